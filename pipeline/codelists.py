@@ -1,0 +1,98 @@
+"""Code lists and reference lists, loaded from the CSVs under `schemas/codelists/`.
+
+Rules live in those files, not here: an allowed value is a row in a CSV. This module only reads
+them (once, cached) and offers the one normalisation every enumeration shares.
+
+`python -m pipeline.codelists` regenerates `countries.csv` from pycountry.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from functools import cache
+from pathlib import Path
+
+CODELIST_DIR = Path(__file__).resolve().parent.parent / "schemas" / "codelists"
+
+_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+def normalise_code(value: object) -> str:
+    """'Natural Gas' -> 'natural_gas': lower case, spaces and hyphens folded to one underscore."""
+    text = str(value).strip().lower()
+    return _SEPARATORS.sub("_", text)
+
+
+def normalise_ref(value: object) -> str:
+    """Reference codes (country, airport, entity) match ignoring case and surrounding spaces."""
+    return str(value).strip().upper()
+
+
+@cache
+def table(name: str) -> tuple[dict[str, str], ...]:
+    """All rows of `schemas/codelists/{name}.csv` as dicts of strings."""
+    path = CODELIST_DIR / f"{name}.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = tuple(csv.DictReader(fh))
+    assert rows, f"code list {path.name} is empty"
+    return rows
+
+
+@cache
+def codes(name: str) -> tuple[str, ...]:
+    """The codes of a code list, in file order. `airports` comes from airportsdata."""
+    if name == "airports":
+        return tuple(airports())
+    return tuple(row["code"] for row in table(name))
+
+
+@cache
+def flag(name: str, column: str) -> frozenset[str]:
+    """Codes whose boolean `column` is true, e.g. flag('refrigerant_gas', 'is_hcfc')."""
+    return frozenset(row["code"] for row in table(name) if row[column].strip().lower() == "true")
+
+
+@cache
+def pairs(name: str) -> frozenset[tuple[str, str]]:
+    """Allowed (type, unit) pairs of a compatibility table such as `facilities_unit`."""
+    rows = table(name)
+    first, second = list(rows[0].keys())[:2]
+    return frozenset((row[first], row[second]) for row in rows)
+
+
+@cache
+def allowed_units(name: str) -> dict[str, tuple[str, ...]]:
+    """type -> allowed units, in file order, from a compatibility table."""
+    out: dict[str, list[str]] = {}
+    rows = table(name)
+    first, second = list(rows[0].keys())[:2]
+    for row in rows:
+        out.setdefault(row[first], []).append(row[second])
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@cache
+def airports() -> dict[str, tuple[float, float]]:
+    """IATA code -> (latitude, longitude), from the airportsdata package (IATA-keyed)."""
+    import airportsdata
+
+    data = airportsdata.load("IATA")
+    return {code: (float(a["lat"]), float(a["lon"])) for code, a in data.items() if len(code) == 3}
+
+
+def write_countries(path: Path | None = None) -> Path:
+    """Regenerate countries.csv (ISO 3166-1 alpha-3) from pycountry."""
+    import pycountry
+
+    path = path or CODELIST_DIR / "countries.csv"
+    rows = sorted((c.alpha_3, c.alpha_2, c.name) for c in pycountry.countries)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["code", "alpha_2", "label"])
+        writer.writerows(rows)
+    return path
+
+
+if __name__ == "__main__":  # pragma: no cover - maintenance entry point
+    print(f"wrote {write_countries()}")

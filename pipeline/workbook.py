@@ -1,0 +1,30 @@
+"""Plain values handed from `read` to `normalise`: a workbook's sheets as rows of cell values.
+
+No pandas here: these objects cross process boundaries (workers read, the parent validates).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class UnreadableFile(Exception):
+    """The file cannot be opened safely. The message is for a focal point: what is wrong and the fix."""
+
+
+@dataclass
+class RawSheet:
+    name: str  # exactly as in the workbook
+    header: list[object]  # row 1 cell values as written (None for empty cells)
+    rows: list[tuple[int, list[object]]]  # (Excel row number, cell values from column A); blank rows left out
+    formula_cells_without_value: list[str] = field(default_factory=list)  # e.g. ["D14"]
+    hidden: bool = False
+
+
+@dataclass
+class RawWorkbook:
+    path: str
+    file_name: str
+    sha256: str
+    size_bytes: int
+    sheets: dict[str, RawSheet]  # keyed by the sheet name as written, in workbook order
