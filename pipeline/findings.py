@@ -127,8 +127,21 @@ def count(findings: list[Finding]) -> tuple[int, int]:
     return errors, len(findings) - errors
 
 
+def _sheet_order(sheet: str) -> int:
+    from schemas.contract import sheet_names
+
+    names = sheet_names()
+    return names.index(sheet) if sheet in names else len(names)
+
+
+def _column_key(cell: str) -> tuple[int, str]:
+    letters = cell.rstrip("0123456789")
+    return len(letters), letters
+
+
 def sort_key(f: Finding) -> tuple:
-    return (f.file, f.sheet, f.row if f.row is not None else -1, f.cell, f.code)
+    """File, then sheets in workbook order, then row, then column."""
+    return (f.file, _sheet_order(f.sheet), f.sheet, f.row if f.row is not None else -1, _column_key(f.cell), f.code)
 
 
 def write_issues_csv(findings: list[Finding], path: Path) -> Path:

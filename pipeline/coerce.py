@@ -1,0 +1,50 @@
+"""Coerce: validated cells -> typed columns (float, Int64, codes, booleans, dates).
+
+Uses the same parse functions as the checks, so what was validated is what gets loaded.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from schemas import checks
+from schemas.contract import SheetSpec
+
+
+def typed_column(values: pd.Series, dtype: str) -> pd.Series:
+    if dtype == "number":
+        return checks.parse_number(values)
+    if dtype == "integer":
+        return checks.parse_number(values).round().astype("Int64")
+    if dtype == "enum":
+        return checks.parse_code(values).astype("string")
+    if dtype == "yesno":
+        return checks.parse_code(values).map({"yes": True, "no": False}).astype("boolean")
+    if dtype in ("iso3", "iata", "entity"):
+        return checks.parse_ref(values).astype("string")
+    if dtype in ("text", "email"):
+        return checks.parse_text(values).astype("string")
+    if dtype == "date":
+        return checks.parse_date(values)
+    raise ValueError(f"unknown contract dtype {dtype!r}")
+
+
+def typed_table(frame: pd.DataFrame, spec: SheetSpec) -> pd.DataFrame:
+    """A table sheet's typed rows with the Excel row number as `source_row`."""
+    out = pd.DataFrame({c.name: typed_column(frame[c.name], c.dtype) for c in spec.columns}, index=frame.index)
+    out.insert(0, "source_row", frame.index.to_numpy(dtype="int64"))
+    return out.reset_index(drop=True)
+
+
+def typed_fields(frame: pd.DataFrame, spec: SheetSpec) -> dict[str, object]:
+    """A Field/Value sheet's typed values as a dict (None for empty optional fields)."""
+    row = typed_table(frame, spec).iloc[0]
+    return {c.name: (None if pd.isna(row[c.name]) else _plain(row[c.name])) for c in spec.columns}
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if hasattr(value, "item"):
+        return value.item()
+    return value

@@ -1,0 +1,238 @@
+"""Normalise: a read workbook -> one frame per contract sheet, headers mapped to contract names.
+
+Structure is checked here (sheets present, headers and fields known); cell values are left as
+typed for the validator, so every finding can quote what the focal point wrote. The frames keep
+the Excel row number as index and remember the column letter and header as written, so a finding
+on any value can name its cell.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from pipeline.findings import Finding, column_letter, finding
+from pipeline.workbook import RawSheet, RawWorkbook
+from schemas import contract
+
+# Sheets the template adds for people; not part of the contract, never reported.
+TEMPLATE_SHEETS = ("Instructions", "Lists")
+
+
+@dataclass
+class ParsedSheet:
+    """One contract sheet as found in a workbook."""
+
+    name: str
+    is_table: bool
+    frame: pd.DataFrame  # contract columns (raw cell values); index: Excel row (tables) or [0] (Field/Value)
+    headers: dict[str, str]  # contract column -> header or field name as written
+    letters: dict[str, str] = field(default_factory=dict)  # tables: contract column -> column letter
+    cells: dict[str, str] = field(default_factory=dict)  # Field/Value: field -> value cell, e.g. "B4"
+    missing: frozenset[str] = frozenset()  # required columns or fields absent from the file
+    formula_cells: frozenset[str] = frozenset()  # cells holding a formula without a saved value
+
+    def locate(self, column: str, row: object) -> tuple[str, int | None, str]:
+        """(cell, Excel row, header as written) of a value of this sheet."""
+        header = self.headers.get(column, column)
+        if not self.is_table:
+            cell = self.cells.get(column, "")
+            return cell, (int(cell[1:]) if cell else None), header
+        letter = self.letters.get(column)
+        excel_row = int(row) if row is not None else None
+        return (f"{letter}{excel_row}" if letter and excel_row else ""), excel_row, header
+
+
+@dataclass
+class ParsedWorkbook:
+    path: str
+    file_name: str
+    sha256: str
+    size_bytes: int
+    sheets: dict[str, ParsedSheet]  # contract sheet name -> parsed sheet (absent if missing)
+    findings: list[Finding]
+
+
+def _key(header: object) -> str:
+    """Header matching ignores case and surrounding spaces, nothing else."""
+    return "" if header is None else str(header).strip().lower()
+
+
+def _suggest(wanted: str, found: list[str]) -> str:
+    close = difflib.get_close_matches(wanted.lower(), [f.lower() for f in found], n=1, cutoff=0.75)
+    if not close:
+        return ""
+    original = next(f for f in found if f.lower() == close[0])
+    return f" Found {original!r} instead: rename it to {wanted!r}."
+
+
+def normalise(raw: RawWorkbook) -> ParsedWorkbook:
+    findings: list[Finding] = []
+    where = {"file": raw.file_name}
+    sheets: dict[str, ParsedSheet] = {}
+    present = list(raw.sheets)
+    expected = contract.sheet_names()
+
+    missing = [name for name in expected if name not in raw.sheets]
+    extra = [name for name in present if name not in expected and name not in TEMPLATE_SHEETS]
+    for name in missing:
+        findings.append(
+            finding(
+                "missing-sheet",
+                f"sheet {name!r} is missing (missing: {', '.join(missing)}). Every sheet of the template must "
+                f"exist, even when there is nothing to report.{_suggest(name, extra)}",
+                sheet=name,
+                **where,
+            )
+        )
+    for name in extra:
+        if not any(_suggest(m, [name]) for m in missing):
+            findings.append(finding("unknown-sheet", f"sheet {name!r} is not part of the template; it is ignored.", sheet=name, **where))
+
+    for spec in contract.sheets():
+        raw_sheet = raw.sheets.get(spec.name)
+        if raw_sheet is None:
+            continue
+        if raw_sheet.hidden:
+            findings.append(finding("hidden-sheet", f"sheet {spec.name!r} is hidden; it is read all the same.", sheet=spec.name, **where))
+        parse = _table if spec.is_table else _field_value
+        parsed, sheet_findings = parse(spec, raw_sheet, raw.file_name)
+        sheets[spec.name] = parsed
+        findings.extend(sheet_findings)
+        for cell in sorted(parsed.formula_cells):
+            findings.append(
+                finding(
+                    "formula-without-value",
+                    "this cell holds a formula with no saved result (the file was written by a program that does "
+                    "not calculate). Open the file in Excel or LibreOffice, let it recalculate, and save it again.",
+                    sheet=spec.name,
+                    cell=cell,
+                    row=int("".join(ch for ch in cell if ch.isdigit())),
+                    **where,
+                )
+            )
+    return ParsedWorkbook(raw.path, raw.file_name, raw.sha256, raw.size_bytes, sheets, findings)
+
+
+def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tuple[ParsedSheet, list[Finding]]:
+    findings: list[Finding] = []
+    wanted = {c.name: c for c in spec.columns}
+    positions: dict[str, int] = {}
+    headers: dict[str, str] = {}
+    written = [("" if h is None else str(h)) for h in raw.header]
+    for pos, header in enumerate(raw.header):
+        key = _key(header)
+        if not key:
+            continue
+        letter = column_letter(pos)
+        if key in wanted:
+            if key in positions:
+                findings.append(
+                    finding(
+                        "duplicate-column",
+                        f"column {key!r} appears twice in row 1 (also in column {column_letter(positions[key])}); keep one.",
+                        file=file_name, sheet=spec.name, cell=f"{letter}1", row=1, column=str(header), value=header,
+                    )
+                )
+                continue
+            positions[key] = pos
+            headers[key] = str(header)
+        else:
+            findings.append(
+                finding(
+                    "unknown-column",
+                    f"column {str(header).strip()!r} is not part of the {spec.name} sheet; it is ignored.",
+                    file=file_name, sheet=spec.name, cell=f"{letter}1", row=1, column=str(header), value=header,
+                )
+            )
+    missing = [c.name for c in spec.columns if c.name not in positions and c.required]
+    unknown = [w for w in written if w and _key(w) not in wanted]
+    for name in missing:
+        findings.append(
+            finding(
+                "missing-column",
+                f"required column {name!r} is missing from row 1 of {spec.name}.{_suggest(name, unknown)}",
+                file=file_name, sheet=spec.name, row=1, column=name,
+            )
+        )
+
+    index, records = [], []
+    for excel_row, values in raw.rows:
+        if excel_row == 1:
+            continue  # the header row
+        record = [values[positions[c]] if c in positions and positions[c] < len(values) else None for c in wanted]
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in record):
+            continue  # blank rows are skipped, as are rows holding only ignored columns
+        index.append(excel_row)
+        records.append(record)
+    frame = pd.DataFrame(records, columns=list(wanted), index=pd.Index(index, name="row"), dtype=object)
+    formula_cells = frozenset(raw.formula_cells_without_value)
+    parsed = ParsedSheet(
+        name=spec.name,
+        is_table=True,
+        frame=frame,
+        headers=headers,
+        letters={c: column_letter(p) for c, p in positions.items()},
+        missing=frozenset(missing),
+        formula_cells=formula_cells,
+    )
+    return parsed, findings
+
+
+def _field_value(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tuple[ParsedSheet, list[Finding]]:
+    findings: list[Finding] = []
+    wanted = {c.name: c for c in spec.columns}
+    values: dict[str, object] = {}
+    cells: dict[str, str] = {}
+    headers: dict[str, str] = {}
+    for excel_row, row in raw.rows:
+        name = row[0] if row else None
+        key = _key(name)
+        value = row[1] if len(row) > 1 else None
+        if not key:
+            continue
+        if key in ("field",) and excel_row == 1:
+            continue
+        if key not in wanted:
+            findings.append(
+                finding(
+                    "unknown-field",
+                    f"field {str(name).strip()!r} is not part of the {spec.name} sheet; it is ignored.",
+                    file=file_name, sheet=spec.name, cell=f"A{excel_row}", row=excel_row, column="Field", value=name,
+                )
+            )
+            continue
+        if key in values:
+            findings.append(
+                finding(
+                    "duplicate-field",
+                    f"field {key!r} is given twice (also in row {cells[key][1:]}); keep one.",
+                    file=file_name, sheet=spec.name, cell=f"A{excel_row}", row=excel_row, column="Field", value=name,
+                )
+            )
+            continue
+        values[key] = value
+        cells[key] = f"B{excel_row}"
+        headers[key] = str(name).strip()
+    missing = [c.name for c in spec.columns if c.name not in values and c.required]
+    for name in missing:
+        findings.append(
+            finding(
+                "missing-field",
+                f"required field {name!r} is missing: add a row with {name!r} in column A and its value in column B.",
+                file=file_name, sheet=spec.name, column=name,
+            )
+        )
+    frame = pd.DataFrame([[values.get(c) for c in wanted]], columns=list(wanted), index=pd.Index([0], name="row"), dtype=object)
+    parsed = ParsedSheet(
+        name=spec.name,
+        is_table=False,
+        frame=frame,
+        headers=headers,
+        cells=cells,
+        missing=frozenset(missing),
+        formula_cells=frozenset(raw.formula_cells_without_value),
+    )
+    return parsed, findings

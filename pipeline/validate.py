@@ -1,0 +1,212 @@
+"""Validate: parsed workbooks -> Submissions carrying their findings and, when valid, typed tables.
+
+The pandera models of `schemas/` run once per sheet type over the rows of *all* workbooks
+concatenated (pandera costs a few ms per call; one call per sheet type keeps a 60-file run
+fast). Failure cases come back indexed by (file number, Excel row) and are translated into
+findings on the original cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+import schemas
+from pipeline import coerce
+from pipeline.findings import Finding, count, finding, sort_key
+from pipeline.normalise import ParsedSheet, ParsedWorkbook, normalise
+from pipeline.workbook import UnreadableFile
+from schemas import checks, contract
+
+FILE_LEVEL = "file_no"
+ROW_LEVEL = "row"
+# Sheets whose rules need the Entity sheet's reporting year beside each row.
+NEEDS_REPORTING_YEAR = ("Offsets",)
+
+
+@dataclass
+class Submission:
+    """One workbook after validation."""
+
+    path: str
+    file_name: str
+    sha256: str = ""
+    size_bytes: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    entity: dict[str, object] = field(default_factory=dict)  # typed Entity fields (valid submissions)
+    ems: dict[str, object] = field(default_factory=dict)  # typed EMS fields (valid submissions)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # typed table sheets, with source_row
+    entity_code: str | None = None  # as far as it could be read, for report folders
+    reporting_year: int | None = None
+    readable: bool = True
+
+    @property
+    def errors(self) -> int:
+        return count(self.findings)[0]
+
+    @property
+    def warnings(self) -> int:
+        return count(self.findings)[1]
+
+    @property
+    def is_valid(self) -> bool:
+        return self.readable and self.errors == 0
+
+    @property
+    def key(self) -> str:
+        """`{ENTITY}_{YEAR}` when both could be read, else the file's stem."""
+        if self.entity_code and self.reporting_year:
+            return f"{self.entity_code}_{self.reporting_year}"
+        return Path(self.file_name).stem
+
+
+def unreadable(path: Path | str, error: UnreadableFile | str) -> Submission:
+    path = Path(path)
+    return Submission(
+        path=str(path),
+        file_name=path.name,
+        findings=[finding("unreadable-file", str(error), file=path.name)],
+        readable=False,
+    )
+
+
+def read_and_normalise(path: Path) -> ParsedWorkbook:
+    """Worker-side stage: guard, read and normalise one file (picklable result)."""
+    from pipeline.read import read_workbook
+
+    return normalise(read_workbook(Path(path)))
+
+
+def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
+    """Run every sheet model over all workbooks at once; return one Submission per workbook."""
+    subs = [Submission(p.path, p.file_name, p.sha256, p.size_bytes, findings=list(p.findings)) for p in parsed]
+    years = [_reporting_year(p) for p in parsed]
+    for sub, p, year in zip(subs, parsed, years):
+        sub.entity_code = _entity_code(p)
+        sub.reporting_year = int(year) if year is not None else None
+
+    for spec in contract.sheets():
+        present = [(i, p.sheets[spec.name]) for i, p in enumerate(parsed) if spec.name in p.sheets]
+        frames = {i: s.frame for i, s in present if len(s.frame)}
+        if not frames:
+            continue
+        combined = pd.concat(frames, names=[FILE_LEVEL, ROW_LEVEL])
+        keys = combined.index  # (file number, Excel row); pandera reports flat positions, not tuples
+        combined = combined.reset_index(drop=True)
+        combined[checks.FILE_NO] = keys.get_level_values(FILE_LEVEL).to_numpy()
+        if spec.name in NEEDS_REPORTING_YEAR:
+            combined[checks.REPORTING_YEAR] = pd.array([years[i] for i in keys.get_level_values(FILE_LEVEL)], dtype="Float64")
+        sheets = dict(present)
+        for file_no, f in _run_schema(spec, combined, keys, sheets, parsed):
+            subs[file_no].findings.append(f)
+
+    for sub, p in zip(subs, parsed):
+        sub.findings = _dedupe(sub.findings)
+        if sub.errors == 0:
+            _attach_typed(sub, p)
+    return subs
+
+
+def _run_schema(
+    spec: contract.SheetSpec,
+    combined: pd.DataFrame,
+    keys: pd.MultiIndex,
+    sheets: dict[int, ParsedSheet],
+    parsed: list[ParsedWorkbook],
+) -> list[tuple[int, Finding]]:
+    schema: pa.DataFrameSchema = schemas.schemas()[spec.name]
+    try:
+        schema.validate(combined, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    out: list[tuple[int, Finding]] = []
+    seen: set[tuple] = set()
+    for case in cases.itertuples(index=False):
+        if case.index is None or pd.isna(case.index):
+            continue  # schema-level cases (dtypes); the contract has none that concern a cell
+        position = int(case.index)
+        file_no, row = keys[position]
+        check = str(case.check)
+        if check == "not_nullable":
+            rule, column = None, str(case.column)
+        elif check in checks.RULES:
+            rule = checks.RULES[check]
+            column = rule.blame or str(case.column)
+        else:
+            raise AssertionError(f"{spec.name}: pandera reported an unregistered check {check!r}")
+        key = (position, column, check)
+        if key in seen:
+            continue
+        seen.add(key)
+        sheet = sheets[file_no]
+        if column in sheet.missing:
+            continue  # the missing column or field is reported once, not on every row
+        cell, excel_row, header = sheet.locate(column, row)
+        if cell in sheet.formula_cells:
+            continue  # reported as formula-without-value
+        value = combined.at[position, column]
+        if rule is None:
+            code = "missing-value"
+            where = "this field" if not sheet.is_table else f"column {column}"
+            message = f"{where} is required; the cell is empty."
+        else:
+            code = rule.code
+            message = rule.message(value, combined.loc[position])
+        out.append(
+            (
+                file_no,
+                finding(
+                    code,
+                    message,
+                    file=parsed[file_no].file_name,
+                    sheet=spec.name,
+                    cell=cell,
+                    row=excel_row,
+                    column=header,
+                    value=value,
+                ),
+            )
+        )
+    return out
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen, out = set(), []
+    for f in sorted(findings, key=sort_key):
+        key = (f.sheet, f.cell, f.code, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def _field(p: ParsedWorkbook, sheet: str, name: str) -> object:
+    s = p.sheets.get(sheet)
+    return None if s is None or name not in s.frame.columns else s.frame[name].iloc[0]
+
+
+def _reporting_year(p: ParsedWorkbook) -> float | None:
+    year = checks.parse_number(pd.Series([_field(p, "Entity", "reporting_year")], dtype=object)).iloc[0]
+    return float(year) if pd.notna(year) and float(year).is_integer() else None
+
+
+def _entity_code(p: ParsedWorkbook) -> str | None:
+    code = checks.parse_ref(pd.Series([_field(p, "Entity", "entity_code")], dtype=object)).iloc[0]
+    if code is None or not checks.in_codelist(pd.Series([code]), "entities").iloc[0]:
+        return None
+    return str(code)
+
+
+def _attach_typed(sub: Submission, p: ParsedWorkbook) -> None:
+    for spec in contract.sheets():
+        frame = p.sheets[spec.name].frame
+        if spec.is_table:
+            sub.tables[spec.name] = coerce.typed_table(frame, spec)
+        elif spec.name == "Entity":
+            sub.entity = coerce.typed_fields(frame, spec)
+        else:
+            sub.ems = coerce.typed_fields(frame, spec)

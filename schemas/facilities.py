@@ -1,0 +1,45 @@
+"""Facilities sheet: stationary energy (scope 1 combustion, scope 2 purchased energy)."""
+
+import pandas as pd
+
+from pipeline import codelists
+from schemas.checks import _shown, is_blank, parse_code, parse_number, row_check, sheet_schema, unit_compatibility
+
+
+def kwh_per_unit() -> dict[str, float]:
+    return {r["code"]: float(r["kwh_per_unit"]) for r in codelists.table("unit") if r["kwh_per_unit"]}
+
+
+def _renewable_only_on_electricity(d: pd.DataFrame) -> pd.Series:
+    return is_blank(d["renewable_kwh"]) | parse_code(d["energy_type"]).eq("electricity")
+
+
+def _renewable_within_quantity(d: pd.DataFrame) -> pd.Series:
+    quantity_kwh = parse_number(d["quantity"]) * parse_code(d["unit"]).map(kwh_per_unit())
+    return ~(parse_number(d["renewable_kwh"]) > quantity_kwh * (1 + 1e-9))
+
+
+def _within_message(value, row) -> str:
+    unit = codelists.normalise_code(row["unit"])
+    kwh = float(parse_number(pd.Series([row["quantity"]])).iloc[0]) * kwh_per_unit()[unit]
+    return (
+        f"renewable_kwh cannot exceed the electricity consumed ({kwh:,.0f} kWh from quantity and unit); "
+        f"found {_shown(value)}. Give renewable_kwh in kWh."
+    )
+
+
+schema = sheet_schema(
+    "Facilities",
+    [
+        unit_compatibility("facilities_unit", "energy_type"),
+        row_check(
+            "renewable-electricity-only",
+            "inconsistent-row",
+            "renewable_kwh",
+            _renewable_only_on_electricity,
+            lambda v, r: f"renewable_kwh applies to electricity rows only; this row is "
+            f"{codelists.normalise_code(r['energy_type'])}. Leave the cell empty.",
+        ),
+        row_check("renewable-within-quantity", "out-of-range", "renewable_kwh", _renewable_within_quantity, _within_message),
+    ],
+)
