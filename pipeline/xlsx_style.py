@@ -1,0 +1,104 @@
+"""House style for the workbooks a focal point sees: the blank template and the annotated copy.
+
+Small helpers only (fills, fonts, header rows, comments, column widths, safe text), so that
+`template.py` and `annotate.py` look alike and share one guard against formula injection.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from openpyxl.cell.cell import Cell
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+AUTHOR = "Greening the Blue pipeline"
+
+UN_BLUE = "009EDB"
+HEADER_FILL = PatternFill("solid", start_color="D9EEF8", end_color="D9EEF8")
+REQUIRED_HEADER_FILL = PatternFill("solid", start_color="B3DDF2", end_color="B3DDF2")
+FIELD_FILL = PatternFill("solid", start_color="F2F2F2", end_color="F2F2F2")
+INPUT_FILL = PatternFill("solid", start_color="FFFBEA", end_color="FFFBEA")
+ERROR_FILL = PatternFill("solid", start_color="F4B6B6", end_color="F4B6B6")
+WARNING_FILL = PatternFill("solid", start_color="FFE08A", end_color="FFE08A")
+
+THIN = Side(style="thin", color="8EA9C1")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+
+BOLD = Font(bold=True)
+TITLE_FONT = Font(bold=True, size=14, color=UN_BLUE)
+HEADING_FONT = Font(bold=True, size=12, color=UN_BLUE)
+HELP_FONT = Font(italic=True, color="595959")
+LINK_FONT = Font(color="0563C1", underline="single")
+
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+INPUT_ALIGN = Alignment(wrap_text=True, vertical="top", horizontal="left")
+HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
+
+# Excel limits: a cell holds at most 32,767 characters; XML forbids most control characters.
+MAX_CELL_CHARS = 32_767
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def clean_text(value: object) -> str:
+    """Text Excel can store: control characters removed, cut to the cell limit."""
+    text = "" if value is None else str(value)
+    text = _ILLEGAL.sub("", text)
+    return text[:MAX_CELL_CHARS]
+
+
+def write_text(cell: Cell, value: object) -> Cell:
+    """Write `value` as literal text, never as a formula (formula-injection guard).
+
+    openpyxl turns any string starting with '=' into a formula; forcing the data type back to
+    's' stores it as an inline string, and `quotePrefix` keeps Excel from re-reading it as a
+    formula when the cell is edited. The text stays visible exactly as given.
+    """
+    text = clean_text(value)
+    cell.value = text if text else None
+    if text:
+        cell.data_type = "s"
+        if text.startswith(_FORMULA_START):
+            cell.quotePrefix = True
+    return cell
+
+
+def style_header_row(ws: Worksheet, row: int, ncols: int, required: Iterable[bool] | None = None) -> None:
+    """Bold, filled, bordered, wrapped header cells in `row`, columns 1..ncols."""
+    flags = list(required) if required is not None else [False] * ncols
+    for idx in range(1, ncols + 1):
+        cell = ws.cell(row=row, column=idx)
+        cell.font = BOLD
+        cell.fill = REQUIRED_HEADER_FILL if idx <= len(flags) and flags[idx - 1] else HEADER_FILL
+        cell.border = BORDER
+        cell.alignment = HEADER_ALIGN
+
+
+def set_widths(ws: Worksheet, widths: Iterable[float]) -> None:
+    """Column widths (Excel character units) for columns A, B, ..."""
+    for idx, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(idx)].width = width
+
+
+def fit_to_page_width(ws: Worksheet, landscape: bool = True) -> None:
+    """Print setup: all columns on one page width, as many pages down as needed."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_options.gridLines = False
+
+
+def comment(text: str, width_pt: int = 320) -> Comment:
+    """A cell comment sized to show its text without scrolling."""
+    text = clean_text(text)
+    lines = sum(max(1, len(line) // 55 + 1) for line in text.splitlines() or [""])
+    note = Comment(text, AUTHOR)
+    note.width = width_pt
+    note.height = min(600, 20 + 15 * lines)
+    return note

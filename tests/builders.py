@@ -1,0 +1,106 @@
+"""Build submission workbooks in code, the way a focal point fills them in.
+
+`valid_sheets()` is a small complete submission that validates clean; tests change one cell,
+rename a header or drop a sheet and assert the exact finding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from openpyxl import Workbook
+
+Rows = list[list[object]]
+
+
+def valid_sheets(entity: str = "UNEP", year: int = 2024) -> dict[str, Rows]:
+    return {
+        "Entity": [
+            ["Field", "Value"],
+            ["entity_code", entity],
+            ["reporting_year", year],
+            ["personnel", 1250],
+            ["reporting_coverage_percent", 92.5],
+            ["floor_area_m2", 30000],
+            ["focal_point_name", "Amina Otieno"],
+            ["focal_point_email", "amina.otieno@un.org"],
+            ["template_version", "2025.1"],
+        ],
+        "Facilities": [
+            ["site", "country", "energy_type", "quantity", "unit", "renewable_kwh", "data_quality"],
+            ["Gigiri compound", "KEN", "electricity", 2_400_000, "kwh", 600_000, "measured"],
+            ["Gigiri compound", "KEN", "diesel", 35_000, "litre", None, "measured"],
+            ["Geneva office", "CHE", "natural_gas", 12_000, "m3", None, "estimated"],
+        ],
+        "Refrigerants": [
+            ["site", "country", "gas", "refilled_kg", "data_quality"],
+            ["Gigiri compound", "KEN", "r410a", 12.5, "measured"],
+            ["Gigiri compound", "KEN", "r22", 3, "estimated"],
+        ],
+        "Vehicles": [
+            ["country", "vehicle_type", "fuel", "quantity", "unit", "data_quality"],
+            ["KEN", "suv", "diesel", 18_000, "litre", "measured"],
+        ],
+        "AirTravel": [
+            ["origin", "destination", "distance_km", "cabin_class", "trips", "round_trip", "data_quality"],
+            ["NBO", "GVA", None, "economy", 40, "yes", "measured"],
+            ["NBO", "JFK", None, "business", 6, "yes", "measured"],
+            [None, None, 850, "economy", 12, "no", "estimated"],
+        ],
+        "OtherTravel": [
+            ["mode", "passenger_km", "data_quality"],
+            ["rail", 25_000, "measured"],
+            ["taxi", 8_000, "estimated"],
+        ],
+        "Offsets": [
+            ["standard", "project_id", "serial_range", "vintage", "quantity_tco2e", "retirement_date"],
+            ["cer", "CDM-1234", f"CER-{entity}-{year}-000001-005000", year - 1, 5000, dt.date(year + 1, 3, 15)],
+        ],
+        "Waste": [
+            ["site", "country", "waste_stream", "treatment", "quantity", "unit", "data_quality"],
+            ["Gigiri compound", "KEN", "mixed", "landfill", 120, "tonne", "measured"],
+            ["Gigiri compound", "KEN", "paper_cardboard", "recycling", 30_000, "kg", "measured"],
+        ],
+        "Water": [
+            ["site", "country", "source", "volume", "unit", "data_quality"],
+            ["Gigiri compound", "KEN", "municipal", 61_000, "m3", "measured"],
+        ],
+        "EMS": [
+            ["Field", "Value"],
+            ["status", "certified"],
+            ["standard", "iso14001"],
+            ["coverage_percent", 80],
+            ["policy_adopted", "yes"],
+            ["last_management_review", dt.date(year, 11, 2)],
+        ],
+    }
+
+
+def write_workbook(path: Path, sheets: dict[str, Rows]) -> Path:
+    """Write the sheets in order; cells are written as given (numbers, text, dates, formulas)."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+    return path
+
+
+def set_cell(sheets: dict[str, Rows], sheet: str, cell: str, value: object) -> dict[str, Rows]:
+    """Change one cell by its Excel reference (e.g. 'D3'), growing the row if needed."""
+    letters = cell.rstrip("0123456789")
+    row = int(cell[len(letters):]) - 1
+    col = 0
+    for ch in letters:
+        col = col * 26 + (ord(ch.upper()) - 64)
+    col -= 1
+    rows = sheets[sheet]
+    while len(rows) <= row:
+        rows.append([])
+    while len(rows[row]) <= col:
+        rows[row].append(None)
+    rows[row][col] = value
+    return sheets

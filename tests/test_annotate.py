@@ -1,0 +1,170 @@
+"""The annotated copy of a submission: flagged cells, a summary sheet, no formula injection."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+
+from pipeline.annotate import SUMMARY_COLUMNS, TABLE_HEADER_ROW, unique_sheet_name, write_annotated
+from pipeline.findings import finding
+from pipeline.xlsx_style import ERROR_FILL, WARNING_FILL
+
+
+def make_submission(folder: Path, extra_sheet: str | None = None) -> Path:
+    """A small workbook: an Entity sheet and a Facilities table with a few rows."""
+    wb = Workbook()
+    entity = wb.active
+    entity.title = "Entity"
+    entity.append(["Field", "Value"])
+    entity.append(["entity_code", "UNEP"])
+    entity.append(["reporting_year", 2024])
+    entity["B2"].comment = Comment("prefilled by the template", "someone")
+    fac = wb.create_sheet("Facilities")
+    fac.append(["site", "country", "energy_type", "quantity", "unit"])
+    fac.append(["HQ", "KEN", "electricity", 1200, "kwh"])
+    fac.append(["Annex", "KEN", "natural_gas", -5, "litre"])
+    fac.append(["Depot", "XXX", "diesel", "=1+1", "litre"])
+    fac["A4"].data_type = "s"  # the text "Depot"; D4 is a formula in the source and stays one
+    fac.merge_cells("F1:G1")
+    if extra_sheet:
+        wb.create_sheet(extra_sheet).append(["something else"])
+    path = folder / "UNEP_2024_submission.xlsx"
+    wb.save(path)
+    return path
+
+
+FINDINGS = [
+    finding("out-of-range", "quantity must be >= 0; found -5", file="x", sheet="Facilities", cell="D3", row=3, column="quantity", value=-5),
+    finding("unit-mismatch", "unit litre does not suit natural_gas; allowed: m3, kwh, gj", file="x", sheet="Facilities", cell="E3", row=3, column="unit", value="litre"),
+    finding("not-in-codelist", "country XXX is not an ISO alpha-3 code", file="x", sheet="Facilities", cell="B4", row=4, column="country", value="XXX"),
+    finding("type-error", "quantity is not a number", file="x", sheet="Facilities", cell="D4", row=4, column="quantity", value="=1+1"),
+    finding("inconsistent-row", "second finding on D4", file="x", sheet="Facilities", cell="D4", row=4, column="quantity", value="=HYPERLINK(\"http://evil\",\"click\")", severity="warning"),
+    finding("year-mismatch", "reporting year 2024 differs from the folder", file="x", sheet="Entity", cell="B3", row=3, column="reporting_year", value=2024),
+    finding("unknown-field", "prefilled note kept", file="x", sheet="Entity", cell="B2", row=2, column="entity_code", value="@SUM(A1)"),
+    finding("missing-column", "required column data_quality is missing", file="x", sheet="Facilities", column="data_quality", value="+cmd"),
+    finding("missing-sheet", "sheet Water is missing", file="x", sheet="Water"),
+    finding("unknown-column", "on a merged cell", file="x", sheet="Facilities", cell="G1", row=1, column="notes", value="-2", severity="warning"),
+]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("ann")
+    source = make_submission(folder)
+    out = write_annotated(source, FINDINGS, folder / "out" / "annotated.xlsx")
+    return source, out
+
+
+def summary_rows(ws) -> list[dict]:
+    rows = []
+    for r in range(TABLE_HEADER_ROW + 1, ws.max_row + 1):
+        rows.append({name: ws.cell(row=r, column=i).value for i, name in enumerate(SUMMARY_COLUMNS, start=1)} | {"row": r})
+    return rows
+
+
+def test_summary_is_the_first_sheet_with_counts_and_all_findings(files):
+    _, out = files
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["Validation summary", "Entity", "Facilities"]
+    ws = wb.worksheets[0]
+    assert wb.active.title == "Validation summary"
+    assert ws["B2"].value == "UNEP_2024_submission.xlsx"
+    assert (ws["A3"].value, ws["B3"].value) == ("Errors", 6)
+    assert (ws["A4"].value, ws["B4"].value) == ("Warnings", 4)
+    assert [ws.cell(row=TABLE_HEADER_ROW, column=i).value for i in range(1, 8)] == list(SUMMARY_COLUMNS)
+    rows = summary_rows(ws)
+    assert len(rows) == len(FINDINGS)
+    assert {(r["sheet"], r["cell"] or "", r["code"]) for r in rows} == {(f.sheet, f.cell, f.code) for f in FINDINGS}
+    assert [r["sheet"] for r in rows][:2] == ["Entity", "Entity"]  # workbook order, then row order
+    assert ws.freeze_panes == f"A{TABLE_HEADER_ROW + 1}"
+    assert ws.auto_filter.ref == f"A{TABLE_HEADER_ROW}:G{TABLE_HEADER_ROW + len(FINDINGS)}"
+
+
+def test_summary_links_point_at_the_flagged_cells(files):
+    _, out = files
+    rows = summary_rows(load_workbook(out).worksheets[0])
+    ws = load_workbook(out).worksheets[0]
+    by_code = {r["code"]: r for r in rows}
+    link = ws.cell(row=by_code["out-of-range"]["row"], column=2).hyperlink
+    assert link.location == "'Facilities'!D3"
+    # no cell: the sheet name links to the sheet; a sheet that does not exist: no link
+    assert ws.cell(row=by_code["missing-column"]["row"], column=1).hyperlink.location == "'Facilities'!A1"
+    assert ws.cell(row=by_code["missing-sheet"]["row"], column=1).hyperlink is None
+    assert ws.cell(row=by_code["missing-sheet"]["row"], column=2).hyperlink is None
+
+
+def test_flagged_cells_are_filled_and_commented(files):
+    _, out = files
+    wb = load_workbook(out)
+    fac, entity = wb["Facilities"], wb["Entity"]
+    for coordinate in ("D3", "E3", "B4", "D4"):
+        assert fac[coordinate].fill.fgColor.rgb == ERROR_FILL.fgColor.rgb, coordinate
+    assert entity["B3"].fill.fgColor.rgb == WARNING_FILL.fgColor.rgb
+    assert "out-of-range: quantity must be >= 0; found -5" in fac["D3"].comment.text
+    both = fac["D4"].comment.text
+    assert "type-error: quantity is not a number" in both and "inconsistent-row: second finding on D4" in both
+    assert fac["D4"].fill.fgColor.rgb == ERROR_FILL.fgColor.rgb  # an error wins over a warning
+    assert "prefilled by the template" in entity["B2"].comment.text  # the existing comment is kept
+    assert "unknown-field" in entity["B2"].comment.text
+    assert fac["F1"].comment is not None  # G1 lies in the merged F1:G1: its top-left cell is marked
+    unflagged = [c for row in fac.iter_rows() for c in row if c.coordinate not in ("D3", "E3", "B4", "D4", "F1")]
+    assert all(c.comment is None and c.fill.fgColor.rgb != ERROR_FILL.fgColor.rgb for c in unflagged)
+
+
+def test_values_from_findings_are_text_never_formulas(files):
+    _, out = files
+    ws = load_workbook(out).worksheets[0]
+    values = {r["code"]: r["value"] for r in summary_rows(ws)}
+    assert values["type-error"] == "=1+1"
+    assert values["inconsistent-row"] == '=HYPERLINK("http://evil","click")'
+    assert values["unknown-field"] == "@SUM(A1)"
+    assert values["missing-column"] == "+cmd"
+    assert values["unknown-column"] == "-2"
+    for row in ws.iter_rows(min_row=TABLE_HEADER_ROW + 1):
+        for cell in row:
+            assert cell.data_type in ("s", "n"), cell.coordinate
+    with zipfile.ZipFile(out) as zf:
+        summary_xml = zf.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in summary_xml
+    assert '<t>=HYPERLINK("http://evil","click")</t>' in summary_xml
+
+
+def test_original_data_is_unchanged(files):
+    source, out = files
+    before, after = load_workbook(source), load_workbook(out)
+    for ws in before.worksheets:
+        old = [[c.value for c in row] for row in ws.iter_rows()]
+        new = [[c.value for c in row] for row in after[ws.title].iter_rows()]
+        assert old == new, ws.title
+    assert after["Facilities"]["D4"].data_type == "f"  # a formula of the submission stays a formula
+
+
+def test_rerun_gives_the_same_summary_bytes(files, tmp_path):
+    source, out = files
+    again = write_annotated(source, list(reversed(FINDINGS)), tmp_path / "again.xlsx")
+    with zipfile.ZipFile(out) as a, zipfile.ZipFile(again) as b:
+        for name in a.namelist():
+            if name != "docProps/core.xml":  # holds the save time
+                assert a.read(name) == b.read(name), name
+
+
+def test_summary_name_collision_and_no_findings(tmp_path):
+    source = make_submission(tmp_path, extra_sheet="VALIDATION SUMMARY")
+    out = write_annotated(source, [], tmp_path / "clean.xlsx")
+    wb = load_workbook(out)
+    assert wb.sheetnames[0] == "Validation summary (2)"
+    assert wb["VALIDATION SUMMARY"]["A1"].value == "something else"
+    ws = wb.worksheets[0]
+    assert (ws["B3"].value, ws["B4"].value) == (0, 0)
+    assert ws["A5"].value.startswith("Nothing to correct")
+    assert ws.max_row == TABLE_HEADER_ROW
+
+
+def test_unique_sheet_name_respects_excel_limits():
+    assert unique_sheet_name("Validation summary", ["Entity"]) == "Validation summary"
+    name = unique_sheet_name("x" * 40, ["x" * 31])
+    assert len(name) <= 31 and name.endswith("(2)")

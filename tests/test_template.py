@@ -1,0 +1,233 @@
+"""The blank submission workbook: sheets, headers, drop-downs and help follow the contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from pipeline import TEMPLATE_VERSION, codelists
+from pipeline.template import (
+    INLINE_LIST_LIMIT,
+    LAST_DATA_ROW,
+    example_rows,
+    fill,
+    resolve_bound,
+    template,
+)
+from schemas import contract
+
+YEAR = 2024
+
+
+@pytest.fixture(scope="module")
+def path(tmp_path_factory) -> Path:
+    return template("unep", YEAR, tmp_path_factory.mktemp("tpl") / "UNEP_2024_submission.xlsx")
+
+
+@pytest.fixture(scope="module")
+def wb(path):
+    return load_workbook(path)
+
+
+def validations_at(ws, coordinate: str) -> list[DataValidation]:
+    return [dv for dv in ws.data_validations.dataValidation if coordinate in dv.sqref]
+
+
+def list_items(wb, dv: DataValidation) -> list[str]:
+    """The codes a list validation offers: inline '"a,b"' or a range on the Lists sheet."""
+    source = dv.formula1
+    if source.startswith('"'):
+        return source.strip('"').split(",")
+    sheet, rng = source.split("!")
+    assert sheet.strip("'") == "Lists"
+    cells = wb[sheet.strip("'")][rng.replace("$", "")]
+    return [row[0].value for row in cells]
+
+
+def expected_codes(sheet: contract.SheetSpec, col: contract.ColumnSpec) -> list[str]:
+    """Independent of the template: unit columns offer the units of their compatibility table."""
+    tables = {"Facilities": "facilities_unit", "Vehicles": "vehicle_unit"}
+    if col.codelist == "unit" and sheet.name in tables:
+        units = codelists.allowed_units(tables[sheet.name]).values()
+        return sorted({u for group in units for u in group})
+    return sorted(codelists.codes(col.codelist))
+
+
+def test_sheets_in_contract_order_between_instructions_and_hidden_lists(wb):
+    assert wb.sheetnames == ["Instructions", *contract.sheet_names(), "Lists"]
+    assert wb["Lists"].sheet_state == "hidden"
+    assert all(wb[name].sheet_state == "visible" for name in contract.sheet_names())
+    assert wb.active.title == "Instructions"
+
+
+def test_table_headers_are_the_contract_columns_in_order(wb):
+    for sheet in contract.sheets():
+        ws = wb[sheet.name]
+        if sheet.is_table:
+            header = [c.value for c in ws[1]]
+            assert header == list(sheet.names), sheet.name
+            assert ws.cell(row=1, column=1).font.b
+        else:
+            assert [ws["A1"].value, ws["B1"].value] == ["Field", "Value"]
+            fields = [ws.cell(row=r, column=1).value for r in range(2, 2 + len(sheet.columns))]
+            assert fields == list(sheet.names), sheet.name
+            assert ws.cell(row=2 + len(sheet.columns), column=1).value is None
+        assert ws.freeze_panes == "A2", sheet.name
+
+
+def test_every_enumeration_column_has_the_right_drop_down(wb):
+    checked = 0
+    for sheet in contract.sheets():
+        ws = wb[sheet.name]
+        for idx, col in enumerate(sheet.columns):
+            if not col.codelist or col.codelist == "airports":
+                continue
+            coords = [f"{chr(65 + idx)}2", f"{chr(65 + idx)}{LAST_DATA_ROW}"] if sheet.is_table else [f"B{idx + 2}"]
+            for coordinate in coords:
+                lists = [dv for dv in validations_at(ws, coordinate) if dv.type == "list"]
+                assert len(lists) == 1, f"{sheet.name}.{col.name} at {coordinate}"
+                assert sorted(list_items(wb, lists[0])) == expected_codes(sheet, col), f"{sheet.name}.{col.name}"
+                assert len(lists[0].formula1) <= INLINE_LIST_LIMIT
+            checked += 1
+    assert checked >= 30
+
+
+def test_validation_messages_fit_excel_limits(wb):
+    for ws in wb.worksheets:
+        for dv in ws.data_validations.dataValidation:
+            assert dv.error and len(dv.error) <= 225, (ws.title, dv.sqref)
+            assert len(dv.errorTitle) <= 32
+            assert dv.type != "list" or len(dv.formula1) <= INLINE_LIST_LIMIT
+
+
+def test_lists_sheet_holds_the_full_country_and_entity_lists(wb):
+    ws = wb["Lists"]
+    columns = {ws.cell(row=1, column=c).value: c for c in range(1, ws.max_column + 1)}
+    for name in ("countries", "entities"):
+        col = columns[name]
+        values = [ws.cell(row=r, column=col).value for r in range(2, ws.max_row + 1)]
+        values = [v for v in values if v is not None]
+        assert values == list(codelists.codes(name))
+    assert len(codelists.codes("countries")) > 240
+    country_dv = [dv for dv in validations_at(wb["Facilities"], "B2") if dv.type == "list"][0]
+    assert country_dv.formula1.startswith("'Lists'!$")
+
+
+def test_numeric_columns_are_checked_with_their_bounds(wb):
+    quantity = [dv for dv in validations_at(wb["Facilities"], "D500") if dv.type == "decimal"]
+    assert len(quantity) == 1 and quantity[0].operator == "greaterThanOrEqual" and quantity[0].formula1 == "0"
+    trips = [dv for dv in validations_at(wb["AirTravel"], "E2") if dv.type == "whole"]
+    assert trips[0].operator == "greaterThanOrEqual" and trips[0].formula1 == "1"
+    year = [dv for dv in validations_at(wb["Entity"], "B3") if dv.type == "whole"][0]
+    assert (year.operator, year.formula1, year.formula2) == ("between", "2008", str(dt.date.today().year))
+    vintage = [dv for dv in validations_at(wb["Offsets"], "D2") if dv.type == "whole"][0]
+    assert (vintage.formula1, vintage.formula2) == ("2000", str(YEAR + 1))
+    retired = [dv for dv in validations_at(wb["Offsets"], "F2") if dv.type == "date"][0]
+    assert retired.formula1 == f"DATE({YEAR},1,1)"
+    assert not validations_at(wb["Facilities"], f"D{LAST_DATA_ROW + 1}")
+
+
+def test_header_comments_give_description_requirement_unit_and_rule(wb):
+    for sheet in contract.sheets():
+        if not sheet.is_table:
+            continue
+        for idx, col in enumerate(sheet.columns, start=1):
+            note = wb[sheet.name].cell(row=1, column=idx).comment
+            assert note is not None, f"{sheet.name}.{col.name}"
+            assert col.description in note.text
+            assert ("required" if col.required else "optional") in note.text
+            assert "Rule: " in note.text
+    assert "number >= 0" in wb["Facilities"]["D1"].comment.text
+    unit_note = wb["Facilities"]["E1"].comment.text
+    assert "electricity: kwh, mwh, gj" in unit_note and "natural_gas: m3, kwh, gj" in unit_note
+    assert "one of: measured, estimated" in wb["Water"]["F1"].comment.text
+    assert "Unit: kg" in wb["Refrigerants"]["D1"].comment.text
+
+
+def test_entity_sheet_is_prefilled_and_help_column_explains(wb):
+    ws = wb["Entity"]
+    values = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=2).value for r in range(2, ws.max_row + 1)}
+    assert values["entity_code"] == "UNEP"
+    assert values["reporting_year"] == YEAR
+    assert values["template_version"] == TEMPLATE_VERSION
+    assert values["personnel"] is None
+    assert ws["C1"].value == "Help"
+    assert "whole number > 0" in ws["C4"].value
+
+
+def test_instructions_explain_the_workbook(wb):
+    text = "\n".join(str(c.value) for row in wb["Instructions"].iter_rows() for c in row if c.value is not None)
+    for needle in ("UNEP", str(YEAR), TEMPLATE_VERSION, "gtb validate UNEP_2024_submission.xlsx", "scope 3 only business travel", "HCFC", "distance_km", "1 200"):
+        assert needle in text, needle
+    for sheet in contract.sheets():
+        assert sheet.description in text
+    for row in codelists.table("waste_treatment"):
+        assert row["code"] in text and row["label"] in text
+
+
+def test_workbook_properties(wb):
+    assert wb.properties.creator == "Greening the Blue pipeline"
+    assert "UNEP" in wb.properties.title and str(YEAR) in wb.properties.title
+
+
+def test_default_output_is_entity_year_in_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = template("UN-HABITAT", 2010)
+    assert out == Path("UN-HABITAT_2010_submission.xlsx")
+    assert (tmp_path / out).is_file()
+
+
+@pytest.mark.parametrize(
+    ("entity", "year", "lang", "message"),
+    [
+        ("NOPE", YEAR, "en", "unknown entity code 'NOPE'"),
+        ("UNEP", 2007, "en", "from 2008 to"),
+        ("UNEP", dt.date.today().year + 1, "en", "out of range"),
+        ("UNEP", "2024", "en", "out of range"),
+        ("UNEP", YEAR, "fr", "supported: en"),
+    ],
+)
+def test_invalid_arguments_raise(tmp_path, entity, year, lang, message):
+    with pytest.raises(ValueError, match=message):
+        template(entity, year, tmp_path / "x.xlsx", lang=lang)
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_resolve_bound_reads_symbolic_bounds():
+    assert resolve_bound("2008", YEAR) == 2008
+    assert resolve_bound("reporting_year+1", YEAR) == YEAR + 1
+    assert resolve_bound("reporting_year-01-01", YEAR) == dt.date(YEAR, 1, 1)
+    assert resolve_bound("current_year", YEAR) == dt.date.today().year
+    assert resolve_bound("0.5", YEAR) == 0.5
+
+
+def test_example_rows_are_valid_codes_of_the_contract():
+    rows = example_rows()
+    assert set(rows) == set(contract.sheet_names())
+    for sheet in contract.sheets():
+        for item in rows[sheet.name]:
+            assert set(item) == set(sheet.names), sheet.name
+            for col in sheet.columns:
+                value = item[col.name]
+                if col.required and not (sheet.name == "AirTravel" and col.name in ("origin", "destination", "distance_km")):
+                    assert value not in (None, ""), f"{sheet.name}.{col.name}"
+                if value is not None and col.codelist:
+                    assert value in codelists.codes(col.codelist), f"{sheet.name}.{col.name}={value}"
+    air = rows["AirTravel"][0]
+    assert (air["origin"], air["destination"], air["distance_km"]) == ("NBO", "GVA", None)
+    facilities = rows["Facilities"][0]
+    assert facilities["unit"] in codelists.allowed_units("facilities_unit")[facilities["energy_type"]]
+
+
+def test_fill_writes_example_rows_under_the_headers(path, tmp_path):
+    out = fill(path, example_rows(), tmp_path / "filled.xlsx")
+    wb = load_workbook(out)
+    assert wb["Facilities"]["C2"].value == "electricity"
+    assert wb["AirTravel"]["A2"].value == "NBO"
+    ems = {wb["EMS"].cell(row=r, column=1).value: wb["EMS"].cell(row=r, column=2).value for r in range(2, 7)}
+    assert ems["status"] == "certified" and ems["policy_adopted"] == "yes"
+    assert load_workbook(path)["Facilities"]["C2"].value is None  # the template itself is untouched

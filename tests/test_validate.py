@@ -1,0 +1,247 @@
+"""Every rule of the submission contract: a workbook with one mistake, and the exact cell reported."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from pipeline.api import check_files
+from tests.builders import set_cell, valid_sheets, write_workbook
+
+YEAR = 2024
+
+
+def check_one(tmp_path: Path, sheets) -> list:
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    [sub] = check_files([path], jobs=1)
+    return sub
+
+
+def test_valid_workbook_has_no_findings(tmp_path):
+    sub = check_one(tmp_path, valid_sheets())
+    assert sub.findings == []
+    assert sub.is_valid
+    assert sub.entity["entity_code"] == "UNEP" and sub.entity["personnel"] == 1250
+    assert list(sub.tables["Facilities"]["quantity"]) == [2_400_000, 35_000, 12_000]
+    assert list(sub.tables["Facilities"]["source_row"]) == [2, 3, 4]
+    assert sub.ems["status"] == "certified" and sub.ems["policy_adopted"] is True
+
+
+# (sheet, cell, value typed by the focal point, expected code)
+MISTAKES = [
+    ("Entity", "B2", "UNEPX", "not-in-codelist"),
+    ("Entity", "B3", 2007, "out-of-range"),
+    ("Entity", "B3", dt.date.today().year + 1, "out-of-range"),
+    ("Entity", "B3", "2024.5", "type-error"),
+    ("Entity", "B4", 0, "out-of-range"),
+    ("Entity", "B4", "twelve", "type-error"),
+    ("Entity", "B4", 12.5, "type-error"),
+    ("Entity", "B5", 120, "out-of-range"),
+    ("Entity", "B6", -1, "out-of-range"),
+    ("Entity", "B7", "   ", "missing-value"),
+    ("Entity", "B8", "amina.otieno.un.org", "invalid-email"),
+    ("Entity", "B9", None, "missing-value"),
+    ("Facilities", "A2", None, "missing-value"),
+    ("Facilities", "B2", "Kenya", "not-in-codelist"),
+    ("Facilities", "C2", "solar", "not-in-codelist"),
+    ("Facilities", "D2", "approx. 500", "type-error"),
+    ("Facilities", "D2", "1.200,5", "type-error"),
+    ("Facilities", "D2", -5, "out-of-range"),
+    ("Facilities", "D2", "-5", "out-of-range"),
+    ("Facilities", "E2", "litre", "unit-mismatch"),
+    ("Facilities", "E3", "kwh", "unit-mismatch"),
+    ("Facilities", "F2", 3_000_000, "out-of-range"),
+    ("Facilities", "F3", 10, "inconsistent-row"),
+    ("Facilities", "G2", "guess", "not-in-codelist"),
+    ("Refrigerants", "C2", "r999", "not-in-codelist"),
+    ("Refrigerants", "D2", -1, "out-of-range"),
+    ("Vehicles", "C2", "hydrogen", "not-in-codelist"),
+    ("Vehicles", "E2", "kwh", "unit-mismatch"),
+    ("AirTravel", "A2", "XXX", "not-in-codelist"),
+    ("AirTravel", "B2", None, "missing-value"),
+    ("AirTravel", "B2", "NBO", "inconsistent-row"),
+    ("AirTravel", "C2", 6000, "inconsistent-row"),
+    ("AirTravel", "C4", None, "missing-value"),
+    ("AirTravel", "C4", 0, "out-of-range"),
+    ("AirTravel", "D2", "economy plus", "not-in-codelist"),
+    ("AirTravel", "E2", 0, "out-of-range"),
+    ("AirTravel", "E2", 2.5, "type-error"),
+    ("AirTravel", "F2", "maybe", "not-in-codelist"),
+    ("OtherTravel", "A2", "plane", "not-in-codelist"),
+    ("OtherTravel", "B2", "abc", "type-error"),
+    ("Offsets", "A2", "verra", "not-in-codelist"),
+    ("Offsets", "B2", None, "missing-value"),
+    ("Offsets", "D2", 1999, "out-of-range"),
+    ("Offsets", "D2", YEAR + 2, "out-of-range"),
+    ("Offsets", "E2", 0, "out-of-range"),
+    ("Offsets", "F2", dt.date(YEAR - 1, 12, 31), "out-of-range"),
+    ("Offsets", "F2", "15/03/2025", "type-error"),
+    ("Waste", "C2", "paper", "not-in-codelist"),
+    ("Waste", "D2", "burnt", "not-in-codelist"),
+    ("Waste", "F2", "lbs", "not-in-codelist"),
+    ("Water", "C2", "sea", "not-in-codelist"),
+    ("Water", "E2", "gallon", "not-in-codelist"),
+    ("Water", "G2", None, "missing-value"),
+    ("EMS", "B2", "done", "not-in-codelist"),
+    ("EMS", "B3", "none", "inconsistent-row"),
+    ("EMS", "B4", 101, "out-of-range"),
+    ("EMS", "B5", "Y", "not-in-codelist"),
+    ("EMS", "B6", "next year", "type-error"),
+]
+
+
+@pytest.mark.parametrize("sheet,cell,value,code", MISTAKES, ids=[f"{s}!{c}={v!r}" for s, c, v, _ in MISTAKES])
+def test_each_mistake_is_reported_on_its_cell(tmp_path, sheet, cell, value, code):
+    sub = check_one(tmp_path, set_cell(valid_sheets(), sheet, cell, value))
+    assert not sub.is_valid
+    assert [(f.sheet, f.cell, f.code) for f in sub.findings] == [(sheet, cell, code)]
+    [f] = sub.findings
+    assert f.severity == "error" and f.file == "UNEP_2024.xlsx"
+    assert f.row == int(cell[1:])
+    assert f.message.strip()
+    assert sub.tables == {}, "a submission with errors yields no typed tables to load"
+
+
+# Spellings the contract accepts: they must validate clean.
+ACCEPTED = [
+    ("Entity", "B2", " unep "),
+    ("Entity", "B4", "1 250"),
+    ("Entity", "B6", None),
+    ("Facilities", "B2", " ken"),
+    ("Facilities", "C4", "Natural Gas"),
+    ("Facilities", "C4", "natural-gas"),
+    ("Facilities", "D2", "2 400 000"),
+    ("Facilities", "D2", "2,400,000.5"),
+    ("Facilities", "E2", "KWh"),
+    ("Facilities", "G2", "Measured"),
+    ("AirTravel", "A2", "nbo "),
+    ("AirTravel", "D2", "Premium Economy"),
+    ("AirTravel", "F2", "YES"),
+    ("Offsets", "F2", f"{YEAR + 1}-03-15"),
+    ("Offsets", "D2", YEAR + 1),
+    ("EMS", "B2", "Certified"),
+    ("EMS", "B6", None),
+]
+
+
+@pytest.mark.parametrize("sheet,cell,value", ACCEPTED, ids=[f"{s}!{c}={v!r}" for s, c, v in ACCEPTED])
+def test_accepted_spellings_validate_clean(tmp_path, sheet, cell, value):
+    sub = check_one(tmp_path, set_cell(valid_sheets(), sheet, cell, value))
+    assert sub.findings == []
+
+
+def test_text_numbers_and_codes_are_typed_for_loading(tmp_path):
+    sheets = set_cell(valid_sheets(), "Facilities", "D2", "2 400 000")
+    set_cell(sheets, "Facilities", "C4", "Natural Gas")
+    set_cell(sheets, "AirTravel", "F2", "Yes")
+    sub = check_one(tmp_path, sheets)
+    facilities = sub.tables["Facilities"]
+    assert facilities.loc[0, "quantity"] == 2_400_000.0
+    assert facilities.loc[2, "energy_type"] == "natural_gas"
+    assert bool(sub.tables["AirTravel"].loc[0, "round_trip"]) is True
+    assert sub.tables["Offsets"].loc[0, "retirement_date"].date() == dt.date(YEAR + 1, 3, 15)
+
+
+def test_messages_name_value_and_fix(tmp_path):
+    sheets = set_cell(valid_sheets(), "Facilities", "E2", "litre")
+    set_cell(sheets, "Facilities", "B3", "Kenya")
+    sub = check_one(tmp_path, sheets)
+    by_cell = {f.cell: f for f in sub.findings}
+    assert by_cell["E2"].message == "expected one of kwh, mwh, gj for electricity; found 'litre'."
+    assert by_cell["E2"].value == "litre" and by_cell["E2"].column == "unit"
+    assert "use KEN" in by_cell["B3"].message
+
+
+def test_missing_and_renamed_sheets(tmp_path):
+    sheets = valid_sheets()
+    del sheets["Water"]
+    sheets["Air Travel"] = sheets.pop("AirTravel")
+    sub = check_one(tmp_path, sheets)
+    missing = [f for f in sub.findings if f.code == "missing-sheet"]
+    assert {f.sheet for f in missing} == {"AirTravel", "Water"}
+    air = next(f for f in missing if f.sheet == "AirTravel")
+    assert "rename it to 'AirTravel'" in air.message and "AirTravel, Water" in air.message
+    assert not any(f.code == "unknown-sheet" for f in sub.findings), "the renamed sheet is explained once"
+
+
+def test_headers_ignore_case_and_spaces_but_nothing_else(tmp_path):
+    sheets = valid_sheets()
+    sheets["Facilities"][0][3] = "  Quantity "
+    assert check_one(tmp_path, sheets).findings == []
+    sheets["Facilities"][0][3] = "qty"
+    sheets["Facilities"][0].append("comments")
+    sub = check_one(tmp_path, sheets)
+    codes = {(f.code, f.severity, f.cell) for f in sub.findings}
+    assert ("missing-column", "error", "") in codes
+    assert ("unknown-column", "warning", "D1") in codes
+    assert ("unknown-column", "warning", "H1") in codes
+    # the missing column is reported once, not on every row
+    assert [f.code for f in sub.findings].count("missing-column") == 1
+    assert not any(f.code == "missing-value" for f in sub.findings)
+
+
+def test_columns_in_any_order_and_optional_column_absent(tmp_path):
+    sheets = valid_sheets()
+    sheets["Water"] = [[row[i] for i in (5, 4, 3, 2, 1, 0)] for row in sheets["Water"]]
+    sheets["Facilities"] = [row[:5] + row[6:] for row in sheets["Facilities"]]
+    sub = check_one(tmp_path, sheets)
+    assert sub.findings == []
+    assert sub.tables["Facilities"]["renewable_kwh"].isna().all()
+
+
+def test_fields_in_any_order_missing_and_unknown(tmp_path):
+    sheets = valid_sheets()
+    entity = sheets["Entity"]
+    sheets["Entity"] = [entity[0]] + list(reversed(entity[1:]))
+    assert check_one(tmp_path, sheets).findings == []
+    sheets["Entity"] = [r for r in sheets["Entity"] if r[0] != "personnel"] + [["phone", "+254"]]
+    sub = check_one(tmp_path, sheets)
+    assert [(f.code, f.severity) for f in sub.findings] == [("missing-field", "error"), ("unknown-field", "warning")]
+    assert sub.findings[1].cell == "A10"
+
+
+def test_blank_rows_are_skipped_and_empty_sheets_are_fine(tmp_path):
+    sheets = valid_sheets()
+    sheets["Facilities"].insert(2, [None] * 7)
+    sheets["Facilities"].insert(3, ["", " ", None, None, None, None, None])
+    sheets["Vehicles"] = sheets["Vehicles"][:1]
+    sub = check_one(tmp_path, sheets)
+    assert sub.findings == []
+    assert list(sub.tables["Facilities"]["source_row"]) == [2, 5, 6]
+    assert sub.tables["Vehicles"].empty
+
+
+def test_error_rows_keep_their_excel_row_after_blank_rows(tmp_path):
+    sheets = valid_sheets()
+    sheets["Facilities"].insert(1, [None] * 7)
+    set_cell(sheets, "Facilities", "D5", -1)
+    sub = check_one(tmp_path, sheets)
+    assert [(f.cell, f.code) for f in sub.findings] == [("D5", "out-of-range")]
+
+
+def test_duplicate_serial_within_a_workbook(tmp_path):
+    sheets = valid_sheets()
+    sheets["Offsets"].append(list(sheets["Offsets"][1]))
+    sub = check_one(tmp_path, sheets)
+    assert [(f.sheet, f.cell, f.code) for f in sub.findings] == [("Offsets", "C3", "duplicate-serial")]
+
+
+def test_formula_without_cached_value(tmp_path):
+    sub = check_one(tmp_path, set_cell(valid_sheets(), "Facilities", "D2", "=1200*2"))
+    assert [(f.sheet, f.cell, f.code) for f in sub.findings] == [("Facilities", "D2", "formula-without-value")]
+
+
+def test_many_workbooks_validated_together_keep_their_findings_apart(tmp_path):
+    good = write_workbook(tmp_path / "good.xlsx", valid_sheets("UNEP"))
+    bad = write_workbook(tmp_path / "bad.xlsx", set_cell(valid_sheets("WFP"), "Water", "D2", -3))
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"not a workbook at all")
+    subs = check_files([good, bad, junk, tmp_path / "absent.xlsx"], jobs=2)
+    assert [s.file_name for s in subs] == ["good.xlsx", "bad.xlsx", "junk.xlsx", "absent.xlsx"]
+    assert subs[0].is_valid and subs[0].findings == []
+    assert [(f.file, f.cell) for f in subs[1].findings] == [("bad.xlsx", "D2")]
+    assert [f.code for f in subs[2].findings] == ["unreadable-file"]
+    assert [f.code for f in subs[3].findings] == ["unreadable-file"]
+    assert subs[1].key == "WFP_2024" and subs[2].key == "junk"
