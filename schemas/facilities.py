@@ -1,13 +1,21 @@
 """Facilities sheet: stationary energy (scope 1 combustion, scope 2 purchased energy)."""
 
+from functools import cache
+
 import pandas as pd
 
 from pipeline import codelists
 from schemas.checks import _shown, is_blank, parse_code, parse_number, row_check, sheet_schema, unit_compatibility
 
 
+@cache
 def kwh_per_unit() -> dict[str, float]:
-    return {r["code"]: float(r["kwh_per_unit"]) for r in codelists.table("unit") if r["kwh_per_unit"]}
+    """Electricity units -> kWh, from the unit conversions of the factor set (one source of truth)."""
+    from pipeline.emissions.factors import conversions
+
+    conv = conversions()
+    rows = conv[(conv["sheet_key"] == "facilities") & (conv["activity"] == "electricity") & (conv["to_unit"] == "kwh")]
+    return {u: float(m) for u, m in zip(rows["from_unit"], rows["multiplier"])}
 
 
 def _renewable_only_on_electricity(d: pd.DataFrame) -> pd.Series:

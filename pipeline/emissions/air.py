@@ -1,0 +1,112 @@
+"""Flight distances: great circle between airports, the ICAO correction, distance bands.
+
+Method (docs/emission-factors.md): the great-circle distance (haversine on a sphere of the
+mean Earth radius) between the two airports of `pipeline.codelists.airports()`, plus the ICAO
+correction for stacking, traffic and weather (`air_gcd_correction.csv`: +50 km under 550 km,
++100 km up to 5500 km, +125 km beyond). The band that picks the factor (`air_distance_bands.csv`)
+is read on the great-circle distance. Both tables belong to the factor set; intervals are
+[min_km, max_km), an empty max_km meaning no upper bound.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.codelists import airports, normalise_ref
+from pipeline.emissions.factors import FactorSetError, read_set_table
+
+EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
+
+
+def great_circle_km(lat1, lon1, lat2, lon2):
+    """Haversine distance in km between points given in decimal degrees, vectorised.
+
+    Accepts scalars, arrays or Series; returns a Series (index of the first Series argument)
+    when any argument is a Series, else a numpy array or float.
+    """
+    index = next((a.index for a in (lat1, lon1, lat2, lon2) if isinstance(a, pd.Series)), None)
+    p1, l1, p2, l2 = (np.radians(np.asarray(a, dtype=float)) for a in (lat1, lon1, lat2, lon2))
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2
+    km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    return pd.Series(km, index=index, name="gcd_km") if index is not None else km
+
+
+def airport_coordinates(codes: pd.Series) -> pd.DataFrame:
+    """(lat, lon) for IATA codes; raises `KeyError` listing every unknown code."""
+    table = pd.DataFrame.from_dict(airports(), orient="index", columns=["lat", "lon"])
+    keys = codes.map(lambda v: normalise_ref(v) if isinstance(v, str) else "")
+    pos = table.index.get_indexer(keys)
+    if (pos < 0).any():
+        unknown = sorted({str(c) for c in codes[pos < 0]})
+        raise KeyError(f"unknown IATA airport code(s): {', '.join(unknown)}")
+    return pd.DataFrame(table.to_numpy()[pos], index=codes.index, columns=["lat", "lon"])
+
+
+def route_gcd_km(origin: pd.Series, destination: pd.Series) -> pd.Series:
+    """Great-circle km between origin and destination airports, row by row."""
+    a = airport_coordinates(origin)
+    b = airport_coordinates(destination.reindex(origin.index))
+    return great_circle_km(a["lat"], a["lon"], b["lat"], b["lon"])
+
+
+def _intervals(filename: str, value_col: str, factor_set: str | None, directory) -> pd.DataFrame:
+    table = read_set_table(filename, factor_set, directory)
+    lo = pd.to_numeric(table["min_km"], errors="coerce")
+    open_end = table["max_km"] == ""
+    hi = pd.to_numeric(table["max_km"].mask(open_end), errors="coerce")
+    ok = lo.notna() & (hi.notna() | open_end)
+    hi = hi.mask(open_end, np.inf)
+    order = lo.sort_values().index
+    lo, hi, values = lo[order].to_numpy(), hi[order].to_numpy(), table.loc[order, value_col].to_numpy()
+    contiguous = len(lo) > 0 and lo[0] == 0 and np.isinf(hi[-1]) and np.all(hi[:-1] == lo[1:])
+    if not (bool(ok.all()) and contiguous):
+        raise FactorSetError(f"{filename}: intervals must start at 0, touch end to start and end open")
+    return pd.DataFrame({"min_km": lo, "max_km": hi, value_col: values})
+
+
+def _which(km: pd.Series, table: pd.DataFrame) -> np.ndarray:
+    values = pd.to_numeric(km, errors="coerce").to_numpy(dtype=float)
+    if (values < 0).any():
+        raise ValueError(f"negative distance: {values[values < 0][0]} km")
+    return np.searchsorted(table["min_km"].to_numpy(), values, side="right") - 1
+
+
+def icao_correction_km(
+    gcd_km: pd.Series, *, factor_set: str | None = None, directory: Path | str | None = None
+) -> pd.Series:
+    """Kilometres ICAO adds to a great-circle distance; missing distance stays missing."""
+    table = _intervals("air_gcd_correction.csv", "add_km", factor_set, directory)
+    pos = _which(gcd_km, table)
+    add = table["add_km"].astype(float).to_numpy()[np.clip(pos, 0, None)]
+    return pd.Series(np.where(gcd_km.isna(), np.nan, add), index=gcd_km.index, name="correction_km")
+
+
+def corrected_distance_km(
+    gcd_km: pd.Series, *, factor_set: str | None = None, directory: Path | str | None = None
+) -> pd.Series:
+    """Great-circle km plus the ICAO correction (the distance the factors are applied to)."""
+    return (gcd_km + icao_correction_km(gcd_km, factor_set=factor_set, directory=directory)).rename("distance_km")
+
+
+def flight_distance_km(
+    origin: pd.Series,
+    destination: pd.Series,
+    *,
+    factor_set: str | None = None,
+    directory: Path | str | None = None,
+) -> pd.Series:
+    """One-way flown distance between airports: great circle + ICAO correction, in km."""
+    return corrected_distance_km(route_gcd_km(origin, destination), factor_set=factor_set, directory=directory)
+
+
+def distance_band(
+    km: pd.Series, *, factor_set: str | None = None, directory: Path | str | None = None
+) -> pd.Series:
+    """Band code (`short_haul`, `medium_haul`, `long_haul`) of each great-circle distance."""
+    table = _intervals("air_distance_bands.csv", "band", factor_set, directory)
+    pos = _which(km, table)
+    bands = table["band"].to_numpy(dtype=object)[np.clip(pos, 0, None)]
+    return pd.Series(np.where(km.isna(), None, bands), index=km.index, name="band", dtype=object)

@@ -1,0 +1,184 @@
+"""Calculate: activity rows x the pinned factor set -> one emissions row per activity row.
+
+Each row keeps the factor set, factor id, region and value it used, so every tCO2e traces back
+to a row of a submitted sheet and a cited factor. A run calculates only the submissions it
+loads; recalculating a past year with another set is `recalculate`, an explicit, logged act.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipeline.emissions import factors
+from pipeline.warehouse.db import utcnow
+from pipeline.warehouse.load import insert_frame
+
+
+@dataclass(frozen=True)
+class Source:
+    """How one activity table becomes emissions."""
+
+    sheet: str
+    table: str
+    activity_sql: str  # the factor_lookup activity of a row
+    quantity_sql: str  # quantity in the factor's unit
+    unit_sql: str  # that unit, to check against the factor's
+    country_sql: str | None  # for regional factors
+
+
+SOURCES = (
+    Source("Facilities", "facilities_activity", "energy_type_code", "canonical_quantity", "canonical_unit", "country_code"),
+    Source("Refrigerants", "refrigerants_activity", "gas_code", "refilled_kg", "'kg'", None),
+    Source("Vehicles", "vehicles_activity", "fuel_code", "canonical_quantity", "canonical_unit", "country_code"),
+    Source("AirTravel", "air_travel_activity", "distance_band || '.' || cabin_class_code", "passenger_km", "'passenger_km'", None),
+    Source("OtherTravel", "other_travel_activity", "mode_code", "passenger_km", "'passenger_km'", None),
+)
+
+# (sheet, activity) -> scope and scope detail; everything else of a sheet takes the sheet default.
+SCOPE_DEFAULT = {
+    "Facilities": (1, "stationary_combustion", "facilities"),
+    "Refrigerants": (1, "fugitive", "facilities"),
+    "Vehicles": (1, "mobile_combustion", "other_travel"),
+    "AirTravel": (3, "business_travel", "air_travel"),
+    "OtherTravel": (3, "business_travel", "other_travel"),
+}
+SCOPE_BY_ACTIVITY = {
+    ("Facilities", "electricity"): (2, "purchased_electricity"),
+    ("Facilities", "district_heating"): (2, "purchased_heat_cooling"),
+    ("Facilities", "district_cooling"): (2, "purchased_heat_cooling"),
+    ("Vehicles", "electricity"): (2, "purchased_electricity"),
+}
+
+
+def ensure_factor_set(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Copy a factor set into the warehouse once, so emissions rows can join their factor."""
+    present = con.execute("SELECT count(*) FROM emission_factors WHERE factor_set = ?", [name]).fetchone()[0]
+    if present:
+        return
+    frame = factors.factor_set(name).copy()
+    frame.insert(0, "factor_set", name)
+    cols = [c for c in frame.columns if c in _factor_columns(con)]
+    frame["publication_year"] = pd.to_numeric(frame["publication_year"], errors="coerce").astype("Int64")
+    insert_frame(con, "emission_factors", frame[cols])
+
+
+def _factor_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'emission_factors'").fetchall()}
+
+
+def sync_pins(con: duckdb.DuckDBPyConnection) -> None:
+    """factor_pins mirrors inputs/reference/factor_pins.csv (what a run will use)."""
+    pins = factors.pins()[["year", "factor_set"]].rename(columns={"year": "reporting_year"})
+    pins["reporting_year"] = pins["reporting_year"].astype(int)
+    con.execute("DELETE FROM factor_pins")
+    insert_frame(con, "factor_pins", pins)
+
+
+def _activity(con: duckdb.DuckDBPyConnection, source: Source, ids: list[int]) -> pd.DataFrame:
+    country = source.country_sql or "NULL"
+    extra = ", a.renewable_kwh" if source.sheet == "Facilities" else ""
+    optional = ", a.is_hcfc" if source.sheet == "Refrigerants" else ""
+    return con.execute(
+        f"""
+        SELECT a.submission_id, a.source_row, {source.activity_sql} AS activity, {source.quantity_sql} AS quantity,
+               {source.unit_sql} AS unit, {country} AS country, s.reporting_year{extra}{optional}
+        FROM {source.table} a JOIN submissions s USING (submission_id)
+        WHERE a.submission_id IN (SELECT unnest(?))
+        """,
+        [ids],
+    ).df()
+
+
+def emissions_rows(con: duckdb.DuckDBPyConnection, ids: list[int], factor_set: str | None = None) -> pd.DataFrame:
+    """Emissions of the given submissions, with the pinned set of their year (or `factor_set`)."""
+    out = []
+    now = utcnow()
+    for source in SOURCES:
+        rows = _activity(con, source, ids)
+        if rows.empty:
+            continue
+        sets = rows["reporting_year"].map(lambda y: factor_set or factors.pinned_set(int(y)))
+        for name, part in rows.groupby(sets):
+            ensure_factor_set(con, name)
+            countries = part["country"] if source.country_sql else None
+            f = factors.resolve_factors(source.sheet, part["activity"], countries, name=name)
+            mismatch = f["unit"].to_numpy() != part["unit"].to_numpy()
+            if mismatch.any():
+                bad = part[mismatch].iloc[0]
+                raise AssertionError(
+                    f"{source.sheet}: factor {f[mismatch]['factor_id'].iloc[0]} is per {f[mismatch]['unit'].iloc[0]} "
+                    f"but the activity is in {bad['unit']}; conversions.csv and the factors disagree"
+                )
+            tco2e = part["quantity"].to_numpy(dtype=float) * f["kgco2e_per_unit"].to_numpy() / 1000.0
+            market = tco2e.copy()
+            if source.sheet == "Facilities":
+                is_elec = (part["activity"] == "electricity").to_numpy()
+                renewable = part["renewable_kwh"].fillna(0).to_numpy(dtype=float)
+                market = np.where(is_elec, (part["quantity"].to_numpy(dtype=float) - renewable) * f["kgco2e_per_unit"].to_numpy() / 1000.0, tco2e)
+            scope_default, detail_default, category = SCOPE_DEFAULT[source.sheet]
+            scopes = [SCOPE_BY_ACTIVITY.get((source.sheet, a), (scope_default, detail_default)) for a in part["activity"]]
+            out.append(
+                pd.DataFrame(
+                    {
+                        "submission_id": part["submission_id"].to_numpy(),
+                        "sheet": source.sheet,
+                        "source_row": part["source_row"].to_numpy(),
+                        "scope": [s for s, _ in scopes],
+                        "scope_detail": [d for _, d in scopes],
+                        "gtb_category": category,
+                        "is_optional": part["is_hcfc"].to_numpy(dtype=bool) if source.sheet == "Refrigerants" else False,
+                        "activity_quantity": part["quantity"].to_numpy(dtype=float),
+                        "activity_unit": part["unit"].to_numpy(),
+                        "factor_set": name,
+                        "factor_id": f["factor_id"].to_numpy(),
+                        "factor_region": f["region"].to_numpy(),
+                        "kgco2e_per_unit": f["kgco2e_per_unit"].to_numpy(),
+                        "emissions_tco2e": tco2e,
+                        "market_emissions_tco2e": market,
+                        "calculated_at": now,
+                    }
+                )
+            )
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+
+
+def calculate(con: duckdb.DuckDBPyConnection, ids: list[int], factor_set: str | None = None) -> int:
+    """(Re)write the emissions rows of the given submissions. The caller owns the transaction."""
+    if not ids:
+        return 0
+    con.execute("DELETE FROM emissions WHERE submission_id IN (SELECT unnest(?))", [ids])
+    return insert_frame(con, "emissions", emissions_rows(con, ids, factor_set))
+
+
+def recalculate(con: duckdb.DuckDBPyConnection, year: int, factor_set: str, reason: str) -> dict:
+    """Recalculate every loaded submission of `year` with `factor_set`, logged in `recalculations`."""
+    if factor_set not in factors.available_sets():
+        raise ValueError(f"unknown factor set {factor_set!r}; available: {', '.join(factors.available_sets())}")
+    ids = [r[0] for r in con.execute("SELECT submission_id FROM submissions WHERE status = 'loaded' AND reporting_year = ?", [year]).fetchall()]
+    old_set, old_total = con.execute(
+        """
+        SELECT string_agg(DISTINCT factor_set, ','), sum(emissions_tco2e) FROM emissions
+        WHERE submission_id IN (SELECT unnest(?))
+        """,
+        [ids],
+    ).fetchone()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        calculate(con, ids, factor_set)
+        new_total = con.execute(
+            "SELECT coalesce(sum(emissions_tco2e), 0) FROM emissions WHERE submission_id IN (SELECT unnest(?))", [ids]
+        ).fetchone()[0]
+        con.execute(
+            "INSERT INTO recalculations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [utcnow(), year, old_set, factor_set, len(ids), old_total, new_total, reason],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return {"year": year, "submissions": len(ids), "old_factor_set": old_set, "new_factor_set": factor_set,
+            "old_total_tco2e": old_total, "new_total_tco2e": new_total}

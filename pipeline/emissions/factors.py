@@ -1,0 +1,332 @@
+"""Factor sets: cited emission factors as versioned CSVs, validated on read.
+
+A factor set is a directory `inputs/reference/factors/<name>/` holding:
+
+- `factors_*.csv`: the factors, one row per (factor_id, region), columns `FACTOR_COLUMNS`;
+- `factor_lookup.csv`: which factor a workbook activity uses (sheet, activity -> category,
+  factor_activity, and whether the factor varies by country);
+- `conversions.csv`: unit conversions to the canonical unit of each factor (see `units.py`);
+- `air_distance_bands.csv`, `air_gcd_correction.csv`, `refrigerant_blends.csv`: method data.
+
+`inputs/reference/factor_pins.csv` says which set each reporting year uses. Every path defaults
+to the repository layout but accepts an override directory, so tests build sets in code.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.codelists import codes, normalise_code, normalise_ref
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FACTORS_DIR = REPO_ROOT / "inputs" / "reference" / "factors"
+PINS_PATH = REPO_ROOT / "inputs" / "reference" / "factor_pins.csv"
+
+WORLD = "WORLD"
+FACTOR_COLUMNS = (
+    "factor_id", "category", "activity", "unit", "region", "kgco2e_per_unit", "gwp_basis",
+    "source_title", "source_url", "publication_year", "licence", "notes",
+)
+OPTIONAL_COLUMNS = frozenset({"notes"})
+CATEGORIES = (
+    "stationary_fuel", "grid_electricity", "district_heating", "district_cooling", "vehicle_fuel",
+    "refrigerant_gwp", "air_travel", "other_travel",
+)
+UNITS = ("kwh", "litre", "kg", "tonne", "m3", "passenger_km")
+ZERO_ALLOWED = frozenset({"refrigerant_gwp"})  # a GWP of 0 is real (ammonia); nothing else is
+LOOKUP_COLUMNS = ("sheet", "activity", "category", "factor_activity", "regional")
+MAX_LISTED = 20
+
+
+class FactorSetError(ValueError):
+    """A factor set, pin or lookup that cannot be used; the message names file, line and column."""
+
+
+def _problems(source: str, problems: list[str]) -> FactorSetError:
+    shown = problems[:MAX_LISTED]
+    more = f"\n  ... and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+    return FactorSetError(f"{source}: {len(problems)} problem(s)\n  " + "\n  ".join(shown) + more)
+
+
+def _root(directory: Path | str | None) -> Path:
+    return Path(directory) if directory is not None else FACTORS_DIR
+
+
+def _version_key(name: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\-]", name))
+
+
+def available_sets(directory: Path | str | None = None) -> tuple[str, ...]:
+    """Names of the factor sets under `directory` (default the repository's), oldest first."""
+    root = _root(directory)
+    if not root.is_dir():
+        return ()
+    names = [p.name for p in root.iterdir() if p.is_dir() and any(p.glob("factors_*.csv"))]
+    return tuple(sorted(names, key=_version_key))
+
+
+def default_set(directory: Path | str | None = None) -> str:
+    """The newest factor set; used where no reporting year pins one (e.g. unit conversion)."""
+    sets = available_sets(directory)
+    if not sets:
+        raise FactorSetError(f"no factor set (a directory with factors_*.csv) under {_root(directory)}")
+    return sets[-1]
+
+
+def set_dir(name: str | None = None, directory: Path | str | None = None) -> Path:
+    """The directory of factor set `name` (default: `default_set`), checked to exist."""
+    name = name or default_set(directory)
+    path = _root(directory) / name
+    if name not in available_sets(directory):
+        raise FactorSetError(
+            f"unknown factor set {name!r} under {_root(directory)}; "
+            f"available: {', '.join(available_sets(directory)) or 'none'}"
+        )
+    return path
+
+
+def _read_text_csv(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise FactorSetError(f"{path}: file not found")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise FactorSetError(f"{path}: not a readable CSV ({exc})") from exc
+    if not isinstance(frame.index, pd.RangeIndex):  # every line had one field more than the header
+        raise FactorSetError(f"{path}: rows have more fields than the header (an unquoted comma?)")
+    return frame.apply(lambda col: col.str.strip())
+
+
+def read_set_table(filename: str, name: str | None = None, directory: Path | str | None = None) -> pd.DataFrame:
+    """A method table of a factor set (e.g. `air_distance_bands.csv`) as text columns."""
+    return _read_text_csv(set_dir(name, directory) / filename)
+
+
+# --- factors -------------------------------------------------------------------------------
+
+
+def validate_factors(frame: pd.DataFrame, source: str, lines: pd.Series | None = None) -> pd.DataFrame:
+    """Check a frame of factor rows (text columns) and return it typed; raise listing every problem.
+
+    Rules: required columns present and filled (only `notes` may be empty), no unknown column,
+    known category and unit, region `WORLD` or an ISO3 code of `schemas/codelists/countries.csv`,
+    a finite factor > 0 (>= 0 for refrigerant GWPs), an http(s) `source_url`, a plausible
+    `publication_year`, no duplicate (factor_id, region), one category/activity/unit per factor_id.
+    """
+    problems: list[str] = []
+    missing = [c for c in FACTOR_COLUMNS if c not in frame.columns]
+    unknown = [c for c in frame.columns if c not in FACTOR_COLUMNS]
+    if missing or unknown:
+        if missing:
+            problems.append(f"missing column(s): {', '.join(missing)}")
+        if unknown:
+            problems.append(f"unknown column(s): {', '.join(unknown)}")
+        raise _problems(source, problems)
+    line = lines if lines is not None else pd.Series([f"line {i + 2}" for i in range(len(frame))], index=frame.index)
+    countries = frozenset(codes("countries"))
+    values = pd.to_numeric(frame["kgco2e_per_unit"], errors="coerce").astype(float)
+    years = pd.to_numeric(frame["publication_year"], errors="coerce")
+    for idx, row in frame.iterrows():
+        where = str(line[idx])
+        for col in FACTOR_COLUMNS:
+            if col not in OPTIONAL_COLUMNS and row[col] == "":
+                problems.append(f"{where}, column {col}: empty")
+        if row["category"] and row["category"] not in CATEGORIES:
+            problems.append(f"{where}, column category: {row['category']!r} is not one of {', '.join(CATEGORIES)}")
+        if row["unit"] and row["unit"] not in UNITS:
+            problems.append(f"{where}, column unit: {row['unit']!r} is not one of {', '.join(UNITS)}")
+        if row["region"] and row["region"] != WORLD and row["region"] not in countries:
+            problems.append(f"{where}, column region: {row['region']!r} is neither WORLD nor an ISO3 country code")
+        value = values[idx]
+        if row["kgco2e_per_unit"] != "":
+            floor_ok = value >= 0 if row["category"] in ZERO_ALLOWED else value > 0
+            if not (math.isfinite(value) and floor_ok):
+                rule = ">= 0" if row["category"] in ZERO_ALLOWED else "> 0"
+                problems.append(f"{where}, column kgco2e_per_unit: {row['kgco2e_per_unit']!r} is not a number {rule}")
+        if row["source_url"] and not re.match(r"https?://\S+$", row["source_url"]):
+            problems.append(f"{where}, column source_url: {row['source_url']!r} is not an http(s) address")
+        year = years[idx]
+        if row["publication_year"] and not (year == year and float(year).is_integer() and 1990 <= year <= 2100):
+            problems.append(f"{where}, column publication_year: {row['publication_year']!r} is not a year")
+    dup = frame.duplicated(["factor_id", "region"], keep=False) & (frame["factor_id"] != "")
+    for (fid, region), group in frame[dup].groupby(["factor_id", "region"], sort=True):
+        problems.append(f"{', '.join(str(line[i]) for i in group.index)}: duplicate factor_id {fid!r} for region {region!r}")
+    shape = frame.groupby("factor_id")[["category", "activity", "unit"]].nunique()
+    for fid in shape.index[(shape > 1).any(axis=1)]:
+        problems.append(f"factor_id {fid!r}: rows disagree on category, activity or unit")
+    if problems:
+        raise _problems(source, problems)
+    typed = frame.copy()
+    typed["kgco2e_per_unit"] = values.astype(float)
+    typed["publication_year"] = years.astype(int)
+    return typed
+
+
+@cache
+def _load_factors(path_text: str, stamp: tuple) -> pd.DataFrame:
+    path = Path(path_text)
+    files = sorted(path.glob("factors_*.csv"))
+    parts, lines, sources = [], [], []
+    for file in files:
+        part = _read_text_csv(file)
+        missing = [c for c in FACTOR_COLUMNS if c not in part.columns]
+        unknown = [c for c in part.columns if c not in FACTOR_COLUMNS]
+        if missing or unknown:
+            raise _problems(str(file), [f"missing column(s): {', '.join(missing)}"] * bool(missing)
+                            + [f"unknown column(s): {', '.join(unknown)}"] * bool(unknown))
+        parts.append(part)
+        lines.append(pd.Series([f"{file.name} line {i + 2}" for i in range(len(part))]))
+        sources.append(file.name)
+    if not parts:
+        raise FactorSetError(f"{path}: no factors_*.csv file")
+    frame = pd.concat(parts, ignore_index=True)
+    line = pd.concat(lines, ignore_index=True)
+    typed = validate_factors(frame, f"factor set {path.name} ({', '.join(sources)})", line)
+    typed.insert(0, "factor_set", path.name)
+    return typed.sort_values(["category", "activity", "region"], kind="stable").reset_index(drop=True)
+
+
+def factor_set(name: str | None = None, directory: Path | str | None = None) -> pd.DataFrame:
+    """All factors of set `name` (default: `default_set`) as one validated frame.
+
+    Columns: `factor_set` then `FACTOR_COLUMNS`; `kgco2e_per_unit` float, `publication_year` int.
+    Raises `FactorSetError` naming file, line and column of every problem.
+    """
+    path = set_dir(name, directory).resolve()
+    stamp = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in sorted(path.glob("factors_*.csv")))
+    return _load_factors(str(path), stamp).copy()  # re-read when a file changes
+
+
+# --- pins ----------------------------------------------------------------------------------
+
+
+def pins(pins_path: Path | str | None = None) -> pd.DataFrame:
+    """`factor_pins.csv` as a frame (year int, factor_set), one row per year."""
+    path = Path(pins_path) if pins_path is not None else PINS_PATH
+    frame = _read_text_csv(path)
+    problems = [f"missing column {c}" for c in ("year", "factor_set") if c not in frame.columns]
+    if problems:
+        raise _problems(str(path), problems)
+    years = pd.to_numeric(frame["year"], errors="coerce")
+    for idx in frame.index[years.isna() | (frame["factor_set"] == "")]:
+        problems.append(f"line {idx + 2}: year {frame.at[idx, 'year']!r} / factor_set {frame.at[idx, 'factor_set']!r}")
+    for idx in frame.index[years.duplicated(keep=False) & years.notna()]:
+        problems.append(f"line {idx + 2}: year {frame.at[idx, 'year']} is pinned more than once")
+    if problems:
+        raise _problems(str(path), problems)
+    return frame.assign(year=years.astype(int))
+
+
+def pinned_set(year: int, pins_path: Path | str | None = None) -> str:
+    """The factor set pinned for reporting `year`; raises if the year has no pin."""
+    table = pins(pins_path)
+    hit = table.loc[table["year"] == int(year), "factor_set"]
+    if hit.empty:
+        raise FactorSetError(
+            f"{pins_path or PINS_PATH}: no factor set pinned for year {year} "
+            f"(pinned: {table['year'].min()}-{table['year'].max()})"
+        )
+    return str(hit.iloc[0])
+
+
+# --- lookup and resolution -----------------------------------------------------------------
+
+
+def factor_lookup(name: str | None = None, directory: Path | str | None = None) -> pd.DataFrame:
+    """`factor_lookup.csv` of a set: (sheet, activity) -> (category, factor_activity, regional)."""
+    frame = read_set_table("factor_lookup.csv", name, directory)
+    source = str(set_dir(name, directory) / "factor_lookup.csv")
+    missing = [c for c in LOOKUP_COLUMNS if c not in frame.columns]
+    if missing:
+        raise _problems(source, [f"missing column(s): {', '.join(missing)}"])
+    bad = ~frame["regional"].str.lower().isin(["true", "false"])
+    problems = [f"line {i + 2}, column regional: {frame.at[i, 'regional']!r} is not true/false" for i in frame.index[bad]]
+    for i in frame.index[frame.duplicated(["sheet", "activity"], keep=False)]:
+        problems.append(f"line {i + 2}: ({frame.at[i, 'sheet']}, {frame.at[i, 'activity']}) listed twice")
+    if problems:
+        raise _problems(source, problems)
+    return frame.assign(sheet_key=frame["sheet"].str.lower(), regional=frame["regional"].str.lower() == "true")
+
+
+def resolve_factors(
+    sheet: str,
+    activities: pd.Series,
+    countries: pd.Series | None = None,
+    *,
+    name: str | None = None,
+    directory: Path | str | None = None,
+) -> pd.DataFrame:
+    """The factor each row uses, vectorised; index of `activities` kept.
+
+    Regional factors (grid electricity, district cooling) take the row's country when the set
+    has it and fall back to WORLD otherwise (`fell_back_to_world` True); other factors are
+    WORLD rows. Raises `FactorSetError` for an activity without a lookup row or a factor.
+    Columns: factor_id, category, activity, region, unit, kgco2e_per_unit, fell_back_to_world.
+    """
+    lookup = factor_lookup(name, directory)
+    lookup = lookup[lookup["sheet_key"] == sheet.strip().lower()]
+    if lookup.empty:
+        raise FactorSetError(f"factor_lookup.csv of set {name or default_set(directory)}: no row for sheet {sheet!r}")
+    acts = activities.map(lambda v: normalise_code(v) if isinstance(v, str) else None)
+    rows = pd.DataFrame({"activity": acts}, index=activities.index).join(
+        lookup.set_index("activity")[["category", "factor_activity", "regional"]], on="activity")
+    unknown = rows["category"].isna()
+    if unknown.any():
+        found = sorted({str(a) for a in activities[unknown]})
+        raise FactorSetError(f"{sheet}: no factor lookup for activity {', '.join(map(repr, found))}")
+    if countries is None:
+        wanted = pd.Series(WORLD, index=activities.index)
+    else:
+        wanted = countries.reindex(activities.index).map(lambda v: normalise_ref(v) if isinstance(v, str) else "")
+    rows["wanted"] = wanted.where(rows["regional"].astype(bool), WORLD)
+    table = factor_set(name, directory).set_index(["category", "activity", "region"])
+    cols = ["factor_id", "unit", "kgco2e_per_unit"]
+    exact = rows.join(table[cols], on=["category", "factor_activity", "wanted"])
+    world = rows.assign(wanted=WORLD).join(table[cols], on=["category", "factor_activity", "wanted"])
+    hit = exact["factor_id"].notna()
+    out = exact[cols].where(hit, world[cols])
+    if out["factor_id"].isna().any():
+        lost = rows[out["factor_id"].isna()][["category", "factor_activity"]].drop_duplicates()
+        listed = ", ".join(f"{c}/{a}" for c, a in lost.itertuples(index=False))
+        raise FactorSetError(f"{sheet}: no factor (not even {WORLD}) for {listed}")
+    return pd.DataFrame({
+        "factor_id": out["factor_id"],
+        "category": rows["category"],
+        "activity": rows["factor_activity"],
+        "region": rows["wanted"].where(hit, WORLD),
+        "unit": out["unit"],
+        "kgco2e_per_unit": out["kgco2e_per_unit"].astype(float),
+        "fell_back_to_world": ~hit,
+    }, index=activities.index)
+
+
+def grid_factor_for(
+    countries: pd.Series, *, name: str | None = None, directory: Path | str | None = None
+) -> pd.DataFrame:
+    """Location-based grid electricity factor per country: the country row, else WORLD."""
+    electricity = pd.Series("electricity", index=countries.index)
+    return resolve_factors("Facilities", electricity, countries, name=name, directory=directory)
+
+
+def conversions(name: str | None = None, directory: Path | str | None = None) -> pd.DataFrame:
+    """`conversions.csv` of a set, `multiplier` as float (see `pipeline.emissions.units`)."""
+    frame = read_set_table("conversions.csv", name, directory)
+    source = str(set_dir(name, directory) / "conversions.csv")
+    needed = ("sheet", "activity", "from_unit", "to_unit", "multiplier", "source_title", "source_url")
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise _problems(source, [f"missing column(s): {', '.join(missing)}"])
+    mult = pd.to_numeric(frame["multiplier"], errors="coerce")
+    problems = [f"line {i + 2}, column multiplier: {frame.at[i, 'multiplier']!r} is not a number > 0"
+                for i in frame.index[~(mult > 0)]]
+    problems += [f"line {i + 2}, column source_url: empty" for i in frame.index[frame["source_url"] == ""]]
+    problems += [f"line {i + 2}: ({frame.at[i, 'sheet']}, {frame.at[i, 'activity']}, {frame.at[i, 'from_unit']}) listed twice"
+                 for i in frame.index[frame.duplicated(["sheet", "activity", "from_unit"], keep=False)]]
+    if problems:
+        raise _problems(source, problems)
+    return frame.assign(multiplier=mult.astype(float), sheet_key=frame["sheet"].str.lower())

@@ -1,0 +1,230 @@
+"""Factor sets: validation on read, pins, coverage of the contract's codes, WORLD fallback."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline import codelists
+from pipeline.emissions import factors as F
+
+SET = "gtb-2025.1"
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def factor_row(factor_id="fuel.diesel.litre", category="stationary_fuel", activity="diesel", unit="litre",
+               region="WORLD", value="2.5", url="https://example.org/factors", year="2023") -> list[str]:
+    return [factor_id, category, activity, unit, region, value, "IPCC AR5 GWP100", "A source", url, year,
+            "CC BY 4.0", ""]
+
+
+def tiny_set(root: Path, rows: list[list[str]], name: str = "test-1.0") -> Path:
+    write_csv(root / name / "factors_test.csv", list(F.FACTOR_COLUMNS), rows)
+    return root
+
+
+# --- the repository's set -------------------------------------------------------------------
+
+
+def test_repository_set_loads_validated_and_typed():
+    table = F.factor_set(SET)
+    assert set(table["category"]) == set(F.CATEGORIES)
+    assert table["kgco2e_per_unit"].dtype == float
+    assert (table["factor_set"] == SET).all()
+    assert not table.duplicated(["factor_id", "region"]).any()
+    assert table["source_url"].str.match(r"https?://").all()
+
+
+def test_pins_cover_2010_to_2030_with_an_existing_set():
+    for year in range(2010, 2031):
+        assert F.pinned_set(year) == SET
+    assert SET in F.available_sets()
+    with pytest.raises(F.FactorSetError, match="no factor set pinned for year 2009"):
+        F.pinned_set(2009)
+
+
+def test_duplicate_pin_year_is_refused(tmp_path):
+    path = write_csv(tmp_path / "pins.csv", ["year", "factor_set"], [[2020, "a"], [2020, "b"]])
+    with pytest.raises(F.FactorSetError, match="2020 is pinned more than once"):
+        F.pinned_set(2020, path)
+
+
+@pytest.mark.parametrize(
+    ("sheet", "codelist", "countries"),
+    [
+        ("Facilities", "energy_type", "KEN"),
+        ("Vehicles", "vehicle_fuel", "KEN"),
+        ("Refrigerants", "refrigerant_gas", None),
+        ("OtherTravel", "travel_mode", None),
+    ],
+)
+def test_every_contract_code_has_a_factor(sheet, codelist, countries):
+    codes = pd.Series(codelists.codes(codelist))
+    where = None if countries is None else pd.Series(countries, index=codes.index)
+    resolved = F.resolve_factors(sheet, codes, where)
+    assert resolved["factor_id"].notna().all()
+    assert len(resolved) == len(codes)
+    assert not resolved["fell_back_to_world"].any()  # KEN has a grid factor
+
+
+def test_every_cabin_class_has_a_factor_in_every_distance_band():
+    bands = F.read_set_table("air_distance_bands.csv")["band"]
+    activities = pd.Series([f"{b}.{c}" for b in bands for c in codelists.codes("cabin_class")])
+    resolved = F.resolve_factors("AirTravel", activities)
+    assert len(resolved) == 3 * 4
+    assert (resolved["unit"] == "passenger_km").all()
+
+
+def test_vehicle_electricity_uses_the_country_grid_factor():
+    resolved = F.resolve_factors("Vehicles", pd.Series(["electricity"]), pd.Series(["FRA"]))
+    grid = F.grid_factor_for(pd.Series(["FRA"]))
+    assert resolved.loc[0, "factor_id"] == "grid.electricity.kwh"
+    assert resolved.loc[0, "kgco2e_per_unit"] == grid.loc[0, "kgco2e_per_unit"]
+    assert resolved.loc[0, "region"] == "FRA"
+
+
+def test_every_country_has_a_grid_factor_or_an_explicit_world_fallback():
+    countries = pd.Series(codelists.codes("countries"))
+    grid = F.grid_factor_for(countries)
+    own = grid["region"] == countries
+    world = (grid["region"] == F.WORLD) & grid["fell_back_to_world"]
+    assert (own | world).all()
+    regions = set(F.factor_set(SET).query("category == 'grid_electricity'")["region"]) - {F.WORLD}
+    assert own.sum() == len(regions & set(countries)) >= 200
+    assert world.sum() == len(countries) - own.sum()
+    by_code = grid.set_index(countries)
+    assert by_code.loc["CHE", "region"] == "CHE"
+    assert by_code.loc["CAF", "region"] == F.WORLD  # the source gives 0 g/kWh, i.e. no data
+    assert by_code.loc["ATA", "fell_back_to_world"]
+    world_value = F.factor_set(SET).query("category == 'grid_electricity' and region == 'WORLD'")
+    assert world_value["kgco2e_per_unit"].item() == by_code.loc["CAF", "kgco2e_per_unit"]
+
+
+def test_missing_country_on_a_regional_factor_is_flagged_as_fallback():
+    grid = F.grid_factor_for(pd.Series(["CHE", None, "  "], index=[10, 11, 12]))
+    assert grid["fell_back_to_world"].tolist() == [False, True, True]
+    assert list(grid.index) == [10, 11, 12]
+
+
+def test_unknown_activity_is_an_error_naming_it():
+    with pytest.raises(F.FactorSetError, match="'uranium'"):
+        F.resolve_factors("Facilities", pd.Series(["diesel", "uranium"]))
+
+
+def test_refrigerant_blends_are_the_mass_weighted_component_gwps():
+    table = F.factor_set(SET).query("category == 'refrigerant_gwp'").set_index("activity")["kgco2e_per_unit"]
+    blends = F.read_set_table("refrigerant_blends.csv")
+    blends["mass_fraction"] = blends["mass_fraction"].astype(float)
+    for blend, parts in blends.groupby("blend"):
+        assert parts["mass_fraction"].sum() == pytest.approx(1.0)
+        expected = sum(table[c] * f for c, f in zip(parts["component"], parts["mass_fraction"]))
+        assert table[blend] == pytest.approx(expected)
+    assert table["r410a"] == pytest.approx(0.5 * 677 + 0.5 * 3170)  # AR5 HFC-32 and HFC-125
+    assert table["r717"] == 0 and table["r744"] == 1
+
+
+def test_air_factors_are_desnz_co2_without_the_8_percent_uplift():
+    table = F.factor_set(SET).set_index("factor_id")["kgco2e_per_unit"]
+    assert table["air.long_haul.economy.passenger_km"] == pytest.approx(0.11712 / 1.08)
+    assert table["air.medium_haul.first.passenger_km"] == table["air.medium_haul.business.passenger_km"]
+    assert table["air.long_haul.first.passenger_km"] > table["air.long_haul.business.passenger_km"]
+
+
+# --- validation of a set built in code ------------------------------------------------------
+
+
+def test_a_valid_tiny_set_loads_from_an_override_directory(tmp_path):
+    root = tiny_set(tmp_path, [factor_row(), factor_row(region="CHE", value="2.6")])
+    assert F.available_sets(root) == ("test-1.0",)
+    table = F.factor_set("test-1.0", root)
+    assert table["kgco2e_per_unit"].tolist() == [2.6, 2.5]
+
+
+def test_duplicate_factor_and_region_is_caught_with_line_numbers(tmp_path):
+    root = tiny_set(tmp_path, [factor_row(), factor_row(value="2.7")])
+    with pytest.raises(F.FactorSetError, match=r"line 2, factors_test.csv line 3: duplicate factor_id 'fuel.diesel.litre'"):
+        F.factor_set("test-1.0", root)
+
+
+def test_missing_source_url_is_caught(tmp_path):
+    root = tiny_set(tmp_path, [factor_row(), factor_row(factor_id="fuel.petrol.litre", activity="petrol", url="")])
+    with pytest.raises(F.FactorSetError, match="line 3, column source_url: empty"):
+        F.factor_set("test-1.0", root)
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (factor_row(value="0"), "kgco2e_per_unit: '0' is not a number > 0"),
+        (factor_row(value="-1"), "is not a number > 0"),
+        (factor_row(value="abc"), "is not a number > 0"),
+        (factor_row(region="XXX"), "region: 'XXX' is neither WORLD nor an ISO3"),
+        (factor_row(category="fuel"), "category: 'fuel' is not one of"),
+        (factor_row(unit="gallon"), "unit: 'gallon' is not one of"),
+        (factor_row(url="www.example.org"), "is not an http"),
+        (factor_row(year="last year"), "publication_year: 'last year' is not a year"),
+    ],
+)
+def test_bad_rows_are_refused(tmp_path, row, message):
+    with pytest.raises(F.FactorSetError, match=message):
+        F.factor_set("test-1.0", tiny_set(tmp_path, [row]))
+
+
+def test_zero_is_legitimate_only_for_a_gwp(tmp_path):
+    row = factor_row("refrigerant.r717.kg", "refrigerant_gwp", "r717", "kg", value="0")
+    assert F.factor_set("test-1.0", tiny_set(tmp_path, [row]))["kgco2e_per_unit"].item() == 0
+
+
+def test_missing_column_and_unquoted_comma_are_refused(tmp_path):
+    write_csv(tmp_path / "a-1" / "factors_x.csv", list(F.FACTOR_COLUMNS[:-2]), [factor_row()[:-2]])
+    with pytest.raises(F.FactorSetError, match="missing column"):
+        F.factor_set("a-1", tmp_path)
+    path = tmp_path / "b-1" / "factors_x.csv"
+    path.parent.mkdir()
+    path.write_text(",".join(F.FACTOR_COLUMNS) + "\n" + ",".join(factor_row()[:-1] + ["a note, with a comma", ""]) + "\n")
+    with pytest.raises(F.FactorSetError, match="more fields than the header"):
+        F.factor_set("b-1", tmp_path)
+
+
+def test_unknown_set_names_the_available_ones(tmp_path):
+    root = tiny_set(tmp_path, [factor_row()])
+    with pytest.raises(F.FactorSetError, match="unknown factor set 'nope'.*available: test-1.0"):
+        F.factor_set("nope", root)
+
+
+# --- the grid builder -----------------------------------------------------------------------
+
+
+def load_build_grid():
+    path = F.FACTORS_DIR / "build_grid.py"
+    spec = importlib.util.spec_from_file_location("build_grid", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_build_grid_weights_world_by_generation_and_drops_zero_intensity():
+    build = load_build_grid()
+    data = {
+        "AAA": {"carbon_intensity": 100.0, "total_TWh": 3.0, "year": 2023, "country_name": "A"},
+        "BBB": {"carbon_intensity": 500.0, "total_TWh": 1.0, "year": 2022, "country_name": "B"},
+        "CCC": {"carbon_intensity": 0.0, "total_TWh": 0.2, "year": 2022, "country_name": "C"},
+    }
+    grid, cooling = build.build_rows(data, "9.9", cooling_cop=4.0)
+    by_region = {row["region"]: row["kgco2e_per_unit"] for row in grid}
+    assert by_region == {"WORLD": 0.2, "AAA": 0.1, "BBB": 0.5}  # (100*3 + 500*1) / 4 g/kWh
+    assert [row["kgco2e_per_unit"] for row in cooling] == [0.05, 0.025, 0.125]
+    assert "codecarbon 9.9" in grid[0]["source_title"]
+    assert set(grid[0]) == set(F.FACTOR_COLUMNS)
