@@ -33,7 +33,7 @@ def template(entity: str, year: int, output: Path | None = None, lang: str = "en
         raise GtbError(str(exc)) from None
 
 
-def check_files(files: list[Path], jobs: int | None = None) -> list[Submission]:
+def check_files(files: list[Path], jobs: int | None = None, on_file=None) -> list[Submission]:
     """Guard, read, normalise (in worker processes) and validate workbooks; no reports, no database."""
     from pipeline.read import read_many
     from pipeline.validate import read_and_normalise, unreadable, validate_parsed
@@ -49,6 +49,8 @@ def check_files(files: list[Path], jobs: int | None = None) -> list[Submission]:
             existing.append(f)
     for path, result in read_many(existing, jobs=jobs or default_jobs(), work=read_and_normalise):
         results[Path(path)] = result
+        if on_file:
+            on_file(path)
     parsed = [results[f] for f in files if not isinstance(results[f], UnreadableFile)]
     validated = iter(validate_parsed(parsed))
     return [unreadable(f, results[f]) if isinstance(results[f], UnreadableFile) else next(validated) for f in files]
@@ -69,3 +71,37 @@ def validate(
     folders = write_reports(subs, Path(report_dir) if report_dir else DEFAULT_OUTPUTS / "validation")
     print_summary(subs, folders, console)
     return subs
+
+
+def run(
+    inputs: Path = DEFAULT_INPUTS,
+    db: Path = DEFAULT_DB,
+    outputs: Path = DEFAULT_OUTPUTS,
+    jobs: int | None = None,
+    console: Console | None = None,
+):
+    """`gtb run`: validate every submission, load the valid ones, calculate emissions."""
+    from pipeline.run import run as run_pipeline
+
+    return run_pipeline(Path(inputs), Path(db), Path(outputs), jobs=jobs, console=console)
+
+
+def recalculate(year: int, factor_set: str, reason: str, db: Path = DEFAULT_DB) -> dict:
+    """`gtb recalculate`: recalculate a past year with another factor set (logged)."""
+    from pipeline.emissions.calculate import recalculate as recalc
+    from pipeline.warehouse.db import opened
+
+    if not reason.strip():
+        raise GtbError("give a --reason: every recalculation is logged with why it was done")
+    with opened(Path(db)) as con:
+        try:
+            return recalc(con, year, factor_set, reason)
+        except ValueError as exc:
+            raise GtbError(str(exc)) from None
+
+
+def indicators(year: int, entity: str | None = None, db: Path = DEFAULT_DB) -> dict:
+    """`gtb indicators`: the year's row of system_indicators (or an entity's row), JSON-ready."""
+    from pipeline.indicators import indicators as indicator_row
+
+    return indicator_row(year, entity, Path(db))

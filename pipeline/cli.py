@@ -7,6 +7,7 @@ Exit codes (cli.md): 0 all good (warnings allowed); 1 at least one submission ha
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -36,6 +37,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--report-dir", type=Path, help="where reports go (default outputs/validation)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: up to 2)")
+
+    p = sub.add_parser("run", help="validate every submission, load the valid ones, recompute emissions")
+    p.add_argument("--inputs", type=Path, default=Path("inputs"), help="inputs folder (default inputs/)")
+    p.add_argument("--db", type=Path, default=Path("outputs/gtb.duckdb"), help="database (default outputs/gtb.duckdb)")
+    p.add_argument("--outputs", type=Path, default=Path("outputs"), help="outputs folder (default outputs/)")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: up to 2)")
+
+    p = sub.add_parser("recalculate", help="recalculate a past year with another factor set (logged)")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--factor-set", required=True, help="name of a set under inputs/reference/factors/")
+    p.add_argument("--reason", required=True, help="why; kept in the recalculations log")
+    p.add_argument("--db", type=Path, default=Path("outputs/gtb.duckdb"))
+
+    p = sub.add_parser("indicators", help="print one row of the indicators (system-wide or one entity)")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--entity", help="entity code (default: the system-wide row)")
+    p.add_argument("--db", type=Path, default=Path("outputs/gtb.duckdb"))
+    p.add_argument("--json", action="store_true", help="print the row as one JSON object")
     return parser
 
 
@@ -61,6 +80,25 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "validate":
         subs = api.validate(args.files, report_dir=args.report_dir, jobs=args.jobs)
         return HAD_ERRORS if any(not s.is_valid for s in subs) else OK
+    if args.command == "run":
+        result = api.run(args.inputs, args.db, args.outputs, jobs=args.jobs)
+        return HAD_ERRORS if result.had_errors else OK
+    if args.command == "recalculate":
+        done = api.recalculate(args.year, args.factor_set, args.reason, args.db)
+        print(
+            f"recalculated {done['submissions']} submissions of {done['year']} with {done['new_factor_set']} "
+            f"(was {done['old_factor_set']}): {done['old_total_tco2e'] or 0:,.1f} -> {done['new_total_tco2e']:,.1f} tCO2e"
+        )
+        return OK
+    if args.command == "indicators":
+        row = api.indicators(args.year, args.entity, args.db)
+        if args.json:
+            print(json.dumps(row))
+        else:
+            from pipeline.indicators import print_table
+
+            print_table(row)
+        return OK
     raise GtbError(f"unknown command {args.command}")
 
 

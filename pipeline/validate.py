@@ -42,6 +42,8 @@ class Submission:
     entity_code: str | None = None  # as far as it could be read, for report folders
     reporting_year: int | None = None
     readable: bool = True
+    letters: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, column) -> column letter
+    cells: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, field) -> value cell
 
     @property
     def errors(self) -> int:
@@ -86,6 +88,9 @@ def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
     years = [_reporting_year(p) for p in parsed]
     for sub, p, year in zip(subs, parsed, years):
         sub.entity_code = _entity_code(p)
+        for name, sheet in p.sheets.items():
+            sub.letters.update({(name, c): letter for c, letter in sheet.letters.items()})
+            sub.cells.update({(name, c): cell for c, cell in sheet.cells.items()})
         sub.reporting_year = int(year) if year is not None else None
 
     for spec in contract.sheets():
@@ -190,8 +195,10 @@ def _field(p: ParsedWorkbook, sheet: str, name: str) -> object:
 
 
 def _reporting_year(p: ParsedWorkbook) -> float | None:
+    """The Entity sheet's reporting year when valid; rules that depend on it are skipped otherwise."""
     year = checks.parse_number(pd.Series([_field(p, "Entity", "reporting_year")], dtype=object)).iloc[0]
-    return float(year) if pd.notna(year) and float(year).is_integer() else None
+    valid = pd.notna(year) and float(year).is_integer() and 2008 <= year <= checks.current_year()
+    return float(year) if valid else None
 
 
 def _entity_code(p: ParsedWorkbook) -> str | None:

@@ -305,7 +305,8 @@ def column(spec: ColumnSpec) -> pa.Column:
     """A pandera Column for a contract column; cells stay as typed (no dtype coercion)."""
     return pa.Column(
         checks=column_checks(spec),
-        nullable=not spec.required,
+        # text must not be blank either: `required_not_blank` reports both, once
+        nullable=not spec.required or spec.dtype in ("text", "email"),
         required=spec.required,
         name=spec.name,
     )

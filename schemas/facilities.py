@@ -5,7 +5,7 @@ from functools import cache
 import pandas as pd
 
 from pipeline import codelists
-from schemas.checks import _shown, is_blank, parse_code, parse_number, row_check, sheet_schema, unit_compatibility
+from schemas.checks import _shown, in_codelist, is_blank, parse_code, parse_number, row_check, sheet_schema, unit_compatibility
 
 
 @cache
@@ -19,12 +19,15 @@ def kwh_per_unit() -> dict[str, float]:
 
 
 def _renewable_only_on_electricity(d: pd.DataFrame) -> pd.Series:
-    return is_blank(d["renewable_kwh"]) | parse_code(d["energy_type"]).eq("electricity")
+    energy = parse_code(d["energy_type"])
+    unknown = ~in_codelist(energy, "energy_type")  # reported as not-in-codelist instead
+    return is_blank(d["renewable_kwh"]) | energy.eq("electricity") | unknown
 
 
 def _renewable_within_quantity(d: pd.DataFrame) -> pd.Series:
-    quantity_kwh = parse_number(d["quantity"]) * parse_code(d["unit"]).map(kwh_per_unit())
-    return ~(parse_number(d["renewable_kwh"]) > quantity_kwh * (1 + 1e-9))
+    quantity = parse_number(d["quantity"])
+    quantity_kwh = quantity * parse_code(d["unit"]).map(kwh_per_unit())
+    return ~(parse_number(d["renewable_kwh"]) > quantity_kwh * (1 + 1e-9)) | (quantity < 0)
 
 
 def _within_message(value, row) -> str:

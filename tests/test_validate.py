@@ -83,7 +83,7 @@ MISTAKES = [
     ("Waste", "F2", "lbs", "not-in-codelist"),
     ("Water", "C2", "sea", "not-in-codelist"),
     ("Water", "E2", "gallon", "not-in-codelist"),
-    ("Water", "G2", None, "missing-value"),
+    ("Water", "F2", None, "missing-value"),
     ("EMS", "B2", "done", "not-in-codelist"),
     ("EMS", "B3", "none", "inconsistent-row"),
     ("EMS", "B4", 101, "out-of-range"),
@@ -199,7 +199,7 @@ def test_fields_in_any_order_missing_and_unknown(tmp_path):
     sheets["Entity"] = [r for r in sheets["Entity"] if r[0] != "personnel"] + [["phone", "+254"]]
     sub = check_one(tmp_path, sheets)
     assert [(f.code, f.severity) for f in sub.findings] == [("missing-field", "error"), ("unknown-field", "warning")]
-    assert sub.findings[1].cell == "A10"
+    assert sub.findings[1].cell == "A9"
 
 
 def test_blank_rows_are_skipped_and_empty_sheets_are_fine(tmp_path):

@@ -56,11 +56,10 @@ SCOPE_BY_ACTIVITY = {
 
 def ensure_factor_set(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Copy a factor set into the warehouse once, so emissions rows can join their factor."""
-    present = con.execute("SELECT count(*) FROM emission_factors WHERE factor_set = ?", [name]).fetchone()[0]
+    present = con.execute("SELECT count(*) FROM emission_factors WHERE factor_set = ?", [name]).fetchall()[0][0]
     if present:
         return
-    frame = factors.factor_set(name).copy()
-    frame.insert(0, "factor_set", name)
+    frame = factors.factor_set(name).assign(factor_set=name)
     cols = [c for c in frame.columns if c in _factor_columns(con)]
     frame["publication_year"] = pd.to_numeric(frame["publication_year"], errors="coerce").astype("Int64")
     insert_frame(con, "emission_factors", frame[cols])
@@ -165,13 +164,13 @@ def recalculate(con: duckdb.DuckDBPyConnection, year: int, factor_set: str, reas
         WHERE submission_id IN (SELECT unnest(?))
         """,
         [ids],
-    ).fetchone()
+    ).fetchall()[0]
     con.execute("BEGIN TRANSACTION")
     try:
         calculate(con, ids, factor_set)
         new_total = con.execute(
             "SELECT coalesce(sum(emissions_tco2e), 0) FROM emissions WHERE submission_id IN (SELECT unnest(?))", [ids]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         con.execute(
             "INSERT INTO recalculations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [utcnow(), year, old_set, factor_set, len(ids), old_total, new_total, reason],

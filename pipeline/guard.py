@@ -1,0 +1,818 @@
+"""Refuse hostile or non-xlsx files before any xlsx parser sees them.
+
+`check(path)` looks at the raw bytes and the zip package only, with bounded memory and time,
+and raises `UnreadableFile` (a `Refused`) with a message a focal point can act on: what is
+wrong and how to fix it. What it refuses:
+
+- files that are not an .xlsx workbook: empty, random bytes, CSV/text/HTML renamed .xlsx, a
+  legacy .xls (OLE2), a password-protected workbook (OLE2 holding an EncryptedPackage), an
+  OpenDocument .ods, a macro-enabled .xlsm, a binary .xlsb, Word/PowerPoint files, a zip
+  without xl/workbook.xml;
+- decompression bombs: too many members, too large a zip directory, a total or per-member
+  inflated size or compression ratio beyond `Limits`; declared sizes are not trusted, every
+  XML member is inflated in a stream and stopped as soon as it exceeds its declared size;
+- XML entity attacks: any `<!DOCTYPE` or `<!ENTITY` in an XML member;
+- absurd sheet extents: a `<dimension>` or any cell reference beyond `Limits` (a 4.6 KB file
+  with one cell at XFD1048576 makes calamine allocate the whole grid and abort the process);
+  also a shared-string table announcing more strings than `Limits` allows (calamine reserves
+  memory for the announced count).
+
+While streaming each sheet it also collects the formula cells with no cached value and the
+hidden sheets, returned in the `GuardReport`. Sheets are mapped to zip members exactly as
+calamine does (xl/workbook.xml + xl/_rels/workbook.xml.rels, names matched ignoring case), so
+the guard inspects the very bytes the reader will parse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import defusedxml.ElementTree as SafeET
+
+from pipeline.workbook import UnreadableFile
+
+MiB = 2**20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Every bound the guard and the reader apply, in one place."""
+
+    max_file_bytes: int = 100 * MiB  # the .xlsx on disk
+    max_members: int = 10_000  # zip members
+    max_directory_bytes: int = 4 * MiB  # the zip central directory
+    max_total_uncompressed_bytes: int = 200 * MiB  # all members inflated
+    max_compression_ratio: float = 100.0  # inflated / packed, per member ...
+    ratio_checked_above_bytes: int = 1 * MiB  # ... for members inflating beyond this
+    max_part_bytes_in_memory: int = 16 * MiB  # workbook.xml, its rels, content types
+    max_rows: int = 100_000  # per sheet, counted from row 1
+    max_columns: int = 200  # per sheet, counted from column A (200 = GR)
+    max_cells: int = 5_000_000  # rows x columns per sheet
+    max_shared_strings: int = 5_000_000  # announced size of the shared-string table
+    reader_memory_bytes: int = 2 * 2**30  # address-space limit of a reading child process
+    reader_timeout_s: float = 60.0  # per file, in a reading child process
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class GuardReport:
+    """What the guard learnt about a file it let through."""
+
+    sha256: str
+    size_bytes: int
+    sheet_names: list[str]  # workbook order, as written
+    hidden_sheets: list[str]  # state="hidden" or "veryHidden"
+    formula_cells_without_value: dict[str, list[str]]  # sheet -> ["D14", ...]; only sheets with some
+    sheet_parts: dict[str, str] = field(default_factory=dict)  # sheet -> zip member
+    sheet_kinds: dict[str, str] = field(default_factory=dict)  # sheet -> worksheets/chartsheets/dialogsheets
+    last_cells: dict[str, str] = field(default_factory=dict)  # sheet -> furthest cell, e.g. "G2001"; "" if empty
+
+
+class Refused(UnreadableFile):
+    """An UnreadableFile raised by the guard; `reason` is a stable key of MESSAGES."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    def __reduce__(self):  # keep it picklable across processes
+        return (Refused, (self.reason, str(self)))
+
+
+SAVE_AS_XLSX = "Open it in Excel and use File > Save As > Excel Workbook (*.xlsx), then submit the new file."
+
+# reason -> message for the focal point (what is wrong, then the fix); filled with str.format.
+MESSAGES: dict[str, str] = {
+    "not-found": "The file could not be opened ({error}). Check the file name and that the file is not open elsewhere.",
+    "empty": "The file is empty (0 bytes); the upload or copy probably failed. Save the workbook again and resubmit it.",
+    "too-large": "The file is {size_mb:.0f} MB; a submission workbook is normally well under 5 MB and the pipeline "
+    "accepts at most {limit_mb:.0f} MB. Delete unused sheets, images and empty formatted rows, save, and resubmit.",
+    "legacy-xls": "This is an old Excel 97-2003 workbook (.xls) renamed .xlsx. " + SAVE_AS_XLSX,
+    "encrypted": "The workbook is protected with a password, so it cannot be read. Open it in Excel, remove the "
+    "password (File > Info > Protect Workbook > Encrypt with Password, clear the password), save as .xlsx, "
+    "and submit it again.",
+    "ole2-other": "This is an older Microsoft Office file (not an .xlsx workbook). " + SAVE_AS_XLSX,
+    "pdf": "This is a PDF document, not an Excel workbook. Submit the filled-in .xlsx template instead.",
+    "html": "This is a web page (HTML) saved with an .xlsx name, not an Excel workbook. " + SAVE_AS_XLSX,
+    "xml-2003": "This is an 'XML Spreadsheet 2003' file, not an .xlsx workbook. " + SAVE_AS_XLSX,
+    "text": "This is a {kind} renamed .xlsx, not an Excel workbook. " + SAVE_AS_XLSX,
+    "unknown-type": "This file is not an Excel .xlsx workbook (it is not a zip package and its type is not "
+    "recognised); it may be damaged or of another type. " + SAVE_AS_XLSX,
+    "damaged-zip": "The file is damaged: {detail}. It was perhaps cut short during upload or e-mail. "
+    + SAVE_AS_XLSX,
+    "ods": "This is an OpenDocument spreadsheet (.ods), not an .xlsx workbook. Open it in LibreOffice Calc or "
+    "Excel, save it as 'Excel 2007-365 (.xlsx)' / 'Excel Workbook (*.xlsx)', and submit the new file.",
+    "odf-other": "This is an OpenDocument file ({mimetype}), not an Excel workbook. Submit the filled-in .xlsx "
+    "template instead.",
+    "macro": "This is a macro-enabled workbook ({evidence}); the pipeline accepts only plain .xlsx workbooks "
+    "without macros. " + SAVE_AS_XLSX + " (Excel removes the macros.)",
+    "xlsb": "This is an Excel binary workbook (.xlsb), not an .xlsx workbook. " + SAVE_AS_XLSX,
+    "other-office": "This is a {kind} document, not an Excel workbook. Submit the filled-in .xlsx template instead.",
+    "no-workbook": "This zip file holds no Excel workbook (xl/workbook.xml is missing), so it is not an .xlsx "
+    "file. " + SAVE_AS_XLSX,
+    "encrypted-zip": "The workbook package is encrypted (member {member}), so it cannot be read. Remove the "
+    "password, save as .xlsx in Excel, and submit it again.",
+    "compression": "The workbook uses an unusual compression method (member {member}), which the pipeline "
+    "does not read. " + SAVE_AS_XLSX,
+    "too-many-members": "The workbook package holds {count:,} parts (at most {limit:,} allowed); a workbook "
+    "normally holds fewer than 100. The file is damaged or not a genuine workbook. " + SAVE_AS_XLSX,
+    "bomb-total": "The workbook would expand to {total_mb:,.0f} MB when opened (at most {limit_mb:,.0f} MB "
+    "allowed; a submission is normally a few MB). Delete unused sheets, rows and columns, save, and resubmit; "
+    "if the workbook is small, the file is damaged or forged.",
+    "bomb-ratio": "{where} expands {ratio:,.0f} times when opened ({size_mb:,.0f} MB; at most {limit:,.0f} "
+    "times is allowed). This is typical of damaged or forged files ('zip bombs'). " + SAVE_AS_XLSX,
+    "bomb-lying": "{where} expands beyond the size its zip directory declares ({declared:,} bytes). "
+    "This is typical of damaged or forged files ('zip bombs'). " + SAVE_AS_XLSX,
+    "xml-entities": "The workbook part {member} contains an XML document type declaration (<!DOCTYPE or "
+    "<!ENTITY), which Excel never writes and which can be used to attack XML readers. " + SAVE_AS_XLSX,
+    "xml-encoding": "The workbook part {member} is not UTF-8 encoded XML, as Excel writes it. " + SAVE_AS_XLSX,
+    "damaged-part": "The workbook is damaged: {detail}. " + SAVE_AS_XLSX,
+    "extent": "The sheet '{sheet}' reaches cell {cell} ({rows:,} rows x {cols:,} columns from A1; the pipeline "
+    "reads at most {max_rows:,} rows, {max_cols} columns (up to column {max_col_letter}) and {max_cells:,} "
+    "cells per sheet). Delete the unused rows below and columns right of your data (select them, right-click, "
+    "Delete), save, and submit again.",
+    "shared-strings": "The workbook's shared-string table announces {count:,} texts (at most {limit:,} "
+    "allowed); the file is damaged or forged. " + SAVE_AS_XLSX,
+}
+
+
+def refuse(reason: str, **details: object) -> Refused:
+    return Refused(reason, MESSAGES[reason].format(**details))
+
+
+# --- entry points ---------------------------------------------------------------------------
+
+
+def check(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> GuardReport:
+    """Inspect the file at `path`; return what was learnt or raise `Refused` (an UnreadableFile)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise IsADirectoryError(f"{path.name} is not a file")
+        if size > limits.max_file_bytes:
+            raise refuse("too-large", size_mb=size / MiB, limit_mb=limits.max_file_bytes / MiB)
+        with path.open("rb") as fh:
+            return _inspect(fh, size, limits)
+    except OSError as exc:
+        raise refuse("not-found", error=exc.strerror or str(exc)) from None
+
+
+def check_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> GuardReport:
+    """As `check`, for a file already in memory (so the reader parses exactly the bytes checked)."""
+    if len(data) > limits.max_file_bytes:
+        raise refuse("too-large", size_mb=len(data) / MiB, limit_mb=limits.max_file_bytes / MiB)
+    return _inspect(io.BytesIO(data), len(data), limits)
+
+
+def _inspect(fh: BinaryIO, size: int, limits: Limits) -> GuardReport:
+    if size == 0:
+        raise refuse("empty")
+    digest = hashlib.sha256()
+    fh.seek(0)
+    head = fh.read(8192)
+    digest.update(head)
+    for block in iter(lambda: fh.read(MiB), b""):
+        digest.update(block)
+    if head.startswith(OLE2_SIGNATURE):
+        raise refuse(_ole2_kind(fh, size))
+    if not head.startswith(b"PK"):
+        reason, details = _sniff_non_zip(head)
+        raise refuse(reason, **details)
+    package = _open_package(fh, size, limits)
+    report = package.inspect()
+    return GuardReport(sha256=digest.hexdigest(), size_bytes=size, **report)
+
+
+# --- files that are not zip packages --------------------------------------------------------
+
+OLE2_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
+
+
+def _ole2_kind(fh: BinaryIO, size: int) -> str:
+    """Tell a password-protected OOXML from a legacy .xls by the stream names (UTF-16LE) inside."""
+    names = {
+        "encrypted": ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le")),
+        "legacy-xls": ("Workbook".encode("utf-16-le"), "Book\x00".encode("utf-16-le")),
+    }
+    found: set[str] = set()
+    overlap = 64
+    fh.seek(0)
+    tail = b""
+    while block := fh.read(MiB):
+        window = tail + block
+        for kind, needles in names.items():
+            if any(needle in window for needle in needles):
+                found.add(kind)
+        tail = window[-overlap:]
+    for kind in ("encrypted", "legacy-xls"):
+        if kind in found:
+            return kind
+    return "ole2-other"
+
+
+def _sniff_non_zip(head: bytes) -> tuple[str, dict[str, object]]:
+    if head.startswith(b"%PDF"):
+        return "pdf", {}
+    text = _as_text(head)
+    if text is None:
+        return "unknown-type", {}
+    start = text.lstrip("\ufeff \t\r\n").lower()
+    if "urn:schemas-microsoft-com:office:spreadsheet" in text.lower():
+        return "xml-2003", {}
+    if start.startswith(("<!doctype html", "<html", "<table", "<meta")) or "<html" in start[:1024]:
+        return "html", {}
+    if start.startswith("<?xml") or start.startswith("<"):
+        return "text", {"kind": "XML file"}
+    first_line = start.splitlines()[0] if start else ""
+    if any(sep in first_line for sep in (",", ";", "\t")):
+        return "text", {"kind": "CSV (comma- or tab-separated text) file"}
+    return "text", {"kind": "text file"}
+
+
+def _as_text(head: bytes) -> str | None:
+    """The head decoded as text if it looks like text (UTF-8, UTF-16 with BOM, or mostly ASCII)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head.decode("utf-16", errors="replace")
+    if b"\x00" in head:
+        return None
+    try:
+        return head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3:  # a character cut at the end of the head
+            return head[: exc.start].decode("utf-8")
+    printable = sum(32 <= b < 127 or b in b"\r\n\t" for b in head)
+    return head.decode("latin-1") if printable >= 0.9 * len(head) else None
+
+
+# --- the zip package ------------------------------------------------------------------------
+
+REL_TYPES_SHEET = ("worksheets", "chartsheets", "dialogsheets")
+XML_SUFFIXES = (".xml", ".rels", ".vml")
+CHUNK = MiB  # inflated bytes handed to the scanners at a time
+
+
+def _open_package(fh: BinaryIO, size: int, limits: Limits) -> _Package:
+    entries, directory_bytes = _central_directory_size(fh, size)
+    if entries > limits.max_members:
+        raise refuse("too-many-members", count=entries, limit=limits.max_members)
+    if directory_bytes > limits.max_directory_bytes:
+        raise refuse("too-many-members", count=directory_bytes // 46, limit=limits.max_members)
+    try:
+        zf = zipfile.ZipFile(fh)
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, struct.error, EOFError) as exc:
+        raise refuse("damaged-zip", detail=f"the zip package cannot be opened ({exc})") from None
+    if len(infos) > limits.max_members:
+        raise refuse("too-many-members", count=len(infos), limit=limits.max_members)
+    return _Package(fh, size, infos, limits)
+
+
+def _central_directory_size(fh: BinaryIO, size: int) -> tuple[int, int]:
+    """(entries, bytes) of the zip central directory, from the end record, before zipfile parses it.
+
+    Also insists on the plain layout every spreadsheet program writes: nothing before the first
+    part, the directory right before its end record, the end record (and comment) ending the
+    file. A file with two readings (an ambiguous "polyglot" zip) could otherwise show the guard
+    one package and the reader another.
+    """
+    tail_len = min(size, 22 + 65535)
+    fh.seek(size - tail_len)
+    tail = fh.read(tail_len)
+    pos = tail.rfind(b"PK\x05\x06")
+    if pos < 0 or pos + 22 > len(tail):
+        raise refuse("damaged-zip", detail="the zip directory is missing")
+    _, _, _, _, entries, directory_bytes, directory_offset, comment_len = struct.unpack_from("<4s4H2LH", tail, pos)
+    end_record = size - tail_len + pos
+    directory_end = end_record
+    if pos >= 20 and tail[pos - 20 : pos - 16] == b"PK\x06\x07":  # zip64 locator
+        (zip64_end,) = struct.unpack_from("<Q", tail, pos - 20 + 8)
+        fh.seek(zip64_end)
+        record = fh.read(56)
+        if len(record) != 56 or record[:4] != b"PK\x06\x06":
+            raise refuse("damaged-zip", detail="the zip64 directory is missing")
+        entries, directory_bytes, directory_offset = struct.unpack_from("<QQQ", record, 32)
+        directory_end = zip64_end
+    if end_record + 22 + comment_len != size or directory_offset + directory_bytes != directory_end:
+        raise refuse("damaged-zip", detail="the zip package has an unusual layout (data before, between or after its parts)")
+    fh.seek(0)
+    if entries and fh.read(4) != b"PK\x03\x04":
+        raise refuse("damaged-zip", detail="the zip package has an unusual layout (data before its first part)")
+    return entries, directory_bytes
+
+
+class _Package:
+    """A zip package whose directory passed the first bounds; inspects its members."""
+
+    def __init__(self, fh: BinaryIO, size: int, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+        self.fh = fh
+        self.size = size
+        self.infos = infos
+        self.limits = limits
+        self.by_lower: dict[str, zipfile.ZipInfo] = {}
+        for info in infos:
+            key = info.filename.lower()
+            if key in self.by_lower:
+                raise refuse("damaged-zip", detail=f"the part {info.filename} appears twice in the package")
+            self.by_lower[key] = info
+
+    def member(self, name: str) -> zipfile.ZipInfo | None:
+        return self.by_lower.get(name.lower())
+
+    def inspect(self) -> dict[str, object]:
+        self._check_members_are_plain()
+        self._check_package_type()
+        sheets, hidden = self._sheets()
+        self._check_declared_sizes(sheets)
+        formulas: dict[str, list[str]] = {}
+        last_cells: dict[str, str] = {}
+        sheet_of_part = {part: name for name, (part, kind) in sheets.items() if kind == "worksheets"}
+        for info in self.infos:
+            if not info.filename.lower().endswith(XML_SUFFIXES):
+                continue
+            sheet = sheet_of_part.get(info.filename)
+            scan = _SheetScan(sheet, self.limits) if sheet is not None else None
+            self._scan_xml(info, scan)
+            if scan is not None and scan.needs_positional:  # cells without a plain r="A1": exact walk
+                scan = _SheetScan(sheet, self.limits, positional=True)
+                self._scan_xml(info, scan)
+            if scan is not None:
+                last_cells[sheet] = scan.last_cell()
+                if scan.formula_cells:
+                    formulas[sheet] = list(scan.formula_cells)
+        return {
+            "sheet_names": list(sheets),
+            "hidden_sheets": hidden,
+            "formula_cells_without_value": {name: formulas[name] for name in sheets if name in formulas},
+            "sheet_parts": {name: part for name, (part, _) in sheets.items()},
+            "sheet_kinds": {name: kind for name, (_, kind) in sheets.items()},
+            "last_cells": {name: last_cells[name] for name in sheets if name in last_cells},
+        }
+
+    # -- directory-level checks --------------------------------------------------------------
+
+    def _check_members_are_plain(self) -> None:
+        for info in self.infos:
+            if info.flag_bits & 0x1:
+                raise refuse("encrypted-zip", member=info.filename)
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise refuse("compression", member=info.filename)
+
+    def _check_package_type(self) -> None:
+        mimetype = self.member("mimetype")
+        if mimetype is not None:
+            kind = self._read(mimetype, cap=256).decode("ascii", errors="replace").strip()
+            raise refuse("ods" if kind.endswith("opendocument.spreadsheet") else "odf-other", mimetype=kind)
+        names = [info.filename.lower() for info in self.infos]
+        for name in names:
+            if name.endswith("vbaproject.bin") or name.startswith("xl/macrosheets/"):
+                raise refuse("macro", evidence=f"it contains {name}")
+        content_types = self.member("[Content_Types].xml")
+        if content_types is not None:
+            text = self._read_xml(content_types, cap=self.limits.max_part_bytes_in_memory)
+            if re.search(rb"macroenabled", text, re.IGNORECASE):
+                raise refuse("macro", evidence="its content type is macro-enabled")
+            if re.search(rb"sheet\.binary", text, re.IGNORECASE):
+                raise refuse("xlsb")
+        if "xl/workbook.bin" in names:
+            raise refuse("xlsb")
+        if "xl/workbook.xml" not in names:
+            if "word/document.xml" in names:
+                raise refuse("other-office", kind="Word")
+            if "ppt/presentation.xml" in names:
+                raise refuse("other-office", kind="PowerPoint")
+            raise refuse("no-workbook")
+        if "xl/_rels/workbook.xml.rels" not in names:
+            raise refuse("damaged-part", detail="the list of workbook parts (xl/_rels/workbook.xml.rels) is missing")
+
+    def _sheets(self) -> tuple[dict[str, tuple[str, str]], list[str]]:
+        """Sheet name -> (zip member, kind) in workbook order, and the hidden sheets.
+
+        Mirrors calamine: each `sheet` element of xl/workbook.xml, its relationship id looked
+        up in xl/_rels/workbook.xml.rels, the target made absolute under xl/.
+        """
+        workbook = _parse_xml(self._read_xml(self.member("xl/workbook.xml"), cap=self.limits.max_part_bytes_in_memory), "xl/workbook.xml")
+        rels_xml = self._read_xml(self.member("xl/_rels/workbook.xml.rels"), cap=self.limits.max_part_bytes_in_memory)
+        rels = _parse_xml(rels_xml, "xl/_rels/workbook.xml.rels")
+        targets = {el.get("Id"): el.get("Target", "") for el in rels.iter() if _local(el.tag) == "Relationship"}
+        sheets: dict[str, tuple[str, str]] = {}
+        hidden: list[str] = []
+        for el in workbook.iter():
+            if _local(el.tag) != "sheet":
+                continue
+            name = el.get("name", "")
+            ids = {value for key, value in el.attrib.items() if key.startswith("{") and _local(key) == "id"}
+            if len(ids) != 1 or next(iter(ids)) not in targets:
+                raise refuse("damaged-part", detail=f"the sheet '{name}' is not linked to any part of the file")
+            part = _calamine_part(targets[next(iter(ids))])
+            info = self.member(part)
+            if info is None:
+                raise refuse("damaged-part", detail=f"the part of sheet '{name}' ({part}) is missing")
+            kind = part.split("/")[1] if part.count("/") >= 2 else ""
+            if kind not in REL_TYPES_SHEET:
+                raise refuse("damaged-part", detail=f"the sheet '{name}' points to an unexpected part ({part})")
+            if name in sheets:
+                raise refuse("damaged-part", detail=f"two sheets are named '{name}'")
+            if any(info.filename == other for other, _ in sheets.values()):
+                raise refuse("damaged-part", detail=f"the sheet '{name}' shares its part with another sheet")
+            sheets[name] = (info.filename, kind)
+            if el.get("state", "visible") in ("hidden", "veryHidden"):
+                hidden.append(name)
+        return sheets, hidden
+
+    def _check_declared_sizes(self, sheets: dict[str, tuple[str, str]]) -> None:
+        limits = self.limits
+        total = sum(info.file_size for info in self.infos)
+        if total > limits.max_total_uncompressed_bytes:
+            raise refuse("bomb-total", total_mb=total / MiB, limit_mb=limits.max_total_uncompressed_bytes / MiB)
+        for info in self.infos:
+            if info.file_size > limits.ratio_checked_above_bytes:
+                ratio = info.file_size / max(info.compress_size, 1)
+                if ratio > limits.max_compression_ratio:
+                    raise refuse(
+                        "bomb-ratio",
+                        where=_where(info.filename, sheets),
+                        ratio=ratio,
+                        size_mb=info.file_size / MiB,
+                        limit=limits.max_compression_ratio,
+                    )
+
+    # -- member streaming --------------------------------------------------------------------
+
+    def _inflate(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
+        """Yield the inflated bytes of a member, never more than it declares; check length and CRC."""
+        fh = self.fh
+        fh.seek(info.header_offset)
+        header = fh.read(30)
+        if len(header) < 30 or header[:4] != b"PK\x03\x04":
+            raise refuse("damaged-zip", detail=f"the part {info.filename} cannot be found in the package")
+        name_len, extra_len = struct.unpack_from("<HH", header, 26)
+        start = info.header_offset + 30 + name_len + extra_len
+        if start + info.compress_size > self.size:
+            raise refuse("damaged-zip", detail=f"the part {info.filename} is cut short")
+        fh.seek(start)
+        left = info.compress_size
+        declared = info.file_size
+        produced = 0
+        crc = 0
+        inflater = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+        while True:
+            if inflater is not None and inflater.unconsumed_tail:
+                data = inflater.unconsumed_tail  # output was capped at CHUNK: go on with the same input
+            elif left > 0:
+                data = fh.read(min(256 * 1024, left))
+                if not data:
+                    raise refuse("damaged-zip", detail=f"the part {info.filename} is cut short")
+                left -= len(data)
+            elif inflater is not None and not inflater.eof:
+                data = b""  # input used up: drain what zlib still holds
+            else:
+                break
+            if inflater is None:
+                out = data
+            else:
+                try:
+                    out = inflater.decompress(data, CHUNK)
+                except zlib.error:
+                    raise refuse("damaged-zip", detail=f"the part {info.filename} cannot be decompressed") from None
+            produced += len(out)
+            if produced > declared:
+                raise refuse("bomb-lying", where=f"The part {info.filename}", declared=declared)
+            crc = zlib.crc32(out, crc)
+            if out:
+                yield out
+            elif not data:
+                break  # nothing more to drain
+            if inflater is not None and inflater.eof:
+                break
+        if inflater is not None and not inflater.eof:
+            raise refuse("damaged-zip", detail=f"the part {info.filename} is cut short")
+        if produced != declared or crc != info.CRC:
+            raise refuse("damaged-zip", detail=f"the part {info.filename} does not match its checksum")
+
+    def _read(self, info: zipfile.ZipInfo, cap: int) -> bytes:
+        if info.file_size > cap:
+            raise refuse("damaged-part", detail=f"the part {info.filename} is unusually large ({info.file_size:,} bytes)")
+        return b"".join(self._inflate(info))
+
+    def _read_xml(self, info: zipfile.ZipInfo | None, cap: int) -> bytes:
+        assert info is not None
+        data = self._read(info, cap)
+        scan = _XmlScan(info.filename, self.limits)
+        scan.feed(data, final=True)
+        return data
+
+    def _scan_xml(self, info: zipfile.ZipInfo, sheet: _SheetScan | None) -> None:
+        xml = _XmlScan(info.filename, self.limits)
+        carry = b""
+        chunks = self._inflate(info)
+        for chunk in chunks:
+            data = carry + chunk
+            cut = data.rfind(b"<")
+            if cut <= 0 and len(data) < 4 * CHUNK:  # no complete tag yet
+                carry = data
+                continue
+            if cut <= 0:
+                cut = len(data)
+            window, carry = data[:cut], data[cut:]
+            xml.feed(window, final=False)
+            if sheet is not None and not sheet.feed(window):
+                chunks.close()  # a positional re-scan follows; stop inflating
+                return
+        xml.feed(carry, final=True)
+        if sheet is not None:
+            sheet.feed(carry, final=True)
+
+
+def _where(member: str, sheets: dict[str, tuple[str, str]]) -> str:
+    for name, (part, _) in sheets.items():
+        if part == member:
+            return f"The sheet '{name}' ({member})"
+    return f"The part {member}"
+
+
+def _calamine_part(target: str) -> str:
+    """A relationship target as calamine resolves it (absolute under xl/)."""
+    if target.startswith("/xl/"):
+        return target[1:]
+    if target.startswith("xl/"):
+        return target
+    return "xl/" + target
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _parse_xml(data: bytes, member: str):
+    try:
+        return SafeET.fromstring(data, forbid_dtd=True)
+    except SafeET.ParseError as exc:
+        raise refuse("damaged-part", detail=f"the part {member} is not valid XML ({exc})") from None
+    except ValueError:  # defusedxml's DTD/entity refusals
+        raise refuse("xml-entities", member=member) from None
+
+
+# --- XML scanners ---------------------------------------------------------------------------
+
+_DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_ROOT = re.compile(rb"<(?![?!])([^\s/>]+)([^>]*)>")
+_ENCODING = re.compile(rb"""^<\?xml[^>]*\bencoding\s*=\s*["']([^"']*)["']""")
+_ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+class _XmlScan:
+    """Every XML member: UTF-8 only, no DOCTYPE/ENTITY anywhere, a sane shared-string count."""
+
+    def __init__(self, member: str, limits: Limits) -> None:
+        self.member = member
+        self.limits = limits
+        self.started = False
+        self.root_seen = False
+
+    def feed(self, window: bytes, final: bool) -> None:
+        if not self.started and window:
+            self.started = True
+            if window.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in window[:4]:
+                raise refuse("xml-encoding", member=self.member)
+            declared = _ENCODING.match(window.lstrip(b"\xef\xbb\xbf"))
+            if declared and declared.group(1).lower().replace(b"-", b"") not in (b"utf8", b"usascii", b"ascii"):
+                raise refuse("xml-encoding", member=self.member)
+        if _DOCTYPE.search(window):
+            raise refuse("xml-entities", member=self.member)
+        if not self.root_seen:
+            root = _ROOT.search(window)
+            if root:
+                self.root_seen = True
+                if _local_bytes(root.group(1)) == b"sst":
+                    self._check_shared_strings(root.group(2))
+
+    def _check_shared_strings(self, attrs: bytes) -> None:
+        for key, double, single in _ATTR.findall(attrs):
+            if key in (b"count", b"uniqueCount"):
+                value = (double or single).strip()
+                if value.isdigit() and int(value) > self.limits.max_shared_strings:
+                    raise refuse("shared-strings", count=int(value), limit=self.limits.max_shared_strings)
+
+
+def _local_bytes(name: bytes) -> bytes:
+    return name.rsplit(b":", 1)[-1]
+
+
+# Fast path: cells written as <c r="A1" ...> (Excel, LibreOffice, openpyxl, Google Sheets).
+_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+# Every cell start tag: what calamine treats as a cell (local name c, any namespace prefix).
+_CELL_START = re.compile(rb"<c[\s/>]")
+_PREFIXED_CELL_START = re.compile(rb"<[^\s<>/:!?]+:c[\s/>]")
+_DIMENSION = re.compile(rb"""<(?:[^\s<>/:!?]+:)?dimension\s[^>]*?\bref\s*=\s*["']([^"']*)["']""")
+_SHEETDATA = re.compile(rb"<(?:[^\s<>/:!?]+:)?sheetData[\s/>]")
+# A formula cell up to what follows its formula: <v/>, <v> plus one byte, end of window, or </c>.
+_FORMULA_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)>\s*<(?:[\w.-]+:)?f\b[^>]*?(?:/>|>[^<]*</(?:[\w.-]+:)?f>)\s*'
+    rb"(<(?:[\w.-]+:)?v\s*/>|<(?:[\w.-]+:)?v>(?:[\s\S]|\Z)|</(?:[\w.-]+:)?c>)"
+)
+_STR_TYPE = re.compile(rb"""\bt\s*=\s*["']str["']""")
+# Exact walk (slow path): every row/cell/f/v/is start or end tag, any prefix.
+_TOKEN = re.compile(rb"<(/?)(?:[^\s<>/:!?]+:)?(row|c|f|v|is)(?=[\s/>])([^>]*)>")
+_R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+FORMULA_OVERLAP = 64 * 1024
+
+
+class _SheetScan:
+    """One worksheet: its furthest cell (dimension and every cell) and formulas without a value.
+
+    The fast path reads `r="A1"` references with one regex per window and checks that every
+    cell start tag was such a reference; if not (no r, prefixes, odd quoting) it asks for the
+    exact positional walk, which follows calamine's rules for cells without `r`.
+    """
+
+    def __init__(self, sheet: str, limits: Limits, positional: bool = False) -> None:
+        self.sheet = sheet
+        self.limits = limits
+        self.positional = positional
+        self.needs_positional = False
+        self.max_row = 0  # 1-based
+        self.max_col = 0  # 1-based
+        self.dimension_done = False
+        self.formula_cells: dict[str, None] = {}  # ordered set
+        self.previous_tail = b""
+        # positional state, as calamine keeps it (0-based)
+        self.row_index = 0
+        self.col_index = 0
+        self.cell: list | None = None  # [ref, is_str, has_f, has_value]
+
+    def feed(self, window: bytes, final: bool = False) -> bool:
+        """Scan one window of whole tags; False when the positional walk is needed instead."""
+        if not self.dimension_done:
+            self._dimension(window)
+        if self.positional:
+            self._walk(window)
+        else:
+            refs = _CELL_REF.findall(window)
+            if len(refs) != len(_CELL_START.findall(window)) or (
+                b":c" in window and _PREFIXED_CELL_START.search(window)
+            ):
+                self.needs_positional = True
+                return False
+            if refs:
+                letters, digits = zip(*refs)
+                col = max(set(letters), key=lambda s: (len(s), s))
+                self._reach(max(map(int, set(digits))), _column_number(col))
+            self._formulas(window)
+        return True
+
+    def _dimension(self, window: bytes) -> None:
+        found = _DIMENSION.search(window)
+        if found:
+            self.dimension_done = True
+            for part in found.group(1).split(b":"):
+                position = _parse_ref(part)
+                if position:
+                    self._reach(*position)
+        elif _SHEETDATA.search(window):
+            self.dimension_done = True
+
+    def _reach(self, row: int, col: int) -> None:
+        if row > self.max_row or col > self.max_col:
+            self.max_row = max(self.max_row, row)
+            self.max_col = max(self.max_col, col)
+            limits = self.limits
+            if (
+                self.max_row > limits.max_rows
+                or self.max_col > limits.max_columns
+                or self.max_row * self.max_col > limits.max_cells
+            ):
+                raise refuse(
+                    "extent",
+                    sheet=self.sheet,
+                    cell=_cell_name(row, col),
+                    rows=self.max_row,
+                    cols=self.max_col,
+                    max_rows=limits.max_rows,
+                    max_cols=limits.max_columns,
+                    max_col_letter=column_letters(limits.max_columns),
+                    max_cells=limits.max_cells,
+                )
+
+    def _formulas(self, window: bytes) -> None:
+        if b"<f" not in window and b"<f" not in self.previous_tail:
+            self.previous_tail = window[-FORMULA_OVERLAP:]
+            return
+        area = self.previous_tail + window
+        self.previous_tail = window[-FORMULA_OVERLAP:]
+        for ref, attrs, after in _FORMULA_CELL.findall(area):
+            if after.startswith(b"</"):  # </c>: no <v> at all
+                has_value = False
+            elif after.endswith(b"/>"):  # <v/>: openpyxl writes formulas so
+                has_value = _STR_TYPE.search(attrs) is not None
+            else:  # <v> and the byte after it ('' at the end of the window, before a '<')
+                following = after[after.index(b">") + 1 :]
+                has_value = (following not in (b"", b"<")) or _STR_TYPE.search(attrs) is not None
+            if not has_value:
+                self.formula_cells[ref.decode()] = None
+
+    # -- exact positional walk (slow path) ---------------------------------------------------
+
+    def _walk(self, window: bytes) -> None:
+        for match in _TOKEN.finditer(window):
+            closing, name, attrs = match.groups()
+            self_closing = attrs.endswith(b"/")
+            if name == b"row":
+                if closing:
+                    self.row_index += 1
+                    self.col_index = 0
+                    continue
+                r = _attr_r(attrs)
+                if r is not None:
+                    digits = re.sub(rb"[^0-9]", b"", r)
+                    if not digits:
+                        raise refuse("damaged-part", detail=f"a row of sheet '{self.sheet}' has the number {r!r}")
+                    self.row_index = int(digits) - 1
+                if self_closing:
+                    self.row_index += 1
+                    self.col_index = 0
+            elif name == b"c":
+                if closing:
+                    self._end_cell()
+                    continue
+                r = _attr_r(attrs)
+                if r is not None:
+                    position = _parse_ref(r, lenient=True)
+                    if position is None:
+                        raise refuse("damaged-part", detail=f"a cell of sheet '{self.sheet}' has the reference {r!r}")
+                    row, col = position
+                    self.col_index = col - 1
+                else:
+                    row, col = self.row_index + 1, self.col_index + 1
+                self._reach(row, col)
+                self.cell = [_cell_name(row, col), bool(_STR_TYPE.search(attrs)), False, False]
+                if self_closing:
+                    self._end_cell()
+            elif self.cell is not None and not closing:
+                if name == b"f":
+                    self.cell[2] = True
+                elif name == b"is":
+                    self.cell[3] = True
+                elif name == b"v":  # a value unless empty; t="str" caches even an empty text
+                    following = window[match.end() : match.end() + 1]
+                    if self.cell[1] or (not self_closing and following not in (b"", b"<")):
+                        self.cell[3] = True
+
+    def _end_cell(self) -> None:
+        if self.cell is not None:
+            ref, _, has_f, has_value = self.cell
+            if has_f and not has_value:
+                self.formula_cells[ref] = None
+            self.cell = None
+        self.col_index += 1
+
+    def last_cell(self) -> str:
+        return _cell_name(self.max_row, self.max_col) if self.max_row and self.max_col else ""
+
+
+def _attr_r(attrs: bytes) -> bytes | None:
+    found = _R_ATTR.search(attrs)
+    if not found:
+        return None
+    return found.group(1) if found.group(1) is not None else found.group(2)
+
+
+def _parse_ref(ref: bytes, lenient: bool = False) -> tuple[int, int] | None:
+    """(row, column), 1-based, of 'B7' (also lower case when lenient); None if not a cell reference."""
+    found = re.fullmatch(rb"\$?([A-Za-z]{1,7})\$?([0-9]{1,12})", ref.strip()) if lenient else re.fullmatch(
+        rb"\$?([A-Z]{1,7})\$?([0-9]{1,12})", ref.strip()
+    )
+    if not found:
+        return None
+    return int(found.group(2)), _column_number(found.group(1).upper())
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + (ch - 64)
+    return number
+
+
+def column_letters(number: int) -> str:
+    """1 -> 'A', 27 -> 'AA', 16384 -> 'XFD'."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _cell_name(row: int, col: int) -> str:
+    return f"{column_letters(col)}{row}"

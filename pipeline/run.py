@@ -1,0 +1,177 @@
+"""`gtb run`: validate every submission under the inputs folder, load the valid ones, calculate.
+
+The run is one transaction: killed at any point, the database is as it was before the run.
+Files already recorded (same sha256) are skipped without being read, so a rerun with nothing
+changed takes about a second. Validation reports are written for every file that was read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from pipeline import __version__
+from pipeline.errors import GtbError
+from pipeline.validate import Submission
+
+# Excel's lock files ("~$book.xlsx") sit beside open workbooks; they are not submissions.
+LOCK_PREFIX = "~$"
+# A test hook: seconds to sleep inside the load transaction (to prove a killed run leaves no trace).
+PAUSE_ENV = "GTB_PAUSE_IN_LOAD"
+
+
+@dataclass
+class RunResult:
+    files_seen: int = 0
+    loaded: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, int, str]] = field(default_factory=list)  # (file, errors, report folder)
+    superseded: int = 0
+    history_rows: int = 0
+    history_rejected: list[tuple[str, int, str]] = field(default_factory=list)
+    emissions_rows: int = 0
+    seconds: float = 0.0
+
+    @property
+    def had_errors(self) -> bool:
+        return bool(self.rejected or self.history_rejected)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def find_submissions(inputs: Path) -> list[Path]:
+    folder = inputs / "submissions"
+    if not folder.is_dir():
+        raise GtbError(f"no submissions folder: {folder} (expected workbooks under {inputs}/submissions/)")
+    return sorted(p for p in folder.rglob("*.xlsx") if p.is_file() and not p.name.startswith(LOCK_PREFIX))
+
+
+def run(
+    inputs: Path = Path("inputs"),
+    db: Path = Path("outputs/gtb.duckdb"),
+    outputs: Path = Path("outputs"),
+    jobs: int | None = None,
+    console: Console | None = None,
+) -> RunResult:
+    from pipeline.api import check_files, default_jobs
+    from pipeline.emissions.calculate import calculate, sync_pins
+    from pipeline.reports import write_reports
+    from pipeline.warehouse import db as warehouse
+    from pipeline.warehouse.history import check_history_file, load_history
+    from pipeline.warehouse.load import (
+        cross_submission_findings,
+        known_files,
+        next_id,
+        record,
+        sync_entities,
+    )
+
+    started = time.perf_counter()
+    console = console or Console(highlight=False)
+    inputs, outputs = Path(inputs), Path(outputs)
+    if not inputs.is_dir():
+        raise GtbError(f"inputs folder not found: {inputs}")
+    files = find_submissions(inputs)
+    result = RunResult(files_seen=len(files))
+    con = warehouse.connect(Path(db))  # fails fast (exit 2) on a locked or corrupt database
+    try:
+        shas = {f: sha256_of(f) for f in files}
+        known = known_files(con, list(shas.values()))
+        new = [f for f in files if shas[f] not in known]
+        result.unchanged = [f.name for f in files if shas[f] in known]
+        seen_sha: set[str] = set()
+        duplicates_in_folder = []
+        for f in new:
+            if shas[f] in seen_sha:
+                duplicates_in_folder.append(f)
+            seen_sha.add(shas[f])
+        new = [f for f in new if f not in duplicates_in_folder]  # byte-identical copies are read once
+        result.unchanged += [f.name for f in duplicates_in_folder]
+
+        subs = _check_with_progress(new, jobs or default_jobs(), console, check_files)
+        for path, sub in zip(new, subs):  # unreadable files too are recorded by their bytes
+            sub.sha256 = sub.sha256 or shas[path]
+            sub.size_bytes = sub.size_bytes or path.stat().st_size
+        cross_submission_findings(con, subs)
+        folders = write_reports(subs, outputs / "validation")
+        history = [check_history_file(p) for p in sorted((inputs / "history").glob("*.csv"))]
+
+        con.execute("BEGIN TRANSACTION")
+        try:
+            run_id = next_id(con, "runs", "run_id")
+            con.execute("INSERT INTO runs (run_id, started_at, pipeline_version) VALUES (?, ?, ?)", [run_id, warehouse.utcnow(), __version__])
+            sync_entities(con)
+            sync_pins(con)
+            recorded = record(con, run_id, subs, folders, inputs)
+            result.emissions_rows = calculate(con, recorded.loaded)
+            result.history_rows, bad_history = load_history(con, history)
+            if os.environ.get(PAUSE_ENV):
+                print("load transaction open", flush=True)
+                time.sleep(float(os.environ[PAUSE_ENV]))
+            con.execute(
+                """
+                UPDATE runs SET finished_at = ?, files_seen = ?, files_loaded = ?, files_unchanged = ?,
+                       files_rejected = ?, submissions_superseded = ? WHERE run_id = ?
+                """,
+                [warehouse.utcnow(), len(files), len(recorded.loaded), len(result.unchanged), len(recorded.rejected), len(recorded.superseded), run_id],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.close()
+
+    result.loaded = [s.file_name for s in subs if s.is_valid]
+    result.rejected += [(s.file_name, s.errors, str(folders[i])) for i, s in enumerate(subs) if not s.is_valid]
+    result.superseded = len(recorded.superseded)
+    result.history_rejected = _history_reports(bad_history, outputs / "validation")
+    result.seconds = time.perf_counter() - started
+    print_run_summary(result, Path(db), console)
+    return result
+
+
+def _check_with_progress(files: list[Path], jobs: int, console: Console, check_files) -> list[Submission]:
+    if not files:
+        return []
+    columns = (TextColumn("validating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task("validate", total=len(files))
+        return check_files(files, jobs, on_file=lambda _path: progress.advance(task))
+
+
+def _history_reports(files, report_dir: Path) -> list[tuple[str, int, str]]:
+    from pipeline.findings import write_issues_csv
+
+    out = []
+    for hf in files:
+        folder = report_dir / f"history_{hf.path.stem}"
+        write_issues_csv(hf.findings, folder / "issues.csv")
+        out.append((hf.path.name, sum(f.is_error for f in hf.findings), str(folder)))
+    return out
+
+
+def print_run_summary(result: RunResult, db: Path, console: Console) -> None:
+    console.print(
+        f"[bold]{result.files_seen}[/] workbooks: [green]{len(result.loaded)} loaded[/], "
+        f"{len(result.unchanged)} unchanged, [red]{len(result.rejected)} rejected[/], "
+        f"{result.superseded} superseded  ({result.seconds:.1f} s)"
+    )
+    if result.history_rows:
+        console.print(f"history: {result.history_rows} rows loaded")
+    for name, errors, folder in result.rejected + result.history_rejected:
+        console.print(f"  [red]rejected[/] {escape(name)}: {errors} error{'s' * (errors != 1)} -> {escape(folder)}")
+    console.print(f"database: {escape(str(db))}")

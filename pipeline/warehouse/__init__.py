@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: schema and migrations (db), loading (load, history), views."""

@@ -1,0 +1,98 @@
+"""Opening the DuckDB warehouse: clear one-line errors, migrations, no surprise overwrites.
+
+- A second writer gets "database is in use by another run" (DuckDB holds a file lock).
+- A file that is not a DuckDB database is reported and left untouched, never overwritten.
+- The schema is created and migrated by code (`schema.sql`, then numbered migrations).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from pipeline.errors import GtbError
+
+HERE = Path(__file__).resolve().parent
+SCHEMA_VERSION = 1
+# version -> (description, SQL). Version 1 is schema.sql; later versions append ALTERs here.
+MIGRATIONS: dict[int, tuple[str, str]] = {
+    1: ("initial schema: submissions, activity tables, history, factors, emissions", "schema.sql"),
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _explain(exc: Exception, path: Path) -> GtbError:
+    text = str(exc)
+    if "lock" in text.lower():
+        return GtbError(f"database is in use by another run: {path} (wait for it to finish, or use --db)")
+    if "not a valid duckdb" in text.lower() or "database file" in text.lower() or "magic" in text.lower():
+        return GtbError(f"{path} is not a readable DuckDB database; it was left untouched (move it away or use --db)")
+    first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return GtbError(f"cannot open the database {path}: {first_line}")
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and for writers create and migrate) the warehouse at `path`."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise GtbError(f"no database at {path}: run `gtb run` first (or give --db)")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except (duckdb.Error, OSError) as exc:
+        raise _explain(exc, path) from None
+    if not read_only:
+        try:
+            migrate(con)
+        except duckdb.Error as exc:
+            con.close()
+            raise _explain(exc, path) from None
+    return con
+
+
+@contextmanager
+def opened(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_version' AND schema_name = 'main'"
+    ).fetchall()[0][0]
+    if not exists:
+        return 0
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply the migrations this database lacks, each in its own transaction."""
+    version = current_version(con)
+    if version > SCHEMA_VERSION:
+        raise GtbError(f"the database has schema version {version}, newer than this pipeline ({SCHEMA_VERSION}); upgrade the pipeline")
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        description, source = MIGRATIONS[number]
+        sql = (HERE / source).read_text(encoding="utf-8") if source.endswith(".sql") else source
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_version VALUES (?, ?, ?)", [number, utcnow(), description])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    from pipeline.warehouse.views import create_views
+
+    create_views(con)
+    return SCHEMA_VERSION

@@ -1,0 +1,222 @@
+-- Indicators of the Greening the Blue Report, defined once (output contract, version 2025.1).
+-- Every chart, table and `gtb indicators` reads these views. Values are unrounded; a figure that
+-- cannot be computed is NULL, never 0. Built in layers:
+--   loaded_submissions -> submission_totals -> entity_year (workbooks, else history)
+--   -> entity_indicators / system_indicators
+
+-- The current (loaded) submission of each entity and year, with its Entity sheet.
+CREATE OR REPLACE VIEW loaded_submissions AS
+SELECT s.submission_id, s.entity_code, s.reporting_year AS year, s.file_name,
+       e.personnel, e.reporting_coverage_percent, e.floor_area_m2
+FROM submissions s
+JOIN entity_reports e USING (submission_id)
+WHERE s.status = 'loaded';
+
+-- Emissions and resources of each loaded submission. Sheets left empty give 0 for emissions
+-- (nothing to report), but NULL for electricity, waste and water (the resource was not
+-- reported): a figure without data is NULL, never 0. Optional (HCFC) emissions enter no figure
+-- but optional_tco2e.
+CREATE OR REPLACE VIEW submission_totals AS
+WITH em AS (
+    SELECT submission_id,
+           sum(emissions_tco2e) FILTER (WHERE gtb_category = 'facilities' AND NOT is_optional) AS facilities_tco2e,
+           sum(emissions_tco2e) FILTER (WHERE gtb_category = 'air_travel' AND NOT is_optional) AS air_travel_tco2e,
+           sum(emissions_tco2e) FILTER (WHERE gtb_category = 'other_travel' AND NOT is_optional) AS other_travel_tco2e,
+           sum(emissions_tco2e) FILTER (WHERE is_optional) AS optional_tco2e,
+           sum(emissions_tco2e) FILTER (WHERE scope = 1 AND NOT is_optional) AS scope1_tco2e,
+           sum(emissions_tco2e) FILTER (WHERE scope = 2 AND NOT is_optional) AS scope2_tco2e,
+           sum(market_emissions_tco2e) FILTER (WHERE scope = 2 AND NOT is_optional) AS scope2_market_tco2e,
+           sum(emissions_tco2e) FILTER (WHERE scope = 3 AND NOT is_optional) AS scope3_tco2e
+    FROM emissions GROUP BY submission_id
+), energy AS (
+    SELECT submission_id,
+           sum(canonical_quantity) FILTER (WHERE energy_type_code = 'electricity') AS electricity_kwh,
+           sum(coalesce(renewable_kwh, 0)) FILTER (WHERE energy_type_code = 'electricity') AS renewable_kwh
+    FROM facilities_activity GROUP BY submission_id
+), off AS (
+    SELECT submission_id, sum(quantity_tco2e) AS offsets_tco2e FROM offsets GROUP BY submission_id
+), waste AS (
+    SELECT submission_id, sum(quantity_tonnes) AS waste_tonnes,
+           sum(quantity_tonnes) FILTER (WHERE is_diverted) AS diverted_tonnes,
+           sum(quantity_tonnes) FILTER (WHERE is_hazardous) AS hazardous_tonnes
+    FROM waste_activity GROUP BY submission_id
+), water AS (
+    SELECT submission_id, sum(volume_m3) AS water_m3 FROM water_activity GROUP BY submission_id
+)
+SELECT l.submission_id,
+       coalesce(em.facilities_tco2e, 0) AS facilities_tco2e,
+       coalesce(em.air_travel_tco2e, 0) AS air_travel_tco2e,
+       coalesce(em.other_travel_tco2e, 0) AS other_travel_tco2e,
+       coalesce(em.optional_tco2e, 0) AS optional_tco2e,
+       coalesce(em.scope1_tco2e, 0) AS scope1_tco2e,
+       coalesce(em.scope2_tco2e, 0) AS scope2_tco2e,
+       coalesce(em.scope2_market_tco2e, 0) AS scope2_market_tco2e,
+       coalesce(em.scope3_tco2e, 0) AS scope3_tco2e,
+       energy.electricity_kwh,
+       energy.renewable_kwh,
+       coalesce(off.offsets_tco2e, 0) AS offsets_tco2e,
+       waste.waste_tonnes,
+       CASE WHEN waste.waste_tonnes IS NOT NULL THEN coalesce(waste.diverted_tonnes, 0) END AS diverted_tonnes,
+       CASE WHEN waste.waste_tonnes IS NOT NULL THEN coalesce(waste.hazardous_tonnes, 0) END AS hazardous_waste_tonnes,
+       water.water_m3
+FROM loaded_submissions l
+LEFT JOIN em USING (submission_id)
+LEFT JOIN energy USING (submission_id)
+LEFT JOIN off USING (submission_id)
+LEFT JOIN waste USING (submission_id)
+LEFT JOIN water USING (submission_id);
+
+-- One row per entity and year: the loaded workbook, else the published history row.
+-- Workbook-only figures (scopes, energy, waste detail, EMS, coverage) are NULL for history rows.
+CREATE OR REPLACE VIEW entity_year AS
+SELECT l.entity_code, l.year, 'workbook' AS data_source, l.submission_id, l.file_name AS source_file,
+       l.personnel::BIGINT AS personnel,
+       t.facilities_tco2e, t.air_travel_tco2e, t.other_travel_tco2e, t.optional_tco2e,
+       t.scope1_tco2e, t.scope2_tco2e, t.scope2_market_tco2e, t.scope3_tco2e,
+       t.electricity_kwh, t.renewable_kwh, t.offsets_tco2e,
+       t.waste_tonnes, t.diverted_tonnes, t.hazardous_waste_tonnes, t.water_m3,
+       l.floor_area_m2, l.reporting_coverage_percent,
+       m.status AS ems_status
+FROM loaded_submissions l
+JOIN submission_totals t USING (submission_id)
+LEFT JOIN ems_reports m USING (submission_id)
+UNION ALL
+SELECT h.entity_code, h.year, 'history', NULL, h.source_file,
+       h.personnel::BIGINT,
+       h.facilities_tco2e, h.air_travel_tco2e, h.other_travel_tco2e, NULL,
+       NULL, NULL, NULL, NULL,
+       NULL, NULL, h.offsets_tco2e,
+       h.waste_tonnes, NULL, NULL, h.water_m3,
+       NULL, NULL,
+       NULL
+FROM history_totals h
+WHERE NOT EXISTS (SELECT 1 FROM loaded_submissions l WHERE l.entity_code = h.entity_code AND l.year = h.year);
+
+-- Per entity and year: exactly the keys of the contract, for one entity.
+CREATE OR REPLACE VIEW entity_indicators AS
+WITH base AS (
+    SELECT *, facilities_tco2e + air_travel_tco2e + other_travel_tco2e AS total_tco2e FROM entity_year
+)
+SELECT b.entity_code,
+       b.year,
+       1 AS reporting_entities,
+       b.personnel,
+       b.total_tco2e,
+       b.facilities_tco2e,
+       b.air_travel_tco2e,
+       b.other_travel_tco2e,
+       b.optional_tco2e,
+       b.scope1_tco2e,
+       b.scope2_tco2e,
+       b.scope2_market_tco2e,
+       b.scope3_tco2e,
+       b.facilities_tco2e / nullif(b.total_tco2e, 0) AS share_facilities,
+       b.air_travel_tco2e / nullif(b.total_tco2e, 0) AS share_air_travel,
+       b.other_travel_tco2e / nullif(b.total_tco2e, 0) AS share_other_travel,
+       b.total_tco2e / nullif(b.personnel, 0) AS per_capita_tco2e,
+       b.offsets_tco2e,
+       least(b.offsets_tco2e, b.total_tco2e) / nullif(b.total_tco2e, 0) AS offset_share,
+       (b.offsets_tco2e >= b.total_tco2e AND b.total_tco2e > 0)::INT AS climate_neutral_entities,
+       (b.total_tco2e / nullif(b.personnel, 0)) / nullif(b0.total_tco2e / nullif(b0.personnel, 0), 0) - 1 AS per_capita_change_since_2010,
+       b.total_tco2e / nullif(b0.total_tco2e, 0) - 1 AS total_change_since_2010,
+       b.total_tco2e / nullif(b0.total_tco2e, 0) - 1 AS like_for_like_change_since_2010,
+       b.electricity_kwh,
+       b.renewable_kwh / nullif(b.electricity_kwh, 0) AS renewable_electricity_share,
+       b.facilities_tco2e * 1000 / nullif(b.floor_area_m2, 0) AS facility_intensity_kgco2e_per_m2,
+       b.waste_tonnes,
+       b.waste_tonnes * 1000 / nullif(b.personnel, 0) AS waste_per_capita_kg,
+       b.diverted_tonnes / nullif(b.waste_tonnes, 0) AS waste_diversion_share,
+       b.hazardous_waste_tonnes,
+       b.water_m3,
+       b.water_m3 / nullif(b.personnel, 0) AS water_per_capita_m3,
+       (b.ems_status IN ('implemented', 'certified'))::INT AS ems_met,
+       (b.ems_status = 'implementing')::INT AS ems_approaching,
+       (b.ems_status IN ('none', 'planning'))::INT AS ems_not_met,
+       b.reporting_coverage_percent
+FROM base b
+LEFT JOIN base b0 ON b0.entity_code = b.entity_code AND b0.year = 2010;
+
+-- System-wide, one row per year, exactly the keys of the contract. Sums run over entity_year.
+-- Scope figures and optional emissions need every entity of the year to have a workbook
+-- (a history row has no scope split); otherwise they are NULL.
+CREATE OR REPLACE VIEW system_indicators AS
+WITH base AS (
+    SELECT *, facilities_tco2e + air_travel_tco2e + other_travel_tco2e AS total_tco2e FROM entity_year
+), per_year AS (
+    SELECT year,
+           count(*) AS reporting_entities,
+           sum(personnel)::BIGINT AS personnel,
+           sum(total_tco2e) AS total_tco2e,
+           sum(facilities_tco2e) AS facilities_tco2e,
+           sum(air_travel_tco2e) AS air_travel_tco2e,
+           sum(other_travel_tco2e) AS other_travel_tco2e,
+           bool_and(data_source = 'workbook') AS all_workbooks,
+           sum(optional_tco2e) AS optional_tco2e,
+           sum(scope1_tco2e) AS scope1_tco2e,
+           sum(scope2_tco2e) AS scope2_tco2e,
+           sum(scope2_market_tco2e) AS scope2_market_tco2e,
+           sum(scope3_tco2e) AS scope3_tco2e,
+           sum(offsets_tco2e) AS offsets_tco2e,
+           sum(least(offsets_tco2e, total_tco2e)) AS capped_offsets_tco2e,
+           count(*) FILTER (WHERE offsets_tco2e >= total_tco2e AND total_tco2e > 0) AS climate_neutral_entities,
+           sum(electricity_kwh) AS electricity_kwh,
+           sum(renewable_kwh) AS renewable_kwh,
+           sum(facilities_tco2e) FILTER (WHERE floor_area_m2 > 0) AS floor_facilities_tco2e,
+           sum(floor_area_m2) FILTER (WHERE floor_area_m2 > 0) AS floor_area_m2,
+           sum(waste_tonnes) AS waste_tonnes,
+           sum(personnel) FILTER (WHERE waste_tonnes IS NOT NULL) AS waste_personnel,
+           sum(diverted_tonnes) AS diverted_tonnes,
+           sum(waste_tonnes) FILTER (WHERE diverted_tonnes IS NOT NULL) AS detailed_waste_tonnes,
+           sum(hazardous_waste_tonnes) AS hazardous_waste_tonnes,
+           sum(water_m3) AS water_m3,
+           sum(personnel) FILTER (WHERE water_m3 IS NOT NULL) AS water_personnel,
+           count(ems_status) AS ems_reported,
+           count(*) FILTER (WHERE ems_status IN ('implemented', 'certified')) AS ems_met,
+           count(*) FILTER (WHERE ems_status = 'implementing') AS ems_approaching,
+           count(*) FILTER (WHERE ems_status IN ('none', 'planning')) AS ems_not_met,
+           sum(reporting_coverage_percent * personnel) / nullif(sum(personnel) FILTER (WHERE reporting_coverage_percent IS NOT NULL), 0) AS reporting_coverage_percent
+    FROM base
+    GROUP BY year
+), like_for_like AS (
+    SELECT e.year, sum(e.total_tco2e) / nullif(sum(b.total_tco2e), 0) - 1 AS change
+    FROM base e JOIN base b ON b.entity_code = e.entity_code AND b.year = 2010
+    GROUP BY e.year
+)
+SELECT p.year,
+       p.reporting_entities,
+       p.personnel,
+       p.total_tco2e,
+       p.facilities_tco2e,
+       p.air_travel_tco2e,
+       p.other_travel_tco2e,
+       CASE WHEN p.all_workbooks THEN p.optional_tco2e END AS optional_tco2e,
+       CASE WHEN p.all_workbooks THEN p.scope1_tco2e END AS scope1_tco2e,
+       CASE WHEN p.all_workbooks THEN p.scope2_tco2e END AS scope2_tco2e,
+       CASE WHEN p.all_workbooks THEN p.scope2_market_tco2e END AS scope2_market_tco2e,
+       CASE WHEN p.all_workbooks THEN p.scope3_tco2e END AS scope3_tco2e,
+       p.facilities_tco2e / nullif(p.total_tco2e, 0) AS share_facilities,
+       p.air_travel_tco2e / nullif(p.total_tco2e, 0) AS share_air_travel,
+       p.other_travel_tco2e / nullif(p.total_tco2e, 0) AS share_other_travel,
+       p.total_tco2e / nullif(p.personnel, 0) AS per_capita_tco2e,
+       p.offsets_tco2e,
+       p.capped_offsets_tco2e / nullif(p.total_tco2e, 0) AS offset_share,
+       p.climate_neutral_entities,
+       (p.total_tco2e / nullif(p.personnel, 0)) / nullif(b.total_tco2e / nullif(b.personnel, 0), 0) - 1 AS per_capita_change_since_2010,
+       p.total_tco2e / nullif(b.total_tco2e, 0) - 1 AS total_change_since_2010,
+       l.change AS like_for_like_change_since_2010,
+       p.electricity_kwh,
+       p.renewable_kwh / nullif(p.electricity_kwh, 0) AS renewable_electricity_share,
+       p.floor_facilities_tco2e * 1000 / nullif(p.floor_area_m2, 0) AS facility_intensity_kgco2e_per_m2,
+       p.waste_tonnes,
+       p.waste_tonnes * 1000 / nullif(p.waste_personnel, 0) AS waste_per_capita_kg,
+       p.diverted_tonnes / nullif(p.detailed_waste_tonnes, 0) AS waste_diversion_share,
+       p.hazardous_waste_tonnes,
+       p.water_m3,
+       p.water_m3 / nullif(p.water_personnel, 0) AS water_per_capita_m3,
+       CASE WHEN p.ems_reported > 0 THEN p.ems_met END AS ems_met,
+       CASE WHEN p.ems_reported > 0 THEN p.ems_approaching END AS ems_approaching,
+       CASE WHEN p.ems_reported > 0 THEN p.ems_not_met END AS ems_not_met,
+       p.reporting_coverage_percent
+FROM per_year p
+LEFT JOIN per_year b ON b.year = 2010
+LEFT JOIN like_for_like l ON l.year = p.year;

@@ -1,0 +1,281 @@
+"""`gtb run`: every load path, on real workbooks in a real inputs folder and a real database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline import api
+from pipeline.cli import main
+from tests.builders import set_cell, valid_sheets, write_workbook
+
+YEAR = 2024
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> Path:
+    (tmp_path / "inputs" / "submissions").mkdir(parents=True)
+    (tmp_path / "inputs" / "history").mkdir()
+    return tmp_path / "inputs"
+
+
+def run(inputs: Path, tmp: Path | None = None):
+    tmp = tmp or inputs.parent
+    return api.run(inputs, tmp / "out" / "gtb.duckdb", tmp / "out", jobs=1)
+
+
+def query(inputs: Path, sql: str, params=None):
+    with duckdb.connect(str(inputs.parent / "out" / "gtb.duckdb"), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def submit(inputs: Path, name: str, sheets) -> Path:
+    path = inputs / "submissions" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_workbook(path, sheets)
+
+
+def test_first_load_then_unchanged_rerun(inputs):
+    submit(inputs, "2024/UNEP_2024.xlsx", valid_sheets("UNEP"))
+    submit(inputs, "2024/WFP_2024.xlsx", valid_sheets("WFP"))
+    first = run(inputs)
+    assert sorted(first.loaded) == ["UNEP_2024.xlsx", "WFP_2024.xlsx"] and not first.had_errors
+    assert query(inputs, "SELECT entity_code, status FROM submissions ORDER BY entity_code") == [("UNEP", "loaded"), ("WFP", "loaded")]
+    assert query(inputs, "SELECT count(*) FROM facilities_activity") == [(6,)]
+    # every activity row of an emitting sheet has exactly one emissions row, with its factor named
+    assert query(inputs, "SELECT count(*), count(DISTINCT factor_id) > 5, bool_and(factor_set = 'gtb-2025.1') FROM emissions") == [(22, True, True)]
+
+    again = run(inputs)
+    assert again.loaded == [] and sorted(again.unchanged) == ["UNEP_2024.xlsx", "WFP_2024.xlsx"]
+    assert query(inputs, "SELECT count(*) FROM submissions") == [(2,)]
+    assert query(inputs, "SELECT count(*) FROM facilities_activity") == [(6,)]
+    assert query(inputs, "SELECT count(*), max(files_unchanged) FROM runs") == [(2, 2)]
+
+
+def test_resubmission_replaces_and_keeps_history(inputs):
+    submit(inputs, "2024/UNEP_2024.xlsx", valid_sheets("UNEP"))
+    run(inputs)
+    corrected = set_cell(valid_sheets("UNEP"), "Facilities", "D2", 1_000_000)
+    submit(inputs, "2024/UNEP_2024_v2.xlsx", corrected)
+    result = run(inputs)
+    assert result.loaded == ["UNEP_2024_v2.xlsx"] and result.superseded == 1
+    rows = query(inputs, "SELECT submission_id, file_name, status, superseded_by FROM submissions ORDER BY submission_id")
+    assert rows == [(1, "UNEP_2024.xlsx", "superseded", 2), (2, "UNEP_2024_v2.xlsx", "loaded", None)]
+    # the indicator views only see the loaded one; the superseded rows stay for the record
+    assert query(inputs, "SELECT count(*) FROM loaded_submissions") == [(1,)]
+    assert query(inputs, "SELECT count(*) FROM facilities_activity") == [(6,)]
+    assert query(inputs, "SELECT quantity FROM facilities_activity WHERE submission_id = 2 AND source_row = 2") == [(1_000_000.0,)]
+
+
+def test_rejected_file_beside_valid_one(inputs, capsys):
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    submit(inputs, "WFP_2024.xlsx", set_cell(valid_sheets("WFP"), "Facilities", "E2", "litre"))
+    (inputs / "submissions" / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    code = main(["run", "--inputs", str(inputs), "--db", str(inputs.parent / "out" / "gtb.duckdb"), "--outputs", str(inputs.parent / "out"), "--jobs", "1"])
+    assert code == 1
+    assert query(inputs, "SELECT file_name, status, error_count FROM submissions ORDER BY file_name") == [
+        ("UNEP_2024.xlsx", "loaded", 0),
+        ("WFP_2024.xlsx", "rejected", 1),
+        ("broken.xlsx", "rejected", 1),
+    ]
+    assert query(inputs, "SELECT count(*) FROM facilities_activity") == [(3,)], "the rejected file loads nothing"
+    report = inputs.parent / "out" / "validation" / "WFP_2024"
+    assert (report / "issues.csv").read_text().count("unit-mismatch") == 1
+    assert (report / "annotated.xlsx").exists()
+    assert (inputs.parent / "out" / "validation" / "broken" / "issues.csv").exists()
+    out = capsys.readouterr().out
+    assert "1 loaded" in out and "2 rejected" in out and "WFP_2024" in out
+    assert query(inputs, "SELECT cell, code FROM findings JOIN submissions USING (submission_id) WHERE file_name = 'WFP_2024.xlsx'") == [("E2", "unit-mismatch")]
+
+
+def test_duplicate_serial_across_entities_and_years(inputs):
+    unep = valid_sheets("UNEP")
+    submit(inputs, "UNEP_2024.xlsx", unep)
+    run(inputs)
+    wfp = valid_sheets("WFP")
+    wfp["Offsets"].append(["gold_standard", "GS-77", " " + unep["Offsets"][1][2].lower() + " ", YEAR, 10, "2025-01-10"])
+    submit(inputs, "WFP_2024.xlsx", wfp)
+    result = run(inputs)
+    assert result.loaded == [] and [r[0] for r in result.rejected] == ["WFP_2024.xlsx"]
+    [(cell, code, message)] = query(inputs, "SELECT cell, code, message FROM findings WHERE code = 'duplicate-serial'")
+    assert (cell, code) == ("C3", "duplicate-serial") and "UNEP 2024" in message
+    # a resubmission of the owner may keep its own serials
+    submit(inputs, "UNEP_2024_v2.xlsx", set_cell(valid_sheets("UNEP"), "Water", "D2", 5))
+    assert run(inputs).loaded == ["UNEP_2024_v2.xlsx"]
+
+
+def test_duplicate_serial_within_one_run_rejects_the_later_file(inputs):
+    a, b = valid_sheets("UNEP"), valid_sheets("WFP")
+    b["Offsets"][1][2] = a["Offsets"][1][2]
+    submit(inputs, "a/UNEP_2024.xlsx", a)
+    submit(inputs, "b/WFP_2024.xlsx", b)
+    result = run(inputs)
+    assert result.loaded == ["UNEP_2024.xlsx"] and [r[0] for r in result.rejected] == ["WFP_2024.xlsx"]
+
+
+def test_two_workbooks_for_one_entity_year_in_one_run(inputs):
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    submit(inputs, "UNEP_2024_other.xlsx", set_cell(valid_sheets("UNEP"), "Water", "D2", 7))
+    result = run(inputs)
+    assert result.loaded == []
+    assert sorted(r[0] for r in result.rejected) == ["UNEP_2024.xlsx", "UNEP_2024_other.xlsx"]
+    assert query(inputs, "SELECT count(*) FROM findings WHERE code = 'duplicate-submission'") == [(2,)]
+    # byte-identical copies are one submission, not a conflict
+    (inputs / "submissions" / "UNEP_2024_other.xlsx").unlink()
+    (inputs / "submissions" / "copy").mkdir()
+    (inputs / "submissions" / "copy" / "UNEP_2024.xlsx").write_bytes((inputs / "submissions" / "UNEP_2024.xlsx").read_bytes())
+    again = run(inputs)
+    assert again.loaded == ["UNEP_2024.xlsx"] and again.unchanged == ["UNEP_2024.xlsx"] and not again.had_errors
+
+
+def test_still_rejected_file_is_not_recorded_twice(inputs):
+    submit(inputs, "WFP_2024.xlsx", set_cell(valid_sheets("WFP"), "Water", "D2", -1))
+    assert run(inputs).had_errors
+    second = run(inputs)
+    assert second.had_errors and [r[0] for r in second.rejected] == ["WFP_2024.xlsx"]
+    assert query(inputs, "SELECT count(*) FROM submissions") == [(1,)]
+
+
+def test_history_and_workbook_for_one_entity_year(inputs):
+    (inputs / "history" / "totals.csv").write_text(
+        "entity_code,year,personnel,facilities_tco2e,air_travel_tco2e,other_travel_tco2e,offsets_tco2e,waste_tonnes,water_m3\n"
+        "UNEP,2010,1000,4000,3000,1000,0,,\n"
+        "UNEP,2024,999,1,1,1,0,,\n"
+    )
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    run(inputs)
+    assert query(inputs, "SELECT year, data_source, personnel FROM entity_year ORDER BY year") == [(2010, "history", 1000), (2024, "workbook", 1250)]
+    assert query(inputs, "SELECT count(*) FROM history_totals") == [(2,)], "the history row is kept, the workbook wins"
+
+
+def test_bad_history_row_is_reported_and_nothing_of_that_file_loads(inputs):
+    (inputs / "history" / "good.csv").write_text(
+        "entity_code,year,personnel,facilities_tco2e,air_travel_tco2e,other_travel_tco2e,offsets_tco2e,waste_tonnes,water_m3\n"
+        "WFP,2010,500,10,10,10,0,5,100\n"
+    )
+    (inputs / "history" / "bad.csv").write_text(
+        "entity_code,year,personnel,facilities_tco2e,air_travel_tco2e,other_travel_tco2e,offsets_tco2e,waste_tonnes,water_m3\n"
+        "UNEP,2010,1000,4000,3000,1000,0,,\n"
+        "UNEP,2011,1000,lots,3000,1000,0,,\n"
+    )
+    result = run(inputs)
+    assert result.had_errors
+    assert query(inputs, "SELECT entity_code, year FROM history_totals") == [("WFP", 2010)]
+    issues = (inputs.parent / "out" / "validation" / "history_bad" / "issues.csv").read_text()
+    assert "bad.csv,,,3,facilities_tco2e,lots,type-error" in issues
+
+
+def test_hand_computed_emissions_name_their_factors(inputs):
+    sheets = valid_sheets("UNEP")
+    sheets["Facilities"] = [sheets["Facilities"][0], ["HQ", "KEN", "electricity", 10_000, "kwh", 2_000, "measured"], ["HQ", "KEN", "natural_gas", 1_000, "m3", None, "measured"]]
+    sheets["Refrigerants"] = [sheets["Refrigerants"][0], ["HQ", "KEN", "r410a", 10, "measured"], ["HQ", "KEN", "r22", 2, "measured"]]
+    sheets["Vehicles"] = [sheets["Vehicles"][0], ["KEN", "suv", "diesel", 1_000, "litre", "measured"]]
+    sheets["AirTravel"] = [sheets["AirTravel"][0], [None, None, 1_000, "economy", 1, "no", "measured"]]
+    sheets["OtherTravel"] = [sheets["OtherTravel"][0], ["rail", 1_000, "measured"]]
+    submit(inputs, "UNEP_2024.xlsx", sheets)
+    run(inputs)
+    rows = {
+        (sheet, row): (factor_id, region, tco2e, market, scope, category, optional)
+        for sheet, row, factor_id, region, tco2e, market, scope, category, optional in query(
+            inputs,
+            "SELECT sheet, source_row, factor_id, factor_region, emissions_tco2e, market_emissions_tco2e, scope, gtb_category, is_optional FROM emissions",
+        )
+    }
+    # Kenya grid 0.070492 kg/kWh (Ember via codecarbon); market-based counts the 2,000 renewable kWh at zero
+    assert rows[("Facilities", 2)][:2] == ("grid.electricity.kwh", "KEN")
+    assert rows[("Facilities", 2)][2] == pytest.approx(10_000 * 0.070492 / 1000)
+    assert rows[("Facilities", 2)][3] == pytest.approx(8_000 * 0.070492 / 1000)
+    assert rows[("Facilities", 2)][4:6] == (2, "facilities")
+    # natural gas: 1,000 m3 x 11.1432998097 kWh/m3 x 0.184318926 kg/kWh (DESNZ 2023)
+    assert rows[("Facilities", 3)][0] == "fuel.natural_gas.kwh"
+    assert rows[("Facilities", 3)][2] == pytest.approx(1_000 * 11.1432998097 * 0.184318926 / 1000)
+    # refrigerants: AR5 GWP; R-22 is an HCFC, optional
+    assert rows[("Refrigerants", 2)][0::2][:2] == ("refrigerant.r410a.kg", pytest.approx(10 * 1923.5 / 1000))
+    assert rows[("Refrigerants", 3)][2] == pytest.approx(2 * 1760 / 1000) and rows[("Refrigerants", 3)][6] is True
+    # vehicles: diesel 2.659371737 kg/litre, scope 1, other travel
+    assert rows[("Vehicles", 2)][0] == "vehicle.diesel.litre"
+    assert rows[("Vehicles", 2)][2] == pytest.approx(2.659371737) and rows[("Vehicles", 2)][4:6] == (1, "other_travel")
+    # air: 1,000 km great circle -> medium haul, +100 km ICAO correction, 0.0991018519 kg/pkm
+    assert rows[("AirTravel", 2)][0] == "air.medium_haul.economy.passenger_km"
+    assert rows[("AirTravel", 2)][2] == pytest.approx(1_100 * 0.0991018519 / 1000)
+    # rail 0.035462964 kg/pkm
+    assert rows[("OtherTravel", 2)][0] == "travel.rail.passenger_km"
+    assert rows[("OtherTravel", 2)][2] == pytest.approx(1_000 * 0.035462964 / 1000)
+    # every factor used exists, with its source, in the warehouse
+    assert query(inputs, "SELECT count(*) FROM emissions e LEFT JOIN emission_factors f USING (factor_set, factor_id) WHERE f.source_url IS NULL OR f.factor_id IS NULL") == [(0,)]
+
+
+def test_locked_database_exits_2_with_one_line(inputs, capsys):
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    db = inputs.parent / "out" / "gtb.duckdb"
+    run(inputs)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('ready', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        code = main(["run", "--inputs", str(inputs), "--db", str(db), "--outputs", str(inputs.parent / "out")])
+    finally:
+        holder.kill()
+        holder.wait()
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip().count("\n") == 0 and "database is in use by another run" in err and "Traceback" not in err
+
+
+def test_corrupt_database_is_reported_not_overwritten(inputs, capsys):
+    db = inputs.parent / "out" / "gtb.duckdb"
+    db.parent.mkdir(parents=True)
+    garbage = b"this is not a duckdb file" * 100
+    db.write_bytes(garbage)
+    code = main(["run", "--inputs", str(inputs), "--db", str(db), "--outputs", str(inputs.parent / "out")])
+    assert code == 2
+    assert db.read_bytes() == garbage
+    err = capsys.readouterr().err
+    assert "not a readable DuckDB database" in err and err.count("\n") == 1
+
+
+def test_missing_inputs_folder_exits_2(tmp_path, capsys):
+    code = main(["run", "--inputs", str(tmp_path / "nowhere"), "--db", str(tmp_path / "gtb.duckdb")])
+    assert code == 2 and "inputs folder not found" in capsys.readouterr().err
+
+
+def test_killed_run_leaves_database_as_before(inputs):
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    db = inputs.parent / "out" / "gtb.duckdb"
+    run(inputs)
+    before = query(inputs, "SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM facilities_activity), (SELECT count(*) FROM emissions), (SELECT count(*) FROM runs)")
+    submit(inputs, "WFP_2024.xlsx", valid_sheets("WFP"))
+    env = {**os.environ, "GTB_PAUSE_IN_LOAD": "60"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "run", "--inputs", str(inputs), "--db", str(db), "--outputs", str(inputs.parent / "out"), "--jobs", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=Path(__file__).resolve().parent.parent,
+    )
+    deadline = time.time() + 60
+    line = ""
+    while time.time() < deadline and "load transaction open" not in line:
+        line = proc.stdout.readline()
+        if not line and proc.poll() is not None:
+            break
+    assert "load transaction open" in line, proc.stderr.read()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    after = query(inputs, "SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM facilities_activity), (SELECT count(*) FROM emissions), (SELECT count(*) FROM runs)")
+    assert after == before
+    # and the next run completes normally
+    assert run(inputs).loaded == ["WFP_2024.xlsx"]
+
+
+def test_every_table_and_column_is_documented(inputs):
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    run(inputs)
+    assert query(inputs, "SELECT table_name FROM duckdb_tables() WHERE comment IS NULL") == []
+    assert query(inputs, "SELECT table_name, column_name FROM duckdb_columns() WHERE comment IS NULL AND NOT internal AND table_name IN (SELECT table_name FROM duckdb_tables())") == []
