@@ -31,14 +31,16 @@ def typed_column(values: pd.Series, dtype: str) -> pd.Series:
 
 def typed_table(frame: pd.DataFrame, spec: SheetSpec) -> pd.DataFrame:
     """A table sheet's typed rows with the Excel row number as `source_row`."""
+    source_rows = frame.index.to_numpy(dtype="int64")  # Excel rows; repeat across files in bulk use
+    frame = frame.reset_index(drop=True)
     out = pd.DataFrame({c.name: typed_column(frame[c.name], c.dtype) for c in spec.columns}, index=frame.index)
-    out.insert(0, "source_row", frame.index.to_numpy(dtype="int64"))
-    return out.reset_index(drop=True)
+    out.insert(0, "source_row", source_rows)
+    return out
 
 
-def typed_fields(frame: pd.DataFrame, spec: SheetSpec) -> dict[str, object]:
-    """A Field/Value sheet's typed values as a dict (None for empty optional fields)."""
-    row = typed_table(frame, spec).iloc[0]
+def fields_of(typed: pd.DataFrame, spec: SheetSpec) -> dict[str, object]:
+    """A Field/Value sheet's typed row as a dict of plain Python values (None for empty fields)."""
+    row = typed.iloc[0]
     return {c.name: (None if pd.isna(row[c.name]) else _plain(row[c.name])) for c in spec.columns}
 
 

@@ -57,6 +57,7 @@ class Limits:
     max_rows: int = 100_000  # per sheet, counted from row 1
     max_columns: int = 200  # per sheet, counted from column A (200 = GR)
     max_cells: int = 5_000_000  # rows x columns per sheet
+    check_dimension: bool = True  # also bound the sheets' declared <dimension> (calamine 0.37 only trusts cells)
     max_shared_strings: int = 5_000_000  # announced size of the shared-string table
     reader_memory_bytes: int = 2 * 2**30  # address-space limit of a reading child process
     reader_timeout_s: float = 60.0  # per file, in a reading child process
@@ -95,7 +96,8 @@ SAVE_AS_XLSX = "Open it in Excel and use File > Save As > Excel Workbook (*.xlsx
 # reason -> message for the focal point (what is wrong, then the fix); filled with str.format.
 MESSAGES: dict[str, str] = {
     "not-found": "The file could not be opened ({error}). Check the file name and that the file is not open elsewhere.",
-    "empty": "The file is empty (0 bytes); the upload or copy probably failed. Save the workbook again and resubmit it.",
+    "empty": "The file is empty (0 bytes); the upload or copy probably failed. Save the workbook again and "
+    "resubmit it.",
     "too-large": "The file is {size_mb:.0f} MB; a submission workbook is normally well under 5 MB and the pipeline "
     "accepts at most {limit_mb:.0f} MB. Delete unused sheets, images and empty formatted rows, save, and resubmit.",
     "legacy-xls": "This is an old Excel 97-2003 workbook (.xls) renamed .xlsx. " + SAVE_AS_XLSX,
@@ -186,7 +188,7 @@ def _inspect(fh: BinaryIO, size: int, limits: Limits) -> GuardReport:
     for block in iter(lambda: fh.read(MiB), b""):
         digest.update(block)
     if head.startswith(OLE2_SIGNATURE):
-        raise refuse(_ole2_kind(fh, size))
+        raise refuse(_ole2_kind(fh))
     if not head.startswith(b"PK"):
         reason, details = _sniff_non_zip(head)
         raise refuse(reason, **details)
@@ -200,7 +202,7 @@ def _inspect(fh: BinaryIO, size: int, limits: Limits) -> GuardReport:
 OLE2_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
 
 
-def _ole2_kind(fh: BinaryIO, size: int) -> str:
+def _ole2_kind(fh: BinaryIO) -> str:
     """Tell a password-protected OOXML from a legacy .xls by the stream names (UTF-16LE) inside."""
     names = {
         "encrypted": ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le")),
@@ -259,7 +261,7 @@ def _as_text(head: bytes) -> str | None:
 # --- the zip package ------------------------------------------------------------------------
 
 REL_TYPES_SHEET = ("worksheets", "chartsheets", "dialogsheets")
-XML_SUFFIXES = (".xml", ".rels", ".vml")
+XML_SUFFIXES = (".xml", ".rels")  # the parts XML readers parse (not .vml drawings)
 CHUNK = MiB  # inflated bytes handed to the scanners at a time
 
 
@@ -305,7 +307,7 @@ def _central_directory_size(fh: BinaryIO, size: int) -> tuple[int, int]:
         entries, directory_bytes, directory_offset = struct.unpack_from("<QQQ", record, 32)
         directory_end = zip64_end
     if end_record + 22 + comment_len != size or directory_offset + directory_bytes != directory_end:
-        raise refuse("damaged-zip", detail="the zip package has an unusual layout (data before, between or after its parts)")
+        raise refuse("damaged-zip", detail="the zip package has an unusual layout (data between or after its parts)")
     fh.seek(0)
     if entries and fh.read(4) != b"PK\x03\x04":
         raise refuse("damaged-zip", detail="the zip package has an unusual layout (data before its first part)")
@@ -339,9 +341,9 @@ class _Package:
         last_cells: dict[str, str] = {}
         sheet_of_part = {part: name for name, (part, kind) in sheets.items() if kind == "worksheets"}
         for info in self.infos:
-            if not info.filename.lower().endswith(XML_SUFFIXES):
+            sheet = sheet_of_part.get(info.filename)  # whatever its name ends with: calamine reads it
+            if sheet is None and not info.filename.lower().endswith(XML_SUFFIXES):
                 continue
-            sheet = sheet_of_part.get(info.filename)
             scan = _SheetScan(sheet, self.limits) if sheet is not None else None
             self._scan_xml(info, scan)
             if scan is not None and scan.needs_positional:  # cells without a plain r="A1": exact walk
@@ -402,9 +404,10 @@ class _Package:
         Mirrors calamine: each `sheet` element of xl/workbook.xml, its relationship id looked
         up in xl/_rels/workbook.xml.rels, the target made absolute under xl/.
         """
-        workbook = _parse_xml(self._read_xml(self.member("xl/workbook.xml"), cap=self.limits.max_part_bytes_in_memory), "xl/workbook.xml")
-        rels_xml = self._read_xml(self.member("xl/_rels/workbook.xml.rels"), cap=self.limits.max_part_bytes_in_memory)
-        rels = _parse_xml(rels_xml, "xl/_rels/workbook.xml.rels")
+        cap = self.limits.max_part_bytes_in_memory
+        workbook = _parse_xml(self._read_xml(self.member("xl/workbook.xml"), cap), "xl/workbook.xml")
+        rels_name = "xl/_rels/workbook.xml.rels"
+        rels = _parse_xml(self._read_xml(self.member(rels_name), cap), rels_name)
         targets = {el.get("Id"): el.get("Target", "") for el in rels.iter() if _local(el.tag) == "Relationship"}
         sheets: dict[str, tuple[str, str]] = {}
         hidden: list[str] = []
@@ -503,7 +506,8 @@ class _Package:
 
     def _read(self, info: zipfile.ZipInfo, cap: int) -> bytes:
         if info.file_size > cap:
-            raise refuse("damaged-part", detail=f"the part {info.filename} is unusually large ({info.file_size:,} bytes)")
+            detail = f"the part {info.filename} is unusually large ({info.file_size:,} bytes)"
+            raise refuse("damaged-part", detail=detail)
         return b"".join(self._inflate(info))
 
     def _read_xml(self, info: zipfile.ZipInfo | None, cap: int) -> bytes:
@@ -676,6 +680,8 @@ class _SheetScan:
         found = _DIMENSION.search(window)
         if found:
             self.dimension_done = True
+            if not self.limits.check_dimension:
+                return
             for part in found.group(1).split(b":"):
                 position = _parse_ref(part)
                 if position:

@@ -261,11 +261,16 @@ class _Pool:
     def run(self, tasks: deque[tuple[int, Path]]) -> Iterator[tuple[Path, object]]:
         outstanding = len(tasks)
         while outstanding:
-            for worker in self.workers:
+            for slot, worker in enumerate(self.workers):
                 if worker.ready and worker.task is None and tasks:
                     index, path = tasks.popleft()
+                    try:
+                        worker.conn.send((index, str(path)))
+                    except OSError:  # the worker died while idle: not this file's fault
+                        tasks.appendleft((index, path))
+                        self._replace(slot, kill=True)
+                        continue
                     worker.task = _Task(index, path, time.monotonic() + self.limits.reader_timeout_s)
-                    worker.conn.send((index, str(path)))
             busy = [w.task.deadline for w in self.workers if w.task is not None]
             timeout = max(0.0, min(busy) - time.monotonic()) if busy else None
             wait([w.conn for w in self.workers] + [w.process.sentinel for w in self.workers], timeout)
@@ -279,8 +284,9 @@ class _Pool:
         """Collect what one worker has to say: ready, a result, a crash or a timeout."""
         try:
             message = worker.conn.recv() if worker.conn.poll() else None
-        except (EOFError, OSError):
+        except (EOFError, OSError):  # the worker is exiting: let it finish dying
             message = None
+            worker.process.join(timeout=5)
         if message is not None:
             if message[0] == "ready":
                 worker.ready = True

@@ -36,7 +36,11 @@ def report_folders(subs: list[Submission], report_dir: Path) -> dict[int, Path]:
 
 
 def write_reports(subs: list[Submission], report_dir: Path) -> dict[int, Path]:
-    """Write issues.csv (always) and annotated.xlsx (for files that could be opened)."""
+    """Write issues.csv (always) and annotated.xlsx (files that could be opened and have findings).
+
+    A workbook without findings has no cell to mark: its empty issues.csv is the verdict, and
+    copying it through openpyxl would cost more than validating it (docs/decisions.md).
+    """
     from pipeline.annotate import write_annotated
 
     folders = report_folders(subs, report_dir)
@@ -46,7 +50,7 @@ def write_reports(subs: list[Submission], report_dir: Path) -> dict[int, Path]:
             shutil.rmtree(folder)  # a rerun replaces the report of the same workbook
         folder.mkdir(parents=True)
         write_issues_csv(sub.findings, folder / "issues.csv")
-        if sub.readable:
+        if sub.readable and sub.findings:
             write_annotated(Path(sub.path), sub.findings, folder / "annotated.xlsx")
     return folders
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -93,6 +94,7 @@ def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
             sub.cells.update({(name, c): cell for c, cell in sheet.cells.items()})
         sub.reporting_year = int(year) if year is not None else None
 
+    combined_by_sheet: dict[str, tuple[pd.DataFrame, pd.MultiIndex]] = {}
     for spec in contract.sheets():
         present = [(i, p.sheets[spec.name]) for i, p in enumerate(parsed) if spec.name in p.sheets]
         frames = {i: s.frame for i, s in present if len(s.frame)}
@@ -107,11 +109,11 @@ def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
         sheets = dict(present)
         for file_no, f in _run_schema(spec, combined, keys, sheets, parsed):
             subs[file_no].findings.append(f)
+        combined_by_sheet[spec.name] = (combined, keys)
 
-    for sub, p in zip(subs, parsed):
+    for sub in subs:
         sub.findings = _dedupe(sub.findings)
-        if sub.errors == 0:
-            _attach_typed(sub, p)
+    _attach_typed(subs, combined_by_sheet)
     return subs
 
 
@@ -203,17 +205,33 @@ def _reporting_year(p: ParsedWorkbook) -> float | None:
 
 def _entity_code(p: ParsedWorkbook) -> str | None:
     code = checks.parse_ref(pd.Series([_field(p, "Entity", "entity_code")], dtype=object)).iloc[0]
-    if code is None or not checks.in_codelist(pd.Series([code]), "entities").iloc[0]:
+    if pd.isna(code) or not checks.in_codelist(pd.Series([code]), "entities").iloc[0]:
         return None
     return str(code)
 
 
-def _attach_typed(sub: Submission, p: ParsedWorkbook) -> None:
+def _attach_typed(subs: list[Submission], combined_by_sheet: dict[str, tuple[pd.DataFrame, pd.MultiIndex]]) -> None:
+    """Typed tables for the valid submissions, coerced in one pass per sheet type, then split by file."""
+    valid = [i for i, sub in enumerate(subs) if sub.errors == 0]
+    if not valid:
+        return
     for spec in contract.sheets():
-        frame = p.sheets[spec.name].frame
-        if spec.is_table:
-            sub.tables[spec.name] = coerce.typed_table(frame, spec)
-        elif spec.name == "Entity":
-            sub.entity = coerce.typed_fields(frame, spec)
-        else:
-            sub.ems = coerce.typed_fields(frame, spec)
+        empty = coerce.typed_table(pd.DataFrame(columns=list(spec.names), index=pd.Index([], name=ROW_LEVEL), dtype=object), spec)
+        parts: dict[int, pd.DataFrame] = {}
+        if spec.name in combined_by_sheet:
+            combined, keys = combined_by_sheet[spec.name]
+            file_no = keys.get_level_values(FILE_LEVEL)
+            mask = np.isin(file_no, valid)
+            rows = combined.loc[mask, list(spec.names)]
+            rows.index = keys.get_level_values(ROW_LEVEL)[mask]
+            typed = coerce.typed_table(rows, spec)
+            for number, part in typed.groupby(file_no[mask], sort=False):
+                parts[int(number)] = part.reset_index(drop=True)
+        for i in valid:
+            table = parts.get(i, empty)
+            if spec.is_table:
+                subs[i].tables[spec.name] = table
+            elif spec.name == "Entity":
+                subs[i].entity = coerce.fields_of(table, spec)
+            else:
+                subs[i].ems = coerce.fields_of(table, spec)

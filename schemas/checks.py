@@ -33,27 +33,36 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 # ---------------------------------------------------------------------------------- parsing
+def _text(s: pd.Series) -> pd.Series:
+    """Every value as stripped text (pandas string dtype, <NA> for empty cells)."""
+    return s.astype("string").str.strip()
+
+
 def is_blank(s: pd.Series) -> pd.Series:
     """None/NaN or text that is only white space."""
-    blank = s.isna()
-    text = s.map(lambda v: isinstance(v, str))
-    if text.any():
-        blank = blank | (text & s.where(text, "x").astype(str).str.strip().eq(""))
-    return blank
+    return (s.isna() | _text(s).eq("").fillna(False)).astype(bool)
+
+
+_NUMBER_TYPES = (int, float, np.int64, np.float64)
 
 
 def parse_number(s: pd.Series) -> pd.Series:
-    """Numbers as typed or as numeric text ('1 200', '1,200.5') -> float; anything else NaN."""
+    """Numbers as typed or as numeric text ('1 200', '1,200.5') -> float; anything else NaN.
+
+    Booleans and dates are not numbers. Vectorised: one pass to sort cells by type, then
+    string operations over the text cells only.
+    """
     out = pd.Series(np.nan, index=s.index, dtype="float64")
-    is_num = s.map(lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)))
+    types = s.map(type)
+    is_num = types.isin(_NUMBER_TYPES)
     if is_num.any():
         out[is_num] = s[is_num].astype("float64")
-    is_text = s.map(lambda v: isinstance(v, str))
+    is_text = types.eq(str)
     if is_text.any():
-        text = s[is_text].astype(str).str.strip().str.replace(_SPACES, "", regex=True)
+        text = s[is_text].astype("string").str.strip().str.replace(_SPACES, "", regex=True)
         ok = text.str.fullmatch(_NUMBER).fillna(False).astype(bool)
         if ok.any():
-            out[ok[ok].index] = pd.to_numeric(text[ok].str.replace(",", "", regex=False), errors="coerce")
+            out[ok[ok].index] = pd.to_numeric(text[ok].str.replace(",", "", regex=False), errors="coerce").astype("float64")
     return out
 
 
@@ -77,16 +86,17 @@ def parse_date(s: pd.Series) -> pd.Series:
 
 def parse_code(s: pd.Series) -> pd.Series:
     """Enumerations: 'Natural Gas' -> 'natural_gas' (case, spaces and hyphens ignored)."""
-    return s.map(lambda v: None if v is None or (isinstance(v, float) and v != v) else codelists.normalise_code(v))
+    return _text(s).str.lower().str.replace(r"[\s\-]+", "_", regex=True)
 
 
 def parse_ref(s: pd.Series) -> pd.Series:
     """Reference codes (country, airport, entity): upper case, surrounding spaces ignored."""
-    return s.map(lambda v: None if v is None or (isinstance(v, float) and v != v) else codelists.normalise_ref(v))
+    return _text(s).str.upper()
 
 
 def parse_text(s: pd.Series) -> pd.Series:
-    return s.map(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v).strip() or None)
+    text = _text(s)
+    return text.mask(text.eq("").fillna(False))
 
 
 @cache
@@ -111,6 +121,20 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {}
+
+
+def as_check(fn: Callable[..., pd.Series]) -> Callable[..., pd.Series]:
+    """A check result as plain booleans; <NA> (an input missing or invalid, reported elsewhere) passes."""
+
+    def wrapped(data):
+        result = fn(data)
+        return result.fillna(True).astype(bool) if isinstance(result, pd.Series) else result
+
+    return wrapped
+
+
+def _check(fn: Callable[..., pd.Series], name: str) -> pa.Check:
+    return pa.Check(as_check(fn), name=name)
 
 
 def rule(id: str, code: str, message: Callable[[object, pd.Series | None], str], blame: str | None = None) -> str:
@@ -210,7 +234,7 @@ def column_checks(spec: ColumnSpec) -> list[pa.Check]:
     if d in ("number", "integer"):
         integer = d == "integer"
         checks.append(
-            pa.Check(
+            _check(
                 lambda s: is_blank(s) | parse_number(s).notna(),
                 name=rule(
                     f"{d}-type",
@@ -221,7 +245,7 @@ def column_checks(spec: ColumnSpec) -> list[pa.Check]:
         )
         if integer:
             checks.append(
-                pa.Check(
+                _check(
                     lambda s: ~((parse_number(s) % 1) > 0),
                     name=rule("integer-whole", "type-error", lambda v, r: f"expected a whole number; found {_shown(v)}."),
                 )
@@ -230,7 +254,7 @@ def column_checks(spec: ColumnSpec) -> list[pa.Check]:
         if ge is not None:
             negative = ge == 0
             checks.append(
-                pa.Check(
+                _check(
                     lambda s, ge=ge: ~(parse_number(s) < ge),
                     name=rule(
                         f"ge-{spec.ge}",
@@ -243,21 +267,21 @@ def column_checks(spec: ColumnSpec) -> list[pa.Check]:
             )
         if gt is not None:
             checks.append(
-                pa.Check(
+                _check(
                     lambda s, gt=gt: ~(parse_number(s) <= gt),
                     name=rule(f"gt-{spec.gt}", "out-of-range", lambda v, r, gt=spec.gt: f"expected a value above {gt}; found {_shown(v)}."),
                 )
             )
         if le is not None:
             checks.append(
-                pa.Check(
+                _check(
                     lambda s, le=le: ~(parse_number(s) > le),
                     name=rule(f"le-{spec.le}", "out-of-range", lambda v, r, le=spec.le: f"expected a value of at most {le}; found {_shown(v)}."),
                 )
             )
         if spec.le == "current_year":
             checks.append(
-                pa.Check(
+                _check(
                     lambda s: ~(parse_number(s) > current_year()),
                     name=rule("le-current_year", "out-of-range", lambda v, r: f"expected a year no later than {current_year()}; found {_shown(v)}."),
                 )
@@ -266,7 +290,7 @@ def column_checks(spec: ColumnSpec) -> list[pa.Check]:
         codelist = spec.codelist
         assert codelist, f"{spec.sheet}.{spec.name}: an enumeration needs a code list"
         checks.append(
-            pa.Check(
+            _check(
                 lambda s, cl=codelist: is_blank(s) | in_codelist(parse_code(s), cl),
                 name=rule(f"codelist-{codelist}", "not-in-codelist", enum_message(spec)),
             )
@@ -275,21 +299,21 @@ def column_checks(spec: ColumnSpec) -> list[pa.Check]:
         codelist = {"iso3": "countries", "iata": "airports", "entity": "entities"}[d]
         message = {"iso3": _country_message, "iata": _airport_message, "entity": _entity_message}[d]
         checks.append(
-            pa.Check(
+            _check(
                 lambda s, cl=codelist: is_blank(s) | in_codelist(parse_ref(s), cl),
                 name=rule(f"codelist-{codelist}", "not-in-codelist", message),
             )
         )
     elif d == "email":
         checks.append(
-            pa.Check(
+            _check(
                 lambda s: is_blank(s) | parse_text(s).map(lambda v: v is None or bool(_EMAIL.fullmatch(v))),
                 name=rule("email", "invalid-email", lambda v, r: f"expected an e-mail address like name@un.org; found {_shown(v)}."),
             )
         )
     elif d == "date":
         checks.append(
-            pa.Check(
+            _check(
                 lambda s: is_blank(s) | parse_date(s).notna(),
                 name=rule(
                     "date-type",
@@ -314,7 +338,7 @@ def column(spec: ColumnSpec) -> pa.Column:
 
 def required_not_blank(spec: ColumnSpec) -> pa.Check:
     """Text cells holding only spaces count as empty for a required column."""
-    return pa.Check(
+    return _check(
         lambda d, c=spec.name: ~is_blank(d[c]) if c in d else pd.Series(True, index=d.index),
         name=rule(f"required-{spec.name}", "missing-value", lambda v, r, c=spec.name: f"{c} is required; the cell is empty.", blame=spec.name),
     )
@@ -322,7 +346,7 @@ def required_not_blank(spec: ColumnSpec) -> pa.Check:
 
 def row_check(rule_id: str, code: str, blame: str, fn: Callable[[pd.DataFrame], pd.Series], message) -> pa.Check:
     """A rule across columns of one row; failures are reported on the `blame` column."""
-    return pa.Check(fn, name=rule(rule_id, code, message, blame=blame))
+    return _check(fn, name=rule(rule_id, code, message, blame=blame))
 
 
 def bounds_from_reporting_year(spec: ColumnSpec) -> list[pa.Check]:
