@@ -105,3 +105,10 @@ def indicators(year: int, entity: str | None = None, db: Path = DEFAULT_DB) -> d
     from pipeline.indicators import indicators as indicator_row
 
     return indicator_row(year, entity, Path(db))
+
+
+def report(year: int, db: Path = DEFAULT_DB, outputs: Path = DEFAULT_OUTPUTS, jobs: int | None = None):
+    """`gtb report`: the year's charts, tables and entity factsheets under `{outputs}/report/{year}/`."""
+    from pipeline.report.build import report as build_report
+
+    return build_report(year, Path(db), Path(outputs), jobs=jobs)

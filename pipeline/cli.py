@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--entity", help="entity code (default: the system-wide row)")
     p.add_argument("--db", type=Path, default=Path("outputs/gtb.duckdb"))
     p.add_argument("--json", action="store_true", help="print the row as one JSON object")
+
+    p = sub.add_parser("report", help="write the year's charts, tables and entity factsheets")
+    p.add_argument("--year", type=int, required=True, help="data year")
+    p.add_argument("--db", type=Path, default=Path("outputs/gtb.duckdb"), help="database (default outputs/gtb.duckdb)")
+    p.add_argument("--outputs", type=Path, default=Path("outputs"), help="outputs folder (default outputs/)")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes for the factsheets (default: up to 2)")
     return parser
 
 
@@ -98,6 +104,13 @@ def _dispatch(args: argparse.Namespace) -> int:
             from pipeline.indicators import print_table
 
             print_table(row)
+        return OK
+    if args.command == "report":
+        done = api.report(args.year, args.db, args.outputs, jobs=args.jobs)
+        print(
+            f"wrote {len(done.charts)} chart files, {len(done.tables)} tables and {len(done.factsheets)} factsheets "
+            f"to {done.folder} (see index.md)"
+        )
         return OK
     raise GtbError(f"unknown command {args.command}")
 

@@ -138,7 +138,10 @@ LEFT JOIN base b0 ON b0.entity_code = b.entity_code AND b0.year = 2010;
 
 -- System-wide, one row per year, exactly the keys of the contract. Sums run over entity_year.
 -- Scope figures and optional emissions need every entity of the year to have a workbook
--- (a history row has no scope split); otherwise they are NULL.
+-- (a history row has no scope split, and scope 1 + 2 + 3 must add up to the total); otherwise
+-- they are NULL. Resource figures (electricity, waste, water, hazardous waste) are sums over the
+-- entities that reported them, and their ratios divide within those entities; EMS counts and
+-- coverage run over the entities with a workbook (NULL in a history-only year).
 CREATE OR REPLACE VIEW system_indicators AS
 WITH base AS (
     SELECT *, facilities_tco2e + air_travel_tco2e + other_travel_tco2e AS total_tco2e FROM entity_year
