@@ -100,7 +100,8 @@ def emissions_rows(con: duckdb.DuckDBPyConnection, ids: list[int], factor_set: s
         rows = _activity(con, source, ids)
         if rows.empty:
             continue
-        sets = rows["reporting_year"].map(lambda y: factor_set or factors.pinned_set(int(y)))
+        by_year = {y: factor_set or factors.pinned_set(int(y)) for y in rows["reporting_year"].unique()}
+        sets = rows["reporting_year"].map(by_year)
         for name, part in rows.groupby(sets):
             ensure_factor_set(con, name)
             countries = part["country"] if source.country_sql else None
