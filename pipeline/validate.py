@@ -94,7 +94,7 @@ def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
             sub.cells.update({(name, c): cell for c, cell in sheet.cells.items()})
         sub.reporting_year = int(year) if year is not None else None
 
-    combined_by_sheet: dict[str, tuple[pd.DataFrame, pd.MultiIndex]] = {}
+    typed_by_sheet: dict[str, tuple[pd.DataFrame, pd.Index]] = {}
     for spec in contract.sheets():
         present = [(i, p.sheets[spec.name]) for i, p in enumerate(parsed) if spec.name in p.sheets]
         frames = {i: s.frame for i, s in present if len(s.frame)}
@@ -107,13 +107,15 @@ def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
         if spec.name in NEEDS_REPORTING_YEAR:
             combined[checks.REPORTING_YEAR] = pd.array([years[i] for i in keys.get_level_values(FILE_LEVEL)], dtype="Float64")
         sheets = dict(present)
-        for file_no, f in _run_schema(spec, combined, keys, sheets, parsed):
-            subs[file_no].findings.append(f)
-        combined_by_sheet[spec.name] = (combined, keys)
+        with checks.shared_parsing():  # each column is parsed once for all its checks and its coercion
+            for file_no, f in _run_schema(spec, combined, keys, sheets, parsed):
+                subs[file_no].findings.append(f)
+            typed = coerce.typed_table(combined[list(spec.names)].set_axis(keys.get_level_values(ROW_LEVEL)), spec)
+        typed_by_sheet[spec.name] = (typed, keys.get_level_values(FILE_LEVEL))
 
     for sub in subs:
         sub.findings = _dedupe(sub.findings)
-    _attach_typed(subs, combined_by_sheet)
+    _attach_typed(subs, typed_by_sheet)
     return subs
 
 
@@ -210,22 +212,18 @@ def _entity_code(p: ParsedWorkbook) -> str | None:
     return str(code)
 
 
-def _attach_typed(subs: list[Submission], combined_by_sheet: dict[str, tuple[pd.DataFrame, pd.MultiIndex]]) -> None:
-    """Typed tables for the valid submissions, coerced in one pass per sheet type, then split by file."""
+def _attach_typed(subs: list[Submission], typed_by_sheet: dict[str, tuple[pd.DataFrame, pd.Index]]) -> None:
+    """Typed tables for the valid submissions, split by file from the one-pass coercion per sheet type."""
     valid = [i for i, sub in enumerate(subs) if sub.errors == 0]
     if not valid:
         return
     for spec in contract.sheets():
         empty = coerce.typed_table(pd.DataFrame(columns=list(spec.names), index=pd.Index([], name=ROW_LEVEL), dtype=object), spec)
         parts: dict[int, pd.DataFrame] = {}
-        if spec.name in combined_by_sheet:
-            combined, keys = combined_by_sheet[spec.name]
-            file_no = keys.get_level_values(FILE_LEVEL)
+        if spec.name in typed_by_sheet:
+            typed, file_no = typed_by_sheet[spec.name]
             mask = np.isin(file_no, valid)
-            rows = combined.loc[mask, list(spec.names)]
-            rows.index = keys.get_level_values(ROW_LEVEL)[mask]
-            typed = coerce.typed_table(rows, spec)
-            for number, part in typed.groupby(file_no[mask], sort=False):
+            for number, part in typed[mask].groupby(file_no[mask], sort=False):
                 parts[int(number)] = part.reset_index(drop=True)
         for i in valid:
             table = parts.get(i, empty)

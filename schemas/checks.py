@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -33,11 +35,49 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 # ---------------------------------------------------------------------------------- parsing
+_memo: dict | None = None
+
+
+@contextmanager
+def shared_parsing() -> Iterator[None]:
+    """Within this block, parsing the same column twice returns the first result.
+
+    Every check of a column parses it (type, range, cross-column rules), and coercion parses it
+    once more; pandera hands each check the same underlying array, so results are keyed by the
+    array's address. The cache holds the arrays themselves, so an address is never reused
+    within the block.
+    """
+    global _memo
+    outer, _memo = _memo, {}
+    try:
+        yield
+    finally:
+        _memo = outer
+
+
+def _memoised(fn: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:
+    @functools.wraps(fn)
+    def wrapper(s: pd.Series) -> pd.Series:
+        if _memo is None or s.dtype != object:
+            return fn(s)
+        values = s.to_numpy(copy=False)
+        key = (fn.__name__, values.__array_interface__["data"][0], len(values))
+        hit = _memo.get(key)
+        if hit is None:
+            hit = fn(s)
+            _memo[key] = hit
+            _memo[(*key, "source")] = values  # keeps the address taken while the block lasts
+        return hit if hit.index.equals(s.index) else hit.set_axis(s.index)
+
+    return wrapper
+
+
 def _text(s: pd.Series) -> pd.Series:
     """Every value as stripped text (pandas string dtype, <NA> for empty cells)."""
     return s.astype("string").str.strip()
 
 
+@_memoised
 def is_blank(s: pd.Series) -> pd.Series:
     """None/NaN or text that is only white space."""
     return (s.isna() | _text(s).eq("").fillna(False)).astype(bool)
@@ -46,6 +86,7 @@ def is_blank(s: pd.Series) -> pd.Series:
 _NUMBER_TYPES = (int, float, np.int64, np.float64)
 
 
+@_memoised
 def parse_number(s: pd.Series) -> pd.Series:
     """Numbers as typed or as numeric text ('1 200', '1,200.5') -> float; anything else NaN.
 
@@ -66,6 +107,7 @@ def parse_number(s: pd.Series) -> pd.Series:
     return out
 
 
+@_memoised
 def parse_date(s: pd.Series) -> pd.Series:
     """Excel dates (date/datetime cells) or ISO text 'YYYY-MM-DD' -> Timestamp; anything else NaT."""
 
@@ -84,16 +126,19 @@ def parse_date(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s.map(one), errors="coerce")
 
 
+@_memoised
 def parse_code(s: pd.Series) -> pd.Series:
     """Enumerations: 'Natural Gas' -> 'natural_gas' (case, spaces and hyphens ignored)."""
     return _text(s).str.lower().str.replace(r"[\s\-]+", "_", regex=True)
 
 
+@_memoised
 def parse_ref(s: pd.Series) -> pd.Series:
     """Reference codes (country, airport, entity): upper case, surrounding spaces ignored."""
     return _text(s).str.upper()
 
 
+@_memoised
 def parse_text(s: pd.Series) -> pd.Series:
     text = _text(s)
     return text.mask(text.eq("").fillna(False))

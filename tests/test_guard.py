@@ -1,0 +1,448 @@
+"""The guard refuses every hostile family with a helpful message, quickly and in bounded memory,
+and reports formulas without cached values and hidden sheets of the files it lets through."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from pipeline import guard
+from pipeline.guard import Limits, Refused
+from pipeline.workbook import UnreadableFile
+from tests import hostile
+
+SAVE_AS = "Save As > Excel Workbook (*.xlsx)"
+
+
+def refusal(path: Path, limits: Limits = guard.DEFAULT_LIMITS) -> tuple[Refused, float]:
+    start = time.perf_counter()
+    with pytest.raises(UnreadableFile) as caught:
+        guard.check(path, limits)
+    assert isinstance(caught.value, Refused)
+    return caught.value, time.perf_counter() - start
+
+
+def small_workbook(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Facilities"
+    ws.append(["site", "country", "quantity"])
+    ws.append(["Geneva", "CHE", 1200])
+    wb.save(path)
+    return path
+
+
+# --- files that are not xlsx workbooks ------------------------------------------------------
+
+NOT_XLSX = [
+    (hostile.empty_file, "empty", "empty"),
+    (hostile.random_bytes, "unknown-type", SAVE_AS),
+    (hostile.csv_renamed, "text", "CSV"),
+    (hostile.legacy_xls, "legacy-xls", "Excel 97-2003 workbook (.xls)"),
+    (hostile.encrypted_ooxml, "encrypted", "remove the password"),
+    (hostile.ods_renamed, "ods", "OpenDocument spreadsheet (.ods)"),
+    (hostile.xlsm_renamed, "macro", "macro-enabled"),
+    (hostile.zip_without_workbook, "no-workbook", "xl/workbook.xml is missing"),
+]
+
+
+@pytest.mark.parametrize(("build", "reason", "phrase"), NOT_XLSX, ids=[b.__name__ for b, _, _ in NOT_XLSX])
+def test_not_an_xlsx_is_refused_with_the_fix(tmp_path, build, reason, phrase):
+    error, seconds = refusal(build(tmp_path))
+    assert error.reason == reason
+    assert phrase in str(error)
+    assert seconds < 1
+
+
+def test_refusals_name_a_fix(tmp_path):
+    for build, _, _ in NOT_XLSX:
+        message = str(refusal(build(tmp_path))[0])
+        assert any(fix in message for fix in ("Save As", "save", "Submit", "submit")), message
+
+
+def test_macro_enabled_content_type_alone_is_refused(tmp_path):
+    path = hostile.minimal_xlsx(
+        tmp_path / "m.xlsx", {"Entity": hostile.one_cell_sheet("A1")}, workbook_content_type=hostile.MACRO_WORKBOOK_CT
+    )
+    assert refusal(path)[0].reason == "macro"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "pdf"),
+        (b"<html><body><table><tr><td>1</td></tr></table></body></html>", "html"),
+        (b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"/>', "xml-2003"),
+        ("site;quantity\nGenève;12\n".encode("latin-1"), "text"),
+    ],
+)
+def test_other_renamed_files(tmp_path, content, reason):
+    path = tmp_path / "x.xlsx"
+    path.write_bytes(content)
+    assert refusal(path)[0].reason == reason
+
+
+def test_word_document_renamed(tmp_path):
+    path = tmp_path / "report.xlsx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", "<document/>")
+    error = refusal(path)[0]
+    assert error.reason == "other-office" and "Word" in str(error)
+
+
+def test_missing_file(tmp_path):
+    assert refusal(tmp_path / "nowhere.xlsx")[0].reason == "not-found"
+
+
+# --- damaged and ambiguous zip packages -----------------------------------------------------
+
+
+def test_truncated_file(tmp_path):
+    path = small_workbook(tmp_path / "w.xlsx")
+    path.write_bytes(path.read_bytes()[:-100])
+    assert refusal(path)[0].reason == "damaged-zip"
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_data_around_the_zip_is_refused(tmp_path, where):
+    # zipfile reads such files happily; a reader that looks for the zip differently might not
+    path = small_workbook(tmp_path / "w.xlsx")
+    junk = b"MZ" + b"\0" * 510
+    path.write_bytes(junk + path.read_bytes() if where == "before" else path.read_bytes() + junk)
+    assert zipfile.ZipFile(path).namelist()
+    error = refusal(path)[0]
+    assert error.reason == ("unknown-type" if where == "before" else "damaged-zip")
+
+
+def test_corrupted_member_fails_its_checksum(tmp_path):
+    path = small_workbook(tmp_path / "w.xlsx")
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    data = bytearray(path.read_bytes())
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start + info.compress_size // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert refusal(path)[0].reason == "damaged-zip"
+
+
+def test_member_names_differing_only_in_case(tmp_path):
+    # calamine finds parts ignoring case: which copy it reads would be a guess
+    path = small_workbook(tmp_path / "w.xlsx")
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("XL/worksheets/SHEET1.xml", hostile.one_cell_sheet("XFD1048576"))
+    error = refusal(path)[0]
+    assert error.reason == "damaged-zip" and "twice" in str(error)
+
+
+def test_encrypted_zip_member(tmp_path):
+    path = small_workbook(tmp_path / "w.xlsx")
+    data = bytearray(path.read_bytes())
+    directory = data.rfind(b"PK\x01\x02", 0, data.rfind(b"PK\x05\x06"))  # the last member's entry
+    data[directory + 8] |= 0x1  # general purpose flag: encrypted
+    path.write_bytes(bytes(data))
+    error = refusal(path)[0]
+    assert error.reason == "encrypted-zip" and "password" in str(error)
+
+
+def test_too_many_members(tmp_path):
+    path = small_workbook(tmp_path / "w.xlsx")
+    with zipfile.ZipFile(path, "a") as zf:
+        for i in range(30):
+            zf.writestr(f"xl/media/image{i}.png", b"")
+    error = refusal(path, Limits(max_members=20))[0]
+    assert error.reason == "too-many-members"
+
+
+# --- decompression bombs --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bombs(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("bombs")
+    return {
+        "honest": hostile.zip_bomb(folder, inflated_mb=300),
+        "lying": hostile.lying_zip_bomb(folder, inflated_mb=300),
+    }
+
+
+def test_zip_bomb_refused_from_the_directory(bombs):
+    path = bombs["honest"]
+    assert path.stat().st_size < 3 * 2**20  # 300 MiB inflated, about 2 MB on disk
+    error, seconds = refusal(path)
+    assert error.reason == "bomb-total" and "300 MB" in str(error)
+    assert seconds < 1
+
+
+def test_zip_bomb_refused_by_ratio_below_the_total(tmp_path):
+    path = hostile.zip_bomb(tmp_path, inflated_mb=150)
+    error = refusal(path)[0]
+    assert error.reason == "bomb-ratio" and "sheet 'Entity'" in str(error)
+
+
+def test_lying_zip_bomb_stopped_while_streaming(bombs):
+    path = bombs["lying"]
+    with zipfile.ZipFile(path) as zf:  # the directory looks harmless
+        assert zf.getinfo(hostile.SHEET1).file_size == 4096
+    error, seconds = refusal(path)
+    assert error.reason == "bomb-lying" and "4,096 bytes" in str(error)
+    assert seconds < 1
+
+
+MEASURE = """
+import json, resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, (1024 * 2**20, 1024 * 2**20))
+from pipeline import guard
+start = time.perf_counter()
+try:
+    guard.check(sys.argv[1])
+    reason = None
+except guard.Refused as exc:
+    reason = exc.reason
+# VmHWM: this process's peak resident memory (ru_maxrss would carry over the parent's from fork)
+peak_kb = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
+print(json.dumps({"reason": reason, "seconds": time.perf_counter() - start, "peak_mb": peak_kb / 1024}))
+"""
+
+
+def measure_in_subprocess(path: Path) -> dict:
+    """guard.check in a fresh process capped at 1 GiB of address space; its time and peak memory."""
+    done = subprocess.run([sys.executable, "-c", MEASURE, str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_lying_bomb_streams_in_bounded_memory(tmp_path):
+    # declared 150 MiB (under every directory limit), really 300 MiB: the guard inflates up to
+    # the declared size, one chunk at a time, and stops there
+    path = hostile.lying_zip_bomb(
+        tmp_path, inflated_mb=300, declared_bytes=150 * 2**20, member="xl/sharedStrings.xml"
+    )
+    result = measure_in_subprocess(path)
+    assert result["reason"] == "bomb-lying"
+    assert result["peak_mb"] < 120  # the interpreter alone is ~30 MB; 150 MB were inflated
+    assert result["seconds"] < 10
+
+
+def test_lying_bomb_in_a_sheet_stops_at_the_row_limit(tmp_path):
+    path = hostile.lying_zip_bomb(tmp_path, inflated_mb=300, declared_bytes=150 * 2**20)
+    result = measure_in_subprocess(path)
+    assert result["reason"] == "extent"
+    assert result["peak_mb"] < 120 and result["seconds"] < 10
+
+
+def test_xml_bomb_refused_before_parsing(tmp_path):
+    error, seconds = refusal(hostile.xml_bomb(tmp_path))
+    assert error.reason == "xml-entities" and "xl/sharedStrings.xml" in str(error)
+    assert seconds < 1
+
+
+def test_doctype_in_a_sheet_is_refused(tmp_path):
+    sheet = hostile.BILLION_LAUGHS.replace("<sst", "<worksheet").replace("</sst>", "</worksheet>")
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"Entity": sheet})
+    assert refusal(path)[0].reason == "xml-entities"
+
+
+def test_utf16_xml_is_refused(tmp_path):
+    sheet = hostile.one_cell_sheet("A1").replace("UTF-8", "UTF-16")
+    path = tmp_path / "w.xlsx"
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, text in hostile.package_parts({"Entity": sheet}).items():
+            zf.writestr(name, text.encode("utf-16") if name.endswith("sheet1.xml") else text.encode())
+    assert refusal(path)[0].reason == "xml-encoding"
+
+
+def test_announced_shared_strings_are_bounded(tmp_path):
+    assert refusal(hostile.shared_strings_count_bomb(tmp_path))[0].reason == "shared-strings"
+
+
+# --- sheet extents --------------------------------------------------------------------------
+
+
+def test_far_cell_refused_with_sheet_and_cell(tmp_path):
+    path = hostile.far_cell(tmp_path)
+    assert path.stat().st_size < 5000
+    error, seconds = refusal(path)
+    assert error.reason == "extent"
+    assert "'Entity'" in str(error) and "XFD1048576" in str(error) and "Delete the unused rows" in str(error)
+    assert seconds < 1
+
+
+def test_lying_dimension_does_not_hide_a_far_cell(tmp_path):
+    error = refusal(hostile.lying_dimension(tmp_path))[0]
+    assert error.reason == "extent" and "A900000" in str(error)
+
+
+def test_absurd_dimension_alone_is_refused(tmp_path):
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.one_cell_sheet("A1", dimension="A1:XFD1048576")})
+    assert refusal(path)[0].reason == "extent"
+    assert guard.check(path, Limits(check_dimension=False)).last_cells == {"S": "A1"}
+
+
+@pytest.mark.parametrize(
+    ("cell", "accepted"),
+    [("GR1", True), ("GS1", False), ("A100000", True), ("A100001", False), ("AY100000", False)],
+)
+def test_extent_bounds(tmp_path, cell, accepted):
+    # 200 columns (GR), 100,000 rows, 5 million cells (AY100000 = 51 x 100,000)
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.one_cell_sheet(cell)})
+    if accepted:
+        assert guard.check(path).last_cells == {"S": cell}
+    else:
+        assert refusal(path)[0].reason == "extent"
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        '<row r="1"><c r="A1"><v>1</v></c><c r="xfd1"><v>1</v></c></row>',  # lower case, as calamine accepts
+        '<row r="1"><c r="A1"><v>1</v></c><x:c xmlns:x="urn:x" r="A999999"><v>1</v></x:c></row>',  # any prefix
+        '<row r="1"><c r="A1"><v>1</v></c><c s="1" r="A999999"><v>1</v></c></row>',  # r not first
+        "<row>" + "<c><v>1</v></c>" * 201 + "</row>",  # no r: positions follow calamine's counting
+        '<row r="999999"><c><v>1</v></c></row>',
+    ],
+    ids=["lower-case", "prefixed", "r-not-first", "no-r-columns", "no-r-row"],
+)
+def test_unusual_cell_markup_cannot_hide_a_far_cell(tmp_path, cells):
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(cells)})
+    assert refusal(path)[0].reason == "extent"
+
+
+def test_sheet_part_not_named_xml_is_scanned_too(tmp_path):
+    path = hostile.renamed_sheet_part(tmp_path / "w.xlsx", hostile.one_cell_sheet("XFD1048576"))
+    error = refusal(path)[0]
+    assert error.reason == "extent" and "'S'" in str(error)
+
+
+def test_limits_are_configurable(tmp_path):
+    path = small_workbook(tmp_path / "w.xlsx")
+    assert guard.check(path)
+    error = refusal(path, Limits(max_rows=1))[0]
+    assert error.reason == "extent" and "'Facilities'" in str(error)
+
+
+# --- what the guard reports -----------------------------------------------------------------
+
+
+def test_report_of_a_plain_workbook(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "Entity"
+    wb["Entity"]["B7"] = 1
+    wb.create_sheet("Facilities")
+    wb.create_sheet("Water")
+    wb.save(tmp_path / "w.xlsx")
+    report = guard.check(tmp_path / "w.xlsx")
+    data = (tmp_path / "w.xlsx").read_bytes()
+    assert report.sha256 == hashlib.sha256(data).hexdigest()
+    assert report.size_bytes == len(data)
+    assert report.sheet_names == ["Entity", "Facilities", "Water"]
+    assert report.hidden_sheets == []
+    assert report.formula_cells_without_value == {}
+    assert report.last_cells["Entity"] == "B7"
+    assert guard.check_bytes(data) == report
+
+
+def test_hidden_sheets_are_reported(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "Entity"
+    wb.create_sheet("Lists").sheet_state = "hidden"
+    wb.create_sheet("Secret").sheet_state = "veryHidden"
+    wb.create_sheet("Water")
+    wb.save(tmp_path / "w.xlsx")
+    assert guard.check(tmp_path / "w.xlsx").hidden_sheets == ["Lists", "Secret"]
+
+
+def test_openpyxl_formula_has_no_cached_value(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Facilities"
+    ws["A1"] = "quantity"
+    ws["D2"] = "=1+1"
+    wb.create_sheet("Water")["C5"] = "=SUM(A1:A3)"
+    wb.save(tmp_path / "w.xlsx")
+    report = guard.check(tmp_path / "w.xlsx")
+    assert report.formula_cells_without_value == {"Facilities": ["D2"], "Water": ["C5"]}
+
+
+FORMULA_ROWS = (
+    '<row r="1"><c r="A1"><v>1</v></c></row>'
+    '<row r="2"><c r="D2"><f>SUM(A1:A3)</f><v>6</v></c></row>'  # Excel: cached value
+    '<row r="3"><c r="D3" t="str"><f>""</f><v></v></c></row>'  # cached empty text
+    '<row r="4"><c r="D4"><f>1+1</f></c></row>'  # no <v> at all
+    '<row r="5"><c r="D5"><f t="shared" si="0" ref="D5:E6">A1</f><v/></c></row>'  # openpyxl style
+    '<row r="6"><c r="D6"><f t="shared" si="0"/><v>3</v></c><c r="E6"><f t="shared" si="0"/></c></row>'
+    '<row r="7"><c r="F7"><f>1</f><v></v></c><c r="G7" t="e"><f>1/0</f><v>#DIV/0!</v></c></row>'
+)
+
+
+@pytest.mark.parametrize("markup", ["plain", "positional"])
+def test_formula_cells_without_value(tmp_path, markup):
+    rows = FORMULA_ROWS if markup == "plain" else FORMULA_ROWS.replace(' r="', '  r="')  # forces the exact walk
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
+    assert guard.check(path).formula_cells_without_value == {"S": ["D4", "D5", "E6", "F7"]}
+
+
+def test_formula_cells_without_r_get_their_position(tmp_path):
+    rows = (
+        '<row><c><v>1</v></c><c><f>1</f></c></row><row/>'
+        '<row><c/><c/><c t="str"><f>x</f><v></v></c><c><f>2</f></c></row>'
+    )
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
+    report = guard.check(path)
+    assert report.formula_cells_without_value == {"S": ["B1", "D3"]}
+    assert report.last_cells == {"S": "D3"}
+
+
+def test_formulas_found_across_stream_windows(tmp_path):
+    # a 3 MB sheet: scanned in 1 MiB windows, every formula cell found once
+    rows = "".join(
+        f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>site {i} with some padding text</t></is></c>'
+        f'<c r="B{i}"><f>A{i}*2</f><v/></c><c r="C{i}"><f>B{i}</f><v>{i}</v></c></row>'
+        for i in range(1, 20001)
+    )
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
+    cells = guard.check(path).formula_cells_without_value["S"]
+    assert cells == [f"B{i}" for i in range(1, 20001)]
+
+
+def test_typical_workbook_is_checked_in_milliseconds(tmp_path):
+    path = hostile.typical_workbook(tmp_path / "typical.xlsx")
+    guard.check(path)
+    start = time.perf_counter()
+    report = guard.check(path)
+    seconds = time.perf_counter() - start
+    assert len(report.sheet_names) == 10
+    assert seconds < 0.2  # about 10 ms on the project's 2-core machine
+
+
+def test_refused_survives_pickling():
+    import pickle
+
+    error = guard.refuse("empty")
+    copy = pickle.loads(pickle.dumps(error))
+    assert isinstance(copy, Refused) and copy.reason == "empty" and str(copy) == str(error)
+
+
+def test_zip64_end_record_is_understood(tmp_path):
+    # large zips end with a zip64 end record; the guard must find the directory through it
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"Entity": hostile.one_cell_sheet("B2")})
+    data = path.read_bytes()
+    end = data.rfind(b"PK\x05\x06")
+    entries, directory_bytes, directory_offset = struct.unpack_from("<HLL", data, end + 10)
+    zip64_end = struct.pack(
+        "<4sQHHLLQQQQ", b"PK\x06\x06", 44, 45, 45, 0, 0, entries, entries, directory_bytes, directory_offset
+    )
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, end, 1)
+    end_record = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    path.write_bytes(data[:end] + zip64_end + locator + end_record)
+    assert len(zipfile.ZipFile(path).namelist()) == entries
+    assert guard.check(path).last_cells == {"Entity": "B2"}

@@ -1,0 +1,276 @@
+"""Reading workbooks into plain values, and reading many in worker processes that may crash."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+import python_calamine
+
+from pipeline import read
+from pipeline.guard import Limits, Refused
+from pipeline.read import ReaderFailed, read_many, read_workbook
+from pipeline.workbook import RawWorkbook, UnreadableFile
+from tests import hostile
+
+
+def workbook(path: Path, sheets: dict[str, dict[str, object]], hidden: tuple[str, ...] = ()) -> Path:
+    """An openpyxl workbook: sheet name -> {cell: value}."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, cells in sheets.items():
+        ws = wb.create_sheet(name)
+        for ref, value in cells.items():
+            ws[ref] = value
+        if name in hidden:
+            ws.sheet_state = "hidden"
+    wb.save(path)
+    return path
+
+
+# --- one workbook ---------------------------------------------------------------------------
+
+
+def test_values_and_excel_row_numbers(tmp_path):
+    path = workbook(
+        tmp_path / "UNEP_2024.xlsx",
+        {
+            "Facilities": {
+                "A1": "site", "B1": "quantity", "C1": "date", "D1": "flag", "E1": "note",
+                "A2": "Geneva", "B2": 1200, "C2": dt.date(2024, 3, 1), "D2": True,
+                # row 3 blank
+                "A4": "Nairobi", "B4": 12.5, "C4": dt.datetime(2024, 3, 1, 14, 30), "E4": "   ",
+                "B6": 2024.0,
+            }
+        },
+    )
+    wb = read_workbook(path)
+    assert isinstance(wb, RawWorkbook)
+    assert wb.file_name == "UNEP_2024.xlsx" and wb.size_bytes == path.stat().st_size and len(wb.sha256) == 64
+    sheet = wb.sheets["Facilities"]
+    assert sheet.header == ["site", "quantity", "date", "flag", "note"]
+    assert sheet.rows == [
+        (2, ["Geneva", 1200, dt.date(2024, 3, 1), True, None]),
+        (4, ["Nairobi", 12.5, dt.datetime(2024, 3, 1, 14, 30), None, None]),
+        (6, [None, 2024, None, None, None]),
+    ]
+    assert type(sheet.rows[0][1][1]) is int and type(sheet.rows[1][1][1]) is float
+    assert sheet.formula_cells_without_value == [] and sheet.hidden is False
+
+
+def test_data_starting_at_b3_keeps_excel_positions(tmp_path):
+    # calamine drops leading empty rows and columns unless told not to
+    path = workbook(tmp_path / "w.xlsx", {"S": {"B3": "site", "C3": "country", "B5": "Geneva", "C5": "CHE"}})
+    sheet = read_workbook(path).sheets["S"]
+    assert sheet.header == [None, None, None]
+    assert sheet.rows == [(3, [None, "site", "country"]), (5, [None, "Geneva", "CHE"])]
+
+
+def test_sheets_in_workbook_order_with_empty_and_hidden(tmp_path):
+    path = workbook(
+        tmp_path / "w.xlsx",
+        {
+            "Entity": {"A1": "Field", "B1": "Value", "A2": "entity_code", "B2": "UNEP"},
+            "Waste": {},
+            "Lists": {"A1": "x"},
+        },
+        hidden=("Lists",),
+    )
+    wb = read_workbook(path)
+    assert list(wb.sheets) == ["Entity", "Waste", "Lists"]
+    assert wb.sheets["Entity"].rows == [(2, ["entity_code", "UNEP"])]
+    assert wb.sheets["Waste"].header == [] and wb.sheets["Waste"].rows == []
+    assert wb.sheets["Lists"].hidden and not wb.sheets["Entity"].hidden
+
+
+def test_formula_without_cached_value(tmp_path):
+    path = workbook(tmp_path / "w.xlsx", {"Facilities": {"A1": "quantity", "A2": 5, "D2": "=1+1"}})
+    sheet = read_workbook(path).sheets["Facilities"]
+    assert sheet.formula_cells_without_value == ["D2"]
+    # the formula reads as empty; calamine leaves empty cells out of the sheet width
+    assert sheet.rows == [(2, [5])]
+
+
+def test_merged_cells_hold_the_value_top_left(tmp_path):
+    path = tmp_path / "w.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "S"
+    ws["A1"], ws["B2"] = "header", "merged"
+    ws.merge_cells("B2:C3")
+    wb.save(path)
+    assert read_workbook(path).sheets["S"].rows == [(2, [None, "merged"])]
+
+
+def test_chartsheet_reads_as_empty(tmp_path):
+    path = tmp_path / "w.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Data"
+    wb["Data"]["A1"] = "x"
+    wb.create_chartsheet("Chart")
+    wb.save(path)
+    wb = read_workbook(path)
+    assert list(wb.sheets) == ["Data", "Chart"] and wb.sheets["Chart"].rows == []
+
+
+def test_sheet_part_not_named_xml(tmp_path):
+    # calamine reads whatever part the workbook names, so the guard scans that part too
+    path = hostile.renamed_sheet_part(tmp_path / "w.xlsx", hostile.one_cell_sheet("B2", value="7"))
+    assert read_workbook(path).sheets["S"].rows == [(2, [None, 7])]
+
+
+def test_typical_workbook(tmp_path):
+    path = hostile.typical_workbook(tmp_path / "typical.xlsx")
+    read_workbook(path)
+    start = time.perf_counter()
+    wb = read_workbook(path)
+    seconds = time.perf_counter() - start
+    assert len(wb.sheets) == 10
+    assert sum(len(s.rows) for s in wb.sheets.values() if s.header[:1] != ["Field"]) == 2000
+    assert seconds < 0.5  # about 20 ms on the project's 2-core machine
+
+
+def test_hostile_files_never_reach_calamine(tmp_path, monkeypatch):
+    def calamine_must_not_run(*args, **kwargs):
+        raise AssertionError("calamine was given a hostile file")
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", calamine_must_not_run)
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", calamine_must_not_run)
+    for build in (hostile.far_cell, hostile.shared_strings_count_bomb, hostile.xml_bomb, hostile.xlsm_renamed):
+        with pytest.raises(Refused):
+            read_workbook(build(tmp_path))
+
+
+def test_calamine_errors_become_unreadable_file(tmp_path):
+    # well-formed zip and XML the guard accepts, but not a worksheet calamine understands
+    sheet = hostile.sheet_xml('<row r="1"><c r="A1"><bogus/></c></row>')
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": sheet})
+    with pytest.raises(UnreadableFile, match="could not be read"):
+        read_workbook(path)
+
+
+# --- many workbooks in worker processes -----------------------------------------------------
+
+
+def test_read_many_mixes_good_and_hostile_files(tmp_path):
+    good = [
+        workbook(tmp_path / f"good{i}.xlsx", {"Entity": {"A1": "Field", "A2": "personnel", "B2": 100 + i}})
+        for i in range(3)
+    ]
+    bad = [
+        hostile.empty_file(tmp_path),
+        hostile.csv_renamed(tmp_path),
+        hostile.legacy_xls(tmp_path),
+        hostile.encrypted_ooxml(tmp_path),
+        hostile.ods_renamed(tmp_path),
+        hostile.xlsm_renamed(tmp_path),
+        hostile.zip_without_workbook(tmp_path),
+        hostile.zip_bomb(tmp_path),
+        hostile.xml_bomb(tmp_path),
+        hostile.far_cell(tmp_path),
+        hostile.lying_dimension(tmp_path),
+        hostile.shared_strings_count_bomb(tmp_path),
+    ]
+    start = time.perf_counter()
+    results = dict(read_many(good + bad, jobs=2))
+    assert time.perf_counter() - start < 10
+    assert set(results) == set(good + bad)
+    for i, path in enumerate(good):
+        assert isinstance(results[path], RawWorkbook)
+        assert results[path].sheets["Entity"].rows == [(2, ["personnel", 100 + i])]
+    for path in bad:
+        assert isinstance(results[path], Refused), path.name  # the guard's reason survives the pipe
+        assert results[path].reason
+
+
+def test_a_crashing_worker_costs_only_its_file(tmp_path):
+    names = ["a.xlsx", "abort_first.xlsx", "b.xlsx", "c.xlsx", "abort_again.xlsx", "d.xlsx"]
+    paths = [tmp_path / name for name in names]
+    start = time.perf_counter()
+    results = dict(read_many(paths, jobs=2, work=hostile.crash_on_abort_name))
+    assert time.perf_counter() - start < 10
+    assert {p.name: r for p, r in results.items() if not isinstance(r, Exception)} == {
+        n: n for n in names if not n.startswith("abort")
+    }
+    for name in ("abort_first.xlsx", "abort_again.xlsx"):
+        failure = results[tmp_path / name]
+        assert isinstance(failure, ReaderFailed) and failure.kind == "crashed"
+        assert "crashed" in str(failure) and "SIGABRT" in str(failure)
+
+
+def test_calamine_really_aborts_on_the_far_cell(tmp_path):
+    # what the guard prevents: unguarded, calamine allocates the whole grid and kills the process
+    good = workbook(tmp_path / "good.xlsx", {"S": {"A1": 1, "B2": 2}})
+    results = dict(read_many([good, hostile.far_cell(tmp_path)], jobs=2, work=hostile.calamine_unguarded))
+    assert results[good] == 4
+    failure = results[tmp_path / "far_cell.xlsx"]
+    assert isinstance(failure, ReaderFailed) and failure.kind == "crashed"
+    assert "memory allocation" in failure.detail  # Rust's last words, kept off the console
+
+
+def test_timeout_stops_a_hanging_reader(tmp_path):
+    paths = [tmp_path / "a.xlsx", tmp_path / "slow.xlsx", tmp_path / "b.xlsx"]
+    start = time.perf_counter()
+    results = dict(read_many(paths, jobs=2, work=hostile.sleep_on_slow_name, limits=Limits(reader_timeout_s=1)))
+    assert time.perf_counter() - start < 10
+    assert results[paths[0]] == "a.xlsx" and results[paths[2]] == "b.xlsx"
+    failure = results[paths[1]]
+    assert isinstance(failure, ReaderFailed) and failure.kind == "timeout"
+    assert "longer than 1 s" in str(failure)
+
+
+def test_memory_limit_of_the_workers(tmp_path):
+    paths = [hostile.empty_file(tmp_path), tmp_path / "hog.xlsx"]
+    paths[1].write_bytes(b"x")
+    limits = Limits(reader_memory_bytes=512 * 2**20)
+    results = dict(read_many(paths, jobs=2, work=hostile.hog_on_hog_name, limits=limits))
+    assert results[paths[0]] == 0
+    failure = results[paths[1]]
+    assert isinstance(failure, ReaderFailed) and failure.kind == "out-of-memory"
+    assert "0.5 GB" in str(failure)
+
+
+def test_unexpected_errors_in_the_worker_are_reported_with_traceback(tmp_path):
+    paths = [tmp_path / "bug.xlsx", tmp_path / "fine.xlsx"]
+    results = dict(read_many(paths, jobs=1, work=hostile.fail_on_bug_name))
+    assert results[paths[1]] == "fine.xlsx"
+    failure = results[paths[0]]
+    assert isinstance(failure, ReaderFailed) and failure.kind == "internal-error"
+    assert "KeyError" in str(failure) and "fail_on_bug_name" in failure.detail
+
+
+def test_files_are_spread_over_the_workers(tmp_path):
+    paths = [tmp_path / f"w{i}.xlsx" for i in range(4)]
+    pids = {pid for _, pid in read_many(paths, jobs=2, work=hostile.pid_after_nap)}
+    assert len(pids) == 2 and os.getpid() not in pids
+
+
+def test_default_work_passes_the_limits(tmp_path):
+    path = workbook(tmp_path / "w.xlsx", {"S": {"A1": "x", "A5": "y"}})
+    [(_, result)] = read_many([path], limits=Limits(max_rows=3))
+    assert isinstance(result, Refused) and result.reason == "extent"
+
+
+def test_nothing_to_read():
+    assert list(read_many([], jobs=2)) == []
+
+
+def test_workers_are_gone_afterwards(tmp_path):
+    paths = [tmp_path / f"w{i}.xlsx" for i in range(3)]
+    pids = {pid for _, pid in read_many(paths, jobs=2, work=hostile.pid_after_nap)}
+    time.sleep(0.2)
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_reader_failed_survives_pickling():
+    import pickle
+
+    error = ReaderFailed("timeout", read.READ_MESSAGES["timeout"].format(timeout_s=5), "detail")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.kind, str(copy), copy.detail) == ("timeout", str(error), "detail")
