@@ -1,0 +1,121 @@
+"""The `gtb` command as a focal point and an analyst use it: exit codes, reports, no tracebacks."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from pipeline import api, template
+from pipeline.cli import main
+from tests import hostile
+from tests.builders import set_cell, valid_sheets, write_workbook
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_template_filled_in_validates_clean(tmp_path, capsys):
+    """The round trip of the issue: `gtb template UNEP 2024`, filled in with openpyxl, is valid."""
+    assert main(["template", "UNEP", "2024", "-o", str(tmp_path / "UNEP_2024.xlsx")]) == 0
+    filled = template.fill(tmp_path / "UNEP_2024.xlsx", template.example_rows("UNEP", 2024))
+    [sub] = api.check_files([filled], jobs=1)
+    assert sub.findings == [], [f.message for f in sub.findings]
+    assert sub.entity["entity_code"] == "UNEP" and sub.entity["reporting_year"] == 2024
+    assert all(len(sub.tables[s]) == 1 for s in ("Facilities", "AirTravel", "Waste", "Water"))
+
+
+def test_blank_template_reports_only_missing_entity_fields(tmp_path):
+    path = template.template("WFP", 2024, tmp_path / "blank.xlsx")
+    [sub] = api.check_files([path], jobs=1)
+    # a blank template is structurally right: only the values the focal point must give are missing
+    assert {f.code for f in sub.findings} <= {"missing-value"}
+    assert {f.sheet for f in sub.findings} == {"Entity", "EMS"}
+
+
+def test_validate_exit_codes_and_reports(tmp_path, capsys):
+    good = write_workbook(tmp_path / "good.xlsx", valid_sheets("UNEP"))
+    bad = write_workbook(tmp_path / "bad.xlsx", set_cell(valid_sheets("WFP"), "Facilities", "D3", "=D2*2"))
+    reports = tmp_path / "reports"
+    assert main(["validate", str(good), "--report-dir", str(reports)]) == 0
+    assert main(["validate", str(good), str(bad), "--report-dir", str(reports)]) == 1
+    out = capsys.readouterr().out
+    assert "good.xlsx: valid" in out and "bad.xlsx: 1 error" in out and "Facilities!D3" in out
+    with (reports / "WFP_2024" / "issues.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["sheet"], r["cell"], r["code"]) for r in rows] == [("Facilities", "D3", "formula-without-value")]
+    assert list(rows[0]) == ["file", "sheet", "cell", "row", "column", "value", "code", "severity", "message"]
+    annotated = load_workbook(reports / "WFP_2024" / "annotated.xlsx")
+    assert annotated.sheetnames[0] != "Entity" and annotated["Facilities"]["D3"].comment is not None
+    assert (reports / "UNEP_2024" / "issues.csv").read_text().count("\n") == 1  # header only
+    assert not (reports / "UNEP_2024" / "annotated.xlsx").exists()
+
+
+def test_validate_never_touches_the_database(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_workbook(tmp_path / "good.xlsx", valid_sheets("UNEP"))
+    assert main(["validate", "good.xlsx"]) == 0
+    assert (tmp_path / "outputs" / "validation" / "UNEP_2024" / "issues.csv").exists()
+    assert not (tmp_path / "outputs" / "gtb.duckdb").exists()
+
+
+HOSTILE = [
+    hostile.empty_file, hostile.random_bytes, hostile.csv_renamed, hostile.legacy_xls, hostile.encrypted_ooxml,
+    hostile.ods_renamed, hostile.xlsm_renamed, hostile.zip_without_workbook, hostile.zip_bomb, hostile.xml_bomb,
+    hostile.far_cell, hostile.lying_dimension, hostile.shared_strings_count_bomb,
+]
+
+
+def test_every_hostile_family_gets_a_finding_not_a_traceback(tmp_path):
+    files = []
+    for build in HOSTILE:
+        folder = tmp_path / build.__name__
+        folder.mkdir()
+        files.append(build(folder))
+    good = write_workbook(tmp_path / "good.xlsx", valid_sheets("UNEP"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "validate", *map(str, files), str(good), "--report-dir", str(tmp_path / "r")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "good.xlsx: valid" in proc.stdout
+    for path in files:
+        assert f"{path.name}: 1 error" in proc.stdout
+    for folder in (tmp_path / "r").iterdir():
+        rows = list(csv.DictReader((folder / "issues.csv").open()))
+        if folder.name == "UNEP_2024":
+            assert rows == []
+            continue
+        assert [r["code"] for r in rows] == ["unreadable-file"] and rows[0]["message"], folder
+        assert not (folder / "annotated.xlsx").exists()
+
+
+def test_bad_arguments_exit_2_with_one_line(capsys):
+    assert main(["template", "NOPE", "2024"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "NOPE" in err
+    try:
+        main(["indicators"])
+    except SystemExit as exc:
+        assert exc.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_recalculate_is_explicit_and_logged(tmp_path, capsys):
+    inputs = tmp_path / "inputs"
+    (inputs / "submissions").mkdir(parents=True)
+    write_workbook(inputs / "submissions" / "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    db = tmp_path / "gtb.duckdb"
+    api.run(inputs, db, tmp_path / "out", jobs=1)
+    assert main(["recalculate", "--year", "2024", "--factor-set", "no-such-set", "--reason", "x", "--db", str(db)]) == 2
+    assert "unknown factor set" in capsys.readouterr().err
+    assert main(["recalculate", "--year", "2024", "--factor-set", "gtb-2025.1", "--reason", "check", "--db", str(db)]) == 0
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        log = con.execute("SELECT reporting_year, old_factor_set, new_factor_set, submissions, old_total_tco2e = new_total_tco2e, reason FROM recalculations").fetchall()
+    assert log == [(2024, "gtb-2025.1", "gtb-2025.1", 1, True, "check")]
