@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, required=True, help="data year")
     p.add_argument("--db", type=Path, default=Path("outputs/gtb.duckdb"), help="database (default outputs/gtb.duckdb)")
     p.add_argument("--outputs", type=Path, default=Path("outputs"), help="outputs folder (default outputs/)")
-    p.add_argument("--jobs", type=int, default=None, help="worker processes for the factsheets (default: up to 2)")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes for the factsheets (default 1)")
     return parser
 
 

@@ -49,7 +49,11 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(str(path), read_only=read_only)
     except (duckdb.Error, OSError) as exc:
         raise _explain(exc, path) from None
-    if not read_only:
+    if read_only:
+        # one thread: DuckDB's parallel float sums differ in the last bit from run to run, and
+        # published figures must be reproducible (the views are small; a thread is enough)
+        con.execute("SET threads = 1")
+    else:
         try:
             migrate(con)
         except duckdb.Error as exc:

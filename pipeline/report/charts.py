@@ -1,0 +1,416 @@
+"""The charts of the annual report, one function per chart, each returning a matplotlib Figure.
+
+They draw what `queries.ReportData` holds (figures of the indicator views) and never compute a
+figure themselves; NULL stays a gap or a "no data" note, never a zero bar. `CHARTS` lists them
+with their file stem and a one-line description (used by `build.py` and the index).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib import patheffects
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+
+from pipeline import codelists
+from pipeline.report import style as s
+from pipeline.report.queries import Record, ReportData
+
+
+def _values(rows: list[Record], key: str) -> np.ndarray:
+    """A column as floats, NULL -> NaN (drawn as a gap)."""
+    return np.array([np.nan if s.is_missing(r.get(key)) else float(r[key]) for r in rows], dtype=float)
+
+
+def _rows_from_first_value(rows: list[Record], key: str) -> list[Record]:
+    """Rows from the first year that has a value of `key` (gaps after it are kept)."""
+    for i, r in enumerate(rows):
+        if not s.is_missing(r.get(key)):
+            return rows[i:]
+    return []
+
+
+def _year_axis(ax, years: list[int]) -> None:
+    step = 1 if len(years) <= 20 else 2
+    ax.set_xticks(years[::step])
+    ax.set_xticklabels([str(y) for y in years[::step]])
+    ax.set_xlim(years[0] - 0.6, years[-1] + 0.6)
+    ax.tick_params(axis="x", length=0)
+
+
+def _scale(values: np.ndarray) -> tuple[float, str]:
+    peak = np.nanmax(values) if np.isfinite(values).any() else 0.0
+    return (1000.0, "Thousand tCO\u2082e") if peak >= 100_000 else (1.0, "tCO\u2082e")
+
+
+def _halo(width: float = 3) -> list:
+    return [patheffects.withStroke(linewidth=width, foreground="white")]
+
+
+def _trend_source(d: ReportData, first: int | None = None) -> str:
+    """Source line of a chart over the years (from `first`): factor sets used, years from published totals."""
+    first = d.first_year if first is None else first
+    return s.source_line(d.year, d.factor_sets_all, [y for y in d.history_years if y >= first],
+                         [y for y in d.partly_history_years if y >= first])
+
+
+def _year_source(d: ReportData) -> str:
+    """Source line of a chart of the data year alone."""
+    y = d.year
+    return s.source_line(y, d.factor_sets_year, [y] if y in d.history_years else (),
+                         [y] if y in d.partly_history_years else ())
+
+
+# (1) ---------------------------------------------------------------------------------------------
+def emissions_trend(d: ReportData) -> Figure:
+    rows = d.system
+    years = [r["year"] for r in rows]
+    now = d.this_year
+    change = now.get("per_capita_change_since_2010")
+    subtitle = (
+        f"Total emissions by source and emissions per capita, {years[0]}\u2013{d.year}. "
+        f"{d.year}: {s.fmt_number(now['total_tco2e'])} tCO\u2082e, {s.fmt_number(now['per_capita_tco2e'], 1)} t per capita"
+    )
+    if not s.is_missing(change):
+        subtitle += f" ({s.fmt_percent(change, signed=True)} against 2010)"
+    fig = s.new_chart("Greenhouse gas emissions of the UN system", subtitle + ".", _trend_source(d))
+    ax = s.plot_area(fig, left_in=0.95, right_in=0.95, top_in=1.25)
+    totals = _values(rows, "total_tco2e")
+    scale, unit = _scale(totals)
+    bottom = np.zeros(len(rows))
+    for src in s.SOURCES:
+        vals = _values(rows, f"{src}_tco2e")
+        ax.bar(years, vals, 0.72, bottom=bottom, color=s.SOURCE_COLOURS[src], label=s.SOURCE_LABELS[src], zorder=2)
+        bottom = bottom + np.nan_to_num(vals)
+    ax.yaxis.set_major_formatter(s.thousands(scale=scale))
+    ax.set_ylabel(unit)
+    ax.set_ylim(0, np.nanmax(totals) * 1.12 if np.isfinite(totals).any() else 1)
+    _year_axis(ax, years)
+
+    ax2 = ax.twinx()
+    ax2.spines["right"].set_visible(True)
+    ax2.grid(False)
+    pc = _values(rows, "per_capita_tco2e")
+    ax2.plot(years, pc, color=s.LINE_COLOUR, marker="o", markersize=4, linewidth=1.8, label="tCO\u2082e per capita (right axis)",
+             zorder=4, path_effects=_halo(4), markeredgecolor="white", markeredgewidth=0.8)
+    top = np.nanmax(pc) * 1.35 if np.isfinite(pc).any() else 1
+    ax2.set_ylim(0, top)
+    ax2.set_ylabel("tCO\u2082e per capita")
+    ax2.yaxis.set_major_formatter(s.thousands())
+    base = next((r["per_capita_tco2e"] for r in rows if r["year"] == 2010), None)
+    if not s.is_missing(base):
+        ax2.axhline(base, color=s.MUTED, linestyle=(0, (4, 3)), linewidth=1, zorder=3)
+        ax2.text(years[-1] + 0.4, base + top * 0.01, f"2010 baseline: {s.fmt_number(base, 1)} t per capita", ha="right",
+                 va="bottom", fontsize=s.BODY_SIZE - 1, color=s.INK, path_effects=_halo())
+    handles = [Patch(color=s.SOURCE_COLOURS[k], label=s.SOURCE_LABELS[k]) for k in s.SOURCES]
+    handles += ax2.get_legend_handles_labels()[0]
+    s.legend_top(fig, handles, 0.98, ncol=4)
+    return fig
+
+
+# (2) ---------------------------------------------------------------------------------------------
+def source_split(d: ReportData) -> Figure:
+    now = d.this_year
+    fig = s.new_chart(
+        f"Emissions by source, {d.year}",
+        f"Share of the total of {s.fmt_number(now['total_tco2e'])} tCO\u2082e (facilities, air travel, other travel).",
+        _year_source(d),
+        height_in=2.45,
+    )
+    ax = s.plot_area(fig, left_in=0.35, right_in=0.35, top_in=0.85, bottom_in=0.8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.5, 0.5)
+    ax.axis("off")
+    if s.is_missing(now.get("total_tco2e")) or not now["total_tco2e"]:
+        s.no_data(ax, f"No emissions reported for {d.year}")
+        return fig
+    left = 0.0
+    handles = []
+    for src in s.SOURCES:
+        share = now[f"share_{src}"] or 0.0
+        ax.barh(0, share, left=left, height=0.8, color=s.SOURCE_COLOURS[src], edgecolor="white", linewidth=1.2)
+        if share >= 0.07:
+            ax.text(left + share / 2, 0, s.fmt_percent(share), ha="center", va="center", color="white",
+                    fontsize=s.BODY_SIZE + 3, fontweight="bold")
+        left += share
+        handles.append(Patch(color=s.SOURCE_COLOURS[src],
+                             label=f"{s.SOURCE_LABELS[src]}: {s.fmt_percent(now[f'share_{src}'], 1)}, "
+                                   f"{s.fmt_number(now[f'{src}_tco2e'])} tCO\u2082e"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.02), ncol=3, borderaxespad=0,
+              handlelength=1.2, columnspacing=1.2, fontsize=s.BODY_SIZE - 1)
+    return fig
+
+
+# (3) ---------------------------------------------------------------------------------------------
+def per_capita_by_entity(d: ReportData) -> Figure:
+    rows = d.ranked
+    n = max(len(rows), 1)
+    bar_in = 0.19
+    top_in, bottom_in = 1.55, 0.55
+    height = top_in + bottom_in + max(n * bar_in, 1.6)
+    now = d.this_year
+    fig = s.new_chart(
+        f"Emissions per capita by entity, {d.year}",
+        f"tCO\u2082e per person (personnel), split by source, highest first. "
+        f"UN system: {s.fmt_number(now['per_capita_tco2e'], 1)} t per capita.",
+        _year_source(d),
+        height_in=height,
+    )
+    longest = max((len(r["entity_code"]) for r in rows), default=4)
+    ax = s.plot_area(fig, left_in=0.35 + 0.075 * longest, right_in=0.55, top_in=top_in, bottom_in=bottom_in)
+    if not rows:
+        s.no_data(ax, f"No entity per-capita figures for {d.year}")
+        return fig
+    y = np.arange(len(rows))
+    left = np.zeros(len(rows))
+    for src in s.SOURCES:
+        vals = np.nan_to_num(_values(rows, f"{src}_per_capita_tco2e"))
+        ax.barh(y, vals, 0.74, left=left, color=s.SOURCE_COLOURS[src], label=s.SOURCE_LABELS[src], zorder=2)
+        left = left + vals
+    totals = _values(rows, "per_capita_tco2e")
+    for yi, v in zip(y, totals):
+        ax.text(v, yi, f" {s.fmt_number(v, 1)}", va="center", ha="left", fontsize=s.BODY_SIZE - 1.5, color=s.INK,
+                zorder=4, path_effects=_halo(2.5))
+    ax.set_yticks(y)
+    ax.set_yticklabels([r["entity_code"] for r in rows], fontsize=s.BODY_SIZE - 1)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", visible=True)
+    ax.set_xlim(0, np.nanmax(totals) * 1.1)
+    ax.xaxis.set_major_formatter(s.thousands())
+    ax.xaxis.tick_top()
+    ax.xaxis.set_label_position("top")
+    ax.set_xlabel("tCO\u2082e per capita")
+    ax.spines["bottom"].set_visible(False)
+    ax.spines["top"].set_visible(True)
+    system = now.get("per_capita_tco2e")
+    if not s.is_missing(system):
+        ax.axvline(system, color=s.INK, linestyle=(0, (4, 3)), linewidth=1, zorder=3)
+        ax.text(system, len(rows) - 0.4, f" UN system {s.fmt_number(system, 1)} t", ha="left", va="bottom",
+                fontsize=s.BODY_SIZE - 1, color=s.INK, path_effects=_halo())
+    s.legend_top(fig, [Patch(color=s.SOURCE_COLOURS[k], label=s.SOURCE_LABELS[k]) for k in s.SOURCES], 0.8, ncol=3)
+    return fig
+
+
+# (4) ---------------------------------------------------------------------------------------------
+def offsets_trend(d: ReportData) -> Figure:
+    rows = d.system
+    years = [r["year"] for r in rows]
+    now = d.this_year
+    fig = s.new_chart(
+        "Offsets and climate-neutral entities",
+        f"Share of emissions offset (capped at each entity's own emissions) and entities whose offsets cover all "
+        f"their emissions. {d.year}: {s.fmt_percent(now['offset_share'])} offset, "
+        f"{s.fmt_number(now['climate_neutral_entities'])} of {s.fmt_number(now['reporting_entities'])} entities climate neutral.",
+        _trend_source(d),
+    )
+    ax = s.plot_area(fig, left_in=0.95, right_in=0.95, top_in=1.3)
+    reporting = _values(rows, "reporting_entities")
+    neutral = _values(rows, "climate_neutral_entities")
+    ax.bar(years, reporting, 0.72, color=s.LIGHT, edgecolor=s.GRID, label="Reporting entities", zorder=2)
+    ax.bar(years, neutral, 0.72, color=s.UN_BLUE, label="Climate-neutral entities", zorder=2)
+    for x, v in zip(years, neutral):
+        if np.isfinite(v) and v > 0:  # the count at the foot of its bar, clear of the share line
+            ax.text(x, 0, f"{v:,.0f}\n", ha="center", va="bottom", fontsize=s.BODY_SIZE - 1.5, color="white",
+                    fontweight="bold", linespacing=0.6)
+    ax.set_ylabel("Entities")
+    ax.set_ylim(0, np.nanmax(reporting) * 1.12 if np.isfinite(reporting).any() else 1)
+    ax.yaxis.set_major_formatter(s.thousands())
+    _year_axis(ax, years)
+    ax2 = ax.twinx()
+    ax2.spines["right"].set_visible(True)
+    ax2.grid(False)
+    share = _values(rows, "offset_share")
+    ax2.plot(years, share, color=s.LINE_COLOUR, marker="o", markersize=4, linewidth=1.8, zorder=4,
+             path_effects=_halo(4), markeredgecolor="white", markeredgewidth=0.8, label="Emissions offset, % (right axis)")
+    ax2.set_ylim(0, 1.05)
+    ax2.yaxis.set_major_formatter(s.percent_ticks())
+    ax2.set_ylabel("Share of emissions offset")
+    handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    s.legend_top(fig, handles, 0.98, ncol=3)
+    return fig
+
+
+# (5) ---------------------------------------------------------------------------------------------
+def waste_by_treatment(d: ReportData) -> Figure:
+    now = d.this_year
+    labels = {r["code"]: r["label"] for r in codelists.table("waste_treatment")}
+    labels["not_itemised"] = "Not itemised (published totals)"
+    rows = [r for r in d.waste if not s.is_missing(r["waste_tonnes"])]
+    if s.is_missing(now.get("waste_tonnes")):
+        subtitle = "No entity reported waste this year."
+    else:
+        subtitle = f"{s.fmt_number(now['waste_tonnes'])} t of waste, {s.fmt_number(now['waste_per_capita_kg'])} kg per capita; "
+        subtitle += (f"{s.fmt_percent(now['waste_diversion_share'])} diverted (reused, recycled or composted)."
+                     if not s.is_missing(now.get("waste_diversion_share")) else "no treatment detail this year.")
+    height = max(3.6, 2.1 + 0.36 * len(rows))
+    fig = s.new_chart(f"Waste by treatment, {d.year}", subtitle, _year_source(d), height_in=height)
+    ax = s.plot_area(fig, left_in=2.75, right_in=1.45, top_in=1.2, bottom_in=0.95)
+    if not rows:
+        s.no_data(ax, f"No waste reported for {d.year}")
+        return fig
+    y = np.arange(len(rows))
+    colours = [s.NO_DATA if r["is_diverted"] is None else (s.DIVERTED_COLOUR if r["is_diverted"] else s.NOT_DIVERTED_COLOUR)
+               for r in rows]
+    vals = _values(rows, "waste_tonnes")
+    ax.barh(y, vals, 0.7, color=colours, zorder=2)
+    for yi, r, v in zip(y, rows, vals):
+        ax.text(v, yi, f"  {s.fmt_number(v)} t ({s.fmt_percent(r['share_of_waste'])})", va="center", ha="left",
+                fontsize=s.BODY_SIZE - 1, color=s.INK)
+    ax.set_yticks(y)
+    ax.set_yticklabels([labels.get(r["treatment_code"], r["treatment_code"]) for r in rows])
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", visible=True)
+    ax.set_xlim(0, np.nanmax(vals) * 1.02)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+    ax.xaxis.set_major_formatter(s.thousands())
+    ax.set_xlabel("Tonnes")
+    kinds = {r["is_diverted"] for r in rows}
+    handles = [Patch(color=colour, label=label) for kind, colour, label in (
+        (True, s.DIVERTED_COLOUR, "Diverted: reused, recycled, composted, digested"),
+        (False, s.NOT_DIVERTED_COLOUR, "Disposed or unknown"),
+        (None, s.NO_DATA, "No treatment detail (published totals)"),
+    ) if kind in kinds]
+    s.legend_top(fig, handles, 0.82, ncol=3)
+    return fig
+
+
+# (6) ---------------------------------------------------------------------------------------------
+def _bars_by_year(d: ReportData, key: str, title: str, subtitle: str, ylabel: str, fmt: Callable[[float], str],
+                  percent: bool = False) -> Figure:
+    rows = _rows_from_first_value(d.system, key)
+    fig = s.new_chart(title, subtitle, _trend_source(d, rows[0]["year"] if rows else None))
+    ax = s.plot_area(fig, left_in=0.95, right_in=0.4, top_in=1.0)
+    if not rows:
+        s.no_data(ax, "No data reported yet")
+        return fig
+    years = [r["year"] for r in rows]
+    vals = _values(rows, key)
+    ax.bar(years, vals, 0.66, color=s.UN_BLUE, zorder=2)
+    for x, v in zip(years, vals):
+        if np.isfinite(v):
+            ax.text(x, v, fmt(v), ha="center", va="bottom", fontsize=s.BODY_SIZE - 1.5, color=s.INK)
+        else:
+            ax.text(x, 0, "n/a", ha="center", va="bottom", fontsize=s.BODY_SIZE - 2, color=s.MUTED)
+    top = np.nanmax(vals) if np.isfinite(vals).any() else 1
+    ax.set_ylim(0, min(1.0, top * 1.18) if percent else top * 1.15)
+    ax.yaxis.set_major_formatter(s.percent_ticks() if percent else s.thousands())
+    ax.set_ylabel(ylabel)
+    _year_axis(ax, years)
+    return fig
+
+
+def water_trend(d: ReportData) -> Figure:
+    now = d.this_year
+    return _bars_by_year(
+        d,
+        "water_per_capita_m3",
+        "Water use per capita",
+        "Water withdrawn per person of the entities that reported water. " + (
+            f"{d.year}: {s.fmt_number(now['water_per_capita_m3'], 1)} m\u00b3 per capita, "
+            f"{s.fmt_number(now['water_m3'])} m\u00b3 in all." if not s.is_missing(now.get("water_m3"))
+            else f"No water reported for {d.year}."),
+        "m\u00b3 per capita",
+        lambda v: s.fmt_number(v, 0),
+    )
+
+
+def renewable_trend(d: ReportData) -> Figure:
+    now = d.this_year
+    return _bars_by_year(
+        d,
+        "renewable_electricity_share",
+        "Renewable electricity",
+        "Renewable share of electricity used in buildings (on-site or purchased), from the first year with energy "
+        "detail. " + (
+            f"{d.year}: {s.fmt_percent(now['renewable_electricity_share'])} of "
+            f"{s.fmt_number(now['electricity_kwh'] / 1e6)} GWh." if not s.is_missing(now.get("renewable_electricity_share"))
+            else f"No energy detail for {d.year} (published totals only)."),
+        "Renewable share of electricity",
+        lambda v: s.fmt_percent(v),
+        percent=True,
+    )
+
+
+# (7) ---------------------------------------------------------------------------------------------
+def ems_status(d: ReportData) -> Figure:
+    now = d.this_year
+    statuses = codelists.table("ems_status")
+    group_of = {r["code"]: r["ems_group"] for r in statuses}
+    label_of = {r["code"]: r["label"] for r in statuses}
+    counts = {r["ems_status"]: r["entities"] for r in d.ems}
+    groups = ("met", "approaching", "not_met") + (("no_data",) if counts.get("no_data") else ())
+    totals = {"met": now.get("ems_met"), "approaching": now.get("ems_approaching"), "not_met": now.get("ems_not_met"),
+              "no_data": counts.get("no_data")}
+    subtitle = (
+        f"Entities by environmental management system status. {s.fmt_number(totals['met'])} met the criteria "
+        f"(EMS implemented or certified), {s.fmt_number(totals['approaching'])} approaching (implementing), "
+        f"{s.fmt_number(totals['not_met'])} not met."
+        if not s.is_missing(now.get("ems_met"))
+        else "No entity reported an EMS sheet this year."
+    )
+    fig = s.new_chart(f"Environmental management systems, {d.year}", subtitle, _year_source(d), height_in=4.1)
+    ax = s.plot_area(fig, left_in=1.45, right_in=0.5, top_in=1.55, bottom_in=0.95)
+    if s.is_missing(now.get("ems_met")):
+        s.no_data(ax, f"No EMS data for {d.year}")
+        return fig
+    shades = s.EMS_STATUS_COLOURS
+    order = [r["code"] for r in statuses] + ["no_data"]
+    y = {g: i for i, g in enumerate(groups)}
+    left = dict.fromkeys(groups, 0.0)
+    handles = []
+    for code in order:
+        n = counts.get(code)
+        group = group_of.get(code, "no_data")
+        if not n or group not in y:
+            continue
+        ax.barh(y[group], n, 0.62, left=left[group], color=shades[code], edgecolor="white", linewidth=1, zorder=2)
+        if n >= 1:
+            dark = code in ("certified", "implemented")
+            ax.text(left[group] + n / 2, y[group], f"{n}", ha="center", va="center", fontsize=s.BODY_SIZE - 1,
+                    color="white" if dark else s.INK)
+        left[group] += n
+        handles.append(Patch(color=shades[code], label=label_of.get(code, "No EMS data")))
+    for g in groups:
+        if not s.is_missing(totals[g]):
+            ax.text(left[g], y[g], f"  {s.fmt_number(totals[g])}", ha="left", va="center", fontsize=s.BODY_SIZE,
+                    fontweight="bold", color=s.INK)
+    ax.set_yticks(list(y.values()))
+    ax.set_yticklabels([s.EMS_LABELS[g] for g in groups])
+    ax.set_ylim(len(groups) - 0.5, -0.5)
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", visible=True)
+    ax.set_xlim(0, max(left.values()) * 1.12 or 1)
+    ax.xaxis.set_major_formatter(s.thousands())
+    ax.set_xlabel("Entities")
+    s.legend_top(fig, handles, 0.98, ncol=3, fontsize=s.BODY_SIZE - 1)
+    return fig
+
+
+@dataclass(frozen=True)
+class Chart:
+    stem: str
+    draw: Callable[[ReportData], Figure]
+    description: str
+
+
+CHARTS: tuple[Chart, ...] = (
+    Chart("01_emissions_by_source", emissions_trend,
+          "Total emissions by year stacked by source, per-capita line (right axis), 2010 baseline marked."),
+    Chart("02_source_split", source_split, "Share of facilities, air travel and other travel in the year's total."),
+    Chart("03_per_capita_by_entity", per_capita_by_entity,
+          "Emissions per capita of every entity in the year, ranked, split by source, UN system average marked."),
+    Chart("04_offsets", offsets_trend, "Share of emissions offset (line) and climate-neutral entities (bars) by year."),
+    Chart("05_waste_by_treatment", waste_by_treatment, "Waste of the year by treatment route; diverted routes in green."),
+    Chart("06_water_per_capita", water_trend, "Water withdrawn per capita by year."),
+    Chart("07_ems_status", ems_status, "Entities that met, are approaching or have not met the EMS criteria, by status."),
+    Chart("08_renewable_electricity", renewable_trend, "Renewable share of electricity by year."),
+)

@@ -1,0 +1,261 @@
+"""Entity factsheets: one A4 portrait PDF page per entity, like an entity page of Greening the Blue.
+
+A page holds a header band (entity name, code, data year), the "key figures" block (personnel,
+total GHG emissions, air travel share, tCO2e per capita, facilities intensity, offsets / climate
+neutrality), the entity's emissions by source over the years, its source split of the year, a
+few more figures (EMS, renewables, waste, water) and the source line. All figures are the
+entity's rows of `entity_indicators`; NULL shows as '–' or as a gap, never as 0.
+
+Speed: the page (figure, axes, bars, texts) is built once per process and year range, and each
+entity only updates its texts and bar heights before the page is saved; with Type 3 fonts a page
+costs about 0.1 s. Every variable artist is rewritten on each fill, so a page does not depend on
+the entity drawn before it (tests check this byte for byte).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Rectangle
+
+from pipeline import codelists
+from pipeline.report import style as s
+from pipeline.report.queries import Record
+
+WIDTH_IN, HEIGHT_IN = s.A4_PORTRAIT_IN
+MARGIN_IN = 0.55
+HEADER_IN = 1.45
+DASH = "\u2013"
+TILE_TOP_IN, TILE_GAP_IN, TILE_HEIGHT_IN = 2.0, 0.12, 0.85
+TREND_TOP_IN, SPLIT_TOP_IN, MORE_TOP_IN = 4.05, 7.4, 8.7
+MORE_LABELS = (
+    "Environmental management",
+    "Renewable electricity",
+    "Waste",
+    "Water",
+    "Per capita change since 2010",
+    "Scope 1 / 2 / 3, tCO\u2082e",
+    "Optional emissions (HCFCs)",
+    "Reporting coverage",
+    "Data",
+)
+
+
+def file_name(entity_code: str) -> str:
+    """A safe file name for the entity's factsheet."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", entity_code).strip(".") + ".pdf"
+
+
+def _rect(top_in: float, height_in: float, left_in: float = MARGIN_IN, width_in: float | None = None) -> tuple[float, ...]:
+    """Figure-fraction rectangle from inches measured from the top-left corner."""
+    width_in = WIDTH_IN - 2 * MARGIN_IN if width_in is None else width_in
+    return (left_in / WIDTH_IN, 1 - (top_in + height_in) / HEIGHT_IN, width_in / WIDTH_IN, height_in / HEIGHT_IN)
+
+
+def _text(fig: Figure, x_in: float, top_in: float, text: str = "", **kw):
+    """Text placed in inches from the top-left; data text is never parsed as mathtext."""
+    return fig.text(x_in / WIDTH_IN, 1 - top_in / HEIGHT_IN, text, parse_math=False, **kw)
+
+
+def _value(row: Record, key: str) -> float:
+    v = row.get(key)
+    return np.nan if s.is_missing(v) else float(v)
+
+
+# --- what the page says, from an entity's row ------------------------------------------------------
+def key_figures(now: Record) -> list[tuple[str, str]]:
+    """The six key-figure tiles: (value, label)."""
+    intensity = now.get("facility_intensity_kgco2e_per_m2")
+    neutral = now.get("climate_neutral_entities")
+    return [
+        (s.fmt_number(now.get("personnel")), "Personnel"),
+        (s.fmt_number(now.get("total_tco2e")), "Total GHG emissions, tCO\u2082e"),
+        (s.fmt_percent(now.get("share_air_travel")), "Air travel share of emissions"),
+        (s.fmt_number(now.get("per_capita_tco2e"), 1), "tCO\u2082e per capita"),
+        (s.fmt_number(intensity, 1), "Facilities intensity, kgCO\u2082e/m\u00b2"
+         + (" (no floor area)" if s.is_missing(intensity) else "")),
+        ("Yes" if neutral == 1 else ("No" if neutral == 0 else DASH),
+         f"Climate neutral: offsets {s.fmt_number(now.get('offsets_tco2e'))} tCO\u2082e cover "
+         f"{s.fmt_percent(now.get('offset_share'))} of emissions"),
+    ]
+
+
+def more_figures(now: Record) -> list[str]:
+    """Values of the 'More figures' block, in the order of MORE_LABELS."""
+    labels = {r["code"]: r["label"] for r in codelists.table("ems_status")}
+    status = now.get("ems_status")
+    waste = DASH
+    if not s.is_missing(now.get("waste_tonnes")):
+        waste = f"{s.fmt_number(now['waste_tonnes'], 1)} t, {s.fmt_number(now.get('waste_per_capita_kg'))} kg per capita"
+        if not s.is_missing(now.get("waste_diversion_share")):
+            waste += f", {s.fmt_percent(now['waste_diversion_share'])} diverted"
+    water = DASH
+    if not s.is_missing(now.get("water_m3")):
+        water = f"{s.fmt_number(now['water_m3'])} m\u00b3, {s.fmt_number(now.get('water_per_capita_m3'), 1)} m\u00b3 per capita"
+    scopes = [now.get(k) for k in ("scope1_tco2e", "scope2_tco2e", "scope3_tco2e")]
+    optional = now.get("optional_tco2e")
+    coverage = now.get("reporting_coverage_percent")
+    return [
+        labels.get(status, status) if status else DASH,
+        s.fmt_percent(now.get("renewable_electricity_share")),
+        waste,
+        water,
+        s.fmt_percent(now.get("per_capita_change_since_2010"), signed=True),
+        DASH if all(s.is_missing(v) for v in scopes) else " / ".join(s.fmt_number(v) for v in scopes),
+        DASH if s.is_missing(optional) else f"{s.fmt_number(optional, 1)} tCO\u2082e, outside the total",
+        DASH if s.is_missing(coverage) else f"{s.fmt_number(coverage)} % of personnel",
+        "submission workbook" if now.get("data_source") == "workbook" else "published totals (no detail)",
+    ]
+
+
+# --- the page ---------------------------------------------------------------------------------------
+class FactsheetPage:
+    """An A4 page built once for a year range; `fill` writes one entity into it."""
+
+    def __init__(self, years: tuple[int, ...]):
+        self.years = years
+        fig = self.fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN))
+        fig.patch.set_facecolor("white")
+        # header band
+        fig.add_artist(Rectangle((0, 1 - HEADER_IN / HEIGHT_IN), 1, HEADER_IN / HEIGHT_IN, transform=fig.transFigure,
+                                 color=s.UN_BLUE, zorder=0))
+        self.kicker = _text(fig, MARGIN_IN, 0.3, fontsize=8, fontweight="bold", color="white", va="top")
+        self.kind = _text(fig, MARGIN_IN, 0.5, fontsize=8.5, color="white", va="top")
+        self.name = _text(fig, MARGIN_IN, 0.74, fontsize=17, fontweight="bold", color="white", va="top", linespacing=1.05)
+        # key figures
+        self._heading(1.68, "Key figures")
+        width = (WIDTH_IN - 2 * MARGIN_IN - 2 * TILE_GAP_IN) / 3
+        self.tile_width = width
+        self.tile_values, self.tile_labels = [], []
+        for i in range(6):
+            row, col = divmod(i, 3)
+            left = MARGIN_IN + col * (width + TILE_GAP_IN)
+            top = TILE_TOP_IN + row * (TILE_HEIGHT_IN + TILE_GAP_IN)
+            x, y, w, h = _rect(top, TILE_HEIGHT_IN, left, width)
+            fig.add_artist(Rectangle((x, y), w, h, transform=fig.transFigure, color=s.LIGHT, zorder=0))
+            self.tile_values.append(_text(fig, left + 0.14, top + 0.12, fontsize=19, fontweight="bold", color=s.NAVY,
+                                          va="top"))
+            self.tile_labels.append(_text(fig, left + 0.14, top + TILE_HEIGHT_IN - 0.1, fontsize=7.5, color=s.MUTED,
+                                          va="bottom"))
+        self._build_trend()
+        self._build_split()
+        # more figures: two text blocks (labels, values) rather than 18 texts
+        self._heading(MORE_TOP_IN, "More figures")
+        kw = dict(fontsize=8.5, va="top", linespacing=1.75)
+        _text(fig, MARGIN_IN, MORE_TOP_IN + 0.36, "\n".join(MORE_LABELS), color=s.MUTED, **kw)
+        self.more = _text(fig, MARGIN_IN + 2.4, MORE_TOP_IN + 0.36, color=s.INK, **kw)
+        self.source = _text(fig, MARGIN_IN, HEIGHT_IN - 0.3, fontsize=s.SOURCE_SIZE, color=s.MUTED, va="bottom")
+
+    def _heading(self, top_in: float, text: str = ""):
+        return _text(self.fig, MARGIN_IN, top_in, text, fontsize=11.5, fontweight="bold", color=s.NAVY, va="top")
+
+    def _build_trend(self) -> None:
+        years = list(self.years)
+        self.trend_heading = self._heading(TREND_TOP_IN)
+        ax = self.trend = self.fig.add_axes(_rect(TREND_TOP_IN + 0.62, 2.3, MARGIN_IN + 0.6, WIDTH_IN - 2 * MARGIN_IN - 0.6))
+        zeros = np.zeros(len(years))
+        self.trend_bars = {
+            src: ax.bar(years, zeros, 0.7, color=s.SOURCE_COLOURS[src], label=s.SOURCE_LABELS[src], zorder=2)
+            for src in s.SOURCES
+        }
+        ax.set_ylabel("tCO\u2082e")
+        ax.set_xticks(years)
+        ax.set_xticklabels([str(y) for y in years], fontsize=7.5, rotation=0 if len(years) <= 16 else 90)
+        ax.set_xlim(years[0] - 0.6, years[-1] + 0.6)
+        ax.tick_params(axis="x", length=0)
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.02), ncol=3, borderaxespad=0, handlelength=1.2)
+
+    def _build_split(self) -> None:
+        self.split_heading = self._heading(SPLIT_TOP_IN)
+        ax = self.split = self.fig.add_axes(_rect(SPLIT_TOP_IN + 0.35, 0.42))
+        ax.axis("off")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(-0.5, 0.5)
+        self.split_bars = {src: ax.barh(0, 0, height=1.0, color=s.SOURCE_COLOURS[src], edgecolor="white", linewidth=1)[0]
+                           for src in s.SOURCES}
+        self.split_texts = {src: ax.text(0, 0, "", ha="center", va="center", color="white", fontsize=10,
+                                         fontweight="bold", parse_math=False) for src in s.SOURCES}
+        self.split_empty = ax.text(0, 0, "", va="center", color=s.MUTED, parse_math=False)
+        handles = [Patch(color=s.SOURCE_COLOURS[src], label=s.SOURCE_LABELS[src]) for src in s.SOURCES]
+        self.split_legend = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.12), ncol=3, borderaxespad=0,
+                                      handlelength=1.1, fontsize=7.5, columnspacing=1.0)
+
+    # --- filling ------------------------------------------------------------------------------------
+    def fill(self, code: str, name: str, kind_label: str, rows: list[Record], year: int, source: str) -> Figure:
+        now = next(r for r in rows if r["year"] == year)
+        self.kicker.set_text(f"GREENING THE BLUE  \u00b7  ENTITY FACTSHEET  \u00b7  DATA YEAR {year}")
+        self.kind.set_text(f"{code}  \u00b7  {kind_label}")
+        name = name or code
+        big = len(s.wrap(name, WIDTH_IN - 2 * MARGIN_IN, 17).splitlines()) <= 2
+        size = 17 if big else 12.5
+        self.name.set_fontsize(size)
+        self.name.set_text("\n".join(s.wrap(name, WIDTH_IN - 2 * MARGIN_IN, size).splitlines()[:3]))
+        for (value, label), vt, lt in zip(key_figures(now), self.tile_values, self.tile_labels):
+            vt.set_text(value)
+            vt.set_fontsize(19 if len(value) <= 11 else 15)
+            lt.set_text(s.wrap(label, self.tile_width - 0.25, 7.5))
+        self._fill_trend(rows)
+        self._fill_split(now, year)
+        self.more.set_text("\n".join(more_figures(now)))
+        self.source.set_text(s.wrap(source, WIDTH_IN - 2 * MARGIN_IN, s.SOURCE_SIZE))
+        return self.fig
+
+    def _fill_trend(self, rows: list[Record]) -> None:
+        by_year = {r["year"]: r for r in rows}
+        first = min(by_year)
+        self.trend_heading.set_text(f"Emissions by source, {first}\u2013{self.years[-1]}")
+        bottom = np.zeros(len(self.years))
+        for src in s.SOURCES:
+            vals = np.array([_value(by_year[y], f"{src}_tco2e") if y in by_year else np.nan for y in self.years])
+            for rect, b, v in zip(self.trend_bars[src], bottom, vals):
+                rect.set_y(b)
+                rect.set_height(0.0 if np.isnan(v) else v)  # no data: no bar (a gap), never a drawn zero
+                rect.set_visible(not np.isnan(v))
+            bottom = bottom + np.nan_to_num(vals)
+        peak = float(bottom.max()) if bottom.max() > 0 else 1.0
+        self.trend.set_ylim(0, peak * 1.12)
+        self.trend.yaxis.set_major_formatter(s.thousands())
+
+    def _fill_split(self, now: Record, year: int) -> None:
+        self.split_heading.set_text(f"Source split, {year}")
+        total = now.get("total_tco2e")
+        empty = s.is_missing(total) or not total
+        self.split_empty.set_text("No emissions reported" if empty else "")
+        left = 0.0
+        for src, legend_text in zip(s.SOURCES, self.split_legend.get_texts()):
+            share = 0.0 if empty else (now.get(f"share_{src}") or 0.0)
+            bar, label = self.split_bars[src], self.split_texts[src]
+            bar.set_x(left)
+            bar.set_width(share)
+            bar.set_visible(share > 0)
+            label.set_position((left + share / 2, 0))
+            label.set_text(s.fmt_percent(share) if share >= 0.08 else "")
+            legend_text.set_text(f"{s.SOURCE_LABELS[src]} {s.fmt_percent(now.get(f'share_{src}'), 1)}, "
+                                 f"{s.fmt_number(now.get(f'{src}_tco2e'))} tCO\u2082e")
+            left += share
+
+
+_PAGES: dict[tuple[int, ...], FactsheetPage] = {}
+
+
+def factsheet(code: str, name: str, kind: str, rows: list[Record], year: int, source: str,
+              years: tuple[int, ...] | None = None) -> Figure:
+    """The factsheet page of one entity; `rows` are its entity_indicators rows up to `year`,
+    `years` the x axis of the trend (default: the entity's own years).
+
+    The returned figure is reused by the next call in this process: save it before asking for
+    another entity. Call inside `style.house_style()`.
+    """
+    years = tuple(years) if years else tuple(range(min(r["year"] for r in rows), year + 1))
+    page = _PAGES.get(years)
+    if page is None:
+        page = _PAGES[years] = FactsheetPage(years)
+    kinds = {r["code"]: r["label"] for r in codelists.table("entity_type")}
+    return page.fill(code, name, kinds.get(kind, kind or ""), rows, year, source)
+
+
+def write_factsheet(fig: Figure, folder: Path, code: str) -> Path:
+    return s.save_pdf(fig, folder / file_name(code))

@@ -1,0 +1,261 @@
+"""Everything the report reads, as SQL over the indicator views (and the TEMP breakdown views of
+`report_views.sql`). Python only fetches rows here; no figure is aggregated outside SQL.
+
+Rows come back as plain tuples/dicts with NULL as None, so the writers can keep NULL empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.errors import GtbError
+from pipeline.warehouse.db import connect
+
+REPORT_VIEWS = Path(__file__).resolve().parent / "report_views.sql"
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One report table: a sheet of the workbook and one CSV file."""
+
+    name: str  # sheet name and CSV stem
+    title: str
+    description: str
+    columns: tuple[str, ...]
+    rows: list[tuple]
+
+    def records(self) -> list[Record]:
+        return [dict(zip(self.columns, row)) for row in self.rows]
+
+
+def open_report_db(db: Path) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse read-only and add the report's TEMP views."""
+    con = connect(Path(db), read_only=True)
+    try:
+        # One thread: DuckDB's parallel float sums can differ in the last bit from run to run
+        # (seen in like_for_like_change_since_2010); the report must be reproducible.
+        con.execute("SET threads = 1")
+        con.execute(REPORT_VIEWS.read_text(encoding="utf-8"))
+    except duckdb.Error as exc:
+        con.close()
+        first = str(exc).strip().splitlines()[0]
+        raise GtbError(f"{db} has no usable indicator views ({first}); run `gtb run` first") from None
+    return con
+
+
+def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple[tuple[str, ...], list[tuple]]:
+    cur = con.execute(sql, params or [])
+    columns = tuple(d[0] for d in cur.description)
+    return columns, cur.fetchall()
+
+
+def records(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[Record]:
+    columns, rows = fetch(con, sql, params)
+    return [dict(zip(columns, row)) for row in rows]
+
+
+def check_year(con: duckdb.DuckDBPyConnection, year: int, db: Path) -> None:
+    years = [r[0] for r in con.execute("SELECT year FROM system_indicators ORDER BY year").fetchall()]
+    if year not in years:
+        available = f"years available: {years[0]}\u2013{years[-1]}" if years else "the database holds no data yet"
+        raise GtbError(f"no data for {year} in {db} ({available})")
+
+
+# --- figures for the charts ----------------------------------------------------------------------
+def system_series(con: duckdb.DuckDBPyConnection, year: int) -> list[Record]:
+    """system_indicators, every year up to `year`."""
+    return records(con, "SELECT * FROM system_indicators WHERE year <= ? ORDER BY year", [year])
+
+
+def per_capita_ranked(con: duckdb.DuckDBPyConnection, year: int) -> list[Record]:
+    """Entities of `year` by per-capita emissions, highest first, with the split by source."""
+    return records(
+        con,
+        """SELECT * FROM report_entity_per_capita
+           WHERE year = ? AND per_capita_tco2e IS NOT NULL
+           ORDER BY per_capita_tco2e DESC, entity_code""",
+        [year],
+    )
+
+
+def waste_by_treatment(con: duckdb.DuckDBPyConnection, year: int) -> list[Record]:
+    return records(
+        con,
+        "SELECT * FROM report_waste_by_treatment WHERE year = ? ORDER BY waste_tonnes DESC, treatment_code",
+        [year],
+    )
+
+
+def ems_by_status(con: duckdb.DuckDBPyConnection, year: int) -> list[Record]:
+    return records(con, "SELECT * FROM report_ems_by_status WHERE year = ? ORDER BY ems_status", [year])
+
+
+def factor_sets(con: duckdb.DuckDBPyConnection, first: int, last: int, entity: str | None = None) -> tuple[str, ...]:
+    """Factor sets used by the loaded submissions of years first..last (of one entity or all)."""
+    rows = con.execute(
+        """SELECT DISTINCT factor_set FROM report_factor_sets
+           WHERE year BETWEEN ? AND ? AND (? IS NULL OR entity_code = ?) ORDER BY factor_set""",
+        [first, last, entity, entity],
+    ).fetchall()
+    return tuple(r[0] for r in rows)
+
+
+def history_years(
+    con: duckdb.DuckDBPyConnection, first: int, last: int, entity: str | None = None
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Years in first..last whose figures come from published totals: (all entities, some entities)."""
+    rows = con.execute(
+        """SELECT year, bool_and(data_source = 'history') FROM entity_year
+           WHERE year BETWEEN ? AND ? AND (? IS NULL OR entity_code = ?)
+           GROUP BY year HAVING bool_or(data_source = 'history') ORDER BY year""",
+        [first, last, entity, entity],
+    ).fetchall()
+    return tuple(y for y, full in rows if full), tuple(y for y, full in rows if not full)
+
+
+def entity_series(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, list[Record]]:
+    """entity_indicators of every year up to `year`, for the entities that have a row in `year`."""
+    rows = records(
+        con,
+        """SELECT i.*, y.data_source, y.ems_status, y.floor_area_m2
+           FROM entity_indicators i JOIN entity_year y USING (entity_code, year)
+           WHERE i.year <= ? AND i.entity_code IN (SELECT entity_code FROM entity_indicators WHERE year = ?)
+           ORDER BY i.entity_code, i.year""",
+        [year, year],
+    )
+    out: dict[str, list[Record]] = {}
+    for row in rows:
+        out.setdefault(row["entity_code"], []).append(row)
+    return out
+
+
+def entity_sources(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, tuple[tuple[str, ...], tuple[int, ...]]]:
+    """entity_code -> (factor sets its workbooks used, years from published totals), up to `year`."""
+    sets = dict(con.execute(
+        """SELECT entity_code, list(DISTINCT factor_set ORDER BY factor_set) FROM report_factor_sets
+           WHERE year <= ? GROUP BY entity_code""", [year]).fetchall())
+    history = dict(con.execute(
+        """SELECT entity_code, list(year ORDER BY year) FROM entity_year
+           WHERE data_source = 'history' AND year <= ? GROUP BY entity_code""", [year]).fetchall())
+    return {code: (tuple(sets.get(code) or ()), tuple(history.get(code) or ())) for code in set(sets) | set(history)}
+
+
+def entity_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
+    """entity_code -> (entity_name, entity_type)."""
+    return {code: (name, kind) for code, name, kind in con.execute("SELECT entity_code, entity_name, entity_type FROM entities").fetchall()}
+
+
+# --- the report tables ---------------------------------------------------------------------------
+_ENTITY = """FROM entity_indicators i
+             JOIN entity_year y USING (entity_code, year)
+             LEFT JOIN entities e USING (entity_code)
+             WHERE i.year = ?
+             ORDER BY i.entity_code"""
+
+TABLE_SQL: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "system",
+        "System-wide indicators by year",
+        "One row per data year: the system_indicators view (output contract 2025.1).",
+        "SELECT * FROM system_indicators WHERE year <= ? ORDER BY year",
+    ),
+    (
+        "entities",
+        "Entity key figures",
+        "One row per entity reporting in the data year: the key figures of its Greening the Blue page.",
+        f"""SELECT i.entity_code, coalesce(e.entity_name, i.entity_code) AS entity_name, e.entity_type,
+                   y.data_source, i.personnel, i.total_tco2e, i.facilities_tco2e, i.air_travel_tco2e,
+                   i.other_travel_tco2e, i.share_air_travel, i.per_capita_tco2e,
+                   i.facility_intensity_kgco2e_per_m2, i.offsets_tco2e, i.offset_share,
+                   CASE i.climate_neutral_entities WHEN 1 THEN 'yes' WHEN 0 THEN 'no' END AS climate_neutral,
+                   i.per_capita_change_since_2010
+            {_ENTITY}""",
+    ),
+    (
+        "waste",
+        "Waste by entity",
+        "Waste of each entity in the data year; empty where the entity reported no waste.",
+        f"""SELECT i.entity_code, coalesce(e.entity_name, i.entity_code) AS entity_name, i.personnel,
+                   i.waste_tonnes, i.waste_per_capita_kg, i.waste_diversion_share, i.hazardous_waste_tonnes
+            {_ENTITY}""",
+    ),
+    (
+        "waste_treatment",
+        "Waste by treatment",
+        "System-wide waste of the data year by treatment route; 'not_itemised' is waste from published totals.",
+        """SELECT treatment_code, is_diverted, waste_tonnes, share_of_waste, entities
+           FROM report_waste_by_treatment WHERE year = ? ORDER BY waste_tonnes DESC, treatment_code""",
+    ),
+    (
+        "water",
+        "Water by entity",
+        "Water withdrawn by each entity in the data year; empty where the entity reported no water.",
+        f"""SELECT i.entity_code, coalesce(e.entity_name, i.entity_code) AS entity_name, i.personnel,
+                   i.water_m3, i.water_per_capita_m3
+            {_ENTITY}""",
+    ),
+    (
+        "ems",
+        "Environmental management systems",
+        "EMS status of each entity in the data year; empty for entities without an EMS sheet.",
+        f"""SELECT i.entity_code, coalesce(e.entity_name, i.entity_code) AS entity_name, y.ems_status,
+                   CASE WHEN i.ems_met = 1 THEN 'met' WHEN i.ems_approaching = 1 THEN 'approaching'
+                        WHEN i.ems_not_met = 1 THEN 'not met' END AS ems_criteria,
+                   i.ems_met, i.ems_approaching, i.ems_not_met
+            {_ENTITY}""",
+    ),
+)
+
+
+def report_tables(con: duckdb.DuckDBPyConnection, year: int) -> list[Table]:
+    tables = []
+    for name, title, description, sql in TABLE_SQL:
+        columns, rows = fetch(con, sql, [year])
+        tables.append(Table(name, title, description, columns, rows))
+    return tables
+
+
+# --- everything the charts of one year need, read once -------------------------------------------
+@dataclass(frozen=True)
+class ReportData:
+    year: int
+    system: list[Record]  # system_indicators, every year up to `year`
+    ranked: list[Record]  # report_entity_per_capita of `year`, highest first
+    waste: list[Record]  # report_waste_by_treatment of `year`
+    ems: list[Record]  # report_ems_by_status of `year`
+    factor_sets_year: tuple[str, ...]
+    factor_sets_all: tuple[str, ...]
+    history_years: tuple[int, ...]  # every entity's figures from published totals
+    partly_history_years: tuple[int, ...]  # some entities' figures from published totals
+
+    @property
+    def this_year(self) -> Record:
+        return next(r for r in self.system if r["year"] == self.year)
+
+    @property
+    def first_year(self) -> int:
+        return self.system[0]["year"]
+
+
+def load_report_data(con: duckdb.DuckDBPyConnection, year: int) -> ReportData:
+    system = system_series(con, year)
+    first = system[0]["year"]
+    full, partly = history_years(con, first, year)
+    return ReportData(
+        year=year,
+        system=system,
+        ranked=per_capita_ranked(con, year),
+        waste=waste_by_treatment(con, year),
+        ems=ems_by_status(con, year),
+        factor_sets_year=factor_sets(con, year, year),
+        factor_sets_all=factor_sets(con, first, year),
+        history_years=full,
+        partly_history_years=partly,
+    )
+

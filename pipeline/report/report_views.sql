@@ -1,0 +1,43 @@
+-- Breakdowns the annual report draws that are not indicators of the contract. TEMP views, created
+-- on the report's read-only connection; they read the indicator views or the activity tables
+-- of loaded submissions, never redefine an indicator.
+
+-- Waste of each year by treatment route, over loaded workbooks; entities whose year comes from
+-- published totals have no treatment detail and appear as one 'not_itemised' row.
+CREATE OR REPLACE TEMP VIEW report_waste_by_treatment AS
+WITH routes AS (
+    SELECT l.year, w.treatment_code, bool_or(w.is_diverted) AS is_diverted,
+           sum(w.quantity_tonnes) AS waste_tonnes, count(DISTINCT l.entity_code) AS entities
+    FROM waste_activity w
+    JOIN loaded_submissions l USING (submission_id)
+    GROUP BY l.year, w.treatment_code
+    UNION ALL
+    SELECT year, 'not_itemised', NULL, sum(waste_tonnes), count(*)
+    FROM entity_year
+    WHERE data_source = 'history' AND waste_tonnes IS NOT NULL
+    GROUP BY year
+)
+SELECT year, treatment_code, is_diverted, waste_tonnes, entities,
+       waste_tonnes / nullif(sum(waste_tonnes) OVER (PARTITION BY year), 0) AS share_of_waste
+FROM routes;
+
+-- Entities of each year by EMS status ('no_data' for entities without an EMS sheet, e.g. years
+-- that come from published totals).
+CREATE OR REPLACE TEMP VIEW report_ems_by_status AS
+SELECT year, coalesce(ems_status, 'no_data') AS ems_status, count(*) AS entities
+FROM entity_year
+GROUP BY year, coalesce(ems_status, 'no_data');
+
+-- Per-capita emissions of each entity and year split by source (stacks of the ranked chart).
+CREATE OR REPLACE TEMP VIEW report_entity_per_capita AS
+SELECT entity_code, year, personnel, per_capita_tco2e,
+       facilities_tco2e / nullif(personnel, 0) AS facilities_per_capita_tco2e,
+       air_travel_tco2e / nullif(personnel, 0) AS air_travel_per_capita_tco2e,
+       other_travel_tco2e / nullif(personnel, 0) AS other_travel_per_capita_tco2e
+FROM entity_indicators;
+
+-- Emission factor sets actually used by the loaded submissions of each entity and year.
+CREATE OR REPLACE TEMP VIEW report_factor_sets AS
+SELECT DISTINCT l.entity_code, l.year, e.factor_set
+FROM emissions e
+JOIN loaded_submissions l USING (submission_id);

@@ -1,0 +1,269 @@
+"""House style of the report: palette, fonts, sizes, frame (title, subtitle, source line),
+number formatting and deterministic saving.
+
+Every chart and factsheet goes through these helpers, so the report looks like one document:
+
+- one font that exists on a bare machine (DejaVu Sans, shipped with matplotlib);
+- a UN blue for single series, and one colour per Greening the Blue source (facilities, air
+  travel, other travel) used identically in every chart and factsheet;
+- a title and subtitle at the top left, units on the axes, thousands separators, a source line
+  at the bottom naming the data year and the emission factor set(s);
+- deterministic files: fixed SVG hash salt, no dates or software versions in the metadata, so
+  the same data gives byte-identical SVG and PDF.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+# --- palette -----------------------------------------------------------------------------------
+UN_BLUE = "#009EDB"
+NAVY = "#1F4E79"
+INK = "#1A1A1A"
+MUTED = "#5F6B73"
+GRID = "#DCE3E8"
+LIGHT = "#EEF3F6"
+NO_DATA = "#C8CDD1"
+
+SOURCES = ("facilities", "air_travel", "other_travel")
+SOURCE_LABELS = {"facilities": "Facilities", "air_travel": "Air travel", "other_travel": "Other travel"}
+SOURCE_COLOURS = {"facilities": NAVY, "air_travel": UN_BLUE, "other_travel": "#F2A541"}
+LINE_COLOUR = INK  # per-capita and share lines drawn over bars
+DIVERTED_COLOUR = "#3A9D5D"
+NOT_DIVERTED_COLOUR = "#8A969E"
+EMS_COLOURS = {"met": "#3A9D5D", "approaching": "#F2A541", "not_met": "#CDD3D8", "no_data": "#E3E7EA"}
+EMS_STATUS_COLOURS = {  # shades within the groups: met (greens), approaching, not met (greys)
+    "certified": "#1F6E3D",
+    "implemented": EMS_COLOURS["met"],
+    "implementing": EMS_COLOURS["approaching"],
+    "planning": "#7F8C95",
+    "none": EMS_COLOURS["not_met"],
+    "no_data": EMS_COLOURS["no_data"],
+}
+EMS_LABELS = {"met": "Met the criteria", "approaching": "Approaching", "not_met": "Not met", "no_data": "No EMS data"}
+
+# --- type and sizes ------------------------------------------------------------------------------
+FONT = "DejaVu Sans"
+TITLE_SIZE = 13
+SUBTITLE_SIZE = 9.5
+BODY_SIZE = 9
+SOURCE_SIZE = 7
+PNG_DPI = 300
+CHART_WIDTH_IN = 8.0
+CHART_HEIGHT_IN = 4.8
+A4_PORTRAIT_IN = (8.27, 11.69)
+
+PUBLISHER = "Greening the Blue inventory pipeline"
+SVG_SALT = "greening-the-blue"
+
+RC = {
+    "font.family": "sans-serif",
+    "font.sans-serif": [FONT],
+    "font.size": BODY_SIZE,
+    "text.color": INK,
+    "axes.edgecolor": MUTED,
+    "axes.labelcolor": INK,
+    "axes.labelsize": BODY_SIZE,
+    "axes.titlesize": BODY_SIZE + 1,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "axes.axisbelow": True,
+    "grid.color": GRID,
+    "grid.linewidth": 0.6,
+    "xtick.color": MUTED,
+    "ytick.color": MUTED,
+    "xtick.labelcolor": INK,
+    "ytick.labelcolor": INK,
+    "xtick.labelsize": BODY_SIZE - 0.5,
+    "ytick.labelsize": BODY_SIZE - 0.5,
+    "legend.frameon": False,
+    "legend.fontsize": BODY_SIZE - 0.5,
+    "figure.dpi": 100,
+    "savefig.dpi": PNG_DPI,
+    "svg.hashsalt": SVG_SALT,
+    "svg.fonttype": "path",
+    "pdf.fonttype": 3,  # subset Type 3 fonts: ~3x faster to write than TrueType (42) subsetting
+    "pdf.compression": 6,
+    "path.simplify": True,
+}
+
+SVG_METADATA = {"Date": None, "Creator": PUBLISHER}
+PNG_METADATA = {"Software": None}
+PDF_METADATA = {"CreationDate": None, "ModDate": None, "Creator": PUBLISHER, "Producer": None}
+
+
+@contextmanager
+def house_style() -> Iterator[None]:
+    """Apply the report's rcParams for the duration of the block (global state left untouched)."""
+    with matplotlib.rc_context(RC):
+        yield
+
+
+# --- numbers --------------------------------------------------------------------------------------
+def is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_number(value: object, decimals: int = 0, missing: str = "–") -> str:
+    """1234567.8 -> '1,234,568'; NULL -> '–' (never '0')."""
+    if is_missing(value):
+        return missing
+    return f"{float(value):,.{decimals}f}"
+
+
+def fmt_percent(share: object, decimals: int = 0, missing: str = "–", signed: bool = False) -> str:
+    """A fraction as a percentage: 0.223 -> '22 %', signed: -0.22 -> '−22 %'."""
+    if is_missing(share):
+        return missing
+    value = float(share) * 100
+    if 0 < abs(value) < 0.5 * 10 ** -decimals:  # a sliver is not nothing: '<1 %', never '0 %'
+        return f"<{10 ** -decimals:g} %"
+    text = f"{abs(value):,.{decimals}f} %"
+    if signed and round(value, decimals) != 0:
+        text = ("+" if value > 0 else "\u2212") + text
+    return text
+
+
+def _trimmed(value: float) -> str:
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def thousands(decimals: int | None = None, scale: float = 1.0) -> FuncFormatter:
+    """Tick formatter with thousands separators; `scale` divides (1000 for 'thousand tCO2e').
+
+    decimals=None shows as many decimals as the tick needs (2.5 stays 2.5, never '2').
+    """
+    if decimals is None:
+        return FuncFormatter(lambda v, _pos: _trimmed(v / scale))
+    return FuncFormatter(lambda v, _pos: f"{v / scale:,.{decimals}f}")
+
+
+def percent_ticks() -> FuncFormatter:
+    return FuncFormatter(lambda v, _pos: f"{_trimmed(v * 100)} %")
+
+
+# --- source line ----------------------------------------------------------------------------------
+def year_span(years: Iterable[int]) -> str:
+    """[2010, 2011, 2012, 2015] -> '2010–2012, 2015'."""
+    ys = sorted(set(years))
+    parts: list[str] = []
+    start = prev = None
+    for y in ys + [None]:
+        if start is None:
+            start = prev = y
+        elif y is not None and y == prev + 1:
+            prev = y
+        else:
+            parts.append(str(start) if start == prev else f"{start}\u2013{prev}")
+            start = prev = y
+    return ", ".join(parts)
+
+
+def source_line(
+    data_year: int,
+    factor_sets: Sequence[str],
+    history_years: Iterable[int] = (),
+    partly_history_years: Iterable[int] = (),
+) -> str:
+    """'Source: Greening the Blue inventory pipeline, data year 2024; emission factors gtb-2025.1'.
+
+    `history_years`: years whose figures all come from published totals; `partly_history_years`:
+    years where some entities' figures do.
+    """
+    text = f"Source: {PUBLISHER}, data year {data_year}"
+    if factor_sets:
+        text += "; emission factors " + ", ".join(sorted(factor_sets))
+    full, partly = sorted(set(history_years)), sorted(set(partly_history_years) - set(history_years))
+    if full or partly:
+        text += "; published totals (no scope, energy, waste-treatment or EMS detail) for "
+        if full:
+            text += year_span(full)
+        if full and partly:
+            text += " and "
+        if partly:
+            text += f"some entities in {year_span(partly)}"
+    return text + "."
+
+
+def wrap(text: str, width_in: float, size: float) -> str:
+    """Wrap `text` to lines that fit `width_in` inches at font `size` (DejaVu Sans average width)."""
+    chars = max(20, int(width_in * 72 / (size * 0.58)))
+    return "\n".join(textwrap.wrap(text, width=chars))
+
+
+# --- frame ----------------------------------------------------------------------------------------
+def new_chart(
+    title: str,
+    subtitle: str,
+    source: str,
+    width_in: float = CHART_WIDTH_IN,
+    height_in: float = CHART_HEIGHT_IN,
+) -> Figure:
+    """A figure with the title, subtitle and source line placed at fixed distances in inches."""
+    fig = Figure(figsize=(width_in, height_in))
+    fig.patch.set_facecolor("white")
+    top = 1 - 0.22 / height_in
+    fig.text(0.32 / width_in, top, title, ha="left", va="top", fontsize=TITLE_SIZE, fontweight="bold", color=INK)
+    if subtitle:
+        sub = wrap(subtitle, width_in - 0.64, SUBTITLE_SIZE)
+        fig.text(0.32 / width_in, top - 0.30 / height_in, sub, ha="left", va="top", fontsize=SUBTITLE_SIZE, color=MUTED,
+                 parse_math=False)
+    src = wrap(source, width_in - 0.64, SOURCE_SIZE)
+    fig.text(0.32 / width_in, 0.14 / height_in, src, ha="left", va="bottom", fontsize=SOURCE_SIZE, color=MUTED,
+             parse_math=False)
+    return fig
+
+
+def plot_area(fig: Figure, left_in: float = 0.9, right_in: float = 0.35, top_in: float = 0.95, bottom_in: float = 0.75):
+    """Axes whose edges sit at fixed inches from the figure edges (room for title and source)."""
+    w, h = fig.get_size_inches()
+    rect = (left_in / w, bottom_in / h, 1 - (left_in + right_in) / w, 1 - (top_in + bottom_in) / h)
+    return fig.add_axes(rect)
+
+
+def legend_top(fig: Figure, handles: list, top_in: float, ncol: int, fontsize: float = BODY_SIZE - 0.5) -> None:
+    """A legend row under the subtitle, aligned with the title at the left margin."""
+    w, h = fig.get_size_inches()
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.28 / w, 1 - top_in / h), ncol=ncol, borderaxespad=0,
+               handlelength=1.4, columnspacing=1.4, fontsize=fontsize)
+
+
+def no_data(ax, text: str) -> None:
+    """Say so in the plot area instead of drawing zeros."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=BODY_SIZE + 1, color=MUTED)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+# --- saving ---------------------------------------------------------------------------------------
+def save_chart(fig: Figure, folder: Path, stem: str) -> list[Path]:
+    """Write `{stem}.png` (300 dpi) and `{stem}.svg`; no dates, no software versions."""
+    folder.mkdir(parents=True, exist_ok=True)
+    png, svg = folder / f"{stem}.png", folder / f"{stem}.svg"
+    with house_style():
+        fig.savefig(svg, format="svg", metadata=SVG_METADATA, facecolor="white")
+        fig.savefig(png, format="png", dpi=PNG_DPI, metadata=PNG_METADATA, facecolor="white")
+    return [png, svg]
+
+
+def save_pdf(fig: Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with house_style():
+        fig.savefig(path, format="pdf", metadata=PDF_METADATA, facecolor="white")
+    return path

@@ -1,0 +1,205 @@
+"""The report tables: one formatted workbook `tables_{YEAR}.xlsx` (a sheet per table) and the same
+tables as CSV.
+
+- CSV: the view's column names as header, values unrounded (`repr` of floats round-trips), NULL
+  as an empty field, never 0.
+- xlsx: human headers with units, number formats (rounding only by format), frozen header row,
+  column widths, no formulas; every text from the data is written as text, so an entity name such
+  as `=HYPERLINK(...)` stays a string (formula-injection guard shared with the workbooks of
+  `pipeline.xlsx_style`). Fixed document properties and zip timestamps: identical tables give an
+  identical file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from pipeline.report.queries import Table
+from pipeline.xlsx_style import BORDER, HEADER_ALIGN, HEADER_FILL, TITLE_FONT, write_text
+
+FIXED_TIME = dt.datetime(2025, 1, 1)
+
+# number formats by kind
+INTEGER = "#,##0"
+TONNES = "#,##0"
+ONE_DECIMAL = "#,##0.0"
+SHARE = "0.0%"
+TEXT = "@"
+YEAR = "0"
+
+# Column catalogue: header (with unit) and number format of each column the tables can carry.
+# A column not listed falls back to its own name and a general number format.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "year": ("Year", YEAR),
+    "entity_code": ("Entity", TEXT),
+    "entity_name": ("Entity name", TEXT),
+    "entity_type": ("Entity type", TEXT),
+    "data_source": ("Data source (workbook / history)", TEXT),
+    "reporting_entities": ("Reporting entities (count)", INTEGER),
+    "personnel": ("Personnel (persons)", INTEGER),
+    "total_tco2e": ("Total emissions (tCO2e)", TONNES),
+    "facilities_tco2e": ("Facilities (tCO2e)", TONNES),
+    "air_travel_tco2e": ("Air travel (tCO2e)", TONNES),
+    "other_travel_tco2e": ("Other travel (tCO2e)", TONNES),
+    "optional_tco2e": ("Optional emissions, HCFCs (tCO2e)", TONNES),
+    "scope1_tco2e": ("Scope 1 (tCO2e)", TONNES),
+    "scope2_tco2e": ("Scope 2, location-based (tCO2e)", TONNES),
+    "scope2_market_tco2e": ("Scope 2, market-based (tCO2e)", TONNES),
+    "scope3_tco2e": ("Scope 3, business travel (tCO2e)", TONNES),
+    "share_facilities": ("Facilities share (%)", SHARE),
+    "share_air_travel": ("Air travel share (%)", SHARE),
+    "share_other_travel": ("Other travel share (%)", SHARE),
+    "per_capita_tco2e": ("Emissions per capita (tCO2e/person)", "#,##0.00"),
+    "offsets_tco2e": ("Offsets retired (tCO2e)", TONNES),
+    "offset_share": ("Emissions offset (%)", SHARE),
+    "climate_neutral_entities": ("Climate-neutral entities (count)", INTEGER),
+    "climate_neutral": ("Climate neutral (yes/no)", TEXT),
+    "per_capita_change_since_2010": ("Per capita change since 2010 (%)", SHARE),
+    "total_change_since_2010": ("Total change since 2010 (%)", SHARE),
+    "like_for_like_change_since_2010": ("Like-for-like change since 2010 (%)", SHARE),
+    "electricity_kwh": ("Electricity (kWh)", INTEGER),
+    "renewable_electricity_share": ("Renewable electricity (%)", SHARE),
+    "facility_intensity_kgco2e_per_m2": ("Facilities intensity (kgCO2e/m2)", ONE_DECIMAL),
+    "waste_tonnes": ("Waste (t)", ONE_DECIMAL),
+    "waste_per_capita_kg": ("Waste per capita (kg/person)", INTEGER),
+    "waste_diversion_share": ("Waste diverted (%)", SHARE),
+    "hazardous_waste_tonnes": ("Hazardous waste (t)", ONE_DECIMAL),
+    "water_m3": ("Water (m3)", INTEGER),
+    "water_per_capita_m3": ("Water per capita (m3/person)", ONE_DECIMAL),
+    "ems_status": ("EMS status", TEXT),
+    "ems_criteria": ("EMS criteria (met / approaching / not met)", TEXT),
+    "ems_met": ("EMS met (entities)", INTEGER),
+    "ems_approaching": ("EMS approaching (entities)", INTEGER),
+    "ems_not_met": ("EMS not met (entities)", INTEGER),
+    "reporting_coverage_percent": ("Reporting coverage (% of personnel)", ONE_DECIMAL),
+    "treatment_code": ("Treatment", TEXT),
+    "is_diverted": ("Diverted (yes/no)", TEXT),
+    "share_of_waste": ("Share of waste (%)", SHARE),
+    "entities": ("Entities (count)", INTEGER),
+}
+KEY_COLUMNS = {"year": 1, "entity_code": 2}  # columns kept visible when scrolling right
+
+
+def header(column: str) -> str:
+    return COLUMNS.get(column, (column, "General"))[0]
+
+
+def number_format(column: str) -> str:
+    return COLUMNS.get(column, (column, "General"))[1]
+
+
+# --- CSV --------------------------------------------------------------------------------------------
+def _csv_value(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def write_csv(table: Table, path: Path) -> Path:
+    """The table as CSV: view column names, unrounded values, NULL as an empty field."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh, lineterminator="\n")
+        out.writerow(table.columns)
+        for row in table.rows:
+            out.writerow([_csv_value(v) for v in row])
+    return path
+
+
+# --- xlsx -------------------------------------------------------------------------------------------
+def _column_width(column: str, values: list[object]) -> float:
+    head = header(column)
+    longest_word = max((len(w) for w in head.split()), default=8)
+    if number_format(column) == TEXT:
+        data = max((len(str(v)) for v in values if v is not None), default=0)
+        return float(min(max(data, longest_word, 8) + 2, 60))
+    return float(min(max(longest_word, 12) + 2, 24))
+
+
+def _write_sheet(wb: Workbook, table: Table) -> None:
+    ws = wb.create_sheet(table.name)
+    for j, column in enumerate(table.columns, start=1):
+        cell = write_text(ws.cell(row=1, column=j), header(column))
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.border = BORDER
+        cell.alignment = HEADER_ALIGN
+    formats = [number_format(c) for c in table.columns]
+    for i, row in enumerate(table.rows, start=2):
+        for j, value in enumerate(row, start=1):
+            if value is None:
+                continue  # NULL stays an empty cell, never 0
+            cell = ws.cell(row=i, column=j)
+            if isinstance(value, bool):
+                write_text(cell, "yes" if value else "no")
+            elif isinstance(value, (int, float)):
+                cell.value = int(value) if isinstance(value, int) else float(value)
+                cell.number_format = formats[j - 1]
+            else:
+                write_text(cell, value)
+    frozen_cols = max((KEY_COLUMNS.get(c, 0) for c in table.columns[:2]), default=0)
+    ws.freeze_panes = ws.cell(row=2, column=frozen_cols + 1).coordinate
+    ws.row_dimensions[1].height = 45
+    for j, column in enumerate(table.columns, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = _column_width(column, [r[j - 1] for r in table.rows])
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{len(table.rows) + 1}"
+
+
+def _about_sheet(wb: Workbook, year: int, tables: list[Table], source: str) -> None:
+    ws = wb.active
+    ws.title = "about"
+    write_text(ws.cell(row=1, column=1), f"Greening the Blue: report tables, data year {year}").font = TITLE_FONT
+    write_text(ws.cell(row=2, column=1), source)
+    write_text(ws.cell(row=3, column=1), "Values are unrounded; the number formats round for display. "
+                                        "An empty cell means no data (never zero).")
+    write_text(ws.cell(row=5, column=1, ), "Sheet").font = Font(bold=True)
+    write_text(ws.cell(row=5, column=2), "Contents").font = Font(bold=True)
+    for i, t in enumerate(tables, start=6):
+        write_text(ws.cell(row=i, column=1), t.name)
+        write_text(ws.cell(row=i, column=2), f"{t.title}: {t.description}").alignment = Alignment(wrap_text=True)
+    ws.column_dimensions["A"].width = 18
+    ws.column_dimensions["B"].width = 100
+
+
+def _reproducible(data: bytes, path: Path) -> None:
+    """Re-pack with fixed zip timestamps and document dates: same tables, same bytes."""
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                text = body.decode("utf-8")
+                text = re.sub(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rf"\g<1>{stamp}\g<2>", text)
+                body = text.encode("utf-8")
+            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            dst.writestr(entry, body)
+
+
+def write_xlsx(tables: list[Table], path: Path, year: int, source: str) -> Path:
+    """All tables in one workbook: an 'about' sheet, then one sheet per table."""
+    wb = Workbook()
+    wb.properties.creator = "Greening the Blue inventory pipeline"
+    wb.properties.created = FIXED_TIME
+    _about_sheet(wb, year, tables, source)
+    for table in tables:
+        _write_sheet(wb, table)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _reproducible(buffer.getvalue(), path)
+    return path

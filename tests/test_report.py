@@ -1,0 +1,308 @@
+"""`gtb report`: charts, tables and factsheets from the indicator views of a synthetic warehouse.
+
+The warehouse (tests/report_fixtures.py) has 7 entities: history 2010-2018, workbooks 2019-2024,
+with awkward ones: UNFCCC's 2024 comes from a history row (NULL scopes, EMS, floor area), UNHCR
+reports no waste or water, UNICEF no floor area, ITC stops after 2018, WFP's name looks like a
+formula. The report is written twice (in-process, and with a worker pool) to compare bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+from openpyxl import load_workbook
+from PIL import Image
+
+from pipeline import cli
+from pipeline.errors import GtbError
+from pipeline.report import build, charts, factsheets, queries
+from pipeline.report import style as s
+from pipeline.report.build import report
+from tests.report_fixtures import FORMULA_NAME, build_warehouse
+
+YEAR = 2024
+IN_YEAR = ["UNDP", "UNEP", "UNFCCC", "UNHCR", "UNICEF", "WFP"]  # ITC has no row in 2024
+SHEETS = ["about", "system", "entities", "waste", "waste_treatment", "water", "ems"]
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory) -> Path:
+    return build_warehouse(tmp_path_factory.mktemp("wh") / "gtb.duckdb")
+
+
+@pytest.fixture(scope="module")
+def runs(db, tmp_path_factory):
+    first = report(YEAR, db, tmp_path_factory.mktemp("a"), jobs=1)
+    pool_from = build.POOL_FROM
+    build.POOL_FROM = 2  # exercise the worker pool with the small fixture
+    try:
+        second = report(YEAR, db, tmp_path_factory.mktemp("b"), jobs=2)
+    finally:
+        build.POOL_FROM = pool_from
+    return first, second
+
+
+@pytest.fixture(scope="module")
+def out(runs):
+    return runs[0]
+
+
+def view(db: Path, sql: str, params: list | None = None) -> tuple[list[str], list[tuple]]:
+    """Query the views as the report does: one thread (DuckDB's parallel float sums can differ in
+    the last bit between runs)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        con.execute("SET threads = 1")
+        cur = con.execute(sql, params or [])
+        return [d[0] for d in cur.description], cur.fetchall()
+    finally:
+        con.close()
+
+
+def parse_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    return rows[0], rows[1:]
+
+
+def equal(cell: object, value: object) -> bool:
+    """An xlsx cell equals a view value: openpyxl writes numbers with 16 significant digits (Excel
+    itself keeps 15), so floats agree to 1e-15."""
+    if isinstance(value, float) and isinstance(cell, float):
+        return math.isclose(cell, value, rel_tol=1e-15)
+    return cell == value
+
+
+def same(text: str, value: object) -> bool:
+    """A CSV field equals a view value: empty for NULL, exact for numbers, text otherwise."""
+    if value is None:
+        return text == ""
+    if isinstance(value, bool):
+        return text == ("true" if value else "false")
+    if isinstance(value, (int, float)):
+        return text != "" and float(text) == float(value)
+    return text == str(value)
+
+
+# --- files --------------------------------------------------------------------------------------------
+def test_writes_every_expected_file(out):
+    folder = out.folder
+    assert folder.name == str(YEAR) and folder.parent.name == "report"
+    for chart in charts.CHARTS:
+        for ext in ("png", "svg"):
+            path = folder / f"{chart.stem}.{ext}"
+            assert path.is_file() and path.stat().st_size > 1000, path
+    assert len(charts.CHARTS) >= 8
+    assert (folder / f"tables_{YEAR}.xlsx").is_file()
+    assert sorted(p.name for p in (folder / "tables").glob("*.csv")) == sorted(f"{n}.csv" for n in SHEETS[1:])
+    assert sorted(p.stem for p in (folder / "factsheets").glob("*.pdf")) == IN_YEAR
+    for pdf in (folder / "factsheets").glob("*.pdf"):
+        assert pdf.read_bytes().startswith(b"%PDF")
+    assert all(p.is_file() for p in out.files)
+    assert len(out.files) == 2 * len(charts.CHARTS) + 1 + len(SHEETS) - 1 + len(IN_YEAR) + 1
+    index = (folder / "index.md").read_text(encoding="utf-8")
+    for chart in charts.CHARTS:
+        assert f"`{chart.stem}.png`" in index
+    for name in SHEETS[1:]:
+        assert f"`{name}`" in index
+    assert "factsheets/WFP.pdf" in index and "ITC" not in index
+
+
+def test_png_is_300_dpi_without_software_or_date(out):
+    png = out.folder / "01_emissions_by_source.png"
+    image = Image.open(png)
+    assert round(image.info["dpi"][0]) == 300
+    assert image.size[0] == round(s.CHART_WIDTH_IN * 300)
+    assert "Software" not in image.info and not any("date" in k.lower() for k in image.info)
+
+
+def test_svg_and_pdf_are_byte_identical_across_runs_and_workers(runs):
+    a, b = runs
+    svgs = sorted(a.folder.glob("*.svg"))
+    assert len(svgs) == len(charts.CHARTS)
+    for svg in svgs:
+        assert svg.read_bytes() == (b.folder / svg.name).read_bytes(), svg.name
+        assert b"<dc:date>" not in svg.read_bytes()
+    for pdf in sorted((a.folder / "factsheets").glob("*.pdf")):
+        assert pdf.read_bytes() == (b.folder / "factsheets" / pdf.name).read_bytes(), pdf.name
+        assert b"CreationDate" not in pdf.read_bytes()
+    assert (a.folder / f"tables_{YEAR}.xlsx").read_bytes() == (b.folder / f"tables_{YEAR}.xlsx").read_bytes()
+
+
+def test_a_factsheet_does_not_depend_on_the_page_drawn_before(db, tmp_path):
+    con = queries.open_report_db(db)
+    series = queries.entity_series(con, YEAR)
+    con.close()
+    years = tuple(range(2010, YEAR + 1))
+
+    def draw(code: str) -> bytes:
+        buffer = io.BytesIO()
+        with s.house_style():
+            fig = factsheets.factsheet(code, code, "", series[code], YEAR, "Source: test", years)
+            fig.savefig(buffer, format="pdf", metadata=s.PDF_METADATA)
+        return buffer.getvalue()
+
+    factsheets._PAGES.clear()
+    fresh = draw("UNEP")
+    draw("UNFCCC")  # history row in 2024: dashes, no scopes; then UNEP again on the same page
+    assert draw("UNEP") == fresh
+
+
+# --- tables -------------------------------------------------------------------------------------------
+def test_xlsx_has_sheets_frozen_headers_units_and_no_formulas(out):
+    path = out.folder / f"tables_{YEAR}.xlsx"
+    wb = load_workbook(path)
+    assert wb.sheetnames == SHEETS
+    for name in SHEETS[1:]:
+        ws = wb[name]
+        assert ws.freeze_panes is not None and ws.freeze_panes.endswith("2"), name
+        assert ws.column_dimensions["A"].width >= 8
+    headers = [c.value for c in wb["entities"][1]]
+    assert "Total emissions (tCO2e)" in headers and "Facilities intensity (kgCO2e/m2)" in headers
+    assert wb["system"].freeze_panes == "B2" and wb["entities"].freeze_panes == "C2"
+    share = wb["entities"].cell(row=2, column=headers.index("Air travel share (%)") + 1)
+    assert share.number_format == "0.0%"
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert b"<f>" not in z.read(name) and b"<f " not in z.read(name), name
+
+
+def test_xlsx_numbers_equal_the_views(out, db):
+    wb = load_workbook(out.folder / f"tables_{YEAR}.xlsx")
+    columns, rows = view(db, "SELECT * FROM system_indicators WHERE year <= ? ORDER BY year", [YEAR])
+    ws = wb["system"]
+    assert ws.max_row == len(rows) + 1
+    for i, row in enumerate(rows, start=2):
+        for j, value in enumerate(row, start=1):
+            assert equal(ws.cell(row=i, column=j).value, value), (columns[j - 1], row[0])
+    keys = ["personnel", "total_tco2e", "share_air_travel", "per_capita_tco2e", "facility_intensity_kgco2e_per_m2",
+            "offsets_tco2e"]
+    _, expected = view(db, f"SELECT entity_code, {', '.join(keys)} FROM entity_indicators WHERE year = ? ORDER BY 1", [YEAR])
+    ws = wb["entities"]
+    got = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    headers = [c.value for c in ws[1]]
+    from pipeline.report.tables import header
+
+    idx = [headers.index(header(k)) for k in keys]
+    assert [r[0] for r in got] == [e[0] for e in expected]
+    for g, e in zip(got, expected):
+        assert all(equal(g[i], v) for i, v in zip(idx, e[1:])), e[0]
+
+
+def test_csvs_equal_the_views(out, db):
+    head, body = parse_csv(out.folder / "tables" / "system.csv")
+    columns, rows = view(db, "SELECT * FROM system_indicators WHERE year <= ? ORDER BY year", [YEAR])
+    assert head == columns and len(body) == len(rows)
+    for fields, row in zip(body, rows):
+        assert all(same(f, v) for f, v in zip(fields, row)), row[0]
+    for table in ("entities", "waste", "water", "ems"):
+        head, body = parse_csv(out.folder / "tables" / f"{table}.csv")
+        shared = [c for c in head if c in queries_entity_columns(db)]
+        assert len(shared) >= 3, table
+        _, rows = view(db, f"SELECT {', '.join(shared)} FROM entity_indicators WHERE year = ? ORDER BY entity_code", [YEAR])
+        assert [r[head.index("entity_code")] for r in body] == [r[0] for r in rows]
+        for fields, row in zip(body, rows):
+            for col, value in zip(shared, row):
+                assert same(fields[head.index(col)], value), (table, col, row[0])
+
+
+def queries_entity_columns(db: Path) -> set[str]:
+    columns, _ = view(db, "SELECT * FROM entity_indicators LIMIT 0")
+    return set(columns)
+
+
+def test_null_figures_stay_empty_never_zero(out):
+    folder = out.folder
+    head, body = parse_csv(folder / "tables" / "entities.csv")
+    unfccc = dict(zip(head, next(r for r in body if r[0] == "UNFCCC")))
+    unicef = dict(zip(head, next(r for r in body if r[0] == "UNICEF")))
+    assert unfccc["data_source"] == "history" and unfccc["facility_intensity_kgco2e_per_m2"] == ""
+    assert unicef["facility_intensity_kgco2e_per_m2"] == ""
+    head, body = parse_csv(folder / "tables" / "waste.csv")
+    unhcr = dict(zip(head, next(r for r in body if r[0] == "UNHCR")))
+    assert unhcr["waste_tonnes"] == "" and unhcr["waste_per_capita_kg"] == "" and unhcr["personnel"] != ""
+    head, body = parse_csv(folder / "tables" / "ems.csv")
+    assert dict(zip(head, next(r for r in body if r[0] == "UNFCCC")))["ems_met"] == ""
+    head, body = parse_csv(folder / "tables" / "system.csv")
+    y2015 = dict(zip(head, next(r for r in body if r[0] == "2015")))
+    assert y2015["scope1_tco2e"] == "" and y2015["renewable_electricity_share"] == "" and y2015["ems_met"] == ""
+    wb = load_workbook(folder / f"tables_{YEAR}.xlsx")
+    ws = wb["waste"]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "UNHCR")
+    assert row[3].value is None and row[4].value is None
+
+
+def test_formula_looking_entity_name_is_stored_as_text(out):
+    ws = load_workbook(out.folder / f"tables_{YEAR}.xlsx")["entities"]
+    cell = next(r[1] for r in ws.iter_rows(min_row=2) if r[0].value == "WFP")
+    assert cell.value == FORMULA_NAME and cell.data_type == "s"
+    head, body = parse_csv(out.folder / "tables" / "entities.csv")
+    assert next(r for r in body if r[0] == "WFP")[1] == FORMULA_NAME
+
+
+def test_breakdown_views_add_up_to_the_indicators(db):
+    con = queries.open_report_db(db)
+    try:
+        waste = con.execute("SELECT sum(waste_tonnes), sum(share_of_waste) FROM report_waste_by_treatment WHERE year = ?",
+                            [YEAR]).fetchone()
+        system = queries.system_series(con, YEAR)[-1]
+        ems = dict(con.execute("SELECT ems_status, entities FROM report_ems_by_status WHERE year = ?", [YEAR]).fetchall())
+    finally:
+        con.close()
+    assert math.isclose(waste[0], system["waste_tonnes"], rel_tol=1e-12) and math.isclose(waste[1], 1.0)
+    assert ems.get("implemented", 0) + ems.get("certified", 0) == system["ems_met"]
+    assert ems.get("none", 0) + ems.get("planning", 0) == system["ems_not_met"]
+    assert ems["no_data"] == 1  # UNFCCC's history row
+
+
+# --- charts with NULLs ----------------------------------------------------------------------------------
+def test_charts_leave_gaps_for_null_and_draw_history_only_years(db):
+    con = queries.open_report_db(db)
+    try:
+        data = queries.load_report_data(con, 2015)  # history only: no scopes, EMS, renewables, treatment
+        latest = queries.load_report_data(con, YEAR)
+    finally:
+        con.close()
+    with s.house_style():
+        for chart in charts.CHARTS:
+            fig = chart.draw(data)
+            assert fig.texts, chart.stem
+        texts = [t.get_text() for ax in charts.renewable_trend(data).axes for t in ax.texts]
+        assert "No data reported yet" in texts
+        rows = [dict(r) for r in latest.system]
+        rows[-3]["water_per_capita_m3"] = None  # a gap in the middle of the series
+        gap = queries.ReportData(**{**latest.__dict__, "system": rows})
+        ax = charts.water_trend(gap).axes[0]
+        heights = [p.get_height() for p in ax.patches]
+        assert len(heights) == YEAR - 2014 + 1  # from the first year with water (2014)
+        assert math.isnan(heights[-3]) and 0.0 not in heights
+        assert "n/a" in [t.get_text() for t in ax.texts]
+
+
+# --- style ----------------------------------------------------------------------------------------------
+def test_number_formatting_and_source_line():
+    assert s.fmt_number(1234567.8) == "1,234,568" and s.fmt_number(None) == "\u2013"
+    assert s.fmt_percent(0.223) == "22 %" and s.fmt_percent(-0.22, signed=True) == "\u221222 %"
+    assert s.thousands()(2.5, 0) == "2.5" and s.thousands(scale=1000)(1_500_000, 0) == "1,500"
+    line = s.source_line(2024, ["gtb-2025.1"], range(2010, 2019), [2024])
+    assert line.startswith("Source: Greening the Blue inventory pipeline, data year 2024; emission factors gtb-2025.1")
+    assert "2010\u20132018" in line and "some entities in 2024" in line
+
+
+# --- errors and the command -------------------------------------------------------------------------------
+def test_year_without_data_is_a_one_line_error(db, tmp_path, capsys):
+    with pytest.raises(GtbError, match="no data for 2031"):
+        report(2031, db, tmp_path)
+    assert cli.main(["report", "--year", "2031", "--db", str(db), "--outputs", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "2031" in err
+    assert cli.main(["report", "--year", "2024", "--db", str(tmp_path / "missing.duckdb")]) == 2
+    assert "no database" in capsys.readouterr().err
+    assert not (tmp_path / "report").exists()
