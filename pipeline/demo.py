@@ -25,7 +25,7 @@ DB = OUTPUTS / "gtb.duckdb"
 
 
 def demo(inputs: Path = INPUTS, outputs: Path = OUTPUTS, db: Path = DB, console: Console | None = None) -> dict:
-    console = console or Console(highlight=False)
+    console = console or Console(highlight=False, soft_wrap=True)
     started = time.perf_counter()
     if not any((inputs / "submissions").rglob("*.xlsx")):
         from pipeline.demo_data import generate

@@ -57,7 +57,7 @@ def write_reports(subs: list[Submission], report_dir: Path) -> dict[int, Path]:
 
 def print_summary(subs: list[Submission], folders: dict[int, Path] | None = None, console: Console | None = None) -> None:
     """Per file: errors, warnings and the first few findings."""
-    console = console or Console(stderr=False, highlight=False)
+    console = console or Console(highlight=False, soft_wrap=True)
     for i, sub in enumerate(subs):
         if sub.errors:
             verdict = f"[bold red]{sub.errors} error{'s' * (sub.errors != 1)}[/]"

@@ -80,7 +80,7 @@ def run(
     )
 
     started = time.perf_counter()
-    console = console or Console(highlight=False)
+    console = console or Console(highlight=False, soft_wrap=True)
     inputs, outputs = Path(inputs), Path(outputs)
     if not inputs.is_dir():
         raise GtbError(f"inputs folder not found: {inputs}")
