@@ -9,7 +9,6 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
-	$(BIN)/python -m ipykernel install --user --name gtb-pipeline --display-name "gtb-pipeline" >/dev/null 2>&1 || true
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -35,25 +35,9 @@ def template(entity: str, year: int, output: Path | None = None, lang: str = "en
 
 def check_files(files: list[Path], jobs: int | None = None, on_file=None) -> list[Submission]:
     """Guard, read, normalise (in worker processes) and validate workbooks; no reports, no database."""
-    from pipeline.read import read_many
-    from pipeline.validate import read_and_normalise, unreadable, validate_parsed
-    from pipeline.workbook import UnreadableFile
+    from pipeline.validate import validate_files
 
-    files = [Path(f) for f in files]
-    results: dict[Path, object] = {}
-    existing = []
-    for f in files:
-        if not f.is_file():
-            results[f] = UnreadableFile(f"file not found: {f}")
-        else:
-            existing.append(f)
-    for path, result in read_many(existing, jobs=jobs or default_jobs(), work=read_and_normalise):
-        results[Path(path)] = result
-        if on_file:
-            on_file(path)
-    parsed = [results[f] for f in files if not isinstance(results[f], UnreadableFile)]
-    validated = iter(validate_parsed(parsed))
-    return [unreadable(f, results[f]) if isinstance(results[f], UnreadableFile) else next(validated) for f in files]
+    return validate_files([Path(f) for f in files], jobs or default_jobs(), on_file)
 
 
 def validate(

@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in ("run", "validate"):
+        from pipeline.read import warm_up
+
+        warm_up("pipeline.validate")  # worker imports overlap ours
     try:
         return _dispatch(args)
     except GtbError as exc:

@@ -361,14 +361,26 @@ def _context(work: Work | None = None) -> multiprocessing.context.BaseContext:
     the first work function (e.g. pipeline.validate with pandas and pandera), so a worker costs
     a fork, not the imports.
     """
+    return _context_preloading(getattr(getattr(work, "func", work), "__module__", None))
+
+
+def _context_preloading(module: str | None) -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
-        module = getattr(getattr(work, "func", work), "__module__", None)
         if module and module not in _PRELOAD:
             _PRELOAD.append(module)
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(list(_PRELOAD))
         return context
     return multiprocessing.get_context("spawn")
+
+
+def warm_up(module: str) -> None:
+    """Start the fork server now, preloading `module` (the work function's), so that its imports
+    run while the caller is still importing its own; the first worker is then ready at once."""
+    if _context_preloading(module).get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def _picklable(value: object) -> bool:

@@ -38,6 +38,7 @@ class RunResult:
     history_rejected: list[tuple[str, int, str]] = field(default_factory=list)
     emissions_rows: int = 0
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage, for the summary
 
     @property
     def had_errors(self) -> bool:
@@ -80,6 +81,13 @@ def run(
     )
 
     started = time.perf_counter()
+    clock = [started]
+
+    def lap(stage: str) -> None:
+        now = time.perf_counter()
+        result.stages[stage] = now - clock[0]
+        clock[0] = now
+
     console = console or Console(highlight=False, soft_wrap=True)
     inputs, outputs = Path(inputs), Path(outputs)
     if not inputs.is_dir():
@@ -87,6 +95,7 @@ def run(
     files = find_submissions(inputs)
     result = RunResult(files_seen=len(files))
     con = warehouse.connect(Path(db))  # fails fast (exit 2) on a locked or corrupt database
+    lap("open")
     try:
         shas = {f: sha256_of(f) for f in files}
         known = known_files(con, list(shas.values()))
@@ -101,13 +110,17 @@ def run(
         new = [f for f in new if f not in duplicates_in_folder]  # byte-identical copies are read once
         result.unchanged += [f.name for f in duplicates_in_folder]
 
+        lap("hash")
         subs = _check_with_progress(new, jobs or default_jobs(), console, check_files)
+        lap("read+validate")
         for path, sub in zip(new, subs):  # unreadable files too are recorded by their bytes
             sub.sha256 = sub.sha256 or shas[path]
             sub.size_bytes = sub.size_bytes or path.stat().st_size
         cross_submission_findings(con, subs)
+        lap("cross-checks")
         folders = write_reports(subs, outputs / "validation")
         history = [check_history_file(p) for p in sorted((inputs / "history").glob("*.csv"))]
+        lap("reports")
 
         con.execute("BEGIN TRANSACTION")
         try:
@@ -116,7 +129,9 @@ def run(
             sync_entities(con)
             sync_pins(con)
             recorded = record(con, run_id, subs, folders, inputs)
+            lap("load")
             result.emissions_rows = calculate(con, recorded.loaded)
+            lap("calculate")
             result.history_rows, bad_history = load_history(con, history)
             if os.environ.get(PAUSE_ENV):
                 print("load transaction open", flush=True)
@@ -129,6 +144,7 @@ def run(
                 [warehouse.utcnow(), len(files), len(recorded.loaded), len(result.unchanged), len(recorded.rejected), len(recorded.superseded), run_id],
             )
             con.execute("COMMIT")
+            lap("commit")
         except BaseException:
             con.execute("ROLLBACK")
             raise
@@ -175,3 +191,5 @@ def print_run_summary(result: RunResult, db: Path, console: Console) -> None:
     for name, errors, folder in result.rejected + result.history_rejected:
         console.print(f"  [red]rejected[/] {escape(name)}: {errors} error{'s' * (errors != 1)} -> {escape(folder)}")
     console.print(f"database: {escape(str(db))}")
+    if result.stages:
+        console.print("[dim]stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.stages.items()) + "[/]")

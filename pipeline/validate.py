@@ -8,6 +8,8 @@ findings on the original cells.
 
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,6 +83,61 @@ def read_and_normalise(path: Path) -> ParsedWorkbook:
     from pipeline.read import read_workbook
 
     return normalise(read_workbook(Path(path)))
+
+
+def validate_files(files: list[Path], jobs: int, on_file=None) -> list[Submission]:
+    """Read files in worker processes and validate them in batches as they arrive.
+
+    A thread keeps the workers fed while this thread validates the files read so far, so
+    reading and validating overlap. Batches are a third of the files (at least 8): pandera's
+    fixed cost per call stays small and the last batch is short. Results keep the input order.
+    """
+    from pipeline.read import read_many
+
+    results: dict[Path, object] = {}
+    existing = []
+    for f in files:
+        if f.is_file():
+            existing.append(f)
+        else:
+            results[f] = UnreadableFile(f"file not found: {f}")
+    arrived: queue.Queue = queue.Queue()
+    done = object()
+
+    def feed() -> None:
+        try:
+            for path, result in read_many(existing, jobs=jobs, work=read_and_normalise):
+                arrived.put((Path(path), result))
+        except BaseException as exc:  # surfaced in the calling thread
+            arrived.put(exc)
+        finally:
+            arrived.put(done)
+
+    reader = threading.Thread(target=feed, name="gtb-reader", daemon=True)
+    reader.start()
+    batch_size = max(8, -(-len(existing) // 3))
+    batch: list[ParsedWorkbook] = []
+    validated: dict[str, Submission] = {}
+    while True:
+        item = arrived.get()
+        if isinstance(item, BaseException):
+            raise item
+        finished = item is done
+        if not finished:
+            path, result = item
+            results[path] = result
+            if not isinstance(result, UnreadableFile):
+                batch.append(result)
+            if on_file:
+                on_file(path)
+        if batch and (finished or len(batch) >= batch_size):
+            for sub in validate_parsed(batch):
+                validated[sub.path] = sub
+            batch = []
+        if finished:
+            break
+    reader.join()
+    return [unreadable(f, results[f]) if isinstance(results[f], UnreadableFile) else validated[results[f].path] for f in files]
 
 
 def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:

@@ -35,6 +35,8 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 # ---------------------------------------------------------------------------------- parsing
+# Arrow-backed strings: strip, lower and regex run in compiled code, not per element in Python.
+STRING = "string[pyarrow]"
 _memo: dict | None = None
 
 
@@ -74,7 +76,7 @@ def _memoised(fn: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.
 
 def _text(s: pd.Series) -> pd.Series:
     """Every value as stripped text (pandas string dtype, <NA> for empty cells)."""
-    return s.astype("string").str.strip()
+    return s.astype(STRING).str.strip()
 
 
 @_memoised
@@ -100,8 +102,8 @@ def parse_number(s: pd.Series) -> pd.Series:
         out[is_num] = s[is_num].astype("float64")
     is_text = types.eq(str)
     if is_text.any():
-        text = s[is_text].astype("string").str.strip().str.replace(_SPACES, "", regex=True)
-        ok = text.str.fullmatch(_NUMBER).fillna(False).astype(bool)
+        text = s[is_text].astype(STRING).str.strip().str.replace(_SPACES.pattern, "", regex=True)
+        ok = text.str.fullmatch(_NUMBER.pattern).fillna(False).astype(bool)
         if ok.any():
             out[ok[ok].index] = pd.to_numeric(text[ok].str.replace(",", "", regex=False), errors="coerce").astype("float64")
     return out
