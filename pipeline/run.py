@@ -33,6 +33,7 @@ class RunResult:
     loaded: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     rejected: list[tuple[str, int, str]] = field(default_factory=list)  # (file, errors, report folder)
+    replaced: list[str] = field(default_factory=list)  # rejected files whose entity-year now has a valid submission
     superseded: int = 0
     history_rows: int = 0
     history_rejected: list[tuple[str, int, str]] = field(default_factory=list)
@@ -69,6 +70,8 @@ def run(
 ) -> RunResult:
     from pipeline.api import check_files, default_jobs
     from pipeline.emissions.calculate import calculate, sync_pins
+    from pipeline.emissions.factors import FactorSetError
+    from pipeline.emissions.units import UnitConversionError
     from pipeline.reports import write_reports
     from pipeline.warehouse import db as warehouse
     from pipeline.warehouse.history import check_history_file, load_history
@@ -145,6 +148,9 @@ def run(
             )
             con.execute("COMMIT")
             lap("commit")
+        except (FactorSetError, UnitConversionError) as exc:
+            con.execute("ROLLBACK")
+            raise GtbError(f"nothing was loaded: {exc}") from None
         except BaseException:
             con.execute("ROLLBACK")
             raise
@@ -152,7 +158,9 @@ def run(
         con.close()
 
     result.loaded = [s.file_name for s in subs if s.is_valid]
-    result.rejected += [(s.file_name, s.errors, str(folders[i])) for i, s in enumerate(subs) if not s.is_valid]
+    replaced = set(recorded.replaced)
+    result.rejected += [(s.file_name, s.errors, str(folders[i])) for i, s in enumerate(subs) if not s.is_valid and s.sha256 not in replaced]
+    result.replaced = [s.file_name for s in subs if not s.is_valid and s.sha256 in replaced]
     result.superseded = len(recorded.superseded)
     result.history_rejected = _history_reports(bad_history, outputs / "validation")
     result.seconds = time.perf_counter() - started
@@ -186,6 +194,8 @@ def print_run_summary(result: RunResult, db: Path, console: Console) -> None:
         f"{len(result.unchanged)} unchanged, [red]{len(result.rejected)} rejected[/], "
         f"{result.superseded} superseded  ({result.seconds:.1f} s)"
     )
+    for name in result.replaced:
+        console.print(f"  replaced {escape(name)}: rejected, and a valid resubmission for its entity and year has loaded")
     if result.history_rows:
         console.print(f"history: {result.history_rows} rows loaded")
     for name, errors, folder in result.rejected + result.history_rejected:

@@ -279,3 +279,30 @@ def test_every_table_and_column_is_documented(inputs):
     run(inputs)
     assert query(inputs, "SELECT table_name FROM duckdb_tables() WHERE comment IS NULL") == []
     assert query(inputs, "SELECT table_name, column_name FROM duckdb_columns() WHERE comment IS NULL AND NOT internal AND table_name IN (SELECT table_name FROM duckdb_tables())") == []
+
+
+def test_rejected_file_is_replaced_by_a_valid_resubmission(inputs):
+    submit(inputs, "UNEP_2024.xlsx", set_cell(valid_sheets("UNEP"), "Water", "D2", -1))
+    assert run(inputs).had_errors
+    submit(inputs, "UNEP_2024_v2.xlsx", valid_sheets("UNEP"))
+    second = run(inputs)
+    assert second.loaded == ["UNEP_2024_v2.xlsx"] and second.replaced == ["UNEP_2024.xlsx"] and not second.had_errors
+    third = run(inputs)  # the replaced file is not read again, and the run is clean
+    assert sorted(third.unchanged) == ["UNEP_2024.xlsx", "UNEP_2024_v2.xlsx"] and not third.had_errors
+    assert query(inputs, "SELECT file_name, status, superseded_by FROM submissions ORDER BY submission_id") == [
+        ("UNEP_2024.xlsx", "rejected", 2),
+        ("UNEP_2024_v2.xlsx", "loaded", None),
+    ]
+
+
+def test_year_without_a_factor_pin_exits_2_and_loads_nothing(inputs, tmp_path, monkeypatch, capsys):
+    from pipeline.emissions import factors
+
+    pins = tmp_path / "pins.csv"
+    pins.write_text("year,factor_set,notes\n2023,gtb-2025.1,only 2023\n")
+    monkeypatch.setattr(factors, "PINS_PATH", pins)
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    code = main(["run", "--inputs", str(inputs), "--db", str(inputs.parent / "out" / "gtb.duckdb"), "--outputs", str(inputs.parent / "out"), "--jobs", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "no factor set pinned for year 2024" in err and err.count("\n") == 1
+    assert query(inputs, "SELECT count(*) FROM submissions") == [(0,)]

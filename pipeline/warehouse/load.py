@@ -60,17 +60,18 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
 
 # ------------------------------------------------------------------------------ what is known
 def known_files(con: duckdb.DuckDBPyConnection, shas: list[str]) -> dict[str, str]:
-    """sha256 -> status for files already loaded (or since superseded): never read again.
+    """sha256 -> status for files already loaded, superseded, or rejected and since replaced
+    by a valid submission for their entity and year: never read again.
 
-    Rejected files are read again on every run: a conflict that made them fail (a duplicate
-    submission, a serial claimed elsewhere) may have been resolved since.
+    Other rejected files are read again on every run: a conflict that made them fail (a
+    duplicate submission, a serial claimed elsewhere) may have been resolved since.
     """
     if not shas:
         return {}
     rows = con.execute(
         """
         SELECT sha256, arg_max(status, submission_id) FROM submissions
-        WHERE sha256 IN (SELECT unnest(?)) AND status <> 'rejected'
+        WHERE sha256 IN (SELECT unnest(?)) AND (status <> 'rejected' OR superseded_by IS NOT NULL)
         GROUP BY sha256
         """,
         [shas],
@@ -244,6 +245,7 @@ class Recorded:
     loaded: list[int] = field(default_factory=list)  # submission ids loaded by this run
     rejected: list[int] = field(default_factory=list)
     superseded: list[int] = field(default_factory=list)  # earlier submission ids replaced
+    replaced: list[str] = field(default_factory=list)  # sha256 of rejected files replaced by a valid one
 
 
 def next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
@@ -327,6 +329,20 @@ def record(
             out.superseded.append(old)
 
     insert_frame(con, "submissions", pd.DataFrame(rows))
+    if out.loaded:  # rejected files of an entity-year that now has a valid submission are replaced by it
+        out.replaced = [
+            r[0]
+            for r in con.execute(
+                """
+                UPDATE submissions r SET superseded_by = l.submission_id, superseded_at = ?
+                FROM submissions l
+                WHERE l.submission_id IN (SELECT unnest(?)) AND r.status = 'rejected' AND r.superseded_by IS NULL
+                  AND r.entity_code = l.entity_code AND r.reporting_year = l.reporting_year
+                RETURNING r.sha256
+                """,
+                [now, out.loaded],
+            ).fetchall()
+        ]
     insert_frame(con, "findings", pd.DataFrame(finding_rows))
     _insert_fields(con, loaded_pairs)
     for table, frame in activity_tables(loaded_pairs).items():
