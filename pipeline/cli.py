@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("run", "validate"):
         from pipeline.read import warm_up
 
-        warm_up("pipeline.validate")  # worker imports overlap ours
+        warm_up("pipeline.read")  # the readers' fork server starts while we import
     try:
         return _dispatch(args)
     except GtbError as exc:

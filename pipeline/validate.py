@@ -78,15 +78,8 @@ def unreadable(path: Path | str, error: UnreadableFile | str) -> Submission:
     )
 
 
-def read_and_normalise(path: Path) -> ParsedWorkbook:
-    """Worker-side stage: guard, read and normalise one file (picklable result)."""
-    from pipeline.read import read_workbook
-
-    return normalise(read_workbook(Path(path)))
-
-
 def validate_files(files: list[Path], jobs: int, on_file=None) -> list[Submission]:
-    """Read files in worker processes and validate them in batches as they arrive.
+    """Read files in worker processes; normalise and validate them in batches as they arrive.
 
     A thread keeps the workers fed while this thread validates the files read so far, so
     reading and validating overlap. Batches are a third of the files (at least 8): pandera's
@@ -106,7 +99,7 @@ def validate_files(files: list[Path], jobs: int, on_file=None) -> list[Submissio
 
     def feed() -> None:
         try:
-            for path, result in read_many(existing, jobs=jobs, work=read_and_normalise):
+            for path, result in read_many(existing, jobs=jobs):  # workers guard and read; no pandas there
                 arrived.put((Path(path), result))
         except BaseException as exc:  # surfaced in the calling thread
             arrived.put(exc)
@@ -115,6 +108,7 @@ def validate_files(files: list[Path], jobs: int, on_file=None) -> list[Submissio
 
     reader = threading.Thread(target=feed, name="gtb-reader", daemon=True)
     reader.start()
+    checks.warm_up()  # while the first files are being read
     batch_size = max(8, -(-len(existing) // 3))
     batch: list[ParsedWorkbook] = []
     validated: dict[str, Submission] = {}
@@ -125,9 +119,10 @@ def validate_files(files: list[Path], jobs: int, on_file=None) -> list[Submissio
         finished = item is done
         if not finished:
             path, result = item
-            results[path] = result
             if not isinstance(result, UnreadableFile):
+                result = normalise(result)
                 batch.append(result)
+            results[path] = result
             if on_file:
                 on_file(path)
         if batch and (finished or len(batch) >= batch_size):

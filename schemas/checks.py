@@ -152,6 +152,20 @@ def code_index(codelist: str) -> pd.Index:
     return pd.Index(codelists.codes(codelist))
 
 
+def warm_up() -> None:
+    """Build what the first validation would otherwise build on its clock: the sheet models,
+    the code-list indexes (airports included) and Arrow strings. Called while files are read."""
+    import schemas
+    from schemas.contract import sheets
+
+    schemas.schemas()
+    for spec in sheets():
+        for col in spec.columns:
+            if col.codelist:
+                code_index(col.codelist)
+    parse_code(pd.Series(["warm up"], dtype=object))
+
+
 def in_codelist(values: pd.Series, codelist: str) -> pd.Series:
     return pd.Series(code_index(codelist).get_indexer(values.astype(object)) >= 0, index=values.index)
 
