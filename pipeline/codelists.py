@@ -13,6 +13,8 @@ import re
 from functools import cache
 from pathlib import Path
 
+import pandas as pd
+
 CODELIST_DIR = Path(__file__).resolve().parent.parent / "schemas" / "codelists"
 
 _SEPARATORS = re.compile(r"[\s\-]+")
@@ -27,6 +29,25 @@ def normalise_code(value: object) -> str:
 def normalise_ref(value: object) -> str:
     """Reference codes (country, airport, entity) match ignoring case and surrounding spaces."""
     return str(value).strip().upper()
+
+
+def _text_only(values: pd.Series) -> pd.Series:
+    """Text cells stripped (Arrow strings); anything else, and blank text, <NA>."""
+    is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
+    text = pd.Series(values.where(is_text, None), index=values.index, dtype="string[pyarrow]").str.strip()
+    return text.mask(text.eq("").fillna(False))
+
+
+def normalise_codes(values: pd.Series) -> pd.Series:
+    """`normalise_code` over a Series at once; non-text and blank values become None."""
+    text = _text_only(values).str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    return text.astype(object).where(text.notna(), None)
+
+
+def normalise_refs(values: pd.Series) -> pd.Series:
+    """`normalise_ref` over a Series at once; non-text and blank values become None."""
+    text = _text_only(values).str.upper()
+    return text.astype(object).where(text.notna(), None)
 
 
 @cache

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.codelists import airports, normalise_ref
+from pipeline.codelists import airports, normalise_refs
 from pipeline.emissions.factors import FactorSetError, read_set_table
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
@@ -37,7 +37,7 @@ def great_circle_km(lat1, lon1, lat2, lon2):
 def airport_coordinates(codes: pd.Series) -> pd.DataFrame:
     """(lat, lon) for IATA codes; raises `KeyError` listing every unknown code."""
     table = pd.DataFrame.from_dict(airports(), orient="index", columns=["lat", "lon"])
-    keys = codes.map(lambda v: normalise_ref(v) if isinstance(v, str) else "")
+    keys = normalise_refs(codes).fillna("")
     pos = table.index.get_indexer(keys)
     if (pos < 0).any():
         unknown = sorted({str(c) for c in codes[pos < 0]})

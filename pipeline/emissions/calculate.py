@@ -120,15 +120,15 @@ def emissions_rows(con: duckdb.DuckDBPyConnection, ids: list[int], factor_set: s
                 renewable = part["renewable_kwh"].fillna(0).to_numpy(dtype=float)
                 market = np.where(is_elec, (part["quantity"].to_numpy(dtype=float) - renewable) * f["kgco2e_per_unit"].to_numpy() / 1000.0, tco2e)
             scope_default, detail_default, category = SCOPE_DEFAULT[source.sheet]
-            scopes = [SCOPE_BY_ACTIVITY.get((source.sheet, a), (scope_default, detail_default)) for a in part["activity"]]
+            scope_of = {a: SCOPE_BY_ACTIVITY.get((source.sheet, a), (scope_default, detail_default)) for a in part["activity"].unique()}
             out.append(
                 pd.DataFrame(
                     {
                         "submission_id": part["submission_id"].to_numpy(),
                         "sheet": source.sheet,
                         "source_row": part["source_row"].to_numpy(),
-                        "scope": [s for s, _ in scopes],
-                        "scope_detail": [d for _, d in scopes],
+                        "scope": part["activity"].map({a: v[0] for a, v in scope_of.items()}).to_numpy(),
+                        "scope_detail": part["activity"].map({a: v[1] for a, v in scope_of.items()}).to_numpy(),
                         "gtb_category": category,
                         "is_optional": part["is_hcfc"].to_numpy(dtype=bool) if source.sheet == "Refrigerants" else False,
                         "activity_quantity": part["quantity"].to_numpy(dtype=float),

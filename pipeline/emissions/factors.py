@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.codelists import codes, normalise_code, normalise_ref
+from pipeline.codelists import codes, normalise_codes, normalise_refs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FACTORS_DIR = REPO_ROOT / "inputs" / "reference" / "factors"
@@ -272,7 +272,7 @@ def resolve_factors(
     lookup = lookup[lookup["sheet_key"] == sheet.strip().lower()]
     if lookup.empty:
         raise FactorSetError(f"factor_lookup.csv of set {name or default_set(directory)}: no row for sheet {sheet!r}")
-    acts = activities.map(lambda v: normalise_code(v) if isinstance(v, str) else None)
+    acts = normalise_codes(activities)
     rows = pd.DataFrame({"activity": acts}, index=activities.index).join(
         lookup.set_index("activity")[["category", "factor_activity", "regional"]], on="activity")
     unknown = rows["category"].isna()
@@ -282,7 +282,7 @@ def resolve_factors(
     if countries is None:
         wanted = pd.Series(WORLD, index=activities.index)
     else:
-        wanted = countries.reindex(activities.index).map(lambda v: normalise_ref(v) if isinstance(v, str) else "")
+        wanted = normalise_refs(countries.reindex(activities.index)).fillna("")
     rows["wanted"] = wanted.where(rows["regional"].astype(bool), WORLD)
     table = factor_set(name, directory).set_index(["category", "activity", "region"])
     cols = ["factor_id", "unit", "kgco2e_per_unit"]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.codelists import normalise_code
+from pipeline.codelists import normalise_codes
 from pipeline.emissions.factors import conversions
 
 WILDCARD = "*"
@@ -34,7 +34,7 @@ class UnitConversionError(ValueError):
 
 
 def _codes(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: normalise_code(v) if isinstance(v, str) and v.strip() else None)
+    return normalise_codes(values)
 
 
 def to_canonical(
