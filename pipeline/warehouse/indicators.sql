@@ -2,7 +2,8 @@
 -- Every chart, table and `gtb indicators` reads these views. Values are unrounded; a figure that
 -- cannot be computed is NULL, never 0. Built in layers:
 --   loaded_submissions -> submission_totals -> entity_year (workbooks, else history)
---   -> entity_indicators / system_indicators
+--   -> indicator_sums (every sum, per entity-year and per year, in one GROUPING SETS pass)
+--   -> indicators (every key, each formula written once) -> entity_indicators / system_indicators
 
 -- The current (loaded) submission of each entity and year, with its Entity sheet.
 CREATE OR REPLACE VIEW loaded_submissions AS
@@ -92,134 +93,111 @@ SELECT h.entity_code, h.year, 'history', NULL, h.source_file,
 FROM history_totals h
 WHERE NOT EXISTS (SELECT 1 FROM loaded_submissions l WHERE l.entity_code = h.entity_code AND l.year = h.year);
 
--- Per entity and year: exactly the keys of the contract, for one entity.
-CREATE OR REPLACE VIEW entity_indicators AS
+-- Every sum the indicators need, per entity and year AND per year, in one pass: the two levels
+-- share one definition, so an entity's figure and the system's are computed the same way.
+-- Rules (the report's practice):
+-- - total = facilities + air travel + other travel; optional (HCFC) emissions are beside it.
+-- - offsets count up to each entity's own total: one entity's surplus never covers another's.
+-- - like-for-like sums run over the entities that also have a 2010 row.
+-- - scope figures and optional emissions need every entity of the group to have a workbook (a
+--   history row has no scope split, and scope 1 + 2 + 3 must add up to the total).
+-- - resource figures (electricity, waste, water) sum over the entities that reported them, and
+--   their ratios divide within those entities; EMS counts and coverage run over the entities
+--   with a workbook (NULL where there is none).
+CREATE OR REPLACE VIEW indicator_sums AS
 WITH base AS (
     SELECT *, facilities_tco2e + air_travel_tco2e + other_travel_tco2e AS total_tco2e FROM entity_year
+), with_2010 AS (
+    SELECT b.*, b0.total_tco2e AS total_2010_tco2e
+    FROM base b LEFT JOIN base b0 ON b0.entity_code = b.entity_code AND b0.year = 2010
 )
-SELECT b.entity_code,
-       b.year,
-       1 AS reporting_entities,
-       b.personnel,
-       b.total_tco2e,
-       b.facilities_tco2e,
-       b.air_travel_tco2e,
-       b.other_travel_tco2e,
-       b.optional_tco2e,
-       b.scope1_tco2e,
-       b.scope2_tco2e,
-       b.scope2_market_tco2e,
-       b.scope3_tco2e,
-       b.facilities_tco2e / nullif(b.total_tco2e, 0) AS share_facilities,
-       b.air_travel_tco2e / nullif(b.total_tco2e, 0) AS share_air_travel,
-       b.other_travel_tco2e / nullif(b.total_tco2e, 0) AS share_other_travel,
-       b.total_tco2e / nullif(b.personnel, 0) AS per_capita_tco2e,
-       b.offsets_tco2e,
-       least(b.offsets_tco2e, b.total_tco2e) / nullif(b.total_tco2e, 0) AS offset_share,
-       (b.offsets_tco2e >= b.total_tco2e AND b.total_tco2e > 0)::INT AS climate_neutral_entities,
-       (b.total_tco2e / nullif(b.personnel, 0)) / nullif(b0.total_tco2e / nullif(b0.personnel, 0), 0) - 1 AS per_capita_change_since_2010,
-       b.total_tco2e / nullif(b0.total_tco2e, 0) - 1 AS total_change_since_2010,
-       b.total_tco2e / nullif(b0.total_tco2e, 0) - 1 AS like_for_like_change_since_2010,
-       b.electricity_kwh,
-       b.renewable_kwh / nullif(b.electricity_kwh, 0) AS renewable_electricity_share,
-       b.facilities_tco2e * 1000 / nullif(b.floor_area_m2, 0) AS facility_intensity_kgco2e_per_m2,
-       b.waste_tonnes,
-       b.waste_tonnes * 1000 / nullif(b.personnel, 0) AS waste_per_capita_kg,
-       b.diverted_tonnes / nullif(b.waste_tonnes, 0) AS waste_diversion_share,
-       b.hazardous_waste_tonnes,
-       b.water_m3,
-       b.water_m3 / nullif(b.personnel, 0) AS water_per_capita_m3,
-       (b.ems_status IN ('implemented', 'certified'))::INT AS ems_met,
-       (b.ems_status = 'implementing')::INT AS ems_approaching,
-       (b.ems_status IN ('none', 'planning'))::INT AS ems_not_met,
-       b.reporting_coverage_percent
-FROM base b
-LEFT JOIN base b0 ON b0.entity_code = b.entity_code AND b0.year = 2010;
+SELECT entity_code,
+       year,
+       grouping(entity_code) = 1 AS is_system,
+       count(*) AS reporting_entities,
+       sum(personnel)::BIGINT AS personnel,
+       sum(total_tco2e) AS total_tco2e,
+       sum(facilities_tco2e) AS facilities_tco2e,
+       sum(air_travel_tco2e) AS air_travel_tco2e,
+       sum(other_travel_tco2e) AS other_travel_tco2e,
+       bool_and(data_source = 'workbook') AS all_workbooks,
+       sum(optional_tco2e) AS optional_tco2e,
+       sum(scope1_tco2e) AS scope1_tco2e,
+       sum(scope2_tco2e) AS scope2_tco2e,
+       sum(scope2_market_tco2e) AS scope2_market_tco2e,
+       sum(scope3_tco2e) AS scope3_tco2e,
+       sum(offsets_tco2e) AS offsets_tco2e,
+       sum(least(offsets_tco2e, total_tco2e)) AS capped_offsets_tco2e,
+       count(*) FILTER (WHERE offsets_tco2e >= total_tco2e AND total_tco2e > 0) AS climate_neutral_entities,
+       sum(total_tco2e) FILTER (WHERE total_2010_tco2e IS NOT NULL) AS matched_total_tco2e,
+       sum(total_2010_tco2e) AS matched_2010_total_tco2e,
+       sum(electricity_kwh) AS electricity_kwh,
+       sum(renewable_kwh) AS renewable_kwh,
+       sum(facilities_tco2e) FILTER (WHERE floor_area_m2 > 0) AS floor_facilities_tco2e,
+       sum(floor_area_m2) FILTER (WHERE floor_area_m2 > 0) AS floor_area_m2,
+       sum(waste_tonnes) AS waste_tonnes,
+       sum(personnel) FILTER (WHERE waste_tonnes IS NOT NULL) AS waste_personnel,
+       sum(diverted_tonnes) AS diverted_tonnes,
+       sum(waste_tonnes) FILTER (WHERE diverted_tonnes IS NOT NULL) AS detailed_waste_tonnes,
+       sum(hazardous_waste_tonnes) AS hazardous_waste_tonnes,
+       sum(water_m3) AS water_m3,
+       sum(personnel) FILTER (WHERE water_m3 IS NOT NULL) AS water_personnel,
+       count(ems_status) AS ems_reported,
+       count(*) FILTER (WHERE ems_status IN ('implemented', 'certified')) AS ems_met,
+       count(*) FILTER (WHERE ems_status = 'implementing') AS ems_approaching,
+       count(*) FILTER (WHERE ems_status IN ('none', 'planning')) AS ems_not_met,
+       sum(reporting_coverage_percent * personnel) / nullif(sum(personnel) FILTER (WHERE reporting_coverage_percent IS NOT NULL), 0) AS reporting_coverage_percent
+FROM with_2010
+GROUP BY GROUPING SETS ((entity_code, year), (year));
 
--- System-wide, one row per year, exactly the keys of the contract. Sums run over entity_year.
--- Scope figures and optional emissions need every entity of the year to have a workbook
--- (a history row has no scope split, and scope 1 + 2 + 3 must add up to the total); otherwise
--- they are NULL. Resource figures (electricity, waste, water, hazardous waste) are sums over the
--- entities that reported them, and their ratios divide within those entities; EMS counts and
--- coverage run over the entities with a workbook (NULL in a history-only year).
+-- Every key of the contract, each formula written once, for entities (is_system false) and for
+-- the system (is_system true); the 2010 baseline is the same group's 2010 row.
+CREATE OR REPLACE VIEW indicators AS
+SELECT a.entity_code,
+       a.year,
+       a.is_system,
+       a.reporting_entities,
+       a.personnel,
+       a.total_tco2e,
+       a.facilities_tco2e,
+       a.air_travel_tco2e,
+       a.other_travel_tco2e,
+       CASE WHEN a.all_workbooks THEN a.optional_tco2e END AS optional_tco2e,
+       CASE WHEN a.all_workbooks THEN a.scope1_tco2e END AS scope1_tco2e,
+       CASE WHEN a.all_workbooks THEN a.scope2_tco2e END AS scope2_tco2e,
+       CASE WHEN a.all_workbooks THEN a.scope2_market_tco2e END AS scope2_market_tco2e,
+       CASE WHEN a.all_workbooks THEN a.scope3_tco2e END AS scope3_tco2e,
+       a.facilities_tco2e / nullif(a.total_tco2e, 0) AS share_facilities,
+       a.air_travel_tco2e / nullif(a.total_tco2e, 0) AS share_air_travel,
+       a.other_travel_tco2e / nullif(a.total_tco2e, 0) AS share_other_travel,
+       a.total_tco2e / nullif(a.personnel, 0) AS per_capita_tco2e,
+       a.offsets_tco2e,
+       a.capped_offsets_tco2e / nullif(a.total_tco2e, 0) AS offset_share,
+       a.climate_neutral_entities,
+       (a.total_tco2e / nullif(a.personnel, 0)) / nullif(a0.total_tco2e / nullif(a0.personnel, 0), 0) - 1 AS per_capita_change_since_2010,
+       a.total_tco2e / nullif(a0.total_tco2e, 0) - 1 AS total_change_since_2010,
+       a.matched_total_tco2e / nullif(a.matched_2010_total_tco2e, 0) - 1 AS like_for_like_change_since_2010,
+       a.electricity_kwh,
+       a.renewable_kwh / nullif(a.electricity_kwh, 0) AS renewable_electricity_share,
+       a.floor_facilities_tco2e * 1000 / nullif(a.floor_area_m2, 0) AS facility_intensity_kgco2e_per_m2,
+       a.waste_tonnes,
+       a.waste_tonnes * 1000 / nullif(a.waste_personnel, 0) AS waste_per_capita_kg,
+       a.diverted_tonnes / nullif(a.detailed_waste_tonnes, 0) AS waste_diversion_share,
+       a.hazardous_waste_tonnes,
+       a.water_m3,
+       a.water_m3 / nullif(a.water_personnel, 0) AS water_per_capita_m3,
+       CASE WHEN a.ems_reported > 0 THEN a.ems_met END AS ems_met,
+       CASE WHEN a.ems_reported > 0 THEN a.ems_approaching END AS ems_approaching,
+       CASE WHEN a.ems_reported > 0 THEN a.ems_not_met END AS ems_not_met,
+       a.reporting_coverage_percent
+FROM indicator_sums a
+LEFT JOIN indicator_sums a0
+       ON a0.year = 2010 AND a0.is_system = a.is_system AND a0.entity_code IS NOT DISTINCT FROM a.entity_code;
+
+-- Per entity and year: entity_code, year and exactly the keys of the contract.
+CREATE OR REPLACE VIEW entity_indicators AS
+SELECT * EXCLUDE (is_system) FROM indicators WHERE NOT is_system;
+
+-- System-wide, one row per year: year and exactly the keys of the contract.
 CREATE OR REPLACE VIEW system_indicators AS
-WITH base AS (
-    SELECT *, facilities_tco2e + air_travel_tco2e + other_travel_tco2e AS total_tco2e FROM entity_year
-), per_year AS (
-    SELECT year,
-           count(*) AS reporting_entities,
-           sum(personnel)::BIGINT AS personnel,
-           sum(total_tco2e) AS total_tco2e,
-           sum(facilities_tco2e) AS facilities_tco2e,
-           sum(air_travel_tco2e) AS air_travel_tco2e,
-           sum(other_travel_tco2e) AS other_travel_tco2e,
-           bool_and(data_source = 'workbook') AS all_workbooks,
-           sum(optional_tco2e) AS optional_tco2e,
-           sum(scope1_tco2e) AS scope1_tco2e,
-           sum(scope2_tco2e) AS scope2_tco2e,
-           sum(scope2_market_tco2e) AS scope2_market_tco2e,
-           sum(scope3_tco2e) AS scope3_tco2e,
-           sum(offsets_tco2e) AS offsets_tco2e,
-           sum(least(offsets_tco2e, total_tco2e)) AS capped_offsets_tco2e,
-           count(*) FILTER (WHERE offsets_tco2e >= total_tco2e AND total_tco2e > 0) AS climate_neutral_entities,
-           sum(electricity_kwh) AS electricity_kwh,
-           sum(renewable_kwh) AS renewable_kwh,
-           sum(facilities_tco2e) FILTER (WHERE floor_area_m2 > 0) AS floor_facilities_tco2e,
-           sum(floor_area_m2) FILTER (WHERE floor_area_m2 > 0) AS floor_area_m2,
-           sum(waste_tonnes) AS waste_tonnes,
-           sum(personnel) FILTER (WHERE waste_tonnes IS NOT NULL) AS waste_personnel,
-           sum(diverted_tonnes) AS diverted_tonnes,
-           sum(waste_tonnes) FILTER (WHERE diverted_tonnes IS NOT NULL) AS detailed_waste_tonnes,
-           sum(hazardous_waste_tonnes) AS hazardous_waste_tonnes,
-           sum(water_m3) AS water_m3,
-           sum(personnel) FILTER (WHERE water_m3 IS NOT NULL) AS water_personnel,
-           count(ems_status) AS ems_reported,
-           count(*) FILTER (WHERE ems_status IN ('implemented', 'certified')) AS ems_met,
-           count(*) FILTER (WHERE ems_status = 'implementing') AS ems_approaching,
-           count(*) FILTER (WHERE ems_status IN ('none', 'planning')) AS ems_not_met,
-           sum(reporting_coverage_percent * personnel) / nullif(sum(personnel) FILTER (WHERE reporting_coverage_percent IS NOT NULL), 0) AS reporting_coverage_percent
-    FROM base
-    GROUP BY year
-), like_for_like AS (
-    SELECT e.year, sum(e.total_tco2e) / nullif(sum(b.total_tco2e), 0) - 1 AS change
-    FROM base e JOIN base b ON b.entity_code = e.entity_code AND b.year = 2010
-    GROUP BY e.year
-)
-SELECT p.year,
-       p.reporting_entities,
-       p.personnel,
-       p.total_tco2e,
-       p.facilities_tco2e,
-       p.air_travel_tco2e,
-       p.other_travel_tco2e,
-       CASE WHEN p.all_workbooks THEN p.optional_tco2e END AS optional_tco2e,
-       CASE WHEN p.all_workbooks THEN p.scope1_tco2e END AS scope1_tco2e,
-       CASE WHEN p.all_workbooks THEN p.scope2_tco2e END AS scope2_tco2e,
-       CASE WHEN p.all_workbooks THEN p.scope2_market_tco2e END AS scope2_market_tco2e,
-       CASE WHEN p.all_workbooks THEN p.scope3_tco2e END AS scope3_tco2e,
-       p.facilities_tco2e / nullif(p.total_tco2e, 0) AS share_facilities,
-       p.air_travel_tco2e / nullif(p.total_tco2e, 0) AS share_air_travel,
-       p.other_travel_tco2e / nullif(p.total_tco2e, 0) AS share_other_travel,
-       p.total_tco2e / nullif(p.personnel, 0) AS per_capita_tco2e,
-       p.offsets_tco2e,
-       p.capped_offsets_tco2e / nullif(p.total_tco2e, 0) AS offset_share,
-       p.climate_neutral_entities,
-       (p.total_tco2e / nullif(p.personnel, 0)) / nullif(b.total_tco2e / nullif(b.personnel, 0), 0) - 1 AS per_capita_change_since_2010,
-       p.total_tco2e / nullif(b.total_tco2e, 0) - 1 AS total_change_since_2010,
-       l.change AS like_for_like_change_since_2010,
-       p.electricity_kwh,
-       p.renewable_kwh / nullif(p.electricity_kwh, 0) AS renewable_electricity_share,
-       p.floor_facilities_tco2e * 1000 / nullif(p.floor_area_m2, 0) AS facility_intensity_kgco2e_per_m2,
-       p.waste_tonnes,
-       p.waste_tonnes * 1000 / nullif(p.waste_personnel, 0) AS waste_per_capita_kg,
-       p.diverted_tonnes / nullif(p.detailed_waste_tonnes, 0) AS waste_diversion_share,
-       p.hazardous_waste_tonnes,
-       p.water_m3,
-       p.water_m3 / nullif(p.water_personnel, 0) AS water_per_capita_m3,
-       CASE WHEN p.ems_reported > 0 THEN p.ems_met END AS ems_met,
-       CASE WHEN p.ems_reported > 0 THEN p.ems_approaching END AS ems_approaching,
-       CASE WHEN p.ems_reported > 0 THEN p.ems_not_met END AS ems_not_met,
-       p.reporting_coverage_percent
-FROM per_year p
-LEFT JOIN per_year b ON b.year = 2010
-LEFT JOIN like_for_like l ON l.year = p.year;
+SELECT * EXCLUDE (entity_code, is_system) FROM indicators WHERE is_system;
