@@ -49,6 +49,7 @@ from openpyxl import Workbook
 
 from pipeline import codelists
 from pipeline.findings import column_letter
+from schemas.contract import HISTORY_HEADER
 from schemas import contract
 
 TEMPLATE_VERSION = "2025.1"
@@ -1883,17 +1884,6 @@ def _break(kind: str, grid: Grid, sub: Submission, seed: int) -> tuple[str, str,
 # Historical totals
 # =============================================================================================
 
-HISTORY_HEADER = [
-    "entity_code",
-    "year",
-    "personnel",
-    "facilities_tco2e",
-    "air_travel_tco2e",
-    "other_travel_tco2e",
-    "offsets_tco2e",
-    "waste_tonnes",
-    "water_m3",
-]
 
 
 def history_rows(seed: int, first: int, last: int, entities: Iterable[str] | None = None) -> list[dict[str, object]]:

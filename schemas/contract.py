@@ -13,6 +13,20 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
+# inputs/history/*.csv: published totals for years before detailed workbooks (exact header).
+HISTORY_HEADER = (
+    "entity_code",
+    "year",
+    "personnel",
+    "facilities_tco2e",
+    "air_travel_tco2e",
+    "other_travel_tco2e",
+    "offsets_tco2e",
+    "waste_tonnes",
+    "water_m3",
+)
+HISTORY_OPTIONAL = frozenset({"waste_tonnes", "water_m3"})
+
 
 @dataclass(frozen=True)
 class ColumnSpec:

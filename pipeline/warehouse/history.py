@@ -18,19 +18,10 @@ from pipeline import codelists
 from pipeline.findings import Finding, finding
 from pipeline.warehouse.load import insert_frame
 from schemas.checks import current_year, parse_number
+from schemas.contract import HISTORY_HEADER, HISTORY_OPTIONAL
 
-HEADER = [
-    "entity_code",
-    "year",
-    "personnel",
-    "facilities_tco2e",
-    "air_travel_tco2e",
-    "other_travel_tco2e",
-    "offsets_tco2e",
-    "waste_tonnes",
-    "water_m3",
-]
-OPTIONAL = {"waste_tonnes", "water_m3"}
+HEADER = list(HISTORY_HEADER)
+OPTIONAL = HISTORY_OPTIONAL
 MAX_BYTES = 50 * 1024 * 1024
 
 
