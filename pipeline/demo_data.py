@@ -47,12 +47,11 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from pipeline import codelists
+from pipeline import TEMPLATE_VERSION, codelists
 from pipeline.findings import column_letter
-from schemas.contract import HISTORY_HEADER
 from schemas import contract
+from schemas.contract import HISTORY_HEADER
 
-TEMPLATE_VERSION = "2025.1"
 FIXED_TIMESTAMP = datetime(2025, 1, 1, 0, 0, 0)  # workbook properties and zip entries
 SUBMISSIONS_SERIAL_BLOCK = 1  # leading digit of offset serial numbers: demo submissions
 BENCHMARK_SERIAL_BLOCK = 2  # ... and the benchmark set, so the two never collide
