@@ -35,10 +35,7 @@ CODES: dict[str, tuple[str, str]] = {
     "inconsistent-row": (ERROR, "Columns of one row contradict each other."),
     "duplicate-serial": (ERROR, "An offset serial range is claimed twice."),
     "duplicate-submission": (ERROR, "Two different workbooks for the same entity and year."),
-    "year-mismatch": (WARNING, "The reporting year differs from what the file name or folder suggests."),
     "hidden-sheet": (WARNING, "A sheet of the template is hidden; it is read all the same."),
-    "legacy-template": (WARNING, "The workbook uses an older template version that was mapped."),
-    "bad-history-row": (ERROR, "A row of a historical totals CSV is invalid."),
 }
 
 
