@@ -43,7 +43,7 @@ FINDINGS = [
     finding("not-in-codelist", "country XXX is not an ISO alpha-3 code", file="x", sheet="Facilities", cell="B4", row=4, column="country", value="XXX"),
     finding("type-error", "quantity is not a number", file="x", sheet="Facilities", cell="D4", row=4, column="quantity", value="=1+1"),
     finding("inconsistent-row", "second finding on D4", file="x", sheet="Facilities", cell="D4", row=4, column="quantity", value="=HYPERLINK(\"http://evil\",\"click\")", severity="warning"),
-    finding("year-mismatch", "reporting year 2024 differs from the folder", file="x", sheet="Entity", cell="B3", row=3, column="reporting_year", value=2024),
+    finding("hidden-sheet", "reporting year 2024 differs from the folder", file="x", sheet="Entity", cell="B3", row=3, column="reporting_year", value=2024),
     finding("unknown-field", "prefilled note kept", file="x", sheet="Entity", cell="B2", row=2, column="entity_code", value="@SUM(A1)"),
     finding("missing-column", "required column data_quality is missing", file="x", sheet="Facilities", column="data_quality", value="+cmd"),
     finding("missing-sheet", "sheet Water is missing", file="x", sheet="Water"),
