@@ -1,0 +1,64 @@
+"""Time the guard and the reader on a typical workbook and on each hostile file family.
+
+    python benchmarks/bench_read.py [--repeat 20]
+
+In-process medians (no process start): what it costs to accept one typical workbook
+(10 sheets, 2,000 data rows) and to refuse each hostile file. Figures go to docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline import guard  # noqa: E402
+from pipeline.read import read_workbook  # noqa: E402
+from pipeline.workbook import UnreadableFile  # noqa: E402
+from tests import hostile  # noqa: E402
+
+FAMILIES = [
+    hostile.empty_file, hostile.random_bytes, hostile.csv_renamed, hostile.legacy_xls, hostile.encrypted_ooxml,
+    hostile.ods_renamed, hostile.xlsm_renamed, hostile.zip_without_workbook, hostile.zip_bomb, hostile.xml_bomb,
+    hostile.far_cell, hostile.lying_dimension, hostile.shared_strings_count_bomb,
+]
+
+
+def median_ms(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        try:
+            fn()
+        except UnreadableFile:
+            pass
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        typical = hostile.typical_workbook(tmp / "typical.xlsx")
+        print(f"{'file':<32} {'guard ms':>9} {'guard+read ms':>14}")
+        print(f"{'typical (10 sheets, 2,000 rows)':<32} {median_ms(lambda: guard.check(typical), args.repeat):>9.1f} "
+              f"{median_ms(lambda: read_workbook(typical), args.repeat):>14.1f}")
+        for build in FAMILIES:
+            folder = tmp / build.__name__
+            folder.mkdir()
+            path = build(folder)
+            print(f"{build.__name__:<32} {median_ms(lambda: guard.check(path), args.repeat):>9.2f} "
+                  f"{median_ms(lambda: read_workbook(path), args.repeat):>14.2f}")
+
+
+if __name__ == "__main__":
+    main()
