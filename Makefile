@@ -22,5 +22,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py
 
+data: $(STAMP)
+	$(BIN)/python -m pipeline.demo_data inputs
+
 clean:
 	rm -rf outputs/*

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -77,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         return CANNOT_RUN
     except KeyboardInterrupt:
         print("gtb: interrupted", file=sys.stderr)
+        return CANNOT_RUN
+    except Exception as exc:  # a bug, not an input: one line, and the traceback on request
+        if os.environ.get("GTB_DEBUG"):
+            raise
+        print(f"gtb: internal error ({type(exc).__name__}: {exc}); rerun with GTB_DEBUG=1 for details", file=sys.stderr)
         return CANNOT_RUN
 
 
