@@ -78,6 +78,7 @@ class GuardReport:
     sheet_parts: dict[str, str] = field(default_factory=dict)  # sheet -> zip member
     sheet_kinds: dict[str, str] = field(default_factory=dict)  # sheet -> worksheets/chartsheets/dialogsheets
     last_cells: dict[str, str] = field(default_factory=dict)  # sheet -> furthest cell, e.g. "G2001"; "" if empty
+    error_cells: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> {"D14": "#DIV/0!"}; only sheets with some
 
 
 class Refused(UnreadableFile):
@@ -338,6 +339,7 @@ class _Package:
         sheets, hidden = self._sheets()
         self._check_declared_sizes(sheets)
         formulas: dict[str, list[str]] = {}
+        errors: dict[str, dict[str, str]] = {}
         last_cells: dict[str, str] = {}
         sheet_of_part = {part: name for name, (part, kind) in sheets.items() if kind == "worksheets"}
         for info in self.infos:
@@ -353,6 +355,8 @@ class _Package:
                 last_cells[sheet] = scan.last_cell()
                 if scan.formula_cells:
                     formulas[sheet] = list(scan.formula_cells)
+                if scan.error_cells:
+                    errors[sheet] = dict(scan.error_cells)
         return {
             "sheet_names": list(sheets),
             "hidden_sheets": hidden,
@@ -360,6 +364,7 @@ class _Package:
             "sheet_parts": {name: part for name, (part, _) in sheets.items()},
             "sheet_kinds": {name: kind for name, (_, kind) in sheets.items()},
             "last_cells": {name: last_cells[name] for name in sheets if name in last_cells},
+            "error_cells": {name: errors[name] for name in sheets if name in errors},
         }
 
     # -- directory-level checks --------------------------------------------------------------
@@ -627,6 +632,9 @@ _FORMULA_CELL = re.compile(
     rb"(<(?:[\w.-]+:)?v\s*/>|<(?:[\w.-]+:)?v>(?:[\s\S]|\Z)|</(?:[\w.-]+:)?c>)"
 )
 _STR_TYPE = re.compile(rb"""\bt\s*=\s*["']str["']""")
+_ERROR_TYPE = re.compile(rb"""\bt\s*=\s*["']e["']""")
+_ERROR_CELL = re.compile(rb"""<c\b([^>]*\bt\s*=\s*["']e["'][^>]*)>(.{0,4096}?)</c>""", re.S)
+_ERROR_VALUE = re.compile(rb"<v>([^<]{1,64})</v>")
 # Exact walk (slow path): every row/cell/f/v/is start or end tag, any prefix.
 _TOKEN = re.compile(rb"<(/?)(?:[^\s<>/:!?]+:)?(row|c|f|v|is)(?=[\s/>])([^>]*)>")
 _R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
@@ -650,7 +658,9 @@ class _SheetScan:
         self.max_col = 0  # 1-based
         self.dimension_done = False
         self.formula_cells: dict[str, None] = {}  # ordered set
+        self.error_cells: dict[str, str] = {}  # cells showing an Excel error (t="e"): ref -> "#DIV/0!"
         self.previous_tail = b""
+        self.error_tail = b""
         # positional state, as calamine keeps it (0-based)
         self.row_index = 0
         self.col_index = 0
@@ -674,6 +684,7 @@ class _SheetScan:
                 col = max(set(letters), key=lambda s: (len(s), s))
                 self._reach(max(map(int, set(digits))), _column_number(col))
             self._formulas(window)
+            self._errors(window)
         return True
 
     def _dimension(self, window: bytes) -> None:
@@ -727,6 +738,18 @@ class _SheetScan:
                 has_value = (following not in (b"", b"<")) or _STR_TYPE.search(attrs) is not None
             if not has_value:
                 self.formula_cells[ref.decode()] = None
+
+    def _errors(self, window: bytes) -> None:
+        """Cells of type "e" (#DIV/0!, #N/A, #REF!...): calamine reads them as empty."""
+        area = self.error_tail + window
+        self.error_tail = window[-FORMULA_OVERLAP:]
+        if not _ERROR_TYPE.search(area):
+            return
+        for attrs, inner in _ERROR_CELL.findall(area):
+            ref = _attr_r(attrs)
+            value = _ERROR_VALUE.search(inner)
+            if ref is not None and value is not None:
+                self.error_cells[ref.decode()] = value.group(1).decode("utf-8", errors="replace")
 
     # -- exact positional walk (slow path) ---------------------------------------------------
 

@@ -32,7 +32,7 @@ class ParsedSheet:
     letters: dict[str, str] = field(default_factory=dict)  # tables: contract column -> column letter
     cells: dict[str, str] = field(default_factory=dict)  # Field/Value: field -> value cell, e.g. "B4"
     missing: frozenset[str] = frozenset()  # required columns or fields absent from the file
-    formula_cells: frozenset[str] = frozenset()  # cells holding a formula without a saved value
+    reported_cells: frozenset[str] = frozenset()  # formulas without a saved value, Excel errors: reported as such
 
     def locate(self, column: str, row: object) -> tuple[str, int | None, str]:
         """(cell, Excel row, header as written) of a value of this sheet."""
@@ -101,7 +101,20 @@ def normalise(raw: RawWorkbook) -> ParsedWorkbook:
         parsed, sheet_findings = parse(spec, raw_sheet, raw.file_name)
         sheets[spec.name] = parsed
         findings.extend(sheet_findings)
-        for cell in sorted(parsed.formula_cells):
+        for cell, error in sorted(raw_sheet.error_cells.items()):
+            findings.append(
+                finding(
+                    "type-error",
+                    f"the cell shows the Excel error {error} (a formula that failed, or a value pasted as an "
+                    "error): correct the formula or type the value.",
+                    sheet=spec.name,
+                    cell=cell,
+                    row=int("".join(ch for ch in cell if ch.isdigit())),
+                    value=error,
+                    **where,
+                )
+            )
+        for cell in sorted(raw_sheet.formula_cells_without_value):
             findings.append(
                 finding(
                     "formula-without-value",
@@ -168,7 +181,6 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tuple[Par
         index.append(excel_row)
         records.append(record)
     frame = pd.DataFrame(records, columns=list(wanted), index=pd.Index(index, name="row"), dtype=object)
-    formula_cells = frozenset(raw.formula_cells_without_value)
     parsed = ParsedSheet(
         name=spec.name,
         is_table=True,
@@ -176,7 +188,7 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tuple[Par
         headers=headers,
         letters={c: column_letter(p) for c, p in positions.items()},
         missing=frozenset(missing),
-        formula_cells=formula_cells,
+        reported_cells=frozenset(raw.formula_cells_without_value) | frozenset(raw.error_cells),
     )
     return parsed, findings
 
@@ -233,6 +245,6 @@ def _field_value(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tup
         headers=headers,
         cells=cells,
         missing=frozenset(missing),
-        formula_cells=frozenset(raw.formula_cells_without_value),
+        reported_cells=frozenset(raw.formula_cells_without_value) | frozenset(raw.error_cells),
     )
     return parsed, findings

@@ -14,7 +14,8 @@ pluggable, so callers can read and normalise in the workers.
 Cell values: empty or whitespace-only text -> None; numbers as int when integral (calamine
 returns every number as float; 2024.0 -> 2024), float otherwise; booleans as bool; dates and
 date-times as `datetime.date` / `datetime.datetime` (times and durations as `datetime.time` /
-`datetime.timedelta`); error cells (#DIV/0!, #N/A) read as None. Merged cells hold their value
+`datetime.timedelta`); error cells (#DIV/0!, #N/A) read as None and are listed in
+`RawSheet.error_cells` (found by the guard). Merged cells hold their value
 in the top-left cell only. Formula cells are read by their cached value; the cells without
 one are listed in `RawSheet.formula_cells_without_value` (found by the guard).
 """
@@ -152,6 +153,7 @@ def _raw_sheet(name: str, grid: list[list[object]], report: GuardReport) -> RawS
         header=header,
         rows=rows,
         formula_cells_without_value=list(report.formula_cells_without_value.get(name, [])),
+        error_cells=dict(report.error_cells.get(name, {})),
         hidden=name in report.hidden_sheets,
     )
 

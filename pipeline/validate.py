@@ -207,8 +207,8 @@ def _run_schema(
         if column in sheet.missing:
             continue  # the missing column or field is reported once, not on every row
         cell, excel_row, header = sheet.locate(column, row)
-        if cell in sheet.formula_cells:
-            continue  # reported as formula-without-value
+        if cell in sheet.reported_cells:
+            continue  # reported as formula-without-value or as an Excel error
         value = combined.at[position, column]
         if rule is None:
             code = "missing-value"

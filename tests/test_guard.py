@@ -442,3 +442,13 @@ def test_zip64_end_record_is_understood(tmp_path):
     path.write_bytes(data[:end] + zip64_end + locator + end_record)
     assert len(zipfile.ZipFile(path).namelist()) == entries
     assert guard.check(path).last_cells == {"Entity": "B2"}
+
+
+def test_error_cells_are_reported_with_their_error(tmp_path):
+    rows = (
+        '<row r="1"><c r="A1"><v>1</v></c></row>'
+        '<row r="2"><c r="D2" t="e"><f>1/0</f><v>#DIV/0!</v></c><c s="3" t=\'e\' r="E2"><v>#N/A</v></c></row>'
+        '<row r="3"><c r="D3" t="str"><f>"e"</f><v>e</v></c></row>'
+    )
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
+    assert guard.check(path).error_cells == {"S": {"D2": "#DIV/0!", "E2": "#N/A"}}

@@ -245,3 +245,10 @@ def test_many_workbooks_validated_together_keep_their_findings_apart(tmp_path):
     assert [f.code for f in subs[2].findings] == ["unreadable-file"]
     assert [f.code for f in subs[3].findings] == ["unreadable-file"]
     assert subs[1].key == "WFP_2024" and subs[2].key == "junk"
+
+
+def test_excel_error_cell_is_reported_as_such(tmp_path):
+    """openpyxl stores '#DIV/0!' as an error cell (t="e"); calamine reads it as empty."""
+    sub = check_one(tmp_path, set_cell(valid_sheets(), "Facilities", "D3", "#DIV/0!"))
+    assert [(f.sheet, f.cell, f.code, f.value) for f in sub.findings] == [("Facilities", "D3", "type-error", "#DIV/0!")]
+    assert "Excel error #DIV/0!" in sub.findings[0].message
