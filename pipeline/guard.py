@@ -672,6 +672,7 @@ class _SheetScan:
             self._dimension(window)
         if self.positional:
             self._walk(window)
+            self._errors(window)
         else:
             refs = _CELL_REF.findall(window)
             if len(refs) != len(_CELL_START.findall(window)) or (
