@@ -36,6 +36,7 @@ CODES: dict[str, tuple[str, str]] = {
     "duplicate-serial": (ERROR, "An offset serial range is claimed twice."),
     "duplicate-submission": (ERROR, "Two different workbooks for the same entity and year."),
     "hidden-sheet": (WARNING, "A sheet of the template is hidden; it is read all the same."),
+    "unknown-template-version": (WARNING, "The workbook names a template version the pipeline does not know; it is read as the current one."),
 }
 
 

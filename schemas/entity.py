@@ -1,6 +1,21 @@
 """Entity sheet (Field/Value): who reports, for which year, with how many personnel."""
 
-from schemas.checks import sheet_schema
+from pipeline import TEMPLATE_VERSION, codelists
+from schemas.checks import in_codelist, is_blank, parse_text, row_check, sheet_schema
 
-# All rules of this sheet are column rules of columns.csv (codes, ranges, e-mail, current year).
-schema = sheet_schema("Entity")
+# Column rules come from columns.csv (codes, ranges, e-mail, current year). A template version
+# the pipeline does not know is a warning: the workbook is read against the current contract.
+schema = sheet_schema(
+    "Entity",
+    [
+        row_check(
+            "known-template-version",
+            "unknown-template-version",
+            "template_version",
+            lambda d: is_blank(d["template_version"]) | in_codelist(parse_text(d["template_version"]), "template_version"),
+            lambda v, r: f"template version {str(v).strip()!r} is not one the pipeline knows "
+            f"({', '.join(codelists.codes('template_version'))}); the workbook was read as {TEMPLATE_VERSION}. "
+            f"For next time, get a fresh template with gtb template.",
+        )
+    ],
+)

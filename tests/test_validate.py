@@ -252,3 +252,9 @@ def test_excel_error_cell_is_reported_as_such(tmp_path):
     sub = check_one(tmp_path, set_cell(valid_sheets(), "Facilities", "D3", "#DIV/0!"))
     assert [(f.sheet, f.cell, f.code, f.value) for f in sub.findings] == [("Facilities", "D3", "type-error", "#DIV/0!")]
     assert "Excel error #DIV/0!" in sub.findings[0].message
+
+
+def test_unknown_template_version_is_a_warning(tmp_path):
+    sub = check_one(tmp_path, set_cell(valid_sheets(), "Entity", "B9", "2019.3"))
+    assert [(f.cell, f.code, f.severity) for f in sub.findings] == [("B9", "unknown-template-version", "warning")]
+    assert sub.is_valid and "2025.1" in sub.findings[0].message
