@@ -17,7 +17,11 @@ import pandas as pd
 
 CODELIST_DIR = Path(__file__).resolve().parent.parent / "schemas" / "codelists"
 
-_SEPARATORS = re.compile(r"[\s\-]+")
+# White space (the characters themselves, not \s: so Arrow's regex engine can run it, in compiled
+# code) and hyphens separate the words of a code: "Natural Gas" = "natural-gas" = natural_gas.
+WHITESPACE = " \t\n\r\x0b\x0c\xa0\u2009\u202f\u3000"
+SEPARATORS = f"[{WHITESPACE}-]+"
+_SEPARATORS = re.compile(SEPARATORS)
 
 
 def normalise_code(value: object) -> str:
@@ -40,7 +44,7 @@ def _text_only(values: pd.Series) -> pd.Series:
 
 def normalise_codes(values: pd.Series) -> pd.Series:
     """`normalise_code` over a Series at once; non-text and blank values become None."""
-    text = _text_only(values).str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    text = _text_only(values).str.lower().str.replace(SEPARATORS, "_", regex=True)
     return text.astype(object).where(text.notna(), None)
 
 

@@ -28,7 +28,7 @@ from schemas.contract import ColumnSpec
 REPORTING_YEAR = "_reporting_year"
 FILE_NO = "_file_no"  # which workbook a row came from, when many are validated together
 
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")
+_SPACES = re.compile(f"[{codelists.WHITESPACE}']+")  # thousands separators in numeric text
 _NUMBER = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?|[+-]?\.\d+")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -131,7 +131,7 @@ def parse_date(s: pd.Series) -> pd.Series:
 @_memoised
 def parse_code(s: pd.Series) -> pd.Series:
     """Enumerations: 'Natural Gas' -> 'natural_gas' (case, spaces and hyphens ignored)."""
-    return _text(s).str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    return _text(s).str.lower().str.replace(codelists.SEPARATORS, "_", regex=True)
 
 
 @_memoised
