@@ -8,7 +8,6 @@ findings on the original cells.
 
 from __future__ import annotations
 
-import queue
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,11 +78,12 @@ def unreadable(path: Path | str, error: UnreadableFile | str) -> Submission:
 
 
 def validate_files(files: list[Path], jobs: int, on_file=None) -> list[Submission]:
-    """Read files in worker processes; normalise and validate them in batches as they arrive.
+    """Read files in worker processes, then normalise and validate them all at once.
 
-    A thread keeps the workers fed while this thread validates the files read so far, so
-    reading and validating overlap. Batches are a third of the files (at least 8): pandera's
-    fixed cost per call stays small and the last batch is short. Results keep the input order.
+    One pandera call per sheet type over every workbook: validating in batches as files arrive
+    was measured slower (pandera's fixed cost per call outweighs the overlap on two cores; see
+    docs/performance.md). The sheet models and code-list indexes are built while the first files
+    are read. Results keep the input order.
     """
     from pipeline.read import read_many
 
@@ -94,45 +94,26 @@ def validate_files(files: list[Path], jobs: int, on_file=None) -> list[Submissio
             existing.append(f)
         else:
             results[f] = UnreadableFile(f"file not found: {f}")
-    arrived: queue.Queue = queue.Queue()
-    done = object()
+    failure: list[BaseException] = []
 
-    def feed() -> None:
+    def read_all() -> None:  # in a thread, so that the workers read while this thread warms up
         try:
-            for path, result in read_many(existing, jobs=jobs):  # workers guard and read; no pandas there
-                arrived.put((Path(path), result))
-        except BaseException as exc:  # surfaced in the calling thread
-            arrived.put(exc)
-        finally:
-            arrived.put(done)
+            for path, result in read_many(existing, jobs=jobs):
+                results[Path(path)] = result
+                if on_file:
+                    on_file(path)
+        except BaseException as exc:
+            failure.append(exc)
 
-    reader = threading.Thread(target=feed, name="gtb-reader", daemon=True)
+    reader = threading.Thread(target=read_all, name="gtb-reader", daemon=True)
     reader.start()
-    checks.warm_up()  # while the first files are being read
-    batch_size = max(8, -(-len(existing) // 3))
-    batch: list[ParsedWorkbook] = []
-    validated: dict[str, Submission] = {}
-    while True:
-        item = arrived.get()
-        if isinstance(item, BaseException):
-            raise item
-        finished = item is done
-        if not finished:
-            path, result = item
-            if not isinstance(result, UnreadableFile):
-                result = normalise(result)
-                batch.append(result)
-            results[path] = result
-            if on_file:
-                on_file(path)
-        if batch and (finished or len(batch) >= batch_size):
-            for sub in validate_parsed(batch):
-                validated[sub.path] = sub
-            batch = []
-        if finished:
-            break
+    checks.warm_up()
     reader.join()
-    return [unreadable(f, results[f]) if isinstance(results[f], UnreadableFile) else validated[results[f].path] for f in files]
+    if failure:
+        raise failure[0]
+    parsed = {f: normalise(r) for f, r in results.items() if not isinstance(r, UnreadableFile)}
+    validated = dict(zip(parsed, validate_parsed(list(parsed.values()))))
+    return [unreadable(f, results[f]) if f not in validated else validated[f] for f in files]
 
 
 def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
