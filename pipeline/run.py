@@ -171,7 +171,7 @@ def run(
 def _check_with_progress(files: list[Path], jobs: int, console: Console, check_files) -> list[Submission]:
     if not files:
         return []
-    columns = (TextColumn("validating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (TextColumn("reading workbooks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("validate", total=len(files))
         return check_files(files, jobs, on_file=lambda _path: progress.advance(task))
