@@ -1,32 +1,50 @@
-"""annotated.xlsx: a copy of a submission with every flagged cell coloured and commented.
+"""annotated.xlsx: a copy of a submission with its flagged cells coloured and commented.
 
 Errors are filled red, warnings amber; each flagged cell gets a comment listing every finding on
 it ("code: message"). A first sheet, "Validation summary", gives the file name, the counts and a
-table of all findings with a link from each cell reference to the flagged cell. Findings with no
+table of the findings with a link from each cell reference to the flagged cell. Findings with no
 cell (a missing sheet or column) are listed in the summary only, linked to their sheet when it
 exists.
 
-The summary holds no timestamp, so reruns differ only in zip and document-property metadata.
-Everything written from the submission or the findings is stored as text, never as a formula
-(see `xlsx_style.write_text`). The source is opened with openpyxl, which is safe because the
-guard has already vetted the file (and openpyxl parses with defusedxml when it is installed).
+The copy is made in an isolated worker process (memory and time limits, as for reading:
+`annotate_many`), from the bytes the guard has vetted. When it cannot be made (openpyxl cannot
+open the workbook, a merged range or hyperlink covers millions of cells, the sheet is too large
+to copy, the worker runs out of memory or time) a findings-only workbook takes its place: the
+summary sheet alone, whose cell references name the cells of the submission. Either way the
+file keeps its verdict. At most `MAX_LISTED` findings are marked and listed; the summary counts
+the rest and points to issues.csv.
+
+The copy never carries what could run or call out when it is opened: external links, DDE and
+cross-file formulas, formulas calling out (WEBSERVICE, CALL, ...) become inert text, and links
+to other files or web addresses are removed. Everything written from the submission or the
+findings is stored as text, never as a formula (see `xlsx_style.write_text`). The summary holds
+no timestamp, so reruns differ only in zip and document-property metadata.
 """
 
 from __future__ import annotations
 
+import io
+import os
+import re
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import MergedCell
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
+from pipeline import guard
 from pipeline import xlsx_style as st
 from pipeline.findings import ERROR, Finding, count
+from pipeline.workbook import UnreadableFile
 
+MAX_LISTED = 1_000  # findings marked in the copy and listed in the summary; the rest are counted
+MAX_COPY_CELLS = 1_000_000  # sheets larger than this (rows x columns) are not copied cell by cell
+MAX_RANGE_CELLS = 100_000  # nor sheets with a merged range or hyperlink covering more cells
 SUMMARY_SHEET = "Validation summary"
 SUMMARY_COLUMNS = ("sheet", "cell", "column", "value", "code", "severity", "message")
 SUMMARY_WIDTHS = (16, 10, 22, 24, 22, 10, 90)
@@ -86,9 +104,54 @@ def _mark_cells(wb, findings: list[Finding]) -> None:
         cell.comment = st.comment("\n".join(lines))
 
 
-def _order(wb, findings: list[Finding]) -> list[Finding]:
+# Formulas that reach outside the workbook: another file ([1]Sheet!A1, 'C:\\[b.xlsx]S'!A1), DDE
+# (cmd|' /c calc'!A1), or functions that call out or run code.
+_OUTSIDE = re.compile(
+    r"\[|\||\b(?:WEBSERVICE|FILTERXML|CALL|REGISTER(?:\.ID)?|EXEC|RTD|DDE|HYPERLINK|IMAGE|INFO)\s*\(",
+    re.IGNORECASE,
+)
+
+
+def reaches_outside(formula: str) -> bool:
+    """True for a formula that refers to another file, uses DDE, or calls a function that calls out."""
+    return bool(_OUTSIDE.search(formula))
+
+
+def make_inert(wb) -> int:
+    """Strip from the copy whatever runs or calls out when it is opened; return how many items went.
+
+    External links (xl/externalLinks) and defined names that point outside go; formulas that reach
+    outside become their own text (inert, quote-prefixed); hyperlinks to other files or web
+    addresses are removed (links inside the workbook stay); data validations whose lists point
+    outside go.
+    """
+    removed = len(getattr(wb, "_external_links", []))
+    wb._external_links = []
+    for scope in [wb.defined_names, *(ws.defined_names for ws in wb.worksheets)]:
+        for name in [n for n, d in scope.items() if d.value and reaches_outside(str(d.value))]:
+            del scope[name]
+            removed += 1
+    for ws in wb.worksheets:
+        for cell in list(ws._cells.values()):  # the cells present only (iter_rows would create the rest)
+            if cell.data_type == "f":
+                text = cell.value if isinstance(cell.value, str) else getattr(cell.value, "text", None) or ""
+                if reaches_outside(str(text)):
+                    st.write_text(cell, text if str(text).startswith("=") else f"={text}")
+                    removed += 1
+            link = cell.hyperlink
+            if link is not None and (link.target or link.id) and not link.location:
+                cell.hyperlink = None
+                removed += 1
+        validations = ws.data_validations.dataValidation
+        kept = [dv for dv in validations if not reaches_outside(f"{dv.formula1 or ''} {dv.formula2 or ''}")]
+        removed += len(validations) - len(kept)
+        ws.data_validations.dataValidation = kept
+    return removed
+
+
+def _order(sheets: list[str], findings: list[Finding]) -> list[Finding]:
     """Workbook order: file-level findings first, then by sheet position, row, column, code."""
-    position = {name: i for i, name in enumerate(wb.sheetnames)}
+    position = {name: i for i, name in enumerate(sheets)}
 
     def key(f: Finding) -> tuple:
         pos = _parse_cell(f.cell) if f.cell else None
@@ -105,7 +168,7 @@ def _order(wb, findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=key)
 
 
-def _summary(wb, source: Path, findings: list[Finding]) -> None:
+def _summary(wb, file_name: str, findings: list[Finding], note: str = "") -> None:
     name = unique_sheet_name(SUMMARY_SHEET, wb.sheetnames)
     original = list(wb.sheetnames)
     ws = wb.create_sheet(name, 0)
@@ -113,9 +176,7 @@ def _summary(wb, source: Path, findings: list[Finding]) -> None:
 
     title = ws.cell(row=1, column=1, value="Validation summary")
     title.font = st.TITLE_FONT
-    for row, (label, value) in enumerate(
-        (("File", source.name), ("Errors", errors), ("Warnings", warnings)), start=2
-    ):
+    for row, (label, value) in enumerate((("File", file_name), ("Errors", errors), ("Warnings", warnings)), start=2):
         ws.cell(row=row, column=1, value=label).font = st.BOLD
         cell = ws.cell(row=row, column=2)
         if isinstance(value, int):
@@ -128,21 +189,27 @@ def _summary(wb, source: Path, findings: list[Finding]) -> None:
             cell.fill = st.ERROR_FILL
         if label == "Warnings" and warnings:
             cell.fill = st.WARNING_FILL
+    listed = _order(original, findings)
     verdict = (
         "Nothing to correct: the workbook follows the template."
         if not findings
         else "Correct every error (red) and send the workbook again; warnings (amber) are worth a look. "
         "Click a cell reference to jump to the cell."
     )
+    if len(listed) > MAX_LISTED:
+        verdict += f" The first {MAX_LISTED:,} of {len(listed):,} findings are listed and marked; issues.csv has them all."
+    if note:
+        verdict = f"{note} {verdict}"
     st.write_text(ws.cell(row=5, column=1), verdict).alignment = st.WRAP_TOP
     ws.merge_cells(start_row=5, start_column=1, end_row=5, end_column=len(SUMMARY_COLUMNS))
+    ws.row_dimensions[5].height = 15 * max(2, -(-len(verdict) // 110))
 
     for idx, header in enumerate(SUMMARY_COLUMNS, start=1):
         ws.cell(row=TABLE_HEADER_ROW, column=idx, value=header)
     st.style_header_row(ws, TABLE_HEADER_ROW, len(SUMMARY_COLUMNS))
 
     row = TABLE_HEADER_ROW
-    for f in _order(wb, findings):
+    for f in listed[:MAX_LISTED]:
         row += 1
         values = (f.sheet, f.cell, f.column, f.value, f.code, f.severity, f.message)
         for idx, value in enumerate(values, start=1):
@@ -180,13 +247,87 @@ def _link(f: Finding, sheets: list[str]) -> str | None:
     return f"{_sheet_ref(f.sheet)}!{target}"
 
 
-def write_annotated(source: Path, findings: list[Finding], output: Path) -> Path:
-    """Write `output`: the submission at `source` with flagged cells filled and commented, and a
-    first sheet summarising `findings`. Returns `output`."""
-    source, output = Path(source), Path(output)
-    wb = load_workbook(source)
-    _mark_cells(wb, findings)
-    _summary(wb, source, findings)
+def _save(wb, output: Path) -> Path:
+    """Save through a temporary file in the same folder: a killed writer leaves no half file."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(output)
+    partial = output.with_name(f".{output.name}.partial")
+    try:
+        wb.save(partial)
+        os.replace(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)
     return output
+
+
+def write_annotated(source: Path, findings: list[Finding], output: Path, file_name: str | None = None) -> Path:
+    """Write `output`: the submission at `source` with flagged cells filled and commented, and a
+    first sheet summarising `findings`. Raises when the copy cannot be made (see `annotate`)."""
+    source, output = Path(source), Path(output)
+    data = source.read_bytes()
+    report = guard.check_bytes(data)
+    too_big = _too_big(report)
+    if too_big:
+        raise UnreadableFile(too_big)
+    wb = load_workbook(io.BytesIO(data))
+    make_inert(wb)
+    _mark_cells(wb, _order(list(wb.sheetnames), findings)[:MAX_LISTED])
+    _summary(wb, file_name or source.name, findings)
+    return _save(wb, output)
+
+
+def _too_big(report: guard.GuardReport) -> str:
+    for sheet, cells in report.range_cells.items():
+        if cells > MAX_RANGE_CELLS:
+            return f"the sheet '{sheet}' has a merged range or link covering {cells:,} cells"
+    for sheet, last in report.last_cells.items():
+        pos = _parse_cell(last) if last else None
+        if pos and pos[0] * pos[1] > MAX_COPY_CELLS:
+            return f"the sheet '{sheet}' reaches cell {last}, too large to copy"
+    return ""
+
+
+def write_findings_only(file_name: str, findings: list[Finding], output: Path, reason: str = "") -> Path:
+    """The summary sheet alone, for a submission the annotated copy cannot be made of."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    note = "An annotated copy of your workbook could not be made" + (f" ({reason})" if reason else "") + "; "
+    note += "the cell references below name the cells of your workbook."
+    _summary(wb, file_name, findings, note=note)
+    return _save(wb, Path(output))
+
+
+def annotate(source: Path, findings: list[Finding], output: Path, file_name: str) -> str:
+    """The annotated copy, or the findings-only workbook when the copy cannot be made; says which."""
+    try:
+        write_annotated(source, findings, output, file_name)
+        return "annotated"
+    except Exception as exc:  # whatever openpyxl raises on a workbook it cannot handle
+        reason = str(exc) if isinstance(exc, UnreadableFile) else "the workbook cannot be opened for copying"
+        write_findings_only(file_name, findings, output, reason)
+        return f"findings-only: {type(exc).__name__}"
+
+
+def annotate_many(
+    jobs: Iterable[tuple[Path, list[Finding], Path]], workers: int = 2, limits: guard.Limits = guard.DEFAULT_LIMITS
+) -> dict[Path, str]:
+    """`annotate` each (source, findings, output) in isolated worker processes; output -> outcome.
+
+    A worker that crashes, runs out of memory or time costs only the copy of its file: the
+    findings-only workbook is then written here, from the findings alone.
+    """
+    from pipeline.read import ReaderFailed, run_isolated
+
+    items = [(Path(out), (Path(src), list(found), Path(out), Path(src).name)) for src, found, out in jobs]
+    if not items:
+        return {}
+    sources = {out: args for out, args in items}
+    outcomes: dict[Path, str] = {}
+    for output, result in run_isolated(items, annotate, workers, limits=limits):
+        if isinstance(result, str):
+            outcomes[output] = result
+            continue
+        _, found, _, name = sources[output]
+        reason = "the copy ran out of memory or time" if isinstance(result, ReaderFailed) else "the copy failed"
+        write_findings_only(name, found, output, reason)
+        outcomes[output] = f"findings-only: {getattr(result, 'kind', type(result).__name__)}"
+    return outcomes

@@ -79,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gtb: interrupted", file=sys.stderr)
         return CANNOT_RUN
+    except OSError as exc:  # a folder or file the command needs cannot be read or written
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"gtb: {exc.strerror or exc}{where}", file=sys.stderr)
+        return CANNOT_RUN
     except Exception as exc:  # a bug, not an input: one line, and the traceback on request
         if os.environ.get("GTB_DEBUG"):
             raise
@@ -109,7 +113,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "indicators":
         row = api.indicators(args.year, args.entity, args.db)
         if args.json:
-            print(json.dumps(row))
+            print(json.dumps(row, allow_nan=False))  # the views never hold a non-finite number
         else:
             from pipeline.indicators import print_table
 

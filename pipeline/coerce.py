@@ -8,14 +8,17 @@ from __future__ import annotations
 import pandas as pd
 
 from schemas import checks
+
+MAX_EXACT_INT = 2**53
 from schemas.contract import SheetSpec
 
 
 def typed_column(values: pd.Series, dtype: str) -> pd.Series:
     if dtype == "number":
         return checks.parse_number(values)
-    if dtype == "integer":
-        return checks.parse_number(values).round().astype("Int64")
+    if dtype == "integer":  # beyond 2**53 a float holds no exact integer; such values failed validation
+        number = checks.parse_number(values)
+        return number.where(number.abs() <= MAX_EXACT_INT).round().astype("Int64")
     if dtype == "enum":
         return checks.parse_code(values).astype("string")
     if dtype == "yesno":

@@ -37,7 +37,8 @@ def _rule(col: contract.ColumnSpec) -> str:
     if col.gt is not None:
         parts.append(f"> {col.gt}")
     if col.le is not None:
-        parts.append(f"<= {col.le}")
+        le = f"{int(col.le):,}" if col.le.isdigit() else col.le
+        parts.append(f"<= {le}" + (f" ({col.bound_note})" if col.bound_note else ""))
     if col.codelist and col.dtype in ("enum", "yesno"):
         codes = codelists.codes(col.codelist)
         parts.append("one of " + ", ".join(f"`{c}`" for c in codes))

@@ -11,6 +11,8 @@ import csv
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from pipeline.safe import formula_safe
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -145,15 +147,16 @@ def sort_key(f: Finding) -> tuple:
 def write_issues_csv(findings: list[Finding], path: Path) -> Path:
     """issues.csv: the columns of cli.md, one row per finding, in sheet/row order.
 
-    Values that start with '=', '+', '-' or '@' are written as they are: a CSV is data, and the
-    annotated workbook is where they are guarded against formula injection.
+    Text that a spreadsheet would run as a formula (starting with '=', '+', '-', '@', tab or
+    carriage return) gets a leading apostrophe (`safe.formula_safe`): analysts open this file in
+    Excel, and the values and headers in it are whatever the submitter typed.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\r\n")  # RFC 4180: a CR in a value is quoted
         writer.writeheader()
         for f in sorted(findings, key=sort_key):
-            row = asdict(f)
+            row = {key: formula_safe(value) for key, value in asdict(f).items()}
             row["row"] = "" if f.row is None else f.row
             writer.writerow(row)
     return path

@@ -79,6 +79,9 @@ class GuardReport:
     sheet_kinds: dict[str, str] = field(default_factory=dict)  # sheet -> worksheets/chartsheets/dialogsheets
     last_cells: dict[str, str] = field(default_factory=dict)  # sheet -> furthest cell, e.g. "G2001"; "" if empty
     error_cells: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> {"D14": "#DIV/0!"}; only sheets with some
+    # sheet -> cells covered by its largest merged range or hyperlink (openpyxl builds every one of
+    # them when it opens the sheet); only sheets with some
+    range_cells: dict[str, int] = field(default_factory=dict)
 
 
 class Refused(UnreadableFile):
@@ -341,6 +344,7 @@ class _Package:
         formulas: dict[str, list[str]] = {}
         errors: dict[str, dict[str, str]] = {}
         last_cells: dict[str, str] = {}
+        range_cells: dict[str, int] = {}
         sheet_of_part = {part: name for name, (part, kind) in sheets.items() if kind == "worksheets"}
         for info in self.infos:
             sheet = sheet_of_part.get(info.filename)  # whatever its name ends with: calamine reads it
@@ -357,6 +361,8 @@ class _Package:
                     formulas[sheet] = list(scan.formula_cells)
                 if scan.error_cells:
                     errors[sheet] = dict(scan.error_cells)
+                if scan.range_cells:
+                    range_cells[sheet] = scan.range_cells
         return {
             "sheet_names": list(sheets),
             "hidden_sheets": hidden,
@@ -365,6 +371,7 @@ class _Package:
             "sheet_kinds": {name: kind for name, (_, kind) in sheets.items()},
             "last_cells": {name: last_cells[name] for name in sheets if name in last_cells},
             "error_cells": {name: errors[name] for name in sheets if name in errors},
+            "range_cells": {name: range_cells[name] for name in sheets if name in range_cells},
         }
 
     # -- directory-level checks --------------------------------------------------------------
@@ -576,7 +583,7 @@ def _parse_xml(data: bytes, member: str):
 # --- XML scanners ---------------------------------------------------------------------------
 
 _DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-_ROOT = re.compile(rb"<(?![?!])([^\s/>]+)([^>]*)>")
+_ROOT = re.compile(rb"<(?![?!])([^\s/<>]++)([^<>]*+)>")
 _ENCODING = re.compile(rb"""^<\?xml[^>]*\bencoding\s*=\s*["']([^"']*)["']""")
 _ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
@@ -624,19 +631,23 @@ _CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 # Every cell start tag: what calamine treats as a cell (local name c, any namespace prefix).
 _CELL_START = re.compile(rb"<c[\s/>]")
 _PREFIXED_CELL_START = re.compile(rb"<[^\s<>/:!?]+:c[\s/>]")
-_DIMENSION = re.compile(rb"""<(?:[^\s<>/:!?]+:)?dimension\s[^>]*?\bref\s*=\s*["']([^"']*)["']""")
+_DIMENSION = re.compile(rb"""<(?:[^\s<>/:!?]++:)?dimension\s[^<>]*?\bref\s*=\s*["']([^"'<>]{0,64})["']""")
 _SHEETDATA = re.compile(rb"<(?:[^\s<>/:!?]+:)?sheetData[\s/>]")
 # A formula cell up to what follows its formula: <v/>, <v> plus one byte, end of window, or </c>.
 _FORMULA_CELL = re.compile(
-    rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)>\s*<(?:[\w.-]+:)?f\b[^>]*?(?:/>|>[^<]*</(?:[\w.-]+:)?f>)\s*'
-    rb"(<(?:[\w.-]+:)?v\s*/>|<(?:[\w.-]+:)?v>(?:[\s\S]|\Z)|</(?:[\w.-]+:)?c>)"
+    rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^<>]*+)>\s*+<(?:[\w.-]++:)?f\b[^<>]*?(?:/>|>[^<]*+</(?:[\w.-]++:)?f>)\s*+'
+    rb"(<(?:[\w.-]++:)?v\s*/>|<(?:[\w.-]++:)?v>(?:[\s\S]|\Z)|</(?:[\w.-]++:)?c>)"
 )
 _STR_TYPE = re.compile(rb"""\bt\s*=\s*["']str["']""")
 _ERROR_TYPE = re.compile(rb"""\bt\s*=\s*["']e["']""")
-_ERROR_CELL = re.compile(rb"""<c\b([^>]*\bt\s*=\s*["']e["'][^>]*)>(.{0,4096}?)</c>""", re.S)
-_ERROR_VALUE = re.compile(rb"<v>([^<]{1,64})</v>")
+# Cell and value tags, for the error-cell scan: attributes may quote anything but never run on.
+_CELL_OR_VALUE = re.compile(rb"""<(/?)(?:[^\s<>/:!?]++:)?(c|v)(?=[\s/>])((?:[^<>"']++|"[^"<>]*+"|'[^'<>]*+')*+)>""")
+# Merged ranges and hyperlinks, whose every cell openpyxl creates; bounded by the tag (no '<' or '>').
+_RANGE_REF = re.compile(rb"""<(?:[\w.-]+:)?(?:mergeCell|hyperlink)\s[^<>]*?\bref\s*=\s*["']([^"'<>]{1,64})["']""")
 # Exact walk (slow path): every row/cell/f/v/is start or end tag, any prefix.
-_TOKEN = re.compile(rb"<(/?)(?:[^\s<>/:!?]+:)?(row|c|f|v|is)(?=[\s/>])([^>]*)>")
+# Every regular expression here that reads untrusted XML stops at the next '<' or '>' and does not
+# backtrack (possessive quantifiers): the scans stay linear in the size of the part.
+_TOKEN = re.compile(rb"<(/?)(?:[^\s<>/:!?]++:)?(row|c|f|v|is)(?=[\s/>])([^<>]*+)>")
 _R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 FORMULA_OVERLAP = 64 * 1024
 
@@ -659,20 +670,22 @@ class _SheetScan:
         self.dimension_done = False
         self.formula_cells: dict[str, None] = {}  # ordered set
         self.error_cells: dict[str, str] = {}  # cells showing an Excel error (t="e"): ref -> "#DIV/0!"
+        self.range_cells = 0  # cells of the largest merged range or hyperlink range
         self.previous_tail = b""
-        self.error_tail = b""
+        self.error_ref: bytes | None = None  # inside a cell of type "e" with this reference
         # positional state, as calamine keeps it (0-based)
         self.row_index = 0
         self.col_index = 0
-        self.cell: list | None = None  # [ref, is_str, has_f, has_value]
+        self.cell: list | None = None  # [ref, is_str, has_f, has_value, is_error]
 
     def feed(self, window: bytes, final: bool = False) -> bool:
         """Scan one window of whole tags; False when the positional walk is needed instead."""
         if not self.dimension_done:
             self._dimension(window)
+        if b"ref" in window:
+            self._ranges(window)
         if self.positional:
             self._walk(window)
-            self._errors(window)
         else:
             refs = _CELL_REF.findall(window)
             if len(refs) != len(_CELL_START.findall(window)) or (
@@ -700,6 +713,13 @@ class _SheetScan:
                     self._reach(*position)
         elif _SHEETDATA.search(window):
             self.dimension_done = True
+
+    def _ranges(self, window: bytes) -> None:
+        for found in _RANGE_REF.finditer(window):
+            corners = [_parse_ref(part, lenient=True) for part in found.group(1).split(b":")]
+            if len(corners) in (1, 2) and all(corners):
+                (r1, c1), (r2, c2) = corners[0], corners[-1]  # type: ignore[misc]
+                self.range_cells = max(self.range_cells, (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1))
 
     def _reach(self, row: int, col: int) -> None:
         if row > self.max_row or col > self.max_col:
@@ -741,16 +761,26 @@ class _SheetScan:
                 self.formula_cells[ref.decode()] = None
 
     def _errors(self, window: bytes) -> None:
-        """Cells of type "e" (#DIV/0!, #N/A, #REF!...): calamine reads them as empty."""
-        area = self.error_tail + window
-        self.error_tail = window[-FORMULA_OVERLAP:]
-        if not _ERROR_TYPE.search(area):
+        """Cells of type "e" (#DIV/0!, #N/A, #REF!...): calamine reads them as empty.
+
+        A walk over cell and value tags whose state carries across windows (windows end before
+        a '<', so a value's text never straddles two).
+        """
+        if self.error_ref is None and not _ERROR_TYPE.search(window):
             return
-        for attrs, inner in _ERROR_CELL.findall(area):
-            ref = _attr_r(attrs)
-            value = _ERROR_VALUE.search(inner)
-            if ref is not None and value is not None:
-                self.error_cells[ref.decode()] = value.group(1).decode("utf-8", errors="replace")
+        for match in _CELL_OR_VALUE.finditer(window):
+            closing, name, attrs = match.groups()
+            if name == b"c":
+                is_error = not closing and not attrs.endswith(b"/") and _ERROR_TYPE.search(attrs)
+                self.error_ref = _attr_r(attrs) if is_error else None
+            elif self.error_ref is not None and not closing:
+                self._error_value(self.error_ref.decode("ascii", errors="replace"), window, match.end())
+
+    def _error_value(self, ref: str, window: bytes, start: int) -> None:
+        end = window.find(b"<", start)
+        text = window[start : end if end >= 0 else len(window)][:64].strip()
+        if text:
+            self.error_cells[ref] = text.decode("utf-8", errors="replace")
 
     # -- exact positional walk (slow path) ---------------------------------------------------
 
@@ -786,7 +816,8 @@ class _SheetScan:
                 else:
                     row, col = self.row_index + 1, self.col_index + 1
                 self._reach(row, col)
-                self.cell = [_cell_name(row, col), bool(_STR_TYPE.search(attrs)), False, False]
+                is_error = bool(_ERROR_TYPE.search(attrs))
+                self.cell = [_cell_name(row, col), bool(_STR_TYPE.search(attrs)), False, False, is_error]
                 if self_closing:
                     self._end_cell()
             elif self.cell is not None and not closing:
@@ -798,10 +829,12 @@ class _SheetScan:
                     following = window[match.end() : match.end() + 1]
                     if self.cell[1] or (not self_closing and following not in (b"", b"<")):
                         self.cell[3] = True
+                    if self.cell[4] and not self_closing:
+                        self._error_value(self.cell[0], window, match.end())
 
     def _end_cell(self) -> None:
         if self.cell is not None:
-            ref, _, has_f, has_value = self.cell
+            ref, _, has_f, has_value, _ = self.cell
             if has_f and not has_value:
                 self.formula_cells[ref] = None
             self.cell = None

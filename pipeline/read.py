@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import Any
 
 import python_calamine
 
@@ -162,14 +163,23 @@ def _clean(values: list[object]) -> list[object]:
     return [
         (v if v.strip() else None)
         if type(v) is str
-        else (int(v) if type(v) is float and v.is_integer() and -MAX_EXACT_INT <= v <= MAX_EXACT_INT else v)
+        else (_number(v) if type(v) is float else v)
         for v in values
     ]
 
 
+def _number(v: float) -> object:
+    """2024.0 -> 2024; a non-finite number (<v>NaN</v>, <v>inf</v>) -> its text, so it is no number."""
+    if v.is_integer() and -MAX_EXACT_INT <= v <= MAX_EXACT_INT:
+        return int(v)
+    if v != v or v in (float("inf"), float("-inf")):
+        return repr(v)
+    return v
+
+
 # --- many workbooks, in worker processes ----------------------------------------------------
 
-Work = Callable[[Path], object]
+Work = Callable[..., object]
 
 
 def read_many(
@@ -190,7 +200,24 @@ def read_many(
     """
     if work is None:
         work = functools.partial(read_workbook, limits=limits)
-    tasks = deque((index, Path(p)) for index, p in enumerate(paths))
+    yield from run_isolated(((Path(p), (Path(p),)) for p in paths), work, jobs, limits=limits)
+
+
+def run_isolated(
+    items: Iterable[tuple[Any, tuple]],
+    work: Work,
+    jobs: int = 2,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Iterator[tuple[Any, object]]:
+    """Run `work(*args)` for every (key, args) in worker processes; yield (key, result) as they finish.
+
+    The isolation of `read_many`, for any work on untrusted files (reading, annotating): each
+    worker's address space is capped at `limits.reader_memory_bytes` and each task at
+    `limits.reader_timeout_s`; a crash, timeout or exception becomes a `ReaderFailed` (or the
+    `UnreadableFile` the work raised) as that task's result, never the caller's exception.
+    """
+    tasks = deque((index, key, args) for index, (key, args) in enumerate(items))
     if not tasks:
         return
     pool = _Pool(min(max(1, jobs), len(tasks)), work, limits)
@@ -203,7 +230,7 @@ def read_many(
 @dataclass
 class _Task:
     index: int
-    path: Path
+    key: Any
     deadline: float
 
 
@@ -260,19 +287,19 @@ class _Pool:
         self.workers = [_Worker(self.context, work, limits) for _ in range(jobs)]
         self.failed_starts = 0
 
-    def run(self, tasks: deque[tuple[int, Path]]) -> Iterator[tuple[Path, object]]:
+    def run(self, tasks: deque[tuple[int, Any, tuple]]) -> Iterator[tuple[Any, object]]:
         outstanding = len(tasks)
         while outstanding:
             for slot, worker in enumerate(self.workers):
                 if worker.ready and worker.task is None and tasks:
-                    index, path = tasks.popleft()
+                    index, key, args = tasks.popleft()
                     try:
-                        worker.conn.send((index, str(path)))
+                        worker.conn.send((index, args))
                     except OSError:  # the worker died while idle: not this file's fault
-                        tasks.appendleft((index, path))
+                        tasks.appendleft((index, key, args))
                         self._replace(slot, kill=True)
                         continue
-                    worker.task = _Task(index, path, time.monotonic() + self.limits.reader_timeout_s)
+                    worker.task = _Task(index, key, time.monotonic() + self.limits.reader_timeout_s)
             busy = [w.task.deadline for w in self.workers if w.task is not None]
             timeout = max(0.0, min(busy) - time.monotonic()) if busy else None
             wait([w.conn for w in self.workers] + [w.process.sentinel for w in self.workers], timeout)
@@ -282,7 +309,7 @@ class _Pool:
                     outstanding -= 1
                     yield outcome
 
-    def _poll(self, slot: int, worker: _Worker) -> tuple[Path, object] | None:
+    def _poll(self, slot: int, worker: _Worker) -> tuple[Any, object] | None:
         """Collect what one worker has to say: ready, a result, a crash or a timeout."""
         try:
             message = worker.conn.recv() if worker.conn.poll() else None
@@ -296,7 +323,7 @@ class _Pool:
                 return None
             task, worker.task = worker.task, None
             assert task is not None and message[0] == task.index
-            return task.path, _result(message, self.limits.reader_memory_bytes / 2**30)
+            return task.key, _result(message, self.limits.reader_memory_bytes / 2**30)
         task = worker.task
         if not worker.process.is_alive():
             started, log = worker.ready, worker.log_tail()
@@ -309,7 +336,7 @@ class _Pool:
                     if self.failed_starts > 3:
                         raise RuntimeError(f"the reading worker processes cannot start ({reason}): {log}")
                 return None
-            return task.path, ReaderFailed(
+            return task.key, ReaderFailed(
                 "crashed",
                 READ_MESSAGES["crashed"].format(
                     detail=reason, memory_gb=self.limits.reader_memory_bytes / 2**30
@@ -318,7 +345,7 @@ class _Pool:
             )
         if task is not None and time.monotonic() > task.deadline:
             self._replace(slot, kill=True)
-            return task.path, ReaderFailed(
+            return task.key, ReaderFailed(
                 "timeout", READ_MESSAGES["timeout"].format(timeout_s=self.limits.reader_timeout_s)
             )
         return None
@@ -394,7 +421,7 @@ def _picklable(value: object) -> bool:
 
 
 def _worker_main(conn: Connection, work: Work, memory_bytes: int, log_path: str = "") -> None:
-    """Loop of a worker process: receive (index, path), send (index, status, payload...).
+    """Loop of a worker process: receive (index, args), send (index, status, payload...).
 
     stderr goes to `log_path`, so a reader's dying words (Rust panics and allocation failures
     print there) end up in ReaderFailed.detail instead of the user's console.
@@ -417,9 +444,9 @@ def _worker_main(conn: Connection, work: Work, memory_bytes: int, log_path: str 
             return
         if task is None:
             return
-        index, path = task
+        index, args = task
         try:
-            reply = (index, "ok", work(Path(path)))
+            reply = (index, "ok", work(*args))
         except UnreadableFile as exc:
             reply = (index, "unreadable", exc if _picklable(exc) else UnreadableFile(str(exc)))
         except MemoryError:
@@ -434,4 +461,4 @@ def _worker_main(conn: Connection, work: Work, memory_bytes: int, log_path: str 
             conn.send((index, "error", f"the result could not be sent back ({type(exc).__name__}: {exc})", ""))
 
 
-__all__ = ["READ_MESSAGES", "ReaderFailed", "read_many", "read_workbook"]
+__all__ = ["READ_MESSAGES", "ReaderFailed", "read_many", "read_workbook", "run_isolated"]

@@ -7,12 +7,12 @@ so that no report overwrites another.
 
 from __future__ import annotations
 
-import shutil
+import hashlib
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 
+from pipeline import safe
 from pipeline.findings import write_issues_csv
 from pipeline.validate import Submission
 
@@ -20,19 +20,50 @@ FIRST_FINDINGS = 5
 
 
 def report_folders(subs: list[Submission], report_dir: Path) -> dict[int, Path]:
-    """One distinct folder per submission (by position in `subs`)."""
+    """One distinct folder per submission (by position in `subs`), strictly inside `report_dir`.
+
+    `{ENTITY}_{YEAR}` when both could be read, else a slug of the file's stem plus a short hash
+    of its bytes (or of its path, when it could not be read): never empty, never dot-only,
+    letters, digits, '_' and '-' only. Two submissions of one call never share a folder.
+    """
     used: set[str] = set()
     out: dict[int, Path] = {}
     for i, sub in enumerate(subs):
-        name = sub.key
-        if name in used:
-            name = f"{sub.key}__{Path(sub.file_name).stem}"
-        n = 2
-        while name in used:
-            name, n = f"{sub.key}__{Path(sub.file_name).stem}_{n}", n + 1
-        used.add(name)
-        out[i] = report_dir / name
+        short = (sub.sha256 or hashlib.sha256(sub.path.encode("utf-8", "surrogateescape")).hexdigest())[:8]
+        if sub.entity_code and sub.reporting_year:
+            base = safe.slug(f"{sub.entity_code}_{sub.reporting_year}")
+        else:
+            base = f"{safe.slug(Path(sub.file_name).stem) or 'file'}_{short}"
+        out[i] = folder_inside(report_dir, base, used, short)
     return out
+
+
+def folder_inside(report_dir: Path, base: str, used: set[str], short: str) -> Path:
+    """`report_dir/base`, or `base_short`, `base_short_2`... when taken in this call or not a plain folder."""
+    name, n = base, 1
+    while name.lower() in used or not _usable(report_dir / name):
+        n += 1
+        name = f"{base}_{short}" if n == 2 else f"{base}_{short}_{n}"
+    used.add(name.lower())
+    folder = report_dir / name
+    if folder.resolve().parent != report_dir.resolve():  # slugs cannot escape; checked all the same
+        raise AssertionError(f"report folder {folder} is not inside {report_dir}")
+    return folder
+
+
+def _usable(folder: Path) -> bool:
+    """A folder the pipeline may write into: absent, or a real directory (not a link, not a file)."""
+    return not folder.is_symlink() and (folder.is_dir() or not folder.exists())
+
+
+REPORT_FILES = ("issues.csv", "annotated.xlsx")
+
+
+def prepare_folder(folder: Path) -> None:
+    """Create the report folder; a rerun replaces only the files the pipeline writes there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in REPORT_FILES:
+        (folder / name).unlink(missing_ok=True)
 
 
 def write_reports(subs: list[Submission], report_dir: Path) -> dict[int, Path]:
@@ -40,18 +71,19 @@ def write_reports(subs: list[Submission], report_dir: Path) -> dict[int, Path]:
 
     A workbook without findings has no cell to mark: its empty issues.csv is the verdict, and
     copying it through openpyxl would cost more than validating it (docs/decisions.md).
+    Annotated copies are written in isolated worker processes (`pipeline.annotate`).
     """
-    from pipeline.annotate import write_annotated
+    from pipeline.annotate import annotate_many
 
     folders = report_folders(subs, report_dir)
+    jobs = []
     for i, sub in enumerate(subs):
         folder = folders[i]
-        if folder.exists():
-            shutil.rmtree(folder)  # a rerun replaces the report of the same workbook
-        folder.mkdir(parents=True)
+        prepare_folder(folder)
         write_issues_csv(sub.findings, folder / "issues.csv")
         if sub.readable and sub.findings:
-            write_annotated(Path(sub.path), sub.findings, folder / "annotated.xlsx")
+            jobs.append((Path(sub.path), sub.findings, folder / "annotated.xlsx"))
+    annotate_many(jobs)
     return folders
 
 
@@ -64,12 +96,12 @@ def print_summary(subs: list[Submission], folders: dict[int, Path] | None = None
         else:
             verdict = "[bold green]valid[/]"
         warn = f", {sub.warnings} warning{'s' * (sub.warnings != 1)}" if sub.warnings else ""
-        console.print(f"{escape(sub.file_name)}: {verdict}{warn}")
+        console.print(f"{safe.for_console(sub.file_name)}: {verdict}{warn}")
         for f in sub.findings[:FIRST_FINDINGS]:
             style = "red" if f.is_error else "yellow"
-            value = f" [{escape(f.value)}]" if f.value else ""
-            console.print(f"  [{style}]{f.severity}[/] {escape(f.where)}{escape(value)} {f.code}: {escape(f.message)}")
+            value = f" [{safe.for_console(f.value)}]" if f.value else ""
+            console.print(f"  [{style}]{f.severity}[/] {safe.for_console(f.where)}{safe.for_console(value)} {f.code}: {safe.for_console(f.message)}")
         if len(sub.findings) > FIRST_FINDINGS:
             console.print(f"  ... and {len(sub.findings) - FIRST_FINDINGS} more")
         if folders and sub.findings:
-            console.print(f"  report: {escape(str(folders[i]))}")
+            console.print(f"  report: {safe.for_console(str(folders[i]))}")

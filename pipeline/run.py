@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pipeline import __version__
+from pipeline import __version__, safe
 from pipeline.errors import GtbError
 from pipeline.validate import Submission
 
@@ -100,14 +99,19 @@ def run(
     con = warehouse.connect(Path(db))  # fails fast (exit 2) on a locked or corrupt database
     lap("open")
     try:
-        shas = {f: sha256_of(f) for f in files}
-        known = known_files(con, list(shas.values()))
+        shas: dict[Path, str] = {}
+        for f in files:
+            try:
+                shas[f] = sha256_of(f)
+            except OSError:  # unreadable (permissions, I/O): read on, it becomes that file's finding
+                shas[f] = ""
+        known = known_files(con, [sha for sha in shas.values() if sha])
         new = [f for f in files if shas[f] not in known]
         result.unchanged = [f.name for f in files if shas[f] in known]
         seen_sha: set[str] = set()
         duplicates_in_folder = []
         for f in new:
-            if shas[f] in seen_sha:
+            if shas[f] and shas[f] in seen_sha:
                 duplicates_in_folder.append(f)
             seen_sha.add(shas[f])
         new = [f for f in new if f not in duplicates_in_folder]  # byte-identical copies are read once
@@ -118,7 +122,7 @@ def run(
         lap("read+validate")
         for path, sub in zip(new, subs):  # unreadable files too are recorded by their bytes
             sub.sha256 = sub.sha256 or shas[path]
-            sub.size_bytes = sub.size_bytes or path.stat().st_size
+            sub.size_bytes = sub.size_bytes or _size(path)
         cross_submission_findings(con, subs)
         lap("cross-checks")
         folders = write_reports(subs, outputs / "validation")
@@ -168,6 +172,13 @@ def run(
     return result
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _check_with_progress(files: list[Path], jobs: int, console: Console, check_files) -> list[Submission]:
     if not files:
         return []
@@ -179,10 +190,13 @@ def _check_with_progress(files: list[Path], jobs: int, console: Console, check_f
 
 def _history_reports(files, report_dir: Path) -> list[tuple[str, int, str]]:
     from pipeline.findings import write_issues_csv
+    from pipeline.reports import folder_inside, prepare_folder
 
     out = []
+    used: set[str] = set()
     for hf in files:
-        folder = report_dir / f"history_{hf.path.stem}"
+        folder = folder_inside(report_dir, f"history_{safe.slug(hf.path.stem) or 'file'}", used, hf.sha256[:8])
+        prepare_folder(folder)
         write_issues_csv(hf.findings, folder / "issues.csv")
         out.append((hf.path.name, sum(f.is_error for f in hf.findings), str(folder)))
     return out
@@ -195,11 +209,11 @@ def print_run_summary(result: RunResult, db: Path, console: Console) -> None:
         f"{result.superseded} superseded  ({result.seconds:.1f} s)"
     )
     for name in result.replaced:
-        console.print(f"  replaced {escape(name)}: rejected, and a valid resubmission for its entity and year has loaded")
+        console.print(f"  replaced {safe.for_console(name)}: rejected, and a valid resubmission for its entity and year has loaded")
     if result.history_rows:
         console.print(f"history: {result.history_rows} rows loaded")
     for name, errors, folder in result.rejected + result.history_rejected:
-        console.print(f"  [red]rejected[/] {escape(name)}: {errors} error{'s' * (errors != 1)} -> {escape(folder)}")
-    console.print(f"database: {escape(str(db))}")
+        console.print(f"  [red]rejected[/] {safe.for_console(name)}: {errors} error{'s' * (errors != 1)} -> {safe.for_console(folder)}")
+    console.print(f"database: {safe.for_console(str(db))}")
     if result.stages:
         console.print("[dim]stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.stages.items()) + "[/]")

@@ -176,15 +176,23 @@ def labels(name: str) -> dict[str, str]:
 
 
 def _fmt(value: int | float | dt.date) -> str:
-    return value.isoformat() if isinstance(value, dt.date) else f"{value:g}"
+    """A bound as Excel reads it in a formula: 1000000000000, not 1e+12."""
+    return value.isoformat() if isinstance(value, dt.date) else f"{value:.15g}"
+
+
+def _shown(value: int | float | dt.date) -> str:
+    """A bound for people: 1,000,000,000,000 (years stay 2008)."""
+    if isinstance(value, dt.date) or (isinstance(value, int) and 1000 <= value <= 9999):
+        return _fmt(value)
+    return f"{value:,.15g}"
 
 
 def _bounds_text(col: ColumnSpec, year: int) -> str:
-    lo = f">= {_fmt(resolve_bound(col.ge, year))}" if col.ge else ""
-    lo = f"> {_fmt(resolve_bound(col.gt, year))}" if col.gt else lo
-    hi = f"<= {_fmt(resolve_bound(col.le, year))}" if col.le else ""
+    lo = f">= {_shown(resolve_bound(col.ge, year))}" if col.ge else ""
+    lo = f"> {_shown(resolve_bound(col.gt, year))}" if col.gt else lo
+    hi = f"<= {_shown(resolve_bound(col.le, year))}" if col.le else ""
     if col.ge and col.le and not col.gt:
-        return f"between {_fmt(resolve_bound(col.ge, year))} and {_fmt(resolve_bound(col.le, year))}"
+        return f"between {_shown(resolve_bound(col.ge, year))} and {_shown(resolve_bound(col.le, year))}"
     return " and ".join(p for p in (lo, hi) if p)
 
 

@@ -106,7 +106,7 @@ def parse_number(s: pd.Series) -> pd.Series:
         ok = text.str.fullmatch(_NUMBER.pattern).fillna(False).astype(bool)
         if ok.any():
             out[ok[ok].index] = pd.to_numeric(text[ok].str.replace(",", "", regex=False), errors="coerce").astype("float64")
-    return out
+    return out.where(np.isfinite(out))  # inf and NaN (an XML <v>inf</v>, 400 digits of text) are no numbers
 
 
 @_memoised
@@ -337,7 +337,12 @@ def column_checks(spec: ColumnSpec) -> list[pa.Check]:
             checks.append(
                 _check(
                     lambda s, le=le: ~(parse_number(s) > le),
-                    name=rule(f"le-{spec.le}", "out-of-range", lambda v, r, le=spec.le: f"expected a value of at most {le}; found {_shown(v)}."),
+                    name=rule(
+                        f"le-{spec.sheet}-{spec.name}",
+                        "out-of-range",
+                        lambda v, r, le=le, note=spec.bound_note: f"expected a value of at most {le:,g}; found {_shown(v)}"
+                        + (f" ({note})." if note else "."),
+                    ),
                 )
             )
         if spec.le == "current_year":

@@ -38,6 +38,7 @@ class ColumnSpec:
     ge: str | None  # bounds as written in columns.csv; may be symbolic (current_year, reporting_year+1)
     gt: str | None
     le: str | None
+    bound_note: str  # why the bounds are what they are (every numeric column has an upper bound)
     unit: str | None
     description: str
 
@@ -88,6 +89,7 @@ def sheets() -> tuple[SheetSpec, ...]:
                 ge=_blank(r["ge"]),
                 gt=_blank(r["gt"]),
                 le=_blank(r["le"]),
+                bound_note=r["bound_note"].strip(),
                 unit=_blank(r["unit"]),
                 description=r["description"],
             )

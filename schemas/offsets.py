@@ -2,20 +2,31 @@
 
 Vintage and retirement-date bounds depend on the reporting year of the Entity sheet; they come
 from the symbolic bounds of columns.csv (`reporting_year+1`, `reporting_year-01-01`). Serial
-ranges must be unique within the workbook here, and across all submissions in the warehouse.
+ranges may neither repeat nor overlap within the workbook (here) nor across submissions (the
+loader); `pipeline.serials` reads them.
 """
 
 import pandas as pd
 
-from schemas.checks import FILE_NO, parse_text, row_check, sheet_schema
+from pipeline import serials
+from schemas.checks import FILE_NO, is_blank, row_check, sheet_schema
 
 
 def _unique_serials(d: pd.DataFrame) -> pd.Series:
-    serial = parse_text(d["serial_range"]).str.upper()
+    """False for a serial that repeats or overlaps one given above it in the same workbook."""
+    ok = pd.Series(True, index=d.index)
+    blank = is_blank(d["serial_range"])
     file_no = d[FILE_NO] if FILE_NO in d else pd.Series(0, index=d.index)
-    keys = pd.DataFrame({"file": file_no.to_numpy(), "serial": serial.to_numpy()}, index=d.index)
-    duplicated = keys.duplicated(keep="first") & keys["serial"].notna()
-    return ~duplicated
+    for _, rows in d.loc[~blank, "serial_range"].groupby(file_no[~blank], sort=False):
+        if len(rows) < 2:
+            continue
+        claims = serials.Claims()
+        for index, value in rows.items():
+            serial = serials.parse(value)
+            if claims.holders(serial):
+                ok[index] = False
+            claims.add(serial, index)
+    return ok
 
 
 schema = sheet_schema(
@@ -26,7 +37,8 @@ schema = sheet_schema(
             "duplicate-serial",
             "serial_range",
             _unique_serials,
-            lambda v, r: f"serial range {str(v).strip()} appears twice in this workbook; a credit counts once.",
+            lambda v, r: f"serial range {str(v).strip()} repeats or overlaps a serial range given above it in this "
+            "sheet (the same block, however written); a credit counts once.",
         )
     ],
 )

@@ -119,9 +119,11 @@ def test_lists_sheet_holds_the_full_country_and_entity_lists(wb):
 
 def test_numeric_columns_are_checked_with_their_bounds(wb):
     quantity = [dv for dv in validations_at(wb["Facilities"], "D500") if dv.type == "decimal"]
-    assert len(quantity) == 1 and quantity[0].operator == "greaterThanOrEqual" and quantity[0].formula1 == "0"
+    assert len(quantity) == 1 and (quantity[0].operator, quantity[0].formula1, quantity[0].formula2) == (
+        "between", "0", "1000000000000"  # every number has an upper bound (columns.csv), written in full
+    )
     trips = [dv for dv in validations_at(wb["AirTravel"], "E2") if dv.type == "whole"]
-    assert trips[0].operator == "greaterThanOrEqual" and trips[0].formula1 == "1"
+    assert (trips[0].operator, trips[0].formula1, trips[0].formula2) == ("between", "1", "10000000")
     year = [dv for dv in validations_at(wb["Entity"], "B3") if dv.type == "whole"][0]
     assert (year.operator, year.formula1, year.formula2) == ("between", "2008", str(dt.date.today().year))
     vintage = [dv for dv in validations_at(wb["Offsets"], "D2") if dv.type == "whole"][0]
@@ -141,7 +143,7 @@ def test_header_comments_give_description_requirement_unit_and_rule(wb):
             assert col.description in note.text
             assert ("required" if col.required else "optional") in note.text
             assert "Rule: " in note.text
-    assert "number >= 0" in wb["Facilities"]["D1"].comment.text
+    assert "number between 0 and 1,000,000,000,000" in wb["Facilities"]["D1"].comment.text
     unit_note = wb["Facilities"]["E1"].comment.text
     assert "electricity: kwh, mwh, gj" in unit_note and "natural_gas: m3, kwh, gj" in unit_note
     assert "one of: measured, estimated" in wb["Water"]["F1"].comment.text

@@ -23,6 +23,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from pipeline.safe import formula_safe
 from pipeline.report.queries import Table
 from pipeline.xlsx_style import BORDER, HEADER_ALIGN, HEADER_FILL, TITLE_FONT, write_text
 
@@ -105,7 +106,7 @@ def _csv_value(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)
-    return str(value)
+    return str(formula_safe(str(value)))
 
 
 def write_csv(table: Table, path: Path) -> Path:

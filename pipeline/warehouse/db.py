@@ -34,8 +34,49 @@ def _explain(exc: Exception, path: Path) -> GtbError:
         return GtbError(f"database is in use by another run: {path} (wait for it to finish, or use --db)")
     if "not a valid duckdb" in text.lower() or "database file" in text.lower() or "magic" in text.lower():
         return GtbError(f"{path} is not a readable DuckDB database; it was left untouched (move it away or use --db)")
+    if "permission denied" in text.lower():
+        return GtbError(f"cannot open the database {path}: permission denied (a read-only folder or file?)")
+    if "could not read enough bytes" in text.lower():
+        return GtbError(f"{path} is damaged (cut short); it was left untouched. Restore it from a backup or move it away")
     first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     return GtbError(f"cannot open the database {path}: {first_line}")
+
+
+# A DuckDB file: three 4 KiB headers, the magic "DUCK" at byte 8 of the first, then whole blocks.
+HEADER_BYTES = 3 * 4096
+MAGIC = (8, b"DUCK")
+
+
+def check_file(path: Path) -> None:
+    """Refuse, without writing a byte, an existing file that is not a whole DuckDB database.
+
+    A foreign file (no DuckDB magic) or a truncated one (shorter than its headers and the blocks
+    its header counts) gets one line; DuckDB itself would fail only later, on the first block it
+    misses, after a writer had already rewritten the header.
+    """
+    try:
+        if not path.exists():
+            return
+        if not path.is_file():
+            raise GtbError(f"{path} is not a file; give --db the path of a database file")
+        with path.open("rb") as fh:
+            head = fh.read(MAGIC[0] + len(MAGIC[1]))
+        size = path.stat().st_size
+    except OSError as exc:
+        raise GtbError(f"cannot read the database {path}: {exc.strerror or exc}") from None
+    if head[MAGIC[0] :] != MAGIC[1]:
+        raise GtbError(f"{path} is not a readable DuckDB database; it was left untouched (move it away or use --db)")
+    try:
+        with duckdb.connect(str(path), read_only=True) as probe:
+            block_size, blocks = probe.execute("SELECT block_size, total_blocks FROM pragma_database_size()").fetchall()[0]
+    except (duckdb.Error, OSError) as exc:
+        raise _explain(exc, path) from None
+    expected = HEADER_BYTES + block_size * blocks
+    if size < expected:
+        raise GtbError(
+            f"{path} is damaged: {size:,} bytes where its header counts {expected:,} (cut short in a copy or a "
+            "full disk?); it was left untouched. Restore it from a backup or move it away and rerun gtb run"
+        )
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -43,8 +84,12 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     path = Path(path)
     if read_only and not path.exists():
         raise GtbError(f"no database at {path}: run `gtb run` first (or give --db)")
+    check_file(path)
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise GtbError(f"cannot create the folder {path.parent}: {exc.strerror or exc}") from None
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except (duckdb.Error, OSError) as exc:

@@ -23,6 +23,16 @@ from schemas.contract import HISTORY_HEADER, HISTORY_OPTIONAL
 HEADER = list(HISTORY_HEADER)
 OPTIONAL = HISTORY_OPTIONAL
 MAX_BYTES = 50 * 1024 * 1024
+# Upper bounds, as for the workbook columns (schemas/columns.csv): beyond any entity, a typing slip.
+HISTORY_MAX = {
+    "personnel": 2_000_000,
+    "facilities_tco2e": 1e9,
+    "air_travel_tco2e": 1e9,
+    "other_travel_tco2e": 1e9,
+    "offsets_tco2e": 1e9,
+    "waste_tonnes": 1e9,
+    "water_m3": 1e11,
+}
 
 
 @dataclass
@@ -91,6 +101,7 @@ def check_history_file(path: Path) -> HistoryFile:
         integer = column in ("year", "personnel")
         low, strict = {"year": (2008, False), "personnel": (0, True)}.get(column, (0, False))
         bad = (values <= low) if strict else (values < low)
+        bad |= values > HISTORY_MAX.get(column, float("inf"))
         if integer:
             bad |= (values % 1) > 0
         if column == "year":

@@ -22,7 +22,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline import __version__, codelists
+from pipeline import __version__, codelists, serials
 from pipeline.emissions import air, factors, units
 from pipeline.findings import finding
 from pipeline.validate import Submission
@@ -82,14 +82,17 @@ def known_files(con: duckdb.DuckDBPyConnection, shas: list[str]) -> dict[str, st
 def rejected_before(con: duckdb.DuckDBPyConnection) -> set[tuple[str, int]]:
     """(sha256, error count) of rejections recorded by this pipeline version, not to record twice."""
     rows = con.execute(
-        "SELECT DISTINCT sha256, error_count FROM submissions WHERE status = 'rejected' AND pipeline_version = ?", [__version__]
+        "SELECT DISTINCT sha256, error_count FROM submissions WHERE status = 'rejected' AND pipeline_version = ? "
+        "AND sha256 <> ''",  # a file that could not even be read has no hash: each attempt is recorded
+        [__version__],
     ).fetchall()
     return set(rows)
 
 
 # ------------------------------------------------------------------------------ cross-submission
 def serial_key(values: pd.Series) -> pd.Series:
-    return values.astype("string").str.strip().str.upper()
+    """The one spelling of each serial (`pipeline.serials.normalise`), as stored in offsets.serial_key."""
+    return values.map(serials.normalise).astype("string")
 
 
 def cross_submission_findings(con: duckdb.DuckDBPyConnection, subs: list[Submission]) -> None:
@@ -116,29 +119,30 @@ def cross_submission_findings(con: duckdb.DuckDBPyConnection, subs: list[Submiss
                 )
             )
 
-    claimed = {
-        key: (entity, year, file_name)
-        for key, entity, year, file_name in con.execute(
-            """
-            SELECT o.serial_key, s.entity_code, s.reporting_year, s.file_name
-            FROM offsets o JOIN submissions s USING (submission_id)
-            WHERE s.status = 'loaded'
-            """
-        ).fetchall()
-    }
+    claims = serials.Claims()  # owner: (entity, year, file name, serial as written)
+    for raw, entity, year, file_name in con.execute(
+        """
+        SELECT o.serial_range, s.entity_code, s.reporting_year, s.file_name
+        FROM offsets o JOIN submissions s USING (submission_id)
+        WHERE s.status = 'loaded' ORDER BY o.submission_id, o.source_row
+        """
+    ).fetchall():
+        claims.add(serials.parse(raw), (entity, year, file_name, raw))
     for s in sorted((s for s in subs if s.is_valid), key=lambda s: s.path):
         offsets = s.tables.get("Offsets")
         if offsets is None or offsets.empty:
             continue
-        keys = serial_key(offsets["serial_range"])
-        for key, row, raw in zip(keys, offsets["source_row"], offsets["serial_range"]):
-            owner = claimed.get(key)
-            if owner and (owner[0], owner[1]) != (s.entity_code, s.reporting_year):
+        parsed = [serials.parse(raw) for raw in offsets["serial_range"]]
+        for serial, row, raw in zip(parsed, offsets["source_row"], offsets["serial_range"]):
+            others = [o for o in claims.holders(serial) if (o[0], o[1]) != (s.entity_code, s.reporting_year)]
+            if others:
+                entity, year, file_name, held = others[0]
+                how = "is already claimed" if serials.normalise(held) == serial.text else f"overlaps {held}, claimed"
                 s.findings.append(
                     finding(
                         "duplicate-serial",
-                        f"serial range {raw} is already claimed by {owner[0]} {owner[1]} ({owner[2]}); a credit "
-                        f"counts once. Check the registry serials.",
+                        f"serial range {raw} {how} by {entity} {year} ({file_name}); a credit counts once. Check "
+                        f"the registry serials.",
                         file=s.file_name,
                         sheet="Offsets",
                         cell=f"{_letter(s, 'Offsets', 'serial_range')}{int(row)}",
@@ -148,8 +152,8 @@ def cross_submission_findings(con: duckdb.DuckDBPyConnection, subs: list[Submiss
                     )
                 )
         if s.is_valid:
-            for key in keys:
-                claimed.setdefault(key, (s.entity_code, s.reporting_year, s.file_name))
+            for serial, raw in zip(parsed, offsets["serial_range"]):
+                claims.add(serial, (s.entity_code, s.reporting_year, s.file_name, raw))
     for s in subs:
         if not s.is_valid:
             s.tables, s.entity, s.ems = {}, {}, {}
@@ -252,6 +256,13 @@ def next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
     return con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchall()[0][0]
 
 
+def _modified(path: Path) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None)
+    except OSError:
+        return None
+
+
 def record(
     con: duckdb.DuckDBPyConnection,
     run_id: int,
@@ -274,7 +285,7 @@ def record(
             shown = str(path.resolve().relative_to(Path(inputs_dir).resolve())) if inputs_dir else str(path)
         except ValueError:
             shown = str(path)
-        modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None) if path.exists() else None
+        modified = _modified(path)
         status = "loaded" if sub.is_valid else "rejected"
         rows.append(
             {

@@ -283,7 +283,7 @@ COMMENT ON COLUMN offsets.source_row IS 'Excel row of the Offsets sheet.';
 COMMENT ON COLUMN offsets.standard_code IS 'Crediting standard.';
 COMMENT ON COLUMN offsets.project_id IS 'Registry project identifier.';
 COMMENT ON COLUMN offsets.serial_range IS 'Registry serial block as submitted.';
-COMMENT ON COLUMN offsets.serial_key IS 'Serial block trimmed and upper-cased: unique among loaded submissions.';
+COMMENT ON COLUMN offsets.serial_key IS 'Serial block in its one spelling (NFKC, dashes to -, spaces and invisible characters removed, case folded); no two loaded submissions hold overlapping blocks.';
 COMMENT ON COLUMN offsets.vintage IS 'Year of the reductions.';
 COMMENT ON COLUMN offsets.quantity_tco2e IS 'Credits retired, tCO2e (1 credit = 1 tCO2e).';
 COMMENT ON COLUMN offsets.retirement_date IS 'Date of cancellation.';

@@ -1,0 +1,133 @@
+"""Offset serial numbers: one spelling per credit block, and blocks that overlap.
+
+A serial range copied from a registry web page or a PDF arrives with look-alike characters
+(Unicode hyphens and minus signs, no-break and zero-width spaces, full-width letters), so the
+same block can be written many ways. `normalise` gives one spelling: NFKC, every dash to `-`,
+spaces and invisible characters removed, case folded.
+
+`parse` then reads the block as (block, start, end) so that overlapping ranges of one block are
+found, not only identical ones. The accepted forms (docs/decisions.md):
+
+1. Verra (VCS): `7837-438577047-438577546-VCS-VCU-...`: the second and third numbers are the
+   first and last serial of the block.
+2. Two full serials, first and last: `BR-5-123456-1-1-0-1234 - BR-5-123999-1-1-0-1234` (CDM):
+   the two halves differ in one number, the range is between them.
+3. A common prefix followed by the first and last serial: `CER-UNEP-2024-000001-005000`, Gold
+   Standard `GS1-1-IN-GS2445-16-2018-19136-22500-22511`: the last two numbers, with the same
+   number of digits (registries pad with zeros) and the first not above the last.
+4. Anything else is one serial: the same spelling, or a number of it inside a range of forms
+   1-3 whose block is the serial with that number left out (`BR-5-123500-1-1-0-1234` lies in the
+   CDM range of form 2 above).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Hyphens, dashes and minus signs that registries' web pages and PDFs use for '-'.
+DASHES = "\u00ad\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d"
+_TO_HYPHEN = str.maketrans({ch: "-" for ch in DASHES if ch != "\u00ad"} | {"\u00ad": ""})
+# Invisible characters that survive NFKC: zero-width space/joiners, word joiner, BOM.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\\s]+")
+_DIGITS = re.compile(r"[0-9]{1,18}")  # longer numbers are compared as text
+_VERRA = re.compile(r"([0-9]+)-([0-9]{1,18})-([0-9]{1,18})-(vcs-.*)")
+
+
+@dataclass(frozen=True)
+class Serial:
+    text: str  # the normalised spelling
+    block: str  # what two serials must share to be compared as ranges ('' when not a range)
+    start: int | None = None
+    end: int | None = None
+
+    @property
+    def is_range(self) -> bool:
+        return self.start is not None
+
+    def as_points(self) -> list[tuple[str, int]]:
+        """A single serial as (block, number) for each of its numbers: where it would sit in a range."""
+        if self.is_range:
+            return []
+        tokens = self.text.split("-")
+        return [
+            ("-".join([*tokens[:i], "*", *tokens[i + 1 :]]), int(token))
+            for i, token in enumerate(tokens)
+            if _DIGITS.fullmatch(token)
+        ]
+
+
+def normalise(value: object) -> str:
+    """One spelling per serial: NFKC, dashes to '-', spaces and invisible characters gone, case folded."""
+    text = unicodedata.normalize("NFKC", str(value)).translate(_TO_HYPHEN)
+    text = _INVISIBLE.sub("", text)
+    return re.sub("-{2,}", "-", text).strip("-").casefold()
+
+
+def parse(value: object) -> Serial:
+    """The serial read by the accepted forms (module docstring)."""
+    text = normalise(value)
+    verra = _VERRA.fullmatch(text)
+    if verra and _is_range(verra.group(2), verra.group(3), same_digits=False):
+        return Serial(text, f"{verra.group(1)}-*-{verra.group(4)}", int(verra.group(2)), int(verra.group(3)))
+    tokens = text.split("-")
+    half = len(tokens) // 2
+    if len(tokens) % 2 == 0 and half >= 2:
+        first, last = tokens[:half], tokens[half:]
+        differ = [i for i, (a, b) in enumerate(zip(first, last)) if a != b]
+        if len(differ) == 1 and _is_range(first[differ[0]], last[differ[0]], same_digits=False):
+            i = differ[0]
+            return Serial(text, "-".join([*first[:i], "*", *first[i + 1 :]]), int(first[i]), int(last[i]))
+    if len(tokens) >= 3 and _is_range(tokens[-2], tokens[-1], same_digits=True):
+        return Serial(text, "-".join([*tokens[:-2], "*"]), int(tokens[-2]), int(tokens[-1]))
+    return Serial(text, "")
+
+
+def _is_range(start: str, end: str, same_digits: bool) -> bool:
+    if not (_DIGITS.fullmatch(start) and _DIGITS.fullmatch(end)):
+        return False
+    return int(start) <= int(end) and (len(start) == len(end) or not same_digits)
+
+
+def overlap(a: Serial, b: Serial) -> bool:
+    """Same spelling, ranges of one block that share a serial, or a single serial inside a range."""
+    claims = Claims()
+    claims.add(a, None)
+    return bool(claims.holders(b))
+
+
+class Claims:
+    """Serials claimed so far, each with its owner; answers who already holds a serial or part of it."""
+
+    def __init__(self) -> None:
+        self._exact: dict[str, object] = {}
+        self._ranges: dict[str, list[tuple[int, int, object]]] = {}  # block -> sorted (start, end, owner)
+
+    def add(self, serial: Serial, owner: object) -> None:
+        self._exact.setdefault(serial.text, owner)
+        spans = [(serial.block, serial.start, serial.end)] if serial.is_range else []
+        spans += [(block, n, n) for block, n in serial.as_points()]
+        for block, start, end in spans:
+            bisect.insort(self._ranges.setdefault(block, []), (start, end, owner), key=lambda r: r[:2])
+
+    def holders(self, serial: Serial) -> list[object]:
+        """The owners of every claim `serial` overlaps (same spelling, or a shared serial), in claim order."""
+        out: list[object] = []
+        if serial.text in self._exact:
+            out.append(self._exact[serial.text])
+        if serial.is_range:
+            out += self._within(serial.block, serial.start, serial.end)  # type: ignore[arg-type]
+        for block, n in serial.as_points():
+            out += self._within(block, n, n)
+        return out
+
+    def _within(self, block: str, start: int, end: int) -> list[object]:
+        found = []
+        for first, last, owner in self._ranges.get(block, []):
+            if first > end:
+                break
+            if last >= start:
+                found.append(owner)
+        return found

