@@ -193,8 +193,8 @@ def _summary(wb, file_name: str, findings: list[Finding], note: str = "") -> Non
     verdict = (
         "Nothing to correct: the workbook follows the template."
         if not findings
-        else "Correct every error (red) and send the workbook again; warnings (amber) are worth a look. "
-        "Click a cell reference to jump to the cell."
+        else "Correct every error (red) and send the workbook again; warnings (amber) are worth a look."
+        + ("" if note else " Click a cell reference to jump to the cell.")
     )
     if len(listed) > MAX_LISTED:
         verdict += f" The first {MAX_LISTED:,} of {len(listed):,} findings are listed and marked; issues.csv has them all."
