@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m pipeline.demo
+	$(BIN)/python -m demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -23,7 +23,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py
 
 data: $(STAMP)
-	$(BIN)/python -m pipeline.demo_data inputs
+	$(BIN)/python -m demo.data inputs
 
 clean:
 	rm -rf outputs/*

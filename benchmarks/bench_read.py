@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline import guard  # noqa: E402
-from pipeline.read import read_workbook  # noqa: E402
-from pipeline.workbook import UnreadableFile  # noqa: E402
+from pipeline.intake import guard  # noqa: E402
+from pipeline.intake.read import read_workbook  # noqa: E402
+from pipeline.intake.workbook import UnreadableFile  # noqa: E402
 from tests import hostile  # noqa: E402
 
 FAMILIES = [

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_run.py [--n 60] [--rows 2000] [--repeat 3] [--work outputs/bench]
 
-Generates N realistic workbooks of about ROWS data rows each (pipeline.demo_data), then times,
+Generates N realistic workbooks of about ROWS data rows each (demo.data), then times,
 as whole processes (imports included, as a user waits for them):
   1. baseline: `pandas.read_excel(f, sheet_name=None, engine="openpyxl")` over every file;
   2. `gtb run` into an empty database;
@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "outputs" / "bench")
     args = parser.parse_args()
 
-    from pipeline.demo_data import generate_benchmark
+    from demo.data import generate_benchmark
 
     inputs = args.work / "inputs"
     submissions = inputs / "submissions"

@@ -2,7 +2,7 @@
 
     python benchmarks/make_workbooks.py OUT_DIR [--n 60] [--rows 2000] [--seed 7] [--year 2024]
 
-Thin wrapper around `pipeline.demo_data.generate_benchmark`: distinct entity/year pairs (the
+Thin wrapper around `demo.data.generate_benchmark`: distinct entity/year pairs (the
 largest entities of the year first), rows spread over all table sheets, unique offset serials.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a fresh clone
 
-from pipeline.demo_data import generate_benchmark  # noqa: E402
+from demo.data import generate_benchmark  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

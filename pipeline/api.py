@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from pipeline.errors import GtbError
-from pipeline.validate import Submission
+from pipeline.intake.validate import Submission
 
 DEFAULT_INPUTS = Path("inputs")
 DEFAULT_OUTPUTS = Path("outputs")
@@ -25,7 +25,7 @@ def default_jobs() -> int:
 
 def template(entity: str, year: int, output: Path | None = None, lang: str = "en") -> Path:
     """Write a blank submission workbook for `entity` and `year`."""
-    from pipeline import template as template_module
+    from pipeline.intake import template as template_module
 
     try:
         return template_module.template(entity, year, output, lang=lang)
@@ -35,7 +35,7 @@ def template(entity: str, year: int, output: Path | None = None, lang: str = "en
 
 def check_files(files: list[Path], jobs: int | None = None, on_file=None) -> list[Submission]:
     """Guard, read, normalise (in worker processes) and validate workbooks; no reports, no database."""
-    from pipeline.validate import validate_files
+    from pipeline.intake.validate import validate_files
 
     return validate_files([Path(f) for f in files], jobs or default_jobs(), on_file)
 
@@ -47,7 +47,7 @@ def validate(
     console: Console | None = None,
 ) -> list[Submission]:
     """`gtb validate`: check workbooks against the contract and write their reports."""
-    from pipeline.reports import print_summary, write_reports
+    from pipeline.intake.reports import print_summary, write_reports
 
     if not files:
         raise GtbError("no workbook given: gtb validate FILE...")

@@ -68,9 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command in ("run", "validate"):
-        from pipeline.read import warm_up
+        from pipeline.intake.read import warm_up
 
-        warm_up("pipeline.read")  # the readers' fork server starts while we import
+        warm_up("pipeline.intake.read")  # the readers' fork server starts while we import
     try:
         return _dispatch(args)
     except GtbError as exc:

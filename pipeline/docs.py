@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline import TEMPLATE_VERSION, codelists
-from pipeline.findings import CODES
+from pipeline.intake.findings import CODES
 from schemas import contract
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from pipeline import __version__, safe
 from pipeline.errors import GtbError
-from pipeline.validate import Submission
+from pipeline.intake.validate import Submission
 
 # Excel's lock files ("~$book.xlsx") sit beside open workbooks; they are not submissions.
 LOCK_PREFIX = "~$"
@@ -69,9 +69,9 @@ def run(
 ) -> RunResult:
     from pipeline.api import check_files, default_jobs
     from pipeline.emissions.calculate import calculate, sync_pins
-    from pipeline.emissions.factors import FactorSetError
-    from pipeline.emissions.units import UnitConversionError
-    from pipeline.reports import write_reports
+    from pipeline.reference.factors import FactorSetError
+    from pipeline.reference.units import UnitConversionError
+    from pipeline.intake.reports import write_reports
     from pipeline.warehouse import db as warehouse
     from pipeline.warehouse.history import check_history_file, load_history
     from pipeline.warehouse.load import (
@@ -189,8 +189,8 @@ def _check_with_progress(files: list[Path], jobs: int, console: Console, check_f
 
 
 def _history_reports(files, report_dir: Path) -> list[tuple[str, int, str]]:
-    from pipeline.findings import write_issues_csv
-    from pipeline.reports import folder_inside, prepare_folder
+    from pipeline.intake.findings import write_issues_csv
+    from pipeline.intake.reports import folder_inside, prepare_folder
 
     out = []
     used: set[str] = set()

@@ -3,7 +3,7 @@
 Sheets reach pandera with their cells *as typed* (object columns: numbers, text, dates, None),
 so a check can report the value a focal point actually wrote. Each check's `name` is a rule id
 of `RULES`; a rule knows its finding code, which column it blames, and how to word the message.
-The same parse functions later turn valid columns into typed ones (`pipeline.coerce`).
+The same parse functions later turn valid columns into typed ones (`pipeline.intake.coerce`).
 """
 
 from __future__ import annotations
@@ -205,7 +205,7 @@ def rule(id: str, code: str, message: Callable[[object, pd.Series | None], str],
 
 
 def _shown(value: object) -> str:
-    from pipeline.findings import display_value
+    from pipeline.intake.findings import display_value
 
     return repr(display_value(value)) if isinstance(value, str) else display_value(value) or "an empty cell"
 

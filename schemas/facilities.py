@@ -11,7 +11,7 @@ from schemas.checks import _shown, in_codelist, is_blank, parse_code, parse_numb
 @cache
 def kwh_per_unit() -> dict[str, float]:
     """Electricity units -> kWh, from the unit conversions of the factor set (one source of truth)."""
-    from pipeline.emissions.factors import conversions
+    from pipeline.reference.factors import conversions
 
     conv = conversions()
     rows = conv[(conv["sheet_key"] == "facilities") & (conv["activity"] == "electricity") & (conv["to_unit"] == "kwh")]

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.emissions import air
-from pipeline.emissions.factors import FactorSetError
+from pipeline.reference import air
+from pipeline.reference.factors import FactorSetError
 
 R = air.EARTH_RADIUS_KM
 

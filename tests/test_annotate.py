@@ -9,9 +9,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 
-from pipeline.annotate import SUMMARY_COLUMNS, TABLE_HEADER_ROW, unique_sheet_name, write_annotated
-from pipeline.findings import finding
-from pipeline.xlsx_style import ERROR_FILL, WARNING_FILL
+from pipeline.intake.annotate import SUMMARY_COLUMNS, TABLE_HEADER_ROW, unique_sheet_name, write_annotated
+from pipeline.intake.findings import finding
+from pipeline.xlsx import ERROR_FILL, WARNING_FILL
 
 
 def make_submission(folder: Path, extra_sheet: str | None = None) -> Path:

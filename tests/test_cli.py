@@ -9,7 +9,8 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from pipeline import api, template
+from pipeline import api
+from pipeline.intake import template
 from pipeline.cli import main
 from tests import hostile
 from tests.builders import set_cell, valid_sheets, write_workbook

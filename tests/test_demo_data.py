@@ -17,8 +17,9 @@ import pytest
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
-from pipeline import codelists, demo_data
-from pipeline.findings import column_letter
+from pipeline import codelists
+from demo import data as demo_data
+from pipeline.intake.findings import column_letter
 from schemas import contract
 
 SEED = 2025

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from pipeline import codelists
-from pipeline.emissions import factors as F
+from pipeline.reference import factors as F
 
 SET = "gtb-2025.1"
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline import guard
-from pipeline.guard import Limits, Refused
-from pipeline.workbook import UnreadableFile
+from pipeline.intake import guard
+from pipeline.intake.guard import Limits, Refused
+from pipeline.intake.workbook import UnreadableFile
 from tests import hostile
 
 SAVE_AS = "Save As > Excel Workbook (*.xlsx)"
@@ -201,7 +201,7 @@ def test_lying_zip_bomb_stopped_while_streaming(bombs):
 MEASURE = """
 import json, resource, sys, time
 resource.setrlimit(resource.RLIMIT_AS, (1024 * 2**20, 1024 * 2**20))
-from pipeline import guard
+from pipeline.intake import guard
 start = time.perf_counter()
 try:
     guard.check(sys.argv[1])

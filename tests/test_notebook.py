@@ -26,7 +26,7 @@ from openpyxl import load_workbook
 from rich.console import Console
 
 from pipeline import api
-from pipeline.demo_data import generate
+from demo.data import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "analyst.ipynb"
@@ -56,8 +56,8 @@ def scale_column(path: Path, sheet: str, column: str, factor: int) -> int:
 def clone(tmp_path_factory) -> Path:
     """A repository-shaped folder whose outputs/gtb.duckdb was built by the pipeline."""
     clone = tmp_path_factory.mktemp("clone")
-    (clone / "pipeline" / "warehouse").mkdir(parents=True)
-    shutil.copy(ROOT / "pipeline" / "warehouse" / "indicators.sql", clone / "pipeline" / "warehouse")
+    (clone / "pipeline" / "indicators").mkdir(parents=True)
+    shutil.copy(ROOT / "pipeline" / "indicators" / "indicators.sql", clone / "pipeline" / "indicators")
     (clone / "notebooks").mkdir()
     inputs = clone / "inputs"
     generate(inputs, first_year=FIRST, last_year=LAST, history_from=FIRST, entities=ENTITIES, mistakes=False)

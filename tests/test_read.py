@@ -11,10 +11,10 @@ import openpyxl
 import pytest
 import python_calamine
 
-from pipeline import read
-from pipeline.guard import Limits, Refused
-from pipeline.read import ReaderFailed, read_many, read_workbook
-from pipeline.workbook import RawWorkbook, UnreadableFile
+from pipeline.intake import read
+from pipeline.intake.guard import Limits, Refused
+from pipeline.intake.read import ReaderFailed, read_many, read_workbook
+from pipeline.intake.workbook import RawWorkbook, UnreadableFile
 from tests import hostile
 
 

@@ -297,7 +297,7 @@ def test_rejected_file_is_replaced_by_a_valid_resubmission(inputs):
 
 
 def test_year_without_a_factor_pin_exits_2_and_loads_nothing(inputs, tmp_path, monkeypatch, capsys):
-    from pipeline.emissions import factors
+    from pipeline.reference import factors
 
     pins = tmp_path / "pins.csv"
     pins.write_text("year,factor_set,notes\n2023,gtb-2025.1,only 2023\n")

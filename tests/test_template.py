@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from pipeline import TEMPLATE_VERSION, codelists
-from pipeline.template import (
+from pipeline.intake.template import (
     INLINE_LIST_LIMIT,
     LAST_DATA_ROW,
     example_rows,

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from pipeline import codelists
-from pipeline.emissions import factors as F
-from pipeline.emissions.units import UnitConversionError, to_canonical
+from pipeline.reference import factors as F
+from pipeline.reference.units import UnitConversionError, to_canonical
 
 
 def convert(table: str, activity: str, unit: str, quantity: float) -> tuple[float, str]:

@@ -24,13 +24,13 @@ from openpyxl import Workbook, load_workbook
 from rich.console import Console
 
 from pipeline import api, safe, serials
-from pipeline.annotate import MAX_LISTED, annotate_many, write_annotated
+from pipeline.intake.annotate import MAX_LISTED, annotate_many, write_annotated
 from pipeline.cli import main
-from pipeline.findings import finding
-from pipeline.guard import Limits
-from pipeline.read import read_many
-from pipeline.reports import print_summary, report_folders
-from pipeline.validate import Submission
+from pipeline.intake.findings import finding
+from pipeline.intake.guard import Limits
+from pipeline.intake.read import read_many
+from pipeline.intake.reports import print_summary, report_folders
+from pipeline.intake.validate import Submission
 from tests import hostile, odd_files
 from tests.builders import set_cell, valid_sheets, write_workbook
 
@@ -298,7 +298,7 @@ def test_a_range_over_the_whole_sheet_gets_a_findings_only_copy(tmp_path, mutati
 
 def test_a_copy_that_runs_out_of_memory_costs_only_its_copy(tmp_path, monkeypatch):
     """The worker's memory cap stops openpyxl building a huge range the guard did not flag."""
-    from pipeline import annotate
+    from pipeline.intake import annotate
 
     monkeypatch.setattr(annotate, "MAX_RANGE_CELLS", 10**12)  # let the range through to openpyxl
     path = odd_files.mutated(tmp_path, "odd.xlsx", "huge-merge")
@@ -348,7 +348,7 @@ TRIGGERS = ["=cmd|' /c calc'!A1", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
 def test_issues_csv_escapes_formula_triggers(tmp_path):
     found = [finding("type-error", "m", file=t, sheet="Facilities", cell="D2", row=2, column=t, value=t) for t in TRIGGERS]
     found.append(finding("out-of-range", "m", file="f", sheet="Facilities", cell="D3", row=3, column="quantity", value=-5))
-    from pipeline.findings import write_issues_csv
+    from pipeline.intake.findings import write_issues_csv
 
     with write_issues_csv(found, tmp_path / "issues.csv").open(newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))

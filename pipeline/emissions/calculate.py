@@ -13,7 +13,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline.emissions import factors
+from pipeline.reference import factors
 from pipeline.warehouse.db import utcnow
 from pipeline.warehouse.load import insert_frame
 

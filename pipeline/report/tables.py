@@ -6,7 +6,7 @@ tables as CSV.
 - xlsx: human headers with units, number formats (rounding only by format), frozen header row,
   column widths, no formulas; every text from the data is written as text, so an entity name such
   as `=HYPERLINK(...)` stays a string (formula-injection guard shared with the workbooks of
-  `pipeline.xlsx_style`). Fixed document properties and zip timestamps: identical tables give an
+  `pipeline.xlsx`). Fixed document properties and zip timestamps: identical tables give an
   identical file.
 """
 
@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 
 from pipeline.safe import formula_safe
 from pipeline.report.queries import Table
-from pipeline.xlsx_style import BORDER, HEADER_ALIGN, HEADER_FILL, TITLE_FONT, write_text
+from pipeline.xlsx import BORDER, HEADER_ALIGN, HEADER_FILL, TITLE_FONT, write_text
 
 FIXED_TIME = dt.datetime(2025, 1, 1)
 

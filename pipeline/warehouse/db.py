@@ -141,7 +141,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         except Exception:
             con.execute("ROLLBACK")
             raise
-    from pipeline.warehouse.views import create_views
+    from pipeline.indicators.views import create_views
 
     create_views(con)
     return SCHEMA_VERSION

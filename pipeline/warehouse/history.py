@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from pipeline import codelists
-from pipeline.findings import Finding, finding
+from pipeline.intake.findings import Finding, finding
 from pipeline.warehouse.load import insert_frame
 from schemas.checks import current_year, parse_number
 from schemas.contract import HISTORY_HEADER, HISTORY_OPTIONAL

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from pipeline import __version__, codelists, serials
-from pipeline.emissions import air, factors, units
-from pipeline.findings import finding
-from pipeline.validate import Submission
+from pipeline.reference import air, factors, units
+from pipeline.intake.findings import finding
+from pipeline.intake.validate import Submission
 from pipeline.warehouse.db import utcnow
 from schemas import contract
 

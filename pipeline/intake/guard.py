@@ -38,7 +38,7 @@ from typing import BinaryIO
 
 import defusedxml.ElementTree as SafeET
 
-from pipeline.workbook import UnreadableFile
+from pipeline.intake.workbook import UnreadableFile
 
 MiB = 2**20
 

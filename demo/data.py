@@ -48,7 +48,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from pipeline import TEMPLATE_VERSION, codelists
-from pipeline.findings import column_letter
+from pipeline.intake.findings import column_letter
 from schemas import contract
 from schemas.contract import HISTORY_HEADER
 

@@ -1,6 +1,6 @@
 """`make demo`: the whole pipeline on the bundled demo data, ending with where everything is.
 
-1. generate the seeded demo data under inputs/ if it is absent (pipeline.demo_data);
+1. generate the seeded demo data under inputs/ if it is absent (demo.data);
 2. `gtb run`: validate and load every submission (a handful are broken on purpose);
 3. the corrected resubmissions arrive (inputs/resubmissions/ -> inputs/submissions/), `gtb run` again;
 4. `gtb report` for the latest year;
@@ -28,7 +28,7 @@ def demo(inputs: Path = INPUTS, outputs: Path = OUTPUTS, db: Path = DB, console:
     console = console or Console(highlight=False, soft_wrap=True)
     started = time.perf_counter()
     if not any((inputs / "submissions").rglob("*.xlsx")):
-        from pipeline.demo_data import generate
+        from demo.data import generate
 
         console.rule("generating the demo data (seeded, deterministic)")
         summary = generate(inputs)

@@ -13,8 +13,8 @@ from pathlib import Path
 from rich.console import Console
 
 from pipeline import safe
-from pipeline.findings import write_issues_csv
-from pipeline.validate import Submission
+from pipeline.intake.findings import write_issues_csv
+from pipeline.intake.validate import Submission
 
 FIRST_FINDINGS = 5
 
@@ -71,9 +71,9 @@ def write_reports(subs: list[Submission], report_dir: Path) -> dict[int, Path]:
 
     A workbook without findings has no cell to mark: its empty issues.csv is the verdict, and
     copying it through openpyxl would cost more than validating it (docs/decisions.md).
-    Annotated copies are written in isolated worker processes (`pipeline.annotate`).
+    Annotated copies are written in isolated worker processes (`pipeline.intake.annotate`).
     """
-    from pipeline.annotate import annotate_many
+    from pipeline.intake.annotate import annotate_many
 
     folders = report_folders(subs, report_dir)
     jobs = []

@@ -29,7 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline import TEMPLATE_VERSION
 from pipeline import codelists
-from pipeline import xlsx_style as st
+from pipeline import xlsx as st
 from schemas import contract
 from schemas.contract import ColumnSpec, SheetSpec
 

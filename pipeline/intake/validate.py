@@ -17,10 +17,10 @@ import pandas as pd
 import pandera.pandas as pa
 
 import schemas
-from pipeline import coerce
-from pipeline.findings import Finding, count, finding, sort_key
-from pipeline.normalise import ParsedSheet, ParsedWorkbook, normalise
-from pipeline.workbook import UnreadableFile
+from pipeline.intake import coerce
+from pipeline.intake.findings import Finding, count, finding, sort_key
+from pipeline.intake.normalise import ParsedSheet, ParsedWorkbook, normalise
+from pipeline.intake.workbook import UnreadableFile
 from schemas import checks, contract
 
 FILE_LEVEL = "file_no"
@@ -85,7 +85,7 @@ def validate_files(files: list[Path], jobs: int, on_file=None) -> list[Submissio
     docs/performance.md). The sheet models and code-list indexes are built while the first files
     are read. Results keep the input order.
     """
-    from pipeline.read import read_many
+    from pipeline.intake.read import read_many
 
     results: dict[Path, object] = {}
     existing = []

@@ -314,7 +314,7 @@ def grid_factor_for(
 
 
 def conversions(name: str | None = None, directory: Path | str | None = None) -> pd.DataFrame:
-    """`conversions.csv` of a set, `multiplier` as float (see `pipeline.emissions.units`)."""
+    """`conversions.csv` of a set, `multiplier` as float (see `pipeline.reference.units`)."""
     frame = read_set_table("conversions.csv", name, directory)
     source = str(set_dir(name, directory) / "conversions.csv")
     needed = ("sheet", "activity", "from_unit", "to_unit", "multiplier", "source_title", "source_url")

@@ -37,10 +37,10 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline import guard
-from pipeline import xlsx_style as st
-from pipeline.findings import ERROR, Finding, count
-from pipeline.workbook import UnreadableFile
+from pipeline.intake import guard
+from pipeline import xlsx as st
+from pipeline.intake.findings import ERROR, Finding, count
+from pipeline.intake.workbook import UnreadableFile
 
 MAX_LISTED = 1_000  # findings marked in the copy and listed in the summary; the rest are counted
 MAX_COPY_CELLS = 1_000_000  # sheets larger than this (rows x columns) are not copied cell by cell
@@ -315,7 +315,7 @@ def annotate_many(
     A worker that crashes, runs out of memory or time costs only the copy of its file: the
     findings-only workbook is then written here, from the findings alone.
     """
-    from pipeline.read import ReaderFailed, run_isolated
+    from pipeline.intake.read import ReaderFailed, run_isolated
 
     items = [(Path(out), (Path(src), list(found), Path(out), Path(src).name)) for src, found, out in jobs]
     if not items:

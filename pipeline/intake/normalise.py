@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipeline.findings import Finding, column_letter, finding
-from pipeline.workbook import RawSheet, RawWorkbook
+from pipeline.intake.findings import Finding, column_letter, finding
+from pipeline.intake.workbook import RawSheet, RawWorkbook
 from schemas import contract
 
 # Sheets the template adds for people; not part of the contract, never reported.

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.codelists import normalise_codes
-from pipeline.emissions.factors import conversions
+from pipeline.reference.factors import conversions
 
 WILDCARD = "*"
 MAX_LISTED = 10

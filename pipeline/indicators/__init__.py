@@ -1,6 +1,6 @@
 """Read one row of the indicator views (`system_indicators`, `entity_indicators`).
 
-The figures themselves are defined once, in `pipeline/warehouse/indicators.sql`; this module only
+The figures themselves are defined once, in `pipeline/indicators/indicators.sql`; this module only
 fetches a row and makes it JSON-ready (None for NULL, ints for counts, floats unrounded).
 `INDICATOR_KEYS` is the key list of the output contract (docs: indicators.md), in contract order:
 the views' columns are `year` (and `entity_code` first for entities) followed by exactly these.

@@ -41,9 +41,9 @@ from typing import Any
 
 import python_calamine
 
-from pipeline import guard
-from pipeline.guard import DEFAULT_LIMITS, GuardReport, Limits
-from pipeline.workbook import RawSheet, RawWorkbook, UnreadableFile
+from pipeline.intake import guard
+from pipeline.intake.guard import DEFAULT_LIMITS, GuardReport, Limits
+from pipeline.intake.workbook import RawSheet, RawWorkbook, UnreadableFile
 
 MAX_EXACT_INT = 2**53  # floats beyond this are not converted to int
 
@@ -379,7 +379,7 @@ def _exit_reason(exitcode: int | None) -> str:
     return f"exit code {exitcode}"
 
 
-_PRELOAD = ["pipeline.read"]
+_PRELOAD = ["pipeline.intake.read"]
 
 
 def _context(work: Work | None = None) -> multiprocessing.context.BaseContext:
@@ -387,7 +387,7 @@ def _context(work: Work | None = None) -> multiprocessing.context.BaseContext:
 
     Plain fork is unsafe once the parent runs threads (DuckDB, BLAS); spawn would re-import
     everything in every worker. The server starts once per process, preloading the module of
-    the first work function (e.g. pipeline.validate with pandas and pandera), so a worker costs
+    the first work function (e.g. pipeline.intake.validate with pandas and pandera), so a worker costs
     a fork, not the imports.
     """
     return _context_preloading(getattr(getattr(work, "func", work), "__module__", None))

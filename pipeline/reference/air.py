@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.codelists import airports, normalise_refs
-from pipeline.emissions.factors import FactorSetError, read_set_table
+from pipeline.reference.factors import FactorSetError, read_set_table
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
 
