@@ -18,10 +18,11 @@ from rich.console import Console
 
 from pipeline import api
 from pipeline.errors import GtbError
+from pipeline.paths import DEFAULT_DB, DEFAULT_INPUTS, DEFAULT_OUTPUTS
 
-INPUTS = Path("inputs")
-OUTPUTS = Path("outputs")
-DB = OUTPUTS / "gtb.duckdb"
+INPUTS = DEFAULT_INPUTS
+OUTPUTS = DEFAULT_OUTPUTS
+DB = DEFAULT_DB
 
 
 def demo(inputs: Path = INPUTS, outputs: Path = OUTPUTS, db: Path = DB, console: Console | None = None) -> dict:

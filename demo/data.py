@@ -47,10 +47,10 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from pipeline import TEMPLATE_VERSION, codelists
-from pipeline.intake.findings import column_letter
+from pipeline import TEMPLATE_VERSION, codelists, geo
+from pipeline.cells import column_letter
+from pipeline.xlsx import save_reproducible
 from schemas import contract
-from schemas.contract import HISTORY_HEADER
 
 FIXED_TIMESTAMP = datetime(2025, 1, 1, 0, 0, 0)  # workbook properties and zip entries
 SUBMISSIONS_SERIAL_BLOCK = 1  # leading digit of offset serial numbers: demo submissions
@@ -719,10 +719,7 @@ def _new_row(sheet: str, **values: object) -> Row:
 def great_circle_km(a: str, b: str) -> float:
     ports = codelists.airports()
     (lat1, lon1), (lat2, lon2) = ports[a], ports[b]
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dphi, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dphi / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, h)))
+    return float(geo.great_circle_km(lat1, lon1, lat2, lon2))
 
 
 def flight_kg(origin: str | None, destination: str | None, distance_km: float | None, cabin: str) -> float:
@@ -1697,8 +1694,6 @@ def _render_header(name: str, style: str) -> str:
 def write_workbook(path: Path, grid: Grid) -> int:
     """Write the sheets of `grid` in order; returns the number of data rows. Same grid, same bytes."""
     wb = Workbook(write_only=True)
-    wb.properties.created = FIXED_TIMESTAMP
-    wb.properties.modified = FIXED_TIMESTAMP
     wb.properties.creator = "Greening the Blue focal point"
     n_rows = 0
     for name, rows in grid.items():
@@ -1706,29 +1701,8 @@ def write_workbook(path: Path, grid: Grid) -> int:
         for row in rows:
             ws.append(row)
         n_rows += max(0, len(rows) - 1)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_reproducible_zip(buffer.getvalue(), path)
+    save_reproducible(wb, path, FIXED_TIMESTAMP)
     return n_rows
-
-
-_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
-
-
-def _write_reproducible_zip(data: bytes, path: Path) -> None:
-    """Re-pack the xlsx with fixed entry timestamps and a fixed 'modified' property (openpyxl
-    stamps the time of saving) so identical content gives identical bytes."""
-    stamp = FIXED_TIMESTAMP.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = _MODIFIED.sub(rb"\g<1>" + stamp + rb"\g<2>", content)
-            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIMESTAMP.timetuple()[:6])
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            dst.writestr(entry, content)
 
 
 # =============================================================================================
@@ -1800,7 +1774,7 @@ def _field_row(grid: Grid, sheet: str, name: str) -> int:
 
 
 def _cell(i: int, j: int) -> str:
-    return f"{column_letter(j)}{i + 1}"
+    return f"{column_letter(j + 1)}{i + 1}"
 
 
 def _code(v: object) -> str:
@@ -1916,10 +1890,10 @@ def write_history_csv(path: Path, rows: list[dict[str, object]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(HISTORY_HEADER)
+        writer.writerow(contract.history().names)
         for r in rows:
             writer.writerow(
-                ["" if r[k] is None else (f"{r[k]:.1f}" if isinstance(r[k], float) else r[k]) for k in HISTORY_HEADER]
+                ["" if r[k] is None else (f"{r[k]:.1f}" if isinstance(r[k], float) else r[k]) for k in contract.history().names]
             )
 
 

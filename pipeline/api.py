@@ -6,21 +6,15 @@ codes.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from rich.console import Console
 
 from pipeline.errors import GtbError
+from pipeline.workers import default_jobs
 from pipeline.intake.validate import Submission
 
-DEFAULT_INPUTS = Path("inputs")
-DEFAULT_OUTPUTS = Path("outputs")
-DEFAULT_DB = DEFAULT_OUTPUTS / "gtb.duckdb"
-
-
-def default_jobs() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
+from pipeline.paths import DEFAULT_DB, DEFAULT_INPUTS, DEFAULT_OUTPUTS
 
 
 def template(entity: str, year: int, output: Path | None = None, lang: str = "en") -> Path:
@@ -73,11 +67,13 @@ def run(
 def recalculate(year: int, factor_set: str, reason: str, db: Path = DEFAULT_DB) -> dict:
     """`gtb recalculate`: recalculate a past year with another factor set (logged)."""
     from pipeline.emissions.calculate import recalculate as recalc
+    from pipeline.indicators.views import create_views
     from pipeline.warehouse.db import opened
 
     if not reason.strip():
         raise GtbError("give a --reason: every recalculation is logged with why it was done")
     with opened(Path(db)) as con:
+        create_views(con)
         try:
             return recalc(con, year, factor_set, reason)
         except ValueError as exc:

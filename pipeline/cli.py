@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.errors import GtbError
+from pipeline.paths import DEFAULT_DB, DEFAULT_INPUTS, DEFAULT_OUTPUTS
 
 OK, HAD_ERRORS, CANNOT_RUN = 0, 1, 2
 
@@ -40,27 +41,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: up to 2)")
 
     p = sub.add_parser("run", help="validate every submission, load the valid ones, recompute emissions")
-    p.add_argument("--inputs", type=Path, default=Path("inputs"), help="inputs folder (default inputs/)")
-    p.add_argument("--db", type=Path, default=Path("outputs/gtb.duckdb"), help="database (default outputs/gtb.duckdb)")
-    p.add_argument("--outputs", type=Path, default=Path("outputs"), help="outputs folder (default outputs/)")
+    p.add_argument("--inputs", type=Path, default=DEFAULT_INPUTS, help="inputs folder (default inputs/)")
+    p.add_argument("--db", type=Path, default=DEFAULT_DB, help="database (default outputs/gtb.duckdb)")
+    p.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS, help="outputs folder (default outputs/)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: up to 2)")
 
     p = sub.add_parser("recalculate", help="recalculate a past year with another factor set (logged)")
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--factor-set", required=True, help="name of a set under inputs/reference/factors/")
     p.add_argument("--reason", required=True, help="why; kept in the recalculations log")
-    p.add_argument("--db", type=Path, default=Path("outputs/gtb.duckdb"))
+    p.add_argument("--db", type=Path, default=DEFAULT_DB)
 
     p = sub.add_parser("indicators", help="print one row of the indicators (system-wide or one entity)")
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--entity", help="entity code (default: the system-wide row)")
-    p.add_argument("--db", type=Path, default=Path("outputs/gtb.duckdb"))
+    p.add_argument("--db", type=Path, default=DEFAULT_DB)
     p.add_argument("--json", action="store_true", help="print the row as one JSON object")
 
     p = sub.add_parser("report", help="write the year's charts, tables and entity factsheets")
     p.add_argument("--year", type=int, required=True, help="data year")
-    p.add_argument("--db", type=Path, default=Path("outputs/gtb.duckdb"), help="database (default outputs/gtb.duckdb)")
-    p.add_argument("--outputs", type=Path, default=Path("outputs"), help="outputs folder (default outputs/)")
+    p.add_argument("--db", type=Path, default=DEFAULT_DB, help="database (default outputs/gtb.duckdb)")
+    p.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS, help="outputs folder (default outputs/)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes for the factsheets (default 1)")
     return parser
 
@@ -68,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command in ("run", "validate"):
-        from pipeline.intake.read import warm_up
+        from pipeline.workers import warm_up
 
         warm_up("pipeline.intake.read")  # the readers' fork server starts while we import
     try:

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-CODELIST_DIR = Path(__file__).resolve().parent.parent / "schemas" / "codelists"
+from pipeline import paths
+
+CODELIST_DIR = paths.CODELISTS
 
 # White space (the characters themselves, not \s: so Arrow's regex engine can run it, in compiled
 # code) and hyphens separate the words of a code: "Natural Gas" = "natural-gas" = natural_gas.

@@ -8,7 +8,6 @@ changed takes about a second. Validation reports are written for every file that
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +17,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from pipeline import __version__, safe
 from pipeline.errors import GtbError
+from pipeline.paths import DEFAULT_DB, DEFAULT_INPUTS, DEFAULT_OUTPUTS, HISTORY_FOLDER, SUBMISSIONS_FOLDER, VALIDATION_FOLDER
 from pipeline.intake.validate import Submission
+from schemas import contract
 
 # Excel's lock files ("~$book.xlsx") sit beside open workbooks; they are not submissions.
 LOCK_PREFIX = "~$"
-# A test hook: seconds to sleep inside the load transaction (to prove a killed run leaves no trace).
-PAUSE_ENV = "GTB_PAUSE_IN_LOAD"
 
 
 @dataclass
@@ -53,30 +52,39 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+FIELD_SHEETS = tuple(spec for spec in contract.sheets() if not spec.is_table)
+
+
 def find_submissions(inputs: Path) -> list[Path]:
-    folder = inputs / "submissions"
+    folder = inputs / SUBMISSIONS_FOLDER
     if not folder.is_dir():
         raise GtbError(f"no submissions folder: {folder} (expected workbooks under {inputs}/submissions/)")
     return sorted(p for p in folder.rglob("*.xlsx") if p.is_file() and not p.name.startswith(LOCK_PREFIX))
 
 
 def run(
-    inputs: Path = Path("inputs"),
-    db: Path = Path("outputs/gtb.duckdb"),
-    outputs: Path = Path("outputs"),
+    inputs: Path = DEFAULT_INPUTS,
+    db: Path = DEFAULT_DB,
+    outputs: Path = DEFAULT_OUTPUTS,
     jobs: int | None = None,
     console: Console | None = None,
 ) -> RunResult:
-    from pipeline.api import check_files, default_jobs
+    from pipeline.intake.validate import validate_files
+    from pipeline.workers import default_jobs
+    from pipeline.emissions import prepare
     from pipeline.emissions.calculate import calculate, sync_pins
+    from pipeline.indicators.views import create_views
+    from pipeline.intake.cross_checks import cross_submission_findings
+    from pipeline.intake.history import check_history_file
+    from pipeline.intake.reports import write_reports
     from pipeline.reference.factors import FactorSetError
     from pipeline.reference.units import UnitConversionError
-    from pipeline.intake.reports import write_reports
     from pipeline.warehouse import db as warehouse
-    from pipeline.warehouse.history import check_history_file, load_history
     from pipeline.warehouse.load import (
-        cross_submission_findings,
+        insert_rows,
         known_files,
+        load_history,
+        loaded_serials,
         next_id,
         record,
         sync_entities,
@@ -97,6 +105,7 @@ def run(
     files = find_submissions(inputs)
     result = RunResult(files_seen=len(files))
     con = warehouse.connect(Path(db))  # fails fast (exit 2) on a locked or corrupt database
+    create_views(con)
     lap("open")
     try:
         shas: dict[Path, str] = {}
@@ -118,46 +127,46 @@ def run(
         result.unchanged += [f.name for f in duplicates_in_folder]
 
         lap("hash")
-        subs = _check_with_progress(new, jobs or default_jobs(), console, check_files)
+        subs = _check_with_progress(new, jobs or default_jobs(), console, validate_files)
         lap("read+validate")
         for path, sub in zip(new, subs):  # unreadable files too are recorded by their bytes
             sub.sha256 = sub.sha256 or shas[path]
             sub.size_bytes = sub.size_bytes or _size(path)
-        cross_submission_findings(con, subs)
+        cross_submission_findings(subs, loaded_serials(con))
         lap("cross-checks")
-        folders = write_reports(subs, outputs / "validation")
-        history = [check_history_file(p) for p in sorted((inputs / "history").glob("*.csv"))]
+        folders = write_reports(subs, outputs / VALIDATION_FOLDER)
+        history = [check_history_file(p) for p in sorted((inputs / HISTORY_FOLDER).glob("*.csv"))]
         lap("reports")
 
-        con.execute("BEGIN TRANSACTION")
         try:
-            run_id = next_id(con, "runs", "run_id")
-            con.execute("INSERT INTO runs (run_id, started_at, pipeline_version) VALUES (?, ?, ?)", [run_id, warehouse.utcnow(), __version__])
-            sync_entities(con)
-            sync_pins(con)
-            recorded = record(con, run_id, subs, folders, inputs)
-            lap("load")
-            result.emissions_rows = calculate(con, recorded.loaded)
-            lap("calculate")
-            result.history_rows, bad_history = load_history(con, history)
-            if os.environ.get(PAUSE_ENV):
-                print("load transaction open", flush=True)
-                time.sleep(float(os.environ[PAUSE_ENV]))
-            con.execute(
-                """
-                UPDATE runs SET finished_at = ?, files_seen = ?, files_loaded = ?, files_unchanged = ?,
-                       files_rejected = ?, submissions_superseded = ? WHERE run_id = ?
-                """,
-                [warehouse.utcnow(), len(files), len(recorded.loaded), len(result.unchanged), len(recorded.rejected), len(recorded.superseded), run_id],
-            )
-            con.execute("COMMIT")
+            with warehouse.transaction(con):
+                run_id = next_id(con, "runs", "run_id")
+                con.execute(
+                    "INSERT INTO runs (run_id, started_at, pipeline_version) VALUES (?, ?, ?)",
+                    [run_id, warehouse.utcnow(), __version__],
+                )
+                sync_entities(con)
+                sync_pins(con)
+                recorded = record(con, run_id, subs, folders, inputs)
+                insert_rows(con, {spec.table: prepare.field_rows(recorded.pairs, spec.name) for spec in FIELD_SHEETS})
+                insert_rows(con, prepare.activity_tables(recorded.pairs))
+                lap("load")
+                result.emissions_rows = calculate(con, recorded.loaded)
+                lap("calculate")
+                result.history_rows, bad_history = load_history(con, history)
+                con.execute(
+                    """
+                    UPDATE runs SET finished_at = ?, files_seen = ?, files_loaded = ?, files_unchanged = ?,
+                           files_rejected = ?, submissions_superseded = ? WHERE run_id = ?
+                    """,
+                    [
+                        warehouse.utcnow(), len(files), len(recorded.loaded), len(result.unchanged),
+                        len(recorded.rejected), len(recorded.superseded), run_id,
+                    ],
+                )
             lap("commit")
         except (FactorSetError, UnitConversionError) as exc:
-            con.execute("ROLLBACK")
             raise GtbError(f"nothing was loaded: {exc}") from None
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     finally:
         con.close()
 
@@ -166,7 +175,7 @@ def run(
     result.rejected += [(s.file_name, s.errors, str(folders[i])) for i, s in enumerate(subs) if not s.is_valid and s.sha256 not in replaced]
     result.replaced = [s.file_name for s in subs if not s.is_valid and s.sha256 in replaced]
     result.superseded = len(recorded.superseded)
-    result.history_rejected = _history_reports(bad_history, outputs / "validation")
+    result.history_rejected = _history_reports(bad_history, outputs / VALIDATION_FOLDER)
     result.seconds = time.perf_counter() - started
     print_run_summary(result, Path(db), console)
     return result
@@ -179,13 +188,13 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _check_with_progress(files: list[Path], jobs: int, console: Console, check_files) -> list[Submission]:
+def _check_with_progress(files: list[Path], jobs: int, console: Console, validate_files) -> list[Submission]:
     if not files:
         return []
     columns = (TextColumn("reading workbooks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("validate", total=len(files))
-        return check_files(files, jobs, on_file=lambda _path: progress.advance(task))
+        return validate_files(files, jobs, on_file=lambda _path: progress.advance(task))
 
 
 def _history_reports(files, report_dir: Path) -> list[tuple[str, int, str]]:

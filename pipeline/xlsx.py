@@ -6,14 +6,21 @@ Small helpers only (fills, fonts, header rows, comments, column widths, safe tex
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import re
+import zipfile
 from collections.abc import Iterable
 
+from pathlib import Path
+
+from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+
+from pipeline.cells import column_letter
 
 AUTHOR = "Greening the Blue pipeline"
 
@@ -81,7 +88,7 @@ def style_header_row(ws: Worksheet, row: int, ncols: int, required: Iterable[boo
 def set_widths(ws: Worksheet, widths: Iterable[float]) -> None:
     """Column widths (Excel character units) for columns A, B, ..."""
     for idx, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(idx)].width = width
+        ws.column_dimensions[column_letter(idx)].width = width
 
 
 def fit_to_page_width(ws: Worksheet, landscape: bool = True) -> None:
@@ -102,3 +109,30 @@ def comment(text: str, width_pt: int = 320) -> Comment:
     note.width = width_pt
     note.height = min(600, 20 + 15 * lines)
     return note
+
+
+# --- reproducible files ------------------------------------------------------------------------
+
+FIXED_TIME = dt.datetime(2025, 1, 1)  # zip entries and document dates of reproducible workbooks
+_DOC_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
+
+
+def save_reproducible(wb: Workbook, path: Path, stamp: dt.datetime = FIXED_TIME) -> Path:
+    """Save `wb` so that the same content gives the same bytes: fixed zip entry times and
+    document dates (openpyxl stamps the time of saving)."""
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    text = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = _DOC_DATES.sub(rb"\g<1>" + text + rb"\g<2>", body)
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            dst.writestr(entry, body)
+    return path

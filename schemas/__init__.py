@@ -1,7 +1,8 @@
-"""pandera models of the submission workbook, one module per sheet, and the code lists.
+"""The contract: sheets and columns as data (`contract`, the CSVs here), and one pandera model per sheet.
 
-`SCHEMAS` maps each contract sheet name to its DataFrameSchema. The column rules come from
-`columns.csv` (through `checks.column`), the cross-column rules sit in the sheet's module.
+`schemas()` maps each contract sheet name (the workbook's sheets and `History`, the history CSV)
+to its DataFrameSchema. The column rules come from `columns.csv` (through `checks.column`), the
+cross-column rules sit in the sheet's module.
 """
 
 from __future__ import annotations
@@ -11,7 +12,19 @@ from functools import cache
 
 @cache
 def schemas() -> dict:
-    from schemas import air_travel, ems, entity, facilities, offsets, other_travel, refrigerants, vehicles, waste, water
+    from schemas import (
+        air_travel,
+        ems,
+        entity,
+        facilities,
+        history,
+        offsets,
+        other_travel,
+        refrigerants,
+        vehicles,
+        waste,
+        water,
+    )
 
     return {
         "Entity": entity.schema,
@@ -24,4 +37,5 @@ def schemas() -> dict:
         "Waste": waste.schema,
         "Water": water.schema,
         "EMS": ems.schema,
+        "History": history.schema,
     }

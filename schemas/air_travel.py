@@ -27,39 +27,34 @@ schema = sheet_schema(
     [
         row_check(
             "origin-needs-destination",
-            "missing-value",
+            "missing-value.destination",
             "destination",
             lambda d: _pair_complete(d, "destination", "origin"),
-            lambda v, r: "the route has an origin but no destination; give both airports, or neither and distance_km.",
         ),
         row_check(
             "destination-needs-origin",
-            "missing-value",
+            "missing-value.origin",
             "origin",
             lambda d: _pair_complete(d, "origin", "destination"),
-            lambda v, r: "the route has a destination but no origin; give both airports, or neither and distance_km.",
         ),
         row_check(
             "distance-or-airports",
-            "inconsistent-row",
+            "inconsistent-row.distance-and-airports",
             "distance_km",
             _no_distance_with_airports,
-            lambda v, r: "give distance_km only where origin and destination are empty; the distance is computed "
-            "from the airports. Clear this cell or the airports.",
         ),
         row_check(
             "route-required",
-            "missing-value",
+            "missing-value.route",
             "distance_km",
             _route_given,
-            lambda v, r: "each flight needs a route: origin and destination airports, or distance_km.",
         ),
         row_check(
             "different-airports",
-            "inconsistent-row",
+            "inconsistent-row.same-airport",
             "destination",
             _different_airports,
-            lambda v, r: f"destination is the same airport as origin ({str(v).strip().upper()}); check the route.",
+            lambda v, r: {"airport": str(v).strip().upper()},
         ),
     ],
 )

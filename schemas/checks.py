@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from pipeline import codelists
+from pipeline import catalogue, codelists
+from pipeline.catalogue import Message
 from schemas.contract import ColumnSpec
 
 # Context columns added beside a sheet's own columns (never part of the contract).
@@ -171,14 +172,21 @@ def in_codelist(values: pd.Series, codelist: str) -> pd.Series:
 
 
 # ---------------------------------------------------------------------------------- rules
+Params = Callable[[object, "pd.Series | None"], dict[str, object]]
+
+
 @dataclass(frozen=True)
 class Rule:
-    """What a failed check means: the finding code, the column blamed, and the message."""
+    """What a failed check means: its catalogue message, the column blamed, the message's parameters."""
 
     id: str
-    code: str
+    message_id: str  # pipeline/catalogue/messages.csv; its code is the finding's code
     blame: str | None  # column to report for a row-level (DataFrame) check; None: the failing column
-    message: Callable[[object, pd.Series | None], str]  # (value as typed, the row's raw values) -> text
+    params: Params  # (value as typed, the row's raw values) -> parameters of the message
+
+    @property
+    def code(self) -> str:
+        return catalogue.code_of(self.message_id)
 
 
 RULES: dict[str, Rule] = {}
@@ -198,16 +206,56 @@ def _check(fn: Callable[..., pd.Series], name: str) -> pa.Check:
     return pa.Check(as_check(fn), name=name)
 
 
-def rule(id: str, code: str, message: Callable[[object, pd.Series | None], str], blame: str | None = None) -> str:
+@dataclass(frozen=True)
+class Failure:
+    """One failed check on one value: its position in the frame validated, the column blamed, the rule."""
+
+    position: int
+    column: str
+    rule: Rule | None  # None: a required column or field is empty (pandera's not_nullable)
+
+    def message(self, frame: pd.DataFrame, empty_id: str) -> tuple[str, dict[str, object]]:
+        """(message id, parameters) of the finding; `empty_id` names the message of an empty cell."""
+        if self.rule is None:
+            return empty_id, {"name": self.column}
+        return self.rule.message_id, self.rule.params(frame.at[self.position, self.column], frame.loc[self.position])
+
+
+def failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[Failure]:
+    """Every failed check of `schema` on `frame` (lazy validation), once per value, column and rule."""
+    try:
+        schema.validate(frame, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    out: list[Failure] = []
+    seen: set[tuple[int, str, str]] = set()
+    for case in cases.itertuples(index=False):
+        if case.index is None or pd.isna(case.index):
+            continue  # schema-level cases (dtypes); the contract has none that concern a cell
+        check = str(case.check)
+        rule_ = None if check == "not_nullable" else RULES.get(check)
+        if check != "not_nullable" and rule_ is None:
+            raise AssertionError(f"{schema.name}: pandera reported an unregistered check {check!r}")
+        column = (rule_.blame if rule_ else None) or str(case.column)
+        key = (int(case.index), column, check)
+        if key not in seen:
+            seen.add(key)
+            out.append(Failure(int(case.index), column, rule_))
+    return out
+
+
+def _no_params(value: object, row: pd.Series | None) -> dict[str, object]:
+    return {}
+
+
+def rule(id: str, message_id: str, params: Params = _no_params, blame: str | None = None) -> str:
     """Register a rule (idempotent for an identical id) and return its id for a Check name."""
-    RULES.setdefault(id, Rule(id, code, blame, message))
+    RULES.setdefault(id, Rule(id, message_id, blame, params))
     return id
 
 
-def _shown(value: object) -> str:
-    from pipeline.intake.findings import display_value
-
-    return repr(display_value(value)) if isinstance(value, str) else display_value(value) or "an empty cell"
+_shown = catalogue.shown
 
 
 def _bound(text: str | None) -> float | None:
@@ -224,29 +272,33 @@ def current_year() -> int:
     return dt.date.today().year
 
 
-def _number_hint(value: object) -> str:
+def _number_hint(value: object) -> Message | str:
     if isinstance(value, str):
         if re.fullmatch(r"\s*-?\d{1,3}(\.\d{3})+(,\d+)?\s*|\s*-?\d+,\d{1,2}\s*", value):
-            return " Use a point for decimals (1200.5), not a comma."
+            return Message("hint.decimal-comma")
         if re.search(r"\d", value) and re.search(r"[A-Za-z]", value):
-            return " Type the number only; the unit goes in its own column and estimates are marked in data_quality."
+            return Message("hint.unit-in-number")
     if isinstance(value, (dt.date, dt.datetime)):
-        return " The cell is formatted as a date; format it as a number."
+        return Message("hint.date-in-number")
     return ""
 
 
-def enum_message(spec: ColumnSpec) -> Callable[[object, pd.Series | None], str]:
+def _did_you_mean(key: str, allowed: tuple[str, ...] | list[str]) -> Message | str:
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    return Message("hint.did-you-mean", {"code": close[0]}) if close else ""
+
+
+def enum_rule(spec: ColumnSpec) -> str:
+    """The code-list rule of an enumeration: the codes listed when few, else the list named."""
+    assert spec.codelist
     allowed = codelists.codes(spec.codelist)
+    long = len(allowed) > 15
 
-    def message(value: object, row: pd.Series | None) -> str:
-        shown = ", ".join(allowed) if len(allowed) <= 15 else f"the {spec.codelist.replace('_', ' ')} list of the drop-down"
-        text = f"expected one of {shown}; found {_shown(value)}."
-        close = difflib.get_close_matches(codelists.normalise_code(value), allowed, n=1, cutoff=0.6)
-        if close:
-            text += f" Did you mean {close[0]}?"
-        return text
+    def params(value: object, row: pd.Series | None) -> dict[str, object]:
+        listed = {"codelist": spec.codelist.replace("_", " ")} if long else {"allowed": ", ".join(allowed)}  # type: ignore[union-attr]
+        return {**listed, "hint": _did_you_mean(codelists.normalise_code(value), allowed)}
 
-    return message
+    return rule(f"codelist-{spec.codelist}", "not-in-codelist.enum-long" if long else "not-in-codelist.enum", params)
 
 
 @cache
@@ -258,90 +310,70 @@ def _country_names() -> dict[str, str]:
     return names
 
 
-def _country_message(value: object, row: pd.Series | None) -> str:
-    text = f"expected an ISO 3166-1 alpha-3 country code (e.g. KEN, CHE, USA); found {_shown(value)}."
+def _country_params(value: object, row: pd.Series | None) -> dict[str, object]:
     key = str(value).strip().upper()
     guess = _country_names().get(key)
     if guess is None:
         close = difflib.get_close_matches(key, list(_country_names()), n=1, cutoff=0.8)
         guess = _country_names()[close[0]] if close else None
-    if guess:
-        text += f" For {str(value).strip()} use {guess}."
-    return text
+    return {"hint": Message("hint.country", {"value": str(value).strip(), "code": guess}) if guess else ""}
 
 
-def _airport_message(value: object, row: pd.Series | None) -> str:
-    return (
-        f"expected a 3-letter IATA airport code known to the airport reference (e.g. NBO, GVA, JFK); "
-        f"found {_shown(value)}. For a place without a known airport, leave origin and destination "
-        f"empty and give distance_km."
-    )
+def _entity_params(value: object, row: pd.Series | None) -> dict[str, object]:
+    return {"hint": _did_you_mean(codelists.normalise_ref(value), codelists.codes("entities"))}
 
 
-def _entity_message(value: object, row: pd.Series | None) -> str:
-    codes = codelists.codes("entities")
-    text = f"expected an entity code of the reference list; found {_shown(value)}."
-    close = difflib.get_close_matches(codelists.normalise_ref(value), codes, n=1, cutoff=0.6)
-    if close:
-        text += f" Did you mean {close[0]}?"
-    return text
+REFERENCE_RULES = {  # dtype -> (code list, message, parameters)
+    "iso3": ("countries", "not-in-codelist.country", _country_params),
+    "iata": ("airports", "not-in-codelist.airport", _no_params),
+    "entity": ("entities", "not-in-codelist.entity", _entity_params),
+}
 
 
 # ---------------------------------------------------------------------------------- checks
+def _number_shown(bound: float) -> str:
+    return f"{bound:,.15g}"
+
+
 def column_checks(spec: ColumnSpec) -> list[pa.Check]:
     """The element rules of one contract column: type, code list, numeric bounds."""
     checks: list[pa.Check] = []
     d = spec.dtype
     if d in ("number", "integer"):
-        integer = d == "integer"
         checks.append(
             _check(
                 lambda s: is_blank(s) | parse_number(s).notna(),
-                name=rule(
-                    f"{d}-type",
-                    "type-error",
-                    lambda v, r: f"expected a number; found {_shown(v)}.{_number_hint(v)}",
-                ),
+                name=rule(f"{d}-type", "type-error.number", lambda v, r: {"hint": _number_hint(v)}),
             )
         )
-        if integer:
-            checks.append(
-                _check(
-                    lambda s: ~((parse_number(s) % 1) > 0),
-                    name=rule("integer-whole", "type-error", lambda v, r: f"expected a whole number; found {_shown(v)}."),
-                )
-            )
+        if d == "integer":
+            checks.append(_check(lambda s: ~((parse_number(s) % 1) > 0), name=rule("integer-whole", "type-error.whole")))
         ge, gt, le = _bound(spec.ge), _bound(spec.gt), _bound(spec.le)
         if ge is not None:
-            negative = ge == 0
             checks.append(
                 _check(
                     lambda s, ge=ge: ~(parse_number(s) < ge),
-                    name=rule(
-                        f"ge-{spec.ge}",
-                        "out-of-range",
-                        (lambda v, r: f"negative values are not allowed; found {_shown(v)}. Report consumption as a positive number.")
-                        if negative
-                        else (lambda v, r, ge=spec.ge: f"expected a value of at least {ge}; found {_shown(v)}."),
-                    ),
+                    name=rule(f"ge-{spec.ge}", "out-of-range.negative")
+                    if ge == 0
+                    else rule(f"ge-{spec.ge}", "out-of-range.ge", lambda v, r, b=_number_shown(ge): {"bound": b}),
                 )
             )
         if gt is not None:
             checks.append(
                 _check(
                     lambda s, gt=gt: ~(parse_number(s) <= gt),
-                    name=rule(f"gt-{spec.gt}", "out-of-range", lambda v, r, gt=spec.gt: f"expected a value above {gt}; found {_shown(v)}."),
+                    name=rule(f"gt-{spec.gt}", "out-of-range.gt", lambda v, r, b=_number_shown(gt): {"bound": b}),
                 )
             )
         if le is not None:
+            note = Message("hint.bound-note", {"note": spec.bound_note}) if spec.bound_note else ""
             checks.append(
                 _check(
                     lambda s, le=le: ~(parse_number(s) > le),
                     name=rule(
                         f"le-{spec.sheet}-{spec.name}",
-                        "out-of-range",
-                        lambda v, r, le=le, note=spec.bound_note: f"expected a value of at most {le:,g}; found {_shown(v)}"
-                        + (f" ({note})." if note else "."),
+                        "out-of-range.le",
+                        lambda v, r, b=_number_shown(le), n=note: {"bound": b, "note": n},
                     ),
                 )
             )
@@ -349,45 +381,30 @@ def column_checks(spec: ColumnSpec) -> list[pa.Check]:
             checks.append(
                 _check(
                     lambda s: ~(parse_number(s) > current_year()),
-                    name=rule("le-current_year", "out-of-range", lambda v, r: f"expected a year no later than {current_year()}; found {_shown(v)}."),
+                    name=rule("le-current_year", "out-of-range.future-year", lambda v, r: {"year": current_year()}),
                 )
             )
     elif d == "enum" or d == "yesno":
         codelist = spec.codelist
         assert codelist, f"{spec.sheet}.{spec.name}: an enumeration needs a code list"
-        checks.append(
-            _check(
-                lambda s, cl=codelist: is_blank(s) | in_codelist(parse_code(s), cl),
-                name=rule(f"codelist-{codelist}", "not-in-codelist", enum_message(spec)),
-            )
-        )
-    elif d in ("iso3", "iata", "entity"):
-        codelist = {"iso3": "countries", "iata": "airports", "entity": "entities"}[d]
-        message = {"iso3": _country_message, "iata": _airport_message, "entity": _entity_message}[d]
+        checks.append(_check(lambda s, cl=codelist: is_blank(s) | in_codelist(parse_code(s), cl), name=enum_rule(spec)))
+    elif d in REFERENCE_RULES:
+        codelist, message_id, params = REFERENCE_RULES[d]
         checks.append(
             _check(
                 lambda s, cl=codelist: is_blank(s) | in_codelist(parse_ref(s), cl),
-                name=rule(f"codelist-{codelist}", "not-in-codelist", message),
+                name=rule(f"codelist-{codelist}", message_id, params),
             )
         )
     elif d == "email":
         checks.append(
             _check(
                 lambda s: is_blank(s) | parse_text(s).str.fullmatch(_EMAIL).fillna(True).astype(bool),
-                name=rule("email", "invalid-email", lambda v, r: f"expected an e-mail address like name@un.org; found {_shown(v)}."),
+                name=rule("email", "invalid-email.format"),
             )
         )
     elif d == "date":
-        checks.append(
-            _check(
-                lambda s: is_blank(s) | parse_date(s).notna(),
-                name=rule(
-                    "date-type",
-                    "type-error",
-                    lambda v, r: f"expected a date (an Excel date, or text like 2025-03-01); found {_shown(v)}.",
-                ),
-            )
-        )
+        checks.append(_check(lambda s: is_blank(s) | parse_date(s).notna(), name=rule("date-type", "type-error.date")))
     return checks
 
 
@@ -406,13 +423,15 @@ def required_not_blank(spec: ColumnSpec) -> pa.Check:
     """Text cells holding only spaces count as empty for a required column."""
     return _check(
         lambda d, c=spec.name: ~is_blank(d[c]) if c in d else pd.Series(True, index=d.index),
-        name=rule(f"required-{spec.name}", "missing-value", lambda v, r, c=spec.name: f"{c} is required; the cell is empty.", blame=spec.name),
+        name=rule(f"required-{spec.name}", "missing-value.required", lambda v, r, c=spec.name: {"name": c}, blame=spec.name),
     )
 
 
-def row_check(rule_id: str, code: str, blame: str, fn: Callable[[pd.DataFrame], pd.Series], message) -> pa.Check:
+def row_check(
+    rule_id: str, message_id: str, blame: str, fn: Callable[[pd.DataFrame], pd.Series], params: Params = _no_params
+) -> pa.Check:
     """A rule across columns of one row; failures are reported on the `blame` column."""
-    return _check(fn, name=rule(rule_id, code, message, blame=blame))
+    return _check(fn, name=rule(rule_id, message_id, params, blame=blame))
 
 
 def bounds_from_reporting_year(spec: ColumnSpec) -> list[pa.Check]:
@@ -428,11 +447,14 @@ def bounds_from_reporting_year(spec: ColumnSpec) -> list[pa.Check]:
         checks.append(
             row_check(
                 f"le-reporting-year-{col}",
-                "out-of-range",
+                "out-of-range.vintage",
                 col,
                 fn,
-                lambda v, r, offset=offset: f"expected a year no later than {int(r[REPORTING_YEAR]) + offset} "
-                f"(the reporting year {int(r[REPORTING_YEAR])} + {offset}); found {_shown(v)}.",
+                lambda v, r, offset=offset: {
+                    "limit": int(r[REPORTING_YEAR]) + offset,
+                    "year": int(r[REPORTING_YEAR]),
+                    "offset": offset,
+                },
             )
         )
     if spec.ge and spec.ge.startswith("reporting_year") and spec.dtype == "date":
@@ -445,11 +467,10 @@ def bounds_from_reporting_year(spec: ColumnSpec) -> list[pa.Check]:
         checks.append(
             row_check(
                 f"ge-reporting-year-{col}",
-                "out-of-range",
+                "out-of-range.retirement-date",
                 col,
                 fn_date,
-                lambda v, r: f"expected a date on or after {int(r[REPORTING_YEAR])}-01-01 (credits retired for "
-                f"the reporting year {int(r[REPORTING_YEAR])}); found {_shown(v)}.",
+                lambda v, r: {"year": int(r[REPORTING_YEAR])},
             )
         )
     return checks
@@ -479,8 +500,9 @@ def unit_compatibility(table: str, type_column: str, unit_column: str = "unit") 
         pair_ok = pd.Series([(t, u) in pairs for t, u in zip(types, units)], index=d.index, dtype=bool)
         return ~known | pair_ok
 
-    def message(value: object, row: pd.Series | None) -> str:
+    def params(value: object, row: pd.Series | None) -> dict[str, object]:
+        assert row is not None
         kind = codelists.normalise_code(row[type_column])
-        return f"expected one of {', '.join(allowed[kind])} for {kind}; found {_shown(value)}."
+        return {"allowed": ", ".join(allowed[kind]), "kind": kind}
 
-    return row_check(f"unit-{table}", "unit-mismatch", unit_column, fn, message)
+    return row_check(f"unit-{table}", "unit-mismatch.unit", unit_column, fn, params)

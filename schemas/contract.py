@@ -1,7 +1,12 @@
-"""The submission contract as data: `sheets.csv` and `columns.csv` beside this file.
+"""The submission contract as data: `sheets.csv`, `columns.csv` and `derived_columns.csv` beside this file.
 
-Every other module (template, validation, data dictionary, demo data) reads the sheets and
-their columns from here, so a column is added in one CSV row.
+A column is defined once, as one row of `columns.csv`: its name in the workbook, its name in the
+warehouse where that differs (`db_column`), its type, whether it is required, its code list,
+bounds (with the reason), unit and meaning. From that row come the pandera model
+(`schemas.checks`), the warehouse table's DDL and comments (`pipeline.warehouse.schema`), the
+template's header, comment and drop-down (`pipeline.intake.template`) and the data dictionary
+(`pipeline.docs`). `derived_columns.csv` lists the columns the pipeline adds to a sheet's table
+(canonical quantities, flight distances, flags), computed by `pipeline.emissions.prepare`.
 """
 
 from __future__ import annotations
@@ -13,19 +18,19 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-# inputs/history/*.csv: published totals for years before detailed workbooks (exact header).
-HISTORY_HEADER = (
-    "entity_code",
-    "year",
-    "personnel",
-    "facilities_tco2e",
-    "air_travel_tco2e",
-    "other_travel_tco2e",
-    "offsets_tco2e",
-    "waste_tonnes",
-    "water_m3",
-)
-HISTORY_OPTIONAL = frozenset({"waste_tonnes", "water_m3"})
+# Warehouse type of each contract dtype.
+DB_TYPES = {
+    "text": "VARCHAR",
+    "email": "VARCHAR",
+    "enum": "VARCHAR",
+    "iso3": "VARCHAR",
+    "iata": "VARCHAR",
+    "entity": "VARCHAR",
+    "number": "DOUBLE",
+    "integer": "INTEGER",
+    "yesno": "BOOLEAN",
+    "date": "DATE",
+}
 
 
 @dataclass(frozen=True)
@@ -41,19 +46,47 @@ class ColumnSpec:
     bound_note: str  # why the bounds are what they are (every numeric column has an upper bound)
     unit: str | None
     description: str
+    db_column: str = ""  # the warehouse column where its name differs
 
     @property
     def is_numeric(self) -> bool:
         return self.dtype in ("number", "integer")
 
+    @property
+    def db_name(self) -> str:
+        return self.db_column or self.name
+
+    @property
+    def db_type(self) -> str:
+        return DB_TYPES[self.dtype]
+
+
+@dataclass(frozen=True)
+class DerivedColumn:
+    """A column the pipeline adds to a sheet's warehouse table (`derived_columns.csv`)."""
+
+    sheet: str
+    name: str
+    db_type: str
+    required: bool
+    unit: str | None
+    description: str
+    after: str = ""  # the contract column it follows in the table ('' = after all of them)
+
+    @property
+    def db_name(self) -> str:
+        return self.name
+
 
 @dataclass(frozen=True)
 class SheetSpec:
     name: str
-    layout: str  # "table" or "field_value"
+    layout: str  # "table" or "field_value" (workbook sheets), "csv" (the history files)
     order: int
     description: str
     columns: tuple[ColumnSpec, ...]
+    table: str = ""  # warehouse table of the sheet's rows
+    derived: tuple[DerivedColumn, ...] = ()
 
     @property
     def is_table(self) -> bool:
@@ -69,6 +102,14 @@ class SheetSpec:
     def names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    def table_columns(self) -> list[ColumnSpec | DerivedColumn]:
+        """The columns of the sheet's warehouse table after its keys, in table order."""
+        out: list[ColumnSpec | DerivedColumn] = []
+        for col in self.columns:
+            out.append(col)
+            out += [d for d in self.derived if d.after == col.name]
+        return out + [d for d in self.derived if not d.after]
+
 
 def _blank(value: str) -> str | None:
     value = value.strip()
@@ -76,8 +117,8 @@ def _blank(value: str) -> str | None:
 
 
 @cache
-def sheets() -> tuple[SheetSpec, ...]:
-    """All sheets of the contract, in workbook order."""
+def _all_sheets() -> tuple[SheetSpec, ...]:
+    """Every sheet of the contract, the workbook's and the history CSV's, in order."""
     with (HERE / "columns.csv").open(newline="", encoding="utf-8") as fh:
         cols = [
             ColumnSpec(
@@ -92,6 +133,20 @@ def sheets() -> tuple[SheetSpec, ...]:
                 bound_note=r["bound_note"].strip(),
                 unit=_blank(r["unit"]),
                 description=r["description"],
+                db_column=r["db_column"].strip(),
+            )
+            for r in csv.DictReader(fh)
+        ]
+    with (HERE / "derived_columns.csv").open(newline="", encoding="utf-8") as fh:
+        derived = [
+            DerivedColumn(
+                sheet=r["sheet"],
+                name=r["column"],
+                db_type=r["db_type"],
+                required=r["required"] == "yes",
+                unit=_blank(r["unit"]),
+                description=r["description"],
+                after=r["after"].strip(),
             )
             for r in csv.DictReader(fh)
         ]
@@ -104,16 +159,30 @@ def sheets() -> tuple[SheetSpec, ...]:
             order=int(r["order"]),
             description=r["description"],
             columns=tuple(c for c in cols if c.sheet == r["sheet"]),
+            table=r["table"],
+            derived=tuple(d for d in derived if d.sheet == r["sheet"]),
         )
         for r in rows
     )
     assert all(s.columns for s in out), "every sheet of sheets.csv needs columns in columns.csv"
     assert {c.sheet for c in cols} <= {s.name for s in out}, "columns.csv names a sheet not in sheets.csv"
+    assert {d.sheet for d in derived} <= {s.name for s in out}, "derived_columns.csv names a sheet not in sheets.csv"
     return out
 
 
+@cache
+def sheets() -> tuple[SheetSpec, ...]:
+    """The sheets of the submission workbook, in workbook order."""
+    return tuple(s for s in _all_sheets() if s.layout != "csv")
+
+
+def history() -> SheetSpec:
+    """The columns of a history CSV (inputs/history/*.csv), header in this order."""
+    return sheet("History")
+
+
 def sheet(name: str) -> SheetSpec:
-    for s in sheets():
+    for s in _all_sheets():
         if s.name == name:
             return s
     raise KeyError(name)

@@ -16,10 +16,9 @@ schema = sheet_schema(
     [
         row_check(
             "certified-needs-standard",
-            "inconsistent-row",
+            "inconsistent-row.certified-standard",
             "standard",
             _certified_has_standard,
-            lambda v, r: f"status certified needs the standard it is certified to (iso14001 or emas); found {str(v).strip()!r}.",
         )
     ],
 )

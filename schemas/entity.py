@@ -10,12 +10,10 @@ schema = sheet_schema(
     [
         row_check(
             "known-template-version",
-            "unknown-template-version",
+            "unknown-template-version.read-as-current",
             "template_version",
             lambda d: is_blank(d["template_version"]) | in_codelist(parse_text(d["template_version"]), "template_version"),
-            lambda v, r: f"template version {str(v).strip()!r} is not one the pipeline knows "
-            f"({', '.join(codelists.codes('template_version'))}); the workbook was read as {TEMPLATE_VERSION}. "
-            f"For next time, get a fresh template with gtb template.",
+            lambda v, r: {"version": repr(str(v).strip()), "known": ", ".join(codelists.codes("template_version")), "current": TEMPLATE_VERSION},
         )
     ],
 )

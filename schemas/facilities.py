@@ -5,7 +5,7 @@ from functools import cache
 import pandas as pd
 
 from pipeline import codelists
-from schemas.checks import _shown, in_codelist, is_blank, parse_code, parse_number, row_check, sheet_schema, unit_compatibility
+from schemas.checks import in_codelist, is_blank, parse_code, parse_number, row_check, sheet_schema, unit_compatibility
 
 
 @cache
@@ -30,13 +30,10 @@ def _renewable_within_quantity(d: pd.DataFrame) -> pd.Series:
     return ~(parse_number(d["renewable_kwh"]) > quantity_kwh * (1 + 1e-9)) | (quantity < 0)
 
 
-def _within_message(value, row) -> str:
+def _within_params(value: object, row: pd.Series | None) -> dict[str, object]:
+    assert row is not None
     unit = codelists.normalise_code(row["unit"])
-    kwh = float(parse_number(pd.Series([row["quantity"]])).iloc[0]) * kwh_per_unit()[unit]
-    return (
-        f"renewable_kwh cannot exceed the electricity consumed ({kwh:,.0f} kWh from quantity and unit); "
-        f"found {_shown(value)}. Give renewable_kwh in kWh."
-    )
+    return {"kwh": float(parse_number(pd.Series([row["quantity"]])).iloc[0]) * kwh_per_unit()[unit]}
 
 
 schema = sheet_schema(
@@ -45,12 +42,13 @@ schema = sheet_schema(
         unit_compatibility("facilities_unit", "energy_type"),
         row_check(
             "renewable-electricity-only",
-            "inconsistent-row",
+            "inconsistent-row.renewable-not-electricity",
             "renewable_kwh",
             _renewable_only_on_electricity,
-            lambda v, r: f"renewable_kwh applies to electricity rows only; this row is "
-            f"{codelists.normalise_code(r['energy_type'])}. Leave the cell empty.",
+            lambda v, r: {"energy": codelists.normalise_code(r["energy_type"]) if r is not None else ""},
         ),
-        row_check("renewable-within-quantity", "out-of-range", "renewable_kwh", _renewable_within_quantity, _within_message),
+        row_check(
+            "renewable-within-quantity", "out-of-range.renewable-above-quantity", "renewable_kwh", _renewable_within_quantity, _within_params
+        ),
     ],
 )

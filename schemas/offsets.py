@@ -34,11 +34,10 @@ schema = sheet_schema(
     [
         row_check(
             "serial-unique-in-file",
-            "duplicate-serial",
+            "duplicate-serial.in-file",
             "serial_range",
             _unique_serials,
-            lambda v, r: f"serial range {str(v).strip()} repeats or overlaps a serial range given above it in this "
-            "sheet (the same block, however written); a credit counts once.",
+            lambda v, r: {"serial": str(v).strip()},
         )
     ],
 )

@@ -104,3 +104,22 @@ def set_cell(sheets: dict[str, Rows], sheet: str, cell: str, value: object) -> d
         rows[row].append(None)
     rows[row][col] = value
     return sheets
+
+
+def a_finding(
+    code: str,
+    message: str,
+    *,
+    file: str = "",
+    sheet: str = "",
+    cell: str = "",
+    row: int | None = None,
+    column: str = "",
+    value: object = "",
+    severity: str | None = None,
+):
+    """A finding with any message text (the pipeline builds them from the catalogue)."""
+    from pipeline import catalogue
+    from pipeline.intake.findings import Finding
+
+    return Finding(file, sheet, cell, row, column, catalogue.display_value(value), code, severity or catalogue.severity_of(code), message)

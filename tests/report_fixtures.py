@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.indicators.views import create_views
 from pipeline.warehouse.db import connect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -255,6 +256,7 @@ def build_warehouse(
             sid += 1
             _workbook(rows, p, year, sid)
     con = connect(Path(path))
+    create_views(con)
     try:
         for table, records in rows.tables.items():
             frame = pd.DataFrame.from_records(records)

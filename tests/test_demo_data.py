@@ -19,7 +19,7 @@ from python_calamine import CalamineWorkbook
 
 from pipeline import codelists
 from demo import data as demo_data
-from pipeline.intake.findings import column_letter
+from pipeline.cells import column_letter
 from schemas import contract
 
 SEED = 2025
@@ -164,7 +164,7 @@ def check_workbook(path: Path) -> list[str]:
                 if name not in spec.names:
                     continue
                 col = spec.column(name)
-                cell = f"{spec.name}!{column_letter(j)}{excel_row}"
+                cell = f"{spec.name}!{column_letter(j + 1)}{excel_row}"
                 try:
                     row[name] = parse_value(col, cells[j] if j < len(cells) else None)
                 except ValueError as exc:
@@ -176,7 +176,7 @@ def check_workbook(path: Path) -> list[str]:
             where = f"{spec.name}!{excel_row}"
             if spec.name == "Facilities" and {"energy_type", "unit"} <= row.keys():
                 if (row["energy_type"], row["unit"]) not in fac_units:
-                    unit_cell = f"{spec.name}!{column_letter(header.index('unit'))}{excel_row}"
+                    unit_cell = f"{spec.name}!{column_letter(header.index('unit') + 1)}{excel_row}"
                     problems.append(f"{unit_cell} unit {row['unit']} for {row['energy_type']}")
                 if row.get("renewable_kwh") is not None:
                     if row["energy_type"] != "electricity":

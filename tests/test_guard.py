@@ -17,7 +17,7 @@ import pytest
 
 from pipeline.intake import guard
 from pipeline.intake.guard import Limits, Refused
-from pipeline.intake.workbook import UnreadableFile
+from pipeline.errors import UnreadableFile
 from tests import hostile
 
 SAVE_AS = "Save As > Excel Workbook (*.xlsx)"

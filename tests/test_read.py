@@ -13,8 +13,10 @@ import python_calamine
 
 from pipeline.intake import read
 from pipeline.intake.guard import Limits, Refused
-from pipeline.intake.read import ReaderFailed, read_many, read_workbook
-from pipeline.intake.workbook import RawWorkbook, UnreadableFile
+from pipeline.intake.read import read_many, read_workbook
+from pipeline.workers import ReaderFailed
+from pipeline.errors import UnreadableFile
+from pipeline.intake.workbook import RawWorkbook
 from tests import hostile
 
 
@@ -267,6 +269,6 @@ def test_workers_are_gone_afterwards(tmp_path):
 def test_reader_failed_survives_pickling():
     import pickle
 
-    error = ReaderFailed("timeout", read.READ_MESSAGES["timeout"].format(timeout_s=5), "detail")
+    error = ReaderFailed("timeout", {"timeout_s": 5}, "detail")
     copy = pickle.loads(pickle.dumps(error))
     assert (copy.kind, str(copy), copy.detail) == ("timeout", str(error), "detail")

@@ -255,10 +255,24 @@ def test_killed_run_leaves_database_as_before(inputs):
     run(inputs)
     before = query(inputs, "SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM facilities_activity), (SELECT count(*) FROM emissions), (SELECT count(*) FROM runs)")
     submit(inputs, "WFP_2024.xlsx", valid_sheets("WFP"))
-    env = {**os.environ, "GTB_PAUSE_IN_LOAD": "60"}
+    # The test patches in its own pause, inside the load transaction (after the emissions are
+    # written), then kills the process there: production code carries no test hook.
+    script = (
+        "import sys, time\n"
+        "from pipeline.emissions import calculate as c\n"
+        "real = c.calculate\n"
+        "def paused(*a, **k):\n"
+        "    n = real(*a, **k)\n"
+        "    print('load transaction open', flush=True)\n"
+        "    time.sleep(60)\n"
+        "    return n\n"
+        "c.calculate = paused\n"
+        "from pipeline.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "run", "--inputs", str(inputs), "--db", str(db), "--outputs", str(inputs.parent / "out"), "--jobs", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=Path(__file__).resolve().parent.parent,
+        [sys.executable, "-c", script, "run", "--inputs", str(inputs), "--db", str(db), "--outputs", str(inputs.parent / "out"), "--jobs", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent,
     )
     deadline = time.time() + 60
     line = ""

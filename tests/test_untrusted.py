@@ -26,7 +26,7 @@ from rich.console import Console
 from pipeline import api, safe, serials
 from pipeline.intake.annotate import MAX_LISTED, annotate_many, write_annotated
 from pipeline.cli import main
-from pipeline.intake.findings import finding
+from tests.builders import a_finding
 from pipeline.intake.guard import Limits
 from pipeline.intake.read import read_many
 from pipeline.intake.reports import print_summary, report_folders
@@ -346,8 +346,8 @@ TRIGGERS = ["=cmd|' /c calc'!A1", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
 
 
 def test_issues_csv_escapes_formula_triggers(tmp_path):
-    found = [finding("type-error", "m", file=t, sheet="Facilities", cell="D2", row=2, column=t, value=t) for t in TRIGGERS]
-    found.append(finding("out-of-range", "m", file="f", sheet="Facilities", cell="D3", row=3, column="quantity", value=-5))
+    found = [a_finding("type-error", "m", file=t, sheet="Facilities", cell="D2", row=2, column=t, value=t) for t in TRIGGERS]
+    found.append(a_finding("out-of-range", "m", file="f", sheet="Facilities", cell="D3", row=3, column="quantity", value=-5))
     from pipeline.intake.findings import write_issues_csv
 
     with write_issues_csv(found, tmp_path / "issues.csv").open(newline="", encoding="utf-8") as fh:

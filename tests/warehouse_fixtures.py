@@ -27,6 +27,7 @@ import duckdb
 
 from pipeline import codelists
 from pipeline.emissions.calculate import SCOPE_BY_ACTIVITY, SCOPE_DEFAULT
+from pipeline.indicators.views import create_views
 from pipeline.warehouse.db import connect
 
 # kind -> (sheet, activity): the activity a real row of that kind carries.
@@ -59,6 +60,7 @@ class Warehouse:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.con: duckdb.DuckDBPyConnection = connect(self.path)
+        create_views(self.con)
         self._ids = itertools.count(1)
         self._rows = itertools.count(2)  # Excel rows, unique across sheets: primary keys never clash
 

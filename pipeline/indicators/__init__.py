@@ -15,6 +15,7 @@ import duckdb
 from rich.console import Console
 
 from pipeline.errors import GtbError
+from pipeline.paths import DEFAULT_DB
 from pipeline.warehouse.db import opened
 
 INDICATOR_KEYS: tuple[str, ...] = (
@@ -63,7 +64,6 @@ INDICATOR_KEYS: tuple[str, ...] = (
 COUNT_KEYS: frozenset[str] = frozenset(
     {"reporting_entities", "personnel", "climate_neutral_entities", "ems_met", "ems_approaching", "ems_not_met"}
 )
-DEFAULT_DB = Path("outputs/gtb.duckdb")
 
 
 def indicators(year: int, entity: str | None = None, db: Path = DEFAULT_DB) -> dict:

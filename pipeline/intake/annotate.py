@@ -32,15 +32,14 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import MergedCell
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
+from pipeline.cells import column_letter, parse_cell
 from pipeline.intake import guard
 from pipeline import xlsx as st
 from pipeline.intake.findings import ERROR, Finding, count
-from pipeline.intake.workbook import UnreadableFile
+from pipeline.errors import UnreadableFile
 
 MAX_LISTED = 1_000  # findings marked in the copy and listed in the summary; the rest are counted
 MAX_COPY_CELLS = 1_000_000  # sheets larger than this (rows x columns) are not copied cell by cell
@@ -54,15 +53,6 @@ TABLE_HEADER_ROW = 7  # rows 1-5: title, file, errors, warnings, what to do; row
 def _sheet_ref(name: str) -> str:
     """A sheet name quoted for a formula or link: 'It''s'."""
     return "'" + name.replace("'", "''") + "'"
-
-
-def _parse_cell(ref: str) -> tuple[int, int] | None:
-    """'D14' -> (14, 4); None for anything that is not one cell reference."""
-    try:
-        letters, row = coordinate_from_string(ref.strip().replace("$", ""))
-        return row, column_index_from_string(letters)
-    except (ValueError, AttributeError):
-        return None
 
 
 def unique_sheet_name(wanted: str, existing: list[str]) -> str:
@@ -90,7 +80,7 @@ def _mark_cells(wb, findings: list[Finding]) -> None:
     """Fill and comment every cell named by a finding whose sheet exists in the workbook."""
     by_cell: dict[tuple[str, int, int], list[Finding]] = defaultdict(list)
     for f in findings:
-        if f.sheet in wb.sheetnames and f.cell and (pos := _parse_cell(f.cell)):
+        if f.sheet in wb.sheetnames and f.cell and (pos := parse_cell(f.cell)):
             by_cell[(f.sheet, *pos)].append(f)
     position = {name: i for i, name in enumerate(wb.sheetnames)}
     for (sheet, row, col), items in sorted(by_cell.items(), key=lambda kv: (position[kv[0][0]], kv[0][1:])):
@@ -154,7 +144,7 @@ def _order(sheets: list[str], findings: list[Finding]) -> list[Finding]:
     position = {name: i for i, name in enumerate(sheets)}
 
     def key(f: Finding) -> tuple:
-        pos = _parse_cell(f.cell) if f.cell else None
+        pos = parse_cell(f.cell) if f.cell else None
         return (
             0 if not f.sheet else 1,
             position.get(f.sheet, len(position)),
@@ -225,7 +215,7 @@ def _summary(wb, file_name: str, findings: list[Finding], note: str = "") -> Non
         ws.row_dimensions[row].height = 15 * max(1, -(-len(f.message) // 100))
 
     st.set_widths(ws, SUMMARY_WIDTHS)
-    last = get_column_letter(len(SUMMARY_COLUMNS))
+    last = column_letter(len(SUMMARY_COLUMNS))
     ws.auto_filter.ref = f"A{TABLE_HEADER_ROW}:{last}{max(row, TABLE_HEADER_ROW + 1)}"
     ws.freeze_panes = f"A{TABLE_HEADER_ROW + 1}"
     ws.print_title_rows = f"{TABLE_HEADER_ROW}:{TABLE_HEADER_ROW}"
@@ -242,8 +232,8 @@ def _link(f: Finding, sheets: list[str]) -> str | None:
     """In-workbook link target of a finding: its cell, or A1 of its sheet; None if no such sheet."""
     if not f.sheet or f.sheet not in sheets:
         return None
-    pos = _parse_cell(f.cell) if f.cell else None
-    target = f"{get_column_letter(pos[1])}{pos[0]}" if pos else "A1"
+    pos = parse_cell(f.cell) if f.cell else None
+    target = f"{column_letter(pos[1])}{pos[0]}" if pos else "A1"
     return f"{_sheet_ref(f.sheet)}!{target}"
 
 
@@ -280,7 +270,7 @@ def _too_big(report: guard.GuardReport) -> str:
         if cells > MAX_RANGE_CELLS:
             return f"the sheet '{sheet}' has a merged range or link covering {cells:,} cells"
     for sheet, last in report.last_cells.items():
-        pos = _parse_cell(last) if last else None
+        pos = parse_cell(last) if last else None
         if pos and pos[0] * pos[1] > MAX_COPY_CELLS:
             return f"the sheet '{sheet}' reaches cell {last}, too large to copy"
     return ""
@@ -315,7 +305,7 @@ def annotate_many(
     A worker that crashes, runs out of memory or time costs only the copy of its file: the
     findings-only workbook is then written here, from the findings alone.
     """
-    from pipeline.intake.read import ReaderFailed, run_isolated
+    from pipeline.workers import ReaderFailed, run_isolated
 
     items = [(Path(out), (Path(src), list(found), Path(out), Path(src).name)) for src, found, out in jobs]
     if not items:

@@ -2,7 +2,7 @@
 
 A finding names the file, the sheet, the Excel cell, the row number, the header as written in
 the file, the value found, a stable kebab-case code, the severity and a message a focal point
-can act on. `CODES` is the catalogue of codes; docs/validation-codes.md is generated from it.
+can act on. Codes, severities and message texts come from the catalogue (`pipeline.catalogue`).
 """
 
 from __future__ import annotations
@@ -11,35 +11,11 @@ import csv
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from pipeline import catalogue
+from pipeline.errors import UnreadableFile
 from pipeline.safe import formula_safe
 
-ERROR = "error"
-WARNING = "warning"
-
-# code -> (severity, what it means). Stable: a code is never renamed once published.
-CODES: dict[str, tuple[str, str]] = {
-    "unreadable-file": (ERROR, "The file is not a workbook the pipeline can open safely."),
-    "missing-sheet": (ERROR, "A sheet of the template is missing or renamed."),
-    "unknown-sheet": (WARNING, "A sheet that is not part of the template; it is ignored."),
-    "missing-column": (ERROR, "A required column header is missing from row 1."),
-    "unknown-column": (WARNING, "A column header that is not part of the template; it is ignored."),
-    "duplicate-column": (ERROR, "The same column header appears twice in row 1."),
-    "missing-field": (ERROR, "A required field of a Field/Value sheet is missing."),
-    "unknown-field": (WARNING, "A field that is not part of the template; it is ignored."),
-    "duplicate-field": (ERROR, "The same field appears twice in a Field/Value sheet."),
-    "missing-value": (ERROR, "A required cell is empty."),
-    "type-error": (ERROR, "The cell does not hold a value of the expected type."),
-    "out-of-range": (ERROR, "The value is outside the allowed range."),
-    "not-in-codelist": (ERROR, "The value is not one of the allowed codes."),
-    "unit-mismatch": (ERROR, "The unit does not suit the energy type or fuel."),
-    "invalid-email": (ERROR, "The e-mail address is not valid."),
-    "formula-without-value": (ERROR, "A formula cell has no saved result (the file was not recalculated)."),
-    "inconsistent-row": (ERROR, "Columns of one row contradict each other."),
-    "duplicate-serial": (ERROR, "An offset serial range is claimed twice."),
-    "duplicate-submission": (ERROR, "Two different workbooks for the same entity and year."),
-    "hidden-sheet": (WARNING, "A sheet of the template is hidden; it is read all the same."),
-    "unknown-template-version": (WARNING, "The workbook names a template version the pipeline does not know; it is read as the current one."),
-}
+ERROR, WARNING = catalogue.ERROR, catalogue.WARNING
 
 
 @dataclass(frozen=True)
@@ -70,9 +46,9 @@ COLUMNS = [f.name for f in fields(Finding)]
 
 
 def finding(
-    code: str,
-    message: str,
+    message_id: str,
     *,
+    lang: str = catalogue.DEFAULT_LANG,
     file: str = "",
     sheet: str = "",
     cell: str = "",
@@ -80,45 +56,31 @@ def finding(
     column: str = "",
     value: object = "",
     severity: str | None = None,
+    **params: object,
 ) -> Finding:
-    """Build a finding; the severity comes from CODES unless given."""
-    assert code in CODES, f"unknown finding code {code!r}: add it to CODES"
+    """Build a finding from a catalogue message (`pipeline/catalogue/messages.csv`): its code and
+    severity come from the catalogue, its text is rendered in `lang` with `params`. The template
+    may also use the finding's `file`, `sheet`, `cell`, `column` and `value` (shown as in messages:
+    text quoted, an empty cell named)."""
+    code = catalogue.code_of(message_id)
+    fields = {"file": file, "sheet": sheet, "cell": cell, "column": column, "value": catalogue.shown(value)}
     return Finding(
         file=file,
         sheet=sheet,
         cell=cell,
         row=row,
         column=column,
-        value=display_value(value),
+        value=catalogue.display_value(value),
         code=code,
-        severity=severity or CODES[code][0],
-        message=message,
+        severity=severity or catalogue.severity_of(code),
+        message=catalogue.text(message_id, lang, **(fields | params)),
     )
 
 
-def display_value(value: object) -> str:
-    """How a cell value is shown in a finding: the text as typed, no trailing '.0' for integers."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return ""
-        if value.is_integer():
-            return str(int(value))
-    if hasattr(value, "isoformat"):
-        text = value.isoformat()
-        return text[:10] if text.endswith("T00:00:00") else text
-    return str(value)
-
-
-def column_letter(index: int) -> str:
-    """0 -> 'A', 25 -> 'Z', 26 -> 'AA'."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+def unreadable_finding(file_name: str, error: UnreadableFile, lang: str = catalogue.DEFAULT_LANG) -> Finding:
+    """The one finding of a file that cannot be opened."""
+    code = "unreadable-file"
+    return Finding(file_name, "", "", None, "", "", code, catalogue.severity_of(code), error.render(lang))
 
 
 def count(findings: list[Finding]) -> tuple[int, int]:

@@ -38,7 +38,8 @@ from typing import BinaryIO
 
 import defusedxml.ElementTree as SafeET
 
-from pipeline.intake.workbook import UnreadableFile
+from pipeline.cells import cell_name, column_letter, column_number, parse_cell
+from pipeline.errors import UnreadableFile
 
 MiB = 2**20
 
@@ -85,76 +86,16 @@ class GuardReport:
 
 
 class Refused(UnreadableFile):
-    """An UnreadableFile raised by the guard; `reason` is a stable key of MESSAGES."""
+    """An UnreadableFile raised by the guard; `reason` is the stable key of its catalogue message
+    (`unreadable-file.<reason>` in pipeline/catalogue/messages.csv)."""
 
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-    def __reduce__(self):  # keep it picklable across processes
-        return (Refused, (self.reason, str(self)))
-
-
-SAVE_AS_XLSX = "Open it in Excel and use File > Save As > Excel Workbook (*.xlsx), then submit the new file."
-
-# reason -> message for the focal point (what is wrong, then the fix); filled with str.format.
-MESSAGES: dict[str, str] = {
-    "not-found": "The file could not be opened ({error}). Check the file name and that the file is not open elsewhere.",
-    "empty": "The file is empty (0 bytes); the upload or copy probably failed. Save the workbook again and "
-    "resubmit it.",
-    "too-large": "The file is {size_mb:.0f} MB; a submission workbook is normally well under 5 MB and the pipeline "
-    "accepts at most {limit_mb:.0f} MB. Delete unused sheets, images and empty formatted rows, save, and resubmit.",
-    "legacy-xls": "This is an old Excel 97-2003 workbook (.xls) renamed .xlsx. " + SAVE_AS_XLSX,
-    "encrypted": "The workbook is protected with a password, so it cannot be read. Open it in Excel, remove the "
-    "password (File > Info > Protect Workbook > Encrypt with Password, clear the password), save as .xlsx, "
-    "and submit it again.",
-    "ole2-other": "This is an older Microsoft Office file (not an .xlsx workbook). " + SAVE_AS_XLSX,
-    "pdf": "This is a PDF document, not an Excel workbook. Submit the filled-in .xlsx template instead.",
-    "html": "This is a web page (HTML) saved with an .xlsx name, not an Excel workbook. " + SAVE_AS_XLSX,
-    "xml-2003": "This is an 'XML Spreadsheet 2003' file, not an .xlsx workbook. " + SAVE_AS_XLSX,
-    "text": "This is a {kind} renamed .xlsx, not an Excel workbook. " + SAVE_AS_XLSX,
-    "unknown-type": "This file is not an Excel .xlsx workbook (it is not a zip package and its type is not "
-    "recognised); it may be damaged or of another type. " + SAVE_AS_XLSX,
-    "damaged-zip": "The file is damaged: {detail}. It was perhaps cut short during upload or e-mail. "
-    + SAVE_AS_XLSX,
-    "ods": "This is an OpenDocument spreadsheet (.ods), not an .xlsx workbook. Open it in LibreOffice Calc or "
-    "Excel, save it as 'Excel 2007-365 (.xlsx)' / 'Excel Workbook (*.xlsx)', and submit the new file.",
-    "odf-other": "This is an OpenDocument file ({mimetype}), not an Excel workbook. Submit the filled-in .xlsx "
-    "template instead.",
-    "macro": "This is a macro-enabled workbook ({evidence}); the pipeline accepts only plain .xlsx workbooks "
-    "without macros. " + SAVE_AS_XLSX + " (Excel removes the macros.)",
-    "xlsb": "This is an Excel binary workbook (.xlsb), not an .xlsx workbook. " + SAVE_AS_XLSX,
-    "other-office": "This is a {kind} document, not an Excel workbook. Submit the filled-in .xlsx template instead.",
-    "no-workbook": "This zip file holds no Excel workbook (xl/workbook.xml is missing), so it is not an .xlsx "
-    "file. " + SAVE_AS_XLSX,
-    "encrypted-zip": "The workbook package is encrypted (member {member}), so it cannot be read. Remove the "
-    "password, save as .xlsx in Excel, and submit it again.",
-    "compression": "The workbook uses an unusual compression method (member {member}), which the pipeline "
-    "does not read. " + SAVE_AS_XLSX,
-    "too-many-members": "The workbook package holds {count:,} parts (at most {limit:,} allowed); a workbook "
-    "normally holds fewer than 100. The file is damaged or not a genuine workbook. " + SAVE_AS_XLSX,
-    "bomb-total": "The workbook would expand to {total_mb:,.0f} MB when opened (at most {limit_mb:,.0f} MB "
-    "allowed; a submission is normally a few MB). Delete unused sheets, rows and columns, save, and resubmit; "
-    "if the workbook is small, the file is damaged or forged.",
-    "bomb-ratio": "{where} expands {ratio:,.0f} times when opened ({size_mb:,.0f} MB; at most {limit:,.0f} "
-    "times is allowed). This is typical of damaged or forged files ('zip bombs'). " + SAVE_AS_XLSX,
-    "bomb-lying": "{where} expands beyond the size its zip directory declares ({declared:,} bytes). "
-    "This is typical of damaged or forged files ('zip bombs'). " + SAVE_AS_XLSX,
-    "xml-entities": "The workbook part {member} contains an XML document type declaration (<!DOCTYPE or "
-    "<!ENTITY), which Excel never writes and which can be used to attack XML readers. " + SAVE_AS_XLSX,
-    "xml-encoding": "The workbook part {member} is not UTF-8 encoded XML, as Excel writes it. " + SAVE_AS_XLSX,
-    "damaged-part": "The workbook is damaged: {detail}. " + SAVE_AS_XLSX,
-    "extent": "The sheet '{sheet}' reaches cell {cell} ({rows:,} rows x {cols:,} columns from A1; the pipeline "
-    "reads at most {max_rows:,} rows, {max_cols} columns (up to column {max_col_letter}) and {max_cells:,} "
-    "cells per sheet). Delete the unused rows below and columns right of your data (select them, right-click, "
-    "Delete), save, and submit again.",
-    "shared-strings": "The workbook's shared-string table announces {count:,} texts (at most {limit:,} "
-    "allowed); the file is damaged or forged. " + SAVE_AS_XLSX,
-}
+    @property
+    def reason(self) -> str:
+        return self.message_id.removeprefix("unreadable-file.")
 
 
 def refuse(reason: str, **details: object) -> Refused:
-    return Refused(reason, MESSAGES[reason].format(**details))
+    return Refused(f"unreadable-file.{reason}", details)
 
 
 # --- entry points ---------------------------------------------------------------------------
@@ -696,7 +637,7 @@ class _SheetScan:
             if refs:
                 letters, digits = zip(*refs)
                 col = max(set(letters), key=lambda s: (len(s), s))
-                self._reach(max(map(int, set(digits))), _column_number(col))
+                self._reach(max(map(int, set(digits))), column_number(col.decode("ascii")))
             self._formulas(window)
             self._errors(window)
         return True
@@ -734,12 +675,12 @@ class _SheetScan:
                 raise refuse(
                     "extent",
                     sheet=self.sheet,
-                    cell=_cell_name(row, col),
+                    cell=cell_name(row, col),
                     rows=self.max_row,
                     cols=self.max_col,
                     max_rows=limits.max_rows,
                     max_cols=limits.max_columns,
-                    max_col_letter=column_letters(limits.max_columns),
+                    max_col_letter=column_letter(limits.max_columns),
                     max_cells=limits.max_cells,
                 )
 
@@ -817,7 +758,7 @@ class _SheetScan:
                     row, col = self.row_index + 1, self.col_index + 1
                 self._reach(row, col)
                 is_error = bool(_ERROR_TYPE.search(attrs))
-                self.cell = [_cell_name(row, col), bool(_STR_TYPE.search(attrs)), False, False, is_error]
+                self.cell = [cell_name(row, col), bool(_STR_TYPE.search(attrs)), False, False, is_error]
                 if self_closing:
                     self._end_cell()
             elif self.cell is not None and not closing:
@@ -841,7 +782,7 @@ class _SheetScan:
         self.col_index += 1
 
     def last_cell(self) -> str:
-        return _cell_name(self.max_row, self.max_col) if self.max_row and self.max_col else ""
+        return cell_name(self.max_row, self.max_col) if self.max_row and self.max_col else ""
 
 
 def _attr_r(attrs: bytes) -> bytes | None:
@@ -853,29 +794,6 @@ def _attr_r(attrs: bytes) -> bytes | None:
 
 def _parse_ref(ref: bytes, lenient: bool = False) -> tuple[int, int] | None:
     """(row, column), 1-based, of 'B7' (also lower case when lenient); None if not a cell reference."""
-    found = re.fullmatch(rb"\$?([A-Za-z]{1,7})\$?([0-9]{1,12})", ref.strip()) if lenient else re.fullmatch(
-        rb"\$?([A-Z]{1,7})\$?([0-9]{1,12})", ref.strip()
-    )
-    if not found:
+    if not lenient and ref.strip() != ref.strip().upper():
         return None
-    return int(found.group(2)), _column_number(found.group(1).upper())
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for ch in letters:
-        number = number * 26 + (ch - 64)
-    return number
-
-
-def column_letters(number: int) -> str:
-    """1 -> 'A', 27 -> 'AA', 16384 -> 'XFD'."""
-    letters = ""
-    while number > 0:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _cell_name(row: int, col: int) -> str:
-    return f"{column_letters(col)}{row}"
+    return parse_cell(ref)

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipeline.intake.findings import Finding, column_letter, finding
+from pipeline.cells import column_letter
+from pipeline.catalogue import Message
+from pipeline.intake.findings import Finding, finding
 from pipeline.intake.workbook import RawSheet, RawWorkbook
 from schemas import contract
 
@@ -60,12 +62,12 @@ def _key(header: object) -> str:
     return "" if header is None else str(header).strip().lower()
 
 
-def _suggest(wanted: str, found: list[str]) -> str:
+def _suggest(wanted: str, found: list[str]) -> Message | str:
     close = difflib.get_close_matches(wanted.lower(), [f.lower() for f in found], n=1, cutoff=0.75)
     if not close:
         return ""
     original = next(f for f in found if f.lower() == close[0])
-    return f" Found {original!r} instead: rename it to {wanted!r}."
+    return Message("hint.rename-sheet", {"found": original, "wanted": wanted})
 
 
 def normalise(raw: RawWorkbook) -> ParsedWorkbook:
@@ -78,25 +80,17 @@ def normalise(raw: RawWorkbook) -> ParsedWorkbook:
     missing = [name for name in expected if name not in raw.sheets]
     extra = [name for name in present if name not in expected and name not in TEMPLATE_SHEETS]
     for name in missing:
-        findings.append(
-            finding(
-                "missing-sheet",
-                f"sheet {name!r} is missing (missing: {', '.join(missing)}). Every sheet of the template must "
-                f"exist, even when there is nothing to report.{_suggest(name, extra)}",
-                sheet=name,
-                **where,
-            )
-        )
+        findings.append(finding("missing-sheet.missing", sheet=name, missing=", ".join(missing), hint=_suggest(name, extra), **where))
     for name in extra:
         if not any(_suggest(m, [name]) for m in missing):
-            findings.append(finding("unknown-sheet", f"sheet {name!r} is not part of the template; it is ignored.", sheet=name, **where))
+            findings.append(finding("unknown-sheet.ignored", sheet=name, **where))
 
     for spec in contract.sheets():
         raw_sheet = raw.sheets.get(spec.name)
         if raw_sheet is None:
             continue
         if raw_sheet.hidden:
-            findings.append(finding("hidden-sheet", f"sheet {spec.name!r} is hidden; it is read all the same.", sheet=spec.name, **where))
+            findings.append(finding("hidden-sheet.read", sheet=spec.name, **where))
         parse = _table if spec.is_table else _field_value
         parsed, sheet_findings = parse(spec, raw_sheet, raw.file_name)
         sheets[spec.name] = parsed
@@ -104,9 +98,8 @@ def normalise(raw: RawWorkbook) -> ParsedWorkbook:
         for cell, error in sorted(raw_sheet.error_cells.items()):
             findings.append(
                 finding(
-                    "type-error",
-                    f"the cell shows the Excel error {error} (a formula that failed, or a value pasted as an "
-                    "error): correct the formula or type the value.",
+                    "type-error.excel-error",
+                    error=error,
                     sheet=spec.name,
                     cell=cell,
                     row=int("".join(ch for ch in cell if ch.isdigit())),
@@ -117,9 +110,7 @@ def normalise(raw: RawWorkbook) -> ParsedWorkbook:
         for cell in sorted(raw_sheet.formula_cells_without_value):
             findings.append(
                 finding(
-                    "formula-without-value",
-                    "this cell holds a formula with no saved result (the file was written by a program that does "
-                    "not calculate). Open the file in Excel or LibreOffice, let it recalculate, and save it again.",
+                    "formula-without-value.recalculate",
                     sheet=spec.name,
                     cell=cell,
                     row=int("".join(ch for ch in cell if ch.isdigit())),
@@ -139,13 +130,14 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tuple[Par
         key = _key(header)
         if not key:
             continue
-        letter = column_letter(pos)
+        letter = column_letter(pos + 1)
         if key in wanted:
             if key in positions:
                 findings.append(
                     finding(
-                        "duplicate-column",
-                        f"column {key!r} appears twice in row 1 (also in column {column_letter(positions[key])}); keep one.",
+                        "duplicate-column.twice",
+                        name=key,
+                        other=column_letter(positions[key] + 1),
                         file=file_name, sheet=spec.name, cell=f"{letter}1", row=1, column=str(header), value=header,
                     )
                 )
@@ -155,8 +147,8 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tuple[Par
         else:
             findings.append(
                 finding(
-                    "unknown-column",
-                    f"column {str(header).strip()!r} is not part of the {spec.name} sheet; it is ignored.",
+                    "unknown-column.ignored",
+                    header=str(header).strip(),
                     file=file_name, sheet=spec.name, cell=f"{letter}1", row=1, column=str(header), value=header,
                 )
             )
@@ -164,11 +156,7 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tuple[Par
     unknown = [w for w in written if w and _key(w) not in wanted]
     for name in missing:
         findings.append(
-            finding(
-                "missing-column",
-                f"required column {name!r} is missing from row 1 of {spec.name}.{_suggest(name, unknown)}",
-                file=file_name, sheet=spec.name, row=1, column=name,
-            )
+            finding("missing-column.required", hint=_suggest(name, unknown), file=file_name, sheet=spec.name, row=1, column=name)
         )
 
     index, records = [], []
@@ -186,7 +174,7 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tuple[Par
         is_table=True,
         frame=frame,
         headers=headers,
-        letters={c: column_letter(p) for c, p in positions.items()},
+        letters={c: column_letter(p + 1) for c, p in positions.items()},
         missing=frozenset(missing),
         reported_cells=frozenset(raw.formula_cells_without_value) | frozenset(raw.error_cells),
     )
@@ -210,8 +198,8 @@ def _field_value(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tup
         if key not in wanted:
             findings.append(
                 finding(
-                    "unknown-field",
-                    f"field {str(name).strip()!r} is not part of the {spec.name} sheet; it is ignored.",
+                    "unknown-field.ignored",
+                    field=str(name).strip(),
                     file=file_name, sheet=spec.name, cell=f"A{excel_row}", row=excel_row, column="Field", value=name,
                 )
             )
@@ -219,8 +207,9 @@ def _field_value(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tup
         if key in values:
             findings.append(
                 finding(
-                    "duplicate-field",
-                    f"field {key!r} is given twice (also in row {cells[key][1:]}); keep one.",
+                    "duplicate-field.twice",
+                    field=key,
+                    other=cells[key][1:],
                     file=file_name, sheet=spec.name, cell=f"A{excel_row}", row=excel_row, column="Field", value=name,
                 )
             )
@@ -231,11 +220,7 @@ def _field_value(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tup
     missing = [c.name for c in spec.columns if c.name not in values and c.required]
     for name in missing:
         findings.append(
-            finding(
-                "missing-field",
-                f"required field {name!r} is missing: add a row with {name!r} in column A and its value in column B.",
-                file=file_name, sheet=spec.name, column=name,
-            )
+            finding("missing-field.required", field=name, file=file_name, sheet=spec.name, column=name)
         )
     frame = pd.DataFrame([[values.get(c) for c in wanted]], columns=list(wanted), index=pd.Index([0], name="row"), dtype=object)
     parsed = ParsedSheet(

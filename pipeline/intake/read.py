@@ -24,60 +24,18 @@ from __future__ import annotations
 
 import functools
 import io
-import multiprocessing
-import os
-import pickle
-import resource
-import signal
-import tempfile
-import time
-import traceback
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 import python_calamine
 
+from pipeline.errors import UnreadableFile
 from pipeline.intake import guard
 from pipeline.intake.guard import DEFAULT_LIMITS, GuardReport, Limits
-from pipeline.intake.workbook import RawSheet, RawWorkbook, UnreadableFile
+from pipeline.intake.workbook import RawSheet, RawWorkbook
+from pipeline.workers import run_isolated
 
 MAX_EXACT_INT = 2**53  # floats beyond this are not converted to int
-
-READ_MESSAGES: dict[str, str] = {
-    "reader-error": "The workbook could not be read ({detail}). Open it in Excel, save it again as .xlsx "
-    "(File > Save As > Excel Workbook), and submit the new file.",
-    "crashed": "The file could not be read: the reader crashed ({detail}), usually because the workbook is "
-    "damaged or needs more than {memory_gb:g} GB of memory. Open it in Excel, save it again as .xlsx, delete "
-    "unused sheets, rows and columns, and submit the new file.",
-    "out-of-memory": "The file could not be read: the reader needed more than {memory_gb:g} GB of memory. "
-    "The workbook is probably far larger than a normal submission; delete unused sheets, rows and columns, "
-    "save, and submit it again.",
-    "timeout": "The file could not be read: the reader took longer than {timeout_s:g} s and was stopped. The "
-    "workbook is probably far larger than a normal submission; delete unused sheets, rows and columns, save, "
-    "and submit it again.",
-    "internal-error": "The pipeline failed on this file ({detail}). This is a fault of the pipeline, not of "
-    "your workbook; please report it to the Greening the Blue team with the file attached.",
-}
-
-
-class ReaderFailed(UnreadableFile):
-    """The worker reading a file crashed, timed out or raised an unexpected error.
-
-    `kind` is "crashed", "out-of-memory", "timeout" or "internal-error"; `detail` holds the exit signal or the
-    worker's traceback, for logs (not for focal points).
-    """
-
-    def __init__(self, kind: str, message: str, detail: str = "") -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.detail = detail
-
-    def __reduce__(self):
-        return (ReaderFailed, (self.kind, str(self), self.detail))
 
 
 # --- one workbook ---------------------------------------------------------------------------
@@ -138,7 +96,7 @@ def _read_sheets(data: bytes, report: GuardReport) -> dict[str, RawSheet]:
 
 def _reader_error(exc: BaseException, sheet: str | None = None) -> UnreadableFile:
     where = f"sheet '{sheet}': " if sheet else ""
-    return UnreadableFile(READ_MESSAGES["reader-error"].format(detail=f"{where}{type(exc).__name__}: {exc}"))
+    return UnreadableFile("unreadable-file.reader-error", {"detail": f"{where}{type(exc).__name__}: {exc}"})
 
 
 def _raw_sheet(name: str, grid: list[list[object]], report: GuardReport) -> RawSheet:
@@ -179,8 +137,6 @@ def _number(v: float) -> object:
 
 # --- many workbooks, in worker processes ----------------------------------------------------
 
-Work = Callable[..., object]
-
 
 def read_many(
     paths: Iterable[Path | str],
@@ -203,262 +159,5 @@ def read_many(
     yield from run_isolated(((Path(p), (Path(p),)) for p in paths), work, jobs, limits=limits)
 
 
-def run_isolated(
-    items: Iterable[tuple[Any, tuple]],
-    work: Work,
-    jobs: int = 2,
-    *,
-    limits: Limits = DEFAULT_LIMITS,
-) -> Iterator[tuple[Any, object]]:
-    """Run `work(*args)` for every (key, args) in worker processes; yield (key, result) as they finish.
 
-    The isolation of `read_many`, for any work on untrusted files (reading, annotating): each
-    worker's address space is capped at `limits.reader_memory_bytes` and each task at
-    `limits.reader_timeout_s`; a crash, timeout or exception becomes a `ReaderFailed` (or the
-    `UnreadableFile` the work raised) as that task's result, never the caller's exception.
-    """
-    tasks = deque((index, key, args) for index, (key, args) in enumerate(items))
-    if not tasks:
-        return
-    pool = _Pool(min(max(1, jobs), len(tasks)), work, limits)
-    try:
-        yield from pool.run(tasks)
-    finally:
-        pool.close()
-
-
-@dataclass
-class _Task:
-    index: int
-    key: Any
-    deadline: float
-
-
-class _Worker:
-    """One worker process, its pipe, and the file its stderr goes to (reader crash messages)."""
-
-    def __init__(self, context: multiprocessing.context.BaseContext, work: Work, limits: Limits) -> None:
-        fd, self.log_path = tempfile.mkstemp(prefix="gtb-reader-", suffix=".log")
-        os.close(fd)
-        self.conn, child_conn = context.Pipe()
-        self.process = context.Process(
-            target=_worker_main, args=(child_conn, work, limits.reader_memory_bytes, self.log_path), daemon=True
-        )
-        self.process.start()
-        child_conn.close()
-        self.ready = False
-        self.task: _Task | None = None
-
-    def log_tail(self, size: int = 2000) -> str:
-        """The end of what the worker wrote to stderr (e.g. Rust's 'memory allocation of N bytes failed')."""
-        try:
-            with open(self.log_path, "rb") as fh:
-                fh.seek(max(0, os.fstat(fh.fileno()).st_size - size))
-                return fh.read().decode("utf-8", errors="replace").strip()
-        except OSError:
-            return ""
-
-    def stop(self, kill: bool) -> None:
-        if kill and self.process.is_alive():
-            self.process.kill()
-        else:
-            try:
-                self.conn.send(None)
-            except (OSError, ValueError):
-                pass
-        self.process.join(timeout=5)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-        self.conn.close()
-        try:
-            os.unlink(self.log_path)
-        except OSError:
-            pass
-
-
-class _Pool:
-    """A few long-lived worker processes, each fed one path at a time over its own pipe."""
-
-    def __init__(self, jobs: int, work: Work, limits: Limits) -> None:
-        self.context = _context(work)
-        self.work = work
-        self.limits = limits
-        self.workers = [_Worker(self.context, work, limits) for _ in range(jobs)]
-        self.failed_starts = 0
-
-    def run(self, tasks: deque[tuple[int, Any, tuple]]) -> Iterator[tuple[Any, object]]:
-        outstanding = len(tasks)
-        while outstanding:
-            for slot, worker in enumerate(self.workers):
-                if worker.ready and worker.task is None and tasks:
-                    index, key, args = tasks.popleft()
-                    try:
-                        worker.conn.send((index, args))
-                    except OSError:  # the worker died while idle: not this file's fault
-                        tasks.appendleft((index, key, args))
-                        self._replace(slot, kill=True)
-                        continue
-                    worker.task = _Task(index, key, time.monotonic() + self.limits.reader_timeout_s)
-            busy = [w.task.deadline for w in self.workers if w.task is not None]
-            timeout = max(0.0, min(busy) - time.monotonic()) if busy else None
-            wait([w.conn for w in self.workers] + [w.process.sentinel for w in self.workers], timeout)
-            for slot, worker in enumerate(self.workers):
-                outcome = self._poll(slot, worker)
-                if outcome is not None:
-                    outstanding -= 1
-                    yield outcome
-
-    def _poll(self, slot: int, worker: _Worker) -> tuple[Any, object] | None:
-        """Collect what one worker has to say: ready, a result, a crash or a timeout."""
-        try:
-            message = worker.conn.recv() if worker.conn.poll() else None
-        except (EOFError, OSError):  # the worker is exiting: let it finish dying
-            message = None
-            worker.process.join(timeout=5)
-        if message is not None:
-            if message[0] == "ready":
-                worker.ready = True
-                self.failed_starts = 0
-                return None
-            task, worker.task = worker.task, None
-            assert task is not None and message[0] == task.index
-            return task.key, _result(message, self.limits.reader_memory_bytes / 2**30)
-        task = worker.task
-        if not worker.process.is_alive():
-            started, log = worker.ready, worker.log_tail()
-            worker.process.join()
-            reason = _exit_reason(worker.process.exitcode)
-            self._replace(slot, kill=False)
-            if task is None:
-                if not started:
-                    self.failed_starts += 1
-                    if self.failed_starts > 3:
-                        raise RuntimeError(f"the reading worker processes cannot start ({reason}): {log}")
-                return None
-            return task.key, ReaderFailed(
-                "crashed",
-                READ_MESSAGES["crashed"].format(
-                    detail=reason, memory_gb=self.limits.reader_memory_bytes / 2**30
-                ),
-                detail=f"{reason}; the reader's last words: {log}" if log else reason,
-            )
-        if task is not None and time.monotonic() > task.deadline:
-            self._replace(slot, kill=True)
-            return task.key, ReaderFailed(
-                "timeout", READ_MESSAGES["timeout"].format(timeout_s=self.limits.reader_timeout_s)
-            )
-        return None
-
-    def _replace(self, slot: int, kill: bool) -> None:
-        self.workers[slot].stop(kill=kill)
-        self.workers[slot] = _Worker(self.context, self.work, self.limits)
-
-    def close(self) -> None:
-        for worker in self.workers:
-            worker.stop(kill=worker.task is not None)
-
-
-def _result(message: tuple, memory_gb: float) -> object:
-    _, status, *payload = message
-    if status == "ok":
-        return payload[0]
-    if status == "unreadable":
-        return payload[0]
-    if status == "memory":
-        return ReaderFailed("out-of-memory", READ_MESSAGES["out-of-memory"].format(memory_gb=memory_gb), payload[1])
-    return ReaderFailed("internal-error", READ_MESSAGES["internal-error"].format(detail=payload[0]), payload[1])
-
-
-def _exit_reason(exitcode: int | None) -> str:
-    if exitcode is not None and exitcode < 0:
-        try:
-            return f"stopped by signal {signal.Signals(-exitcode).name}"
-        except ValueError:
-            return f"stopped by signal {-exitcode}"
-    return f"exit code {exitcode}"
-
-
-_PRELOAD = ["pipeline.intake.read"]
-
-
-def _context(work: Work | None = None) -> multiprocessing.context.BaseContext:
-    """forkserver: children fork from a clean single-threaded server that has the work's module loaded.
-
-    Plain fork is unsafe once the parent runs threads (DuckDB, BLAS); spawn would re-import
-    everything in every worker. The server starts once per process, preloading the module of
-    the first work function (e.g. pipeline.intake.validate with pandas and pandera), so a worker costs
-    a fork, not the imports.
-    """
-    return _context_preloading(getattr(getattr(work, "func", work), "__module__", None))
-
-
-def _context_preloading(module: str | None) -> multiprocessing.context.BaseContext:
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        if module and module not in _PRELOAD:
-            _PRELOAD.append(module)
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(list(_PRELOAD))
-        return context
-    return multiprocessing.get_context("spawn")
-
-
-def warm_up(module: str) -> None:
-    """Start the fork server now, preloading `module` (the work function's), so that its imports
-    run while the caller is still importing its own; the first worker is then ready at once."""
-    if _context_preloading(module).get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
-
-
-def _picklable(value: object) -> bool:
-    try:
-        pickle.dumps(value)
-    except Exception:
-        return False
-    return True
-
-
-def _worker_main(conn: Connection, work: Work, memory_bytes: int, log_path: str = "") -> None:
-    """Loop of a worker process: receive (index, args), send (index, status, payload...).
-
-    stderr goes to `log_path`, so a reader's dying words (Rust panics and allocation failures
-    print there) end up in ReaderFailed.detail instead of the user's console.
-    """
-    if log_path:
-        log = os.open(log_path, os.O_WRONLY | os.O_APPEND)
-        os.dup2(log, 2)
-        os.close(log)
-        os.environ["RUST_BACKTRACE"] = "0"  # one line (e.g. "memory allocation of N bytes failed")
-    if memory_bytes:
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        cap = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    conn.send(("ready",))
-    while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):
-            return
-        if task is None:
-            return
-        index, args = task
-        try:
-            reply = (index, "ok", work(*args))
-        except UnreadableFile as exc:
-            reply = (index, "unreadable", exc if _picklable(exc) else UnreadableFile(str(exc)))
-        except MemoryError:
-            reply = (index, "memory", "MemoryError", traceback.format_exc())
-        except BaseException as exc:  # includes pyo3's PanicException
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
-            reply = (index, "error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
-        try:
-            conn.send(reply)
-        except Exception as exc:  # an unpicklable result: pickling fails before anything is sent
-            conn.send((index, "error", f"the result could not be sent back ({type(exc).__name__}: {exc})", ""))
-
-
-__all__ = ["READ_MESSAGES", "ReaderFailed", "read_many", "read_workbook", "run_isolated"]
+__all__ = ["read_many", "read_workbook"]

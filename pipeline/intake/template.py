@@ -23,11 +23,12 @@ from functools import cache
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.utils import quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline import TEMPLATE_VERSION
+from pipeline.cells import column_letter
 from pipeline import codelists
 from pipeline import xlsx as st
 from schemas import contract
@@ -259,7 +260,7 @@ class _Lists:
             return f'"{joined}"'
         if items not in self.ranges:
             col = len(self.ranges) + 1
-            letter = get_column_letter(col)
+            letter = column_letter(col)
             header = self.ws.cell(row=1, column=col, value=name)
             header.font = st.BOLD
             for row, code in enumerate(items, start=2):
@@ -370,7 +371,7 @@ def _table_sheet(ws: Worksheet, sheet: SheetSpec, year: int, lists: _Lists) -> N
     for idx, col in enumerate(sheet.columns, start=1):
         cell = ws.cell(row=1, column=idx, value=col.name)
         cell.comment = st.comment(help_text(sheet, col, year))
-        letter = get_column_letter(idx)
+        letter = column_letter(idx)
         for dv in _validations(sheet, col, year, lists):
             dv.add(f"{letter}2:{letter}{LAST_DATA_ROW}")
             ws.add_data_validation(dv)

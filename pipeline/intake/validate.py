@@ -18,9 +18,9 @@ import pandera.pandas as pa
 
 import schemas
 from pipeline.intake import coerce
-from pipeline.intake.findings import Finding, count, finding, sort_key
+from pipeline.intake.findings import Finding, count, finding, sort_key, unreadable_finding
 from pipeline.intake.normalise import ParsedSheet, ParsedWorkbook, normalise
-from pipeline.intake.workbook import UnreadableFile
+from pipeline.errors import UnreadableFile
 from schemas import checks, contract
 
 FILE_LEVEL = "file_no"
@@ -67,14 +67,9 @@ class Submission:
         return Path(self.file_name).stem
 
 
-def unreadable(path: Path | str, error: UnreadableFile | str) -> Submission:
+def unreadable(path: Path | str, error: UnreadableFile) -> Submission:
     path = Path(path)
-    return Submission(
-        path=str(path),
-        file_name=path.name,
-        findings=[finding("unreadable-file", str(error), file=path.name)],
-        readable=False,
-    )
+    return Submission(path=str(path), file_name=path.name, findings=[unreadable_finding(path.name, error)], readable=False)
 
 
 def validate_files(files: list[Path], jobs: int, on_file=None) -> list[Submission]:
@@ -93,7 +88,7 @@ def validate_files(files: list[Path], jobs: int, on_file=None) -> list[Submissio
         if f.is_file():
             existing.append(f)
         else:
-            results[f] = UnreadableFile(f"file not found: {f}")
+            results[f] = UnreadableFile("unreadable-file.file-not-found", {"path": str(f)})
     failure: list[BaseException] = []
 
     def read_all() -> None:  # in a thread, so that the workers read while this thread warms up
@@ -159,60 +154,27 @@ def _run_schema(
     sheets: dict[int, ParsedSheet],
     parsed: list[ParsedWorkbook],
 ) -> list[tuple[int, Finding]]:
-    schema: pa.DataFrameSchema = schemas.schemas()[spec.name]
-    try:
-        schema.validate(combined, lazy=True)
-        return []
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
     out: list[tuple[int, Finding]] = []
-    seen: set[tuple] = set()
-    for case in cases.itertuples(index=False):
-        if case.index is None or pd.isna(case.index):
-            continue  # schema-level cases (dtypes); the contract has none that concern a cell
-        position = int(case.index)
-        file_no, row = keys[position]
-        check = str(case.check)
-        if check == "not_nullable":
-            rule, column = None, str(case.column)
-        elif check in checks.RULES:
-            rule = checks.RULES[check]
-            column = rule.blame or str(case.column)
-        else:
-            raise AssertionError(f"{spec.name}: pandera reported an unregistered check {check!r}")
-        key = (position, column, check)
-        if key in seen:
-            continue
-        seen.add(key)
+    for failure in checks.failures(schemas.schemas()[spec.name], combined):
+        file_no, row = keys[failure.position]
         sheet = sheets[file_no]
-        if column in sheet.missing:
+        if failure.column in sheet.missing:
             continue  # the missing column or field is reported once, not on every row
-        cell, excel_row, header = sheet.locate(column, row)
+        cell, excel_row, header = sheet.locate(failure.column, row)
         if cell in sheet.reported_cells:
             continue  # reported as formula-without-value or as an Excel error
-        value = combined.at[position, column]
-        if rule is None:
-            code = "missing-value"
-            where = "this field" if not sheet.is_table else f"column {column}"
-            message = f"{where} is required; the cell is empty."
-        else:
-            code = rule.code
-            message = rule.message(value, combined.loc[position])
-        out.append(
-            (
-                file_no,
-                finding(
-                    code,
-                    message,
-                    file=parsed[file_no].file_name,
-                    sheet=spec.name,
-                    cell=cell,
-                    row=excel_row,
-                    column=header,
-                    value=value,
-                ),
-            )
+        message_id, params = failure.message(combined, "missing-value.column" if sheet.is_table else "missing-value.field")
+        found = finding(
+            message_id,
+            **params,
+            file=parsed[file_no].file_name,
+            sheet=spec.name,
+            cell=cell,
+            row=excel_row,
+            column=header,
+            value=combined.at[failure.position, failure.column],
         )
+        out.append((file_no, found))
     return out
 
 

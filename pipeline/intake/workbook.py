@@ -8,10 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-class UnreadableFile(Exception):
-    """The file cannot be opened safely. The message is for a focal point: what is wrong and the fix."""
-
-
 @dataclass
 class RawSheet:
     name: str  # exactly as in the workbook

@@ -16,23 +16,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.codelists import airports, normalise_refs
+from pipeline.geo import EARTH_RADIUS_KM, great_circle_km
 from pipeline.reference.factors import FactorSetError, read_set_table
-
-EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
-
-
-def great_circle_km(lat1, lon1, lat2, lon2):
-    """Haversine distance in km between points given in decimal degrees, vectorised.
-
-    Accepts scalars, arrays or Series; returns a Series (index of the first Series argument)
-    when any argument is a Series, else a numpy array or float.
-    """
-    index = next((a.index for a in (lat1, lon1, lat2, lon2) if isinstance(a, pd.Series)), None)
-    p1, l1, p2, l2 = (np.radians(np.asarray(a, dtype=float)) for a in (lat1, lon1, lat2, lon2))
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2
-    km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-    return pd.Series(km, index=index, name="gcd_km") if index is not None else km
-
 
 def airport_coordinates(codes: pd.Series) -> pd.DataFrame:
     """(lat, lon) for IATA codes; raises `KeyError` listing every unknown code."""

@@ -21,11 +21,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline import paths
 from pipeline.codelists import codes, normalise_codes, normalise_refs
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-FACTORS_DIR = REPO_ROOT / "inputs" / "reference" / "factors"
-PINS_PATH = REPO_ROOT / "inputs" / "reference" / "factor_pins.csv"
+REPO_ROOT = paths.REPO
+FACTORS_DIR = paths.FACTORS
+PINS_PATH = paths.FACTOR_PINS
 
 WORLD = "WORLD"
 FACTOR_COLUMNS = (

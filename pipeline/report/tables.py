@@ -21,11 +21,11 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
+from pipeline.cells import column_letter
 from pipeline.safe import formula_safe
 from pipeline.report.queries import Table
-from pipeline.xlsx import BORDER, HEADER_ALIGN, HEADER_FILL, TITLE_FONT, write_text
+from pipeline.xlsx import BORDER, HEADER_ALIGN, HEADER_FILL, TITLE_FONT, save_reproducible, write_text
 
 FIXED_TIME = dt.datetime(2025, 1, 1)
 
@@ -155,8 +155,8 @@ def _write_sheet(wb: Workbook, table: Table) -> None:
     ws.freeze_panes = ws.cell(row=2, column=frozen_cols + 1).coordinate
     ws.row_dimensions[1].height = 45
     for j, column in enumerate(table.columns, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = _column_width(column, [r[j - 1] for r in table.rows])
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{len(table.rows) + 1}"
+        ws.column_dimensions[column_letter(j)].width = _column_width(column, [r[j - 1] for r in table.rows])
+    ws.auto_filter.ref = f"A1:{column_letter(len(table.columns))}{len(table.rows) + 1}"
 
 
 def _about_sheet(wb: Workbook, year: int, tables: list[Table], source: str) -> None:
@@ -175,32 +175,11 @@ def _about_sheet(wb: Workbook, year: int, tables: list[Table], source: str) -> N
     ws.column_dimensions["B"].width = 100
 
 
-def _reproducible(data: bytes, path: Path) -> None:
-    """Re-pack with fixed zip timestamps and document dates: same tables, same bytes."""
-    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                text = body.decode("utf-8")
-                text = re.sub(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rf"\g<1>{stamp}\g<2>", text)
-                body = text.encode("utf-8")
-            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            dst.writestr(entry, body)
-
-
 def write_xlsx(tables: list[Table], path: Path, year: int, source: str) -> Path:
     """All tables in one workbook: an 'about' sheet, then one sheet per table."""
     wb = Workbook()
     wb.properties.creator = "Greening the Blue inventory pipeline"
-    wb.properties.created = FIXED_TIME
     _about_sheet(wb, year, tables, source)
     for table in tables:
         _write_sheet(wb, table)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _reproducible(buffer.getvalue(), path)
-    return path
+    return save_reproducible(wb, path)

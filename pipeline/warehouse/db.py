@@ -2,7 +2,7 @@
 
 - A second writer gets "database is in use by another run" (DuckDB holds a file lock).
 - A file that is not a DuckDB database is reported and left untouched, never overwritten.
-- The schema is created and migrated by code (`schema.sql`, then numbered migrations).
+- A new database gets the current schema (`schema.ddl()`); an older one its missing migrations.
 """
 
 from __future__ import annotations
@@ -15,14 +15,7 @@ from typing import Iterator
 import duckdb
 
 from pipeline.errors import GtbError
-
-HERE = Path(__file__).resolve().parent
-SCHEMA_VERSION = 1
-# version -> (description, SQL). Version 1 is schema.sql; later versions append ALTERs here.
-MIGRATIONS: dict[int, tuple[str, str]] = {
-    1: ("initial schema: submissions, activity tables, history, factors, emissions", "schema.sql"),
-}
-
+from pipeline.warehouse import schema
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
@@ -126,22 +119,34 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
-    """Apply the migrations this database lacks, each in its own transaction."""
+    """Create a new database from the current schema, or upgrade an older one migration by
+    migration, each in its own transaction; then refresh the comments from the contract."""
     version = current_version(con)
-    if version > SCHEMA_VERSION:
-        raise GtbError(f"the database has schema version {version}, newer than this pipeline ({SCHEMA_VERSION}); upgrade the pipeline")
-    for number in range(version + 1, SCHEMA_VERSION + 1):
-        description, source = MIGRATIONS[number]
-        sql = (HERE / source).read_text(encoding="utf-8") if source.endswith(".sql") else source
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(sql)
-            con.execute("INSERT INTO schema_version VALUES (?, ?, ?)", [number, utcnow(), description])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-    from pipeline.indicators.views import create_views
+    if version > schema.LATEST:
+        raise GtbError(f"the database has schema version {version}, newer than this pipeline ({schema.LATEST}); upgrade the pipeline")
+    if version == 0:
+        with transaction(con):
+            con.execute(schema.ddl())
+            con.execute("INSERT INTO schema_version VALUES (?, ?, ?)", [schema.LATEST, utcnow(), "created from the current schema"])
+        version = schema.LATEST
+    for number, path in schema.migrations().items():
+        if number <= version:
+            continue
+        with transaction(con):
+            con.execute(path.read_text(encoding="utf-8"))
+            con.execute("INSERT INTO schema_version VALUES (?, ?, ?)", [number, utcnow(), f"migration {path.stem}"])
+    with transaction(con):
+        con.execute(schema.comments())
+    return schema.LATEST
 
-    create_views(con)
-    return SCHEMA_VERSION
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN ... COMMIT, or ROLLBACK when anything (even a KeyboardInterrupt) escapes."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")

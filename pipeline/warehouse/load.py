@@ -1,49 +1,26 @@
 """Load: validated submissions -> warehouse rows, inside the caller's transaction.
 
 - `known_files` tells which files (by sha256) were already recorded, so a rerun skips them.
-- `cross_submission_findings` adds the rules that need more than one workbook: offset serials
-  claimed twice (any entity, any year) and two different workbooks for one entity and year.
-- `record` writes the submissions history, findings, and the activity rows of valid
+- `loaded_serials` lists the offset serials of the loaded submissions, for the cross-checks.
+- `record` writes the submissions history, findings and the Entity and EMS rows of valid
   submissions; a valid resubmission marks the entity-year's earlier submission superseded.
-
-Column names in the warehouse come from `column_map.csv`; derived columns (canonical
-quantities, flight distances, flags) are computed here once, in bulk over all submissions.
+- `insert_activity` writes the activity rows prepared by `pipeline.emissions.prepare`.
+- `load_history` loads validated history files (`pipeline.intake.history`).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 
-from pipeline import __version__, codelists, serials
-from pipeline.reference import air, factors, units
-from pipeline.intake.findings import finding
+from pipeline import __version__, codelists
+from pipeline.intake.history import HistoryFile, history_finding
 from pipeline.intake.validate import Submission
 from pipeline.warehouse.db import utcnow
-from schemas import contract
-
-HERE = Path(__file__).resolve().parent
-
-
-@cache
-def column_map() -> dict[str, tuple[str, dict[str, str]]]:
-    """sheet -> (warehouse table, {contract column: warehouse column})."""
-    out: dict[str, tuple[str, dict[str, str]]] = {}
-    with (HERE / "column_map.csv").open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            table, cols = out.setdefault(row["sheet"], (row["table"], {}))
-            cols[row["column"]] = row["db_column"]
-    for spec in contract.sheets():
-        assert set(out[spec.name][1]) == set(spec.names), f"column_map.csv does not cover sheet {spec.name}"
-    return out
-
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
     """Bulk insert by name (a DuckDB scan of the DataFrame, no row-wise inserts)."""
@@ -89,164 +66,22 @@ def rejected_before(con: duckdb.DuckDBPyConnection) -> set[tuple[str, int]]:
     return set(rows)
 
 
-# ------------------------------------------------------------------------------ cross-submission
-def serial_key(values: pd.Series) -> pd.Series:
-    """The one spelling of each serial (`pipeline.serials.normalise`), as stored in offsets.serial_key."""
-    return values.map(serials.normalise).astype("string")
-
-
-def cross_submission_findings(con: duckdb.DuckDBPyConnection, subs: list[Submission]) -> None:
-    """Add duplicate-submission and duplicate-serial errors to `subs` (in place)."""
-    valid = [s for s in subs if s.is_valid]
-    by_key: dict[tuple[str, int], list[Submission]] = {}
-    for s in valid:
-        by_key.setdefault((s.entity_code, s.reporting_year), []).append(s)
-    for (entity, year), group in by_key.items():
-        if len({s.sha256 for s in group}) < 2:
-            continue
-        names = ", ".join(s.file_name for s in group)
-        for s in group:
-            s.findings.append(
-                finding(
-                    "duplicate-submission",
-                    f"{len(group)} different workbooks for {entity} {year} arrived in this run ({names}); none is "
-                    f"loaded. Keep only the one that should count and run again.",
-                    file=s.file_name,
-                    sheet="Entity",
-                    cell=_entity_cell(s),
-                    column="entity_code",
-                    value=entity,
-                )
-            )
-
-    claims = serials.Claims()  # owner: (entity, year, file name, serial as written)
-    for raw, entity, year, file_name in con.execute(
+def loaded_serials(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int, str]]:
+    """(serial range as written, entity, year, file name) of every offset of a loaded submission."""
+    return con.execute(
         """
         SELECT o.serial_range, s.entity_code, s.reporting_year, s.file_name
         FROM offsets o JOIN submissions s USING (submission_id)
         WHERE s.status = 'loaded' ORDER BY o.submission_id, o.source_row
         """
-    ).fetchall():
-        claims.add(serials.parse(raw), (entity, year, file_name, raw))
-    for s in sorted((s for s in subs if s.is_valid), key=lambda s: s.path):
-        offsets = s.tables.get("Offsets")
-        if offsets is None or offsets.empty:
-            continue
-        parsed = [serials.parse(raw) for raw in offsets["serial_range"]]
-        for serial, row, raw in zip(parsed, offsets["source_row"], offsets["serial_range"]):
-            others = [o for o in claims.holders(serial) if (o[0], o[1]) != (s.entity_code, s.reporting_year)]
-            if others:
-                entity, year, file_name, held = others[0]
-                how = "is already claimed" if serials.normalise(held) == serial.text else f"overlaps {held}, claimed"
-                s.findings.append(
-                    finding(
-                        "duplicate-serial",
-                        f"serial range {raw} {how} by {entity} {year} ({file_name}); a credit counts once. Check "
-                        f"the registry serials.",
-                        file=s.file_name,
-                        sheet="Offsets",
-                        cell=f"{_letter(s, 'Offsets', 'serial_range')}{int(row)}",
-                        row=int(row),
-                        column="serial_range",
-                        value=raw,
-                    )
-                )
-        if s.is_valid:
-            for serial, raw in zip(parsed, offsets["serial_range"]):
-                claims.add(serial, (s.entity_code, s.reporting_year, s.file_name, raw))
-    for s in subs:
-        if not s.is_valid:
-            s.tables, s.entity, s.ems = {}, {}, {}
-
-
-def _letter(sub: Submission, sheet: str, column: str) -> str:
-    return sub.letters.get((sheet, column), "")
-
-
-def _entity_cell(sub: Submission) -> str:
-    return sub.cells.get(("Entity", "entity_code"), "")
-
-
-# ------------------------------------------------------------------------------ activity rows
-def _with_ids(subs: list[tuple[int, Submission]], sheet: str) -> pd.DataFrame:
-    frames = [s.tables[sheet].assign(submission_id=sid, _year=s.reporting_year) for sid, s in subs if len(s.tables.get(sheet, ()))]
-    if not frames:
-        return pd.DataFrame()
-    return pd.concat(frames, ignore_index=True)
-
-
-def _canonical(frame: pd.DataFrame, activity: str, quantity: str, unit: str, sheet: str) -> tuple[pd.Series, pd.Series]:
-    """Canonical quantity and unit, each row converted with its reporting year's factor set."""
-    qty = pd.Series(np.nan, index=frame.index)
-    unit_out = pd.Series(None, index=frame.index, dtype=object)
-    for year, part in frame.groupby("_year"):
-        q, u = units.to_canonical(part[activity], part[unit], part[quantity], sheet, factor_set=factors.pinned_set(int(year)))
-        qty[part.index], unit_out[part.index] = q, u
-    return qty, unit_out
-
-
-def activity_tables(subs: list[tuple[int, Submission]]) -> dict[str, pd.DataFrame]:
-    """Warehouse rows for every table sheet of the given (submission_id, valid submission) pairs."""
-    out: dict[str, pd.DataFrame] = {}
-    for spec in contract.sheets():
-        if not spec.is_table:
-            continue
-        table, mapping = column_map()[spec.name]
-        frame = _with_ids(subs, spec.name)
-        if frame.empty:
-            continue
-        rows = frame.rename(columns=mapping)[["submission_id", "source_row", *mapping.values()]].copy()
-        if spec.name in ("Facilities", "Vehicles"):
-            activity = "energy_type" if spec.name == "Facilities" else "fuel"
-            rows["canonical_quantity"], rows["canonical_unit"] = _canonical(frame, activity, "quantity", "unit", spec.name)
-        elif spec.name == "Refrigerants":
-            rows["is_hcfc"] = frame["gas"].isin(codelists.flag("refrigerant_gas", "is_hcfc"))
-        elif spec.name == "AirTravel":
-            rows = rows.join(flights(frame, by_year=True))
-        elif spec.name == "Offsets":
-            rows["serial_key"] = serial_key(frame["serial_range"])
-            rows["retirement_date"] = pd.to_datetime(frame["retirement_date"]).dt.date
-        elif spec.name == "Waste":
-            rows["quantity_tonnes"], _ = _canonical(frame, "waste_stream", "quantity", "unit", "Waste")
-            rows["is_hazardous"] = frame["waste_stream"].isin(codelists.flag("waste_stream", "is_hazardous"))
-            rows["is_diverted"] = frame["treatment"].isin(codelists.flag("waste_treatment", "is_diverted"))
-        elif spec.name == "Water":
-            rows["volume_m3"], _ = _canonical(frame, "source", "volume", "unit", "Water")
-        out[table] = rows
-    return out
-
-
-def flights(frame: pd.DataFrame, by_year: bool = False) -> pd.DataFrame:
-    """Flights, great-circle and flown distance, distance band and passenger-km of AirTravel rows.
-
-    The great-circle distance comes from the airports, or is the distance_km given without them
-    (read as a great-circle distance, as booking tools report it). The band is chosen on it, and
-    the ICAO correction of the factor set is added to give the distance flown.
-    """
-    out = pd.DataFrame(index=frame.index)
-    out["flights"] = (frame["trips"].astype("int64") * np.where(frame["round_trip"].astype(bool), 2, 1)).astype("int64")
-    has_route = frame["origin"].notna() & frame["destination"].notna()
-    gcd = frame["distance_km"].astype(float).copy()
-    if has_route.any():
-        gcd[has_route] = air.route_gcd_km(frame.loc[has_route, "origin"], frame.loc[has_route, "destination"])
-    out["great_circle_km"] = gcd
-    flown = pd.Series(np.nan, index=frame.index)
-    band = pd.Series(None, index=frame.index, dtype=object)
-    groups = frame.groupby("_year") if by_year and "_year" in frame else [(None, frame)]
-    for year, part in groups:
-        fs = factors.pinned_set(int(year)) if year is not None else None
-        flown[part.index] = air.corrected_distance_km(gcd[part.index], factor_set=fs)
-        band[part.index] = air.distance_band(gcd[part.index], factor_set=fs)
-    out["flight_distance_km"] = flown
-    out["distance_band"] = band
-    out["passenger_km"] = out["flights"] * out["flight_distance_km"]
-    return out
+    ).fetchall()
 
 
 # ------------------------------------------------------------------------------ recording
 @dataclass
 class Recorded:
     loaded: list[int] = field(default_factory=list)  # submission ids loaded by this run
+    pairs: list[tuple[int, Submission]] = field(default_factory=list)  # (submission id, valid submission)
     rejected: list[int] = field(default_factory=list)
     superseded: list[int] = field(default_factory=list)  # earlier submission ids replaced
     replaced: list[str] = field(default_factory=list)  # sha256 of rejected files replaced by a valid one
@@ -270,7 +105,7 @@ def record(
     report_paths: dict[int, Path],
     inputs_dir: Path | None = None,
 ) -> Recorded:
-    """Write submissions, findings and activity rows. The caller owns the transaction."""
+    """Write submissions, findings, Entity and EMS rows. The caller owns the transaction."""
     out = Recorded()
     now = utcnow()
     sid = next_id(con, "submissions", "submission_id") - 1
@@ -355,17 +190,13 @@ def record(
             ).fetchall()
         ]
     insert_frame(con, "findings", pd.DataFrame(finding_rows))
-    _insert_fields(con, loaded_pairs)
-    for table, frame in activity_tables(loaded_pairs).items():
-        insert_frame(con, table, frame)
+    out.pairs = loaded_pairs
     return out
 
 
-def _insert_fields(con: duckdb.DuckDBPyConnection, pairs: list[tuple[int, Submission]]) -> None:
-    for sheet, attr in (("Entity", "entity"), ("EMS", "ems")):
-        table, mapping = column_map()[sheet]
-        records = [{"submission_id": sid, **{mapping[k]: v for k, v in getattr(s, attr).items()}} for sid, s in pairs]
-        insert_frame(con, table, pd.DataFrame(records))
+def insert_rows(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame]) -> int:
+    """Insert prepared rows, table by table (`pipeline.emissions.prepare`); returns the row count."""
+    return sum(insert_frame(con, table, frame) for table, frame in tables.items())
 
 
 def sync_entities(con: duckdb.DuckDBPyConnection) -> None:
@@ -381,3 +212,37 @@ def sync_entities(con: duckdb.DuckDBPyConnection) -> None:
         )
     finally:
         con.unregister("_entities")
+
+
+# ------------------------------------------------------------------------------ history
+def loaded_sha(con: duckdb.DuckDBPyConnection, file_name: str) -> str | None:
+    row = con.execute("SELECT any_value(source_sha256) FROM history_totals WHERE source_file = ?", [file_name]).fetchall()[0]
+    return row[0] if row else None
+
+
+def load_history(con: duckdb.DuckDBPyConnection, files: list[HistoryFile]) -> tuple[int, list[HistoryFile]]:
+    """Replace the rows of each changed valid file; returns (rows loaded, files that clash).
+
+    An (entity, year) already loaded from another file is an error on the later file.
+    """
+    loaded = 0
+    for hf in files:
+        if not hf.is_valid or loaded_sha(con, hf.path.name) == hf.sha256:
+            continue
+        clash = con.execute(
+            """
+            SELECT h.entity_code, h.year, h.source_file FROM history_totals h
+            JOIN (SELECT unnest(?) AS entity_code, unnest(?) AS year) n USING (entity_code, year)
+            WHERE h.source_file <> ?
+            """,
+            [list(hf.frame["entity_code"]), [int(y) for y in hf.frame["year"]], hf.path.name],
+        ).fetchall()
+        if clash:
+            entity, year, other = clash[0]
+            hf.findings.append(
+                history_finding(hf.path, "duplicate-submission.history-loaded", column="year", entity=entity, year=year, other=other)
+            )
+            continue
+        con.execute("DELETE FROM history_totals WHERE source_file = ?", [hf.path.name])
+        loaded += insert_frame(con, "history_totals", hf.frame)
+    return loaded, [hf for hf in files if not hf.is_valid]

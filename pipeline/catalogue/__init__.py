@@ -1,0 +1,138 @@
+"""The finding catalogue: every code and every message the pipeline gives, as data (frictionless style).
+
+- `codes.csv`: per finding code its severity, a title and a description. Codes are stable: a
+  code is never renamed once published.
+- `messages.csv`: per message id (`type-error.number`, `unreadable-file.zip-bomb-ratio`, ...)
+  its finding code and one template per language (`en`; columns `fr`, `es` where translated).
+  Templates are `str.format` strings whose fields the caller fills; `[[other.id]]` includes the
+  text of another message (a shared fix, a hint). A message without a code is a fragment (a
+  hint, a fix) meant for inclusion.
+
+`text(id, lang, **params)` renders a message; a `Message` given as a parameter is rendered in
+the same language, so hints compose. A language without a template falls back to English.
+`docs/validation-codes.md` is generated from both files.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import string
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ERROR = "error"
+WARNING = "warning"
+DEFAULT_LANG = "en"
+_INCLUDE = re.compile(r"\[\[([\w.-]+)\]\]")
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    severity: str
+    title: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message id with its parameters, rendered in whatever language it is shown in."""
+
+    id: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, lang: str = DEFAULT_LANG) -> str:
+        return text(self.id, lang, **self.params)
+
+
+@cache
+def codes() -> dict[str, Code]:
+    with (HERE / "codes.csv").open(newline="", encoding="utf-8") as fh:
+        return {r["code"]: Code(r["code"], r["severity"], r["title"], r["description"]) for r in csv.DictReader(fh)}
+
+
+@cache
+def _messages() -> dict[str, dict[str, str]]:
+    with (HERE / "messages.csv").open(newline="", encoding="utf-8") as fh:
+        rows = {r["id"]: r for r in csv.DictReader(fh)}
+    known = codes()
+    for row in rows.values():
+        assert not row["code"] or row["code"] in known, f"message {row['id']}: unknown code {row['code']!r}"
+    return rows
+
+
+def languages() -> tuple[str, ...]:
+    """The languages the catalogue has a column for, English first."""
+    first = next(iter(_messages().values()))
+    return tuple(k for k in first if k not in ("id", "code"))
+
+
+def code_of(message_id: str) -> str:
+    code = _messages()[message_id]["code"]
+    assert code, f"message {message_id} is a fragment, not a finding"
+    return code
+
+
+def code_of_or_none(message_id: str) -> str | None:
+    return _messages()[message_id]["code"] or None
+
+
+def raw_template(message_id: str, lang: str = DEFAULT_LANG) -> str:
+    """The template as written in `lang` ('' when not translated)."""
+    return _messages()[message_id].get(lang, "")
+
+
+def severity_of(code: str) -> str:
+    return codes()[code].severity
+
+
+def template(message_id: str, lang: str = DEFAULT_LANG) -> str:
+    row = _messages()[message_id]
+    return row.get(lang) or row[DEFAULT_LANG]
+
+
+def text(message_id: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
+    """The message in `lang` (English where it has no translation), its fields filled in."""
+    body = _INCLUDE.sub(lambda m: template(m.group(1), lang), template(message_id, lang))
+    shown = {k: (v.render(lang) if isinstance(v, Message) else v) for k, v in params.items()}
+    return body.format(**shown)
+
+
+def fields_of(message_id: str, lang: str = DEFAULT_LANG) -> set[str]:
+    """The parameters a message's template needs."""
+    body = _INCLUDE.sub(lambda m: template(m.group(1), lang), template(message_id, lang))
+    return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(body) if name}
+
+
+def ids() -> tuple[str, ...]:
+    return tuple(_messages())
+
+
+# --- how values are shown in messages ------------------------------------------------------------
+
+
+def display_value(value: object) -> str:
+    """How a cell value is shown in a finding: the text as typed, no trailing '.0' for integers."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        if value.is_integer():
+            return str(int(value))
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        text = value.isoformat()
+        return text[:10] if text.endswith("T00:00:00") else text
+    return str(value)
+
+
+def shown(value: object) -> Message | str:
+    """A value inside a message: 'text' quoted, numbers and dates as typed, an empty cell named."""
+    if isinstance(value, str):
+        return repr(display_value(value))
+    return display_value(value) or Message("value.empty")

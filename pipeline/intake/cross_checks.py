@@ -1,0 +1,96 @@
+"""Rules that need more than one workbook: offset serials claimed twice, two workbooks for one entity-year.
+
+They run after validation, over the files of the run and the serials already in the warehouse
+(handed in as data by the caller, so this stage never reads the database itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pipeline import serials
+from pipeline.intake.findings import finding
+from pipeline.intake.validate import Submission
+
+
+def cross_submission_findings(subs: list[Submission], claimed: Iterable[tuple[str, str, int, str]] = ()) -> None:
+    """Add duplicate-submission and duplicate-serial errors to `subs` (in place).
+
+    `claimed`: (serial range as written, entity, year, file name) of the serials already loaded
+    (`pipeline.warehouse.load.loaded_serials`).
+    """
+    valid = [s for s in subs if s.is_valid]
+    by_key: dict[tuple[str, int], list[Submission]] = {}
+    for s in valid:
+        by_key.setdefault((s.entity_code, s.reporting_year), []).append(s)
+    for (entity, year), group in by_key.items():
+        if len({s.sha256 for s in group}) < 2:
+            continue
+        names = ", ".join(s.file_name for s in group)
+        for s in group:
+            s.findings.append(
+                finding(
+                    "duplicate-submission.run",
+                    count=len(group),
+                    entity=entity,
+                    year=year,
+                    names=names,
+                    file=s.file_name,
+                    sheet="Entity",
+                    cell=_entity_cell(s),
+                    column="entity_code",
+                    value=entity,
+                )
+            )
+
+    claims = serials.Claims()  # owner: (entity, year, file name, serial as written)
+    for raw, entity, year, file_name in claimed:
+        claims.add(serials.parse(raw), (entity, year, file_name, raw))
+    for s in sorted((s for s in subs if s.is_valid), key=lambda s: s.path):
+        offsets = s.tables.get("Offsets")
+        if offsets is None or offsets.empty:
+            continue
+        parsed = [serials.parse(raw) for raw in offsets["serial_range"]]
+        for serial, row, raw in zip(parsed, offsets["source_row"], offsets["serial_range"]):
+            others = [o for o in claims.holders(serial) if (o[0], o[1]) != (s.entity_code, s.reporting_year)]
+            if others:
+                entity, year, file_name, held = others[0]
+                same = serials.normalise(held) == serial.text
+                s.findings.append(
+                    finding(
+                        "duplicate-serial.claimed" if same else "duplicate-serial.overlaps",
+                        serial=raw,
+                        held=held,
+                        entity=entity,
+                        year=year,
+                        owner_file=file_name,
+                        file=s.file_name,
+                        sheet="Offsets",
+                        cell=f"{_letter(s, 'Offsets', 'serial_range')}{int(row)}",
+                        row=int(row),
+                        column="serial_range",
+                        value=raw,
+                    )
+                )
+        if s.is_valid:
+            for serial, raw in zip(parsed, offsets["serial_range"]):
+                claims.add(serial, (s.entity_code, s.reporting_year, s.file_name, raw))
+    for s in subs:
+        if not s.is_valid:
+            s.tables, s.entity, s.ems = {}, {}, {}
+
+
+def _letter(sub: Submission, sheet: str, column: str) -> str:
+    return sub.letters.get((sheet, column), "")
+
+
+def _entity_cell(sub: Submission) -> str:
+    return sub.cells.get(("Entity", "entity_code"), "")
+
+
+def _letter(sub: Submission, sheet: str, column: str) -> str:
+    return sub.letters.get((sheet, column), "")
+
+
+def _entity_cell(sub: Submission) -> str:
+    return sub.cells.get(("Entity", "entity_code"), "")

@@ -1,0 +1,90 @@
+"""Historical totals (inputs/history/*.csv), checked like a workbook sheet.
+
+The header must be exactly the columns of the contract's `History` sheet (schemas/columns.csv);
+every row is then validated by the same pandera machinery as the workbook's sheets, and each
+failure is a finding naming the file, line and column. A file with any error loads nothing
+(`pipeline.warehouse.load.load_history` loads the valid ones whole, a changed file replacing the
+rows it loaded before).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.intake.coerce import typed_column
+from pipeline.intake.findings import Finding, finding
+from schemas import checks, contract, schemas
+
+MAX_BYTES = 50 * 1024 * 1024
+
+
+@dataclass
+class HistoryFile:
+    path: Path
+    sha256: str
+    findings: list[Finding] = field(default_factory=list)
+    frame: pd.DataFrame | None = None  # typed rows when valid
+
+    @property
+    def is_valid(self) -> bool:
+        return not any(f.is_error for f in self.findings)
+
+
+def header() -> list[str]:
+    return list(contract.history().names)
+
+
+def history_finding(path: Path, message_id: str, line: int | None = None, column: str = "", value: object = "", **params: object) -> Finding:
+    return finding(message_id, file=path.name, row=line, column=column, value=value, **params)
+
+
+def check_history_file(path: Path) -> HistoryFile:
+    """Read and validate one CSV of published totals."""
+    data = path.read_bytes() if path.stat().st_size <= MAX_BYTES else b""
+    out = HistoryFile(path, hashlib.sha256(data).hexdigest())
+    if not data:
+        out.findings.append(history_finding(path, "unreadable-file.history-empty", limit_mb=MAX_BYTES // 2**20))
+        return out
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        out.findings.append(history_finding(path, "unreadable-file.history-encoding"))
+        return out
+    rows = list(csv.reader(text.splitlines()))
+    names = header()
+    found = [h.strip().lower() for h in rows[0]] if rows else []
+    if found != names:
+        missing = [h for h in names if h not in found]
+        detail = f"missing: {', '.join(missing)}" if missing else f"found {','.join(found)}"
+        out.findings.append(history_finding(path, "missing-column.history-header", line=1, header=",".join(names), found=detail))
+        return out
+    records, lines = [], []
+    for line_no, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(names):
+            out.findings.append(history_finding(path, "type-error.history-width", line=line_no, expected=len(names), found=len(row)))
+            continue
+        records.append([c.strip() or None for c in row])
+        lines.append(line_no)
+    frame = pd.DataFrame(records, columns=names, dtype=object)
+    spec = contract.history()
+    with checks.shared_parsing():
+        for failure in checks.failures(schemas()["History"], frame):
+            message_id, params = failure.message(frame, "missing-value.history")
+            value = frame.at[failure.position, failure.column]
+            out.findings.append(history_finding(path, message_id, lines[failure.position], failure.column, value, **params))
+        if out.is_valid:
+            typed = pd.DataFrame({c.name: typed_column(frame[c.name], c.dtype) for c in spec.columns})
+            typed["year"] = typed["year"].astype("int64")
+            typed["personnel"] = typed["personnel"].astype("int64")
+            typed["source_file"] = path.name
+            typed["source_line"] = pd.Series(lines, dtype="int64")
+            typed["source_sha256"] = out.sha256
+            out.frame = typed
+    return out

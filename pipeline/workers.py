@@ -1,0 +1,322 @@
+"""Isolated worker processes for work on untrusted files: reading, annotating.
+
+`run_isolated(items, work, jobs, memory_bytes, timeout_s)` runs `work(*args)` for every
+(key, args) in a small pool of long-lived worker processes (forkserver), each with an
+address-space limit, and a timeout per task: a parser that aborts (calamine aborts the process
+on allocation failure), runs out of memory or hangs costs only that task, whose result is then
+a `ReaderFailed`; the other tasks go on. An `UnreadableFile` the work raises is that task's
+result too. Results come back in completion order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import resource
+import signal
+import tempfile
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any, Protocol
+
+from pipeline.errors import UnreadableFile
+
+Work = Callable[..., object]
+
+
+class Limits(Protocol):
+    """What bounds a worker: its address space and the time one task may take (guard.Limits has both)."""
+
+    @property
+    def reader_memory_bytes(self) -> int: ...
+
+    @property
+    def reader_timeout_s(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class WorkerLimits:
+    reader_memory_bytes: int = 2 * 2**30
+    reader_timeout_s: float = 60.0
+
+
+DEFAULT_LIMITS = WorkerLimits()
+
+
+def default_jobs() -> int:
+    """Worker processes when none are asked for: the cores, at most two."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+class ReaderFailed(UnreadableFile):
+    """The worker crashed, ran out of memory or time, or raised an unexpected error.
+
+    `kind` is "crashed", "out-of-memory", "timeout" or "internal-error" (its catalogue message is
+    `unreadable-file.<kind>`); `detail` holds the exit signal or the worker's traceback, for logs
+    (not for focal points).
+    """
+
+    def __init__(self, kind: str, params: dict[str, Any], detail: str = "") -> None:
+        super().__init__(f"unreadable-file.{kind}", params)
+        self.kind = kind
+        self.detail = detail
+
+
+def run_isolated(
+    items: Iterable[tuple[Any, tuple]],
+    work: Work,
+    jobs: int = 2,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Iterator[tuple[Any, object]]:
+    """Run `work(*args)` for every (key, args) in worker processes; yield (key, result) as they finish.
+
+    The isolation of `read_many`, for any work on untrusted files (reading, annotating): each
+    worker's address space is capped at `limits.reader_memory_bytes` and each task at
+    `limits.reader_timeout_s`; a crash, timeout or exception becomes a `ReaderFailed` (or the
+    `UnreadableFile` the work raised) as that task's result, never the caller's exception.
+    """
+    tasks = deque((index, key, args) for index, (key, args) in enumerate(items))
+    if not tasks:
+        return
+    pool = _Pool(min(max(1, jobs), len(tasks)), work, limits)
+    try:
+        yield from pool.run(tasks)
+    finally:
+        pool.close()
+
+
+@dataclass
+class _Task:
+    index: int
+    key: Any
+    deadline: float
+
+
+class _Worker:
+    """One worker process, its pipe, and the file its stderr goes to (reader crash messages)."""
+
+    def __init__(self, context: multiprocessing.context.BaseContext, work: Work, limits: Limits) -> None:
+        fd, self.log_path = tempfile.mkstemp(prefix="gtb-reader-", suffix=".log")
+        os.close(fd)
+        self.conn, child_conn = context.Pipe()
+        self.process = context.Process(
+            target=_worker_main, args=(child_conn, work, limits.reader_memory_bytes, self.log_path), daemon=True
+        )
+        self.process.start()
+        child_conn.close()
+        self.ready = False
+        self.task: _Task | None = None
+
+    def log_tail(self, size: int = 2000) -> str:
+        """The end of what the worker wrote to stderr (e.g. Rust's 'memory allocation of N bytes failed')."""
+        try:
+            with open(self.log_path, "rb") as fh:
+                fh.seek(max(0, os.fstat(fh.fileno()).st_size - size))
+                return fh.read().decode("utf-8", errors="replace").strip()
+        except OSError:
+            return ""
+
+    def stop(self, kill: bool) -> None:
+        if kill and self.process.is_alive():
+            self.process.kill()
+        else:
+            try:
+                self.conn.send(None)
+            except (OSError, ValueError):
+                pass
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+        try:
+            os.unlink(self.log_path)
+        except OSError:
+            pass
+
+
+class _Pool:
+    """A few long-lived worker processes, each fed one path at a time over its own pipe."""
+
+    def __init__(self, jobs: int, work: Work, limits: Limits) -> None:
+        self.context = _context(work)
+        self.work = work
+        self.limits = limits
+        self.workers = [_Worker(self.context, work, limits) for _ in range(jobs)]
+        self.failed_starts = 0
+
+    def run(self, tasks: deque[tuple[int, Any, tuple]]) -> Iterator[tuple[Any, object]]:
+        outstanding = len(tasks)
+        while outstanding:
+            for slot, worker in enumerate(self.workers):
+                if worker.ready and worker.task is None and tasks:
+                    index, key, args = tasks.popleft()
+                    try:
+                        worker.conn.send((index, args))
+                    except OSError:  # the worker died while idle: not this file's fault
+                        tasks.appendleft((index, key, args))
+                        self._replace(slot, kill=True)
+                        continue
+                    worker.task = _Task(index, key, time.monotonic() + self.limits.reader_timeout_s)
+            busy = [w.task.deadline for w in self.workers if w.task is not None]
+            timeout = max(0.0, min(busy) - time.monotonic()) if busy else None
+            wait([w.conn for w in self.workers] + [w.process.sentinel for w in self.workers], timeout)
+            for slot, worker in enumerate(self.workers):
+                outcome = self._poll(slot, worker)
+                if outcome is not None:
+                    outstanding -= 1
+                    yield outcome
+
+    def _poll(self, slot: int, worker: _Worker) -> tuple[Any, object] | None:
+        """Collect what one worker has to say: ready, a result, a crash or a timeout."""
+        try:
+            message = worker.conn.recv() if worker.conn.poll() else None
+        except (EOFError, OSError):  # the worker is exiting: let it finish dying
+            message = None
+            worker.process.join(timeout=5)
+        if message is not None:
+            if message[0] == "ready":
+                worker.ready = True
+                self.failed_starts = 0
+                return None
+            task, worker.task = worker.task, None
+            assert task is not None and message[0] == task.index
+            return task.key, _result(message, self.limits.reader_memory_bytes / 2**30)
+        task = worker.task
+        if not worker.process.is_alive():
+            started, log = worker.ready, worker.log_tail()
+            worker.process.join()
+            reason = _exit_reason(worker.process.exitcode)
+            self._replace(slot, kill=False)
+            if task is None:
+                if not started:
+                    self.failed_starts += 1
+                    if self.failed_starts > 3:
+                        raise RuntimeError(f"the reading worker processes cannot start ({reason}): {log}")
+                return None
+            return task.key, ReaderFailed(
+                "crashed",
+                {"detail": reason, "memory_gb": self.limits.reader_memory_bytes / 2**30},
+                detail=f"{reason}; the reader's last words: {log}" if log else reason,
+            )
+        if task is not None and time.monotonic() > task.deadline:
+            self._replace(slot, kill=True)
+            return task.key, ReaderFailed("timeout", {"timeout_s": self.limits.reader_timeout_s})
+        return None
+
+    def _replace(self, slot: int, kill: bool) -> None:
+        self.workers[slot].stop(kill=kill)
+        self.workers[slot] = _Worker(self.context, self.work, self.limits)
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop(kill=worker.task is not None)
+
+
+def _result(message: tuple, memory_gb: float) -> object:
+    _, status, *payload = message
+    if status == "ok":
+        return payload[0]
+    if status == "unreadable":
+        return payload[0]
+    if status == "memory":
+        return ReaderFailed("out-of-memory", {"memory_gb": memory_gb}, payload[1])
+    return ReaderFailed("internal-error", {"detail": payload[0]}, payload[1])
+
+
+def _exit_reason(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            return f"stopped by signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"stopped by signal {-exitcode}"
+    return f"exit code {exitcode}"
+
+
+_PRELOAD: list[str] = []  # modules the fork server imports once; each work function adds its own
+
+
+def _context(work: Work | None = None) -> multiprocessing.context.BaseContext:
+    """forkserver: children fork from a clean single-threaded server that has the work's module loaded.
+
+    Plain fork is unsafe once the parent runs threads (DuckDB, BLAS); spawn would re-import
+    everything in every worker. The server starts once per process, preloading the module of
+    the first work function (e.g. pipeline.intake.validate with pandas and pandera), so a worker costs
+    a fork, not the imports.
+    """
+    return _context_preloading(getattr(getattr(work, "func", work), "__module__", None))
+
+
+def _context_preloading(module: str | None) -> multiprocessing.context.BaseContext:
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        if module and module not in _PRELOAD:
+            _PRELOAD.append(module)
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(_PRELOAD))
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def warm_up(module: str) -> None:
+    """Start the fork server now, preloading `module` (the work function's), so that its imports
+    run while the caller is still importing its own; the first worker is then ready at once."""
+    if _context_preloading(module).get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def _picklable(value: object) -> bool:
+    try:
+        pickle.dumps(value)
+    except Exception:
+        return False
+    return True
+
+
+def _worker_main(conn: Connection, work: Work, memory_bytes: int, log_path: str = "") -> None:
+    """Loop of a worker process: receive (index, args), send (index, status, payload...).
+
+    stderr goes to `log_path`, so a reader's dying words (Rust panics and allocation failures
+    print there) end up in ReaderFailed.detail instead of the user's console.
+    """
+    if log_path:
+        log = os.open(log_path, os.O_WRONLY | os.O_APPEND)
+        os.dup2(log, 2)
+        os.close(log)
+        os.environ["RUST_BACKTRACE"] = "0"  # one line (e.g. "memory allocation of N bytes failed")
+    if memory_bytes:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    conn.send(("ready",))
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        index, args = task
+        try:
+            reply = (index, "ok", work(*args))
+        except UnreadableFile as exc:
+            reply = (index, "unreadable", exc if _picklable(exc) else UnreadableFile(str(exc)))
+        except MemoryError:
+            reply = (index, "memory", "MemoryError", traceback.format_exc())
+        except BaseException as exc:  # includes pyo3's PanicException
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            reply = (index, "error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        try:
+            conn.send(reply)
+        except Exception as exc:  # an unpicklable result: pickling fails before anything is sent
+            conn.send((index, "error", f"the result could not be sent back ({type(exc).__name__}: {exc})", ""))
+
+

@@ -1,0 +1,49 @@
+"""The finding catalogue: every code and message the pipeline uses is in it, and every message renders."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline import catalogue
+
+ROOT = Path(__file__).resolve().parent.parent
+ID = re.compile(r"""["']((?:%s|hint|fix|value)\.[a-z0-9-]+)["']""")
+
+
+def source_ids() -> set[str]:
+    codes = "|".join(re.escape(c) for c in catalogue.codes())
+    pattern = re.compile(ID.pattern % codes)
+    found: set[str] = set()
+    for path in [*ROOT.glob("pipeline/**/*.py"), *ROOT.glob("schemas/*.py")]:
+        found |= set(pattern.findall(path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_every_message_the_code_names_is_in_the_catalogue():
+    missing = source_ids() - set(catalogue.ids())
+    assert not missing, sorted(missing)
+
+
+def test_every_code_has_a_message_and_every_message_a_known_code():
+    used = {catalogue.code_of_or_none(i) for i in catalogue.ids()}
+    assert set(catalogue.codes()) <= used
+    for message_id in catalogue.ids():
+        code = catalogue.code_of_or_none(message_id)
+        assert code is None or message_id.startswith(code + "."), message_id
+
+
+@pytest.mark.parametrize("message_id", catalogue.ids())
+def test_every_message_renders_in_every_language(message_id):
+    for lang in catalogue.languages():
+        params = {name: 1 for name in catalogue.fields_of(message_id, lang)}
+        text = catalogue.text(message_id, lang, **params)
+        assert text.strip() and "{" not in text and "[[" not in text
+
+
+def test_hints_compose_in_the_language_of_the_message():
+    hint = catalogue.Message("hint.did-you-mean", {"code": "natural_gas"})
+    text = catalogue.text("not-in-codelist.enum", "en", allowed="a, b", value="'gas'", hint=hint)
+    assert text == "expected one of a, b; found 'gas'. Did you mean natural_gas?"
