@@ -11,6 +11,9 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from pipeline import TEMPLATE_VERSION
+from schemas import contract
+
 Rows = list[list[object]]
 
 
@@ -123,3 +126,120 @@ def a_finding(
     from pipeline.intake.findings import Finding
 
     return Finding(file, sheet, cell, row, column, catalogue.display_value(value), code, severity or catalogue.severity_of(code), message)
+
+
+# --- a template filled in -------------------------------------------------------------------------
+
+def example_rows(entity: str = "UNEP", year: int = 2024) -> dict[str, list[dict[str, object]]]:
+    """One valid example row per table sheet, and valid Entity/EMS values (one dict each).
+
+    Every key is a contract column; optional columns left empty are None.
+    """
+    rows: dict[str, list[dict[str, object]]] = {
+        "Entity": [
+            {
+                "entity_code": entity,
+                "reporting_year": year,
+                "personnel": 1250,
+                "reporting_coverage_percent": 100,
+                "floor_area_m2": 35000,
+                "focal_point_name": "Jane Doe",
+                "focal_point_email": "jane.doe@example.org",
+                "template_version": TEMPLATE_VERSION,
+            }
+        ],
+        "Facilities": [
+            {
+                "site": "Gigiri compound",
+                "country": "KEN",
+                "energy_type": "electricity",
+                "quantity": 1200000,
+                "unit": "kwh",
+                "renewable_kwh": 300000,
+                "data_quality": "measured",
+            }
+        ],
+        "Refrigerants": [
+            {"site": "Gigiri compound", "country": "KEN", "gas": "r410a", "refilled_kg": 12.5, "data_quality": "measured"}
+        ],
+        "Vehicles": [
+            {
+                "country": "KEN",
+                "vehicle_type": "suv",
+                "fuel": "diesel",
+                "quantity": 8400,
+                "unit": "litre",
+                "data_quality": "measured",
+            }
+        ],
+        "AirTravel": [
+            {
+                "origin": "NBO",
+                "destination": "GVA",
+                "distance_km": None,
+                "cabin_class": "economy",
+                "trips": 14,
+                "round_trip": "yes",
+                "data_quality": "measured",
+            }
+        ],
+        "OtherTravel": [{"mode": "rail", "passenger_km": 5200, "data_quality": "estimated"}],
+        "Offsets": [
+            {
+                "standard": "cer",
+                "project_id": "CDM-1234",
+                "serial_range": f"KE-5-{year}-000001-000500",
+                "vintage": year - 1,
+                "quantity_tco2e": 500,
+                "retirement_date": dt.date(year + 1, 3, 1),
+            }
+        ],
+        "Waste": [
+            {
+                "site": "Gigiri compound",
+                "country": "KEN",
+                "waste_stream": "paper_cardboard",
+                "treatment": "recycling",
+                "quantity": 4.2,
+                "unit": "tonne",
+                "data_quality": "measured",
+            }
+        ],
+        "Water": [
+            {"site": "Gigiri compound", "country": "KEN", "source": "municipal", "volume": 21000, "unit": "m3", "data_quality": "measured"}
+        ],
+        "EMS": [
+            {
+                "status": "certified",
+                "standard": "iso14001",
+                "coverage_percent": 80,
+                "policy_adopted": "yes",
+                "last_management_review": dt.date(year, 11, 15),
+            }
+        ],
+    }
+    return rows
+
+
+def fill(path: Path, rows: dict[str, list[dict[str, object]]], output: Path | None = None) -> Path:
+    """Write `rows` (as from `example_rows`) into a template: table rows under the headers from
+    row 2, Field/Value values next to their field. Returns the path written (default: in place)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    for sheet_name, items in rows.items():
+        ws = wb[sheet_name]
+        spec = contract.sheet(sheet_name)
+        if spec.is_table:
+            header = {str(c.value).strip().lower(): c.column for c in ws[1] if c.value is not None}
+            for r, item in enumerate(items, start=2):
+                for name, value in item.items():
+                    ws.cell(row=r, column=header[name.lower()], value=value)
+        else:
+            fields = {str(ws.cell(row=r, column=1).value).strip().lower(): r for r in range(2, ws.max_row + 1)}
+            for item in items:
+                for name, value in item.items():
+                    ws.cell(row=fields[name.lower()], column=2, value=value)
+    target = output or path
+    wb.save(target)
+    return target

@@ -414,3 +414,12 @@ def calamine_unguarded(path: Path) -> int:
     for name in workbook.sheet_names:
         cells += sum(len(row) for row in workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
     return cells
+
+
+def check(path, limits=None):
+    """The guard on a file by its path (the pipeline guards the bytes it then reads)."""
+    from pipeline.intake import guard
+    from pipeline.intake.read import file_bytes
+
+    limits = limits or guard.DEFAULT_LIMITS
+    return guard.check_bytes(file_bytes(Path(path), limits), limits)

@@ -13,7 +13,7 @@ from pipeline import api
 from pipeline.intake import template
 from pipeline.cli import main
 from tests import hostile
-from tests.builders import set_cell, valid_sheets, write_workbook
+from tests.builders import example_rows, fill, set_cell, valid_sheets, write_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_template_filled_in_validates_clean(tmp_path, capsys):
     """The round trip of the issue: `gtb template UNEP 2024`, filled in with openpyxl, is valid."""
     assert main(["template", "UNEP", "2024", "-o", str(tmp_path / "UNEP_2024.xlsx")]) == 0
-    filled = template.fill(tmp_path / "UNEP_2024.xlsx", template.example_rows("UNEP", 2024))
+    filled = fill(tmp_path / "UNEP_2024.xlsx", example_rows("UNEP", 2024))
     [sub] = api.check_files([filled], jobs=1)
     assert sub.findings == [], [f.message for f in sub.findings]
     assert sub.entity["entity_code"] == "UNEP" and sub.entity["reporting_year"] == 2024

@@ -12,6 +12,11 @@ import pytest
 from pipeline import codelists
 from pipeline.reference import factors as F
 
+
+def grid_factor_for(countries: pd.Series) -> pd.DataFrame:
+    """Location-based grid electricity factor per country: the country row, else WORLD."""
+    return F.resolve_factors("Facilities", pd.Series("electricity", index=countries.index), countries)
+
 SET = "gtb-2025.1"
 
 
@@ -88,7 +93,7 @@ def test_every_cabin_class_has_a_factor_in_every_distance_band():
 
 def test_vehicle_electricity_uses_the_country_grid_factor():
     resolved = F.resolve_factors("Vehicles", pd.Series(["electricity"]), pd.Series(["FRA"]))
-    grid = F.grid_factor_for(pd.Series(["FRA"]))
+    grid = grid_factor_for(pd.Series(["FRA"]))
     assert resolved.loc[0, "factor_id"] == "grid.electricity.kwh"
     assert resolved.loc[0, "kgco2e_per_unit"] == grid.loc[0, "kgco2e_per_unit"]
     assert resolved.loc[0, "region"] == "FRA"
@@ -96,7 +101,7 @@ def test_vehicle_electricity_uses_the_country_grid_factor():
 
 def test_every_country_has_a_grid_factor_or_an_explicit_world_fallback():
     countries = pd.Series(codelists.codes("countries"))
-    grid = F.grid_factor_for(countries)
+    grid = grid_factor_for(countries)
     own = grid["region"] == countries
     world = (grid["region"] == F.WORLD) & grid["fell_back_to_world"]
     assert (own | world).all()
@@ -112,7 +117,7 @@ def test_every_country_has_a_grid_factor_or_an_explicit_world_fallback():
 
 
 def test_missing_country_on_a_regional_factor_is_flagged_as_fallback():
-    grid = F.grid_factor_for(pd.Series(["CHE", None, "  "], index=[10, 11, 12]))
+    grid = grid_factor_for(pd.Series(["CHE", None, "  "], index=[10, 11, 12]))
     assert grid["fell_back_to_world"].tolist() == [False, True, True]
     assert list(grid.index) == [10, 11, 12]
 

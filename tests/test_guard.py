@@ -19,6 +19,7 @@ from pipeline.intake import guard
 from pipeline.intake.guard import Limits, Refused
 from pipeline.errors import UnreadableFile
 from tests import hostile
+from tests.hostile import check
 
 SAVE_AS = "Save As > Excel Workbook (*.xlsx)"
 
@@ -26,7 +27,7 @@ SAVE_AS = "Save As > Excel Workbook (*.xlsx)"
 def refusal(path: Path, limits: Limits = guard.DEFAULT_LIMITS) -> tuple[Refused, float]:
     start = time.perf_counter()
     with pytest.raises(UnreadableFile) as caught:
-        guard.check(path, limits)
+        check(path, limits)
     assert isinstance(caught.value, Refused)
     return caught.value, time.perf_counter() - start
 
@@ -202,9 +203,10 @@ MEASURE = """
 import json, resource, sys, time
 resource.setrlimit(resource.RLIMIT_AS, (1024 * 2**20, 1024 * 2**20))
 from pipeline.intake import guard
+from tests.hostile import check
 start = time.perf_counter()
 try:
-    guard.check(sys.argv[1])
+    check(sys.argv[1])
     reason = None
 except guard.Refused as exc:
     reason = exc.reason
@@ -285,7 +287,7 @@ def test_lying_dimension_does_not_hide_a_far_cell(tmp_path):
 def test_absurd_dimension_alone_is_refused(tmp_path):
     path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.one_cell_sheet("A1", dimension="A1:XFD1048576")})
     assert refusal(path)[0].reason == "extent"
-    assert guard.check(path, Limits(check_dimension=False)).last_cells == {"S": "A1"}
+    assert check(path, Limits(check_dimension=False)).last_cells == {"S": "A1"}
 
 
 @pytest.mark.parametrize(
@@ -296,7 +298,7 @@ def test_extent_bounds(tmp_path, cell, accepted):
     # 200 columns (GR), 100,000 rows, 5 million cells (AY100000 = 51 x 100,000)
     path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.one_cell_sheet(cell)})
     if accepted:
-        assert guard.check(path).last_cells == {"S": cell}
+        assert check(path).last_cells == {"S": cell}
     else:
         assert refusal(path)[0].reason == "extent"
 
@@ -325,7 +327,7 @@ def test_sheet_part_not_named_xml_is_scanned_too(tmp_path):
 
 def test_limits_are_configurable(tmp_path):
     path = small_workbook(tmp_path / "w.xlsx")
-    assert guard.check(path)
+    assert check(path)
     error = refusal(path, Limits(max_rows=1))[0]
     assert error.reason == "extent" and "'Facilities'" in str(error)
 
@@ -340,7 +342,7 @@ def test_report_of_a_plain_workbook(tmp_path):
     wb.create_sheet("Facilities")
     wb.create_sheet("Water")
     wb.save(tmp_path / "w.xlsx")
-    report = guard.check(tmp_path / "w.xlsx")
+    report = check(tmp_path / "w.xlsx")
     data = (tmp_path / "w.xlsx").read_bytes()
     assert report.sha256 == hashlib.sha256(data).hexdigest()
     assert report.size_bytes == len(data)
@@ -358,7 +360,7 @@ def test_hidden_sheets_are_reported(tmp_path):
     wb.create_sheet("Secret").sheet_state = "veryHidden"
     wb.create_sheet("Water")
     wb.save(tmp_path / "w.xlsx")
-    assert guard.check(tmp_path / "w.xlsx").hidden_sheets == ["Lists", "Secret"]
+    assert check(tmp_path / "w.xlsx").hidden_sheets == ["Lists", "Secret"]
 
 
 def test_openpyxl_formula_has_no_cached_value(tmp_path):
@@ -369,7 +371,7 @@ def test_openpyxl_formula_has_no_cached_value(tmp_path):
     ws["D2"] = "=1+1"
     wb.create_sheet("Water")["C5"] = "=SUM(A1:A3)"
     wb.save(tmp_path / "w.xlsx")
-    report = guard.check(tmp_path / "w.xlsx")
+    report = check(tmp_path / "w.xlsx")
     assert report.formula_cells_without_value == {"Facilities": ["D2"], "Water": ["C5"]}
 
 
@@ -388,7 +390,7 @@ FORMULA_ROWS = (
 def test_formula_cells_without_value(tmp_path, markup):
     rows = FORMULA_ROWS if markup == "plain" else FORMULA_ROWS.replace(' r="', '  r="')  # forces the exact walk
     path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
-    assert guard.check(path).formula_cells_without_value == {"S": ["D4", "D5", "E6", "F7"]}
+    assert check(path).formula_cells_without_value == {"S": ["D4", "D5", "E6", "F7"]}
 
 
 def test_formula_cells_without_r_get_their_position(tmp_path):
@@ -397,7 +399,7 @@ def test_formula_cells_without_r_get_their_position(tmp_path):
         '<row><c/><c/><c t="str"><f>x</f><v></v></c><c><f>2</f></c></row>'
     )
     path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
-    report = guard.check(path)
+    report = check(path)
     assert report.formula_cells_without_value == {"S": ["B1", "D3"]}
     assert report.last_cells == {"S": "D3"}
 
@@ -410,13 +412,13 @@ def test_formulas_found_across_stream_windows(tmp_path):
         for i in range(1, 20001)
     )
     path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
-    cells = guard.check(path).formula_cells_without_value["S"]
+    cells = check(path).formula_cells_without_value["S"]
     assert cells == [f"B{i}" for i in range(1, 20001)]
 
 
 def test_typical_workbook_passes_the_guard(tmp_path):
     path = hostile.typical_workbook(tmp_path / "typical.xlsx")
-    report = guard.check(path)
+    report = check(path)
     assert len(report.sheet_names) == 10 and report.formula_cells_without_value == {}
 
 
@@ -441,7 +443,7 @@ def test_zip64_end_record_is_understood(tmp_path):
     end_record = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
     path.write_bytes(data[:end] + zip64_end + locator + end_record)
     assert len(zipfile.ZipFile(path).namelist()) == entries
-    assert guard.check(path).last_cells == {"Entity": "B2"}
+    assert check(path).last_cells == {"Entity": "B2"}
 
 
 def test_error_cells_are_reported_with_their_error(tmp_path):
@@ -451,4 +453,4 @@ def test_error_cells_are_reported_with_their_error(tmp_path):
         '<row r="3"><c r="D3" t="str"><f>"e"</f><v>e</v></c></row>'
     )
     path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
-    assert guard.check(path).error_cells == {"S": {"D2": "#DIV/0!", "E2": "#N/A"}}
+    assert check(path).error_cells == {"S": {"D2": "#DIV/0!", "E2": "#N/A"}}

@@ -13,12 +13,11 @@ from pipeline import TEMPLATE_VERSION, codelists
 from pipeline.intake.template import (
     INLINE_LIST_LIMIT,
     LAST_DATA_ROW,
-    example_rows,
-    fill,
     resolve_bound,
     template,
 )
 from schemas import contract
+from tests.builders import example_rows, fill
 
 YEAR = 2024
 

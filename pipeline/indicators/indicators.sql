@@ -108,8 +108,11 @@ CREATE OR REPLACE VIEW indicator_sums AS
 WITH base AS (
     SELECT *, facilities_tco2e + air_travel_tco2e + other_travel_tco2e AS total_tco2e FROM entity_year
 ), with_2010 AS (
-    SELECT b.*, b0.total_tco2e AS total_2010_tco2e
-    FROM base b LEFT JOIN base b0 ON b0.entity_code = b.entity_code AND b0.year = 2010
+    -- the EMS group of each status comes from the code list (schemas/codelists/ems_status.csv)
+    SELECT b.*, b0.total_tco2e AS total_2010_tco2e, g.ems_group
+    FROM base b
+    LEFT JOIN base b0 ON b0.entity_code = b.entity_code AND b0.year = 2010
+    LEFT JOIN codelist_ems_status g ON g.code = b.ems_status
 )
 SELECT entity_code,
        year,
@@ -143,9 +146,9 @@ SELECT entity_code,
        sum(water_m3) AS water_m3,
        sum(personnel) FILTER (WHERE water_m3 IS NOT NULL) AS water_personnel,
        count(ems_status) AS ems_reported,
-       count(*) FILTER (WHERE ems_status IN ('implemented', 'certified')) AS ems_met,
-       count(*) FILTER (WHERE ems_status = 'implementing') AS ems_approaching,
-       count(*) FILTER (WHERE ems_status IN ('none', 'planning')) AS ems_not_met,
+       count(*) FILTER (WHERE ems_group = 'met') AS ems_met,
+       count(*) FILTER (WHERE ems_group = 'approaching') AS ems_approaching,
+       count(*) FILTER (WHERE ems_group = 'not_met') AS ems_not_met,
        sum(reporting_coverage_percent * personnel) / nullif(sum(personnel) FILTER (WHERE reporting_coverage_percent IS NOT NULL), 0) AS reporting_coverage_percent
 FROM with_2010
 GROUP BY GROUPING SETS ((entity_code, year), (year));

@@ -1,6 +1,6 @@
 """Refuse hostile or non-xlsx files before any xlsx parser sees them.
 
-`check(path)` looks at the raw bytes and the zip package only, with bounded memory and time,
+`check_bytes(data)` looks at the raw bytes and the zip package only, with bounded memory and time,
 and raises `UnreadableFile` (a `Refused`) with a message a focal point can act on: what is
 wrong and how to fix it. What it refuses:
 
@@ -101,23 +101,9 @@ def refuse(reason: str, **details: object) -> Refused:
 # --- entry points ---------------------------------------------------------------------------
 
 
-def check(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> GuardReport:
-    """Inspect the file at `path`; return what was learnt or raise `Refused` (an UnreadableFile)."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        if not path.is_file():
-            raise IsADirectoryError(f"{path.name} is not a file")
-        if size > limits.max_file_bytes:
-            raise refuse("too-large", size_mb=size / MiB, limit_mb=limits.max_file_bytes / MiB)
-        with path.open("rb") as fh:
-            return _inspect(fh, size, limits)
-    except OSError as exc:
-        raise refuse("not-found", error=exc.strerror or str(exc)) from None
-
-
 def check_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> GuardReport:
-    """As `check`, for a file already in memory (so the reader parses exactly the bytes checked)."""
+    """Inspect a file's bytes (the reader then parses exactly the bytes checked); return what was
+    learnt or raise `Refused` (an UnreadableFile)."""
     if len(data) > limits.max_file_bytes:
         raise refuse("too-large", size_mb=len(data) / MiB, limit_mb=limits.max_file_bytes / MiB)
     return _inspect(io.BytesIO(data), len(data), limits)

@@ -44,7 +44,7 @@ MAX_EXACT_INT = 2**53  # floats beyond this are not converted to int
 def read_workbook(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> RawWorkbook:
     """Guard and read one workbook; raise UnreadableFile (with a focal-point message) if it cannot be."""
     path = Path(path)
-    data = _file_bytes(path, limits)
+    data = file_bytes(path, limits)
     report = guard.check_bytes(data, limits)
     sheets = _read_sheets(data, report)
     return RawWorkbook(
@@ -56,7 +56,7 @@ def read_workbook(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> RawWorkb
     )
 
 
-def _file_bytes(path: Path, limits: Limits) -> bytes:
+def file_bytes(path: Path, limits: Limits) -> bytes:
     try:
         size = path.stat().st_size
         if size > limits.max_file_bytes:

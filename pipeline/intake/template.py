@@ -10,8 +10,6 @@ entities) that do not fit Excel's 255-character inline limit.
 Only English is offered. Column names and codes are language-independent; a translation would
 be the strings of `TEXT` below as a CSV of `key,text` per language, loaded in place of `TEXT`.
 
-`example_rows()` gives one valid row per table sheet and valid Entity/EMS values, and `fill()`
-writes such rows into a template: tests and documentation use both.
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.utils import quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -621,116 +619,3 @@ def template(entity: str, year: int, output: Path | None = None, lang: str = "en
     output.parent.mkdir(parents=True, exist_ok=True)
     wb.save(output)
     return output
-
-
-def example_rows(entity: str = "UNEP", year: int = 2024) -> dict[str, list[dict[str, object]]]:
-    """One valid example row per table sheet, and valid Entity/EMS values (one dict each).
-
-    Every key is a contract column; optional columns left empty are None.
-    """
-    rows: dict[str, list[dict[str, object]]] = {
-        "Entity": [
-            {
-                "entity_code": entity,
-                "reporting_year": year,
-                "personnel": 1250,
-                "reporting_coverage_percent": 100,
-                "floor_area_m2": 35000,
-                "focal_point_name": "Jane Doe",
-                "focal_point_email": "jane.doe@example.org",
-                "template_version": TEMPLATE_VERSION,
-            }
-        ],
-        "Facilities": [
-            {
-                "site": "Gigiri compound",
-                "country": "KEN",
-                "energy_type": "electricity",
-                "quantity": 1200000,
-                "unit": "kwh",
-                "renewable_kwh": 300000,
-                "data_quality": "measured",
-            }
-        ],
-        "Refrigerants": [
-            {"site": "Gigiri compound", "country": "KEN", "gas": "r410a", "refilled_kg": 12.5, "data_quality": "measured"}
-        ],
-        "Vehicles": [
-            {
-                "country": "KEN",
-                "vehicle_type": "suv",
-                "fuel": "diesel",
-                "quantity": 8400,
-                "unit": "litre",
-                "data_quality": "measured",
-            }
-        ],
-        "AirTravel": [
-            {
-                "origin": "NBO",
-                "destination": "GVA",
-                "distance_km": None,
-                "cabin_class": "economy",
-                "trips": 14,
-                "round_trip": "yes",
-                "data_quality": "measured",
-            }
-        ],
-        "OtherTravel": [{"mode": "rail", "passenger_km": 5200, "data_quality": "estimated"}],
-        "Offsets": [
-            {
-                "standard": "cer",
-                "project_id": "CDM-1234",
-                "serial_range": f"KE-5-{year}-000001-000500",
-                "vintage": year - 1,
-                "quantity_tco2e": 500,
-                "retirement_date": dt.date(year + 1, 3, 1),
-            }
-        ],
-        "Waste": [
-            {
-                "site": "Gigiri compound",
-                "country": "KEN",
-                "waste_stream": "paper_cardboard",
-                "treatment": "recycling",
-                "quantity": 4.2,
-                "unit": "tonne",
-                "data_quality": "measured",
-            }
-        ],
-        "Water": [
-            {"site": "Gigiri compound", "country": "KEN", "source": "municipal", "volume": 21000, "unit": "m3", "data_quality": "measured"}
-        ],
-        "EMS": [
-            {
-                "status": "certified",
-                "standard": "iso14001",
-                "coverage_percent": 80,
-                "policy_adopted": "yes",
-                "last_management_review": dt.date(year, 11, 15),
-            }
-        ],
-    }
-    return rows
-
-
-def fill(path: Path, rows: dict[str, list[dict[str, object]]], output: Path | None = None) -> Path:
-    """Write `rows` (as from `example_rows`) into a template: table rows under the headers from
-    row 2, Field/Value values next to their field. Returns the path written (default: in place)."""
-    wb = load_workbook(path)
-    for sheet_name, items in rows.items():
-        ws = wb[sheet_name]
-        spec = contract.sheet(sheet_name)
-        if spec.is_table:
-            header = {str(c.value).strip().lower(): c.column for c in ws[1] if c.value is not None}
-            for r, item in enumerate(items, start=2):
-                for name, value in item.items():
-                    ws.cell(row=r, column=header[name.lower()], value=value)
-        else:
-            fields = {str(ws.cell(row=r, column=1).value).strip().lower(): r for r in range(2, ws.max_row + 1)}
-            for item in items:
-                for name, value in item.items():
-                    ws.cell(row=fields[name.lower()], column=2, value=value)
-    target = output or path
-    wb.save(target)
-    return target

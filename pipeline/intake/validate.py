@@ -196,7 +196,8 @@ def _field(p: ParsedWorkbook, sheet: str, name: str) -> object:
 def _reporting_year(p: ParsedWorkbook) -> float | None:
     """The Entity sheet's reporting year when valid; rules that depend on it are skipped otherwise."""
     year = checks.parse_number(pd.Series([_field(p, "Entity", "reporting_year")], dtype=object)).iloc[0]
-    valid = pd.notna(year) and float(year).is_integer() and 2008 <= year <= checks.current_year()
+    first = float(contract.sheet("Entity").column("reporting_year").ge or 0)
+    valid = pd.notna(year) and float(year).is_integer() and first <= year <= checks.current_year()
     return float(year) if valid else None
 
 

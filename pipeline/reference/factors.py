@@ -306,14 +306,6 @@ def resolve_factors(
     }, index=activities.index)
 
 
-def grid_factor_for(
-    countries: pd.Series, *, name: str | None = None, directory: Path | str | None = None
-) -> pd.DataFrame:
-    """Location-based grid electricity factor per country: the country row, else WORLD."""
-    electricity = pd.Series("electricity", index=countries.index)
-    return resolve_factors("Facilities", electricity, countries, name=name, directory=directory)
-
-
 def conversions(name: str | None = None, directory: Path | str | None = None) -> pd.DataFrame:
     """`conversions.csv` of a set, `multiplier` as float (see `pipeline.reference.units`)."""
     frame = read_set_table("conversions.csv", name, directory)

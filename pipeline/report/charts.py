@@ -340,6 +340,12 @@ def renewable_trend(d: ReportData) -> Figure:
 
 
 # (7) ---------------------------------------------------------------------------------------------
+def _statuses(group: str) -> str:
+    """'EMS implemented or EMS certified (...)': the labels of a group's statuses, from the code list."""
+    labels = [r["label"] for r in codelists.table("ems_status") if r["ems_group"] == group]
+    return " or ".join(label[0].lower() + label[1:] if label[:3] != "EMS" else label for label in labels)
+
+
 def ems_status(d: ReportData) -> Figure:
     now = d.this_year
     statuses = codelists.table("ems_status")
@@ -351,7 +357,7 @@ def ems_status(d: ReportData) -> Figure:
               "no_data": counts.get("no_data")}
     subtitle = (
         f"Entities by environmental management system status. {s.fmt_number(totals['met'])} met the criteria "
-        f"(EMS implemented or certified), {s.fmt_number(totals['approaching'])} approaching (implementing), "
+        f"({_statuses('met')}), {s.fmt_number(totals['approaching'])} approaching ({_statuses('approaching')}), "
         f"{s.fmt_number(totals['not_met'])} not met."
         if not s.is_missing(now.get("ems_met"))
         else "No entity reported an EMS sheet this year."
@@ -373,7 +379,7 @@ def ems_status(d: ReportData) -> Figure:
             continue
         ax.barh(y[group], n, 0.62, left=left[group], color=shades[code], edgecolor="white", linewidth=1, zorder=2)
         if n >= 1:
-            dark = code in ("certified", "implemented")
+            dark = group == "met"
             ax.text(left[group] + n / 2, y[group], f"{n}", ha="center", va="center", fontsize=s.BODY_SIZE - 1,
                     color="white" if dark else s.INK)
         left[group] += n
