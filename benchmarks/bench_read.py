@@ -24,9 +24,19 @@ from pipeline.intake.workbook import UnreadableFile  # noqa: E402
 from tests import hostile  # noqa: E402
 
 FAMILIES = [
-    hostile.empty_file, hostile.random_bytes, hostile.csv_renamed, hostile.legacy_xls, hostile.encrypted_ooxml,
-    hostile.ods_renamed, hostile.xlsm_renamed, hostile.zip_without_workbook, hostile.zip_bomb, hostile.xml_bomb,
-    hostile.far_cell, hostile.lying_dimension, hostile.shared_strings_count_bomb,
+    hostile.empty_file,
+    hostile.random_bytes,
+    hostile.csv_renamed,
+    hostile.legacy_xls,
+    hostile.encrypted_ooxml,
+    hostile.ods_renamed,
+    hostile.xlsm_renamed,
+    hostile.zip_without_workbook,
+    hostile.zip_bomb,
+    hostile.xml_bomb,
+    hostile.far_cell,
+    hostile.lying_dimension,
+    hostile.shared_strings_count_bomb,
 ]
 
 
@@ -50,14 +60,18 @@ def main() -> None:
         tmp = Path(tmp)
         typical = hostile.typical_workbook(tmp / "typical.xlsx")
         print(f"{'file':<32} {'guard ms':>9} {'guard+read ms':>14}")
-        print(f"{'typical (10 sheets, 2,000 rows)':<32} {median_ms(lambda: guard.check(typical), args.repeat):>9.1f} "
-              f"{median_ms(lambda: read_workbook(typical), args.repeat):>14.1f}")
+        print(
+            f"{'typical (10 sheets, 2,000 rows)':<32} {median_ms(lambda: guard.check(typical), args.repeat):>9.1f} "
+            f"{median_ms(lambda: read_workbook(typical), args.repeat):>14.1f}"
+        )
         for build in FAMILIES:
             folder = tmp / build.__name__
             folder.mkdir()
             path = build(folder)
-            print(f"{build.__name__:<32} {median_ms(lambda: guard.check(path), args.repeat):>9.2f} "
-                  f"{median_ms(lambda: read_workbook(path), args.repeat):>14.2f}")
+            print(
+                f"{build.__name__:<32} {median_ms(lambda: guard.check(path), args.repeat):>9.2f} "
+                f"{median_ms(lambda: read_workbook(path), args.repeat):>14.2f}"
+            )
 
 
 if __name__ == "__main__":

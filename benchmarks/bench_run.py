@@ -56,7 +56,18 @@ def main() -> None:
         print(f"generated {args.n} workbooks, {summary.rows_written} rows")
     (inputs / "history").mkdir(exist_ok=True)
     py = sys.executable
-    gtb = [py, "-m", "pipeline.cli", "run", "--inputs", str(inputs), "--db", str(args.work / "gtb.duckdb"), "--outputs", str(args.work / "out")]
+    gtb = [
+        py,
+        "-m",
+        "pipeline.cli",
+        "run",
+        "--inputs",
+        str(inputs),
+        "--db",
+        str(args.work / "gtb.duckdb"),
+        "--outputs",
+        str(args.work / "out"),
+    ]
     env = {**os.environ, "COLUMNS": "100"}
 
     baseline, first, rerun = [], [], []

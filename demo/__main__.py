@@ -33,7 +33,9 @@ def demo(inputs: Path = INPUTS, outputs: Path = OUTPUTS, db: Path = DB, console:
 
         console.rule("generating the demo data (seeded, deterministic)")
         summary = generate(inputs)
-        console.print(f"{len(summary.workbooks)} workbooks and the 2010-2018 history under {inputs}/ ({summary.seconds:.0f} s)")
+        console.print(
+            f"{len(summary.workbooks)} workbooks and the 2010-2018 history under {inputs}/ ({summary.seconds:.0f} s)"
+        )
 
     console.rule("gtb run: the submissions as they arrived")
     first = api.run(inputs, db, outputs, console=console)

@@ -31,14 +31,11 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
-import io
 import itertools
 import math
 import random
-import re
 import time
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -469,7 +466,7 @@ UNGSC-VL | ESP     | VLC     | Valencia                                     | 0.
 """
 
 # Regional and liaison offices of headquarters entities.
-_HUB_OFFICES = "GVA JFK NBO BKK ADD PTY SCL BEY DKR VIE JNB CAI AMM DEL BRU IAD".split()
+_HUB_OFFICES = ["GVA", "JFK", "NBO", "BKK", "ADD", "PTY", "SCL", "BEY", "DKR", "VIE", "JNB", "CAI", "AMM", "DEL", "BRU", "IAD"]
 
 # Major airports for air-travel destinations; weight = how often UN business travel goes there.
 _MAJOR_AIRPORTS = """
@@ -496,7 +493,7 @@ class Site:
     weight: float
 
 
-_COLD_COUNTRIES = frozenset("CHE AUT DEU FRA ITA GBR DNK NLD CAN USA JPN ESP BEL".split())
+_COLD_COUNTRIES = frozenset(["CHE", "AUT", "DEU", "FRA", "ITA", "GBR", "DNK", "NLD", "CAN", "USA", "JPN", "ESP", "BEL"])
 
 
 @cache
@@ -944,7 +941,7 @@ _ENERGY_MIX: dict[str, list[tuple[str, float, float]]] = {}
 for _r in _ENERGY_MIX_ROWS:
     _ENERGY_MIX.setdefault(_r["kind"], []).append((_r["energy_type"], float(_r["share"]), float(_r["keep"])))
 
-_GREEN_CONTRACT_COUNTRIES = frozenset("CHE AUT DNK DEU FRA ITA ESP NLD GBR".split())
+_GREEN_CONTRACT_COUNTRIES = frozenset(["CHE", "AUT", "DNK", "DEU", "FRA", "ITA", "ESP", "NLD", "GBR"])
 
 
 def _quality(rng: random.Random, kind: str) -> str:
@@ -1382,7 +1379,7 @@ def _water(ctx: _Ctx, target_m3: float, n: int | None) -> list[Row]:
 @cache
 def _projects() -> tuple[tuple[str, int, str], ...]:
     rng = random.Random(20080101)  # fixed: project registry does not depend on the demo seed
-    hosts = "IND CHN BRA KEN UGA RWA VNM THA MEX ZAF ETH NGA PER IDN HND GTM BGD TZA COL KHM".split()
+    hosts = ["IND", "CHN", "BRA", "KEN", "UGA", "RWA", "VNM", "THA", "MEX", "ZAF", "ETH", "NGA", "PER", "IDN", "HND", "GTM", "BGD", "TZA", "COL", "KHM"]
     out = []
     for i in range(40):
         std = "cer" if i < 28 else ("gold_standard" if i < 35 else "vcu")
@@ -1456,15 +1453,8 @@ def _offsets(ctx: _Ctx, quantity_t: float, n: int | None, serial_block: int) -> 
 # Field/Value sheets
 # ---------------------------------------------------------------------------------------------
 
-_FIRST = (
-    "Amina Carlos Mei Olga Kwame Sofia Ahmed Priya Jean Fatima Lars Ana Tomás Chiara Daniel "
-    "Grace Hiroshi Ingrid José Leila Mateo Nadia Omar Paula Ravi Sara Thandiwe Victor Yuki Zoë"
-).split()
-_LAST = (
-    "Okafor García Chen Ivanova Mensah Rossi Haddad Sharma Dupont Benali Nilsson Silva Müller "
-    "Bianchi Kim Achieng Tanaka Larsen Fernández Nasser Lopez Petrova Farouk Costa Patel Haile "
-    "Dlamini Moreau Sato Novak"
-).split()
+_FIRST = ["Amina", "Carlos", "Mei", "Olga", "Kwame", "Sofia", "Ahmed", "Priya", "Jean", "Fatima", "Lars", "Ana", "Tomás", "Chiara", "Daniel", "Grace", "Hiroshi", "Ingrid", "José", "Leila", "Mateo", "Nadia", "Omar", "Paula", "Ravi", "Sara", "Thandiwe", "Victor", "Yuki", "Zoë"]
+_LAST = ["Okafor", "García", "Chen", "Ivanova", "Mensah", "Rossi", "Haddad", "Sharma", "Dupont", "Benali", "Nilsson", "Silva", "Müller", "Bianchi", "Kim", "Achieng", "Tanaka", "Larsen", "Fernández", "Nasser", "Lopez", "Petrova", "Farouk", "Costa", "Patel", "Haile", "Dlamini", "Moreau", "Sato", "Novak"]
 
 
 def _ascii(text: str) -> str:
@@ -1858,7 +1848,6 @@ def _break(kind: str, grid: Grid, sub: Submission, seed: int) -> tuple[str, str,
 # =============================================================================================
 
 
-
 def history_rows(seed: int, first: int, last: int, entities: Iterable[str] | None = None) -> list[dict[str, object]]:
     """Published totals per entity and year (from the calibration model), in entity, year order."""
     wanted = set(entities) if entities is not None else None
@@ -1893,7 +1882,10 @@ def write_history_csv(path: Path, rows: list[dict[str, object]]) -> None:
         writer.writerow(contract.history().names)
         for r in rows:
             writer.writerow(
-                ["" if r[k] is None else (f"{r[k]:.1f}" if isinstance(r[k], float) else r[k]) for k in contract.history().names]
+                [
+                    "" if r[k] is None else (f"{r[k]:.1f}" if isinstance(r[k], float) else r[k])
+                    for k in contract.history().names
+                ]
             )
 
 

@@ -11,10 +11,9 @@ from pathlib import Path
 from rich.console import Console
 
 from pipeline.errors import GtbError
-from pipeline.workers import default_jobs
 from pipeline.intake.validate import Submission
-
 from pipeline.paths import DEFAULT_DB, DEFAULT_INPUTS, DEFAULT_OUTPUTS
+from pipeline.workers import default_jobs
 
 
 def template(entity: str, year: int, output: Path | None = None, lang: str = "en") -> Path:

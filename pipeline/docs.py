@@ -58,7 +58,11 @@ def data_dictionary() -> str:
         "",
     ]
     for sheet in contract.sheets():
-        layout = "table: row 1 is the header, data from row 2" if sheet.is_table else "Field/Value: field names in column A, values in column B"
+        layout = (
+            "table: row 1 is the header, data from row 2"
+            if sheet.is_table
+            else "Field/Value: field names in column A, values in column B"
+        )
         lines += [f"## {sheet.name}", "", f"{sheet.description}. Layout: {layout}.", ""]
         lines += ["| column | type | required | unit | rule | meaning |", "|---|---|---|---|---|---|"]
         for col in sheet.columns:
@@ -74,16 +78,32 @@ def data_dictionary() -> str:
             lines.append(f"- `{key}`: {', '.join(units)}")
         lines.append("")
     lines += ["## Code lists", ""]
-    for name in ("energy_type", "refrigerant_gas", "vehicle_type", "vehicle_fuel", "cabin_class", "travel_mode",
-                 "offset_standard", "waste_stream", "waste_treatment", "water_source", "ems_status", "ems_standard",
-                 "data_quality"):
+    for name in (
+        "energy_type",
+        "refrigerant_gas",
+        "vehicle_type",
+        "vehicle_fuel",
+        "cabin_class",
+        "travel_mode",
+        "offset_standard",
+        "waste_stream",
+        "waste_treatment",
+        "water_source",
+        "ems_status",
+        "ems_standard",
+        "data_quality",
+    ):
         lines += [f"### {name}", "", "| code | label |", "|---|---|"]
         lines += [f"| `{row['code']}` | {row['label']} |" for row in codelists.table(name)]
         lines.append("")
     lines += ["### entities", "", "| code | name | type |", "|---|---|---|"]
     lines += [f"| `{r['code']}` | {r['name']} | {r['entity_type']} |" for r in codelists.table("entities")]
-    lines += ["", f"Countries: the {len(codelists.codes('countries'))} ISO 3166-1 alpha-3 codes of `schemas/codelists/countries.csv`.",
-              "Airports: the IATA codes of the airportsdata package.", ""]
+    lines += [
+        "",
+        f"Countries: the {len(codelists.codes('countries'))} ISO 3166-1 alpha-3 codes of `schemas/codelists/countries.csv`.",
+        "Airports: the IATA codes of the airportsdata package.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -111,9 +131,16 @@ def validation_codes() -> str:
             lines.append(f"| `{message_id}` | " + " | ".join(texts) + " |")
         lines.append("")
     fragments = [i for i in catalogue.ids() if catalogue.code_of_or_none(i) is None]
-    lines += ["### Fragments (hints and fixes included in messages)", "", "| fragment | " + " | ".join(languages) + " |",
-              "|---|" + "---|" * len(languages)]
-    lines += [f"| `{i}` | " + " | ".join(_cell(catalogue.raw_template(i, lang)) for lang in languages) + " |" for i in fragments]
+    lines += [
+        "### Fragments (hints and fixes included in messages)",
+        "",
+        "| fragment | " + " | ".join(languages) + " |",
+        "|---|" + "---|" * len(languages),
+    ]
+    lines += [
+        f"| `{i}` | " + " | ".join(_cell(catalogue.raw_template(i, lang)) for lang in languages) + " |"
+        for i in fragments
+    ]
     lines.append("")
     return "\n".join(lines)
 

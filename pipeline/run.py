@@ -17,8 +17,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from pipeline import __version__, safe
 from pipeline.errors import GtbError
-from pipeline.paths import DEFAULT_DB, DEFAULT_INPUTS, DEFAULT_OUTPUTS, HISTORY_FOLDER, SUBMISSIONS_FOLDER, VALIDATION_FOLDER
 from pipeline.intake.validate import Submission
+from pipeline.paths import (
+    DEFAULT_DB,
+    DEFAULT_INPUTS,
+    DEFAULT_OUTPUTS,
+    HISTORY_FOLDER,
+    SUBMISSIONS_FOLDER,
+    VALIDATION_FOLDER,
+)
 from schemas import contract
 
 # Excel's lock files ("~$book.xlsx") sit beside open workbooks; they are not submissions.
@@ -69,14 +76,13 @@ def run(
     jobs: int | None = None,
     console: Console | None = None,
 ) -> RunResult:
-    from pipeline.intake.validate import validate_files
-    from pipeline.workers import default_jobs
     from pipeline.emissions import prepare
     from pipeline.emissions.calculate import calculate, sync_pins
     from pipeline.indicators.views import create_views
     from pipeline.intake.cross_checks import cross_submission_findings
     from pipeline.intake.history import check_history_file
     from pipeline.intake.reports import write_reports
+    from pipeline.intake.validate import validate_files
     from pipeline.reference.factors import FactorSetError
     from pipeline.reference.units import UnitConversionError
     from pipeline.warehouse import db as warehouse
@@ -89,6 +95,7 @@ def run(
         record,
         sync_entities,
     )
+    from pipeline.workers import default_jobs
 
     started = time.perf_counter()
     clock = [started]
@@ -160,8 +167,13 @@ def run(
                            files_rejected = ?, submissions_superseded = ? WHERE run_id = ?
                     """,
                     [
-                        warehouse.utcnow(), len(files), len(recorded.loaded), len(result.unchanged),
-                        len(recorded.rejected), len(recorded.superseded), run_id,
+                        warehouse.utcnow(),
+                        len(files),
+                        len(recorded.loaded),
+                        len(result.unchanged),
+                        len(recorded.rejected),
+                        len(recorded.superseded),
+                        run_id,
                     ],
                 )
             lap("commit")
@@ -172,7 +184,11 @@ def run(
 
     result.loaded = [s.file_name for s in subs if s.is_valid]
     replaced = set(recorded.replaced)
-    result.rejected += [(s.file_name, s.errors, str(folders[i])) for i, s in enumerate(subs) if not s.is_valid and s.sha256 not in replaced]
+    result.rejected += [
+        (s.file_name, s.errors, str(folders[i]))
+        for i, s in enumerate(subs)
+        if not s.is_valid and s.sha256 not in replaced
+    ]
     result.replaced = [s.file_name for s in subs if not s.is_valid and s.sha256 in replaced]
     result.superseded = len(recorded.superseded)
     result.history_rejected = _history_reports(bad_history, outputs / VALIDATION_FOLDER)
@@ -218,11 +234,15 @@ def print_run_summary(result: RunResult, db: Path, console: Console) -> None:
         f"{result.superseded} superseded  ({result.seconds:.1f} s)"
     )
     for name in result.replaced:
-        console.print(f"  replaced {safe.for_console(name)}: rejected, and a valid resubmission for its entity and year has loaded")
+        console.print(
+            f"  replaced {safe.for_console(name)}: rejected, and a valid resubmission for its entity and year has loaded"
+        )
     if result.history_rows:
         console.print(f"history: {result.history_rows} rows loaded")
     for name, errors, folder in result.rejected + result.history_rejected:
-        console.print(f"  [red]rejected[/] {safe.for_console(name)}: {errors} error{'s' * (errors != 1)} -> {safe.for_console(folder)}")
+        console.print(
+            f"  [red]rejected[/] {safe.for_console(name)}: {errors} error{'s' * (errors != 1)} -> {safe.for_console(folder)}"
+        )
     console.print(f"database: {safe.for_console(str(db))}")
     if result.stages:
         console.print("[dim]stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.stages.items()) + "[/]")

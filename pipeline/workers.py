@@ -52,6 +52,7 @@ def default_jobs() -> int:
     """Worker processes when none are asked for: the cores, at most two."""
     return max(1, min(2, os.cpu_count() or 1))
 
+
 class ReaderFailed(UnreadableFile):
     """The worker crashed, ran out of memory or time, or raised an unexpected error.
 
@@ -318,5 +319,3 @@ def _worker_main(conn: Connection, work: Work, memory_bytes: int, log_path: str 
             conn.send(reply)
         except Exception as exc:  # an unpicklable result: pickling fails before anything is sent
             conn.send((index, "error", f"the result could not be sent back ({type(exc).__name__}: {exc})", ""))
-
-

@@ -11,7 +11,6 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable
-
 from pathlib import Path
 
 from openpyxl import Workbook

@@ -12,10 +12,10 @@ import datetime as dt
 import difflib
 import functools
 import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -106,7 +106,9 @@ def parse_number(s: pd.Series) -> pd.Series:
         text = s[is_text].astype(STRING).str.strip().str.replace(_SPACES.pattern, "", regex=True)
         ok = text.str.fullmatch(_NUMBER.pattern).fillna(False).astype(bool)
         if ok.any():
-            out[ok[ok].index] = pd.to_numeric(text[ok].str.replace(",", "", regex=False), errors="coerce").astype("float64")
+            out[ok[ok].index] = pd.to_numeric(text[ok].str.replace(",", "", regex=False), errors="coerce").astype(
+                "float64"
+            )
     return out.where(np.isfinite(out))  # inf and NaN (an XML <v>inf</v>, 400 digits of text) are no numbers
 
 
@@ -347,7 +349,9 @@ def column_checks(spec: ColumnSpec) -> list[pa.Check]:
             )
         )
         if d == "integer":
-            checks.append(_check(lambda s: ~((parse_number(s) % 1) > 0), name=rule("integer-whole", "type-error.whole")))
+            checks.append(
+                _check(lambda s: ~((parse_number(s) % 1) > 0), name=rule("integer-whole", "type-error.whole"))
+            )
         ge, gt, le = _bound(spec.ge), _bound(spec.gt), _bound(spec.le)
         if ge is not None:
             checks.append(
@@ -423,7 +427,9 @@ def required_not_blank(spec: ColumnSpec) -> pa.Check:
     """Text cells holding only spaces count as empty for a required column."""
     return _check(
         lambda d, c=spec.name: ~is_blank(d[c]) if c in d else pd.Series(True, index=d.index),
-        name=rule(f"required-{spec.name}", "missing-value.required", lambda v, r, c=spec.name: {"name": c}, blame=spec.name),
+        name=rule(
+            f"required-{spec.name}", "missing-value.required", lambda v, r, c=spec.name: {"name": c}, blame=spec.name
+        ),
     )
 
 
@@ -461,7 +467,9 @@ def bounds_from_reporting_year(spec: ColumnSpec) -> list[pa.Check]:
 
         def fn_date(d: pd.DataFrame, col=col) -> pd.Series:
             dates = parse_date(d[col])
-            start = pd.to_datetime(d[REPORTING_YEAR].astype("Float64").astype("Int64").astype(str) + "-01-01", errors="coerce")
+            start = pd.to_datetime(
+                d[REPORTING_YEAR].astype("Float64").astype("Int64").astype(str) + "-01-01", errors="coerce"
+            )
             return ~(dates < start)
 
         checks.append(

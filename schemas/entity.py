@@ -12,8 +12,14 @@ schema = sheet_schema(
             "known-template-version",
             "unknown-template-version.read-as-current",
             "template_version",
-            lambda d: is_blank(d["template_version"]) | in_codelist(parse_text(d["template_version"]), "template_version"),
-            lambda v, r: {"version": repr(str(v).strip()), "known": ", ".join(codelists.codes("template_version")), "current": TEMPLATE_VERSION},
+            lambda d: (
+                is_blank(d["template_version"]) | in_codelist(parse_text(d["template_version"]), "template_version")
+            ),
+            lambda v, r: {
+                "version": repr(str(v).strip()),
+                "known": ", ".join(codelists.codes("template_version")),
+                "current": TEMPLATE_VERSION,
+            },
         )
     ],
 )

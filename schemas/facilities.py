@@ -48,7 +48,11 @@ schema = sheet_schema(
             lambda v, r: {"energy": codelists.normalise_code(r["energy_type"]) if r is not None else ""},
         ),
         row_check(
-            "renewable-within-quantity", "out-of-range.renewable-above-quantity", "renewable_kwh", _renewable_within_quantity, _within_params
+            "renewable-within-quantity",
+            "out-of-range.renewable-above-quantity",
+            "renewable_kwh",
+            _renewable_within_quantity,
+            _within_params,
         ),
     ],
 )

@@ -95,7 +95,7 @@ def write_workbook(path: Path, sheets: dict[str, Rows]) -> Path:
 def set_cell(sheets: dict[str, Rows], sheet: str, cell: str, value: object) -> dict[str, Rows]:
     """Change one cell by its Excel reference (e.g. 'D3'), growing the row if needed."""
     letters = cell.rstrip("0123456789")
-    row = int(cell[len(letters):]) - 1
+    row = int(cell[len(letters) :]) - 1
     col = 0
     for ch in letters:
         col = col * 26 + (ord(ch.upper()) - 64)
@@ -125,10 +125,21 @@ def a_finding(
     from pipeline import catalogue
     from pipeline.intake.findings import Finding
 
-    return Finding(file, sheet, cell, row, column, catalogue.display_value(value), code, severity or catalogue.severity_of(code), message)
+    return Finding(
+        file,
+        sheet,
+        cell,
+        row,
+        column,
+        catalogue.display_value(value),
+        code,
+        severity or catalogue.severity_of(code),
+        message,
+    )
 
 
 # --- a template filled in -------------------------------------------------------------------------
+
 
 def example_rows(entity: str = "UNEP", year: int = 2024) -> dict[str, list[dict[str, object]]]:
     """One valid example row per table sheet, and valid Entity/EMS values (one dict each).
@@ -160,7 +171,13 @@ def example_rows(entity: str = "UNEP", year: int = 2024) -> dict[str, list[dict[
             }
         ],
         "Refrigerants": [
-            {"site": "Gigiri compound", "country": "KEN", "gas": "r410a", "refilled_kg": 12.5, "data_quality": "measured"}
+            {
+                "site": "Gigiri compound",
+                "country": "KEN",
+                "gas": "r410a",
+                "refilled_kg": 12.5,
+                "data_quality": "measured",
+            }
         ],
         "Vehicles": [
             {
@@ -206,7 +223,14 @@ def example_rows(entity: str = "UNEP", year: int = 2024) -> dict[str, list[dict[
             }
         ],
         "Water": [
-            {"site": "Gigiri compound", "country": "KEN", "source": "municipal", "volume": 21000, "unit": "m3", "data_quality": "measured"}
+            {
+                "site": "Gigiri compound",
+                "country": "KEN",
+                "source": "municipal",
+                "volume": 21000,
+                "unit": "m3",
+                "data_quality": "measured",
+            }
         ],
         "EMS": [
             {

@@ -96,18 +96,18 @@ def package_parts(
     )
     xml_decl = '<?xml version="1.0" encoding="UTF-8"?>\n'
     parts = {
-        "[Content_Types].xml": xml_decl
-        + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        "[Content_Types].xml": xml_decl + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         '<Default Extension="xml" ContentType="application/xml"/>' + "".join(overrides) + "</Types>",
-        "_rels/.rels": xml_decl
-        + f'<Relationships xmlns="{PKG_REL_NS}">'
+        "_rels/.rels": xml_decl + f'<Relationships xmlns="{PKG_REL_NS}">'
         f'<Relationship Id="rId1" Type="{REL_NS}/officeDocument" Target="xl/workbook.xml"/>'
         "</Relationships>",
         "xl/workbook.xml": xml_decl
         + f'<workbook xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><sheets>{sheet_elems}</sheets></workbook>',
         "xl/_rels/workbook.xml.rels": xml_decl
-        + f'<Relationships xmlns="{PKG_REL_NS}">' + "".join(rels) + "</Relationships>",
+        + f'<Relationships xmlns="{PKG_REL_NS}">'
+        + "".join(rels)
+        + "</Relationships>",
     }
     for i, name in enumerate(names, start=1):
         parts[f"xl/worksheets/sheet{i}.xml"] = sheets[name]
@@ -272,9 +272,7 @@ def zip_bomb(folder: Path, inflated_mb: int = 300, name: str = "bomb.xlsx", memb
     return path
 
 
-def lying_zip_bomb(
-    folder: Path, inflated_mb: int = 300, declared_bytes: int = 4096, member: str = SHEET1
-) -> Path:
+def lying_zip_bomb(folder: Path, inflated_mb: int = 300, declared_bytes: int = 4096, member: str = SHEET1) -> Path:
     """As `zip_bomb`, but the zip directory claims `member` inflates to only `declared_bytes`.
 
     Both size fields (local header and central directory) are patched, so only a reader that

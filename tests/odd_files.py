@@ -62,7 +62,9 @@ def first_cell(sheet: str, attrs: bytes) -> Mutator:
     """Add attributes to the first cell of `sheet`."""
 
     def mutate(data: bytes) -> bytes:
-        return edit(data, sheet_part(data, sheet), lambda xml: re.sub(rb"<c r=\"A1\"", b'<c r="A1" ' + attrs, xml, count=1))
+        return edit(
+            data, sheet_part(data, sheet), lambda xml: re.sub(rb"<c r=\"A1\"", b'<c r="A1" ' + attrs, xml, count=1)
+        )
 
     return mutate
 
@@ -119,7 +121,9 @@ def missing_drawing(data: bytes) -> bytes:
     parts[part] = parts[part].replace(b"</worksheet>", b'<drawing r:id="rId77"/></worksheet>')
     if b"xmlns:r=" not in parts[part][:400]:
         parts[part] = parts[part].replace(
-            b"<worksheet ", b'<worksheet xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" ', 1
+            b"<worksheet ",
+            b'<worksheet xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" ',
+            1,
         )
     rels = part.replace("worksheets/", "worksheets/_rels/") + ".rels"
     parts[rels] = (
@@ -132,7 +136,9 @@ def missing_drawing(data: bytes) -> bytes:
 
 def bad_core_date(data: bytes) -> bytes:
     return edit(
-        data, "docProps/core.xml", lambda xml: re.sub(rb"(<dcterms:created[^>]*>)[^<]*", rb"\g<1>the day before yesterday", xml)
+        data,
+        "docProps/core.xml",
+        lambda xml: re.sub(rb"(<dcterms:created[^>]*>)[^<]*", rb"\g<1>the day before yesterday", xml),
     )
 
 

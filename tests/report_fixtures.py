@@ -127,23 +127,51 @@ def _history(rows: _Rows, p: Profile, year: int) -> None:
     water = None if p.quirk == "no_waste_water" or year < 2014 else personnel * p.water_m3_per_capita
     rows.add(
         "history_totals",
-        entity_code=p.code, year=year, personnel=personnel,
-        facilities_tco2e=fac, air_travel_tco2e=air, other_travel_tco2e=other,
+        entity_code=p.code,
+        year=year,
+        personnel=personnel,
+        facilities_tco2e=fac,
+        air_travel_tco2e=air,
+        other_travel_tco2e=other,
         offsets_tco2e=total * p.offset_ratio if year >= p.offset_from else 0.0,
-        waste_tonnes=waste, water_m3=water,
-        source_file="published_totals.csv", source_line=len(rows.tables.get("history_totals", [])) + 2,
+        waste_tonnes=waste,
+        water_m3=water,
+        source_file="published_totals.csv",
+        source_line=len(rows.tables.get("history_totals", [])) + 2,
         source_sha256="0" * 64,
     )
 
 
-def _emission(rows: _Rows, sid: int, sheet: str, row: int, scope: int, detail: str, category: str,
-              tco2e: float, optional: bool = False, market: float | None = None) -> None:
+def _emission(
+    rows: _Rows,
+    sid: int,
+    sheet: str,
+    row: int,
+    scope: int,
+    detail: str,
+    category: str,
+    tco2e: float,
+    optional: bool = False,
+    market: float | None = None,
+) -> None:
     rows.add(
         "emissions",
-        submission_id=sid, sheet=sheet, source_row=row, scope=scope, scope_detail=detail,
-        gtb_category=category, is_optional=optional, activity_quantity=tco2e * 1000, activity_unit="kgco2e",
-        factor_set=FACTOR_SET, factor_id=f"{sheet.lower()}-{row}", factor_region="WORLD", kgco2e_per_unit=1.0,
-        emissions_tco2e=tco2e, market_emissions_tco2e=tco2e if market is None else market, calculated_at=STAMP,
+        submission_id=sid,
+        sheet=sheet,
+        source_row=row,
+        scope=scope,
+        scope_detail=detail,
+        gtb_category=category,
+        is_optional=optional,
+        activity_quantity=tco2e * 1000,
+        activity_unit="kgco2e",
+        factor_set=FACTOR_SET,
+        factor_id=f"{sheet.lower()}-{row}",
+        factor_region="WORLD",
+        kgco2e_per_unit=1.0,
+        emissions_tco2e=tco2e,
+        market_emissions_tco2e=tco2e if market is None else market,
+        calculated_at=STAMP,
     )
 
 
@@ -152,39 +180,89 @@ def _workbook(rows: _Rows, p: Profile, year: int, sid: int) -> None:
     total = fac + air + other
     rows.add(
         "submissions",
-        submission_id=sid, run_id=1, file_name=f"{p.code}_{year}.xlsx", file_path=f"submissions/{year}/{p.code}_{year}.xlsx",
-        sha256=f"{sid:064d}", size_bytes=50_000, received_at=STAMP, file_modified_at=STAMP, entity_code=p.code,
-        reporting_year=year, template_version="2025.1", pipeline_version="2025.1.0", status="loaded",
-        error_count=0, warning_count=1, superseded_by=None, superseded_at=None, report_path=None,
+        submission_id=sid,
+        run_id=1,
+        file_name=f"{p.code}_{year}.xlsx",
+        file_path=f"submissions/{year}/{p.code}_{year}.xlsx",
+        sha256=f"{sid:064d}",
+        size_bytes=50_000,
+        received_at=STAMP,
+        file_modified_at=STAMP,
+        entity_code=p.code,
+        reporting_year=year,
+        template_version="2025.1",
+        pipeline_version="2025.1.0",
+        status="loaded",
+        error_count=0,
+        warning_count=1,
+        superseded_by=None,
+        superseded_at=None,
+        report_path=None,
     )
     rows.add(
         "entity_reports",
-        submission_id=sid, entity_code=p.code, reporting_year=year, personnel=personnel,
-        reporting_coverage_percent=80.0 + (sid % 20), floor_area_m2=None if p.quirk == "no_floor_area" else personnel * 14.0,
-        focal_point_name="Focal Point", focal_point_email="focal.point@un.org", template_version="2025.1",
+        submission_id=sid,
+        entity_code=p.code,
+        reporting_year=year,
+        personnel=personnel,
+        reporting_coverage_percent=80.0 + (sid % 20),
+        floor_area_m2=None if p.quirk == "no_floor_area" else personnel * 14.0,
+        focal_point_name="Focal Point",
+        focal_point_email="focal.point@un.org",
+        template_version="2025.1",
     )
     step = max(0, min(len(EMS_PATH) - 1, (year - p.ems_start) // 2 + 1)) if year >= p.ems_start else 0
     rows.add(
         "ems_reports",
-        submission_id=sid, status=EMS_PATH[step], standard="iso14001" if step == 4 else "none",
-        coverage_percent=20.0 * step, is_policy_adopted=step >= 2, last_management_review=None,
+        submission_id=sid,
+        status=EMS_PATH[step],
+        standard="iso14001" if step == 4 else "none",
+        coverage_percent=20.0 * step,
+        is_policy_adopted=step >= 2,
+        last_management_review=None,
     )
     electricity_t = fac * 0.6
     kwh = electricity_t * 1000 / 0.4
     renewable = min(0.95, p.renewable_share + 0.03 * (year - 2019))
     rows.add(
         "facilities_activity",
-        submission_id=sid, source_row=2, site="Headquarters", country_code="KEN", energy_type_code="electricity",
-        quantity=kwh, unit_code="kwh", renewable_kwh=kwh * renewable, data_quality_code="measured",
-        canonical_quantity=kwh, canonical_unit="kwh",
+        submission_id=sid,
+        source_row=2,
+        site="Headquarters",
+        country_code="KEN",
+        energy_type_code="electricity",
+        quantity=kwh,
+        unit_code="kwh",
+        renewable_kwh=kwh * renewable,
+        data_quality_code="measured",
+        canonical_quantity=kwh,
+        canonical_unit="kwh",
     )
     rows.add(
         "facilities_activity",
-        submission_id=sid, source_row=3, site="Headquarters", country_code="KEN", energy_type_code="diesel",
-        quantity=fac * 0.3 * 1000 / 2.7, unit_code="litre", renewable_kwh=None, data_quality_code="measured",
-        canonical_quantity=fac * 0.3 * 1000 / 2.7, canonical_unit="litre",
+        submission_id=sid,
+        source_row=3,
+        site="Headquarters",
+        country_code="KEN",
+        energy_type_code="diesel",
+        quantity=fac * 0.3 * 1000 / 2.7,
+        unit_code="litre",
+        renewable_kwh=None,
+        data_quality_code="measured",
+        canonical_quantity=fac * 0.3 * 1000 / 2.7,
+        canonical_unit="litre",
     )
-    _emission(rows, sid, "Facilities", 2, 2, "purchased_electricity", "facilities", electricity_t, market=electricity_t * (1 - renewable))
+    _emission(
+        rows,
+        sid,
+        "Facilities",
+        2,
+        2,
+        "purchased_electricity",
+        "facilities",
+        electricity_t,
+        market=electricity_t * (1 - renewable),
+    )
     _emission(rows, sid, "Facilities", 3, 1, "stationary_combustion", "facilities", fac * 0.3)
     _emission(rows, sid, "Refrigerants", 2, 1, "fugitive", "facilities", fac * 0.1)
     _emission(rows, sid, "Refrigerants", 3, 1, "fugitive", "facilities", fac * 0.02, optional=True)  # HCFC
@@ -194,9 +272,15 @@ def _workbook(rows: _Rows, p: Profile, year: int, sid: int) -> None:
     if year >= p.offset_from and p.offset_ratio > 0:
         rows.add(
             "offsets",
-            submission_id=sid, source_row=2, standard_code="cer", project_id=f"CDM-{sid}",
-            serial_range=f"BLOCK-{sid}", serial_key=f"BLOCK-{sid}", vintage=year - 1,
-            quantity_tco2e=total * p.offset_ratio, retirement_date=dt.date(year + 1, 3, 1),
+            submission_id=sid,
+            source_row=2,
+            standard_code="cer",
+            project_id=f"CDM-{sid}",
+            serial_range=f"BLOCK-{sid}",
+            serial_key=f"BLOCK-{sid}",
+            vintage=year - 1,
+            quantity_tco2e=total * p.offset_ratio,
+            retirement_date=dt.date(year + 1, 3, 1),
         )
     if p.quirk != "no_waste_water":
         waste_t = personnel * p.waste_kg_per_capita / 1000 * (1 - 0.02 * (year - 2019))
@@ -204,16 +288,31 @@ def _workbook(rows: _Rows, p: Profile, year: int, sid: int) -> None:
             bonus = 1 + 0.08 * (year - 2019) if diverted else 1.0
             rows.add(
                 "waste_activity",
-                submission_id=sid, source_row=i, site="Headquarters", country_code="KEN", waste_stream_code=stream,
-                treatment_code=treatment, quantity=waste_t * share * bonus, unit_code="tonne", data_quality_code="estimated",
-                quantity_tonnes=waste_t * share * bonus, is_hazardous=stream in ("e_waste", "medical", "hazardous"),
+                submission_id=sid,
+                source_row=i,
+                site="Headquarters",
+                country_code="KEN",
+                waste_stream_code=stream,
+                treatment_code=treatment,
+                quantity=waste_t * share * bonus,
+                unit_code="tonne",
+                data_quality_code="estimated",
+                quantity_tonnes=waste_t * share * bonus,
+                is_hazardous=stream in ("e_waste", "medical", "hazardous"),
                 is_diverted=diverted,
             )
         water = personnel * p.water_m3_per_capita * (1 - 0.01 * (year - 2019))
         rows.add(
             "water_activity",
-            submission_id=sid, source_row=2, site="Headquarters", country_code="KEN", source_code="municipal",
-            volume=water, unit_code="m3", data_quality_code="measured", volume_m3=water,
+            submission_id=sid,
+            source_row=2,
+            site="Headquarters",
+            country_code="KEN",
+            source_code="municipal",
+            volume=water,
+            unit_code="m3",
+            data_quality_code="measured",
+            volume_m3=water,
         )
 
 
@@ -235,11 +334,22 @@ def build_warehouse(
         quirk = awkward.get(code, "")
         rows.add(
             "entities",
-            entity_code=code, entity_name=FORMULA_NAME if quirk == "formula_name" else row["name"],
+            entity_code=code,
+            entity_name=FORMULA_NAME if quirk == "formula_name" else row["name"],
             entity_type=row["entity_type"],
         )
-    rows.add("runs", run_id=1, started_at=STAMP, finished_at=STAMP, pipeline_version="2025.1.0", files_seen=0,
-             files_loaded=0, files_unchanged=0, files_rejected=0, submissions_superseded=0)
+    rows.add(
+        "runs",
+        run_id=1,
+        started_at=STAMP,
+        finished_at=STAMP,
+        pipeline_version="2025.1.0",
+        files_seen=0,
+        files_loaded=0,
+        files_unchanged=0,
+        files_rejected=0,
+        submissions_superseded=0,
+    )
     for year in list(history_years) + list(workbook_years):
         rows.add("factor_pins", reporting_year=year, factor_set=FACTOR_SET)
     sid = 0
@@ -274,5 +384,7 @@ if __name__ == "__main__":  # python -m tests.report_fixtures DB: the ~60-entity
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "report_fixture.duckdb")
     if target.exists():
         target.unlink()
-    build_warehouse(target, codes=None, awkward={"UNFCCC": "history_last_year", "ITC": "history_only", "UNICEF": "no_floor_area"})
+    build_warehouse(
+        target, codes=None, awkward={"UNFCCC": "history_last_year", "ITC": "history_only", "UNICEF": "no_floor_area"}
+    )
     print(f"wrote {target}")

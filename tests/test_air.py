@@ -9,25 +9,26 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pipeline import geo
 from pipeline.reference import air
 from pipeline.reference.factors import FactorSetError
 
-R = air.EARTH_RADIUS_KM
+R = geo.EARTH_RADIUS_KM
 
 
 def test_great_circle_on_known_geometry():
-    assert air.great_circle_km(0, 0, 0, 0) == 0
-    assert air.great_circle_km(0, 0, 90, 0) == pytest.approx(math.pi / 2 * R)
-    assert air.great_circle_km(0, 0, 0, 180) == pytest.approx(math.pi * R)
-    assert air.great_circle_km(10, 20, 30, 40) == pytest.approx(air.great_circle_km(30, 40, 10, 20))
+    assert geo.great_circle_km(0, 0, 0, 0) == 0
+    assert geo.great_circle_km(0, 0, 90, 0) == pytest.approx(math.pi / 2 * R)
+    assert geo.great_circle_km(0, 0, 0, 180) == pytest.approx(math.pi * R)
+    assert geo.great_circle_km(10, 20, 30, 40) == pytest.approx(geo.great_circle_km(30, 40, 10, 20))
 
 
 def test_great_circle_is_vectorised_and_keeps_the_series_index():
     lat1 = pd.Series([0.0, 0.0], index=["a", "b"])
-    km = air.great_circle_km(lat1, np.array([0.0, 0.0]), np.array([0.0, 90.0]), np.array([1.0, 0.0]))
+    km = geo.great_circle_km(lat1, np.array([0.0, 0.0]), np.array([0.0, 90.0]), np.array([1.0, 0.0]))
     assert list(km.index) == ["a", "b"]
     assert km.tolist() == pytest.approx([2 * math.pi * R / 360, math.pi / 2 * R])
-    assert isinstance(air.great_circle_km(np.zeros(3), np.zeros(3), np.ones(3), np.zeros(3)), np.ndarray)
+    assert isinstance(geo.great_circle_km(np.zeros(3), np.zeros(3), np.ones(3), np.zeros(3)), np.ndarray)
 
 
 def test_known_city_pairs():
@@ -57,8 +58,14 @@ def test_flight_distance_is_great_circle_plus_correction():
 
 @pytest.mark.parametrize(
     ("km", "band"),
-    [(0, "short_haul"), (482.8, "short_haul"), (482.8032, "medium_haul"), (3701.49, "medium_haul"),
-     (3701.4912, "long_haul"), (12000, "long_haul")],
+    [
+        (0, "short_haul"),
+        (482.8, "short_haul"),
+        (482.8032, "medium_haul"),
+        (3701.49, "medium_haul"),
+        (3701.4912, "long_haul"),
+        (12000, "long_haul"),
+    ],
 )
 def test_distance_band_edges_are_300_and_2300_miles(km, band):
     assert air.distance_band(pd.Series([km])).iloc[0] == band
@@ -81,8 +88,10 @@ def write_tables(root, bands, corrections):
     folder = root / "alt-1.0"
     folder.mkdir(parents=True)
     (folder / "factors_empty.csv").write_text("factor_id\n")
-    for name, header, rows in (("air_distance_bands.csv", ["band", "min_km", "max_km"], bands),
-                               ("air_gcd_correction.csv", ["min_km", "max_km", "add_km"], corrections)):
+    for name, header, rows in (
+        ("air_distance_bands.csv", ["band", "min_km", "max_km"], bands),
+        ("air_gcd_correction.csv", ["min_km", "max_km", "add_km"], corrections),
+    ):
         with (folder / name).open("w", newline="") as fh:
             csv.writer(fh).writerows([header, *rows])
     return root

@@ -10,8 +10,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 
 from pipeline.intake.annotate import SUMMARY_COLUMNS, TABLE_HEADER_ROW, unique_sheet_name, write_annotated
-from tests.builders import a_finding
 from pipeline.xlsx import ERROR_FILL, WARNING_FILL
+from tests.builders import a_finding
 
 
 def make_submission(folder: Path, extra_sheet: str | None = None) -> Path:
@@ -38,16 +38,97 @@ def make_submission(folder: Path, extra_sheet: str | None = None) -> Path:
 
 
 FINDINGS = [
-    a_finding("out-of-range", "quantity must be >= 0; found -5", file="x", sheet="Facilities", cell="D3", row=3, column="quantity", value=-5),
-    a_finding("unit-mismatch", "unit litre does not suit natural_gas; allowed: m3, kwh, gj", file="x", sheet="Facilities", cell="E3", row=3, column="unit", value="litre"),
-    a_finding("not-in-codelist", "country XXX is not an ISO alpha-3 code", file="x", sheet="Facilities", cell="B4", row=4, column="country", value="XXX"),
-    a_finding("type-error", "quantity is not a number", file="x", sheet="Facilities", cell="D4", row=4, column="quantity", value="=1+1"),
-    a_finding("inconsistent-row", "second finding on D4", file="x", sheet="Facilities", cell="D4", row=4, column="quantity", value="=HYPERLINK(\"http://evil\",\"click\")", severity="warning"),
-    a_finding("hidden-sheet", "reporting year 2024 differs from the folder", file="x", sheet="Entity", cell="B3", row=3, column="reporting_year", value=2024),
-    a_finding("unknown-field", "prefilled note kept", file="x", sheet="Entity", cell="B2", row=2, column="entity_code", value="@SUM(A1)"),
-    a_finding("missing-column", "required column data_quality is missing", file="x", sheet="Facilities", column="data_quality", value="+cmd"),
+    a_finding(
+        "out-of-range",
+        "quantity must be >= 0; found -5",
+        file="x",
+        sheet="Facilities",
+        cell="D3",
+        row=3,
+        column="quantity",
+        value=-5,
+    ),
+    a_finding(
+        "unit-mismatch",
+        "unit litre does not suit natural_gas; allowed: m3, kwh, gj",
+        file="x",
+        sheet="Facilities",
+        cell="E3",
+        row=3,
+        column="unit",
+        value="litre",
+    ),
+    a_finding(
+        "not-in-codelist",
+        "country XXX is not an ISO alpha-3 code",
+        file="x",
+        sheet="Facilities",
+        cell="B4",
+        row=4,
+        column="country",
+        value="XXX",
+    ),
+    a_finding(
+        "type-error",
+        "quantity is not a number",
+        file="x",
+        sheet="Facilities",
+        cell="D4",
+        row=4,
+        column="quantity",
+        value="=1+1",
+    ),
+    a_finding(
+        "inconsistent-row",
+        "second finding on D4",
+        file="x",
+        sheet="Facilities",
+        cell="D4",
+        row=4,
+        column="quantity",
+        value='=HYPERLINK("http://evil","click")',
+        severity="warning",
+    ),
+    a_finding(
+        "hidden-sheet",
+        "reporting year 2024 differs from the folder",
+        file="x",
+        sheet="Entity",
+        cell="B3",
+        row=3,
+        column="reporting_year",
+        value=2024,
+    ),
+    a_finding(
+        "unknown-field",
+        "prefilled note kept",
+        file="x",
+        sheet="Entity",
+        cell="B2",
+        row=2,
+        column="entity_code",
+        value="@SUM(A1)",
+    ),
+    a_finding(
+        "missing-column",
+        "required column data_quality is missing",
+        file="x",
+        sheet="Facilities",
+        column="data_quality",
+        value="+cmd",
+    ),
     a_finding("missing-sheet", "sheet Water is missing", file="x", sheet="Water"),
-    a_finding("unknown-column", "on a merged cell", file="x", sheet="Facilities", cell="G1", row=1, column="notes", value="-2", severity="warning"),
+    a_finding(
+        "unknown-column",
+        "on a merged cell",
+        file="x",
+        sheet="Facilities",
+        cell="G1",
+        row=1,
+        column="notes",
+        value="-2",
+        severity="warning",
+    ),
 ]
 
 
@@ -62,7 +143,9 @@ def files(tmp_path_factory) -> tuple[Path, Path]:
 def summary_rows(ws) -> list[dict]:
     rows = []
     for r in range(TABLE_HEADER_ROW + 1, ws.max_row + 1):
-        rows.append({name: ws.cell(row=r, column=i).value for i, name in enumerate(SUMMARY_COLUMNS, start=1)} | {"row": r})
+        rows.append(
+            {name: ws.cell(row=r, column=i).value for i, name in enumerate(SUMMARY_COLUMNS, start=1)} | {"row": r}
+        )
     return rows
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from pipeline import api
-from pipeline.intake import template
 from pipeline.cli import main
+from pipeline.intake import template
 from tests import hostile
 from tests.builders import example_rows, fill, set_cell, valid_sheets, write_workbook
 
@@ -63,9 +63,19 @@ def test_validate_never_touches_the_database(tmp_path, monkeypatch):
 
 
 HOSTILE = [
-    hostile.empty_file, hostile.random_bytes, hostile.csv_renamed, hostile.legacy_xls, hostile.encrypted_ooxml,
-    hostile.ods_renamed, hostile.xlsm_renamed, hostile.zip_without_workbook, hostile.zip_bomb, hostile.xml_bomb,
-    hostile.far_cell, hostile.lying_dimension, hostile.shared_strings_count_bomb,
+    hostile.empty_file,
+    hostile.random_bytes,
+    hostile.csv_renamed,
+    hostile.legacy_xls,
+    hostile.encrypted_ooxml,
+    hostile.ods_renamed,
+    hostile.xlsm_renamed,
+    hostile.zip_without_workbook,
+    hostile.zip_bomb,
+    hostile.xml_bomb,
+    hostile.far_cell,
+    hostile.lying_dimension,
+    hostile.shared_strings_count_bomb,
 ]
 
 
@@ -77,8 +87,20 @@ def test_every_hostile_family_gets_a_finding_not_a_traceback(tmp_path):
         files.append(build(folder))
     good = write_workbook(tmp_path / "good.xlsx", valid_sheets("UNEP"))
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "validate", *map(str, files), str(good), "--report-dir", str(tmp_path / "r")],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pipeline.cli",
+            "validate",
+            *map(str, files),
+            str(good),
+            "--report-dir",
+            str(tmp_path / "r"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
@@ -114,9 +136,13 @@ def test_recalculate_is_explicit_and_logged(tmp_path, capsys):
     api.run(inputs, db, tmp_path / "out", jobs=1)
     assert main(["recalculate", "--year", "2024", "--factor-set", "no-such-set", "--reason", "x", "--db", str(db)]) == 2
     assert "unknown factor set" in capsys.readouterr().err
-    assert main(["recalculate", "--year", "2024", "--factor-set", "gtb-2025.1", "--reason", "check", "--db", str(db)]) == 0
+    assert (
+        main(["recalculate", "--year", "2024", "--factor-set", "gtb-2025.1", "--reason", "check", "--db", str(db)]) == 0
+    )
     import duckdb
 
     with duckdb.connect(str(db), read_only=True) as con:
-        log = con.execute("SELECT reporting_year, old_factor_set, new_factor_set, submissions, old_total_tco2e = new_total_tco2e, reason FROM recalculations").fetchall()
+        log = con.execute(
+            "SELECT reporting_year, old_factor_set, new_factor_set, submissions, old_total_tco2e = new_total_tco2e, reason FROM recalculations"
+        ).fetchall()
     assert log == [(2024, "gtb-2025.1", "gtb-2025.1", 1, True, "check")]

@@ -17,8 +17,8 @@ import pytest
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
-from pipeline import codelists
 from demo import data as demo_data
+from pipeline import codelists
 from pipeline.cells import column_letter
 from schemas import contract
 

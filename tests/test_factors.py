@@ -17,6 +17,7 @@ def grid_factor_for(countries: pd.Series) -> pd.DataFrame:
     """Location-based grid electricity factor per country: the country row, else WORLD."""
     return F.resolve_factors("Facilities", pd.Series("electricity", index=countries.index), countries)
 
+
 SET = "gtb-2025.1"
 
 
@@ -29,10 +30,30 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
     return path
 
 
-def factor_row(factor_id="fuel.diesel.litre", category="stationary_fuel", activity="diesel", unit="litre",
-               region="WORLD", value="2.5", url="https://example.org/factors", year="2023") -> list[str]:
-    return [factor_id, category, activity, unit, region, value, "IPCC AR5 GWP100", "A source", url, year,
-            "CC BY 4.0", ""]
+def factor_row(
+    factor_id="fuel.diesel.litre",
+    category="stationary_fuel",
+    activity="diesel",
+    unit="litre",
+    region="WORLD",
+    value="2.5",
+    url="https://example.org/factors",
+    year="2023",
+) -> list[str]:
+    return [
+        factor_id,
+        category,
+        activity,
+        unit,
+        region,
+        value,
+        "IPCC AR5 GWP100",
+        "A source",
+        url,
+        year,
+        "CC BY 4.0",
+        "",
+    ]
 
 
 def tiny_set(root: Path, rows: list[list[str]], name: str = "test-1.0") -> Path:
@@ -158,7 +179,9 @@ def test_a_valid_tiny_set_loads_from_an_override_directory(tmp_path):
 
 def test_duplicate_factor_and_region_is_caught_with_line_numbers(tmp_path):
     root = tiny_set(tmp_path, [factor_row(), factor_row(value="2.7")])
-    with pytest.raises(F.FactorSetError, match=r"line 2, factors_test.csv line 3: duplicate factor_id 'fuel.diesel.litre'"):
+    with pytest.raises(
+        F.FactorSetError, match=r"line 2, factors_test.csv line 3: duplicate factor_id 'fuel.diesel.litre'"
+    ):
         F.factor_set("test-1.0", root)
 
 
@@ -197,7 +220,9 @@ def test_missing_column_and_unquoted_comma_are_refused(tmp_path):
         F.factor_set("a-1", tmp_path)
     path = tmp_path / "b-1" / "factors_x.csv"
     path.parent.mkdir()
-    path.write_text(",".join(F.FACTOR_COLUMNS) + "\n" + ",".join(factor_row()[:-1] + ["a note, with a comma", ""]) + "\n")
+    path.write_text(
+        ",".join(F.FACTOR_COLUMNS) + "\n" + ",".join(factor_row()[:-1] + ["a note, with a comma", ""]) + "\n"
+    )
     with pytest.raises(F.FactorSetError, match="more fields than the header"):
         F.factor_set("b-1", tmp_path)
 

@@ -67,7 +67,11 @@ VALUES = st.one_of(
 
 @st.composite
 def mutations(draw) -> bytes:
-    kind = draw(st.sampled_from(["raw-flip", "xml-flip", "truncate-member", "drop-member", "cell", "attribute", "truncate-file"]))
+    kind = draw(
+        st.sampled_from(
+            ["raw-flip", "xml-flip", "truncate-member", "drop-member", "cell", "attribute", "truncate-file"]
+        )
+    )
     parts = odd_files.members(BASE)
     if kind == "raw-flip":
         data = bytearray(BASE)
@@ -101,7 +105,9 @@ def mutations(draw) -> bytes:
         tags = list(START_TAG.finditer(body))
         if tags:
             tag = tags[draw(st.integers(0, len(tags) - 1))]
-            name = draw(st.sampled_from(["s", "t", "r", "ht", "spans", "width", "state", "count", "ref", "xml:space", "foo"]))
+            name = draw(
+                st.sampled_from(["s", "t", "r", "ht", "spans", "width", "state", "count", "ref", "xml:space", "foo"])
+            )
             value = draw(st.sampled_from(["", "-1", "999999", "XFD1048576", "A1:XFD1048576", "NaN", "é", "1:16384"]))
             parts[member] = body[: tag.end()] + f' {name}="{value}"'.encode() + body[tag.end() :]
     return odd_files.repack(parts)
@@ -109,8 +115,12 @@ def mutations(draw) -> bytes:
 
 def data_snapshot(db: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(db), read_only=True) as con:
-        tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()]
-        return {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}").fetchall())) for t in tables if t not in AUDIT_TABLES}
+        tables = [
+            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()
+        ]
+        return {
+            t: sorted(map(repr, con.execute(f"SELECT * FROM {t}").fetchall())) for t in tables if t not in AUDIT_TABLES
+        }
 
 
 @pytest.fixture(scope="module")
@@ -120,13 +130,32 @@ def loaded(tmp_path_factory) -> Path:
     inputs = folder / "inputs"
     (inputs / "submissions").mkdir(parents=True)
     write_workbook(inputs / "submissions" / "UNEP_2024.xlsx", valid_sheets("UNEP"))
-    assert main(["run", "--inputs", str(inputs), "--db", str(folder / "gtb.duckdb"), "--outputs", str(folder / "out"), "--jobs", "1"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--inputs",
+                str(inputs),
+                "--db",
+                str(folder / "gtb.duckdb"),
+                "--outputs",
+                str(folder / "out"),
+                "--jobs",
+                "1",
+            ]
+        )
+        == 0
+    )
     return folder / "gtb.duckdb"
 
 
 # GTB_FUZZ_EXAMPLES=2000 make test runs the property longer (the closing note of the change that
 # added it says what such a run found).
-@settings(max_examples=int(os.environ.get("GTB_FUZZ_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("GTB_FUZZ_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=mutations())
 def test_a_mutated_workbook_gets_a_verdict_and_costs_no_data(tmp_path_factory, loaded, capsys, data):
     folder = tmp_path_factory.mktemp("fuzz")
@@ -142,14 +171,20 @@ def test_a_mutated_workbook_gets_a_verdict_and_costs_no_data(tmp_path_factory, l
     assert code in (0, 1, 2) and "internal error" not in err and "Traceback" not in err, err
     assert code != 2, err  # the database and folders are fine: only the file can be at fault
     with duckdb.connect(str(db), read_only=True) as con:
-        [(status, report)] = con.execute("SELECT status, report_path FROM submissions WHERE file_name = 'WFP_2024.xlsx'").fetchall()
+        [(status, report)] = con.execute(
+            "SELECT status, report_path FROM submissions WHERE file_name = 'WFP_2024.xlsx'"
+        ).fetchall()
     assert (Path(report) / "issues.csv").exists()
     if status == "rejected":
         assert data_snapshot(db) == before
-    code = main(["validate", str(inputs / "submissions" / "WFP_2024.xlsx"), "--report-dir", str(folder / "v"), "--jobs", "1"])
+    code = main(
+        ["validate", str(inputs / "submissions" / "WFP_2024.xlsx"), "--report-dir", str(folder / "v"), "--jobs", "1"]
+    )
     err = capsys.readouterr().err
     assert code in (0, 1) and "internal error" not in err, err
-    assert [p.name for p in (folder / "v").iterdir()] and all((p / "issues.csv").exists() for p in (folder / "v").iterdir())
+    assert [p.name for p in (folder / "v").iterdir()] and all(
+        (p / "issues.csv").exists() for p in (folder / "v").iterdir()
+    )
 
 
 def odd_folder(folder: Path, count: int = 50) -> list[Path]:
@@ -197,7 +232,10 @@ def test_fifty_odd_files_each_get_a_verdict_in_bounded_time_and_memory(tmp_path)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     done = subprocess.run(
         [sys.executable, "-m", "pipeline.cli", "validate", *map(str, files), "--report-dir", str(tmp_path / "reports")],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     assert done.returncode == 1 and "internal error" not in done.stderr, done.stderr

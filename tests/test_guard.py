@@ -15,9 +15,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from pipeline.errors import UnreadableFile
 from pipeline.intake import guard
 from pipeline.intake.guard import Limits, Refused
-from pipeline.errors import UnreadableFile
 from tests import hostile
 from tests.hostile import check
 
@@ -226,9 +226,7 @@ def measure_in_subprocess(path: Path) -> dict:
 def test_lying_bomb_streams_in_bounded_memory(tmp_path):
     # declared 150 MiB (under every directory limit), really 300 MiB: the guard inflates up to
     # the declared size, one chunk at a time, and stops there
-    path = hostile.lying_zip_bomb(
-        tmp_path, inflated_mb=300, declared_bytes=150 * 2**20, member="xl/sharedStrings.xml"
-    )
+    path = hostile.lying_zip_bomb(tmp_path, inflated_mb=300, declared_bytes=150 * 2**20, member="xl/sharedStrings.xml")
     result = measure_in_subprocess(path)
     assert result["reason"] == "bomb-lying"
     assert result["peak_mb"] < 120  # the interpreter alone is ~30 MB; 150 MB were inflated
@@ -395,7 +393,7 @@ def test_formula_cells_without_value(tmp_path, markup):
 
 def test_formula_cells_without_r_get_their_position(tmp_path):
     rows = (
-        '<row><c><v>1</v></c><c><f>1</f></c></row><row/>'
+        "<row><c><v>1</v></c><c><f>1</f></c></row><row/>"
         '<row><c/><c/><c t="str"><f>x</f><v></v></c><c><f>2</f></c></row>'
     )
     path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})

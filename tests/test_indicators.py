@@ -388,7 +388,9 @@ def test_history_only_year(main_db):
 
 def test_only_loaded_submissions_and_workbooks_before_history(main_db):
     with duckdb.connect(str(main_db), read_only=True) as con:
-        rows = con.execute("SELECT entity_code, year, data_source, personnel FROM entity_year ORDER BY year, entity_code").fetchall()
+        rows = con.execute(
+            "SELECT entity_code, year, data_source, personnel FROM entity_year ORDER BY year, entity_code"
+        ).fetchall()
         years = con.execute("SELECT year FROM system_indicators ORDER BY year").fetchall()
     assert rows == [
         ("UNEP", 2010, "history", 100),
@@ -442,7 +444,9 @@ def test_climate_neutral_needs_offsets_covering_a_positive_total(wh):
     # a zero total divides nothing: shares and offset share are NULL, not 0
     zero = wh.entity("WFP", 2024)
     assert zero["total_tco2e"] == 0 and zero["optional_tco2e"] == 10
-    assert [zero[k] for k in ("offset_share", "share_facilities", "share_air_travel", "share_other_travel")] == [None] * 4
+    assert [zero[k] for k in ("offset_share", "share_facilities", "share_air_travel", "share_other_travel")] == [
+        None
+    ] * 4
     assert wh.system(2024)["offset_share"] == approx((0 + 0 + 50 + 49.99) / 100)
 
 
@@ -488,9 +492,15 @@ def test_no_baseline_no_electricity_no_floor_area_no_waste_no_water_give_null(wh
     for row in (wh.system(2024), wh.entity("UNEP", 2024)):
         assert row["total_tco2e"] == approx(10)
         nulls = CHANGE_KEYS + (
-            "electricity_kwh", "renewable_electricity_share", "facility_intensity_kgco2e_per_m2",
-            "waste_tonnes", "waste_per_capita_kg", "waste_diversion_share", "hazardous_waste_tonnes",
-            "water_m3", "water_per_capita_m3",
+            "electricity_kwh",
+            "renewable_electricity_share",
+            "facility_intensity_kgco2e_per_m2",
+            "waste_tonnes",
+            "waste_per_capita_kg",
+            "waste_diversion_share",
+            "hazardous_waste_tonnes",
+            "water_m3",
+            "water_per_capita_m3",
         )
         assert {k: row[k] for k in nulls} == {k: None for k in nulls}
 
@@ -547,7 +557,12 @@ def test_history_waste_and_water_count_for_a_history_year(wh):
 
 
 def test_waste_flags_are_the_contract_streams_and_treatments():
-    assert codelists.flag("waste_treatment", "is_diverted") == {"recycling", "composting", "anaerobic_digestion", "reuse"}
+    assert codelists.flag("waste_treatment", "is_diverted") == {
+        "recycling",
+        "composting",
+        "anaerobic_digestion",
+        "reuse",
+    }
     assert codelists.flag("waste_stream", "is_hazardous") == {"hazardous", "medical", "e_waste"}
     assert codelists.flag("refrigerant_gas", "is_hcfc") == {"r22", "r123"}
 
@@ -571,7 +586,10 @@ def test_ems_groups_follow_the_status_code_list(wh):
     groups = [r["ems_group"] for r in codelists.table("ems_status")]
     row = wh.system(2024)
     assert (row["ems_met"], row["ems_approaching"], row["ems_not_met"]) == (
-        groups.count("met"), groups.count("approaching"), groups.count("not_met"))
+        groups.count("met"),
+        groups.count("approaching"),
+        groups.count("not_met"),
+    )
     assert (row["ems_met"], row["ems_approaching"], row["ems_not_met"]) == (2, 1, 2)  # the contract's grouping
     for i, status in enumerate(statuses):
         entity = wh.entity(f"E{i}", 2024)
@@ -684,7 +702,10 @@ def test_cli_without_json_prints_a_table(main_db, capsys):
     "args, message",
     [
         (["--year", "2031"], "gtb: no indicators for 2031: years in the database are 2010, 2024"),
-        (["--year", "2024", "--entity", "XYZ"], "gtb: no indicators for XYZ: entities with data for 2024 are UNDP, UNEP, WFP"),
+        (
+            ["--year", "2024", "--entity", "XYZ"],
+            "gtb: no indicators for XYZ: entities with data for 2024 are UNDP, UNEP, WFP",
+        ),
     ],
 )
 def test_cli_unknown_year_or_entity_exits_2_with_one_line(main_db, capsys, args, message):

@@ -25,8 +25,8 @@ from nbclient import NotebookClient
 from openpyxl import load_workbook
 from rich.console import Console
 
-from pipeline import api
 from demo.data import generate
+from pipeline import api
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "analyst.ipynb"
@@ -62,7 +62,9 @@ def clone(tmp_path_factory) -> Path:
     inputs = clone / "inputs"
     generate(inputs, first_year=FIRST, last_year=LAST, history_from=FIRST, entities=ENTITIES, mistakes=False)
     assert scale_column(inputs / "submissions" / str(LAST) / f"{SLIPPED}_{LAST}.xlsx", "AirTravel", "trips", 5) > 0
-    result = api.run(inputs, clone / "outputs" / "gtb.duckdb", clone / "outputs", jobs=1, console=Console(file=io.StringIO()))
+    result = api.run(
+        inputs, clone / "outputs" / "gtb.duckdb", clone / "outputs", jobs=1, console=Console(file=io.StringIO())
+    )
     assert not result.had_errors and len(result.loaded) == len(ENTITIES) * 2
     return clone
 
@@ -71,7 +73,11 @@ def execute(tmp: Path, cwd: Path, **settings: str) -> dict[str, str]:
     """Run the committed notebook in a fresh kernel; returns each code cell's text output by cell id."""
     kernels = tmp / "kernels"
     (kernels / KERNEL).mkdir(parents=True, exist_ok=True)
-    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": KERNEL, "language": "python"}
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": KERNEL,
+        "language": "python",
+    }
     (kernels / KERNEL / "kernel.json").write_text(json.dumps(spec))
     km = KernelManager(kernel_name=KERNEL, kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
     km.connection_file = str(tmp / "kernel-connection.json")
@@ -147,7 +153,9 @@ def test_settings_choose_database_year_and_entity_from_repository_root(clone, tm
     out = execute(tmp_path, cwd=clone, GTB_DB=str(elsewhere), GTB_YEAR=str(FIRST), GTB_ENTITY=" cbd ")
 
     assert f"database: {elsewhere.resolve()}" in out["setup"]
-    [(total,)] = query(elsewhere, "SELECT total_tco2e FROM entity_indicators WHERE entity_code = 'CBD' AND year = ?", [FIRST])
+    [(total,)] = query(
+        elsewhere, "SELECT total_tco2e FROM entity_indicators WHERE entity_code = 'CBD' AND year = ?", [FIRST]
+    )
     assert f"add up to CBD's total of {total:,.3f} tCO2e for {FIRST}" in out["trace-check"]
     assert f"0 of 0 entities with figures for both {FIRST - 1} and {FIRST}" in out["yoy"], "no year before the first"
 

@@ -11,12 +11,11 @@ import openpyxl
 import pytest
 import python_calamine
 
-from pipeline.intake import read
+from pipeline.errors import UnreadableFile
 from pipeline.intake.guard import Limits, Refused
 from pipeline.intake.read import read_many, read_workbook
-from pipeline.workers import ReaderFailed
-from pipeline.errors import UnreadableFile
 from pipeline.intake.workbook import RawWorkbook
+from pipeline.workers import ReaderFailed
 from tests import hostile
 
 
@@ -42,10 +41,20 @@ def test_values_and_excel_row_numbers(tmp_path):
         tmp_path / "UNEP_2024.xlsx",
         {
             "Facilities": {
-                "A1": "site", "B1": "quantity", "C1": "date", "D1": "flag", "E1": "note",
-                "A2": "Geneva", "B2": 1200, "C2": dt.date(2024, 3, 1), "D2": True,
+                "A1": "site",
+                "B1": "quantity",
+                "C1": "date",
+                "D1": "flag",
+                "E1": "note",
+                "A2": "Geneva",
+                "B2": 1200,
+                "C2": dt.date(2024, 3, 1),
+                "D2": True,
                 # row 3 blank
-                "A4": "Nairobi", "B4": 12.5, "C4": dt.datetime(2024, 3, 1, 14, 30), "E4": "   ",
+                "A4": "Nairobi",
+                "B4": 12.5,
+                "C4": dt.datetime(2024, 3, 1, 14, 30),
+                "E4": "   ",
                 "B6": 2024.0,
             }
         },

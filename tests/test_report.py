@@ -182,9 +182,17 @@ def test_xlsx_numbers_equal_the_views(out, db):
     for i, row in enumerate(rows, start=2):
         for j, value in enumerate(row, start=1):
             assert equal(ws.cell(row=i, column=j).value, value), (columns[j - 1], row[0])
-    keys = ["personnel", "total_tco2e", "share_air_travel", "per_capita_tco2e", "facility_intensity_kgco2e_per_m2",
-            "offsets_tco2e"]
-    _, expected = view(db, f"SELECT entity_code, {', '.join(keys)} FROM entity_indicators WHERE year = ? ORDER BY 1", [YEAR])
+    keys = [
+        "personnel",
+        "total_tco2e",
+        "share_air_travel",
+        "per_capita_tco2e",
+        "facility_intensity_kgco2e_per_m2",
+        "offsets_tco2e",
+    ]
+    _, expected = view(
+        db, f"SELECT entity_code, {', '.join(keys)} FROM entity_indicators WHERE year = ? ORDER BY 1", [YEAR]
+    )
     ws = wb["entities"]
     got = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
     headers = [c.value for c in ws[1]]
@@ -206,7 +214,9 @@ def test_csvs_equal_the_views(out, db):
         head, body = parse_csv(out.folder / "tables" / f"{table}.csv")
         shared = [c for c in head if c in queries_entity_columns(db)]
         assert len(shared) >= 3, table
-        _, rows = view(db, f"SELECT {', '.join(shared)} FROM entity_indicators WHERE year = ? ORDER BY entity_code", [YEAR])
+        _, rows = view(
+            db, f"SELECT {', '.join(shared)} FROM entity_indicators WHERE year = ? ORDER BY entity_code", [YEAR]
+        )
         assert [r[head.index("entity_code")] for r in body] == [r[0] for r in rows]
         for fields, row in zip(body, rows):
             for col, value in zip(shared, row):
@@ -250,10 +260,13 @@ def test_formula_looking_entity_name_is_stored_as_text(out):
 def test_breakdown_views_add_up_to_the_indicators(db):
     con = queries.open_report_db(db)
     try:
-        waste = con.execute("SELECT sum(waste_tonnes), sum(share_of_waste) FROM report_waste_by_treatment WHERE year = ?",
-                            [YEAR]).fetchone()
+        waste = con.execute(
+            "SELECT sum(waste_tonnes), sum(share_of_waste) FROM report_waste_by_treatment WHERE year = ?", [YEAR]
+        ).fetchone()
         system = queries.system_series(con, YEAR)[-1]
-        ems = dict(con.execute("SELECT ems_status, entities FROM report_ems_by_status WHERE year = ?", [YEAR]).fetchall())
+        ems = dict(
+            con.execute("SELECT ems_status, entities FROM report_ems_by_status WHERE year = ?", [YEAR]).fetchall()
+        )
     finally:
         con.close()
     assert math.isclose(waste[0], system["waste_tonnes"], rel_tol=1e-12) and math.isclose(waste[1], 1.0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -47,10 +46,15 @@ def test_first_load_then_unchanged_rerun(inputs):
     submit(inputs, "2024/WFP_2024.xlsx", valid_sheets("WFP"))
     first = run(inputs)
     assert sorted(first.loaded) == ["UNEP_2024.xlsx", "WFP_2024.xlsx"] and not first.had_errors
-    assert query(inputs, "SELECT entity_code, status FROM submissions ORDER BY entity_code") == [("UNEP", "loaded"), ("WFP", "loaded")]
+    assert query(inputs, "SELECT entity_code, status FROM submissions ORDER BY entity_code") == [
+        ("UNEP", "loaded"),
+        ("WFP", "loaded"),
+    ]
     assert query(inputs, "SELECT count(*) FROM facilities_activity") == [(6,)]
     # every activity row of an emitting sheet has exactly one emissions row, with its factor named
-    assert query(inputs, "SELECT count(*), count(DISTINCT factor_id) > 5, bool_and(factor_set = 'gtb-2025.1') FROM emissions") == [(22, True, True)]
+    assert query(
+        inputs, "SELECT count(*), count(DISTINCT factor_id) > 5, bool_and(factor_set = 'gtb-2025.1') FROM emissions"
+    ) == [(22, True, True)]
 
     again = run(inputs)
     assert again.loaded == [] and sorted(again.unchanged) == ["UNEP_2024.xlsx", "WFP_2024.xlsx"]
@@ -66,19 +70,35 @@ def test_resubmission_replaces_and_keeps_history(inputs):
     submit(inputs, "2024/UNEP_2024_v2.xlsx", corrected)
     result = run(inputs)
     assert result.loaded == ["UNEP_2024_v2.xlsx"] and result.superseded == 1
-    rows = query(inputs, "SELECT submission_id, file_name, status, superseded_by FROM submissions ORDER BY submission_id")
+    rows = query(
+        inputs, "SELECT submission_id, file_name, status, superseded_by FROM submissions ORDER BY submission_id"
+    )
     assert rows == [(1, "UNEP_2024.xlsx", "superseded", 2), (2, "UNEP_2024_v2.xlsx", "loaded", None)]
     # the indicator views only see the loaded one; the superseded rows stay for the record
     assert query(inputs, "SELECT count(*) FROM loaded_submissions") == [(1,)]
     assert query(inputs, "SELECT count(*) FROM facilities_activity") == [(6,)]
-    assert query(inputs, "SELECT quantity FROM facilities_activity WHERE submission_id = 2 AND source_row = 2") == [(1_000_000.0,)]
+    assert query(inputs, "SELECT quantity FROM facilities_activity WHERE submission_id = 2 AND source_row = 2") == [
+        (1_000_000.0,)
+    ]
 
 
 def test_rejected_file_beside_valid_one(inputs, capsys):
     submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
     submit(inputs, "WFP_2024.xlsx", set_cell(valid_sheets("WFP"), "Facilities", "E2", "litre"))
     (inputs / "submissions" / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
-    code = main(["run", "--inputs", str(inputs), "--db", str(inputs.parent / "out" / "gtb.duckdb"), "--outputs", str(inputs.parent / "out"), "--jobs", "1"])
+    code = main(
+        [
+            "run",
+            "--inputs",
+            str(inputs),
+            "--db",
+            str(inputs.parent / "out" / "gtb.duckdb"),
+            "--outputs",
+            str(inputs.parent / "out"),
+            "--jobs",
+            "1",
+        ]
+    )
     assert code == 1
     assert query(inputs, "SELECT file_name, status, error_count FROM submissions ORDER BY file_name") == [
         ("UNEP_2024.xlsx", "loaded", 0),
@@ -93,7 +113,10 @@ def test_rejected_file_beside_valid_one(inputs, capsys):
     assert (broken / "issues.csv").exists()
     out = capsys.readouterr().out
     assert "1 loaded" in out and "2 rejected" in out and "WFP_2024" in out
-    assert query(inputs, "SELECT cell, code FROM findings JOIN submissions USING (submission_id) WHERE file_name = 'WFP_2024.xlsx'") == [("E2", "unit-mismatch")]
+    assert query(
+        inputs,
+        "SELECT cell, code FROM findings JOIN submissions USING (submission_id) WHERE file_name = 'WFP_2024.xlsx'",
+    ) == [("E2", "unit-mismatch")]
 
 
 def test_duplicate_serial_across_entities_and_years(inputs):
@@ -131,7 +154,9 @@ def test_two_workbooks_for_one_entity_year_in_one_run(inputs):
     # byte-identical copies are one submission, not a conflict
     (inputs / "submissions" / "UNEP_2024_other.xlsx").unlink()
     (inputs / "submissions" / "copy").mkdir()
-    (inputs / "submissions" / "copy" / "UNEP_2024.xlsx").write_bytes((inputs / "submissions" / "UNEP_2024.xlsx").read_bytes())
+    (inputs / "submissions" / "copy" / "UNEP_2024.xlsx").write_bytes(
+        (inputs / "submissions" / "UNEP_2024.xlsx").read_bytes()
+    )
     again = run(inputs)
     assert again.loaded == ["UNEP_2024.xlsx"] and again.unchanged == ["UNEP_2024.xlsx"] and not again.had_errors
 
@@ -152,7 +177,10 @@ def test_history_and_workbook_for_one_entity_year(inputs):
     )
     submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
     run(inputs)
-    assert query(inputs, "SELECT year, data_source, personnel FROM entity_year ORDER BY year") == [(2010, "history", 1000), (2024, "workbook", 1250)]
+    assert query(inputs, "SELECT year, data_source, personnel FROM entity_year ORDER BY year") == [
+        (2010, "history", 1000),
+        (2024, "workbook", 1250),
+    ]
     assert query(inputs, "SELECT count(*) FROM history_totals") == [(2,)], "the history row is kept, the workbook wins"
 
 
@@ -175,8 +203,16 @@ def test_bad_history_row_is_reported_and_nothing_of_that_file_loads(inputs):
 
 def test_hand_computed_emissions_name_their_factors(inputs):
     sheets = valid_sheets("UNEP")
-    sheets["Facilities"] = [sheets["Facilities"][0], ["HQ", "KEN", "electricity", 10_000, "kwh", 2_000, "measured"], ["HQ", "KEN", "natural_gas", 1_000, "m3", None, "measured"]]
-    sheets["Refrigerants"] = [sheets["Refrigerants"][0], ["HQ", "KEN", "r410a", 10, "measured"], ["HQ", "KEN", "r22", 2, "measured"]]
+    sheets["Facilities"] = [
+        sheets["Facilities"][0],
+        ["HQ", "KEN", "electricity", 10_000, "kwh", 2_000, "measured"],
+        ["HQ", "KEN", "natural_gas", 1_000, "m3", None, "measured"],
+    ]
+    sheets["Refrigerants"] = [
+        sheets["Refrigerants"][0],
+        ["HQ", "KEN", "r410a", 10, "measured"],
+        ["HQ", "KEN", "r22", 2, "measured"],
+    ]
     sheets["Vehicles"] = [sheets["Vehicles"][0], ["KEN", "suv", "diesel", 1_000, "litre", "measured"]]
     sheets["AirTravel"] = [sheets["AirTravel"][0], [None, None, 1_000, "economy", 1, "no", "measured"]]
     sheets["OtherTravel"] = [sheets["OtherTravel"][0], ["rail", 1_000, "measured"]]
@@ -210,7 +246,10 @@ def test_hand_computed_emissions_name_their_factors(inputs):
     assert rows[("OtherTravel", 2)][0] == "travel.rail.passenger_km"
     assert rows[("OtherTravel", 2)][2] == pytest.approx(1_000 * 0.035462964 / 1000)
     # every factor used exists, with its source, in the warehouse
-    assert query(inputs, "SELECT count(*) FROM emissions e LEFT JOIN emission_factors f USING (factor_set, factor_id) WHERE f.source_url IS NULL OR f.factor_id IS NULL") == [(0,)]
+    assert query(
+        inputs,
+        "SELECT count(*) FROM emissions e LEFT JOIN emission_factors f USING (factor_set, factor_id) WHERE f.source_url IS NULL OR f.factor_id IS NULL",
+    ) == [(0,)]
 
 
 def test_locked_database_exits_2_with_one_line(inputs, capsys):
@@ -218,8 +257,13 @@ def test_locked_database_exits_2_with_one_line(inputs, capsys):
     db = inputs.parent / "out" / "gtb.duckdb"
     run(inputs)
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('ready', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('ready', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "ready"
@@ -253,7 +297,10 @@ def test_killed_run_leaves_database_as_before(inputs):
     submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
     db = inputs.parent / "out" / "gtb.duckdb"
     run(inputs)
-    before = query(inputs, "SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM facilities_activity), (SELECT count(*) FROM emissions), (SELECT count(*) FROM runs)")
+    before = query(
+        inputs,
+        "SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM facilities_activity), (SELECT count(*) FROM emissions), (SELECT count(*) FROM runs)",
+    )
     submit(inputs, "WFP_2024.xlsx", valid_sheets("WFP"))
     # The test patches in its own pause, inside the load transaction (after the emissions are
     # written), then kills the process there: production code carries no test hook.
@@ -271,8 +318,24 @@ def test_killed_run_leaves_database_as_before(inputs):
         "sys.exit(main(sys.argv[1:]))\n"
     )
     proc = subprocess.Popen(
-        [sys.executable, "-c", script, "run", "--inputs", str(inputs), "--db", str(db), "--outputs", str(inputs.parent / "out"), "--jobs", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent,
+        [
+            sys.executable,
+            "-c",
+            script,
+            "run",
+            "--inputs",
+            str(inputs),
+            "--db",
+            str(db),
+            "--outputs",
+            str(inputs.parent / "out"),
+            "--jobs",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
     )
     deadline = time.time() + 60
     line = ""
@@ -283,7 +346,10 @@ def test_killed_run_leaves_database_as_before(inputs):
     assert "load transaction open" in line, proc.stderr.read()
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    after = query(inputs, "SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM facilities_activity), (SELECT count(*) FROM emissions), (SELECT count(*) FROM runs)")
+    after = query(
+        inputs,
+        "SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM facilities_activity), (SELECT count(*) FROM emissions), (SELECT count(*) FROM runs)",
+    )
     assert after == before
     # and the next run completes normally
     assert run(inputs).loaded == ["WFP_2024.xlsx"]
@@ -293,7 +359,13 @@ def test_every_table_and_column_is_documented(inputs):
     submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
     run(inputs)
     assert query(inputs, "SELECT table_name FROM duckdb_tables() WHERE comment IS NULL") == []
-    assert query(inputs, "SELECT table_name, column_name FROM duckdb_columns() WHERE comment IS NULL AND NOT internal AND table_name IN (SELECT table_name FROM duckdb_tables())") == []
+    assert (
+        query(
+            inputs,
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE comment IS NULL AND NOT internal AND table_name IN (SELECT table_name FROM duckdb_tables())",
+        )
+        == []
+    )
 
 
 def test_rejected_file_is_replaced_by_a_valid_resubmission(inputs):
@@ -317,7 +389,19 @@ def test_year_without_a_factor_pin_exits_2_and_loads_nothing(inputs, tmp_path, m
     pins.write_text("year,factor_set,notes\n2023,gtb-2025.1,only 2023\n")
     monkeypatch.setattr(factors, "PINS_PATH", pins)
     submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
-    code = main(["run", "--inputs", str(inputs), "--db", str(inputs.parent / "out" / "gtb.duckdb"), "--outputs", str(inputs.parent / "out"), "--jobs", "1"])
+    code = main(
+        [
+            "run",
+            "--inputs",
+            str(inputs),
+            "--db",
+            str(inputs.parent / "out" / "gtb.duckdb"),
+            "--outputs",
+            str(inputs.parent / "out"),
+            "--jobs",
+            "1",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "no factor set pinned for year 2024" in err and err.count("\n") == 1
     assert query(inputs, "SELECT count(*) FROM submissions") == [(0,)]

@@ -119,7 +119,9 @@ def test_lists_sheet_holds_the_full_country_and_entity_lists(wb):
 def test_numeric_columns_are_checked_with_their_bounds(wb):
     quantity = [dv for dv in validations_at(wb["Facilities"], "D500") if dv.type == "decimal"]
     assert len(quantity) == 1 and (quantity[0].operator, quantity[0].formula1, quantity[0].formula2) == (
-        "between", "0", "1000000000000"  # every number has an upper bound (columns.csv), written in full
+        "between",
+        "0",
+        "1000000000000",  # every number has an upper bound (columns.csv), written in full
     )
     trips = [dv for dv in validations_at(wb["AirTravel"], "E2") if dv.type == "whole"]
     assert (trips[0].operator, trips[0].formula1, trips[0].formula2) == ("between", "1", "10000000")
@@ -162,7 +164,16 @@ def test_entity_sheet_is_prefilled_and_help_column_explains(wb):
 
 def test_instructions_explain_the_workbook(wb):
     text = "\n".join(str(c.value) for row in wb["Instructions"].iter_rows() for c in row if c.value is not None)
-    for needle in ("UNEP", str(YEAR), TEMPLATE_VERSION, "gtb validate UNEP_2024_submission.xlsx", "scope 3 only business travel", "HCFC", "distance_km", "1 200"):
+    for needle in (
+        "UNEP",
+        str(YEAR),
+        TEMPLATE_VERSION,
+        "gtb validate UNEP_2024_submission.xlsx",
+        "scope 3 only business travel",
+        "HCFC",
+        "distance_km",
+        "1 200",
+    ):
         assert needle in text, needle
     for sheet in contract.sheets():
         assert sheet.description in text
@@ -214,7 +225,9 @@ def test_example_rows_are_valid_codes_of_the_contract():
             assert set(item) == set(sheet.names), sheet.name
             for col in sheet.columns:
                 value = item[col.name]
-                if col.required and not (sheet.name == "AirTravel" and col.name in ("origin", "destination", "distance_km")):
+                if col.required and not (
+                    sheet.name == "AirTravel" and col.name in ("origin", "destination", "distance_km")
+                ):
                     assert value not in (None, ""), f"{sheet.name}.{col.name}"
                 if value is not None and col.codelist:
                     assert value in codelists.codes(col.codelist), f"{sheet.name}.{col.name}={value}"

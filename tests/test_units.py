@@ -74,8 +74,12 @@ def test_missing_quantity_stays_missing():
 
 def test_unknown_pair_raises_naming_the_pair_and_count():
     with pytest.raises(UnitConversionError, match=r"2 row\(s\) with no unit conversion: \('electricity', 'litre'\) x2"):
-        to_canonical(pd.Series(["electricity", "electricity", "diesel"]), pd.Series(["litre", "litre", "kg"]),
-                     pd.Series([1, 2, 3]), "Facilities")
+        to_canonical(
+            pd.Series(["electricity", "electricity", "diesel"]),
+            pd.Series(["litre", "litre", "kg"]),
+            pd.Series([1, 2, 3]),
+            "Facilities",
+        )
     with pytest.raises(UnitConversionError, match="'coal', 'm3'"):
         convert("Facilities", "coal", "m3", 1)
 
@@ -97,8 +101,9 @@ def test_every_allowed_unit_converts_to_the_unit_of_its_factor(sheet, compat):
     assert mismatched == []
 
 
-@pytest.mark.parametrize(("sheet", "codelist", "canonical"),
-                         [("Waste", "waste_unit", "tonne"), ("Water", "water_unit", "m3")])
+@pytest.mark.parametrize(
+    ("sheet", "codelist", "canonical"), [("Waste", "waste_unit", "tonne"), ("Water", "water_unit", "m3")]
+)
 def test_every_waste_and_water_unit_converts(sheet, codelist, canonical):
     units = pd.Series(codelists.codes(codelist))
     q, u = to_canonical(pd.Series(["any"] * len(units)), units, pd.Series([1.0] * len(units)), sheet)

@@ -24,15 +24,14 @@ from openpyxl import Workbook, load_workbook
 from rich.console import Console
 
 from pipeline import api, safe, serials
-from pipeline.intake.annotate import MAX_LISTED, annotate_many, write_annotated
 from pipeline.cli import main
-from tests.builders import a_finding
+from pipeline.intake.annotate import MAX_LISTED, annotate_many, write_annotated
 from pipeline.intake.guard import Limits
 from pipeline.intake.read import read_many
 from pipeline.intake.reports import print_summary, report_folders
 from pipeline.intake.validate import Submission
 from tests import hostile, odd_files
-from tests.builders import set_cell, valid_sheets, write_workbook
+from tests.builders import a_finding, set_cell, valid_sheets, write_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -112,15 +111,22 @@ def test_validate_with_a_dot_name_keeps_the_outputs_folder(tmp_path, monkeypatch
 def test_report_folders_stay_inside_and_never_collide(stems, known):
     report_dir = Path("/tmp/gtb-reports-property")
     subs = [
-        Submission(path=f"/in/{i}/{stem}.xlsx", file_name=f"{stem}.xlsx", entity_code="UNEP" if known else None, reporting_year=2024 if known else None)
+        Submission(
+            path=f"/in/{i}/{stem}.xlsx",
+            file_name=f"{stem}.xlsx",
+            entity_code="UNEP" if known else None,
+            reporting_year=2024 if known else None,
+        )
         for i, stem in enumerate(stems)
     ]
     folders = report_folders(subs, report_dir)
     names = [folders[i].name for i in range(len(subs))]
     assert len({n.lower() for n in names}) == len(names)
     for folder in folders.values():
-        assert folder.parent == report_dir and folder.name.strip("._-") and set(folder.name) <= set(
-            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
+        assert (
+            folder.parent == report_dir
+            and folder.name.strip("._-")
+            and set(folder.name) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
         )
 
 
@@ -129,7 +135,13 @@ def test_report_folders_stay_inside_and_never_collide(stems, known):
 
 @pytest.mark.parametrize(
     ("stored", "code"),
-    [("inf", "type-error"), ("-inf", "type-error"), ("NaN", "type-error"), ("1e308", "out-of-range"), ("1E+300", "out-of-range")],
+    [
+        ("inf", "type-error"),
+        ("-inf", "type-error"),
+        ("NaN", "type-error"),
+        ("1e308", "out-of-range"),
+        ("1E+300", "out-of-range"),
+    ],
 )
 def test_non_finite_and_absurd_quantities_are_findings(tmp_path, stored, code):
     source = write_workbook(tmp_path / "src.xlsx", valid_sheets("UNEP"))
@@ -141,7 +153,13 @@ def test_non_finite_and_absurd_quantities_are_findings(tmp_path, stored, code):
 
 @pytest.mark.parametrize(
     ("sheet", "cell", "value"),
-    [("Entity", "B4", 3_000_000_000), ("Entity", "B4", 2**63), ("Entity", "B4", 10**30), ("AirTravel", "E2", 2**40), ("Offsets", "D2", 2**63)],
+    [
+        ("Entity", "B4", 3_000_000_000),
+        ("Entity", "B4", 2**63),
+        ("Entity", "B4", 10**30),
+        ("AirTravel", "E2", 2**40),
+        ("Offsets", "D2", 2**63),
+    ],
 )
 def test_integers_beyond_the_warehouse_types_are_out_of_range(tmp_path, sheet, cell, value):
     path = write_workbook(tmp_path / "big.xlsx", set_cell(valid_sheets("UNEP"), sheet, cell, value))
@@ -165,7 +183,9 @@ def test_every_numeric_column_has_an_upper_bound_within_its_warehouse_type():
 def test_a_run_with_an_infinite_quantity_loads_the_others_and_every_figure_is_finite(inputs):
     write_workbook(inputs / "submissions" / "UNEP_2024.xlsx", valid_sheets("UNEP"))
     source = write_workbook(inputs.parent / "src.xlsx", valid_sheets("WFP"))
-    (inputs / "submissions" / "WFP_2024.xlsx").write_bytes(odd_files.raw_value(source.read_bytes(), "Facilities", "D2", "inf"))
+    (inputs / "submissions" / "WFP_2024.xlsx").write_bytes(
+        odd_files.raw_value(source.read_bytes(), "Facilities", "D2", "inf")
+    )
     assert gtb_run(inputs) == 1
     db = inputs.parent / "out" / "gtb.duckdb"
     with duckdb.connect(str(db), read_only=True) as con:
@@ -197,7 +217,9 @@ def look_alike(serial: str, choice: int) -> str:
 
 @settings(max_examples=300, deadline=None)
 @given(
-    prefix=st.lists(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=6), min_size=1, max_size=4),
+    prefix=st.lists(
+        st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=6), min_size=1, max_size=4
+    ),
     start=st.integers(0, 10**8),
     length=st.integers(0, 10**6),
     choice=st.integers(0, 60),
@@ -224,7 +246,10 @@ def test_ranges_of_one_block_overlap_exactly_when_they_share_a_serial(a, la, b, 
 @pytest.mark.parametrize(
     ("held", "claimed"),
     [
-        ("7837-438577047-438577546-VCS-VCU-997-VER-IN-14-1748-01012018-31122018-0", "7837-438577500-438577600-VCS-VCU-997-VER-IN-14-1748-01012018-31122018-0"),
+        (
+            "7837-438577047-438577546-VCS-VCU-997-VER-IN-14-1748-01012018-31122018-0",
+            "7837-438577500-438577600-VCS-VCU-997-VER-IN-14-1748-01012018-31122018-0",
+        ),
         ("GS1-1-IN-GS2445-16-2018-19136-22500-22511", "GS1-1-IN-GS2445-16-2018-19136-22511-22600"),
         ("BR-5-123456-1-1-0-1234 - BR-5-123999-1-1-0-1234", "BR-5-123500-1-1-0-1234"),
         ("CER-UNEP-2024-000001-005000", "CER\u2010UNEP\u20132024\u2212000001-005000\u200b"),
@@ -244,7 +269,11 @@ def test_one_block_written_four_ways_in_one_workbook_counts_once(tmp_path):
         assert i
     path = write_workbook(tmp_path / "four.xlsx", sheets)
     [sub] = api.check_files([path], jobs=1)
-    assert [(f.cell, f.code) for f in sub.findings] == [("C3", "duplicate-serial"), ("C4", "duplicate-serial"), ("C5", "duplicate-serial")]
+    assert [(f.cell, f.code) for f in sub.findings] == [
+        ("C3", "duplicate-serial"),
+        ("C4", "duplicate-serial"),
+        ("C5", "duplicate-serial"),
+    ]
 
 
 def test_overlapping_ranges_across_entities_and_runs_are_duplicate_serials(inputs):
@@ -257,7 +286,10 @@ def test_overlapping_ranges_across_entities_and_runs_are_duplicate_serials(input
     write_workbook(inputs / "submissions" / "WFP_2024.xlsx", wfp)
     assert gtb_run(inputs) == 1
     db = inputs.parent / "out" / "gtb.duckdb"
-    assert query(db, "SELECT entity_code, status FROM submissions ORDER BY 1") == [("UNEP", "loaded"), ("WFP", "rejected")]
+    assert query(db, "SELECT entity_code, status FROM submissions ORDER BY 1") == [
+        ("UNEP", "loaded"),
+        ("WFP", "rejected"),
+    ]
     [(message,)] = query(db, "SELECT message FROM findings WHERE code = 'duplicate-serial'")
     assert "overlaps CER-XYZ-2024-000001-005000" in message and "UNEP 2024" in message
     assert query(db, "SELECT sum(quantity_tco2e) FROM offsets") == [(5000.0,)]
@@ -269,7 +301,7 @@ def test_overlapping_ranges_across_entities_and_runs_are_duplicate_serials(input
 def test_workbooks_openpyxl_cannot_open_keep_their_verdict_and_the_good_one_loads(inputs):
     folder = inputs / "submissions"
     entities = ["UNDP", "UNICEF", "UNHCR", "WHO", "FAO", "ILO", "UNESCO", "UNFPA", "UNOPS", "IAEA", "ICAO"]
-    for (mutation, entity) in zip(odd_files.MUTATIONS, entities, strict=True):
+    for mutation, entity in zip(odd_files.MUTATIONS, entities, strict=True):
         odd_files.mutated(folder, f"{entity}_{mutation}.xlsx", mutation, entity)
     write_workbook(folder / "UNEP_2024.xlsx", valid_sheets("UNEP"))
     assert gtb_run(inputs) == 1
@@ -304,7 +336,9 @@ def test_a_copy_that_runs_out_of_memory_costs_only_its_copy(tmp_path, monkeypatc
     path = odd_files.mutated(tmp_path, "odd.xlsx", "huge-merge")
     [sub] = api.check_files([path], jobs=1)
     out = tmp_path / "annotated.xlsx"
-    outcome = annotate_many([(path, sub.findings, out)], limits=Limits(reader_memory_bytes=512 * 2**20, reader_timeout_s=30))
+    outcome = annotate_many(
+        [(path, sub.findings, out)], limits=Limits(reader_memory_bytes=512 * 2**20, reader_timeout_s=30)
+    )
     assert outcome[out].startswith("findings-only")
     assert load_workbook(out).sheetnames == ["Validation summary"]
 
@@ -332,11 +366,16 @@ def test_unreadable_file_is_a_finding_and_the_others_load(inputs):
     locked = write_workbook(inputs / "submissions" / "WFP_2024.xlsx", valid_sheets("WFP"))
     locked.chmod(0)
     out = inputs.parent / "out"
-    done = gtb_process("run", "--inputs", str(inputs), "--db", str(out / "gtb.duckdb"), "--outputs", str(out), cwd=inputs.parent)
+    done = gtb_process(
+        "run", "--inputs", str(inputs), "--db", str(out / "gtb.duckdb"), "--outputs", str(out), cwd=inputs.parent
+    )
     locked.chmod(0o644)
     assert done.returncode == 1, done.stderr
     assert "internal error" not in done.stderr
-    rows = query(out / "gtb.duckdb", "SELECT s.file_name, s.status, f.code FROM submissions s LEFT JOIN findings f USING (submission_id) ORDER BY 1")
+    rows = query(
+        out / "gtb.duckdb",
+        "SELECT s.file_name, s.status, f.code FROM submissions s LEFT JOIN findings f USING (submission_id) ORDER BY 1",
+    )
     assert rows == [("UNEP_2024.xlsx", "loaded", None), ("WFP_2024.xlsx", "rejected", "unreadable-file")]
 
 
@@ -346,8 +385,12 @@ TRIGGERS = ["=cmd|' /c calc'!A1", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
 
 
 def test_issues_csv_escapes_formula_triggers(tmp_path):
-    found = [a_finding("type-error", "m", file=t, sheet="Facilities", cell="D2", row=2, column=t, value=t) for t in TRIGGERS]
-    found.append(a_finding("out-of-range", "m", file="f", sheet="Facilities", cell="D3", row=3, column="quantity", value=-5))
+    found = [
+        a_finding("type-error", "m", file=t, sheet="Facilities", cell="D2", row=2, column=t, value=t) for t in TRIGGERS
+    ]
+    found.append(
+        a_finding("out-of-range", "m", file="f", sheet="Facilities", cell="D3", row=3, column="quantity", value=-5)
+    )
     from pipeline.intake.findings import write_issues_csv
 
     with write_issues_csv(found, tmp_path / "issues.csv").open(newline="", encoding="utf-8") as fh:
@@ -362,7 +405,11 @@ def test_console_shows_escape_sequences_as_text(tmp_path):
     source = write_workbook(tmp_path / "src.xlsx", set_cell(valid_sheets("UNEP"), "Facilities", "D2", "PLACEHOLDER"))
     escaped = b"_x001B_[2J_x001B_[Hall 60 loaded_x000D_"  # how OOXML stores control characters in a text
     path = tmp_path / "evil\x1b]0;pwned\x07.xlsx"
-    path.write_bytes(odd_files.edit(source.read_bytes(), "xl/worksheets/sheet2.xml", lambda xml: xml.replace(b"PLACEHOLDER", escaped)))
+    path.write_bytes(
+        odd_files.edit(
+            source.read_bytes(), "xl/worksheets/sheet2.xml", lambda xml: xml.replace(b"PLACEHOLDER", escaped)
+        )
+    )
     subs = api.check_files([path], jobs=1)
     buffer = io.StringIO()
     print_summary(subs, console=Console(file=buffer, force_terminal=True, width=300, highlight=False))
@@ -448,7 +495,10 @@ def test_truncated_database_is_reported_and_left_untouched(inputs, capsys, keep)
     db.write_bytes(data[:keep] if keep > 0 else data[:keep])
     damaged = db.read_bytes()
     capsys.readouterr()
-    for argv in (["run", "--inputs", str(inputs), "--db", str(db), "--outputs", str(db.parent)], ["indicators", "--year", "2024", "--db", str(db)]):
+    for argv in (
+        ["run", "--inputs", str(inputs), "--db", str(db), "--outputs", str(db.parent)],
+        ["indicators", "--year", "2024", "--db", str(db)],
+    ):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "internal error" not in err and "left untouched" in err, err
@@ -471,8 +521,16 @@ def test_read_only_outputs_folder_is_one_plain_line(inputs):
     out.mkdir()
     out.chmod(0o555)
     try:
-        done = gtb_process("run", "--inputs", str(inputs), "--outputs", str(out), "--db", str(out / "gtb.duckdb"), cwd=inputs.parent)
-        done_validate = gtb_process("validate", str(inputs / "submissions" / "UNEP_2024.xlsx"), "--report-dir", str(out / "v"), cwd=inputs.parent)
+        done = gtb_process(
+            "run", "--inputs", str(inputs), "--outputs", str(out), "--db", str(out / "gtb.duckdb"), cwd=inputs.parent
+        )
+        done_validate = gtb_process(
+            "validate",
+            str(inputs / "submissions" / "UNEP_2024.xlsx"),
+            "--report-dir",
+            str(out / "v"),
+            cwd=inputs.parent,
+        )
     finally:
         out.chmod(0o755)
     for result in (done, done_validate):
@@ -490,7 +548,7 @@ def test_read_only_outputs_folder_is_one_plain_line(inputs):
     [
         '<row r="1">' + '<c t="e" ' * 200_000,
         '<row r="1">' + '<c r="A1" t="e"><v>#N/A' * 50_000,
-        '<dimension ' * 200_000,
+        "<dimension " * 200_000,
         '<row r="1">' + '<c r="A1"><f ' * 100_000,
         '<row r="1">' + '<c a="' * 200_000,
     ],

@@ -88,7 +88,16 @@ class Warehouse:
                                      error_count, warning_count)
             VALUES (?, 1, ?, ?, ?, 1000, ?, ?, ?, '2025.1', 'test', ?, 0, 0)
             """,
-            [sid, f"{entity}_{year}_{sid}.xlsx", f"submissions/{entity}_{year}_{sid}.xlsx", f"{sid:064x}", WHEN, entity, year, status],
+            [
+                sid,
+                f"{entity}_{year}_{sid}.xlsx",
+                f"submissions/{entity}_{year}_{sid}.xlsx",
+                f"{sid:064x}",
+                WHEN,
+                entity,
+                year,
+                status,
+            ],
         )
         self.con.execute(
             "INSERT INTO entity_reports VALUES (?, ?, ?, ?, ?, ?, 'Focal Point', 'fp@un.org', '2025.1')",
@@ -109,8 +118,20 @@ class Warehouse:
             """
             INSERT INTO emissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'kg', 'test-set', ?, 'WORLD', 1.0, ?, ?, ?)
             """,
-            [sid, sheet, next(self._rows), scope, detail, category, optional, tco2e * 1000, KINDS[kind][1], tco2e,
-             tco2e if market_tco2e is None else market_tco2e, WHEN],
+            [
+                sid,
+                sheet,
+                next(self._rows),
+                scope,
+                detail,
+                category,
+                optional,
+                tco2e * 1000,
+                KINDS[kind][1],
+                tco2e,
+                tco2e if market_tco2e is None else market_tco2e,
+                WHEN,
+            ],
         )
 
     def electricity(self, sid: int, kwh: float, renewable_kwh: float | None = None, kg_per_kwh: float = 0.5) -> float:
@@ -154,9 +175,16 @@ class Warehouse:
         assert stream in codelists.codes("waste_stream") and treatment in codelists.codes("waste_treatment")
         self.con.execute(
             "INSERT INTO waste_activity VALUES (?, ?, 'HQ', 'KEN', ?, ?, ?, 'tonne', 'measured', ?, ?, ?)",
-            [sid, next(self._rows), stream, treatment, tonnes, tonnes,
-             stream in codelists.flag("waste_stream", "is_hazardous"),
-             treatment in codelists.flag("waste_treatment", "is_diverted")],
+            [
+                sid,
+                next(self._rows),
+                stream,
+                treatment,
+                tonnes,
+                tonnes,
+                stream in codelists.flag("waste_stream", "is_hazardous"),
+                treatment in codelists.flag("waste_treatment", "is_diverted"),
+            ],
         )
 
     def water(self, sid: int, m3: float) -> None:

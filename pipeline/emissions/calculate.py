@@ -31,10 +31,19 @@ class Source:
 
 
 SOURCES = (
-    Source("Facilities", "facilities_activity", "energy_type_code", "canonical_quantity", "canonical_unit", "country_code"),
+    Source(
+        "Facilities", "facilities_activity", "energy_type_code", "canonical_quantity", "canonical_unit", "country_code"
+    ),
     Source("Refrigerants", "refrigerants_activity", "gas_code", "refilled_kg", "'kg'", None),
     Source("Vehicles", "vehicles_activity", "fuel_code", "canonical_quantity", "canonical_unit", "country_code"),
-    Source("AirTravel", "air_travel_activity", "distance_band || '.' || cabin_class_code", "passenger_km", "'passenger_km'", None),
+    Source(
+        "AirTravel",
+        "air_travel_activity",
+        "distance_band || '.' || cabin_class_code",
+        "passenger_km",
+        "'passenger_km'",
+        None,
+    ),
     Source("OtherTravel", "other_travel_activity", "mode_code", "passenger_km", "'passenger_km'", None),
 )
 
@@ -66,7 +75,12 @@ def ensure_factor_set(con: duckdb.DuckDBPyConnection, name: str) -> None:
 
 
 def _factor_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'emission_factors'").fetchall()}
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'emission_factors'"
+        ).fetchall()
+    }
 
 
 def sync_pins(con: duckdb.DuckDBPyConnection) -> None:
@@ -118,9 +132,16 @@ def emissions_rows(con: duckdb.DuckDBPyConnection, ids: list[int], factor_set: s
             if source.sheet == "Facilities":
                 is_elec = (part["activity"] == "electricity").to_numpy()
                 renewable = part["renewable_kwh"].fillna(0).to_numpy(dtype=float)
-                market = np.where(is_elec, (part["quantity"].to_numpy(dtype=float) - renewable) * f["kgco2e_per_unit"].to_numpy() / 1000.0, tco2e)
+                market = np.where(
+                    is_elec,
+                    (part["quantity"].to_numpy(dtype=float) - renewable) * f["kgco2e_per_unit"].to_numpy() / 1000.0,
+                    tco2e,
+                )
             scope_default, detail_default, category = SCOPE_DEFAULT[source.sheet]
-            scope_of = {a: SCOPE_BY_ACTIVITY.get((source.sheet, a), (scope_default, detail_default)) for a in part["activity"].unique()}
+            scope_of = {
+                a: SCOPE_BY_ACTIVITY.get((source.sheet, a), (scope_default, detail_default))
+                for a in part["activity"].unique()
+            }
             out.append(
                 pd.DataFrame(
                     {
@@ -130,7 +151,9 @@ def emissions_rows(con: duckdb.DuckDBPyConnection, ids: list[int], factor_set: s
                         "scope": part["activity"].map({a: v[0] for a, v in scope_of.items()}).to_numpy(),
                         "scope_detail": part["activity"].map({a: v[1] for a, v in scope_of.items()}).to_numpy(),
                         "gtb_category": category,
-                        "is_optional": part["is_hcfc"].to_numpy(dtype=bool) if source.sheet == "Refrigerants" else False,
+                        "is_optional": part["is_hcfc"].to_numpy(dtype=bool)
+                        if source.sheet == "Refrigerants"
+                        else False,
                         "activity_quantity": part["quantity"].to_numpy(dtype=float),
                         "activity_unit": part["unit"].to_numpy(),
                         "factor_set": name,
@@ -158,7 +181,12 @@ def recalculate(con: duckdb.DuckDBPyConnection, year: int, factor_set: str, reas
     """Recalculate every loaded submission of `year` with `factor_set`, logged in `recalculations`."""
     if factor_set not in factors.available_sets():
         raise ValueError(f"unknown factor set {factor_set!r}; available: {', '.join(factors.available_sets())}")
-    ids = [r[0] for r in con.execute("SELECT submission_id FROM submissions WHERE status = 'loaded' AND reporting_year = ?", [year]).fetchall()]
+    ids = [
+        r[0]
+        for r in con.execute(
+            "SELECT submission_id FROM submissions WHERE status = 'loaded' AND reporting_year = ?", [year]
+        ).fetchall()
+    ]
     old_set, old_total = con.execute(
         """
         SELECT string_agg(DISTINCT factor_set, ','), sum(emissions_tco2e) FROM emissions
@@ -180,5 +208,11 @@ def recalculate(con: duckdb.DuckDBPyConnection, year: int, factor_set: str, reas
     except Exception:
         con.execute("ROLLBACK")
         raise
-    return {"year": year, "submissions": len(ids), "old_factor_set": old_set, "new_factor_set": factor_set,
-            "old_total_tco2e": old_total, "new_total_tco2e": new_total}
+    return {
+        "year": year,
+        "submissions": len(ids),
+        "old_factor_set": old_set,
+        "new_factor_set": factor_set,
+        "old_total_tco2e": old_total,
+        "new_total_tco2e": new_total,
+    }

@@ -22,7 +22,11 @@ Pairs = list[tuple[int, Submission]]
 
 
 def _with_ids(subs: Pairs, sheet: str) -> pd.DataFrame:
-    frames = [s.tables[sheet].assign(submission_id=sid, _year=s.reporting_year) for sid, s in subs if len(s.tables.get(sheet, ()))]
+    frames = [
+        s.tables[sheet].assign(submission_id=sid, _year=s.reporting_year)
+        for sid, s in subs
+        if len(s.tables.get(sheet, ()))
+    ]
     if not frames:
         return pd.DataFrame()
     return pd.concat(frames, ignore_index=True)
@@ -33,7 +37,9 @@ def _canonical(frame: pd.DataFrame, activity: str, quantity: str, unit: str, she
     qty = pd.Series(np.nan, index=frame.index)
     unit_out = pd.Series(None, index=frame.index, dtype=object)
     for year, part in frame.groupby("_year"):
-        q, u = units.to_canonical(part[activity], part[unit], part[quantity], sheet, factor_set=factors.pinned_set(int(year)))
+        q, u = units.to_canonical(
+            part[activity], part[unit], part[quantity], sheet, factor_set=factors.pinned_set(int(year))
+        )
         qty[part.index], unit_out[part.index] = q, u
     return qty, unit_out
 
@@ -98,9 +104,13 @@ def activity_tables(subs: Pairs) -> dict[str, pd.DataFrame]:
         if frame.empty:
             continue
         frame.attrs["sheet"] = spec.name
-        rows = frame[["submission_id", "source_row", *spec.names]].rename(columns={c.name: c.db_name for c in spec.columns})
+        rows = frame[["submission_id", "source_row", *spec.names]].rename(
+            columns={c.name: c.db_name for c in spec.columns}
+        )
         derived = DERIVE[spec.name](frame) if spec.derived else {}
-        assert set(derived) == {d.name for d in spec.derived}, f"{spec.name}: the derived columns differ from the contract"
+        assert set(derived) == {d.name for d in spec.derived}, (
+            f"{spec.name}: the derived columns differ from the contract"
+        )
         for name, values in derived.items():
             rows[name] = values
         out[spec.table] = rows

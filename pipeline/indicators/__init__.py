@@ -121,12 +121,14 @@ def _no_row_message(con: duckdb.DuckDBPyConnection, year: int, entity: str | Non
         return f"no indicators for {year}: years in the database are {year_ranges(years)}"
     code = entity.strip().upper()
     years = [
-        r[0]
-        for r in con.execute("SELECT year FROM entity_indicators WHERE upper(entity_code) = ?", [code]).fetchall()
+        r[0] for r in con.execute("SELECT year FROM entity_indicators WHERE upper(entity_code) = ?", [code]).fetchall()
     ]
     if years:
         return f"no indicators for {code} in {year}: its years in the database are {year_ranges(years)}"
-    of_year = [r[0] for r in con.execute("SELECT entity_code FROM entity_indicators WHERE year = ? ORDER BY 1", [year]).fetchall()]
+    of_year = [
+        r[0]
+        for r in con.execute("SELECT entity_code FROM entity_indicators WHERE year = ? ORDER BY 1", [year]).fetchall()
+    ]
     if of_year:
         return f"no indicators for {code}: entities with data for {year} are {', '.join(of_year)}"
     return f"no indicators for entity {code} in the database"

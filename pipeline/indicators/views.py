@@ -27,9 +27,13 @@ def sync_codelists(con: duckdb.DuckDBPyConnection) -> None:
         con.register("_codelist", frame)
         try:
             con.execute(f"CREATE OR REPLACE TABLE codelist_{name} AS SELECT * FROM _codelist")
-            con.execute(f"COMMENT ON TABLE codelist_{name} IS 'Code list {name} (schemas/codelists/{name}.csv), mirrored on every open for writing.'")
+            con.execute(
+                f"COMMENT ON TABLE codelist_{name} IS 'Code list {name} (schemas/codelists/{name}.csv), mirrored on every open for writing.'"
+            )
             for column in frame.columns:
-                con.execute(f"COMMENT ON COLUMN codelist_{name}.{column} IS 'Column {column} of schemas/codelists/{name}.csv.'")
+                con.execute(
+                    f"COMMENT ON COLUMN codelist_{name}.{column} IS 'Column {column} of schemas/codelists/{name}.csv.'"
+                )
         finally:
             con.unregister("_codelist")
 

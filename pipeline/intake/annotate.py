@@ -35,11 +35,11 @@ from openpyxl.cell.cell import MergedCell
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline.cells import column_letter, parse_cell
-from pipeline.intake import guard
 from pipeline import xlsx as st
-from pipeline.intake.findings import ERROR, Finding, count
+from pipeline.cells import column_letter, parse_cell
 from pipeline.errors import UnreadableFile
+from pipeline.intake import guard
+from pipeline.intake.findings import ERROR, Finding, count
 
 MAX_LISTED = 1_000  # findings marked in the copy and listed in the summary; the rest are counted
 MAX_COPY_CELLS = 1_000_000  # sheets larger than this (rows x columns) are not copied cell by cell
@@ -187,7 +187,9 @@ def _summary(wb, file_name: str, findings: list[Finding], note: str = "") -> Non
         + ("" if note else " Click a cell reference to jump to the cell.")
     )
     if len(listed) > MAX_LISTED:
-        verdict += f" The first {MAX_LISTED:,} of {len(listed):,} findings are listed and marked; issues.csv has them all."
+        verdict += (
+            f" The first {MAX_LISTED:,} of {len(listed):,} findings are listed and marked; issues.csv has them all."
+        )
     if note:
         verdict = f"{note} {verdict}"
     st.write_text(ws.cell(row=5, column=1), verdict).alignment = st.WRAP_TOP

@@ -33,7 +33,6 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO
 
 import defusedxml.ElementTree as SafeET
@@ -79,7 +78,9 @@ class GuardReport:
     sheet_parts: dict[str, str] = field(default_factory=dict)  # sheet -> zip member
     sheet_kinds: dict[str, str] = field(default_factory=dict)  # sheet -> worksheets/chartsheets/dialogsheets
     last_cells: dict[str, str] = field(default_factory=dict)  # sheet -> furthest cell, e.g. "G2001"; "" if empty
-    error_cells: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> {"D14": "#DIV/0!"}; only sheets with some
+    error_cells: dict[str, dict[str, str]] = field(
+        default_factory=dict
+    )  # sheet -> {"D14": "#DIV/0!"}; only sheets with some
     # sheet -> cells covered by its largest merged range or hyperlink (openpyxl builds every one of
     # them when it opens the sheet); only sheets with some
     range_cells: dict[str, int] = field(default_factory=dict)

@@ -39,7 +39,9 @@ def header() -> list[str]:
     return list(contract.history().names)
 
 
-def history_finding(path: Path, message_id: str, line: int | None = None, column: str = "", value: object = "", **params: object) -> Finding:
+def history_finding(
+    path: Path, message_id: str, line: int | None = None, column: str = "", value: object = "", **params: object
+) -> Finding:
     return finding(message_id, file=path.name, row=line, column=column, value=value, **params)
 
 
@@ -61,14 +63,18 @@ def check_history_file(path: Path) -> HistoryFile:
     if found != names:
         missing = [h for h in names if h not in found]
         detail = f"missing: {', '.join(missing)}" if missing else f"found {','.join(found)}"
-        out.findings.append(history_finding(path, "missing-column.history-header", line=1, header=",".join(names), found=detail))
+        out.findings.append(
+            history_finding(path, "missing-column.history-header", line=1, header=",".join(names), found=detail)
+        )
         return out
     records, lines = [], []
     for line_no, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(names):
-            out.findings.append(history_finding(path, "type-error.history-width", line=line_no, expected=len(names), found=len(row)))
+            out.findings.append(
+                history_finding(path, "type-error.history-width", line=line_no, expected=len(names), found=len(row))
+            )
             continue
         records.append([c.strip() or None for c in row])
         lines.append(line_no)
@@ -78,7 +84,9 @@ def check_history_file(path: Path) -> HistoryFile:
         for failure in checks.failures(schemas()["History"], frame):
             message_id, params = failure.message(frame, "missing-value.history")
             value = frame.at[failure.position, failure.column]
-            out.findings.append(history_finding(path, message_id, lines[failure.position], failure.column, value, **params))
+            out.findings.append(
+                history_finding(path, message_id, lines[failure.position], failure.column, value, **params)
+            )
         if out.is_valid:
             typed = pd.DataFrame({c.name: typed_column(frame[c.name], c.dtype) for c in spec.columns})
             typed["year"] = typed["year"].astype("int64")

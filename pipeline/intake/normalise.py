@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipeline.cells import column_letter
 from pipeline.catalogue import Message
+from pipeline.cells import column_letter
 from pipeline.intake.findings import Finding, finding
 from pipeline.intake.workbook import RawSheet, RawWorkbook
 from schemas import contract
@@ -80,7 +80,11 @@ def normalise(raw: RawWorkbook) -> ParsedWorkbook:
     missing = [name for name in expected if name not in raw.sheets]
     extra = [name for name in present if name not in expected and name not in TEMPLATE_SHEETS]
     for name in missing:
-        findings.append(finding("missing-sheet.missing", sheet=name, missing=", ".join(missing), hint=_suggest(name, extra), **where))
+        findings.append(
+            finding(
+                "missing-sheet.missing", sheet=name, missing=", ".join(missing), hint=_suggest(name, extra), **where
+            )
+        )
     for name in extra:
         if not any(_suggest(m, [name]) for m in missing):
             findings.append(finding("unknown-sheet.ignored", sheet=name, **where))
@@ -138,7 +142,12 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tuple[Par
                         "duplicate-column.twice",
                         name=key,
                         other=column_letter(positions[key] + 1),
-                        file=file_name, sheet=spec.name, cell=f"{letter}1", row=1, column=str(header), value=header,
+                        file=file_name,
+                        sheet=spec.name,
+                        cell=f"{letter}1",
+                        row=1,
+                        column=str(header),
+                        value=header,
                     )
                 )
                 continue
@@ -149,14 +158,26 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tuple[Par
                 finding(
                     "unknown-column.ignored",
                     header=str(header).strip(),
-                    file=file_name, sheet=spec.name, cell=f"{letter}1", row=1, column=str(header), value=header,
+                    file=file_name,
+                    sheet=spec.name,
+                    cell=f"{letter}1",
+                    row=1,
+                    column=str(header),
+                    value=header,
                 )
             )
     missing = [c.name for c in spec.columns if c.name not in positions and c.required]
     unknown = [w for w in written if w and _key(w) not in wanted]
     for name in missing:
         findings.append(
-            finding("missing-column.required", hint=_suggest(name, unknown), file=file_name, sheet=spec.name, row=1, column=name)
+            finding(
+                "missing-column.required",
+                hint=_suggest(name, unknown),
+                file=file_name,
+                sheet=spec.name,
+                row=1,
+                column=name,
+            )
         )
 
     index, records = [], []
@@ -200,7 +221,12 @@ def _field_value(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tup
                 finding(
                     "unknown-field.ignored",
                     field=str(name).strip(),
-                    file=file_name, sheet=spec.name, cell=f"A{excel_row}", row=excel_row, column="Field", value=name,
+                    file=file_name,
+                    sheet=spec.name,
+                    cell=f"A{excel_row}",
+                    row=excel_row,
+                    column="Field",
+                    value=name,
                 )
             )
             continue
@@ -210,7 +236,12 @@ def _field_value(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tup
                     "duplicate-field.twice",
                     field=key,
                     other=cells[key][1:],
-                    file=file_name, sheet=spec.name, cell=f"A{excel_row}", row=excel_row, column="Field", value=name,
+                    file=file_name,
+                    sheet=spec.name,
+                    cell=f"A{excel_row}",
+                    row=excel_row,
+                    column="Field",
+                    value=name,
                 )
             )
             continue
@@ -219,10 +250,10 @@ def _field_value(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tup
         headers[key] = str(name).strip()
     missing = [c.name for c in spec.columns if c.name not in values and c.required]
     for name in missing:
-        findings.append(
-            finding("missing-field.required", field=name, file=file_name, sheet=spec.name, column=name)
-        )
-    frame = pd.DataFrame([[values.get(c) for c in wanted]], columns=list(wanted), index=pd.Index([0], name="row"), dtype=object)
+        findings.append(finding("missing-field.required", field=name, file=file_name, sheet=spec.name, column=name))
+    frame = pd.DataFrame(
+        [[values.get(c) for c in wanted]], columns=list(wanted), index=pd.Index([0], name="row"), dtype=object
+    )
     parsed = ParsedSheet(
         name=spec.name,
         is_table=False,

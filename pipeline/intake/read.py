@@ -118,12 +118,7 @@ def _raw_sheet(name: str, grid: list[list[object]], report: GuardReport) -> RawS
 
 
 def _clean(values: list[object]) -> list[object]:
-    return [
-        (v if v.strip() else None)
-        if type(v) is str
-        else (_number(v) if type(v) is float else v)
-        for v in values
-    ]
+    return [(v if v.strip() else None) if type(v) is str else (_number(v) if type(v) is float else v) for v in values]
 
 
 def _number(v: float) -> object:
@@ -157,7 +152,6 @@ def read_many(
     if work is None:
         work = functools.partial(read_workbook, limits=limits)
     yield from run_isolated(((Path(p), (Path(p),)) for p in paths), work, jobs, limits=limits)
-
 
 
 __all__ = ["read_many", "read_workbook"]

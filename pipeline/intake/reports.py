@@ -87,7 +87,9 @@ def write_reports(subs: list[Submission], report_dir: Path) -> dict[int, Path]:
     return folders
 
 
-def print_summary(subs: list[Submission], folders: dict[int, Path] | None = None, console: Console | None = None) -> None:
+def print_summary(
+    subs: list[Submission], folders: dict[int, Path] | None = None, console: Console | None = None
+) -> None:
     """Per file: errors, warnings and the first few findings."""
     console = console or Console(highlight=False, soft_wrap=True)
     for i, sub in enumerate(subs):
@@ -100,7 +102,9 @@ def print_summary(subs: list[Submission], folders: dict[int, Path] | None = None
         for f in sub.findings[:FIRST_FINDINGS]:
             style = "red" if f.is_error else "yellow"
             value = f" [{safe.for_console(f.value)}]" if f.value else ""
-            console.print(f"  [{style}]{f.severity}[/] {safe.for_console(f.where)}{safe.for_console(value)} {f.code}: {safe.for_console(f.message)}")
+            console.print(
+                f"  [{style}]{f.severity}[/] {safe.for_console(f.where)}{safe.for_console(value)} {f.code}: {safe.for_console(f.message)}"
+            )
         if len(sub.findings) > FIRST_FINDINGS:
             console.print(f"  ... and {len(sub.findings) - FIRST_FINDINGS} more")
         if folders and sub.findings:

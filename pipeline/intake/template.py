@@ -25,10 +25,9 @@ from openpyxl.utils import quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline import TEMPLATE_VERSION
-from pipeline.cells import column_letter
-from pipeline import codelists
+from pipeline import TEMPLATE_VERSION, codelists
 from pipeline import xlsx as st
+from pipeline.cells import column_letter
 from schemas import contract
 from schemas.contract import ColumnSpec, SheetSpec
 
@@ -76,9 +75,9 @@ TEXT: dict[str, str] = {
     ),
     "rules": (
         "Numbers may be typed as numbers or as text with spaces or commas as thousands separators "
-        "(\"1 200\" or \"1,200.5\"). Anything else in a number column is an error.\n"
+        '("1 200" or "1,200.5"). Anything else in a number column is an error.\n'
         "Negative quantities are errors.\n"
-        "Codes are lower case, from the drop-down lists; \"Natural Gas\" is read as natural_gas, but "
+        'Codes are lower case, from the drop-down lists; "Natural Gas" is read as natural_gas, but '
         "a code that is not in the list is an error.\n"
         "Units must suit the energy type or fuel: see the table of allowed units below.\n"
         "Air travel: one row per route and cabin class, with the number of one-way flights in "
@@ -340,7 +339,9 @@ def _validations(sheet: SheetSpec, col: ColumnSpec, year: int, lists: _Lists) ->
     out: list[DataValidation] = []
     if has_dropdown(col):
         items = allowed_codes(sheet, col)
-        out.append(_list_validation(col.codelist or "", lists.formula(col.codelist or col.name, items), f"a {col.name}"))
+        out.append(
+            _list_validation(col.codelist or "", lists.formula(col.codelist or col.name, items), f"a {col.name}")
+        )
     elif col.dtype == "iata":
         out.append(_text_length_validation(3, "a 3-letter IATA airport code such as NBO"))
     number = _number_validation(col, year)
@@ -510,7 +511,9 @@ def _instructions(ws: Worksheet, entity: str, year: int) -> None:
             rule = rule_text(sheet, col, year)
             if col.codelist and col.codelist not in REFERENCE_LISTS and col.dtype != "yesno":
                 rule = "one of the codes listed below" + (
-                    f"; must suit {p[0]}, see the unit table below" if col.codelist == "unit" and (p := unit_table_for(sheet)) else ""
+                    f"; must suit {p[0]}, see the unit table below"
+                    if col.codelist == "unit" and (p := unit_table_for(sheet))
+                    else ""
                 )
             need = ("required" if col.required else "optional") + (f", {col.unit}" if col.unit else "")
             r = _row(ws, r, [col.name, need, col.description, rule])

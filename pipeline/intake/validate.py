@@ -14,13 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 import schemas
+from pipeline.errors import UnreadableFile
 from pipeline.intake import coerce
 from pipeline.intake.findings import Finding, count, finding, sort_key, unreadable_finding
 from pipeline.intake.normalise import ParsedSheet, ParsedWorkbook, normalise
-from pipeline.errors import UnreadableFile
 from schemas import checks, contract
 
 FILE_LEVEL = "file_no"
@@ -69,7 +68,9 @@ class Submission:
 
 def unreadable(path: Path | str, error: UnreadableFile) -> Submission:
     path = Path(path)
-    return Submission(path=str(path), file_name=path.name, findings=[unreadable_finding(path.name, error)], readable=False)
+    return Submission(
+        path=str(path), file_name=path.name, findings=[unreadable_finding(path.name, error)], readable=False
+    )
 
 
 def validate_files(files: list[Path], jobs: int, on_file=None) -> list[Submission]:
@@ -133,7 +134,9 @@ def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
         combined = combined.reset_index(drop=True)
         combined[checks.FILE_NO] = keys.get_level_values(FILE_LEVEL).to_numpy()
         if spec.name in NEEDS_REPORTING_YEAR:
-            combined[checks.REPORTING_YEAR] = pd.array([years[i] for i in keys.get_level_values(FILE_LEVEL)], dtype="Float64")
+            combined[checks.REPORTING_YEAR] = pd.array(
+                [years[i] for i in keys.get_level_values(FILE_LEVEL)], dtype="Float64"
+            )
         sheets = dict(present)
         with checks.shared_parsing():  # each column is parsed once for all its checks and its coercion
             for file_no, f in _run_schema(spec, combined, keys, sheets, parsed):
@@ -163,7 +166,9 @@ def _run_schema(
         cell, excel_row, header = sheet.locate(failure.column, row)
         if cell in sheet.reported_cells:
             continue  # reported as formula-without-value or as an Excel error
-        message_id, params = failure.message(combined, "missing-value.column" if sheet.is_table else "missing-value.field")
+        message_id, params = failure.message(
+            combined, "missing-value.column" if sheet.is_table else "missing-value.field"
+        )
         found = finding(
             message_id,
             **params,
@@ -214,7 +219,9 @@ def _attach_typed(subs: list[Submission], typed_by_sheet: dict[str, tuple[pd.Dat
     if not valid:
         return
     for spec in contract.sheets():
-        empty = coerce.typed_table(pd.DataFrame(columns=list(spec.names), index=pd.Index([], name=ROW_LEVEL), dtype=object), spec)
+        empty = coerce.typed_table(
+            pd.DataFrame(columns=list(spec.names), index=pd.Index([], name=ROW_LEVEL), dtype=object), spec
+        )
         parts: dict[int, pd.DataFrame] = {}
         if spec.name in typed_by_sheet:
             typed, file_no = typed_by_sheet[spec.name]

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from pipeline.codelists import airports, normalise_refs
-from pipeline.geo import EARTH_RADIUS_KM, great_circle_km
+from pipeline.geo import great_circle_km
 from pipeline.reference.factors import FactorSetError, read_set_table
+
 
 def airport_coordinates(codes: pd.Series) -> pd.DataFrame:
     """(lat, lon) for IATA codes; raises `KeyError` listing every unknown code."""
@@ -87,9 +88,7 @@ def flight_distance_km(
     return corrected_distance_km(route_gcd_km(origin, destination), factor_set=factor_set, directory=directory)
 
 
-def distance_band(
-    km: pd.Series, *, factor_set: str | None = None, directory: Path | str | None = None
-) -> pd.Series:
+def distance_band(km: pd.Series, *, factor_set: str | None = None, directory: Path | str | None = None) -> pd.Series:
     """Band code (`short_haul`, `medium_haul`, `long_haul`) of each great-circle distance."""
     table = _intervals("air_distance_bands.csv", "band", factor_set, directory)
     pos = _which(km, table)

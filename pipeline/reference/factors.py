@@ -30,13 +30,29 @@ PINS_PATH = paths.FACTOR_PINS
 
 WORLD = "WORLD"
 FACTOR_COLUMNS = (
-    "factor_id", "category", "activity", "unit", "region", "kgco2e_per_unit", "gwp_basis",
-    "source_title", "source_url", "publication_year", "licence", "notes",
+    "factor_id",
+    "category",
+    "activity",
+    "unit",
+    "region",
+    "kgco2e_per_unit",
+    "gwp_basis",
+    "source_title",
+    "source_url",
+    "publication_year",
+    "licence",
+    "notes",
 )
 OPTIONAL_COLUMNS = frozenset({"notes"})
 CATEGORIES = (
-    "stationary_fuel", "grid_electricity", "district_heating", "district_cooling", "vehicle_fuel",
-    "refrigerant_gwp", "air_travel", "other_travel",
+    "stationary_fuel",
+    "grid_electricity",
+    "district_heating",
+    "district_cooling",
+    "vehicle_fuel",
+    "refrigerant_gwp",
+    "air_travel",
+    "other_travel",
 )
 UNITS = ("kwh", "litre", "kg", "tonne", "m3", "passenger_km")
 ZERO_ALLOWED = frozenset({"refrigerant_gwp"})  # a GWP of 0 is real (ammonia); nothing else is
@@ -156,7 +172,9 @@ def validate_factors(frame: pd.DataFrame, source: str, lines: pd.Series | None =
             problems.append(f"{where}, column publication_year: {row['publication_year']!r} is not a year")
     dup = frame.duplicated(["factor_id", "region"], keep=False) & (frame["factor_id"] != "")
     for (fid, region), group in frame[dup].groupby(["factor_id", "region"], sort=True):
-        problems.append(f"{', '.join(str(line[i]) for i in group.index)}: duplicate factor_id {fid!r} for region {region!r}")
+        problems.append(
+            f"{', '.join(str(line[i]) for i in group.index)}: duplicate factor_id {fid!r} for region {region!r}"
+        )
     shape = frame.groupby("factor_id")[["category", "activity", "unit"]].nunique()
     for fid in shape.index[(shape > 1).any(axis=1)]:
         problems.append(f"factor_id {fid!r}: rows disagree on category, activity or unit")
@@ -178,8 +196,11 @@ def _load_factors(path_text: str, stamp: tuple) -> pd.DataFrame:
         missing = [c for c in FACTOR_COLUMNS if c not in part.columns]
         unknown = [c for c in part.columns if c not in FACTOR_COLUMNS]
         if missing or unknown:
-            raise _problems(str(file), [f"missing column(s): {', '.join(missing)}"] * bool(missing)
-                            + [f"unknown column(s): {', '.join(unknown)}"] * bool(unknown))
+            raise _problems(
+                str(file),
+                [f"missing column(s): {', '.join(missing)}"] * bool(missing)
+                + [f"unknown column(s): {', '.join(unknown)}"] * bool(unknown),
+            )
         parts.append(part)
         lines.append(pd.Series([f"{file.name} line {i + 2}" for i in range(len(part))]))
         sources.append(file.name)
@@ -246,7 +267,9 @@ def factor_lookup(name: str | None = None, directory: Path | str | None = None) 
     if missing:
         raise _problems(source, [f"missing column(s): {', '.join(missing)}"])
     bad = ~frame["regional"].str.lower().isin(["true", "false"])
-    problems = [f"line {i + 2}, column regional: {frame.at[i, 'regional']!r} is not true/false" for i in frame.index[bad]]
+    problems = [
+        f"line {i + 2}, column regional: {frame.at[i, 'regional']!r} is not true/false" for i in frame.index[bad]
+    ]
     for i in frame.index[frame.duplicated(["sheet", "activity"], keep=False)]:
         problems.append(f"line {i + 2}: ({frame.at[i, 'sheet']}, {frame.at[i, 'activity']}) listed twice")
     if problems:
@@ -275,7 +298,8 @@ def resolve_factors(
         raise FactorSetError(f"factor_lookup.csv of set {name or default_set(directory)}: no row for sheet {sheet!r}")
     acts = normalise_codes(activities)
     rows = pd.DataFrame({"activity": acts}, index=activities.index).join(
-        lookup.set_index("activity")[["category", "factor_activity", "regional"]], on="activity")
+        lookup.set_index("activity")[["category", "factor_activity", "regional"]], on="activity"
+    )
     unknown = rows["category"].isna()
     if unknown.any():
         found = sorted({str(a) for a in activities[unknown]})
@@ -295,15 +319,18 @@ def resolve_factors(
         lost = rows[out["factor_id"].isna()][["category", "factor_activity"]].drop_duplicates()
         listed = ", ".join(f"{c}/{a}" for c, a in lost.itertuples(index=False))
         raise FactorSetError(f"{sheet}: no factor (not even {WORLD}) for {listed}")
-    return pd.DataFrame({
-        "factor_id": out["factor_id"],
-        "category": rows["category"],
-        "activity": rows["factor_activity"],
-        "region": rows["wanted"].where(hit, WORLD),
-        "unit": out["unit"],
-        "kgco2e_per_unit": out["kgco2e_per_unit"].astype(float),
-        "fell_back_to_world": ~hit,
-    }, index=activities.index)
+    return pd.DataFrame(
+        {
+            "factor_id": out["factor_id"],
+            "category": rows["category"],
+            "activity": rows["factor_activity"],
+            "region": rows["wanted"].where(hit, WORLD),
+            "unit": out["unit"],
+            "kgco2e_per_unit": out["kgco2e_per_unit"].astype(float),
+            "fell_back_to_world": ~hit,
+        },
+        index=activities.index,
+    )
 
 
 def conversions(name: str | None = None, directory: Path | str | None = None) -> pd.DataFrame:
@@ -315,11 +342,15 @@ def conversions(name: str | None = None, directory: Path | str | None = None) ->
     if missing:
         raise _problems(source, [f"missing column(s): {', '.join(missing)}"])
     mult = pd.to_numeric(frame["multiplier"], errors="coerce")
-    problems = [f"line {i + 2}, column multiplier: {frame.at[i, 'multiplier']!r} is not a number > 0"
-                for i in frame.index[~(mult > 0)]]
+    problems = [
+        f"line {i + 2}, column multiplier: {frame.at[i, 'multiplier']!r} is not a number > 0"
+        for i in frame.index[~(mult > 0)]
+    ]
     problems += [f"line {i + 2}, column source_url: empty" for i in frame.index[frame["source_url"] == ""]]
-    problems += [f"line {i + 2}: ({frame.at[i, 'sheet']}, {frame.at[i, 'activity']}, {frame.at[i, 'from_unit']}) listed twice"
-                 for i in frame.index[frame.duplicated(["sheet", "activity", "from_unit"], keep=False)]]
+    problems += [
+        f"line {i + 2}: ({frame.at[i, 'sheet']}, {frame.at[i, 'activity']}, {frame.at[i, 'from_unit']}) listed twice"
+        for i in frame.index[frame.duplicated(["sheet", "activity", "from_unit"], keep=False)]
+    ]
     if problems:
         raise _problems(source, problems)
     return frame.assign(multiplier=mult.astype(float), sheet_key=frame["sheet"].str.lower())

@@ -64,11 +64,15 @@ def to_canonical(
     unit = _codes(units.reindex(index))
     by_pair = conv.set_index(["activity", "from_unit"])[["to_unit", "multiplier"]]
     exact = pd.DataFrame({"activity": acts, "from_unit": unit}, index=index).join(by_pair, on=["activity", "from_unit"])
-    wild = pd.DataFrame({"activity": WILDCARD, "from_unit": unit}, index=index).join(by_pair, on=["activity", "from_unit"])
+    wild = pd.DataFrame({"activity": WILDCARD, "from_unit": unit}, index=index).join(
+        by_pair, on=["activity", "from_unit"]
+    )
     found = exact[["to_unit", "multiplier"]].where(exact["to_unit"].notna(), wild[["to_unit", "multiplier"]])
     missing = found["to_unit"].isna()
     if missing.any():
-        pairs = pd.DataFrame({"activity": activity_codes.reindex(index)[missing], "unit": units.reindex(index)[missing]})
+        pairs = pd.DataFrame(
+            {"activity": activity_codes.reindex(index)[missing], "unit": units.reindex(index)[missing]}
+        )
         counts = pairs.astype(str).value_counts()
         listed = [f"({a!r}, {u!r}) x{n}" for (a, u), n in counts.head(MAX_LISTED).items()]
         more = f" and {len(counts) - MAX_LISTED} more" if len(counts) > MAX_LISTED else ""
@@ -80,6 +84,8 @@ def to_canonical(
     numbers = pd.to_numeric(quantities, errors="coerce")
     bad = numbers.isna() & quantities.notna()
     if bad.any():
-        raise ValueError(f"{table}: quantity is not a number in {int(bad.sum())} row(s), e.g. {quantities[bad].iloc[0]!r}")
+        raise ValueError(
+            f"{table}: quantity is not a number in {int(bad.sum())} row(s), e.g. {quantities[bad].iloc[0]!r}"
+        )
     canonical = (numbers.astype(float) * found["multiplier"].astype(float)).rename("canonical_quantity")
     return canonical, found["to_unit"].rename("canonical_unit")

@@ -123,8 +123,9 @@ def _write(
     for code, rows in series.items():
         name, kind = names.get(code, (code, ""))
         factor_sets, history = sources.get(code, ((), ()))
-        sheets.append(_Sheet(code, name, kind, rows, year, s.source_line(year, factor_sets, history), sheet_folder,
-                             years))
+        sheets.append(
+            _Sheet(code, name, kind, rows, year, s.source_line(year, factor_sets, history), sheet_folder, years)
+        )
 
     clock = time.perf_counter()
     with s.house_style():

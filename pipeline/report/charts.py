@@ -54,15 +54,20 @@ def _halo(width: float = 3) -> list:
 def _trend_source(d: ReportData, first: int | None = None) -> str:
     """Source line of a chart over the years (from `first`): factor sets used, years from published totals."""
     first = d.first_year if first is None else first
-    return s.source_line(d.year, d.factor_sets_all, [y for y in d.history_years if y >= first],
-                         [y for y in d.partly_history_years if y >= first])
+    return s.source_line(
+        d.year,
+        d.factor_sets_all,
+        [y for y in d.history_years if y >= first],
+        [y for y in d.partly_history_years if y >= first],
+    )
 
 
 def _year_source(d: ReportData) -> str:
     """Source line of a chart of the data year alone."""
     y = d.year
-    return s.source_line(y, d.factor_sets_year, [y] if y in d.history_years else (),
-                         [y] if y in d.partly_history_years else ())
+    return s.source_line(
+        y, d.factor_sets_year, [y] if y in d.history_years else (), [y] if y in d.partly_history_years else ()
+    )
 
 
 # (1) ---------------------------------------------------------------------------------------------
@@ -95,8 +100,19 @@ def emissions_trend(d: ReportData) -> Figure:
     ax2.spines["right"].set_visible(True)
     ax2.grid(False)
     pc = _values(rows, "per_capita_tco2e")
-    ax2.plot(years, pc, color=s.LINE_COLOUR, marker="o", markersize=4, linewidth=1.8, label="tCO\u2082e per capita (right axis)",
-             zorder=4, path_effects=_halo(4), markeredgecolor="white", markeredgewidth=0.8)
+    ax2.plot(
+        years,
+        pc,
+        color=s.LINE_COLOUR,
+        marker="o",
+        markersize=4,
+        linewidth=1.8,
+        label="tCO\u2082e per capita (right axis)",
+        zorder=4,
+        path_effects=_halo(4),
+        markeredgecolor="white",
+        markeredgewidth=0.8,
+    )
     top = np.nanmax(pc) * 1.35 if np.isfinite(pc).any() else 1
     ax2.set_ylim(0, top)
     ax2.set_ylabel("tCO\u2082e per capita")
@@ -104,8 +120,16 @@ def emissions_trend(d: ReportData) -> Figure:
     base = next((r["per_capita_tco2e"] for r in rows if r["year"] == 2010), None)
     if not s.is_missing(base):
         ax2.axhline(base, color=s.MUTED, linestyle=(0, (4, 3)), linewidth=1, zorder=3)
-        ax2.text(years[-1] + 0.4, base + top * 0.01, f"2010 baseline: {s.fmt_number(base, 1)} t per capita", ha="right",
-                 va="bottom", fontsize=s.BODY_SIZE - 1, color=s.INK, path_effects=_halo())
+        ax2.text(
+            years[-1] + 0.4,
+            base + top * 0.01,
+            f"2010 baseline: {s.fmt_number(base, 1)} t per capita",
+            ha="right",
+            va="bottom",
+            fontsize=s.BODY_SIZE - 1,
+            color=s.INK,
+            path_effects=_halo(),
+        )
     handles = [Patch(color=s.SOURCE_COLOURS[k], label=s.SOURCE_LABELS[k]) for k in s.SOURCES]
     handles += ax2.get_legend_handles_labels()[0]
     s.legend_top(fig, handles, 0.98, ncol=4)
@@ -134,14 +158,34 @@ def source_split(d: ReportData) -> Figure:
         share = now[f"share_{src}"] or 0.0
         ax.barh(0, share, left=left, height=0.8, color=s.SOURCE_COLOURS[src], edgecolor="white", linewidth=1.2)
         if share >= 0.07:
-            ax.text(left + share / 2, 0, s.fmt_percent(share), ha="center", va="center", color="white",
-                    fontsize=s.BODY_SIZE + 3, fontweight="bold")
+            ax.text(
+                left + share / 2,
+                0,
+                s.fmt_percent(share),
+                ha="center",
+                va="center",
+                color="white",
+                fontsize=s.BODY_SIZE + 3,
+                fontweight="bold",
+            )
         left += share
-        handles.append(Patch(color=s.SOURCE_COLOURS[src],
-                             label=f"{s.SOURCE_LABELS[src]}: {s.fmt_percent(now[f'share_{src}'], 1)}, "
-                                   f"{s.fmt_number(now[f'{src}_tco2e'])} tCO\u2082e"))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.02), ncol=3, borderaxespad=0,
-              handlelength=1.2, columnspacing=1.2, fontsize=s.BODY_SIZE - 1)
+        handles.append(
+            Patch(
+                color=s.SOURCE_COLOURS[src],
+                label=f"{s.SOURCE_LABELS[src]}: {s.fmt_percent(now[f'share_{src}'], 1)}, "
+                f"{s.fmt_number(now[f'{src}_tco2e'])} tCO\u2082e",
+            )
+        )
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0, -0.02),
+        ncol=3,
+        borderaxespad=0,
+        handlelength=1.2,
+        columnspacing=1.2,
+        fontsize=s.BODY_SIZE - 1,
+    )
     return fig
 
 
@@ -173,8 +217,17 @@ def per_capita_by_entity(d: ReportData) -> Figure:
         left = left + vals
     totals = _values(rows, "per_capita_tco2e")
     for yi, v in zip(y, totals):
-        ax.text(v, yi, f" {s.fmt_number(v, 1)}", va="center", ha="left", fontsize=s.BODY_SIZE - 1.5, color=s.INK,
-                zorder=4, path_effects=_halo(2.5))
+        ax.text(
+            v,
+            yi,
+            f" {s.fmt_number(v, 1)}",
+            va="center",
+            ha="left",
+            fontsize=s.BODY_SIZE - 1.5,
+            color=s.INK,
+            zorder=4,
+            path_effects=_halo(2.5),
+        )
     ax.set_yticks(y)
     ax.set_yticklabels([r["entity_code"] for r in rows], fontsize=s.BODY_SIZE - 1)
     ax.set_ylim(len(rows) - 0.5, -0.5)
@@ -191,8 +244,16 @@ def per_capita_by_entity(d: ReportData) -> Figure:
     system = now.get("per_capita_tco2e")
     if not s.is_missing(system):
         ax.axvline(system, color=s.INK, linestyle=(0, (4, 3)), linewidth=1, zorder=3)
-        ax.text(system, len(rows) - 0.4, f" UN system {s.fmt_number(system, 1)} t", ha="left", va="bottom",
-                fontsize=s.BODY_SIZE - 1, color=s.INK, path_effects=_halo())
+        ax.text(
+            system,
+            len(rows) - 0.4,
+            f" UN system {s.fmt_number(system, 1)} t",
+            ha="left",
+            va="bottom",
+            fontsize=s.BODY_SIZE - 1,
+            color=s.INK,
+            path_effects=_halo(),
+        )
     s.legend_top(fig, [Patch(color=s.SOURCE_COLOURS[k], label=s.SOURCE_LABELS[k]) for k in s.SOURCES], 0.8, ncol=3)
     return fig
 
@@ -216,8 +277,17 @@ def offsets_trend(d: ReportData) -> Figure:
     ax.bar(years, neutral, 0.72, color=s.UN_BLUE, label="Climate-neutral entities", zorder=2)
     for x, v in zip(years, neutral):
         if np.isfinite(v) and v > 0:  # the count at the foot of its bar, clear of the share line
-            ax.text(x, 0, f"{v:,.0f}\n", ha="center", va="bottom", fontsize=s.BODY_SIZE - 1.5, color="white",
-                    fontweight="bold", linespacing=0.6)
+            ax.text(
+                x,
+                0,
+                f"{v:,.0f}\n",
+                ha="center",
+                va="bottom",
+                fontsize=s.BODY_SIZE - 1.5,
+                color="white",
+                fontweight="bold",
+                linespacing=0.6,
+            )
     ax.set_ylabel("Entities")
     ax.set_ylim(0, np.nanmax(reporting) * 1.12 if np.isfinite(reporting).any() else 1)
     ax.yaxis.set_major_formatter(s.thousands())
@@ -226,8 +296,19 @@ def offsets_trend(d: ReportData) -> Figure:
     ax2.spines["right"].set_visible(True)
     ax2.grid(False)
     share = _values(rows, "offset_share")
-    ax2.plot(years, share, color=s.LINE_COLOUR, marker="o", markersize=4, linewidth=1.8, zorder=4,
-             path_effects=_halo(4), markeredgecolor="white", markeredgewidth=0.8, label="Emissions offset, % (right axis)")
+    ax2.plot(
+        years,
+        share,
+        color=s.LINE_COLOUR,
+        marker="o",
+        markersize=4,
+        linewidth=1.8,
+        zorder=4,
+        path_effects=_halo(4),
+        markeredgecolor="white",
+        markeredgewidth=0.8,
+        label="Emissions offset, % (right axis)",
+    )
     ax2.set_ylim(0, 1.05)
     ax2.yaxis.set_major_formatter(s.percent_ticks())
     ax2.set_ylabel("Share of emissions offset")
@@ -246,8 +327,11 @@ def waste_by_treatment(d: ReportData) -> Figure:
         subtitle = "No entity reported waste this year."
     else:
         subtitle = f"{s.fmt_number(now['waste_tonnes'])} t of waste, {s.fmt_number(now['waste_per_capita_kg'])} kg per capita; "
-        subtitle += (f"{s.fmt_percent(now['waste_diversion_share'])} diverted (reused, recycled or composted)."
-                     if not s.is_missing(now.get("waste_diversion_share")) else "no treatment detail this year.")
+        subtitle += (
+            f"{s.fmt_percent(now['waste_diversion_share'])} diverted (reused, recycled or composted)."
+            if not s.is_missing(now.get("waste_diversion_share"))
+            else "no treatment detail this year."
+        )
     height = max(3.6, 2.1 + 0.36 * len(rows))
     fig = s.new_chart(f"Waste by treatment, {d.year}", subtitle, _year_source(d), height_in=height)
     ax = s.plot_area(fig, left_in=2.75, right_in=1.45, top_in=1.2, bottom_in=0.95)
@@ -255,13 +339,22 @@ def waste_by_treatment(d: ReportData) -> Figure:
         s.no_data(ax, f"No waste reported for {d.year}")
         return fig
     y = np.arange(len(rows))
-    colours = [s.NO_DATA if r["is_diverted"] is None else (s.DIVERTED_COLOUR if r["is_diverted"] else s.NOT_DIVERTED_COLOUR)
-               for r in rows]
+    colours = [
+        s.NO_DATA if r["is_diverted"] is None else (s.DIVERTED_COLOUR if r["is_diverted"] else s.NOT_DIVERTED_COLOUR)
+        for r in rows
+    ]
     vals = _values(rows, "waste_tonnes")
     ax.barh(y, vals, 0.7, color=colours, zorder=2)
     for yi, r, v in zip(y, rows, vals):
-        ax.text(v, yi, f"  {s.fmt_number(v)} t ({s.fmt_percent(r['share_of_waste'])})", va="center", ha="left",
-                fontsize=s.BODY_SIZE - 1, color=s.INK)
+        ax.text(
+            v,
+            yi,
+            f"  {s.fmt_number(v)} t ({s.fmt_percent(r['share_of_waste'])})",
+            va="center",
+            ha="left",
+            fontsize=s.BODY_SIZE - 1,
+            color=s.INK,
+        )
     ax.set_yticks(y)
     ax.set_yticklabels([labels.get(r["treatment_code"], r["treatment_code"]) for r in rows])
     ax.set_ylim(len(rows) - 0.5, -0.5)
@@ -273,18 +366,23 @@ def waste_by_treatment(d: ReportData) -> Figure:
     ax.xaxis.set_major_formatter(s.thousands())
     ax.set_xlabel("Tonnes")
     kinds = {r["is_diverted"] for r in rows}
-    handles = [Patch(color=colour, label=label) for kind, colour, label in (
-        (True, s.DIVERTED_COLOUR, "Diverted: reused, recycled, composted, digested"),
-        (False, s.NOT_DIVERTED_COLOUR, "Disposed or unknown"),
-        (None, s.NO_DATA, "No treatment detail (published totals)"),
-    ) if kind in kinds]
+    handles = [
+        Patch(color=colour, label=label)
+        for kind, colour, label in (
+            (True, s.DIVERTED_COLOUR, "Diverted: reused, recycled, composted, digested"),
+            (False, s.NOT_DIVERTED_COLOUR, "Disposed or unknown"),
+            (None, s.NO_DATA, "No treatment detail (published totals)"),
+        )
+        if kind in kinds
+    ]
     s.legend_top(fig, handles, 0.82, ncol=3)
     return fig
 
 
 # (6) ---------------------------------------------------------------------------------------------
-def _bars_by_year(d: ReportData, key: str, title: str, subtitle: str, ylabel: str, fmt: Callable[[float], str],
-                  percent: bool = False) -> Figure:
+def _bars_by_year(
+    d: ReportData, key: str, title: str, subtitle: str, ylabel: str, fmt: Callable[[float], str], percent: bool = False
+) -> Figure:
     rows = _rows_from_first_value(d.system, key)
     fig = s.new_chart(title, subtitle, _trend_source(d, rows[0]["year"] if rows else None))
     ax = s.plot_area(fig, left_in=0.95, right_in=0.4, top_in=1.0)
@@ -313,10 +411,13 @@ def water_trend(d: ReportData) -> Figure:
         d,
         "water_per_capita_m3",
         "Water use per capita",
-        "Water withdrawn per person of the entities that reported water. " + (
+        "Water withdrawn per person of the entities that reported water. "
+        + (
             f"{d.year}: {s.fmt_number(now['water_per_capita_m3'], 1)} m\u00b3 per capita, "
-            f"{s.fmt_number(now['water_m3'])} m\u00b3 in all." if not s.is_missing(now.get("water_m3"))
-            else f"No water reported for {d.year}."),
+            f"{s.fmt_number(now['water_m3'])} m\u00b3 in all."
+            if not s.is_missing(now.get("water_m3"))
+            else f"No water reported for {d.year}."
+        ),
         "m\u00b3 per capita",
         lambda v: s.fmt_number(v, 0),
     )
@@ -329,10 +430,13 @@ def renewable_trend(d: ReportData) -> Figure:
         "renewable_electricity_share",
         "Renewable electricity",
         "Renewable share of electricity used in buildings (on-site or purchased), from the first year with energy "
-        "detail. " + (
+        "detail. "
+        + (
             f"{d.year}: {s.fmt_percent(now['renewable_electricity_share'])} of "
-            f"{s.fmt_number(now['electricity_kwh'] / 1e6)} GWh." if not s.is_missing(now.get("renewable_electricity_share"))
-            else f"No energy detail for {d.year} (published totals only)."),
+            f"{s.fmt_number(now['electricity_kwh'] / 1e6)} GWh."
+            if not s.is_missing(now.get("renewable_electricity_share"))
+            else f"No energy detail for {d.year} (published totals only)."
+        ),
         "Renewable share of electricity",
         lambda v: s.fmt_percent(v),
         percent=True,
@@ -353,8 +457,12 @@ def ems_status(d: ReportData) -> Figure:
     label_of = {r["code"]: r["label"] for r in statuses}
     counts = {r["ems_status"]: r["entities"] for r in d.ems}
     groups = ("met", "approaching", "not_met") + (("no_data",) if counts.get("no_data") else ())
-    totals = {"met": now.get("ems_met"), "approaching": now.get("ems_approaching"), "not_met": now.get("ems_not_met"),
-              "no_data": counts.get("no_data")}
+    totals = {
+        "met": now.get("ems_met"),
+        "approaching": now.get("ems_approaching"),
+        "not_met": now.get("ems_not_met"),
+        "no_data": counts.get("no_data"),
+    }
     subtitle = (
         f"Entities by environmental management system status. {s.fmt_number(totals['met'])} met the criteria "
         f"({_statuses('met')}), {s.fmt_number(totals['approaching'])} approaching ({_statuses('approaching')}), "
@@ -380,14 +488,29 @@ def ems_status(d: ReportData) -> Figure:
         ax.barh(y[group], n, 0.62, left=left[group], color=shades[code], edgecolor="white", linewidth=1, zorder=2)
         if n >= 1:
             dark = group == "met"
-            ax.text(left[group] + n / 2, y[group], f"{n}", ha="center", va="center", fontsize=s.BODY_SIZE - 1,
-                    color="white" if dark else s.INK)
+            ax.text(
+                left[group] + n / 2,
+                y[group],
+                f"{n}",
+                ha="center",
+                va="center",
+                fontsize=s.BODY_SIZE - 1,
+                color="white" if dark else s.INK,
+            )
         left[group] += n
         handles.append(Patch(color=shades[code], label=label_of.get(code, "No EMS data")))
     for g in groups:
         if not s.is_missing(totals[g]):
-            ax.text(left[g], y[g], f"  {s.fmt_number(totals[g])}", ha="left", va="center", fontsize=s.BODY_SIZE,
-                    fontweight="bold", color=s.INK)
+            ax.text(
+                left[g],
+                y[g],
+                f"  {s.fmt_number(totals[g])}",
+                ha="left",
+                va="center",
+                fontsize=s.BODY_SIZE,
+                fontweight="bold",
+                color=s.INK,
+            )
     ax.set_yticks(list(y.values()))
     ax.set_yticklabels([s.EMS_LABELS[g] for g in groups])
     ax.set_ylim(len(groups) - 0.5, -0.5)
@@ -409,14 +532,24 @@ class Chart:
 
 
 CHARTS: tuple[Chart, ...] = (
-    Chart("01_emissions_by_source", emissions_trend,
-          "Total emissions by year stacked by source, per-capita line (right axis), 2010 baseline marked."),
+    Chart(
+        "01_emissions_by_source",
+        emissions_trend,
+        "Total emissions by year stacked by source, per-capita line (right axis), 2010 baseline marked.",
+    ),
     Chart("02_source_split", source_split, "Share of facilities, air travel and other travel in the year's total."),
-    Chart("03_per_capita_by_entity", per_capita_by_entity,
-          "Emissions per capita of every entity in the year, ranked, split by source, UN system average marked."),
+    Chart(
+        "03_per_capita_by_entity",
+        per_capita_by_entity,
+        "Emissions per capita of every entity in the year, ranked, split by source, UN system average marked.",
+    ),
     Chart("04_offsets", offsets_trend, "Share of emissions offset (line) and climate-neutral entities (bars) by year."),
-    Chart("05_waste_by_treatment", waste_by_treatment, "Waste of the year by treatment route; diverted routes in green."),
+    Chart(
+        "05_waste_by_treatment", waste_by_treatment, "Waste of the year by treatment route; diverted routes in green."
+    ),
     Chart("06_water_per_capita", water_trend, "Water withdrawn per capita by year."),
-    Chart("07_ems_status", ems_status, "Entities that met, are approaching or have not met the EMS criteria, by status."),
+    Chart(
+        "07_ems_status", ems_status, "Entities that met, are approaching or have not met the EMS criteria, by status."
+    ),
     Chart("08_renewable_electricity", renewable_trend, "Renewable share of electricity by year."),
 )

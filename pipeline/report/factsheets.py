@@ -49,7 +49,9 @@ def file_name(entity_code: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", entity_code).strip(".") + ".pdf"
 
 
-def _rect(top_in: float, height_in: float, left_in: float = MARGIN_IN, width_in: float | None = None) -> tuple[float, ...]:
+def _rect(
+    top_in: float, height_in: float, left_in: float = MARGIN_IN, width_in: float | None = None
+) -> tuple[float, ...]:
     """Figure-fraction rectangle from inches measured from the top-left corner."""
     width_in = WIDTH_IN - 2 * MARGIN_IN if width_in is None else width_in
     return (left_in / WIDTH_IN, 1 - (top_in + height_in) / HEIGHT_IN, width_in / WIDTH_IN, height_in / HEIGHT_IN)
@@ -75,11 +77,15 @@ def key_figures(now: Record) -> list[tuple[str, str]]:
         (s.fmt_number(now.get("total_tco2e")), "Total GHG emissions, tCO\u2082e"),
         (s.fmt_percent(now.get("share_air_travel")), "Air travel share of emissions"),
         (s.fmt_number(now.get("per_capita_tco2e"), 1), "tCO\u2082e per capita"),
-        (s.fmt_number(intensity, 1), "Facilities intensity, kgCO\u2082e/m\u00b2"
-         + (" (no floor area)" if s.is_missing(intensity) else "")),
-        ("Yes" if neutral == 1 else ("No" if neutral == 0 else DASH),
-         f"Climate neutral: offsets {s.fmt_number(now.get('offsets_tco2e'))} tCO\u2082e cover "
-         f"{s.fmt_percent(now.get('offset_share'))} of emissions"),
+        (
+            s.fmt_number(intensity, 1),
+            "Facilities intensity, kgCO\u2082e/m\u00b2" + (" (no floor area)" if s.is_missing(intensity) else ""),
+        ),
+        (
+            "Yes" if neutral == 1 else ("No" if neutral == 0 else DASH),
+            f"Climate neutral: offsets {s.fmt_number(now.get('offsets_tco2e'))} tCO\u2082e cover "
+            f"{s.fmt_percent(now.get('offset_share'))} of emissions",
+        ),
     ]
 
 
@@ -89,7 +95,9 @@ def more_figures(now: Record) -> list[str]:
     status = now.get("ems_status")
     waste = DASH
     if not s.is_missing(now.get("waste_tonnes")):
-        waste = f"{s.fmt_number(now['waste_tonnes'], 1)} t, {s.fmt_number(now.get('waste_per_capita_kg'))} kg per capita"
+        waste = (
+            f"{s.fmt_number(now['waste_tonnes'], 1)} t, {s.fmt_number(now.get('waste_per_capita_kg'))} kg per capita"
+        )
         if not s.is_missing(now.get("waste_diversion_share")):
             waste += f", {s.fmt_percent(now['waste_diversion_share'])} diverted"
     water = DASH
@@ -120,11 +128,21 @@ class FactsheetPage:
         fig = self.fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN))
         fig.patch.set_facecolor("white")
         # header band
-        fig.add_artist(Rectangle((0, 1 - HEADER_IN / HEIGHT_IN), 1, HEADER_IN / HEIGHT_IN, transform=fig.transFigure,
-                                 color=s.UN_BLUE, zorder=0))
+        fig.add_artist(
+            Rectangle(
+                (0, 1 - HEADER_IN / HEIGHT_IN),
+                1,
+                HEADER_IN / HEIGHT_IN,
+                transform=fig.transFigure,
+                color=s.UN_BLUE,
+                zorder=0,
+            )
+        )
         self.kicker = _text(fig, MARGIN_IN, 0.3, fontsize=8, fontweight="bold", color="white", va="top")
         self.kind = _text(fig, MARGIN_IN, 0.5, fontsize=8.5, color="white", va="top")
-        self.name = _text(fig, MARGIN_IN, 0.74, fontsize=17, fontweight="bold", color="white", va="top", linespacing=1.05)
+        self.name = _text(
+            fig, MARGIN_IN, 0.74, fontsize=17, fontweight="bold", color="white", va="top", linespacing=1.05
+        )
         # key figures
         self._heading(1.68, "Key figures")
         width = (WIDTH_IN - 2 * MARGIN_IN - 2 * TILE_GAP_IN) / 3
@@ -136,10 +154,12 @@ class FactsheetPage:
             top = TILE_TOP_IN + row * (TILE_HEIGHT_IN + TILE_GAP_IN)
             x, y, w, h = _rect(top, TILE_HEIGHT_IN, left, width)
             fig.add_artist(Rectangle((x, y), w, h, transform=fig.transFigure, color=s.LIGHT, zorder=0))
-            self.tile_values.append(_text(fig, left + 0.14, top + 0.12, fontsize=19, fontweight="bold", color=s.NAVY,
-                                          va="top"))
-            self.tile_labels.append(_text(fig, left + 0.14, top + TILE_HEIGHT_IN - 0.1, fontsize=7.5, color=s.MUTED,
-                                          va="bottom"))
+            self.tile_values.append(
+                _text(fig, left + 0.14, top + 0.12, fontsize=19, fontweight="bold", color=s.NAVY, va="top")
+            )
+            self.tile_labels.append(
+                _text(fig, left + 0.14, top + TILE_HEIGHT_IN - 0.1, fontsize=7.5, color=s.MUTED, va="bottom")
+            )
         self._build_trend()
         self._build_split()
         # more figures: two text blocks (labels, values) rather than 18 texts
@@ -155,7 +175,9 @@ class FactsheetPage:
     def _build_trend(self) -> None:
         years = list(self.years)
         self.trend_heading = self._heading(TREND_TOP_IN)
-        ax = self.trend = self.fig.add_axes(_rect(TREND_TOP_IN + 0.62, 2.3, MARGIN_IN + 0.6, WIDTH_IN - 2 * MARGIN_IN - 0.6))
+        ax = self.trend = self.fig.add_axes(
+            _rect(TREND_TOP_IN + 0.62, 2.3, MARGIN_IN + 0.6, WIDTH_IN - 2 * MARGIN_IN - 0.6)
+        )
         zeros = np.zeros(len(years))
         self.trend_bars = {
             src: ax.bar(years, zeros, 0.7, color=s.SOURCE_COLOURS[src], label=s.SOURCE_LABELS[src], zorder=2)
@@ -174,14 +196,28 @@ class FactsheetPage:
         ax.axis("off")
         ax.set_xlim(0, 1)
         ax.set_ylim(-0.5, 0.5)
-        self.split_bars = {src: ax.barh(0, 0, height=1.0, color=s.SOURCE_COLOURS[src], edgecolor="white", linewidth=1)[0]
-                           for src in s.SOURCES}
-        self.split_texts = {src: ax.text(0, 0, "", ha="center", va="center", color="white", fontsize=10,
-                                         fontweight="bold", parse_math=False) for src in s.SOURCES}
+        self.split_bars = {
+            src: ax.barh(0, 0, height=1.0, color=s.SOURCE_COLOURS[src], edgecolor="white", linewidth=1)[0]
+            for src in s.SOURCES
+        }
+        self.split_texts = {
+            src: ax.text(
+                0, 0, "", ha="center", va="center", color="white", fontsize=10, fontweight="bold", parse_math=False
+            )
+            for src in s.SOURCES
+        }
         self.split_empty = ax.text(0, 0, "", va="center", color=s.MUTED, parse_math=False)
         handles = [Patch(color=s.SOURCE_COLOURS[src], label=s.SOURCE_LABELS[src]) for src in s.SOURCES]
-        self.split_legend = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.12), ncol=3, borderaxespad=0,
-                                      handlelength=1.1, fontsize=7.5, columnspacing=1.0)
+        self.split_legend = ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(0, -0.12),
+            ncol=3,
+            borderaxespad=0,
+            handlelength=1.1,
+            fontsize=7.5,
+            columnspacing=1.0,
+        )
 
     # --- filling ------------------------------------------------------------------------------------
     def fill(self, code: str, name: str, kind_label: str, rows: list[Record], year: int, source: str) -> Figure:
@@ -233,16 +269,19 @@ class FactsheetPage:
             bar.set_visible(share > 0)
             label.set_position((left + share / 2, 0))
             label.set_text(s.fmt_percent(share) if share >= 0.08 else "")
-            legend_text.set_text(f"{s.SOURCE_LABELS[src]} {s.fmt_percent(now.get(f'share_{src}'), 1)}, "
-                                 f"{s.fmt_number(now.get(f'{src}_tco2e'))} tCO\u2082e")
+            legend_text.set_text(
+                f"{s.SOURCE_LABELS[src]} {s.fmt_percent(now.get(f'share_{src}'), 1)}, "
+                f"{s.fmt_number(now.get(f'{src}_tco2e'))} tCO\u2082e"
+            )
             left += share
 
 
 _PAGES: dict[tuple[int, ...], FactsheetPage] = {}
 
 
-def factsheet(code: str, name: str, kind: str, rows: list[Record], year: int, source: str,
-              years: tuple[int, ...] | None = None) -> Figure:
+def factsheet(
+    code: str, name: str, kind: str, rows: list[Record], year: int, source: str, years: tuple[int, ...] | None = None
+) -> Figure:
     """The factsheet page of one entity; `rows` are its entity_indicators rows up to `year`,
     `years` the x axis of the trend (default: the entity's own years).
 

@@ -137,18 +137,29 @@ def entity_series(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, list[R
 
 def entity_sources(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, tuple[tuple[str, ...], tuple[int, ...]]]:
     """entity_code -> (factor sets its workbooks used, years from published totals), up to `year`."""
-    sets = dict(con.execute(
-        """SELECT entity_code, list(DISTINCT factor_set ORDER BY factor_set) FROM report_factor_sets
-           WHERE year <= ? GROUP BY entity_code""", [year]).fetchall())
-    history = dict(con.execute(
-        """SELECT entity_code, list(year ORDER BY year) FROM entity_year
-           WHERE data_source = 'history' AND year <= ? GROUP BY entity_code""", [year]).fetchall())
+    sets = dict(
+        con.execute(
+            """SELECT entity_code, list(DISTINCT factor_set ORDER BY factor_set) FROM report_factor_sets
+           WHERE year <= ? GROUP BY entity_code""",
+            [year],
+        ).fetchall()
+    )
+    history = dict(
+        con.execute(
+            """SELECT entity_code, list(year ORDER BY year) FROM entity_year
+           WHERE data_source = 'history' AND year <= ? GROUP BY entity_code""",
+            [year],
+        ).fetchall()
+    )
     return {code: (tuple(sets.get(code) or ()), tuple(history.get(code) or ())) for code in set(sets) | set(history)}
 
 
 def entity_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
     """entity_code -> (entity_name, entity_type)."""
-    return {code: (name, kind) for code, name, kind in con.execute("SELECT entity_code, entity_name, entity_type FROM entities").fetchall()}
+    return {
+        code: (name, kind)
+        for code, name, kind in con.execute("SELECT entity_code, entity_name, entity_type FROM entities").fetchall()
+    }
 
 
 # --- the report tables ---------------------------------------------------------------------------
@@ -258,4 +269,3 @@ def load_report_data(con: duckdb.DuckDBPyConnection, year: int) -> ReportData:
         history_years=full,
         partly_history_years=partly,
     )
-

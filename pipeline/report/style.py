@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import matplotlib
 from matplotlib.figure import Figure
@@ -129,8 +128,8 @@ def fmt_percent(share: object, decimals: int = 0, missing: str = "–", signed: 
     if is_missing(share):
         return missing
     value = float(share) * 100
-    if 0 < abs(value) < 0.5 * 10 ** -decimals:  # a sliver is not nothing: '<1 %', never '0 %'
-        return f"<{10 ** -decimals:g} %"
+    if 0 < abs(value) < 0.5 * 10**-decimals:  # a sliver is not nothing: '<1 %', never '0 %'
+        return f"<{10**-decimals:g} %"
     text = f"{abs(value):,.{decimals}f} %"
     if signed and round(value, decimals) != 0:
         text = ("+" if value > 0 else "\u2212") + text
@@ -220,11 +219,27 @@ def new_chart(
     fig.text(0.32 / width_in, top, title, ha="left", va="top", fontsize=TITLE_SIZE, fontweight="bold", color=INK)
     if subtitle:
         sub = wrap(subtitle, width_in - 0.64, SUBTITLE_SIZE)
-        fig.text(0.32 / width_in, top - 0.30 / height_in, sub, ha="left", va="top", fontsize=SUBTITLE_SIZE, color=MUTED,
-                 parse_math=False)
+        fig.text(
+            0.32 / width_in,
+            top - 0.30 / height_in,
+            sub,
+            ha="left",
+            va="top",
+            fontsize=SUBTITLE_SIZE,
+            color=MUTED,
+            parse_math=False,
+        )
     src = wrap(source, width_in - 0.64, SOURCE_SIZE)
-    fig.text(0.32 / width_in, 0.14 / height_in, src, ha="left", va="bottom", fontsize=SOURCE_SIZE, color=MUTED,
-             parse_math=False)
+    fig.text(
+        0.32 / width_in,
+        0.14 / height_in,
+        src,
+        ha="left",
+        va="bottom",
+        fontsize=SOURCE_SIZE,
+        color=MUTED,
+        parse_math=False,
+    )
     return fig
 
 
@@ -238,8 +253,16 @@ def plot_area(fig: Figure, left_in: float = 0.9, right_in: float = 0.35, top_in:
 def legend_top(fig: Figure, handles: list, top_in: float, ncol: int, fontsize: float = BODY_SIZE - 0.5) -> None:
     """A legend row under the subtitle, aligned with the title at the left margin."""
     w, h = fig.get_size_inches()
-    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.28 / w, 1 - top_in / h), ncol=ncol, borderaxespad=0,
-               handlelength=1.4, columnspacing=1.4, fontsize=fontsize)
+    fig.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0.28 / w, 1 - top_in / h),
+        ncol=ncol,
+        borderaxespad=0,
+        handlelength=1.4,
+        columnspacing=1.4,
+        fontsize=fontsize,
+    )
 
 
 def no_data(ax, text: str) -> None:

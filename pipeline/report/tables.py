@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
-import re
-import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from pipeline.cells import column_letter
-from pipeline.safe import formula_safe
 from pipeline.report.queries import Table
+from pipeline.safe import formula_safe
 from pipeline.xlsx import BORDER, HEADER_ALIGN, HEADER_FILL, TITLE_FONT, save_reproducible, write_text
 
 FIXED_TIME = dt.datetime(2025, 1, 1)
@@ -164,9 +161,17 @@ def _about_sheet(wb: Workbook, year: int, tables: list[Table], source: str) -> N
     ws.title = "about"
     write_text(ws.cell(row=1, column=1), f"Greening the Blue: report tables, data year {year}").font = TITLE_FONT
     write_text(ws.cell(row=2, column=1), source)
-    write_text(ws.cell(row=3, column=1), "Values are unrounded; the number formats round for display. "
-                                        "An empty cell means no data (never zero).")
-    write_text(ws.cell(row=5, column=1, ), "Sheet").font = Font(bold=True)
+    write_text(
+        ws.cell(row=3, column=1),
+        "Values are unrounded; the number formats round for display. An empty cell means no data (never zero).",
+    )
+    write_text(
+        ws.cell(
+            row=5,
+            column=1,
+        ),
+        "Sheet",
+    ).font = Font(bold=True)
     write_text(ws.cell(row=5, column=2), "Contents").font = Font(bold=True)
     for i, t in enumerate(tables, start=6):
         write_text(ws.cell(row=i, column=1), t.name)

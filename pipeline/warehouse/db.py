@@ -8,17 +8,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 
 from pipeline.errors import GtbError
 from pipeline.warehouse import schema
 
+
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _explain(exc: Exception, path: Path) -> GtbError:
@@ -30,7 +31,9 @@ def _explain(exc: Exception, path: Path) -> GtbError:
     if "permission denied" in text.lower():
         return GtbError(f"cannot open the database {path}: permission denied (a read-only folder or file?)")
     if "could not read enough bytes" in text.lower():
-        return GtbError(f"{path} is damaged (cut short); it was left untouched. Restore it from a backup or move it away")
+        return GtbError(
+            f"{path} is damaged (cut short); it was left untouched. Restore it from a backup or move it away"
+        )
     first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     return GtbError(f"cannot open the database {path}: {first_line}")
 
@@ -61,7 +64,9 @@ def check_file(path: Path) -> None:
         raise GtbError(f"{path} is not a readable DuckDB database; it was left untouched (move it away or use --db)")
     try:
         with duckdb.connect(str(path), read_only=True) as probe:
-            block_size, blocks = probe.execute("SELECT block_size, total_blocks FROM pragma_database_size()").fetchall()[0]
+            block_size, blocks = probe.execute(
+                "SELECT block_size, total_blocks FROM pragma_database_size()"
+            ).fetchall()[0]
     except (duckdb.Error, OSError) as exc:
         raise _explain(exc, path) from None
     expected = HEADER_BYTES + block_size * blocks
@@ -123,11 +128,16 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     migration, each in its own transaction; then refresh the comments from the contract."""
     version = current_version(con)
     if version > schema.LATEST:
-        raise GtbError(f"the database has schema version {version}, newer than this pipeline ({schema.LATEST}); upgrade the pipeline")
+        raise GtbError(
+            f"the database has schema version {version}, newer than this pipeline ({schema.LATEST}); upgrade the pipeline"
+        )
     if version == 0:
         with transaction(con):
             con.execute(schema.ddl())
-            con.execute("INSERT INTO schema_version VALUES (?, ?, ?)", [schema.LATEST, utcnow(), "created from the current schema"])
+            con.execute(
+                "INSERT INTO schema_version VALUES (?, ?, ?)",
+                [schema.LATEST, utcnow(), "created from the current schema"],
+            )
         version = schema.LATEST
     for number, path in schema.migrations().items():
         if number <= version:

@@ -22,6 +22,7 @@ from pipeline.intake.history import HistoryFile, history_finding
 from pipeline.intake.validate import Submission
 from pipeline.warehouse.db import utcnow
 
+
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
     """Bulk insert by name (a DuckDB scan of the DataFrame, no row-wise inserts)."""
     if frame.empty:
@@ -93,7 +94,7 @@ def next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
 
 def _modified(path: Path) -> dt.datetime | None:
     try:
-        return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None)
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(tzinfo=None)
     except OSError:
         return None
 
@@ -216,7 +217,9 @@ def sync_entities(con: duckdb.DuckDBPyConnection) -> None:
 
 # ------------------------------------------------------------------------------ history
 def loaded_sha(con: duckdb.DuckDBPyConnection, file_name: str) -> str | None:
-    row = con.execute("SELECT any_value(source_sha256) FROM history_totals WHERE source_file = ?", [file_name]).fetchall()[0]
+    row = con.execute(
+        "SELECT any_value(source_sha256) FROM history_totals WHERE source_file = ?", [file_name]
+    ).fetchall()[0]
     return row[0] if row else None
 
 
@@ -240,7 +243,9 @@ def load_history(con: duckdb.DuckDBPyConnection, files: list[HistoryFile]) -> tu
         if clash:
             entity, year, other = clash[0]
             hf.findings.append(
-                history_finding(hf.path, "duplicate-submission.history-loaded", column="year", entity=entity, year=year, other=other)
+                history_finding(
+                    hf.path, "duplicate-submission.history-loaded", column="year", entity=entity, year=year, other=other
+                )
             )
             continue
         con.execute("DELETE FROM history_totals WHERE source_file = ?", [hf.path.name])
