@@ -108,6 +108,16 @@ def airports() -> dict[str, tuple[float, float]]:
     return {code: (float(a["lat"]), float(a["lon"])) for code, a in data.items() if len(code) == 3}
 
 
+@cache
+def airport_countries() -> dict[str, str]:
+    """IATA code -> ISO 3166-1 alpha-3 country of the airport (airportsdata gives alpha-2)."""
+    import airportsdata
+
+    alpha3 = {row["alpha_2"]: row["code"] for row in table("countries")}
+    data = airportsdata.load("IATA")
+    return {code: alpha3[a["country"]] for code, a in data.items() if len(code) == 3 and a["country"] in alpha3}
+
+
 def write_countries(path: Path | None = None) -> Path:
     """Regenerate countries.csv (ISO 3166-1 alpha-3) from pycountry."""
     import pycountry
