@@ -54,7 +54,7 @@ CATEGORIES = (
     "air_travel",
     "other_travel",
 )
-UNITS = ("kwh", "litre", "kg", "tonne", "m3", "passenger_km")
+UNITS = ("kwh", "litre", "kg", "tonne", "m3", "passenger_km", "vehicle_km", "kg_fuel")
 ZERO_ALLOWED = frozenset({"refrigerant_gwp"})  # a GWP of 0 is real (ammonia); nothing else is
 LOOKUP_COLUMNS = ("sheet", "activity", "category", "factor_activity", "regional")
 MAX_LISTED = 20

@@ -193,6 +193,9 @@ CREATE TABLE IF NOT EXISTS emissions (
     emissions_tco2e DOUBLE NOT NULL,
     market_emissions_tco2e DOUBLE NOT NULL,
     calculated_at TIMESTAMP NOT NULL,
+    estimated_tco2e DOUBLE,
+    renewable_kwh DOUBLE,
+    renewable_source VARCHAR,
     PRIMARY KEY (submission_id, sheet, source_row)
 );
 COMMENT ON TABLE emissions IS 'Calculated emissions, one row per activity row: the row of a submitted sheet, the factor used, and tCO2e.';
@@ -206,12 +209,15 @@ COMMENT ON COLUMN emissions.is_optional IS 'Optional emissions (HCFC refrigerant
 COMMENT ON COLUMN emissions.activity_quantity IS 'Activity in the factor''s unit.';
 COMMENT ON COLUMN emissions.activity_unit IS 'Unit of activity_quantity.';
 COMMENT ON COLUMN emissions.factor_set IS 'Factor set used.';
-COMMENT ON COLUMN emissions.factor_id IS 'Factor used (emission_factors.factor_id).';
+COMMENT ON COLUMN emissions.factor_id IS 'Factor used (emission_factors.factor_id); air.icec.submitted: the ICAO calculator''s figure given in the workbook row (kgco2e_per_unit).';
 COMMENT ON COLUMN emissions.factor_region IS 'Region of the factor used (country or WORLD fallback).';
 COMMENT ON COLUMN emissions.kgco2e_per_unit IS 'Factor value used, kgCO2e per activity_unit.';
 COMMENT ON COLUMN emissions.emissions_tco2e IS 'activity_quantity x kgco2e_per_unit / 1000, tCO2e (location-based for scope 2).';
 COMMENT ON COLUMN emissions.market_emissions_tco2e IS 'Market-based tCO2e: renewable_kwh at zero for electricity; equal to emissions_tco2e otherwise.';
 COMMENT ON COLUMN emissions.calculated_at IS 'When the row was calculated (UTC).';
+COMMENT ON COLUMN emissions.estimated_tco2e IS 'The pipeline''s own estimate where a figure submitted in the row (the ICAO calculator''s CO2 per passenger) was used instead; NULL otherwise.';
+COMMENT ON COLUMN emissions.renewable_kwh IS 'Electricity rows: renewable electricity, kWh (reported by the entity, or the country''s grid renewable share by default); NULL for other rows.';
+COMMENT ON COLUMN emissions.renewable_source IS 'Electricity rows: reported (the entity''s renewable_kwh) or grid_default (the country''s grid share, when the entity gave none).';
 
 CREATE TABLE IF NOT EXISTS recalculations (
     recalculated_at TIMESTAMP NOT NULL,

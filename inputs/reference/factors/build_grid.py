@@ -159,7 +159,15 @@ def renewable_rows(data: dict, version: str) -> list[dict]:
     """Share of renewable electricity per country: renewables_TWh / total_TWh (nuclear excluded)."""
     title = ("Ember Yearly Electricity Data via Our World in Data energy dataset (share of electricity from "
              f"renewables), as redistributed in codecarbon {version} global_energy_mix.json")
-    rows = []
+    countries = {c: r for c, r in data.items() if len(c) == 3 and _num(r.get("total_TWh")) > 0}
+    all_renewable = sum(_num(r.get("renewables_TWh")) for r in countries.values())
+    all_total = sum(_num(r.get("total_TWh")) for r in countries.values())
+    rows = [{
+        "region": "WORLD", "renewable_share": float(f"{all_renewable / all_total:.6g}"),
+        "data_year": max(int(r["year"]) for r in countries.values()), "renewables_twh": round(all_renewable, 2),
+        "total_twh": round(all_total, 2), "source_title": title, "source_url": SOURCE_URL, "licence": LICENCE,
+        "notes": f"generation-weighted over the {len(countries)} country rows: the default where a country has no row",
+    }]
     for code in sorted(c for c in data if len(c) == 3):
         rec = data[code]
         total, renewables = _num(rec.get("total_TWh")), _num(rec.get("renewables_TWh"))
@@ -167,7 +175,7 @@ def renewable_rows(data: dict, version: str) -> list[dict]:
             continue
         rows.append({
             "region": code, "renewable_share": float(f"{renewables / total:.6g}"), "data_year": int(rec["year"]),
-            "renewables_twh": renewables, "total_twh": total, "source_title": title, "source_url": SOURCE_URL,
+            "renewables_twh": round(renewables, 4), "total_twh": round(total, 4), "source_title": title, "source_url": SOURCE_URL,
             "licence": LICENCE,
             "notes": f"{rec.get('country_name', code)}: renewables (hydro, wind, solar, bioenergy, geothermal, "
                      f"marine; nuclear excluded) {renewables:g} of {total:g} TWh",
