@@ -197,6 +197,7 @@ def example_rows(entity: str = "UNEP", year: int = 2024) -> dict[str, list[dict[
                 "cabin_class": "economy",
                 "trips": 14,
                 "round_trip": "yes",
+                "icec_co2_kg": None,
                 "data_quality": "measured",
             }
         ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -13,9 +14,9 @@ from pipeline import codelists
 from pipeline.reference import factors as F
 
 
-def grid_factor_for(countries: pd.Series) -> pd.DataFrame:
+def grid_factor_for(countries: pd.Series, name: str = "gtb-2025.1") -> pd.DataFrame:
     """Location-based grid electricity factor per country: the country row, else WORLD."""
-    return F.resolve_factors("Facilities", pd.Series("electricity", index=countries.index), countries)
+    return F.resolve_factors("Facilities", pd.Series("electricity", index=countries.index), countries, name=name)
 
 
 SET = "gtb-2025.1"
@@ -104,10 +105,18 @@ def test_every_contract_code_has_a_factor(sheet, codelist, countries):
     assert not resolved["fell_back_to_world"].any()  # KEN has a grid factor
 
 
-def test_every_cabin_class_has_a_factor_in_every_distance_band():
-    bands = F.read_set_table("air_distance_bands.csv")["band"]
+@pytest.mark.parametrize("name", F.available_sets())
+def test_every_cabin_class_has_an_air_travel_factor(name):
+    from pipeline.reference import icao
+
+    if icao.uses_icao(name):  # the ICAO method: one factor, CO2 per kg of fuel, and a class factor per class
+        resolved = F.resolve_factors("AirTravel", pd.Series(["icao_fuel"]), name=name)
+        assert (resolved["unit"] == "kg_fuel").all() and resolved.loc[0, "kgco2e_per_unit"] == 3.16
+        assert set(codelists.codes("cabin_class")) <= set(icao.tables(name).classes)
+        return
+    bands = F.read_set_table("air_distance_bands.csv", name)["band"]
     activities = pd.Series([f"{b}.{c}" for b in bands for c in codelists.codes("cabin_class")])
-    resolved = F.resolve_factors("AirTravel", activities)
+    resolved = F.resolve_factors("AirTravel", activities, name=name)
     assert len(resolved) == 3 * 4
     assert (resolved["unit"] == "passenger_km").all()
 
@@ -257,3 +266,28 @@ def test_build_grid_weights_world_by_generation_and_drops_zero_intensity():
     assert [row["kgco2e_per_unit"] for row in cooling] == [0.05, 0.025, 0.125]
     assert "codecarbon 9.9" in grid[0]["source_title"]
     assert set(grid[0]) == set(F.FACTOR_COLUMNS)
+
+
+def test_an_all_hydro_grid_listed_at_zero_is_a_real_grid_not_missing_data():
+    """gtb-2026.1: the Central African Republic (0.15 TWh, all hydro) gets the lifecycle median of
+    hydropower (IPCC AR5, 24 gCO2e/kWh), not the world average twenty times higher."""
+    new = grid_factor_for(pd.Series(["CAF", "FRA"]), name="gtb-2026.1")
+    old = grid_factor_for(pd.Series(["CAF"]), name="gtb-2025.1")
+    assert new.loc[0, "region"] == "CAF" and new.loc[0, "kgco2e_per_unit"] == pytest.approx(0.024)
+    assert old.loc[0, "region"] == F.WORLD and old.loc[0, "kgco2e_per_unit"] > 15 * new.loc[0, "kgco2e_per_unit"]
+
+
+def test_the_documented_world_fallbacks_are_exactly_the_countries_without_a_grid_row():
+    """docs/emission-factors.md lists every country of the code list that falls back to WORLD."""
+    countries = pd.Series(codelists.codes("countries"))
+    grid = grid_factor_for(countries, name="gtb-2026.1")
+    fallback = sorted(countries[grid["fell_back_to_world"]])
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "emission-factors.md").read_text(encoding="utf-8")
+    listed = doc.split("<!-- world-fallbacks -->")[1].split("<!-- /world-fallbacks -->")[0]
+    assert sorted(re.findall(r"`([A-Z]{3})`", listed)) == fallback and len(fallback) == 36
+
+
+def test_renewable_share_default_for_a_country_and_the_world():
+    shares = F.renewable_shares("gtb-2026.1")
+    assert shares["CAF"] == 1.0 and 0.2 < shares["FRA"] < 0.3 and 0.25 < shares[F.WORLD] < 0.35
+    assert F.renewable_shares("gtb-2025.1") == {}

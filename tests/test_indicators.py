@@ -141,7 +141,7 @@ def test_views_have_exactly_the_contract_columns_in_contract_order(tmp_path):
     entity = [r[0] for r in wh.con.execute("DESCRIBE entity_indicators").fetchall()]
     assert system == ["year", *INDICATOR_KEYS]
     assert entity == ["entity_code", "year", *INDICATOR_KEYS]
-    assert len(INDICATOR_KEYS) == len(set(INDICATOR_KEYS)) == 34
+    assert len(INDICATOR_KEYS) == len(set(INDICATOR_KEYS)) == 36
 
 
 def test_counts_are_integers_and_every_figure_a_double(tmp_path):
@@ -187,6 +187,8 @@ def test_system_row_of_a_workbook_year(main_db):
             "like_for_like_change_since_2010": -0.25,  # UNEP + WFP only: (1000 + 2000) / (1000 + 3000) - 1
             "electricity_kwh": 600_000,  # 200,000 + 400,000
             "renewable_electricity_share": 50_000 / 600_000,  # = 1/12
+            "renewable_share_reported": 50_000 / 600_000,  # all of it the entities' own figure
+            "renewable_share_grid_default": 0.0,  # the test set has no grid renewable shares
             "facility_intensity_kgco2e_per_m2": 225.0,  # (300 + 600) t x 1000 / (1000 + 3000) m2; WFP gave no area
             "waste_tonnes": 20,
             "waste_per_capita_kg": 100.0,  # 20,000 kg / 200, UNEP's personnel only (not / 1000)
@@ -229,6 +231,8 @@ def test_entity_rows_of_a_workbook_year(main_db):
             "like_for_like_change_since_2010": 0.0,
             "electricity_kwh": 200_000,
             "renewable_electricity_share": 0.25,  # 50,000 / 200,000
+            "renewable_share_reported": 0.25,
+            "renewable_share_grid_default": 0.0,
             "facility_intensity_kgco2e_per_m2": 300.0,  # 300,000 kg / 1000 m2
             "waste_tonnes": 20,
             "waste_per_capita_kg": 100.0,  # 20,000 / 200
@@ -268,6 +272,8 @@ def test_entity_rows_of_a_workbook_year(main_db):
             "like_for_like_change_since_2010": -1 / 3,
             "electricity_kwh": 400_000,
             "renewable_electricity_share": 0.0,  # electricity reported, none renewable: 0, not NULL
+            "renewable_share_reported": 0.0,
+            "renewable_share_grid_default": 0.0,
             "facility_intensity_kgco2e_per_m2": NULL,  # no floor area
             "waste_tonnes": NULL,  # no waste reported
             "waste_per_capita_kg": NULL,
@@ -307,6 +313,10 @@ def test_entity_rows_of_a_workbook_year(main_db):
             "like_for_like_change_since_2010": NULL,
             "electricity_kwh": NULL,  # natural gas only: no electricity data
             "renewable_electricity_share": NULL,
+        "renewable_share_reported": NULL,
+        "renewable_share_grid_default": NULL,
+            "renewable_share_reported": NULL,
+            "renewable_share_grid_default": NULL,
             "facility_intensity_kgco2e_per_m2": 200.0,  # 600,000 kg / 3000 m2
             "waste_tonnes": NULL,
             "waste_per_capita_kg": NULL,
@@ -327,6 +337,8 @@ def test_history_only_year(main_db):
     workbook_only |= {
         "electricity_kwh": NULL,
         "renewable_electricity_share": NULL,
+        "renewable_share_reported": NULL,
+        "renewable_share_grid_default": NULL,
         "facility_intensity_kgco2e_per_m2": NULL,
         "waste_diversion_share": NULL,
         "hazardous_waste_tonnes": NULL,
@@ -727,3 +739,17 @@ def test_cli_requires_a_year(capsys):
         main(["indicators", "--json"])
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_renewable_share_takes_the_grid_default_where_the_entity_gave_no_figure(tmp_path):
+    """The published rule: rows without an entity figure count the grid's renewable share; the
+    indicator says how much of the renewable figure is reported and how much is the default."""
+    wh = Warehouse(tmp_path / "gtb.duckdb")
+    sid = wh.submission("UNEP", 2025, 100)
+    wh.electricity(sid, kwh=100_000, renewable_kwh=20_000)  # reported: 20,000
+    wh.electricity(sid, kwh=300_000, grid_default_kwh=60_000)  # no figure: 20 % grid share
+    wh.electricity(sid, kwh=100_000, renewable_kwh=0)  # reported zero stays zero
+    row = wh.entity("UNEP", 2025)
+    assert row["renewable_electricity_share"] == approx(80_000 / 500_000)
+    assert row["renewable_share_reported"] == approx(20_000 / 500_000)
+    assert row["renewable_share_grid_default"] == approx(60_000 / 500_000)

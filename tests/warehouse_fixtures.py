@@ -116,7 +116,7 @@ class Warehouse:
         sheet, scope, detail, category, optional = classify(kind)
         self.con.execute(
             """
-            INSERT INTO emissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'kg', 'test-set', ?, 'WORLD', 1.0, ?, ?, ?)
+            INSERT INTO emissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'kg', 'test-set', ?, 'WORLD', 1.0, ?, ?, ?, NULL, NULL, NULL)
             """,
             [
                 sid,
@@ -134,9 +134,18 @@ class Warehouse:
             ],
         )
 
-    def electricity(self, sid: int, kwh: float, renewable_kwh: float | None = None, kg_per_kwh: float = 0.5) -> float:
+    def electricity(
+        self,
+        sid: int,
+        kwh: float,
+        renewable_kwh: float | None = None,
+        kg_per_kwh: float = 0.5,
+        grid_default_kwh: float | None = None,
+    ) -> float:
         """A Facilities electricity row and its emissions row (renewable kWh at zero in the market figure).
 
+        The row's renewable electricity, as the calculation records it: the entity's `renewable_kwh`;
+        else `grid_default_kwh` (the grid default of a set with renewable shares); else none (0).
         Returns the location-based tCO2e (kwh x kg_per_kwh / 1000).
         """
         row = next(self._rows)
@@ -149,9 +158,16 @@ class Warehouse:
         location = kwh * kg_per_kwh / 1000
         market = (kwh - (renewable_kwh or 0)) * kg_per_kwh / 1000
         sheet, scope, detail, category, optional = classify("electricity")
+        if renewable_kwh is not None:
+            renewable, origin = renewable_kwh, "reported"
+        elif grid_default_kwh is not None:
+            renewable, origin = grid_default_kwh, "grid_default"
+        else:
+            renewable, origin = 0.0, "none"
         self.con.execute(
-            "INSERT INTO emissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'kwh', 'test-set', 'electricity', 'KEN', ?, ?, ?, ?)",
-            [sid, sheet, row, scope, detail, category, optional, kwh, kg_per_kwh, location, market, WHEN],
+            "INSERT INTO emissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'kwh', 'test-set', 'electricity', 'KEN', ?, ?, ?, ?,"
+            " NULL, ?, ?)",
+            [sid, sheet, row, scope, detail, category, optional, kwh, kg_per_kwh, location, market, WHEN, renewable, origin],
         )
         return location
 

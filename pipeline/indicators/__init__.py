@@ -46,6 +46,8 @@ INDICATOR_KEYS: tuple[str, ...] = (
     # energy
     "electricity_kwh",
     "renewable_electricity_share",
+    "renewable_share_reported",
+    "renewable_share_grid_default",
     "facility_intensity_kgco2e_per_m2",
     # waste and water
     "waste_tonnes",

@@ -31,9 +31,16 @@ WITH em AS (
     FROM emissions GROUP BY submission_id
 ), energy AS (
     SELECT submission_id,
-           sum(canonical_quantity) FILTER (WHERE energy_type_code = 'electricity') AS electricity_kwh,
-           sum(coalesce(renewable_kwh, 0)) FILTER (WHERE energy_type_code = 'electricity') AS renewable_kwh
+           sum(canonical_quantity) FILTER (WHERE energy_type_code = 'electricity') AS electricity_kwh
     FROM facilities_activity GROUP BY submission_id
+), renew AS (
+    -- renewable electricity as calculated for each electricity row: the entity's own figure, else
+    -- (from factor set gtb-2026.1 on) the country's grid renewable share (emissions.renewable_source)
+    SELECT e.submission_id,
+           sum(e.renewable_kwh) AS renewable_kwh,
+           coalesce(sum(e.renewable_kwh) FILTER (WHERE e.renewable_source = 'reported'), 0) AS renewable_reported_kwh,
+           coalesce(sum(e.renewable_kwh) FILTER (WHERE e.renewable_source = 'grid_default'), 0) AS renewable_default_kwh
+    FROM emissions e WHERE e.sheet = 'Facilities' AND e.renewable_kwh IS NOT NULL GROUP BY e.submission_id
 ), off AS (
     SELECT submission_id, sum(quantity_tco2e) AS offsets_tco2e FROM offsets GROUP BY submission_id
 ), waste AS (
@@ -54,7 +61,9 @@ SELECT l.submission_id,
        coalesce(em.scope2_market_tco2e, 0) AS scope2_market_tco2e,
        coalesce(em.scope3_tco2e, 0) AS scope3_tco2e,
        energy.electricity_kwh,
-       energy.renewable_kwh,
+       CASE WHEN energy.electricity_kwh IS NOT NULL THEN coalesce(renew.renewable_kwh, 0) END AS renewable_kwh,
+       CASE WHEN energy.electricity_kwh IS NOT NULL THEN coalesce(renew.renewable_reported_kwh, 0) END AS renewable_reported_kwh,
+       CASE WHEN energy.electricity_kwh IS NOT NULL THEN coalesce(renew.renewable_default_kwh, 0) END AS renewable_default_kwh,
        coalesce(off.offsets_tco2e, 0) AS offsets_tco2e,
        waste.waste_tonnes,
        CASE WHEN waste.waste_tonnes IS NOT NULL THEN coalesce(waste.diverted_tonnes, 0) END AS diverted_tonnes,
@@ -63,6 +72,7 @@ SELECT l.submission_id,
 FROM loaded_submissions l
 LEFT JOIN em USING (submission_id)
 LEFT JOIN energy USING (submission_id)
+LEFT JOIN renew USING (submission_id)
 LEFT JOIN off USING (submission_id)
 LEFT JOIN waste USING (submission_id)
 LEFT JOIN water USING (submission_id);
@@ -74,7 +84,7 @@ SELECT l.entity_code, l.year, 'workbook' AS data_source, l.submission_id, l.file
        l.personnel::BIGINT AS personnel,
        t.facilities_tco2e, t.air_travel_tco2e, t.other_travel_tco2e, t.optional_tco2e,
        t.scope1_tco2e, t.scope2_tco2e, t.scope2_market_tco2e, t.scope3_tco2e,
-       t.electricity_kwh, t.renewable_kwh, t.offsets_tco2e,
+       t.electricity_kwh, t.renewable_kwh, t.renewable_reported_kwh, t.renewable_default_kwh, t.offsets_tco2e,
        t.waste_tonnes, t.diverted_tonnes, t.hazardous_waste_tonnes, t.water_m3,
        l.floor_area_m2, l.reporting_coverage_percent,
        m.status AS ems_status
@@ -86,7 +96,7 @@ SELECT h.entity_code, h.year, 'history', NULL, h.source_file,
        h.personnel::BIGINT,
        h.facilities_tco2e, h.air_travel_tco2e, h.other_travel_tco2e, NULL,
        NULL, NULL, NULL, NULL,
-       NULL, NULL, h.offsets_tco2e,
+       NULL, NULL, NULL, NULL, h.offsets_tco2e,
        h.waste_tonnes, NULL, NULL, h.water_m3,
        NULL, NULL,
        NULL
@@ -136,6 +146,8 @@ SELECT entity_code,
        sum(total_2010_tco2e) AS matched_2010_total_tco2e,
        sum(electricity_kwh) AS electricity_kwh,
        sum(renewable_kwh) AS renewable_kwh,
+       sum(renewable_reported_kwh) AS renewable_reported_kwh,
+       sum(renewable_default_kwh) AS renewable_default_kwh,
        sum(facilities_tco2e) FILTER (WHERE floor_area_m2 > 0) AS floor_facilities_tco2e,
        sum(floor_area_m2) FILTER (WHERE floor_area_m2 > 0) AS floor_area_m2,
        sum(waste_tonnes) AS waste_tonnes,
@@ -182,6 +194,8 @@ SELECT a.entity_code,
        a.matched_total_tco2e / nullif(a.matched_2010_total_tco2e, 0) - 1 AS like_for_like_change_since_2010,
        a.electricity_kwh,
        a.renewable_kwh / nullif(a.electricity_kwh, 0) AS renewable_electricity_share,
+       a.renewable_reported_kwh / nullif(a.electricity_kwh, 0) AS renewable_share_reported,
+       a.renewable_default_kwh / nullif(a.electricity_kwh, 0) AS renewable_share_grid_default,
        a.floor_facilities_tco2e * 1000 / nullif(a.floor_area_m2, 0) AS facility_intensity_kgco2e_per_m2,
        a.waste_tonnes,
        a.waste_tonnes * 1000 / nullif(a.waste_personnel, 0) AS waste_per_capita_kg,

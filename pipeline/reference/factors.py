@@ -333,6 +333,21 @@ def resolve_factors(
     )
 
 
+def renewable_shares(name: str | None = None, directory: Path | str | None = None) -> dict[str, float]:
+    """Region -> share of renewable electricity of the grid (`grid_renewable_share.csv`), with a
+    WORLD row; empty for a set without the file."""
+    path = set_dir(name, directory) / "grid_renewable_share.csv"
+    if not path.is_file():
+        return {}
+    frame = _read_text_csv(path)
+    share = pd.to_numeric(frame["renewable_share"], errors="coerce")
+    bad = frame.index[~share.between(0, 1)]
+    if len(bad) or WORLD not in set(frame["region"]):
+        raise _problems(str(path), [f"line {i + 2}: renewable_share {frame.at[i, 'renewable_share']!r} is not a share" for i in bad]
+                        or ["no WORLD row"])
+    return dict(zip(frame["region"], share.astype(float), strict=True))
+
+
 def conversions(name: str | None = None, directory: Path | str | None = None) -> pd.DataFrame:
     """`conversions.csv` of a set, `multiplier` as float (see `pipeline.reference.units`)."""
     frame = read_set_table("conversions.csv", name, directory)
