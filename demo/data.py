@@ -179,6 +179,7 @@ SYSTEM_TARGETS: dict[int, dict[str, float]] = {
         2022 | 309000    | 4.60       | 0.47       | 0.38 | 0.15  | 321      | 49
         2023 | 311000    | 4.62       | 0.46       | 0.39 | 0.15  | 315      | 49
         2024 | 312000    | 4.55       | 0.46       | 0.39 | 0.15  | 310      | 50
+        2025 | 314000    | 4.50       | 0.46       | 0.39 | 0.15  | 305      | 50
         """
     )
 }
@@ -1954,7 +1955,7 @@ def system_figures(year: int, footprints: dict[str, Footprint], ems: dict[str, s
 
 
 def demo_system_figures(
-    seed: int = 2025, first_year: int = 2019, last_year: int = 2024, history_from: int = 2010
+    seed: int = 2025, first_year: int = 2019, last_year: int = 2025, history_from: int = 2010
 ) -> dict[int, SystemFigures]:
     """System figures of the full demo data, built in memory (no files): history years from the
     published totals, workbook years from the workbook rows priced with the CALIBRATION factors."""
@@ -2035,7 +2036,7 @@ def generate(
     inputs_dir: Path,
     seed: int = 2025,
     first_year: int = 2019,
-    last_year: int = 2024,
+    last_year: int = 2025,
     history_from: int = 2010,
     *,
     entities: Sequence[str] | None = None,
@@ -2165,7 +2166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("inputs_dir", nargs="?", default="inputs", type=Path)
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--first-year", type=int, default=2019)
-    parser.add_argument("--last-year", type=int, default=2024)
+    parser.add_argument("--last-year", type=int, default=2025)
     parser.add_argument("--history-from", type=int, default=2010)
     args = parser.parse_args(argv)
     summary = generate(args.inputs_dir, args.seed, args.first_year, args.last_year, args.history_from)

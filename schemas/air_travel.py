@@ -1,8 +1,64 @@
 """AirTravel sheet: one row per route and cabin class; both airports, or distance_km alone."""
 
+import csv
+from functools import cache
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 
-from schemas.checks import is_blank, parse_ref, row_check, sheet_schema
+from pipeline import codelists, geo
+from schemas.checks import REPORTING_YEAR, is_blank, parse_code, parse_number, parse_ref, row_check, sheet_schema
+
+
+@cache
+def tolerance() -> float:
+    """How far a submitted ICAO calculator figure may be from the estimate (schemas/plausibility.csv)."""
+    with (Path(__file__).resolve().parent / "plausibility.csv").open(newline="", encoding="utf-8") as fh:
+        return float(next(r["value"] for r in csv.DictReader(fh) if r["name"] == "icec_vs_estimate"))
+
+
+def _estimates(d: pd.DataFrame) -> pd.Series:
+    """The pipeline's estimate (kg CO2 per passenger, one way) of the rows that give the calculator's
+    figure and a readable route, class and reporting year; NaN elsewhere."""
+    from pipeline.reference import factors, icao
+
+    icec = parse_number(d["icec_co2_kg"])
+    origin, destination = parse_ref(d["origin"]), parse_ref(d["destination"])
+    ports = codelists.airports()
+    known = origin.isin(list(ports)) & destination.isin(list(ports))
+    gcd = parse_number(d["distance_km"]).where(~known)
+    if known.any():
+        a = pd.DataFrame([ports[c] for c in origin[known]], index=origin.index[known], columns=["lat", "lon"])
+        b = pd.DataFrame([ports[c] for c in destination[known]], index=origin.index[known], columns=["lat", "lon"])
+        gcd[known] = geo.great_circle_km(a["lat"], a["lon"], b["lat"], b["lon"])
+    cabin = parse_code(d["cabin_class"])
+    year = d[REPORTING_YEAR] if REPORTING_YEAR in d else pd.Series(np.nan, index=d.index)
+    usable = icec.notna() & gcd.notna() & (gcd > 0) & cabin.isin(codelists.codes("cabin_class")) & year.notna()
+    out = pd.Series(np.nan, index=d.index)
+    for y, rows in d[usable].groupby(year[usable]):
+        idx = rows.index
+        pinned = factors.pinned_set(int(y))
+        # a calculator figure is compared with the ICAO method: the year's set, or the newest that has it
+        method_set = pinned if icao.uses_icao(pinned) else icao.newest_icao_set()
+        out[idx] = icao.estimate_kg_per_passenger(
+            origin[idx].where(known[idx]), destination[idx].where(known[idx]), gcd[idx].astype(float),
+            cabin[idx].astype(str), method_set,
+        )
+    return out
+
+
+def _icec_near_estimate(d: pd.DataFrame) -> pd.Series:
+    estimate = _estimates(d)
+    icec = parse_number(d["icec_co2_kg"])
+    return ~((icec / estimate - 1).abs() > tolerance())
+
+
+def _icec_params(value: object, row: pd.Series | None) -> dict[str, object]:
+    assert row is not None
+    estimate = float(_estimates(row.to_frame().T.infer_objects()).iloc[0])
+    icec = float(parse_number(pd.Series([value])).iloc[0])
+    return {"estimate": f"{estimate:,.0f}", "difference": f"{icec / estimate - 1:+.0%}"}
 
 
 def _pair_complete(d: pd.DataFrame, column: str, other: str) -> pd.Series:
@@ -55,6 +111,13 @@ schema = sheet_schema(
             "destination",
             _different_airports,
             lambda v, r: {"airport": str(v).strip().upper()},
+        ),
+        row_check(
+            "icec-near-estimate",
+            "implausible-value.icec-differs",
+            "icec_co2_kg",
+            _icec_near_estimate,
+            _icec_params,
         ),
     ],
 )

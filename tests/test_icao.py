@@ -108,3 +108,81 @@ def test_a_distance_without_airports_takes_the_default_route_factors():
 
 def test_the_distance_band_set_does_not_use_the_icao_method():
     assert icao.uses_icao(SET) and not icao.uses_icao("gtb-2025.1")
+
+
+# --- the calculator's own figure, and the renewable default, in a run ------------------------------
+
+
+def with_icec(year: int, figures: list[float | None]) -> dict:
+    """The test submission with an icec_co2_kg column on its AirTravel rows."""
+    from tests.builders import valid_sheets
+
+    sheets = valid_sheets("UNEP", year)
+    air = sheets["AirTravel"]
+    air[0].insert(6, "icec_co2_kg")
+    for row, figure in zip(air[1:], figures, strict=True):
+        row.insert(6, figure)
+    return sheets
+
+
+def test_a_submitted_calculator_figure_is_used_and_the_estimate_kept_beside_it(tmp_path):
+    import duckdb
+
+    from pipeline import api
+    from tests.builders import write_workbook
+
+    inputs = tmp_path / "inputs"
+    (inputs / "submissions").mkdir(parents=True)
+    # NBO-GVA economy x 40 round trips: the calculator says 280 kg one way; NBO-JFK and the distance row estimated
+    write_workbook(inputs / "submissions" / "UNEP_2025.xlsx", with_icec(2025, [280.0, None, None]))
+    result = api.run(inputs, tmp_path / "gtb.duckdb", tmp_path / "out", jobs=1)
+    assert not result.had_errors
+    with duckdb.connect(str(tmp_path / "gtb.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "SELECT source_row, factor_id, activity_unit, activity_quantity, kgco2e_per_unit, emissions_tco2e, estimated_tco2e "
+            "FROM emissions WHERE sheet = 'AirTravel' ORDER BY source_row"
+        ).fetchall()
+    submitted, estimated, by_distance = rows
+    assert submitted[1:5] == ("air.icec.submitted", "passenger_flight", 80.0, 280.0)
+    assert submitted[5] == pytest.approx(80 * 280 / 1000)
+    assert submitted[6] == pytest.approx(80 * model("NBO", "GVA", "economy") / 1000)  # the estimate, beside it
+    assert estimated[1:3] == ("air.icao.fuel.kg_fuel", "kg_fuel") and estimated[6] is None
+    assert estimated[5] == pytest.approx(12 * model("NBO", "JFK", "business") / 1000)
+    assert by_distance[1] == "air.icao.fuel.kg_fuel"
+
+
+@pytest.mark.parametrize(("figure", "flagged"), [(280.0, False), (150.0, True), (900.0, True)])
+def test_a_calculator_figure_far_from_the_estimate_is_a_warning_naming_the_row(tmp_path, figure, flagged):
+    from pipeline import api
+    from tests.builders import write_workbook
+
+    path = write_workbook(tmp_path / "UNEP_2025.xlsx", with_icec(2025, [figure, None, None]))
+    [sub] = api.check_files([path], jobs=1)
+    found = [(f.cell, f.code, f.severity) for f in sub.findings]
+    assert found == ([("G2", "implausible-value", "warning")] if flagged else [])
+    assert sub.is_valid
+
+
+def test_electricity_without_an_entity_figure_takes_the_country_grid_share(tmp_path):
+    import duckdb
+
+    from pipeline import api
+    from pipeline.reference import factors
+    from tests.builders import set_cell, valid_sheets, write_workbook
+
+    inputs = tmp_path / "inputs"
+    (inputs / "submissions").mkdir(parents=True)
+    sheets = set_cell(valid_sheets("UNEP", 2025), "Facilities", "F2", None)  # no renewable figure for Kenya
+    write_workbook(inputs / "submissions" / "UNEP_2025.xlsx", sheets)
+    api.run(inputs, tmp_path / "gtb.duckdb", tmp_path / "out", jobs=1)
+    share = factors.renewable_shares("gtb-2026.1")["KEN"]
+    with duckdb.connect(str(tmp_path / "gtb.duckdb"), read_only=True) as con:
+        renewable, source = con.execute(
+            "SELECT renewable_kwh, renewable_source FROM emissions WHERE sheet = 'Facilities' AND factor_id LIKE 'grid%'"
+        ).fetchone()
+        row = con.execute(
+            "SELECT renewable_electricity_share, renewable_share_reported, renewable_share_grid_default "
+            "FROM entity_indicators WHERE entity_code = 'UNEP' AND year = 2025"
+        ).fetchone()
+    assert (renewable, source) == (pytest.approx(2_400_000 * share), "grid_default")
+    assert row == (pytest.approx(share), 0.0, pytest.approx(share))

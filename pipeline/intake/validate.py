@@ -25,7 +25,7 @@ from schemas import checks, contract
 FILE_LEVEL = "file_no"
 ROW_LEVEL = "row"
 # Sheets whose rules need the Entity sheet's reporting year beside each row.
-NEEDS_REPORTING_YEAR = ("Offsets",)
+NEEDS_REPORTING_YEAR = ("Offsets", "AirTravel")
 
 
 @dataclass

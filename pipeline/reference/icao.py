@@ -65,6 +65,16 @@ def uses_icao(name: str | None = None, directory: Path | str | None = None) -> b
     return all((folder / f).is_file() for f in FILES)
 
 
+def newest_icao_set() -> str:
+    """The newest factor set that computes air travel by the ICAO method."""
+    from pipeline.reference.factors import available_sets
+
+    sets = [name for name in available_sets() if uses_icao(name)]
+    if not sets:
+        raise FactorSetError("no factor set carries the ICAO calculator's tables")
+    return sets[-1]
+
+
 def _number(frame: pd.DataFrame, column: str, source: str) -> pd.Series:
     values = pd.to_numeric(frame[column], errors="coerce")
     if values.isna().any() or (values < 0).any():
@@ -187,3 +197,26 @@ def passenger_fuel(
 
 def co2_per_fuel(factor_set: str | None = None, directory: Path | str | None = None) -> float:
     return tables(factor_set, directory).constants["co2_per_fuel"]
+
+
+def estimate_kg_per_passenger(
+    origin: pd.Series,
+    destination: pd.Series,
+    gcd_km: pd.Series,
+    cabin_class: pd.Series,
+    factor_set: str,
+) -> pd.Series:
+    """kg CO2 of one passenger on one one-way flight, as the pipeline estimates it with `factor_set`:
+    the ICAO method where the set carries its tables, else the distance-band factor per passenger-km
+    x the distance flown. Airports may be missing (a distance given alone)."""
+    from pipeline.codelists import airport_countries
+    from pipeline.reference.air import distance_band
+    from pipeline.reference.factors import resolve_factors
+
+    if uses_icao(factor_set):
+        countries = airport_countries()
+        fuel = passenger_fuel(gcd_km, origin.map(countries), destination.map(countries), cabin_class, factor_set=factor_set)
+        return fuel["fuel_kg"] * co2_per_fuel(factor_set)
+    band = distance_band(gcd_km, factor_set=factor_set)
+    factor = resolve_factors("AirTravel", band + "." + cabin_class, name=factor_set)["kgco2e_per_unit"]
+    return corrected_distance_km(gcd_km, factor_set=factor_set) * factor
