@@ -106,9 +106,15 @@ def more_figures(now: Record) -> list[str]:
     scopes = [now.get(k) for k in ("scope1_tco2e", "scope2_tco2e", "scope3_tco2e")]
     optional = now.get("optional_tco2e")
     coverage = now.get("reporting_coverage_percent")
+    renewable = s.fmt_percent(now.get("renewable_electricity_share"))
+    if not s.is_missing(now.get("renewable_share_grid_default")) and now["renewable_share_grid_default"] > 0:
+        renewable += (
+            f" ({s.fmt_percent(now.get('renewable_share_reported'))} reported, "
+            f"{s.fmt_percent(now['renewable_share_grid_default'])} grid default)"
+        )
     return [
         labels.get(status, status) if status else DASH,
-        s.fmt_percent(now.get("renewable_electricity_share")),
+        renewable,
         waste,
         water,
         s.fmt_percent(now.get("per_capita_change_since_2010"), signed=True),

@@ -66,6 +66,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "like_for_like_change_since_2010": ("Like-for-like change since 2010 (%)", SHARE),
     "electricity_kwh": ("Electricity (kWh)", INTEGER),
     "renewable_electricity_share": ("Renewable electricity (%)", SHARE),
+    "renewable_share_reported": ("Renewable electricity reported by the entity (%)", SHARE),
+    "renewable_share_grid_default": ("Renewable electricity by grid default (%)", SHARE),
     "facility_intensity_kgco2e_per_m2": ("Facilities intensity (kgCO2e/m2)", ONE_DECIMAL),
     "waste_tonnes": ("Waste (t)", ONE_DECIMAL),
     "waste_per_capita_kg": ("Waste per capita (kg/person)", INTEGER),
