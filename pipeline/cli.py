@@ -80,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gtb: interrupted", file=sys.stderr)
         return CANNOT_RUN
+    except BrokenPipeError:  # the reader went away (gtb status | head): end quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return OK
     except OSError as exc:  # a folder or file the command needs cannot be read or written
         where = f": {exc.filename}" if exc.filename else ""
         print(f"gtb: {exc.strerror or exc}{where}", file=sys.stderr)

@@ -8,7 +8,10 @@ the views' columns are `year` (and `entity_code` first for entities) followed by
 
 from __future__ import annotations
 
+import csv
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -18,54 +21,33 @@ from pipeline.errors import GtbError
 from pipeline.paths import DEFAULT_DB
 from pipeline.warehouse.db import opened
 
-INDICATOR_KEYS: tuple[str, ...] = (
-    # emissions
-    "reporting_entities",
-    "personnel",
-    "total_tco2e",
-    "facilities_tco2e",
-    "air_travel_tco2e",
-    "other_travel_tco2e",
-    "optional_tco2e",
-    "scope1_tco2e",
-    "scope2_tco2e",
-    "scope2_market_tco2e",
-    "scope3_tco2e",
-    "share_facilities",
-    "share_air_travel",
-    "share_other_travel",
-    "per_capita_tco2e",
-    # offsets and climate neutrality
-    "offsets_tco2e",
-    "offset_share",
-    "climate_neutral_entities",
-    # change since the 2010 baseline
-    "per_capita_change_since_2010",
-    "total_change_since_2010",
-    "like_for_like_change_since_2010",
-    # energy
-    "electricity_kwh",
-    "renewable_electricity_share",
-    "renewable_share_reported",
-    "renewable_share_grid_default",
-    "facility_intensity_kgco2e_per_m2",
-    # waste and water
-    "waste_tonnes",
-    "waste_per_capita_kg",
-    "waste_diversion_share",
-    "hazardous_waste_tonnes",
-    "water_m3",
-    "water_per_capita_m3",
-    # environmental management
-    "ems_met",
-    "ems_approaching",
-    "ems_not_met",
-    "reporting_coverage_percent",
-)
+@dataclass(frozen=True)
+class Key:
+    """One key of the output contract (`keys.csv`): how it is named, its unit and kind."""
+
+    key: str
+    label: str
+    unit: str
+    kind: str  # count, tco2e, share, change, ratio, quantity, percent
+    description: str
+
+    @property
+    def heading(self) -> str:
+        """'Total emissions (tCO2e)', 'Air travel share (%)'."""
+        unit = "%" if self.kind in ("share", "change", "percent") else self.unit
+        return f"{self.label} ({unit})"
+
+
+@cache
+def keys() -> tuple[Key, ...]:
+    """The indicator keys of the output contract, in contract order (pipeline/indicators/keys.csv)."""
+    with (Path(__file__).resolve().parent / "keys.csv").open(newline="", encoding="utf-8") as fh:
+        return tuple(Key(**row) for row in csv.DictReader(fh))
+
+
+INDICATOR_KEYS: tuple[str, ...] = tuple(k.key for k in keys())
 # Keys that count entities or persons: integers in JSON. Every other key is a float.
-COUNT_KEYS: frozenset[str] = frozenset(
-    {"reporting_entities", "personnel", "climate_neutral_entities", "ems_met", "ems_approaching", "ems_not_met"}
-)
+COUNT_KEYS: frozenset[str] = frozenset(k.key for k in keys() if k.kind == "count")
 
 
 def indicators(year: int, entity: str | None = None, db: Path = DEFAULT_DB) -> dict:
@@ -137,21 +119,36 @@ def _no_row_message(con: duckdb.DuckDBPyConnection, year: int, entity: str | Non
 
 
 def print_table(row: dict, console: Console | None = None) -> None:
-    """The row as a readable two-column table (key, value); NULL shows as an em dash."""
+    """The row as a readable table: label, value with its unit (percentages as %), NULL as an em dash."""
     from rich.table import Table
 
     title = f"Indicators {row.get('entity_code') or 'system-wide'} {row['year']}"
     table = Table(title=title, show_header=True)
     table.add_column("indicator")
     table.add_column("value", justify="right")
-    for key in INDICATOR_KEYS:
-        table.add_row(key, _shown(key, row.get(key)))
-    (console or Console()).print(table)
+    table.add_column("unit")
+    table.add_column("key", style="dim")
+    for key in keys():
+        value, unit = shown(key, row.get(key.key))
+        table.add_row(key.label, value, unit, key.key)
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # a file or a pipe: wide enough for every label and key
+            console = Console(width=140)
+    console.print(table)
 
 
-def _shown(key: str, value: object) -> str:
+def shown(key: Key, value: object) -> tuple[str, str]:
+    """(value, unit) as people read them: 1,234,567; 4.44; 38.8 %; -46.5 %."""
     if value is None:
-        return "—"
-    if key in COUNT_KEYS:
-        return f"{value:,}"
-    return f"{value:,.6g}" if abs(value) < 1000 else f"{value:,.1f}"
+        return "\u2014", ""
+    number = float(value)  # type: ignore[arg-type]
+    if key.kind in ("share", "change"):
+        return f"{number * 100:+.1f} %" if key.kind == "change" else f"{number * 100:.1f} %", ""
+    if key.kind == "count":
+        return f"{int(number):,}", key.unit
+    if key.kind == "percent":
+        return f"{number:.1f} %", ""
+    if abs(number) >= 1000:
+        return f"{number:,.0f}", key.unit
+    return f"{number:,.3g}" if abs(number) < 10 else f"{number:,.1f}", key.unit

@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from pipeline.cells import column_letter
+from pipeline.indicators import keys as indicator_keys
 from pipeline.report.queries import Table
 from pipeline.safe import formula_safe
 from pipeline.xlsx import BORDER, HEADER_ALIGN, HEADER_FILL, TITLE_FONT, save_reproducible, write_text
@@ -42,39 +43,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "entity_name": ("Entity name", TEXT),
     "entity_type": ("Entity type", TEXT),
     "data_source": ("Data source (workbook / history)", TEXT),
-    "reporting_entities": ("Reporting entities (count)", INTEGER),
-    "personnel": ("Personnel (persons)", INTEGER),
-    "total_tco2e": ("Total emissions (tCO2e)", TONNES),
-    "facilities_tco2e": ("Facilities (tCO2e)", TONNES),
-    "air_travel_tco2e": ("Air travel (tCO2e)", TONNES),
-    "other_travel_tco2e": ("Other travel (tCO2e)", TONNES),
-    "optional_tco2e": ("Optional emissions, HCFCs (tCO2e)", TONNES),
-    "scope1_tco2e": ("Scope 1 (tCO2e)", TONNES),
-    "scope2_tco2e": ("Scope 2, location-based (tCO2e)", TONNES),
-    "scope2_market_tco2e": ("Scope 2, market-based (tCO2e)", TONNES),
-    "scope3_tco2e": ("Scope 3, business travel (tCO2e)", TONNES),
-    "share_facilities": ("Facilities share (%)", SHARE),
-    "share_air_travel": ("Air travel share (%)", SHARE),
-    "share_other_travel": ("Other travel share (%)", SHARE),
-    "per_capita_tco2e": ("Emissions per capita (tCO2e/person)", "#,##0.00"),
-    "offsets_tco2e": ("Offsets retired (tCO2e)", TONNES),
-    "offset_share": ("Emissions offset (%)", SHARE),
-    "climate_neutral_entities": ("Climate-neutral entities (count)", INTEGER),
     "climate_neutral": ("Climate neutral (yes/no)", TEXT),
-    "per_capita_change_since_2010": ("Per capita change since 2010 (%)", SHARE),
-    "total_change_since_2010": ("Total change since 2010 (%)", SHARE),
-    "like_for_like_change_since_2010": ("Like-for-like change since 2010 (%)", SHARE),
-    "electricity_kwh": ("Electricity (kWh)", INTEGER),
-    "renewable_electricity_share": ("Renewable electricity (%)", SHARE),
-    "renewable_share_reported": ("Renewable electricity reported by the entity (%)", SHARE),
-    "renewable_share_grid_default": ("Renewable electricity by grid default (%)", SHARE),
-    "facility_intensity_kgco2e_per_m2": ("Facilities intensity (kgCO2e/m2)", ONE_DECIMAL),
-    "waste_tonnes": ("Waste (t)", ONE_DECIMAL),
-    "waste_per_capita_kg": ("Waste per capita (kg/person)", INTEGER),
-    "waste_diversion_share": ("Waste diverted (%)", SHARE),
-    "hazardous_waste_tonnes": ("Hazardous waste (t)", ONE_DECIMAL),
-    "water_m3": ("Water (m3)", INTEGER),
-    "water_per_capita_m3": ("Water per capita (m3/person)", ONE_DECIMAL),
     "ems_status": ("EMS status", TEXT),
     "ems_criteria": ("EMS criteria (met / approaching / not met)", TEXT),
     "ems_met": ("EMS met (entities)", INTEGER),
@@ -86,6 +55,26 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "share_of_waste": ("Share of waste (%)", SHARE),
     "entities": ("Entities (count)", INTEGER),
 }
+# The indicator keys' headings come from their one definition (pipeline/indicators/keys.csv);
+# the number format follows the kind of figure, with a few keys shown with other precision.
+FORMAT_OF_KIND = {
+    "count": INTEGER,
+    "tco2e": TONNES,
+    "share": SHARE,
+    "change": SHARE,
+    "percent": ONE_DECIMAL,
+    "quantity": ONE_DECIMAL,
+    "ratio": ONE_DECIMAL,
+}
+FORMAT_OF_KEY = {
+    "per_capita_tco2e": "#,##0.00",
+    "electricity_kwh": INTEGER,
+    "water_m3": INTEGER,
+    "waste_per_capita_kg": INTEGER,
+}
+COLUMNS.update(
+    {k.key: (k.heading, FORMAT_OF_KEY.get(k.key, FORMAT_OF_KIND[k.kind])) for k in indicator_keys()}
+)
 KEY_COLUMNS = {"year": 1, "entity_code": 2}  # columns kept visible when scrolling right
 
 
