@@ -243,6 +243,10 @@ def example_rows(entity: str = "UNEP", year: int = 2024) -> dict[str, list[dict[
             }
         ],
     }
+    for sheet, items in rows.items():  # the optional comment column of the sheets that have one
+        if "comment" in contract.sheet(sheet).names:
+            for item in items:
+                item.setdefault("comment", None)
     return rows
 
 

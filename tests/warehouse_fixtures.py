@@ -100,12 +100,15 @@ class Warehouse:
             ],
         )
         self.con.execute(
-            "INSERT INTO entity_reports VALUES (?, ?, ?, ?, ?, ?, 'Focal Point', 'fp@un.org', '2025.1')",
+            "INSERT INTO entity_reports (submission_id, entity_code, reporting_year, personnel, reporting_coverage_percent,"
+            " floor_area_m2, focal_point_name, focal_point_email, template_version)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'Focal Point', 'fp@un.org', '2025.1')",
             [sid, entity, year, personnel, coverage_percent, floor_area_m2],
         )
         if ems is not None:
             self.con.execute(
-                "INSERT INTO ems_reports VALUES (?, ?, 'none', 100, true, NULL)",
+                "INSERT INTO ems_reports (submission_id, status, standard, coverage_percent, is_policy_adopted,"
+                " last_management_review) VALUES (?, ?, 'none', 100, true, NULL)",
                 [sid, ems],
             )
         return sid
@@ -151,7 +154,9 @@ class Warehouse:
         row = next(self._rows)
         self.con.execute(
             """
-            INSERT INTO facilities_activity VALUES (?, ?, 'HQ', 'KEN', 'electricity', ?, 'kwh', ?, 'measured', ?, 'kwh')
+            INSERT INTO facilities_activity (submission_id, source_row, site, country_code, energy_type_code, quantity,
+                unit_code, renewable_kwh, data_quality_code, canonical_quantity, canonical_unit)
+            VALUES (?, ?, 'HQ', 'KEN', 'electricity', ?, 'kwh', ?, 'measured', ?, 'kwh')
             """,
             [sid, row, kwh, renewable_kwh, kwh],
         )
@@ -174,7 +179,9 @@ class Warehouse:
     def fuel(self, sid: int, energy_type: str, quantity: float, unit: str = "kwh") -> None:
         """A Facilities row of a non-electricity energy type (activity only, no emissions row)."""
         self.con.execute(
-            "INSERT INTO facilities_activity VALUES (?, ?, 'HQ', 'KEN', ?, ?, ?, NULL, 'measured', ?, ?)",
+            "INSERT INTO facilities_activity (submission_id, source_row, site, country_code, energy_type_code, quantity,"
+            " unit_code, renewable_kwh, data_quality_code, canonical_quantity, canonical_unit)"
+            " VALUES (?, ?, 'HQ', 'KEN', ?, ?, ?, NULL, 'measured', ?, ?)",
             [sid, next(self._rows), energy_type, quantity, unit, quantity, unit],
         )
 
@@ -182,7 +189,8 @@ class Warehouse:
     def offsets(self, sid: int, tco2e: float) -> None:
         row = next(self._rows)
         self.con.execute(
-            "INSERT INTO offsets VALUES (?, ?, 'cdm', 'CDM-1', ?, ?, 2023, ?, DATE '2025-02-01')",
+            "INSERT INTO offsets (submission_id, source_row, standard_code, project_id, serial_range, serial_key, vintage,"
+            " quantity_tco2e, retirement_date) VALUES (?, ?, 'cdm', 'CDM-1', ?, ?, 2023, ?, DATE '2025-02-01')",
             [sid, row, f"S-{sid}-{row}", f"S-{sid}-{row}", tco2e],
         )
 
@@ -190,7 +198,9 @@ class Warehouse:
         """A Waste row; the hazardous and diverted flags come from the code lists, as in the loader."""
         assert stream in codelists.codes("waste_stream") and treatment in codelists.codes("waste_treatment")
         self.con.execute(
-            "INSERT INTO waste_activity VALUES (?, ?, 'HQ', 'KEN', ?, ?, ?, 'tonne', 'measured', ?, ?, ?)",
+            "INSERT INTO waste_activity (submission_id, source_row, site, country_code, waste_stream_code, treatment_code,"
+            " quantity, unit_code, data_quality_code, quantity_tonnes, is_hazardous, is_diverted)"
+            " VALUES (?, ?, 'HQ', 'KEN', ?, ?, ?, 'tonne', 'measured', ?, ?, ?)",
             [
                 sid,
                 next(self._rows),
@@ -205,7 +215,8 @@ class Warehouse:
 
     def water(self, sid: int, m3: float) -> None:
         self.con.execute(
-            "INSERT INTO water_activity VALUES (?, ?, 'HQ', 'KEN', 'municipal', ?, 'm3', 'measured', ?)",
+            "INSERT INTO water_activity (submission_id, source_row, site, country_code, source_code, volume, unit_code,"
+            " data_quality_code, volume_m3) VALUES (?, ?, 'HQ', 'KEN', 'municipal', ?, 'm3', 'measured', ?)",
             [sid, next(self._rows), m3, m3],
         )
 

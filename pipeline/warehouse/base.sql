@@ -17,12 +17,16 @@ COMMENT ON COLUMN schema_version.description IS 'What the migration did.';
 CREATE TABLE IF NOT EXISTS entities (
     entity_code VARCHAR PRIMARY KEY,
     entity_name VARCHAR NOT NULL,
-    entity_type VARCHAR NOT NULL
+    entity_type VARCHAR NOT NULL,
+    expected_from INTEGER,
+    expected_until INTEGER
 );
 COMMENT ON TABLE entities IS 'Reference list of reporting UN entities (schemas/codelists/entities.csv).';
 COMMENT ON COLUMN entities.entity_code IS 'Short entity code used in workbooks and history files.';
 COMMENT ON COLUMN entities.entity_name IS 'Full name of the entity.';
 COMMENT ON COLUMN entities.entity_type IS 'Group of the UN System Chart (fund_programme, specialized_agency, ...).';
+COMMENT ON COLUMN entities.expected_from IS 'First reporting year in which the entity is expected to report.';
+COMMENT ON COLUMN entities.expected_until IS 'Last reporting year in which it is expected (NULL: still expected).';
 
 CREATE TABLE IF NOT EXISTS runs (
     run_id INTEGER PRIMARY KEY,
@@ -33,7 +37,8 @@ CREATE TABLE IF NOT EXISTS runs (
     files_loaded INTEGER,
     files_unchanged INTEGER,
     files_rejected INTEGER,
-    submissions_superseded INTEGER
+    submissions_superseded INTEGER,
+    summary VARCHAR
 );
 COMMENT ON TABLE runs IS 'One row per gtb run that committed; what it saw and did.';
 COMMENT ON COLUMN runs.run_id IS 'Sequential run number.';
@@ -45,6 +50,7 @@ COMMENT ON COLUMN runs.files_loaded IS 'Workbooks validated and loaded by this r
 COMMENT ON COLUMN runs.files_unchanged IS 'Workbooks skipped because a file with the same sha256 was already recorded.';
 COMMENT ON COLUMN runs.files_rejected IS 'Workbooks with errors, recorded as rejected, nothing loaded.';
 COMMENT ON COLUMN runs.submissions_superseded IS 'Earlier submissions replaced by a resubmission in this run.';
+COMMENT ON COLUMN runs.summary IS 'What the run printed: files loaded, superseded and rejected, with the first finding of each new rejection.';
 
 CREATE TABLE IF NOT EXISTS submissions (
     submission_id INTEGER PRIMARY KEY,
@@ -238,3 +244,55 @@ COMMENT ON COLUMN recalculations.submissions IS 'Loaded submissions recalculated
 COMMENT ON COLUMN recalculations.old_total_tco2e IS 'Year total (all emission rows) before, tCO2e.';
 COMMENT ON COLUMN recalculations.new_total_tco2e IS 'Year total (all emission rows) after, tCO2e.';
 COMMENT ON COLUMN recalculations.reason IS 'Why, as given by the analyst.';
+
+CREATE TABLE IF NOT EXISTS flags (
+    flag_id INTEGER PRIMARY KEY,
+    submission_id INTEGER NOT NULL,
+    code VARCHAR NOT NULL,
+    check_name VARCHAR NOT NULL,
+    sheet VARCHAR,
+    cell VARCHAR,
+    excel_row INTEGER,
+    value VARCHAR,
+    message VARCHAR NOT NULL,
+    explanation VARCHAR,
+    status VARCHAR NOT NULL CHECK (status IN ('open', 'accepted')),
+    reviewed_by VARCHAR,
+    reviewed_at TIMESTAMP,
+    review_reason VARCHAR
+);
+COMMENT ON TABLE flags IS 'Plausibility flags of loaded submissions (implausible-change, implausible-value), open until an analyst accepts them (gtb accept).';
+COMMENT ON COLUMN flags.flag_id IS 'Sequential id.';
+COMMENT ON COLUMN flags.submission_id IS 'The submission flagged.';
+COMMENT ON COLUMN flags.code IS 'Finding code (implausible-change or implausible-value).';
+COMMENT ON COLUMN flags.check_name IS 'The check of schemas/plausibility.csv that raised it.';
+COMMENT ON COLUMN flags.sheet IS 'Sheet of the row that drives the flag.';
+COMMENT ON COLUMN flags.cell IS 'Cell of the row that drives the flag.';
+COMMENT ON COLUMN flags.excel_row IS 'Excel row that drives the flag.';
+COMMENT ON COLUMN flags.value IS 'The value flagged, as text.';
+COMMENT ON COLUMN flags.message IS 'Both values and the likely cause.';
+COMMENT ON COLUMN flags.explanation IS 'The focal point''s comment on the driving row (the comment column of the sheet).';
+COMMENT ON COLUMN flags.status IS 'open, or accepted by an analyst.';
+COMMENT ON COLUMN flags.reviewed_by IS 'Who accepted it.';
+COMMENT ON COLUMN flags.reviewed_at IS 'When (UTC).';
+COMMENT ON COLUMN flags.review_reason IS 'Why, as given to gtb accept.';
+
+CREATE TABLE IF NOT EXISTS reviews (
+    reviewed_at TIMESTAMP NOT NULL,
+    reviewed_by VARCHAR NOT NULL,
+    submission_id INTEGER NOT NULL,
+    entity_code VARCHAR NOT NULL,
+    reporting_year INTEGER NOT NULL,
+    action VARCHAR NOT NULL,
+    flags_closed INTEGER NOT NULL,
+    reason VARCHAR NOT NULL
+);
+COMMENT ON TABLE reviews IS 'Log of every review act on a loaded submission (gtb accept): who, when, why.';
+COMMENT ON COLUMN reviews.reviewed_at IS 'When (UTC).';
+COMMENT ON COLUMN reviews.reviewed_by IS 'Who (the analyst''s user name).';
+COMMENT ON COLUMN reviews.submission_id IS 'The submission reviewed.';
+COMMENT ON COLUMN reviews.entity_code IS 'Its entity.';
+COMMENT ON COLUMN reviews.reporting_year IS 'Its reporting year.';
+COMMENT ON COLUMN reviews.action IS 'accept.';
+COMMENT ON COLUMN reviews.flags_closed IS 'Open flags the act closed.';
+COMMENT ON COLUMN reviews.reason IS 'Why, as given.';
