@@ -12,7 +12,7 @@ from rich.console import Console
 
 from pipeline.errors import GtbError
 from pipeline.intake.validate import Submission
-from pipeline.paths import DEFAULT_DB, DEFAULT_INPUTS, DEFAULT_OUTPUTS
+from pipeline.paths import DEFAULT_DB, DEFAULT_INPUTS, DEFAULT_OUTPUTS, VALIDATION_FOLDER
 from pipeline.workers import default_jobs
 
 
@@ -38,14 +38,21 @@ def validate(
     report_dir: Path | None = None,
     jobs: int | None = None,
     console: Console | None = None,
+    db: Path | None = None,
 ) -> list[Submission]:
-    """`gtb validate`: check workbooks against the contract and write their reports."""
+    """`gtb validate`: check workbooks against the contract and write their reports; with `db`,
+    also compare each valid workbook with its entity's previous year in that database (read only)."""
+    from pipeline.intake.cross_checks import folder_and_name_findings
     from pipeline.intake.reports import print_summary, write_reports
+    from pipeline.run import review_without_loading
 
     if not files:
         raise GtbError("no workbook given: gtb validate FILE...")
     subs = check_files(files, jobs)
-    folders = write_reports(subs, Path(report_dir) if report_dir else DEFAULT_OUTPUTS / "validation")
+    folder_and_name_findings(subs)
+    if db is not None:
+        review_without_loading(subs, Path(db))
+    folders = write_reports(subs, Path(report_dir) if report_dir else DEFAULT_OUTPUTS / VALIDATION_FOLDER)
     print_summary(subs, folders, console)
     return subs
 
@@ -86,8 +93,38 @@ def indicators(year: int, entity: str | None = None, db: Path = DEFAULT_DB) -> d
     return indicator_row(year, entity, Path(db))
 
 
-def report(year: int, db: Path = DEFAULT_DB, outputs: Path = DEFAULT_OUTPUTS, jobs: int | None = None):
-    """`gtb report`: the year's charts, tables and entity factsheets under `{outputs}/report/{year}/`."""
+def report(
+    year: int, db: Path = DEFAULT_DB, outputs: Path = DEFAULT_OUTPUTS, jobs: int | None = None, final: bool = False
+):
+    """`gtb report`: the year's charts, tables and entity factsheets under `{outputs}/report/{year}/`;
+    a draft while plausibility flags of the year are open (`final` refuses then: `OpenFlags`)."""
     from pipeline.report.build import report as build_report
 
-    return build_report(year, Path(db), Path(outputs), jobs=jobs)
+    return build_report(year, Path(db), Path(outputs), jobs=jobs, final=final)
+
+
+def status(year: int, db: Path = DEFAULT_DB) -> list:
+    """`gtb status`: every entity expected for `year` and where its submission stands."""
+    from pipeline.review.status import status as tracker
+    from pipeline.warehouse.db import opened
+
+    with opened(Path(db), read_only=True) as con:
+        return tracker(con, int(year))
+
+
+def accept(entity: str, year: int, reason: str, db: Path = DEFAULT_DB, by: str | None = None):
+    """`gtb accept`: accept an entity's loaded submission of a year, closing its open flags (logged)."""
+    from pipeline.review.flags import accept as accept_submission
+    from pipeline.warehouse.db import opened
+
+    with opened(Path(db)) as con:
+        return accept_submission(con, entity, int(year), reason, by)
+
+
+def compare(entity: str, year: int, db: Path = DEFAULT_DB):
+    """`gtb compare`: an entity's indicators for the year and the year before, with the change."""
+    from pipeline.review.compare import compare as compare_years
+    from pipeline.warehouse.db import opened
+
+    with opened(Path(db), read_only=True) as con:
+        return compare_years(con, entity, int(year))

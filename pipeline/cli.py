@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--report-dir", type=Path, help="where reports go (default outputs/validation)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: up to 2)")
+    p.add_argument("--db", type=Path, default=None, help="compare with the entity's previous year in this database")
 
     p = sub.add_parser("run", help="validate every submission, load the valid ones, recompute emissions")
     p.add_argument("--inputs", type=Path, default=DEFAULT_INPUTS, help="inputs folder (default inputs/)")
@@ -63,6 +64,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", type=Path, default=DEFAULT_DB, help="database (default outputs/gtb.duckdb)")
     p.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS, help="outputs folder (default outputs/)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes for the factsheets (default 1)")
+    p.add_argument("--final", action="store_true", help="refuse (exit 1) while plausibility flags are open")
+
+    p = sub.add_parser("status", help="every entity expected for a year and where its submission stands")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--db", type=Path, default=DEFAULT_DB)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("accept", help="accept an entity's loaded submission, closing its open flags (logged)")
+    p.add_argument("entity", help="entity code, e.g. UNEP")
+    p.add_argument("year", type=int, help="reporting year")
+    p.add_argument("--reason", required=True, help="why; kept in the review log")
+    p.add_argument("--by", help="who accepts (default: your user name)")
+    p.add_argument("--db", type=Path, default=DEFAULT_DB)
+
+    p = sub.add_parser("compare", help="an entity's indicators this year and last, with the change")
+    p.add_argument("entity", help="entity code, e.g. WFP")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--db", type=Path, default=DEFAULT_DB)
     return parser
 
 
@@ -103,7 +122,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
         return OK
     if args.command == "validate":
-        subs = api.validate(args.files, report_dir=args.report_dir, jobs=args.jobs)
+        subs = api.validate(args.files, report_dir=args.report_dir, jobs=args.jobs, db=args.db)
         return HAD_ERRORS if any(not s.is_valid for s in subs) else OK
     if args.command == "run":
         result = api.run(args.inputs, args.db, args.outputs, jobs=args.jobs)
@@ -124,8 +143,26 @@ def _dispatch(args: argparse.Namespace) -> int:
 
             print_table(row)
         return OK
+    if args.command == "status":
+        return _status(api.status(args.year, args.db), args.year, args.json)
+    if args.command == "accept":
+        done = api.accept(args.entity, args.year, args.reason, args.db, args.by)
+        print(f"accepted {done.entity} {done.year}: {done.flags_closed} open flag(s) closed, logged for {done.by}")
+        return OK
+    if args.command == "compare":
+        _compare(api.compare(args.entity, args.year, args.db))
+        return OK
     if args.command == "report":
-        done = api.report(args.year, args.db, args.outputs, jobs=args.jobs)
+        from pipeline import safe
+        from pipeline.report.build import OpenFlags
+
+        try:
+            done = api.report(args.year, args.db, args.outputs, jobs=args.jobs, final=args.final)
+        except OpenFlags as exc:
+            print(f"gtb: {exc}", file=sys.stderr)
+            for flag in exc.flags:
+                print(f"  {flag['entity_code']} {flag['sheet']}!{flag['cell']} {flag['code']}: {safe.console_safe(flag['message'])}", file=sys.stderr)
+            return HAD_ERRORS
         print(
             f"wrote {len(done.charts)} chart files, {len(done.tables)} tables and {len(done.factsheets)} factsheets "
             f"to {done.folder} (see index.md)"
@@ -136,3 +173,62 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+def _status(rows: list, year: int, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"year": year, "entities": [r.as_json() for r in rows]}, default=str))
+        return OK
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipeline import safe
+
+    table = Table(title=f"Submissions {year}: {len(rows)} entities expected")
+    for column in ("entity", "status", "file", "received", "errors", "warnings", "open flags", "first finding"):
+        table.add_column(column, overflow="fold")
+    styles = {"missing": "red", "rejected": "red", "loaded-with-flags": "yellow", "accepted": "green"}
+    for r in rows:
+        table.add_row(
+            r.entity,
+            f"[{styles.get(r.status, 'default')}]{r.status}[/]",
+            safe.for_console(r.file or ""),
+            r.received_at or "",
+            str(r.errors),
+            str(r.warnings),
+            str(r.open_flags),
+            safe.for_console((r.first_finding or "")[:120]),
+        )
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=200)
+    console.print(table)
+    counts = {s: sum(r.status == s for r in rows) for s in ("missing", "rejected", "loaded-with-flags", "loaded", "accepted", "history-only")}
+    console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    return OK
+
+
+def _compare(result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipeline.indicators import shown
+
+    before = str(result.previous_year or result.year - 1)
+    table = Table(title=f"{result.entity}: {before} and {result.year}")
+    for column, justify in (("indicator", "left"), (before, "right"), (str(result.year), "right"), ("change", "right"), ("", "left")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for line in result.lines:
+        old, unit = shown(line.key, line.before)
+        new, unit_new = shown(line.key, line.now)
+        change = "" if line.change is None else f"{line.change * 100:+.1f} %"
+        table.add_row(f"{line.key.label} ({unit or unit_new})" if (unit or unit_new) else line.key.label, old, new, change,
+                      "[yellow]flag[/]" if line.flagged else "")
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=140)
+    console.print(table)
+    from pipeline import safe
+
+    for flag in result.flags:
+        console.print(f"  [yellow]{flag['status']}[/] {flag['sheet']}!{flag['cell']} {flag['code']}: {safe.for_console(flag['message'])}")

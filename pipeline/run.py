@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from pipeline import __version__, safe
 from pipeline.errors import GtbError
@@ -33,6 +34,18 @@ LOCK_PREFIX = "~$"
 
 
 @dataclass
+class Change:
+    """An entity-year whose loaded submission this run replaced: its figures before and after."""
+
+    entity: str
+    year: int
+    total_before: float | None
+    total_after: float | None
+    per_capita_before: float | None
+    per_capita_after: float | None
+
+
+@dataclass
 class RunResult:
     files_seen: int = 0
     loaded: list[str] = field(default_factory=list)
@@ -40,6 +53,11 @@ class RunResult:
     rejected: list[tuple[str, int, str]] = field(default_factory=list)  # (file, errors, report folder)
     replaced: list[str] = field(default_factory=list)  # rejected files whose entity-year now has a valid submission
     superseded: int = 0
+    superseded_files: list[str] = field(default_factory=list)
+    new_rejections: list[tuple[str, int, str, str]] = field(default_factory=list)  # (+ first finding)
+    repeated_rejections: list[str] = field(default_factory=list)  # rejected before with the same errors
+    changes: list[Change] = field(default_factory=list)
+    flags: int = 0  # plausibility flags raised by this run
     history_rows: int = 0
     history_rejected: list[tuple[str, int, str]] = field(default_factory=list)
     emissions_rows: int = 0
@@ -79,12 +97,14 @@ def run(
     from pipeline.emissions import prepare
     from pipeline.emissions.calculate import calculate, sync_pins
     from pipeline.indicators.views import create_views
-    from pipeline.intake.cross_checks import cross_submission_findings
+    from pipeline.intake.cross_checks import cross_submission_findings, folder_and_name_findings
     from pipeline.intake.history import check_history_file
-    from pipeline.intake.reports import write_reports
+    from pipeline.intake.reports import report_folders, write_reports
     from pipeline.intake.validate import validate_files
     from pipeline.reference.factors import FactorSetError
     from pipeline.reference.units import UnitConversionError
+    from pipeline.review import flags as review_flags
+    from pipeline.review import plausibility
     from pipeline.warehouse import db as warehouse
     from pipeline.warehouse.load import (
         insert_rows,
@@ -115,35 +135,19 @@ def run(
     create_views(con)
     lap("open")
     try:
-        shas: dict[Path, str] = {}
-        for f in files:
-            try:
-                shas[f] = sha256_of(f)
-            except OSError:  # unreadable (permissions, I/O): read on, it becomes that file's finding
-                shas[f] = ""
-        known = known_files(con, [sha for sha in shas.values() if sha])
-        new = [f for f in files if shas[f] not in known]
-        result.unchanged = [f.name for f in files if shas[f] in known]
-        seen_sha: set[str] = set()
-        duplicates_in_folder = []
-        for f in new:
-            if shas[f] and shas[f] in seen_sha:
-                duplicates_in_folder.append(f)
-            seen_sha.add(shas[f])
-        new = [f for f in new if f not in duplicates_in_folder]  # byte-identical copies are read once
-        result.unchanged += [f.name for f in duplicates_in_folder]
-
+        new, shas = _new_files(con, files, result, known_files)
         lap("hash")
         subs = _check_with_progress(new, jobs or default_jobs(), console, validate_files)
         lap("read+validate")
-        for path, sub in zip(new, subs):  # unreadable files too are recorded by their bytes
+        for path, sub in zip(new, subs, strict=True):  # unreadable files too are recorded by their bytes
             sub.sha256 = sub.sha256 or shas[path]
             sub.size_bytes = sub.size_bytes or _size(path)
+        folder_and_name_findings(subs)
         cross_submission_findings(subs, loaded_serials(con))
-        lap("cross-checks")
-        folders = write_reports(subs, outputs / VALIDATION_FOLDER)
+        before = _figures(con, subs)
+        folders = report_folders(subs, outputs / VALIDATION_FOLDER)
         history = [check_history_file(p) for p in sorted((inputs / HISTORY_FOLDER).glob("*.csv"))]
-        lap("reports")
+        lap("cross-checks")
 
         try:
             with warehouse.transaction(con):
@@ -160,19 +164,30 @@ def run(
                 lap("load")
                 result.emissions_rows = calculate(con, recorded.loaded)
                 lap("calculate")
+                raised = plausibility.flags(con, recorded.loaded)
+                result.flags = review_flags.record_flags(con, raised, dict(recorded.pairs))
+                lap("review")
                 result.history_rows, bad_history = load_history(con, history)
+                write_reports(subs, outputs / VALIDATION_FOLDER, folders)
+                lap("reports")
+                _settle(result, subs, folders, recorded)
+                result.changes = _changes(before, _figures(con, subs, superseded=False))
+                result.history_rejected = _history_reports(bad_history, outputs / VALIDATION_FOLDER)
+                result.seconds = time.perf_counter() - started
+                lines = summary_lines(result, Path(db))
                 con.execute(
                     """
                     UPDATE runs SET finished_at = ?, files_seen = ?, files_loaded = ?, files_unchanged = ?,
-                           files_rejected = ?, submissions_superseded = ? WHERE run_id = ?
+                           files_rejected = ?, submissions_superseded = ?, summary = ? WHERE run_id = ?
                     """,
                     [
                         warehouse.utcnow(),
                         len(files),
                         len(recorded.loaded),
                         len(result.unchanged),
-                        len(recorded.rejected),
+                        len(result.rejected),
                         len(recorded.superseded),
+                        "\n".join(safe.console_safe(line.plain) for line in lines),
                         run_id,
                     ],
                 )
@@ -182,19 +197,123 @@ def run(
     finally:
         con.close()
 
+    for line in lines:
+        console.print(line)
+    if result.stages:
+        console.print("[dim]stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.stages.items()) + "[/]")
+    return result
+
+
+def review_without_loading(subs: list[Submission], db: Path) -> None:
+    """The plausibility flags the valid `subs` would get if loaded into `db`, added to their findings.
+
+    The database is not touched: a copy is loaded and calculated in one transaction that is then
+    rolled back, so the comparison with each entity's previous year uses the very code of `gtb run`.
+    """
+    import shutil
+    import tempfile
+
+    from pipeline.emissions import prepare
+    from pipeline.emissions.calculate import calculate, sync_pins
+    from pipeline.indicators.views import create_views
+    from pipeline.review import flags as review_flags
+    from pipeline.review import plausibility
+    from pipeline.warehouse import db as warehouse
+    from pipeline.warehouse.load import insert_rows, next_id, record, sync_entities
+
+    valid = [s for s in subs if s.is_valid]
+    if not valid:
+        return
+    warehouse.check_file(Path(db))
+    if not Path(db).is_file():
+        raise GtbError(f"no database at {db}: run gtb run first, or validate without --db")
+    with tempfile.TemporaryDirectory(prefix="gtb-review-") as tmp:
+        copy = Path(tmp) / "review.duckdb"
+        shutil.copyfile(db, copy)
+        con = warehouse.connect(copy)
+        try:
+            create_views(con)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                sync_entities(con)
+                sync_pins(con)
+                recorded = record(con, next_id(con, "runs", "run_id"), valid, {})
+                insert_rows(con, {spec.table: prepare.field_rows(recorded.pairs, spec.name) for spec in FIELD_SHEETS})
+                insert_rows(con, prepare.activity_tables(recorded.pairs))
+                calculate(con, recorded.loaded)
+                by_id = dict(recorded.pairs)
+                for flag in plausibility.flags(con, recorded.loaded):
+                    by_id[flag.submission_id].findings.append(review_flags.to_finding(flag, by_id[flag.submission_id]))
+            finally:
+                con.execute("ROLLBACK")
+        finally:
+            con.close()
+
+
+def _new_files(con, files: list[Path], result: RunResult, known_files) -> tuple[list[Path], dict[Path, str]]:
+    """The files to read (not recorded before, one of byte-identical copies) and every file's hash."""
+    shas: dict[Path, str] = {}
+    for f in files:
+        try:
+            shas[f] = sha256_of(f)
+        except OSError:  # unreadable (permissions, I/O): read on, it becomes that file's finding
+            shas[f] = ""
+    known = known_files(con, [sha for sha in shas.values() if sha])
+    new = [f for f in files if shas[f] not in known]
+    result.unchanged = [f.name for f in files if shas[f] in known]
+    seen_sha: set[str] = set()
+    duplicates = []
+    for f in new:
+        if shas[f] and shas[f] in seen_sha:
+            duplicates.append(f)
+        seen_sha.add(shas[f])
+    result.unchanged += [f.name for f in duplicates]
+    return [f for f in new if f not in duplicates], shas  # byte-identical copies are read once
+
+
+def _settle(result: RunResult, subs: list[Submission], folders: dict[int, Path], recorded) -> None:
+    """What became of each file read: loaded, rejected (new or on record before), replaced."""
     result.loaded = [s.file_name for s in subs if s.is_valid]
     replaced = set(recorded.replaced)
-    result.rejected += [
-        (s.file_name, s.errors, str(folders[i]))
-        for i, s in enumerate(subs)
-        if not s.is_valid and s.sha256 not in replaced
-    ]
-    result.replaced = [s.file_name for s in subs if not s.is_valid and s.sha256 in replaced]
+    repeated = set(recorded.repeated)
+    for i, s in enumerate(subs):
+        if s.is_valid:
+            continue
+        if s.sha256 in replaced:
+            result.replaced.append(s.file_name)
+            continue
+        result.rejected.append((s.file_name, s.errors, str(folders[i])))
+        if i in repeated:
+            result.repeated_rejections.append(s.file_name)
+        else:
+            first = next((f for f in s.findings if f.is_error), None)
+            shown = f"{f'{first.where}: ' if first.sheet else ''}{first.message}" if first else ""
+            result.new_rejections.append((s.file_name, s.errors, str(folders[i]), shown))
     result.superseded = len(recorded.superseded)
-    result.history_rejected = _history_reports(bad_history, outputs / VALIDATION_FOLDER)
-    result.seconds = time.perf_counter() - started
-    print_run_summary(result, Path(db), console)
-    return result
+    result.superseded_files = list(recorded.superseded_files)
+
+
+Figures = dict[tuple[str, int], tuple[float | None, float | None]]
+
+
+def _figures(con, subs: list[Submission], superseded: bool = True) -> Figures:
+    """(total tCO2e, per capita) of the loaded entity-years that valid workbooks of this run replace."""
+    keys = {(s.entity_code, s.reporting_year) for s in subs if s.is_valid and s.entity_code and s.reporting_year}
+    if not keys:
+        return {}
+    rows = con.execute(
+        "SELECT entity_code, year, total_tco2e, per_capita_tco2e FROM entity_indicators"
+        " WHERE (entity_code, year) IN (SELECT (unnest(?), unnest(?)))",
+        [[k[0] for k in keys], [k[1] for k in keys]],
+    ).fetchall()
+    return {(e, y): (t, p) for e, y, t, p in rows}
+
+
+def _changes(before: Figures, after: Figures) -> list[Change]:
+    return [
+        Change(entity, year, *before[(entity, year)], *after.get((entity, year), (None, None)))
+        for entity, year in sorted(before)
+    ]
 
 
 def _size(path: Path) -> int:
@@ -227,22 +346,72 @@ def _history_reports(files, report_dir: Path) -> list[tuple[str, int, str]]:
     return out
 
 
-def print_run_summary(result: RunResult, db: Path, console: Console) -> None:
-    console.print(
-        f"[bold]{result.files_seen}[/] workbooks: [green]{len(result.loaded)} loaded[/], "
-        f"{len(result.unchanged)} unchanged, [red]{len(result.rejected)} rejected[/], "
-        f"{result.superseded} superseded  ({result.seconds:.1f} s)"
-    )
+def summary_lines(result: RunResult, db: Path) -> list[Text]:
+    """What a run prints: the counts, then the files loaded and superseded, each new rejection with
+    its first finding, one line for the rejections already on record, the entity-years replaced
+    with their figures before and after, and the flags raised."""
+    out = [
+        Text.from_markup(
+            f"[bold]{result.files_seen}[/] workbooks: [green]{len(result.loaded)} loaded[/], "
+            f"{len(result.unchanged)} unchanged, [red]{len(result.rejected)} rejected[/], "
+            f"{result.superseded} superseded  ({result.seconds:.1f} s)"
+        )
+    ]
+    if result.loaded:
+        out.append(Text("  loaded: " + _names(result.loaded)))
+    if result.superseded_files:
+        out.append(Text("  superseded: " + _names(result.superseded_files)))
+    for change in result.changes:
+        out.append(
+            Text(
+                f"  {change.entity} {change.year} replaced: total {_t(change.total_before)} -> {_t(change.total_after)} tCO2e, "
+                f"per capita {_pc(change.per_capita_before)} -> {_pc(change.per_capita_after)} t"
+            )
+        )
     for name in result.replaced:
-        console.print(
-            f"  replaced {safe.for_console(name)}: rejected, and a valid resubmission for its entity and year has loaded"
+        out.append(Text(f"  replaced {safe.console_safe(name)}: rejected, and a valid resubmission for its entity and year has loaded"))
+    for name, errors, folder, first in result.new_rejections:
+        out.append(
+            Text.from_markup(
+                f"  [red]rejected[/] {safe.for_console(name)}: {errors} error{'s' * (errors != 1)}"
+                f" -> {safe.for_console(folder)}\n      {safe.for_console(first)}"
+            )
         )
+    if result.repeated_rejections:
+        n = len(result.repeated_rejections)
+        out.append(
+            Text(
+                f"  still rejected, as before: {n} file{'s' * (n != 1)} ({_names(result.repeated_rejections, 5)}); "
+                "gtb status lists them"
+            )
+        )
+    if result.flags:
+        out.append(Text(f"  {result.flags} plausibility flag{'s' * (result.flags != 1)} raised: gtb status shows them, gtb accept closes them"))
     if result.history_rows:
-        console.print(f"history: {result.history_rows} rows loaded")
-    for name, errors, folder in result.rejected + result.history_rejected:
-        console.print(
-            f"  [red]rejected[/] {safe.for_console(name)}: {errors} error{'s' * (errors != 1)} -> {safe.for_console(folder)}"
+        out.append(Text(f"history: {result.history_rows} rows loaded"))
+    for name, errors, folder in result.history_rejected:
+        out.append(
+            Text.from_markup(
+                f"  [red]rejected[/] {safe.for_console(name)}: {errors} error{'s' * (errors != 1)} -> {safe.for_console(folder)}"
+            )
         )
-    console.print(f"database: {safe.for_console(str(db))}")
-    if result.stages:
-        console.print("[dim]stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.stages.items()) + "[/]")
+    out.append(Text(f"database: {safe.console_safe(str(db))}"))
+    return out
+
+
+def _names(names: list[str], at_most: int = 10) -> str:
+    shown = ", ".join(safe.console_safe(n) for n in names[:at_most])
+    return shown + (f" and {len(names) - at_most} more" if len(names) > at_most else "")
+
+
+def _t(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def _pc(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def print_run_summary(result: RunResult, db: Path, console: Console) -> None:
+    for line in summary_lines(result, db):
+        console.print(line)

@@ -15,7 +15,7 @@ from schemas.checks import REPORTING_YEAR, is_blank, parse_code, parse_number, p
 def tolerance() -> float:
     """How far a submitted ICAO calculator figure may be from the estimate (schemas/plausibility.csv)."""
     with (Path(__file__).resolve().parent / "plausibility.csv").open(newline="", encoding="utf-8") as fh:
-        return float(next(r["value"] for r in csv.DictReader(fh) if r["name"] == "icec_vs_estimate"))
+        return float(next(r["limit"] for r in csv.DictReader(fh) if r["name"] == "icec_vs_estimate"))
 
 
 def _estimates(d: pd.DataFrame) -> pd.Series:

@@ -10,6 +10,7 @@ Layers, bottom to top (a module may import its own layer and those below, never 
     warehouse  pipeline/warehouse/  (schema, migrations, load)
     emissions  pipeline/emissions/  (prepare, calculate)
     indicators pipeline/indicators/ (the views and reading them)
+    review     pipeline/review/     (plausibility flags, acceptance, the tracker)
     report     pipeline/report/
     app        pipeline/{api, cli, run, docs}
 
@@ -27,7 +28,7 @@ from pipeline.warehouse import schema
 from pipeline.warehouse.db import connect
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["shared", "reference", "contract", "intake", "warehouse", "emissions", "indicators", "report", "app"]
+LAYERS = ["shared", "reference", "contract", "intake", "warehouse", "emissions", "indicators", "review", "report", "app"]
 SHARED = {"pipeline", "paths", "errors", "safe", "cells", "geo", "xlsx", "codelists", "serials", "catalogue", "workers"}
 APP = {"api", "cli", "run", "docs"}
 

@@ -6,9 +6,11 @@ They run after validation, over the files of the run and the serials already in 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from pathlib import Path
 
-from pipeline import serials
+from pipeline import codelists, serials
 from pipeline.intake.findings import finding
 from pipeline.intake.validate import Submission
 
@@ -94,3 +96,51 @@ def _letter(sub: Submission, sheet: str, column: str) -> str:
 
 def _entity_cell(sub: Submission) -> str:
     return sub.cells.get(("Entity", "entity_code"), "")
+
+
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def folder_and_name_findings(subs: list[Submission]) -> None:
+    """Add `year-mismatch` (an error: the workbook sits in a folder named after another year) and
+    `file-name-mismatch` (a warning: the file name starts with another entity code or year than
+    the workbook says) to `subs`, in place. Only workbooks whose entity and year could be read."""
+    entities = set(codelists.codes("entities"))
+    for sub in subs:
+        if not sub.readable or sub.reporting_year is None:
+            continue
+        folder = Path(sub.path).parent.name
+        year_cell = sub.cells.get(("Entity", "reporting_year"), "")
+        if _YEAR.fullmatch(folder) and int(folder) != sub.reporting_year:
+            sub.findings.append(
+                finding(
+                    "year-mismatch.folder",
+                    folder=folder,
+                    year=sub.reporting_year,
+                    file=sub.file_name,
+                    sheet="Entity",
+                    cell=year_cell,
+                    row=int(year_cell[1:]) if year_cell else None,
+                    column="reporting_year",
+                    value=sub.reporting_year,
+                )
+            )
+        tokens = [t for t in re.split(r"[_\-\s.]+", Path(sub.file_name).stem) if t]
+        named_entity = next((t.upper() for t in tokens[:2] if t.upper() in entities or t.upper().replace("_", "-") in entities), None)
+        named_year = next((int(t) for t in tokens if _YEAR.fullmatch(t)), None)
+        wrong_entity = sub.entity_code and named_entity and named_entity != sub.entity_code
+        wrong_year = named_year is not None and named_year != sub.reporting_year
+        if wrong_entity or wrong_year:
+            sub.findings.append(
+                finding(
+                    "file-name-mismatch.name",
+                    name=sub.file_name,
+                    entity=sub.entity_code or "",
+                    year=sub.reporting_year,
+                    file=sub.file_name,
+                    sheet="Entity",
+                    cell=sub.cells.get(("Entity", "entity_code" if wrong_entity else "reporting_year"), ""),
+                    column="entity_code" if wrong_entity else "reporting_year",
+                    value=sub.entity_code if wrong_entity else sub.reporting_year,
+                )
+            )

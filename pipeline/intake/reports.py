@@ -66,7 +66,7 @@ def prepare_folder(folder: Path) -> None:
         (folder / name).unlink(missing_ok=True)
 
 
-def write_reports(subs: list[Submission], report_dir: Path) -> dict[int, Path]:
+def write_reports(subs: list[Submission], report_dir: Path, folders: dict[int, Path] | None = None) -> dict[int, Path]:
     """Write issues.csv (always) and annotated.xlsx (files that could be opened and have findings).
 
     A workbook without findings has no cell to mark: its empty issues.csv is the verdict, and
@@ -75,7 +75,7 @@ def write_reports(subs: list[Submission], report_dir: Path) -> dict[int, Path]:
     """
     from pipeline.intake.annotate import annotate_many
 
-    folders = report_folders(subs, report_dir)
+    folders = folders if folders is not None else report_folders(subs, report_dir)
     jobs = []
     for i, sub in enumerate(subs):
         folder = folders[i]

@@ -26,6 +26,7 @@ from pathlib import Path
 from pipeline.errors import GtbError
 from pipeline.report import charts, factsheets, queries, tables
 from pipeline.report import style as s
+from pipeline.review.flags import open_flags
 
 POOL_FROM = 8  # factsheets below this many are drawn in-process (a worker costs ~1 s to start)
 
@@ -39,6 +40,7 @@ class ReportResult:
     factsheets: list[Path] = field(default_factory=list)
     index: Path | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    open_flags: int = 0  # plausibility flags of the year still open: a draft
 
     @property
     def files(self) -> list[Path]:
@@ -79,10 +81,23 @@ def _draw_sheets(jobs_list: list[_Sheet], jobs: int) -> list[Path]:
         return list(pool.map(_draw_sheet, jobs_list, chunksize=max(1, len(jobs_list) // (workers * 4))))
 
 
-def report(year: int, db: Path, outputs: Path, jobs: int | None = None) -> ReportResult:
+class OpenFlags(GtbError):
+    """`gtb report --final` while plausibility flags of the year are open."""
+
+    def __init__(self, year: int, flags: list[dict]) -> None:
+        super().__init__(
+            f"the {year} report cannot be final: {len(flags)} plausibility flag{'s' * (len(flags) != 1)} "
+            "still open (gtb accept ENTITY YEAR --reason ... closes them after review)"
+        )
+        self.flags = flags
+
+
+def report(year: int, db: Path, outputs: Path, jobs: int | None = None, final: bool = False) -> ReportResult:
     """Write the report of data year `year` from the warehouse `db` into `{outputs}/report/{year}/`.
 
-    `jobs`: worker processes for the factsheets (default 1: everything in-process).
+    `jobs`: worker processes for the factsheets (default 1: everything in-process). While any
+    plausibility flag of the year is open the report is a draft (index.md, the tables' about sheet
+    and every chart's source line say so); `final` refuses instead (`OpenFlags`).
     """
     jobs = max(1, jobs or 1)
     folder = Path(outputs) / "report" / str(year)
@@ -91,6 +106,9 @@ def report(year: int, db: Path, outputs: Path, jobs: int | None = None) -> Repor
     con = queries.open_report_db(Path(db))
     try:
         queries.check_year(con, year, Path(db))
+        flags = open_flags(con, year)
+        if final and flags:
+            raise OpenFlags(year, flags)
         data = queries.load_report_data(con, year)
         report_tables = queries.report_tables(con, year)
         series = queries.entity_series(con, year)
@@ -123,9 +141,8 @@ def _write(
     for code, rows in series.items():
         name, kind = names.get(code, (code, ""))
         factor_sets, history = sources.get(code, ((), ()))
-        sheets.append(
-            _Sheet(code, name, kind, rows, year, s.source_line(year, factor_sets, history), sheet_folder, years)
-        )
+        source = s.source_line(year, factor_sets, history, draft=data.open_flags)
+        sheets.append(_Sheet(code, name, kind, rows, year, source, sheet_folder, years))
 
     clock = time.perf_counter()
     with s.house_style():
@@ -134,7 +151,9 @@ def _write(
     result.seconds["charts"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    source = s.source_line(year, data.factor_sets_all, data.history_years, data.partly_history_years)
+    source = s.source_line(
+        year, data.factor_sets_all, data.history_years, data.partly_history_years, draft=data.open_flags
+    )
     result.tables.append(tables.write_xlsx(report_tables, folder / f"tables_{year}.xlsx", year, source))
     for table in report_tables:
         result.tables.append(tables.write_csv(table, folder / "tables" / f"{table.name}.csv"))
@@ -148,6 +167,7 @@ def _write(
             stale.unlink()
     result.seconds["factsheets"] = time.perf_counter() - clock
 
+    result.open_flags = data.open_flags
     result.index = write_index(result, report_tables)
     return result
 
@@ -158,6 +178,15 @@ def write_index(result: ReportResult, report_tables: list[queries.Table]) -> Pat
     lines = [
         f"# Greening the Blue report, data year {y}",
         "",
+    ]
+    if result.open_flags:
+        lines += [
+            f"**DRAFT: {result.open_flags} plausibility flag{'s' * (result.open_flags != 1)} of {y} still open.** "
+            f"`gtb status --year {y}` lists them; `gtb accept ENTITY {y} --reason ...` closes them after review, "
+            f"and `gtb report --year {y} --final` writes the final report.",
+            "",
+        ]
+    lines += [
         "Written by `gtb report` from the indicator views of the warehouse. Charts come as PNG (300 dpi) "
         "and SVG; figures in tables are unrounded (CSV) or rounded only by number formats (xlsx); "
         "an empty cell means no data, never zero.",

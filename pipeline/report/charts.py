@@ -59,6 +59,7 @@ def _trend_source(d: ReportData, first: int | None = None) -> str:
         d.factor_sets_all,
         [y for y in d.history_years if y >= first],
         [y for y in d.partly_history_years if y >= first],
+        draft=d.open_flags,
     )
 
 
@@ -66,7 +67,11 @@ def _year_source(d: ReportData) -> str:
     """Source line of a chart of the data year alone."""
     y = d.year
     return s.source_line(
-        y, d.factor_sets_year, [y] if y in d.history_years else (), [y] if y in d.partly_history_years else ()
+        y,
+        d.factor_sets_year,
+        [y] if y in d.history_years else (),
+        [y] if y in d.partly_history_years else (),
+        draft=d.open_flags,
     )
 
 

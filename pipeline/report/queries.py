@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from pipeline.errors import GtbError
+from pipeline.review.flags import open_flags
 from pipeline.warehouse.db import connect
 
 REPORT_VIEWS = Path(__file__).resolve().parent / "report_views.sql"
@@ -244,6 +245,7 @@ class ReportData:
     factor_sets_all: tuple[str, ...]
     history_years: tuple[int, ...]  # every entity's figures from published totals
     partly_history_years: tuple[int, ...]  # some entities' figures from published totals
+    open_flags: int = 0  # plausibility flags of `year` still open: the report is a draft
 
     @property
     def this_year(self) -> Record:
@@ -268,4 +270,5 @@ def load_report_data(con: duckdb.DuckDBPyConnection, year: int) -> ReportData:
         factor_sets_all=factor_sets(con, first, year),
         history_years=full,
         partly_history_years=partly,
+        open_flags=len(open_flags(con, year)),
     )

@@ -177,13 +177,15 @@ def source_line(
     factor_sets: Sequence[str],
     history_years: Iterable[int] = (),
     partly_history_years: Iterable[int] = (),
+    draft: int = 0,
 ) -> str:
     """'Source: Greening the Blue inventory pipeline, data year 2024; emission factors gtb-2025.1'.
 
     `history_years`: years whose figures all come from published totals; `partly_history_years`:
-    years where some entities' figures do.
+    years where some entities' figures do; `draft`: open plausibility flags (the line says DRAFT).
     """
-    text = f"Source: {PUBLISHER}, data year {data_year}"
+    text = f"DRAFT, {draft} plausibility flag{'s' * (draft != 1)} open. " if draft else ""
+    text += f"Source: {PUBLISHER}, data year {data_year}"
     if factor_sets:
         text += "; emission factors " + ", ".join(sorted(factor_sets))
     full, partly = sorted(set(history_years)), sorted(set(partly_history_years) - set(history_years))

@@ -86,6 +86,8 @@ class Recorded:
     rejected: list[int] = field(default_factory=list)
     superseded: list[int] = field(default_factory=list)  # earlier submission ids replaced
     replaced: list[str] = field(default_factory=list)  # sha256 of rejected files replaced by a valid one
+    repeated: list[int] = field(default_factory=list)  # positions in `subs` of rejections already on record
+    superseded_files: list[str] = field(default_factory=list)  # file names of the superseded submissions
 
 
 def next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
@@ -114,7 +116,8 @@ def record(
     rows, finding_rows, loaded_pairs = [], [], []
     for offset, sub in enumerate(subs):
         if not sub.is_valid and (sub.sha256, sub.errors) in seen_rejections:
-            continue  # the same file with the same errors is on record already
+            out.repeated.append(offset)  # the same file with the same errors is on record already
+            continue
         sid += 1
         path = Path(sub.path)
         try:
@@ -165,10 +168,12 @@ def record(
 
     for sid, sub in loaded_pairs:
         earlier = con.execute(
-            "SELECT submission_id FROM submissions WHERE entity_code = ? AND reporting_year = ? AND status = 'loaded'",
+            "SELECT submission_id, file_name FROM submissions"
+            " WHERE entity_code = ? AND reporting_year = ? AND status = 'loaded'",
             [sub.entity_code, sub.reporting_year],
         ).fetchall()
-        for (old,) in earlier:
+        for old, old_name in earlier:
+            out.superseded_files.append(old_name)
             con.execute(
                 "UPDATE submissions SET status = 'superseded', superseded_by = ?, superseded_at = ? WHERE submission_id = ?",
                 [sid, now, old],

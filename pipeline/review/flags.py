@@ -1,0 +1,160 @@
+"""Flags: plausibility findings tied to their cells, recorded, explained and accepted.
+
+A flag becomes a warning finding on the cell of the row that drives it (so it shows in
+issues.csv and annotated.xlsx like any finding), and, for a loaded submission, a row of the
+`flags` table, open until an analyst accepts it with `gtb accept ENTITY YEAR --reason ...`; the
+focal point's comment on that row (the sheet's comment column) is kept as its explanation.
+While any flag of a year is open, `gtb report` writes a draft.
+"""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from pipeline.errors import GtbError
+from pipeline.intake.findings import Finding, finding
+from pipeline.intake.validate import Submission
+from pipeline.review.plausibility import Flag
+from pipeline.warehouse.db import transaction, utcnow
+from pipeline.warehouse.load import insert_frame, next_id
+from schemas import contract
+
+
+def to_finding(flag: Flag, sub: Submission) -> Finding:
+    """The warning of a flag, on the driving cell of the submission's workbook."""
+    spec = contract.sheet(flag.sheet)
+    if spec.is_table:
+        letter = sub.letters.get((flag.sheet, flag.column), "")
+        cell = f"{letter}{flag.row}" if letter and flag.row else ""
+        row = flag.row
+    else:
+        cell = sub.cells.get((flag.sheet, flag.column), "")
+        row = int(cell[1:]) if cell else None
+    return finding(
+        flag.message_id,
+        **flag.params,
+        file=sub.file_name,
+        sheet=flag.sheet,
+        cell=cell,
+        row=row,
+        column=flag.column,
+        value=flag.value,
+    )
+
+
+def _explanation(con: duckdb.DuckDBPyConnection, flag: Flag) -> str | None:
+    spec = contract.sheet(flag.sheet)
+    if "comment" not in spec.names:
+        return None
+    if spec.is_table:
+        found = con.execute(
+            f"SELECT comment FROM {spec.table} WHERE submission_id = ? AND source_row = ?", [flag.submission_id, flag.row]
+        ).fetchall()
+    else:
+        found = con.execute(f"SELECT comment FROM {spec.table} WHERE submission_id = ?", [flag.submission_id]).fetchall()
+    return found[0][0] if found else None
+
+
+def record_flags(con: duckdb.DuckDBPyConnection, flags: list[Flag], subs: dict[int, Submission]) -> int:
+    """Add each flag to its submission's findings, its `findings` rows and warning count, and the
+    `flags` table (open). The caller owns the transaction. Returns the number of flags."""
+    if not flags:
+        return 0
+    flag_id = next_id(con, "flags", "flag_id") - 1
+    flag_rows, finding_rows = [], []
+    for flag in flags:
+        sub = subs[flag.submission_id]
+        found = to_finding(flag, sub)
+        sub.findings.append(found)
+        flag_id += 1
+        flag_rows.append(
+            {
+                "flag_id": flag_id,
+                "submission_id": flag.submission_id,
+                "code": found.code,
+                "check_name": flag.check.name,
+                "sheet": found.sheet,
+                "cell": found.cell,
+                "excel_row": found.row,
+                "value": found.value,
+                "message": found.message,
+                "explanation": _explanation(con, flag),
+                "status": "open",
+            }
+        )
+        finding_rows.append(
+            {
+                "submission_id": flag.submission_id,
+                "sheet": found.sheet,
+                "cell": found.cell,
+                "excel_row": found.row,
+                "column_header": found.column,
+                "value": found.value,
+                "code": found.code,
+                "severity": found.severity,
+                "message": found.message,
+            }
+        )
+    insert_frame(con, "flags", pd.DataFrame(flag_rows))
+    insert_frame(con, "findings", pd.DataFrame(finding_rows))
+    counts = pd.Series([f.submission_id for f in flags]).value_counts()
+    for sid, n in counts.items():
+        con.execute("UPDATE submissions SET warning_count = warning_count + ? WHERE submission_id = ?", [int(n), int(sid)])
+    return len(flags)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    entity: str
+    year: int
+    submission_id: int
+    flags_closed: int
+    by: str
+
+
+def accept(con: duckdb.DuckDBPyConnection, entity: str, year: int, reason: str, by: str | None = None) -> Accepted:
+    """Accept the loaded submission of `entity` and `year`: close its open flags, log who, when, why."""
+    if not reason.strip():
+        raise GtbError("give a --reason: every acceptance is logged with why it was done")
+    code = entity.strip().upper()
+    rows = con.execute(
+        "SELECT submission_id FROM submissions WHERE entity_code = ? AND reporting_year = ? AND status = 'loaded'",
+        [code, int(year)],
+    ).fetchall()
+    found = rows[0] if rows else None
+    if found is None:
+        raise GtbError(f"{code} has no loaded submission for {year}: nothing to accept (see gtb status --year {year})")
+    sid = found[0]
+    who = by or getpass.getuser()
+    now = utcnow()
+    with transaction(con):
+        closed = con.execute(
+            """
+            UPDATE flags SET status = 'accepted', reviewed_by = ?, reviewed_at = ?, review_reason = ?
+            WHERE submission_id = ? AND status = 'open' RETURNING flag_id
+            """,
+            [who, now, reason, sid],
+        ).fetchall()
+        con.execute(
+            "INSERT INTO reviews VALUES (?, ?, ?, ?, ?, 'accept', ?, ?)", [now, who, sid, code, int(year), len(closed), reason]
+        )
+    return Accepted(code, int(year), sid, len(closed), who)
+
+
+def open_flags(con: duckdb.DuckDBPyConnection, year: int) -> list[dict]:
+    """The open flags of the year's loaded submissions: entity, file, cell, message."""
+    cur = con.execute(
+        """
+        SELECT s.entity_code, s.file_name, f.sheet, f.cell, f.code, f.message, f.explanation
+        FROM flags f JOIN submissions s USING (submission_id)
+        WHERE s.status = 'loaded' AND s.reporting_year = ? AND f.status = 'open'
+        ORDER BY s.entity_code, f.flag_id
+        """,
+        [int(year)],
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -1,0 +1,235 @@
+"""Plausibility: loaded figures against the entity's previous year and against documented bounds.
+
+`metrics(con, ids)` reads, per submission, the figures a reviewer compares from year to year
+(personnel; energy by type, refrigerant by gas, fleet fuel by fuel, other travel by mode, in their
+canonical units; flights, waste, water; emissions per capita) and the intensities that have
+bounds (kWh, m3, kg of waste and flights per person; kg of refrigerant per site), each with the
+row that drives it (the largest). `flags(con, ids)` compares them:
+
+- `implausible-change` when a figure moves beyond the factor of its check since the entity's
+  previous loaded year, both values and the likely cause in the message (x1000: a unit slip);
+- `implausible-value` when an intensity exceeds its bound.
+
+The checks, their limits, floors (figures too small to judge) and reasons are data:
+`schemas/plausibility.csv`. The findings are warnings on the driving row's cell; `gtb run`
+records them as open flags until an analyst accepts them (`gtb accept`).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipeline import paths
+from pipeline.catalogue import Message
+
+# (metric, item, unit, value, sheet, driving Excel row, contract column of the driving cell)
+METRICS_SQL = """
+WITH subs AS (SELECT unnest(?) AS submission_id),
+energy AS (
+    SELECT submission_id, 'energy' AS metric, energy_type_code AS item, canonical_unit AS unit,
+           sum(canonical_quantity) AS value, 'Facilities' AS sheet, arg_max(source_row, canonical_quantity) AS row,
+           'quantity' AS col
+    FROM facilities_activity JOIN subs USING (submission_id) GROUP BY ALL
+), refrigerant(submission_id, metric, item, unit, value, sheet, row, col) AS (
+    SELECT submission_id, 'refrigerant', gas_code, 'kg', sum(refilled_kg), 'Refrigerants',
+           arg_max(source_row, refilled_kg), 'refilled_kg'
+    FROM refrigerants_activity JOIN subs USING (submission_id) GROUP BY ALL
+), fleet(submission_id, metric, item, unit, value, sheet, row, col) AS (
+    SELECT submission_id, 'fleet', fuel_code, canonical_unit, sum(canonical_quantity), 'Vehicles',
+           arg_max(source_row, canonical_quantity), 'quantity'
+    FROM vehicles_activity JOIN subs USING (submission_id) GROUP BY ALL
+), flights(submission_id, metric, item, unit, value, sheet, row, col) AS (
+    SELECT submission_id, 'flights', 'all', 'flights', sum(flights)::DOUBLE, 'AirTravel',
+           arg_max(source_row, flights), 'trips'
+    FROM air_travel_activity JOIN subs USING (submission_id) GROUP BY ALL
+), travel(submission_id, metric, item, unit, value, sheet, row, col) AS (
+    SELECT submission_id, 'travel', mode_code, 'passenger_km', sum(passenger_km), 'OtherTravel',
+           arg_max(source_row, passenger_km), 'passenger_km'
+    FROM other_travel_activity JOIN subs USING (submission_id) GROUP BY ALL
+), waste(submission_id, metric, item, unit, value, sheet, row, col) AS (
+    SELECT submission_id, 'waste', 'all', 'tonne', sum(quantity_tonnes), 'Waste',
+           arg_max(source_row, quantity_tonnes), 'quantity'
+    FROM waste_activity JOIN subs USING (submission_id) GROUP BY ALL
+), water(submission_id, metric, item, unit, value, sheet, row, col) AS (
+    SELECT submission_id, 'water', 'all', 'm3', sum(volume_m3), 'Water', arg_max(source_row, volume_m3), 'volume'
+    FROM water_activity JOIN subs USING (submission_id) GROUP BY ALL
+), people AS (
+    SELECT submission_id, personnel::DOUBLE AS personnel FROM entity_reports JOIN subs USING (submission_id)
+), emitted AS (
+    SELECT submission_id, sum(emissions_tco2e) AS tco2e, arg_max(sheet, emissions_tco2e) AS sheet,
+           arg_max(source_row, emissions_tco2e) AS row
+    FROM emissions JOIN subs USING (submission_id) WHERE NOT is_optional GROUP BY ALL
+), site_refrigerant AS (
+    SELECT submission_id, site, sum(refilled_kg) AS kg, arg_max(source_row, refilled_kg) AS row
+    FROM refrigerants_activity JOIN subs USING (submission_id) GROUP BY ALL
+), per_person(submission_id, metric, item, unit, value, sheet, row, col) AS (
+    SELECT p.submission_id, 'per_capita', 'all', 'tCO2e/person', e.tco2e / p.personnel, e.sheet, e.row, NULL
+    FROM people p JOIN emitted e USING (submission_id) WHERE p.personnel > 0
+    UNION ALL
+    SELECT p.submission_id, 'electricity_per_person', 'electricity', 'kWh/person', x.value / p.personnel, 'Facilities',
+           x.row, 'quantity'
+    FROM people p JOIN energy x USING (submission_id) WHERE x.item = 'electricity' AND x.unit = 'kwh' AND p.personnel > 0
+    UNION ALL
+    SELECT p.submission_id, 'water_per_person', 'all', 'm3/person', x.value / p.personnel, 'Water', x.row, 'volume'
+    FROM people p JOIN water x USING (submission_id) WHERE p.personnel > 0
+    UNION ALL
+    SELECT p.submission_id, 'waste_per_person', 'all', 'kg/person', x.value * 1000 / p.personnel, 'Waste', x.row,
+           'quantity'
+    FROM people p JOIN waste x USING (submission_id) WHERE p.personnel > 0
+    UNION ALL
+    SELECT p.submission_id, 'flights_per_person', 'all', 'flights/person', x.value / p.personnel, 'AirTravel', x.row,
+           'trips'
+    FROM people p JOIN flights x USING (submission_id) WHERE p.personnel > 0
+    UNION ALL
+    SELECT submission_id, 'refrigerant_per_site', arg_max(site, kg), 'kg', max(kg), 'Refrigerants', arg_max(row, kg),
+           'refilled_kg'
+    FROM site_refrigerant GROUP BY submission_id
+    UNION ALL
+    SELECT submission_id, 'personnel', 'all', 'persons', personnel, 'Entity', NULL, 'personnel' FROM people
+)
+SELECT * FROM energy UNION ALL SELECT * FROM refrigerant UNION ALL SELECT * FROM fleet
+UNION ALL SELECT * FROM flights UNION ALL SELECT * FROM travel UNION ALL SELECT * FROM waste
+UNION ALL SELECT * FROM water UNION ALL SELECT * FROM per_person
+"""
+COLUMNS = ["submission_id", "metric", "item", "unit", "value", "sheet", "row", "column"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    check: str  # change, maximum, tolerance
+    metric: str
+    unit: str
+    limit: float
+    floor: float
+    reason: str
+
+
+@cache
+def checks() -> tuple[Check, ...]:
+    """The checks of schemas/plausibility.csv."""
+    with (paths.SCHEMAS / "plausibility.csv").open(newline="", encoding="utf-8") as fh:
+        return tuple(
+            Check(r["name"], r["check"], r["metric"], r["unit"], float(r["limit"]), float(r["floor"] or 0), r["reason"])
+            for r in csv.DictReader(fh)
+        )
+
+
+def metrics(con: duckdb.DuckDBPyConnection, ids: list[int]) -> pd.DataFrame:
+    """The compared figures of the given submissions (columns `COLUMNS`)."""
+    if not ids:
+        return pd.DataFrame(columns=COLUMNS)
+    frame = con.execute(METRICS_SQL, [ids]).df()
+    frame.columns = COLUMNS
+    return frame
+
+
+def previous_submissions(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[int, tuple[int, int]]:
+    """submission -> (the entity's loaded submission of the latest earlier year, that year)."""
+    if not ids:
+        return {}
+    rows = con.execute(
+        """
+        SELECT n.submission_id, arg_max(p.submission_id, p.reporting_year), max(p.reporting_year)
+        FROM submissions n JOIN submissions p
+          ON p.entity_code = n.entity_code AND p.reporting_year < n.reporting_year AND p.status = 'loaded'
+        WHERE n.submission_id IN (SELECT unnest(?))
+        GROUP BY n.submission_id
+        """,
+        [ids],
+    ).fetchall()
+    return {new: (old, year) for new, old, year in rows}
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One plausibility finding before it is tied to a workbook's cells."""
+
+    submission_id: int
+    check: Check
+    message_id: str
+    params: dict[str, object]
+    sheet: str
+    row: int | None  # driving Excel row (None: a Field/Value sheet's field)
+    column: str  # contract column or field of the driving cell
+    value: float
+
+
+def _fmt(value: float) -> str:
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.3g}"
+
+
+def likely_cause(ratio: float) -> tuple[str, dict[str, object]]:
+    """The catalogue message of the likely cause of a change by `ratio` (new / old)."""
+    for factor, message in ((1000, "hint.x1000"), (100, "hint.x100"), (12, "hint.x12")):
+        if 0.85 <= ratio / factor <= 1.15:
+            return message, {"factor": factor}
+        if 0.85 <= ratio * factor <= 1.15:
+            return message.replace("x", "div"), {"factor": factor}
+    return "hint.real-change", {}
+
+
+def flags(con: duckdb.DuckDBPyConnection, ids: list[int]) -> list[Flag]:
+    """Every plausibility flag of the given loaded submissions (within the caller's transaction)."""
+    previous = previous_submissions(con, ids)
+    figures = metrics(con, ids + [old for old, _ in previous.values()])
+    by_sub = {sid: part for sid, part in figures.groupby("submission_id")}
+    out: list[Flag] = []
+    for sid in ids:
+        new = by_sub.get(sid)
+        if new is None:
+            continue
+        out += _maximum_flags(sid, new)
+        if sid in previous and previous[sid][0] in by_sub:
+            old_sid, old_year = previous[sid]
+            out += _change_flags(sid, new, by_sub[old_sid], old_year)
+    return out
+
+
+def _maximum_flags(sid: int, figures: pd.DataFrame) -> list[Flag]:
+    out = []
+    for check in (c for c in checks() if c.check == "maximum"):
+        hit = figures[(figures["metric"] == check.metric) & (figures["value"] > check.limit)]
+        for row in hit.itertuples(index=False):
+            params = {"figure": _fmt(row.value), "unit": row.unit, "limit": _fmt(check.limit), "reason": check.reason}
+            out.append(Flag(sid, check, "implausible-value.maximum", params, row.sheet, _row(row.row), row.column, row.value))
+    return out
+
+
+def _change_flags(sid: int, new: pd.DataFrame, old: pd.DataFrame, old_year: int) -> list[Flag]:
+    out = []
+    before = {(r.metric, r.item, r.unit): r.value for r in old.itertuples(index=False)}
+    for check in (c for c in checks() if c.check == "change"):
+        rows = new[(new["metric"] == check.metric) & (new["unit"] == check.unit)]
+        for row in rows.itertuples(index=False):
+            was = before.get((row.metric, row.item, row.unit))
+            if was is None or was <= 0 or row.value <= 0 or max(was, row.value) < check.floor:
+                continue
+            ratio = row.value / was
+            if 1 / check.limit <= ratio <= check.limit:
+                continue
+            cause, cause_params = likely_cause(ratio)
+            params = {
+                "what": row.item if row.item != "all" else row.metric.replace("_", " "),
+                "old": _fmt(was),
+                "old_year": old_year,
+                "new": _fmt(row.value),
+                "unit": row.unit,
+                "ratio": f"x{ratio:,.3g}" if ratio >= 1 else f"÷{1 / ratio:,.3g}",
+                "cause": Message(cause, cause_params),
+            }
+            out.append(Flag(sid, check, "implausible-change.change", params, row.sheet, _row(row.row), row.column, row.value))
+    return out
+
+
+def _row(value: object) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)  # type: ignore[arg-type]
+

@@ -1,0 +1,98 @@
+"""The tracker: every entity expected for a year, and where its submission stands (`gtb status`).
+
+Statuses, one per expected entity (schemas/codelists/entities.csv: expected_from, expected_until):
+
+- `missing`: nothing received for the year;
+- `rejected`: received, but no workbook of the year is loaded (the newest rejection is shown);
+- `loaded-with-flags`: loaded, with plausibility flags still open;
+- `loaded`: loaded, no open flag, not yet accepted;
+- `accepted`: loaded and accepted by an analyst (`gtb accept`);
+- `history-only`: no workbook, but published totals for the year (inputs/history).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import duckdb
+
+STATUSES = ("missing", "rejected", "loaded", "loaded-with-flags", "accepted", "history-only")
+
+STATUS_SQL = """
+WITH expected AS (
+    SELECT entity_code, entity_name FROM entities
+    WHERE coalesce(expected_from, 0) <= ? AND coalesce(expected_until, 9999) >= ?
+), latest AS (  -- the loaded submission, else the newest file received for the entity-year
+    SELECT entity_code, arg_max(submission_id, (status = 'loaded', received_at, submission_id)) AS submission_id
+    FROM submissions WHERE reporting_year = ? AND entity_code IS NOT NULL GROUP BY entity_code
+), first_error AS (
+    SELECT submission_id, arg_min(
+        coalesce(sheet || coalesce('!' || nullif(cell, ''), '') || ': ', '') || message,
+        (severity <> 'error', sheet, excel_row, cell)
+    ) AS first_finding
+    FROM findings GROUP BY submission_id
+), open_flags AS (
+    SELECT submission_id, count(*) FILTER (WHERE status = 'open') AS open_flags FROM flags GROUP BY submission_id
+), accepted AS (
+    SELECT DISTINCT submission_id FROM reviews WHERE action = 'accept'
+)
+SELECT e.entity_code, e.entity_name, s.status AS submission_status, s.file_name, s.received_at,
+       coalesce(s.error_count, 0) AS errors, coalesce(s.warning_count, 0) AS warnings,
+       coalesce(o.open_flags, 0) AS open_flags, a.submission_id IS NOT NULL AS is_accepted,
+       f.first_finding, h.entity_code IS NOT NULL AS has_history
+FROM expected e
+LEFT JOIN latest l USING (entity_code)
+LEFT JOIN submissions s ON s.submission_id = l.submission_id
+LEFT JOIN first_error f ON f.submission_id = s.submission_id
+LEFT JOIN open_flags o ON o.submission_id = s.submission_id
+LEFT JOIN accepted a ON a.submission_id = s.submission_id
+LEFT JOIN history_totals h ON h.entity_code = e.entity_code AND h.year = ?
+ORDER BY e.entity_code
+"""
+
+
+@dataclass(frozen=True)
+class EntityStatus:
+    entity: str
+    status: str
+    file: str | None
+    received_at: str | None
+    errors: int
+    warnings: int
+    open_flags: int
+    first_finding: str | None
+    name: str = ""
+
+    def as_json(self) -> dict:
+        out = asdict(self)
+        del out["name"]
+        return out
+
+
+def status(con: duckdb.DuckDBPyConnection, year: int) -> list[EntityStatus]:
+    """One row per entity expected for `year`, in entity order."""
+    out = []
+    for row in con.execute(STATUS_SQL, [year, year, year, year]).fetchall():
+        code, name, sub_status, file, received, errors, warnings, flags, accepted, first, history = row
+        if sub_status == "loaded":
+            state = "accepted" if accepted else ("loaded-with-flags" if flags else "loaded")
+        elif sub_status in ("rejected", "superseded"):
+            state = "rejected"
+        elif history:
+            state = "history-only"
+        else:
+            state = "missing"
+        out.append(
+            EntityStatus(
+                entity=code,
+                status=state,
+                file=file,
+                received_at=received.isoformat(sep=" ", timespec="seconds") if received else None,
+                errors=int(errors),
+                warnings=int(warnings),
+                open_flags=int(flags),
+                first_finding=first or None,
+                name=name,
+            )
+        )
+    return out
