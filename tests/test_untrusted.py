@@ -506,13 +506,40 @@ def test_truncated_database_is_reported_and_left_untouched(inputs, capsys, keep)
 
 
 def test_the_database_header_size_matches_what_the_check_assumes(inputs):
-    from pipeline.warehouse.db import HEADER_BYTES
+    from pipeline.warehouse.db import HEADER_BYTES, _last_used_block
 
     write_workbook(inputs / "submissions" / "UNEP_2024.xlsx", valid_sheets("UNEP"))
     gtb_run(inputs)
     db = inputs.parent / "out" / "gtb.duckdb"
     [(block_size, blocks)] = query(db, "SELECT block_size, total_blocks FROM pragma_database_size()")
-    assert db.stat().st_size == HEADER_BYTES + block_size * blocks
+    assert db.stat().st_size == HEADER_BYTES + block_size * blocks  # a fresh file: every block written
+    with duckdb.connect(str(db), read_only=True) as con:
+        size, last = _last_used_block(con)
+    assert size == block_size and last == blocks - 1, "the file's last block is in use"
+
+
+def test_a_database_with_free_blocks_trimmed_at_the_end_is_whole(tmp_path):
+    """A checkpoint writes the header, then trims free blocks off the end of the file: the header
+    counts more blocks than the file holds, and the file is whole."""
+    from pipeline.errors import GtbError
+    from pipeline.warehouse.db import HEADER_BYTES, check_file
+
+    db = tmp_path / "gtb.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE kept AS SELECT range AS i FROM range(10)")
+        for n, name in ((3_000_000, "a"), (6_000_000, "c")):  # big tables written, then dropped
+            con.execute(f"CREATE TABLE scratch_{name} AS SELECT range AS i, random() AS x FROM range({n})")
+            con.execute("CHECKPOINT")
+            con.execute(f"DROP TABLE scratch_{name}")
+            con.execute("CHECKPOINT")
+    [(block_size, total, free)] = query(db, "SELECT block_size, total_blocks, free_blocks FROM pragma_database_size()")
+    assert free > 0 and db.stat().st_size < HEADER_BYTES + block_size * total, "the header counts trimmed blocks"
+    check_file(db)  # whole: no error
+    assert query(db, "SELECT count(*) FROM kept") == [(10,)]
+    cut = tmp_path / "cut.duckdb"
+    cut.write_bytes(db.read_bytes()[: HEADER_BYTES + block_size])  # but a real cut is still caught
+    with pytest.raises(GtbError, match="damaged"):
+        check_file(cut)
 
 
 def test_read_only_outputs_folder_is_one_plain_line(inputs):

@@ -182,6 +182,7 @@ def flags(con: duckdb.DuckDBPyConnection, ids: list[int]) -> list[Flag]:
     previous = previous_submissions(con, ids)
     figures = metrics(con, ids + [old for old, _ in previous.values()])
     by_sub = {sid: part for sid, part in figures.groupby("submission_id")}
+    years = dict(con.execute("SELECT submission_id, reporting_year FROM submissions WHERE list_contains(?, submission_id)", [ids]).fetchall())
     out: list[Flag] = []
     for sid in ids:
         new = by_sub.get(sid)
@@ -190,7 +191,7 @@ def flags(con: duckdb.DuckDBPyConnection, ids: list[int]) -> list[Flag]:
         out += _maximum_flags(sid, new)
         if sid in previous and previous[sid][0] in by_sub:
             old_sid, old_year = previous[sid]
-            out += _change_flags(sid, new, by_sub[old_sid], old_year)
+            out += _change_flags(sid, new, by_sub[old_sid], (old_year, years[sid]))
     return out
 
 
@@ -204,8 +205,16 @@ def _maximum_flags(sid: int, figures: pd.DataFrame) -> list[Flag]:
     return out
 
 
-def _change_flags(sid: int, new: pd.DataFrame, old: pd.DataFrame, old_year: int) -> list[Flag]:
+def times(ratio: float) -> str:
+    """A ratio as a reader says it: x1,000, x12, x3.4; ÷1,000 for a fall."""
+    factor = ratio if ratio >= 1 else 1 / ratio
+    shown = f"{factor:,.0f}" if factor >= 10 else f"{factor:.1f}".removesuffix(".0")
+    return ("x" if ratio >= 1 else "÷") + shown
+
+
+def _change_flags(sid: int, new: pd.DataFrame, old: pd.DataFrame, years: tuple[int, int]) -> list[Flag]:
     out = []
+    old_year, new_year = years
     before = {(r.metric, r.item, r.unit): r.value for r in old.itertuples(index=False)}
     for check in (c for c in checks() if c.check == "change"):
         rows = new[(new["metric"] == check.metric) & (new["unit"] == check.unit)]
@@ -223,7 +232,8 @@ def _change_flags(sid: int, new: pd.DataFrame, old: pd.DataFrame, old_year: int)
                 "old_year": old_year,
                 "new": _fmt(row.value),
                 "unit": row.unit,
-                "ratio": f"x{ratio:,.3g}" if ratio >= 1 else f"÷{1 / ratio:,.3g}",
+                "new_year": new_year,
+                "ratio": times(ratio),
                 "cause": Message(cause, cause_params),
             }
             out.append(Flag(sid, check, "implausible-change.change", params, row.sheet, _row(row.row), row.column, row.value))

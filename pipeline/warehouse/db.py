@@ -64,17 +64,40 @@ def check_file(path: Path) -> None:
         raise GtbError(f"{path} is not a readable DuckDB database; it was left untouched (move it away or use --db)")
     try:
         with duckdb.connect(str(path), read_only=True) as probe:
-            block_size, blocks = probe.execute(
-                "SELECT block_size, total_blocks FROM pragma_database_size()"
-            ).fetchall()[0]
+            block_size, last_block = _last_used_block(probe)
     except (duckdb.Error, OSError) as exc:
         raise _explain(exc, path) from None
-    expected = HEADER_BYTES + block_size * blocks
+    expected = HEADER_BYTES + block_size * (last_block + 1)
     if size < expected:
         raise GtbError(
-            f"{path} is damaged: {size:,} bytes where its header counts {expected:,} (cut short in a copy or a "
+            f"{path} is damaged: {size:,} bytes where its blocks need {expected:,} (cut short in a copy or a "
             "full disk?); it was left untouched. Restore it from a backup or move it away and rerun gtb run"
         )
+
+
+def _last_used_block(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """The block size and the highest block a whole file must hold.
+
+    Not simply the header's `total_blocks`: a checkpoint writes the header, then trims free blocks
+    at the end of the file, so a whole file can be shorter than headers + total_blocks blocks.
+    Two lower bounds that hold for every whole file: the blocks not on the free list (every free
+    block beyond the file's end is on it), and the highest block any table's data uses.
+    """
+    [(block_size, total, free)] = con.execute(
+        "SELECT block_size, total_blocks, free_blocks FROM pragma_database_size()"
+    ).fetchall()
+    last = int(total) - int(free) - 1
+    tables = con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()"
+    ).fetchall()
+    for schema, table in tables:
+        name = f"{schema}.{table}".replace("'", "''")
+        [(used,)] = con.execute(
+            f"SELECT max(block_id) FROM pragma_storage_info('{name}') WHERE block_id >= 0"
+        ).fetchall()
+        if used is not None:
+            last = max(last, int(used))
+    return int(block_size), last
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:

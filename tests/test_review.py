@@ -1,0 +1,278 @@
+"""Review: plausibility flags against last year, the tracker, acceptance, draft and final reports.
+
+Every scenario runs the real `gtb` commands on real workbooks in a real inputs folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline import api
+from pipeline.cli import main
+from pipeline.review import plausibility
+from tests.builders import set_cell, valid_sheets, write_workbook
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> Path:
+    (tmp_path / "inputs" / "submissions").mkdir(parents=True)
+    (tmp_path / "inputs" / "history").mkdir()
+    return tmp_path / "inputs"
+
+
+def db_of(inputs: Path) -> Path:
+    return inputs.parent / "out" / "gtb.duckdb"
+
+
+def gtb(inputs: Path, *args: str) -> int:
+    needs_outputs = args[0] in ("run", "report")
+    extra = ["--outputs", str(inputs.parent / "out")] if needs_outputs else []
+    if args[0] == "run":
+        extra += ["--inputs", str(inputs), "--jobs", "1"]
+    return main([*args, "--db", str(db_of(inputs)), *extra])
+
+
+def query(inputs: Path, sql: str, params=None):
+    with duckdb.connect(str(db_of(inputs)), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def submit(inputs: Path, name: str, sheets) -> Path:
+    path = inputs / "submissions" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_workbook(path, sheets)
+
+
+def mwh_slip() -> dict:
+    """UNEP 2024 with the electricity typed in MWh into kWh rows (2,400 instead of 2,400,000)."""
+    return set_cell(set_cell(valid_sheets("UNEP", 2024), "Facilities", "D2", 2_400), "Facilities", "F2", 600)
+
+
+def two_years(inputs: Path, this_year) -> None:
+    """UNEP's 2023 workbook, loaded and accepted, then `this_year`'s sheets for 2024, loaded."""
+    submit(inputs, "2023/UNEP_2023.xlsx", valid_sheets("UNEP", 2023))
+    assert gtb(inputs, "run") == 0
+    submit(inputs, "2024/UNEP_2024.xlsx", this_year)
+    gtb(inputs, "run")
+
+
+def test_unit_slip_is_flagged_with_both_values_and_the_row(inputs, capsys):
+    two_years(inputs, mwh_slip())
+    out = capsys.readouterr().out
+    [(status,)] = query(inputs, "SELECT status FROM submissions WHERE reporting_year = 2024")
+    assert status == "loaded", "a flag is a warning: the workbook loads and waits for review"
+    flags = query(inputs, "SELECT sheet, cell, code, value, message, status FROM flags")
+    electricity = [f for f in flags if f[1] == "D2"]
+    assert len(electricity) == 1, flags
+    sheet, cell, code, value, message, state = electricity[0]
+    assert (sheet, code, state) == ("Facilities", "implausible-change", "open")
+    assert value in ("2400", "2400.0", "2,400")
+    assert "2,400,000" in message and "2,400" in message and "2023" in message
+    assert "1000" in message.replace(",", "") or "thousand" in message, message
+    # the flag is also a finding of the submission, in its issues.csv, on that cell
+    issues = (inputs.parent / "out" / "validation" / "UNEP_2024" / "issues.csv").read_text()
+    assert "Facilities,D2" in issues and "implausible-change" in issues
+    assert "flag" in out.lower()
+
+
+def test_plausible_change_is_not_flagged(inputs):
+    sheets = valid_sheets("UNEP", 2024)
+    for cell, value in (("D2", 2_640_000), ("D3", 31_000), ("D4", 13_000)):  # +10 %, -11 %, +8 %
+        sheets = set_cell(sheets, "Facilities", cell, value)
+    sheets = set_cell(sheets, "Entity", "B4", 1_300)
+    two_years(inputs, sheets)
+    assert query(inputs, "SELECT count(*) FROM flags") == [(0,)]
+    [(warnings,)] = query(inputs, "SELECT warning_count FROM submissions WHERE reporting_year = 2024")
+    [(warnings_2023,)] = query(inputs, "SELECT warning_count FROM submissions WHERE reporting_year = 2023")
+    assert warnings == warnings_2023, "the same workbook shape gives the same warnings, plus no flag"
+
+
+@pytest.mark.parametrize(
+    ("factor", "ratio", "cause"),
+    [
+        (1000, "(x1,000)", "a thousand times: a unit slip"),
+        (0.001, "(÷1,000)", "a thousandth: a unit slip"),
+        (12, "(x12)", "about twelve times: a month's figure"),
+        (1 / 12, "(÷12)", "about a twelfth: one month's figure"),
+        (100, "(x100)", "a hundred times: a misplaced decimal point"),
+        (4.4, "(x4.4)", "Check the figure and its unit."),
+    ],
+)
+def test_a_change_beyond_the_limit_names_the_likely_cause(inputs, factor, ratio, cause):
+    water = round(61_000 * factor)
+    two_years(inputs, set_cell(valid_sheets("UNEP", 2024), "Water", "D2", water))
+    [(cell, message)] = query(inputs, "SELECT cell, message FROM flags WHERE code = 'implausible-change'")
+    assert cell == "D2"
+    assert message.startswith(f"water went from 61,000 m3 in 2023 to {water:,} m3 in 2024 {ratio}."), message
+    assert cause in message
+
+
+def test_a_bound_is_checked_without_a_previous_year(inputs):
+    # 50 million kWh of electricity for 1,250 people: 40,000 kWh a head is fine, 50 M is not.
+    submit(inputs, "2024/UNEP_2024.xlsx", set_cell(valid_sheets("UNEP", 2024), "Facilities", "D2", 90_000_000))
+    gtb(inputs, "run")
+    [(code, cell, message)] = query(inputs, "SELECT code, cell, message FROM flags")
+    assert (code, cell) == ("implausible-value", "D2") and "72,000" in message
+
+
+def test_every_check_of_the_plausibility_table_is_wired():
+    checks = plausibility.checks()
+    names = {c.name for c in checks}
+    assert len(names) == len(checks) >= 15
+    metrics = {c.metric for c in checks}
+    assert {"energy", "refrigerant", "fleet", "flights", "waste", "water", "personnel", "per_capita"} <= metrics
+    for c in checks:
+        assert c.reason and c.limit > 0
+
+
+def test_wrong_year_file_is_rejected_and_the_earlier_year_untouched(inputs, capsys):
+    submit(inputs, "2023/UNEP_2023.xlsx", valid_sheets("UNEP", 2023))
+    gtb(inputs, "run")
+    before = query(inputs, "SELECT submission_id, status FROM submissions")
+    before_rows = query(inputs, "SELECT count(*), sum(quantity) FROM facilities_activity")
+    # Last year's workbook, copied into the 2024 folder with new figures but the year left at 2023.
+    copied = set_cell(valid_sheets("UNEP", 2023), "Facilities", "D2", 2_500_000)
+    submit(inputs, "2024/UNEP_2024.xlsx", copied)
+    assert gtb(inputs, "run") == 1
+    rows = query(inputs, "SELECT file_name, reporting_year, status FROM submissions ORDER BY submission_id")
+    assert rows[0][2] == "loaded" and rows[1] == ("UNEP_2024.xlsx", 2023, "rejected")
+    assert query(inputs, "SELECT submission_id, status FROM submissions WHERE status = 'loaded'") == before[:1]
+    assert query(inputs, "SELECT count(*), sum(quantity) FROM facilities_activity WHERE submission_id = 1") == before_rows
+    [(cell, message)] = query(inputs, "SELECT cell, message FROM findings WHERE code = 'year-mismatch'")
+    assert cell == "B3" and "2024" in message and "2023" in message
+    assert "UNEP_2024" in capsys.readouterr().out
+
+
+def test_file_name_of_another_entity_is_a_warning(inputs):
+    submit(inputs, "2024/WFP_2024.xlsx", valid_sheets("UNEP", 2024))
+    assert gtb(inputs, "run") == 0
+    [(status,)] = query(inputs, "SELECT status FROM submissions")
+    assert status == "loaded"
+    [(cell, message)] = query(inputs, "SELECT cell, message FROM findings WHERE code = 'file-name-mismatch'")
+    assert cell == "B2" and "WFP_2024.xlsx" in message and "UNEP" in message
+
+
+def status_json(inputs: Path, year: int, capsys) -> dict:
+    capsys.readouterr()
+    assert gtb(inputs, "status", "--year", str(year), "--json") == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_status_names_every_expected_entity(inputs, capsys):
+    submit(inputs, "2024/UNEP_2024.xlsx", valid_sheets("UNEP", 2024))
+    submit(inputs, "2024/WFP_2024.xlsx", set_cell(valid_sheets("WFP", 2024), "Water", "D2", -5))
+    gtb(inputs, "run")
+    got = status_json(inputs, 2024, capsys)
+    assert set(got) == {"year", "entities"} and got["year"] == 2024
+    entities = {e["entity"]: e for e in got["entities"]}
+    expected = {
+        code
+        for code, start, until in query(inputs, "SELECT entity_code, expected_from, expected_until FROM entities")
+        if (start or 0) <= 2024 <= (until or 9999)
+    }
+    assert set(entities) == expected and len(expected) > 50
+    assert set(entities["UNEP"]) == {
+        "entity", "status", "file", "received_at", "errors", "warnings", "open_flags", "first_finding",
+    }
+    assert entities["UNEP"]["status"] == "loaded" and entities["UNEP"]["file"] == "UNEP_2024.xlsx"
+    wfp = entities["WFP"]
+    assert wfp["status"] == "rejected" and wfp["errors"] == 1 and wfp["first_finding"].startswith("Water!D2")
+    assert entities["UNHCR"] == {
+        "entity": "UNHCR", "status": "missing", "file": None, "received_at": None,
+        "errors": 0, "warnings": 0, "open_flags": 0, "first_finding": None,
+    }
+    # the readable table says the same, with the counts
+    assert gtb(inputs, "status", "--year", "2024") == 0
+    text = capsys.readouterr().out
+    assert "UNHCR" in text and "missing" in text and f"{len(expected) - 2} missing" in text
+
+
+def test_entity_not_yet_expected_is_not_missing(inputs, capsys):
+    gtb(inputs, "run")
+    later = query(inputs, "SELECT entity_code, expected_from FROM entities WHERE expected_from > 2010 ORDER BY 1")
+    assert later, "the code list has entities that joined after 2010"
+    for code, start in later:
+        before = {e["entity"] for e in status_json(inputs, start - 1, capsys)["entities"]}
+        after = {e["entity"] for e in status_json(inputs, start, capsys)["entities"]}
+        assert code not in before and code in after
+
+
+def test_draft_until_accepted_then_final(inputs, capsys):
+    two_years(inputs, mwh_slip())
+    assert [e["status"] for e in status_json(inputs, 2024, capsys)["entities"] if e["entity"] == "UNEP"] == [
+        "loaded-with-flags"
+    ]
+    # --final refuses while a flag is open, and names it
+    assert gtb(inputs, "report", "--year", "2024", "--final") == 1
+    err = capsys.readouterr().err
+    assert "UNEP Facilities!D2 implausible-change" in err
+    # without --final the report is written, and says it is a draft
+    assert gtb(inputs, "report", "--year", "2024") == 0
+    index = (inputs.parent / "out" / "report" / "2024" / "index.md").read_text()
+    assert "draft" in index.lower() and "UNEP" in index
+    # acceptance needs a reason, closes the flags and is logged
+    assert gtb(inputs, "accept", "UNEP", "2024", "--reason", " ") == 2
+    assert gtb(inputs, "accept", "UNEP", "2024", "--reason", "generator site closed; confirmed by e-mail", "--by", "analyst1") == 0
+    assert "1 open flag(s) closed" in capsys.readouterr().out
+    assert query(inputs, "SELECT status, reviewed_by, review_reason FROM flags") == [
+        ("accepted", "analyst1", "generator site closed; confirmed by e-mail")
+    ]
+    [(by, entity, year, closed, reason)] = query(inputs, "SELECT reviewed_by, entity_code, reporting_year, flags_closed, reason FROM reviews")
+    assert (by, entity, year, closed) == ("analyst1", "UNEP", 2024, 1) and "e-mail" in reason
+    assert [e["status"] for e in status_json(inputs, 2024, capsys)["entities"] if e["entity"] == "UNEP"] == ["accepted"]
+    assert gtb(inputs, "report", "--year", "2024", "--final") == 0
+    index = (inputs.parent / "out" / "report" / "2024" / "index.md").read_text()
+    assert "draft" not in index.lower()
+
+
+def test_accept_without_a_loaded_submission_is_a_clear_error(inputs, capsys):
+    gtb(inputs, "run")
+    assert gtb(inputs, "accept", "UNHCR", "2024", "--reason", "ok") == 2
+    assert "UNHCR has no loaded submission for 2024" in capsys.readouterr().err
+
+
+def test_resubmission_reopens_review(inputs, capsys):
+    two_years(inputs, mwh_slip())
+    gtb(inputs, "accept", "UNEP", "2024", "--reason", "checked")
+    # the corrected workbook replaces the accepted one: its review starts again, with no flag
+    submit(inputs, "2024/UNEP_2024_v2.xlsx", valid_sheets("UNEP", 2024))
+    assert gtb(inputs, "run") == 0
+    [unep] = [e for e in status_json(inputs, 2024, capsys)["entities"] if e["entity"] == "UNEP"]
+    assert unep["status"] == "loaded" and unep["file"] == "UNEP_2024_v2.xlsx" and unep["open_flags"] == 0
+    # the old flag and its acceptance stay for the record
+    assert query(inputs, "SELECT count(*) FROM reviews") == [(1,)]
+    assert query(inputs, "SELECT status FROM flags") == [("accepted",)]
+
+
+def test_explanation_in_the_comment_column_travels_with_the_flag(inputs):
+    sheets = set_cell(valid_sheets("UNEP", 2024), "Water", "D2", 610_000)
+    sheets["Water"][0].append("comment")
+    sheets["Water"][1].append("new staff housing block with a pool")
+    two_years(inputs, sheets)
+    [(explanation,)] = query(inputs, "SELECT explanation FROM flags WHERE sheet = 'Water'")
+    assert explanation == "new staff housing block with a pool"
+
+
+def test_validate_with_db_shows_flags_and_loads_nothing(inputs, capsys, tmp_path):
+    submit(inputs, "2023/UNEP_2023.xlsx", valid_sheets("UNEP", 2023))
+    gtb(inputs, "run")
+    before = db_of(inputs).read_bytes()
+    candidate = write_workbook(tmp_path / "UNEP_2024.xlsx", mwh_slip())
+    code = main(["validate", str(candidate), "--db", str(db_of(inputs)), "--report-dir", str(tmp_path / "reports")])
+    assert code == 0
+    issues = (tmp_path / "reports" / "UNEP_2024" / "issues.csv").read_text()
+    assert "implausible-change" in issues and "Facilities,D2" in issues
+    assert db_of(inputs).read_bytes() == before, "validate never writes the database"
+
+
+def test_compare_prints_both_years(inputs, capsys):
+    two_years(inputs, mwh_slip())
+    capsys.readouterr()
+    assert gtb(inputs, "compare", "UNEP", "--year", "2024") == 0
+    out = capsys.readouterr().out
+    assert "2023" in out and "2024" in out and "flag" in out and "D2" in out
+    result = api.compare("UNEP", 2024, db_of(inputs))
+    assert result.previous_year == 2023 and any(line.flagged for line in result.lines)
