@@ -108,7 +108,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         done = api.recalculate(args.year, args.factor_set, args.reason, args.db)
         print(
             f"recalculated {done['submissions']} submissions of {done['year']} with {done['new_factor_set']} "
-            f"(was {done['old_factor_set']}): {done['old_total_tco2e'] or 0:,.1f} -> {done['new_total_tco2e']:,.1f} tCO2e"
+            f"(was {done['old_factor_set']}): "
+            f"{done['old_total_tco2e'] or 0:,.1f} -> {done['new_total_tco2e']:,.1f} tCO2e"
         )
         return OK
     if args.command == "indicators":

@@ -235,13 +235,15 @@ def print_run_summary(result: RunResult, db: Path, console: Console) -> None:
     )
     for name in result.replaced:
         console.print(
-            f"  replaced {safe.for_console(name)}: rejected, and a valid resubmission for its entity and year has loaded"
+            f"  replaced {safe.for_console(name)}: rejected, "
+            "and a valid resubmission for its entity and year has loaded"
         )
     if result.history_rows:
         console.print(f"history: {result.history_rows} rows loaded")
     for name, errors, folder in result.rejected + result.history_rejected:
         console.print(
-            f"  [red]rejected[/] {safe.for_console(name)}: {errors} error{'s' * (errors != 1)} -> {safe.for_console(folder)}"
+            f"  [red]rejected[/] {safe.for_console(name)}: "
+            f"{errors} error{'s' * (errors != 1)} -> {safe.for_console(folder)}"
         )
     console.print(f"database: {safe.for_console(str(db))}")
     if result.stages:

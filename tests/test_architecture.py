@@ -127,7 +127,8 @@ def test_no_import_cycles():
 def describe(con: duckdb.DuckDBPyConnection) -> dict[str, set[tuple]]:
     tables: dict[str, set[tuple]] = {}
     for table, column, dtype, nullable in con.execute(
-        "SELECT table_name, column_name, data_type, is_nullable FROM duckdb_columns() WHERE schema_name = 'main' AND NOT internal"
+        "SELECT table_name, column_name, data_type, is_nullable FROM duckdb_columns() "
+        "WHERE schema_name = 'main' AND NOT internal"
     ).fetchall():
         tables.setdefault(table, set()).add((column, dtype, nullable))
     for table, constraint in con.execute(

@@ -150,7 +150,8 @@ class Warehouse:
         market = (kwh - (renewable_kwh or 0)) * kg_per_kwh / 1000
         sheet, scope, detail, category, optional = classify("electricity")
         self.con.execute(
-            "INSERT INTO emissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'kwh', 'test-set', 'electricity', 'KEN', ?, ?, ?, ?)",
+            "INSERT INTO emissions VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, 'kwh', 'test-set', 'electricity', 'KEN', ?, ?, ?, ?)",
             [sid, sheet, row, scope, detail, category, optional, kwh, kg_per_kwh, location, market, WHEN],
         )
         return location

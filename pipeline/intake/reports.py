@@ -103,7 +103,8 @@ def print_summary(
             style = "red" if f.is_error else "yellow"
             value = f" [{safe.for_console(f.value)}]" if f.value else ""
             console.print(
-                f"  [{style}]{f.severity}[/] {safe.for_console(f.where)}{safe.for_console(value)} {f.code}: {safe.for_console(f.message)}"
+                f"  [{style}]{f.severity}[/] {safe.for_console(f.where)}{safe.for_console(value)} "
+                f"{f.code}: {safe.for_console(f.message)}"
             )
         if len(sub.findings) > FIRST_FINDINGS:
             console.print(f"  ... and {len(sub.findings) - FIRST_FINDINGS} more")

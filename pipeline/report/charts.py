@@ -78,7 +78,8 @@ def emissions_trend(d: ReportData) -> Figure:
     change = now.get("per_capita_change_since_2010")
     subtitle = (
         f"Total emissions by source and emissions per capita, {years[0]}\u2013{d.year}. "
-        f"{d.year}: {s.fmt_number(now['total_tco2e'])} tCO\u2082e, {s.fmt_number(now['per_capita_tco2e'], 1)} t per capita"
+        f"{d.year}: {s.fmt_number(now['total_tco2e'])} tCO\u2082e, "
+        f"{s.fmt_number(now['per_capita_tco2e'], 1)} t per capita"
     )
     if not s.is_missing(change):
         subtitle += f" ({s.fmt_percent(change, signed=True)} against 2010)"
@@ -267,7 +268,8 @@ def offsets_trend(d: ReportData) -> Figure:
         "Offsets and climate-neutral entities",
         f"Share of emissions offset (capped at each entity's own emissions) and entities whose offsets cover all "
         f"their emissions. {d.year}: {s.fmt_percent(now['offset_share'])} offset, "
-        f"{s.fmt_number(now['climate_neutral_entities'])} of {s.fmt_number(now['reporting_entities'])} entities climate neutral.",
+        f"{s.fmt_number(now['climate_neutral_entities'])} of {s.fmt_number(now['reporting_entities'])} "
+        "entities climate neutral.",
         _trend_source(d),
     )
     ax = s.plot_area(fig, left_in=0.95, right_in=0.95, top_in=1.3)
@@ -326,7 +328,10 @@ def waste_by_treatment(d: ReportData) -> Figure:
     if s.is_missing(now.get("waste_tonnes")):
         subtitle = "No entity reported waste this year."
     else:
-        subtitle = f"{s.fmt_number(now['waste_tonnes'])} t of waste, {s.fmt_number(now['waste_per_capita_kg'])} kg per capita; "
+        subtitle = (
+            f"{s.fmt_number(now['waste_tonnes'])} t of waste, "
+            f"{s.fmt_number(now['waste_per_capita_kg'])} kg per capita; "
+        )
         subtitle += (
             f"{s.fmt_percent(now['waste_diversion_share'])} diverted (reused, recycled or composted)."
             if not s.is_missing(now.get("waste_diversion_share"))

@@ -102,7 +102,10 @@ def more_figures(now: Record) -> list[str]:
             waste += f", {s.fmt_percent(now['waste_diversion_share'])} diverted"
     water = DASH
     if not s.is_missing(now.get("water_m3")):
-        water = f"{s.fmt_number(now['water_m3'])} m\u00b3, {s.fmt_number(now.get('water_per_capita_m3'), 1)} m\u00b3 per capita"
+        water = (
+            f"{s.fmt_number(now['water_m3'])} m\u00b3, "
+            f"{s.fmt_number(now.get('water_per_capita_m3'), 1)} m\u00b3 per capita"
+        )
     scopes = [now.get(k) for k in ("scope1_tco2e", "scope2_tco2e", "scope3_tco2e")]
     optional = now.get("optional_tco2e")
     coverage = now.get("reporting_coverage_percent")

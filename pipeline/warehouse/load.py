@@ -170,7 +170,8 @@ def record(
         ).fetchall()
         for (old,) in earlier:
             con.execute(
-                "UPDATE submissions SET status = 'superseded', superseded_by = ?, superseded_at = ? WHERE submission_id = ?",
+                "UPDATE submissions SET status = 'superseded', superseded_by = ?, superseded_at = ? "
+                "WHERE submission_id = ?",
                 [sid, now, old],
             )
             out.superseded.append(old)
@@ -208,7 +209,8 @@ def sync_entities(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(
             """
             INSERT INTO entities SELECT entity_code, entity_name, entity_type FROM _entities
-            ON CONFLICT (entity_code) DO UPDATE SET entity_name = excluded.entity_name, entity_type = excluded.entity_type
+            ON CONFLICT (entity_code) DO UPDATE
+                SET entity_name = excluded.entity_name, entity_type = excluded.entity_type
             """
         )
     finally:
