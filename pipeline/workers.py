@@ -10,6 +10,7 @@ result too. Results come back in completion order.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
@@ -126,19 +127,15 @@ class _Worker:
         if kill and self.process.is_alive():
             self.process.kill()
         else:
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 self.conn.send(None)
-            except (OSError, ValueError):
-                pass
         self.process.join(timeout=5)
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
         self.conn.close()
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(self.log_path)
-        except OSError:
-            pass
 
 
 class _Pool:

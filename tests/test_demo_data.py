@@ -104,9 +104,8 @@ def check_value(spec: contract.ColumnSpec, value: object, year: int) -> str | No
     """None if the canonical value is valid for the column, else a short reason."""
     if value is None:
         return "missing" if spec.required else None
-    if spec.codelist:
-        if value not in allowed_codes(spec.codelist):
-            return f"{value!r} not in {spec.codelist}"
+    if spec.codelist and value not in allowed_codes(spec.codelist):
+        return f"{value!r} not in {spec.codelist}"
     if spec.dtype == "email" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", str(value)):
         return f"bad e-mail {value!r}"
     for name, op in (("ge", lambda a, b: a >= b), ("gt", lambda a, b: a > b), ("le", lambda a, b: a <= b)):

@@ -591,7 +591,7 @@ def test_ems_groups_follow_the_status_code_list(wh):
         groups.count("not_met"),
     )
     assert (row["ems_met"], row["ems_approaching"], row["ems_not_met"]) == (2, 1, 2)  # the contract's grouping
-    for i, status in enumerate(statuses):
+    for i in range(len(statuses)):
         entity = wh.entity(f"E{i}", 2024)
         assert [entity[k] for k in EMS_KEYS] == [int(groups[i] == g) for g in ("met", "approaching", "not_met")]
 

@@ -86,11 +86,3 @@ def _letter(sub: Submission, sheet: str, column: str) -> str:
 
 def _entity_cell(sub: Submission) -> str:
     return sub.cells.get(("Entity", "entity_code"), "")
-
-
-def _letter(sub: Submission, sheet: str, column: str) -> str:
-    return sub.letters.get((sheet, column), "")
-
-
-def _entity_cell(sub: Submission) -> str:
-    return sub.cells.get(("Entity", "entity_code"), "")

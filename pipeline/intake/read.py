@@ -33,7 +33,7 @@ from pipeline.errors import UnreadableFile
 from pipeline.intake import guard
 from pipeline.intake.guard import DEFAULT_LIMITS, GuardReport, Limits
 from pipeline.intake.workbook import RawSheet, RawWorkbook
-from pipeline.workers import run_isolated
+from pipeline.workers import Work, run_isolated
 
 MAX_EXACT_INT = 2**53  # floats beyond this are not converted to int
 
