@@ -136,7 +136,7 @@ def run(
         lap("hash")
         subs = _check_with_progress(new, jobs or default_jobs(), console, validate_files)
         lap("read+validate")
-        for path, sub in zip(new, subs):  # unreadable files too are recorded by their bytes
+        for path, sub in zip(new, subs, strict=True):  # unreadable files too are recorded by their bytes
             sub.sha256 = sub.sha256 or shas[path]
             sub.size_bytes = sub.size_bytes or _size(path)
         cross_submission_findings(subs, loaded_serials(con))

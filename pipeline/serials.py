@@ -76,7 +76,7 @@ def parse(value: object) -> Serial:
     half = len(tokens) // 2
     if len(tokens) % 2 == 0 and half >= 2:
         first, last = tokens[:half], tokens[half:]
-        differ = [i for i, (a, b) in enumerate(zip(first, last)) if a != b]
+        differ = [i for i, (a, b) in enumerate(zip(first, last, strict=True)) if a != b]
         if len(differ) == 1 and _is_range(first[differ[0]], last[differ[0]], same_digits=False):
             i = differ[0]
             return Serial(text, "-".join([*first[:i], "*", *first[i + 1 :]]), int(first[i]), int(last[i]))

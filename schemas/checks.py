@@ -505,7 +505,7 @@ def unit_compatibility(table: str, type_column: str, unit_column: str = "unit") 
     def fn(d: pd.DataFrame) -> pd.Series:
         types, units = parse_code(d[type_column]), parse_code(d[unit_column])
         known = types.isin(list(allowed)) & in_codelist(units, "unit")
-        pair_ok = pd.Series([(t, u) in pairs for t, u in zip(types, units)], index=d.index, dtype=bool)
+        pair_ok = pd.Series([(t, u) in pairs for t, u in zip(types, units, strict=True)], index=d.index, dtype=bool)
         return ~known | pair_ok
 
     def params(value: object, row: pd.Series | None) -> dict[str, object]:

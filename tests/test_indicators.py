@@ -112,7 +112,7 @@ def view_row(db: Path, view: str, year: int, entity: str | None = None) -> dict:
         cur = con.execute(f"SELECT * FROM {view} WHERE {where}", [year] + ([entity] if entity else []))
         rows = cur.fetchall()
         assert len(rows) == 1, rows
-        return dict(zip([d[0] for d in cur.description], rows[0]))
+        return dict(zip([d[0] for d in cur.description], rows[0], strict=True))
 
 
 def figures(row: dict) -> dict:

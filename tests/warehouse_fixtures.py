@@ -227,4 +227,4 @@ class Warehouse:
         cur = self.con.execute(sql, params)
         rows = cur.fetchall()
         assert len(rows) == 1, f"expected one row, found {len(rows)}"
-        return dict(zip([d[0] for d in cur.description], rows[0]))
+        return dict(zip([d[0] for d in cur.description], rows[0], strict=True))

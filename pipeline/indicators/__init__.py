@@ -88,7 +88,7 @@ def indicators(year: int, entity: str | None = None, db: Path = DEFAULT_DB) -> d
                 raise GtbError(_no_row_message(con, year, entity))
         except duckdb.CatalogException:
             raise GtbError(f"{db} has no indicator views: run `gtb run` on it first") from None
-    return {name: json_value(name, value) for name, value in zip(columns, row)}
+    return {name: json_value(name, value) for name, value in zip(columns, row, strict=True)}
 
 
 def json_value(key: str, value: object) -> object:

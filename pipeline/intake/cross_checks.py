@@ -51,7 +51,7 @@ def cross_submission_findings(subs: list[Submission], claimed: Iterable[tuple[st
         if offsets is None or offsets.empty:
             continue
         parsed = [serials.parse(raw) for raw in offsets["serial_range"]]
-        for serial, row, raw in zip(parsed, offsets["source_row"], offsets["serial_range"]):
+        for serial, row, raw in zip(parsed, offsets["source_row"], offsets["serial_range"], strict=True):
             others = [o for o in claims.holders(serial) if (o[0], o[1]) != (s.entity_code, s.reporting_year)]
             if others:
                 entity, year, file_name, held = others[0]
@@ -73,7 +73,7 @@ def cross_submission_findings(subs: list[Submission], claimed: Iterable[tuple[st
                     )
                 )
         if s.is_valid:
-            for serial, raw in zip(parsed, offsets["serial_range"]):
+            for serial, raw in zip(parsed, offsets["serial_range"], strict=True):
                 claims.add(serial, (s.entity_code, s.reporting_year, s.file_name, raw))
     for s in subs:
         if not s.is_valid:

@@ -622,7 +622,7 @@ class _SheetScan:
                 self.needs_positional = True
                 return False
             if refs:
-                letters, digits = zip(*refs)
+                letters, digits = zip(*refs, strict=True)
                 col = max(set(letters), key=lambda s: (len(s), s))
                 self._reach(max(map(int, set(digits))), column_number(col.decode("ascii")))
             self._formulas(window)

@@ -451,7 +451,8 @@ def _row(ws: Worksheet, row: int, values: list[object], *, header: bool = False)
         if header:
             cell.font = st.BOLD
             cell.fill = st.HEADER_FILL
-    lines = max(_lines(str(v), w) for v, w in zip(values, _INSTRUCTION_WIDTHS))
+    # a row has two to four cells, each measured against the width of its own column
+    lines = max(_lines(str(v), w) for v, w in zip(values, _INSTRUCTION_WIDTHS, strict=False))
     ws.row_dimensions[row].height = 15 * lines + 1
     return row + 1
 

@@ -108,7 +108,7 @@ def validate_files(files: list[Path], jobs: int, on_file=None) -> list[Submissio
     if failure:
         raise failure[0]
     parsed = {f: normalise(r) for f, r in results.items() if not isinstance(r, UnreadableFile)}
-    validated = dict(zip(parsed, validate_parsed(list(parsed.values()))))
+    validated = dict(zip(parsed, validate_parsed(list(parsed.values())), strict=True))
     return [unreadable(f, results[f]) if f not in validated else validated[f] for f in files]
 
 
@@ -116,7 +116,7 @@ def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
     """Run every sheet model over all workbooks at once; return one Submission per workbook."""
     subs = [Submission(p.path, p.file_name, p.sha256, p.size_bytes, findings=list(p.findings)) for p in parsed]
     years = [_reporting_year(p) for p in parsed]
-    for sub, p, year in zip(subs, parsed, years):
+    for sub, p, year in zip(subs, parsed, years, strict=True):
         sub.entity_code = _entity_code(p)
         for name, sheet in p.sheets.items():
             sub.letters.update({(name, c): letter for c, letter in sheet.letters.items()})

@@ -217,7 +217,7 @@ def per_capita_by_entity(d: ReportData) -> Figure:
         ax.barh(y, vals, 0.74, left=left, color=s.SOURCE_COLOURS[src], label=s.SOURCE_LABELS[src], zorder=2)
         left = left + vals
     totals = _values(rows, "per_capita_tco2e")
-    for yi, v in zip(y, totals):
+    for yi, v in zip(y, totals, strict=True):
         ax.text(
             v,
             yi,
@@ -277,7 +277,7 @@ def offsets_trend(d: ReportData) -> Figure:
     neutral = _values(rows, "climate_neutral_entities")
     ax.bar(years, reporting, 0.72, color=s.LIGHT, edgecolor=s.GRID, label="Reporting entities", zorder=2)
     ax.bar(years, neutral, 0.72, color=s.UN_BLUE, label="Climate-neutral entities", zorder=2)
-    for x, v in zip(years, neutral):
+    for x, v in zip(years, neutral, strict=True):
         if np.isfinite(v) and v > 0:  # the count at the foot of its bar, clear of the share line
             ax.text(
                 x,
@@ -350,7 +350,7 @@ def waste_by_treatment(d: ReportData) -> Figure:
     ]
     vals = _values(rows, "waste_tonnes")
     ax.barh(y, vals, 0.7, color=colours, zorder=2)
-    for yi, r, v in zip(y, rows, vals):
+    for yi, r, v in zip(y, rows, vals, strict=True):
         ax.text(
             v,
             yi,
@@ -397,7 +397,7 @@ def _bars_by_year(
     years = [r["year"] for r in rows]
     vals = _values(rows, key)
     ax.bar(years, vals, 0.66, color=s.UN_BLUE, zorder=2)
-    for x, v in zip(years, vals):
+    for x, v in zip(years, vals, strict=True):
         if np.isfinite(v):
             ax.text(x, v, fmt(v), ha="center", va="bottom", fontsize=s.BODY_SIZE - 1.5, color=s.INK)
         else:

@@ -232,7 +232,7 @@ class FactsheetPage:
         size = 17 if big else 12.5
         self.name.set_fontsize(size)
         self.name.set_text("\n".join(s.wrap(name, WIDTH_IN - 2 * MARGIN_IN, size).splitlines()[:3]))
-        for (value, label), vt, lt in zip(key_figures(now), self.tile_values, self.tile_labels):
+        for (value, label), vt, lt in zip(key_figures(now), self.tile_values, self.tile_labels, strict=True):
             vt.set_text(value)
             vt.set_fontsize(19 if len(value) <= 11 else 15)
             lt.set_text(s.wrap(label, self.tile_width - 0.25, 7.5))
@@ -249,7 +249,7 @@ class FactsheetPage:
         bottom = np.zeros(len(self.years))
         for src in s.SOURCES:
             vals = np.array([_value(by_year[y], f"{src}_tco2e") if y in by_year else np.nan for y in self.years])
-            for rect, b, v in zip(self.trend_bars[src], bottom, vals):
+            for rect, b, v in zip(self.trend_bars[src], bottom, vals, strict=True):
                 rect.set_y(b)
                 rect.set_height(0.0 if np.isnan(v) else v)  # no data: no bar (a gap), never a drawn zero
                 rect.set_visible(not np.isnan(v))
@@ -264,7 +264,7 @@ class FactsheetPage:
         empty = s.is_missing(total) or not total
         self.split_empty.set_text("No emissions reported" if empty else "")
         left = 0.0
-        for src, legend_text in zip(s.SOURCES, self.split_legend.get_texts()):
+        for src, legend_text in zip(s.SOURCES, self.split_legend.get_texts(), strict=True):
             share = 0.0 if empty else (now.get(f"share_{src}") or 0.0)
             bar, label = self.split_bars[src], self.split_texts[src]
             bar.set_x(left)
