@@ -277,12 +277,9 @@ def _picklable(value: object) -> bool:
     return True
 
 
-def _worker_main(conn: Connection, work: Work, memory_bytes: int, log_path: str = "") -> None:
-    """Loop of a worker process: receive (index, args), send (index, status, payload...).
-
-    stderr goes to `log_path`, so a reader's dying words (Rust panics and allocation failures
-    print there) end up in ReaderFailed.detail instead of the user's console.
-    """
+def _set_up_worker(memory_bytes: int, log_path: str) -> None:
+    """In the worker: stderr to `log_path` (if given), the address space capped at `memory_bytes`
+    (if given, and within the hard limit), Ctrl-C ignored."""
     if log_path:
         log = os.open(log_path, os.O_WRONLY | os.O_APPEND)
         os.dup2(log, 2)
@@ -293,6 +290,29 @@ def _worker_main(conn: Connection, work: Work, memory_bytes: int, log_path: str 
         cap = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def _run_task(work: Work, index: int, args: tuple) -> tuple[object, ...]:
+    """Run one task; the reply (index, status, payload...) that `_result` reads back."""
+    try:
+        return (index, "ok", work(*args))
+    except UnreadableFile as exc:
+        return (index, "unreadable", exc if _picklable(exc) else UnreadableFile(str(exc)))
+    except MemoryError:
+        return (index, "memory", "MemoryError", traceback.format_exc())
+    except BaseException as exc:  # includes pyo3's PanicException
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        return (index, "error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+
+
+def _worker_main(conn: Connection, work: Work, memory_bytes: int, log_path: str = "") -> None:
+    """Loop of a worker process: receive (index, args), send (index, status, payload...).
+
+    stderr goes to `log_path`, so a reader's dying words (Rust panics and allocation failures
+    print there) end up in ReaderFailed.detail instead of the user's console.
+    """
+    _set_up_worker(memory_bytes, log_path)
     conn.send(("ready",))
     while True:
         try:
@@ -302,16 +322,7 @@ def _worker_main(conn: Connection, work: Work, memory_bytes: int, log_path: str 
         if task is None:
             return
         index, args = task
-        try:
-            reply = (index, "ok", work(*args))
-        except UnreadableFile as exc:
-            reply = (index, "unreadable", exc if _picklable(exc) else UnreadableFile(str(exc)))
-        except MemoryError:
-            reply = (index, "memory", "MemoryError", traceback.format_exc())
-        except BaseException as exc:  # includes pyo3's PanicException
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
-            reply = (index, "error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        reply = _run_task(work, index, args)
         try:
             conn.send(reply)
         except Exception as exc:  # an unpicklable result: pickling fails before anything is sent

@@ -159,11 +159,41 @@ def _order(sheets: list[str], findings: list[Finding]) -> list[Finding]:
 
 
 def _summary(wb, file_name: str, findings: list[Finding], note: str = "") -> None:
+    """The summary sheet, first and selected: the counts, what to do, and a table of the findings
+    (the first MAX_LISTED, in workbook order), each linked to its cell."""
     name = unique_sheet_name(SUMMARY_SHEET, wb.sheetnames)
     original = list(wb.sheetnames)
     ws = wb.create_sheet(name, 0)
     errors, warnings = count(findings)
+    _summary_counts(ws, file_name, errors, warnings)
 
+    listed = _order(original, findings)
+    verdict = _verdict(len(listed), note)
+    st.write_text(ws.cell(row=5, column=1), verdict).alignment = st.WRAP_TOP
+    ws.merge_cells(start_row=5, start_column=1, end_row=5, end_column=len(SUMMARY_COLUMNS))
+    ws.row_dimensions[5].height = 15 * max(2, -(-len(verdict) // 110))
+
+    for idx, header in enumerate(SUMMARY_COLUMNS, start=1):
+        ws.cell(row=TABLE_HEADER_ROW, column=idx, value=header)
+    st.style_header_row(ws, TABLE_HEADER_ROW, len(SUMMARY_COLUMNS))
+    row = _summary_table(ws, listed[:MAX_LISTED], original)
+
+    st.set_widths(ws, SUMMARY_WIDTHS)
+    last = column_letter(len(SUMMARY_COLUMNS))
+    ws.auto_filter.ref = f"A{TABLE_HEADER_ROW}:{last}{max(row, TABLE_HEADER_ROW + 1)}"
+    ws.freeze_panes = f"A{TABLE_HEADER_ROW + 1}"
+    ws.print_title_rows = f"{TABLE_HEADER_ROW}:{TABLE_HEADER_ROW}"
+    ws.sheet_properties.tabColor = "C00000" if errors else ("FFC000" if warnings else "00B050")
+    st.fit_to_page_width(ws)
+
+    for sheet in wb.worksheets:
+        sheet.sheet_view.tabSelected = False
+    ws.sheet_view.tabSelected = True
+    wb.active = 0
+
+
+def _summary_counts(ws: Worksheet, file_name: str, errors: int, warnings: int) -> None:
+    """Title, file name and the error and warning counts (shaded when there are any)."""
     title = ws.cell(row=1, column=1, value="Validation summary")
     title.font = st.TITLE_FONT
     for row, (label, value) in enumerate((("File", file_name), ("Errors", errors), ("Warnings", warnings)), start=2):
@@ -179,29 +209,27 @@ def _summary(wb, file_name: str, findings: list[Finding], note: str = "") -> Non
             cell.fill = st.ERROR_FILL
         if label == "Warnings" and warnings:
             cell.fill = st.WARNING_FILL
-    listed = _order(original, findings)
+
+
+def _verdict(total: int, note: str) -> str:
+    """What the focal point should do about `total` findings; `note`, if given, comes first."""
     verdict = (
         "Nothing to correct: the workbook follows the template."
-        if not findings
+        if not total
         else "Correct every error (red) and send the workbook again; warnings (amber) are worth a look."
         + ("" if note else " Click a cell reference to jump to the cell.")
     )
-    if len(listed) > MAX_LISTED:
-        verdict += (
-            f" The first {MAX_LISTED:,} of {len(listed):,} findings are listed and marked; issues.csv has them all."
-        )
+    if total > MAX_LISTED:
+        verdict += f" The first {MAX_LISTED:,} of {total:,} findings are listed and marked; issues.csv has them all."
     if note:
         verdict = f"{note} {verdict}"
-    st.write_text(ws.cell(row=5, column=1), verdict).alignment = st.WRAP_TOP
-    ws.merge_cells(start_row=5, start_column=1, end_row=5, end_column=len(SUMMARY_COLUMNS))
-    ws.row_dimensions[5].height = 15 * max(2, -(-len(verdict) // 110))
+    return verdict
 
-    for idx, header in enumerate(SUMMARY_COLUMNS, start=1):
-        ws.cell(row=TABLE_HEADER_ROW, column=idx, value=header)
-    st.style_header_row(ws, TABLE_HEADER_ROW, len(SUMMARY_COLUMNS))
 
+def _summary_table(ws: Worksheet, findings: list[Finding], sheets: list[str]) -> int:
+    """One row per finding under the table header, its cell reference a link; returns the last row."""
     row = TABLE_HEADER_ROW
-    for f in listed[:MAX_LISTED]:
+    for f in findings:
         row += 1
         values = (f.sheet, f.cell, f.column, f.value, f.code, f.severity, f.message)
         for idx, value in enumerate(values, start=1):
@@ -209,25 +237,13 @@ def _summary(wb, file_name: str, findings: list[Finding], note: str = "") -> Non
             cell.alignment = st.WRAP_TOP
             cell.border = st.BORDER
         ws.cell(row=row, column=6).fill = st.ERROR_FILL if f.severity == ERROR else st.WARNING_FILL
-        link = _link(f, original)
+        link = _link(f, sheets)
         if link:  # on the cell reference, or on the sheet name when the finding has no cell
             ref = ws.cell(row=row, column=2 if f.cell else 1)
             ref.hyperlink = Hyperlink(ref=ref.coordinate, location=link, display=str(ref.value))
             ref.font = st.LINK_FONT
         ws.row_dimensions[row].height = 15 * max(1, -(-len(f.message) // 100))
-
-    st.set_widths(ws, SUMMARY_WIDTHS)
-    last = column_letter(len(SUMMARY_COLUMNS))
-    ws.auto_filter.ref = f"A{TABLE_HEADER_ROW}:{last}{max(row, TABLE_HEADER_ROW + 1)}"
-    ws.freeze_panes = f"A{TABLE_HEADER_ROW + 1}"
-    ws.print_title_rows = f"{TABLE_HEADER_ROW}:{TABLE_HEADER_ROW}"
-    ws.sheet_properties.tabColor = "C00000" if errors else ("FFC000" if warnings else "00B050")
-    st.fit_to_page_width(ws)
-
-    for sheet in wb.worksheets:
-        sheet.sheet_view.tabSelected = False
-    ws.sheet_view.tabSelected = True
-    wb.active = 0
+    return row
 
 
 def _link(f: Finding, sheets: list[str]) -> str | None:

@@ -461,13 +461,26 @@ _INSTRUCTION_WIDTHS = (26, 30, 60, 44)
 
 
 def _instructions(ws: Worksheet, entity: str, year: int) -> None:
+    """The Instructions sheet: the workbook's identity, how to fill it in, every sheet and column
+    with its rule, the allowed codes and units, and how the workbook is checked."""
     st.set_widths(ws, _INSTRUCTION_WIDTHS)
     ws.sheet_properties.tabColor = st.UN_BLUE
     ws.sheet_view.showGridLines = False
     st.fit_to_page_width(ws, landscape=False)
-    entity_name = labels("entities").get(entity, "")
     file_name = default_file_name(entity, year)
 
+    r = _instructions_intro(ws, entity, year, file_name)
+    r = _sheets_overview(ws, r)
+    r = _sheet_columns(ws, r, year)
+    r = _allowed_codes(ws, r, entity)
+    r = _allowed_units(ws, r)
+    r = _para(ws, r, "How the workbook is checked", font=st.HEADING_FONT)
+    r = _para(ws, r, TEXT["validate"].format(file=file_name))
+
+
+def _instructions_intro(ws: Worksheet, entity: str, year: int, file_name: str) -> int:
+    """Title, the workbook's identity, the introduction, the steps, the boundary and the rules."""
+    entity_name = labels("entities").get(entity, "")
     r = _para(ws, 1, TEXT["title"], font=st.TITLE_FONT)
     r += 1
     for key, value in (
@@ -496,15 +509,21 @@ def _instructions(ws: Worksheet, entity: str, year: int) -> None:
     r = _para(ws, r, "Rules", font=st.HEADING_FONT)
     for rule in TEXT["rules"].splitlines():
         r = _para(ws, r, f"- {rule}")
-    r += 1
+    return r + 1
 
+
+def _sheets_overview(ws: Worksheet, r: int) -> int:
+    """One line per sheet: its layout and purpose."""
     r = _para(ws, r, "The sheets", font=st.HEADING_FONT)
     r = _row(ws, r, ["Sheet", "Layout", "Purpose"], header=True)
     for sheet in contract.sheets():
         layout = "table: one row per item" if sheet.is_table else "Field | Value: one value per field"
         r = _row(ws, r, [sheet.name, layout, sheet.description])
-    r += 1
+    return r + 1
 
+
+def _sheet_columns(ws: Worksheet, r: int, year: int) -> int:
+    """Per sheet, its columns (or fields): required or not, unit, meaning and rule."""
     for sheet in contract.sheets():
         r = _para(ws, r, f"Sheet {sheet.name}: {sheet.description}", font=st.HEADING_FONT)
         r = _row(ws, r, ["Column" if sheet.is_table else "Field", "Required / unit", "Meaning", "Rule"], header=True)
@@ -519,7 +538,11 @@ def _instructions(ws: Worksheet, entity: str, year: int) -> None:
             need = ("required" if col.required else "optional") + (f", {col.unit}" if col.unit else "")
             r = _row(ws, r, [col.name, need, col.description, rule])
         r += 1
+    return r
 
+
+def _allowed_codes(ws: Worksheet, r: int, entity: str) -> int:
+    """The reference code lists in words, then the codes and labels of every short enumeration."""
     r = _para(ws, r, "Allowed codes", font=st.HEADING_FONT)
     r = _para(
         ws,
@@ -537,7 +560,11 @@ def _instructions(ws: Worksheet, entity: str, year: int) -> None:
         for code in codelists.codes(name):
             r = _row(ws, r, [code, names.get(code, "")])
         r += 1
+    return r
 
+
+def _allowed_units(ws: Worksheet, r: int) -> int:
+    """The units allowed for each type, one table per unit compatibility table in use."""
     for type_col, table in sorted(unit_tables().items()):
         sheets = [s.name for s in contract.sheets() if unit_table_for(s) == (type_col, table)]
         if not sheets:
@@ -547,9 +574,7 @@ def _instructions(ws: Worksheet, entity: str, year: int) -> None:
         for value, units in codelists.allowed_units(table).items():
             r = _row(ws, r, [value, ", ".join(units)])
         r += 1
-
-    r = _para(ws, r, "How the workbook is checked", font=st.HEADING_FONT)
-    r = _para(ws, r, TEXT["validate"].format(file=file_name))
+    return r
 
 
 def _enumerations() -> list[tuple[str, str]]:
