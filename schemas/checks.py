@@ -337,58 +337,19 @@ def _number_shown(bound: float) -> str:
     return f"{bound:,.15g}"
 
 
+def _bound_params(bound: float, **extra: object) -> Params:
+    """Message parameters: the bound as shown to focal points, then `extra`."""
+    shown = _number_shown(bound)
+    return lambda value, row: {"bound": shown, **extra}
+
+
 def column_checks(spec: ColumnSpec) -> list[pa.Check]:
     """The element rules of one contract column: type, code list, numeric bounds."""
-    checks: list[pa.Check] = []
     d = spec.dtype
     if d in ("number", "integer"):
-        checks.append(
-            _check(
-                lambda s: is_blank(s) | parse_number(s).notna(),
-                name=rule(f"{d}-type", "type-error.number", lambda v, r: {"hint": _number_hint(v)}),
-            )
-        )
-        if d == "integer":
-            checks.append(
-                _check(lambda s: ~((parse_number(s) % 1) > 0), name=rule("integer-whole", "type-error.whole"))
-            )
-        ge, gt, le = _bound(spec.ge), _bound(spec.gt), _bound(spec.le)
-        if ge is not None:
-            checks.append(
-                _check(
-                    lambda s, ge=ge: ~(parse_number(s) < ge),
-                    name=rule(f"ge-{spec.ge}", "out-of-range.negative")
-                    if ge == 0
-                    else rule(f"ge-{spec.ge}", "out-of-range.ge", lambda v, r, b=_number_shown(ge): {"bound": b}),
-                )
-            )
-        if gt is not None:
-            checks.append(
-                _check(
-                    lambda s, gt=gt: ~(parse_number(s) <= gt),
-                    name=rule(f"gt-{spec.gt}", "out-of-range.gt", lambda v, r, b=_number_shown(gt): {"bound": b}),
-                )
-            )
-        if le is not None:
-            note = Message("hint.bound-note", {"note": spec.bound_note}) if spec.bound_note else ""
-            checks.append(
-                _check(
-                    lambda s, le=le: ~(parse_number(s) > le),
-                    name=rule(
-                        f"le-{spec.sheet}-{spec.name}",
-                        "out-of-range.le",
-                        lambda v, r, b=_number_shown(le), n=note: {"bound": b, "note": n},
-                    ),
-                )
-            )
-        if spec.le == "current_year":
-            checks.append(
-                _check(
-                    lambda s: ~(parse_number(s) > current_year()),
-                    name=rule("le-current_year", "out-of-range.future-year", lambda v, r: {"year": current_year()}),
-                )
-            )
-    elif d == "enum" or d == "yesno":
+        return _number_checks(spec)
+    checks: list[pa.Check] = []
+    if d == "enum" or d == "yesno":
         codelist = spec.codelist
         assert codelist, f"{spec.sheet}.{spec.name}: an enumeration needs a code list"
         checks.append(_check(lambda s, cl=codelist: is_blank(s) | in_codelist(parse_code(s), cl), name=enum_rule(spec)))
@@ -409,6 +370,58 @@ def column_checks(spec: ColumnSpec) -> list[pa.Check]:
         )
     elif d == "date":
         checks.append(_check(lambda s: is_blank(s) | parse_date(s).notna(), name=rule("date-type", "type-error.date")))
+    return checks
+
+
+def _number_checks(spec: ColumnSpec) -> list[pa.Check]:
+    """A number (a whole one for an integer column) within the column's bounds."""
+    d = spec.dtype
+    checks = [
+        _check(
+            lambda s: is_blank(s) | parse_number(s).notna(),
+            name=rule(f"{d}-type", "type-error.number", lambda v, r: {"hint": _number_hint(v)}),
+        )
+    ]
+    if d == "integer":
+        checks.append(_check(lambda s: ~((parse_number(s) % 1) > 0), name=rule("integer-whole", "type-error.whole")))
+    return checks + _bound_checks(spec)
+
+
+def _bound_checks(spec: ColumnSpec) -> list[pa.Check]:
+    """The numeric bounds ge, gt and le of a number column, and le `current_year`."""
+    checks: list[pa.Check] = []
+    ge, gt, le = _bound(spec.ge), _bound(spec.gt), _bound(spec.le)
+    if ge is not None:
+        checks.append(
+            _check(
+                lambda s, ge=ge: ~(parse_number(s) < ge),
+                name=rule(f"ge-{spec.ge}", "out-of-range.negative")
+                if ge == 0
+                else rule(f"ge-{spec.ge}", "out-of-range.ge", _bound_params(ge)),
+            )
+        )
+    if gt is not None:
+        checks.append(
+            _check(
+                lambda s, gt=gt: ~(parse_number(s) <= gt),
+                name=rule(f"gt-{spec.gt}", "out-of-range.gt", _bound_params(gt)),
+            )
+        )
+    if le is not None:
+        note = Message("hint.bound-note", {"note": spec.bound_note}) if spec.bound_note else ""
+        checks.append(
+            _check(
+                lambda s, le=le: ~(parse_number(s) > le),
+                name=rule(f"le-{spec.sheet}-{spec.name}", "out-of-range.le", _bound_params(le, note=note)),
+            )
+        )
+    if spec.le == "current_year":
+        checks.append(
+            _check(
+                lambda s: ~(parse_number(s) > current_year()),
+                name=rule("le-current_year", "out-of-range.future-year", lambda v, r: {"year": current_year()}),
+            )
+        )
     return checks
 
 
