@@ -23,9 +23,12 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pipeline.errors import UnreadableFile
+
+if TYPE_CHECKING:
+    from multiprocessing.context import ForkServerContext, SpawnContext
 
 Work = Callable[..., object]
 
@@ -102,7 +105,7 @@ class _Task:
 class _Worker:
     """One worker process, its pipe, and the file its stderr goes to (reader crash messages)."""
 
-    def __init__(self, context: multiprocessing.context.BaseContext, work: Work, limits: Limits) -> None:
+    def __init__(self, context: ForkServerContext | SpawnContext, work: Work, limits: Limits) -> None:
         fd, self.log_path = tempfile.mkstemp(prefix="gtb-reader-", suffix=".log")
         os.close(fd)
         self.conn, child_conn = context.Pipe()
@@ -239,7 +242,7 @@ def _exit_reason(exitcode: int | None) -> str:
 _PRELOAD: list[str] = []  # modules the fork server imports once; each work function adds its own
 
 
-def _context(work: Work | None = None) -> multiprocessing.context.BaseContext:
+def _context(work: Work | None = None) -> ForkServerContext | SpawnContext:
     """forkserver: children fork from a clean single-threaded server that has the work's module loaded.
 
     Plain fork is unsafe once the parent runs threads (DuckDB, BLAS); spawn would re-import
@@ -250,7 +253,7 @@ def _context(work: Work | None = None) -> multiprocessing.context.BaseContext:
     return _context_preloading(getattr(getattr(work, "func", work), "__module__", None))
 
 
-def _context_preloading(module: str | None) -> multiprocessing.context.BaseContext:
+def _context_preloading(module: str | None) -> ForkServerContext | SpawnContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         if module and module not in _PRELOAD:
             _PRELOAD.append(module)

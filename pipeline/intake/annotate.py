@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import MergedCell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -66,7 +66,7 @@ def unique_sheet_name(wanted: str, existing: list[str]) -> str:
     return name
 
 
-def _target(ws: Worksheet, row: int, col: int):
+def _target(ws: Worksheet, row: int, col: int) -> Cell:
     """The cell to mark; inside a merged range, its top-left cell."""
     cell = ws.cell(row=row, column=col)
     if isinstance(cell, MergedCell):
@@ -76,7 +76,7 @@ def _target(ws: Worksheet, row: int, col: int):
     return cell
 
 
-def _mark_cells(wb, findings: list[Finding]) -> None:
+def _mark_cells(wb: Workbook, findings: list[Finding]) -> None:
     """Fill and comment every cell named by a finding whose sheet exists in the workbook."""
     by_cell: dict[tuple[str, int, int], list[Finding]] = defaultdict(list)
     for f in findings:
@@ -107,7 +107,7 @@ def reaches_outside(formula: str) -> bool:
     return bool(_OUTSIDE.search(formula))
 
 
-def make_inert(wb) -> int:
+def make_inert(wb: Workbook) -> int:
     """Strip from the copy whatever runs or calls out when it is opened; return how many items went.
 
     External links (xl/externalLinks) and defined names that point outside go; formulas that reach
@@ -158,7 +158,7 @@ def _order(sheets: list[str], findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=key)
 
 
-def _summary(wb, file_name: str, findings: list[Finding], note: str = "") -> None:
+def _summary(wb: Workbook, file_name: str, findings: list[Finding], note: str = "") -> None:
     """The summary sheet, first and selected: the counts, what to do, and a table of the findings
     (the first MAX_LISTED, in workbook order), each linked to its cell."""
     name = unique_sheet_name(SUMMARY_SHEET, wb.sheetnames)
@@ -255,7 +255,7 @@ def _link(f: Finding, sheets: list[str]) -> str | None:
     return f"{_sheet_ref(f.sheet)}!{target}"
 
 
-def _save(wb, output: Path) -> Path:
+def _save(wb: Workbook, output: Path) -> Path:
     """Save through a temporary file in the same folder: a killed writer leaves no half file."""
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.name}.partial")

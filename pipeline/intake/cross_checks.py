@@ -12,6 +12,9 @@ from pipeline import serials
 from pipeline.intake.findings import finding
 from pipeline.intake.validate import Submission
 
+# Who holds a serial: (entity, year, file name, serial as written).
+_Owner = tuple[str | None, int | None, str, str]
+
 
 def cross_submission_findings(subs: list[Submission], claimed: Iterable[tuple[str, str, int, str]] = ()) -> None:
     """Add duplicate-submission and duplicate-serial errors to `subs` (in place), then drop the
@@ -30,7 +33,7 @@ def cross_submission_findings(subs: list[Submission], claimed: Iterable[tuple[st
 def _duplicate_submissions(subs: list[Submission]) -> None:
     """Valid workbooks of one entity and year with different contents: an error on each of them."""
     valid = [s for s in subs if s.is_valid]
-    by_key: dict[tuple[str, int], list[Submission]] = {}
+    by_key: dict[tuple[str | None, int | None], list[Submission]] = {}
     for s in valid:
         by_key.setdefault((s.entity_code, s.reporting_year), []).append(s)
     for (entity, year), group in by_key.items():
@@ -57,7 +60,7 @@ def _duplicate_submissions(subs: list[Submission]) -> None:
 def _duplicate_serials(subs: list[Submission], claimed: Iterable[tuple[str, str, int, str]]) -> None:
     """Offset serials of a valid workbook already claimed by another entity or year: loaded ones
     (`claimed`), or those of a valid workbook earlier in the run (files taken in path order)."""
-    claims = serials.Claims()  # owner: (entity, year, file name, serial as written)
+    claims: serials.Claims[_Owner] = serials.Claims()
     for raw, entity, year, file_name in claimed:
         claims.add(serials.parse(raw), (entity, year, file_name, raw))
     for s in sorted((s for s in subs if s.is_valid), key=lambda s: s.path):
@@ -72,7 +75,7 @@ def _duplicate_serials(subs: list[Submission], claimed: Iterable[tuple[str, str,
                 claims.add(serial, (s.entity_code, s.reporting_year, s.file_name, raw))
 
 
-def _check_serial(s: Submission, claims: serials.Claims, serial: serials.Serial, row: int, raw: str) -> None:
+def _check_serial(s: Submission, claims: serials.Claims[_Owner], serial: serials.Serial, row: int, raw: str) -> None:
     """An error on `s` if another entity or year already holds `serial` (Offsets row `row`, written `raw`)."""
     others = [o for o in claims.holders(serial) if (o[0], o[1]) != (s.entity_code, s.reporting_year)]
     if others:

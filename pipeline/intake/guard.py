@@ -33,12 +33,15 @@ import zipfile
 import zlib
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import defusedxml.ElementTree as SafeET
 
 from pipeline.cells import cell_name, column_letter, column_number, parse_cell
 from pipeline.errors import UnreadableFile
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 MiB = 2**20
 
@@ -125,8 +128,7 @@ def _inspect(fh: BinaryIO, size: int, limits: Limits) -> GuardReport:
         reason, details = _sniff_non_zip(head)
         raise refuse(reason, **details)
     package = _open_package(fh, size, limits)
-    report = package.inspect()
-    return GuardReport(sha256=digest.hexdigest(), size_bytes=size, **report)
+    return package.inspect(digest.hexdigest())
 
 
 # --- files that are not zip packages --------------------------------------------------------
@@ -264,7 +266,8 @@ class _Package:
     def member(self, name: str) -> zipfile.ZipInfo | None:
         return self.by_lower.get(name.lower())
 
-    def inspect(self) -> dict[str, object]:
+    def inspect(self, sha256: str) -> GuardReport:
+        """Check the package and stream every XML member; the report of a file let through."""
         self._check_members_are_plain()
         self._check_package_type()
         sheets, hidden = self._sheets()
@@ -276,31 +279,39 @@ class _Package:
         sheet_of_part = {part: name for name, (part, kind) in sheets.items() if kind == "worksheets"}
         for info in self.infos:
             sheet = sheet_of_part.get(info.filename)  # whatever its name ends with: calamine reads it
-            if sheet is None and not info.filename.lower().endswith(XML_SUFFIXES):
+            if sheet is None:
+                if info.filename.lower().endswith(XML_SUFFIXES):
+                    self._scan_xml(info, None)
                 continue
-            scan = _SheetScan(sheet, self.limits) if sheet is not None else None
+            scan = self._scan_sheet(info, sheet)
+            last_cells[sheet] = scan.last_cell()
+            if scan.formula_cells:
+                formulas[sheet] = list(scan.formula_cells)
+            if scan.error_cells:
+                errors[sheet] = dict(scan.error_cells)
+            if scan.range_cells:
+                range_cells[sheet] = scan.range_cells
+        return GuardReport(
+            sha256=sha256,
+            size_bytes=self.size,
+            sheet_names=list(sheets),
+            hidden_sheets=hidden,
+            formula_cells_without_value={name: formulas[name] for name in sheets if name in formulas},
+            sheet_parts={name: part for name, (part, _) in sheets.items()},
+            sheet_kinds={name: kind for name, (_, kind) in sheets.items()},
+            last_cells={name: last_cells[name] for name in sheets if name in last_cells},
+            error_cells={name: errors[name] for name in sheets if name in errors},
+            range_cells={name: range_cells[name] for name in sheets if name in range_cells},
+        )
+
+    def _scan_sheet(self, info: zipfile.ZipInfo, sheet: str) -> _SheetScan:
+        """Stream a worksheet part; again with the exact positional walk if its cells need it."""
+        scan = _SheetScan(sheet, self.limits)
+        self._scan_xml(info, scan)
+        if scan.needs_positional:  # cells without a plain r="A1": exact walk
+            scan = _SheetScan(sheet, self.limits, positional=True)
             self._scan_xml(info, scan)
-            if scan is not None and scan.needs_positional:  # cells without a plain r="A1": exact walk
-                scan = _SheetScan(sheet, self.limits, positional=True)
-                self._scan_xml(info, scan)
-            if scan is not None:
-                last_cells[sheet] = scan.last_cell()
-                if scan.formula_cells:
-                    formulas[sheet] = list(scan.formula_cells)
-                if scan.error_cells:
-                    errors[sheet] = dict(scan.error_cells)
-                if scan.range_cells:
-                    range_cells[sheet] = scan.range_cells
-        return {
-            "sheet_names": list(sheets),
-            "hidden_sheets": hidden,
-            "formula_cells_without_value": {name: formulas[name] for name in sheets if name in formulas},
-            "sheet_parts": {name: part for name, (part, _) in sheets.items()},
-            "sheet_kinds": {name: kind for name, (_, kind) in sheets.items()},
-            "last_cells": {name: last_cells[name] for name in sheets if name in last_cells},
-            "error_cells": {name: errors[name] for name in sheets if name in errors},
-            "range_cells": {name: range_cells[name] for name in sheets if name in range_cells},
-        }
+        return scan
 
     # -- directory-level checks --------------------------------------------------------------
 
@@ -544,7 +555,7 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _parse_xml(data: bytes, member: str):
+def _parse_xml(data: bytes, member: str) -> Element:
     try:
         return SafeET.fromstring(data, forbid_dtd=True)
     except SafeET.ParseError as exc:
@@ -689,9 +700,10 @@ class _SheetScan:
 
     def _ranges(self, window: bytes) -> None:
         for found in _RANGE_REF.finditer(window):
-            corners = [_parse_ref(part, lenient=True) for part in found.group(1).split(b":")]
-            if len(corners) in (1, 2) and all(corners):
-                (r1, c1), (r2, c2) = corners[0], corners[-1]  # type: ignore[misc]
+            parts = found.group(1).split(b":")
+            first, last = _parse_ref(parts[0], lenient=True), _parse_ref(parts[-1], lenient=True)
+            if len(parts) in (1, 2) and first and last:
+                (r1, c1), (r2, c2) = first, last
                 self.range_cells = max(self.range_cells, (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1))
 
     def _reach(self, row: int, col: int) -> None:

@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.styles import Font
 from openpyxl.utils import quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -125,7 +126,9 @@ def year_range() -> tuple[int, int]:
     """Allowed reporting years, from the contract's Entity.reporting_year bounds."""
     col = contract.sheet("Entity").column("reporting_year")
     assert col.ge and col.le, "Entity.reporting_year needs ge and le bounds in columns.csv"
-    return int(resolve_bound(col.ge, 0)), int(resolve_bound(col.le, 0))
+    low, high = resolve_bound(col.ge, 0), resolve_bound(col.le, 0)
+    assert not isinstance(low, dt.date) and not isinstance(high, dt.date), "Entity.reporting_year bounds are years"
+    return int(low), int(high)
 
 
 @cache
@@ -427,7 +430,7 @@ def _lines(text: str, width: float) -> int:
     return sum(max(1, -(-len(line) // per_line)) for line in text.splitlines() or [""])
 
 
-def _para(ws: Worksheet, row: int, text: str, *, font=None, span: int = 4) -> int:
+def _para(ws: Worksheet, row: int, text: str, *, font: Font | None = None, span: int = 4) -> int:
     """A wrapped paragraph merged over `span` columns; returns the next free row."""
     cell = ws.cell(row=row, column=1)
     st.write_text(cell, text)
