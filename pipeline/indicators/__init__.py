@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from rich.console import Console
@@ -91,8 +92,10 @@ def indicators(year: int, entity: str | None = None, db: Path = DEFAULT_DB) -> d
     return {name: json_value(name, value) for name, value in zip(columns, row, strict=True)}
 
 
-def json_value(key: str, value: object) -> object:
-    """None for NULL, int for counts (and `year`), float for every figure; text stays text."""
+def json_value(key: str, value: Any) -> object:
+    """None for NULL, int for counts (and `year`), float for every figure; text stays text.
+
+    `value` is as DuckDB returns it; a count or `year` is a number, so int() takes it."""
     if value is None or isinstance(value, str):
         return value
     if key in COUNT_KEYS or key == "year":
@@ -147,7 +150,7 @@ def print_table(row: dict, console: Console | None = None) -> None:
     (console or Console()).print(table)
 
 
-def _shown(key: str, value: object) -> str:
+def _shown(key: str, value: float | None) -> str:
     if value is None:
         return "—"
     if key in COUNT_KEYS:

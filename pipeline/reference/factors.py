@@ -142,12 +142,12 @@ def validate_factors(frame: pd.DataFrame, source: str, lines: pd.Series | None =
     values = pd.to_numeric(frame["kgco2e_per_unit"], errors="coerce").astype(float)
     years = pd.to_numeric(frame["publication_year"], errors="coerce")
     countries = frozenset(codes("countries"))
-    for idx, row in frame.iterrows():
-        where = str(line[idx])
+    for (idx, row), value, year in zip(frame.iterrows(), values, years, strict=True):
+        where = str(line.at[idx])
         problems += _empty_cells(where, row)
         problems += _code_problems(where, row, countries)
-        problems += _factor_problems(where, row, values[idx])
-        problems += _source_problems(where, row, years[idx])
+        problems += _factor_problems(where, row, value)
+        problems += _source_problems(where, row, year)
     problems += _duplicate_problems(frame, line)
     if problems:
         raise _problems(source, problems)
@@ -273,7 +273,7 @@ def pins(pins_path: Path | str | None = None) -> pd.DataFrame:
     for idx in frame.index[years.isna() | (frame["factor_set"] == "")]:
         problems.append(f"line {idx + 2}: year {frame.at[idx, 'year']!r} / factor_set {frame.at[idx, 'factor_set']!r}")
     for idx in frame.index[years.duplicated(keep=False) & years.notna()]:
-        problems.append(f"line {idx + 2}: year {frame.at[idx, 'year']} is pinned more than once")
+        problems.append(f"line {idx + 2}: year {frame.at[idx, 'year']!s} is pinned more than once")
     if problems:
         raise _problems(str(path), problems)
     return frame.assign(year=years.astype(int))
@@ -306,7 +306,7 @@ def factor_lookup(name: str | None = None, directory: Path | str | None = None) 
         f"line {i + 2}, column regional: {frame.at[i, 'regional']!r} is not true/false" for i in frame.index[bad]
     ]
     for i in frame.index[frame.duplicated(["sheet", "activity"], keep=False)]:
-        problems.append(f"line {i + 2}: ({frame.at[i, 'sheet']}, {frame.at[i, 'activity']}) listed twice")
+        problems.append(f"line {i + 2}: ({frame.at[i, 'sheet']!s}, {frame.at[i, 'activity']!s}) listed twice")
     if problems:
         raise _problems(source, problems)
     return frame.assign(sheet_key=frame["sheet"].str.lower(), regional=frame["regional"].str.lower() == "true")
@@ -383,7 +383,8 @@ def conversions(name: str | None = None, directory: Path | str | None = None) ->
     ]
     problems += [f"line {i + 2}, column source_url: empty" for i in frame.index[frame["source_url"] == ""]]
     problems += [
-        f"line {i + 2}: ({frame.at[i, 'sheet']}, {frame.at[i, 'activity']}, {frame.at[i, 'from_unit']}) listed twice"
+        f"line {i + 2}: ({frame.at[i, 'sheet']!s}, {frame.at[i, 'activity']!s}, "
+        f"{frame.at[i, 'from_unit']!s}) listed twice"
         for i in frame.index[frame.duplicated(["sheet", "activity", "from_unit"], keep=False)]
     ]
     if problems:
