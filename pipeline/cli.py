@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from pipeline import __version__
 from pipeline.errors import GtbError
@@ -20,7 +21,7 @@ OK, HAD_ERRORS, CANNOT_RUN = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line on stderr, exit 2, no usage dump
+    def error(self, message: str) -> NoReturn:  # one line on stderr, exit 2, no usage dump
         self.exit(CANNOT_RUN, f"{self.prog}: {message} (try {self.prog} --help)\n")
 
 
@@ -122,10 +123,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             print_table(row)
         return OK
     if args.command == "report":
-        done = api.report(args.year, args.db, args.outputs, jobs=args.jobs)
+        report = api.report(args.year, args.db, args.outputs, jobs=args.jobs)
         print(
-            f"wrote {len(done.charts)} chart files, {len(done.tables)} tables and {len(done.factsheets)} factsheets "
-            f"to {done.folder} (see index.md)"
+            f"wrote {len(report.charts)} chart files, {len(report.tables)} tables and {len(report.factsheets)} "
+            f"factsheets to {report.folder} (see index.md)"
         )
         return OK
     raise GtbError(f"unknown command {args.command}")

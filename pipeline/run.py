@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -27,6 +29,9 @@ from pipeline.paths import (
     VALIDATION_FOLDER,
 )
 from schemas import contract
+
+if TYPE_CHECKING:
+    from pipeline.intake.history import HistoryFile
 
 # Excel's lock files ("~$book.xlsx") sit beside open workbooks; they are not submissions.
 LOCK_PREFIX = "~$"
@@ -204,7 +209,9 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _check_with_progress(files: list[Path], jobs: int, console: Console, validate_files) -> list[Submission]:
+def _check_with_progress(
+    files: list[Path], jobs: int, console: Console, validate_files: Callable[..., list[Submission]]
+) -> list[Submission]:
     if not files:
         return []
     columns = (TextColumn("reading workbooks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -213,7 +220,7 @@ def _check_with_progress(files: list[Path], jobs: int, console: Console, validat
         return validate_files(files, jobs, on_file=lambda _path: progress.advance(task))
 
 
-def _history_reports(files, report_dir: Path) -> list[tuple[str, int, str]]:
+def _history_reports(files: list[HistoryFile], report_dir: Path) -> list[tuple[str, int, str]]:
     from pipeline.intake.findings import write_issues_csv
     from pipeline.intake.reports import folder_inside, prepare_folder
 

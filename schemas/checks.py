@@ -296,15 +296,16 @@ def _did_you_mean(key: str, allowed: tuple[str, ...] | list[str]) -> Message | s
 
 def enum_rule(spec: ColumnSpec) -> str:
     """The code-list rule of an enumeration: the codes listed when few, else the list named."""
-    assert spec.codelist
-    allowed = codelists.codes(spec.codelist)
+    codelist = spec.codelist
+    assert codelist
+    allowed = codelists.codes(codelist)
     long = len(allowed) > 15
 
     def params(value: object, row: pd.Series | None) -> dict[str, object]:
-        listed = {"codelist": spec.codelist.replace("_", " ")} if long else {"allowed": ", ".join(allowed)}  # type: ignore[union-attr]
+        listed = {"codelist": codelist.replace("_", " ")} if long else {"allowed": ", ".join(allowed)}
         return {**listed, "hint": _did_you_mean(codelists.normalise_code(value), allowed)}
 
-    return rule(f"codelist-{spec.codelist}", "not-in-codelist.enum-long" if long else "not-in-codelist.enum", params)
+    return rule(f"codelist-{codelist}", "not-in-codelist.enum-long" if long else "not-in-codelist.enum", params)
 
 
 @cache

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from matplotlib import patheffects
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
@@ -34,7 +36,7 @@ def _rows_from_first_value(rows: list[Record], key: str) -> list[Record]:
     return []
 
 
-def _year_axis(ax, years: list[int]) -> None:
+def _year_axis(ax: Axes, years: list[int]) -> None:
     step = 1 if len(years) <= 20 else 2
     ax.set_xticks(years[::step])
     ax.set_xticklabels([str(y) for y in years[::step]])
@@ -119,7 +121,7 @@ def emissions_trend(d: ReportData) -> Figure:
     ax2.set_ylabel("tCO\u2082e per capita")
     ax2.yaxis.set_major_formatter(s.thousands())
     base = next((r["per_capita_tco2e"] for r in rows if r["year"] == 2010), None)
-    if not s.is_missing(base):
+    if base is not None and not s.is_missing(base):
         ax2.axhline(base, color=s.MUTED, linestyle=(0, (4, 3)), linewidth=1, zorder=3)
         ax2.text(
             years[-1] + 0.4,
@@ -131,7 +133,7 @@ def emissions_trend(d: ReportData) -> Figure:
             color=s.INK,
             path_effects=_halo(),
         )
-    handles = [Patch(color=s.SOURCE_COLOURS[k], label=s.SOURCE_LABELS[k]) for k in s.SOURCES]
+    handles: list[Artist] = [Patch(color=s.SOURCE_COLOURS[k], label=s.SOURCE_LABELS[k]) for k in s.SOURCES]
     handles += ax2.get_legend_handles_labels()[0]
     s.legend_top(fig, handles, 0.98, ncol=4)
     return fig
@@ -217,7 +219,7 @@ def per_capita_by_entity(d: ReportData) -> Figure:
         ax.barh(y, vals, 0.74, left=left, color=s.SOURCE_COLOURS[src], label=s.SOURCE_LABELS[src], zorder=2)
         left = left + vals
     totals = _values(rows, "per_capita_tco2e")
-    for yi, v in zip(y, totals, strict=True):
+    for yi, v in enumerate(totals):  # yi: the bar's position on y
         ax.text(
             v,
             yi,
@@ -243,7 +245,7 @@ def per_capita_by_entity(d: ReportData) -> Figure:
     ax.spines["bottom"].set_visible(False)
     ax.spines["top"].set_visible(True)
     system = now.get("per_capita_tco2e")
-    if not s.is_missing(system):
+    if system is not None and not s.is_missing(system):
         ax.axvline(system, color=s.INK, linestyle=(0, (4, 3)), linewidth=1, zorder=3)
         ax.text(
             system,
@@ -350,7 +352,7 @@ def waste_by_treatment(d: ReportData) -> Figure:
     ]
     vals = _values(rows, "waste_tonnes")
     ax.barh(y, vals, 0.7, color=colours, zorder=2)
-    for yi, r, v in zip(y, rows, vals, strict=True):
+    for yi, (r, v) in enumerate(zip(rows, vals, strict=True)):  # yi: the bar's position on y
         ax.text(
             v,
             yi,
@@ -361,7 +363,8 @@ def waste_by_treatment(d: ReportData) -> Figure:
             color=s.INK,
         )
     ax.set_yticks(y)
-    ax.set_yticklabels([labels.get(r["treatment_code"], r["treatment_code"]) for r in rows])
+    codes: list[str] = [r["treatment_code"] for r in rows]
+    ax.set_yticklabels([labels.get(code, code) for code in codes])
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.tick_params(axis="y", length=0)
     ax.grid(axis="y", visible=False)
