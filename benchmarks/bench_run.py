@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # demo.data: run from a fresh clone
 BASELINE = """
 import sys, pandas as pd
 from pathlib import Path

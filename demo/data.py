@@ -211,7 +211,7 @@ PROFILES: dict[str, dict[str, float]] = {
         regional     | 2.4        | 2.2  | 0.3   | 0.60          | 0.04              | 260      | 35       | 3.0                  | 95
         bank         | 3.0        | 6.5  | 0.3   | 0.30          | 0.04              | 300      | 30       | 1.0                  | 95
         light        | 0.8        | 1.0  | 0.3   | 0.60          | 0.03              | 150      | 20       | 1.5                  | 90
-        """
+        """  # noqa: E501 (an aligned table: one row per line)
     )
 }
 
@@ -282,7 +282,7 @@ WFP        | field        | FCO        | Rome          | ITA        | 20000     
 WHO        | agency       | GVA        | Geneva        | CHE        | 9500      | 1.5    |            |               | 2018        | 1            | 2017     | 2019     |         | iso14001     | no            | who.int
 WIPO       | hq           | GVA        | Geneva        | CHE        | 1500      | 0.5    |            |               | 2014        | 1            | 2013     | 2015     | 2018    | none         | no            | wipo.int
 WMO        | hq           | GVA        | Geneva        | CHE        | 350       | 0.0    |            |               | 2014        | 1            | 2019     | 2023     |         | none         | no            | wmo.int
-"""
+"""  # noqa: E501 (an aligned table: one row per line)
 
 
 @dataclass(frozen=True)
@@ -467,7 +467,24 @@ UNGSC-VL | ESP     | VLC     | Valencia                                     | 0.
 """
 
 # Regional and liaison offices of headquarters entities.
-_HUB_OFFICES = ["GVA", "JFK", "NBO", "BKK", "ADD", "PTY", "SCL", "BEY", "DKR", "VIE", "JNB", "CAI", "AMM", "DEL", "BRU", "IAD"]
+_HUB_OFFICES = [
+    "GVA",
+    "JFK",
+    "NBO",
+    "BKK",
+    "ADD",
+    "PTY",
+    "SCL",
+    "BEY",
+    "DKR",
+    "VIE",
+    "JNB",
+    "CAI",
+    "AMM",
+    "DEL",
+    "BRU",
+    "IAD",
+]
 
 # Major airports for air-travel destinations; weight = how often UN business travel goes there.
 _MAJOR_AIRPORTS = """
@@ -787,80 +804,111 @@ def submission_footprint(sub: Submission) -> Footprint:
 
 @cache
 def entity_sites(seed: int, entity: str) -> tuple[Site, ...]:
+    """The headquarters, then by profile: the missions' sites (peacekeeping), the field offices
+    and their schools and health centres (relief), or liaison offices and country offices."""
     p = entity_profiles()[entity]
     field_rows, missions, _ = _places()
     rng = _rng(seed, "sites", entity)
     hq_kind = "hq_cold" if p.hq_country in _COLD_COUNTRIES else "hq_warm"
     sites = [Site(f"{entity} headquarters, {p.hq_city}", p.hq_country, p.hq_airport, hq_kind, 1.0)]
     if p.profile == "peacekeeping":
-        for m in missions:
-            names = m["sites"].split(";")
-            for i, town in enumerate(names):
-                label = "mission headquarters" if i == 0 else "team site"
-                sites.append(
-                    Site(
-                        f"{m['mission']} {label} {town}",
-                        m["country"],
-                        m["airport"],
-                        "camp",
-                        float(m["size"]) / len(names) * (1.6 if i == 0 else 1.0),
-                    )
-                )
-        return tuple(sites)
+        return tuple(sites + _mission_sites(missions))
     if p.profile == "relief":
-        for country, fields in (
-            ("JOR", ("Amman", "Zarqa", "Irbid")),
-            ("LBN", ("Beirut", "Saida", "Tyre")),
-            ("SYR", ("Damascus", "Aleppo")),
-            ("PSE", ("Gaza", "Jerusalem", "Nablus", "Hebron")),
-        ):
-            airport = field_rows[country]["airport"]
-            for town in fields:
-                sites.append(Site(f"{entity} field office {town}", country, airport, "office", _lognormal(rng, 0.4)))
-                for k in range(1, 4):
-                    sites.append(
-                        Site(
-                            f"{entity} schools and health centres {town} area {k}",
-                            country,
-                            airport,
-                            "office",
-                            0.6 * _lognormal(rng, 0.4),
-                        )
-                    )
-        return tuple(sites)
+        return tuple(sites + _relief_sites(entity, field_rows, rng))
     n_field = int(round(p.personnel_2019 / 1000 * PROFILES[p.profile]["field_sites_per_1000"]))
     if p.profile in ("hq", "regional", "bank", "light", "agency") and n_field:
-        hubs = [h for h in _HUB_OFFICES if h != p.hq_airport]
-        rng.shuffle(hubs)
-        for airport in hubs[: min(len(hubs), max(1, n_field // 3))]:
-            country = _airport_country(airport)
-            kind = "hq_cold" if country in _COLD_COUNTRIES else "office"
+        liaison = _liaison_offices(entity, p, rng, n_field)
+        sites += liaison
+        n_field -= len(liaison)
+    if n_field > 0:
+        sites += _country_offices(entity, p, field_rows, rng, n_field)
+    return tuple(sites)
+
+
+def _mission_sites(missions: list[dict[str, str]]) -> list[Site]:
+    """Every mission's headquarters and team sites, its size shared among them (headquarters weigh more)."""
+    sites = []
+    for m in missions:
+        names = m["sites"].split(";")
+        for i, town in enumerate(names):
+            label = "mission headquarters" if i == 0 else "team site"
             sites.append(
                 Site(
-                    f"{entity} liaison office {_airport_city(airport)}",
-                    country,
-                    airport,
-                    kind,
-                    0.12 * _lognormal(rng, 0.3),
+                    f"{m['mission']} {label} {town}",
+                    m["country"],
+                    m["airport"],
+                    "camp",
+                    float(m["size"]) / len(names) * (1.6 if i == 0 else 1.0),
                 )
             )
-        n_field -= min(len(hubs), max(1, n_field // 3))
-    if n_field > 0:
-        pool = [c for c in field_rows if c != p.hq_country]
-        weights = [float(field_rows[c]["weight"]) for c in pool]
-        chosen: list[str] = []
-        while len(chosen) < min(n_field, len(pool)):
-            c = rng.choices(pool, weights)[0]
-            if c not in chosen:
-                chosen.append(c)
-        field_weight = {"field": 8.0, "agency": 2.0, "light": 1.5}.get(p.profile, 0.5)  # all field sites vs HQ = 1
-        for c in chosen:
-            row = field_rows[c]
-            w = _lognormal(rng, 0.6) * field_weight / len(chosen)
-            sites.append(Site(f"{entity} country office {row['city']}", c, row["airport"], "office", w))
-            for k in range(rng.choice((0, 0, 1, 2)) if p.personnel_2019 > 5000 else 0):
-                sites.append(Site(f"{entity} sub-office {row['city']} {k + 1}", c, row["airport"], "office", w * 0.3))
-    return tuple(sites)
+    return sites
+
+
+def _relief_sites(entity: str, field_rows: dict[str, dict[str, str]], rng: random.Random) -> list[Site]:
+    """Field offices across the region, each with three areas of schools and health centres."""
+    sites = []
+    for country, fields in (
+        ("JOR", ("Amman", "Zarqa", "Irbid")),
+        ("LBN", ("Beirut", "Saida", "Tyre")),
+        ("SYR", ("Damascus", "Aleppo")),
+        ("PSE", ("Gaza", "Jerusalem", "Nablus", "Hebron")),
+    ):
+        airport = field_rows[country]["airport"]
+        for town in fields:
+            sites.append(Site(f"{entity} field office {town}", country, airport, "office", _lognormal(rng, 0.4)))
+            for k in range(1, 4):
+                sites.append(
+                    Site(
+                        f"{entity} schools and health centres {town} area {k}",
+                        country,
+                        airport,
+                        "office",
+                        0.6 * _lognormal(rng, 0.4),
+                    )
+                )
+    return sites
+
+
+def _liaison_offices(entity: str, p: EntityProfile, rng: random.Random, n_field: int) -> list[Site]:
+    """A third of the `n_field` field sites (at least one) as liaison offices in other hubs."""
+    hubs = [h for h in _HUB_OFFICES if h != p.hq_airport]
+    rng.shuffle(hubs)
+    sites = []
+    for airport in hubs[: min(len(hubs), max(1, n_field // 3))]:
+        country = _airport_country(airport)
+        kind = "hq_cold" if country in _COLD_COUNTRIES else "office"
+        sites.append(
+            Site(
+                f"{entity} liaison office {_airport_city(airport)}",
+                country,
+                airport,
+                kind,
+                0.12 * _lognormal(rng, 0.3),
+            )
+        )
+    return sites
+
+
+def _country_offices(
+    entity: str, p: EntityProfile, field_rows: dict[str, dict[str, str]], rng: random.Random, n_field: int
+) -> list[Site]:
+    """Up to `n_field` country offices in distinct countries (drawn by weight), large entities with sub-offices."""
+    pool = [c for c in field_rows if c != p.hq_country]
+    weights = [float(field_rows[c]["weight"]) for c in pool]
+    chosen: list[str] = []
+    while len(chosen) < min(n_field, len(pool)):
+        c = rng.choices(pool, weights)[0]
+        if c not in chosen:
+            chosen.append(c)
+    field_weight = {"field": 8.0, "agency": 2.0, "light": 1.5}.get(p.profile, 0.5)  # all field sites vs HQ = 1
+    sites = []
+    for c in chosen:
+        row = field_rows[c]
+        w = _lognormal(rng, 0.6) * field_weight / len(chosen)
+        sites.append(Site(f"{entity} country office {row['city']}", c, row["airport"], "office", w))
+        for k in range(rng.choice((0, 0, 1, 2)) if p.personnel_2019 > 5000 else 0):
+            sites.append(Site(f"{entity} sub-office {row['city']} {k + 1}", c, row["airport"], "office", w * 0.3))
+    return sites
 
 
 @cache
@@ -1380,7 +1428,28 @@ def _water(ctx: _Ctx, target_m3: float, n: int | None) -> list[Row]:
 @cache
 def _projects() -> tuple[tuple[str, int, str], ...]:
     rng = random.Random(20080101)  # fixed: project registry does not depend on the demo seed
-    hosts = ["IND", "CHN", "BRA", "KEN", "UGA", "RWA", "VNM", "THA", "MEX", "ZAF", "ETH", "NGA", "PER", "IDN", "HND", "GTM", "BGD", "TZA", "COL", "KHM"]
+    hosts = [
+        "IND",
+        "CHN",
+        "BRA",
+        "KEN",
+        "UGA",
+        "RWA",
+        "VNM",
+        "THA",
+        "MEX",
+        "ZAF",
+        "ETH",
+        "NGA",
+        "PER",
+        "IDN",
+        "HND",
+        "GTM",
+        "BGD",
+        "TZA",
+        "COL",
+        "KHM",
+    ]
     out = []
     for i in range(40):
         std = "cer" if i < 28 else ("gold_standard" if i < 35 else "vcu")
@@ -1454,8 +1523,70 @@ def _offsets(ctx: _Ctx, quantity_t: float, n: int | None, serial_block: int) -> 
 # Field/Value sheets
 # ---------------------------------------------------------------------------------------------
 
-_FIRST = ["Amina", "Carlos", "Mei", "Olga", "Kwame", "Sofia", "Ahmed", "Priya", "Jean", "Fatima", "Lars", "Ana", "Tomás", "Chiara", "Daniel", "Grace", "Hiroshi", "Ingrid", "José", "Leila", "Mateo", "Nadia", "Omar", "Paula", "Ravi", "Sara", "Thandiwe", "Victor", "Yuki", "Zoë"]
-_LAST = ["Okafor", "García", "Chen", "Ivanova", "Mensah", "Rossi", "Haddad", "Sharma", "Dupont", "Benali", "Nilsson", "Silva", "Müller", "Bianchi", "Kim", "Achieng", "Tanaka", "Larsen", "Fernández", "Nasser", "Lopez", "Petrova", "Farouk", "Costa", "Patel", "Haile", "Dlamini", "Moreau", "Sato", "Novak"]
+_FIRST = [
+    "Amina",
+    "Carlos",
+    "Mei",
+    "Olga",
+    "Kwame",
+    "Sofia",
+    "Ahmed",
+    "Priya",
+    "Jean",
+    "Fatima",
+    "Lars",
+    "Ana",
+    "Tomás",
+    "Chiara",
+    "Daniel",
+    "Grace",
+    "Hiroshi",
+    "Ingrid",
+    "José",
+    "Leila",
+    "Mateo",
+    "Nadia",
+    "Omar",
+    "Paula",
+    "Ravi",
+    "Sara",
+    "Thandiwe",
+    "Victor",
+    "Yuki",
+    "Zoë",
+]
+_LAST = [
+    "Okafor",
+    "García",
+    "Chen",
+    "Ivanova",
+    "Mensah",
+    "Rossi",
+    "Haddad",
+    "Sharma",
+    "Dupont",
+    "Benali",
+    "Nilsson",
+    "Silva",
+    "Müller",
+    "Bianchi",
+    "Kim",
+    "Achieng",
+    "Tanaka",
+    "Larsen",
+    "Fernández",
+    "Nasser",
+    "Lopez",
+    "Petrova",
+    "Farouk",
+    "Costa",
+    "Patel",
+    "Haile",
+    "Dlamini",
+    "Moreau",
+    "Sato",
+    "Novak",
+]
 
 
 def _ascii(text: str) -> str:
@@ -1617,35 +1748,42 @@ def _render_value(spec: contract.ColumnSpec, value: object, style: str, rng: ran
     if value is None:
         return None
     if spec.dtype in ("enum", "yesno"):
-        text = str(value)
-        if style == "title":
-            if spec.name == "unit":
-                return _TITLE_UNITS.get(text, text)
-            return _TITLE_CODES.get(text) or text.replace("_", " ").title()  # "Natural Gas"
-        if style == "upper":
-            return text.upper()
-        return text
+        return _render_code(spec, str(value), style)
     if spec.dtype in ("iso3", "iata", "entity"):
         text = str(value)
         if style == "upper" and rng.random() < 0.1:
             return f" {text.lower()} "
         return text
     if spec.dtype in ("number", "integer"):
-        if (
-            style == "title"
-            and isinstance(value, (int, float))
-            and rng.random() < 0.03
-            and abs(value) >= 1000
-            and spec.name not in ("reporting_year", "vintage")
-        ):
-            if isinstance(value, int) or float(value).is_integer():
-                return f"{int(value):,}".replace(",", " ")  # "1 200"
-            return f"{value:,.1f}"  # "1,200.5"
-        return value
-    if spec.dtype == "date":
-        if style == "title" and isinstance(value, date):
-            return value.isoformat()  # ISO text
-        return value
+        return _render_number(spec, value, style, rng)
+    if spec.dtype == "date" and style == "title" and isinstance(value, date):
+        return value.isoformat()  # ISO text
+    return value
+
+
+def _render_code(spec: contract.ColumnSpec, text: str, style: str) -> str:
+    """A code as typed: title case ('Natural Gas', units as 'kWh'), upper case, or as it is."""
+    if style == "title":
+        if spec.name == "unit":
+            return _TITLE_UNITS.get(text, text)
+        return _TITLE_CODES.get(text) or text.replace("_", " ").title()  # "Natural Gas"
+    if style == "upper":
+        return text.upper()
+    return text
+
+
+def _render_number(spec: contract.ColumnSpec, value: object, style: str, rng: random.Random) -> object:
+    """A number as typed; in the title style, now and then a large one as text with separators."""
+    if (
+        style == "title"
+        and isinstance(value, (int, float))
+        and rng.random() < 0.03
+        and abs(value) >= 1000
+        and spec.name not in ("reporting_year", "vintage")
+    ):
+        if isinstance(value, int) or float(value).is_integer():
+            return f"{int(value):,}".replace(",", " ")  # "1 200"
+        return f"{value:,.1f}"  # "1,200.5"
     return value
 
 
@@ -1726,7 +1864,7 @@ MISTAKES: tuple[MistakeSpec, ...] = tuple(
         ECLAC  | certified_without_standard | inconsistent-row | no       | EMS status certified with standard none
         UNITAR | unknown_airport            | not-in-codelist  | no       | origin "NYC" is a city code, not an airport
         CBD    | duplicate_serial           | duplicate-serial | no       | offset serial range already claimed by UNEP the year before
-        """
+        """  # noqa: E501 (an aligned table: one row per line)
     )
 )
 
@@ -1774,74 +1912,118 @@ def _code(v: object) -> str:
 
 def _break(kind: str, grid: Grid, sub: Submission, seed: int) -> tuple[str, str, str]:
     """Apply one mistake to `grid` in place; returns (sheet, cell, value written)."""
-    if kind == "electricity_in_litre":
-        header = [str(h).strip().lower() for h in grid["Facilities"][0]]
-        u, r = header.index("unit"), header.index("renewable_kwh")
-        electricity = [
-            k
-            for k, row in enumerate(grid["Facilities"][1:], start=1)
-            if row and _code(row[header.index("energy_type")]) == "electricity"
-        ]
-        if not electricity:
-            raise LookupError("no electricity row in Facilities to break")
-        # prefer a row without renewable_kwh, so that the unit is the only thing wrong
-        i = next((k for k in electricity if grid["Facilities"][k][r] is None), electricity[0])
-        grid["Facilities"][i][u] = "litre"
-        return "Facilities", _cell(i, u), "litre"
-    if kind == "country_name":
-        i, j = _first_row(grid, "Facilities", "country", lambda v: codelists.normalise_ref(v) == "KEN")
-        grid["Facilities"][i][j] = "Kenya"
-        return "Facilities", _cell(i, j), "Kenya"
-    if kind == "negative_quantity":
-        sheet = "Vehicles" if len(grid["Vehicles"]) > 1 else "Facilities"
-        i, j = _first_row(grid, sheet, "quantity")
-        value = -abs(float(str(grid[sheet][i][j]).replace(" ", "").replace(",", "")))
-        grid[sheet][i][j] = int(value) if value.is_integer() else value
-        return sheet, _cell(i, j), str(grid[sheet][i][j])
-    if kind == "text_in_number":
-        sheet, column = ("Waste", "quantity") if len(grid["Waste"]) > 1 else ("Facilities", "quantity")
-        i, j = _first_row(grid, sheet, column)
-        grid[sheet][i][j] = "approx. 500"
-        return sheet, _cell(i, j), "approx. 500"
-    if kind == "missing_sheet":
-        del grid["Water"]
-        return "Water", "", "Water"
-    if kind == "renamed_sheet":
-        renamed = {("Air Travel" if k == "AirTravel" else k): v for k, v in grid.items()}
-        grid.clear()
-        grid.update(renamed)
-        return "Air Travel", "", "Air Travel"
-    if kind == "renamed_column":
-        j = [str(h).strip().lower() for h in grid["Facilities"][0]].index("energy_type")
-        grid["Facilities"][0][j] = "Energy type"
-        return "Facilities", _cell(0, j), "Energy type"
-    if kind == "email_without_at":
-        i = _field_row(grid, "Entity", "focal_point_email")
-        value = str(grid["Entity"][i][1]).replace("@", ".")
-        grid["Entity"][i][1] = value
-        return "Entity", _cell(i, 1), value
-    if kind == "certified_without_standard":
-        i = _field_row(grid, "EMS", "status")
-        k = _field_row(grid, "EMS", "standard")
-        grid["EMS"][i][1] = "certified"
-        grid["EMS"][k][1] = "none"
-        return "EMS", _cell(k, 1), "none"  # the standard contradicts the status
-    if kind == "unknown_airport":
-        i, j = _first_row(grid, "AirTravel", "origin")
-        grid["AirTravel"][i][j] = "NYC"
-        return "AirTravel", _cell(i, j), "NYC"
-    if kind == "duplicate_serial":
-        earlier = sub.year - 1
-        source = (
-            build_submission("UNEP", earlier, seed)
-            if "UNEP" in plan_year(seed, earlier)
-            else build_submission("UNEP", sub.year, seed)
-        )
-        serial = source.tables["Offsets"][0]["serial_range"]
-        i, j = _first_row(grid, "Offsets", "serial_range")
-        grid["Offsets"][i][j] = serial
-        return "Offsets", _cell(i, j), str(serial)
-    raise KeyError(f"unknown demo mistake kind {kind!r}")
+    breaker = _BREAKERS.get(kind)
+    if breaker is None:
+        raise KeyError(f"unknown demo mistake kind {kind!r}")
+    return breaker(grid, sub, seed)
+
+
+# Each mistake kind of MISTAKES: (grid, submission, seed) -> (sheet, cell, value written).
+
+
+def _electricity_in_litre(grid: Grid, sub: Submission, seed: int) -> tuple[str, str, str]:
+    header = [str(h).strip().lower() for h in grid["Facilities"][0]]
+    u, r = header.index("unit"), header.index("renewable_kwh")
+    electricity = [
+        k
+        for k, row in enumerate(grid["Facilities"][1:], start=1)
+        if row and _code(row[header.index("energy_type")]) == "electricity"
+    ]
+    if not electricity:
+        raise LookupError("no electricity row in Facilities to break")
+    # prefer a row without renewable_kwh, so that the unit is the only thing wrong
+    i = next((k for k in electricity if grid["Facilities"][k][r] is None), electricity[0])
+    grid["Facilities"][i][u] = "litre"
+    return "Facilities", _cell(i, u), "litre"
+
+
+def _country_name(grid: Grid, sub: Submission, seed: int) -> tuple[str, str, str]:
+    i, j = _first_row(grid, "Facilities", "country", lambda v: codelists.normalise_ref(v) == "KEN")
+    grid["Facilities"][i][j] = "Kenya"
+    return "Facilities", _cell(i, j), "Kenya"
+
+
+def _negative_quantity(grid: Grid, sub: Submission, seed: int) -> tuple[str, str, str]:
+    sheet = "Vehicles" if len(grid["Vehicles"]) > 1 else "Facilities"
+    i, j = _first_row(grid, sheet, "quantity")
+    value = -abs(float(str(grid[sheet][i][j]).replace(" ", "").replace(",", "")))
+    grid[sheet][i][j] = int(value) if value.is_integer() else value
+    return sheet, _cell(i, j), str(grid[sheet][i][j])
+
+
+def _text_in_number(grid: Grid, sub: Submission, seed: int) -> tuple[str, str, str]:
+    sheet, column = ("Waste", "quantity") if len(grid["Waste"]) > 1 else ("Facilities", "quantity")
+    i, j = _first_row(grid, sheet, column)
+    grid[sheet][i][j] = "approx. 500"
+    return sheet, _cell(i, j), "approx. 500"
+
+
+def _missing_sheet(grid: Grid, sub: Submission, seed: int) -> tuple[str, str, str]:
+    del grid["Water"]
+    return "Water", "", "Water"
+
+
+def _renamed_sheet(grid: Grid, sub: Submission, seed: int) -> tuple[str, str, str]:
+    renamed = {("Air Travel" if k == "AirTravel" else k): v for k, v in grid.items()}
+    grid.clear()
+    grid.update(renamed)
+    return "Air Travel", "", "Air Travel"
+
+
+def _renamed_column(grid: Grid, sub: Submission, seed: int) -> tuple[str, str, str]:
+    j = [str(h).strip().lower() for h in grid["Facilities"][0]].index("energy_type")
+    grid["Facilities"][0][j] = "Energy type"
+    return "Facilities", _cell(0, j), "Energy type"
+
+
+def _email_without_at(grid: Grid, sub: Submission, seed: int) -> tuple[str, str, str]:
+    i = _field_row(grid, "Entity", "focal_point_email")
+    value = str(grid["Entity"][i][1]).replace("@", ".")
+    grid["Entity"][i][1] = value
+    return "Entity", _cell(i, 1), value
+
+
+def _certified_without_standard(grid: Grid, sub: Submission, seed: int) -> tuple[str, str, str]:
+    i = _field_row(grid, "EMS", "status")
+    k = _field_row(grid, "EMS", "standard")
+    grid["EMS"][i][1] = "certified"
+    grid["EMS"][k][1] = "none"
+    return "EMS", _cell(k, 1), "none"  # the standard contradicts the status
+
+
+def _unknown_airport(grid: Grid, sub: Submission, seed: int) -> tuple[str, str, str]:
+    i, j = _first_row(grid, "AirTravel", "origin")
+    grid["AirTravel"][i][j] = "NYC"
+    return "AirTravel", _cell(i, j), "NYC"
+
+
+def _duplicate_serial(grid: Grid, sub: Submission, seed: int) -> tuple[str, str, str]:
+    """A serial range UNEP claims in the year before (or in this year, if UNEP did not report then)."""
+    earlier = sub.year - 1
+    source = (
+        build_submission("UNEP", earlier, seed)
+        if "UNEP" in plan_year(seed, earlier)
+        else build_submission("UNEP", sub.year, seed)
+    )
+    serial = source.tables["Offsets"][0]["serial_range"]
+    i, j = _first_row(grid, "Offsets", "serial_range")
+    grid["Offsets"][i][j] = serial
+    return "Offsets", _cell(i, j), str(serial)
+
+
+_BREAKERS = {
+    "electricity_in_litre": _electricity_in_litre,
+    "country_name": _country_name,
+    "negative_quantity": _negative_quantity,
+    "text_in_number": _text_in_number,
+    "missing_sheet": _missing_sheet,
+    "renamed_sheet": _renamed_sheet,
+    "renamed_column": _renamed_column,
+    "email_without_at": _email_without_at,
+    "certified_without_standard": _certified_without_standard,
+    "unknown_airport": _unknown_airport,
+    "duplicate_serial": _duplicate_serial,
+}
 
 
 # =============================================================================================
@@ -2006,7 +2188,8 @@ class GenerationSummary:
         ]
         for m in self.mistakes:
             lines.append(
-                f"| `{m.file}` | {m.sheet} | {m.cell or '(sheet)'} | `{m.value}` | `{m.expected_code}` | {m.description} |"
+                f"| `{m.file}` | {m.sheet} | {m.cell or '(sheet)'} | `{m.value}` "
+                f"| `{m.expected_code}` | {m.description} |"
             )
         resub = [m for m in self.mistakes if m.resubmission]
         if resub:
@@ -2055,57 +2238,11 @@ def generate(
     if unknown:
         raise KeyError(f"unknown entities {unknown}: not in schemas/codelists/entities.csv")
     summary = GenerationSummary(inputs_dir, seed, first_year, last_year, None)
-
     if history_from < first_year:
-        rows = history_rows(seed, history_from, first_year - 1, wanted)
-        summary.history_file = inputs_dir / "history" / f"published_totals_{history_from}_{first_year - 1}.csv"
-        write_history_csv(summary.history_file, rows)
-        for year in range(history_from, first_year):
-            year_rows = {r["entity_code"]: history_footprint(r) for r in rows if r["year"] == year}
-            if year_rows:
-                summary.system[year] = system_figures(year, year_rows)
-
+        _write_history(summary, history_from, wanted)
     broken = {m.entity: m for m in MISTAKES} if mistakes else {}
     for year in range(first_year, last_year + 1):
-        plans = plan_year(seed, year)
-        summary.not_reporting[year] = [e for e in wanted if e not in plans]
-        footprints: dict[str, Footprint] = {}
-        ems: dict[str, str] = {}
-        for entity in wanted:
-            if entity not in plans:
-                continue
-            sub = build_submission(entity, year, seed)
-            footprints[entity] = submission_footprint(sub)
-            ems[entity] = str(sub.fields["EMS"]["status"])
-            grid = render(sub, seed)
-            rel = Path("submissions") / str(year) / f"{entity}_{year}.xlsx"
-            spec = broken.get(entity) if year == last_year else None
-            resub_rel = None
-            if spec is not None:
-                if spec.resubmit:
-                    resub_rel = Path("resubmissions") / str(year) / f"{entity}_{year}_v2.xlsx"
-                    summary.rows_written += write_workbook(inputs_dir / resub_rel, grid)
-                    summary.resubmissions.append(inputs_dir / resub_rel)
-                    grid = {k: [list(r) for r in v] for k, v in grid.items()}
-                sheet, cell, value = _break(spec.kind, grid, sub, seed)
-                summary.mistakes.append(
-                    Mistake(
-                        rel.as_posix(),
-                        entity,
-                        year,
-                        spec.kind,
-                        sheet,
-                        cell,
-                        value,
-                        spec.expected_code,
-                        spec.description,
-                        resub_rel.as_posix() if resub_rel else None,
-                    )
-                )
-            summary.rows_written += write_workbook(inputs_dir / rel, grid)
-            summary.workbooks.append(inputs_dir / rel)
-        if footprints:
-            summary.system[year] = system_figures(year, footprints, ems)
+        _write_year(summary, year, wanted, broken if year == last_year else {})
 
     if summary.mistakes or mistakes:
         notes = inputs_dir / "submissions" / "DEMO_MISTAKES.md"
@@ -2113,6 +2250,67 @@ def generate(
         notes.write_text(summary.mistakes_markdown(), encoding="utf-8")
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _write_history(summary: GenerationSummary, history_from: int, wanted: list[str]) -> None:
+    """The published totals from `history_from` to the year before the first workbooks, as one CSV."""
+    first_year, seed = summary.first_year, summary.seed
+    rows = history_rows(seed, history_from, first_year - 1, wanted)
+    summary.history_file = summary.inputs_dir / "history" / f"published_totals_{history_from}_{first_year - 1}.csv"
+    write_history_csv(summary.history_file, rows)
+    for year in range(history_from, first_year):
+        year_rows = {r["entity_code"]: history_footprint(r) for r in rows if r["year"] == year}
+        if year_rows:
+            summary.system[year] = system_figures(year, year_rows)
+
+
+def _write_year(summary: GenerationSummary, year: int, wanted: list[str], broken: dict[str, MistakeSpec]) -> None:
+    """The workbooks of one year, for the `wanted` entities that report it; `broken`: entity -> its mistake."""
+    plans = plan_year(summary.seed, year)
+    summary.not_reporting[year] = [e for e in wanted if e not in plans]
+    footprints: dict[str, Footprint] = {}
+    ems: dict[str, str] = {}
+    for entity in wanted:
+        if entity not in plans:
+            continue
+        sub = build_submission(entity, year, summary.seed)
+        footprints[entity] = submission_footprint(sub)
+        ems[entity] = str(sub.fields["EMS"]["status"])
+        _write_submission(summary, sub, broken.get(entity))
+    if footprints:
+        summary.system[year] = system_figures(year, footprints, ems)
+
+
+def _write_submission(summary: GenerationSummary, sub: Submission, spec: MistakeSpec | None) -> None:
+    """One entity-year's workbook; with `spec`, broken that way (after writing the corrected
+    resubmission first, if the mistake gets one)."""
+    entity, year, seed, inputs_dir = sub.entity, sub.year, summary.seed, summary.inputs_dir
+    grid = render(sub, seed)
+    rel = Path("submissions") / str(year) / f"{entity}_{year}.xlsx"
+    resub_rel = None
+    if spec is not None:
+        if spec.resubmit:
+            resub_rel = Path("resubmissions") / str(year) / f"{entity}_{year}_v2.xlsx"
+            summary.rows_written += write_workbook(inputs_dir / resub_rel, grid)
+            summary.resubmissions.append(inputs_dir / resub_rel)
+            grid = {k: [list(r) for r in v] for k, v in grid.items()}
+        sheet, cell, value = _break(spec.kind, grid, sub, seed)
+        summary.mistakes.append(
+            Mistake(
+                rel.as_posix(),
+                entity,
+                year,
+                spec.kind,
+                sheet,
+                cell,
+                value,
+                spec.expected_code,
+                spec.description,
+                resub_rel.as_posix() if resub_rel else None,
+            )
+        )
+    summary.rows_written += write_workbook(inputs_dir / rel, grid)
+    summary.workbooks.append(inputs_dir / rel)
 
 
 @dataclass

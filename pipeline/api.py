@@ -6,7 +6,9 @@ codes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -14,6 +16,10 @@ from pipeline.errors import GtbError
 from pipeline.intake.validate import Submission
 from pipeline.paths import DEFAULT_DB, DEFAULT_INPUTS, DEFAULT_OUTPUTS, VALIDATION_FOLDER
 from pipeline.workers import default_jobs
+
+if TYPE_CHECKING:
+    from pipeline.report.build import ReportResult
+    from pipeline.run import RunResult
 
 
 def template(entity: str, year: int, output: Path | None = None, lang: str = "en") -> Path:
@@ -26,7 +32,9 @@ def template(entity: str, year: int, output: Path | None = None, lang: str = "en
         raise GtbError(str(exc)) from None
 
 
-def check_files(files: list[Path], jobs: int | None = None, on_file=None) -> list[Submission]:
+def check_files(
+    files: list[Path], jobs: int | None = None, on_file: Callable[[Path], object] | None = None
+) -> list[Submission]:
     """Guard, read, normalise (in worker processes) and validate workbooks; no reports, no database."""
     from pipeline.intake.validate import validate_files
 
@@ -63,7 +71,7 @@ def run(
     outputs: Path = DEFAULT_OUTPUTS,
     jobs: int | None = None,
     console: Console | None = None,
-):
+) -> RunResult:
     """`gtb run`: validate every submission, load the valid ones, calculate emissions."""
     from pipeline.run import run as run_pipeline
 
@@ -95,7 +103,7 @@ def indicators(year: int, entity: str | None = None, db: Path = DEFAULT_DB) -> d
 
 def report(
     year: int, db: Path = DEFAULT_DB, outputs: Path = DEFAULT_OUTPUTS, jobs: int | None = None, final: bool = False
-):
+) -> ReportResult:
     """`gtb report`: the year's charts, tables and entity factsheets under `{outputs}/report/{year}/`;
     a draft while plausibility flags of the year are open (`final` refuses then: `OpenFlags`)."""
     from pipeline.report.build import report as build_report

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from pipeline import __version__
 from pipeline.errors import GtbError
@@ -20,7 +21,7 @@ OK, HAD_ERRORS, CANNOT_RUN = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line on stderr, exit 2, no usage dump
+    def error(self, message: str) -> NoReturn:  # one line on stderr, exit 2, no usage dump
         self.exit(CANNOT_RUN, f"{self.prog}: {message} (try {self.prog} --help)\n")
 
 
@@ -131,7 +132,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         done = api.recalculate(args.year, args.factor_set, args.reason, args.db)
         print(
             f"recalculated {done['submissions']} submissions of {done['year']} with {done['new_factor_set']} "
-            f"(was {done['old_factor_set']}): {done['old_total_tco2e'] or 0:,.1f} -> {done['new_total_tco2e']:,.1f} tCO2e"
+            f"(was {done['old_factor_set']}): "
+            f"{done['old_total_tco2e'] or 0:,.1f} -> {done['new_total_tco2e']:,.1f} tCO2e"
         )
         return OK
     if args.command == "indicators":
@@ -157,15 +159,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         from pipeline.report.build import OpenFlags
 
         try:
-            done = api.report(args.year, args.db, args.outputs, jobs=args.jobs, final=args.final)
+            report = api.report(args.year, args.db, args.outputs, jobs=args.jobs, final=args.final)
         except OpenFlags as exc:
             print(f"gtb: {exc}", file=sys.stderr)
             for flag in exc.flags:
-                print(f"  {flag['entity_code']} {flag['sheet']}!{flag['cell']} {flag['code']}: {safe.console_safe(flag['message'])}", file=sys.stderr)
+                print(
+                    f"  {flag['entity_code']} {flag['sheet']}!{flag['cell']} {flag['code']}: {safe.console_safe(flag['message'])}",
+                    file=sys.stderr,
+                )
             return HAD_ERRORS
         print(
-            f"wrote {len(done.charts)} chart files, {len(done.tables)} tables and {len(done.factsheets)} factsheets "
-            f"to {done.folder} (see index.md)"
+            f"wrote {len(report.charts)} chart files, {len(report.tables)} tables and {len(report.factsheets)} "
+            f"factsheets to {report.folder} (see index.md)"
         )
         return OK
     raise GtbError(f"unknown command {args.command}")
@@ -203,7 +208,10 @@ def _status(rows: list, year: int, as_json: bool) -> int:
     if not console.is_terminal:
         console = Console(width=200)
     console.print(table)
-    counts = {s: sum(r.status == s for r in rows) for s in ("missing", "rejected", "loaded-with-flags", "loaded", "accepted", "history-only")}
+    counts = {
+        s: sum(r.status == s for r in rows)
+        for s in ("missing", "rejected", "loaded-with-flags", "loaded", "accepted", "history-only")
+    }
     console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n))
     return OK
 
@@ -216,14 +224,25 @@ def _compare(result) -> None:
 
     before = str(result.previous_year or result.year - 1)
     table = Table(title=f"{result.entity}: {before} and {result.year}")
-    for column, justify in (("indicator", "left"), (before, "right"), (str(result.year), "right"), ("change", "right"), ("", "left")):
+    for column, justify in (
+        ("indicator", "left"),
+        (before, "right"),
+        (str(result.year), "right"),
+        ("change", "right"),
+        ("", "left"),
+    ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for line in result.lines:
         old, unit = shown(line.key, line.before)
         new, unit_new = shown(line.key, line.now)
         change = "" if line.change is None else f"{line.change * 100:+.1f} %"
-        table.add_row(f"{line.key.label} ({unit or unit_new})" if (unit or unit_new) else line.key.label, old, new, change,
-                      "[yellow]flag[/]" if line.flagged else "")
+        table.add_row(
+            f"{line.key.label} ({unit or unit_new})" if (unit or unit_new) else line.key.label,
+            old,
+            new,
+            change,
+            "[yellow]flag[/]" if line.flagged else "",
+        )
     console = Console()
     if not console.is_terminal:
         console = Console(width=140)
@@ -231,4 +250,6 @@ def _compare(result) -> None:
     from pipeline import safe
 
     for flag in result.flags:
-        console.print(f"  [yellow]{flag['status']}[/] {flag['sheet']}!{flag['cell']} {flag['code']}: {safe.for_console(flag['message'])}")
+        console.print(
+            f"  [yellow]{flag['status']}[/] {flag['sheet']}!{flag['cell']} {flag['code']}: {safe.for_console(flag['message'])}"
+        )

@@ -100,7 +100,8 @@ def data_dictionary() -> str:
     lines += [f"| `{r['code']}` | {r['name']} | {r['entity_type']} |" for r in codelists.table("entities")]
     lines += [
         "",
-        f"Countries: the {len(codelists.codes('countries'))} ISO 3166-1 alpha-3 codes of `schemas/codelists/countries.csv`.",
+        f"Countries: the {len(codelists.codes('countries'))} ISO 3166-1 alpha-3 codes "
+        "of `schemas/codelists/countries.csv`.",
         "Airports: the IATA codes of the airportsdata package.",
         "",
     ]

@@ -32,11 +32,11 @@ class UnreadableFile(Exception):
 
         return catalogue.text(self.message_id, lang, **self.params) if self.message_id else str(self)
 
-    def __reduce__(self):  # picklable across processes, subclasses included
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable across processes, subclasses included
         return (_rebuild, (type(self), self.message_id, self.params, str(self), self.__dict__))
 
 
-def _rebuild(cls: type, message_id: str, params: dict, text: str, state: dict) -> UnreadableFile:
+def _rebuild(cls: type[UnreadableFile], message_id: str, params: dict, text: str, state: dict) -> UnreadableFile:
     exc = cls.__new__(cls)
     Exception.__init__(exc, text)
     exc.__dict__.update(state)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -28,6 +30,9 @@ from pipeline.paths import (
     VALIDATION_FOLDER,
 )
 from schemas import contract
+
+if TYPE_CHECKING:
+    from pipeline.intake.history import HistoryFile
 
 # Excel's lock files ("~$book.xlsx") sit beside open workbooks; they are not submissions.
 LOCK_PREFIX = "~$"
@@ -323,7 +328,9 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _check_with_progress(files: list[Path], jobs: int, console: Console, validate_files) -> list[Submission]:
+def _check_with_progress(
+    files: list[Path], jobs: int, console: Console, validate_files: Callable[..., list[Submission]]
+) -> list[Submission]:
     if not files:
         return []
     columns = (TextColumn("reading workbooks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -332,7 +339,7 @@ def _check_with_progress(files: list[Path], jobs: int, console: Console, validat
         return validate_files(files, jobs, on_file=lambda _path: progress.advance(task))
 
 
-def _history_reports(files, report_dir: Path) -> list[tuple[str, int, str]]:
+def _history_reports(files: list[HistoryFile], report_dir: Path) -> list[tuple[str, int, str]]:
     from pipeline.intake.findings import write_issues_csv
     from pipeline.intake.reports import folder_inside, prepare_folder
 
@@ -369,7 +376,11 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
             )
         )
     for name in result.replaced:
-        out.append(Text(f"  replaced {safe.console_safe(name)}: rejected, and a valid resubmission for its entity and year has loaded"))
+        out.append(
+            Text(
+                f"  replaced {safe.console_safe(name)}: rejected, and a valid resubmission for its entity and year has loaded"
+            )
+        )
     for name, errors, folder, first in result.new_rejections:
         out.append(
             Text.from_markup(
@@ -386,7 +397,11 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
             )
         )
     if result.flags:
-        out.append(Text(f"  {result.flags} plausibility flag{'s' * (result.flags != 1)} raised: gtb status shows them, gtb accept closes them"))
+        out.append(
+            Text(
+                f"  {result.flags} plausibility flag{'s' * (result.flags != 1)} raised: gtb status shows them, gtb accept closes them"
+            )
+        )
     if result.history_rows:
         out.append(Text(f"history: {result.history_rows} rows loaded"))
     for name, errors, folder in result.history_rejected:

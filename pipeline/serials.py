@@ -26,6 +26,7 @@ import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 # Hyphens, dashes and minus signs that registries' web pages and PDFs use for '-'.
 DASHES = "\u00ad\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d"
@@ -76,7 +77,7 @@ def parse(value: object) -> Serial:
     half = len(tokens) // 2
     if len(tokens) % 2 == 0 and half >= 2:
         first, last = tokens[:half], tokens[half:]
-        differ = [i for i, (a, b) in enumerate(zip(first, last)) if a != b]
+        differ = [i for i, (a, b) in enumerate(zip(first, last, strict=True)) if a != b]
         if len(differ) == 1 and _is_range(first[differ[0]], last[differ[0]], same_digits=False):
             i = differ[0]
             return Serial(text, "-".join([*first[:i], "*", *first[i + 1 :]]), int(first[i]), int(last[i]))
@@ -93,37 +94,42 @@ def _is_range(start: str, end: str, same_digits: bool) -> bool:
 
 def overlap(a: Serial, b: Serial) -> bool:
     """Same spelling, ranges of one block that share a serial, or a single serial inside a range."""
-    claims = Claims()
+    claims: Claims[None] = Claims()
     claims.add(a, None)
     return bool(claims.holders(b))
 
 
-class Claims:
+Owner = TypeVar("Owner")
+
+
+class Claims(Generic[Owner]):
     """Serials claimed so far, each with its owner; answers who already holds a serial or part of it."""
 
     def __init__(self) -> None:
-        self._exact: dict[str, object] = {}
-        self._ranges: dict[str, list[tuple[int, int, object]]] = {}  # block -> sorted (start, end, owner)
+        self._exact: dict[str, Owner] = {}
+        self._ranges: dict[str, list[tuple[int, int, Owner]]] = {}  # block -> sorted (start, end, owner)
 
-    def add(self, serial: Serial, owner: object) -> None:
+    def add(self, serial: Serial, owner: Owner) -> None:
         self._exact.setdefault(serial.text, owner)
-        spans = [(serial.block, serial.start, serial.end)] if serial.is_range else []
-        spans += [(block, n, n) for block, n in serial.as_points()]
+        if serial.start is not None and serial.end is not None:  # a range
+            spans = [(serial.block, serial.start, serial.end)]
+        else:
+            spans = [(block, n, n) for block, n in serial.as_points()]
         for block, start, end in spans:
             bisect.insort(self._ranges.setdefault(block, []), (start, end, owner), key=lambda r: r[:2])
 
-    def holders(self, serial: Serial) -> list[object]:
+    def holders(self, serial: Serial) -> list[Owner]:
         """The owners of every claim `serial` overlaps (same spelling, or a shared serial), in claim order."""
-        out: list[object] = []
+        out: list[Owner] = []
         if serial.text in self._exact:
             out.append(self._exact[serial.text])
-        if serial.is_range:
-            out += self._within(serial.block, serial.start, serial.end)  # type: ignore[arg-type]
+        if serial.start is not None and serial.end is not None:  # a range
+            out += self._within(serial.block, serial.start, serial.end)
         for block, n in serial.as_points():
             out += self._within(block, n, n)
         return out
 
-    def _within(self, block: str, start: int, end: int) -> list[object]:
+    def _within(self, block: str, start: int, end: int) -> list[Owner]:
         found = []
         for first, last, owner in self._ranges.get(block, []):
             if first > end:

@@ -10,6 +10,7 @@ result too. Results come back in completion order.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
@@ -22,9 +23,12 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pipeline.errors import UnreadableFile
+
+if TYPE_CHECKING:
+    from multiprocessing.context import ForkServerContext, SpawnContext
 
 Work = Callable[..., object]
 
@@ -101,7 +105,7 @@ class _Task:
 class _Worker:
     """One worker process, its pipe, and the file its stderr goes to (reader crash messages)."""
 
-    def __init__(self, context: multiprocessing.context.BaseContext, work: Work, limits: Limits) -> None:
+    def __init__(self, context: ForkServerContext | SpawnContext, work: Work, limits: Limits) -> None:
         fd, self.log_path = tempfile.mkstemp(prefix="gtb-reader-", suffix=".log")
         os.close(fd)
         self.conn, child_conn = context.Pipe()
@@ -126,19 +130,15 @@ class _Worker:
         if kill and self.process.is_alive():
             self.process.kill()
         else:
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 self.conn.send(None)
-            except (OSError, ValueError):
-                pass
         self.process.join(timeout=5)
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
         self.conn.close()
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(self.log_path)
-        except OSError:
-            pass
 
 
 class _Pool:
@@ -242,7 +242,7 @@ def _exit_reason(exitcode: int | None) -> str:
 _PRELOAD: list[str] = []  # modules the fork server imports once; each work function adds its own
 
 
-def _context(work: Work | None = None) -> multiprocessing.context.BaseContext:
+def _context(work: Work | None = None) -> ForkServerContext | SpawnContext:
     """forkserver: children fork from a clean single-threaded server that has the work's module loaded.
 
     Plain fork is unsafe once the parent runs threads (DuckDB, BLAS); spawn would re-import
@@ -253,7 +253,7 @@ def _context(work: Work | None = None) -> multiprocessing.context.BaseContext:
     return _context_preloading(getattr(getattr(work, "func", work), "__module__", None))
 
 
-def _context_preloading(module: str | None) -> multiprocessing.context.BaseContext:
+def _context_preloading(module: str | None) -> ForkServerContext | SpawnContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         if module and module not in _PRELOAD:
             _PRELOAD.append(module)
@@ -280,12 +280,9 @@ def _picklable(value: object) -> bool:
     return True
 
 
-def _worker_main(conn: Connection, work: Work, memory_bytes: int, log_path: str = "") -> None:
-    """Loop of a worker process: receive (index, args), send (index, status, payload...).
-
-    stderr goes to `log_path`, so a reader's dying words (Rust panics and allocation failures
-    print there) end up in ReaderFailed.detail instead of the user's console.
-    """
+def _set_up_worker(memory_bytes: int, log_path: str) -> None:
+    """In the worker: stderr to `log_path` (if given), the address space capped at `memory_bytes`
+    (if given, and within the hard limit), Ctrl-C ignored."""
     if log_path:
         log = os.open(log_path, os.O_WRONLY | os.O_APPEND)
         os.dup2(log, 2)
@@ -296,6 +293,29 @@ def _worker_main(conn: Connection, work: Work, memory_bytes: int, log_path: str 
         cap = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def _run_task(work: Work, index: int, args: tuple) -> tuple[object, ...]:
+    """Run one task; the reply (index, status, payload...) that `_result` reads back."""
+    try:
+        return (index, "ok", work(*args))
+    except UnreadableFile as exc:
+        return (index, "unreadable", exc if _picklable(exc) else UnreadableFile(str(exc)))
+    except MemoryError:
+        return (index, "memory", "MemoryError", traceback.format_exc())
+    except BaseException as exc:  # includes pyo3's PanicException
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        return (index, "error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+
+
+def _worker_main(conn: Connection, work: Work, memory_bytes: int, log_path: str = "") -> None:
+    """Loop of a worker process: receive (index, args), send (index, status, payload...).
+
+    stderr goes to `log_path`, so a reader's dying words (Rust panics and allocation failures
+    print there) end up in ReaderFailed.detail instead of the user's console.
+    """
+    _set_up_worker(memory_bytes, log_path)
     conn.send(("ready",))
     while True:
         try:
@@ -305,16 +325,7 @@ def _worker_main(conn: Connection, work: Work, memory_bytes: int, log_path: str 
         if task is None:
             return
         index, args = task
-        try:
-            reply = (index, "ok", work(*args))
-        except UnreadableFile as exc:
-            reply = (index, "unreadable", exc if _picklable(exc) else UnreadableFile(str(exc)))
-        except MemoryError:
-            reply = (index, "memory", "MemoryError", traceback.format_exc())
-        except BaseException as exc:  # includes pyo3's PanicException
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
-            reply = (index, "error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        reply = _run_task(work, index, args)
         try:
             conn.send(reply)
         except Exception as exc:  # an unpicklable result: pickling fails before anything is sent

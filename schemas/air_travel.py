@@ -42,8 +42,11 @@ def _estimates(d: pd.DataFrame) -> pd.Series:
         # a calculator figure is compared with the ICAO method: the year's set, or the newest that has it
         method_set = pinned if icao.uses_icao(pinned) else icao.newest_icao_set()
         out[idx] = icao.estimate_kg_per_passenger(
-            origin[idx].where(known[idx]), destination[idx].where(known[idx]), gcd[idx].astype(float),
-            cabin[idx].astype(str), method_set,
+            origin[idx].where(known[idx]),
+            destination[idx].where(known[idx]),
+            gcd[idx].astype(float),
+            cabin[idx].astype(str),
+            method_set,
         )
     return out
 

@@ -12,10 +12,11 @@ import datetime as dt
 import difflib
 import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # ---------------------------------------------------------------------------------- parsing
 # Arrow-backed strings: strip, lower and regex run in compiled code, not per element in Python.
-STRING = "string[pyarrow]"
+STRING: Final = "string[pyarrow]"
 _memo: dict | None = None
 
 
@@ -101,7 +102,7 @@ def parse_number(s: pd.Series) -> pd.Series:
     is_num = types.isin(_NUMBER_TYPES)
     if is_num.any():
         out[is_num] = s[is_num].astype("float64")
-    is_text = types.eq(str)
+    is_text = types.eq(str)  # type: ignore[arg-type]  # a Series of types; the stubs expect scalars
     if is_text.any():
         text = s[is_text].astype(STRING).str.strip().str.replace(_SPACES.pattern, "", regex=True)
         ok = text.str.fullmatch(_NUMBER.pattern).fillna(False).astype(bool)
@@ -170,7 +171,7 @@ def warm_up() -> None:
 
 
 def in_codelist(values: pd.Series, codelist: str) -> pd.Series:
-    return pd.Series(code_index(codelist).get_indexer(values.astype(object)) >= 0, index=values.index)
+    return pd.Series(code_index(codelist).get_indexer(pd.Index(values.astype(object))) >= 0, index=values.index)
 
 
 # ---------------------------------------------------------------------------------- rules
@@ -197,7 +198,7 @@ RULES: dict[str, Rule] = {}
 def as_check(fn: Callable[..., pd.Series]) -> Callable[..., pd.Series]:
     """A check result as plain booleans; <NA> (an input missing or invalid, reported elsewhere) passes."""
 
-    def wrapped(data):
+    def wrapped(data: pd.DataFrame | pd.Series) -> pd.Series:
         result = fn(data)
         return result.fillna(True).astype(bool) if isinstance(result, pd.Series) else result
 
@@ -216,11 +217,14 @@ class Failure:
     column: str
     rule: Rule | None  # None: a required column or field is empty (pandera's not_nullable)
 
-    def message(self, frame: pd.DataFrame, empty_id: str) -> tuple[str, dict[str, object]]:
-        """(message id, parameters) of the finding; `empty_id` names the message of an empty cell."""
+    def message(self, frame: pd.DataFrame, empty_id: str) -> tuple[str, dict[str, Any]]:
+        """(message id, parameters) of the finding; `empty_id` names the message of an empty cell.
+
+        The parameters are passed on as keywords of `finding` (hence Any: they are message values)."""
         if self.rule is None:
             return empty_id, {"name": self.column}
-        return self.rule.message_id, self.rule.params(frame.at[self.position, self.column], frame.loc[self.position])
+        row: pd.Series = frame.loc[self.position]  # type: ignore[assignment]  # one row: the index is unique
+        return self.rule.message_id, self.rule.params(frame.at[self.position, self.column], row)
 
 
 def failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[Failure]:
@@ -292,15 +296,16 @@ def _did_you_mean(key: str, allowed: tuple[str, ...] | list[str]) -> Message | s
 
 def enum_rule(spec: ColumnSpec) -> str:
     """The code-list rule of an enumeration: the codes listed when few, else the list named."""
-    assert spec.codelist
-    allowed = codelists.codes(spec.codelist)
+    codelist = spec.codelist
+    assert codelist
+    allowed = codelists.codes(codelist)
     long = len(allowed) > 15
 
     def params(value: object, row: pd.Series | None) -> dict[str, object]:
-        listed = {"codelist": spec.codelist.replace("_", " ")} if long else {"allowed": ", ".join(allowed)}  # type: ignore[union-attr]
+        listed = {"codelist": codelist.replace("_", " ")} if long else {"allowed": ", ".join(allowed)}
         return {**listed, "hint": _did_you_mean(codelists.normalise_code(value), allowed)}
 
-    return rule(f"codelist-{spec.codelist}", "not-in-codelist.enum-long" if long else "not-in-codelist.enum", params)
+    return rule(f"codelist-{codelist}", "not-in-codelist.enum-long" if long else "not-in-codelist.enum", params)
 
 
 @cache
@@ -337,58 +342,23 @@ def _number_shown(bound: float) -> str:
     return f"{bound:,.15g}"
 
 
+def _fixed_params(**params: object) -> Params:
+    """Message parameters that depend neither on the value nor on the row."""
+    return lambda value, row: dict(params)
+
+
+def _bound_params(bound: float, **extra: object) -> Params:
+    """Message parameters: the bound as shown to focal points, then `extra`."""
+    return _fixed_params(bound=_number_shown(bound), **extra)
+
+
 def column_checks(spec: ColumnSpec) -> list[pa.Check]:
     """The element rules of one contract column: type, code list, numeric bounds."""
-    checks: list[pa.Check] = []
     d = spec.dtype
     if d in ("number", "integer"):
-        checks.append(
-            _check(
-                lambda s: is_blank(s) | parse_number(s).notna(),
-                name=rule(f"{d}-type", "type-error.number", lambda v, r: {"hint": _number_hint(v)}),
-            )
-        )
-        if d == "integer":
-            checks.append(
-                _check(lambda s: ~((parse_number(s) % 1) > 0), name=rule("integer-whole", "type-error.whole"))
-            )
-        ge, gt, le = _bound(spec.ge), _bound(spec.gt), _bound(spec.le)
-        if ge is not None:
-            checks.append(
-                _check(
-                    lambda s, ge=ge: ~(parse_number(s) < ge),
-                    name=rule(f"ge-{spec.ge}", "out-of-range.negative")
-                    if ge == 0
-                    else rule(f"ge-{spec.ge}", "out-of-range.ge", lambda v, r, b=_number_shown(ge): {"bound": b}),
-                )
-            )
-        if gt is not None:
-            checks.append(
-                _check(
-                    lambda s, gt=gt: ~(parse_number(s) <= gt),
-                    name=rule(f"gt-{spec.gt}", "out-of-range.gt", lambda v, r, b=_number_shown(gt): {"bound": b}),
-                )
-            )
-        if le is not None:
-            note = Message("hint.bound-note", {"note": spec.bound_note}) if spec.bound_note else ""
-            checks.append(
-                _check(
-                    lambda s, le=le: ~(parse_number(s) > le),
-                    name=rule(
-                        f"le-{spec.sheet}-{spec.name}",
-                        "out-of-range.le",
-                        lambda v, r, b=_number_shown(le), n=note: {"bound": b, "note": n},
-                    ),
-                )
-            )
-        if spec.le == "current_year":
-            checks.append(
-                _check(
-                    lambda s: ~(parse_number(s) > current_year()),
-                    name=rule("le-current_year", "out-of-range.future-year", lambda v, r: {"year": current_year()}),
-                )
-            )
-    elif d == "enum" or d == "yesno":
+        return _number_checks(spec)
+    checks: list[pa.Check] = []
+    if d == "enum" or d == "yesno":
         codelist = spec.codelist
         assert codelist, f"{spec.sheet}.{spec.name}: an enumeration needs a code list"
         checks.append(_check(lambda s, cl=codelist: is_blank(s) | in_codelist(parse_code(s), cl), name=enum_rule(spec)))
@@ -412,6 +382,58 @@ def column_checks(spec: ColumnSpec) -> list[pa.Check]:
     return checks
 
 
+def _number_checks(spec: ColumnSpec) -> list[pa.Check]:
+    """A number (a whole one for an integer column) within the column's bounds."""
+    d = spec.dtype
+    checks = [
+        _check(
+            lambda s: is_blank(s) | parse_number(s).notna(),
+            name=rule(f"{d}-type", "type-error.number", lambda v, r: {"hint": _number_hint(v)}),
+        )
+    ]
+    if d == "integer":
+        checks.append(_check(lambda s: ~((parse_number(s) % 1) > 0), name=rule("integer-whole", "type-error.whole")))
+    return checks + _bound_checks(spec)
+
+
+def _bound_checks(spec: ColumnSpec) -> list[pa.Check]:
+    """The numeric bounds ge, gt and le of a number column, and le `current_year`."""
+    checks: list[pa.Check] = []
+    ge, gt, le = _bound(spec.ge), _bound(spec.gt), _bound(spec.le)
+    if ge is not None:
+        checks.append(
+            _check(
+                lambda s, ge=ge: ~(parse_number(s) < ge),
+                name=rule(f"ge-{spec.ge}", "out-of-range.negative")
+                if ge == 0
+                else rule(f"ge-{spec.ge}", "out-of-range.ge", _bound_params(ge)),
+            )
+        )
+    if gt is not None:
+        checks.append(
+            _check(
+                lambda s, gt=gt: ~(parse_number(s) <= gt),
+                name=rule(f"gt-{spec.gt}", "out-of-range.gt", _bound_params(gt)),
+            )
+        )
+    if le is not None:
+        note = Message("hint.bound-note", {"note": spec.bound_note}) if spec.bound_note else ""
+        checks.append(
+            _check(
+                lambda s, le=le: ~(parse_number(s) > le),
+                name=rule(f"le-{spec.sheet}-{spec.name}", "out-of-range.le", _bound_params(le, note=note)),
+            )
+        )
+    if spec.le == "current_year":
+        checks.append(
+            _check(
+                lambda s: ~(parse_number(s) > current_year()),
+                name=rule("le-current_year", "out-of-range.future-year", lambda v, r: {"year": current_year()}),
+            )
+        )
+    return checks
+
+
 def column(spec: ColumnSpec) -> pa.Column:
     """A pandera Column for a contract column; cells stay as typed (no dtype coercion)."""
     return pa.Column(
@@ -427,9 +449,7 @@ def required_not_blank(spec: ColumnSpec) -> pa.Check:
     """Text cells holding only spaces count as empty for a required column."""
     return _check(
         lambda d, c=spec.name: ~is_blank(d[c]) if c in d else pd.Series(True, index=d.index),
-        name=rule(
-            f"required-{spec.name}", "missing-value.required", lambda v, r, c=spec.name: {"name": c}, blame=spec.name
-        ),
+        name=rule(f"required-{spec.name}", "missing-value.required", _fixed_params(name=spec.name), blame=spec.name),
     )
 
 
@@ -447,44 +467,33 @@ def bounds_from_reporting_year(spec: ColumnSpec) -> list[pa.Check]:
     if spec.le and spec.le.startswith("reporting_year"):
         offset = int(spec.le.removeprefix("reporting_year") or 0)
 
-        def fn(d: pd.DataFrame, col=col, offset=offset) -> pd.Series:
+        def fn(d: pd.DataFrame, col: str = col, offset: int = offset) -> pd.Series:
             return ~(parse_number(d[col]) > d[REPORTING_YEAR] + offset)
 
-        checks.append(
-            row_check(
-                f"le-reporting-year-{col}",
-                "out-of-range.vintage",
-                col,
-                fn,
-                lambda v, r, offset=offset: {
-                    "limit": int(r[REPORTING_YEAR]) + offset,
-                    "year": int(r[REPORTING_YEAR]),
-                    "offset": offset,
-                },
-            )
-        )
+        def vintage_params(value: object, row: pd.Series | None) -> dict[str, object]:
+            assert row is not None  # a row rule
+            return {"limit": int(row[REPORTING_YEAR]) + offset, "year": int(row[REPORTING_YEAR]), "offset": offset}
+
+        checks.append(row_check(f"le-reporting-year-{col}", "out-of-range.vintage", col, fn, vintage_params))
     if spec.ge and spec.ge.startswith("reporting_year") and spec.dtype == "date":
 
-        def fn_date(d: pd.DataFrame, col=col) -> pd.Series:
+        def fn_date(d: pd.DataFrame, col: str = col) -> pd.Series:
             dates = parse_date(d[col])
             start = pd.to_datetime(
                 d[REPORTING_YEAR].astype("Float64").astype("Int64").astype(str) + "-01-01", errors="coerce"
             )
             return ~(dates < start)
 
-        checks.append(
-            row_check(
-                f"ge-reporting-year-{col}",
-                "out-of-range.retirement-date",
-                col,
-                fn_date,
-                lambda v, r: {"year": int(r[REPORTING_YEAR])},
-            )
-        )
+        checks.append(row_check(f"ge-reporting-year-{col}", "out-of-range.retirement-date", col, fn_date, _year_params))
     return checks
 
 
-def sheet_schema(sheet_name: str, row_checks: list[pa.Check] = ()) -> pa.DataFrameSchema:
+def _year_params(value: object, row: pd.Series | None) -> dict[str, object]:
+    assert row is not None  # a row rule
+    return {"year": int(row[REPORTING_YEAR])}
+
+
+def sheet_schema(sheet_name: str, row_checks: Sequence[pa.Check] = ()) -> pa.DataFrameSchema:
     """The pandera model of one sheet: its contract columns plus the sheet's cross-column rules."""
     from schemas.contract import sheet
 
@@ -505,7 +514,7 @@ def unit_compatibility(table: str, type_column: str, unit_column: str = "unit") 
     def fn(d: pd.DataFrame) -> pd.Series:
         types, units = parse_code(d[type_column]), parse_code(d[unit_column])
         known = types.isin(list(allowed)) & in_codelist(units, "unit")
-        pair_ok = pd.Series([(t, u) in pairs for t, u in zip(types, units)], index=d.index, dtype=bool)
+        pair_ok = pd.Series([(t, u) in pairs for t, u in zip(types, units, strict=True)], index=d.index, dtype=bool)
         return ~known | pair_ok
 
     def params(value: object, row: pd.Series | None) -> dict[str, object]:

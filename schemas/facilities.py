@@ -15,7 +15,7 @@ def kwh_per_unit() -> dict[str, float]:
 
     conv = conversions()
     rows = conv[(conv["sheet_key"] == "facilities") & (conv["activity"] == "electricity") & (conv["to_unit"] == "kwh")]
-    return {u: float(m) for u, m in zip(rows["from_unit"], rows["multiplier"])}
+    return {u: float(m) for u, m in zip(rows["from_unit"], rows["multiplier"], strict=True)}
 
 
 def _renewable_only_on_electricity(d: pd.DataFrame) -> pd.Series:

@@ -6,6 +6,8 @@ ranges may neither repeat nor overlap within the workbook (here) nor across subm
 loader); `pipeline.serials` reads them.
 """
 
+from collections.abc import Hashable
+
 import pandas as pd
 
 from pipeline import serials
@@ -20,11 +22,11 @@ def _unique_serials(d: pd.DataFrame) -> pd.Series:
     for _, rows in d.loc[~blank, "serial_range"].groupby(file_no[~blank], sort=False):
         if len(rows) < 2:
             continue
-        claims = serials.Claims()
+        claims: serials.Claims[Hashable] = serials.Claims()  # owner: the row's index label
         for index, value in rows.items():
             serial = serials.parse(value)
             if claims.holders(serial):
-                ok[index] = False
+                ok.at[index] = False
             claims.add(serial, index)
     return ok
 

@@ -28,7 +28,18 @@ from pipeline.warehouse import schema
 from pipeline.warehouse.db import connect
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["shared", "reference", "contract", "intake", "warehouse", "emissions", "indicators", "review", "report", "app"]
+LAYERS = [
+    "shared",
+    "reference",
+    "contract",
+    "intake",
+    "warehouse",
+    "emissions",
+    "indicators",
+    "review",
+    "report",
+    "app",
+]
 SHARED = {"pipeline", "paths", "errors", "safe", "cells", "geo", "xlsx", "codelists", "serials", "catalogue", "workers"}
 APP = {"api", "cli", "run", "docs"}
 
@@ -128,7 +139,8 @@ def test_no_import_cycles():
 def describe(con: duckdb.DuckDBPyConnection) -> dict[str, set[tuple]]:
     tables: dict[str, set[tuple]] = {}
     for table, column, dtype, nullable in con.execute(
-        "SELECT table_name, column_name, data_type, is_nullable FROM duckdb_columns() WHERE schema_name = 'main' AND NOT internal"
+        "SELECT table_name, column_name, data_type, is_nullable FROM duckdb_columns() "
+        "WHERE schema_name = 'main' AND NOT internal"
     ).fetchall():
         tables.setdefault(table, set()).add((column, dtype, nullable))
     for table, constraint in con.execute(

@@ -104,9 +104,8 @@ def check_value(spec: contract.ColumnSpec, value: object, year: int) -> str | No
     """None if the canonical value is valid for the column, else a short reason."""
     if value is None:
         return "missing" if spec.required else None
-    if spec.codelist:
-        if value not in allowed_codes(spec.codelist):
-            return f"{value!r} not in {spec.codelist}"
+    if spec.codelist and value not in allowed_codes(spec.codelist):
+        return f"{value!r} not in {spec.codelist}"
     if spec.dtype == "email" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", str(value)):
         return f"bad e-mail {value!r}"
     for name, op in (("ge", lambda a, b: a >= b), ("gt", lambda a, b: a > b), ("le", lambda a, b: a <= b)):
@@ -124,78 +123,107 @@ def check_workbook(path: Path) -> list[str]:
     problems += [f"{name} missing sheet" for name in missing]
     entity_rows = {row[0]: (i, row[1]) for i, row in grid.get("Entity", [])[1:]}
     year = int(parse_number(entity_rows["reporting_year"][1])) if "reporting_year" in entity_rows else 2024
-    fac_units = codelists.pairs("facilities_unit")
-    veh_units = codelists.pairs("vehicle_unit")
     for spec in contract.sheets():
         if spec.name not in grid:
             continue
-        rows = grid[spec.name]
-        if not spec.is_table:
-            if rows[0][1][:2] != ["Field", "Value"]:
-                problems.append(f"{spec.name}!A1 header {rows[0][1][:2]}")
-            values = {}
-            for excel_row, cells in rows[1:]:
-                col = spec.column(cells[0])
-                try:
-                    values[cells[0]] = parse_value(col, cells[1])
-                except ValueError as exc:
-                    problems.append(f"{spec.name}!B{excel_row} {exc}")
-                    continue
-                reason = check_value(col, values[cells[0]], year)
-                if reason:
-                    problems.append(f"{spec.name}!B{excel_row} {reason}")
-            for col in spec.columns:
-                if col.required and col.name not in values:
-                    problems.append(f"{spec.name} missing field {col.name}")
-            if (
-                spec.name == "EMS"
-                and values.get("status") == "certified"
-                and values.get("standard") not in ("iso14001", "emas")
-            ):
-                problems.append(f"{spec.name}!B{field_row(rows, 'standard')} certified without standard")
-            continue
-        header = [str(h).strip().lower() if h is not None else "" for h in rows[0][1]]
-        for col in spec.columns:
-            if col.required and col.name not in header:
-                problems.append(f"{spec.name}!1 missing column {col.name}")
-        for excel_row, cells in rows[1:]:
-            row = {}
-            for j, name in enumerate(header):
-                if name not in spec.names:
-                    continue
-                col = spec.column(name)
-                cell = f"{spec.name}!{column_letter(j + 1)}{excel_row}"
-                try:
-                    row[name] = parse_value(col, cells[j] if j < len(cells) else None)
-                except ValueError as exc:
-                    problems.append(f"{cell} {exc}")
-                    continue
-                reason = check_value(col, row[name], year)
-                if reason:
-                    problems.append(f"{cell} {reason}")
-            where = f"{spec.name}!{excel_row}"
-            if spec.name == "Facilities" and {"energy_type", "unit"} <= row.keys():
-                if (row["energy_type"], row["unit"]) not in fac_units:
-                    unit_cell = f"{spec.name}!{column_letter(header.index('unit') + 1)}{excel_row}"
-                    problems.append(f"{unit_cell} unit {row['unit']} for {row['energy_type']}")
-                if row.get("renewable_kwh") is not None:
-                    if row["energy_type"] != "electricity":
-                        problems.append(f"{where} renewable_kwh on {row['energy_type']}")
-                    elif (
-                        row["unit"] in KWH_PER_UNIT
-                        and row["renewable_kwh"] > row["quantity"] * KWH_PER_UNIT[row["unit"]]
-                    ):
-                        problems.append(f"{where} renewable_kwh above quantity")
-            if spec.name == "Vehicles" and (row.get("fuel"), row.get("unit")) not in veh_units:
-                problems.append(f"{where} unit {row.get('unit')} for {row.get('fuel')}")
-            if spec.name == "AirTravel":
-                airports = row.get("origin"), row.get("destination")
-                if all(airports):
-                    if row.get("distance_km") is not None or airports[0] == airports[1]:
-                        problems.append(f"{where} inconsistent route")
-                elif any(airports) or row.get("distance_km") is None:
-                    problems.append(f"{where} route needs both airports or distance_km alone")
+        if spec.is_table:
+            problems += check_table_sheet(spec, grid[spec.name], year)
+        else:
+            problems += check_field_sheet(spec, grid[spec.name], year)
     return problems
+
+
+def check_field_sheet(spec: contract.SheetSpec, rows: list[tuple[int, list[object]]], year: int) -> list[str]:
+    """The violations of a Field | Value sheet: header, values, required fields, EMS standard."""
+    problems: list[str] = []
+    if rows[0][1][:2] != ["Field", "Value"]:
+        problems.append(f"{spec.name}!A1 header {rows[0][1][:2]}")
+    values = {}
+    for excel_row, cells in rows[1:]:
+        col = spec.column(cells[0])
+        try:
+            values[cells[0]] = parse_value(col, cells[1])
+        except ValueError as exc:
+            problems.append(f"{spec.name}!B{excel_row} {exc}")
+            continue
+        reason = check_value(col, values[cells[0]], year)
+        if reason:
+            problems.append(f"{spec.name}!B{excel_row} {reason}")
+    for col in spec.columns:
+        if col.required and col.name not in values:
+            problems.append(f"{spec.name} missing field {col.name}")
+    if (
+        spec.name == "EMS"
+        and values.get("status") == "certified"
+        and values.get("standard") not in ("iso14001", "emas")
+    ):
+        problems.append(f"{spec.name}!B{field_row(rows, 'standard')} certified without standard")
+    return problems
+
+
+def check_table_sheet(spec: contract.SheetSpec, rows: list[tuple[int, list[object]]], year: int) -> list[str]:
+    """The violations of a table sheet: required columns, then per row its cells and its sheet's rules."""
+    problems: list[str] = []
+    header = [str(h).strip().lower() if h is not None else "" for h in rows[0][1]]
+    for col in spec.columns:
+        if col.required and col.name not in header:
+            problems.append(f"{spec.name}!1 missing column {col.name}")
+    for excel_row, cells in rows[1:]:
+        row = parse_table_row(spec, header, excel_row, cells, year, problems)
+        where = f"{spec.name}!{excel_row}"
+        if spec.name == "Facilities" and {"energy_type", "unit"} <= row.keys():
+            unit_cell = f"{spec.name}!{column_letter(header.index('unit') + 1)}{excel_row}"
+            problems += facilities_row_problems(row, where, unit_cell)
+        if spec.name == "Vehicles" and (row.get("fuel"), row.get("unit")) not in codelists.pairs("vehicle_unit"):
+            problems.append(f"{where} unit {row.get('unit')} for {row.get('fuel')}")
+        if spec.name == "AirTravel":
+            problems += air_travel_row_problems(row, where)
+    return problems
+
+
+def parse_table_row(
+    spec: contract.SheetSpec, header: list[str], excel_row: int, cells: list[object], year: int, problems: list[str]
+) -> dict[str, object]:
+    """The contract columns of one table row as canonical values; each invalid cell is added to `problems`."""
+    row: dict[str, object] = {}
+    for j, name in enumerate(header):
+        if name not in spec.names:
+            continue
+        col = spec.column(name)
+        cell = f"{spec.name}!{column_letter(j + 1)}{excel_row}"
+        try:
+            row[name] = parse_value(col, cells[j] if j < len(cells) else None)
+        except ValueError as exc:
+            problems.append(f"{cell} {exc}")
+            continue
+        reason = check_value(col, row[name], year)
+        if reason:
+            problems.append(f"{cell} {reason}")
+    return row
+
+
+def facilities_row_problems(row: dict, where: str, unit_cell: str) -> list[str]:
+    """A unit that does not suit the energy type; renewable_kwh on other than electricity, or above the quantity."""
+    problems = []
+    if (row["energy_type"], row["unit"]) not in codelists.pairs("facilities_unit"):
+        problems.append(f"{unit_cell} unit {row['unit']} for {row['energy_type']}")
+    if row.get("renewable_kwh") is not None:
+        if row["energy_type"] != "electricity":
+            problems.append(f"{where} renewable_kwh on {row['energy_type']}")
+        elif row["unit"] in KWH_PER_UNIT and row["renewable_kwh"] > row["quantity"] * KWH_PER_UNIT[row["unit"]]:
+            problems.append(f"{where} renewable_kwh above quantity")
+    return problems
+
+
+def air_travel_row_problems(row: dict, where: str) -> list[str]:
+    """A route is two different airports without a distance, or a distance alone."""
+    airports = row.get("origin"), row.get("destination")
+    if all(airports):
+        if row.get("distance_km") is not None or airports[0] == airports[1]:
+            return [f"{where} inconsistent route"]
+    elif any(airports) or row.get("distance_km") is None:
+        return [f"{where} route needs both airports or distance_km alone"]
+    return []
 
 
 def field_row(rows, name):

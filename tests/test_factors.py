@@ -163,7 +163,7 @@ def test_refrigerant_blends_are_the_mass_weighted_component_gwps():
     blends["mass_fraction"] = blends["mass_fraction"].astype(float)
     for blend, parts in blends.groupby("blend"):
         assert parts["mass_fraction"].sum() == pytest.approx(1.0)
-        expected = sum(table[c] * f for c, f in zip(parts["component"], parts["mass_fraction"]))
+        expected = sum(table[c] * f for c, f in zip(parts["component"], parts["mass_fraction"], strict=True))
         assert table[blend] == pytest.approx(expected)
     assert table["r410a"] == pytest.approx(0.5 * 677 + 0.5 * 3170)  # AR5 HFC-32 and HFC-125
     assert table["r717"] == 0 and table["r744"] == 1

@@ -92,25 +92,34 @@ def mutations(draw) -> bytes:
     elif kind == "drop-member":
         del parts[member]
     elif kind == "cell":
-        sheet = draw(st.sampled_from(SHEETS))
-        cells = list(CELL.finditer(parts[sheet]))
-        if cells:
-            target = cells[draw(st.integers(0, len(cells) - 1))]
-            kind_attr = draw(st.sampled_from(TYPES))
-            value = draw(VALUES)
-            t = f' t="{kind_attr}"' if kind_attr else ""
-            new = f'<c r="{target.group(1).decode()}"{t}><v>{value}</v></c>'.encode()
-            parts[sheet] = parts[sheet][: target.start()] + new + parts[sheet][target.end() :]
+        _retype_cell(draw, parts)
     else:  # attribute
-        tags = list(START_TAG.finditer(body))
-        if tags:
-            tag = tags[draw(st.integers(0, len(tags) - 1))]
-            name = draw(
-                st.sampled_from(["s", "t", "r", "ht", "spans", "width", "state", "count", "ref", "xml:space", "foo"])
-            )
-            value = draw(st.sampled_from(["", "-1", "999999", "XFD1048576", "A1:XFD1048576", "NaN", "é", "1:16384"]))
-            parts[member] = body[: tag.end()] + f' {name}="{value}"'.encode() + body[tag.end() :]
+        parts[member] = _odd_attribute(draw, body)
     return odd_files.repack(parts)
+
+
+def _retype_cell(draw, parts: dict[str, bytes]) -> None:
+    """One cell of a sheet rewritten with a drawn type and value (in place)."""
+    sheet = draw(st.sampled_from(SHEETS))
+    cells = list(CELL.finditer(parts[sheet]))
+    if cells:
+        target = cells[draw(st.integers(0, len(cells) - 1))]
+        kind_attr = draw(st.sampled_from(TYPES))
+        value = draw(VALUES)
+        t = f' t="{kind_attr}"' if kind_attr else ""
+        new = f'<c r="{target.group(1).decode()}"{t}><v>{value}</v></c>'.encode()
+        parts[sheet] = parts[sheet][: target.start()] + new + parts[sheet][target.end() :]
+
+
+def _odd_attribute(draw, body: bytes) -> bytes:
+    """`body` with an odd attribute added to one of its start tags (unchanged if it has none)."""
+    tags = list(START_TAG.finditer(body))
+    if not tags:
+        return body
+    tag = tags[draw(st.integers(0, len(tags) - 1))]
+    name = draw(st.sampled_from(["s", "t", "r", "ht", "spans", "width", "state", "count", "ref", "xml:space", "foo"]))
+    value = draw(st.sampled_from(["", "-1", "999999", "XFD1048576", "A1:XFD1048576", "NaN", "é", "1:16384"]))
+    return body[: tag.end()] + f' {name}="{value}"'.encode() + body[tag.end() :]
 
 
 def data_snapshot(db: Path) -> dict[str, list[tuple]]:

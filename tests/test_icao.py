@@ -27,7 +27,9 @@ def rows(name: str) -> list[dict[str, str]]:
 
 def fuel_at(code: str, nm: float) -> float:
     """Linear interpolation between the two Appendix C rows around `nm` (both inside the table here)."""
-    points = sorted((float(r["distance_nm"]), float(r["fuel_kg"])) for r in rows("icao_fuel_burn.csv") if r["aircraft_code"] == code)
+    points = sorted(
+        (float(r["distance_nm"]), float(r["fuel_kg"])) for r in rows("icao_fuel_burn.csv") if r["aircraft_code"] == code
+    )
     for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
         if x0 <= nm <= x1:
             return y0 + (y1 - y0) * (nm - x0) / (x1 - x0)
@@ -40,16 +42,30 @@ def by_hand(origin: str, destination: str, cabin: str) -> float:
     gcd = float(geo.great_circle_km(la, lo, lb, lob))
     add = 50 if gcd < 550 else (100 if gcd < 5500 else 125)  # ICAO's correction
     nm = (gcd + add) / 1.852
-    mix = [r for r in rows("icao_aircraft_mix.csv") if float(r["min_km"]) <= gcd < (float(r["max_km"]) if r["max_km"] else 1e9)]
+    mix = [
+        r
+        for r in rows("icao_aircraft_mix.csv")
+        if float(r["min_km"]) <= gcd < (float(r["max_km"]) if r["max_km"] else 1e9)
+    ]
     seats = {r["aircraft_code"]: float(r["y_seats"]) for r in rows("icao_aircraft.csv")}
     fuel = sum(float(r["weight"]) * fuel_at(r["aircraft_code"], nm) for r in mix)
     y_seats = sum(float(r["weight"]) * seats[r["aircraft_code"]] for r in mix)
     countries = codelists.airport_countries()
     region = {r["region"]: r["icao_region_code"] for r in rows("icao_regions.csv")}
     pair = "|".join(sorted((region[countries[origin]], region[countries[destination]])))
-    group = next(r for r in rows("icao_route_groups.csv") if pair in ["|".join(sorted(p.split("|"))) for p in r["region_pairs"].split()])
+    group = next(
+        r
+        for r in rows("icao_route_groups.csv")
+        if pair in ["|".join(sorted(p.split("|"))) for p in r["region_pairs"].split()]
+    )
     class_factor = float(next(r["factor"] for r in rows("icao_class_factors.csv") if r["cabin_class"] == cabin))
-    return 3.16 * fuel * float(group["pax_to_freight_factor"]) / (y_seats * float(group["passenger_load_factor"])) * class_factor
+    return (
+        3.16
+        * fuel
+        * float(group["pax_to_freight_factor"])
+        / (y_seats * float(group["passenger_load_factor"]))
+        * class_factor
+    )
 
 
 def model(origin: str, destination: str, cabin: str) -> float:
@@ -100,7 +116,9 @@ def test_published_calculator_results_are_reproduced_within_the_documented_error
 
 
 def test_a_distance_without_airports_takes_the_default_route_factors():
-    fuel = icao.passenger_fuel(pd.Series([850.0]), pd.Series([None]), pd.Series([None]), pd.Series(["economy"]), factor_set=SET)
+    fuel = icao.passenger_fuel(
+        pd.Series([850.0]), pd.Series([None]), pd.Series([None]), pd.Series(["economy"]), factor_set=SET
+    )
     constants = {r["name"]: float(r["value"]) for r in rows("icao_constants.csv")}
     assert fuel["route_group"].iloc[0] == ""
     assert fuel["load_factor"].iloc[0] == constants["default_passenger_load_factor"]

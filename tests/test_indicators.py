@@ -112,7 +112,7 @@ def view_row(db: Path, view: str, year: int, entity: str | None = None) -> dict:
         cur = con.execute(f"SELECT * FROM {view} WHERE {where}", [year] + ([entity] if entity else []))
         rows = cur.fetchall()
         assert len(rows) == 1, rows
-        return dict(zip([d[0] for d in cur.description], rows[0]))
+        return dict(zip([d[0] for d in cur.description], rows[0], strict=True))
 
 
 def figures(row: dict) -> dict:
@@ -313,8 +313,8 @@ def test_entity_rows_of_a_workbook_year(main_db):
             "like_for_like_change_since_2010": NULL,
             "electricity_kwh": NULL,  # natural gas only: no electricity data
             "renewable_electricity_share": NULL,
-        "renewable_share_reported": NULL,
-        "renewable_share_grid_default": NULL,
+            "renewable_share_reported": NULL,
+            "renewable_share_grid_default": NULL,
             "renewable_share_reported": NULL,
             "renewable_share_grid_default": NULL,
             "facility_intensity_kgco2e_per_m2": 200.0,  # 600,000 kg / 3000 m2
@@ -603,7 +603,7 @@ def test_ems_groups_follow_the_status_code_list(wh):
         groups.count("not_met"),
     )
     assert (row["ems_met"], row["ems_approaching"], row["ems_not_met"]) == (2, 1, 2)  # the contract's grouping
-    for i, status in enumerate(statuses):
+    for i in range(len(statuses)):
         entity = wh.entity(f"E{i}", 2024)
         assert [entity[k] for k in EMS_KEYS] == [int(groups[i] == g) for g in ("met", "approaching", "not_met")]
 

@@ -142,7 +142,10 @@ def test_default_run_from_notebooks_folder_traces_the_largest_entity_and_flags_t
 
     flags = expected_flags(db, LAST)
     assert SLIPPED in flags
-    line = f"{len(flags)} of {len(ENTITIES)} entities with figures for both {LAST - 1} and {LAST} changed by more than ±50 %: {', '.join(flags)}"
+    line = (
+        f"{len(flags)} of {len(ENTITIES)} entities with figures for both {LAST - 1} and {LAST} "
+        f"changed by more than ±50 %: {', '.join(flags)}"
+    )
     assert line in out["yoy"]
 
 

@@ -200,16 +200,16 @@ def test_xlsx_numbers_equal_the_views(out, db):
 
     idx = [headers.index(header(k)) for k in keys]
     assert [r[0] for r in got] == [e[0] for e in expected]
-    for g, e in zip(got, expected):
-        assert all(equal(g[i], v) for i, v in zip(idx, e[1:])), e[0]
+    for g, e in zip(got, expected, strict=True):
+        assert all(equal(g[i], v) for i, v in zip(idx, e[1:], strict=True)), e[0]
 
 
 def test_csvs_equal_the_views(out, db):
     head, body = parse_csv(out.folder / "tables" / "system.csv")
     columns, rows = view(db, "SELECT * FROM system_indicators WHERE year <= ? ORDER BY year", [YEAR])
     assert head == columns and len(body) == len(rows)
-    for fields, row in zip(body, rows):
-        assert all(same(f, v) for f, v in zip(fields, row)), row[0]
+    for fields, row in zip(body, rows, strict=True):
+        assert all(same(f, v) for f, v in zip(fields, row, strict=True)), row[0]
     for table in ("entities", "waste", "water", "ems"):
         head, body = parse_csv(out.folder / "tables" / f"{table}.csv")
         shared = [c for c in head if c in queries_entity_columns(db)]
@@ -218,8 +218,8 @@ def test_csvs_equal_the_views(out, db):
             db, f"SELECT {', '.join(shared)} FROM entity_indicators WHERE year = ? ORDER BY entity_code", [YEAR]
         )
         assert [r[head.index("entity_code")] for r in body] == [r[0] for r in rows]
-        for fields, row in zip(body, rows):
-            for col, value in zip(shared, row):
+        for fields, row in zip(body, rows, strict=True):
+            for col, value in zip(shared, row, strict=True):
                 assert same(fields[head.index(col)], value), (table, col, row[0])
 
 
@@ -231,17 +231,17 @@ def queries_entity_columns(db: Path) -> set[str]:
 def test_null_figures_stay_empty_never_zero(out):
     folder = out.folder
     head, body = parse_csv(folder / "tables" / "entities.csv")
-    unfccc = dict(zip(head, next(r for r in body if r[0] == "UNFCCC")))
-    unicef = dict(zip(head, next(r for r in body if r[0] == "UNICEF")))
+    unfccc = dict(zip(head, next(r for r in body if r[0] == "UNFCCC"), strict=True))
+    unicef = dict(zip(head, next(r for r in body if r[0] == "UNICEF"), strict=True))
     assert unfccc["data_source"] == "history" and unfccc["facility_intensity_kgco2e_per_m2"] == ""
     assert unicef["facility_intensity_kgco2e_per_m2"] == ""
     head, body = parse_csv(folder / "tables" / "waste.csv")
-    unhcr = dict(zip(head, next(r for r in body if r[0] == "UNHCR")))
+    unhcr = dict(zip(head, next(r for r in body if r[0] == "UNHCR"), strict=True))
     assert unhcr["waste_tonnes"] == "" and unhcr["waste_per_capita_kg"] == "" and unhcr["personnel"] != ""
     head, body = parse_csv(folder / "tables" / "ems.csv")
-    assert dict(zip(head, next(r for r in body if r[0] == "UNFCCC")))["ems_met"] == ""
+    assert dict(zip(head, next(r for r in body if r[0] == "UNFCCC"), strict=True))["ems_met"] == ""
     head, body = parse_csv(folder / "tables" / "system.csv")
-    y2015 = dict(zip(head, next(r for r in body if r[0] == "2015")))
+    y2015 = dict(zip(head, next(r for r in body if r[0] == "2015"), strict=True))
     assert y2015["scope1_tco2e"] == "" and y2015["renewable_electricity_share"] == "" and y2015["ems_met"] == ""
     wb = load_workbook(folder / f"tables_{YEAR}.xlsx")
     ws = wb["waste"]

@@ -140,7 +140,9 @@ def test_wrong_year_file_is_rejected_and_the_earlier_year_untouched(inputs, caps
     rows = query(inputs, "SELECT file_name, reporting_year, status FROM submissions ORDER BY submission_id")
     assert rows[0][2] == "loaded" and rows[1] == ("UNEP_2024.xlsx", 2023, "rejected")
     assert query(inputs, "SELECT submission_id, status FROM submissions WHERE status = 'loaded'") == before[:1]
-    assert query(inputs, "SELECT count(*), sum(quantity) FROM facilities_activity WHERE submission_id = 1") == before_rows
+    assert (
+        query(inputs, "SELECT count(*), sum(quantity) FROM facilities_activity WHERE submission_id = 1") == before_rows
+    )
     [(cell, message)] = query(inputs, "SELECT cell, message FROM findings WHERE code = 'year-mismatch'")
     assert cell == "B3" and "2024" in message and "2023" in message
     assert "UNEP_2024" in capsys.readouterr().out
@@ -175,14 +177,27 @@ def test_status_names_every_expected_entity(inputs, capsys):
     }
     assert set(entities) == expected and len(expected) > 50
     assert set(entities["UNEP"]) == {
-        "entity", "status", "file", "received_at", "errors", "warnings", "open_flags", "first_finding",
+        "entity",
+        "status",
+        "file",
+        "received_at",
+        "errors",
+        "warnings",
+        "open_flags",
+        "first_finding",
     }
     assert entities["UNEP"]["status"] == "loaded" and entities["UNEP"]["file"] == "UNEP_2024.xlsx"
     wfp = entities["WFP"]
     assert wfp["status"] == "rejected" and wfp["errors"] == 1 and wfp["first_finding"].startswith("Water!D2")
     assert entities["UNHCR"] == {
-        "entity": "UNHCR", "status": "missing", "file": None, "received_at": None,
-        "errors": 0, "warnings": 0, "open_flags": 0, "first_finding": None,
+        "entity": "UNHCR",
+        "status": "missing",
+        "file": None,
+        "received_at": None,
+        "errors": 0,
+        "warnings": 0,
+        "open_flags": 0,
+        "first_finding": None,
     }
     # the readable table says the same, with the counts
     assert gtb(inputs, "status", "--year", "2024") == 0
@@ -215,12 +230,26 @@ def test_draft_until_accepted_then_final(inputs, capsys):
     assert "draft" in index.lower() and "UNEP" in index
     # acceptance needs a reason, closes the flags and is logged
     assert gtb(inputs, "accept", "UNEP", "2024", "--reason", " ") == 2
-    assert gtb(inputs, "accept", "UNEP", "2024", "--reason", "generator site closed; confirmed by e-mail", "--by", "analyst1") == 0
+    assert (
+        gtb(
+            inputs,
+            "accept",
+            "UNEP",
+            "2024",
+            "--reason",
+            "generator site closed; confirmed by e-mail",
+            "--by",
+            "analyst1",
+        )
+        == 0
+    )
     assert "1 open flag(s) closed" in capsys.readouterr().out
     assert query(inputs, "SELECT status, reviewed_by, review_reason FROM flags") == [
         ("accepted", "analyst1", "generator site closed; confirmed by e-mail")
     ]
-    [(by, entity, year, closed, reason)] = query(inputs, "SELECT reviewed_by, entity_code, reporting_year, flags_closed, reason FROM reviews")
+    [(by, entity, year, closed, reason)] = query(
+        inputs, "SELECT reviewed_by, entity_code, reporting_year, flags_closed, reason FROM reviews"
+    )
     assert (by, entity, year, closed) == ("analyst1", "UNEP", 2024, 1) and "e-mail" in reason
     assert [e["status"] for e in status_json(inputs, 2024, capsys)["entities"] if e["entity"] == "UNEP"] == ["accepted"]
     assert gtb(inputs, "report", "--year", "2024", "--final") == 0

@@ -222,7 +222,8 @@ def test_hand_computed_emissions_name_their_factors(inputs):
         (sheet, row): (factor_id, region, tco2e, market, scope, category, optional)
         for sheet, row, factor_id, region, tco2e, market, scope, category, optional in query(
             inputs,
-            "SELECT sheet, source_row, factor_id, factor_region, emissions_tco2e, market_emissions_tco2e, scope, gtb_category, is_optional FROM emissions",
+            "SELECT sheet, source_row, factor_id, factor_region, emissions_tco2e, market_emissions_tco2e, "
+            "scope, gtb_category, is_optional FROM emissions",
         )
     }
     # Kenya grid 0.070492 kg/kWh (Ember via codecarbon); market-based counts the 2,000 renewable kWh at zero
@@ -248,7 +249,8 @@ def test_hand_computed_emissions_name_their_factors(inputs):
     # every factor used exists, with its source, in the warehouse
     assert query(
         inputs,
-        "SELECT count(*) FROM emissions e LEFT JOIN emission_factors f USING (factor_set, factor_id) WHERE f.source_url IS NULL OR f.factor_id IS NULL",
+        "SELECT count(*) FROM emissions e LEFT JOIN emission_factors f USING (factor_set, factor_id) "
+        "WHERE f.source_url IS NULL OR f.factor_id IS NULL",
     ) == [(0,)]
 
 
@@ -299,7 +301,8 @@ def test_killed_run_leaves_database_as_before(inputs):
     run(inputs)
     before = query(
         inputs,
-        "SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM facilities_activity), (SELECT count(*) FROM emissions), (SELECT count(*) FROM runs)",
+        "SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM facilities_activity), "
+        "(SELECT count(*) FROM emissions), (SELECT count(*) FROM runs)",
     )
     submit(inputs, "WFP_2024.xlsx", valid_sheets("WFP"))
     # The test patches in its own pause, inside the load transaction (after the emissions are
@@ -348,7 +351,8 @@ def test_killed_run_leaves_database_as_before(inputs):
     proc.wait()
     after = query(
         inputs,
-        "SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM facilities_activity), (SELECT count(*) FROM emissions), (SELECT count(*) FROM runs)",
+        "SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM facilities_activity), "
+        "(SELECT count(*) FROM emissions), (SELECT count(*) FROM runs)",
     )
     assert after == before
     # and the next run completes normally
@@ -362,7 +366,8 @@ def test_every_table_and_column_is_documented(inputs):
     assert (
         query(
             inputs,
-            "SELECT table_name, column_name FROM duckdb_columns() WHERE comment IS NULL AND NOT internal AND table_name IN (SELECT table_name FROM duckdb_tables())",
+            "SELECT table_name, column_name FROM duckdb_columns() "
+            "WHERE comment IS NULL AND NOT internal AND table_name IN (SELECT table_name FROM duckdb_tables())",
         )
         == []
     )

@@ -172,7 +172,22 @@ class Warehouse:
         self.con.execute(
             "INSERT INTO emissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'kwh', 'test-set', 'electricity', 'KEN', ?, ?, ?, ?,"
             " NULL, ?, ?)",
-            [sid, sheet, row, scope, detail, category, optional, kwh, kg_per_kwh, location, market, WHEN, renewable, origin],
+            [
+                sid,
+                sheet,
+                row,
+                scope,
+                detail,
+                category,
+                optional,
+                kwh,
+                kg_per_kwh,
+                location,
+                market,
+                WHEN,
+                renewable,
+                origin,
+            ],
         )
         return location
 
@@ -253,4 +268,4 @@ class Warehouse:
         cur = self.con.execute(sql, params)
         rows = cur.fetchall()
         assert len(rows) == 1, f"expected one row, found {len(rows)}"
-        return dict(zip([d[0] for d in cur.description], rows[0]))
+        return dict(zip([d[0] for d in cur.description], rows[0], strict=True))

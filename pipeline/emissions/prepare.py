@@ -37,9 +37,8 @@ def _canonical(frame: pd.DataFrame, activity: str, quantity: str, unit: str, she
     qty = pd.Series(np.nan, index=frame.index)
     unit_out = pd.Series(None, index=frame.index, dtype=object)
     for year, part in frame.groupby("_year"):
-        q, u = units.to_canonical(
-            part[activity], part[unit], part[quantity], sheet, factor_set=factors.pinned_set(int(year))
-        )
+        factor_set = factors.pinned_set(int(year))  # type: ignore[arg-type]  # the group keys are years
+        q, u = units.to_canonical(part[activity], part[unit], part[quantity], sheet, factor_set=factor_set)
         qty[part.index], unit_out[part.index] = q, u
     return qty, unit_out
 
@@ -62,7 +61,7 @@ def _refrigerants(frame: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 def _air_travel(frame: pd.DataFrame) -> dict[str, pd.Series]:
-    return dict(flights(frame, by_year=True).items())
+    return dict(flights(frame, by_year=True).items())  # type: ignore[arg-type]  # column names are str
 
 
 def _offsets(frame: pd.DataFrame) -> dict[str, pd.Series]:

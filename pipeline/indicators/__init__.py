@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from rich.console import Console
@@ -20,6 +21,7 @@ from rich.console import Console
 from pipeline.errors import GtbError
 from pipeline.paths import DEFAULT_DB
 from pipeline.warehouse.db import opened
+
 
 @dataclass(frozen=True)
 class Key:
@@ -72,11 +74,13 @@ def indicators(year: int, entity: str | None = None, db: Path = DEFAULT_DB) -> d
                 raise GtbError(_no_row_message(con, year, entity))
         except duckdb.CatalogException:
             raise GtbError(f"{db} has no indicator views: run `gtb run` on it first") from None
-    return {name: json_value(name, value) for name, value in zip(columns, row)}
+    return {name: json_value(name, value) for name, value in zip(columns, row, strict=True)}
 
 
-def json_value(key: str, value: object) -> object:
-    """None for NULL, int for counts (and `year`), float for every figure; text stays text."""
+def json_value(key: str, value: Any) -> object:
+    """None for NULL, int for counts (and `year`), float for every figure; text stays text.
+
+    `value` is as DuckDB returns it; a count or `year` is a number, so int() takes it."""
     if value is None or isinstance(value, str):
         return value
     if key in COUNT_KEYS or key == "year":

@@ -28,7 +28,8 @@ def sync_codelists(con: duckdb.DuckDBPyConnection) -> None:
         try:
             con.execute(f"CREATE OR REPLACE TABLE codelist_{name} AS SELECT * FROM _codelist")
             con.execute(
-                f"COMMENT ON TABLE codelist_{name} IS 'Code list {name} (schemas/codelists/{name}.csv), mirrored on every open for writing.'"
+                f"COMMENT ON TABLE codelist_{name} IS "
+                f"'Code list {name} (schemas/codelists/{name}.csv), mirrored on every open for writing.'"
             )
             for column in frame.columns:
                 con.execute(

@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import MergedCell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -66,7 +66,7 @@ def unique_sheet_name(wanted: str, existing: list[str]) -> str:
     return name
 
 
-def _target(ws: Worksheet, row: int, col: int):
+def _target(ws: Worksheet, row: int, col: int) -> Cell:
     """The cell to mark; inside a merged range, its top-left cell."""
     cell = ws.cell(row=row, column=col)
     if isinstance(cell, MergedCell):
@@ -76,7 +76,7 @@ def _target(ws: Worksheet, row: int, col: int):
     return cell
 
 
-def _mark_cells(wb, findings: list[Finding]) -> None:
+def _mark_cells(wb: Workbook, findings: list[Finding]) -> None:
     """Fill and comment every cell named by a finding whose sheet exists in the workbook."""
     by_cell: dict[tuple[str, int, int], list[Finding]] = defaultdict(list)
     for f in findings:
@@ -107,7 +107,7 @@ def reaches_outside(formula: str) -> bool:
     return bool(_OUTSIDE.search(formula))
 
 
-def make_inert(wb) -> int:
+def make_inert(wb: Workbook) -> int:
     """Strip from the copy whatever runs or calls out when it is opened; return how many items went.
 
     External links (xl/externalLinks) and defined names that point outside go; formulas that reach
@@ -158,40 +158,17 @@ def _order(sheets: list[str], findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=key)
 
 
-def _summary(wb, file_name: str, findings: list[Finding], note: str = "") -> None:
+def _summary(wb: Workbook, file_name: str, findings: list[Finding], note: str = "") -> None:
+    """The summary sheet, first and selected: the counts, what to do, and a table of the findings
+    (the first MAX_LISTED, in workbook order), each linked to its cell."""
     name = unique_sheet_name(SUMMARY_SHEET, wb.sheetnames)
     original = list(wb.sheetnames)
     ws = wb.create_sheet(name, 0)
     errors, warnings = count(findings)
+    _summary_counts(ws, file_name, errors, warnings)
 
-    title = ws.cell(row=1, column=1, value="Validation summary")
-    title.font = st.TITLE_FONT
-    for row, (label, value) in enumerate((("File", file_name), ("Errors", errors), ("Warnings", warnings)), start=2):
-        ws.cell(row=row, column=1, value=label).font = st.BOLD
-        cell = ws.cell(row=row, column=2)
-        if isinstance(value, int):
-            cell.value = value
-            cell.alignment = st.INPUT_ALIGN
-        else:
-            st.write_text(cell, value)
-            ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=len(SUMMARY_COLUMNS))
-        if label == "Errors" and errors:
-            cell.fill = st.ERROR_FILL
-        if label == "Warnings" and warnings:
-            cell.fill = st.WARNING_FILL
     listed = _order(original, findings)
-    verdict = (
-        "Nothing to correct: the workbook follows the template."
-        if not findings
-        else "Correct every error (red) and send the workbook again; warnings (amber) are worth a look."
-        + ("" if note else " Click a cell reference to jump to the cell.")
-    )
-    if len(listed) > MAX_LISTED:
-        verdict += (
-            f" The first {MAX_LISTED:,} of {len(listed):,} findings are listed and marked; issues.csv has them all."
-        )
-    if note:
-        verdict = f"{note} {verdict}"
+    verdict = _verdict(len(listed), note)
     st.write_text(ws.cell(row=5, column=1), verdict).alignment = st.WRAP_TOP
     ws.merge_cells(start_row=5, start_column=1, end_row=5, end_column=len(SUMMARY_COLUMNS))
     ws.row_dimensions[5].height = 15 * max(2, -(-len(verdict) // 110))
@@ -199,22 +176,7 @@ def _summary(wb, file_name: str, findings: list[Finding], note: str = "") -> Non
     for idx, header in enumerate(SUMMARY_COLUMNS, start=1):
         ws.cell(row=TABLE_HEADER_ROW, column=idx, value=header)
     st.style_header_row(ws, TABLE_HEADER_ROW, len(SUMMARY_COLUMNS))
-
-    row = TABLE_HEADER_ROW
-    for f in listed[:MAX_LISTED]:
-        row += 1
-        values = (f.sheet, f.cell, f.column, f.value, f.code, f.severity, f.message)
-        for idx, value in enumerate(values, start=1):
-            cell = st.write_text(ws.cell(row=row, column=idx), value)
-            cell.alignment = st.WRAP_TOP
-            cell.border = st.BORDER
-        ws.cell(row=row, column=6).fill = st.ERROR_FILL if f.severity == ERROR else st.WARNING_FILL
-        link = _link(f, original)
-        if link:  # on the cell reference, or on the sheet name when the finding has no cell
-            ref = ws.cell(row=row, column=2 if f.cell else 1)
-            ref.hyperlink = Hyperlink(ref=ref.coordinate, location=link, display=str(ref.value))
-            ref.font = st.LINK_FONT
-        ws.row_dimensions[row].height = 15 * max(1, -(-len(f.message) // 100))
+    row = _summary_table(ws, listed[:MAX_LISTED], original)
 
     st.set_widths(ws, SUMMARY_WIDTHS)
     last = column_letter(len(SUMMARY_COLUMNS))
@@ -230,6 +192,60 @@ def _summary(wb, file_name: str, findings: list[Finding], note: str = "") -> Non
     wb.active = 0
 
 
+def _summary_counts(ws: Worksheet, file_name: str, errors: int, warnings: int) -> None:
+    """Title, file name and the error and warning counts (shaded when there are any)."""
+    title = ws.cell(row=1, column=1, value="Validation summary")
+    title.font = st.TITLE_FONT
+    for row, (label, value) in enumerate((("File", file_name), ("Errors", errors), ("Warnings", warnings)), start=2):
+        ws.cell(row=row, column=1, value=label).font = st.BOLD
+        cell = ws.cell(row=row, column=2)
+        if isinstance(value, int):
+            cell.value = value
+            cell.alignment = st.INPUT_ALIGN
+        else:
+            st.write_text(cell, value)
+            ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=len(SUMMARY_COLUMNS))
+        if label == "Errors" and errors:
+            cell.fill = st.ERROR_FILL
+        if label == "Warnings" and warnings:
+            cell.fill = st.WARNING_FILL
+
+
+def _verdict(total: int, note: str) -> str:
+    """What the focal point should do about `total` findings; `note`, if given, comes first."""
+    verdict = (
+        "Nothing to correct: the workbook follows the template."
+        if not total
+        else "Correct every error (red) and send the workbook again; warnings (amber) are worth a look."
+        + ("" if note else " Click a cell reference to jump to the cell.")
+    )
+    if total > MAX_LISTED:
+        verdict += f" The first {MAX_LISTED:,} of {total:,} findings are listed and marked; issues.csv has them all."
+    if note:
+        verdict = f"{note} {verdict}"
+    return verdict
+
+
+def _summary_table(ws: Worksheet, findings: list[Finding], sheets: list[str]) -> int:
+    """One row per finding under the table header, its cell reference a link; returns the last row."""
+    row = TABLE_HEADER_ROW
+    for f in findings:
+        row += 1
+        values = (f.sheet, f.cell, f.column, f.value, f.code, f.severity, f.message)
+        for idx, value in enumerate(values, start=1):
+            cell = st.write_text(ws.cell(row=row, column=idx), value)
+            cell.alignment = st.WRAP_TOP
+            cell.border = st.BORDER
+        ws.cell(row=row, column=6).fill = st.ERROR_FILL if f.severity == ERROR else st.WARNING_FILL
+        link = _link(f, sheets)
+        if link:  # on the cell reference, or on the sheet name when the finding has no cell
+            ref = ws.cell(row=row, column=2 if f.cell else 1)
+            ref.hyperlink = Hyperlink(ref=ref.coordinate, location=link, display=str(ref.value))
+            ref.font = st.LINK_FONT
+        ws.row_dimensions[row].height = 15 * max(1, -(-len(f.message) // 100))
+    return row
+
+
 def _link(f: Finding, sheets: list[str]) -> str | None:
     """In-workbook link target of a finding: its cell, or A1 of its sheet; None if no such sheet."""
     if not f.sheet or f.sheet not in sheets:
@@ -239,7 +255,7 @@ def _link(f: Finding, sheets: list[str]) -> str | None:
     return f"{_sheet_ref(f.sheet)}!{target}"
 
 
-def _save(wb, output: Path) -> Path:
+def _save(wb: Workbook, output: Path) -> Path:
     """Save through a temporary file in the same folder: a killed writer leaves no half file."""
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.name}.partial")

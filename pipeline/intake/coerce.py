@@ -8,9 +8,9 @@ from __future__ import annotations
 import pandas as pd
 
 from schemas import checks
+from schemas.contract import SheetSpec
 
 MAX_EXACT_INT = 2**53
-from schemas.contract import SheetSpec
 
 
 def typed_column(values: pd.Series, dtype: str) -> pd.Series:

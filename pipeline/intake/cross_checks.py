@@ -14,15 +14,28 @@ from pipeline import codelists, serials
 from pipeline.intake.findings import finding
 from pipeline.intake.validate import Submission
 
+# Who holds a serial: (entity, year, file name, serial as written).
+_Owner = tuple[str | None, int | None, str, str]
+
 
 def cross_submission_findings(subs: list[Submission], claimed: Iterable[tuple[str, str, int, str]] = ()) -> None:
-    """Add duplicate-submission and duplicate-serial errors to `subs` (in place).
+    """Add duplicate-submission and duplicate-serial errors to `subs` (in place), then drop the
+    tables of every submission that is not valid.
 
     `claimed`: (serial range as written, entity, year, file name) of the serials already loaded
     (`pipeline.warehouse.load.loaded_serials`).
     """
+    _duplicate_submissions(subs)
+    _duplicate_serials(subs, claimed)  # after the above: a duplicate submission claims no serials
+    for s in subs:
+        if not s.is_valid:
+            s.tables, s.entity, s.ems = {}, {}, {}
+
+
+def _duplicate_submissions(subs: list[Submission]) -> None:
+    """Valid workbooks of one entity and year with different contents: an error on each of them."""
     valid = [s for s in subs if s.is_valid]
-    by_key: dict[tuple[str, int], list[Submission]] = {}
+    by_key: dict[tuple[str | None, int | None], list[Submission]] = {}
     for s in valid:
         by_key.setdefault((s.entity_code, s.reporting_year), []).append(s)
     for (entity, year), group in by_key.items():
@@ -45,7 +58,11 @@ def cross_submission_findings(subs: list[Submission], claimed: Iterable[tuple[st
                 )
             )
 
-    claims = serials.Claims()  # owner: (entity, year, file name, serial as written)
+
+def _duplicate_serials(subs: list[Submission], claimed: Iterable[tuple[str, str, int, str]]) -> None:
+    """Offset serials of a valid workbook already claimed by another entity or year: loaded ones
+    (`claimed`), or those of a valid workbook earlier in the run (files taken in path order)."""
+    claims: serials.Claims[_Owner] = serials.Claims()
     for raw, entity, year, file_name in claimed:
         claims.add(serials.parse(raw), (entity, year, file_name, raw))
     for s in sorted((s for s in subs if s.is_valid), key=lambda s: s.path):
@@ -53,41 +70,35 @@ def cross_submission_findings(subs: list[Submission], claimed: Iterable[tuple[st
         if offsets is None or offsets.empty:
             continue
         parsed = [serials.parse(raw) for raw in offsets["serial_range"]]
-        for serial, row, raw in zip(parsed, offsets["source_row"], offsets["serial_range"]):
-            others = [o for o in claims.holders(serial) if (o[0], o[1]) != (s.entity_code, s.reporting_year)]
-            if others:
-                entity, year, file_name, held = others[0]
-                same = serials.normalise(held) == serial.text
-                s.findings.append(
-                    finding(
-                        "duplicate-serial.claimed" if same else "duplicate-serial.overlaps",
-                        serial=raw,
-                        held=held,
-                        entity=entity,
-                        year=year,
-                        owner_file=file_name,
-                        file=s.file_name,
-                        sheet="Offsets",
-                        cell=f"{_letter(s, 'Offsets', 'serial_range')}{int(row)}",
-                        row=int(row),
-                        column="serial_range",
-                        value=raw,
-                    )
-                )
+        for serial, row, raw in zip(parsed, offsets["source_row"], offsets["serial_range"], strict=True):
+            _check_serial(s, claims, serial, int(row), raw)
         if s.is_valid:
-            for serial, raw in zip(parsed, offsets["serial_range"]):
+            for serial, raw in zip(parsed, offsets["serial_range"], strict=True):
                 claims.add(serial, (s.entity_code, s.reporting_year, s.file_name, raw))
-    for s in subs:
-        if not s.is_valid:
-            s.tables, s.entity, s.ems = {}, {}, {}
 
 
-def _letter(sub: Submission, sheet: str, column: str) -> str:
-    return sub.letters.get((sheet, column), "")
-
-
-def _entity_cell(sub: Submission) -> str:
-    return sub.cells.get(("Entity", "entity_code"), "")
+def _check_serial(s: Submission, claims: serials.Claims[_Owner], serial: serials.Serial, row: int, raw: str) -> None:
+    """An error on `s` if another entity or year already holds `serial` (Offsets row `row`, written `raw`)."""
+    others = [o for o in claims.holders(serial) if (o[0], o[1]) != (s.entity_code, s.reporting_year)]
+    if others:
+        entity, year, file_name, held = others[0]
+        same = serials.normalise(held) == serial.text
+        s.findings.append(
+            finding(
+                "duplicate-serial.claimed" if same else "duplicate-serial.overlaps",
+                serial=raw,
+                held=held,
+                entity=entity,
+                year=year,
+                owner_file=file_name,
+                file=s.file_name,
+                sheet="Offsets",
+                cell=f"{_letter(s, 'Offsets', 'serial_range')}{row}",
+                row=row,
+                column="serial_range",
+                value=raw,
+            )
+        )
 
 
 def _letter(sub: Submission, sheet: str, column: str) -> str:
@@ -126,7 +137,9 @@ def folder_and_name_findings(subs: list[Submission]) -> None:
                 )
             )
         tokens = [t for t in re.split(r"[_\-\s.]+", Path(sub.file_name).stem) if t]
-        named_entity = next((t.upper() for t in tokens[:2] if t.upper() in entities or t.upper().replace("_", "-") in entities), None)
+        named_entity = next(
+            (t.upper() for t in tokens[:2] if t.upper() in entities or t.upper().replace("_", "-") in entities), None
+        )
         named_year = next((int(t) for t in tokens if _YEAR.fullmatch(t)), None)
         wrong_entity = sub.entity_code and named_entity and named_entity != sub.entity_code
         wrong_year = named_year is not None and named_year != sub.reporting_year

@@ -31,14 +31,17 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import defusedxml.ElementTree as SafeET
 
 from pipeline.cells import cell_name, column_letter, column_number, parse_cell
 from pipeline.errors import UnreadableFile
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 MiB = 2**20
 
@@ -125,8 +128,7 @@ def _inspect(fh: BinaryIO, size: int, limits: Limits) -> GuardReport:
         reason, details = _sniff_non_zip(head)
         raise refuse(reason, **details)
     package = _open_package(fh, size, limits)
-    report = package.inspect()
-    return GuardReport(sha256=digest.hexdigest(), size_bytes=size, **report)
+    return package.inspect(digest.hexdigest())
 
 
 # --- files that are not zip packages --------------------------------------------------------
@@ -264,7 +266,8 @@ class _Package:
     def member(self, name: str) -> zipfile.ZipInfo | None:
         return self.by_lower.get(name.lower())
 
-    def inspect(self) -> dict[str, object]:
+    def inspect(self, sha256: str) -> GuardReport:
+        """Check the package and stream every XML member; the report of a file let through."""
         self._check_members_are_plain()
         self._check_package_type()
         sheets, hidden = self._sheets()
@@ -276,31 +279,39 @@ class _Package:
         sheet_of_part = {part: name for name, (part, kind) in sheets.items() if kind == "worksheets"}
         for info in self.infos:
             sheet = sheet_of_part.get(info.filename)  # whatever its name ends with: calamine reads it
-            if sheet is None and not info.filename.lower().endswith(XML_SUFFIXES):
+            if sheet is None:
+                if info.filename.lower().endswith(XML_SUFFIXES):
+                    self._scan_xml(info, None)
                 continue
-            scan = _SheetScan(sheet, self.limits) if sheet is not None else None
+            scan = self._scan_sheet(info, sheet)
+            last_cells[sheet] = scan.last_cell()
+            if scan.formula_cells:
+                formulas[sheet] = list(scan.formula_cells)
+            if scan.error_cells:
+                errors[sheet] = dict(scan.error_cells)
+            if scan.range_cells:
+                range_cells[sheet] = scan.range_cells
+        return GuardReport(
+            sha256=sha256,
+            size_bytes=self.size,
+            sheet_names=list(sheets),
+            hidden_sheets=hidden,
+            formula_cells_without_value={name: formulas[name] for name in sheets if name in formulas},
+            sheet_parts={name: part for name, (part, _) in sheets.items()},
+            sheet_kinds={name: kind for name, (_, kind) in sheets.items()},
+            last_cells={name: last_cells[name] for name in sheets if name in last_cells},
+            error_cells={name: errors[name] for name in sheets if name in errors},
+            range_cells={name: range_cells[name] for name in sheets if name in range_cells},
+        )
+
+    def _scan_sheet(self, info: zipfile.ZipInfo, sheet: str) -> _SheetScan:
+        """Stream a worksheet part; again with the exact positional walk if its cells need it."""
+        scan = _SheetScan(sheet, self.limits)
+        self._scan_xml(info, scan)
+        if scan.needs_positional:  # cells without a plain r="A1": exact walk
+            scan = _SheetScan(sheet, self.limits, positional=True)
             self._scan_xml(info, scan)
-            if scan is not None and scan.needs_positional:  # cells without a plain r="A1": exact walk
-                scan = _SheetScan(sheet, self.limits, positional=True)
-                self._scan_xml(info, scan)
-            if scan is not None:
-                last_cells[sheet] = scan.last_cell()
-                if scan.formula_cells:
-                    formulas[sheet] = list(scan.formula_cells)
-                if scan.error_cells:
-                    errors[sheet] = dict(scan.error_cells)
-                if scan.range_cells:
-                    range_cells[sheet] = scan.range_cells
-        return {
-            "sheet_names": list(sheets),
-            "hidden_sheets": hidden,
-            "formula_cells_without_value": {name: formulas[name] for name in sheets if name in formulas},
-            "sheet_parts": {name: part for name, (part, _) in sheets.items()},
-            "sheet_kinds": {name: kind for name, (_, kind) in sheets.items()},
-            "last_cells": {name: last_cells[name] for name in sheets if name in last_cells},
-            "error_cells": {name: errors[name] for name in sheets if name in errors},
-            "range_cells": {name: range_cells[name] for name in sheets if name in range_cells},
-        }
+        return scan
 
     # -- directory-level checks --------------------------------------------------------------
 
@@ -312,14 +323,28 @@ class _Package:
                 raise refuse("compression", member=info.filename)
 
     def _check_package_type(self) -> None:
+        """Refuse what is not a plain .xlsx package: OpenDocument, macro-enabled, binary (.xlsb),
+        Word or PowerPoint, no workbook, or no list of its parts. The first check that fails decides."""
+        self._check_not_opendocument()
+        names = [info.filename.lower() for info in self.infos]
+        self._check_no_macros(names)
+        self._check_content_types()
+        self._check_workbook_parts(names)
+
+    def _check_not_opendocument(self) -> None:
         mimetype = self.member("mimetype")
         if mimetype is not None:
             kind = self._read(mimetype, cap=256).decode("ascii", errors="replace").strip()
             raise refuse("ods" if kind.endswith("opendocument.spreadsheet") else "odf-other", mimetype=kind)
-        names = [info.filename.lower() for info in self.infos]
+
+    @staticmethod
+    def _check_no_macros(names: list[str]) -> None:
         for name in names:
             if name.endswith("vbaproject.bin") or name.startswith("xl/macrosheets/"):
                 raise refuse("macro", evidence=f"it contains {name}")
+
+    def _check_content_types(self) -> None:
+        """[Content_Types].xml, if present, must declare neither a macro-enabled nor a binary workbook."""
         content_types = self.member("[Content_Types].xml")
         if content_types is not None:
             text = self._read_xml(content_types, cap=self.limits.max_part_bytes_in_memory)
@@ -327,6 +352,10 @@ class _Package:
                 raise refuse("macro", evidence="its content type is macro-enabled")
             if re.search(rb"sheet\.binary", text, re.IGNORECASE):
                 raise refuse("xlsb")
+
+    @staticmethod
+    def _check_workbook_parts(names: list[str]) -> None:
+        """An xl/workbook.xml and its relationships must be there (telling .xlsb, Word and PowerPoint apart)."""
         if "xl/workbook.bin" in names:
             raise refuse("xlsb")
         if "xl/workbook.xml" not in names:
@@ -393,8 +422,33 @@ class _Package:
 
     # -- member streaming --------------------------------------------------------------------
 
-    def _inflate(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    def _inflate(self, info: zipfile.ZipInfo) -> Generator[bytes, None, None]:
         """Yield the inflated bytes of a member, never more than it declares; check length and CRC."""
+        self.fh.seek(self._data_start(info))
+        stream = _MemberStream(self.fh, info)
+        declared = info.file_size
+        produced = 0
+        crc = 0
+        while (data := stream.next_input()) is not None:
+            out = stream.inflate(data)
+            produced += len(out)
+            if produced > declared:
+                raise refuse("bomb-lying", where=f"The part {info.filename}", declared=declared)
+            crc = zlib.crc32(out, crc)
+            if out:
+                yield out
+            elif not data:
+                break  # nothing more to drain
+            if stream.ended:
+                break
+        if stream.inflater is not None and not stream.inflater.eof:
+            raise refuse("damaged-zip", detail=f"the part {info.filename} is cut short")
+        if produced != declared or crc != info.CRC:
+            raise refuse("damaged-zip", detail=f"the part {info.filename} does not match its checksum")
+
+    def _data_start(self, info: zipfile.ZipInfo) -> int:
+        """Where a member's packed bytes begin, past its local header; refuse a header that is
+        missing or data that runs past the end of the file."""
         fh = self.fh
         fh.seek(info.header_offset)
         header = fh.read(30)
@@ -404,45 +458,7 @@ class _Package:
         start = info.header_offset + 30 + name_len + extra_len
         if start + info.compress_size > self.size:
             raise refuse("damaged-zip", detail=f"the part {info.filename} is cut short")
-        fh.seek(start)
-        left = info.compress_size
-        declared = info.file_size
-        produced = 0
-        crc = 0
-        inflater = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
-        while True:
-            if inflater is not None and inflater.unconsumed_tail:
-                data = inflater.unconsumed_tail  # output was capped at CHUNK: go on with the same input
-            elif left > 0:
-                data = fh.read(min(256 * 1024, left))
-                if not data:
-                    raise refuse("damaged-zip", detail=f"the part {info.filename} is cut short")
-                left -= len(data)
-            elif inflater is not None and not inflater.eof:
-                data = b""  # input used up: drain what zlib still holds
-            else:
-                break
-            if inflater is None:
-                out = data
-            else:
-                try:
-                    out = inflater.decompress(data, CHUNK)
-                except zlib.error:
-                    raise refuse("damaged-zip", detail=f"the part {info.filename} cannot be decompressed") from None
-            produced += len(out)
-            if produced > declared:
-                raise refuse("bomb-lying", where=f"The part {info.filename}", declared=declared)
-            crc = zlib.crc32(out, crc)
-            if out:
-                yield out
-            elif not data:
-                break  # nothing more to drain
-            if inflater is not None and inflater.eof:
-                break
-        if inflater is not None and not inflater.eof:
-            raise refuse("damaged-zip", detail=f"the part {info.filename} is cut short")
-        if produced != declared or crc != info.CRC:
-            raise refuse("damaged-zip", detail=f"the part {info.filename} does not match its checksum")
+        return start
 
     def _read(self, info: zipfile.ZipInfo, cap: int) -> bytes:
         if info.file_size > cap:
@@ -479,6 +495,46 @@ class _Package:
             sheet.feed(carry, final=True)
 
 
+class _MemberStream:
+    """The packed bytes of one member, read from where the file position stands, and its inflater
+    (None for a stored member, whose bytes are its content)."""
+
+    def __init__(self, fh: BinaryIO, info: zipfile.ZipInfo) -> None:
+        self.fh = fh
+        self.info = info
+        self.left = info.compress_size
+        self.inflater = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+
+    def next_input(self) -> bytes | None:
+        """The next bytes to inflate: b"" to drain the inflater, None when there is nothing left."""
+        inflater = self.inflater
+        if inflater is not None and inflater.unconsumed_tail:
+            return inflater.unconsumed_tail  # output was capped at CHUNK: go on with the same input
+        if self.left > 0:
+            data = self.fh.read(min(256 * 1024, self.left))
+            if not data:
+                raise refuse("damaged-zip", detail=f"the part {self.info.filename} is cut short")
+            self.left -= len(data)
+            return data
+        if inflater is not None and not inflater.eof:
+            return b""  # input used up: drain what zlib still holds
+        return None
+
+    def inflate(self, data: bytes) -> bytes:
+        """At most CHUNK bytes of content from `data` (the rest waits in the inflater's unconsumed tail)."""
+        if self.inflater is None:
+            return data
+        try:
+            return self.inflater.decompress(data, CHUNK)
+        except zlib.error:
+            raise refuse("damaged-zip", detail=f"the part {self.info.filename} cannot be decompressed") from None
+
+    @property
+    def ended(self) -> bool:
+        """The deflate stream has reached its end marker."""
+        return self.inflater is not None and self.inflater.eof
+
+
 def _where(member: str, sheets: dict[str, tuple[str, str]]) -> str:
     for name, (part, _) in sheets.items():
         if part == member:
@@ -499,7 +555,7 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _parse_xml(data: bytes, member: str):
+def _parse_xml(data: bytes, member: str) -> Element:
     try:
         return SafeET.fromstring(data, forbid_dtd=True)
     except SafeET.ParseError as exc:
@@ -622,7 +678,7 @@ class _SheetScan:
                 self.needs_positional = True
                 return False
             if refs:
-                letters, digits = zip(*refs)
+                letters, digits = zip(*refs, strict=True)
                 col = max(set(letters), key=lambda s: (len(s), s))
                 self._reach(max(map(int, set(digits))), column_number(col.decode("ascii")))
             self._formulas(window)
@@ -644,9 +700,10 @@ class _SheetScan:
 
     def _ranges(self, window: bytes) -> None:
         for found in _RANGE_REF.finditer(window):
-            corners = [_parse_ref(part, lenient=True) for part in found.group(1).split(b":")]
-            if len(corners) in (1, 2) and all(corners):
-                (r1, c1), (r2, c2) = corners[0], corners[-1]  # type: ignore[misc]
+            parts = found.group(1).split(b":")
+            first, last = _parse_ref(parts[0], lenient=True), _parse_ref(parts[-1], lenient=True)
+            if len(parts) in (1, 2) and first and last:
+                (r1, c1), (r2, c2) = first, last
                 self.range_cells = max(self.range_cells, (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1))
 
     def _reach(self, row: int, col: int) -> None:
@@ -713,52 +770,65 @@ class _SheetScan:
     # -- exact positional walk (slow path) ---------------------------------------------------
 
     def _walk(self, window: bytes) -> None:
+        """Every row, cell, formula and value tag of the window, in document order."""
         for match in _TOKEN.finditer(window):
             closing, name, attrs = match.groups()
             self_closing = attrs.endswith(b"/")
             if name == b"row":
-                if closing:
-                    self.row_index += 1
-                    self.col_index = 0
-                    continue
-                r = _attr_r(attrs)
-                if r is not None:
-                    digits = re.sub(rb"[^0-9]", b"", r)
-                    if not digits:
-                        raise refuse("damaged-part", detail=f"a row of sheet '{self.sheet}' has the number {r!r}")
-                    self.row_index = int(digits) - 1
-                if self_closing:
-                    self.row_index += 1
-                    self.col_index = 0
+                self._walk_row(closing, attrs, self_closing)
             elif name == b"c":
-                if closing:
-                    self._end_cell()
-                    continue
-                r = _attr_r(attrs)
-                if r is not None:
-                    position = _parse_ref(r, lenient=True)
-                    if position is None:
-                        raise refuse("damaged-part", detail=f"a cell of sheet '{self.sheet}' has the reference {r!r}")
-                    row, col = position
-                    self.col_index = col - 1
-                else:
-                    row, col = self.row_index + 1, self.col_index + 1
-                self._reach(row, col)
-                is_error = bool(_ERROR_TYPE.search(attrs))
-                self.cell = [cell_name(row, col), bool(_STR_TYPE.search(attrs)), False, False, is_error]
-                if self_closing:
-                    self._end_cell()
+                self._walk_cell(closing, attrs, self_closing)
             elif self.cell is not None and not closing:
-                if name == b"f":
-                    self.cell[2] = True
-                elif name == b"is":
-                    self.cell[3] = True
-                elif name == b"v":  # a value unless empty; t="str" caches even an empty text
-                    following = window[match.end() : match.end() + 1]
-                    if self.cell[1] or (not self_closing and following not in (b"", b"<")):
-                        self.cell[3] = True
-                    if self.cell[4] and not self_closing:
-                        self._error_value(self.cell[0], window, match.end())
+                self._walk_in_cell(self.cell, name, self_closing, window, match.end())
+
+    def _walk_row(self, closing: bytes, attrs: bytes, self_closing: bool) -> None:
+        """A row tag: its r (digits only, as calamine reads it) sets the row; its end moves to the next."""
+        if closing:
+            self.row_index += 1
+            self.col_index = 0
+            return
+        r = _attr_r(attrs)
+        if r is not None:
+            digits = re.sub(rb"[^0-9]", b"", r)
+            if not digits:
+                raise refuse("damaged-part", detail=f"a row of sheet '{self.sheet}' has the number {r!r}")
+            self.row_index = int(digits) - 1
+        if self_closing:
+            self.row_index += 1
+            self.col_index = 0
+
+    def _walk_cell(self, closing: bytes, attrs: bytes, self_closing: bool) -> None:
+        """A cell tag: placed by its r or else after the previous cell, and bounded; its end closes it."""
+        if closing:
+            self._end_cell()
+            return
+        r = _attr_r(attrs)
+        if r is not None:
+            position = _parse_ref(r, lenient=True)
+            if position is None:
+                raise refuse("damaged-part", detail=f"a cell of sheet '{self.sheet}' has the reference {r!r}")
+            row, col = position
+            self.col_index = col - 1
+        else:
+            row, col = self.row_index + 1, self.col_index + 1
+        self._reach(row, col)
+        is_error = bool(_ERROR_TYPE.search(attrs))
+        self.cell = [cell_name(row, col), bool(_STR_TYPE.search(attrs)), False, False, is_error]
+        if self_closing:
+            self._end_cell()
+
+    def _walk_in_cell(self, cell: list, name: bytes, self_closing: bool, window: bytes, end: int) -> None:
+        """A start tag inside the open cell: a formula, an inline string or a value (`end`: where the tag ends)."""
+        if name == b"f":
+            cell[2] = True
+        elif name == b"is":
+            cell[3] = True
+        elif name == b"v":  # a value unless empty; t="str" caches even an empty text
+            following = window[end : end + 1]
+            if cell[1] or (not self_closing and following not in (b"", b"<")):
+                cell[3] = True
+            if cell[4] and not self_closing:
+                self._error_value(cell[0], window, end)
 
     def _end_cell(self) -> None:
         if self.cell is not None:

@@ -13,6 +13,7 @@ import csv
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -40,7 +41,7 @@ def header() -> list[str]:
 
 
 def history_finding(
-    path: Path, message_id: str, line: int | None = None, column: str = "", value: object = "", **params: object
+    path: Path, message_id: str, line: int | None = None, column: str = "", value: object = "", **params: Any
 ) -> Finding:
     return finding(message_id, file=path.name, row=line, column=column, value=value, **params)
 

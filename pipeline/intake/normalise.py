@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from typing import SupportsInt
 
 import pandas as pd
 
@@ -36,7 +37,7 @@ class ParsedSheet:
     missing: frozenset[str] = frozenset()  # required columns or fields absent from the file
     reported_cells: frozenset[str] = frozenset()  # formulas without a saved value, Excel errors: reported as such
 
-    def locate(self, column: str, row: object) -> tuple[str, int | None, str]:
+    def locate(self, column: str, row: SupportsInt | None) -> tuple[str, int | None, str]:
         """(cell, Excel row, header as written) of a value of this sheet."""
         header = self.headers.get(column, column)
         if not self.is_table:
@@ -72,7 +73,6 @@ def _suggest(wanted: str, found: list[str]) -> Message | str:
 
 def normalise(raw: RawWorkbook) -> ParsedWorkbook:
     findings: list[Finding] = []
-    where = {"file": raw.file_name}
     sheets: dict[str, ParsedSheet] = {}
     present = list(raw.sheets)
     expected = contract.sheet_names()
@@ -82,19 +82,23 @@ def normalise(raw: RawWorkbook) -> ParsedWorkbook:
     for name in missing:
         findings.append(
             finding(
-                "missing-sheet.missing", sheet=name, missing=", ".join(missing), hint=_suggest(name, extra), **where
+                "missing-sheet.missing",
+                sheet=name,
+                missing=", ".join(missing),
+                hint=_suggest(name, extra),
+                file=raw.file_name,
             )
         )
     for name in extra:
         if not any(_suggest(m, [name]) for m in missing):
-            findings.append(finding("unknown-sheet.ignored", sheet=name, **where))
+            findings.append(finding("unknown-sheet.ignored", sheet=name, file=raw.file_name))
 
     for spec in contract.sheets():
         raw_sheet = raw.sheets.get(spec.name)
         if raw_sheet is None:
             continue
         if raw_sheet.hidden:
-            findings.append(finding("hidden-sheet.read", sheet=spec.name, **where))
+            findings.append(finding("hidden-sheet.read", sheet=spec.name, file=raw.file_name))
         parse = _table if spec.is_table else _field_value
         parsed, sheet_findings = parse(spec, raw_sheet, raw.file_name)
         sheets[spec.name] = parsed
@@ -108,7 +112,7 @@ def normalise(raw: RawWorkbook) -> ParsedWorkbook:
                     cell=cell,
                     row=int("".join(ch for ch in cell if ch.isdigit())),
                     value=error,
-                    **where,
+                    file=raw.file_name,
                 )
             )
         for cell in sorted(raw_sheet.formula_cells_without_value):
@@ -118,7 +122,7 @@ def normalise(raw: RawWorkbook) -> ParsedWorkbook:
                     sheet=spec.name,
                     cell=cell,
                     row=int("".join(ch for ch in cell if ch.isdigit())),
-                    **where,
+                    file=raw.file_name,
                 )
             )
     return ParsedWorkbook(raw.path, raw.file_name, raw.sha256, raw.size_bytes, sheets, findings)

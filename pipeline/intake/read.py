@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import overload
 
 import python_calamine
 
@@ -33,7 +34,7 @@ from pipeline.errors import UnreadableFile
 from pipeline.intake import guard
 from pipeline.intake.guard import DEFAULT_LIMITS, GuardReport, Limits
 from pipeline.intake.workbook import RawSheet, RawWorkbook
-from pipeline.workers import run_isolated
+from pipeline.workers import Work, run_isolated
 
 MAX_EXACT_INT = 2**53  # floats beyond this are not converted to int
 
@@ -80,7 +81,7 @@ def _read_sheets(data: bytes, report: GuardReport) -> dict[str, RawSheet]:
         if list(book.sheet_names) != report.sheet_names:
             raise guard.refuse("damaged-part", detail="its list of sheets cannot be read consistently")
         for name in report.sheet_names:
-            grid: list[list[object]] = []
+            grid: Sequence[Sequence[object]] = []
             if report.sheet_kinds.get(name) == "worksheets":
                 try:
                     grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
@@ -99,7 +100,7 @@ def _reader_error(exc: BaseException, sheet: str | None = None) -> UnreadableFil
     return UnreadableFile("unreadable-file.reader-error", {"detail": f"{where}{type(exc).__name__}: {exc}"})
 
 
-def _raw_sheet(name: str, grid: list[list[object]], report: GuardReport) -> RawSheet:
+def _raw_sheet(name: str, grid: Sequence[Sequence[object]], report: GuardReport) -> RawSheet:
     """Grid from A1 (calamine, skip_empty_area=False) -> header and (Excel row, values) of non-blank rows."""
     header = _clean(grid[0]) if grid else []
     rows: list[tuple[int, list[object]]] = []
@@ -117,7 +118,7 @@ def _raw_sheet(name: str, grid: list[list[object]], report: GuardReport) -> RawS
     )
 
 
-def _clean(values: list[object]) -> list[object]:
+def _clean(values: Sequence[object]) -> list[object]:
     return [(v if v.strip() else None) if type(v) is str else (_number(v) if type(v) is float else v) for v in values]
 
 
@@ -131,6 +132,18 @@ def _number(v: float) -> object:
 
 
 # --- many workbooks, in worker processes ----------------------------------------------------
+
+
+@overload
+def read_many(
+    paths: Iterable[Path | str], jobs: int = 2, *, limits: Limits = DEFAULT_LIMITS, work: None = None
+) -> Iterator[tuple[Path, RawWorkbook | UnreadableFile]]: ...
+
+
+@overload
+def read_many(
+    paths: Iterable[Path | str], jobs: int = 2, *, limits: Limits = DEFAULT_LIMITS, work: Work
+) -> Iterator[tuple[Path, object]]: ...
 
 
 def read_many(

@@ -93,17 +93,15 @@ def print_summary(
     """Per file: errors, warnings and the first few findings."""
     console = console or Console(highlight=False, soft_wrap=True)
     for i, sub in enumerate(subs):
-        if sub.errors:
-            verdict = f"[bold red]{sub.errors} error{'s' * (sub.errors != 1)}[/]"
-        else:
-            verdict = "[bold green]valid[/]"
+        verdict = f"[bold red]{sub.errors} error{'s' * (sub.errors != 1)}[/]" if sub.errors else "[bold green]valid[/]"
         warn = f", {sub.warnings} warning{'s' * (sub.warnings != 1)}" if sub.warnings else ""
         console.print(f"{safe.for_console(sub.file_name)}: {verdict}{warn}")
         for f in sub.findings[:FIRST_FINDINGS]:
             style = "red" if f.is_error else "yellow"
             value = f" [{safe.for_console(f.value)}]" if f.value else ""
             console.print(
-                f"  [{style}]{f.severity}[/] {safe.for_console(f.where)}{safe.for_console(value)} {f.code}: {safe.for_console(f.message)}"
+                f"  [{style}]{f.severity}[/] {safe.for_console(f.where)}{safe.for_console(value)} "
+                f"{f.code}: {safe.for_console(f.message)}"
             )
         if len(sub.findings) > FIRST_FINDINGS:
             console.print(f"  ... and {len(sub.findings) - FIRST_FINDINGS} more")

@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.styles import Font
 from openpyxl.utils import quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -125,7 +126,9 @@ def year_range() -> tuple[int, int]:
     """Allowed reporting years, from the contract's Entity.reporting_year bounds."""
     col = contract.sheet("Entity").column("reporting_year")
     assert col.ge and col.le, "Entity.reporting_year needs ge and le bounds in columns.csv"
-    return int(resolve_bound(col.ge, 0)), int(resolve_bound(col.le, 0))
+    low, high = resolve_bound(col.ge, 0), resolve_bound(col.le, 0)
+    assert not isinstance(low, dt.date) and not isinstance(high, dt.date), "Entity.reporting_year bounds are years"
+    return int(low), int(high)
 
 
 @cache
@@ -427,7 +430,7 @@ def _lines(text: str, width: float) -> int:
     return sum(max(1, -(-len(line) // per_line)) for line in text.splitlines() or [""])
 
 
-def _para(ws: Worksheet, row: int, text: str, *, font=None, span: int = 4) -> int:
+def _para(ws: Worksheet, row: int, text: str, *, font: Font | None = None, span: int = 4) -> int:
     """A wrapped paragraph merged over `span` columns; returns the next free row."""
     cell = ws.cell(row=row, column=1)
     st.write_text(cell, text)
@@ -451,7 +454,8 @@ def _row(ws: Worksheet, row: int, values: list[object], *, header: bool = False)
         if header:
             cell.font = st.BOLD
             cell.fill = st.HEADER_FILL
-    lines = max(_lines(str(v), w) for v, w in zip(values, _INSTRUCTION_WIDTHS))
+    # a row has two to four cells, each measured against the width of its own column
+    lines = max(_lines(str(v), w) for v, w in zip(values, _INSTRUCTION_WIDTHS, strict=False))
     ws.row_dimensions[row].height = 15 * lines + 1
     return row + 1
 
@@ -460,13 +464,26 @@ _INSTRUCTION_WIDTHS = (26, 30, 60, 44)
 
 
 def _instructions(ws: Worksheet, entity: str, year: int) -> None:
+    """The Instructions sheet: the workbook's identity, how to fill it in, every sheet and column
+    with its rule, the allowed codes and units, and how the workbook is checked."""
     st.set_widths(ws, _INSTRUCTION_WIDTHS)
     ws.sheet_properties.tabColor = st.UN_BLUE
     ws.sheet_view.showGridLines = False
     st.fit_to_page_width(ws, landscape=False)
-    entity_name = labels("entities").get(entity, "")
     file_name = default_file_name(entity, year)
 
+    r = _instructions_intro(ws, entity, year, file_name)
+    r = _sheets_overview(ws, r)
+    r = _sheet_columns(ws, r, year)
+    r = _allowed_codes(ws, r, entity)
+    r = _allowed_units(ws, r)
+    r = _para(ws, r, "How the workbook is checked", font=st.HEADING_FONT)
+    r = _para(ws, r, TEXT["validate"].format(file=file_name))
+
+
+def _instructions_intro(ws: Worksheet, entity: str, year: int, file_name: str) -> int:
+    """Title, the workbook's identity, the introduction, the steps, the boundary and the rules."""
+    entity_name = labels("entities").get(entity, "")
     r = _para(ws, 1, TEXT["title"], font=st.TITLE_FONT)
     r += 1
     for key, value in (
@@ -495,15 +512,21 @@ def _instructions(ws: Worksheet, entity: str, year: int) -> None:
     r = _para(ws, r, "Rules", font=st.HEADING_FONT)
     for rule in TEXT["rules"].splitlines():
         r = _para(ws, r, f"- {rule}")
-    r += 1
+    return r + 1
 
+
+def _sheets_overview(ws: Worksheet, r: int) -> int:
+    """One line per sheet: its layout and purpose."""
     r = _para(ws, r, "The sheets", font=st.HEADING_FONT)
     r = _row(ws, r, ["Sheet", "Layout", "Purpose"], header=True)
     for sheet in contract.sheets():
         layout = "table: one row per item" if sheet.is_table else "Field | Value: one value per field"
         r = _row(ws, r, [sheet.name, layout, sheet.description])
-    r += 1
+    return r + 1
 
+
+def _sheet_columns(ws: Worksheet, r: int, year: int) -> int:
+    """Per sheet, its columns (or fields): required or not, unit, meaning and rule."""
     for sheet in contract.sheets():
         r = _para(ws, r, f"Sheet {sheet.name}: {sheet.description}", font=st.HEADING_FONT)
         r = _row(ws, r, ["Column" if sheet.is_table else "Field", "Required / unit", "Meaning", "Rule"], header=True)
@@ -518,7 +541,11 @@ def _instructions(ws: Worksheet, entity: str, year: int) -> None:
             need = ("required" if col.required else "optional") + (f", {col.unit}" if col.unit else "")
             r = _row(ws, r, [col.name, need, col.description, rule])
         r += 1
+    return r
 
+
+def _allowed_codes(ws: Worksheet, r: int, entity: str) -> int:
+    """The reference code lists in words, then the codes and labels of every short enumeration."""
     r = _para(ws, r, "Allowed codes", font=st.HEADING_FONT)
     r = _para(
         ws,
@@ -536,7 +563,11 @@ def _instructions(ws: Worksheet, entity: str, year: int) -> None:
         for code in codelists.codes(name):
             r = _row(ws, r, [code, names.get(code, "")])
         r += 1
+    return r
 
+
+def _allowed_units(ws: Worksheet, r: int) -> int:
+    """The units allowed for each type, one table per unit compatibility table in use."""
     for type_col, table in sorted(unit_tables().items()):
         sheets = [s.name for s in contract.sheets() if unit_table_for(s) == (type_col, table)]
         if not sheets:
@@ -546,9 +577,7 @@ def _instructions(ws: Worksheet, entity: str, year: int) -> None:
         for value, units in codelists.allowed_units(table).items():
             r = _row(ws, r, [value, ", ".join(units)])
         r += 1
-
-    r = _para(ws, r, "How the workbook is checked", font=st.HEADING_FONT)
-    r = _para(ws, r, TEXT["validate"].format(file=file_name))
+    return r
 
 
 def _enumerations() -> list[tuple[str, str]]:

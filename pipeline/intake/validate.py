@@ -9,6 +9,7 @@ findings on the original cells.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from pipeline.errors import UnreadableFile
 from pipeline.intake import coerce
 from pipeline.intake.findings import Finding, count, finding, sort_key, unreadable_finding
 from pipeline.intake.normalise import ParsedSheet, ParsedWorkbook, normalise
+from pipeline.intake.workbook import RawWorkbook
 from schemas import checks, contract
 
 FILE_LEVEL = "file_no"
@@ -73,7 +75,7 @@ def unreadable(path: Path | str, error: UnreadableFile) -> Submission:
     )
 
 
-def validate_files(files: list[Path], jobs: int, on_file=None) -> list[Submission]:
+def validate_files(files: list[Path], jobs: int, on_file: Callable[[Path], object] | None = None) -> list[Submission]:
     """Read files in worker processes, then normalise and validate them all at once.
 
     One pandera call per sheet type over every workbook: validating in batches as files arrive
@@ -83,7 +85,7 @@ def validate_files(files: list[Path], jobs: int, on_file=None) -> list[Submissio
     """
     from pipeline.intake.read import read_many
 
-    results: dict[Path, object] = {}
+    results: dict[Path, RawWorkbook | UnreadableFile] = {}
     existing = []
     for f in files:
         if f.is_file():
@@ -108,15 +110,19 @@ def validate_files(files: list[Path], jobs: int, on_file=None) -> list[Submissio
     if failure:
         raise failure[0]
     parsed = {f: normalise(r) for f, r in results.items() if not isinstance(r, UnreadableFile)}
-    validated = dict(zip(parsed, validate_parsed(list(parsed.values()))))
-    return [unreadable(f, results[f]) if f not in validated else validated[f] for f in files]
+    validated = dict(zip(parsed, validate_parsed(list(parsed.values())), strict=True))
+    subs = []
+    for f in files:
+        result = results[f]
+        subs.append(unreadable(f, result) if isinstance(result, UnreadableFile) else validated[f])
+    return subs
 
 
 def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
     """Run every sheet model over all workbooks at once; return one Submission per workbook."""
     subs = [Submission(p.path, p.file_name, p.sha256, p.size_bytes, findings=list(p.findings)) for p in parsed]
     years = [_reporting_year(p) for p in parsed]
-    for sub, p, year in zip(subs, parsed, years):
+    for sub, p, year in zip(subs, parsed, years, strict=True):
         sub.entity_code = _entity_code(p)
         for name, sheet in p.sheets.items():
             sub.letters.update({(name, c): letter for c, letter in sheet.letters.items()})
@@ -153,7 +159,7 @@ def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
 def _run_schema(
     spec: contract.SheetSpec,
     combined: pd.DataFrame,
-    keys: pd.MultiIndex,
+    keys: pd.Index,  # (file number, Excel row) of each row of `combined`
     sheets: dict[int, ParsedSheet],
     parsed: list[ParsedWorkbook],
 ) -> list[tuple[int, Finding]]:

@@ -24,7 +24,7 @@ def airport_coordinates(codes: pd.Series) -> pd.DataFrame:
     """(lat, lon) for IATA codes; raises `KeyError` listing every unknown code."""
     table = pd.DataFrame.from_dict(airports(), orient="index", columns=["lat", "lon"])
     keys = normalise_refs(codes).fillna("")
-    pos = table.index.get_indexer(keys)
+    pos = table.index.get_indexer(pd.Index(keys))
     if (pos < 0).any():
         unknown = sorted({str(c) for c in codes[pos < 0]})
         raise KeyError(f"unknown IATA airport code(s): {', '.join(unknown)}")
@@ -38,7 +38,7 @@ def route_gcd_km(origin: pd.Series, destination: pd.Series) -> pd.Series:
     return great_circle_km(a["lat"], a["lon"], b["lat"], b["lon"])
 
 
-def _intervals(filename: str, value_col: str, factor_set: str | None, directory) -> pd.DataFrame:
+def _intervals(filename: str, value_col: str, factor_set: str | None, directory: Path | str | None) -> pd.DataFrame:
     table = read_set_table(filename, factor_set, directory)
     lo = pd.to_numeric(table["min_km"], errors="coerce")
     open_end = table["max_km"] == ""
@@ -46,11 +46,11 @@ def _intervals(filename: str, value_col: str, factor_set: str | None, directory)
     ok = lo.notna() & (hi.notna() | open_end)
     hi = hi.mask(open_end, np.inf)
     order = lo.sort_values().index
-    lo, hi, values = lo[order].to_numpy(), hi[order].to_numpy(), table.loc[order, value_col].to_numpy()
-    contiguous = len(lo) > 0 and lo[0] == 0 and np.isinf(hi[-1]) and np.all(hi[:-1] == lo[1:])
+    starts, ends, values = lo[order].to_numpy(), hi[order].to_numpy(), table.loc[order, value_col].to_numpy()
+    contiguous = len(starts) > 0 and starts[0] == 0 and np.isinf(ends[-1]) and np.all(ends[:-1] == starts[1:])
     if not (bool(ok.all()) and contiguous):
         raise FactorSetError(f"{filename}: intervals must start at 0, touch end to start and end open")
-    return pd.DataFrame({"min_km": lo, "max_km": hi, value_col: values})
+    return pd.DataFrame({"min_km": starts, "max_km": ends, value_col: values})
 
 
 def _which(km: pd.Series, table: pd.DataFrame) -> np.ndarray:

@@ -135,41 +135,81 @@ def validate_factors(frame: pd.DataFrame, source: str, lines: pd.Series | None =
     a finite factor > 0 (>= 0 for refrigerant GWPs), an http(s) `source_url`, a plausible
     `publication_year`, no duplicate (factor_id, region), one category/activity/unit per factor_id.
     """
-    problems: list[str] = []
-    missing = [c for c in FACTOR_COLUMNS if c not in frame.columns]
-    unknown = [c for c in frame.columns if c not in FACTOR_COLUMNS]
-    if missing or unknown:
-        if missing:
-            problems.append(f"missing column(s): {', '.join(missing)}")
-        if unknown:
-            problems.append(f"unknown column(s): {', '.join(unknown)}")
+    problems = _column_problems(frame)
+    if problems:
         raise _problems(source, problems)
     line = lines if lines is not None else pd.Series([f"line {i + 2}" for i in range(len(frame))], index=frame.index)
-    countries = frozenset(codes("countries"))
     values = pd.to_numeric(frame["kgco2e_per_unit"], errors="coerce").astype(float)
     years = pd.to_numeric(frame["publication_year"], errors="coerce")
-    for idx, row in frame.iterrows():
-        where = str(line[idx])
-        for col in FACTOR_COLUMNS:
-            if col not in OPTIONAL_COLUMNS and row[col] == "":
-                problems.append(f"{where}, column {col}: empty")
-        if row["category"] and row["category"] not in CATEGORIES:
-            problems.append(f"{where}, column category: {row['category']!r} is not one of {', '.join(CATEGORIES)}")
-        if row["unit"] and row["unit"] not in UNITS:
-            problems.append(f"{where}, column unit: {row['unit']!r} is not one of {', '.join(UNITS)}")
-        if row["region"] and row["region"] != WORLD and row["region"] not in countries:
-            problems.append(f"{where}, column region: {row['region']!r} is neither WORLD nor an ISO3 country code")
-        value = values[idx]
-        if row["kgco2e_per_unit"] != "":
-            floor_ok = value >= 0 if row["category"] in ZERO_ALLOWED else value > 0
-            if not (math.isfinite(value) and floor_ok):
-                rule = ">= 0" if row["category"] in ZERO_ALLOWED else "> 0"
-                problems.append(f"{where}, column kgco2e_per_unit: {row['kgco2e_per_unit']!r} is not a number {rule}")
-        if row["source_url"] and not re.match(r"https?://\S+$", row["source_url"]):
-            problems.append(f"{where}, column source_url: {row['source_url']!r} is not an http(s) address")
-        year = years[idx]
-        if row["publication_year"] and not (year == year and float(year).is_integer() and 1990 <= year <= 2100):
-            problems.append(f"{where}, column publication_year: {row['publication_year']!r} is not a year")
+    countries = frozenset(codes("countries"))
+    for (idx, row), value, year in zip(frame.iterrows(), values, years, strict=True):
+        where = str(line.at[idx])
+        problems += _empty_cells(where, row)
+        problems += _code_problems(where, row, countries)
+        problems += _factor_problems(where, row, value)
+        problems += _source_problems(where, row, year)
+    problems += _duplicate_problems(frame, line)
+    if problems:
+        raise _problems(source, problems)
+    typed = frame.copy()
+    typed["kgco2e_per_unit"] = values.astype(float)
+    typed["publication_year"] = years.astype(int)
+    return typed
+
+
+def _column_problems(frame: pd.DataFrame) -> list[str]:
+    """The required columns missing, then the columns that are not factor columns."""
+    problems = []
+    missing = [c for c in FACTOR_COLUMNS if c not in frame.columns]
+    unknown = [c for c in frame.columns if c not in FACTOR_COLUMNS]
+    if missing:
+        problems.append(f"missing column(s): {', '.join(missing)}")
+    if unknown:
+        problems.append(f"unknown column(s): {', '.join(unknown)}")
+    return problems
+
+
+def _empty_cells(where: str, row: pd.Series) -> list[str]:
+    """The required cells of a row left empty (only `notes` may be)."""
+    return [f"{where}, column {col}: empty" for col in FACTOR_COLUMNS if col not in OPTIONAL_COLUMNS and row[col] == ""]
+
+
+def _code_problems(where: str, row: pd.Series, countries: frozenset[str]) -> list[str]:
+    """A category or unit that is not known, a region neither WORLD nor an ISO3 code."""
+    problems = []
+    if row["category"] and row["category"] not in CATEGORIES:
+        problems.append(f"{where}, column category: {row['category']!r} is not one of {', '.join(CATEGORIES)}")
+    if row["unit"] and row["unit"] not in UNITS:
+        problems.append(f"{where}, column unit: {row['unit']!r} is not one of {', '.join(UNITS)}")
+    if row["region"] and row["region"] != WORLD and row["region"] not in countries:
+        problems.append(f"{where}, column region: {row['region']!r} is neither WORLD nor an ISO3 country code")
+    return problems
+
+
+def _factor_problems(where: str, row: pd.Series, value: float) -> list[str]:
+    """A factor (`value`, as parsed) that is not a finite number > 0 (>= 0 for refrigerant GWPs)."""
+    if row["kgco2e_per_unit"] == "":
+        return []  # reported as an empty cell
+    floor_ok = value >= 0 if row["category"] in ZERO_ALLOWED else value > 0
+    if math.isfinite(value) and floor_ok:
+        return []
+    rule = ">= 0" if row["category"] in ZERO_ALLOWED else "> 0"
+    return [f"{where}, column kgco2e_per_unit: {row['kgco2e_per_unit']!r} is not a number {rule}"]
+
+
+def _source_problems(where: str, row: pd.Series, year: float) -> list[str]:
+    """A source_url that is not an http(s) address, a publication year (`year`, as parsed) that is implausible."""
+    problems = []
+    if row["source_url"] and not re.match(r"https?://\S+$", row["source_url"]):
+        problems.append(f"{where}, column source_url: {row['source_url']!r} is not an http(s) address")
+    if row["publication_year"] and not (year == year and float(year).is_integer() and 1990 <= year <= 2100):
+        problems.append(f"{where}, column publication_year: {row['publication_year']!r} is not a year")
+    return problems
+
+
+def _duplicate_problems(frame: pd.DataFrame, line: pd.Series) -> list[str]:
+    """Rows repeating a (factor_id, region), and factor_ids whose rows disagree on category, activity or unit."""
+    problems = []
     dup = frame.duplicated(["factor_id", "region"], keep=False) & (frame["factor_id"] != "")
     for (fid, region), group in frame[dup].groupby(["factor_id", "region"], sort=True):
         problems.append(
@@ -178,12 +218,7 @@ def validate_factors(frame: pd.DataFrame, source: str, lines: pd.Series | None =
     shape = frame.groupby("factor_id")[["category", "activity", "unit"]].nunique()
     for fid in shape.index[(shape > 1).any(axis=1)]:
         problems.append(f"factor_id {fid!r}: rows disagree on category, activity or unit")
-    if problems:
-        raise _problems(source, problems)
-    typed = frame.copy()
-    typed["kgco2e_per_unit"] = values.astype(float)
-    typed["publication_year"] = years.astype(int)
-    return typed
+    return problems
 
 
 @cache
@@ -238,7 +273,7 @@ def pins(pins_path: Path | str | None = None) -> pd.DataFrame:
     for idx in frame.index[years.isna() | (frame["factor_set"] == "")]:
         problems.append(f"line {idx + 2}: year {frame.at[idx, 'year']!r} / factor_set {frame.at[idx, 'factor_set']!r}")
     for idx in frame.index[years.duplicated(keep=False) & years.notna()]:
-        problems.append(f"line {idx + 2}: year {frame.at[idx, 'year']} is pinned more than once")
+        problems.append(f"line {idx + 2}: year {frame.at[idx, 'year']!s} is pinned more than once")
     if problems:
         raise _problems(str(path), problems)
     return frame.assign(year=years.astype(int))
@@ -271,7 +306,7 @@ def factor_lookup(name: str | None = None, directory: Path | str | None = None) 
         f"line {i + 2}, column regional: {frame.at[i, 'regional']!r} is not true/false" for i in frame.index[bad]
     ]
     for i in frame.index[frame.duplicated(["sheet", "activity"], keep=False)]:
-        problems.append(f"line {i + 2}: ({frame.at[i, 'sheet']}, {frame.at[i, 'activity']}) listed twice")
+        problems.append(f"line {i + 2}: ({frame.at[i, 'sheet']!s}, {frame.at[i, 'activity']!s}) listed twice")
     if problems:
         raise _problems(source, problems)
     return frame.assign(sheet_key=frame["sheet"].str.lower(), regional=frame["regional"].str.lower() == "true")
@@ -343,8 +378,11 @@ def renewable_shares(name: str | None = None, directory: Path | str | None = Non
     share = pd.to_numeric(frame["renewable_share"], errors="coerce")
     bad = frame.index[~share.between(0, 1)]
     if len(bad) or WORLD not in set(frame["region"]):
-        raise _problems(str(path), [f"line {i + 2}: renewable_share {frame.at[i, 'renewable_share']!r} is not a share" for i in bad]
-                        or ["no WORLD row"])
+        raise _problems(
+            str(path),
+            [f"line {i + 2}: renewable_share {frame.at[i, 'renewable_share']!r} is not a share" for i in bad]
+            or ["no WORLD row"],
+        )
     return dict(zip(frame["region"], share.astype(float), strict=True))
 
 
@@ -363,7 +401,8 @@ def conversions(name: str | None = None, directory: Path | str | None = None) ->
     ]
     problems += [f"line {i + 2}, column source_url: empty" for i in frame.index[frame["source_url"] == ""]]
     problems += [
-        f"line {i + 2}: ({frame.at[i, 'sheet']}, {frame.at[i, 'activity']}, {frame.at[i, 'from_unit']}) listed twice"
+        f"line {i + 2}: ({frame.at[i, 'sheet']!s}, {frame.at[i, 'activity']!s}, "
+        f"{frame.at[i, 'from_unit']!s}) listed twice"
         for i in frame.index[frame.duplicated(["sheet", "activity", "from_unit"], keep=False)]
     ]
     if problems:

@@ -87,10 +87,15 @@ def tables(name: str | None = None, directory: Path | str | None = None) -> Tabl
     """The ICAO tables of a set, checked: every aircraft of the mix has a fuel curve and seats,
     the mix weights of each band add up to 1 and the bands cover every distance."""
     fuel_frame = read_set_table("icao_fuel_burn.csv", name, directory)
-    nm, kg = _number(fuel_frame, "distance_nm", "icao_fuel_burn.csv"), _number(fuel_frame, "fuel_kg", "icao_fuel_burn.csv")
+    nm, kg = (
+        _number(fuel_frame, "distance_nm", "icao_fuel_burn.csv"),
+        _number(fuel_frame, "fuel_kg", "icao_fuel_burn.csv"),
+    )
     fuel = {
         code: (nm[idx].to_numpy(), kg[idx].to_numpy())
-        for code, idx in fuel_frame.sort_values("distance_nm", key=lambda s: pd.to_numeric(s)).groupby("aircraft_code").groups.items()
+        for code, idx in fuel_frame.sort_values("distance_nm", key=lambda s: pd.to_numeric(s))
+        .groupby("aircraft_code")
+        .groups.items()
     }
     aircraft = read_set_table("icao_aircraft.csv", name, directory)
     seats = dict(zip(aircraft["aircraft_code"], _number(aircraft, "y_seats", "icao_aircraft.csv"), strict=True))
@@ -102,15 +107,31 @@ def tables(name: str | None = None, directory: Path | str | None = None) -> Tabl
         key = (float(lo), float(hi) if hi else np.inf)
         bands.setdefault(key, []).append((code, float(weight)))
     mix = sorted((lo, hi, members) for (lo, hi), members in bands.items())
-    problems = [f"aircraft {c} of the mix has no fuel curve or seats" for *_, m in mix for c, _ in m if c not in fuel or c not in seats]
-    problems += [f"mix weights of band {lo:g}-{hi:g} km add up to {sum(w for _, w in m):g}" for lo, hi, m in mix if abs(sum(w for _, w in m) - 1) > 1e-9]
-    if not mix or mix[0][0] != 0 or not np.isinf(mix[-1][1]) or any(a[1] != b[0] for a, b in zip(mix, mix[1:], strict=False)):
+    problems = [
+        f"aircraft {c} of the mix has no fuel curve or seats"
+        for *_, m in mix
+        for c, _ in m
+        if c not in fuel or c not in seats
+    ]
+    problems += [
+        f"mix weights of band {lo:g}-{hi:g} km add up to {sum(w for _, w in m):g}"
+        for lo, hi, m in mix
+        if abs(sum(w for _, w in m) - 1) > 1e-9
+    ]
+    if (
+        not mix
+        or mix[0][0] != 0
+        or not np.isinf(mix[-1][1])
+        or any(a[1] != b[0] for a, b in zip(mix, mix[1:], strict=False))
+    ):
         problems.append("the mix bands must start at 0 km, touch end to start and end open")
     route_groups = read_set_table("icao_route_groups.csv", name, directory)
     load = _number(route_groups, "passenger_load_factor", "icao_route_groups.csv")
     freight = _number(route_groups, "pax_to_freight_factor", "icao_route_groups.csv")
     groups: dict[str, tuple[str, float, float]] = {}
-    for group, pairs, lf, pf in zip(route_groups["route_group"], route_groups["region_pairs"], load, freight, strict=True):
+    for group, pairs, lf, pf in zip(
+        route_groups["route_group"], route_groups["region_pairs"], load, freight, strict=True
+    ):
         for pair in pairs.split():
             if pair in groups:
                 problems.append(f"region pair {pair} is in two route groups")
@@ -120,10 +141,14 @@ def tables(name: str | None = None, directory: Path | str | None = None) -> Tabl
     codes = set(regions.values())
     problems += [f"no route group for {a}|{b}" for a in codes for b in codes if "|".join(sorted((a, b))) not in groups]
     class_frame = read_set_table("icao_class_factors.csv", name, directory)
-    classes = dict(zip(class_frame["cabin_class"], _number(class_frame, "factor", "icao_class_factors.csv"), strict=True))
+    classes = dict(
+        zip(class_frame["cabin_class"], _number(class_frame, "factor", "icao_class_factors.csv"), strict=True)
+    )
     constants_frame = read_set_table("icao_constants.csv", name, directory)
     constants = dict(zip(constants_frame["name"], _number(constants_frame, "value", "icao_constants.csv"), strict=True))
-    missing = {"co2_per_fuel", "nm_per_km", "default_passenger_load_factor", "default_pax_to_freight_factor"} - set(constants)
+    missing = {"co2_per_fuel", "nm_per_km", "default_passenger_load_factor", "default_pax_to_freight_factor"} - set(
+        constants
+    )
     problems += [f"icao_constants.csv lacks {name_}" for name_ in sorted(missing)]
     if problems:
         raise FactorSetError(f"ICAO tables of {set_dir(name, directory).name}: " + "; ".join(problems))
@@ -170,7 +195,10 @@ def passenger_fuel(
             seats[in_band] += weight * t.seats[code]
     region_a = origin_country.map(t.regions)
     region_b = destination_country.map(t.regions)
-    pair = [("|".join(sorted((a, b))) if isinstance(a, str) and isinstance(b, str) else None) for a, b in zip(region_a, region_b, strict=True)]
+    pair = [
+        ("|".join(sorted((a, b))) if isinstance(a, str) and isinstance(b, str) else None)
+        for a, b in zip(region_a, region_b, strict=True)
+    ]
     found = [t.groups.get(p) if p else None for p in pair]
     group = pd.Series([f[0] if f else "" for f in found], index=gcd.index, dtype=object)
     load = np.array([f[1] if f else t.constants["default_passenger_load_factor"] for f in found], dtype=float)
@@ -215,7 +243,9 @@ def estimate_kg_per_passenger(
 
     if uses_icao(factor_set):
         countries = airport_countries()
-        fuel = passenger_fuel(gcd_km, origin.map(countries), destination.map(countries), cabin_class, factor_set=factor_set)
+        fuel = passenger_fuel(
+            gcd_km, origin.map(countries), destination.map(countries), cabin_class, factor_set=factor_set
+        )
         return fuel["fuel_kg"] * co2_per_fuel(factor_set)
     band = distance_band(gcd_km, factor_set=factor_set)
     factor = resolve_factors("AirTravel", band + "." + cabin_class, name=factor_set)["kgco2e_per_unit"]

@@ -74,7 +74,8 @@ def to_canonical(
             {"activity": activity_codes.reindex(index)[missing], "unit": units.reindex(index)[missing]}
         )
         counts = pairs.astype(str).value_counts()
-        listed = [f"({a!r}, {u!r}) x{n}" for (a, u), n in counts.head(MAX_LISTED).items()]
+        top = counts.head(MAX_LISTED)  # indexed by (activity, unit)
+        listed = [f"({a!r}, {u!r}) x{n}" for (a, u), n in zip(top.index, top, strict=True)]
         more = f" and {len(counts) - MAX_LISTED} more" if len(counts) > MAX_LISTED else ""
         allowed = ", ".join(f"{a}/{f}" for a, f in conv[["activity", "from_unit"]].itertuples(index=False))
         raise UnitConversionError(

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from matplotlib import patheffects
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
@@ -34,7 +36,7 @@ def _rows_from_first_value(rows: list[Record], key: str) -> list[Record]:
     return []
 
 
-def _year_axis(ax, years: list[int]) -> None:
+def _year_axis(ax: Axes, years: list[int]) -> None:
     step = 1 if len(years) <= 20 else 2
     ax.set_xticks(years[::step])
     ax.set_xticklabels([str(y) for y in years[::step]])
@@ -83,7 +85,8 @@ def emissions_trend(d: ReportData) -> Figure:
     change = now.get("per_capita_change_since_2010")
     subtitle = (
         f"Total emissions by source and emissions per capita, {years[0]}\u2013{d.year}. "
-        f"{d.year}: {s.fmt_number(now['total_tco2e'])} tCO\u2082e, {s.fmt_number(now['per_capita_tco2e'], 1)} t per capita"
+        f"{d.year}: {s.fmt_number(now['total_tco2e'])} tCO\u2082e, "
+        f"{s.fmt_number(now['per_capita_tco2e'], 1)} t per capita"
     )
     if not s.is_missing(change):
         subtitle += f" ({s.fmt_percent(change, signed=True)} against 2010)"
@@ -123,7 +126,7 @@ def emissions_trend(d: ReportData) -> Figure:
     ax2.set_ylabel("tCO\u2082e per capita")
     ax2.yaxis.set_major_formatter(s.thousands())
     base = next((r["per_capita_tco2e"] for r in rows if r["year"] == 2010), None)
-    if not s.is_missing(base):
+    if base is not None and not s.is_missing(base):
         ax2.axhline(base, color=s.MUTED, linestyle=(0, (4, 3)), linewidth=1, zorder=3)
         ax2.text(
             years[-1] + 0.4,
@@ -135,7 +138,7 @@ def emissions_trend(d: ReportData) -> Figure:
             color=s.INK,
             path_effects=_halo(),
         )
-    handles = [Patch(color=s.SOURCE_COLOURS[k], label=s.SOURCE_LABELS[k]) for k in s.SOURCES]
+    handles: list[Artist] = [Patch(color=s.SOURCE_COLOURS[k], label=s.SOURCE_LABELS[k]) for k in s.SOURCES]
     handles += ax2.get_legend_handles_labels()[0]
     s.legend_top(fig, handles, 0.98, ncol=4)
     return fig
@@ -221,7 +224,7 @@ def per_capita_by_entity(d: ReportData) -> Figure:
         ax.barh(y, vals, 0.74, left=left, color=s.SOURCE_COLOURS[src], label=s.SOURCE_LABELS[src], zorder=2)
         left = left + vals
     totals = _values(rows, "per_capita_tco2e")
-    for yi, v in zip(y, totals):
+    for yi, v in enumerate(totals):  # yi: the bar's position on y
         ax.text(
             v,
             yi,
@@ -247,7 +250,7 @@ def per_capita_by_entity(d: ReportData) -> Figure:
     ax.spines["bottom"].set_visible(False)
     ax.spines["top"].set_visible(True)
     system = now.get("per_capita_tco2e")
-    if not s.is_missing(system):
+    if system is not None and not s.is_missing(system):
         ax.axvline(system, color=s.INK, linestyle=(0, (4, 3)), linewidth=1, zorder=3)
         ax.text(
             system,
@@ -272,7 +275,8 @@ def offsets_trend(d: ReportData) -> Figure:
         "Offsets and climate-neutral entities",
         f"Share of emissions offset (capped at each entity's own emissions) and entities whose offsets cover all "
         f"their emissions. {d.year}: {s.fmt_percent(now['offset_share'])} offset, "
-        f"{s.fmt_number(now['climate_neutral_entities'])} of {s.fmt_number(now['reporting_entities'])} entities climate neutral.",
+        f"{s.fmt_number(now['climate_neutral_entities'])} of {s.fmt_number(now['reporting_entities'])} "
+        "entities climate neutral.",
         _trend_source(d),
     )
     ax = s.plot_area(fig, left_in=0.95, right_in=0.95, top_in=1.3)
@@ -280,7 +284,7 @@ def offsets_trend(d: ReportData) -> Figure:
     neutral = _values(rows, "climate_neutral_entities")
     ax.bar(years, reporting, 0.72, color=s.LIGHT, edgecolor=s.GRID, label="Reporting entities", zorder=2)
     ax.bar(years, neutral, 0.72, color=s.UN_BLUE, label="Climate-neutral entities", zorder=2)
-    for x, v in zip(years, neutral):
+    for x, v in zip(years, neutral, strict=True):
         if np.isfinite(v) and v > 0:  # the count at the foot of its bar, clear of the share line
             ax.text(
                 x,
@@ -331,7 +335,10 @@ def waste_by_treatment(d: ReportData) -> Figure:
     if s.is_missing(now.get("waste_tonnes")):
         subtitle = "No entity reported waste this year."
     else:
-        subtitle = f"{s.fmt_number(now['waste_tonnes'])} t of waste, {s.fmt_number(now['waste_per_capita_kg'])} kg per capita; "
+        subtitle = (
+            f"{s.fmt_number(now['waste_tonnes'])} t of waste, "
+            f"{s.fmt_number(now['waste_per_capita_kg'])} kg per capita; "
+        )
         subtitle += (
             f"{s.fmt_percent(now['waste_diversion_share'])} diverted (reused, recycled or composted)."
             if not s.is_missing(now.get("waste_diversion_share"))
@@ -350,7 +357,7 @@ def waste_by_treatment(d: ReportData) -> Figure:
     ]
     vals = _values(rows, "waste_tonnes")
     ax.barh(y, vals, 0.7, color=colours, zorder=2)
-    for yi, r, v in zip(y, rows, vals):
+    for yi, (r, v) in enumerate(zip(rows, vals, strict=True)):  # yi: the bar's position on y
         ax.text(
             v,
             yi,
@@ -361,7 +368,8 @@ def waste_by_treatment(d: ReportData) -> Figure:
             color=s.INK,
         )
     ax.set_yticks(y)
-    ax.set_yticklabels([labels.get(r["treatment_code"], r["treatment_code"]) for r in rows])
+    codes: list[str] = [r["treatment_code"] for r in rows]
+    ax.set_yticklabels([labels.get(code, code) for code in codes])
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.tick_params(axis="y", length=0)
     ax.grid(axis="y", visible=False)
@@ -397,7 +405,7 @@ def _bars_by_year(
     years = [r["year"] for r in rows]
     vals = _values(rows, key)
     ax.bar(years, vals, 0.66, color=s.UN_BLUE, zorder=2)
-    for x, v in zip(years, vals):
+    for x, v in zip(years, vals, strict=True):
         if np.isfinite(v):
             ax.text(x, v, fmt(v), ha="center", va="bottom", fontsize=s.BODY_SIZE - 1.5, color=s.INK)
         else:

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.text import Text
 
 from pipeline import codelists
 from pipeline.report import style as s
@@ -51,20 +53,20 @@ def file_name(entity_code: str) -> str:
 
 def _rect(
     top_in: float, height_in: float, left_in: float = MARGIN_IN, width_in: float | None = None
-) -> tuple[float, ...]:
+) -> tuple[float, float, float, float]:
     """Figure-fraction rectangle from inches measured from the top-left corner."""
     width_in = WIDTH_IN - 2 * MARGIN_IN if width_in is None else width_in
     return (left_in / WIDTH_IN, 1 - (top_in + height_in) / HEIGHT_IN, width_in / WIDTH_IN, height_in / HEIGHT_IN)
 
 
-def _text(fig: Figure, x_in: float, top_in: float, text: str = "", **kw):
+def _text(fig: Figure, x_in: float, top_in: float, text: str = "", **kw: Any) -> Text:
     """Text placed in inches from the top-left; data text is never parsed as mathtext."""
     return fig.text(x_in / WIDTH_IN, 1 - top_in / HEIGHT_IN, text, parse_math=False, **kw)
 
 
 def _value(row: Record, key: str) -> float:
     v = row.get(key)
-    return np.nan if s.is_missing(v) else float(v)
+    return np.nan if v is None or s.is_missing(v) else float(v)
 
 
 # --- what the page says, from an entity's row ------------------------------------------------------
@@ -92,7 +94,7 @@ def key_figures(now: Record) -> list[tuple[str, str]]:
 def more_figures(now: Record) -> list[str]:
     """Values of the 'More figures' block, in the order of MORE_LABELS."""
     labels = {r["code"]: r["label"] for r in codelists.table("ems_status")}
-    status = now.get("ems_status")
+    status: str | None = now.get("ems_status")
     waste = DASH
     if not s.is_missing(now.get("waste_tonnes")):
         waste = (
@@ -102,7 +104,10 @@ def more_figures(now: Record) -> list[str]:
             waste += f", {s.fmt_percent(now['waste_diversion_share'])} diverted"
     water = DASH
     if not s.is_missing(now.get("water_m3")):
-        water = f"{s.fmt_number(now['water_m3'])} m\u00b3, {s.fmt_number(now.get('water_per_capita_m3'), 1)} m\u00b3 per capita"
+        water = (
+            f"{s.fmt_number(now['water_m3'])} m\u00b3, "
+            f"{s.fmt_number(now.get('water_per_capita_m3'), 1)} m\u00b3 per capita"
+        )
     scopes = [now.get(k) for k in ("scope1_tco2e", "scope2_tco2e", "scope3_tco2e")]
     optional = now.get("optional_tco2e")
     coverage = now.get("reporting_coverage_percent")
@@ -170,12 +175,12 @@ class FactsheetPage:
         self._build_split()
         # more figures: two text blocks (labels, values) rather than 18 texts
         self._heading(MORE_TOP_IN, "More figures")
-        kw = dict(fontsize=8.5, va="top", linespacing=1.75)
+        kw: dict[str, Any] = dict(fontsize=8.5, va="top", linespacing=1.75)
         _text(fig, MARGIN_IN, MORE_TOP_IN + 0.36, "\n".join(MORE_LABELS), color=s.MUTED, **kw)
         self.more = _text(fig, MARGIN_IN + 2.4, MORE_TOP_IN + 0.36, color=s.INK, **kw)
         self.source = _text(fig, MARGIN_IN, HEIGHT_IN - 0.3, fontsize=s.SOURCE_SIZE, color=s.MUTED, va="bottom")
 
-    def _heading(self, top_in: float, text: str = ""):
+    def _heading(self, top_in: float, text: str = "") -> Text:
         return _text(self.fig, MARGIN_IN, top_in, text, fontsize=11.5, fontweight="bold", color=s.NAVY, va="top")
 
     def _build_trend(self) -> None:
@@ -235,7 +240,7 @@ class FactsheetPage:
         size = 17 if big else 12.5
         self.name.set_fontsize(size)
         self.name.set_text("\n".join(s.wrap(name, WIDTH_IN - 2 * MARGIN_IN, size).splitlines()[:3]))
-        for (value, label), vt, lt in zip(key_figures(now), self.tile_values, self.tile_labels):
+        for (value, label), vt, lt in zip(key_figures(now), self.tile_values, self.tile_labels, strict=True):
             vt.set_text(value)
             vt.set_fontsize(19 if len(value) <= 11 else 15)
             lt.set_text(s.wrap(label, self.tile_width - 0.25, 7.5))
@@ -252,7 +257,7 @@ class FactsheetPage:
         bottom = np.zeros(len(self.years))
         for src in s.SOURCES:
             vals = np.array([_value(by_year[y], f"{src}_tco2e") if y in by_year else np.nan for y in self.years])
-            for rect, b, v in zip(self.trend_bars[src], bottom, vals):
+            for rect, b, v in zip(self.trend_bars[src], bottom, vals, strict=True):
                 rect.set_y(b)
                 rect.set_height(0.0 if np.isnan(v) else v)  # no data: no bar (a gap), never a drawn zero
                 rect.set_visible(not np.isnan(v))
@@ -267,7 +272,7 @@ class FactsheetPage:
         empty = s.is_missing(total) or not total
         self.split_empty.set_text("No emissions reported" if empty else "")
         left = 0.0
-        for src, legend_text in zip(s.SOURCES, self.split_legend.get_texts()):
+        for src, legend_text in zip(s.SOURCES, self.split_legend.get_texts(), strict=True):
             share = 0.0 if empty else (now.get(f"share_{src}") or 0.0)
             bar, label = self.split_bars[src], self.split_texts[src]
             bar.set_x(left)

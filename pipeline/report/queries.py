@@ -32,7 +32,7 @@ class Table:
     rows: list[tuple]
 
     def records(self) -> list[Record]:
-        return [dict(zip(self.columns, row)) for row in self.rows]
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
 def open_report_db(db: Path) -> duckdb.DuckDBPyConnection:
@@ -58,7 +58,7 @@ def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
 
 def records(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[Record]:
     columns, rows = fetch(con, sql, params)
-    return [dict(zip(columns, row)) for row in rows]
+    return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 def check_year(con: duckdb.DuckDBPyConnection, year: int, db: Path) -> None:

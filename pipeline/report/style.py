@@ -19,10 +19,15 @@ import textwrap
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, SupportsFloat
 
 import matplotlib
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 # --- palette -----------------------------------------------------------------------------------
 UN_BLUE = "#009EDB"
@@ -64,7 +69,7 @@ A4_PORTRAIT_IN = (8.27, 11.69)
 PUBLISHER = "Greening the Blue inventory pipeline"
 SVG_SALT = "greening-the-blue"
 
-RC = {
+RC: dict[RcKeyType, Any] = {
     "font.family": "sans-serif",
     "font.sans-serif": [FONT],
     "font.size": BODY_SIZE,
@@ -116,16 +121,16 @@ def is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def fmt_number(value: object, decimals: int = 0, missing: str = "–") -> str:
+def fmt_number(value: SupportsFloat | None, decimals: int = 0, missing: str = "–") -> str:
     """1234567.8 -> '1,234,568'; NULL -> '–' (never '0')."""
-    if is_missing(value):
+    if value is None or is_missing(value):
         return missing
     return f"{float(value):,.{decimals}f}"
 
 
-def fmt_percent(share: object, decimals: int = 0, missing: str = "–", signed: bool = False) -> str:
+def fmt_percent(share: SupportsFloat | None, decimals: int = 0, missing: str = "–", signed: bool = False) -> str:
     """A fraction as a percentage: 0.223 -> '22 %', signed: -0.22 -> '−22 %'."""
-    if is_missing(share):
+    if share is None or is_missing(share):
         return missing
     value = float(share) * 100
     if 0 < abs(value) < 0.5 * 10**-decimals:  # a sliver is not nothing: '<1 %', never '0 %'
@@ -164,7 +169,7 @@ def year_span(years: Iterable[int]) -> str:
     for y in ys + [None]:
         if start is None:
             start = prev = y
-        elif y is not None and y == prev + 1:
+        elif y is not None and prev is not None and y == prev + 1:
             prev = y
         else:
             parts.append(str(start) if start == prev else f"{start}\u2013{prev}")
@@ -245,7 +250,9 @@ def new_chart(
     return fig
 
 
-def plot_area(fig: Figure, left_in: float = 0.9, right_in: float = 0.35, top_in: float = 0.95, bottom_in: float = 0.75):
+def plot_area(
+    fig: Figure, left_in: float = 0.9, right_in: float = 0.35, top_in: float = 0.95, bottom_in: float = 0.75
+) -> Axes:
     """Axes whose edges sit at fixed inches from the figure edges (room for title and source)."""
     w, h = fig.get_size_inches()
     rect = (left_in / w, bottom_in / h, 1 - (left_in + right_in) / w, 1 - (top_in + bottom_in) / h)
@@ -267,7 +274,7 @@ def legend_top(fig: Figure, handles: list, top_in: float, ncol: int, fontsize: f
     )
 
 
-def no_data(ax, text: str) -> None:
+def no_data(ax: Axes, text: str) -> None:
     """Say so in the plot area instead of drawing zeros."""
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=BODY_SIZE + 1, color=MUTED)
     ax.set_xticks([])

@@ -72,9 +72,7 @@ FORMAT_OF_KEY = {
     "water_m3": INTEGER,
     "waste_per_capita_kg": INTEGER,
 }
-COLUMNS.update(
-    {k.key: (k.heading, FORMAT_OF_KEY.get(k.key, FORMAT_OF_KIND[k.kind])) for k in indicator_keys()}
-)
+COLUMNS.update({k.key: (k.heading, FORMAT_OF_KEY.get(k.key, FORMAT_OF_KIND[k.kind])) for k in indicator_keys()})
 KEY_COLUMNS = {"year": 1, "entity_code": 2}  # columns kept visible when scrolling right
 
 

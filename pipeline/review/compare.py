@@ -16,7 +16,13 @@ from pipeline.indicators import Key, keys
 # The indicators a flag on a sheet bears on (the total and per capita follow from every sheet).
 BEARS_ON = {
     "Entity": ("personnel",),
-    "Facilities": ("facilities_tco2e", "electricity_kwh", "renewable_electricity_share", "scope1_tco2e", "scope2_tco2e"),
+    "Facilities": (
+        "facilities_tco2e",
+        "electricity_kwh",
+        "renewable_electricity_share",
+        "scope1_tco2e",
+        "scope2_tco2e",
+    ),
     "Refrigerants": ("facilities_tco2e", "scope1_tco2e", "optional_tco2e"),
     "Vehicles": ("other_travel_tco2e", "scope1_tco2e"),
     "AirTravel": ("air_travel_tco2e", "scope3_tco2e"),
@@ -52,7 +58,9 @@ class Comparison:
 
 def compare(con: duckdb.DuckDBPyConnection, entity: str, year: int) -> Comparison:
     code = entity.strip().upper()
-    cur = con.execute("SELECT * FROM entity_indicators WHERE entity_code = ? AND year IN (?, ?)", [code, year, year - 1])
+    cur = con.execute(
+        "SELECT * FROM entity_indicators WHERE entity_code = ? AND year IN (?, ?)", [code, year, year - 1]
+    )
     names = [d[0] for d in cur.description]
     rows = {r[names.index("year")]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
     if year not in rows:

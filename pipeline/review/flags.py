@@ -52,10 +52,13 @@ def _explanation(con: duckdb.DuckDBPyConnection, flag: Flag) -> str | None:
         return None
     if spec.is_table:
         found = con.execute(
-            f"SELECT comment FROM {spec.table} WHERE submission_id = ? AND source_row = ?", [flag.submission_id, flag.row]
+            f"SELECT comment FROM {spec.table} WHERE submission_id = ? AND source_row = ?",
+            [flag.submission_id, flag.row],
         ).fetchall()
     else:
-        found = con.execute(f"SELECT comment FROM {spec.table} WHERE submission_id = ?", [flag.submission_id]).fetchall()
+        found = con.execute(
+            f"SELECT comment FROM {spec.table} WHERE submission_id = ?", [flag.submission_id]
+        ).fetchall()
     return found[0][0] if found else None
 
 
@@ -103,7 +106,9 @@ def record_flags(con: duckdb.DuckDBPyConnection, flags: list[Flag], subs: dict[i
     insert_frame(con, "findings", pd.DataFrame(finding_rows))
     counts = pd.Series([f.submission_id for f in flags]).value_counts()
     for sid, n in counts.items():
-        con.execute("UPDATE submissions SET warning_count = warning_count + ? WHERE submission_id = ?", [int(n), int(sid)])
+        con.execute(
+            "UPDATE submissions SET warning_count = warning_count + ? WHERE submission_id = ?", [int(n), int(sid)]
+        )
     return len(flags)
 
 
@@ -140,7 +145,8 @@ def accept(con: duckdb.DuckDBPyConnection, entity: str, year: int, reason: str, 
             [who, now, reason, sid],
         ).fetchall()
         con.execute(
-            "INSERT INTO reviews VALUES (?, ?, ?, ?, ?, 'accept', ?, ?)", [now, who, sid, code, int(year), len(closed), reason]
+            "INSERT INTO reviews VALUES (?, ?, ?, ?, ?, 'accept', ?, ?)",
+            [now, who, sid, code, int(year), len(closed), reason],
         )
     return Accepted(code, int(year), sid, len(closed), who)
 

@@ -182,7 +182,11 @@ def flags(con: duckdb.DuckDBPyConnection, ids: list[int]) -> list[Flag]:
     previous = previous_submissions(con, ids)
     figures = metrics(con, ids + [old for old, _ in previous.values()])
     by_sub = {sid: part for sid, part in figures.groupby("submission_id")}
-    years = dict(con.execute("SELECT submission_id, reporting_year FROM submissions WHERE list_contains(?, submission_id)", [ids]).fetchall())
+    years = dict(
+        con.execute(
+            "SELECT submission_id, reporting_year FROM submissions WHERE list_contains(?, submission_id)", [ids]
+        ).fetchall()
+    )
     out: list[Flag] = []
     for sid in ids:
         new = by_sub.get(sid)
@@ -201,7 +205,9 @@ def _maximum_flags(sid: int, figures: pd.DataFrame) -> list[Flag]:
         hit = figures[(figures["metric"] == check.metric) & (figures["value"] > check.limit)]
         for row in hit.itertuples(index=False):
             params = {"figure": _fmt(row.value), "unit": row.unit, "limit": _fmt(check.limit), "reason": check.reason}
-            out.append(Flag(sid, check, "implausible-value.maximum", params, row.sheet, _row(row.row), row.column, row.value))
+            out.append(
+                Flag(sid, check, "implausible-value.maximum", params, row.sheet, _row(row.row), row.column, row.value)
+            )
     return out
 
 
@@ -236,10 +242,11 @@ def _change_flags(sid: int, new: pd.DataFrame, old: pd.DataFrame, years: tuple[i
                 "ratio": times(ratio),
                 "cause": Message(cause, cause_params),
             }
-            out.append(Flag(sid, check, "implausible-change.change", params, row.sheet, _row(row.row), row.column, row.value))
+            out.append(
+                Flag(sid, check, "implausible-change.change", params, row.sheet, _row(row.row), row.column, row.value)
+            )
     return out
 
 
 def _row(value: object) -> int | None:
     return None if value is None or pd.isna(value) else int(value)  # type: ignore[arg-type]
-

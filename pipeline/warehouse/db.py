@@ -152,7 +152,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     version = current_version(con)
     if version > schema.LATEST:
         raise GtbError(
-            f"the database has schema version {version}, newer than this pipeline ({schema.LATEST}); upgrade the pipeline"
+            f"the database has schema version {version}, newer than this pipeline ({schema.LATEST}); "
+            "upgrade the pipeline"
         )
     if version == 0:
         with transaction(con):

@@ -175,7 +175,8 @@ def record(
         for old, old_name in earlier:
             out.superseded_files.append(old_name)
             con.execute(
-                "UPDATE submissions SET status = 'superseded', superseded_by = ?, superseded_at = ? WHERE submission_id = ?",
+                "UPDATE submissions SET status = 'superseded', superseded_by = ?, superseded_at = ? "
+                "WHERE submission_id = ?",
                 [sid, now, old],
             )
             out.superseded.append(old)
@@ -241,13 +242,15 @@ def load_history(con: duckdb.DuckDBPyConnection, files: list[HistoryFile]) -> tu
     for hf in files:
         if not hf.is_valid or loaded_sha(con, hf.path.name) == hf.sha256:
             continue
+        frame = hf.frame
+        assert frame is not None  # a valid file has its typed rows
         clash = con.execute(
             """
             SELECT h.entity_code, h.year, h.source_file FROM history_totals h
             JOIN (SELECT unnest(?) AS entity_code, unnest(?) AS year) n USING (entity_code, year)
             WHERE h.source_file <> ?
             """,
-            [list(hf.frame["entity_code"]), [int(y) for y in hf.frame["year"]], hf.path.name],
+            [list(frame["entity_code"]), [int(y) for y in frame["year"]], hf.path.name],
         ).fetchall()
         if clash:
             entity, year, other = clash[0]
@@ -258,5 +261,5 @@ def load_history(con: duckdb.DuckDBPyConnection, files: list[HistoryFile]) -> tu
             )
             continue
         con.execute("DELETE FROM history_totals WHERE source_file = ?", [hf.path.name])
-        loaded += insert_frame(con, "history_totals", hf.frame)
+        loaded += insert_frame(con, "history_totals", frame)
     return loaded, [hf for hf in files if not hf.is_valid]
