@@ -115,65 +115,111 @@ def main(argv: list[str] | None = None) -> int:
         return CANNOT_RUN
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _template(args: argparse.Namespace) -> int:
     from pipeline import api
 
-    if args.command == "template":
-        path = api.template(args.entity, args.year, args.output, lang=args.lang)
-        print(f"wrote {path}")
-        return OK
-    if args.command == "validate":
-        subs = api.validate(args.files, report_dir=args.report_dir, jobs=args.jobs, db=args.db)
-        return HAD_ERRORS if any(not s.is_valid for s in subs) else OK
-    if args.command == "run":
-        result = api.run(args.inputs, args.db, args.outputs, jobs=args.jobs)
-        return HAD_ERRORS if result.had_errors else OK
-    if args.command == "recalculate":
-        done = api.recalculate(args.year, args.factor_set, args.reason, args.db)
-        print(
-            f"recalculated {done['submissions']} submissions of {done['year']} with {done['new_factor_set']} "
-            f"(was {done['old_factor_set']}): "
-            f"{done['old_total_tco2e'] or 0:,.1f} -> {done['new_total_tco2e']:,.1f} tCO2e"
-        )
-        return OK
-    if args.command == "indicators":
-        row = api.indicators(args.year, args.entity, args.db)
-        if args.json:
-            print(json.dumps(row, allow_nan=False))  # the views never hold a non-finite number
-        else:
-            from pipeline.indicators import print_table
+    print(f"wrote {api.template(args.entity, args.year, args.output, lang=args.lang)}")
+    return OK
 
-            print_table(row)
-        return OK
-    if args.command == "status":
-        return _status(api.status(args.year, args.db), args.year, args.json)
-    if args.command == "accept":
-        done = api.accept(args.entity, args.year, args.reason, args.db, args.by)
-        print(f"accepted {done.entity} {done.year}: {done.flags_closed} open flag(s) closed, logged for {done.by}")
-        return OK
-    if args.command == "compare":
-        _compare(api.compare(args.entity, args.year, args.db))
-        return OK
-    if args.command == "report":
-        from pipeline import safe
-        from pipeline.report.build import OpenFlags
 
-        try:
-            report = api.report(args.year, args.db, args.outputs, jobs=args.jobs, final=args.final)
-        except OpenFlags as exc:
-            print(f"gtb: {exc}", file=sys.stderr)
-            for flag in exc.flags:
-                print(
-                    f"  {flag['entity_code']} {flag['sheet']}!{flag['cell']} {flag['code']}: {safe.console_safe(flag['message'])}",
-                    file=sys.stderr,
-                )
-            return HAD_ERRORS
-        print(
-            f"wrote {len(report.charts)} chart files, {len(report.tables)} tables and {len(report.factsheets)} "
-            f"factsheets to {report.folder} (see index.md)"
-        )
-        return OK
-    raise GtbError(f"unknown command {args.command}")
+def _validate(args: argparse.Namespace) -> int:
+    from pipeline import api
+
+    subs = api.validate(args.files, report_dir=args.report_dir, jobs=args.jobs, db=args.db)
+    return HAD_ERRORS if any(not s.is_valid for s in subs) else OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pipeline import api
+
+    return HAD_ERRORS if api.run(args.inputs, args.db, args.outputs, jobs=args.jobs).had_errors else OK
+
+
+def _recalculate(args: argparse.Namespace) -> int:
+    from pipeline import api
+
+    done = api.recalculate(args.year, args.factor_set, args.reason, args.db)
+    print(
+        f"recalculated {done['submissions']} submissions of {done['year']} with {done['new_factor_set']} "
+        f"(was {done['old_factor_set']}): "
+        f"{done['old_total_tco2e'] or 0:,.1f} -> {done['new_total_tco2e']:,.1f} tCO2e"
+    )
+    return OK
+
+
+def _indicators(args: argparse.Namespace) -> int:
+    from pipeline import api
+    from pipeline.indicators import print_table
+
+    row = api.indicators(args.year, args.entity, args.db)
+    if args.json:
+        print(json.dumps(row, allow_nan=False))  # the views never hold a non-finite number
+    else:
+        print_table(row)
+    return OK
+
+
+def _status_command(args: argparse.Namespace) -> int:
+    from pipeline import api
+
+    return _status(api.status(args.year, args.db), args.year, args.json)
+
+
+def _accept(args: argparse.Namespace) -> int:
+    from pipeline import api
+
+    done = api.accept(args.entity, args.year, args.reason, args.db, args.by)
+    print(f"accepted {done.entity} {done.year}: {done.flags_closed} open flag(s) closed, logged for {done.by}")
+    return OK
+
+
+def _compare_command(args: argparse.Namespace) -> int:
+    from pipeline import api
+
+    _compare(api.compare(args.entity, args.year, args.db))
+    return OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pipeline import api, safe
+    from pipeline.report.build import OpenFlags
+
+    try:
+        report = api.report(args.year, args.db, args.outputs, jobs=args.jobs, final=args.final)
+    except OpenFlags as exc:
+        print(f"gtb: {exc}", file=sys.stderr)
+        for flag in exc.flags:
+            print(
+                f"  {flag['entity_code']} {flag['sheet']}!{flag['cell']} {flag['code']}: "
+                f"{safe.console_safe(flag['message'])}",
+                file=sys.stderr,
+            )
+        return HAD_ERRORS
+    print(
+        f"wrote {len(report.charts)} chart files, {len(report.tables)} tables and {len(report.factsheets)} "
+        f"factsheets to {report.folder} (see index.md)"
+    )
+    return OK
+
+
+COMMANDS = {
+    "template": _template,
+    "validate": _validate,
+    "run": _run,
+    "recalculate": _recalculate,
+    "indicators": _indicators,
+    "status": _status_command,
+    "accept": _accept,
+    "compare": _compare_command,
+    "report": _report,
+}
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    command = COMMANDS.get(args.command)
+    if command is None:
+        raise GtbError(f"unknown command {args.command}")
+    return command(args)
 
 
 if __name__ == "__main__":  # pragma: no cover
@@ -251,5 +297,6 @@ def _compare(result) -> None:
 
     for flag in result.flags:
         console.print(
-            f"  [yellow]{flag['status']}[/] {flag['sheet']}!{flag['cell']} {flag['code']}: {safe.for_console(flag['message'])}"
+            f"  [yellow]{flag['status']}[/] {flag['sheet']}!{flag['cell']} {flag['code']}: "
+            f"{safe.for_console(flag['message'])}"
         )

@@ -371,14 +371,16 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
     for change in result.changes:
         out.append(
             Text(
-                f"  {change.entity} {change.year} replaced: total {_t(change.total_before)} -> {_t(change.total_after)} tCO2e, "
+                f"  {change.entity} {change.year} replaced: "
+                f"total {_t(change.total_before)} -> {_t(change.total_after)} tCO2e, "
                 f"per capita {_pc(change.per_capita_before)} -> {_pc(change.per_capita_after)} t"
             )
         )
     for name in result.replaced:
         out.append(
             Text(
-                f"  replaced {safe.console_safe(name)}: rejected, and a valid resubmission for its entity and year has loaded"
+                f"  replaced {safe.console_safe(name)}: rejected, "
+                "and a valid resubmission for its entity and year has loaded"
             )
         )
     for name, errors, folder, first in result.new_rejections:
@@ -399,7 +401,8 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
     if result.flags:
         out.append(
             Text(
-                f"  {result.flags} plausibility flag{'s' * (result.flags != 1)} raised: gtb status shows them, gtb accept closes them"
+                f"  {result.flags} plausibility flag{'s' * (result.flags != 1)} raised: "
+                "gtb status shows them, gtb accept closes them"
             )
         )
     if result.history_rows:
@@ -407,7 +410,8 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
     for name, errors, folder in result.history_rejected:
         out.append(
             Text.from_markup(
-                f"  [red]rejected[/] {safe.for_console(name)}: {errors} error{'s' * (errors != 1)} -> {safe.for_console(folder)}"
+                f"  [red]rejected[/] {safe.for_console(name)}: {errors} error{'s' * (errors != 1)} "
+                f"-> {safe.for_console(folder)}"
             )
         )
     out.append(Text(f"database: {safe.console_safe(str(db))}"))

@@ -157,7 +157,8 @@ def test_a_submitted_calculator_figure_is_used_and_the_estimate_kept_beside_it(t
     assert not result.had_errors
     with duckdb.connect(str(tmp_path / "gtb.duckdb"), read_only=True) as con:
         rows = con.execute(
-            "SELECT source_row, factor_id, activity_unit, activity_quantity, kgco2e_per_unit, emissions_tco2e, estimated_tco2e "
+            "SELECT source_row, factor_id, activity_unit, activity_quantity, kgco2e_per_unit, emissions_tco2e, "
+            "estimated_tco2e "
             "FROM emissions WHERE sheet = 'AirTravel' ORDER BY source_row"
         ).fetchall()
     submitted, estimated, by_distance = rows
@@ -196,7 +197,8 @@ def test_electricity_without_an_entity_figure_takes_the_country_grid_share(tmp_p
     share = factors.renewable_shares("gtb-2026.1")["KEN"]
     with duckdb.connect(str(tmp_path / "gtb.duckdb"), read_only=True) as con:
         renewable, source = con.execute(
-            "SELECT renewable_kwh, renewable_source FROM emissions WHERE sheet = 'Facilities' AND factor_id LIKE 'grid%'"
+            "SELECT renewable_kwh, renewable_source FROM emissions "
+            "WHERE sheet = 'Facilities' AND factor_id LIKE 'grid%'"
         ).fetchone()
         row = con.execute(
             "SELECT renewable_electricity_share, renewable_share_reported, renewable_share_grid_default "

@@ -315,8 +315,6 @@ def test_entity_rows_of_a_workbook_year(main_db):
             "renewable_electricity_share": NULL,
             "renewable_share_reported": NULL,
             "renewable_share_grid_default": NULL,
-            "renewable_share_reported": NULL,
-            "renewable_share_grid_default": NULL,
             "facility_intensity_kgco2e_per_m2": 200.0,  # 600,000 kg / 3000 m2
             "waste_tonnes": NULL,
             "waste_per_capita_kg": NULL,

@@ -100,7 +100,8 @@ class Warehouse:
             ],
         )
         self.con.execute(
-            "INSERT INTO entity_reports (submission_id, entity_code, reporting_year, personnel, reporting_coverage_percent,"
+            "INSERT INTO entity_reports (submission_id, entity_code, reporting_year, personnel,"
+            " reporting_coverage_percent,"
             " floor_area_m2, focal_point_name, focal_point_email, template_version)"
             " VALUES (?, ?, ?, ?, ?, ?, 'Focal Point', 'fp@un.org', '2025.1')",
             [sid, entity, year, personnel, coverage_percent, floor_area_m2],
@@ -119,7 +120,8 @@ class Warehouse:
         sheet, scope, detail, category, optional = classify(kind)
         self.con.execute(
             """
-            INSERT INTO emissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'kg', 'test-set', ?, 'WORLD', 1.0, ?, ?, ?, NULL, NULL, NULL)
+            INSERT INTO emissions VALUES
+                (?, ?, ?, ?, ?, ?, ?, ?, 'kg', 'test-set', ?, 'WORLD', 1.0, ?, ?, ?, NULL, NULL, NULL)
             """,
             [
                 sid,
@@ -194,7 +196,8 @@ class Warehouse:
     def fuel(self, sid: int, energy_type: str, quantity: float, unit: str = "kwh") -> None:
         """A Facilities row of a non-electricity energy type (activity only, no emissions row)."""
         self.con.execute(
-            "INSERT INTO facilities_activity (submission_id, source_row, site, country_code, energy_type_code, quantity,"
+            "INSERT INTO facilities_activity (submission_id, source_row, site, country_code, energy_type_code,"
+            " quantity,"
             " unit_code, renewable_kwh, data_quality_code, canonical_quantity, canonical_unit)"
             " VALUES (?, ?, 'HQ', 'KEN', ?, ?, ?, NULL, 'measured', ?, ?)",
             [sid, next(self._rows), energy_type, quantity, unit, quantity, unit],
@@ -204,7 +207,8 @@ class Warehouse:
     def offsets(self, sid: int, tco2e: float) -> None:
         row = next(self._rows)
         self.con.execute(
-            "INSERT INTO offsets (submission_id, source_row, standard_code, project_id, serial_range, serial_key, vintage,"
+            "INSERT INTO offsets (submission_id, source_row, standard_code, project_id, serial_range, serial_key,"
+            " vintage,"
             " quantity_tco2e, retirement_date) VALUES (?, ?, 'cdm', 'CDM-1', ?, ?, 2023, ?, DATE '2025-02-01')",
             [sid, row, f"S-{sid}-{row}", f"S-{sid}-{row}", tco2e],
         )
@@ -213,7 +217,8 @@ class Warehouse:
         """A Waste row; the hazardous and diverted flags come from the code lists, as in the loader."""
         assert stream in codelists.codes("waste_stream") and treatment in codelists.codes("waste_treatment")
         self.con.execute(
-            "INSERT INTO waste_activity (submission_id, source_row, site, country_code, waste_stream_code, treatment_code,"
+            "INSERT INTO waste_activity (submission_id, source_row, site, country_code, waste_stream_code,"
+            " treatment_code,"
             " quantity, unit_code, data_quality_code, quantity_tonnes, is_hazardous, is_diverted)"
             " VALUES (?, ?, 'HQ', 'KEN', ?, ?, ?, 'tonne', 'measured', ?, ?, ?)",
             [

@@ -18,7 +18,6 @@ from pipeline.reference import factors, icao
 from pipeline.warehouse.db import utcnow
 from pipeline.warehouse.load import insert_frame
 
-
 # factor_id of an air travel row priced with the ICAO calculator's own figure given in the row
 SUBMITTED_AIR_FACTOR = "air.icec.submitted"
 
@@ -210,7 +209,7 @@ def _renewable(part: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
     else:  # a set without shares: only what the entity reported counts
         kwh = np.where(has_reported, reported, 0.0)
         source = np.where(has_reported, "reported", "none")
-    return np.where(is_elec, kwh, np.nan), np.where(is_elec, source, None)
+    return np.where(is_elec, kwh, np.nan), np.where(is_elec, source, np.array(None, dtype=object))
 
 
 def emissions_rows(con: duckdb.DuckDBPyConnection, ids: list[int], factor_set: str | None = None) -> pd.DataFrame:

@@ -92,7 +92,7 @@ def tables(name: str | None = None, directory: Path | str | None = None) -> Tabl
         _number(fuel_frame, "fuel_kg", "icao_fuel_burn.csv"),
     )
     fuel = {
-        code: (nm[idx].to_numpy(), kg[idx].to_numpy())
+        str(code): (nm[idx].to_numpy(), kg[idx].to_numpy())
         for code, idx in fuel_frame.sort_values("distance_nm", key=lambda s: pd.to_numeric(s))
         .groupby("aircraft_code")
         .groups.items()

@@ -10,6 +10,7 @@ While any flag of a year is open, `gtb report` writes a draft.
 from __future__ import annotations
 
 import getpass
+from collections import Counter
 from dataclasses import dataclass
 
 import duckdb
@@ -104,8 +105,7 @@ def record_flags(con: duckdb.DuckDBPyConnection, flags: list[Flag], subs: dict[i
         )
     insert_frame(con, "flags", pd.DataFrame(flag_rows))
     insert_frame(con, "findings", pd.DataFrame(finding_rows))
-    counts = pd.Series([f.submission_id for f in flags]).value_counts()
-    for sid, n in counts.items():
+    for sid, n in Counter(f.submission_id for f in flags).items():
         con.execute(
             "UPDATE submissions SET warning_count = warning_count + ? WHERE submission_id = ?", [int(n), int(sid)]
         )

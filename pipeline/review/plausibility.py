@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from typing import Any, NamedTuple
 
 import duckdb
 import pandas as pd
@@ -74,7 +74,8 @@ energy AS (
     UNION ALL
     SELECT p.submission_id, 'electricity_per_person', 'electricity', 'kWh/person', x.value / p.personnel, 'Facilities',
            x.row, 'quantity'
-    FROM people p JOIN energy x USING (submission_id) WHERE x.item = 'electricity' AND x.unit = 'kwh' AND p.personnel > 0
+    FROM people p JOIN energy x USING (submission_id)
+    WHERE x.item = 'electricity' AND x.unit = 'kwh' AND p.personnel > 0
     UNION ALL
     SELECT p.submission_id, 'water_per_person', 'all', 'm3/person', x.value / p.personnel, 'Water', x.row, 'volume'
     FROM people p JOIN water x USING (submission_id) WHERE p.personnel > 0
@@ -98,6 +99,26 @@ UNION ALL SELECT * FROM flights UNION ALL SELECT * FROM travel UNION ALL SELECT 
 UNION ALL SELECT * FROM water UNION ALL SELECT * FROM per_person
 """
 COLUMNS = ["submission_id", "metric", "item", "unit", "value", "sheet", "row", "column"]
+
+
+class Figure(NamedTuple):
+    """One compared figure of a submission (a row of `metrics`)."""
+
+    submission_id: int
+    metric: str
+    item: str
+    unit: str
+    value: float
+    sheet: str
+    row: int | None
+    column: str
+
+
+def figures_of(frame: pd.DataFrame) -> list[Figure]:
+    return [
+        Figure(int(sid), str(m), str(i), str(u), float(v), str(s), None if pd.isna(r) else int(r), str(c))
+        for sid, m, i, u, v, s, r, c in frame[COLUMNS].itertuples(index=False, name=None)
+    ]
 
 
 @dataclass(frozen=True)
@@ -154,7 +175,7 @@ class Flag:
     submission_id: int
     check: Check
     message_id: str
-    params: dict[str, object]
+    params: dict[str, Any]  # message parameters, passed on to finding(**params)
     sheet: str
     row: int | None  # driving Excel row (None: a Field/Value sheet's field)
     column: str  # contract column or field of the driving cell
@@ -180,8 +201,10 @@ def likely_cause(ratio: float) -> tuple[str, dict[str, object]]:
 def flags(con: duckdb.DuckDBPyConnection, ids: list[int]) -> list[Flag]:
     """Every plausibility flag of the given loaded submissions (within the caller's transaction)."""
     previous = previous_submissions(con, ids)
-    figures = metrics(con, ids + [old for old, _ in previous.values()])
-    by_sub = {sid: part for sid, part in figures.groupby("submission_id")}
+    figures = figures_of(metrics(con, ids + [old for old, _ in previous.values()]))
+    by_sub: dict[int, list[Figure]] = {}
+    for figure in figures:
+        by_sub.setdefault(figure.submission_id, []).append(figure)
     years = dict(
         con.execute(
             "SELECT submission_id, reporting_year FROM submissions WHERE list_contains(?, submission_id)", [ids]
@@ -199,15 +222,12 @@ def flags(con: duckdb.DuckDBPyConnection, ids: list[int]) -> list[Flag]:
     return out
 
 
-def _maximum_flags(sid: int, figures: pd.DataFrame) -> list[Flag]:
+def _maximum_flags(sid: int, figures: list[Figure]) -> list[Flag]:
     out = []
     for check in (c for c in checks() if c.check == "maximum"):
-        hit = figures[(figures["metric"] == check.metric) & (figures["value"] > check.limit)]
-        for row in hit.itertuples(index=False):
+        for row in (f for f in figures if f.metric == check.metric and f.value > check.limit):
             params = {"figure": _fmt(row.value), "unit": row.unit, "limit": _fmt(check.limit), "reason": check.reason}
-            out.append(
-                Flag(sid, check, "implausible-value.maximum", params, row.sheet, _row(row.row), row.column, row.value)
-            )
+            out.append(Flag(sid, check, "implausible-value.maximum", params, row.sheet, row.row, row.column, row.value))
     return out
 
 
@@ -218,13 +238,12 @@ def times(ratio: float) -> str:
     return ("x" if ratio >= 1 else "÷") + shown
 
 
-def _change_flags(sid: int, new: pd.DataFrame, old: pd.DataFrame, years: tuple[int, int]) -> list[Flag]:
+def _change_flags(sid: int, new: list[Figure], old: list[Figure], years: tuple[int, int]) -> list[Flag]:
     out = []
     old_year, new_year = years
-    before = {(r.metric, r.item, r.unit): r.value for r in old.itertuples(index=False)}
+    before = {(r.metric, r.item, r.unit): r.value for r in old}
     for check in (c for c in checks() if c.check == "change"):
-        rows = new[(new["metric"] == check.metric) & (new["unit"] == check.unit)]
-        for row in rows.itertuples(index=False):
+        for row in (f for f in new if f.metric == check.metric and f.unit == check.unit):
             was = before.get((row.metric, row.item, row.unit))
             if was is None or was <= 0 or row.value <= 0 or max(was, row.value) < check.floor:
                 continue
@@ -242,11 +261,5 @@ def _change_flags(sid: int, new: pd.DataFrame, old: pd.DataFrame, years: tuple[i
                 "ratio": times(ratio),
                 "cause": Message(cause, cause_params),
             }
-            out.append(
-                Flag(sid, check, "implausible-change.change", params, row.sheet, _row(row.row), row.column, row.value)
-            )
+            out.append(Flag(sid, check, "implausible-change.change", params, row.sheet, row.row, row.column, row.value))
     return out
-
-
-def _row(value: object) -> int | None:
-    return None if value is None or pd.isna(value) else int(value)  # type: ignore[arg-type]

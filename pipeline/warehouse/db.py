@@ -90,8 +90,8 @@ def _last_used_block(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     tables = con.execute(
         "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()"
     ).fetchall()
-    for schema, table in tables:
-        name = f"{schema}.{table}".replace("'", "''")
+    for schema_name, table in tables:
+        name = f"{schema_name}.{table}".replace("'", "''")
         [(used,)] = con.execute(
             f"SELECT max(block_id) FROM pragma_storage_info('{name}') WHERE block_id >= 0"
         ).fetchall()

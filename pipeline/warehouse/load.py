@@ -217,7 +217,8 @@ def sync_entities(con: duckdb.DuckDBPyConnection) -> None:
             SELECT entity_code, entity_name, entity_type, TRY_CAST(nullif(expected_from, '') AS INTEGER),
                    TRY_CAST(nullif(expected_until, '') AS INTEGER)
             FROM _entities
-            ON CONFLICT (entity_code) DO UPDATE SET entity_name = excluded.entity_name, entity_type = excluded.entity_type,
+            ON CONFLICT (entity_code) DO UPDATE
+                SET entity_name = excluded.entity_name, entity_type = excluded.entity_type,
                 expected_from = excluded.expected_from, expected_until = excluded.expected_until
             """
         )
