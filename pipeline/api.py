@@ -19,6 +19,7 @@ from pipeline.workers import default_jobs
 
 if TYPE_CHECKING:
     from pipeline.report.build import ReportResult
+    from pipeline.report.export import ExportResult
     from pipeline.run import RunResult
 
 
@@ -109,6 +110,14 @@ def report(
     from pipeline.report.build import report as build_report
 
     return build_report(year, Path(db), Path(outputs), jobs=jobs, final=final)
+
+
+def export(year: int, db: Path = DEFAULT_DB, outputs: Path = DEFAULT_OUTPUTS, fmt: str = "parquet") -> ExportResult:
+    """`gtb export`: the year's published data (indicator views, activity and emissions rows, the
+    factors used) as Parquet or CSV with a Frictionless `datapackage.json`, in `{outputs}/export/{year}/`."""
+    from pipeline.report.export import export as write_export
+
+    return write_export(int(year), Path(db), Path(outputs), fmt)
 
 
 def status(year: int, db: Path = DEFAULT_DB) -> list:

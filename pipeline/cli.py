@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="worker processes for the factsheets (default 1)")
     p.add_argument("--final", action="store_true", help="refuse (exit 1) while plausibility flags are open")
 
+    p = sub.add_parser("export", help="publish the year's data: Parquet or CSV files with a datapackage.json")
+    p.add_argument("--year", type=int, required=True, help="data year")
+    p.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="file format (default parquet)")
+    p.add_argument("--db", type=Path, default=DEFAULT_DB, help="database (default outputs/gtb.duckdb)")
+    p.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS, help="outputs folder (default outputs/)")
+
     p = sub.add_parser("status", help="every entity expected for a year and where its submission stands")
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--db", type=Path, default=DEFAULT_DB)
@@ -202,6 +208,19 @@ def _report(args: argparse.Namespace) -> int:
     return OK
 
 
+def _export(args: argparse.Namespace) -> int:
+    from pipeline import api
+
+    done = api.export(args.year, args.db, args.outputs, args.format)
+    print(
+        f"wrote {len(done.rows)} {done.format} files ({sum(done.rows.values()):,} rows) and datapackage.json "
+        f"to {done.folder}"
+    )
+    if done.open_flags:
+        print(f"note: {done.open_flags} plausibility flag(s) of {done.year} still open; the package says DRAFT")
+    return OK
+
+
 COMMANDS = {
     "template": _template,
     "validate": _validate,
@@ -212,6 +231,7 @@ COMMANDS = {
     "accept": _accept,
     "compare": _compare_command,
     "report": _report,
+    "export": _export,
 }
 
 

@@ -22,7 +22,7 @@ import re
 import unicodedata
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9][0-9,]*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")  # ASCII digits only
 # C0 controls except none, DEL, C1 controls, and the bidi embedding/override/isolate controls.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _SLUG_DROP = re.compile(r"[^A-Za-z0-9_-]+")
@@ -35,6 +35,23 @@ def formula_safe(value: object) -> object:
     if _PLAIN_NUMBER.fullmatch(value):
         return value
     return "'" + value
+
+
+def formula_safe_sql(expression: str) -> str:
+    """`formula_safe` as a DuckDB SQL expression over the text `expression` (for COPY ... TO csv):
+    the same triggers and the same plain-number exception, written out from the constants above."""
+    starts = " OR ".join(
+        f"prefix({expression}, {_sql_text(t) if t.isprintable() else f'chr({ord(t)})'})" for t in FORMULA_TRIGGERS
+    )
+    return (
+        f"CASE WHEN ({starts}) "
+        f"AND NOT regexp_full_match({expression}, {_sql_text(_PLAIN_NUMBER.pattern)}) "
+        f"THEN {_sql_text(chr(39))} || {expression} ELSE {expression} END"
+    )
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def console_safe(value: object) -> str:

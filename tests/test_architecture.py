@@ -183,3 +183,25 @@ def test_every_contract_column_is_a_warehouse_column_with_its_comment(tmp_path):
             dtype, comment = columns[(spec.table, col.db_name)]
             assert dtype == col.db_type, (spec.name, col.name)
             assert col.description.rstrip(".") in comment, (spec.name, col.name)
+
+
+def test_every_view_and_view_column_is_described(tmp_path):
+    """The views describe themselves as the tables do: every view has its comment from
+    indicators.sql, every column its description (keys.csv or fields.csv), and fields.csv names
+    no column that no view has."""
+    from pipeline.indicators.views import FIELDS, create_views, view_descriptions
+
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        create_views(con)
+        views = dict(con.execute("SELECT view_name, comment FROM duckdb_views() WHERE NOT internal").fetchall())
+        columns = con.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE table_name IN "
+            "(SELECT view_name FROM duckdb_views() WHERE NOT internal)"
+        ).fetchall()
+    finally:
+        con.close()
+    assert set(view_descriptions()) == set(views) and all(views.values())
+    assert [(t, c) for t, c, comment in columns if not comment] == []
+    listed = {row.split(",")[0] for row in FIELDS.read_text(encoding="utf-8").splitlines()[1:]}
+    assert listed <= {c for _, c, _ in columns}, listed - {c for _, c, _ in columns}

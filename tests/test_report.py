@@ -28,7 +28,7 @@ from tests.report_fixtures import FORMULA_NAME, build_warehouse
 
 YEAR = 2024
 IN_YEAR = ["UNDP", "UNEP", "UNFCCC", "UNHCR", "UNICEF", "WFP"]  # ITC has no row in 2024
-SHEETS = ["about", "system", "entities", "waste", "waste_treatment", "water", "ems"]
+SHEETS = ["about", "headline", "completeness", "system", "entities", "waste", "waste_treatment", "water", "ems"]
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +111,7 @@ def test_writes_every_expected_file(out):
         assert f"`{chart.stem}.png`" in index
     for name in SHEETS[1:]:
         assert f"`{name}`" in index
-    assert "factsheets/WFP.pdf" in index and "ITC" not in index
+    assert "factsheets/WFP.pdf" in index and "factsheets/ITC.pdf" not in index
 
 
 def test_png_is_300_dpi_without_software_or_date(out):
@@ -194,7 +194,7 @@ def test_xlsx_numbers_equal_the_views(out, db):
         db, f"SELECT entity_code, {', '.join(keys)} FROM entity_indicators WHERE year = ? ORDER BY 1", [YEAR]
     )
     ws = wb["entities"]
-    got = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    got = [[c.value for c in r] for r in ws.iter_rows(min_row=2, max_row=ws.max_row - 1)]  # then the totals
     headers = [c.value for c in ws[1]]
     from pipeline.report.tables import header
 
@@ -273,6 +273,105 @@ def test_breakdown_views_add_up_to_the_indicators(db):
     assert ems.get("implemented", 0) + ems.get("certified", 0) == system["ems_met"]
     assert ems.get("none", 0) + ems.get("planning", 0) == system["ems_not_met"]
     assert ems["no_data"] == 1  # UNFCCC's history row
+
+
+def test_headline_table_is_the_system_view_on_its_side(out, db):
+    from pipeline.indicators import keys
+
+    columns, rows = view(db, "SELECT * FROM system_indicators WHERE year <= ? ORDER BY year", [YEAR])
+    head, body = parse_csv(out.folder / "tables" / "headline.csv")
+    assert head == ["key", "indicator", "unit", *(str(r[0]) for r in rows)]
+    assert [r[0] for r in body] == [k.key for k in keys()]
+    for fields in body:
+        j = columns.index(fields[0])
+        assert all(same(f, r[j]) for f, r in zip(fields[3:], rows, strict=True)), fields[0]
+    ws = load_workbook(out.folder / f"tables_{YEAR}.xlsx")["headline"]
+    by_key = {r[0].value: r for r in ws.iter_rows(min_row=2)}
+    assert by_key["total_tco2e"][1].value == "Total emissions" and by_key["total_tco2e"][2].value == "tCO2e"
+    assert by_key["share_air_travel"][3].number_format == "0.0%"  # each row its key's format
+    assert by_key["personnel"][3].number_format == "#,##0"
+
+
+def test_entity_tables_end_with_the_system_row_as_totals(out, db):
+    columns, [system] = view(db, "SELECT * FROM system_indicators WHERE year = ?", [YEAR])
+    wb = load_workbook(out.folder / f"tables_{YEAR}.xlsx")
+    for name in ("entities", "waste", "water"):
+        ws = wb[name]
+        headers = [c.value for c in ws[1]]
+        last = [c.value for c in ws[ws.max_row]]
+        assert last[:2] == ["ALL", "Total (system-wide)"] and ws[ws.max_row][0].font.b, name
+        from pipeline.report.tables import header
+
+        for column in ("personnel", "total_tco2e", "waste_tonnes", "water_m3", "per_capita_tco2e"):
+            if header(column) in headers:
+                assert equal(last[headers.index(header(column))], system[columns.index(column)]), (name, column)
+    head, body = parse_csv(out.folder / "tables" / "entities.csv")
+    assert all(r[0] != "ALL" for r in body), "the CSV stays one row per entity"
+
+
+def test_labels_stand_beside_codes(out):
+    head, body = parse_csv(out.folder / "tables" / "entities.csv")
+    rows = [dict(zip(head, r, strict=True)) for r in body]
+    assert {r["entity_type_label"] for r in rows if r["entity_type"] == "fund_programme"} == {"Fund or programme"}
+    head, body = parse_csv(out.folder / "tables" / "waste_treatment.csv")
+    labels = dict((r[0], r[1]) for r in body)
+    assert labels["landfill"].lower().startswith("landfill")
+    head, body = parse_csv(out.folder / "tables" / "ems.csv")
+    rows = [dict(zip(head, r, strict=True)) for r in body]
+    assert all(bool(r["ems_status"]) == bool(r["ems_status_label"]) for r in rows)
+
+
+def test_change_from_the_previous_year_in_table_and_factsheet(out, db):
+    _, [(total, before)] = view(
+        db,
+        "SELECT a.total_tco2e, b.total_tco2e FROM entity_indicators a JOIN entity_indicators b "
+        "ON b.entity_code = a.entity_code AND b.year = a.year - 1 WHERE a.entity_code = 'UNEP' AND a.year = ?",
+        [YEAR],
+    )
+    head, body = parse_csv(out.folder / "tables" / "entities.csv")
+    unep = dict(zip(head, next(r for r in body if r[0] == "UNEP"), strict=True))
+    assert math.isclose(float(unep["total_change_previous_year"]), total / before - 1, rel_tol=1e-12)
+    con = queries.open_report_db(db)
+    try:
+        series = queries.entity_series(con, YEAR)
+    finally:
+        con.close()
+    labels = dict((label.split(",")[0], label) for _, label in factsheets.key_figures(series["UNEP"][-1]))
+    expected = s.fmt_percent(total / before - 1, signed=True)
+    assert labels["Total GHG emissions"].endswith(f", {expected} on {YEAR - 1}")
+    first = series["UNEP"][0]  # 2010: no previous year, no change
+    assert all(" on 20" not in label for _, label in factsheets.key_figures(first))
+
+
+def test_completeness_page_names_the_missing(out, db):
+    head, body = parse_csv(out.folder / "tables" / "completeness.csv")
+    rows = {r[0]: dict(zip(head, r, strict=True)) for r in body}
+    assert rows["ITC"]["data_source"] == "missing" and rows["ITC"]["last_reported_year"] == "2018"
+    assert rows["UNFCCC"]["data_source"] == "history" and rows["UNEP"]["data_source"] == "workbook"
+    index = (out.folder / "index.md").read_text(encoding="utf-8")
+    section = index.split("## Reporting completeness")[1].split("## Charts")[0]
+    assert f"6 of 7 entities expected for {YEAR} reported (86 %)" in section
+    assert "- ITC, International Trade Centre: last reported 2018" in section
+    assert "Coverage differs between years" in section
+
+
+def test_trend_charts_note_years_of_different_coverage(db):
+    con = queries.open_report_db(db)
+    try:
+        data = queries.load_report_data(con, YEAR)
+        complete = queries.load_report_data(con, 2018)  # ITC still reported
+    finally:
+        con.close()
+    note = charts.coverage_note(data)
+    assert "not every expected entity reported in 2019\u20132024 (6 of 7 in 2024)" in note
+    assert "6 to 7 entities reported per year" in note
+    assert charts.coverage_note(complete) == ""
+    with s.house_style():
+        fig = charts.emissions_trend(data)
+        assert any("Coverage differs" in t.get_text() for t in fig.texts)
+        assert "6/7" in [t.get_text() for t in fig.axes[0].texts]
+        fig = charts.emissions_trend(complete)
+        assert not any("Coverage differs" in t.get_text() for t in fig.texts)
 
 
 # --- charts with NULLs ----------------------------------------------------------------------------------

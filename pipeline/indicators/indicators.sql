@@ -218,3 +218,66 @@ SELECT * EXCLUDE (is_system) FROM indicators WHERE NOT is_system;
 -- System-wide, one row per year: year and exactly the keys of the contract.
 CREATE OR REPLACE VIEW system_indicators AS
 SELECT * EXCLUDE (entity_code, is_system) FROM indicators WHERE is_system;
+
+-- Each entity's key figures beside its previous year's (the year before; NULL after a gap).
+CREATE OR REPLACE VIEW entity_change AS
+SELECT i.entity_code, i.year,
+       p.year AS previous_year,
+       p.total_tco2e AS previous_total_tco2e,
+       i.total_tco2e / nullif(p.total_tco2e, 0) - 1 AS total_change_previous_year,
+       p.per_capita_tco2e AS previous_per_capita_tco2e,
+       i.per_capita_tco2e / nullif(p.per_capita_tco2e, 0) - 1 AS per_capita_change_previous_year
+FROM entity_indicators i
+LEFT JOIN entity_indicators p ON p.entity_code = i.entity_code AND p.year = i.year - 1;
+
+-- Reporting completeness, one row per entity and year with data: every entity expected that year
+-- (entities.expected_from / expected_until, from schemas/codelists/entities.csv) and every entity
+-- with figures, whether it reported (a workbook or published totals) and, for a missing entity,
+-- the personnel of its latest earlier year (what the year's figures leave out, as far as known).
+CREATE OR REPLACE VIEW reporting_completeness AS
+WITH years AS (
+    SELECT DISTINCT year FROM entity_year
+), expected AS (
+    SELECT y.year, e.entity_code
+    FROM years y
+    JOIN entities e ON coalesce(e.expected_from, 0) <= y.year AND coalesce(e.expected_until, 9999) >= y.year
+), joined AS (
+    SELECT coalesce(x.year, d.year) AS year, coalesce(x.entity_code, d.entity_code) AS entity_code,
+           x.entity_code IS NOT NULL AS is_expected, d.data_source, d.personnel
+    FROM expected x
+    FULL JOIN entity_year d ON d.year = x.year AND d.entity_code = x.entity_code
+), latest AS (
+    SELECT j.year, j.entity_code, max(p.year) AS last_reported_year
+    FROM joined j JOIN entity_year p ON p.entity_code = j.entity_code AND p.year < j.year
+    WHERE j.data_source IS NULL
+    GROUP BY ALL
+)
+SELECT j.year, j.entity_code, e.entity_name, e.entity_type, j.is_expected,
+       coalesce(j.data_source, 'missing') AS data_source,
+       j.personnel,
+       l.last_reported_year,
+       p.personnel AS last_reported_personnel
+FROM joined j
+LEFT JOIN entities e USING (entity_code)
+LEFT JOIN latest l USING (year, entity_code)
+LEFT JOIN entity_year p ON p.entity_code = j.entity_code AND p.year = l.last_reported_year;
+
+-- Completeness of each year: entities expected and reporting, and the personnel they cover.
+-- personnel_coverage_share: reporting personnel over reporting + the missing entities' latest
+-- known personnel (an entity that never reported adds nothing it could be measured by).
+CREATE OR REPLACE VIEW completeness_by_year AS
+SELECT year,
+       count(*) FILTER (WHERE is_expected) AS entities_expected,
+       count(*) FILTER (WHERE is_expected AND data_source <> 'missing') AS entities_reporting_expected,
+       count(*) FILTER (WHERE data_source <> 'missing') AS entities_reporting,
+       count(*) FILTER (WHERE data_source = 'missing') AS entities_missing,
+       count(*) FILTER (WHERE data_source = 'history') AS entities_from_history,
+       count(*) FILTER (WHERE data_source = 'missing' AND last_reported_year IS NULL) AS entities_never_reported,
+       sum(personnel)::BIGINT AS personnel_reporting,
+       sum(last_reported_personnel)::BIGINT AS personnel_missing_estimate,
+       count(*) FILTER (WHERE is_expected AND data_source <> 'missing')
+           / nullif(count(*) FILTER (WHERE is_expected), 0) AS entity_completeness_share,
+       sum(personnel) / nullif(sum(personnel) + coalesce(sum(last_reported_personnel), 0), 0)
+           AS personnel_coverage_share
+FROM reporting_completeness
+GROUP BY year;

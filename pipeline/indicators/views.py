@@ -8,6 +8,10 @@ and reach the SQL by a join. Called by every command that opens the warehouse fo
 
 from __future__ import annotations
 
+import csv
+import re
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -39,6 +43,61 @@ def sync_codelists(con: duckdb.DuckDBPyConnection) -> None:
             con.unregister("_codelist")
 
 
+FIELDS = Path(__file__).resolve().parent / "fields.csv"
+_VIEW = re.compile(r"((?:^--[^\n]*\n)+)CREATE OR REPLACE VIEW (\w+)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Field:
+    """A column of the views: its unit and description (keys.csv for the contract's keys,
+    fields.csv for the rest)."""
+
+    name: str
+    unit: str
+    description: str
+
+
+@cache
+def fields() -> dict[str, Field]:
+    from pipeline.indicators import keys
+
+    with FIELDS.open(newline="", encoding="utf-8") as fh:
+        out = {r["field"]: Field(r["field"], r["unit"], r["description"]) for r in csv.DictReader(fh)}
+    for key in keys():
+        out[key.key] = Field(key.key, key.unit, f"{key.label}: {key.description}")
+    return out
+
+
+def view_descriptions() -> dict[str, str]:
+    """Each view of indicators.sql and the comment lines written above it."""
+    text = SQL.read_text(encoding="utf-8")
+    return {
+        name: " ".join(line.removeprefix("--").strip() for line in block.strip().splitlines())
+        for block, name in _VIEW.findall(text)
+    }
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def comment_views(con: duckdb.DuckDBPyConnection) -> None:
+    """COMMENT every view (its comment in indicators.sql) and every view column (keys.csv,
+    fields.csv), so that duckdb_columns() describes the views as it does the tables."""
+    known = fields()
+    for view, description in view_descriptions().items():
+        con.execute(f"COMMENT ON VIEW {view} IS {_quote(description)}")
+        for (column,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND database_name = current_database()",
+            [view],
+        ).fetchall():
+            field = known.get(column)
+            if field is not None:
+                unit = f" ({field.unit})" if field.unit and field.unit != "ratio" else ""
+                con.execute(f"COMMENT ON COLUMN {view}.{column} IS {_quote(field.description + unit)}")
+
+
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
     sync_codelists(con)
     con.execute(SQL.read_text(encoding="utf-8"))
+    comment_views(con)

@@ -168,12 +168,57 @@ def _write(
     result.seconds["factsheets"] = time.perf_counter() - clock
 
     result.open_flags = data.open_flags
-    result.index = write_index(result, report_tables)
+    result.index = write_index(result, report_tables, data)
     return result
 
 
-def write_index(result: ReportResult, report_tables: list[queries.Table]) -> Path:
-    """`index.md`: every chart, table and factsheet with a one-line description, for report authors."""
+def completeness_lines(data: queries.ReportData) -> list[str]:
+    """The reporting-completeness section of index.md: who reported of those expected, the
+    personnel covered, the missing entities by name (from the completeness views)."""
+    y = data.year
+    now = data.coverage_of(y)
+    if now is None:
+        return []
+    lines = [
+        "## Reporting completeness",
+        "",
+        f"{now['entities_reporting_expected']} of {now['entities_expected']} entities expected for {y} reported "
+        f"({s.fmt_percent(now['entity_completeness_share'])})"
+        + (f", {now['entities_from_history']} of them from published totals" if now["entities_from_history"] else "")
+        + (
+            f"; {now['entities_reporting'] - now['entities_reporting_expected']} more reported without being expected"
+            if now["entities_reporting"] > now["entities_reporting_expected"]
+            else ""
+        )
+        + f". They count {s.fmt_number(now['personnel_reporting'])} personnel",
+    ]
+    if now["entities_missing"]:
+        lines[-1] += (
+            f"; the missing entities had {s.fmt_number(now['personnel_missing_estimate'] or 0)} personnel in their "
+            f"latest year reported, so the year's figures cover about "
+            f"{s.fmt_percent(now['personnel_coverage_share'])} of the known personnel."
+        )
+        if now["entities_never_reported"]:
+            lines[-1] += f" {now['entities_never_reported']} missing entities have never reported."
+        lines += ["", f"Missing for {y}:", ""]
+        for r in data.missing:
+            last = (
+                f"last reported {r['last_reported_year']} ({s.fmt_number(r['last_reported_personnel'])} personnel)"
+                if r["last_reported_year"]
+                else "never reported"
+            )
+            lines.append(f"- {r['entity_code']}, {r['entity_name'] or r['entity_code']}: {last}")
+    else:
+        lines[-1] += "; every expected entity reported."
+    note = charts.coverage_note(data)
+    if note:
+        lines += ["", note + " Totals of years with fewer entities are lower for that reason too."]
+    lines += ["", "The `completeness` table lists every entity of the year with its status.", ""]
+    return lines
+
+
+def write_index(result: ReportResult, report_tables: list[queries.Table], data: queries.ReportData) -> Path:
+    """`index.md`: completeness, then every chart, table and factsheet with a one-line description."""
     y = result.year
     lines = [
         f"# Greening the Blue report, data year {y}",
@@ -191,6 +236,7 @@ def write_index(result: ReportResult, report_tables: list[queries.Table]) -> Pat
         "and SVG; figures in tables are unrounded (CSV) or rounded only by number formats (xlsx); "
         "an empty cell means no data, never zero.",
         "",
+        *completeness_lines(data),
         "## Charts",
         "",
         "| file | what it shows |",
@@ -202,8 +248,9 @@ def write_index(result: ReportResult, report_tables: list[queries.Table]) -> Pat
         "",
         "## Tables",
         "",
-        f"`tables_{y}.xlsx` holds every table as a sheet (after an `about` sheet); the same tables are in "
-        "`tables/*.csv` with the view's column names.",
+        f"`tables_{y}.xlsx` holds every table as a sheet (after an `about` sheet), with a bold totals row "
+        "under the entity tables; the same tables are in `tables/*.csv` with the view's column names and "
+        "no totals row (one row per entity: the system-wide figures are in `system.csv`).",
         "",
         "| sheet / CSV | what it holds |",
         "|---|---|",

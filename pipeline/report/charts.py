@@ -53,8 +53,30 @@ def _halo(width: float = 3) -> list:
     return [patheffects.withStroke(linewidth=width, foreground="white")]
 
 
-def _trend_source(d: ReportData, first: int | None = None) -> str:
-    """Source line of a chart over the years (from `first`): factor sets used, years from published totals."""
+def coverage_note(d: ReportData, first: int | None = None, marked: bool = False) -> str:
+    """A sentence when the years of a trend (from `first`) differ in who reported, else ''."""
+    first = d.first_year if first is None else first
+    rows = [r for r in d.coverage if first <= r["year"] <= d.year]
+    incomplete = [r for r in rows if r["entities_reporting_expected"] < r["entities_expected"]]
+    counts = [r["entities_reporting"] for r in rows]
+    parts = []
+    if incomplete:
+        last = incomplete[-1]
+        parts.append(
+            f"not every expected entity reported in {s.year_span(r['year'] for r in incomplete)} "
+            f"({last['entities_reporting_expected']} of {last['entities_expected']} in {last['year']})"
+        )
+    if counts and min(counts) != max(counts):
+        parts.append(f"{min(counts)} to {max(counts)} entities reported per year")
+    if not parts:
+        return ""
+    key = " (n/m above a bar: entities reporting of those expected)" if incomplete and marked else ""
+    return "Coverage differs between years: " + "; ".join(parts) + f". See the completeness table{key}."
+
+
+def _trend_source(d: ReportData, first: int | None = None, marked: bool = False) -> str:
+    """Source line of a chart over the years (from `first`): factor sets used, years from published
+    totals, and a note where the years differ in coverage."""
     first = d.first_year if first is None else first
     return s.source_line(
         d.year,
@@ -62,6 +84,7 @@ def _trend_source(d: ReportData, first: int | None = None) -> str:
         [y for y in d.history_years if y >= first],
         [y for y in d.partly_history_years if y >= first],
         draft=d.open_flags,
+        note=coverage_note(d, first, marked),
     )
 
 
@@ -90,7 +113,7 @@ def emissions_trend(d: ReportData) -> Figure:
     )
     if not s.is_missing(change):
         subtitle += f" ({s.fmt_percent(change, signed=True)} against 2010)"
-    fig = s.new_chart("Greenhouse gas emissions of the UN system", subtitle + ".", _trend_source(d))
+    fig = s.new_chart("Greenhouse gas emissions of the UN system", subtitle + ".", _trend_source(d, marked=True))
     ax = s.plot_area(fig, left_in=0.95, right_in=0.95, top_in=1.25)
     totals = _values(rows, "total_tco2e")
     scale, unit = _scale(totals)
@@ -103,6 +126,20 @@ def emissions_trend(d: ReportData) -> Figure:
     ax.set_ylabel(unit)
     ax.set_ylim(0, np.nanmax(totals) * 1.12 if np.isfinite(totals).any() else 1)
     _year_axis(ax, years)
+    for year, total in zip(years, totals, strict=True):  # years some expected entity is missing from
+        cover = d.coverage_of(year)
+        if cover and cover["entities_reporting_expected"] < cover["entities_expected"] and np.isfinite(total):
+            ax.text(
+                year,
+                total,
+                f"{cover['entities_reporting_expected']}/{cover['entities_expected']}",
+                ha="center",
+                va="bottom",
+                fontsize=s.BODY_SIZE - 2.5,
+                color=s.MUTED,
+                path_effects=_halo(),
+                zorder=5,
+            )
 
     ax2 = ax.twinx()
     ax2.spines["right"].set_visible(True)
@@ -411,6 +448,8 @@ def _bars_by_year(
         else:
             ax.text(x, 0, "n/a", ha="center", va="bottom", fontsize=s.BODY_SIZE - 2, color=s.MUTED)
     top = np.nanmax(vals) if np.isfinite(vals).any() else 1
+    if not top > 0:  # every bar zero: an axis up to 1 (or 100 %), not a singular one
+        top = 1.0
     ax.set_ylim(0, min(1.0, top * 1.18) if percent else top * 1.15)
     ax.yaxis.set_major_formatter(s.percent_ticks() if percent else s.thousands())
     ax.set_ylabel(ylabel)

@@ -70,15 +70,23 @@ def _value(row: Record, key: str) -> float:
 
 
 # --- what the page says, from an entity's row ------------------------------------------------------
+def _change(now: Record, figure: str) -> str:
+    """', −38 % on 2024' (the entity_change view), or '' without a previous year."""
+    change = now.get(f"{figure}_change_previous_year")
+    if s.is_missing(change):
+        return ""
+    return f", {s.fmt_percent(change, signed=True)} on {now['previous_year']}"
+
+
 def key_figures(now: Record) -> list[tuple[str, str]]:
     """The six key-figure tiles: (value, label)."""
     intensity = now.get("facility_intensity_kgco2e_per_m2")
     neutral = now.get("climate_neutral_entities")
     return [
         (s.fmt_number(now.get("personnel")), "Personnel"),
-        (s.fmt_number(now.get("total_tco2e")), "Total GHG emissions, tCO\u2082e"),
+        (s.fmt_number(now.get("total_tco2e")), "Total GHG emissions, tCO\u2082e" + _change(now, "total")),
         (s.fmt_percent(now.get("share_air_travel")), "Air travel share of emissions"),
-        (s.fmt_number(now.get("per_capita_tco2e"), 1), "tCO\u2082e per capita"),
+        (s.fmt_number(now.get("per_capita_tco2e"), 1), "tCO\u2082e per capita" + _change(now, "per_capita")),
         (
             s.fmt_number(intensity, 1),
             "Facilities intensity, kgCO\u2082e/m\u00b2" + (" (no floor area)" if s.is_missing(intensity) else ""),

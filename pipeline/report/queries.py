@@ -30,6 +30,8 @@ class Table:
     description: str
     columns: tuple[str, ...]
     rows: list[tuple]
+    total: tuple | None = None  # a totals row under the rows (xlsx only: the CSV stays tidy)
+    key_column: str | None = None  # rows are indicator keys: each row takes its key's number format
 
     def records(self) -> list[Record]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
@@ -124,8 +126,10 @@ def entity_series(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, list[R
     """entity_indicators of every year up to `year`, for the entities that have a row in `year`."""
     rows = records(
         con,
-        """SELECT i.*, y.data_source, y.ems_status, y.floor_area_m2
+        """SELECT i.*, y.data_source, y.ems_status, y.floor_area_m2,
+                  c.previous_year, c.total_change_previous_year, c.per_capita_change_previous_year
            FROM entity_indicators i JOIN entity_year y USING (entity_code, year)
+           LEFT JOIN entity_change c USING (entity_code, year)
            WHERE i.year <= ? AND i.entity_code IN (SELECT entity_code FROM entity_indicators WHERE year = ?)
            ORDER BY i.entity_code, i.year""",
         [year, year],
@@ -167,10 +171,25 @@ def entity_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
 _ENTITY = """FROM entity_indicators i
              JOIN entity_year y USING (entity_code, year)
              LEFT JOIN entities e USING (entity_code)
+             LEFT JOIN codelist_entity_type t ON t.code = e.entity_type
              WHERE i.year = ?
              ORDER BY i.entity_code"""
+_NAME = "i.entity_code, coalesce(e.entity_name, i.entity_code) AS entity_name"
 
 TABLE_SQL: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "completeness",
+        "Reporting completeness",
+        "Every entity expected in the data year and every entity with figures: whether it reported "
+        "(workbook or published totals) or is missing, with the personnel of its latest earlier year "
+        "for a missing entity. From the reporting_completeness view.",
+        """SELECT c.entity_code, coalesce(c.entity_name, c.entity_code) AS entity_name, c.entity_type,
+                  t.label AS entity_type_label, c.is_expected, c.data_source, c.personnel,
+                  c.last_reported_year, c.last_reported_personnel
+           FROM reporting_completeness c LEFT JOIN codelist_entity_type t ON t.code = c.entity_type
+           WHERE c.year = ?
+           ORDER BY c.data_source = 'missing' DESC, c.entity_code""",
+    ),
     (
         "system",
         "System-wide indicators by year",
@@ -180,20 +199,30 @@ TABLE_SQL: tuple[tuple[str, str, str, str], ...] = (
     (
         "entities",
         "Entity key figures",
-        "One row per entity reporting in the data year: the key figures of its Greening the Blue page.",
-        f"""SELECT i.entity_code, coalesce(e.entity_name, i.entity_code) AS entity_name, e.entity_type,
+        "One row per entity reporting in the data year: the key figures of its Greening the Blue page, "
+        "with the change from the previous year (entity_change view). The totals row is the "
+        "system-wide row of the year.",
+        f"""SELECT {_NAME}, e.entity_type, t.label AS entity_type_label,
                    y.data_source, i.personnel, i.total_tco2e, i.facilities_tco2e, i.air_travel_tco2e,
                    i.other_travel_tco2e, i.share_air_travel, i.per_capita_tco2e,
+                   c.total_change_previous_year, c.per_capita_change_previous_year,
                    i.facility_intensity_kgco2e_per_m2, i.offsets_tco2e, i.offset_share,
                    CASE i.climate_neutral_entities WHEN 1 THEN 'yes' WHEN 0 THEN 'no' END AS climate_neutral,
                    i.per_capita_change_since_2010
-            {_ENTITY}""",
+            FROM entity_indicators i
+             JOIN entity_year y USING (entity_code, year)
+             LEFT JOIN entity_change c USING (entity_code, year)
+             LEFT JOIN entities e USING (entity_code)
+             LEFT JOIN codelist_entity_type t ON t.code = e.entity_type
+             WHERE i.year = ?
+             ORDER BY i.entity_code""",
     ),
     (
         "waste",
         "Waste by entity",
-        "Waste of each entity in the data year; empty where the entity reported no waste.",
-        f"""SELECT i.entity_code, coalesce(e.entity_name, i.entity_code) AS entity_name, i.personnel,
+        "Waste of each entity in the data year; empty where the entity reported no waste. The totals "
+        "row is the system-wide row of the year.",
+        f"""SELECT {_NAME}, i.personnel,
                    i.waste_tonnes, i.waste_per_capita_kg, i.waste_diversion_share, i.hazardous_waste_tonnes
             {_ENTITY}""",
     ),
@@ -201,35 +230,75 @@ TABLE_SQL: tuple[tuple[str, str, str, str], ...] = (
         "waste_treatment",
         "Waste by treatment",
         "System-wide waste of the data year by treatment route; 'not_itemised' is waste from published totals.",
-        """SELECT treatment_code, is_diverted, waste_tonnes, share_of_waste, entities
-           FROM report_waste_by_treatment WHERE year = ? ORDER BY waste_tonnes DESC, treatment_code""",
+        """SELECT w.treatment_code, coalesce(t.label, 'Not itemised (published totals)') AS treatment_label,
+                  w.is_diverted, w.waste_tonnes, w.share_of_waste, w.entities
+           FROM report_waste_by_treatment w LEFT JOIN codelist_waste_treatment t ON t.code = w.treatment_code
+           WHERE w.year = ? ORDER BY w.waste_tonnes DESC, w.treatment_code""",
     ),
     (
         "water",
         "Water by entity",
-        "Water withdrawn by each entity in the data year; empty where the entity reported no water.",
-        f"""SELECT i.entity_code, coalesce(e.entity_name, i.entity_code) AS entity_name, i.personnel,
-                   i.water_m3, i.water_per_capita_m3
+        "Water withdrawn by each entity in the data year; empty where the entity reported no water. "
+        "The totals row is the system-wide row of the year.",
+        f"""SELECT {_NAME}, i.personnel, i.water_m3, i.water_per_capita_m3
             {_ENTITY}""",
     ),
     (
         "ems",
         "Environmental management systems",
         "EMS status of each entity in the data year; empty for entities without an EMS sheet.",
-        f"""SELECT i.entity_code, coalesce(e.entity_name, i.entity_code) AS entity_name, y.ems_status,
+        f"""SELECT {_NAME}, y.ems_status, s.label AS ems_status_label,
                    CASE WHEN i.ems_met = 1 THEN 'met' WHEN i.ems_approaching = 1 THEN 'approaching'
                         WHEN i.ems_not_met = 1 THEN 'not met' END AS ems_criteria,
                    i.ems_met, i.ems_approaching, i.ems_not_met
-            {_ENTITY}""",
+            FROM entity_indicators i
+             JOIN entity_year y USING (entity_code, year)
+             LEFT JOIN entities e USING (entity_code)
+             LEFT JOIN codelist_ems_status s ON s.code = y.ems_status
+             WHERE i.year = ?
+             ORDER BY i.entity_code""",
     ),
 )
+# Tables whose totals row is the system-wide row of the year (same column names; blanks elsewhere).
+TOTALS_FROM_SYSTEM = ("entities", "waste", "water", "ems")
+
+
+def headline_table(con: duckdb.DuckDBPyConnection, year: int) -> Table:
+    """Indicators as rows, years as columns: the system_indicators view turned on its side, with
+    each key's label and unit (pipeline/indicators/keys.csv)."""
+    from pipeline.indicators import keys
+
+    columns, rows = fetch(con, "SELECT * FROM system_indicators WHERE year <= ? ORDER BY year", [year])
+    years = [r[columns.index("year")] for r in rows]
+    body = []
+    for key in keys():
+        j = columns.index(key.key)
+        unit = "%" if key.kind in ("share", "change", "percent") else key.unit
+        body.append((key.key, key.label, unit, *(r[j] for r in rows)))
+    return Table(
+        "headline",
+        "Headline indicators by year",
+        "Every indicator of the output contract as a row, the data years as columns (the system_indicators "
+        "view turned on its side).",
+        ("key", "indicator", "unit", *(str(y) for y in years)),
+        body,
+        key_column="key",
+    )
 
 
 def report_tables(con: duckdb.DuckDBPyConnection, year: int) -> list[Table]:
-    tables = []
+    tables = [headline_table(con, year)]
+    system_columns, system_rows = fetch(con, "SELECT * FROM system_indicators WHERE year = ?", [year])
+    system = dict(zip(system_columns, system_rows[0], strict=True)) if system_rows else {}
     for name, title, description, sql in TABLE_SQL:
         columns, rows = fetch(con, sql, [year])
-        tables.append(Table(name, title, description, columns, rows))
+        total = None
+        if name in TOTALS_FROM_SYSTEM and system:
+            total = tuple(
+                "Total (system-wide)" if c == "entity_name" else ("ALL" if c == "entity_code" else system.get(c))
+                for c in columns
+            )
+        tables.append(Table(name, title, description, columns, rows, total=total))
     return tables
 
 
@@ -246,6 +315,11 @@ class ReportData:
     history_years: tuple[int, ...]  # every entity's figures from published totals
     partly_history_years: tuple[int, ...]  # some entities' figures from published totals
     open_flags: int = 0  # plausibility flags of `year` still open: the report is a draft
+    coverage: tuple[Record, ...] = ()  # completeness_by_year, every year up to `year`
+    missing: tuple[Record, ...] = ()  # reporting_completeness rows of `year` that are missing
+
+    def coverage_of(self, year: int) -> Record | None:
+        return next((r for r in self.coverage if r["year"] == year), None)
 
     @property
     def this_year(self) -> Record:
@@ -271,4 +345,13 @@ def load_report_data(con: duckdb.DuckDBPyConnection, year: int) -> ReportData:
         history_years=full,
         partly_history_years=partly,
         open_flags=len(open_flags(con, year)),
+        coverage=tuple(records(con, "SELECT * FROM completeness_by_year WHERE year <= ? ORDER BY year", [year])),
+        missing=tuple(
+            records(
+                con,
+                """SELECT * FROM reporting_completeness WHERE year = ? AND data_source = 'missing'
+                   ORDER BY entity_code""",
+                [year],
+            )
+        ),
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -183,11 +184,13 @@ def source_line(
     history_years: Iterable[int] = (),
     partly_history_years: Iterable[int] = (),
     draft: int = 0,
+    note: str = "",
 ) -> str:
     """'Source: Greening the Blue inventory pipeline, data year 2024; emission factors gtb-2025.1'.
 
     `history_years`: years whose figures all come from published totals; `partly_history_years`:
-    years where some entities' figures do; `draft`: open plausibility flags (the line says DRAFT).
+    years where some entities' figures do; `draft`: open plausibility flags (the line says DRAFT);
+    `note`: a sentence after the source (the coverage of a trend's years).
     """
     text = f"DRAFT, {draft} plausibility flag{'s' * (draft != 1)} open. " if draft else ""
     text += f"Source: {PUBLISHER}, data year {data_year}"
@@ -202,7 +205,7 @@ def source_line(
             text += " and "
         if partly:
             text += f"some entities in {year_span(partly)}"
-    return text + "."
+    return text + "." + (f" {note}" if note else "")
 
 
 def wrap(text: str, width_in: float, size: float) -> str:
@@ -212,6 +215,9 @@ def wrap(text: str, width_in: float, size: float) -> str:
 
 
 # --- frame ----------------------------------------------------------------------------------------
+_SOURCE_LINES: weakref.WeakKeyDictionary[Figure, int] = weakref.WeakKeyDictionary()  # lines of each source
+
+
 def new_chart(
     title: str,
     subtitle: str,
@@ -237,6 +243,7 @@ def new_chart(
             parse_math=False,
         )
     src = wrap(source, width_in - 0.64, SOURCE_SIZE)
+    _SOURCE_LINES[fig] = src.count("\n") + 1
     fig.text(
         0.32 / width_in,
         0.14 / height_in,
@@ -253,8 +260,10 @@ def new_chart(
 def plot_area(
     fig: Figure, left_in: float = 0.9, right_in: float = 0.35, top_in: float = 0.95, bottom_in: float = 0.75
 ) -> Axes:
-    """Axes whose edges sit at fixed inches from the figure edges (room for title and source)."""
+    """Axes whose edges sit at fixed inches from the figure edges (room for title and source; a
+    source line of more than two lines pushes the bottom edge up by the lines it adds)."""
     w, h = fig.get_size_inches()
+    bottom_in += max(0, _SOURCE_LINES.get(fig, 2) - 2) * SOURCE_SIZE * 1.2 / 72
     rect = (left_in / w, bottom_in / h, 1 - (left_in + right_in) / w, 1 - (top_in + bottom_in) / h)
     return fig.add_axes(rect)
 

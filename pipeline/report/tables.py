@@ -17,7 +17,8 @@ import datetime as dt
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.cells import column_letter
 from pipeline.indicators import keys as indicator_keys
@@ -26,6 +27,7 @@ from pipeline.safe import formula_safe
 from pipeline.xlsx import BORDER, HEADER_ALIGN, HEADER_FILL, TITLE_FONT, save_reproducible, write_text
 
 FIXED_TIME = dt.datetime(2025, 1, 1)
+TOTAL_BORDER = Border(top=Side(style="thin"), bottom=Side(style="double"))
 
 # number formats by kind
 INTEGER = "#,##0"
@@ -54,6 +56,17 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "is_diverted": ("Diverted (yes/no)", TEXT),
     "share_of_waste": ("Share of waste (%)", SHARE),
     "entities": ("Entities (count)", INTEGER),
+    "entity_type_label": ("Entity type (label)", TEXT),
+    "treatment_label": ("Treatment (label)", TEXT),
+    "ems_status_label": ("EMS status (label)", TEXT),
+    "is_expected": ("Expected this year (yes/no)", TEXT),
+    "last_reported_year": ("Last year reported", YEAR),
+    "last_reported_personnel": ("Personnel in the last year reported", INTEGER),
+    "total_change_previous_year": ("Total, change on previous year (%)", SHARE),
+    "per_capita_change_previous_year": ("Per capita, change on previous year (%)", SHARE),
+    "key": ("Key", TEXT),
+    "indicator": ("Indicator", TEXT),
+    "unit": ("Unit", TEXT),
 }
 # The indicator keys' headings come from their one definition (pipeline/indicators/keys.csv);
 # the number format follows the kind of figure, with a few keys shown with other precision.
@@ -116,6 +129,23 @@ def _column_width(column: str, values: list[object]) -> float:
     return float(min(max(longest_word, 12) + 2, 24))
 
 
+def _write_row(ws: Worksheet, i: int, row: tuple, formats: list[str], bold: bool = False) -> None:
+    for j, value in enumerate(row, start=1):
+        if value is None:
+            continue  # NULL stays an empty cell, never 0
+        cell = ws.cell(row=i, column=j)
+        if isinstance(value, bool):
+            write_text(cell, "yes" if value else "no")
+        elif isinstance(value, (int, float)):
+            cell.value = int(value) if isinstance(value, int) else float(value)
+            cell.number_format = formats[j - 1]
+        else:
+            write_text(cell, value)
+        if bold:
+            cell.font = Font(bold=True)
+            cell.border = TOTAL_BORDER
+
+
 def _write_sheet(wb: Workbook, table: Table) -> None:
     ws = wb.create_sheet(table.name)
     for j, column in enumerate(table.columns, start=1):
@@ -125,24 +155,33 @@ def _write_sheet(wb: Workbook, table: Table) -> None:
         cell.border = BORDER
         cell.alignment = HEADER_ALIGN
     formats = [number_format(c) for c in table.columns]
+    key_at = table.columns.index(table.key_column) if table.key_column else None
     for i, row in enumerate(table.rows, start=2):
-        for j, value in enumerate(row, start=1):
-            if value is None:
-                continue  # NULL stays an empty cell, never 0
-            cell = ws.cell(row=i, column=j)
-            if isinstance(value, bool):
-                write_text(cell, "yes" if value else "no")
-            elif isinstance(value, (int, float)):
-                cell.value = int(value) if isinstance(value, int) else float(value)
-                cell.number_format = formats[j - 1]
-            else:
-                write_text(cell, value)
+        if key_at is not None:  # indicators as rows: each row takes its key's format
+            formats = [number_format(str(row[key_at]))] * len(row)
+        _write_row(ws, i, row, formats)
+    if table.total is not None:
+        _write_row(ws, len(table.rows) + 2, table.total, formats, bold=True)
     frozen_cols = max((KEY_COLUMNS.get(c, 0) for c in table.columns[:2]), default=0)
+    if key_at is not None:
+        frozen_cols = key_at + 2  # the key and its label stay in view
     ws.freeze_panes = ws.cell(row=2, column=frozen_cols + 1).coordinate
     ws.row_dimensions[1].height = 45
     for j, column in enumerate(table.columns, start=1):
         ws.column_dimensions[column_letter(j)].width = _column_width(column, [r[j - 1] for r in table.rows])
-    ws.auto_filter.ref = f"A1:{column_letter(len(table.columns))}{len(table.rows) + 1}"
+    _print_setup(ws)
+    if table.key_column is None:  # a filter on a table of rows of one kind (the totals row stays out)
+        ws.auto_filter.ref = f"A1:{column_letter(len(table.columns))}{len(table.rows) + 1}"
+
+
+def _print_setup(ws: Worksheet) -> None:
+    """Printed or saved as PDF: landscape A4, every column on the page width, the header repeated."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
 
 
 def _about_sheet(wb: Workbook, year: int, tables: list[Table], source: str) -> None:
@@ -163,10 +202,18 @@ def _about_sheet(wb: Workbook, year: int, tables: list[Table], source: str) -> N
     ).font = Font(bold=True)
     write_text(ws.cell(row=5, column=2), "Contents").font = Font(bold=True)
     for i, t in enumerate(tables, start=6):
-        write_text(ws.cell(row=i, column=1), t.name)
-        write_text(ws.cell(row=i, column=2), f"{t.title}: {t.description}").alignment = Alignment(wrap_text=True)
+        write_text(ws.cell(row=i, column=1), t.name).alignment = Alignment(vertical="top")
+        text = f"{t.title}: {t.description}"
+        write_text(ws.cell(row=i, column=2), text).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[i].height = 15 * (len(text) // 95 + 1)  # spreadsheet programs do not grow rows
+    for row in (2, 3):
+        ws.cell(row=row, column=1).alignment = Alignment(wrap_text=False)
     ws.column_dimensions["A"].width = 18
     ws.column_dimensions["B"].width = 100
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def write_xlsx(tables: list[Table], path: Path, year: int, source: str) -> Path:

@@ -1,0 +1,343 @@
+"""`gtb export`: the published data of a year as Parquet or CSV files with a Frictionless Data
+Package descriptor (`datapackage.json`), so that DuckDB, pandas, Spark or BigQuery read them as
+they are and `frictionless validate` checks them.
+
+What is exported (folder `{outputs}/export/{year}/`):
+
+- the indicator views, every year up to the data year: `system_indicators`, `entity_indicators`,
+  `entity_change`, `completeness_by_year`, `reporting_completeness`;
+- the year's loaded submissions (`submissions`), their rows of every sheet table (activity,
+  offsets, waste, water, Entity and EMS sheets) with `entity_code` and `year` beside
+  `submission_id`, the `emissions` rows and the `emission_factors` they used, with sources.
+
+Left out on purpose (docs/decisions.md): the focal point's name and e-mail (personal data) and
+the free-text `comment` columns (they may name people). Field types come from the database,
+descriptions from its COMMENTs (the contract's descriptions for sheet tables, keys.csv and
+fields.csv for the views), units from the contract and the keys. In CSV files a text field that
+a spreadsheet would run as a formula starts with an apostrophe (pipeline.safe.formula_safe); the
+Parquet files hold the exact text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipeline import __version__, safe
+from pipeline.errors import GtbError
+from pipeline.indicators.views import fields as view_fields
+from pipeline.report.queries import check_year, open_report_db
+from pipeline.review.flags import open_flags
+from schemas import contract
+
+FORMATS = ("parquet", "csv")
+# Columns never published: personal data, and free text that may name people.
+WITHHELD = {
+    "focal_point_name": "personal data",
+    "focal_point_email": "personal data",
+    "comment": "free text that may name people",
+}
+# DuckDB type -> Table Schema type
+TYPES = {
+    "TINYINT": "integer",
+    "SMALLINT": "integer",
+    "INTEGER": "integer",
+    "BIGINT": "integer",
+    "HUGEINT": "integer",
+    "UTINYINT": "integer",
+    "USMALLINT": "integer",
+    "UINTEGER": "integer",
+    "UBIGINT": "integer",
+    "DOUBLE": "number",
+    "FLOAT": "number",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP": "datetime",
+    "TIMESTAMP WITH TIME ZONE": "datetime",
+    "VARCHAR": "string",
+}
+CSV_TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%f"  # the same pattern in DuckDB's COPY and the descriptor (strptime)
+# Primary keys of the views (tables carry their own constraint).
+VIEW_KEYS = {
+    "system_indicators": ["year"],
+    "entity_indicators": ["entity_code", "year"],
+    "entity_change": ["entity_code", "year"],
+    "completeness_by_year": ["year"],
+    "reporting_completeness": ["entity_code", "year"],
+}
+# Units a column name says (`_tco2e`, `_kwh`), for columns neither the contract nor the keys name.
+SUFFIX_UNITS = {
+    "_tco2e": "tCO2e",
+    "_kwh": "kWh",
+    "_m3": "m3",
+    "_kg": "kg",
+    "_tonnes": "t",
+    "_km": "km",
+    "_percent": "%",
+}
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    sql: str  # the rows, with `?` for the year
+    description: str
+    foreign_keys: tuple[tuple[str, str, str], ...] = ()  # (field, resource, field)
+
+
+@dataclass
+class ExportResult:
+    year: int
+    folder: Path
+    format: str
+    descriptor: Path | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+    open_flags: int = 0
+
+
+def resources() -> list[Resource]:
+    """What `gtb export` writes, in order: the views, then the year's rows."""
+    out = [
+        Resource(name, f"SELECT * FROM {name} WHERE year <= ? ORDER BY ALL", _view_description(name))
+        for name in VIEW_KEYS
+    ]
+    out.append(
+        Resource(
+            "submissions",
+            """SELECT submission_id, entity_code, reporting_year AS year, file_name, sha256, received_at,
+                      template_version
+               FROM submissions WHERE status = 'loaded' AND reporting_year = ? ORDER BY submission_id""",
+            "The loaded submission workbooks of the year: the source of every row of the sheet tables.",
+        )
+    )
+    to_submission = (("submission_id", "submissions", "submission_id"),)
+    for spec in contract.sheets():
+        if spec.layout == "csv":  # the History sheet: published totals, already in the indicator views
+            continue
+        own = {c.db_name for c in spec.columns}
+        exclude = ", ".join(["submission_id", *(c for c in ("entity_code", "reporting_year") if c in own)])
+        out.append(
+            Resource(
+                spec.table,
+                f"""SELECT t.submission_id, s.entity_code, s.reporting_year AS year, t.* EXCLUDE ({exclude})
+                    FROM {spec.table} t JOIN submissions s USING (submission_id)
+                    WHERE s.status = 'loaded' AND s.reporting_year = ? ORDER BY ALL""",
+                f"{spec.name} sheet of the year's loaded submissions: {spec.description}.",
+                to_submission,
+            )
+        )
+    out.append(
+        Resource(
+            "emissions",
+            """SELECT e.submission_id, s.entity_code, s.reporting_year AS year, e.* EXCLUDE (submission_id)
+               FROM emissions e JOIN submissions s USING (submission_id)
+               WHERE s.status = 'loaded' AND s.reporting_year = ? ORDER BY ALL""",
+            "One row per activity row of the year: the emission factor used (factor_set, factor_id, "
+            "factor_region; see emission_factors) and the emissions it gives.",
+            to_submission,
+        )
+    )
+    out.append(
+        Resource(
+            "emission_factors",
+            """SELECT * FROM emission_factors f WHERE EXISTS (
+                   SELECT 1 FROM emissions e JOIN submissions s USING (submission_id)
+                   WHERE s.status = 'loaded' AND s.reporting_year = ?
+                     AND e.factor_set = f.factor_set AND e.factor_id = f.factor_id AND e.factor_region = f.region)
+               ORDER BY ALL""",
+            "The emission factors the year's emissions used, each with its source and licence.",
+        )
+    )
+    return out
+
+
+def _view_description(name: str) -> str:
+    from pipeline.indicators.views import view_descriptions
+
+    return view_descriptions()[name]
+
+
+def export(year: int, db: Path, outputs: Path, fmt: str = "parquet") -> ExportResult:
+    """Write the year's published data and its `datapackage.json` into `{outputs}/export/{year}/`."""
+    if fmt not in FORMATS:
+        raise GtbError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    folder = Path(outputs) / "export" / str(year)
+    result = ExportResult(year=year, folder=folder, format=fmt)
+    con = open_report_db(Path(db))
+    try:
+        check_year(con, year, Path(db))
+        result.open_flags = len(open_flags(con, year))
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise GtbError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
+        previous = _listed_files(folder)
+        described = []
+        for resource in resources():
+            path = folder / f"{resource.name}.{fmt}"
+            result.rows[resource.name] = _write(con, resource, year, path, fmt)
+            described.append(_describe(con, resource, year, path, fmt))
+        for stale in previous - {f"{r.name}.{fmt}" for r in resources()}:  # only files we listed before
+            (folder / stale).unlink(missing_ok=True)
+        result.descriptor = _write_descriptor(folder, year, fmt, described, result.open_flags)
+    finally:
+        con.close()
+    return result
+
+
+def _columns(con: duckdb.DuckDBPyConnection, resource: Resource, year: int) -> list[tuple[str, str]]:
+    cur = con.execute(f"DESCRIBE {resource.sql}", [year])
+    return [(name, str(dtype)) for name, dtype, *_ in cur.fetchall() if name not in WITHHELD]
+
+
+def _select(con: duckdb.DuckDBPyConnection, resource: Resource, year: int, fmt: str) -> str:
+    parts = []
+    for name, dtype in _columns(con, resource, year):
+        quoted = '"' + name.replace('"', '""') + '"'
+        parts.append(f"{safe.formula_safe_sql(quoted)} AS {quoted}" if fmt == "csv" and dtype == "VARCHAR" else quoted)
+    return f"SELECT {', '.join(parts)} FROM ({resource.sql})"
+
+
+def _write(con: duckdb.DuckDBPyConnection, resource: Resource, year: int, path: Path, fmt: str) -> int:
+    """The rows into `path`, atomically (a temporary file renamed over it); returns the row count."""
+    options = (
+        "FORMAT parquet, COMPRESSION zstd"
+        if fmt == "parquet"
+        else f"FORMAT csv, HEADER true, TIMESTAMPFORMAT '{CSV_TIMESTAMP}'"
+    )
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=f".{fmt}")
+    os.close(handle)
+    try:
+        escaped = tmp.replace("'", "''")
+        con.execute(f"COPY ({_select(con, resource, year, fmt)}) TO '{escaped}' ({options})", [year])
+        _readable(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    [(rows,)] = con.execute(f"SELECT count(*) FROM ({resource.sql})", [year]).fetchall()
+    return int(rows)
+
+
+def _comments(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
+    return dict(
+        con.execute(
+            "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ? AND comment IS NOT NULL",
+            [name],
+        ).fetchall()
+    )
+
+
+def _unit(name: str, table: str) -> str:
+    for spec in contract.sheets():
+        if spec.table == table:
+            for col in spec.columns:
+                if col.db_name == name and col.unit:
+                    return col.unit
+    known = view_fields().get(name)
+    if known is not None and known.unit:
+        return known.unit
+    return next((unit for suffix, unit in SUFFIX_UNITS.items() if name.endswith(suffix)), "")
+
+
+def _primary_key(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+    if name in VIEW_KEYS:
+        return VIEW_KEYS[name]
+    found = con.execute(
+        "SELECT constraint_column_names FROM duckdb_constraints()"
+        " WHERE table_name = ? AND constraint_type = 'PRIMARY KEY'",
+        [name],
+    ).fetchall()
+    return list(found[0][0]) if found else []
+
+
+def _describe(con: duckdb.DuckDBPyConnection, resource: Resource, year: int, path: Path, fmt: str) -> dict:
+    comments = _comments(con, resource.name)
+    shared = view_fields()  # entity_code and year, added beside submission_id
+    fields = []
+    for name, dtype in _columns(con, resource, year):
+        item: dict[str, object] = {"name": name, "type": TYPES.get(dtype, "any")}
+        description = comments.get(name) or (shared[name].description if name in shared else "")
+        if description:
+            item["description"] = description
+        unit = _unit(name, resource.name)
+        if unit:
+            item["unit"] = unit
+        if dtype == "TIMESTAMP":
+            item["format"] = CSV_TIMESTAMP if fmt == "csv" else "default"
+        fields.append(item)
+    schema: dict[str, object] = {"fields": fields, "missingValues": [""]}
+    key = [k for k in _primary_key(con, resource.name) if k in {f["name"] for f in fields}]
+    if key:
+        schema["primaryKey"] = key
+    if resource.foreign_keys:
+        schema["foreignKeys"] = [
+            {"fields": [own], "reference": {"resource": other, "fields": [theirs]}}
+            for own, other, theirs in resource.foreign_keys
+        ]
+    out: dict[str, object] = {
+        "name": resource.name,
+        "path": path.name,
+        "format": fmt,
+        "mediatype": "application/vnd.apache.parquet" if fmt == "parquet" else "text/csv",
+        "description": resource.description,
+        "schema": schema,
+    }
+    if fmt == "csv":
+        out["encoding"] = "utf-8"
+        out["dialect"] = {"delimiter": ",", "header": True}
+    return out
+
+
+def _listed_files(folder: Path) -> set[str]:
+    """The data files the previous descriptor of `folder` listed (plain names inside the folder)."""
+    try:
+        previous = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+        paths = {str(r.get("path", "")) for r in previous.get("resources", [])}
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {p for p in paths if p and Path(p).name == p and not p.startswith(".")}
+
+
+def _write_descriptor(folder: Path, year: int, fmt: str, described: list[dict], flags: int) -> Path:
+    draft = f" DRAFT: {flags} plausibility flag{'s' * (flags != 1)} of {year} still open." if flags else ""
+    descriptor = {
+        "profile": "data-package",
+        "name": f"greening-the-blue-{year}",
+        "title": f"Greening the Blue inventory, data year {year}",
+        "description": (
+            f"Indicators of the UN system's environmental inventory up to {year}, and the activity rows, emissions "
+            f"and emission factors of the {year} submissions, written by gtb export (pipeline {__version__})."
+            + draft
+            + (
+                " In the CSV files a text value that a spreadsheet would run as a formula starts with an apostrophe."
+                if fmt == "csv"
+                else ""
+            )
+            + " Withheld: "
+            + ", ".join(f"{k} ({v})" for k, v in WITHHELD.items())
+            + "."
+        ),
+        "version": __version__,
+        "resources": described,
+    }
+    path = folder / "datapackage.json"
+    handle, tmp = tempfile.mkstemp(dir=folder, prefix=".datapackage-", suffix=".json")
+    with os.fdopen(handle, "w", encoding="utf-8") as fh:
+        json.dump(descriptor, fh, indent=2, ensure_ascii=False)
+        fh.write("\n")
+    _readable(tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def _readable(path: str) -> None:
+    """The mode a plain new file gets (a temporary file starts private)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)

@@ -1,0 +1,186 @@
+"""`gtb export`: the published data read back with DuckDB and validated against its datapackage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from frictionless import Package
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline import api, safe
+from pipeline.cli import main
+from pipeline.report.export import TYPES, WITHHELD, resources
+from tests.builders import set_cell, valid_sheets, write_workbook
+
+YEAR = 2024
+FORMULA_SITE = '@SUM(1+1)*cmd|" /C calc"!A0'  # DDE-style payload typed as text
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("export")
+    inputs = root / "inputs"
+    (inputs / "history").mkdir(parents=True)
+    for year in ("2023", "2024"):
+        (inputs / "submissions" / year).mkdir(parents=True)
+    write_workbook(inputs / "submissions" / "2023" / "UNEP_2023.xlsx", valid_sheets("UNEP", 2023))
+    write_workbook(inputs / "submissions" / "2024" / "UNEP_2024.xlsx", valid_sheets("UNEP", YEAR))
+    wfp = set_cell(valid_sheets("WFP", YEAR), "Facilities", "A2", FORMULA_SITE)
+    wfp = set_cell(wfp, "Entity", "B7", "Jane Focal-Point")
+    wfp = set_cell(wfp, "Entity", "B8", "jane.focalpoint@wfp.org")
+    wfp["Water"][0].append("comment")
+    wfp["Water"][1].append("ask Jane about the meter")
+    write_workbook(inputs / "submissions" / "2024" / "WFP_2024.xlsx", wfp)
+    api.run(inputs, root / "gtb.duckdb", root / "out", jobs=1)
+    return root / "gtb.duckdb"
+
+
+@pytest.fixture(scope="module")
+def parquet(warehouse) -> Path:
+    return api.export(YEAR, warehouse, warehouse.parent / "pq", "parquet").folder
+
+
+@pytest.fixture(scope="module")
+def csv_export(warehouse) -> Path:
+    return api.export(YEAR, warehouse, warehouse.parent / "csv", "csv").folder
+
+
+def descriptor(folder: Path) -> dict:
+    return json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+
+
+def test_parquet_reads_back_with_duckdb_as_the_descriptor_says(parquet, warehouse):
+    package = descriptor(parquet)
+    assert Package.validate_descriptor(str(parquet / "datapackage.json")).valid
+    names = [r["name"] for r in package["resources"]]
+    assert names == [r.name for r in resources()]
+    assert {"system_indicators", "entity_indicators", "facilities_activity", "emissions", "emission_factors"} <= set(
+        names
+    )
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        for resource in package["resources"]:
+            path = parquet / resource["path"]
+            cur = duckdb.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')")
+            columns = [(name, str(dtype)) for name, dtype, *_ in cur.fetchall()]
+            fields = resource["schema"]["fields"]
+            assert [c[0] for c in columns] == [f["name"] for f in fields], resource["name"]
+            for (name, dtype), f in zip(columns, fields, strict=True):
+                assert TYPES[dtype] == f["type"], (resource["name"], name, dtype)
+                assert f.get("description"), (resource["name"], name)
+            key = resource["schema"].get("primaryKey")
+            if key:
+                [(rows, distinct)] = duckdb.execute(
+                    f"SELECT count(*), count(DISTINCT ({', '.join(key)})) FROM read_parquet('{path}')"
+                ).fetchall()
+                assert rows == distinct, resource["name"]
+        # the rows are the database's: the year's loaded submissions, nothing else
+        [(db_rows,)] = con.execute(
+            "SELECT count(*) FROM facilities_activity JOIN submissions USING (submission_id) "
+            "WHERE status = 'loaded' AND reporting_year = ?",
+            [YEAR],
+        ).fetchall()
+        [(pq_rows, years)] = duckdb.execute(
+            f"SELECT count(*), list(DISTINCT year) FROM read_parquet('{parquet / 'facilities_activity.parquet'}')"
+        ).fetchall()
+        assert pq_rows == db_rows == 6 and years == [YEAR]
+        [(db_total,)] = con.execute("SELECT total_tco2e FROM system_indicators WHERE year = ?", [YEAR]).fetchall()
+        [(pq_total,)] = duckdb.execute(
+            f"SELECT total_tco2e FROM read_parquet('{parquet / 'system_indicators.parquet'}') WHERE year = {YEAR}"
+        ).fetchall()
+        assert pq_total == db_total
+        # every emissions row names a factor that is in the package, with its source
+        [(orphans,)] = duckdb.execute(
+            f"""SELECT count(*) FROM read_parquet('{parquet / "emissions.parquet"}') e
+                ANTI JOIN read_parquet('{parquet / "emission_factors.parquet"}') f
+                ON f.factor_set = e.factor_set AND f.factor_id = e.factor_id AND f.region = e.factor_region"""
+        ).fetchall()
+        assert orphans == 0
+    finally:
+        con.close()
+    # the site name is published exactly as typed in Parquet
+    [(site,)] = duckdb.execute(
+        f"SELECT site FROM read_parquet('{parquet / 'facilities_activity.parquet'}') "
+        "WHERE entity_code = 'WFP' AND source_row = 2"
+    ).fetchall()
+    assert site == FORMULA_SITE
+
+
+def test_csv_package_is_valid_for_frictionless(csv_export):
+    report = Package(str(csv_export / "datapackage.json")).validate()
+    assert report.valid, report.flatten(["resourcePath", "rowNumber", "fieldName", "type", "note"])[:10]
+    assert report.stats["tasks"] == len(resources())
+
+
+def test_frictionless_catches_a_file_that_disagrees_with_its_descriptor(csv_export, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for path in csv_export.iterdir():
+        (broken / path.name).write_bytes(path.read_bytes())
+    text = (broken / "system_indicators.csv").read_text(encoding="utf-8").splitlines()
+    cells = text[1].split(",")
+    cells[1] = "lots"  # reporting_entities: an integer
+    text[1] = ",".join(cells)
+    (broken / "system_indicators.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    report = Package(str(broken / "datapackage.json")).validate()
+    assert not report.valid
+    assert ("system_indicators", "type-error") in {(t.name, e.type) for t in report.tasks for e in t.errors}
+
+
+def test_csv_never_replays_a_formula(csv_export):
+    text = (csv_export / "facilities_activity.csv").read_text(encoding="utf-8")
+    assert "'" + FORMULA_SITE.replace('"', '""') in text
+    assert "," + FORMULA_SITE.replace('"', '""') not in text and '"' + FORMULA_SITE not in text
+
+
+def test_personal_data_and_comments_are_withheld(parquet, csv_export):
+    for folder in (parquet, csv_export):
+        for path in folder.iterdir():
+            data = path.read_bytes()
+            for secret in (b"jane.focalpoint@wfp.org", b"Jane Focal-Point", b"ask Jane about the meter"):
+                assert secret not in data, (path.name, secret)
+        fields = {f["name"] for r in descriptor(folder)["resources"] for f in r["schema"]["fields"]}
+        assert not fields & set(WITHHELD)
+
+
+def test_rerun_replaces_the_files_and_keeps_what_it_did_not_write(warehouse, tmp_path):
+    folder = api.export(YEAR, warehouse, tmp_path, "parquet").folder
+    (folder / "notes.txt").write_text("the author's own file", encoding="utf-8")
+    listed = descriptor(folder)
+    listed["resources"].append({"name": "old_table", "path": "old_table.parquet"})
+    (folder / "datapackage.json").write_text(json.dumps(listed), encoding="utf-8")
+    (folder / "old_table.parquet").write_bytes(b"from an earlier version")
+    first = {p.name: p.read_bytes() for p in folder.glob("*.parquet") if p.name != "old_table.parquet"}
+    api.export(YEAR, warehouse, tmp_path, "parquet")
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "the author's own file"
+    assert not (folder / "old_table.parquet").exists(), "a file the previous package listed and this one does not"
+    assert {p.name: p.read_bytes() for p in folder.glob("*.parquet")} == first, "same data, same bytes"
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")], "no temporary file left behind"
+
+
+def test_command_line(warehouse, tmp_path, capsys):
+    assert main(["export", "--year", str(YEAR), "--db", str(warehouse), "--outputs", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "parquet files" in out and "datapackage.json" in out
+    assert main(["export", "--year", "2031", "--db", str(warehouse), "--outputs", str(tmp_path)]) == 2
+    assert "no data for 2031" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["export", "--year", str(YEAR), "--format", "xlsx", "--db", str(warehouse)])
+    assert exit_.value.code == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12))
+def test_formula_guard_in_sql_is_the_python_rule(value):
+    [(got,)] = duckdb.execute(f"SELECT {safe.formula_safe_sql('v')} FROM (SELECT ?::VARCHAR AS v)", [value]).fetchall()
+    assert got == safe.formula_safe(value)
+
+
+@pytest.mark.parametrize("value", ["=1+1", "-5", "+1,234.5", "-", "@x", "\tx", "\r\nx", "-\u0663", "plain", ""])
+def test_formula_guard_in_sql_on_known_cases(value):
+    [(got,)] = duckdb.execute(f"SELECT {safe.formula_safe_sql('v')} FROM (SELECT ?::VARCHAR AS v)", [value]).fetchall()
+    assert got == safe.formula_safe(value)
