@@ -192,7 +192,7 @@ def run(
                         len(result.unchanged),
                         len(result.rejected),
                         len(recorded.superseded),
-                        "\n".join(safe.console_safe(line.plain) for line in lines),
+                        "\n".join(safe.console_safe(part) for line in lines for part in line.plain.split("\n")),
                         run_id,
                     ],
                 )

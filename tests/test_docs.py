@@ -17,3 +17,18 @@ def test_data_dictionary_names_every_contract_column():
         assert f"## {sheet.name}" in text
         for col in sheet.columns:
             assert f"| `{col.name}` |" in text
+
+
+def test_every_command_is_in_the_command_page():
+    from pipeline.cli import COMMANDS, build_parser
+
+    page = (docs.DOCS / "cli.md").read_text(encoding="utf-8")
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert set(sub.choices) == set(COMMANDS)
+    for name, parser in sub.choices.items():
+        assert f"`gtb {name} " in page, name
+        for action in parser._actions:
+            for option in action.option_strings:
+                if option.startswith("--") and option != "--help":
+                    row = next(line for line in page.splitlines() if line.startswith(f"| `gtb {name} "))
+                    assert option in row, (name, option)

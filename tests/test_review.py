@@ -305,3 +305,29 @@ def test_compare_prints_both_years(inputs, capsys):
     assert "2023" in out and "2024" in out and "flag" in out and "D2" in out
     result = api.compare("UNEP", 2024, db_of(inputs))
     assert result.previous_year == 2023 and any(line.flagged for line in result.lines)
+
+
+def test_run_summary_names_files_and_the_runs_table_keeps_it(inputs, capsys):
+    submit(inputs, "2024/UNEP_2024.xlsx", valid_sheets("UNEP", 2024))
+    submit(inputs, "2024/WFP_2024.xlsx", set_cell(valid_sheets("WFP", 2024), "Water", "D2", -5))
+    gtb(inputs, "run")
+    first = capsys.readouterr().out
+    assert "loaded: UNEP_2024.xlsx" in first
+    assert "rejected WFP_2024.xlsx: 1 error" in first and "Water!D2" in first, (
+        "each new rejection with its first finding"
+    )
+    # the next run: a resubmission of UNEP, the old rejection summarised in one line
+    submit(inputs, "2024/UNEP_2024_v2.xlsx", set_cell(valid_sheets("UNEP", 2024), "Facilities", "D2", 2_500_000))
+    gtb(inputs, "run")
+    second = capsys.readouterr().out
+    assert "loaded: UNEP_2024_v2.xlsx" in second and "superseded: UNEP_2024.xlsx" in second
+    assert "UNEP 2024 replaced: total" in second and "per capita" in second
+    assert "still rejected, as before: 1 file (WFP_2024.xlsx)" in second
+    assert "Water!D2" not in second, "an old rejection is not repeated in full"
+    runs = query(
+        inputs, "SELECT files_loaded, files_rejected, submissions_superseded, summary FROM runs ORDER BY run_id"
+    )
+    assert [r[:3] for r in runs] == [(1, 1, 0), (1, 1, 1)]
+    for (_, _, _, summary), printed in zip(runs, (first, second), strict=True):
+        for line in summary.splitlines():
+            assert line.strip() in printed, line
