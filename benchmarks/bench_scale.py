@@ -64,21 +64,25 @@ def main() -> None:
     args = parser.parse_args()
     for factor in args.factor or [60]:
         with tempfile.TemporaryDirectory() as tmp:
-            db = Path(tmp) / "gtb.duckdb"
-            shutil.copy(args.db, db)
-            rows = grow(db, args.year, factor)
-            print(f"x{factor}: {rows:,} emissions rows in {args.year}, file {db.stat().st_size / 1e6:,.0f} MB")
+            measure(args.db, args.year, factor, Path(tmp))
 
-            def indicators() -> None:
-                with duckdb.connect(str(db), read_only=True) as con:
-                    con.execute("SELECT * FROM system_indicators").fetchall()
-                    con.execute("SELECT * FROM entity_indicators").fetchall()
 
-            timed("system + entity indicators (all years)", indicators)
-            timed("gtb export --format parquet", lambda: api.export(args.year, db, Path(tmp) / "out", "parquet"))
-            size = sum(p.stat().st_size for p in (Path(tmp) / "out" / "export" / str(args.year)).iterdir())
-            print(f"  {'exported Parquet':<40} {size / 1e6:7.1f} MB")
-            timed("gtb report", lambda: api.report(args.year, db, Path(tmp) / "out"))
+def measure(source: Path, year: int, factor: int, tmp: Path) -> None:
+    db = tmp / "gtb.duckdb"
+    shutil.copy(source, db)
+    rows = grow(db, year, factor)
+    print(f"x{factor}: {rows:,} emissions rows in {year}, file {db.stat().st_size / 1e6:,.0f} MB")
+
+    def indicators() -> None:
+        with duckdb.connect(str(db), read_only=True) as con:
+            con.execute("SELECT * FROM system_indicators").fetchall()
+            con.execute("SELECT * FROM entity_indicators").fetchall()
+
+    timed("system + entity indicators (all years)", indicators)
+    timed("gtb export --format parquet", lambda: api.export(year, db, tmp / "out", "parquet"))
+    size = sum(p.stat().st_size for p in (tmp / "out" / "export" / str(year)).iterdir())
+    print(f"  {'exported Parquet':<40} {size / 1e6:7.1f} MB")
+    timed("gtb report", lambda: api.report(year, db, tmp / "out"))
 
 
 if __name__ == "__main__":
