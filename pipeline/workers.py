@@ -16,6 +16,7 @@ import os
 import pickle
 import resource
 import signal
+import sys
 import tempfile
 import time
 import traceback
@@ -281,8 +282,14 @@ def _picklable(value: object) -> bool:
 
 
 def _set_up_worker(memory_bytes: int, log_path: str) -> None:
-    """In the worker: stderr to `log_path` (if given), the address space capped at `memory_bytes`
-    (if given, and within the hard limit), Ctrl-C ignored."""
+    """In the worker: stdout to nowhere (a library's stray print, such as openpyxl's "0 is out of
+    range" on a damaged style table, never reaches the user's console), stderr to `log_path` (if
+    given), the address space capped at `memory_bytes` (if given, and within the hard limit),
+    Ctrl-C ignored."""
+    sys.stdout.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
     if log_path:
         log = os.open(log_path, os.O_WRONLY | os.O_APPEND)
         os.dup2(log, 2)

@@ -452,3 +452,26 @@ def test_error_cells_are_reported_with_their_error(tmp_path):
     )
     path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
     assert check(path).error_cells == {"S": {"D2": "#DIV/0!", "E2": "#N/A"}}
+
+
+def test_binary_workbook_is_called_binary_not_macro_enabled(tmp_path):
+    """Excel declares every .xlsb "sheet.binary.macroEnabled", with or without macros: the fix for
+    the focal point is to save as .xlsx, and the message says what the file is."""
+    path = tmp_path / "Book1.xlsb"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Override PartName="/xl/workbook.bin" '
+            'ContentType="application/vnd.ms-excel.sheet.binary.macroEnabled.main"/></Types>',
+        )
+        zf.writestr("xl/workbook.bin", b"\x83\x01\x00")
+        zf.writestr("xl/worksheets/sheet1.bin", b"\x81\x01\x00")
+    error = refusal(path)[0]
+    assert error.reason == "xlsb" and "binary workbook (.xlsb)" in str(error) and "macro" not in str(error)
+
+
+def test_a_real_xls_is_not_said_to_be_renamed(tmp_path):
+    path = hostile.legacy_xls(tmp_path)
+    message = str(refusal(path)[0])
+    assert "renamed" not in message and "97-2003" in message

@@ -602,3 +602,18 @@ def test_no_partial_copy_is_left_behind(tmp_path):
         [sub] = api.check_files([path], jobs=1)
         annotate_many([(path, sub.findings, tmp_path / mutation / "annotated.xlsx")])
         assert sorted(p.name for p in (tmp_path / mutation).iterdir()) == ["annotated.xlsx"]
+
+
+def _chatty(value: int) -> int:
+    print(f"{value} is out of range")  # what openpyxl prints on a damaged style table
+    os.write(1, b"raw bytes on fd 1\n")
+    return value * 2
+
+
+def test_a_worker_never_prints_on_the_users_console(capfd):
+    from pipeline.workers import run_isolated
+
+    results = dict(run_isolated([(i, (i,)) for i in range(3)], _chatty, jobs=2))
+    assert results == {0: 0, 1: 2, 2: 4}
+    out, err = capfd.readouterr()
+    assert "out of range" not in out + err and "raw bytes" not in out + err

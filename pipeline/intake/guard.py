@@ -348,10 +348,11 @@ class _Package:
         content_types = self.member("[Content_Types].xml")
         if content_types is not None:
             text = self._read_xml(content_types, cap=self.limits.max_part_bytes_in_memory)
-            if re.search(rb"macroenabled", text, re.IGNORECASE):
-                raise refuse("macro", evidence="its content type is macro-enabled")
+            # binary first: Excel declares every .xlsb "sheet.binary.macroEnabled", macros or not
             if re.search(rb"sheet\.binary", text, re.IGNORECASE):
                 raise refuse("xlsb")
+            if re.search(rb"macroenabled", text, re.IGNORECASE):
+                raise refuse("macro", evidence="its content type is macro-enabled")
 
     @staticmethod
     def _check_workbook_parts(names: list[str]) -> None:
