@@ -32,7 +32,11 @@ from pipeline.paths import (
 from schemas import contract
 
 if TYPE_CHECKING:
+    import duckdb
+
     from pipeline.intake.history import HistoryFile
+
+ProgressHook = Callable[[str, int, int], object]  # (stage, done, total): see run()
 
 # Excel's lock files ("~$book.xlsx") sit beside open workbooks; they are not submissions.
 LOCK_PREFIX = "~$"
@@ -98,7 +102,10 @@ def run(
     outputs: Path = DEFAULT_OUTPUTS,
     jobs: int | None = None,
     console: Console | None = None,
+    progress: ProgressHook | None = None,
 ) -> RunResult:
+    """`gtb run`. `progress(stage, done, total)`, if given, hears of the stages as they pass:
+    ("reading", n, N) before the first and after each workbook read, then ("loading", 0, 0)."""
     from pipeline.emissions import prepare
     from pipeline.emissions.calculate import calculate, sync_pins
     from pipeline.indicators.views import create_views
@@ -142,8 +149,11 @@ def run(
     try:
         new, shas = _new_files(con, files, result, known_files)
         lap("hash")
-        subs = _check_with_progress(new, jobs or default_jobs(), console, validate_files)
+        tell = progress or (lambda stage, done, total: None)
+        tell("reading", 0, len(new))
+        subs = _check_with_progress(new, jobs or default_jobs(), console, validate_files, tell)
         lap("read+validate")
+        tell("loading", 0, 0)
         for path, sub in zip(new, subs, strict=True):  # unreadable files too are recorded by their bytes
             sub.sha256 = sub.sha256 or shas[path]
             sub.size_bytes = sub.size_bytes or _size(path)
@@ -215,29 +225,96 @@ def review_without_loading(subs: list[Submission], db: Path) -> None:
     The database is not touched: a copy is loaded and calculated in one transaction that is then
     rolled back, so the comparison with each entity's previous year uses the very code of `gtb run`.
     """
-    import shutil
-    import tempfile
+    with Reviewer() as reviewer:
+        reviewer.review(subs, db)
 
-    from pipeline.emissions import prepare
-    from pipeline.emissions.calculate import calculate, sync_pins
-    from pipeline.indicators.views import create_views
-    from pipeline.review import flags as review_flags
-    from pipeline.review import plausibility
-    from pipeline.warehouse import db as warehouse
-    from pipeline.warehouse.load import insert_rows, next_id, record, sync_entities
 
-    valid = [s for s in subs if s.is_valid]
-    if not valid:
-        return
-    warehouse.check_file(Path(db))
-    if not Path(db).is_file():
-        raise GtbError(f"no database at {db}: run gtb run first, or validate without --db")
-    with tempfile.TemporaryDirectory(prefix="gtb-review-") as tmp:
-        copy = Path(tmp) / "review.duckdb"
+class Reviewer:
+    """`review_without_loading` for many calls (the submission portal): one private copy of the
+    database, opened once with its views, reused while the database file (and its WAL) is
+    unchanged, and copied afresh when it has changed. Every review is a transaction rolled back,
+    so the copy stays as the database was. One review at a time (a lock)."""
+
+    def __init__(self) -> None:
+        import tempfile
+        import threading
+
+        self._lock = threading.Lock()
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._key: tuple | None = None
+
+    def __enter__(self) -> Reviewer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+    def _drop(self) -> None:
+        if self._con is not None:
+            self._con.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+        self._con, self._tmp, self._key = None, None, None
+
+    @staticmethod
+    def _state(db: Path) -> tuple:
+        def stat(path: Path) -> tuple[int, int] | None:
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                return None
+            return st.st_mtime_ns, st.st_size
+
+        return (str(db.resolve()), stat(db), stat(db.with_name(db.name + ".wal")))
+
+    def _connection(self, db: Path) -> duckdb.DuckDBPyConnection:
+        import shutil
+        import tempfile
+
+        from pipeline.indicators.views import create_views
+        from pipeline.warehouse import db as warehouse
+
+        key = self._state(db)
+        if self._con is not None and key == self._key:
+            return self._con
+        self._drop()
+        warehouse.check_file(db)
+        if not db.is_file():
+            raise GtbError(f"no database at {db}: run gtb run first, or validate without --db")
+        self._tmp = tempfile.TemporaryDirectory(prefix="gtb-review-")
+        copy = Path(self._tmp.name) / "review.duckdb"
         shutil.copyfile(db, copy)
+        wal = db.with_name(db.name + ".wal")
+        if wal.is_file():  # committed transactions not yet checkpointed into the file
+            shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
         con = warehouse.connect(copy)
-        try:
-            create_views(con)
+        create_views(con)
+        self._con, self._key = con, key
+        return con
+
+    def prepare(self, db: Path) -> None:
+        """Copy and open the database now, so that the first review is as quick as the next."""
+        with self._lock:
+            self._connection(Path(db))
+
+    def review(self, subs: list[Submission], db: Path) -> None:
+        """Add to each valid submission of `subs` the flags it would get if loaded into `db`."""
+        from pipeline.emissions import prepare
+        from pipeline.emissions.calculate import calculate, sync_pins
+        from pipeline.review import flags as review_flags
+        from pipeline.review import plausibility
+        from pipeline.warehouse.load import insert_rows, next_id, record, sync_entities
+
+        valid = [s for s in subs if s.is_valid]
+        if not valid:
+            return
+        with self._lock:
+            con = self._connection(Path(db))
             con.execute("BEGIN TRANSACTION")
             try:
                 sync_entities(con)
@@ -247,12 +324,13 @@ def review_without_loading(subs: list[Submission], db: Path) -> None:
                 insert_rows(con, prepare.activity_tables(recorded.pairs))
                 calculate(con, recorded.loaded)
                 by_id = dict(recorded.pairs)
-                for flag in plausibility.flags(con, recorded.loaded):
-                    by_id[flag.submission_id].findings.append(review_flags.to_finding(flag, by_id[flag.submission_id]))
-            finally:
-                con.execute("ROLLBACK")
-        finally:
-            con.close()
+                raised = plausibility.flags(con, recorded.loaded)
+            except BaseException:
+                self._drop()  # closing the copy rolls the transaction back; the next review copies afresh
+                raise
+            con.execute("ROLLBACK")
+            for flag in raised:
+                by_id[flag.submission_id].findings.append(review_flags.to_finding(flag, by_id[flag.submission_id]))
 
 
 def _new_files(con, files: list[Path], result: RunResult, known_files) -> tuple[list[Path], dict[Path, str]]:
@@ -329,14 +407,26 @@ def _size(path: Path) -> int:
 
 
 def _check_with_progress(
-    files: list[Path], jobs: int, console: Console, validate_files: Callable[..., list[Submission]]
+    files: list[Path],
+    jobs: int,
+    console: Console,
+    validate_files: Callable[..., list[Submission]],
+    tell: ProgressHook,
 ) -> list[Submission]:
     if not files:
         return []
     columns = (TextColumn("reading workbooks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    done = [0]
+
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("validate", total=len(files))
-        return validate_files(files, jobs, on_file=lambda _path: progress.advance(task))
+
+        def advance(_path: Path) -> None:
+            progress.advance(task)
+            done[0] += 1
+            tell("reading", done[0], len(files))
+
+        return validate_files(files, jobs, on_file=advance)
 
 
 def _history_reports(files: list[HistoryFile], report_dir: Path) -> list[tuple[str, int, str]]:

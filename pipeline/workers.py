@@ -264,9 +264,12 @@ def _context_preloading(module: str | None) -> ForkServerContext | SpawnContext:
     return multiprocessing.get_context("spawn")
 
 
-def warm_up(module: str) -> None:
-    """Start the fork server now, preloading `module` (the work function's), so that its imports
-    run while the caller is still importing its own; the first worker is then ready at once."""
+def warm_up(module: str, *more: str) -> None:
+    """Start the fork server now, preloading `module` (the work function's) and `more`, so that
+    their imports run while the caller is still importing its own; the first worker is then
+    ready at once. A long-lived caller (the submission portal) names every module its workers use."""
+    for other in more:
+        _context_preloading(other)
     if _context_preloading(module).get_start_method() == "forkserver":
         from multiprocessing import forkserver
 

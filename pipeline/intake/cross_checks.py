@@ -157,3 +157,43 @@ def folder_and_name_findings(subs: list[Submission]) -> None:
                     value=sub.entity_code if wrong_entity else sub.reporting_year,
                 )
             )
+
+
+def expected_entity_and_year(subs: list[Submission], entity: str, year: int) -> None:
+    """Add an `entity-mismatch` error to each workbook that names another entity than `entity`, and
+    a `year-mismatch` error to each that reports another year than `year` (a workbook uploaded to
+    the submission portal for one entity and year), in place. Only what could be read is compared:
+    an unreadable entity code or year already has its own error."""
+    for sub in subs:
+        if not sub.readable:
+            continue
+        if sub.entity_code is not None and sub.entity_code != entity:
+            cell = _entity_cell(sub)
+            sub.findings.append(
+                finding(
+                    "entity-mismatch.portal",
+                    entity=sub.entity_code,
+                    expected=entity,
+                    file=sub.file_name,
+                    sheet="Entity",
+                    cell=cell,
+                    row=int(cell[1:]) if cell else None,
+                    column="entity_code",
+                    value=sub.entity_code,
+                )
+            )
+        if sub.reporting_year is not None and sub.reporting_year != year:
+            cell = sub.cells.get(("Entity", "reporting_year"), "")
+            sub.findings.append(
+                finding(
+                    "year-mismatch.portal",
+                    year=sub.reporting_year,
+                    expected=year,
+                    file=sub.file_name,
+                    sheet="Entity",
+                    cell=cell,
+                    row=int(cell[1:]) if cell else None,
+                    column="reporting_year",
+                    value=sub.reporting_year,
+                )
+            )
