@@ -7,6 +7,7 @@ codes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,9 +19,11 @@ from pipeline.paths import DEFAULT_DB, DEFAULT_INPUTS, DEFAULT_OUTPUTS, VALIDATI
 from pipeline.workers import default_jobs
 
 if TYPE_CHECKING:
+    from pipeline.intake.excerpt import Excerpt
+    from pipeline.portal.accounts import PortalUser
     from pipeline.report.build import ReportResult
     from pipeline.report.export import ExportResult
-    from pipeline.run import RunResult
+    from pipeline.run import Reviewer, RunResult
 
 
 def template(entity: str, year: int, output: Path | None = None, lang: str = "en") -> Path:
@@ -40,6 +43,83 @@ def check_files(
     from pipeline.intake.validate import validate_files
 
     return validate_files([Path(f) for f in files], jobs or default_jobs(), on_file)
+
+
+@dataclass
+class UploadCheck:
+    """What `check_upload` found: the validated submission (its findings sorted by sheet, row and
+    column), the folder holding its issues.csv and annotated.xlsx, the excerpts around the first
+    findings, and whether the comparison with the previous year was made (`note` says why not)."""
+
+    submission: Submission
+    folder: Path
+    excerpts: dict[tuple[str, str], Excerpt]
+    compared: bool
+    note: str = ""
+
+
+def check_upload(
+    file: Path,
+    report_dir: Path,
+    entity: str,
+    year: int,
+    *,
+    db: Path | None = None,
+    name: str | None = None,
+    reviewer: Reviewer | None = None,
+    excerpts: int = 200,
+) -> UploadCheck:
+    """One workbook uploaded to the submission portal for `entity` and `year`: the guard, reader
+    and validation of `gtb validate` (in the isolated workers); an error where the workbook names
+    another entity or year; with `db`, the plausibility flags against the entity's previous year
+    (read only, through `reviewer` when given); issues.csv and annotated.xlsx in a folder below
+    `report_dir`; and the cells around the first `excerpts` findings (read in a worker too).
+    `name` is how the reports name the file (the name it was uploaded under)."""
+    import dataclasses
+
+    from pipeline.intake.cross_checks import expected_entity_and_year
+    from pipeline.intake.excerpt import read_excerpts
+    from pipeline.intake.findings import sort_key
+    from pipeline.intake.reports import write_reports
+    from pipeline.run import review_without_loading
+
+    [sub] = check_files([Path(file)], jobs=1)
+    if name:
+        sub.file_name = name
+        sub.findings = [dataclasses.replace(f, file=name) for f in sub.findings]
+    expected_entity_and_year([sub], entity.strip().upper(), int(year))
+    compared, note = False, ""
+    if db is not None and sub.is_valid:
+        try:
+            if reviewer is not None:
+                reviewer.review([sub], Path(db))
+            else:
+                review_without_loading([sub], Path(db))
+            compared = True
+        except GtbError as exc:
+            note = str(exc)
+    elif db is None:
+        note = "no database to compare with"
+    sub.findings.sort(key=sort_key)
+    folder = write_reports([sub], Path(report_dir))[0]
+    cells = list(dict.fromkeys((f.sheet, f.cell) for f in sub.findings[:excerpts] if f.sheet and f.cell))
+    found = read_excerpts(Path(sub.path), cells) if sub.readable else {}
+    return UploadCheck(sub, folder, found, compared, note)
+
+
+def reviewer() -> Reviewer:
+    """A plausibility reviewer for many `check_upload` calls: it keeps one private copy of the
+    database open while the database is unchanged (close it when done)."""
+    from pipeline.run import Reviewer
+
+    return Reviewer()
+
+
+def template_languages() -> tuple[str, ...]:
+    """The languages `template` writes."""
+    from pipeline.intake.template import SUPPORTED_LANGS
+
+    return tuple(SUPPORTED_LANGS)
 
 
 def validate(
@@ -72,11 +152,13 @@ def run(
     outputs: Path = DEFAULT_OUTPUTS,
     jobs: int | None = None,
     console: Console | None = None,
+    progress: Callable[[str, int, int], object] | None = None,
 ) -> RunResult:
-    """`gtb run`: validate every submission, load the valid ones, calculate emissions."""
+    """`gtb run`: validate every submission, load the valid ones, calculate emissions;
+    `progress(stage, done, total)` hears of the stages as they pass (pipeline.run.run)."""
     from pipeline.run import run as run_pipeline
 
-    return run_pipeline(Path(inputs), Path(db), Path(outputs), jobs=jobs, console=console)
+    return run_pipeline(Path(inputs), Path(db), Path(outputs), jobs=jobs, console=console, progress=progress)
 
 
 def recalculate(year: int, factor_set: str, reason: str, db: Path = DEFAULT_DB) -> dict:
@@ -145,3 +227,40 @@ def compare(entity: str, year: int, db: Path = DEFAULT_DB):
 
     with opened(Path(db), read_only=True) as con:
         return compare_years(con, entity, int(year))
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    inputs: Path = DEFAULT_INPUTS,
+    outputs: Path = DEFAULT_OUTPUTS,
+    db: Path = DEFAULT_DB,
+    on_ready: Callable[[str], object] | None = None,
+) -> None:
+    """`gtb serve`: the submission portal on a production WSGI server until interrupted; its own
+    state under `{outputs}/portal/` (PostgreSQL instead when DATABASE_URL is set)."""
+    from pipeline.portal.server import serve as run_server
+
+    run_server(host, int(port), Path(inputs), Path(outputs), Path(db), on_ready)
+
+
+def users_add(
+    username: str,
+    entities: list[str] | None = None,
+    analyst: bool = False,
+    password: str | None = None,
+    outputs: Path = DEFAULT_OUTPUTS,
+    replace: bool = False,
+) -> tuple[PortalUser, str]:
+    """`gtb users add`: a portal account bound to `entities` (a focal point) or an analyst; returns
+    the account and its password (`password`, or one made up when None)."""
+    from pipeline.portal.accounts import add_user
+
+    return add_user(username, list(entities or []), analyst, password, Path(outputs), replace)
+
+
+def users_list(outputs: Path = DEFAULT_OUTPUTS) -> list[PortalUser]:
+    """`gtb users list`: the portal's accounts, their entities or role, last sign-in and lockout."""
+    from pipeline.portal.accounts import list_users
+
+    return list_users(Path(outputs))

@@ -89,6 +89,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("entity", help="entity code, e.g. WFP")
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--db", type=Path, default=DEFAULT_DB)
+
+    p = sub.add_parser("serve", help="the submission portal: focal points upload, SUN reviews (Ctrl-C stops it)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--inputs", type=Path, default=DEFAULT_INPUTS, help="inputs folder (default inputs/)")
+    p.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS, help="outputs folder; state in its portal/")
+    p.add_argument("--db", type=Path, default=DEFAULT_DB, help="database (default outputs/gtb.duckdb)")
+
+    p = sub.add_parser("users", help="the submission portal's accounts")
+    users = p.add_subparsers(dest="users_command", required=True, parser_class=_Parser)
+    q = users.add_parser("add", help="add an account: a focal point bound to entities, or an analyst")
+    q.add_argument("username")
+    who = q.add_mutually_exclusive_group(required=True)
+    who.add_argument("--entity", action="append", metavar="CODE", help="entity of the focal point (repeatable)")
+    who.add_argument("--analyst", action="store_true", help="a SUN analyst: sees every entity")
+    q.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    q.add_argument("--replace", action="store_true", help="reset an existing account's entities, role and password")
+    q.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS, help="outputs folder of the portal's state")
+    q = users.add_parser("list", help="list the accounts")
+    q.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS, help="outputs folder of the portal's state")
     return parser
 
 
@@ -98,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.workers import warm_up
 
         warm_up("pipeline.intake.read")  # the readers' fork server starts while we import
+    elif args.command == "serve":
+        from pipeline.workers import warm_up
+
+        warm_up("pipeline.intake.read", "pipeline.intake.annotate", "pipeline.intake.excerpt")
     try:
         return _dispatch(args)
     except GtbError as exc:
@@ -221,6 +245,39 @@ def _export(args: argparse.Namespace) -> int:
     return OK
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from pipeline import api
+
+    try:
+        api.serve(args.host, args.port, args.inputs, args.outputs, args.db, on_ready=print)
+    except KeyboardInterrupt:
+        print("portal stopped")
+    return OK
+
+
+def _users(args: argparse.Namespace) -> int:
+    from pipeline import api
+
+    if args.users_command == "list":
+        for user in api.users_list(args.outputs):
+            seen = f"{user.last_login:%Y-%m-%d %H:%M} UTC" if user.last_login else "never"
+            locked = f", locked until {user.locked_until:%H:%M} UTC" if user.locked_until else ""
+            where = ", ".join(user.entities) if user.entities else "every entity"
+            print(f"{user.username}\t{user.role}\t{where}\tlast sign-in {seen}{locked}")
+        return OK
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise GtbError("no password on standard input")
+    user, secret = api.users_add(args.username, args.entity, args.analyst, password, args.outputs, replace=args.replace)
+    what = "analyst" if user.analyst else f"focal point of {', '.join(user.entities)}"
+    print(f"{'reset' if args.replace else 'added'} {user.username}: {what}")
+    if password is None:
+        print(f"password: {secret}")
+    return OK
+
+
 COMMANDS = {
     "template": _template,
     "validate": _validate,
@@ -232,6 +289,8 @@ COMMANDS = {
     "compare": _compare_command,
     "report": _report,
     "export": _export,
+    "serve": _serve,
+    "users": _users,
 }
 
 

@@ -12,7 +12,7 @@ Layers, bottom to top (a module may import its own layer and those below, never 
     indicators pipeline/indicators/ (the views and reading them)
     review     pipeline/review/     (plausibility flags, acceptance, the tracker)
     report     pipeline/report/
-    app        pipeline/{api, cli, run, docs}
+    app        pipeline/{api, cli, run, docs, portal}
 
 Lazy imports inside functions count: a backward import is a backward import wherever it sits.
 """
@@ -41,7 +41,7 @@ LAYERS = [
     "app",
 ]
 SHARED = {"pipeline", "paths", "errors", "safe", "cells", "geo", "xlsx", "codelists", "serials", "catalogue", "workers"}
-APP = {"api", "cli", "run", "docs"}
+APP = {"api", "cli", "run", "docs", "portal"}
 
 
 def layer_of(module: str) -> str | None:
@@ -134,6 +134,22 @@ def test_no_import_cycles():
         if not state.get(name):
             visit(name, [name])
     assert not cycles, "\n".join(cycles)
+
+
+def test_the_portal_reaches_the_pipeline_through_the_api_only():
+    """The submission portal is a client of `pipeline.api`: besides its own modules it imports the
+    API and the shared modules, never a stage (intake, warehouse, review...) directly."""
+    modules = project_modules()
+    allowed = {"pipeline.api"} | {f"pipeline.{name}" for name in SHARED if name != "pipeline"} | {"pipeline"}
+    wrong = []
+    for name, path in modules.items():
+        if not name.startswith("pipeline.portal"):
+            continue
+        for imported in imports_of(path):
+            target = known(imported, modules)
+            if target and not target.startswith("pipeline.portal") and target not in allowed:
+                wrong.append(f"{name} imports {target}")
+    assert not wrong, "\n".join(sorted(wrong))
 
 
 def describe(con: duckdb.DuckDBPyConnection) -> dict[str, set[tuple]]:

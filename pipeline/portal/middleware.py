@@ -1,0 +1,81 @@
+"""Middleware: the upload size cap before any body is read, security headers, Secure cookies
+behind HTTPS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+# What a form's fields besides the file may add to the body of an upload.
+FORM_ALLOWANCE = 64 * 1024
+
+
+class UploadSizeLimit:
+    """Refuse (413) a request whose body is larger than the upload cap, before anything reads it
+    (the CSRF check reads form bodies, so this comes first). Waitress refuses larger bodies too
+    (`max_request_body_size`); this keeps the same limit under any server."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return HttpResponse("Bad Content-Length.", status=400, content_type="text/plain")
+        limit = settings.GTB_MAX_UPLOAD_BYTES + FORM_ALLOWANCE
+        if length > limit:
+            return HttpResponse(
+                f"The file is too large: the portal takes workbooks up to {settings.GTB_MAX_UPLOAD_BYTES // 2**20} MB.",
+                status=413,
+                content_type="text/plain",
+            )
+        return self.get_response(request)
+
+
+class SecurityHeaders:
+    """Content-Security-Policy (scripts and styles from the portal only, no framing) and the
+    headers Django's SecurityMiddleware does not set; no page is cached by a shared cache."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if not request.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+class SecureCookiesBehindHttps:
+    """Session and CSRF cookies get the Secure flag whenever the request came over HTTPS (directly,
+    or through a proxy waitress trusts: GTB_PORTAL_TRUSTED_PROXY)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.is_secure():
+            for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME):
+                if name in response.cookies:
+                    response.cookies[name]["secure"] = True
+        return response

@@ -1,0 +1,102 @@
+"""Starting the portal: settings from the folders given, the portal's tables, the workers, waitress.
+
+`boot(inputs, outputs, db)` points the settings at the folders (environment variables read by
+`pipeline.portal.settings`), sets Django up and creates or migrates the portal's tables.
+`serve(...)` then serves the WSGI application with waitress, a production server (threads,
+request body cap, no debug pages), until interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from pipeline.errors import GtbError
+
+SETTINGS = "pipeline.portal.settings"
+THREADS = 4
+
+
+def boot(inputs: Path, outputs: Path, db: Path, *, extra_hosts: tuple[str, ...] = ()) -> Path:
+    """Configure Django for these folders (once per process) and migrate; returns the state folder."""
+    import django
+    from django.conf import settings
+
+    wanted = {
+        "GTB_PORTAL_INPUTS": str(Path(inputs).absolute()),
+        "GTB_PORTAL_OUTPUTS": str(Path(outputs).absolute()),
+        "GTB_PORTAL_DB": str(Path(db).absolute()),
+    }
+    if settings.configured:
+        if str(settings.GTB_OUTPUTS) != wanted["GTB_PORTAL_OUTPUTS"]:
+            raise GtbError(f"the portal is already set up for {settings.GTB_OUTPUTS} in this process")
+        return Path(settings.GTB_STATE)
+    os.environ.update(wanted)
+    if extra_hosts and "GTB_PORTAL_ALLOWED_HOSTS" not in os.environ:
+        os.environ["GTB_PORTAL_ALLOWED_HOSTS"] = ",".join(("localhost", "127.0.0.1", "[::1]", *extra_hosts))
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS
+    Path(outputs).mkdir(parents=True, exist_ok=True)
+    try:
+        django.setup()
+    except PermissionError as exc:
+        raise GtbError(f"cannot write the portal's state folder: {exc.filename}") from None
+    _migrate()
+    return Path(settings.GTB_STATE)
+
+
+def _migrate() -> None:
+    from django.core.management import call_command
+    from django.db.utils import OperationalError
+
+    try:
+        call_command("migrate", interactive=False, verbosity=0)
+    except OperationalError as exc:
+        raise GtbError(f"the portal's database cannot be opened: {exc}") from None
+
+
+def serve(
+    host: str, port: int, inputs: Path, outputs: Path, db: Path, on_ready: Callable[[str], object] | None = None
+) -> None:
+    """Serve the portal on host:port with waitress until interrupted (KeyboardInterrupt goes up)."""
+    import waitress
+    from django.conf import settings
+    from django.core.wsgi import get_wsgi_application
+
+    from pipeline import workers
+    from pipeline.portal import jobs
+
+    if not Path(inputs).is_dir():
+        raise GtbError(f"inputs folder not found: {inputs}")
+    hosts = () if host in ("0.0.0.0", "::", "") else (host,)
+    workers.warm_up("pipeline.intake.read", "pipeline.intake.annotate", "pipeline.intake.excerpt")
+    os.environ["GTB_PORTAL_WARM_UP"] = "1"  # the app checks a blank workbook as it starts (PortalConfig.ready)
+    state = boot(inputs, outputs, db, extra_hosts=hosts)
+    jobs.interrupt_stale()
+    app = get_wsgi_application()
+    from pipeline.portal import cycle
+
+    try:
+        cycle.reporting_cycle(settings.GTB_INPUTS)
+    except GtbError as exc:
+        raise GtbError(f"the portal needs a reporting cycle: {exc}") from None
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}/"
+    proxy = os.environ.get("GTB_PORTAL_TRUSTED_PROXY")  # behind HTTPS: the proxy's address
+    behind = {"trusted_proxy": proxy, "trusted_proxy_headers": {"x-forwarded-proto"}} if proxy else {}
+    server = waitress.create_server(
+        app,
+        host=host,
+        port=port,
+        threads=THREADS,
+        ident="gtb-portal",
+        max_request_body_size=settings.GTB_MAX_UPLOAD_BYTES + 2**20,
+        clear_untrusted_proxy_headers=True,
+        **behind,
+    )
+    if on_ready:
+        on_ready(f"portal at {url} (state: {state}, database: {settings.GTB_DB}); Ctrl-C stops it")
+    try:
+        server.run()
+    finally:
+        server.close()

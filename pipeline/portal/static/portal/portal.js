@@ -1,0 +1,104 @@
+/* The submission portal's only script: drag and drop and progress for uploads (the page comes back
+   rendered by the server and replaces the old one, keeping the form), and a run's progress.
+   Nothing from the server is ever inserted as HTML except the server's own autoescaped page. */
+(function () {
+  "use strict";
+
+  function swapPage(html) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var fresh = doc.getElementById("main");
+    var main = document.getElementById("main");
+    if (!fresh || !main) { window.location.reload(); return; }
+    main.replaceWith(document.adoptNode(fresh));
+    bindUpload();
+    var report = document.getElementById("report");
+    if (report) { report.scrollIntoView({ block: "start" }); }
+    document.body.setAttribute("data-report-at", String(Date.now()));
+  }
+
+  function bindUpload() {
+    var form = document.getElementById("upload-form");
+    if (!form) { return; }
+    var input = form.querySelector("input[type=file]");
+    var drop = form.querySelector(".drop");
+    var chosen = form.querySelector(".chosen");
+    var progress = form.querySelector(".progress");
+    var bar = progress.querySelector(".bar span");
+    var text = progress.querySelector(".progress-text");
+    var maxBytes = Number(form.getAttribute("data-max-mb")) * 1048576;
+
+    function say(message) { progress.hidden = false; text.textContent = message; }
+    function showName() { chosen.textContent = input.files.length ? input.files[0].name : ""; }
+
+    ["dragenter", "dragover"].forEach(function (name) {
+      drop.addEventListener(name, function (event) { event.preventDefault(); drop.classList.add("over"); });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      drop.addEventListener(name, function () { drop.classList.remove("over"); });
+    });
+    drop.addEventListener("drop", function (event) {
+      event.preventDefault();
+      if (event.dataTransfer && event.dataTransfer.files.length) {
+        input.files = event.dataTransfer.files;
+        showName();
+        send();
+      }
+    });
+    input.addEventListener("change", showName);
+    form.addEventListener("submit", function (event) { event.preventDefault(); send(); });
+
+    function send() {
+      var file = input.files[0];
+      if (!file) { say("Choose a workbook first."); return; }
+      if (file.size > maxBytes) { say("This file is larger than the portal takes."); return; }
+      var request = new XMLHttpRequest();
+      request.open("POST", form.action);
+      request.setRequestHeader("X-Portal-Fragment", "1");
+      request.upload.addEventListener("progress", function (event) {
+        if (event.lengthComputable) {
+          var share = Math.round((event.loaded / event.total) * 100);
+          bar.style.width = share + "%";
+          say("uploading " + share + " %");
+        }
+      });
+      request.upload.addEventListener("load", function () { bar.style.width = "100%"; say("checking the workbook…"); });
+      request.addEventListener("load", function () {
+        if (request.status === 413) { say("This file is larger than the portal takes."); return; }
+        if (request.status >= 500) { say("The portal could not check the file; try again in a moment."); return; }
+        swapPage(request.responseText);
+      });
+      request.addEventListener("error", function () { say("The upload failed: check your connection and try again."); });
+      form.querySelector("button[type=submit]").disabled = true;
+      say("uploading…");
+      request.send(new FormData(form));
+    }
+  }
+
+  function followRun() {
+    var panel = document.getElementById("run");
+    var url = panel && panel.getAttribute("data-running");
+    if (!url) { return; }
+    var bar = panel.querySelector(".bar span");
+    var text = panel.querySelector(".progress-text");
+    var stage = panel.querySelector(".stage");
+    function poll() {
+      var request = new XMLHttpRequest();
+      request.open("GET", url);
+      request.addEventListener("load", function () {
+        if (request.status !== 200) { return; }
+        var job = JSON.parse(request.responseText);
+        if (stage) { stage.textContent = job.stage; }
+        if (job.total) {
+          bar.style.width = Math.round((job.done / job.total) * 100) + "%";
+          text.textContent = job.done + " of " + job.total;
+        }
+        if (job.state === "running") { window.setTimeout(poll, 1000); } else { window.location.reload(); }
+      });
+      request.send();
+    }
+    poll();
+  }
+
+  bindUpload();
+  followRun();
+})();

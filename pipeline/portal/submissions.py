@@ -1,0 +1,502 @@
+"""What the portal does with a submission: receive an upload, submit it, accept it or ask for a
+correction, and say where each entity stands. Views call these; every change is audited.
+
+Statuses of an entity-year (the portal's own, in `Case`): not started (no upload yet), uploaded
+(the latest upload has no error), rejected (it has errors), submitted (for review), correction
+requested (SUN asked for a new workbook), accepted (written to `{inputs}/submissions/{YEAR}/`
+for `gtb run`). "loaded" comes from the warehouse: the accepted file is the entity-year's loaded
+submission (`api.status`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import hashlib
+import logging
+import os
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from pipeline import TEMPLATE_VERSION, __version__, api, safe
+from pipeline.errors import GtbError
+from pipeline.paths import SUBMISSIONS_FOLDER
+from pipeline.portal import state
+from pipeline.portal.audit import audit
+from pipeline.portal.cycle import Cycle, reporting_cycle
+from pipeline.portal.models import Case, Explanation, Upload
+
+log = logging.getLogger("gtb.portal")
+
+FLAG_CODES = ("implausible-change", "implausible-value")
+LOADED = ("loaded", "loaded-with-flags", "accepted")  # warehouse statuses of a loaded submission
+NOT_STARTED, LOADED_STATUS = "not-started", "loaded"
+LABELS = dict(Case.STATUS) | {NOT_STARTED: "not started", LOADED_STATUS: "loaded"}
+SHOWN_FINDINGS = 200  # findings (with excerpts) kept for the page; all are in issues.csv and annotated.xlsx
+MAX_EXPLANATION = 2000
+
+_check_lock = threading.Lock()  # one upload checked at a time: validation is CPU-bound, the reviewer shared
+_reviewer: Any = None  # api.reviewer(), made at the first upload
+
+
+class Refused(Exception):
+    """An action that cannot be done now; the message says why, for the user."""
+
+
+def cycle() -> Cycle:
+    return reporting_cycle(settings.GTB_INPUTS)
+
+
+def _reviewer_for_uploads():
+    global _reviewer
+    if _reviewer is None:
+        _reviewer = api.reviewer()
+        atexit.register(close_reviewer)
+    return _reviewer
+
+
+def close_reviewer() -> None:
+    global _reviewer
+    if _reviewer is not None:
+        _reviewer.close()
+        _reviewer = None
+
+
+def warm_up() -> None:
+    """Check a blank template once and open the reviewer's copy of the warehouse, so that the first
+    upload after a start is as quick as the next (the server runs this in a thread as it starts)."""
+    import tempfile
+
+    with _check_lock, tempfile.TemporaryDirectory(prefix="gtb-portal-warm-") as tmp:
+        started = time.perf_counter()
+        year = cycle().open_year
+        blank = api.template("UNEP", year, Path(tmp) / "blank.xlsx")
+        api.check_upload(blank, Path(tmp) / "reports", "UNEP", year)
+        if Path(settings.GTB_DB).is_file():
+            try:
+                _reviewer_for_uploads().prepare(Path(settings.GTB_DB))
+            except GtbError as exc:
+                log.warning("no comparison with last year until the warehouse can be read: %s", exc)
+        log.info("ready for uploads (warmed up in %.1f s)", time.perf_counter() - started)
+
+
+# --- receiving an upload ---------------------------------------------------------------------
+
+
+def _store(uploaded: UploadedFile, entity: str, year: int) -> tuple[str, int, str]:
+    """Copy the upload to `{state}/uploads/` under a generated name; (name, size, sha256).
+    Stops (and removes the copy) as soon as it passes the size cap, whatever the request said."""
+    folder = state.folder(settings.GTB_STATE, state.UPLOADS)
+    name = f"{entity}_{year}_{secrets.token_hex(8)}.xlsx"
+    path = folder / name
+    digest, size = hashlib.sha256(), 0
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in uploaded.chunks():
+                size += len(chunk)
+                if size > settings.GTB_MAX_UPLOAD_BYTES:
+                    raise Refused(f"The file is too large: the portal takes workbooks up to {_cap_mb()} MB.")
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return name, size, digest.hexdigest()
+
+
+def _cap_mb() -> int:
+    return int(settings.GTB_MAX_UPLOAD_BYTES // 2**20)
+
+
+def original_name(uploaded: UploadedFile) -> str:
+    """The name the file was uploaded under, as metadata: no folders, no control characters."""
+    name = (uploaded.name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return safe.console_safe(name)[:255] or "(no name)"
+
+
+def _finding_rows(check: api.UploadCheck) -> list[dict]:
+    rows = []
+    for f in check.submission.findings[:SHOWN_FINDINGS]:
+        excerpt = check.excerpts.get((f.sheet, f.cell))
+        rows.append(
+            {
+                "sheet": f.sheet,
+                "cell": f.cell,
+                "row": f.row,
+                "column": f.column,
+                "value": f.value,
+                "code": f.code,
+                "severity": f.severity,
+                "message": f.message,
+                "flag": f.code in FLAG_CODES,
+                "key": flag_key(f.sheet, f.cell, f.code),
+                "excerpt": None
+                if excerpt is None
+                else {
+                    "row": excerpt.row,
+                    "column": excerpt.column,
+                    "columns": list(excerpt.columns),
+                    "header": list(excerpt.header) if excerpt.header is not None else None,
+                    "rows": [[r, list(texts)] for r, texts in excerpt.rows],
+                },
+            }
+        )
+    return rows
+
+
+def flag_key(sheet: str, cell: str, code: str) -> str:
+    return f"{sheet}!{cell} {code}"
+
+
+def receive(user, entity: str, uploaded: UploadedFile) -> Upload:
+    """Store, check and record one upload for `entity` and the open year; the case's status
+    follows its verdict. Refused when the entity-year was accepted (SUN must ask for a correction)."""
+    year = cycle().open_year
+    case = Case.objects.filter(entity=entity, year=year).first()
+    if case is not None and case.status == Case.ACCEPTED:
+        raise Refused(f"{entity}'s {year} submission was accepted; SUN has to ask for a correction first.")
+    started = time.perf_counter()
+    stored, size, sha = _store(uploaded, entity, year)
+    name = original_name(uploaded)
+    report_dir = state.folder(settings.GTB_STATE, state.REPORTS) / stored.removesuffix(".xlsx")
+    path = Path(settings.GTB_STATE) / state.UPLOADS / stored
+    with _check_lock:
+        check = api.check_upload(
+            path,
+            report_dir,
+            entity,
+            year,
+            db=Path(settings.GTB_DB),
+            name=name,
+            reviewer=_reviewer_for_uploads(),
+            excerpts=SHOWN_FINDINGS,
+        )
+    sub = check.submission
+    first = next((f for f in sub.findings if f.severity == "error"), sub.findings[0] if sub.findings else None)
+    with transaction.atomic():
+        case, _ = Case.objects.select_for_update().get_or_create(
+            entity=entity, year=year, defaults={"status": Case.UPLOADED}
+        )
+        upload = Upload.objects.create(
+            case=case,
+            entity=entity,
+            year=year,
+            stored_name=stored,
+            original_name=name,
+            size_bytes=size,
+            sha256=sha,
+            uploaded_by=user.get_username(),
+            readable=sub.readable,
+            errors=sub.errors,
+            warnings=sub.warnings,
+            flags=sum(f.code in FLAG_CODES for f in sub.findings),
+            total_findings=len(sub.findings),
+            first_finding=f"{first.where}: {first.message}" if first else "",
+            findings=_finding_rows(check),
+            report_folder=str(check.folder.relative_to(Path(settings.GTB_STATE))),
+            has_annotated=(check.folder / "annotated.xlsx").is_file(),
+            compared=check.compared,
+            compare_note=check.note,
+            seconds=time.perf_counter() - started,
+        )
+        before = case.status
+        case.status = Case.UPLOADED if upload.is_valid else Case.REJECTED
+        case.current = upload
+        case.save()
+        verdict = "valid" if upload.is_valid else f"{upload.errors} error(s)"
+        audit(
+            user.get_username(),
+            "upload",
+            entity,
+            year,
+            upload,
+            f"{name} ({size:,} bytes): {verdict}, {upload.warnings} warning(s), {upload.flags} flag(s); "
+            f"status {LABELS.get(before, before)} -> {LABELS[case.status]}",
+        )
+    log.info("upload %s for %s %s checked in %.2f s", upload.pk, entity, year, upload.seconds)
+    return upload
+
+
+# --- the focal point's explanations and submission --------------------------------------------
+
+
+def flags_of(upload: Upload) -> list[dict]:
+    return [f for f in upload.findings if f.get("flag")]
+
+
+def save_explanations(user, upload: Upload, posted: dict[str, str]) -> int:
+    """Keep the explanations posted for the upload's flags (`explain:<key>` fields); returns how many."""
+    keys = {f["key"] for f in flags_of(upload)}
+    saved = 0
+    for name, text in posted.items():
+        if not name.startswith("explain:"):
+            continue
+        key = name.removeprefix("explain:")
+        text = (text or "").strip()[:MAX_EXPLANATION]
+        if key not in keys:
+            continue
+        if text:
+            Explanation.objects.update_or_create(
+                upload=upload, key=key, defaults={"text": text, "by": user.get_username(), "at": timezone.now()}
+            )
+            saved += 1
+        else:
+            Explanation.objects.filter(upload=upload, key=key).delete()
+    if saved:
+        audit(user.get_username(), "explain", upload.entity, upload.year, upload, f"{saved} flag(s) explained")
+    return saved
+
+
+def unexplained(upload: Upload) -> list[dict]:
+    done = set(Explanation.objects.filter(upload=upload).values_list("key", flat=True))
+    return [f for f in flags_of(upload) if f["key"] not in done]
+
+
+def submit(user, entity: str) -> Case:
+    """Submit the entity's latest upload of the open year for SUN's review."""
+    year = cycle().open_year
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(entity=entity, year=year).first()
+        if case is None or case.current is None:
+            raise Refused("Upload your workbook first.")
+        if case.status != Case.UPLOADED:
+            raise Refused(f"Nothing to submit: the submission is {LABELS[case.status]}.")
+        upload = case.current
+        if not upload.is_valid:
+            raise Refused("The latest upload has errors: correct them and upload the workbook again.")
+        missing = unexplained(upload)
+        if missing:
+            raise Refused(
+                f"Explain each flagged figure before you submit ({len(missing)} without an explanation), "
+                "or correct it and upload again."
+            )
+        now = timezone.now()
+        case.status, case.submitted, case.submitted_at = Case.SUBMITTED, upload, now
+        case.first_submitted_at = case.first_submitted_at or now
+        case.save()
+        audit(user.get_username(), "submit", entity, year, upload, f"{upload.original_name} submitted for review")
+    return case
+
+
+# --- SUN's decisions ---------------------------------------------------------------------------
+
+
+def _submissions_folder(year: int) -> Path:
+    return Path(settings.GTB_INPUTS) / SUBMISSIONS_FOLDER / str(year)
+
+
+def accepted_name(upload: Upload) -> str:
+    return f"{upload.entity}_{upload.year}_portal-{upload.pk}.xlsx"
+
+
+def _withdraw(case: Case, by: str, why: str) -> None:
+    """Take the case's accepted file out of the inputs when the warehouse has not loaded it, so the
+    next run does not load it (it goes to `{state}/withdrawn/`); a loaded one stays for the record."""
+    if not case.accepted_file:
+        return
+    path = _submissions_folder(case.year) / case.accepted_file
+    if not path.is_file() or warehouse_row(case.entity, case.year, case.accepted_file) is not None:
+        return
+    target = state.folder(settings.GTB_STATE, "withdrawn") / case.accepted_file
+    shutil.move(str(path), target)
+    audit(
+        by, "withdraw", case.entity, case.year, case.submitted, f"{case.accepted_file} taken out of the inputs: {why}"
+    )
+
+
+def accept(user, entity: str, year: int, note: str) -> Case:
+    """Accept the submitted upload: its bytes go to `{inputs}/submissions/{YEAR}/` under a generated
+    name, for `gtb run` to load. With flags, a note (why the figures stand) is required."""
+    note = (note or "").strip()[:MAX_EXPLANATION]
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(entity=entity, year=year).first()
+        if case is None or case.status != Case.SUBMITTED or case.submitted is None:
+            raise Refused("Only a submitted workbook can be accepted.")
+        upload = case.submitted
+        if upload.flags and not note:
+            raise Refused(f"Say why the {upload.flags} flagged figure(s) stand: the note is kept with the acceptance.")
+        by = user.get_username()
+        _withdraw(case, by, "a newer upload was accepted")
+        source = Path(settings.GTB_STATE) / state.UPLOADS / upload.stored_name
+        folder = _submissions_folder(year)
+        folder.mkdir(parents=True, exist_ok=True)
+        name = accepted_name(upload)
+        partial = folder / f".{name}.part"
+        shutil.copyfile(source, partial)
+        if hashlib.sha256(partial.read_bytes()).hexdigest() != upload.sha256:
+            partial.unlink()
+            raise Refused("The stored upload does not match what was checked; ask the focal point to upload again.")
+        partial.replace(folder / name)
+        case.status, case.accepted_by, case.accepted_at = Case.ACCEPTED, by, timezone.now()
+        case.accept_note, case.accepted_file, case.flags_closed = note, name, False
+        case.save()
+        audit(by, "accept", entity, year, upload, f"written to {SUBMISSIONS_FOLDER}/{year}/{name}; note: {note or '-'}")
+    return case
+
+
+def request_correction(user, entity: str, year: int, message: str) -> Case:
+    """Ask the focal point for a corrected workbook; they see `message` on their page. An accepted
+    file not loaded yet is taken out of the inputs."""
+    message = (message or "").strip()[:MAX_EXPLANATION]
+    if not message:
+        raise Refused("Write what should be corrected: the focal point sees the message on their page.")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(entity=entity, year=year).first()
+        if case is None or case.status in (Case.CORRECTION,):
+            raise Refused("There is no submission to ask a correction of.")
+        by = user.get_username()
+        if case.status == Case.ACCEPTED:
+            _withdraw(case, by, "a correction was requested")
+        before = case.status
+        case.status, case.correction_message = Case.CORRECTION, message
+        case.correction_by, case.correction_at = by, timezone.now()
+        case.save()
+        audit(
+            by, "request-correction", entity, year, case.current, f"{LABELS[before]} -> correction requested: {message}"
+        )
+    return case
+
+
+# --- where things stand ------------------------------------------------------------------------
+
+
+def warehouse_rows(year: int) -> tuple[dict[str, Any], str]:
+    """The warehouse's tracker rows of `year` by entity (`api.status`), and a note when it cannot
+    be read (no database yet, or a run holds it)."""
+    try:
+        return {r.entity: r for r in api.status(year, settings.GTB_DB)}, ""
+    except GtbError as exc:
+        return {}, str(exc)
+
+
+def warehouse_row(entity: str, year: int, file_name: str):
+    """The warehouse's row of the entity-year if `file_name` is its loaded submission, else None."""
+    rows, _ = warehouse_rows(year)
+    row = rows.get(entity)
+    if row is not None and row.file == file_name and row.status in LOADED:
+        return row
+    return None
+
+
+def status_of(case: Case | None, row: object | None = None) -> str:
+    """The status shown: the case's, or `loaded` once its accepted file is the loaded submission."""
+    if case is None:
+        return NOT_STARTED
+    if (
+        case.status == Case.ACCEPTED
+        and row is not None
+        and getattr(row, "file", None) == case.accepted_file
+        and getattr(row, "status", None) in LOADED
+    ):
+        return LOADED_STATUS
+    return case.status
+
+
+@dataclass
+class TrackerRow:
+    entity: str
+    name: str
+    status: str
+    warehouse: str
+    received: dt.datetime | None
+    on_time: bool | None
+    errors: int
+    warnings: int
+    open_flags: int
+    first_finding: str
+    upload: Upload | None
+    case: Case | None
+    late: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.status, self.status)
+
+
+def _received(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
+
+
+def expected_entities(year: int) -> dict[str, str]:
+    """Entity code -> name of the entities expected to report `year` (entities.csv)."""
+    from pipeline import codelists
+
+    out = {}
+    for row in codelists.table("entities"):
+        first = int(row.get("expected_from") or 0)
+        last = int(row.get("expected_until") or 9999)
+        if first <= year <= last:
+            out[row["code"]] = row["name"]
+    return out
+
+
+def tracker(year: int, today: dt.date) -> tuple[list[TrackerRow], str]:
+    """Every entity expected for `year`: the portal's status beside the warehouse's, received date,
+    on time or late, errors, warnings, open flags, first finding; and a note on the warehouse."""
+    rows, note = warehouse_rows(year)
+    the_cycle = cycle()
+    deadline = the_cycle.deadline if year == the_cycle.open_year else None
+    cases = {c.entity: c for c in Case.objects.filter(year=year).select_related("current", "submitted")}
+    names = expected_entities(year)
+    for code, row in rows.items():
+        names.setdefault(code, getattr(row, "name", "") or code)
+    out = []
+    for code in sorted(names):
+        case, row = cases.get(code), rows.get(code)
+        upload = case.current if case else None
+        received = case.first_submitted_at if case and case.first_submitted_at else None
+        if received is None and row is not None and getattr(row, "status", "missing") != "missing":
+            received = _received(getattr(row, "received_at", None))
+        on_time = None if deadline is None or received is None else received.date() <= deadline
+        status = status_of(case, row)
+        if case is None and row is not None and getattr(row, "status", "") in LOADED:
+            status = LOADED_STATUS
+        out.append(
+            TrackerRow(
+                entity=code,
+                name=names[code],
+                status=status,
+                warehouse=getattr(row, "status", "") if row is not None else "",
+                received=received,
+                on_time=on_time,
+                errors=upload.errors if upload else int(getattr(row, "errors", 0) or 0),
+                warnings=upload.warnings if upload else int(getattr(row, "warnings", 0) or 0),
+                open_flags=int(getattr(row, "open_flags", 0) or 0) if row is not None else 0,
+                first_finding=(upload.first_finding if upload else (getattr(row, "first_finding", "") or "")) or "",
+                upload=upload,
+                case=case,
+                late=bool(deadline and received is None and today > deadline) or on_time is False,
+            )
+        )
+    return out, note
+
+
+# --- blank templates -----------------------------------------------------------------------------
+
+
+def template_file(entity: str, year: int, lang: str) -> Path:
+    """The blank template of `entity`, `year` and `lang`, made once per pipeline and template version."""
+    folder = state.folder(settings.GTB_STATE, state.TEMPLATES)
+    path = folder / f"{entity}_{year}_{lang}_{TEMPLATE_VERSION}_{__version__}.xlsx"
+    if not path.is_file():
+        partial = folder / f".{secrets.token_hex(6)}.part.xlsx"
+        api.template(entity, year, partial, lang=lang)
+        partial.replace(path)
+    return path

@@ -1,0 +1,476 @@
+"""The portal's pages. Each view wears one decorator of `pipeline.portal.access`; each query of
+entity data goes through `access.visible` or an entity the decorator has checked. Templates
+autoescape everything: no cell value, file name or message is ever marked safe."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pipeline import api
+from pipeline.errors import GtbError
+from pipeline.portal import access, jobs, submissions
+from pipeline.portal import login as lockout
+from pipeline.portal.audit import audit
+from pipeline.portal.models import AuditEvent, Case, Explanation, RunJob, Upload
+from pipeline.portal.submissions import LABELS, Refused
+
+FRAGMENT_HEADER = "HTTP_X_PORTAL_FRAGMENT"  # the page's script asks for the page back, not a redirect
+STATUS_ORDER = ["not-started", "uploaded", "rejected", "submitted", "correction-requested", "accepted", "loaded"]
+
+
+def portal_context(request: HttpRequest) -> dict:
+    user = request.user
+    context: dict = {"is_analyst": access.is_analyst(user)}
+    if user.is_authenticated:
+        allowed = access.entities_of(user)
+        context["my_entities"] = sorted(allowed) if allowed is not None else []
+    try:
+        context["cycle"] = submissions.cycle()
+    except GtbError:
+        context["cycle"] = None
+    return context
+
+
+def _today() -> dt.date:
+    return timezone.now().date()
+
+
+# --- signing in and out --------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = ""
+    error = ""
+    if request.method == "POST":
+        username = (request.POST.get("username") or "").strip()
+        password = request.POST.get("password") or ""
+        until = lockout.locked_until(username)
+        if until is not None:
+            error = f"Too many failed sign-ins: this account is locked until {until:%H:%M} UTC."
+        else:
+            user = authenticate(request, username=username, password=password)
+            if user is None:
+                lockout.failed(username)
+                error = "Wrong user name or password."
+            else:
+                lockout.succeeded(username)
+                login(request, user)
+                audit(user.get_username(), "sign-in")
+                return redirect(target or "home")
+    return render(request, "portal/login.html", {"error": error, "next": target}, status=401 if error else 200)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        audit(request.user.get_username(), "sign-out")
+    logout(request)
+    return redirect("login")
+
+
+@require_GET
+@access.signed_in
+def home(request: HttpRequest) -> HttpResponse:
+    if access.is_analyst(request.user):
+        return redirect("tracker")
+    mine = sorted(access.entities_of(request.user) or [])
+    if len(mine) == 1:
+        return redirect("entity", code=mine[0])
+    names = access.known_entities()
+    return render(request, "portal/home.html", {"entities": [(c, names.get(c, c)) for c in mine]})
+
+
+# --- a focal point's page ------------------------------------------------------------------------
+
+
+def _preferred_language(request: HttpRequest, offered: tuple[str, ...]) -> str:
+    for part in (request.META.get("HTTP_ACCEPT_LANGUAGE") or "").split(","):
+        lang = part.split(";")[0].strip().split("-")[0].lower()
+        if lang in offered:
+            return lang
+    return "en" if "en" in offered else offered[0]
+
+
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español"}
+
+
+def excerpt_table(excerpt: dict | None) -> dict | None:
+    """The excerpt as the template draws it: column letters with the finding's marked, then rows of
+    (Excel row, [(text, is the finding's cell)]), the header row first with a gap when apart."""
+    if not excerpt:
+        return None
+    columns = excerpt["columns"]
+    hit = columns.index(excerpt["column"]) if excerpt["column"] in columns else -1
+    rows = []
+    if excerpt.get("header") is not None:
+        rows.append({"number": 1, "cells": [(t, False) for t in excerpt["header"]], "header": True})
+        if excerpt["rows"] and excerpt["rows"][0][0] > 2:
+            rows.append({"number": "\u2026", "cells": [("", False) for _ in columns], "gap": True})
+    for number, texts in excerpt["rows"]:
+        mine = number == excerpt["row"]
+        rows.append(
+            {
+                "number": number,
+                "cells": [(t, mine and i == hit) for i, t in enumerate(texts)],
+                "header": number == 1,
+                "hit": mine,
+            }
+        )
+    return {"columns": [(c, i == hit) for i, c in enumerate(columns)], "rows": rows}
+
+
+def findings_by_sheet(upload: Upload) -> list[tuple[str, list[dict]]]:
+    groups: OrderedDict[str, list[dict]] = OrderedDict()
+    for f in upload.findings:
+        groups.setdefault(f.get("sheet") or "The whole workbook", []).append(
+            f | {"table": excerpt_table(f.get("excerpt"))}
+        )
+    return list(groups.items())
+
+
+def report_context(upload: Upload | None) -> dict:
+    if upload is None:
+        return {"upload": None}
+    explanations = {e.key: e for e in Explanation.objects.filter(upload=upload)}
+    flags = [dict(f, explanation=explanations.get(f["key"])) for f in submissions.flags_of(upload)]
+    return {
+        "upload": upload,
+        "groups": findings_by_sheet(upload),
+        "flags": flags,
+        "more": max(0, upload.total_findings - len(upload.findings)),
+        "unexplained": sum(1 for f in flags if f["explanation"] is None),
+    }
+
+
+def _entity_context(request: HttpRequest, entity: str) -> dict:
+    the_cycle = submissions.cycle()
+    year = the_cycle.open_year
+    case = Case.objects.filter(entity=entity, year=year).select_related("current", "submitted").first()
+    row = None
+    if case is not None and case.status == Case.ACCEPTED:
+        row = submissions.warehouse_row(entity, year, case.accepted_file)
+    status = submissions.status_of(case, row)
+    offered = api.template_languages()
+    history = access.visible(request.user, Upload.objects.filter(entity=entity)).order_by("-uploaded_at", "-pk")
+    return {
+        "entity": entity,
+        "entity_name": access.known_entities().get(entity, entity),
+        "year": year,
+        "case": case,
+        "status": status,
+        "status_label": LABELS.get(status, status),
+        "days_left": the_cycle.days_left(_today()),
+        "days_late": -the_cycle.days_left(_today()),
+        "languages": [(lang, LANGUAGE_NAMES.get(lang, lang)) for lang in offered],
+        "preferred": _preferred_language(request, offered),
+        "history": history[:50],
+        "can_upload": not access.is_analyst(request.user) and status not in (Case.ACCEPTED, "loaded"),
+        "can_submit": case is not None and case.status == Case.UPLOADED,
+        "max_mb": settings.GTB_MAX_UPLOAD_BYTES // 2**20,
+        **report_context(case.current if case else None),
+    }
+
+
+@require_GET
+@access.entity_page()
+def entity_page(request: HttpRequest, entity: str) -> HttpResponse:
+    return render(request, "portal/entity.html", _entity_context(request, entity))
+
+
+@require_GET
+@access.entity_page()
+def template_download(request: HttpRequest, entity: str) -> HttpResponse:
+    offered = api.template_languages()
+    lang = request.GET.get("lang") or _preferred_language(request, offered)
+    if lang not in offered:
+        raise Http404("no template in that language")
+    year = submissions.cycle().open_year
+    path = submissions.template_file(entity, year, lang)
+    return _download(path, f"{entity}_{year}_template_{lang}.xlsx")
+
+
+@require_POST
+@access.entity_page(focal_point_only=True)
+def upload_workbook(request: HttpRequest, entity: str) -> HttpResponse:
+    fragment = bool(request.META.get(FRAGMENT_HEADER))
+    uploaded = request.FILES.get("workbook")
+    status = 200
+    if uploaded is None:
+        messages.error(request, "Choose a workbook (.xlsx) to upload.")
+        status = 400
+    else:
+        try:
+            upload = submissions.receive(request.user, entity, uploaded)
+        except Refused as exc:
+            messages.error(request, str(exc))
+            status = 400
+        else:
+            if upload.is_valid:
+                messages.success(request, "No errors. Explain any flagged figure, then submit for review.")
+            else:
+                messages.error(request, "The workbook has errors: correct them below and upload it again.")
+    if fragment:
+        return render(request, "portal/entity.html", _entity_context(request, entity), status=status)
+    return redirect(reverse("entity", kwargs={"code": entity}) + "#report", permanent=False)
+
+
+@require_POST
+@access.entity_page(focal_point_only=True)
+def submit(request: HttpRequest, entity: str) -> HttpResponse:
+    case = Case.objects.filter(entity=entity, year=submissions.cycle().open_year).select_related("current").first()
+    if case is not None and case.current is not None:
+        submissions.save_explanations(request.user, case.current, request.POST.dict())
+    try:
+        submissions.submit(request.user, entity)
+    except Refused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Submitted: SUN reviews it and tells you here when it is accepted.")
+    return redirect(reverse("entity", kwargs={"code": entity}) + "#report")
+
+
+@require_GET
+@access.upload_page()
+def upload_report(request: HttpRequest, upload: Upload) -> HttpResponse:
+    context = report_context(upload) | {
+        "entity": upload.entity,
+        "entity_name": access.known_entities().get(upload.entity, upload.entity),
+    }
+    return render(request, "portal/upload.html", context)
+
+
+@require_POST
+@access.upload_page(focal_point_only=True)
+def explain(request: HttpRequest, upload: Upload) -> HttpResponse:
+    if upload.case.current_id != upload.pk or upload.case.status != Case.UPLOADED:
+        messages.error(request, "Only the flags of the latest upload, before it is submitted, can be explained.")
+    else:
+        saved = submissions.save_explanations(request.user, upload, request.POST.dict())
+        messages.success(request, f"{saved} explanation(s) saved.")
+    return redirect(reverse("entity", kwargs={"code": upload.entity}) + "#flags")
+
+
+def _download(path: Path, name: str) -> FileResponse:
+    if not path.is_file():
+        raise Http404("no such file")
+    kind = "text/csv" if name.endswith(".csv") else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type=kind)
+    return response
+
+
+@require_GET
+@access.upload_page()
+def annotated(request: HttpRequest, upload: Upload) -> HttpResponse:
+    folder = Path(settings.GTB_STATE) / upload.report_folder
+    return _download(folder / "annotated.xlsx", f"{upload.entity}_{upload.year}_annotated_{upload.pk}.xlsx")
+
+
+@require_GET
+@access.upload_page()
+def issues(request: HttpRequest, upload: Upload) -> HttpResponse:
+    folder = Path(settings.GTB_STATE) / upload.report_folder
+    return _download(folder / "issues.csv", f"{upload.entity}_{upload.year}_issues_{upload.pk}.csv")
+
+
+# --- SUN: the tracker, a review, runs, the audit log ---------------------------------------------
+
+
+def _year(request: HttpRequest) -> int:
+    try:
+        year = int(request.GET.get("year") or submissions.cycle().open_year)
+    except ValueError:
+        raise Http404("no such year") from None
+    if not 1990 <= year <= 2200:
+        raise Http404("no such year")
+    return year
+
+
+@require_GET
+@access.analyst_only
+def tracker(request: HttpRequest) -> HttpResponse:
+    year = _year(request)
+    rows, note = submissions.tracker(year, _today())
+    counts = {s: sum(r.status == s for r in rows) for s in STATUS_ORDER}
+    wanted, late_only, text = request.GET.get("status", ""), request.GET.get("late") == "1", request.GET.get("q", "")
+    shown = [
+        r
+        for r in rows
+        if (not wanted or r.status == wanted)
+        and (not late_only or r.late)
+        and (not text or text.strip().lower() in f"{r.entity} {r.name}".lower())
+    ]
+    context = {
+        "year": year,
+        "rows": shown,
+        "total": len(rows),
+        "counts": [(s, LABELS[s], counts[s]) for s in STATUS_ORDER],
+        "note": note,
+        "wanted": wanted,
+        "late_only": late_only,
+        "q": text,
+        "deadline": submissions.cycle().deadline if year == submissions.cycle().open_year else None,
+        "job": RunJob.objects.first(),
+        "running": jobs.current(),
+    }
+    return render(request, "portal/tracker.html", context)
+
+
+def _known(code: str) -> str:
+    entity = code.strip().upper()
+    if entity not in access.known_entities():
+        raise Http404("no such entity")
+    return entity
+
+
+@require_GET
+@access.analyst_only
+def review(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    entity = _known(code)
+    case = Case.objects.filter(entity=entity, year=year).select_related("current", "submitted").first()
+    rows, note = submissions.warehouse_rows(year)
+    row = rows.get(entity)
+    status = submissions.status_of(case, row)
+    shown = (case.submitted if case and case.status in (Case.SUBMITTED, Case.ACCEPTED) else None) or (
+        case.current if case else None
+    )
+    context = {
+        "entity": entity,
+        "entity_name": access.known_entities()[entity],
+        "year": year,
+        "case": case,
+        "status": status,
+        "status_label": LABELS.get(status, status),
+        "row": row,
+        "warehouse_note": note,
+        "history": Upload.objects.filter(entity=entity, year=year).order_by("-uploaded_at", "-pk"),
+        "events": AuditEvent.objects.filter(entity=entity, year=year)[:50],
+        "can_accept": case is not None and case.status == Case.SUBMITTED,
+        "can_close_flags": status == "loaded" and row is not None and getattr(row, "open_flags", 0) > 0,
+        **report_context(shown),
+    }
+    return render(request, "portal/review.html", context)
+
+
+@require_POST
+@access.analyst_only
+def accept(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    entity = _known(code)
+    try:
+        case = submissions.accept(request.user, entity, year, request.POST.get("note", ""))
+    except Refused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Accepted: {case.accepted_file} is in the inputs; run gtb run to load it.")
+    return redirect("review", code=entity, year=year)
+
+
+@require_POST
+@access.analyst_only
+def request_correction(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    entity = _known(code)
+    try:
+        submissions.request_correction(request.user, entity, year, request.POST.get("message", ""))
+    except Refused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Correction requested: the focal point sees your message on their page.")
+    return redirect("review", code=entity, year=year)
+
+
+@require_POST
+@access.analyst_only
+def close_flags(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    entity = _known(code)
+    reason = (request.POST.get("reason") or "").strip()
+    try:
+        done = api.accept(entity, year, reason, Path(settings.GTB_DB), by=request.user.get_username())
+    except GtbError as exc:
+        messages.error(request, str(exc))
+    else:
+        Case.objects.filter(entity=entity, year=year).update(flags_closed=True)
+        audit(request.user.get_username(), "close-flags", entity, year, detail=f"{done.flags_closed} flag(s): {reason}")
+        messages.success(request, f"{done.flags_closed} flag(s) closed.")
+    return redirect("review", code=entity, year=year)
+
+
+@require_POST
+@access.analyst_only
+def run_start(request: HttpRequest) -> HttpResponse:
+    job, new = jobs.start(request.user)
+    if new and settings.GTB_RUN_IN_PROCESS:
+        from pipeline.portal.runjob import execute
+
+        execute(job.pk)
+    if not new:
+        messages.info(request, f"A run is going on already (started by {job.started_by}).")
+    return redirect(reverse("tracker") + "#run")
+
+
+@require_GET
+@access.analyst_only
+def run_status(request: HttpRequest, pk: int) -> HttpResponse:
+    jobs.current()  # notices a run whose process has gone
+    job = RunJob.objects.filter(pk=pk).first()
+    if job is None:
+        raise Http404("no such run")
+    return JsonResponse(
+        {
+            "id": job.pk,
+            "state": job.state,
+            "stage": job.stage,
+            "done": job.done,
+            "total": job.total,
+            "started_by": job.started_by,
+            "started_at": job.started_at.isoformat(),
+            "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+            "summary": job.summary,
+        }
+    )
+
+
+@require_GET
+@access.analyst_only
+def audit_log(request: HttpRequest) -> HttpResponse:
+    events = AuditEvent.objects.all()
+    entity = (request.GET.get("entity") or "").strip().upper()
+    if entity:
+        events = events.filter(entity=entity)
+    return render(request, "portal/audit.html", {"events": events[:500], "entity": entity})
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "portal/error.html", {"title": "Not for this account", "status": 403}, status=403)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "portal/error.html", {"title": "Not found", "status": 404}, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/error.html", {"title": "Something went wrong", "status": 500}, status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(
+        request,
+        "portal/error.html",
+        {"title": "The form has expired: reload the page and try again", "status": 403},
+        status=403,
+    )
