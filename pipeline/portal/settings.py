@@ -48,13 +48,13 @@ MIDDLEWARE = [
     "pipeline.portal.middleware.UploadSizeLimit",  # before anything reads the body (CSRF does)
     "django.middleware.security.SecurityMiddleware",
     "pipeline.portal.middleware.SecurityHeaders",
+    "pipeline.portal.middleware.SecureCookiesBehindHttps",  # outside the middleware that set cookies
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "pipeline.portal.middleware.SecureCookiesBehindHttps",
 ]
 
 ROOT_URLCONF = "pipeline.portal.urls"

@@ -185,7 +185,7 @@ def receive(user, entity: str, uploaded: UploadedFile) -> Upload:
     sub = check.submission
     first = next((f for f in sub.findings if f.severity == "error"), sub.findings[0] if sub.findings else None)
     with transaction.atomic():
-        case, _ = Case.objects.select_for_update().get_or_create(
+        case, created = Case.objects.select_for_update().get_or_create(
             entity=entity, year=year, defaults={"status": Case.UPLOADED}
         )
         upload = Upload.objects.create(
@@ -210,7 +210,7 @@ def receive(user, entity: str, uploaded: UploadedFile) -> Upload:
             compare_note=check.note,
             seconds=time.perf_counter() - started,
         )
-        before = case.status
+        before = NOT_STARTED if created else case.status
         case.status = Case.UPLOADED if upload.is_valid else Case.REJECTED
         case.current = upload
         case.save()

@@ -26,7 +26,7 @@ from pipeline.portal.audit import audit
 from pipeline.portal.models import AuditEvent, Case, Explanation, RunJob, Upload
 from pipeline.portal.submissions import LABELS, Refused
 
-FRAGMENT_HEADER = "HTTP_X_PORTAL_FRAGMENT"  # the page's script asks for the page back, not a redirect
+FRAGMENT_HEADER = "HTTP_X_PORTAL_FRAGMENT"  # the page's script asks where to go, not for a redirect
 STATUS_ORDER = ["not-started", "uploaded", "rejected", "submitted", "correction-requested", "accepted", "loaded"]
 
 
@@ -226,9 +226,10 @@ def upload_workbook(request: HttpRequest, entity: str) -> HttpResponse:
                 messages.success(request, "No errors. Explain any flagged figure, then submit for review.")
             else:
                 messages.error(request, "The workbook has errors: correct them below and upload it again.")
-    if fragment:
-        return render(request, "portal/entity.html", _entity_context(request, entity), status=status)
-    return redirect(reverse("entity", kwargs={"code": entity}) + "#report", permanent=False)
+    page = reverse("entity", kwargs={"code": entity}) + ("#report" if status == 200 else "")
+    if fragment:  # the page's script: it shows the upload's progress, then loads the page
+        return JsonResponse({"page": page}, status=status)
+    return redirect(page)
 
 
 @require_POST

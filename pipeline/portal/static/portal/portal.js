@@ -1,20 +1,8 @@
-/* The submission portal's only script: drag and drop and progress for uploads (the page comes back
-   rendered by the server and replaces the old one, keeping the form), and a run's progress.
-   Nothing from the server is ever inserted as HTML except the server's own autoescaped page. */
+/* The submission portal's only script: drag and drop and progress for uploads (once the workbook
+   is checked, the page with its report is loaded: the form stays below the report), and a run's
+   progress. Nothing from the server is ever inserted as HTML. */
 (function () {
   "use strict";
-
-  function swapPage(html) {
-    var doc = new DOMParser().parseFromString(html, "text/html");
-    var fresh = doc.getElementById("main");
-    var main = document.getElementById("main");
-    if (!fresh || !main) { window.location.reload(); return; }
-    main.replaceWith(document.adoptNode(fresh));
-    bindUpload();
-    var report = document.getElementById("report");
-    if (report) { report.scrollIntoView({ block: "start" }); }
-    document.body.setAttribute("data-report-at", String(Date.now()));
-  }
 
   function bindUpload() {
     var form = document.getElementById("upload-form");
@@ -63,9 +51,16 @@
       });
       request.upload.addEventListener("load", function () { bar.style.width = "100%"; say("checking the workbook…"); });
       request.addEventListener("load", function () {
-        if (request.status === 413) { say("This file is larger than the portal takes."); return; }
-        if (request.status >= 500) { say("The portal could not check the file; try again in a moment."); return; }
-        swapPage(request.responseText);
+        var button = form.querySelector("button[type=submit]");
+        if (request.status === 413) { say("This file is larger than the portal takes."); button.disabled = false; return; }
+        var answer = null;
+        try { answer = JSON.parse(request.responseText); } catch (ignored) { answer = null; }
+        if (!answer || !answer.page) {
+          say("The portal could not check the file; try again in a moment.");
+          button.disabled = false;
+          return;
+        }
+        window.location.assign(answer.page);
       });
       request.addEventListener("error", function () { say("The upload failed: check your connection and try again."); });
       form.querySelector("button[type=submit]").disabled = true;

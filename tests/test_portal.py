@@ -1,0 +1,293 @@
+"""The submission portal through Django's test client: signing in, a focal point's page, uploads
+and their reports, explanations, submission, SUN's tracker, review, acceptance, the run, the audit log."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html as html_module
+import io
+import re
+
+import pytest
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from pipeline import api
+from pipeline.portal.models import AuditEvent, Case, SignInFailure, Upload
+from tests.portal_fixtures import PASSWORD, YEAR, client_for, upload, workbook
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.content.decode()
+
+
+def text_of(html: str) -> str:
+    """The page's text, tags dropped and white space folded (what a reader sees)."""
+    return re.sub(r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+# --- signing in --------------------------------------------------------------------------------
+
+
+def test_accounts_are_hashed_with_argon2_and_sign_in_sets_safe_cookies(personas):
+    from django.test import Client
+
+    assert personas["focal_a"].password.startswith("argon2$argon2id$")
+    client = Client()
+    form = page(client, "/login/")
+    assert 'name="username"' in form and 'name="password"' in form and "csrfmiddlewaretoken" in form
+    response = client.post("/login/", {"username": "focal-a", "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/"
+    cookie = response.cookies["gtb_session"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and not cookie["secure"]
+    assert client.get("/").url == "/entity/UNEP/"
+    secure = Client()
+    done = secure.post("/login/", {"username": "focal-a", "password": PASSWORD}, secure=True)
+    assert done.cookies["gtb_session"]["secure"]
+
+
+def test_repeated_failures_lock_the_name_even_with_the_right_password(personas):
+    from django.test import Client
+
+    client = Client()
+    for _ in range(5):
+        wrong = client.post("/login/", {"username": "focal-a", "password": "not it at all"})
+        assert wrong.status_code == 401 and "Wrong user name or password" in wrong.content.decode()
+    locked = client.post("/login/", {"username": "focal-a", "password": PASSWORD})
+    assert locked.status_code == 401 and "locked until" in locked.content.decode()
+    # another account is not affected; an unknown name is counted (and locked) the same way
+    assert client.post("/login/", {"username": "focal-b", "password": PASSWORD}).status_code == 302
+    for _ in range(6):
+        unknown = client.post("/login/", {"username": "nobody", "password": "x"})
+    assert "locked until" in unknown.content.decode()
+    # the lock ends after its minutes
+    SignInFailure.objects.filter(username="focal-a").update(at=timezone.now() - dt.timedelta(minutes=16))
+    assert Client().post("/login/", {"username": "focal-a", "password": PASSWORD}).status_code == 302
+
+
+def test_sign_out_is_a_post_and_ends_the_session(personas):
+    client = client_for(personas["focal_a"])
+    assert client.get("/logout/").status_code == 405
+    assert client.post("/logout/").url == "/login/"
+    assert client.get("/entity/UNEP/").url.startswith("/login/")
+
+
+def test_next_after_sign_in_stays_on_the_portal(personas):
+    from django.test import Client
+
+    away = Client().post("/login/", {"username": "analyst", "password": PASSWORD, "next": "https://evil.example/"})
+    assert away["Location"] == "/"
+    here = Client().post("/login/", {"username": "analyst", "password": PASSWORD, "next": "/audit/"})
+    assert here["Location"] == "/audit/"
+
+
+def test_every_page_carries_the_security_headers(personas):
+    for client, url in ((client_for(None), "/login/"), (client_for(personas["focal_a"]), "/entity/UNEP/")):
+        response = client.get(url)
+        policy = response["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy and "unsafe" not in policy
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["X-Frame-Options"] == "DENY"
+        assert response["Cache-Control"] == "no-store"
+
+
+# --- a focal point's page ------------------------------------------------------------------------
+
+
+def test_the_focal_points_page_names_entity_year_status_deadline_and_offers_the_template(portal, personas):
+    portal.cycle(deadline=dt.date.today() + dt.timedelta(days=12))
+    client = client_for(personas["focal_a"])
+    html = text_of(page(client, "/entity/UNEP/"))
+    assert "UNEP" in html and "United Nations Environment Programme" in html
+    assert f"Reporting year {YEAR}" in html and "not started" in html and "(12 days left)" in html
+    assert "sun@example.org" in html
+    response = client.get("/entity/UNEP/template.xlsx?lang=en")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="UNEP_{YEAR}_template_en.xlsx"'
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    entity = {row[0].value: row[1].value for row in book["Entity"].iter_rows(min_row=2) if row[0].value}
+    assert entity["entity_code"] == "UNEP" and entity["reporting_year"] == YEAR
+    assert client.get("/entity/UNEP/template.xlsx?lang=xx").status_code == 404
+
+
+def test_an_upload_with_a_mistake_shows_the_finding_with_cell_header_value_and_excerpt(portal, personas, tmp_path):
+    client = client_for(personas["focal_a"])
+    bad = workbook(tmp_path, "UNEP 2024 draft.xlsx", Facilities_E2="litre")
+    response = upload(client, "UNEP", bad)
+    assert response.status_code == 302 and response["Location"] == "/entity/UNEP/#report"
+    html = page(client, "/entity/UNEP/")
+    shown = text_of(html)
+    assert "rejected" in shown and "1 error" in shown and "UNEP 2024 draft.xlsx" in shown
+    assert "Facilities!E2" in shown and "unit-mismatch" in shown and "expected one of kwh, mwh, gj" in shown
+    finding = html[html.index("Facilities!E2") : html.index("</li>", html.index("Facilities!E2"))]
+    assert '<span class="col" title="header">unit</span>' in finding and "<code>litre</code>" in finding
+    # the excerpt: the header row, the rows around row 2, columns C to G, the cell itself marked
+    assert '<td class="hit">litre</td>' in finding
+    assert "energy_type" in finding and "electricity" in finding and "diesel" in finding
+    assert re.findall(r"<th(?: class=\"hit\")?>([A-Z])</th>", finding) == ["C", "D", "E", "F", "G"]
+    up = Upload.objects.get()
+    assert (up.errors, up.readable, up.has_annotated) == (1, True, True)
+    assert Case.objects.get(entity="UNEP", year=YEAR).status == Case.REJECTED
+    # the annotated copy and issues.csv, as attachments under generated names
+    annotated = client.get(f"/uploads/{up.pk}/annotated.xlsx")
+    assert annotated["Content-Disposition"] == f'attachment; filename="UNEP_{YEAR}_annotated_{up.pk}.xlsx"'
+    marked = load_workbook(io.BytesIO(b"".join(annotated.streaming_content)))
+    assert "unit-mismatch" in marked["Facilities"]["E2"].comment.text
+    issues = client.get(f"/uploads/{up.pk}/issues.csv")
+    assert issues["Content-Disposition"].startswith("attachment;") and issues["Content-Type"] == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(b"".join(issues.streaming_content).decode())))
+    assert [(r["file"], r["cell"], r["code"]) for r in rows] == [("UNEP 2024 draft.xlsx", "E2", "unit-mismatch")]
+
+
+def test_the_pages_script_gets_where_to_go_and_the_form_stays_under_the_report(portal, personas, tmp_path):
+    client = client_for(personas["focal_a"])
+    answer = upload(client, "UNEP", workbook(tmp_path, Facilities_E2="litre"), HTTP_X_PORTAL_FRAGMENT="1")
+    assert answer.status_code == 200 and answer.json() == {"page": "/entity/UNEP/#report"}
+    html = page(client, "/entity/UNEP/")
+    assert html.index('id="report"') < html.index('id="upload-form"')
+    assert "Upload a corrected workbook" in html
+    empty = client.post("/entity/UNEP/upload/", {}, HTTP_X_PORTAL_FRAGMENT="1")
+    assert empty.status_code == 400 and empty.json() == {"page": "/entity/UNEP/"}
+
+
+def test_a_fixed_upload_replaces_the_report_and_can_be_submitted(portal, personas, tmp_path):
+    client = client_for(personas["focal_a"])
+    upload(client, "UNEP", workbook(tmp_path / "1", Facilities_E2="litre"))
+    assert "Submit for review" not in page(client, "/entity/UNEP/")
+    upload(client, "UNEP", workbook(tmp_path / "2"))
+    html = text_of(page(client, "/entity/UNEP/"))
+    assert "uploaded" in html and "no errors" in html and "Facilities!E2" not in html
+    assert "Submit for review" in html
+    assert client.post("/entity/UNEP/submit/").status_code == 302
+    case = Case.objects.get(entity="UNEP", year=YEAR)
+    assert case.status == Case.SUBMITTED and case.submitted == case.current and case.first_submitted_at
+    shown = text_of(page(client, "/entity/UNEP/"))
+    assert "submitted" in shown and shown.count("report") >= 2  # both uploads in the history
+    actions = list(AuditEvent.objects.filter(entity="UNEP").order_by("id").values_list("action", "username"))
+    assert actions == [("upload", "focal-a"), ("upload", "focal-a"), ("submit", "focal-a")]
+    first = AuditEvent.objects.filter(action="upload").order_by("id").first()
+    assert "not started -> rejected" in first.detail
+
+
+def test_flags_against_last_year_need_an_explanation_before_submission(warehouse, personas, tmp_path):
+    client = client_for(personas["focal_a"])
+    upload(client, "UNEP", workbook(tmp_path, Facilities_D2=2_400_000_000))  # x1,000: kWh typed as Wh?
+    up = Upload.objects.get()
+    assert up.compared and up.errors == 0 and up.flags >= 1
+    html = page(client, "/entity/UNEP/")
+    flag = next(f for f in up.findings if f["flag"])
+    assert f'name="explain:{flag["key"]}"' in html and "Flags against last year" in html
+    client.post("/entity/UNEP/submit/")
+    assert Case.objects.get().status == Case.UPLOADED
+    assert "Explain each flagged figure" in text_of(page(client, "/entity/UNEP/"))
+    answers = {f"explain:{f['key']}": "a new data centre opened in Nairobi" for f in up.findings if f["flag"]}
+    client.post("/entity/UNEP/submit/", answers)
+    assert Case.objects.get().status == Case.SUBMITTED
+    review = text_of(page(client_for(personas["analyst"]), f"/review/UNEP/{YEAR}/"))
+    assert "a new data centre opened in Nairobi" in review and "focal-a" in review
+
+
+def test_an_upload_for_another_entity_or_year_is_an_error_on_its_cell(portal, personas, tmp_path):
+    client = client_for(personas["focal_a"])
+    upload(client, "UNEP", workbook(tmp_path, entity="WFP"))
+    up = Upload.objects.get()
+    assert up.errors == 1 and [(f["cell"], f["code"]) for f in up.findings] == [("B2", "entity-mismatch")]
+    upload(client, "UNEP", workbook(tmp_path / "y", year=2023))
+    assert [f["code"] for f in Upload.objects.latest("pk").findings] == ["year-mismatch"]
+    assert Case.objects.get().status == Case.REJECTED
+
+
+# --- SUN: tracker, review, acceptance, the run -----------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)  # the run reports its progress from its reading thread
+def test_accept_writes_the_file_and_the_run_from_the_tracker_loads_it(warehouse, portal, personas, tmp_path):
+    focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
+    upload(focal, "UNEP", workbook(tmp_path))
+    focal.post("/entity/UNEP/submit/")
+    up = Upload.objects.get()
+    analyst.post(f"/review/UNEP/{YEAR}/accept/", {"note": "checked against the 2023 figures"})
+    case = Case.objects.get()
+    assert case.status == Case.ACCEPTED and case.accepted_by == "analyst"
+    written = portal.inputs / "submissions" / str(YEAR) / f"UNEP_{YEAR}_portal-{up.pk}.xlsx"
+    assert case.accepted_file == written.name
+    assert written.read_bytes() == (portal.state / "uploads" / up.stored_name).read_bytes()
+    assert "Accepted by SUN" in page(focal, "/entity/UNEP/")
+    assert analyst.post("/runs/").status_code == 302
+    tracker = page(analyst, f"/tracker/?year={YEAR}")
+    row = tracker[tracker.index('data-entity="UNEP"') : tracker.index("</tr>", tracker.index('data-entity="UNEP"'))]
+    assert "s-loaded" in row and ">loaded<" in row and "on time" in row
+    assert "Accepted and loaded" in page(focal, "/entity/UNEP/")
+    [status] = [r for r in api.status(YEAR, portal.db) if r.entity == "UNEP"]
+    assert (status.status, status.file) == ("accepted", written.name)  # accepted in the warehouse too
+    assert AuditEvent.objects.filter(action="loaded", entity="UNEP").exists()
+    assert "run-finished" in set(AuditEvent.objects.values_list("action", flat=True))
+
+
+def test_a_correction_request_reaches_the_focal_point_escaped(portal, personas, tmp_path):
+    focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
+    upload(focal, "UNEP", workbook(tmp_path))
+    focal.post("/entity/UNEP/submit/")
+    analyst.post(f"/review/UNEP/{YEAR}/correction/", {"message": "Waste <b>tonnes</b>? Please check row 3."})
+    assert Case.objects.get().status == Case.CORRECTION
+    html = page(focal, "/entity/UNEP/")
+    assert "SUN asked for a correction" in html and "Waste &lt;b&gt;tonnes&lt;/b&gt;? Please check row 3." in html
+    upload(focal, "UNEP", workbook(tmp_path / "2"))
+    assert Case.objects.get().status == Case.UPLOADED
+    focal.post("/entity/UNEP/submit/")
+    assert Case.objects.get().status == Case.SUBMITTED
+
+
+def test_an_accepted_submission_takes_no_more_uploads_until_sun_asks(portal, personas, tmp_path):
+    focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
+    upload(focal, "UNEP", workbook(tmp_path))
+    focal.post("/entity/UNEP/submit/")
+    analyst.post(f"/review/UNEP/{YEAR}/accept/", {"note": ""})
+    upload(focal, "UNEP", workbook(tmp_path / "again"))
+    assert Upload.objects.count() == 1
+    assert "has to ask for a correction" in page(focal, "/entity/UNEP/")
+    # a correction request takes the accepted file (not loaded yet) back out of the inputs
+    analyst.post(f"/review/UNEP/{YEAR}/correction/", {"message": "one more thing"})
+    assert not list((portal.inputs / "submissions").rglob("*.xlsx"))
+    assert list((portal.state / "withdrawn").glob("*.xlsx"))
+
+
+def test_the_tracker_lists_every_expected_entity_with_status_and_filters(portal, personas, tmp_path):
+    from pipeline.portal.submissions import expected_entities
+
+    portal.cycle(deadline=dt.date.today() - dt.timedelta(days=1))  # the deadline has passed
+    upload(client_for(personas["focal_a"]), "UNEP", workbook(tmp_path, Facilities_E2="litre"))
+    analyst = client_for(personas["analyst"])
+    html = page(analyst, "/tracker/")
+    expected = expected_entities(YEAR)
+    assert len(re.findall(r'<tr data-entity="', html)) == len(expected) > 50
+    assert "no database" in html  # no warehouse yet: said, and the portal's statuses shown
+    row = html[html.index('data-entity="UNEP"') : html.index("</tr>", html.index('data-entity="UNEP"'))]
+    assert "rejected" in row and "Facilities!E2" in row and "late" in row
+    only = page(analyst, "/tracker/?status=rejected")
+    assert re.findall(r'<tr data-entity="(\w+)"', only) == ["UNEP"]
+    named = page(analyst, "/tracker/?q=world+food")
+    assert re.findall(r'<tr data-entity="([\w-]+)"', named) == ["WFP"]
+    late = page(analyst, "/tracker/?late=1")
+    assert len(re.findall(r"<tr data-entity=", late)) == len(expected)  # nothing received: all late
+
+
+def test_the_audit_log_says_who_did_what_when(portal, personas, tmp_path):
+    upload(client_for(personas["focal_a"]), "UNEP", workbook(tmp_path))
+    html = text_of(page(client_for(personas["analyst"]), "/audit/?entity=UNEP"))
+    assert "focal-a upload UNEP" in html and "UNEP_2024.xlsx" in html and "not started -> uploaded" in html
+
+
+def test_no_cell_value_or_file_name_is_ever_rendered_as_html(portal, personas, tmp_path):
+    client = client_for(personas["focal_a"])
+    hostile = workbook(tmp_path, Facilities_C2="<img src=x onerror=alert(1)>", Water_E2="<script>x()</script>")
+    upload(client, "UNEP", hostile, name="<i onmouseover=alert(2)>draft.xlsx")
+    html = page(client, "/entity/UNEP/")
+    assert "<script>x()" not in html and "<img src=x" not in html and "<i onmouseover" not in html
+    assert "&lt;script&gt;x()&lt;/script&gt;" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "&lt;i onmouseover=alert(2)&gt;draft.xlsx" in html
