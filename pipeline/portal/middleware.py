@@ -24,6 +24,12 @@ CONTENT_SECURITY_POLICY = "; ".join(
 FORM_ALLOWANCE = 64 * 1024
 
 
+def cap_text() -> str:
+    """The upload cap as people read it: '25 MB', '0.1 MB'."""
+    mb = settings.GTB_MAX_UPLOAD_BYTES / 2**20
+    return f"{mb:.0f} MB" if mb >= 1 else f"{mb:.1f} MB"
+
+
 class UploadSizeLimit:
     """Refuse (413) a request whose body is larger than the upload cap, before anything reads it
     (the CSRF check reads form bodies, so this comes first). Waitress refuses larger bodies too
@@ -40,7 +46,7 @@ class UploadSizeLimit:
         limit = settings.GTB_MAX_UPLOAD_BYTES + FORM_ALLOWANCE
         if length > limit:
             return HttpResponse(
-                f"The file is too large: the portal takes workbooks up to {settings.GTB_MAX_UPLOAD_BYTES // 2**20} MB.",
+                f"The file is too large: the portal takes workbooks up to {cap_text()}.",
                 status=413,
                 content_type="text/plain",
             )

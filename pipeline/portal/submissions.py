@@ -34,6 +34,7 @@ from pipeline.paths import SUBMISSIONS_FOLDER
 from pipeline.portal import state
 from pipeline.portal.audit import audit
 from pipeline.portal.cycle import Cycle, reporting_cycle
+from pipeline.portal.middleware import cap_text
 from pipeline.portal.models import Case, Explanation, Upload
 
 log = logging.getLogger("gtb.portal")
@@ -106,17 +107,13 @@ def _store(uploaded: UploadedFile, entity: str, year: int) -> tuple[str, int, st
             for chunk in uploaded.chunks():
                 size += len(chunk)
                 if size > settings.GTB_MAX_UPLOAD_BYTES:
-                    raise Refused(f"The file is too large: the portal takes workbooks up to {_cap_mb()} MB.")
+                    raise Refused(f"The file is too large: the portal takes workbooks up to {cap_text()}.")
                 digest.update(chunk)
                 out.write(chunk)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return name, size, digest.hexdigest()
-
-
-def _cap_mb() -> int:
-    return int(settings.GTB_MAX_UPLOAD_BYTES // 2**20)
 
 
 def original_name(uploaded: UploadedFile) -> str:

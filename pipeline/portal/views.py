@@ -23,6 +23,7 @@ from pipeline.errors import GtbError
 from pipeline.portal import access, jobs, submissions
 from pipeline.portal import login as lockout
 from pipeline.portal.audit import audit
+from pipeline.portal.middleware import cap_text
 from pipeline.portal.models import AuditEvent, Case, Explanation, RunJob, Upload
 from pipeline.portal.submissions import LABELS, Refused
 
@@ -183,7 +184,8 @@ def _entity_context(request: HttpRequest, entity: str) -> dict:
         "history": history[:50],
         "can_upload": not access.is_analyst(request.user) and status not in (Case.ACCEPTED, "loaded"),
         "can_submit": case is not None and case.status == Case.UPLOADED,
-        "max_mb": settings.GTB_MAX_UPLOAD_BYTES // 2**20,
+        "max_mb": settings.GTB_MAX_UPLOAD_BYTES / 2**20,
+        "cap": cap_text(),
         **report_context(case.current if case else None),
     }
 

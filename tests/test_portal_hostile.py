@@ -1,0 +1,113 @@
+"""Uploads are untrusted: bombs, files that are no workbook, names meant to trick a path or a
+spreadsheet, files beyond the size cap, forms posted from elsewhere."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import load_workbook
+
+from pipeline.portal.models import Case, Upload
+from tests import hostile
+from tests.portal_fixtures import client_for, upload, workbook
+from tests.test_portal_access import MATRIX
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "make, says",
+    [
+        (hostile.zip_bomb, "would expand"),
+        (hostile.xml_bomb, "DOCTYPE"),
+        (hostile.csv_renamed, "text"),
+        (hostile.random_bytes, "not"),
+        (hostile.empty_file, "empty"),
+        (hostile.legacy_xls, ".xls"),
+    ],
+)
+def test_a_hostile_or_foreign_file_is_kept_as_rejected_with_the_guards_reason(portal, personas, tmp_path, make, says):
+    client = client_for(personas["focal_a"])
+    path = make(tmp_path)
+    upload(client, "UNEP", path)
+    up = Upload.objects.get()
+    assert (up.readable, up.errors, up.has_annotated) == (False, 1, False)
+    assert up.findings[0]["code"] == "unreadable-file" and says.lower() in up.findings[0]["message"].lower()
+    assert Case.objects.get().status == Case.REJECTED
+    stored = portal.state / "uploads" / up.stored_name
+    assert stored.read_bytes() == path.read_bytes()  # kept, as received, under a generated name
+    assert up.stored_name.startswith("UNEP_2024_") and up.stored_name != path.name
+    html = client.get("/entity/UNEP/").content.decode()
+    assert "it could not be read" in html
+
+
+@pytest.mark.parametrize(
+    "name, shown",
+    [
+        ("../../../etc/passwd.xlsx", "passwd.xlsx"),
+        ("..\\..\\windows\\evil.xlsx", "evil.xlsx"),
+        ("/absolute/path.xlsx", "path.xlsx"),
+        ("report\x1b[31m\r.xlsx", "report[31m.xlsx"),  # control characters never reach the metadata
+    ],
+)
+def test_path_tricks_in_the_name_stay_metadata(portal, personas, tmp_path, name, shown):
+    upload(client_for(personas["focal_a"]), "UNEP", workbook(tmp_path), name=name)
+    up = Upload.objects.get()
+    assert up.original_name == shown
+    assert [p.name for p in (portal.state / "uploads").iterdir()] == [up.stored_name]
+    outside = {p for p in portal.outputs.parent.rglob("*") if p.is_file()} - {
+        p for p in portal.outputs.rglob("*") if p.is_file()
+    }
+    assert not any(p.name in ("passwd.xlsx", "evil.xlsx", "path.xlsx") for p in outside)
+
+
+def test_a_formula_looking_name_and_cells_are_inert_in_every_file_served(portal, personas, tmp_path):
+    client = client_for(personas["focal_a"])
+    name = '=HYPERLINK("evil.example","click").xlsx'
+    bad = workbook(tmp_path, Facilities_E2="=1+1", Water_E2="@SUM(A1)")
+    upload(client, "UNEP", bad, name=name)
+    up = Upload.objects.get()
+    rows = list(csv.DictReader(io.StringIO(b"".join(client.get(f"/uploads/{up.pk}/issues.csv")).decode())))
+    assert rows and all(r["file"] == "'" + name for r in rows)
+    for row in rows:
+        for value in row.values():
+            assert (
+                not value.startswith(("=", "+", "-", "@", "\t", "\r")) or value.lstrip("-").replace(".", "").isdigit()
+            )
+    book = load_workbook(io.BytesIO(b"".join(client.get(f"/uploads/{up.pk}/annotated.xlsx").streaming_content)))
+    summary = book.worksheets[0]
+    for row in summary.iter_rows():
+        for cell in row:
+            assert cell.data_type != "f", (cell.coordinate, cell.value)
+    template = client.get("/entity/UNEP/template.xlsx")
+    assert template["Content-Disposition"].startswith("attachment;")
+
+
+def test_an_upload_beyond_the_cap_is_refused_before_it_is_read(portal, personas, tmp_path, settings):
+    settings.GTB_MAX_UPLOAD_BYTES = 100_000
+    client = client_for(personas["focal_a"])
+    big = SimpleUploadedFile("big.xlsx", b"x" * 400_000)
+    response = client.post("/entity/UNEP/upload/", {"workbook": big})
+    assert response.status_code == 413 and b"up to 0.1 MB" in response.content
+    assert not Upload.objects.exists() and not (portal.state / "uploads").exists()
+    # a body within the allowance for form fields but over the cap is stopped while it is copied
+    nearly = SimpleUploadedFile("nearly.xlsx", b"x" * 120_000)
+    response = client.post("/entity/UNEP/upload/", {"workbook": nearly})
+    assert response.status_code == 302 and not Upload.objects.exists()
+    assert not list((portal.state / "uploads").iterdir())
+    assert "too large" in client.get("/entity/UNEP/").content.decode()
+
+
+def test_every_form_needs_its_csrf_token(personas):
+    posts = [url for requests in MATRIX.values() for method, url, _ in requests if method == "POST"]
+    assert len(posts) >= 9
+    for persona in ("focal_a", "analyst"):
+        client = client_for(personas[persona], enforce_csrf_checks=True)
+        for url in posts:
+            response = client.post(url.format(a=1, b=2, job=1), {})
+            assert response.status_code == 403 and b"The form has expired" in response.content, (persona, url)
+    login = client_for(None, enforce_csrf_checks=True).post("/login/", {"username": "analyst", "password": "x"})
+    assert login.status_code == 403
