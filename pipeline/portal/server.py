@@ -64,7 +64,6 @@ def serve(
     from django.core.wsgi import get_wsgi_application
 
     from pipeline import workers
-    from pipeline.portal import jobs
 
     if not Path(inputs).is_dir():
         raise GtbError(f"inputs folder not found: {inputs}")
@@ -72,6 +71,8 @@ def serve(
     workers.warm_up("pipeline.intake.read", "pipeline.intake.annotate", "pipeline.intake.excerpt")
     os.environ["GTB_PORTAL_WARM_UP"] = "1"  # the app checks a blank workbook as it starts (PortalConfig.ready)
     state = boot(inputs, outputs, db, extra_hosts=hosts)
+    from pipeline.portal import jobs  # the models need the settings: after boot
+
     jobs.interrupt_stale()
     app = get_wsgi_application()
     from pipeline.portal import cycle

@@ -60,7 +60,13 @@
           button.disabled = false;
           return;
         }
-        window.location.assign(answer.page);
+        var target = new URL(answer.page, window.location.href);
+        if (target.pathname === window.location.pathname && target.search === window.location.search) {
+          window.location.hash = target.hash;  // the same page: load it again, at the report
+          window.location.reload();
+        } else {
+          window.location.assign(target.href);
+        }
       });
       request.addEventListener("error", function () { say("The upload failed: check your connection and try again."); });
       form.querySelector("button[type=submit]").disabled = true;
