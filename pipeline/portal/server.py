@@ -42,6 +42,9 @@ def boot(inputs: Path, outputs: Path, db: Path, *, extra_hosts: tuple[str, ...] 
     except PermissionError as exc:
         raise GtbError(f"cannot write the portal's state folder: {exc.filename}") from None
     _migrate()
+    sqlite = Path(settings.GTB_STATE) / "portal.sqlite3"
+    if sqlite.is_file():  # password hashes and the audit log: the owner's only
+        sqlite.chmod(0o600)
     return Path(settings.GTB_STATE)
 
 

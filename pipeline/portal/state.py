@@ -36,7 +36,7 @@ def secret_key(state: Path) -> str:
         key = ""
     if len(key) >= 40:
         return key
-    Path(state).mkdir(parents=True, exist_ok=True)
+    Path(state).mkdir(parents=True, exist_ok=True, mode=0o700)
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as fh:

@@ -168,13 +168,14 @@ def receive(user, entity: str, uploaded: UploadedFile) -> Upload:
     name = original_name(uploaded)
     report_dir = state.folder(settings.GTB_STATE, state.REPORTS) / stored.removesuffix(".xlsx")
     path = Path(settings.GTB_STATE) / state.UPLOADS / stored
+    warehouse = Path(settings.GTB_DB) if Path(settings.GTB_DB).is_file() else None
     with _check_lock:
         check = api.check_upload(
             path,
             report_dir,
             entity,
             year,
-            db=Path(settings.GTB_DB),
+            db=warehouse,
             name=name,
             reviewer=_reviewer_for_uploads(),
             excerpts=SHOWN_FINDINGS,
@@ -204,7 +205,7 @@ def receive(user, entity: str, uploaded: UploadedFile) -> Upload:
             report_folder=str(check.folder.relative_to(Path(settings.GTB_STATE))),
             has_annotated=(check.folder / "annotated.xlsx").is_file(),
             compared=check.compared,
-            compare_note=check.note,
+            compare_note=check.note if warehouse else "the inventory holds no earlier year yet",
             seconds=time.perf_counter() - started,
         )
         before = NOT_STARTED if created else case.status

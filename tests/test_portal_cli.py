@@ -1,0 +1,125 @@
+"""`gtb users add`, `gtb users list` and `gtb serve` on the command line (in their own processes,
+as an administrator runs them), and the portal's configuration: the reporting cycle, the
+database URL, the secret key."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import GtbError
+from pipeline.portal import cycle, state
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def gtb(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GTB_PORTAL_", "DJANGO_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_users_add_and_list_in_the_outputs_state_folder(tmp_path):
+    out = tmp_path / "out"
+    added = gtb("users", "add", "amina", "--entity", "UNEP", "--entity", "unon", "--outputs", str(out))
+    assert added.returncode == 0, added.stderr
+    assert "added amina: focal point of UNEP, UNON" in added.stdout
+    password = added.stdout.split("password: ")[1].strip()
+    assert len(password) == 16
+    quiet = gtb(
+        "users", "add", "sun", "--analyst", "--password-stdin", "--outputs", str(out), stdin="a secret long enough\n"
+    )
+    assert quiet.returncode == 0 and "password" not in quiet.stdout and "secret" not in quiet.stdout
+    listed = gtb("users", "list", "--outputs", str(out))
+    lines = listed.stdout.splitlines()
+    assert lines == [
+        "amina\tfocal point\tUNEP, UNON\tlast sign-in never",
+        "sun\tanalyst\tevery entity\tlast sign-in never",
+    ]
+    for private in ("secret_key", "portal.sqlite3"):
+        assert stat.S_IMODE((out / "portal" / private).stat().st_mode) == 0o600, private
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["users", "add", "x1", "--entity", "NOPE"], "unknown entity code(s): NOPE"),
+        (["users", "add", "x2"], "one of the arguments --entity --analyst is required"),
+        (["users", "add", "x3", "--entity", "UNEP", "--analyst"], "not allowed with argument"),
+        (["users", "add", "../x", "--analyst"], "a user name is"),
+    ],
+)
+def test_users_add_refuses_what_it_cannot_do_in_one_line(tmp_path, args, says):
+    done = gtb(*args, "--outputs", str(tmp_path))
+    assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
+
+
+def test_users_add_refuses_a_weak_password_and_an_existing_name_unless_replaced(tmp_path):
+    weak = gtb("users", "add", "amina", "--analyst", "--password-stdin", "--outputs", str(tmp_path), stdin="1234\n")
+    assert weak.returncode == 2 and "password refused" in weak.stderr
+    assert gtb("users", "add", "amina", "--analyst", "--outputs", str(tmp_path)).returncode == 0
+    again = gtb("users", "add", "amina", "--entity", "WFP", "--outputs", str(tmp_path))
+    assert again.returncode == 2 and "exists" in again.stderr
+    reset = gtb("users", "add", "amina", "--entity", "WFP", "--replace", "--outputs", str(tmp_path))
+    assert reset.returncode == 0 and "reset amina: focal point of WFP" in reset.stdout
+
+
+def test_serve_without_its_inputs_folder_says_so(tmp_path):
+    done = gtb("serve", "--inputs", str(tmp_path / "nowhere"), "--outputs", str(tmp_path / "out"), "--port", "1")
+    assert done.returncode == 2 and "inputs folder not found" in done.stderr
+
+
+def test_the_reporting_cycle_is_read_from_the_inputs_or_the_repository(tmp_path):
+    repo = cycle.reporting_cycle(tmp_path)  # no file of its own: the repository's
+    assert repo.source == cycle.DEFAULT and repo.deadline.year >= repo.open_year
+    own = tmp_path / "reporting_cycle.toml"
+    own.write_text('[year]\nopen_year = 2030\ndeadline = 2031-03-31\n[contact]\nname = "SUN"\nemail = "s@x.org"\n')
+    found = cycle.reporting_cycle(tmp_path)
+    assert (found.open_year, found.deadline.isoformat(), found.contact_email) == (2030, "2031-03-31", "s@x.org")
+    assert found.on_time(found.deadline) and not found.on_time(found.deadline.replace(day=1, month=4))
+    own.write_text('[year]\nopen_year = "soon"\ndeadline = "2031-03-31"\n[contact]\nname = "SUN"\nemail = "s"\n')
+    with pytest.raises(GtbError, match="open_year must be a year"):
+        cycle.reporting_cycle(tmp_path)
+    own.write_text('[year]\nopen_year = 2030\ndeadline = "31/03/2031"\n[contact]\nname = "SUN"\nemail = "s"\n')
+    with pytest.raises(GtbError, match="deadline must be an ISO date"):
+        cycle.reporting_cycle(tmp_path)
+    own.write_text("[year]\nopen_year = 2030\n")
+    with pytest.raises(GtbError, match="deadline is missing"):
+        cycle.reporting_cycle(tmp_path)
+
+
+def test_the_database_is_sqlite_in_the_state_folder_or_postgres_from_its_url(tmp_path):
+    assert state.database_settings(None, tmp_path)["NAME"] == str(tmp_path / "portal.sqlite3")
+    pg = state.database_settings("postgres://gtb:p%40ss@db.example:5433/portal", tmp_path)
+    assert (pg["ENGINE"], pg["NAME"], pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"]) == (
+        "django.db.backends.postgresql",
+        "portal",
+        "gtb",
+        "p@ss",
+        "db.example",
+        "5433",
+    )
+    with pytest.raises(GtbError, match="postgres://"):
+        state.database_settings("mysql://x/y", tmp_path)
+    with pytest.raises(GtbError, match="names no database"):
+        state.database_settings("postgres://host/", tmp_path)
+
+
+def test_the_secret_key_is_made_once_and_kept(tmp_path):
+    first = state.secret_key(tmp_path / "s")
+    assert len(first) >= 40 and state.secret_key(tmp_path / "s") == first
+    assert stat.S_IMODE((tmp_path / "s" / "secret_key").stat().st_mode) == 0o600
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    assert not [f for f in tracked if f.endswith("secret_key") or f.endswith(".sqlite3")]
