@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PORT   ?= 8000
 
-.PHONY: demo test install bench clean data lint format typecheck docs check
+.PHONY: demo test install bench clean data lint format typecheck docs check serve
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +16,9 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m demo
+
+serve: $(STAMP)
+	$(BIN)/python -m demo.serve --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -69,7 +69,8 @@ def add_user(
     from django.db import transaction
 
     from pipeline.portal.audit import audit
-    from pipeline.portal.models import Grant, Profile, SignInFailure
+    from pipeline.portal.login import succeeded
+    from pipeline.portal.models import Grant, Profile
 
     users = get_user_model()
     exists = users.objects.filter(username=username).exists()
@@ -88,7 +89,7 @@ def add_user(
         Profile.objects.update_or_create(user=user, defaults={"is_analyst": analyst})
         Grant.objects.filter(user=user).delete()
         Grant.objects.bulk_create([Grant(user=user, entity=c) for c in codes])
-        SignInFailure.objects.filter(username=username).delete()
+        succeeded(username)  # a reset lifts a lockout
         role = "analyst" if analyst else f"focal point of {', '.join(codes)}"
         audit("gtb users", "account-replaced" if exists else "account-added", detail=f"{username}: {role}")
     return _describe(user), secret
