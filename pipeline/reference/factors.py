@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -108,8 +108,17 @@ def set_dir(name: str | None = None, directory: Path | str | None = None) -> Pat
 
 
 def _read_text_csv(path: Path) -> pd.DataFrame:
+    """A reference CSV as stripped text columns; read again only when the file changes (a
+    long-lived caller such as the submission portal calculates with the same files many times)."""
     if not path.is_file():
         raise FactorSetError(f"{path}: file not found")
+    stat = path.stat()
+    return _read_text_csv_once(str(path), stat.st_mtime_ns, stat.st_size).copy()
+
+
+@lru_cache(maxsize=128)
+def _read_text_csv_once(name: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    path = Path(name)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (ValueError, pd.errors.ParserError) as exc:
