@@ -432,6 +432,13 @@ def _received(text: str | None) -> dt.datetime | None:
         return None
 
 
+def _open_flags(status: str, upload: Upload | None, row: Any) -> int:
+    """The warehouse's open flags once loaded; before, the flags on the latest upload."""
+    if status == LOADED_STATUS or upload is None:
+        return int(getattr(row, "open_flags", 0) or 0) if row is not None else 0
+    return upload.flags
+
+
 def expected_entities(year: int) -> dict[str, str]:
     """Entity code -> name of the entities expected to report `year` (entities.csv)."""
     from pipeline import codelists
@@ -476,7 +483,7 @@ def tracker(year: int, today: dt.date) -> tuple[list[TrackerRow], str]:
                 on_time=on_time,
                 errors=upload.errors if upload else int(getattr(row, "errors", 0) or 0),
                 warnings=upload.warnings if upload else int(getattr(row, "warnings", 0) or 0),
-                open_flags=int(getattr(row, "open_flags", 0) or 0) if row is not None else 0,
+                open_flags=_open_flags(status, upload, row),
                 first_finding=(upload.first_finding if upload else (getattr(row, "first_finding", "") or "")) or "",
                 upload=upload,
                 case=case,
