@@ -133,7 +133,8 @@ def play(browser, base: str, books: dict[str, tuple[Path, Path]], year: int) -> 
             sun.click("#accept-form button[type=submit]")
         elif what == "correction":
             sun.goto(f"{base}/review/{entity}/{year}/")
-            sun.fill("#correction-form textarea[name=message]", "Waste: 120 tonnes of paper seems high; please check the unit.")
+            message = "Waste: 120 tonnes of paper seems high; please check the unit."
+            sun.fill("#correction-form textarea[name=message]", message)
             sun.click("#correction-form button[type=submit]")
     sun.goto(base + "/tracker/")
     sun.click("button:has-text('Load the accepted workbooks')")
