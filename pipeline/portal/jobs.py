@@ -44,7 +44,7 @@ def start(user) -> tuple[RunJob, bool]:
 
 
 def _child_env() -> dict[str, str]:
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k != "GTB_PORTAL_WARM_UP"}  # the server's own warm-up
     env.update(
         {
             "GTB_PORTAL_INPUTS": str(settings.GTB_INPUTS),
