@@ -4,7 +4,8 @@
 2. demo accounts with new passwords, printed: `unep` (focal point of UNEP), `wfp` (focal point
    of WFP) and `sun` (a SUN analyst);
 3. sample workbooks for the year the portal collects (`inputs/reporting_cycle.toml`), under
-   `outputs/portal/samples/`: UNEP's with a mistake and corrected, WFP's with a figure to explain;
+   `outputs/portal/samples/`: UNEP's with a mistake and corrected, WFP's with a figure to explain
+   (a refrigerant refill five times last year's);
 4. `gtb serve` on http://127.0.0.1:8000/ (`--port`, `--host` to change).
 """
 
@@ -23,7 +24,7 @@ ACCOUNTS = (("unep", ["UNEP"], False), ("wfp", ["WFP"], False), ("sun", [], True
 
 def samples(year: int, folder: Path) -> list[Path]:
     """The demo workbooks a focal point can upload: UNEP with an electricity quantity in litres
-    (an error) and corrected, WFP as generated (its refrigerant refills jump: a flag to explain)."""
+    (an error) and corrected, WFP with a refrigerant refill five times last year's (a flag to explain)."""
     from demo.data import _break, build_submission, render, write_workbook
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -31,6 +32,8 @@ def samples(year: int, folder: Path) -> list[Path]:
     for entity in ("UNEP", "WFP"):
         sub = build_submission(entity, year)
         grid = render(sub, 2025)
+        if entity == "WFP":
+            _refill_after_a_leak(grid)
         good = folder / f"{entity}_{year}.xlsx"
         write_workbook(good, grid)
         written.append(good)
@@ -41,6 +44,15 @@ def samples(year: int, folder: Path) -> list[Path]:
             write_workbook(bad, broken)
             written.append(bad)
     return written
+
+
+def _refill_after_a_leak(grid: dict[str, list[list[object]]]) -> None:
+    """Five times the first refrigerant refill: a figure the plausibility review flags against
+    last year, for the focal point to explain (a leak was repaired and the system refilled)."""
+    rows = grid["Refrigerants"]
+    column = [str(h).strip().lower() for h in rows[0]].index("refilled_kg")
+    row = next(r for r in rows[1:] if isinstance(r[column], (int, float)))
+    row[column] = round(float(row[column]) * 5, 1)
 
 
 def main(argv: list[str] | None = None) -> int:
