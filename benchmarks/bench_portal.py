@@ -1,6 +1,6 @@
 """Benchmark the submission portal: time from upload to the rendered report, on a warm server.
 
-    python benchmarks/bench_portal.py [--n 20] [--work outputs/bench-portal]
+    python benchmarks/bench_portal.py [--n 20] [--rows N] [--work outputs/bench-portal]
 
 Needs the demo database (`make demo`). Copies it into WORK, starts `gtb serve` there (waitress,
 as `make serve` does), waits until the server has warmed up, signs a focal point of UNEP in,
@@ -10,6 +10,9 @@ and uploads a typical workbook N times (after two uploads that are not counted),
     error, an annotated copy, excerpts; no comparison with last year (it has an error);
   - the same workbook corrected: valid, compared with UNEP's previous year in the warehouse
     (the plausibility review), no finding.
+
+The workbook is UNEP's as `make serve` offers it (the demo's size, about 40 rows); `--rows N`
+makes it about N data rows instead (the larger workbooks of `bench_run.py` have 2,000).
 
 Each measurement is one upload as the page's script makes it (a multipart POST answered once
 the workbook is checked and recorded) plus the GET of the page that shows the report, i.e. from
@@ -107,6 +110,22 @@ class Browser:
         return elapsed
 
 
+def sized_samples(year: int, folder: Path, rows: int) -> tuple[Path, Path]:
+    """UNEP's workbook with about `rows` data rows, valid and with the demo's electricity mistake."""
+    from demo.data import _break, build_submission, render, write_workbook
+
+    folder.mkdir(parents=True, exist_ok=True)
+    sub = build_submission("UNEP", year, rows=rows)
+    grid = render(sub, 2025)
+    good = folder / f"UNEP_{year}_{rows}_rows.xlsx"
+    write_workbook(good, grid)
+    broken = {name: [list(row) for row in lines] for name, lines in grid.items()}
+    _break("electricity_in_litre", broken, sub, 2025)
+    bad = folder / f"UNEP_{year}_{rows}_rows_with_a_mistake.xlsx"
+    write_workbook(bad, broken)
+    return good, bad
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     rank = share * (len(ordered) - 1)
@@ -119,6 +138,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20)
     parser.add_argument("--work", type=Path, default=ROOT / "outputs" / "bench-portal")
+    parser.add_argument("--rows", type=int, default=0, help="data rows of the workbook (default: UNEP's demo size)")
     args = parser.parse_args()
     demo_db = ROOT / "outputs" / "gtb.duckdb"
     if not demo_db.is_file():
@@ -135,9 +155,12 @@ def main() -> int:
     outputs.mkdir(parents=True)
     shutil.copyfile(ROOT / "inputs" / "reporting_cycle.toml", inputs / "reporting_cycle.toml")
     shutil.copyfile(demo_db, outputs / "gtb.duckdb")
-    written = samples(year, args.work / "samples")
-    good = next(p for p in written if p.name == f"UNEP_{year}.xlsx")
-    bad = next(p for p in written if "mistake" in p.name)
+    if args.rows:
+        good, bad = sized_samples(year, args.work / "samples", args.rows)
+    else:
+        written = samples(year, args.work / "samples")
+        good = next(p for p in written if p.name == f"UNEP_{year}.xlsx")
+        bad = next(p for p in written if "mistake" in p.name)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GTB_PORTAL_", "DJANGO_"))}
     subprocess.run(
         [*gtb(), "users", "add", "bench", "--entity", "UNEP", "--password-stdin", "--outputs", str(outputs)],
