@@ -178,8 +178,8 @@ def code_lookup(codelist: str) -> dict[str, str]:
         for lang in LANGS:
             label = row.get(_label_column(lang))
             if label:
-                out.setdefault(fold(label), row["code"])
-                out.setdefault(fold(strip_note(label)), row["code"])
+                for variant in (label, strip_note(label), *strip_note(label).split(" / ")):
+                    out.setdefault(fold(variant), row["code"])  # 'Diésel / gasóleo': either word
     out.update(_synonyms().get(codelist, {}))
     for row in rows:  # the codes themselves win over any label
         if "code" in row:
