@@ -177,10 +177,10 @@ def _numbers(
             out.findings.append(
                 finding(
                     "ambiguous-number.separator",
-                    read=_shown_number(value),
-                    other=_shown_number(other),
+                    read=_shown_number(value, lang),
+                    other=_shown_number(other, lang),
                     mark=DECIMAL_MARK[lang],
-                    language=i18n.LANG_NAMES[lang],
+                    language=i18n.text(f"language.{lang}", lang),
                     sheet=out.tab,
                     cell=cell,
                     row=row,
@@ -211,7 +211,11 @@ def _dates(out: Read, col: ColumnSpec, values: pd.Series, locate: LocateFn) -> N
             )
 
 
-def _shown_number(value: float | None) -> str:
+def _shown_number(value: float | None, lang: str) -> str:
+    """A number in a message about separators: no grouping at all (61000), the language's
+    decimal mark (1,234 in French), so that it cannot be misread in turn."""
     if value is None:
         return ""
-    return f"{value:,.15g}" if not float(value).is_integer() else f"{int(value):,}"
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.15g}".replace(".", DECIMAL_MARK[lang])
