@@ -334,3 +334,26 @@ def test_spanish_annotated_summary(tmp_path):
     assert "Errores" in texts and "mensaje" in texts and "error" in texts
     assert any("se esperaba un número" in t for t in texts), texts
     assert annotated.sheetnames[1:] == load_workbook(path).sheetnames
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_a_row_shifted_by_one_column_is_one_finding(tmp_path, side):
+    sheets = valid_sheets()
+    row = sheets["Facilities"][1]
+    if side == "right":  # an empty cell added before the country: every value from B on moves right
+        sheets["Facilities"][1] = [row[0], None, *row[1:]]
+    else:  # the country left out: every value from C on moves left
+        sheets["Facilities"][1] = [row[0], *row[2:]]
+    findings = findings_for(tmp_path, sheets)
+    [shift] = [f for f in findings if f.row == 2]
+    assert shift.code == "shifted-columns" and shift.severity == "error"
+    assert f"too far to the {side}" in shift.message
+    expected_first = "B2" if side == "right" else "C2"
+    assert shift.cell == expected_first, shift.message
+    assert [f for f in findings if f.row != 2] == [], "the other rows are fine"
+
+
+def test_a_row_with_two_mistakes_is_not_taken_for_a_shift(tmp_path):
+    sheets = set_cell(set_cell(valid_sheets(), "Facilities", "C2", "sunshine"), "Facilities", "G2", "guess")
+    codes = sorted(f.code for f in findings_for(tmp_path, sheets))
+    assert codes == ["not-in-codelist", "not-in-codelist"]

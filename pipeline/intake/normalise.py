@@ -16,7 +16,9 @@ import pandas as pd
 
 from pipeline.catalogue import Message, using_language
 from pipeline.cells import column_letter
+from pipeline import catalogue
 from pipeline.intake import reading
+from pipeline.intake.shifts import find_shifts
 from pipeline.intake.findings import Finding, finding
 from pipeline.intake.workbook import RawSheet, RawWorkbook
 from schemas import contract, i18n
@@ -267,17 +269,55 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -
         index.append(excel_row)
         records.append(record)
     frame = pd.DataFrame(records, columns=wanted, index=pd.Index(index, name="row"), dtype=object)
+    letters = {c: column_letter(p + 1) for c, p in positions.items()}
+    shifted = _shift_findings(spec, raw, positions, set(index), letters, found.written, lang, file_name)
     parsed = ParsedSheet(
         name=spec.name,
         is_table=True,
         frame=frame,
         headers=found.written,
-        letters={c: column_letter(p + 1) for c, p in positions.items()},
+        letters=letters,
         missing=frozenset(missing),
-        reported_cells=frozenset(raw.formula_cells_without_value) | frozenset(raw.error_cells),
+        reported_cells=frozenset(raw.formula_cells_without_value)
+        | frozenset(raw.error_cells)
+        | frozenset(f"{letter}{f.row}" for f in shifted for letter in letters.values()),
         tab=raw.name,
     )
-    return _read(parsed, spec, lang, raw, findings)
+    return _read(parsed, spec, lang, raw, findings + shifted)
+
+
+def _shift_findings(
+    spec: contract.SheetSpec,
+    raw: RawSheet,
+    positions: dict[str, int],
+    data_rows: set[int],
+    letters: dict[str, str],
+    written: dict[str, str],
+    lang: str,
+    file_name: str,
+) -> list[Finding]:
+    """One finding per row whose values sit one column off (`shifts`); its other checks wait."""
+    rows = [(r, v) for r, v in raw.rows if r in data_rows]
+    out = []
+    for shift in find_shifts(spec, positions, rows):
+        out.append(
+            finding(
+                "shifted-columns.row",
+                first=f"{letters[shift.column]}{shift.row}",
+                line=shift.row,
+                side=i18n.text(f"side.{shift.side}", lang),
+                example=catalogue.shown(shift.value),
+                found=written.get(shift.found_under, shift.found_under) or "",
+                expected=written.get(shift.column, i18n.header(spec.name, shift.column, lang)),
+                file=file_name,
+                sheet=raw.name,
+                cell=f"{letters[shift.column]}{shift.row}",
+                row=shift.row,
+                column=written.get(shift.column, shift.column),
+                value=shift.value,
+            )
+        )
+    return out
 
 
 def _read(
