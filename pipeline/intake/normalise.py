@@ -14,12 +14,12 @@ from typing import Any, SupportsInt
 
 import pandas as pd
 
+from pipeline import catalogue
 from pipeline.catalogue import Message, using_language
 from pipeline.cells import column_letter
-from pipeline import catalogue
 from pipeline.intake import reading
-from pipeline.intake.shifts import find_shifts
 from pipeline.intake.findings import Finding, finding
+from pipeline.intake.shifts import find_shifts
 from pipeline.intake.workbook import RawSheet, RawWorkbook
 from schemas import contract, i18n
 

@@ -106,9 +106,9 @@ def find_shifts(spec: SheetSpec, positions: dict[str, int], rows: list[tuple[int
                 best[int(cand)] = (value, int(start[i]), side)
     names_at = {pos: name for name, pos in positions.items()}
     for cand, (_, k, side) in sorted(best.items()):
-        pos, col, _ = tested[k]
+        column_pos, col, _ = tested[k]
         excel_row, values = rows[cand]
-        source = pos + (1 if side == "right" else -1)
+        source = column_pos + (1 if side == "right" else -1)
         out.append(
             Shift(
                 row=excel_row,
