@@ -105,9 +105,9 @@ def find_shifts(spec: SheetSpec, positions: dict[str, int], rows: list[tuple[int
             if value >= MIN_GAIN and value > best.get(int(cand), (0, 0, ""))[0]:
                 best[int(cand)] = (value, int(start[i]), side)
     names_at = {pos: name for name, pos in positions.items()}
-    for cand, (_, k, side) in sorted(best.items()):
+    for index, (_, k, side) in sorted(best.items()):
         column_pos, col, _ = tested[k]
-        excel_row, values = rows[cand]
+        excel_row, values = rows[index]
         source = column_pos + (1 if side == "right" else -1)
         out.append(
             Shift(
