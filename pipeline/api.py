@@ -29,10 +29,19 @@ def template(entity: str, year: int, output: Path | None = None, lang: str = "en
     read-only sheet of the entity's previous year as loaded there."""
     from pipeline.intake import template as template_module
 
-    if db is not None and not Path(db).exists():
-        raise GtbError(f"no database at {db}: run `gtb run` first (or leave out --db)")
+    previous = None
+    if db is not None:
+        from pipeline.review.last_year import last_year
+
+        if not Path(db).exists():
+            raise GtbError(f"no database at {db}: run `gtb run` first (or leave out --db)")
+        try:
+            code = template_module.check_arguments(entity, year, lang)
+        except ValueError as exc:
+            raise GtbError(str(exc)) from None
+        previous = last_year(Path(db), code, year)
     try:
-        return template_module.template(entity, year, output, lang=lang, db=db)
+        return template_module.template(entity, year, output, lang=lang, previous=previous)
     except ValueError as exc:
         raise GtbError(str(exc)) from None
 

@@ -138,7 +138,7 @@ def test_last_year_sheet_is_read_only_and_ignored(tmp_path):
     write_workbook(inputs / "submissions" / "UNEP_2023.xlsx", valid_sheets("UNEP", 2023))
     db = tmp_path / "gtb.duckdb"
     api.run(inputs, db, tmp_path / "out", jobs=1)
-    path = template("UNEP", YEAR, tmp_path / "t.xlsx", lang="fr", db=db)
+    path = api.template("UNEP", YEAR, tmp_path / "t.xlsx", lang="fr", db=db)
     wb = load_workbook(path)
     sheet = i18n.sheet_name("LastYear", "fr")
     assert sheet in wb.sheetnames and wb[sheet].protection.sheet
