@@ -146,7 +146,7 @@ def main() -> int:
         return 2
 
     from demo.serve import samples
-    from pipeline.portal.cycle import reporting_cycle
+    from pipeline.cycle import reporting_cycle
 
     year = reporting_cycle(ROOT / "inputs").open_year
     shutil.rmtree(args.work, ignore_errors=True)

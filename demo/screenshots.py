@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    from pipeline.portal.cycle import reporting_cycle
+    from pipeline.cycle import reporting_cycle
 
     demo_db = ROOT / "outputs" / "gtb.duckdb"
     if not demo_db.is_file():

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             from demo.__main__ import demo
 
             demo()
-        from pipeline.portal.cycle import reporting_cycle
+        from pipeline.cycle import reporting_cycle
 
         year = reporting_cycle(DEFAULT_INPUTS).open_year
         print("\ndemo accounts (new passwords on every `make serve`):")

@@ -33,7 +33,7 @@ class Portal:
     def cycle(self, open_year: int = YEAR, deadline: dt.date | None = None) -> None:
         deadline = deadline or dt.date.today() + dt.timedelta(days=30)
         (self.inputs / "reporting_cycle.toml").write_text(
-            f'[year]\nopen_year = {open_year}\ndeadline = "{deadline.isoformat()}"\n\n'
+            f'[cycle]\nopen_year = {open_year}\ndeadline = "{deadline.isoformat()}"\n\n'
             '[contact]\nname = "SUN test desk"\nemail = "sun@example.org"\n',
             encoding="utf-8",
         )

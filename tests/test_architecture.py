@@ -40,7 +40,20 @@ LAYERS = [
     "report",
     "app",
 ]
-SHARED = {"pipeline", "paths", "errors", "safe", "cells", "geo", "xlsx", "codelists", "serials", "catalogue", "workers"}
+SHARED = {
+    "pipeline",
+    "paths",
+    "errors",
+    "cycle",
+    "safe",
+    "cells",
+    "geo",
+    "xlsx",
+    "codelists",
+    "serials",
+    "catalogue",
+    "workers",
+}
 APP = {"api", "cli", "run", "docs", "portal"}
 
 

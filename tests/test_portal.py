@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from pipeline import api
 from pipeline.portal.models import AuditEvent, Case, SignInFailure, Upload
+from schemas import i18n
 from tests.portal_fixtures import PASSWORD, YEAR, client_for, upload, workbook
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +112,12 @@ def test_the_focal_points_page_names_entity_year_status_deadline_and_offers_the_
     assert response["Content-Disposition"] == f'attachment; filename="UNEP_{YEAR}_template_en.xlsx"'
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     entity = {row[0].value: row[1].value for row in book["Entity"].iter_rows(min_row=2) if row[0].value}
-    assert entity["entity_code"] == "UNEP" and entity["reporting_year"] == YEAR
+    assert entity[i18n.header("Entity", "entity_code", "en")] == "UNEP"
+    assert entity[i18n.header("Entity", "reporting_year", "en")] == YEAR
+    french = client.get("/entity/UNEP/template.xlsx?lang=fr")
+    assert french["Content-Disposition"] == f'attachment; filename="UNEP_{YEAR}_template_fr.xlsx"'
+    book = load_workbook(io.BytesIO(b"".join(french.streaming_content)))
+    assert i18n.sheet_name("Entity", "fr") in book.sheetnames and "Entity" not in book.sheetnames
     assert client.get("/entity/UNEP/template.xlsx?lang=xx").status_code == 404
 
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import cycle
 from pipeline.errors import GtbError
-from pipeline.portal import cycle, state
+from pipeline.portal import state
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,17 +86,17 @@ def test_the_reporting_cycle_is_read_from_the_inputs_or_the_repository(tmp_path)
     repo = cycle.reporting_cycle(tmp_path)  # no file of its own: the repository's
     assert repo.source == cycle.DEFAULT and repo.deadline.year >= repo.open_year
     own = tmp_path / "reporting_cycle.toml"
-    own.write_text('[year]\nopen_year = 2030\ndeadline = 2031-03-31\n[contact]\nname = "SUN"\nemail = "s@x.org"\n')
+    own.write_text('[cycle]\nopen_year = 2030\ndeadline = 2031-03-31\n[contact]\nname = "SUN"\nemail = "s@x.org"\n')
     found = cycle.reporting_cycle(tmp_path)
     assert (found.open_year, found.deadline.isoformat(), found.contact_email) == (2030, "2031-03-31", "s@x.org")
     assert found.on_time(found.deadline) and not found.on_time(found.deadline.replace(day=1, month=4))
-    own.write_text('[year]\nopen_year = "soon"\ndeadline = "2031-03-31"\n[contact]\nname = "SUN"\nemail = "s"\n')
+    own.write_text('[cycle]\nopen_year = "soon"\ndeadline = "2031-03-31"\n[contact]\nname = "SUN"\nemail = "s"\n')
     with pytest.raises(GtbError, match="open_year must be a year"):
         cycle.reporting_cycle(tmp_path)
-    own.write_text('[year]\nopen_year = 2030\ndeadline = "31/03/2031"\n[contact]\nname = "SUN"\nemail = "s"\n')
+    own.write_text('[cycle]\nopen_year = 2030\ndeadline = "31/03/2031"\n[contact]\nname = "SUN"\nemail = "s"\n')
     with pytest.raises(GtbError, match="deadline must be an ISO date"):
         cycle.reporting_cycle(tmp_path)
-    own.write_text("[year]\nopen_year = 2030\n")
+    own.write_text("[cycle]\nopen_year = 2030\n")
     with pytest.raises(GtbError, match="deadline is missing"):
         cycle.reporting_cycle(tmp_path)
 

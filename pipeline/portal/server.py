@@ -78,7 +78,7 @@ def serve(
 
     jobs.interrupt_stale()
     app = get_wsgi_application()
-    from pipeline.portal import cycle
+    from pipeline import cycle
 
     try:
         cycle.reporting_cycle(settings.GTB_INPUTS)

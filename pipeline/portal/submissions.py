@@ -29,11 +29,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from pipeline import TEMPLATE_VERSION, __version__, api, safe
+from pipeline.cycle import Cycle, reporting_cycle
 from pipeline.errors import GtbError
 from pipeline.paths import SUBMISSIONS_FOLDER
 from pipeline.portal import state
 from pipeline.portal.audit import audit
-from pipeline.portal.cycle import Cycle, reporting_cycle
 from pipeline.portal.middleware import cap_text
 from pipeline.portal.models import Case, Explanation, Upload
 

@@ -1,10 +1,12 @@
-"""The reporting cycle: which year the portal collects, its deadline, and whom to ask at SUN.
+"""The reporting cycle SUN runs: which year is collected, its deadline, and whom to ask at SUN.
 
-Read from `{inputs}/reporting_cycle.toml`, else the repository's `inputs/reporting_cycle.toml`:
+One file, read by the template (the deadline and contact on every Instructions sheet) and by the
+submission portal (the year it collects). Read from `{inputs}/reporting_cycle.toml`, else the
+repository's `inputs/reporting_cycle.toml`:
 
-    [year]
+    [cycle]
     open_year = 2026
-    deadline = "2027-03-31"     # an ISO date (a TOML date works too)
+    deadline = 2027-03-31       # a TOML date, or an ISO date as text
 
     [contact]
     name = "Sustainable UN (SUN)"
@@ -87,14 +89,14 @@ def _value(data: dict, table: str, key: str, path: Path) -> object:
 
 
 def _year(data: dict, path: Path) -> int:
-    value = _value(data, "year", "open_year", path)
+    value = _value(data, "cycle", "open_year", path)
     if not isinstance(value, int) or isinstance(value, bool) or not 1990 <= value <= 2200:
-        raise GtbError(f"{path}: [year] open_year must be a year such as 2026, not {value!r}")
+        raise GtbError(f"{path}: [cycle] open_year must be a year such as 2026, not {value!r}")
     return value
 
 
 def _date(data: dict, path: Path) -> dt.date:
-    value = _value(data, "year", "deadline", path)
+    value = _value(data, "cycle", "deadline", path)
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -102,7 +104,7 @@ def _date(data: dict, path: Path) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise GtbError(f"{path}: [year] deadline must be an ISO date such as 2027-03-31, not {value!r}") from None
+        raise GtbError(f"{path}: [cycle] deadline must be an ISO date such as 2027-03-31, not {value!r}") from None
 
 
 def _text(data: dict, table: str, key: str, path: Path) -> str:
