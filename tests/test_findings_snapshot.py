@@ -1,0 +1,59 @@
+"""The findings of a corpus of bad workbooks are exactly those of the committed snapshot.
+
+Same codes, cells, values and messages, file by file (`tests/findings_corpus.py` builds the
+corpus and says how to regenerate the snapshot on purpose; a snapshot change must be reviewed
+line by line). This is what keeps a faster validation honest: whatever the code does to go
+faster, a focal point sees the same findings.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from tests import findings_corpus
+
+
+def _rows(text: str) -> list[tuple[str, ...]]:
+    return [tuple(r[c] for c in findings_corpus.COLUMNS) for r in csv.DictReader(io.StringIO(text))]
+
+
+def test_corpus_findings_match_the_snapshot(tmp_path):
+    paths = findings_corpus.build(tmp_path / "corpus")
+    now = _rows(findings_corpus.to_csv(findings_corpus.findings(paths)))
+    before = _rows(findings_corpus.SNAPSHOT.read_text(encoding="utf-8"))
+    missing = [r for r in before if r not in set(now)]
+    extra = [r for r in now if r not in set(before)]
+    assert not missing and not extra, (
+        f"{len(missing)} findings of the snapshot are gone, {len(extra)} are new "
+        f"(first gone: {missing[:3]}; first new: {extra[:3]}); if the change is meant, "
+        "run `python -m tests.findings_corpus --write` and review the diff line by line"
+    )
+    assert now == before, "the same findings in another order"
+
+
+def test_the_corpus_covers_every_sheet_and_many_codes():
+    rows = _rows(findings_corpus.SNAPSHOT.read_text(encoding="utf-8"))
+    from schemas import contract
+
+    sheets = {r[1] for r in rows}
+    codes = {r[6] for r in rows}
+    assert set(contract.sheet_names()) <= sheets
+    assert {
+        "not-in-codelist",
+        "type-error",
+        "out-of-range",
+        "missing-value",
+        "unit-mismatch",
+        "inconsistent-row",
+        "duplicate-serial",
+        "duplicate-submission",
+        "missing-sheet",
+        "missing-column",
+        "hidden-sheet",
+        "formula-without-value",
+        "unreadable-file",
+        "year-mismatch",
+        "file-name-mismatch",
+        "implausible-value",
+    } <= codes
