@@ -9,6 +9,7 @@ on any value can name its cell.
 from __future__ import annotations
 
 import difflib
+import operator
 from dataclasses import dataclass, field
 from typing import SupportsInt
 
@@ -184,16 +185,7 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tuple[Par
             )
         )
 
-    index, records = [], []
-    for excel_row, values in raw.rows:
-        if excel_row == 1:
-            continue  # the header row
-        record = [values[positions[c]] if c in positions and positions[c] < len(values) else None for c in wanted]
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in record):
-            continue  # blank rows are skipped, as are rows holding only ignored columns
-        index.append(excel_row)
-        records.append(record)
-    frame = pd.DataFrame(records, columns=list(wanted), index=pd.Index(index, name="row"), dtype=object)
+    frame = _records(raw, [c for c in wanted if c in positions], positions, list(wanted))
     parsed = ParsedSheet(
         name=spec.name,
         is_table=True,
@@ -204,6 +196,40 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tuple[Par
         reported_cells=frozenset(raw.formula_cells_without_value) | frozenset(raw.error_cells),
     )
     return parsed, findings
+
+
+def _filled(v: object) -> bool:
+    return v is not None and (type(v) is not str or bool(v.strip()))
+
+
+def _records(raw: RawSheet, present: list[str], positions: dict[str, int], columns: list[str]) -> pd.DataFrame:
+    """The contract columns of the sheet's data rows (Excel row as index), blank rows left out.
+
+    A row counts as blank when every contract column in it is empty or only white space, even if
+    an ignored extra column holds something. One C-level pick per row (`itemgetter`)."""
+    index: list[int] = []
+    records: list[tuple] = []
+    if present:
+        picks = [positions[c] for c in present]
+        width = max(picks) + 1
+        pick = operator.itemgetter(*picks)
+        single = len(picks) == 1
+        n = len(picks)
+        for excel_row, values in raw.rows:
+            if excel_row == 1:
+                continue  # the header row
+            if len(values) < width:
+                values = list(values) + [None] * (width - len(values))
+            record = (pick(values),) if single else pick(values)
+            if record.count(None) == n or not any(_filled(v) for v in record):
+                continue  # blank rows are skipped, as are rows holding only ignored columns
+            index.append(excel_row)
+            records.append(record)
+    frame = pd.DataFrame(records, columns=present, index=pd.Index(index, name="row", dtype="int64"), dtype=object)
+    for c in columns:
+        if c not in present:
+            frame[c] = pd.Series(None, index=frame.index, dtype=object)
+    return frame[columns] if list(frame.columns) != columns else frame
 
 
 def _field_value(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tuple[ParsedSheet, list[Finding]]:

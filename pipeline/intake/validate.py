@@ -147,7 +147,8 @@ def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
         with checks.shared_parsing():  # each column is parsed once for all its checks and its coercion
             for file_no, f in _run_schema(spec, combined, keys, sheets, parsed):
                 subs[file_no].findings.append(f)
-            typed = coerce.typed_table(combined[list(spec.names)].set_axis(keys.get_level_values(ROW_LEVEL)), spec)
+            # the very columns the checks parsed, so that coercion finds them parsed already
+            typed = coerce.typed_table(combined, spec, source_rows=keys.get_level_values(ROW_LEVEL))
         typed_by_sheet[spec.name] = (typed, keys.get_level_values(FILE_LEVEL))
 
     for sub in subs:
@@ -225,9 +226,7 @@ def _attach_typed(subs: list[Submission], typed_by_sheet: dict[str, tuple[pd.Dat
     if not valid:
         return
     for spec in contract.sheets():
-        empty = coerce.typed_table(
-            pd.DataFrame(columns=list(spec.names), index=pd.Index([], name=ROW_LEVEL), dtype=object), spec
-        )
+        empty = coerce.empty_table(spec.name)
         parts: dict[int, pd.DataFrame] = {}
         if spec.name in typed_by_sheet:
             typed, file_no = typed_by_sheet[spec.name]
@@ -235,7 +234,7 @@ def _attach_typed(subs: list[Submission], typed_by_sheet: dict[str, tuple[pd.Dat
             for number, part in typed[mask].groupby(file_no[mask], sort=False):
                 parts[int(number)] = part.reset_index(drop=True)
         for i in valid:
-            table = parts.get(i, empty)
+            table = parts[i] if i in parts else empty.copy()
             if spec.is_table:
                 subs[i].tables[spec.name] = table
             elif spec.name == "Entity":
