@@ -162,12 +162,15 @@ def warm_up() -> None:
     import schemas
     from schemas.contract import sheets
 
-    schemas.schemas()
+    models = schemas.schemas()
     for spec in sheets():
         for col in spec.columns:
             if col.codelist:
                 code_index(col.codelist)
     parse_code(pd.Series(["warm up"], dtype=object))
+    # pandera registers its pandas backends (and imports their modules) on the first validation
+    name = sheets()[0].name
+    failures(models[name], pd.DataFrame({c: pd.Series([], dtype=object) for c in models[name].columns}))
 
 
 def in_codelist(values: pd.Series, codelist: str) -> pd.Series:

@@ -13,6 +13,7 @@ import operator
 from dataclasses import dataclass, field
 from typing import SupportsInt
 
+import numpy as np
 import pandas as pd
 
 from pipeline.catalogue import Message
@@ -225,11 +226,14 @@ def _records(raw: RawSheet, present: list[str], positions: dict[str, int], colum
                 continue  # blank rows are skipped, as are rows holding only ignored columns
             index.append(excel_row)
             records.append(record)
-    frame = pd.DataFrame(records, columns=present, index=pd.Index(index, name="row", dtype="int64"), dtype=object)
+    by_column = dict(zip(present, zip(*records, strict=True), strict=True)) if records else {}
+    data: dict[str, np.ndarray] = {}
     for c in columns:
-        if c not in present:
-            frame[c] = pd.Series(None, index=frame.index, dtype=object)
-    return frame[columns] if list(frame.columns) != columns else frame
+        column = np.empty(len(records), dtype=object)  # filled element by element: never a nested array
+        if c in by_column:
+            column[:] = by_column[c]
+        data[c] = column
+    return pd.DataFrame(data, index=pd.Index(index, name="row", dtype="int64"), columns=columns)
 
 
 def _field_value(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tuple[ParsedSheet, list[Finding]]:
