@@ -57,3 +57,31 @@ def test_the_corpus_covers_every_sheet_and_many_codes():
         "file-name-mismatch",
         "implausible-value",
     } <= codes
+
+
+def test_the_lean_runner_fails_what_pandera_fails(tmp_path, monkeypatch):
+    """`checks.failures` runs the pandera models without pandera's machinery: on every sheet of the
+    corpus's random and structural workbooks it finds what pandera's lazy validation finds."""
+    from pipeline.api import check_files
+    from schemas import checks
+    from tests.builders import write_workbook
+
+    compared: list[str] = []
+    lean = checks.failures
+
+    def both(schema, frame):
+        ours = lean(schema, frame)
+        theirs = checks.pandera_failures(schema, frame)
+        key = lambda f: (f.position, f.column, f.rule.id if f.rule else "not_nullable")  # noqa: E731
+        assert sorted(map(key, ours)) == sorted(map(key, theirs)), schema.name
+        compared.append(schema.name)
+        return ours
+
+    monkeypatch.setattr(checks, "failures", both)
+    books = {f"random_{seed}": findings_corpus._random_workbook(seed, "WFP") for seed in (1, 2)}
+    books |= findings_corpus._structural()
+    paths = [write_workbook(tmp_path / f"{name}.xlsx", sheets) for name, sheets in books.items()]
+    check_files(paths, jobs=2)
+    from schemas import contract
+
+    assert set(compared) == set(contract.sheet_names())
