@@ -10,6 +10,9 @@ run in turns so that a busy machine slows both sides of a ratio alike:
   3. plain read of one workbook whose AirTravel sheet has 99,000 rows;
   4. `gtb validate` of that workbook.
 Prints each round, the medians and the ratios 2/1 and 4/3, and writes WORK/ratio.json.
+`--baseline REV` also times 2 and 4 with the code of another revision in the same rounds (its
+pipeline, schemas and reference data exported with `git archive` into WORK/baseline-REV and run
+from there), for a before/after side by side on a machine whose load varies.
 `--million` also measures the one-million-row workbook: wall time and peak memory of `gtb
 validate` (the largest process, and the whole process tree sampled every 20 ms) against its
 plain read. Workbooks are generated on first use (benchmarks/make_workbooks.py,
@@ -123,12 +126,35 @@ def _median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def export_revision(rev: str, work: Path) -> Path:
+    """The code of revision `rev` (pipeline, schemas, reference data) in a folder of its own."""
+    target = work / f"baseline-{rev}"
+    if not (target / "pipeline").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "archive", rev, "pipeline", "schemas", "inputs/reference"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def timed_in(folder: Path, cmd: list[str], env: dict) -> float:
+    """Wall seconds of `cmd` run from `folder` (whose pipeline package is then the one imported)."""
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--work", type=Path, default=ROOT / "outputs" / "bench")
     parser.add_argument("--million", action="store_true", help="also the one-million-row workbook (memory)")
     parser.add_argument("--skip-ratios", action="store_true", help="only the one-million-row workbook")
+    parser.add_argument("--baseline", metavar="REV", help="also time gtb run and gtb validate at this revision")
     args = parser.parse_args()
     work: Path = args.work
     py = sys.executable
@@ -142,6 +168,9 @@ def main() -> None:
         run = [py, "-m", "pipeline.cli", "run", "--inputs", str(year.parent), "--db", str(db), "--outputs", str(out)]
         validate = [py, "-m", "pipeline.cli", "validate", str(large), "--report-dir", str(work / "ratio-validation")]
         rows: dict[str, list[float]] = {"read_year": [], "run": [], "read_large": [], "validate_large": []}
+        baseline = export_revision(args.baseline, work) if args.baseline else None
+        if baseline:
+            rows |= {"baseline_run": [], "baseline_validate_large": []}
         for i in range(args.repeat):
             rows["read_year"].append(timed([py, "-c", PLAIN_READ, str(year)], env)[0])
             db.unlink(missing_ok=True)
@@ -149,11 +178,20 @@ def main() -> None:
             rows["run"].append(timed(run, env)[0])
             rows["read_large"].append(timed([py, "-c", PLAIN_READ, str(large)], env)[0])
             rows["validate_large"].append(timed(validate, env)[0])
-            print(
+            line = (
                 f"round {i + 1}: read year {rows['read_year'][-1]:.2f} s, gtb run {rows['run'][-1]:.2f} s | "
-                f"read large {rows['read_large'][-1]:.2f} s, gtb validate {rows['validate_large'][-1]:.2f} s",
-                flush=True,
+                f"read large {rows['read_large'][-1]:.2f} s, gtb validate {rows['validate_large'][-1]:.2f} s"
             )
+            if baseline:
+                db.unlink(missing_ok=True)
+                shutil.rmtree(out, ignore_errors=True)
+                rows["baseline_run"].append(timed_in(baseline, run, env))
+                rows["baseline_validate_large"].append(timed_in(baseline, validate, env))
+                line += (
+                    f" | at {args.baseline}: gtb run {rows['baseline_run'][-1]:.2f} s, "
+                    f"gtb validate {rows['baseline_validate_large'][-1]:.2f} s"
+                )
+            print(line, flush=True)
         medians = {k: _median(v) for k, v in rows.items()}
         results.update({f"{k}_s": v for k, v in medians.items()}, repeat=args.repeat, runs=rows)
         results["ratio_run"] = medians["run"] / medians["read_year"]
@@ -163,6 +201,15 @@ def main() -> None:
             f"-> ratio {results['ratio_run']:.2f}; read large {medians['read_large']:.2f} s, "
             f"gtb validate {medians['validate_large']:.2f} s -> ratio {results['ratio_validate_large']:.2f}"
         )
+        if baseline:
+            before_run = medians["baseline_run"] / medians["read_year"]
+            before_validate = medians["baseline_validate_large"] / medians["read_large"]
+            results |= {"baseline": args.baseline, "baseline_ratio_run": before_run}
+            results["baseline_ratio_validate_large"] = before_validate
+            print(
+                f"at {args.baseline}: gtb run {medians['baseline_run']:.2f} s -> ratio {before_run:.2f}; "
+                f"gtb validate {medians['baseline_validate_large']:.2f} s -> ratio {before_validate:.2f}"
+            )
 
     if args.million or args.skip_ratios:
         million = ensure_large(work / "million" / "UNDP_2024.xlsx", 1_000_000)

@@ -336,7 +336,17 @@ def _check_with_progress(
     columns = (TextColumn("reading workbooks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("validate", total=len(files))
-        return validate_files(files, jobs, on_file=lambda _path: progress.advance(task))
+        return validate_files(files, jobs, on_file=lambda _path: progress.advance(task), warm_up=_warm_reference)
+
+
+def _warm_reference() -> None:
+    """While the workbooks are read: the pinned factor sets that calculating will use."""
+    import contextlib
+
+    from pipeline.reference import factors
+
+    with contextlib.suppress(Exception):  # a broken set is reported when calculating, as before
+        factors.warm_up()
 
 
 def _history_reports(files: list[HistoryFile], report_dir: Path) -> list[tuple[str, int, str]]:

@@ -75,13 +75,19 @@ def unreadable(path: Path | str, error: UnreadableFile) -> Submission:
     )
 
 
-def validate_files(files: list[Path], jobs: int, on_file: Callable[[Path], object] | None = None) -> list[Submission]:
+def validate_files(
+    files: list[Path],
+    jobs: int,
+    on_file: Callable[[Path], object] | None = None,
+    warm_up: Callable[[], object] | None = None,
+) -> list[Submission]:
     """Read files in worker processes, then normalise and validate them all at once.
 
     One pandera call per sheet type over every workbook: validating in batches as files arrive
     was measured slower (pandera's fixed cost per call outweighs the overlap on two cores; see
     docs/performance.md). The sheet models and code-list indexes are built while the first files
-    are read. Results keep the input order.
+    are read, and so is whatever `warm_up` prepares for the caller's next steps. Results keep the
+    input order.
     """
     from pipeline.intake.read import read_many
 
@@ -106,6 +112,8 @@ def validate_files(files: list[Path], jobs: int, on_file: Callable[[Path], objec
     reader = threading.Thread(target=read_all, name="gtb-reader", daemon=True)
     reader.start()
     checks.warm_up()
+    if warm_up is not None:
+        warm_up()
     reader.join()
     if failure:
         raise failure[0]

@@ -110,6 +110,13 @@ def set_dir(name: str | None = None, directory: Path | str | None = None) -> Pat
 def _read_text_csv(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise FactorSetError(f"{path}: file not found")
+    stat = path.stat()
+    return _read_text_csv_once(str(path), stat.st_mtime_ns, stat.st_size).copy()  # re-read when the file changes
+
+
+@cache
+def _read_text_csv_once(path_text: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    path = Path(path_text)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (ValueError, pd.errors.ParserError) as exc:
@@ -408,3 +415,13 @@ def conversions(name: str | None = None, directory: Path | str | None = None) ->
     if problems:
         raise _problems(source, problems)
     return frame.assign(multiplier=mult.astype(float), sheet_key=frame["sheet"].str.lower())
+
+
+def warm_up(directory: Path | str | None = None) -> None:
+    """Read and check every pinned factor set now (each is read once per process), e.g. while the
+    submissions are being read: calculating then finds them ready."""
+    for name in sorted(set(pins()["factor_set"])):
+        factor_set(name, directory)
+        factor_lookup(name, directory)
+        conversions(name, directory)
+        renewable_shares(name, directory)
