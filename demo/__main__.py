@@ -52,6 +52,13 @@ def demo(inputs: Path = INPUTS, outputs: Path = OUTPUTS, db: Path = DB, console:
         second = api.run(inputs, db, outputs, console=console)
 
     year = max(r["year"] for r in _years(db))
+    accepted = _accept_published_years(db, year)
+    if accepted:
+        console.rule("earlier years: their flags were reviewed when they were published")
+        console.print(
+            f"gtb accept for {len(accepted)} entity-years before {year} "
+            f"({', '.join(f'{e} {y}' for e, y in accepted[:6])}{' ...' if len(accepted) > 6 else ''})"
+        )
     console.rule(f"gtb report --year {year}")
     report = api.report(year, db, outputs)
     headline = api.indicators(year, db=db)
@@ -68,8 +75,35 @@ def demo(inputs: Path = INPUTS, outputs: Path = OUTPUTS, db: Path = DB, console:
         f"{year}: {headline['total_tco2e'] / 1e6:.2f} MtCO2e from {headline['reporting_entities']} entities, "
         f"{headline['per_capita_tco2e']:.2f} tCO2e per capita, offset share {headline['offset_share']:.0%}"
     )
+    flags = api.status(year, db)
+    flagged = [r for r in flags if r.status == "loaded-with-flags"]
+    if flagged:
+        console.print(
+            f"{year} is a DRAFT: {sum(r.open_flags for r in flagged)} plausibility flag(s) open for "
+            f"{', '.join(r.entity for r in flagged)}. Review them with `gtb status --year {year}` and "
+            f"`gtb compare {flagged[0].entity} --year {year}`, then "
+            f"`gtb accept {flagged[0].entity} {year} --reason ...` and `gtb report --year {year} --final`."
+        )
     console.print(f"demo finished in {time.perf_counter() - started:.0f} s")
     return {"first": first, "second": second, "report": report, "year": year}
+
+
+def _accept_published_years(db: Path, latest: int) -> list[tuple[str, int]]:
+    """Accept the open flags of every year before `latest`: those years were published before
+    the pipeline took over, so their figures count as reviewed (a real first run would do the same
+    once, with the analyst's name). The latest year's flags stay open for the demo's reader."""
+    from pipeline.review.flags import accept
+    from pipeline.warehouse.db import opened
+
+    with opened(db) as con:
+        pending = con.execute(
+            """SELECT DISTINCT s.entity_code, s.reporting_year FROM flags f JOIN submissions s USING (submission_id)
+               WHERE f.status = 'open' AND s.status = 'loaded' AND s.reporting_year < ? ORDER BY 2, 1""",
+            [latest],
+        ).fetchall()
+        for entity, year in pending:
+            accept(con, entity, year, "published before the pipeline: reviewed at the time", by="demo")
+    return [(e, int(y)) for e, y in pending]
 
 
 def _years(db: Path) -> list[dict]:

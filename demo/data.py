@@ -631,7 +631,9 @@ def plan_year(seed: int, year: int) -> dict[str, EntityYearPlan]:
             r[k] = personnel * prof[k] * effect[k] * _lognormal(yearly, 0.05)
         r["coverage"] = min(100.0, prof["coverage_min"] + (100 - prof["coverage_min"]) * yearly.random())
         r["refrigerant_share"] = prof["refrigerant_share"] * _lognormal(yearly, 0.2)
-        r["vehicle_share"] = min(0.99, prof["vehicle_share"] * _lognormal(yearly, 0.05))
+        # the noise is on what is not vehicles: where vehicles are 90 % of other travel, 5 % noise
+        # on the share would move the rest (taxis, rail, buses) threefold from year to year
+        r["vehicle_share"] = min(0.99, 1 - (1 - prof["vehicle_share"]) * _lognormal(yearly, 0.08))
         r["offset_margin"] = yearly.uniform(1.03, 1.12)
         raw[p.code] = r
 
@@ -1009,10 +1011,11 @@ def _facilities(ctx: _Ctx, target_t: float, n: int | None) -> list[Row]:
     sites = ctx.sites if n is None else _expand(ctx.sites, math.ceil(n / 3))
     pairs: list[tuple[Site, str, float]] = []
     for s in sites:
+        shape = ctx.shape("Facilities", s.name)
         mix = [
-            (e, share * _lognormal(rng, 0.25))
+            (e, share * _lognormal(shape, 0.25) * _lognormal(rng, 0.08))
             for e, share, keep in _ENERGY_MIX[s.kind]
-            if keep >= 1 or rng.random() < keep or n is not None
+            if shape.random() < keep or keep >= 1 or n is not None
         ]
         for e, share in mix:
             pairs.append((s, e, s.weight * share))
@@ -1078,17 +1081,20 @@ _REFRIGERANT_MIX = [
 def _refrigerants(ctx: _Ctx, target_t: float, n: int | None) -> list[Row]:
     rng = ctx.rng
     sites = ctx.sites if n is None else _expand(ctx.sites, n)
-    chosen = [s for i, s in enumerate(sites) if i == 0 or n is not None or rng.random() < 0.4]
+    chosen = [
+        s for i, s in enumerate(sites) if i == 0 or n is not None or ctx.shape("Refrigerants", s.name).random() < 0.4
+    ]
     if n is not None:
         chosen = chosen[:n]
     specs: list[tuple[Site, str, float]] = []
     gases, weights = zip(*_REFRIGERANT_MIX, strict=True)
     for s in chosen:
-        for _ in range(1 if n is not None else rng.choice((1, 1, 2))):
-            gas = rng.choices(gases, weights)[0]
+        shape = ctx.shape("Refrigerants", s.name, "gases")
+        for _ in range(1 if n is not None else shape.choice((1, 1, 2))):
+            gas = shape.choices(gases, weights)[0]
             if gas == "sf6" and not s.kind.startswith("hq"):
                 gas = "r410a"
-            specs.append((s, gas, s.weight * _lognormal(rng, 0.5)))
+            specs.append((s, gas, s.weight * _lognormal(shape, 0.5) * _lognormal(rng, 0.3)))
     rows = []
     for (s, gas, _), t in zip(specs, _split(rng, target_t, [w for _, _, w in specs]), strict=True):
         gwp = CALIBRATION_REFRIGERANT_GWP[gas]
@@ -1105,14 +1111,16 @@ def _refrigerants(ctx: _Ctx, target_t: float, n: int | None) -> list[Row]:
         )
     # Old R-22 (HCFC) equipment in field premises: optional emissions, outside the total.
     for s in chosen:
-        if not s.kind.startswith("hq") and rng.random() < 0.25:
+        if not s.kind.startswith("hq") and ctx.shape("Refrigerants", s.name, "r22").random() < 0.25:
             rows.append(
                 _new_row(
                     "Refrigerants",
                     site=s.name,
                     country=s.country,
                     gas="r22",
-                    refilled_kg=round(rng.uniform(2, 60), 1),
+                    refilled_kg=round(
+                        ctx.shape("Refrigerants", s.name, "r22-kg").uniform(2, 60) * _lognormal(rng, 0.3), 1
+                    ),
                     data_quality="estimated",
                 )
             )
@@ -1176,11 +1184,12 @@ def _vehicles(ctx: _Ctx, target_t: float, n: int | None) -> list[Row]:
         if ctx.entity == "WFP" and c != ctx.profile.hq_country:
             mix = mix + [("aircraft", "jet_fuel", 0.25)]  # humanitarian air service
         for vtype, fuel, share in mix:
-            if n is None and share < 0.1 and rng.random() < 0.6:
+            shape = ctx.shape("Vehicles", c, vtype, fuel)
+            if n is None and share < 0.1 and shape.random() < 0.6:
                 continue
-            if vtype in ("aircraft", "helicopter", "boat") and n is None and rng.random() < 0.3:
+            if vtype in ("aircraft", "helicopter", "boat") and n is None and shape.random() < 0.3:
                 continue
-            specs.append((c, vtype, fuel, by_country[c] * share * _lognormal(rng, 0.3)))
+            specs.append((c, vtype, fuel, by_country[c] * share * _lognormal(shape, 0.3) * _lognormal(rng, 0.1)))
     if n is not None:
         while len(specs) < n:
             specs = specs + [(c, v, f, w * 0.5) for c, v, f, w in specs]
@@ -1297,12 +1306,13 @@ def _other_travel(ctx: _Ctx, target_t: float, n: int | None) -> list[Row]:
     )
     specs = []
     for mode, share in _OTHER_TRAVEL_MIX[region]:
+        shape = ctx.shape("OtherTravel", mode)
         for _ in range(
             n // len(_OTHER_TRAVEL_MIX[region]) + 1
             if n is not None
-            else (rng.choice((1, 1, 2, 3)) if ctx.plan.personnel > 3000 else 1)
+            else (shape.choice((1, 1, 2, 3)) if ctx.plan.personnel > 3000 else 1)
         ):
-            specs.append((mode, share * _lognormal(rng, 0.4)))
+            specs.append((mode, share * _lognormal(shape, 0.4) * _lognormal(rng, 0.1)))
     if n is not None:
         specs = specs[:n]
     rows = []
@@ -1658,6 +1668,12 @@ class _Ctx:
     plan: EntityYearPlan
     sites: list[Site]
     rng: random.Random
+
+    def shape(self, *keys: object) -> random.Random:
+        """A stream that does not change from year to year: what an entity's sheets hold (which
+        fuels a site burns, which gases, vehicles and modes, their relative sizes) stays put,
+        and the year's stream only moves the amounts a little, as real inventories do."""
+        return _rng(self.seed, "shape", self.entity, *keys)
 
 
 # Share of rows per sheet in benchmark-sized workbooks.

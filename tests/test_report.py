@@ -351,7 +351,7 @@ def test_completeness_page_names_the_missing(out, db):
     index = (out.folder / "index.md").read_text(encoding="utf-8")
     section = index.split("## Reporting completeness")[1].split("## Charts")[0]
     assert f"6 of 7 entities expected for {YEAR} reported (86 %)" in section
-    assert "- ITC, International Trade Centre: last reported 2018" in section
+    assert "- ITC, International Trade Centre: last reported 2018" in section and "nothing received" in section
     assert "Coverage differs between years" in section
 
 

@@ -199,6 +199,15 @@ def test_status_names_every_expected_entity(inputs, capsys):
         "open_flags": 0,
         "first_finding": None,
     }
+    # the report's completeness view tells the rejected from the never received
+    completeness = dict(
+        query(
+            inputs,
+            "SELECT entity_code, (data_source, rejected_workbooks) FROM reporting_completeness WHERE year = 2024",
+        )
+    )
+    assert completeness["WFP"] == ("missing", 1) and completeness["UNHCR"] == ("missing", 0)
+    assert completeness["UNEP"] == ("workbook", 0)
     # the readable table says the same, with the counts
     assert gtb(inputs, "status", "--year", "2024") == 0
     text = capsys.readouterr().out
@@ -331,3 +340,43 @@ def test_run_summary_names_files_and_the_runs_table_keeps_it(inputs, capsys):
     for (_, _, _, summary), printed in zip(runs, (first, second), strict=True):
         for line in summary.splitlines():
             assert line.strip() in printed, line
+
+
+def test_years_loaded_together_are_flagged_once(inputs):
+    # 40,000 trips in both years: above the per-person bound each year, no change between them
+    submit(inputs, "2023/UNEP_2023.xlsx", set_cell(valid_sheets("UNEP", 2023), "AirTravel", "E2", 40_000))
+    submit(inputs, "2024/UNEP_2024.xlsx", set_cell(mwh_slip(), "AirTravel", "E2", 40_000))
+    gtb(inputs, "run")  # both years in one run: 2023 is loaded and is 2024's previous year
+    flags = query(
+        inputs,
+        "SELECT s.reporting_year, check_name, cell, count(*) FROM flags JOIN submissions s USING (submission_id) "
+        "GROUP BY ALL ORDER BY ALL",
+    )
+    assert all(n == 1 for *_, n in flags), flags
+    assert {(y, c) for y, c, _, _ in flags} == {
+        (2023, "flights_per_person"),
+        (2024, "flights_per_person"),
+        (2024, "energy_change_kwh"),
+    }
+
+
+def test_per_capita_is_compared_only_under_the_same_factors(inputs):
+    # Personnel a third each year: per capita triples. 2023 -> 2024 share a factor set; 2024 -> 2025 do not
+    # (air travel by the ICAO method from 2025), so only the first pair is compared per capita.
+    for year in (2023, 2024, 2025):
+        sheets = valid_sheets("UNEP", year)
+        if year != 2023:
+            sheets = set_cell(sheets, "Entity", "B4", 1250 // (3 ** (year - 2023)))
+        submit(inputs, f"{year}/UNEP_{year}.xlsx", sheets)
+    gtb(inputs, "run")
+    rows = query(
+        inputs,
+        "SELECT s.reporting_year, f.check_name FROM flags f JOIN submissions s USING (submission_id) ORDER BY ALL",
+    )
+    assert (2024, "per_capita_change") in rows and (2025, "per_capita_change") not in rows
+    assert (2024, "personnel_change") in rows and (2025, "personnel_change") in rows
+    [(message, sheet, cell)] = query(
+        inputs, "SELECT message, sheet, cell FROM flags WHERE check_name = 'per_capita_change'"
+    )
+    assert message.startswith("per capita went from")
+    assert (sheet, cell) == ("Facilities", "D2"), "the largest emitting row (the electricity) names its quantity cell"

@@ -233,7 +233,8 @@ LEFT JOIN entity_indicators p ON p.entity_code = i.entity_code AND p.year = i.ye
 -- Reporting completeness, one row per entity and year with data: every entity expected that year
 -- (entities.expected_from / expected_until, from schemas/codelists/entities.csv) and every entity
 -- with figures, whether it reported (a workbook or published totals) and, for a missing entity,
--- the personnel of its latest earlier year (what the year's figures leave out, as far as known).
+-- the personnel of its latest earlier year (what the year's figures leave out, as far as known)
+-- and the workbooks of the year received but rejected (waiting for corrections).
 CREATE OR REPLACE VIEW reporting_completeness AS
 WITH years AS (
     SELECT DISTINCT year FROM entity_year
@@ -256,7 +257,10 @@ SELECT j.year, j.entity_code, e.entity_name, e.entity_type, j.is_expected,
        coalesce(j.data_source, 'missing') AS data_source,
        j.personnel,
        l.last_reported_year,
-       p.personnel AS last_reported_personnel
+       p.personnel AS last_reported_personnel,
+       (SELECT count(*) FROM submissions s
+        WHERE s.entity_code = j.entity_code AND s.reporting_year = j.year AND s.status = 'rejected'
+          AND s.superseded_by IS NULL) AS rejected_workbooks
 FROM joined j
 LEFT JOIN entities e USING (entity_code)
 LEFT JOIN latest l USING (year, entity_code)

@@ -207,7 +207,13 @@ def completeness_lines(data: queries.ReportData) -> list[str]:
                 if r["last_reported_year"]
                 else "never reported"
             )
-            lines.append(f"- {r['entity_code']}, {r['entity_name'] or r['entity_code']}: {last}")
+            waiting = (
+                f"; {r['rejected_workbooks']} workbook{'s' * (r['rejected_workbooks'] != 1)} received and rejected, "
+                "waiting for corrections"
+                if r["rejected_workbooks"]
+                else "; nothing received"
+            )
+            lines.append(f"- {r['entity_code']}, {r['entity_name'] or r['entity_code']}: {last}{waiting}")
     else:
         lines[-1] += "; every expected entity reported."
     note = charts.coverage_note(data)

@@ -185,7 +185,7 @@ TABLE_SQL: tuple[tuple[str, str, str, str], ...] = (
         "for a missing entity. From the reporting_completeness view.",
         """SELECT c.entity_code, coalesce(c.entity_name, c.entity_code) AS entity_name, c.entity_type,
                   t.label AS entity_type_label, c.is_expected, c.data_source, c.personnel,
-                  c.last_reported_year, c.last_reported_personnel
+                  c.last_reported_year, c.last_reported_personnel, c.rejected_workbooks
            FROM reporting_completeness c LEFT JOIN codelist_entity_type t ON t.code = c.entity_type
            WHERE c.year = ?
            ORDER BY c.data_source = 'missing' DESC, c.entity_code""",

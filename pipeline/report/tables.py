@@ -62,6 +62,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "is_expected": ("Expected this year (yes/no)", TEXT),
     "last_reported_year": ("Last year reported", YEAR),
     "last_reported_personnel": ("Personnel in the last year reported", INTEGER),
+    "rejected_workbooks": ("Workbooks received and rejected", INTEGER),
     "total_change_previous_year": ("Total, change on previous year (%)", SHARE),
     "per_capita_change_previous_year": ("Per capita, change on previous year (%)", SHARE),
     "key": ("Key", TEXT),

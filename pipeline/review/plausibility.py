@@ -61,15 +61,17 @@ energy AS (
     FROM water_activity JOIN subs USING (submission_id) GROUP BY ALL
 ), people AS (
     SELECT submission_id, personnel::DOUBLE AS personnel FROM entity_reports JOIN subs USING (submission_id)
-), emitted AS (
+), emitted AS (  -- the factor sets are the item: per capita is compared only under the same factors
     SELECT submission_id, sum(emissions_tco2e) AS tco2e, arg_max(sheet, emissions_tco2e) AS sheet,
-           arg_max(source_row, emissions_tco2e) AS row
+           arg_max(source_row, emissions_tco2e) AS row, string_agg(DISTINCT factor_set, ' ' ORDER BY factor_set) AS sets
     FROM emissions JOIN subs USING (submission_id) WHERE NOT is_optional GROUP BY ALL
 ), site_refrigerant AS (
     SELECT submission_id, site, sum(refilled_kg) AS kg, arg_max(source_row, refilled_kg) AS row
     FROM refrigerants_activity JOIN subs USING (submission_id) GROUP BY ALL
 ), per_person(submission_id, metric, item, unit, value, sheet, row, col) AS (
-    SELECT p.submission_id, 'per_capita', 'all', 'tCO2e/person', e.tco2e / p.personnel, e.sheet, e.row, NULL
+    SELECT p.submission_id, 'per_capita', e.sets, 'tCO2e/person', e.tco2e / p.personnel, e.sheet, e.row,
+           CASE e.sheet WHEN 'Refrigerants' THEN 'refilled_kg' WHEN 'AirTravel' THEN 'trips'
+                        WHEN 'OtherTravel' THEN 'passenger_km' ELSE 'quantity' END
     FROM people p JOIN emitted e USING (submission_id) WHERE p.personnel > 0
     UNION ALL
     SELECT p.submission_id, 'electricity_per_person', 'electricity', 'kWh/person', x.value / p.personnel, 'Facilities',
@@ -98,6 +100,7 @@ SELECT * FROM energy UNION ALL SELECT * FROM refrigerant UNION ALL SELECT * FROM
 UNION ALL SELECT * FROM flights UNION ALL SELECT * FROM travel UNION ALL SELECT * FROM waste
 UNION ALL SELECT * FROM water UNION ALL SELECT * FROM per_person
 """
+ITEMISED = ("energy", "refrigerant", "fleet", "travel")  # metrics compared item by item (fuel, gas, mode)
 COLUMNS = ["submission_id", "metric", "item", "unit", "value", "sheet", "row", "column"]
 
 
@@ -201,7 +204,8 @@ def likely_cause(ratio: float) -> tuple[str, dict[str, object]]:
 def flags(con: duckdb.DuckDBPyConnection, ids: list[int]) -> list[Flag]:
     """Every plausibility flag of the given loaded submissions (within the caller's transaction)."""
     previous = previous_submissions(con, ids)
-    figures = figures_of(metrics(con, ids + [old for old, _ in previous.values()]))
+    wanted = sorted(set(ids) | {old for old, _ in previous.values()})  # a year loaded with its previous one: once
+    figures = figures_of(metrics(con, wanted))
     by_sub: dict[int, list[Figure]] = {}
     for figure in figures:
         by_sub.setdefault(figure.submission_id, []).append(figure)
@@ -252,7 +256,7 @@ def _change_flags(sid: int, new: list[Figure], old: list[Figure], years: tuple[i
                 continue
             cause, cause_params = likely_cause(ratio)
             params = {
-                "what": row.item if row.item != "all" else row.metric.replace("_", " "),
+                "what": row.item if row.metric in ITEMISED else row.metric.replace("_", " "),
                 "old": _fmt(was),
                 "old_year": old_year,
                 "new": _fmt(row.value),
