@@ -226,14 +226,11 @@ def _records(raw: RawSheet, present: list[str], positions: dict[str, int], colum
                 continue  # blank rows are skipped, as are rows holding only ignored columns
             index.append(excel_row)
             records.append(record)
-    by_column = dict(zip(present, zip(*records, strict=True), strict=True)) if records else {}
-    data: dict[str, np.ndarray] = {}
-    for c in columns:
-        column = np.empty(len(records), dtype=object)  # filled element by element: never a nested array
-        if c in by_column:
-            column[:] = by_column[c]
-        data[c] = column
-    return pd.DataFrame(data, index=pd.Index(index, name="row", dtype="int64"), columns=columns)
+    grid = np.empty((len(records), len(columns)), dtype=object)  # None where a column is missing
+    if records:
+        for c, cells in zip(present, zip(*records, strict=True), strict=True):
+            grid[:, columns.index(c)] = cells  # element by element: a cell value is never unpacked
+    return pd.DataFrame(grid, index=pd.Index(index, name="row", dtype="int64"), columns=columns)
 
 
 def _field_value(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tuple[ParsedSheet, list[Finding]]:
