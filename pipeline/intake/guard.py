@@ -674,7 +674,7 @@ class _SheetScan:
         """Scan one window of whole tags; False when the positional walk is needed instead."""
         if not self.dimension_done:
             self._dimension(window)
-        if b"ref" in window:
+        if b"mergeCell" in window or b"hyperlink" in window:  # the only tags _RANGE_REF matches
             self._ranges(window)
         if self.positional:
             self._walk(window)
@@ -711,7 +711,7 @@ class _SheetScan:
             )
 
     def _dimension(self, window: bytes) -> None:
-        found = _DIMENSION.search(window)
+        found = _DIMENSION.search(window) if b"dimension" in window else None
         if found:
             self.dimension_done = True
             if not self.limits.check_dimension:
