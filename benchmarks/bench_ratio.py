@@ -141,11 +141,31 @@ def export_revision(rev: str, work: Path) -> Path:
     return target
 
 
+def timed_run(cmd: list[str], env: dict, folder: Path = ROOT) -> tuple[float, dict[str, float]]:
+    """Wall seconds of a `gtb run` started from `folder` (whose pipeline package is then the one
+    imported) and the seconds per stage its last line reports (`stages: open 0.41 s, ...`)."""
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    stages: dict[str, float] = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("stages: "):
+            for part in line.removeprefix("stages: ").split(", "):
+                name, value, _ = part.rsplit(" ", 2)
+                stages[name] = float(value)
+    return seconds, stages
+
+
 def timed_in(folder: Path, cmd: list[str], env: dict) -> float:
     """Wall seconds of `cmd` run from `folder` (whose pipeline package is then the one imported)."""
     start = time.perf_counter()
     subprocess.run(cmd, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     return time.perf_counter() - start
+
+
+def stage_medians(runs: list[dict[str, float]]) -> dict[str, float]:
+    names = list(dict.fromkeys(name for run in runs for name in run))
+    return {name: statistics.median(run.get(name, 0.0) for run in runs) for name in names}
 
 
 def main() -> None:
@@ -169,13 +189,17 @@ def main() -> None:
         validate = [py, "-m", "pipeline.cli", "validate", str(large), "--report-dir", str(work / "ratio-validation")]
         rows: dict[str, list[float]] = {"read_year": [], "run": [], "read_large": [], "validate_large": []}
         baseline = export_revision(args.baseline, work) if args.baseline else None
+        stage_runs: list[dict[str, float]] = []
+        baseline_stage_runs: list[dict[str, float]] = []
         if baseline:
             rows |= {"baseline_run": [], "baseline_validate_large": []}
         for i in range(args.repeat):
             rows["read_year"].append(timed([py, "-c", PLAIN_READ, str(year)], env)[0])
             db.unlink(missing_ok=True)
             shutil.rmtree(out, ignore_errors=True)
-            rows["run"].append(timed(run, env)[0])
+            seconds, stages = timed_run(run, env)
+            rows["run"].append(seconds)
+            stage_runs.append(stages)
             rows["read_large"].append(timed([py, "-c", PLAIN_READ, str(large)], env)[0])
             rows["validate_large"].append(timed(validate, env)[0])
             line = (
@@ -185,7 +209,9 @@ def main() -> None:
             if baseline:
                 db.unlink(missing_ok=True)
                 shutil.rmtree(out, ignore_errors=True)
-                rows["baseline_run"].append(timed_in(baseline, run, env))
+                seconds, stages = timed_run(run, env, baseline)
+                rows["baseline_run"].append(seconds)
+                baseline_stage_runs.append(stages)
                 rows["baseline_validate_large"].append(timed_in(baseline, validate, env))
                 line += (
                     f" | at {args.baseline}: gtb run {rows['baseline_run'][-1]:.2f} s, "
@@ -201,7 +227,16 @@ def main() -> None:
             f"-> ratio {results['ratio_run']:.2f}; read large {medians['read_large']:.2f} s, "
             f"gtb validate {medians['validate_large']:.2f} s -> ratio {results['ratio_validate_large']:.2f}"
         )
+        run_stages = stage_medians(stage_runs)
+        results["run_stages_s"] = run_stages
+        print("gtb run stages (medians): " + ", ".join(f"{k} {v:.2f} s" for k, v in run_stages.items()))
         if baseline:
+            before_stages = stage_medians(baseline_stage_runs)
+            results["baseline_run_stages_s"] = before_stages
+            print(
+                f"at {args.baseline}, stages (medians): "
+                + ", ".join(f"{k} {v:.2f} s" for k, v in before_stages.items())
+            )
             before_run = medians["baseline_run"] / medians["read_year"]
             before_validate = medians["baseline_validate_large"] / medians["read_large"]
             results |= {"baseline": args.baseline, "baseline_ratio_run": before_run}
