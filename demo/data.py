@@ -1874,8 +1874,8 @@ MISTAKES: tuple[MistakeSpec, ...] = tuple(
         WMO    | negative_quantity          | out-of-range     | no       | negative fuel quantity
         ITC    | text_in_number             | type-error       | no       | text ("approx. 500") in a numeric cell
         UNWTO  | missing_sheet              | missing-sheet    | no       | the Water sheet was deleted
-        UNCTAD | renamed_sheet              | missing-sheet    | yes      | sheet AirTravel renamed "Air Travel"
-        IMO    | renamed_column             | missing-column   | no       | required column energy_type renamed "Energy type"
+        UNCTAD | renamed_sheet              | missing-sheet    | yes      | sheet AirTravel renamed "Flights 2025"
+        IMO    | renamed_column             | missing-column   | no       | required column energy_type shortened to "Energy"
         UPU    | email_without_at           | invalid-email    | no       | focal point e-mail without @
         ECLAC  | certified_without_standard | inconsistent-row | no       | EMS status certified with standard none
         UNITAR | unknown_airport            | not-in-codelist  | no       | origin "NYC" is a city code, not an airport
@@ -1980,16 +1980,16 @@ def _missing_sheet(grid: Grid, sub: Submission, seed: int) -> tuple[str, str, st
 
 
 def _renamed_sheet(grid: Grid, sub: Submission, seed: int) -> tuple[str, str, str]:
-    renamed = {("Air Travel" if k == "AirTravel" else k): v for k, v in grid.items()}
+    renamed = {("Flights 2025" if k == "AirTravel" else k): v for k, v in grid.items()}
     grid.clear()
     grid.update(renamed)
-    return "Air Travel", "", "Air Travel"
+    return "Flights 2025", "", "Flights 2025"
 
 
 def _renamed_column(grid: Grid, sub: Submission, seed: int) -> tuple[str, str, str]:
     j = [str(h).strip().lower() for h in grid["Facilities"][0]].index("energy_type")
-    grid["Facilities"][0][j] = "Energy type"
-    return "Facilities", _cell(0, j), "Energy type"
+    grid["Facilities"][0][j] = "Energy"
+    return "Facilities", _cell(0, j), "Energy"
 
 
 def _email_without_at(grid: Grid, sub: Submission, seed: int) -> tuple[str, str, str]:

@@ -6,4 +6,4 @@ the same name in `pipeline.api`.
 """
 
 __version__ = "2025.1.0"
-TEMPLATE_VERSION = "2025.1"
+TEMPLATE_VERSION = "2026.1"

@@ -16,6 +16,7 @@ from pipeline.errors import GtbError
 from pipeline.intake.validate import Submission
 from pipeline.paths import DEFAULT_DB, DEFAULT_INPUTS, DEFAULT_OUTPUTS, VALIDATION_FOLDER
 from pipeline.workers import default_jobs
+from schemas.i18n import LANGS
 
 if TYPE_CHECKING:
     from pipeline.report.build import ReportResult
@@ -23,23 +24,39 @@ if TYPE_CHECKING:
     from pipeline.run import RunResult
 
 
-def template(entity: str, year: int, output: Path | None = None, lang: str = "en") -> Path:
-    """Write a blank submission workbook for `entity` and `year`."""
+def template(entity: str, year: int, output: Path | None = None, lang: str = "en", db: Path | None = None) -> Path:
+    """Write the submission workbook for `entity` and `year` in `lang` (en, fr, es); with `db`, a
+    read-only sheet of the entity's previous year as loaded there."""
     from pipeline.intake import template as template_module
 
+    previous = None
+    if db is not None:
+        from pipeline.review.last_year import last_year
+
+        if not Path(db).exists():
+            raise GtbError(f"no database at {db}: run `gtb run` first (or leave out --db)")
+        try:
+            code = template_module.check_arguments(entity, year, lang)
+        except ValueError as exc:
+            raise GtbError(str(exc)) from None
+        previous = last_year(Path(db), code, year)
     try:
-        return template_module.template(entity, year, output, lang=lang)
+        return template_module.template(entity, year, output, lang=lang, previous=previous)
     except ValueError as exc:
         raise GtbError(str(exc)) from None
 
 
 def check_files(
-    files: list[Path], jobs: int | None = None, on_file: Callable[[Path], object] | None = None
+    files: list[Path],
+    jobs: int | None = None,
+    on_file: Callable[[Path], object] | None = None,
+    lang: str | None = None,
 ) -> list[Submission]:
-    """Guard, read, normalise (in worker processes) and validate workbooks; no reports, no database."""
+    """Guard, read, normalise (in worker processes) and validate workbooks; no reports, no database.
+    Findings are written in each workbook's language, or in `lang`."""
     from pipeline.intake.validate import validate_files
 
-    return validate_files([Path(f) for f in files], jobs or default_jobs(), on_file)
+    return validate_files([Path(f) for f in files], jobs or default_jobs(), on_file, lang=lang)
 
 
 def validate(
@@ -48,16 +65,20 @@ def validate(
     jobs: int | None = None,
     console: Console | None = None,
     db: Path | None = None,
+    lang: str | None = None,
 ) -> list[Submission]:
     """`gtb validate`: check workbooks against the contract and write their reports; with `db`,
-    also compare each valid workbook with its entity's previous year in that database (read only)."""
+    also compare each valid workbook with its entity's previous year in that database (read only).
+    Findings come in each workbook's language (its sheet names), or in `lang`."""
     from pipeline.intake.cross_checks import folder_and_name_findings
     from pipeline.intake.reports import print_summary, write_reports
     from pipeline.run import review_without_loading
 
     if not files:
         raise GtbError("no workbook given: gtb validate FILE...")
-    subs = check_files(files, jobs)
+    if lang is not None and lang not in LANGS:
+        raise GtbError(f"language {lang!r} is not supported; supported: {', '.join(LANGS)}")
+    subs = check_files(files, jobs, lang=lang)
     folder_and_name_findings(subs)
     if db is not None:
         review_without_loading(subs, Path(db))

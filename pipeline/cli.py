@@ -34,13 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("entity", help="entity code, e.g. UNEP")
     p.add_argument("year", type=int, help="reporting year")
     p.add_argument("-o", "--output", type=Path, help="file to write (default ENTITY_YEAR_submission.xlsx)")
-    p.add_argument("--lang", default="en", help="language of the instructions (en)")
+    p.add_argument("--lang", default="en", choices=("en", "fr", "es"), help="language of the workbook (en, fr, es)")
+    p.add_argument("--db", type=Path, default=None, help="add a read-only sheet of the entity's previous year")
 
     p = sub.add_parser("validate", help="check workbooks against the contract (never touches the database)")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--report-dir", type=Path, help="where reports go (default outputs/validation)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: up to 2)")
     p.add_argument("--db", type=Path, default=None, help="compare with the entity's previous year in this database")
+    p.add_argument("--lang", choices=("en", "fr", "es"), help="language of the findings (default: the workbook's)")
 
     p = sub.add_parser("run", help="validate every submission, load the valid ones, recompute emissions")
     p.add_argument("--inputs", type=Path, default=DEFAULT_INPUTS, help="inputs folder (default inputs/)")
@@ -124,14 +126,14 @@ def main(argv: list[str] | None = None) -> int:
 def _template(args: argparse.Namespace) -> int:
     from pipeline import api
 
-    print(f"wrote {api.template(args.entity, args.year, args.output, lang=args.lang)}")
+    print(f"wrote {api.template(args.entity, args.year, args.output, lang=args.lang, db=args.db)}")
     return OK
 
 
 def _validate(args: argparse.Namespace) -> int:
     from pipeline import api
 
-    subs = api.validate(args.files, report_dir=args.report_dir, jobs=args.jobs, db=args.db)
+    subs = api.validate(args.files, report_dir=args.report_dir, jobs=args.jobs, db=args.db, lang=args.lang)
     return HAD_ERRORS if any(not s.is_valid for s in subs) else OK
 
 

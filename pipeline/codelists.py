@@ -109,6 +109,23 @@ def airports() -> dict[str, tuple[float, float]]:
 
 
 @cache
+@cache
+def airport_cities() -> dict[str, tuple[str, ...]]:
+    """A city's name folded (case, accents and spaces ignored) -> the IATA codes of its airports,
+    from airportsdata: 'nairobi' -> ('NBO', 'WIL')."""
+    import unicodedata
+
+    import airportsdata
+
+    out: dict[str, list[str]] = {}
+    for code, row in airportsdata.load("IATA").items():
+        city = unicodedata.normalize("NFKD", str(row.get("city") or ""))
+        key = "".join(ch for ch in city if not unicodedata.combining(ch)).casefold().replace(" ", "")
+        if key:
+            out.setdefault(key, []).append(code)
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
 def airport_countries() -> dict[str, str]:
     """IATA code -> ISO 3166-1 alpha-3 country of the airport (airportsdata gives alpha-2)."""
     import airportsdata

@@ -25,7 +25,7 @@ AUTHOR = "Greening the Blue pipeline"
 
 UN_BLUE = "009EDB"
 HEADER_FILL = PatternFill("solid", start_color="D9EEF8", end_color="D9EEF8")
-REQUIRED_HEADER_FILL = PatternFill("solid", start_color="B3DDF2", end_color="B3DDF2")
+REQUIRED_HEADER_FILL = PatternFill("solid", start_color="1F5C99", end_color="1F5C99")  # required: dark, white text
 FIELD_FILL = PatternFill("solid", start_color="F2F2F2", end_color="F2F2F2")
 INPUT_FILL = PatternFill("solid", start_color="FFFBEA", end_color="FFFBEA")
 ERROR_FILL = PatternFill("solid", start_color="F4B6B6", end_color="F4B6B6")
@@ -35,6 +35,8 @@ THIN = Side(style="thin", color="8EA9C1")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 
 BOLD = Font(bold=True)
+REQUIRED_FONT = Font(bold=True, color="FFFFFF")
+OPTIONAL_FONT = Font(italic=True, color="404040")
 TITLE_FONT = Font(bold=True, size=14, color=UN_BLUE)
 HEADING_FONT = Font(bold=True, size=12, color=UN_BLUE)
 HELP_FONT = Font(italic=True, color="595959")
@@ -74,12 +76,17 @@ def write_text(cell: Cell, value: object) -> Cell:
 
 
 def style_header_row(ws: Worksheet, row: int, ncols: int, required: Iterable[bool] | None = None) -> None:
-    """Bold, filled, bordered, wrapped header cells in `row`, columns 1..ncols."""
-    flags = list(required) if required is not None else [False] * ncols
+    """Filled, bordered, wrapped header cells in `row`, columns 1..ncols; with `required`, the
+    required columns dark with white bold text and the optional ones light with italic text."""
+    flags = list(required) if required is not None else None
     for idx in range(1, ncols + 1):
         cell = ws.cell(row=row, column=idx)
-        cell.font = BOLD
-        cell.fill = REQUIRED_HEADER_FILL if idx <= len(flags) and flags[idx - 1] else HEADER_FILL
+        if flags is None:
+            cell.font, cell.fill = BOLD, HEADER_FILL
+        elif idx <= len(flags) and flags[idx - 1]:
+            cell.font, cell.fill = REQUIRED_FONT, REQUIRED_HEADER_FILL
+        else:
+            cell.font, cell.fill = OPTIONAL_FONT, HEADER_FILL
         cell.border = BORDER
         cell.alignment = HEADER_ALIGN
 

@@ -415,9 +415,22 @@ def _entity_params(value: object, row: pd.Series | None) -> dict[str, object]:
     return {"hint": _did_you_mean(codelists.normalise_ref(value), codelists.codes("entities"))}
 
 
+def _airport_params(value: object, row: pd.Series | None) -> dict[str, object]:
+    """'Nairobi' -> ' Nairobi is a city: its airport codes are NBO, WIL.'"""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", str(value).strip())
+    key = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold().replace(" ", "")
+    codes = codelists.airport_cities().get(key)
+    if not codes:
+        return {"hint": ""}
+    shown = ", ".join(codes[:4]) + (", ..." if len(codes) > 4 else "")
+    return {"hint": Message("hint.airport-city", {"city": str(value).strip(), "codes": shown})}
+
+
 REFERENCE_RULES = {  # dtype -> (code list, message, parameters)
     "iso3": ("countries", "not-in-codelist.country", _country_params),
-    "iata": ("airports", "not-in-codelist.airport", _no_params),
+    "iata": ("airports", "not-in-codelist.airport", _airport_params),
     "entity": ("entities", "not-in-codelist.entity", _entity_params),
 }
 

@@ -88,6 +88,7 @@ def write_workbook(path: Path, sheets: dict[str, Rows]) -> Path:
         ws = wb.create_sheet(name)
         for row in rows:
             ws.append(row)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
 
@@ -250,25 +251,43 @@ def example_rows(entity: str = "UNEP", year: int = 2024) -> dict[str, list[dict[
     return rows
 
 
-def fill(path: Path, rows: dict[str, list[dict[str, object]]], output: Path | None = None) -> Path:
-    """Write `rows` (as from `example_rows`) into a template: table rows under the headers from
-    row 2, Field/Value values next to their field. Returns the path written (default: in place)."""
+def fill(
+    path: Path,
+    rows: dict[str, list[dict[str, object]]],
+    output: Path | None = None,
+    lang: str = "en",
+    labels: bool = False,
+) -> Path:
+    """Write `rows` (as from `example_rows`) into a template made in `lang`, the way a focal point
+    does: under the headers as the template shows them, on its tabs; with `labels`, every coded
+    value as the drop-down shows it ('Gaz naturel', 'Kenya (KEN)') instead of the code.
+    Returns the path written (default: in place)."""
     from openpyxl import load_workbook
+
+    from schemas import i18n
+
+    def shown(spec: contract.SheetSpec, name: str, value: object) -> object:
+        col = spec.column(name)
+        if not labels or not isinstance(value, str) or not col.codelist or col.codelist in ("entities", "airports"):
+            return value
+        return i18n.code_label(col.codelist, value, lang)
 
     wb = load_workbook(path)
     for sheet_name, items in rows.items():
-        ws = wb[sheet_name]
         spec = contract.sheet(sheet_name)
+        ws = wb[i18n.sheet_name(sheet_name, lang)]
         if spec.is_table:
-            header = {str(c.value).strip().lower(): c.column for c in ws[1] if c.value is not None}
+            header = {c.value: c.column for c in ws[1] if c.value is not None}
             for r, item in enumerate(items, start=2):
                 for name, value in item.items():
-                    ws.cell(row=r, column=header[name.lower()], value=value)
+                    ws.cell(row=r, column=header[i18n.header(sheet_name, name, lang)], value=shown(spec, name, value))
         else:
-            fields = {str(ws.cell(row=r, column=1).value).strip().lower(): r for r in range(2, ws.max_row + 1)}
+            fields = {ws.cell(row=r, column=1).value: r for r in range(2, ws.max_row + 1)}
             for item in items:
                 for name, value in item.items():
-                    ws.cell(row=fields[name.lower()], column=2, value=value)
+                    if name in ("entity_code", "reporting_year", "template_version"):
+                        continue  # filled in by the template
+                    ws.cell(row=fields[i18n.header(sheet_name, name, lang)], column=2, value=shown(spec, name, value))
     target = output or path
     wb.save(target)
     return target

@@ -19,8 +19,10 @@ duplicate and missing fields, blank rows, formulas without a saved value, Excel 
 duplicate serials within and across workbooks, two workbooks for one entity-year, file names and
 folders naming another entity or year; three larger workbooks whose rows carry seeded random
 mistakes of every kind in every column; the odd files of `tests/odd_files.py`; and hostile or
-non-xlsx files from `tests/hostile.py`. Nothing depends on today's date: no reporting year, vintage
-or date near the current year is used, so the snapshot holds from year to year.
+non-xlsx files from `tests/hostile.py`; two random workbooks filled in French and Spanish (tabs,
+headers, labels, numbers and dates as typed in those languages). Nothing depends on today's date:
+no reporting year, vintage or date near the current year is used, so the snapshot holds from year
+to year.
 """
 
 from __future__ import annotations
@@ -277,6 +279,46 @@ def _random_workbook(seed: int, entity: str) -> dict[str, Rows]:
     return out
 
 
+def _in_language(sheets: dict[str, Rows], lang: str, rng: random.Random) -> dict[str, Rows]:
+    """`sheets` as a focal point fills the `lang` template: its tabs, headers and field names, coded
+    values now and then as the drop-down's label, numbers and dates now and then typed as text the
+    way that language writes them ('1 200,5', '15/03/2022')."""
+    from schemas import contract, i18n
+
+    out: dict[str, Rows] = {}
+    for name, rows in sheets.items():
+        spec = contract.sheet(name)
+        new = [list(r) for r in rows]
+        if spec.is_table:
+            new[0] = [i18n.header(name, str(h), lang) if h in spec.names else h for h in new[0]]
+            kinds = [[spec.column(str(h)) if h in spec.names else None for h in rows[0]]] * len(rows)
+        else:  # field names in column A, values in column B
+            kinds = [[None, spec.column(str(r[0])) if r and r[0] in spec.names else None] for r in rows]
+            for row in new[1:]:
+                if row and row[0] in spec.names:
+                    row[0] = i18n.header(name, str(row[0]), lang)
+        for k in range(1, len(new)):
+            for j, value in enumerate(new[k]):
+                col = kinds[k][j] if j < len(kinds[k]) else None
+                if col is not None and value is not None and rng.random() < 0.5:
+                    new[k][j] = _as_typed(col, value, lang)
+        out[i18n.sheet_name(name, lang)] = new
+    return out
+
+
+def _as_typed(col, value: object, lang: str) -> object:
+    """A value as a person typing in `lang` writes it: the drop-down's label, '1 200,5', '15/03/2022'."""
+    from schemas import i18n
+
+    if col.codelist and isinstance(value, str) and col.codelist not in ("entities", "airports"):
+        return i18n.code_label(col.codelist, value, lang) or value
+    if isinstance(value, float) and value == value:
+        return f"{value:,.1f}".replace(",", " ").replace(".", ",")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    return value
+
+
 def _hostile(folder: Path) -> list[Path]:
     out = []
     for build in (
@@ -329,6 +371,9 @@ def build(folder: Path) -> list[Path]:
     paths.append(hidden)
     for seed, entity in ((1, "WFP"), (2, "UNICEF"), (3, "UNHCR")):
         paths.append(write_workbook(folder / f"random_{seed}_{entity}_{YEAR}.xlsx", _random_workbook(seed, entity)))
+    for seed, entity, lang in ((4, "UNEP", "fr"), (5, "UNDP", "es")):  # read in the workbook's language
+        sheets = _in_language(_random_workbook(seed, entity), lang, random.Random(seed))
+        paths.append(write_workbook(folder / f"random_{seed}_{entity}_{YEAR}_{lang}.xlsx", sheets))
     # across workbooks: one entity-year twice, a serial claimed by two entities, misleading names and folders
     paths.append(write_workbook(folder / f"twice_a_FAO_{YEAR}.xlsx", _sheets("FAO")))
     paths.append(write_workbook(folder / f"twice_b_FAO_{YEAR}.xlsx", set_cell(_sheets("FAO"), "Water", "D2", 5)))

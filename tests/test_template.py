@@ -16,7 +16,7 @@ from pipeline.intake.template import (
     resolve_bound,
     template,
 )
-from schemas import contract
+from schemas import contract, i18n
 from tests.builders import example_rows, fill
 
 YEAR = 2024
@@ -68,17 +68,20 @@ def test_table_headers_are_the_contract_columns_in_order(wb):
         ws = wb[sheet.name]
         if sheet.is_table:
             header = [c.value for c in ws[1]]
-            assert header == list(sheet.names), sheet.name
-            assert ws.cell(row=1, column=1).font.b
+            assert header == [i18n.header(sheet.name, c, "en") for c in sheet.names], sheet.name
+            for cell, col in zip(ws[1], sheet.columns, strict=True):  # required bold, optional italic
+                assert (cell.font.b, cell.font.i) == ((True, False) if col.required else (False, True)), col.name
         else:
             assert [ws["A1"].value, ws["B1"].value] == ["Field", "Value"]
             fields = [ws.cell(row=r, column=1).value for r in range(2, 2 + len(sheet.columns))]
-            assert fields == list(sheet.names), sheet.name
+            assert fields == [i18n.header(sheet.name, c, "en") for c in sheet.names], sheet.name
             assert ws.cell(row=2 + len(sheet.columns), column=1).value is None
         assert ws.freeze_panes == "A2", sheet.name
 
 
 def test_every_enumeration_column_has_the_right_drop_down(wb):
+    """Every coded column offers exactly its codes, each as its label ('Natural gas',
+    'Kenya (KEN)'), and each label leads back to its code."""
     checked = 0
     for sheet in contract.sheets():
         ws = wb[sheet.name]
@@ -89,10 +92,19 @@ def test_every_enumeration_column_has_the_right_drop_down(wb):
             for coordinate in coords:
                 lists = [dv for dv in validations_at(ws, coordinate) if dv.type == "list"]
                 assert len(lists) == 1, f"{sheet.name}.{col.name} at {coordinate}"
-                assert sorted(list_items(wb, lists[0])) == expected_codes(sheet, col), f"{sheet.name}.{col.name}"
+                items = list_items(wb, lists[0])
+                codes = sorted(_code_of(col, item) for item in items)
+                assert codes == expected_codes(sheet, col), f"{sheet.name}.{col.name}"
                 assert len(lists[0].formula1) <= INLINE_LIST_LIMIT
             checked += 1
     assert checked >= 30
+
+
+def _code_of(col: contract.ColumnSpec, item: str) -> str:
+    if col.codelist in ("countries", "entities"):
+        return i18n.code_in_brackets(item) or item
+    assert col.codelist
+    return i18n.code_lookup(col.codelist)[i18n.fold(item)]
 
 
 def test_validation_messages_fit_excel_limits(wb):
@@ -110,7 +122,8 @@ def test_lists_sheet_holds_the_full_country_and_entity_lists(wb):
         col = columns[name]
         values = [ws.cell(row=r, column=col).value for r in range(2, ws.max_row + 1)]
         values = [v for v in values if v is not None]
-        assert values == list(codelists.codes(name))
+        assert values == [i18n.code_label(name, code, "en") for code in codelists.codes(name)]
+    assert "Kenya (KEN)" in [ws.cell(row=r, column=columns["countries"]).value for r in range(2, ws.max_row + 1)]
     assert len(codelists.codes("countries")) > 240
     country_dv = [dv for dv in validations_at(wb["Facilities"], "B2") if dv.type == "list"][0]
     assert country_dv.formula1.startswith("'Lists'!$")
@@ -134,51 +147,50 @@ def test_numeric_columns_are_checked_with_their_bounds(wb):
     assert not validations_at(wb["Facilities"], f"D{LAST_DATA_ROW + 1}")
 
 
-def test_header_comments_give_description_requirement_unit_and_rule(wb):
+def test_header_comments_give_meaning_requirement_and_rule(wb):
     for sheet in contract.sheets():
         if not sheet.is_table:
             continue
         for idx, col in enumerate(sheet.columns, start=1):
             note = wb[sheet.name].cell(row=1, column=idx).comment
             assert note is not None, f"{sheet.name}.{col.name}"
-            assert col.description in note.text
+            assert i18n.column_help(sheet.name, col.name, "en") in note.text
             assert ("required" if col.required else "optional") in note.text
-            assert "Rule: " in note.text
-    assert "number between 0 and 1,000,000,000,000" in wb["Facilities"]["D1"].comment.text
-    unit_note = wb["Facilities"]["E1"].comment.text
-    assert "electricity: kwh, mwh, gj" in unit_note and "natural_gas: m3, kwh, gj" in unit_note
-    assert "one of: measured, estimated" in wb["Water"]["F1"].comment.text
-    assert "Unit: kg" in wb["Refrigerants"]["D1"].comment.text
+            assert "What is accepted: " in note.text
+    assert "a number, from 0 to 1,000,000,000,000" in wb["Facilities"]["D1"].comment.text
+    assert "a unit of the list that suits the energy type" in wb["Facilities"]["E1"].comment.text
+    assert "(kg)" in wb["Refrigerants"]["D1"].value
 
 
 def test_entity_sheet_is_prefilled_and_help_column_explains(wb):
     ws = wb["Entity"]
     values = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=2).value for r in range(2, ws.max_row + 1)}
-    assert values["entity_code"] == "UNEP"
-    assert values["reporting_year"] == YEAR
-    assert values["template_version"] == TEMPLATE_VERSION
-    assert values["personnel"] is None
+    header = {c: i18n.header("Entity", c, "en") for c in contract.sheet("Entity").names}
+    assert values[header["entity_code"]] == "UNEP"
+    assert values[header["reporting_year"]] == YEAR
+    assert values[header["template_version"]] == TEMPLATE_VERSION
+    assert values[header["personnel"]] is None
     assert ws["C1"].value == "Help"
-    assert "whole number > 0" in ws["C4"].value
+    assert "a whole number, more than 0" in ws["C4"].value
 
 
-def test_instructions_explain_the_workbook(wb):
+def test_instructions_explain_the_workbook_in_plain_words(wb):
     text = "\n".join(str(c.value) for row in wb["Instructions"].iter_rows() for c in row if c.value is not None)
     for needle in (
         "UNEP",
         str(YEAR),
         TEMPLATE_VERSION,
-        "gtb validate UNEP_2024_submission.xlsx",
-        "scope 3 only business travel",
-        "HCFC",
-        "distance_km",
+        "UNEP_2024_submission.xlsx",
         "1 200",
+        "Passenger-km",
+        "Refrigerant",
+        "240000",
     ):
         assert needle in text, needle
     for sheet in contract.sheets():
-        assert sheet.description in text
-    for row in codelists.table("waste_treatment"):
-        assert row["code"] in text and row["label"] in text
+        assert i18n.sheet_purpose(sheet.name, "en") in text
+    for jargon in ("scope 1", "ISO 3166", "alpha-3", "Field | Value", "HCFC"):
+        assert jargon not in text, jargon
 
 
 def test_workbook_properties(wb):
@@ -200,7 +212,7 @@ def test_default_output_is_entity_year_in_the_current_directory(tmp_path, monkey
         ("UNEP", 2007, "en", "from 2008 to"),
         ("UNEP", dt.date.today().year + 1, "en", "out of range"),
         ("UNEP", "2024", "en", "out of range"),
-        ("UNEP", YEAR, "fr", "supported: en"),
+        ("UNEP", YEAR, "de", "supported: en, fr, es"),
     ],
 )
 def test_invalid_arguments_raise(tmp_path, entity, year, lang, message):
@@ -243,5 +255,5 @@ def test_fill_writes_example_rows_under_the_headers(path, tmp_path):
     assert wb["Facilities"]["C2"].value == "electricity"
     assert wb["AirTravel"]["A2"].value == "NBO"
     ems = {wb["EMS"].cell(row=r, column=1).value: wb["EMS"].cell(row=r, column=2).value for r in range(2, 7)}
-    assert ems["status"] == "certified" and ems["policy_adopted"] == "yes"
+    assert ems["Status"] == "certified" and ems["Policy adopted?"] == "yes"
     assert load_workbook(path)["Facilities"]["C2"].value is None  # the template itself is untouched

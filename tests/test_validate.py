@@ -47,7 +47,7 @@ MISTAKES = [
     ("Facilities", "B2", "Kenya", "not-in-codelist"),
     ("Facilities", "C2", "solar", "not-in-codelist"),
     ("Facilities", "D2", "approx. 500", "type-error"),
-    ("Facilities", "D2", "1.200,5", "type-error"),
+    ("Facilities", "D2", "1.200.5", "type-error"),  # two points: no way to read it
     ("Facilities", "D2", -5, "out-of-range"),
     ("Facilities", "D2", "-5", "out-of-range"),
     ("Facilities", "E2", "litre", "unit-mismatch"),
@@ -77,7 +77,7 @@ MISTAKES = [
     ("Offsets", "D2", YEAR + 2, "out-of-range"),
     ("Offsets", "E2", 0, "out-of-range"),
     ("Offsets", "F2", dt.date(YEAR - 1, 12, 31), "out-of-range"),
-    ("Offsets", "F2", "15/03/2025", "type-error"),
+    ("Offsets", "F2", "31/02/2025", "type-error"),  # no 31 February
     ("Waste", "C2", "paper", "not-in-codelist"),
     ("Waste", "D2", "burnt", "not-in-codelist"),
     ("Waste", "F2", "lbs", "not-in-codelist"),
@@ -87,7 +87,7 @@ MISTAKES = [
     ("EMS", "B2", "done", "not-in-codelist"),
     ("EMS", "B3", "none", "inconsistent-row"),
     ("EMS", "B4", 101, "out-of-range"),
-    ("EMS", "B5", "Y", "not-in-codelist"),
+    ("EMS", "B5", "perhaps", "not-in-codelist"),
     ("EMS", "B6", "next year", "type-error"),
 ]
 
@@ -157,12 +157,13 @@ def test_messages_name_value_and_fix(tmp_path):
 def test_missing_and_renamed_sheets(tmp_path):
     sheets = valid_sheets()
     del sheets["Water"]
-    sheets["Air Travel"] = sheets.pop("AirTravel")
+    sheets["AirTravel 2025"] = sheets.pop("AirTravel")
     sub = check_one(tmp_path, sheets)
     missing = [f for f in sub.findings if f.code == "missing-sheet"]
     assert {f.sheet for f in missing} == {"AirTravel", "Water"}
     air = next(f for f in missing if f.sheet == "AirTravel")
     assert "rename it to 'AirTravel'" in air.message and "AirTravel, Water" in air.message
+    assert "'AirTravel 2025'" in air.message
     assert not any(f.code == "unknown-sheet" for f in sub.findings), "the renamed sheet is explained once"
 
 

@@ -15,10 +15,13 @@ the same language, so hints compose. A language without a template falls back to
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import csv
 import datetime as dt
 import re
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -29,6 +32,25 @@ ERROR = "error"
 WARNING = "warning"
 DEFAULT_LANG = "en"
 _INCLUDE = re.compile(r"\[\[([\w.-]+)\]\]")
+_LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar("gtb_language", default=DEFAULT_LANG)
+
+
+def current_language() -> str:
+    """The language findings are written in here (the workbook's, while it is being checked)."""
+    return _LANGUAGE.get()
+
+
+@contextlib.contextmanager
+def using_language(lang: str | None) -> Iterator[None]:
+    """Within this block, findings are written in `lang` (None: keep the current language)."""
+    if lang is None:
+        yield
+        return
+    token = _LANGUAGE.set(lang)
+    try:
+        yield
+    finally:
+        _LANGUAGE.reset(token)
 
 
 @dataclass(frozen=True)

@@ -40,11 +40,11 @@ from pipeline.cells import column_letter, parse_cell
 from pipeline.errors import UnreadableFile
 from pipeline.intake import guard
 from pipeline.intake.findings import ERROR, Finding, count
+from schemas import i18n
 
 MAX_LISTED = 1_000  # findings marked in the copy and listed in the summary; the rest are counted
 MAX_COPY_CELLS = 1_000_000  # sheets larger than this (rows x columns) are not copied cell by cell
 MAX_RANGE_CELLS = 100_000  # nor sheets with a merged range or hyperlink covering more cells
-SUMMARY_SHEET = "Validation summary"
 SUMMARY_COLUMNS = ("sheet", "cell", "column", "value", "code", "severity", "message")
 SUMMARY_WIDTHS = (16, 10, 22, 24, 22, 10, 90)
 TABLE_HEADER_ROW = 7  # rows 1-5: title, file, errors, warnings, what to do; row 6 blank
@@ -158,25 +158,25 @@ def _order(sheets: list[str], findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=key)
 
 
-def _summary(wb: Workbook, file_name: str, findings: list[Finding], note: str = "") -> None:
-    """The summary sheet, first and selected: the counts, what to do, and a table of the findings
-    (the first MAX_LISTED, in workbook order), each linked to its cell."""
-    name = unique_sheet_name(SUMMARY_SHEET, wb.sheetnames)
+def _summary(wb: Workbook, file_name: str, findings: list[Finding], note: str = "", lang: str = "en") -> None:
+    """The summary sheet in `lang`, first and selected: the counts, what to do, and a table of the
+    findings (the first MAX_LISTED, in workbook order), each linked to its cell."""
+    name = unique_sheet_name(i18n.text("annotate.title", lang), wb.sheetnames)
     original = list(wb.sheetnames)
     ws = wb.create_sheet(name, 0)
     errors, warnings = count(findings)
-    _summary_counts(ws, file_name, errors, warnings)
+    _summary_counts(ws, file_name, errors, warnings, lang)
 
     listed = _order(original, findings)
-    verdict = _verdict(len(listed), note)
+    verdict = _verdict(len(listed), note, lang)
     st.write_text(ws.cell(row=5, column=1), verdict).alignment = st.WRAP_TOP
     ws.merge_cells(start_row=5, start_column=1, end_row=5, end_column=len(SUMMARY_COLUMNS))
     ws.row_dimensions[5].height = 15 * max(2, -(-len(verdict) // 110))
 
     for idx, header in enumerate(SUMMARY_COLUMNS, start=1):
-        ws.cell(row=TABLE_HEADER_ROW, column=idx, value=header)
+        st.write_text(ws.cell(row=TABLE_HEADER_ROW, column=idx), i18n.text(f"annotate.{header}", lang))
     st.style_header_row(ws, TABLE_HEADER_ROW, len(SUMMARY_COLUMNS))
-    row = _summary_table(ws, listed[:MAX_LISTED], original)
+    row = _summary_table(ws, listed[:MAX_LISTED], original, lang)
 
     st.set_widths(ws, SUMMARY_WIDTHS)
     last = column_letter(len(SUMMARY_COLUMNS))
@@ -192,12 +192,13 @@ def _summary(wb: Workbook, file_name: str, findings: list[Finding], note: str = 
     wb.active = 0
 
 
-def _summary_counts(ws: Worksheet, file_name: str, errors: int, warnings: int) -> None:
+def _summary_counts(ws: Worksheet, file_name: str, errors: int, warnings: int, lang: str = "en") -> None:
     """Title, file name and the error and warning counts (shaded when there are any)."""
-    title = ws.cell(row=1, column=1, value="Validation summary")
+    title = st.write_text(ws.cell(row=1, column=1), i18n.text("annotate.title", lang))
     title.font = st.TITLE_FONT
-    for row, (label, value) in enumerate((("File", file_name), ("Errors", errors), ("Warnings", warnings)), start=2):
-        ws.cell(row=row, column=1, value=label).font = st.BOLD
+    rows = (("File", file_name), ("Errors", errors), ("Warnings", warnings))
+    for row, (label, value) in enumerate(rows, start=2):
+        st.write_text(ws.cell(row=row, column=1), i18n.text(f"annotate.{label.lower()}", lang)).font = st.BOLD
         cell = ws.cell(row=row, column=2)
         if isinstance(value, int):
             cell.value = value
@@ -211,27 +212,26 @@ def _summary_counts(ws: Worksheet, file_name: str, errors: int, warnings: int) -
             cell.fill = st.WARNING_FILL
 
 
-def _verdict(total: int, note: str) -> str:
+def _verdict(total: int, note: str, lang: str = "en") -> str:
     """What the focal point should do about `total` findings; `note`, if given, comes first."""
     verdict = (
-        "Nothing to correct: the workbook follows the template."
+        i18n.text("annotate.nothing", lang)
         if not total
-        else "Correct every error (red) and send the workbook again; warnings (amber) are worth a look."
-        + ("" if note else " Click a cell reference to jump to the cell.")
+        else i18n.text("annotate.correct", lang) + ("" if note else " " + i18n.text("annotate.click", lang))
     )
     if total > MAX_LISTED:
-        verdict += f" The first {MAX_LISTED:,} of {total:,} findings are listed and marked; issues.csv has them all."
+        verdict += " " + i18n.text("annotate.first", lang, listed=f"{MAX_LISTED:,}", total=f"{total:,}")
     if note:
         verdict = f"{note} {verdict}"
     return verdict
 
 
-def _summary_table(ws: Worksheet, findings: list[Finding], sheets: list[str]) -> int:
+def _summary_table(ws: Worksheet, findings: list[Finding], sheets: list[str], lang: str = "en") -> int:
     """One row per finding under the table header, its cell reference a link; returns the last row."""
     row = TABLE_HEADER_ROW
     for f in findings:
         row += 1
-        values = (f.sheet, f.cell, f.column, f.value, f.code, f.severity, f.message)
+        values = (f.sheet, f.cell, f.column, f.value, f.code, i18n.text(f"annotate.{f.severity}", lang), f.message)
         for idx, value in enumerate(values, start=1):
             cell = st.write_text(ws.cell(row=row, column=idx), value)
             cell.alignment = st.WRAP_TOP
@@ -267,7 +267,9 @@ def _save(wb: Workbook, output: Path) -> Path:
     return output
 
 
-def write_annotated(source: Path, findings: list[Finding], output: Path, file_name: str | None = None) -> Path:
+def write_annotated(
+    source: Path, findings: list[Finding], output: Path, file_name: str | None = None, lang: str = "en"
+) -> Path:
     """Write `output`: the submission at `source` with flagged cells filled and commented, and a
     first sheet summarising `findings`. Raises when the copy cannot be made (see `annotate`)."""
     source, output = Path(source), Path(output)
@@ -279,7 +281,7 @@ def write_annotated(source: Path, findings: list[Finding], output: Path, file_na
     wb = load_workbook(io.BytesIO(data))
     make_inert(wb)
     _mark_cells(wb, _order(list(wb.sheetnames), findings)[:MAX_LISTED])
-    _summary(wb, file_name or source.name, findings)
+    _summary(wb, file_name or source.name, findings, lang=lang)
     return _save(wb, output)
 
 
@@ -294,29 +296,32 @@ def _too_big(report: guard.GuardReport) -> str:
     return ""
 
 
-def write_findings_only(file_name: str, findings: list[Finding], output: Path, reason: str = "") -> Path:
+def write_findings_only(
+    file_name: str, findings: list[Finding], output: Path, reason: str = "", lang: str = "en"
+) -> Path:
     """The summary sheet alone, for a submission the annotated copy cannot be made of."""
     wb = Workbook()
     wb.remove(wb.active)
-    note = "An annotated copy of your workbook could not be made" + (f" ({reason})" if reason else "") + "; "
-    note += "the cell references below name the cells of your workbook."
-    _summary(wb, file_name, findings, note=note)
+    note = i18n.text("annotate.no-copy", lang, reason=f" ({reason})" if reason else "")
+    _summary(wb, file_name, findings, note=note, lang=lang)
     return _save(wb, Path(output))
 
 
-def annotate(source: Path, findings: list[Finding], output: Path, file_name: str) -> str:
+def annotate(source: Path, findings: list[Finding], output: Path, file_name: str, lang: str = "en") -> str:
     """The annotated copy, or the findings-only workbook when the copy cannot be made; says which."""
     try:
-        write_annotated(source, findings, output, file_name)
+        write_annotated(source, findings, output, file_name, lang)
         return "annotated"
     except Exception as exc:  # whatever openpyxl raises on a workbook it cannot handle
         reason = str(exc) if isinstance(exc, UnreadableFile) else "the workbook cannot be opened for copying"
-        write_findings_only(file_name, findings, output, reason)
+        write_findings_only(file_name, findings, output, reason, lang)
         return f"findings-only: {type(exc).__name__}"
 
 
 def annotate_many(
-    jobs: Iterable[tuple[Path, list[Finding], Path]], workers: int = 2, limits: guard.Limits = guard.DEFAULT_LIMITS
+    jobs: Iterable[tuple[Path, list[Finding], Path] | tuple[Path, list[Finding], Path, str]],
+    workers: int = 2,
+    limits: guard.Limits = guard.DEFAULT_LIMITS,
 ) -> dict[Path, str]:
     """`annotate` each (source, findings, output) in isolated worker processes; output -> outcome.
 
@@ -325,7 +330,10 @@ def annotate_many(
     """
     from pipeline.workers import ReaderFailed, run_isolated
 
-    items = [(Path(out), (Path(src), list(found), Path(out), Path(src).name)) for src, found, out in jobs]
+    items = [
+        (Path(job[2]), (Path(job[0]), list(job[1]), Path(job[2]), Path(job[0]).name, job[3] if len(job) > 3 else "en"))
+        for job in jobs
+    ]
     if not items:
         return {}
     sources = {out: args for out, args in items}
@@ -334,8 +342,8 @@ def annotate_many(
         if isinstance(result, str):
             outcomes[output] = result
             continue
-        _, found, _, name = sources[output]
+        _, found, _, name, lang = sources[output]
         reason = "the copy ran out of memory or time" if isinstance(result, ReaderFailed) else "the copy failed"
-        write_findings_only(name, found, output, reason)
+        write_findings_only(name, found, output, reason, lang)
         outcomes[output] = f"findings-only: {getattr(result, 'kind', type(result).__name__)}"
     return outcomes

@@ -48,7 +48,7 @@ COLUMNS = [f.name for f in fields(Finding)]
 def finding(
     message_id: str,
     *,
-    lang: str = catalogue.DEFAULT_LANG,
+    lang: str | None = None,
     file: str = "",
     sheet: str = "",
     cell: str = "",
@@ -59,7 +59,8 @@ def finding(
     **params: object,
 ) -> Finding:
     """Build a finding from a catalogue message (`pipeline/catalogue/messages.csv`): its code and
-    severity come from the catalogue, its text is rendered in `lang` with `params`. The template
+    severity come from the catalogue, its text is rendered in `lang` (default: the current
+    language, `catalogue.using_language`) with `params`. The template
     may also use the finding's `file`, `sheet`, `cell`, `column` and `value` (shown as in messages:
     text quoted, an empty cell named)."""
     code = catalogue.code_of(message_id)
@@ -73,14 +74,15 @@ def finding(
         value=catalogue.display_value(value),
         code=code,
         severity=severity or catalogue.severity_of(code),
-        message=catalogue.text(message_id, lang, **(fields | params)),
+        message=catalogue.text(message_id, lang or catalogue.current_language(), **(fields | params)),
     )
 
 
-def unreadable_finding(file_name: str, error: UnreadableFile, lang: str = catalogue.DEFAULT_LANG) -> Finding:
+def unreadable_finding(file_name: str, error: UnreadableFile, lang: str | None = None) -> Finding:
     """The one finding of a file that cannot be opened."""
     code = "unreadable-file"
-    return Finding(file_name, "", "", None, "", "", code, catalogue.severity_of(code), error.render(lang))
+    text = error.render(lang or catalogue.current_language())
+    return Finding(file_name, "", "", None, "", "", code, catalogue.severity_of(code), text)
 
 
 def count(findings: list[Finding]) -> tuple[int, int]:
@@ -90,10 +92,13 @@ def count(findings: list[Finding]) -> tuple[int, int]:
 
 
 def _sheet_order(sheet: str) -> int:
+    """The position of a sheet (its tab in any language) in the contract's order."""
+    from schemas import i18n
     from schemas.contract import sheet_names
 
     names = sheet_names()
-    return names.index(sheet) if sheet in names else len(names)
+    canonical = i18n.sheet_lookup().get(i18n.fold(sheet), sheet)
+    return names.index(canonical) if canonical in names else len(names)
 
 
 def _column_key(cell: str) -> tuple[int, str]:

@@ -11,19 +11,22 @@ from __future__ import annotations
 import difflib
 import operator
 from dataclasses import dataclass, field
-from typing import SupportsInt
+from typing import Any, SupportsInt
 
 import numpy as np
 import pandas as pd
 
-from pipeline.catalogue import Message
+from pipeline import catalogue
+from pipeline.catalogue import Message, using_language
 from pipeline.cells import column_letter
+from pipeline.intake import reading
 from pipeline.intake.findings import Finding, finding
+from pipeline.intake.shifts import find_shifts
 from pipeline.intake.workbook import RawSheet, RawWorkbook
-from schemas import contract
+from schemas import contract, i18n
 
-# Sheets the template adds for people; not part of the contract, never reported.
-TEMPLATE_SHEETS = ("Instructions", "Lists")
+# Sheets the template adds for people (in any language); not part of the contract, never reported.
+TEMPLATE_SHEETS = ("Instructions", "Lists", "LastYear")
 
 
 @dataclass
@@ -38,6 +41,12 @@ class ParsedSheet:
     cells: dict[str, str] = field(default_factory=dict)  # Field/Value: field -> value cell, e.g. "B4"
     missing: frozenset[str] = frozenset()  # required columns or fields absent from the file
     reported_cells: frozenset[str] = frozenset()  # formulas without a saved value, Excel errors: reported as such
+    typed_as: dict[tuple[str, object], object] = field(default_factory=dict)  # (column, index) -> as typed
+    tab: str = ""  # the sheet's tab as written in the workbook (its name in the workbook's language)
+
+    def shown(self, column: str, index: object, value: object) -> object:
+        """What the focal point typed in a cell whose value `reading` read ('Gaz naturel', '1.234')."""
+        return self.typed_as.get((column, index), value)
 
     def locate(self, column: str, row: SupportsInt | None) -> tuple[str, int | None, str]:
         """(cell, Excel row, header as written) of a value of this sheet."""
@@ -58,51 +67,80 @@ class ParsedWorkbook:
     size_bytes: int
     sheets: dict[str, ParsedSheet]  # contract sheet name -> parsed sheet (absent if missing)
     findings: list[Finding]
+    lang: str = i18n.DEFAULT_LANG  # the workbook's language: its findings are written in it
 
 
 def _key(header: object) -> str:
-    """Header matching ignores case and surrounding spaces, nothing else."""
-    return "" if header is None else str(header).strip().lower()
+    """Names match in their folded form: case, accents, spaces, hyphens, underscores ignored."""
+    return i18n.fold(header)
 
 
-def _suggest(wanted: str, found: list[str]) -> Message | str:
+def _suggest(wanted: str, found: list[str], shown: str | None = None) -> Message | str:
     close = difflib.get_close_matches(wanted.lower(), [f.lower() for f in found], n=1, cutoff=0.75)
     if not close:
         return ""
     original = next(f for f in found if f.lower() == close[0])
-    return Message("hint.rename-sheet", {"found": original, "wanted": wanted})
+    return Message("hint.rename-sheet", {"found": original, "wanted": shown or wanted})
 
 
-def normalise(raw: RawWorkbook) -> ParsedWorkbook:
+def _sheet_map(names: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Contract sheet -> the tab that holds it (its name in any language, or the contract name),
+    and the tabs that are neither a contract sheet nor a template sheet."""
+    lookup = i18n.sheet_lookup()
+    found: dict[str, str] = {}
+    extra: list[str] = []
+    for name in names:
+        sheet = lookup.get(_key(name))
+        if sheet in TEMPLATE_SHEETS:
+            continue
+        if sheet is None or sheet in found:
+            extra.append(name)
+            continue
+        found[sheet] = name
+    return found, extra
+
+
+def normalise(raw: RawWorkbook, lang: str | None = None) -> ParsedWorkbook:
+    """Map a read workbook onto the contract, in its language (`lang`, else the one its sheet
+    names are in, else English); its findings are written in that language."""
+    lang = lang or i18n.detect_language(list(raw.sheets)) or i18n.DEFAULT_LANG
+    with using_language(lang):
+        parsed = _normalise(raw, lang)
+    parsed.lang = lang
+    return parsed
+
+
+def _normalise(raw: RawWorkbook, lang: str) -> ParsedWorkbook:
     findings: list[Finding] = []
     sheets: dict[str, ParsedSheet] = {}
-    present = list(raw.sheets)
+    tabs, extra = _sheet_map(list(raw.sheets))
     expected = contract.sheet_names()
 
-    missing = [name for name in expected if name not in raw.sheets]
-    extra = [name for name in present if name not in expected and name not in TEMPLATE_SHEETS]
+    missing = [name for name in expected if name not in tabs]
     for name in missing:
+        shown = i18n.sheet_name(name, lang)
         findings.append(
             finding(
                 "missing-sheet.missing",
-                sheet=name,
-                missing=", ".join(missing),
-                hint=_suggest(name, extra),
+                sheet=shown,
+                missing=", ".join(i18n.sheet_name(m, lang) for m in missing),
+                hint=_suggest(shown, extra) or _suggest(name, extra, shown),
                 file=raw.file_name,
             )
         )
     for name in extra:
-        if not any(_suggest(m, [name]) for m in missing):
+        if not any(_suggest(m, [name]) or _suggest(i18n.sheet_name(m, lang), [name]) for m in missing):
             findings.append(finding("unknown-sheet.ignored", sheet=name, file=raw.file_name))
 
     for spec in contract.sheets():
-        raw_sheet = raw.sheets.get(spec.name)
-        if raw_sheet is None:
+        tab = tabs.get(spec.name)
+        if tab is None:
             continue
+        raw_sheet = raw.sheets[tab]
         if raw_sheet.hidden:
-            findings.append(finding("hidden-sheet.read", sheet=spec.name, file=raw.file_name))
+            findings.append(finding("hidden-sheet.read", sheet=tab, file=raw.file_name))
         parse = _table if spec.is_table else _field_value
-        parsed, sheet_findings = parse(spec, raw_sheet, raw.file_name)
+        parsed, sheet_findings = parse(spec, raw_sheet, raw.file_name, lang)
         sheets[spec.name] = parsed
         findings.extend(sheet_findings)
         for cell, error in sorted(raw_sheet.error_cells.items()):
@@ -110,7 +148,7 @@ def normalise(raw: RawWorkbook) -> ParsedWorkbook:
                 finding(
                     "type-error.excel-error",
                     error=error,
-                    sheet=spec.name,
+                    sheet=tab,
                     cell=cell,
                     row=int("".join(ch for ch in cell if ch.isdigit())),
                     value=error,
@@ -121,82 +159,124 @@ def normalise(raw: RawWorkbook) -> ParsedWorkbook:
             findings.append(
                 finding(
                     "formula-without-value.recalculate",
-                    sheet=spec.name,
+                    sheet=tab,
                     cell=cell,
                     row=int("".join(ch for ch in cell if ch.isdigit())),
                     file=raw.file_name,
                 )
             )
-    return ParsedWorkbook(raw.path, raw.file_name, raw.sha256, raw.size_bytes, sheets, findings)
+    return ParsedWorkbook(raw.path, raw.file_name, raw.sha256, raw.size_bytes, sheets, findings, lang)
 
 
-def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tuple[ParsedSheet, list[Finding]]:
-    findings: list[Finding] = []
-    wanted = {c.name: c for c in spec.columns}
-    positions: dict[str, int] = {}
-    headers: dict[str, str] = {}
-    written = [("" if h is None else str(h)) for h in raw.header]
+def _closest_column(spec: contract.SheetSpec, header: str, candidates: list[str]) -> str | None:
+    """The missing column a misspelt or renamed header most looks like (any language), or None."""
+    key = _key(header)
+    best, score = None, 0.0
+    for column in candidates:
+        variants = [k for k, c in i18n.header_lookup(spec.name).items() if c == column]
+        ratio = max(difflib.SequenceMatcher(None, key, v).ratio() for v in variants)
+        if ratio > score:
+            best, score = column, ratio
+    return best if score >= 0.75 else None
+
+
+@dataclass
+class _Headers:
+    """Row 1 of a table sheet matched to the contract's columns."""
+
+    positions: dict[str, int] = field(default_factory=dict)  # contract column -> 0-based position
+    written: dict[str, str] = field(default_factory=dict)  # contract column -> header as written
+    unknown: list[tuple[int, str]] = field(default_factory=list)  # (position, header) matching no column
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _match_headers(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -> _Headers:
+    lookup = i18n.header_lookup(spec.name)
+    out = _Headers()
     for pos, header in enumerate(raw.header):
         key = _key(header)
         if not key:
             continue
-        letter = column_letter(pos + 1)
-        if key in wanted:
-            if key in positions:
-                findings.append(
-                    finding(
-                        "duplicate-column.twice",
-                        name=key,
-                        other=column_letter(positions[key] + 1),
-                        file=file_name,
-                        sheet=spec.name,
-                        cell=f"{letter}1",
-                        row=1,
-                        column=str(header),
-                        value=header,
-                    )
-                )
-                continue
-            positions[key] = pos
-            headers[key] = str(header)
-        else:
-            findings.append(
+        column = lookup.get(key)
+        if column is None:
+            out.unknown.append((pos, str(header).strip()))
+        elif column in out.positions:
+            out.findings.append(
                 finding(
-                    "unknown-column.ignored",
-                    header=str(header).strip(),
+                    "duplicate-column.twice",
+                    name=i18n.header(spec.name, column, lang),
+                    other=column_letter(out.positions[column] + 1),
                     file=file_name,
-                    sheet=spec.name,
-                    cell=f"{letter}1",
+                    sheet=raw.name,
+                    cell=f"{column_letter(pos + 1)}1",
                     row=1,
                     column=str(header),
                     value=header,
                 )
             )
-    missing = [c.name for c in spec.columns if c.name not in positions and c.required]
-    unknown = [w for w in written if w and _key(w) not in wanted]
-    for name in missing:
-        findings.append(
-            finding(
-                "missing-column.required",
-                hint=_suggest(name, unknown),
-                file=file_name,
-                sheet=spec.name,
-                row=1,
-                column=name,
-            )
-        )
+        else:
+            out.positions[column] = pos
+            out.written[column] = str(header)
+    return out
 
-    frame = _records(raw, [c for c in wanted if c in positions], positions, list(wanted))
+
+def _header_findings(
+    spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str, found: _Headers, missing: list[str]
+) -> list[Finding]:
+    """A misspelt or renamed header: one finding on its cell naming the column it looks like;
+    any other unknown header: a warning; a required column not found at all: an error."""
+    renamed: dict[int, str] = {}
+    for pos, header in found.unknown:
+        column = _closest_column(spec, header, [m for m in missing if m not in renamed.values()])
+        if column is not None:
+            renamed[pos] = column
+    out = []
+    for pos, header in found.unknown:
+        where: dict[str, Any] = {"file": file_name, "sheet": raw.name, "cell": f"{column_letter(pos + 1)}1", "row": 1}
+        if pos in renamed:
+            wanted = i18n.header(spec.name, renamed[pos], lang)
+            out.append(finding("missing-column.renamed", wanted=wanted, **where, column=header, value=header))
+        else:
+            out.append(finding("unknown-column.ignored", header=header, **where, column=header, value=header))
+    unknown_names = [h for _, h in found.unknown]
+    for name in missing:
+        if name not in renamed.values():
+            shown = i18n.header(spec.name, name, lang)
+            out.append(
+                finding(
+                    "missing-column.required",
+                    hint=_suggest(shown, unknown_names),
+                    file=file_name,
+                    sheet=raw.name,
+                    row=1,
+                    column=shown,
+                )
+            )
+    return out
+
+
+def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -> tuple[ParsedSheet, list[Finding]]:
+    wanted = [c.name for c in spec.columns]
+    found = _match_headers(spec, raw, file_name, lang)
+    missing = [c.name for c in spec.columns if c.name not in found.positions and c.required]
+    findings = found.findings + _header_findings(spec, raw, file_name, lang, found, missing)
+    positions = found.positions
+    frame = _records(raw, [c for c in wanted if c in positions], positions, wanted)
+    letters = {c: column_letter(p + 1) for c, p in positions.items()}
+    shifted = _shift_findings(spec, raw, positions, set(frame.index), letters, found.written, lang, file_name)
     parsed = ParsedSheet(
         name=spec.name,
         is_table=True,
         frame=frame,
-        headers=headers,
-        letters={c: column_letter(p + 1) for c, p in positions.items()},
+        headers=found.written,
+        letters=letters,
         missing=frozenset(missing),
-        reported_cells=frozenset(raw.formula_cells_without_value) | frozenset(raw.error_cells),
+        reported_cells=frozenset(raw.formula_cells_without_value)
+        | frozenset(raw.error_cells)
+        | frozenset(f"{letter}{f.row}" for f in shifted for letter in letters.values()),
+        tab=raw.name,
     )
-    return parsed, findings
+    return _read(parsed, spec, lang, raw, findings + shifted)
 
 
 def _filled(v: object) -> bool:
@@ -230,12 +310,64 @@ def _records(raw: RawSheet, present: list[str], positions: dict[str, int], colum
     if records:
         for c, cells in zip(present, zip(*records, strict=True), strict=True):
             grid[:, columns.index(c)] = cells  # element by element: a cell value is never unpacked
-    return pd.DataFrame(grid, index=pd.Index(index, name="row", dtype="int64"), columns=columns)
+    return pd.DataFrame(grid, index=pd.Index(index, name="row", dtype="int64"), columns=columns, dtype=object)
 
 
-def _field_value(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tuple[ParsedSheet, list[Finding]]:
+def _shift_findings(
+    spec: contract.SheetSpec,
+    raw: RawSheet,
+    positions: dict[str, int],
+    data_rows: set[int],
+    letters: dict[str, str],
+    written: dict[str, str],
+    lang: str,
+    file_name: str,
+) -> list[Finding]:
+    """One finding per row whose values sit one column off (`shifts`); its other checks wait."""
+    rows = [(r, v) for r, v in raw.rows if r in data_rows]
+    out = []
+    for shift in find_shifts(spec, positions, rows):
+        out.append(
+            finding(
+                "shifted-columns.row",
+                first=f"{letters[shift.column]}{shift.row}",
+                line=shift.row,
+                side=i18n.text(f"side.{shift.side}", lang),
+                example=catalogue.shown(shift.value),
+                found=written.get(shift.found_under, shift.found_under) or "",
+                expected=written.get(shift.column, i18n.header(spec.name, shift.column, lang)),
+                file=file_name,
+                sheet=raw.name,
+                cell=f"{letters[shift.column]}{shift.row}",
+                row=shift.row,
+                column=written.get(shift.column, shift.column),
+                value=shift.value,
+            )
+        )
+    return out
+
+
+def _read(
+    parsed: ParsedSheet, spec: contract.SheetSpec, lang: str, raw: RawSheet, findings: list[Finding]
+) -> tuple[ParsedSheet, list[Finding]]:
+    """Cell values read as people type them (labels, numbers and dates in the workbook's language)."""
+
+    def locate(column: str, index: object) -> tuple[str, int | None, str]:
+        return parsed.locate(column, None if not parsed.is_table else index)  # type: ignore[arg-type]
+
+    done = reading.read_sheet(parsed.frame, spec, lang, locate, frozenset(raw.percent_cells), raw.name)
+    parsed.frame = done.frame
+    parsed.typed_as = done.typed_as
+    return parsed, findings + done.findings
+
+
+def _field_value(
+    spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str
+) -> tuple[ParsedSheet, list[Finding]]:
     findings: list[Finding] = []
     wanted = {c.name: c for c in spec.columns}
+    lookup = i18n.header_lookup(spec.name)
+    field_words = {_key(i18n.text("template.field", other)) for other in i18n.LANGS} | {"field"}
     values: dict[str, object] = {}
     cells: dict[str, str] = {}
     headers: dict[str, str] = {}
@@ -245,43 +377,52 @@ def _field_value(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tup
         value = row[1] if len(row) > 1 else None
         if not key:
             continue
-        if key in ("field",) and excel_row == 1:
+        if key in field_words and excel_row == 1:
             continue
-        if key not in wanted:
+        column = lookup.get(key)
+        if column is None:
             findings.append(
                 finding(
                     "unknown-field.ignored",
                     field=str(name).strip(),
                     file=file_name,
-                    sheet=spec.name,
+                    sheet=raw.name,
                     cell=f"A{excel_row}",
                     row=excel_row,
-                    column="Field",
+                    column=str(name).strip(),
                     value=name,
                 )
             )
             continue
-        if key in values:
+        if column in values:
             findings.append(
                 finding(
                     "duplicate-field.twice",
-                    field=key,
-                    other=cells[key][1:],
+                    field=str(name).strip(),
+                    other=cells[column][1:],
                     file=file_name,
-                    sheet=spec.name,
+                    sheet=raw.name,
                     cell=f"A{excel_row}",
                     row=excel_row,
-                    column="Field",
+                    column=str(name).strip(),
                     value=name,
                 )
             )
             continue
-        values[key] = value
-        cells[key] = f"B{excel_row}"
-        headers[key] = str(name).strip()
+        values[column] = value
+        cells[column] = f"B{excel_row}"
+        headers[column] = str(name).strip()
     missing = [c.name for c in spec.columns if c.name not in values and c.required]
     for name in missing:
-        findings.append(finding("missing-field.required", field=name, file=file_name, sheet=spec.name, column=name))
+        findings.append(
+            finding(
+                "missing-field.required",
+                field=i18n.header(spec.name, name, lang),
+                file=file_name,
+                sheet=raw.name,
+                column=i18n.header(spec.name, name, lang),
+            )
+        )
     frame = pd.DataFrame(
         [[values.get(c) for c in wanted]], columns=list(wanted), index=pd.Index([0], name="row"), dtype=object
     )
@@ -293,5 +434,6 @@ def _field_value(spec: contract.SheetSpec, raw: RawSheet, file_name: str) -> tup
         cells=cells,
         missing=frozenset(missing),
         reported_cells=frozenset(raw.formula_cells_without_value) | frozenset(raw.error_cells),
+        tab=raw.name,
     )
-    return parsed, findings
+    return _read(parsed, spec, lang, raw, findings)

@@ -77,6 +77,7 @@ def _read_sheets(data: bytes, report: GuardReport) -> dict[str, RawSheet]:
             raise
         raise _reader_error(exc) from None
     sheets: dict[str, RawSheet] = {}
+    percent = _percent_cells(data, report)
     with book:
         if list(book.sheet_names) != report.sheet_names:
             raise guard.refuse("damaged-part", detail="its list of sheets cannot be read consistently")
@@ -89,6 +90,7 @@ def _read_sheets(data: bytes, report: GuardReport) -> dict[str, RawSheet]:
                 if type(exc).__name__ != "PanicException":
                     raise
                 raise _reader_error(exc, name) from None
+            sheets[name].percent_cells = percent.get(name, [])
     return sheets
 
 
@@ -105,6 +107,21 @@ def _rows_from_a1(book: python_calamine.CalamineWorkbook, name: str, report: Gua
     lead: list[object] = [None] * start[1]
     for row in sheet.iter_rows():
         yield [*lead, *row] if lead else row  # type: ignore[misc]  # cell values are objects
+
+
+def _percent_cells(data: bytes, report: GuardReport) -> dict[str, list[str]]:
+    """Percent-formatted cells of the Field/Value sheets (their tabs in any language)."""
+    from pipeline.intake.formats import percent_cells
+    from schemas import contract, i18n
+
+    field_value = {s.name for s in contract.sheets() if not s.is_table}
+    lookup = i18n.sheet_lookup()
+    parts = {
+        name: member
+        for name, member in report.sheet_parts.items()
+        if lookup.get(i18n.fold(name)) in field_value and report.sheet_kinds.get(name) == "worksheets"
+    }
+    return percent_cells(data, parts, DEFAULT_LIMITS.max_part_bytes_in_memory)
 
 
 def _reader_error(exc: BaseException, sheet: str | None = None) -> UnreadableFile:

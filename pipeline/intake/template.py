@@ -1,15 +1,14 @@
-"""`gtb template ENTITY YEAR`: the blank submission workbook a focal point fills in.
+"""`gtb template ENTITY YEAR [--lang en|fr|es] [--db FILE]`: the workbook a focal point fills in.
 
-Everything in the workbook comes from the contract (`schemas/sheets.csv`, `schemas/columns.csv`)
-and the code lists (`schemas/codelists/*.csv`): sheets and columns in contract order, header
-comments with description, unit and rule, drop-downs for every enumeration, number checks for
-numeric columns. Two extra sheets, both known to the validator: "Instructions" (first) explains
-the workbook in plain words, and the hidden "Lists" holds the long drop-down lists (countries,
-entities) that do not fit Excel's 255-character inline limit.
-
-Only English is offered. Column names and codes are language-independent; a translation would
-be the strings of `TEXT` below as a CSV of `key,text` per language, loaded in place of `TEXT`.
-
+Everything in it comes from the contract (`schemas/sheets.csv`, `schemas/columns.csv`), the code
+lists (`schemas/codelists/`) and their words in the chosen language (`schemas/i18n/`, see
+`schemas.i18n`): sheet tabs, headers with their units, header comments in plain words, drop-downs
+that show readable labels ("Gaz naturel", "Kenya (KEN)") which the validator maps back to codes,
+number checks, required columns set apart from optional ones. Extra sheets, all known to the
+validator and never read as data: "Instructions" (first: what the workbook is for, how to fill it
+in, one sentence per sheet, a worked example, a short glossary, the deadline and the contact from
+`inputs/reporting_cycle.toml`), the hidden "Lists" (the drop-down lists), and, with `--db`, a
+read-only "Last year" sheet with the entity's previous year as loaded.
 """
 
 from __future__ import annotations
@@ -17,87 +16,58 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+import tomllib
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.utils import quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline import TEMPLATE_VERSION, codelists
+from pipeline import TEMPLATE_VERSION, codelists, paths
 from pipeline import xlsx as st
 from pipeline.cells import column_letter
-from schemas import contract
+from schemas import contract, i18n
 from schemas.contract import ColumnSpec, SheetSpec
 
-SUPPORTED_LANGS = ("en",)
-INSTRUCTIONS_SHEET = "Instructions"
-LISTS_SHEET = "Lists"
-EXTRA_SHEETS = (INSTRUCTIONS_SHEET, LISTS_SHEET)
-FIELD_HEADER = ("Field", "Value", "Help")
+SUPPORTED_LANGS = i18n.LANGS
+LISTS_SHEET = "Lists"  # hidden, in every language: formulas refer to it
 LAST_DATA_ROW = 1000  # drop-downs and number checks cover rows 2..LAST_DATA_ROW
 INLINE_LIST_LIMIT = 255  # Excel's limit on an inline list ("a,b,c") of a data validation
 MAX_MESSAGE = 225  # Excel's limit on a data validation's error message
 REFERENCE_LISTS = ("countries", "entities", "airports")  # too long to print in the instructions
+CYCLE_FILE = "reporting_cycle.toml"
 
-# The plain-words text of the Instructions sheet. A translation replaces these strings.
-TEXT: dict[str, str] = {
-    "title": "Greening the Blue: environmental inventory submission",
-    "intro": (
-        "This workbook collects one year of environmental data for one UN entity: energy used in "
-        "buildings, refrigerant refills, fleet fuel, business travel, carbon offsets, waste, water "
-        "and the state of the environmental management system. Fill in the sheets after this one "
-        "and send the file back to the Greening the Blue team. Keep the sheet names and the column "
-        "headers exactly as they are."
-    ),
-    "steps": (
-        "Check the Entity sheet: entity code, reporting year and template version are filled in "
-        "for you. Add the personnel count, the coverage, the floor area and your contact details.\n"
-        "On each table sheet, type one item per row from row 2 down, under the headers of row 1. "
-        "Point at a header to read what the column means, its unit and its rule; dark blue "
-        "headers are required columns, light blue ones optional.\n"
-        "Pick codes from the drop-down lists (countries, energy types, units, ...). Codes are lower "
-        "case, e.g. natural_gas, except country codes (ISO alpha-3, e.g. KEN) and airport codes "
-        "(IATA, e.g. NBO).\n"
-        "A sheet with nothing to report stays empty, but do not delete it: every sheet must be there.\n"
-        "Fill in the EMS sheet (environmental management system).\n"
-        "Save as .xlsx (not .xls, .xlsm or .csv) and send the file; it is checked with the command "
-        "shown at the end of this sheet."
-    ),
-    "boundary": (
-        "Report what is under your entity's financial or operational control: scope 1 (fuels burnt "
-        "on site, owned vehicles, refrigerant leaks) and scope 2 (purchased electricity, district "
-        "heating and cooling) in full, and of scope 3 only business travel (air travel and other "
-        "travel). Air travel is counted as CO2 only, without a radiative forcing uplift. HCFC "
-        "refrigerants (r22, r123) are reported but counted as optional emissions, outside the "
-        "headline total."
-    ),
-    "rules": (
-        "Numbers may be typed as numbers or as text with spaces or commas as thousands separators "
-        '("1 200" or "1,200.5"). Anything else in a number column is an error.\n'
-        "Negative quantities are errors.\n"
-        'Codes are lower case, from the drop-down lists; "Natural Gas" is read as natural_gas, but '
-        "a code that is not in the list is an error.\n"
-        "Units must suit the energy type or fuel: see the table of allowed units below.\n"
-        "Air travel: one row per route and cabin class, with the number of one-way flights in "
-        "trips (round_trip = yes doubles them). Give either both airports (origin and destination, "
-        "different) or distance_km alone, never both.\n"
-        "renewable_kwh is for electricity rows only and cannot exceed the quantity in kWh.\n"
-        "Dates may be Excel dates or ISO text such as 2025-03-01.\n"
-        "An EMS with status certified needs standard iso14001 or emas.\n"
-        "Blank rows are skipped. Formulas are allowed, but save the workbook after it has been "
-        "recalculated so that every formula has a value."
-    ),
-    "validate": (
-        "The file is checked with the pipeline command  gtb validate {file}  which lists every "
-        "problem by sheet and cell (e.g. Facilities!D14), writes issues.csv, and an annotated copy "
-        "of the workbook with each problem cell coloured (red: error, amber: warning) and "
-        "commented, behind a first sheet that summarises all findings. A workbook with any error "
-        "is not loaded: correct the cells named and send it again."
-    ),
-}
+
+@dataclass(frozen=True)
+class Cycle:
+    """The reporting cycle SUN runs: the deadline and who to write to (`inputs/reporting_cycle.toml`)."""
+
+    deadline: dt.date | None
+    contact: str
+    email: str
+
+
+def reporting_cycle(path: Path | None = None) -> Cycle:
+    """The cycle's settings; without the file, no deadline and the team's generic contact."""
+    path = path or (paths.DEFAULT_INPUTS / CYCLE_FILE)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        data = {}
+    cycle, contact = data.get("cycle", {}), data.get("contact", {})
+    deadline = cycle.get("deadline")
+    if isinstance(deadline, str):
+        deadline = dt.date.fromisoformat(deadline)
+    return Cycle(
+        deadline if isinstance(deadline, dt.date) else None,
+        str(contact.get("name", "the Greening the Blue team")),
+        str(contact.get("email", "")),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,64 +151,65 @@ def _fmt(value: int | float | dt.date) -> str:
     return value.isoformat() if isinstance(value, dt.date) else f"{value:.15g}"
 
 
-def _shown(value: int | float | dt.date) -> str:
-    """A bound for people: 1,000,000,000,000 (years stay 2008)."""
+def shown_number(value: int | float | dt.date, lang: str) -> str:
+    """A bound for people in `lang`: 1,000,000 (en), 1 000 000 (fr), 1.000.000 (es); years stay 2008."""
     if isinstance(value, dt.date) or (isinstance(value, int) and 1000 <= value <= 9999):
         return _fmt(value)
-    return f"{value:,.15g}"
+    text = f"{value:,.15g}"
+    if lang == "fr":
+        return text.replace(",", "\u202f").replace(".", ",")
+    if lang == "es":
+        return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
 
 
-def _bounds_text(col: ColumnSpec, year: int) -> str:
-    lo = f">= {_shown(resolve_bound(col.ge, year))}" if col.ge else ""
-    lo = f"> {_shown(resolve_bound(col.gt, year))}" if col.gt else lo
-    hi = f"<= {_shown(resolve_bound(col.le, year))}" if col.le else ""
+def _bounds_text(col: ColumnSpec, year: int, lang: str) -> str:
+    def b(text: str) -> str:
+        return shown_number(resolve_bound(text, year), lang)
+
     if col.ge and col.le and not col.gt:
-        return f"between {_shown(resolve_bound(col.ge, year))} and {_shown(resolve_bound(col.le, year))}"
-    return " and ".join(p for p in (lo, hi) if p)
+        return i18n.text("rule.between", lang, low=b(col.ge), high=b(col.le))
+    parts = []
+    if col.gt:
+        parts.append(i18n.text("rule.gt", lang, bound=b(col.gt)))
+    elif col.ge:
+        parts.append(i18n.text("rule.ge", lang, bound=b(col.ge)))
+    if col.le:
+        parts.append(i18n.text("rule.le", lang, bound=b(col.le)))
+    return ", ".join(parts)
 
 
-def rule_text(sheet: SheetSpec, col: ColumnSpec, year: int) -> str:
-    """The rule of a column in plain words, e.g. 'number >= 0', 'one of: kg, tonne'."""
-    bounds = _bounds_text(col, year)
+def rule_text(sheet: SheetSpec, col: ColumnSpec, year: int, lang: str = "en") -> str:
+    """What a column accepts, in plain words of `lang`: 'a number, at least 0', 'a value of the list'."""
     if col.dtype in ("number", "integer"):
-        kind = "whole number" if col.dtype == "integer" else "number"
-        return f"{kind} {bounds}".strip()
+        kind = i18n.text("rule.whole" if col.dtype == "integer" else "rule.number", lang)
+        bounds = _bounds_text(col, year, lang)
+        return f"{kind}, {bounds}" if bounds else kind
     if col.dtype == "date":
-        text = "date (Excel date or ISO text such as 2025-03-01)"
+        text = i18n.text("rule.date", lang)
         if col.ge:
-            text += f", on or after {_fmt(resolve_bound(col.ge, year))}"
+            text += ", " + i18n.text("rule.date-from", lang, date=_fmt(resolve_bound(col.ge, year)))
         return text
-    if col.dtype == "iso3":
-        return "ISO 3166-1 alpha-3 country code from the drop-down (e.g. KEN, CHE)"
-    if col.dtype == "entity":
-        return "entity code from the reference list (drop-down)"
-    if col.dtype == "iata":
-        return "3-letter IATA airport code (e.g. NBO, GVA)"
-    if col.dtype == "email":
-        return "a valid e-mail address"
+    special = {"iso3": "rule.country", "entity": "rule.entity", "iata": "rule.airport", "email": "rule.email"}
+    if col.dtype in special:
+        return i18n.text(special[col.dtype], lang)
+    if col.codelist == "unit" and (pair := unit_table_for(sheet)):
+        return i18n.text("rule.unit", lang, what=i18n.header(sheet.name, pair[0], lang).lower())
     if col.codelist:
-        text = "one of: " + ", ".join(allowed_codes(sheet, col))
-        if col.codelist == "unit" and (pair := unit_table_for(sheet)):
-            text += f"; must suit {pair[0]} ({unit_compat_text(pair[1])})"
-        return text
-    return "text"
+        return i18n.text("rule.list", lang)
+    return i18n.text("rule.text", lang)
 
 
-def unit_compat_text(table: str) -> str:
-    """'electricity: kwh, mwh, gj; natural_gas: m3, kwh, gj; ...' from a compatibility table."""
-    return "; ".join(f"{t}: {', '.join(u)}" for t, u in codelists.allowed_units(table).items())
-
-
-def help_text(sheet: SheetSpec, col: ColumnSpec, year: int) -> str:
-    """Header comment / Help cell: description, required or optional, unit, rule."""
-    lines = [
-        f"{col.name} ({'required' if col.required else 'optional'})",
-        col.description,
-    ]
-    if col.unit:
-        lines.append(f"Unit: {col.unit}")
-    lines.append(f"Rule: {rule_text(sheet, col, year)}")
-    return "\n".join(lines)
+def help_text(sheet: SheetSpec, col: ColumnSpec, year: int, lang: str = "en") -> str:
+    """Header comment / Help cell: header, required or optional, what it means, the rule."""
+    need = i18n.text("template.required" if col.required else "template.optional", lang)
+    return "\n".join(
+        (
+            f"{i18n.header(sheet.name, col.name, lang)} ({need})",
+            i18n.column_help(sheet.name, col.name, lang),
+            i18n.text("template.rule", lang, rule=rule_text(sheet, col, year, lang)),
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -247,45 +218,52 @@ def help_text(sheet: SheetSpec, col: ColumnSpec, year: int) -> str:
 
 
 class _Lists:
-    """The hidden Lists sheet: one column per long code list, codes from row 2."""
+    """The hidden Lists sheet: one column per long drop-down list, items from row 2."""
 
     def __init__(self, ws: Worksheet) -> None:
         self.ws = ws
         self.ranges: dict[tuple[str, ...], str] = {}
 
     def formula(self, name: str, items: tuple[str, ...]) -> str:
-        """A drop-down source: inline '"a,b"' when short, else a range on the Lists sheet."""
+        """A drop-down source: inline '"a,b"' when short and free of commas and quotes, else a
+        range on the Lists sheet."""
         joined = ",".join(items)
-        if len(joined) + 2 <= INLINE_LIST_LIMIT:
+        if len(joined) + 2 <= INLINE_LIST_LIMIT and not any("," in i or '"' in i for i in items):
             return f'"{joined}"'
         if items not in self.ranges:
             col = len(self.ranges) + 1
             letter = column_letter(col)
             header = self.ws.cell(row=1, column=col, value=name)
             header.font = st.BOLD
-            for row, code in enumerate(items, start=2):
-                st.write_text(self.ws.cell(row=row, column=col), code)
+            for row, item in enumerate(items, start=2):
+                st.write_text(self.ws.cell(row=row, column=col), item)
             self.ws.column_dimensions[letter].width = max(12, len(name) + 2)
             last = len(items) + 1
             self.ranges[items] = f"{quote_sheetname(LISTS_SHEET)}!${letter}$2:${letter}${last}"
         return self.ranges[items]
 
 
-def _list_validation(name: str, source: str, what: str) -> DataValidation:
+def dropdown_items(sheet: SheetSpec, col: ColumnSpec, lang: str) -> tuple[str, ...]:
+    """What a drop-down offers: the codes' labels in `lang` ('Kenya (KEN)' for countries)."""
+    assert col.codelist
+    return tuple(i18n.code_label(col.codelist, code, lang) for code in allowed_codes(sheet, col))
+
+
+def _list_validation(source: str, lang: str) -> DataValidation:
     return DataValidation(
         type="list",
         formula1=source,
         allow_blank=True,
         showErrorMessage=True,
         errorStyle="stop",
-        errorTitle="Not in the list",
-        error=f"Choose {what} from the drop-down list ({name}). The Instructions sheet lists the codes."[:MAX_MESSAGE],
+        errorTitle=i18n.text("dv.list.title", lang)[:32],
+        error=i18n.text("dv.list.error", lang)[:MAX_MESSAGE],
     )
 
 
-def _number_validation(col: ColumnSpec, year: int) -> DataValidation | None:
+def _number_validation(col: ColumnSpec, year: int, lang: str) -> DataValidation | None:
     """A whole/decimal/date check from the column's bounds; warning style, because the pipeline
-    also accepts numbers typed as text ('1 200') and dates as ISO text."""
+    also accepts numbers typed as text ('1 200') and dates as text."""
     if col.dtype in ("number", "integer"):
         kind = "whole" if col.dtype == "integer" else "decimal"
     elif col.dtype == "date" and (col.ge or col.le):
@@ -310,8 +288,8 @@ def _number_validation(col: ColumnSpec, year: int) -> DataValidation | None:
         op, f1, f2 = "lessThanOrEqual", formula(col.le), None
     else:  # a number without bounds: any number
         op, f1, f2 = "between", "-1E+307", "1E+307"
-    rule = rule_text(contract.sheet(col.sheet), col, year)
-    keep = "a date typed as ISO text" if kind == "date" else "a number typed as text such as 1 200"
+    rule = rule_text(contract.sheet(col.sheet), col, year, lang)
+    message = i18n.text("dv.date.error" if kind == "date" else "dv.number.error", lang, rule=rule)
     return DataValidation(
         type=kind,
         operator=op,
@@ -320,34 +298,32 @@ def _number_validation(col: ColumnSpec, year: int) -> DataValidation | None:
         allow_blank=True,
         showErrorMessage=True,
         errorStyle="warning",
-        errorTitle="Check this value",
-        error=f"{col.name}: expected a {rule}. Choose Yes only to keep {keep}."[:MAX_MESSAGE],
+        errorTitle=i18n.text("dv.number.title", lang)[:32],
+        error=message[:MAX_MESSAGE],
     )
 
 
-def _text_length_validation(length: int, what: str) -> DataValidation:
+def _airport_validation(lang: str) -> DataValidation:
     return DataValidation(
         type="textLength",
         operator="equal",
-        formula1=str(length),
+        formula1="3",
         allow_blank=True,
         showErrorMessage=True,
         errorStyle="warning",
-        errorTitle="Check this code",
-        error=f"Expected {what}.",
+        errorTitle=i18n.text("dv.code.title", lang)[:32],
+        error=i18n.text("dv.airport.error", lang)[:MAX_MESSAGE],
     )
 
 
-def _validations(sheet: SheetSpec, col: ColumnSpec, year: int, lists: _Lists) -> list[DataValidation]:
+def _validations(sheet: SheetSpec, col: ColumnSpec, year: int, lists: _Lists, lang: str) -> list[DataValidation]:
     out: list[DataValidation] = []
     if has_dropdown(col):
-        items = allowed_codes(sheet, col)
-        out.append(
-            _list_validation(col.codelist or "", lists.formula(col.codelist or col.name, items), f"a {col.name}")
-        )
+        items = dropdown_items(sheet, col, lang)
+        out.append(_list_validation(lists.formula(f"{col.codelist}", items), lang))
     elif col.dtype == "iata":
-        out.append(_text_length_validation(3, "a 3-letter IATA airport code such as NBO"))
-    number = _number_validation(col, year)
+        out.append(_airport_validation(lang))
+    number = _number_validation(col, year, lang)
     if number is not None:
         out.append(number)
     return out
@@ -358,41 +334,52 @@ def _validations(sheet: SheetSpec, col: ColumnSpec, year: int, lists: _Lists) ->
 # ---------------------------------------------------------------------------------------------
 
 
-def _column_width(sheet: SheetSpec, col: ColumnSpec) -> float:
-    base = len(col.name) + 4
+def _column_width(sheet: SheetSpec, col: ColumnSpec, lang: str) -> float:
+    words = i18n.header(sheet.name, col.name, lang).split()
+    base = max(len(w) for w in words) + 6 if words else 12
     if col.dtype in ("text", "email"):
         return max(base, 28)
     if col.dtype == "date":
         return max(base, 16)
-    if has_dropdown(col) and col.codelist not in REFERENCE_LISTS:
-        return min(32, max(base, max(len(c) for c in allowed_codes(sheet, col)) + 4))
-    return max(base, 13)
+    if has_dropdown(col) and col.codelist not in ("entities",):
+        longest = max(len(i) for i in dropdown_items(sheet, col, lang))
+        return min(34, max(base, longest + 4))
+    return max(base, 14)
 
 
-def _table_sheet(ws: Worksheet, sheet: SheetSpec, year: int, lists: _Lists) -> None:
+def _comment(text: str) -> Comment:
+    comment = st.comment(text)
+    lines = sum(max(1, -(-len(line) // 48)) for line in text.splitlines())
+    comment.width, comment.height = 320, max(80, 17 * lines + 10)
+    return comment
+
+
+def _table_sheet(ws: Worksheet, sheet: SheetSpec, year: int, lists: _Lists, lang: str) -> None:
     for idx, col in enumerate(sheet.columns, start=1):
-        cell = ws.cell(row=1, column=idx, value=col.name)
-        cell.comment = st.comment(help_text(sheet, col, year))
+        cell = st.write_text(ws.cell(row=1, column=idx), i18n.header(sheet.name, col.name, lang))
+        cell.comment = _comment(help_text(sheet, col, year, lang))
         letter = column_letter(idx)
-        for dv in _validations(sheet, col, year, lists):
+        for dv in _validations(sheet, col, year, lists, lang):
             dv.add(f"{letter}2:{letter}{LAST_DATA_ROW}")
             ws.add_data_validation(dv)
     st.style_header_row(ws, 1, len(sheet.columns), [c.required for c in sheet.columns])
-    st.set_widths(ws, [_column_width(sheet, c) for c in sheet.columns])
-    ws.row_dimensions[1].height = 30
+    st.set_widths(ws, [_column_width(sheet, c, lang) for c in sheet.columns])
+    ws.row_dimensions[1].height = 45
     ws.freeze_panes = "A2"
     ws.print_title_rows = "1:1"
     st.fit_to_page_width(ws)
 
 
-def _field_value_sheet(ws: Worksheet, sheet: SheetSpec, year: int, lists: _Lists, prefill: dict[str, object]) -> None:
-    for idx, title in enumerate(FIELD_HEADER, start=1):
-        ws.cell(row=1, column=idx, value=title)
-    st.style_header_row(ws, 1, len(FIELD_HEADER))
+def _field_value_sheet(
+    ws: Worksheet, sheet: SheetSpec, year: int, lists: _Lists, prefill: dict[str, object], lang: str
+) -> None:
+    for idx, key in enumerate(("template.field", "template.value", "template.help"), start=1):
+        st.write_text(ws.cell(row=1, column=idx), i18n.text(key, lang))
+    st.style_header_row(ws, 1, 3)
     for row, col in enumerate(sheet.columns, start=2):
-        name = ws.cell(row=row, column=1, value=col.name)
-        name.font = st.BOLD
-        name.fill = st.FIELD_FILL
+        name = st.write_text(ws.cell(row=row, column=1), i18n.header(sheet.name, col.name, lang))
+        name.font = st.REQUIRED_FONT if col.required else st.OPTIONAL_FONT
+        name.fill = st.REQUIRED_HEADER_FILL if col.required else st.HEADER_FILL
         name.border = st.BORDER
         name.alignment = st.WRAP_TOP
         value = ws.cell(row=row, column=2)
@@ -403,31 +390,34 @@ def _field_value_sheet(ws: Worksheet, sheet: SheetSpec, year: int, lists: _Lists
             value.value = prefill[col.name]
             if isinstance(prefill[col.name], str):
                 st.write_text(value, prefill[col.name])
-        helper = st.write_text(ws.cell(row=row, column=3), _field_help(sheet, col, year))
+        if col.unit == "percent":
+            value.number_format = "0.0"
+        helper = st.write_text(ws.cell(row=row, column=3), _field_help(sheet, col, year, lang))
         helper.font = st.HELP_FONT
         helper.alignment = st.WRAP_TOP
-        for dv in _validations(sheet, col, year, lists):
+        for dv in _validations(sheet, col, year, lists, lang):
             dv.add(value.coordinate)
             ws.add_data_validation(dv)
-        ws.row_dimensions[row].height = 15 * max(2, -(-len(str(helper.value)) // 85))
-    st.set_widths(ws, [30, 34, 90])
+        ws.row_dimensions[row].height = 15 * max(2, -(-len(str(helper.value)) // 80))
+    st.set_widths(ws, [32, 34, 90])
     ws.freeze_panes = "A2"
     st.fit_to_page_width(ws)
 
 
-def _field_help(sheet: SheetSpec, col: ColumnSpec, year: int) -> str:
-    """Help cell of a Field/Value sheet: 'Required. <description>. Unit: ... Rule: ...'."""
-    parts = ["Required." if col.required else "Optional.", col.description.rstrip(".") + "."]
-    if col.unit:
-        parts.append(f"Unit: {col.unit}.")
-    parts.append(f"Rule: {rule_text(sheet, col, year)}.")
-    return " ".join(parts)
+def _field_help(sheet: SheetSpec, col: ColumnSpec, year: int, lang: str) -> str:
+    """Help cell of a Field/Value sheet: 'Required. <what it means> What is accepted: ...'."""
+    need = i18n.text("template.required" if col.required else "template.optional", lang).capitalize()
+    rule = i18n.text("template.rule", lang, rule=rule_text(sheet, col, year, lang))
+    return f"{need}. {i18n.column_help(sheet.name, col.name, lang)} {rule}."
 
 
 def _lines(text: str, width: float) -> int:
     """Estimated wrapped line count of `text` in a cell `width` characters wide."""
     per_line = max(1, int(width * 1.15))  # proportional text is narrower than Excel's width unit
     return sum(max(1, -(-len(line) // per_line)) for line in text.splitlines() or [""])
+
+
+_INSTRUCTION_WIDTHS = (24, 28, 40, 40)
 
 
 def _para(ws: Worksheet, row: int, text: str, *, font: Font | None = None, span: int = 4) -> int:
@@ -445,7 +435,7 @@ def _para(ws: Worksheet, row: int, text: str, *, font: Font | None = None, span:
     return row + 1
 
 
-def _row(ws: Worksheet, row: int, values: list[object], *, header: bool = False) -> int:
+def _row(ws: Worksheet, row: int, values: list[object], *, header: bool = False, merge_last: bool = False) -> int:
     for idx, value in enumerate(values, start=1):
         cell = ws.cell(row=row, column=idx)
         st.write_text(cell, value)
@@ -454,140 +444,205 @@ def _row(ws: Worksheet, row: int, values: list[object], *, header: bool = False)
         if header:
             cell.font = st.BOLD
             cell.fill = st.HEADER_FILL
-    # a row has two to four cells, each measured against the width of its own column
-    lines = max(_lines(str(v), w) for v, w in zip(values, _INSTRUCTION_WIDTHS, strict=False))
-    ws.row_dimensions[row].height = 15 * lines + 1
+    widths = list(_INSTRUCTION_WIDTHS[: len(values)])
+    if merge_last and len(values) < len(_INSTRUCTION_WIDTHS):
+        ws.merge_cells(start_row=row, start_column=len(values), end_row=row, end_column=len(_INSTRUCTION_WIDTHS))
+        widths[-1] = sum(_INSTRUCTION_WIDTHS[len(values) - 1 :])
+    lines = max(_lines(str(v), w) for v, w in zip(values, widths, strict=True))
+    ws.row_dimensions[row].height = 15 * lines + 2
     return row + 1
 
 
-_INSTRUCTION_WIDTHS = (26, 30, 60, 44)
+@dataclass(frozen=True)
+class _Identity:
+    entity: str
+    year: int
+    file_name: str
+    lang: str
+    cycle: Cycle
 
 
-def _instructions(ws: Worksheet, entity: str, year: int) -> None:
-    """The Instructions sheet: the workbook's identity, how to fill it in, every sheet and column
-    with its rule, the allowed codes and units, and how the workbook is checked."""
+def _instructions(ws: Worksheet, who: _Identity, has_last_year: bool) -> None:
+    """The Instructions sheet, for a non-specialist: what the workbook is for, who and when, how
+    to fill it in, what each sheet is for, a worked example, a glossary and how to send it."""
+    lang = who.lang
     st.set_widths(ws, _INSTRUCTION_WIDTHS)
     ws.sheet_properties.tabColor = st.UN_BLUE
     ws.sheet_view.showGridLines = False
     st.fit_to_page_width(ws, landscape=False)
-    file_name = default_file_name(entity, year)
+    names = {s: i18n.sheet_name(s, lang) for s in ("Entity", "EMS", "Facilities", "LastYear")}
 
-    r = _instructions_intro(ws, entity, year, file_name)
-    r = _sheets_overview(ws, r)
-    r = _sheet_columns(ws, r, year)
-    r = _allowed_codes(ws, r, entity)
-    r = _allowed_units(ws, r)
-    r = _para(ws, r, "How the workbook is checked", font=st.HEADING_FONT)
-    r = _para(ws, r, TEXT["validate"].format(file=file_name))
+    r = _para(ws, 1, i18n.text("template.title", lang, year=who.year), font=st.TITLE_FONT)
+    r = _identity_block(ws, r + 1, who)
+    r = _para(ws, r + 1, i18n.text("template.intro", lang))
+    r = _legend(ws, r + 1, lang, names)
+
+    r = _para(ws, r + 1, i18n.text("template.steps.title", lang), font=st.HEADING_FONT)
+    for number, step in enumerate(i18n.text("template.steps", lang, entity=names["Entity"]).splitlines(), start=1):
+        r = _para(ws, r, f"{number}. {step}")
+
+    r = _para(ws, r + 1, i18n.text("template.sheets.title", lang), font=st.HEADING_FONT)
+    r = _row(
+        ws, r, [i18n.text("template.sheet", lang), i18n.text("template.purpose", lang)], header=True, merge_last=True
+    )
+    for sheet in contract.sheets():
+        r = _row(ws, r, [i18n.sheet_name(sheet.name, lang), i18n.sheet_purpose(sheet.name, lang)], merge_last=True)
+
+    r = _example(ws, r + 1, lang, names)
+
+    r = _para(ws, r + 1, i18n.text("template.glossary.title", lang), font=st.HEADING_FONT)
+    for line in i18n.text("template.glossary", lang).splitlines():
+        term, _, meaning = line.partition(":")
+        r = _row(ws, r, [term.strip(), meaning.strip()], merge_last=True)
+        ws.cell(row=r - 1, column=1).font = st.BOLD
+
+    r = _para(ws, r + 1, i18n.text("template.done.title", lang), font=st.HEADING_FONT)
+    _para(
+        ws,
+        r,
+        i18n.text(
+            "template.done",
+            lang,
+            file=who.file_name,
+            contact=who.cycle.contact,
+            email=who.cycle.email or "-",
+            deadline=_deadline(who.cycle, lang),
+            last_year=names["LastYear"],
+        ),
+    )
 
 
-def _instructions_intro(ws: Worksheet, entity: str, year: int, file_name: str) -> int:
-    """Title, the workbook's identity, the introduction, the steps, the boundary and the rules."""
-    entity_name = labels("entities").get(entity, "")
-    r = _para(ws, 1, TEXT["title"], font=st.TITLE_FONT)
-    r += 1
+def _deadline(cycle: Cycle, lang: str) -> str:
+    return cycle.deadline.isoformat() if cycle.deadline else i18n.text("template.no-deadline", lang)
+
+
+def _identity_block(ws: Worksheet, r: int, who: _Identity) -> int:
+    lang = who.lang
+    entity_name = labels("entities").get(who.entity, "")
+    contact = who.cycle.contact + (f" ({who.cycle.email})" if who.cycle.email else "")
     for key, value in (
-        ("Entity", f"{entity} ({entity_name})" if entity_name else entity),
-        ("Reporting year", str(year)),
-        ("Template version", TEMPLATE_VERSION),
-        ("File name", file_name),
+        ("template.entity", f"{who.entity} ({entity_name})" if entity_name else who.entity),
+        ("template.year", str(who.year)),
+        ("template.version", TEMPLATE_VERSION),
+        ("template.file", who.file_name),
+        ("template.deadline", _deadline(who.cycle, lang)),
+        ("template.contact", contact),
     ):
-        ws.cell(row=r, column=1, value=key).font = st.BOLD
+        st.write_text(ws.cell(row=r, column=1), i18n.text(key, lang)).font = st.BOLD
         st.write_text(ws.cell(row=r, column=2), value)
         ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=4)
         r += 1
-    r += 1
-    r = _para(ws, r, TEXT["intro"])
-    r += 1
-
-    r = _para(ws, r, "How to fill in this workbook", font=st.HEADING_FONT)
-    for number, step in enumerate(TEXT["steps"].splitlines(), start=1):
-        r = _para(ws, r, f"{number}. {step}")
-    r += 1
-
-    r = _para(ws, r, "What to report (boundary)", font=st.HEADING_FONT)
-    r = _para(ws, r, TEXT["boundary"])
-    r += 1
-
-    r = _para(ws, r, "Rules", font=st.HEADING_FONT)
-    for rule in TEXT["rules"].splitlines():
-        r = _para(ws, r, f"- {rule}")
-    return r + 1
-
-
-def _sheets_overview(ws: Worksheet, r: int) -> int:
-    """One line per sheet: its layout and purpose."""
-    r = _para(ws, r, "The sheets", font=st.HEADING_FONT)
-    r = _row(ws, r, ["Sheet", "Layout", "Purpose"], header=True)
-    for sheet in contract.sheets():
-        layout = "table: one row per item" if sheet.is_table else "Field | Value: one value per field"
-        r = _row(ws, r, [sheet.name, layout, sheet.description])
-    return r + 1
-
-
-def _sheet_columns(ws: Worksheet, r: int, year: int) -> int:
-    """Per sheet, its columns (or fields): required or not, unit, meaning and rule."""
-    for sheet in contract.sheets():
-        r = _para(ws, r, f"Sheet {sheet.name}: {sheet.description}", font=st.HEADING_FONT)
-        r = _row(ws, r, ["Column" if sheet.is_table else "Field", "Required / unit", "Meaning", "Rule"], header=True)
-        for col in sheet.columns:
-            rule = rule_text(sheet, col, year)
-            if col.codelist and col.codelist not in REFERENCE_LISTS and col.dtype != "yesno":
-                rule = "one of the codes listed below" + (
-                    f"; must suit {p[0]}, see the unit table below"
-                    if col.codelist == "unit" and (p := unit_table_for(sheet))
-                    else ""
-                )
-            need = ("required" if col.required else "optional") + (f", {col.unit}" if col.unit else "")
-            r = _row(ws, r, [col.name, need, col.description, rule])
-        r += 1
     return r
 
 
-def _allowed_codes(ws: Worksheet, r: int, entity: str) -> int:
-    """The reference code lists in words, then the codes and labels of every short enumeration."""
-    r = _para(ws, r, "Allowed codes", font=st.HEADING_FONT)
-    r = _para(
-        ws,
-        r,
-        "Country codes are ISO 3166-1 alpha-3 (e.g. KEN Kenya, CHE Switzerland; all are in the "
-        "country drop-downs). Airport codes are 3-letter IATA codes (e.g. NBO Nairobi, GVA Geneva). "
-        f"The entity code is filled in for you ({entity}).",
+def _legend(ws: Worksheet, r: int, lang: str, names: dict[str, str]) -> int:
+    r = _para(ws, r, i18n.text("template.legend.title", lang), font=st.HEADING_FONT)
+    samples = (
+        ("template.required", st.REQUIRED_HEADER_FILL, st.REQUIRED_FONT, "template.legend.required"),
+        ("template.optional", st.HEADER_FILL, st.OPTIONAL_FONT, "template.legend.optional"),
+        ("", st.INPUT_FILL, None, "template.legend.input"),
     )
-    for name, used_in in _enumerations():
-        r = _row(ws, r, [name, "Label"], header=True)
-        note = st.write_text(ws.cell(row=r - 1, column=3), f"used in {used_in}")
-        note.font = st.HELP_FONT
-        note.alignment = st.WRAP_TOP
-        names = labels(name)
-        for code in codelists.codes(name):
-            r = _row(ws, r, [code, names.get(code, "")])
+    for word, fill, font, meaning in samples:
+        sample = ws.cell(row=r, column=1)
+        if word:
+            st.write_text(sample, i18n.text(word, lang))
+        sample.fill = fill
+        sample.border = st.BORDER
+        if font is not None:
+            sample.font = font
+        text = i18n.text(meaning, lang, entity=names["Entity"], ems=names["EMS"])
+        st.write_text(ws.cell(row=r, column=2), text).alignment = st.WRAP_TOP
+        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=4)
+        ws.row_dimensions[r].height = 18
         r += 1
     return r
 
 
-def _allowed_units(ws: Worksheet, r: int) -> int:
-    """The units allowed for each type, one table per unit compatibility table in use."""
-    for type_col, table in sorted(unit_tables().items()):
-        sheets = [s.name for s in contract.sheets() if unit_table_for(s) == (type_col, table)]
-        if not sheets:
-            continue
-        r = _para(ws, r, f"Units allowed per {type_col} ({', '.join(sheets)})", font=st.HEADING_FONT)
-        r = _row(ws, r, [type_col, "Allowed units"], header=True)
-        for value, units in codelists.allowed_units(table).items():
-            r = _row(ws, r, [value, ", ".join(units)])
+def _example(ws: Worksheet, r: int, lang: str, names: dict[str, str]) -> int:
+    """A worked example: an electricity bill as one Facilities row (on this sheet only)."""
+    r = _para(ws, r, i18n.text("template.example.title", lang), font=st.HEADING_FONT)
+    r = _para(ws, r, i18n.text("template.example", lang, facilities=names["Facilities"]))
+    sheet = contract.sheet("Facilities")
+    shown = ("site", "country", "energy_type", "quantity", "unit", "renewable_kwh")
+    values: dict[str, object] = {
+        "site": i18n.text("template.example.site", lang),
+        "country": i18n.code_label("countries", "KEN", lang),
+        "energy_type": i18n.code_label("energy_type", "electricity", lang),
+        "quantity": 240000,
+        "unit": i18n.code_label("unit", "kwh", lang),
+        "renewable_kwh": 60000,
+    }
+    for offset in (0, 2):  # two rows of three columns: the example fits the page width
+        cols = shown[offset * 3 // 2 : offset * 3 // 2 + 3]
+        r = _row(ws, r, [i18n.header(sheet.name, c, lang) for c in cols], header=True)
+        r = _row(ws, r, [values[c] for c in cols])
+    return _para(ws, r, i18n.text("template.example.after", lang), font=st.HELP_FONT)
+
+
+# ---------------------------------------------------------------------------------------------
+# Last year, as loaded
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LastYear:
+    year: int
+    personnel: int | None
+    total_tco2e: float | None
+    totals: list[tuple[str, str, float, str, float]]  # (sheet, what, quantity, unit, tCO2e)
+    sites: list[tuple[str, str]]  # (site, country)
+
+
+def _last_year_sheet(ws: Worksheet, entity: str, data: LastYear, lang: str) -> None:
+    """The read-only sheet of last year's figures (protected; the validator ignores it)."""
+    st.set_widths(ws, [20, 34, 18, 14, 18])
+    ws.sheet_properties.tabColor = "808080"
+    st.write_text(
+        ws.cell(row=1, column=1), i18n.text("lastyear.title", lang, entity=entity, year=data.year)
+    ).font = st.TITLE_FONT
+    intro = st.write_text(ws.cell(row=2, column=1), i18n.text("lastyear.intro", lang, year=data.year))
+    intro.alignment = st.WRAP_TOP
+    ws.merge_cells("A2:E2")
+    ws.row_dimensions[2].height = 45
+    r = 4
+    for key, value in (("lastyear.personnel", data.personnel), ("lastyear.total", data.total_tco2e)):
+        st.write_text(ws.cell(row=r, column=1), i18n.text(key, lang)).font = st.BOLD
+        cell = ws.cell(row=r, column=2, value=value)
+        cell.number_format = "#,##0"
         r += 1
-    return r
-
-
-def _enumerations() -> list[tuple[str, str]]:
-    """(code list, 'Sheet.column, ...') for every short enumeration of the contract, in first-use order."""
-    used: dict[str, list[str]] = {}
-    for sheet in contract.sheets():
-        for col in sheet.columns:
-            if col.codelist and col.codelist not in REFERENCE_LISTS:
-                used.setdefault(col.codelist, []).append(f"{sheet.name}.{col.name}")
-    return [(name, ", ".join(where)) for name, where in used.items()]
+    r += 1
+    st.write_text(ws.cell(row=r, column=1), i18n.text("lastyear.totals", lang)).font = st.HEADING_FONT
+    r += 1
+    heads = ["template.sheet", "lastyear.what", "lastyear.quantity", "lastyear.unit", "lastyear.emissions"]
+    for idx, key in enumerate(heads, start=1):
+        st.write_text(ws.cell(row=r, column=idx), i18n.text(key, lang))
+    st.style_header_row(ws, r, len(heads))
+    for sheet, what, quantity, unit, tco2e in data.totals:
+        r += 1
+        codelist = {
+            "Facilities": "energy_type",
+            "Refrigerants": "refrigerant_gas",
+            "Vehicles": "vehicle_fuel",
+            "AirTravel": "cabin_class",
+            "OtherTravel": "travel_mode",
+            "Water": "water_source",
+        }.get(sheet)
+        label = i18n.code_label(codelist, what, lang) if codelist else what
+        row_values: tuple[object, ...] = (i18n.sheet_name(sheet, lang), label, quantity, unit, tco2e)
+        for idx, item in enumerate(row_values, start=1):
+            cell = ws.cell(row=r, column=idx)
+            if isinstance(item, str):
+                st.write_text(cell, item)
+            else:
+                cell.value = item
+                cell.number_format = "#,##0.0"
+    r += 2
+    st.write_text(ws.cell(row=r, column=1), i18n.text("lastyear.sites", lang)).font = st.HEADING_FONT
+    for site, country in data.sites:
+        r += 1
+        st.write_text(ws.cell(row=r, column=1), site)
+        st.write_text(ws.cell(row=r, column=2), i18n.code_label("countries", country, lang))
+    ws.protection.sheet = True  # read-only for people; the validator never reads it
 
 
 # ---------------------------------------------------------------------------------------------
@@ -616,28 +671,39 @@ def check_arguments(entity: str, year: int, lang: str = "en") -> str:
     return code
 
 
-def template(entity: str, year: int, output: Path | None = None, lang: str = "en") -> Path:
-    """Write the blank submission workbook for `entity` and `year`; returns its path."""
+def template(
+    entity: str,
+    year: int,
+    output: Path | None = None,
+    lang: str = "en",
+    previous: LastYear | None = None,
+    cycle: Cycle | None = None,
+) -> Path:
+    """Write the submission workbook for `entity` and `year` in `lang`; with `previous` (see
+    `pipeline.review.last_year`), a read-only sheet of the entity's previous year as loaded."""
     code = check_arguments(entity, year, lang)
     output = Path(output) if output is not None else Path(default_file_name(code, year))
+    cycle = cycle or reporting_cycle()
 
     wb = Workbook()
     instructions = wb.active
-    instructions.title = INSTRUCTIONS_SHEET
+    instructions.title = i18n.sheet_name("Instructions", lang)
     lists_ws = wb.create_sheet(LISTS_SHEET)  # moved last once the contract sheets exist
     lists = _Lists(lists_ws)
     prefill: dict[str, dict[str, object]] = {
         "Entity": {"entity_code": code, "reporting_year": year, "template_version": TEMPLATE_VERSION}
     }
     for sheet in contract.sheets():
-        ws = wb.create_sheet(sheet.name)
+        ws = wb.create_sheet(i18n.sheet_name(sheet.name, lang))
         if sheet.is_table:
-            _table_sheet(ws, sheet, year, lists)
+            _table_sheet(ws, sheet, year, lists, lang)
         else:
-            _field_value_sheet(ws, sheet, year, lists, prefill.get(sheet.name, {}))
+            _field_value_sheet(ws, sheet, year, lists, prefill.get(sheet.name, {}), lang)
+    if previous is not None:
+        _last_year_sheet(wb.create_sheet(i18n.sheet_name("LastYear", lang)), code, previous, lang)
     wb.move_sheet(lists_ws, offset=len(wb.sheetnames) - 1 - wb.index(lists_ws))
     lists_ws.sheet_state = "hidden"
-    _instructions(instructions, code, year)
+    _instructions(instructions, _Identity(code, year, output.name, lang, cycle), previous is not None)
     wb.active = 0
 
     props = wb.properties
@@ -645,8 +711,9 @@ def template(entity: str, year: int, output: Path | None = None, lang: str = "en
     props.subject = f"Environmental inventory, reporting year {year}"
     props.creator = st.AUTHOR
     props.lastModifiedBy = st.AUTHOR
-    props.keywords = f"Greening the Blue; template {TEMPLATE_VERSION}; {code}; {year}"
-    props.description = f"Submission template version {TEMPLATE_VERSION}"
+    props.keywords = f"Greening the Blue; template {TEMPLATE_VERSION}; {code}; {year}; {lang}"
+    props.description = f"Submission template version {TEMPLATE_VERSION} ({i18n.LANG_NAMES[lang]})"
+    props.language = lang
 
     output.parent.mkdir(parents=True, exist_ok=True)
     wb.save(output)

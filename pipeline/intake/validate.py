@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 import schemas
+from pipeline.catalogue import using_language
 from pipeline.errors import UnreadableFile
 from pipeline.intake import coerce
 from pipeline.intake.findings import Finding, count, finding, sort_key, unreadable_finding
@@ -47,6 +48,12 @@ class Submission:
     readable: bool = True
     letters: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, column) -> column letter
     cells: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, field) -> value cell
+    lang: str = "en"  # the workbook's language: its findings are written in it
+    tabs: dict[str, str] = field(default_factory=dict)  # contract sheet -> its tab as written
+
+    def tab(self, sheet: str) -> str:
+        """A contract sheet's tab in this workbook ('Installations' for Facilities in French)."""
+        return self.tabs.get(sheet, sheet)
 
     @property
     def errors(self) -> int:
@@ -80,6 +87,7 @@ def validate_files(
     jobs: int,
     on_file: Callable[[Path], object] | None = None,
     warm_up: Callable[[], object] | None = None,
+    lang: str | None = None,
 ) -> list[Submission]:
     """Read files in worker processes, then normalise and validate them all at once.
 
@@ -87,7 +95,8 @@ def validate_files(
     was measured slower (pandera's fixed cost per call outweighs the overlap on two cores; see
     docs/performance.md). The sheet models and code-list indexes are built while the first files
     are read, and so is whatever `warm_up` prepares for the caller's next steps. Results keep the
-    input order.
+    input order. `lang` sets the language of every workbook's findings; by default each
+    workbook's own (its sheet names).
     """
     from pipeline.intake.read import read_many
 
@@ -115,12 +124,24 @@ def validate_files(
     reader.join()
     if failure:
         raise failure[0]
-    parsed = {f: normalise(r) for f, r in results.items() if not isinstance(r, UnreadableFile)}
+    parsed = {}
+    for f, r in results.items():
+        if isinstance(r, UnreadableFile):
+            continue
+        try:
+            parsed[f] = normalise(r, lang)
+        except Exception as exc:  # a fault of the pipeline on this file: its verdict, not the batch's end
+            detail = f"{type(exc).__name__}: {exc}"[:300]
+            results[f] = UnreadableFile("unreadable-file.internal-error", {"detail": detail})
     validated = dict(zip(parsed, validate_parsed(list(parsed.values())), strict=True))
     subs = []
     for f in files:
         result = results[f]
-        subs.append(unreadable(f, result) if isinstance(result, UnreadableFile) else validated[f])
+        if isinstance(result, UnreadableFile):
+            with using_language(lang):
+                subs.append(unreadable(f, result))
+        else:
+            subs.append(validated[f])
     return subs
 
 
@@ -139,6 +160,8 @@ def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
     years = _reporting_years(parsed)
     for sub, p, year, code in zip(subs, parsed, years, _entity_codes(parsed), strict=True):
         sub.entity_code = code
+        sub.lang = p.lang
+        sub.tabs = {name: sheet.tab or name for name, sheet in p.sheets.items()}
         for name, sheet in p.sheets.items():
             sub.letters.update({(name, c): letter for c, letter in sheet.letters.items()})
             sub.cells.update({(name, c): cell for c, cell in sheet.cells.items()})
@@ -191,15 +214,17 @@ def _run_schema(
         message_id, params = failure.message(
             combined, "missing-value.column" if sheet.is_table else "missing-value.field"
         )
+        value = combined.at[failure.position, failure.column]
         found = finding(
             message_id,
             **params,
+            lang=parsed[file_no].lang,
             file=parsed[file_no].file_name,
-            sheet=spec.name,
+            sheet=sheet.tab or spec.name,
             cell=cell,
             row=excel_row,
             column=header,
-            value=combined.at[failure.position, failure.column],
+            value=sheet.shown(failure.column, row if sheet.is_table else 0, value),
         )
         out.append((file_no, found))
     return out

@@ -16,6 +16,7 @@ class RawSheet:
     formula_cells_without_value: list[str] = field(default_factory=list)  # e.g. ["D14"]
     error_cells: dict[str, str] = field(default_factory=dict)  # cells showing an Excel error, e.g. {"D14": "#DIV/0!"}
     hidden: bool = False
+    percent_cells: list[str] = field(default_factory=list)  # Field/Value sheets: cells formatted as a percentage
 
 
 @dataclass

@@ -38,8 +38,9 @@ def to_finding(flag: Flag, sub: Submission) -> Finding:
     return finding(
         flag.message_id,
         **flag.params,
+        lang=sub.lang,
         file=sub.file_name,
-        sheet=flag.sheet,
+        sheet=sub.tab(flag.sheet),
         cell=cell,
         row=row,
         column=flag.column,

@@ -1,0 +1,221 @@
+"""Cells read as people type them, in the workbook's language.
+
+Normalise hands each sheet's frame here before validation; what can be read without doubt
+becomes the contract's value, the rest stays as typed for the validator to report:
+
+- a code, a drop-down label in any of the three languages or a known synonym -> the code
+  (`Gaz naturel`, `Natural Gas`, `natural gas` -> natural_gas; `ISO 14001` -> iso14001;
+  `m³` -> m3; `Oui`, `Y`, `Sí` -> yes);
+- a country or airport chosen as 'Name (CODE)' -> CODE;
+- a number typed as text, by the workbook's language: `1 200`, `1.234,5` (fr, es) or
+  `1,234.5` (en), `2.450.000`; a single separator before exactly three digits (`1.234`,
+  `1,234`) can be a decimal or a thousands separator: read by the language, with an
+  `ambiguous-number` warning;
+- a percentage: `85%` typed in a percent column is 85, and 0.85 in a cell formatted as a
+  percentage (what people see as 85 %) is 85;
+- a date typed as `dd/mm/yyyy` (or with dots or hyphens): read day first, with an
+  `ambiguous-date` warning when day and month could be swapped.
+
+What was typed is kept (`typed_as`) so that a finding on such a cell still quotes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from pipeline import codelists
+from pipeline.intake.findings import Finding, finding
+from schemas import i18n
+from schemas.contract import ColumnSpec, SheetSpec
+
+_SPACES = re.compile(r"[\s\u00a0\u202f'’]+")
+_INTEGER = re.compile(r"[+-]?\d+")
+_GROUPED = re.compile(r"([+-]?)(\d{1,3})((?:([.,])\d{3})+)")  # 1.234 / 1,234,567 / 2.450.000
+_EN_STYLE = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+\.\d+")  # 1,234.5
+_EU_STYLE = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+,\d+")  # 1.234,5
+_DECIMAL = re.compile(r"([+-]?\d*)([.,])(\d+)")  # 1.5, 1,5, .5
+_EXPONENT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+")
+_PERCENT = re.compile(r"(.*?)\s*%\s*")
+_DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
+DECIMAL_MARK = {"en": ".", "fr": ",", "es": ","}
+# (column, frame index) -> (cell, Excel row, header as written)
+LocateFn = Callable[[str, object], tuple[str, "int | None", str]]
+
+
+@dataclass
+class Read:
+    """What reading a sheet's frame gave: the frame, what was typed where a value was read, warnings."""
+
+    frame: pd.DataFrame
+    tab: str = ""
+    typed_as: dict[tuple[str, object], object] = field(default_factory=dict)  # (column, index) -> as typed
+    findings: list[Finding] = field(default_factory=list)
+
+
+def number_from_text(text: str, lang: str) -> tuple[float | None, bool]:
+    """(value, ambiguous) of a number typed as text; (None, False) when it is no number."""
+    t = _SPACES.sub("", text.strip())
+    if not t:
+        return None, False
+    if _INTEGER.fullmatch(t):
+        return float(t), False
+    if m := _GROUPED.fullmatch(t):
+        sign, head, groups, sep = m.group(1), m.group(2), m.group(3), m.group(4)
+        if groups.count(sep) != len(groups) // 4:
+            return None, False  # mixed separators among the groups
+        if len(groups) > 4:  # two or more groups: thousands separators, whatever the language
+            return float(sign + head + groups.replace(sep, "")), False
+        decimal = sep == DECIMAL_MARK[lang]
+        value = float(sign + head + "." + groups[1:]) if decimal else float(sign + head + groups[1:])
+        return value, True
+    if _EN_STYLE.fullmatch(t):
+        return float(t.replace(",", "")), False
+    if _EU_STYLE.fullmatch(t):
+        return float(t.replace(".", "").replace(",", ".")), False
+    if m := _DECIMAL.fullmatch(t):
+        return float(f"{m.group(1) or '0'}.{m.group(3)}"), False
+    if _EXPONENT.fullmatch(t):
+        return float(t), False
+    return None, False
+
+
+def date_from_text(text: str) -> tuple[dt.date | None, bool]:
+    """(date, ambiguous) of 'dd/mm/yyyy' (day first; 'mm/dd' only where the day cannot be first)."""
+    m = _DMY.fullmatch(text.strip())
+    if not m:
+        return None, False
+    a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    day, month = (a, b) if a > 12 or b <= 12 else (b, a)
+    try:
+        value = dt.date(year, month, day)
+    except ValueError:
+        return None, False
+    return value, a <= 12 and b <= 12 and a != b
+
+
+def read_sheet(
+    frame: pd.DataFrame,
+    spec: SheetSpec,
+    lang: str,
+    locate: LocateFn,
+    percent_cells: frozenset[str] = frozenset(),
+    tab: str = "",
+) -> Read:
+    """Read every column of a sheet's frame (raw cell values) as people type them; `tab` is the
+    sheet's name as written, for the findings."""
+    out = Read(frame.copy(), tab=tab or spec.name)
+    for col in spec.columns:
+        if col.name not in out.frame.columns:
+            continue
+        values = out.frame[col.name]
+        if col.dtype in ("enum", "yesno") and col.codelist:
+            _codes(out, col, values)
+        elif col.dtype in ("iso3", "iata"):
+            _references(out, col, values)
+        elif col.dtype in ("number", "integer"):
+            _numbers(out, col, values, lang, locate, percent_cells)
+        elif col.dtype == "date":
+            _dates(out, col, values, locate)
+    return out
+
+
+def _text_cells(values: pd.Series) -> pd.Series:
+    return values[values.map(lambda v: isinstance(v, str))]
+
+
+def _replace(out: Read, col: ColumnSpec, index: object, typed: object, value: object) -> None:
+    out.typed_as[(col.name, index)] = typed
+    out.frame.at[index, col.name] = value  # type: ignore[assignment]  # an object column: any value
+
+
+def _codes(out: Read, col: ColumnSpec, values: pd.Series) -> None:
+    assert col.codelist
+    lookup = i18n.code_lookup(col.codelist)
+    text = _text_cells(values)
+    known = {v: lookup.get(i18n.fold(v)) or lookup.get(i18n.fold(i18n.strip_note(v))) for v in text.unique()}
+    for index, typed in text.items():
+        code = known[typed]
+        if code is not None and code != typed:
+            _replace(out, col, index, typed, code)
+
+
+def _references(out: Read, col: ColumnSpec, values: pd.Series) -> None:
+    valid = set(codelists.codes("countries" if col.dtype == "iso3" else "airports"))
+    for index, typed in _text_cells(values).items():
+        code = i18n.code_in_brackets(typed)
+        if code is not None and code in valid:
+            _replace(out, col, index, typed, code)
+
+
+def _numbers(
+    out: Read, col: ColumnSpec, values: pd.Series, lang: str, locate: LocateFn, percent_cells: frozenset[str]
+) -> None:
+    is_percent = col.unit == "percent"
+    for index, typed in values.items():
+        if is_percent and percent_cells and isinstance(typed, (int, float)) and not isinstance(typed, bool):
+            cell = locate(col.name, index)[0]
+            if cell in percent_cells:  # 0.85 shown as 85 %
+                _replace(out, col, index, typed, round(float(typed) * 100, 10))
+            continue
+        if not isinstance(typed, str):
+            continue
+        text = typed
+        if is_percent and (m := _PERCENT.fullmatch(text)):
+            text = m.group(1)
+        value, ambiguous = number_from_text(text, lang)
+        if value is None:
+            continue
+        _replace(out, col, index, typed, value)
+        if ambiguous:
+            cell, row, header = locate(col.name, index)
+            other, _ = number_from_text(text, "en" if DECIMAL_MARK[lang] == "," else "fr")
+            out.findings.append(
+                finding(
+                    "ambiguous-number.separator",
+                    read=_shown_number(value, lang),
+                    other=_shown_number(other, lang),
+                    mark=DECIMAL_MARK[lang],
+                    language=i18n.text(f"language.{lang}", lang),
+                    sheet=out.tab,
+                    cell=cell,
+                    row=row,
+                    column=header,
+                    value=typed,
+                )
+            )
+
+
+def _dates(out: Read, col: ColumnSpec, values: pd.Series, locate: LocateFn) -> None:
+    for index, typed in _text_cells(values).items():
+        value, ambiguous = date_from_text(typed)
+        if value is None:
+            continue
+        _replace(out, col, index, typed, value)
+        if ambiguous:
+            cell, row, header = locate(col.name, index)
+            out.findings.append(
+                finding(
+                    "ambiguous-date.day-month",
+                    read=value.isoformat(),
+                    sheet=out.tab,
+                    cell=cell,
+                    row=row,
+                    column=header,
+                    value=typed,
+                )
+            )
+
+
+def _shown_number(value: float | None, lang: str) -> str:
+    """A number in a message about separators: no grouping at all (61000), the language's
+    decimal mark (1,234 in French), so that it cannot be misread in turn."""
+    if value is None:
+        return ""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.15g}".replace(".", DECIMAL_MARK[lang])

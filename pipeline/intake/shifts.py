@@ -1,0 +1,121 @@
+"""Rows whose values sit one column away from their headers (a cell left out or added).
+
+A focal point who skips a cell, or pastes a block one column off, gives a row whose every value
+is wrong for its column but right for the neighbouring one: without this, one finding per cell
+and no hint. For each row this compares how many values fit their own column with how many
+would fit if the row were moved back one column (to the left or to the right), from some column
+on; when moving back makes at least two more values fit, and at least two did not fit where
+they are, the row gets one `shifted-columns` finding naming the first such column, and its other
+checks wait.
+
+Only columns whose values say something about their kind are compared: numbers, codes of a
+list, countries, airports, dates (a text column accepts anything). Vectorised over the rows:
+each column's values are tested against their own rule and their neighbours' rules once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pipeline import codelists
+from schemas import checks, i18n
+from schemas.contract import ColumnSpec, SheetSpec
+
+MIN_GAIN = 2  # values that would fit once moved back, beyond those that fit where they are
+
+
+@dataclass(frozen=True)
+class Shift:
+    row: int  # Excel row
+    column: str  # the first contract column whose value sits one column off
+    side: str  # "right" (values moved right: a cell added) or "left" (a cell left out)
+    value: object  # that column's value as typed (it belongs to the neighbouring column)
+    found_under: str  # the contract column the value sits under
+
+
+def _fits(col: ColumnSpec) -> Callable[[pd.Series], np.ndarray] | None:
+    """A test of whether raw values suit `col`'s kind; None for columns that accept anything."""
+    if col.dtype in ("number", "integer"):
+        return lambda s: checks.parse_number(s).notna().to_numpy() | s.map(_is_number_text).to_numpy(dtype=bool)
+    if col.dtype in ("enum", "yesno") and col.codelist:
+        lookup = i18n.code_lookup(col.codelist)
+        return lambda s: s.map(lambda v: isinstance(v, str) and i18n.fold(v) in lookup).to_numpy(dtype=bool)
+    if col.dtype in ("iso3", "iata"):
+        valid = frozenset(codelists.codes("countries" if col.dtype == "iso3" else "airports"))
+        return lambda s: s.map(lambda v: isinstance(v, str) and _reference(v) in valid).to_numpy(dtype=bool)
+    if col.dtype == "date":
+        return lambda s: s.map(lambda v: isinstance(v, (dt.date, dt.datetime))).to_numpy(dtype=bool)
+    return None
+
+
+def _is_number_text(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    from pipeline.intake.reading import number_from_text
+
+    return number_from_text(value, "en")[0] is not None
+
+
+def _reference(value: str) -> str:
+    return i18n.code_in_brackets(value) or value.strip().upper()
+
+
+def find_shifts(spec: SheetSpec, positions: dict[str, int], rows: list[tuple[int, list[object]]]) -> list[Shift]:
+    """The shifted rows among `rows` ((Excel row, values by position) of the sheet's data rows),
+    given where each contract column's header is (`positions`)."""
+    tested = sorted(
+        ((positions[c.name], c, fit) for c in spec.columns if c.name in positions and (fit := _fits(c)) is not None),
+        key=lambda t: t[0],
+    )
+    if len(tested) < MIN_GAIN or not rows:
+        return []
+    width = max(len(v) for _, v in rows)
+
+    def at(pos: int) -> pd.Series:
+        return pd.Series([v[pos] if 0 <= pos < len(v) else None for _, v in rows], dtype=object)
+
+    present = np.column_stack([at(pos).notna().to_numpy() for pos, _, _ in tested])
+    own = np.column_stack([fit(at(pos)) for pos, _, fit in tested]) & present  # fits where it is
+    wrong = present & ~own  # a value that does not fit where it is (a blank is neither)
+    candidates = np.flatnonzero(wrong.sum(axis=1) >= MIN_GAIN)
+    if candidates.size == 0:
+        return []
+    out: list[Shift] = []
+    best: dict[int, tuple[int, int, str]] = {}  # candidate -> (gain, start index, side)
+    for side, step in (("right", 1), ("left", -1)):
+        moved = np.column_stack(
+            [
+                fit(at(pos + step)) if 0 <= pos + step < width else np.zeros(len(rows), dtype=bool)
+                for pos, _, fit in tested
+            ]
+        )
+        gain = moved[candidates].astype(int) - own[candidates].astype(int)
+        from_k = np.cumsum(gain[:, ::-1], axis=1)[:, ::-1]  # gain of moving back columns k.. on
+        lost = np.cumsum(wrong[candidates][:, ::-1], axis=1)[:, ::-1]
+        # the shift starts at a column that fits once moved back: the first of the best such
+        score = np.where((lost >= MIN_GAIN) & (gain > 0), from_k, -1)
+        start = score.argmax(axis=1)
+        for i, cand in enumerate(candidates):
+            value = int(score[i, start[i]])
+            if value >= MIN_GAIN and value > best.get(int(cand), (0, 0, ""))[0]:
+                best[int(cand)] = (value, int(start[i]), side)
+    names_at = {pos: name for name, pos in positions.items()}
+    for index, (_, k, side) in sorted(best.items()):
+        column_pos, col, _ = tested[k]
+        excel_row, values = rows[index]
+        source = column_pos + (1 if side == "right" else -1)
+        out.append(
+            Shift(
+                row=excel_row,
+                column=col.name,
+                side=side,
+                value=values[source] if 0 <= source < len(values) else None,
+                found_under=names_at.get(source, ""),
+            )
+        )
+    return out

@@ -1,0 +1,214 @@
+"""The workbook in English, French and Spanish: names, headers, labels and texts as data.
+
+The contract's sheet and column names (`Facilities`, `energy_type`) and codes (`natural_gas`)
+are the canonical identifiers; people see and type the words of their language. The column maps
+that lead from what people type back to the contract are data, kept per language (as PUDL keeps
+its column maps per source):
+
+- `schemas/i18n/sheets.csv`: sheet, lang, name (the sheet's tab), purpose (one sentence);
+- `schemas/i18n/columns.csv`: sheet, column, lang, header (with its unit), help (plain words);
+- the code lists' `label`, `label_fr`, `label_es` columns (`schemas/codelists/`), countries'
+  names in French and Spanish from pycountry's translations, and `schemas/i18n/synonyms.csv`
+  for the other ways people type a code (Y, Oui, m³);
+- `schemas/i18n/text.csv`: key, lang, text: every other string of the template and reports.
+
+Reading accepts every language at once, and the template of 2025.1 (headers = column names):
+`sheet_lookup()`, `header_lookup(sheet)` and `code_lookup(codelist)` map a folded form of what
+was typed (`fold`: case, accents, spaces, hyphens, underscores and dots ignored) to the canonical
+name. `detect_language(sheet names)` tells which language a workbook was made in.
+"""
+
+from __future__ import annotations
+
+import csv
+import gettext
+import re
+import unicodedata
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pipeline import codelists
+from schemas import contract
+
+HERE = Path(__file__).resolve().parent / "i18n"
+LANGS = ("en", "fr", "es")
+DEFAULT_LANG = "en"
+LANG_NAMES = {"en": "English", "fr": "Français", "es": "Español"}
+_FOLD_DROP = re.compile(r"[\s_\-.'’]+")
+_TRAILING_CODE = re.compile(r"^(.*?)\s*[\(\[]\s*([A-Za-z0-9]{2,3})\s*[\)\]]\s*$")
+_UNIT_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+def fold(text: object) -> str:
+    """The form names and codes are matched in: NFKC (m³ -> m3), accents dropped, case folded,
+    spaces, hyphens, underscores, dots and apostrophes removed: 'Gaz naturel' -> 'gaznaturel'."""
+    if text is None:
+        return ""
+    norm = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", str(text)))
+    plain = "".join(ch for ch in norm if not unicodedata.combining(ch))
+    return _FOLD_DROP.sub("", plain.casefold())
+
+
+def check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ValueError(f"language {lang!r} is not supported; supported: {', '.join(LANGS)}")
+    return lang
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (HERE / name).open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+# --- sheets -------------------------------------------------------------------------------------
+@cache
+def _sheets() -> dict[tuple[str, str], tuple[str, str]]:
+    return {(r["sheet"], r["lang"]): (r["name"], r["purpose"]) for r in _rows("sheets.csv")}
+
+
+def sheet_name(sheet: str, lang: str) -> str:
+    """The tab name of a contract sheet (or of Instructions, Lists, LastYear) in `lang`."""
+    return _sheets()[(sheet, lang)][0]
+
+
+def sheet_purpose(sheet: str, lang: str) -> str:
+    return _sheets()[(sheet, lang)][1]
+
+
+@cache
+def sheet_lookup() -> dict[str, str]:
+    """fold(name in any language, or the contract name) -> contract sheet (or template sheet)."""
+    out: dict[str, str] = {}
+    for (sheet, _lang), (name, _) in _sheets().items():
+        out[fold(name)] = sheet
+        out[fold(sheet)] = sheet
+    return out
+
+
+def detect_language(names: list[str]) -> str | None:
+    """The language whose tab names the workbook uses most; None when only names shared by all
+    languages (or none) are found."""
+    votes: Counter[str] = Counter()
+    for name in names:
+        langs = {lang for (_sheet, lang), (tab, _) in _sheets().items() if fold(tab) == fold(name)}
+        if 0 < len(langs) < len(LANGS):
+            votes.update(langs)
+    return votes.most_common(1)[0][0] if votes else None
+
+
+# --- columns ------------------------------------------------------------------------------------
+@cache
+def _columns() -> dict[tuple[str, str, str], tuple[str, str]]:
+    return {(r["sheet"], r["column"], r["lang"]): (r["header"], r["help"]) for r in _rows("columns.csv")}
+
+
+def header(sheet: str, column: str, lang: str) -> str:
+    """The header of a column (the field name of a Field/Value sheet) in `lang`, with its unit."""
+    return _columns()[(sheet, column, lang)][0]
+
+
+def column_help(sheet: str, column: str, lang: str) -> str:
+    return _columns()[(sheet, column, lang)][1]
+
+
+@cache
+def header_lookup(sheet: str) -> dict[str, str]:
+    """fold(header) -> contract column of `sheet`: the column name itself (template 2025.1), and
+    each language's header with and without its unit in brackets."""
+    out = {fold(c.name): c.name for c in contract.sheet(sheet).columns}
+    for (s, column, _lang), (text, _) in _columns().items():
+        if s != sheet:
+            continue
+        for variant in (text, _UNIT_SUFFIX.sub("", text)):
+            out.setdefault(fold(variant), column)
+    return out
+
+
+# --- code labels --------------------------------------------------------------------------------
+def _label_column(lang: str) -> str:
+    return "label" if lang == DEFAULT_LANG else f"label_{lang}"
+
+
+@cache
+def _country_names(lang: str) -> dict[str, str]:
+    """ISO alpha-3 -> country name in `lang` (pycountry's translations; English as given)."""
+    rows = codelists.table("countries")
+    if lang == DEFAULT_LANG:
+        return {r["code"]: r["label"] for r in rows}
+    try:
+        import pycountry
+
+        tr = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
+        return {r["code"]: tr.gettext(r["label"]) for r in rows}
+    except (ImportError, OSError):
+        return {r["code"]: r["label"] for r in rows}
+
+
+def code_label(codelist: str, code: str, lang: str) -> str:
+    """What a drop-down shows for `code`: its label in `lang` (English where not translated);
+    for countries and airports 'Name (CODE)'."""
+    if codelist == "countries":
+        return f"{_country_names(lang).get(code, code)} ({code})"
+    if codelist == "entities":
+        return code
+    for row in codelists.table(codelist):
+        if row.get("code") == code:
+            return row.get(_label_column(lang)) or row.get("label") or code
+    return code
+
+
+@cache
+def _synonyms() -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for r in _rows("synonyms.csv"):
+        out.setdefault(r["codelist"], {})[fold(r["text"])] = r["code"]
+    return out
+
+
+@cache
+def code_lookup(codelist: str) -> dict[str, str]:
+    """fold(code, label in any language, synonym) -> code, for an enumeration's code list."""
+    out: dict[str, str] = {}
+    rows = codelists.table(codelist)
+    for row in rows:
+        if "code" not in row:
+            continue
+        for lang in LANGS:
+            label = row.get(_label_column(lang))
+            if label:
+                for variant in (label, strip_note(label), *strip_note(label).split(" / ")):
+                    out.setdefault(fold(variant), row["code"])  # 'Diésel / gasóleo': either word
+    out.update(_synonyms().get(codelist, {}))
+    for row in rows:  # the codes themselves win over any label
+        if "code" in row:
+            out[fold(row["code"])] = row["code"]
+    return out
+
+
+def strip_note(text: str) -> str:
+    """A label without its note in brackets: 'Measured (meters, invoices)' -> 'Measured'."""
+    return _UNIT_SUFFIX.sub("", text)
+
+
+def code_in_brackets(value: str) -> str | None:
+    """'Kenya (KEN)' -> 'KEN'; None when the text does not end with a code in brackets."""
+    m = _TRAILING_CODE.match(value)
+    return m.group(2).upper() if m else None
+
+
+# --- texts --------------------------------------------------------------------------------------
+@cache
+def _texts() -> dict[tuple[str, str], str]:
+    return {(r["key"], r["lang"]): r["text"] for r in _rows("text.csv")}
+
+
+def text(key: str, lang: str, **params: Any) -> str:
+    """A string of the template or the reports in `lang` (English where not translated)."""
+    body = _texts().get((key, lang)) or _texts()[(key, DEFAULT_LANG)]
+    return body.format(**params) if params else body
+
+
+def text_keys() -> set[str]:
+    return {key for key, _ in _texts()}

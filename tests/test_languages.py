@@ -1,0 +1,359 @@
+"""The workbook in English, French and Spanish: templates, reading, messages, cells as people type them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+from openpyxl import load_workbook
+from openpyxl.styles import NamedStyle
+
+from pipeline import api, catalogue
+from pipeline.cli import main
+from pipeline.intake.reading import date_from_text, number_from_text
+from pipeline.intake.template import dropdown_items, reporting_cycle, template
+from pipeline.intake.validate import validate_files
+from schemas import contract, i18n
+from tests.builders import example_rows, fill, set_cell, valid_sheets, write_workbook
+
+YEAR = 2024
+
+
+def check(path: Path, lang: str | None = None):
+    [sub] = validate_files([path], jobs=1, lang=lang)
+    return sub
+
+
+def filled(tmp_path: Path, lang: str, labels: bool, entity: str = "UNEP") -> Path:
+    path = template(entity, YEAR, tmp_path / f"{entity}_{YEAR}_{lang}.xlsx", lang=lang)
+    return fill(path, example_rows(entity, YEAR), lang=lang, labels=labels)
+
+
+def emissions_of(tmp_path: Path, workbook: Path, name: str) -> list[tuple]:
+    inputs = tmp_path / name / "inputs"
+    (inputs / "submissions").mkdir(parents=True)
+    (inputs / "history").mkdir()
+    (inputs / "submissions" / workbook.name).write_bytes(workbook.read_bytes())
+    db = tmp_path / name / "gtb.duckdb"
+    result = api.run(inputs, db, tmp_path / name / "out", jobs=1)
+    assert result.loaded == [workbook.name], result.rejected
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(
+            "SELECT sheet, source_row, factor_id, activity_quantity, emissions_tco2e FROM emissions ORDER BY 1, 2"
+        ).fetchall()
+
+
+@pytest.mark.parametrize("lang", ["fr", "es"])
+def test_a_workbook_filled_by_labels_loads_the_same_emissions_as_in_english(tmp_path, lang):
+    english = filled(tmp_path, "en", labels=False)
+    local = filled(tmp_path, lang, labels=True)
+    sub = check(local)
+    assert sub.findings == [] and sub.lang == lang
+    assert emissions_of(tmp_path, local, lang) == emissions_of(tmp_path, english, "en")
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_a_template_filled_with_the_codes_validates_too(tmp_path, lang):
+    sub = check(filled(tmp_path, lang, labels=False))
+    assert sub.findings == [], [f.message for f in sub.findings]
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("fr", "valeurs négatives"), ("es", "valores negativos"), ("en", "negative values")],
+)
+def test_messages_come_in_the_workbook_language(tmp_path, lang, words):
+    path = filled(tmp_path, lang, labels=True)
+    wb = load_workbook(path)
+    ws = wb[i18n.sheet_name("Facilities", lang)]
+    ws["D2"] = -5
+    wb.save(path)
+    [found] = check(path).findings
+    assert found.code == "out-of-range" and found.sheet == i18n.sheet_name("Facilities", lang) and found.cell == "D2"
+    assert words in found.message.lower(), found.message
+    [english] = check(path, lang="en").findings  # --lang overrides
+    assert "negative values" in english.message
+
+
+def test_validate_command_takes_lang(tmp_path, capsys):
+    path = filled(tmp_path, "fr", labels=True)
+    wb = load_workbook(path)
+    wb[i18n.sheet_name("Water", "fr")]["D2"] = "beaucoup"
+    wb.save(path)
+    assert main(["validate", str(path), "--report-dir", str(tmp_path / "r")]) == 1
+    issues = next((tmp_path / "r").glob("*/issues.csv")).read_text(encoding="utf-8")
+    assert "Eau,D2" in issues and "nombre" in issues
+    assert main(["validate", str(path), "--report-dir", str(tmp_path / "r2"), "--lang", "es"]) == 1
+    issues = next((tmp_path / "r2").glob("*/issues.csv")).read_text(encoding="utf-8")
+    assert "número" in issues
+
+
+def test_every_message_has_all_three_languages():
+    for message_id in catalogue.ids():
+        for lang in i18n.LANGS:
+            assert catalogue.raw_template(message_id, lang), (message_id, lang)
+
+
+# --- the template -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_template_speaks_the_language(tmp_path, lang):
+    path = template("UNEP", YEAR, tmp_path / "mine.xlsx", lang=lang)
+    wb = load_workbook(path)
+    names = [i18n.sheet_name(s.name, lang) for s in contract.sheets()]
+    assert wb.sheetnames == [i18n.sheet_name("Instructions", lang), *names, "Lists"]
+    facilities = wb[i18n.sheet_name("Facilities", lang)]
+    headers = [c.value for c in facilities[1]]
+    assert headers == [i18n.header("Facilities", c.name, lang) for c in contract.sheet("Facilities").columns]
+    assert any("(kWh)" in h for h in headers), "headers carry their unit"
+    required = {c.name: c.required for c in contract.sheet("Facilities").columns}
+    for cell, column in zip(facilities[1], required, strict=True):
+        assert (cell.font.color.rgb == "00FFFFFF") == required[column], column  # required: white on dark
+    energy = next(dv for dv in facilities.data_validations.dataValidation if "C2" in str(dv.sqref))
+    items = dropdown_items(contract.sheet("Facilities"), contract.sheet("Facilities").column("energy_type"), lang)
+    assert "natural_gas" not in items and i18n.code_label("energy_type", "natural_gas", lang) in items
+    assert energy.formula1.startswith(("'Lists'!", '"'))
+    lists = wb["Lists"]
+    countries = [c.value for c in next(col for col in lists.iter_cols() if col[0].value == "countries")[1:]]
+    assert i18n.code_label("countries", "KEN", lang) in countries and "KEN" not in countries
+    text = " ".join(str(c.value) for row in wb.worksheets[0].iter_rows() for c in row if c.value)
+    assert "mine.xlsx" in text, "the instructions name the file written"
+    cycle = reporting_cycle()
+    assert cycle.deadline and cycle.deadline.isoformat() in text and cycle.email in text
+    assert len(list(wb.worksheets[0].iter_rows())) < 80, "instructions short enough to read"
+
+
+def test_french_country_names_are_french(tmp_path):
+    assert i18n.code_label("countries", "CHE", "fr") == "Suisse (CHE)"
+    assert i18n.code_label("countries", "CHE", "es") == "Suiza (CHE)"
+    assert i18n.code_label("energy_type", "natural_gas", "fr") != i18n.code_label("energy_type", "natural_gas", "en")
+
+
+def test_last_year_sheet_is_read_only_and_ignored(tmp_path):
+    inputs = tmp_path / "inputs"
+    (inputs / "history").mkdir(parents=True)
+    write_workbook(inputs / "submissions" / "UNEP_2023.xlsx", valid_sheets("UNEP", 2023))
+    db = tmp_path / "gtb.duckdb"
+    api.run(inputs, db, tmp_path / "out", jobs=1)
+    path = api.template("UNEP", YEAR, tmp_path / "t.xlsx", lang="fr", db=db)
+    wb = load_workbook(path)
+    sheet = i18n.sheet_name("LastYear", "fr")
+    assert sheet in wb.sheetnames and wb[sheet].protection.sheet
+    values = [c.value for row in wb[sheet].iter_rows() for c in row if c.value is not None]
+    assert "Gigiri compound" in values and 1250 in values
+    assert any(isinstance(v, str) and "2023" in v for v in values)
+    fill(path, example_rows("UNEP", YEAR), lang="fr", labels=True)
+    assert check(path).findings == [], "the validator ignores the last-year sheet"
+    no_db = template("UNEP", YEAR, tmp_path / "u.xlsx", lang="fr")
+    assert sheet not in load_workbook(no_db).sheetnames
+
+
+# --- cells read as people type them --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "value", "ambiguous"),
+    [
+        ("1.234", "en", 1.234, True),
+        ("1.234", "fr", 1234, True),
+        ("1,234", "en", 1234, True),
+        ("1,234", "fr", 1.234, True),
+        ("1,234", "es", 1.234, True),
+        ("2.450.000", "en", 2450000, False),
+        ("2.450.000", "es", 2450000, False),
+        ("1 200", "fr", 1200, False),
+        ("1\u202f200,5", "fr", 1200.5, False),
+        ("1.234,5", "en", 1234.5, False),
+        ("1,234.5", "es", 1234.5, False),
+        ("0,5", "en", 0.5, False),
+        ("12", "es", 12, False),
+        ("approx. 500", "en", None, False),
+        ("1,23,456", "en", None, False),
+    ],
+)
+def test_numbers_typed_as_text(text, lang, value, ambiguous):
+    assert number_from_text(text, lang) == (value, ambiguous if value is not None else False)
+
+
+@pytest.mark.parametrize(
+    ("text", "date", "ambiguous"),
+    [
+        ("15/03/2026", dt.date(2026, 3, 15), False),
+        ("03/15/2026", dt.date(2026, 3, 15), False),
+        ("03/04/2026", dt.date(2026, 4, 3), True),
+        ("12.12.2025", dt.date(2025, 12, 12), False),
+        ("31/02/2026", None, False),
+        ("2026", None, False),
+    ],
+)
+def test_dates_typed_as_text(text, date, ambiguous):
+    assert date_from_text(text) == (date, ambiguous)
+
+
+def findings_for(tmp_path, sheets, lang=None):
+    return check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), lang).findings
+
+
+def test_percent_typed_with_a_sign_is_a_percent(tmp_path):
+    sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), "Entity", "B5", "85%")))
+    assert sub.findings == [] and sub.entity["reporting_coverage_percent"] == 85
+
+
+def test_a_fraction_in_a_percent_formatted_cell_is_a_percent(tmp_path):
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), "Entity", "B5", 0.85))
+    wb = load_workbook(path)
+    wb["Entity"]["B5"].number_format = "0%"  # what Excel does when 85% is typed
+    wb["EMS"]["B4"] = 0.8
+    wb["EMS"]["B4"].style = NamedStyle(name="pc", number_format="0.0%")
+    wb.save(path)
+    sub = check(path)
+    assert sub.findings == [], [f.message for f in sub.findings]
+    assert sub.entity["reporting_coverage_percent"] == 85 and sub.ems["coverage_percent"] == 80
+    wb = load_workbook(path)
+    wb["Entity"]["B5"].number_format = "General"  # 0.85 without the format stays 0.85 %
+    wb.save(path)
+    assert check(path).entity["reporting_coverage_percent"] == 0.85
+
+
+def test_ambiguous_number_is_read_by_language_and_warned(tmp_path):
+    sheets = set_cell(valid_sheets(), "Water", "D2", "61.000")
+    [en] = findings_for(tmp_path, sheets)
+    assert (en.code, en.severity, en.cell) == ("ambiguous-number", "warning", "D2") and "61" in en.message
+    fr_path = filled(tmp_path, "fr", labels=True)
+    wb = load_workbook(fr_path)
+    wb[i18n.sheet_name("Water", "fr")]["D2"] = "61.000"
+    wb.save(fr_path)
+    sub = check(fr_path)
+    [fr] = sub.findings
+    assert fr.code == "ambiguous-number" and "lu comme 61000" in fr.message and "tapez 61 " in fr.message
+    assert sub.tables["Water"]["volume"].iloc[0] == 61000
+
+
+def test_codes_typed_with_spaces_symbols_and_other_words(tmp_path):
+    sheets = valid_sheets()
+    sheets = set_cell(sheets, "EMS", "B3", "ISO 14001")
+    sheets = set_cell(sheets, "Water", "E2", "m³")
+    sheets = set_cell(sheets, "AirTravel", "F2", "Y")
+    sheets = set_cell(sheets, "AirTravel", "F3", "Oui")
+    sheets = set_cell(sheets, "EMS", "B5", "Sí")
+    sheets = set_cell(sheets, "Facilities", "C3", "Gasóleo")
+    sheets = set_cell(sheets, "Facilities", "B4", "Suisse (CHE)")
+    sheets = set_cell(sheets, "Offsets", "F2", "15/03/2025")
+    sheets = set_cell(sheets, "Facilities", "C4", "gaz naturel")
+    sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
+    assert sub.findings == [], [(f.cell, f.message) for f in sub.findings]
+    assert sub.ems["standard"] == "iso14001" and sub.tables["Water"]["unit"].iloc[0] == "m3"
+    assert list(sub.tables["AirTravel"]["round_trip"][:2]) == [True, True]
+    assert sub.tables["Facilities"]["country"].iloc[2] == "CHE"
+
+
+def test_a_value_not_understood_is_quoted_as_typed(tmp_path):
+    [found] = findings_for(tmp_path, set_cell(valid_sheets(), "Facilities", "C2", "Électricité verte"))
+    assert found.code == "not-in-codelist" and found.value == "Électricité verte"
+
+
+def test_renamed_or_misspelt_header_is_one_finding_on_its_cell(tmp_path):
+    sheets = valid_sheets()
+    sheets["Facilities"][0][2] = "enrgy typ"
+    findings = findings_for(tmp_path, sheets)
+    assert [(f.code, f.cell) for f in findings] == [("missing-column", "C1")]
+    assert "'Energy type'" in findings[0].message and "'enrgy typ'" in findings[0].message
+    sheets["Facilities"][0][2] = "Type d'énergie"  # a French header in an English workbook: read
+    assert findings_for(tmp_path, sheets) == []
+
+
+def test_french_sheet_names_in_an_english_workbook_are_read(tmp_path):
+    sheets = valid_sheets()
+    sheets["Installations"] = sheets.pop("Facilities")
+    sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
+    assert sub.findings == [] and len(sub.tables["Facilities"]) == 3
+
+
+def test_headers_never_lead_two_ways():
+    """Every header folds to one column of its sheet, in every language at once."""
+    from schemas.i18n import fold
+
+    for spec in (s for s in contract.sheets() if s.layout != "csv"):
+        seen: dict[str, str] = {}
+        for column in spec.columns:
+            for lang in i18n.LANGS:
+                header = i18n.header(spec.name, column.name, lang)
+                assert seen.setdefault(fold(header), column.name) == column.name, (spec.name, header)
+
+
+def _label_owners(name: str) -> dict[str, set[str]]:
+    from pipeline import codelists
+
+    owners: dict[str, set[str]] = {}
+    for row in codelists.table(name):
+        for lang in i18n.LANGS:
+            label = row.get("label" if lang == "en" else f"label_{lang}") or ""
+            for variant in (label, i18n.strip_note(label), *i18n.strip_note(label).split(" / ")):
+                if variant:
+                    owners.setdefault(i18n.fold(variant), set()).add(row["code"])
+    return owners
+
+
+def test_labels_never_lead_two_ways():
+    """Every label (and each part of 'A / B') of an enumeration folds to one code only."""
+    for name in {c.codelist for s in contract.sheets() for c in s.columns if c.dtype in ("enum", "yesno")}:
+        assert name
+        clashes = {k: v for k, v in _label_owners(name).items() if len(v) > 1}
+        assert not clashes, (name, clashes)
+
+
+def test_sheet_names_never_lead_two_ways_and_suit_excel():
+    tabs: dict[str, str] = {}
+    for sheet in [*contract.sheet_names(), "Instructions", "Lists", "LastYear"]:
+        for lang in i18n.LANGS:
+            name = i18n.sheet_name(sheet, lang)
+            assert tabs.setdefault(i18n.fold(name), sheet) == sheet
+            assert len(name) <= 31 and not set("[]:*?/\\") & set(name)
+
+
+def test_a_city_typed_for_an_airport_gets_its_codes(tmp_path):
+    [found] = findings_for(tmp_path, set_cell(valid_sheets(), "AirTravel", "A2", "Nairobi"))
+    assert found.code == "not-in-codelist" and "Nairobi is a city: its airport codes are NBO, WIL." in found.message
+    [found] = findings_for(tmp_path, set_cell(valid_sheets(), "AirTravel", "B2", "Genève"))
+    assert "GVA" in found.message
+
+
+def test_spanish_annotated_summary(tmp_path):
+    path = filled(tmp_path, "es", labels=True)
+    wb = load_workbook(path)
+    wb[i18n.sheet_name("Facilities", "es")]["D2"] = "mucho"
+    wb.save(path)
+    assert main(["validate", str(path), "--report-dir", str(tmp_path / "r")]) == 1
+    annotated = load_workbook(next((tmp_path / "r").glob("*/annotated.xlsx")))
+    summary = annotated.worksheets[0]
+    assert summary.title == "Resumen de la verificación"
+    texts = [c.value for row in summary.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "Errores" in texts and "mensaje" in texts and "error" in texts
+    assert any("se esperaba un número" in t for t in texts), texts
+    assert annotated.sheetnames[1:] == load_workbook(path).sheetnames
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_a_row_shifted_by_one_column_is_one_finding(tmp_path, side):
+    sheets = valid_sheets()
+    row = sheets["Facilities"][1]
+    if side == "right":  # an empty cell added before the country: every value from B on moves right
+        sheets["Facilities"][1] = [row[0], None, *row[1:]]
+    else:  # the country left out: every value from C on moves left
+        sheets["Facilities"][1] = [row[0], *row[2:]]
+    findings = findings_for(tmp_path, sheets)
+    [shift] = [f for f in findings if f.row == 2]
+    assert shift.code == "shifted-columns" and shift.severity == "error"
+    assert f"too far to the {side}" in shift.message
+    expected_first = "B2" if side == "right" else "C2"
+    assert shift.cell == expected_first, shift.message
+    assert [f for f in findings if f.row != 2] == [], "the other rows are fine"
+
+
+def test_a_row_with_two_mistakes_is_not_taken_for_a_shift(tmp_path):
+    sheets = set_cell(set_cell(valid_sheets(), "Facilities", "C2", "sunshine"), "Facilities", "G2", "guess")
+    codes = sorted(f.code for f in findings_for(tmp_path, sheets))
+    assert codes == ["not-in-codelist", "not-in-codelist"]
