@@ -426,7 +426,17 @@ def _check_with_progress(
             done[0] += 1
             tell("reading", done[0], len(files))
 
-        return validate_files(files, jobs, on_file=advance)
+        return validate_files(files, jobs, on_file=advance, warm_up=_warm_reference)
+
+
+def _warm_reference() -> None:
+    """While the workbooks are read: the pinned factor sets that calculating will use."""
+    import contextlib
+
+    from pipeline.reference import factors
+
+    with contextlib.suppress(Exception):  # a broken set is reported when calculating, as before
+        factors.warm_up()
 
 
 def _history_reports(files: list[HistoryFile], report_dir: Path) -> list[tuple[str, int, str]]:

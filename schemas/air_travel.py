@@ -24,6 +24,11 @@ def _estimates(d: pd.DataFrame) -> pd.Series:
     from pipeline.reference import factors, icao
 
     icec = parse_number(d["icec_co2_kg"])
+    out = pd.Series(np.nan, index=d.index)
+    if not icec.notna().any():
+        return out  # most sheets give no calculator figure: nothing to estimate
+    d = d[icec.notna()]  # the rows that give one; the others stay NaN
+    icec = icec[d.index]
     origin, destination = parse_ref(d["origin"]), parse_ref(d["destination"])
     ports = codelists.airports()
     known = origin.isin(list(ports)) & destination.isin(list(ports))
@@ -35,7 +40,6 @@ def _estimates(d: pd.DataFrame) -> pd.Series:
     cabin = parse_code(d["cabin_class"])
     year = d[REPORTING_YEAR] if REPORTING_YEAR in d else pd.Series(np.nan, index=d.index)
     usable = icec.notna() & gcd.notna() & (gcd > 0) & cabin.isin(codelists.codes("cabin_class")) & year.notna()
-    out = pd.Series(np.nan, index=d.index)
     for y, rows in d[usable].groupby(year[usable]):
         idx = rows.index
         pinned = factors.pinned_set(int(y))

@@ -228,7 +228,92 @@ class Failure:
 
 
 def failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[Failure]:
-    """Every failed check of `schema` on `frame` (lazy validation), once per value, column and rule."""
+    """Every failed check of `schema` on `frame`, once per value, column and rule: what pandera's lazy
+    validation reports (`pandera_failures`), in the same order, without its machinery.
+
+    The sheet models stay pandera models; this runs their checks as pandera does for them (no
+    dtypes, no coercion, every contract column present): the frame's checks first, then per column
+    its nullability and its checks, each column check on the whole column (every check of a column
+    is element by element, so one parse serves them all) with empty cells passing, as pandera's
+    `ignore_na` has it. A check that raises (a column it needs is missing) reports nothing, as
+    pandera's failure case without a row is ignored. `tests/test_validate.py` compares the two.
+    """
+    found = _Found()
+    _frame_checks(schema, frame, found)
+    for name, column in schema.columns.items():
+        if name in frame.columns:  # a missing column: pandera's case without a row
+            _column_checks(schema, name, column, frame, found)
+    return found.failures
+
+
+class _Found:
+    """Failures in the order found, each (row, column, check) once."""
+
+    def __init__(self) -> None:
+        self.failures: list[Failure] = []
+        self.seen: set[tuple[int, str, str]] = set()
+
+    def add(self, index: pd.Index, failed: np.ndarray, column: str, check: str, rule_: Rule | None) -> None:
+        if not failed.any():
+            return
+        for position in np.asarray(index[failed], dtype="int64").tolist():
+            key = (position, column, check)
+            if key not in self.seen:
+                self.seen.add(key)
+                self.failures.append(Failure(position, column, rule_))
+
+
+def _frame_checks(schema: pa.DataFrameSchema, frame: pd.DataFrame, found: _Found) -> None:
+    """The rules across columns; a row whose every value is empty passes (pandera's ignore_na)."""
+    all_empty = frame.isna().all(axis="columns").to_numpy() if len(frame.columns) else None
+    for check in schema.checks:
+        rule_ = _registered(schema, check.name)
+        fn = check._check_fn
+        try:
+            passed = _as_passed(fn(frame), frame.index)
+        except Exception:
+            continue
+        if passed is not None:
+            if all_empty is not None:
+                passed = passed | all_empty
+            found.add(frame.index, ~passed, rule_.blame or schema.name, check.name, rule_)
+
+
+def _column_checks(
+    schema: pa.DataFrameSchema, name: str, column: pa.Column, frame: pd.DataFrame, found: _Found
+) -> None:
+    """A column's nullability, then its checks on the whole column, empty cells passing."""
+    values = frame[name]
+    empty = values.isna().to_numpy()
+    if not column.nullable and empty.any():
+        found.add(frame.index, empty, name, "not_nullable", None)
+    for check in column.checks:
+        rule_ = _registered(schema, check.name)
+        fn = check._check_fn
+        try:
+            passed = _as_passed(fn(values), frame.index)
+        except Exception:
+            continue
+        if passed is not None:
+            found.add(frame.index, ~passed & ~empty, rule_.blame or name, check.name, rule_)
+
+
+def _registered(schema: pa.DataFrameSchema, check: str | None) -> Rule:
+    found = RULES.get(str(check))
+    if found is None:
+        raise AssertionError(f"{schema.name}: a check not registered as a rule: {check!r}")
+    return found
+
+
+def _as_passed(result: object, index: pd.Index) -> np.ndarray | None:
+    """A check's result as booleans aligned with the frame; None where pandera reports no row."""
+    if not isinstance(result, pd.Series) or not result.index.equals(index):
+        return None
+    return result.to_numpy(dtype=bool)
+
+
+def pandera_failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[Failure]:
+    """`failures` as pandera's lazy validation finds them: the reference the lean runner is tested against."""
     try:
         schema.validate(frame, lazy=True)
         return []

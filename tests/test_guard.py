@@ -179,9 +179,11 @@ def bombs(tmp_path_factory) -> dict[str, Path]:
 def test_zip_bomb_refused_from_the_directory(bombs):
     path = bombs["honest"]
     assert path.stat().st_size < 3 * 2**20  # 300 MiB inflated, about 2 MB on disk
-    error, seconds = refusal(path)
+    error, seconds = refusal(path, Limits(max_total_uncompressed_bytes=200 * 2**20))
     assert error.reason == "bomb-total" and "300 MB" in str(error)
     assert seconds < 1
+    # under the default total (1 GiB, room for a million-row sheet) its ratio gives it away, as early
+    assert refusal(path)[0].reason == "bomb-ratio"
 
 
 def test_zip_bomb_refused_by_ratio_below_the_total(tmp_path):
@@ -279,7 +281,7 @@ def test_far_cell_refused_with_sheet_and_cell(tmp_path):
 
 def test_lying_dimension_does_not_hide_a_far_cell(tmp_path):
     error = refusal(hostile.lying_dimension(tmp_path))[0]
-    assert error.reason == "extent" and "A900000" in str(error)
+    assert error.reason == "sparse-extent" and "900,000 rows" in str(error) and "only 2 cells" in str(error)
 
 
 def test_absurd_dimension_alone_is_refused(tmp_path):
@@ -290,25 +292,58 @@ def test_absurd_dimension_alone_is_refused(tmp_path):
 
 @pytest.mark.parametrize(
     ("cell", "accepted"),
-    [("GR1", True), ("GS1", False), ("A100000", True), ("A100001", False), ("AY100000", False)],
+    [
+        ("GR1", True),
+        ("GS1", False),
+        ("A1048576", True),
+        ("A1048577", False),
+        ("P1048576", True),
+        ("Q1048576", False),
+    ],
 )
 def test_extent_bounds(tmp_path, cell, accepted):
-    # 200 columns (GR), 100,000 rows, 5 million cells (AY100000 = 51 x 100,000)
+    # 200 columns (GR), Excel's 1,048,576 rows, 16 x 1,048,576 cells from A1 (P1048576); the
+    # density rule is lifted here, as one cell alone in such an extent is refused by it
     path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.one_cell_sheet(cell)})
+    dense_enough = Limits(extent_allowance_cells=2**40)
     if accepted:
-        assert check(path).last_cells == {"S": cell}
+        assert check(path, dense_enough).last_cells == {"S": cell}
     else:
-        assert refusal(path)[0].reason == "extent"
+        assert refusal(path, dense_enough)[0].reason == "extent"
+
+
+def test_a_million_rows_are_not_absurd_when_the_cells_are_there(tmp_path):
+    # the bound follows the cells present, not a row count: 3 columns x 10 rows hold 30 cells
+    rows = "".join(
+        f'<row r="{r}">' + "".join(f'<c r="{c}{r}"><v>1</v></c>' for c in "ABC") + "</row>" for r in range(1, 11)
+    )
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
+    small = Limits(extent_allowance_cells=10, max_empty_per_cell=1)
+    assert check(path, small).last_cells == {"S": "C10"}
+    # one more cell far below: 3 x 40 = 120 cells of extent for 31 present (at most 10 + 31 x 1)
+    far = rows + '<row r="40"><c r="A40"><v>1</v></c></row>'
+    path = hostile.minimal_xlsx(tmp_path / "far.xlsx", {"S": hostile.sheet_xml(far)})
+    error = refusal(path, small)[0]
+    assert error.reason == "sparse-extent" and "C40" in str(error) and "31 cells" in str(error)
+    # the same far cell, written without references (the exact walk counts cells too)
+    positional = far.replace(' r="A40"', "").replace('<row r="40">', '<row r="40" >')
+    path = hostile.minimal_xlsx(tmp_path / "walk.xlsx", {"S": hostile.sheet_xml(positional)})
+    assert refusal(path, small)[0].reason == "sparse-extent"
+
+
+def test_the_default_density_rule_refuses_a_lone_far_cell(tmp_path):
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.one_cell_sheet("H500000")})
+    assert refusal(path)[0].reason == "sparse-extent"  # 4 million cells of extent for one cell
 
 
 @pytest.mark.parametrize(
     "cells",
     [
         '<row r="1"><c r="A1"><v>1</v></c><c r="xfd1"><v>1</v></c></row>',  # lower case, as calamine accepts
-        '<row r="1"><c r="A1"><v>1</v></c><x:c xmlns:x="urn:x" r="A999999"><v>1</v></x:c></row>',  # any prefix
-        '<row r="1"><c r="A1"><v>1</v></c><c s="1" r="A999999"><v>1</v></c></row>',  # r not first
+        '<row r="1"><c r="A1"><v>1</v></c><x:c xmlns:x="urn:x" r="A1048577"><v>1</v></x:c></row>',  # any prefix
+        '<row r="1"><c r="A1"><v>1</v></c><c s="1" r="A1048577"><v>1</v></c></row>',  # r not first
         "<row>" + "<c><v>1</v></c>" * 201 + "</row>",  # no r: positions follow calamine's counting
-        '<row r="999999"><c><v>1</v></c></row>',
+        '<row r="1048577"><c><v>1</v></c></row>',
     ],
     ids=["lower-case", "prefixed", "r-not-first", "no-r-columns", "no-r-row"],
 )

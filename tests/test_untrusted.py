@@ -379,6 +379,25 @@ def test_unreadable_file_is_a_finding_and_the_others_load(inputs):
     assert rows == [("UNEP_2024.xlsx", "loaded", None), ("WFP_2024.xlsx", "rejected", "unreadable-file")]
 
 
+def test_a_fault_of_the_pipeline_on_one_workbook_is_its_verdict_not_the_batchs_end(tmp_path, monkeypatch):
+    from pipeline.intake import validate as validate_module
+
+    good = write_workbook(tmp_path / "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    odd = write_workbook(tmp_path / "WFP_2024.xlsx", valid_sheets("WFP"))
+    real = validate_module.normalise
+
+    def failing(raw, lang=None):
+        if Path(raw.path).name == odd.name:
+            raise TypeError("a value of a type nobody foresaw")
+        return real(raw, lang)
+
+    monkeypatch.setattr(validate_module, "normalise", failing)
+    first, second = api.check_files([good, odd], jobs=1)
+    assert first.errors == 0 and first.readable
+    assert [f.code for f in second.findings] == ["unreadable-file"] and not second.readable
+    assert "fault of the pipeline" in second.findings[0].message and "TypeError" in second.findings[0].message
+
+
 # --- 8. nothing written replays what a submitter typed ----------------------------------------
 
 TRIGGERS = ["=cmd|' /c calc'!A1", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]

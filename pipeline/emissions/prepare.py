@@ -22,14 +22,15 @@ Pairs = list[tuple[int, Submission]]
 
 
 def _with_ids(subs: Pairs, sheet: str) -> pd.DataFrame:
-    frames = [
-        s.tables[sheet].assign(submission_id=sid, _year=s.reporting_year)
-        for sid, s in subs
-        if len(s.tables.get(sheet, ()))
-    ]
-    if not frames:
+    """The sheet's typed rows of every submission, with its id and reporting year (`_year`)."""
+    parts = [(sid, s) for sid, s in subs if len(s.tables.get(sheet, ()))]
+    if not parts:
         return pd.DataFrame()
-    return pd.concat(frames, ignore_index=True)
+    frame = pd.concat([s.tables[sheet] for _, s in parts], ignore_index=True)
+    lengths = [len(s.tables[sheet]) for _, s in parts]
+    frame["submission_id"] = np.repeat(np.array([sid for sid, _ in parts], dtype="int64"), lengths)
+    frame["_year"] = np.repeat(np.array([s.reporting_year for _, s in parts]), lengths)
+    return frame
 
 
 def _canonical(frame: pd.DataFrame, activity: str, quantity: str, unit: str, sheet: str) -> tuple[pd.Series, pd.Series]:

@@ -5,6 +5,8 @@ Uses the same parse functions as the checks, so what was validated is what gets 
 
 from __future__ import annotations
 
+from functools import cache
+
 import pandas as pd
 
 from schemas import checks
@@ -32,13 +34,28 @@ def typed_column(values: pd.Series, dtype: str) -> pd.Series:
     raise ValueError(f"unknown contract dtype {dtype!r}")
 
 
-def typed_table(frame: pd.DataFrame, spec: SheetSpec) -> pd.DataFrame:
-    """A table sheet's typed rows with the Excel row number as `source_row`."""
-    source_rows = frame.index.to_numpy(dtype="int64")  # Excel rows; repeat across files in bulk use
-    frame = frame.reset_index(drop=True)
+def typed_table(frame: pd.DataFrame, spec: SheetSpec, source_rows: pd.Index | None = None) -> pd.DataFrame:
+    """A table sheet's typed rows with the Excel row number as `source_row` (`source_rows`, else the
+    frame's index). Other columns of `frame` are left out."""
+    rows = (frame.index if source_rows is None else source_rows).to_numpy(dtype="int64")  # repeat across files
+    if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or frame.index.step != 1:
+        frame = frame.reset_index(drop=True)
     out = pd.DataFrame({c.name: typed_column(frame[c.name], c.dtype) for c in spec.columns}, index=frame.index)
-    out.insert(0, "source_row", source_rows)
+    out.insert(0, "source_row", rows)
     return out
+
+
+@cache
+def _empty_table(sheet: str) -> pd.DataFrame:
+    from schemas.contract import sheet as sheet_spec
+
+    spec = sheet_spec(sheet)
+    return typed_table(pd.DataFrame(columns=list(spec.names), index=pd.Index([], name="row"), dtype=object), spec)
+
+
+def empty_table(sheet: str) -> pd.DataFrame:
+    """The typed table of a sheet with no rows (a copy: callers may add columns)."""
+    return _empty_table(sheet).copy()
 
 
 def fields_of(typed: pd.DataFrame, spec: SheetSpec) -> dict[str, object]:

@@ -53,13 +53,18 @@ class Limits:
     max_file_bytes: int = 100 * MiB  # the .xlsx on disk
     max_members: int = 10_000  # zip members
     max_directory_bytes: int = 4 * MiB  # the zip central directory
-    max_total_uncompressed_bytes: int = 200 * MiB  # all members inflated
+    max_total_uncompressed_bytes: int = 1024 * MiB  # all members inflated (a million-row sheet is ~300 MB of XML)
     max_compression_ratio: float = 100.0  # inflated / packed, per member ...
     ratio_checked_above_bytes: int = 1 * MiB  # ... for members inflating beyond this
     max_part_bytes_in_memory: int = 16 * MiB  # workbook.xml, its rels, content types
-    max_rows: int = 100_000  # per sheet, counted from row 1
+    max_rows: int = 1_048_576  # per sheet, counted from row 1: Excel's own limit
     max_columns: int = 200  # per sheet, counted from column A (200 = GR)
-    max_cells: int = 5_000_000  # rows x columns per sheet
+    # rows x columns per sheet, from A1: the grid calamine allocates (2**20 rows of 16 columns, ~0.5 GB)
+    max_cells: int = 16 * 1_048_576
+    # An extent is absurd when it is far larger than the cells the sheet holds: beyond this many
+    # cells plus `max_empty_per_cell` empty cells per cell present, the sheet is refused.
+    extent_allowance_cells: int = 1_000_000
+    max_empty_per_cell: int = 8
     check_dimension: bool = True  # also bound the sheets' declared <dimension> (calamine 0.37 only trusts cells)
     max_shared_strings: int = 5_000_000  # announced size of the shared-string table
     reader_memory_bytes: int = 2 * 2**30  # address-space limit of a reading child process
@@ -311,6 +316,7 @@ class _Package:
         if scan.needs_positional:  # cells without a plain r="A1": exact walk
             scan = _SheetScan(sheet, self.limits, positional=True)
             self._scan_xml(info, scan)
+        scan.finish()
         return scan
 
     # -- directory-level checks --------------------------------------------------------------
@@ -590,7 +596,7 @@ class _XmlScan:
             declared = _ENCODING.match(window.lstrip(b"\xef\xbb\xbf"))
             if declared and declared.group(1).lower().replace(b"-", b"") not in (b"utf8", b"usascii", b"ascii"):
                 raise refuse("xml-encoding", member=self.member)
-        if _DOCTYPE.search(window):
+        if b"<!" in window and _DOCTYPE.search(window):
             raise refuse("xml-entities", member=self.member)
         if not self.root_seen:
             root = _ROOT.search(window)
@@ -656,6 +662,7 @@ class _SheetScan:
         self.formula_cells: dict[str, None] = {}  # ordered set
         self.error_cells: dict[str, str] = {}  # cells showing an Excel error (t="e"): ref -> "#DIV/0!"
         self.range_cells = 0  # cells of the largest merged range or hyperlink range
+        self.cells = 0  # cell elements present
         self.previous_tail = b""
         self.error_ref: bytes | None = None  # inside a cell of type "e" with this reference
         # positional state, as calamine keeps it (0-based)
@@ -667,7 +674,7 @@ class _SheetScan:
         """Scan one window of whole tags; False when the positional walk is needed instead."""
         if not self.dimension_done:
             self._dimension(window)
-        if b"ref" in window:
+        if b"mergeCell" in window or b"hyperlink" in window:  # the only tags _RANGE_REF matches
             self._ranges(window)
         if self.positional:
             self._walk(window)
@@ -679,15 +686,32 @@ class _SheetScan:
                 self.needs_positional = True
                 return False
             if refs:
+                self.cells += len(refs)
                 letters, digits = zip(*refs, strict=True)
-                col = max(set(letters), key=lambda s: (len(s), s))
-                self._reach(max(map(int, set(digits))), column_number(col.decode("ascii")))
+                # the furthest row: the longest numbers, then the highest (equal lengths compare as text)
+                row = int(max(set(digits), key=lambda d: (len(d), d)))
+                col = max(set(letters), key=lambda c: (len(c), c))
+                self._reach(row, column_number(col.decode("ascii")))
             self._formulas(window)
             self._errors(window)
         return True
 
+    def finish(self) -> None:
+        """At the end of the sheet: refuse an extent far larger than the cells it holds."""
+        limits = self.limits
+        extent = self.max_row * self.max_col
+        if extent > limits.extent_allowance_cells + limits.max_empty_per_cell * self.cells:
+            raise refuse(
+                "sparse-extent",
+                sheet=self.sheet,
+                cell=cell_name(self.max_row, self.max_col),
+                rows=self.max_row,
+                cols=self.max_col,
+                cells=self.cells,
+            )
+
     def _dimension(self, window: bytes) -> None:
-        found = _DIMENSION.search(window)
+        found = _DIMENSION.search(window) if b"dimension" in window else None
         if found:
             self.dimension_done = True
             if not self.limits.check_dimension:
@@ -752,7 +776,7 @@ class _SheetScan:
         A walk over cell and value tags whose state carries across windows (windows end before
         a '<', so a value's text never straddles two).
         """
-        if self.error_ref is None and not _ERROR_TYPE.search(window):
+        if self.error_ref is None and (b'"e"' not in window and b"'e'" not in window or not _ERROR_TYPE.search(window)):
             return
         for match in _CELL_OR_VALUE.finditer(window):
             closing, name, attrs = match.groups()
@@ -813,6 +837,7 @@ class _SheetScan:
         else:
             row, col = self.row_index + 1, self.col_index + 1
         self._reach(row, col)
+        self.cells += 1
         is_error = bool(_ERROR_TYPE.search(attrs))
         self.cell = [cell_name(row, col), bool(_STR_TYPE.search(attrs)), False, False, is_error]
         if self_closing:

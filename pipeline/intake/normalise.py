@@ -9,9 +9,11 @@ on any value can name its cell.
 from __future__ import annotations
 
 import difflib
+import operator
 from dataclasses import dataclass, field
 from typing import Any, SupportsInt
 
+import numpy as np
 import pandas as pd
 
 from pipeline import catalogue
@@ -259,18 +261,9 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -
     missing = [c.name for c in spec.columns if c.name not in found.positions and c.required]
     findings = found.findings + _header_findings(spec, raw, file_name, lang, found, missing)
     positions = found.positions
-    index, records = [], []
-    for excel_row, values in raw.rows:
-        if excel_row == 1:
-            continue  # the header row
-        record = [values[positions[c]] if c in positions and positions[c] < len(values) else None for c in wanted]
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in record):
-            continue  # blank rows are skipped, as are rows holding only ignored columns
-        index.append(excel_row)
-        records.append(record)
-    frame = pd.DataFrame(records, columns=wanted, index=pd.Index(index, name="row"), dtype=object)
+    frame = _records(raw, [c for c in wanted if c in positions], positions, wanted)
     letters = {c: column_letter(p + 1) for c, p in positions.items()}
-    shifted = _shift_findings(spec, raw, positions, set(index), letters, found.written, lang, file_name)
+    shifted = _shift_findings(spec, raw, positions, set(frame.index), letters, found.written, lang, file_name)
     parsed = ParsedSheet(
         name=spec.name,
         is_table=True,
@@ -284,6 +277,40 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -
         tab=raw.name,
     )
     return _read(parsed, spec, lang, raw, findings + shifted)
+
+
+def _filled(v: object) -> bool:
+    return v is not None and (type(v) is not str or bool(v.strip()))
+
+
+def _records(raw: RawSheet, present: list[str], positions: dict[str, int], columns: list[str]) -> pd.DataFrame:
+    """The contract columns of the sheet's data rows (Excel row as index), blank rows left out.
+
+    A row counts as blank when every contract column in it is empty or only white space, even if
+    an ignored extra column holds something. One C-level pick per row (`itemgetter`)."""
+    index: list[int] = []
+    records: list[tuple] = []
+    if present:
+        picks = [positions[c] for c in present]
+        width = max(picks) + 1
+        pick = operator.itemgetter(*picks)
+        single = len(picks) == 1
+        n = len(picks)
+        for excel_row, values in raw.rows:
+            if excel_row == 1:
+                continue  # the header row
+            if len(values) < width:
+                values = list(values) + [None] * (width - len(values))
+            record = (pick(values),) if single else pick(values)
+            if record.count(None) == n or not any(_filled(v) for v in record):
+                continue  # blank rows are skipped, as are rows holding only ignored columns
+            index.append(excel_row)
+            records.append(record)
+    grid = np.empty((len(records), len(columns)), dtype=object)  # None where a column is missing
+    if records:
+        for c, cells in zip(present, zip(*records, strict=True), strict=True):
+            grid[:, columns.index(c)] = cells  # element by element: a cell value is never unpacked
+    return pd.DataFrame(grid, index=pd.Index(index, name="row", dtype="int64"), columns=columns, dtype=object)
 
 
 def _shift_findings(

@@ -82,19 +82,31 @@ def _read_sheets(data: bytes, report: GuardReport) -> dict[str, RawSheet]:
         if list(book.sheet_names) != report.sheet_names:
             raise guard.refuse("damaged-part", detail="its list of sheets cannot be read consistently")
         for name in report.sheet_names:
-            grid: Sequence[Sequence[object]] = []
-            if report.sheet_kinds.get(name) == "worksheets":
-                try:
-                    grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-                except Exception as exc:
-                    raise _reader_error(exc, name) from None
-                except BaseException as exc:
-                    if type(exc).__name__ != "PanicException":
-                        raise
-                    raise _reader_error(exc, name) from None
-            sheets[name] = _raw_sheet(name, grid, report)
+            try:
+                sheets[name] = _raw_sheet(name, _rows_from_a1(book, name, report), report)
+            except Exception as exc:
+                raise _reader_error(exc, name) from None
+            except BaseException as exc:
+                if type(exc).__name__ != "PanicException":
+                    raise
+                raise _reader_error(exc, name) from None
             sheets[name].percent_cells = percent.get(name, [])
     return sheets
+
+
+def _rows_from_a1(book: python_calamine.CalamineWorkbook, name: str, report: GuardReport) -> Iterator[list[object]]:
+    """The sheet's rows from A1, one at a time (as `to_python(skip_empty_area=False)` gives them,
+    without holding them all): calamine's rows start at row 1 but its columns at the first used
+    one, so the columns before it are filled in as empty."""
+    if report.sheet_kinds.get(name) != "worksheets":
+        return
+    sheet = book.get_sheet_by_name(name)
+    start = sheet.start
+    if not sheet.height or start is None:
+        return
+    lead: list[object] = [None] * start[1]
+    for row in sheet.iter_rows():
+        yield [*lead, *row] if lead else row  # type: ignore[misc]  # cell values are objects
 
 
 def _percent_cells(data: bytes, report: GuardReport) -> dict[str, list[str]]:
@@ -117,13 +129,19 @@ def _reader_error(exc: BaseException, sheet: str | None = None) -> UnreadableFil
     return UnreadableFile("unreadable-file.reader-error", {"detail": f"{where}{type(exc).__name__}: {exc}"})
 
 
-def _raw_sheet(name: str, grid: Sequence[Sequence[object]], report: GuardReport) -> RawSheet:
-    """Grid from A1 (calamine, skip_empty_area=False) -> header and (Excel row, values) of non-blank rows."""
-    header = _clean(grid[0]) if grid else []
+def _raw_sheet(name: str, grid: Iterable[Sequence[object]], report: GuardReport) -> RawSheet:
+    """Rows from A1 -> header and (Excel row, values) of non-blank rows.
+
+    Equal texts become one object (one per distinct text of the sheet), so that the rows cost
+    less memory and travel to the parent process as one pickled copy of each text."""
+    texts: dict[str, str] = {}
+    rows_from_a1 = iter(grid)
+    first = next(rows_from_a1, None)
+    header = _clean(first, texts) if first is not None else []
     rows: list[tuple[int, list[object]]] = []
-    for excel_row, values in enumerate(grid[1:], start=2):
-        clean = _clean(values)
-        if any(value is not None for value in clean):
+    for excel_row, values in enumerate(rows_from_a1, start=2):
+        clean = _clean(values, texts)
+        if clean.count(None) != len(clean):
             rows.append((excel_row, clean))
     return RawSheet(
         name=name,
@@ -135,8 +153,13 @@ def _raw_sheet(name: str, grid: Sequence[Sequence[object]], report: GuardReport)
     )
 
 
-def _clean(values: Sequence[object]) -> list[object]:
-    return [(v if v.strip() else None) if type(v) is str else (_number(v) if type(v) is float else v) for v in values]
+def _clean(values: Sequence[object], texts: dict[str, str] | None = None) -> list[object]:
+    if texts is None:
+        texts = {}
+    return [
+        (texts.setdefault(v, v) if v.strip() else None) if type(v) is str else (_number(v) if type(v) is float else v)
+        for v in values
+    ]
 
 
 def _number(v: float) -> object:

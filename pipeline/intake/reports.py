@@ -73,8 +73,6 @@ def write_reports(subs: list[Submission], report_dir: Path, folders: dict[int, P
     copying it through openpyxl would cost more than validating it (docs/decisions.md).
     Annotated copies are written in isolated worker processes (`pipeline.intake.annotate`).
     """
-    from pipeline.intake.annotate import annotate_many
-
     folders = folders if folders is not None else report_folders(subs, report_dir)
     jobs = []
     for i, sub in enumerate(subs):
@@ -83,7 +81,10 @@ def write_reports(subs: list[Submission], report_dir: Path, folders: dict[int, P
         write_issues_csv(sub.findings, folder / "issues.csv")
         if sub.readable and sub.findings:
             jobs.append((Path(sub.path), sub.findings, folder / "annotated.xlsx", sub.lang))
-    annotate_many(jobs)
+    if jobs:  # openpyxl is imported only when a workbook has findings to mark
+        from pipeline.intake.annotate import annotate_many
+
+        annotate_many(jobs)
     return folders
 
 

@@ -83,15 +83,20 @@ def unreadable(path: Path | str, error: UnreadableFile) -> Submission:
 
 
 def validate_files(
-    files: list[Path], jobs: int, on_file: Callable[[Path], object] | None = None, lang: str | None = None
+    files: list[Path],
+    jobs: int,
+    on_file: Callable[[Path], object] | None = None,
+    warm_up: Callable[[], object] | None = None,
+    lang: str | None = None,
 ) -> list[Submission]:
     """Read files in worker processes, then normalise and validate them all at once.
 
     One pandera call per sheet type over every workbook: validating in batches as files arrive
     was measured slower (pandera's fixed cost per call outweighs the overlap on two cores; see
     docs/performance.md). The sheet models and code-list indexes are built while the first files
-    are read. Results keep the input order. `lang` sets the language of every workbook's
-    findings; by default each workbook's own (its sheet names).
+    are read, and so is whatever `warm_up` prepares for the caller's next steps. Results keep the
+    input order. `lang` sets the language of every workbook's findings; by default each
+    workbook's own (its sheet names).
     """
     from pipeline.intake.read import read_many
 
@@ -115,11 +120,11 @@ def validate_files(
 
     reader = threading.Thread(target=read_all, name="gtb-reader", daemon=True)
     reader.start()
-    checks.warm_up()
+    _warm_up(warm_up)
     reader.join()
     if failure:
         raise failure[0]
-    parsed = {f: normalise(r, lang) for f, r in results.items() if not isinstance(r, UnreadableFile)}
+    parsed = _normalise_all(results, lang)
     validated = dict(zip(parsed, validate_parsed(list(parsed.values())), strict=True))
     subs = []
     for f in files:
@@ -132,12 +137,36 @@ def validate_files(
     return subs
 
 
+def _normalise_all(results: dict[Path, RawWorkbook | UnreadableFile], lang: str | None) -> dict[Path, ParsedWorkbook]:
+    """Every readable workbook normalised; a fault of the pipeline on one workbook becomes its own
+    unreadable-file verdict (in `results`) instead of ending the whole batch."""
+    parsed = {}
+    for f, r in results.items():
+        if isinstance(r, UnreadableFile):
+            continue
+        try:
+            parsed[f] = normalise(r, lang)
+        except Exception as exc:
+            detail = f"{type(exc).__name__}: {exc}"[:300]
+            results[f] = UnreadableFile("unreadable-file.internal-error", {"detail": detail})
+    return parsed
+
+
+def _warm_up(also: Callable[[], object] | None) -> None:
+    """What the first validation would otherwise build on its clock, and the caller's own preparations."""
+    checks.warm_up()
+    for spec in contract.sheets():
+        coerce.empty_table(spec.name)
+    if also is not None:
+        also()
+
+
 def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
     """Run every sheet model over all workbooks at once; return one Submission per workbook."""
     subs = [Submission(p.path, p.file_name, p.sha256, p.size_bytes, findings=list(p.findings)) for p in parsed]
-    years = [_reporting_year(p) for p in parsed]
-    for sub, p, year in zip(subs, parsed, years, strict=True):
-        sub.entity_code = _entity_code(p)
+    years = _reporting_years(parsed)
+    for sub, p, year, code in zip(subs, parsed, years, _entity_codes(parsed), strict=True):
+        sub.entity_code = code
         sub.lang = p.lang
         sub.tabs = {name: sheet.tab or name for name, sheet in p.sheets.items()}
         for name, sheet in p.sheets.items():
@@ -163,7 +192,8 @@ def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
         with checks.shared_parsing():  # each column is parsed once for all its checks and its coercion
             for file_no, f in _run_schema(spec, combined, keys, sheets, parsed):
                 subs[file_no].findings.append(f)
-            typed = coerce.typed_table(combined[list(spec.names)].set_axis(keys.get_level_values(ROW_LEVEL)), spec)
+            # the very columns the checks parsed, so that coercion finds them parsed already
+            typed = coerce.typed_table(combined, spec, source_rows=keys.get_level_values(ROW_LEVEL))
         typed_by_sheet[spec.name] = (typed, keys.get_level_values(FILE_LEVEL))
 
     for sub in subs:
@@ -222,19 +252,21 @@ def _field(p: ParsedWorkbook, sheet: str, name: str) -> object:
     return None if s is None or name not in s.frame.columns else s.frame[name].iloc[0]
 
 
-def _reporting_year(p: ParsedWorkbook) -> float | None:
-    """The Entity sheet's reporting year when valid; rules that depend on it are skipped otherwise."""
-    year = checks.parse_number(pd.Series([_field(p, "Entity", "reporting_year")], dtype=object)).iloc[0]
+def _reporting_years(parsed: list[ParsedWorkbook]) -> list[float | None]:
+    """Each Entity sheet's reporting year when valid; rules that depend on it are skipped otherwise."""
+    years = checks.parse_number(pd.Series([_field(p, "Entity", "reporting_year") for p in parsed], dtype=object))
     first = float(contract.sheet("Entity").column("reporting_year").ge or 0)
-    valid = pd.notna(year) and float(year).is_integer() and first <= year <= checks.current_year()
-    return float(year) if valid else None
+    return [
+        float(year) if pd.notna(year) and float(year).is_integer() and first <= year <= checks.current_year() else None
+        for year in years
+    ]
 
 
-def _entity_code(p: ParsedWorkbook) -> str | None:
-    code = checks.parse_ref(pd.Series([_field(p, "Entity", "entity_code")], dtype=object)).iloc[0]
-    if pd.isna(code) or not checks.in_codelist(pd.Series([code]), "entities").iloc[0]:
-        return None
-    return str(code)
+def _entity_codes(parsed: list[ParsedWorkbook]) -> list[str | None]:
+    """Each Entity sheet's entity code when it is a listed one."""
+    codes = checks.parse_ref(pd.Series([_field(p, "Entity", "entity_code") for p in parsed], dtype=object))
+    listed = checks.in_codelist(codes, "entities")
+    return [None if pd.isna(code) or not ok else str(code) for code, ok in zip(codes, listed, strict=True)]
 
 
 def _attach_typed(subs: list[Submission], typed_by_sheet: dict[str, tuple[pd.DataFrame, pd.Index]]) -> None:
@@ -243,9 +275,7 @@ def _attach_typed(subs: list[Submission], typed_by_sheet: dict[str, tuple[pd.Dat
     if not valid:
         return
     for spec in contract.sheets():
-        empty = coerce.typed_table(
-            pd.DataFrame(columns=list(spec.names), index=pd.Index([], name=ROW_LEVEL), dtype=object), spec
-        )
+        empty = coerce.empty_table(spec.name)
         parts: dict[int, pd.DataFrame] = {}
         if spec.name in typed_by_sheet:
             typed, file_no = typed_by_sheet[spec.name]
@@ -253,7 +283,7 @@ def _attach_typed(subs: list[Submission], typed_by_sheet: dict[str, tuple[pd.Dat
             for number, part in typed[mask].groupby(file_no[mask], sort=False):
                 parts[int(number)] = part.reset_index(drop=True)
         for i in valid:
-            table = parts.get(i, empty)
+            table = parts[i] if i in parts else empty.copy()
             if spec.is_table:
                 subs[i].tables[spec.name] = table
             elif spec.name == "Entity":

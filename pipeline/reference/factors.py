@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -113,12 +115,12 @@ def _read_text_csv(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise FactorSetError(f"{path}: file not found")
     stat = path.stat()
-    return _read_text_csv_once(str(path), stat.st_mtime_ns, stat.st_size).copy()
+    return _read_text_csv_once(str(path), stat.st_mtime_ns, stat.st_size).copy()  # re-read when the file changes
 
 
 @lru_cache(maxsize=128)
-def _read_text_csv_once(name: str, mtime_ns: int, size: int) -> pd.DataFrame:
-    path = Path(name)
+def _read_text_csv_once(path_text: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    path = Path(path_text)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (ValueError, pd.errors.ParserError) as exc:
@@ -151,7 +153,8 @@ def validate_factors(frame: pd.DataFrame, source: str, lines: pd.Series | None =
     values = pd.to_numeric(frame["kgco2e_per_unit"], errors="coerce").astype(float)
     years = pd.to_numeric(frame["publication_year"], errors="coerce")
     countries = frozenset(codes("countries"))
-    for (idx, row), value, year in zip(frame.iterrows(), values, years, strict=True):
+    rows = frame.to_dict("records")  # plain dicts: indexing a pandas row per cell cost seconds per set
+    for idx, row, value, year in zip(frame.index, rows, values, years, strict=True):
         where = str(line.at[idx])
         problems += _empty_cells(where, row)
         problems += _code_problems(where, row, countries)
@@ -178,12 +181,12 @@ def _column_problems(frame: pd.DataFrame) -> list[str]:
     return problems
 
 
-def _empty_cells(where: str, row: pd.Series) -> list[str]:
+def _empty_cells(where: str, row: Mapping[Any, Any]) -> list[str]:
     """The required cells of a row left empty (only `notes` may be)."""
     return [f"{where}, column {col}: empty" for col in FACTOR_COLUMNS if col not in OPTIONAL_COLUMNS and row[col] == ""]
 
 
-def _code_problems(where: str, row: pd.Series, countries: frozenset[str]) -> list[str]:
+def _code_problems(where: str, row: Mapping[Any, Any], countries: frozenset[str]) -> list[str]:
     """A category or unit that is not known, a region neither WORLD nor an ISO3 code."""
     problems = []
     if row["category"] and row["category"] not in CATEGORIES:
@@ -195,7 +198,7 @@ def _code_problems(where: str, row: pd.Series, countries: frozenset[str]) -> lis
     return problems
 
 
-def _factor_problems(where: str, row: pd.Series, value: float) -> list[str]:
+def _factor_problems(where: str, row: Mapping[Any, Any], value: float) -> list[str]:
     """A factor (`value`, as parsed) that is not a finite number > 0 (>= 0 for refrigerant GWPs)."""
     if row["kgco2e_per_unit"] == "":
         return []  # reported as an empty cell
@@ -206,7 +209,7 @@ def _factor_problems(where: str, row: pd.Series, value: float) -> list[str]:
     return [f"{where}, column kgco2e_per_unit: {row['kgco2e_per_unit']!r} is not a number {rule}"]
 
 
-def _source_problems(where: str, row: pd.Series, year: float) -> list[str]:
+def _source_problems(where: str, row: Mapping[Any, Any], year: float) -> list[str]:
     """A source_url that is not an http(s) address, a publication year (`year`, as parsed) that is implausible."""
     problems = []
     if row["source_url"] and not re.match(r"https?://\S+$", row["source_url"]):
@@ -417,3 +420,13 @@ def conversions(name: str | None = None, directory: Path | str | None = None) ->
     if problems:
         raise _problems(source, problems)
     return frame.assign(multiplier=mult.astype(float), sheet_key=frame["sheet"].str.lower())
+
+
+def warm_up(directory: Path | str | None = None) -> None:
+    """Read and check every pinned factor set now (each is read once per process), e.g. while the
+    submissions are being read: calculating then finds them ready."""
+    for name in sorted(set(pins()["factor_set"])):
+        factor_set(name, directory)
+        factor_lookup(name, directory)
+        conversions(name, directory)
+        renewable_shares(name, directory)
