@@ -12,10 +12,12 @@ import csv
 import re
 from functools import cache
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pipeline import paths
+
+if TYPE_CHECKING:  # pandas is imported where a Series is made: the readers' workers never need it
+    import pandas as pd
 
 CODELIST_DIR = paths.CODELISTS
 
@@ -39,6 +41,8 @@ def normalise_ref(value: object) -> str:
 
 def _text_only(values: pd.Series) -> pd.Series:
     """Text cells stripped (Arrow strings); anything else, and blank text, <NA>."""
+    import pandas as pd
+
     is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
     text = pd.Series(values.where(is_text, None), index=values.index, dtype="string[pyarrow]").str.strip()
     return text.mask(text.eq("").fillna(False))
@@ -109,7 +113,6 @@ def airports() -> dict[str, tuple[float, float]]:
 
 
 @cache
-@cache
 def airport_cities() -> dict[str, tuple[str, ...]]:
     """A city's name folded (case, accents and spaces ignored) -> the IATA codes of its airports,
     from airportsdata: 'nairobi' -> ('NBO', 'WIL')."""
@@ -126,6 +129,7 @@ def airport_cities() -> dict[str, tuple[str, ...]]:
     return {k: tuple(sorted(v)) for k, v in out.items()}
 
 
+@cache
 def airport_countries() -> dict[str, str]:
     """IATA code -> ISO 3166-1 alpha-3 country of the airport (airportsdata gives alpha-2)."""
     import airportsdata
