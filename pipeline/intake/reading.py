@@ -113,54 +113,67 @@ def read_sheet(
         if col.name not in out.frame.columns:
             continue
         values = out.frame[col.name]
+        changes: _Changes = []
         if col.dtype in ("enum", "yesno") and col.codelist:
-            _codes(out, col, values)
+            changes = _codes(col, values)
         elif col.dtype in ("iso3", "iata"):
-            _references(out, col, values)
+            changes = _references(col, values)
         elif col.dtype in ("number", "integer"):
-            _numbers(out, col, values, lang, locate, percent_cells)
+            changes = _numbers(out, col, values, lang, locate, percent_cells)
         elif col.dtype == "date":
-            _dates(out, col, values, locate)
+            changes = _dates(out, col, values, locate)
+        _apply(out, col, changes)
     return out
+
+
+_Changes = list[tuple[object, object, object]]  # (frame index, as typed, as read)
 
 
 def _text_cells(values: pd.Series) -> pd.Series:
     return values[values.map(lambda v: isinstance(v, str))]
 
 
-def _replace(out: Read, col: ColumnSpec, index: object, typed: object, value: object) -> None:
-    out.typed_as[(col.name, index)] = typed
-    out.frame.at[index, col.name] = value  # type: ignore[assignment]  # an object column: any value
+def _apply(out: Read, col: ColumnSpec, changes: _Changes) -> None:
+    """Put the values read into the column at once (one new column, not one cell at a time)."""
+    if not changes:
+        return
+    column = out.frame[col.name].to_numpy(dtype=object, copy=True)
+    positions = out.frame.index.get_indexer(pd.Index([index for index, _, _ in changes]))
+    for position, (index, typed, value) in zip(positions.tolist(), changes, strict=True):
+        column[position] = value
+        out.typed_as[(col.name, index)] = typed
+    out.frame[col.name] = pd.Series(column, index=out.frame.index, dtype=object)
 
 
-def _codes(out: Read, col: ColumnSpec, values: pd.Series) -> None:
+def _codes(col: ColumnSpec, values: pd.Series) -> _Changes:
     assert col.codelist
     lookup = i18n.code_lookup(col.codelist)
     text = _text_cells(values)
     known = {v: lookup.get(i18n.fold(v)) or lookup.get(i18n.fold(i18n.strip_note(v))) for v in text.unique()}
-    for index, typed in text.items():
-        code = known[typed]
-        if code is not None and code != typed:
-            _replace(out, col, index, typed, code)
+    return [
+        (index, typed, code) for index, typed in text.items() if (code := known[typed]) is not None and code != typed
+    ]
 
 
-def _references(out: Read, col: ColumnSpec, values: pd.Series) -> None:
+def _references(col: ColumnSpec, values: pd.Series) -> _Changes:
     valid = set(codelists.codes("countries" if col.dtype == "iso3" else "airports"))
-    for index, typed in _text_cells(values).items():
-        code = i18n.code_in_brackets(typed)
-        if code is not None and code in valid:
-            _replace(out, col, index, typed, code)
+    text = _text_cells(values)
+    known = {v: i18n.code_in_brackets(v) for v in text.unique()}
+    return [
+        (index, typed, code) for index, typed in text.items() if (code := known[typed]) is not None and code in valid
+    ]
 
 
 def _numbers(
     out: Read, col: ColumnSpec, values: pd.Series, lang: str, locate: LocateFn, percent_cells: frozenset[str]
-) -> None:
+) -> _Changes:
     is_percent = col.unit == "percent"
+    changes: _Changes = []
     for index, typed in values.items():
         if is_percent and percent_cells and isinstance(typed, (int, float)) and not isinstance(typed, bool):
             cell = locate(col.name, index)[0]
             if cell in percent_cells:  # 0.85 shown as 85 %
-                _replace(out, col, index, typed, round(float(typed) * 100, 10))
+                changes.append((index, typed, round(float(typed) * 100, 10)))
             continue
         if not isinstance(typed, str):
             continue
@@ -170,7 +183,7 @@ def _numbers(
         value, ambiguous = number_from_text(text, lang)
         if value is None:
             continue
-        _replace(out, col, index, typed, value)
+        changes.append((index, typed, value))
         if ambiguous:
             cell, row, header = locate(col.name, index)
             other, _ = number_from_text(text, "en" if DECIMAL_MARK[lang] == "," else "fr")
@@ -188,14 +201,16 @@ def _numbers(
                     value=typed,
                 )
             )
+    return changes
 
 
-def _dates(out: Read, col: ColumnSpec, values: pd.Series, locate: LocateFn) -> None:
+def _dates(out: Read, col: ColumnSpec, values: pd.Series, locate: LocateFn) -> _Changes:
+    changes: _Changes = []
     for index, typed in _text_cells(values).items():
         value, ambiguous = date_from_text(typed)
         if value is None:
             continue
-        _replace(out, col, index, typed, value)
+        changes.append((index, typed, value))
         if ambiguous:
             cell, row, header = locate(col.name, index)
             out.findings.append(
@@ -209,6 +224,7 @@ def _dates(out: Read, col: ColumnSpec, values: pd.Series, locate: LocateFn) -> N
                     value=typed,
                 )
             )
+    return changes
 
 
 def _shown_number(value: float | None, lang: str) -> str:

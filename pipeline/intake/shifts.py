@@ -16,6 +16,7 @@ each column's values are tested against their own rule and their neighbours' rul
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,19 +39,66 @@ class Shift:
     found_under: str  # the contract column the value sits under
 
 
-def _fits(col: ColumnSpec) -> Callable[[pd.Series], np.ndarray] | None:
+def _fits(col: ColumnSpec) -> Callable[[np.ndarray], np.ndarray] | None:
     """A test of whether raw values suit `col`'s kind; None for columns that accept anything."""
     if col.dtype in ("number", "integer"):
-        return lambda s: checks.parse_number(s).notna().to_numpy() | s.map(_is_number_text).to_numpy(dtype=bool)
+        return _numbers_fit
     if col.dtype in ("enum", "yesno") and col.codelist:
         lookup = i18n.code_lookup(col.codelist)
-        return lambda s: s.map(lambda v: isinstance(v, str) and i18n.fold(v) in lookup).to_numpy(dtype=bool)
+        return lambda a: _by_distinct(
+            lambda s: s.map(lambda v: isinstance(v, str) and i18n.fold(v) in lookup).to_numpy(dtype=bool), a
+        )
     if col.dtype in ("iso3", "iata"):
         valid = frozenset(codelists.codes("countries" if col.dtype == "iso3" else "airports"))
-        return lambda s: s.map(lambda v: isinstance(v, str) and _reference(v) in valid).to_numpy(dtype=bool)
+        return lambda a: _by_distinct(
+            lambda s: s.map(lambda v: isinstance(v, str) and _reference(v) in valid).to_numpy(dtype=bool), a
+        )
     if col.dtype == "date":
-        return lambda s: s.map(lambda v: isinstance(v, (dt.date, dt.datetime))).to_numpy(dtype=bool)
+        return lambda a: np.fromiter((isinstance(v, (dt.date, dt.datetime)) for v in a.tolist()), bool, len(a))
     return None
+
+
+_NUMBER_TYPES = (int, float, np.int64, np.float64)
+
+
+def _numbers_fit(values: np.ndarray) -> np.ndarray:
+    """Finite numbers as stored, and text that reads as a number ('1 200', '1,200.5', '1.200,5')."""
+    out = np.zeros(len(values), dtype=bool)
+    texts: list[int] = []
+    for i, v in enumerate(values.tolist()):
+        if type(v) in _NUMBER_TYPES:
+            try:
+                out[i] = math.isfinite(v)
+            except OverflowError:  # an integer beyond any float
+                out[i] = False
+        elif type(v) is str:
+            texts.append(i)
+    if texts:
+        out[texts] = _by_distinct(
+            lambda s: checks.parse_number(s).notna().to_numpy() | s.map(_is_number_text).to_numpy(dtype=bool),
+            values[texts],
+        )
+    return out
+
+
+def _by_distinct(fit: Callable[[pd.Series], np.ndarray], values: np.ndarray) -> np.ndarray:
+    """`fit` over `values`, each distinct value tested once (a column repeats a few codes and
+    units thousands of times). Distinct by type and value, so that True, 1 and 1.0 stay apart."""
+    slots: dict[tuple[type, object], int] = {}
+    distinct: list[object] = []
+    where = np.empty(len(values), dtype=np.intp)
+    for i, v in enumerate(values.tolist()):
+        try:
+            key = (type(v), v if v == v else None)  # every NaN alike
+            slot = slots.setdefault(key, len(distinct))
+        except TypeError:  # unhashable or without a truth value: tested on its own
+            slot = len(distinct)
+        if slot == len(distinct):
+            distinct.append(v)
+        where[i] = slot
+    if not distinct:
+        return np.zeros(0, dtype=bool)
+    return np.asarray(fit(pd.Series(distinct, dtype=object)), dtype=bool)[where]
 
 
 def _is_number_text(value: object) -> bool:
@@ -75,11 +123,14 @@ def find_shifts(spec: SheetSpec, positions: dict[str, int], rows: list[tuple[int
     if len(tested) < MIN_GAIN or not rows:
         return []
     width = max(len(v) for _, v in rows)
+    grid = np.empty((len(rows), width), dtype=object)  # None where a row is shorter
+    for i, (_, values) in enumerate(rows):
+        grid[i, : len(values)] = values
 
-    def at(pos: int) -> pd.Series:
-        return pd.Series([v[pos] if 0 <= pos < len(v) else None for _, v in rows], dtype=object)
+    def at(pos: int) -> np.ndarray:
+        return grid[:, pos]
 
-    present = np.column_stack([at(pos).notna().to_numpy() for pos, _, _ in tested])
+    present = np.column_stack([pd.notna(at(pos)) for pos, _, _ in tested])
     own = np.column_stack([fit(at(pos)) for pos, _, fit in tested]) & present  # fits where it is
     wrong = present & ~own  # a value that does not fit where it is (a blank is neither)
     candidates = np.flatnonzero(wrong.sum(axis=1) >= MIN_GAIN)
@@ -90,11 +141,11 @@ def find_shifts(spec: SheetSpec, positions: dict[str, int], rows: list[tuple[int
     for side, step in (("right", 1), ("left", -1)):
         moved = np.column_stack(
             [
-                fit(at(pos + step)) if 0 <= pos + step < width else np.zeros(len(rows), dtype=bool)
+                fit(at(pos + step)[candidates]) if 0 <= pos + step < width else np.zeros(len(candidates), dtype=bool)
                 for pos, _, fit in tested
             ]
         )
-        gain = moved[candidates].astype(int) - own[candidates].astype(int)
+        gain = moved.astype(int) - own[candidates].astype(int)
         from_k = np.cumsum(gain[:, ::-1], axis=1)[:, ::-1]  # gain of moving back columns k.. on
         lost = np.cumsum(wrong[candidates][:, ::-1], axis=1)[:, ::-1]
         # the shift starts at a column that fits once moved back: the first of the best such
