@@ -11,22 +11,30 @@ from __future__ import annotations
 import difflib
 import operator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, SupportsInt
 
 import numpy as np
 import pandas as pd
 
-from pipeline import catalogue
+from pipeline import catalogue, codelists
 from pipeline.catalogue import Message, using_language
 from pipeline.cells import column_letter
+from pipeline.errors import UnreadableFile
 from pipeline.intake import reading
 from pipeline.intake.findings import Finding, finding
+from pipeline.intake.guard import DEFAULT_LIMITS, Limits
+from pipeline.intake.read import read_workbook
 from pipeline.intake.shifts import find_shifts
 from pipeline.intake.workbook import RawSheet, RawWorkbook
 from schemas import contract, i18n
 
 # Sheets the template adds for people (in any language); not part of the contract, never reported.
 TEMPLATE_SHEETS = ("Instructions", "Lists", "LastYear")
+# Workbooks with more rows are normalised by the caller, not in the reading worker: a million rows
+# take seconds and hundreds of MB to normalise, and the worker's timeout and memory cap are sized
+# for reading; there is only one such file to overlap with anyway.
+WORKER_MAX_ROWS = 200_000
 
 
 @dataclass
@@ -108,6 +116,55 @@ def normalise(raw: RawWorkbook, lang: str | None = None) -> ParsedWorkbook:
         parsed = _normalise(raw, lang)
     parsed.lang = lang
     return parsed
+
+
+def prepare() -> None:
+    """Build what normalising looks up (sheet, header and label lookups, code lists, airports):
+    the readers' fork server calls it once (`pipeline.intake.prepared`), so that every worker
+    forked from it starts with them instead of building them for its first workbook."""
+    i18n.sheet_lookup()
+    for spec in contract.sheets():
+        i18n.header_lookup(spec.name)
+        for col in spec.columns:
+            if col.dtype in ("enum", "yesno") and col.codelist:
+                i18n.code_lookup(col.codelist)
+    codelists.codes("countries")
+    codelists.codes("airports")
+
+
+def read_normalised(
+    path: Path | str, lang: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> ParsedWorkbook | RawWorkbook:
+    """Guard, read and normalise one workbook: the work of a reading worker process, so that
+    normalising runs on every core, overlapped with reading.
+
+    A file that cannot be read raises its UnreadableFile; a fault of the pipeline while
+    normalising a workbook that could be read is that workbook's own verdict too
+    (`pipeline_fault`). A large workbook (beyond `WORKER_MAX_ROWS`), or one that cannot be
+    normalised within the worker's memory cap, comes back as read, for the caller to normalise
+    (`normalised`) outside the worker's memory cap and timeout, which stay the reader's."""
+    raw = read_workbook(path, limits)
+    if sum(len(sheet.rows) for sheet in raw.sheets.values()) > WORKER_MAX_ROWS:
+        return raw
+    try:
+        return normalise(raw, lang)
+    except MemoryError:
+        return raw
+    except Exception as exc:
+        raise pipeline_fault(exc) from None
+
+
+def normalised(raw: RawWorkbook, lang: str | None = None) -> ParsedWorkbook:
+    """`normalise`, with a fault of the pipeline raised as the workbook's own verdict (`pipeline_fault`)."""
+    try:
+        return normalise(raw, lang)
+    except Exception as exc:
+        raise pipeline_fault(exc) from None
+
+
+def pipeline_fault(exc: Exception) -> UnreadableFile:
+    """The unreadable-file verdict of a workbook the pipeline failed on (not the workbook's fault)."""
+    return UnreadableFile("unreadable-file.internal-error", {"detail": f"{type(exc).__name__}: {exc}"[:300]})
 
 
 def _normalise(raw: RawWorkbook, lang: str) -> ParsedWorkbook:
