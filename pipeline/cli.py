@@ -126,9 +126,9 @@ def main(argv: list[str] | None = None) -> int:
 
         warm_up(
             "pipeline.intake.normalise",
-            "pipeline.intake.prepared",
             "pipeline.intake.annotate",
             "pipeline.intake.excerpt",
+            "pipeline.intake.prepared",  # the last: it freezes what the server imported
         )
     try:
         return _dispatch(args)
