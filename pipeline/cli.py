@@ -119,11 +119,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("run", "validate"):
         from pipeline.workers import warm_up
 
-        warm_up("pipeline.intake.read")  # the readers' fork server starts while we import
+        # the readers' fork server starts (and prepares what normalising looks up) while we import
+        warm_up("pipeline.intake.normalise", "pipeline.intake.prepared")
     elif args.command == "serve":
         from pipeline.workers import warm_up
 
-        warm_up("pipeline.intake.read", "pipeline.intake.annotate", "pipeline.intake.excerpt")
+        warm_up(
+            "pipeline.intake.normalise",
+            "pipeline.intake.annotate",
+            "pipeline.intake.excerpt",
+            "pipeline.intake.prepared",  # the last: it freezes what the server imported
+        )
     try:
         return _dispatch(args)
     except GtbError as exc:

@@ -2,8 +2,9 @@
 
 `run_isolated(items, work, jobs, memory_bytes, timeout_s)` runs `work(*args)` for every
 (key, args) in a small pool of long-lived worker processes (forkserver), each with an
-address-space limit, and a timeout per task: a parser that aborts (calamine aborts the process
-on allocation failure), runs out of memory or hangs costs only that task, whose result is then
+address-space limit (on top of the modules it starts with), and a timeout per task: a parser
+that aborts (calamine aborts the process on allocation failure), runs out of memory or hangs
+costs only that task, whose result is then
 a `ReaderFailed`; the other tasks go on. An `UnreadableFile` the work raises is that task's
 result too. Results come back in completion order.
 """
@@ -284,11 +285,23 @@ def _picklable(value: object) -> bool:
     return True
 
 
+def _address_space() -> int:
+    """Bytes of address space this process has mapped now (0 where /proc is unavailable)."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _set_up_worker(memory_bytes: int, log_path: str) -> None:
     """In the worker: stdout to nowhere (a library's stray print, such as openpyxl's "0 is out of
     range" on a damaged style table, never reaches the user's console), stderr to `log_path` (if
-    given), the address space capped at `memory_bytes` (if given, and within the hard limit),
-    Ctrl-C ignored."""
+    given), the address space capped at `memory_bytes` beyond what the worker has mapped as it
+    starts (the modules the fork server preloaded: pandas when the workers normalise), within the
+    hard limit; Arrow on the system allocator (its default, mimalloc, reserves about 1 GiB of
+    address space on first use, which the cap would count as if the work had used it); Ctrl-C
+    ignored."""
     sys.stdout.flush()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -298,9 +311,11 @@ def _set_up_worker(memory_bytes: int, log_path: str) -> None:
         os.dup2(log, 2)
         os.close(log)
         os.environ["RUST_BACKTRACE"] = "0"  # one line (e.g. "memory allocation of N bytes failed")
+    os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "system"  # read when Arrow's pool is first used
     if memory_bytes:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        cap = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
+        cap = _address_space() + memory_bytes
+        cap = cap if hard == resource.RLIM_INFINITY else min(cap, hard)
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 

@@ -91,11 +91,21 @@ def detect_language(names: list[str]) -> str | None:
     """The language whose tab names the workbook uses most; None when only names shared by all
     languages (or none) are found."""
     votes: Counter[str] = Counter()
+    by_tab = _tab_languages()
     for name in names:
-        langs = {lang for (_sheet, lang), (tab, _) in _sheets().items() if fold(tab) == fold(name)}
+        langs = by_tab.get(fold(name), set())
         if 0 < len(langs) < len(LANGS):
             votes.update(langs)
     return votes.most_common(1)[0][0] if votes else None
+
+
+@cache
+def _tab_languages() -> dict[str, set[str]]:
+    """A tab name folded -> the languages that name a sheet so."""
+    out: dict[str, set[str]] = {}
+    for (_sheet, lang), (tab, _) in _sheets().items():
+        out.setdefault(fold(tab), set()).add(lang)
+    return out
 
 
 # --- columns ------------------------------------------------------------------------------------

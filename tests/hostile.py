@@ -388,6 +388,35 @@ def fail_on_bug_name(path: Path) -> str:
     return path.name
 
 
+def normalise_failing_on_wfp(path: Path, lang: str | None = None, **kwargs: object) -> object:
+    """The readers' work (`read_normalised`), but normalising a workbook named WFP* meets a fault
+    of the pipeline (an exception nobody foresaw), in the worker process where it runs."""
+    return _normalise_failing_on_wfp(TypeError("a value of a type nobody foresaw"), path, lang, **kwargs)
+
+
+def normalise_out_of_memory_on_wfp(path: Path, lang: str | None = None, **kwargs: object) -> object:
+    """The readers' work (`read_normalised`), but normalising a workbook named WFP* runs out of
+    the worker's memory."""
+    return _normalise_failing_on_wfp(MemoryError(), path, lang, **kwargs)
+
+
+def _normalise_failing_on_wfp(error: BaseException, path: Path, lang: str | None, **kwargs: object) -> object:
+    from pipeline.intake import normalise
+
+    real = normalise.normalise
+
+    def failing(raw, lang=None):
+        if Path(raw.path).name.startswith("WFP"):
+            raise error
+        return real(raw, lang)
+
+    normalise.normalise = failing
+    try:
+        return normalise.read_normalised(path, lang, **kwargs)
+    finally:
+        normalise.normalise = real
+
+
 def pid_after_nap(path: Path) -> int:
     """Sleep a little and return the worker's process id (to see the files spread over workers)."""
     import time

@@ -11,22 +11,30 @@ from __future__ import annotations
 import difflib
 import operator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, SupportsInt
 
 import numpy as np
 import pandas as pd
 
-from pipeline import catalogue
+from pipeline import catalogue, codelists
 from pipeline.catalogue import Message, using_language
 from pipeline.cells import column_letter
+from pipeline.errors import UnreadableFile
 from pipeline.intake import reading
 from pipeline.intake.findings import Finding, finding
+from pipeline.intake.guard import DEFAULT_LIMITS, Limits
+from pipeline.intake.read import read_workbook
 from pipeline.intake.shifts import find_shifts
 from pipeline.intake.workbook import RawSheet, RawWorkbook
 from schemas import contract, i18n
 
 # Sheets the template adds for people (in any language); not part of the contract, never reported.
 TEMPLATE_SHEETS = ("Instructions", "Lists", "LastYear")
+# Workbooks with more rows are normalised by the caller, not in the reading worker: a million rows
+# take seconds and hundreds of MB to normalise, and the worker's timeout and memory cap are sized
+# for reading; there is only one such file to overlap with anyway.
+WORKER_MAX_ROWS = 200_000
 
 
 @dataclass
@@ -108,6 +116,55 @@ def normalise(raw: RawWorkbook, lang: str | None = None) -> ParsedWorkbook:
         parsed = _normalise(raw, lang)
     parsed.lang = lang
     return parsed
+
+
+def prepare() -> None:
+    """Build what normalising looks up (sheet, header and label lookups, code lists, airports):
+    the readers' fork server calls it once (`pipeline.intake.prepared`), so that every worker
+    forked from it starts with them instead of building them for its first workbook."""
+    i18n.sheet_lookup()
+    for spec in contract.sheets():
+        i18n.header_lookup(spec.name)
+        for col in spec.columns:
+            if col.dtype in ("enum", "yesno") and col.codelist:
+                i18n.code_lookup(col.codelist)
+    codelists.codes("countries")
+    codelists.codes("airports")
+
+
+def read_normalised(
+    path: Path | str, lang: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> ParsedWorkbook | RawWorkbook:
+    """Guard, read and normalise one workbook: the work of a reading worker process, so that
+    normalising runs on every core, overlapped with reading.
+
+    A file that cannot be read raises its UnreadableFile; a fault of the pipeline while
+    normalising a workbook that could be read is that workbook's own verdict too
+    (`pipeline_fault`). A large workbook (beyond `WORKER_MAX_ROWS`), or one that cannot be
+    normalised within the worker's memory cap, comes back as read, for the caller to normalise
+    (`normalised`) outside the worker's memory cap and timeout, which stay the reader's."""
+    raw = read_workbook(path, limits)
+    if sum(len(sheet.rows) for sheet in raw.sheets.values()) > WORKER_MAX_ROWS:
+        return raw
+    try:
+        return normalise(raw, lang)
+    except MemoryError:
+        return raw
+    except Exception as exc:
+        raise pipeline_fault(exc) from None
+
+
+def normalised(raw: RawWorkbook, lang: str | None = None) -> ParsedWorkbook:
+    """`normalise`, with a fault of the pipeline raised as the workbook's own verdict (`pipeline_fault`)."""
+    try:
+        return normalise(raw, lang)
+    except Exception as exc:
+        raise pipeline_fault(exc) from None
+
+
+def pipeline_fault(exc: Exception) -> UnreadableFile:
+    """The unreadable-file verdict of a workbook the pipeline failed on (not the workbook's fault)."""
+    return UnreadableFile("unreadable-file.internal-error", {"detail": f"{type(exc).__name__}: {exc}"[:300]})
 
 
 def _normalise(raw: RawWorkbook, lang: str) -> ParsedWorkbook:
@@ -261,13 +318,13 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -
     missing = [c.name for c in spec.columns if c.name not in found.positions and c.required]
     findings = found.findings + _header_findings(spec, raw, file_name, lang, found, missing)
     positions = found.positions
-    frame = _records(raw, [c for c in wanted if c in positions], positions, wanted)
+    rows, index, columns = _records(raw, [c for c in wanted if c in positions], positions)
     letters = {c: column_letter(p + 1) for c, p in positions.items()}
-    shifted = _shift_findings(spec, raw, positions, set(frame.index), letters, found.written, lang, file_name)
+    shifted = _shift_findings(spec, raw, positions, rows, letters, found.written, lang, file_name)
     parsed = ParsedSheet(
         name=spec.name,
         is_table=True,
-        frame=frame,
+        frame=_NO_FRAME,
         headers=found.written,
         letters=letters,
         missing=frozenset(missing),
@@ -276,19 +333,25 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -
         | frozenset(f"{letter}{f.row}" for f in shifted for letter in letters.values()),
         tab=raw.name,
     )
-    return _read(parsed, spec, lang, raw, findings + shifted)
+    return _read(parsed, spec, lang, raw, findings + shifted, columns, index)
+
+
+_NO_FRAME = pd.DataFrame()  # a sheet's frame until its values are read (`_read`)
 
 
 def _filled(v: object) -> bool:
     return v is not None and (type(v) is not str or bool(v.strip()))
 
 
-def _records(raw: RawSheet, present: list[str], positions: dict[str, int], columns: list[str]) -> pd.DataFrame:
-    """The contract columns of the sheet's data rows (Excel row as index), blank rows left out.
+def _records(
+    raw: RawSheet, present: list[str], positions: dict[str, int]
+) -> tuple[list[tuple[int, list[object]]], list[int], dict[str, list[object]]]:
+    """The sheet's data rows as read (Excel row, values), blank rows left out; their Excel rows;
+    and the values of each contract column present, row by row.
 
     A row counts as blank when every contract column in it is empty or only white space, even if
     an ignored extra column holds something. One C-level pick per row (`itemgetter`)."""
-    index: list[int] = []
+    rows: list[tuple[int, list[object]]] = []
     records: list[tuple] = []
     if present:
         picks = [positions[c] for c in present]
@@ -296,35 +359,42 @@ def _records(raw: RawSheet, present: list[str], positions: dict[str, int], colum
         pick = operator.itemgetter(*picks)
         single = len(picks) == 1
         n = len(picks)
-        for excel_row, values in raw.rows:
+        for row in raw.rows:
+            excel_row, values = row
             if excel_row == 1:
                 continue  # the header row
             if len(values) < width:
                 values = list(values) + [None] * (width - len(values))
             record = (pick(values),) if single else pick(values)
-            if record.count(None) == n or not any(_filled(v) for v in record):
+            if record.count(None) == n or not any(map(_filled, record)):
                 continue  # blank rows are skipped, as are rows holding only ignored columns
-            index.append(excel_row)
+            rows.append(row)
             records.append(record)
-    grid = np.empty((len(records), len(columns)), dtype=object)  # None where a column is missing
-    if records:
-        for c, cells in zip(present, zip(*records, strict=True), strict=True):
-            grid[:, columns.index(c)] = cells  # element by element: a cell value is never unpacked
-    return pd.DataFrame(grid, index=pd.Index(index, name="row", dtype="int64"), columns=columns, dtype=object)
+    columns = {c: list(cells) for c, cells in zip(present, zip(*records, strict=True), strict=True)} if records else {}
+    return rows, [excel_row for excel_row, _ in rows], columns
+
+
+def _frame(columns: dict[str, list[object]], names: list[str], index: pd.Index) -> pd.DataFrame:
+    """One object grid of the contract columns `names` (None where a column is missing)."""
+    grid = np.empty((len(index), len(names)), dtype=object)
+    if len(index):
+        for position, name in enumerate(names):
+            if name in columns:
+                grid[:, position] = columns[name]  # element by element: a cell value is never unpacked
+    return pd.DataFrame(grid, index=index, columns=names, dtype=object)
 
 
 def _shift_findings(
     spec: contract.SheetSpec,
     raw: RawSheet,
     positions: dict[str, int],
-    data_rows: set[int],
+    rows: list[tuple[int, list[object]]],
     letters: dict[str, str],
     written: dict[str, str],
     lang: str,
     file_name: str,
 ) -> list[Finding]:
-    """One finding per row whose values sit one column off (`shifts`); its other checks wait."""
-    rows = [(r, v) for r, v in raw.rows if r in data_rows]
+    """One finding per data row (`rows`) whose values sit one column off (`shifts`); its other checks wait."""
     out = []
     for shift in find_shifts(spec, positions, rows):
         out.append(
@@ -348,15 +418,24 @@ def _shift_findings(
 
 
 def _read(
-    parsed: ParsedSheet, spec: contract.SheetSpec, lang: str, raw: RawSheet, findings: list[Finding]
+    parsed: ParsedSheet,
+    spec: contract.SheetSpec,
+    lang: str,
+    raw: RawSheet,
+    findings: list[Finding],
+    columns: dict[str, list[object]],
+    index: list[int],
 ) -> tuple[ParsedSheet, list[Finding]]:
-    """Cell values read as people type them (labels, numbers and dates in the workbook's language)."""
+    """Cell values read as people type them (labels, numbers and dates in the workbook's
+    language), then the sheet's frame: its contract columns, the Excel row (tables) or 0 as index."""
 
-    def locate(column: str, index: object) -> tuple[str, int | None, str]:
-        return parsed.locate(column, None if not parsed.is_table else index)  # type: ignore[arg-type]
+    def locate(column: str, row: object) -> tuple[str, int | None, str]:
+        return parsed.locate(column, None if not parsed.is_table else row)  # type: ignore[arg-type]
 
-    done = reading.read_sheet(parsed.frame, spec, lang, locate, frozenset(raw.percent_cells), raw.name)
-    parsed.frame = done.frame
+    done = reading.read_sheet(columns, index, spec, lang, locate, frozenset(raw.percent_cells), raw.name)
+    names = [c.name for c in spec.columns]
+    rows = pd.Index(index, name="row", dtype="int64") if parsed.is_table else pd.Index([0], name="row")
+    parsed.frame = _frame(done.columns, names, rows)
     parsed.typed_as = done.typed_as
     return parsed, findings + done.findings
 
@@ -423,17 +502,14 @@ def _field_value(
                 column=i18n.header(spec.name, name, lang),
             )
         )
-    frame = pd.DataFrame(
-        [[values.get(c) for c in wanted]], columns=list(wanted), index=pd.Index([0], name="row"), dtype=object
-    )
     parsed = ParsedSheet(
         name=spec.name,
         is_table=False,
-        frame=frame,
+        frame=_NO_FRAME,
         headers=headers,
         cells=cells,
         missing=frozenset(missing),
         reported_cells=frozenset(raw.formula_cells_without_value) | frozenset(raw.error_cells),
         tab=raw.name,
     )
-    return _read(parsed, spec, lang, raw, findings)
+    return _read(parsed, spec, lang, raw, findings, {c: [values.get(c)] for c in wanted}, [0])

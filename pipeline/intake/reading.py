@@ -22,11 +22,10 @@ What was typed is kept (`typed_as`) so that a finding on such a cell still quote
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-
-import pandas as pd
 
 from pipeline import codelists
 from pipeline.intake.findings import Finding, finding
@@ -49,9 +48,9 @@ LocateFn = Callable[[str, object], tuple[str, "int | None", str]]
 
 @dataclass
 class Read:
-    """What reading a sheet's frame gave: the frame, what was typed where a value was read, warnings."""
+    """What reading a sheet's columns gave: the columns, what was typed where a value was read, warnings."""
 
-    frame: pd.DataFrame
+    columns: dict[str, list[object]]  # contract column -> its values, row by row
     tab: str = ""
     typed_as: dict[tuple[str, object], object] = field(default_factory=dict)  # (column, index) -> as typed
     findings: list[Finding] = field(default_factory=list)
@@ -99,81 +98,98 @@ def date_from_text(text: str) -> tuple[dt.date | None, bool]:
 
 
 def read_sheet(
-    frame: pd.DataFrame,
+    columns: dict[str, list[object]],
+    index: Sequence[object],
     spec: SheetSpec,
     lang: str,
     locate: LocateFn,
     percent_cells: frozenset[str] = frozenset(),
     tab: str = "",
 ) -> Read:
-    """Read every column of a sheet's frame (raw cell values) as people type them; `tab` is the
-    sheet's name as written, for the findings."""
-    out = Read(frame.copy(), tab=tab or spec.name)
+    """Read every column of a sheet (its raw cell values, row by row, under the frame index
+    `index`) as people type them; `tab` is the sheet's name as written, for the findings. The
+    columns given are left as they are: a column with values read is a new list."""
+    out = Read(dict(columns), tab=tab or spec.name)
     for col in spec.columns:
-        if col.name not in out.frame.columns:
+        values = out.columns.get(col.name)
+        if values is None:
             continue
-        values = out.frame[col.name]
         changes: _Changes = []
         if col.dtype in ("enum", "yesno") and col.codelist:
             changes = _codes(col, values)
         elif col.dtype in ("iso3", "iata"):
             changes = _references(col, values)
         elif col.dtype in ("number", "integer"):
-            changes = _numbers(out, col, values, lang, locate, percent_cells)
+            changes = _numbers(out, col, values, index, lang, locate, percent_cells)
         elif col.dtype == "date":
-            changes = _dates(out, col, values, locate)
-        _apply(out, col, changes)
+            changes = _dates(out, col, values, index, locate)
+        _apply(out, col, changes, index)
     return out
 
 
-_Changes = list[tuple[object, object, object]]  # (frame index, as typed, as read)
+_Changes = list[tuple[int, object, object]]  # (position in the column, as typed, as read)
 
 
-def _text_cells(values: pd.Series) -> pd.Series:
-    return values[values.map(lambda v: isinstance(v, str))]
+def _text_cells(values: list[object]) -> list[tuple[int, str]]:
+    return [(position, v) for position, v in enumerate(values) if isinstance(v, str)]
 
 
-def _apply(out: Read, col: ColumnSpec, changes: _Changes) -> None:
-    """Put the values read into the column at once (one new column, not one cell at a time)."""
+def _apply(out: Read, col: ColumnSpec, changes: _Changes, index: Sequence[object]) -> None:
+    """Put the values read into a copy of the column (the column given is left as it is)."""
     if not changes:
         return
-    column = out.frame[col.name].to_numpy(dtype=object, copy=True)
-    positions = out.frame.index.get_indexer(pd.Index([index for index, _, _ in changes]))
-    for position, (index, typed, value) in zip(positions.tolist(), changes, strict=True):
+    column = list(out.columns[col.name])
+    typed_as = out.typed_as
+    name = col.name
+    for position, typed, value in changes:
         column[position] = value
-        out.typed_as[(col.name, index)] = typed
-    out.frame[col.name] = pd.Series(column, index=out.frame.index, dtype=object)
+        typed_as[(name, index[position])] = typed
+    out.columns[name] = column
 
 
-def _codes(col: ColumnSpec, values: pd.Series) -> _Changes:
+def _codes(col: ColumnSpec, values: list[object]) -> _Changes:
     assert col.codelist
     lookup = i18n.code_lookup(col.codelist)
     text = _text_cells(values)
-    known = {v: lookup.get(i18n.fold(v)) or lookup.get(i18n.fold(i18n.strip_note(v))) for v in text.unique()}
-    return [
-        (index, typed, code) for index, typed in text.items() if (code := known[typed]) is not None and code != typed
-    ]
+    known = {}
+    for _, v in text:
+        if v not in known:
+            known[v] = lookup.get(i18n.fold(v)) or lookup.get(i18n.fold(i18n.strip_note(v)))
+    return [(position, typed, code) for position, typed in text if (code := known[typed]) is not None and code != typed]
 
 
-def _references(col: ColumnSpec, values: pd.Series) -> _Changes:
-    valid = set(codelists.codes("countries" if col.dtype == "iso3" else "airports"))
+@functools.cache
+def _valid_references(dtype: str) -> frozenset[str]:
+    return frozenset(codelists.codes("countries" if dtype == "iso3" else "airports"))
+
+
+def _references(col: ColumnSpec, values: list[object]) -> _Changes:
+    valid = _valid_references(col.dtype)
     text = _text_cells(values)
-    known = {v: i18n.code_in_brackets(v) for v in text.unique()}
-    return [
-        (index, typed, code) for index, typed in text.items() if (code := known[typed]) is not None and code in valid
-    ]
+    known = {}
+    for _, v in text:
+        if v not in known:
+            known[v] = i18n.code_in_brackets(v)
+    return [(position, typed, code) for position, typed in text if (code := known[typed]) is not None and code in valid]
 
 
 def _numbers(
-    out: Read, col: ColumnSpec, values: pd.Series, lang: str, locate: LocateFn, percent_cells: frozenset[str]
+    out: Read,
+    col: ColumnSpec,
+    values: list[object],
+    index: Sequence[object],
+    lang: str,
+    locate: LocateFn,
+    percent_cells: frozenset[str],
 ) -> _Changes:
     is_percent = col.unit == "percent"
+    by_percent = is_percent and bool(percent_cells)
     changes: _Changes = []
-    for index, typed in values.items():
-        if is_percent and percent_cells and isinstance(typed, (int, float)) and not isinstance(typed, bool):
-            cell = locate(col.name, index)[0]
+    for position, typed in enumerate(values):
+        if by_percent and isinstance(typed, (int, float)) and not isinstance(typed, bool):
+            cell = locate(col.name, index[position])[0]
             if cell in percent_cells:  # 0.85 shown as 85 %
-                changes.append((index, typed, round(float(typed) * 100, 10)))
+                changes.append((position, typed, round(float(typed) * 100, 10)))
             continue
         if not isinstance(typed, str):
             continue
@@ -183,9 +199,9 @@ def _numbers(
         value, ambiguous = number_from_text(text, lang)
         if value is None:
             continue
-        changes.append((index, typed, value))
+        changes.append((position, typed, value))
         if ambiguous:
-            cell, row, header = locate(col.name, index)
+            cell, row, header = locate(col.name, index[position])
             other, _ = number_from_text(text, "en" if DECIMAL_MARK[lang] == "," else "fr")
             out.findings.append(
                 finding(
@@ -204,15 +220,15 @@ def _numbers(
     return changes
 
 
-def _dates(out: Read, col: ColumnSpec, values: pd.Series, locate: LocateFn) -> _Changes:
+def _dates(out: Read, col: ColumnSpec, values: list[object], index: Sequence[object], locate: LocateFn) -> _Changes:
     changes: _Changes = []
-    for index, typed in _text_cells(values).items():
+    for position, typed in _text_cells(values):
         value, ambiguous = date_from_text(typed)
         if value is None:
             continue
-        changes.append((index, typed, value))
+        changes.append((position, typed, value))
         if ambiguous:
-            cell, row, header = locate(col.name, index)
+            cell, row, header = locate(col.name, index[position])
             out.findings.append(
                 finding(
                     "ambiguous-date.day-month",

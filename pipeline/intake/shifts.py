@@ -16,6 +16,7 @@ each column's values are tested against their own rule and their neighbours' rul
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,17 +46,38 @@ def _fits(col: ColumnSpec) -> Callable[[np.ndarray], np.ndarray] | None:
         return _numbers_fit
     if col.dtype in ("enum", "yesno") and col.codelist:
         lookup = i18n.code_lookup(col.codelist)
-        return lambda a: _by_distinct(
-            lambda s: s.map(lambda v: isinstance(v, str) and i18n.fold(v) in lookup).to_numpy(dtype=bool), a
-        )
+        return _texts_fit(lambda v: i18n.fold(v) in lookup)
     if col.dtype in ("iso3", "iata"):
-        valid = frozenset(codelists.codes("countries" if col.dtype == "iso3" else "airports"))
-        return lambda a: _by_distinct(
-            lambda s: s.map(lambda v: isinstance(v, str) and _reference(v) in valid).to_numpy(dtype=bool), a
-        )
+        valid = _valid_references(col.dtype)
+        return _texts_fit(lambda v: _reference(v) in valid)
     if col.dtype == "date":
         return lambda a: np.fromiter((isinstance(v, (dt.date, dt.datetime)) for v in a.tolist()), bool, len(a))
     return None
+
+
+@functools.cache
+def _valid_references(dtype: str) -> frozenset[str]:
+    return frozenset(codelists.codes("countries" if dtype == "iso3" else "airports"))
+
+
+def _texts_fit(test: Callable[[str], bool]) -> Callable[[np.ndarray], np.ndarray]:
+    """A test for columns that only text can suit: `test` of each distinct text once (a column
+    repeats a few codes thousands of times); any other value does not fit."""
+
+    def fit(values: np.ndarray) -> np.ndarray:
+        known: dict[str, bool] = {}
+        out = []
+        for v in values.tolist():
+            if isinstance(v, str):
+                ok = known.get(v)
+                if ok is None:
+                    ok = known[v] = bool(test(v))
+                out.append(ok)
+            else:
+                out.append(False)
+        return np.array(out, dtype=bool)
+
+    return fit
 
 
 _NUMBER_TYPES = (int, float, np.int64, np.float64)

@@ -8,6 +8,7 @@ findings on the original cells.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from pipeline.catalogue import using_language
 from pipeline.errors import UnreadableFile
 from pipeline.intake import coerce
 from pipeline.intake.findings import Finding, count, finding, sort_key, unreadable_finding
-from pipeline.intake.normalise import ParsedSheet, ParsedWorkbook, normalise
+from pipeline.intake.normalise import ParsedSheet, ParsedWorkbook, normalised, read_normalised
 from pipeline.intake.workbook import RawWorkbook
 from schemas import checks, contract
 
@@ -89,18 +90,21 @@ def validate_files(
     warm_up: Callable[[], object] | None = None,
     lang: str | None = None,
 ) -> list[Submission]:
-    """Read files in worker processes, then normalise and validate them all at once.
+    """Read and normalise files in worker processes, then validate them all at once.
 
-    One pandera call per sheet type over every workbook: validating in batches as files arrive
-    was measured slower (pandera's fixed cost per call outweighs the overlap on two cores; see
-    docs/performance.md). The sheet models and code-list indexes are built while the first files
-    are read, and so is whatever `warm_up` prepares for the caller's next steps. Results keep the
-    input order. `lang` sets the language of every workbook's findings; by default each
-    workbook's own (its sheet names).
+    Each worker guards, reads and normalises one workbook at a time (`normalise.read_normalised`),
+    so normalising runs on every core, overlapped with reading (a workbook too large to
+    normalise within a worker's memory cap is normalised here); a workbook the pipeline fails
+    to normalise is that workbook's unreadable-file verdict. One pandera call per sheet type over
+    every workbook: validating in batches as files arrive was measured slower (pandera's fixed
+    cost per call outweighs the overlap on two cores; see docs/performance.md). The sheet models
+    and code-list indexes are built while the first files are read, and so is whatever
+    `warm_up` prepares for the caller's next steps. Results keep the input order. `lang` sets
+    the language of every workbook's findings; by default each workbook's own (its sheet names).
     """
     from pipeline.intake.read import read_many
 
-    results: dict[Path, RawWorkbook | UnreadableFile] = {}
+    results: dict[Path, ParsedWorkbook | RawWorkbook | UnreadableFile] = {}
     existing = []
     for f in files:
         if f.is_file():
@@ -108,11 +112,12 @@ def validate_files(
         else:
             results[f] = UnreadableFile("unreadable-file.file-not-found", {"path": str(f)})
     failure: list[BaseException] = []
+    work = functools.partial(read_normalised, lang=lang)
 
     def read_all() -> None:  # in a thread, so that the workers read while this thread warms up
         try:
-            for path, result in read_many(existing, jobs=jobs):
-                results[Path(path)] = result
+            for path, result in read_many(existing, jobs=jobs, work=work):
+                results[Path(path)] = result  # type: ignore[assignment]  # what read_normalised returns
                 if on_file:
                     on_file(path)
         except BaseException as exc:
@@ -124,7 +129,7 @@ def validate_files(
     reader.join()
     if failure:
         raise failure[0]
-    parsed = _normalise_all(results, lang)
+    parsed = _parsed(results, lang)
     validated = dict(zip(parsed, validate_parsed(list(parsed.values())), strict=True))
     subs = []
     for f in files:
@@ -137,18 +142,22 @@ def validate_files(
     return subs
 
 
-def _normalise_all(results: dict[Path, RawWorkbook | UnreadableFile], lang: str | None) -> dict[Path, ParsedWorkbook]:
-    """Every readable workbook normalised; a fault of the pipeline on one workbook becomes its own
+def _parsed(
+    results: dict[Path, ParsedWorkbook | RawWorkbook | UnreadableFile], lang: str | None
+) -> dict[Path, ParsedWorkbook]:
+    """The workbooks the workers normalised, and those they read but could not normalise within
+    their memory cap, normalised here; a fault of the pipeline on one workbook becomes its own
     unreadable-file verdict (in `results`) instead of ending the whole batch."""
     parsed = {}
     for f, r in results.items():
-        if isinstance(r, UnreadableFile):
-            continue
-        try:
-            parsed[f] = normalise(r, lang)
-        except Exception as exc:
-            detail = f"{type(exc).__name__}: {exc}"[:300]
-            results[f] = UnreadableFile("unreadable-file.internal-error", {"detail": detail})
+        if isinstance(r, RawWorkbook):
+            try:
+                r = results[f] = normalised(r, lang)
+            except UnreadableFile as exc:
+                results[f] = exc
+                continue
+        if isinstance(r, ParsedWorkbook):
+            parsed[f] = r
     return parsed
 
 

@@ -71,7 +71,9 @@ def serve(
     if not Path(inputs).is_dir():
         raise GtbError(f"inputs folder not found: {inputs}")
     hosts = () if host in ("0.0.0.0", "::", "") else (host,)
-    workers.warm_up("pipeline.intake.read", "pipeline.intake.annotate", "pipeline.intake.excerpt")
+    workers.warm_up(  # prepared the last: it freezes what the server imported
+        "pipeline.intake.normalise", "pipeline.intake.annotate", "pipeline.intake.excerpt", "pipeline.intake.prepared"
+    )
     os.environ["GTB_PORTAL_WARM_UP"] = "1"  # the app checks a blank workbook as it starts (PortalConfig.ready)
     state = boot(inputs, outputs, db, extra_hosts=hosts)
     from pipeline.portal import jobs  # the models need the settings: after boot
