@@ -270,10 +270,7 @@ def test_announced_shared_strings_are_bounded(tmp_path):
 def test_many_cells_referring_to_a_small_shared_string_table_are_fine(tmp_path):
     """Excel's `count` is the number of cells that use the table (five million in a million-row
     export with five text columns); only `uniqueCount`, the table's size, is bounded."""
-    sst = (
-        f'<?xml version="1.0"?><sst xmlns="{hostile.MAIN_NS}" count="5006547" uniqueCount="1">'
-        "<si><t>x</t></si></sst>"
-    )
+    sst = f'<?xml version="1.0"?><sst xmlns="{hostile.MAIN_NS}" count="5006547" uniqueCount="1"><si><t>x</t></si></sst>'
     cells = '<row r="1"><c r="A1" t="s"><v>0</v></c></row>'
     path = hostile.minimal_xlsx(tmp_path / "many_refs.xlsx", {"Entity": hostile.sheet_xml(cells)}, shared_strings=sst)
     check(path)  # no refusal
