@@ -87,7 +87,7 @@ def is_blank(s: pd.Series) -> pd.Series:
     return (s.isna() | _text(s).eq("").fillna(False)).astype(bool)
 
 
-_NUMBER_TYPES = (int, float, np.int64, np.float64)
+NUMBER_TYPES = (int, float, np.int64, np.float64)  # numbers as a cell stores them (not bool)
 
 
 @_memoised
@@ -99,7 +99,7 @@ def parse_number(s: pd.Series) -> pd.Series:
     """
     out = pd.Series(np.nan, index=s.index, dtype="float64")
     types = s.map(type)
-    is_num = types.isin(_NUMBER_TYPES)
+    is_num = types.isin(NUMBER_TYPES)
     if is_num.any():
         out[is_num] = s[is_num].astype("float64")
     is_text = types.eq(str)  # type: ignore[arg-type]  # a Series of types; the stubs expect scalars

@@ -159,12 +159,13 @@ def _codes(col: ColumnSpec, values: list[object]) -> _Changes:
 
 
 @functools.cache
-def _valid_references(dtype: str) -> frozenset[str]:
+def valid_references(dtype: str) -> frozenset[str]:
+    """The codes a country (`iso3`) or airport (`iata`) column accepts."""
     return frozenset(codelists.codes("countries" if dtype == "iso3" else "airports"))
 
 
 def _references(col: ColumnSpec, values: list[object]) -> _Changes:
-    valid = _valid_references(col.dtype)
+    valid = valid_references(col.dtype)
     text = _text_cells(values)
     known = {}
     for _, v in text:

@@ -16,7 +16,6 @@ each column's values are tested against their own rule and their neighbours' rul
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline import codelists
+from pipeline.intake.reading import number_from_text, valid_references
 from schemas import checks, i18n
 from schemas.contract import ColumnSpec, SheetSpec
 
@@ -48,16 +47,11 @@ def _fits(col: ColumnSpec) -> Callable[[np.ndarray], np.ndarray] | None:
         lookup = i18n.code_lookup(col.codelist)
         return _texts_fit(lambda v: i18n.fold(v) in lookup)
     if col.dtype in ("iso3", "iata"):
-        valid = _valid_references(col.dtype)
+        valid = valid_references(col.dtype)
         return _texts_fit(lambda v: _reference(v) in valid)
     if col.dtype == "date":
         return lambda a: np.fromiter((isinstance(v, (dt.date, dt.datetime)) for v in a.tolist()), bool, len(a))
     return None
-
-
-@functools.cache
-def _valid_references(dtype: str) -> frozenset[str]:
-    return frozenset(codelists.codes("countries" if dtype == "iso3" else "airports"))
 
 
 def _texts_fit(test: Callable[[str], bool]) -> Callable[[np.ndarray], np.ndarray]:
@@ -80,15 +74,13 @@ def _texts_fit(test: Callable[[str], bool]) -> Callable[[np.ndarray], np.ndarray
     return fit
 
 
-_NUMBER_TYPES = (int, float, np.int64, np.float64)
-
-
 def _numbers_fit(values: np.ndarray) -> np.ndarray:
-    """Finite numbers as stored, and text that reads as a number ('1 200', '1,200.5', '1.200,5')."""
+    """Finite numbers as stored, and text that reads as a number ('1 200', '1,200.5', '1.200,5');
+    each distinct text parsed once."""
     out = np.zeros(len(values), dtype=bool)
     texts: list[int] = []
     for i, v in enumerate(values.tolist()):
-        if type(v) in _NUMBER_TYPES:
+        if type(v) in checks.NUMBER_TYPES:
             try:
                 out[i] = math.isfinite(v)
             except OverflowError:  # an integer beyond any float
@@ -96,39 +88,16 @@ def _numbers_fit(values: np.ndarray) -> np.ndarray:
         elif type(v) is str:
             texts.append(i)
     if texts:
-        out[texts] = _by_distinct(
-            lambda s: checks.parse_number(s).notna().to_numpy() | s.map(_is_number_text).to_numpy(dtype=bool),
-            values[texts],
-        )
+        typed = values[texts].tolist()
+        distinct = pd.Series(list(dict.fromkeys(typed)), dtype=object)
+        parsed = checks.parse_number(distinct).notna().to_numpy() | distinct.map(_is_number_text).to_numpy(dtype=bool)
+        fits = dict(zip(distinct.tolist(), parsed.tolist(), strict=True))
+        out[texts] = [fits[text] for text in typed]
     return out
 
 
-def _by_distinct(fit: Callable[[pd.Series], np.ndarray], values: np.ndarray) -> np.ndarray:
-    """`fit` over `values`, each distinct value tested once (a column repeats a few codes and
-    units thousands of times). Distinct by type and value, so that True, 1 and 1.0 stay apart."""
-    slots: dict[tuple[type, object], int] = {}
-    distinct: list[object] = []
-    where = np.empty(len(values), dtype=np.intp)
-    for i, v in enumerate(values.tolist()):
-        try:
-            key = (type(v), v if v == v else None)  # every NaN alike
-            slot = slots.setdefault(key, len(distinct))
-        except TypeError:  # unhashable or without a truth value: tested on its own
-            slot = len(distinct)
-        if slot == len(distinct):
-            distinct.append(v)
-        where[i] = slot
-    if not distinct:
-        return np.zeros(0, dtype=bool)
-    return np.asarray(fit(pd.Series(distinct, dtype=object)), dtype=bool)[where]
-
-
 def _is_number_text(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    from pipeline.intake.reading import number_from_text
-
-    return number_from_text(value, "en")[0] is not None
+    return isinstance(value, str) and number_from_text(value, "en")[0] is not None
 
 
 def _reference(value: str) -> str:
