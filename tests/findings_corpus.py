@@ -321,20 +321,7 @@ def _as_typed(col, value: object, lang: str) -> object:
 
 def _hostile(folder: Path) -> list[Path]:
     out = []
-    for build in (
-        hostile.empty_file,
-        hostile.random_bytes,
-        hostile.csv_renamed,
-        hostile.legacy_xls,
-        hostile.encrypted_ooxml,
-        hostile.ods_renamed,
-        hostile.xlsm_renamed,
-        hostile.zip_without_workbook,
-        hostile.xml_bomb,
-        hostile.far_cell,
-        hostile.lying_dimension,
-        hostile.shared_strings_count_bomb,
-    ):
+    for build in hostile.FAMILIES:
         sub = folder / f"_{build.__name__}"
         sub.mkdir()
         made = build(sub)

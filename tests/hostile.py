@@ -327,6 +327,25 @@ def lying_dimension(folder: Path) -> Path:
 # --- a benign workbook of the usual size ----------------------------------------------------
 
 
+# Every family of file the guard refuses before a parser sees it, each quick to write (a few KB):
+# the findings corpus and the guard benchmark go through all of them. `zip_bomb` and
+# `lying_zip_bomb` write 300 MB of XML on purpose and are listed where wanted.
+FAMILIES = (
+    empty_file,
+    random_bytes,
+    csv_renamed,
+    legacy_xls,
+    encrypted_ooxml,
+    ods_renamed,
+    xlsm_renamed,
+    zip_without_workbook,
+    xml_bomb,
+    far_cell,
+    lying_dimension,
+    shared_strings_count_bomb,
+)
+
+
 def typical_workbook(path: Path, rows_total: int = 2000) -> Path:
     """A submission-sized workbook written by openpyxl: the contract's sheets, headers in row 1,
     about `rows_total` data rows spread over the table sheets (text, numbers, dates)."""
