@@ -1,13 +1,34 @@
-"""Excel cell references, one definition: column letters and numbers, 'D14' and back.
+"""Excel cells, one definition: references (column letters and numbers, 'D14' and back) and
+what counts as a number among the values a cell stores or a focal point types.
 
-Columns are numbered from 1 ('A') as Excel does; rows from 1.
+Columns are numbered from 1 ('A') as Excel does; rows from 1. No pandas here: the readers'
+worker processes use this module without it.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
+import numpy as np
+
+from pipeline.codelists import WHITESPACE
+
 _REF = re.compile(r"\$?([A-Za-z]{1,7})\$?([0-9]{1,12})")
+
+NUMBER_TYPES = (int, float, np.int64, np.float64)  # numbers as a cell stores them (not bool)
+# Numeric text: thousands separators (white space, apostrophes) dropped, then an optional sign,
+# ASCII digits with optional comma thousands and an optional decimal point. `schemas.checks.
+# parse_number` runs these over whole columns in Arrow (whose regular expressions know only ASCII
+# digits, hence re.ASCII here); `is_number_text` is the same rule for one text.
+NUMBER_SPACES = re.compile(f"[{WHITESPACE}']+")
+NUMBER_TEXT = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?|[+-]?\.\d+", re.ASCII)
+
+
+def is_number_text(text: str) -> bool:
+    """Whether `parse_number` reads this text as a (finite) number: '1 200', '1,200.5', '-.5'."""
+    bare = NUMBER_SPACES.sub("", text.strip())
+    return NUMBER_TEXT.fullmatch(bare) is not None and math.isfinite(float(bare.replace(",", "")))
 
 
 def column_letter(number: int) -> str:

@@ -7,6 +7,7 @@ Exit codes (cli.md): 0 all good (warnings allowed); 1 at least one submission ha
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -121,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
 
         # the readers' fork server starts (and prepares what normalising looks up) while we import
         warm_up("pipeline.intake.normalise", "pipeline.intake.prepared")
+        if args.command == "validate":  # the workers read while this process imports the rest
+            from pipeline.intake import ahead
+            from pipeline.workers import default_jobs
+
+            ahead.start(args.files, args.jobs or default_jobs(), args.lang)
     elif args.command == "serve":
         from pipeline.workers import warm_up
 
@@ -309,8 +315,27 @@ def _dispatch(args: argparse.Namespace) -> int:
     return command(args)
 
 
+# Commands after which nothing is left to close (their database connection is closed, their
+# files written and closed, their worker processes stopped): the process ends at once, without
+# the interpreter's teardown, which frees every object one by one (0.15 s after validating
+# 100,000 rows).
+QUICK_EXIT = ("validate", "run")
+
+
+def entry() -> NoReturn:
+    """The `gtb` program: `main`, then exit; after `QUICK_EXIT` commands without the teardown."""
+    argv = sys.argv[1:]
+    code = main(argv)
+    if build_parser().parse_args(argv).command in QUICK_EXIT:  # main has parsed them already
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError):  # a reader that went away (gtb run | head)
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()
 
 
 def _status(rows: list, year: int, as_json: bool) -> int:

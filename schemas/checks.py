@@ -24,14 +24,13 @@ import pandera.pandas as pa
 
 from pipeline import catalogue, codelists
 from pipeline.catalogue import Message
+from pipeline.cells import NUMBER_SPACES, NUMBER_TEXT, NUMBER_TYPES
 from schemas.contract import ColumnSpec
 
 # Context columns added beside a sheet's own columns (never part of the contract).
 REPORTING_YEAR = "_reporting_year"
 FILE_NO = "_file_no"  # which workbook a row came from, when many are validated together
 
-_SPACES = re.compile(f"[{codelists.WHITESPACE}']+")  # thousands separators in numeric text
-_NUMBER = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?|[+-]?\.\d+")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -87,9 +86,6 @@ def is_blank(s: pd.Series) -> pd.Series:
     return (s.isna() | _text(s).eq("").fillna(False)).astype(bool)
 
 
-NUMBER_TYPES = (int, float, np.int64, np.float64)  # numbers as a cell stores them (not bool)
-
-
 @_memoised
 def parse_number(s: pd.Series) -> pd.Series:
     """Numbers as typed or as numeric text ('1 200', '1,200.5') -> float; anything else NaN.
@@ -104,8 +100,8 @@ def parse_number(s: pd.Series) -> pd.Series:
         out[is_num] = s[is_num].astype("float64")
     is_text = types.eq(str)  # type: ignore[arg-type]  # a Series of types; the stubs expect scalars
     if is_text.any():
-        text = s[is_text].astype(STRING).str.strip().str.replace(_SPACES.pattern, "", regex=True)
-        ok = text.str.fullmatch(_NUMBER.pattern).fillna(False).astype(bool)
+        text = s[is_text].astype(STRING).str.strip().str.replace(NUMBER_SPACES.pattern, "", regex=True)
+        ok = text.str.fullmatch(NUMBER_TEXT.pattern).fillna(False).astype(bool)
         if ok.any():
             out[ok[ok].index] = pd.to_numeric(text[ok].str.replace(",", "", regex=False), errors="coerce").astype(
                 "float64"

@@ -147,3 +147,26 @@ def test_recalculate_is_explicit_and_logged(tmp_path, capsys):
             "old_total_tco2e = new_total_tco2e, reason FROM recalculations"
         ).fetchall()
     assert log == [(2024, "gtb-2025.1", "gtb-2025.1", 1, True, "check")]
+
+
+def test_gtb_run_as_a_program_ends_at_once_with_its_work_kept(tmp_path):
+    """`gtb run` and `gtb validate` end without the interpreter's teardown (`cli.QUICK_EXIT`):
+    the exit code, the whole printed summary (through a pipe) and the committed database stay."""
+    import duckdb
+
+    inputs = tmp_path / "inputs" / "submissions"
+    inputs.mkdir(parents=True)
+    write_workbook(inputs / "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    bad = valid_sheets("WFP")
+    set_cell(bad, "Entity", "B3", "twenty")
+    write_workbook(inputs / "WFP_2024.xlsx", bad)
+    db = tmp_path / "gtb.duckdb"
+    command = [sys.executable, "-m", "pipeline.cli", "run", "--inputs", str(inputs.parent), "--db", str(db)]
+    proc = subprocess.run(
+        [*command, "--outputs", str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 1, proc.stderr  # one workbook rejected
+    assert "2 workbooks: 1 loaded" in proc.stdout and proc.stdout.rstrip().splitlines()[-1].startswith("stages:")
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM emissions").fetchone()[0] > 0
+        assert con.execute("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL").fetchone()[0] == 1

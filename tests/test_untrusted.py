@@ -380,12 +380,12 @@ def test_unreadable_file_is_a_finding_and_the_others_load(inputs):
 
 
 def test_a_fault_of_the_pipeline_on_one_workbook_is_its_verdict_not_the_batchs_end(tmp_path, monkeypatch):
-    from pipeline.intake import validate as validate_module
+    from pipeline.intake import ahead
 
     good = write_workbook(tmp_path / "UNEP_2024.xlsx", valid_sheets("UNEP"))
     odd = write_workbook(tmp_path / "WFP_2024.xlsx", valid_sheets("WFP"))
     # the workers normalise: the fault is met there, in a work function they can import
-    monkeypatch.setattr(validate_module, "read_normalised", hostile.normalise_failing_on_wfp)
+    monkeypatch.setattr(ahead, "read_one", hostile.normalise_failing_on_wfp)
     first, second = api.check_files([good, odd], jobs=1)
     assert first.errors == 0 and first.readable
     assert [f.code for f in second.findings] == ["unreadable-file"] and not second.readable
@@ -393,12 +393,12 @@ def test_a_fault_of_the_pipeline_on_one_workbook_is_its_verdict_not_the_batchs_e
 
 
 def test_a_workbook_too_large_to_normalise_in_a_worker_is_normalised_by_the_caller(tmp_path, monkeypatch):
-    from pipeline.intake import validate as validate_module
+    from pipeline.intake import ahead
 
     good = write_workbook(tmp_path / "UNEP_2024.xlsx", valid_sheets("UNEP"))
     large = write_workbook(tmp_path / "WFP_2024.xlsx", valid_sheets("WFP"))
     expected = api.check_files([good, large], jobs=1)
-    monkeypatch.setattr(validate_module, "read_normalised", hostile.normalise_out_of_memory_on_wfp)
+    monkeypatch.setattr(ahead, "read_one", hostile.normalise_out_of_memory_on_wfp)
     found = api.check_files([good, large], jobs=1)
     assert [s.is_valid for s in found] == [True, True]
     assert [(s.findings, s.entity, s.lang) for s in found] == [(s.findings, s.entity, s.lang) for s in expected]

@@ -9,13 +9,11 @@ on any value can name its cell.
 from __future__ import annotations
 
 import difflib
+import functools
 import operator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, SupportsInt
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, SupportsInt
 
 from pipeline import catalogue, codelists
 from pipeline.catalogue import Message, using_language
@@ -28,6 +26,9 @@ from pipeline.intake.read import read_workbook
 from pipeline.intake.shifts import find_shifts
 from pipeline.intake.workbook import RawSheet, RawWorkbook
 from schemas import contract, i18n
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Sheets the template adds for people (in any language); not part of the contract, never reported.
 TEMPLATE_SHEETS = ("Instructions", "Lists", "LastYear")
@@ -43,7 +44,6 @@ class ParsedSheet:
 
     name: str
     is_table: bool
-    frame: pd.DataFrame  # contract columns (raw cell values); index: Excel row (tables) or [0] (Field/Value)
     headers: dict[str, str]  # contract column -> header or field name as written
     letters: dict[str, str] = field(default_factory=dict)  # tables: contract column -> column letter
     cells: dict[str, str] = field(default_factory=dict)  # Field/Value: field -> value cell, e.g. "B4"
@@ -51,6 +51,15 @@ class ParsedSheet:
     reported_cells: frozenset[str] = frozenset()  # formulas without a saved value, Excel errors: reported as such
     typed_as: dict[tuple[str, object], object] = field(default_factory=dict)  # (column, index) -> as typed
     tab: str = ""  # the sheet's tab as written in the workbook (its name in the workbook's language)
+    values: dict[str, list[object]] = field(default_factory=dict)  # contract column -> raw cell values as read
+    index: list[int] = field(default_factory=list)  # Excel row of each value (tables) or [0] (Field/Value)
+
+    @functools.cached_property
+    def frame(self) -> pd.DataFrame:
+        """The contract columns (raw cell values; None where a column is missing), indexed by
+        Excel row (tables) or [0] (Field/Value). Built where it is first needed: the validator's
+        process, not the reading worker, which does without pandas."""
+        return _frame(self.values, [c.name for c in contract.sheet(self.name).columns], self.index)
 
     def shown(self, column: str, index: object, value: object) -> object:
         """What the focal point typed in a cell whose value `reading` read ('Gaz naturel', '1.234')."""
@@ -324,7 +333,6 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -
     parsed = ParsedSheet(
         name=spec.name,
         is_table=True,
-        frame=_NO_FRAME,
         headers=found.written,
         letters=letters,
         missing=frozenset(missing),
@@ -334,9 +342,6 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -
         tab=raw.name,
     )
     return _read(parsed, spec, lang, raw, findings + shifted, columns, index)
-
-
-_NO_FRAME = pd.DataFrame()  # a sheet's frame until its values are read (`_read`)
 
 
 def _filled(v: object) -> bool:
@@ -374,14 +379,17 @@ def _records(
     return rows, [excel_row for excel_row, _ in rows], columns
 
 
-def _frame(columns: dict[str, list[object]], names: list[str], index: pd.Index) -> pd.DataFrame:
+def _frame(columns: dict[str, list[object]], names: list[str], index: list[int]) -> pd.DataFrame:
     """One object grid of the contract columns `names` (None where a column is missing)."""
+    import numpy as np
+    import pandas as pd
+
     grid = np.empty((len(index), len(names)), dtype=object)
     if len(index):
         for position, name in enumerate(names):
             if name in columns:
                 grid[:, position] = columns[name]  # element by element: a cell value is never unpacked
-    return pd.DataFrame(grid, index=index, columns=names, dtype=object)
+    return pd.DataFrame(grid, index=pd.Index(index, name="row", dtype="int64"), columns=names, dtype=object)
 
 
 def _shift_findings(
@@ -433,9 +441,8 @@ def _read(
         return parsed.locate(column, None if not parsed.is_table else row)  # type: ignore[arg-type]
 
     done = reading.read_sheet(columns, index, spec, lang, locate, frozenset(raw.percent_cells), raw.name)
-    names = [c.name for c in spec.columns]
-    rows = pd.Index(index, name="row", dtype="int64") if parsed.is_table else pd.Index([0], name="row")
-    parsed.frame = _frame(done.columns, names, rows)
+    parsed.values = done.columns
+    parsed.index = index if parsed.is_table else [0]
     parsed.typed_as = done.typed_as
     return parsed, findings + done.findings
 
@@ -505,7 +512,6 @@ def _field_value(
     parsed = ParsedSheet(
         name=spec.name,
         is_table=False,
-        frame=_NO_FRAME,
         headers=headers,
         cells=cells,
         missing=frozenset(missing),

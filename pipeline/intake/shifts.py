@@ -10,21 +10,23 @@ checks wait.
 
 Only columns whose values say something about their kind are compared: numbers, codes of a
 list, countries, airports, dates (a text column accepts anything). Vectorised over the rows:
-each column's values are tested against their own rule and their neighbours' rules once.
+each column's values are tested against their own rule and their neighbours' rules once. No
+pandas: this runs in the readers' worker processes, which start without it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
+from pipeline.cells import NUMBER_TYPES, is_number_text
 from pipeline.intake.reading import number_from_text, valid_references
-from schemas import checks, i18n
+from schemas import i18n
 from schemas.contract import ColumnSpec, SheetSpec
 
 MIN_GAIN = 2  # values that would fit once moved back, beyond those that fit where they are
@@ -74,26 +76,46 @@ def _texts_fit(test: Callable[[str], bool]) -> Callable[[np.ndarray], np.ndarray
     return fit
 
 
+_NUMBER, _TEXT = 1, 2
+_KINDS: dict[type, int] = {**dict.fromkeys(NUMBER_TYPES, _NUMBER), str: _TEXT}
+
+
 def _numbers_fit(values: np.ndarray) -> np.ndarray:
     """Finite numbers as stored, and text that reads as a number ('1 200', '1,200.5', '1.200,5');
-    each distinct text parsed once."""
+    each distinct text parsed once. Cells are sorted by type in one pass in compiled code."""
+    cells = values.tolist()
+    kind_of = _KINDS.get
+    kinds = np.fromiter(map(kind_of, map(type, cells), itertools.repeat(0)), dtype=np.int8, count=len(cells))
     out = np.zeros(len(values), dtype=bool)
-    texts: list[int] = []
-    for i, v in enumerate(values.tolist()):
-        if type(v) in checks.NUMBER_TYPES:
-            try:
-                out[i] = math.isfinite(v)
-            except OverflowError:  # an integer beyond any float
-                out[i] = False
-        elif type(v) is str:
-            texts.append(i)
-    if texts:
+    numbers = np.flatnonzero(kinds == _NUMBER)
+    if numbers.size:
+        out[numbers] = _finite(values[numbers].tolist())
+    texts = np.flatnonzero(kinds == _TEXT)
+    if texts.size:
         typed = values[texts].tolist()
-        distinct = pd.Series(list(dict.fromkeys(typed)), dtype=object)
-        parsed = checks.parse_number(distinct).notna().to_numpy() | distinct.map(_is_number_text).to_numpy(dtype=bool)
-        fits = dict(zip(distinct.tolist(), parsed.tolist(), strict=True))
+        fits = {text: is_number_text(text) or _is_number_text(text) for text in dict.fromkeys(typed)}
         out[texts] = [fits[text] for text in typed]
     return out
+
+
+def _finite(numbers: list) -> np.ndarray | list[bool]:
+    """Whether each number is finite; an integer beyond any float is not."""
+    try:
+        return np.isfinite(np.array(numbers, dtype=float))
+    except OverflowError:
+        out = []
+        for v in numbers:
+            try:
+                out.append(math.isfinite(v))
+            except OverflowError:
+                out.append(False)
+        return out
+
+
+def _present(values: np.ndarray) -> np.ndarray:
+    """Cells holding a value (not None, not NaN)."""
+    blank = np.full(len(values), None, dtype=object)
+    return np.not_equal(values, blank) & np.equal(values, values)
 
 
 def _is_number_text(value: object) -> bool:
@@ -121,7 +143,7 @@ def find_shifts(spec: SheetSpec, positions: dict[str, int], rows: list[tuple[int
     def at(pos: int) -> np.ndarray:
         return grid[:, pos]
 
-    present = np.column_stack([pd.notna(at(pos)) for pos, _, _ in tested])
+    present = np.column_stack([_present(at(pos)) for pos, _, _ in tested])
     own = np.column_stack([fit(at(pos)) for pos, _, fit in tested]) & present  # fits where it is
     wrong = present & ~own  # a value that does not fit where it is (a blank is neither)
     candidates = np.flatnonzero(wrong.sum(axis=1) >= MIN_GAIN)

@@ -8,8 +8,6 @@ findings on the original cells.
 
 from __future__ import annotations
 
-import functools
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +20,7 @@ from pipeline.catalogue import using_language
 from pipeline.errors import UnreadableFile
 from pipeline.intake import coerce
 from pipeline.intake.findings import Finding, count, finding, sort_key, unreadable_finding
-from pipeline.intake.normalise import ParsedSheet, ParsedWorkbook, normalised, read_normalised
+from pipeline.intake.normalise import ParsedSheet, ParsedWorkbook, normalised
 from pipeline.intake.workbook import RawWorkbook
 from schemas import checks, contract
 
@@ -101,34 +99,16 @@ def validate_files(
     and code-list indexes are built while the first files are read, and so is whatever
     `warm_up` prepares for the caller's next steps. Results keep the input order. `lang` sets
     the language of every workbook's findings; by default each workbook's own (its sheet names).
+    A reading of exactly these files started ahead (`ahead.start`, by the command line before it
+    imports the rest) is taken up instead of starting another.
     """
-    from pipeline.intake.read import read_many
+    from pipeline.intake import ahead
 
-    results: dict[Path, ParsedWorkbook | RawWorkbook | UnreadableFile] = {}
-    existing = []
-    for f in files:
-        if f.is_file():
-            existing.append(f)
-        else:
-            results[f] = UnreadableFile("unreadable-file.file-not-found", {"path": str(f)})
-    failure: list[BaseException] = []
-    work = functools.partial(read_normalised, lang=lang)
-
-    def read_all() -> None:  # in a thread, so that the workers read while this thread warms up
-        try:
-            for path, result in read_many(existing, jobs=jobs, work=work):
-                results[Path(path)] = result  # type: ignore[assignment]  # what read_normalised returns
-                if on_file:
-                    on_file(path)
-        except BaseException as exc:
-            failure.append(exc)
-
-    reader = threading.Thread(target=read_all, name="gtb-reader", daemon=True)
-    reader.start()
-    _warm_up(warm_up)
-    reader.join()
-    if failure:
-        raise failure[0]
+    reading = ahead.take(files, jobs, lang) or ahead.Reading(files, jobs, lang)
+    if on_file:
+        reading.listen(on_file)
+    _warm_up(warm_up)  # while the workers read
+    results: dict[Path, ParsedWorkbook | RawWorkbook | UnreadableFile] = reading.results()  # type: ignore[assignment]
     parsed = _parsed(results, lang)
     validated = dict(zip(parsed, validate_parsed(list(parsed.values())), strict=True))
     subs = []

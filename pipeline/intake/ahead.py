@@ -1,0 +1,101 @@
+"""Reading ahead: workbooks guarded, read and normalised in the worker processes while this
+process goes on with other things (importing pandas, pandera and DuckDB, opening the warehouse).
+
+`Reading(files, jobs, lang)` starts at once: a thread of this process hands the files to the
+readers' workers (`read.read_many` with `normalise.read_normalised`) and keeps what comes back.
+`results()` waits for the last one. `listen(on_file)` hears of every file done, those done
+before it was called included. No pandas here: the command line starts a reading before it
+imports the rest of the pipeline (`start`), and validation takes it up (`take`) when it is
+asked for exactly those files, jobs and language.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from pipeline.errors import UnreadableFile
+
+Outcome = object  # a ParsedWorkbook, a RawWorkbook (too large for a worker to normalise) or an UnreadableFile
+
+
+class Reading:
+    """Files being read in the worker processes, by a thread of this process."""
+
+    def __init__(self, files: list[Path], jobs: int, lang: str | None = None) -> None:
+        self.files = list(files)
+        self.jobs = jobs
+        self.lang = lang
+        self._results: dict[Path, Outcome] = {}
+        self._done: list[Path] = []
+        self._listeners: list[Callable[[Path], object]] = []
+        self._failure: list[BaseException] = []
+        self._lock = threading.Lock()
+        existing = []
+        for f in self.files:
+            if f.is_file():
+                existing.append(f)
+            else:
+                self._results[f] = UnreadableFile("unreadable-file.file-not-found", {"path": str(f)})
+        self._thread = threading.Thread(target=self._read, args=(existing,), name="gtb-reader", daemon=True)
+        self._thread.start()
+
+    def _read(self, existing: list[Path]) -> None:
+        from pipeline.intake.read import read_many
+
+        try:
+            for path, result in read_many(existing, jobs=self.jobs, work=functools.partial(read_one, lang=self.lang)):
+                with self._lock:
+                    self._results[Path(path)] = result
+                    self._done.append(Path(path))
+                    listeners = list(self._listeners)
+                for listener in listeners:
+                    listener(Path(path))
+        except BaseException as exc:
+            self._failure.append(exc)
+
+    def listen(self, on_file: Callable[[Path], object]) -> None:
+        """Call `on_file(path)` for every file read, now for those already done."""
+        with self._lock:
+            self._listeners.append(on_file)
+            done = list(self._done)
+        for path in done:
+            on_file(path)
+
+    def results(self) -> dict[Path, Outcome]:
+        """Every file's outcome, once the last is read (an error of the reading itself is raised)."""
+        self._thread.join()
+        if self._failure:
+            raise self._failure[0]
+        return self._results
+
+
+def read_one(path: Path, lang: str | None = None) -> object:
+    """The work of a reading worker (`normalise.read_normalised`), named here so that handing it
+    to the workers does not import the normaliser into this process before it needs it."""
+    from pipeline.intake.normalise import read_normalised
+
+    return read_normalised(path, lang)
+
+
+_started: list[Reading] = []
+
+
+def start(files: list[Path], jobs: int, lang: str | None = None) -> Reading:
+    """Start reading `files` now, for a validation to take up later (`take`)."""
+    reading = Reading([Path(f) for f in files], jobs, lang)
+    _started.append(reading)
+    return reading
+
+
+def take(files: list[Path], jobs: int, lang: str | None = None) -> Reading | None:
+    """The reading started ahead for exactly these files, jobs and language, if there is one
+    (each is taken once); None otherwise."""
+    wanted = [Path(f) for f in files]
+    for reading in _started:
+        if reading.files == wanted and reading.jobs == jobs and reading.lang == lang:
+            _started.remove(reading)
+            return reading
+    return None

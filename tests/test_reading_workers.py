@@ -1,0 +1,93 @@
+"""The readers' worker processes do without pandas: the rules they apply one value at a time
+agree with the column-at-a-time rules of the validator, and they import neither pandas nor pandera."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.cells import NUMBER_TYPES, is_number_text
+from pipeline.intake import shifts
+from schemas import checks
+
+# Every character Python or Arrow calls white space, digits of other scripts, and what numbers are made of.
+SPACES = "".join(chr(c) for c in range(0x3100) if chr(c).isspace())
+ALPHABET = SPACES + "0123456789,.'+-eE_" + "٣۵१" + "\u200b\ufeffx"
+numeric_texts = st.text(alphabet=ALPHABET, max_size=14) | st.from_regex(
+    r"\s?[+-]?[0-9]{1,3}(,[0-9]{3}){0,3}(\.[0-9]{0,3})?\s?", fullmatch=True
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(numeric_texts, min_size=1, max_size=12))
+def test_one_text_reads_as_a_number_exactly_when_its_column_does(texts):
+    column = checks.parse_number(pd.Series(texts, dtype=object)).notna().tolist()
+    assert [is_number_text(t) for t in texts] == column
+
+
+def test_the_long_digits_and_unicode_digits_are_no_numbers():
+    assert not is_number_text("9" * 400)  # beyond any float
+    assert not is_number_text("٣")  # Arrow's regular expressions know ASCII digits only
+    assert is_number_text("\u2003 1 200,5\u3000".replace(",5", ".5"))
+
+
+def _numbers_fit_one_by_one(values: list[object]) -> list[bool]:
+    """The rule as it reads, one value at a time: a finite stored number, or numeric text."""
+    out = []
+    for v in values:
+        if type(v) in NUMBER_TYPES:
+            try:
+                out.append(math.isfinite(v))  # type: ignore[arg-type]
+            except OverflowError:
+                out.append(False)
+        elif type(v) is str:
+            parsed = checks.parse_number(pd.Series([v], dtype=object)).notna().iloc[0]
+            out.append(bool(parsed) or shifts._is_number_text(v))
+        else:
+            out.append(False)
+    return out
+
+
+cell_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.floats(allow_nan=True, allow_infinity=True),
+    numeric_texts,
+    st.text(max_size=6),
+    st.dates(),
+    st.builds(np.int64, st.integers(-(2**63), 2**63 - 1)),
+    st.builds(np.float64, st.floats()),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(cell_values, max_size=30))
+def test_the_shift_finder_tells_numbers_as_the_rule_does(values):
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    assert shifts._numbers_fit(column).tolist() == _numbers_fit_one_by_one(values)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(cell_values, max_size=30))
+def test_a_cell_is_present_unless_blank_or_not_a_number(values):
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    assert shifts._present(column).tolist() == [bool(pd.notna(v)) for v in values]
+
+
+def test_the_reading_workers_start_without_pandas():
+    """What the readers' fork server imports (`pipeline.intake.prepared`) leaves pandas and pandera out."""
+    code = (
+        "import sys, pipeline.intake.normalise, pipeline.intake.prepared, pipeline.intake.read; "
+        "print(sorted(m for m in ('pandas', 'pandera', 'pyarrow') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
