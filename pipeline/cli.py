@@ -122,11 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # the readers' fork server starts (and prepares what normalising looks up) while we import
         warm_up("pipeline.intake.normalise", "pipeline.intake.prepared")
-        if args.command == "validate":  # the workers read while this process imports the rest
-            from pipeline.intake import ahead
-            from pipeline.workers import default_jobs
-
-            ahead.start(args.files, args.jobs or default_jobs(), args.lang)
+        _read_ahead(args)
     elif args.command == "serve":
         from pipeline.workers import warm_up
 
@@ -157,6 +153,25 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"gtb: internal error ({type(exc).__name__}: {exc}); rerun with GTB_DEBUG=1 for details", file=sys.stderr)
         return CANNOT_RUN
+
+
+def _read_ahead(args: argparse.Namespace) -> None:
+    """The workers start reading the workbooks while this process imports the rest of the
+    pipeline. `gtb run` reads only new files, which it knows once the warehouse is open: it
+    reads ahead when every submission looks new (no warehouse yet, or each file changed since
+    the warehouse last did); files the warehouse holds after all are dropped once it is open."""
+    from pipeline import paths
+    from pipeline.intake import ahead
+    from pipeline.workers import default_jobs
+
+    if args.command == "validate":
+        ahead.start(args.files, args.jobs or default_jobs(), args.lang)
+        return
+    with contextlib.suppress(OSError):  # no submissions folder (the run says so), a file gone
+        files = paths.find_submissions(args.inputs)
+        db = Path(args.db)
+        if not db.exists() or all(f.stat().st_mtime > db.stat().st_mtime for f in files):
+            ahead.start(files, args.jobs or default_jobs())
 
 
 def _template(args: argparse.Namespace) -> int:

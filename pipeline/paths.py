@@ -23,3 +23,13 @@ VALIDATION_FOLDER = "validation"  # under the outputs folder
 REPORT_FOLDER = "report"  # under the outputs folder
 SUBMISSIONS_FOLDER = "submissions"  # under the inputs folder
 HISTORY_FOLDER = "history"  # under the inputs folder
+LOCK_PREFIX = "~$"  # Excel's lock files beside an open workbook: never submissions
+
+
+def find_submissions(inputs: Path) -> list[Path]:
+    """The workbooks under `inputs`/submissions (lock files left out), sorted; raises
+    FileNotFoundError naming the folder when there is none."""
+    folder = inputs / SUBMISSIONS_FOLDER
+    if not folder.is_dir():
+        raise FileNotFoundError(folder)
+    return sorted(p for p in folder.rglob("*.xlsx") if p.is_file() and not p.name.startswith(LOCK_PREFIX))

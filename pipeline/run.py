@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from pipeline import __version__, safe
+from pipeline import __version__, paths, safe
 from pipeline.errors import GtbError
 from pipeline.intake.validate import Submission
 from pipeline.paths import (
@@ -26,7 +26,6 @@ from pipeline.paths import (
     DEFAULT_INPUTS,
     DEFAULT_OUTPUTS,
     HISTORY_FOLDER,
-    SUBMISSIONS_FOLDER,
     VALIDATION_FOLDER,
 )
 from schemas import contract
@@ -39,7 +38,6 @@ if TYPE_CHECKING:
 ProgressHook = Callable[[str, int, int], object]  # (stage, done, total): see run()
 
 # Excel's lock files ("~$book.xlsx") sit beside open workbooks; they are not submissions.
-LOCK_PREFIX = "~$"
 
 
 @dataclass
@@ -90,10 +88,10 @@ FIELD_SHEETS = tuple(spec for spec in contract.sheets() if not spec.is_table)
 
 
 def find_submissions(inputs: Path) -> list[Path]:
-    folder = inputs / SUBMISSIONS_FOLDER
-    if not folder.is_dir():
-        raise GtbError(f"no submissions folder: {folder} (expected workbooks under {inputs}/submissions/)")
-    return sorted(p for p in folder.rglob("*.xlsx") if p.is_file() and not p.name.startswith(LOCK_PREFIX))
+    try:
+        return paths.find_submissions(inputs)
+    except FileNotFoundError as exc:
+        raise GtbError(f"no submissions folder: {exc} (expected workbooks under {inputs}/submissions/)") from None
 
 
 def run(
@@ -109,6 +107,7 @@ def run(
     from pipeline.emissions import prepare
     from pipeline.emissions.calculate import calculate, sync_pins
     from pipeline.indicators.views import create_views
+    from pipeline.intake import ahead
     from pipeline.intake.cross_checks import cross_submission_findings, folder_and_name_findings
     from pipeline.intake.history import check_history_file
     from pipeline.intake.reports import report_folders, write_reports
@@ -148,6 +147,8 @@ def run(
     lap("open")
     try:
         new, shas = _new_files(con, files, result, known_files)
+        if not new:
+            ahead.discard()  # a reading started ahead has nothing left to do
         lap("hash")
         tell = progress or (lambda stage, done, total: None)
         tell("reading", 0, len(new))
@@ -211,6 +212,7 @@ def run(
             raise GtbError(f"nothing was loaded: {exc}") from None
     finally:
         con.close()
+        ahead.discard()
 
     for line in lines:
         console.print(line)

@@ -79,6 +79,7 @@ def run_isolated(
     jobs: int = 2,
     *,
     limits: Limits = DEFAULT_LIMITS,
+    wanted: Callable[[Any], bool] | None = None,
 ) -> Iterator[tuple[Any, object]]:
     """Run `work(*args)` for every (key, args) in worker processes; yield (key, result) as they finish.
 
@@ -86,11 +87,13 @@ def run_isolated(
     worker's address space is capped at `limits.reader_memory_bytes` and each task at
     `limits.reader_timeout_s`; a crash, timeout or exception becomes a `ReaderFailed` (or the
     `UnreadableFile` the work raised) as that task's result, never the caller's exception.
+    `wanted(key)`, asked as each task is about to start, can drop it: a dropped task is never
+    run and yields nothing.
     """
     tasks = deque((index, key, args) for index, (key, args) in enumerate(items))
     if not tasks:
         return
-    pool = _Pool(min(max(1, jobs), len(tasks)), work, limits)
+    pool = _Pool(min(max(1, jobs), len(tasks)), work, limits, wanted)
     try:
         yield from pool.run(tasks)
     finally:
@@ -146,10 +149,11 @@ class _Worker:
 class _Pool:
     """A few long-lived worker processes, each fed one path at a time over its own pipe."""
 
-    def __init__(self, jobs: int, work: Work, limits: Limits) -> None:
+    def __init__(self, jobs: int, work: Work, limits: Limits, wanted: Callable[[Any], bool] | None = None) -> None:
         self.context = _context(work)
         self.work = work
         self.limits = limits
+        self.wanted = wanted
         self.workers = [_Worker(self.context, work, limits) for _ in range(jobs)]
         self.failed_starts = 0
 
@@ -157,6 +161,9 @@ class _Pool:
         outstanding = len(tasks)
         while outstanding:
             for slot, worker in enumerate(self.workers):
+                while worker.ready and worker.task is None and tasks and not self._wanted(tasks[0][1]):
+                    tasks.popleft()  # dropped before it started
+                    outstanding -= 1
                 if worker.ready and worker.task is None and tasks:
                     index, key, args = tasks.popleft()
                     try:
@@ -166,6 +173,8 @@ class _Pool:
                         self._replace(slot, kill=True)
                         continue
                     worker.task = _Task(index, key, time.monotonic() + self.limits.reader_timeout_s)
+            if not outstanding:
+                break  # the last tasks were dropped
             busy = [w.task.deadline for w in self.workers if w.task is not None]
             timeout = max(0.0, min(busy) - time.monotonic()) if busy else None
             wait([w.conn for w in self.workers] + [w.process.sentinel for w in self.workers], timeout)
@@ -174,6 +183,9 @@ class _Pool:
                 if outcome is not None:
                     outstanding -= 1
                     yield outcome
+
+    def _wanted(self, key: Any) -> bool:
+        return self.wanted is None or self.wanted(key)
 
     def _poll(self, slot: int, worker: _Worker) -> tuple[Any, object] | None:
         """Collect what one worker has to say: ready, a result, a crash or a timeout."""

@@ -4,8 +4,10 @@ agree with the column-at-a-time rules of the validator, and they import neither 
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -91,3 +93,53 @@ def test_the_reading_workers_start_without_pandas():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+# --- reading ahead -----------------------------------------------------------------------------
+
+
+def test_a_reading_started_ahead_is_taken_up_for_some_of_its_files(tmp_path):
+    from pipeline.intake import ahead
+    from tests.builders import valid_sheets, write_workbook
+
+    files = [write_workbook(tmp_path / f"{code}_2024.xlsx", valid_sheets(code)) for code in ("UNEP", "WFP", "UNDP")]
+    heard: list[Path] = []
+    reading = ahead.start(files, jobs=1)
+    assert ahead.take(files[:1], jobs=2) is None  # other jobs: not this reading
+    taken = ahead.take(files[1:], jobs=1)
+    assert taken is reading and ahead.take(files[1:], jobs=1) is None  # taken once
+    taken.listen(heard.append)
+    results = taken.results()
+    assert sorted(results) == sorted(files[1:])  # the file left out is dropped, its result too
+    assert sorted(heard) == sorted(files[1:])
+    assert all(type(r).__name__ == "ParsedWorkbook" for r in results.values())
+
+
+def test_the_workers_drop_tasks_no_longer_wanted_and_end_when_the_last_are_dropped():
+    from pipeline.workers import run_isolated
+
+    items = [(k, (k,)) for k in ("a", "b", "c", "d")]
+    done = dict(run_isolated(items, str.upper, jobs=1, wanted=lambda key: key in ("a", "b")))
+    assert done == {"a": "A", "b": "B"}
+    assert dict(run_isolated(items, str.upper, jobs=2, wanted=lambda key: False)) == {}
+
+
+def test_gtb_run_reads_ahead_only_when_every_submission_looks_new(tmp_path):
+    from pipeline import cli
+    from pipeline.intake import ahead
+    from tests.builders import valid_sheets, write_workbook
+
+    inputs = tmp_path / "inputs"
+    (inputs / "submissions").mkdir(parents=True)
+    workbook = write_workbook(inputs / "submissions" / "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    db = tmp_path / "gtb.duckdb"
+    args = cli.build_parser().parse_args(["run", "--inputs", str(inputs), "--db", str(db), "--jobs", "1"])
+    try:
+        cli._read_ahead(args)  # no warehouse yet: everything is new
+        assert ahead.take([workbook], jobs=1) is not None
+        db.write_bytes(b"")  # a warehouse changed after the workbook: it may hold it already
+        os.utime(workbook, (1_000_000_000, 1_000_000_000))
+        cli._read_ahead(args)
+        assert ahead.take([workbook], jobs=1) is None
+    finally:
+        ahead.discard()

@@ -83,18 +83,23 @@ def _quote(text: str) -> str:
 
 def comment_views(con: duckdb.DuckDBPyConnection) -> None:
     """COMMENT every view (its comment in indicators.sql) and every view column (keys.csv,
-    fields.csv), so that duckdb_columns() describes the views as it does the tables."""
+    fields.csv), so that duckdb_columns() describes the views as it does the tables. One batch
+    of statements: a statement per call cost 0.2 s on every run."""
     known = fields()
-    for view, description in view_descriptions().items():
-        con.execute(f"COMMENT ON VIEW {view} IS {_quote(description)}")
-        for (column,) in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND database_name = current_database()",
-            [view],
-        ).fetchall():
-            field = known.get(column)
-            if field is not None:
-                unit = f" ({field.unit})" if field.unit and field.unit != "ratio" else ""
-                con.execute(f"COMMENT ON COLUMN {view}.{column} IS {_quote(field.description + unit)}")
+    views = view_descriptions()
+    statements = [f"COMMENT ON VIEW {view} IS {_quote(description)}" for view, description in views.items()]
+    columns = con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() "
+        "WHERE table_name IN (SELECT unnest(?)) AND database_name = current_database() "
+        "ORDER BY table_name, column_index",
+        [list(views)],
+    ).fetchall()
+    for view, column in columns:
+        field = known.get(column)
+        if field is not None:
+            unit = f" ({field.unit})" if field.unit and field.unit != "ratio" else ""
+            statements.append(f"COMMENT ON COLUMN {view}.{column} IS {_quote(field.description + unit)}")
+    con.execute(";\n".join(statements))
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> None:

@@ -4,9 +4,11 @@ process goes on with other things (importing pandas, pandera and DuckDB, opening
 `Reading(files, jobs, lang)` starts at once: a thread of this process hands the files to the
 readers' workers (`read.read_many` with `normalise.read_normalised`) and keeps what comes back.
 `results()` waits for the last one. `listen(on_file)` hears of every file done, those done
-before it was called included. No pandas here: the command line starts a reading before it
-imports the rest of the pipeline (`start`), and validation takes it up (`take`) when it is
-asked for exactly those files, jobs and language.
+before it was called included. `keep_only(files)` drops the others: those not yet started are
+never read. No pandas here: the command line starts a reading before it imports the rest of
+the pipeline (`start`), and validation takes it up (`take`) when it is asked for those files
+(or some of them: `gtb run` reads only the files the warehouse does not hold yet, which it
+knows once the warehouse is open), jobs and language.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class Reading:
         self._listeners: list[Callable[[Path], object]] = []
         self._failure: list[BaseException] = []
         self._lock = threading.Lock()
+        self._kept: set[Path] | None = None  # None: every file
         existing = []
         for f in self.files:
             if f.is_file():
@@ -46,8 +49,11 @@ class Reading:
         from pipeline.intake.read import read_many
 
         try:
-            for path, result in read_many(existing, jobs=self.jobs, work=functools.partial(read_one, lang=self.lang)):
+            work = functools.partial(read_one, lang=self.lang)
+            for path, result in read_many(existing, jobs=self.jobs, work=work, wanted=self._wanted):
                 with self._lock:
+                    if not self._wanted(Path(path)):
+                        continue  # started before it was dropped
                     self._results[Path(path)] = result
                     self._done.append(Path(path))
                     listeners = list(self._listeners)
@@ -55,6 +61,18 @@ class Reading:
                     listener(Path(path))
         except BaseException as exc:
             self._failure.append(exc)
+
+    def _wanted(self, path: Path) -> bool:
+        kept = self._kept
+        return kept is None or path in kept
+
+    def keep_only(self, files: list[Path]) -> None:
+        """Read only `files` (of those given) from now on: the others are dropped, their results too."""
+        with self._lock:
+            self._kept = {Path(f) for f in files}
+            self.files = [f for f in self.files if f in self._kept]
+            self._results = {f: r for f, r in self._results.items() if f in self._kept}
+            self._done = [f for f in self._done if f in self._kept]
 
     def listen(self, on_file: Callable[[Path], object]) -> None:
         """Call `on_file(path)` for every file read, now for those already done."""
@@ -91,11 +109,18 @@ def start(files: list[Path], jobs: int, lang: str | None = None) -> Reading:
 
 
 def take(files: list[Path], jobs: int, lang: str | None = None) -> Reading | None:
-    """The reading started ahead for exactly these files, jobs and language, if there is one
-    (each is taken once); None otherwise."""
+    """The reading started ahead of these files (or more: the others are dropped), with these
+    jobs and language, if there is one (each is taken once); None otherwise."""
     wanted = [Path(f) for f in files]
     for reading in _started:
-        if reading.files == wanted and reading.jobs == jobs and reading.lang == lang:
+        if set(wanted) <= set(reading.files) and reading.jobs == jobs and reading.lang == lang:
             _started.remove(reading)
+            reading.keep_only(wanted)
             return reading
     return None
+
+
+def discard() -> None:
+    """Drop every reading started ahead and not taken (nothing more of it is read)."""
+    while _started:
+        _started.pop().keep_only([])

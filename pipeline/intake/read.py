@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import overload
 
@@ -176,13 +176,23 @@ def _number(v: float) -> object:
 
 @overload
 def read_many(
-    paths: Iterable[Path | str], jobs: int = 2, *, limits: Limits = DEFAULT_LIMITS, work: None = None
+    paths: Iterable[Path | str],
+    jobs: int = 2,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    work: None = None,
+    wanted: Callable[[Path], bool] | None = None,
 ) -> Iterator[tuple[Path, RawWorkbook | UnreadableFile]]: ...
 
 
 @overload
 def read_many(
-    paths: Iterable[Path | str], jobs: int = 2, *, limits: Limits = DEFAULT_LIMITS, work: Work
+    paths: Iterable[Path | str],
+    jobs: int = 2,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    work: Work,
+    wanted: Callable[[Path], bool] | None = None,
 ) -> Iterator[tuple[Path, object]]: ...
 
 
@@ -192,6 +202,7 @@ def read_many(
     *,
     limits: Limits = DEFAULT_LIMITS,
     work: Work | None = None,
+    wanted: Callable[[Path], bool] | None = None,
 ) -> Iterator[tuple[Path, object]]:
     """Yield (path, result) for every path, in completion order; result is an UnreadableFile on failure.
 
@@ -201,10 +212,11 @@ def read_many(
     (ReaderFailed "crashed"), runs beyond `limits.reader_timeout_s` ("timeout") and any other
     exception ("internal-error"). Each worker's address space is capped at
     `limits.reader_memory_bytes`. Workers are reused from file to file; one that fails is replaced.
+    A file for which `wanted(path)` is false by the time its turn comes is left out (not yielded).
     """
     if work is None:
         work = functools.partial(read_workbook, limits=limits)
-    yield from run_isolated(((Path(p), (Path(p),)) for p in paths), work, jobs, limits=limits)
+    yield from run_isolated(((Path(p), (Path(p),)) for p in paths), work, jobs, limits=limits, wanted=wanted)
 
 
 __all__ = ["read_many", "read_workbook"]
