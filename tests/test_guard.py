@@ -321,6 +321,14 @@ def test_extent_bounds(tmp_path, cell, accepted):
         assert refusal(path, dense_enough)[0].reason == "extent"
 
 
+def test_the_furthest_row_is_the_highest_number_whatever_its_zeros(tmp_path):
+    # "A0007" is row 7: the furthest of rows 0007, 12 and 9 is 12 (not the longest text)
+    rows = '<row r="7"><c r="A0007"><v>1</v></c></row><row r="9"><c r="B9"><v>1</v></c></row>'
+    rows += '<row r="12"><c r="A12"><v>1</v></c></row>'
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
+    assert check(path, Limits(check_dimension=False)).last_cells == {"S": "B12"}
+
+
 def test_a_million_rows_are_not_absurd_when_the_cells_are_there(tmp_path):
     # the bound follows the cells present, not a row count: 3 columns x 10 rows hold 30 cells
     rows = "".join(

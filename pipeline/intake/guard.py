@@ -621,7 +621,8 @@ def _local_bytes(name: bytes) -> bytes:
 
 
 # Fast path: cells written as <c r="A1" ...> (Excel, LibreOffice, openpyxl, Google Sheets).
-_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+_CELL_REF_ROW = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{1,7})"')  # cells written so, their rows
+_CELL_REF_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})[0-9]{1,7}"')  # the same cells, their columns
 # Every cell start tag: what calamine treats as a cell (local name c, any namespace prefix).
 _CELL_START = re.compile(rb"<c[\s/>]")
 _PREFIXED_CELL_START = re.compile(rb"<[^\s<>/:!?]+:c[\s/>]")
@@ -682,18 +683,17 @@ class _SheetScan:
         if self.positional:
             self._walk(window)
         else:
-            refs = _CELL_REF.findall(window)
-            if len(refs) != len(_CELL_START.findall(window)) or (
+            rows = _CELL_REF_ROW.findall(window)  # one small object per cell: no tuples to unzip
+            if len(rows) != len(_CELL_START.findall(window)) or (
                 b":c" in window and _PREFIXED_CELL_START.search(window)
             ):
                 self.needs_positional = True
                 return False
-            if refs:
-                self.cells += len(refs)
-                letters, digits = zip(*refs, strict=True)
-                # the furthest row: the longest numbers, then the highest (equal lengths compare as text)
-                row = int(max(set(digits), key=lambda d: (len(d), d)))
-                col = max(set(letters), key=lambda c: (len(c), c))
+            if rows:
+                self.cells += len(rows)
+                row = max(map(int, set(rows)))
+                # the furthest column: the longest letters, then the highest (equal lengths compare as text)
+                col = max(set(_CELL_REF_COLUMN.findall(window)), key=lambda c: (len(c), c))
                 self._reach(row, column_number(col.decode("ascii")))
             self._formulas(window)
             self._errors(window)
