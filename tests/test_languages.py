@@ -151,6 +151,25 @@ def test_last_year_sheet_is_read_only_and_ignored(tmp_path):
     assert sheet not in load_workbook(no_db).sheetnames
 
 
+def test_an_upload_for_another_entity_or_year_is_told_in_the_workbooks_language(tmp_path):
+    path = template("UNEP", YEAR, tmp_path / "t.xlsx", lang="fr")
+    fill(path, example_rows("UNEP", YEAR), lang="fr", labels=True)
+    done = api.check_upload(path, tmp_path / "reports", "WFP", YEAR + 1)
+    mismatches = {f.code: f for f in done.submission.findings}
+    assert set(mismatches) == {"entity-mismatch", "year-mismatch"}
+    tab = i18n.sheet_name("Entity", "fr")
+    for code, column in (("entity-mismatch", "entity_code"), ("year-mismatch", "reporting_year")):
+        found = mismatches[code]
+        assert found.sheet == tab and found.column == column and found.cell and found.row == int(found.cell[1:])
+        assert found.message == catalogue.text(f"{code}.portal", "fr", **_mismatch_params(code))
+
+
+def _mismatch_params(code: str) -> dict[str, object]:
+    if code == "entity-mismatch":
+        return {"entity": "UNEP", "expected": "WFP"}
+    return {"year": YEAR, "expected": YEAR + 1}
+
+
 # --- cells read as people type them --------------------------------------------------------------------
 
 

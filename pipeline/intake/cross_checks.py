@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from pipeline import codelists, serials
-from pipeline.intake.findings import finding
+from pipeline.intake.findings import Finding, finding
 from pipeline.intake.validate import Submission
 
 # Who holds a serial: (entity, year, file name, serial as written).
@@ -123,20 +124,15 @@ def folder_and_name_findings(subs: list[Submission]) -> None:
         if not sub.readable or sub.reporting_year is None:
             continue
         folder = Path(sub.path).parent.name
-        year_cell = sub.cells.get(("Entity", "reporting_year"), "")
         if _YEAR.fullmatch(folder) and int(folder) != sub.reporting_year:
             sub.findings.append(
-                finding(
+                _on_entity_field(
+                    sub,
                     "year-mismatch.folder",
+                    "reporting_year",
+                    sub.reporting_year,
                     folder=folder,
                     year=sub.reporting_year,
-                    file=sub.file_name,
-                    lang=sub.lang,
-                    sheet=sub.tab("Entity"),
-                    cell=year_cell,
-                    row=int(year_cell[1:]) if year_cell else None,
-                    column="reporting_year",
-                    value=sub.reporting_year,
                 )
             )
         tokens = [t for t in re.split(r"[_\-\s.]+", Path(sub.file_name).stem) if t]
@@ -172,32 +168,41 @@ def expected_entity_and_year(subs: list[Submission], entity: str, year: int) -> 
         if not sub.readable:
             continue
         if sub.entity_code is not None and sub.entity_code != entity:
-            cell = _entity_cell(sub)
             sub.findings.append(
-                finding(
+                _on_entity_field(
+                    sub,
                     "entity-mismatch.portal",
+                    "entity_code",
+                    sub.entity_code,
                     entity=sub.entity_code,
                     expected=entity,
-                    file=sub.file_name,
-                    sheet="Entity",
-                    cell=cell,
-                    row=int(cell[1:]) if cell else None,
-                    column="entity_code",
-                    value=sub.entity_code,
                 )
             )
         if sub.reporting_year is not None and sub.reporting_year != year:
-            cell = sub.cells.get(("Entity", "reporting_year"), "")
             sub.findings.append(
-                finding(
+                _on_entity_field(
+                    sub,
                     "year-mismatch.portal",
+                    "reporting_year",
+                    sub.reporting_year,
                     year=sub.reporting_year,
                     expected=year,
-                    file=sub.file_name,
-                    sheet="Entity",
-                    cell=cell,
-                    row=int(cell[1:]) if cell else None,
-                    column="reporting_year",
-                    value=sub.reporting_year,
                 )
             )
+
+
+def _on_entity_field(sub: Submission, message_id: str, column: str, value: object, **params: Any) -> Finding:
+    """A finding on one field of the workbook's Entity sheet: its cell and row, the sheet's tab
+    and the workbook's language."""
+    cell = sub.cells.get(("Entity", column), "")
+    return finding(
+        message_id,
+        **params,
+        file=sub.file_name,
+        lang=sub.lang,
+        sheet=sub.tab("Entity"),
+        cell=cell,
+        row=int(cell[1:]) if cell else None,
+        column=column,
+        value=value,
+    )
