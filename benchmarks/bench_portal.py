@@ -112,17 +112,16 @@ class Browser:
 
 def sized_samples(year: int, folder: Path, rows: int) -> tuple[Path, Path]:
     """UNEP's workbook with about `rows` data rows, valid and with the demo's electricity mistake."""
-    from demo.data import _break, build_submission, render, write_workbook
+    from demo.data import build_submission, render, write_with_a_mistake, write_workbook
 
     folder.mkdir(parents=True, exist_ok=True)
     sub = build_submission("UNEP", year, rows=rows)
     grid = render(sub, 2025)
     good = folder / f"UNEP_{year}_{rows}_rows.xlsx"
     write_workbook(good, grid)
-    broken = {name: [list(row) for row in lines] for name, lines in grid.items()}
-    _break("electricity_in_litre", broken, sub, 2025)
-    bad = folder / f"UNEP_{year}_{rows}_rows_with_a_mistake.xlsx"
-    write_workbook(bad, broken)
+    bad = write_with_a_mistake(
+        folder / f"UNEP_{year}_{rows}_rows_with_a_mistake.xlsx", grid, sub, "electricity_in_litre"
+    )
     return good, bad
 
 

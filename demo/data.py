@@ -1926,6 +1926,15 @@ def _code(v: object) -> str:
     return codelists.normalise_code(v) if v is not None else ""
 
 
+def write_with_a_mistake(path: Path, grid: Grid, sub: Submission, kind: str, seed: int = 2025) -> Path:
+    """A copy of `grid` (`sub` rendered) with one of the demo's mistakes (`kind`), written to
+    `path`; `grid` itself is left as it is. The upload samples of the portal use it."""
+    broken = {name: [list(row) for row in rows] for name, rows in grid.items()}
+    _break(kind, broken, sub, seed)
+    write_workbook(path, broken)
+    return path
+
+
 def _break(kind: str, grid: Grid, sub: Submission, seed: int) -> tuple[str, str, str]:
     """Apply one mistake to `grid` in place; returns (sheet, cell, value written)."""
     breaker = _BREAKERS.get(kind)

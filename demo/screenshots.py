@@ -40,7 +40,7 @@ PLAY = {
 
 def workbooks(year: int, folder: Path) -> dict[str, tuple[Path, Path]]:
     """(valid, with a mistake) per entity of PLAY."""
-    from demo.data import _break, build_submission, render, write_workbook
+    from demo.data import build_submission, render, write_with_a_mistake, write_workbook
 
     out = {}
     folder.mkdir(parents=True, exist_ok=True)
@@ -49,10 +49,7 @@ def workbooks(year: int, folder: Path) -> dict[str, tuple[Path, Path]]:
         grid = render(sub, 2025)
         good = folder / f"{entity}_{year}.xlsx"
         write_workbook(good, grid)
-        broken = {name: [list(row) for row in rows] for name, rows in grid.items()}
-        _break("electricity_in_litre", broken, sub, 2025)
-        bad = folder / f"{entity}_{year}_draft.xlsx"
-        write_workbook(bad, broken)
+        bad = write_with_a_mistake(folder / f"{entity}_{year}_draft.xlsx", grid, sub, "electricity_in_litre")
         out[entity] = (good, bad)
     return out
 

@@ -25,7 +25,7 @@ ACCOUNTS = (("unep", ["UNEP"], False), ("wfp", ["WFP"], False), ("sun", [], True
 def samples(year: int, folder: Path) -> list[Path]:
     """The demo workbooks a focal point can upload: UNEP with an electricity quantity in litres
     (an error) and corrected, WFP with a refrigerant refill five times last year's (a flag to explain)."""
-    from demo.data import _break, build_submission, render, write_workbook
+    from demo.data import build_submission, render, write_with_a_mistake, write_workbook
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -38,11 +38,9 @@ def samples(year: int, folder: Path) -> list[Path]:
         write_workbook(good, grid)
         written.append(good)
         if entity == "UNEP":
-            broken = {name: [list(row) for row in rows] for name, rows in grid.items()}
-            _break("electricity_in_litre", broken, sub, 2025)
-            bad = folder / f"{entity}_{year}_with_a_mistake.xlsx"
-            write_workbook(bad, broken)
-            written.append(bad)
+            written.append(
+                write_with_a_mistake(folder / f"{entity}_{year}_with_a_mistake.xlsx", grid, sub, "electricity_in_litre")
+            )
     return written
 
 
