@@ -116,7 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return _main(build_parser().parse_args(argv))
+
+
+def _main(args: argparse.Namespace) -> int:
     if args.command in ("run", "validate"):
         from pipeline.workers import warm_up
 
@@ -170,7 +173,8 @@ def _read_ahead(args: argparse.Namespace) -> None:
     with contextlib.suppress(OSError):  # no submissions folder (the run says so), a file gone
         files = paths.find_submissions(args.inputs)
         db = Path(args.db)
-        if not db.exists() or all(f.stat().st_mtime > db.stat().st_mtime for f in files):
+        changed = db.stat().st_mtime if db.exists() else None
+        if changed is None or all(f.stat().st_mtime > changed for f in files):
             ahead.start(files, args.jobs or default_jobs())
 
 
@@ -339,9 +343,9 @@ QUICK_EXIT = ("validate", "run")
 
 def entry() -> NoReturn:
     """The `gtb` program: `main`, then exit; after `QUICK_EXIT` commands without the teardown."""
-    argv = sys.argv[1:]
-    code = main(argv)
-    if build_parser().parse_args(argv).command in QUICK_EXIT:  # main has parsed them already
+    args = build_parser().parse_args(sys.argv[1:])
+    code = _main(args)
+    if args.command in QUICK_EXIT:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError):  # a reader that went away (gtb run | head)
                 stream.flush()
