@@ -50,7 +50,7 @@ def _numbers_fit_one_by_one(values: list[object]) -> list[bool]:
                 out.append(False)
         elif type(v) is str:
             parsed = checks.parse_number(pd.Series([v], dtype=object)).notna().iloc[0]
-            out.append(bool(parsed) or shifts._is_number_text(v))
+            out.append(bool(parsed) or shifts._typed_as_number(v))
         else:
             out.append(False)
     return out

@@ -93,7 +93,7 @@ def _numbers_fit(values: np.ndarray) -> np.ndarray:
     texts = np.flatnonzero(kinds == _TEXT)
     if texts.size:
         typed = values[texts].tolist()
-        fits = {text: is_number_text(text) or _is_number_text(text) for text in dict.fromkeys(typed)}
+        fits = {text: is_number_text(text) or _typed_as_number(text) for text in dict.fromkeys(typed)}
         out[texts] = [fits[text] for text in typed]
     return out
 
@@ -118,7 +118,8 @@ def _present(values: np.ndarray) -> np.ndarray:
     return np.not_equal(values, blank) & np.equal(values, values)
 
 
-def _is_number_text(value: object) -> bool:
+def _typed_as_number(value: object) -> bool:
+    """Text the reader takes for a number typed in English (`reading.number_from_text`)."""
     return isinstance(value, str) and number_from_text(value, "en")[0] is not None
 
 
