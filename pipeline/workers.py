@@ -120,6 +120,7 @@ class _Worker:
         self.process.start()
         child_conn.close()
         self.ready = False
+        self.retiring = False  # ends after its task (`retire_after_task`): given no other
         self.task: _Task | None = None
 
     def log_tail(self, size: int = 2000) -> str:
@@ -164,7 +165,7 @@ class _Pool:
                 while worker.ready and worker.task is None and tasks and not self._wanted(tasks[0][1]):
                     tasks.popleft()  # dropped before it started
                     outstanding -= 1
-                if worker.ready and worker.task is None and tasks:
+                if worker.ready and worker.task is None and not worker.retiring and tasks:
                     index, key, args = tasks.popleft()
                     try:
                         worker.conn.send((index, args))
@@ -195,13 +196,7 @@ class _Pool:
             message = None
             worker.process.join(timeout=5)
         if message is not None:
-            if message[0] == "ready":
-                worker.ready = True
-                self.failed_starts = 0
-                return None
-            task, worker.task = worker.task, None
-            assert task is not None and message[0] == task.index
-            return task.key, _result(message, self.limits.reader_memory_bytes / 2**30)
+            return self._heard(slot, worker, message)
         task = worker.task
         if not worker.process.is_alive():
             started, log = worker.ready, worker.log_tail()
@@ -223,6 +218,21 @@ class _Pool:
             self._replace(slot, kill=True)
             return task.key, ReaderFailed("timeout", {"timeout_s": self.limits.reader_timeout_s})
         return None
+
+    def _heard(self, slot: int, worker: _Worker, message: tuple) -> tuple[Any, object] | None:
+        """A message from a worker: ready, retiring (after this task), or its task's result."""
+        if message[0] == "ready":
+            worker.ready = True
+            self.failed_starts = 0
+            return None
+        if message[0] == "retiring":
+            worker.retiring = True
+            return None
+        task, worker.task = worker.task, None
+        assert task is not None and message[0] == task.index
+        if worker.retiring:
+            self._replace(slot, kill=False)
+        return task.key, _result(message, self.limits.reader_memory_bytes / 2**30)
 
     def _replace(self, slot: int, kill: bool) -> None:
         self.workers[slot].stop(kill=kill)
@@ -332,6 +342,17 @@ def _set_up_worker(memory_bytes: int, log_path: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
 
+_retiring = [False]  # in a worker: set by `retire_after_task`
+
+
+def retire_after_task() -> None:
+    """In a worker, from the work function: this worker process ends as soon as the task's result
+    is sent, and the pool starts another in its place. For a task that leaves something running
+    it cannot stop (`read.read_workbook(overlap=True)`: calamine still parsing a file the guard
+    has refused), which must not run on into the next task."""
+    _retiring[0] = True
+
+
 def _run_task(work: Work, index: int, args: tuple) -> tuple[object, ...]:
     """Run one task; the reply (index, status, payload...) that `_result` reads back."""
     try:
@@ -363,7 +384,11 @@ def _worker_main(conn: Connection, work: Work, memory_bytes: int, log_path: str 
             return
         index, args = task
         reply = _run_task(work, index, args)
+        if _retiring[0]:
+            conn.send(("retiring",))  # before the result: the pool gives this worker nothing more
         try:
             conn.send(reply)
         except Exception as exc:  # an unpicklable result: pickling fails before anything is sent
             conn.send((index, "error", f"the result could not be sent back ({type(exc).__name__}: {exc})", ""))
+        if _retiring[0]:
+            os._exit(0)  # not a return: no interpreter shutdown under a thread still in native code

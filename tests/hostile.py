@@ -436,6 +436,27 @@ def _normalise_failing_on_wfp(error: BaseException, path: Path, lang: str | None
         normalise.normalise = real
 
 
+def crash_when_overlapped(path: Path, lang: str | None = None, overlap: bool = False) -> object:
+    """The readers' work (`ahead.read_one`), but a read with the guard and calamine side by side
+    aborts the process (as calamine does when a part the guard has not scanned yet exhausts the
+    worker's memory), leaving a mark beside the file (`<name>.overlapped`) to show it did."""
+    if overlap:
+        path.with_name(path.name + ".overlapped").write_bytes(b"")
+        os.abort()
+    from pipeline.intake import ahead
+
+    return ahead.read_one(path, lang)
+
+
+def pid_retiring_on_retire_name(path: Path) -> int:
+    """Return the worker's process id; for files named retire*, the worker retires after the task."""
+    from pipeline.workers import retire_after_task
+
+    if path.name.startswith("retire"):
+        retire_after_task()
+    return os.getpid()
+
+
 def pid_after_nap(path: Path) -> int:
     """Sleep a little and return the worker's process id (to see the files spread over workers)."""
     import time

@@ -1,5 +1,6 @@
 """The readers' worker processes do without pandas: the rules they apply one value at a time
-agree with the column-at-a-time rules of the validator, and they import neither pandas nor pandera."""
+agree with the column-at-a-time rules of the validator, and they import neither pandas nor pandera.
+A file read with the guard and calamine side by side gets the verdict of the careful read."""
 
 from __future__ import annotations
 
@@ -15,8 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.cells import NUMBER_TYPES, is_number_text
-from pipeline.intake import shifts
+from pipeline.errors import UnreadableFile
+from pipeline.intake import ahead, guard, read, shifts
+from pipeline.workers import run_isolated
 from schemas import checks
+from tests import hostile, odd_files
+from tests.builders import valid_sheets, write_workbook
 
 # Every character Python or Arrow calls white space, digits of other scripts, and what numbers are made of.
 SPACES = "".join(chr(c) for c in range(0x3100) if chr(c).isspace())
@@ -143,3 +148,80 @@ def test_gtb_run_reads_ahead_only_when_every_submission_looks_new(tmp_path):
         assert ahead.take([workbook], jobs=1) is None
     finally:
         ahead.discard()
+
+
+# --- the guard and calamine side by side (one file, a core to spare) --------------------------
+
+
+def _verdict(outcome: object) -> object:
+    """What a reading says of a file: the workbook as read, or the refusal's message and details."""
+    if isinstance(outcome, UnreadableFile):
+        return (outcome.message_id, outcome.params)
+    return outcome
+
+
+def _hostile_and_odd_files(folder: Path) -> list[Path]:
+    files = []
+    for build in (*hostile.FAMILIES, hostile.zip_bomb, hostile.lying_zip_bomb):
+        (folder / build.__name__).mkdir()
+        files.append(build(folder / build.__name__))
+    for mutation in odd_files.MUTATIONS:
+        files.append(odd_files.mutated(folder, f"odd_{mutation}.xlsx", mutation))
+    files.append(hostile.typical_workbook(folder / "typical.xlsx"))
+    files.append(write_workbook(folder / "UNEP_2024.xlsx", valid_sheets("UNEP")))
+    return files
+
+
+def test_a_file_read_with_the_guard_and_calamine_side_by_side_gets_the_verdict_of_the_careful_read(tmp_path):
+    # one file and two workers: overlapped; one worker: guard first. Bombs and absurd extents
+    # included, in bounded workers: calamine may exhaust one before the guard refuses the file.
+    for path in _hostile_and_odd_files(tmp_path):
+        side_by_side = ahead.Reading([path], jobs=2).results()[path]
+        careful = ahead.Reading([path], jobs=1).results()[path]
+        assert _verdict(side_by_side) == _verdict(careful), path.name
+
+
+def test_the_overlapped_read_hands_calamine_the_parts_before_the_guard_scanned_them(tmp_path, monkeypatch):
+    # in this process, on files calamine can read safely: the same workbook as the careful read,
+    # and calamine really started while the guard had not yet scanned any worksheet
+    scanned: list[str] = []
+    at_start: list[list[str]] = []
+    scan_sheet = guard._Package._scan_sheet
+    start = read._Parsing.start
+
+    def spy_scan(package, info, sheet):
+        scanned.append(sheet)
+        return scan_sheet(package, info, sheet)
+
+    def spy_start(parsing):
+        at_start.append(list(scanned))
+        start(parsing)
+
+    monkeypatch.setattr(guard._Package, "_scan_sheet", spy_scan)
+    monkeypatch.setattr(read._Parsing, "start", spy_start)
+    files = [hostile.typical_workbook(tmp_path / "typical.xlsx")]
+    for mutation in ("nan-value", "odd-sheet-name", "missing-shared-strings", "garbage-date-cell"):
+        files.append(odd_files.mutated(tmp_path, f"odd_{mutation}.xlsx", mutation))
+    for path in files:
+        scanned.clear()
+        at_start.clear()
+        assert read.read_workbook(path, overlap=True) == read.read_workbook(path), path.name
+        assert at_start == [[]] and scanned, path.name
+
+
+def test_a_worker_that_crashed_reading_side_by_side_reads_the_file_again_guard_first(tmp_path, monkeypatch):
+    monkeypatch.setattr(ahead, "read_one", hostile.crash_when_overlapped)
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    outcome = ahead.Reading([path], jobs=2).results()[path]
+    assert (tmp_path / "UNEP_2024.xlsx.overlapped").exists()  # the first read was side by side, and crashed
+    assert _verdict(outcome) == _verdict(ahead.Reading([path], jobs=1).results()[path])
+    assert not isinstance(outcome, UnreadableFile)
+
+
+def test_a_retiring_worker_is_replaced_and_given_no_other_file(tmp_path):
+    files = [tmp_path / name for name in ("a.xlsx", "retire.xlsx", "b.xlsx", "retire2.xlsx", "c.xlsx")]
+    for f in files:
+        f.write_bytes(b"")
+    pids = dict(run_isolated(((f.name, (f,)) for f in files), hostile.pid_retiring_on_retire_name, jobs=1))
+    assert all(isinstance(pid, int) for pid in pids.values()), pids  # no file paid for another's retiring
+    assert pids["a.xlsx"] == pids["retire.xlsx"] != pids["b.xlsx"] == pids["retire2.xlsx"] != pids["c.xlsx"]

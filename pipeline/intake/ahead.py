@@ -46,21 +46,38 @@ class Reading:
         self._thread.start()
 
     def _read(self, existing: list[Path]) -> None:
+        """Read the files; with a core to spare for each (fewer files than workers), the guard
+        and calamine of each file run side by side (`read.read_workbook(overlap=True)`), and a
+        file whose worker then crashed or ran out of memory is read again the careful way
+        (guard first), so that its verdict is what the guard says of it."""
         from pipeline.intake.read import read_many
+        from pipeline.workers import ReaderFailed
 
         try:
-            work = functools.partial(read_one, lang=self.lang)
+            overlap = len(existing) < self.jobs
+            again: list[Path] = []
+            work = functools.partial(read_one, lang=self.lang, overlap=overlap)
             for path, result in read_many(existing, jobs=self.jobs, work=work, wanted=self._wanted):
-                with self._lock:
-                    if not self._wanted(Path(path)):
-                        continue  # started before it was dropped
-                    self._results[Path(path)] = result
-                    self._done.append(Path(path))
-                    listeners = list(self._listeners)
-                for listener in listeners:
-                    listener(Path(path))
+                if overlap and isinstance(result, ReaderFailed) and result.kind in ("crashed", "out-of-memory"):
+                    again.append(Path(path))
+                else:
+                    self._deliver(Path(path), result)
+            if again:
+                work = functools.partial(read_one, lang=self.lang)
+                for path, result in read_many(again, jobs=self.jobs, work=work, wanted=self._wanted):
+                    self._deliver(Path(path), result)
         except BaseException as exc:
             self._failure.append(exc)
+
+    def _deliver(self, path: Path, result: Outcome) -> None:
+        with self._lock:
+            if not self._wanted(path):
+                return  # started before it was dropped
+            self._results[path] = result
+            self._done.append(path)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(path)
 
     def _wanted(self, path: Path) -> bool:
         kept = self._kept
@@ -90,12 +107,12 @@ class Reading:
         return self._results
 
 
-def read_one(path: Path, lang: str | None = None) -> object:
+def read_one(path: Path, lang: str | None = None, overlap: bool = False) -> object:
     """The work of a reading worker (`normalise.read_normalised`), named here so that handing it
     to the workers does not import the normaliser into this process before it needs it."""
     from pipeline.intake.normalise import read_normalised
 
-    return read_normalised(path, lang)
+    return read_normalised(path, lang, overlap=overlap)
 
 
 _started: list[Reading] = []

@@ -31,7 +31,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -110,15 +110,24 @@ def refuse(reason: str, **details: object) -> Refused:
 # --- entry points ---------------------------------------------------------------------------
 
 
-def check_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> GuardReport:
+def check_bytes(
+    data: bytes, limits: Limits = DEFAULT_LIMITS, *, structure_passed: Callable[[], object] | None = None
+) -> GuardReport:
     """Inspect a file's bytes (the reader then parses exactly the bytes checked); return what was
-    learnt or raise `Refused` (an UnreadableFile)."""
+    learnt or raise `Refused` (an UnreadableFile).
+
+    `structure_passed()`, if given, is called once the package itself has passed (a zip whose
+    directory, part sizes and compression ratios are within bounds, of a workbook without
+    macros), before its parts are streamed and scanned: the reader may start parsing then, in
+    the same bounded process (`read.read_workbook(overlap=True)`)."""
     if len(data) > limits.max_file_bytes:
         raise refuse("too-large", size_mb=len(data) / MiB, limit_mb=limits.max_file_bytes / MiB)
-    return _inspect(io.BytesIO(data), len(data), limits)
+    return _inspect(io.BytesIO(data), len(data), limits, structure_passed)
 
 
-def _inspect(fh: BinaryIO, size: int, limits: Limits) -> GuardReport:
+def _inspect(
+    fh: BinaryIO, size: int, limits: Limits, structure_passed: Callable[[], object] | None = None
+) -> GuardReport:
     if size == 0:
         raise refuse("empty")
     digest = hashlib.sha256()
@@ -133,7 +142,7 @@ def _inspect(fh: BinaryIO, size: int, limits: Limits) -> GuardReport:
         reason, details = _sniff_non_zip(head)
         raise refuse(reason, **details)
     package = _open_package(fh, size, limits)
-    return package.inspect(digest.hexdigest())
+    return package.inspect(digest.hexdigest(), structure_passed)
 
 
 # --- files that are not zip packages --------------------------------------------------------
@@ -271,12 +280,14 @@ class _Package:
     def member(self, name: str) -> zipfile.ZipInfo | None:
         return self.by_lower.get(name.lower())
 
-    def inspect(self, sha256: str) -> GuardReport:
+    def inspect(self, sha256: str, structure_passed: Callable[[], object] | None = None) -> GuardReport:
         """Check the package and stream every XML member; the report of a file let through."""
         self._check_members_are_plain()
         self._check_package_type()
         sheets, hidden = self._sheets()
         self._check_declared_sizes(sheets)
+        if structure_passed is not None:
+            structure_passed()
         formulas: dict[str, list[str]] = {}
         errors: dict[str, dict[str, str]] = {}
         last_cells: dict[str, str] = {}

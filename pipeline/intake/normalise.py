@@ -142,7 +142,7 @@ def prepare() -> None:
 
 
 def read_normalised(
-    path: Path | str, lang: str | None = None, limits: Limits = DEFAULT_LIMITS
+    path: Path | str, lang: str | None = None, limits: Limits = DEFAULT_LIMITS, *, overlap: bool = False
 ) -> ParsedWorkbook | RawWorkbook:
     """Guard, read and normalise one workbook: the work of a reading worker process, so that
     normalising runs on every core, overlapped with reading.
@@ -151,8 +151,9 @@ def read_normalised(
     normalising a workbook that could be read is that workbook's own verdict too
     (`pipeline_fault`). A large workbook (beyond `WORKER_MAX_ROWS`), or one that cannot be
     normalised within the worker's memory cap, comes back as read, for the caller to normalise
-    (`normalised`) outside the worker's memory cap and timeout, which stay the reader's."""
-    raw = read_workbook(path, limits)
+    (`normalised`) outside the worker's memory cap and timeout, which stay the reader's.
+    `overlap`: the guard and calamine run side by side (`read.read_workbook`)."""
+    raw = read_workbook(path, limits, overlap=overlap)
     if sum(len(sheet.rows) for sheet in raw.sheets.values()) > WORKER_MAX_ROWS:
         return raw
     try:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import io
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import overload
@@ -42,12 +43,30 @@ MAX_EXACT_INT = 2**53  # floats beyond this are not converted to int
 # --- one workbook ---------------------------------------------------------------------------
 
 
-def read_workbook(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> RawWorkbook:
-    """Guard and read one workbook; raise UnreadableFile (with a focal-point message) if it cannot be."""
+def read_workbook(path: Path | str, limits: Limits = DEFAULT_LIMITS, *, overlap: bool = False) -> RawWorkbook:
+    """Guard and read one workbook; raise UnreadableFile (with a focal-point message) if it cannot be.
+
+    `overlap`: calamine parses the worksheets in a thread of this process (it lets go of the
+    interpreter while it parses) while the guard scans their XML, from the moment the package
+    itself has passed the guard (`guard.check_bytes(structure_passed=...)`). What calamine
+    parsed is used only if the guard then lets the file through: the verdict is the guard's
+    either way. Only for a bounded worker with a core to spare (one file, two workers): a part
+    calamine is given before the guard has scanned it may exhaust the worker's memory, which is
+    why `ahead.Reading` reads a file again without overlap when its worker crashed or ran out
+    of memory. A refusal met while calamine still parses retires the worker after this task
+    (`workers.retire_after_task`) rather than let the parse run on into the next file."""
     path = Path(path)
     data = file_bytes(path, limits)
-    report = guard.check_bytes(data, limits)
-    sheets = _read_sheets(data, report)
+    parsing = _Parsing(data) if overlap else None
+    try:
+        report = guard.check_bytes(data, limits, structure_passed=parsing.start if parsing else None)
+    except BaseException:
+        if parsing is not None and parsing.is_running():
+            from pipeline.workers import retire_after_task
+
+            retire_after_task()
+        raise
+    sheets = _read_sheets(data, report, parsing)
     return RawWorkbook(
         path=str(path),
         file_name=path.name,
@@ -67,9 +86,48 @@ def file_bytes(path: Path, limits: Limits) -> bytes:
         raise guard.refuse("not-found", error=exc.strerror or str(exc)) from None
 
 
-def _read_sheets(data: bytes, report: GuardReport) -> dict[str, RawSheet]:
+class _Parsing:
+    """calamine parsing a workbook's worksheets in a thread, for `read_workbook(overlap=True)`."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.book: python_calamine.CalamineWorkbook | None = None
+        self.error: BaseException | None = None  # opening the workbook failed
+        self.sheets: dict[str, object] = {}  # worksheet -> its CalamineSheet, or what its parse raised
+        self._thread = threading.Thread(target=self._parse, name="gtb-calamine", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def is_running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _parse(self) -> None:
+        try:
+            book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(self.data))
+        except BaseException as exc:  # CalamineError, pyo3's PanicException: raised where the serial read raises them
+            self.error = exc
+            return
+        self.book = book
+        for meta in book.sheets_metadata:
+            if meta.typ == python_calamine.SheetTypeEnum.WorkSheet:
+                try:
+                    self.sheets[meta.name] = book.get_sheet_by_name(meta.name)
+                except BaseException as exc:
+                    self.sheets[meta.name] = exc
+
+    def result(self) -> python_calamine.CalamineWorkbook:
+        """The workbook as calamine opened it, once the guard has let the file through."""
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        assert self.book is not None
+        return self.book
+
+
+def _read_sheets(data: bytes, report: GuardReport, parsing: _Parsing | None = None) -> dict[str, RawSheet]:
     try:
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        book = parsing.result() if parsing else python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # CalamineError and pyo3's PanicException (a BaseException) below
         raise _reader_error(exc) from None
     except BaseException as exc:
@@ -78,12 +136,13 @@ def _read_sheets(data: bytes, report: GuardReport) -> dict[str, RawSheet]:
         raise _reader_error(exc) from None
     sheets: dict[str, RawSheet] = {}
     percent = _percent_cells(data, report)
+    parsed = parsing.sheets if parsing else {}  # each popped as it is read: freed as in the serial read
     with book:
         if list(book.sheet_names) != report.sheet_names:
             raise guard.refuse("damaged-part", detail="its list of sheets cannot be read consistently")
         for name in report.sheet_names:
             try:
-                sheets[name] = _raw_sheet(name, _rows_from_a1(book, name, report), report)
+                sheets[name] = _raw_sheet(name, _rows_from_a1(book, name, report, parsed.pop(name, None)), report)
             except Exception as exc:
                 raise _reader_error(exc, name) from None
             except BaseException as exc:
@@ -94,13 +153,18 @@ def _read_sheets(data: bytes, report: GuardReport) -> dict[str, RawSheet]:
     return sheets
 
 
-def _rows_from_a1(book: python_calamine.CalamineWorkbook, name: str, report: GuardReport) -> Iterator[list[object]]:
+def _rows_from_a1(
+    book: python_calamine.CalamineWorkbook, name: str, report: GuardReport, parsed: object = None
+) -> Iterator[list[object]]:
     """The sheet's rows from A1, one at a time (as `to_python(skip_empty_area=False)` gives them,
     without holding them all): calamine's rows start at row 1 but its columns at the first used
-    one, so the columns before it are filled in as empty."""
+    one, so the columns before it are filled in as empty. `parsed`: the sheet as calamine has
+    parsed it already (`_Parsing`), or the exception that parse raised."""
     if report.sheet_kinds.get(name) != "worksheets":
         return
-    sheet = book.get_sheet_by_name(name)
+    if isinstance(parsed, BaseException):
+        raise parsed
+    sheet = parsed if isinstance(parsed, python_calamine.CalamineSheet) else book.get_sheet_by_name(name)
     start = sheet.start
     if not sheet.height or start is None:
         return
