@@ -1,9 +1,11 @@
 """The readers' worker processes do without pandas: the rules they apply one value at a time
 agree with the column-at-a-time rules of the validator, and they import neither pandas nor pandera.
-A file read with the guard and calamine side by side gets the verdict of the careful read."""
+A file read with the guard and calamine side by side gets the verdict of the careful read, and a
+long column parsed by its distinct values is parsed as it is whole."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 import subprocess
@@ -225,3 +227,59 @@ def test_a_retiring_worker_is_replaced_and_given_no_other_file(tmp_path):
     pids = dict(run_isolated(((f.name, (f,)) for f in files), hostile.pid_retiring_on_retire_name, jobs=1))
     assert all(isinstance(pid, int) for pid in pids.values()), pids  # no file paid for another's retiring
     assert pids["a.xlsx"] == pids["retire.xlsx"] != pids["b.xlsx"] == pids["retire2.xlsx"] != pids["c.xlsx"]
+
+
+# --- parsing a long column by its distinct values ---------------------------------------------
+
+PARSERS = (
+    checks.is_blank,
+    checks.parse_number,
+    checks.parse_date,
+    checks.parse_code,
+    checks.parse_ref,
+    checks.parse_text,
+)
+_texts = st.text(alphabet=ALPHABET + "abcXYZ-_ ()é", max_size=10) | st.sampled_from(
+    ["economy", " Economy ", "ECONOMY", "Premium-Economy", "yes", "No", "2024-01-31", "2024-02-30", "1,200.5", "KEN"]
+)
+_pools = st.one_of(
+    st.lists(_texts, min_size=1, max_size=12),
+    st.lists(st.integers(-(2**70), 2**70), min_size=1, max_size=12),
+    st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=12),
+    # mixed kinds (1, 1.0, True and '1' among them) are parsed as they are
+    st.lists(st.sampled_from([1, 1.0, True, "1", 0, False, "x", dt.date(2024, 1, 2)]), min_size=1, max_size=8),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(pool=_pools, picks=st.lists(st.integers(0, 99), min_size=1, max_size=60), empty_every=st.integers(0, 7))
+def test_a_long_column_parsed_by_its_distinct_values_is_parsed_as_a_whole(pool, picks, empty_every):
+    rows = checks.DISTINCT_FROM_ROWS + len(picks)
+    cells = [pool[picks[i % len(picks)] % len(pool)] for i in range(rows)]
+    if empty_every:
+        cells[::empty_every] = [None] * len(cells[::empty_every])
+    column = pd.Series(cells, index=pd.RangeIndex(2, rows + 2, name="row"), dtype=object, name="cabin_class")
+    for parser in PARSERS:
+        whole = parser.__wrapped__(column)
+        pd.testing.assert_series_equal(checks.by_distinct(parser.__wrapped__, column), whole, check_exact=True)
+        pd.testing.assert_series_equal(parser(column), whole, check_exact=True)  # as the checks call them
+
+
+def test_a_large_sheet_gets_the_same_findings_parsed_by_distinct_values_or_as_a_whole(tmp_path, monkeypatch):
+    from pipeline.api import check_files
+
+    sheets = valid_sheets("UNEP")
+    good = sheets["AirTravel"][1]
+    mistakes = [" Economy ", "ECONOMY", "first", "economy ", 7, None, "1 200", "2.5", "yes", "Business"]
+    for i in range(3000):
+        row = list(good)
+        row[3] = mistakes[i % len(mistakes)] if i % 37 == 0 else good[3]
+        row[4] = "forty" if i % 101 == 0 else good[4]
+        row[5] = ["yes", "no", "Yes", " NO", "maybe"][i % 5]
+        sheets["AirTravel"].append(row)
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    (distinct,) = check_files([path], jobs=1)
+    monkeypatch.setattr(checks, "DISTINCT_FROM_ROWS", 10**9)
+    (whole,) = check_files([path], jobs=1)
+    assert distinct.errors > 0
+    assert distinct.findings == whole.findings
