@@ -84,6 +84,19 @@ def test_the_shift_finder_tells_numbers_as_the_rule_does(values):
     assert shifts._numbers_fit(column).tolist() == _numbers_fit_one_by_one(values)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(cell_values | st.sampled_from(["usd", " USD", "Usd (x)", "1", "True"]), max_size=30))
+def test_the_shift_finder_tells_texts_as_the_rule_does(values):
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+
+    def rule(text: str) -> bool:
+        return text.strip().lower() == "usd" or text.isdigit() or text == "True"
+
+    one_by_one = [isinstance(v, str) and rule(v) for v in values]
+    assert shifts._texts_fit(rule)(column).tolist() == one_by_one
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(cell_values, max_size=30))
 def test_a_cell_is_present_unless_blank_or_not_a_number(values):

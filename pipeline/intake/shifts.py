@@ -58,20 +58,13 @@ def _fits(col: ColumnSpec) -> Callable[[np.ndarray], np.ndarray] | None:
 
 def _texts_fit(test: Callable[[str], bool]) -> Callable[[np.ndarray], np.ndarray]:
     """A test for columns that only text can suit: `test` of each distinct text once (a column
-    repeats a few codes thousands of times); any other value does not fit."""
+    repeats a few codes thousands of times), then one lookup per cell in compiled code; any
+    other value does not fit (no text equals a value of another type)."""
 
     def fit(values: np.ndarray) -> np.ndarray:
-        known: dict[str, bool] = {}
-        out = []
-        for v in values.tolist():
-            if isinstance(v, str):
-                ok = known.get(v)
-                if ok is None:
-                    ok = known[v] = bool(test(v))
-                out.append(ok)
-            else:
-                out.append(False)
-        return np.array(out, dtype=bool)
+        cells = values.tolist()
+        fits = {v: bool(test(v)) for v in set(cells) if isinstance(v, str)}
+        return np.fromiter(map(fits.get, cells, itertools.repeat(False)), dtype=bool, count=len(cells))
 
     return fit
 
