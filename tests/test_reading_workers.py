@@ -188,11 +188,11 @@ def _hostile_and_odd_files(folder: Path) -> list[Path]:
 
 
 def test_a_file_read_with_the_guard_and_calamine_side_by_side_gets_the_verdict_of_the_careful_read(tmp_path):
-    # one file and two workers: overlapped; one worker: guard first. Bombs and absurd extents
-    # included, in bounded workers: calamine may exhaust one before the guard refuses the file.
+    # bombs and absurd extents included, in bounded workers: calamine may exhaust one before the
+    # guard refuses the file
     for path in _hostile_and_odd_files(tmp_path):
-        side_by_side = ahead.Reading([path], jobs=2).results()[path]
-        careful = ahead.Reading([path], jobs=1).results()[path]
+        side_by_side = ahead.Reading([path], jobs=1, overlap=True).results()[path]
+        careful = ahead.Reading([path], jobs=1, overlap=False).results()[path]
         assert _verdict(side_by_side) == _verdict(careful), path.name
 
 
@@ -227,10 +227,26 @@ def test_the_overlapped_read_hands_calamine_the_parts_before_the_guard_scanned_t
 def test_a_worker_that_crashed_reading_side_by_side_reads_the_file_again_guard_first(tmp_path, monkeypatch):
     monkeypatch.setattr(ahead, "read_one", hostile.crash_when_overlapped)
     path = write_workbook(tmp_path / "UNEP_2024.xlsx", valid_sheets("UNEP"))
-    outcome = ahead.Reading([path], jobs=2).results()[path]
+    outcome = ahead.Reading([path], jobs=1, overlap=True).results()[path]
     assert (tmp_path / "UNEP_2024.xlsx.overlapped").exists()  # the first read was side by side, and crashed
-    assert _verdict(outcome) == _verdict(ahead.Reading([path], jobs=1).results()[path])
+    assert _verdict(outcome) == _verdict(ahead.Reading([path], jobs=1, overlap=False).results()[path])
     assert not isinstance(outcome, UnreadableFile)
+
+
+def test_files_are_read_side_by_side_only_with_a_core_to_spare(tmp_path, monkeypatch):
+    calls: list[bool] = []
+
+    def spy(paths, jobs, *, work, **kwargs):
+        calls.append(work.keywords["overlap"])
+        return iter(())
+
+    monkeypatch.setattr("pipeline.intake.read.read_many", spy)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    files = [write_workbook(tmp_path / f"{e}_2024.xlsx", valid_sheets(e)) for e in ("UNEP", "WFP")]
+    ahead.Reading(files[:1], jobs=1).results()  # one upload to the portal
+    ahead.Reading(files[:1], jobs=2).results()  # gtb validate of one workbook
+    ahead.Reading(files, jobs=2).results()  # both cores are busy already
+    assert calls == [True, True, False]
 
 
 def test_a_retiring_worker_is_replaced_and_given_no_other_file(tmp_path):

@@ -14,6 +14,7 @@ knows once the warehouse is open), jobs and language.
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -26,10 +27,11 @@ Outcome = object  # a ParsedWorkbook, a RawWorkbook (too large for a worker to n
 class Reading:
     """Files being read in the worker processes, by a thread of this process."""
 
-    def __init__(self, files: list[Path], jobs: int, lang: str | None = None) -> None:
+    def __init__(self, files: list[Path], jobs: int, lang: str | None = None, overlap: bool | None = None) -> None:
         self.files = list(files)
         self.jobs = jobs
         self.lang = lang
+        self.overlap = overlap  # guard and calamine side by side; None: when there are fewer files than cores
         self._results: dict[Path, Outcome] = {}
         self._done: list[Path] = []
         self._listeners: list[Callable[[Path], object]] = []
@@ -46,15 +48,16 @@ class Reading:
         self._thread.start()
 
     def _read(self, existing: list[Path]) -> None:
-        """Read the files; with a core to spare for each (fewer files than workers), the guard
-        and calamine of each file run side by side (`read.read_workbook(overlap=True)`), and a
+        """Read the files; with a core to spare for each (fewer files than cores: one workbook
+        validated, one upload to the portal), the guard and calamine of each file run side by
+        side in its worker (`read.read_workbook(overlap=True)`), and a
         file whose worker then crashed or ran out of memory is read again the careful way
         (guard first), so that its verdict is what the guard says of it."""
         from pipeline.intake.read import read_many
         from pipeline.workers import ReaderFailed
 
         try:
-            overlap = len(existing) < self.jobs
+            overlap = len(existing) < (os.cpu_count() or 1) if self.overlap is None else self.overlap
             again: list[Path] = []
             work = functools.partial(read_one, lang=self.lang, overlap=overlap)
             for path, result in read_many(existing, jobs=self.jobs, work=work, wanted=self._wanted):
