@@ -243,10 +243,13 @@ def test_files_are_read_side_by_side_only_with_a_core_to_spare(tmp_path, monkeyp
     monkeypatch.setattr("pipeline.intake.read.read_many", spy)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     files = [write_workbook(tmp_path / f"{e}_2024.xlsx", valid_sheets(e)) for e in ("UNEP", "WFP")]
+    monkeypatch.setattr(ahead, "SIDE_BY_SIDE_FROM_BYTES", min(f.stat().st_size for f in files))
     ahead.Reading(files[:1], jobs=1).results()  # one upload to the portal
     ahead.Reading(files[:1], jobs=2).results()  # gtb validate of one workbook
     ahead.Reading(files, jobs=2).results()  # both cores are busy already
-    assert calls == [True, True, False]
+    monkeypatch.setattr(ahead, "SIDE_BY_SIDE_FROM_BYTES", max(f.stat().st_size for f in files) + 1)
+    ahead.Reading(files[:1], jobs=2).results()  # too small to gain
+    assert calls == [True, True, False, False]
 
 
 def test_a_retiring_worker_is_replaced_and_given_no_other_file(tmp_path):

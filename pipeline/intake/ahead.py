@@ -31,7 +31,7 @@ class Reading:
         self.files = list(files)
         self.jobs = jobs
         self.lang = lang
-        self.overlap = overlap  # guard and calamine side by side; None: when there are fewer files than cores
+        self.overlap = overlap  # guard and calamine side by side; None: as `side_by_side` says
         self._results: dict[Path, Outcome] = {}
         self._done: list[Path] = []
         self._listeners: list[Callable[[Path], object]] = []
@@ -48,16 +48,15 @@ class Reading:
         self._thread.start()
 
     def _read(self, existing: list[Path]) -> None:
-        """Read the files; with a core to spare for each (fewer files than cores: one workbook
-        validated, one upload to the portal), the guard and calamine of each file run side by
-        side in its worker (`read.read_workbook(overlap=True)`), and a
+        """Read the files; with a core to spare for each, the guard and calamine of each file run
+        side by side in its worker (`side_by_side`, `read.read_workbook(overlap=True)`), and a
         file whose worker then crashed or ran out of memory is read again the careful way
         (guard first), so that its verdict is what the guard says of it."""
         from pipeline.intake.read import read_many
         from pipeline.workers import ReaderFailed
 
         try:
-            overlap = len(existing) < (os.cpu_count() or 1) if self.overlap is None else self.overlap
+            overlap = side_by_side(existing) if self.overlap is None else self.overlap
             again: list[Path] = []
             work = functools.partial(read_one, lang=self.lang, overlap=overlap)
             for path, result in read_many(existing, jobs=self.jobs, work=work, wanted=self._wanted):
@@ -108,6 +107,19 @@ class Reading:
         if self._failure:
             raise self._failure[0]
         return self._results
+
+
+SIDE_BY_SIDE_FROM_BYTES = 1 << 20  # smaller files take a few milliseconds to guard and to parse
+
+
+def side_by_side(files: list[Path]) -> bool:
+    """Whether to read `files` with the guard and calamine side by side: when there are fewer
+    files than cores (one workbook validated, one upload to the portal) and each is large enough
+    to gain from it (a thread costs about as much as it saves on a small workbook)."""
+    try:
+        return len(files) < (os.cpu_count() or 1) and all(f.stat().st_size >= SIDE_BY_SIDE_FROM_BYTES for f in files)
+    except OSError:
+        return False
 
 
 def read_one(path: Path, lang: str | None = None, overlap: bool = False) -> object:
