@@ -50,7 +50,7 @@ def read_workbook(path: Path | str, limits: Limits = DEFAULT_LIMITS, *, overlap:
     interpreter while it parses) while the guard scans their XML, from the moment the package
     itself has passed the guard (`guard.check_bytes(structure_passed=...)`). What calamine
     parsed is used only if the guard then lets the file through: the verdict is the guard's
-    either way. Only for a bounded worker with a core to spare (one file, two workers): a part
+    either way. Only in a bounded worker with a core to spare (`ahead.side_by_side`): a part
     calamine is given before the guard has scanned it may exhaust the worker's memory, which is
     why `ahead.Reading` reads a file again without overlap when its worker crashed or ran out
     of memory. A refusal met while calamine still parses retires the worker after this task
