@@ -374,6 +374,7 @@ def _worker_main(conn: Connection, work: Work, memory_bytes: int, log_path: str 
     print there) end up in ReaderFailed.detail instead of the user's console.
     """
     _set_up_worker(memory_bytes, log_path)
+    _retiring[0] = False  # whatever the process it was forked from had set
     conn.send(("ready",))
     while True:
         try:
