@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline import codelists
 from pipeline.reference import factors as F
@@ -291,3 +293,44 @@ def test_renewable_share_default_for_a_country_and_the_world():
     shares = F.renewable_shares("gtb-2026.1")
     assert shares["CAF"] == 1.0 and 0.2 < shares["FRA"] < 0.3 and 0.25 < shares[F.WORLD] < 0.35
     assert F.renewable_shares("gtb-2025.1") == {}
+
+
+# --- a long input resolved once per distinct (activity, country) ---------------------------
+
+
+def _resolved_or_refused(sheet: str, activities: pd.Series, countries: pd.Series | None) -> object:
+    try:
+        return F.resolve_factors(sheet, activities, countries)
+    except F.FactorSetError as exc:
+        return str(exc)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sheet=st.sampled_from(["Facilities", "Vehicles", "Refrigerants", "AirTravel"]),
+    extra=st.lists(st.sampled_from(["no_such_fuel", " Electricity ", "DIESEL", "economy", ""]), max_size=2),
+    countries=st.lists(st.sampled_from(["KEN", "che", " FRA ", "ZZZ", "", None, float("nan")]), min_size=1, max_size=5),
+    picks=st.lists(st.integers(0, 10**6), min_size=1, max_size=40),
+    with_countries=st.booleans(),
+    shuffled_index=st.booleans(),
+)
+def test_a_long_input_resolved_by_distinct_pairs_is_resolved_as_row_by_row(
+    sheet, extra, countries, picks, with_countries, shuffled_index
+):
+    known = sorted(F.factor_lookup().query("sheet_key == @sheet.lower()")["activity"])
+    activities_seen = known[:6] + extra
+    rows = F.DISTINCT_FROM_ROWS + len(picks)
+    index = pd.Index(range(rows, 0, -1) if shuffled_index else range(rows))
+    chosen = [picks[i % len(picks)] for i in range(rows)]
+    activities = pd.Series([activities_seen[p % len(activities_seen)] for p in chosen], index=index)
+    country = pd.Series([countries[(p // 7) % len(countries)] for p in chosen], index=index[::-1])
+    assert F._distinct_pairs(activities, country.reindex(index) if with_countries else None) is not None
+    by_pairs = _resolved_or_refused(sheet, activities, country if with_countries else None)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(F, "DISTINCT_FROM_ROWS", 10**9)
+        row_by_row = _resolved_or_refused(sheet, activities, country if with_countries else None)
+    if isinstance(row_by_row, str):
+        assert by_pairs == row_by_row
+    else:
+        assert isinstance(by_pairs, pd.DataFrame)
+        pd.testing.assert_frame_equal(by_pairs, row_by_row, check_exact=True)

@@ -324,6 +324,9 @@ def factor_lookup(name: str | None = None, directory: Path | str | None = None) 
     return frame.assign(sheet_key=frame["sheet"].str.lower(), regional=frame["regional"].str.lower() == "true")
 
 
+DISTINCT_FROM_ROWS = 1000  # shorter inputs are resolved row by row
+
+
 def resolve_factors(
     sheet: str,
     activities: pd.Series,
@@ -338,7 +341,56 @@ def resolve_factors(
     has it and fall back to WORLD otherwise (`fell_back_to_world` True); other factors are
     WORLD rows. Raises `FactorSetError` for an activity without a lookup row or a factor.
     Columns: factor_id, category, activity, region, unit, kgco2e_per_unit, fell_back_to_world.
+
+    Each row's factor depends on its activity and country alone: a long input (a year's air
+    travel, 40,000 rows of a few activities and countries) is resolved once per distinct pair,
+    in the order they first appear, and spread back over its rows.
     """
+    aligned = countries.reindex(activities.index) if countries is not None else None
+    pairs = _distinct_pairs(activities, aligned)
+    if pairs is None:
+        return _resolve(sheet, activities, aligned, name, directory)
+    first, codes = pairs
+    distinct = _resolve(
+        sheet,
+        activities.iloc[first].reset_index(drop=True),
+        aligned.iloc[first].reset_index(drop=True) if aligned is not None else None,
+        name,
+        directory,
+    )
+    return distinct.iloc[codes].set_axis(activities.index)
+
+
+def _distinct_pairs(activities: pd.Series, countries: pd.Series | None) -> tuple[Any, Any] | None:
+    """(position of the first row of each distinct (activity, country), each row's pair number),
+    for a long input of texts (empty countries aside) that repeats its pairs; None otherwise."""
+    import numpy as np
+
+    if len(activities) < DISTINCT_FROM_ROWS or activities.isna().any():
+        return None
+    if pd.api.types.infer_dtype(activities, skipna=False) != "string":
+        return None
+    codes, _ = pd.factorize(activities)
+    if countries is not None:
+        if not countries.isna().all() and pd.api.types.infer_dtype(countries, skipna=True) != "string":
+            return None
+        by_country, countries_seen = pd.factorize(countries)  # empty countries: -1, one pair
+        codes, _ = pd.factorize(codes * (len(countries_seen) + 1) + by_country + 1)
+    count = int(codes.max()) + 1
+    if count * 4 > len(activities):
+        return None
+    first = np.full(count, len(codes), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(codes)))
+    return first, codes
+
+
+def _resolve(
+    sheet: str,
+    activities: pd.Series,
+    countries: pd.Series | None,
+    name: str | None,
+    directory: Path | str | None,
+) -> pd.DataFrame:
     lookup = factor_lookup(name, directory)
     lookup = lookup[lookup["sheet_key"] == sheet.strip().lower()]
     if lookup.empty:
@@ -351,10 +403,7 @@ def resolve_factors(
     if unknown.any():
         found = sorted({str(a) for a in activities[unknown]})
         raise FactorSetError(f"{sheet}: no factor lookup for activity {', '.join(map(repr, found))}")
-    if countries is None:
-        wanted = pd.Series(WORLD, index=activities.index)
-    else:
-        wanted = normalise_refs(countries.reindex(activities.index)).fillna("")
+    wanted = pd.Series(WORLD, index=activities.index) if countries is None else normalise_refs(countries).fillna("")
     rows["wanted"] = wanted.where(rows["regional"].astype(bool), WORLD)
     table = factor_set(name, directory).set_index(["category", "activity", "region"])
     cols = ["factor_id", "unit", "kgco2e_per_unit"]
