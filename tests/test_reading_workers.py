@@ -184,7 +184,17 @@ def _hostile_and_odd_files(folder: Path) -> list[Path]:
         files.append(odd_files.mutated(folder, f"odd_{mutation}.xlsx", mutation))
     files.append(hostile.typical_workbook(folder / "typical.xlsx"))
     files.append(write_workbook(folder / "UNEP_2024.xlsx", valid_sheets("UNEP")))
+    files.append(_far_cell_after_the_data(hostile.typical_workbook(folder / "typical_far.xlsx")))
     return files
+
+
+def _far_cell_after_the_data(path: Path) -> Path:
+    """A real workbook whose first table sheet ends with a cell at XFD1048576: calamine, given the
+    sheet before the guard has scanned to its end, meets the far cell while the guard still scans."""
+    sheet = odd_files.sheet_part(path.read_bytes(), "Facilities")
+    far = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
+    path.write_bytes(odd_files.edit(path.read_bytes(), sheet, lambda xml: xml.replace(b"</sheetData>", far)))
+    return path
 
 
 def test_a_file_read_with_the_guard_and_calamine_side_by_side_gets_the_verdict_of_the_careful_read(tmp_path):
