@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from pipeline.cells import NUMBER_TYPES, is_number_text
 from pipeline.errors import UnreadableFile
-from pipeline.intake import ahead, guard, read, shifts
+from pipeline.intake import ahead, guard, read, reading, shifts
 from pipeline.workers import run_isolated
-from schemas import checks
+from schemas import checks, contract, i18n
 from tests import hostile, odd_files
 from tests.builders import valid_sheets, write_workbook
 
@@ -325,3 +325,77 @@ def test_a_large_sheet_gets_the_same_findings_parsed_by_distinct_values_or_as_a_
     (whole,) = check_files([path], jobs=1)
     assert distinct.errors > 0
     assert distinct.findings == whole.findings
+
+
+# --- values read as typed: each distinct text read once ---------------------------------------
+
+
+def _codes_cell_by_cell(col, values):
+    """The reading of codes as it was written before, cell by cell: the reference."""
+    lookup = i18n.code_lookup(col.codelist)
+    text = [(position, v) for position, v in enumerate(values) if isinstance(v, str)]
+    known = {v: lookup.get(i18n.fold(v)) or lookup.get(i18n.fold(i18n.strip_note(v))) for _, v in text}
+    return [(position, typed, code) for position, typed in text if (code := known[typed]) is not None and code != typed]
+
+
+def _references_cell_by_cell(col, values):
+    valid = reading.valid_references(col.dtype)
+    text = [(position, v) for position, v in enumerate(values) if isinstance(v, str)]
+    return [
+        (p, typed, code) for p, typed in text if (code := i18n.code_in_brackets(typed)) is not None and code in valid
+    ]
+
+
+_CODED = [("Facilities", "energy_type"), ("AirTravel", "cabin_class"), ("AirTravel", "round_trip"), ("Waste", "unit")]
+_typed = (
+    st.sampled_from(
+        [
+            "electricity",
+            "Électricité",
+            "Electricidad",
+            " natural gas ",
+            "Gaz naturel",
+            "ECONOMY",
+            "Économique",
+            "yes",
+            "Oui",
+            "Sí",
+            "no",
+            "kg",
+            "Tonne",
+            "tonnes",
+            "m³",
+            "Kenya (KEN)",
+            "Nairobi (NBO)",
+            "(ZZZ)",
+            "KEN",
+            "nbo",
+            "Genève (GVA) ",
+            "x",
+            "",
+        ]
+    )
+    | st.text(max_size=5)
+    | st.none()
+    | st.integers(-5, 5)
+    | st.floats(allow_nan=False)
+    | st.booleans()
+    | st.dates()
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(_typed, max_size=40), which=st.sampled_from(_CODED))
+def test_codes_read_once_per_distinct_text_are_read_as_cell_by_cell(values, which):
+    col = contract.sheet(which[0]).column(which[1])
+    assert reading._codes(col, values) == _codes_cell_by_cell(col, values)
+    assert reading._has_text(values) == any(isinstance(v, str) for v in values)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(_typed, max_size=40), which=st.sampled_from([("Facilities", "country"), ("AirTravel", "origin")])
+)
+def test_references_read_once_per_distinct_text_are_read_as_cell_by_cell(values, which):
+    col = contract.sheet(which[0]).column(which[1])
+    assert reading._references(col, values) == _references_cell_by_cell(col, values)

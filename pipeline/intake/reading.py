@@ -131,7 +131,24 @@ _Changes = list[tuple[int, object, object]]  # (position in the column, as typed
 
 
 def _text_cells(values: list[object]) -> list[tuple[int, str]]:
+    if not _has_text(values):
+        return []
     return [(position, v) for position, v in enumerate(values) if isinstance(v, str)]
+
+
+def _has_text(values: list[object]) -> bool:
+    """Whether any cell holds text (one pass over the cells' types in compiled code)."""
+    return any(issubclass(kind, str) for kind in set(map(type, values)))
+
+
+def _changed(values: list[object], read: dict[object, object]) -> _Changes:
+    """(position, as typed, as read) of every cell holding a text that `read` reads as something
+    else; each distinct text was read once (a column repeats a few texts thousands of times), and
+    a column whose texts all stay as typed costs no pass over its cells."""
+    if not read:
+        return []
+    get = read.get  # only texts are keys: no value of another type equals one
+    return [(position, typed, value) for position, typed in enumerate(values) if (value := get(typed)) is not None]
 
 
 def _apply(out: Read, col: ColumnSpec, changes: _Changes, index: Sequence[object]) -> None:
@@ -150,12 +167,13 @@ def _apply(out: Read, col: ColumnSpec, changes: _Changes, index: Sequence[object
 def _codes(col: ColumnSpec, values: list[object]) -> _Changes:
     assert col.codelist
     lookup = i18n.code_lookup(col.codelist)
-    text = _text_cells(values)
-    known = {}
-    for _, v in text:
-        if v not in known:
-            known[v] = lookup.get(i18n.fold(v)) or lookup.get(i18n.fold(i18n.strip_note(v)))
-    return [(position, typed, code) for position, typed in text if (code := known[typed]) is not None and code != typed]
+    read: dict[object, object] = {}
+    for v in set(values):
+        if isinstance(v, str):
+            code = lookup.get(i18n.fold(v)) or lookup.get(i18n.fold(i18n.strip_note(v)))
+            if code is not None and code != v:
+                read[v] = code
+    return _changed(values, read)
 
 
 @functools.cache
@@ -166,12 +184,13 @@ def valid_references(dtype: str) -> frozenset[str]:
 
 def _references(col: ColumnSpec, values: list[object]) -> _Changes:
     valid = valid_references(col.dtype)
-    text = _text_cells(values)
-    known = {}
-    for _, v in text:
-        if v not in known:
-            known[v] = i18n.code_in_brackets(v)
-    return [(position, typed, code) for position, typed in text if (code := known[typed]) is not None and code in valid]
+    read: dict[object, object] = {}
+    for v in set(values):
+        if isinstance(v, str):
+            code = i18n.code_in_brackets(v)
+            if code is not None and code in valid:
+                read[v] = code
+    return _changed(values, read)
 
 
 def _numbers(
@@ -185,6 +204,8 @@ def _numbers(
 ) -> _Changes:
     is_percent = col.unit == "percent"
     by_percent = is_percent and bool(percent_cells)
+    if not by_percent and not _has_text(values):
+        return []  # numbers as stored: nothing to read
     changes: _Changes = []
     for position, typed in enumerate(values):
         if by_percent and isinstance(typed, (int, float)) and not isinstance(typed, bool):
