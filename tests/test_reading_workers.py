@@ -399,3 +399,17 @@ def test_codes_read_once_per_distinct_text_are_read_as_cell_by_cell(values, whic
 def test_references_read_once_per_distinct_text_are_read_as_cell_by_cell(values, which):
     col = contract.sheet(which[0]).column(which[1])
     assert reading._references(col, values) == _references_cell_by_cell(col, values)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(cell_values, max_size=6), min_size=1, max_size=12), st.booleans())
+def test_the_shift_finder_lays_rows_into_its_grid_cell_for_cell(rows, same_length):
+    if same_length:
+        width = max(len(r) for r in rows)
+        rows = [r + [None] * (width - len(r)) for r in rows]
+    numbered = [(row + 2, values) for row, values in enumerate(rows)]
+    grid = shifts._grid(numbered)
+    assert grid.shape == (len(rows), max(len(r) for r in rows))
+    for i, values in enumerate(rows):
+        assert all(grid[i, j] is v for j, v in enumerate(values))  # the very objects, not copies
+        assert all(c is None for c in grid[i, len(values) :])

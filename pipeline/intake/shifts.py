@@ -120,6 +120,20 @@ def _reference(value: str) -> str:
     return i18n.code_in_brackets(value) or value.strip().upper()
 
 
+def _grid(rows: list[tuple[int, list[object]]]) -> np.ndarray:
+    """The rows' values as one object grid, None where a row is shorter than the longest; rows
+    of one length (as calamine reads a sheet) are laid in by one pass in compiled code."""
+    lengths = {len(values) for _, values in rows}
+    width = max(lengths)
+    if len(lengths) == 1:
+        cells = itertools.chain.from_iterable(values for _, values in rows)
+        return np.fromiter(cells, dtype=object, count=len(rows) * width).reshape(len(rows), width)
+    grid = np.empty((len(rows), width), dtype=object)
+    for i, (_, values) in enumerate(rows):
+        grid[i, : len(values)] = values
+    return grid
+
+
 def find_shifts(spec: SheetSpec, positions: dict[str, int], rows: list[tuple[int, list[object]]]) -> list[Shift]:
     """The shifted rows among `rows` ((Excel row, values by position) of the sheet's data rows),
     given where each contract column's header is (`positions`)."""
@@ -129,10 +143,8 @@ def find_shifts(spec: SheetSpec, positions: dict[str, int], rows: list[tuple[int
     )
     if len(tested) < MIN_GAIN or not rows:
         return []
-    width = max(len(v) for _, v in rows)
-    grid = np.empty((len(rows), width), dtype=object)  # None where a row is shorter
-    for i, (_, values) in enumerate(rows):
-        grid[i, : len(values)] = values
+    grid = _grid(rows)
+    width = grid.shape[1]
 
     def at(pos: int) -> np.ndarray:
         return grid[:, pos]
