@@ -37,8 +37,6 @@ if TYPE_CHECKING:
 
 ProgressHook = Callable[[str, int, int], object]  # (stage, done, total): see run()
 
-# Excel's lock files ("~$book.xlsx") sit beside open workbooks; they are not submissions.
-
 
 @dataclass
 class Change:
