@@ -75,7 +75,8 @@ _KINDS: dict[type, int] = {**dict.fromkeys(NUMBER_TYPES, _NUMBER), str: _TEXT}
 
 def _numbers_fit(values: np.ndarray) -> np.ndarray:
     """Finite numbers as stored, and text that reads as a number ('1 200', '1,200.5', '1.200,5');
-    each distinct text parsed once. Cells are sorted by type in one pass in compiled code."""
+    each distinct text parsed once (`_texts_fit`). Cells are sorted by type in one pass in
+    compiled code."""
     cells = values.tolist()
     kind_of = _KINDS.get
     kinds = np.fromiter(map(kind_of, map(type, cells), itertools.repeat(0)), dtype=np.int8, count=len(cells))
@@ -85,9 +86,7 @@ def _numbers_fit(values: np.ndarray) -> np.ndarray:
         out[numbers] = _finite(values[numbers].tolist())
     texts = np.flatnonzero(kinds == _TEXT)
     if texts.size:
-        typed = values[texts].tolist()
-        fits = {text: is_number_text(text) or _typed_as_number(text) for text in dict.fromkeys(typed)}
-        out[texts] = [fits[text] for text in typed]
+        out[texts] = _number_texts_fit(values[texts])
     return out
 
 
@@ -114,6 +113,9 @@ def _present(values: np.ndarray) -> np.ndarray:
 def _typed_as_number(value: object) -> bool:
     """Text the reader takes for a number typed in English (`reading.number_from_text`)."""
     return isinstance(value, str) and number_from_text(value, "en")[0] is not None
+
+
+_number_texts_fit = _texts_fit(lambda text: is_number_text(text) or _typed_as_number(text))
 
 
 def _reference(value: str) -> str:
