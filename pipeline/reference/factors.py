@@ -376,11 +376,9 @@ def _distinct_pairs(activities: pd.Series, countries: pd.Series | None) -> tuple
             return None
         by_country, countries_seen = pd.factorize(countries)  # empty countries: -1, one pair
         codes, _ = pd.factorize(codes * (len(countries_seen) + 1) + by_country + 1)
-    count = int(codes.max()) + 1
-    if count * 4 > len(activities):
+    _, first = np.unique(codes, return_index=True)  # pair numbers run 0, 1, ... in order of appearance
+    if len(first) * 4 > len(activities):
         return None
-    first = np.full(count, len(codes), dtype=np.int64)
-    np.minimum.at(first, codes, np.arange(len(codes)))
     return first, codes
 
 
