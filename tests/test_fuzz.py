@@ -199,21 +199,7 @@ def test_a_mutated_workbook_gets_a_verdict_and_costs_no_data(tmp_path_factory, l
 def odd_folder(folder: Path, count: int = 50) -> list[Path]:
     """`count` odd files: hostile packages, files other programs write, and seeded random mutations."""
     folder.mkdir(parents=True, exist_ok=True)
-    files = [
-        hostile.empty_file(folder),
-        hostile.random_bytes(folder),
-        hostile.csv_renamed(folder),
-        hostile.legacy_xls(folder),
-        hostile.encrypted_ooxml(folder),
-        hostile.ods_renamed(folder),
-        hostile.xlsm_renamed(folder),
-        hostile.zip_without_workbook(folder),
-        hostile.zip_bomb(folder, inflated_mb=300),
-        hostile.xml_bomb(folder),
-        hostile.far_cell(folder),
-        hostile.shared_strings_count_bomb(folder),
-        hostile.lying_dimension(folder),
-    ]
+    files = [build(folder) for build in (*hostile.FAMILIES, hostile.zip_bomb)]
     for mutation in odd_files.MUTATIONS:
         files.append(odd_files.mutated(folder, f"odd_{mutation}.xlsx", mutation))
     rng = random.Random(20261201)
