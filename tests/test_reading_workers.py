@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from pipeline.cells import NUMBER_TYPES, is_number_text
 from pipeline.errors import UnreadableFile
-from pipeline.intake import ahead, guard, read, reading, shifts
+from pipeline.intake import ahead, guard, read, reading, shifts, validate
+from pipeline.intake.normalise import ParsedSheet
 from pipeline.workers import run_isolated
 from schemas import checks, contract, i18n
 from tests import hostile, odd_files
@@ -413,3 +414,47 @@ def test_the_shift_finder_lays_rows_into_its_grid_cell_for_cell(rows, same_lengt
     for i, values in enumerate(rows):
         assert all(grid[i, j] is v for j, v in enumerate(values))  # the very objects, not copies
         assert all(c is None for c in grid[i, len(values) :])
+
+
+@st.composite
+def _sheets_of_workbooks(draw):
+    """One contract sheet as several workbooks hold it: some columns missing, some sheets empty,
+    any cell values (tuples too: a value is never unpacked)."""
+    spec = draw(st.sampled_from(contract.sheets()))
+    names = [c.name for c in spec.columns]
+    present = []
+    for file_no in sorted(draw(st.sets(st.integers(0, 8), max_size=5))):
+        rows = sorted(draw(st.sets(st.integers(2, 10**6), max_size=6)))
+        kept = draw(st.lists(st.sampled_from(names), unique=True))
+        values = {
+            name: draw(st.lists(cell_values | st.tuples(st.integers()), min_size=len(rows), max_size=len(rows)))
+            for name in kept
+        }
+        present.append((file_no, ParsedSheet(spec.name, spec.is_table, {}, values=values, index=rows)))
+    return spec, present
+
+
+def _frame(sheet: ParsedSheet, names: list[str]) -> pd.DataFrame:
+    """One workbook's sheet as a frame of the contract columns, built cell by cell."""
+    grid = np.empty((len(sheet.index), len(names)), dtype=object)
+    for row in range(len(sheet.index)):
+        for position, name in enumerate(names):
+            grid[row, position] = sheet.values[name][row] if name in sheet.values else None
+    return pd.DataFrame(grid, index=pd.Index(sheet.index, name="row", dtype="int64"), columns=names, dtype=object)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_sheets_of_workbooks())
+def test_the_sheets_of_all_workbooks_are_combined_as_their_frames_concatenated(case):
+    spec, present = case
+    names = [c.name for c in spec.columns]
+    frames = {i: _frame(s, names) for i, s in present if s.index}
+    if not frames:
+        assert not any(s.index for _, s in present)
+        return
+    expected = pd.concat(frames, names=[validate.FILE_LEVEL, validate.ROW_LEVEL])
+    combined, keys = validate._combined(present, names)
+    pd.testing.assert_index_equal(keys, expected.index, exact=True)
+    pd.testing.assert_frame_equal(combined, expected.reset_index(drop=True))
+    cells = zip(combined.to_numpy().ravel(), expected.to_numpy().ravel(), strict=True)
+    assert all(a is b for a, b in cells)  # the very values, not copies or conversions

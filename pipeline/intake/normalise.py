@@ -9,11 +9,10 @@ on any value can name its cell.
 from __future__ import annotations
 
 import difflib
-import functools
 import operator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, SupportsInt
+from typing import Any, SupportsInt
 
 from pipeline import catalogue, codelists
 from pipeline.catalogue import Message, using_language
@@ -26,9 +25,6 @@ from pipeline.intake.read import read_workbook
 from pipeline.intake.shifts import find_shifts
 from pipeline.intake.workbook import RawSheet, RawWorkbook
 from schemas import contract, i18n
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 # Sheets the template adds for people (in any language); not part of the contract, never reported.
 TEMPLATE_SHEETS = ("Instructions", "Lists", "LastYear")
@@ -53,13 +49,6 @@ class ParsedSheet:
     tab: str = ""  # the sheet's tab as written in the workbook (its name in the workbook's language)
     values: dict[str, list[object]] = field(default_factory=dict)  # contract column -> raw cell values as read
     index: list[int] = field(default_factory=list)  # Excel row of each value (tables) or [0] (Field/Value)
-
-    @functools.cached_property
-    def frame(self) -> pd.DataFrame:
-        """The contract columns (raw cell values; None where a column is missing), indexed by
-        Excel row (tables) or [0] (Field/Value). Built where it is first needed: the validator's
-        process, not the reading worker, which does without pandas."""
-        return _frame(self.values, [c.name for c in contract.sheet(self.name).columns], self.index)
 
     def shown(self, column: str, index: object, value: object) -> object:
         """What the focal point typed in a cell whose value `reading` read ('Gaz naturel', '1.234')."""
@@ -378,19 +367,6 @@ def _records(
             records.append(record)
     columns = {c: list(cells) for c, cells in zip(present, zip(*records, strict=True), strict=True)} if records else {}
     return rows, [excel_row for excel_row, _ in rows], columns
-
-
-def _frame(columns: dict[str, list[object]], names: list[str], index: list[int]) -> pd.DataFrame:
-    """One object grid of the contract columns `names` (None where a column is missing)."""
-    import numpy as np
-    import pandas as pd
-
-    grid = np.empty((len(index), len(names)), dtype=object)
-    if len(index):
-        for position, name in enumerate(names):
-            if name in columns:
-                grid[:, position] = columns[name]  # element by element: a cell value is never unpacked
-    return pd.DataFrame(grid, index=pd.Index(index, name="row", dtype="int64"), columns=names, dtype=object)
 
 
 def _shift_findings(

@@ -166,12 +166,10 @@ def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
     typed_by_sheet: dict[str, tuple[pd.DataFrame, pd.Index]] = {}
     for spec in contract.sheets():
         present = [(i, p.sheets[spec.name]) for i, p in enumerate(parsed) if spec.name in p.sheets]
-        frames = {i: s.frame for i, s in present if len(s.frame)}
-        if not frames:
+        if not any(s.index for _, s in present):
             continue
-        combined = pd.concat(frames, names=[FILE_LEVEL, ROW_LEVEL])
-        keys = combined.index  # (file number, Excel row); pandera reports flat positions, not tuples
-        combined = combined.reset_index(drop=True)
+        # keys: (file number, Excel row) of each row; pandera reports flat positions, not tuples
+        combined, keys = _combined(present, [c.name for c in spec.columns])
         combined[checks.FILE_NO] = keys.get_level_values(FILE_LEVEL).to_numpy()
         if spec.name in NEEDS_REPORTING_YEAR:
             combined[checks.REPORTING_YEAR] = pd.array(
@@ -189,6 +187,29 @@ def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
         sub.findings = _dedupe(sub.findings)
     _attach_typed(subs, typed_by_sheet)
     return subs
+
+
+def _combined(present: list[tuple[int, ParsedSheet]], names: list[str]) -> tuple[pd.DataFrame, pd.MultiIndex]:
+    """The rows of one sheet of every workbook, as one object grid of the contract columns `names`
+    (None where a workbook lacks a column), and the (file number, Excel row) of each row: what
+    concatenating the sheets' `frame`s gives, without building a frame per workbook first."""
+    sheets = [(i, s) for i, s in present if s.index]
+    grid = np.empty((sum(len(s.index) for _, s in sheets), len(names)), dtype=object)
+    start = 0
+    for _, s in sheets:
+        stop = start + len(s.index)
+        for position, name in enumerate(names):
+            if name in s.values:
+                grid[start:stop, position] = s.values[name]  # element by element: a value is never unpacked
+        start = stop
+    keys = pd.MultiIndex.from_arrays(
+        [
+            np.repeat(np.array([i for i, _ in sheets], dtype="int64"), [len(s.index) for _, s in sheets]),
+            np.fromiter((row for _, s in sheets for row in s.index), dtype="int64", count=len(grid)),
+        ],
+        names=[FILE_LEVEL, ROW_LEVEL],
+    )
+    return pd.DataFrame(grid, columns=names, dtype=object), keys
 
 
 def _run_schema(
@@ -238,7 +259,8 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 def _field(p: ParsedWorkbook, sheet: str, name: str) -> object:
     s = p.sheets.get(sheet)
-    return None if s is None or name not in s.frame.columns else s.frame[name].iloc[0]
+    column = None if s is None else s.values.get(name)
+    return column[0] if column else None
 
 
 def _reporting_years(parsed: list[ParsedWorkbook]) -> list[float | None]:
