@@ -43,8 +43,11 @@ def _text_only(values: pd.Series) -> pd.Series:
     """Text cells stripped (Arrow strings); anything else, and blank text, <NA>."""
     import pandas as pd
 
-    is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
-    text = pd.Series(values.where(is_text, None), index=values.index, dtype="string[pyarrow]").str.strip()
+    if isinstance(values.dtype, pd.StringDtype):  # every value is text or <NA>: no cell to look at
+        text = values.astype("string[pyarrow]").str.strip()
+    else:
+        is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
+        text = pd.Series(values.where(is_text, None), index=values.index, dtype="string[pyarrow]").str.strip()
     return text.mask(text.eq("").fillna(False))
 
 

@@ -334,3 +334,17 @@ def test_a_long_input_resolved_by_distinct_pairs_is_resolved_as_row_by_row(
     else:
         assert isinstance(by_pairs, pd.DataFrame)
         pd.testing.assert_frame_equal(by_pairs, row_by_row, check_exact=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.none() | st.text(alphabet=" \t\u00a0\u3000-_/aBcÉß1.()", max_size=8), max_size=20))
+def test_codes_of_a_text_column_are_read_as_those_of_the_same_cells_as_objects(texts):
+    """A typed text column (Arrow or Python strings) takes the short way through `normalise_codes`
+    and `normalise_refs`; the cells as written (object, with numbers among them) the long way."""
+    as_objects = pd.Series(texts, dtype=object)
+    for dtype in ("string[pyarrow]", "string[python]"):
+        as_text = pd.Series(texts, dtype=dtype)
+        assert codelists.normalise_codes(as_text).tolist() == codelists.normalise_codes(as_objects).tolist()
+        assert codelists.normalise_refs(as_text).tolist() == codelists.normalise_refs(as_objects).tolist()
+    mixed = pd.Series([*texts, 12, 1.5, True], dtype=object)
+    assert codelists.normalise_codes(mixed).tolist()[len(texts) :] == [None, None, None]
