@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import struct
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.errors import UnreadableFile
 from pipeline.intake import guard
@@ -527,3 +530,37 @@ def test_a_real_xls_is_not_said_to_be_renamed(tmp_path):
     path = hostile.legacy_xls(tmp_path)
     message = str(refusal(path)[0])
     assert "renamed" not in message and "97-2003" in message
+
+
+CELL_TAGS = [
+    '<c r="A1">',
+    '<c r="XFD1048576"/>',
+    '<c r="B22" t="s">',
+    '<c  r="C3">',  # two spaces
+    '<c s="1" r="D4">',  # r not first
+    "<c/>",
+    "<c>",
+    "<c\tr='E5'>",
+    '<x:c r="F6">',
+    '<col min="1"/>',
+    "<cols>",
+    '<c r="AAAA1">',
+    '<c r="A12345678">',
+    '<c r="a1">',
+    "<v>1</v></c>",
+    '<row r="9">',
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(CELL_TAGS), max_size=40))
+def test_the_fast_path_takes_the_cells_two_patterns_found(tags):
+    """One pass finds what the rows pattern and the cell-start pattern found in two: the rows of
+    the cells written <c r="A1", and whether any other cell tag needs the exact walk."""
+    window = "".join(tags).encode()
+    rows = re.findall(rb'<c r="[A-Z]{1,3}([0-9]{1,7})"', window)
+    starts = re.findall(rb"<c[\s/>]", window)
+    found = guard._CELL_ROW_OR_ODD.findall(window)
+    assert (b"" in found) == (len(rows) != len(starts))
+    if b"" not in found:
+        assert found == rows

@@ -632,10 +632,12 @@ def _local_bytes(name: bytes) -> bytes:
 
 
 # Fast path: cells written as <c r="A1" ...> (Excel, LibreOffice, openpyxl, Google Sheets).
-_CELL_REF_ROW = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{1,7})"')  # cells written so, their rows
-_CELL_REF_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})[0-9]{1,7}"')  # the same cells, their columns
-# Every cell start tag: what calamine treats as a cell (local name c, any namespace prefix).
-_CELL_START = re.compile(rb"<c[\s/>]")
+# Every unprefixed cell start tag, <c followed by a space, '/' or '>' (what calamine treats as a
+# cell), with its row when it is written so; b"" for any other cell tag, which the fast path
+# cannot place. One pass over the cells, one small object per cell: no tuples to unzip.
+_CELL_ROW_OR_ODD = re.compile(rb'<c(?: r="[A-Z]{1,3}([0-9]{1,7})"|[\s/>])')
+_CELL_REF_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})[0-9]{1,7}"')  # the cells written so, their columns
+# A cell start tag with a namespace prefix, which calamine reads as a cell too.
 _PREFIXED_CELL_START = re.compile(rb"<[^\s<>/:!?]+:c[\s/>]")
 _DIMENSION = re.compile(rb"""<(?:[^\s<>/:!?]++:)?dimension\s[^<>]*?\bref\s*=\s*["']([^"'<>]{0,64})["']""")
 _SHEETDATA = re.compile(rb"<(?:[^\s<>/:!?]+:)?sheetData[\s/>]")
@@ -694,10 +696,8 @@ class _SheetScan:
         if self.positional:
             self._walk(window)
         else:
-            rows = _CELL_REF_ROW.findall(window)  # one small object per cell: no tuples to unzip
-            if len(rows) != len(_CELL_START.findall(window)) or (
-                b":c" in window and _PREFIXED_CELL_START.search(window)
-            ):
+            rows = _CELL_ROW_OR_ODD.findall(window)
+            if b"" in rows or (b":c" in window and _PREFIXED_CELL_START.search(window)):
                 self.needs_positional = True
                 return False
             if rows:
