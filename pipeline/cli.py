@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import sys
@@ -337,13 +338,18 @@ def _dispatch(args: argparse.Namespace) -> int:
 # Commands after which nothing is left to close (their database connection is closed, their
 # files written and closed, their worker processes stopped): the process ends at once, without
 # the interpreter's teardown, which frees every object one by one (0.15 s after validating
-# 100,000 rows).
+# 100,000 rows). They also run without the cyclic garbage collector: a process that lives for
+# one command and leaves almost no cycles behind (about 500 objects after loading a year of 60
+# workbooks) need not scan the objects it holds again and again (0.2 s of a `gtb run`).
 QUICK_EXIT = ("validate", "run")
 
 
 def entry() -> NoReturn:
-    """The `gtb` program: `main`, then exit; after `QUICK_EXIT` commands without the teardown."""
+    """The `gtb` program: `main`, then exit; `QUICK_EXIT` commands without the cyclic garbage
+    collector and without the teardown."""
     args = build_parser().parse_args(sys.argv[1:])
+    if args.command in QUICK_EXIT:
+        gc.disable()
     code = _main(args)
     if args.command in QUICK_EXIT:
         for stream in (sys.stdout, sys.stderr):

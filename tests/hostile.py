@@ -457,6 +457,29 @@ def pid_retiring_on_retire_name(path: Path) -> int:
     return os.getpid()
 
 
+class _Node:
+    """An object that can refer to itself: a reference cycle, which only the collector frees."""
+
+    def __init__(self) -> None:
+        self.me: _Node | None = None
+
+
+_CYCLES_LEFT: list = []  # in a worker: weak references to the cycles its earlier tasks left
+
+
+def leaves_a_cycle(_: object) -> tuple[bool, bool]:
+    """In a worker: (whether the collector runs during the task, whether every cycle the worker's
+    earlier tasks left behind has been freed); then leaves a cycle of its own."""
+    import gc
+    import weakref
+
+    freed = all(ref() is None for ref in _CYCLES_LEFT)
+    node = _Node()
+    node.me = node
+    _CYCLES_LEFT.append(weakref.ref(node))
+    return gc.isenabled(), freed
+
+
 def pid_after_nap(path: Path) -> int:
     """Sleep a little and return the worker's process id (to see the files spread over workers)."""
     import time

@@ -272,6 +272,11 @@ def test_a_retiring_worker_is_replaced_and_given_no_other_file(tmp_path):
     assert pids["a.xlsx"] == pids["retire.xlsx"] != pids["b.xlsx"] == pids["retire2.xlsx"] != pids["c.xlsx"]
 
 
+def test_a_worker_runs_its_task_without_the_collector_and_frees_its_cycles_after_it():
+    results = [result for _, result in run_isolated([(i, (i,)) for i in range(4)], hostile.leaves_a_cycle, jobs=1)]
+    assert results == [(False, True)] * 4
+
+
 # --- parsing a long column by its distinct values ---------------------------------------------
 
 PARSERS = (
