@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -463,3 +464,63 @@ def test_the_sheets_of_all_workbooks_are_combined_as_their_frames_concatenated(c
     pd.testing.assert_frame_equal(combined, expected.reset_index(drop=True))
     cells = zip(combined.to_numpy().ravel(), expected.to_numpy().ravel(), strict=True)
     assert all(a is b for a, b in cells)  # the very values, not copies or conversions
+
+
+@st.composite
+def _tables_of_submissions(draw):
+    """Typed tables as submissions hold them: runs of rows cut from tables shared by a batch (some
+    asked for already), tables of their own, empty ones, and none."""
+    shared = [
+        pd.DataFrame(
+            {
+                "batch": pd.array([f"batch {k}"] * n, "string[pyarrow]"),  # rows of two tables never look alike
+                "quantity": pd.array(draw(st.lists(st.floats() | st.none(), min_size=n, max_size=n)), "Float64"),
+                "source_row": np.arange(2, n + 2, dtype="int64"),
+            }
+        )
+        for k, n in enumerate(draw(st.lists(st.integers(1, 12), min_size=2, max_size=3)))
+    ]
+    out = []
+    kinds = ["cut", "cut", "cut", "no rows cut", "asked", "own", "empty", "none", "plain"]
+    for kind in draw(st.lists(st.sampled_from(kinds), max_size=8)):
+        tables = validate.TypedTables()
+        if kind in ("cut", "no rows cut", "asked"):
+            table = draw(st.sampled_from(shared))
+            start = draw(st.integers(0, len(table) - 1))
+            end = start if kind == "no rows cut" else draw(st.integers(start + 1, len(table)))
+            tables.cut("Facilities", table, start, end)
+            if kind == "asked":
+                tables["Facilities"]  # noqa: B018  # cut now
+        elif kind == "own":
+            tables["Facilities"] = shared[0].iloc[::-1].reset_index(drop=True)
+        elif kind == "empty":
+            tables["Facilities"] = shared[0].iloc[:0]
+        out.append({"Facilities": shared[-1]} if kind == "plain" else tables)
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(_tables_of_submissions())
+def test_the_rows_of_many_submissions_are_their_tables_concatenated(tables):
+    frame, counts = validate.concat_tables(tables, "Facilities")
+    expected = [t["Facilities"] for t in tables if "Facilities" in t]
+    assert counts == [len(t["Facilities"]) if "Facilities" in t else 0 for t in tables]
+    if not any(len(t) for t in expected):
+        assert frame.empty
+        return
+    pd.testing.assert_frame_equal(frame, pd.concat([t for t in expected if len(t)], ignore_index=True))
+
+
+def test_typed_tables_are_a_mapping_of_tables_cut_when_asked_for():
+    shared = pd.DataFrame({"quantity": pd.array([1.0, 2.0, 3.0], "Float64")}, index=[7, 8, 9])
+    tables = validate.TypedTables()
+    assert tables == {} and not tables
+    tables.cut("Water", shared, 1, 3)
+    assert list(tables) == ["Water"] and len(tables) == 1
+    water = tables["Water"]
+    pd.testing.assert_frame_equal(water, shared.iloc[1:3].reset_index(drop=True))
+    assert tables["Water"] is water  # cut once
+    water.loc[0, "quantity"] = 99.0
+    assert shared["quantity"].tolist() == [1.0, 2.0, 3.0]  # a copy: the shared table is untouched
+    again = pickle.loads(pickle.dumps(tables))
+    assert list(again) == ["Water"] and again["Water"]["quantity"].tolist() == [99.0, 3.0]

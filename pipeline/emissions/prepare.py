@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import codelists, serials
-from pipeline.intake.validate import Submission
+from pipeline.intake.validate import Submission, concat_tables
 from pipeline.reference import air, factors, units
 from schemas import contract
 
@@ -23,13 +23,13 @@ Pairs = list[tuple[int, Submission]]
 
 def _with_ids(subs: Pairs, sheet: str) -> pd.DataFrame:
     """The sheet's typed rows of every submission, with its id and reporting year (`_year`)."""
-    parts = [(sid, s) for sid, s in subs if len(s.tables.get(sheet, ()))]
+    frame, counts = concat_tables([s.tables for _, s in subs], sheet)
+    parts = [(sid, s, n) for (sid, s), n in zip(subs, counts, strict=True) if n]
     if not parts:
         return pd.DataFrame()
-    frame = pd.concat([s.tables[sheet] for _, s in parts], ignore_index=True)
-    lengths = [len(s.tables[sheet]) for _, s in parts]
-    frame["submission_id"] = np.repeat(np.array([sid for sid, _ in parts], dtype="int64"), lengths)
-    frame["_year"] = np.repeat(np.array([s.reporting_year for _, s in parts]), lengths)
+    lengths = [n for _, _, n in parts]
+    frame["submission_id"] = np.repeat(np.array([sid for sid, _, _ in parts], dtype="int64"), lengths)
+    frame["_year"] = np.repeat(np.array([s.reporting_year for _, s, _ in parts]), lengths)
     return frame
 
 

@@ -8,7 +8,7 @@ findings on the original cells.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +30,89 @@ ROW_LEVEL = "row"
 NEEDS_REPORTING_YEAR = ("Offsets", "AirTravel")
 
 
+@dataclass(frozen=True)
+class _Cut:
+    """Rows start:end of a table that all workbooks validated together share."""
+
+    table: pd.DataFrame
+    start: int
+    end: int
+
+
+class TypedTables(MutableMapping[str, pd.DataFrame]):
+    """A submission's typed tables by sheet.
+
+    Workbooks validated together share one typed table per sheet; a submission's rows are cut
+    from it (a copy with its own index) when first asked for, so that taking every submission's
+    rows at once (`concat_tables`, to load them) costs one selection instead of a cut per
+    workbook and sheet, and a concatenation. Pickled as the tables themselves."""
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame] | None = None) -> None:
+        self._items: dict[str, pd.DataFrame | _Cut] = dict(tables or {})
+
+    def cut(self, sheet: str, table: pd.DataFrame, start: int, end: int) -> None:
+        """The sheet's rows are rows start:end of `table`."""
+        self._items[sheet] = _Cut(table, start, end)
+
+    def __getitem__(self, sheet: str) -> pd.DataFrame:
+        item = self._items[sheet]
+        if isinstance(item, _Cut):
+            item = self._items[sheet] = item.table.iloc[item.start : item.end].reset_index(drop=True)
+        return item
+
+    def __setitem__(self, sheet: str, table: pd.DataFrame) -> None:
+        self._items[sheet] = table
+
+    def __delitem__(self, sheet: str) -> None:
+        del self._items[sheet]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"TypedTables({dict(self)!r})"
+
+    def __reduce__(self) -> tuple[type[TypedTables], tuple[dict[str, pd.DataFrame]]]:
+        return TypedTables, (dict(self),)
+
+
+def concat_tables(tables: Sequence[Mapping[str, pd.DataFrame]], sheet: str) -> tuple[pd.DataFrame, list[int]]:
+    """The rows of `sheet` of each of `tables` one after the other (a fresh index), and how many
+    each gave (0 without the sheet): what concatenating `t[sheet]` gives, without cutting the
+    rows of submissions validated together out of their shared table first."""
+    counts: list[int] = []
+    pieces: list[pd.DataFrame] = []
+    run: list[_Cut] = []  # consecutive cuts of one shared table
+
+    def flush() -> None:
+        if run:
+            rows = np.concatenate([np.arange(c.start, c.end) for c in run])
+            pieces.append(run[0].table.take(rows))
+            run.clear()
+
+    for t in tables:
+        item = t._items.get(sheet) if isinstance(t, TypedTables) else t.get(sheet)
+        if isinstance(item, _Cut):
+            counts.append(item.end - item.start)
+            if run and run[0].table is not item.table:
+                flush()
+            if item.end > item.start:
+                run.append(item)
+            continue
+        flush()
+        counts.append(0 if item is None else len(item))
+        if item is not None and len(item):
+            pieces.append(item)
+    flush()
+    if not pieces:
+        return pd.DataFrame(), counts
+    frame = pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
+    return frame.reset_index(drop=True), counts
+
+
 @dataclass
 class Submission:
     """One workbook after validation."""
@@ -41,7 +124,7 @@ class Submission:
     findings: list[Finding] = field(default_factory=list)
     entity: dict[str, object] = field(default_factory=dict)  # typed Entity fields (valid submissions)
     ems: dict[str, object] = field(default_factory=dict)  # typed EMS fields (valid submissions)
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # typed table sheets, with source_row
+    tables: MutableMapping[str, pd.DataFrame] = field(default_factory=TypedTables)  # typed tables, with source_row
     entity_code: str | None = None  # as far as it could be read, for report folders
     reporting_year: int | None = None
     readable: bool = True
@@ -287,14 +370,25 @@ def _attach_typed(subs: list[Submission], typed_by_sheet: dict[str, tuple[pd.Dat
         return
     for spec in contract.sheets():
         empty = coerce.empty_table(spec.name)
-        parts: dict[int, pd.DataFrame] = {}
+        rows: dict[int, tuple[int, int]] = {}  # file number -> its rows start:end of the typed table
+        typed = empty
         if spec.name in typed_by_sheet:
             typed, file_no = typed_by_sheet[spec.name]
-            mask = np.isin(file_no, valid)
-            for number, part in typed[mask].groupby(file_no[mask], sort=False):
-                parts[int(number)] = part.reset_index(drop=True)
+            numbers = file_no.to_numpy()
+            assert (np.diff(numbers) >= 0).all(), "the sheets are combined in file order"  # each file's rows: one run
+            starts = np.searchsorted(numbers, valid, side="left").tolist()
+            ends = np.searchsorted(numbers, valid, side="right").tolist()
+            rows = {i: (start, end) for i, start, end in zip(valid, starts, ends, strict=True) if end > start}
         for i in valid:
-            table = parts[i] if i in parts else empty.copy()
+            if i not in rows:
+                table = empty.copy()
+            elif spec.is_table:
+                tables = subs[i].tables
+                assert isinstance(tables, TypedTables)  # as `validate_parsed` made it
+                tables.cut(spec.name, typed, *rows[i])
+                continue
+            else:
+                table = typed.iloc[slice(*rows[i])].reset_index(drop=True)
             if spec.is_table:
                 subs[i].tables[spec.name] = table
             elif spec.name == "Entity":
