@@ -23,6 +23,7 @@ found, not only identical ones. The accepted forms (docs/decisions.md):
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -68,7 +69,17 @@ def normalise(value: object) -> str:
 
 
 def parse(value: object) -> Serial:
-    """The serial read by the accepted forms (module docstring)."""
+    """The serial read by the accepted forms (module docstring). A text is read once: validation,
+    the cross-checks and the loader all read the serials of a run."""
+    return _parse_text(value) if type(value) is str else _parse(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_text(text: str) -> Serial:
+    return _parse(text)  # a Serial is immutable: one object may serve every caller
+
+
+def _parse(value: object) -> Serial:
     text = normalise(value)
     verra = _VERRA.fullmatch(text)
     if verra and _is_range(verra.group(2), verra.group(3), same_digits=False):

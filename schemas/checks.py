@@ -627,6 +627,12 @@ def sheet_schema(sheet_name: str, row_checks: Sequence[pa.Check] = ()) -> pa.Dat
     return pa.DataFrameSchema(columns, checks=checks, strict=False, name=sheet_name, ordered=False)
 
 
+def pairs_allowed(first: pd.Series, second: pd.Series, pairs: frozenset[tuple[str, str]]) -> np.ndarray:
+    """Whether each row's (first, second) is one of `pairs` (False where either is empty): the
+    rows' pairs looked up at once, each distinct pair hashed once."""
+    return pd.MultiIndex.from_arrays([first, second]).isin(list(pairs))
+
+
 def unit_compatibility(table: str, type_column: str, unit_column: str = "unit") -> pa.Check:
     """(type, unit) pairs from a compatibility CSV such as `facilities_unit.csv`."""
     allowed = codelists.allowed_units(table)
@@ -635,8 +641,7 @@ def unit_compatibility(table: str, type_column: str, unit_column: str = "unit") 
     def fn(d: pd.DataFrame) -> pd.Series:
         types, units = parse_code(d[type_column]), parse_code(d[unit_column])
         known = types.isin(list(allowed)) & in_codelist(units, "unit")
-        pair_ok = pd.Series([(t, u) in pairs for t, u in zip(types, units, strict=True)], index=d.index, dtype=bool)
-        return ~known | pair_ok
+        return ~known | pd.Series(pairs_allowed(types, units, pairs), index=d.index)
 
     def params(value: object, row: pd.Series | None) -> dict[str, object]:
         assert row is not None

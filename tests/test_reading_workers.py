@@ -524,3 +524,17 @@ def test_typed_tables_are_a_mapping_of_tables_cut_when_asked_for():
     assert shared["quantity"].tolist() == [1.0, 2.0, 3.0]  # a copy: the shared table is untouched
     again = pickle.loads(pickle.dumps(tables))
     assert list(again) == ["Water"] and again["Water"]["quantity"].tolist() == [99.0, 3.0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["diesel", "petrol", "electricity", None]), st.sampled_from(["l", "kwh", "kg", None]))
+    )
+)
+def test_pairs_are_looked_up_as_one_row_at_a_time(rows):
+    pairs = frozenset({("diesel", "l"), ("petrol", "l"), ("electricity", "kwh")})
+    first = pd.Series([a for a, _ in rows], dtype="string[pyarrow]")
+    second = pd.Series([b for _, b in rows], dtype="string[pyarrow]")
+    one_by_one = [(a, b) in pairs for a, b in zip(first, second, strict=True)]
+    assert checks.pairs_allowed(first, second, pairs).tolist() == one_by_one

@@ -243,6 +243,13 @@ def test_ranges_of_one_block_overlap_exactly_when_they_share_a_serial(a, la, b, 
     assert not serials.overlap(first, other_block)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="CERUNEPvcs-\u2010\u2212 \u200b0123456789", max_size=30) | st.integers() | st.floats())
+def test_a_serial_read_again_is_read_as_the_first_time(value):
+    first = serials.parse(value)
+    assert serials.parse(value) == first == serials._parse(value)  # the text is read once, the same way
+
+
 @pytest.mark.parametrize(
     ("held", "claimed"),
     [
