@@ -9,7 +9,8 @@ run in turns so that a busy machine slows both sides of a ratio alike:
   2. `gtb run` of the same files into an empty database;
   3. plain read of one workbook whose AirTravel sheet has 99,000 rows;
   4. `gtb validate` of that workbook.
-Prints each round, the medians and the ratios 2/1 and 4/3, and writes WORK/ratio.json.
+Prints each round, the medians and the ratios 2/1 and 4/3, and writes WORK/ratio.json. The
+pipeline's modules (and the baseline's) are compiled first, as `make install` compiles them.
 `--baseline REV` also times 2 and 4 with the code of another revision in the same rounds (its
 pipeline, schemas and reference data exported with `git archive` into WORK/baseline-REV and run
 from there), for a before/after side by side on a machine whose load varies.
@@ -189,6 +190,9 @@ def main() -> None:
         validate = [py, "-m", "pipeline.cli", "validate", str(large), "--report-dir", str(work / "ratio-validation")]
         rows: dict[str, list[float]] = {"read_year": [], "run": [], "read_large": [], "validate_large": []}
         baseline = export_revision(args.baseline, work) if args.baseline else None
+        for tree in (ROOT, baseline):  # compiled as an install compiles them (`make install`)
+            if tree is not None:
+                subprocess.run([py, "-m", "compileall", "-q", "pipeline", "schemas"], cwd=tree, check=True)
         stage_runs: list[dict[str, float]] = []
         baseline_stage_runs: list[dict[str, float]] = []
         if baseline:
