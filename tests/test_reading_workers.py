@@ -538,3 +538,19 @@ def test_pairs_are_looked_up_as_one_row_at_a_time(rows):
     second = pd.Series([b for _, b in rows], dtype="string[pyarrow]")
     one_by_one = [(a, b) in pairs for a, b in zip(first, second, strict=True)]
     assert checks.pairs_allowed(first, second, pairs).tolist() == one_by_one
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.none()
+        | st.sampled_from(["natural_gas", "diesel", "Diesel", "diesel ", "", "nbo", "NBO", "é"])
+        | st.text(max_size=4)
+    ),
+    st.sampled_from(["energy_type", "airports", "unit"]),
+)
+def test_codes_in_arrow_text_are_found_as_in_python_text(values, codelist):
+    as_objects = pd.Series(values, dtype=object)
+    expected = checks.in_codelist(as_objects, codelist).tolist()
+    for dtype in ("string[pyarrow]", "str", "string[python]"):
+        assert checks.in_codelist(pd.Series(values, dtype=dtype), codelist).tolist() == expected, dtype
