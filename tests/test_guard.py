@@ -564,3 +564,35 @@ def test_the_fast_path_takes_the_cells_two_patterns_found(tags):
     assert (b"" in found) == (len(rows) != len(starts))
     if b"" not in found:
         assert found == rows
+
+
+PLAIN_ROWS = "".join(
+    f'<row r="{i}"><c r="A{i}"><v>{i}</v></c><c r="B{i}" t="s"><v>0</v></c></row>' for i in range(1, 40001)
+)
+
+
+@pytest.mark.parametrize(
+    ("marker", "seen"),
+    [
+        ('<c r="C20000" t="e"><v>#REF!</v></c>', lambda r: r.error_cells == {"S": {"C20000": "#REF!"}}),
+        ("<c r=\"C20000\" t='e'><v>#N/A</v></c>", lambda r: r.error_cells == {"S": {"C20000": "#N/A"}}),
+        ('<c r="C20000"><f>A1+1</f></c>', lambda r: r.formula_cells_without_value == {"S": ["C20000"]}),
+        ('<x:c r="Z20000" xmlns:x="x"><v>1</v></x:c>', lambda r: r.last_cells == {"S": "Z40000"}),
+        ('<mergeCell ref="A1:C5000"/>', lambda r: r.range_cells == {"S": 15000}),
+        ('<hyperlink ref="A1:D1000"/>', lambda r: r.range_cells == {"S": 4000}),
+    ],
+)
+def test_a_rare_tag_in_the_middle_of_a_long_sheet_is_found(tmp_path, marker, seen):
+    """The guard looks for a rare byte of each rare tag before the tag itself: a tag between
+    ordinary rows, windows away from the start and the end of the part, is still found."""
+    rows = PLAIN_ROWS.replace('<row r="20000">', f'<row r="20000">{marker}', 1)
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
+    assert seen(check(path))
+
+
+def test_a_doctype_in_the_middle_of_a_long_sheet_is_refused(tmp_path):
+    rows = PLAIN_ROWS.replace('<row r="20000">', '<!DOCTYPE x [<!ENTITY e "e">]><row r="20000">', 1)
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
+    with pytest.raises(Refused) as refused:
+        check(path)
+    assert refused.value.reason == "xml-entities"
