@@ -430,11 +430,14 @@ def _check_with_progress(
 
 
 def _warm_reference() -> None:
-    """While the workbooks are read: the pinned factor sets that calculating will use."""
+    """While the workbooks are read: the pinned factor sets and the airports' countries that
+    calculating will use."""
     import contextlib
 
+    from pipeline import codelists
     from pipeline.reference import factors
 
+    codelists.airport_countries()
     with contextlib.suppress(Exception):  # a broken set is reported when calculating, as before
         factors.warm_up()
 
