@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import subprocess
 import sys
@@ -156,3 +157,30 @@ def test_gtb_run_as_a_program_ends_at_once_with_its_work_kept(tmp_path):
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM emissions").fetchone()[0] > 0
         assert con.execute("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL").fetchone()[0] == 1
+
+
+def test_only_the_commands_that_end_with_the_process_run_without_the_garbage_collector(monkeypatch, tmp_path):
+    """`gtb run` and `gtb validate` turn the cyclic collector off (a process for one command);
+    every other command, and the library the portal runs on, keep it."""
+    import gc
+
+    from pipeline import cli
+
+    seen: dict[str, bool] = {}
+
+    def record(args) -> int:
+        seen[args.command] = gc.isenabled()
+        return 0
+
+    monkeypatch.setattr(cli, "_main", record)
+    monkeypatch.setattr(cli.os, "_exit", lambda code: (_ for _ in ()).throw(SystemExit(code)))
+    book = write_workbook(tmp_path / "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    try:
+        for argv in (["validate", str(book)], ["run"], ["status", "--year", "2024"], ["template", "UNEP", "2024"]):
+            monkeypatch.setattr(sys, "argv", ["gtb", *argv])
+            with contextlib.suppress(SystemExit):
+                cli.entry()
+            gc.enable()  # as a new process would start
+    finally:
+        gc.enable()
+    assert seen == {"validate": False, "run": False, "status": True, "template": True}
