@@ -38,6 +38,10 @@ class _Cut:
     start: int
     end: int
 
+    def rows(self) -> pd.DataFrame:
+        """The rows, as a table of their own (a copy, indexed from 0)."""
+        return self.table.iloc[self.start : self.end].reset_index(drop=True)
+
 
 class TypedTables(MutableMapping[str, pd.DataFrame]):
     """A submission's typed tables by sheet.
@@ -51,13 +55,13 @@ class TypedTables(MutableMapping[str, pd.DataFrame]):
         self._items: dict[str, pd.DataFrame | _Cut] = dict(tables or {})
 
     def cut(self, sheet: str, table: pd.DataFrame, start: int, end: int) -> None:
-        """The sheet's rows are rows start:end of `table`."""
+        """The sheet's rows are rows start:end of `table`, cut out when first asked for."""
         self._items[sheet] = _Cut(table, start, end)
 
     def __getitem__(self, sheet: str) -> pd.DataFrame:
         item = self._items[sheet]
         if isinstance(item, _Cut):
-            item = self._items[sheet] = item.table.iloc[item.start : item.end].reset_index(drop=True)
+            item = self._items[sheet] = item.rows()
         return item
 
     def __setitem__(self, sheet: str, table: pd.DataFrame) -> None:
@@ -370,25 +374,22 @@ def _attach_typed(subs: list[Submission], typed_by_sheet: dict[str, tuple[pd.Dat
         return
     for spec in contract.sheets():
         empty = coerce.empty_table(spec.name)
-        rows: dict[int, tuple[int, int]] = {}  # file number -> its rows start:end of the typed table
-        typed = empty
+        cuts: dict[int, _Cut] = {}  # file number -> its rows of the typed table
         if spec.name in typed_by_sheet:
             typed, file_no = typed_by_sheet[spec.name]
             numbers = file_no.to_numpy()
             assert (np.diff(numbers) >= 0).all(), "the sheets are combined in file order"  # each file's rows: one run
             starts = np.searchsorted(numbers, valid, side="left").tolist()
             ends = np.searchsorted(numbers, valid, side="right").tolist()
-            rows = {i: (start, end) for i, start, end in zip(valid, starts, ends, strict=True) if end > start}
+            spans = zip(valid, starts, ends, strict=True)
+            cuts = {i: _Cut(typed, start, end) for i, start, end in spans if end > start}
         for i in valid:
-            if i not in rows:
-                table = empty.copy()
-            elif spec.is_table:
+            if spec.is_table and i in cuts:
                 tables = subs[i].tables
                 assert isinstance(tables, TypedTables)  # as `validate_parsed` made it
-                tables.cut(spec.name, typed, *rows[i])
+                tables.cut(spec.name, cuts[i].table, cuts[i].start, cuts[i].end)
                 continue
-            else:
-                table = typed.iloc[slice(*rows[i])].reset_index(drop=True)
+            table = cuts[i].rows() if i in cuts else empty.copy()
             if spec.is_table:
                 subs[i].tables[spec.name] = table
             elif spec.name == "Entity":
