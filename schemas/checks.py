@@ -189,16 +189,17 @@ def _code_values(codelist: str, arrow_type: pyarrow.DataType) -> pyarrow.Array:
 
 def warm_up() -> None:
     """Build what the first validation would otherwise build on its clock: the sheet models,
-    the code-list indexes (airports included) and Arrow strings. Called while files are read."""
+    the code lists as `in_codelist` looks parsed text up in them (airports included) and Arrow
+    strings. Called while files are read."""
     import schemas
     from schemas.contract import sheets
 
     schemas.schemas()
+    parsed = parse_code(pd.Series(["warm up"], dtype=object))
     for spec in sheets():
         for col in spec.columns:
             if col.codelist:
-                code_index(col.codelist)
-    parse_code(pd.Series(["warm up"], dtype=object))
+                in_codelist(parsed, col.codelist)
 
 
 def in_codelist(values: pd.Series, codelist: str) -> pd.Series:
