@@ -7,15 +7,15 @@ PORT   ?= 8000
 
 .PHONY: demo test install bench clean data lint format typecheck docs check serve
 
-# The pipeline's own modules are compiled once here, as pip does for a regular install (an editable
-# install leaves it to the first import, which never caches it where PYTHONDONTWRITEBYTECODE is
-# set: every `gtb` process would compile them again). Compiling again after an edit is quick.
+# The pipeline's own modules are compiled by the targets that run it, as pip does for a regular
+# install (an editable install leaves it to the first import, which never caches it where
+# PYTHONDONTWRITEBYTECODE is set: every `gtb` process would compile them again). Compiling again
+# after an edit is quick: only the changed modules are.
 BYTECODE := $(BIN)/python -m compileall -q pipeline schemas demo
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
-	$(BYTECODE)
 	touch $(STAMP)
 
 install: $(STAMP)
