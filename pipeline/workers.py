@@ -81,6 +81,7 @@ def run_isolated(
     *,
     limits: Limits = DEFAULT_LIMITS,
     wanted: Callable[[Any], bool] | None = None,
+    on_part: Callable[[Any, object], object] | None = None,
 ) -> Iterator[tuple[Any, object]]:
     """Run `work(*args)` for every (key, args) in worker processes; yield (key, result) as they finish.
 
@@ -89,12 +90,13 @@ def run_isolated(
     `limits.reader_timeout_s`; a crash, timeout or exception becomes a `ReaderFailed` (or the
     `UnreadableFile` the work raised) as that task's result, never the caller's exception.
     `wanted(key)`, asked as each task is about to start, can drop it: a dropped task is never
-    run and yields nothing.
+    run and yields nothing. `on_part(key, part)` hears what a task sends ahead of its result
+    (`send_part`), as it arrives; without it, such parts are dropped.
     """
     tasks = deque((index, key, args) for index, (key, args) in enumerate(items))
     if not tasks:
         return
-    pool = _Pool(min(max(1, jobs), len(tasks)), work, limits, wanted)
+    pool = _Pool(min(max(1, jobs), len(tasks)), work, limits, wanted, on_part)
     try:
         yield from pool.run(tasks)
     finally:
@@ -151,11 +153,19 @@ class _Worker:
 class _Pool:
     """A few long-lived worker processes, each fed one path at a time over its own pipe."""
 
-    def __init__(self, jobs: int, work: Work, limits: Limits, wanted: Callable[[Any], bool] | None = None) -> None:
+    def __init__(
+        self,
+        jobs: int,
+        work: Work,
+        limits: Limits,
+        wanted: Callable[[Any], bool] | None = None,
+        on_part: Callable[[Any, object], object] | None = None,
+    ) -> None:
         self.context = _context(work)
         self.work = work
         self.limits = limits
         self.wanted = wanted
+        self.on_part = on_part
         self.workers = [_Worker(self.context, work, limits) for _ in range(jobs)]
         self.failed_starts = 0
 
@@ -221,13 +231,18 @@ class _Pool:
         return None
 
     def _heard(self, slot: int, worker: _Worker, message: tuple) -> tuple[Any, object] | None:
-        """A message from a worker: ready, retiring (after this task), or its task's result."""
+        """A message from a worker: ready, retiring (after this task), a part sent ahead of its
+        task's result (`send_part`), or that result."""
         if message[0] == "ready":
             worker.ready = True
             self.failed_starts = 0
             return None
         if message[0] == "retiring":
             worker.retiring = True
+            return None
+        if message[0] == "part":
+            if self.on_part is not None and worker.task is not None and message[1] == worker.task.index:
+                self.on_part(worker.task.key, message[2])
             return None
         task, worker.task = worker.task, None
         assert task is not None and message[0] == task.index
@@ -345,6 +360,18 @@ def _set_up_worker(memory_bytes: int, log_path: str) -> None:
 
 
 _retiring = [False]  # in a worker: set by `retire_after_task`
+_current: list[tuple[Connection, int]] = []  # in a worker: the pipe and index of the task running
+
+
+def send_part(part: object) -> bool:
+    """In a worker, from the work function: send `part` to the caller now, ahead of the task's
+    result (`run_isolated(on_part=...)` hears it; a part of a task whose worker then fails is
+    the caller's to drop). Whether it was sent: outside a worker, nothing is."""
+    if not _current:
+        return False
+    conn, index = _current[0]
+    conn.send(("part", index, part))
+    return True
 
 
 def retire_after_task() -> None:
@@ -386,7 +413,9 @@ def _worker_main(conn: Connection, work: Work, memory_bytes: int, log_path: str 
         if task is None:
             return
         index, args = task
+        _current[:] = [(conn, index)]
         reply = _run_task(work, index, args)
+        _current.clear()
         if _retiring[0]:
             conn.send(("retiring",))  # before the result: the pool gives this worker nothing more
         try:

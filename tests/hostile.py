@@ -424,10 +424,10 @@ def _normalise_failing_on_wfp(error: BaseException, path: Path, lang: str | None
 
     real = normalise.normalise
 
-    def failing(raw, lang=None):
+    def failing(raw, lang=None, part=None):
         if Path(raw.path).name.startswith("WFP"):
             raise error
-        return real(raw, lang)
+        return real(raw, lang, part)
 
     normalise.normalise = failing
     try:
@@ -436,16 +436,30 @@ def _normalise_failing_on_wfp(error: BaseException, path: Path, lang: str | None
         normalise.normalise = real
 
 
-def crash_when_overlapped(path: Path, lang: str | None = None, overlap: bool = False) -> object:
+def crash_when_overlapped(path: Path, lang: str | None = None, overlap: bool = False, early: bool = False) -> object:
     """The readers' work (`ahead.read_one`), but a read with the guard and calamine side by side
     aborts the process (as calamine does when a part the guard has not scanned yet exhausts the
-    worker's memory), leaving a mark beside the file (`<name>.overlapped`) to show it did."""
-    if overlap:
-        path.with_name(path.name + ".overlapped").write_bytes(b"")
-        os.abort()
+    worker's memory), leaving a mark beside the file (`<name>.overlapped`) to show it did; asked
+    to send a part ahead (`early`), it sends one first, which the caller must then drop."""
     from pipeline.intake import ahead
 
-    return ahead.read_one(path, lang)
+    if overlap:
+        path.with_name(path.name + ".overlapped").write_bytes(b"")
+        if early:
+            from pipeline.workers import send_part
+
+            send_part(ahead.read_one(path, lang))  # the whole workbook, as if it were a part
+        os.abort()
+    return ahead.read_one(path, lang, early=early)
+
+
+def parts_then_result(path: Path) -> str:
+    """Send two parts ahead of the result (`workers.send_part`), then return the result."""
+    from pipeline.workers import send_part
+
+    send_part(f"{path.name}: first part")
+    send_part(f"{path.name}: second part")
+    return f"{path.name}: result"
 
 
 def pid_retiring_on_retire_name(path: Path) -> int:

@@ -239,8 +239,10 @@ def test_the_overlapped_read_hands_calamine_the_parts_before_the_guard_scanned_t
 def test_a_worker_that_crashed_reading_side_by_side_reads_the_file_again_guard_first(tmp_path, monkeypatch):
     monkeypatch.setattr(ahead, "read_one", hostile.crash_when_overlapped)
     path = write_workbook(tmp_path / "UNEP_2024.xlsx", valid_sheets("UNEP"))
-    outcome = ahead.Reading([path], jobs=1, overlap=True).results()[path]
+    reading = ahead.Reading([path], jobs=1, overlap=True)
+    outcome = reading.results()[path]
     assert (tmp_path / "UNEP_2024.xlsx.overlapped").exists()  # the first read was side by side, and crashed
+    assert reading.part(path) is None  # what it sent ahead before it crashed is dropped
     assert _verdict(outcome) == _verdict(ahead.Reading([path], jobs=1, overlap=False).results()[path])
     assert not isinstance(outcome, UnreadableFile)
 
@@ -415,7 +417,7 @@ def test_the_shift_finder_lays_rows_into_its_grid_cell_for_cell(rows, same_lengt
         width = max(len(r) for r in rows)
         rows = [r + [None] * (width - len(r)) for r in rows]
     numbered = [(row + 2, values) for row, values in enumerate(rows)]
-    grid = shifts._grid(numbered)
+    grid = shifts.grid(numbered)
     assert grid.shape == (len(rows), max(len(r) for r in rows))
     for i, values in enumerate(rows):
         assert all(grid[i, j] is v for j, v in enumerate(values))  # the very objects, not copies
@@ -554,3 +556,122 @@ def test_codes_in_arrow_text_are_found_as_in_python_text(values, codelist):
     expected = checks.in_codelist(as_objects, codelist).tolist()
     for dtype in ("string[pyarrow]", "str", "string[python]"):
         assert checks.in_codelist(pd.Series(values, dtype=dtype), codelist).tolist() == expected, dtype
+
+
+def test_parts_sent_ahead_reach_the_caller_in_order_before_the_result():
+    heard: list[object] = []
+    files = [Path("a.xlsx"), Path("b.xlsx")]
+    for key, result in run_isolated(
+        ((f, (f,)) for f in files), hostile.parts_then_result, jobs=1, on_part=lambda k, p: heard.append((k, p))
+    ):
+        heard.append((key, result))
+    assert heard == [(f, f"{f.name}: {what}") for f in files for what in ("first part", "second part", "result")]
+    # without a listener the parts are dropped; outside a worker nothing is sent
+    assert dict(run_isolated(((f, (f,)) for f in files), hostile.parts_then_result, jobs=1)) == {
+        f: f"{f.name}: result" for f in files
+    }
+    from pipeline.workers import send_part
+
+    assert send_part("nowhere") is False
+
+
+def _same_submission(a: validate.Submission, b: validate.Submission) -> None:
+    assert a.findings == b.findings
+    assert (a.entity, a.ems, a.entity_code, a.reporting_year) == (b.entity, b.ems, b.entity_code, b.reporting_year)
+    assert (a.letters, a.cells, a.tabs, a.lang, a.readable) == (b.letters, b.cells, b.tabs, b.lang, b.readable)
+    assert list(a.tables) == list(b.tables)
+    for sheet in a.tables:
+        pd.testing.assert_frame_equal(a.tables[sheet], b.tables[sheet])
+
+
+def test_a_workbook_validated_from_its_part_sent_ahead_gets_what_it_gets_validated_whole(tmp_path):
+    # every workbook of the findings corpus that can be read: normalised with its largest sheet
+    # held back and sent on later, its other sheets checked first, as `gtb validate` of one
+    # large workbook does; the typical small workbook's largest sheet is its Entity sheet, so
+    # the sheets whose rules need its reporting year wait for it
+    from pipeline.intake import normalise
+    from tests import findings_corpus
+
+    split = entity_last = 0
+    for path in findings_corpus.build(tmp_path / "corpus"):
+        try:
+            raw = read.read_workbook(path)
+        except UnreadableFile:
+            continue
+        whole = normalise.normalise(raw)
+        parts: list[normalise.ParsedWorkbook] = []
+        full = normalise.normalise(raw, None, parts.append)
+        assert full == whole, path.name
+        if not whole.sheets:
+            assert parts == [], path.name  # no contract sheet: nothing to send ahead
+            continue
+        [part] = parts
+        rows = {name: len(raw.sheets[sheet.tab].rows) for name, sheet in whole.sheets.items()}
+        largest = max(rows, key=rows.__getitem__)  # the first of the largest
+        assert set(part.sheets) == set(whole.sheets) - {largest}, path.name
+        assert all(part.sheets[name] == whole.sheets[name] for name in part.sheets)
+        checked = validate.check_part(pickle.loads(pickle.dumps(part)))  # as it comes from the worker
+        entity_last += largest == "Entity"
+        if largest == "Entity":
+            assert not checked.sheets & set(validate.NEEDS_REPORTING_YEAR), path.name
+        [as_whole] = validate.validate_parsed([whole])
+        [in_two] = validate.validate_parsed([full], checked)
+        _same_submission(as_whole, in_two)
+        split += 1
+    assert split > 100 and entity_last > 50
+
+
+def test_one_large_workbook_is_validated_in_two_as_it_is_whole(tmp_path, monkeypatch):
+    # through the workers, as `gtb validate` reads one workbook with a core to spare: the part
+    # is sent, checked while the largest sheet is normalised, and the findings are the same
+    from tests import findings_corpus
+
+    path = max((p for p in findings_corpus.build(tmp_path / "corpus") if p.exists()), key=lambda p: p.stat().st_size)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(ahead, "SIDE_BY_SIDE_FROM_BYTES", path.stat().st_size + 1)
+    [whole] = validate.validate_files([path], jobs=2)
+    parts: list[object] = []
+    check_part = validate.check_part
+    monkeypatch.setattr(validate, "check_part", lambda part: (parts.append(part), check_part(part))[1])
+    monkeypatch.setattr(ahead, "SIDE_BY_SIDE_FROM_BYTES", path.stat().st_size)
+    [in_two] = validate.validate_files([path], jobs=2)
+    assert len(parts) == 1 and whole.findings
+    _same_submission(whole, in_two)
+
+
+def _records_row_by_row(raw, present, positions):
+    """`normalise._records` as it was written before: one row at a time."""
+    rows, records = [], []
+    for excel_row, values in raw.rows:
+        record = [values[positions[c]] if positions[c] < len(values) else None for c in present]
+        if all(v is None or (type(v) is str and not v.strip()) for v in record):
+            continue
+        rows.append((excel_row, values))
+        records.append(record)
+    columns = {c: [r[i] for r in records] for i, c in enumerate(present)} if records else {}
+    return rows, [excel_row for excel_row, _ in rows], columns
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(cell_values | st.sampled_from(["", " ", "\u00a0\t"]), max_size=7), max_size=15),
+    st.lists(st.integers(0, 8), min_size=1, max_size=5, unique=True),
+)
+def test_the_rows_of_a_sheet_are_picked_as_one_row_at_a_time(lines, picks):
+    # rows as the reader gives them (blank text already None), columns beyond some rows' ends
+    from pipeline.intake import normalise
+    from pipeline.intake.workbook import RawSheet
+
+    rows = [(n + 2, read._clean(values)) for n, values in enumerate(lines)]
+    raw = RawSheet("AirTravel", [], [(n, v) for n, v in rows if v.count(None) != len(v)])
+    present = [f"c{p}" for p in picks]
+    positions = {f"c{p}": p for p in picks}
+    kept, index, columns, grid = normalise._records(raw, present, positions)
+    expected = _records_row_by_row(raw, present, positions)
+    assert (kept, index) == expected[:2]
+    assert columns.keys() == expected[2].keys()
+    for c in columns:  # the very objects
+        assert all(a is b for a, b in zip(columns[c], expected[2][c], strict=True))
+    if kept:
+        assert grid is not None and grid.shape[0] == len(kept)
+        assert all(grid[i, j] is v for i, (_, values) in enumerate(kept) for j, v in enumerate(values))

@@ -3,8 +3,11 @@ process goes on with other things (importing pandas, pandera and DuckDB, opening
 
 `Reading(files, jobs, lang)` starts at once: a thread of this process hands the files to the
 readers' workers (`read.read_many` with `normalise.read_normalised`) and keeps what comes back.
-`results()` waits for the last one. `listen(on_file)` hears of every file done, those done
-before it was called included. `keep_only(files)` drops the others: those not yet started are
+`results()` waits for the last one. `part(path)` waits for the part of a file its worker
+sends ahead (the workbook but for its largest sheet: when the guard and calamine run side by
+side, so that the caller validates those sheets while the largest is normalised), or for the
+file itself. `listen(on_file)` hears of every file done, those done before it was called
+included. `keep_only(files)` drops the others: those not yet started are
 never read. No pandas here: the command line starts a reading before it imports the rest of
 the pipeline (`start`), and validation takes it up (`take`) when it is asked for those files
 (or some of them: `gtb run` reads only the files the warehouse does not hold yet, which it
@@ -36,8 +39,11 @@ class Reading:
         self._done: list[Path] = []
         self._listeners: list[Callable[[Path], object]] = []
         self._failure: list[BaseException] = []
+        self._parts: dict[Path, Outcome] = {}  # file -> the part its worker sent ahead of it
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # a part or a file arrived, or the reading ended
         self._kept: set[Path] | None = None  # None: every file
+        self._ended = False
         existing = []
         for f in self.files:
             if f.is_file():
@@ -49,18 +55,23 @@ class Reading:
 
     def _read(self, existing: list[Path]) -> None:
         """Read the files; with a core to spare for each, the guard and calamine of each file run
-        side by side in its worker (`side_by_side`, `read.read_workbook(overlap=True)`), and a
-        file whose worker then crashed or ran out of memory is read again the careful way
-        (guard first), so that its verdict is what the guard says of it."""
+        side by side in its worker (`side_by_side`, `read.read_workbook(overlap=True)`), which
+        sends the workbook but for its largest sheet ahead (`part`), and a file whose worker
+        then crashed or ran out of memory is read again the careful way (guard first, nothing
+        sent ahead), so that its verdict is what the guard says of it."""
         from pipeline.intake.read import read_many
         from pipeline.workers import ReaderFailed
 
         try:
             overlap = side_by_side(existing) if self.overlap is None else self.overlap
             again: list[Path] = []
-            work = functools.partial(read_one, lang=self.lang, overlap=overlap)
-            for path, result in read_many(existing, jobs=self.jobs, work=work, wanted=self._wanted):
+            work = functools.partial(read_one, lang=self.lang, overlap=overlap, early=overlap)
+            for path, result in read_many(
+                existing, jobs=self.jobs, work=work, wanted=self._wanted, on_part=self._deliver_part
+            ):
                 if overlap and isinstance(result, ReaderFailed) and result.kind in ("crashed", "out-of-memory"):
+                    with self._lock:
+                        self._parts.pop(Path(path), None)  # its part is of a reading that failed
                     again.append(Path(path))
                 else:
                     self._deliver(Path(path), result)
@@ -70,14 +81,25 @@ class Reading:
                     self._deliver(Path(path), result)
         except BaseException as exc:
             self._failure.append(exc)
+        finally:
+            with self._changed:
+                self._ended = True
+                self._changed.notify_all()
+
+    def _deliver_part(self, path: Path, part: Outcome) -> None:
+        with self._changed:
+            if self._wanted(Path(path)):
+                self._parts[Path(path)] = part
+                self._changed.notify_all()
 
     def _deliver(self, path: Path, result: Outcome) -> None:
-        with self._lock:
+        with self._changed:
             if not self._wanted(path):
                 return  # started before it was dropped
             self._results[path] = result
             self._done.append(path)
             listeners = list(self._listeners)
+            self._changed.notify_all()
         for listener in listeners:
             listener(path)
 
@@ -92,6 +114,7 @@ class Reading:
             self.files = [f for f in self.files if f in self._kept]
             self._results = {f: r for f, r in self._results.items() if f in self._kept}
             self._done = [f for f in self._done if f in self._kept]
+            self._parts = {f: r for f, r in self._parts.items() if f in self._kept}
 
     def listen(self, on_file: Callable[[Path], object]) -> None:
         """Call `on_file(path)` for every file read, now for those already done."""
@@ -100,6 +123,15 @@ class Reading:
             done = list(self._done)
         for path in done:
             on_file(path)
+
+    def part(self, path: Path) -> Outcome | None:
+        """The part of `path` its worker sent ahead of it (`read_normalised(early=True)`), once it
+        or the file itself has come; None if the file came without one. A part belongs to the
+        file's outcome in `results()` only if `part(path)` still gives it then: a part of a
+        reading that failed is dropped, and the file read again sends none."""
+        with self._changed:
+            self._changed.wait_for(lambda: path in self._parts or path in self._results or self._ended)
+            return self._parts.get(path)
 
     def results(self) -> dict[Path, Outcome]:
         """Every file's outcome, once the last is read (an error of the reading itself is raised)."""
@@ -122,12 +154,12 @@ def side_by_side(files: list[Path]) -> bool:
         return False
 
 
-def read_one(path: Path, lang: str | None = None, overlap: bool = False) -> object:
+def read_one(path: Path, lang: str | None = None, overlap: bool = False, early: bool = False) -> object:
     """The work of a reading worker (`normalise.read_normalised`), named here so that handing it
     to the workers does not import the normaliser into this process before it needs it."""
     from pipeline.intake.normalise import read_normalised
 
-    return read_normalised(path, lang, overlap=overlap)
+    return read_normalised(path, lang, overlap=overlap, early=early)
 
 
 _started: list[Reading] = []

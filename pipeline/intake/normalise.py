@@ -9,10 +9,12 @@ on any value can name its cell.
 from __future__ import annotations
 
 import difflib
-import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, SupportsInt
+
+import numpy as np
 
 from pipeline import catalogue, codelists
 from pipeline.catalogue import Message, using_language
@@ -23,7 +25,9 @@ from pipeline.intake.findings import Finding, finding
 from pipeline.intake.guard import DEFAULT_LIMITS, Limits
 from pipeline.intake.read import read_workbook
 from pipeline.intake.shifts import find_shifts
+from pipeline.intake.shifts import grid as shifts_grid
 from pipeline.intake.workbook import RawSheet, RawWorkbook
+from pipeline.workers import send_part
 from schemas import contract, i18n
 
 # Sheets the template adds for people (in any language); not part of the contract, never reported.
@@ -106,12 +110,15 @@ def _sheet_map(names: list[str]) -> tuple[dict[str, str], list[str]]:
     return found, extra
 
 
-def normalise(raw: RawWorkbook, lang: str | None = None) -> ParsedWorkbook:
+def normalise(
+    raw: RawWorkbook, lang: str | None = None, part: Callable[[ParsedWorkbook], object] | None = None
+) -> ParsedWorkbook:
     """Map a read workbook onto the contract, in its language (`lang`, else the one its sheet
-    names are in, else English); its findings are written in that language."""
+    names are in, else English); its findings are written in that language. `part(workbook)`
+    is given the workbook without its largest sheet first, before that sheet is normalised."""
     lang = lang or i18n.detect_language(list(raw.sheets)) or i18n.DEFAULT_LANG
     with using_language(lang):
-        parsed = _normalise(raw, lang)
+        parsed = _normalise(raw, lang, part)
     parsed.lang = lang
     return parsed
 
@@ -131,7 +138,12 @@ def prepare() -> None:
 
 
 def read_normalised(
-    path: Path | str, lang: str | None = None, limits: Limits = DEFAULT_LIMITS, *, overlap: bool = False
+    path: Path | str,
+    lang: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    overlap: bool = False,
+    early: bool = False,
 ) -> ParsedWorkbook | RawWorkbook:
     """Guard, read and normalise one workbook: the work of a reading worker process, so that
     normalising runs on every core, overlapped with reading.
@@ -141,12 +153,14 @@ def read_normalised(
     (`pipeline_fault`). A large workbook (beyond `WORKER_MAX_ROWS`), or one that cannot be
     normalised within the worker's memory cap, comes back as read, for the caller to normalise
     (`normalised`) outside the worker's memory cap and timeout, which stay the reader's.
-    `overlap`: the guard and calamine run side by side (`read.read_workbook`)."""
+    `overlap`: the guard and calamine run side by side (`read.read_workbook`). `early`: the
+    workbook without its largest sheet is sent to the caller first (`workers.send_part`), so
+    that it can validate those sheets while the largest is normalised."""
     raw = read_workbook(path, limits, overlap=overlap)
     if sum(len(sheet.rows) for sheet in raw.sheets.values()) > WORKER_MAX_ROWS:
         return raw
     try:
-        return normalise(raw, lang)
+        return normalise(raw, lang, send_part if early else None)
     except MemoryError:
         return raw
     except Exception as exc:
@@ -166,9 +180,10 @@ def pipeline_fault(exc: Exception) -> UnreadableFile:
     return UnreadableFile("unreadable-file.internal-error", {"detail": f"{type(exc).__name__}: {exc}"[:300]})
 
 
-def _normalise(raw: RawWorkbook, lang: str) -> ParsedWorkbook:
+def _normalise(raw: RawWorkbook, lang: str, part: Callable[[ParsedWorkbook], object] | None = None) -> ParsedWorkbook:
+    """`normalise`. `part(workbook)`: called with the workbook normalised but for its largest
+    sheet, before that sheet is normalised (`read_normalised(early=True)`)."""
     findings: list[Finding] = []
-    sheets: dict[str, ParsedSheet] = {}
     tabs, extra = _sheet_map(list(raw.sheets))
     expected = contract.sheet_names()
 
@@ -188,40 +203,56 @@ def _normalise(raw: RawWorkbook, lang: str) -> ParsedWorkbook:
         if not any(_suggest(m, [name]) or _suggest(i18n.sheet_name(m, lang), [name]) for m in missing):
             findings.append(finding("unknown-sheet.ignored", sheet=name, file=raw.file_name))
 
-    for spec in contract.sheets():
-        tab = tabs.get(spec.name)
-        if tab is None:
-            continue
-        raw_sheet = raw.sheets[tab]
-        if raw_sheet.hidden:
-            findings.append(finding("hidden-sheet.read", sheet=tab, file=raw.file_name))
-        parse = _table if spec.is_table else _field_value
-        parsed, sheet_findings = parse(spec, raw_sheet, raw.file_name, lang)
-        sheets[spec.name] = parsed
-        findings.extend(sheet_findings)
-        for cell, error in sorted(raw_sheet.error_cells.items()):
-            findings.append(
-                finding(
-                    "type-error.excel-error",
-                    error=error,
-                    sheet=tab,
-                    cell=cell,
-                    row=int("".join(ch for ch in cell if ch.isdigit())),
-                    value=error,
-                    file=raw.file_name,
-                )
+    present = [spec for spec in contract.sheets() if spec.name in tabs]
+    last = max(present, key=lambda spec: len(raw.sheets[tabs[spec.name]].rows)) if part and present else None
+    done: dict[str, tuple[ParsedSheet, list[Finding]]] = {}
+    for spec in present:
+        if spec is not last:
+            done[spec.name] = _sheet(spec, tabs[spec.name], raw, lang)
+
+    def workbook() -> ParsedWorkbook:
+        sheets = {spec.name: done[spec.name][0] for spec in present if spec.name in done}
+        found = findings + [f for spec in present if spec.name in done for f in done[spec.name][1]]
+        return ParsedWorkbook(raw.path, raw.file_name, raw.sha256, raw.size_bytes, sheets, found, lang)
+
+    if last is not None and part is not None:
+        part(workbook())
+        done[last.name] = _sheet(last, tabs[last.name], raw, lang)
+    return workbook()
+
+
+def _sheet(spec: contract.SheetSpec, tab: str, raw: RawWorkbook, lang: str) -> tuple[ParsedSheet, list[Finding]]:
+    """One contract sheet of a workbook (its tab `tab`), and its findings."""
+    raw_sheet = raw.sheets[tab]
+    findings: list[Finding] = []
+    if raw_sheet.hidden:
+        findings.append(finding("hidden-sheet.read", sheet=tab, file=raw.file_name))
+    parse = _table if spec.is_table else _field_value
+    parsed, sheet_findings = parse(spec, raw_sheet, raw.file_name, lang)
+    findings.extend(sheet_findings)
+    for cell, error in sorted(raw_sheet.error_cells.items()):
+        findings.append(
+            finding(
+                "type-error.excel-error",
+                error=error,
+                sheet=tab,
+                cell=cell,
+                row=int("".join(ch for ch in cell if ch.isdigit())),
+                value=error,
+                file=raw.file_name,
             )
-        for cell in sorted(raw_sheet.formula_cells_without_value):
-            findings.append(
-                finding(
-                    "formula-without-value.recalculate",
-                    sheet=tab,
-                    cell=cell,
-                    row=int("".join(ch for ch in cell if ch.isdigit())),
-                    file=raw.file_name,
-                )
+        )
+    for cell in sorted(raw_sheet.formula_cells_without_value):
+        findings.append(
+            finding(
+                "formula-without-value.recalculate",
+                sheet=tab,
+                cell=cell,
+                row=int("".join(ch for ch in cell if ch.isdigit())),
+                file=raw.file_name,
             )
-    return ParsedWorkbook(raw.path, raw.file_name, raw.sha256, raw.size_bytes, sheets, findings, lang)
+        )
+    return parsed, findings
 
 
 def _closest_column(spec: contract.SheetSpec, header: str, candidates: list[str]) -> str | None:
@@ -317,9 +348,9 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -
     missing = [c.name for c in spec.columns if c.name not in found.positions and c.required]
     findings = found.findings + _header_findings(spec, raw, file_name, lang, found, missing)
     positions = found.positions
-    rows, index, columns = _records(raw, [c for c in wanted if c in positions], positions)
+    rows, index, columns, grid = _records(raw, [c for c in wanted if c in positions], positions)
     letters = {c: column_letter(p + 1) for c, p in positions.items()}
-    shifted = _shift_findings(spec, raw, positions, rows, letters, found.written, lang, file_name)
+    shifted = _shift_findings(spec, raw, positions, rows, letters, found.written, lang, file_name, grid)
     parsed = ParsedSheet(
         name=spec.name,
         is_table=True,
@@ -334,39 +365,36 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -
     return _read(parsed, spec, lang, raw, findings + shifted, columns, index)
 
 
-def _filled(v: object) -> bool:
-    return v is not None and (type(v) is not str or bool(v.strip()))
-
-
 def _records(
     raw: RawSheet, present: list[str], positions: dict[str, int]
-) -> tuple[list[tuple[int, list[object]]], list[int], dict[str, list[object]]]:
+) -> tuple[list[tuple[int, list[object]]], list[int], dict[str, list[object]], np.ndarray | None]:
     """The sheet's data rows as read (Excel row, values), blank rows left out; their Excel rows;
-    and the values of each contract column present, row by row.
+    the values of each contract column present, row by row; and those rows as one object grid
+    (`shifts.grid`, for `find_shifts`).
 
-    A row counts as blank when every contract column in it is empty or only white space, even if
-    an ignored extra column holds something. One C-level pick per row (`itemgetter`)."""
-    rows: list[tuple[int, list[object]]] = []
-    records: list[tuple] = []
-    if present:
-        picks = [positions[c] for c in present]
-        width = max(picks) + 1
-        pick = operator.itemgetter(*picks)
-        single = len(picks) == 1
-        n = len(picks)
-        for row in raw.rows:
-            excel_row, values = row
-            if excel_row == 1:
-                continue  # the header row
-            if len(values) < width:
-                values = list(values) + [None] * (width - len(values))
-            record = (pick(values),) if single else pick(values)
-            if record.count(None) == n or not any(map(_filled, record)):
-                continue  # blank rows are skipped, as are rows holding only ignored columns
-            rows.append(row)
-            records.append(record)
-    columns = {c: list(cells) for c, cells in zip(present, zip(*records, strict=True), strict=True)} if records else {}
-    return rows, [excel_row for excel_row, _ in rows], columns
+    A row counts as blank when every contract column in it is empty or only white space (which
+    the reader gives as None: `RawSheet.rows`), even if an ignored extra column holds something.
+    Vectorised over the grid of the sheet's rows: one pass in compiled code per column."""
+    if not present or not raw.rows:
+        return [], [], {}, None
+    grid = shifts_grid(raw.rows)
+    width = grid.shape[1]
+    empty = np.full(len(grid), None, dtype=object)
+    columns = [grid[:, positions[c]] if positions[c] < width else empty for c in present]
+    blank = np.ones(len(grid), dtype=bool)
+    for values in columns:
+        blank &= np.equal(values, empty)
+    if blank.any():
+        kept = np.flatnonzero(~blank)
+        rows = [raw.rows[i] for i in kept.tolist()]
+        grid = grid[kept]
+        columns = [values[kept] for values in columns]
+    else:
+        rows = list(raw.rows)
+    if not rows:
+        return [], [], {}, None
+    values_of = {c: values.tolist() for c, values in zip(present, columns, strict=True)}
+    return rows, [excel_row for excel_row, _ in rows], values_of, grid
 
 
 def _shift_findings(
@@ -378,10 +406,12 @@ def _shift_findings(
     written: dict[str, str],
     lang: str,
     file_name: str,
+    grid: np.ndarray | None = None,
 ) -> list[Finding]:
-    """One finding per data row (`rows`) whose values sit one column off (`shifts`); its other checks wait."""
+    """One finding per data row (`rows`, laid out as `grid`) whose values sit one column off
+    (`shifts`); its other checks wait."""
     out = []
-    for shift in find_shifts(spec, positions, rows):
+    for shift in find_shifts(spec, positions, rows, grid):
         out.append(
             finding(
                 "shifted-columns.row",

@@ -246,6 +246,7 @@ def read_many(
     limits: Limits = DEFAULT_LIMITS,
     work: None = None,
     wanted: Callable[[Path], bool] | None = None,
+    on_part: Callable[[Path, object], object] | None = None,
 ) -> Iterator[tuple[Path, RawWorkbook | UnreadableFile]]: ...
 
 
@@ -257,6 +258,7 @@ def read_many(
     limits: Limits = DEFAULT_LIMITS,
     work: Work,
     wanted: Callable[[Path], bool] | None = None,
+    on_part: Callable[[Path, object], object] | None = None,
 ) -> Iterator[tuple[Path, object]]: ...
 
 
@@ -267,6 +269,7 @@ def read_many(
     limits: Limits = DEFAULT_LIMITS,
     work: Work | None = None,
     wanted: Callable[[Path], bool] | None = None,
+    on_part: Callable[[Path, object], object] | None = None,
 ) -> Iterator[tuple[Path, object]]:
     """Yield (path, result) for every path, in completion order; result is an UnreadableFile on failure.
 
@@ -277,10 +280,12 @@ def read_many(
     exception ("internal-error"). Each worker's address space is capped at
     `limits.reader_memory_bytes`. Workers are reused from file to file; one that fails is replaced.
     A file for which `wanted(path)` is false by the time its turn comes is left out (not yielded).
+    `on_part(path, part)` hears what `work` sends ahead of its result (`workers.send_part`).
     """
     if work is None:
         work = functools.partial(read_workbook, limits=limits)
-    yield from run_isolated(((Path(p), (Path(p),)) for p in paths), work, jobs, limits=limits, wanted=wanted)
+    items = ((Path(p), (Path(p),)) for p in paths)
+    yield from run_isolated(items, work, jobs, limits=limits, wanted=wanted, on_part=on_part)
 
 
 __all__ = ["read_many", "read_workbook"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -122,13 +123,14 @@ def _reference(value: str) -> str:
     return i18n.code_in_brackets(value) or value.strip().upper()
 
 
-def _grid(rows: list[tuple[int, list[object]]]) -> np.ndarray:
+def grid(rows: list[tuple[int, list[object]]]) -> np.ndarray:
     """The rows' values as one object grid, None where a row is shorter than the longest; rows
     of one length (as calamine reads a sheet) are laid in by one pass in compiled code."""
-    lengths = {len(values) for _, values in rows}
+    lines = list(map(operator.itemgetter(1), rows))
+    lengths = set(map(len, lines))
     width = max(lengths)
     if len(lengths) == 1:
-        cells = itertools.chain.from_iterable(values for _, values in rows)
+        cells = itertools.chain.from_iterable(lines)
         return np.fromiter(cells, dtype=object, count=len(rows) * width).reshape(len(rows), width)
     grid = np.empty((len(rows), width), dtype=object)
     for i, (_, values) in enumerate(rows):
@@ -136,20 +138,23 @@ def _grid(rows: list[tuple[int, list[object]]]) -> np.ndarray:
     return grid
 
 
-def find_shifts(spec: SheetSpec, positions: dict[str, int], rows: list[tuple[int, list[object]]]) -> list[Shift]:
+def find_shifts(
+    spec: SheetSpec, positions: dict[str, int], rows: list[tuple[int, list[object]]], cells: np.ndarray | None = None
+) -> list[Shift]:
     """The shifted rows among `rows` ((Excel row, values by position) of the sheet's data rows),
-    given where each contract column's header is (`positions`)."""
+    given where each contract column's header is (`positions`). `cells`: the rows as `grid`
+    lays them out, when the caller has it already."""
     tested = sorted(
         ((positions[c.name], c, fit) for c in spec.columns if c.name in positions and (fit := _fits(c)) is not None),
         key=lambda t: t[0],
     )
     if len(tested) < MIN_GAIN or not rows:
         return []
-    grid = _grid(rows)
-    width = grid.shape[1]
+    laid = grid(rows) if cells is None else cells
+    width = laid.shape[1]
 
     def at(pos: int) -> np.ndarray:
-        return grid[:, pos]
+        return laid[:, pos]
 
     present = np.column_stack([_present(at(pos)) for pos, _, _ in tested])
     own = np.column_stack([fit(at(pos)) for pos, _, fit in tested]) & present  # fits where it is

@@ -184,7 +184,9 @@ def validate_files(
     every workbook: validating in batches as files arrive was measured slower (pandera's fixed
     cost per call outweighs the overlap on two cores; see docs/performance.md). The sheet models
     and code-list indexes are built while the first files are read, and so is whatever
-    `warm_up` prepares for the caller's next steps. Results keep the input order. `lang` sets
+    `warm_up` prepares for the caller's next steps. One file alone, read with the guard and
+    calamine side by side, comes in two: its sheets but the largest first, which are validated
+    here while the worker normalises the largest (`check_part`). Results keep the input order. `lang` sets
     the language of every workbook's findings; by default each workbook's own (its sheet names).
     A reading of exactly these files started ahead (`ahead.start`, by the command line before it
     imports the rest) is taken up instead of starting another.
@@ -195,9 +197,15 @@ def validate_files(
     if on_file:
         reading.listen(on_file)
     _warm_up(warm_up)  # while the workers read
+    ahead_part = reading.part(files[0]) if len(files) == 1 else None
+    checked = check_part(ahead_part) if isinstance(ahead_part, ParsedWorkbook) else None  # while it reads on
     results: dict[Path, ParsedWorkbook | RawWorkbook | UnreadableFile] = reading.results()  # type: ignore[assignment]
+    if checked is not None and not (
+        isinstance(results[files[0]], ParsedWorkbook) and reading.part(files[0]) is ahead_part
+    ):
+        checked = None  # not the rest of that part: its reading failed, the file was read again
     parsed = _parsed(results, lang)
-    validated = dict(zip(parsed, validate_parsed(list(parsed.values())), strict=True))
+    validated = dict(zip(parsed, validate_parsed(list(parsed.values()), checked), strict=True))
     subs = []
     for f in files:
         result = results[f]
@@ -237,8 +245,29 @@ def _warm_up(also: Callable[[], object] | None) -> None:
         also()
 
 
-def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
-    """Run every sheet model over all workbooks at once; return one Submission per workbook."""
+@dataclass
+class Checked:
+    """What the sheet models found in the sheets of some types (`sheets`) of the workbooks
+    validated together: their findings, by file number, and their typed tables."""
+
+    sheets: set[str] = field(default_factory=set)
+    findings: dict[str, list[tuple[int, Finding]]] = field(default_factory=dict)  # sheet -> (file number, finding)
+    typed: dict[str, tuple[pd.DataFrame, pd.Index]] = field(default_factory=dict)  # sheet -> table, file numbers
+
+
+def check_part(part: ParsedWorkbook) -> Checked:
+    """The sheet models run over the sheets of a workbook that its worker sent ahead of the rest
+    (`ahead.Reading.part`): what `validate_parsed([workbook], checked)` then need not run again,
+    as those sheets are the workbook's own. The sheets whose rules need the Entity sheet's
+    reporting year wait for the rest when the Entity sheet is not among them."""
+    names = {name for name in part.sheets if "Entity" in part.sheets or name not in NEEDS_REPORTING_YEAR}
+    return _check([part], _reporting_years([part]), names, Checked())
+
+
+def validate_parsed(parsed: list[ParsedWorkbook], checked: Checked | None = None) -> list[Submission]:
+    """Run every sheet model over all workbooks at once; return one Submission per workbook.
+    `checked`: what the models found already in some sheet types of these very workbooks
+    (`check_part`); those types are not checked again."""
     subs = [Submission(p.path, p.file_name, p.sha256, p.size_bytes, findings=list(p.findings)) for p in parsed]
     years = _reporting_years(parsed)
     for sub, p, year, code in zip(subs, parsed, years, _entity_codes(parsed), strict=True):
@@ -250,8 +279,24 @@ def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
             sub.cells.update({(name, c): cell for c, cell in sheet.cells.items()})
         sub.reporting_year = int(year) if year is not None else None
 
-    typed_by_sheet: dict[str, tuple[pd.DataFrame, pd.Index]] = {}
+    done = checked or Checked()
+    names = {spec.name for spec in contract.sheets()} - done.sheets
+    _check(parsed, years, names, done)
     for spec in contract.sheets():
+        for file_no, f in done.findings.get(spec.name, []):
+            subs[file_no].findings.append(f)
+    for sub in subs:
+        sub.findings = _dedupe(sub.findings)
+    _attach_typed(subs, done.typed)
+    return subs
+
+
+def _check(parsed: list[ParsedWorkbook], years: list[float | None], names: set[str], checked: Checked) -> Checked:
+    """Run the sheet models of the sheet types `names` over all workbooks; add what they find to `checked`."""
+    for spec in contract.sheets():
+        if spec.name not in names:
+            continue
+        checked.sheets.add(spec.name)
         present = [(i, p.sheets[spec.name]) for i, p in enumerate(parsed) if spec.name in p.sheets]
         if not any(s.index for _, s in present):
             continue
@@ -264,16 +309,11 @@ def validate_parsed(parsed: list[ParsedWorkbook]) -> list[Submission]:
             )
         sheets = dict(present)
         with checks.shared_parsing():  # each column is parsed once for all its checks and its coercion
-            for file_no, f in _run_schema(spec, combined, keys, sheets, parsed):
-                subs[file_no].findings.append(f)
+            checked.findings[spec.name] = _run_schema(spec, combined, keys, sheets, parsed)
             # the very columns the checks parsed, so that coercion finds them parsed already
             typed = coerce.typed_table(combined, spec, source_rows=keys.get_level_values(ROW_LEVEL))
-        typed_by_sheet[spec.name] = (typed, keys.get_level_values(FILE_LEVEL))
-
-    for sub in subs:
-        sub.findings = _dedupe(sub.findings)
-    _attach_typed(subs, typed_by_sheet)
-    return subs
+        checked.typed[spec.name] = (typed, keys.get_level_values(FILE_LEVEL))
+    return checked
 
 
 def _combined(present: list[tuple[int, ParsedSheet]], names: list[str]) -> tuple[pd.DataFrame, pd.MultiIndex]:

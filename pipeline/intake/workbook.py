@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 class RawSheet:
     name: str  # exactly as in the workbook
     header: list[object]  # row 1 cell values as written (None for empty cells)
-    rows: list[tuple[int, list[object]]]  # (Excel row number, cell values from column A); blank rows left out
+    # (Excel row number, cell values from column A); blank rows left out. A cell that is empty or
+    # holds only white space is None (`read._clean`): no text value is blank.
+    rows: list[tuple[int, list[object]]]
     formula_cells_without_value: list[str] = field(default_factory=list)  # e.g. ["D14"]
     error_cells: dict[str, str] = field(default_factory=dict)  # cells showing an Excel error, e.g. {"D14": "#DIV/0!"}
     hidden: bool = False
