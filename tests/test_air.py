@@ -108,3 +108,18 @@ def test_a_gap_between_intervals_is_refused(tmp_path):
     root = write_tables(tmp_path, [["near", 0, 900], ["far", 1000, ""]], [[0, "", 0]])
     with pytest.raises(FactorSetError, match="intervals must start at 0"):
         air.distance_band(pd.Series([5.0]), factor_set="alt-1.0", directory=root)
+
+
+def test_the_airports_are_read_as_airportsdata_reads_them():
+    # the five columns read straight from airportsdata's table are its own loader's, airport by
+    # airport and in its order (the last row of a code kept, rows without a code left out)
+    import airportsdata
+
+    from pipeline import codelists
+
+    expected = tuple(
+        (code, row["lat"], row["lon"], row["country"], str(row.get("city") or ""))
+        for code, row in airportsdata.load("IATA").items()
+    )
+    assert codelists._airport_rows() == expected
+    assert len(expected) > 7000

@@ -675,3 +675,26 @@ def test_the_rows_of_a_sheet_are_picked_as_one_row_at_a_time(lines, picks):
     if kept:
         assert grid is not None and grid.shape[0] == len(kept)
         assert all(grid[i, j] is v for i, (_, values) in enumerate(kept) for j, v in enumerate(values))
+
+
+@st.composite
+def _frames(draw):
+    """A frame as validation checks it: object columns of any cell values, a nullable number
+    column, and sometimes the file number beside every row."""
+    n = draw(st.integers(0, 8))
+    columns: dict[str, object] = {}
+    for i in range(draw(st.integers(1, 4))):
+        cells = draw(st.lists(st.none() | st.just(float("nan")) | cell_values, min_size=n, max_size=n))
+        columns[f"o{i}"] = pd.Series(cells, dtype=object)
+    if draw(st.booleans()):
+        columns["year"] = pd.array(draw(st.lists(st.none() | st.floats(0, 3000), min_size=n, max_size=n)), "Float64")
+    if draw(st.booleans()):
+        columns[checks.FILE_NO] = np.zeros(n, dtype="int64")
+    order = draw(st.permutations(list(columns)))
+    return pd.DataFrame({name: columns[name] for name in order})
+
+
+@settings(max_examples=300, deadline=None)
+@given(_frames())
+def test_rows_all_empty_are_found_as_pandas_finds_them(frame):
+    assert checks._all_empty(frame).tolist() == frame.isna().all(axis="columns").tolist()
