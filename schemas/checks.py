@@ -12,7 +12,7 @@ import datetime as dt
 import difflib
 import functools
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -90,18 +90,42 @@ def by_distinct(fn: Callable[[pd.Series], pd.Series], s: pd.Series) -> pd.Series
     values and spread back over its rows, when the column is long, of one kind of value, and
     repeats them (a column of codes repeats a few thousands of times: its string operations then
     run on a few values instead of 100,000)."""
-    values = s.to_numpy(dtype=object, copy=False)
-    if len(values) < DISTINCT_FROM_ROWS or pd.api.types.infer_dtype(values, skipna=True) not in _ONE_KIND:
+    found = distinct(s)
+    if found is None:
         return fn(s)
-    codes, uniques = pd.factorize(values)  # empty cells (None, NaN): -1
-    if len(uniques) * 4 > len(values):
-        return fn(s)
-    distinct = np.empty(len(uniques) + 1, dtype=object)
-    distinct[:-1] = uniques
-    distinct[-1] = None  # where the empty cells point
+    codes, values = found
+    return fn(values).iloc[codes].set_axis(s.index)
+
+
+def distinct(s: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
+    """(the row's position in `values` for each row, `values`): the distinct values of a column
+    that is long, of one kind of value and repeats them, then None for its empty cells (None,
+    NaN); None for other columns. Within `shared_parsing`, a column is factorised once for all
+    its parsers and checks."""
+    if s.dtype != object or len(s) < DISTINCT_FROM_ROWS:
+        return None
+    array = s.to_numpy(dtype=object, copy=False)
+    key = ("distinct", array.__array_interface__["data"][0], len(array))
+    if _memo is not None and key in _memo:
+        return _memo[key]
+    found = _factorised(array, s.name)
+    if _memo is not None:
+        _memo[key] = found
+        _memo[(*key, "source")] = array  # keeps the address taken while the block lasts
+    return found
+
+
+def _factorised(array: np.ndarray, name: Hashable) -> tuple[np.ndarray, pd.Series] | None:
+    if pd.api.types.infer_dtype(array, skipna=True) not in _ONE_KIND:
+        return None
+    codes, uniques = pd.factorize(array)  # empty cells (None, NaN): -1
+    if len(uniques) * 4 > len(array):
+        return None
+    values = np.empty(len(uniques) + 1, dtype=object)
+    values[:-1] = uniques
+    values[-1] = None  # where the empty cells point
     codes[codes < 0] = len(uniques)
-    parsed = fn(pd.Series(distinct, dtype=object, name=s.name))
-    return parsed.iloc[codes].set_axis(s.index)
+    return codes, pd.Series(values, dtype=object, name=name)
 
 
 def _text(s: pd.Series) -> pd.Series:
@@ -333,14 +357,22 @@ def _column_checks(
 ) -> None:
     """A column's nullability, then its checks on the whole column, empty cells passing."""
     values = frame[name]
-    empty = values.isna().to_numpy()
+    # a column's checks take each value on its own (`column_checks`): a long column repeating a
+    # few values is checked value by distinct value, and the verdicts spread back over its rows
+    spread = distinct(values)
+    empty = values.isna().to_numpy() if spread is None else spread[0] == len(spread[1]) - 1  # the empty cells' value
     if not column.nullable and empty.any():
         found.add(frame.index, empty, name, "not_nullable", None)
     for check in column.checks:
         rule_ = _registered(schema, check.name)
         fn = check._check_fn
         try:
-            passed = _as_passed(fn(values), frame.index)
+            if spread is None:
+                passed = _as_passed(fn(values), frame.index)
+            else:
+                codes, each = spread
+                passed = _as_passed(fn(each), each.index)
+                passed = None if passed is None else passed[codes]
         except Exception:
             continue
         if passed is not None:

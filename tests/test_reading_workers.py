@@ -314,6 +314,12 @@ def test_a_long_column_parsed_by_its_distinct_values_is_parsed_as_a_whole(pool, 
         whole = parser.__wrapped__(column)
         pd.testing.assert_series_equal(checks.by_distinct(parser.__wrapped__, column), whole, check_exact=True)
         pd.testing.assert_series_equal(parser(column), whole, check_exact=True)  # as the checks call them
+    found = checks.distinct(column)
+    if found is not None:  # the empty cells are those pointing at the last distinct value, None
+        codes, values = found
+        assert values.iloc[-1] is None and values.iloc[:-1].notna().all()
+        assert ((codes == len(values) - 1) == column.isna().to_numpy()).all()
+        assert all(v is None or v != v or values.iloc[c] == v for c, v in zip(codes, cells, strict=True))
 
 
 def test_a_large_sheet_gets_the_same_findings_parsed_by_distinct_values_or_as_a_whole(tmp_path, monkeypatch):
@@ -462,7 +468,9 @@ def test_the_sheets_of_all_workbooks_are_combined_as_their_frames_concatenated(c
         return
     expected = pd.concat(frames, names=[validate.FILE_LEVEL, validate.ROW_LEVEL])
     combined, keys = validate._combined(present, names)
-    pd.testing.assert_index_equal(keys, expected.index, exact=True)
+    index = pd.MultiIndex.from_arrays([keys.files, keys.rows], names=[validate.FILE_LEVEL, validate.ROW_LEVEL])
+    pd.testing.assert_index_equal(index, expected.index, exact=True)
+    assert [keys[i] for i in range(len(combined))] == list(expected.index)
     pd.testing.assert_frame_equal(combined, expected.reset_index(drop=True))
     cells = zip(combined.to_numpy().ravel(), expected.to_numpy().ravel(), strict=True)
     assert all(a is b for a, b in cells)  # the very values, not copies or conversions

@@ -8,6 +8,7 @@ findings on the original cells.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -302,21 +303,31 @@ def _check(parsed: list[ParsedWorkbook], years: list[float | None], names: set[s
             continue
         # keys: (file number, Excel row) of each row; pandera reports flat positions, not tuples
         combined, keys = _combined(present, [c.name for c in spec.columns])
-        combined[checks.FILE_NO] = keys.get_level_values(FILE_LEVEL).to_numpy()
+        combined[checks.FILE_NO] = keys.files
         if spec.name in NEEDS_REPORTING_YEAR:
-            combined[checks.REPORTING_YEAR] = pd.array(
-                [years[i] for i in keys.get_level_values(FILE_LEVEL)], dtype="Float64"
-            )
+            each_file = np.array([np.nan if year is None else year for year in years], dtype="float64")
+            combined[checks.REPORTING_YEAR] = pd.array(each_file[keys.files], dtype="Float64")  # NaN: <NA>
         sheets = dict(present)
         with checks.shared_parsing():  # each column is parsed once for all its checks and its coercion
             checked.findings[spec.name] = _run_schema(spec, combined, keys, sheets, parsed)
             # the very columns the checks parsed, so that coercion finds them parsed already
-            typed = coerce.typed_table(combined, spec, source_rows=keys.get_level_values(ROW_LEVEL))
-        checked.typed[spec.name] = (typed, keys.get_level_values(FILE_LEVEL))
+            typed = coerce.typed_table(combined, spec, source_rows=pd.Index(keys.rows))
+        checked.typed[spec.name] = (typed, pd.Index(keys.files))
     return checked
 
 
-def _combined(present: list[tuple[int, ParsedSheet]], names: list[str]) -> tuple[pd.DataFrame, pd.MultiIndex]:
+@dataclass(frozen=True)
+class _Keys:
+    """The file number and Excel row of each row of the sheets of many workbooks combined."""
+
+    files: np.ndarray  # int64
+    rows: np.ndarray  # int64
+
+    def __getitem__(self, position: int) -> tuple[int, int]:
+        return int(self.files[position]), int(self.rows[position])
+
+
+def _combined(present: list[tuple[int, ParsedSheet]], names: list[str]) -> tuple[pd.DataFrame, _Keys]:
     """The rows of one sheet of every workbook, as one object grid of the contract columns `names`
     (None where a workbook lacks a column), and the (file number, Excel row) of each row: what
     concatenating the sheets' `frame`s gives, without building a frame per workbook first."""
@@ -329,20 +340,17 @@ def _combined(present: list[tuple[int, ParsedSheet]], names: list[str]) -> tuple
             if name in s.values:
                 grid[start:stop, position] = s.values[name]  # element by element: a value is never unpacked
         start = stop
-    keys = pd.MultiIndex.from_arrays(
-        [
-            np.repeat(np.array([i for i, _ in sheets], dtype="int64"), [len(s.index) for _, s in sheets]),
-            np.fromiter((row for _, s in sheets for row in s.index), dtype="int64", count=len(grid)),
-        ],
-        names=[FILE_LEVEL, ROW_LEVEL],
+    keys = _Keys(
+        np.repeat(np.array([i for i, _ in sheets], dtype="int64"), [len(s.index) for _, s in sheets]),
+        np.fromiter(itertools.chain.from_iterable(s.index for _, s in sheets), dtype="int64", count=len(grid)),
     )
-    return pd.DataFrame(grid, columns=names, dtype=object), keys
+    return pd.DataFrame(grid, columns=names, dtype=object, copy=False), keys  # the grid is this frame's own
 
 
 def _run_schema(
     spec: contract.SheetSpec,
     combined: pd.DataFrame,
-    keys: pd.Index,  # (file number, Excel row) of each row of `combined`
+    keys: _Keys,  # (file number, Excel row) of each row of `combined`
     sheets: dict[int, ParsedSheet],
     parsed: list[ParsedWorkbook],
 ) -> list[tuple[int, Finding]]:
