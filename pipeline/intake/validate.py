@@ -187,8 +187,9 @@ def validate_files(
     and code-list indexes are built while the first files are read, and so is whatever
     `warm_up` prepares for the caller's next steps. One file alone, read with the guard and
     calamine side by side, comes in two: its sheets but the largest first, which are validated
-    here while the worker normalises the largest (`check_part`). Results keep the input order. `lang` sets
-    the language of every workbook's findings; by default each workbook's own (its sheet names).
+    here while the worker normalises the largest (`check_part`). Results keep the input order.
+    `lang` sets the language of every workbook's findings; by default each workbook's own (its
+    sheet names).
     A reading of exactly these files started ahead (`ahead.start`, by the command line before it
     imports the rest) is taken up instead of starting another.
     """
@@ -268,7 +269,7 @@ def check_part(part: ParsedWorkbook) -> Checked:
 def validate_parsed(parsed: list[ParsedWorkbook], checked: Checked | None = None) -> list[Submission]:
     """Run every sheet model over all workbooks at once; return one Submission per workbook.
     `checked`: what the models found already in some sheet types of these very workbooks
-    (`check_part`); those types are not checked again."""
+    (`check_part`); those types are not checked again, the others are added to it."""
     subs = [Submission(p.path, p.file_name, p.sha256, p.size_bytes, findings=list(p.findings)) for p in parsed]
     years = _reporting_years(parsed)
     for sub, p, year, code in zip(subs, parsed, years, _entity_codes(parsed), strict=True):
