@@ -49,16 +49,21 @@ class Serial:
     def is_range(self) -> bool:
         return self.start is not None
 
-    def as_points(self) -> list[tuple[str, int]]:
+    def as_points(self) -> tuple[tuple[str, int], ...]:
         """A single serial as (block, number) for each of its numbers: where it would sit in a range."""
-        if self.is_range:
-            return []
-        tokens = self.text.split("-")
-        return [
-            ("-".join([*tokens[:i], "*", *tokens[i + 1 :]]), int(token))
-            for i, token in enumerate(tokens)
-            if _DIGITS.fullmatch(token)
-        ]
+        return _points(self.text) if not self.is_range else ()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _points(text: str) -> tuple[tuple[str, int], ...]:
+    """`Serial.as_points` of a single serial's text, worked out once per text: a run asks it of
+    each serial in validation, in the cross-checks and in the loader, as claim and as query."""
+    tokens = text.split("-")
+    return tuple(
+        ("-".join([*tokens[:i], "*", *tokens[i + 1 :]]), int(token))
+        for i, token in enumerate(tokens)
+        if _DIGITS.fullmatch(token)
+    )
 
 
 def normalise(value: object) -> str:

@@ -133,9 +133,16 @@ def _text(s: pd.Series) -> pd.Series:
     return s.astype(STRING).str.strip()
 
 
+# What `infer_dtype` calls a column that holds no text (empty cells aside): its blank cells are its empty ones.
+_NO_TEXT: Final = frozenset({"empty", "floating", "integer", "mixed-integer-float", "boolean", "date", "datetime"})
+
+
 @_memoised
 def is_blank(s: pd.Series) -> pd.Series:
-    """None/NaN or text that is only white space."""
+    """None/NaN or text that is only white space. A column without text (numbers, dates) is
+    not turned into text to find out."""
+    if pd.api.types.infer_dtype(s, skipna=True) in _NO_TEXT:
+        return s.isna().astype(bool)
     return (s.isna() | _text(s).eq("").fillna(False)).astype(bool)
 
 

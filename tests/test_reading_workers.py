@@ -706,3 +706,15 @@ def _frames(draw):
 @given(_frames())
 def test_rows_all_empty_are_found_as_pandas_finds_them(frame):
     assert checks._all_empty(frame).tolist() == frame.isna().all(axis="columns").tolist()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.none() | st.just(float("nan")) | st.just(pd.NA) | cell_values | st.datetimes(), max_size=12))
+def test_blank_cells_are_found_as_when_every_value_is_made_text(cells):
+    # a column without text is not turned into text: its blank cells are its empty ones
+    column = pd.Series(cells, dtype=object)
+    as_text = (column.isna() | checks._text(column).eq("").fillna(False)).astype(bool)
+    pd.testing.assert_series_equal(checks.is_blank.__wrapped__(column), as_text)
+    numbers = pd.Series([c for c in cells if isinstance(c, float)], dtype="float64")
+    as_text = (numbers.isna() | checks._text(numbers).eq("").fillna(False)).astype(bool)
+    pd.testing.assert_series_equal(checks.is_blank.__wrapped__(numbers), as_text)
