@@ -649,3 +649,14 @@ def test_a_worker_never_prints_on_the_users_console(capfd):
     assert results == {0: 0, 1: 2, 2: 4}
     out, err = capfd.readouterr()
     assert "out of range" not in out + err and "raw bytes" not in out + err
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="AB-–‐ 0123456789\u200b\uff10", max_size=14) | st.integers(0, 10**6), max_size=8))
+def test_a_serial_is_stored_in_its_one_spelling(values):
+    import pandas as pd
+
+    from pipeline.emissions import prepare
+
+    keys = prepare.serial_key(pd.Series(values, dtype=object))
+    assert keys.tolist() == [serials.normalise(v) for v in values]

@@ -45,8 +45,10 @@ def _canonical(frame: pd.DataFrame, activity: str, quantity: str, unit: str, she
 
 
 def serial_key(values: pd.Series) -> pd.Series:
-    """The one spelling of each serial (`pipeline.serials.normalise`), as stored in offsets.serial_key."""
-    return values.map(serials.normalise).astype("string")
+    """The one spelling of each serial (`pipeline.serials.normalise`), as stored in offsets.serial_key:
+    the text of the serial as parsed (`serials.parse`), which validation and the cross-checks
+    have parsed already."""
+    return values.map(lambda value: serials.parse(value).text).astype("string")
 
 
 def _energy(activity: str) -> Callable[[pd.DataFrame], dict[str, pd.Series]]:
