@@ -1,7 +1,8 @@
 """The readers' worker processes do without pandas: the rules they apply one value at a time
 agree with the column-at-a-time rules of the validator, and they import neither pandas nor pandera.
-A file read with the guard and calamine side by side gets the verdict of the careful read, and a
-long column parsed by its distinct values is parsed as it is whole."""
+A file read with the guard and calamine side by side gets the verdict of the careful read, a
+workbook validated in two (its other sheets sent ahead of its largest) gets what it gets validated
+whole, and a long column parsed or checked by its distinct values gets what it gets whole."""
 
 from __future__ import annotations
 
