@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Arrow-backed strings: strip, lower and regex run in compiled code, not per element in Python.
 STRING: Final = "string[pyarrow]"
 _memo: dict | None = None
+T = TypeVar("T")
 
 
 @contextmanager
@@ -60,20 +61,24 @@ def shared_parsing() -> Iterator[None]:
         _memo = outer
 
 
+def _shared(name: str, array: np.ndarray, compute: Callable[[], T]) -> T:
+    """`compute()`, or within `shared_parsing` what it gave for this very array (by its address)
+    the first time `name` was asked of it."""
+    if _memo is None:
+        return compute()
+    key = (name, array.__array_interface__["data"][0], len(array))
+    if key not in _memo:
+        _memo[key] = compute()
+        _memo[(*key, "source")] = array  # keeps the address taken while the block lasts
+    return _memo[key]
+
+
 def _memoised(fn: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:
     @functools.wraps(fn)
     def wrapper(s: pd.Series) -> pd.Series:
         if s.dtype != object:
             return fn(s)
-        if _memo is None:
-            return by_distinct(fn, s)
-        values = s.to_numpy(copy=False)
-        key = (fn.__name__, values.__array_interface__["data"][0], len(values))
-        hit = _memo.get(key)
-        if hit is None:
-            hit = by_distinct(fn, s)
-            _memo[key] = hit
-            _memo[(*key, "source")] = values  # keeps the address taken while the block lasts
+        hit = _shared(fn.__name__, s.to_numpy(copy=False), lambda: by_distinct(fn, s))
         return hit if hit.index.equals(s.index) else hit.set_axis(s.index)
 
     return wrapper
@@ -105,14 +110,7 @@ def distinct(s: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
     if s.dtype != object or len(s) < DISTINCT_FROM_ROWS:
         return None
     array = s.to_numpy(dtype=object, copy=False)
-    key = ("distinct", array.__array_interface__["data"][0], len(array))
-    if _memo is not None and key in _memo:
-        return _memo[key]
-    found = _factorised(array, s.name)
-    if _memo is not None:
-        _memo[key] = found
-        _memo[(*key, "source")] = array  # keeps the address taken while the block lasts
-    return found
+    return _shared("distinct", array, lambda: _factorised(array, s.name))
 
 
 def _factorised(array: np.ndarray, name: Hashable) -> tuple[np.ndarray, pd.Series] | None:
