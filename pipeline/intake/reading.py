@@ -141,10 +141,15 @@ def _has_text(values: list[object]) -> bool:
     return any(issubclass(kind, str) for kind in set(map(type, values)))
 
 
-def _changed(values: list[object], read: dict[object, object]) -> _Changes:
-    """(position, as typed, as read) of every cell holding a text that `read` reads as something
-    else; each distinct text was read once (a column repeats a few texts thousands of times), and
-    a column whose texts all stay as typed costs no pass over its cells."""
+def _changed(values: list[object], read_text: Callable[[str], object]) -> _Changes:
+    """(position, as typed, as read) of every cell holding a text that `read_text` reads as
+    something else (None: left as typed); each distinct text is read once (a column repeats a
+    few texts thousands of times), and a column whose texts all stay as typed costs no pass over
+    its cells."""
+    read: dict[object, object] = {}
+    for v in set(values):
+        if isinstance(v, str) and (value := read_text(v)) is not None:
+            read[v] = value
     if not read:
         return []
     get = read.get  # only texts are keys: no value of another type equals one
@@ -167,13 +172,12 @@ def _apply(out: Read, col: ColumnSpec, changes: _Changes, index: Sequence[object
 def _codes(col: ColumnSpec, values: list[object]) -> _Changes:
     assert col.codelist
     lookup = i18n.code_lookup(col.codelist)
-    read: dict[object, object] = {}
-    for v in set(values):
-        if isinstance(v, str):
-            code = lookup.get(i18n.fold(v)) or lookup.get(i18n.fold(i18n.strip_note(v)))
-            if code is not None and code != v:
-                read[v] = code
-    return _changed(values, read)
+
+    def code(text: str) -> str | None:
+        found = lookup.get(i18n.fold(text)) or lookup.get(i18n.fold(i18n.strip_note(text)))
+        return found if found != text else None
+
+    return _changed(values, code)
 
 
 @functools.cache
@@ -184,13 +188,12 @@ def valid_references(dtype: str) -> frozenset[str]:
 
 def _references(col: ColumnSpec, values: list[object]) -> _Changes:
     valid = valid_references(col.dtype)
-    read: dict[object, object] = {}
-    for v in set(values):
-        if isinstance(v, str):
-            code = i18n.code_in_brackets(v)
-            if code is not None and code in valid:
-                read[v] = code
-    return _changed(values, read)
+
+    def code(text: str) -> str | None:
+        found = i18n.code_in_brackets(text)
+        return found if found in valid else None
+
+    return _changed(values, code)
 
 
 def _numbers(
