@@ -254,7 +254,7 @@ class Checked:
 
     sheets: set[str] = field(default_factory=set)
     findings: dict[str, list[tuple[int, Finding]]] = field(default_factory=dict)  # sheet -> (file number, finding)
-    typed: dict[str, tuple[pd.DataFrame, pd.Index]] = field(default_factory=dict)  # sheet -> table, file numbers
+    typed: dict[str, tuple[pd.DataFrame, np.ndarray]] = field(default_factory=dict)  # sheet -> table, file numbers
 
 
 def check_part(part: ParsedWorkbook) -> Checked:
@@ -313,7 +313,7 @@ def _check(parsed: list[ParsedWorkbook], years: list[float | None], names: set[s
             checked.findings[spec.name] = _run_schema(spec, combined, keys, sheets, parsed)
             # the very columns the checks parsed, so that coercion finds them parsed already
             typed = coerce.typed_table(combined, spec, source_rows=pd.Index(keys.rows))
-        checked.typed[spec.name] = (typed, pd.Index(keys.files))
+        checked.typed[spec.name] = (typed, keys.files)
     return checked
 
 
@@ -416,7 +416,7 @@ def _entity_codes(parsed: list[ParsedWorkbook]) -> list[str | None]:
     return [None if pd.isna(code) or not ok else str(code) for code, ok in zip(codes, listed, strict=True)]
 
 
-def _attach_typed(subs: list[Submission], typed_by_sheet: dict[str, tuple[pd.DataFrame, pd.Index]]) -> None:
+def _attach_typed(subs: list[Submission], typed_by_sheet: dict[str, tuple[pd.DataFrame, np.ndarray]]) -> None:
     """Typed tables for the valid submissions, split by file from the one-pass coercion per sheet type."""
     valid = [i for i, sub in enumerate(subs) if sub.errors == 0]
     if not valid:
@@ -425,8 +425,7 @@ def _attach_typed(subs: list[Submission], typed_by_sheet: dict[str, tuple[pd.Dat
         empty = coerce.empty_table(spec.name)
         cuts: dict[int, _Cut] = {}  # file number -> its rows of the typed table
         if spec.name in typed_by_sheet:
-            typed, file_no = typed_by_sheet[spec.name]
-            numbers = file_no.to_numpy()
+            typed, numbers = typed_by_sheet[spec.name]
             assert (np.diff(numbers) >= 0).all(), "the sheets are combined in file order"  # each file's rows: one run
             starts = np.searchsorted(numbers, valid, side="left").tolist()
             ends = np.searchsorted(numbers, valid, side="right").tolist()
