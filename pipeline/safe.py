@@ -5,10 +5,15 @@ the console or a folder name. Each destination has one function here:
 
 - `formula_safe`: a spreadsheet never evaluates it (OWASP CSV injection rule: a text starting
   with `=`, `+`, `-`, `@`, tab or carriage return gets a leading apostrophe; plain numbers such
-  as `-5` stay as they are). Used by every CSV and xlsx writer of the pipeline.
+  as `-5` stay as they are). Every CSV writer applies it, within `csv_safe`.
 - `console_safe`: a terminal never interprets it: control characters (C0, DEL, C1, which carry
   ANSI escape sequences and carriage returns) and bidirectional overrides are shown as visible
   `\\x1b`-style escapes, so a cell cannot clear the screen or forge a line.
+- `csv_safe`: both rules for a CSV file, which is opened in a spreadsheet and printed in a
+  terminal alike (`cat issues.csv`): `formula_safe`, then the control characters shown as
+  escapes as on the console, except tab and line feed (plain text in a cell, and quoted by the
+  CSV writer). Every CSV writer of the pipeline uses it; `csv_safe_sql` is the same rule as a
+  DuckDB expression, for COPY.
 - `slug`: a folder or file name that is never empty, never dot-only, ASCII letters, digits,
   `_` and `-` only, so it always stays inside the folder it is joined to.
 
@@ -20,11 +25,37 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9][0-9,]*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")  # ASCII digits only
-# C0 controls except none, DEL, C1 controls, and the bidi embedding/override/isolate controls.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# The characters a terminal may act on, as code point ranges: C0 controls, DEL, C1 controls, and
+# the bidirectional marks, embeddings, overrides and isolates.
+_CONTROL_RANGES = ((0x00, 0x1F), (0x7F, 0x9F), (0x61C, 0x61C), (0x200E, 0x200F), (0x202A, 0x202E), (0x2066, 0x2069))
+_CSV_KEEPS = "\t\n"  # in a CSV cell: plain text to a terminal, and quoted by the writer
+
+
+def _ranges(keep: str = "") -> list[tuple[int, int]]:
+    """`_CONTROL_RANGES` without the characters of `keep`."""
+    out: list[tuple[int, int]] = []
+    for low, high in _CONTROL_RANGES:
+        start = low
+        for code in sorted(ord(c) for c in keep if low <= ord(c) <= high):
+            if start < code:
+                out.append((start, code - 1))
+            start = code + 1
+        if start <= high:
+            out.append((start, high))
+    return out
+
+
+def _class(ranges: list[tuple[int, int]], escape: Callable[[int], str]) -> str:
+    return "[" + "".join(escape(lo) if lo == hi else f"{escape(lo)}-{escape(hi)}" for lo, hi in ranges) + "]"
+
+
+_CONTROL = re.compile(_class(_ranges(), lambda code: f"\\U{code:08x}"))
+_CSV_CONTROL = re.compile(_class(_ranges(_CSV_KEEPS), lambda code: f"\\U{code:08x}"))
+_CSV_CONTROL_RE2 = _class(_ranges(_CSV_KEEPS), lambda code: f"\\x{{{code:x}}}")  # DuckDB's regexp syntax
 _SLUG_DROP = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -48,6 +79,29 @@ def formula_safe_sql(expression: str) -> str:
         f"AND NOT regexp_full_match({expression}, {_sql_text(_PLAIN_NUMBER.pattern)}) "
         f"THEN {_sql_text(chr(39))} || {expression} ELSE {expression} END"
     )
+
+
+def csv_safe(value: object) -> object:
+    """`value` for a CSV cell: `formula_safe`, then every control character but tab and line feed
+    shown as an escape, as on the console (`console_safe`). Numbers and None stay as they are."""
+    value = formula_safe(value)
+    if isinstance(value, str):
+        return _CSV_CONTROL.sub(_escape_control, value)
+    return value
+
+
+def csv_safe_sql(expression: str) -> str:
+    """`csv_safe` as a DuckDB SQL expression over the text `expression` (for COPY ... TO csv)."""
+    guarded = formula_safe_sql(expression)
+    pattern = _sql_text(_CSV_CONTROL_RE2)
+    escaped = (
+        "CASE WHEN ord(c) < 256 THEN '\\x' || lower(lpad(hex(ord(c)), 2, '0')) "
+        "ELSE '\\u' || lower(lpad(hex(ord(c)), 4, '0')) END"
+    )
+    each_char = f"CASE WHEN regexp_full_match(c, {pattern}) THEN {escaped} ELSE c END"
+    each = f"list_transform(string_split({guarded}, ''), lambda c: {each_char})"
+    # formula_safe adds an apostrophe only: the text holds a control character if the guarded one does
+    return f"CASE WHEN regexp_matches({expression}, {pattern}) THEN array_to_string({each}, '') ELSE {guarded} END"
 
 
 def _sql_text(text: str) -> str:

@@ -452,6 +452,58 @@ def test_console_shows_escape_sequences_as_text(tmp_path):
     assert "\\x1b[2J" in text and "\\x07" in text
 
 
+# The characters a terminal acts on: an issues.csv printed with `cat` must not replay them.
+TERMINAL = ["\x1b", "\x07", "\x08", "\r", "\x00", "\x9b", "\u202e", "\u2066", "\u200f"]
+
+
+def test_issues_csv_printed_in_a_terminal_replays_nothing(tmp_path):
+    source = write_workbook(tmp_path / "src.xlsx", set_cell(valid_sheets("UNEP"), "Facilities", "C2", "PLACEHOLDER"))
+    typed = b"_x001B_[2J_x001B_[Hall loaded_x000D_ \xe2\x80\xae"  # ESC, ESC, CR as OOXML stores them, then U+202E
+    path = tmp_path / "evil\x1b]0;pwned\x07 \u202egnp.xlsx"
+    path.write_bytes(
+        odd_files.edit(source.read_bytes(), "xl/worksheets/sheet2.xml", lambda xml: xml.replace(b"PLACEHOLDER", typed))
+    )
+    out = tmp_path / "reports"
+    assert main(["validate", str(path), "--report-dir", str(out)]) == 1
+    [written] = list(out.rglob("issues.csv"))
+    text = written.read_bytes().decode("utf-8")
+    body = text.replace("\r\n", "\n")  # the CSV's own line ends
+    for char in TERMINAL:
+        assert char not in body, repr(char)
+    with written.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows, "the typed text is a finding"
+    assert {r["file"] for r in rows} == {"evil\\x1b]0;pwned\\x07 \\u202egnp.xlsx"}
+    [cell] = [r for r in rows if r["cell"] == "C2"]
+    assert cell["value"] == "\\x1b[2J\\x1b[Hall loaded\\x0d \\u202e"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=16))
+def test_csv_text_holds_no_terminal_control_and_no_formula(value):
+    kept = safe.csv_safe(value)
+    assert isinstance(kept, str)
+    assert not safe._CSV_CONTROL.search(kept)
+    assert not kept.startswith(safe.FORMULA_TRIGGERS) or safe._PLAIN_NUMBER.fullmatch(kept)
+    assert safe.csv_safe(kept) == kept or kept.startswith("'"), "escaping twice changes nothing but a formula"
+    if not safe._CONTROL.search(value.replace("\t", "").replace("\n", "")):
+        assert kept == safe.formula_safe(value), "text without control characters is only guarded"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12))
+def test_csv_rule_in_sql_is_the_python_rule(value):
+    [(got,)] = duckdb.execute(f"SELECT {safe.csv_safe_sql('v')} FROM (SELECT ?::VARCHAR AS v)", [value]).fetchall()
+    assert got == safe.csv_safe(value)
+
+
+@pytest.mark.parametrize("value", ["=1\x1b[2J", "\x1b[31m=x", "\r\nx", "a\tb\nc", "\u202egnp", "\x9b1m", "", "-5"])
+def test_csv_rule_in_sql_on_known_cases(value):
+    [(got,)] = duckdb.execute(f"SELECT {safe.csv_safe_sql('v')} FROM (SELECT ?::VARCHAR AS v)", [value]).fetchall()
+    assert got == safe.csv_safe(value)
+    assert not safe._CSV_CONTROL.search(got)
+
+
 def external_link_workbook(path: Path) -> Path:
     """A submission with an external link part, a DDE formula, a cross-file formula and a web link."""
     sheets = valid_sheets("UNEP")

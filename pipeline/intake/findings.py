@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pipeline import catalogue
 from pipeline.errors import UnreadableFile
-from pipeline.safe import formula_safe
+from pipeline.safe import csv_safe
 
 ERROR, WARNING = catalogue.ERROR, catalogue.WARNING
 
@@ -115,15 +115,17 @@ def write_issues_csv(findings: list[Finding], path: Path) -> Path:
     """issues.csv: the columns of cli.md, one row per finding, in sheet/row order.
 
     Text that a spreadsheet would run as a formula (starting with '=', '+', '-', '@', tab or
-    carriage return) gets a leading apostrophe (`safe.formula_safe`): analysts open this file in
-    Excel, and the values and headers in it are whatever the submitter typed.
+    carriage return) gets a leading apostrophe, and control characters other than tab and line
+    feed are shown as escapes (`\\x1b`, `\\u202e`) as on the console (`safe.csv_safe`): analysts
+    open this file in Excel or print it in a terminal, and the values, names and messages in it
+    hold whatever the submitter typed.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\r\n")  # RFC 4180: a CR in a value is quoted
         writer.writeheader()
         for f in sorted(findings, key=sort_key):
-            row = {key: formula_safe(value) for key, value in asdict(f).items()}
+            row = {key: csv_safe(value) for key, value in asdict(f).items()}
             row["row"] = "" if f.row is None else f.row
             writer.writerow(row)
     return path

@@ -14,8 +14,9 @@ Left out on purpose (docs/decisions.md): the focal point's name and e-mail (pers
 the free-text `comment` columns (they may name people). Field types come from the database,
 descriptions from its COMMENTs (the contract's descriptions for sheet tables, keys.csv and
 fields.csv for the views), units from the contract and the keys. In CSV files a text field that
-a spreadsheet would run as a formula starts with an apostrophe (pipeline.safe.formula_safe); the
-Parquet files hold the exact text.
+a spreadsheet would run as a formula starts with an apostrophe, and control characters other
+than tab and line feed are shown as escapes (pipeline.safe.csv_safe); the Parquet files hold the
+exact text.
 """
 
 from __future__ import annotations
@@ -199,7 +200,7 @@ def _select(con: duckdb.DuckDBPyConnection, resource: Resource, year: int, fmt: 
     parts = []
     for name, dtype in _columns(con, resource, year):
         quoted = '"' + name.replace('"', '""') + '"'
-        parts.append(f"{safe.formula_safe_sql(quoted)} AS {quoted}" if fmt == "csv" and dtype == "VARCHAR" else quoted)
+        parts.append(f"{safe.csv_safe_sql(quoted)} AS {quoted}" if fmt == "csv" and dtype == "VARCHAR" else quoted)
     return f"SELECT {', '.join(parts)} FROM ({resource.sql})"
 
 

@@ -23,7 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pipeline.cells import column_letter
 from pipeline.indicators import keys as indicator_keys
 from pipeline.report.queries import Table
-from pipeline.safe import formula_safe
+from pipeline.safe import csv_safe
 from pipeline.xlsx import BORDER, HEADER_ALIGN, HEADER_FILL, TITLE_FONT, save_reproducible, write_text
 
 FIXED_TIME = dt.datetime(2025, 1, 1)
@@ -106,7 +106,7 @@ def _csv_value(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)
-    return str(formula_safe(str(value)))
+    return str(csv_safe(str(value)))
 
 
 def write_csv(table: Table, path: Path) -> Path:
