@@ -196,6 +196,14 @@ def test_duplicate_factor_and_region_is_caught_with_line_numbers(tmp_path):
         F.factor_set("test-1.0", root)
 
 
+def test_two_factors_for_one_activity_and_region_are_refused(tmp_path):
+    root = tiny_set(tmp_path, [factor_row(), factor_row(factor_id="fuel.diesel.other", value="2.7")])
+    with pytest.raises(
+        F.FactorSetError, match=r"line 2, factors_test.csv line 3: two factors for stationary_fuel/diesel"
+    ):
+        F.factor_set("test-1.0", root)
+
+
 def test_missing_source_url_is_caught(tmp_path):
     root = tiny_set(tmp_path, [factor_row(), factor_row(factor_id="fuel.petrol.litre", activity="petrol", url="")])
     with pytest.raises(F.FactorSetError, match="line 3, column source_url: empty"):
@@ -348,3 +356,77 @@ def test_codes_of_a_text_column_are_read_as_those_of_the_same_cells_as_objects(t
         assert codelists.normalise_refs(as_text).tolist() == codelists.normalise_refs(as_objects).tolist()
     mixed = pd.Series([*texts, 12, 1.5, True], dtype=object)
     assert codelists.normalise_codes(mixed).tolist()[len(texts) :] == [None, None, None]
+
+
+# --- the rule, as joins of the set's tables: what the dictionary lookups must give -------------
+
+
+def _resolved_by_joins(sheet: str, activities: pd.Series, countries: pd.Series | None, name: str) -> object:
+    """`resolve_factors` written as pandas joins of the lookup and factor tables, row by row."""
+    lookup = F.factor_lookup(name)
+    lookup = lookup[lookup["sheet_key"] == sheet.strip().lower()]
+    acts = codelists.normalise_codes(activities)
+    rows = pd.DataFrame({"activity": acts}, index=activities.index).join(
+        lookup.set_index("activity")[["category", "factor_activity", "regional"]], on="activity"
+    )
+    unknown = rows["category"].isna()
+    if unknown.any():
+        found = sorted({str(a) for a in activities[unknown]})
+        return f"{sheet}: no factor lookup for activity {', '.join(map(repr, found))}"
+    wanted = (
+        pd.Series(F.WORLD, index=activities.index)
+        if countries is None
+        else codelists.normalise_refs(countries.reindex(activities.index)).fillna("")
+    )
+    rows["wanted"] = wanted.where(rows["regional"].astype(bool), F.WORLD)
+    table = F.factor_set(name).set_index(["category", "activity", "region"])
+    cols = ["factor_id", "unit", "kgco2e_per_unit"]
+    exact = rows.join(table[cols], on=["category", "factor_activity", "wanted"])
+    world = rows.assign(wanted=F.WORLD).join(table[cols], on=["category", "factor_activity", "wanted"])
+    hit = exact["factor_id"].notna()
+    out = exact[cols].where(hit, world[cols])
+    if out["factor_id"].isna().any():
+        lost = rows[out["factor_id"].isna()][["category", "factor_activity"]].drop_duplicates()
+        listed = ", ".join(f"{c}/{a}" for c, a in lost.itertuples(index=False))
+        return f"{sheet}: no factor (not even {F.WORLD}) for {listed}"
+    return pd.DataFrame(
+        {
+            "factor_id": out["factor_id"],
+            "category": rows["category"],
+            "activity": rows["factor_activity"],
+            "region": rows["wanted"].where(hit, F.WORLD),
+            "unit": out["unit"],
+            "kgco2e_per_unit": out["kgco2e_per_unit"].astype(float),
+            "fell_back_to_world": ~hit,
+        },
+        index=activities.index,
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.sampled_from(["gtb-2025.1", "gtb-2026.1"]),
+    sheet=st.sampled_from(["Facilities", "Vehicles", "Refrigerants", "AirTravel", "OtherTravel", " facilities "]),
+    picks=st.lists(st.integers(0, 10**6), min_size=1, max_size=12),
+    odd=st.lists(st.sampled_from(["uranium", "", None, 3.0]), max_size=1),
+    countries=st.none()
+    | st.lists(st.sampled_from(["KEN", "che", " FRA ", "ZZZ", "", None, float("nan"), 7]), min_size=13, max_size=13),
+    shuffled=st.booleans(),
+)
+def test_the_factor_of_each_row_is_the_one_the_joins_of_the_tables_give(name, sheet, picks, odd, countries, shuffled):
+    known = sorted(F.factor_lookup(name).query("sheet_key == @sheet.strip().lower()")["activity"])
+    spellings = [*known, *(a.upper() for a in known[:2]), *(f" {a} " for a in known[-2:])]
+    activities = [spellings[p % len(spellings)] for p in picks] + odd
+    index = pd.Index(range(len(activities), 0, -1) if shuffled else range(len(activities)))
+    acts = pd.Series(activities, index=index, dtype=object)
+    where = pd.Series(countries[: len(activities)], index=index[::-1], dtype=object) if countries else None
+    expected = _resolved_by_joins(sheet, acts, where, name)
+    try:
+        got: object = F.resolve_factors(sheet, acts, where, name=name)
+    except F.FactorSetError as exc:
+        got = str(exc)
+    if isinstance(expected, str):
+        assert got == expected
+    else:
+        assert isinstance(got, pd.DataFrame)
+        pd.testing.assert_frame_equal(got, expected, check_exact=True, check_dtype=False)

@@ -220,13 +220,19 @@ def _source_problems(where: str, row: Mapping[Any, Any], year: float) -> list[st
 
 
 def _duplicate_problems(frame: pd.DataFrame, line: pd.Series) -> list[str]:
-    """Rows repeating a (factor_id, region), and factor_ids whose rows disagree on category, activity or unit."""
+    """Rows repeating a (factor_id, region), two factors for one (category, activity, region) (a row
+    could not tell which to use), and factor_ids whose rows disagree on category, activity or unit."""
     problems = []
     dup = frame.duplicated(["factor_id", "region"], keep=False) & (frame["factor_id"] != "")
     for (fid, region), group in frame[dup].groupby(["factor_id", "region"], sort=True):
         problems.append(
             f"{', '.join(str(line[i]) for i in group.index)}: duplicate factor_id {fid!r} for region {region!r}"
         )
+    key = ["category", "activity", "region"]
+    twice = frame.duplicated(key, keep=False) & ~dup & (frame["activity"] != "")
+    for (category, activity, region), group in frame[twice].groupby(key, sort=True):
+        where = ", ".join(str(line[i]) for i in group.index)
+        problems.append(f"{where}: two factors for {category}/{activity} in region {region!r}")
     shape = frame.groupby("factor_id")[["category", "activity", "unit"]].nunique()
     for fid in shape.index[(shape > 1).any(axis=1)]:
         problems.append(f"factor_id {fid!r}: rows disagree on category, activity or unit")
@@ -389,42 +395,83 @@ def _resolve(
     name: str | None,
     directory: Path | str | None,
 ) -> pd.DataFrame:
-    lookup = factor_lookup(name, directory)
-    lookup = lookup[lookup["sheet_key"] == sheet.strip().lower()]
-    if lookup.empty:
+    """Each row's factor, by the rule of `resolve_factors`: the lookup row of its (sheet, activity),
+    then the factor of the row's country where the lookup says regional and the set has one,
+    else the WORLD factor. Dictionary lookups over the set's tables (`_tables`), one per row."""
+    by_activity, by_key = _tables(name, directory)
+    lookup = by_activity.get(sheet.strip().lower())
+    if lookup is None:
         raise FactorSetError(f"factor_lookup.csv of set {name or default_set(directory)}: no row for sheet {sheet!r}")
-    acts = normalise_codes(activities)
-    rows = pd.DataFrame({"activity": acts}, index=activities.index).join(
-        lookup.set_index("activity")[["category", "factor_activity", "regional"]], on="activity"
-    )
-    unknown = rows["category"].isna()
-    if unknown.any():
-        found = sorted({str(a) for a in activities[unknown]})
-        raise FactorSetError(f"{sheet}: no factor lookup for activity {', '.join(map(repr, found))}")
-    wanted = pd.Series(WORLD, index=activities.index) if countries is None else normalise_refs(countries).fillna("")
-    rows["wanted"] = wanted.where(rows["regional"].astype(bool), WORLD)
-    table = factor_set(name, directory).set_index(["category", "activity", "region"])
-    cols = ["factor_id", "unit", "kgco2e_per_unit"]
-    exact = rows.join(table[cols], on=["category", "factor_activity", "wanted"])
-    world = rows.assign(wanted=WORLD).join(table[cols], on=["category", "factor_activity", "wanted"])
-    hit = exact["factor_id"].notna()
-    out = exact[cols].where(hit, world[cols])
-    if out["factor_id"].isna().any():
-        lost = rows[out["factor_id"].isna()][["category", "factor_activity"]].drop_duplicates()
-        listed = ", ".join(f"{c}/{a}" for c, a in lost.itertuples(index=False))
+    acts = normalise_codes(activities).tolist()
+    wanted = [WORLD] * len(acts) if countries is None else normalise_refs(countries).fillna("").tolist()
+    factor_id: list[str] = []
+    category: list[str] = []
+    activity: list[str] = []
+    region: list[str] = []
+    unit: list[str] = []
+    kg: list[float] = []
+    fell_back: list[bool] = []
+    unknown: list[int] = []
+    lost: dict[tuple[str, str], None] = {}  # ordered set, in the order the rows meet them
+    for i, (act, country) in enumerate(zip(acts, wanted, strict=True)):
+        entry = lookup.get(act) if act is not None else None
+        if entry is None:
+            unknown.append(i)
+            continue
+        cat, factor_activity, regional = entry
+        want = country if regional else WORLD
+        hit = by_key.get((cat, factor_activity, want))
+        found = hit if hit is not None else by_key.get((cat, factor_activity, WORLD))
+        if found is None:
+            lost.setdefault((cat, factor_activity), None)
+            continue
+        factor_id.append(found[0])
+        unit.append(found[1])
+        kg.append(found[2])
+        category.append(cat)
+        activity.append(factor_activity)
+        region.append(want if hit is not None else WORLD)
+        fell_back.append(hit is None)
+    if unknown:
+        found_text = sorted({str(a) for a in activities.iloc[unknown]})
+        raise FactorSetError(f"{sheet}: no factor lookup for activity {', '.join(map(repr, found_text))}")
+    if lost:
+        listed = ", ".join(f"{c}/{a}" for c, a in lost)
         raise FactorSetError(f"{sheet}: no factor (not even {WORLD}) for {listed}")
     return pd.DataFrame(
         {
-            "factor_id": out["factor_id"],
-            "category": rows["category"],
-            "activity": rows["factor_activity"],
-            "region": rows["wanted"].where(hit, WORLD),
-            "unit": out["unit"],
-            "kgco2e_per_unit": out["kgco2e_per_unit"].astype(float),
-            "fell_back_to_world": ~hit,
-        },
-        index=activities.index,
-    )
+            "factor_id": pd.Series(factor_id, dtype="str"),
+            "category": pd.Series(category, dtype="str"),
+            "activity": pd.Series(activity, dtype="str"),
+            "region": pd.Series(region, dtype="str"),
+            "unit": pd.Series(unit, dtype="str"),
+            "kgco2e_per_unit": pd.Series(kg, dtype=float),
+            "fell_back_to_world": pd.Series(fell_back, dtype=bool),
+        }
+    ).set_axis(activities.index)
+
+
+_TABLES: dict[tuple[str, tuple], tuple[dict, dict]] = {}
+
+
+def _tables(name: str | None, directory: Path | str | None) -> tuple[dict, dict]:
+    """The set's factor lookup as {sheet key: {activity: (category, factor activity, regional)}}
+    and its factors as {(category, activity, region): (factor_id, unit, kgco2e_per_unit)}; built
+    once per set and read again when one of its files changes (as `factor_set` is)."""
+    path = set_dir(name, directory).resolve()
+    files = [path / "factor_lookup.csv", *sorted(path.glob("factors_*.csv"))]
+    stamp = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.is_file())
+    key = (str(path), stamp)
+    if key not in _TABLES:
+        by_activity: dict[str, dict[str, tuple[str, str, bool]]] = {}
+        lookup = factor_lookup(name, directory)
+        for row in lookup[["sheet_key", "activity", "category", "factor_activity", "regional"]].itertuples(index=False):
+            by_activity.setdefault(row[0], {})[row[1]] = (row[2], row[3], bool(row[4]))
+        table = factor_set(name, directory)
+        columns = ["category", "activity", "region", "factor_id", "unit", "kgco2e_per_unit"]
+        by_key = {(c, a, r): (f, u, float(k)) for c, a, r, f, u, k in table[columns].itertuples(index=False)}
+        _TABLES[key] = (by_activity, by_key)
+    return _TABLES[key]
 
 
 def renewable_shares(name: str | None = None, directory: Path | str | None = None) -> dict[str, float]:
