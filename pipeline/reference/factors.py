@@ -520,7 +520,6 @@ def warm_up(directory: Path | str | None = None) -> None:
     """Read and check every pinned factor set now (each is read once per process), e.g. while the
     submissions are being read: calculating then finds them ready."""
     for name in sorted(set(pins()["factor_set"])):
-        factor_set(name, directory)
-        factor_lookup(name, directory)
+        _tables(name, directory)  # factor_set and factor_lookup, checked, as lookups
         conversions(name, directory)
         renewable_shares(name, directory)
