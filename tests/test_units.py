@@ -6,6 +6,8 @@ import math
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline import codelists
 from pipeline.reference import factors as F
@@ -109,3 +111,60 @@ def test_every_waste_and_water_unit_converts(sheet, codelist, canonical):
     q, u = to_canonical(pd.Series(["any"] * len(units)), units, pd.Series([1.0] * len(units)), sheet)
     assert q.notna().all()
     assert set(u) == {canonical}
+
+
+# --- the rule, as joins of the conversion table: what the lookups by distinct pair must give ------
+
+
+def _converted_by_joins(activities: pd.Series, units: pd.Series, quantities: pd.Series, table: str) -> object:
+    """`to_canonical` written as pandas joins of conversions.csv, row by row; an error as its text."""
+    conv = F.conversions()
+    conv = conv[conv["sheet_key"] == table.strip().lower()]
+    index = quantities.index
+    acts = codelists.normalise_codes(activities.reindex(index))
+    unit = codelists.normalise_codes(units.reindex(index))
+    by_pair = conv.set_index(["activity", "from_unit"])[["to_unit", "multiplier"]]
+    exact = pd.DataFrame({"activity": acts, "from_unit": unit}, index=index).join(by_pair, on=["activity", "from_unit"])
+    wild = pd.DataFrame({"activity": "*", "from_unit": unit}, index=index).join(by_pair, on=["activity", "from_unit"])
+    found = exact[["to_unit", "multiplier"]].where(exact["to_unit"].notna(), wild[["to_unit", "multiplier"]])
+    missing = found["to_unit"].isna()
+    if missing.any():
+        return f"{int(missing.sum())} row(s) with no unit conversion"
+    numbers = pd.to_numeric(quantities, errors="coerce")
+    if (numbers.isna() & quantities.notna()).any():
+        return "not a number"
+    return numbers.astype(float) * found["multiplier"].astype(float), found["to_unit"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    table=st.sampled_from(["Facilities", "Vehicles", "Waste", "Water", " facilities "]),
+    picks=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**6)), min_size=1, max_size=15),
+    odd=st.lists(
+        st.tuples(st.sampled_from(["uranium", "", None, 3.0]), st.sampled_from(["kwh", "parsec", None])), max_size=1
+    ),
+    quantities=st.lists(st.none() | st.floats(0, 1e9) | st.sampled_from(["12", "x"]), min_size=16, max_size=16),
+    shuffled=st.booleans(),
+)
+def test_each_row_converts_as_the_joins_of_the_conversion_table_give(table, picks, odd, quantities, shuffled):
+    conv = F.conversions()
+    conv = conv[conv["sheet_key"] == table.strip().lower()]
+    acts = sorted(set(conv["activity"]) - {"*"}) or ["any"]
+    units_known = sorted(set(conv["from_unit"]))
+    pairs = [(acts[a % len(acts)], units_known[u % len(units_known)]) for a, u in picks]
+    pairs = [(a.upper() if i % 3 == 1 else a, f" {u} " if i % 4 == 2 else u) for i, (a, u) in enumerate(pairs)] + odd
+    index = pd.Index(range(len(pairs), 0, -1) if shuffled else range(len(pairs)))
+    activities = pd.Series([a for a, _ in pairs], index=index, dtype=object)
+    units = pd.Series([u for _, u in pairs], index=index[::-1], dtype=object)
+    amounts = pd.Series(quantities[: len(pairs)], index=index, dtype=object)
+    expected = _converted_by_joins(activities, units, amounts, table)
+    try:
+        got: object = to_canonical(activities, units, amounts, table)
+    except (UnitConversionError, ValueError) as exc:
+        got = str(exc)
+    if isinstance(expected, str):
+        assert isinstance(got, str) and expected in got
+    else:
+        assert isinstance(got, tuple)
+        pd.testing.assert_series_equal(got[0], expected[0], check_exact=True, check_names=False)
+        pd.testing.assert_series_equal(got[1], expected[1], check_dtype=False, check_names=False)

@@ -18,12 +18,14 @@ A row in `conversions.csv` with activity `*` applies to every activity of its sh
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.codelists import normalise_codes
-from pipeline.reference.factors import conversions
+from pipeline.reference.factors import conversions, set_dir
 
 WILDCARD = "*"
 MAX_LISTED = 10
@@ -52,28 +54,39 @@ def to_canonical(
     Returns (`canonical_quantity` float Series, `canonical_unit` Series), both with the index of
     `quantities`. A missing quantity stays missing. Raises `UnitConversionError` listing every
     (activity, unit) pair without a conversion row, and `ValueError` for non-numeric quantities.
+
+    The conversion of a row depends on its (activity, unit) alone: each distinct pair is looked
+    up once (`_conversion_table`: the exact pair, else the sheet's wildcard row for the unit)
+    and spread over its rows.
     """
-    table_key = table.strip().lower()
-    conv = conversions(factor_set, directory)
-    conv = conv[conv["sheet_key"] == table_key]
-    if conv.empty:
+    by_pair = _conversion_table(factor_set, directory).get(table.strip().lower())
+    if by_pair is None:
         sheets = ", ".join(sorted(conversions(factor_set, directory)["sheet"].unique()))
         raise UnitConversionError(f"no unit conversions for sheet {table!r}; known sheets: {sheets}")
     index = quantities.index
-    acts = _codes(activity_codes.reindex(index))
-    unit = _codes(units.reindex(index))
-    by_pair = conv.set_index(["activity", "from_unit"])[["to_unit", "multiplier"]]
-    exact = pd.DataFrame({"activity": acts, "from_unit": unit}, index=index).join(by_pair, on=["activity", "from_unit"])
-    wild = pd.DataFrame({"activity": WILDCARD, "from_unit": unit}, index=index).join(
-        by_pair, on=["activity", "from_unit"]
-    )
-    found = exact[["to_unit", "multiplier"]].where(exact["to_unit"].notna(), wild[["to_unit", "multiplier"]])
-    missing = found["to_unit"].isna()
+    raw_acts, raw_units = activity_codes.reindex(index), units.reindex(index)
+    act_codes, act_seen = pd.factorize(raw_acts)  # a missing value: -1
+    unit_codes, unit_seen = pd.factorize(raw_units)
+    acts = [*_codes(pd.Series(act_seen, dtype=object)).tolist(), None]  # [-1]: None
+    unit_texts = [*_codes(pd.Series(unit_seen, dtype=object)).tolist(), None]
+    width = len(unit_seen) + 1
+    pair_codes, pairs = pd.factorize((act_codes.astype(np.int64) + 1) * width + unit_codes + 1)
+    to_unit: list[object] = []
+    multiplier: list[float] = []
+    for pair in pairs.tolist():
+        act_code, unit_code = divmod(pair, width)
+        act, unit = acts[act_code - 1], unit_texts[unit_code - 1]
+        found = by_pair.get((act, unit)) if act is not None and unit is not None else None
+        if found is None and unit is not None:
+            found = by_pair.get((WILDCARD, unit))
+        to_unit.append(found[0] if found else None)
+        multiplier.append(found[1] if found else math.nan)
+    missing = np.array([u is None for u in to_unit], dtype=bool)[pair_codes]
     if missing.any():
-        pairs = pd.DataFrame(
-            {"activity": activity_codes.reindex(index)[missing], "unit": units.reindex(index)[missing]}
-        )
-        counts = pairs.astype(str).value_counts()
+        conv = conversions(factor_set, directory)
+        conv = conv[conv["sheet_key"] == table.strip().lower()]
+        pairs_missing = pd.DataFrame({"activity": raw_acts[missing], "unit": raw_units[missing]})
+        counts = pairs_missing.astype(str).value_counts()
         top = counts.head(MAX_LISTED)  # indexed by (activity, unit)
         listed = [f"({a!r}, {u!r}) x{n}" for (a, u), n in zip(top.index, top, strict=True)]
         more = f" and {len(counts) - MAX_LISTED} more" if len(counts) > MAX_LISTED else ""
@@ -88,5 +101,29 @@ def to_canonical(
         raise ValueError(
             f"{table}: quantity is not a number in {int(bad.sum())} row(s), e.g. {quantities[bad].iloc[0]!r}"
         )
-    canonical = (numbers.astype(float) * found["multiplier"].astype(float)).rename("canonical_quantity")
-    return canonical, found["to_unit"].rename("canonical_unit")
+    factor = np.array(multiplier, dtype=float)[pair_codes]
+    canonical = pd.Series(numbers.astype(float).to_numpy() * factor, index=index, name="canonical_quantity")
+    unit_out = pd.Series(np.array(to_unit, dtype=object)[pair_codes], index=index, name="canonical_unit")
+    return canonical, unit_out
+
+
+_TABLES: dict[tuple[str, int, int], dict[str, dict[tuple[str, str], tuple[str, float]]]] = {}
+
+
+def _conversion_table(
+    factor_set: str | None, directory: Path | str | None
+) -> dict[str, dict[tuple[str, str], tuple[str, float]]]:
+    """`conversions.csv` of a set, checked, as {sheet key: {(activity, from unit): (to unit,
+    multiplier)}}; built once and again when the file changes."""
+    path = set_dir(factor_set, directory) / "conversions.csv"
+    stat = path.stat() if path.is_file() else None
+    key = (str(path.resolve()), stat.st_mtime_ns if stat else 0, stat.st_size if stat else -1)
+    if key not in _TABLES:
+        conv = conversions(factor_set, directory)  # raises for a missing or broken file
+        table: dict[str, dict[tuple[str, str], tuple[str, float]]] = {}
+        for sheet, activity, from_unit, to_unit, multiplier in conv[
+            ["sheet_key", "activity", "from_unit", "to_unit", "multiplier"]
+        ].itertuples(index=False):
+            table.setdefault(sheet, {})[(activity, from_unit)] = (to_unit, float(multiplier))
+        _TABLES[key] = table
+    return _TABLES[key]
