@@ -519,7 +519,9 @@ def conversions(name: str | None = None, directory: Path | str | None = None) ->
 def warm_up(directory: Path | str | None = None) -> None:
     """Read and check every pinned factor set now (each is read once per process), e.g. while the
     submissions are being read: calculating then finds them ready."""
+    from pipeline.reference import units
+
     for name in sorted(set(pins()["factor_set"])):
         _tables(name, directory)  # factor_set and factor_lookup, checked, as lookups
-        conversions(name, directory)
+        units.conversion_table(name, directory)  # conversions, checked, as lookups
         renewable_shares(name, directory)

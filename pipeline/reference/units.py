@@ -56,10 +56,10 @@ def to_canonical(
     (activity, unit) pair without a conversion row, and `ValueError` for non-numeric quantities.
 
     The conversion of a row depends on its (activity, unit) alone: each distinct pair is looked
-    up once (`_conversion_table`: the exact pair, else the sheet's wildcard row for the unit)
+    up once (`conversion_table`: the exact pair, else the sheet's wildcard row for the unit)
     and spread over its rows.
     """
-    by_pair = _conversion_table(factor_set, directory).get(table.strip().lower())
+    by_pair = conversion_table(factor_set, directory).get(table.strip().lower())
     if by_pair is None:
         sheets = ", ".join(sorted(conversions(factor_set, directory)["sheet"].unique()))
         raise UnitConversionError(f"no unit conversions for sheet {table!r}; known sheets: {sheets}")
@@ -110,7 +110,7 @@ def to_canonical(
 _TABLES: dict[tuple[str, int, int], dict[str, dict[tuple[str, str], tuple[str, float]]]] = {}
 
 
-def _conversion_table(
+def conversion_table(
     factor_set: str | None, directory: Path | str | None
 ) -> dict[str, dict[tuple[str, str], tuple[str, float]]]:
     """`conversions.csv` of a set, checked, as {sheet key: {(activity, from unit): (to unit,
