@@ -430,14 +430,15 @@ def _check_with_progress(
 
 
 def _warm_reference() -> None:
-    """While the workbooks are read: the pinned factor sets and the airports' countries that
-    calculating will use."""
+    """While the workbooks are read: the pinned factor sets and the airports' countries and
+    coordinates that loading and calculating will use."""
     import contextlib
 
     from pipeline import codelists
-    from pipeline.reference import factors
+    from pipeline.reference import air, factors
 
     codelists.airport_countries()
+    air.airport_table()
     with contextlib.suppress(Exception):  # a broken set is reported when calculating, as before
         factors.warm_up()
 

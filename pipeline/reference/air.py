@@ -10,6 +10,7 @@ is read on the great-circle distance. Both tables belong to the factor set; inte
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +21,15 @@ from pipeline.geo import great_circle_km
 from pipeline.reference.factors import FactorSetError, read_set_table
 
 
+@cache
+def airport_table() -> pd.DataFrame:
+    """The airports' (lat, lon), indexed by IATA code (about 9,000 rows: built once)."""
+    return pd.DataFrame.from_dict(airports(), orient="index", columns=["lat", "lon"])
+
+
 def airport_coordinates(codes: pd.Series) -> pd.DataFrame:
     """(lat, lon) for IATA codes; raises `KeyError` listing every unknown code."""
-    table = pd.DataFrame.from_dict(airports(), orient="index", columns=["lat", "lon"])
+    table = airport_table()
     keys = normalise_refs(codes).fillna("")
     pos = table.index.get_indexer(pd.Index(keys))
     if (pos < 0).any():
