@@ -435,12 +435,13 @@ def _warm_reference() -> None:
     import contextlib
 
     from pipeline import codelists
-    from pipeline.reference import air, factors
+    from pipeline.reference import air, factors, units
 
     codelists.airport_countries()
     air.airport_table()
     with contextlib.suppress(Exception):  # a broken set is reported when calculating, as before
         factors.warm_up()
+        units.warm_up()
 
 
 def _history_reports(files: list[HistoryFile], report_dir: Path) -> list[tuple[str, int, str]]:

@@ -297,6 +297,11 @@ def pins(pins_path: Path | str | None = None) -> pd.DataFrame:
     return frame.assign(year=years.astype(int))
 
 
+def pinned_sets(pins_path: Path | str | None = None) -> list[str]:
+    """Every factor set some year is pinned to, sorted."""
+    return sorted(set(pins(pins_path)["factor_set"]))
+
+
 def pinned_set(year: int, pins_path: Path | str | None = None) -> str:
     """The factor set pinned for reporting `year`; raises if the year has no pin."""
     table = pins(pins_path)
@@ -519,9 +524,7 @@ def conversions(name: str | None = None, directory: Path | str | None = None) ->
 def warm_up(directory: Path | str | None = None) -> None:
     """Read and check every pinned factor set now (each is read once per process), e.g. while the
     submissions are being read: calculating then finds them ready."""
-    from pipeline.reference import units
-
-    for name in sorted(set(pins()["factor_set"])):
+    for name in pinned_sets():
         _tables(name, directory)  # factor_set and factor_lookup, checked, as lookups
-        units.conversion_table(name, directory)  # conversions, checked, as lookups
+        conversions(name, directory)
         renewable_shares(name, directory)

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.codelists import normalise_codes
-from pipeline.reference.factors import conversions, set_dir
+from pipeline.reference.factors import conversions, pinned_sets, set_dir
 
 WILDCARD = "*"
 MAX_LISTED = 10
@@ -127,3 +127,9 @@ def conversion_table(
             table.setdefault(sheet, {})[(activity, from_unit)] = (to_unit, float(multiplier))
         _TABLES[key] = table
     return _TABLES[key]
+
+
+def warm_up() -> None:
+    """Build the conversion lookups of every pinned set now (e.g. while the workbooks are read)."""
+    for name in pinned_sets():
+        conversion_table(name, None)
