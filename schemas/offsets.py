@@ -25,7 +25,7 @@ def _unique_serials(d: pd.DataFrame) -> pd.Series:
         claims: serials.Claims[Hashable] = serials.Claims()  # owner: the row's index label
         for index, value in rows.items():
             serial = serials.parse(value)
-            if claims.holders(serial):
+            if claims.holds(serial):
                 ok.at[index] = False
             claims.add(serial, index)
     return ok

@@ -8,6 +8,7 @@ replays what a submitter typed as something that executes.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import hashlib
 import io
@@ -241,6 +242,60 @@ def test_ranges_of_one_block_overlap_exactly_when_they_share_a_serial(a, la, b, 
     assert serials.overlap(first, second) == shares
     other_block = serials.parse(f"CER-UNDP-2024-{b:06d}-{b + lb:06d}")
     assert not serials.overlap(first, other_block)
+
+
+class ScannedClaims:
+    """Claims kept as sorted lists scanned from the start: the plain definition the tree must agree with."""
+
+    def __init__(self) -> None:
+        self.exact: dict[str, int] = {}
+        self.ranges: dict[str, list[tuple[int, int, int]]] = {}
+
+    def add(self, serial: serials.Serial, owner: int) -> None:
+        self.exact.setdefault(serial.text, owner)
+        if serial.is_range:
+            spans = [(serial.block, serial.start, serial.end)]
+        else:
+            spans = [(block, n, n) for block, n in serial.as_points()]
+        for block, start, end in spans:
+            bisect.insort(self.ranges.setdefault(block, []), (start, end, owner), key=lambda r: r[:2])
+
+    def holders(self, serial: serials.Serial) -> list[int]:
+        out = [self.exact[serial.text]] if serial.text in self.exact else []
+        asked = [(serial.block, serial.start, serial.end)] if serial.is_range else []
+        for block, start, end in asked + [(block, n, n) for block, n in serial.as_points()]:
+            out += [o for first, last, o in self.ranges.get(block, []) if first <= end and last >= start]
+        return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["CER-UNEP-2024", "CER-UNDP-2024", "GS1-1-MX-GS10881-24-2024"]),
+            st.integers(0, 60),
+            st.integers(0, 25) | st.just(0) | st.none(),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_claims_answer_as_the_sorted_lists_scanned_from_the_start(steps):
+    claims: serials.Claims[int] = serials.Claims()
+    scanned = ScannedClaims()
+    for owner, (block, start, length, ask_first) in enumerate(steps):
+        text = f"{block}-{start:06d}" if length is None else f"{block}-{start:06d}-{start + length:06d}"
+        serial = serials.parse(text)
+        if ask_first:
+            assert claims.holders(serial) == scanned.holders(serial), text
+            assert claims.holds(serial) == bool(scanned.holders(serial))
+        claims.add(serial, owner)
+        scanned.add(serial, owner)
+    for block, start, length, _ in steps:
+        for probe in (start, start + (length or 0) // 2, start + 100):
+            serial = serials.parse(f"{block}-{probe:06d}")
+            assert claims.holders(serial) == scanned.holders(serial)
 
 
 @settings(max_examples=300, deadline=None)

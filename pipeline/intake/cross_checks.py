@@ -81,9 +81,9 @@ def _duplicate_serials(subs: list[Submission], claimed: Iterable[tuple[str, str,
 
 def _check_serial(s: Submission, claims: serials.Claims[_Owner], serial: serials.Serial, row: int, raw: str) -> None:
     """An error on `s` if another entity or year already holds `serial` (Offsets row `row`, written `raw`)."""
-    others = [o for o in claims.holders(serial) if (o[0], o[1]) != (s.entity_code, s.reporting_year)]
-    if others:
-        entity, year, file_name, held = others[0]
+    other = next((o for o in claims.each_holder(serial) if (o[0], o[1]) != (s.entity_code, s.reporting_year)), None)
+    if other is not None:
+        entity, year, file_name, held = other
         same = serials.normalise(held) == serial.text
         s.findings.append(
             finding(
