@@ -179,6 +179,9 @@ class _Node(Generic[Owner]):
         self.reach = key[1]  # the largest end in this subtree
 
 
+_PRIORITY = random.Random(0).random  # the trees' shapes, the same on every run (not their answers, which are by key)
+
+
 class _Spans(Generic[Owner]):
     """The ranges claimed in one block: a treap ordered by (start, end, claim number) whose every
     node knows the largest end below it, so that the ranges overlapping [start, end] are found in
@@ -187,11 +190,13 @@ class _Spans(Generic[Owner]):
     def __init__(self) -> None:
         self._root: _Node[Owner] | None = None
         self._claims = 0
-        self._random = random.Random(len(self.__class__.__name__))  # the tree's shape: same every run
 
     def add(self, start: int, end: int, owner: Owner) -> None:
-        node = _Node((start, end, self._claims), owner, self._random.random())
+        node = _Node((start, end, self._claims), owner, _PRIORITY())
         self._claims += 1
+        if self._root is None:  # most blocks: a single serial's, claimed once
+            self._root = node
+            return
         below, above = _split(self._root, node.key)
         self._root = _merge(_merge(below, node), above)
 
