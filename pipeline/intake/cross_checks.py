@@ -64,19 +64,25 @@ def _duplicate_submissions(subs: list[Submission]) -> None:
 def _duplicate_serials(subs: list[Submission], claimed: Iterable[tuple[str, str, int, str]]) -> None:
     """Offset serials of a valid workbook already claimed by another entity or year: loaded ones
     (`claimed`), or those of a valid workbook earlier in the run (files taken in path order)."""
+    asking = [s for s in sorted(subs, key=lambda s: s.path) if s.is_valid and _has_offsets(s)]
+    if not asking:  # a rerun with nothing new, or no offsets: no serial to ask about
+        return
     claims: serials.Claims[_Owner] = serials.Claims()
     for raw, entity, year, file_name in claimed:
         claims.add(serials.parse(raw), (entity, year, file_name, raw))
-    for s in sorted((s for s in subs if s.is_valid), key=lambda s: s.path):
-        offsets = s.tables.get("Offsets")
-        if offsets is None or offsets.empty:
-            continue
+    for s in asking:
+        offsets = s.tables["Offsets"]
         parsed = [serials.parse(raw) for raw in offsets["serial_range"]]
         for serial, row, raw in zip(parsed, offsets["source_row"], offsets["serial_range"], strict=True):
             _check_serial(s, claims, serial, int(row), raw)
         if s.is_valid:
             for serial, raw in zip(parsed, offsets["serial_range"], strict=True):
                 claims.add(serial, (s.entity_code, s.reporting_year, s.file_name, raw))
+
+
+def _has_offsets(s: Submission) -> bool:
+    offsets = s.tables.get("Offsets")
+    return offsets is not None and not offsets.empty
 
 
 def _check_serial(s: Submission, claims: serials.Claims[_Owner], serial: serials.Serial, row: int, raw: str) -> None:
