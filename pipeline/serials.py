@@ -23,6 +23,7 @@ found, not only identical ones. The accepted forms (docs/decisions.md):
 from __future__ import annotations
 
 import functools
+import os
 import random
 import re
 import unicodedata
@@ -179,13 +180,16 @@ class _Node(Generic[Owner]):
         self.reach = key[1]  # the largest end in this subtree
 
 
-_PRIORITY = random.Random(0).random  # the trees' shapes, the same on every run (not their answers, which are by key)
+# The trees' shapes: priorities no submitter can predict (this process's own seed), so that no
+# order of serials can make a tree a long chain. Answers do not depend on them: they are by key.
+_PRIORITY = random.Random(os.urandom(16)).random
 
 
 class _Spans(Generic[Owner]):
     """The ranges claimed in one block: a treap ordered by (start, end, claim number) whose every
     node knows the largest end below it, so that the ranges overlapping [start, end] are found in
-    order without looking at the ranges that end before `start`."""
+    order without looking at the ranges that end before `start`. Insertion walks down and rotates
+    up in loops: no recursion, whatever the tree's depth."""
 
     def __init__(self) -> None:
         self._root: _Node[Owner] | None = None
@@ -197,8 +201,31 @@ class _Spans(Generic[Owner]):
         if self._root is None:  # most blocks: a single serial's, claimed once
             self._root = node
             return
-        below, above = _split(self._root, node.key)
-        self._root = _merge(_merge(below, node), above)
+        path: list[_Node[Owner]] = []
+        here: _Node[Owner] | None = self._root
+        while here is not None:  # down to where the key belongs (keys are unique: the claim number)
+            path.append(here)
+            here = here.left if node.key < here.key else here.right
+        if node.key < path[-1].key:
+            path[-1].left = node
+        else:
+            path[-1].right = node
+        while path and path[-1].priority < node.priority:  # up while it outranks its parent
+            parent = path.pop()
+            if parent.left is node:
+                parent.left, node.right = node.right, parent
+            else:
+                parent.right, node.left = node.left, parent
+            _reach(parent)
+            if not path:
+                self._root = node
+            elif path[-1].left is parent:
+                path[-1].left = node
+            else:
+                path[-1].right = node
+        _reach(node)
+        for above in reversed(path):
+            _reach(above)
 
     def overlapping(self, start: int, end: int) -> Iterator[Owner]:
         """The owners of the ranges that share a serial with [start, end], in key order."""
@@ -225,27 +252,3 @@ def _reach(node: _Node[Owner]) -> _Node[Owner]:
         node.right.reach if node.right is not None else node.end,
     )
     return node
-
-
-def _split(node: _Node[Owner] | None, key: tuple[int, int, int]) -> tuple[_Node[Owner] | None, _Node[Owner] | None]:
-    """The nodes below `key` and the others, as two trees."""
-    if node is None:
-        return None, None
-    if node.key < key:
-        node.right, above = _split(node.right, key)
-        return _reach(node), above
-    below, node.left = _split(node.left, key)
-    return below, _reach(node)
-
-
-def _merge(low: _Node[Owner] | None, high: _Node[Owner] | None) -> _Node[Owner] | None:
-    """One tree of two, every key of `low` below every key of `high`."""
-    if low is None:
-        return high
-    if high is None:
-        return low
-    if low.priority > high.priority:
-        low.right = _merge(low.right, high)
-        return _reach(low)
-    high.left = _merge(low, high.left)
-    return _reach(high)

@@ -202,6 +202,11 @@ def test_two_factors_for_one_activity_and_region_are_refused(tmp_path):
         F.FactorSetError, match=r"line 2, factors_test.csv line 3: two factors for stationary_fuel/diesel"
     ):
         F.factor_set("test-1.0", root)
+    repeated = tiny_set(tmp_path / "again", [factor_row(), factor_row(), factor_row(factor_id="fuel.diesel.other")])
+    with pytest.raises(F.FactorSetError) as refused:
+        F.factor_set("test-1.0", repeated)
+    assert "line 2, factors_test.csv line 3: duplicate factor_id 'fuel.diesel.litre'" in str(refused.value)
+    assert "line 2, factors_test.csv line 3, factors_test.csv line 4: two factors for" in str(refused.value)
 
 
 def test_missing_source_url_is_caught(tmp_path):

@@ -298,6 +298,24 @@ def test_claims_answer_as_the_sorted_lists_scanned_from_the_start(steps):
             assert claims.holders(serial) == scanned.holders(serial)
 
 
+def test_claims_ordered_to_make_the_tree_a_chain_are_still_answered(monkeypatch):
+    """Priorities that rise with every claim (what a submitter ordering the serials against a
+    predictable seed could force) make each block's tree one long chain: deeper than Python's
+    recursion limit, and still walked and answered as the list is."""
+    rising = iter(range(10**9))
+    monkeypatch.setattr(serials, "_PRIORITY", lambda: next(rising))
+    claims: serials.Claims[int] = serials.Claims()
+    scanned = ScannedClaims()
+    for owner in range(sys.getrecursionlimit() + 500):
+        serial = serials.parse(f"CER-UNEP-2024-{owner * 2:06d}-{owner * 2 + 1:06d}")
+        claims.add(serial, owner)
+        scanned.add(serial, owner)
+    for probe in ("CER-UNEP-2024-000001-000009", "CER-UNEP-2024-002401", "CER-UNEP-2024-999999"):
+        serial = serials.parse(probe)
+        assert claims.holders(serial) == scanned.holders(serial)
+    assert claims.holds(serials.parse("CER-UNEP-2024-000001-000009"))
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="CERUNEPvcs-\u2010\u2212 \u200b0123456789", max_size=30) | st.integers() | st.floats())
 def test_a_serial_read_again_is_read_as_the_first_time(value):

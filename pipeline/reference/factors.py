@@ -229,8 +229,10 @@ def _duplicate_problems(frame: pd.DataFrame, line: pd.Series) -> list[str]:
             f"{', '.join(str(line[i]) for i in group.index)}: duplicate factor_id {fid!r} for region {region!r}"
         )
     key = ["category", "activity", "region"]
-    twice = frame.duplicated(key, keep=False) & ~dup & (frame["activity"] != "")
+    twice = frame.duplicated(key, keep=False) & (frame["activity"] != "")
     for (category, activity, region), group in frame[twice].groupby(key, sort=True):
+        if group["factor_id"].nunique() < 2:  # one factor_id repeated: reported above
+            continue
         where = ", ".join(str(line[i]) for i in group.index)
         problems.append(f"{where}: two factors for {category}/{activity} in region {region!r}")
     shape = frame.groupby("factor_id")[["category", "activity", "unit"]].nunique()
