@@ -245,10 +245,10 @@ class _Spans(Generic[Owner]):
             node = node.right
 
 
-def _reach(node: _Node[Owner]) -> _Node[Owner]:
+def _reach(node: _Node[Owner]) -> None:
+    """Set the largest end of `node`'s subtree from its own and its children's."""
     node.reach = max(
         node.end,
         node.left.reach if node.left is not None else node.end,
         node.right.reach if node.right is not None else node.end,
     )
-    return node

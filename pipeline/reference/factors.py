@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -275,8 +275,22 @@ def factor_set(name: str | None = None, directory: Path | str | None = None) -> 
     Raises `FactorSetError` naming file, line and column of every problem.
     """
     path = set_dir(name, directory).resolve()
-    stamp = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in sorted(path.glob("factors_*.csv")))
-    return _load_factors(str(path), stamp).copy()  # re-read when a file changes
+    return _load_factors(
+        str(path), file_stamp(sorted(path.glob("factors_*.csv")))
+    ).copy()  # re-read when a file changes
+
+
+def file_stamp(files: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
+    """(name, modification time, size) of each of `files` that exists: what a cache of what was
+    read from them is keyed by, so that it is read again when one of them changes."""
+    out = []
+    for f in files:
+        try:
+            stat = f.stat()
+        except FileNotFoundError:
+            continue
+        out.append((f.name, stat.st_mtime_ns, stat.st_size))
+    return tuple(out)
 
 
 # --- pins ----------------------------------------------------------------------------------
@@ -458,27 +472,25 @@ def _resolve(
     ).set_axis(activities.index)
 
 
-_TABLES: dict[tuple[str, tuple], tuple[dict, dict]] = {}
-
-
 def _tables(name: str | None, directory: Path | str | None) -> tuple[dict, dict]:
     """The set's factor lookup as {sheet key: {activity: (category, factor activity, regional)}}
     and its factors as {(category, activity, region): (factor_id, unit, kgco2e_per_unit)}; built
-    once per set and read again when one of its files changes (as `factor_set` is)."""
+    once per set and again when one of its files changes (as `factor_set` is)."""
     path = set_dir(name, directory).resolve()
     files = [path / "factor_lookup.csv", *sorted(path.glob("factors_*.csv"))]
-    stamp = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.is_file())
-    key = (str(path), stamp)
-    if key not in _TABLES:
-        by_activity: dict[str, dict[str, tuple[str, str, bool]]] = {}
-        lookup = factor_lookup(name, directory)
-        for row in lookup[["sheet_key", "activity", "category", "factor_activity", "regional"]].itertuples(index=False):
-            by_activity.setdefault(row[0], {})[row[1]] = (row[2], row[3], bool(row[4]))
-        table = factor_set(name, directory)
-        columns = ["category", "activity", "region", "factor_id", "unit", "kgco2e_per_unit"]
-        by_key = {(c, a, r): (f, u, float(k)) for c, a, r, f, u, k in table[columns].itertuples(index=False)}
-        _TABLES[key] = (by_activity, by_key)
-    return _TABLES[key]
+    return _tables_once(name, directory, str(path), file_stamp(files))
+
+
+@lru_cache(maxsize=16)
+def _tables_once(name: str | None, directory: Path | str | None, path_text: str, stamp: tuple) -> tuple[dict, dict]:
+    by_activity: dict[str, dict[str, tuple[str, str, bool]]] = {}
+    lookup = factor_lookup(name, directory)
+    for row in lookup[["sheet_key", "activity", "category", "factor_activity", "regional"]].itertuples(index=False):
+        by_activity.setdefault(row[0], {})[row[1]] = (row[2], row[3], bool(row[4]))
+    table = factor_set(name, directory)
+    columns = ["category", "activity", "region", "factor_id", "unit", "kgco2e_per_unit"]
+    by_key = {(c, a, r): (f, u, float(k)) for c, a, r, f, u, k in table[columns].itertuples(index=False)}
+    return by_activity, by_key
 
 
 def renewable_shares(name: str | None = None, directory: Path | str | None = None) -> dict[str, float]:
@@ -525,8 +537,8 @@ def conversions(name: str | None = None, directory: Path | str | None = None) ->
 
 def warm_up(directory: Path | str | None = None) -> None:
     """Read and check every pinned factor set now (each is read once per process), e.g. while the
-    submissions are being read: calculating then finds them ready."""
+    submissions are being read: calculating then finds them ready. Their unit conversions are
+    `units.warm_up`'s."""
     for name in pinned_sets():
         _tables(name, directory)  # factor_set and factor_lookup, checked, as lookups
-        conversions(name, directory)
         renewable_shares(name, directory)

@@ -19,13 +19,14 @@ A row in `conversions.csv` with activity `*` applies to every activity of its sh
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from pipeline.codelists import normalise_codes
-from pipeline.reference.factors import conversions, pinned_sets, set_dir
+from pipeline.reference.factors import conversions, file_stamp, pinned_sets, set_dir
 
 WILDCARD = "*"
 MAX_LISTED = 10
@@ -107,29 +108,30 @@ def to_canonical(
     return canonical, unit_out
 
 
-_TABLES: dict[tuple[str, int, int], dict[str, dict[tuple[str, str], tuple[str, float]]]] = {}
-
-
 def conversion_table(
     factor_set: str | None, directory: Path | str | None
 ) -> dict[str, dict[tuple[str, str], tuple[str, float]]]:
     """`conversions.csv` of a set, checked, as {sheet key: {(activity, from unit): (to unit,
     multiplier)}}; built once and again when the file changes."""
-    path = set_dir(factor_set, directory) / "conversions.csv"
-    stat = path.stat() if path.is_file() else None
-    key = (str(path.resolve()), stat.st_mtime_ns if stat else 0, stat.st_size if stat else -1)
-    if key not in _TABLES:
-        conv = conversions(factor_set, directory)  # raises for a missing or broken file
-        table: dict[str, dict[tuple[str, str], tuple[str, float]]] = {}
-        for sheet, activity, from_unit, to_unit, multiplier in conv[
-            ["sheet_key", "activity", "from_unit", "to_unit", "multiplier"]
-        ].itertuples(index=False):
-            table.setdefault(sheet, {})[(activity, from_unit)] = (to_unit, float(multiplier))
-        _TABLES[key] = table
-    return _TABLES[key]
+    path = (set_dir(factor_set, directory) / "conversions.csv").resolve()
+    return _conversion_table_once(factor_set, directory, str(path), file_stamp([path]))
+
+
+@lru_cache(maxsize=16)
+def _conversion_table_once(
+    factor_set: str | None, directory: Path | str | None, path_text: str, stamp: tuple
+) -> dict[str, dict[tuple[str, str], tuple[str, float]]]:
+    conv = conversions(factor_set, directory)  # raises for a missing or broken file
+    table: dict[str, dict[tuple[str, str], tuple[str, float]]] = {}
+    for sheet, activity, from_unit, to_unit, multiplier in conv[
+        ["sheet_key", "activity", "from_unit", "to_unit", "multiplier"]
+    ].itertuples(index=False):
+        table.setdefault(sheet, {})[(activity, from_unit)] = (to_unit, float(multiplier))
+    return table
 
 
 def warm_up() -> None:
-    """Build the conversion lookups of every pinned set now (e.g. while the workbooks are read)."""
+    """Read, check and build the conversion lookups of every pinned set now (e.g. while the
+    workbooks are read)."""
     for name in pinned_sets():
         conversion_table(name, None)
