@@ -302,8 +302,13 @@ def failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[Failure]:
     dtypes, no coercion, every contract column present): the frame's checks first, then per column
     its nullability and its checks, each column check on the whole column (every check of a column
     is element by element, so one parse serves them all) with empty cells passing, as pandera's
-    `ignore_na` has it. A check that raises (a column it needs is missing) reports nothing, as
-    pandera's failure case without a row is ignored. `tests/test_validate.py` compares the two.
+    `ignore_na` has it. `tests/test_validate.py` compares the two.
+
+    Where they part: a check that raises is not passed over, as pandera's failure case without a
+    row would be. It is run again on each workbook's rows alone (`FILE_NO`), so that one
+    workbook's odd value never leaves another unchecked, and each workbook on whose rows it still
+    raises gets one `rule-not-checked` failure on its first row (`not_checked`): what was not
+    checked is never loaded.
     """
     found = _Found()
     _frame_checks(schema, frame, found)
@@ -319,6 +324,16 @@ class _Found:
     def __init__(self) -> None:
         self.failures: list[Failure] = []
         self.seen: set[tuple[int, str, str]] = set()
+
+    def not_checked(self, index: pd.Index, column: str, check: str, exc: Exception) -> None:
+        """`check` raised `exc` on the rows `index` (one workbook's): one failure on its first row."""
+        if not len(index):
+            return
+        detail = f"{type(exc).__name__}: {exc}"
+        detail = detail if len(detail) <= 200 else detail[:199] + "…"
+        params: dict[str, object] = {"rule": check, "detail": detail}
+        rule_ = Rule(f"{check}.not-checked", "rule-not-checked.raised", None, lambda _value, _row: params)
+        self.add(index[:1], np.ones(1, dtype=bool), column, rule_.id, rule_)
 
     def add(self, index: pd.Index, failed: np.ndarray, column: str, check: str, rule_: Rule | None) -> None:
         if not failed.any():
@@ -336,14 +351,33 @@ def _frame_checks(schema: pa.DataFrameSchema, frame: pd.DataFrame, found: _Found
     for check in schema.checks:
         rule_ = _registered(schema, check.name)
         fn = check._check_fn
+        column = rule_.blame or schema.name
+        parts: list[tuple[slice | np.ndarray, np.ndarray]]
         try:
-            passed = _as_passed(fn(frame), frame.index)
+            parts = [(_EVERY_ROW, _as_passed(fn(frame), frame.index))]
         except Exception:
-            continue
-        if passed is not None:
+            parts = []
+            for rows in _each_file(frame):
+                part = frame.iloc[rows]
+                try:
+                    parts.append((rows, _as_passed(fn(part), part.index)))
+                except Exception as exc:
+                    found.not_checked(part.index, column, check.name, exc)
+        for where, passed in parts:
             if all_empty is not None:
-                passed = passed | all_empty
-            found.add(frame.index, ~passed, rule_.blame or schema.name, check.name, rule_)
+                passed = passed | all_empty[where]
+            found.add(frame.index[where], ~passed, column, check.name, rule_)
+
+
+_EVERY_ROW = slice(None)  # the rows of every workbook at once: views, not copies
+
+
+def _each_file(frame: pd.DataFrame) -> list[np.ndarray]:
+    """The positions of each workbook's rows in `frame` (`FILE_NO`; all rows when it has none)."""
+    if FILE_NO not in frame.columns:
+        return [np.arange(len(frame))]
+    numbers = frame[FILE_NO].to_numpy()
+    return [np.flatnonzero(numbers == number) for number in pd.unique(numbers)]
 
 
 def _all_empty(frame: pd.DataFrame) -> np.ndarray:
@@ -371,17 +405,25 @@ def _column_checks(
     for check in column.checks:
         rule_ = _registered(schema, check.name)
         fn = check._check_fn
+        blamed = rule_.blame or name
+        parts: list[tuple[slice | np.ndarray, np.ndarray]]
         try:
             if spread is None:
                 passed = _as_passed(fn(values), frame.index)
             else:
                 codes, each = spread
-                passed = _as_passed(fn(each), each.index)
-                passed = None if passed is None else passed[codes]
+                passed = _as_passed(fn(each), each.index)[codes]
+            parts = [(_EVERY_ROW, passed)]
         except Exception:
-            continue
-        if passed is not None:
-            found.add(frame.index, ~passed & ~empty, rule_.blame or name, check.name, rule_)
+            parts = []
+            for rows in _each_file(frame):
+                part = values.iloc[rows]
+                try:
+                    parts.append((rows, _as_passed(fn(part), part.index)))
+                except Exception as exc:
+                    found.not_checked(part.index[~empty[rows]], blamed, check.name, exc)
+        for where, passed in parts:
+            found.add(frame.index[where], ~passed & ~empty[where], blamed, check.name, rule_)
 
 
 def _registered(schema: pa.DataFrameSchema, check: str | None) -> Rule:
@@ -391,10 +433,11 @@ def _registered(schema: pa.DataFrameSchema, check: str | None) -> Rule:
     return found
 
 
-def _as_passed(result: object, index: pd.Index) -> np.ndarray | None:
-    """A check's result as booleans aligned with the frame; None where pandera reports no row."""
+def _as_passed(result: object, index: pd.Index) -> np.ndarray:
+    """A check's result as booleans aligned with the frame. Any other answer (pandera reports it
+    without a row) is a rule that could not be checked: raised, as a rule that raises."""
     if not isinstance(result, pd.Series) or not result.index.equals(index):
-        return None
+        raise TypeError(f"the rule answered {type(result).__name__}, not one verdict per row")
     return result.to_numpy(dtype=bool)
 
 

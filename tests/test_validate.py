@@ -259,3 +259,60 @@ def test_unknown_template_version_is_a_warning(tmp_path):
     sub = check_one(tmp_path, set_cell(valid_sheets(), "Entity", "B9", "2019.3"))
     assert [(f.cell, f.code, f.severity) for f in sub.findings] == [("B9", "unknown-template-version", "warning")]
     assert sub.is_valid and "2025.1" in sub.findings[0].message
+
+
+def _raising_on(sheet: str, check_name: str, trigger: object, monkeypatch, *, column: str, of: str | None = None):
+    """Make one check of a sheet model raise whenever the values it is given in `column` hold
+    `trigger`; elsewhere it answers as before. `of`: the column whose check it is (None: a check
+    across columns, given the whole frame)."""
+    import schemas
+
+    schema = schemas.schemas()[sheet]
+    [check] = [c for c in (schema.checks if of is None else schema.columns[of].checks) if c.name == check_name]
+    original = check._check_fn
+
+    def raising(data):
+        values = data[column] if of is None else data
+        if (values == trigger).any():
+            raise RecursionError("maximum recursion depth exceeded")
+        return original(data)
+
+    monkeypatch.setattr(check, "_check_fn", raising)
+
+
+def test_a_rule_that_raises_rejects_only_the_workbook_it_raises_on(tmp_path, monkeypatch):
+    """A rule across columns that raises on one workbook's rows is that workbook's error
+    (`rule-not-checked`, on its sheet): never a silent pass, and the other workbooks validated
+    with it are checked by the same rule as ever (the one with a unit mismatch keeps its finding)."""
+    _raising_on("Facilities", "unit-facilities_unit", "Boom site", monkeypatch, column="site")
+    boom = write_workbook(tmp_path / "boom.xlsx", set_cell(valid_sheets("UNEP"), "Facilities", "A3", "Boom site"))
+    good = write_workbook(tmp_path / "good.xlsx", valid_sheets("WFP"))
+    wrong = write_workbook(tmp_path / "wrong.xlsx", set_cell(valid_sheets("UNDP"), "Facilities", "E3", "kwh"))
+    subs = check_files([good, boom, wrong], jobs=2)
+    assert subs[0].is_valid and subs[0].findings == []
+    assert not subs[1].is_valid
+    assert [(f.sheet, f.cell, f.code, f.severity) for f in subs[1].findings] == [
+        ("Facilities", "E2", "rule-not-checked", "error")
+    ]
+    assert "unit-facilities_unit" in subs[1].findings[0].message
+    assert "RecursionError" in subs[1].findings[0].message
+    assert [(f.cell, f.code) for f in subs[2].findings] == [("E3", "unit-mismatch")]
+
+
+def test_a_column_rule_that_raises_is_reported_on_the_columns_first_filled_cell(tmp_path, monkeypatch):
+    """A column's rule that raises on one value: the workbook holding it gets one finding (in the
+    language asked for) on the column's first filled cell; a workbook validated with it is
+    checked as ever."""
+    _raising_on("Water", "ge-0", 999, monkeypatch, column="volume", of="volume")
+    sheets = valid_sheets("UNEP")
+    sheets["Water"] += [["Geneva office", "CHE", "municipal", None, "m3", "estimated"]]
+    sheets["Water"] += [["Geneva office", "CHE", "municipal", 999, "m3", "estimated"]]
+    boom = write_workbook(tmp_path / "boom.xlsx", sheets)
+    wrong = write_workbook(tmp_path / "wrong.xlsx", set_cell(valid_sheets("WFP"), "Water", "D2", -3))
+    subs = check_files([boom, wrong], jobs=1, lang="fr")
+    assert [(f.cell, f.code, f.severity) for f in subs[0].findings if f.code != "missing-value"] == [
+        ("D2", "rule-not-checked", "error")
+    ]
+    [raised] = [f for f in subs[0].findings if f.code == "rule-not-checked"]
+    assert raised.message.startswith("la règle ge-0 de cette colonne n'a pas pu être vérifiée")
+    assert [(f.cell, f.code) for f in subs[1].findings] == [("D2", "out-of-range")]
