@@ -201,6 +201,34 @@ def test_bad_history_row_is_reported_and_nothing_of_that_file_loads(inputs):
     assert "bad.csv,,,3,facilities_tco2e,lots,type-error" in issues
 
 
+def test_a_history_file_the_csv_reader_refuses_is_that_files_error(inputs, monkeypatch):
+    """A history CSV with a field beyond the csv module's limit (128 KiB), and one the checks
+    fail on with an exception (a fault of the pipeline): each is its own file's error, with
+    its issues.csv; the workbooks and the other history file load as ever."""
+    from pipeline.intake import history
+
+    head = ",".join(history.header()) + "\n"
+    (inputs / "history" / "good.csv").write_text(head + "WFP,2010,500,10,10,10,0,5,100\n")
+    (inputs / "history" / "long.csv").write_text(head + 'UNEP,2010,1000,"' + "9" * 200_000 + '",3000,1000,0,,\n')
+    (inputs / "history" / "fault.csv").write_text(head + "UNDP,2010,1000,4000,3000,1000,0,,\n")
+    original = history.typed_column
+
+    def failing(column, dtype):
+        if (column == "UNDP").any():
+            raise ValueError("a fault of the pipeline")
+        return original(column, dtype)
+
+    monkeypatch.setattr(history, "typed_column", failing)
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    result = run(inputs)
+    assert result.loaded == ["UNEP_2024.xlsx"] and result.had_errors
+    assert sorted(name for name, _, _ in result.history_rejected) == ["fault.csv", "long.csv"]
+    assert query(inputs, "SELECT entity_code, year FROM history_totals") == [("WFP", 2010)]
+    out = inputs.parent / "out" / "validation"
+    assert "cannot be read as CSV (field larger than field limit" in (out / "history_long" / "issues.csv").read_text()
+    assert "ValueError: a fault of the pipeline" in (out / "history_fault" / "issues.csv").read_text()
+
+
 def test_hand_computed_emissions_name_their_factors(inputs):
     sheets = valid_sheets("UNEP")
     sheets["Facilities"] = [

@@ -316,3 +316,34 @@ def test_a_column_rule_that_raises_is_reported_on_the_columns_first_filled_cell(
     [raised] = [f for f in subs[0].findings if f.code == "rule-not-checked"]
     assert raised.message.startswith("la règle ge-0 de cette colonne n'a pas pu être vérifiée")
     assert [(f.cell, f.code) for f in subs[1].findings] == [("D2", "out-of-range")]
+
+
+def test_a_fault_of_the_pipeline_on_one_workbook_is_that_workbooks_verdict(tmp_path, monkeypatch):
+    """An exception while validating (a fault of the pipeline, not a finding) on one workbook's
+    rows: that workbook gets the unreadable-file.internal-error finding, and the workbooks
+    validated with it come out exactly as they do without it."""
+    from pipeline.intake import coerce
+
+    original = coerce.typed_table
+
+    def failing(frame, spec, **kwargs):
+        if "site" in frame.columns and (frame["site"] == "Boom site").any():
+            raise OverflowError("int too large to convert")
+        return original(frame, spec, **kwargs)
+
+    good = write_workbook(tmp_path / "good.xlsx", valid_sheets("WFP"))
+    wrong = write_workbook(tmp_path / "wrong.xlsx", set_cell(valid_sheets("UNDP"), "Water", "D2", -3))
+    alone = check_files([good, wrong], jobs=1)
+    monkeypatch.setattr(coerce, "typed_table", failing)
+    boom = write_workbook(tmp_path / "boom.xlsx", set_cell(valid_sheets("UNEP"), "Facilities", "A3", "Boom site"))
+    subs = check_files([good, boom, wrong], jobs=2)
+    assert [s.file_name for s in subs] == ["good.xlsx", "boom.xlsx", "wrong.xlsx"]
+    assert not subs[1].is_valid and not subs[1].readable
+    assert [f.code for f in subs[1].findings] == ["unreadable-file"]
+    assert "OverflowError: int too large to convert" in subs[1].findings[0].message
+    assert subs[1].sha256 and subs[1].size_bytes == boom.stat().st_size
+    for before, after in zip(alone, [subs[0], subs[2]], strict=True):
+        assert after.findings == before.findings and after.is_valid == before.is_valid
+        assert after.entity == before.entity
+        for sheet in before.tables:
+            assert after.tables[sheet].equals(before.tables[sheet])

@@ -47,7 +47,20 @@ def history_finding(
 
 
 def check_history_file(path: Path) -> HistoryFile:
-    """Read and validate one CSV of published totals."""
+    """Read and validate one CSV of published totals. A fault of the pipeline on the file (an
+    exception, not a finding) is the file's own verdict, never the end of the run."""
+    try:
+        return _check_history_file(path)
+    except Exception as exc:
+        try:
+            sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            sha256 = ""
+        detail = f"{type(exc).__name__}: {exc}"[:300]
+        return HistoryFile(path, sha256, [history_finding(path, "unreadable-file.internal-error", detail=detail)])
+
+
+def _check_history_file(path: Path) -> HistoryFile:
     data = path.read_bytes() if path.stat().st_size <= MAX_BYTES else b""
     out = HistoryFile(path, hashlib.sha256(data).hexdigest())
     if not data:
@@ -58,7 +71,11 @@ def check_history_file(path: Path) -> HistoryFile:
     except UnicodeDecodeError:
         out.findings.append(history_finding(path, "unreadable-file.history-encoding"))
         return out
-    rows = list(csv.reader(text.splitlines()))
+    try:
+        rows = list(csv.reader(text.splitlines()))
+    except csv.Error as exc:  # a field longer than the csv module's limit (128 KiB)
+        out.findings.append(history_finding(path, "unreadable-file.history-csv", detail=str(exc)))
+        return out
     names = header()
     found = [h.strip().lower() for h in rows[0]] if rows else []
     if found != names:

@@ -21,7 +21,7 @@ from pipeline.catalogue import using_language
 from pipeline.errors import UnreadableFile
 from pipeline.intake import coerce
 from pipeline.intake.findings import Finding, count, finding, sort_key, unreadable_finding
-from pipeline.intake.normalise import ParsedSheet, ParsedWorkbook, normalised
+from pipeline.intake.normalise import ParsedSheet, ParsedWorkbook, normalised, pipeline_fault
 from pipeline.intake.workbook import RawWorkbook
 from schemas import checks, contract
 
@@ -200,14 +200,19 @@ def validate_files(
         reading.listen(on_file)
     _warm_up(warm_up)  # while the workers read
     ahead_part = reading.part(files[0]) if len(files) == 1 else None
-    checked = check_part(ahead_part) if isinstance(ahead_part, ParsedWorkbook) else None  # while it reads on
+    checked = None
+    if isinstance(ahead_part, ParsedWorkbook):
+        try:
+            checked = check_part(ahead_part)  # while it reads on
+        except Exception:
+            checked = None  # checked again with the rest, where a fault becomes the workbook's verdict
     results: dict[Path, ParsedWorkbook | RawWorkbook | UnreadableFile] = reading.results()  # type: ignore[assignment]
     if checked is not None and not (
         isinstance(results[files[0]], ParsedWorkbook) and reading.part(files[0]) is ahead_part
     ):
         checked = None  # not the rest of that part: its reading failed, the file was read again
     parsed = _parsed(results, lang)
-    validated = dict(zip(parsed, validate_parsed(list(parsed.values()), checked), strict=True))
+    validated = dict(zip(parsed, validate_each_fault_apart(list(parsed.values()), checked), strict=True))
     subs = []
     for f in files:
         result = results[f]
@@ -290,6 +295,28 @@ def validate_parsed(parsed: list[ParsedWorkbook], checked: Checked | None = None
     for sub in subs:
         sub.findings = _dedupe(sub.findings)
     _attach_typed(subs, done.typed)
+    return subs
+
+
+def validate_each_fault_apart(parsed: list[ParsedWorkbook], checked: Checked | None = None) -> list[Submission]:
+    """`validate_parsed`, where a fault of the pipeline on one workbook (an exception it raises,
+    not a finding) is that workbook's own verdict, as a fault when normalising is
+    (`normalise.pipeline_fault`): the workbooks are then validated one by one, and each on which
+    validation still raises gets the unreadable-file.internal-error finding. The others are
+    validated as they would have been with it."""
+    try:
+        return validate_parsed(parsed, checked)
+    except Exception:
+        pass
+    subs = []
+    for p in parsed:
+        try:
+            [sub] = validate_parsed([p])
+        except Exception as exc:
+            with using_language(p.lang):
+                sub = unreadable(p.path, pipeline_fault(exc))
+            sub.sha256, sub.size_bytes = p.sha256, p.size_bytes
+        subs.append(sub)
     return subs
 
 
