@@ -359,10 +359,6 @@ def entry() -> NoReturn:
     sys.exit(code)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    entry()
-
-
 def _status(rows: list, year: int, as_json: bool) -> int:
     if as_json:
         print(json.dumps({"year": year, "entities": [r.as_json() for r in rows]}, default=str))
@@ -437,3 +433,7 @@ def _compare(result) -> None:
             f"  [yellow]{flag['status']}[/] {flag['sheet']}!{flag['cell']} {flag['code']}: "
             f"{safe.for_console(flag['message'])}"
         )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

@@ -157,6 +157,16 @@ def test_gtb_run_as_a_program_ends_at_once_with_its_work_kept(tmp_path):
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM emissions").fetchone()[0] > 0
         assert con.execute("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL").fetchone()[0] == 1
+    # every command, run as the module: each of its functions defined before it runs
+    for args, shown in (
+        (["status", "--year", "2024"], "UNEP"),
+        (["compare", "UNEP", "--year", "2024"], "UNEP"),
+        (["indicators", "--year", "2024"], "2024"),
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", *args, "--db", str(db)], cwd=ROOT, capture_output=True, text=True
+        )
+        assert proc.returncode == 0 and shown in proc.stdout, (args, proc.stderr)
 
 
 def test_only_the_commands_that_end_with_the_process_run_without_the_garbage_collector(monkeypatch, tmp_path):

@@ -110,6 +110,21 @@ def test_a_change_beyond_the_limit_names_the_likely_cause(inputs, factor, ratio,
     assert cause in message
 
 
+@pytest.mark.parametrize(
+    ("water", "ratio"),
+    [(5e-324, "(÷>1.8e+308)"), (1e-300, "(÷6.1e+304)"), (1e-5, "(÷6.1e+09)"), (1e-4, "(÷610,000,000)")],
+)
+def test_a_change_beyond_what_a_float_holds_is_flagged_not_a_crash(inputs, water, ratio):
+    """A tiny positive figure (the bounds allow it) after a normal year: new / old underflows to
+    0, which was divided into 1 and ended the run for every workbook. Now it is a flag."""
+    submit(inputs, "UNDP_2024.xlsx", valid_sheets("UNDP", 2024))
+    two_years(inputs, set_cell(valid_sheets("UNEP", 2024), "Water", "D2", water))
+    [(cell, message)] = query(inputs, "SELECT cell, message FROM flags WHERE code = 'implausible-change'")
+    assert cell == "D2" and f"in 2024 {ratio}." in message, message
+    loaded = query(inputs, "SELECT file_name FROM submissions WHERE status = 'loaded' ORDER BY 1")
+    assert loaded == [("UNDP_2024.xlsx",), ("UNEP_2023.xlsx",), ("UNEP_2024.xlsx",)]
+
+
 def test_a_bound_is_checked_without_a_previous_year(inputs):
     # 50 million kWh of electricity for 1,250 people: 40,000 kWh a head is fine, 50 M is not.
     submit(inputs, "2024/UNEP_2024.xlsx", set_cell(valid_sheets("UNEP", 2024), "Facilities", "D2", 90_000_000))

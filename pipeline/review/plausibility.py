@@ -18,6 +18,8 @@ records them as open flags until an analyst accepts them (`gtb accept`).
 from __future__ import annotations
 
 import csv
+import math
+import sys
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, NamedTuple
@@ -235,11 +237,16 @@ def _maximum_flags(sid: int, figures: list[Figure]) -> list[Flag]:
     return out
 
 
-def times(ratio: float) -> str:
-    """A ratio as a reader says it: x1,000, x12, x3.4; ÷1,000 for a fall."""
-    factor = ratio if ratio >= 1 else 1 / ratio
-    shown = f"{factor:,.0f}" if factor >= 10 else f"{factor:.1f}".removesuffix(".0")
-    return ("x" if ratio >= 1 else "÷") + shown
+def times(new: float, old: float) -> str:
+    """The change from `old` to `new` (both positive) as a reader says it: x1,000, x12, x3.4;
+    ÷1,000 for a fall; x6.1e+299 from a billion on. A factor beyond what a float holds (a figure
+    of 5e-324 after a normal year) is shown as more than the largest float, not divided by zero."""
+    factor = new / old if new >= old else old / new
+    if factor >= 1e9:
+        shown = f"{factor:.2g}" if math.isfinite(factor) else f">{sys.float_info.max:.2g}"
+    else:
+        shown = f"{factor:,.0f}" if factor >= 10 else f"{factor:.1f}".removesuffix(".0")
+    return ("x" if new >= old else "÷") + shown
 
 
 def _change_flags(sid: int, new: list[Figure], old: list[Figure], years: tuple[int, int]) -> list[Flag]:
@@ -262,7 +269,7 @@ def _change_flags(sid: int, new: list[Figure], old: list[Figure], years: tuple[i
                 "new": _fmt(row.value),
                 "unit": row.unit,
                 "new_year": new_year,
-                "ratio": times(ratio),
+                "ratio": times(row.value, was),
                 "cause": Message(cause, cause_params),
             }
             out.append(Flag(sid, check, "implausible-change.change", params, row.sheet, row.row, row.column, row.value))
