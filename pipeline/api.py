@@ -94,7 +94,7 @@ def check_upload(
     `name` is how the reports name the file (the name it was uploaded under)."""
     import dataclasses
 
-    from pipeline.intake.cross_checks import expected_entity_and_year
+    from pipeline.intake.cross_checks import expected_entity_and_year, unpinned_year_findings
     from pipeline.intake.excerpt import read_excerpts
     from pipeline.intake.findings import sort_key
     from pipeline.intake.reports import write_reports
@@ -105,6 +105,7 @@ def check_upload(
         sub.file_name = name
         sub.findings = [dataclasses.replace(f, file=name) for f in sub.findings]
     expected_entity_and_year([sub], entity.strip().upper(), int(year))
+    unpinned_year_findings([sub])
     compared, note = False, ""
     if db is not None and sub.is_valid:
         try:
@@ -150,7 +151,7 @@ def validate(
     """`gtb validate`: check workbooks against the contract and write their reports; with `db`,
     also compare each valid workbook with its entity's previous year in that database (read only).
     Findings come in each workbook's language (its sheet names), or in `lang`."""
-    from pipeline.intake.cross_checks import folder_and_name_findings
+    from pipeline.intake.cross_checks import folder_and_name_findings, unpinned_year_findings
     from pipeline.intake.reports import print_summary, write_reports
     from pipeline.run import review_without_loading
 
@@ -160,6 +161,7 @@ def validate(
         raise GtbError(f"language {lang!r} is not supported; supported: {', '.join(LANGS)}")
     subs = check_files(files, jobs, lang=lang)
     folder_and_name_findings(subs)
+    unpinned_year_findings(subs)
     if db is not None:
         review_without_loading(subs, Path(db))
     folders = write_reports(subs, Path(report_dir) if report_dir else DEFAULT_OUTPUTS / VALIDATION_FOLDER)

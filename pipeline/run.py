@@ -106,7 +106,11 @@ def run(
     from pipeline.emissions.calculate import calculate, sync_pins
     from pipeline.indicators.views import create_views
     from pipeline.intake import ahead
-    from pipeline.intake.cross_checks import cross_submission_findings, folder_and_name_findings
+    from pipeline.intake.cross_checks import (
+        cross_submission_findings,
+        folder_and_name_findings,
+        unpinned_year_findings,
+    )
     from pipeline.intake.history import check_history_file
     from pipeline.intake.reports import report_folders, write_reports
     from pipeline.intake.validate import validate_files
@@ -157,6 +161,7 @@ def run(
             sub.sha256 = sub.sha256 or shas[path]
             sub.size_bytes = sub.size_bytes or _size(path)
         folder_and_name_findings(subs)
+        unpinned_year_findings(subs)
         cross_submission_findings(subs, loaded_serials(con))
         before = _figures(con, subs)
         folders = report_folders(subs, outputs / VALIDATION_FOLDER)

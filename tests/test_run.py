@@ -239,6 +239,22 @@ def _history_files_that_fail(inputs: Path, monkeypatch, history) -> None:
     assert "ValueError: a fault of the pipeline" in (out / "history_fault" / "issues.csv").read_text()
 
 
+def test_a_valid_workbook_for_a_year_without_factors_is_rejected_alone(inputs, capsys):
+    """Reporting years start in 2008 but factor sets are pinned from 2010: such a workbook is
+    valid by the contract and cannot be priced. It gets its own error, on the reporting year,
+    from `gtb validate` as from `gtb run`, and the other workbooks load (it ended the run)."""
+    early = submit(inputs, "WFP_2008.xlsx", valid_sheets("WFP", 2008))
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    result = run(inputs)
+    assert result.loaded == ["UNEP_2024.xlsx"]
+    assert [name for name, _, _ in result.rejected] == ["WFP_2008.xlsx"]
+    issues = (inputs.parent / "out" / "validation" / "WFP_2008" / "issues.csv").read_text()
+    assert "WFP_2008.xlsx,Entity,B3,3,reporting_year,2008,out-of-range,error," in issues
+    assert "no emission factors are chosen yet for 2008 (years with factors: 2010-2030)" in issues
+    assert main(["validate", str(early), "--report-dir", str(inputs.parent / "v")]) == 1
+    assert "out-of-range" in capsys.readouterr().out
+
+
 def test_hand_computed_emissions_name_their_factors(inputs):
     sheets = valid_sheets("UNEP")
     sheets["Facilities"] = [

@@ -121,6 +121,37 @@ def _entity_cell(sub: Submission) -> str:
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
 
+def unpinned_year_findings(subs: list[Submission], pins_path: Path | None = None) -> None:
+    """Add an `out-of-range` error (in place) to each valid workbook whose reporting year has no
+    factor set pinned (`factor_pins.csv`): it could not be priced, and loading it would stop the
+    run for every workbook. A pins file that cannot be read is the run's own error, reported
+    when it prices (no workbook's)."""
+    from pipeline.reference.factors import FactorSetError, pins
+
+    try:
+        pinned = sorted({int(year) for year in pins(pins_path)["year"]})
+    except FactorSetError:
+        return
+    shown = _year_spans(pinned) or "-"
+    for sub in subs:
+        if sub.is_valid and sub.reporting_year is not None and sub.reporting_year not in pinned:
+            year = sub.reporting_year
+            sub.findings.append(
+                _on_entity_field(sub, "out-of-range.year-not-pinned", "reporting_year", year, year=year, pinned=shown)
+            )
+
+
+def _year_spans(years: list[int]) -> str:
+    """Sorted years as spans: [2010, 2011, 2012, 2015] -> '2010-2012, 2015'."""
+    spans: list[list[int]] = []
+    for year in years:
+        if spans and year == spans[-1][1] + 1:
+            spans[-1][1] = year
+        else:
+            spans.append([year, year])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
 def folder_and_name_findings(subs: list[Submission]) -> None:
     """Add `year-mismatch` (an error: the workbook sits in a folder named after another year) and
     `file-name-mismatch` (a warning: the file name starts with another entity code or year than
