@@ -348,14 +348,14 @@ def _new_files(con, files: list[Path], result: RunResult, known_files) -> tuple[
             shas[f] = ""
     known = known_files(con, [sha for sha in shas.values() if sha])
     new = [f for f in files if shas[f] not in known]
-    result.unchanged = [f.name for f in files if shas[f] in known]
+    result.unchanged = [safe.file_name(f.name) for f in files if shas[f] in known]
     seen_sha: set[str] = set()
     duplicates = []
     for f in new:
         if shas[f] and shas[f] in seen_sha:
             duplicates.append(f)
         seen_sha.add(shas[f])
-    result.unchanged += [f.name for f in duplicates]
+    result.unchanged += [safe.file_name(f.name) for f in duplicates]
     return [f for f in new if f not in duplicates], shas  # byte-identical copies are read once
 
 
@@ -459,7 +459,7 @@ def _history_reports(files: list[HistoryFile], report_dir: Path) -> list[tuple[s
         folder = folder_inside(report_dir, f"history_{safe.slug(hf.path.stem) or 'file'}", used, hf.sha256[:8])
         prepare_folder(folder)
         write_issues_csv(hf.findings, folder / "issues.csv")
-        out.append((hf.path.name, sum(f.is_error for f in hf.findings), str(folder)))
+        out.append((hf.name, sum(f.is_error for f in hf.findings), str(folder)))
     return out
 
 

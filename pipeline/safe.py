@@ -14,6 +14,9 @@ the console or a folder name. Each destination has one function here:
   escapes as on the console, except tab and line feed (plain text in a cell, and quoted by the
   CSV writer). Every CSV writer of the pipeline uses it; `csv_safe_sql` is the same rule as a
   DuckDB expression, for COPY.
+- `file_name`: a file or path name as text that can be stored and written anywhere: bytes of a
+  name that are not UTF-8 (Linux allows them; Python holds them as lone surrogates, which no
+  database, CSV or page can take) shown as `\\xff` escapes.
 - `slug`: a folder or file name that is never empty, never dot-only, ASCII letters, digits,
   `_` and `-` only, so it always stays inside the folder it is joined to.
 
@@ -133,3 +136,19 @@ def for_console(value: object) -> str:
     from rich.markup import escape
 
     return escape(console_safe(value))
+
+
+def file_name(name: str) -> str:
+    """`name` (a file name or path as Python gives it) with the bytes that are not UTF-8 shown as
+    `\\xff` escapes: 'WFP_2024_\\udcff.xlsx' (from the bytes WFP_2024_\\xff.xlsx) becomes
+    'WFP_2024_\\\\xff.xlsx'. Any other lone surrogate is escaped as `\\udcxx`. A name that is
+    UTF-8 comes back as it is."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        pass
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that is no escaped byte
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -255,6 +255,39 @@ def test_a_valid_workbook_for_a_year_without_factors_is_rejected_alone(inputs, c
     assert "out-of-range" in capsys.readouterr().out
 
 
+def test_file_and_folder_names_that_are_not_utf8_are_recorded_escaped(inputs):
+    """Linux allows any bytes in a name; Python holds those that are not UTF-8 as lone
+    surrogates, which the database refused, ending the run for every workbook. Each is recorded
+    and reported with its bytes escaped, and the workbooks and history file load."""
+    import os
+
+    from pipeline.intake import history
+
+    folder = os.fsencode(inputs / "submissions")
+    plain = submit(inputs, "plain.xlsx", valid_sheets("WFP"))
+    os.rename(os.fsencode(plain), folder + b"/WFP_2024_\xff.xlsx")
+    other = submit(inputs, "other.xlsx", valid_sheets("UNEP"))
+    os.mkdir(folder + b"/\xfe")
+    os.rename(os.fsencode(other), folder + b"/\xfe/UNEP_2024.xlsx")
+    bad = submit(inputs, "bad.xlsx", set_cell(valid_sheets("UNDP"), "Water", "D2", -3))
+    os.rename(os.fsencode(bad), folder + b"/UNDP_2024_\xfa.xlsx")
+    head = ",".join(history.header()) + "\n"
+    (inputs / "history" / "x.csv").write_text(head + "WFP,2010,500,10,10,10,0,5,100\n")
+    os.rename(os.fsencode(inputs / "history" / "x.csv"), os.fsencode(inputs / "history") + b"/h\xff.csv")
+    result = run(inputs)
+    assert sorted(result.loaded) == ["UNEP_2024.xlsx", "WFP_2024_\\xff.xlsx"]
+    assert [name for name, _, _ in result.rejected] == ["UNDP_2024_\\xfa.xlsx"]
+    assert query(inputs, "SELECT file_path FROM submissions ORDER BY 1") == [
+        ("submissions/UNDP_2024_\\xfa.xlsx",),
+        ("submissions/WFP_2024_\\xff.xlsx",),
+        ("submissions/\\xfe/UNEP_2024.xlsx",),
+    ]
+    assert query(inputs, "SELECT DISTINCT source_file FROM history_totals") == [("h\\xff.csv",)]
+    issues = (inputs.parent / "out" / "validation" / "UNDP_2024" / "issues.csv").read_text()
+    assert "UNDP_2024_\\xfa.xlsx,Water,D2" in issues
+    assert sorted(run(inputs).unchanged) == ["UNEP_2024.xlsx", "WFP_2024_\\xff.xlsx"]  # a rerun knows them
+
+
 def test_hand_computed_emissions_name_their_factors(inputs):
     sheets = valid_sheets("UNEP")
     sheets["Facilities"] = [

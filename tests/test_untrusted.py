@@ -785,3 +785,16 @@ def test_a_serial_is_stored_in_its_one_spelling(values):
 
     keys = prepare.serial_key(pd.Series(values, dtype=object))
     assert keys.tolist() == [serials.normalise(v) for v in values]
+
+
+@given(st.binary(max_size=40))
+def test_a_file_name_of_any_bytes_is_text_that_can_be_stored(raw):
+    """`safe.file_name` of any name Linux allows: valid UTF-8 text, the same name back when it
+    was UTF-8, each byte that is not shown as its escape otherwise."""
+    name = os.fsdecode(raw)
+    shown = safe.file_name(name)
+    shown.encode("utf-8")  # storable: no lone surrogate
+    try:
+        assert shown == raw.decode("utf-8")
+    except UnicodeDecodeError:
+        assert shown == raw.decode("utf-8", "backslashreplace")

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline import safe
 from pipeline.intake.coerce import typed_column
 from pipeline.intake.findings import Finding, finding
 from schemas import checks, contract, schemas
@@ -32,6 +33,11 @@ class HistoryFile:
     frame: pd.DataFrame | None = None  # typed rows when valid
 
     @property
+    def name(self) -> str:
+        """The file's name as it is recorded and shown (`safe.file_name`)."""
+        return safe.file_name(self.path.name)
+
+    @property
     def is_valid(self) -> bool:
         return not any(f.is_error for f in self.findings)
 
@@ -43,7 +49,7 @@ def header() -> list[str]:
 def history_finding(
     path: Path, message_id: str, line: int | None = None, column: str = "", value: object = "", **params: Any
 ) -> Finding:
-    return finding(message_id, file=path.name, row=line, column=column, value=value, **params)
+    return finding(message_id, file=safe.file_name(path.name), row=line, column=column, value=value, **params)
 
 
 def check_history_file(path: Path) -> HistoryFile:
@@ -109,7 +115,7 @@ def _check_history_file(path: Path) -> HistoryFile:
             typed = pd.DataFrame({c.name: typed_column(frame[c.name], c.dtype) for c in spec.columns})
             typed["year"] = typed["year"].astype("int64")
             typed["personnel"] = typed["personnel"].astype("int64")
-            typed["source_file"] = path.name
+            typed["source_file"] = out.name
             typed["source_line"] = pd.Series(lines, dtype="int64")
             typed["source_sha256"] = out.sha256
             out.frame = typed

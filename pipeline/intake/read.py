@@ -31,6 +31,7 @@ from typing import overload
 
 import python_calamine
 
+from pipeline import safe
 from pipeline.errors import UnreadableFile
 from pipeline.intake import guard
 from pipeline.intake.guard import DEFAULT_LIMITS, GuardReport, Limits
@@ -69,7 +70,7 @@ def read_workbook(path: Path | str, limits: Limits = DEFAULT_LIMITS, *, overlap:
     sheets = _read_sheets(data, report, parsing)
     return RawWorkbook(
         path=str(path),
-        file_name=path.name,
+        file_name=safe.file_name(path.name),
         sha256=report.sha256,
         size_bytes=report.size_bytes,
         sheets=sheets,

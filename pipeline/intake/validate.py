@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 import schemas
+from pipeline import safe
 from pipeline.catalogue import using_language
 from pipeline.errors import UnreadableFile
 from pipeline.intake import coerce
@@ -165,7 +166,10 @@ class Submission:
 def unreadable(path: Path | str, error: UnreadableFile) -> Submission:
     path = Path(path)
     return Submission(
-        path=str(path), file_name=path.name, findings=[unreadable_finding(path.name, error)], readable=False
+        path=str(path),
+        file_name=safe.file_name(path.name),
+        findings=[unreadable_finding(safe.file_name(path.name), error)],
+        readable=False,
     )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipeline import __version__, codelists
+from pipeline import __version__, codelists, safe
 from pipeline.intake.history import HistoryFile, history_finding
 from pipeline.intake.validate import Submission
 from pipeline.warehouse.db import utcnow
@@ -131,7 +131,7 @@ def record(
                 "submission_id": sid,
                 "run_id": run_id,
                 "file_name": sub.file_name,
-                "file_path": shown,
+                "file_path": safe.file_name(shown),
                 "sha256": sub.sha256,
                 "size_bytes": sub.size_bytes,
                 "received_at": now,
@@ -143,7 +143,7 @@ def record(
                 "status": status,
                 "error_count": sub.errors,
                 "warning_count": sub.warnings,
-                "report_path": str(report_paths[offset]) if offset in report_paths else None,
+                "report_path": safe.file_name(str(report_paths[offset])) if offset in report_paths else None,
             }
         )
         for f in sub.findings:
@@ -241,7 +241,7 @@ def load_history(con: duckdb.DuckDBPyConnection, files: list[HistoryFile]) -> tu
     """
     loaded = 0
     for hf in files:
-        if not hf.is_valid or loaded_sha(con, hf.path.name) == hf.sha256:
+        if not hf.is_valid or loaded_sha(con, hf.name) == hf.sha256:
             continue
         frame = hf.frame
         assert frame is not None  # a valid file has its typed rows
@@ -251,7 +251,7 @@ def load_history(con: duckdb.DuckDBPyConnection, files: list[HistoryFile]) -> tu
             JOIN (SELECT unnest(?) AS entity_code, unnest(?) AS year) n USING (entity_code, year)
             WHERE h.source_file <> ?
             """,
-            [list(frame["entity_code"]), [int(y) for y in frame["year"]], hf.path.name],
+            [list(frame["entity_code"]), [int(y) for y in frame["year"]], hf.name],
         ).fetchall()
         if clash:
             entity, year, other = clash[0]
@@ -261,6 +261,6 @@ def load_history(con: duckdb.DuckDBPyConnection, files: list[HistoryFile]) -> tu
                 )
             )
             continue
-        con.execute("DELETE FROM history_totals WHERE source_file = ?", [hf.path.name])
+        con.execute("DELETE FROM history_totals WHERE source_file = ?", [hf.name])
         loaded += insert_frame(con, "history_totals", frame)
     return loaded, [hf for hf in files if not hf.is_valid]
