@@ -288,6 +288,32 @@ def test_file_and_folder_names_that_are_not_utf8_are_recorded_escaped(inputs):
     assert sorted(run(inputs).unchanged) == ["UNEP_2024.xlsx", "WFP_2024_\\xff.xlsx"]  # a rerun knows them
 
 
+def test_history_entries_that_are_no_regular_file_are_their_own_error(inputs):
+    """A pipe, a link to /dev/zero and a folder, each named like a history CSV: the pipe blocked
+    the run forever and the device filled the memory. Each is now its own error, not read, and
+    the workbook and the history file beside them load."""
+    import os
+
+    from pipeline.intake import history
+
+    head = ",".join(history.header()) + "\n"
+    (inputs / "history" / "good.csv").write_text(head + "WFP,2010,500,10,10,10,0,5,100\n")
+    os.mkfifo(inputs / "history" / "pipe.csv")
+    os.symlink("/dev/zero", inputs / "history" / "zero.csv")
+    (inputs / "history" / "folder.csv").mkdir()
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    out = inputs.parent / "out"
+    command = [sys.executable, "-m", "pipeline.cli", "run", "--inputs", str(inputs), "--outputs", str(out)]
+    proc = subprocess.run(
+        [*command, "--db", str(out / "gtb.duckdb"), "--jobs", "1"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "1 workbooks: 1 loaded" in proc.stdout and "history: 1 rows loaded" in proc.stdout
+    for name in ("pipe", "zero", "folder"):
+        issues = (out / "validation" / f"history_{name}" / "issues.csv").read_text()
+        assert "this is not a regular file" in issues, name
+
+
 def test_hand_computed_emissions_name_their_factors(inputs):
     sheets = valid_sheets("UNEP")
     sheets["Facilities"] = [

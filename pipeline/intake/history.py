@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,29 +60,56 @@ def check_history_file(path: Path) -> HistoryFile:
     try:
         return _check_history_file(path)
     except Exception as exc:
-        try:
-            sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError:
-            sha256 = ""
         detail = f"{type(exc).__name__}: {exc}"[:300]
-        return HistoryFile(path, sha256, [history_finding(path, "unreadable-file.internal-error", detail=detail)])
+        return HistoryFile(path, "", [history_finding(path, "unreadable-file.internal-error", detail=detail)])
 
 
-def _check_history_file(path: Path) -> HistoryFile:
-    data = path.read_bytes() if path.stat().st_size <= MAX_BYTES else b""
-    out = HistoryFile(path, hashlib.sha256(data).hexdigest())
-    if not data:
-        out.findings.append(history_finding(path, "unreadable-file.history-empty", limit_mb=MAX_BYTES // 2**20))
-        return out
+def _read(path: Path) -> bytes | None:
+    """The file's bytes, at most MAX_BYTES + 1 of them; None when it is no regular file (a folder,
+    a device such as /dev/zero, a pipe, which would never end or block forever), checked on the
+    file opened, so that a swap after a first look cannot make it one."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a pipe opens at once, without a writer
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read(MAX_BYTES + 1)
+
+
+def _opened(path: Path) -> HistoryFile | bytes:
+    """The file's bytes, or the file with its one finding when it cannot be read."""
+    try:
+        data = _read(path)
+    except OSError as exc:
+        return HistoryFile(path, "", [history_finding(path, "unreadable-file.not-found", error=exc.strerror or exc)])
+    if data is None:
+        return HistoryFile(path, "", [history_finding(path, "unreadable-file.history-not-a-file")])
+    return data
+
+
+def _csv_rows(path: Path, data: bytes) -> list[list[str]] | Finding:
+    """The file's rows, or the one finding of a file that is empty, too large, not UTF-8 or not
+    readable as CSV."""
+    if not data or len(data) > MAX_BYTES:
+        return history_finding(path, "unreadable-file.history-empty", limit_mb=MAX_BYTES // 2**20)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        out.findings.append(history_finding(path, "unreadable-file.history-encoding"))
-        return out
+        return history_finding(path, "unreadable-file.history-encoding")
     try:
-        rows = list(csv.reader(text.splitlines()))
+        return list(csv.reader(text.splitlines()))
     except csv.Error as exc:  # a field longer than the csv module's limit (128 KiB)
-        out.findings.append(history_finding(path, "unreadable-file.history-csv", detail=str(exc)))
+        return history_finding(path, "unreadable-file.history-csv", detail=str(exc))
+
+
+def _check_history_file(path: Path) -> HistoryFile:
+    data = _opened(path)
+    if isinstance(data, HistoryFile):
+        return data
+    out = HistoryFile(path, hashlib.sha256(data).hexdigest())
+    rows = _csv_rows(path, data)
+    if isinstance(rows, Finding):
+        out.findings.append(rows)
         return out
     names = header()
     found = [h.strip().lower() for h in rows[0]] if rows else []
