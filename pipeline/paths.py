@@ -5,7 +5,10 @@ Every path default of the `gtb` command, the API and the demo is defined here on
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
+from typing import BinaryIO
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMAS = REPO / "schemas"
@@ -27,9 +30,46 @@ LOCK_PREFIX = "~$"  # Excel's lock files beside an open workbook: never submissi
 
 
 def find_submissions(inputs: Path) -> list[Path]:
-    """The workbooks under `inputs`/submissions (lock files left out), sorted; raises
-    FileNotFoundError naming the folder when there is none."""
+    """Everything under `inputs`/submissions named like a workbook (`.xlsx` in any case; lock
+    files left out), sorted; raises FileNotFoundError naming the folder when there is none, and
+    OSError when it cannot be listed.
+
+    Whatever is named so is listed, files or not (a folder, a pipe, a broken link), and so is a
+    folder that cannot be read: the reader gives each its own unreadable-file finding, where
+    skipping it would leave the entity silently missing. Links to folders are not followed."""
     folder = inputs / SUBMISSIONS_FOLDER
     if not folder.is_dir():
         raise FileNotFoundError(folder)
-    return sorted(p for p in folder.rglob("*.xlsx") if p.is_file() and not p.name.startswith(LOCK_PREFIX))
+    found: list[Path] = []
+
+    def unreadable_folder(error: OSError) -> None:
+        if not error.filename or Path(error.filename) == folder:
+            raise error  # the submissions folder itself: the run's error
+        found.append(Path(error.filename))
+
+    for root, dirs, files in os.walk(folder, onerror=unreadable_folder):
+        found += [Path(root) / name for name in files + dirs if _workbook_name(name)]
+        dirs[:] = [d for d in dirs if not _workbook_name(d)]  # a folder named like a workbook: listed, not entered
+    return sorted(found)
+
+
+def _workbook_name(name: str) -> bool:
+    return name.lower().endswith(".xlsx") and not name.startswith(LOCK_PREFIX)
+
+
+class NotARegularFile(OSError):
+    """A path that names a folder, a device or a pipe where a file was expected."""
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """`path` opened for reading in binary, if it is a regular file; NotARegularFile otherwise.
+    Checked on the file opened, without blocking: a pipe opens at once (no writer is awaited)
+    and is refused, and a swap after a first look cannot make a device or pipe pass."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotARegularFile(f"{path} is not a regular file (a folder, a device or a pipe)")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise

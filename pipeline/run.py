@@ -75,8 +75,9 @@ class RunResult:
 
 
 def sha256_of(path: Path) -> str:
+    """The file's sha256; OSError (`paths.NotARegularFile`) for a folder, device or pipe."""
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    with paths.open_regular(path) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
@@ -90,6 +91,8 @@ def find_submissions(inputs: Path) -> list[Path]:
         return paths.find_submissions(inputs)
     except FileNotFoundError as exc:
         raise GtbError(f"no submissions folder: {exc} (expected workbooks under {inputs}/submissions/)") from None
+    except OSError as exc:
+        raise GtbError(f"cannot list the submissions folder {inputs}/submissions/: {exc.strerror or exc}") from None
 
 
 def run(

@@ -273,7 +273,9 @@ def write_annotated(
     """Write `output`: the submission at `source` with flagged cells filled and commented, and a
     first sheet summarising `findings`. Raises when the copy cannot be made (see `annotate`)."""
     source, output = Path(source), Path(output)
-    data = source.read_bytes()
+    from pipeline.intake.read import file_bytes
+
+    data = file_bytes(source, guard.DEFAULT_LIMITS)  # a regular file of bounded size, as when it was read
     report = guard.check_bytes(data)
     too_big = _too_big(report)
     if too_big:

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from pipeline import safe
+from pipeline import paths, safe
 from pipeline.intake.coerce import typed_column
 from pipeline.intake.findings import Finding, finding
 from schemas import checks, contract, schemas
@@ -66,13 +64,12 @@ def check_history_file(path: Path) -> HistoryFile:
 
 def _read(path: Path) -> bytes | None:
     """The file's bytes, at most MAX_BYTES + 1 of them; None when it is no regular file (a folder,
-    a device such as /dev/zero, a pipe, which would never end or block forever), checked on the
-    file opened, so that a swap after a first look cannot make it one."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a pipe opens at once, without a writer
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
+    a device such as /dev/zero, a pipe, which would never end or block forever)."""
+    try:
+        fh = paths.open_regular(path)
+    except paths.NotARegularFile:
         return None
-    with os.fdopen(fd, "rb") as fh:
+    with fh:
         return fh.read(MAX_BYTES + 1)
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -31,7 +32,7 @@ from typing import overload
 
 import python_calamine
 
-from pipeline import safe
+from pipeline import paths, safe
 from pipeline.errors import UnreadableFile
 from pipeline.intake import guard
 from pipeline.intake.guard import DEFAULT_LIMITS, GuardReport, Limits
@@ -78,13 +79,22 @@ def read_workbook(path: Path | str, limits: Limits = DEFAULT_LIMITS, *, overlap:
 
 
 def file_bytes(path: Path, limits: Limits) -> bytes:
+    """The file's bytes, if it is a regular file of at most `limits.max_file_bytes` (checked on
+    the file opened, and on what was read: a file that grows while it is read is refused too).
+    A folder, a device (/dev/zero would never end) or a pipe (which would wait for a writer)
+    is refused at once."""
+    limit = limits.max_file_bytes
     try:
-        size = path.stat().st_size
-        if size > limits.max_file_bytes:
-            raise guard.refuse("too-large", size_mb=size / guard.MiB, limit_mb=limits.max_file_bytes / guard.MiB)
-        return path.read_bytes()
+        with paths.open_regular(path) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            data = fh.read(limit + 1) if size <= limit else b""
+    except paths.NotARegularFile:
+        raise guard.refuse("not-found", error="not a regular file (a folder, a device or a pipe)") from None
     except OSError as exc:
         raise guard.refuse("not-found", error=exc.strerror or str(exc)) from None
+    if size > limit or len(data) > limit:
+        raise guard.refuse("too-large", size_mb=max(size, len(data)) / guard.MiB, limit_mb=limit / guard.MiB)
+    return data
 
 
 class _Parsing:
