@@ -5,6 +5,12 @@
 --   -> indicator_sums (every sum, per entity-year and per year, in one GROUPING SETS pass)
 --   -> indicators (every key, each formula written once) -> entity_indicators / system_indicators
 
+-- A quotient, or NULL where it is no finite number (NULL where the denominator is 0, as before):
+-- the bounds allow any positive figure, and a denominator of 5e-324 gives infinity, which no
+-- chart, table or JSON can show. The value itself is a / b, unchanged.
+CREATE OR REPLACE MACRO finite_ratio(a, b) AS
+    CASE WHEN isfinite(CAST(a AS DOUBLE) / nullif(CAST(b AS DOUBLE), 0)) THEN a / nullif(b, 0) END;
+
 -- The current (loaded) submission of each entity and year, with its Entity sheet.
 CREATE OR REPLACE VIEW loaded_submissions AS
 SELECT s.submission_id, s.entity_code, s.reporting_year AS year, s.file_name,
@@ -161,7 +167,7 @@ SELECT entity_code,
        count(*) FILTER (WHERE ems_group = 'met') AS ems_met,
        count(*) FILTER (WHERE ems_group = 'approaching') AS ems_approaching,
        count(*) FILTER (WHERE ems_group = 'not_met') AS ems_not_met,
-       sum(reporting_coverage_percent * personnel) / nullif(sum(personnel) FILTER (WHERE reporting_coverage_percent IS NOT NULL), 0) AS reporting_coverage_percent
+       finite_ratio(sum(reporting_coverage_percent * personnel), sum(personnel) FILTER (WHERE reporting_coverage_percent IS NOT NULL)) AS reporting_coverage_percent
 FROM with_2010
 GROUP BY GROUPING SETS ((entity_code, year), (year));
 
@@ -182,27 +188,27 @@ SELECT a.entity_code,
        CASE WHEN a.all_workbooks THEN a.scope2_tco2e END AS scope2_tco2e,
        CASE WHEN a.all_workbooks THEN a.scope2_market_tco2e END AS scope2_market_tco2e,
        CASE WHEN a.all_workbooks THEN a.scope3_tco2e END AS scope3_tco2e,
-       a.facilities_tco2e / nullif(a.total_tco2e, 0) AS share_facilities,
-       a.air_travel_tco2e / nullif(a.total_tco2e, 0) AS share_air_travel,
-       a.other_travel_tco2e / nullif(a.total_tco2e, 0) AS share_other_travel,
-       a.total_tco2e / nullif(a.personnel, 0) AS per_capita_tco2e,
+       finite_ratio(a.facilities_tco2e, a.total_tco2e) AS share_facilities,
+       finite_ratio(a.air_travel_tco2e, a.total_tco2e) AS share_air_travel,
+       finite_ratio(a.other_travel_tco2e, a.total_tco2e) AS share_other_travel,
+       finite_ratio(a.total_tco2e, a.personnel) AS per_capita_tco2e,
        a.offsets_tco2e,
-       a.capped_offsets_tco2e / nullif(a.total_tco2e, 0) AS offset_share,
+       finite_ratio(a.capped_offsets_tco2e, a.total_tco2e) AS offset_share,
        a.climate_neutral_entities,
-       (a.total_tco2e / nullif(a.personnel, 0)) / nullif(a0.total_tco2e / nullif(a0.personnel, 0), 0) - 1 AS per_capita_change_since_2010,
-       a.total_tco2e / nullif(a0.total_tco2e, 0) - 1 AS total_change_since_2010,
-       a.matched_total_tco2e / nullif(a.matched_2010_total_tco2e, 0) - 1 AS like_for_like_change_since_2010,
+       finite_ratio(finite_ratio(a.total_tco2e, a.personnel), finite_ratio(a0.total_tco2e, a0.personnel)) - 1 AS per_capita_change_since_2010,
+       finite_ratio(a.total_tco2e, a0.total_tco2e) - 1 AS total_change_since_2010,
+       finite_ratio(a.matched_total_tco2e, a.matched_2010_total_tco2e) - 1 AS like_for_like_change_since_2010,
        a.electricity_kwh,
-       a.renewable_kwh / nullif(a.electricity_kwh, 0) AS renewable_electricity_share,
-       a.renewable_reported_kwh / nullif(a.electricity_kwh, 0) AS renewable_share_reported,
-       a.renewable_default_kwh / nullif(a.electricity_kwh, 0) AS renewable_share_grid_default,
-       a.floor_facilities_tco2e * 1000 / nullif(a.floor_area_m2, 0) AS facility_intensity_kgco2e_per_m2,
+       finite_ratio(a.renewable_kwh, a.electricity_kwh) AS renewable_electricity_share,
+       finite_ratio(a.renewable_reported_kwh, a.electricity_kwh) AS renewable_share_reported,
+       finite_ratio(a.renewable_default_kwh, a.electricity_kwh) AS renewable_share_grid_default,
+       finite_ratio(a.floor_facilities_tco2e * 1000, a.floor_area_m2) AS facility_intensity_kgco2e_per_m2,
        a.waste_tonnes,
-       a.waste_tonnes * 1000 / nullif(a.waste_personnel, 0) AS waste_per_capita_kg,
-       a.diverted_tonnes / nullif(a.detailed_waste_tonnes, 0) AS waste_diversion_share,
+       finite_ratio(a.waste_tonnes * 1000, a.waste_personnel) AS waste_per_capita_kg,
+       finite_ratio(a.diverted_tonnes, a.detailed_waste_tonnes) AS waste_diversion_share,
        a.hazardous_waste_tonnes,
        a.water_m3,
-       a.water_m3 / nullif(a.water_personnel, 0) AS water_per_capita_m3,
+       finite_ratio(a.water_m3, a.water_personnel) AS water_per_capita_m3,
        CASE WHEN a.ems_reported > 0 THEN a.ems_met END AS ems_met,
        CASE WHEN a.ems_reported > 0 THEN a.ems_approaching END AS ems_approaching,
        CASE WHEN a.ems_reported > 0 THEN a.ems_not_met END AS ems_not_met,
@@ -224,9 +230,9 @@ CREATE OR REPLACE VIEW entity_change AS
 SELECT i.entity_code, i.year,
        p.year AS previous_year,
        p.total_tco2e AS previous_total_tco2e,
-       i.total_tco2e / nullif(p.total_tco2e, 0) - 1 AS total_change_previous_year,
+       finite_ratio(i.total_tco2e, p.total_tco2e) - 1 AS total_change_previous_year,
        p.per_capita_tco2e AS previous_per_capita_tco2e,
-       i.per_capita_tco2e / nullif(p.per_capita_tco2e, 0) - 1 AS per_capita_change_previous_year
+       finite_ratio(i.per_capita_tco2e, p.per_capita_tco2e) - 1 AS per_capita_change_previous_year
 FROM entity_indicators i
 LEFT JOIN entity_indicators p ON p.entity_code = i.entity_code AND p.year = i.year - 1;
 
