@@ -68,6 +68,25 @@ def _points(text: str) -> tuple[tuple[str, int], ...]:
     )
 
 
+# The longest serial range read: registries' serials have up to about 100 characters and 15
+# parts (Verra's, the longest, about 75 and 13). Reading one costs memory in proportion to its
+# length times its numbers (`_points`), so a longer text is its own error, and never read.
+MAX_CHARACTERS = 200
+MAX_PARTS = 32
+
+
+def size(value: object) -> tuple[int, int]:
+    """(characters, parts) of the serial as normalised."""
+    text = normalise(value)
+    return len(text), text.count("-") + 1
+
+
+def is_readable(value: object) -> bool:
+    """Whether the serial is within MAX_CHARACTERS and MAX_PARTS (once normalised)."""
+    characters, parts = size(value)
+    return characters <= MAX_CHARACTERS and parts <= MAX_PARTS
+
+
 def normalise(value: object) -> str:
     """One spelling per serial: NFKC, dashes to '-', spaces and invisible characters gone, case folded."""
     text = unicodedata.normalize("NFKC", str(value)).translate(_TO_HYPHEN)

@@ -24,6 +24,8 @@ def _unique_serials(d: pd.DataFrame) -> pd.Series:
             continue
         claims: serials.Claims[Hashable] = serials.Claims()  # owner: the row's index label
         for index, value in rows.items():
+            if not serials.is_readable(value):
+                continue  # its own error (`_readable_serials`): never read
             serial = serials.parse(value)
             if claims.holds(serial):
                 ok.at[index] = False
@@ -31,15 +33,32 @@ def _unique_serials(d: pd.DataFrame) -> pd.Series:
     return ok
 
 
+def _readable_serials(d: pd.DataFrame) -> pd.Series:
+    """False for a serial longer than `serials.MAX_CHARACTERS` or in more than `serials.MAX_PARTS` parts."""
+    values, blank = d["serial_range"], is_blank(d["serial_range"])
+    return pd.Series([bool(b) or serials.is_readable(v) for v, b in zip(values, blank, strict=True)], index=d.index)
+
+
+def _size_params(value: object, row: pd.Series | None) -> dict[str, object]:
+    characters, parts = serials.size(value)
+    return {
+        "characters": characters,
+        "parts": parts,
+        "max_characters": serials.MAX_CHARACTERS,
+        "max_parts": serials.MAX_PARTS,
+    }
+
+
 schema = sheet_schema(
     "Offsets",
     [
+        row_check("serial-readable", "out-of-range.serial-size", "serial_range", _readable_serials, _size_params),
         row_check(
             "serial-unique-in-file",
             "duplicate-serial.in-file",
             "serial_range",
             _unique_serials,
             lambda v, r: {"serial": str(v).strip()},
-        )
+        ),
     ],
 )

@@ -314,6 +314,71 @@ def test_history_entries_that_are_no_regular_file_are_their_own_error(inputs):
         assert "this is not a regular file" in issues, name
 
 
+def test_everything_named_like_a_workbook_is_read_or_reported(inputs, monkeypatch):
+    """A workbook named .XLSX loads; a folder and a broken link named like workbooks, and a
+    folder that cannot be listed, each get their own unreadable-file finding: skipped, they left
+    their entity silently missing."""
+    import os
+
+    submit(inputs, "UNDP_2024.XLSX", valid_sheets("UNDP"))
+    (inputs / "submissions" / "WFP_2024.xlsx").mkdir()
+    os.symlink(inputs / "gone.xlsx", inputs / "submissions" / "UNEP_2024.xlsx")
+    closed = inputs / "submissions" / "2024"
+    submit(inputs, "2024/FAO_2024.xlsx", valid_sheets("FAO"))
+    listing = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path) == str(closed):
+            raise PermissionError(13, "Permission denied", str(closed))
+        return listing(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = run(inputs)
+    assert result.loaded == ["UNDP_2024.XLSX"]
+    assert sorted(name for name, _, _ in result.rejected) == ["2024", "UNEP_2024.xlsx", "WFP_2024.xlsx"]
+    codes = query(inputs, "SELECT DISTINCT code FROM findings")
+    assert codes == [("unreadable-file",)]
+
+
+def test_a_pipe_named_like_a_workbook_is_reported_not_waited_for(inputs):
+    import os
+
+    os.mkfifo(inputs / "submissions" / "WFP_2024.xlsx")
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    out = inputs.parent / "out"
+    command = [sys.executable, "-m", "pipeline.cli", "run", "--inputs", str(inputs), "--outputs", str(out)]
+    proc = subprocess.run([*command, "--db", str(out / "gtb.duckdb")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "2 workbooks: 1 loaded" in proc.stdout and "rejected WFP_2024.xlsx" in proc.stdout
+
+
+def test_a_tiny_denominator_gives_no_infinite_indicator(inputs, capsys):
+    """A floor area of 5e-324 m2 (the bound is >= 0) and a 2010 history total of 1e-320 tCO2e
+    made the intensity and the change since 2010 infinite, and `gtb indicators --json` refused
+    them for the whole system. A figure that is no finite number is NULL, as one that cannot
+    be computed."""
+    import json
+
+    from pipeline.intake import history
+
+    head = ",".join(history.header()) + "\n"
+    (inputs / "history" / "h.csv").write_text(head + "UNEP,2010,1000,1e-320,0,0,0,,\n")
+    submit(inputs, "UNEP_2024.xlsx", set_cell(valid_sheets("UNEP"), "Entity", "B6", 5e-324))
+    submit(inputs, "WFP_2024.xlsx", valid_sheets("WFP"))
+    run(inputs)
+    db = str(inputs.parent / "out" / "gtb.duckdb")
+    capsys.readouterr()
+    assert main(["indicators", "--year", "2024", "--db", db, "--json"]) == 0
+    system = json.loads(capsys.readouterr().out)
+    assert system["total_change_since_2010"] is None and system["total_tco2e"] > 0
+    assert main(["indicators", "--year", "2024", "--entity", "UNEP", "--db", db, "--json"]) == 0
+    unep = json.loads(capsys.readouterr().out)
+    assert unep["facility_intensity_kgco2e_per_m2"] is None and unep["per_capita_tco2e"] > 0
+    assert unep["total_change_since_2010"] is None
+    assert main(["indicators", "--year", "2024", "--entity", "WFP", "--db", db, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["facility_intensity_kgco2e_per_m2"] > 0
+
+
 def test_hand_computed_emissions_name_their_factors(inputs):
     sheets = valid_sheets("UNEP")
     sheets["Facilities"] = [

@@ -229,6 +229,29 @@ def test_duplicate_serial_within_a_workbook(tmp_path):
     assert [(f.sheet, f.cell, f.code) for f in sub.findings] == [("Offsets", "C3", "duplicate-serial")]
 
 
+def test_a_serial_range_too_long_to_read_is_its_own_error(tmp_path):
+    """A serial of 32,767 characters in 16,384 parts (Excel's longest cell) made reading it take
+    half a gigabyte per row. A serial beyond 200 characters or 32 parts is an error on its cell,
+    never read; the serials of real registries pass."""
+    import resource
+
+    sheets = valid_sheets()
+    row = list(sheets["Offsets"][1])
+    verra = "10097-186290133-186290232-VCS-VCU-263-VER-BR-14-1686-01012017-31122017-0"
+    cdm = "BR-5-123456-1-1-0-1234 - BR-5-123999-1-1-0-1234"
+    for serial in ("-".join(["1"] * 16_383) + "-x", "a" * 201, "-".join(["12"] * 33), verra, cdm, "1" * 200):
+        sheets["Offsets"].append([*row[:2], serial, *row[3:]])
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sub = check_one(tmp_path, sheets)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # KiB: far below 0.5 GB
+    assert [(f.cell, f.code) for f in sub.findings] == [
+        ("C3", "out-of-range"),
+        ("C4", "out-of-range"),
+        ("C5", "out-of-range"),
+    ]
+    assert "this one has 32767 characters in 16384 parts" in sub.findings[0].message
+
+
 def test_formula_without_cached_value(tmp_path):
     sub = check_one(tmp_path, set_cell(valid_sheets(), "Facilities", "D2", "=1200*2"))
     assert [(f.sheet, f.cell, f.code) for f in sub.findings] == [("Facilities", "D2", "formula-without-value")]
