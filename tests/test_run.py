@@ -565,26 +565,28 @@ def test_rejected_file_is_replaced_by_a_valid_resubmission(inputs):
     ]
 
 
-def test_year_without_a_factor_pin_exits_2_and_loads_nothing(inputs, tmp_path, monkeypatch, capsys):
+def test_year_without_a_factor_pin_is_rejected_until_it_is_pinned(inputs, tmp_path, monkeypatch, capsys):
+    """A workbook of a year no factor set is pinned for is rejected with its own error (it ended
+    the run, loading nothing); pinned, the next run reads it again and loads it."""
     from pipeline.reference import factors
 
     pins = tmp_path / "pins.csv"
     pins.write_text("year,factor_set,notes\n2023,gtb-2025.1,only 2023\n")
     monkeypatch.setattr(factors, "PINS_PATH", pins)
     submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
-    code = main(
-        [
-            "run",
-            "--inputs",
-            str(inputs),
-            "--db",
-            str(inputs.parent / "out" / "gtb.duckdb"),
-            "--outputs",
-            str(inputs.parent / "out"),
-            "--jobs",
-            "1",
-        ]
-    )
-    err = capsys.readouterr().err
-    assert code == 2 and "no factor set pinned for year 2024" in err and err.count("\n") == 1
-    assert query(inputs, "SELECT count(*) FROM submissions") == [(0,)]
+    submit(inputs, "WFP_2023.xlsx", valid_sheets("WFP", 2023))
+    out = inputs.parent / "out"
+    args = ["run", "--inputs", str(inputs), "--db", str(out / "gtb.duckdb"), "--outputs", str(out), "--jobs", "1"]
+    assert main(args) == 1
+    printed = capsys.readouterr().out
+    assert "1 loaded" in printed and "no emission factors are chosen yet for 2024 (years with factors: 2023)" in printed
+    assert query(inputs, "SELECT file_name, status FROM submissions ORDER BY 1") == [
+        ("UNEP_2024.xlsx", "rejected"),
+        ("WFP_2023.xlsx", "loaded"),
+    ]
+    pins.write_text("year,factor_set,notes\n2023,gtb-2025.1,\n2024,gtb-2025.1,\n")
+    assert main(args) == 0
+    assert query(inputs, "SELECT file_name FROM submissions WHERE status = 'loaded' ORDER BY 1") == [
+        ("UNEP_2024.xlsx",),
+        ("WFP_2023.xlsx",),
+    ]
