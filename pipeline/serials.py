@@ -71,20 +71,27 @@ def _points(text: str) -> tuple[tuple[str, int], ...]:
 # The longest serial range read: registries' serials have up to about 100 characters and 15
 # parts (Verra's, the longest, about 75 and 13). Reading one costs memory in proportion to its
 # length times its numbers (`_points`), so a longer text is its own error, and never read.
-MAX_CHARACTERS = 200
+MAX_CHARACTERS = 200  # once normalised
 MAX_PARTS = 32
+MAX_TYPED = 1000  # characters as typed: a longer text is not even normalised (nor cached by `parse`)
 
 
 def size(value: object) -> tuple[int, int]:
-    """(characters, parts) of the serial as normalised."""
-    text = normalise(value)
-    return len(text), text.count("-") + 1
+    """(characters, parts) of the serial: as normalised, or as typed beyond MAX_TYPED characters."""
+    typed = str(value)
+    text = normalise(typed)
+    return (len(typed) if len(typed) > MAX_TYPED else len(text)), text.count("-") + 1
 
 
 def is_readable(value: object) -> bool:
-    """Whether the serial is within MAX_CHARACTERS and MAX_PARTS (once normalised)."""
-    characters, parts = size(value)
-    return characters <= MAX_CHARACTERS and parts <= MAX_PARTS
+    """Whether the serial is within MAX_TYPED characters as typed, and MAX_CHARACTERS and
+    MAX_PARTS once normalised (from `parse`'s cache: validation parses every serial anyway)."""
+    return (type(value) is not str or len(value) <= MAX_TYPED) and fits(parse(value))
+
+
+def fits(serial: Serial) -> bool:
+    """Whether a parsed serial is within MAX_CHARACTERS and MAX_PARTS."""
+    return len(serial.text) <= MAX_CHARACTERS and serial.text.count("-") < MAX_PARTS
 
 
 def normalise(value: object) -> str:

@@ -24,9 +24,11 @@ def _unique_serials(d: pd.DataFrame) -> pd.Series:
             continue
         claims: serials.Claims[Hashable] = serials.Claims()  # owner: the row's index label
         for index, value in rows.items():
-            if not serials.is_readable(value):
+            if type(value) is str and len(value) > serials.MAX_TYPED:
                 continue  # its own error (`_readable_serials`): never read
             serial = serials.parse(value)
+            if not serials.fits(serial):
+                continue
             if claims.holds(serial):
                 ok.at[index] = False
             claims.add(serial, index)
