@@ -336,8 +336,10 @@ def test_everything_named_like_a_workbook_is_read_or_reported(inputs, monkeypatc
     result = run(inputs)
     assert result.loaded == ["UNDP_2024.XLSX"]
     assert sorted(name for name, _, _ in result.rejected) == ["2024", "UNEP_2024.xlsx", "WFP_2024.xlsx"]
-    codes = query(inputs, "SELECT DISTINCT code FROM findings")
-    assert codes == [("unreadable-file",)]
+    found = dict(query(inputs, "SELECT file_name, message FROM findings JOIN submissions USING (submission_id)"))
+    assert set(found) == {"2024", "UNEP_2024.xlsx", "WFP_2024.xlsx"}
+    assert "not a regular file" in found["WFP_2024.xlsx"] and "not a regular file" in found["2024"]
+    assert found["UNEP_2024.xlsx"].startswith("file not found")
 
 
 def test_a_pipe_named_like_a_workbook_is_reported_not_waited_for(inputs):

@@ -46,7 +46,7 @@ class Reading:
         self._ended = False
         existing = []
         for f in self.files:
-            if f.is_file():
+            if f.exists():  # a folder or pipe too: the reader refuses it, saying what it is
                 existing.append(f)
             else:
                 self._results[f] = UnreadableFile("unreadable-file.file-not-found", {"path": str(f)})
