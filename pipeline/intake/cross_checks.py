@@ -122,9 +122,10 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 def unpinned_year_findings(subs: list[Submission], pins_path: Path | None = None) -> None:
-    """Add an `out-of-range` error (in place) to each valid workbook whose reporting year has no
-    factor set pinned (`factor_pins.csv`): it could not be priced, and loading it would stop the
-    run for every workbook. A pins file that cannot be read is the run's own error, reported
+    """Add an `out-of-range` error (in place) to each workbook whose reporting year (valid by
+    the contract) has no factor set pinned (`factor_pins.csv`): it could not be priced, and
+    loading it would stop the run for every workbook. A workbook with other errors gets it too,
+    so that its focal point sees at once everything to fix. A pins file that cannot be read is the run's own error, reported
     when it prices (no workbook's)."""
     from pipeline.reference.factors import FactorSetError, pins
 
@@ -134,7 +135,7 @@ def unpinned_year_findings(subs: list[Submission], pins_path: Path | None = None
         return
     shown = _year_spans(pinned) or "-"
     for sub in subs:
-        if sub.is_valid and sub.reporting_year is not None and sub.reporting_year not in pinned:
+        if sub.readable and sub.reporting_year is not None and sub.reporting_year not in pinned:
             year = sub.reporting_year
             sub.findings.append(
                 _on_entity_field(sub, "out-of-range.year-not-pinned", "reporting_year", year, year=year, pinned=shown)
