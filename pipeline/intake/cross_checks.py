@@ -125,8 +125,8 @@ def unpinned_year_findings(subs: list[Submission], pins_path: Path | None = None
     """Add an `out-of-range` error (in place) to each workbook whose reporting year (valid by
     the contract) has no factor set pinned (`factor_pins.csv`): it could not be priced, and
     loading it would stop the run for every workbook. A workbook with other errors gets it too,
-    so that its focal point sees at once everything to fix. A pins file that cannot be read is the run's own error, reported
-    when it prices (no workbook's)."""
+    so that its focal point sees at once everything to fix. A pins file that cannot be read is
+    the run's own error, reported when it prices (no workbook's)."""
     from pipeline.reference.factors import FactorSetError, pins
 
     try:
