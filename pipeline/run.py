@@ -364,6 +364,8 @@ def _new_files(con, files: list[Path], result: RunResult, known_files) -> tuple[
 
 def _settle(result: RunResult, subs: list[Submission], folders: dict[int, Path], recorded) -> None:
     """What became of each file read: loaded, rejected (new or on record before), replaced."""
+    from pipeline.intake.findings import sort_key
+
     result.loaded = [s.file_name for s in subs if s.is_valid]
     replaced = set(recorded.replaced)
     repeated = set(recorded.repeated)
@@ -377,7 +379,7 @@ def _settle(result: RunResult, subs: list[Submission], folders: dict[int, Path],
         if i in repeated:
             result.repeated_rejections.append(s.file_name)
         else:
-            first = next((f for f in s.findings if f.is_error), None)
+            first = next((f for f in sorted(s.findings, key=sort_key) if f.is_error), None)  # issues.csv's first
             shown = f"{f'{first.where}: ' if first.sheet else ''}{first.message}" if first else ""
             result.new_rejections.append((s.file_name, s.errors, str(folders[i]), shown))
     result.superseded = len(recorded.superseded)

@@ -381,6 +381,19 @@ def test_a_tiny_denominator_gives_no_infinite_indicator(inputs, capsys):
     assert json.loads(capsys.readouterr().out)["facility_intensity_kgco2e_per_m2"] > 0
 
 
+def test_findings_are_printed_in_the_order_of_issues_csv(inputs, capsys):
+    """A finding of the cross-checks (the reporting year without factors, on the Entity sheet)
+    comes before one of validation on a later sheet, on the console as in issues.csv."""
+    sheets = valid_sheets("WFP", 2009)
+    sheets["Offsets"].append([*sheets["Offsets"][1][:2], "-".join(["7"] * 40), *sheets["Offsets"][1][3:]])
+    path = submit(inputs, "WFP_2009.xlsx", sheets)
+    assert main(["validate", str(path), "--report-dir", str(inputs.parent / "v")]) == 1
+    printed = [line.split()[1] for line in capsys.readouterr().out.splitlines() if line.startswith("  error")]
+    assert printed == ["Entity!B3", "Offsets!C3"]
+    run(inputs)
+    assert "Entity!B3: no emission factors are chosen yet for 2009" in capsys.readouterr().out
+
+
 def test_hand_computed_emissions_name_their_factors(inputs):
     sheets = valid_sheets("UNEP")
     sheets["Facilities"] = [

@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 
 from pipeline import safe
-from pipeline.intake.findings import write_issues_csv
+from pipeline.intake.findings import sort_key, write_issues_csv
 from pipeline.intake.validate import Submission
 
 FIRST_FINDINGS = 5
@@ -97,7 +97,7 @@ def print_summary(
         verdict = f"[bold red]{sub.errors} error{'s' * (sub.errors != 1)}[/]" if sub.errors else "[bold green]valid[/]"
         warn = f", {sub.warnings} warning{'s' * (sub.warnings != 1)}" if sub.warnings else ""
         console.print(f"{safe.for_console(sub.file_name)}: {verdict}{warn}")
-        for f in sub.findings[:FIRST_FINDINGS]:
+        for f in sorted(sub.findings, key=sort_key)[:FIRST_FINDINGS]:  # as issues.csv lists them
             style = "red" if f.is_error else "yellow"
             value = f" [{safe.for_console(f.value)}]" if f.value else ""
             console.print(
