@@ -198,6 +198,67 @@ def test_flags_against_last_year_need_an_explanation_before_submission(warehouse
     assert "a new data centre opened in Nairobi" in review and "focal-a" in review
 
 
+def test_explanations_cannot_be_rewritten_once_submitted(warehouse, personas, tmp_path):
+    """The explanations SUN reads when it accepts stay as submitted: a later post of the submit
+    form (with other texts) changes nothing, before or after the acceptance."""
+    from pipeline.portal.models import Explanation
+
+    focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
+    upload(focal, "UNEP", workbook(tmp_path, Facilities_D2=2_400_000_000))
+    up = Upload.objects.get()
+    keys = [f["key"] for f in up.findings if f["flag"]]
+    focal.post("/entity/UNEP/submit/", {f"explain:{k}": "a new data centre opened" for k in keys})
+    assert Case.objects.get().status == Case.SUBMITTED
+    focal.post("/entity/UNEP/submit/", {f"explain:{k}": "REWRITTEN after submission" for k in keys})
+    analyst.post(f"/review/UNEP/{YEAR}/accept/", {"note": "checked"})
+    focal.post("/entity/UNEP/submit/", {f"explain:{k}": "REWRITTEN after acceptance" for k in keys})
+    assert set(Explanation.objects.values_list("text", flat=True)) == {"a new data centre opened"}
+    assert Case.objects.get().status == Case.ACCEPTED
+
+
+def test_an_upload_checked_while_sun_accepts_does_not_undo_the_acceptance(portal, personas, tmp_path, monkeypatch):
+    """An upload that passed the 'not accepted' check before SUN accepted, and is recorded
+    after: refused, its stored file removed; the case stays accepted with the accepted file."""
+    from pipeline import api
+    from pipeline.portal import submissions
+
+    focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
+    upload(focal, "UNEP", workbook(tmp_path))
+    focal.post("/entity/UNEP/submit/")
+    checking = api.check_upload
+
+    def accepted_meanwhile(*args, **kwargs):
+        found = checking(*args, **kwargs)
+        submissions.accept(personas["analyst"], "UNEP", YEAR, "")
+        return found
+
+    monkeypatch.setattr(api, "check_upload", accepted_meanwhile)
+    upload(focal, "UNEP", workbook(tmp_path / "late"))
+    case = Case.objects.get()
+    assert case.status == Case.ACCEPTED and case.current == Upload.objects.get()
+    assert [p.name for p in (portal.state / "uploads").iterdir()] == [Upload.objects.get().stored_name]
+    assert "has to ask for a correction" in page(focal, "/entity/UNEP/")
+    assert (portal.inputs / "submissions" / str(YEAR) / case.accepted_file).is_file()
+    del analyst
+
+
+def test_a_correction_while_the_inventory_is_busy_leaves_the_accepted_file(portal, personas, tmp_path, monkeypatch):
+    """Whether the accepted file is loaded cannot be told while a run holds the inventory: the
+    correction request is refused then, and the file stays in the inputs (it may be loaded)."""
+    from pipeline.portal import submissions
+
+    focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
+    upload(focal, "UNEP", workbook(tmp_path))
+    focal.post("/entity/UNEP/submit/")
+    analyst.post(f"/review/UNEP/{YEAR}/accept/", {"note": ""})
+    portal.db.write_bytes(b"")  # an inventory exists
+    monkeypatch.setattr(submissions, "warehouse_rows", lambda year: ({}, "a run holds the inventory"))
+    analyst.post(f"/review/UNEP/{YEAR}/correction/", {"message": "one more thing"})
+    assert Case.objects.get().status == Case.ACCEPTED
+    assert "cannot be read just now" in page(analyst, f"/review/UNEP/{YEAR}/")
+    assert len(list((portal.inputs / "submissions").rglob("*.xlsx"))) == 1
+
+
 def test_an_upload_for_another_entity_or_year_is_an_error_on_its_cell(portal, personas, tmp_path):
     client = client_for(personas["focal_a"])
     upload(client, "UNEP", workbook(tmp_path, entity="WFP"))

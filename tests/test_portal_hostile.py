@@ -111,3 +111,16 @@ def test_every_form_needs_its_csrf_token(personas):
             assert response.status_code == 403 and b"The form has expired" in response.content, (persona, url)
     login = client_for(None, enforce_csrf_checks=True).post("/login/", {"username": "analyst", "password": "x"})
     assert login.status_code == 403
+
+
+def test_a_nul_character_in_any_field_is_refused_before_the_view(personas):
+    """PostgreSQL's text columns refuse NUL, which ended such requests in an error page after
+    part of their action; every query and form field holding one is refused (400) first."""
+    from django.test import Client
+
+    anonymous = Client()
+    assert anonymous.post("/login/", {"username": "x\x00", "password": "p"}).status_code == 400
+    analyst = client_for(personas["analyst"])
+    assert analyst.get("/audit/?entity=%00").status_code == 400
+    assert analyst.post("/review/UNEP/2024/correction/", {"message": "check\x00"}).status_code == 400
+    assert analyst.get("/audit/?entity=UNEP").status_code == 200

@@ -53,6 +53,32 @@ class UploadSizeLimit:
         return self.get_response(request)
 
 
+class NoNulInText:
+    """Refuse (400) a request whose query or form fields hold a NUL character. No text anyone
+    types holds one; PostgreSQL's text columns refuse it, which ended such a request in an error
+    page, some of its action done (an acceptance recorded in the inventory, not in the audit);
+    SQLite would keep it. After the CSRF check, which reads the form first."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            fields = [request.GET] + ([request.POST] if request.method == "POST" else [])
+            has_nul = any(
+                "\x00" in key or any("\x00" in value for value in values)
+                for params in fields
+                for key, values in params.lists()
+            )
+        except Exception:  # a body Django cannot parse: the view answers it as before
+            has_nul = False
+        if has_nul:
+            return HttpResponse(
+                "A field holds a NUL character, which no text can hold.", status=400, content_type="text/plain"
+            )
+        return self.get_response(request)
+
+
 class SecurityHeaders:
     """Content-Security-Policy (scripts and styles from the portal only, no framing) and the
     headers Django's SecurityMiddleware does not set; no page is cached by a shared cache."""

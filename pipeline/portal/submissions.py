@@ -186,6 +186,10 @@ def receive(user, entity: str, uploaded: UploadedFile) -> Upload:
         case, created = Case.objects.select_for_update().get_or_create(
             entity=entity, year=year, defaults={"status": Case.UPLOADED}
         )
+        if case.status == Case.ACCEPTED:  # accepted while this upload was checked: it must not undo that
+            path.unlink(missing_ok=True)
+            shutil.rmtree(check.folder, ignore_errors=True)
+            raise Refused(f"{entity}'s {year} submission was accepted; SUN has to ask for a correction first.")
         upload = Upload.objects.create(
             case=case,
             entity=entity,
@@ -261,9 +265,14 @@ def unexplained(upload: Upload) -> list[dict]:
     return [f for f in flags_of(upload) if f["key"] not in done]
 
 
-def submit(user, entity: str) -> Case:
-    """Submit the entity's latest upload of the open year for SUN's review."""
+def submit(user, entity: str, explanations: dict[str, str] | None = None) -> Case:
+    """Submit the entity's latest upload of the open year for SUN's review, with the
+    explanations posted with it (`explain:<key>` fields). The explanations are kept only while
+    the submission is the open one, checked under the case's lock: once submitted or accepted,
+    what SUN read can no longer be rewritten. They are kept even when the submission is then
+    refused for a flag still unexplained."""
     year = cycle().open_year
+    refused = ""
     with transaction.atomic():
         case = Case.objects.select_for_update().filter(entity=entity, year=year).first()
         if case is None or case.current is None:
@@ -271,19 +280,24 @@ def submit(user, entity: str) -> Case:
         if case.status != Case.UPLOADED:
             raise Refused(f"Nothing to submit: the submission is {LABELS[case.status]}.")
         upload = case.current
+        if explanations:
+            save_explanations(user, upload, explanations)
+        missing = unexplained(upload) if upload.is_valid else []
         if not upload.is_valid:
-            raise Refused("The latest upload has errors: correct them and upload the workbook again.")
-        missing = unexplained(upload)
-        if missing:
-            raise Refused(
+            refused = "The latest upload has errors: correct them and upload the workbook again."
+        elif missing:
+            refused = (
                 f"Explain each flagged figure before you submit ({len(missing)} without an explanation), "
                 "or correct it and upload again."
             )
-        now = timezone.now()
-        case.status, case.submitted, case.submitted_at = Case.SUBMITTED, upload, now
-        case.first_submitted_at = case.first_submitted_at or now
-        case.save()
-        audit(user.get_username(), "submit", entity, year, upload, f"{upload.original_name} submitted for review")
+        else:
+            now = timezone.now()
+            case.status, case.submitted, case.submitted_at = Case.SUBMITTED, upload, now
+            case.first_submitted_at = case.first_submitted_at or now
+            case.save()
+            audit(user.get_username(), "submit", entity, year, upload, f"{upload.original_name} submitted for review")
+    if refused:
+        raise Refused(refused)
     return case
 
 
@@ -300,11 +314,18 @@ def accepted_name(upload: Upload) -> str:
 
 def _withdraw(case: Case, by: str, why: str) -> None:
     """Take the case's accepted file out of the inputs when the warehouse has not loaded it, so the
-    next run does not load it (it goes to `{state}/withdrawn/`); a loaded one stays for the record."""
+    next run does not load it (it goes to `{state}/withdrawn/`); a loaded one stays for the record.
+    Refused while the warehouse cannot be read (a run holds it): the file may be loaded already."""
     if not case.accepted_file:
         return
     path = _submissions_folder(case.year) / case.accepted_file
-    if not path.is_file() or warehouse_row(case.entity, case.year, case.accepted_file) is not None:
+    if not path.is_file():
+        return
+    rows, note = warehouse_rows(case.year)
+    if note and Path(settings.GTB_DB).exists():  # a run holds the warehouse: whether it loaded the file is unknown
+        raise Refused(f"The inventory cannot be read just now ({note}); try again when the run has finished.")
+    row = rows.get(case.entity)
+    if row is not None and row.file == case.accepted_file and row.status in LOADED:
         return
     target = state.folder(settings.GTB_STATE, "withdrawn") / case.accepted_file
     shutil.move(str(path), target)

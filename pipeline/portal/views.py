@@ -237,11 +237,8 @@ def upload_workbook(request: HttpRequest, entity: str) -> HttpResponse:
 @require_POST
 @access.entity_page(focal_point_only=True)
 def submit(request: HttpRequest, entity: str) -> HttpResponse:
-    case = Case.objects.filter(entity=entity, year=submissions.cycle().open_year).select_related("current").first()
-    if case is not None and case.current is not None:
-        submissions.save_explanations(request.user, case.current, request.POST.dict())
     try:
-        submissions.submit(request.user, entity)
+        submissions.submit(request.user, entity, request.POST.dict())
     except Refused as exc:
         messages.error(request, str(exc))
     else:
