@@ -358,3 +358,10 @@ def test_no_cell_value_or_file_name_is_ever_rendered_as_html(portal, personas, t
     assert "<script>x()" not in html and "<img src=x" not in html and "<i onmouseover" not in html
     assert "&lt;script&gt;x()&lt;/script&gt;" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "&lt;i onmouseover=alert(2)&gt;draft.xlsx" in html
+
+
+def test_closing_flags_without_a_reason_asks_for_one_in_the_pages_words(portal, personas):
+    analyst = client_for(personas["analyst"])
+    analyst.post(f"/review/UNEP/{YEAR}/close-flags/", {"reason": "  "})
+    shown = text_of(page(analyst, f"/review/UNEP/{YEAR}/"))
+    assert "Say why the flags can be closed" in shown and "--reason" not in shown

@@ -399,6 +399,9 @@ def request_correction(request: HttpRequest, code: str, year: int) -> HttpRespon
 def close_flags(request: HttpRequest, code: str, year: int) -> HttpResponse:
     entity = _known(code)
     reason = (request.POST.get("reason") or "").strip()
+    if not reason:
+        messages.error(request, "Say why the flags can be closed: the reason is kept with them.")
+        return redirect("review", code=entity, year=year)
     try:
         done = api.accept(entity, year, reason, Path(settings.GTB_DB), by=request.user.get_username())
     except GtbError as exc:
