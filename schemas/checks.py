@@ -356,13 +356,7 @@ def _frame_checks(schema: pa.DataFrameSchema, frame: pd.DataFrame, found: _Found
         try:
             parts = [(_EVERY_ROW, _as_passed(fn(frame), frame.index))]
         except Exception:
-            parts = []
-            for rows in _each_file(frame):
-                part = frame.iloc[rows]
-                try:
-                    parts.append((rows, _as_passed(fn(part), part.index)))
-                except Exception as exc:
-                    found.not_checked(part.index, column, check.name, exc)
+            parts = _by_file(fn, frame, frame, found, column, check.name)
         for where, passed in parts:
             if all_empty is not None:
                 passed = passed | all_empty[where]
@@ -370,6 +364,29 @@ def _frame_checks(schema: pa.DataFrameSchema, frame: pd.DataFrame, found: _Found
 
 
 _EVERY_ROW = slice(None)  # the rows of every workbook at once: views, not copies
+
+
+def _by_file(
+    fn: Callable[..., object],
+    data: pd.DataFrame | pd.Series,
+    frame: pd.DataFrame,
+    found: _Found,
+    column: str,
+    check: str,
+    empty: np.ndarray | None = None,
+) -> list[tuple[slice | np.ndarray, np.ndarray]]:
+    """A check that raised on the rows of every workbook at once, run again on each workbook's
+    rows of `data` alone (`_each_file` of `frame`): (positions, verdicts) of each it answers;
+    each it still fails on gets its `rule-not-checked` failure, on its first row that is not
+    `empty` (a column's empty cells pass every check)."""
+    parts: list[tuple[slice | np.ndarray, np.ndarray]] = []
+    for rows in _each_file(frame):
+        part = data.iloc[rows]
+        try:
+            parts.append((rows, _as_passed(fn(part), part.index)))
+        except Exception as exc:
+            found.not_checked(part.index if empty is None else part.index[~empty[rows]], column, check, exc)
+    return parts
 
 
 def _each_file(frame: pd.DataFrame) -> list[np.ndarray]:
@@ -415,13 +432,7 @@ def _column_checks(
                 passed = _as_passed(fn(each), each.index)[codes]
             parts = [(_EVERY_ROW, passed)]
         except Exception:
-            parts = []
-            for rows in _each_file(frame):
-                part = values.iloc[rows]
-                try:
-                    parts.append((rows, _as_passed(fn(part), part.index)))
-                except Exception as exc:
-                    found.not_checked(part.index[~empty[rows]], blamed, check.name, exc)
+            parts = _by_file(fn, values, frame, found, blamed, check.name, empty)
         for where, passed in parts:
             found.add(frame.index[where], ~passed & ~empty[where], blamed, check.name, rule_)
 
