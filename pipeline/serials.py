@@ -83,15 +83,19 @@ def size(value: object) -> tuple[int, int]:
     return (len(typed) if len(typed) > MAX_TYPED else len(text)), text.count("-") + 1
 
 
+def parse_readable(value: object) -> Serial | None:
+    """`parse(value)` if the serial is within MAX_TYPED characters as typed, and MAX_CHARACTERS
+    and MAX_PARTS once normalised (from `parse`'s cache: validation parses every serial anyway);
+    None for a longer one, which is never read further."""
+    if type(value) is str and len(value) > MAX_TYPED:
+        return None
+    serial = parse(value)
+    return serial if len(serial.text) <= MAX_CHARACTERS and serial.text.count("-") < MAX_PARTS else None
+
+
 def is_readable(value: object) -> bool:
-    """Whether the serial is within MAX_TYPED characters as typed, and MAX_CHARACTERS and
-    MAX_PARTS once normalised (from `parse`'s cache: validation parses every serial anyway)."""
-    return (type(value) is not str or len(value) <= MAX_TYPED) and fits(parse(value))
-
-
-def fits(serial: Serial) -> bool:
-    """Whether a parsed serial is within MAX_CHARACTERS and MAX_PARTS."""
-    return len(serial.text) <= MAX_CHARACTERS and serial.text.count("-") < MAX_PARTS
+    """Whether `parse_readable` reads the serial."""
+    return parse_readable(value) is not None
 
 
 def normalise(value: object) -> str:

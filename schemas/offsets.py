@@ -24,11 +24,9 @@ def _unique_serials(d: pd.DataFrame) -> pd.Series:
             continue
         claims: serials.Claims[Hashable] = serials.Claims()  # owner: the row's index label
         for index, value in rows.items():
-            if type(value) is str and len(value) > serials.MAX_TYPED:
+            serial = serials.parse_readable(value)
+            if serial is None:
                 continue  # its own error (`_readable_serials`): never read
-            serial = serials.parse(value)
-            if not serials.fits(serial):
-                continue
             if claims.holds(serial):
                 ok.at[index] = False
             claims.add(serial, index)
