@@ -58,8 +58,10 @@ def check_history_file(path: Path) -> HistoryFile:
     try:
         return _check_history_file(path)
     except Exception as exc:
-        detail = f"{type(exc).__name__}: {exc}"[:300]
-        return HistoryFile(path, "", [history_finding(path, "unreadable-file.internal-error", detail=detail)])
+        from pipeline.intake.normalise import pipeline_fault
+
+        fault = pipeline_fault(exc)  # the verdict of a workbook the pipeline fails on, as a history finding
+        return HistoryFile(path, "", [history_finding(path, fault.message_id, **fault.params)])
 
 
 def _read(path: Path) -> bytes | None:

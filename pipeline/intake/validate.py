@@ -165,12 +165,8 @@ class Submission:
 
 def unreadable(path: Path | str, error: UnreadableFile) -> Submission:
     path = Path(path)
-    return Submission(
-        path=str(path),
-        file_name=safe.file_name(path.name),
-        findings=[unreadable_finding(safe.file_name(path.name), error)],
-        readable=False,
-    )
+    name = safe.file_name(path.name)
+    return Submission(path=str(path), file_name=name, findings=[unreadable_finding(name, error)], readable=False)
 
 
 def validate_files(
