@@ -161,8 +161,9 @@ def receive(user, entity: str, uploaded: UploadedFile) -> Upload:
     follows its verdict. Refused when the entity-year was accepted (SUN must ask for a correction)."""
     year = cycle().open_year
     case = Case.objects.filter(entity=entity, year=year).first()
+    accepted = Refused(f"{entity}'s {year} submission was accepted; SUN has to ask for a correction first.")
     if case is not None and case.status == Case.ACCEPTED:
-        raise Refused(f"{entity}'s {year} submission was accepted; SUN has to ask for a correction first.")
+        raise accepted
     started = time.perf_counter()
     stored, size, sha = _store(uploaded, entity, year)
     name = original_name(uploaded)
@@ -189,7 +190,7 @@ def receive(user, entity: str, uploaded: UploadedFile) -> Upload:
         if case.status == Case.ACCEPTED:  # accepted while this upload was checked: it must not undo that
             path.unlink(missing_ok=True)
             shutil.rmtree(check.folder, ignore_errors=True)
-            raise Refused(f"{entity}'s {year} submission was accepted; SUN has to ask for a correction first.")
+            raise accepted
         upload = Upload.objects.create(
             case=case,
             entity=entity,
@@ -324,8 +325,7 @@ def _withdraw(case: Case, by: str, why: str) -> None:
     rows, note = warehouse_rows(case.year)
     if note and Path(settings.GTB_DB).exists():  # a run holds the warehouse: whether it loaded the file is unknown
         raise Refused(f"The inventory cannot be read just now ({note}); try again when the run has finished.")
-    row = rows.get(case.entity)
-    if row is not None and row.file == case.accepted_file and row.status in LOADED:
+    if _loaded_row(rows, case.entity, case.accepted_file) is not None:
         return
     target = state.folder(settings.GTB_STATE, "withdrawn") / case.accepted_file
     shutil.move(str(path), target)
@@ -402,10 +402,13 @@ def warehouse_rows(year: int) -> tuple[dict[str, Any], str]:
 def warehouse_row(entity: str, year: int, file_name: str):
     """The warehouse's row of the entity-year if `file_name` is its loaded submission, else None."""
     rows, _ = warehouse_rows(year)
+    return _loaded_row(rows, entity, file_name)
+
+
+def _loaded_row(rows: dict[str, Any], entity: str, file_name: str):
+    """The entity's row of `rows` (`warehouse_rows`) if `file_name` is its loaded submission, else None."""
     row = rows.get(entity)
-    if row is not None and row.file == file_name and row.status in LOADED:
-        return row
-    return None
+    return row if row is not None and row.file == file_name and row.status in LOADED else None
 
 
 def status_of(case: Case | None, row: object | None = None) -> str:
