@@ -138,6 +138,17 @@ def ids() -> tuple[str, ...]:
 # --- how values are shown in messages ------------------------------------------------------------
 
 
+def year_ranges(years: list[int]) -> str:
+    """Years as a message says them: [2010, 2011, 2012, 2019, 2020] -> '2010-2012, 2019-2020'."""
+    spans: list[list[int]] = []
+    for y in sorted(set(years)):
+        if spans and y == spans[-1][1] + 1:
+            spans[-1][1] = y
+        else:
+            spans.append([y, y])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
 def display_value(value: object) -> str:
     """How a cell value is shown in a finding: the text as typed, no trailing '.0' for integers."""
     if value is None:

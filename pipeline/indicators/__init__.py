@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 from rich.console import Console
 
+from pipeline.catalogue import year_ranges
 from pipeline.errors import GtbError
 from pipeline.paths import DEFAULT_DB
 from pipeline.warehouse.db import opened
@@ -88,17 +89,6 @@ def json_value(key: str, value: Any) -> object:
     if isinstance(value, (int, float, Decimal)):
         return float(value)
     return value
-
-
-def year_ranges(years: list[int]) -> str:
-    """[2010, 2011, 2012, 2019, 2020] -> '2010-2012, 2019-2020'."""
-    spans: list[list[int]] = []
-    for y in sorted(set(years)):
-        if spans and y == spans[-1][1] + 1:
-            spans[-1][1] = y
-        else:
-            spans.append([y, y])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 def _no_row_message(con: duckdb.DuckDBPyConnection, year: int, entity: str | None) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pipeline import codelists, serials
+from pipeline import catalogue, codelists, serials
 from pipeline.intake.findings import Finding, finding
 from pipeline.intake.validate import Submission
 
@@ -133,24 +133,13 @@ def unpinned_year_findings(subs: list[Submission], pins_path: Path | None = None
         pinned = sorted({int(year) for year in pins(pins_path)["year"]})
     except FactorSetError:
         return
-    shown = _year_spans(pinned) or "-"
+    shown = catalogue.year_ranges(pinned) or "-"
     for sub in subs:
         if sub.readable and sub.reporting_year is not None and sub.reporting_year not in pinned:
             year = sub.reporting_year
             sub.findings.append(
                 _on_entity_field(sub, "out-of-range.year-not-pinned", "reporting_year", year, year=year, pinned=shown)
             )
-
-
-def _year_spans(years: list[int]) -> str:
-    """Sorted years as spans: [2010, 2011, 2012, 2015] -> '2010-2012, 2015'."""
-    spans: list[list[int]] = []
-    for year in years:
-        if spans and year == spans[-1][1] + 1:
-            spans[-1][1] = year
-        else:
-            spans.append([year, year])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 def folder_and_name_findings(subs: list[Submission]) -> None:
