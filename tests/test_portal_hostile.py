@@ -124,3 +124,78 @@ def test_a_nul_character_in_any_field_is_refused_before_the_view(personas):
     assert analyst.get("/audit/?entity=%00").status_code == 400
     assert analyst.post("/review/UNEP/2024/correction/", {"message": "check\x00"}).status_code == 400
     assert analyst.get("/audit/?entity=UNEP").status_code == 200
+
+
+def _holding_a_check_slot(username: str):
+    """A thread that holds `username`'s place among the uploads being checked (as an upload whose
+    check takes long does) until the returned event is set."""
+    import threading
+
+    from pipeline.portal import submissions
+
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with submissions.check_slot(username):
+            taken.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    assert taken.wait(10)
+    return release, thread
+
+
+def test_uploads_never_hold_every_thread_of_the_server(portal, personas, tmp_path):
+    """A user's second upload while the first is checked, and anyone's upload while the checker has
+    as many as it takes, are refused at once (429 and Retry-After for the page's script; nothing
+    stored), so that a burst of large uploads cannot leave the server without a thread for pages."""
+    from pipeline.portal import server, submissions
+
+    assert server.THREADS - submissions.CHECKS_AT_ONCE >= 2  # pages always have two threads
+    focal_a, focal_b = client_for(personas["focal_a"]), client_for(personas["focal_b"])
+    good = workbook(tmp_path)
+    uploads = portal.state / "uploads"
+
+    release_a, thread_a = _holding_a_check_slot("focal-a")
+    answer = upload(focal_a, "UNEP", good, HTTP_X_PORTAL_FRAGMENT="1")
+    assert answer.status_code == 429 and answer["Retry-After"] == "30"
+    assert answer.json() == {"page": "/entity/UNEP/"}
+    page = focal_a.get("/entity/UNEP/")
+    assert page.status_code == 200 and "still being checked" in page.content.decode()
+    assert not Upload.objects.exists()
+    assert not uploads.exists() or not any(uploads.iterdir())  # nothing stored
+
+    # one place is left: another focal point's upload is checked
+    wfp = workbook(tmp_path / "wfp", name="WFP_2024.xlsx", entity="WFP")
+    assert upload(focal_b, "WFP", wfp, HTTP_X_PORTAL_FRAGMENT="1").status_code == 200
+    assert Upload.objects.filter(entity="WFP").count() == 1
+
+    # every place taken: refused, without a redirect for the form posted without the script
+    release_x, thread_x = _holding_a_check_slot("someone-else")
+    plain = upload(focal_b, "WFP", wfp)
+    assert plain.status_code == 302
+    assert "checking other workbooks" in focal_b.get(plain["Location"]).content.decode()
+    assert Upload.objects.filter(entity="WFP").count() == 1
+    assert sorted(p.name for p in uploads.iterdir()) == [Upload.objects.get().stored_name]
+
+    release_a.set(), release_x.set()
+    thread_a.join(10), thread_x.join(10)
+    assert upload(focal_a, "UNEP", good, HTTP_X_PORTAL_FRAGMENT="1").status_code == 200
+    assert Upload.objects.filter(entity="UNEP").count() == 1
+
+
+def test_a_check_that_fails_gives_its_place_back(portal, personas, tmp_path, monkeypatch):
+    from pipeline import api
+
+    client = client_for(personas["focal_a"], raise_request_exception=False)
+    real = api.check_upload
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a fault of the checker")
+
+    monkeypatch.setattr(api, "check_upload", broken)
+    assert upload(client, "UNEP", workbook(tmp_path)).status_code == 500
+    monkeypatch.setattr(api, "check_upload", real)
+    assert upload(client, "UNEP", workbook(tmp_path), HTTP_X_PORTAL_FRAGMENT="1").status_code == 200
+    assert Upload.objects.get().is_valid

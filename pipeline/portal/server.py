@@ -15,7 +15,7 @@ from pathlib import Path
 from pipeline.errors import GtbError
 
 SETTINGS = "pipeline.portal.settings"
-THREADS = 4
+THREADS = 4  # uploads hold at most submissions.CHECKS_AT_ONCE of them: the others serve pages
 
 
 def boot(inputs: Path, outputs: Path, db: Path, *, extra_hosts: tuple[str, ...] = ()) -> Path:

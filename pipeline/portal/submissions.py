@@ -19,6 +19,8 @@ import secrets
 import shutil
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,10 +50,42 @@ MAX_EXPLANATION = 2000
 
 _check_lock = threading.Lock()  # one upload checked at a time: validation is CPU-bound, the reviewer shared
 _reviewer: Any = None  # api.reviewer(), made at the first upload
+# Uploads being checked or waiting for the checker, at most: each holds one of the server's
+# threads while it waits, and the others must stay free to serve pages (server.THREADS).
+CHECKS_AT_ONCE = 2
+_check_slots = threading.BoundedSemaphore(CHECKS_AT_ONCE)
+_checking: set[str] = set()  # the users who have an upload being checked or waiting
+_checking_guard = threading.Lock()
 
 
 class Refused(Exception):
     """An action that cannot be done now; the message says why, for the user."""
+
+
+class Busy(Refused):
+    """The checker cannot take the upload now: try again shortly (the server answers 429 and
+    Retry-After, not 503: Django keeps no session, so no message for the page, on a 5xx)."""
+
+    RETRY_AFTER_SECONDS = 30
+
+
+@contextmanager
+def check_slot(username: str) -> Iterator[None]:
+    """A place among the uploads being checked, taken without waiting: a user's second upload
+    while the first is checked, or any upload while CHECKS_AT_ONCE others are, is refused at once
+    (`Busy`), so that uploads never hold every thread of the server and the pages stay served."""
+    with _checking_guard:
+        if username in _checking:
+            raise Busy("Your previous upload is still being checked: wait for its report, then upload again.")
+        if not _check_slots.acquire(blocking=False):
+            raise Busy("The portal is checking other workbooks just now: try again in a minute.")
+        _checking.add(username)
+    try:
+        yield
+    finally:
+        with _checking_guard:
+            _checking.discard(username)
+            _check_slots.release()
 
 
 def cycle() -> Cycle:
@@ -158,12 +192,18 @@ def flag_key(sheet: str, cell: str, code: str) -> str:
 
 def receive(user, entity: str, uploaded: UploadedFile) -> Upload:
     """Store, check and record one upload for `entity` and the open year; the case's status
-    follows its verdict. Refused when the entity-year was accepted (SUN must ask for a correction)."""
+    follows its verdict. Refused when the entity-year was accepted (SUN must ask for a correction),
+    and, before anything is stored, when the checker is busy (`check_slot`)."""
     year = cycle().open_year
     case = Case.objects.filter(entity=entity, year=year).first()
     accepted = Refused(f"{entity}'s {year} submission was accepted; SUN has to ask for a correction first.")
     if case is not None and case.status == Case.ACCEPTED:
         raise accepted
+    with check_slot(user.get_username()):
+        return _receive(user, entity, year, uploaded, accepted)
+
+
+def _receive(user, entity: str, year: int, uploaded: UploadedFile, accepted: Refused) -> Upload:
     started = time.perf_counter()
     stored, size, sha = _store(uploaded, entity, year)
     name = original_name(uploaded)

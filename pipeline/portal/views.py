@@ -222,7 +222,7 @@ def upload_workbook(request: HttpRequest, entity: str) -> HttpResponse:
             upload = submissions.receive(request.user, entity, uploaded)
         except Refused as exc:
             messages.error(request, str(exc))
-            status = 400
+            status = 429 if isinstance(exc, submissions.Busy) else 400
         else:
             if upload.is_valid:
                 messages.success(request, "No errors. Explain any flagged figure, then submit for review.")
@@ -230,7 +230,10 @@ def upload_workbook(request: HttpRequest, entity: str) -> HttpResponse:
                 messages.error(request, "The workbook has errors: correct them below and upload it again.")
     page = reverse("entity", kwargs={"code": entity}) + ("#report" if status == 200 else "")
     if fragment:  # the page's script: it shows the upload's progress, then loads the page
-        return JsonResponse({"page": page}, status=status)
+        response = JsonResponse({"page": page}, status=status)
+        if status == 429:
+            response["Retry-After"] = str(submissions.Busy.RETRY_AFTER_SECONDS)
+        return response
     return redirect(page)
 
 
