@@ -199,3 +199,28 @@ def test_a_check_that_fails_gives_its_place_back(portal, personas, tmp_path, mon
     monkeypatch.setattr(api, "check_upload", real)
     assert upload(client, "UNEP", workbook(tmp_path), HTTP_X_PORTAL_FRAGMENT="1").status_code == 200
     assert Upload.objects.get().is_valid
+
+
+@pytest.mark.parametrize(
+    "body, kind",
+    [
+        (b"--x\r\nContent-Disposition: form-data; name=\"workbook\"\r\n\r\nno end", "multipart/form-data; boundary="),
+        (b"\xff" * 64, "multipart/form-data; boundary=\xff"),
+    ],
+)
+@pytest.mark.parametrize("csrf", [True, False])
+def test_a_body_django_cannot_read_gets_the_portals_own_page(portal, personas, body, kind, csrf):
+    """Refused with the portal's page, whether the CSRF check (as in the server) or the NUL check
+    (first to read the form when the CSRF check is off) meets it first, never read as no file."""
+    client = client_for(personas["focal_a"], enforce_csrf_checks=csrf, raise_request_exception=False)
+    client.get("/entity/UNEP/")
+    token = client.cookies["gtb_csrf"].value if csrf else ""
+    answer = client.post("/entity/UNEP/upload/", data=body, content_type=kind, HTTP_X_CSRFTOKEN=token)
+    html = answer.content.decode()
+    assert answer.status_code == 400 and "The request could not be read" in html and "Back to your page" in html
+    assert not Upload.objects.exists()
+
+
+def test_a_host_the_portal_does_not_serve_gets_its_own_page(portal, personas):
+    answer = client_for(personas["focal_a"]).get("/", HTTP_HOST="evil.example")
+    assert answer.status_code == 400 and "The request could not be read" in answer.content.decode()

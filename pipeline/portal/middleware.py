@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, UnreadablePostError
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -70,8 +70,10 @@ class NoNulInText:
                 for params in fields
                 for key, values in params.lists()
             )
-        except Exception:  # a body Django cannot parse: the view answers it as before
+        except UnreadablePostError:  # the client went away while sending: the view answers it as before
             has_nul = False
+        # a body Django cannot parse (MultiPartParserError, a field beyond its limits) goes up: Django
+        # answers it with the portal's 400 page (handler400), as when the CSRF check reads it first
         if has_nul:
             return HttpResponse(
                 "A field holds a NUL character, which no text can hold.", status=400, content_type="text/plain"

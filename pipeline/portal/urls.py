@@ -35,6 +35,7 @@ urlpatterns = [
     re_path(r"^static/(?P<path>portal/[\w./-]+)$", serve, {"document_root": STATIC}, name="static"),
 ]
 
+handler400 = views.bad_request
 handler403 = views.forbidden
 handler404 = views.not_found
 handler500 = views.server_error

@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.models import AnonymousUser
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,7 +33,8 @@ STATUS_ORDER = ["not-started", "uploaded", "rejected", "submitted", "correction-
 
 
 def portal_context(request: HttpRequest) -> dict:
-    user = request.user
+    # an error page for a request refused before it reached the sign-in middleware has no user
+    user = getattr(request, "user", None) or AnonymousUser()
     context: dict = {"is_analyst": access.is_analyst(user)}
     if user.is_authenticated:
         allowed = access.entities_of(user)
@@ -459,6 +461,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if entity:
         events = events.filter(entity=entity)
     return render(request, "portal/audit.html", {"events": events[:500], "entity": entity})
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request Django cannot read (a malformed form body, a field beyond its limits)."""
+    title = "The request could not be read: reload the page and try again"
+    return render(request, "portal/error.html", {"title": title, "status": 400}, status=400)
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
