@@ -204,7 +204,7 @@ def test_a_check_that_fails_gives_its_place_back(portal, personas, tmp_path, mon
 @pytest.mark.parametrize(
     "body, kind",
     [
-        (b"--x\r\nContent-Disposition: form-data; name=\"workbook\"\r\n\r\nno end", "multipart/form-data; boundary="),
+        (b'--x\r\nContent-Disposition: form-data; name="workbook"\r\n\r\nno end', "multipart/form-data; boundary="),
         (b"\xff" * 64, "multipart/form-data; boundary=\xff"),
     ],
 )
@@ -224,3 +224,27 @@ def test_a_body_django_cannot_read_gets_the_portals_own_page(portal, personas, b
 def test_a_host_the_portal_does_not_serve_gets_its_own_page(portal, personas):
     answer = client_for(personas["focal_a"]).get("/", HTTP_HOST="evil.example")
     assert answer.status_code == 400 and "The request could not be read" in answer.content.decode()
+
+
+def test_a_refused_request_is_logged_on_one_line_and_a_fault_with_its_traceback(portal, personas, monkeypatch):
+    import io
+    import logging
+
+    [handler] = [h for h in logging.getLogger("django").handlers if isinstance(h, logging.StreamHandler)]
+    log = io.StringIO()
+    monkeypatch.setattr(handler, "stream", log)
+    focal = client_for(personas["focal_a"], raise_request_exception=False)
+    assert focal.get("/review/WFP/2024/").status_code == 403
+    refused = log.getvalue()
+    assert "Forbidden" in refused and "/review/WFP/2024/" in refused and "Traceback" not in refused
+
+    from pipeline.portal import views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a fault")
+
+    monkeypatch.setattr(views, "_entity_context", broken)
+    log.truncate(0), log.seek(0)
+    assert focal.get("/entity/UNEP/").status_code == 500
+    fault = log.getvalue()
+    assert "Internal Server Error" in fault and "Traceback" in fault and "RuntimeError: a fault" in fault

@@ -3,6 +3,7 @@ behind HTTPS."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
@@ -113,3 +114,15 @@ class SecureCookiesBehindHttps:
                 if name in response.cookies:
                     response.cookies[name]["secure"] = True
         return response
+
+
+class RefusalsOnOneLine(logging.Filter):
+    """A refused request (4xx: a focal point on another entity's page, an expired form) is logged
+    on one line, without the traceback Django attaches: it tells of no fault, and a few of them
+    would bury the server's log. A fault (5xx) keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and status < 500:
+            record.exc_info, record.exc_text = None, None
+        return True

@@ -117,7 +117,8 @@ USE_I18N = False
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"refusals": {"()": "pipeline.portal.middleware.RefusalsOnOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusals"]}},
     "loggers": {
         "django": {"handlers": ["console"], "level": "WARNING"},
         "gtb.portal": {"handlers": ["console"], "level": "INFO"},
