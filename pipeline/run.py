@@ -148,14 +148,20 @@ def run(
     files = find_submissions(inputs)
     result = RunResult(files_seen=len(files))
     con = warehouse.connect(Path(db))  # fails fast (exit 2) on a locked or corrupt database
-    create_views(con)
+    views = _Aside(create_views, con)
     lap("open")
     try:
         new, shas = _new_files(con, files, result, known_files)
         if not new:
             ahead.discard()  # a reading started ahead has nothing left to do
         lap("hash")
-        tell = progress or (lambda stage, done, total: None)
+        told = progress or (lambda stage, done, total: None)
+
+        def tell(stage: str, done: int, total: int) -> None:
+            if done == total:  # the last workbook is read: DuckDB takes the core the readers leave
+                views.start()
+            told(stage, done, total)
+
         tell("reading", 0, len(new))
         subs = _check_with_progress(new, jobs or default_jobs(), console, validate_files, tell)
         lap("read+validate")
@@ -166,6 +172,7 @@ def run(
         folder_and_name_findings(subs)
         unpinned_year_findings(subs)
         cross_submission_findings(subs, loaded_serials(con))
+        views.wait()  # the figures before are read from the views
         before = _figures(con, subs)
         folders = report_folders(subs, outputs / VALIDATION_FOLDER)
         history = [check_history_file(p) for p in sorted((inputs / HISTORY_FOLDER).glob("*.csv"))]
@@ -217,6 +224,7 @@ def run(
         except (FactorSetError, UnitConversionError) as exc:
             raise GtbError(f"nothing was loaded: {exc}") from None
     finally:
+        views.wait(quiet=True)
         con.close()
         ahead.discard()
 
@@ -225,6 +233,53 @@ def run(
     if result.stages:
         console.print("[dim]stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.stages.items()) + "[/]")
     return result
+
+
+class _Aside:
+    """`work(cursor)` on a cursor of `con` (made here, in the caller's thread), in a thread of its
+    own once `start()` is called: DuckDB releases the interpreter while it works, so the
+    statements run on a core this process leaves idle (while it validates, once the readers are
+    done). `wait()` joins it, or does the work there and then if it never started, and raises
+    what it raised; `wait(quiet=True)` only joins, for the way out."""
+
+    def __init__(self, work: Callable[[duckdb.DuckDBPyConnection], object], con: duckdb.DuckDBPyConnection) -> None:
+        import threading
+
+        self._work, self._cursor = work, con.cursor()
+        self._thread: threading.Thread | None = None
+        self._failure: list[BaseException] = []
+        self._lock = threading.Lock()
+        self._settled = False  # waited for: never started after that
+
+    def _run(self) -> None:
+        try:
+            self._work(self._cursor)
+        except BaseException as exc:
+            self._failure.append(exc)
+        finally:
+            self._cursor.close()
+
+    def start(self) -> None:
+        import threading
+
+        with self._lock:
+            if self._thread is None and not self._settled:
+                self._thread = threading.Thread(target=self._run, name="gtb-aside", daemon=True)
+                self._thread.start()
+
+    def wait(self, quiet: bool = False) -> None:
+        with self._lock:
+            thread, unstarted = self._thread, self._thread is None and not self._settled
+            self._settled = True  # start() does nothing from now on
+        if thread is not None:
+            thread.join()
+        elif unstarted and quiet:
+            self._cursor.close()
+        elif unstarted:
+            self._run()
+        if self._failure and not quiet:
+            failure, self._failure = self._failure[0], []
+            raise failure
 
 
 def review_without_loading(subs: list[Submission], db: Path) -> None:

@@ -605,3 +605,41 @@ def test_year_without_a_factor_pin_is_rejected_until_it_is_pinned(inputs, tmp_pa
         ("UNEP_2024.xlsx",),
         ("WFP_2023.xlsx",),
     ]
+
+
+def test_work_set_aside_runs_once_in_its_thread_and_its_failure_is_raised_when_waited_for():
+    import threading
+
+    from pipeline.run import _Aside
+
+    con = duckdb.connect()
+    seen: list[tuple[int, str]] = []
+
+    def work(cursor):
+        seen.append((cursor.execute("SELECT 42").fetchone()[0], threading.current_thread().name))
+
+    started = _Aside(work, con)
+    started.start()
+    started.start()
+    started.wait()
+    started.wait(quiet=True)
+    assert seen == [(42, "gtb-aside")]
+
+    never_started = _Aside(work, con)
+    never_started.wait()  # done here and then, in this thread
+    never_started.start()  # and never again
+    never_started.wait()
+    assert seen[1:] == [(42, threading.current_thread().name)]
+
+    def broken(cursor):
+        raise RuntimeError("the views could not be made")
+
+    failing = _Aside(broken, con)
+    failing.start()
+    with pytest.raises(RuntimeError, match="could not be made"):
+        failing.wait()
+    failing.wait(quiet=True)  # the way out only joins
+    quiet = _Aside(broken, con)
+    quiet.start()
+    quiet.wait(quiet=True)
+    con.close()
