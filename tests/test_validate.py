@@ -370,3 +370,29 @@ def test_a_fault_of_the_pipeline_on_one_workbook_is_that_workbooks_verdict(tmp_p
         assert after.entity == before.entity
         for sheet in before.tables:
             assert after.tables[sheet].equals(before.tables[sheet])
+
+
+def test_validating_runs_the_sheet_models_without_importing_pandera(tmp_path):
+    """The sheet models are held as the parts of their pandera models that validation uses, so a
+    `gtb validate` does not import pandera; `to_pandera()` still gives each as pandera's own."""
+    import subprocess
+    import sys
+
+    path = write_workbook(tmp_path / "WFP_2024.xlsx", set_cell(valid_sheets(), "Facilities", "E2", "litre"))
+    code = (
+        "import sys; from pathlib import Path; from pipeline.api import check_files; "
+        f"[sub] = check_files([Path({str(path)!r})], jobs=1); "
+        "print(sorted({f.code for f in sub.findings}), 'pandera' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['unit-mismatch'] False"
+
+    import pandera.pandas as pa
+
+    import schemas
+
+    for name, model in schemas.schemas().items():
+        theirs = model.to_pandera()
+        assert isinstance(theirs, pa.DataFrameSchema) and theirs.name == name
+        assert list(theirs.columns) == list(model.columns)
+        assert [c.name for c in theirs.checks] == [c.name for c in model.checks]
