@@ -240,7 +240,8 @@ class _Aside:
     own once `start()` is called: DuckDB releases the interpreter while it works, so the
     statements run on a core this process leaves idle (while it validates, once the readers are
     done). `wait()` joins it, or does the work there and then if it never started, and raises
-    what it raised; `wait(quiet=True)` only joins, for the way out."""
+    what it raised; `wait(quiet=True)` does the same but raises nothing, for the way out of a run
+    that failed (the views are made as they were before the run failed)."""
 
     def __init__(self, work: Callable[[duckdb.DuckDBPyConnection], object], con: duckdb.DuckDBPyConnection) -> None:
         import threading
@@ -264,8 +265,9 @@ class _Aside:
 
         with self._lock:
             if self._thread is None and not self._settled:
-                self._thread = threading.Thread(target=self._run, name="gtb-aside", daemon=True)
-                self._thread.start()
+                thread = threading.Thread(target=self._run, name="gtb-aside", daemon=True)
+                thread.start()  # kept only once started: a thread that could not start is never joined
+                self._thread = thread
 
     def wait(self, quiet: bool = False) -> None:
         with self._lock:
@@ -273,8 +275,6 @@ class _Aside:
             self._settled = True  # start() does nothing from now on
         if thread is not None:
             thread.join()
-        elif unstarted and quiet:
-            self._cursor.close()
         elif unstarted:
             self._run()
         if self._failure and not quiet:

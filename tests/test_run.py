@@ -642,4 +642,26 @@ def test_work_set_aside_runs_once_in_its_thread_and_its_failure_is_raised_when_w
     quiet = _Aside(broken, con)
     quiet.start()
     quiet.wait(quiet=True)
+
+    # the way out of a run that failed before the work started: done all the same, nothing raised
+    unstarted = _Aside(work, con)
+    unstarted.wait(quiet=True)
+    assert seen[2:] == [(42, threading.current_thread().name)]
+    _Aside(broken, con).wait(quiet=True)
+
+    # a thread that cannot start is not kept: the work is done when waited for
+    real_start = threading.Thread.start
+
+    def cannot_start(self):
+        raise RuntimeError("can't start new thread")
+
+    refused = _Aside(work, con)
+    threading.Thread.start = cannot_start
+    try:
+        with pytest.raises(RuntimeError, match="start new thread"):
+            refused.start()
+    finally:
+        threading.Thread.start = real_start
+    refused.wait(quiet=True)
+    assert seen[3:] == [(42, threading.current_thread().name)]
     con.close()

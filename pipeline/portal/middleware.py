@@ -58,7 +58,8 @@ class NoNulInText:
     """Refuse (400) a request whose query or form fields hold a NUL character. No text anyone
     types holds one; PostgreSQL's text columns refuse it, which ended such a request in an error
     page, some of its action done (an acceptance recorded in the inventory, not in the audit);
-    SQLite would keep it. After the CSRF check, which reads the form first."""
+    SQLite would keep it. Django's CSRF check runs later (in `process_view`, after every
+    middleware's call), so this is the first to read the form; a request it refuses does nothing."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -74,7 +75,7 @@ class NoNulInText:
         except UnreadablePostError:  # the client went away while sending: the view answers it as before
             has_nul = False
         # a body Django cannot parse (MultiPartParserError, a field beyond its limits) goes up: Django
-        # answers it with the portal's 400 page (handler400), as when the CSRF check reads it first
+        # answers it with the portal's 400 page (handler400), as it would when the CSRF check read it
         if has_nul:
             return HttpResponse(
                 "A field holds a NUL character, which no text can hold.", status=400, content_type="text/plain"
