@@ -110,6 +110,22 @@ def test_the_server_keeps_its_secret_beside_its_state_and_sends_the_headers(serv
         assert "HttpOnly" in response.headers["Set-Cookie"] and "SameSite=Lax" in response.headers["Set-Cookie"]
 
 
+def test_the_server_refuses_a_request_in_a_charset_that_is_no_text_encoding(served):
+    """Django cannot build it (a 500 and a traceback in the log before): the server answers 400."""
+    import urllib.error
+
+    base, _, root = served
+    request = urllib.request.Request(
+        base + "/login/?next=%2F",
+        data=b"a=b",
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=rot13"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request)
+    assert refused.value.code == 400 and b"not a text encoding" in refused.value.read()
+    assert "LookupError" not in (root / "server.log").read_text()
+
+
 def sign_in(browser, base: str, username: str):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()

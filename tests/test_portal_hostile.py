@@ -248,3 +248,42 @@ def test_a_refused_request_is_logged_on_one_line_and_a_fault_with_its_traceback(
     assert focal.get("/entity/UNEP/").status_code == 500
     fault = log.getvalue()
     assert "Internal Server Error" in fault and "Traceback" in fault and "RuntimeError: a fault" in fault
+
+
+@pytest.mark.parametrize("charset", ["rot13", "base64", "zlib", "no-such-charset"])
+def test_a_request_in_a_charset_that_is_no_text_encoding_is_refused_before_django_builds_it(portal, charset):
+    """Django fails while building such a request (`'rot13' is not a text encoding`), before any
+    middleware or error page: the server answered 500 with a logged traceback. The WSGI wrapper
+    the server runs refuses it with a 400 first; other requests pass through unchanged."""
+    import io
+
+    from django.core.wsgi import get_wsgi_application
+
+    from pipeline.portal.middleware import readable_requests
+
+    def environ(content_type: str) -> dict:
+        return {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/login/",
+            "QUERY_STRING": "next=%2F",
+            "CONTENT_TYPE": content_type,
+            "CONTENT_LENGTH": "0",
+            "wsgi.input": io.BytesIO(b""),
+            "SERVER_NAME": "localhost",
+            "SERVER_PORT": "80",
+            "wsgi.url_scheme": "http",
+        }
+
+    hostile = environ(f"application/x-www-form-urlencoded; charset={charset}")
+    if charset != "no-such-charset":  # Django ignores a charset it does not know
+        with pytest.raises(LookupError):
+            get_wsgi_application()(environ(hostile["CONTENT_TYPE"]), lambda status, headers: None)
+    answered: list[str] = []
+    body = readable_requests(get_wsgi_application())(hostile, lambda status, headers: answered.append(status))
+    assert answered == ["400 Bad Request"] and b"not a text encoding" in b"".join(body)
+
+    passed: list[dict] = []
+    inner = readable_requests(lambda env, start: passed.append(env) or [b"ok"])
+    for fine in ("application/x-www-form-urlencoded; charset=UTF-8", "multipart/form-data; boundary=x", ""):
+        assert inner(environ(fine), lambda status, headers: None) == [b"ok"]
+    assert len(passed) == 3

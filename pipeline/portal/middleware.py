@@ -127,3 +127,32 @@ class RefusalsOnOneLine(logging.Filter):
         if isinstance(status, int) and status < 500:
             record.exc_info, record.exc_text = None, None
         return True
+
+
+def readable_requests(app: Callable) -> Callable:
+    """WSGI: refuse (400) a request whose Content-Type names a character set that is no text
+    encoding Python knows (`charset=rot13`, `charset=base64`). Django fails while it builds such a
+    request, before any middleware or error page can answer, so the server answered 500 and
+    logged a traceback for anyone who sent one."""
+    from django.utils.http import parse_header_parameters
+
+    def wrapped(environ: dict, start_response: Callable) -> object:
+        _, params = parse_header_parameters(environ.get("CONTENT_TYPE", ""))
+        charset = params.get("charset")
+        if charset is not None:
+            try:  # bytes.decode and str.encode take text encodings only, and run nothing else
+                b"".decode(charset)
+                "".encode(charset)
+                text = True
+            except (LookupError, TypeError, ValueError):
+                text = False
+            if not text:
+                body = b"The request names a character set that is not a text encoding; send it as UTF-8."
+                start_response(
+                    "400 Bad Request",
+                    [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+                )
+                return [body]
+        return app(environ, start_response)
+
+    return wrapped

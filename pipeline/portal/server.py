@@ -79,7 +79,9 @@ def serve(
     from pipeline.portal import jobs  # the models need the settings: after boot
 
     jobs.interrupt_stale()
-    app = get_wsgi_application()
+    from pipeline.portal.middleware import readable_requests
+
+    app = readable_requests(get_wsgi_application())
     from pipeline import cycle
 
     try:
