@@ -391,9 +391,8 @@ class _Yielding:
     result of 500,000 rows took 0.8 s to unpickle, during which a server's threads (the portal's
     pages) could not run at all."""
 
-    def __init__(self, data: bytes) -> None:
-        self._bytes = data
-        self._data = memoryview(data)
+    def __init__(self, data: memoryview) -> None:
+        self._data = data
         self._at = 0
         self._since_yield = 0
 
@@ -415,16 +414,25 @@ class _Yielding:
         return len(chunk)
 
     def readline(self) -> bytes:
-        end = self._bytes.find(b"\n", self._at)
-        return bytes(self._advance((end + 1 - self._at) if end >= 0 else len(self._data) - self._at))
+        """Up to and with the next newline (the text opcodes of the first protocols)."""
+        end = self._at
+        while end < len(self._data):
+            found = bytes(self._data[end : end + 4096]).find(b"\n")
+            if found >= 0:
+                return bytes(self._advance(end + found + 1 - self._at))
+            end += 4096
+        return bytes(self._advance(len(self._data) - self._at))
 
 
 def receive(conn: Connection) -> Any:
-    """`conn.recv()`, unpickled a frame at a time so that other threads run meanwhile (`_Yielding`)."""
-    data = conn.recv_bytes()
-    if len(data) < YIELD_EVERY_BYTES:
-        return pickle.loads(data)
-    return pickle.Unpickler(_Yielding(data)).load()
+    """`conn.recv()`, unpickled a frame at a time so that other threads run meanwhile
+    (`_Yielding`); the message is read as `recv` reads it, into one buffer, never copied."""
+    conn._check_closed()  # type: ignore[attr-defined]  # as recv() itself reads a message
+    conn._check_readable()  # type: ignore[attr-defined]
+    buffer = conn._recv_bytes().getbuffer()  # type: ignore[attr-defined]
+    if len(buffer) < YIELD_EVERY_BYTES:
+        return pickle.loads(buffer)
+    return pickle.Unpickler(_Yielding(buffer)).load()
 
 
 def _run_task(work: Work, index: int, args: tuple) -> tuple[object, ...]:

@@ -740,7 +740,7 @@ def test_a_result_unpickled_a_frame_at_a_time_is_the_result(value, protocol):
     for every in (1, 7, workers.YIELD_EVERY_BYTES):
         workers.YIELD_EVERY_BYTES, saved = every, workers.YIELD_EVERY_BYTES
         try:
-            assert pickle.Unpickler(workers._Yielding(data)).load() == value
+            assert pickle.Unpickler(workers._Yielding(memoryview(data))).load() == value
         finally:
             workers.YIELD_EVERY_BYTES = saved
 
