@@ -27,7 +27,7 @@ import os
 import random
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -138,6 +138,31 @@ def _is_range(start: str, end: str, same_digits: bool) -> bool:
     if not (_DIGITS.fullmatch(start) and _DIGITS.fullmatch(end)):
         return False
     return int(start) <= int(end) and (len(start) == len(end) or not same_digits)
+
+
+def disjoint(items: Iterable[Serial]) -> bool:
+    """Whether no two of `items` overlap (`overlap`): no spelling twice, and no serial shared by
+    two ranges or points of one block. Then no `Claims` of some of them holds any other, and
+    the checks that ask each serial in turn (in a workbook, across a run) can skip the asking:
+    a sort and one sweep, against a tree walk per serial."""
+    texts: set[str] = set()
+    spans: list[tuple[str, int, int]] = []
+    for serial in items:
+        if serial.text in texts:
+            return False
+        texts.add(serial.text)
+        if serial.start is not None and serial.end is not None:
+            spans.append((serial.block, serial.start, serial.end))
+        else:
+            spans.extend((block, n, n) for block, n in serial.as_points())
+    spans.sort()
+    block, reach = None, 0
+    for here, start, end in spans:
+        if here == block and start <= reach:
+            return False
+        if here != block or end > reach:
+            block, reach = here, end
+    return True
 
 
 def overlap(a: Serial, b: Serial) -> bool:

@@ -22,9 +22,11 @@ def _unique_serials(d: pd.DataFrame) -> pd.Series:
     for _, rows in d.loc[~blank, "serial_range"].groupby(file_no[~blank], sort=False):
         if len(rows) < 2:
             continue
+        read = [(index, serials.parse_readable(value)) for index, value in rows.items()]
+        if serials.disjoint(serial for _, serial in read if serial is not None):
+            continue  # no serial overlaps another: none repeats one above it
         claims: serials.Claims[Hashable] = serials.Claims()  # owner: the row's index label
-        for index, value in rows.items():
-            serial = serials.parse_readable(value)
+        for index, serial in read:
             if serial is None:
                 continue  # its own error (`_readable_serials`): never read
             if claims.holds(serial):

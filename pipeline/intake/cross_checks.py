@@ -6,6 +6,7 @@ They run after validation, over the files of the run and the serials already in 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -67,12 +68,17 @@ def _duplicate_serials(subs: list[Submission], claimed: Iterable[tuple[str, str,
     asking = [s for s in sorted(subs, key=lambda s: s.path) if s.is_valid and _has_offsets(s)]
     if not asking:  # a rerun with nothing new, or no offsets: no serial to ask about
         return
+    held = [(serials.parse(raw), raw, entity, year, file_name) for raw, entity, year, file_name in claimed]
+    parsed_of = {id(s): [serials.parse(raw) for raw in s.tables["Offsets"]["serial_range"]] for s in asking}
+    everything = itertools.chain((h[0] for h in held), itertools.chain.from_iterable(parsed_of.values()))
+    if serials.disjoint(everything):
+        return  # no serial overlaps another: none is held by anyone else
     claims: serials.Claims[_Owner] = serials.Claims()
-    for raw, entity, year, file_name in claimed:
-        claims.add(serials.parse(raw), (entity, year, file_name, raw))
+    for serial, raw, entity, year, file_name in held:
+        claims.add(serial, (entity, year, file_name, raw))
     for s in asking:
         offsets = s.tables["Offsets"]
-        parsed = [serials.parse(raw) for raw in offsets["serial_range"]]
+        parsed = parsed_of[id(s)]
         for serial, row, raw in zip(parsed, offsets["source_row"], offsets["serial_range"], strict=True):
             _check_serial(s, claims, serial, int(row), raw)
         if s.is_valid:
