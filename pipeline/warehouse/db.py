@@ -147,8 +147,9 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
-    """Create a new database from the current schema, or upgrade an older one migration by
-    migration, each in its own transaction; then refresh the comments from the contract."""
+    """Create a new database from the current schema (its comments included), or upgrade an
+    older one migration by migration, each in its own transaction, then refresh the comments
+    from the contract."""
     version = current_version(con)
     if version > schema.LATEST:
         raise GtbError(
@@ -162,7 +163,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
                 "INSERT INTO schema_version VALUES (?, ?, ?)",
                 [schema.LATEST, utcnow(), "created from the current schema"],
             )
-        version = schema.LATEST
+        return schema.LATEST  # its comments came with it: the schema is the contract's as it is now
     for number, path in schema.migrations().items():
         if number <= version:
             continue
