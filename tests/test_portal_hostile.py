@@ -218,12 +218,31 @@ def test_a_body_django_cannot_read_gets_the_portals_own_page(portal, personas, b
     answer = client.post("/entity/UNEP/upload/", data=body, content_type=kind, HTTP_X_CSRFTOKEN=token)
     html = answer.content.decode()
     assert answer.status_code == 400 and "The request could not be read" in html and "Back to your page" in html
+    assert "Sign out" in html and personas["focal_a"].username in html  # still signed in, as they are
     assert not Upload.objects.exists()
 
 
-def test_a_host_the_portal_does_not_serve_gets_its_own_page(portal, personas):
+def test_a_host_the_portal_does_not_serve_gets_its_own_page_styled_from_within(portal, personas):
+    """Every request to that host is refused, the stylesheet's too: the page carries its style,
+    which its Content-Security-Policy admits by hash (and nothing else: no script, no other style)."""
+    import base64
+    import hashlib
+    import re
+
     answer = client_for(personas["focal_a"]).get("/", HTTP_HOST="evil.example")
-    assert answer.status_code == 400 and "The request could not be read" in answer.content.decode()
+    html = answer.content.decode()
+    assert answer.status_code == 400 and "The portal is not served at this address" in html
+    [style] = re.findall(r"<style>(.*?)</style>", html, re.S)
+    assert style.strip() and "<script" not in html and 'rel="stylesheet"' not in html
+    assert "&gt;" not in style and "&#x27;" not in style  # the stylesheet as it is, not escaped
+    policy = answer.headers["Content-Security-Policy"]
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    assert f"style-src 'sha256-{digest}'" in policy and "script-src 'self'" in policy
+    assert "'unsafe-inline'" not in policy and "style-src 'self'" not in policy
+    assert client_for(personas["focal_a"]).get("/static/portal/portal.css", HTTP_HOST="evil.example").status_code == 400
+    ordinary = client_for(personas["focal_a"]).get("/")
+    assert "<style>" not in ordinary.content.decode()
+    assert "style-src 'self'" in ordinary.headers["Content-Security-Policy"]
 
 
 def test_a_refused_request_is_logged_on_one_line_and_a_fault_with_its_traceback(portal, personas, monkeypatch):

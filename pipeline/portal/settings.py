@@ -52,8 +52,10 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "pipeline.portal.middleware.NoNulInText",  # reads the form before the CSRF check (a process_view)
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # reads the form before the CSRF check (a process_view), once the user is known: a body it
+    # cannot read gets the 400 page with the user still signed in
+    "pipeline.portal.middleware.NoNulInText",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -4,7 +4,10 @@ autoescape everything: no cell value, file name or message is ever marked safe."
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import functools
+import hashlib
 from collections import OrderedDict
 from pathlib import Path
 
@@ -12,6 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import DisallowedHost
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +28,7 @@ from pipeline.errors import GtbError
 from pipeline.portal import access, jobs, submissions
 from pipeline.portal import login as lockout
 from pipeline.portal.audit import audit
-from pipeline.portal.middleware import cap_text
+from pipeline.portal.middleware import CONTENT_SECURITY_POLICY, cap_text
 from pipeline.portal.models import AuditEvent, Case, Explanation, RunJob, Upload
 from pipeline.portal.submissions import LABELS, Refused
 
@@ -464,9 +468,32 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """A request Django cannot read (a malformed form body, a field beyond its limits)."""
+    """A request Django cannot read (a malformed form body, a field beyond its limits), or one
+    sent to an address the portal is not served at (a host outside GTB_PORTAL_ALLOWED_HOSTS)."""
+    if isinstance(exception, DisallowedHost):
+        return _not_this_address(request)
     title = "The request could not be read: reload the page and try again"
     return render(request, "portal/error.html", {"title": title, "status": 400}, status=400)
+
+
+def _not_this_address(request: HttpRequest) -> HttpResponse:
+    """The page for a host the portal does not serve. Its stylesheet comes inside the page: every
+    request to that host is refused, the stylesheet's too. The page's Content-Security-Policy
+    admits that one style by its hash, and still no script."""
+    css = _stylesheet()
+    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+    context = {"title": "The portal is not served at this address", "status": 400, "inline_css": css}
+    context["not_this_address"] = True
+    response = render(request, "portal/error.html", context, status=400)
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        "style-src 'self'", f"style-src 'sha256-{digest}'"
+    )
+    return response
+
+
+@functools.cache
+def _stylesheet() -> str:
+    return (Path(__file__).resolve().parent / "static" / "portal" / "portal.css").read_text(encoding="utf-8")
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
