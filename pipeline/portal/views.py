@@ -493,7 +493,9 @@ def _not_this_address(request: HttpRequest) -> HttpResponse:
 
 @functools.cache
 def _stylesheet() -> str:
-    return (Path(__file__).resolve().parent / "static" / "portal" / "portal.css").read_text(encoding="utf-8")
+    """The portal's stylesheet, as it may stand inside a <style> element (no "</" to close it)."""
+    css = (Path(__file__).resolve().parent / "static" / "portal" / "portal.css").read_text(encoding="utf-8")
+    return css.replace("</", "<\\/")
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
