@@ -101,7 +101,7 @@ SINGLE_MISTAKES: list[tuple[str, str, object]] = [
     ("AirTravel", "E2", 0),
     ("AirTravel", "E2", 2.5),
     ("AirTravel", "F2", "maybe"),
-    ("AirTravel", "F2", True),
+    ("AirTravel", "F2", 0),  # TRUE and FALSE are yes and no
     ("AirTravel", "G2", 1_000_000),
     ("AirTravel", "G2", 5),
     ("AirTravel", "H2", "guessed"),
@@ -215,7 +215,7 @@ BAD: dict[str, list[object]] = {
     ],
     "integer": [2.5, "3.7", "x", -1, 0, 1e12, False, "1e3", dt.datetime(2022, 2, 3, 4, 5)],
     "enum": ["xyz", "Natural  Gas", 12, True, dt.date(2022, 1, 1), "élec", "  "],
-    "yesno": ["Y", "N", True, 1, "oui", "  "],
+    "yesno": ["Y", "N", 0, 1, "oui", "  "],  # not True or False: a boolean cell is yes or no
     "iso3": ["XXX", "Kenya", "ke", 5, "  "],
     "iata": ["ZZZ", "Geneva", "gv", 7],
     "entity": ["UNEPX", "un ep", 3],

@@ -214,6 +214,26 @@ def test_blank_rows_are_skipped_and_empty_sheets_are_fine(tmp_path):
     assert sub.tables["Vehicles"].empty
 
 
+def test_a_yes_no_answer_typed_as_true_or_false_is_read_as_yes_or_no(tmp_path):
+    """TRUE or FALSE typed in Excel or LibreOffice (VRAI, VERDADERO), or a Google Sheets checkbox,
+    is a boolean cell: yes or no. A 1 or a 0 is no answer of the list."""
+    sheets = valid_sheets()
+    set_cell(sheets, "AirTravel", "F2", True)
+    set_cell(sheets, "AirTravel", "F3", False)
+    set_cell(sheets, "AirTravel", "F4", 1)
+    sub = check_one(tmp_path, sheets)
+    assert [(f.sheet, f.cell, f.code) for f in sub.findings] == [("AirTravel", "F4", "not-in-codelist")]
+    sheets = valid_sheets()
+    set_cell(sheets, "AirTravel", "F2", False)
+    set_cell(sheets, "AirTravel", "F4", True)
+    [row] = [r for r in sheets["EMS"] if r[0] == "policy_adopted"]
+    row[1] = False
+    sub = check_one(tmp_path, sheets)
+    assert sub.findings == []
+    assert list(sub.tables["AirTravel"]["round_trip"]) == [False, True, True]
+    assert sub.ems["policy_adopted"] is False
+
+
 def test_error_rows_keep_their_excel_row_after_blank_rows(tmp_path):
     sheets = valid_sheets()
     sheets["Facilities"].insert(1, [None] * 7)

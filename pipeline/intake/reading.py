@@ -177,7 +177,16 @@ def _codes(col: ColumnSpec, values: list[object]) -> _Changes:
         found = lookup.get(i18n.fold(text)) or lookup.get(i18n.fold(i18n.strip_note(text)))
         return found if found != text else None
 
-    return _changed(values, code)
+    changes = _changed(values, code)
+    if col.dtype == "yesno" and bool in set(map(type, values)):
+        # TRUE/FALSE typed in Excel or LibreOffice (VRAI, VERDADERO...), a Google Sheets checkbox:
+        # a boolean cell, read as yes or no. Only a boolean: 1 and 0 stay what they are (an error)
+        answers = [(position, typed, YES_NO[typed]) for position, typed in enumerate(values) if type(typed) is bool]
+        changes = sorted(changes + answers, key=lambda change: change[0])
+    return changes
+
+
+YES_NO: dict[object, str] = {True: "yes", False: "no"}
 
 
 @functools.cache

@@ -48,7 +48,10 @@ def _fits(col: ColumnSpec) -> Callable[[np.ndarray], np.ndarray] | None:
         return _numbers_fit
     if col.dtype in ("enum", "yesno") and col.codelist:
         lookup = i18n.code_lookup(col.codelist)
-        return _texts_fit(lambda v: i18n.fold(v) in lookup)
+        texts = _texts_fit(lambda v: i18n.fold(v) in lookup)
+        if col.dtype == "enum":
+            return texts
+        return lambda a: texts(a) | np.fromiter((type(v) is bool for v in a.tolist()), bool, len(a))  # TRUE/FALSE
     if col.dtype in ("iso3", "iata"):
         valid = valid_references(col.dtype)
         return _texts_fit(lambda v: _reference(v) in valid)
