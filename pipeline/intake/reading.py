@@ -181,7 +181,9 @@ def _codes(col: ColumnSpec, values: list[object]) -> _Changes:
     if col.dtype == "yesno" and bool in set(map(type, values)):
         # TRUE/FALSE typed in Excel or LibreOffice (VRAI, VERDADERO...), a Google Sheets checkbox:
         # a boolean cell, read as yes or no. Only a boolean: 1 and 0 stay what they are (an error)
-        answers = [(position, typed, YES_NO[typed]) for position, typed in enumerate(values) if type(typed) is bool]
+        answers: _Changes = [
+            (position, typed, YES_NO[typed]) for position, typed in enumerate(values) if type(typed) is bool
+        ]
         changes = sorted(changes + answers, key=lambda change: change[0])
     return changes
 
