@@ -234,6 +234,32 @@ def test_a_yes_no_answer_typed_as_true_or_false_is_read_as_yes_or_no(tmp_path):
     assert sub.ems["policy_adopted"] is False
 
 
+def test_an_error_or_a_formula_in_a_column_that_is_not_read_is_ignored_with_it(tmp_path):
+    """A focal point's own column (notes, a lookup showing #N/A) is ignored, with a warning on its
+    header: so are its Excel errors and formulas without a saved value. In a column that is
+    read, they are errors, as before."""
+    sheets = valid_sheets()
+    set_cell(sheets, "Facilities", "H1", "Notes")
+    set_cell(sheets, "Facilities", "H2", "#N/A")
+    set_cell(sheets, "Facilities", "H3", "=1/0")
+    set_cell(sheets, "Facilities", "J4", "#REF!")  # no header at all
+    [row] = [r for r in sheets["EMS"] if r[0] == "standard"]
+    row.extend(["#DIV/0!", "=A1"])  # beside a field's value
+    sub = check_one(tmp_path, sheets)
+    assert [(f.sheet, f.cell, f.code) for f in sub.findings] == [("Facilities", "H1", "unknown-column")]
+    assert sub.is_valid
+    set_cell(sheets, "Facilities", "D3", "#N/A")
+    set_cell(sheets, "Facilities", "G4", "=1/0")
+    [row] = [r for r in sheets["EMS"] if r[0] == "coverage_percent"]
+    row[1] = "#VALUE!"
+    sub = check_one(tmp_path, sheets)
+    assert sorted((f.sheet, f.cell, f.code) for f in sub.findings if f.is_error) == [
+        ("EMS", "B4", "type-error"),
+        ("Facilities", "D3", "type-error"),
+        ("Facilities", "G4", "formula-without-value"),
+    ]
+
+
 def test_error_rows_keep_their_excel_row_after_blank_rows(tmp_path):
     sheets = valid_sheets()
     sheets["Facilities"].insert(1, [None] * 7)

@@ -221,6 +221,9 @@ def _normalise(raw: RawWorkbook, lang: str, part: Callable[[ParsedWorkbook], obj
     return workbook()
 
 
+FIELD_VALUE_LETTERS = frozenset({"A", "B"})  # a Field/Value sheet's field names and values
+
+
 def _sheet(spec: contract.SheetSpec, tab: str, raw: RawWorkbook, lang: str) -> tuple[ParsedSheet, list[Finding]]:
     """One contract sheet of a workbook (its tab `tab`), and its findings."""
     raw_sheet = raw.sheets[tab]
@@ -230,7 +233,12 @@ def _sheet(spec: contract.SheetSpec, tab: str, raw: RawWorkbook, lang: str) -> t
     parse = _table if spec.is_table else _field_value
     parsed, sheet_findings = parse(spec, raw_sheet, raw.file_name, lang)
     findings.extend(sheet_findings)
+    # only where the sheet is read: an error or a formula in a column of the focal point's own
+    # (a note, a lookup) is ignored with the column, as its values are
+    read_letters = set(parsed.letters.values()) if spec.is_table else FIELD_VALUE_LETTERS
     for cell, error in sorted(raw_sheet.error_cells.items()):
+        if cell.rstrip("0123456789") not in read_letters:
+            continue
         findings.append(
             finding(
                 "type-error.excel-error",
@@ -243,6 +251,8 @@ def _sheet(spec: contract.SheetSpec, tab: str, raw: RawWorkbook, lang: str) -> t
             )
         )
     for cell in sorted(raw_sheet.formula_cells_without_value):
+        if cell.rstrip("0123456789") not in read_letters:
+            continue
         findings.append(
             finding(
                 "formula-without-value.recalculate",
