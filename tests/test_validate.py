@@ -172,7 +172,7 @@ def test_headers_ignore_case_and_spaces_but_nothing_else(tmp_path):
     sheets["Facilities"][0][3] = "  Quantity "
     assert check_one(tmp_path, sheets).findings == []
     sheets["Facilities"][0][3] = "qty"
-    sheets["Facilities"][0].append("comments")
+    sheets["Facilities"][0].append("notes")  # like no column ("comments" is the Comment column misspelt)
     sub = check_one(tmp_path, sheets)
     codes = {(f.code, f.severity, f.cell) for f in sub.findings}
     assert ("missing-column", "error", "") in codes
@@ -258,6 +258,23 @@ def test_an_error_or_a_formula_in_a_column_that_is_not_read_is_ignored_with_it(t
         ("Facilities", "D3", "type-error"),
         ("Facilities", "G4", "formula-without-value"),
     ]
+
+
+def test_a_misspelt_header_of_an_optional_column_is_an_error_not_a_silent_loss(tmp_path):
+    """'Renewable electricty (kWh)' for the optional renewable column: its figures would be
+    dropped with no more than a warning. It is an error on the header naming the column, as for
+    a required one; a header like nothing of the sheet stays a warning."""
+    sheets = valid_sheets()
+    set_cell(sheets, "Facilities", "F1", "Renewable electricty (kWh)")
+    set_cell(sheets, "Facilities", "H1", "Notes")
+    sub = check_one(tmp_path, sheets)
+    found = [(f.cell, f.code, f.severity) for f in sub.findings]
+    assert found == [("F1", "missing-column", "error"), ("H1", "unknown-column", "warning")]
+    assert "'Renewable electricity (kWh)'" in sub.findings[0].message and "required" not in sub.findings[0].message
+    sheets = valid_sheets()
+    set_cell(sheets, "Facilities", "H1", "Renewable electricty (kWh)")  # the column itself is there
+    sub = check_one(tmp_path, sheets)
+    assert [(f.cell, f.code, f.severity) for f in sub.findings] == [("H1", "unknown-column", "warning")]
 
 
 def test_error_rows_keep_their_excel_row_after_blank_rows(tmp_path):

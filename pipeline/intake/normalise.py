@@ -320,11 +320,13 @@ def _match_headers(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang
 def _header_findings(
     spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str, found: _Headers, missing: list[str]
 ) -> list[Finding]:
-    """A misspelt or renamed header: one finding on its cell naming the column it looks like;
-    any other unknown header: a warning; a required column not found at all: an error."""
+    """A misspelt or renamed header: one error on its cell naming the column it looks like (a
+    required column missing, or an optional one: its figures would be lost without a word); any
+    other unknown header: a warning; a required column not found at all: an error."""
+    absent = missing + [c.name for c in spec.columns if c.name not in found.positions and c.name not in missing]
     renamed: dict[int, str] = {}
     for pos, header in found.unknown:
-        column = _closest_column(spec, header, [m for m in missing if m not in renamed.values()])
+        column = _closest_column(spec, header, [m for m in absent if m not in renamed.values()])
         if column is not None:
             renamed[pos] = column
     out = []
@@ -332,7 +334,8 @@ def _header_findings(
         where: dict[str, Any] = {"file": file_name, "sheet": raw.name, "cell": f"{column_letter(pos + 1)}1", "row": 1}
         if pos in renamed:
             wanted = i18n.header(spec.name, renamed[pos], lang)
-            out.append(finding("missing-column.renamed", wanted=wanted, **where, column=header, value=header))
+            message_id = "missing-column.renamed" if renamed[pos] in missing else "missing-column.renamed-optional"
+            out.append(finding(message_id, wanted=wanted, **where, column=header, value=header))
         else:
             out.append(finding("unknown-column.ignored", header=header, **where, column=header, value=header))
     unknown_names = [h for _, h in found.unknown]
