@@ -47,3 +47,22 @@ def test_hints_compose_in_the_language_of_the_message():
     hint = catalogue.Message("hint.did-you-mean", {"code": "natural_gas"})
     text = catalogue.text("not-in-codelist.enum", "en", allowed="a, b", value="'gas'", hint=hint)
     assert text == "expected one of a, b; found 'gas'. Did you mean natural_gas?"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (2024.0, "2024"),
+        (-0.0, "0"),
+        (2.0**53, "9007199254740992"),
+        (1e308, "1e+308"),
+        (-1e20, "-1e+20"),
+        (1.5e300, "1.5e+300"),
+        (2.5, "2.5"),
+        (float("inf"), "inf"),
+    ],
+)
+def test_a_number_is_shown_as_typed_and_a_huge_one_not_as_hundreds_of_digits(value, shown):
+    """Whole numbers lose their '.0'; one beyond what a float holds exactly (a cell showing
+    1E+308) is shown in its short form, not as the 309 digits `int()` makes of it."""
+    assert catalogue.display_value(value) == shown

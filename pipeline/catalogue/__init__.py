@@ -149,14 +149,18 @@ def year_ranges(years: list[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
+EXACT_INTEGERS = 2**53  # the whole numbers a float holds exactly
+
+
 def display_value(value: object) -> str:
-    """How a cell value is shown in a finding: the text as typed, no trailing '.0' for integers."""
+    """How a cell value is shown in a finding: the text as typed, no trailing '.0' for integers
+    (those a float holds exactly: 1e308 is shown so, not as 309 digits of which 293 are noise)."""
     if value is None:
         return ""
     if isinstance(value, float):
         if value != value:  # NaN
             return ""
-        if value.is_integer():
+        if value.is_integer() and abs(value) <= EXACT_INTEGERS:
             return str(int(value))
     if isinstance(value, (dt.date, dt.datetime, dt.time)):
         text = value.isoformat()
