@@ -376,3 +376,17 @@ def test_a_row_with_two_mistakes_is_not_taken_for_a_shift(tmp_path):
     sheets = set_cell(set_cell(valid_sheets(), "Facilities", "C2", "sunshine"), "Facilities", "G2", "guess")
     codes = sorted(f.code for f in findings_for(tmp_path, sheets))
     assert codes == ["not-in-codelist", "not-in-codelist"]
+
+
+def test_two_tabs_for_one_sheet_are_an_error_not_a_tab_silently_dropped(tmp_path):
+    """'Facilities' (its header only) and 'Installations' (the French tab, with the figures): the
+    second was called "not part of the template" and its rows dropped. Now both are named, and
+    the focal point keeps the one with the figures."""
+    sheets = valid_sheets()
+    sheets["Installations"] = sheets["Facilities"]
+    sheets["Facilities"] = sheets["Facilities"][:1]
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    sub = check(path)
+    found = [(f.sheet, f.code, f.severity) for f in sub.findings]
+    assert found == [("Installations", "duplicate-sheet", "error")]
+    assert "'Facilities'" in sub.findings[0].message and "'Installations'" in sub.findings[0].message

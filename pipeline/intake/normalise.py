@@ -93,21 +93,25 @@ def _suggest(wanted: str, found: list[str], shown: str | None = None) -> Message
     return Message("hint.rename-sheet", {"found": original, "wanted": shown or wanted})
 
 
-def _sheet_map(names: list[str]) -> tuple[dict[str, str], list[str]]:
+def _sheet_map(names: list[str]) -> tuple[dict[str, str], list[str], dict[str, str]]:
     """Contract sheet -> the tab that holds it (its name in any language, or the contract name),
-    and the tabs that are neither a contract sheet nor a template sheet."""
+    the tabs that are neither a contract sheet nor a template sheet, and the tabs that hold a
+    contract sheet another tab before them holds already (tab -> that sheet)."""
     lookup = i18n.sheet_lookup()
     found: dict[str, str] = {}
     extra: list[str] = []
+    again: dict[str, str] = {}
     for name in names:
         sheet = lookup.get(_key(name))
         if sheet in TEMPLATE_SHEETS:
             continue
-        if sheet is None or sheet in found:
+        if sheet is None:
             extra.append(name)
-            continue
-        found[sheet] = name
-    return found, extra
+        elif sheet in found:
+            again[name] = sheet
+        else:
+            found[sheet] = name
+    return found, extra, again
 
 
 def normalise(
@@ -184,7 +188,7 @@ def _normalise(raw: RawWorkbook, lang: str, part: Callable[[ParsedWorkbook], obj
     """`normalise`. `part(workbook)`: called with the workbook normalised but for its largest
     sheet, before that sheet is normalised (`read_normalised(early=True)`)."""
     findings: list[Finding] = []
-    tabs, extra = _sheet_map(list(raw.sheets))
+    tabs, extra, again = _sheet_map(list(raw.sheets))
     expected = contract.sheet_names()
 
     missing = [name for name in expected if name not in tabs]
@@ -202,6 +206,9 @@ def _normalise(raw: RawWorkbook, lang: str, part: Callable[[ParsedWorkbook], obj
     for name in extra:
         if not any(_suggest(m, [name]) or _suggest(i18n.sheet_name(m, lang), [name]) for m in missing):
             findings.append(finding("unknown-sheet.ignored", sheet=name, file=raw.file_name))
+    for name, sheet in again.items():  # which of the two holds the figures is the focal point's to say
+        shown = i18n.sheet_name(sheet, lang)
+        findings.append(finding("duplicate-sheet.twice", sheet=name, other=tabs[sheet], name=shown, file=raw.file_name))
 
     present = [spec for spec in contract.sheets() if spec.name in tabs]
     last = max(present, key=lambda spec: len(raw.sheets[tabs[spec.name]].rows)) if part and present else None
