@@ -632,18 +632,20 @@ REFERENCE_RULES = {  # dtype -> (code list, message, parameters)
 
 
 # ---------------------------------------------------------------------------------- checks
-def _number_shown(bound: float) -> str:
-    return f"{bound:,.15g}"
-
-
 def _fixed_params(**params: object) -> Params:
     """Message parameters that depend neither on the value nor on the row."""
     return lambda value, row: dict(params)
 
 
-def _bound_params(bound: float, **extra: object) -> Params:
-    """Message parameters: the bound as shown to focal points, then `extra`."""
-    return _fixed_params(bound=_number_shown(bound), **extra)
+def _bound_params(bound: float, spec: ColumnSpec, **extra: object) -> Params:
+    """Message parameters: the bound as shown to focal points (as the finding's language writes
+    numbers; a year without grouping), then `extra`."""
+    return _fixed_params(bound=catalogue.Number(bound, grouped=not is_year(spec)), **extra)
+
+
+def is_year(spec: ColumnSpec) -> bool:
+    """A column of years (reporting year, vintage): its bounds are written 2008, not 2,008."""
+    return spec.dtype == "integer" and (spec.name in ("year", "vintage") or spec.name.endswith("_year"))
 
 
 def column_checks(spec: ColumnSpec) -> list[Check]:
@@ -700,14 +702,14 @@ def _bound_checks(spec: ColumnSpec) -> list[Check]:
                 lambda s, ge=ge: ~(parse_number(s) < ge),
                 name=rule(f"ge-{spec.ge}", "out-of-range.negative")
                 if ge == 0
-                else rule(f"ge-{spec.ge}", "out-of-range.ge", _bound_params(ge)),
+                else rule(f"ge-{spec.ge}", "out-of-range.ge", _bound_params(ge, spec)),
             )
         )
     if gt is not None:
         checks.append(
             _check(
                 lambda s, gt=gt: ~(parse_number(s) <= gt),
-                name=rule(f"gt-{spec.gt}", "out-of-range.gt", _bound_params(gt)),
+                name=rule(f"gt-{spec.gt}", "out-of-range.gt", _bound_params(gt, spec)),
             )
         )
     if le is not None:
@@ -715,7 +717,7 @@ def _bound_checks(spec: ColumnSpec) -> list[Check]:
         checks.append(
             _check(
                 lambda s, le=le: ~(parse_number(s) > le),
-                name=rule(f"le-{spec.sheet}-{spec.name}", "out-of-range.le", _bound_params(le, note=note)),
+                name=rule(f"le-{spec.sheet}-{spec.name}", "out-of-range.le", _bound_params(le, spec, note=note)),
             )
         )
     if spec.le == "current_year":

@@ -4,7 +4,7 @@ from functools import cache
 
 import pandas as pd
 
-from pipeline import codelists
+from pipeline import catalogue, codelists
 from schemas.checks import in_codelist, is_blank, parse_code, parse_number, row_check, sheet_schema, unit_compatibility
 
 
@@ -33,7 +33,7 @@ def _renewable_within_quantity(d: pd.DataFrame) -> pd.Series:
 def _within_params(value: object, row: pd.Series | None) -> dict[str, object]:
     assert row is not None
     unit = codelists.normalise_code(row["unit"])
-    return {"kwh": float(parse_number(pd.Series([row["quantity"]])).iloc[0]) * kwh_per_unit()[unit]}
+    return {"kwh": catalogue.Number(float(parse_number(pd.Series([row["quantity"]])).iloc[0]) * kwh_per_unit()[unit])}
 
 
 schema = sheet_schema(

@@ -66,3 +66,25 @@ def test_a_number_is_shown_as_typed_and_a_huge_one_not_as_hundreds_of_digits(val
     """Whole numbers lose their '.0'; one beyond what a float holds exactly (a cell showing
     1E+308) is shown in its short form, not as the 309 digits `int()` makes of it."""
     assert catalogue.display_value(value) == shown
+
+
+def test_numbers_in_a_message_are_written_as_its_language_writes_them():
+    """2,000,000 reads as two in French, where a comma is the decimal mark: a bound, a figure and
+    a number the template formats are written 2 000 000 (a narrow no-break space) and 1 234,5 in
+    French, 2.000.000 and 1.234,5 in Spanish; a year is never grouped."""
+    bound = catalogue.Number(2_000_000)
+    texts = {
+        lang: catalogue.text("out-of-range.le", lang, bound=bound, value="x", note="") for lang in ("en", "fr", "es")
+    }
+    assert "2,000,000" in texts["en"] and "2\u202f000\u202f000" in texts["fr"] and "2.000.000" in texts["es"]
+    assert (
+        catalogue.Number(1234.5).render("fr") == "1\u202f234,5" and catalogue.Number(1234.5).render("es") == "1.234,5"
+    )
+    assert catalogue.Number(2008, grouped=False).render("fr") == "2008"
+    params = dict(sheet="Data", cell="A1048577", rows=1_048_577, cols=3, max_rows=1_048_576, max_cols=16_384)
+    params |= dict(max_col_letter="XFD", max_cells=50_000_000)
+    english = catalogue.text("unreadable-file.extent", "en", **params)
+    assert "1,048,577 rows" in english
+    french = catalogue.text("unreadable-file.extent", "fr", **params)
+    assert "1\u202f048\u202f577" in french and "1,048,577" not in french
+    assert "1.048.577" in catalogue.text("unreadable-file.extent", "es", **params)

@@ -119,10 +119,71 @@ def template(message_id: str, lang: str = DEFAULT_LANG) -> str:
 
 
 def text(message_id: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
-    """The message in `lang` (English where it has no translation), its fields filled in."""
-    body = _INCLUDE.sub(lambda m: template(m.group(1), lang), template(message_id, lang))
-    shown = {k: (v.render(lang) if isinstance(v, Message) else v) for k, v in params.items()}
+    """The message in `lang` (English where it has no translation), its fields filled in: a
+    `Message` or a `Number` rendered in that language, and a number the template formats
+    (`{rows:,}`, `{size_mb:.0f}`) written with the language's separators."""
+    body, numbers = _compiled(message_id, lang)
+    shown = {k: (v.render(lang) if isinstance(v, (Message, Number)) else v) for k, v in params.items()}
+    for placeholder, name, spec in numbers:
+        value = shown[name]
+        formatted = format(value, spec)
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        shown[placeholder] = localised(formatted, lang) if is_number else formatted
     return body.format(**shown)
+
+
+@cache
+def _compiled(message_id: str, lang: str) -> tuple[str, tuple[tuple[str, str, str], ...]]:
+    """The template, and in a language other than English, its fields with a format of their own
+    (`{rows:,}`) taken out as (placeholder, parameter, format), to be formatted, then written
+    with the language's separators."""
+    body = _INCLUDE.sub(lambda m: template(m.group(1), lang), template(message_id, lang))
+    if lang == DEFAULT_LANG:
+        return body, ()
+    parts: list[str] = []
+    numbers: list[tuple[str, str, str]] = []
+    for literal, name, spec, conversion in string.Formatter().parse(body):
+        parts.append(literal.replace("{", "{{").replace("}", "}}"))
+        if name is None:
+            continue
+        if spec and not conversion:
+            placeholder = f"_number_{len(numbers)}"
+            numbers.append((placeholder, name, spec))
+            parts.append("{" + placeholder + "}")
+        else:
+            parts.append("{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}")
+    return "".join(parts), tuple(numbers)
+
+
+def localised(number: str, lang: str) -> str:
+    """A number written the English way (1,234.5) as `lang` writes it: 1 234,5 in French (a
+    narrow no-break space), 1.234,5 in Spanish."""
+    if lang == "fr":
+        return number.replace(",", "\u202f").replace(".", ",")
+    if lang == "es":
+        return number.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return number
+
+
+def number_text(value: float, lang: str = DEFAULT_LANG, grouped: bool = True) -> str:
+    """A number for people in `lang`: 1,000,000 (en), 1 000 000 (fr), 1.000.000 (es), up to 15
+    significant digits; `grouped=False` for a year (2008)."""
+    return localised(f"{value:{',' if grouped else ''}.15g}", lang)
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number inside a message, written as the language of the message writes numbers
+    (`grouped=False`: a year)."""
+
+    value: float
+    grouped: bool = True
+
+    def render(self, lang: str = DEFAULT_LANG) -> str:
+        return number_text(self.value, lang, self.grouped)
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 def fields_of(message_id: str, lang: str = DEFAULT_LANG) -> set[str]:

@@ -27,7 +27,7 @@ from openpyxl.utils import quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline import TEMPLATE_VERSION, codelists, paths
+from pipeline import TEMPLATE_VERSION, catalogue, codelists, paths
 from pipeline import xlsx as st
 from pipeline.cells import column_letter
 from pipeline.cycle import Cycle, cycle_file
@@ -141,12 +141,7 @@ def shown_number(value: int | float | dt.date, lang: str) -> str:
     """A bound for people in `lang`: 1,000,000 (en), 1 000 000 (fr), 1.000.000 (es); years stay 2008."""
     if isinstance(value, dt.date) or (isinstance(value, int) and 1000 <= value <= 9999):
         return _fmt(value)
-    text = f"{value:,.15g}"
-    if lang == "fr":
-        return text.replace(",", "\u202f").replace(".", ",")
-    if lang == "es":
-        return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
+    return catalogue.number_text(value, lang)  # as the findings write it
 
 
 def _bounds_text(col: ColumnSpec, year: int, lang: str) -> str:
