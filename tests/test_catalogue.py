@@ -68,6 +68,9 @@ def test_a_number_is_shown_as_typed_and_a_huge_one_not_as_hundreds_of_digits(val
     assert catalogue.display_value(value) == shown
 
 
+LANGS = ("en", "fr", "es")
+
+
 def test_numbers_in_a_message_are_written_as_its_language_writes_them():
     """2,000,000 reads as two in French, where a comma is the decimal mark: a bound, a figure and
     a number the template formats are written 2 000 000 (a narrow no-break space) and 1 234,5 in
