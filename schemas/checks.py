@@ -32,6 +32,7 @@ import pyarrow.compute
 from pipeline import catalogue, codelists
 from pipeline.catalogue import Message
 from pipeline.cells import NUMBER_SPACES, NUMBER_TEXT, NUMBER_TYPES
+from schemas import i18n
 from schemas.contract import ColumnSpec
 
 if TYPE_CHECKING:
@@ -713,7 +714,11 @@ def _bound_checks(spec: ColumnSpec) -> list[Check]:
             )
         )
     if le is not None:
-        note = Message("hint.bound-note", {"note": spec.bound_note}) if spec.bound_note else ""
+        note = (
+            Message("hint.bound-note", {"note": i18n.BoundNote(spec.sheet, spec.name, spec.bound_note)})
+            if spec.bound_note
+            else ""
+        )
         checks.append(
             _check(
                 lambda s, le=le: ~(parse_number(s) > le),

@@ -7,6 +7,8 @@ its column maps per source):
 
 - `schemas/i18n/sheets.csv`: sheet, lang, name (the sheet's tab), purpose (one sentence);
 - `schemas/i18n/columns.csv`: sheet, column, lang, header (with its unit), help (plain words);
+- `schemas/i18n/bound_notes.csv`: sheet, column, lang, note: why a column's upper bound is what
+  it is (`columns.csv`'s `bound_note`, in English), in French and Spanish;
 - the code lists' `label`, `label_fr`, `label_es` columns (`schemas/codelists/`), countries'
   names in French and Spanish from pycountry's translations, and `schemas/i18n/synonyms.csv`
   for the other ways people type a code (Y, Oui, m³);
@@ -25,11 +27,12 @@ import gettext
 import re
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pipeline import codelists
+from pipeline import catalogue, codelists
 from schemas import contract
 
 HERE = Path(__file__).resolve().parent / "i18n"
@@ -112,6 +115,24 @@ def _tab_languages() -> dict[str, set[str]]:
 @cache
 def _columns() -> dict[tuple[str, str, str], tuple[str, str]]:
     return {(r["sheet"], r["column"], r["lang"]): (r["header"], r["help"]) for r in _rows("columns.csv")}
+
+
+@cache
+def _bound_notes() -> dict[tuple[str, str, str], str]:
+    return {(r["sheet"], r["column"], r["lang"]): r["note"] for r in _rows("bound_notes.csv")}
+
+
+@dataclass(frozen=True)
+class BoundNote(catalogue.Rendered):
+    """Why a column's bounds are what they are, in the language of the finding that gives it
+    (English, the contract's own words, where `bound_notes.csv` has no translation)."""
+
+    sheet: str
+    column: str
+    english: str
+
+    def render(self, lang: str = catalogue.DEFAULT_LANG) -> str:
+        return _bound_notes().get((self.sheet, self.column, lang), self.english)
 
 
 def header(sheet: str, column: str, lang: str) -> str:

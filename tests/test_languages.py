@@ -390,3 +390,26 @@ def test_two_tabs_for_one_sheet_are_an_error_not_a_tab_silently_dropped(tmp_path
     found = [(f.sheet, f.code, f.severity) for f in sub.findings]
     assert found == [("Installations", "duplicate-sheet", "error")]
     assert "'Facilities'" in sub.findings[0].message and "'Installations'" in sub.findings[0].message
+
+
+def test_every_bound_note_of_the_workbook_is_written_in_french_and_spanish():
+    """The reason a figure is out of range ("no UN entity has more than about 100,000
+    personnel") is part of the finding: a French or Spanish finding gives it in its language."""
+    from schemas.i18n import BoundNote
+
+    for spec in contract.sheets():
+        for col in spec.columns:
+            if col.bound_note:
+                note = BoundNote(spec.name, col.name, col.bound_note)
+                assert note.render("en") == col.bound_note
+                for lang in ("fr", "es"):
+                    assert note.render(lang) not in ("", col.bound_note), (spec.name, col.name, lang)
+
+
+def test_a_french_workbook_gives_the_reason_of_a_bound_in_french(tmp_path):
+    sheets = valid_sheets()
+    set_cell(sheets, "AirTravel", "C4", 30_000)  # beyond half the Earth's circumference
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    [found] = check(path, lang="fr").findings
+    assert "20\u202f100" in found.message and "le long de la surface" in found.message
+    assert "along the surface" not in found.message

@@ -8,9 +8,9 @@
   text of another message (a shared fix, a hint). A message without a code is a fragment (a
   hint, a fix) meant for inclusion.
 
-`text(id, lang, **params)` renders a message; a `Message` given as a parameter is rendered in
-the same language, so hints compose. A language without a template falls back to English.
-`docs/validation-codes.md` is generated from both files.
+`text(id, lang, **params)` renders a message; a `Message` (or any `Rendered`: a `Number`, a
+translated note) given as a parameter is rendered in the same language, so hints compose. A
+language without a template falls back to English. `docs/validation-codes.md` is generated from both files.
 """
 
 from __future__ import annotations
@@ -61,8 +61,15 @@ class Code:
     description: str
 
 
+class Rendered:
+    """A message parameter written in the language of the message it is shown in (`text`)."""
+
+    def render(self, lang: str = DEFAULT_LANG) -> str:
+        raise NotImplementedError
+
+
 @dataclass(frozen=True)
-class Message:
+class Message(Rendered):
     """A message id with its parameters, rendered in whatever language it is shown in."""
 
     id: str
@@ -123,7 +130,7 @@ def text(message_id: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
     `Message` or a `Number` rendered in that language, and a number the template formats
     (`{rows:,}`, `{size_mb:.0f}`) written with the language's separators."""
     body, numbers = _compiled(message_id, lang)
-    shown = {k: (v.render(lang) if isinstance(v, (Message, Number)) else v) for k, v in params.items()}
+    shown = {k: (v.render(lang) if isinstance(v, Rendered) else v) for k, v in params.items()}
     for placeholder, name, spec in numbers:
         value = shown[name]
         formatted = format(value, spec)
@@ -172,7 +179,7 @@ def number_text(value: float, lang: str = DEFAULT_LANG, grouped: bool = True) ->
 
 
 @dataclass(frozen=True)
-class Number:
+class Number(Rendered):
     """A number inside a message, written as the language of the message writes numbers
     (`grouped=False`: a year)."""
 
