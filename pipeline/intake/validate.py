@@ -375,6 +375,10 @@ def _combined(present: list[tuple[int, ParsedSheet]], names: list[str]) -> tuple
     return pd.DataFrame(grid, columns=names, dtype=object, copy=False), keys  # the grid is this frame's own
 
 
+# messages whose `name` is the column or field of the cell: its header as written in the workbook
+NAMING_THE_COLUMN = frozenset({"missing-value.column", "missing-value.required"})
+
+
 def _run_schema(
     spec: contract.SheetSpec,
     combined: pd.DataFrame,
@@ -394,6 +398,8 @@ def _run_schema(
         message_id, params = failure.message(
             combined, "missing-value.column" if sheet.is_table else "missing-value.field"
         )
+        if message_id in NAMING_THE_COLUMN:  # named as the focal point sees it, not by its contract name
+            params = {**params, "name": header}
         value = combined.at[failure.position, failure.column]
         found = finding(
             message_id,
