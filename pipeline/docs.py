@@ -120,7 +120,14 @@ def validation_codes() -> str:
         "|---|---|---|---|",
     ]
     lines += [f"| `{c.code}` | {c.severity} | {c.title} | {c.description} |" for c in catalogue.codes().values()]
-    lines += ["", "## Messages", "", "`{...}` marks what the message fills in; `[[...]]` includes another message.", ""]
+    lines += [
+        "",
+        "## Messages",
+        "",
+        "`{...}` marks what the message fills in; `[[...]]` includes another message; `<<Sheet.column>>`"
+        " names a column by its header in the message's language.",
+        "",
+    ]
     languages = catalogue.languages()
     for code in catalogue.codes():
         ids = [i for i in catalogue.ids() if catalogue.code_of_or_none(i) == code]

@@ -140,6 +140,9 @@ def header(sheet: str, column: str, lang: str) -> str:
     return _columns()[(sheet, column, lang)][0]
 
 
+catalogue.name_columns_with(header)  # a message naming a column names it by its header
+
+
 def column_help(sheet: str, column: str, lang: str) -> str:
     return _columns()[(sheet, column, lang)][1]
 

@@ -91,3 +91,18 @@ def test_numbers_in_a_message_are_written_as_its_language_writes_them():
     french = catalogue.text("unreadable-file.extent", "fr", **params)
     assert "1\u202f048\u202f577" in french and "1,048,577" not in french
     assert "1.048.577" in catalogue.text("unreadable-file.extent", "es", **params)
+
+
+def test_a_message_names_a_column_by_its_header_in_its_language():
+    """`<<AirTravel.distance_km>>` in a message: 'Distance (km)' in English and French,
+    'Distancia (km)' in Spanish, never the contract's `distance_km`."""
+    import schemas.i18n  # noqa: F401  # gives the catalogue the template's headers
+
+    texts = {lang: catalogue.text("missing-value.route", lang) for lang in LANGS}
+    assert "'Distance (km)'" in texts["en"] and "'Distancia (km)'" in texts["es"]
+    assert "'Départ (code aéroport)'" in texts["fr"]
+    for message_id in catalogue.ids():
+        for lang in LANGS:
+            params = dict.fromkeys(catalogue.fields_of(message_id, lang), 1)
+            assert "<<" not in catalogue.text(message_id, lang, **params)
+    assert not any("distance_km" in text for text in texts.values())

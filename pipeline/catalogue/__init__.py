@@ -5,8 +5,9 @@
 - `messages.csv`: per message id (`type-error.number`, `unreadable-file.zip-bomb-ratio`, ...)
   its finding code and one template per language (`en`; columns `fr`, `es` where translated).
   Templates are `str.format` strings whose fields the caller fills; `[[other.id]]` includes the
-  text of another message (a shared fix, a hint). A message without a code is a fragment (a
-  hint, a fix) meant for inclusion.
+  text of another message (a shared fix, a hint); `<<AirTravel.distance_km>>` names a column
+  by its header in the message's language ('Distancia (km)'). A message without a code is a
+  fragment (a hint, a fix) meant for inclusion.
 
 `text(id, lang, **params)` renders a message; a `Message` (or any `Rendered`: a `Number`, a
 translated note) given as a parameter is rendered in the same language, so hints compose. A
@@ -21,7 +22,7 @@ import csv
 import datetime as dt
 import re
 import string
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -139,12 +140,39 @@ def text(message_id: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
     return body.format(**shown)
 
 
+# A column named in a message, `<<AirTravel.distance_km>>`: written as the template's header in
+# the message's language ('Distance (km)', 'Distancia (km)'), not by its contract name.
+_COLUMN = re.compile(r"<<(\w+)\.(\w+)>>")
+_headers: list[Callable[[str, str, str], str]] = []  # (sheet, column, lang) -> header: schemas.i18n's
+
+
+def name_columns_with(headers: Callable[[str, str, str], str]) -> None:
+    """How messages name a column (`<<Sheet.column>>`): `headers(sheet, column, lang)`, given by
+    the layer that knows the template's headers (`schemas.i18n`); until then by the column's name."""
+    _headers[:] = [headers]
+    _compiled.cache_clear()
+
+
+def _braces(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _column_named(sheet: str, column: str, lang: str) -> str:
+    try:
+        return repr(_headers[0](sheet, column, lang)) if _headers else column
+    except KeyError:
+        return column
+
+
 @cache
 def _compiled(message_id: str, lang: str) -> tuple[str, tuple[tuple[str, str, str], ...]]:
-    """The template, and in a language other than English, its fields with a format of their own
-    (`{rows:,}`) taken out as (placeholder, parameter, format), to be formatted, then written
-    with the language's separators."""
+    """The template, its columns named (`<<Sheet.column>>`), and in a language other than
+    English, its fields with a format of their own (`{rows:,}`) taken out as (placeholder,
+    parameter, format), to be formatted, then written with the language's separators."""
     body = _INCLUDE.sub(lambda m: template(m.group(1), lang), template(message_id, lang))
+    body = _COLUMN.sub(
+        lambda m: _column_named(m.group(1), m.group(2), lang).replace("{", "{{").replace("}", "}}"), body
+    )
     if lang == DEFAULT_LANG:
         return body, ()
     parts: list[str] = []
