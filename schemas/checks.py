@@ -580,12 +580,16 @@ def enum_rule(spec: ColumnSpec) -> str:
     """The code-list rule of an enumeration: the codes listed when few, else the list named."""
     codelist = spec.codelist
     assert codelist
-    allowed = codelists.codes(codelist)
+    allowed = tuple(codelists.codes(codelist))
     long = len(allowed) > 15
 
     def params(value: object, row: pd.Series | None) -> dict[str, object]:
-        listed = {"codelist": codelist.replace("_", " ")} if long else {"allowed": ", ".join(allowed)}
-        return {**listed, "hint": _did_you_mean(codelists.normalise_code(value), allowed)}
+        # the codes as the drop-down offers them, in the finding's language
+        listed = {"codelist": codelist.replace("_", " ")} if long else {"allowed": i18n.CodeLabels(codelist, allowed)}
+        typed = codelists.normalise_code(value) if isinstance(value, str) else ""  # TRUE is no misspelt 'Litre'
+        close = difflib.get_close_matches(typed, allowed, n=1, cutoff=0.6) if typed else []
+        hint = Message("hint.did-you-mean", {"code": i18n.CodeLabels(codelist, (close[0],))}) if close else ""
+        return {**listed, "hint": hint}
 
     return rule(f"codelist-{codelist}", "not-in-codelist.enum-long" if long else "not-in-codelist.enum", params)
 

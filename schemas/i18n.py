@@ -193,6 +193,18 @@ def code_label(codelist: str, code: str, lang: str) -> str:
     return code
 
 
+@dataclass(frozen=True)
+class CodeLabels(catalogue.Rendered):
+    """Codes of a list as its drop-down shows them, in the language of the message that lists
+    them, each quoted: 'Oui', 'Non' in French (a code typed as it is is read too)."""
+
+    codelist: str
+    codes: tuple[str, ...]
+
+    def render(self, lang: str = DEFAULT_LANG) -> str:
+        return ", ".join(repr(code_label(self.codelist, code, lang)) for code in self.codes)
+
+
 @cache
 def _synonyms() -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}

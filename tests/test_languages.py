@@ -413,3 +413,17 @@ def test_a_french_workbook_gives_the_reason_of_a_bound_in_french(tmp_path):
     [found] = check(path, lang="fr").findings
     assert "20\u202f100" in found.message and "le long de la surface" in found.message
     assert "along the surface" not in found.message
+
+
+def test_a_code_outside_its_list_is_answered_with_the_drop_downs_labels_in_its_language(tmp_path):
+    """The finding lists what the drop-down offers in the workbook's language ('Oui', 'Non'), not
+    the contract's codes (yes, no); a suggestion is made for a misspelt text only."""
+    sheets = valid_sheets()
+    set_cell(sheets, "AirTravel", "F2", "peut-être")
+    set_cell(sheets, "AirTravel", "D3", "economie")
+    set_cell(sheets, "AirTravel", "D4", 12)
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    found = {f.cell: f.message for f in check(path, lang="fr").findings}
+    assert "'Oui', 'Non'" in found["F2"] and "yes, no" not in found["F2"]
+    assert "Vouliez-vous dire 'Économique'" in found["D3"]
+    assert "Vouliez-vous dire" not in found["D4"]
