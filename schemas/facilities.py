@@ -5,6 +5,7 @@ from functools import cache
 import pandas as pd
 
 from pipeline import catalogue, codelists
+from schemas import i18n
 from schemas.checks import in_codelist, is_blank, parse_code, parse_number, row_check, sheet_schema, unit_compatibility
 
 
@@ -30,6 +31,12 @@ def _renewable_within_quantity(d: pd.DataFrame) -> pd.Series:
     return ~(parse_number(d["renewable_kwh"]) > quantity_kwh * (1 + 1e-9)) | (quantity < 0)
 
 
+def _energy_params(value: object, row: pd.Series | None) -> dict[str, object]:
+    """The row's energy type as its drop-down shows it in the finding's language."""
+    code = codelists.normalise_code(row["energy_type"]) if row is not None else ""
+    return {"energy": i18n.CodeLabels("energy_type", (code,)) if code in codelists.codes("energy_type") else code}
+
+
 def _within_params(value: object, row: pd.Series | None) -> dict[str, object]:
     assert row is not None
     unit = codelists.normalise_code(row["unit"])
@@ -45,7 +52,7 @@ schema = sheet_schema(
             "inconsistent-row.renewable-not-electricity",
             "renewable_kwh",
             _renewable_only_on_electricity,
-            lambda v, r: {"energy": codelists.normalise_code(r["energy_type"]) if r is not None else ""},
+            _energy_params,
         ),
         row_check(
             "renewable-within-quantity",
