@@ -348,11 +348,18 @@ def test_a_large_sheet_gets_the_same_findings_parsed_by_distinct_values_or_as_a_
 
 
 def _codes_cell_by_cell(col, values):
-    """The reading of codes as it was written before, cell by cell: the reference."""
+    """The reading of codes cell by cell: the reference. A yes/no column reads a boolean cell
+    (TRUE, FALSE) as yes or no; 1 and 0 stay as typed."""
     lookup = i18n.code_lookup(col.codelist)
-    text = [(position, v) for position, v in enumerate(values) if isinstance(v, str)]
-    known = {v: lookup.get(i18n.fold(v)) or lookup.get(i18n.fold(i18n.strip_note(v))) for _, v in text}
-    return [(position, typed, code) for position, typed in text if (code := known[typed]) is not None and code != typed]
+    out = []
+    for position, typed in enumerate(values):
+        if isinstance(typed, str):
+            code = lookup.get(i18n.fold(typed)) or lookup.get(i18n.fold(i18n.strip_note(typed)))
+            if code is not None and code != typed:
+                out.append((position, typed, code))
+        elif col.dtype == "yesno" and type(typed) is bool:
+            out.append((position, typed, "yes" if typed else "no"))
+    return out
 
 
 def _references_cell_by_cell(col, values):
