@@ -571,9 +571,13 @@ def _number_hint(value: object) -> Message | str:
     return ""
 
 
-def _did_you_mean(key: str, allowed: tuple[str, ...] | list[str]) -> Message | str:
+def _did_you_mean(key: str, allowed: tuple[str, ...] | list[str], codelist: str | None = None) -> Message | str:
+    """The allowed code closest to `key`, if any is close: as the drop-down of `codelist` shows it
+    in the finding's language, when given."""
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-    return Message("hint.did-you-mean", {"code": close[0]}) if close else ""
+    if not close:
+        return ""
+    return Message("hint.did-you-mean", {"code": i18n.CodeLabels(codelist, (close[0],)) if codelist else close[0]})
 
 
 def enum_rule(spec: ColumnSpec) -> str:
@@ -587,9 +591,7 @@ def enum_rule(spec: ColumnSpec) -> str:
         # the codes as the drop-down offers them, in the finding's language
         listed = {"codelist": codelist.replace("_", " ")} if long else {"allowed": i18n.CodeLabels(codelist, allowed)}
         typed = codelists.normalise_code(value) if isinstance(value, str) else ""  # TRUE is no misspelt 'Litre'
-        close = difflib.get_close_matches(typed, allowed, n=1, cutoff=0.6) if typed else []
-        hint = Message("hint.did-you-mean", {"code": i18n.CodeLabels(codelist, (close[0],))}) if close else ""
-        return {**listed, "hint": hint}
+        return {**listed, "hint": _did_you_mean(typed, allowed, codelist) if typed else ""}
 
     return rule(f"codelist-{codelist}", "not-in-codelist.enum-long" if long else "not-in-codelist.enum", params)
 

@@ -128,7 +128,7 @@ def template(message_id: str, lang: str = DEFAULT_LANG) -> str:
 
 def text(message_id: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
     """The message in `lang` (English where it has no translation), its fields filled in: a
-    `Message` or a `Number` rendered in that language, and a number the template formats
+    `Rendered` (a `Message`, a `Number`, a translated note) rendered in that language, and a number the template formats
     (`{rows:,}`, `{size_mb:.0f}`) written with the language's separators."""
     body, numbers = _compiled(message_id, lang)
     shown = {k: (v.render(lang) if isinstance(v, Rendered) else v) for k, v in params.items()}
@@ -170,15 +170,13 @@ def _compiled(message_id: str, lang: str) -> tuple[str, tuple[tuple[str, str, st
     English, its fields with a format of their own (`{rows:,}`) taken out as (placeholder,
     parameter, format), to be formatted, then written with the language's separators."""
     body = _INCLUDE.sub(lambda m: template(m.group(1), lang), template(message_id, lang))
-    body = _COLUMN.sub(
-        lambda m: _column_named(m.group(1), m.group(2), lang).replace("{", "{{").replace("}", "}}"), body
-    )
+    body = _COLUMN.sub(lambda m: _braces(_column_named(m.group(1), m.group(2), lang)), body)
     if lang == DEFAULT_LANG:
         return body, ()
     parts: list[str] = []
     numbers: list[tuple[str, str, str]] = []
     for literal, name, spec, conversion in string.Formatter().parse(body):
-        parts.append(literal.replace("{", "{{").replace("}", "}}"))
+        parts.append(_braces(literal))
         if name is None:
             continue
         if spec and not conversion:
