@@ -356,6 +356,10 @@ def build(folder: Path) -> list[Path]:
     write_workbook(hidden, _sheets())
     _hide_sheet(hidden, "EMS")
     paths.append(hidden)
+    merged = folder / "structure_merged_cells.xlsx"  # a site typed once over its rows, merged
+    write_workbook(merged, _sheets())
+    _merge(merged, "Facilities", "A2:A3", "B3:B4")
+    paths.append(merged)
     for seed, entity in ((1, "WFP"), (2, "UNICEF"), (3, "UNHCR")):
         paths.append(write_workbook(folder / f"random_{seed}_{entity}_{YEAR}.xlsx", _random_workbook(seed, entity)))
     for seed, entity, lang in ((4, "UNEP", "fr"), (5, "UNDP", "es")):  # read in the workbook's language
@@ -375,6 +379,15 @@ def build(folder: Path) -> list[Path]:
     paths.extend(_hostile(folder))
     paths.append(folder / "absent.xlsx")
     return paths
+
+
+def _merge(path: Path, sheet: str, *ranges: str) -> None:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    for cells in ranges:
+        wb[sheet].merge_cells(cells)
+    wb.save(path)
 
 
 def _hide_sheet(path: Path, sheet: str) -> None:

@@ -596,3 +596,29 @@ def test_a_doctype_in_the_middle_of_a_long_sheet_is_refused(tmp_path):
     with pytest.raises(Refused) as refused:
         check(path)
     assert refused.value.reason == "xml-entities"
+
+
+def test_merged_ranges_are_reported_from_top_left_to_bottom_right(tmp_path):
+    """Merged ranges (not hyperlinks, not one-cell merges) as written, whichever corner comes first:
+    validation says an empty cell in one is empty because it is merged."""
+    rows = '<row r="1"><c r="A1"><v>1</v></c></row><row r="9"><c r="C9"><v>1</v></c></row>'
+    tail = (
+        '<mergeCells count="3"><mergeCell ref="A2:A4"/><mergeCell ref="C9:B7"/><mergeCell ref="D5"/></mergeCells>'
+        '<hyperlinks><hyperlink ref="A1:C1" r:id="rId1"/></hyperlinks>'
+    )
+    xml = hostile.sheet_xml(rows).replace("</sheetData>", "</sheetData>" + tail)
+    path = hostile.minimal_xlsx(tmp_path / "m.xlsx", {"S": xml, "T": hostile.sheet_xml(rows)})
+    report = check(path)
+    assert report.merged_ranges == {"S": ["A2:A4", "B7:C9"]}
+    assert report.range_cells == {"S": 6}  # B7:C9, the largest range of either kind
+
+
+def test_merged_ranges_kept_are_bounded(tmp_path):
+    merges = "".join(f'<mergeCell ref="A{2 * i + 1}:B{2 * i + 2}"/>' for i in range(guard.MAX_MERGED_RANGES + 50))
+    xml = hostile.sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row>').replace(
+        "</sheetData>", f"</sheetData><mergeCells>{merges}</mergeCells>"
+    )
+    path = hostile.minimal_xlsx(tmp_path / "m.xlsx", {"S": xml})
+    report = check(path)
+    assert len(report.merged_ranges["S"]) == guard.MAX_MERGED_RANGES
+    assert report.merged_ranges["S"][0] == "A1:B2"

@@ -427,3 +427,17 @@ def test_a_code_outside_its_list_is_answered_with_the_drop_downs_labels_in_its_l
     assert "'Oui', 'Non'" in found["F2"] and "yes, no" not in found["F2"]
     assert "Vouliez-vous dire 'Économique'" in found["D3"]
     assert "Vouliez-vous dire" not in found["D4"]
+
+
+@pytest.mark.parametrize(("lang", "words"), [("fr", "cellules fusionnées A2:A3"), ("es", "celdas combinadas A2:A3")])
+def test_merged_cells_are_explained_in_the_workbook_language(tmp_path, lang, words):
+    path = filled(tmp_path, lang, labels=True)
+    wb = load_workbook(path)
+    ws = wb[i18n.sheet_name("Facilities", lang)]
+    for column in "BCDEFG":  # a second row for the same site, whose name is then merged over both
+        ws[f"{column}3"] = ws[f"{column}2"].value
+    ws.merge_cells("A2:A3")  # Excel keeps the top-left value only
+    wb.save(path)
+    [found] = check(path).findings
+    assert (found.code, found.cell) == ("missing-value", "A3")
+    assert words in found.message and ws["A1"].value in found.message, found.message

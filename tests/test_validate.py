@@ -6,8 +6,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.api import check_files
+from pipeline.cells import cell_name
+from pipeline.intake.normalise import ParsedSheet
 from tests.builders import set_cell, valid_sheets, write_workbook
 
 YEAR = 2024
@@ -459,3 +463,75 @@ def test_validating_runs_the_sheet_models_without_importing_pandera(tmp_path):
         assert isinstance(theirs, pa.DataFrameSchema) and theirs.name == name
         assert list(theirs.columns) == list(model.columns)
         assert [c.name for c in theirs.checks] == [c.name for c in model.checks]
+
+
+def _merged(path: Path, sheet: str, *ranges: str) -> Path:
+    """Merge cells as a focal point does in Excel (Home > Merge & Center): openpyxl, like Excel,
+    keeps the value of the top-left cell only."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    for cells in ranges:
+        wb[sheet].merge_cells(cells)
+    wb.save(path)
+    return path
+
+
+def test_an_empty_cell_of_merged_cells_is_said_to_be_merged(tmp_path):
+    """A site typed once over its rows and merged: each row below the first is empty to every
+    reader, and the finding says why and how to fix it, on the cell, with the header as written."""
+    sheets = valid_sheets()
+    set_cell(sheets, "Facilities", "A1", "Site")
+    path = _merged(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), "Facilities", "A2:A3", "B3:B4")
+    [sub] = check_files([path], jobs=1)
+    found = sorted((f.sheet, f.cell, f.code, f.message) for f in sub.findings if f.is_error)
+    assert [(sheet, cell, code) for sheet, cell, code, _ in found] == [
+        ("Facilities", "A3", "missing-value"),
+        ("Facilities", "B4", "missing-value"),
+    ]
+    assert "Site is required" in found[0][3] and "merged cells A2:A3" in found[0][3] and "in A2 only" in found[0][3]
+    assert "merged cells B3:B4" in found[1][3] and "in B3 only" in found[1][3]
+
+
+def test_an_empty_cell_outside_merged_cells_is_said_to_be_empty(tmp_path):
+    sheets = valid_sheets()
+    set_cell(sheets, "Facilities", "A4", None)
+    path = _merged(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), "Facilities", "A2:A3", "F3:F4")
+    [sub] = check_files([path], jobs=1)
+    errors = {f.cell: (f.code, f.message) for f in sub.findings if f.is_error}
+    assert sorted(errors) == ["A3", "A4"]  # F4 (renewable kWh) may be empty, merged or not
+    assert errors["A3"][0] == errors["A4"][0] == "missing-value"
+    assert "merged cells A2:A3" in errors["A3"][1] and "merged" not in errors["A4"][1]
+
+
+RECTANGLES = st.lists(
+    st.tuples(st.integers(1, 12), st.integers(1, 6), st.integers(0, 4), st.integers(0, 2)), max_size=12
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(RECTANGLES)
+def test_the_merged_range_of_a_cell_is_found_as_by_looking_at_every_range(rectangles):
+    """Ranges that do not overlap (Excel refuses to merge over a merge): a cell is in one, other
+    than at its top-left, exactly when looking at every range says so."""
+    kept: list[tuple[int, int, int, int]] = []
+    for top, left, tall, wide in rectangles:
+        box = (top, left, top + tall, left + wide)
+        if (tall or wide) and not any(
+            box[0] <= k[2] and k[0] <= box[2] and box[1] <= k[3] and k[1] <= box[3] for k in kept
+        ):
+            kept.append(box)
+    texts = [f"{cell_name(t, l)}:{cell_name(b, r)}" for t, l, b, r in kept]
+    sheet = ParsedSheet("Facilities", True, {}, merged=tuple(texts))
+    for row in range(1, 18):
+        for col in range(1, 10):
+            cell = cell_name(row, col)
+            expected = next(
+                (
+                    (text, text.split(":")[0])
+                    for (t, l, b, r), text in zip(kept, texts, strict=True)
+                    if t <= row <= b and l <= col <= r and (row, col) != (t, l)
+                ),
+                None,
+            )
+            assert sheet.merged_range(cell) == expected, cell

@@ -92,6 +92,8 @@ class GuardReport:
     # sheet -> cells covered by its largest merged range or hyperlink (openpyxl builds every one of
     # them when it opens the sheet); only sheets with some
     range_cells: dict[str, int] = field(default_factory=dict)
+    # sheet -> its merged ranges ("A5:A7"; calamine gives their value in the top-left cell only); only sheets with some
+    merged_ranges: dict[str, list[str]] = field(default_factory=dict)
 
 
 class Refused(UnreadableFile):
@@ -292,6 +294,7 @@ class _Package:
         errors: dict[str, dict[str, str]] = {}
         last_cells: dict[str, str] = {}
         range_cells: dict[str, int] = {}
+        merged: dict[str, list[str]] = {}
         sheet_of_part = {part: name for name, (part, kind) in sheets.items() if kind == "worksheets"}
         for info in self.infos:
             sheet = sheet_of_part.get(info.filename)  # whatever its name ends with: calamine reads it
@@ -307,6 +310,8 @@ class _Package:
                 errors[sheet] = dict(scan.error_cells)
             if scan.range_cells:
                 range_cells[sheet] = scan.range_cells
+            if scan.merged:
+                merged[sheet] = scan.merged
         return GuardReport(
             sha256=sha256,
             size_bytes=self.size,
@@ -318,6 +323,7 @@ class _Package:
             last_cells={name: last_cells[name] for name in sheets if name in last_cells},
             error_cells={name: errors[name] for name in sheets if name in errors},
             range_cells={name: range_cells[name] for name in sheets if name in range_cells},
+            merged_ranges={name: merged[name] for name in sheets if name in merged},
         )
 
     def _scan_sheet(self, info: zipfile.ZipInfo, sheet: str) -> _SheetScan:
@@ -658,7 +664,8 @@ _ERROR_TYPE = re.compile(rb"""\bt\s*=\s*["']e["']""")
 # Cell and value tags, for the error-cell scan: attributes may quote anything but never run on.
 _CELL_OR_VALUE = re.compile(rb"""<(/?)(?:[^\s<>/:!?]++:)?(c|v)(?=[\s/>])((?:[^<>"']++|"[^"<>]*+"|'[^'<>]*+')*+)>""")
 # Merged ranges and hyperlinks, whose every cell openpyxl creates; bounded by the tag (no '<' or '>').
-_RANGE_REF = re.compile(rb"""<(?:[\w.-]+:)?(?:mergeCell|hyperlink)\s[^<>]*?\bref\s*=\s*["']([^"'<>]{1,64})["']""")
+_RANGE_REF = re.compile(rb"""<(?:[\w.-]+:)?(mergeCell|hyperlink)\s[^<>]*?\bref\s*=\s*["']([^"'<>]{1,64})["']""")
+MAX_MERGED_RANGES = 10_000  # per sheet: the merged ranges kept to explain the empty cells they cover
 # Exact walk (slow path): every row/cell/f/v/is start or end tag, any prefix.
 # Every regular expression here that reads untrusted XML stops at the next '<' or '>' and does not
 # backtrack (possessive quantifiers): the scans stay linear in the size of the part.
@@ -686,6 +693,7 @@ class _SheetScan:
         self.formula_cells: dict[str, None] = {}  # ordered set
         self.error_cells: dict[str, str] = {}  # cells showing an Excel error (t="e"): ref -> "#DIV/0!"
         self.range_cells = 0  # cells of the largest merged range or hyperlink range
+        self.merged: list[str] = []  # merged ranges, top-left to bottom-right ("A5:A7"), the first MAX_MERGED_RANGES
         self.cells = 0  # cell elements present
         self.previous_tail = b""
         self.error_ref: bytes | None = None  # inside a cell of type "e" with this reference
@@ -746,11 +754,15 @@ class _SheetScan:
 
     def _ranges(self, window: bytes) -> None:
         for found in _RANGE_REF.finditer(window):
-            parts = found.group(1).split(b":")
+            parts = found.group(2).split(b":")
             first, last = _parse_ref(parts[0], lenient=True), _parse_ref(parts[-1], lenient=True)
             if len(parts) in (1, 2) and first and last:
                 (r1, c1), (r2, c2) = first, last
-                self.range_cells = max(self.range_cells, (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1))
+                cells = (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1)
+                self.range_cells = max(self.range_cells, cells)
+                if found.group(1) == b"mergeCell" and cells > 1 and len(self.merged) < MAX_MERGED_RANGES:
+                    top, bottom, left, right = min(r1, r2), max(r1, r2), min(c1, c2), max(c1, c2)
+                    self.merged.append(f"{cell_name(top, left)}:{cell_name(bottom, right)}")
 
     def _reach(self, row: int, col: int) -> None:
         if row > self.max_row or col > self.max_col:

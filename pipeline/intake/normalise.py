@@ -8,6 +8,7 @@ on any value can name its cell.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import numpy as np
 
 from pipeline import catalogue, codelists
 from pipeline.catalogue import Message, using_language
-from pipeline.cells import column_letter
+from pipeline.cells import column_letter, parse_cell
 from pipeline.errors import UnreadableFile
 from pipeline.intake import reading
 from pipeline.intake.findings import Finding, finding
@@ -36,6 +37,7 @@ TEMPLATE_SHEETS = ("Instructions", "Lists", "LastYear")
 # take seconds and hundreds of MB to normalise, and the worker's timeout and memory cap are sized
 # for reading; there is only one such file to overlap with anyway.
 WORKER_MAX_ROWS = 200_000
+MERGED_INDEX_ENTRIES = 200_000  # (column, merged range) pairs a sheet's lookup holds at most
 
 
 @dataclass
@@ -53,6 +55,46 @@ class ParsedSheet:
     tab: str = ""  # the sheet's tab as written in the workbook (its name in the workbook's language)
     values: dict[str, list[object]] = field(default_factory=dict)  # contract column -> raw cell values as read
     index: list[int] = field(default_factory=list)  # Excel row of each value (tables) or [0] (Field/Value)
+    merged: tuple[str, ...] = ()  # the sheet's merged ranges, "A5:A7"
+    _merged_index: dict[int, tuple[list[int], list[tuple[int, str, str]]]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def merged_range(self, cell: str) -> tuple[str, str] | None:
+        """(the merged range, its top-left cell) when `cell` lies in a merged range other than at its
+        top-left: calamine, like Excel's own formulas, gives such a cell no value."""
+        if not self.merged or not cell:
+            return None
+        position = parse_cell(cell)
+        if position is None:
+            return None
+        row, col = position
+        tops, ranges = self._merged_by_column().get(col, ((), ()))
+        at = bisect.bisect_right(tops, row) - 1  # the range starting last at or above the row
+        if at < 0:
+            return None
+        bottom, text, first = ranges[at]
+        return (text, first) if row <= bottom and cell != first else None
+
+    def _merged_by_column(self) -> dict[int, tuple[list[int], list[tuple[int, str, str]]]]:
+        """Column -> the merged ranges over it, by their first row (ranges do not overlap)."""
+        if self._merged_index is None:
+            by_column: dict[int, list[tuple[int, int, str, str]]] = {}
+            entries = 0
+            for text in self.merged:
+                parts = text.split(":")
+                first, last = parse_cell(parts[0]), parse_cell(parts[-1])
+                if len(parts) != 2 or first is None or last is None or entries > MERGED_INDEX_ENTRIES:
+                    continue
+                (top, left), (bottom, right) = first, last
+                for col in range(left, right + 1):
+                    by_column.setdefault(col, []).append((top, bottom, text, text.split(":")[0]))
+                entries += right - left + 1
+            self._merged_index = {}
+            for col, found in by_column.items():
+                found.sort()
+                self._merged_index[col] = ([top for top, *_ in found], [(b, t, f) for _, b, t, f in found])
+        return self._merged_index
 
     def shown(self, column: str, index: object, value: object) -> object:
         """What the focal point typed in a cell whose value `reading` read ('Gaz naturel', '1.234')."""
@@ -381,6 +423,7 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -
         | frozenset(raw.error_cells)
         | frozenset(f"{letter}{f.row}" for f in shifted for letter in letters.values()),
         tab=raw.name,
+        merged=tuple(raw.merged_ranges),
     )
     return _read(parsed, spec, lang, raw, findings + shifted, columns, index)
 
@@ -544,5 +587,6 @@ def _field_value(
         missing=frozenset(missing),
         reported_cells=frozenset(raw.formula_cells_without_value) | frozenset(raw.error_cells),
         tab=raw.name,
+        merged=tuple(raw.merged_ranges),
     )
     return _read(parsed, spec, lang, raw, findings, {c: [values.get(c)] for c in wanted}, [0])

@@ -376,7 +376,9 @@ def _combined(present: list[tuple[int, ParsedSheet]], names: list[str]) -> tuple
 
 
 # messages whose `name` is the column or field of the cell: its header as written in the workbook
-NAMING_THE_COLUMN = frozenset({"missing-value.column", "missing-value.required"})
+NAMING_THE_COLUMN = frozenset({"missing-value.column", "missing-value.required", "missing-value.merged"})
+# an empty required cell: said to be part of merged cells where it is (`ParsedSheet.merged_range`)
+EMPTY_REQUIRED = frozenset({"missing-value.column", "missing-value.field", "missing-value.required"})
 
 
 def _run_schema(
@@ -398,6 +400,8 @@ def _run_schema(
         message_id, params = failure.message(
             combined, "missing-value.column" if sheet.is_table else "missing-value.field"
         )
+        if message_id in EMPTY_REQUIRED and (merged := sheet.merged_range(cell)):
+            message_id, params = "missing-value.merged", {"range": merged[0], "first": merged[1]}
         if message_id in NAMING_THE_COLUMN:  # named as the focal point sees it, not by its contract name
             params = {**params, "name": header}
         value = combined.at[failure.position, failure.column]

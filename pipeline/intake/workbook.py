@@ -19,6 +19,7 @@ class RawSheet:
     error_cells: dict[str, str] = field(default_factory=dict)  # cells showing an Excel error, e.g. {"D14": "#DIV/0!"}
     hidden: bool = False
     percent_cells: list[str] = field(default_factory=list)  # Field/Value sheets: cells formatted as a percentage
+    merged_ranges: list[str] = field(default_factory=list)  # e.g. ["A5:A7"]: calamine gives the value in A5 only
 
 
 @dataclass
