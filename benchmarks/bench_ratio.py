@@ -231,6 +231,25 @@ def main() -> None:
             f"-> ratio {results['ratio_run']:.2f}; read large {medians['read_large']:.2f} s, "
             f"gtb validate {medians['validate_large']:.2f} s -> ratio {results['ratio_validate_large']:.2f}"
         )
+        # each round's own ratio (its read and its run side by side), then their median: on a machine
+        # whose speed drifts within minutes, the pairs say more than the two medians taken apart
+        paired_run = _median([r / p for r, p in zip(rows["run"], rows["read_year"], strict=True)])
+        paired_validate = _median([v / p for v, p in zip(rows["validate_large"], rows["read_large"], strict=True)])
+        results |= {"paired_ratio_run": paired_run, "paired_ratio_validate_large": paired_validate}
+        print(f"median of each round's ratio: gtb run {paired_run:.2f}; gtb validate {paired_validate:.2f}")
+        if baseline:
+            before_paired_run = _median([r / p for r, p in zip(rows["baseline_run"], rows["read_year"], strict=True)])
+            before_paired_validate = _median(
+                [v / p for v, p in zip(rows["baseline_validate_large"], rows["read_large"], strict=True)]
+            )
+            results |= {
+                "baseline_paired_ratio_run": before_paired_run,
+                "baseline_paired_ratio_validate_large": before_paired_validate,
+            }
+            print(
+                f"at {args.baseline}, median of each round's ratio: gtb run {before_paired_run:.2f}; "
+                f"gtb validate {before_paired_validate:.2f}"
+            )
         run_stages = stage_medians(stage_runs)
         results["run_stages_s"] = run_stages
         print("gtb run stages (medians): " + ", ".join(f"{k} {v:.2f} s" for k, v in run_stages.items()))
