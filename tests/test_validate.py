@@ -521,7 +521,7 @@ def test_the_merged_range_of_a_cell_is_found_as_by_looking_at_every_range(rectan
             box[0] <= k[2] and k[0] <= box[2] and box[1] <= k[3] and k[1] <= box[3] for k in kept
         ):
             kept.append(box)
-    texts = [f"{cell_name(t, l)}:{cell_name(b, r)}" for t, l, b, r in kept]
+    texts = [f"{cell_name(top, left)}:{cell_name(bottom, right)}" for top, left, bottom, right in kept]
     sheet = ParsedSheet("Facilities", True, {}, merged=tuple(texts))
     for row in range(1, 18):
         for col in range(1, 10):
@@ -529,8 +529,8 @@ def test_the_merged_range_of_a_cell_is_found_as_by_looking_at_every_range(rectan
             expected = next(
                 (
                     (text, text.split(":")[0])
-                    for (t, l, b, r), text in zip(kept, texts, strict=True)
-                    if t <= row <= b and l <= col <= r and (row, col) != (t, l)
+                    for (top, left, bottom, right), text in zip(kept, texts, strict=True)
+                    if top <= row <= bottom and left <= col <= right and (row, col) != (top, left)
                 ),
                 None,
             )
