@@ -622,3 +622,11 @@ def test_merged_ranges_kept_are_bounded(tmp_path):
     report = check(path)
     assert len(report.merged_ranges["S"]) == guard.MAX_MERGED_RANGES
     assert report.merged_ranges["S"][0] == "A1:B2"
+
+
+def test_merged_ranges_beyond_excels_grid_are_not_kept(tmp_path):
+    rows = '<row r="1"><c r="A1"><v>1</v></c></row>'
+    merges = '<mergeCell ref="B1:ZZZZZZZ4"/><mergeCell ref="A2:A9999999"/><mergeCell ref="A2:XFD1048576"/>'
+    xml = hostile.sheet_xml(rows).replace("</sheetData>", f"</sheetData><mergeCells>{merges}</mergeCells>")
+    report = check(hostile.minimal_xlsx(tmp_path / "m.xlsx", {"S": xml}))
+    assert report.merged_ranges == {"S": ["A2:XFD1048576"]}

@@ -513,7 +513,8 @@ RECTANGLES = st.lists(
 @given(RECTANGLES)
 def test_the_merged_range_of_a_cell_is_found_as_by_looking_at_every_range(rectangles):
     """Ranges that do not overlap (Excel refuses to merge over a merge): a cell is in one, other
-    than at its top-left, exactly when looking at every range says so."""
+    than at its top-left, exactly when looking at every range says so; a range over the header
+    row (row 1 of a table sheet) keeps a header, not the rows' value, and is not said."""
     kept: list[tuple[int, int, int, int]] = []
     for top, left, tall, wide in rectangles:
         box = (top, left, top + tall, left + wide)
@@ -530,8 +531,43 @@ def test_the_merged_range_of_a_cell_is_found_as_by_looking_at_every_range(rectan
                 (
                     (text, text.split(":")[0])
                     for (top, left, bottom, right), text in zip(kept, texts, strict=True)
-                    if top <= row <= bottom and left <= col <= right and (row, col) != (top, left)
+                    if top <= row <= bottom and left <= col <= right and (row, col) != (top, left) and top > 1
                 ),
                 None,
             )
             assert sheet.merged_range(cell) == expected, cell
+
+
+def test_a_route_airport_merged_over_its_flights_is_said_to_be_merged(tmp_path):
+    """The same route over two cabin classes, its origin merged: the flight below has a destination
+    and no origin to every reader, and is told why."""
+    sheets = valid_sheets()
+    path = _merged(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), "AirTravel", "A2:A3")
+    [sub] = check_files([path], jobs=1)
+    [found] = [f for f in sub.findings if f.is_error]
+    assert (found.sheet, found.cell, found.code) == ("AirTravel", "A3", "missing-value")
+    assert "merged cells A2:A3" in found.message and "in A2 only" in found.message
+
+
+def test_a_merge_over_the_header_is_not_said_to_hold_the_rows_value(tmp_path):
+    """A1:A2 merged keeps the header 'site' in A1: typing it into A2 is not the fix."""
+    sheets = valid_sheets()
+    path = _merged(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), "Facilities", "A1:A2")
+    [sub] = check_files([path], jobs=1)
+    errors = [f for f in sub.findings if f.is_error and f.cell == "A2"]
+    assert [f.code for f in errors] == ["missing-value"]
+    assert "merged" not in errors[0].message
+
+
+def test_merged_ranges_of_any_width_are_looked_up_in_bounded_work():
+    """A range as wide as Excel's grid, and ten thousand more: the lookup holds a bounded number
+    of (column, range) pairs and answers at once."""
+    import time
+
+    start = time.process_time()
+    whole = ParsedSheet("Facilities", True, {}, merged=("A2:XFD1048576",))
+    assert whole.merged_range("C7") == ("A2:XFD1048576", "A2") and whole.merged_range("A2") is None
+    many = ParsedSheet("Facilities", True, {}, merged=tuple(f"A{2 * i + 2}:GR{2 * i + 3}" for i in range(10_000)))
+    assert many.merged_range("C7") == ("A6:GR7", "A6")
+    assert sum(len(tops) for tops, _ in many._merged_by_column().values()) <= 200_000
+    assert time.process_time() - start < 5  # not a timing test: a loop over every column would take minutes

@@ -665,6 +665,7 @@ _ERROR_TYPE = re.compile(rb"""\bt\s*=\s*["']e["']""")
 _CELL_OR_VALUE = re.compile(rb"""<(/?)(?:[^\s<>/:!?]++:)?(c|v)(?=[\s/>])((?:[^<>"']++|"[^"<>]*+"|'[^'<>]*+')*+)>""")
 # Merged ranges and hyperlinks, whose every cell openpyxl creates; bounded by the tag (no '<' or '>').
 _RANGE_REF = re.compile(rb"""<(?:[\w.-]+:)?(mergeCell|hyperlink)\s[^<>]*?\bref\s*=\s*["']([^"'<>]{1,64})["']""")
+EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384  # a sheet's grid in Excel (A1:XFD1048576)
 MAX_MERGED_RANGES = 10_000  # per sheet: the merged ranges kept to explain the empty cells they cover
 # Exact walk (slow path): every row/cell/f/v/is start or end tag, any prefix.
 # Every regular expression here that reads untrusted XML stops at the next '<' or '>' and does not
@@ -762,7 +763,8 @@ class _SheetScan:
                 self.range_cells = max(self.range_cells, cells)
                 if found.group(1) == b"mergeCell" and cells > 1 and len(self.merged) < MAX_MERGED_RANGES:
                     top, bottom, left, right = min(r1, r2), max(r1, r2), min(c1, c2), max(c1, c2)
-                    self.merged.append(f"{cell_name(top, left)}:{cell_name(bottom, right)}")
+                    if bottom <= EXCEL_ROWS and right <= EXCEL_COLUMNS:  # beyond, no program made it
+                        self.merged.append(f"{cell_name(top, left)}:{cell_name(bottom, right)}")
 
     def _reach(self, row: int, col: int) -> None:
         if row > self.max_row or col > self.max_col:

@@ -84,12 +84,16 @@ class ParsedSheet:
             for text in self.merged:
                 parts = text.split(":")
                 first, last = parse_cell(parts[0]), parse_cell(parts[-1])
-                if len(parts) != 2 or first is None or last is None or entries > MERGED_INDEX_ENTRIES:
+                if len(parts) != 2 or first is None or last is None:
                     continue
                 (top, left), (bottom, right) = first, last
-                for col in range(left, right + 1):
+                if self.is_table and top == 1:
+                    continue  # over the header: the value it keeps is a header, not the row's
+                for col in range(left, min(right, left + MERGED_INDEX_ENTRIES - entries) + 1):
                     by_column.setdefault(col, []).append((top, bottom, text, text.split(":")[0]))
                 entries += right - left + 1
+                if entries >= MERGED_INDEX_ENTRIES:
+                    break
             self._merged_index = {}
             for col, found in by_column.items():
                 found.sort()

@@ -378,7 +378,15 @@ def _combined(present: list[tuple[int, ParsedSheet]], names: list[str]) -> tuple
 # messages whose `name` is the column or field of the cell: its header as written in the workbook
 NAMING_THE_COLUMN = frozenset({"missing-value.column", "missing-value.required", "missing-value.merged"})
 # an empty required cell: said to be part of merged cells where it is (`ParsedSheet.merged_range`)
-EMPTY_REQUIRED = frozenset({"missing-value.column", "missing-value.field", "missing-value.required"})
+EMPTY_REQUIRED = frozenset(
+    {
+        "missing-value.column",
+        "missing-value.field",
+        "missing-value.required",
+        "missing-value.origin",  # a route's airport merged over the flights of the same route
+        "missing-value.destination",
+    }
+)
 
 
 def _run_schema(
