@@ -251,3 +251,61 @@ def test_unique_sheet_name_respects_excel_limits():
     assert unique_sheet_name("Validation summary", ["Entity"]) == "Validation summary"
     name = unique_sheet_name("x" * 40, ["x" * 31])
     assert len(name) <= 31 and name.endswith("(2)")
+
+
+def test_cells_inside_merged_cells_are_marked_on_the_top_left_headed_by_their_cell(tmp_path):
+    """A site merged over each pair of 1,800 rows, every second row reported (900 findings, within
+    the `MAX_LISTED` marked): each finding is on
+    its range's top-left cell, its line headed by the cell it is about; a warning there does not
+    turn an error's fill into a warning's."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Facilities"
+    ws.append(["site", "country"])
+    for i in range(2, 1802):
+        ws.append([f"site {i // 2}" if i % 2 == 0 else None, "KEN"])
+    for i in range(2, 1802, 2):
+        ws.merge_cells(f"A{i}:A{i + 1}")
+    source = tmp_path / "merged.xlsx"
+    wb.save(source)
+    findings = [
+        a_finding("missing-value", f"site is required (row {i})", file="x", sheet="Facilities", cell=f"A{i}", row=i)
+        for i in range(3, 1802, 2)
+    ]
+    findings.append(
+        a_finding(
+            "unknown-column", "a warning on A4", file="x", sheet="Facilities", cell="A4", row=4, severity="warning"
+        )
+    )
+    findings.append(a_finding("type-error", "an error on B9", file="x", sheet="Facilities", cell="B9", row=9))
+    out = load_workbook(write_annotated(source, findings, tmp_path / "out.xlsx"))["Facilities"]
+    for i in range(3, 1802, 2):
+        top = out[f"A{i - 1}"]
+        assert top.comment is not None and f"A{i}: ERROR missing-value: site is required (row {i})" in top.comment.text
+        assert top.fill.fgColor.rgb == ERROR_FILL.fgColor.rgb
+        assert out[f"A{i}"].comment is None
+    # A4 tops its range A4:A5: its own finding is not headed, A5's is, and the error's fill stays
+    assert "\nWARNING unknown-column: a warning on A4" in out["A4"].comment.text
+    assert out["A4"].comment.text.startswith("A5: ERROR missing-value")
+    assert out["A4"].fill.fgColor.rgb == ERROR_FILL.fgColor.rgb
+    assert out["B9"].comment.text.startswith("ERROR type-error")  # not merged: no heading
+
+
+def test_a_warning_below_an_error_in_merged_cells_keeps_the_error_fill(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Facilities"
+    ws.append(["site"])
+    ws.append(["HQ"])
+    ws.merge_cells("A2:A4")
+    source = tmp_path / "m.xlsx"
+    wb.save(source)
+    findings = [
+        a_finding("missing-value", "an error on A3", file="x", sheet="Facilities", cell="A3", row=3),
+        a_finding(
+            "unknown-column", "a warning on A4", file="x", sheet="Facilities", cell="A4", row=4, severity="warning"
+        ),
+    ]
+    top = load_workbook(write_annotated(source, findings, tmp_path / "out.xlsx"))["Facilities"]["A2"]
+    assert top.fill.fgColor.rgb == ERROR_FILL.fgColor.rgb
+    assert top.comment.text.startswith("A4: WARNING") and "A3: ERROR missing-value: an error on A3" in top.comment.text

@@ -23,6 +23,7 @@ no timestamp, so reruns differ only in zip and document-property metadata.
 
 from __future__ import annotations
 
+import bisect
 import io
 import os
 import re
@@ -31,7 +32,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.cell.cell import MergedCell
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -66,29 +67,51 @@ def unique_sheet_name(wanted: str, existing: list[str]) -> str:
     return name
 
 
-def _target(ws: Worksheet, row: int, col: int) -> Cell:
-    """The cell to mark; inside a merged range, its top-left cell."""
-    cell = ws.cell(row=row, column=col)
-    if isinstance(cell, MergedCell):
-        for rng in ws.merged_cells.ranges:
-            if cell.coordinate in rng:
-                return ws.cell(row=rng.min_row, column=rng.min_col)
-    return cell
+def _merged_targets(ws: Worksheet, cells: Iterable[tuple[int, int]]) -> dict[tuple[int, int], tuple[int, int]]:
+    """(row, column) -> the top-left of the merged range holding it, for those of `cells` that lie
+    in one: one pass over the sheet's ranges for the columns asked about, then a search by row
+    (a sheet merging a site over every pair of its 10,000 rows was a scan of every range per
+    finding: tens of seconds)."""
+    merged = [(row, col) for row, col in cells if isinstance(ws.cell(row=row, column=col), MergedCell)]
+    if not merged:
+        return {}
+    columns = sorted({col for _, col in merged})
+    by_column: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
+    for rng in ws.merged_cells.ranges:
+        for col in columns[bisect.bisect_left(columns, rng.min_col) : bisect.bisect_right(columns, rng.max_col)]:
+            by_column[col].append((rng.min_row, rng.max_row, rng.min_row, rng.min_col))
+    for found in by_column.values():
+        found.sort()
+    out = {}
+    for row, col in merged:
+        found = by_column.get(col, [])
+        at = bisect.bisect_right(found, (row, float("inf"))) - 1  # the range starting last at or above
+        if at >= 0 and found[at][1] >= row:
+            out[(row, col)] = found[at][2:]
+    return out
 
 
 def _mark_cells(wb: Workbook, findings: list[Finding]) -> None:
-    """Fill and comment every cell named by a finding whose sheet exists in the workbook."""
+    """Fill and comment every cell named by a finding whose sheet exists in the workbook; a cell
+    inside merged cells is marked on the range's top-left cell (the one Excel shows), its lines
+    headed by the cell they are about."""
     by_cell: dict[tuple[str, int, int], list[Finding]] = defaultdict(list)
     for f in findings:
         if f.sheet in wb.sheetnames and f.cell and (pos := parse_cell(f.cell)):
             by_cell[(f.sheet, *pos)].append(f)
+    targets = {
+        name: _merged_targets(wb[name], [(row, col) for sheet, row, col in by_cell if sheet == name])
+        for name in {sheet for sheet, _, _ in by_cell}
+    }
     position = {name: i for i, name in enumerate(wb.sheetnames)}
     for (sheet, row, col), items in sorted(by_cell.items(), key=lambda kv: (position[kv[0][0]], kv[0][1:])):
-        cell = _target(wb[sheet], row, col)
+        at = targets[sheet].get((row, col))
+        cell = wb[sheet].cell(row=at[0], column=at[1]) if at else wb[sheet].cell(row=row, column=col)
         items.sort(key=lambda f: (f.severity != ERROR, f.code, f.message))
-        has_error = any(f.severity == ERROR for f in items)
+        has_error = any(f.severity == ERROR for f in items) or cell.fill == st.ERROR_FILL
         cell.fill = st.ERROR_FILL if has_error else st.WARNING_FILL
-        lines = [f"{f.severity.upper()} {f.code}: {f.message}" for f in items]
+        head = f"{column_letter(col)}{row}: " if at else ""
+        lines = [f"{head}{f.severity.upper()} {f.code}: {f.message}" for f in items]
         if cell.comment is not None and cell.comment.text:
             lines += ["", "---", cell.comment.text]
         cell.comment = st.comment("\n".join(lines))
