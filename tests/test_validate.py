@@ -571,3 +571,20 @@ def test_merged_ranges_of_any_width_are_looked_up_in_bounded_work():
     assert many.merged_range("C7") == ("A6:GR7", "A6")
     assert sum(len(tops) for tops, _ in many._merged_by_column().values()) <= 200_000
     assert time.process_time() - start < 5  # not a timing test: a loop over every column would take minutes
+
+
+def test_a_route_merged_whole_over_its_flights_is_said_on_its_airport(tmp_path):
+    """Both airports merged over two cabin classes: the second flight has no route to any reader;
+    the finding is on its origin, saying the cells are merged."""
+    sheets = valid_sheets()
+    path = _merged(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), "AirTravel", "A2:A3", "B2:B3")
+    [sub] = check_files([path], jobs=1)
+    [found] = [f for f in sub.findings if f.is_error]
+    assert (found.sheet, found.cell, found.code, found.column) == ("AirTravel", "A3", "missing-value", "origin")
+    assert "merged cells A2:A3" in found.message
+    sheets = valid_sheets()
+    set_cell(sheets, "AirTravel", "A3", None)
+    set_cell(sheets, "AirTravel", "B3", None)
+    [sub] = check_files([write_workbook(tmp_path / "plain" / "UNEP_2024.xlsx", sheets)], jobs=1)
+    [found] = [f for f in sub.findings if f.is_error]
+    assert (found.cell, found.code) == ("C3", "missing-value") and "each flight needs a route" in found.message

@@ -387,6 +387,8 @@ EMPTY_REQUIRED = frozenset(
         "missing-value.destination",
     }
 )
+# a finding on a row's other cell, when this column's cell of the row is empty because merged
+EMPTY_ELSEWHERE = {"missing-value.route": "origin"}  # no airports and no distance: the airports merged
 
 
 def _run_schema(
@@ -408,11 +410,17 @@ def _run_schema(
         message_id, params = failure.message(
             combined, "missing-value.column" if sheet.is_table else "missing-value.field"
         )
+        column = failure.column
+        if message_id in EMPTY_ELSEWHERE and sheet.merged:
+            other = EMPTY_ELSEWHERE[message_id]
+            other_cell, _, other_header = sheet.locate(other, row)
+            if sheet.merged_range(other_cell):  # the row's airports merged with the row above
+                column, cell, header, message_id = other, other_cell, other_header, "missing-value.required"
         if message_id in EMPTY_REQUIRED and (merged := sheet.merged_range(cell)):
             message_id, params = "missing-value.merged", {"range": merged[0], "first": merged[1]}
         if message_id in NAMING_THE_COLUMN:  # named as the focal point sees it, not by its contract name
             params = {**params, "name": header}
-        value = combined.at[failure.position, failure.column]
+        value = combined.at[failure.position, column]
         found = finding(
             message_id,
             **params,
@@ -422,7 +430,7 @@ def _run_schema(
             cell=cell,
             row=excel_row,
             column=header,
-            value=sheet.shown(failure.column, row if sheet.is_table else 0, value),
+            value=sheet.shown(column, row if sheet.is_table else 0, value),
         )
         out.append((file_no, found))
     return out
