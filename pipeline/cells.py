@@ -7,8 +7,10 @@ worker processes use this module without it.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -60,3 +62,56 @@ def parse_cell(ref: str | bytes) -> tuple[int, int] | None:
     if not found:
         return None
     return int(found.group(2)), column_number(found.group(1))
+
+
+Box = tuple[int, int, int, int]  # a range of cells: (top row, left column, bottom row, right column)
+
+
+class MergedRanges:
+    """Which merged range holds a cell: the ranges over each column, by their first row, and a
+    search by row. Merged ranges do not overlap (Excel refuses to merge over a merge), so the one
+    starting last at or above a row is the only one that can hold it.
+
+    `columns`: only the ranges over these columns are kept (None: every column); at most
+    `max_pairs` (column, range) pairs are kept in all, whatever the ranges' widths (None: all)."""
+
+    def __init__(
+        self, boxes: Iterable[Box], columns: Iterable[int] | None = None, max_pairs: int | None = None
+    ) -> None:
+        wanted = sorted(set(columns)) if columns is not None else None
+        left_over = max_pairs
+        by_column: dict[int, list[Box]] = {}
+        for box in boxes:
+            _, left, _, right = box
+            if wanted is not None:
+                over: Sequence[int] = wanted[bisect.bisect_left(wanted, left) : bisect.bisect_right(wanted, right)]
+            else:
+                over = range(left, right + 1)
+            if left_over is not None:
+                over = over[:left_over]
+                left_over -= len(over)
+            for col in over:
+                by_column.setdefault(col, []).append(box)
+            if left_over == 0:
+                break
+        self._tops: dict[int, list[int]] = {}
+        self._boxes: dict[int, list[Box]] = {}
+        for col, found in by_column.items():
+            found.sort()
+            self._tops[col] = [box[0] for box in found]
+            self._boxes[col] = found
+
+    def __len__(self) -> int:
+        """The (column, range) pairs kept."""
+        return sum(map(len, self._tops.values()))
+
+    def holding(self, row: int, col: int) -> Box | None:
+        """The merged range that holds the cell at (row, col), if any (its top-left included)."""
+        tops = self._tops.get(col)
+        if not tops:
+            return None
+        at = bisect.bisect_right(tops, row) - 1
+        if at < 0:
+            return None
+        box = self._boxes[col][at]
+        return box if row <= box[2] else None

@@ -23,7 +23,6 @@ no timestamp, so reruns differ only in zip and document-property metadata.
 
 from __future__ import annotations
 
-import bisect
 import io
 import os
 import re
@@ -37,7 +36,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline import xlsx as st
-from pipeline.cells import column_letter, parse_cell
+from pipeline.cells import MergedRanges, column_letter, parse_cell
 from pipeline.errors import UnreadableFile
 from pipeline.intake import guard
 from pipeline.intake.findings import ERROR, Finding, count
@@ -75,20 +74,9 @@ def _merged_targets(ws: Worksheet, cells: Iterable[tuple[int, int]]) -> dict[tup
     merged = [(row, col) for row, col in cells if isinstance(ws.cell(row=row, column=col), MergedCell)]
     if not merged:
         return {}
-    columns = sorted({col for _, col in merged})
-    by_column: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
-    for rng in ws.merged_cells.ranges:
-        for col in columns[bisect.bisect_left(columns, rng.min_col) : bisect.bisect_right(columns, rng.max_col)]:
-            by_column[col].append((rng.min_row, rng.max_row, rng.min_row, rng.min_col))
-    for found in by_column.values():
-        found.sort()
-    out = {}
-    for row, col in merged:
-        found = by_column.get(col, [])
-        at = bisect.bisect_right(found, (row, float("inf"))) - 1  # the range starting last at or above
-        if at >= 0 and found[at][1] >= row:
-            out[(row, col)] = found[at][2:]
-    return out
+    boxes = ((r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges)
+    lookup = MergedRanges(boxes, columns={col for _, col in merged})
+    return {cell: box[:2] for cell in merged if (box := lookup.holding(*cell)) is not None}
 
 
 def _mark_cells(wb: Workbook, findings: list[Finding]) -> None:

@@ -8,8 +8,8 @@ on any value can name its cell.
 
 from __future__ import annotations
 
-import bisect
 import difflib
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +19,7 @@ import numpy as np
 
 from pipeline import catalogue, codelists
 from pipeline.catalogue import Message, using_language
-from pipeline.cells import column_letter, parse_cell
+from pipeline.cells import MergedRanges, cell_name, column_letter, parse_cell
 from pipeline.errors import UnreadableFile
 from pipeline.intake import reading
 from pipeline.intake.findings import Finding, finding
@@ -56,49 +56,30 @@ class ParsedSheet:
     values: dict[str, list[object]] = field(default_factory=dict)  # contract column -> raw cell values as read
     index: list[int] = field(default_factory=list)  # Excel row of each value (tables) or [0] (Field/Value)
     merged: tuple[str, ...] = ()  # the sheet's merged ranges, "A5:A7"
-    _merged_index: dict[int, tuple[list[int], list[tuple[int, str, str]]]] | None = field(
-        default=None, repr=False, compare=False
-    )
 
     def merged_range(self, cell: str) -> tuple[str, str] | None:
         """(the merged range, its top-left cell) when `cell` lies in a merged range other than at its
         top-left: calamine, like Excel's own formulas, gives such a cell no value."""
-        if not self.merged or not cell:
-            return None
-        position = parse_cell(cell)
+        position = parse_cell(cell) if self.merged and cell else None
         if position is None:
             return None
-        row, col = position
-        tops, ranges = self._merged_by_column().get(col, ((), ()))
-        at = bisect.bisect_right(tops, row) - 1  # the range starting last at or above the row
-        if at < 0:
+        box = self._merged_lookup.holding(*position)
+        if box is None or position == box[:2]:
             return None
-        bottom, text, first = ranges[at]
-        return (text, first) if row <= bottom and cell != first else None
+        first = cell_name(box[0], box[1])
+        return f"{first}:{cell_name(box[2], box[3])}", first
 
-    def _merged_by_column(self) -> dict[int, tuple[list[int], list[tuple[int, str, str]]]]:
-        """Column -> the merged ranges over it, by their first row (ranges do not overlap)."""
-        if self._merged_index is None:
-            by_column: dict[int, list[tuple[int, int, str, str]]] = {}
-            entries = 0
-            for text in self.merged:
-                parts = text.split(":")
-                first, last = parse_cell(parts[0]), parse_cell(parts[-1])
-                if len(parts) != 2 or first is None or last is None:
-                    continue
-                (top, left), (bottom, right) = first, last
-                if self.is_table and top == 1:
-                    continue  # over the header: the value it keeps is a header, not the row's
-                for col in range(left, min(right, left + MERGED_INDEX_ENTRIES - entries) + 1):
-                    by_column.setdefault(col, []).append((top, bottom, text, text.split(":")[0]))
-                entries += right - left + 1
-                if entries >= MERGED_INDEX_ENTRIES:
-                    break
-            self._merged_index = {}
-            for col, found in by_column.items():
-                found.sort()
-                self._merged_index[col] = ([top for top, *_ in found], [(b, t, f) for _, b, t, f in found])
-        return self._merged_index
+    @functools.cached_property
+    def _merged_lookup(self) -> MergedRanges:
+        """The merged ranges, but those over a table's header: the value such a range keeps is a
+        header, not the row's."""
+        boxes = []
+        for text in self.merged:
+            parts = text.split(":")
+            first, last = parse_cell(parts[0]), parse_cell(parts[-1])
+            if len(parts) == 2 and first is not None and last is not None and not (self.is_table and first[0] == 1):
+                boxes.append((*first, *last))
+        return MergedRanges(boxes, max_pairs=MERGED_INDEX_ENTRIES)
 
     def shown(self, column: str, index: object, value: object) -> object:
         """What the focal point typed in a cell whose value `reading` read ('Gaz naturel', '1.234')."""
