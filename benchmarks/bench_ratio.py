@@ -169,6 +169,11 @@ def stage_medians(runs: list[dict[str, float]]) -> dict[str, float]:
     return {name: statistics.median(run.get(name, 0.0) for run in runs) for name in names}
 
 
+def _paired(rows: dict[str, list[float]], runs: str, reads: str) -> float:
+    """The median of each round's own ratio: `runs` over `reads`, round by round."""
+    return _median([run / read for run, read in zip(rows[runs], rows[reads], strict=True)])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -231,17 +236,15 @@ def main() -> None:
             f"-> ratio {results['ratio_run']:.2f}; read large {medians['read_large']:.2f} s, "
             f"gtb validate {medians['validate_large']:.2f} s -> ratio {results['ratio_validate_large']:.2f}"
         )
+
         # each round's own ratio (its read and its run side by side), then their median: on a machine
         # whose speed drifts within minutes, the pairs say more than the two medians taken apart
-        paired_run = _median([r / p for r, p in zip(rows["run"], rows["read_year"], strict=True)])
-        paired_validate = _median([v / p for v, p in zip(rows["validate_large"], rows["read_large"], strict=True)])
+        paired_run, paired_validate = _paired(rows, "run", "read_year"), _paired(rows, "validate_large", "read_large")
         results |= {"paired_ratio_run": paired_run, "paired_ratio_validate_large": paired_validate}
         print(f"median of each round's ratio: gtb run {paired_run:.2f}; gtb validate {paired_validate:.2f}")
         if baseline:
-            before_paired_run = _median([r / p for r, p in zip(rows["baseline_run"], rows["read_year"], strict=True)])
-            before_paired_validate = _median(
-                [v / p for v, p in zip(rows["baseline_validate_large"], rows["read_large"], strict=True)]
-            )
+            before_paired_run = _paired(rows, "baseline_run", "read_year")
+            before_paired_validate = _paired(rows, "baseline_validate_large", "read_large")
             results |= {
                 "baseline_paired_ratio_run": before_paired_run,
                 "baseline_paired_ratio_validate_large": before_paired_validate,
