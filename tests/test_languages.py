@@ -441,3 +441,20 @@ def test_merged_cells_are_explained_in_the_workbook_language(tmp_path, lang, wor
     [found] = check(path).findings
     assert (found.code, found.cell) == ("missing-value", "A3")
     assert words in found.message and ws["A1"].value in found.message, found.message
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("fr", "cellules fusionnées E1:F1"), ("es", "celdas combinadas E1:F1")],
+)
+def test_a_header_merged_over_figures_is_explained_in_the_workbook_language(tmp_path, lang, words):
+    path = filled(tmp_path, lang, labels=True)
+    wb = load_workbook(path)
+    ws = wb[i18n.sheet_name("Facilities", lang)]
+    ws["F2"] = 1000  # renewable kWh, under a header then merged into the unit's
+    ws["F1"] = None
+    ws.merge_cells("E1:F1")
+    wb.save(path)
+    found = [f for f in check(path).findings if f.cell == "F1"]
+    assert [f.code for f in found] == ["missing-column"]
+    assert words in found[0].message and "F2" in found[0].message, found[0].message

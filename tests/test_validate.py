@@ -588,3 +588,84 @@ def test_a_route_merged_whole_over_its_flights_is_said_on_its_airport(tmp_path):
     [sub] = check_files([write_workbook(tmp_path / "plain" / "UNEP_2024.xlsx", sheets)], jobs=1)
     [found] = [f for f in sub.findings if f.is_error]
     assert (found.cell, found.code) == ("C3", "missing-value") and "each flight needs a route" in found.message
+
+
+def test_figures_under_a_header_merged_over_them_are_said_not_to_be_read(tmp_path):
+    """'unit' centred over E1:F1 as a focal point lays a header out: F1 is empty to every reader,
+    so the renewable kWh under it would be lost without a word. One error, on F1, says why."""
+    sheets = valid_sheets()
+    set_cell(sheets, "Facilities", "F1", None)
+    set_cell(sheets, "Facilities", "F3", 1_000)
+    path = _merged(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), "Facilities", "E1:F1")
+    [sub] = check_files([path], jobs=1)
+    [found] = [f for f in sub.findings if f.code in ("missing-column", "unknown-column")]
+    assert (found.sheet, found.cell, found.code, found.is_error) == ("Facilities", "F1", "missing-column", True)
+    assert "merged cells E1:F1" in found.message and "in E1 only" in found.message
+    assert "the first in F2; 2 in all" in found.message, found.message
+
+
+def test_values_under_an_empty_header_are_said_not_to_be_read(tmp_path):
+    """A note typed beside the table, two columns right of the last header: a warning on the
+    header cell of its column; an empty header over empty cells says nothing."""
+    sheets = valid_sheets()
+    set_cell(sheets, "Facilities", "I3", "estimated from the invoices")
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    [sub] = check_files([path], jobs=1)
+    found = [f for f in sub.findings if f.code == "unknown-column"]
+    assert [(f.cell, f.severity) for f in found] == [("I1", "warning")]
+    assert "column I has values (the first in I3; 1 in all) but no header in I1" in found[0].message
+    assert sub.is_valid
+
+
+def test_a_row_shifted_one_column_right_is_not_also_said_to_be_headerless(tmp_path):
+    """The values of a row typed one column to the right reach past the last header: that row is
+    reported as shifted, and not again as values without a header."""
+    sheets = valid_sheets()
+    sheets["Facilities"][2] = [None, *sheets["Facilities"][2]]
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    [sub] = check_files([path], jobs=1)
+    codes = {f.code for f in sub.findings}
+    assert "shifted-columns" in codes and "unknown-column" not in codes and "missing-column" not in codes
+
+
+def test_a_table_whose_headers_are_a_row_lower_is_not_said_to_be_headerless(tmp_path):
+    sheets = valid_sheets()
+    sheets["Facilities"].insert(0, [])
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    [sub] = check_files([path], jobs=1)
+    assert sub.findings and not any("no header" in f.message for f in sub.findings)
+
+
+HEADERS = st.lists(st.sampled_from(["site", "country", "quantity", None, "", "  "]), min_size=1, max_size=6)
+ROWS = st.lists(st.lists(st.sampled_from([None, 1, "x"]), max_size=8), min_size=1, max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(HEADERS, ROWS, st.sets(st.integers(2, 7)), st.booleans())
+def test_values_without_a_header_are_said_once_per_column(headers, rows, shifted, merged):
+    """Whatever the widths of the header and of the rows: one finding per column whose header is
+    empty and that holds a value in a row not reported as shifted, on its header cell, counting
+    those values; an error where a merge from A1 over the header row covers it."""
+    from pipeline.intake.normalise import _headerless_findings, _Headers
+    from pipeline.intake.workbook import RawSheet
+
+    raw = RawSheet(
+        "Facilities",
+        list(headers),
+        [(i + 2, list(values)) for i, values in enumerate(rows)],
+        merged_ranges=["A1:C1"] if merged else [],
+    )
+    found = _Headers(positions={"site": 0})
+    findings = _headerless_findings(raw, found, "f.xlsx", set(shifted))
+    expected = {}
+    for position in range(max(len(values) for values in rows)):
+        if position < len(headers) and headers[position] and headers[position].strip():
+            continue
+        used = [i + 2 for i, values in enumerate(rows) if position < len(values) and values[position] is not None]
+        used = [row for row in used if row not in shifted]
+        if used:
+            code = "missing-column" if merged and position < 3 else "unknown-column"
+            expected[cell_name(1, position + 1)] = (code, f"{cell_name(used[0], position + 1)}; {len(used)} in all")
+    assert {f.cell: f.code for f in findings} == {cell: code for cell, (code, _) in expected.items()}
+    for f in findings:
+        assert expected[f.cell][1] in f.message

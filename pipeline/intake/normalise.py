@@ -398,6 +398,7 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -
     rows, index, columns, grid = _records(raw, [c for c in wanted if c in positions], positions)
     letters = {c: column_letter(p + 1) for c, p in positions.items()}
     shifted = _shift_findings(spec, raw, positions, rows, letters, found.written, lang, file_name, grid)
+    findings += _headerless_findings(raw, found, file_name, {f.row for f in shifted})
     parsed = ParsedSheet(
         name=spec.name,
         is_table=True,
@@ -411,6 +412,53 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -
         merged=tuple(raw.merged_ranges),
     )
     return _read(parsed, spec, lang, raw, findings + shifted, columns, index)
+
+
+def _header_merges(raw: RawSheet) -> list[tuple[int, int, str]]:
+    """(first column, last column, range) of each merged range starting on the header row (row 1)."""
+    out = []
+    for text in raw.merged_ranges:
+        parts = text.split(":")
+        first, last = parse_cell(parts[0]), parse_cell(parts[-1])
+        if len(parts) == 2 and first is not None and last is not None and first[0] == 1:
+            out.append((first[1], last[1], text))
+    return out
+
+
+def _headerless_findings(raw: RawSheet, found: _Headers, file_name: str, skip_rows: set[int | None]) -> list[Finding]:
+    """Values in a column whose header cell is empty are not read: said, so that nothing is lost
+    without a word. One finding per such column, on its header cell: an error where the header
+    cell is empty because it is part of merged cells (a header centred over two columns: the
+    figures under the second are the sheet's own), a warning otherwise (a note beside the table,
+    or figures whose header was deleted). Rows reported as shifted (`skip_rows`) are left out:
+    their values are said to sit one column off already. Nothing is said of a sheet none of whose
+    headers is in row 1 (its headers are missing, or a row lower: reported as such)."""
+    if not found.positions or not raw.rows:
+        return []
+    width = max(len(values) for _, values in raw.rows)
+    empty = [p for p in range(width) if p >= len(raw.header) or not _key(raw.header[p])]
+    if not empty:
+        return []
+    merges = _header_merges(raw)
+    out = []
+    for position in empty:
+        rows = [
+            excel_row
+            for excel_row, values in raw.rows
+            if position < len(values) and values[position] is not None and excel_row not in skip_rows
+        ]
+        if not rows:
+            continue
+        letter = column_letter(position + 1)
+        where: dict[str, Any] = {"file": file_name, "sheet": raw.name, "cell": f"{letter}1", "row": 1}
+        shown: dict[str, Any] = {"letter": letter, "example": f"{letter}{rows[0]}", "count": len(rows)}
+        merge = next((m for m in merges if m[0] <= position + 1 <= m[1]), None)
+        if merge is not None:
+            first = f"{column_letter(merge[0])}1"
+            out.append(finding("missing-column.merged-header", range=merge[2], first=first, **shown, **where))
+        else:
+            out.append(finding("unknown-column.no-header", **shown, **where))
+    return out
 
 
 def _records(
