@@ -395,10 +395,11 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -
     missing = [c.name for c in spec.columns if c.name not in found.positions and c.required]
     findings = found.findings + _header_findings(spec, raw, file_name, lang, found, missing)
     positions = found.positions
-    rows, index, columns, grid = _records(raw, [c for c in wanted if c in positions], positions)
+    cells = shifts_grid(raw.rows) if raw.rows else None  # every row, blank or not
+    rows, index, columns, grid = _records(raw, [c for c in wanted if c in positions], positions, cells)
     letters = {c: column_letter(p + 1) for c, p in positions.items()}
     shifted = _shift_findings(spec, raw, positions, rows, letters, found.written, lang, file_name, grid)
-    findings += _headerless_findings(raw, found, file_name, {f.row for f in shifted})
+    findings += _headerless_findings(raw, found, file_name, {f.row for f in shifted}, cells)
     parsed = ParsedSheet(
         name=spec.name,
         is_table=True,
@@ -425,28 +426,31 @@ def _header_merges(raw: RawSheet) -> list[tuple[int, int, str]]:
     return out
 
 
-def _headerless_findings(raw: RawSheet, found: _Headers, file_name: str, skip_rows: set[int | None]) -> list[Finding]:
+def _headerless_findings(
+    raw: RawSheet, found: _Headers, file_name: str, skip_rows: set[int | None], cells: np.ndarray | None = None
+) -> list[Finding]:
     """Values in a column whose header cell is empty are not read: said, so that nothing is lost
     without a word. One finding per such column, on its header cell: an error where the header
     cell is empty because it is part of merged cells (a header centred over two columns: the
     figures under the second are the sheet's own), a warning otherwise (a note beside the table,
     or figures whose header was deleted). Rows reported as shifted (`skip_rows`) are left out:
     their values are said to sit one column off already. Nothing is said of a sheet none of whose
-    headers is in row 1 (its headers are missing, or a row lower: reported as such)."""
+    headers is in row 1 (its headers are missing, or a row lower: reported as such). `cells`:
+    the rows as `shifts.grid` lays them out, when the caller has it already; one pass in
+    compiled code per column without a header."""
     if not found.positions or not raw.rows:
         return []
-    width = max(len(values) for _, values in raw.rows)
-    empty = [p for p in range(width) if p >= len(raw.header) or not _key(raw.header[p])]
+    grid = shifts_grid(raw.rows) if cells is None else cells
+    empty = [p for p in range(grid.shape[1]) if p >= len(raw.header) or not _key(raw.header[p])]
     if not empty:
         return []
+    excel_rows = np.fromiter((excel_row for excel_row, _ in raw.rows), dtype=np.int64, count=len(raw.rows))
+    kept = ~np.isin(excel_rows, np.fromiter((r for r in skip_rows if r is not None), dtype=np.int64))
     merges = _header_merges(raw)
+    none = np.full(len(grid), None, dtype=object)
     out = []
     for position in empty:
-        rows = [
-            excel_row
-            for excel_row, values in raw.rows
-            if position < len(values) and values[position] is not None and excel_row not in skip_rows
-        ]
+        rows = excel_rows[np.not_equal(grid[:, position], none) & kept].tolist()
         if not rows:
             continue
         letter = column_letter(position + 1)
@@ -462,7 +466,7 @@ def _headerless_findings(raw: RawSheet, found: _Headers, file_name: str, skip_ro
 
 
 def _records(
-    raw: RawSheet, present: list[str], positions: dict[str, int]
+    raw: RawSheet, present: list[str], positions: dict[str, int], cells: np.ndarray | None = None
 ) -> tuple[list[tuple[int, list[object]]], list[int], dict[str, list[object]], np.ndarray | None]:
     """The sheet's data rows as read (Excel row, values), blank rows left out; their Excel rows;
     the values of each contract column present, row by row; and those rows as one object grid
@@ -473,7 +477,7 @@ def _records(
     Vectorised over the grid of the sheet's rows: one pass in compiled code per column."""
     if not present or not raw.rows:
         return [], [], {}, None
-    grid = shifts_grid(raw.rows)
+    grid = shifts_grid(raw.rows) if cells is None else cells
     width = grid.shape[1]
     empty = np.full(len(grid), None, dtype=object)
     columns = [grid[:, positions[c]] if positions[c] < width else empty for c in present]
