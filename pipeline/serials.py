@@ -3,7 +3,10 @@
 A serial range copied from a registry web page or a PDF arrives with look-alike characters
 (Unicode hyphens and minus signs, no-break and zero-width spaces, full-width letters), so the
 same block can be written many ways. `normalise` gives one spelling: NFKC, every dash to `-`,
-spaces and invisible characters removed, case folded.
+spaces, invisible and control characters removed, Cyrillic and Greek letters that look like
+Latin ones read as those (`КЕ` typed in a Cyrillic layout is `KE`: registries' serials are
+ASCII), case folded. A letter or digit that is still not ASCII then is its own error
+(`foreign_characters`): a serial that might be another written with look-alikes is not loaded.
 
 `parse` then reads the block as (block, start, end) so that overlapping ranges of one block are
 found, not only identical ones. The accepted forms (docs/decisions.md):
@@ -34,8 +37,19 @@ from typing import Generic, TypeVar
 # Hyphens, dashes and minus signs that registries' web pages and PDFs use for '-'.
 DASHES = "\u00ad\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d"
 _TO_HYPHEN = str.maketrans({ch: "-" for ch in DASHES if ch != "\u00ad"} | {"\u00ad": ""})
-# Invisible characters that survive NFKC: zero-width space/joiners, word joiner, BOM.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\\s]+")
+# Characters that survive NFKC and show nothing: white space, format characters (zero-width
+# space and joiners, word joiner, BOM, bidirectional marks) and control characters (a NUL, say).
+_INVISIBLE = re.compile(
+    "[\\s\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]+"
+)
+# Cyrillic and Greek letters drawn as Latin ones (capitals and small letters), read as those.
+LOOK_ALIKES = {
+    **dict(zip("АВЕЅІЈКМНОРСТУХҮӀԚԜ", "ABESIJKMHOPCTYXYIQW", strict=True)),  # Cyrillic capitals
+    **dict(zip("аеѕіјорсухһӏԛԝԁ", "aesijopcyxhlqwd", strict=True)),  # Cyrillic small letters
+    **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧϜ", "ABEZHIKMNOPTYXF", strict=True)),  # Greek capitals
+    **dict(zip("οικνρτυχ", "oiknrtux", strict=True)),  # Greek small letters
+}
+_LATIN = str.maketrans(LOOK_ALIKES)
 _DIGITS = re.compile(r"[0-9]{1,18}")  # longer numbers are compared as text
 _VERRA = re.compile(r"([0-9]+)-([0-9]{1,18})-([0-9]{1,18})-(vcs-.*)")
 
@@ -99,10 +113,22 @@ def is_readable(value: object) -> bool:
 
 
 def normalise(value: object) -> str:
-    """One spelling per serial: NFKC, dashes to '-', spaces and invisible characters gone, case folded."""
+    """One spelling per serial: NFKC, dashes to '-', spaces, invisible and control characters gone,
+    look-alike Cyrillic and Greek letters read as Latin ones, case folded."""
     text = unicodedata.normalize("NFKC", str(value)).translate(_TO_HYPHEN)
-    text = _INVISIBLE.sub("", text)
+    text = _INVISIBLE.sub("", text).translate(_LATIN)
     return re.sub("-{2,}", "-", text).strip("-").casefold()
+
+
+def foreign_characters(value: object) -> list[str]:
+    """The letters and digits of a serial that are not ASCII once normalised (`normalise`), in
+    order, each once: a registry's serial has none, and one that looks like another serial
+    written with them could not be told from it."""
+    found: dict[str, None] = {}
+    for ch in normalise(value):
+        if not ch.isascii() and unicodedata.category(ch)[0] in "LN":
+            found.setdefault(ch, None)
+    return list(found)
 
 
 def parse(value: object) -> Serial:

@@ -41,6 +41,20 @@ def _readable_serials(d: pd.DataFrame) -> pd.Series:
     return pd.Series([bool(b) or serials.is_readable(v) for v, b in zip(values, blank, strict=True)], index=d.index)
 
 
+def _ascii_serials(d: pd.DataFrame) -> pd.Series:
+    """False for a serial holding a letter or digit that is not ASCII once normalised (a Cherokee
+    or Armenian look-alike, say): it could not be told from the serial it looks like."""
+    values, blank = d["serial_range"], is_blank(d["serial_range"])
+    return pd.Series(
+        [bool(b) or not serials.foreign_characters(v) for v, b in zip(values, blank, strict=True)], index=d.index
+    )
+
+
+def _characters_params(value: object, row: pd.Series | None) -> dict[str, object]:
+    found = serials.foreign_characters(value)
+    return {"characters": ", ".join(f"'{ch}' (U+{ord(ch):04X})" for ch in found)}
+
+
 def _size_params(value: object, row: pd.Series | None) -> dict[str, object]:
     characters, parts = serials.size(value)
     return {
@@ -55,6 +69,7 @@ schema = sheet_schema(
     "Offsets",
     [
         row_check("serial-readable", "out-of-range.serial-size", "serial_range", _readable_serials, _size_params),
+        row_check("serial-ascii", "type-error.serial-characters", "serial_range", _ascii_serials, _characters_params),
         row_check(
             "serial-unique-in-file",
             "duplicate-serial.in-file",

@@ -144,6 +144,33 @@ def test_duplicate_serial_within_one_run_rejects_the_later_file(inputs):
     assert result.loaded == ["UNEP_2024.xlsx"] and [r[0] for r in result.rejected] == ["WFP_2024.xlsx"]
 
 
+def test_a_serial_typed_with_look_alike_letters_is_the_same_credit_block(inputs):
+    """'KE' typed in a Cyrillic (КЕ) or Greek (ΚΕ) layout, or with a NUL after it: one block,
+    claimed once; a serial with a letter drawn like a Latin one but not read as it is refused."""
+    serial = "KE-5-2025-000001-000500"
+    for entity, typed in [
+        ("UNEP", serial),
+        ("WFP", "\u041a\u0415" + serial[2:]),
+        ("UNDP", serial + "_x0000_"),
+    ]:  # a NUL: _x0000_ in the XML
+        sheets = valid_sheets(entity)
+        sheets["Offsets"][1][2] = typed
+        submit(inputs, f"{entity}_2024.xlsx", sheets)
+    cherokee = valid_sheets("UNICEF")
+    cherokee["Offsets"][1][2] = "K\u13ac-9-2025-000001-000500"
+    submit(inputs, "UNICEF_2024.xlsx", cherokee)
+    result = run(inputs)
+    claimants = {"UNEP_2024.xlsx", "WFP_2024.xlsx", "UNDP_2024.xlsx"}
+    [first] = result.loaded  # the first file to claim the block (files are read in order of their names)
+    assert first in claimants and {r[0] for r in result.rejected} == claimants - {first} | {"UNICEF_2024.xlsx"}
+    found = query(inputs, "SELECT file_name, code, message FROM findings JOIN submissions USING (submission_id)")
+    assert {(f, c) for f, c, _ in found if f != "UNICEF_2024.xlsx"} == {
+        (name, "duplicate-serial") for name in claimants - {first}
+    }
+    [(message,)] = [(m,) for f, c, m in found if f == "UNICEF_2024.xlsx"]
+    assert "U+13AC" in message and "letters A to Z" in message
+
+
 def test_two_workbooks_for_one_entity_year_in_one_run(inputs):
     submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
     submit(inputs, "UNEP_2024_other.xlsx", set_cell(valid_sheets("UNEP"), "Water", "D2", 7))

@@ -216,6 +216,11 @@ def look_alike(serial: str, choice: int) -> str:
         text = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() and c.isascii() else c for c in text)  # full width
     if choice % 2:
         text = "\u00a0" + text.lower() + "\u200b"
+    if choice % 5 == 1:  # typed in a Cyrillic or Greek keyboard layout: letters drawn alike
+        latin = {v: k for k, v in serials.LOOK_ALIKES.items()}
+        text = "".join(latin.get(c, c) for c in text)
+    if choice % 7 == 2:  # a NUL or a bidirectional mark carried over from a web page
+        text = text[:1] + "\u200e\x00" + text[1:] + "\u202c"
     return text
 
 
@@ -234,6 +239,14 @@ def test_look_alike_spellings_are_one_serial(prefix, start, length, choice):
     variant = look_alike(serial, choice)
     assert serials.normalise(variant) == serials.normalise(serial)
     assert serials.overlap(serials.parse(variant), serials.parse(serial))
+
+
+def test_every_look_alike_letter_reads_as_its_latin_letter_and_others_are_foreign():
+    for look_alike_letter, latin in serials.LOOK_ALIKES.items():
+        assert serials.normalise(f"{look_alike_letter}E-5-1-9") == f"{latin}e-5-1-9".casefold()
+        assert serials.foreign_characters(f"{look_alike_letter}E-5-1-9") == []
+    assert serials.foreign_characters("\u13ac-5-1-9\u0562") == ["\u13ac", "\u0562"]  # Cherokee E, Armenian b
+    assert serials.foreign_characters("n\u00b0 12") == []  # a symbol, not a letter drawn like one
 
 
 @settings(max_examples=300, deadline=None)
