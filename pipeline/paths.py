@@ -30,17 +30,29 @@ LOCK_PREFIX = "~$"  # Excel's lock files beside an open workbook: never submissi
 
 
 def find_submissions(inputs: Path) -> list[Path]:
-    """Everything under `inputs`/submissions named like a workbook (`.xlsx` in any case; lock
-    files left out), sorted; raises FileNotFoundError naming the folder when there is none, and
-    OSError when it cannot be listed.
+    """Everything under `inputs`/submissions named like a spreadsheet (`scan_submissions`)."""
+    return scan_submissions(inputs)[0]
 
-    Whatever is named so is listed, files or not (a folder, a pipe, a broken link), and so is a
-    folder that cannot be read: the reader gives each its own unreadable-file finding, where
-    skipping it would leave the entity silently missing. Links to folders are not followed."""
+
+def scan_submissions(inputs: Path) -> tuple[list[Path], list[Path]]:
+    """(everything under `inputs`/submissions named like a spreadsheet, the other files), each
+    sorted; raises FileNotFoundError naming the folder when there is none, and OSError when it
+    cannot be listed.
+
+    Named like a spreadsheet: `.xlsx` in any case, and the other formats a focal point may send
+    (`.xlsm`, `.xls`, `.ods`, `.csv`, ...: SPREADSHEET_SUFFIXES), with stray spaces or dots after
+    the extension: the reader says what each is (a macro-free `.xlsm` is read as the workbook it
+    is), where skipping it would leave the entity counted missing without a word. Whatever is
+    named so is listed, files or not (a folder, a pipe, a broken link), and so is a folder that
+    cannot be read: the reader gives each its own unreadable-file finding. Links to folders are
+    not followed. The other files are listed apart (the run names them as not read), but for
+    what programs leave beside files: lock files, macOS's `._` and `.DS_Store`, Windows'
+    `Thumbs.db` and `desktop.ini`."""
     folder = inputs / SUBMISSIONS_FOLDER
     if not folder.is_dir():
         raise FileNotFoundError(folder)
     found: list[Path] = []
+    others: list[Path] = []
 
     def unreadable_folder(error: OSError) -> None:
         if not error.filename or Path(error.filename) == folder:
@@ -49,12 +61,24 @@ def find_submissions(inputs: Path) -> list[Path]:
 
     for root, dirs, files in os.walk(folder, onerror=unreadable_folder):
         found += [Path(root) / name for name in files + dirs if _workbook_name(name)]
+        others += [Path(root) / name for name in files if not _workbook_name(name) and not _left_by_programs(name)]
         dirs[:] = [d for d in dirs if not _workbook_name(d)]  # a folder named like a workbook: listed, not entered
-    return sorted(found)
+    return sorted(found), sorted(others)
+
+
+# What a focal point may send for a workbook, as its name ends once stray spaces and dots are gone.
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods", ".fods", ".csv", ".numbers")
+_PROGRAMS_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+
+
+def _left_by_programs(name: str) -> bool:
+    """A file a program leaves beside the others: an Excel lock file, macOS's `._` twin of a file
+    or `.DS_Store`, Windows' `Thumbs.db` or `desktop.ini`."""
+    return name.startswith((LOCK_PREFIX, "._")) or name.lower() in _PROGRAMS_FILES
 
 
 def _workbook_name(name: str) -> bool:
-    return name.lower().endswith(".xlsx") and not name.startswith(LOCK_PREFIX)
+    return name.lower().rstrip(" .").endswith(SPREADSHEET_SUFFIXES) and not _left_by_programs(name)
 
 
 class NotARegularFile(OSError):

@@ -68,6 +68,7 @@ class RunResult:
     emissions_rows: int = 0
     seconds: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage, for the summary
+    not_read: list[str] = field(default_factory=list)  # files under submissions/ not named like a spreadsheet
 
     @property
     def had_errors(self) -> bool:
@@ -86,9 +87,10 @@ def sha256_of(path: Path) -> str:
 FIELD_SHEETS = tuple(spec for spec in contract.sheets() if not spec.is_table)
 
 
-def find_submissions(inputs: Path) -> list[Path]:
+def find_submissions(inputs: Path) -> tuple[list[Path], list[Path]]:
+    """(the files named like spreadsheets, the others) under `inputs`/submissions (`paths.scan_submissions`)."""
     try:
-        return paths.find_submissions(inputs)
+        return paths.scan_submissions(inputs)
     except FileNotFoundError as exc:
         raise GtbError(f"no submissions folder: {exc} (expected workbooks under {inputs}/submissions/)") from None
     except OSError as exc:
@@ -145,8 +147,8 @@ def run(
     inputs, outputs = Path(inputs), Path(outputs)
     if not inputs.is_dir():
         raise GtbError(f"inputs folder not found: {inputs}")
-    files = find_submissions(inputs)
-    result = RunResult(files_seen=len(files))
+    files, others = find_submissions(inputs)
+    result = RunResult(files_seen=len(files), not_read=[p.relative_to(inputs).as_posix() for p in others])
     con = warehouse.connect(Path(db))  # fails fast (exit 2) on a locked or corrupt database
     views = _Aside(create_views, con)
     lap("open")
@@ -575,6 +577,8 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
                 "gtb status shows them, gtb accept closes them"
             )
         )
+    if result.not_read:
+        out.append(Text("  not read (not a spreadsheet): " + _names(result.not_read)))
     if result.history_rows:
         out.append(Text(f"history: {result.history_rows} rows loaded"))
     for name, errors, folder in result.history_rejected:

@@ -692,3 +692,32 @@ def test_work_set_aside_runs_once_in_its_thread_and_its_failure_is_raised_when_w
     refused.wait(quiet=True)
     assert seen[3:] == [(42, threading.current_thread().name)]
     con.close()
+
+
+def test_a_spreadsheet_in_another_format_or_oddly_named_is_read_and_other_files_are_named(inputs):
+    """A focal point sends an .xlsm, an .xls or a CSV, or a name with a space after the extension:
+    each is read (a macro-free .xlsm is the workbook it is; the others are said to be what they
+    are), never skipped so that the entity counts as missing without a word. Other files are
+    named as not read; what programs leave beside files is not even named."""
+    submit(inputs, "UNEP_2024.xlsm", valid_sheets("UNEP"))
+    submit(inputs, "2024/UNDP_2024 .xlsx ", valid_sheets("UNDP"))
+    folder = inputs / "submissions"
+    (folder / "WFP_2024.csv").write_text("Field,Value\nentity_code,WFP\n", encoding="utf-8")
+    (folder / "UNICEF_2024.XLS").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    (folder / "covering note.pdf").write_bytes(b"%PDF-1.4")
+    for junk in (".DS_Store", "Thumbs.db", "~$UNEP_2024.xlsx", "._UNEP_2024.xlsx"):
+        (folder / junk).write_bytes(b"\x00\x05\x16\x07")
+    result = run(inputs)
+    assert sorted(result.loaded) == ["UNDP_2024 .xlsx ", "UNEP_2024.xlsm"]
+    assert sorted(r[0] for r in result.rejected) == ["UNICEF_2024.XLS", "WFP_2024.csv"]
+    assert result.not_read == ["submissions/covering note.pdf"]
+    codes = query(
+        inputs,
+        "SELECT DISTINCT file_name, code FROM findings JOIN submissions USING (submission_id) "
+        "WHERE severity = 'error' ORDER BY 1",
+    )
+    assert codes == [("UNICEF_2024.XLS", "unreadable-file"), ("WFP_2024.csv", "unreadable-file")]
+    from pipeline.run import summary_lines
+
+    lines = [line.plain for line in summary_lines(result, inputs.parent / "out" / "gtb.duckdb")]
+    assert "  not read (not a spreadsheet): submissions/covering note.pdf" in lines
