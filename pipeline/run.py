@@ -579,8 +579,14 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
         )
     if result.not_read:
         out.append(Text("  not read (not a spreadsheet): " + _names(result.not_read)))
-    if result.history_rows:
-        out.append(Text(f"history: {result.history_rows} rows loaded"))
+    out += _history_lines(result)
+    out.append(Text(f"database: {safe.console_safe(str(db))}"))
+    return out
+
+
+def _history_lines(result: RunResult) -> list[Text]:
+    """The history files' part of the summary: the rows loaded, each file rejected."""
+    out = [Text(f"history: {result.history_rows} rows loaded")] if result.history_rows else []
     for name, errors, folder in result.history_rejected:
         out.append(
             Text.from_markup(
@@ -588,7 +594,6 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
                 f"-> {safe.for_console(folder)}"
             )
         )
-    out.append(Text(f"database: {safe.console_safe(str(db))}"))
     return out
 
 
