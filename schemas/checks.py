@@ -771,7 +771,9 @@ def bounds_from_reporting_year(spec: ColumnSpec) -> list[Check]:
     """Symbolic bounds such as `reporting_year+1` (vintage) or `reporting_year-01-01` (retirement date)."""
     checks: list[Check] = []
     col = spec.name
-    if spec.le and spec.le.startswith("reporting_year"):
+    if spec.le and spec.le.startswith("reporting_year") and spec.dtype == "date":
+        checks.append(_date_until(col, spec.le))
+    elif spec.le and spec.le.startswith("reporting_year"):
         offset = int(spec.le.removeprefix("reporting_year") or 0)
 
         def fn(d: pd.DataFrame, col: str = col, offset: int = offset) -> pd.Series:
@@ -793,6 +795,29 @@ def bounds_from_reporting_year(spec: ColumnSpec) -> list[Check]:
 
         checks.append(row_check(f"ge-reporting-year-{col}", "out-of-range.retirement-date", col, fn_date, _year_params))
     return checks
+
+
+_UNTIL = re.compile(r"reporting_year(?:\+(\d+))?-(\d{2})-(\d{2})")
+
+
+def _date_until(col: str, bound: str) -> Check:
+    """A date no later than a day of the reporting year or of a year after it
+    (`reporting_year+1-12-31`: a retirement or a review may fall in the year after, not later)."""
+    found = _UNTIL.fullmatch(bound)
+    assert found, f"{col}: a date bound is written reporting_year[+N]-MM-DD, not {bound!r}"
+    offset, month_day = int(found.group(1) or 0), f"-{found.group(2)}-{found.group(3)}"
+
+    def fn(d: pd.DataFrame) -> pd.Series:
+        years = d[REPORTING_YEAR].astype("Float64").astype("Int64") + offset
+        limit = pd.to_datetime(years.astype(str) + month_day, errors="coerce")
+        return ~(parse_date(d[col]) > limit)
+
+    def params(value: object, row: pd.Series | None) -> dict[str, object]:
+        assert row is not None  # a row rule
+        year = int(row[REPORTING_YEAR])
+        return {"limit": f"{year + offset}{month_day}", "year": year}
+
+    return row_check(f"le-reporting-year-{col}", "out-of-range.date-until", col, fn, params)
 
 
 def _year_params(value: object, row: pd.Series | None) -> dict[str, object]:

@@ -143,7 +143,11 @@ def test_numeric_columns_are_checked_with_their_bounds(wb):
     vintage = [dv for dv in validations_at(wb["Offsets"], "D2") if dv.type == "whole"][0]
     assert (vintage.formula1, vintage.formula2) == ("2000", str(YEAR + 1))
     retired = [dv for dv in validations_at(wb["Offsets"], "F2") if dv.type == "date"][0]
-    assert retired.formula1 == f"DATE({YEAR},1,1)"
+    assert (retired.operator, retired.formula1, retired.formula2) == (
+        "between",
+        f"DATE({YEAR},1,1)",
+        f"DATE({YEAR + 1},12,31)",  # a retirement may fall in the year after the reporting year, not later
+    )
     assert not validations_at(wb["Facilities"], f"D{LAST_DATA_ROW + 1}")
 
 
@@ -225,6 +229,7 @@ def test_resolve_bound_reads_symbolic_bounds():
     assert resolve_bound("2008", YEAR) == 2008
     assert resolve_bound("reporting_year+1", YEAR) == YEAR + 1
     assert resolve_bound("reporting_year-01-01", YEAR) == dt.date(YEAR, 1, 1)
+    assert resolve_bound("reporting_year+1-12-31", YEAR) == dt.date(YEAR + 1, 12, 31)
     assert resolve_bound("current_year", YEAR) == dt.date.today().year
     assert resolve_bound("0.5", YEAR) == 0.5
 

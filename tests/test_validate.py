@@ -669,3 +669,27 @@ def test_values_without_a_header_are_said_once_per_column(headers, rows, shifted
     assert {f.cell: f.code for f in findings} == {cell: code for cell, (code, _) in expected.items()}
     for f in findings:
         assert expected[f.cell][1] in f.message
+
+
+@pytest.mark.parametrize(
+    ("sheet", "cell", "value", "ok"),
+    [
+        ("Offsets", "F2", dt.date(2025, 12, 31), True),  # in the year after the reporting year 2024
+        ("Offsets", "F2", dt.date(2026, 1, 1), False),
+        ("Offsets", "F2", "01/03/2206", False),  # a slip of the keyboard, read day first
+        ("EMS", "B6", dt.date(2025, 6, 30), True),
+        ("EMS", "B6", dt.date(2099, 1, 1), False),
+    ],
+)
+def test_a_date_later_than_the_year_after_the_reporting_year_is_out_of_range(tmp_path, sheet, cell, value, ok):
+    """A retirement may fall in the year after the reporting year, and so may the last management
+    review a workbook sent then reports; a date after that year has not happened yet."""
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), sheet, cell, value))
+    [sub] = check_files([path], jobs=1)
+    errors = [(f.sheet, f.cell, f.code, f.message) for f in sub.findings if f.is_error]
+    if ok:
+        assert errors == []
+    else:
+        [(found_sheet, found_cell, code, message)] = errors
+        assert (found_sheet, found_cell, code) == (sheet, cell, "out-of-range")
+        assert "on or before 2025-12-31 (the reporting year 2024 or the year after)" in message

@@ -61,17 +61,17 @@ _GENERIC_CONTACT = "the Greening the Blue team"
 # ---------------------------------------------------------------------------------------------
 
 _REL_YEAR = re.compile(r"reporting_year\s*([+-]\s*\d+)?")
-_REL_DATE = re.compile(r"reporting_year-(\d{2})-(\d{2})")
+_REL_DATE = re.compile(r"reporting_year(?:\+(\d+))?-(\d{2})-(\d{2})")
 
 
 def resolve_bound(text: str, year: int) -> int | float | dt.date:
     """A bound of columns.csv for a given reporting year: '2008', 'current_year',
-    'reporting_year+1', 'reporting_year-01-01'."""
+    'reporting_year+1', 'reporting_year-01-01', 'reporting_year+1-12-31'."""
     text = text.strip()
     if text == "current_year":
         return dt.date.today().year
     if m := _REL_DATE.fullmatch(text):
-        return dt.date(year, int(m.group(1)), int(m.group(2)))
+        return dt.date(year + int(m.group(1) or 0), int(m.group(2)), int(m.group(3)))
     if m := _REL_YEAR.fullmatch(text):
         return year + int((m.group(1) or "0").replace(" ", ""))
     number = float(text)
@@ -170,6 +170,8 @@ def rule_text(sheet: SheetSpec, col: ColumnSpec, year: int, lang: str = "en") ->
         text = i18n.text("rule.date", lang)
         if col.ge:
             text += ", " + i18n.text("rule.date-from", lang, date=_fmt(resolve_bound(col.ge, year)))
+        if col.le:
+            text += ", " + i18n.text("rule.date-until", lang, date=_fmt(resolve_bound(col.le, year)))
         return text
     special = {"iso3": "rule.country", "entity": "rule.entity", "iata": "rule.airport", "email": "rule.email"}
     if col.dtype in special:

@@ -28,8 +28,22 @@ from schemas import checks, contract
 
 FILE_LEVEL = "file_no"
 ROW_LEVEL = "row"
-# Sheets whose rules need the Entity sheet's reporting year beside each row.
-NEEDS_REPORTING_YEAR = ("Offsets", "AirTravel")
+# Sheets whose rules need the Entity sheet's reporting year beside each row: those with a bound
+# relative to it in the contract (columns.csv: `reporting_year+1`, `reporting_year-01-01`), and
+# AirTravel (the factor set of the year prices its flights).
+NEEDS_REPORTING_YEAR = tuple(
+    dict.fromkeys(
+        [
+            *(
+                spec.name
+                for spec in contract.sheets()
+                for col in spec.columns
+                if any(str(bound or "").startswith("reporting_year") for bound in (col.ge, col.gt, col.le))
+            ),
+            "AirTravel",
+        ]
+    )
+)
 
 
 @dataclass(frozen=True)
