@@ -34,14 +34,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from pipeline.codelists import UNSEEN
+
 # Hyphens, dashes and minus signs that registries' web pages and PDFs use for '-'.
 DASHES = "\u00ad\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d"
 _TO_HYPHEN = str.maketrans({ch: "-" for ch in DASHES if ch != "\u00ad"} | {"\u00ad": ""})
-# Characters that survive NFKC and show nothing: white space, format characters (zero-width
-# space and joiners, word joiner, BOM, bidirectional marks) and control characters (a NUL, say).
-_INVISIBLE = re.compile(
-    "[\\s\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]+"
-)
+# Characters that survive NFKC and show nothing: white space, control and format characters.
+_INVISIBLE = re.compile(f"[\\s{UNSEEN}]+")
 # Cyrillic and Greek letters drawn as Latin ones (capitals and small letters), read as those.
 LOOK_ALIKES = {
     **dict(zip("АВЕЅІЈКМНОРСТУХҮӀԚԜ", "ABESIJKMHOPCTYXYIQW", strict=True)),  # Cyrillic capitals

@@ -32,6 +32,7 @@ import pyarrow.compute
 from pipeline import catalogue, codelists
 from pipeline.catalogue import Message
 from pipeline.cells import NUMBER_SPACES, NUMBER_TEXT, NUMBER_TYPES
+from pipeline.codelists import UNSEEN
 from schemas import i18n
 from schemas.contract import ColumnSpec
 
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 REPORTING_YEAR = "_reporting_year"
 FILE_NO = "_file_no"  # which workbook a row came from, when many are validated together
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
+_EMAIL = re.compile(f"[^@\\s{UNSEEN}]+@[^@\\s{UNSEEN}]+\\.[^@\\s.{UNSEEN}]{{2,}}")  # nothing unseen either
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

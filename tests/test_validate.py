@@ -693,3 +693,20 @@ def test_a_date_later_than_the_year_after_the_reporting_year_is_out_of_range(tmp
         [(found_sheet, found_cell, code, message)] = errors
         assert (found_sheet, found_cell, code) == (sheet, cell, "out-of-range")
         assert "on or before 2025-12-31 (the reporting year 2024 or the year after)" in message
+
+
+@pytest.mark.parametrize(
+    ("email", "ok"),
+    [
+        ("amina.otieno@un.org", True),
+        ("amina.otieno@un.org\u200b", False),  # a zero-width space carried over from a web page
+        ("amina.otieno@un.org_x0000_", False),  # a NUL, as a spreadsheet escapes it in XML
+        ("amina\u202e.otieno@un.org", False),  # a right-to-left override
+        ("\u00a0amina.otieno@un.org ", True),  # spaces around the address are not part of it
+    ],
+)
+def test_an_email_holding_an_unseen_character_is_invalid(tmp_path, email, ok):
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), "Entity", "B8", email))
+    [sub] = check_files([path], jobs=1)
+    codes = [(f.cell, f.code) for f in sub.findings if f.is_error]
+    assert codes == ([] if ok else [("B8", "invalid-email")])
