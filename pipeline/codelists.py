@@ -29,6 +29,22 @@ WHITESPACE = " \t\n\r\x0b\x0c\xa0\u2009\u202f\u3000"
 # and embeddings, word joiner, invisible operators, BOM). Pasted in from web pages and PDFs.
 UNSEEN = "\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
 SEPARATORS = f"[{WHITESPACE}-]+"
+# Cyrillic and Greek letters drawn as Latin ones (capitals and small letters), read as those.
+LOOK_ALIKES = {
+    **dict(zip("АВЕЅІЈКМНОРСТУХҮӀԚԜ", "ABESIJKMHOPCTYXYIQW", strict=True)),  # Cyrillic capitals
+    **dict(zip("аеѕіјорсухһӏԛԝԁ", "aesijopcyxhlqwd", strict=True)),  # Cyrillic small letters
+    **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧϜ", "ABEZHIKMNOPTYXF", strict=True)),  # Greek capitals
+    **dict(zip("οικνρτυχ", "oiknrtux", strict=True)),  # Greek small letters
+}
+_LATIN = str.maketrans(LOOK_ALIKES)
+
+
+def to_latin(text: str) -> str:
+    """`text` with the Cyrillic and Greek letters drawn as Latin ones read as those (`LOOK_ALIKES`):
+    'КЕN' typed in a Cyrillic layout is 'KEN'."""
+    return text.translate(_LATIN)
+
+
 _SEPARATORS = re.compile(SEPARATORS)
 
 

@@ -34,21 +34,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from pipeline.codelists import UNSEEN
+from pipeline.codelists import UNSEEN, to_latin
 
 # Hyphens, dashes and minus signs that registries' web pages and PDFs use for '-'.
 DASHES = "\u00ad\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d"
 _TO_HYPHEN = str.maketrans({ch: "-" for ch in DASHES if ch != "\u00ad"} | {"\u00ad": ""})
 # Characters that survive NFKC and show nothing: white space, control and format characters.
 _INVISIBLE = re.compile(f"[\\s{UNSEEN}]+")
-# Cyrillic and Greek letters drawn as Latin ones (capitals and small letters), read as those.
-LOOK_ALIKES = {
-    **dict(zip("АВЕЅІЈКМНОРСТУХҮӀԚԜ", "ABESIJKMHOPCTYXYIQW", strict=True)),  # Cyrillic capitals
-    **dict(zip("аеѕіјорсухһӏԛԝԁ", "aesijopcyxhlqwd", strict=True)),  # Cyrillic small letters
-    **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧϜ", "ABEZHIKMNOPTYXF", strict=True)),  # Greek capitals
-    **dict(zip("οικνρτυχ", "oiknrtux", strict=True)),  # Greek small letters
-}
-_LATIN = str.maketrans(LOOK_ALIKES)
 _DIGITS = re.compile(r"[0-9]{1,18}")  # longer numbers are compared as text
 _VERRA = re.compile(r"([0-9]+)-([0-9]{1,18})-([0-9]{1,18})-(vcs-.*)")
 
@@ -115,7 +107,7 @@ def normalise(value: object) -> str:
     """One spelling per serial: NFKC, dashes to '-', spaces, invisible and control characters gone,
     look-alike Cyrillic and Greek letters read as Latin ones, case folded."""
     text = unicodedata.normalize("NFKC", str(value)).translate(_TO_HYPHEN)
-    text = _INVISIBLE.sub("", text).translate(_LATIN)
+    text = to_latin(_INVISIBLE.sub("", text))
     return re.sub("-{2,}", "-", text).strip("-").casefold()
 
 

@@ -599,20 +599,62 @@ def enum_rule(spec: ColumnSpec) -> str:
 
 @cache
 def _country_names() -> dict[str, str]:
+    """fold(country name in English, French or Spanish) -> ISO alpha-3 code."""
     names: dict[str, str] = {}
-    for row in codelists.table("countries"):
-        names[row["label"].strip().upper()] = row["code"]
-        names[row["alpha_2"].upper()] = row["code"]
+    for lang in i18n.LANGS:
+        for code, name in i18n.country_names(lang).items():
+            names.setdefault(i18n.fold(name), code)
     return names
 
 
+@cache
+def _alpha2() -> dict[str, str]:
+    return {row["alpha_2"].upper(): row["code"] for row in codelists.table("countries")}
+
+
+def _one_letter_off(a: str, b: str) -> bool:
+    """Whether two codes of one length differ by one letter, or by two neighbours swapped (KNE, KEN)."""
+    differ = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return len(differ) == 1 or (
+        len(differ) == 2
+        and differ[1] == differ[0] + 1
+        and a[differ[0]] == b[differ[1]]
+        and a[differ[1]] == b[differ[0]]
+    )
+
+
+def country_guesses(value: object) -> tuple[str, ...]:
+    """The country codes a value that is no country code may mean, most certain first: the code it
+    is once look-alike letters are read as Latin ones ('KЕN' with a Cyrillic Е), the country of
+    an alpha-2 code ('KE') or of a name in English, French or Spanish ('Suisse'); else, for three
+    letters, the codes one letter off ('KEM': KEN, KHM) and the country of the airport so coded
+    (a duty station's: 'GVA'), at most four in all; else the country whose name is closest to
+    the text ('Keyna'); else none."""
+    text = codelists.to_latin(str(value).strip())
+    key = text.upper()
+    countries = codelists.codes("countries")
+    for exact in (key if key in countries else None, _alpha2().get(key), _country_names().get(i18n.fold(text))):
+        if exact:
+            return (exact,)
+    if len(key) == 3 and key.isascii() and key.isalpha():
+        near = [code for code in countries if _one_letter_off(key, code)]
+        airport = codelists.airport_countries().get(key)  # a duty station's airport: GVA, NBO
+        guesses = near + ([airport] if airport is not None and airport not in near else [])
+        return tuple(guesses) if len(guesses) <= 4 else ()
+    close = difflib.get_close_matches(i18n.fold(text), list(_country_names()), n=1, cutoff=0.8)
+    return (_country_names()[close[0]],) if close and len(key) > 3 else ()
+
+
 def _country_params(value: object, row: pd.Series | None) -> dict[str, object]:
-    key = str(value).strip().upper()
-    guess = _country_names().get(key)
-    if guess is None:
-        close = difflib.get_close_matches(key, list(_country_names()), n=1, cutoff=0.8)
-        guess = _country_names()[close[0]] if close else None
-    return {"hint": Message("hint.country", {"value": str(value).strip(), "code": guess}) if guess else ""}
+    guesses = country_guesses(value)
+    typed = str(value).strip()
+    if guesses and codelists.to_latin(typed).upper() == guesses[0] != typed.upper():
+        return {"hint": Message("hint.look-alike", {"code": guesses[0]})}
+    if len(guesses) == 1:
+        return {"hint": Message("hint.country", {"value": str(value).strip(), "code": guesses[0]})}
+    if guesses:
+        return {"hint": Message("hint.did-you-mean", {"code": i18n.CodeLabels("countries", guesses)})}
+    return {"hint": ""}
 
 
 def _entity_params(value: object, row: pd.Series | None) -> dict[str, object]:

@@ -180,6 +180,11 @@ def _country_names(lang: str) -> dict[str, str]:
         return {r["code"]: r["label"] for r in rows}
 
 
+def country_names(lang: str) -> dict[str, str]:
+    """ISO alpha-3 -> country name in `lang` (as the country drop-down shows it, without its code)."""
+    return dict(_country_names(lang))
+
+
 def code_label(codelist: str, code: str, lang: str) -> str:
     """What a drop-down shows for `code`: its label in `lang` (English where not translated);
     for countries and airports 'Name (CODE)'."""

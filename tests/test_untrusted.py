@@ -27,7 +27,7 @@ from openpyxl.styles import PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 from rich.console import Console
 
-from pipeline import api, safe, serials
+from pipeline import api, codelists, safe, serials
 from pipeline.cli import main
 from pipeline.intake.annotate import MAX_LISTED, annotate_many, write_annotated
 from pipeline.intake.guard import Limits
@@ -217,7 +217,7 @@ def look_alike(serial: str, choice: int) -> str:
     if choice % 2:
         text = "\u00a0" + text.lower() + "\u200b"
     if choice % 5 == 1:  # typed in a Cyrillic or Greek keyboard layout: letters drawn alike
-        latin = {v: k for k, v in serials.LOOK_ALIKES.items()}
+        latin = {v: k for k, v in codelists.LOOK_ALIKES.items()}
         text = "".join(latin.get(c, c) for c in text)
     if choice % 7 == 2:  # a NUL or a bidirectional mark carried over from a web page
         text = text[:1] + "\u200e\x00" + text[1:] + "\u202c"
@@ -242,7 +242,7 @@ def test_look_alike_spellings_are_one_serial(prefix, start, length, choice):
 
 
 def test_every_look_alike_letter_reads_as_its_latin_letter_and_others_are_foreign():
-    for look_alike_letter, latin in serials.LOOK_ALIKES.items():
+    for look_alike_letter, latin in codelists.LOOK_ALIKES.items():
         assert serials.normalise(f"{look_alike_letter}E-5-1-9") == f"{latin}e-5-1-9".casefold()
         assert serials.foreign_characters(f"{look_alike_letter}E-5-1-9") == []
     assert serials.foreign_characters("\u13ac-5-1-9\u0562") == ["\u13ac", "\u0562"]  # Cherokee E, Armenian b

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline import codelists
 from pipeline.api import check_files
 from pipeline.cells import cell_name
 from pipeline.intake.normalise import ParsedSheet
@@ -710,3 +711,42 @@ def test_an_email_holding_an_unseen_character_is_invalid(tmp_path, email, ok):
     [sub] = check_files([path], jobs=1)
     codes = [(f.cell, f.code) for f in sub.findings if f.is_error]
     assert codes == ([] if ok else [("B8", "invalid-email")])
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("KEM", ("KEN", "KHM", "YEM", "FIN")),  # one letter off, and Kemi's airport (Finland)
+        ("KNE", ("KEN", "KNA", "MNE")),  # two letters swapped
+        ("GVA", ("GHA", "LVA", "CHE")),  # a duty station's airport: Geneva
+        ("K\u0415N", ("KEN",)),  # a Cyrillic Е
+        ("KE", ("KEN",)),
+        ("Suisse", ("CHE",)),
+        ("Alemania", ("DEU",)),
+        ("Keyna", ("KEN",)),
+        ("XYZ", ()),
+    ],
+)
+def test_a_country_hint_names_only_countries_the_value_may_mean(typed, meant):
+    from schemas.checks import country_guesses
+
+    assert country_guesses(typed) == meant
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(codelists.codes("countries"))), st.data())
+def test_a_code_one_letter_off_is_among_the_guesses_unless_they_are_too_many(code, data):
+    """A typo of one letter in a country code: the code meant is among the guesses, or there are
+    too many codes one letter off to guess; a guess is never a code two letters off."""
+    from schemas.checks import country_guesses
+
+    at = data.draw(st.integers(0, 2))
+    letter = data.draw(st.sampled_from([c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c != code[at]]))
+    typo = code[:at] + letter + code[at + 1 :]
+    if typo in codelists.codes("countries"):
+        return
+    guesses = country_guesses(typo)
+    airport = codelists.airport_countries().get(typo)
+    assert code in guesses or len(guesses) == 0
+    for guess in guesses:
+        assert guess == airport or sum(a != b for a, b in zip(guess, typo, strict=True)) <= 2
