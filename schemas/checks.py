@@ -887,8 +887,10 @@ def pairs_allowed(first: pd.Series, second: pd.Series, pairs: frozenset[tuple[st
     return pd.MultiIndex.from_arrays([first, second]).isin(list(pairs))
 
 
-def unit_compatibility(table: str, type_column: str, unit_column: str = "unit") -> Check:
-    """(type, unit) pairs from a compatibility CSV such as `facilities_unit.csv`."""
+def unit_compatibility(table: str, type_column: str, kinds: str, unit_column: str = "unit") -> Check:
+    """(type, unit) pairs from a compatibility CSV such as `facilities_unit.csv`; `kinds`: the code
+    list of the type column, whose labels the message shows (as the units', in the finding's
+    language, as the drop-downs show them)."""
     allowed = codelists.allowed_units(table)
     pairs = codelists.pairs(table)
 
@@ -900,6 +902,6 @@ def unit_compatibility(table: str, type_column: str, unit_column: str = "unit") 
     def params(value: object, row: pd.Series | None) -> dict[str, object]:
         assert row is not None
         kind = codelists.normalise_code(row[type_column])
-        return {"allowed": ", ".join(allowed[kind]), "kind": kind}
+        return {"allowed": i18n.CodeLabels("unit", allowed[kind]), "kind": i18n.CodeLabels(kinds, (kind,))}
 
     return row_check(f"unit-{table}", "unit-mismatch.unit", unit_column, fn, params)

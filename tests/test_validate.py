@@ -154,7 +154,10 @@ def test_messages_name_value_and_fix(tmp_path):
     set_cell(sheets, "Facilities", "B3", "Kenya")
     sub = check_one(tmp_path, sheets)
     by_cell = {f.cell: f for f in sub.findings}
-    assert by_cell["E2"].message == "expected one of kwh, mwh, gj for electricity; found 'litre'."
+    assert by_cell["E2"].message == (
+        "expected one of 'Kilowatt-hour', 'Megawatt-hour', 'Gigajoule' for 'Electricity (purchased or generated)'; "
+        "found 'litre'."
+    )
     assert by_cell["E2"].value == "litre" and by_cell["E2"].column == "unit"
     assert "use KEN" in by_cell["B3"].message
 
