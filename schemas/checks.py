@@ -561,12 +561,15 @@ def current_year() -> int:
     return dt.date.today().year
 
 
-def _number_hint(value: object) -> Message | str:
+def _number_hint(value: object, unit_column: bool = True) -> Message | str:
+    """Why a text is no number, when it looks like one: a decimal comma (in scientific notation
+    too: '1,2E6'), or words beside the figure: the unit, which goes in the sheet's unit column
+    when it has one (`unit_column`), or anything else."""
     if isinstance(value, str):
-        if re.fullmatch(r"\s*-?\d{1,3}(\.\d{3})+(,\d+)?\s*|\s*-?\d+,\d{1,2}\s*", value):
+        if re.fullmatch(r"\s*-?\d{1,3}(\.\d{3})+(,\d+)?\s*|\s*-?\d+,\d{1,2}\s*|\s*-?\d+,\d+[eE][+-]?\d+\s*", value):
             return Message("hint.decimal-comma")
         if re.search(r"\d", value) and re.search(r"[A-Za-z]", value):
-            return Message("hint.unit-in-number")
+            return Message("hint.unit-in-number" if unit_column else "hint.number-only")
     if isinstance(value, (dt.date, dt.datetime)):
         return Message("hint.date-in-number")
     return ""
@@ -730,13 +733,14 @@ def column_checks(spec: ColumnSpec) -> list[Check]:
 
 def _number_checks(spec: ColumnSpec) -> list[Check]:
     """A number (a whole one for an integer column) within the column's bounds."""
+    from schemas.contract import sheet
+
     d = spec.dtype
-    checks = [
-        _check(
-            lambda s: is_blank(s) | parse_number(s).notna(),
-            name=rule(f"{d}-type", "type-error.number", lambda v, r: {"hint": _number_hint(v)}),
-        )
-    ]
+    if "unit" in sheet(spec.sheet).names:
+        name = rule(f"{d}-type", "type-error.number", lambda v, r: {"hint": _number_hint(v)})
+    else:  # a sheet without a unit column: its figures are in the unit their header gives
+        name = rule(f"{d}-type-no-unit", "type-error.number", lambda v, r: {"hint": _number_hint(v, False)})
+    checks = [_check(lambda s: is_blank(s) | parse_number(s).notna(), name=name)]
     if d == "integer":
         checks.append(_check(lambda s: ~((parse_number(s) % 1) > 0), name=rule("integer-whole", "type-error.whole")))
     return checks + _bound_checks(spec)

@@ -753,3 +753,20 @@ def test_a_code_one_letter_off_is_among_the_guesses_unless_they_are_too_many(cod
     assert code in guesses or len(guesses) == 0
     for guess in guesses:
         assert guess == airport or sum(a != b for a, b in zip(guess, typo, strict=True)) <= 2
+
+
+@pytest.mark.parametrize(
+    ("sheet", "cell", "typed", "hint"),
+    [
+        ("Facilities", "D2", "2400 kWh", "the unit goes in its own column"),  # a sheet with a unit column
+        ("Entity", "B4", "1 250 persons", "Type the number only, without words or units."),
+        ("Refrigerants", "D2", "12 kg", "Type the number only, without words or units."),
+        ("Facilities", "D2", "1,2E6", "Use a point for decimals"),  # a decimal comma in scientific notation
+    ],
+)
+def test_a_number_typed_with_words_is_told_where_the_words_go(tmp_path, sheet, cell, typed, hint):
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), sheet, cell, typed))
+    [sub] = check_files([path], jobs=1)
+    [found] = [f for f in sub.findings if f.is_error]
+    assert (found.cell, found.code) == (cell, "type-error") and hint in found.message, found.message
+    assert ("own column" in found.message) == (sheet == "Facilities" and "kWh" in typed)
