@@ -85,3 +85,14 @@ def test_the_lean_runner_fails_what_pandera_fails(tmp_path, monkeypatch):
     from schemas import contract
 
     assert set(compared) == set(contract.sheet_names())
+
+
+def test_every_finding_on_a_cell_gives_that_cells_row():
+    """issues.csv's `row` is the row of its `cell`, for every finding of the corpus that names one
+    (a file-name or duplicate-submission finding on the Entity sheet's B2 had none)."""
+    from pipeline.cells import parse_cell
+
+    for file, sheet, cell, row, *_ in _rows(findings_corpus.SNAPSHOT.read_text(encoding="utf-8")):
+        if cell:
+            position = parse_cell(cell)
+            assert position is not None and str(position[0]) == row, (file, sheet, cell, row)

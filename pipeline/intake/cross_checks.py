@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import catalogue, codelists, serials
+from pipeline.cells import parse_cell
 from pipeline.intake.findings import Finding, finding
 from pipeline.intake.validate import Submission
 
@@ -56,6 +57,7 @@ def _duplicate_submissions(subs: list[Submission]) -> None:
                     lang=s.lang,
                     sheet=s.tab("Entity"),
                     cell=_entity_cell(s),
+                    row=_row_of(_entity_cell(s)),
                     column="entity_code",
                     value=entity,
                 )
@@ -177,17 +179,14 @@ def folder_and_name_findings(subs: list[Submission]) -> None:
         wrong_year = named_year is not None and named_year != sub.reporting_year
         if wrong_entity or wrong_year:
             sub.findings.append(
-                finding(
+                _on_entity_field(
+                    sub,
                     "file-name-mismatch.name",
+                    "entity_code" if wrong_entity else "reporting_year",
+                    sub.entity_code if wrong_entity else sub.reporting_year,
                     name=sub.file_name,
                     entity=sub.entity_code or "",
                     year=sub.reporting_year,
-                    file=sub.file_name,
-                    lang=sub.lang,
-                    sheet=sub.tab("Entity"),
-                    cell=sub.cells.get(("Entity", "entity_code" if wrong_entity else "reporting_year"), ""),
-                    column="entity_code" if wrong_entity else "reporting_year",
-                    value=sub.entity_code if wrong_entity else sub.reporting_year,
                 )
             )
 
@@ -235,7 +234,13 @@ def _on_entity_field(sub: Submission, message_id: str, column: str, value: objec
         lang=sub.lang,
         sheet=sub.tab("Entity"),
         cell=cell,
-        row=int(cell[1:]) if cell else None,
+        row=_row_of(cell),
         column=column,
         value=value,
     )
+
+
+def _row_of(cell: str) -> int | None:
+    """The row of a cell reference ('B2' -> 2); None for no cell."""
+    position = parse_cell(cell) if cell else None
+    return position[0] if position else None
