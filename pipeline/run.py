@@ -69,6 +69,7 @@ class RunResult:
     seconds: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage, for the summary
     not_read: list[str] = field(default_factory=list)  # files under submissions/ not named like a spreadsheet
+    copies: list[tuple[str, str]] = field(default_factory=list)  # (file, the file of the run it repeats byte for byte)
 
     @property
     def had_errors(self) -> bool:
@@ -153,7 +154,7 @@ def run(
     views = _Aside(create_views, con)
     lap("open")
     try:
-        new, shas = _new_files(con, files, result, known_files)
+        new, shas = _new_files(con, files, result, known_files, inputs)
         if not new:
             ahead.discard()  # a reading started ahead has nothing left to do
         lap("hash")
@@ -398,8 +399,11 @@ class Reviewer:
                 by_id[flag.submission_id].findings.append(review_flags.to_finding(flag, by_id[flag.submission_id]))
 
 
-def _new_files(con, files: list[Path], result: RunResult, known_files) -> tuple[list[Path], dict[Path, str]]:
-    """The files to read (not recorded before, one of byte-identical copies) and every file's hash."""
+def _new_files(
+    con, files: list[Path], result: RunResult, known_files, root: Path
+) -> tuple[list[Path], dict[Path, str]]:
+    """The files to read (not recorded before, one of byte-identical copies) and every file's hash;
+    the copies are named in `result.copies` by their paths under `root`."""
     shas: dict[Path, str] = {}
     for f in files:
         try:
@@ -409,12 +413,13 @@ def _new_files(con, files: list[Path], result: RunResult, known_files) -> tuple[
     known = known_files(con, [sha for sha in shas.values() if sha])
     new = [f for f in files if shas[f] not in known]
     result.unchanged = [safe.file_name(f.name) for f in files if shas[f] in known]
-    seen_sha: set[str] = set()
+    first_of: dict[str, Path] = {}
     duplicates = []
     for f in new:
-        if shas[f] and shas[f] in seen_sha:
+        if shas[f] and shas[f] in first_of:
             duplicates.append(f)
-        seen_sha.add(shas[f])
+            result.copies.append((f.relative_to(root).as_posix(), first_of[shas[f]].relative_to(root).as_posix()))
+        first_of.setdefault(shas[f], f)
     result.unchanged += [safe.file_name(f.name) for f in duplicates]
     return [f for f in new if f not in duplicates], shas  # byte-identical copies are read once
 
@@ -579,6 +584,8 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
         )
     if result.not_read:
         out.append(Text("  not read (not a spreadsheet): " + _names(result.not_read)))
+    for copy, original in result.copies[:10]:
+        out.append(Text(f"  {safe.console_safe(copy)}: the same bytes as {safe.console_safe(original)}, read once"))
     out += _history_lines(result)
     out.append(Text(f"database: {safe.console_safe(str(db))}"))
     return out

@@ -186,6 +186,11 @@ def test_two_workbooks_for_one_entity_year_in_one_run(inputs):
     )
     again = run(inputs)
     assert again.loaded == ["UNEP_2024.xlsx"] and again.unchanged == ["UNEP_2024.xlsx"] and not again.had_errors
+    assert again.copies == [("submissions/copy/UNEP_2024.xlsx", "submissions/UNEP_2024.xlsx")]  # and named so
+    from pipeline.run import summary_lines
+
+    lines = [line.plain for line in summary_lines(again, inputs.parent / "out" / "gtb.duckdb")]
+    assert "  submissions/copy/UNEP_2024.xlsx: the same bytes as submissions/UNEP_2024.xlsx, read once" in lines
 
 
 def test_still_rejected_file_is_not_recorded_twice(inputs):
