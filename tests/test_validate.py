@@ -770,3 +770,17 @@ def test_a_number_typed_with_words_is_told_where_the_words_go(tmp_path, sheet, c
     [found] = [f for f in sub.findings if f.is_error]
     assert (found.cell, found.code) == (cell, "type-error") and hint in found.message, found.message
     assert ("own column" in found.message) == (sheet == "Facilities" and "kWh" in typed)
+
+
+@pytest.mark.parametrize("label", ["Total", "TOTAL 2024", "Grand total", "Sous-total", "Total général", "Suma"])
+def test_a_total_row_is_refused_as_counting_its_figures_twice(tmp_path, label):
+    """A focal point adds a total below the sites, every column filled as on the rows above: loaded,
+    it would double the sheet's energy. Sites whose names only begin like a total are sites."""
+    sheets = valid_sheets()
+    sheets["Facilities"].append([label, "KEN", "electricity", 2_400_000, "kwh", None, "measured"])
+    sheets["Facilities"].append(["TotalEnergies depot", "KEN", "diesel", 100, "litre", None, "measured"])
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    [sub] = check_files([path], jobs=1)
+    errors = [(f.cell, f.code, f.message) for f in sub.findings if f.is_error]
+    assert [(cell, code) for cell, code, _ in errors] == [("A5", "inconsistent-row")]
+    assert "count its figures twice" in errors[0][2] and label in errors[0][2]
