@@ -92,6 +92,8 @@ def bound(text: str, year: int) -> float | date:
         return float(year + 1)
     if text == "reporting_year-01-01":
         return date(year, 1, 1)
+    if text == "reporting_year+1-12-31":
+        return date(year + 1, 12, 31)
     return float(text)
 
 
