@@ -784,3 +784,24 @@ def test_a_total_row_is_refused_as_counting_its_figures_twice(tmp_path, label):
     errors = [(f.cell, f.code, f.message) for f in sub.findings if f.is_error]
     assert [(cell, code) for cell, code, _ in errors] == [("A5", "inconsistent-row")]
     assert "count its figures twice" in errors[0][2] and label in errors[0][2]
+
+
+def test_findings_of_one_rule_on_one_column_are_listed_up_to_a_bound_and_the_rest_counted(tmp_path):
+    """1,200 rows that each miss their energy type: 1,000 listed one by one, then one warning
+    counting the 200 others (a sheet of 300,000 such rows made 1.5 million findings and took
+    minutes and gigabytes to report). Another column's few findings are all listed."""
+    from pipeline.intake.validate import SAME_FINDINGS_LISTED
+
+    sheets = valid_sheets()
+    row = ["Gigiri compound", "KEN", None, 100, "kwh", None, "measured"]
+    sheets["Facilities"] += [list(row) for _ in range(SAME_FINDINGS_LISTED + 200)]
+    sheets["Facilities"][5][1] = "KEM"
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    [sub] = check_files([path], jobs=1)
+    empty = [f for f in sub.findings if f.code == "missing-value"]
+    more = [f for f in sub.findings if f.code == "more-findings"]
+    assert len(empty) == SAME_FINDINGS_LISTED and {f.cell[0] for f in empty} == {"C"}
+    assert [(f.sheet, f.cell, f.severity) for f in more] == [("Facilities", "", "warning")]
+    assert "200 more cells of the column energy_type" in more[0].message
+    assert [f.cell for f in sub.findings if f.code == "not-in-codelist"] == ["B6"]
+    assert not sub.is_valid

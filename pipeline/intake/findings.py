@@ -8,7 +8,8 @@ can act on. Codes, severities and message texts come from the catalogue (`pipeli
 from __future__ import annotations
 
 import csv
-from dataclasses import asdict, dataclass, fields
+import functools
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from pipeline import catalogue
@@ -91,8 +92,10 @@ def count(findings: list[Finding]) -> tuple[int, int]:
     return errors, len(findings) - errors
 
 
+@functools.lru_cache(maxsize=4096)
 def _sheet_order(sheet: str) -> int:
-    """The position of a sheet (its tab in any language) in the contract's order."""
+    """The position of a sheet (its tab in any language) in the contract's order (worked out once
+    per name: a workbook with many findings asks it of each)."""
     from schemas import i18n
     from schemas.contract import sheet_names
 
@@ -125,7 +128,7 @@ def write_issues_csv(findings: list[Finding], path: Path) -> Path:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\r\n")  # RFC 4180: a CR in a value is quoted
         writer.writeheader()
         for f in sorted(findings, key=sort_key):
-            row = {key: csv_safe(value) for key, value in asdict(f).items()}
+            row = {key: csv_safe(getattr(f, key)) for key in COLUMNS}  # not asdict: it deep-copies each finding
             row["row"] = "" if f.row is None else f.row
             writer.writerow(row)
     return path

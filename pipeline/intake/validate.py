@@ -9,6 +9,7 @@ findings on the original cells.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -413,6 +414,7 @@ def _run_schema(
     parsed: list[ParsedWorkbook],
 ) -> list[tuple[int, Finding]]:
     out: list[tuple[int, Finding]] = []
+    listed: Counter[tuple[int, str, str]] = Counter()  # (file, column, rule) -> failures listed, then beyond
     for failure in checks.failures(schemas.schemas()[spec.name], combined):
         file_no, row = keys[failure.position]
         sheet = sheets[file_no]
@@ -421,6 +423,10 @@ def _run_schema(
         cell, excel_row, header = sheet.locate(failure.column, row)
         if cell in sheet.reported_cells:
             continue  # reported as formula-without-value or as an Excel error
+        same = (file_no, failure.column, failure.rule.id if failure.rule else "")
+        listed[same] += 1
+        if listed[same] > SAME_FINDINGS_LISTED:
+            continue  # counted, said once below
         message_id, params = failure.message(
             combined, "missing-value.column" if sheet.is_table else "missing-value.field"
         )
@@ -447,6 +453,41 @@ def _run_schema(
             value=sheet.shown(column, row if sheet.is_table else 0, value),
         )
         out.append((file_no, found))
+    out += _more_of_the_same(spec, listed, sheets, parsed)
+    return out
+
+
+# A workbook's findings of one rule on one column listed one by one, at most: a sheet of 300,000
+# rows that each miss a value gives 1,000 findings and a count of the rest, not 300,000 lines
+# (which took minutes and gigabytes to write, in the portal's own process), as frictionless
+# bounds its errors. Rejected the same; the focal point fixes the ones listed and the rest alike.
+SAME_FINDINGS_LISTED = 1000
+
+
+def _more_of_the_same(
+    spec: contract.SheetSpec,
+    listed: Counter[tuple[int, str, str]],
+    sheets: dict[int, ParsedSheet],
+    parsed: list[ParsedWorkbook],
+) -> list[tuple[int, Finding]]:
+    """One `more-findings` warning per (workbook, column, rule) beyond SAME_FINDINGS_LISTED: how many
+    more cells of the column have the problem of the ones listed."""
+    out = []
+    for (file_no, column, _), count in listed.items():
+        if count > SAME_FINDINGS_LISTED:
+            sheet = sheets[file_no]
+            header = sheet.headers.get(column, column)
+            found = finding(
+                "more-findings.same",
+                count=count - SAME_FINDINGS_LISTED,
+                listed=SAME_FINDINGS_LISTED,
+                name=header,
+                lang=parsed[file_no].lang,
+                file=parsed[file_no].file_name,
+                sheet=sheet.tab or spec.name,
+                column=header,
+            )
+            out.append((file_no, found))
     return out
 
 
