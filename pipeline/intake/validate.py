@@ -473,13 +473,13 @@ def _more_of_the_same(
     """One `more-findings` warning per (workbook, column, rule) beyond SAME_FINDINGS_LISTED: how many
     more cells of the column have the problem of the ones listed."""
     out = []
-    for (file_no, column, _), count in listed.items():
-        if count > SAME_FINDINGS_LISTED:
+    for (file_no, column, _), failed in listed.items():
+        if failed > SAME_FINDINGS_LISTED:
             sheet = sheets[file_no]
             header = sheet.headers.get(column, column)
             found = finding(
                 "more-findings.same",
-                count=count - SAME_FINDINGS_LISTED,
+                count=failed - SAME_FINDINGS_LISTED,
                 listed=SAME_FINDINGS_LISTED,
                 name=header,
                 lang=parsed[file_no].lang,
