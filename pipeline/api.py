@@ -192,7 +192,7 @@ def recalculate(year: int, factor_set: str, reason: str, db: Path = DEFAULT_DB) 
 
     if not reason.strip():
         raise GtbError("give a --reason: every recalculation is logged with why it was done")
-    with opened(Path(db)) as con:
+    with opened(Path(db), create=False) as con:
         create_views(con)
         try:
             return recalc(con, year, factor_set, reason)
@@ -239,7 +239,7 @@ def accept(entity: str, year: int, reason: str, db: Path = DEFAULT_DB, by: str |
     from pipeline.review.flags import accept as accept_submission
     from pipeline.warehouse.db import opened
 
-    with opened(Path(db)) as con:
+    with opened(Path(db), create=False) as con:
         return accept_submission(con, entity, int(year), reason, by)
 
 

@@ -27,6 +27,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(CANNOT_RUN, f"{self.prog}: {message} (try {self.prog} --help)\n")
 
 
+def _year(text: str) -> int:
+    """A year argument: a whole number from 1900 to 2999 (0, -5 or 99999999999999999999 are no
+    year of an inventory, and the last would not even fit the warehouse's INTEGER)."""
+    try:
+        year = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a year") from None
+    if not 1900 <= year <= 2999:
+        raise argparse.ArgumentTypeError(f"{text} is not a year of an inventory (1900 to 2999)")
+    return year
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gtb", description="Greening the Blue inventory pipeline")
     parser.add_argument("--version", action="version", version=f"gtb {__version__}")
@@ -34,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("template", help="write a blank submission workbook")
     p.add_argument("entity", help="entity code, e.g. UNEP")
-    p.add_argument("year", type=int, help="reporting year")
+    p.add_argument("year", type=_year, help="reporting year")
     p.add_argument("-o", "--output", type=Path, help="file to write (default ENTITY_YEAR_submission.xlsx)")
     p.add_argument("--lang", default="en", choices=("en", "fr", "es"), help="language of the workbook (en, fr, es)")
     p.add_argument("--db", type=Path, default=None, help="add a read-only sheet of the entity's previous year")
@@ -53,45 +65,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: up to 2)")
 
     p = sub.add_parser("recalculate", help="recalculate a past year with another factor set (logged)")
-    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--year", type=_year, required=True)
     p.add_argument("--factor-set", required=True, help="name of a set under inputs/reference/factors/")
     p.add_argument("--reason", required=True, help="why; kept in the recalculations log")
     p.add_argument("--db", type=Path, default=DEFAULT_DB)
 
     p = sub.add_parser("indicators", help="print one row of the indicators (system-wide or one entity)")
-    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--year", type=_year, required=True)
     p.add_argument("--entity", help="entity code (default: the system-wide row)")
     p.add_argument("--db", type=Path, default=DEFAULT_DB)
     p.add_argument("--json", action="store_true", help="print the row as one JSON object")
 
     p = sub.add_parser("report", help="write the year's charts, tables and entity factsheets")
-    p.add_argument("--year", type=int, required=True, help="data year")
+    p.add_argument("--year", type=_year, required=True, help="data year")
     p.add_argument("--db", type=Path, default=DEFAULT_DB, help="database (default outputs/gtb.duckdb)")
     p.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS, help="outputs folder (default outputs/)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes for the factsheets (default 1)")
     p.add_argument("--final", action="store_true", help="refuse (exit 1) while plausibility flags are open")
 
     p = sub.add_parser("export", help="publish the year's data: Parquet or CSV files with a datapackage.json")
-    p.add_argument("--year", type=int, required=True, help="data year")
+    p.add_argument("--year", type=_year, required=True, help="data year")
     p.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="file format (default parquet)")
     p.add_argument("--db", type=Path, default=DEFAULT_DB, help="database (default outputs/gtb.duckdb)")
     p.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS, help="outputs folder (default outputs/)")
 
     p = sub.add_parser("status", help="every entity expected for a year and where its submission stands")
-    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--year", type=_year, required=True)
     p.add_argument("--db", type=Path, default=DEFAULT_DB)
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("accept", help="accept an entity's loaded submission, closing its open flags (logged)")
     p.add_argument("entity", help="entity code, e.g. UNEP")
-    p.add_argument("year", type=int, help="reporting year")
+    p.add_argument("year", type=_year, help="reporting year")
     p.add_argument("--reason", required=True, help="why; kept in the review log")
     p.add_argument("--by", help="who accepts (default: your user name)")
     p.add_argument("--db", type=Path, default=DEFAULT_DB)
 
     p = sub.add_parser("compare", help="an entity's indicators this year and last, with the change")
     p.add_argument("entity", help="entity code, e.g. WFP")
-    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--year", type=_year, required=True)
     p.add_argument("--db", type=Path, default=DEFAULT_DB)
 
     p = sub.add_parser("serve", help="the submission portal: focal points upload, SUN reviews (Ctrl-C stops it)")

@@ -671,10 +671,15 @@ def test_unknown_year_or_entity_is_a_one_line_error(main_db, tmp_path):
 
 
 def test_a_database_without_the_views_is_reported(tmp_path):
+    from pipeline.warehouse.db import connect
+
     bare = tmp_path / "bare.duckdb"
     duckdb.connect(str(bare)).close()
-    with pytest.raises(GtbError, match="has no indicator views"):
+    with pytest.raises(GtbError, match="holds no warehouse yet"):
         indicators(2024, db=bare)
+    connect(tmp_path / "tables_only.duckdb").close()  # the warehouse's tables, not yet its views
+    with pytest.raises(GtbError, match="has no indicator views"):
+        indicators(2024, db=tmp_path / "tables_only.duckdb")
 
 
 def test_year_ranges():

@@ -738,6 +738,46 @@ def test_truncated_database_is_reported_and_left_untouched(inputs, capsys, keep)
         assert db.read_bytes() == damaged
 
 
+ANALYST_COMMANDS = (
+    ["accept", "UNEP", "2024", "--reason", "checked"],
+    ["recalculate", "--year", "2024", "--factor-set", "gtb-2025.1", "--reason", "checked"],
+    ["status", "--year", "2024"],
+    ["compare", "UNEP", "--year", "2024"],
+    ["indicators", "--year", "2024"],
+)
+
+
+@pytest.mark.parametrize("argv", ANALYST_COMMANDS, ids=lambda argv: argv[0])
+def test_a_mistyped_database_path_is_not_created(tmp_path, capsys, argv):
+    """`gtb accept` and `gtb recalculate` change a warehouse `gtb run` made: a path where there is
+    none (a typo in --db) is one line and exit 2, and neither the file nor its folders appear."""
+    db = tmp_path / "typo" / "sub" / "gtb.duckdb"
+    assert main([*argv, "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no database at" in err, err
+    assert not (tmp_path / "typo").exists()
+
+
+@pytest.mark.parametrize("argv", [*ANALYST_COMMANDS, ["run", "--inputs", "IN", "--outputs", "OUT"]], ids=lambda a: a[0])
+@pytest.mark.parametrize("content", ["another program's tables", "nothing"])
+def test_a_duckdb_file_of_another_program_is_left_untouched(inputs, capsys, argv, content):
+    """A DuckDB file that holds tables gtb did not make is never migrated into; an empty one is
+    no warehouse to read (a new one to write, for `gtb run` only)."""
+    db = inputs.parent / "other.duckdb"
+    with duckdb.connect(str(db)) as con:
+        if content != "nothing":
+            con.execute("CREATE TABLE customers (id INTEGER); INSERT INTO customers VALUES (1)")
+    before = db.read_bytes()
+    argv = [str(inputs) if a == "IN" else str(inputs.parent / "out") if a == "OUT" else a for a in argv]
+    code = main([*argv, "--db", str(db)])
+    err = capsys.readouterr().err
+    if content == "nothing" and argv[0] == "run":
+        return  # an empty DuckDB file is a new warehouse to `gtb run`: made one, then judged as any other
+    assert code == 2 and err.count("\n") == 1 and "internal error" not in err, err
+    assert ("another program" in err) if content != "nothing" else ("no warehouse yet" in err)
+    assert db.read_bytes() == before
+
+
 def test_the_database_header_size_matches_what_the_check_assumes(inputs):
     from pipeline.warehouse.db import HEADER_BYTES, _last_used_block
 

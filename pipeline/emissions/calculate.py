@@ -290,6 +290,8 @@ def recalculate(con: duckdb.DuckDBPyConnection, year: int, factor_set: str, reas
             "SELECT submission_id FROM submissions WHERE status = 'loaded' AND reporting_year = ?", [year]
         ).fetchall()
     ]
+    if not ids:  # nothing to recalculate: said, and nothing logged
+        raise ValueError(f"no loaded submission for {year}: there is nothing to recalculate")
     old_set, old_total = con.execute(
         """
         SELECT string_agg(DISTINCT factor_set, ','), sum(emissions_tco2e) FROM emissions

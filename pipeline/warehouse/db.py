@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline import safe
 from pipeline.errors import GtbError
 from pipeline.warehouse import schema
 
@@ -100,10 +101,13 @@ def _last_used_block(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     return int(block_size), last
 
 
-def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and for writers create and migrate) the warehouse at `path`."""
+def connect(path: Path, read_only: bool = False, create: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open (and for writers create and migrate) the warehouse at `path`. `create=False`: a writer
+    that only changes a warehouse `gtb run` made (`gtb accept`, `gtb recalculate`) refuses a path
+    where there is none, rather than making an empty one (a mistyped --db, its folders too).
+    A DuckDB file that holds tables but is no warehouse of gtb's is refused, untouched."""
     path = Path(path)
-    if read_only and not path.exists():
+    if (read_only or not create) and not path.exists():
         raise GtbError(f"no database at {path}: run `gtb run` first (or give --db)")
     check_file(path)
     if not read_only:
@@ -115,6 +119,13 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(str(path), read_only=read_only)
     except (duckdb.Error, OSError) as exc:
         raise _explain(exc, path) from None
+    try:
+        _refuse_foreign(con, path)
+        if (read_only or not create) and not current_version(con):
+            raise GtbError(f"{path} holds no warehouse yet (an empty database): run `gtb run` first (or give --db)")
+    except BaseException:
+        con.close()
+        raise
     if read_only:
         # one thread: DuckDB's parallel float sums differ in the last bit from run to run, and
         # published figures must be reproducible (the views are small; a thread is enough)
@@ -128,9 +139,30 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _refuse_foreign(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A DuckDB database without gtb's schema version that holds tables or views: another
+    program's, not to be migrated into (an empty one is a new warehouse)."""
+    if current_version(con):
+        return
+    names = [
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = current_database() "
+            "AND NOT internal ORDER BY 1 LIMIT 4"
+        ).fetchall()
+    ]
+    if names:
+        shown = ", ".join(safe.console_safe(str(n)) for n in names[:3]) + (", ..." if len(names) > 3 else "")
+        raise GtbError(
+            f"{path} is a DuckDB database of another program (it holds {shown}), not a gtb warehouse; "
+            "it was left untouched (give --db the path of gtb's database)"
+        )
+
+
 @contextmanager
-def opened(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect(path, read_only=read_only)
+def opened(path: Path, read_only: bool = False, create: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=read_only, create=create)
     try:
         yield con
     finally:
