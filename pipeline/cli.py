@@ -308,7 +308,7 @@ def _users(args: argparse.Namespace) -> int:
         for user in api.users_list(args.outputs):
             seen = f"{user.last_login:%Y-%m-%d %H:%M} UTC" if user.last_login else "never"
             locked = f", locked until {user.locked_until:%H:%M} UTC" if user.locked_until else ""
-            where = ", ".join(user.entities) if user.entities else "every entity"
+            where = "every entity" if user.analyst else ", ".join(user.entities) or "no entity"
             print(f"{user.username}\t{user.role}\t{where}\tlast sign-in {seen}{locked}")
         return OK
     password = None

@@ -60,6 +60,8 @@ def test_users_add_and_list_in_the_outputs_state_folder(tmp_path):
         (["users", "add", "x2"], "one of the arguments --entity --analyst is required"),
         (["users", "add", "x3", "--entity", "UNEP", "--analyst"], "not allowed with argument"),
         (["users", "add", "../x", "--analyst"], "a user name is"),
+        (["users", "add", "x4", "--entity", ""], "give either --entity CODE"),  # a focal point of nothing
+        (["users", "add", "x5", "--entity", " ", "--entity", "\t"], "give either --entity CODE"),
     ],
 )
 def test_users_add_refuses_what_it_cannot_do_in_one_line(tmp_path, args, says):

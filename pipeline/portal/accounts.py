@@ -59,9 +59,9 @@ def add_user(
     """Create (or with `replace`, reset) an account; returns it and its password."""
     if not USERNAME.fullmatch(username or ""):
         raise GtbError("a user name is 2-150 letters, digits or . _ @ + - (starting with a letter or digit)")
-    if analyst == bool(entities):
+    codes = _entities(entities)  # blank codes dropped first: --entity "" grants nothing
+    if analyst == bool(codes):
         raise GtbError("give either --entity CODE (one or more) or --analyst")
-    codes = _entities(entities)
     _boot(outputs)
     from django.contrib.auth import get_user_model
     from django.contrib.auth.password_validation import validate_password
