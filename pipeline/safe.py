@@ -117,6 +117,16 @@ def console_safe(value: object) -> str:
     return _CONTROL.sub(_escape_control, text)
 
 
+_PAGE_CONTROL = re.compile(_class(_ranges("\t\n\r"), lambda code: f"\\U{code:08x}"))
+
+
+def page_safe(text: str) -> str:
+    """Text of a web page with every control character but tab, line feed and carriage return
+    (white space to HTML) shown as an escape, as on the console: a right-to-left override typed
+    in a cell or a comment would otherwise turn the text after it around on the page."""
+    return _PAGE_CONTROL.sub(_escape_control, text)
+
+
 def _escape_control(match: re.Match[str]) -> str:
     char = match.group(0)
     code = ord(char)

@@ -8,6 +8,7 @@ import datetime as dt
 import html as html_module
 import io
 import re
+import unicodedata
 
 import pytest
 from django.utils import timezone
@@ -366,3 +367,15 @@ def test_closing_flags_without_a_reason_asks_for_one_in_the_pages_words(portal, 
     analyst.post(f"/review/UNEP/{YEAR}/close-flags/", {"reason": "  "})
     shown = text_of(page(analyst, f"/review/UNEP/{YEAR}/"))
     assert "Say why the flags can be closed" in shown and "--reason" not in shown
+
+
+def test_a_right_to_left_override_typed_in_a_cell_is_shown_as_an_escape(personas, tmp_path):
+    """Autoescaping stops markup, not a U+202E that turns the text after it around: the page shows
+    it as `\\u202e`, as the console and the CSV files do."""
+    client = client_for(personas["focal_a"])
+    bad = workbook(tmp_path, "UNEP_2024.xlsx", Facilities_C2="electri\u202ecity gnissim")
+    response = upload(client, "UNEP", bad)
+    assert response.status_code == 302
+    html = page(client, "/entity/UNEP/")
+    assert "\u202e" not in html and "electri\\u202ecity gnissim" in html
+    assert not any(unicodedata.category(ch) == "Cf" and ch != "\u00ad" for ch in html)

@@ -1,5 +1,5 @@
 """Middleware: the upload size cap before any body is read, security headers, Secure cookies
-behind HTTPS."""
+behind HTTPS, control characters shown on pages."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, UnreadablePostError
+
+from pipeline.safe import page_safe
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -52,6 +54,29 @@ class UploadSizeLimit:
                 content_type="text/plain",
             )
         return self.get_response(request)
+
+
+class ShowUnseenCharacters:
+    """Every control character of an HTML page (but tab and line breaks) shown as an escape
+    (`\\u202e`), as on the console and in CSV files (`safe.page_safe`): the pages show what
+    submitters typed (values, file names, explanations, corrections), autoescaped for HTML, but
+    a right-to-left override among them would still turn the text after it around. The portal's
+    own pages hold none; pages are built whole (no streaming), so the body is rewritten once."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        text = response.content.decode(response.charset or "utf-8")
+        shown = page_safe(text)
+        if shown != text:
+            response.content = shown.encode(response.charset or "utf-8")
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
+        return response
 
 
 class NoNulInText:

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "pipeline.portal.middleware.UploadSizeLimit",  # before anything reads the body (CSRF does)
+    "pipeline.portal.middleware.ShowUnseenCharacters",  # on the page as every other middleware left it
     "django.middleware.security.SecurityMiddleware",
     "pipeline.portal.middleware.SecurityHeaders",
     "pipeline.portal.middleware.SecureCookiesBehindHttps",  # outside the middleware that set cookies
