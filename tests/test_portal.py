@@ -379,3 +379,40 @@ def test_a_right_to_left_override_typed_in_a_cell_is_shown_as_an_escape(personas
     html = page(client, "/entity/UNEP/")
     assert "\u202e" not in html and "electri\\u202ecity gnissim" in html
     assert not any(unicodedata.category(ch) == "Cf" and ch != "\u00ad" for ch in html)
+
+
+@pytest.mark.django_db(transaction=True)  # another thread looks the run up, as a page does
+def test_a_page_asking_for_the_run_while_it_starts_neither_interrupts_it_nor_lets_a_second_start(
+    portal, personas, settings, monkeypatch
+):
+    """The run's row is made before its process: a page of another server thread asking for the
+    run in between saw a running row without a process, marked it interrupted, and a second run
+    could start. The lookup now waits for the start to end."""
+    import os
+    import threading
+
+    from pipeline.portal import jobs
+    from pipeline.portal.models import RunJob
+
+    settings.GTB_RUN_IN_PROCESS = False
+    seen: dict[str, object] = {}
+
+    class SlowStart:  # stands for a child process that takes a while to start (a loaded machine)
+        def __init__(self, *args, **kwargs):
+            asker = threading.Thread(target=lambda: seen.setdefault("asked", jobs.current()))
+            asker.start()
+            asker.join(0.5)  # the page's request, in the window between the row and the process
+            seen["asker"] = asker
+            self.pid = os.getpid()
+
+        def poll(self):
+            return None  # still running
+
+    monkeypatch.setattr(jobs.subprocess, "Popen", SlowStart)
+    first, new = jobs.start(personas["analyst"])
+    seen["asker"].join(5)
+    assert new and isinstance(seen["asked"], RunJob) and seen["asked"].pk == first.pk
+    assert RunJob.objects.get(pk=first.pk).state == RunJob.RUNNING
+    again, new_again = jobs.start(personas["analyst"])
+    assert again.pk == first.pk and not new_again  # one run at a time
+    jobs._children.pop(first.pk, None)

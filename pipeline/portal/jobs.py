@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 
 from django.conf import settings
 from django.utils import timezone
@@ -15,12 +16,21 @@ from pipeline.portal.models import RunJob
 from pipeline.portal.state import RUNS, folder
 
 _children: dict[int, subprocess.Popen] = {}
+# Held while a run is started (its row made, then its process) and while the run going on is
+# looked up: a page asking in between saw a running row without a process, marked it interrupted
+# and let a second run start.
+_starting = threading.RLock()
 
 
 def start(user) -> tuple[RunJob, bool]:
     """Start a run unless one is going on; returns the job (the running one, if any) and whether it
     is new. With the setting GTB_RUN_IN_PROCESS (tests) the caller runs the new job itself
     (`pipeline.portal.runjob.execute`) instead of a child process."""
+    with _starting:
+        return _start(user)
+
+
+def _start(user) -> tuple[RunJob, bool]:
     running = current()
     if running is not None:
         return running, False
@@ -58,6 +68,11 @@ def _child_env() -> dict[str, str]:
 
 def current() -> RunJob | None:
     """The run going on, if any; a job whose process has gone without a word is marked interrupted."""
+    with _starting:
+        return _current()
+
+
+def _current() -> RunJob | None:
     job = RunJob.objects.filter(state=RunJob.RUNNING).first()
     if job is None:
         return None
