@@ -126,3 +126,17 @@ def test_the_secret_key_is_made_once_and_kept(tmp_path):
     assert stat.S_IMODE((tmp_path / "s" / "secret_key").stat().st_mode) == 0o600
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
     assert not [f for f in tracked if f.endswith("secret_key") or f.endswith(".sqlite3")]
+
+
+def test_users_list_of_a_folder_without_a_portal_makes_nothing_and_says_so(tmp_path):
+    done = gtb("users", "list", "--outputs", str(tmp_path / "typo"))
+    assert done.returncode == 2 and "no portal under" in done.stderr and not (tmp_path / "typo").exists()
+
+
+def test_a_portal_database_that_is_no_database_is_one_line_and_left_untouched(tmp_path):
+    (tmp_path / "portal").mkdir()
+    (tmp_path / "portal" / "portal.sqlite3").write_bytes(b"not a database at all\n" * 100)
+    done = gtb("users", "list", "--outputs", str(tmp_path))
+    assert done.returncode == 2 and "cannot be opened" in done.stderr and "internal error" not in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert (tmp_path / "portal" / "portal.sqlite3").read_bytes() == b"not a database at all\n" * 100

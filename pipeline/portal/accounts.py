@@ -96,6 +96,12 @@ def add_user(
 
 
 def list_users(outputs: Path) -> list[PortalUser]:
+    """The accounts of the portal whose state is under `outputs` (none made there: said, and no
+    folder made to say so)."""
+    if not (Path(outputs) / "portal").is_dir():
+        raise GtbError(
+            f"no portal under {outputs} (its accounts are in {outputs}/portal): add one with `gtb users add`"
+        )
     _boot(outputs)
     from django.contrib.auth import get_user_model
 

@@ -50,12 +50,13 @@ def boot(inputs: Path, outputs: Path, db: Path, *, extra_hosts: tuple[str, ...] 
 
 def _migrate() -> None:
     from django.core.management import call_command
-    from django.db.utils import OperationalError
+    from django.db.utils import DatabaseError
 
     try:
         call_command("migrate", interactive=False, verbosity=0)
-    except OperationalError as exc:
-        raise GtbError(f"the portal's database cannot be opened: {exc}") from None
+    except DatabaseError as exc:  # locked, unreadable, or a file that is no database at all
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise GtbError(f"the portal's database cannot be opened ({first}); it was left untouched") from None
 
 
 def serve(
