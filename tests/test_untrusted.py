@@ -784,6 +784,27 @@ def test_a_duckdb_file_of_another_program_is_left_untouched(inputs, capsys, argv
     assert db.read_bytes() == before
 
 
+@pytest.mark.parametrize("year", ["0", "-5", "99999", "99999999999999999999", "2024.5", "MMXXIV"])
+def test_a_year_argument_that_is_no_year_is_one_line(capsys, year):
+    """Every command's year: 1900 to 2999, else one line and exit 2 (a 20-digit year reached
+    DuckDB's INTEGER as an internal error; year 0 gave an empty tracker and exit 0)."""
+    for argv in (["status", "--year", year], ["accept", "UNEP", year, "--reason", "x"], ["template", "UNEP", year]):
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        err = capsys.readouterr().err
+        assert stopped.value.code == 2 and err.count("\n") == 1 and "is not a year" in err, err
+
+
+def test_recalculating_a_year_without_data_is_refused_and_not_logged(inputs, capsys):
+    write_workbook(inputs / "submissions" / "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    assert gtb_run(inputs) == 0
+    db = inputs.parent / "out" / "gtb.duckdb"
+    argv = ["recalculate", "--year", "2019", "--factor-set", "gtb-2025.1", "--reason", "x", "--db", str(db)]
+    assert main(argv) == 2
+    assert "no loaded submission for 2019" in capsys.readouterr().err
+    assert query(db, "SELECT count(*) FROM recalculations") == [(0,)]
+
+
 def test_the_database_header_size_matches_what_the_check_assumes(inputs):
     from pipeline.warehouse.db import HEADER_BYTES, _last_used_block
 
