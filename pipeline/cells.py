@@ -67,6 +67,14 @@ def parse_cell(ref: str | bytes) -> tuple[int, int] | None:
 Box = tuple[int, int, int, int]  # a range of cells: (top row, left column, bottom row, right column)
 
 
+def parse_range(text: str) -> Box | None:
+    """'A5:C7' -> (5, 1, 7, 3), as the guard writes merged ranges (top-left first); None for
+    anything that is not two cell references."""
+    parts = text.split(":")
+    first, last = (parse_cell(parts[0]), parse_cell(parts[-1])) if len(parts) == 2 else (None, None)
+    return (*first, *last) if first is not None and last is not None else None
+
+
 class MergedRanges:
     """Which merged range holds a cell: the ranges over each column, by their first row, and a
     search by row. Merged ranges do not overlap (Excel refuses to merge over a merge), so the one

@@ -19,7 +19,7 @@ import numpy as np
 
 from pipeline import catalogue, codelists
 from pipeline.catalogue import Message, using_language
-from pipeline.cells import MergedRanges, cell_name, column_letter, parse_cell
+from pipeline.cells import MergedRanges, cell_name, column_letter, parse_cell, parse_range
 from pipeline.errors import UnreadableFile
 from pipeline.intake import reading
 from pipeline.intake.findings import Finding, finding
@@ -73,12 +73,7 @@ class ParsedSheet:
     def _merged_lookup(self) -> MergedRanges:
         """The merged ranges, but those over a table's header: the value such a range keeps is a
         header, not the row's."""
-        boxes = []
-        for text in self.merged:
-            parts = text.split(":")
-            first, last = parse_cell(parts[0]), parse_cell(parts[-1])
-            if len(parts) == 2 and first is not None and last is not None and not (self.is_table and first[0] == 1):
-                boxes.append((*first, *last))
+        boxes = [box for box in map(parse_range, self.merged) if box and not (self.is_table and box[0] == 1)]
         return MergedRanges(boxes, max_pairs=MERGED_INDEX_ENTRIES)
 
     def shown(self, column: str, index: object, value: object) -> object:
@@ -417,13 +412,8 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -
 
 def _header_merges(raw: RawSheet) -> list[tuple[int, int, str]]:
     """(first column, last column, range) of each merged range starting on the header row (row 1)."""
-    out = []
-    for text in raw.merged_ranges:
-        parts = text.split(":")
-        first, last = parse_cell(parts[0]), parse_cell(parts[-1])
-        if len(parts) == 2 and first is not None and last is not None and first[0] == 1:
-            out.append((first[1], last[1], text))
-    return out
+    boxes = ((parse_range(text), text) for text in raw.merged_ranges)
+    return [(box[1], box[3], text) for box, text in boxes if box and box[0] == 1]
 
 
 def _headerless_findings(
