@@ -34,7 +34,7 @@ from pipeline.catalogue import Message
 from pipeline.cells import NUMBER_SPACES, NUMBER_TEXT, NUMBER_TYPES
 from pipeline.codelists import UNSEEN
 from schemas import i18n
-from schemas.contract import ColumnSpec
+from schemas.contract import ColumnSpec, resolve_bound
 
 if TYPE_CHECKING:
     import pandera.pandas as pa
@@ -832,37 +832,36 @@ def bounds_from_reporting_year(spec: ColumnSpec) -> list[Check]:
 
         checks.append(row_check(f"le-reporting-year-{col}", "out-of-range.vintage", col, fn, vintage_params))
     if spec.ge and spec.ge.startswith("reporting_year") and spec.dtype == "date":
+        ge = spec.ge
 
         def fn_date(d: pd.DataFrame, col: str = col) -> pd.Series:
-            dates = parse_date(d[col])
-            start = pd.to_datetime(
-                d[REPORTING_YEAR].astype("Float64").astype("Int64").astype(str) + "-01-01", errors="coerce"
-            )
-            return ~(dates < start)
+            return ~(parse_date(d[col]) < _day_of_reporting_year(d, ge))
 
         checks.append(row_check(f"ge-reporting-year-{col}", "out-of-range.retirement-date", col, fn_date, _year_params))
     return checks
 
 
-_UNTIL = re.compile(r"reporting_year(?:\+(\d+))?-(\d{2})-(\d{2})")
+def _day_of_reporting_year(d: pd.DataFrame, bound: str) -> pd.Series:
+    """Each row's day `bound` (`reporting_year-01-01`, `reporting_year+1-12-31`) for its reporting
+    year, read by `contract.resolve_bound` once per year; NaT where the year is unknown."""
+    years = d[REPORTING_YEAR]
+    days = {year: pd.Timestamp(resolve_bound(bound, int(year))) for year in years.dropna().unique()}
+    return pd.to_datetime(years.astype(object).map(days), errors="coerce")
 
 
 def _date_until(col: str, bound: str) -> Check:
     """A date no later than a day of the reporting year or of a year after it
     (`reporting_year+1-12-31`: a retirement or a review may fall in the year after, not later)."""
-    found = _UNTIL.fullmatch(bound)
-    assert found, f"{col}: a date bound is written reporting_year[+N]-MM-DD, not {bound!r}"
-    offset, month_day = int(found.group(1) or 0), f"-{found.group(2)}-{found.group(3)}"
 
     def fn(d: pd.DataFrame) -> pd.Series:
-        years = d[REPORTING_YEAR].astype("Float64").astype("Int64") + offset
-        limit = pd.to_datetime(years.astype(str) + month_day, errors="coerce")
-        return ~(parse_date(d[col]) > limit)
+        return ~(parse_date(d[col]) > _day_of_reporting_year(d, bound))
 
     def params(value: object, row: pd.Series | None) -> dict[str, object]:
         assert row is not None  # a row rule
         year = int(row[REPORTING_YEAR])
-        return {"limit": f"{year + offset}{month_day}", "year": year}
+        day = resolve_bound(bound, year)
+        assert isinstance(day, dt.date), f"{col}: the bound {bound!r} is no day"
+        return {"limit": day.isoformat(), "year": year}
 
     return row_check(f"le-reporting-year-{col}", "out-of-range.date-until", col, fn, params)
 

@@ -12,6 +12,8 @@ template's header, comment and drop-down (`pipeline.intake.template`) and the da
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -31,6 +33,25 @@ DB_TYPES = {
     "yesno": "BOOLEAN",
     "date": "DATE",
 }
+
+
+# Symbolic bounds of columns.csv: relative to the reporting year, as a year or a day.
+_REL_YEAR = re.compile(r"reporting_year\s*([+-]\s*\d+)?")
+_REL_DATE = re.compile(r"reporting_year(?:\+(\d+))?-(\d{2})-(\d{2})")
+
+
+def resolve_bound(text: str, year: int) -> int | float | dt.date:
+    """A bound of columns.csv for a given reporting year: '2008', 'current_year',
+    'reporting_year+1', 'reporting_year-01-01', 'reporting_year+1-12-31'."""
+    text = text.strip()
+    if text == "current_year":
+        return dt.date.today().year
+    if m := _REL_DATE.fullmatch(text):
+        return dt.date(year + int(m.group(1) or 0), int(m.group(2)), int(m.group(3)))
+    if m := _REL_YEAR.fullmatch(text):
+        return year + int((m.group(1) or "0").replace(" ", ""))
+    number = float(text)
+    return int(number) if number.is_integer() else number
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -33,7 +32,7 @@ from pipeline.cells import column_letter
 from pipeline.cycle import Cycle, cycle_file
 from pipeline.cycle import reporting_cycle as read_cycle
 from schemas import contract, i18n
-from schemas.contract import ColumnSpec, SheetSpec
+from schemas.contract import ColumnSpec, SheetSpec, resolve_bound
 
 SUPPORTED_LANGS = i18n.LANGS
 LISTS_SHEET = "Lists"  # hidden, in every language: formulas refer to it
@@ -59,23 +58,6 @@ _GENERIC_CONTACT = "the Greening the Blue team"
 # ---------------------------------------------------------------------------------------------
 # Bounds, rules and drop-down lists, derived from the contract
 # ---------------------------------------------------------------------------------------------
-
-_REL_YEAR = re.compile(r"reporting_year\s*([+-]\s*\d+)?")
-_REL_DATE = re.compile(r"reporting_year(?:\+(\d+))?-(\d{2})-(\d{2})")
-
-
-def resolve_bound(text: str, year: int) -> int | float | dt.date:
-    """A bound of columns.csv for a given reporting year: '2008', 'current_year',
-    'reporting_year+1', 'reporting_year-01-01', 'reporting_year+1-12-31'."""
-    text = text.strip()
-    if text == "current_year":
-        return dt.date.today().year
-    if m := _REL_DATE.fullmatch(text):
-        return dt.date(year + int(m.group(1) or 0), int(m.group(2)), int(m.group(3)))
-    if m := _REL_YEAR.fullmatch(text):
-        return year + int((m.group(1) or "0").replace(" ", ""))
-    number = float(text)
-    return int(number) if number.is_integer() else number
 
 
 def year_range() -> tuple[int, int]:
