@@ -47,19 +47,15 @@ def _duplicate_submissions(subs: list[Submission]) -> None:
         names = ", ".join(s.file_name for s in group)
         for s in group:
             s.findings.append(
-                finding(
+                _on_entity_field(
+                    s,
                     "duplicate-submission.run",
+                    "entity_code",
+                    entity,
                     count=len(group),
                     entity=entity,
                     year=year,
                     names=names,
-                    file=s.file_name,
-                    lang=s.lang,
-                    sheet=s.tab("Entity"),
-                    cell=_entity_cell(s),
-                    row=_row_of(_entity_cell(s)),
-                    column="entity_code",
-                    value=entity,
                 )
             )
 
@@ -120,10 +116,6 @@ def _check_serial(s: Submission, claims: serials.Claims[_Owner], serial: serials
 
 def _letter(sub: Submission, sheet: str, column: str) -> str:
     return sub.letters.get((sheet, column), "")
-
-
-def _entity_cell(sub: Submission) -> str:
-    return sub.cells.get(("Entity", "entity_code"), "")
 
 
 _YEAR = re.compile(r"(?:19|20)\d\d")
