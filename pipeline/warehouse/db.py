@@ -120,8 +120,7 @@ def connect(path: Path, read_only: bool = False, create: bool = True) -> duckdb.
     except (duckdb.Error, OSError) as exc:
         raise _explain(exc, path) from None
     try:
-        _refuse_foreign(con, path)
-        if (read_only or not create) and not current_version(con):
+        if not _refuse_foreign(con, path) and (read_only or not create):
             raise GtbError(f"{path} holds no warehouse yet (an empty database): run `gtb run` first (or give --db)")
     except BaseException:
         con.close()
@@ -139,11 +138,12 @@ def connect(path: Path, read_only: bool = False, create: bool = True) -> duckdb.
     return con
 
 
-def _refuse_foreign(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """A DuckDB database without gtb's schema version that holds tables or views: another
-    program's, not to be migrated into (an empty one is a new warehouse)."""
-    if current_version(con):
-        return
+def _refuse_foreign(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """The database's gtb schema version (0: none yet), after refusing one without it that holds
+    tables or views: another program's, not to be migrated into (an empty one is a new warehouse)."""
+    version = current_version(con)
+    if version:
+        return version
     names = [
         row[0]
         for row in con.execute(
@@ -158,6 +158,7 @@ def _refuse_foreign(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             f"{path} is a DuckDB database of another program (it holds {shown}), not a gtb warehouse; "
             "it was left untouched (give --db the path of gtb's database)"
         )
+    return 0
 
 
 @contextmanager
