@@ -903,10 +903,19 @@ def pairs_allowed(first: pd.Series, second: pd.Series, pairs: frozenset[tuple[st
     return pd.MultiIndex.from_arrays([first, second]).isin(list(pairs))
 
 
-def unit_compatibility(table: str, type_column: str, kinds: str, unit_column: str = "unit") -> Check:
-    """(type, unit) pairs from a compatibility CSV such as `facilities_unit.csv`; `kinds`: the code
-    list of the type column, whose labels the message shows (as the units', in the finding's
-    language, as the drop-downs show them)."""
+def unit_compatibility(table: str, type_column: str, unit_column: str = "unit") -> Check:
+    """(type, unit) pairs from a compatibility CSV such as `facilities_unit.csv`. The message names
+    the type and the units by their labels in the finding's language, as the drop-downs show them
+    (the type's code list is the contract's, of the sheet with that type column and a unit column)."""
+    from schemas.contract import sheets
+
+    [kinds] = {
+        c.codelist
+        for s in sheets()
+        if unit_column in s.names
+        for c in s.columns
+        if c.name == type_column and c.codelist
+    }
     allowed = codelists.allowed_units(table)
     pairs = codelists.pairs(table)
 

@@ -46,7 +46,7 @@ def _within_params(value: object, row: pd.Series | None) -> dict[str, object]:
 schema = sheet_schema(
     "Facilities",
     [
-        unit_compatibility("facilities_unit", "energy_type", "energy_type"),
+        unit_compatibility("facilities_unit", "energy_type"),
         row_check(
             "renewable-electricity-only",
             "inconsistent-row.renewable-not-electricity",

@@ -2,4 +2,4 @@
 
 from schemas.checks import sheet_schema, unit_compatibility
 
-schema = sheet_schema("Vehicles", [unit_compatibility("vehicle_unit", "fuel", "vehicle_fuel")])
+schema = sheet_schema("Vehicles", [unit_compatibility("vehicle_unit", "fuel")])
