@@ -206,3 +206,51 @@ def test_electricity_without_an_entity_figure_takes_the_country_grid_share(tmp_p
         ).fetchone()
     assert (renewable, source) == (pytest.approx(2_400_000 * share), "grid_default")
     assert row == (pytest.approx(share), 0.0, pytest.approx(share))
+
+
+def test_every_activity_row_of_two_years_is_priced_once_by_its_own_factor(tmp_path):
+    """One run with a year of each method (distance bands, ICAO): every activity row gets exactly one
+    emissions row, priced with its year's set, and each figure is its quantity x its cited factor."""
+    import duckdb
+
+    from pipeline import api
+    from pipeline.reference import factors
+    from tests.builders import write_workbook
+
+    inputs = tmp_path / "inputs"
+    (inputs / "submissions").mkdir(parents=True)
+    write_workbook(inputs / "submissions" / "UNEP_2024.xlsx", with_icec(2024, [None, 300.0, None]))
+    write_workbook(inputs / "submissions" / "UNEP_2025.xlsx", with_icec(2025, [None, 300.0, None]))
+    result = api.run(inputs, tmp_path / "gtb.duckdb", tmp_path / "out", jobs=1)
+    assert not result.had_errors
+    with duckdb.connect(str(tmp_path / "gtb.duckdb"), read_only=True) as con:
+        activity = sum(
+            con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+            for table in (
+                "facilities_activity",
+                "refrigerants_activity",
+                "vehicles_activity",
+                "air_travel_activity",
+                "other_travel_activity",
+            )
+        )
+        rows = con.execute(
+            """
+            SELECT s.reporting_year, e.sheet, e.source_row, e.factor_set, e.factor_id, e.factor_region,
+                   e.activity_quantity, e.kgco2e_per_unit, e.emissions_tco2e, f.kgco2e_per_unit
+            FROM emissions e JOIN submissions s USING (submission_id)
+            LEFT JOIN emission_factors f USING (factor_set, factor_id)
+            WHERE f.region IS NULL OR f.region = e.factor_region
+            """
+        ).fetchall()
+    assert len(rows) == activity == len({(r[0], r[1], r[2]) for r in rows})
+    for year, sheet, _, factor_set, factor_id, _, quantity, per_unit, tco2e, cited in rows:
+        assert factor_set == factors.pinned_set(year)
+        assert tco2e == quantity * per_unit / 1000.0
+        if factor_id == "air.icec.submitted":  # the calculator's own figure, on the ICAO year only
+            assert (year, sheet, per_unit) == (2025, "AirTravel", 300.0)
+        else:
+            assert per_unit == cited
+    air = {(r[0], r[4]) for r in rows if r[1] == "AirTravel"}
+    assert {fid for y, fid in air if y == 2025} == {"air.icao.fuel.kg_fuel", "air.icec.submitted"}
+    assert all(fid.startswith("air.") and "icao" not in fid and "icec" not in fid for y, fid in air if y == 2024)

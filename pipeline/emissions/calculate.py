@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from pipeline import codelists
@@ -32,24 +31,13 @@ class Source:
     quantity_sql: str  # quantity in the factor's unit
     unit_sql: str | None  # that unit, to check against the factor's (None: the factor's unit, per the contract)
     country_sql: str | None  # for regional factors
-    extra_sql: str = ""  # further columns a sheet's pricing needs
 
 
-AIR_COLUMNS = (
-    ", a.origin_iata, a.destination_iata, a.great_circle_km, a.cabin_class_code AS cabin_class, a.flights,"
-    " a.icec_kgco2_per_passenger"
-)
 SOURCES = (
     Source(
-        "Facilities",
-        "facilities_activity",
-        "energy_type_code",
-        "canonical_quantity",
-        "canonical_unit",
-        "country_code",
-        ", a.renewable_kwh",
+        "Facilities", "facilities_activity", "energy_type_code", "canonical_quantity", "canonical_unit", "country_code"
     ),
-    Source("Refrigerants", "refrigerants_activity", "gas_code", "refilled_kg", "'kg'", None, ", a.is_hcfc"),
+    Source("Refrigerants", "refrigerants_activity", "gas_code", "refilled_kg", "'kg'", None),
     Source("Vehicles", "vehicles_activity", "fuel_code", "canonical_quantity", "canonical_unit", "country_code"),
     Source(
         "AirTravel",
@@ -58,7 +46,6 @@ SOURCES = (
         "passenger_km",
         "'passenger_km'",
         None,
-        AIR_COLUMNS,
     ),
     # passenger-km, but vehicle-km for car_rental (the contract): the factor's unit says which
     Source("OtherTravel", "other_travel_activity", "mode_code", "passenger_km", None, None),
@@ -108,168 +95,219 @@ def sync_pins(con: duckdb.DuckDBPyConnection) -> None:
     insert_frame(con, "factor_pins", pins)
 
 
-def _activity(con: duckdb.DuckDBPyConnection, source: Source, ids: list[int]) -> pd.DataFrame:
-    country = source.country_sql or "NULL"
-    unit = source.unit_sql or "NULL"
-    return con.execute(
-        f"""
-        SELECT a.submission_id, a.source_row, {source.activity_sql} AS activity, {source.quantity_sql} AS quantity,
-               {unit} AS unit, {country} AS country, s.reporting_year{source.extra_sql}
+# Pricing runs in two parts. What a row costs depends on a few of its values only (its year, which
+# picks the factor set; its activity, country and unit; for air travel by the ICAO method its
+# route and cabin class): Python prices each distinct combination once, with the factor sets'
+# own lookups, and DuckDB spreads the prices over the rows, in compiled code on every core. The
+# arithmetic is numpy's, operation for operation: (quantity x kgCO2e per unit) / 1000.
+
+
+def _rows_sql(source: Source, ids_filter: str = "a.submission_id IN (SELECT unnest($ids))") -> str:
+    """The source's activity rows of the submissions `$ids`, each with its pricing key: reporting
+    year, activity, country and unit ('' where the sheet has none) and its quantity as a double."""
+    return f"""
+        SELECT a.*, s.reporting_year, {source.activity_sql} AS _activity,
+               coalesce({source.country_sql or "NULL"}, '') AS _country,
+               coalesce({source.unit_sql or "NULL"}, '') AS _unit,
+               CAST({source.quantity_sql} AS DOUBLE) AS _quantity
         FROM {source.table} a JOIN submissions s USING (submission_id)
-        WHERE a.submission_id IN (SELECT unnest(?))
+        WHERE {ids_filter}
+    """
+
+
+def _scopes(sheet: str, activities: pd.Series) -> tuple[list[int], list[str]]:
+    scope_default, detail_default, _ = SCOPE_DEFAULT[sheet]
+    scope = [SCOPE_BY_ACTIVITY.get((sheet, a), (scope_default, detail_default)) for a in activities]
+    return [s for s, _ in scope], [d for _, d in scope]
+
+
+def _factor_prices(source: Source, keys: pd.DataFrame, sets: dict[int, str]) -> pd.DataFrame:
+    """Each distinct (year, activity, country, unit) of a source priced by its factor of the year's
+    set (the country's factor or WORLD): factor, its unit, and for electricity the grid's renewable
+    share of the country (WORLD where the country has none), NULL for a set without shares."""
+    out = []
+    for name, part in keys.groupby(keys["reporting_year"].map(sets)):
+        part = part.reset_index(drop=True)
+        countries = part["_country"].where(part["_country"] != "", None) if source.country_sql else None
+        f = factors.resolve_factors(source.sheet, part["_activity"], countries, name=str(name))
+        units = f["unit"].to_numpy() if source.unit_sql is None else part["_unit"].to_numpy()
+        mismatch = f["unit"].to_numpy() != units
+        if mismatch.any():
+            bad = part[mismatch].iloc[0]
+            raise AssertionError(
+                f"{source.sheet}: factor {f[mismatch]['factor_id'].iloc[0]} is per {f[mismatch]['unit'].iloc[0]} "
+                f"but the activity is in {bad['_unit']}; conversions.csv and the factors disagree"
+            )
+        scope, detail = _scopes(source.sheet, part["_activity"])
+        shares = factors.renewable_shares(str(name)) if source.sheet == "Facilities" else {}
+        share = [shares.get(c, shares[factors.WORLD]) for c in part["_country"]] if shares else [None] * len(part)
+        out.append(
+            pd.DataFrame(
+                {
+                    "reporting_year": part["reporting_year"].to_numpy(),
+                    "_activity": part["_activity"].to_numpy(),
+                    "_country": part["_country"].to_numpy(),
+                    "_unit": part["_unit"].to_numpy(),
+                    "factor_set": str(name),
+                    "activity_unit": units,
+                    "factor_id": f["factor_id"].to_numpy(),
+                    "factor_region": f["region"].to_numpy(),
+                    "kgco2e_per_unit": f["kgco2e_per_unit"].to_numpy(dtype=float),
+                    "scope": scope,
+                    "scope_detail": detail,
+                    "grid_share": pd.array(share, dtype="Float64"),
+                    "has_shares": bool(shares),
+                }
+            )
+        )
+    return pd.concat(out, ignore_index=True)
+
+
+def _icao_prices(keys: pd.DataFrame, sets: dict[int, str]) -> pd.DataFrame:
+    """Each distinct (year, great-circle km, airports, cabin class) of air travel priced by the
+    ICAO calculator's method: the fuel attributed to one passenger of one flight, and the factor
+    of a kg of fuel (3.16 kg CO2)."""
+    airport_country = codelists.airport_countries()
+    out = []
+    for name, part in keys.groupby(keys["reporting_year"].map(sets)):
+        part = part.reset_index(drop=True)
+        fuel = icao.passenger_fuel(
+            part["great_circle_km"],
+            part["origin_iata"].map(airport_country),
+            part["destination_iata"].map(airport_country),
+            part["cabin_class_code"],
+            factor_set=str(name),
+        )
+        f = factors.resolve_factors("AirTravel", pd.Series(["icao_fuel"]), name=str(name))
+        scope, detail = _scopes("AirTravel", pd.Series(["icao_fuel"]))
+        out.append(
+            part.assign(
+                fuel_kg=fuel["fuel_kg"].to_numpy(),
+                factor_set=str(name),
+                factor_id=f["factor_id"].iloc[0],
+                factor_region=f["region"].iloc[0],
+                kgco2e_per_unit=float(f["kgco2e_per_unit"].iloc[0]),
+                scope=scope[0],
+                scope_detail=detail[0],
+            )
+        )
+    return pd.concat(out, ignore_index=True)
+
+
+EMISSIONS_COLUMNS = (
+    "submission_id, sheet, source_row, scope, scope_detail, gtb_category, is_optional, activity_quantity, "
+    "activity_unit, factor_set, factor_id, factor_region, kgco2e_per_unit, emissions_tco2e, market_emissions_tco2e, "
+    "calculated_at, estimated_tco2e, renewable_kwh, renewable_source"
+)
+
+
+def _price_by_factor(con: duckdb.DuckDBPyConnection, source: Source, rows_sql: str, params: dict) -> int:
+    """Insert the emissions of the source's rows priced by factor (`_factor_prices` of their keys)."""
+    category = SCOPE_DEFAULT[source.sheet][2]
+    optional = "coalesce(r.is_hcfc, false)" if source.sheet == "Refrigerants" else "false"
+    tco2e = "r._quantity * k.kgco2e_per_unit / 1000.0"
+    if source.sheet == "Facilities":  # market-based: only the entity's own renewable electricity is zero-rated
+        is_elec = "r._activity = 'electricity'"
+        own = "(r._quantity - coalesce(r.renewable_kwh, 0.0)) * k.kgco2e_per_unit / 1000.0"
+        market = f"CASE WHEN {is_elec} THEN {own} ELSE {tco2e} END"
+        renewable_kwh = (
+            f"CASE WHEN {is_elec} THEN CASE WHEN r.renewable_kwh IS NOT NULL THEN r.renewable_kwh "
+            "WHEN k.has_shares THEN r._quantity * k.grid_share ELSE 0.0 END END"
+        )
+        renewable_source = (
+            f"CASE WHEN {is_elec} THEN CASE WHEN r.renewable_kwh IS NOT NULL THEN 'reported' "
+            "WHEN k.has_shares THEN 'grid_default' ELSE 'none' END END"
+        )
+    else:
+        market, renewable_kwh, renewable_source = tco2e, "NULL", "NULL"
+    return _insert(
+        con,
+        f"""
+        SELECT r.submission_id, '{source.sheet}', r.source_row, k.scope, k.scope_detail, '{category}', {optional},
+               r._quantity, k.activity_unit, k.factor_set, k.factor_id, k.factor_region, k.kgco2e_per_unit,
+               {tco2e}, {market}, $now, NULL, {renewable_kwh}, {renewable_source}
+        FROM ({rows_sql}) r JOIN _prices k
+          ON r.reporting_year = k.reporting_year AND r._activity = k._activity AND r._country = k._country
+             AND r._unit = k._unit
+        """,
+        params,
+    )
+
+
+def _price_by_icao(con: duckdb.DuckDBPyConnection, rows_sql: str, params: dict) -> int:
+    """Insert the emissions of air travel rows priced by the ICAO method (`_icao_prices` of their
+    keys): the fuel of the row's flights x its factor; where the row gives the calculator's own
+    figure, that figure per flight, and the estimate kept beside it."""
+    estimate = "(k.fuel_kg * CAST(r.flights AS DOUBLE))"
+    submitted = "r.icec_kgco2_per_passenger IS NOT NULL"
+    quantity = f"CASE WHEN {submitted} THEN CAST(r.flights AS DOUBLE) ELSE {estimate} END"
+    per_unit = f"CASE WHEN {submitted} THEN r.icec_kgco2_per_passenger ELSE k.kgco2e_per_unit END"
+    tco2e = f"{quantity} * {per_unit} / 1000.0"
+    return _insert(
+        con,
+        f"""
+        SELECT r.submission_id, 'AirTravel', r.source_row, k.scope, k.scope_detail, 'air_travel', false,
+               {quantity}, CASE WHEN {submitted} THEN 'passenger_flight' ELSE 'kg_fuel' END, k.factor_set,
+               CASE WHEN {submitted} THEN '{SUBMITTED_AIR_FACTOR}' ELSE k.factor_id END,
+               CASE WHEN {submitted} THEN 'ROUTE' ELSE k.factor_region END, {per_unit},
+               {tco2e}, {tco2e}, $now,
+               CASE WHEN {submitted} THEN {estimate} * k.kgco2e_per_unit / 1000.0 END, NULL, NULL
+        FROM ({rows_sql}) r JOIN _prices k
+          ON r.reporting_year = k.reporting_year AND r.great_circle_km = k.great_circle_km
+             AND coalesce(r.origin_iata, '') = coalesce(k.origin_iata, '')
+             AND coalesce(r.destination_iata, '') = coalesce(k.destination_iata, '')
+             AND r.cabin_class_code = k.cabin_class_code
+        """,
+        params,
+    )
+
+
+def _insert(con: duckdb.DuckDBPyConnection, select_sql: str, params: dict) -> int:
+    return int(con.execute(f"INSERT INTO emissions ({EMISSIONS_COLUMNS}) {select_sql}", params).fetchall()[0][0])
+
+
+def _price(con: duckdb.DuckDBPyConnection, source: Source, ids: list[int], factor_set: str | None, now: object) -> int:
+    """Insert the emissions of the source's rows of the submissions `ids`; the number of rows."""
+    counts = con.execute(
+        f"""
+        SELECT s.reporting_year, count(*) FROM {source.table} a JOIN submissions s USING (submission_id)
+        WHERE a.submission_id IN (SELECT unnest(?)) GROUP BY ALL
         """,
         [ids],
-    ).df()
-
-
-@dataclass
-class Priced:
-    """What a group of activity rows costs: the activity in the factor's unit, the factor, tCO2e."""
-
-    quantity: np.ndarray
-    unit: np.ndarray
-    factor_id: np.ndarray
-    region: np.ndarray
-    kgco2e_per_unit: np.ndarray
-    estimated_tco2e: np.ndarray | None = None  # where a submitted figure replaced the estimate
-
-    @property
-    def tco2e(self) -> np.ndarray:
-        return self.quantity * self.kgco2e_per_unit / 1000.0
-
-
-def _by_factor(source: Source, part: pd.DataFrame, name: str) -> Priced:
-    """Activity x its factor of the set (country factor or WORLD)."""
-    countries = part["country"] if source.country_sql else None
-    f = factors.resolve_factors(source.sheet, part["activity"], countries, name=name)
-    units = f["unit"].to_numpy() if source.unit_sql is None else part["unit"].to_numpy()
-    mismatch = f["unit"].to_numpy() != units
-    if mismatch.any():
-        bad = part[mismatch].iloc[0]
-        raise AssertionError(
-            f"{source.sheet}: factor {f[mismatch]['factor_id'].iloc[0]} is per {f[mismatch]['unit'].iloc[0]} "
-            f"but the activity is in {bad['unit']}; conversions.csv and the factors disagree"
-        )
-    return Priced(
-        part["quantity"].to_numpy(dtype=float),
-        units,
-        f["factor_id"].to_numpy(),
-        f["region"].to_numpy(),
-        f["kgco2e_per_unit"].to_numpy(dtype=float),
-    )
-
-
-def _air_icao(part: pd.DataFrame, name: str) -> Priced:
-    """Air travel by the ICAO calculator's method: the fuel attributed to each passenger flight x
-    3.16 kg CO2 per kg; where the row gives the calculator's own figure, that figure is used and
-    the estimate kept beside it."""
-    airport_country = codelists.airport_countries()
-    fuel = icao.passenger_fuel(
-        part["great_circle_km"],
-        part["origin_iata"].map(airport_country),
-        part["destination_iata"].map(airport_country),
-        part["cabin_class"],
-        factor_set=name,
-    )
-    f = factors.resolve_factors("AirTravel", pd.Series("icao_fuel", index=part.index), name=name)
-    flights = part["flights"].to_numpy(dtype=float)
-    estimate = Priced(
-        fuel["fuel_kg"].to_numpy() * flights,
-        np.full(len(part), "kg_fuel", dtype=object),
-        f["factor_id"].to_numpy(),
-        f["region"].to_numpy(),
-        f["kgco2e_per_unit"].to_numpy(dtype=float),
-    )
-    submitted = part["icec_kgco2_per_passenger"].notna().to_numpy()
-    if not submitted.any():
-        return estimate
-    icec = part["icec_kgco2_per_passenger"].to_numpy(dtype=float)
-    return Priced(
-        np.where(submitted, flights, estimate.quantity),
-        np.where(submitted, "passenger_flight", estimate.unit),
-        np.where(submitted, SUBMITTED_AIR_FACTOR, estimate.factor_id),
-        np.where(submitted, "ROUTE", estimate.region),
-        np.where(submitted, icec, estimate.kgco2e_per_unit),
-        np.where(submitted, estimate.tco2e, np.nan),
-    )
-
-
-def _renewable(part: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Renewable kWh of each row and where it comes from: the entity's figure; else, on electricity
-    rows, the country's grid renewable share (WORLD where the country has none) when the set has one."""
-    is_elec = (part["activity"] == "electricity").to_numpy()
-    reported = part["renewable_kwh"].to_numpy(dtype=float)
-    has_reported = ~np.isnan(reported)
-    shares = factors.renewable_shares(name)
-    if shares:
-        share = part["country"].map(shares).fillna(shares[factors.WORLD]).to_numpy(dtype=float)
-        default = part["quantity"].to_numpy(dtype=float) * share
-        kwh = np.where(has_reported, reported, default)
-        source = np.where(has_reported, "reported", "grid_default")
-    else:  # a set without shares: only what the entity reported counts
-        kwh = np.where(has_reported, reported, 0.0)
-        source = np.where(has_reported, "reported", "none")
-    return np.where(is_elec, kwh, np.nan), np.where(is_elec, source, np.array(None, dtype=object))
-
-
-def emissions_rows(con: duckdb.DuckDBPyConnection, ids: list[int], factor_set: str | None = None) -> pd.DataFrame:
-    """Emissions of the given submissions, with the pinned set of their year (or `factor_set`)."""
-    out = []
-    now = utcnow()
-    for source in SOURCES:
-        rows = _activity(con, source, ids)
-        if rows.empty:
+    ).fetchall()
+    if not counts:
+        return 0
+    sets = {int(year): factor_set or factors.pinned_set(int(year)) for year, _ in counts}
+    for name in dict.fromkeys(sets.values()):
+        ensure_factor_set(con, name)
+    by_icao = {y for y, name in sets.items() if source.sheet == "AirTravel" and icao.uses_icao(name)}
+    inserted = 0
+    for years, icao_method in ((sorted(set(sets) - by_icao), False), (sorted(by_icao), True)):
+        if not years:
             continue
-        by_year = {y: factor_set or factors.pinned_set(int(y)) for y in rows["reporting_year"].unique()}
-        sets = rows["reporting_year"].map(by_year)
-        for name, part in rows.groupby(sets):
-            ensure_factor_set(con, name)
-            if source.sheet == "AirTravel" and icao.uses_icao(name):
-                priced = _air_icao(part, name)
-            else:
-                priced = _by_factor(source, part, name)
-            tco2e = priced.tco2e
-            market = tco2e.copy()
-            renewable_kwh = renewable_source = None
-            if source.sheet == "Facilities":
-                renewable_kwh, renewable_source = _renewable(part, name)
-                reported = part["renewable_kwh"].fillna(0).to_numpy(dtype=float)
-                is_elec = (part["activity"] == "electricity").to_numpy()
-                # market-based: only the entity's own renewable electricity is zero-rated
-                market = np.where(is_elec, (priced.quantity - reported) * priced.kgco2e_per_unit / 1000.0, tco2e)
-            scope_default, detail_default, category = SCOPE_DEFAULT[source.sheet]
-            scope_of = {
-                a: SCOPE_BY_ACTIVITY.get((source.sheet, a), (scope_default, detail_default))
-                for a in part["activity"].unique()
-            }
-            out.append(
-                pd.DataFrame(
-                    {
-                        "submission_id": part["submission_id"].to_numpy(),
-                        "sheet": source.sheet,
-                        "source_row": part["source_row"].to_numpy(),
-                        "scope": part["activity"].map({a: v[0] for a, v in scope_of.items()}).to_numpy(),
-                        "scope_detail": part["activity"].map({a: v[1] for a, v in scope_of.items()}).to_numpy(),
-                        "gtb_category": category,
-                        "is_optional": part["is_hcfc"].to_numpy(dtype=bool)
-                        if source.sheet == "Refrigerants"
-                        else False,
-                        "activity_quantity": priced.quantity,
-                        "activity_unit": priced.unit,
-                        "factor_set": name,
-                        "factor_id": priced.factor_id,
-                        "factor_region": priced.region,
-                        "kgco2e_per_unit": priced.kgco2e_per_unit,
-                        "emissions_tco2e": tco2e,
-                        "market_emissions_tco2e": market,
-                        "calculated_at": now,
-                        "estimated_tco2e": priced.estimated_tco2e,
-                        "renewable_kwh": renewable_kwh,
-                        "renewable_source": renewable_source,
-                    }
-                )
+        params = {"ids": ids, "years": years, "now": now}
+        rows_sql = _rows_sql(
+            source, "a.submission_id IN (SELECT unnest($ids)) AND s.reporting_year IN (SELECT unnest($years))"
+        )
+        key_columns = (
+            "reporting_year, great_circle_km, origin_iata, destination_iata, cabin_class_code"
+            if icao_method
+            else "reporting_year, _activity, _country, _unit"
+        )
+        keys = con.execute(f"SELECT DISTINCT {key_columns} FROM ({rows_sql}) r", {"ids": ids, "years": years}).df()
+        prices = _icao_prices(keys, sets) if icao_method else _factor_prices(source, keys, sets)
+        con.register("_prices", prices)
+        try:
+            inserted += (
+                _price_by_icao(con, rows_sql, params)
+                if icao_method
+                else _price_by_factor(con, source, rows_sql, params)
             )
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+        finally:
+            con.unregister("_prices")
+    expected = sum(n for _, n in counts)
+    assert inserted == expected, f"{source.sheet}: {inserted} of {expected} activity rows priced"  # every row, once
+    return inserted
 
 
 def calculate(con: duckdb.DuckDBPyConnection, ids: list[int], factor_set: str | None = None) -> int:
@@ -277,7 +315,8 @@ def calculate(con: duckdb.DuckDBPyConnection, ids: list[int], factor_set: str | 
     if not ids:
         return 0
     con.execute("DELETE FROM emissions WHERE submission_id IN (SELECT unnest(?))", [ids])
-    return insert_frame(con, "emissions", emissions_rows(con, ids, factor_set))
+    now = utcnow()
+    return sum(_price(con, source, ids, factor_set, now) for source in SOURCES)
 
 
 def recalculate(con: duckdb.DuckDBPyConnection, year: int, factor_set: str, reason: str) -> dict:
