@@ -66,6 +66,29 @@ def scan_submissions(inputs: Path) -> tuple[list[Path], list[Path]]:
     return sorted(found), sorted(others)
 
 
+def scan_history(inputs: Path) -> tuple[list[Path], list[Path]]:
+    """(the files of `inputs`/history named `.csv` in any case, stray spaces and dots after it
+    allowed; every other file under history/, sub-folders included), each sorted; two empty lists
+    without a history folder. History files are read from the folder itself only: a file's name is
+    what its rows are recorded under, and two `totals.csv` of two sub-folders would replace each
+    other's rows. What is not read is listed, so that the run names it instead of leaving its
+    years missing without a word; what programs leave beside files is not."""
+    folder = inputs / HISTORY_FOLDER
+    if not folder.is_dir():
+        return [], []
+    found: list[Path] = []
+    others: list[Path] = []
+    for root, dirs, files in os.walk(folder, onerror=lambda error: None):  # an unreadable sub-folder: its files unseen
+        here = Path(root)
+        for name in sorted(files + dirs) if here == folder else sorted(files):
+            path = here / name
+            if here == folder and name.lower().rstrip(" .").endswith(".csv") and not _left_by_programs(name):
+                found.append(path)
+            elif not _left_by_programs(name) and not (here == folder and name in dirs):
+                others.append(path)
+    return sorted(found), sorted(others)
+
+
 # What a focal point may send for a workbook, as its name ends once stray spaces and dots are gone.
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods", ".fods", ".csv", ".numbers")
 _PROGRAMS_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})

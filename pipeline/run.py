@@ -25,7 +25,6 @@ from pipeline.paths import (
     DEFAULT_DB,
     DEFAULT_INPUTS,
     DEFAULT_OUTPUTS,
-    HISTORY_FOLDER,
     VALIDATION_FOLDER,
 )
 from schemas import contract
@@ -69,6 +68,8 @@ class RunResult:
     seconds: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage, for the summary
     not_read: list[str] = field(default_factory=list)  # files under submissions/ not named like a spreadsheet
+    history_not_read: list[str] = field(default_factory=list)  # files under history/ that are not read
+    history_removed: list[tuple[str, int]] = field(default_factory=list)  # (history file, its rows no longer in it)
     copies: list[tuple[str, str]] = field(default_factory=list)  # (file, the file of the run it repeats byte for byte)
 
     @property
@@ -178,7 +179,9 @@ def run(
         views.wait()  # the figures before are read from the views
         before = _figures(con, subs)
         folders = report_folders(subs, outputs / VALIDATION_FOLDER)
-        history = [check_history_file(p) for p in sorted((inputs / HISTORY_FOLDER).glob("*.csv"))]
+        history_files, history_others = paths.scan_history(inputs)
+        result.history_not_read = [p.relative_to(inputs).as_posix() for p in history_others]
+        history = [check_history_file(p) for p in history_files]
         lap("cross-checks")
 
         try:
@@ -199,7 +202,7 @@ def run(
                 raised = plausibility.flags(con, recorded.loaded)
                 result.flags = review_flags.record_flags(con, raised, dict(recorded.pairs))
                 lap("review")
-                result.history_rows, bad_history = load_history(con, history)
+                result.history_rows, bad_history, result.history_removed = load_history(con, history)
                 write_reports(subs, outputs / VALIDATION_FOLDER, folders)
                 lap("reports")
                 _settle(result, subs, folders, recorded)
@@ -536,7 +539,8 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
     with their figures before and after, and the flags raised."""
     out = [
         Text.from_markup(
-            f"[bold]{result.files_seen}[/] workbooks: [green]{len(result.loaded)} loaded[/], "
+            f"[bold]{result.files_seen}[/] workbook{'s' * (result.files_seen != 1)}: "
+            f"[green]{len(result.loaded)} loaded[/], "
             f"{len(result.unchanged)} unchanged, [red]{len(result.rejected)} rejected[/], "
             f"{result.superseded} superseded  ({result.seconds:.1f} s)"
         )
@@ -593,7 +597,22 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
 
 def _history_lines(result: RunResult) -> list[Text]:
     """The history files' part of the summary: the rows loaded, each file rejected."""
-    out = [Text(f"history: {result.history_rows} rows loaded")] if result.history_rows else []
+    rows = result.history_rows
+    out = [Text(f"history: {rows} row{'s' * (rows != 1)} loaded")] if rows else []
+    for name, rows in result.history_removed:
+        out.append(
+            Text(
+                f"  {safe.console_safe(name)}: {rows} row{'s' * (rows != 1)} loaded from it before "
+                "no longer in it, removed"
+            )
+        )
+    if result.history_not_read:
+        out.append(
+            Text(
+                "  not read (history takes the .csv files of the history folder itself): "
+                + _names(result.history_not_read)
+            )
+        )
     for name, errors, folder in result.history_rejected:
         out.append(
             Text.from_markup(

@@ -233,6 +233,59 @@ def test_bad_history_row_is_reported_and_nothing_of_that_file_loads(inputs):
     assert "bad.csv,,,3,facilities_tco2e,lots,type-error" in issues
 
 
+HISTORY_HEAD = (
+    "entity_code,year,personnel,facilities_tco2e,air_travel_tco2e,other_travel_tco2e,offsets_tco2e,"
+    "waste_tonnes,water_m3\n"
+)
+
+
+@pytest.mark.parametrize("left", ["", "\n,,,,,,,,\n\n"])
+def test_a_history_file_cut_to_its_header_keeps_the_rows_it_loaded(inputs, left):
+    """A known history file saved again with its header alone (an export that wrote no rows) is
+    refused and its rows stay; before, its rows were replaced by none, without a word."""
+    totals = inputs / "history" / "totals.csv"
+    totals.write_text(HISTORY_HEAD + "UNEP,2010,1000,4000,3000,1000,0,,\nWFP,2010,500,10,10,10,0,5,100\n")
+    assert run(inputs).history_rows == 2
+    totals.write_text(HISTORY_HEAD + left)
+    result = run(inputs)
+    assert result.had_errors and [name for name, _, _ in result.history_rejected] == ["totals.csv"]
+    assert query(inputs, "SELECT entity_code FROM history_totals ORDER BY 1") == [("UNEP",), ("WFP",)]
+    issues = (inputs.parent / "out" / "validation" / "history_totals" / "issues.csv").read_text()
+    assert "unreadable-file" in issues and "no row of totals" in issues
+
+
+def test_rows_a_changed_history_file_no_longer_holds_are_removed_and_said(inputs, capsys):
+    totals = inputs / "history" / "totals.csv"
+    totals.write_text(HISTORY_HEAD + "UNEP,2010,1000,4000,3000,1000,0,,\nWFP,2010,500,10,10,10,0,5,100\n")
+    run(inputs)
+    totals.write_text(HISTORY_HEAD + "UNEP,2010,1000,4000,3000,1000,0,,\n")
+    result = run(inputs)
+    assert result.history_removed == [("totals.csv", 1)] and result.history_rows == 1
+    assert query(inputs, "SELECT entity_code FROM history_totals") == [("UNEP",)]
+    from pipeline.run import summary_lines
+
+    text = "\n".join(line.plain for line in summary_lines(result, inputs.parent / "out" / "gtb.duckdb"))
+    assert "totals.csv: 1 row loaded from it before no longer in it, removed" in text
+
+
+def test_history_files_the_run_does_not_read_are_named(inputs):
+    """History is read from the .csv files of the history folder, in any case; a file in a
+    sub-folder or of another kind is named in the summary instead of being passed over."""
+    history = inputs / "history"
+    (history / "PUBLISHED_TOTALS.CSV").write_text(HISTORY_HEAD + "CBD,2014,100,10,20,30,0,,\n")
+    (history / "2015").mkdir()
+    (history / "2015" / "totals.csv").write_text(HISTORY_HEAD + "CBD,2015,100,10,20,30,0,,\n")
+    (history / "totals_2016.txt").write_text(HISTORY_HEAD + "CBD,2016,100,10,20,30,0,,\n")
+    (history / ".DS_Store").write_bytes(b"\0")
+    result = run(inputs)
+    assert query(inputs, "SELECT year FROM history_totals") == [(2014,)]
+    assert result.history_not_read == ["history/2015/totals.csv", "history/totals_2016.txt"]
+    from pipeline.run import summary_lines
+
+    text = "\n".join(line.plain for line in summary_lines(result, inputs.parent / "out" / "gtb.duckdb"))
+    assert "not read (history takes the .csv files of the history folder itself): history/2015/totals.csv" in text
+
+
 def test_a_history_file_the_csv_reader_refuses_is_that_files_error(inputs, monkeypatch):
     """A history CSV with a field beyond the csv module's limit (128 KiB), and one the checks
     fail on with an exception (a fault of the pipeline): each is its own file's error, with
@@ -340,7 +393,7 @@ def test_history_entries_that_are_no_regular_file_are_their_own_error(inputs):
         [*command, "--db", str(out / "gtb.duckdb"), "--jobs", "1"], capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 1, proc.stderr
-    assert "1 workbooks: 1 loaded" in proc.stdout and "history: 1 rows loaded" in proc.stdout
+    assert "1 workbook: 1 loaded" in proc.stdout and "history: 1 row loaded" in proc.stdout
     for name in ("pipe", "zero", "folder"):
         issues = (out / "validation" / f"history_{name}" / "issues.csv").read_text()
         assert "this is not a regular file" in issues, name

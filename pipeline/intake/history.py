@@ -130,6 +130,9 @@ def _check_history_file(path: Path) -> HistoryFile:
             continue
         records.append([c.strip() or None for c in row])
         lines.append(line_no)
+    if not records and out.is_valid:  # a header alone loads nothing, and would take the file's rows with it
+        out.findings.append(history_finding(path, "unreadable-file.history-no-rows", line=1))
+        return out
     frame = pd.DataFrame(records, columns=names, dtype=object)
     spec = contract.history()
     with checks.shared_parsing():

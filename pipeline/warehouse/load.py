@@ -234,12 +234,17 @@ def loaded_sha(con: duckdb.DuckDBPyConnection, file_name: str) -> str | None:
     return row[0] if row else None
 
 
-def load_history(con: duckdb.DuckDBPyConnection, files: list[HistoryFile]) -> tuple[int, list[HistoryFile]]:
-    """Replace the rows of each changed valid file; returns (rows loaded, files that clash).
+def load_history(
+    con: duckdb.DuckDBPyConnection, files: list[HistoryFile]
+) -> tuple[int, list[HistoryFile], list[tuple[str, int]]]:
+    """Replace the rows of each changed valid file; returns (rows loaded, files that clash, and for
+    each changed file that no longer holds some entity-years it loaded before, how many: they are
+    removed with the file's other old rows, and the run says so).
 
     An (entity, year) already loaded from another file is an error on the later file.
     """
     loaded = 0
+    removed: list[tuple[str, int]] = []
     for hf in files:
         if not hf.is_valid or loaded_sha(con, hf.name) == hf.sha256:
             continue
@@ -261,6 +266,18 @@ def load_history(con: duckdb.DuckDBPyConnection, files: list[HistoryFile]) -> tu
                 )
             )
             continue
+        gone = con.execute(
+            """
+            SELECT count(*) FROM history_totals h
+            WHERE h.source_file = ? AND NOT EXISTS (
+                SELECT 1 FROM (SELECT unnest(?) AS entity_code, unnest(?) AS year) n
+                WHERE n.entity_code = h.entity_code AND n.year = h.year
+            )
+            """,
+            [hf.name, list(frame["entity_code"]), [int(y) for y in frame["year"]]],
+        ).fetchall()[0][0]
+        if gone:
+            removed.append((hf.name, int(gone)))
         con.execute("DELETE FROM history_totals WHERE source_file = ?", [hf.name])
         loaded += insert_frame(con, "history_totals", frame)
-    return loaded, [hf for hf in files if not hf.is_valid]
+    return loaded, [hf for hf in files if not hf.is_valid], removed
