@@ -331,6 +331,45 @@ def test_compare_prints_both_years(inputs, capsys):
     assert result.previous_year == 2023 and any(line.flagged for line in result.lines)
 
 
+def marked(inputs: Path) -> set[str]:
+    return {line.key.key for line in api.compare("UNEP", 2024, db_of(inputs)).lines if line.flagged}
+
+
+def test_compare_marks_what_a_flag_of_a_french_workbook_bears_on(inputs):
+    """A flag keeps the tab as the workbook names it ("Installations"): compare reads it back to its
+    sheet, so a French workbook's electricity slip marks what an English one's does."""
+    from schemas import i18n
+
+    two_years(inputs, mwh_slip())
+    english = marked(inputs)
+    for path in (inputs / "submissions").rglob("*.xlsx"):
+        path.unlink()
+    db_of(inputs).unlink()
+    french = {i18n.sheet_name(name, "fr"): rows for name, rows in mwh_slip().items()}
+    two_years(inputs, french)
+    assert query(inputs, "SELECT DISTINCT sheet FROM flags WHERE cell = 'D2'") == [("Installations",)]
+    assert marked(inputs) == english
+    assert {"facilities_tco2e", "scope2_tco2e", "scope2_market_tco2e", "electricity_kwh", "total_tco2e"} <= english
+
+
+def test_compare_marks_only_what_a_water_flag_bears_on(inputs):
+    sheets = valid_sheets("UNEP", 2024)
+    sheets["Water"][1][3] *= 1000
+    two_years(inputs, sheets)
+    assert query(inputs, "SELECT DISTINCT sheet FROM flags WHERE status = 'open'") == [("Water",)]
+    assert marked(inputs) == {"water_m3", "water_per_capita_m3"}
+
+
+def test_every_indicator_a_flag_bears_on_is_one_of_the_output_contract():
+    from pipeline.indicators import keys
+    from pipeline.review import compare
+    from schemas import contract
+
+    known = {k.key for k in keys()}
+    assert set(compare.BEARS_ON) <= {spec.name for spec in contract.sheets()}
+    assert all(set(bears) <= known for bears in compare.BEARS_ON.values())
+
+
 def test_run_summary_names_files_and_the_runs_table_keeps_it(inputs, capsys):
     submit(inputs, "2024/UNEP_2024.xlsx", valid_sheets("UNEP", 2024))
     submit(inputs, "2024/WFP_2024.xlsx", set_cell(valid_sheets("WFP", 2024), "Water", "D2", -5))

@@ -12,25 +12,61 @@ import duckdb
 
 from pipeline.errors import GtbError
 from pipeline.indicators import Key, keys
+from schemas import i18n
 
-# The indicators a flag on a sheet bears on (the total and per capita follow from every sheet).
+# What follows from a sheet's emissions: the total and its shares, per capita, the share offset and
+# the changes since 2010.
+EMISSIONS_FOLLOW = (
+    "total_tco2e",
+    "per_capita_tco2e",
+    "share_facilities",
+    "share_air_travel",
+    "share_other_travel",
+    "offset_share",
+    "per_capita_change_since_2010",
+    "total_change_since_2010",
+    "like_for_like_change_since_2010",
+)
+# The indicators a flag on a sheet bears on (by the contract's sheet name, whatever the tab is called).
 BEARS_ON = {
-    "Entity": ("personnel",),
+    "Entity": (
+        "personnel",
+        "per_capita_tco2e",
+        "per_capita_change_since_2010",
+        "waste_per_capita_kg",
+        "water_per_capita_m3",
+    ),
     "Facilities": (
         "facilities_tco2e",
         "electricity_kwh",
         "renewable_electricity_share",
+        "renewable_share_reported",
+        "renewable_share_grid_default",
+        "facility_intensity_kgco2e_per_m2",
         "scope1_tco2e",
         "scope2_tco2e",
+        "scope2_market_tco2e",
+        *EMISSIONS_FOLLOW,
     ),
-    "Refrigerants": ("facilities_tco2e", "scope1_tco2e", "optional_tco2e"),
-    "Vehicles": ("other_travel_tco2e", "scope1_tco2e"),
-    "AirTravel": ("air_travel_tco2e", "scope3_tco2e"),
-    "OtherTravel": ("other_travel_tco2e", "scope3_tco2e"),
+    "Refrigerants": (
+        "facilities_tco2e",
+        "facility_intensity_kgco2e_per_m2",
+        "scope1_tco2e",
+        "optional_tco2e",
+        *EMISSIONS_FOLLOW,
+    ),
+    "Vehicles": ("other_travel_tco2e", "scope1_tco2e", "scope2_tco2e", "scope2_market_tco2e", *EMISSIONS_FOLLOW),
+    "AirTravel": ("air_travel_tco2e", "scope3_tco2e", *EMISSIONS_FOLLOW),
+    "OtherTravel": ("other_travel_tco2e", "scope3_tco2e", *EMISSIONS_FOLLOW),
     "Waste": ("waste_tonnes", "waste_per_capita_kg", "waste_diversion_share", "hazardous_waste_tonnes"),
     "Water": ("water_m3", "water_per_capita_m3"),
 }
-ALWAYS = ("total_tco2e", "per_capita_tco2e", "share_facilities", "share_air_travel", "share_other_travel")
+
+
+def bears_on(tab: str) -> tuple[str, ...]:
+    """The indicators a flag on the sheet of this tab bears on: a flag keeps the tab as the
+    workbook names it (`Installations` in French), which is read back to its contract sheet."""
+    return BEARS_ON.get(i18n.sheet_lookup().get(i18n.fold(tab), tab), ())
 
 
 @dataclass(frozen=True)
@@ -75,7 +111,7 @@ def compare(con: duckdb.DuckDBPyConnection, entity: str, year: int) -> Compariso
             [code, year],
         ).fetchall()
     ]
-    marked = {k for f in flags if f["status"] == "open" for k in (*BEARS_ON.get(f["sheet"], ()), *ALWAYS)}
+    marked = {k for f in flags if f["status"] == "open" for k in bears_on(f["sheet"])}
     before, now = rows.get(year - 1, {}), rows[year]
     lines = [Line(k, _num(before.get(k.key)), _num(now.get(k.key)), k.key in marked) for k in keys()]
     return Comparison(code, year, year - 1 if before else None, lines, flags)
