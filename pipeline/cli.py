@@ -380,13 +380,15 @@ def _status(rows: list, year: int, as_json: bool) -> int:
 
     from pipeline import safe
 
-    table = Table(title=f"Submissions {year}: {len(rows)} entities expected")
+    expected = sum(r.expected for r in rows)
+    others = f", and {len(rows) - expected} not expected that sent a workbook" if len(rows) > expected else ""
+    table = Table(title=f"Submissions {year}: {expected} entities expected{others}")
     for column in ("entity", "status", "file", "received", "errors", "warnings", "open flags", "first finding"):
         table.add_column(column, overflow="fold")
     styles = {"missing": "red", "rejected": "red", "loaded-with-flags": "yellow", "accepted": "green"}
     for r in rows:
         table.add_row(
-            r.entity,
+            r.entity if r.expected else f"{r.entity} (not expected in {year})",
             f"[{styles.get(r.status, 'default')}]{r.status}[/]",
             safe.for_console(r.file or ""),
             r.received_at or "",

@@ -200,6 +200,7 @@ def test_status_names_every_expected_entity(inputs, capsys):
         "warnings",
         "open_flags",
         "first_finding",
+        "expected",
     }
     assert entities["UNEP"]["status"] == "loaded" and entities["UNEP"]["file"] == "UNEP_2024.xlsx"
     wfp = entities["WFP"]
@@ -213,6 +214,7 @@ def test_status_names_every_expected_entity(inputs, capsys):
         "warnings": 0,
         "open_flags": 0,
         "first_finding": None,
+        "expected": True,
     }
     # the report's completeness view tells the rejected from the never received
     completeness = dict(
@@ -237,6 +239,33 @@ def test_entity_not_yet_expected_is_not_missing(inputs, capsys):
         before = {e["entity"] for e in status_json(inputs, start - 1, capsys)["entities"]}
         after = {e["entity"] for e in status_json(inputs, start, capsys)["entities"]}
         assert code not in before and code in after
+
+
+def test_an_entity_not_expected_that_sent_a_workbook_is_listed_with_its_flags(inputs, capsys):
+    """UNSSC is expected from 2021; its 2020 workbook, loaded with a flag, is in the tracker that the
+    run and the report point to, marked as not expected, and the expected entities are as before."""
+    [(start,)] = query_entities("UNSSC")
+    year = start - 1
+    slip = set_cell(set_cell(valid_sheets("UNSSC", year), "Facilities", "D2", 2_400), "Facilities", "F2", 600)
+    submit(inputs, f"{year - 1}/UNSSC_{year - 1}.xlsx", valid_sheets("UNSSC", year - 1))
+    gtb(inputs, "run")
+    submit(inputs, f"{year}/UNSSC_{year}.xlsx", slip)
+    gtb(inputs, "run")
+    rows = {e["entity"]: e for e in status_json(inputs, year, capsys)["entities"]}
+    assert rows["UNSSC"]["expected"] is False and rows["UNSSC"]["status"] == "loaded-with-flags"
+    assert rows["UNSSC"]["open_flags"] >= 1
+    assert all(e["expected"] for code, e in rows.items() if code != "UNSSC")
+    assert gtb(inputs, "status", "--year", str(year)) == 0
+    assert f"UNSSC (not expected in {year})" in capsys.readouterr().out
+
+
+def query_entities(code: str) -> list[tuple[int]]:
+    import csv
+
+    from pipeline import codelists
+
+    with (codelists.CODELIST_DIR / "entities.csv").open(newline="", encoding="utf-8") as fh:
+        return [(int(r["expected_from"]),) for r in csv.DictReader(fh) if r["code"] == code]
 
 
 def test_draft_until_accepted_then_final(inputs, capsys):

@@ -8,6 +8,10 @@ Statuses, one per expected entity (schemas/codelists/entities.csv: expected_from
 - `loaded`: loaded, no open flag, not yet accepted;
 - `accepted`: loaded and accepted by an analyst (`gtb accept`);
 - `history-only`: no workbook, but published totals for the year (inputs/history).
+
+An entity not expected for the year (before its `expected_from`, after its `expected_until`) is
+listed too when a workbook of the year came from it, marked `expected: false`: its rejections
+and flags would otherwise be in no list, while the run and the report point to this one.
 """
 
 from __future__ import annotations
@@ -19,12 +23,15 @@ import duckdb
 STATUSES = ("missing", "rejected", "loaded", "loaded-with-flags", "accepted", "history-only")
 
 STATUS_SQL = """
-WITH expected AS (
-    SELECT entity_code, entity_name FROM entities
-    WHERE coalesce(expected_from, 0) <= ? AND coalesce(expected_until, 9999) >= ?
-), latest AS (  -- the loaded submission, else the newest file received for the entity-year
+WITH latest AS (  -- the loaded submission, else the newest file received for the entity-year
     SELECT entity_code, arg_max(submission_id, (status = 'loaded', received_at, submission_id)) AS submission_id
-    FROM submissions WHERE reporting_year = ? AND entity_code IS NOT NULL GROUP BY entity_code
+    FROM submissions WHERE reporting_year = $year AND entity_code IS NOT NULL GROUP BY entity_code
+), listed AS (  -- every entity expected for the year, and any other that sent a workbook for it
+    SELECT entity_code, entity_name,
+           coalesce(expected_from, 0) <= $year AND coalesce(expected_until, 9999) >= $year AS is_expected
+    FROM entities
+), expected AS (
+    SELECT * FROM listed WHERE is_expected OR entity_code IN (SELECT entity_code FROM latest)
 ), first_error AS (
     SELECT submission_id, arg_min(
         coalesce(sheet || coalesce('!' || nullif(cell, ''), '') || ': ', '') || message,
@@ -39,14 +46,14 @@ WITH expected AS (
 SELECT e.entity_code, e.entity_name, s.status AS submission_status, s.file_name, s.received_at,
        coalesce(s.error_count, 0) AS errors, coalesce(s.warning_count, 0) AS warnings,
        coalesce(o.open_flags, 0) AS open_flags, a.submission_id IS NOT NULL AS is_accepted,
-       f.first_finding, h.entity_code IS NOT NULL AS has_history
+       f.first_finding, h.entity_code IS NOT NULL AS has_history, e.is_expected
 FROM expected e
 LEFT JOIN latest l USING (entity_code)
 LEFT JOIN submissions s ON s.submission_id = l.submission_id
 LEFT JOIN first_error f ON f.submission_id = s.submission_id
 LEFT JOIN open_flags o ON o.submission_id = s.submission_id
 LEFT JOIN accepted a ON a.submission_id = s.submission_id
-LEFT JOIN history_totals h ON h.entity_code = e.entity_code AND h.year = ?
+LEFT JOIN history_totals h ON h.entity_code = e.entity_code AND h.year = $year
 ORDER BY e.entity_code
 """
 
@@ -62,6 +69,7 @@ class EntityStatus:
     open_flags: int
     first_finding: str | None
     name: str = ""
+    expected: bool = True  # False: not expected for the year, listed because it sent a workbook
 
     def as_json(self) -> dict:
         out = asdict(self)
@@ -70,10 +78,11 @@ class EntityStatus:
 
 
 def status(con: duckdb.DuckDBPyConnection, year: int) -> list[EntityStatus]:
-    """One row per entity expected for `year`, in entity order."""
+    """One row per entity expected for `year`, and per other entity that sent a workbook for it, in
+    entity order."""
     out = []
-    for row in con.execute(STATUS_SQL, [year, year, year, year]).fetchall():
-        code, name, sub_status, file, received, errors, warnings, flags, accepted, first, history = row
+    for row in con.execute(STATUS_SQL, {"year": year}).fetchall():
+        code, name, sub_status, file, received, errors, warnings, flags, accepted, first, history, expected = row
         if sub_status == "loaded":
             state = "accepted" if accepted else ("loaded-with-flags" if flags else "loaded")
         elif sub_status in ("rejected", "superseded"):
@@ -93,6 +102,7 @@ def status(con: duckdb.DuckDBPyConnection, year: int) -> list[EntityStatus]:
                 open_flags=int(flags),
                 first_finding=first or None,
                 name=name,
+                expected=bool(expected),
             )
         )
     return out
