@@ -106,7 +106,7 @@ def test_a_change_beyond_the_limit_names_the_likely_cause(inputs, factor, ratio,
     two_years(inputs, set_cell(valid_sheets("UNEP", 2024), "Water", "D2", water))
     [(cell, message)] = query(inputs, "SELECT cell, message FROM flags WHERE code = 'implausible-change'")
     assert cell == "D2"
-    assert message.startswith(f"water went from 61,000 m3 in 2023 to {water:,} m3 in 2024 {ratio}."), message
+    assert message.startswith(f"water went from 61,000 m³ in 2023 to {water:,} m³ in 2024 {ratio}."), message
     assert cause in message
 
 
@@ -397,6 +397,42 @@ def test_every_indicator_a_flag_bears_on_is_one_of_the_output_contract():
     known = {k.key for k in keys()}
     assert set(compare.BEARS_ON) <= {spec.name for spec in contract.sheets()}
     assert all(set(bears) <= known for bears in compare.BEARS_ON.values())
+
+
+@pytest.mark.parametrize(
+    ("lang", "old", "new", "words"),
+    [
+        ("fr", "2\u202f400\u202f000 kWh", "2\u202f400 kWh", ("passage de", "Électricité")),
+        ("es", "2.400.000 kWh", "2.400 kWh", ("pasó de", "Electricidad")),
+    ],
+)
+def test_a_flag_is_written_in_the_workbooks_language_numbers_included(inputs, lang, old, new, words):
+    """A French reader takes 1,200,000 for 1.2: a flag of a French or Spanish workbook writes its
+    figures, the change, the item, the unit, the bound's reason and the comment column as that
+    language does."""
+    from schemas import i18n
+
+    two_years(inputs, {i18n.sheet_name(name, lang): rows for name, rows in mwh_slip().items()})
+    messages = [m for (m,) in query(inputs, "SELECT message FROM flags WHERE cell = 'D2' ORDER BY code")]
+    [change] = [m for m in messages if words[0] in m]
+    assert old in change and new in change and words[1] in change and "÷1" in change
+    assert repr(i18n.header("Facilities", "comment", lang)) in change
+    assert "2,400" not in change and "electricity" not in change
+
+
+def test_every_figure_a_flag_names_has_its_words_in_every_language():
+    """Every unit and every figure's name a flag can show, and the reason of every bound it
+    gives, is written in each language (schemas/i18n/text.csv, schemas/plausibility.csv)."""
+    from pipeline.reference import factors
+    from pipeline.review.plausibility import ITEM_LISTS, Said, _unit, checks
+    from schemas import i18n
+
+    units = {c.unit for c in checks()} | set(factors.conversions()["to_unit"])
+    metrics = {c.metric for c in checks() if c.check == "change"} - set(ITEM_LISTS)
+    said = [*(_unit(u) for u in units), *(Said(f"metric.{m}", m) for m in metrics)]
+    assert [s.key for s in said if s.key not in i18n.text_keys()] == []
+    maximum = [c for c in checks() if c.check == "maximum"]
+    assert maximum and all({"fr", "es"} <= dict(c.reasons).keys() for c in maximum)
 
 
 def test_run_summary_names_files_and_the_runs_table_keeps_it(inputs, capsys):

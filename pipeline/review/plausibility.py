@@ -28,7 +28,8 @@ import duckdb
 import pandas as pd
 
 from pipeline import paths
-from pipeline.catalogue import Message
+from pipeline.catalogue import DEFAULT_LANG, Message, Rendered, localised
+from schemas import i18n
 
 # (metric, item, unit, value, sheet, driving Excel row, contract column of the driving cell)
 METRICS_SQL = """
@@ -102,7 +103,6 @@ SELECT * FROM energy UNION ALL SELECT * FROM refrigerant UNION ALL SELECT * FROM
 UNION ALL SELECT * FROM flights UNION ALL SELECT * FROM travel UNION ALL SELECT * FROM waste
 UNION ALL SELECT * FROM water UNION ALL SELECT * FROM per_person
 """
-ITEMISED = ("energy", "refrigerant", "fleet", "travel")  # metrics compared item by item (fuel, gas, mode)
 COLUMNS = ["submission_id", "metric", "item", "unit", "value", "sheet", "row", "column"]
 
 
@@ -135,6 +135,7 @@ class Check:
     limit: float
     floor: float
     reason: str
+    reasons: tuple[tuple[str, str], ...] = ()  # (language, the reason in it) where translated
 
 
 @cache
@@ -142,9 +143,112 @@ def checks() -> tuple[Check, ...]:
     """The checks of schemas/plausibility.csv."""
     with (paths.SCHEMAS / "plausibility.csv").open(newline="", encoding="utf-8") as fh:
         return tuple(
-            Check(r["name"], r["check"], r["metric"], r["unit"], float(r["limit"]), float(r["floor"] or 0), r["reason"])
+            Check(
+                r["name"],
+                r["check"],
+                r["metric"],
+                r["unit"],
+                float(r["limit"]),
+                float(r["floor"] or 0),
+                r["reason"],
+                tuple(
+                    (key.removeprefix("reason_"), text) for key, text in r.items() if key.startswith("reason_") and text
+                ),
+            )
             for r in csv.DictReader(fh)
         )
+
+
+# --- what a flag's message says, in the language of the workbook it is on ---------------------
+ITEM_LISTS = {
+    "energy": "energy_type",
+    "refrigerant": "refrigerant_gas",
+    "fleet": "vehicle_fuel",
+    "travel": "travel_mode",
+}
+
+
+@dataclass(frozen=True)
+class Shown(Rendered):
+    """A compared figure as the message's language writes numbers: 1,200,000 (en), 1 200 000 (fr),
+    1.200.000 (es); to a French reader 1,200,000 is 1.2."""
+
+    value: float
+
+    def render(self, lang: str = DEFAULT_LANG) -> str:
+        return localised(_fmt(self.value), lang)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+@dataclass(frozen=True)
+class Times(Rendered):
+    """The change from `old` to `new` (`times`) as the message's language writes numbers."""
+
+    new: float
+    old: float
+
+    def render(self, lang: str = DEFAULT_LANG) -> str:
+        return localised(times(self.new, self.old), lang)
+
+
+@dataclass(frozen=True)
+class Said(Rendered):
+    """A unit or a figure's name as schemas/i18n/text.csv says it in the message's language
+    (`key` itself where it has no entry)."""
+
+    key: str
+    fallback: str
+
+    def render(self, lang: str = DEFAULT_LANG) -> str:
+        return i18n.text(self.key, lang) if self.key in i18n.text_keys() else self.fallback
+
+
+@dataclass(frozen=True)
+class Label(Rendered):
+    """A code as the workbook's drop-down shows it ('Gaz naturel' in French)."""
+
+    codelist: str
+    code: str
+
+    def render(self, lang: str = DEFAULT_LANG) -> str:
+        return i18n.code_label(self.codelist, self.code, lang)
+
+
+@dataclass(frozen=True)
+class Reason(Rendered):
+    """Why a bound is what it is, in the message's language (English where not translated)."""
+
+    check: Check
+
+    def render(self, lang: str = DEFAULT_LANG) -> str:
+        return dict(self.check.reasons).get(lang, self.check.reason)
+
+
+@dataclass(frozen=True)
+class Header(Rendered):
+    """A column of a sheet named as the template of the message's language heads it, quoted as
+    messages name columns ('Commentaire')."""
+
+    sheet: str
+    column: str
+
+    def render(self, lang: str = DEFAULT_LANG) -> str:
+        try:
+            return repr(i18n.header(self.sheet, self.column, lang))
+        except KeyError:  # a sheet without that column
+            return self.column
+
+
+def _unit(unit: str) -> Said:
+    return Said(f"unit.{unit}", unit)
+
+
+def _what(figure: Figure) -> Rendered:
+    if figure.metric in ITEM_LISTS:
+        return Label(ITEM_LISTS[figure.metric], figure.item)
+    return Said(f"metric.{figure.metric}", figure.metric.replace("_", " "))
 
 
 def metrics(con: duckdb.DuckDBPyConnection, ids: list[int]) -> pd.DataFrame:
@@ -232,7 +336,13 @@ def _maximum_flags(sid: int, figures: list[Figure]) -> list[Flag]:
     out = []
     for check in (c for c in checks() if c.check == "maximum"):
         for row in (f for f in figures if f.metric == check.metric and f.value > check.limit):
-            params = {"figure": _fmt(row.value), "unit": row.unit, "limit": _fmt(check.limit), "reason": check.reason}
+            params = {
+                "figure": Shown(row.value),
+                "unit": _unit(row.unit),
+                "limit": Shown(check.limit),
+                "reason": Reason(check),
+                "comment": Header(row.sheet, "comment"),
+            }
             out.append(Flag(sid, check, "implausible-value.maximum", params, row.sheet, row.row, row.column, row.value))
     return out
 
@@ -263,14 +373,15 @@ def _change_flags(sid: int, new: list[Figure], old: list[Figure], years: tuple[i
                 continue
             cause, cause_params = likely_cause(ratio)
             params = {
-                "what": row.item if row.metric in ITEMISED else row.metric.replace("_", " "),
-                "old": _fmt(was),
+                "what": _what(row),
+                "old": Shown(was),
                 "old_year": old_year,
-                "new": _fmt(row.value),
-                "unit": row.unit,
+                "new": Shown(row.value),
+                "unit": _unit(row.unit),
                 "new_year": new_year,
-                "ratio": times(row.value, was),
+                "ratio": Times(row.value, was),
                 "cause": Message(cause, cause_params),
+                "comment": Header(row.sheet, "comment"),
             }
             out.append(Flag(sid, check, "implausible-change.change", params, row.sheet, row.row, row.column, row.value))
     return out
