@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.styles import NamedStyle
 
@@ -188,6 +190,10 @@ def _mismatch_params(code: str) -> dict[str, object]:
         ("1.234,5", "en", 1234.5, False),
         ("1,234.5", "es", 1234.5, False),
         ("0,5", "en", 0.5, False),
+        ("0,250", "en", 0.25, False),  # no thousands start with 0: a quarter in any language
+        ("0.250", "fr", 0.25, False),
+        ("-0.125", "es", -0.125, False),
+        ("0,250,000", "en", None, False),
         ("12", "es", 12, False),
         ("approx. 500", "en", None, False),
         ("1,23,456", "en", None, False),
@@ -195,6 +201,18 @@ def _mismatch_params(code: str) -> dict[str, object]:
 )
 def test_numbers_typed_as_text(text, lang, value, ambiguous):
     assert number_from_text(text, lang) == (value, ambiguous if value is not None else False)
+
+
+@given(
+    st.integers(min_value=1, max_value=999),
+    st.sampled_from(["en", "fr", "es"]),
+    st.sampled_from([".", ","]),
+    st.booleans(),
+)
+def test_a_number_that_starts_with_zero_is_never_read_as_thousands(digits, lang, separator, negative):
+    text = f"{'-' if negative else ''}0{separator}{digits:03d}"
+    value, ambiguous = number_from_text(text, lang)
+    assert value == float(text.replace(",", ".")) and not ambiguous
 
 
 @pytest.mark.parametrize(

@@ -64,14 +64,7 @@ def number_from_text(text: str, lang: str) -> tuple[float | None, bool]:
     if _INTEGER.fullmatch(t):
         return float(t), False
     if m := _GROUPED.fullmatch(t):
-        sign, head, groups, sep = m.group(1), m.group(2), m.group(3), m.group(4)
-        if groups.count(sep) != len(groups) // 4:
-            return None, False  # mixed separators among the groups
-        if len(groups) > 4:  # two or more groups: thousands separators, whatever the language
-            return float(sign + head + groups.replace(sep, "")), False
-        decimal = sep == DECIMAL_MARK[lang]
-        value = float(sign + head + "." + groups[1:]) if decimal else float(sign + head + groups[1:])
-        return value, True
+        return _grouped(m, lang)
     if _EN_STYLE.fullmatch(t):
         return float(t.replace(",", "")), False
     if _EU_STYLE.fullmatch(t):
@@ -81,6 +74,22 @@ def number_from_text(text: str, lang: str) -> tuple[float | None, bool]:
     if _EXPONENT.fullmatch(t):
         return float(t), False
     return None, False
+
+
+def _grouped(m: re.Match[str], lang: str) -> tuple[float | None, bool]:
+    """A number written as digits in groups of three after one separator or more (`_GROUPED`):
+    thousands with two groups or more; with one, thousands or a decimal part by the language
+    (ambiguous), but a decimal part when the head is 0, as no number's thousands start with 0."""
+    sign, head, groups, sep = m.group(1), m.group(2), m.group(3), m.group(4)
+    if groups.count(sep) != len(groups) // 4:
+        return None, False  # mixed separators among the groups
+    if head.startswith("0"):  # '0,250' is a quarter, in any language; '0,250,000' no number
+        return (float(sign + head + "." + groups[1:]), False) if len(groups) == 4 else (None, False)
+    if len(groups) > 4:  # two or more groups: thousands separators, whatever the language
+        return float(sign + head + groups.replace(sep, "")), False
+    decimal = sep == DECIMAL_MARK[lang]
+    value = float(sign + head + "." + groups[1:]) if decimal else float(sign + head + groups[1:])
+    return value, True
 
 
 def date_from_text(text: str) -> tuple[dt.date | None, bool]:
