@@ -468,10 +468,14 @@ def _figures(con, subs: list[Submission], superseded: bool = True) -> Figures:
 
 
 def _changes(before: Figures, after: Figures) -> list[Change]:
-    return [
-        Change(entity, year, *before[(entity, year)], *after.get((entity, year), (None, None)))
-        for entity, year in sorted(before)
-    ]
+    """Each replaced entity-year with its total and per capita before and after (`Figures` are
+    (total, per capita) pairs; `Change` takes the totals first, then the figures per capita)."""
+    out = []
+    for entity, year in sorted(before):
+        total_before, per_capita_before = before[(entity, year)]
+        total_after, per_capita_after = after.get((entity, year), (None, None))
+        out.append(Change(entity, year, total_before, total_after, per_capita_before, per_capita_after))
+    return out
 
 
 def _size(path: Path) -> int:

@@ -80,6 +80,20 @@ def test_resubmission_replaces_and_keeps_history(inputs):
     assert query(inputs, "SELECT quantity FROM facilities_activity WHERE submission_id = 2 AND source_row = 2") == [
         (1_000_000.0,)
     ]
+    # the summary gives the entity-year's total and per capita before and after, each beside its twin
+    [change] = result.changes
+    totals = {
+        sid: (total, per_capita)
+        for sid, total, per_capita in query(
+            inputs,
+            "SELECT s.submission_id, sum(e.emissions_tco2e), sum(e.emissions_tco2e) / any_value(r.personnel) "
+            "FROM emissions e JOIN submissions s USING (submission_id) JOIN entity_reports r USING (submission_id) "
+            "WHERE NOT e.is_optional GROUP BY ALL",
+        )
+    }
+    assert (change.entity, change.year) == ("UNEP", 2024) and totals[1][0] != totals[2][0]
+    assert (change.total_before, change.total_after) == pytest.approx((totals[1][0], totals[2][0]))
+    assert (change.per_capita_before, change.per_capita_after) == pytest.approx((totals[1][1], totals[2][1]))
 
 
 def test_rejected_file_beside_valid_one(inputs, capsys):
