@@ -158,6 +158,41 @@ def test_duplicate_serial_within_one_run_rejects_the_later_file(inputs):
     assert result.loaded == ["UNEP_2024.xlsx"] and [r[0] for r in result.rejected] == ["WFP_2024.xlsx"]
 
 
+@pytest.mark.parametrize("replacement_fails", [False, True])
+def test_a_block_freed_by_a_resubmission_of_the_same_run_is_free(inputs, replacement_fails):
+    """UNEP claimed WFP's block by mistake; one run brings UNEP's corrected workbook and WFP's. The
+    correction supersedes UNEP's serials, so WFP's block loads. Should the correction itself be
+    rejected, UNEP's loaded serials stay, and WFP's block is still claimed by them."""
+    block = valid_sheets("UNEP")["Offsets"][1][2]
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    run(inputs)
+    (inputs / "submissions" / "UNEP_2024.xlsx").unlink()
+    corrected = valid_sheets("UNEP")
+    corrected["Offsets"][1][2] = block.replace("000001", "900001")
+    if replacement_fails:
+        corrected = set_cell(corrected, "Water", "D2", -5)
+    submit(inputs, "UNEP_2024_corrected.xlsx", corrected)
+    wfp = valid_sheets("WFP")
+    wfp["Offsets"][1][2] = block
+    submit(inputs, "WFP_2024.xlsx", wfp)
+    result = run(inputs)
+    if replacement_fails:
+        assert result.loaded == [] and sorted(r[0] for r in result.rejected) == [
+            "UNEP_2024_corrected.xlsx",
+            "WFP_2024.xlsx",
+        ]
+        assert query(inputs, "SELECT count(*) FROM findings WHERE code = 'duplicate-serial'") == [(1,)]
+    else:
+        assert sorted(result.loaded) == ["UNEP_2024_corrected.xlsx", "WFP_2024.xlsx"] and result.superseded == 1
+    holders = query(
+        inputs,
+        "SELECT s.entity_code FROM offsets o JOIN submissions s USING (submission_id) "
+        "WHERE s.status = 'loaded' AND o.serial_range = ?",
+        [block],
+    )
+    assert holders == ([("UNEP",)] if replacement_fails else [("WFP",)])
+
+
 def test_a_serial_typed_with_look_alike_letters_is_the_same_credit_block(inputs):
     """'KE' typed in a Cyrillic (КЕ) or Greek (ΚΕ) layout, or with a NUL after it: one block,
     claimed once; a serial with a letter drawn like a Latin one but not read as it is refused."""

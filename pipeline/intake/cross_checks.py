@@ -62,7 +62,23 @@ def _duplicate_submissions(subs: list[Submission]) -> None:
 
 def _duplicate_serials(subs: list[Submission], claimed: Iterable[tuple[str, str, int, str]]) -> None:
     """Offset serials of a valid workbook already claimed by another entity or year: loaded ones
-    (`claimed`), or those of a valid workbook earlier in the run (files taken in path order)."""
+    (`claimed`), or those of a valid workbook earlier in the run (files taken in path order).
+
+    The loaded serials of an entity-year that a valid workbook of the run replaces are not held
+    against the others: that workbook supersedes them (a block claimed by mistake and corrected
+    is free for its owner in the same run). Should every workbook of that entity-year fail its
+    own serials, the loaded ones stay, and the others are checked against them after all."""
+    claimed = list(claimed)
+    replaced = {(s.entity_code, s.reporting_year) for s in subs if s.is_valid}
+    _check_serials(subs, [c for c in claimed if (c[1], c[2]) not in replaced], claims_of_the_run=True)
+    kept = replaced - {(s.entity_code, s.reporting_year) for s in subs if s.is_valid}
+    if kept:
+        _check_serials(subs, [c for c in claimed if (c[1], c[2]) in kept], claims_of_the_run=False)
+
+
+def _check_serials(subs: list[Submission], claimed: list[tuple[str, str, int, str]], claims_of_the_run: bool) -> None:
+    """Each serial of each valid workbook against `claimed` and, with `claims_of_the_run`, the
+    serials of the valid workbooks before it."""
     asking = [s for s in sorted(subs, key=lambda s: s.path) if s.is_valid and _has_offsets(s)]
     if not asking:  # a rerun with nothing new, or no offsets: no serial to ask about
         return
@@ -79,7 +95,7 @@ def _duplicate_serials(subs: list[Submission], claimed: Iterable[tuple[str, str,
         parsed = parsed_of[id(s)]
         for serial, row, raw in zip(parsed, offsets["source_row"], offsets["serial_range"], strict=True):
             _check_serial(s, claims, serial, int(row), raw)
-        if s.is_valid:
+        if s.is_valid and claims_of_the_run:
             for serial, raw in zip(parsed, offsets["serial_range"], strict=True):
                 claims.add(serial, (s.entity_code, s.reporting_year, s.file_name, raw))
 
