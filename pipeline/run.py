@@ -71,6 +71,7 @@ class RunResult:
     history_not_read: list[str] = field(default_factory=list)  # files under history/ that are not read
     history_removed: list[tuple[str, int]] = field(default_factory=list)  # (history file, its rows no longer in it)
     copies: list[tuple[str, str]] = field(default_factory=list)  # (file, the file of the run it repeats byte for byte)
+    superseded_again: list[tuple[str, str]] = field(default_factory=list)  # (file, superseded one it repeats)
 
     @property
     def had_errors(self) -> bool:
@@ -416,6 +417,7 @@ def _new_files(
     known = known_files(con, [sha for sha in shas.values() if sha])
     new = [f for f in files if shas[f] not in known]
     result.unchanged = [safe.file_name(f.name) for f in files if shas[f] in known]
+    result.superseded_again = _superseded_again(con, {f: shas[f] for f in files if known.get(shas[f]) == "superseded"})
     first_of: dict[str, Path] = {}
     duplicates = []
     for f in new:
@@ -425,6 +427,27 @@ def _new_files(
         first_of.setdefault(shas[f], f)
     result.unchanged += [safe.file_name(f.name) for f in duplicates]
     return [f for f in new if f not in duplicates], shas  # byte-identical copies are read once
+
+
+def _superseded_again(con, files: dict[Path, str]) -> list[tuple[str, str]]:
+    """(file, the superseded submission it repeats) for each of `files` (their hashes those of
+    superseded submissions) that arrived under another name: a focal point sending an earlier
+    version back. It is not read (the version that replaced it stays), and the run says so."""
+    if not files:
+        return []
+    names = dict(
+        con.execute(
+            "SELECT sha256, list(file_name ORDER BY submission_id) FROM submissions "
+            "WHERE status = 'superseded' AND sha256 IN (SELECT unnest(?)) GROUP BY sha256",
+            [sorted(set(files.values()))],
+        ).fetchall()
+    )
+    out = []
+    for f, sha in files.items():
+        recorded = names.get(sha) or []
+        if recorded and safe.file_name(f.name) not in recorded:
+            out.append((safe.file_name(f.name), recorded[-1]))
+    return out
 
 
 def _settle(result: RunResult, subs: list[Submission], folders: dict[int, Path], recorded) -> None:
@@ -590,12 +613,27 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
                 "gtb status shows them, gtb accept closes them"
             )
         )
-    if result.not_read:
-        out.append(Text("  not read (not a spreadsheet): " + _names(result.not_read)))
-    for copy, original in result.copies[:10]:
-        out.append(Text(f"  {safe.console_safe(copy)}: the same bytes as {safe.console_safe(original)}, read once"))
+    out += _not_read_lines(result)
     out += _history_lines(result)
     out.append(Text(f"database: {safe.console_safe(str(db))}"))
+    return out
+
+
+def _not_read_lines(result: RunResult, at_most: int = 10) -> list[Text]:
+    """The files of the submissions folder the run did not read, and why: not spreadsheets, earlier
+    versions sent back, byte-identical copies of another file of the run."""
+    out = [Text("  not read (not a spreadsheet): " + _names(result.not_read))] if result.not_read else []
+    for again, earlier in result.superseded_again:
+        out.append(
+            Text(
+                f"  {safe.console_safe(again)}: the same bytes as {safe.console_safe(earlier)}, which a later "
+                "submission replaced; not loaded again (to go back to it, open it, save it and submit that file)"
+            )
+        )
+    for copy, original in result.copies[:at_most]:
+        out.append(Text(f"  {safe.console_safe(copy)}: the same bytes as {safe.console_safe(original)}, read once"))
+    if len(result.copies) > at_most:
+        out.append(Text(f"  and {len(result.copies) - at_most} more byte-identical copies, each read once"))
     return out
 
 

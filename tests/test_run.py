@@ -96,6 +96,27 @@ def test_resubmission_replaces_and_keeps_history(inputs):
     assert (change.per_capita_before, change.per_capita_after) == pytest.approx((totals[1][1], totals[2][1]))
 
 
+def test_an_earlier_version_sent_back_under_another_name_is_named_not_passed_over(inputs):
+    """The first version sent again as a new file (to go back to it) has the bytes of a superseded
+    submission: it is not loaded again, and the run says so and how to go back, instead of
+    counting it "unchanged" without a word. The first version left where it was is not named."""
+    import shutil
+
+    from pipeline.run import summary_lines
+
+    first = submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    run(inputs)
+    submit(inputs, "UNEP_2024_v2.xlsx", set_cell(valid_sheets("UNEP"), "Facilities", "D2", 1_000_000))
+    assert run(inputs).superseded == 1
+    shutil.copy(first, inputs / "submissions" / "UNEP_2024_v3.xlsx")
+    result = run(inputs)
+    assert result.loaded == [] and result.superseded_again == [("UNEP_2024_v3.xlsx", "UNEP_2024.xlsx")]
+    text = "\n".join(line.plain for line in summary_lines(result, inputs.parent / "out" / "gtb.duckdb"))
+    assert "UNEP_2024_v3.xlsx: the same bytes as UNEP_2024.xlsx, which a later submission replaced" in text
+    assert "UNEP_2024.xlsx: the same bytes" not in text
+    assert query(inputs, "SELECT file_name FROM submissions WHERE status = 'loaded'") == [("UNEP_2024_v2.xlsx",)]
+
+
 def test_rejected_file_beside_valid_one(inputs, capsys):
     submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
     submit(inputs, "WFP_2024.xlsx", set_cell(valid_sheets("WFP"), "Facilities", "E2", "litre"))
