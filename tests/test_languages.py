@@ -476,3 +476,28 @@ def test_a_header_merged_over_figures_is_explained_in_the_workbook_language(tmp_
     found = [f for f in check(path).findings if f.cell == "F1"]
     assert [f.code for f in found] == ["missing-column"]
     assert words in found[0].message and "F2" in found[0].message, found[0].message
+
+
+@pytest.mark.parametrize("lang", ["fr", "es"])
+def test_findings_across_workbooks_name_the_column_as_the_workbook_heads_it(tmp_path, lang):
+    """issues.csv's column is the header as written: a cross-check's finding (a file named like
+    another entity, two workbooks for one entity-year) too, not the contract's `entity_code`."""
+    from pipeline.intake.cross_checks import cross_submission_findings, folder_and_name_findings
+
+    first = filled(tmp_path, lang, labels=True)
+    named_wfp = tmp_path / f"WFP_{YEAR}.xlsx"
+    named_wfp.write_bytes(first.read_bytes())
+    changed = fill(
+        template("UNEP", YEAR, tmp_path / "other.xlsx", lang=lang),
+        {**example_rows("UNEP", YEAR), "Water": []},
+        tmp_path / f"UNEP_{YEAR}_b.xlsx",
+        lang=lang,
+        labels=True,
+    )
+    subs = validate_files([named_wfp, changed], jobs=1)
+    folder_and_name_findings(subs)
+    cross_submission_findings(subs)
+    header = i18n.header("Entity", "entity_code", lang)
+    found = {(f.code, f.column) for s in subs for f in s.findings if f.code != "missing-value"}
+    assert ("file-name-mismatch", header) in found and ("duplicate-submission", header) in found
+    assert all(column != "entity_code" for _, column in found)

@@ -124,7 +124,7 @@ def _check_serial(s: Submission, claims: serials.Claims[_Owner], serial: serials
                 sheet=s.tab("Offsets"),
                 cell=f"{_letter(s, 'Offsets', 'serial_range')}{row}",
                 row=row,
-                column="serial_range",
+                column=s.header("Offsets", "serial_range"),
                 value=raw,
             )
         )
@@ -243,7 +243,7 @@ def _on_entity_field(sub: Submission, message_id: str, column: str, value: objec
         sheet=sub.tab("Entity"),
         cell=cell,
         row=_row_of(cell),
-        column=column,
+        column=sub.header("Entity", column),
         value=value,
     )
 

@@ -1,8 +1,8 @@
 """Validation reports: per workbook an `issues.csv` and an `annotated.xlsx`, and a console summary.
 
-Folder per workbook: `{report_dir}/{ENTITY}_{YEAR}/` (the file's stem when entity or year cannot be
-read). When two files of one call share a folder name, the later one gets `__{file stem}` appended
-so that no report overwrites another.
+Folder per workbook: `{report_dir}/{ENTITY}_{YEAR}/` (the file's stem and a short hash of its bytes
+when entity or year cannot be read). When two files of one call share a folder name, the later one
+gets `_{the first 8 hex digits of its SHA-256}` appended so that no report overwrites another.
 """
 
 from __future__ import annotations

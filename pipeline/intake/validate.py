@@ -151,12 +151,18 @@ class Submission:
     readable: bool = True
     letters: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, column) -> column letter
     cells: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, field) -> value cell
+    headers: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, column) -> header as written
     lang: str = "en"  # the workbook's language: its findings are written in it
     tabs: dict[str, str] = field(default_factory=dict)  # contract sheet -> its tab as written
 
     def tab(self, sheet: str) -> str:
         """A contract sheet's tab in this workbook ('Installations' for Facilities in French)."""
         return self.tabs.get(sheet, sheet)
+
+    def header(self, sheet: str, column: str) -> str:
+        """A column's header (a field's label) as this workbook writes it ('Quantité'); the
+        contract's name where the workbook has no such column."""
+        return self.headers.get((sheet, column), column)
 
     @property
     def errors(self) -> int:
@@ -299,6 +305,7 @@ def validate_parsed(parsed: list[ParsedWorkbook], checked: Checked | None = None
         for name, sheet in p.sheets.items():
             sub.letters.update({(name, c): letter for c, letter in sheet.letters.items()})
             sub.cells.update({(name, c): cell for c, cell in sheet.cells.items()})
+            sub.headers.update({(name, c): header for c, header in sheet.headers.items()})
         sub.reporting_year = int(year) if year is not None else None
 
     done = checked or Checked()
