@@ -102,16 +102,16 @@ def sync_pins(con: duckdb.DuckDBPyConnection) -> None:
 # arithmetic is numpy's, operation for operation: (quantity x kgCO2e per unit) / 1000.
 
 
-def _rows_sql(source: Source, ids_filter: str = "a.submission_id IN (SELECT unnest($ids))") -> str:
-    """The source's activity rows of the submissions `$ids`, each with its pricing key: reporting
-    year, activity, country and unit ('' where the sheet has none) and its quantity as a double."""
+def _rows_sql(source: Source, where: str) -> str:
+    """The source's activity rows that `where` keeps, each with its pricing key: reporting year,
+    activity, country and unit ('' where the sheet has none) and its quantity as a double."""
     return f"""
         SELECT a.*, s.reporting_year, {source.activity_sql} AS _activity,
                coalesce({source.country_sql or "NULL"}, '') AS _country,
                coalesce({source.unit_sql or "NULL"}, '') AS _unit,
                CAST({source.quantity_sql} AS DOUBLE) AS _quantity
         FROM {source.table} a JOIN submissions s USING (submission_id)
-        WHERE {ids_filter}
+        WHERE {where}
     """
 
 
