@@ -323,13 +323,15 @@ def build_warehouse(
     workbook_years: range = range(2019, 2025),
     seed: int = 7,
     awkward: dict[str, str] | None = None,
+    never_reporting: tuple[str, ...] = (),
 ) -> Path:
-    """Create the warehouse at `path` with `codes` (None: every entity of entities.csv)."""
+    """Create the warehouse at `path` with `codes` (None: every entity of entities.csv);
+    `never_reporting`: entities listed (expected every year) that have no figures at all."""
     awkward = AWKWARD if awkward is None else awkward
     listed = {r["code"]: r for r in entity_rows()}
     codes = tuple(listed) if codes is None else codes
     rows = _Rows()
-    for code in codes:
+    for code in codes + never_reporting:
         row = listed[code]
         quirk = awkward.get(code, "")
         rows.add(

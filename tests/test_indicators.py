@@ -39,7 +39,7 @@ import pytest
 from pipeline import api, codelists
 from pipeline.cli import main
 from pipeline.errors import GtbError
-from pipeline.indicators import COUNT_KEYS, INDICATOR_KEYS, indicators, year_ranges
+from pipeline.indicators import COUNT_KEYS, INDICATOR_KEYS, indicators, json_value, year_ranges
 from tests.warehouse_fixtures import Warehouse, classify
 
 approx = pytest.approx
@@ -626,6 +626,64 @@ def test_a_year_with_only_a_superseded_submission_has_no_row(wh):
     wh.emission(r, "air", 10)
     assert wh.con.execute("SELECT count(*) FROM system_indicators").fetchone()[0] == 0
     assert wh.con.execute("SELECT count(*) FROM entity_indicators").fetchone()[0] == 0
+
+
+def test_a_year_between_years_with_data_is_a_year_without_data(wh):
+    """Completeness runs over every year from the first to the last with figures: a year in between
+    with none is there, with every expected entity missing, even where no entity was expected."""
+    wh.history("UNEP", 2010, personnel=100, facilities=1, air=1, other=1)
+    wh.submission("UNEP", 2013, 120)
+    by_year = "SELECT year, entities_reporting, entities_missing, personnel_reporting FROM completeness_by_year"
+    assert wh.con.execute(by_year + " ORDER BY year").fetchall() == [
+        (2010, 1, 0, 100),
+        (2011, 0, 0, None),
+        (2012, 0, 0, None),
+        (2013, 1, 0, 120),
+    ]
+    wh.con.execute("INSERT INTO entities VALUES ('UNEP', 'UN Environment Programme', 'fund_programme', NULL, NULL)")
+    missing = wh.con.execute(
+        "SELECT year, data_source, last_reported_year, last_reported_personnel FROM reporting_completeness "
+        "WHERE year BETWEEN 2011 AND 2012 ORDER BY year"
+    ).fetchall()
+    assert missing == [(2011, "missing", 2010, 100), (2012, "missing", 2010, 100)]
+    assert wh.con.execute(by_year + " WHERE year = 2011").fetchall() == [(2011, 0, 1, None)]
+    years = wh.con.execute("SELECT year FROM system_indicators ORDER BY year").fetchall()
+    assert years == [(2010,), (2013,)]  # the indicators themselves: one row per year with data
+
+
+# The 2010 figures of a six-entity demo warehouse whose sums came out in another order when one
+# year was read (`gtb indicators`) than when all were (the report): 205266.9 vs 205266.90000000002.
+DEMO_2010 = (
+    ("CBD", 119.7, 1964.8, 74.8, 110),
+    ("CTBTO", 793.3, 1631.1, 128.2, 284),
+    ("DGACM", 2985.7, 20392.0, 658.3, 1947),
+    ("UNDP", 24743.6, 46789.4, 20818.8, 18214),
+    ("UNEP", 1882.9, 8704.9, 378.1, 1190),
+    ("WFP", 18115.4, 40498.2, 14587.7, 14581),
+)
+
+
+def test_a_row_is_the_same_whichever_query_reads_it(tmp_path):
+    """`gtb indicators` (one year) and the published tables (every year) read one figure to the
+    last bit, and 2010 against itself is exactly 0: the 2010 baseline is a window over the one
+    evaluation of the sums, whose order no longer depends on the query's filter."""
+    wh = Warehouse(tmp_path / "gtb.duckdb")
+    for year in (2010, 2011):
+        for code, facilities, air, other, personnel in DEMO_2010:
+            wh.history(code, year, personnel=personnel, facilities=facilities, air=air, other=other)
+    for year in (2023, 2024, 2025):
+        for code, _, air, _, personnel in DEMO_2010:
+            wh.emission(wh.submission(code, year, personnel), "air", air)
+    wh.close()
+    with duckdb.connect(str(tmp_path / "gtb.duckdb"), read_only=True) as con:
+        con.execute("SET threads = 1")  # as every read-only connection of the pipeline
+        cur = con.execute("SELECT * FROM system_indicators ORDER BY year")
+        columns = [d[0] for d in cur.description]
+        every = {row[0]: dict(zip(columns, row, strict=True)) for row in cur.fetchall()}
+    assert every[2010]["per_capita_change_since_2010"] == 0.0 and every[2010]["total_change_since_2010"] == 0.0
+    assert every[2010]["total_tco2e"] == indicators(2010, db=tmp_path / "gtb.duckdb")["total_tco2e"]
+    for year, row in every.items():
+        assert indicators(year, db=tmp_path / "gtb.duckdb") == {k: json_value(k, v) for k, v in row.items()}, year
 
 
 # ------------------------------------------------------------------------------------------

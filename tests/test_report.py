@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import math
+import warnings
 import zipfile
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 from openpyxl import load_workbook
 from PIL import Image
@@ -25,6 +27,7 @@ from pipeline.report import build, charts, factsheets, queries
 from pipeline.report import style as s
 from pipeline.report.build import report
 from tests.report_fixtures import FORMULA_NAME, build_warehouse
+from tests.warehouse_fixtures import Warehouse
 
 YEAR = 2024
 IN_YEAR = ["UNDP", "UNEP", "UNFCCC", "UNHCR", "UNICEF", "WFP"]  # ITC has no row in 2024
@@ -292,6 +295,25 @@ def test_headline_table_is_the_system_view_on_its_side(out, db):
     assert by_key["personnel"][3].number_format == "#,##0"
 
 
+def test_headline_units_say_what_the_values_are(out):
+    """A 0-1 fraction is a 'share' (as keys.csv and the export's datapackage say), '%' only for a
+    value in percent: one column must not hold 0.67 and 92.5 both as '%'."""
+    from pipeline.indicators import keys
+
+    kinds = {k.key: k.kind for k in keys()}
+    head, body = parse_csv(out.folder / "tables" / "headline.csv")
+    units = {r[0]: r[2] for r in body}
+    assert units["share_facilities"] == units["offset_share"] == "share"
+    assert units["per_capita_change_since_2010"] == "share" and units["reporting_coverage_percent"] == "%"
+    assert {key for key, unit in units.items() if unit == "%"} == {k for k, kind in kinds.items() if kind == "percent"}
+    coverage = next(r for r in body if r[0] == "reporting_coverage_percent")
+    assert all(float(v) > 1 for v in coverage[3:] if v)  # in percent indeed (the fixture: 80-100 %)
+    ws = load_workbook(out.folder / f"tables_{YEAR}.xlsx")["headline"]
+    by_key = {r[0].value: r for r in ws.iter_rows(min_row=2)}
+    assert by_key["share_facilities"][2].value == "share" and by_key["share_facilities"][-1].number_format == "0.0%"
+    assert by_key["reporting_coverage_percent"][-1].number_format == "#,##0.0"  # 92.5 shown as 92.5
+
+
 def test_entity_tables_end_with_the_system_row_as_totals(out, db):
     columns, [system] = view(db, "SELECT * FROM system_indicators WHERE year = ?", [YEAR])
     wb = load_workbook(out.folder / f"tables_{YEAR}.xlsx")
@@ -398,10 +420,106 @@ def test_charts_leave_gaps_for_null_and_draw_history_only_years(db):
         assert "n/a" in [t.get_text() for t in ax.texts]
 
 
+# --- years without data, unknown personnel, a year of 0 t ------------------------------------------------
+GAP = (2013, 2014, 2015)
+
+
+@pytest.fixture(scope="module")
+def gap_db(tmp_path_factory) -> Path:
+    """Figures for 2010-2012 (published totals) and 2016-2018 (workbooks), none for 2013-2015; UNICEF
+    is expected every year and never reported (its personnel is unknown)."""
+    return build_warehouse(
+        tmp_path_factory.mktemp("gap") / "gtb.duckdb",
+        codes=("UNEP", "UNDP", "WFP"),
+        history_years=range(2010, 2013),
+        workbook_years=range(2016, 2019),
+        awkward={},
+        never_reporting=("UNICEF",),
+    )
+
+
+@pytest.fixture(scope="module")
+def gap(gap_db) -> queries.ReportData:
+    con = queries.open_report_db(gap_db)
+    try:
+        return queries.load_report_data(con, 2018)
+    finally:
+        con.close()
+
+
+def test_years_without_data_are_named_in_the_notes(gap, gap_db, tmp_path):
+    assert [r["year"] for r in gap.coverage] == list(range(2010, 2019))
+    empty = [r for r in gap.coverage if r["year"] in GAP]
+    assert all(r["entities_reporting"] == 0 and r["entities_expected"] == 4 for r in empty)
+    note = charts.coverage_note(gap)
+    assert "no data for 2013\u20132015 (no entity reported)" in note
+    assert "not every expected entity reported in 2010\u20132012, 2016\u20132018 (3 of 4 in 2018)" in note
+    result = report(2018, gap_db, tmp_path)
+    index = (result.folder / "index.md").read_text(encoding="utf-8")
+    assert "no data for 2013\u20132015" in index.split("## Charts")[0]
+
+
+@pytest.mark.parametrize("chart", [charts.emissions_trend, charts.offsets_trend])
+def test_trend_lines_break_at_years_without_data(gap, chart):
+    """No interpolation across a gap: the line (right axis) has a point, NaN, for each year without
+    data, and the year says 'no data' where its bar would be."""
+    with s.house_style():
+        fig = chart(gap)
+    line = fig.axes[1].lines[0]
+    xs, ys = list(line.get_xdata()), np.asarray(line.get_ydata(), dtype=float)
+    assert xs == list(range(2010, 2019))
+    assert [x for x, y in zip(xs, ys, strict=True) if np.isnan(y)] == list(GAP)
+    axis = fig.axes[0]
+    assert [round(t.get_position()[0]) for t in axis.texts if t.get_text().strip() == "no data"] == list(GAP)
+    assert [int(v) for v in axis.get_xticks()] == list(range(2010, 2019))
+
+
+def test_unknown_personnel_of_the_missing_is_said_to_be_unknown(gap, out):
+    """No missing entity has a personnel figure: the sentence says so and claims no coverage figure
+    (the view's share would be 100 % of a known personnel of 0)."""
+    line = next(x for x in build.completeness_lines(gap) if x.startswith("3 of 4 entities expected"))
+    assert "the personnel of the missing entities is unknown" in line
+    assert "had 0 personnel" not in line and "%" not in line.split("They count")[1]
+    assert "1 missing entities have never reported" in line
+    index = (out.folder / "index.md").read_text(encoding="utf-8")  # ITC reported until 2018: known
+    assert "the missing entities had " in index and "of the known personnel" in index
+
+
+def test_a_year_of_0_tco2e_draws_every_chart_without_warnings(tmp_path):
+    """A workbook with empty activity sheets: every axis limit that came from the largest value was
+    0 to 0 (singular), and matplotlib warned on stderr."""
+    wh = Warehouse(tmp_path / "gtb.duckdb")
+    wh.submission("UNEP", 2024, 200)
+    wh.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = report(2024, tmp_path / "gtb.duckdb", tmp_path / "out")
+    assert len(result.charts) == 2 * len(charts.CHARTS) and all(p.stat().st_size > 1000 for p in result.charts)
+    assert (result.folder / "factsheets" / "UNEP.pdf").is_file()
+
+
+def test_a_nearly_complete_offset_share_is_not_rounded_to_all(out, db):
+    con = queries.open_report_db(db)
+    try:
+        data = queries.load_report_data(con, YEAR)
+    finally:
+        con.close()
+    rows = [dict(r) for r in data.system]
+    rows[-1]["offset_share"] = 0.9997
+    with s.house_style():
+        fig = charts.offsets_trend(queries.ReportData(**{**data.__dict__, "system": rows}))
+    subtitle = " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
+    assert f"{YEAR}: >99 % offset" in subtitle and "100 % offset" not in subtitle
+
+
 # --- style ----------------------------------------------------------------------------------------------
 def test_number_formatting_and_source_line():
     assert s.fmt_number(1234567.8) == "1,234,568" and s.fmt_number(None) == "\u2013"
     assert s.fmt_percent(0.223) == "22 %" and s.fmt_percent(-0.22, signed=True) == "\u221222 %"
+    assert s.fmt_percent(0.003) == "<1 %" and s.fmt_percent(0.0) == "0 %"  # a sliver is not nothing
+    assert s.fmt_percent(0.9997) == ">99 %" and s.fmt_percent(0.995) == ">99 %"  # nearly all is not all
+    assert s.fmt_percent(0.99997, 1) == ">99.9 %" and s.fmt_percent(0.9997, 2) == "99.97 %"
+    assert s.fmt_percent(1.0) == "100 %" and s.fmt_percent(0.994) == "99 %" and s.fmt_percent(1.2) == "120 %"
     assert s.thousands()(2.5, 0) == "2.5" and s.thousands(scale=1000)(1_500_000, 0) == "1,500"
     line = s.source_line(2024, ["gtb-2025.1"], range(2010, 2019), [2024])
     assert line.startswith("Source: Greening the Blue inventory pipeline, data year 2024; emission factors gtb-2025.1")

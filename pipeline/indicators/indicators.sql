@@ -172,8 +172,18 @@ FROM with_2010
 GROUP BY GROUPING SETS ((entity_code, year), (year));
 
 -- Every key of the contract, each formula written once, for entities (is_system false) and for
--- the system (is_system true); the 2010 baseline is the same group's 2010 row.
+-- the system (is_system true); the 2010 baseline is the same group's 2010 row. It is read by a
+-- window over the one evaluation of indicator_sums, not by a second (self-joined) one: the sums
+-- then never depend on the query's shape (one year filtered or all years), so `gtb indicators`
+-- and the published tables agree to the last bit, and 2010 against itself is exactly 0.
 CREATE OR REPLACE VIEW indicators AS
+WITH a AS (
+    SELECT *,
+           max(total_tco2e) FILTER (WHERE year = 2010) OVER baseline AS total_2010_tco2e,
+           max(finite_ratio(total_tco2e, personnel)) FILTER (WHERE year = 2010) OVER baseline AS per_capita_2010_tco2e
+    FROM indicator_sums
+    WINDOW baseline AS (PARTITION BY is_system, entity_code)
+)
 SELECT a.entity_code,
        a.year,
        a.is_system,
@@ -195,8 +205,8 @@ SELECT a.entity_code,
        a.offsets_tco2e,
        finite_ratio(a.capped_offsets_tco2e, a.total_tco2e) AS offset_share,
        a.climate_neutral_entities,
-       finite_ratio(finite_ratio(a.total_tco2e, a.personnel), finite_ratio(a0.total_tco2e, a0.personnel)) - 1 AS per_capita_change_since_2010,
-       finite_ratio(a.total_tco2e, a0.total_tco2e) - 1 AS total_change_since_2010,
+       finite_ratio(finite_ratio(a.total_tco2e, a.personnel), a.per_capita_2010_tco2e) - 1 AS per_capita_change_since_2010,
+       finite_ratio(a.total_tco2e, a.total_2010_tco2e) - 1 AS total_change_since_2010,
        finite_ratio(a.matched_total_tco2e, a.matched_2010_total_tco2e) - 1 AS like_for_like_change_since_2010,
        a.electricity_kwh,
        finite_ratio(a.renewable_kwh, a.electricity_kwh) AS renewable_electricity_share,
@@ -213,9 +223,7 @@ SELECT a.entity_code,
        CASE WHEN a.ems_reported > 0 THEN a.ems_approaching END AS ems_approaching,
        CASE WHEN a.ems_reported > 0 THEN a.ems_not_met END AS ems_not_met,
        a.reporting_coverage_percent
-FROM indicator_sums a
-LEFT JOIN indicator_sums a0
-       ON a0.year = 2010 AND a0.is_system = a.is_system AND a0.entity_code IS NOT DISTINCT FROM a.entity_code;
+FROM a;
 
 -- Per entity and year: entity_code, year and exactly the keys of the contract.
 CREATE OR REPLACE VIEW entity_indicators AS
@@ -236,17 +244,22 @@ SELECT i.entity_code, i.year,
 FROM entity_indicators i
 LEFT JOIN entity_indicators p ON p.entity_code = i.entity_code AND p.year = i.year - 1;
 
--- Reporting completeness, one row per entity and year with data: every entity expected that year
--- (entities.expected_from / expected_until, from schemas/codelists/entities.csv) and every entity
--- with figures, whether it reported (a workbook or published totals) and, for a missing entity,
--- the personnel of its latest earlier year (what the year's figures leave out, as far as known)
--- and the workbooks of the year received but rejected (waiting for corrections).
+-- Every year from the first to the last with figures, those without any figure included: a gap in
+-- the data is a year that has no data (every expected entity missing), not a year that is not there.
+CREATE OR REPLACE MACRO data_years() AS TABLE
+    SELECT CAST(unnest(range(min(year), max(year) + 1)) AS INTEGER) AS year FROM entity_year;
+
+-- Reporting completeness, one row per entity and year from the first to the last year with data
+-- (data_years(): a year between them without any figure has every expected entity missing): every
+-- entity expected that year (entities.expected_from / expected_until, from
+-- schemas/codelists/entities.csv) and every entity with figures, whether it reported (a workbook or
+-- published totals) and, for a missing entity, the personnel of its latest earlier year (what the
+-- year's figures leave out, as far as known) and the workbooks of the year received but rejected
+-- (waiting for corrections).
 CREATE OR REPLACE VIEW reporting_completeness AS
-WITH years AS (
-    SELECT DISTINCT year FROM entity_year
-), expected AS (
+WITH expected AS (
     SELECT y.year, e.entity_code
-    FROM years y
+    FROM data_years() y
     JOIN entities e ON coalesce(e.expected_from, 0) <= y.year AND coalesce(e.expected_until, 9999) >= y.year
 ), joined AS (
     SELECT coalesce(x.year, d.year) AS year, coalesce(x.entity_code, d.entity_code) AS entity_code,
@@ -272,7 +285,9 @@ LEFT JOIN entities e USING (entity_code)
 LEFT JOIN latest l USING (year, entity_code)
 LEFT JOIN entity_year p ON p.entity_code = j.entity_code AND p.year = l.last_reported_year;
 
--- Completeness of each year: entities expected and reporting, and the personnel they cover.
+-- Completeness of each year from the first to the last with data (data_years(): a year without any
+-- figure has a row, with 0 entities reporting, even when no entity was expected): entities expected
+-- and reporting, and the personnel they cover.
 -- personnel_coverage_share: reporting personnel over reporting + the missing entities' latest
 -- known personnel (an entity that never reported adds nothing it could be measured by).
 CREATE OR REPLACE VIEW completeness_by_year AS
@@ -289,5 +304,6 @@ SELECT year,
            / nullif(count(*) FILTER (WHERE is_expected), 0) AS entity_completeness_share,
        sum(personnel) / nullif(sum(personnel) + coalesce(sum(last_reported_personnel), 0), 0)
            AS personnel_coverage_share
-FROM reporting_completeness
+FROM data_years()
+LEFT JOIN reporting_completeness USING (year)
 GROUP BY year;

@@ -172,6 +172,23 @@ def _write(
     return result
 
 
+def _missing_personnel(now: queries.Record) -> str:
+    """What the year's figures leave out, as far as it is known: the missing entities' personnel
+    in their latest year reported and the share of the known personnel covered. Where no missing
+    entity's personnel is known (none reported before) it says so and claims no share: the view's
+    share would be 100 % of a known personnel of 0, which is no coverage figure at all."""
+    if now["personnel_missing_estimate"] is None:
+        return (
+            "; the personnel of the missing entities is unknown (none of them reported personnel in an earlier year), "
+            "so how much of the personnel the year's figures cover is unknown too."
+        )
+    who = "the missing entities" if not now["entities_never_reported"] else "the missing entities that reported before"
+    return (
+        f"; {who} had {s.fmt_number(now['personnel_missing_estimate'])} personnel in their latest year reported, "
+        f"so the year's figures cover about {s.fmt_percent(now['personnel_coverage_share'])} of the known personnel."
+    )
+
+
 def completeness_lines(data: queries.ReportData) -> list[str]:
     """The reporting-completeness section of index.md: who reported of those expected, the
     personnel covered, the missing entities by name (from the completeness views)."""
@@ -193,11 +210,7 @@ def completeness_lines(data: queries.ReportData) -> list[str]:
         + f". They count {s.fmt_number(now['personnel_reporting'])} personnel",
     ]
     if now["entities_missing"]:
-        lines[-1] += (
-            f"; the missing entities had {s.fmt_number(now['personnel_missing_estimate'] or 0)} personnel in their "
-            f"latest year reported, so the year's figures cover about "
-            f"{s.fmt_percent(now['personnel_coverage_share'])} of the known personnel."
-        )
+        lines[-1] += _missing_personnel(now)
         if now["entities_never_reported"]:
             lines[-1] += f" {now['entities_never_reported']} missing entities have never reported."
         lines += ["", f"Missing for {y}:", ""]

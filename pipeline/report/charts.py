@@ -44,6 +44,33 @@ def _year_axis(ax: Axes, years: list[int]) -> None:
     ax.tick_params(axis="x", length=0)
 
 
+def _top(values: np.ndarray, headroom: float = 1.0) -> float:
+    """Upper limit of a value axis: the largest value with `headroom`, or 1 where no value is above
+    0 (a year whose total is 0 t, no data): an axis from 0 to 0 is singular, and matplotlib warns
+    about it on every report of such a year."""
+    finite = values[np.isfinite(values)]
+    peak = float(finite.max()) if finite.size else 0.0
+    return peak * headroom if peak > 0 else 1.0
+
+
+def _mark_years_without_data(ax: Axes, rows: list[Record]) -> None:
+    """'no data' at the foot of each year that has no figure at all: its empty slot must not read
+    as a year of zero (its line is broken there, its bar missing)."""
+    for r in rows:
+        if s.is_missing(r.get("reporting_entities")):
+            ax.text(
+                r["year"],
+                0,
+                " no data",
+                rotation=90,
+                ha="center",
+                va="bottom",
+                fontsize=s.BODY_SIZE - 2,
+                color=s.MUTED,
+                zorder=5,
+            )
+
+
 def _scale(values: np.ndarray) -> tuple[float, str]:
     peak = np.nanmax(values) if np.isfinite(values).any() else 0.0
     return (1000.0, "Thousand tCO\u2082e") if peak >= 100_000 else (1.0, "tCO\u2082e")
@@ -53,13 +80,19 @@ def _halo(width: float = 3) -> list:
     return [patheffects.withStroke(linewidth=width, foreground="white")]
 
 
-def coverage_note(d: ReportData, first: int | None = None, marked: bool = False) -> str:
-    """A sentence when the years of a trend (from `first`) differ in who reported, else ''."""
-    first = d.first_year if first is None else first
-    rows = [r for r in d.coverage if first <= r["year"] <= d.year]
-    incomplete = [r for r in rows if r["entities_reporting_expected"] < r["entities_expected"]]
-    counts = [r["entities_reporting"] for r in rows]
-    parts = []
+def _incomplete(rows: list[Record]) -> list[Record]:
+    """Years with figures from which some expected entity is missing (a year without any is not one
+    of them: it is said to have no data)."""
+    return [r for r in rows if r["entities_reporting"] and r["entities_reporting_expected"] < r["entities_expected"]]
+
+
+def _coverage_parts(rows: list[Record]) -> list[str]:
+    """The clauses of the coverage note: years without data, years with missing entities, the
+    range of entities reporting per year with data."""
+    empty = [r["year"] for r in rows if not r["entities_reporting"]]
+    incomplete = _incomplete(rows)
+    counts = [r["entities_reporting"] for r in rows if r["entities_reporting"]]
+    parts = [f"no data for {s.year_span(empty)} (no entity reported)"] if empty else []
     if incomplete:
         last = incomplete[-1]
         parts.append(
@@ -68,9 +101,18 @@ def coverage_note(d: ReportData, first: int | None = None, marked: bool = False)
         )
     if counts and min(counts) != max(counts):
         parts.append(f"{min(counts)} to {max(counts)} entities reported per year")
+    return parts
+
+
+def coverage_note(d: ReportData, first: int | None = None, marked: bool = False) -> str:
+    """A sentence when the years of a trend (from `first`) differ in who reported, else ''. A year
+    between the first and the last with data that has none is named as having no data."""
+    first = d.first_year if first is None else first
+    rows = [r for r in d.coverage if first <= r["year"] <= d.year]
+    parts = _coverage_parts(rows)
     if not parts:
         return ""
-    key = " (n/m above a bar: entities reporting of those expected)" if incomplete and marked else ""
+    key = " (n/m above a bar: entities reporting of those expected)" if _incomplete(rows) and marked else ""
     return "Coverage differs between years: " + "; ".join(parts) + f". See the completeness table{key}."
 
 
@@ -101,6 +143,24 @@ def _year_source(d: ReportData) -> str:
 
 
 # (1) ---------------------------------------------------------------------------------------------
+def _mark_coverage(ax: Axes, d: ReportData, years: list[int], totals: np.ndarray) -> None:
+    """'n/m' above the bar of each year some expected entity is missing from."""
+    for year, total in zip(years, totals, strict=True):
+        cover = d.coverage_of(year)
+        if cover and cover["entities_reporting_expected"] < cover["entities_expected"] and np.isfinite(total):
+            ax.text(
+                year,
+                total,
+                f"{cover['entities_reporting_expected']}/{cover['entities_expected']}",
+                ha="center",
+                va="bottom",
+                fontsize=s.BODY_SIZE - 2.5,
+                color=s.MUTED,
+                path_effects=_halo(),
+                zorder=5,
+            )
+
+
 def emissions_trend(d: ReportData) -> Figure:
     rows = d.system
     years = [r["year"] for r in rows]
@@ -124,22 +184,10 @@ def emissions_trend(d: ReportData) -> Figure:
         bottom = bottom + np.nan_to_num(vals)
     ax.yaxis.set_major_formatter(s.thousands(scale=scale))
     ax.set_ylabel(unit)
-    ax.set_ylim(0, np.nanmax(totals) * 1.12 if np.isfinite(totals).any() else 1)
+    ax.set_ylim(0, _top(totals, 1.12))
     _year_axis(ax, years)
-    for year, total in zip(years, totals, strict=True):  # years some expected entity is missing from
-        cover = d.coverage_of(year)
-        if cover and cover["entities_reporting_expected"] < cover["entities_expected"] and np.isfinite(total):
-            ax.text(
-                year,
-                total,
-                f"{cover['entities_reporting_expected']}/{cover['entities_expected']}",
-                ha="center",
-                va="bottom",
-                fontsize=s.BODY_SIZE - 2.5,
-                color=s.MUTED,
-                path_effects=_halo(),
-                zorder=5,
-            )
+    _mark_coverage(ax, d, years, totals)
+    _mark_years_without_data(ax, rows)
 
     ax2 = ax.twinx()
     ax2.spines["right"].set_visible(True)
@@ -158,7 +206,7 @@ def emissions_trend(d: ReportData) -> Figure:
         markeredgecolor="white",
         markeredgewidth=0.8,
     )
-    top = np.nanmax(pc) * 1.35 if np.isfinite(pc).any() else 1
+    top = _top(pc, 1.35)
     ax2.set_ylim(0, top)
     ax2.set_ylabel("tCO\u2082e per capita")
     ax2.yaxis.set_major_formatter(s.thousands())
@@ -279,7 +327,7 @@ def per_capita_by_entity(d: ReportData) -> Figure:
     ax.tick_params(axis="y", length=0)
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)
-    ax.set_xlim(0, np.nanmax(totals) * 1.1)
+    ax.set_xlim(0, _top(totals, 1.1))
     ax.xaxis.set_major_formatter(s.thousands())
     ax.xaxis.tick_top()
     ax.xaxis.set_label_position("top")
@@ -335,9 +383,10 @@ def offsets_trend(d: ReportData) -> Figure:
                 linespacing=0.6,
             )
     ax.set_ylabel("Entities")
-    ax.set_ylim(0, np.nanmax(reporting) * 1.12 if np.isfinite(reporting).any() else 1)
+    ax.set_ylim(0, _top(reporting, 1.12))
     ax.yaxis.set_major_formatter(s.thousands())
     _year_axis(ax, years)
+    _mark_years_without_data(ax, rows)
     ax2 = ax.twinx()
     ax2.spines["right"].set_visible(True)
     ax2.grid(False)
@@ -411,7 +460,7 @@ def waste_by_treatment(d: ReportData) -> Figure:
     ax.tick_params(axis="y", length=0)
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)
-    ax.set_xlim(0, np.nanmax(vals) * 1.02)
+    ax.set_xlim(0, _top(vals, 1.02))
     ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
     ax.xaxis.set_major_formatter(s.thousands())
     ax.set_xlabel("Tonnes")
@@ -447,9 +496,7 @@ def _bars_by_year(
             ax.text(x, v, fmt(v), ha="center", va="bottom", fontsize=s.BODY_SIZE - 1.5, color=s.INK)
         else:
             ax.text(x, 0, "n/a", ha="center", va="bottom", fontsize=s.BODY_SIZE - 2, color=s.MUTED)
-    top = np.nanmax(vals) if np.isfinite(vals).any() else 1
-    if not top > 0:  # every bar zero: an axis up to 1 (or 100 %), not a singular one
-        top = 1.0
+    top = _top(vals)  # every bar zero: an axis up to 1 (or 100 %), not a singular one
     ax.set_ylim(0, min(1.0, top * 1.18) if percent else top * 1.15)
     ax.yaxis.set_major_formatter(s.percent_ticks() if percent else s.thousands())
     ax.set_ylabel(ylabel)

@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from pipeline.errors import GtbError
+from pipeline.indicators import Key, keys
 from pipeline.review.flags import open_flags
 from pipeline.warehouse.db import connect
 
@@ -45,6 +46,9 @@ def open_report_db(db: Path) -> duckdb.DuckDBPyConnection:
         # (seen in like_for_like_change_since_2010); the report must be reproducible.
         con.execute("SET threads = 1")
         con.execute(REPORT_VIEWS.read_text(encoding="utf-8"))
+        # the years macro of indicators.sql, which views made by an older version lack: refused
+        # here, with the advice below, rather than as an internal error at the first chart
+        con.execute("SELECT year FROM data_years() LIMIT 0")
     except duckdb.Error as exc:
         con.close()
         first = str(exc).strip().splitlines()[0]
@@ -72,8 +76,14 @@ def check_year(con: duckdb.DuckDBPyConnection, year: int, db: Path) -> None:
 
 # --- figures for the charts ----------------------------------------------------------------------
 def system_series(con: duckdb.DuckDBPyConnection, year: int) -> list[Record]:
-    """system_indicators, every year up to `year`."""
-    return records(con, "SELECT * FROM system_indicators WHERE year <= ? ORDER BY year", [year])
+    """system_indicators, every year from the first with data up to `year`. A year in between
+    without any figure (data_years()) is a row of NULLs, so that trend charts leave it a gap and
+    never draw a line straight across it as if the years either side were neighbours."""
+    return records(
+        con,
+        "SELECT * FROM data_years() LEFT JOIN system_indicators USING (year) WHERE year <= ? ORDER BY year",
+        [year],
+    )
 
 
 def per_capita_ranked(con: duckdb.DuckDBPyConnection, year: int) -> list[Record]:
@@ -263,18 +273,22 @@ TABLE_SQL: tuple[tuple[str, str, str, str], ...] = (
 TOTALS_FROM_SYSTEM = ("entities", "waste", "water", "ems")
 
 
+def headline_unit(key: Key) -> str:
+    """The unit of a headline row as its unrounded value reads: 'share' for a 0-1 fraction (and a
+    change, a fraction too), as keys.csv and the export's datapackage say, '%' only for a value
+    already in percent. One column holds both, so '%' on 0.67 would read as 0.67 %."""
+    return "%" if key.kind == "percent" else key.unit
+
+
 def headline_table(con: duckdb.DuckDBPyConnection, year: int) -> Table:
     """Indicators as rows, years as columns: the system_indicators view turned on its side, with
     each key's label and unit (pipeline/indicators/keys.csv)."""
-    from pipeline.indicators import keys
-
     columns, rows = fetch(con, "SELECT * FROM system_indicators WHERE year <= ? ORDER BY year", [year])
     years = [r[columns.index("year")] for r in rows]
     body = []
     for key in keys():
         j = columns.index(key.key)
-        unit = "%" if key.kind in ("share", "change", "percent") else key.unit
-        body.append((key.key, key.label, unit, *(r[j] for r in rows)))
+        body.append((key.key, key.label, headline_unit(key), *(r[j] for r in rows)))
     return Table(
         "headline",
         "Headline indicators by year",
@@ -306,7 +320,7 @@ def report_tables(con: duckdb.DuckDBPyConnection, year: int) -> list[Table]:
 @dataclass(frozen=True)
 class ReportData:
     year: int
-    system: list[Record]  # system_indicators, every year up to `year`
+    system: list[Record]  # system_indicators, first year with data to `year` (a year without data: NULLs)
     ranked: list[Record]  # report_entity_per_capita of `year`, highest first
     waste: list[Record]  # report_waste_by_treatment of `year`
     ems: list[Record]  # report_ems_by_status of `year`
@@ -315,7 +329,7 @@ class ReportData:
     history_years: tuple[int, ...]  # every entity's figures from published totals
     partly_history_years: tuple[int, ...]  # some entities' figures from published totals
     open_flags: int = 0  # plausibility flags of `year` still open: the report is a draft
-    coverage: tuple[Record, ...] = ()  # completeness_by_year, every year up to `year`
+    coverage: tuple[Record, ...] = ()  # completeness_by_year, every year up to `year` (with years without data)
     missing: tuple[Record, ...] = ()  # reporting_completeness rows of `year` that are missing
 
     def coverage_of(self, year: int) -> Record | None:

@@ -130,13 +130,19 @@ def fmt_number(value: SupportsFloat | None, decimals: int = 0, missing: str = "�
 
 
 def fmt_percent(share: SupportsFloat | None, decimals: int = 0, missing: str = "–", signed: bool = False) -> str:
-    """A fraction as a percentage: 0.223 -> '22 %', signed: -0.22 -> '−22 %'."""
+    """A fraction as a percentage: 0.223 -> '22 %', signed: -0.22 -> '−22 %'.
+
+    Rounding never reaches either end of 0-100 % from inside: a sliver is not nothing (0.003 ->
+    '<1 %', never '0 %') and nearly all is not all (0.9997 -> '>99 %', never '100 %', beside
+    '5 of 6 entities climate neutral'); `decimals` sets the step (1: '<0.1 %', '>99.9 %')."""
     if share is None or is_missing(share):
         return missing
     value = float(share) * 100
-    if 0 < abs(value) < 0.5 * 10**-decimals:  # a sliver is not nothing: '<1 %', never '0 %'
-        return f"<{10**-decimals:g} %"
-    text = f"{abs(value):,.{decimals}f} %"
+    step = 10**-decimals
+    if 0 < abs(value) < 0.5 * step:
+        return f"<{step:g} %"
+    nearly_all = 100 - 0.5 * step <= abs(value) < 100
+    text = f">{100 - step:,.{decimals}f} %" if nearly_all else f"{abs(value):,.{decimals}f} %"
     if signed and round(value, decimals) != 0:
         text = ("+" if value > 0 else "\u2212") + text
     return text
