@@ -162,7 +162,8 @@ def test_an_upload_for_another_entity_or_year_is_told_in_the_workbooks_language(
     tab = i18n.sheet_name("Entity", "fr")
     for code, column in (("entity-mismatch", "entity_code"), ("year-mismatch", "reporting_year")):
         found = mismatches[code]
-        assert found.sheet == tab and found.column == column and found.cell and found.row == int(found.cell[1:])
+        header = i18n.header("Entity", column, "fr")  # the field as the workbook names it
+        assert found.sheet == tab and found.column == header and found.cell and found.row == int(found.cell[1:])
         assert found.message == catalogue.text(f"{code}.portal", "fr", **_mismatch_params(code))
 
 

@@ -4,6 +4,11 @@ calamine gives values, not formats; for the few cells where the format changes t
 percent fields of the Field/Value sheets) this reads `xl/styles.xml` and those sheets' cell
 style indexes. Only parts the guard has already checked are read, each at most
 `max_bytes` (a larger part is skipped: no cell counts as a percentage then).
+
+A cell is placed as calamine places it (and the guard's positional walk, `guard._SheetScan._walk`):
+by its `r` when it has one (in either quotes), else after the previous cell of its row, in the
+row its `<row r>` names or the one after the previous row; so a percent style is found on a
+sheet written without cell references too.
 """
 
 from __future__ import annotations
@@ -11,13 +16,23 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 
 import defusedxml.ElementTree as SafeET
 
+from pipeline.cells import cell_name, parse_cell
+
 BUILTIN_PERCENT = {9, 10}  # Excel's built-in "0%" and "0.00%"
-_CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?c\b([^<>]*)>")
-_ATTR_R = re.compile(rb'\br="([A-Z]{1,3}[0-9]{1,7})"')
-_ATTR_S = re.compile(rb'\bs="([0-9]{1,6})"')
+# Row and cell start and end tags, any prefix, as the guard's walk reads them (`guard._TOKEN`):
+# each stops at the next '<' or '>' and does not backtrack.
+_TAG = re.compile(rb"<(/?)(?:[^\s<>/:!?]++:)?(row|c)(?=[\s/>])([^<>]*+)>")
+_ATTR_R = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_ATTR_S = re.compile(rb"""(?:^|\s)s\s*=\s*(?:"([0-9]{1,6})"|'([0-9]{1,6})')""")
+_NOT_DIGIT = re.compile(rb"[^0-9]")
+# Fast path: every cell start tag written <c r="B4" ...> (Excel, LibreOffice, openpyxl): each
+# cell placed by its reference, with no walk over the rows.
+_CELL_START = re.compile(rb"<(?:[^\s<>/:!?]++:)?c(?=[\s/>])")
+_REFERENCED_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^<>]*+)>')
 _QUOTED = re.compile(r'"[^"]*"|\\.')
 
 
@@ -86,9 +101,50 @@ def _styled_cells(zf: zipfile.ZipFile, member: str, styles: set[int], max_bytes:
     info = zf.getinfo(member)
     if info.file_size > max_bytes:
         return []
-    cells = []
-    for attrs in _CELL_TAG.findall(zf.read(info)):
-        r, s = _ATTR_R.search(attrs), _ATTR_S.search(attrs)
-        if r and s and int(s.group(1)) in styles:
-            cells.append(r.group(1).decode("ascii"))
-    return cells
+    return [cell for cell, style in _cells(zf.read(info)) if style in styles]
+
+
+def _attr(pattern: re.Pattern[bytes], attrs: bytes) -> bytes | None:
+    found = pattern.search(attrs)
+    if not found:
+        return None
+    return found.group(1) if found.group(1) is not None else found.group(2)
+
+
+def _cells(xml: bytes) -> Iterator[tuple[str, int]]:
+    """(cell, style) of every cell with a style (`s`): by their references when
+    every cell is written `<c r="B4" ...>`, else by the walk calamine follows (`_walked_cells`)."""
+    referenced = _REFERENCED_CELL.findall(xml)
+    if len(referenced) != len(_CELL_START.findall(xml)):
+        yield from _walked_cells(xml)
+        return
+    for ref, attrs in referenced:
+        style = _attr(_ATTR_S, attrs)
+        if style is not None:
+            yield ref.decode("ascii"), int(style)
+
+
+def _walked_cells(xml: bytes) -> Iterator[tuple[str, int]]:
+    """`_cells`, placed as calamine and the guard's walk place them: a row's `r` (its digits)
+    sets the row, the end of a row moves to the next and back to column 0; a cell's `r` (in
+    either quotes) sets its position, a cell without one is in the current row, one column
+    after the previous cell."""
+    row_index, col = 0, 0  # the current row, 0-based; the column of its last cell, 1-based (0: none yet)
+    for closing, name, attrs in _TAG.findall(xml):
+        if name == b"row":
+            if not closing and (r := _attr(_ATTR_R, attrs)) is not None and (digits := _NOT_DIGIT.sub(b"", r)):
+                row_index = int(digits) - 1
+            if closing or attrs.endswith(b"/"):
+                row_index, col = row_index + 1, 0
+            continue
+        if closing:
+            continue  # a cell is placed at its start tag
+        r = _attr(_ATTR_R, attrs)
+        position = parse_cell(r) if r is not None else (row_index + 1, col + 1)
+        if position is None:  # a reference the guard refuses: no file gets here with one
+            col += 1
+            continue
+        row, col = position
+        style = _attr(_ATTR_S, attrs)
+        if style is not None:
+            yield cell_name(row, col), int(style)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,7 +78,8 @@ class ParsedSheet:
         return MergedRanges(boxes, max_pairs=MERGED_INDEX_ENTRIES)
 
     def shown(self, column: str, index: object, value: object) -> object:
-        """What the focal point typed in a cell whose value `reading` read ('Gaz naturel', '1.234')."""
+        """What the focal point typed in a cell whose value `reading` read ('Gaz naturel', '1.234'; a
+        number in a percent-formatted cell with the percentage read: `reading.PercentCell`)."""
         return self.typed_as.get((column, index), value)
 
     def locate(self, column: str, row: SupportsInt | None) -> tuple[str, int | None, str]:
@@ -134,6 +136,73 @@ def _sheet_map(names: list[str]) -> tuple[dict[str, str], list[str], dict[str, s
         else:
             found[sheet] = name
     return found, extra, again
+
+
+# A tab copied to go on with a sheet: Excel names the copy 'Facilities (2)', LibreOffice
+# 'Facilities_2', Google Sheets 'Copy of Facilities' ('Copie de', 'Copia de' in French and
+# Spanish). A counter up to 99: 'Facilities 2024' or 'Facilities_2024' is no copy's name.
+_COPY_PREFIX = re.compile(r"^\s*(?:copy\s+of|copie\s+de|copia\s+de)\s+", re.IGNORECASE)
+_COPY_SUFFIX = re.compile(r"(?:\s*\(\s*[1-9][0-9]?\s*\)|_[1-9][0-9]?)\s*$")
+
+
+def _copy_of(name: str) -> str | None:
+    """The contract sheet a tab is a copy of by its name ('Facilities (2)', 'Copy of
+    Installations', 'Copia de Facilities_2': the copy patterns removed, a contract sheet's tab
+    in any language), or None."""
+    base, before = name, ""
+    while base != before:  # a copy of a copy: 'Copy of Facilities (2)'
+        before = base
+        base = _COPY_SUFFIX.sub("", _COPY_PREFIX.sub("", base))
+    sheet = i18n.sheet_lookup().get(_key(base)) if base != name else None
+    return sheet if sheet is not None and sheet not in TEMPLATE_SHEETS else None
+
+
+def _tab_findings(
+    raw: RawWorkbook, lang: str, tabs: dict[str, str], extra: list[str], again: dict[str, str]
+) -> list[Finding]:
+    """The findings on the workbook's tabs (`_sheet_map`): sheets missing, tabs not part of the
+    template, two tabs that are one sheet, and copies of a sheet (`_copy_of`).
+
+    A copy holding rows of a sheet that is there ('Facilities (2)' beside 'Facilities') is an
+    error: its rows are not read, and only a warning lost them (a list of sites continued on a
+    copied tab). A copy without rows is an unknown tab as before: nothing is lost. A missing
+    sheet's first copy stands in for its tab: the missing sheet says to rename it."""
+    expected = contract.sheet_names()
+    copies = {name: sheet for name in extra if (sheet := _copy_of(name)) is not None}
+    holder = dict(tabs)  # contract sheet -> its tab, or the copy standing in for a missing one
+    for name, sheet in copies.items():
+        holder.setdefault(sheet, name)
+    missing = [name for name in expected if name not in tabs]
+    findings: list[Finding] = []
+    for name in missing:
+        shown = i18n.sheet_name(name, lang)
+        stand_in = holder.get(name)
+        hint = Message("hint.rename-sheet", {"found": stand_in, "wanted": shown}) if stand_in else None
+        findings.append(
+            finding(
+                "missing-sheet.missing",
+                sheet=shown,
+                missing=", ".join(i18n.sheet_name(m, lang) for m in missing),
+                hint=hint or _suggest(shown, extra) or _suggest(name, extra, shown),
+                file=raw.file_name,
+            )
+        )
+    unexplained = [m for m in missing if m not in holder]
+    for name in extra:
+        sheet = copies.get(name)
+        if sheet is not None and raw.sheets[name].rows and holder[sheet] != name:
+            shown = i18n.sheet_name(sheet, lang)
+            findings.append(
+                finding("duplicate-sheet.copy", sheet=name, other=holder[sheet], name=shown, file=raw.file_name)
+            )
+        elif holder.get(sheet or "") == name:
+            continue  # a missing sheet's stand-in: said by the missing sheet
+        elif not any(_suggest(m, [name]) or _suggest(i18n.sheet_name(m, lang), [name]) for m in unexplained):
+            findings.append(finding("unknown-sheet.ignored", sheet=name, file=raw.file_name))
+    for name, sheet in again.items():  # which of the two holds the figures is the focal point's to say
+        shown = i18n.sheet_name(sheet, lang)
+        findings.append(finding("duplicate-sheet.twice", sheet=name, other=tabs[sheet], name=shown, file=raw.file_name))
+    return findings
 
 
 def normalise(
@@ -209,28 +278,8 @@ def pipeline_fault(exc: Exception) -> UnreadableFile:
 def _normalise(raw: RawWorkbook, lang: str, part: Callable[[ParsedWorkbook], object] | None = None) -> ParsedWorkbook:
     """`normalise`. `part(workbook)`: called with the workbook normalised but for its largest
     sheet, before that sheet is normalised (`read_normalised(early=True)`)."""
-    findings: list[Finding] = []
     tabs, extra, again = _sheet_map(list(raw.sheets))
-    expected = contract.sheet_names()
-
-    missing = [name for name in expected if name not in tabs]
-    for name in missing:
-        shown = i18n.sheet_name(name, lang)
-        findings.append(
-            finding(
-                "missing-sheet.missing",
-                sheet=shown,
-                missing=", ".join(i18n.sheet_name(m, lang) for m in missing),
-                hint=_suggest(shown, extra) or _suggest(name, extra, shown),
-                file=raw.file_name,
-            )
-        )
-    for name in extra:
-        if not any(_suggest(m, [name]) or _suggest(i18n.sheet_name(m, lang), [name]) for m in missing):
-            findings.append(finding("unknown-sheet.ignored", sheet=name, file=raw.file_name))
-    for name, sheet in again.items():  # which of the two holds the figures is the focal point's to say
-        shown = i18n.sheet_name(sheet, lang)
-        findings.append(finding("duplicate-sheet.twice", sheet=name, other=tabs[sheet], name=shown, file=raw.file_name))
+    findings = _tab_findings(raw, lang, tabs, extra, again)
 
     present = [spec for spec in contract.sheets() if spec.name in tabs]
     last = max(present, key=lambda spec: len(raw.sheets[tabs[spec.name]].rows)) if part and present else None

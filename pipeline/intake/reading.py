@@ -12,7 +12,8 @@ becomes the contract's value, the rest stays as typed for the validator to repor
   `1,234`) can be a decimal or a thousands separator: read by the language, with an
   `ambiguous-number` warning;
 - a percentage: `85%` typed in a percent column is 85, and 0.85 in a cell formatted as a
-  percentage (what people see as 85 %) is 85;
+  percentage (what people see as 85 %) is 85; a finding on such a cell quotes both what it
+  holds and the percentage read (`PercentCell`: "80 (read as 8000 % ...)");
 - a date typed as `dd/mm/yyyy` (or with dots or hyphens): read day first, with an
   `ambiguous-date` warning when day and month could be swapped.
 
@@ -27,7 +28,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from pipeline import codelists
+from pipeline import catalogue, codelists
 from pipeline.intake.findings import Finding, finding
 from schemas import i18n
 from schemas.contract import ColumnSpec, SheetSpec
@@ -54,6 +55,26 @@ class Read:
     tab: str = ""
     typed_as: dict[tuple[str, object], object] = field(default_factory=dict)  # (column, index) -> as typed
     findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PercentCell(catalogue.Rendered):
+    """What a cell formatted as a percentage holds, as a finding on it quotes it: the number the
+    cell holds and the percentage it is read as (80 in such a cell shows, and is read, as
+    8000 %), so that 'at most 100; found ...' does not contradict itself. Kept as the cell's
+    `typed_as`; shown in `lang`, the workbook's language, which its findings are written in."""
+
+    held: float
+    read: float
+    lang: str
+
+    def render(self, lang: str | None = None) -> str:
+        lang = lang or self.lang
+        percent = catalogue.number_text(self.read, lang, grouped=False)
+        return catalogue.text("value.percent-cell", lang, held=catalogue.display_value(self.held), percent=percent)
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 def number_from_text(text: str, lang: str) -> tuple[float | None, bool]:
@@ -234,7 +255,8 @@ def _numbers(
         if by_percent and isinstance(typed, (int, float)) and not isinstance(typed, bool):
             cell = locate(col.name, index[position])[0]
             if cell in percent_cells:  # 0.85 shown as 85 %
-                changes.append((position, typed, round(float(typed) * 100, 10)))
+                percent = round(float(typed) * 100, 10)
+                changes.append((position, PercentCell(typed, percent, lang), percent))
             continue
         if not isinstance(typed, str):
             continue

@@ -1,0 +1,275 @@
+"""Workbooks as the programs focal points use write them: cells without references or quoted
+otherwise, numbers in percent-formatted cells, sheets continued on a copied tab."""
+
+from __future__ import annotations
+
+import pickle
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from pipeline.cells import parse_cell
+from pipeline.intake.normalise import read_normalised
+from pipeline.intake.read import read_workbook
+from pipeline.intake.validate import validate_files, validate_parsed
+from schemas import i18n
+from tests.builders import Rows, set_cell, valid_sheets, write_workbook
+from tests.odd_files import members, repack, sheet_part
+
+
+def check(path: Path, lang: str | None = None):
+    [sub] = validate_files([path], jobs=1, lang=lang)
+    return sub
+
+
+def percent_workbook(path: Path, sheets: dict[str, Rows], formats: dict[tuple[str, str], str]) -> Path:
+    """The sheets written, then cells given a number format, as Excel does when a percentage is
+    typed (`formats`: (sheet, cell) -> format)."""
+    write_workbook(path, sheets)
+    wb = load_workbook(path)
+    for (sheet, cell), number_format in formats.items():
+        wb[sheet][cell].number_format = number_format
+    wb.save(path)
+    return path
+
+
+def rewrite_sheets(path: Path, sheets: tuple[str, ...], change: Callable[[bytes], bytes]) -> Path:
+    """The workbook with the XML of `sheets` rewritten by `change` (the OOXML zip, as a producer writes it)."""
+    data = path.read_bytes()
+    parts = members(data)
+    for sheet in sheets:
+        member = sheet_part(data, sheet)
+        before = parts[member]
+        parts[member] = change(before)
+        assert parts[member] != before, f"{member} unchanged"
+    path.write_bytes(repack(parts))
+    return path
+
+
+def value_at(rows: list[tuple[int, list[object]]], cell: str) -> object:
+    """The value calamine read at `cell` (rows as `RawSheet.rows` holds them)."""
+    position = parse_cell(cell)
+    assert position is not None
+    row, col = position
+    [values] = [values for excel_row, values in rows if excel_row == row]
+    return values[col - 1]
+
+
+# --- A. percent-formatted cells however the cells are written ------------------------------------
+
+_CELL_REF = re.compile(rb'(<c) r="[A-Z]+[0-9]+"')
+
+
+def _without_cell_refs(xml: bytes) -> bytes:
+    return _CELL_REF.sub(rb"\1", xml)
+
+
+def _without_value_cell_refs(xml: bytes) -> bytes:  # column A keeps its r, B follows it
+    return re.sub(rb'(<c) r="B[0-9]+"', rb"\1", xml)
+
+
+def _without_any_refs(xml: bytes) -> bytes:  # rows too: each row follows the one before
+    return re.sub(rb'(<row) r="[0-9]+"', rb"\1", _without_cell_refs(xml))
+
+
+def _single_quotes(xml: bytes) -> bytes:
+    return re.sub(rb'="([^"]*)"', rb"='\1'", xml)
+
+
+def _spaced_single_quotes_without_refs(xml: bytes) -> bytes:
+    return re.sub(rb' s="([0-9]+)"', rb" s = '\1'", _without_cell_refs(xml))
+
+
+PRODUCERS = {
+    "cells without r": _without_cell_refs,
+    "value cells without r": _without_value_cell_refs,
+    "rows and cells without r": _without_any_refs,
+    "single quotes": _single_quotes,
+    "s in single quotes, spaced, no r": _spaced_single_quotes_without_refs,
+}
+
+
+@pytest.mark.parametrize("producer", sorted(PRODUCERS))
+def test_a_percent_cell_is_a_percent_however_its_cell_is_written(tmp_path, producer):
+    sheets = valid_sheets()
+    set_cell(sheets, "Entity", "B5", 0.925)
+    set_cell(sheets, "EMS", "B4", 0.8)
+    path = percent_workbook(tmp_path / "UNEP_2024.xlsx", sheets, {("Entity", "B5"): "0.0%", ("EMS", "B4"): "0%"})
+    rewrite_sheets(path, ("Entity", "EMS"), PRODUCERS[producer])
+    raw = read_workbook(path)
+    # the percent cell found is the cell calamine reads the value of
+    assert raw.sheets["Entity"].percent_cells == ["B5"] and raw.sheets["EMS"].percent_cells == ["B4"]
+    assert value_at(raw.sheets["Entity"].rows, "B5") == 0.925 and value_at(raw.sheets["EMS"].rows, "B4") == 0.8
+    sub = check(path)
+    assert sub.findings == [], [f.message for f in sub.findings]
+    assert sub.entity["reporting_coverage_percent"] == 92.5 and sub.ems["coverage_percent"] == 80
+
+
+def test_cells_without_r_follow_the_row_r_across_a_gap(tmp_path):
+    """A row left out (blank in Excel): the cells without r are in the row its <row r> names."""
+    sheets = valid_sheets()
+    sheets["Entity"].insert(4, [None, None])  # coverage moves to row 6; openpyxl writes no row 5
+    set_cell(sheets, "Entity", "B6", 0.925)
+    path = percent_workbook(tmp_path / "UNEP_2024.xlsx", sheets, {("Entity", "B6"): "0.0%"})
+    rewrite_sheets(path, ("Entity",), _without_cell_refs)
+    assert b'<row r="6"' in members(path.read_bytes())[sheet_part(path.read_bytes(), "Entity")]
+    raw = read_workbook(path)
+    assert raw.sheets["Entity"].percent_cells == ["B6"]
+    assert value_at(raw.sheets["Entity"].rows, "B6") == 0.925
+    sub = check(path)
+    assert sub.findings == [] and sub.entity["reporting_coverage_percent"] == 92.5
+
+
+def test_a_cell_without_r_after_a_referenced_cell_is_the_next_column(tmp_path):
+    """`<c r="A4"/><c s="..">`: the unreferenced cell is B4, whatever the cells of the rows above."""
+    sheets = valid_sheets()
+    set_cell(sheets, "EMS", "B4", 0.8)
+    path = percent_workbook(tmp_path / "UNEP_2024.xlsx", sheets, {("EMS", "B4"): "0%"})
+
+    def only_b4_unreferenced(xml: bytes) -> bytes:
+        return xml.replace(b'<c r="B4"', b"<c")
+
+    rewrite_sheets(path, ("EMS",), only_b4_unreferenced)
+    raw = read_workbook(path)
+    assert raw.sheets["EMS"].percent_cells == ["B4"]
+    assert check(path).ems["coverage_percent"] == 80
+
+
+# --- B. a finding on a percent cell says what was read --------------------------------------------
+
+WHOLE_NUMBER_IN_PERCENT_CELL = {
+    "en": "expected a value of at most 100; found 80 (read as 8000%: the cell is formatted as a percentage)",
+    "fr": "valeur trouvée\u00a0: 80 (lu comme 8000\u00a0%\u00a0: la cellule est au format pourcentage)",
+    "es": "se encontró 80 (leído como 8000\u00a0%: la celda tiene formato de porcentaje)",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_a_whole_number_in_a_percent_cell_is_said_to_be_read_as_thousands_of_percent(tmp_path, lang):
+    path = percent_workbook(tmp_path / "UNEP_2024.xlsx", valid_sheets(), {("EMS", "B4"): "0%"})  # 80: 8000 %
+    [found] = check(path, lang).findings
+    assert (found.code, found.sheet, found.cell, found.severity) == ("out-of-range", "EMS", "B4", "error")
+    assert WHOLE_NUMBER_IN_PERCENT_CELL[lang] in found.message, found.message
+    assert found.value.startswith("80 (")
+
+
+def test_a_fraction_in_a_percent_cell_is_quoted_with_its_percentage_in_the_language(tmp_path):
+    sheets = set_cell(valid_sheets(), "Entity", "B5", 1.255)  # 125.5 %
+    path = percent_workbook(tmp_path / "UNEP_2024.xlsx", sheets, {("Entity", "B5"): "0.0%"})
+    [en] = check(path).findings
+    assert "found 1.255 (read as 125.5%: the cell is formatted as a percentage)" in en.message, en.message
+    [fr] = check(path, "fr").findings
+    assert "1.255 (lu comme 125,5\u00a0%\u00a0: la cellule est au format pourcentage)" in fr.message, fr.message
+    set_cell(sheets, "Entity", "B5", -0.05)  # -5 %
+    path = percent_workbook(tmp_path / "UNEP_2024.xlsx", sheets, {("Entity", "B5"): "0.0%"})
+    [es] = check(path, "es").findings
+    assert "se encontró -0.05 (leído como -5\u00a0%: la celda tiene formato de porcentaje)" in es.message, es.message
+
+
+def test_a_number_in_a_cell_without_percent_format_is_quoted_as_before(tmp_path):
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), "EMS", "B4", 101))
+    [found] = check(path).findings
+    assert found.message == "expected a value of at most 100; found 101 (a share in percent)."
+    assert found.value == "101"
+
+
+def test_a_percent_cell_is_quoted_the_same_after_crossing_processes(tmp_path):
+    """Workers send the normalised workbook back pickled: the percent cell's record goes with it."""
+    path = percent_workbook(tmp_path / "UNEP_2024.xlsx", valid_sheets(), {("EMS", "B4"): "0%"})
+    parsed = pickle.loads(pickle.dumps(read_normalised(path, "fr")))
+    [sub] = validate_parsed([parsed])
+    [found] = sub.findings
+    assert WHOLE_NUMBER_IN_PERCENT_CELL["fr"] in found.message
+
+
+# --- C. a sheet continued on a copied tab ---------------------------------------------------------
+
+
+def _with_copy(tab: str, lang: str = "en", rows: bool = True) -> dict[str, Rows]:
+    """Valid sheets in `lang`'s tabs, plus `tab`: the Facilities header and, if `rows`, one more site."""
+    sheets = {i18n.sheet_name(name, lang): rows_ for name, rows_ in valid_sheets().items()}
+    facilities = sheets[i18n.sheet_name("Facilities", lang)]
+    more = ["Arusha office", "TZA", "electricity", 1_200_000, "kwh", None, "measured"]
+    sheets[tab] = [list(facilities[0]), more] if rows else [list(facilities[0])]
+    return sheets
+
+
+COPIES = [
+    ("Facilities (2)", "en"),  # Excel
+    ("Copy of Facilities", "en"),  # Google Sheets
+    ("Facilities_2", "en"),  # LibreOffice
+    ("Copy of Facilities (2)", "en"),  # a copy of a copy
+    ("Installations (2)", "fr"),
+    ("Copie de Installations", "fr"),
+    ("Copia de Instalaciones", "es"),
+    ("Instalaciones_3", "es"),
+    ("Copy of Installations", "en"),  # the French tab's name in an English workbook
+]
+
+
+@pytest.mark.parametrize(("tab", "lang"), COPIES)
+def test_a_sheet_continued_on_a_copied_tab_is_an_error(tmp_path, tab, lang):
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", _with_copy(tab, lang))
+    sub = check(path)
+    assert sub.lang == lang
+    [found] = sub.findings
+    assert (found.code, found.severity, found.sheet) == ("duplicate-sheet", "error", tab)
+    assert not sub.is_valid
+    own = i18n.sheet_name("Facilities", lang)
+    assert f"'{tab}'" in found.message and f"'{own}'" in found.message
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        (
+            "en",
+            "the tab 'Facilities (2)' is a copy of the Facilities sheet: its rows are not read. Move them into "
+            "the Facilities sheet itself, tab 'Facilities', and delete this tab: each sheet is one table, on one tab.",
+        ),
+        (
+            "fr",
+            "l'onglet 'Installations (2)' est une copie de la feuille Installations\u00a0: ses lignes ne sont "
+            "pas lues. Déplacez-les dans la feuille Installations elle-même, onglet 'Installations', et supprimez "
+            "cet onglet\u00a0: chaque feuille est un seul tableau, sur un seul onglet.",
+        ),
+        (
+            "es",
+            "la pestaña 'Instalaciones (2)' es una copia de la hoja Instalaciones: sus filas no se leen. Páselas a "
+            "la propia hoja Instalaciones, pestaña 'Instalaciones', y elimine esta pestaña: cada hoja es una sola "
+            "tabla, en una sola pestaña.",
+        ),
+    ],
+)
+def test_the_copied_tab_is_explained_in_the_workbooks_language(tmp_path, lang, text):
+    tab = f"{i18n.sheet_name('Facilities', lang)} (2)"
+    [found] = check(write_workbook(tmp_path / "UNEP_2024.xlsx", _with_copy(tab, lang))).findings
+    assert found.message == text
+
+
+@pytest.mark.parametrize("tab", ["Notes", "Facilities 2024", "Facilities_2024", "Instructions (2)", "Copy of Notes"])
+def test_an_ordinary_extra_tab_stays_a_warning(tmp_path, tab):
+    sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", _with_copy(tab)))
+    assert [(f.code, f.severity, f.sheet) for f in sub.findings] == [("unknown-sheet", "warning", tab)]
+    assert sub.is_valid
+
+
+def test_a_copy_without_rows_loses_nothing_and_stays_a_warning(tmp_path):
+    sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", _with_copy("Facilities (2)", rows=False)))
+    assert [(f.code, f.severity) for f in sub.findings] == [("unknown-sheet", "warning")]
+    assert sub.is_valid
+
+
+def test_a_copy_of_a_missing_sheet_is_to_be_renamed(tmp_path):
+    sheets = _with_copy("Copy of Facilities")
+    sheets["Facilities (3)"] = [list(sheets["Facilities"][0]), ["Dodoma office", "TZA", "diesel", 100, "litre"]]
+    del sheets["Facilities"]
+    sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
+    by_code = {f.code: f for f in sub.findings}
+    assert sorted(by_code) == ["duplicate-sheet", "missing-sheet"], [f.message for f in sub.findings]
+    assert "Found 'Copy of Facilities' instead: rename it to 'Facilities'." in by_code["missing-sheet"].message
+    copy = by_code["duplicate-sheet"]
+    assert copy.sheet == "Facilities (3)" and "tab 'Copy of Facilities'" in copy.message
