@@ -68,6 +68,11 @@ class Rendered:
     def render(self, lang: str = DEFAULT_LANG) -> str:
         raise NotImplementedError
 
+    def cell_value(self) -> object:
+        """What it stands for in a finding's `value` column, the cell's content (itself by
+        default: its text)."""
+        return self
+
 
 @dataclass(frozen=True)
 class Message(Rendered):

@@ -72,7 +72,7 @@ def finding(
         cell=cell,
         row=row,
         column=column,
-        value=catalogue.display_value(value),
+        value=catalogue.display_value(value.cell_value() if isinstance(value, catalogue.Rendered) else value),
         code=code,
         severity=severity or catalogue.severity_of(code),
         message=catalogue.text(message_id, lang or catalogue.current_language(), **(fields | params)),

@@ -76,6 +76,9 @@ class PercentCell(catalogue.Rendered):
     def __str__(self) -> str:
         return self.render()
 
+    def cell_value(self) -> object:
+        return self.held  # the value column gives what the cell holds; the message says how it was read
+
 
 def number_from_text(text: str, lang: str) -> tuple[float | None, bool]:
     """(value, ambiguous) of a number typed as text; (None, False) when it is no number."""
