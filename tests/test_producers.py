@@ -273,3 +273,21 @@ def test_a_copy_of_a_missing_sheet_is_to_be_renamed(tmp_path):
     assert "Found 'Copy of Facilities' instead: rename it to 'Facilities'." in by_code["missing-sheet"].message
     copy = by_code["duplicate-sheet"]
     assert copy.sheet == "Facilities (3)" and "tab 'Copy of Facilities'" in copy.message
+
+
+def test_a_tab_name_longer_than_any_program_writes_is_not_looked_at(monkeypatch):
+    """The copy patterns backtrack over a run of spaces: a crafted tab name of 160,000 spaces took
+    50 s to look at. No program names a copied tab longer than COPY_NAME_LIMIT, so a longer name
+    never reaches the patterns (it stays an ordinary extra tab)."""
+    from pipeline.intake import normalise
+
+    assert normalise._copy_of("Facilities (2)") == "Facilities"
+
+    class Untouchable:
+        def sub(self, *_args: object) -> str:
+            raise AssertionError("a name beyond the limit reached the copy patterns")
+
+    monkeypatch.setattr(normalise, "_COPY_SUFFIX", Untouchable())
+    monkeypatch.setattr(normalise, "_COPY_PREFIX", Untouchable())
+    assert normalise._copy_of("Facilities" + " " * 160_000 + "x") is None
+    assert normalise._copy_of("Facilities" + " " * normalise.COPY_NAME_LIMIT + "(2)") is None

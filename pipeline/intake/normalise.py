@@ -145,10 +145,17 @@ _COPY_PREFIX = re.compile(r"^\s*(?:copy\s+of|copie\s+de|copia\s+de)\s+", re.IGNO
 _COPY_SUFFIX = re.compile(r"(?:\s*\(\s*[1-9][0-9]?\s*\)|_[1-9][0-9]?)\s*$")
 
 
+# No spreadsheet program names a copied tab longer than this (Excel: 31 characters; Google Sheets
+# 100); a longer name is not looked at, so that a hostile one of megabytes costs nothing here.
+COPY_NAME_LIMIT = 100
+
+
 def _copy_of(name: str) -> str | None:
     """The contract sheet a tab is a copy of by its name ('Facilities (2)', 'Copy of
     Installations', 'Copia de Facilities_2': the copy patterns removed, a contract sheet's tab
     in any language), or None."""
+    if len(name) > COPY_NAME_LIMIT:
+        return None
     base, before = name, ""
     while base != before:  # a copy of a copy: 'Copy of Facilities (2)'
         before = base
