@@ -214,6 +214,21 @@ def test_a_block_freed_by_a_resubmission_of_the_same_run_is_free(inputs, replace
     assert holders == ([("UNEP",)] if replacement_fails else [("WFP",)])
 
 
+@pytest.mark.parametrize("wfp_name", ["a_WFP_2024.xlsx", "z_WFP_2024.xlsx"])
+def test_an_owners_correction_keeps_its_serials_whatever_the_file_names(inputs, wfp_name):
+    """UNEP's block is loaded; one run brings UNEP's correction (keeping the block) and WFP's
+    workbook claiming it. WFP is refused and the correction loads, whichever file sorts first."""
+    block = valid_sheets("UNEP")["Offsets"][1][2]
+    submit(inputs, "m_UNEP_2024.xlsx", valid_sheets("UNEP"))
+    run(inputs)
+    submit(inputs, "n_UNEP_2024_v2.xlsx", set_cell(valid_sheets("UNEP"), "Water", "D2", 5))
+    wfp = valid_sheets("WFP")
+    wfp["Offsets"][1][2] = block
+    submit(inputs, wfp_name, wfp)
+    result = run(inputs)
+    assert result.loaded == ["n_UNEP_2024_v2.xlsx"] and [r[0] for r in result.rejected] == [wfp_name]
+
+
 def test_a_serial_typed_with_look_alike_letters_is_the_same_credit_block(inputs):
     """'KE' typed in a Cyrillic (КЕ) or Greek (ΚΕ) layout, or with a NUL after it: one block,
     claimed once; a serial with a letter drawn like a Latin one but not read as it is refused."""

@@ -64,16 +64,33 @@ def _duplicate_serials(subs: list[Submission], claimed: Iterable[tuple[str, str,
     """Offset serials of a valid workbook already claimed by another entity or year: loaded ones
     (`claimed`), or those of a valid workbook earlier in the run (files taken in path order).
 
-    The loaded serials of an entity-year that a valid workbook of the run replaces are not held
-    against the others: that workbook supersedes them (a block claimed by mistake and corrected
-    is free for its owner in the same run). Should every workbook of that entity-year fail its
-    own serials, the loaded ones stay, and the others are checked against them after all."""
+    A valid workbook of the run for an entity-year already loaded replaces that entity-year's
+    loaded serials: it is checked first, and its serials then stand where the loaded ones stood,
+    ahead of the other files of the run. So an owner's correction keeps its serials whatever the
+    file names, and the serials it no longer claims (a block claimed by mistake) are free for
+    their owner in the same run. Should every workbook of that entity-year fail, its loaded
+    serials stay, and the others are checked against them after all."""
     claimed = list(claimed)
-    replaced = {(s.entity_code, s.reporting_year) for s in subs if s.is_valid}
-    _check_serials(subs, [c for c in claimed if (c[1], c[2]) not in replaced], claims_of_the_run=True)
-    kept = replaced - {(s.entity_code, s.reporting_year) for s in subs if s.is_valid}
+    loaded = {(c[1], c[2]) for c in claimed}
+    replacing = [s for s in subs if s.is_valid and (s.entity_code, s.reporting_year) in loaded]
+    replaced = {(s.entity_code, s.reporting_year) for s in replacing}
+    held = [c for c in claimed if (c[1], c[2]) not in replaced]
+    _check_serials(replacing, held, claims_of_the_run=True)
+    first = {id(s) for s in replacing}
+    _check_serials([s for s in subs if id(s) not in first], held + _claims_of(replacing), claims_of_the_run=True)
+    kept = replaced - {(s.entity_code, s.reporting_year) for s in replacing if s.is_valid}
     if kept:
         _check_serials(subs, [c for c in claimed if (c[1], c[2]) in kept], claims_of_the_run=False)
+
+
+def _claims_of(subs: list[Submission]) -> list[tuple[str, str, int, str]]:
+    """(serial as written, entity, year, file name) of every serial of the valid ones of `subs`."""
+    return [
+        (raw, str(s.entity_code), int(s.reporting_year or 0), s.file_name)
+        for s in subs
+        if s.is_valid and _has_offsets(s)
+        for raw in s.tables["Offsets"]["serial_range"]
+    ]
 
 
 def _check_serials(subs: list[Submission], claimed: list[tuple[str, str, int, str]], claims_of_the_run: bool) -> None:
