@@ -431,8 +431,9 @@ def _new_files(
 
 def _superseded_again(con, files: dict[Path, str]) -> list[tuple[str, str]]:
     """(file, the superseded submission it repeats) for each of `files` (their hashes those of
-    superseded submissions) that arrived under another name: a focal point sending an earlier
-    version back. It is not read (the version that replaced it stays), and the run says so."""
+    superseded submissions) that was sent back: under another name, or under its own name after
+    a later version had been submitted under that name. It is not read (the version that replaced
+    it stays), and the run says so. An old version left where it was is not named."""
     if not files:
         return []
     names = dict(
@@ -442,11 +443,19 @@ def _superseded_again(con, files: dict[Path, str]) -> list[tuple[str, str]]:
             [sorted(set(files.values()))],
         ).fetchall()
     )
+    shown = {f: safe.file_name(f.name) for f in files}
+    latest = dict(
+        con.execute(  # the bytes last submitted under each name
+            "SELECT file_name, arg_max(sha256, submission_id) FROM submissions "
+            "WHERE file_name IN (SELECT unnest(?)) GROUP BY file_name",
+            [sorted(set(shown.values()))],
+        ).fetchall()
+    )
     out = []
     for f, sha in files.items():
         recorded = names.get(sha) or []
-        if recorded and safe.file_name(f.name) not in recorded:
-            out.append((safe.file_name(f.name), recorded[-1]))
+        if recorded and (shown[f] not in recorded or latest.get(shown[f]) != sha):
+            out.append((shown[f], recorded[-1]))
     return out
 
 

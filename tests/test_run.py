@@ -117,6 +117,19 @@ def test_an_earlier_version_sent_back_under_another_name_is_named_not_passed_ove
     assert query(inputs, "SELECT file_name FROM submissions WHERE status = 'loaded'") == [("UNEP_2024_v2.xlsx",)]
 
 
+def test_an_earlier_version_sent_back_under_its_own_name_is_named_too(inputs):
+    first = valid_sheets("UNEP")
+    path = submit(inputs, "UNEP_2024.xlsx", first)
+    original = path.read_bytes()
+    run(inputs)
+    submit(inputs, "UNEP_2024.xlsx", set_cell(valid_sheets("UNEP"), "Facilities", "D2", 1_000_000))
+    assert run(inputs).superseded == 1
+    path.write_bytes(original)  # the first version back, under the name both had
+    result = run(inputs)
+    assert result.loaded == [] and result.superseded_again == [("UNEP_2024.xlsx", "UNEP_2024.xlsx")]
+    assert query(inputs, "SELECT count(*) FROM submissions WHERE status = 'loaded'") == [(1,)]
+
+
 def test_rejected_file_beside_valid_one(inputs, capsys):
     submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
     submit(inputs, "WFP_2024.xlsx", set_cell(valid_sheets("WFP"), "Facilities", "E2", "litre"))
