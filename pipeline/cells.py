@@ -27,6 +27,20 @@ NUMBER_SPACES = re.compile(f"[{WHITESPACE}']+")
 NUMBER_TEXT = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?|[+-]?\.\d+", re.ASCII)
 
 
+# The `r` (reference) attribute of a row or cell start tag, in either quotes, spaces around '='
+# allowed, as calamine reads it; and any attribute by such a pattern (`tag_attribute`).
+R_ATTRIBUTE = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def tag_attribute(pattern: re.Pattern[bytes], attrs: bytes) -> bytes | None:
+    """The value of the attribute `pattern` finds in a start tag's attributes (its first group
+    the value in double quotes, its second in single quotes), None where the tag has none."""
+    found = pattern.search(attrs)
+    if not found:
+        return None
+    return found.group(1) if found.group(1) is not None else found.group(2)
+
+
 def is_number_text(text: str) -> bool:
     """Whether `parse_number` reads this text as a (finite) number: '1 200', '1,200.5', '-.5'."""
     bare = NUMBER_SPACES.sub("", text.strip())

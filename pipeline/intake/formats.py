@@ -20,13 +20,12 @@ from collections.abc import Iterator
 
 import defusedxml.ElementTree as SafeET
 
-from pipeline.cells import cell_name, parse_cell
+from pipeline.cells import R_ATTRIBUTE, cell_name, parse_cell, tag_attribute
 
 BUILTIN_PERCENT = {9, 10}  # Excel's built-in "0%" and "0.00%"
 # Row and cell start and end tags, any prefix, as the guard's walk reads them (`guard._TOKEN`):
 # each stops at the next '<' or '>' and does not backtrack.
 _TAG = re.compile(rb"<(/?)(?:[^\s<>/:!?]++:)?(row|c)(?=[\s/>])([^<>]*+)>")
-_ATTR_R = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _ATTR_S = re.compile(rb"""(?:^|\s)s\s*=\s*(?:"([0-9]{1,6})"|'([0-9]{1,6})')""")
 _NOT_DIGIT = re.compile(rb"[^0-9]")
 # Fast path: every cell start tag written <c r="B4" ...> (Excel, LibreOffice, openpyxl): each
@@ -104,13 +103,6 @@ def _styled_cells(zf: zipfile.ZipFile, member: str, styles: set[int], max_bytes:
     return [cell for cell, style in _cells(zf.read(info)) if style in styles]
 
 
-def _attr(pattern: re.Pattern[bytes], attrs: bytes) -> bytes | None:
-    found = pattern.search(attrs)
-    if not found:
-        return None
-    return found.group(1) if found.group(1) is not None else found.group(2)
-
-
 def _cells(xml: bytes) -> Iterator[tuple[str, int]]:
     """(cell, style) of every cell with a style (`s`): by their references when
     every cell is written `<c r="B4" ...>`, else by the walk calamine follows (`_walked_cells`)."""
@@ -119,7 +111,7 @@ def _cells(xml: bytes) -> Iterator[tuple[str, int]]:
         yield from _walked_cells(xml)
         return
     for ref, attrs in referenced:
-        style = _attr(_ATTR_S, attrs)
+        style = tag_attribute(_ATTR_S, attrs)
         if style is not None:
             yield ref.decode("ascii"), int(style)
 
@@ -132,19 +124,23 @@ def _walked_cells(xml: bytes) -> Iterator[tuple[str, int]]:
     row_index, col = 0, 0  # the current row, 0-based; the column of its last cell, 1-based (0: none yet)
     for closing, name, attrs in _TAG.findall(xml):
         if name == b"row":
-            if not closing and (r := _attr(_ATTR_R, attrs)) is not None and (digits := _NOT_DIGIT.sub(b"", r)):
+            if (
+                not closing
+                and (r := tag_attribute(R_ATTRIBUTE, attrs)) is not None
+                and (digits := _NOT_DIGIT.sub(b"", r))
+            ):
                 row_index = int(digits) - 1
             if closing or attrs.endswith(b"/"):
                 row_index, col = row_index + 1, 0
             continue
         if closing:
             continue  # a cell is placed at its start tag
-        r = _attr(_ATTR_R, attrs)
+        r = tag_attribute(R_ATTRIBUTE, attrs)
         position = parse_cell(r) if r is not None else (row_index + 1, col + 1)
         if position is None:  # a reference the guard refuses: no file gets here with one
             col += 1
             continue
         row, col = position
-        style = _attr(_ATTR_S, attrs)
+        style = tag_attribute(_ATTR_S, attrs)
         if style is not None:
             yield cell_name(row, col), int(style)

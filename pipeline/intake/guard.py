@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import defusedxml.ElementTree as SafeET
 
-from pipeline.cells import cell_name, column_letter, column_number, parse_cell
+from pipeline.cells import R_ATTRIBUTE, cell_name, column_letter, column_number, parse_cell, tag_attribute
 from pipeline.errors import UnreadableFile
 
 if TYPE_CHECKING:
@@ -671,7 +671,6 @@ MAX_MERGED_RANGES = 10_000  # per sheet: the merged ranges kept to explain the e
 # Every regular expression here that reads untrusted XML stops at the next '<' or '>' and does not
 # backtrack (possessive quantifiers): the scans stay linear in the size of the part.
 _TOKEN = re.compile(rb"<(/?)(?:[^\s<>/:!?]++:)?(row|c|f|v|is)(?=[\s/>])([^<>]*+)>")
-_R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 FORMULA_OVERLAP = 64 * 1024
 
 
@@ -906,10 +905,7 @@ class _SheetScan:
 
 
 def _attr_r(attrs: bytes) -> bytes | None:
-    found = _R_ATTR.search(attrs)
-    if not found:
-        return None
-    return found.group(1) if found.group(1) is not None else found.group(2)
+    return tag_attribute(R_ATTRIBUTE, attrs)
 
 
 def _parse_ref(ref: bytes, lenient: bool = False) -> tuple[int, int] | None:
