@@ -90,6 +90,12 @@ def sheet_lookup() -> dict[str, str]:
     return out
 
 
+def sheet_of(tab: str) -> str:
+    """The contract sheet a tab names, in any language ('Installations' -> 'Facilities'); the tab
+    itself where it names none."""
+    return sheet_lookup().get(fold(tab), tab)
+
+
 def detect_language(names: list[str]) -> str | None:
     """The language whose tab names the workbook uses most; None when only names shared by all
     languages (or none) are found."""

@@ -162,7 +162,9 @@ def _braces(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
-def _column_named(sheet: str, column: str, lang: str) -> str:
+def column_named(sheet: str, column: str, lang: str) -> str:
+    """A column as messages name it: its header in the template of `lang`, quoted ('Commentaire');
+    its contract name where the sheet has no such column."""
     try:
         return repr(_headers[0](sheet, column, lang)) if _headers else column
     except KeyError:
@@ -175,7 +177,7 @@ def _compiled(message_id: str, lang: str) -> tuple[str, tuple[tuple[str, str, st
     English, its fields with a format of their own (`{rows:,}`) taken out as (placeholder,
     parameter, format), to be formatted, then written with the language's separators."""
     body = _INCLUDE.sub(lambda m: template(m.group(1), lang), template(message_id, lang))
-    body = _COLUMN.sub(lambda m: _braces(_column_named(m.group(1), m.group(2), lang)), body)
+    body = _COLUMN.sub(lambda m: _braces(column_named(m.group(1), m.group(2), lang)), body)
     if lang == DEFAULT_LANG:
         return body, ()
     parts: list[str] = []

@@ -100,7 +100,7 @@ def _sheet_order(sheet: str) -> int:
     from schemas.contract import sheet_names
 
     names = sheet_names()
-    canonical = i18n.sheet_lookup().get(i18n.fold(sheet), sheet)
+    canonical = i18n.sheet_of(sheet)
     return names.index(canonical) if canonical in names else len(names)
 
 

@@ -66,7 +66,7 @@ BEARS_ON = {
 def bears_on(tab: str) -> tuple[str, ...]:
     """The indicators a flag on the sheet of this tab bears on: a flag keeps the tab as the
     workbook names it (`Installations` in French), which is read back to its contract sheet."""
-    return BEARS_ON.get(i18n.sheet_lookup().get(i18n.fold(tab), tab), ())
+    return BEARS_ON.get(i18n.sheet_of(tab), ())
 
 
 @dataclass(frozen=True)

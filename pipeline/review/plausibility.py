@@ -28,7 +28,7 @@ import duckdb
 import pandas as pd
 
 from pipeline import paths
-from pipeline.catalogue import DEFAULT_LANG, Message, Rendered, localised
+from pipeline.catalogue import DEFAULT_LANG, Message, Rendered, column_named, localised
 from schemas import i18n
 
 # (metric, item, unit, value, sheet, driving Excel row, contract column of the driving cell)
@@ -228,17 +228,15 @@ class Reason(Rendered):
 
 @dataclass(frozen=True)
 class Header(Rendered):
-    """A column of a sheet named as the template of the message's language heads it, quoted as
-    messages name columns ('Commentaire')."""
+    """A column of a sheet named as messages name columns, in the message's language
+    (`catalogue.column_named`: 'Commentaire'): the sheet varies with the flag, so the message
+    cannot name it as `<<Sheet.column>>`."""
 
     sheet: str
     column: str
 
     def render(self, lang: str = DEFAULT_LANG) -> str:
-        try:
-            return repr(i18n.header(self.sheet, self.column, lang))
-        except KeyError:  # a sheet without that column
-            return self.column
+        return column_named(self.sheet, self.column, lang)
 
 
 def _unit(unit: str) -> Said:
