@@ -80,12 +80,9 @@ def scan_history(inputs: Path) -> tuple[list[Path], list[Path]]:
     others: list[Path] = []
     for root, dirs, files in os.walk(folder, onerror=lambda error: None):  # an unreadable sub-folder: its files unseen
         here = Path(root)
-        for name in sorted(files + dirs) if here == folder else sorted(files):
-            path = here / name
-            if here == folder and name.lower().rstrip(" .").endswith(".csv") and not _left_by_programs(name):
-                found.append(path)
-            elif not _left_by_programs(name) and not (here == folder and name in dirs):
-                others.append(path)
+        csv = [name for name in files + dirs if here == folder and _named_like(name, (".csv",))]
+        found += [here / name for name in csv]
+        others += [here / name for name in files if name not in csv and not _left_by_programs(name)]
     return sorted(found), sorted(others)
 
 
@@ -100,8 +97,14 @@ def _left_by_programs(name: str) -> bool:
     return name.startswith((LOCK_PREFIX, "._")) or name.lower() in _PROGRAMS_FILES
 
 
+def _named_like(name: str, suffixes: tuple[str, ...]) -> bool:
+    """Whether a name ends in one of `suffixes` in any case, stray spaces and dots after it allowed
+    ('UNEP_2025 .XLSX '), and is not a file a program leaves beside the others."""
+    return name.lower().rstrip(" .").endswith(suffixes) and not _left_by_programs(name)
+
+
 def _workbook_name(name: str) -> bool:
-    return name.lower().rstrip(" .").endswith(SPREADSHEET_SUFFIXES) and not _left_by_programs(name)
+    return _named_like(name, SPREADSHEET_SUFFIXES)
 
 
 class NotARegularFile(OSError):

@@ -250,13 +250,16 @@ def load_history(
             continue
         frame = hf.frame
         assert frame is not None  # a valid file has its typed rows
+        # the file's entity-years, as a table: those another file holds, those it no longer holds
+        held = {"file": hf.name, "entities": list(frame["entity_code"]), "years": [int(y) for y in frame["year"]]}
+        rows = "(SELECT unnest($entities) AS entity_code, unnest($years) AS year)"
         clash = con.execute(
-            """
+            f"""
             SELECT h.entity_code, h.year, h.source_file FROM history_totals h
-            JOIN (SELECT unnest(?) AS entity_code, unnest(?) AS year) n USING (entity_code, year)
-            WHERE h.source_file <> ?
+            JOIN {rows} n USING (entity_code, year)
+            WHERE h.source_file <> $file
             """,
-            [list(frame["entity_code"]), [int(y) for y in frame["year"]], hf.name],
+            held,
         ).fetchall()
         if clash:
             entity, year, other = clash[0]
@@ -267,14 +270,13 @@ def load_history(
             )
             continue
         gone = con.execute(
-            """
+            f"""
             SELECT count(*) FROM history_totals h
-            WHERE h.source_file = ? AND NOT EXISTS (
-                SELECT 1 FROM (SELECT unnest(?) AS entity_code, unnest(?) AS year) n
-                WHERE n.entity_code = h.entity_code AND n.year = h.year
+            WHERE h.source_file = $file AND NOT EXISTS (
+                SELECT 1 FROM {rows} n WHERE n.entity_code = h.entity_code AND n.year = h.year
             )
             """,
-            [hf.name, list(frame["entity_code"]), [int(y) for y in frame["year"]]],
+            held,
         ).fetchall()[0][0]
         if gone:
             removed.append((hf.name, int(gone)))
