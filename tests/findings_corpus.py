@@ -360,6 +360,10 @@ def build(folder: Path) -> list[Path]:
     write_workbook(merged, _sheets())
     _merge(merged, "Facilities", "A2:A3", "B3:B4")
     paths.append(merged)
+    hidden_rows = folder / "structure_hidden_rows.xlsx"  # rows hidden by hand or a filter are read all the same
+    write_workbook(hidden_rows, _sheets("UNFPA"))
+    _hide_rows(hidden_rows, {"Facilities": (2, 3, 40), "Entity": (4,)})
+    paths.append(hidden_rows)
     for seed, entity in ((1, "WFP"), (2, "UNICEF"), (3, "UNHCR")):
         paths.append(write_workbook(folder / f"random_{seed}_{entity}_{YEAR}.xlsx", _random_workbook(seed, entity)))
     for seed, entity, lang in ((4, "UNEP", "fr"), (5, "UNDP", "es")):  # read in the workbook's language
@@ -387,6 +391,16 @@ def _merge(path: Path, sheet: str, *ranges: str) -> None:
     wb = openpyxl.load_workbook(path)
     for cells in ranges:
         wb[sheet].merge_cells(cells)
+    wb.save(path)
+
+
+def _hide_rows(path: Path, rows: dict[str, tuple[int, ...]]) -> None:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    for sheet, numbers in rows.items():
+        for number in numbers:
+            wb[sheet].row_dimensions[number].hidden = True
     wb.save(path)
 
 

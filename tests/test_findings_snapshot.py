@@ -51,6 +51,7 @@ def test_the_corpus_covers_every_sheet_and_many_codes():
         "missing-sheet",
         "missing-column",
         "hidden-sheet",
+        "hidden-rows",
         "formula-without-value",
         "unreadable-file",
         "year-mismatch",

@@ -630,3 +630,60 @@ def test_merged_ranges_beyond_excels_grid_are_not_kept(tmp_path):
     xml = hostile.sheet_xml(rows).replace("</sheetData>", f"</sheetData><mergeCells>{merges}</mergeCells>")
     report = check(hostile.minimal_xlsx(tmp_path / "m.xlsx", {"S": xml}))
     assert report.merged_ranges == {"S": ["A2:XFD1048576"]}
+
+
+HIDDEN_ROWS = (
+    '<row r="1"><c r="A1"><v>1</v></c></row>'
+    '<row r="2" hidden="1"><c r="A2"><v>1</v></c></row>'
+    '<row r="3" hidden="true"><c r="A3"><v>1</v></c></row>'
+    '<row r="5" hidden="0"><c r="A5"><v>1</v></c></row>'
+    '<row r="6" hidden="false"><c r="A6"><v>1</v></c></row>'
+    "<row r='8' ht='15' hidden = '1'><c r=\"A8\"><v>1</v></c></row>"
+    '<x:row r="9" hidden="1"/>'
+)
+
+
+def test_hidden_rows_are_reported_as_runs(tmp_path):
+    """Excel writes hidden="1", LibreOffice "true" (and "false" on every other row); any quoting
+    and prefix; "0" and "false" are not hidden."""
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(HIDDEN_ROWS)})
+    assert check(path).hidden_rows == {"S": [(2, 3), (8, 9)]}
+
+
+def test_hidden_rows_of_cells_placed_by_position(tmp_path):
+    """Cells without r: the exact walk places rows as calamine does, after the previous one."""
+    rows = (
+        '<row><c><v>1</v></c></row><row hidden="1"><c><v>1</v></c></row><row r="7" hidden="true"><c><v>2</v></c></row>'
+    )
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
+    assert check(path).hidden_rows == {"S": [(2, 2), (7, 7)]}
+
+
+def test_a_sheet_without_hidden_rows_reports_none(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.append(["a"])
+    wb.active.row_dimensions[1].height = 30  # a row with attributes, none of them hidden
+    wb.save(tmp_path / "w.xlsx")
+    assert check(tmp_path / "w.xlsx").hidden_rows == {}
+
+
+def test_hidden_runs_kept_are_bounded(tmp_path):
+    rows = "".join(f'<row r="{2 * i + 1}" hidden="1"><c r="A{2 * i + 1}"><v>1</v></c></row>' for i in range(12_000))
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
+    runs = check(path).hidden_rows["S"]
+    assert len(runs) == guard.MAX_HIDDEN_RUNS
+    assert runs[:2] == [(1, 1), (3, 3)]
+
+
+@pytest.mark.parametrize("cells", ['<c r="A1"><v>1</v></c>', "<c><v>1</v></c>"])
+def test_a_row_number_of_thousands_of_digits_is_refused_or_ignored(tmp_path, cells):
+    """A number longer than any of Excel's rows: never an integer conversion error. With cells
+    placed by r the row's own number is ignored; placed by position, it is a damaged part."""
+    rows = f'<row r="1">{cells}</row><row r="{"9" * 5000}" hidden="1">{cells}</row>'
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
+    if "r=" in cells:
+        assert check(path).hidden_rows == {}
+    else:
+        with pytest.raises(Refused) as raised:
+            check(path)
+        assert raised.value.reason == "damaged-part"

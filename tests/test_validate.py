@@ -805,3 +805,70 @@ def test_findings_of_one_rule_on_one_column_are_listed_up_to_a_bound_and_the_res
     assert "200 more cells of the column energy_type" in more[0].message
     assert [f.cell for f in sub.findings if f.code == "not-in-codelist"] == ["B6"]
     assert not sub.is_valid
+
+
+def _hide(path: Path, rows: dict[str, list[int]]) -> Path:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    for sheet, numbers in rows.items():
+        for number in numbers:
+            wb[sheet].row_dimensions[number].hidden = True
+    wb.save(path)
+    return path
+
+
+def test_hidden_rows_with_data_are_one_warning_per_sheet(tmp_path):
+    """Rows hidden by hand or by a filter count like the others: one warning per sheet names
+    them, in the workbook's language; empty hidden rows and unread sheets say nothing."""
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", valid_sheets())
+    _hide(path, {"AirTravel": [2, 3, 60], "Entity": [3], "Water": [40]})
+    [sub] = check_files([path])
+    hidden = {f.sheet: f for f in sub.findings if f.code == "hidden-rows"}
+    assert set(hidden) == {"AirTravel", "Entity"}
+    assert all(f.severity == "warning" for f in hidden.values())
+    assert (hidden["AirTravel"].cell, hidden["AirTravel"].row) == ("A2", 2)
+    assert hidden["AirTravel"].message.startswith("rows 2-3 of this sheet are hidden")
+    assert "(2 rows)" in hidden["AirTravel"].message
+    assert hidden["Entity"].message.startswith("row 3 of this sheet is hidden")
+    assert sub.is_valid
+    [sub_fr] = check_files([path], lang="fr")
+    assert any(f.message.startswith("les lignes 2-3 de cette feuille sont masquées") for f in sub_fr.findings)
+
+
+def _runs(rows: list[int]) -> list[list[int]]:
+    runs: list[list[int]] = []
+    for row in sorted(rows):
+        if runs and runs[-1][1] + 1 == row:
+            runs[-1][1] = row
+        else:
+            runs.append([row, row])
+    return runs
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sets(st.integers(1, 80)), st.sets(st.integers(2, 80)))
+def test_hidden_rows_finding_counts_the_hidden_rows_read(hidden, data_rows):
+    """Whatever rows are hidden (in runs, as the guard reports them) and read: the count is the
+    rows read that are hidden, the cell the first of them, and the runs of them listed, ten at
+    most, then "..."."""
+    from pipeline.intake.normalise import HIDDEN_RUNS_SHOWN, _hidden_rows_finding
+    from pipeline.intake.workbook import RawSheet
+
+    raw = RawSheet("AirTravel", [], [], hidden_rows=[(a, b) for a, b in _runs(list(hidden))])
+    parsed = ParsedSheet("AirTravel", True, {}, index=sorted(data_rows))
+    found = _hidden_rows_finding(raw, parsed, "AirTravel", "f.xlsx")
+    expected = sorted(hidden & data_rows)
+    if not expected:
+        assert found is None
+        return
+    assert found is not None
+    assert (found.cell, found.row) == (f"A{expected[0]}", expected[0])
+    runs = _runs(expected)
+    listed = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs[:HIDDEN_RUNS_SHOWN])
+    listed += ", ..." if len(runs) > HIDDEN_RUNS_SHOWN else ""
+    if len(expected) == 1:
+        assert found.message.startswith(f"row {listed} of this sheet is hidden")
+    else:
+        assert found.message.startswith(f"rows {listed} of this sheet are hidden")
+        assert f"({len(expected)} rows)" in found.message

@@ -94,6 +94,8 @@ class GuardReport:
     range_cells: dict[str, int] = field(default_factory=dict)
     # sheet -> its merged ranges ("A5:A7"; calamine gives their value in the top-left cell only); only sheets with some
     merged_ranges: dict[str, list[str]] = field(default_factory=dict)
+    # sheet -> its hidden rows as (first, last) runs, 1-based (calamine reads them as any other); only sheets with some
+    hidden_rows: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
 
 class Refused(UnreadableFile):
@@ -295,6 +297,7 @@ class _Package:
         last_cells: dict[str, str] = {}
         range_cells: dict[str, int] = {}
         merged: dict[str, list[str]] = {}
+        hidden_rows: dict[str, list[tuple[int, int]]] = {}
         sheet_of_part = {part: name for name, (part, kind) in sheets.items() if kind == "worksheets"}
         for info in self.infos:
             sheet = sheet_of_part.get(info.filename)  # whatever its name ends with: calamine reads it
@@ -312,6 +315,8 @@ class _Package:
                 range_cells[sheet] = scan.range_cells
             if scan.merged:
                 merged[sheet] = scan.merged
+            if scan.hidden_rows:
+                hidden_rows[sheet] = scan.hidden_rows
         return GuardReport(
             sha256=sha256,
             size_bytes=self.size,
@@ -324,6 +329,7 @@ class _Package:
             error_cells={name: errors[name] for name in sheets if name in errors},
             range_cells={name: range_cells[name] for name in sheets if name in range_cells},
             merged_ranges={name: merged[name] for name in sheets if name in merged},
+            hidden_rows={name: hidden_rows[name] for name in sheets if name in hidden_rows},
         )
 
     def _scan_sheet(self, info: zipfile.ZipInfo, sheet: str) -> _SheetScan:
@@ -667,6 +673,10 @@ _CELL_OR_VALUE = re.compile(rb"""<(/?)(?:[^\s<>/:!?]++:)?(c|v)(?=[\s/>])((?:[^<>
 _RANGE_REF = re.compile(rb"""<(?:[\w.-]+:)?(mergeCell|hyperlink)\s[^<>]*?\bref\s*=\s*["']([^"'<>]{1,64})["']""")
 EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384  # a sheet's grid in Excel (A1:XFD1048576)
 MAX_MERGED_RANGES = 10_000  # per sheet: the merged ranges kept to explain the empty cells they cover
+MAX_HIDDEN_RUNS = 10_000  # per sheet: the runs of hidden rows kept (a filter hides rows in runs)
+# A row start tag, any prefix, and its attributes; whether they say hidden (Excel writes "1", LibreOffice "true").
+_ROW_TAG = re.compile(rb"<(?:[^\s<>/:!?]++:)?row(?=[\s/>])([^<>]*+)>")
+_HIDDEN_TRUE = re.compile(rb"""(?:^|\s)hidden\s*=\s*["'](?:1|true)["']""")
 # Exact walk (slow path): every row/cell/f/v/is start or end tag, any prefix.
 # Every regular expression here that reads untrusted XML stops at the next '<' or '>' and does not
 # backtrack (possessive quantifiers): the scans stay linear in the size of the part.
@@ -694,6 +704,7 @@ class _SheetScan:
         self.error_cells: dict[str, str] = {}  # cells showing an Excel error (t="e"): ref -> "#DIV/0!"
         self.range_cells = 0  # cells of the largest merged range or hyperlink range
         self.merged: list[str] = []  # merged ranges, top-left to bottom-right ("A5:A7"), the first MAX_MERGED_RANGES
+        self.hidden_rows: list[tuple[int, int]] = []  # runs of hidden rows (first, last), the first MAX_HIDDEN_RUNS
         self.cells = 0  # cell elements present
         self.previous_tail = b""
         self.error_ref: bytes | None = None  # inside a cell of type "e" with this reference
@@ -711,6 +722,8 @@ class _SheetScan:
         if self.positional:
             self._walk(window)
         else:
+            if b"hidden" in window:
+                self._hidden_rows(window)
             rows = _CELL_ROW_OR_ODD.findall(window)
             if b"" in rows or (_has(window, b":c", b":") and _PREFIXED_CELL_START.search(window)):
                 self.needs_positional = True
@@ -764,6 +777,24 @@ class _SheetScan:
                     top, bottom, left, right = min(r1, r2), max(r1, r2), min(c1, c2), max(c1, c2)
                     if bottom <= EXCEL_ROWS and right <= EXCEL_COLUMNS:  # beyond, no program made it
                         self.merged.append(f"{cell_name(top, left)}:{cell_name(bottom, right)}")
+
+    def _hidden_rows(self, window: bytes) -> None:
+        """The fast path's hidden rows: those whose tag gives its number (a row without r, in a
+        sheet whose cells all have theirs, is left out)."""
+        for found in _ROW_TAG.finditer(window):
+            attrs = found.group(1)
+            if _HIDDEN_TRUE.search(attrs):
+                r = _attr_r(attrs)
+                if r is not None and r.isdigit() and len(r) <= 7:
+                    self._hidden(int(r))
+
+    def _hidden(self, row: int) -> None:
+        """Row `row` (1-based) is hidden: extend the last run or start one."""
+        runs = self.hidden_rows
+        if runs and runs[-1][1] + 1 == row:
+            runs[-1] = (runs[-1][0], row)
+        elif (not runs or runs[-1][1] != row) and len(runs) < MAX_HIDDEN_RUNS and 0 < row <= EXCEL_ROWS:
+            runs.append((row, row))
 
     def _reach(self, row: int, col: int) -> None:
         if row > self.max_row or col > self.max_col:
@@ -851,9 +882,11 @@ class _SheetScan:
         r = _attr_r(attrs)
         if r is not None:
             digits = re.sub(rb"[^0-9]", b"", r)
-            if not digits:
-                raise refuse("damaged-part", detail=f"a row of sheet '{self.sheet}' has the number {r!r}")
+            if not digits or len(digits) > 7:  # no row of Excel's grid has more than 7 digits
+                raise refuse("damaged-part", detail=f"a row of sheet '{self.sheet}' has the number {r[:20]!r}")
             self.row_index = int(digits) - 1
+        if _HIDDEN_TRUE.search(attrs):
+            self._hidden(self.row_index + 1)
         if self_closing:
             self.row_index += 1
             self.col_index = 0

@@ -8,6 +8,7 @@ on any value can name its cell.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import functools
 import re
@@ -306,6 +307,39 @@ def _normalise(raw: RawWorkbook, lang: str, part: Callable[[ParsedWorkbook], obj
     return workbook()
 
 
+HIDDEN_RUNS_SHOWN = 10  # runs of hidden rows a message lists; the count says how many rows in all
+
+
+def _hidden_rows_finding(raw: RawSheet, parsed: ParsedSheet, tab: str, file_name: str) -> Finding | None:
+    """One warning for the rows of a sheet that are hidden (by hand, a filter or a collapsed
+    group) but hold what is read: they count like the others, though nobody sees them. Empty
+    hidden rows say nothing."""
+    if not raw.hidden_rows:
+        return None
+    # the Excel rows read, ascending: a table's data rows, a Field/Value sheet's fields
+    read = parsed.index if parsed.is_table else sorted({int(cell[1:]) for cell in parsed.cells.values()})
+    shown: list[list[int]] = []  # runs of hidden rows read, the first HIDDEN_RUNS_SHOWN
+    count = 0
+    for first, last in raw.hidden_rows:
+        start, end = bisect.bisect_left(read, first), bisect.bisect_right(read, last)
+        count += end - start
+        for position in range(start, end):
+            row = read[position]
+            if shown and shown[-1][1] + 1 == row:
+                shown[-1][1] = row
+            elif len(shown) <= HIDDEN_RUNS_SHOWN:
+                shown.append([row, row])
+            else:
+                break  # one more run than is shown: the message ends with "..."
+    if not count:
+        return None
+    runs = [str(a) if a == b else f"{a}-{b}" for a, b in shown[:HIDDEN_RUNS_SHOWN]]
+    text = ", ".join(runs) + (", ..." if len(shown) > HIDDEN_RUNS_SHOWN else "")
+    first_row = shown[0][0]
+    message = "hidden-rows.one" if count == 1 else "hidden-rows.read"
+    return finding(message, rows=text, count=count, sheet=tab, cell=f"A{first_row}", row=first_row, file=file_name)
+
+
 FIELD_VALUE_LETTERS = frozenset({"A", "B"})  # a Field/Value sheet's field names and values
 
 
@@ -318,6 +352,9 @@ def _sheet(spec: contract.SheetSpec, tab: str, raw: RawWorkbook, lang: str) -> t
     parse = _table if spec.is_table else _field_value
     parsed, sheet_findings = parse(spec, raw_sheet, raw.file_name, lang)
     findings.extend(sheet_findings)
+    hidden = _hidden_rows_finding(raw_sheet, parsed, tab, raw.file_name)
+    if hidden is not None:
+        findings.append(hidden)
     # only where the sheet is read: an error or a formula in a column of the focal point's own
     # (a note, a lookup) is ignored with the column, as its values are
     read_letters = set(parsed.letters.values()) if spec.is_table else FIELD_VALUE_LETTERS

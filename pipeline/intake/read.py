@@ -226,6 +226,7 @@ def _raw_sheet(name: str, grid: Iterable[Sequence[object]], report: GuardReport)
         error_cells=dict(report.error_cells.get(name, {})),
         hidden=name in report.hidden_sheets,
         merged_ranges=list(report.merged_ranges.get(name, [])),
+        hidden_rows=list(report.hidden_rows.get(name, [])),
     )
 
 

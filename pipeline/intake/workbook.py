@@ -20,6 +20,9 @@ class RawSheet:
     hidden: bool = False
     percent_cells: list[str] = field(default_factory=list)  # Field/Value sheets: cells formatted as a percentage
     merged_ranges: list[str] = field(default_factory=list)  # e.g. ["A5:A7"]: calamine gives the value in A5 only
+    hidden_rows: list[tuple[int, int]] = field(
+        default_factory=list
+    )  # runs of hidden rows, e.g. [(12, 15)]: read all the same
 
 
 @dataclass
