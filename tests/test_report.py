@@ -474,6 +474,17 @@ def test_trend_lines_break_at_years_without_data(gap, chart):
     assert [int(v) for v in axis.get_xticks()] == list(range(2010, 2019))
 
 
+@pytest.mark.parametrize(("chart", "axis"), [(charts.offsets_trend, "y"), (charts.ems_status, "x")])
+def test_counts_of_entities_have_whole_ticks(gap, chart, axis):
+    """Three or four entities: the entity axis shows 0, 1, 2, 3, never 0.5 or 2.25 of an entity."""
+    with s.house_style():
+        fig = chart(gap)
+    ticks = fig.axes[0].get_yticks() if axis == "y" else fig.axes[0].get_xticks()
+    shown = [t for t in ticks if 0 <= t <= (fig.axes[0].get_ylim() if axis == "y" else fig.axes[0].get_xlim())[1]]
+    assert len(shown) >= 2
+    assert all(float(t).is_integer() for t in shown), shown
+
+
 def test_unknown_personnel_of_the_missing_is_said_to_be_unknown(gap, out):
     """No missing entity has a personnel figure: the sentence says so and claims no coverage figure
     (the view's share would be 100 % of a known personnel of 0)."""

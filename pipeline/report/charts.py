@@ -384,6 +384,7 @@ def offsets_trend(d: ReportData) -> Figure:
             )
     ax.set_ylabel("Entities")
     ax.set_ylim(0, _top(reporting, 1.12))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # entities are counted whole: no 0.25 of one
     ax.yaxis.set_major_formatter(s.thousands())
     _year_axis(ax, years)
     _mark_years_without_data(ax, rows)
@@ -617,6 +618,7 @@ def ems_status(d: ReportData) -> Figure:
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)
     ax.set_xlim(0, max(left.values()) * 1.12 or 1)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.xaxis.set_major_formatter(s.thousands())
     ax.set_xlabel("Entities")
     s.legend_top(fig, handles, 0.98, ncol=3, fontsize=s.BODY_SIZE - 1)
