@@ -49,6 +49,26 @@ def template(entity: str, year: int, output: Path | None = None, lang: str = "en
         raise GtbError(str(exc)) from None
 
 
+def last_year_key(entity: str, year: int, db: Path = DEFAULT_DB) -> str:
+    """What the template's last-year sheet of `entity` for `year` is made from, as a short key
+    ("" when the warehouse holds no earlier year of the entity): the submission loaded for its
+    latest earlier year and the recalculations since. A template made with one key is the same
+    as long as the key is. Raises GtbError when the warehouse cannot be read (a run holds it)."""
+    from pipeline.warehouse.db import opened
+
+    if not Path(db).exists():
+        return ""
+    with opened(Path(db), read_only=True) as con:
+        found = con.execute(
+            """SELECT submission_id FROM submissions
+               WHERE entity_code = ? AND reporting_year < ? AND status = 'loaded'
+               ORDER BY reporting_year DESC LIMIT 1""",
+            [entity.strip().upper(), int(year)],
+        ).fetchone()
+        recalculated = con.execute("SELECT count(*) FROM recalculations").fetchone()
+    return f"s{found[0]}r{recalculated[0] if recalculated else 0}" if found else ""
+
+
 def check_files(
     files: list[Path],
     jobs: int | None = None,
@@ -232,6 +252,33 @@ def status(year: int, db: Path = DEFAULT_DB) -> list:
 
     with opened(Path(db), read_only=True) as con:
         return tracker(con, int(year))
+
+
+@dataclass(frozen=True)
+class RecordedFile:
+    """A file the warehouse has recorded (`submissions`): a run never reads the same bytes twice."""
+
+    file_name: str
+    entity_code: str | None
+    reporting_year: int | None
+    status: str  # loaded, rejected or superseded
+    received_at: object
+
+
+def recorded(sha256: str, db: Path = DEFAULT_DB) -> RecordedFile | None:
+    """The submission recorded with these bytes (the latest, if recorded more than once), or None:
+    such bytes are "unchanged" to every later run, whatever their file name."""
+    from pipeline.warehouse.db import opened
+
+    if not Path(db).exists():
+        return None
+    with opened(Path(db), read_only=True) as con:
+        row = con.execute(
+            """SELECT file_name, entity_code, reporting_year, status, received_at FROM submissions
+               WHERE sha256 = ? ORDER BY submission_id DESC LIMIT 1""",
+            [sha256],
+        ).fetchone()
+    return RecordedFile(*row) if row else None
 
 
 def accept(entity: str, year: int, reason: str, db: Path = DEFAULT_DB, by: str | None = None):

@@ -395,12 +395,62 @@ class Reviewer:
                 calculate(con, recorded.loaded)
                 by_id = dict(recorded.pairs)
                 raised = plausibility.flags(con, recorded.loaded)
+                flagged = {(flag.submission_id, flag.sheet) for flag in raised}
+                for sid, sub in recorded.pairs:
+                    sub.figures = figures_beside_last_year(con, sub, {sheet for i, sheet in flagged if i == sid})
             except BaseException:
                 self._drop()  # closing the copy rolls the transaction back; the next review copies afresh
                 raise
             con.execute("ROLLBACK")
             for flag in raised:
                 by_id[flag.submission_id].findings.append(review_flags.to_finding(flag, by_id[flag.submission_id]))
+
+
+# The figures a focal point checks first, beside last year's (the portal's report on an upload).
+KEY_FIGURES = (
+    "total_tco2e",
+    "per_capita_tco2e",
+    "facilities_tco2e",
+    "air_travel_tco2e",
+    "other_travel_tco2e",
+    "personnel",
+    "electricity_kwh",
+    "renewable_electricity_share",
+    "waste_tonnes",
+    "water_m3",
+    "offset_share",
+)
+
+
+def figures_beside_last_year(con: duckdb.DuckDBPyConnection, sub: Submission, flagged_sheets: set[str]) -> list[dict]:
+    """The submission's key figures as they would be loaded (`con` holds it, not committed)
+    beside the entity's year before, with the change; a figure a flag of `flagged_sheets` bears on
+    is marked. JSON-ready; [] when the views have no row of the entity's year."""
+    from pipeline.review.compare import BEARS_ON, compare
+
+    if sub.entity_code is None or sub.reporting_year is None:
+        return []
+    try:
+        found = compare(con, sub.entity_code, sub.reporting_year)
+    except GtbError:
+        return []
+    marked = {key for sheet in flagged_sheets for key in BEARS_ON.get(sheet, ())}
+    lines = {line.key.key: line for line in found.lines}
+    return [
+        {
+            "key": key,
+            "label": lines[key].key.label,
+            "unit": lines[key].key.unit,
+            "kind": lines[key].key.kind,
+            "before": lines[key].before,
+            "now": lines[key].now,
+            "change": lines[key].change,
+            "flagged": key in marked,
+            "previous_year": found.previous_year,
+        }
+        for key in KEY_FIGURES
+        if key in lines and (lines[key].now is not None or lines[key].before is not None)
+    ]
 
 
 def _new_files(

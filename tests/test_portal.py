@@ -200,6 +200,42 @@ def test_flags_against_last_year_need_an_explanation_before_submission(warehouse
     assert "a new data centre opened in Nairobi" in review and "focal-a" in review
 
 
+def test_two_flags_on_one_cell_each_keep_their_own_explanation(warehouse, personas, tmp_path):
+    """kWh typed as Wh moves the total and the figure per person: two flags of one code on one
+    cell. Each gets a box of its own, and what is typed in each is kept under it."""
+    from pipeline.portal.models import Explanation
+
+    focal = client_for(personas["focal_a"])
+    upload(focal, "UNEP", workbook(tmp_path, Facilities_D2=2_400_000_000))
+    up = Upload.objects.get()
+    flags = [f for f in up.findings if f["flag"]]
+    same_cell = [
+        f
+        for f in flags
+        if (f["sheet"], f["cell"], f["code"]) == (flags[0]["sheet"], flags[0]["cell"], flags[0]["code"])
+    ]
+    assert len(same_cell) >= 2
+    names = re.findall(r'<textarea name="([^"]+)"', page(focal, "/entity/UNEP/"))
+    assert len(names) == len(flags) == len(set(names))
+    answers = {name: f"reason {i}" for i, name in enumerate(names)}
+    focal.post("/entity/UNEP/submit/", answers)
+    assert Case.objects.get().status == Case.SUBMITTED
+    assert sorted(Explanation.objects.values_list("text", flat=True)) == sorted(answers.values())
+
+
+def test_flag_keys_are_unique_and_the_same_set_in_any_order():
+    from pipeline.portal.submissions import flag_keys
+
+    flags = [
+        ("Facilities", "D2", "implausible-change"),
+        ("Water", "B4", "x"),
+        ("Facilities", "D2", "implausible-change"),
+    ]
+    keys = flag_keys(flags)
+    assert keys == ["Facilities!D2 implausible-change", "Water!B4 x", "Facilities!D2 implausible-change (2)"]
+    assert set(flag_keys(flags[::-1])) == set(keys)
+
+
 def test_explanations_cannot_be_rewritten_once_submitted(warehouse, personas, tmp_path):
     """The explanations SUN reads when it accepts stay as submitted: a later post of the submit
     form (with other texts) changes nothing, before or after the acceptance."""
@@ -416,3 +452,165 @@ def test_a_page_asking_for_the_run_while_it_starts_neither_interrupts_it_nor_let
     again, new_again = jobs.start(personas["analyst"])
     assert again.pk == first.pk and not new_again  # one run at a time
     jobs._children.pop(first.pk, None)
+
+
+@pytest.mark.django_db(transaction=True)  # runs
+def test_the_loaded_workbook_sent_again_after_a_correction_request_is_accepted_as_loaded(
+    warehouse, portal, personas, tmp_path
+):
+    """SUN asks for a correction of a loaded workbook; the figure was right, and the focal point
+    sends the same bytes again. A run never reads them twice: the acceptance names the loaded
+    file, the portal shows it loaded, and the new note reaches the warehouse."""
+    focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
+    wb = workbook(tmp_path, Facilities_D2=2_400_000_000)  # flagged
+
+    def send(note: str) -> None:
+        upload(focal, "UNEP", wb)
+        keys = [f["key"] for f in Upload.objects.latest("pk").findings if f["flag"]]
+        focal.post("/entity/UNEP/submit/", {f"explain:{k}": "new data centre" for k in keys})
+        analyst.post(f"/review/UNEP/{YEAR}/accept/", {"note": note})
+        analyst.post("/runs/")
+
+    send("first look")
+    first = Case.objects.get().accepted_file
+    analyst.post(f"/review/UNEP/{YEAR}/correction/", {"message": "Please confirm the electricity figure"})
+    send("confirmed by phone")
+    case = Case.objects.get()
+    assert case.accepted_file == first and case.flags_closed
+    assert [p.name for p in (portal.inputs / "submissions" / str(YEAR)).glob("*.xlsx")] == [first]  # no second copy
+    assert "Accepted and loaded" in text_of(page(focal, "/entity/UNEP/"))
+    import duckdb
+
+    with duckdb.connect(str(portal.db), read_only=True) as con:
+        reasons = [r[0] for r in con.execute("SELECT reason FROM reviews ORDER BY reviewed_at").fetchall()]
+    assert any("confirmed by phone" in r for r in reasons)
+
+
+@pytest.mark.django_db(transaction=True)  # runs
+def test_an_earlier_version_sent_again_is_not_accepted_as_if_it_would_load(warehouse, portal, personas, tmp_path):
+    """v1 loaded, then v2; v1's very bytes sent again would never be loaded (the run reads no
+    bytes twice): SUN's acceptance is refused, saying why and what the focal point can do."""
+    focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
+    v1, v2 = workbook(tmp_path / "v1"), workbook(tmp_path / "v2", Water_D2=25000)
+
+    def send(wb) -> str:
+        upload(focal, "UNEP", wb)
+        focal.post("/entity/UNEP/submit/")
+        answer = analyst.post(f"/review/UNEP/{YEAR}/accept/", {"note": "ok"}, follow=True)
+        analyst.post("/runs/")
+        return text_of(answer.content.decode())
+
+    accepted = []
+    send(v1)
+    accepted.append(Case.objects.get().accepted_file)
+    analyst.post(f"/review/UNEP/{YEAR}/correction/", {"message": "water volume?"})
+    send(v2)
+    accepted.append(Case.objects.get().accepted_file)
+    analyst.post(f"/review/UNEP/{YEAR}/correction/", {"message": "the first water figure was right"})
+    said = send(v1)
+    assert "byte for byte" in said and "save it, and upload the saved file" in said
+    assert Case.objects.get().status == Case.SUBMITTED
+    row = {r.entity: r for r in api.status(YEAR, portal.db)}["UNEP"]
+    assert row.file == Case.objects.get().accepted_file == accepted[1]  # v2's
+
+
+def test_the_accepted_banner_goes_once_a_correction_is_requested(portal, personas, tmp_path):
+    focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
+    upload(focal, "UNEP", workbook(tmp_path / "1"))
+    focal.post("/entity/UNEP/submit/")
+    analyst.post(f"/review/UNEP/{YEAR}/accept/", {"note": ""})
+    assert "Accepted by" in text_of(page(analyst, f"/review/UNEP/{YEAR}/"))
+    analyst.post(f"/review/UNEP/{YEAR}/correction/", {"message": "water in m3 please"})
+    upload(focal, "UNEP", workbook(tmp_path / "2", Water_D2=25000))
+    focal.post("/entity/UNEP/submit/")
+    assert Case.objects.get().status == Case.SUBMITTED
+    assert "Accepted by" not in text_of(page(analyst, f"/review/UNEP/{YEAR}/"))
+
+
+def test_user_names_are_not_case_sensitive_at_sign_in(portal, db):
+    from django.test import Client
+
+    from tests.portal_fixtures import user
+
+    user("Amina.Otieno", ("UNEP",))
+    assert Client().post("/login/", {"username": "amina.otieno", "password": PASSWORD}).status_code == 302
+    assert Client().post("/login/", {"username": " AMINA.OTIENO", "password": PASSWORD}).status_code == 302
+    with pytest.raises(api.GtbError, match="differs only in case"):
+        user("amina.otieno", ("UNEP",))
+
+
+def test_the_annotated_copy_names_the_file_as_uploaded(portal, personas, tmp_path):
+    """The copy's summary sheet gives the name the focal point knows, not the stored copy's."""
+    client = client_for(personas["focal_a"])
+    upload(client, "UNEP", workbook(tmp_path, Facilities_E2="litre"), name="UNEP GHG 2024 final.xlsx")
+    up = Upload.objects.get()
+    assert up.stored_name != up.original_name
+    data = b"".join(client.get(f"/uploads/{up.pk}/annotated.xlsx").streaming_content)
+    summary = load_workbook(io.BytesIO(data)).worksheets[0]
+    assert "UNEP GHG 2024 final.xlsx" in [c.value for row in summary.iter_rows(max_row=6) for c in row]
+    assert up.stored_name not in [c.value for row in summary.iter_rows() for c in row]
+
+
+def test_a_flag_of_a_french_template_names_its_column_as_written(warehouse, personas, tmp_path):
+    from tests.builders import example_rows, fill
+
+    rows = example_rows("UNEP", YEAR)
+    rows["Facilities"][0]["quantity"] = 2_400_000_000
+    blank = api.template("UNEP", YEAR, tmp_path / "blank.xlsx", lang="fr")
+    client = client_for(personas["focal_a"])
+    upload(client, "UNEP", fill(blank, rows, tmp_path / "flagged.xlsx", lang="fr", labels=True))
+    flags = [f for f in Upload.objects.get().findings if f["flag"] and f["cell"] == "D2"]
+    assert flags and {f["column"] for f in flags} == {"Quantité"}
+    assert all("." not in f["value"] and len(f["value"]) < 20 for f in flags)  # written as the message does
+
+
+def test_an_entity_not_expected_that_year_that_submits_is_on_the_tracker(portal, tmp_path):
+    """UNSSC reports from 2021; its focal point sends a 2020 workbook all the same: SUN's tracker
+    lists it, marked as not expected, never late."""
+    from tests.portal_fixtures import user
+
+    portal.cycle(open_year=2020)
+    focal, sun = user("unssc-fp", ("UNSSC",)), user("sun", analyst=True)
+    upload(client_for(focal), "UNSSC", workbook(tmp_path, "UNSSC_2020.xlsx", "UNSSC", 2020))
+    client_for(focal).post("/entity/UNSSC/submit/")
+    html = page(client_for(sun), "/tracker/?year=2020")
+    row = re.search(r'<tr data-entity="UNSSC">(.*?)</tr>', html, re.S)
+    assert row is not None
+    assert "not expected in 2020" in text_of(row.group(1)) and "late" not in text_of(row.group(1))
+    others = re.findall(r'<tr data-entity="([\w-]+)">(.*?)</tr>', html, re.S)
+    assert len(others) > 1 and all("not expected" not in text_of(r) for code, r in others if code != "UNSSC")
+
+
+@pytest.mark.django_db(transaction=True)  # runs
+def test_a_draft_checked_beside_a_loaded_workbook_leaves_the_entity_loaded(warehouse, portal, personas, tmp_path):
+    """WFP's workbook came by e-mail and is loaded; its focal point then checks a draft with an
+    error in the portal. The inventory still holds the loaded workbook: the tracker says loaded,
+    and notes the draft."""
+    workbook(portal.inputs / "submissions" / str(YEAR), f"WFP_{YEAR}.xlsx", "WFP", YEAR)
+    analyst = client_for(personas["analyst"])
+    analyst.post("/runs/")
+    upload(client_for(personas["focal_b"]), "WFP", workbook(tmp_path, entity="WFP", Facilities_E2="litre"))
+    assert Case.objects.get(entity="WFP").status == Case.REJECTED
+    row = re.search(r'<tr data-entity="WFP">(.*?)</tr>', page(analyst, f"/tracker/?year={YEAR}"), re.S)
+    assert row is not None
+    shown = text_of(row.group(1))
+    assert "loaded" in shown and "a newer draft in the portal is rejected" in shown
+
+
+def test_the_report_on_an_upload_shows_its_figures_beside_last_years(warehouse, personas, tmp_path):
+    """As the workbook would load, beside the inventory's 2023: the total, per capita, the sources;
+    a figure a flag is about is marked, and SUN's review page shows the same table."""
+    focal = client_for(personas["focal_a"])
+    upload(focal, "UNEP", workbook(tmp_path, Facilities_D2=2_400_000_000))
+    up = Upload.objects.get()
+    figures = {f["key"]: f for f in up.figures}
+    assert {"total_tco2e", "per_capita_tco2e", "facilities_tco2e", "electricity_kwh"} <= set(figures)
+    assert all(f["previous_year"] == YEAR - 1 for f in figures.values())
+    assert figures["electricity_kwh"]["flagged"] and not figures["water_m3"]["flagged"]
+    assert figures["electricity_kwh"]["now"] == 1000 * figures["electricity_kwh"]["before"]
+    html = page(focal, "/entity/UNEP/")
+    table = re.search(r'<table class="list figures">(.*?)</table>', html, re.S)
+    assert table is not None and f"Your figures beside {YEAR - 1}" in text_of(html)
+    row = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(1), re.S) if "Electricity" in r)
+    assert "flagged" in text_of(row) and "%" in text_of(row)
+    assert "Your figures beside" in text_of(page(client_for(personas["analyst"]), f"/review/UNEP/{YEAR}/"))

@@ -60,7 +60,7 @@ def served(tmp_path_factory):
     site = Portal(root / "inputs", root / "outputs", root / "outputs" / "gtb.duckdb", root / "outputs" / "portal")
     (site.inputs / "submissions").mkdir(parents=True)
     site.cycle()
-    for args in (["focal", "--entity", "UNEP"], ["sun", "--analyst"]):
+    for args in (["focal", "--entity", "UNEP"], ["focal-wfp", "--entity", "WFP"], ["sun", "--analyst"]):
         subprocess.run(
             [*gtb(), "users", "add", *args, "--password-stdin", "--outputs", str(site.outputs)],
             input=PASSWORD + "\n",
@@ -206,5 +206,37 @@ def test_a_focal_point_and_an_analyst_go_through_the_whole_cycle(served, tmp_pat
                 for m, pg in enumerate(p.pages):
                     pg.screenshot(path=str(root / f"failed-{n}-{m}.png"), full_page=True)
             raise
+        finally:
+            browser.close()
+
+
+def test_a_long_file_name_wraps_instead_of_widening_the_page(served, tmp_path):
+    """The portal takes names up to 255 characters; one of 200 wraps in the report and the list
+    of uploads, on a laptop's window and on a phone's, instead of making the page scroll sideways."""
+    from playwright.sync_api import sync_playwright
+
+    base, _site, root = served
+    name = "WFP 2024 greenhouse gas inventory " + "final version checked by the country office " * 4
+    long_named = workbook(tmp_path, name.strip()[:195] + ".xlsx", "WFP", Facilities_E2="litre")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        try:
+            focal = sign_in(browser, base, "focal-wfp")
+            focal.wait_for_url("**/entity/WFP/")
+            upload(focal, long_named)
+            assert long_named.name in focal.inner_text("body")
+            for width in (1280, 390):
+                focal.set_viewport_size({"width": width, "height": 900})
+                wide = focal.evaluate("document.documentElement.scrollWidth")
+                assert wide <= width, f"{wide} px of page in a {width} px window"
+            focal.set_viewport_size({"width": 1280, "height": 900})
+            focal.screenshot(path=str(root / "portal-long-name.png"), full_page=True)
+            sun = sign_in(browser, base, "sun")
+            sun.wait_for_url("**/tracker/")
+            for url in (f"/review/WFP/{YEAR}/", "/audit/"):
+                sun.goto(base + url)
+                assert long_named.name in sun.inner_text("body")
+                wide = sun.evaluate("document.documentElement.scrollWidth")
+                assert wide <= 1280, f"{url}: {wide} px of page in a 1280 px window"
         finally:
             browser.close()

@@ -410,14 +410,23 @@ def test_a_flag_is_written_in_the_workbooks_language_numbers_included(inputs, la
     """A French reader takes 1,200,000 for 1.2: a flag of a French or Spanish workbook writes its
     figures, the change, the item, the unit, the bound's reason and the comment column as that
     language does."""
-    from schemas import i18n
+    from schemas import contract, i18n
 
-    two_years(inputs, {i18n.sheet_name(name, lang): rows for name, rows in mwh_slip().items()})
+    sheets = mwh_slip()
+    for name, rows in sheets.items():  # headers as the language's template writes them
+        if contract.sheet(name).is_table:
+            rows[0] = [i18n.header(name, str(h), lang) if h in contract.sheet(name).names else h for h in rows[0]]
+    two_years(inputs, {i18n.sheet_name(name, lang): rows for name, rows in sheets.items()})
     messages = [m for (m,) in query(inputs, "SELECT message FROM flags WHERE cell = 'D2' ORDER BY code")]
     [change] = [m for m in messages if words[0] in m]
     assert old in change and new in change and words[1] in change and "÷1" in change
     assert repr(i18n.header("Facilities", "comment", lang)) in change
     assert "2,400" not in change and "electricity" not in change
+    # its row of findings names the column as the workbook does and writes the figure its way
+    rows = query(inputs, "SELECT column_header, value FROM findings WHERE cell = 'D2' AND code = 'implausible-change'")
+    assert rows and {header for header, _ in rows} == {i18n.header("Facilities", "quantity", lang)}
+    assert new.removesuffix(" kWh") in {value for _, value in rows}
+    assert all("." not in value or lang == "es" for _, value in rows)
 
 
 def test_every_figure_a_flag_names_has_its_words_in_every_language():

@@ -376,11 +376,17 @@ def annotate(source: Path, findings: list[Finding], output: Path, file_name: str
 
 
 def annotate_many(
-    jobs: Iterable[tuple[Path, list[Finding], Path] | tuple[Path, list[Finding], Path, str]],
+    jobs: Iterable[
+        tuple[Path, list[Finding], Path]
+        | tuple[Path, list[Finding], Path, str]
+        | tuple[Path, list[Finding], Path, str, str]
+    ],
     workers: int = 2,
     limits: guard.Limits = guard.DEFAULT_LIMITS,
 ) -> dict[Path, str]:
-    """`annotate` each (source, findings, output) in isolated worker processes; output -> outcome.
+    """`annotate` each (source, findings, output[, language[, file name]]) in isolated worker
+    processes; output -> outcome. The file name, as the summary sheet gives it, is the name the
+    workbook was submitted under (an upload's, not its stored copy's); by default the source's.
 
     A worker that crashes, runs out of memory or time costs only the copy of its file: the
     findings-only workbook is then written here, from the findings alone.
@@ -388,7 +394,16 @@ def annotate_many(
     from pipeline.workers import ReaderFailed, run_isolated
 
     items = [
-        (Path(job[2]), (Path(job[0]), list(job[1]), Path(job[2]), Path(job[0]).name, job[3] if len(job) > 3 else "en"))
+        (
+            Path(job[2]),
+            (
+                Path(job[0]),
+                list(job[1]),
+                Path(job[2]),
+                job[4] if len(job) > 4 else Path(job[0]).name,
+                job[3] if len(job) > 3 else "en",
+            ),
+        )
         for job in jobs
     ]
     if not items:

@@ -80,7 +80,7 @@ def write_reports(subs: list[Submission], report_dir: Path, folders: dict[int, P
         prepare_folder(folder)
         write_issues_csv(sub.findings, folder / "issues.csv")
         if sub.readable and sub.findings:
-            jobs.append((Path(sub.path), sub.findings, folder / "annotated.xlsx", sub.lang))
+            jobs.append((Path(sub.path), sub.findings, folder / "annotated.xlsx", sub.lang, sub.file_name))
     if jobs:  # openpyxl is imported only when a workbook has findings to mark
         from pipeline.intake.annotate import annotate_many
 

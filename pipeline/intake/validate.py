@@ -152,6 +152,8 @@ class Submission:
     letters: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, column) -> column letter
     cells: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, field) -> value cell
     headers: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, column) -> header as written
+    # reviewed against a warehouse (the portal): key figures as loaded, beside the entity's year before
+    figures: list[dict] = field(default_factory=list)
     lang: str = "en"  # the workbook's language: its findings are written in it
     tabs: dict[str, str] = field(default_factory=dict)  # contract sheet -> its tab as written
 

@@ -76,6 +76,9 @@ def add_user(
     exists = users.objects.filter(username=username).exists()
     if exists and not replace:
         raise GtbError(f"user {username} exists (--replace resets their entities, role and password)")
+    other = users.objects.filter(username__iexact=username).exclude(username=username).first()
+    if other is not None:  # names are told apart regardless of case at sign-in
+        raise GtbError(f"user {other.username} exists; a name that differs only in case would be the same account")
     secret = password if password is not None else make_password()
     try:
         validate_password(secret)

@@ -91,6 +91,7 @@ class Upload(models.Model):
     has_annotated = models.BooleanField(default=False)
     compared = models.BooleanField(default=False)  # plausibility flags against last year were computed
     compare_note = models.TextField(blank=True)
+    figures = models.JSONField(default=list)  # key figures as they would load, beside last year's
     seconds = models.FloatField(default=0.0)
 
     @property

@@ -70,7 +70,7 @@ def settle_acceptances(by: str) -> list[str]:
     from pipeline.errors import GtbError
     from pipeline.portal.audit import audit
     from pipeline.portal.models import Case, Explanation
-    from pipeline.portal.submissions import flag_key, flags_of, warehouse_rows
+    from pipeline.portal.submissions import LOADED, flag_keys, flags_of, warehouse_rows
 
     lines = []
     pending = Case.objects.filter(status=Case.ACCEPTED, flags_closed=False).select_related("submitted")
@@ -78,7 +78,7 @@ def settle_acceptances(by: str) -> list[str]:
         rows, _ = warehouse_rows(year)
         for case in (c for c in pending if c.year == year):
             row = rows.get(case.entity)
-            if row is None or row.file != case.accepted_file or row.status not in ("loaded", "loaded-with-flags"):
+            if row is None or row.file != case.accepted_file or row.status not in LOADED:  # accepted again too
                 continue
             upload = case.submitted
             seen = {f["key"] for f in flags_of(upload)} if upload else set()
@@ -86,11 +86,8 @@ def settle_acceptances(by: str) -> list[str]:
                 loaded_flags = api.compare(case.entity, year, settings_db()).flags
             except GtbError:
                 loaded_flags = []
-            unseen = [
-                f
-                for f in loaded_flags
-                if f["status"] == "open" and flag_key(f["sheet"], f["cell"], f["code"]) not in seen
-            ]
+            keys = flag_keys([(f["sheet"], f["cell"], f["code"]) for f in loaded_flags])
+            unseen = [f for f, key in zip(loaded_flags, keys, strict=True) if f["status"] == "open" and key not in seen]
             if unseen:
                 lines.append(
                     f"{case.entity} {year}: loaded with {len(unseen)} flag(s) not seen at acceptance; left open"

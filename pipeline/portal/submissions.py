@@ -19,6 +19,7 @@ import secrets
 import shutil
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -158,7 +159,9 @@ def original_name(uploaded: UploadedFile) -> str:
 
 def _finding_rows(check: api.UploadCheck) -> list[dict]:
     rows = []
-    for f in check.submission.findings[:SHOWN_FINDINGS]:
+    shown = check.submission.findings[:SHOWN_FINDINGS]
+    keys = flag_keys([(f.sheet, f.cell, f.code) for f in shown])
+    for f, key in zip(shown, keys, strict=True):
         excerpt = check.excerpts.get((f.sheet, f.cell))
         rows.append(
             {
@@ -171,7 +174,7 @@ def _finding_rows(check: api.UploadCheck) -> list[dict]:
                 "severity": f.severity,
                 "message": f.message,
                 "flag": f.code in FLAG_CODES,
-                "key": flag_key(f.sheet, f.cell, f.code),
+                "key": key,
                 "excerpt": None
                 if excerpt is None
                 else {
@@ -186,8 +189,18 @@ def _finding_rows(check: api.UploadCheck) -> list[dict]:
     return rows
 
 
-def flag_key(sheet: str, cell: str, code: str) -> str:
-    return f"{sheet}!{cell} {code}"
+def flag_keys(flags: list[tuple[str, str, str]]) -> list[str]:
+    """The key of each flag (sheet, cell, code), by which its explanation is kept: `Facilities!D2
+    implausible-change`, and for the second flag of the same code on the same cell (a figure that
+    moved in total and per person) `... (2)`, so that each has a box and an explanation of its own.
+    The keys of a submission's flags are the same set wherever they are counted."""
+    seen: Counter[str] = Counter()
+    keys = []
+    for sheet, cell, code in flags:
+        base = f"{sheet}!{cell} {code}"
+        seen[base] += 1
+        keys.append(base if seen[base] == 1 else f"{base} ({seen[base]})")
+    return keys
 
 
 def receive(user, entity: str, uploaded: UploadedFile) -> Upload:
@@ -251,6 +264,7 @@ def _receive(user, entity: str, year: int, uploaded: UploadedFile, accepted: Ref
             has_annotated=(check.folder / "annotated.xlsx").is_file(),
             compared=check.compared,
             compare_note=check.note if warehouse else "the inventory holds no earlier year yet",
+            figures=sub.figures,
             seconds=time.perf_counter() - started,
         )
         before = NOT_STARTED if created else case.status
@@ -386,22 +400,53 @@ def accept(user, entity: str, year: int, note: str) -> Case:
         if upload.flags and not note:
             raise Refused(f"Say why the {upload.flags} flagged figure(s) stand: the note is kept with the acceptance.")
         by = user.get_username()
+        loaded = _loaded_already(upload)
         _withdraw(case, by, "a newer upload was accepted")
-        source = Path(settings.GTB_STATE) / state.UPLOADS / upload.stored_name
-        folder = _submissions_folder(year)
-        folder.mkdir(parents=True, exist_ok=True)
-        name = accepted_name(upload)
-        partial = folder / f".{name}.part"
-        shutil.copyfile(source, partial)
-        if hashlib.sha256(partial.read_bytes()).hexdigest() != upload.sha256:
-            partial.unlink()
-            raise Refused("The stored upload does not match what was checked; ask the focal point to upload again.")
-        partial.replace(folder / name)
+        name = loaded or _write_accepted(upload)
         case.status, case.accepted_by, case.accepted_at = Case.ACCEPTED, by, timezone.now()
         case.accept_note, case.accepted_file, case.flags_closed = note, name, False
         case.save()
-        audit(by, "accept", entity, year, upload, f"written to {SUBMISSIONS_FOLDER}/{year}/{name}; note: {note or '-'}")
+        where = f"already loaded as {name}" if loaded else f"written to {SUBMISSIONS_FOLDER}/{year}/{name}"
+        audit(by, "accept", entity, year, upload, f"{where}; note: {note or '-'}")
     return case
+
+
+def _loaded_already(upload: Upload) -> str | None:
+    """The file name under which the warehouse loaded these very bytes for the upload's entity-year
+    (a workbook sent again unchanged after a correction request), or None when it never saw them.
+    Refused when it recorded them otherwise (replaced since, rejected, or another entity-year's): a
+    run never reads the same bytes twice, so accepted again they would never be loaded."""
+    try:
+        seen = api.recorded(upload.sha256, Path(settings.GTB_DB))
+    except GtbError as exc:
+        raise Refused(f"The inventory cannot be read just now ({exc}); try again when the run has finished.") from None
+    if seen is None:
+        return None
+    if seen.status == "loaded" and (seen.entity_code, seen.reporting_year) == (upload.entity, upload.year):
+        return seen.file_name
+    when = f"{seen.received_at:%d %b %Y}" if hasattr(seen.received_at, "strftime") else str(seen.received_at)
+    how = {"superseded": "replaced since by a later workbook", "rejected": "rejected"}.get(seen.status, seen.status)
+    raise Refused(
+        f"This workbook is byte for byte {seen.file_name}, which the inventory received on {when} ({how}); "
+        "a run never reads the same bytes twice, so it would not be loaded again. Ask the focal point to open "
+        "the workbook, save it, and upload the saved file."
+    )
+
+
+def _write_accepted(upload: Upload) -> str:
+    """The upload's bytes into `{inputs}/submissions/{YEAR}/` under a generated name, checked against
+    what was checked; the name."""
+    source = Path(settings.GTB_STATE) / state.UPLOADS / upload.stored_name
+    folder = _submissions_folder(upload.year)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = accepted_name(upload)
+    partial = folder / f".{name}.part"
+    shutil.copyfile(source, partial)
+    if hashlib.sha256(partial.read_bytes()).hexdigest() != upload.sha256:
+        partial.unlink()
+        raise Refused("The stored upload does not match what was checked; ask the focal point to upload again.")
+    partial.replace(folder / name)
+    return name
 
 
 def request_correction(user, entity: str, year: int, message: str) -> Case:
@@ -481,6 +526,9 @@ class TrackerRow:
     case: Case | None
     late: bool = False
     notes: list[str] = field(default_factory=list)
+    expected: bool = (
+        True  # expected to report the year (entities.csv); a case or a loaded file of another is listed too
+    )
 
     @property
     def label(self) -> str:
@@ -501,6 +549,21 @@ def _open_flags(status: str, upload: Upload | None, row: Any) -> int:
     if status == LOADED_STATUS or upload is None:
         return int(getattr(row, "open_flags", 0) or 0) if row is not None else 0
     return upload.flags
+
+
+def _draft_beside_loaded(case: Case | None) -> bool:
+    """No case, or one whose uploads are drafts nobody submitted or asked for: the warehouse's
+    loaded workbook (sent another way) is then the entity's status. A correction SUN asked for
+    stays the status until it is answered."""
+    return case is None or (
+        case.status in (Case.UPLOADED, Case.REJECTED) and case.first_submitted_at is None and not case.correction_at
+    )
+
+
+def _entity_name(code: str) -> str:
+    from pipeline import codelists
+
+    return next((row["name"] for row in codelists.table("entities") if row["code"] == code), code)
 
 
 def expected_entities(year: int) -> dict[str, str]:
@@ -524,8 +587,11 @@ def tracker(year: int, today: dt.date) -> tuple[list[TrackerRow], str]:
     deadline = the_cycle.deadline if year == the_cycle.open_year else None
     cases = {c.entity: c for c in Case.objects.filter(year=year).select_related("current", "submitted")}
     names = expected_entities(year)
+    expected = set(names)
     for code, row in rows.items():
         names.setdefault(code, getattr(row, "name", "") or code)
+    for code in cases:  # an entity not expected that year whose focal point uploaded all the same
+        names.setdefault(code, _entity_name(code))
     out = []
     for code in sorted(names):
         case, row = cases.get(code), rows.get(code)
@@ -535,7 +601,11 @@ def tracker(year: int, today: dt.date) -> tuple[list[TrackerRow], str]:
             received = _received(getattr(row, "received_at", None))
         on_time = None if deadline is None or received is None else received.date() <= deadline
         status = status_of(case, row)
-        if case is None and row is not None and getattr(row, "status", "") in LOADED:
+        notes = []
+        if row is not None and getattr(row, "status", "") in LOADED and _draft_beside_loaded(case):
+            # a workbook that came another way is loaded; the portal holds only a draft (a check)
+            if case is not None:
+                notes.append(f"a newer draft in the portal is {LABELS.get(case.status, case.status).lower()}")
             status = LOADED_STATUS
         out.append(
             TrackerRow(
@@ -551,7 +621,10 @@ def tracker(year: int, today: dt.date) -> tuple[list[TrackerRow], str]:
                 first_finding=(upload.first_finding if upload else (getattr(row, "first_finding", "") or "")) or "",
                 upload=upload,
                 case=case,
-                late=bool(deadline and received is None and today > deadline) or on_time is False,
+                late=code in expected
+                and (bool(deadline and received is None and today > deadline) or on_time is False),
+                expected=code in expected,
+                notes=notes,
             )
         )
     return out, note
@@ -561,11 +634,23 @@ def tracker(year: int, today: dt.date) -> tuple[list[TrackerRow], str]:
 
 
 def template_file(entity: str, year: int, lang: str) -> Path:
-    """The blank template of `entity`, `year` and `lang`, made once per pipeline and template version."""
+    """The template of `entity`, `year` and `lang`, with the entity's last year as the warehouse
+    holds it (the read-only last-year sheet, as `gtb template --db` makes it); made once per
+    pipeline and template version and per last year loaded. While a run holds the warehouse,
+    the template without that sheet."""
     folder = state.folder(settings.GTB_STATE, state.TEMPLATES)
-    path = folder / f"{entity}_{year}_{lang}_{TEMPLATE_VERSION}_{__version__}.xlsx"
+    db = Path(settings.GTB_DB)
+    try:
+        key = api.last_year_key(entity, year, db)
+    except GtbError:
+        key = ""
+    path = folder / f"{entity}_{year}_{lang}_{TEMPLATE_VERSION}_{__version__}{'_' + key if key else ''}.xlsx"
     if not path.is_file():
         partial = folder / f".{secrets.token_hex(6)}.part.xlsx"
-        api.template(entity, year, partial, lang=lang)
+        try:
+            api.template(entity, year, partial, lang=lang, db=db if key else None)
+        except GtbError:  # the warehouse went busy between the two reads
+            api.template(entity, year, partial, lang=lang)
+            path = folder / f"{entity}_{year}_{lang}_{TEMPLATE_VERSION}_{__version__}.xlsx"
         partial.replace(path)
     return path

@@ -72,7 +72,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         if until is not None:
             error = f"Too many failed sign-ins: this account is locked until {until:%H:%M} UTC."
         else:
-            user = authenticate(request, username=username, password=password)
+            user = authenticate(request, username=_account_name(username), password=password)
             if user is None:
                 lockout.failed(username)
                 error = "Wrong user name or password."
@@ -82,6 +82,16 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 audit(user.get_username(), "sign-in")
                 return redirect(target or "home")
     return render(request, "portal/login.html", {"error": error, "next": target}, status=401 if error else 200)
+
+
+def _account_name(typed: str) -> str:
+    """The account's name as written when `typed` is it in another case (`Amina.Otieno` typed
+    `amina.otieno`): names are told apart regardless of case (`gtb users add` refuses a second
+    name that differs only in case), as the lockout counts them."""
+    from django.contrib.auth import get_user_model
+
+    found = list(get_user_model().objects.filter(username__iexact=typed).values_list("username", flat=True)[:2])
+    return found[0] if len(found) == 1 else typed
 
 
 @require_POST
@@ -152,9 +162,40 @@ def findings_by_sheet(upload: Upload) -> list[tuple[str, list[dict]]]:
     return list(groups.items())
 
 
+def _figure(value: float | None, kind: str) -> str:
+    """A key figure as the page shows it: shares in %, tonnes to one decimal, counts whole."""
+    if value is None:
+        return "–"
+    if kind in ("share", "percent"):
+        return f"{value * 100:.1f} %" if kind == "share" else f"{value:.1f} %"
+    if kind in ("tco2e", "ratio"):
+        return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return f"{value:,.0f}"
+
+
+def figure_rows(upload: Upload) -> tuple[list[dict], int | None]:
+    """The upload's key figures beside last year's, formatted; and last year (None without one)."""
+    rows, year = [], None
+    for f in upload.figures or []:
+        year = year or f.get("previous_year")
+        change = f.get("change")
+        rows.append(
+            {
+                "label": f["label"],
+                "unit": "" if f["kind"] in ("share", "percent") else f["unit"],
+                "before": _figure(f.get("before"), f["kind"]),
+                "now": _figure(f.get("now"), f["kind"]),
+                "change": "–" if change is None else f"{change * 100:+.0f} %".replace("-", "\u2212"),
+                "flagged": bool(f.get("flagged")),
+            }
+        )
+    return rows, year
+
+
 def report_context(upload: Upload | None) -> dict:
     if upload is None:
         return {"upload": None}
+    figures, figure_year = figure_rows(upload)
     explanations = {e.key: e for e in Explanation.objects.filter(upload=upload)}
     flags = [dict(f, explanation=explanations.get(f["key"])) for f in submissions.flags_of(upload)]
     return {
@@ -163,6 +204,8 @@ def report_context(upload: Upload | None) -> dict:
         "flags": flags,
         "more": max(0, upload.total_findings - len(upload.findings)),
         "unexplained": sum(1 for f in flags if f["explanation"] is None),
+        "figure_rows": figures if figure_year else [],
+        "figure_year": figure_year,
     }
 
 
@@ -386,7 +429,14 @@ def accept(request: HttpRequest, code: str, year: int) -> HttpResponse:
     except Refused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Accepted: {case.accepted_file} is in the inputs; run gtb run to load it.")
+        if case.submitted is not None and case.accepted_file != submissions.accepted_name(case.submitted):
+            messages.success(
+                request,
+                f"Accepted: this workbook is the one the inventory loaded as {case.accepted_file}; "
+                "the next run records the acceptance there.",
+            )
+        else:
+            messages.success(request, f"Accepted: {case.accepted_file} is in the inputs; run gtb run to load it.")
     return redirect("review", code=entity, year=year)
 
 

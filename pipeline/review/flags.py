@@ -16,10 +16,11 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from pipeline.catalogue import DEFAULT_LANG, display_value
 from pipeline.errors import GtbError
 from pipeline.intake.findings import Finding, finding
 from pipeline.intake.validate import Submission
-from pipeline.review.plausibility import Flag
+from pipeline.review.plausibility import Flag, Shown
 from pipeline.warehouse.db import transaction, utcnow
 from pipeline.warehouse.load import insert_frame, next_id
 from schemas import contract
@@ -43,8 +44,8 @@ def to_finding(flag: Flag, sub: Submission) -> Finding:
         sheet=sub.tab(flag.sheet),
         cell=cell,
         row=row,
-        column=flag.column,
-        value=flag.value,
+        column=sub.header(flag.sheet, flag.column),  # as the workbook writes it, like every finding's
+        value=Shown(flag.value).render(sub.lang or DEFAULT_LANG),  # the figure as the message writes it
     )
 
 
@@ -85,7 +86,7 @@ def record_flags(con: duckdb.DuckDBPyConnection, flags: list[Flag], subs: dict[i
                 "sheet": found.sheet,
                 "cell": found.cell,
                 "excel_row": found.row,
-                "value": found.value,
+                "value": display_value(flag.value),  # the figure in full
                 "message": found.message,
                 "explanation": _explanation(con, flag),
                 "status": "open",
