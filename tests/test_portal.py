@@ -614,3 +614,14 @@ def test_the_report_on_an_upload_shows_its_figures_beside_last_years(warehouse, 
     row = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(1), re.S) if "Electricity" in r)
     assert "flagged" in text_of(row) and "%" in text_of(row)
     assert "Your figures beside" in text_of(page(client_for(personas["analyst"]), f"/review/UNEP/{YEAR}/"))
+
+
+def test_the_portals_template_carries_last_years_sheet(warehouse, personas, tmp_path):
+    """What `gtb template --db` gives, the portal hands out: the entity's 2023 beside the blank."""
+    client = client_for(personas["focal_a"])
+    response = client.get("/entity/UNEP/template.xlsx?lang=fr")
+    assert response.status_code == 200
+    given = load_workbook(io.BytesIO(b"".join(response.streaming_content))).sheetnames
+    made = load_workbook(api.template("UNEP", YEAR, tmp_path / "cli.xlsx", lang="fr", db=warehouse)).sheetnames
+    blank = load_workbook(api.template("UNEP", YEAR, tmp_path / "blank.xlsx", lang="fr")).sheetnames
+    assert given == made and len(made) > len(blank)
