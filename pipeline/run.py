@@ -72,6 +72,7 @@ class RunResult:
     history_removed: list[tuple[str, int]] = field(default_factory=list)  # (history file, its rows no longer in it)
     copies: list[tuple[str, str]] = field(default_factory=list)  # (file, the file of the run it repeats byte for byte)
     superseded_again: list[tuple[str, str]] = field(default_factory=list)  # (file, superseded one it repeats)
+    mixed_sets: list[tuple[int, list[tuple[str, int]]]] = field(default_factory=list)  # (year, [(set, workbooks)])
 
     @property
     def had_errors(self) -> bool:
@@ -111,7 +112,7 @@ def run(
     """`gtb run`. `progress(stage, done, total)`, if given, hears of the stages as they pass:
     ("reading", n, N) before the first and after each workbook read, then ("loading", 0, 0)."""
     from pipeline.emissions import prepare
-    from pipeline.emissions.calculate import calculate, sync_pins
+    from pipeline.emissions.calculate import calculate, mixed_sets, sync_pins
     from pipeline.indicators.views import create_views
     from pipeline.intake import ahead
     from pipeline.intake.cross_checks import (
@@ -199,6 +200,9 @@ def run(
                 insert_rows(con, prepare.activity_tables(recorded.pairs))
                 lap("load")
                 result.emissions_rows = calculate(con, recorded.loaded)
+                result.mixed_sets = mixed_sets(
+                    con, sorted({s.reporting_year for _, s in recorded.pairs if s.reporting_year})
+                )
                 lap("calculate")
                 raised = plausibility.flags(con, recorded.loaded)
                 result.flags = review_flags.record_flags(con, raised, dict(recorded.pairs))
@@ -670,6 +674,14 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
             Text(
                 f"  {result.flags} plausibility flag{'s' * (result.flags != 1)} raised: "
                 "gtb status shows them, gtb accept closes them"
+            )
+        )
+    for year, sets in result.mixed_sets:
+        used = ", ".join(f"{name} ({n} workbook{'s' * (n != 1)})" for name, n in sets)
+        out.append(
+            Text.from_markup(
+                f"  [yellow]{year} mixes factor sets[/]: {used}; restate the year with one "
+                f"(gtb recalculate --year {year} --factor-set SET --reason ...) and pin it"
             )
         )
     out += _not_read_lines(result)

@@ -790,6 +790,51 @@ def test_year_without_a_factor_pin_is_rejected_until_it_is_pinned(inputs, tmp_pa
     ]
 
 
+def test_a_resubmission_after_a_recalculation_follows_the_years_restated_set(inputs, capsys):
+    """2024 restated with gtb-2026.1 (`gtb recalculate`), still pinned to gtb-2025.1: WFP's
+    correction is calculated with the year's set, not the pin, and its identical flights cost
+    what UNEP's do."""
+    from pipeline import api
+
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    submit(inputs, "WFP_2024.xlsx", valid_sheets("WFP"))
+    run(inputs)
+    api.recalculate(2024, "gtb-2026.1", "restated", db=inputs.parent / "out" / "gtb.duckdb")
+    corrected = valid_sheets("WFP")
+    corrected["Entity"][3][1] = 1300
+    submit(inputs, "WFP_2024_v2.xlsx", corrected)
+    assert run(inputs).loaded == ["WFP_2024_v2.xlsx"]
+    rows = query(
+        inputs,
+        """SELECT s.entity_code, string_agg(DISTINCT e.factor_set, ','),
+                  sum(e.emissions_tco2e) FILTER (WHERE e.sheet = 'AirTravel')
+           FROM emissions e JOIN submissions s USING (submission_id) WHERE s.status = 'loaded'
+           GROUP BY ALL ORDER BY 1""",
+    )
+    assert [(code, sets) for code, sets, _ in rows] == [("UNEP", "gtb-2026.1"), ("WFP", "gtb-2026.1")]
+    assert rows[0][2] == rows[1][2]
+    assert "mixes factor sets" not in capsys.readouterr().out
+
+
+def test_a_year_whose_workbooks_use_two_sets_is_said(inputs, tmp_path, monkeypatch, capsys):
+    """The pin of 2024 changed after UNEP's workbook loaded: WFP's loads with the new pin, and the
+    run says the year mixes two sets and how to restate it."""
+    from pipeline.reference import factors
+
+    pins = tmp_path / "pins.csv"
+    pins.write_text("year,factor_set,notes\n2024,gtb-2025.1,\n")
+    monkeypatch.setattr(factors, "PINS_PATH", pins)
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    run(inputs)
+    pins.write_text("year,factor_set,notes\n2024,gtb-2026.1,\n")
+    submit(inputs, "WFP_2024.xlsx", valid_sheets("WFP"))
+    result = run(inputs)
+    assert result.mixed_sets == [(2024, [("gtb-2025.1", 1), ("gtb-2026.1", 1)])]
+    printed = capsys.readouterr().out
+    assert "2024 mixes factor sets: gtb-2025.1 (1 workbook), gtb-2026.1 (1 workbook)" in printed
+    assert "gtb recalculate --year 2024" in printed
+
+
 def test_work_set_aside_runs_once_in_its_thread_and_its_failure_is_raised_when_waited_for():
     import threading
 

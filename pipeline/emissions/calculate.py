@@ -277,7 +277,7 @@ def _price(con: duckdb.DuckDBPyConnection, source: Source, ids: list[int], facto
     ).fetchall()
     if not counts:
         return 0
-    sets = {int(year): factor_set or factors.pinned_set(int(year)) for year, _ in counts}
+    sets = {int(year): factor_set or year_set(con, int(year)) for year, _ in counts}
     for name in dict.fromkeys(sets.values()):
         ensure_factor_set(con, name)
     by_icao = {y for y, name in sets.items() if source.sheet == "AirTravel" and icao.uses_icao(name)}
@@ -308,6 +308,36 @@ def _price(con: duckdb.DuckDBPyConnection, source: Source, ids: list[int], facto
     expected = sum(n for _, n in counts)
     assert inserted == expected, f"{source.sheet}: {inserted} of {expected} activity rows priced"  # every row, once
     return inserted
+
+
+def year_set(con: duckdb.DuckDBPyConnection, year: int) -> str:
+    """The factor set a workbook of `year` is calculated with: the set of the year's latest
+    recalculation (`gtb recalculate` restated the year: a later resubmission follows it, so that
+    the year keeps one set), else the set pinned for the year."""
+    found = con.execute(
+        "SELECT new_factor_set FROM recalculations WHERE reporting_year = ? ORDER BY recalculated_at DESC LIMIT 1",
+        [int(year)],
+    ).fetchone()
+    return str(found[0]) if found else factors.pinned_set(int(year))
+
+
+def mixed_sets(con: duckdb.DuckDBPyConnection, years: list[int]) -> list[tuple[int, list[tuple[str, int]]]]:
+    """The years among `years` whose loaded submissions' emissions use more than one factor set,
+    each with its sets and how many submissions use each (a pin changed after the year's first
+    workbooks, and a workbook loaded since): such a year's figures are not comparable within."""
+    rows = con.execute(
+        """
+        SELECT s.reporting_year, e.factor_set, count(DISTINCT s.submission_id)
+        FROM emissions e JOIN submissions s USING (submission_id)
+        WHERE s.status = 'loaded' AND s.reporting_year IN (SELECT unnest(?))
+        GROUP BY ALL ORDER BY ALL
+        """,
+        [sorted(set(years))],
+    ).fetchall()
+    by_year: dict[int, list[tuple[str, int]]] = {}
+    for year, name, n in rows:
+        by_year.setdefault(int(year), []).append((str(name), int(n)))
+    return [(year, sets) for year, sets in sorted(by_year.items()) if len(sets) > 1]
 
 
 def calculate(con: duckdb.DuckDBPyConnection, ids: list[int], factor_set: str | None = None) -> int:
