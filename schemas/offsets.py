@@ -3,7 +3,8 @@
 Vintage and retirement-date bounds depend on the reporting year of the Entity sheet; they come
 from the symbolic bounds of columns.csv (`reporting_year+1`, `reporting_year-01-01`). Serial
 ranges may neither repeat nor overlap within the workbook (here) nor across submissions (the
-loader); `pipeline.serials` reads them.
+loader); `pipeline.serials` reads them. A row whose serial is a range retires as many credits as
+the range holds (1 credit = 1 tCO2e): its quantity must be that count.
 """
 
 from collections.abc import Hashable
@@ -11,7 +12,8 @@ from collections.abc import Hashable
 import pandas as pd
 
 from pipeline import serials
-from schemas.checks import FILE_NO, is_blank, row_check, sheet_schema
+from schemas import contract
+from schemas.checks import FILE_NO, is_blank, parse_number, row_check, sheet_schema
 
 
 def _unique_serials(d: pd.DataFrame) -> pd.Series:
@@ -50,6 +52,45 @@ def _ascii_serials(d: pd.DataFrame) -> pd.Series:
     )
 
 
+def _range_size(value: object) -> int | None:
+    """How many credits a serial range holds (first and last included); None for a single
+    serial, one that cannot be read (its own error), and a "range" of one (a serial whose last
+    two numbers are equal, or a date typed as a serial: not told apart from a single serial)."""
+    serial = serials.parse_readable(value)
+    if serial is None or serial.start is None or serial.end is None or serial.end <= serial.start:
+        return None
+    return serial.end - serial.start + 1
+
+
+def _within_bounds(tonnes: float) -> bool:
+    """The quantity within its column's bounds (columns.csv); outside them it is its own error."""
+    spec = contract.sheet("Offsets").column("quantity_tco2e")
+    return (
+        (spec.ge is None or tonnes >= float(spec.ge))
+        and (spec.gt is None or tonnes > float(spec.gt))
+        and (spec.le is None or tonnes <= float(spec.le))
+    )
+
+
+def _quantity_matches_range(d: pd.DataFrame) -> pd.Series:
+    """False where the serial is a range and the quantity is not the range's count of credits:
+    more tonnes than the serials hold, or a range wider than what was retired. A quantity that
+    is no number or out of its bounds is its own error, and not compared."""
+    quantity = parse_number(d["quantity_tco2e"])
+    blank = is_blank(d["serial_range"])
+    ok = []
+    for value, tonnes, is_blank_serial in zip(d["serial_range"], quantity, blank, strict=True):
+        compared = not is_blank_serial and tonnes == tonnes and _within_bounds(tonnes)  # NaN: its own error
+        size = _range_size(value) if compared else None
+        ok.append(size is None or tonnes == size)
+    return pd.Series(ok, index=d.index, dtype=bool)
+
+
+def _range_params(value: object, row: pd.Series | None) -> dict[str, object]:
+    assert row is not None  # a row rule
+    return {"credits": _range_size(row["serial_range"]) or 0, "serial": str(row["serial_range"]).strip()}
+
+
 def _characters_params(value: object, row: pd.Series | None) -> dict[str, object]:
     found = serials.foreign_characters(value)
     return {"characters": ", ".join(f"'{ch}' (U+{ord(ch):04X})" for ch in found)}
@@ -70,6 +111,13 @@ schema = sheet_schema(
     [
         row_check("serial-readable", "out-of-range.serial-size", "serial_range", _readable_serials, _size_params),
         row_check("serial-ascii", "type-error.serial-characters", "serial_range", _ascii_serials, _characters_params),
+        row_check(
+            "serial-quantity",
+            "inconsistent-row.serial-quantity",
+            "quantity_tco2e",
+            _quantity_matches_range,
+            _range_params,
+        ),
         row_check(
             "serial-unique-in-file",
             "duplicate-serial.in-file",

@@ -272,6 +272,8 @@ def _random_workbook(seed: int, entity: str) -> dict[str, Rows]:
     for i, row in enumerate(out["Offsets"][1:]):
         if i % 13 and isinstance(row[2], str) and row[2].startswith("CER-"):  # every 13th repeats a serial
             row[2] = f"CER-{entity}-{YEAR}-{10 * i + 1:06d}-{10 * i + 5:06d}"
+            if isinstance(row[4], (int, float)) and not isinstance(row[4], bool) and row[4] == 5000:
+                row[4] = 5  # the five credits of the range (a quantity made wrong on purpose stays)
     if seed % 2:  # the unit and renewable rules need sound types and units
         for row in out["Facilities"][1::3]:
             row[2:5] = [rng.choice(["electricity", "diesel", "natural_gas"]), 100, rng.choice(["kwh", "litre", "m3"])]

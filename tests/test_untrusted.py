@@ -409,7 +409,7 @@ def test_overlapping_ranges_across_entities_and_runs_are_duplicate_serials(input
     write_workbook(inputs / "submissions" / "UNEP_2024.xlsx", unep)
     assert gtb_run(inputs) == 0
     wfp = valid_sheets("WFP")
-    wfp["Offsets"][1][2] = "cer\u2013xyz\u20132024\u2212004000\u2010009000"  # overlaps 4000-5000
+    wfp["Offsets"][1][2] = "cer\u2013xyz\u20132024\u2212004001\u2010009000"  # 5,000 credits; overlaps 4001-5000
     write_workbook(inputs / "submissions" / "WFP_2024.xlsx", wfp)
     assert gtb_run(inputs) == 1
     db = inputs.parent / "out" / "gtb.duckdb"

@@ -310,8 +310,9 @@ def test_a_serial_range_too_long_to_read_is_its_own_error(tmp_path):
     row = list(sheets["Offsets"][1])
     verra = "10097-186290133-186290232-VCS-VCU-263-VER-BR-14-1686-01012017-31122017-0"
     cdm = "BR-5-123456-1-1-0-1234 - BR-5-123999-1-1-0-1234"
+    credits = {verra: 100, cdm: 544}  # the ranges' counts: 1 credit = 1 tCO2e
     for serial in ("-".join(["1"] * 16_383) + "-x", "a" * 201, "-".join(["12"] * 33), verra, cdm, "1" * 200):
-        sheets["Offsets"].append([*row[:2], serial, *row[3:]])
+        sheets["Offsets"].append([*row[:2], serial, row[3], credits.get(serial, row[4]), *row[5:]])
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     sub = check_one(tmp_path, sheets)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # KiB: far below 0.5 GB
@@ -872,3 +873,34 @@ def test_hidden_rows_finding_counts_the_hidden_rows_read(hidden, data_rows):
     else:
         assert found.message.startswith(f"rows {listed} of this sheet are hidden")
         assert f"({len(expected)} rows)" in found.message
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 10**6), st.integers(0, 10**5), st.one_of(st.integers(-5, 2 * 10**5), st.floats(0, 10**5)))
+def test_a_serial_ranges_quantity_is_its_count_of_credits(first, extra, quantity):
+    """1 credit = 1 tCO2e: a row whose serial is a range of two credits or more retires exactly
+    as many tonnes; a quantity out of its own bounds is its own error and not compared."""
+    import pandas as pd
+
+    from schemas.offsets import _quantity_matches_range
+
+    last = first + extra
+    serial = f"CER-UNEP-2024-{first:07d}-{last:07d}"
+    frame = pd.DataFrame({"serial_range": [serial, "CER-UNEP-2024-0000042"], "quantity_tco2e": [quantity, quantity]})
+    ok = list(_quantity_matches_range(frame))
+    credits = extra + 1
+    compared = credits >= 2 and 0 < quantity <= 100_000_000  # columns.csv: above 0, at most 100 Mt
+    assert ok == [not compared or quantity == credits, True]  # a single serial is never compared
+
+
+def test_a_range_of_credits_with_another_quantity_is_an_error_on_the_quantity(tmp_path):
+    sheets = valid_sheets()
+    column = sheets["Offsets"][0].index("quantity_tco2e")
+    sheets["Offsets"][1][column] = 1_000_000  # the range holds 5,000
+    [sub] = check_files([write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)])
+    [found] = [f for f in sub.findings if f.code == "inconsistent-row"]
+    assert (found.sheet, found.cell, found.severity) == ("Offsets", "E2", "error")
+    assert "holds 5,000 credits" in found.message and "1000000" in found.message
+    sheets["Offsets"][1][column] = 5000
+    [sub] = check_files([write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)])
+    assert sub.is_valid
