@@ -8,6 +8,11 @@ fills them for a handful of entities (the tests) or all ~60 of `schemas/codelist
 - loaded submissions for the later years: entity_reports, ems_reports, emissions by sheet and
   scope, electricity rows with renewable kWh, offsets, waste by treatment, water.
 
+Every year is calculated with FACTOR_SET, or from `new_set_from` on with NEW_FACTOR_SET (a change
+of method, as from 2025 on the real pins). Entities whose renewable share is below
+RENEWABLE_REPORTED_FROM give no renewable figure: 0 renewable kWh under FACTOR_SET, the grid
+default (GRID_RENEWABLE_SHARE of their kWh) under NEW_FACTOR_SET, as the calculation records it.
+
 Every entity's numbers come from a seeded random stream, so the warehouse is the same on every
 run. A few entities are made awkward on purpose (see `AWKWARD`): no floor area, no waste or
 water, only a history row in the last year, a formula-looking name, history only.
@@ -30,6 +35,9 @@ from pipeline.warehouse.db import connect
 ROOT = Path(__file__).resolve().parent.parent
 ENTITIES_CSV = ROOT / "schemas" / "codelists" / "entities.csv"
 FACTOR_SET = "gtb-2025.1"
+NEW_FACTOR_SET = "gtb-2026.1"  # a set with country renewable shares: rows without a figure take the grid default
+GRID_RENEWABLE_SHARE = 0.3
+RENEWABLE_REPORTED_FROM = 0.2  # profiles with a lower renewable share report no renewable figure
 STAMP = dt.datetime(2025, 3, 1, 12, 0, 0)
 FORMULA_NAME = '=HYPERLINK("http://example.org","click")'
 
@@ -153,6 +161,8 @@ def _emission(
     tco2e: float,
     optional: bool = False,
     market: float | None = None,
+    factor_set: str = FACTOR_SET,
+    renewable: tuple[float, str] | None = None,  # an electricity row's renewable kWh and where it comes from
 ) -> None:
     rows.add(
         "emissions",
@@ -165,17 +175,19 @@ def _emission(
         is_optional=optional,
         activity_quantity=tco2e * 1000,
         activity_unit="kgco2e",
-        factor_set=FACTOR_SET,
+        factor_set=factor_set,
         factor_id=f"{sheet.lower()}-{row}",
         factor_region="WORLD",
         kgco2e_per_unit=1.0,
         emissions_tco2e=tco2e,
         market_emissions_tco2e=tco2e if market is None else market,
         calculated_at=STAMP,
+        renewable_kwh=None if renewable is None else renewable[0],
+        renewable_source=None if renewable is None else renewable[1],
     )
 
 
-def _workbook(rows: _Rows, p: Profile, year: int, sid: int) -> None:
+def _workbook(rows: _Rows, p: Profile, year: int, sid: int, factor_set: str = FACTOR_SET) -> None:
     personnel, fac, air, other = _sources(p, year)
     total = fac + air + other
     rows.add(
@@ -223,7 +235,14 @@ def _workbook(rows: _Rows, p: Profile, year: int, sid: int) -> None:
     )
     electricity_t = fac * 0.6
     kwh = electricity_t * 1000 / 0.4
-    renewable = min(0.95, p.renewable_share + 0.03 * (year - 2019))
+    reported = p.renewable_share >= RENEWABLE_REPORTED_FROM
+    renewable = min(0.95, p.renewable_share + 0.03 * (year - 2019)) if reported else 0.0
+    if reported:
+        counted = (kwh * renewable, "reported")
+    elif factor_set == NEW_FACTOR_SET:
+        counted = (kwh * GRID_RENEWABLE_SHARE, "grid_default")
+    else:
+        counted = (0.0, "none")
     rows.add(
         "facilities_activity",
         submission_id=sid,
@@ -233,7 +252,7 @@ def _workbook(rows: _Rows, p: Profile, year: int, sid: int) -> None:
         energy_type_code="electricity",
         quantity=kwh,
         unit_code="kwh",
-        renewable_kwh=kwh * renewable,
+        renewable_kwh=kwh * renewable if reported else None,
         data_quality_code="measured",
         canonical_quantity=kwh,
         canonical_unit="kwh",
@@ -262,13 +281,16 @@ def _workbook(rows: _Rows, p: Profile, year: int, sid: int) -> None:
         "facilities",
         electricity_t,
         market=electricity_t * (1 - renewable),
+        factor_set=factor_set,
+        renewable=counted,
     )
-    _emission(rows, sid, "Facilities", 3, 1, "stationary_combustion", "facilities", fac * 0.3)
-    _emission(rows, sid, "Refrigerants", 2, 1, "fugitive", "facilities", fac * 0.1)
-    _emission(rows, sid, "Refrigerants", 3, 1, "fugitive", "facilities", fac * 0.02, optional=True)  # HCFC
-    _emission(rows, sid, "AirTravel", 2, 3, "business_travel", "air_travel", air)
-    _emission(rows, sid, "OtherTravel", 2, 3, "business_travel", "other_travel", other * 0.4)
-    _emission(rows, sid, "Vehicles", 2, 1, "mobile_combustion", "other_travel", other * 0.6)
+    s = factor_set
+    _emission(rows, sid, "Facilities", 3, 1, "stationary_combustion", "facilities", fac * 0.3, factor_set=s)
+    _emission(rows, sid, "Refrigerants", 2, 1, "fugitive", "facilities", fac * 0.1, factor_set=s)
+    _emission(rows, sid, "Refrigerants", 3, 1, "fugitive", "facilities", fac * 0.02, optional=True, factor_set=s)
+    _emission(rows, sid, "AirTravel", 2, 3, "business_travel", "air_travel", air, factor_set=s)
+    _emission(rows, sid, "OtherTravel", 2, 3, "business_travel", "other_travel", other * 0.4, factor_set=s)
+    _emission(rows, sid, "Vehicles", 2, 1, "mobile_combustion", "other_travel", other * 0.6, factor_set=s)
     if year >= p.offset_from and p.offset_ratio > 0:
         rows.add(
             "offsets",
@@ -324,9 +346,15 @@ def build_warehouse(
     seed: int = 7,
     awkward: dict[str, str] | None = None,
     never_reporting: tuple[str, ...] = (),
+    new_set_from: int | None = None,
 ) -> Path:
     """Create the warehouse at `path` with `codes` (None: every entity of entities.csv);
-    `never_reporting`: entities listed (expected every year) that have no figures at all."""
+    `never_reporting`: entities listed (expected every year) that have no figures at all;
+    `new_set_from`: the first year calculated with NEW_FACTOR_SET (None: every year on FACTOR_SET)."""
+
+    def factor_set(year: int) -> str:
+        return NEW_FACTOR_SET if new_set_from is not None and year >= new_set_from else FACTOR_SET
+
     awkward = AWKWARD if awkward is None else awkward
     listed = {r["code"]: r for r in entity_rows()}
     codes = tuple(listed) if codes is None else codes
@@ -353,7 +381,7 @@ def build_warehouse(
         submissions_superseded=0,
     )
     for year in list(history_years) + list(workbook_years):
-        rows.add("factor_pins", reporting_year=year, factor_set=FACTOR_SET)
+        rows.add("factor_pins", reporting_year=year, factor_set=factor_set(year))
     sid = 0
     for code in codes:
         p = profile(code, seed, awkward.get(code, ""))
@@ -366,7 +394,7 @@ def build_warehouse(
                 _history(rows, p, year)
                 continue
             sid += 1
-            _workbook(rows, p, year, sid)
+            _workbook(rows, p, year, sid, factor_set(year))
     con = connect(Path(path))
     create_views(con)
     try:

@@ -814,3 +814,80 @@ def test_renewable_share_takes_the_grid_default_where_the_entity_gave_no_figure(
     assert row["renewable_electricity_share"] == approx(80_000 / 500_000)
     assert row["renewable_share_reported"] == approx(20_000 / 500_000)
     assert row["renewable_share_grid_default"] == approx(60_000 / 500_000)
+
+
+# ------------------------------------------------------------------------------------------
+# Factor sets by year: where a trend crosses a change of method
+# ------------------------------------------------------------------------------------------
+OLD_SET, NEW_SET = "gtb-2025.1", "gtb-2026.1"
+
+
+def priced_with(wh: Warehouse, sid: int, factor_set: str) -> None:
+    """The submission's emissions rows as calculated with `factor_set` (the fixture writes 'test-set')."""
+    wh.con.execute("UPDATE emissions SET factor_set = ? WHERE submission_id = ?", [factor_set, sid])
+
+
+def test_factor_sets_by_year_mark_the_first_year_on_another_set(wh):
+    """UNEP: published totals 2022, workbooks 2023-2024 on the old set, 2025 on the new; UNDP: 2023
+    on the old set, no 2024, 2025 on the new; WFP: published totals 2024, 2025 on the new set."""
+    wh.history("UNEP", 2022, personnel=100, facilities=1, air=1, other=1)
+    for year, factor_set in ((2023, OLD_SET), (2024, OLD_SET), (2025, NEW_SET)):
+        sid = wh.submission("UNEP", year, 100)
+        wh.emission(sid, "air", 10)
+        priced_with(wh, sid, factor_set)
+    for year, factor_set in ((2023, OLD_SET), (2025, NEW_SET)):
+        sid = wh.submission("UNDP", year, 100)
+        wh.emission(sid, "air", 10)
+        priced_with(wh, sid, factor_set)
+    wh.history("WFP", 2024, personnel=100, facilities=1, air=1, other=1)
+    sid = wh.submission("WFP", 2025, 100)
+    wh.emission(sid, "air", 10)
+    priced_with(wh, sid, NEW_SET)
+
+    assert wh.con.execute("SELECT * FROM year_factor_sets ORDER BY year").fetchall() == [
+        (2022, None, None, None, False),  # published totals name no set
+        (2023, OLD_SET, None, None, False),
+        (2024, OLD_SET, 2023, OLD_SET, False),
+        (2025, NEW_SET, 2024, OLD_SET, True),
+    ]
+    entity = "SELECT entity_code, year, previous_factor_sets_year, factor_set_changed FROM entity_factor_sets"
+    assert wh.con.execute(entity + " ORDER BY ALL").fetchall() == [
+        ("UNDP", 2023, None, False),
+        ("UNDP", 2025, 2023, True),  # across a year without figures
+        ("UNEP", 2023, None, False),
+        ("UNEP", 2024, 2023, False),
+        ("UNEP", 2025, 2024, True),
+        ("WFP", 2025, None, False),  # 2024 from published totals: no set to compare with
+    ]
+    change = "SELECT entity_code, year, previous_year, change_across_factor_sets FROM entity_change"
+    assert wh.con.execute(change + " WHERE year >= 2023 ORDER BY ALL").fetchall() == [
+        ("UNDP", 2023, None, None),
+        ("UNDP", 2025, None, None),  # no previous year, no change to caution about
+        ("UNEP", 2023, 2022, False),
+        ("UNEP", 2024, 2023, False),
+        ("UNEP", 2025, 2024, True),
+        ("WFP", 2024, None, None),
+        ("WFP", 2025, 2024, False),
+    ]
+
+
+def test_a_year_whose_rows_use_two_sets_names_both(wh):
+    a = wh.submission("UNEP", 2024, 100)
+    wh.emission(a, "air", 10)
+    priced_with(wh, a, OLD_SET)
+    for code, factor_set in (("UNEP", OLD_SET), ("WFP", NEW_SET)):
+        sid = wh.submission(code, 2025, 100)
+        wh.emission(sid, "air", 10)
+        priced_with(wh, sid, factor_set)
+    row = wh.con.execute("SELECT factor_sets, factor_set_changed FROM year_factor_sets WHERE year = 2025").fetchone()
+    assert row == (f"{OLD_SET}, {NEW_SET}", True)
+
+
+def test_years_on_one_set_have_no_change(main_db):
+    with duckdb.connect(str(main_db), read_only=True) as con:
+        sql = "SELECT year, factor_sets, factor_set_changed FROM year_factor_sets ORDER BY year"
+        years = con.execute(sql).fetchall()
+        flags = con.execute("SELECT DISTINCT change_across_factor_sets FROM entity_change").fetchall()
+    assert years[0] == (2010, None, False) and years[-1] == (2024, "test-set", False)
+    assert not any(changed for _, _, changed in years)
+    assert set(flags) <= {(False,), (None,)}

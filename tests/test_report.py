@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from openpyxl import load_workbook
 from PIL import Image
 
@@ -394,6 +395,208 @@ def test_trend_charts_note_years_of_different_coverage(db):
         assert "6/7" in [t.get_text() for t in fig.axes[0].texts]
         fig = charts.emissions_trend(complete)
         assert not any("Coverage differs" in t.get_text() for t in fig.texts)
+
+
+# --- a change of emission factor set between two years ------------------------------------------------
+NEW_SET_FROM = 2025
+EMISSIONS_NOTE = (
+    "From 2025 air travel follows the ICAO calculator's method (factor set gtb-2026.1); 2019\u20132024 use "
+    "gtb-2025.1, so the change between 2024 and 2025 is partly the method's."
+)
+RENEWABLE_NOTE = (
+    "From 2025 renewable electricity includes the grid default, the country grid's renewable share where an entity "
+    "gave no figure (factor set gtb-2026.1); 2019\u20132024 use gtb-2025.1, so the change between 2024 and 2025 is "
+    "partly the method's."
+)
+MARKED = (charts.emissions_trend, charts.offsets_trend, charts.renewable_trend)
+
+
+@pytest.fixture(scope="module")
+def sets_db(tmp_path_factory) -> Path:
+    """The test warehouse with workbooks up to 2025, whose 2025 is calculated with the new factor set
+    (UNFCCC's 2025 comes from published totals, which name no set)."""
+    return build_warehouse(
+        tmp_path_factory.mktemp("sets") / "gtb.duckdb", workbook_years=range(2019, 2026), new_set_from=NEW_SET_FROM
+    )
+
+
+def report_data(db: Path, year: int) -> queries.ReportData:
+    con = queries.open_report_db(db)
+    try:
+        return queries.load_report_data(con, year)
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def two_sets(sets_db) -> queries.ReportData:
+    return report_data(sets_db, NEW_SET_FROM)
+
+
+@pytest.fixture(scope="module")
+def one_set(db) -> queries.ReportData:
+    return report_data(db, YEAR)
+
+
+def all_text(fig) -> str:
+    return " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
+
+
+def dividers(ax) -> list[float]:
+    """x of the vertical lines drawn between two years (the dividers of factor sets)."""
+    return [float(line.get_xdata()[0]) for line in ax.lines if line.get_visible() and len(set(line.get_xdata())) == 1]
+
+
+@pytest.mark.parametrize("chart", MARKED)
+def test_a_change_of_factor_set_is_marked_where_the_trend_crosses_it(two_sets, chart):
+    assert [r["year"] for r in two_sets.factor_set_changes()] == [NEW_SET_FROM]
+    with s.house_style():
+        fig = chart(two_sets)
+    ax = fig.axes[0]
+    assert dividers(ax) == [NEW_SET_FROM - 0.5]  # between the bars of 2024 and 2025
+    assert "factor set gtb-2026.1 from 2025 \u2192" in [t.get_text() for t in ax.texts]
+    note = RENEWABLE_NOTE if chart is charts.renewable_trend else EMISSIONS_NOTE
+    assert note in all_text(fig)
+    assert ("ICAO" in all_text(fig)) == (chart is not charts.renewable_trend)  # each chart says what bears on it
+
+
+@pytest.mark.parametrize("chart", MARKED)
+def test_the_divider_label_stays_clear_of_the_plot_and_the_legend(two_sets, chart):
+    """The label sits in a band of its own above the plot area, under the legend, inside the figure."""
+    with s.house_style():
+        fig = chart(two_sets)
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        ax = fig.axes[0]
+        label = next(t for t in ax.texts if t.get_text().startswith("factor set")).get_window_extent(renderer)
+        plot = ax.get_window_extent(renderer)
+        legend = fig.legends[0].get_window_extent(renderer)
+    assert plot.y1 <= label.y0 and label.y1 <= legend.y0
+    assert label.x0 >= 0 and label.x1 <= fig.bbox.x1
+
+
+@pytest.mark.parametrize("chart", [*MARKED, charts.water_trend])
+def test_years_on_one_factor_set_have_no_divider_and_no_note(one_set, chart):
+    assert one_set.factor_set_changes() == []
+    with s.house_style():
+        fig = chart(one_set)
+    assert dividers(fig.axes[0]) == []
+    assert not any(t.get_text().startswith("factor set") for t in fig.axes[0].texts)
+    assert "method's" not in all_text(fig)
+
+
+def test_water_is_not_marked_no_emission_factor_bears_on_it(two_sets):
+    with s.house_style():
+        fig = charts.water_trend(two_sets)
+    assert dividers(fig.axes[0]) == [] and "method's" not in all_text(fig)
+
+
+def test_renewable_chart_stacks_the_reported_share_and_the_grid_default(two_sets, sets_db):
+    rows = [r for r in two_sets.system if r["renewable_electricity_share"] is not None]
+    with s.house_style():
+        fig = charts.renewable_trend(two_sets)
+    reported, default = fig.axes[0].containers
+    assert len(reported) == len(default) == len(rows) == NEW_SET_FROM - 2019 + 1
+    for row, own, grid in zip(rows, reported, default, strict=True):
+        assert own.get_height() == pytest.approx(row["renewable_share_reported"], rel=1e-12)
+        assert grid.get_y() == pytest.approx(own.get_height(), rel=1e-12)  # stacked on the reported part
+        assert own.get_height() + grid.get_height() == pytest.approx(row["renewable_electricity_share"], rel=1e-12)
+    assert [bar.get_height() > 0 for bar in default] == [r["year"] >= NEW_SET_FROM for r in rows]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == [part.label for part in charts.RENEWABLE_PARTS] and "on-site" not in legend[1]
+    subtitle = fig.texts[1].get_text().replace("\n", " ")
+    assert "on-site or purchased" not in subtitle
+    now = two_sets.this_year
+    assert (
+        f"{s.fmt_percent(now['renewable_share_reported'])} reported by the entities and "
+        f"{s.fmt_percent(now['renewable_share_grid_default'])} the grid default"
+    ) in subtitle
+    _, parts = view(
+        sets_db,
+        "SELECT max(abs(renewable_share_reported + renewable_share_grid_default - renewable_electricity_share)) "
+        "FROM entity_indicators UNION ALL SELECT max(abs(renewable_share_reported + renewable_share_grid_default "
+        "- renewable_electricity_share)) FROM system_indicators",
+    )
+    assert all(gap < 1e-12 for (gap,) in parts)  # the parts add up to the share, entity by entity too
+
+
+def test_changes_across_factor_sets_are_cautioned_in_tables_text_and_factsheets(sets_db, two_sets, out, tmp_path):
+    result = report(NEW_SET_FROM, sets_db, tmp_path)
+    index = (result.folder / "index.md").read_text(encoding="utf-8")
+    section = index.split("## Emission factor sets")[1].split("## Charts")[0]
+    assert "From 2025 air travel follows the ICAO calculator's method and renewable electricity includes" in section
+    assert "so the change between 2024 and 2025 is partly the method's" in section
+    assert "## Emission factor sets" not in (out.folder / "index.md").read_text(encoding="utf-8")
+
+    head, body = parse_csv(result.folder / "tables" / "entities.csv")
+    flags = {r[0]: r[head.index("change_across_factor_sets")] for r in body}
+    assert flags["UNEP"] == flags["WFP"] == "true" and flags["UNFCCC"] == "false"  # UNFCCC: published totals
+    head, body = parse_csv(out.folder / "tables" / "entities.csv")
+    assert {r[head.index("change_across_factor_sets")] for r in body} == {"false"}
+    wb = load_workbook(result.folder / f"tables_{NEW_SET_FROM}.xlsx")
+    headers = [c.value for c in wb["entities"][1]]
+    column = headers.index("Change on previous year compares two factor sets (yes/no)")
+    assert next(r for r in wb["entities"].iter_rows(min_row=2) if r[0].value == "UNEP")[column].value == "yes"
+    assert "partly the method's" in wb["about"]["A2"].value
+
+    con = queries.open_report_db(sets_db)
+    try:
+        series = queries.entity_series(con, NEW_SET_FROM)
+    finally:
+        con.close()
+    years = tuple(r["year"] for r in two_sets.system)
+    labels = [label for _, label in factsheets.key_figures(series["UNEP"][-1])]
+    assert labels[1].endswith(f" on 2024{s.CHANGE_MARK}") and labels[3].endswith(f" on 2024{s.CHANGE_MARK}")
+    assert build.sheet_note(series["UNEP"], NEW_SET_FROM, years) == f"{s.CHANGE_MARK} {EMISSIONS_NOTE}"
+    assert not any(s.CHANGE_MARK in label for _, label in factsheets.key_figures(series["UNFCCC"][-1]))
+    assert build.sheet_note(series["UNFCCC"], NEW_SET_FROM, years) == ""  # its years with a set: the old one only
+
+
+def test_a_factsheet_marks_the_entitys_own_change_of_set_and_forgets_it_for_the_next(sets_db, two_sets):
+    con = queries.open_report_db(sets_db)
+    try:
+        series = queries.entity_series(con, NEW_SET_FROM)
+    finally:
+        con.close()
+    years = tuple(r["year"] for r in two_sets.system)
+
+    def draw(code: str) -> tuple[bytes, list[float], list[str]]:
+        buffer = io.BytesIO()
+        with s.house_style():
+            fig = factsheets.factsheet(code, code, "", series[code], NEW_SET_FROM, "Source: test", years)
+            fig.savefig(buffer, format="pdf", metadata=s.PDF_METADATA)
+        trend = factsheets._PAGES[years].trend
+        return buffer.getvalue(), dividers(trend), [t.get_text() for t in trend.texts if t.get_visible()]
+
+    factsheets._PAGES.clear()
+    _, lines, labels = draw("UNHCR")  # its 2025 is on the new set
+    assert lines == [NEW_SET_FROM - 0.5] and labels == ["factor set gtb-2026.1 from 2025 \u2192"]
+    factsheets._PAGES.clear()
+    alone, lines, labels = draw("UNFCCC")  # 2025 from published totals: 2019-2024 all on the old set
+    assert lines == [] and labels == []
+    draw("UNEP")
+    again, lines, labels = draw("UNFCCC")
+    assert again == alone and lines == [] and labels == []
+
+
+def test_a_factsheet_source_line_with_the_factor_set_note_stays_clear_of_more_figures(sets_db, two_sets):
+    """A draft page whose years come partly from published totals and span two factor sets: four lines
+    of source under the 'More figures' block, which must not run into it."""
+    con = queries.open_report_db(sets_db)
+    try:
+        series = queries.entity_series(con, NEW_SET_FROM)
+        sets, history = queries.entity_sources(con, NEW_SET_FROM)["UNEP"]
+    finally:
+        con.close()
+    years = tuple(r["year"] for r in two_sets.system)
+    note = build.sheet_note(series["UNEP"], NEW_SET_FROM, years)
+    source = s.source_line(NEW_SET_FROM, sets, history, draft=12, note=note)
+    with s.house_style():
+        fig = factsheets.factsheet("UNEP", "UNEP", "", series["UNEP"], NEW_SET_FROM, source, years)
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        page = factsheets._PAGES[years]
+        more, line = page.more.get_window_extent(renderer), page.source.get_window_extent(renderer)
+    assert page.source.get_text().count("\n") + 1 == 4
+    assert line.y1 < more.y0
 
 
 # --- charts with NULLs ----------------------------------------------------------------------------------

@@ -233,21 +233,70 @@ SELECT * EXCLUDE (is_system) FROM indicators WHERE NOT is_system;
 CREATE OR REPLACE VIEW system_indicators AS
 SELECT * EXCLUDE (entity_code, is_system) FROM indicators WHERE is_system;
 
--- Each entity's key figures beside its previous year's (the year before; NULL after a gap).
+-- The emission factor set(s) each entity's emissions of a year were calculated with: the
+-- factor_set of the emissions rows of its loaded workbook (joined by ', ' where its rows disagree),
+-- beside the set(s) of its latest earlier year with a workbook. A year from published totals names
+-- no set and has no row. factor_set_changed marks the first year on other sets than before: a
+-- trend or a change across it compares two methods (docs/emission-factors.md), not only the data.
+CREATE OR REPLACE VIEW entity_factor_sets AS
+WITH used AS (
+    SELECT l.entity_code, l.year, string_agg(DISTINCT e.factor_set, ', ' ORDER BY e.factor_set) AS factor_sets
+    FROM loaded_submissions l
+    JOIN emissions e USING (submission_id)
+    GROUP BY l.entity_code, l.year
+)
+SELECT entity_code, year, factor_sets,
+       lag(year) OVER earlier AS previous_factor_sets_year,
+       lag(factor_sets) OVER earlier AS previous_factor_sets,
+       coalesce(factor_sets <> lag(factor_sets) OVER earlier, false) AS factor_set_changed
+FROM used
+WINDOW earlier AS (PARTITION BY entity_code ORDER BY year);
+
+-- Each entity's key figures beside its previous year's (the year before; NULL after a gap), and
+-- whether the two years' emissions were calculated with different factor sets (then the change is
+-- partly the method's; NULL without a previous year).
 CREATE OR REPLACE VIEW entity_change AS
 SELECT i.entity_code, i.year,
        p.year AS previous_year,
        p.total_tco2e AS previous_total_tco2e,
        finite_ratio(i.total_tco2e, p.total_tco2e) - 1 AS total_change_previous_year,
        p.per_capita_tco2e AS previous_per_capita_tco2e,
-       finite_ratio(i.per_capita_tco2e, p.per_capita_tco2e) - 1 AS per_capita_change_previous_year
+       finite_ratio(i.per_capita_tco2e, p.per_capita_tco2e) - 1 AS per_capita_change_previous_year,
+       CASE WHEN p.year IS NOT NULL
+            THEN coalesce(f.factor_set_changed AND f.previous_factor_sets_year = p.year, false)
+       END AS change_across_factor_sets
 FROM entity_indicators i
-LEFT JOIN entity_indicators p ON p.entity_code = i.entity_code AND p.year = i.year - 1;
+LEFT JOIN entity_indicators p ON p.entity_code = i.entity_code AND p.year = i.year - 1
+LEFT JOIN entity_factor_sets f ON f.entity_code = i.entity_code AND f.year = i.year;
 
 -- Every year from the first to the last with figures, those without any figure included: a gap in
 -- the data is a year that has no data (every expected entity missing), not a year that is not there.
 CREATE OR REPLACE MACRO data_years() AS TABLE
     SELECT CAST(unnest(range(min(year), max(year) + 1)) AS INTEGER) AS year FROM entity_year;
+
+-- The emission factor set(s) each year's emissions were calculated with, system-wide, every year
+-- from the first to the last with figures (data_years()): the factor_set of the emissions rows of
+-- the year's loaded workbooks (joined by ', ' where they differ); NULL for a year whose figures all
+-- come from published totals (they name no set) or that has no figure. Beside it, the set(s) of
+-- the latest earlier year with a set; factor_set_changed marks the first year on other sets, where
+-- a trend or a change between years compares two methods (docs/emission-factors.md).
+CREATE OR REPLACE VIEW year_factor_sets AS
+WITH used AS (
+    SELECT l.year, string_agg(DISTINCT e.factor_set, ', ' ORDER BY e.factor_set) AS factor_sets
+    FROM loaded_submissions l
+    JOIN emissions e USING (submission_id)
+    GROUP BY l.year
+), ordered AS (
+    SELECT year, factor_sets,
+           lag(year) OVER earlier AS previous_factor_sets_year,
+           lag(factor_sets) OVER earlier AS previous_factor_sets
+    FROM used
+    WINDOW earlier AS (ORDER BY year)
+)
+SELECT y.year, o.factor_sets, o.previous_factor_sets_year, o.previous_factor_sets,
+       coalesce(o.factor_sets <> o.previous_factor_sets, false) AS factor_set_changed
+FROM data_years() y
+LEFT JOIN ordered o USING (year);
 
 -- Reporting completeness, one row per entity and year from the first to the last year with data
 -- (data_years(): a year between them without any figure has every expected entity missing): every

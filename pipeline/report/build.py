@@ -141,7 +141,7 @@ def _write(
     for code, rows in series.items():
         name, kind = names.get(code, (code, ""))
         factor_sets, history = sources.get(code, ((), ()))
-        source = s.source_line(year, factor_sets, history, draft=data.open_flags)
+        source = s.source_line(year, factor_sets, history, draft=data.open_flags, note=sheet_note(rows, year, years))
         sheets.append(_Sheet(code, name, kind, rows, year, source, sheet_folder, years))
 
     clock = time.perf_counter()
@@ -152,7 +152,12 @@ def _write(
 
     clock = time.perf_counter()
     source = s.source_line(
-        year, data.factor_sets_all, data.history_years, data.partly_history_years, draft=data.open_flags
+        year,
+        data.factor_sets_all,
+        data.history_years,
+        data.partly_history_years,
+        draft=data.open_flags,
+        note=factor_set_lines(data, tables=True),
     )
     result.tables.append(tables.write_xlsx(report_tables, folder / f"tables_{year}.xlsx", year, source))
     for table in report_tables:
@@ -170,6 +175,31 @@ def _write(
     result.open_flags = data.open_flags
     result.index = write_index(result, report_tables, data)
     return result
+
+
+def sheet_note(rows: list[queries.Record], year: int, years: tuple[int, ...]) -> str:
+    """The note of an entity's factsheet where its years use different factor sets: what changed,
+    marked style.CHANGE_MARK when the change from the previous year on the page compares two sets."""
+    note = s.factor_set_note(rows, years[0])
+    now = next(r for r in rows if r["year"] == year)
+    return f"{s.CHANGE_MARK} {note}" if note and now.get("change_across_factor_sets") else note
+
+
+def factor_set_lines(data: queries.ReportData, tables: bool = False) -> str:
+    """What changed where the years of the report use different factor sets, and where the report
+    marks it ('' when every year with a set uses the same one): the about sheet of the tables and
+    the section of index.md."""
+    note = s.factor_set_note(data.factor_set_years, data.first_year, s.EMISSIONS + s.RENEWABLE)
+    if not note:
+        return ""
+    where = (
+        "The entities table marks a change from the previous year that compares two sets (change_across_factor_sets)."
+        if tables
+        else "The charts of emissions, offsets and renewable electricity across years mark the change with a "
+        "divider, the entities table marks a change from the previous year that compares two sets "
+        f"(`change_across_factor_sets`), and a factsheet with `{s.CHANGE_MARK}` beside its change."
+    )
+    return f"{note} {where}"
 
 
 def _missing_personnel(now: queries.Record) -> str:
@@ -236,6 +266,20 @@ def completeness_lines(data: queries.ReportData) -> list[str]:
     return lines
 
 
+def _factor_set_section(data: queries.ReportData) -> list[str]:
+    """The emission factor sets section of index.md, where the report's years use different sets."""
+    lines = factor_set_lines(data)
+    if not lines:
+        return []
+    return [
+        "## Emission factor sets",
+        "",
+        "Each year's emissions are calculated with the factor set pinned for that year, and published years stay on "
+        f"theirs (`gtb recalculate` restates a year explicitly). {lines}",
+        "",
+    ]
+
+
 def write_index(result: ReportResult, report_tables: list[queries.Table], data: queries.ReportData) -> Path:
     """`index.md`: completeness, then every chart, table and factsheet with a one-line description."""
     y = result.year
@@ -256,6 +300,7 @@ def write_index(result: ReportResult, report_tables: list[queries.Table], data: 
         "an empty cell means no data, never zero.",
         "",
         *completeness_lines(data),
+        *_factor_set_section(data),
         "## Charts",
         "",
         "| file | what it shows |",

@@ -116,18 +116,50 @@ def coverage_note(d: ReportData, first: int | None = None, marked: bool = False)
     return "Coverage differs between years: " + "; ".join(parts) + f". See the completeness table{key}."
 
 
-def _trend_source(d: ReportData, first: int | None = None, marked: bool = False) -> str:
+def _trend_source(
+    d: ReportData, first: int | None = None, marked: bool = False, aspects: tuple[str, ...] = s.EMISSIONS
+) -> str:
     """Source line of a chart over the years (from `first`): factor sets used, years from published
-    totals, and a note where the years differ in coverage."""
+    totals, what changed where the factor set changes between two years of the chart (for the
+    `aspects` the chart shows; none for a chart no emission factor bears on), and a note where the
+    years differ in coverage."""
     first = d.first_year if first is None else first
+    sets = s.factor_set_note(d.factor_set_years, first, aspects) if aspects else ""
     return s.source_line(
         d.year,
         d.factor_sets_all,
         [y for y in d.history_years if y >= first],
         [y for y in d.partly_history_years if y >= first],
         draft=d.open_flags,
-        note=coverage_note(d, first, marked),
+        note=" ".join(n for n in (sets, coverage_note(d, first, marked)) if n),
     )
+
+
+def _mark_factor_set_changes(ax: Axes, changes: list[Record]) -> None:
+    """A thin vertical line between the last year on the earlier factor set(s) and the first on the
+    new, rising into the band above the plot area (style.DIVIDER_BAND_IN, which the chart leaves
+    free of bars, lines and legend), where a label says which set from which year. Call after the
+    year axis is set: the label goes left of the line, pointing to it, when the line stands in the
+    right half."""
+    height_in = ax.get_position().height * ax.get_figure().get_size_inches()[1]  # type: ignore[union-attr]
+    top = 1 + (s.DIVIDER_BAND_IN - 0.05) / height_in
+    left, right = ax.get_xlim()
+    for change in changes:
+        x = change["year"] - 0.5
+        ax.axvline(x, ymin=0, ymax=top, color=s.MUTED, linewidth=0.8, clip_on=False, zorder=1.5)
+        on_right = bool((x - left) / (right - left) > 0.5)
+        ax.annotate(
+            s.factor_set_label(change) + " \u2192" * on_right,
+            xy=(x, top),
+            xycoords=ax.get_xaxis_transform(),
+            xytext=(-3 if on_right else 3, 0),
+            textcoords="offset points",
+            ha="right" if on_right else "left",
+            va="top",
+            fontsize=s.SOURCE_SIZE + 0.5,
+            color=s.INK,
+            annotation_clip=False,
+        )
 
 
 def _year_source(d: ReportData) -> str:
@@ -174,7 +206,8 @@ def emissions_trend(d: ReportData) -> Figure:
     if not s.is_missing(change):
         subtitle += f" ({s.fmt_percent(change, signed=True)} against 2010)"
     fig = s.new_chart("Greenhouse gas emissions of the UN system", subtitle + ".", _trend_source(d, marked=True))
-    ax = s.plot_area(fig, left_in=0.95, right_in=0.95, top_in=1.25)
+    changes = d.factor_set_changes()
+    ax = s.plot_area(fig, left_in=0.95, right_in=0.95, top_in=1.25 + s.DIVIDER_BAND_IN * bool(changes))
     totals = _values(rows, "total_tco2e")
     scale, unit = _scale(totals)
     bottom = np.zeros(len(rows))
@@ -188,6 +221,7 @@ def emissions_trend(d: ReportData) -> Figure:
     _year_axis(ax, years)
     _mark_coverage(ax, d, years, totals)
     _mark_years_without_data(ax, rows)
+    _mark_factor_set_changes(ax, changes)
 
     ax2 = ax.twinx()
     ax2.spines["right"].set_visible(True)
@@ -222,6 +256,8 @@ def emissions_trend(d: ReportData) -> Figure:
             fontsize=s.BODY_SIZE - 1,
             color=s.INK,
             path_effects=_halo(),
+            # a divider of factor sets may run under the label: it breaks there instead of crossing it
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6} if changes else None,
         )
     handles: list[Artist] = [Patch(color=s.SOURCE_COLOURS[k], label=s.SOURCE_LABELS[k]) for k in s.SOURCES]
     handles += ax2.get_legend_handles_labels()[0]
@@ -364,7 +400,8 @@ def offsets_trend(d: ReportData) -> Figure:
         "entities climate neutral.",
         _trend_source(d),
     )
-    ax = s.plot_area(fig, left_in=0.95, right_in=0.95, top_in=1.3)
+    changes = d.factor_set_changes()
+    ax = s.plot_area(fig, left_in=0.95, right_in=0.95, top_in=1.3 + s.DIVIDER_BAND_IN * bool(changes))
     reporting = _values(rows, "reporting_entities")
     neutral = _values(rows, "climate_neutral_entities")
     ax.bar(years, reporting, 0.72, color=s.LIGHT, edgecolor=s.GRID, label="Reporting entities", zorder=2)
@@ -388,6 +425,7 @@ def offsets_trend(d: ReportData) -> Figure:
     ax.yaxis.set_major_formatter(s.thousands())
     _year_axis(ax, years)
     _mark_years_without_data(ax, rows)
+    _mark_factor_set_changes(ax, changes)
     ax2 = ax.twinx()
     ax2.spines["right"].set_visible(True)
     ax2.grid(False)
@@ -480,18 +518,59 @@ def waste_by_treatment(d: ReportData) -> Figure:
 
 
 # (6) ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Part:
+    """One part of a stacked bar: the key of the view that holds it, its legend label and colour."""
+
+    key: str
+    label: str
+    colour: str
+
+
+def _bar_parts(ax: Axes, fig: Figure, rows: list[Record], years: list[int], parts: tuple[Part, ...]) -> None:
+    """The bars of each year stacked from `parts` (their keys add up to the bar's figure), with a
+    legend of the parts that have a value in some year."""
+    bottom = np.zeros(len(rows))
+    handles = []
+    for part in parts:
+        vals = _values(rows, part.key)
+        ax.bar(years, vals, 0.66, bottom=bottom, color=part.colour, label=part.label, zorder=2)
+        bottom = bottom + np.nan_to_num(vals)
+        if np.nan_to_num(vals).any() or part is parts[0]:
+            handles.append(Patch(color=part.colour, label=part.label))
+    s.legend_top(fig, handles, 0.98, ncol=len(handles))
+
+
 def _bars_by_year(
-    d: ReportData, key: str, title: str, subtitle: str, ylabel: str, fmt: Callable[[float], str], percent: bool = False
+    d: ReportData,
+    key: str,
+    title: str,
+    subtitle: str,
+    ylabel: str,
+    fmt: Callable[[float], str],
+    percent: bool = False,
+    aspects: tuple[str, ...] = (),
+    parts: tuple[Part, ...] = (),
 ) -> Figure:
+    """Bars of `key` by year from its first value, labelled with their value; stacked from `parts`
+    when given. `aspects`: what of the figure an emission factor set bears on (style.SET_CHANGES):
+    a change of set between two years of the chart is marked and said; none for a figure no factor
+    bears on (water)."""
     rows = _rows_from_first_value(d.system, key)
-    fig = s.new_chart(title, subtitle, _trend_source(d, rows[0]["year"] if rows else None))
-    ax = s.plot_area(fig, left_in=0.95, right_in=0.4, top_in=1.0)
+    first = rows[0]["year"] if rows else None
+    changes = d.factor_set_changes(first) if rows and aspects else []
+    fig = s.new_chart(title, subtitle, _trend_source(d, first, aspects=aspects))
+    top_in = (1.25 if parts else 1.0) + s.DIVIDER_BAND_IN * bool(changes)
+    ax = s.plot_area(fig, left_in=0.95, right_in=0.4, top_in=top_in)
     if not rows:
         s.no_data(ax, "No data reported yet")
         return fig
     years = [r["year"] for r in rows]
     vals = _values(rows, key)
-    ax.bar(years, vals, 0.66, color=s.UN_BLUE, zorder=2)
+    if parts:
+        _bar_parts(ax, fig, rows, years, parts)
+    else:
+        ax.bar(years, vals, 0.66, color=s.UN_BLUE, zorder=2)
     for x, v in zip(years, vals, strict=True):
         if np.isfinite(v):
             ax.text(x, v, fmt(v), ha="center", va="bottom", fontsize=s.BODY_SIZE - 1.5, color=s.INK)
@@ -502,10 +581,13 @@ def _bars_by_year(
     ax.yaxis.set_major_formatter(s.percent_ticks() if percent else s.thousands())
     ax.set_ylabel(ylabel)
     _year_axis(ax, years)
+    _mark_factor_set_changes(ax, changes)
     return fig
 
 
 def water_trend(d: ReportData) -> Figure:
+    """Water per capita by year. No emission factor bears on water: a change of factor set is not
+    marked here (it would read as a change in how water is counted)."""
     now = d.this_year
     return _bars_by_year(
         d,
@@ -523,23 +605,44 @@ def water_trend(d: ReportData) -> Figure:
     )
 
 
-def renewable_trend(d: ReportData) -> Figure:
+RENEWABLE_PARTS = (
+    Part("renewable_share_reported", "Reported by entities (on-site or certified purchase)", s.UN_BLUE),
+    Part("renewable_share_grid_default", "Grid default, where an entity gave no figure", s.GRID_DEFAULT_COLOUR),
+)
+
+
+def _renewable_subtitle(d: ReportData) -> str:
+    """The data year's share and, where it has a grid default, its two parts: the grid default is
+    not the entities' on-site or purchased electricity."""
     now = d.this_year
+    text = "Renewable share of electricity used in buildings, from the first year with energy detail. "
+    if s.is_missing(now.get("renewable_electricity_share")):
+        return text + f"No energy detail for {d.year} (published totals only)."
+    text += (
+        f"{d.year}: {s.fmt_percent(now['renewable_electricity_share'])} of "
+        f"{s.fmt_number(now['electricity_kwh'] / 1e6)} GWh"
+    )
+    if now["renewable_share_grid_default"]:
+        text += (
+            f", {s.fmt_percent(now['renewable_share_reported'])} reported by the entities and "
+            f"{s.fmt_percent(now['renewable_share_grid_default'])} the grid default"
+        )
+    return text + "."
+
+
+def renewable_trend(d: ReportData) -> Figure:
+    """The renewable share by year, stacked: the part the entities reported and the grid default
+    (which only factor sets with country renewable shares apply), labelled with the total."""
     return _bars_by_year(
         d,
         "renewable_electricity_share",
         "Renewable electricity",
-        "Renewable share of electricity used in buildings (on-site or purchased), from the first year with energy "
-        "detail. "
-        + (
-            f"{d.year}: {s.fmt_percent(now['renewable_electricity_share'])} of "
-            f"{s.fmt_number(now['electricity_kwh'] / 1e6)} GWh."
-            if not s.is_missing(now.get("renewable_electricity_share"))
-            else f"No energy detail for {d.year} (published totals only)."
-        ),
+        _renewable_subtitle(d),
         "Renewable share of electricity",
         lambda v: s.fmt_percent(v),
         percent=True,
+        aspects=s.RENEWABLE,
+        parts=RENEWABLE_PARTS,
     )
 
 
@@ -652,5 +755,9 @@ CHARTS: tuple[Chart, ...] = (
     Chart(
         "07_ems_status", ems_status, "Entities that met, are approaching or have not met the EMS criteria, by status."
     ),
-    Chart("08_renewable_electricity", renewable_trend, "Renewable share of electricity by year."),
+    Chart(
+        "08_renewable_electricity",
+        renewable_trend,
+        "Renewable share of electricity by year: the part the entities reported and the grid default, stacked.",
+    ),
 )

@@ -5,7 +5,8 @@ they are and `frictionless validate` checks them.
 What is exported (folder `{outputs}/export/{year}/`):
 
 - the indicator views, every year up to the data year: `system_indicators`, `entity_indicators`,
-  `entity_change`, `completeness_by_year`, `reporting_completeness`;
+  `entity_change`, `year_factor_sets`, `entity_factor_sets` (the emission factor set(s) of each
+  year, and where they change), `completeness_by_year`, `reporting_completeness`;
 - the year's loaded submissions (`submissions`), their rows of every sheet table (activity,
   offsets, waste, water, Entity and EMS sheets) with `entity_code` and `year` beside
   `submission_id`, the `emissions` rows and the `emission_factors` they used, with sources.
@@ -68,6 +69,8 @@ VIEW_KEYS = {
     "system_indicators": ["year"],
     "entity_indicators": ["entity_code", "year"],
     "entity_change": ["entity_code", "year"],
+    "year_factor_sets": ["year"],
+    "entity_factor_sets": ["entity_code", "year"],
     "completeness_by_year": ["year"],
     "reporting_completeness": ["entity_code", "year"],
 }

@@ -4,7 +4,10 @@ A page holds a header band (entity name, code, data year), the "key figures" blo
 total GHG emissions, air travel share, tCO2e per capita, facilities intensity, offsets / climate
 neutrality), the entity's emissions by source over the years, its source split of the year, a
 few more figures (EMS, renewables, waste, water) and the source line. All figures are the
-entity's rows of `entity_indicators`; NULL shows as '–' or as a gap, never as 0.
+entity's rows of `entity_indicators`; NULL shows as '–' or as a gap, never as 0. Where the
+entity's years use different emission factor sets (`entity_factor_sets`), the trend has a divider
+before the first year on the new set, a change from the previous year across it is marked `*`, and
+the source line says what changed.
 
 Speed: the page (figure, axes, bars, texts) is built once per process and year range, and each
 entity only updates its texts and bar heights before the page is saved; with Type 3 fonts a page
@@ -20,6 +23,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
 
@@ -32,7 +36,7 @@ MARGIN_IN = 0.55
 HEADER_IN = 1.45
 DASH = "\u2013"
 TILE_TOP_IN, TILE_GAP_IN, TILE_HEIGHT_IN = 2.0, 0.12, 0.85
-TREND_TOP_IN, SPLIT_TOP_IN, MORE_TOP_IN = 4.05, 7.4, 8.7
+TREND_TOP_IN, SPLIT_TOP_IN, MORE_TOP_IN = 4.05, 7.4, 8.55  # room under More figures for a 4-line source
 MORE_LABELS = (
     "Environmental management",
     "Renewable electricity",
@@ -71,11 +75,13 @@ def _value(row: Record, key: str) -> float:
 
 # --- what the page says, from an entity's row ------------------------------------------------------
 def _change(now: Record, figure: str) -> str:
-    """', −38 % on 2024' (the entity_change view), or '' without a previous year."""
+    """', −38 % on 2024' (the entity_change view), or '' without a previous year; marked
+    style.CHANGE_MARK where the two years use different factor sets (the note says what changed)."""
     change = now.get(f"{figure}_change_previous_year")
     if s.is_missing(change):
         return ""
-    return f", {s.fmt_percent(change, signed=True)} on {now['previous_year']}"
+    mark = s.CHANGE_MARK if now.get("change_across_factor_sets") else ""  # two factor sets: see the source line
+    return f", {s.fmt_percent(change, signed=True)} on {now['previous_year']}{mark}"
 
 
 def key_figures(now: Record) -> list[tuple[str, str]]:
@@ -183,7 +189,7 @@ class FactsheetPage:
         self._build_split()
         # more figures: two text blocks (labels, values) rather than 18 texts
         self._heading(MORE_TOP_IN, "More figures")
-        kw: dict[str, Any] = dict(fontsize=8.5, va="top", linespacing=1.75)
+        kw: dict[str, Any] = dict(fontsize=8.5, va="top", linespacing=1.7)
         _text(fig, MARGIN_IN, MORE_TOP_IN + 0.36, "\n".join(MORE_LABELS), color=s.MUTED, **kw)
         self.more = _text(fig, MARGIN_IN + 2.4, MORE_TOP_IN + 0.36, color=s.INK, **kw)
         self.source = _text(fig, MARGIN_IN, HEIGHT_IN - 0.3, fontsize=s.SOURCE_SIZE, color=s.MUTED, va="bottom")
@@ -208,6 +214,7 @@ class FactsheetPage:
         ax.set_xlim(years[0] - 0.6, years[-1] + 0.6)
         ax.tick_params(axis="x", length=0)
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1.02), ncol=3, borderaxespad=0, handlelength=1.2)
+        self.dividers: list[tuple[Line2D, Text]] = []  # changes of factor set, made as entities need them
 
     def _build_split(self) -> None:
         self.split_heading = self._heading(SPLIT_TOP_IN)
@@ -271,8 +278,35 @@ class FactsheetPage:
                 rect.set_visible(not np.isnan(v))
             bottom = bottom + np.nan_to_num(vals)
         peak = float(bottom.max()) if bottom.max() > 0 else 1.0
-        self.trend.set_ylim(0, peak * 1.12)
+        changes = [r for r in rows if r.get("factor_set_changed") and r["year"] in self.years]
+        self.trend.set_ylim(0, peak * (1.24 if changes else 1.12))  # room for a divider's label at the top
         self.trend.yaxis.set_major_formatter(s.thousands())
+        self._fill_dividers(changes)
+
+    def _fill_dividers(self, changes: list[Record]) -> None:
+        """A thin line before each year of the entity on other factor sets than its earlier years,
+        labelled at the top of the plot ('factor set gtb-2026.1 from 2025'); the lines of an entity
+        drawn before are hidden."""
+        ax = self.trend
+        while len(self.dividers) < len(changes):
+            line = ax.axvline(0, color=s.MUTED, linewidth=0.7, zorder=1.5)
+            label = ax.text(
+                0, 0.985, "", transform=ax.get_xaxis_transform(), va="top", fontsize=6.5, color=s.INK, parse_math=False
+            )
+            self.dividers.append((line, label))
+        middle = (self.years[0] + self.years[-1]) / 2
+        for i, (line, label) in enumerate(self.dividers):
+            shown = i < len(changes)
+            line.set_visible(shown)
+            label.set_visible(shown)
+            if not shown:
+                continue
+            x = changes[i]["year"] - 0.5
+            on_right = x > middle
+            line.set_xdata([x, x])
+            label.set_position((x - 0.15 if on_right else x + 0.15, 0.985))
+            label.set_horizontalalignment("right" if on_right else "left")
+            label.set_text(s.factor_set_label(changes[i]) + " \u2192" * on_right)
 
     def _fill_split(self, now: Record, year: int) -> None:
         self.split_heading.set_text(f"Source split, {year}")

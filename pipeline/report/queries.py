@@ -46,9 +46,10 @@ def open_report_db(db: Path) -> duckdb.DuckDBPyConnection:
         # (seen in like_for_like_change_since_2010); the report must be reproducible.
         con.execute("SET threads = 1")
         con.execute(REPORT_VIEWS.read_text(encoding="utf-8"))
-        # the years macro of indicators.sql, which views made by an older version lack: refused
-        # here, with the advice below, rather than as an internal error at the first chart
-        con.execute("SELECT year FROM data_years() LIMIT 0")
+        # the newest view of indicators.sql (with the years macro it reads), which views made by an
+        # older version lack: refused here, with the advice below, rather than as an internal error
+        # at the first chart
+        con.execute("SELECT year FROM year_factor_sets LIMIT 0")
     except duckdb.Error as exc:
         con.close()
         first = str(exc).strip().splitlines()[0]
@@ -119,6 +120,11 @@ def factor_sets(con: duckdb.DuckDBPyConnection, first: int, last: int, entity: s
     return tuple(r[0] for r in rows)
 
 
+def factor_set_years(con: duckdb.DuckDBPyConnection, year: int) -> list[Record]:
+    """year_factor_sets, every year up to `year`: the factor set(s) of each year and where they change."""
+    return records(con, "SELECT * FROM year_factor_sets WHERE year <= ? ORDER BY year", [year])
+
+
 def history_years(
     con: duckdb.DuckDBPyConnection, first: int, last: int, entity: str | None = None
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -133,13 +139,17 @@ def history_years(
 
 
 def entity_series(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, list[Record]]:
-    """entity_indicators of every year up to `year`, for the entities that have a row in `year`."""
+    """entity_indicators of every year up to `year`, for the entities that have a row in `year`, with
+    the change from the previous year and the factor set(s) of the year (entity_factor_sets)."""
     rows = records(
         con,
         """SELECT i.*, y.data_source, y.ems_status, y.floor_area_m2,
-                  c.previous_year, c.total_change_previous_year, c.per_capita_change_previous_year
+                  c.previous_year, c.total_change_previous_year, c.per_capita_change_previous_year,
+                  c.change_across_factor_sets,
+                  f.factor_sets, f.previous_factor_sets_year, f.previous_factor_sets, f.factor_set_changed
            FROM entity_indicators i JOIN entity_year y USING (entity_code, year)
            LEFT JOIN entity_change c USING (entity_code, year)
+           LEFT JOIN entity_factor_sets f USING (entity_code, year)
            WHERE i.year <= ? AND i.entity_code IN (SELECT entity_code FROM entity_indicators WHERE year = ?)
            ORDER BY i.entity_code, i.year""",
         [year, year],
@@ -210,12 +220,13 @@ TABLE_SQL: tuple[tuple[str, str, str, str], ...] = (
         "entities",
         "Entity key figures",
         "One row per entity reporting in the data year: the key figures of its Greening the Blue page, "
-        "with the change from the previous year (entity_change view). The totals row is the "
-        "system-wide row of the year.",
+        "with the change from the previous year (entity_change view) and whether the two years were "
+        "calculated with different emission factor sets (then the change is partly the method's). The "
+        "totals row is the system-wide row of the year.",
         f"""SELECT {_NAME}, e.entity_type, t.label AS entity_type_label,
                    y.data_source, i.personnel, i.total_tco2e, i.facilities_tco2e, i.air_travel_tco2e,
                    i.other_travel_tco2e, i.share_air_travel, i.per_capita_tco2e,
-                   c.total_change_previous_year, c.per_capita_change_previous_year,
+                   c.total_change_previous_year, c.per_capita_change_previous_year, c.change_across_factor_sets,
                    i.facility_intensity_kgco2e_per_m2, i.offsets_tco2e, i.offset_share,
                    CASE i.climate_neutral_entities WHEN 1 THEN 'yes' WHEN 0 THEN 'no' END AS climate_neutral,
                    i.per_capita_change_since_2010
@@ -331,9 +342,20 @@ class ReportData:
     open_flags: int = 0  # plausibility flags of `year` still open: the report is a draft
     coverage: tuple[Record, ...] = ()  # completeness_by_year, every year up to `year` (with years without data)
     missing: tuple[Record, ...] = ()  # reporting_completeness rows of `year` that are missing
+    factor_set_years: tuple[Record, ...] = ()  # year_factor_sets, every year up to `year`
 
     def coverage_of(self, year: int) -> Record | None:
         return next((r for r in self.coverage if r["year"] == year), None)
+
+    def factor_set_changes(self, first: int | None = None) -> list[Record]:
+        """The years of year_factor_sets on other factor sets than an earlier year from `first` on:
+        where a trend from `first` crosses a change of method."""
+        first = self.first_year if first is None else first
+        return [
+            r
+            for r in self.factor_set_years
+            if r["factor_set_changed"] and r["year"] <= self.year and r["previous_factor_sets_year"] >= first
+        ]
 
     @property
     def this_year(self) -> Record:
@@ -360,6 +382,7 @@ def load_report_data(con: duckdb.DuckDBPyConnection, year: int) -> ReportData:
         partly_history_years=partly,
         open_flags=len(open_flags(con, year)),
         coverage=tuple(records(con, "SELECT * FROM completeness_by_year WHERE year <= ? ORDER BY year", [year])),
+        factor_set_years=tuple(factor_set_years(con, year)),
         missing=tuple(
             records(
                 con,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import textwrap
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, SupportsFloat
@@ -43,6 +43,7 @@ SOURCES = ("facilities", "air_travel", "other_travel")
 SOURCE_LABELS = {"facilities": "Facilities", "air_travel": "Air travel", "other_travel": "Other travel"}
 SOURCE_COLOURS = {"facilities": NAVY, "air_travel": UN_BLUE, "other_travel": "#F2A541"}
 LINE_COLOUR = INK  # per-capita and share lines drawn over bars
+GRID_DEFAULT_COLOUR = "#8DD3F0"  # the grid-default part of the renewable share, a paler UN blue
 DIVERTED_COLOUR = "#3A9D5D"
 NOT_DIVERTED_COLOUR = "#8A969E"
 EMS_COLOURS = {"met": "#3A9D5D", "approaching": "#F2A541", "not_met": "#CDD3D8", "no_data": "#E3E7EA"}
@@ -212,6 +213,54 @@ def source_line(
         if partly:
             text += f"some entities in {year_span(partly)}"
     return text + "." + (f" {note}" if note else "")
+
+
+# --- changes of emission factor set ---------------------------------------------------------------
+# What moving to a factor set changed, by the figures it bears on (docs/emission-factors.md): the
+# emissions (totals, sources, per capita, the share offset) and the renewable share. A note names
+# only what the chart shows; a set not listed here is named without a description.
+SET_CHANGES: dict[str, dict[str, str]] = {
+    "gtb-2026.1": {
+        "emissions": "air travel follows the ICAO calculator's method",
+        "renewable": "renewable electricity includes the grid default, the country grid's renewable share where "
+        "an entity gave no figure",
+    },
+}
+EMISSIONS, RENEWABLE = ("emissions",), ("renewable",)
+DIVIDER_BAND_IN = 0.24  # room above a trend's plot area for the label of a change of factor set
+CHANGE_MARK = "*"  # beside a change from the previous year that compares two factor sets, and its note
+
+
+def _set_word(sets: str) -> str:
+    return f"factor set{'s' * (',' in sets)} {sets}"
+
+
+def factor_set_label(change: Mapping[str, Any]) -> str:
+    """'factor set gtb-2026.1 from 2025': the label of the divider before the first year on a set."""
+    return f"{_set_word(change['factor_sets'])} from {change['year']}"
+
+
+def factor_set_note(rows: Sequence[Mapping[str, Any]], first: int, aspects: Sequence[str] = EMISSIONS) -> str:
+    """A sentence for each year of `rows` whose factor sets differ from those of an earlier year that
+    is `first` or later: what changed (SET_CHANGES, for `aspects`), the years on the set before, and
+    that the change between the two years is partly the method's; '' without a change. `rows`: one
+    per year with year, factor_sets, previous_factor_sets, previous_factor_sets_year and
+    factor_set_changed (the year_factor_sets or entity_factor_sets view)."""
+    sentences = []
+    for change in rows:
+        if not change.get("factor_set_changed") or change["previous_factor_sets_year"] < first:
+            continue
+        year, new, old = change["year"], change["factor_sets"], change["previous_factor_sets"]
+        known = [SET_CHANGES.get(new, {}).get(aspect) for aspect in aspects]
+        what = " and ".join(k for k in known if k)
+        what = f"{what} ({_set_word(new)})" if what else f"the emission {_set_word(new)} is used"
+        before = [r["year"] for r in rows if r.get("factor_sets") == old and first <= r["year"] < year]
+        verb = "uses" if len(before) == 1 else "use"
+        sentences.append(
+            f"From {year} {what}; {year_span(before)} {verb} {old}, so the change between "
+            f"{change['previous_factor_sets_year']} and {year} is partly the method's."
+        )
+    return " ".join(sentences)
 
 
 def wrap(text: str, width_in: float, size: float) -> str:

@@ -65,6 +65,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "rejected_workbooks": ("Workbooks received and rejected", INTEGER),
     "total_change_previous_year": ("Total, change on previous year (%)", SHARE),
     "per_capita_change_previous_year": ("Per capita, change on previous year (%)", SHARE),
+    "change_across_factor_sets": ("Change on previous year compares two factor sets (yes/no)", TEXT),
     "key": ("Key", TEXT),
     "indicator": ("Indicator", TEXT),
     "unit": ("Unit", TEXT),
