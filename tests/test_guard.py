@@ -687,3 +687,146 @@ def test_a_row_number_of_thousands_of_digits_is_refused_or_ignored(tmp_path, cel
         with pytest.raises(Refused) as raised:
             check(path)
         assert raised.value.reason == "damaged-part"
+
+
+# --- where the guard and calamine could read two different packages -------------------------
+
+
+def _rezip(path: Path, rename: dict[str, str] | None = None, extra: dict[str, bytes] | None = None) -> Path:
+    """The package at `path` written again, members renamed and added as given."""
+    out = path.with_name("re_" + path.name)
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr((rename or {}).get(info.filename, info.filename), src.read(info))
+        for name, data in (extra or {}).items():
+            dst.writestr(name, data)
+    return out
+
+
+def test_a_part_named_otherwise_in_its_local_header_is_refused(tmp_path):
+    """Python's zipfile (which reads the percent formats) trusts the local header's name, calamine
+    the directory's: a package whose two names differ is damaged, not an internal error."""
+    path = small_workbook(tmp_path / "w.xlsx")
+    data = bytearray(path.read_bytes())
+    local = data.find(b"PK\x03\x04" + bytes(26)[:0])  # the first member's local header
+    name_len = struct.unpack_from("<H", data, local + 26)[0]
+    data[local + 30] ^= 0x20  # one letter of its name changes case there only
+    path.write_bytes(bytes(data))
+    assert name_len > 0
+    error = refusal(path)[0]
+    assert error.reason == "damaged-zip" and "named otherwise" in str(error)
+
+
+@pytest.mark.parametrize(("flag", "reason"), [(0x20, "compression"), (0x40, "encrypted-zip")])
+def test_zip_flags_no_spreadsheet_program_writes_are_refused(tmp_path, flag, reason):
+    path = small_workbook(tmp_path / "w.xlsx")
+    data = bytearray(path.read_bytes())
+    directory = data.rfind(b"PK\x01\x02", 0, data.rfind(b"PK\x05\x06"))
+    data[directory + 8] |= flag
+    path.write_bytes(bytes(data))
+    assert refusal(path)[0].reason == reason
+
+
+def test_a_second_copy_of_a_part_under_backslashes_is_refused(tmp_path):
+    """calamine reads 'xl\\\\worksheets\\\\sheet1.xml' as xl/worksheets/sheet1.xml (the last copy
+    wins): two parts of one name, whichever way the slashes lean, are refused."""
+    path = _rezip(small_workbook(tmp_path / "w.xlsx"), extra={"xl\\worksheets\\sheet1.xml": b"<x/>"})
+    error = refusal(path)[0]
+    assert error.reason == "damaged-zip" and "twice" in str(error)
+
+
+def test_a_sheet_part_named_with_backslashes_is_scanned_as_the_sheet(tmp_path):
+    """The only copy under backslashes is the sheet calamine reads: the guard scans it as such."""
+    sheet = hostile.one_cell_sheet("XFD1048576").encode()
+    path = _rezip(
+        small_workbook(tmp_path / "w.xlsx"), rename={"xl/worksheets/sheet1.xml": "xl\\worksheets\\sheet1.xml"}
+    )
+    with zipfile.ZipFile(path) as zf:
+        parts = {info.filename: zf.read(info) for info in zf.infolist()}
+    parts["xl\\worksheets\\sheet1.xml"] = sheet
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    assert refusal(path)[0].reason in ("extent", "sparse-extent")
+
+
+@pytest.mark.parametrize(
+    ("target", "part"),
+    [
+        ("/xl/worksheets/sheet1.xml", "xl/worksheets/sheet1.xml"),
+        ("worksheets/sheet1.xml", "xl/worksheets/sheet1.xml"),
+        ("xl/worksheets/sheet1.xml", "xl/xl/worksheets/sheet1.xml"),
+    ],
+)
+def test_relationship_targets_resolve_as_calamine_resolves_them(target, part):
+    assert guard._calamine_part(target) == part
+
+
+@pytest.mark.parametrize(
+    "sst",
+    [
+        '<!-- <x> --><sst xmlns="{ns}" uniqueCount="4000000000"></sst>',
+        '<wrap><sst xmlns="{ns}" uniqueCount="4000000000"></sst></wrap>',
+        '<!-- <x> --><sst xmlns="{ns}" uniqueCount="18446744073709551615"></sst>',
+        '<sst xmlns="{ns}" uniqueCount="' + "9" * 5000 + '"></sst>',
+    ],
+)
+def test_every_shared_string_table_tag_is_bounded_not_only_the_root(tmp_path, sst):
+    """calamine reserves room at the first <sst> anywhere: a comment or a wrapper before it no
+    longer hides its count, and a count of thousands of digits is refused, not a conversion error."""
+    text = '<?xml version="1.0" encoding="UTF-8"?>' + sst.replace("{ns}", hostile.MAIN_NS)
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.one_cell_sheet("A1")}, shared_strings=text)
+    error = refusal(path)[0]
+    assert error.reason == ("shared-strings-digits" if "9" * 100 in sst else "shared-strings")
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<c r="B9" r="XFD1048576"><v>1</v></c>',
+        '<c r="B9" s="1" r="XFD1048576"><v>1</v></c>',
+        "<c r=\"B9\" r='XFD1048576'><v>1</v></c>",
+        '<c r="B9"\tr="XFD1048576"><v>1</v></c>',
+        '<c r="B9" r ="XFD1048576"><v>1</v></c>',
+    ],
+)
+def test_a_cell_with_two_references_is_refused(tmp_path, cell):
+    """Not XML (an attribute twice); calamine takes the last reference, the guard read the first."""
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(f'<row r="1">{cell}</row>')})
+    error = refusal(path)[0]
+    assert error.reason == "damaged-part" and "two references" in str(error)
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        '<c r="A1" s="1" t="s">',
+        '<c r="A1" t="s" s="1">',
+        '<c r="A1" s="3"/>',
+        '<c r="A1" cm="1" t="str">',
+        '<c r="A1" vm="1">',
+        '<c r="A1" ph="1" s="2">',
+        '<c r="A1">',
+    ],
+)
+def test_cells_as_spreadsheet_programs_write_them_stay_on_the_fast_path(tag):
+    window = f'<row r="1">{tag}<v>0</v></c></row>'.replace("/><v>0</v></c>", "/>").encode()
+    assert guard._CELL_ROW_OR_ODD.findall(window) == [b"1"]
+
+
+def test_a_damaged_reference_is_quoted_as_text(tmp_path):
+    rows = '<row><c><v>1</v></c></row><row><c r="B' + "9" * 30 + '"><v>1</v></c></row>'
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
+    message = str(refusal(path)[0])
+    assert "'B9999999999999999999...'" in message and "b'" not in message
+
+
+def test_many_sheets_each_just_within_its_allowance_are_refused_together(tmp_path):
+    """Each of 40 sheets holds a cell at A1 and one at GR5000 (a million cells of grid for two):
+    each is within its own allowance, the workbook is not (calamine builds every grid)."""
+    sheet = hostile.sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row><row r="5000"><c r="GR5000"><v>1</v></c></row>')
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {f"S{i}": sheet for i in range(40)})
+    error = refusal(path)[0]
+    assert error.reason == "workbook-extent" and "sheets of the workbook together" in str(error)
+    few = hostile.minimal_xlsx(tmp_path / "few.xlsx", {f"S{i}": sheet for i in range(5)})
+    assert check(few).sheet_names == [f"S{i}" for i in range(5)]

@@ -281,3 +281,27 @@ def test_reader_failed_survives_pickling():
     error = ReaderFailed("timeout", {"timeout_s": 5}, "detail")
     copy = pickle.loads(pickle.dumps(error))
     assert (copy.kind, str(copy), copy.detail) == ("timeout", str(error), "detail")
+
+
+@pytest.mark.parametrize("styles_name", ["xl/styles.xml", "xl/Styles.xml", "xl\\styles.xml"])
+def test_percent_cells_are_found_whatever_the_styles_part_is_named_as_calamine_finds_it(tmp_path, styles_name):
+    """calamine finds the styles part in any case and with '\\\\' for '/': a 0.925 formatted as a
+    percentage is read as 92.5 % there too, never silently as 0.925."""
+    import io as io_module
+    import zipfile
+
+    import openpyxl
+
+    from pipeline.intake.formats import percent_cells
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Entity"
+    wb.active["B5"] = 0.925
+    wb.active["B5"].number_format = "0%"
+    buffer = io_module.BytesIO()
+    wb.save(buffer)
+    out = io_module.BytesIO()
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(styles_name if info.filename == "xl/styles.xml" else info.filename, src.read(info))
+    assert percent_cells(out.getvalue(), {"Entity": "xl/worksheets/sheet1.xml"}, 2**24) == {"Entity": ["B5"]}

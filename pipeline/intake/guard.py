@@ -65,6 +65,9 @@ class Limits:
     # cells plus `max_empty_per_cell` empty cells per cell present, the sheet is refused.
     extent_allowance_cells: int = 1_000_000
     max_empty_per_cell: int = 8
+    # ... and over the whole workbook: every sheet's grid is built and walked, so many sheets each
+    # just within their allowance (700 sheets of a cell at A1 and one at GR5000) are refused too
+    workbook_extent_allowance_cells: int = 20_000_000
     check_dimension: bool = True  # also bound the sheets' declared <dimension> (calamine 0.37 only trusts cells)
     max_shared_strings: int = 5_000_000  # announced size of the shared-string table (uniqueCount)
     reader_memory_bytes: int = 2 * 2**30  # address-space limit of a reading child process
@@ -276,13 +279,13 @@ class _Package:
         self.limits = limits
         self.by_lower: dict[str, zipfile.ZipInfo] = {}
         for info in infos:
-            key = info.filename.lower()
-            if key in self.by_lower:
+            key = part_key(info.filename)
+            if key in self.by_lower:  # calamine would read one of them, the guard the other
                 raise refuse("damaged-zip", detail=f"the part {info.filename} appears twice in the package")
             self.by_lower[key] = info
 
     def member(self, name: str) -> zipfile.ZipInfo | None:
-        return self.by_lower.get(name.lower())
+        return self.by_lower.get(part_key(name))
 
     def inspect(self, sha256: str, structure_passed: Callable[[], object] | None = None) -> GuardReport:
         """Check the package and stream every XML member; the report of a file let through."""
@@ -298,14 +301,16 @@ class _Package:
         range_cells: dict[str, int] = {}
         merged: dict[str, list[str]] = {}
         hidden_rows: dict[str, list[tuple[int, int]]] = {}
-        sheet_of_part = {part: name for name, (part, kind) in sheets.items() if kind == "worksheets"}
+        grid = _WorkbookGrid(self.limits)
+        sheet_of_part = {part_key(part): name for name, (part, kind) in sheets.items() if kind == "worksheets"}
         for info in self.infos:
-            sheet = sheet_of_part.get(info.filename)  # whatever its name ends with: calamine reads it
+            sheet = sheet_of_part.get(part_key(info.filename))  # whatever its name ends with: calamine reads it
             if sheet is None:
                 if info.filename.lower().endswith(XML_SUFFIXES):
                     self._scan_xml(info, None)
                 continue
             scan = self._scan_sheet(info, sheet)
+            grid.add(scan)
             last_cells[sheet] = scan.last_cell()
             if scan.formula_cells:
                 formulas[sheet] = list(scan.formula_cells)
@@ -346,8 +351,10 @@ class _Package:
 
     def _check_members_are_plain(self) -> None:
         for info in self.infos:
-            if info.flag_bits & 0x1:
+            if info.flag_bits & (0x1 | 0x40):  # encrypted, or strongly encrypted
                 raise refuse("encrypted-zip", member=info.filename)
+            if info.flag_bits & 0x20:  # "compressed patched data": no spreadsheet program writes it
+                raise refuse("compression", member=info.filename)
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 raise refuse("compression", member=info.filename)
 
@@ -485,6 +492,10 @@ class _Package:
         if len(header) < 30 or header[:4] != b"PK\x03\x04":
             raise refuse("damaged-zip", detail=f"the part {info.filename} cannot be found in the package")
         name_len, extra_len = struct.unpack_from("<HH", header, 26)
+        encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+        if fh.read(name_len) != info.orig_filename.encode(encoding, errors="replace"):  # as zipfile checks it
+            detail = f"the part {info.filename} is named otherwise where its data begins"
+            raise refuse("damaged-zip", detail=detail)  # two names: which one a reader trusts differs
         start = info.header_offset + 30 + name_len + extra_len
         if start + info.compress_size > self.size:
             raise refuse("damaged-zip", detail=f"the part {info.filename} is cut short")
@@ -565,6 +576,25 @@ class _MemberStream:
         return self.inflater is not None and self.inflater.eof
 
 
+class _WorkbookGrid:
+    """The grids of all a workbook's sheets: refused when, together, they are far larger than the
+    cells they hold, though each sheet is within its own allowance."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.sheets = 0
+        self.extent = 0
+        self.cells = 0
+
+    def add(self, scan: _SheetScan) -> None:
+        self.sheets += 1
+        self.extent += scan.max_row * scan.max_col
+        self.cells += scan.cells
+        limits = self.limits
+        if self.extent > limits.workbook_extent_allowance_cells + limits.max_empty_per_cell * self.cells:
+            raise refuse("workbook-extent", sheets=self.sheets, extent=self.extent, cells=self.cells)
+
+
 def _where(member: str, sheets: dict[str, tuple[str, str]]) -> str:
     for name, (part, _) in sheets.items():
         if part == member:
@@ -573,12 +603,17 @@ def _where(member: str, sheets: dict[str, tuple[str, str]]) -> str:
 
 
 def _calamine_part(target: str) -> str:
-    """A relationship target as calamine resolves it (absolute under xl/)."""
-    if target.startswith("/xl/"):
+    """A relationship target as calamine resolves it: an absolute one ('/xl/worksheets/sheet1.xml')
+    from the package's root, any other under xl/, the workbook's folder, even one that begins
+    with 'xl/' ('xl/worksheets/sheet1.xml' is xl/xl/worksheets/sheet1.xml)."""
+    if target.startswith("/"):
         return target[1:]
-    if target.startswith("xl/"):
-        return target
     return "xl/" + target
+
+
+def part_key(name: str) -> str:
+    """A part's name as calamine looks it up in the package: '\\' read as '/', any case."""
+    return name.replace("\\", "/").lower()
 
 
 def _local(tag: str) -> str:
@@ -597,9 +632,9 @@ def _parse_xml(data: bytes, member: str) -> Element:
 # --- XML scanners ---------------------------------------------------------------------------
 
 _DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-_ROOT = re.compile(rb"<(?![?!])([^\s/<>]++)([^<>]*+)>")
 _ENCODING = re.compile(rb"""^<\?xml[^>]*\bencoding\s*=\s*["']([^"']*)["']""")
 _ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_SST_TAG = re.compile(rb"<(?:[^\s<>/:!?]++:)?sst(?=[\s/>])([^<>]*+)>")  # a shared-string table's start tag
 
 
 class _XmlScan:
@@ -609,7 +644,6 @@ class _XmlScan:
         self.member = member
         self.limits = limits
         self.started = False
-        self.root_seen = False
 
     def feed(self, window: bytes, final: bool) -> None:
         if not self.started and window:
@@ -621,12 +655,9 @@ class _XmlScan:
                 raise refuse("xml-encoding", member=self.member)
         if _has(window, b"<!", b"!") and _DOCTYPE.search(window):
             raise refuse("xml-entities", member=self.member)
-        if not self.root_seen:
-            root = _ROOT.search(window)
-            if root:
-                self.root_seen = True
-                if _local_bytes(root.group(1)) == b"sst":
-                    self._check_shared_strings(root.group(2))
+        if b"sst" in window:  # every table start tag, not only the root: calamine reserves at the first
+            for table in _SST_TAG.finditer(window):
+                self._check_shared_strings(table.group(1))
 
     def _check_shared_strings(self, attrs: bytes) -> None:
         """The table's announced size (`uniqueCount`, what calamine reserves room for); `count`
@@ -635,8 +666,17 @@ class _XmlScan:
         for key, double, single in _ATTR.findall(attrs):
             if key == b"uniqueCount":
                 value = (double or single).strip()
-                if value.isdigit() and int(value) > self.limits.max_shared_strings:
-                    raise refuse("shared-strings", count=int(value), limit=self.limits.max_shared_strings)
+                limit = self.limits.max_shared_strings
+                if value.isdigit() and len(value) > 30:  # no table has such a count; int() of it is refused
+                    raise refuse("shared-strings-digits", digits=len(value), limit=limit)
+                if value.isdigit() and int(value) > limit:
+                    raise refuse("shared-strings", count=int(value), limit=limit)
+
+
+def _shown(raw: bytes) -> str:
+    """Bytes of a damaged part as a message quotes them: text, never a Python bytes literal."""
+    text = raw[:20].decode("utf-8", errors="replace")
+    return "'" + "".join(ch if ch.isprintable() else "?" for ch in text) + ("...'" if len(raw) > 20 else "'")
 
 
 def _has(window: bytes, marker: bytes, rare: bytes) -> bool:
@@ -654,7 +694,10 @@ def _local_bytes(name: bytes) -> bytes:
 # Every unprefixed cell start tag, <c followed by a space, '/' or '>' (what calamine treats as a
 # cell), with its row when it is written so; b"" for any other cell tag, which the fast path
 # cannot place. One pass over the cells, one small object per cell: no tuples to unzip.
-_CELL_ROW_OR_ODD = re.compile(rb'<c(?: r="[A-Z]{1,3}([0-9]{1,7})"|[\s/>])')
+# The whole tag is read: its other attributes written plainly (a space, a name not starting with
+# r, a double-quoted value), else the tag is odd; so a second r (calamine takes the last) is never
+# missed, and the exact walk refuses it.
+_CELL_ROW_OR_ODD = re.compile(rb'<c(?: r="[A-Z]{1,3}([0-9]{1,7})"(?: [a-qs-z][\w:.-]*+="[^"<>]*+")*+/?>|[\s/>])')
 _CELL_REF_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})[0-9]{1,7}"')  # the cells written so, their columns
 # A cell start tag with a namespace prefix, which calamine reads as a cell too.
 _PREFIXED_CELL_START = re.compile(rb"<[^\s<>/:!?]+:c[\s/>]")
@@ -879,11 +922,13 @@ class _SheetScan:
             self.row_index += 1
             self.col_index = 0
             return
+        if len(R_ATTRIBUTE.findall(attrs)) > 1:
+            raise refuse("damaged-part", detail=f"a row of sheet '{self.sheet}' has two numbers")
         r = _attr_r(attrs)
         if r is not None:
             digits = re.sub(rb"[^0-9]", b"", r)
             if not digits or len(digits) > 7:  # no row of Excel's grid has more than 7 digits
-                raise refuse("damaged-part", detail=f"a row of sheet '{self.sheet}' has the number {r[:20]!r}")
+                raise refuse("damaged-part", detail=f"a row of sheet '{self.sheet}' has the number {_shown(r)}")
             self.row_index = int(digits) - 1
         if _HIDDEN_TRUE.search(attrs):
             self._hidden(self.row_index + 1)
@@ -896,11 +941,13 @@ class _SheetScan:
         if closing:
             self._end_cell()
             return
+        if len(R_ATTRIBUTE.findall(attrs)) > 1:  # not XML; calamine would take the last, the walk the first
+            raise refuse("damaged-part", detail=f"a cell of sheet '{self.sheet}' has two references")
         r = _attr_r(attrs)
         if r is not None:
             position = _parse_ref(r, lenient=True)
             if position is None:
-                raise refuse("damaged-part", detail=f"a cell of sheet '{self.sheet}' has the reference {r!r}")
+                raise refuse("damaged-part", detail=f"a cell of sheet '{self.sheet}' has the reference {_shown(r)}")
             row, col = position
             self.col_index = col - 1
         else:
