@@ -1,5 +1,5 @@
 """Middleware: the upload size cap before any body is read, security headers, Secure cookies
-behind HTTPS, control characters shown on pages."""
+behind HTTPS, control characters shown on pages, the page's language."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, UnreadablePostError
 
+from pipeline.portal import texts
 from pipeline.safe import page_safe
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -27,12 +28,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
 FORM_ALLOWANCE = 64 * 1024
 
 
-def cap_text() -> str:
-    """The upload cap as people read it: '25 MB', '0.1 MB'."""
-    mb = settings.GTB_MAX_UPLOAD_BYTES / 2**20
-    return f"{mb:.0f} MB" if mb >= 1 else f"{mb:.1f} MB"
-
-
 class UploadSizeLimit:
     """Refuse (413) a request whose body is larger than the upload cap, before anything reads it
     (the CSRF check reads form bodies, so this comes first). Waitress refuses larger bodies too
@@ -47,13 +42,43 @@ class UploadSizeLimit:
         except ValueError:
             return HttpResponse("Bad Content-Length.", status=400, content_type="text/plain")
         limit = settings.GTB_MAX_UPLOAD_BYTES + FORM_ALLOWANCE
-        if length > limit:
+        if length > limit:  # said in the language the page would have (the session is not read yet)
+            cap = texts.Megabytes(settings.GTB_MAX_UPLOAD_BYTES)
             return HttpResponse(
-                f"The file is too large: the portal takes workbooks up to {cap_text()}.",
+                texts.text("refused.too-large", texts.choose(request), cap=cap),
                 status=413,
-                content_type="text/plain",
+                content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+
+class PageLanguage:
+    """The language of the request's pages (`texts.choose`: `?lang=`, the session's or the cookie's,
+    the browser's, English), kept on the request for the views and templates. A language asked for
+    with `?lang=` is remembered: in the session of a signed-in user, and in a cookie that outlives
+    signing out (the sign-in page speaks it too)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        asked = texts.asked(request)
+        request.portal_lang = asked or texts.choose(request)
+        if asked and request.user.is_authenticated and request.session.get(texts.SESSION_KEY) != asked:
+            request.session[texts.SESSION_KEY] = asked
+        response = self.get_response(request)
+        if asked and request.COOKIES.get(texts.COOKIE) != asked:
+            response.set_cookie(
+                texts.COOKIE,
+                asked,
+                max_age=texts.COOKIE_AGE,
+                httponly=True,
+                samesite="Lax",
+                secure=request.is_secure(),
+            )
+        if response.get("Content-Type", "").startswith("text/html"):
+            response.headers.setdefault("Content-Language", request.portal_lang)
+        return response
 
 
 class ShowUnseenCharacters:

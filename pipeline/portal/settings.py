@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pipeline.portal.middleware.PageLanguage",  # reads the session and the user: after both
     # reads the form before the CSRF check (a process_view), once the user is known: a body it
     # cannot read gets the 400 page with the user still signed in
     "pipeline.portal.middleware.NoNulInText",
@@ -115,7 +116,7 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en"
-USE_I18N = False
+USE_I18N = False  # the portal's texts, dates and numbers in English, French and Spanish: pipeline/portal/texts.py
 
 LOGGING = {
     "version": 1,

@@ -35,17 +35,21 @@ from pipeline import TEMPLATE_VERSION, __version__, api, safe
 from pipeline.cycle import Cycle, reporting_cycle
 from pipeline.errors import GtbError
 from pipeline.paths import SUBMISSIONS_FOLDER
-from pipeline.portal import state
+from pipeline.portal import state, texts
 from pipeline.portal.audit import audit
-from pipeline.portal.middleware import cap_text
 from pipeline.portal.models import Case, Explanation, Upload
+from pipeline.portal.texts import Said
 
 log = logging.getLogger("gtb.portal")
 
 FLAG_CODES = ("implausible-change", "implausible-value")
 LOADED = ("loaded", "loaded-with-flags", "accepted")  # warehouse statuses of a loaded submission
 NOT_STARTED, LOADED_STATUS = "not-started", "loaded"
-LABELS = dict(Case.STATUS) | {NOT_STARTED: "not started", LOADED_STATUS: "loaded"}
+STATUSES = (NOT_STARTED, *(code for code, _ in Case.STATUS), LOADED_STATUS)
+# The statuses in English, as the audit log records them; pages say them in their language (`status.*` texts).
+LABELS = {code: texts.text(f"status.{code}", "en") for code in STATUSES}
+# Why an upload was not compared with last year, when the inventory holds no year yet.
+NO_EARLIER_YEAR = texts.text("report.no-earlier-year", "en")
 SHOWN_FINDINGS = 200  # findings (with excerpts) kept for the page; all are in issues.csv and annotated.xlsx
 MAX_EXPLANATION = 2000
 
@@ -60,7 +64,13 @@ _checking_guard = threading.Lock()
 
 
 class Refused(Exception):
-    """An action that cannot be done now; the message says why, for the user."""
+    """An action that cannot be done now; the message says why, for the user: a text of
+    `texts.csv` and its fields (`said`), written in the user's language where it is shown; the
+    exception's own text is the English one."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.said = Said(key, params)
+        super().__init__(self.said.render("en"))
 
 
 class Busy(Refused):
@@ -77,9 +87,9 @@ def check_slot(username: str) -> Iterator[None]:
     (`Busy`), so that uploads never hold every thread of the server and the pages stay served."""
     with _checking_guard:
         if username in _checking:
-            raise Busy("Your previous upload is still being checked: wait for its report, then upload again.")
+            raise Busy("refused.still-checking")
         if not _check_slots.acquire(blocking=False):
-            raise Busy("The portal is checking other workbooks just now: try again in a minute.")
+            raise Busy("refused.busy")
         _checking.add(username)
     try:
         yield
@@ -142,7 +152,7 @@ def _store(uploaded: UploadedFile, entity: str, year: int) -> tuple[str, int, st
             for chunk in uploaded.chunks():
                 size += len(chunk)
                 if size > settings.GTB_MAX_UPLOAD_BYTES:
-                    raise Refused(f"The file is too large: the portal takes workbooks up to {cap_text()}.")
+                    raise Refused("refused.too-large", cap=texts.Megabytes(settings.GTB_MAX_UPLOAD_BYTES))
                 digest.update(chunk)
                 out.write(chunk)
     except BaseException:
@@ -209,7 +219,7 @@ def receive(user, entity: str, uploaded: UploadedFile) -> Upload:
     and, before anything is stored, when the checker is busy (`check_slot`)."""
     year = cycle().open_year
     case = Case.objects.filter(entity=entity, year=year).first()
-    accepted = Refused(f"{entity}'s {year} submission was accepted; SUN has to ask for a correction first.")
+    accepted = Refused("refused.accepted", entity=entity, year=year)
     if case is not None and case.status == Case.ACCEPTED:
         raise accepted
     with check_slot(user.get_username()):
@@ -263,7 +273,7 @@ def _receive(user, entity: str, year: int, uploaded: UploadedFile, accepted: Ref
             report_folder=str(check.folder.relative_to(Path(settings.GTB_STATE))),
             has_annotated=(check.folder / "annotated.xlsx").is_file(),
             compared=check.compared,
-            compare_note=check.note if warehouse else "the inventory holds no earlier year yet",
+            compare_note=check.note if warehouse else NO_EARLIER_YEAR,
             figures=sub.figures,
             seconds=time.perf_counter() - started,
         )
@@ -327,32 +337,29 @@ def submit(user, entity: str, explanations: dict[str, str] | None = None) -> Cas
     what SUN read can no longer be rewritten. They are kept even when the submission is then
     refused for a flag still unexplained."""
     year = cycle().open_year
-    refused = ""
+    refused: Refused | None = None
     with transaction.atomic():
         case = Case.objects.select_for_update().filter(entity=entity, year=year).first()
         if case is None or case.current is None:
-            raise Refused("Upload your workbook first.")
+            raise Refused("refused.upload-first")
         if case.status != Case.UPLOADED:
-            raise Refused(f"Nothing to submit: the submission is {LABELS[case.status]}.")
+            raise Refused("refused.nothing", status=Said(f"status.{case.status}"))
         upload = case.current
         if explanations:
             save_explanations(user, upload, explanations)
         missing = unexplained(upload) if upload.is_valid else []
         if not upload.is_valid:
-            refused = "The latest upload has errors: correct them and upload the workbook again."
+            refused = Refused("refused.errors")
         elif missing:
-            refused = (
-                f"Explain each flagged figure before you submit ({len(missing)} without an explanation), "
-                "or correct it and upload again."
-            )
+            refused = Refused("refused.unexplained", count=len(missing))
         else:
             now = timezone.now()
             case.status, case.submitted, case.submitted_at = Case.SUBMITTED, upload, now
             case.first_submitted_at = case.first_submitted_at or now
             case.save()
             audit(user.get_username(), "submit", entity, year, upload, f"{upload.original_name} submitted for review")
-    if refused:
-        raise Refused(refused)
+    if refused is not None:
+        raise refused
     return case
 
 
@@ -378,7 +385,7 @@ def _withdraw(case: Case, by: str, why: str) -> None:
         return
     rows, note = warehouse_rows(case.year)
     if note and Path(settings.GTB_DB).exists():  # a run holds the warehouse: whether it loaded the file is unknown
-        raise Refused(f"The inventory cannot be read just now ({note}); try again when the run has finished.")
+        raise Refused("refused.inventory-busy", note=note)
     if _loaded_row(rows, case.entity, case.accepted_file) is not None:
         return
     target = state.folder(settings.GTB_STATE, "withdrawn") / case.accepted_file
@@ -395,10 +402,10 @@ def accept(user, entity: str, year: int, note: str) -> Case:
     with transaction.atomic():
         case = Case.objects.select_for_update().filter(entity=entity, year=year).first()
         if case is None or case.status != Case.SUBMITTED or case.submitted is None:
-            raise Refused("Only a submitted workbook can be accepted.")
+            raise Refused("refused.not-submitted")
         upload = case.submitted
         if upload.flags and not note:
-            raise Refused(f"Say why the {upload.flags} flagged figure(s) stand: the note is kept with the acceptance.")
+            raise Refused("refused.note", count=upload.flags)
         by = user.get_username()
         loaded = _loaded_already(upload)
         _withdraw(case, by, "a newer upload was accepted")
@@ -419,18 +426,15 @@ def _loaded_already(upload: Upload) -> str | None:
     try:
         seen = api.recorded(upload.sha256, Path(settings.GTB_DB))
     except GtbError as exc:
-        raise Refused(f"The inventory cannot be read just now ({exc}); try again when the run has finished.") from None
+        raise Refused("refused.inventory-busy", note=str(exc)) from None
     if seen is None:
         return None
     if seen.status == "loaded" and (seen.entity_code, seen.reporting_year) == (upload.entity, upload.year):
         return seen.file_name
-    when = f"{seen.received_at:%d %b %Y}" if hasattr(seen.received_at, "strftime") else str(seen.received_at)
-    how = {"superseded": "replaced since by a later workbook", "rejected": "rejected"}.get(seen.status, seen.status)
-    raise Refused(
-        f"This workbook is byte for byte {seen.file_name}, which the inventory received on {when} ({how}); "
-        "a run never reads the same bytes twice, so it would not be loaded again. Ask the focal point to open "
-        "the workbook, save it, and upload the saved file."
-    )
+    received = seen.received_at
+    when = texts.When(received) if isinstance(received, dt.date) else str(received)
+    how = Said(f"refused.how.{seen.status}") if texts.member("refused.how", seen.status) else seen.status
+    raise Refused("refused.same-bytes", file=seen.file_name, when=when, how=how)
 
 
 def _write_accepted(upload: Upload) -> str:
@@ -444,7 +448,7 @@ def _write_accepted(upload: Upload) -> str:
     shutil.copyfile(source, partial)
     if hashlib.sha256(partial.read_bytes()).hexdigest() != upload.sha256:
         partial.unlink()
-        raise Refused("The stored upload does not match what was checked; ask the focal point to upload again.")
+        raise Refused("refused.changed")
     partial.replace(folder / name)
     return name
 
@@ -454,11 +458,11 @@ def request_correction(user, entity: str, year: int, message: str) -> Case:
     file not loaded yet is taken out of the inputs."""
     message = (message or "").strip()[:MAX_EXPLANATION]
     if not message:
-        raise Refused("Write what should be corrected: the focal point sees the message on their page.")
+        raise Refused("refused.correction-message")
     with transaction.atomic():
         case = Case.objects.select_for_update().filter(entity=entity, year=year).first()
         if case is None or case.status in (Case.CORRECTION,):
-            raise Refused("There is no submission to ask a correction of.")
+            raise Refused("refused.no-submission")
         by = user.get_username()
         if case.status == Case.ACCEPTED:
             _withdraw(case, by, "a correction was requested")
@@ -525,7 +529,7 @@ class TrackerRow:
     upload: Upload | None
     case: Case | None
     late: bool = False
-    notes: list[str] = field(default_factory=list)
+    notes: list[Said] = field(default_factory=list)  # written in the page's language
     expected: bool = (
         True  # expected to report the year (entities.csv); a case or a loaded file of another is listed too
     )
@@ -605,7 +609,7 @@ def tracker(year: int, today: dt.date) -> tuple[list[TrackerRow], str]:
         if row is not None and getattr(row, "status", "") in LOADED and _draft_beside_loaded(case):
             # a workbook that came another way is loaded; the portal holds only a draft (a check)
             if case is not None:
-                notes.append(f"a newer draft in the portal is {LABELS.get(case.status, case.status).lower()}")
+                notes.append(Said("tracker.newer-draft", {"status": Said(f"status.{case.status}")}))
             status = LOADED_STATUS
         out.append(
             TrackerRow(

@@ -1,6 +1,7 @@
 """The portal's pages. Each view wears one decorator of `pipeline.portal.access`; each query of
 entity data goes through `access.visible` or an entity the decorator has checked. Templates
-autoescape everything: no cell value, file name or message is ever marked safe."""
+autoescape everything: no cell value, file name or message is ever marked safe. Every text a page
+or a message shows comes from `texts.csv`, in the page's language (`texts.language_of`)."""
 
 from __future__ import annotations
 
@@ -25,12 +26,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pipeline import api
 from pipeline.errors import GtbError
-from pipeline.portal import access, jobs, submissions
+from pipeline.portal import access, jobs, submissions, texts
 from pipeline.portal import login as lockout
 from pipeline.portal.audit import audit
-from pipeline.portal.middleware import CONTENT_SECURITY_POLICY, cap_text
+from pipeline.portal.middleware import CONTENT_SECURITY_POLICY
 from pipeline.portal.models import AuditEvent, Case, Explanation, RunJob, Upload
-from pipeline.portal.submissions import LABELS, Refused
+from pipeline.portal.submissions import Refused
+from pipeline.portal.texts import language_of, say
 
 FRAGMENT_HEADER = "HTTP_X_PORTAL_FRAGMENT"  # the page's script asks where to go, not for a redirect
 STATUS_ORDER = ["not-started", "uploaded", "rejected", "submitted", "correction-requested", "accepted", "loaded"]
@@ -39,7 +41,8 @@ STATUS_ORDER = ["not-started", "uploaded", "rejected", "submitted", "correction-
 def portal_context(request: HttpRequest) -> dict:
     # an error page for a request refused before it reached the sign-in middleware has no user
     user = getattr(request, "user", None) or AnonymousUser()
-    context: dict = {"is_analyst": access.is_analyst(user)}
+    lang = language_of(request)
+    context: dict = {"is_analyst": access.is_analyst(user), "page_lang": lang, "page_languages": _switch(request, lang)}
     if user.is_authenticated:
         allowed = access.entities_of(user)
         context["my_entities"] = sorted(allowed) if allowed is not None else []
@@ -48,6 +51,17 @@ def portal_context(request: HttpRequest) -> dict:
     except GtbError:
         context["cycle"] = None
     return context
+
+
+def _switch(request: HttpRequest, lang: str) -> list[tuple[str, str, str, bool]]:
+    """The language switch in the page's header: (code, its name, this page in it, is it the page's).
+    The link is the query alone (`?status=rejected&lang=fr`): this page, whatever its path says."""
+    query = request.GET.copy()
+    links = []
+    for code in texts.LANGS:
+        query["lang"] = code
+        links.append((code, texts.LANGUAGE_NAMES[code], f"?{query.urlencode()}", code == lang))
+    return links
 
 
 def _today() -> dt.date:
@@ -70,12 +84,12 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         password = request.POST.get("password") or ""
         until = lockout.locked_until(username)
         if until is not None:
-            error = f"Too many failed sign-ins: this account is locked until {until:%H:%M} UTC."
+            error = say(request, "login.locked", time=texts.When(until, "time"))
         else:
             user = authenticate(request, username=_account_name(username), password=password)
             if user is None:
                 lockout.failed(username)
-                error = "Wrong user name or password."
+                error = say(request, "login.wrong")
             else:
                 lockout.succeeded(username)
                 login(request, user)
@@ -117,15 +131,15 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- a focal point's page ------------------------------------------------------------------------
 
 
-def _preferred_language(request: HttpRequest, offered: tuple[str, ...]) -> str:
-    for part in (request.META.get("HTTP_ACCEPT_LANGUAGE") or "").split(","):
-        lang = part.split(";")[0].strip().split("-")[0].lower()
-        if lang in offered:
-            return lang
-    return "en" if "en" in offered else offered[0]
-
-
-LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español"}
+def _template_language(request: HttpRequest, offered: tuple[str, ...]) -> str:
+    """The template offered first: in the page's language, else the browser's first the template
+    exists in, else English."""
+    lang = language_of(request)
+    if lang in offered:
+        return lang
+    return texts.from_browser(request.META.get("HTTP_ACCEPT_LANGUAGE", ""), offered) or (
+        "en" if "en" in offered else offered[0]
+    )
 
 
 def excerpt_table(excerpt: dict | None) -> dict | None:
@@ -140,12 +154,12 @@ def excerpt_table(excerpt: dict | None) -> dict | None:
         rows.append({"number": 1, "cells": [(t, False) for t in excerpt["header"]], "header": True})
         if excerpt["rows"] and excerpt["rows"][0][0] > 2:
             rows.append({"number": "\u2026", "cells": [("", False) for _ in columns], "gap": True})
-    for number, texts in excerpt["rows"]:
+    for number, cells in excerpt["rows"]:
         mine = number == excerpt["row"]
         rows.append(
             {
                 "number": number,
-                "cells": [(t, mine and i == hit) for i, t in enumerate(texts)],
+                "cells": [(t, mine and i == hit) for i, t in enumerate(cells)],
                 "header": number == 1,
                 "hit": mine,
             }
@@ -153,59 +167,78 @@ def excerpt_table(excerpt: dict | None) -> dict | None:
     return {"columns": [(c, i == hit) for i, c in enumerate(columns)], "rows": rows}
 
 
-def findings_by_sheet(upload: Upload) -> list[tuple[str, list[dict]]]:
+def findings_by_sheet(upload: Upload, lang: str = texts.DEFAULT_LANG) -> list[tuple[str, list[dict]]]:
     groups: OrderedDict[str, list[dict]] = OrderedDict()
+    whole = texts.text("report.whole-workbook", lang)
     for f in upload.findings:
-        groups.setdefault(f.get("sheet") or "The whole workbook", []).append(
-            f | {"table": excerpt_table(f.get("excerpt"))}
-        )
+        groups.setdefault(f.get("sheet") or whole, []).append(f | {"table": excerpt_table(f.get("excerpt"))})
     return list(groups.items())
 
 
-def _figure(value: float | None, kind: str) -> str:
-    """A key figure as the page shows it: shares in %, tonnes to one decimal, counts whole."""
+def _figure(value: float | None, kind: str, lang: str = texts.DEFAULT_LANG) -> str:
+    """A key figure as the page shows it, in the page's language: shares in %, tonnes to one
+    decimal, counts whole (1,234 / 1 234 / 1.234)."""
     if value is None:
         return "–"
     if kind in ("share", "percent"):
-        return f"{value * 100:.1f} %" if kind == "share" else f"{value:.1f} %"
-    if kind in ("tco2e", "ratio"):
-        return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
-    return f"{value:,.0f}"
+        return texts.percent_text(texts.number_text(value * 100 if kind == "share" else value, lang, ".1f"), lang)
+    if kind in ("tco2e", "ratio") and abs(value) < 1000:
+        return texts.number_text(value, lang, ",.1f")
+    return texts.number_text(value, lang, ",.0f")
 
 
-def figure_rows(upload: Upload) -> tuple[list[dict], int | None]:
-    """The upload's key figures beside last year's, formatted; and last year (None without one)."""
+def _change(change: float | None, lang: str) -> str:
+    if change is None:
+        return "–"
+    return texts.percent_text(texts.number_text(change * 100, lang, "+,.0f").replace("-", "\u2212"), lang)
+
+
+def figure_rows(upload: Upload, lang: str = texts.DEFAULT_LANG) -> tuple[list[dict], int | None]:
+    """The upload's key figures beside last year's, formatted; and last year (None without one). A
+    figure is named by `figure.<key>` of the texts (by its English label where the table has none)."""
     rows, year = [], None
     for f in upload.figures or []:
         year = year or f.get("previous_year")
-        change = f.get("change")
+        name = texts.member("figure", f.get("key", ""))
         rows.append(
             {
-                "label": f["label"],
-                "unit": "" if f["kind"] in ("share", "percent") else f["unit"],
-                "before": _figure(f.get("before"), f["kind"]),
-                "now": _figure(f.get("now"), f["kind"]),
-                "change": "–" if change is None else f"{change * 100:+.0f} %".replace("-", "\u2212"),
+                "label": texts.text(name, lang) if name else f["label"],
+                "unit": "" if f["kind"] in ("share", "percent") else texts.label("unit", f["unit"], lang),
+                "before": _figure(f.get("before"), f["kind"], lang),
+                "now": _figure(f.get("now"), f["kind"], lang),
+                "change": _change(f.get("change"), lang),
                 "flagged": bool(f.get("flagged")),
             }
         )
     return rows, year
 
 
-def report_context(upload: Upload | None) -> dict:
+def _compare_note(upload: Upload, lang: str) -> str:
+    """Why the upload was not compared with last year: said in the page's language when it is the
+    portal's own reason; an error of the inventory's is shown as it came in English, and said in
+    general words in the other languages."""
+    if upload.compare_note == submissions.NO_EARLIER_YEAR:
+        return texts.text("report.no-earlier-year", lang)
+    if lang == texts.DEFAULT_LANG:
+        return upload.compare_note
+    return texts.text("report.inventory-unreadable", lang)
+
+
+def report_context(upload: Upload | None, lang: str = texts.DEFAULT_LANG) -> dict:
     if upload is None:
         return {"upload": None}
-    figures, figure_year = figure_rows(upload)
+    figures, figure_year = figure_rows(upload, lang)
     explanations = {e.key: e for e in Explanation.objects.filter(upload=upload)}
     flags = [dict(f, explanation=explanations.get(f["key"])) for f in submissions.flags_of(upload)]
     return {
         "upload": upload,
-        "groups": findings_by_sheet(upload),
+        "groups": findings_by_sheet(upload, lang),
         "flags": flags,
         "more": max(0, upload.total_findings - len(upload.findings)),
         "unexplained": sum(1 for f in flags if f["explanation"] is None),
         "figure_rows": figures if figure_year else [],
         "figure_year": figure_year,
+        "compare_note": _compare_note(upload, lang),
     }
 
 
@@ -219,23 +252,23 @@ def _entity_context(request: HttpRequest, entity: str) -> dict:
     status = submissions.status_of(case, row)
     offered = api.template_languages()
     history = access.visible(request.user, Upload.objects.filter(entity=entity)).order_by("-uploaded_at", "-pk")
+    lang = language_of(request)
     return {
         "entity": entity,
         "entity_name": access.known_entities().get(entity, entity),
         "year": year,
         "case": case,
         "status": status,
-        "status_label": LABELS.get(status, status),
         "days_left": the_cycle.days_left(_today()),
         "days_late": -the_cycle.days_left(_today()),
-        "languages": [(lang, LANGUAGE_NAMES.get(lang, lang)) for lang in offered],
-        "preferred": _preferred_language(request, offered),
+        "languages": [(code, texts.LANGUAGE_NAMES.get(code, code)) for code in offered],
+        "preferred": _template_language(request, offered),
         "history": history[:50],
         "can_upload": not access.is_analyst(request.user) and status not in (Case.ACCEPTED, "loaded"),
         "can_submit": case is not None and case.status == Case.UPLOADED,
         "max_mb": settings.GTB_MAX_UPLOAD_BYTES / 2**20,
-        "cap": cap_text(),
-        **report_context(case.current if case else None),
+        "cap": texts.Megabytes(settings.GTB_MAX_UPLOAD_BYTES),
+        **report_context(case.current if case else None, lang),
     }
 
 
@@ -249,7 +282,7 @@ def entity_page(request: HttpRequest, entity: str) -> HttpResponse:
 @access.entity_page()
 def template_download(request: HttpRequest, entity: str) -> HttpResponse:
     offered = api.template_languages()
-    lang = request.GET.get("lang") or _preferred_language(request, offered)
+    lang = request.GET.get("lang") or _template_language(request, offered)
     if lang not in offered:
         raise Http404("no template in that language")
     year = submissions.cycle().open_year
@@ -264,19 +297,19 @@ def upload_workbook(request: HttpRequest, entity: str) -> HttpResponse:
     uploaded = request.FILES.get("workbook")
     status = 200
     if uploaded is None:
-        messages.error(request, "Choose a workbook (.xlsx) to upload.")
+        messages.error(request, say(request, "flash.choose"))
         status = 400
     else:
         try:
             upload = submissions.receive(request.user, entity, uploaded)
         except Refused as exc:
-            messages.error(request, str(exc))
+            messages.error(request, say(request, exc.said))
             status = 429 if isinstance(exc, submissions.Busy) else 400
         else:
             if upload.is_valid:
-                messages.success(request, "No errors. Explain any flagged figure, then submit for review.")
+                messages.success(request, say(request, "flash.valid"))
             else:
-                messages.error(request, "The workbook has errors: correct them below and upload it again.")
+                messages.error(request, say(request, "flash.errors"))
     page = reverse("entity", kwargs={"code": entity}) + ("#report" if status == 200 else "")
     if fragment:  # the page's script: it shows the upload's progress, then loads the page
         response = JsonResponse({"page": page}, status=status)
@@ -292,16 +325,16 @@ def submit(request: HttpRequest, entity: str) -> HttpResponse:
     try:
         submissions.submit(request.user, entity, request.POST.dict())
     except Refused as exc:
-        messages.error(request, str(exc))
+        messages.error(request, say(request, exc.said))
     else:
-        messages.success(request, "Submitted: SUN reviews it and tells you here when it is accepted.")
+        messages.success(request, say(request, "flash.submitted"))
     return redirect(reverse("entity", kwargs={"code": entity}) + "#report")
 
 
 @require_GET
 @access.upload_page()
 def upload_report(request: HttpRequest, upload: Upload) -> HttpResponse:
-    context = report_context(upload) | {
+    context = report_context(upload, language_of(request)) | {
         "entity": upload.entity,
         "entity_name": access.known_entities().get(upload.entity, upload.entity),
     }
@@ -312,10 +345,10 @@ def upload_report(request: HttpRequest, upload: Upload) -> HttpResponse:
 @access.upload_page(focal_point_only=True)
 def explain(request: HttpRequest, upload: Upload) -> HttpResponse:
     if upload.case.current_id != upload.pk or upload.case.status != Case.UPLOADED:
-        messages.error(request, "Only the flags of the latest upload, before it is submitted, can be explained.")
+        messages.error(request, say(request, "flash.explain-latest"))
     else:
         saved = submissions.save_explanations(request.user, upload, request.POST.dict())
-        messages.success(request, f"{saved} explanation(s) saved.")
+        messages.success(request, say(request, "flash.explained", count=saved))
     return redirect(reverse("entity", kwargs={"code": upload.entity}) + "#flags")
 
 
@@ -372,7 +405,7 @@ def tracker(request: HttpRequest) -> HttpResponse:
         "year": year,
         "rows": shown,
         "total": len(rows),
-        "counts": [(s, LABELS[s], counts[s]) for s in STATUS_ORDER],
+        "counts": [(s, counts[s]) for s in STATUS_ORDER],
         "note": note,
         "wanted": wanted,
         "late_only": late_only,
@@ -408,14 +441,13 @@ def review(request: HttpRequest, code: str, year: int) -> HttpResponse:
         "year": year,
         "case": case,
         "status": status,
-        "status_label": LABELS.get(status, status),
         "row": row,
         "warehouse_note": note,
         "history": Upload.objects.filter(entity=entity, year=year).order_by("-uploaded_at", "-pk"),
         "events": AuditEvent.objects.filter(entity=entity, year=year)[:50],
         "can_accept": case is not None and case.status == Case.SUBMITTED,
         "can_close_flags": status == "loaded" and row is not None and getattr(row, "open_flags", 0) > 0,
-        **report_context(shown),
+        **report_context(shown, language_of(request)),
     }
     return render(request, "portal/review.html", context)
 
@@ -427,16 +459,12 @@ def accept(request: HttpRequest, code: str, year: int) -> HttpResponse:
     try:
         case = submissions.accept(request.user, entity, year, request.POST.get("note", ""))
     except Refused as exc:
-        messages.error(request, str(exc))
+        messages.error(request, say(request, exc.said))
     else:
         if case.submitted is not None and case.accepted_file != submissions.accepted_name(case.submitted):
-            messages.success(
-                request,
-                f"Accepted: this workbook is the one the inventory loaded as {case.accepted_file}; "
-                "the next run records the acceptance there.",
-            )
+            messages.success(request, say(request, "flash.accepted-as-loaded", file=case.accepted_file))
         else:
-            messages.success(request, f"Accepted: {case.accepted_file} is in the inputs; run gtb run to load it.")
+            messages.success(request, say(request, "flash.accepted", file=case.accepted_file))
     return redirect("review", code=entity, year=year)
 
 
@@ -447,9 +475,9 @@ def request_correction(request: HttpRequest, code: str, year: int) -> HttpRespon
     try:
         submissions.request_correction(request.user, entity, year, request.POST.get("message", ""))
     except Refused as exc:
-        messages.error(request, str(exc))
+        messages.error(request, say(request, exc.said))
     else:
-        messages.success(request, "Correction requested: the focal point sees your message on their page.")
+        messages.success(request, say(request, "flash.correction"))
     return redirect("review", code=entity, year=year)
 
 
@@ -459,7 +487,7 @@ def close_flags(request: HttpRequest, code: str, year: int) -> HttpResponse:
     entity = _known(code)
     reason = (request.POST.get("reason") or "").strip()
     if not reason:
-        messages.error(request, "Say why the flags can be closed: the reason is kept with them.")
+        messages.error(request, say(request, "flash.close-reason"))
         return redirect("review", code=entity, year=year)
     try:
         done = api.accept(entity, year, reason, Path(settings.GTB_DB), by=request.user.get_username())
@@ -468,7 +496,7 @@ def close_flags(request: HttpRequest, code: str, year: int) -> HttpResponse:
     else:
         Case.objects.filter(entity=entity, year=year).update(flags_closed=True)
         audit(request.user.get_username(), "close-flags", entity, year, detail=f"{done.flags_closed} flag(s): {reason}")
-        messages.success(request, f"{done.flags_closed} flag(s) closed.")
+        messages.success(request, say(request, "flash.flags-closed", count=done.flags_closed))
     return redirect("review", code=entity, year=year)
 
 
@@ -481,7 +509,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
 
         execute(job.pk)
     if not new:
-        messages.info(request, f"A run is going on already (started by {job.started_by}).")
+        messages.info(request, say(request, "flash.run-going", user=job.started_by))
     return redirect(reverse("tracker") + "#run")
 
 
@@ -522,8 +550,12 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     sent to an address the portal is not served at (a host outside GTB_PORTAL_ALLOWED_HOSTS)."""
     if isinstance(exception, DisallowedHost):
         return _not_this_address(request)
-    title = "The request could not be read: reload the page and try again"
-    return render(request, "portal/error.html", {"title": title, "status": 400}, status=400)
+    return _error_page(request, "error.bad-request", 400)
+
+
+def _error_page(request: HttpRequest, title: str, status: int, **context: object) -> HttpResponse:
+    """The portal's error page: `title` is the key of its text."""
+    return render(request, "portal/error.html", {"title": title, "status": status, **context}, status=status)
 
 
 def _not_this_address(request: HttpRequest) -> HttpResponse:
@@ -532,9 +564,7 @@ def _not_this_address(request: HttpRequest) -> HttpResponse:
     admits that one style by its hash, and still no script."""
     css = _stylesheet()
     digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
-    context = {"title": "The portal is not served at this address", "status": 400, "inline_css": css}
-    context["not_this_address"] = True
-    response = render(request, "portal/error.html", context, status=400)
+    response = _error_page(request, "error.wrong-address", 400, inline_css=css, not_this_address=True)
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
         "style-src 'self'", f"style-src 'sha256-{digest}'"
     )
@@ -549,21 +579,16 @@ def _stylesheet() -> str:
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "portal/error.html", {"title": "Not for this account", "status": 403}, status=403)
+    return _error_page(request, "error.forbidden", 403)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "portal/error.html", {"title": "Not found", "status": 404}, status=404)
+    return _error_page(request, "error.not-found", 404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/error.html", {"title": "Something went wrong", "status": 500}, status=500)
+    return _error_page(request, "error.server", 500)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return render(
-        request,
-        "portal/error.html",
-        {"title": "The form has expired: reload the page and try again", "status": 403},
-        status=403,
-    )
+    return _error_page(request, "error.expired", 403)

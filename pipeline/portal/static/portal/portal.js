@@ -1,8 +1,16 @@
 /* The submission portal's only script: drag and drop and progress for uploads (once the workbook
    is checked, the page with its report is loaded: the form stays below the report), and a run's
-   progress. Nothing from the server is ever inserted as HTML. */
+   progress. Nothing from the server is ever inserted as HTML. Every text it shows comes from the
+   page, in the page's language: the data-say-* attributes of the form or panel ("{percent}",
+   "{done}", "{total}" filled in here). */
 (function () {
   "use strict";
+
+  function said(element, name, values) {
+    var text = element.getAttribute("data-say-" + name) || "";
+    Object.keys(values || {}).forEach(function (key) { text = text.split("{" + key + "}").join(String(values[key])); });
+    return text;
+  }
 
   function bindUpload() {
     var form = document.getElementById("upload-form");
@@ -15,7 +23,7 @@
     var text = progress.querySelector(".progress-text");
     var maxBytes = Number(form.getAttribute("data-max-mb")) * 1048576;
 
-    function say(message) { progress.hidden = false; text.textContent = message; }
+    function say(name, values) { progress.hidden = false; text.textContent = said(form, name, values); }
     function showName() { chosen.textContent = input.files.length ? input.files[0].name : ""; }
 
     ["dragenter", "dragover"].forEach(function (name) {
@@ -37,8 +45,8 @@
 
     function send() {
       var file = input.files[0];
-      if (!file) { say("Choose a workbook first."); return; }
-      if (file.size > maxBytes) { say("This file is larger than the portal takes."); return; }
+      if (!file) { say("choose"); return; }
+      if (file.size > maxBytes) { say("too-large"); return; }
       var request = new XMLHttpRequest();
       request.open("POST", form.action);
       request.setRequestHeader("X-Portal-Fragment", "1");
@@ -46,17 +54,17 @@
         if (event.lengthComputable) {
           var share = Math.round((event.loaded / event.total) * 100);
           bar.style.width = share + "%";
-          say("uploading " + share + " %");
+          say("share", { percent: share });
         }
       });
-      request.upload.addEventListener("load", function () { bar.style.width = "100%"; say("checking the workbook…"); });
+      request.upload.addEventListener("load", function () { bar.style.width = "100%"; say("checking"); });
       request.addEventListener("load", function () {
         var button = form.querySelector("button[type=submit]");
-        if (request.status === 413) { say("This file is larger than the portal takes."); button.disabled = false; return; }
+        if (request.status === 413) { say("too-large"); button.disabled = false; return; }
         var answer = null;
         try { answer = JSON.parse(request.responseText); } catch (ignored) { answer = null; }
         if (!answer || !answer.page) {
-          say("The portal could not check the file; try again in a moment.");
+          say("unchecked");
           button.disabled = false;
           return;
         }
@@ -68,9 +76,9 @@
           window.location.assign(target.href);
         }
       });
-      request.addEventListener("error", function () { say("The upload failed: check your connection and try again."); });
+      request.addEventListener("error", function () { say("failed"); });
       form.querySelector("button[type=submit]").disabled = true;
-      say("uploading…");
+      say("uploading");
       request.send(new FormData(form));
     }
   }
@@ -88,10 +96,10 @@
       request.addEventListener("load", function () {
         if (request.status !== 200) { return; }
         var job = JSON.parse(request.responseText);
-        if (stage) { stage.textContent = job.stage; }
+        if (stage) { stage.textContent = panel.getAttribute("data-stage-" + job.stage) || job.stage; }
         if (job.total) {
           bar.style.width = Math.round((job.done / job.total) * 100) + "%";
-          text.textContent = job.done + " of " + job.total;
+          text.textContent = said(panel, "progress", { done: job.done, total: job.total });
         }
         if (job.state === "running") { window.setTimeout(poll, 1000); } else { window.location.reload(); }
       });
