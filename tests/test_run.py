@@ -172,7 +172,9 @@ def test_duplicate_serial_across_entities_and_years(inputs):
     submit(inputs, "UNEP_2024.xlsx", unep)
     run(inputs)
     wfp = valid_sheets("WFP")
-    wfp["Offsets"].append(["gold_standard", "GS-77", " " + unep["Offsets"][1][2].lower() + " ", YEAR, 10, "2025-01-10"])
+    wfp["Offsets"].append(
+        ["gold_standard", "GS-77", " " + unep["Offsets"][1][2].lower() + " ", YEAR, 5000, "2025-01-10"]
+    )
     submit(inputs, "WFP_2024.xlsx", wfp)
     result = run(inputs)
     assert result.loaded == [] and [r[0] for r in result.rejected] == ["WFP_2024.xlsx"]
@@ -253,9 +255,11 @@ def test_a_serial_typed_with_look_alike_letters_is_the_same_credit_block(inputs)
     ]:  # a NUL: _x0000_ in the XML
         sheets = valid_sheets(entity)
         sheets["Offsets"][1][2] = typed
+        sheets["Offsets"][1][4] = 500  # the range's credits
         submit(inputs, f"{entity}_2024.xlsx", sheets)
     cherokee = valid_sheets("UNICEF")
     cherokee["Offsets"][1][2] = "K\u13ac-9-2025-000001-000500"
+    cherokee["Offsets"][1][4] = 500
     submit(inputs, "UNICEF_2024.xlsx", cherokee)
     result = run(inputs)
     claimants = {"UNEP_2024.xlsx", "WFP_2024.xlsx", "UNDP_2024.xlsx"}
