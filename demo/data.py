@@ -2033,6 +2033,8 @@ def _duplicate_serial(grid: Grid, sub: Submission, seed: int) -> tuple[str, str,
     serial = source.tables["Offsets"][0]["serial_range"]
     i, j = _first_row(grid, "Offsets", "serial_range")
     grid["Offsets"][i][j] = serial
+    q_row, q_col = _first_row(grid, "Offsets", "quantity_tco2e")
+    grid["Offsets"][q_row][q_col] = source.tables["Offsets"][0]["quantity_tco2e"]  # the credits the range holds
     return "Offsets", _cell(i, j), str(serial)
 
 
