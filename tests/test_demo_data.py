@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -583,3 +584,26 @@ def test_resubmissions_are_the_corrected_workbooks(small):
             assert demo_data.build_submission(m.entity, m.year, SEED).fields["Entity"]["personnel"] == parse_number(
                 {c[0]: c[1] for _, c in good["Entity"][1:]}["personnel"]
             )
+
+
+def test_each_mistake_is_rejected_for_the_reason_it_was_made(small, tmp_path):
+    """A run over the generated years rejects each broken workbook with its designed error and no
+    other (a duplicate serial is not also a range of another count, say)."""
+    import duckdb
+
+    from pipeline import api
+
+    inputs = tmp_path / "inputs"
+    shutil.copytree(small.inputs_dir, inputs)
+    api.run(inputs, tmp_path / "gtb.duckdb", tmp_path / "out", jobs=1)
+    with duckdb.connect(str(tmp_path / "gtb.duckdb"), read_only=True) as con:
+        for m in small.mistakes:
+            codes = {
+                code
+                for (code,) in con.execute(
+                    """SELECT f.code FROM findings f JOIN submissions s USING (submission_id)
+                       WHERE s.file_name = ? AND f.severity = 'error'""",
+                    [Path(m.file).name],
+                ).fetchall()
+            }
+            assert codes == {m.expected_code}, (m.file, codes)
