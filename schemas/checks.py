@@ -746,6 +746,20 @@ def _number_checks(spec: ColumnSpec) -> list[Check]:
     return checks + _bound_checks(spec)
 
 
+def within_bounds(spec: ColumnSpec, numbers: pd.Series) -> pd.Series:
+    """True where a parsed number lies within the column's numeric bounds (ge, gt, le as
+    columns.csv writes them, read as `_bound_checks` reads them); False for NaN (no number)."""
+    ge, gt, le = _bound(spec.ge), _bound(spec.gt), _bound(spec.le)
+    ok = numbers.notna()
+    if ge is not None:
+        ok &= ~(numbers < ge)
+    if gt is not None:
+        ok &= ~(numbers <= gt)
+    if le is not None:
+        ok &= ~(numbers > le)
+    return ok
+
+
 def _bound_checks(spec: ColumnSpec) -> list[Check]:
     """The numeric bounds ge, gt and le of a number column, and le `current_year`."""
     checks: list[Check] = []

@@ -13,7 +13,7 @@ import pandas as pd
 
 from pipeline import serials
 from schemas import contract
-from schemas.checks import FILE_NO, is_blank, parse_number, row_check, sheet_schema
+from schemas.checks import FILE_NO, is_blank, parse_number, row_check, sheet_schema, within_bounds
 
 
 def _unique_serials(d: pd.DataFrame) -> pd.Series:
@@ -62,26 +62,16 @@ def _range_size(value: object) -> int | None:
     return serial.end - serial.start + 1
 
 
-def _within_bounds(tonnes: float) -> bool:
-    """The quantity within its column's bounds (columns.csv); outside them it is its own error."""
-    spec = contract.sheet("Offsets").column("quantity_tco2e")
-    return (
-        (spec.ge is None or tonnes >= float(spec.ge))
-        and (spec.gt is None or tonnes > float(spec.gt))
-        and (spec.le is None or tonnes <= float(spec.le))
-    )
-
-
 def _quantity_matches_range(d: pd.DataFrame) -> pd.Series:
     """False where the serial is a range and the quantity is not the range's count of credits:
     more tonnes than the serials hold, or a range wider than what was retired. A quantity that
     is no number or out of its bounds is its own error, and not compared."""
     quantity = parse_number(d["quantity_tco2e"])
-    blank = is_blank(d["serial_range"])
+    spec = contract.sheet("Offsets").column("quantity_tco2e")
+    compared = ~is_blank(d["serial_range"]) & within_bounds(spec, quantity)
     ok = []
-    for value, tonnes, is_blank_serial in zip(d["serial_range"], quantity, blank, strict=True):
-        compared = not is_blank_serial and tonnes == tonnes and _within_bounds(tonnes)  # NaN: its own error
-        size = _range_size(value) if compared else None
+    for value, tonnes, is_compared in zip(d["serial_range"], quantity, compared, strict=True):
+        size = _range_size(value) if is_compared else None
         ok.append(size is None or tonnes == size)
     return pd.Series(ok, index=d.index, dtype=bool)
 
