@@ -54,17 +54,13 @@ def last_year_key(entity: str, year: int, db: Path = DEFAULT_DB) -> str:
     ("" when the warehouse holds no earlier year of the entity): the submission loaded for its
     latest earlier year and the recalculations since. A template made with one key is the same
     as long as the key is. Raises GtbError when the warehouse cannot be read (a run holds it)."""
+    from pipeline.review.last_year import previous_submission
     from pipeline.warehouse.db import opened
 
     if not Path(db).exists():
         return ""
     with opened(Path(db), read_only=True) as con:
-        found = con.execute(
-            """SELECT submission_id FROM submissions
-               WHERE entity_code = ? AND reporting_year < ? AND status = 'loaded'
-               ORDER BY reporting_year DESC LIMIT 1""",
-            [entity.strip().upper(), int(year)],
-        ).fetchone()
+        found = previous_submission(con, entity.strip().upper(), int(year))
         recalculated = con.execute("SELECT count(*) FROM recalculations").fetchone()
     return f"s{found[0]}r{recalculated[0] if recalculated else 0}" if found else ""
 

@@ -35,7 +35,7 @@ from pipeline import TEMPLATE_VERSION, __version__, api, safe
 from pipeline.cycle import Cycle, reporting_cycle
 from pipeline.errors import GtbError
 from pipeline.paths import SUBMISSIONS_FOLDER
-from pipeline.portal import state, texts
+from pipeline.portal import access, state, texts
 from pipeline.portal.audit import audit
 from pipeline.portal.models import Case, Explanation, Upload
 from pipeline.portal.texts import Said
@@ -564,12 +564,6 @@ def _draft_beside_loaded(case: Case | None) -> bool:
     )
 
 
-def _entity_name(code: str) -> str:
-    from pipeline import codelists
-
-    return next((row["name"] for row in codelists.table("entities") if row["code"] == code), code)
-
-
 def expected_entities(year: int) -> dict[str, str]:
     """Entity code -> name of the entities expected to report `year` (entities.csv)."""
     from pipeline import codelists
@@ -595,7 +589,7 @@ def tracker(year: int, today: dt.date) -> tuple[list[TrackerRow], str]:
     for code, row in rows.items():
         names.setdefault(code, getattr(row, "name", "") or code)
     for code in cases:  # an entity not expected that year whose focal point uploaded all the same
-        names.setdefault(code, _entity_name(code))
+        names.setdefault(code, access.known_entities().get(code, code))
     out = []
     for code in sorted(names):
         case, row = cases.get(code), rows.get(code)

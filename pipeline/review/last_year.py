@@ -4,23 +4,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
+
 from pipeline.intake.template import LastYear
 from pipeline.warehouse.db import opened
+
+
+def previous_submission(con: duckdb.DuckDBPyConnection, entity: str, year: int) -> tuple[int, int] | None:
+    """(submission id, reporting year) of the entity's latest loaded year before `year`, or None."""
+    found = con.execute(
+        """SELECT submission_id, reporting_year FROM submissions
+           WHERE entity_code = ? AND reporting_year < ? AND status = 'loaded'
+           ORDER BY reporting_year DESC LIMIT 1""",
+        [entity, year],
+    ).fetchone()
+    return (int(found[0]), int(found[1])) if found else None
 
 
 def last_year(db: Path, entity: str, year: int) -> LastYear | None:
     """The entity's latest loaded year before `year`, from the warehouse: totals by sheet and
     source, its sites and countries; None without one."""
     with opened(Path(db), read_only=True) as con:
-        found = con.execute(
-            """SELECT submission_id, reporting_year FROM submissions
-               WHERE entity_code = ? AND reporting_year < ? AND status = 'loaded'
-               ORDER BY reporting_year DESC LIMIT 1""",
-            [entity, year],
-        ).fetchall()
-        if not found:
+        found = previous_submission(con, entity, year)
+        if found is None:
             return None
-        sid, previous = found[0]
+        sid, previous = found
         personnel = con.execute("SELECT personnel FROM entity_reports WHERE submission_id = ?", [sid]).fetchone()
         totals = con.execute(LAST_YEAR_SQL, [sid]).fetchall()
         sites = con.execute(
