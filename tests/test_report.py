@@ -434,6 +434,18 @@ def two_sets(sets_db) -> queries.ReportData:
 
 
 @pytest.fixture(scope="module")
+def two_set_pages(sets_db, two_sets) -> tuple[dict, tuple[int, ...], dict]:
+    """Each entity's factsheet series, the report's years, and each entity's sources, under two sets."""
+    con = queries.open_report_db(sets_db)
+    try:
+        series = queries.entity_series(con, NEW_SET_FROM)
+        sources = queries.entity_sources(con, NEW_SET_FROM)
+    finally:
+        con.close()
+    return series, tuple(r["year"] for r in two_sets.system), sources
+
+
+@pytest.fixture(scope="module")
 def one_set(db) -> queries.ReportData:
     return report_data(db, YEAR)
 
@@ -519,7 +531,9 @@ def test_renewable_chart_stacks_the_reported_share_and_the_grid_default(two_sets
     assert all(gap < 1e-12 for (gap,) in parts)  # the parts add up to the share, entity by entity too
 
 
-def test_changes_across_factor_sets_are_cautioned_in_tables_text_and_factsheets(sets_db, two_sets, out, tmp_path):
+def test_changes_across_factor_sets_are_cautioned_in_tables_text_and_factsheets(
+    sets_db, two_sets, two_set_pages, out, tmp_path
+):
     result = report(NEW_SET_FROM, sets_db, tmp_path)
     index = (result.folder / "index.md").read_text(encoding="utf-8")
     section = index.split("## Emission factor sets")[1].split("## Charts")[0]
@@ -538,12 +552,7 @@ def test_changes_across_factor_sets_are_cautioned_in_tables_text_and_factsheets(
     assert next(r for r in wb["entities"].iter_rows(min_row=2) if r[0].value == "UNEP")[column].value == "yes"
     assert "partly the method's" in wb["about"]["A2"].value
 
-    con = queries.open_report_db(sets_db)
-    try:
-        series = queries.entity_series(con, NEW_SET_FROM)
-    finally:
-        con.close()
-    years = tuple(r["year"] for r in two_sets.system)
+    series, years, _ = two_set_pages
     labels = [label for _, label in factsheets.key_figures(series["UNEP"][-1])]
     assert labels[1].endswith(f" on 2024{s.CHANGE_MARK}") and labels[3].endswith(f" on 2024{s.CHANGE_MARK}")
     assert build.sheet_note(series["UNEP"], NEW_SET_FROM, years) == f"{s.CHANGE_MARK} {EMISSIONS_NOTE}"
@@ -551,13 +560,8 @@ def test_changes_across_factor_sets_are_cautioned_in_tables_text_and_factsheets(
     assert build.sheet_note(series["UNFCCC"], NEW_SET_FROM, years) == ""  # its years with a set: the old one only
 
 
-def test_a_factsheet_marks_the_entitys_own_change_of_set_and_forgets_it_for_the_next(sets_db, two_sets):
-    con = queries.open_report_db(sets_db)
-    try:
-        series = queries.entity_series(con, NEW_SET_FROM)
-    finally:
-        con.close()
-    years = tuple(r["year"] for r in two_sets.system)
+def test_a_factsheet_marks_the_entitys_own_change_of_set_and_forgets_it_for_the_next(two_set_pages):
+    series, years, _ = two_set_pages
 
     def draw(code: str) -> tuple[bytes, list[float], list[str]]:
         buffer = io.BytesIO()
@@ -578,16 +582,11 @@ def test_a_factsheet_marks_the_entitys_own_change_of_set_and_forgets_it_for_the_
     assert again == alone and lines == [] and labels == []
 
 
-def test_a_factsheet_source_line_with_the_factor_set_note_stays_clear_of_more_figures(sets_db, two_sets):
+def test_a_factsheet_source_line_with_the_factor_set_note_stays_clear_of_more_figures(two_set_pages):
     """A draft page whose years come partly from published totals and span two factor sets: four lines
     of source under the 'More figures' block, which must not run into it."""
-    con = queries.open_report_db(sets_db)
-    try:
-        series = queries.entity_series(con, NEW_SET_FROM)
-        sets, history = queries.entity_sources(con, NEW_SET_FROM)["UNEP"]
-    finally:
-        con.close()
-    years = tuple(r["year"] for r in two_sets.system)
+    series, years, sources = two_set_pages
+    sets, history = sources["UNEP"]
     note = build.sheet_note(series["UNEP"], NEW_SET_FROM, years)
     source = s.source_line(NEW_SET_FROM, sets, history, draft=12, note=note)
     with s.house_style():
