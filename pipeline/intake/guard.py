@@ -686,10 +686,6 @@ def _has(window: bytes, marker: bytes, rare: bytes) -> bool:
     return rare in window and marker in window
 
 
-def _local_bytes(name: bytes) -> bytes:
-    return name.rsplit(b":", 1)[-1]
-
-
 # Fast path: cells written as <c r="A1" ...> (Excel, LibreOffice, openpyxl, Google Sheets).
 # Every unprefixed cell start tag, <c followed by a space, '/' or '>' (what calamine treats as a
 # cell), with its row when it is written so; b"" for any other cell tag, which the fast path
