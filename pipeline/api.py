@@ -330,3 +330,11 @@ def users_list(outputs: Path = DEFAULT_OUTPUTS) -> list[PortalUser]:
     from pipeline.portal.accounts import list_users
 
     return list_users(Path(outputs))
+
+
+def users_disable(username: str, outputs: Path = DEFAULT_OUTPUTS) -> PortalUser:
+    """`gtb users disable`: the account can no longer sign in and its open sessions end; its
+    uploads and audit entries stay (`gtb users add --replace` enables it again)."""
+    from pipeline.portal.accounts import disable_user
+
+    return disable_user(username, Path(outputs))

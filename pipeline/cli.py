@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS, help="outputs folder of the portal's state")
     q = users.add_parser("list", help="list the accounts")
     q.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS, help="outputs folder of the portal's state")
+    q = users.add_parser("disable", help="disable an account: no more sign-in, open sessions end; nothing deleted")
+    q.add_argument("username")
+    q.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS, help="outputs folder of the portal's state")
     return parser
 
 
@@ -309,7 +312,12 @@ def _users(args: argparse.Namespace) -> int:
             seen = f"{user.last_login:%Y-%m-%d %H:%M} UTC" if user.last_login else "never"
             locked = f", locked until {user.locked_until:%H:%M} UTC" if user.locked_until else ""
             where = "every entity" if user.analyst else ", ".join(user.entities) or "no entity"
-            print(f"{user.username}\t{user.role}\t{where}\tlast sign-in {seen}{locked}")
+            off = "" if user.is_active else "\tdisabled"
+            print(f"{user.username}\t{user.role}\t{where}\tlast sign-in {seen}{locked}{off}")
+        return OK
+    if args.users_command == "disable":
+        user = api.users_disable(args.username, args.outputs)
+        print(f"disabled {user.username}: they can no longer sign in (`gtb users add --replace` enables them again)")
         return OK
     password = None
     if args.password_stdin:

@@ -625,3 +625,18 @@ def test_the_portals_template_carries_last_years_sheet(warehouse, personas, tmp_
     made = load_workbook(api.template("UNEP", YEAR, tmp_path / "cli.xlsx", lang="fr", db=warehouse)).sheetnames
     blank = load_workbook(api.template("UNEP", YEAR, tmp_path / "blank.xlsx", lang="fr")).sheetnames
     assert given == made and len(made) > len(blank)
+
+
+def test_a_disabled_account_cannot_sign_in_and_its_open_session_ends(portal, personas, db):
+    from django.conf import settings
+    from django.test import Client
+
+    focal = client_for(personas["focal_a"])
+    assert focal.get("/entity/UNEP/").status_code == 200
+    settings.GTB_STATE.mkdir(parents=True, exist_ok=True)  # the test portal's accounts are in a test database
+    api.users_disable("focal-a", settings.GTB_OUTPUTS)
+    ended = focal.get("/entity/UNEP/")
+    assert ended.status_code == 302 and "/login/" in ended["Location"]
+    refused = Client().post("/login/", {"username": "focal-a", "password": PASSWORD})
+    assert refused.status_code != 302
+    assert AuditEvent.objects.filter(action="account-disabled", detail="focal-a").exists()

@@ -140,3 +140,23 @@ def test_a_portal_database_that_is_no_database_is_one_line_and_left_untouched(tm
     assert done.returncode == 2 and "cannot be opened" in done.stderr and "internal error" not in done.stderr
     assert done.stderr.count("\n") == 1
     assert (tmp_path / "portal" / "portal.sqlite3").read_bytes() == b"not a database at all\n" * 100
+
+
+def test_users_disable_ends_sign_in_keeps_the_account_and_replace_enables_it(tmp_path):
+    out = str(tmp_path)
+    assert gtb("users", "add", "amina", "--entity", "UNEP", "--outputs", out).returncode == 0
+    off = gtb("users", "disable", "AMINA", "--outputs", out)  # a name as typed, any case
+    assert off.returncode == 0 and "disabled amina" in off.stdout, off.stderr
+    assert gtb("users", "list", "--outputs", out).stdout.splitlines() == [
+        "amina\tfocal point\tUNEP\tlast sign-in never\tdisabled"
+    ]
+    again = gtb("users", "disable", "amina", "--outputs", out)  # twice: still disabled, said once in the log
+    assert again.returncode == 0
+    unknown = gtb("users", "disable", "nobody", "--outputs", out)
+    assert unknown.returncode == 2 and "no user nobody" in unknown.stderr
+    nowhere = gtb("users", "disable", "amina", "--outputs", str(tmp_path / "typo"))
+    assert nowhere.returncode == 2 and "no portal under" in nowhere.stderr and not (tmp_path / "typo").exists()
+    on = gtb("users", "add", "amina", "--entity", "UNEP", "--replace", "--outputs", out)
+    assert on.returncode == 0
+    listed = gtb("users", "list", "--outputs", out).stdout.splitlines()
+    assert listed == ["amina\tfocal point\tUNEP\tlast sign-in never"]

@@ -1,6 +1,7 @@
-"""Portal accounts (`gtb users add`, `gtb users list`): one per focal point, bound to their
-entity or entities, or an analyst who sees every entity. Passwords are hashed with Argon2; a
-password given on the command line is never echoed, one made up is printed once.
+"""Portal accounts (`gtb users add`, `gtb users list`, `gtb users disable`): one per focal point,
+bound to their entity or entities, or an analyst who sees every entity. Passwords are hashed with
+Argon2; a password given on the command line is never echoed, one made up is printed once. An
+account is disabled, never deleted: its uploads and audit entries keep naming it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class PortalUser:
     entities: tuple[str, ...]
     last_login: dt.datetime | None
     locked_until: dt.datetime | None
+    is_active: bool = True
 
     @property
     def role(self) -> str:
@@ -98,17 +100,43 @@ def add_user(
     return _describe(user), secret
 
 
-def list_users(outputs: Path) -> list[PortalUser]:
-    """The accounts of the portal whose state is under `outputs` (none made there: said, and no
-    folder made to say so)."""
+def _existing_portal(outputs: Path) -> None:
+    """Boot the portal whose state is under `outputs`; none made there: said, and no folder made
+    to say so."""
     if not (Path(outputs) / "portal").is_dir():
         raise GtbError(
             f"no portal under {outputs} (its accounts are in {outputs}/portal): add one with `gtb users add`"
         )
     _boot(outputs)
+
+
+def list_users(outputs: Path) -> list[PortalUser]:
+    """The accounts of the portal whose state is under `outputs`."""
+    _existing_portal(outputs)
     from django.contrib.auth import get_user_model
 
     return [_describe(u) for u in get_user_model().objects.order_by("username")]
+
+
+def disable_user(username: str, outputs: Path) -> PortalUser:
+    """Disable an account: it can no longer sign in, and a session it has open ends at its next
+    request (Django's sign-in refuses an inactive user, and its session loader drops one). Its
+    uploads, grants and audit entries stay; `gtb users add --replace` enables it again."""
+    _existing_portal(outputs)
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from pipeline.portal.audit import audit
+
+    user = get_user_model().objects.filter(username__iexact=(username or "").strip()).first()
+    if user is None:
+        raise GtbError(f"no user {username} (see `gtb users list`)")
+    with transaction.atomic():
+        if user.is_active:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+            audit("gtb users", "account-disabled", detail=user.username)
+    return _describe(user)
 
 
 def _describe(user) -> PortalUser:
@@ -122,4 +150,5 @@ def _describe(user) -> PortalUser:
         entities=tuple(Grant.objects.filter(user=user).order_by("entity").values_list("entity", flat=True)),
         last_login=user.last_login,
         locked_until=locked_until(user.username),
+        is_active=bool(user.is_active),
     )
