@@ -240,3 +240,38 @@ def test_a_long_file_name_wraps_instead_of_widening_the_page(served, tmp_path):
                 assert wide <= 1280, f"{url}: {wide} px of page in a 1280 px window"
         finally:
             browser.close()
+
+
+def test_the_figures_beside_last_year_keep_each_number_whole_on_a_phone(tmp_path):
+    """The key figures table on a 390 px phone: the labels wrap, a figure (`12,345,678.9`) stays on
+    one line, and the table stays within the page. Rendered from the portal's own style sheet."""
+    from playwright.sync_api import sync_playwright
+
+    css = (Path(__file__).resolve().parent.parent / "pipeline/portal/static/portal/portal.css").read_text()
+    row = (
+        '<tr><td>Electricity from the grid, all sites together <span class="muted small">(kWh)</span></td>'
+        '<td class="num">12,345,678.9</td><td class="num">23,456,789.1</td><td class="num">+90.0 %</td></tr>'
+    )
+    page_html = (
+        f"<!doctype html><html><head><meta name=viewport content='width=device-width'><style>{css}</style></head>"
+        f"<body><main><table class='list figures'><tbody>{row * 3}</tbody></table></main></body></html>"
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 800})
+            page.set_content(page_html)
+            lines = page.evaluate(  # the lines a cell's text takes: one box per line
+                """() => [...document.querySelectorAll('td')].map(td => {
+                    const range = document.createRange();
+                    range.selectNodeContents(td.firstChild);
+                    return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+                })"""
+            )
+            wide = page.evaluate("document.documentElement.scrollWidth")
+        finally:
+            browser.close()
+    labels, numbers = lines[0::4], [n for i, n in enumerate(lines) if i % 4]
+    assert numbers == [1] * 9, lines  # one line each
+    assert min(labels) > 1, lines  # the label gave way instead
+    assert wide <= 390, f"{wide} px of page in a 390 px window"
