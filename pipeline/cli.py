@@ -39,6 +39,17 @@ def _year(text: str) -> int:
     return year
 
 
+def _jobs(text: str) -> int:
+    """A number of worker processes: a whole number from 1 (0 or -2 are no number of processes)."""
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of processes (1 or more)")
+    return jobs
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gtb", description="Greening the Blue inventory pipeline")
     parser.add_argument("--version", action="version", version=f"gtb {__version__}")
@@ -54,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check workbooks against the contract (never touches the database)")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--report-dir", type=Path, help="where reports go (default outputs/validation)")
-    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: up to 2)")
+    p.add_argument("--jobs", type=_jobs, default=None, help="worker processes (default: up to 2)")
     p.add_argument("--db", type=Path, default=None, help="compare with the entity's previous year in this database")
     p.add_argument("--lang", choices=("en", "fr", "es"), help="language of the findings (default: the workbook's)")
 
@@ -62,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--inputs", type=Path, default=DEFAULT_INPUTS, help="inputs folder (default inputs/)")
     p.add_argument("--db", type=Path, default=DEFAULT_DB, help="database (default outputs/gtb.duckdb)")
     p.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS, help="outputs folder (default outputs/)")
-    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: up to 2)")
+    p.add_argument("--jobs", type=_jobs, default=None, help="worker processes (default: up to 2)")
 
     p = sub.add_parser("recalculate", help="recalculate a past year with another factor set (logged)")
     p.add_argument("--year", type=_year, required=True)
@@ -80,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=_year, required=True, help="data year")
     p.add_argument("--db", type=Path, default=DEFAULT_DB, help="database (default outputs/gtb.duckdb)")
     p.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS, help="outputs folder (default outputs/)")
-    p.add_argument("--jobs", type=int, default=None, help="worker processes for the factsheets (default 1)")
+    p.add_argument("--jobs", type=_jobs, default=None, help="worker processes for the factsheets (default 1)")
     p.add_argument("--final", action="store_true", help="refuse (exit 1) while plausibility flags are open")
 
     p = sub.add_parser("export", help="publish the year's data: Parquet or CSV files with a datapackage.json")

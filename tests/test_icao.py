@@ -182,6 +182,18 @@ def test_a_calculator_figure_far_from_the_estimate_is_a_warning_naming_the_row(t
     assert sub.is_valid
 
 
+@pytest.mark.parametrize("figure", [0.0, -5.0, 50_000.0])
+def test_a_calculator_figure_out_of_range_is_one_error_not_also_a_far_estimate(tmp_path, figure):
+    """0, a negative figure or 50 t per passenger: the range error says it; a comparison with the
+    estimate ("-100 %") would be a follow-on finding on the same cell."""
+    from pipeline import api
+    from tests.builders import write_workbook
+
+    path = write_workbook(tmp_path / "UNEP_2025.xlsx", with_icec(2025, [figure, None, None]))
+    [sub] = api.check_files([path], jobs=1)
+    assert [(f.cell, f.code, f.severity) for f in sub.findings] == [("G2", "out-of-range", "error")]
+
+
 def test_electricity_without_an_entity_figure_takes_the_country_grid_share(tmp_path):
     import duckdb
 

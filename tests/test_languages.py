@@ -217,18 +217,19 @@ def test_a_number_that_starts_with_zero_is_never_read_as_thousands(digits, lang,
 
 
 @pytest.mark.parametrize(
-    ("text", "date", "ambiguous"),
+    ("text", "date", "doubt"),
     [
-        ("15/03/2026", dt.date(2026, 3, 15), False),
-        ("03/15/2026", dt.date(2026, 3, 15), False),
-        ("03/04/2026", dt.date(2026, 4, 3), True),
-        ("12.12.2025", dt.date(2025, 12, 12), False),
-        ("31/02/2026", None, False),
-        ("2026", None, False),
+        ("15/03/2026", dt.date(2026, 3, 15), ""),
+        ("03/15/2026", dt.date(2026, 3, 15), "month-first"),  # read so, and said: the contract is day first
+        ("03/04/2026", dt.date(2026, 4, 3), "day-month"),
+        ("12.12.2025", dt.date(2025, 12, 12), ""),
+        ("13/13/2025", None, ""),
+        ("31/02/2026", None, ""),
+        ("2026", None, ""),
     ],
 )
-def test_dates_typed_as_text(text, date, ambiguous):
-    assert date_from_text(text) == (date, ambiguous)
+def test_dates_typed_as_text(text, date, doubt):
+    assert date_from_text(text) == (date, doubt)
 
 
 def findings_for(tmp_path, sheets, lang=None):
@@ -254,6 +255,19 @@ def test_a_fraction_in_a_percent_formatted_cell_is_a_percent(tmp_path):
     wb["Entity"]["B5"].number_format = "General"  # 0.85 without the format stays 0.85 %
     wb.save(path)
     assert check(path).entity["reporting_coverage_percent"] == 0.85
+
+
+def test_a_date_only_month_first_reads_is_read_so_and_said_in_the_language(tmp_path):
+    """11/13/2024: no 13th month, so month first; whoever typed it writes dates the US way, and a
+    warning says the column's other dates may have been read the wrong way round."""
+    sheets = set_cell(valid_sheets("UNEP", 2024), "Offsets", "F2", "02/13/2025")
+    sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
+    [warned] = sub.findings
+    assert (warned.code, warned.severity, warned.cell, warned.value) == ("ambiguous-date", "warning", "F2", "02/13/2025")
+    assert "read month first, as 2025-02-13" in warned.message and "no month 13" in warned.message
+    assert sub.is_valid and str(sub.tables["Offsets"]["retirement_date"].iloc[0])[:10] == "2025-02-13"
+    [fr] = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), "fr").findings
+    assert "lu mois en premier, soit le 2025-02-13" in fr.message
 
 
 def test_ambiguous_number_is_read_by_language_and_warned(tmp_path):

@@ -172,6 +172,37 @@ def test_file_name_of_another_entity_is_a_warning(inputs):
     assert cell == "B2" and "WFP_2024.xlsx" in message and "UNEP" in message
 
 
+@pytest.mark.parametrize(
+    "stem, named",
+    [
+        ("UNEP_2024", ("UNEP", 2024)),
+        ("2024 UNEP", ("UNEP", 2024)),
+        ("GTB-UNEP-2023-final", ("UNEP", 2023)),
+        ("un_habitat 2023 v2", ("UN-HABITAT", 2023)),  # a code of two words, any separator, any case
+        ("UNOV-UNODC-2022", ("UNOV-UNODC", 2022)),
+        ("UNEP_sent_2025-03-01", ("UNEP", None)),  # the day it was sent, not the year it reports
+        ("UNEP_2025-03-01", ("UNEP", None)),
+        ("UNEP GHG 2023 final", ("UNEP", None)),  # a year further on: not what the name starts with
+        ("vintage_1999", (None, None)),
+        ("tplver_number_2025_1", (None, None)),
+        ("2023_report", (None, 2023)),
+    ],
+)
+def test_a_file_name_is_read_for_the_entity_and_year_it_starts_with(stem, named):
+    from pipeline import codelists
+    from pipeline.intake.cross_checks import named_in
+
+    assert named_in(stem, set(codelists.codes("entities"))) == named
+
+
+def test_a_file_named_by_the_day_it_was_sent_is_no_mismatch(inputs):
+    submit(inputs, "2024/UNEP_sent_2025-03-01.xlsx", valid_sheets("UNEP", 2024))
+    submit(inputs, "2024/UN-HABITAT_2023.xlsx", valid_sheets("UN-HABITAT", 2024))
+    assert gtb(inputs, "run") == 0
+    found = query(inputs, "SELECT file_name FROM findings JOIN submissions USING (submission_id) WHERE code = 'file-name-mismatch'")
+    assert found == [("UN-HABITAT_2023.xlsx",)]
+
+
 def status_json(inputs: Path, year: int, capsys) -> dict:
     capsys.readouterr()
     assert gtb(inputs, "status", "--year", str(year), "--json") == 0

@@ -795,6 +795,16 @@ def test_a_year_argument_that_is_no_year_is_one_line(capsys, year):
         assert stopped.value.code == 2 and err.count("\n") == 1 and "is not a year" in err, err
 
 
+@pytest.mark.parametrize("jobs", ["0", "-2", "two", "1.5"])
+def test_a_jobs_argument_that_is_no_number_of_processes_is_one_line(capsys, jobs, tmp_path):
+    """--jobs 0 or -2 was taken as 1 without a word, and the command ran (exit 0)."""
+    for argv in (["validate", str(tmp_path / "x.xlsx")], ["run"], ["report", "--year", "2024"]):
+        with pytest.raises(SystemExit) as stopped:
+            main([*argv, "--jobs", jobs])
+        err = capsys.readouterr().err
+        assert stopped.value.code == 2 and err.count("\n") == 1 and "number of processes" in err, err
+
+
 def test_recalculating_a_year_without_data_is_refused_and_not_logged(inputs, capsys):
     write_workbook(inputs / "submissions" / "UNEP_2024.xlsx", valid_sheets("UNEP"))
     assert gtb_run(inputs) == 0

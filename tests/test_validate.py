@@ -261,10 +261,18 @@ def test_an_error_or_a_formula_in_a_column_that_is_not_read_is_ignored_with_it(t
     [row] = [r for r in sheets["EMS"] if r[0] == "coverage_percent"]
     row[1] = "#VALUE!"
     sub = check_one(tmp_path, sheets)
-    assert sorted((f.sheet, f.cell, f.code) for f in sub.findings if f.is_error) == [
+    errors = sorted((f.sheet, f.cell, f.code, f.column) for f in sub.findings if f.is_error)
+    headers = dict(zip(sheets["Facilities"][0], "ABCDEFG"))
+    assert [(sheet, cell, code) for sheet, cell, code, _ in errors] == [
         ("EMS", "B4", "type-error"),
         ("Facilities", "D3", "type-error"),
         ("Facilities", "G4", "formula-without-value"),
+    ]
+    # named by their header as written, or their field's name, as every other finding on a cell
+    assert [column for *_, column in errors] == [
+        "coverage_percent",
+        next(h for h, letter in headers.items() if letter == "D"),
+        next(h for h, letter in headers.items() if letter == "G"),
     ]
 
 

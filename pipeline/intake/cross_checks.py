@@ -175,6 +175,31 @@ def unpinned_year_findings(subs: list[Submission], pins_path: Path | None = None
             )
 
 
+def named_in(stem: str, entities: set[str]) -> tuple[str | None, int | None]:
+    """The entity code and the year a file name starts with (`UNEP_2024`, `2024 UNEP`,
+    `GTB-UNEP-2024-final`): an entity code among its first two words, a year as its first word or
+    the word after the entity code. A year further on (`UNEP GHG 2024 final`), or one that begins
+    a date (`UNEP_2025-03-01`, the day it was sent), is not a claim about the reporting year."""
+    tokens = [t for t in re.split(r"[_\-\s.]+", stem) if t]
+    entity, after = None, 0  # a code of several words (UN-HABITAT, UNOV-UNODC) as written with any separator
+    for start in (0, 1):
+        for words in (3, 2, 1):
+            code = "-".join(tokens[start : start + words]).upper()
+            if entity is None and len(tokens) >= start + words and code in entities:
+                entity, after = code, start + words
+    year = None
+    for i in sorted({0, after} if entity else {0}):
+        if i < len(tokens) and _YEAR.fullmatch(tokens[i]) and not _a_date(tokens[i + 1 : i + 3]):
+            year = int(tokens[i])
+            break
+    return entity, year
+
+
+def _a_date(after: list[str]) -> bool:
+    """Whether the two words after a year make it a date (`2025-03-01`, `2025_3_1`)."""
+    return len(after) == 2 and all(t.isdigit() and len(t) <= 2 for t in after)
+
+
 def folder_and_name_findings(subs: list[Submission]) -> None:
     """Add `year-mismatch` (an error: the workbook sits in a folder named after another year) and
     `file-name-mismatch` (a warning: the file name starts with another entity code or year than
@@ -195,11 +220,7 @@ def folder_and_name_findings(subs: list[Submission]) -> None:
                     year=sub.reporting_year,
                 )
             )
-        tokens = [t for t in re.split(r"[_\-\s.]+", Path(sub.file_name).stem) if t]
-        named_entity = next(
-            (t.upper() for t in tokens[:2] if t.upper() in entities or t.upper().replace("_", "-") in entities), None
-        )
-        named_year = next((int(t) for t in tokens if _YEAR.fullmatch(t)), None)
+        named_entity, named_year = named_in(Path(sub.file_name).stem, entities)
         wrong_entity = sub.entity_code and named_entity and named_entity != sub.entity_code
         wrong_year = named_year is not None and named_year != sub.reporting_year
         if wrong_entity or wrong_year:

@@ -368,6 +368,7 @@ def _sheet(spec: contract.SheetSpec, tab: str, raw: RawWorkbook, lang: str) -> t
                 sheet=tab,
                 cell=cell,
                 row=int("".join(ch for ch in cell if ch.isdigit())),
+                column=_written_column(parsed, cell),
                 value=error,
                 file=raw.file_name,
             )
@@ -381,10 +382,22 @@ def _sheet(spec: contract.SheetSpec, tab: str, raw: RawWorkbook, lang: str) -> t
                 sheet=tab,
                 cell=cell,
                 row=int("".join(ch for ch in cell if ch.isdigit())),
+                column=_written_column(parsed, cell),
                 file=raw.file_name,
             )
         )
     return parsed, findings
+
+
+def _written_column(parsed: ParsedSheet, cell: str) -> str:
+    """The header over `cell` as the workbook writes it (tables), or the field name beside it
+    (Field/Value sheets); "" for a cell under neither (a Field/Value sheet's field names)."""
+    if parsed.is_table:
+        letter = cell.rstrip("0123456789")
+        column = next((c for c, at in parsed.letters.items() if at == letter), None)
+    else:
+        column = next((f for f, at in parsed.cells.items() if at == cell), None)
+    return parsed.headers.get(column, "") if column is not None else ""
 
 
 def _closest_column(spec: contract.SheetSpec, header: str, candidates: list[str]) -> str | None:

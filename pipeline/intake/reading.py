@@ -15,7 +15,8 @@ becomes the contract's value, the rest stays as typed for the validator to repor
   percentage (what people see as 85 %) is 85; a finding on such a cell quotes both what it
   holds and the percentage read (`PercentCell`: "80 (read as 8000 % ...)");
 - a date typed as `dd/mm/yyyy` (or with dots or hyphens): read day first, with an
-  `ambiguous-date` warning when day and month could be swapped.
+  `ambiguous-date` warning when day and month could be swapped, and one when only month first
+  reads it (`11/13/2024`).
 
 What was typed is kept (`typed_as`) so that a finding on such a cell still quotes it.
 """
@@ -116,18 +117,23 @@ def _grouped(m: re.Match[str], lang: str) -> tuple[float | None, bool]:
     return value, True
 
 
-def date_from_text(text: str) -> tuple[dt.date | None, bool]:
-    """(date, ambiguous) of 'dd/mm/yyyy' (day first; 'mm/dd' only where the day cannot be first)."""
+def date_from_text(text: str) -> tuple[dt.date | None, str]:
+    """(date, doubt) of 'dd/mm/yyyy': day first; 'mm/dd' only where the day cannot be first. The
+    doubt is "" (one reading), "day-month" (day and month could be swapped: read day first) or
+    "month-first" (read month first, against the contract: whoever typed it writes dates the US
+    way, and their other dates may have been read the wrong way round)."""
     m = _DMY.fullmatch(text.strip())
     if not m:
-        return None, False
+        return None, ""
     a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
     day, month = (a, b) if a > 12 or b <= 12 else (b, a)
     try:
         value = dt.date(year, month, day)
     except ValueError:
-        return None, False
-    return value, a <= 12 and b <= 12 and a != b
+        return None, ""
+    if a <= 12 and b <= 12 and a != b:
+        return value, "day-month"
+    return value, "month-first" if (day, month) == (b, a) and a != b else ""
 
 
 def read_sheet(
@@ -293,16 +299,17 @@ def _numbers(
 def _dates(out: Read, col: ColumnSpec, values: list[object], index: Sequence[object], locate: LocateFn) -> _Changes:
     changes: _Changes = []
     for position, typed in _text_cells(values):
-        value, ambiguous = date_from_text(typed)
+        value, doubt = date_from_text(typed)
         if value is None:
             continue
         changes.append((position, typed, value))
-        if ambiguous:
+        if doubt:
             cell, row, header = locate(col.name, index[position])
             out.findings.append(
                 finding(
-                    "ambiguous-date.day-month",
+                    f"ambiguous-date.{doubt}",
                     read=value.isoformat(),
+                    month=value.day,  # month-first: the number that cannot be a month
                     sheet=out.tab,
                     cell=cell,
                     row=row,
