@@ -256,10 +256,11 @@ def _status_command(args: argparse.Namespace) -> int:
 
 
 def _accept(args: argparse.Namespace) -> int:
-    from pipeline import api
+    from pipeline import api, safe
 
     done = api.accept(args.entity, args.year, args.reason, args.db, args.by)
-    print(f"accepted {done.entity} {done.year}: {done.flags_closed} open flag(s) closed, logged for {done.by}")
+    by = safe.console_safe(done.by)  # as typed: a name pasted with a terminal escape shows it, never runs it
+    print(f"accepted {done.entity} {done.year}: {done.flags_closed} open flag(s) closed, logged for {by}")
     return OK
 
 
@@ -466,6 +467,8 @@ def _compare(result) -> None:
             f"  [yellow]{flag['status']}[/] {flag['sheet']}!{flag['cell']} {flag['code']}: "
             f"{safe.for_console(flag['message'])}"
         )
+        if flag["explanation"]:  # the focal point's comment on the row: what the analyst weighs before accepting
+            console.print(f"    explained: {safe.for_console(flag['explanation'])}")
 
 
 if __name__ == "__main__":  # pragma: no cover

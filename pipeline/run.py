@@ -60,6 +60,7 @@ class RunResult:
     superseded_files: list[str] = field(default_factory=list)
     new_rejections: list[tuple[str, int, str, str]] = field(default_factory=list)  # (+ first finding)
     repeated_rejections: list[str] = field(default_factory=list)  # rejected before with the same errors
+    warned: list[tuple[str, int, str, str]] = field(default_factory=list)  # loaded, warned: (file, n, folder, first)
     changes: list[Change] = field(default_factory=list)
     flags: int = 0  # plausibility flags raised by this run
     history_rows: int = 0
@@ -522,6 +523,10 @@ def _settle(result: RunResult, subs: list[Submission], folders: dict[int, Path],
     repeated = set(recorded.repeated)
     for i, s in enumerate(subs):
         if s.is_valid:
+            if s.warnings:
+                first = next(f for f in sorted(s.findings, key=sort_key) if not f.is_error)
+                shown = f"{f'{first.where}: ' if first.sheet else ''}{first.message}"
+                result.warned.append((s.file_name, s.warnings, str(folders[i]), shown))
             continue
         if s.sha256 in replaced:
             result.replaced.append(s.file_name)
@@ -637,6 +642,7 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
     ]
     if result.loaded:
         out.append(Text("  loaded: " + _names(result.loaded)))
+    out += _warned_lines(result)
     if result.superseded_files:
         out.append(Text("  superseded: " + _names(result.superseded_files)))
     for change in result.changes:
@@ -687,6 +693,23 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
     out += _not_read_lines(result)
     out += _history_lines(result)
     out.append(Text(f"database: {safe.console_safe(str(db))}"))
+    return out
+
+
+def _warned_lines(result: RunResult, at_most: int = 10) -> list[Text]:
+    """The files loaded with warnings (a file name that names another entity, an ambiguous number):
+    each with its count, its report folder and its first warning; past `at_most`, a count."""
+    out = []
+    for name, warnings, folder, first in result.warned[:at_most]:
+        out.append(
+            Text.from_markup(
+                f"  [yellow]loaded with {warnings} warning{'s' * (warnings != 1)}[/] {safe.for_console(name)}"
+                f" -> {safe.for_console(folder)}\n      {safe.for_console(first)}"
+            )
+        )
+    if len(result.warned) > at_most:
+        more = len(result.warned) - at_most
+        out.append(Text(f"  and {more} more file{'s' * (more != 1)} loaded with warnings: see their issues.csv"))
     return out
 
 

@@ -163,9 +163,15 @@ def test_wrong_year_file_is_rejected_and_the_earlier_year_untouched(inputs, caps
     assert "UNEP_2024" in capsys.readouterr().out
 
 
-def test_file_name_of_another_entity_is_a_warning(inputs):
+def test_file_name_of_another_entity_is_a_warning(inputs, capsys):
     submit(inputs, "2024/WFP_2024.xlsx", valid_sheets("UNEP", 2024))
+    capsys.readouterr()
     assert gtb(inputs, "run") == 0
+    said = capsys.readouterr().out  # the run's summary names the file, its count and first warning
+    assert "loaded with 1 warning WFP_2024.xlsx -> " in said and "file name" in said.split("loaded with 1 warning")[1]
+    capsys.readouterr()
+    assert gtb(inputs, "run") == 0
+    assert "warning" not in capsys.readouterr().out  # unchanged on a rerun: said once, when it loaded
     [(status,)] = query(inputs, "SELECT status FROM submissions")
     assert status == "loaded"
     [(cell, message)] = query(inputs, "SELECT cell, message FROM findings WHERE code = 'file-name-mismatch'")
@@ -199,7 +205,8 @@ def test_a_file_named_by_the_day_it_was_sent_is_no_mismatch(inputs):
     submit(inputs, "2024/UNEP_sent_2025-03-01.xlsx", valid_sheets("UNEP", 2024))
     submit(inputs, "2024/UN-HABITAT_2023.xlsx", valid_sheets("UN-HABITAT", 2024))
     assert gtb(inputs, "run") == 0
-    found = query(inputs, "SELECT file_name FROM findings JOIN submissions USING (submission_id) WHERE code = 'file-name-mismatch'")
+    sql = "SELECT file_name FROM findings JOIN submissions USING (submission_id) WHERE code = 'file-name-mismatch'"
+    found = query(inputs, sql)
     assert found == [("UN-HABITAT_2023.xlsx",)]
 
 
@@ -367,6 +374,32 @@ def test_explanation_in_the_comment_column_travels_with_the_flag(inputs):
     two_years(inputs, sheets)
     [(explanation,)] = query(inputs, "SELECT explanation FROM flags WHERE sheet = 'Water'")
     assert explanation == "new staff housing block with a pool"
+
+
+def test_compare_shows_the_focal_points_explanation_beside_its_flag(inputs, capsys):
+    """What an analyst weighs before `gtb accept`: the comment on the flagged row, printed under its
+    flag, a terminal escape typed in it shown, never run."""
+    sheets = set_cell(valid_sheets("UNEP", 2024), "Water", "D2", 610_000)
+    sheets["Water"][0].append("comment")
+    sheets["Water"][1].append("new staff housing block with a pool \x9b2J[bold]")  # CSI: clear the screen
+    two_years(inputs, sheets)
+    capsys.readouterr()
+    assert gtb(inputs, "compare", "UNEP", "--year", "2024") == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    flag_line = next(i for i, line in enumerate(lines) if "Water!D2" in line)
+    [explained] = [i for i, line in enumerate(lines) if "explained:" in line]
+    assert explained > flag_line
+    assert lines[explained].strip() == "explained: new staff housing block with a pool \\x9b2J[bold]"
+    assert "\x9b" not in out
+
+
+def test_accept_shows_the_name_it_logged_without_running_an_escape(inputs, capsys):
+    two_years(inputs, mwh_slip())
+    capsys.readouterr()
+    assert gtb(inputs, "accept", "UNEP", "2024", "--reason", "checked", "--by", "\x1b[31mEVIL\x1b]0;t\x07") == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "logged for \\x1b[31mEVIL" in out
 
 
 def test_validate_with_db_shows_flags_and_loads_nothing(inputs, capsys, tmp_path):

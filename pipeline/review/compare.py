@@ -102,10 +102,11 @@ def compare(con: duckdb.DuckDBPyConnection, entity: str, year: int) -> Compariso
     if year not in rows:
         raise GtbError(f"no indicators for {code} in {year}: see gtb status --year {year}")
     flags = [
-        dict(zip(("sheet", "cell", "code", "message", "status"), r, strict=True))
+        dict(zip(("sheet", "cell", "code", "message", "status", "explanation"), r, strict=True))
         for r in con.execute(
             """
-            SELECT f.sheet, f.cell, f.code, f.message, f.status FROM flags f JOIN submissions s USING (submission_id)
+            SELECT f.sheet, f.cell, f.code, f.message, f.status, f.explanation
+            FROM flags f JOIN submissions s USING (submission_id)
             WHERE s.entity_code = ? AND s.reporting_year = ? AND s.status = 'loaded' ORDER BY f.flag_id
             """,
             [code, year],
