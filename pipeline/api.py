@@ -250,6 +250,16 @@ def status(year: int, db: Path = DEFAULT_DB) -> list:
         return tracker(con, int(year))
 
 
+def unattributed(year: int, db: Path = DEFAULT_DB) -> list:
+    """`gtb status`, after the entities: the rejected files of `year` whose entity or year could
+    not be read, which no entity's row shows."""
+    from pipeline.review.status import unattributed as files
+    from pipeline.warehouse.db import opened
+
+    with opened(Path(db), read_only=True) as con:
+        return files(con, int(year))
+
+
 @dataclass(frozen=True)
 class RecordedFile:
     """A file the warehouse has recorded (`submissions`): a run never reads the same bytes twice."""

@@ -252,7 +252,7 @@ def _indicators(args: argparse.Namespace) -> int:
 def _status_command(args: argparse.Namespace) -> int:
     from pipeline import api
 
-    return _status(api.status(args.year, args.db), args.year, args.json)
+    return _status(api.status(args.year, args.db), args.year, args.json, api.unattributed(args.year, args.db))
 
 
 def _accept(args: argparse.Namespace) -> int:
@@ -391,9 +391,12 @@ def entry() -> NoReturn:
     sys.exit(code)
 
 
-def _status(rows: list, year: int, as_json: bool) -> int:
+def _status(rows: list, year: int, as_json: bool, unattributed: list | None = None) -> int:
+    unattributed = unattributed or []
     if as_json:
-        print(json.dumps({"year": year, "entities": [r.as_json() for r in rows]}, default=str))
+        entities = [r.as_json() for r in rows]
+        files = [u.as_json() for u in unattributed]
+        print(json.dumps({"year": year, "entities": entities, "unattributed": files}, default=str))
         return OK
     from rich.console import Console
     from rich.table import Table
@@ -426,7 +429,22 @@ def _status(rows: list, year: int, as_json: bool) -> int:
         for s in ("missing", "rejected", "loaded-with-flags", "loaded", "accepted", "history-only")
     }
     console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    _unattributed_lines(console, unattributed, year)
     return OK
+
+
+def _unattributed_lines(console, files: list, year: int) -> None:
+    """The rejected files no entity row shows: their entity or year could not be read."""
+    from pipeline import safe
+
+    if not files:
+        return
+    console.print(f"[red]{len(files)} rejected file{'s' * (len(files) != 1)} of {year} not attributed to an entity[/]:")
+    for u in files:
+        console.print(
+            f"  {safe.for_console(u.path)} ({u.received_at}, {u.errors} error{'s' * (u.errors != 1)}): "
+            f"{safe.for_console((u.first_finding or '')[:160])}"
+        )
 
 
 def _compare(result) -> None:

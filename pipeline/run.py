@@ -524,9 +524,9 @@ def _settle(result: RunResult, subs: list[Submission], folders: dict[int, Path],
     for i, s in enumerate(subs):
         if s.is_valid:
             if s.warnings:
-                first = next(f for f in sorted(s.findings, key=sort_key) if not f.is_error)
-                shown = f"{f'{first.where}: ' if first.sheet else ''}{first.message}"
-                result.warned.append((s.file_name, s.warnings, str(folders[i]), shown))
+                warning = next(f for f in sorted(s.findings, key=sort_key) if not f.is_error)
+                said = f"{f'{warning.where}: ' if warning.sheet else ''}{warning.message}"
+                result.warned.append((s.file_name, s.warnings, str(folders[i]), said))
             continue
         if s.sha256 in replaced:
             result.replaced.append(s.file_name)

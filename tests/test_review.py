@@ -216,12 +216,36 @@ def status_json(inputs: Path, year: int, capsys) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
+def test_status_lists_the_rejected_files_no_entity_row_shows(inputs, capsys):
+    """A code not in the reference list, or an Entity sheet with no year: rejected, and the run says
+    "gtb status lists them"; they were in no row. They are listed apart, by the year read or the
+    year folder, until a file at the same path reads."""
+    foo = submit(inputs, "2024/FOO_2024.xlsx", set_cell(valid_sheets("UNEP", 2024), "Entity", "B2", "FOO"))
+    submit(inputs, "2024/UNEP_noyear.xlsx", set_cell(valid_sheets("UNEP", 2024), "Entity", "B3", None))
+    submit(inputs, "2023/FOO_2023.xlsx", set_cell(valid_sheets("UNEP", 2023), "Entity", "B2", "FOO"))
+    assert gtb(inputs, "run") == 1
+    got = status_json(inputs, 2024, capsys)
+    files = {u["file"]: u for u in got["unattributed"]}
+    assert set(files) == {"FOO_2024.xlsx", "UNEP_noyear.xlsx"}
+    assert files["FOO_2024.xlsx"]["entity"] is None and files["FOO_2024.xlsx"]["year"] == 2024
+    assert "FOO" in files["FOO_2024.xlsx"]["first_finding"] and files["FOO_2024.xlsx"]["errors"] >= 1
+    assert files["UNEP_noyear.xlsx"]["entity"] == "UNEP" and files["UNEP_noyear.xlsx"]["year"] is None
+    assert "FOO_2024.xlsx" not in {e["file"] for e in got["entities"]}
+    assert gtb(inputs, "status", "--year", "2024") == 0
+    shown = capsys.readouterr().out
+    assert "2 rejected files of 2024 not attributed to an entity" in shown and "FOO_2024.xlsx" in shown
+    write_workbook(foo, valid_sheets("UNEP", 2024))  # the same name, now UNEP's: it reads
+    gtb(inputs, "run")
+    assert {u["file"] for u in status_json(inputs, 2024, capsys)["unattributed"]} == {"UNEP_noyear.xlsx"}
+    assert [u["file"] for u in status_json(inputs, 2023, capsys)["unattributed"]] == ["FOO_2023.xlsx"]
+
+
 def test_status_names_every_expected_entity(inputs, capsys):
     submit(inputs, "2024/UNEP_2024.xlsx", valid_sheets("UNEP", 2024))
     submit(inputs, "2024/WFP_2024.xlsx", set_cell(valid_sheets("WFP", 2024), "Water", "D2", -5))
     gtb(inputs, "run")
     got = status_json(inputs, 2024, capsys)
-    assert set(got) == {"year", "entities"} and got["year"] == 2024
+    assert set(got) == {"year", "entities", "unattributed"} and got["year"] == 2024 and got["unattributed"] == []
     entities = {e["entity"]: e for e in got["entities"]}
     expected = {
         code

@@ -12,6 +12,12 @@ Statuses, one per expected entity (schemas/codelists/entities.csv: expected_from
 An entity not expected for the year (before its `expected_from`, after its `expected_until`) is
 listed too when a workbook of the year came from it, marked `expected: false`: its rejections
 and flags would otherwise be in no list, while the run and the report point to this one.
+
+A rejected file whose entity or year could not be read (a code not in the reference list, an
+empty Entity sheet, a file that is no workbook) belongs to no entity row; `unattributed` lists
+those of the year (by the year read, else by the year folder it sits in; without either, in
+every year), the newest file of each path only, so that one resubmitted under the same name
+that now reads is gone from the list.
 """
 
 from __future__ import annotations
@@ -106,3 +112,59 @@ def status(con: duckdb.DuckDBPyConnection, year: int) -> list[EntityStatus]:
             )
         )
     return out
+
+
+UNATTRIBUTED_SQL = r"""
+WITH newest AS (  -- the newest file recorded at each path: one resubmitted there replaces it
+    SELECT file_path, max(submission_id) AS submission_id FROM submissions GROUP BY file_path
+), candidates AS (
+    SELECT s.*, try_cast(regexp_extract(s.file_path, '(?:^|[/\\])((?:19|20)\d\d)[/\\][^/\\]*$', 1) AS INTEGER)
+               AS folder_year
+    FROM submissions s JOIN newest n USING (submission_id)
+    WHERE s.status = 'rejected' AND (s.entity_code IS NULL OR s.reporting_year IS NULL)
+), first_error AS (
+    SELECT submission_id, arg_min(
+        coalesce(sheet || coalesce('!' || nullif(cell, ''), '') || ': ', '') || message,
+        (severity <> 'error', sheet, excel_row, cell)
+    ) AS first_finding
+    FROM findings GROUP BY submission_id
+)
+SELECT c.file_name, c.file_path, c.entity_code, c.reporting_year, c.received_at, c.error_count, f.first_finding
+FROM candidates c LEFT JOIN first_error f USING (submission_id)
+WHERE coalesce(c.reporting_year, c.folder_year, $year) = $year
+ORDER BY c.file_path
+"""
+
+
+@dataclass(frozen=True)
+class Unattributed:
+    """A rejected file of the year that no entity row shows: its entity or year could not be read."""
+
+    file: str
+    path: str
+    entity: str | None  # the entity, when only the year could not be read
+    year: int | None  # the year read, if any
+    received_at: str | None
+    errors: int
+    first_finding: str | None
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+def unattributed(con: duckdb.DuckDBPyConnection, year: int) -> list[Unattributed]:
+    """The rejected files of `year` that belong to no entity row of the tracker, by path."""
+    return [
+        Unattributed(
+            file=file,
+            path=path,
+            entity=entity,
+            year=read_year,
+            received_at=received.isoformat(sep=" ", timespec="seconds") if received else None,
+            errors=int(errors),
+            first_finding=first or None,
+        )
+        for file, path, entity, read_year, received, errors, first in con.execute(
+            UNATTRIBUTED_SQL, {"year": year}
+        ).fetchall()
+    ]
