@@ -123,3 +123,28 @@ def open_regular(path: Path) -> BinaryIO:
     except BaseException:
         os.close(fd)
         raise
+
+
+def write_whole(path: Path, data: bytes) -> Path:
+    """`data` into `path`, whole or not at all: written to a temporary file beside it, then renamed
+    over it, so that a full disk or a cut never leaves a damaged file where a good one was (or
+    where none was). OSError as the system gives it; the temporary file is gone either way."""
+    import tempfile
+
+    target = Path(os.path.realpath(path))  # a link is followed: the file it names is replaced, not the link
+    if target.exists() and not target.is_file():  # a device or a pipe (/dev/stdout): written into, as asked
+        with open(target, "wb") as fh:
+            fh.write(data)
+        return Path(path)
+    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}-")
+    try:
+        with os.fdopen(handle, "wb") as fh:
+            fh.write(data)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # the mode a plain new file gets (a temporary one starts private)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(path)

@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.cells import column_letter
+from pipeline.paths import write_whole
 
 AUTHOR = "Greening the Blue pipeline"
 
@@ -131,8 +132,8 @@ def save_reproducible(wb: Workbook, path: Path, stamp: dt.datetime = FIXED_TIME)
     buffer = io.BytesIO()
     wb.save(buffer)
     text = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+    out = io.BytesIO()
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             body = src.read(info.filename)
             if info.filename == "docProps/core.xml":
@@ -141,4 +142,5 @@ def save_reproducible(wb: Workbook, path: Path, stamp: dt.datetime = FIXED_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
             dst.writestr(entry, body)
-    return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_whole(path, out.getvalue())  # whole or not at all

@@ -162,6 +162,36 @@ def test_rerun_replaces_the_files_and_keeps_what_it_did_not_write(warehouse, tmp
     assert not [p for p in folder.iterdir() if p.name.startswith(".")], "no temporary file left behind"
 
 
+def test_an_export_that_cannot_be_written_whole_leaves_the_folder_as_it_was(warehouse, tmp_path, capsys, monkeypatch):
+    """A full disk on the third file: the earlier export stays whole (its files and descriptor
+    agree), no temporary file is left, and the command says so in one line (it was an internal
+    error, with the first file replaced and no datapackage.json)."""
+    from pipeline.report import export
+
+    folder = api.export(YEAR, warehouse, tmp_path, "csv").folder
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    written = export._write
+    calls = []
+
+    def full_disk(*args, **kwargs):
+        calls.append(args[1].name)
+        if len(calls) == 3:
+            raise duckdb.IOException('IO Error: Could not write file "x": No space left on device')
+        return written(*args, **kwargs)
+
+    monkeypatch.setattr(export, "_write", full_disk)
+    argv = ["export", "--year", str(YEAR), "--format", "csv", "--db", str(warehouse), "--outputs", str(tmp_path)]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "No space left on device" in err and "as it was" in err, err
+    assert "internal error" not in err
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    monkeypatch.setattr(export, "_write", written)
+    monkeypatch.setattr(export, "_write_descriptor", lambda *a: (_ for _ in ()).throw(OSError(28, "No space left")))
+    assert main(argv) == 2
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
 def test_command_line(warehouse, tmp_path, capsys):
     assert main(["export", "--year", str(YEAR), "--db", str(warehouse), "--outputs", str(tmp_path)]) == 0
     out = capsys.readouterr().out

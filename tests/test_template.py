@@ -262,3 +262,34 @@ def test_fill_writes_example_rows_under_the_headers(path, tmp_path):
     ems = {wb["EMS"].cell(row=r, column=1).value: wb["EMS"].cell(row=r, column=2).value for r in range(2, 7)}
     assert ems["Status"] == "certified" and ems["Policy adopted?"] == "yes"
     assert load_workbook(path)["Facilities"]["C2"].value is None  # the template itself is untouched
+
+
+def test_a_template_that_cannot_be_written_is_one_line_and_never_half_a_file(tmp_path, capsys, monkeypatch):
+    """A full disk: one line and exit 2 (there was a traceback after the message), and the file
+    already at the path is left whole, with no temporary file beside it. A device is written into
+    as asked, never replaced; a link is followed."""
+    import os
+    import stat
+
+    from pipeline.cli import main
+
+    if os.path.exists("/dev/full"):
+        assert main(["template", "UNEP", "2024", "-o", "/dev/full"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "No space left on device" in err and "Traceback" not in err
+        assert stat.S_ISCHR(os.stat("/dev/full").st_mode), "the device is still a device"
+    target = tmp_path / "UNEP_2024.xlsx"
+    target.write_bytes(b"last week's template")
+
+    def no_space(*_args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", no_space)
+    assert main(["template", "UNEP", "2024", "-o", str(target)]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert target.read_bytes() == b"last week's template" and [p.name for p in tmp_path.iterdir()] == [target.name]
+    monkeypatch.undo()
+    link = tmp_path / "latest.xlsx"
+    link.symlink_to(target)
+    assert main(["template", "UNEP", "2024", "-o", str(link)]) == 0
+    assert link.is_symlink() and target.read_bytes()[:2] == b"PK"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -31,6 +32,7 @@ from pipeline import xlsx as st
 from pipeline.cells import column_letter
 from pipeline.cycle import Cycle, cycle_file
 from pipeline.cycle import reporting_cycle as read_cycle
+from pipeline.errors import GtbError
 from schemas import contract, i18n
 from schemas.contract import ColumnSpec, SheetSpec, resolve_bound
 
@@ -688,6 +690,10 @@ def template(
     props.description = f"Submission template version {TEMPLATE_VERSION} ({i18n.LANG_NAMES[lang]})"
     props.language = lang
 
-    output.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(output)
-    return output
+    buffer = io.BytesIO()
+    wb.save(buffer)  # in memory first: a full disk never leaves half a workbook at `output`
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        return paths.write_whole(output, buffer.getvalue())
+    except OSError as exc:
+        raise GtbError(f"cannot write the template to {output}: {exc.strerror or exc}") from None

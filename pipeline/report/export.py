@@ -38,6 +38,7 @@ from pipeline.review.flags import open_flags
 from schemas import contract
 
 FORMATS = ("parquet", "csv")
+DESCRIPTOR = "datapackage.json"
 # Columns never published: personal data, and free text that may name people.
 WITHHELD = {
     "focal_point_name": "personal data",
@@ -181,14 +182,25 @@ def export(year: int, db: Path, outputs: Path, fmt: str = "parquet") -> ExportRe
         except OSError as exc:
             raise GtbError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
         previous = _listed_files(folder)
-        described = []
-        for resource in resources():
-            path = folder / f"{resource.name}.{fmt}"
-            result.rows[resource.name] = _write(con, resource, year, path, fmt)
-            described.append(_describe(con, resource, year, path, fmt))
+        staged: list[tuple[str, Path]] = []  # (temporary file, its place): renamed only once all are written
+        try:
+            described = []
+            for resource in resources():
+                path = folder / f"{resource.name}.{fmt}"
+                tmp, result.rows[resource.name] = _write(con, resource, year, path, fmt)
+                staged.append((tmp, path))
+                described.append(_describe(con, resource, year, path, fmt))
+            staged.append((_write_descriptor(folder, year, fmt, described, result.open_flags), folder / DESCRIPTOR))
+        except (OSError, duckdb.IOException) as exc:
+            for tmp, _ in staged:
+                Path(tmp).unlink(missing_ok=True)
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+            raise GtbError(f"cannot write the export into {folder}: {reason}; the folder is as it was") from None
+        for tmp, path in staged:  # renames within one folder: no space needed, none fails half-way
+            os.replace(tmp, path)
         for stale in previous - {f"{r.name}.{fmt}" for r in resources()}:  # only files we listed before
             (folder / stale).unlink(missing_ok=True)
-        result.descriptor = _write_descriptor(folder, year, fmt, described, result.open_flags)
+        result.descriptor = folder / DESCRIPTOR
     finally:
         con.close()
     return result
@@ -207,8 +219,9 @@ def _select(con: duckdb.DuckDBPyConnection, resource: Resource, year: int, fmt: 
     return f"SELECT {', '.join(parts)} FROM ({resource.sql})"
 
 
-def _write(con: duckdb.DuckDBPyConnection, resource: Resource, year: int, path: Path, fmt: str) -> int:
-    """The rows into `path`, atomically (a temporary file renamed over it); returns the row count."""
+def _write(con: duckdb.DuckDBPyConnection, resource: Resource, year: int, path: Path, fmt: str) -> tuple[str, int]:
+    """The rows into a temporary file beside `path` (the caller renames it into place); returns
+    the temporary file and the row count. A failure leaves no temporary file behind."""
     options = (
         "FORMAT parquet, COMPRESSION zstd"
         if fmt == "parquet"
@@ -220,12 +233,11 @@ def _write(con: duckdb.DuckDBPyConnection, resource: Resource, year: int, path: 
         escaped = tmp.replace("'", "''")
         con.execute(f"COPY ({_select(con, resource, year, fmt)}) TO '{escaped}' ({options})", [year])
         _readable(tmp)
-        os.replace(tmp, path)
+        [(rows,)] = con.execute(f"SELECT count(*) FROM ({resource.sql})", [year]).fetchall()
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    [(rows,)] = con.execute(f"SELECT count(*) FROM ({resource.sql})", [year]).fetchall()
-    return int(rows)
+    return tmp, int(rows)
 
 
 def _comments(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
@@ -301,14 +313,15 @@ def _describe(con: duckdb.DuckDBPyConnection, resource: Resource, year: int, pat
 def _listed_files(folder: Path) -> set[str]:
     """The data files the previous descriptor of `folder` listed (plain names inside the folder)."""
     try:
-        previous = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+        previous = json.loads((folder / DESCRIPTOR).read_text(encoding="utf-8"))
         paths = {str(r.get("path", "")) for r in previous.get("resources", [])}
     except (OSError, ValueError, AttributeError):
         return set()
     return {p for p in paths if p and Path(p).name == p and not p.startswith(".")}
 
 
-def _write_descriptor(folder: Path, year: int, fmt: str, described: list[dict], flags: int) -> Path:
+def _write_descriptor(folder: Path, year: int, fmt: str, described: list[dict], flags: int) -> str:
+    """`datapackage.json` into a temporary file in `folder` (the caller renames it into place)."""
     draft = f" DRAFT: {flags} plausibility flag{'s' * (flags != 1)} of {year} still open." if flags else ""
     descriptor = {
         "profile": "data-package",
@@ -330,14 +343,16 @@ def _write_descriptor(folder: Path, year: int, fmt: str, described: list[dict], 
         "version": __version__,
         "resources": described,
     }
-    path = folder / "datapackage.json"
     handle, tmp = tempfile.mkstemp(dir=folder, prefix=".datapackage-", suffix=".json")
-    with os.fdopen(handle, "w", encoding="utf-8") as fh:
-        json.dump(descriptor, fh, indent=2, ensure_ascii=False)
-        fh.write("\n")
-    _readable(tmp)
-    os.replace(tmp, path)
-    return path
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as fh:
+            json.dump(descriptor, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+        _readable(tmp)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
 
 
 def _readable(path: str) -> None:
