@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline import codelists, geo
+from pipeline import catalogue, codelists, geo
 from schemas import contract
 from schemas.checks import (
     REPORTING_YEAR,
@@ -78,7 +78,8 @@ def _icec_params(value: object, row: pd.Series | None) -> dict[str, object]:
     assert row is not None
     estimate = float(_estimates(row.to_frame().T.infer_objects()).iloc[0])
     icec = float(parse_number(pd.Series([value])).iloc[0])
-    return {"estimate": f"{estimate:,.0f}", "difference": f"{icec / estimate - 1:+.0%}"}
+    # the estimate as the finding's language writes numbers: 1,646 (en), 1 646 (fr), 1.646 (es)
+    return {"estimate": catalogue.Number(float(round(estimate))), "difference": f"{icec / estimate - 1:+.0%}"}
 
 
 def _pair_complete(d: pd.DataFrame, column: str, other: str) -> pd.Series:

@@ -43,7 +43,10 @@ if TYPE_CHECKING:
 REPORTING_YEAR = "_reporting_year"
 FILE_NO = "_file_no"  # which workbook a row came from, when many are validated together
 
-_EMAIL = re.compile(f"[^@\\s{UNSEEN}]+@[^@\\s{UNSEEN}]+\\.[^@\\s.{UNSEEN}]{{2,}}")  # nothing unseen either
+# An e-mail address: no white space, '@' or colon in its parts (a colon is not allowed unquoted,
+# and a link's 'mailto:' prefix has one), nor anything unseen.
+_EMAIL = re.compile(f"[^@:\\s{UNSEEN}]+@[^@:\\s{UNSEEN}]+\\.[^@:\\s.{UNSEEN}]{{2,}}")
+_MAILTO = re.compile(r"mailto:\s*(.*)", re.IGNORECASE)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -563,10 +566,15 @@ def current_year() -> int:
 
 def _number_hint(value: object, unit_column: bool = True) -> Message | str:
     """Why a text is no number, when it looks like one: a decimal comma (in scientific notation
-    too: '1,2E6'), or words beside the figure: the unit, which goes in the sheet's unit column
-    when it has one (`unit_column`), or anything else."""
+    too: '1,2E6'), or words beside the figure: the unit, which goes in the figure's unit column
+    when it has one (`unit_column`), or anything else.
+
+    A workbook's cells reach the checks as read in its language (`pipeline.intake.reading`),
+    the language its findings are written in: French and Spanish read a decimal comma ('1,2',
+    '1.234,567', '1,2E6'), so the hint to use a point is only given where a point is wanted
+    (in English, and in the history files, read as written)."""
     if isinstance(value, str):
-        if re.fullmatch(r"\s*-?\d{1,3}(\.\d{3})+(,\d+)?\s*|\s*-?\d+,\d{1,2}\s*|\s*-?\d+,\d+[eE][+-]?\d+\s*", value):
+        if re.fullmatch(r"\s*-?\d{1,3}(\.\d{3})+,\d+\s*|\s*-?\d+,\d{1,2}\s*|\s*-?\d+,\d+[eE][+-]?\d+\s*", value):
             return Message("hint.decimal-comma")
         if re.search(r"\d", value) and re.search(r"[A-Za-z]", value):
             return Message("hint.unit-in-number" if unit_column else "hint.number-only")
@@ -660,21 +668,36 @@ def _country_params(value: object, row: pd.Series | None) -> dict[str, object]:
     return {"hint": ""}
 
 
+def _email_params(value: object, row: pd.Series | None) -> dict[str, object]:
+    """'mailto:amina@un.org', a link's target pasted: the address is what follows 'mailto:'."""
+    found = _MAILTO.fullmatch(str(value).strip())
+    if found and _EMAIL.fullmatch(address := found.group(1).strip()):
+        return {"hint": Message("hint.mailto", {"address": address})}
+    return {"hint": ""}
+
+
 def _entity_params(value: object, row: pd.Series | None) -> dict[str, object]:
     return {"hint": _did_you_mean(codelists.normalise_ref(value), codelists.codes("entities"))}
 
 
 def _airport_params(value: object, row: pd.Series | None) -> dict[str, object]:
-    """'Nairobi' -> ' Nairobi is a city: its airport codes are NBO, WIL.'"""
+    """'NВО' (a Cyrillic В and О) -> type it again as NBO, as for a country; 'Nairobi' -> ' Nairobi
+    is a city: its airport codes are NBO, WIL.', then what to do for a place without a known
+    airport (not said of a code typed with look-alike letters: its airport is known)."""
     import unicodedata
 
-    text = unicodedata.normalize("NFKD", str(value).strip())
+    typed = str(value).strip()
+    latin = codelists.to_latin(typed).upper()
+    if latin != typed.upper() and latin in code_index("airports"):
+        return {"hint": Message("hint.look-alike", {"code": latin}), "advice": ""}
+    text = unicodedata.normalize("NFKD", typed)
     key = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold().replace(" ", "")
     codes = codelists.airport_cities().get(key)
+    advice = Message("hint.no-airport")
     if not codes:
-        return {"hint": ""}
+        return {"hint": "", "advice": advice}
     shown = ", ".join(codes[:4]) + (", ..." if len(codes) > 4 else "")
-    return {"hint": Message("hint.airport-city", {"city": str(value).strip(), "codes": shown})}
+    return {"hint": Message("hint.airport-city", {"city": typed, "codes": shown}), "advice": advice}
 
 
 REFERENCE_RULES = {  # dtype -> (code list, message, parameters)
@@ -723,7 +746,7 @@ def column_checks(spec: ColumnSpec) -> list[Check]:
         checks.append(
             _check(
                 lambda s: is_blank(s) | parse_text(s).str.fullmatch(_EMAIL).fillna(True).astype(bool),
-                name=rule("email", "invalid-email.format"),
+                name=rule("email", "invalid-email.format", _email_params),
             )
         )
     elif d == "date":
@@ -736,9 +759,9 @@ def _number_checks(spec: ColumnSpec) -> list[Check]:
     from schemas.contract import sheet
 
     d = spec.dtype
-    if "unit" in sheet(spec.sheet).names:
+    if "unit" in sheet(spec.sheet).names and spec.unit is None:  # the figure whose unit the unit column gives
         name = rule(f"{d}-type", "type-error.number", lambda v, r: {"hint": _number_hint(v)})
-    else:  # a sheet without a unit column: its figures are in the unit their header gives
+    else:  # a figure in the unit its header gives (kWh, persons): no unit column of its own
         name = rule(f"{d}-type-no-unit", "type-error.number", lambda v, r: {"hint": _number_hint(v, False)})
     checks = [_check(lambda s: is_blank(s) | parse_number(s).notna(), name=name)]
     if d == "integer":
@@ -900,9 +923,12 @@ def sheet_schema(sheet_name: str, row_checks: Sequence[Check] = ()) -> SheetMode
     return SheetModel(sheet_name, columns, checks)
 
 
-# A site named like a total: 'Total', 'TOTAL 2024', 'Grand total', 'Sub-total', 'Sous-total',
-# 'Total général', 'Totales', 'Somme', 'Suma', 'Sum' (folded to lower case first).
-_TOTAL = re.compile(r"(?:grand |sub[- ]?|sous[- ]?)?total(?:e?s)?(?:\W.*)?|somme|suma|sum")
+# A site named like a total, in English, French or Spanish: total, totals, totaux, totales, sum,
+# somme, suma, with grand, gran, sub or sous before it ('Grand total', 'Gran total', 'Subtotal',
+# 'Sub-total', 'Sous-total') and anything after the word's end ('Total :', 'Somme :', 'Sum:',
+# 'TOTAL 2024', 'Total général'); a word that only begins so is a site's name ('TotalEnergies
+# depot', 'Sumatra office', 'Sommet'). Folded to lower case first.
+_TOTAL = re.compile(r"(?:grand?[- ]?|sub[- ]?|sous[- ]?)?(?:total(?:e?s)?|totaux|somme|suma|sum)(?:\W.*)?")
 
 
 def _not_a_total(d: pd.DataFrame) -> pd.Series:

@@ -309,3 +309,25 @@ def test_a_warning_below_an_error_in_merged_cells_keeps_the_error_fill(tmp_path)
     top = load_workbook(write_annotated(source, findings, tmp_path / "out.xlsx"))["Facilities"]["A2"]
     assert top.fill.fgColor.rgb == ERROR_FILL.fgColor.rgb
     assert top.comment.text.startswith("A4: WARNING") and "A3: ERROR missing-value: an error on A3" in top.comment.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "error", "warning"),
+    [("en", "ERROR", "WARNING"), ("fr", "ERREUR", "AVERTISSEMENT"), ("es", "ERROR", "ADVERTENCIA")],
+)
+def test_comments_name_the_severity_as_the_summary_does_in_its_language(tmp_path, lang, error, warning):
+    """A French or Spanish workbook's comments head each finding by the summary's word for its
+    severity (erreur, advertencia), in capitals; never by the English one."""
+    source = make_submission(tmp_path)
+    out = load_workbook(write_annotated(source, FINDINGS, tmp_path / "out.xlsx", lang=lang))
+    summary = {r["code"]: r["severity"] for r in summary_rows(out.worksheets[0])}
+    assert (summary["out-of-range"], summary["inconsistent-row"]) == (error.lower(), warning.lower())
+    fac, entity = out["Facilities"], out["Entity"]
+    assert fac["D3"].comment.text.startswith(f"{error} out-of-range: quantity must be >= 0")
+    assert f"{warning} inconsistent-row: second finding on D4" in fac["D4"].comment.text
+    assert entity["B3"].comment.text.startswith(f"{warning} hidden-sheet:")
+    comments = [c.comment.text for ws in out.worksheets for row in ws.iter_rows() for c in row if c.comment]
+    if lang != "en":
+        assert not any("WARNING" in text for text in comments), comments
+    if lang == "fr":
+        assert not any("ERROR" in text for text in comments), comments

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -263,7 +265,12 @@ def test_a_date_only_month_first_reads_is_read_so_and_said_in_the_language(tmp_p
     sheets = set_cell(valid_sheets("UNEP", 2024), "Offsets", "F2", "02/13/2025")
     sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
     [warned] = sub.findings
-    assert (warned.code, warned.severity, warned.cell, warned.value) == ("ambiguous-date", "warning", "F2", "02/13/2025")
+    assert (warned.code, warned.severity, warned.cell, warned.value) == (
+        "ambiguous-date",
+        "warning",
+        "F2",
+        "02/13/2025",
+    )
     assert "read month first, as 2025-02-13" in warned.message and "no month 13" in warned.message
     assert sub.is_valid and str(sub.tables["Offsets"]["retirement_date"].iloc[0])[:10] == "2025-02-13"
     [fr] = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), "fr").findings
@@ -394,14 +401,13 @@ def test_a_row_shifted_by_one_column_is_one_finding(tmp_path, side):
     row = sheets["Facilities"][1]
     if side == "right":  # an empty cell added before the country: every value from B on moves right
         sheets["Facilities"][1] = [row[0], None, *row[1:]]
-    else:  # the country left out: every value from C on moves left
+    else:  # the country left out: every value from C on moves left, the first into B
         sheets["Facilities"][1] = [row[0], *row[2:]]
     findings = findings_for(tmp_path, sheets)
     [shift] = [f for f in findings if f.row == 2]
     assert shift.code == "shifted-columns" and shift.severity == "error"
     assert f"too far to the {side}" in shift.message
-    expected_first = "B2" if side == "right" else "C2"
-    assert shift.cell == expected_first, shift.message
+    assert shift.cell == "B2", shift.message  # the first cell that is off, either way
     assert [f for f in findings if f.row != 2] == [], "the other rows are fine"
 
 
@@ -516,3 +522,197 @@ def test_findings_across_workbooks_name_the_column_as_the_workbook_heads_it(tmp_
     found = {(f.code, f.column) for s in subs for f in s.findings if f.code != "missing-value"}
     assert ("file-name-mismatch", header) in found and ("duplicate-submission", header) in found
     assert all(column != "entity_code" for _, column in found)
+
+
+# --- numbers with both separators, totals in three languages, hints that fit -------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "ambiguous"),
+    [
+        ("1.234,567", 1234.567, False),  # dot thousands, comma decimals: three decimals too
+        ("1,234.567", 1234.567, False),
+        ("1.234.567,891", 1234567.891, False),
+        ("1,234,567.891", 1234567.891, False),
+        ("-1.234,567", -1234.567, False),
+        ("1.234,567.891", None, False),  # a decimal mark twice: no number
+        ("1,234.567,891", None, False),
+    ],
+)
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_a_number_with_both_separators_is_read_in_every_language(text, value, ambiguous, lang):
+    assert number_from_text(text, lang) == (value, ambiguous)
+
+
+@pytest.mark.parametrize(("lang", "value"), [("en", 1.234), ("fr", 1234), ("es", 1234)])
+def test_a_single_separator_before_three_digits_stays_ambiguous(lang, value):
+    assert number_from_text("1.234", lang) == (value, True)
+
+
+@given(
+    st.integers(min_value=0, max_value=10**15),
+    st.integers(min_value=0, max_value=3),
+    st.sampled_from(["en", "fr", "es"]),
+    st.booleans(),
+)
+def test_a_number_grouped_in_english_or_european_style_is_read_as_the_number(units, decimals, lang, european):
+    """Any non-negative number with up to three decimals, written with thousands separators the
+    English way (1,234,567.891) or the French and Spanish way (1.234.567,891): read as that
+    number in a language that writes numbers so, and in any language, without doubt, when both
+    separators appear."""
+    number = Decimal(units).scaleb(-decimals)
+    text = f"{number:,.{decimals}f}"
+    if european:
+        text = text.translate(str.maketrans(",.", ".,"))
+    value, ambiguous = number_from_text(text, lang)
+    both = "," in text and "." in text
+    if both or (lang == "en") != european:
+        assert value == float(number), (text, lang)
+    if both:
+        assert not ambiguous, text
+
+
+@pytest.mark.parametrize("lang", ["fr", "es"])
+def test_a_number_with_thousands_and_three_decimals_loads_as_written(tmp_path, lang):
+    """'1.234,567' as Spanish and French write 1234.567: read so, not refused with a hint to use a
+    point (which, followed, gave '1.234.567', a thousand times the figure)."""
+    path = filled(tmp_path, lang, labels=True)
+    wb = load_workbook(path)
+    ws = wb[i18n.sheet_name("Facilities", lang)]
+    ws["D2"], ws["F2"] = "1.234.567,891", "1.234,567"  # kWh of electricity, and of it renewable
+    wb.save(path)
+    sub = check(path)
+    assert sub.findings == [], [f.message for f in sub.findings]
+    facilities = sub.tables["Facilities"]
+    assert (facilities["quantity"].iloc[0], facilities["renewable_kwh"].iloc[0]) == (1234567.891, 1234.567)
+
+
+@pytest.mark.parametrize("lang", ["fr", "es"])
+def test_a_decimal_comma_in_scientific_notation_is_read_in_french_and_spanish(tmp_path, lang):
+    """'1,2E6', as French or Spanish Excel shows 1 200 000 in a narrow column: read as '1,2' is,
+    not refused with a hint to use a point; in English it stays an error with that hint."""
+    path = filled(tmp_path, lang, labels=True)
+    wb = load_workbook(path)
+    wb[i18n.sheet_name("Facilities", lang)]["D2"] = "1,2E6"
+    wb.save(path)
+    sub = check(path)
+    assert sub.findings == [], [f.message for f in sub.findings]
+    assert sub.tables["Facilities"]["quantity"].iloc[0] == 1_200_000
+    [english] = check(path, lang="en").findings
+    assert (english.code, english.cell) == ("type-error", "D2") and "Use a point for decimals" in english.message
+
+
+@pytest.mark.parametrize(
+    "text", ["1,2E6", "-1,25e-3", "1.234,5", "1.234.567,891", "12,5", "0,25", "1,2E6 ", "1.234,5 kWh"]
+)
+def test_the_hint_to_use_a_point_is_never_given_for_what_french_and_spanish_read(text):
+    """The decimal-comma hint names texts French and Spanish workbooks read as numbers: they never
+    reach the checks there, so a French or Spanish finding never tells to use a point for them."""
+    from schemas.checks import _number_hint
+
+    hint = _number_hint(text)
+    if isinstance(hint, catalogue.Message) and hint.id == "hint.decimal-comma":
+        for lang in ("fr", "es"):
+            assert number_from_text(text, lang)[0] is not None, (text, lang)
+
+
+TOTALS = ["Somme :", "Somme\u00a0:", "Totaux", "Totals", "Totales", "Sum:", "Suma:", "Subtotal", "Sous-total :"]
+TOTALS += ["Sous-totaux", "Grand Total:", "Gran total", "Somme totale"]
+
+
+@pytest.mark.parametrize("label", TOTALS)
+def test_a_total_row_named_in_any_of_the_three_languages_is_refused(tmp_path, label):
+    """A total copied below the sites in French, Spanish or English ('Somme :', 'Totaux', 'Sum:',
+    'Suma:'): loaded as a site, it doubled the sheet's figures; refused as 'Total :' is."""
+    sheets = valid_sheets()
+    sheets["Facilities"].append([label, "KEN", "electricity", 2_400_000, "kwh", None, "measured"])
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    sub = check(path)
+    assert not sub.is_valid
+    [found] = [f for f in sub.findings if f.is_error]
+    assert (found.code, found.cell) == ("inconsistent-row", "A5")
+    assert "count its figures twice" in found.message and repr(label) in found.message
+    [french] = [f for f in check(path, lang="fr").findings if f.is_error]
+    assert (french.code, french.cell) == ("inconsistent-row", "A5") and "compterait ses chiffres" in french.message
+
+
+def test_sites_whose_names_only_begin_like_a_total_load_as_sites(tmp_path):
+    names = ["Sumatra office", "TotalEnergies depot", "Sommet des Nations", "Summit house", "Totalité annex"]
+    sheets = valid_sheets()
+    for name in names:
+        sheets["Facilities"].append([name, "IDN", "diesel", 100, "litre", None, "measured"])
+    sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
+    assert sub.findings == [], [f.message for f in sub.findings]
+    assert list(sub.tables["Facilities"]["site"][-len(names) :]) == names
+
+
+@pytest.mark.parametrize(
+    ("lang", "grouped"),
+    [("en", r"estimate of \d{1,3}(,\d{3})+ kg"), ("fr", "\\(\\d{1,3}(\u202f\\d{3})+ kg\\)")]
+    + [("es", r"\(\d{1,3}(\.\d{3})+ kg\)")],
+)
+def test_the_icao_estimate_is_written_as_the_finding_language_writes_numbers(tmp_path, lang, grouped):
+    """The pipeline's estimate of a long first-class flight, over a thousand kg: 1,646 in English,
+    1 646 in French, 1.646 in Spanish (not '1,646', a decimal in French and Spanish)."""
+    sheets = valid_sheets()
+    sheets["AirTravel"][0].append("icec_co2_kg")
+    sheets["AirTravel"][1] = ["JFK", "SYD", None, "first", 1, "no", "measured", 100]
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    [found] = check(path, lang=lang).findings
+    assert (found.code, found.cell, found.severity) == ("implausible-value", "H2", "warning")
+    assert re.search(grouped, found.message), found.message
+    if lang != "en":
+        assert not re.search(r"\d,\d{3} kg", found.message), found.message
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", "Remove 'mailto:'"),
+        ("fr", "Supprimez «\u00a0mailto:\u00a0»"),
+        ("es", "Elimine «mailto:»"),
+    ],
+)
+def test_an_email_pasted_from_a_link_is_refused_with_its_prefix_named(tmp_path, lang, words):
+    """'mailto:amina.otieno@un.org', an address copied from a link: not loaded with its prefix, an
+    error that says to keep the address only."""
+    sheets = set_cell(valid_sheets(), "Entity", "B8", "mailto:amina.otieno@un.org")
+    sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), lang)
+    assert not sub.is_valid
+    [found] = sub.findings
+    assert (found.code, found.cell, found.severity) == ("invalid-email", "B8", "error")
+    assert words in found.message and found.message.endswith("amina.otieno@un.org."), found.message
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"), [("en", "Type the number only, without words or units."), ("fr", "sans mots ni unité")]
+)
+def test_a_unit_typed_beside_a_figure_without_a_unit_column_is_told_to_go(tmp_path, lang, words):
+    """'20000 kWh' in 'Renewable electricity (kWh)': that column's unit is in its header, the
+    sheet's Unit column is the quantity's; the hint says to type the number only."""
+    sheets = set_cell(valid_sheets(), "Facilities", "F2", "20000 kWh")
+    [found] = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), lang).findings
+    assert (found.code, found.cell) == ("type-error", "F2")
+    assert words in found.message and "own column" not in found.message and "propre colonne" not in found.message
+
+
+@pytest.mark.parametrize(
+    ("lang", "words", "not_said"),
+    [
+        ("en", "type it again as NBO on a Latin keyboard layout", "leave 'From (airport code)'"),
+        ("fr", "saisissez-la de nouveau, NBO, avec un clavier latin", "laissez vides"),
+        ("es", "vuelva a escribirlo, NBO, con un teclado latino", "deje vacías"),
+    ],
+)
+def test_an_airport_typed_with_look_alike_letters_is_told_to_be_typed_again(tmp_path, lang, words, not_said):
+    """'NВО' with a Cyrillic В and О: the same hint as a country so typed, not the advice for a
+    place without a known airport (its airport is known)."""
+    sheets = set_cell(valid_sheets(), "AirTravel", "A2", "N\u0412\u041e")
+    [found] = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), lang).findings
+    assert (found.code, found.cell) == ("not-in-codelist", "A2")
+    assert words in found.message and not_said not in found.message, found.message
+    unknown = write_workbook(
+        tmp_path / "unknown" / "UNEP_2024.xlsx", set_cell(valid_sheets(), "AirTravel", "A2", "QQQ")
+    )
+    [found] = check(unknown, lang).findings
+    assert (found.code, found.cell) == ("not-in-codelist", "A2") and not_said in found.message, found.message

@@ -3,12 +3,21 @@ fields and includes, and every code list with labels has French and Spanish labe
 
 from __future__ import annotations
 
+import pickle
+import re
 import string
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from pipeline import catalogue, codelists
+from pipeline.intake import guard
+from pipeline.intake.template import template
+from pipeline.intake.validate import validate_files
+from schemas import i18n
+from tests import hostile
+from tests.builders import example_rows, fill
 
 TRANSLATED = ("fr", "es")
 # Code lists whose labels stay English: the ISO country names, the entities' names, the contract version.
@@ -76,3 +85,116 @@ def test_every_code_list_label_is_translated(name):
         for code, label in zip(codes, labels, strict=True):
             other_codes = set(codes) - {code}
             assert codelists.normalise_code(label) not in other_codes, (name, column, label)
+
+
+# --- what a finding names is named in the finding's language -------------------------------------
+
+# A file of text renamed .xlsx: the kind the guard detects, as the finding says it in each language.
+TEXT_FILES = {
+    "csv": (
+        b"Site;Pays;Type d'energie\nSiege;KEN;Gaz naturel\n",
+        {
+            "en": "This is a CSV (comma- or tab-separated text) file, not an Excel workbook.",
+            "fr": "(type détecté\u00a0: fichier CSV, texte séparé par des virgules ou des tabulations).",
+            "es": "(tipo detectado: archivo CSV, texto separado por comas o tabulaciones).",
+        },
+    ),
+    "xml": (
+        b"<?xml version='1.0'?><root/>\n",
+        {
+            "en": "This is a XML file, not an Excel workbook.",
+            "fr": "(type détecté\u00a0: fichier XML).",
+            "es": "(tipo detectado: archivo XML).",
+        },
+    ),
+    "text": (
+        b"Notes for the focal point\n",
+        {
+            "en": "This is a text file, not an Excel workbook.",
+            "fr": "(type détecté\u00a0: fichier texte).",
+            "es": "(tipo detectado: archivo de texto).",
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(TEXT_FILES))
+def test_the_kind_of_a_text_file_is_named_in_the_language_of_the_finding(kind):
+    """A CSV, XML or text file renamed .xlsx: its kind is a catalogue fragment rendered in the
+    finding's language (also once the refusal has crossed from a reading process), not English
+    words inside a French or Spanish sentence; the English message is as it was."""
+    content, expected = TEXT_FILES[kind]
+    with pytest.raises(guard.Refused) as caught:
+        guard.check_bytes(content)
+    error = pickle.loads(pickle.dumps(caught.value))
+    assert error.reason == "text"
+    assert all(isinstance(value, catalogue.Message) for value in error.params.values())
+    english_kind = catalogue.text(f"unreadable-file.kind-{kind}", "en")
+    for lang, phrase in expected.items():
+        message = error.render(lang)
+        assert phrase in message, (lang, message)
+        if lang != "en":
+            assert english_kind not in message and " file" not in message, (lang, message)
+    assert str(error).startswith(expected["en"])
+
+
+def _macro_content_type(folder: Path) -> Path:
+    sheets = {"Entity": hostile.one_cell_sheet("A1")}
+    return hostile.minimal_xlsx(folder / "m.xlsx", sheets, workbook_content_type=hostile.MACRO_WORKBOOK_CT)
+
+
+MACRO_EVIDENCE = {
+    "part": (
+        hostile.xlsm_renamed,
+        {
+            "en": "(it contains xl/vbaproject.bin);",
+            "fr": "(il contient xl/vbaproject.bin)",
+            "es": "(contiene xl/vbaproject.bin);",
+        },
+    ),
+    "content-type": (
+        _macro_content_type,
+        {
+            "en": "(its content type is macro-enabled);",
+            "fr": "(son type de contenu prend en charge les macros)",
+            "es": "(su tipo de contenido está habilitado para macros);",
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("evidence", sorted(MACRO_EVIDENCE))
+def test_why_a_workbook_is_macro_enabled_is_said_in_the_language_of_the_finding(tmp_path, evidence):
+    """What shows a workbook holds macros (a part, its content type) is said in the finding's
+    language too; the English message is as it was."""
+    build, expected = MACRO_EVIDENCE[evidence]
+    with pytest.raises(guard.Refused) as caught:
+        guard.check_bytes(build(tmp_path).read_bytes())
+    error = pickle.loads(pickle.dumps(caught.value))
+    assert error.reason == "macro"
+    for lang, phrase in expected.items():
+        message = error.render(lang)
+        assert phrase in message, (lang, message)
+        if lang != "en":
+            assert expected["en"].strip("();") not in message, (lang, message)
+
+
+def test_a_certified_ems_without_its_standard_is_told_with_the_drop_down_labels(tmp_path: Path):
+    """Status certified with the standard 'none' chosen from the drop-downs of a French or Spanish
+    workbook: the finding names the status and the standards it needs by their labels in the
+    workbook's language, never by their codes (certified, iso14001, emas)."""
+    rows = example_rows("UNEP", 2024)
+    rows["EMS"][0]["standard"] = "none"
+    for lang in ("en", "fr", "es"):
+        path = template("UNEP", 2024, tmp_path / f"UNEP_2024_{lang}.xlsx", lang=lang)
+        fill(path, rows, lang=lang, labels=True)
+        [sub] = validate_files([path], jobs=1)
+        [found] = sub.findings
+        assert found.code == "inconsistent-row" and found.sheet == i18n.sheet_name("EMS", lang), found
+        status = i18n.code_label("ems_status", "certified", lang)
+        standards = [i18n.code_label("ems_standard", code, lang) for code in ("iso14001", "emas")]
+        assert f"{status!r}" in found.message and all(f"{s!r}" in found.message for s in standards), found.message
+        assert f"{i18n.code_label('ems_standard', 'none', lang)!r}" in found.message, found.message
+        if lang != "en":  # the English labels hold the English words
+            assert not re.search(r"\b(certified|iso14001|emas)\b", found.message), found.message
+    assert found.message.startswith("el estado 'SGA certificado (ISO 14001 o EMAS)' requiere"), found.message

@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 
-from pipeline import codelists
+from pipeline import api, catalogue, codelists
 from pipeline.api import check_files
 from pipeline.cells import cell_name
 from pipeline.intake.normalise import ParsedSheet
-from tests.builders import set_cell, valid_sheets, write_workbook
+from schemas import i18n
+from tests.builders import example_rows, fill, set_cell, valid_sheets, write_workbook
 
 YEAR = 2024
 
@@ -262,7 +264,7 @@ def test_an_error_or_a_formula_in_a_column_that_is_not_read_is_ignored_with_it(t
     row[1] = "#VALUE!"
     sub = check_one(tmp_path, sheets)
     errors = sorted((f.sheet, f.cell, f.code, f.column) for f in sub.findings if f.is_error)
-    headers = dict(zip(sheets["Facilities"][0], "ABCDEFG"))
+    headers = dict(zip(sheets["Facilities"][0], "ABCDEFG", strict=False))
     assert [(sheet, cell, code) for sheet, cell, code, _ in errors] == [
         ("EMS", "B4", "type-error"),
         ("Facilities", "D3", "type-error"),
@@ -912,3 +914,147 @@ def test_a_range_of_credits_with_another_quantity_is_an_error_on_the_quantity(tm
     sheets["Offsets"][1][column] = 5000
     [sub] = check_files([write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)])
     assert sub.is_valid
+
+
+def _held(sheets, sheet: str, cell: str) -> object:
+    """What a cell of `sheets` (as `write_workbook` writes them) holds; None when empty."""
+    letters = cell.rstrip("0123456789")
+    row, column = int(cell[len(letters) :]) - 1, sum((ord(ch) - 64) * 26**i for i, ch in enumerate(reversed(letters)))
+    values = sheets[sheet][row] if row < len(sheets[sheet]) else []
+    return values[column - 1] if column <= len(values) else None
+
+
+def test_a_row_shifted_by_a_cell_left_out_or_added_is_named_by_its_first_cell_that_is_off(tmp_path):
+    """A cell left out (the country, the distance): the values sit one column too far left, and
+    the first cell that is off is the one holding the first misplaced value (B3, C2), not the
+    cell after it; a cell added (before the country): the added cell (B2). The finding's cell,
+    value and column are that cell's as in the workbook, and its message names the same cell,
+    the value and the header it sits under."""
+    sheets = valid_sheets()
+    row = sheets["Facilities"][2]  # Gigiri compound, KEN, diesel, ...
+    sheets["Facilities"][2] = [row[0], *row[2:]]  # the country left out
+    row = sheets["Facilities"][1]
+    sheets["Facilities"][1] = [row[0], None, *row[1:]]  # an empty cell added before the country
+    row = sheets["AirTravel"][1]  # NBO, GVA, (no distance), economy, ...
+    sheets["AirTravel"][1] = [*row[:2], *row[3:]]  # the distance cell left out
+    sub = check_one(tmp_path, sheets)
+    found = {(f.sheet, f.cell): f for f in sub.findings}
+    assert sorted(found) == [("AirTravel", "C2"), ("Facilities", "B2"), ("Facilities", "B3")], sub.findings
+    assert {f.code for f in sub.findings} == {"shifted-columns"}
+    expected = {
+        ("Facilities", "B3"): ("country", "diesel", "left", "'diesel' is under 'country', where 'energy_type'"),
+        ("AirTravel", "C2"): (
+            "distance_km",
+            "economy",
+            "left",
+            "'economy' is under 'distance_km', where 'cabin_class'",
+        ),
+        ("Facilities", "B2"): ("country", "", "right", "'KEN' is under 'energy_type', where 'country'"),
+    }
+    for (sheet, cell), (column, value, side, words) in expected.items():
+        f = found[sheet, cell]
+        assert (f.column, f.value) == (column, value), f
+        assert f.value == ("" if _held(sheets, sheet, cell) is None else _held(sheets, sheet, cell))
+        assert f.column == sheets[sheet][0][ord(cell[0]) - 65]  # the header over the cell
+        assert f.message.startswith(
+            f"from {cell} on, the values of row {f.row} seem to sit one column too far to the {side}"
+        )
+        assert words in f.message, f.message
+
+
+@pytest.mark.parametrize(
+    ("above", "cell", "words"),
+    [
+        ([["Facilities 2024"]], "A2", "are in row 2, not in row 1 (A2 holds 'site'): delete row 1, above them"),
+        ([[]], "A2", "are in row 2, not in row 1 (A2 holds 'site'): delete row 1, above them"),
+        ([["Facilities 2024"], []], "A3", "are in row 3, not in row 1 (A3 holds 'site'): delete rows 1 to 2"),
+        ([[None, None, "UNEP, year 2024"]], "A2", "are in row 2, not in row 1 (A2 holds 'site')"),
+    ],
+)
+def test_a_table_pasted_below_a_title_or_an_empty_row_is_one_error_naming_its_header_row(tmp_path, above, cell, words):
+    """A title or an empty row above the headers: one error on the first header, saying in which
+    row the headers are and which rows to delete; not an error for every column missing from row
+    1, nor the title taken for an unknown column. The sheet's rows are not read until then, and
+    say nothing more (their columns are not known)."""
+    sheets = valid_sheets()
+    sheets["Facilities"] = above + sheets["Facilities"]
+    sub = check_one(tmp_path, sheets)
+    [found] = sub.findings
+    assert (found.sheet, found.cell, found.row, found.code, found.is_error) == (
+        "Facilities",
+        cell,
+        int(cell[1:]),
+        "missing-column",
+        True,
+    )
+    assert (found.column, found.value) == ("site", "site")
+    assert found.message.startswith("the headers of Facilities ") and words in found.message, found.message
+    assert not sub.is_valid
+
+
+def test_headers_a_row_lower_are_said_in_the_workbooks_language(tmp_path):
+    """The French template's Installations sheet with a title typed above its headers."""
+    path = fill(
+        api.template("UNEP", YEAR, tmp_path / "UNEP_2024_fr.xlsx", lang="fr"), example_rows("UNEP", YEAR), lang="fr"
+    )
+    wb = load_workbook(path)
+    ws = wb[i18n.sheet_name("Facilities", "fr")]
+    ws.insert_rows(1)
+    ws["A1"] = "Installations de l'UNEP en 2024"
+    wb.save(path)
+    [sub] = check_files([path], jobs=1)
+    [found] = sub.findings
+    site = i18n.header("Facilities", "site", "fr")
+    assert (found.sheet, found.cell, found.code, found.value) == ("Installations", "A2", "missing-column", site)
+    assert found.message == catalogue.text(
+        "missing-column.headers-lower", "fr", sheet="Installations", line=2, above=1, cell="A2", value=repr(site)
+    )
+    assert "sont à la ligne 2, et non à la ligne 1" in found.message and "supprimez la ligne 1" in found.message
+
+
+def test_a_field_name_retyped_with_a_colon_is_one_error_on_its_cell_saying_to_rename_it(tmp_path):
+    """'personnel:' for the personnel field is told as a misspelt table header is ('Quantity:'):
+    one error on the field name's cell naming the field it looks like, not an error without a
+    cell asking to add a row that is there plus a warning calling it unknown. So is an optional
+    field's name ('floor_area_m2 :'), whose value would otherwise be lost without a word; a name
+    like no field stays a warning."""
+    sheets = valid_sheets()
+    set_cell(sheets, "Entity", "A4", "personnel:")
+    set_cell(sheets, "Entity", "A6", "floor_area_m2 :")
+    set_cell(sheets, "EMS", "A7", "phone")
+    set_cell(sheets, "EMS", "B7", "+254")
+    sub = check_one(tmp_path, sheets)
+    found = [(f.sheet, f.cell, f.row, f.code, f.severity, f.column, f.value) for f in sub.findings]
+    assert found == [
+        ("Entity", "A4", 4, "missing-field", "error", "personnel:", "personnel:"),
+        ("Entity", "A6", 6, "missing-field", "error", "floor_area_m2 :", "floor_area_m2 :"),
+        ("EMS", "A7", 7, "unknown-field", "warning", "phone", "phone"),
+    ]
+    personnel, floor = sub.findings[0].message, sub.findings[1].message
+    assert personnel == (
+        "the field name 'personnel:' in A4 is not one of the fields of Entity; it looks like "
+        "'Personnel (persons)', which is required. Rename the field to 'Personnel (persons)'."
+    )
+    assert "Rename the field to 'Floor area (m²)': otherwise its value is not read" in floor, floor
+    assert "required" not in floor
+
+
+def test_a_field_name_retyped_with_a_colon_is_said_in_the_workbooks_language(tmp_path):
+    """'Couverture (%) :', the French space before the colon, in the French template's Entité sheet."""
+    path = fill(
+        api.template("UNEP", YEAR, tmp_path / "UNEP_2024_fr.xlsx", lang="fr"), example_rows("UNEP", YEAR), lang="fr"
+    )
+    wb = load_workbook(path)
+    ws = wb[i18n.sheet_name("Entity", "fr")]
+    coverage = i18n.header("Entity", "reporting_coverage_percent", "fr")
+    [cell] = [c for c in ws["A"] if c.value == coverage]
+    cell.value = f"{coverage} :"
+    wb.save(path)
+    [sub] = check_files([path], jobs=1)
+    [found] = sub.findings
+    where = f"A{cell.row}"
+    assert (found.sheet, found.cell, found.code, found.value) == ("Entité", where, "missing-field", f"{coverage} :")
+    assert found.message == catalogue.text(
+        "missing-field.renamed", "fr", value=repr(f"{coverage} :"), cell=where, sheet="Entité", wanted=coverage
+    )
+    assert f"Renommez le champ en '{coverage}'" in found.message and "obligatoire" in found.message

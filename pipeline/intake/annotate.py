@@ -79,10 +79,11 @@ def _merged_targets(ws: Worksheet, cells: Iterable[tuple[int, int]]) -> dict[tup
     return {cell: box[:2] for cell in merged if (box := lookup.holding(*cell)) is not None}
 
 
-def _mark_cells(wb: Workbook, findings: list[Finding]) -> None:
+def _mark_cells(wb: Workbook, findings: list[Finding], lang: str = "en") -> None:
     """Fill and comment every cell named by a finding whose sheet exists in the workbook; a cell
     inside merged cells is marked on the range's top-left cell (the one Excel shows), its lines
-    headed by the cell they are about."""
+    headed by the cell they are about, each by its severity in `lang` as the summary names it
+    (ERREUR, AVERTISSEMENT)."""
     by_cell: dict[tuple[str, int, int], list[Finding]] = defaultdict(list)
     for f in findings:
         if f.sheet in wb.sheetnames and f.cell and (pos := parse_cell(f.cell)):
@@ -99,10 +100,15 @@ def _mark_cells(wb: Workbook, findings: list[Finding]) -> None:
         has_error = any(f.severity == ERROR for f in items) or cell.fill == st.ERROR_FILL
         cell.fill = st.ERROR_FILL if has_error else st.WARNING_FILL
         head = f"{column_letter(col)}{row}: " if at else ""
-        lines = [f"{head}{f.severity.upper()} {f.code}: {f.message}" for f in items]
+        lines = [f"{head}{_severity_word(f.severity, lang)} {f.code}: {f.message}" for f in items]
         if cell.comment is not None and cell.comment.text:
             lines += ["", "---", cell.comment.text]
         cell.comment = st.comment("\n".join(lines))
+
+
+def _severity_word(severity: str, lang: str) -> str:
+    """A severity as a cell's comment heads a finding: the summary's word in `lang`, in capitals."""
+    return i18n.text(f"annotate.{severity}", lang).upper()
 
 
 # Formulas that reach outside the workbook: another file ([1]Sheet!A1, 'C:\\[b.xlsx]S'!A1), DDE
@@ -337,7 +343,7 @@ def write_annotated(
         raise UnreadableFile(too_big)
     wb = load_workbook(io.BytesIO(data))
     make_inert(wb)
-    _mark_cells(wb, _order(list(wb.sheetnames), findings)[:MAX_LISTED])
+    _mark_cells(wb, _order(list(wb.sheetnames), findings)[:MAX_LISTED], lang)
     _summary(wb, file_name or source.name, findings, lang=lang)
     return _save(wb, output)
 

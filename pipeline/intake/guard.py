@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import defusedxml.ElementTree as SafeET
 
+from pipeline.catalogue import Message
 from pipeline.cells import R_ATTRIBUTE, cell_name, column_letter, column_number, parse_cell, tag_attribute
 from pipeline.errors import UnreadableFile
 
@@ -190,12 +191,13 @@ def _sniff_non_zip(head: bytes) -> tuple[str, dict[str, object]]:
         return "xml-2003", {}
     if start.startswith(("<!doctype html", "<html", "<table", "<meta")) or "<html" in start[:1024]:
         return "html", {}
+    # the kind is named in the language of the finding (a catalogue fragment, not English text)
     if start.startswith("<?xml") or start.startswith("<"):
-        return "text", {"kind": "XML file"}
+        return "text", {"kind": Message("unreadable-file.kind-xml")}
     first_line = start.splitlines()[0] if start else ""
     if any(sep in first_line for sep in (",", ";", "\t")):
-        return "text", {"kind": "CSV (comma- or tab-separated text) file"}
-    return "text", {"kind": "text file"}
+        return "text", {"kind": Message("unreadable-file.kind-csv")}
+    return "text", {"kind": Message("unreadable-file.kind-text")}
 
 
 def _as_text(head: bytes) -> str | None:
@@ -377,7 +379,7 @@ class _Package:
     def _check_no_macros(names: list[str]) -> None:
         for name in names:
             if name.endswith("vbaproject.bin") or name.startswith("xl/macrosheets/"):
-                raise refuse("macro", evidence=f"it contains {name}")
+                raise refuse("macro", evidence=Message("unreadable-file.macro-part", {"member": name}))
 
     def _check_content_types(self) -> None:
         """[Content_Types].xml, if present, must declare neither a macro-enabled nor a binary workbook."""
@@ -388,7 +390,7 @@ class _Package:
             if re.search(rb"sheet\.binary", text, re.IGNORECASE):
                 raise refuse("xlsb")
             if re.search(rb"macroenabled", text, re.IGNORECASE):
-                raise refuse("macro", evidence="its content type is macro-enabled")
+                raise refuse("macro", evidence=Message("unreadable-file.macro-content-type"))
 
     @staticmethod
     def _check_workbook_parts(names: list[str]) -> None:

@@ -490,16 +490,57 @@ def _header_findings(
     return out
 
 
+# Rows below row 1 looked at for a table's headers when row 1 lacks them (a title, a note or empty
+# rows above a table pasted lower), and how many of the sheet's headers such a row must hold.
+HEADER_ROWS_SEARCHED = 10
+LOWER_HEADERS_MIN = 2
+
+
+def _lower_headers(spec: contract.SheetSpec, raw: RawSheet, found: _Headers, file_name: str) -> Finding | None:
+    """A table whose headers are not in row 1 but in a row below it (among the first
+    `HEADER_ROWS_SEARCHED`): one error on that row's first header, saying which rows to delete,
+    in place of a finding for each column missing from row 1 and for each text of row 1 (a
+    title) taken for an unknown header. The row must hold headers of at least
+    `LOWER_HEADERS_MIN` columns of the sheet, and of more columns than row 1; None otherwise."""
+    lookup = i18n.header_lookup(spec.name)
+    for excel_row, values in raw.rows:
+        if excel_row > HEADER_ROWS_SEARCHED + 1:
+            break
+        heads = [(pos, v) for pos, v in enumerate(values) if isinstance(v, str) and _key(v) in lookup]
+        columns = {lookup[_key(v)] for _, v in heads}
+        if len(columns) < max(LOWER_HEADERS_MIN, len(found.positions) + 1):
+            continue
+        pos, header = heads[0]
+        above = excel_row - 1
+        return finding(
+            "missing-column.headers-lower" if above == 1 else "missing-column.headers-lower-rows",
+            line=excel_row,
+            above=above,
+            file=file_name,
+            sheet=raw.name,
+            cell=f"{column_letter(pos + 1)}{excel_row}",
+            row=excel_row,
+            column=header,
+            value=header,
+        )
+    return None
+
+
 def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -> tuple[ParsedSheet, list[Finding]]:
     wanted = [c.name for c in spec.columns]
     found = _match_headers(spec, raw, file_name, lang)
     missing = [c.name for c in spec.columns if c.name not in found.positions and c.required]
-    findings = found.findings + _header_findings(spec, raw, file_name, lang, found, missing)
+    lower = _lower_headers(spec, raw, found, file_name) if missing else None
+    if lower is not None:  # row 1 is not the header row: nothing is read until the rows above are deleted
+        found, findings = _Headers(), [lower]
+        missing = [c.name for c in spec.columns if c.required]
+    else:
+        findings = found.findings + _header_findings(spec, raw, file_name, lang, found, missing)
     positions = found.positions
     cells = shifts_grid(raw.rows) if raw.rows else None  # every row, blank or not
     rows, index, columns, grid = _records(raw, [c for c in wanted if c in positions], positions, cells)
     letters = {c: column_letter(p + 1) for c, p in positions.items()}
-    shifted = _shift_findings(spec, raw, positions, rows, letters, found.written, lang, file_name, grid)
+    shifted = _shift_findings(spec, raw, positions, rows, found.written, lang, file_name, grid)
     findings += _headerless_findings(raw, found, file_name, {f.row for f in shifted}, cells)
     parsed = ParsedSheet(
         name=spec.name,
@@ -598,20 +639,23 @@ def _shift_findings(
     raw: RawSheet,
     positions: dict[str, int],
     rows: list[tuple[int, list[object]]],
-    letters: dict[str, str],
     written: dict[str, str],
     lang: str,
     file_name: str,
     grid: np.ndarray | None = None,
 ) -> list[Finding]:
     """One finding per data row (`rows`, laid out as `grid`) whose values sit one column off
-    (`shifts`); its other checks wait."""
+    (`shifts`); its other checks wait. The finding is on the row's first cell that is off, from
+    which the values are to be moved back: the cell added (values too far right), or the cell
+    the first misplaced value sits in (a cell left out, values too far left); its column and
+    value are that cell's, as in the workbook."""
     out = []
     for shift in find_shifts(spec, positions, rows, grid):
+        cell = f"{column_letter(shift.first + 1)}{shift.row}"
         out.append(
             finding(
                 "shifted-columns.row",
-                first=f"{letters[shift.column]}{shift.row}",
+                first=cell,
                 line=shift.row,
                 side=i18n.text(f"side.{shift.side}", lang),
                 example=catalogue.shown(shift.value),
@@ -619,13 +663,19 @@ def _shift_findings(
                 expected=written.get(shift.column, i18n.header(spec.name, shift.column, lang)),
                 file=file_name,
                 sheet=raw.name,
-                cell=f"{letters[shift.column]}{shift.row}",
+                cell=cell,
                 row=shift.row,
-                column=written.get(shift.column, shift.column),
-                value=shift.value,
+                column=_header_at(raw, shift.first),
+                value=shift.held,
             )
         )
     return out
+
+
+def _header_at(raw: RawSheet, position: int) -> str:
+    """The header of a table sheet's column at `position` (0-based) as written, "" if none."""
+    header = raw.header[position] if 0 <= position < len(raw.header) else None
+    return "" if header is None else str(header)
 
 
 def _read(
@@ -650,6 +700,42 @@ def _read(
     return parsed, findings + done.findings
 
 
+def _field_findings(
+    spec: contract.SheetSpec,
+    raw: RawSheet,
+    file_name: str,
+    lang: str,
+    unknown: list[tuple[int, object]],
+    absent: list[str],
+    missing: list[str],
+) -> list[Finding]:
+    """As for a table's headers (`_header_findings`): a misspelt or retyped field name
+    ('Personnel (persons):') is one error on its cell naming the field it looks like (a required
+    field missing, or an optional one: its value would be lost without a word); any other name
+    of no field (`unknown`: Excel row, name as written) a warning; a required field not found at
+    all an error. `absent`: the fields not found, `missing` those of them that are required."""
+    renamed: dict[int, str] = {}
+    for excel_row, name in unknown:
+        column = _closest_column(spec, str(name), [m for m in absent if m not in renamed.values()])
+        if column is not None:
+            renamed[excel_row] = column
+    out = []
+    for excel_row, name in unknown:
+        shown = str(name).strip()
+        where: dict[str, Any] = {"file": file_name, "sheet": raw.name, "cell": f"A{excel_row}", "row": excel_row}
+        if excel_row in renamed:
+            wanted = i18n.header(spec.name, renamed[excel_row], lang)
+            message_id = "missing-field.renamed" if renamed[excel_row] in missing else "missing-field.renamed-optional"
+            out.append(finding(message_id, wanted=wanted, **where, column=shown, value=name))
+        else:
+            out.append(finding("unknown-field.ignored", field=shown, **where, column=shown, value=name))
+    for column in missing:
+        if column not in renamed.values():
+            shown = i18n.header(spec.name, column, lang)
+            out.append(finding("missing-field.required", field=shown, file=file_name, sheet=raw.name, column=shown))
+    return out
+
+
 def _field_value(
     spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str
 ) -> tuple[ParsedSheet, list[Finding]]:
@@ -660,6 +746,7 @@ def _field_value(
     values: dict[str, object] = {}
     cells: dict[str, str] = {}
     headers: dict[str, str] = {}
+    unknown: list[tuple[int, object]] = []  # (Excel row, field name as written) matching no field
     for excel_row, row in raw.rows:
         name = row[0] if row else None
         key = _key(name)
@@ -670,18 +757,7 @@ def _field_value(
             continue
         column = lookup.get(key)
         if column is None:
-            findings.append(
-                finding(
-                    "unknown-field.ignored",
-                    field=str(name).strip(),
-                    file=file_name,
-                    sheet=raw.name,
-                    cell=f"A{excel_row}",
-                    row=excel_row,
-                    column=str(name).strip(),
-                    value=name,
-                )
-            )
+            unknown.append((excel_row, name))
             continue
         if column in values:
             findings.append(
@@ -702,16 +778,8 @@ def _field_value(
         cells[column] = f"B{excel_row}"
         headers[column] = str(name).strip()
     missing = [c.name for c in spec.columns if c.name not in values and c.required]
-    for name in missing:
-        findings.append(
-            finding(
-                "missing-field.required",
-                field=i18n.header(spec.name, name, lang),
-                file=file_name,
-                sheet=raw.name,
-                column=i18n.header(spec.name, name, lang),
-            )
-        )
+    absent = [c.name for c in spec.columns if c.name not in values]
+    findings += _field_findings(spec, raw, file_name, lang, unknown, absent, missing)
     parsed = ParsedSheet(
         name=spec.name,
         is_table=False,

@@ -7,10 +7,12 @@ becomes the contract's value, the rest stays as typed for the validator to repor
   (`Gaz naturel`, `Natural Gas`, `natural gas` -> natural_gas; `ISO 14001` -> iso14001;
   `m³` -> m3; `Oui`, `Y`, `Sí` -> yes);
 - a country or airport chosen as 'Name (CODE)' -> CODE;
-- a number typed as text, by the workbook's language: `1 200`, `1.234,5` (fr, es) or
-  `1,234.5` (en), `2.450.000`; a single separator before exactly three digits (`1.234`,
-  `1,234`) can be a decimal or a thousands separator: read by the language, with an
-  `ambiguous-number` warning;
+- a number typed as text, by the workbook's language: `1 200`, `1.234,5` and `1.234,567`
+  (fr, es) or `1,234.5` and `1,234.567` (en), `2.450.000`: a number with both separators is
+  read in any language, the last one being the decimal mark; a single separator before exactly
+  three digits (`1.234`, `1,234`) can be a decimal or a thousands separator: read by the
+  language, with an `ambiguous-number` warning; a decimal comma in scientific notation
+  (`1,2E6`) in French and Spanish, as `1,2` is read;
 - a percentage: `85%` typed in a percent column is 85, and 0.85 in a cell formatted as a
   percentage (what people see as 85 %) is 85; a finding on such a cell quotes both what it
   holds and the percentage read (`PercentCell`: "80 (read as 8000 % ...)");
@@ -88,7 +90,7 @@ def number_from_text(text: str, lang: str) -> tuple[float | None, bool]:
         return None, False
     if _INTEGER.fullmatch(t):
         return float(t), False
-    if m := _GROUPED.fullmatch(t):
+    if (m := _GROUPED.fullmatch(t)) and len(set(m.group(3)[::4])) == 1:  # one separator throughout
         return _grouped(m, lang)
     if _EN_STYLE.fullmatch(t):
         return float(t.replace(",", "")), False
@@ -96,18 +98,23 @@ def number_from_text(text: str, lang: str) -> tuple[float | None, bool]:
         return float(t.replace(".", "").replace(",", ".")), False
     if m := _DECIMAL.fullmatch(t):
         return float(f"{m.group(1) or '0'}.{m.group(3)}"), False
-    if _EXPONENT.fullmatch(t):
-        return float(t), False
-    return None, False
+    return _exponent(t, lang), False
+
+
+def _exponent(t: str, lang: str) -> float | None:
+    """A number in scientific notation ('1.2E6'; '1,2E6' where the language's decimal mark is a
+    comma, as Excel in French or Spanish shows a number too wide for its column), else None."""
+    if DECIMAL_MARK[lang] == ",":
+        t = t.replace(",", ".", 1)
+    return float(t) if _EXPONENT.fullmatch(t) else None
 
 
 def _grouped(m: re.Match[str], lang: str) -> tuple[float | None, bool]:
-    """A number written as digits in groups of three after one separator or more (`_GROUPED`):
-    thousands with two groups or more; with one, thousands or a decimal part by the language
-    (ambiguous), but a decimal part when the head is 0, as no number's thousands start with 0."""
+    """A number written as digits in groups of three after one separator or more, the same one
+    throughout (`_GROUPED`; a number with both is `_EN_STYLE` or `_EU_STYLE`): thousands with two
+    groups or more; with one, thousands or a decimal part by the language (ambiguous), but a
+    decimal part when the head is 0, as no number's thousands start with 0."""
     sign, head, groups, sep = m.group(1), m.group(2), m.group(3), m.group(4)
-    if groups.count(sep) != len(groups) // 4:
-        return None, False  # mixed separators among the groups
     if head.startswith("0"):  # '0,250' is a quarter, in any language; '0,250,000' no number
         return (float(sign + head + "." + groups[1:]), False) if len(groups) == 4 else (None, False)
     if len(groups) > 4:  # two or more groups: thousands separators, whatever the language

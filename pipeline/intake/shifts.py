@@ -39,7 +39,10 @@ class Shift:
     column: str  # the first contract column whose value sits one column off
     side: str  # "right" (values moved right: a cell added) or "left" (a cell left out)
     value: object  # that column's value as typed (it belongs to the neighbouring column)
-    found_under: str  # the contract column the value sits under
+    found_under: str  # the contract column the value sits under ("" for a column of no contract header)
+    first: int  # 0-based position of the row's first cell that is off: the column's own cell when a
+    # cell was added before it (right), the cell its value sits in when a cell was left out (left)
+    held: object  # what that first cell holds as typed: the value (left), the cell added (right)
 
 
 def _fits(col: ColumnSpec) -> Callable[[np.ndarray], np.ndarray] | None:
@@ -189,6 +192,7 @@ def find_shifts(
         column_pos, col, _ = tested[k]
         excel_row, values = rows[index]
         source = column_pos + (1 if side == "right" else -1)
+        first = min(column_pos, source)
         out.append(
             Shift(
                 row=excel_row,
@@ -196,6 +200,8 @@ def find_shifts(
                 side=side,
                 value=values[source] if 0 <= source < len(values) else None,
                 found_under=names_at.get(source, ""),
+                first=first,
+                held=values[first] if first < len(values) else None,
             )
         )
     return out
