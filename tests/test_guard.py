@@ -9,7 +9,6 @@ import re
 import struct
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -27,12 +26,12 @@ from tests.hostile import check
 SAVE_AS = "Save As > Excel Workbook (*.xlsx)"
 
 
-def refusal(path: Path, limits: Limits = guard.DEFAULT_LIMITS) -> tuple[Refused, float]:
-    start = time.perf_counter()
+def refusal(path: Path, limits: Limits = guard.DEFAULT_LIMITS) -> Refused:
+    """The guard's refusal of `path` (how fast it comes is measured in benchmarks/, not here)."""
     with pytest.raises(UnreadableFile) as caught:
         check(path, limits)
     assert isinstance(caught.value, Refused)
-    return caught.value, time.perf_counter() - start
+    return caught.value
 
 
 def small_workbook(path: Path) -> Path:
@@ -61,15 +60,14 @@ NOT_XLSX = [
 
 @pytest.mark.parametrize(("build", "reason", "phrase"), NOT_XLSX, ids=[b.__name__ for b, _, _ in NOT_XLSX])
 def test_not_an_xlsx_is_refused_with_the_fix(tmp_path, build, reason, phrase):
-    error, seconds = refusal(build(tmp_path))
+    error = refusal(build(tmp_path))
     assert error.reason == reason
     assert phrase in str(error)
-    assert seconds < 1
 
 
 def test_refusals_name_a_fix(tmp_path):
     for build, _, _ in NOT_XLSX:
-        message = str(refusal(build(tmp_path))[0])
+        message = str(refusal(build(tmp_path)))
         assert any(fix in message for fix in ("Save As", "save", "Submit", "submit")), message
 
 
@@ -77,7 +75,7 @@ def test_macro_enabled_content_type_alone_is_refused(tmp_path):
     path = hostile.minimal_xlsx(
         tmp_path / "m.xlsx", {"Entity": hostile.one_cell_sheet("A1")}, workbook_content_type=hostile.MACRO_WORKBOOK_CT
     )
-    assert refusal(path)[0].reason == "macro"
+    assert refusal(path).reason == "macro"
 
 
 @pytest.mark.parametrize(
@@ -92,7 +90,7 @@ def test_macro_enabled_content_type_alone_is_refused(tmp_path):
 def test_other_renamed_files(tmp_path, content, reason):
     path = tmp_path / "x.xlsx"
     path.write_bytes(content)
-    assert refusal(path)[0].reason == reason
+    assert refusal(path).reason == reason
 
 
 def test_word_document_renamed(tmp_path):
@@ -100,12 +98,12 @@ def test_word_document_renamed(tmp_path):
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("[Content_Types].xml", "<Types/>")
         zf.writestr("word/document.xml", "<document/>")
-    error = refusal(path)[0]
+    error = refusal(path)
     assert error.reason == "other-office" and "Word" in str(error)
 
 
 def test_missing_file(tmp_path):
-    assert refusal(tmp_path / "nowhere.xlsx")[0].reason == "not-found"
+    assert refusal(tmp_path / "nowhere.xlsx").reason == "not-found"
 
 
 # --- damaged and ambiguous zip packages -----------------------------------------------------
@@ -114,7 +112,7 @@ def test_missing_file(tmp_path):
 def test_truncated_file(tmp_path):
     path = small_workbook(tmp_path / "w.xlsx")
     path.write_bytes(path.read_bytes()[:-100])
-    assert refusal(path)[0].reason == "damaged-zip"
+    assert refusal(path).reason == "damaged-zip"
 
 
 @pytest.mark.parametrize("where", ["before", "after"])
@@ -124,7 +122,7 @@ def test_data_around_the_zip_is_refused(tmp_path, where):
     junk = b"MZ" + b"\0" * 510
     path.write_bytes(junk + path.read_bytes() if where == "before" else path.read_bytes() + junk)
     assert zipfile.ZipFile(path).namelist()
-    error = refusal(path)[0]
+    error = refusal(path)
     assert error.reason == ("unknown-type" if where == "before" else "damaged-zip")
 
 
@@ -136,7 +134,7 @@ def test_corrupted_member_fails_its_checksum(tmp_path):
     start = info.header_offset + 30 + len(info.filename) + len(info.extra)
     data[start + info.compress_size // 2] ^= 0xFF
     path.write_bytes(bytes(data))
-    assert refusal(path)[0].reason == "damaged-zip"
+    assert refusal(path).reason == "damaged-zip"
 
 
 def test_member_names_differing_only_in_case(tmp_path):
@@ -144,7 +142,7 @@ def test_member_names_differing_only_in_case(tmp_path):
     path = small_workbook(tmp_path / "w.xlsx")
     with zipfile.ZipFile(path, "a") as zf:
         zf.writestr("XL/worksheets/SHEET1.xml", hostile.one_cell_sheet("XFD1048576"))
-    error = refusal(path)[0]
+    error = refusal(path)
     assert error.reason == "damaged-zip" and "twice" in str(error)
 
 
@@ -154,7 +152,7 @@ def test_encrypted_zip_member(tmp_path):
     directory = data.rfind(b"PK\x01\x02", 0, data.rfind(b"PK\x05\x06"))  # the last member's entry
     data[directory + 8] |= 0x1  # general purpose flag: encrypted
     path.write_bytes(bytes(data))
-    error = refusal(path)[0]
+    error = refusal(path)
     assert error.reason == "encrypted-zip" and "password" in str(error)
 
 
@@ -163,7 +161,7 @@ def test_too_many_members(tmp_path):
     with zipfile.ZipFile(path, "a") as zf:
         for i in range(30):
             zf.writestr(f"xl/media/image{i}.png", b"")
-    error = refusal(path, Limits(max_members=20))[0]
+    error = refusal(path, Limits(max_members=20))
     assert error.reason == "too-many-members"
 
 
@@ -182,16 +180,15 @@ def bombs(tmp_path_factory) -> dict[str, Path]:
 def test_zip_bomb_refused_from_the_directory(bombs):
     path = bombs["honest"]
     assert path.stat().st_size < 3 * 2**20  # 300 MiB inflated, about 2 MB on disk
-    error, seconds = refusal(path, Limits(max_total_uncompressed_bytes=200 * 2**20))
+    error = refusal(path, Limits(max_total_uncompressed_bytes=200 * 2**20))
     assert error.reason == "bomb-total" and "300 MB" in str(error)
-    assert seconds < 1
     # under the default total (1 GiB, room for a million-row sheet) its ratio gives it away, as early
-    assert refusal(path)[0].reason == "bomb-ratio"
+    assert refusal(path).reason == "bomb-ratio"
 
 
 def test_zip_bomb_refused_by_ratio_below_the_total(tmp_path):
     path = hostile.zip_bomb(tmp_path, inflated_mb=150)
-    error = refusal(path)[0]
+    error = refusal(path)
     assert error.reason == "bomb-ratio" and "sheet 'Entity'" in str(error)
 
 
@@ -199,17 +196,15 @@ def test_lying_zip_bomb_stopped_while_streaming(bombs):
     path = bombs["lying"]
     with zipfile.ZipFile(path) as zf:  # the directory looks harmless
         assert zf.getinfo(hostile.SHEET1).file_size == 4096
-    error, seconds = refusal(path)
+    error = refusal(path)
     assert error.reason == "bomb-lying" and "4,096 bytes" in str(error)
-    assert seconds < 1
 
 
 MEASURE = """
-import json, resource, sys, time
+import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (1024 * 2**20, 1024 * 2**20))
 from pipeline.intake import guard
 from tests.hostile import check
-start = time.perf_counter()
 try:
     check(sys.argv[1])
     reason = None
@@ -217,12 +212,12 @@ except guard.Refused as exc:
     reason = exc.reason
 # VmHWM: this process's peak resident memory (ru_maxrss would carry over the parent's from fork)
 peak_kb = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
-print(json.dumps({"reason": reason, "seconds": time.perf_counter() - start, "peak_mb": peak_kb / 1024}))
+print(json.dumps({"reason": reason, "peak_mb": peak_kb / 1024}))
 """
 
 
 def measure_in_subprocess(path: Path) -> dict:
-    """guard.check in a fresh process capped at 1 GiB of address space; its time and peak memory."""
+    """guard.check in a fresh process capped at 1 GiB of address space; its refusal and peak memory."""
     done = subprocess.run([sys.executable, "-c", MEASURE, str(path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -235,26 +230,24 @@ def test_lying_bomb_streams_in_bounded_memory(tmp_path):
     result = measure_in_subprocess(path)
     assert result["reason"] == "bomb-lying"
     assert result["peak_mb"] < 120  # the interpreter alone is ~30 MB; 150 MB were inflated
-    assert result["seconds"] < 10
 
 
 def test_lying_bomb_in_a_sheet_stops_at_the_row_limit(tmp_path):
     path = hostile.lying_zip_bomb(tmp_path, inflated_mb=300, declared_bytes=150 * 2**20)
     result = measure_in_subprocess(path)
     assert result["reason"] == "extent"
-    assert result["peak_mb"] < 120 and result["seconds"] < 10
+    assert result["peak_mb"] < 120
 
 
 def test_xml_bomb_refused_before_parsing(tmp_path):
-    error, seconds = refusal(hostile.xml_bomb(tmp_path))
+    error = refusal(hostile.xml_bomb(tmp_path))
     assert error.reason == "xml-entities" and "xl/sharedStrings.xml" in str(error)
-    assert seconds < 1
 
 
 def test_doctype_in_a_sheet_is_refused(tmp_path):
     sheet = hostile.BILLION_LAUGHS.replace("<sst", "<worksheet").replace("</sst>", "</worksheet>")
     path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"Entity": sheet})
-    assert refusal(path)[0].reason == "xml-entities"
+    assert refusal(path).reason == "xml-entities"
 
 
 def test_utf16_xml_is_refused(tmp_path):
@@ -263,11 +256,11 @@ def test_utf16_xml_is_refused(tmp_path):
     with zipfile.ZipFile(path, "w") as zf:
         for name, text in hostile.package_parts({"Entity": sheet}).items():
             zf.writestr(name, text.encode("utf-16") if name.endswith("sheet1.xml") else text.encode())
-    assert refusal(path)[0].reason == "xml-encoding"
+    assert refusal(path).reason == "xml-encoding"
 
 
 def test_announced_shared_strings_are_bounded(tmp_path):
-    assert refusal(hostile.shared_strings_count_bomb(tmp_path))[0].reason == "shared-strings"
+    assert refusal(hostile.shared_strings_count_bomb(tmp_path)).reason == "shared-strings"
 
 
 def test_many_cells_referring_to_a_small_shared_string_table_are_fine(tmp_path):
@@ -285,20 +278,19 @@ def test_many_cells_referring_to_a_small_shared_string_table_are_fine(tmp_path):
 def test_far_cell_refused_with_sheet_and_cell(tmp_path):
     path = hostile.far_cell(tmp_path)
     assert path.stat().st_size < 5000
-    error, seconds = refusal(path)
+    error = refusal(path)
     assert error.reason == "extent"
     assert "'Entity'" in str(error) and "XFD1048576" in str(error) and "Delete the unused rows" in str(error)
-    assert seconds < 1
 
 
 def test_lying_dimension_does_not_hide_a_far_cell(tmp_path):
-    error = refusal(hostile.lying_dimension(tmp_path))[0]
+    error = refusal(hostile.lying_dimension(tmp_path))
     assert error.reason == "sparse-extent" and "900,000 rows" in str(error) and "only 2 cells" in str(error)
 
 
 def test_absurd_dimension_alone_is_refused(tmp_path):
     path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.one_cell_sheet("A1", dimension="A1:XFD1048576")})
-    assert refusal(path)[0].reason == "extent"
+    assert refusal(path).reason == "extent"
     assert check(path, Limits(check_dimension=False)).last_cells == {"S": "A1"}
 
 
@@ -321,7 +313,7 @@ def test_extent_bounds(tmp_path, cell, accepted):
     if accepted:
         assert check(path, dense_enough).last_cells == {"S": cell}
     else:
-        assert refusal(path, dense_enough)[0].reason == "extent"
+        assert refusal(path, dense_enough).reason == "extent"
 
 
 def test_the_furthest_row_is_the_highest_number_whatever_its_zeros(tmp_path):
@@ -343,17 +335,17 @@ def test_a_million_rows_are_not_absurd_when_the_cells_are_there(tmp_path):
     # one more cell far below: 3 x 40 = 120 cells of extent for 31 present (at most 10 + 31 x 1)
     far = rows + '<row r="40"><c r="A40"><v>1</v></c></row>'
     path = hostile.minimal_xlsx(tmp_path / "far.xlsx", {"S": hostile.sheet_xml(far)})
-    error = refusal(path, small)[0]
+    error = refusal(path, small)
     assert error.reason == "sparse-extent" and "C40" in str(error) and "31 cells" in str(error)
     # the same far cell, written without references (the exact walk counts cells too)
     positional = far.replace(' r="A40"', "").replace('<row r="40">', '<row r="40" >')
     path = hostile.minimal_xlsx(tmp_path / "walk.xlsx", {"S": hostile.sheet_xml(positional)})
-    assert refusal(path, small)[0].reason == "sparse-extent"
+    assert refusal(path, small).reason == "sparse-extent"
 
 
 def test_the_default_density_rule_refuses_a_lone_far_cell(tmp_path):
     path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.one_cell_sheet("H500000")})
-    assert refusal(path)[0].reason == "sparse-extent"  # 4 million cells of extent for one cell
+    assert refusal(path).reason == "sparse-extent"  # 4 million cells of extent for one cell
 
 
 @pytest.mark.parametrize(
@@ -369,19 +361,19 @@ def test_the_default_density_rule_refuses_a_lone_far_cell(tmp_path):
 )
 def test_unusual_cell_markup_cannot_hide_a_far_cell(tmp_path, cells):
     path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(cells)})
-    assert refusal(path)[0].reason == "extent"
+    assert refusal(path).reason == "extent"
 
 
 def test_sheet_part_not_named_xml_is_scanned_too(tmp_path):
     path = hostile.renamed_sheet_part(tmp_path / "w.xlsx", hostile.one_cell_sheet("XFD1048576"))
-    error = refusal(path)[0]
+    error = refusal(path)
     assert error.reason == "extent" and "'S'" in str(error)
 
 
 def test_limits_are_configurable(tmp_path):
     path = small_workbook(tmp_path / "w.xlsx")
     assert check(path)
-    error = refusal(path, Limits(max_rows=1))[0]
+    error = refusal(path, Limits(max_rows=1))
     assert error.reason == "extent" and "'Facilities'" in str(error)
 
 
@@ -522,13 +514,13 @@ def test_binary_workbook_is_called_binary_not_macro_enabled(tmp_path):
         )
         zf.writestr("xl/workbook.bin", b"\x83\x01\x00")
         zf.writestr("xl/worksheets/sheet1.bin", b"\x81\x01\x00")
-    error = refusal(path)[0]
+    error = refusal(path)
     assert error.reason == "xlsb" and "binary workbook (.xlsb)" in str(error) and "macro" not in str(error)
 
 
 def test_a_real_xls_is_not_said_to_be_renamed(tmp_path):
     path = hostile.legacy_xls(tmp_path)
-    message = str(refusal(path)[0])
+    message = str(refusal(path))
     assert "renamed" not in message and "97-2003" in message
 
 
@@ -713,7 +705,7 @@ def test_a_part_named_otherwise_in_its_local_header_is_refused(tmp_path):
     data[local + 30] ^= 0x20  # one letter of its name changes case there only
     path.write_bytes(bytes(data))
     assert name_len > 0
-    error = refusal(path)[0]
+    error = refusal(path)
     assert error.reason == "damaged-zip" and "named otherwise" in str(error)
 
 
@@ -724,14 +716,14 @@ def test_zip_flags_no_spreadsheet_program_writes_are_refused(tmp_path, flag, rea
     directory = data.rfind(b"PK\x01\x02", 0, data.rfind(b"PK\x05\x06"))
     data[directory + 8] |= flag
     path.write_bytes(bytes(data))
-    assert refusal(path)[0].reason == reason
+    assert refusal(path).reason == reason
 
 
 def test_a_second_copy_of_a_part_under_backslashes_is_refused(tmp_path):
     """calamine reads 'xl\\\\worksheets\\\\sheet1.xml' as xl/worksheets/sheet1.xml (the last copy
     wins): two parts of one name, whichever way the slashes lean, are refused."""
     path = _rezip(small_workbook(tmp_path / "w.xlsx"), extra={"xl\\worksheets\\sheet1.xml": b"<x/>"})
-    error = refusal(path)[0]
+    error = refusal(path)
     assert error.reason == "damaged-zip" and "twice" in str(error)
 
 
@@ -747,7 +739,7 @@ def test_a_sheet_part_named_with_backslashes_is_scanned_as_the_sheet(tmp_path):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in parts.items():
             zf.writestr(name, data)
-    assert refusal(path)[0].reason in ("extent", "sparse-extent")
+    assert refusal(path).reason in ("extent", "sparse-extent")
 
 
 @pytest.mark.parametrize(
@@ -776,7 +768,7 @@ def test_every_shared_string_table_tag_is_bounded_not_only_the_root(tmp_path, ss
     longer hides its count, and a count of thousands of digits is refused, not a conversion error."""
     text = '<?xml version="1.0" encoding="UTF-8"?>' + sst.replace("{ns}", hostile.MAIN_NS)
     path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.one_cell_sheet("A1")}, shared_strings=text)
-    error = refusal(path)[0]
+    error = refusal(path)
     assert error.reason == ("shared-strings-digits" if "9" * 100 in sst else "shared-strings")
 
 
@@ -793,7 +785,7 @@ def test_every_shared_string_table_tag_is_bounded_not_only_the_root(tmp_path, ss
 def test_a_cell_with_two_references_is_refused(tmp_path, cell):
     """Not XML (an attribute twice); calamine takes the last reference, the guard read the first."""
     path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(f'<row r="1">{cell}</row>')})
-    error = refusal(path)[0]
+    error = refusal(path)
     assert error.reason == "damaged-part" and "two references" in str(error)
 
 
@@ -817,7 +809,7 @@ def test_cells_as_spreadsheet_programs_write_them_stay_on_the_fast_path(tag):
 def test_a_damaged_reference_is_quoted_as_text(tmp_path):
     rows = '<row><c><v>1</v></c></row><row><c r="B' + "9" * 30 + '"><v>1</v></c></row>'
     path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
-    message = str(refusal(path)[0])
+    message = str(refusal(path))
     assert "'B9999999999999999999...'" in message and "b'" not in message
 
 
@@ -826,7 +818,7 @@ def test_many_sheets_each_just_within_its_allowance_are_refused_together(tmp_pat
     each is within its own allowance, the workbook is not (calamine builds every grid)."""
     sheet = hostile.sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row><row r="5000"><c r="GR5000"><v>1</v></c></row>')
     path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {f"S{i}": sheet for i in range(40)})
-    error = refusal(path)[0]
+    error = refusal(path)
     assert error.reason == "workbook-extent" and "sheets of the workbook together" in str(error)
     few = hostile.minimal_xlsx(tmp_path / "few.xlsx", {f"S{i}": sheet for i in range(5)})
     assert check(few).sheet_names == [f"S{i}" for i in range(5)]
