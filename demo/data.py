@@ -1859,7 +1859,7 @@ def write_workbook(path: Path, grid: Grid) -> int:
 class MistakeSpec:
     entity: str
     kind: str
-    expected_code: str  # the finding code the validator should raise (pipeline/findings.py)
+    expected_code: str  # the finding code the validator should raise (pipeline/catalogue/codes.csv)
     description: str
     resubmit: bool = False
 

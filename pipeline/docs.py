@@ -3,7 +3,7 @@
     python -m pipeline.docs        # rewrites docs/data-dictionary.md and docs/validation-codes.md
 
 A test fails when the committed files differ from what this module generates, so the docs
-cannot drift from `schemas/` and `pipeline/findings.py`.
+cannot drift from `schemas/` and `pipeline/catalogue/`.
 """
 
 from __future__ import annotations

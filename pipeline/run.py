@@ -637,7 +637,8 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
             f"[bold]{result.files_seen}[/] workbook{'s' * (result.files_seen != 1)}: "
             f"[green]{len(result.loaded)} loaded[/], "
             f"{len(result.unchanged)} unchanged, [red]{len(result.rejected)} rejected[/], "
-            f"{result.superseded} superseded  ({result.seconds:.1f} s)"
+            + (f"{len(result.replaced)} replaced, " if result.replaced else "")
+            + f"{result.superseded} superseded  ({result.seconds:.1f} s)"
         )
     ]
     if result.loaded:

@@ -759,6 +759,10 @@ def test_rejected_file_is_replaced_by_a_valid_resubmission(inputs):
     submit(inputs, "UNEP_2024_v2.xlsx", valid_sheets("UNEP"))
     second = run(inputs)
     assert second.loaded == ["UNEP_2024_v2.xlsx"] and second.replaced == ["UNEP_2024.xlsx"] and not second.had_errors
+    from pipeline.run import summary_lines
+
+    counts = summary_lines(second, inputs.parent / "out" / "gtb.duckdb")[0].plain  # they add up to the files seen
+    assert counts.startswith("2 workbooks: 1 loaded, 0 unchanged, 0 rejected, 1 replaced, 0 superseded"), counts
     third = run(inputs)  # the replaced file is not read again, and the run is clean
     assert sorted(third.unchanged) == ["UNEP_2024.xlsx", "UNEP_2024_v2.xlsx"] and not third.had_errors
     assert query(inputs, "SELECT file_name, status, superseded_by FROM submissions ORDER BY submission_id") == [

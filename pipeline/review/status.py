@@ -28,7 +28,17 @@ import duckdb
 
 STATUSES = ("missing", "rejected", "loaded", "loaded-with-flags", "accepted", "history-only")
 
-STATUS_SQL = """
+# A submission's first finding, as issues.csv lists it (errors first, by sheet, row and cell):
+# shared by the tracker's rows and its list of files no entity row shows.
+FIRST_FINDING = """first_error AS (
+    SELECT submission_id, arg_min(
+        coalesce(sheet || coalesce('!' || nullif(cell, ''), '') || ': ', '') || message,
+        (severity <> 'error', sheet, excel_row, cell)
+    ) AS first_finding
+    FROM findings GROUP BY submission_id
+)"""
+
+STATUS_SQL = f"""
 WITH latest AS (  -- the loaded submission, else the newest file received for the entity-year
     SELECT entity_code, arg_max(submission_id, (status = 'loaded', received_at, submission_id)) AS submission_id
     FROM submissions WHERE reporting_year = $year AND entity_code IS NOT NULL GROUP BY entity_code
@@ -38,13 +48,7 @@ WITH latest AS (  -- the loaded submission, else the newest file received for th
     FROM entities
 ), expected AS (
     SELECT * FROM listed WHERE is_expected OR entity_code IN (SELECT entity_code FROM latest)
-), first_error AS (
-    SELECT submission_id, arg_min(
-        coalesce(sheet || coalesce('!' || nullif(cell, ''), '') || ': ', '') || message,
-        (severity <> 'error', sheet, excel_row, cell)
-    ) AS first_finding
-    FROM findings GROUP BY submission_id
-), open_flags AS (
+), {FIRST_FINDING}, open_flags AS (
     SELECT submission_id, count(*) FILTER (WHERE status = 'open') AS open_flags FROM flags GROUP BY submission_id
 ), accepted AS (
     SELECT DISTINCT submission_id FROM reviews WHERE action = 'accept'
@@ -114,7 +118,7 @@ def status(con: duckdb.DuckDBPyConnection, year: int) -> list[EntityStatus]:
     return out
 
 
-UNATTRIBUTED_SQL = r"""
+UNATTRIBUTED_SQL = rf"""
 WITH newest AS (  -- the newest file recorded at each path: one resubmitted there replaces it
     SELECT file_path, max(submission_id) AS submission_id FROM submissions GROUP BY file_path
 ), candidates AS (
@@ -122,13 +126,7 @@ WITH newest AS (  -- the newest file recorded at each path: one resubmitted ther
                AS folder_year
     FROM submissions s JOIN newest n USING (submission_id)
     WHERE s.status = 'rejected' AND (s.entity_code IS NULL OR s.reporting_year IS NULL)
-), first_error AS (
-    SELECT submission_id, arg_min(
-        coalesce(sheet || coalesce('!' || nullif(cell, ''), '') || ': ', '') || message,
-        (severity <> 'error', sheet, excel_row, cell)
-    ) AS first_finding
-    FROM findings GROUP BY submission_id
-)
+), {FIRST_FINDING}
 SELECT c.file_name, c.file_path, c.entity_code, c.reporting_year, c.received_at, c.error_count, f.first_finding
 FROM candidates c LEFT JOIN first_error f USING (submission_id)
 WHERE coalesce(c.reporting_year, c.folder_year, $year) = $year
