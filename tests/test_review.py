@@ -596,3 +596,28 @@ def test_per_capita_is_compared_only_under_the_same_factors(inputs):
     )
     assert message.startswith("per capita went from")
     assert (sheet, cell) == ("Facilities", "D2"), "the largest emitting row (the electricity) names its quantity cell"
+
+
+def test_the_figures_worked_out_before_the_views_agree_with_the_views(inputs):
+    """Two places work out figures of a submission for themselves: the plausibility flags (inside
+    the load transaction) and the template's "Last year" sheet. Each agrees with the views that
+    define the indicators (per capita, water and waste per person, the total)."""
+    from pipeline.review import last_year, plausibility
+
+    two_years(inputs, set_cell(valid_sheets("UNEP", 2024), "Water", "D2", 61_000))
+    with duckdb.connect(str(db_of(inputs)), read_only=True) as con:
+        for year in (2023, 2024):
+            [(sid,)] = con.execute(
+                "SELECT submission_id FROM submissions WHERE reporting_year = ? AND status = 'loaded'", [year]
+            ).fetchall()
+            cur = con.execute("SELECT * FROM entity_indicators WHERE entity_code = 'UNEP' AND year = ?", [year])
+            view = dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
+            metrics = plausibility.metrics(con, [sid])
+            worked = {m: float(v) for m, v in zip(metrics["metric"], metrics["value"], strict=True)}
+            assert worked["per_capita"] == pytest.approx(view["per_capita_tco2e"], rel=1e-12)
+            assert worked["water_per_person"] == pytest.approx(view["water_per_capita_m3"], rel=1e-12)
+            assert worked["waste_per_person"] == pytest.approx(view["waste_per_capita_kg"], rel=1e-12)
+            assert worked["personnel"] == view["personnel"]
+            sheet = last_year.last_year(db_of(inputs), "UNEP", year + 1)
+            assert sheet is not None and sheet.year == year
+            assert sheet.total_tco2e == pytest.approx(view["total_tco2e"], rel=1e-12)
