@@ -318,15 +318,19 @@ def test_headline_units_say_what_the_values_are(out):
 def test_entity_tables_end_with_the_system_row_as_totals(out, db):
     columns, [system] = view(db, "SELECT * FROM system_indicators WHERE year = ?", [YEAR])
     wb = load_workbook(out.folder / f"tables_{YEAR}.xlsx")
-    for name in ("entities", "waste", "water"):
+    for name, label in (
+        ("entities", "Total (system-wide)"),
+        ("waste", "Total of the entities reporting waste"),
+        ("water", "Total of the entities reporting water"),
+    ):
         ws = wb[name]
         headers = [c.value for c in ws[1]]
         last = [c.value for c in ws[ws.max_row]]
-        assert last[:2] == ["ALL", "Total (system-wide)"] and ws[ws.max_row][0].font.b, name
+        assert last[:2] == ["ALL", label] and ws[ws.max_row][0].font.b, name
         from pipeline.report.tables import header
 
         for column in ("personnel", "total_tco2e", "waste_tonnes", "water_m3", "per_capita_tco2e"):
-            if header(column) in headers:
+            if header(column) in headers and not (column == "personnel" and name != "entities"):
                 assert equal(last[headers.index(header(column))], system[columns.index(column)]), (name, column)
     head, body = parse_csv(out.folder / "tables" / "entities.csv")
     assert all(r[0] != "ALL" for r in body), "the CSV stays one row per entity"
@@ -749,3 +753,239 @@ def test_year_without_data_is_a_one_line_error(db, tmp_path, capsys):
     assert cli.main(["report", "--year", "2024", "--db", str(tmp_path / "missing.duckdb")]) == 2
     assert "no database" in capsys.readouterr().err
     assert not (tmp_path / "report").exists()
+
+
+# --- tables that print and read whole ---------------------------------------------------------------------
+def test_the_about_sheet_wraps_its_source_across_both_columns(out):
+    """The source (draft notice, factor sets: several hundred characters) unwrapped in A2 made the
+    sheet as wide as many pages, and fitting it to the page width shrank it to a quarter."""
+    ws = load_workbook(out.folder / f"tables_{YEAR}.xlsx")["about"]
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    width = ws.column_dimensions["A"].width + ws.column_dimensions["B"].width
+    for row in (2, 3):
+        cell = ws.cell(row=row, column=1)
+        assert cell.alignment.wrap_text and f"A{row}:B{row}" in merged, row
+        assert ws.row_dimensions[row].height >= 15 * math.ceil(len(cell.value) / (width * 1.1)), row
+    assert len(ws["A2"].value) > width  # the source is longer than a line: it does wrap
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+
+
+def test_headers_and_long_texts_wrap_in_rows_as_high_as_they_need(out):
+    """A header as long as 'Change on previous year compares two factor sets (yes/no)' in a column 14
+    wide lost its last lines in a 45 pt row; an entity name of 70 characters ran into the next column."""
+    from pipeline.report import tables
+
+    wb = load_workbook(out.folder / f"tables_{YEAR}.xlsx")
+    for name in SHEETS[1:]:
+        ws = wb[name]
+        most = 1
+        for cell in ws[1]:
+            width = ws.column_dimensions[cell.column_letter].width
+            assert cell.alignment.wrap_text, (name, cell.value)
+            assert max(len(w) for w in cell.value.split()) <= width, (name, cell.value)  # no word is cut
+            most = max(most, math.ceil(len(cell.value) / width))
+        assert ws.row_dimensions[1].height >= 15 * most, name
+    ws = wb["entities"]
+    assert ws.column_dimensions["B"].width <= tables.TEXT_WIDTH_MAX
+    row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "UNFCCC")
+    name = row[1].value
+    assert len(name) > tables.TEXT_WIDTH_MAX
+    assert row[1].alignment.wrap_text and row[1].alignment.vertical == "top"
+    assert ws.row_dimensions[row[0].row].height >= 15 * math.ceil(len(name) / ws.column_dimensions["B"].width)
+    assert row[3].alignment.vertical == "top"  # its figures stand beside the name's first line
+
+
+def printed_scale(ws) -> float:
+    """The scale a sheet prints at: fitted to one page wide, the printable width over the columns'."""
+    if not ws.sheet_properties.pageSetUpPr.fitToPage:
+        return (ws.page_setup.scale or 100) / 100
+    columns = sum((d.width * 7 + 5) * 0.75 for d in ws.column_dimensions.values())
+    printable = 11.69 * 72 - (ws.page_margins.left + ws.page_margins.right) * 72
+    return min(1.0, printable / columns)
+
+
+def test_wide_sheets_print_over_several_pages_readable_with_their_key_repeated(out):
+    """The 37 columns of the system sheet fitted to one landscape page printed at about a quarter of
+    their size: every sheet now prints at 70 % or more, a wide one over several pages wide with the
+    header row and its first column (the year, the entity) on each page."""
+    wb = load_workbook(out.folder / f"tables_{YEAR}.xlsx")
+    for name in SHEETS[1:]:
+        ws = wb[name]
+        assert printed_scale(ws) >= 0.7, name
+        assert ws.print_title_rows == "$1:$1" and ws.page_setup.orientation == "landscape", name
+    system = wb["system"]
+    assert not system.sheet_properties.pageSetUpPr.fitToPage and system.print_title_cols == "$A:$A"
+    assert wb["ems"].sheet_properties.pageSetUpPr.fitToPage  # a narrow sheet stays one page wide
+
+
+def test_the_completeness_header_covers_missing(out):
+    wb = load_workbook(out.folder / f"tables_{YEAR}.xlsx")
+    ws = wb["completeness"]
+    headers = [c.value for c in ws[1]]
+    head, body = parse_csv(out.folder / "tables" / "completeness.csv")
+    column = head.index("data_source")
+    values = {r[column] for r in body}
+    assert values == {"workbook", "history", "missing"}
+    assert all(v in headers[column] for v in values), headers[column]
+    entities = [c.value for c in wb["entities"][1]]
+    assert "Data source (workbook / history)" in entities  # no entity of that table is missing
+
+
+def test_waste_and_water_totals_rows_add_up(out, db):
+    """The per-capita figure of the totals row divides by the personnel of the entities that reported
+    the resource (UNHCR reports neither): the row shows that personnel, not the system's."""
+    from pipeline.report.tables import header
+
+    _, [(personnel,)] = view(db, "SELECT personnel FROM system_indicators WHERE year = ?", [YEAR])
+    wb = load_workbook(out.folder / f"tables_{YEAR}.xlsx")
+    for name, amount, per_capita, factor in (
+        ("waste", "waste_tonnes", "waste_per_capita_kg", 1000),
+        ("water", "water_m3", "water_per_capita_m3", 1),
+    ):
+        ws = wb[name]
+        headers = [c.value for c in ws[1]]
+        p, a, c = (headers.index(header(k)) for k in ("personnel", amount, per_capita))
+        rows = [[cell.value for cell in r] for r in ws.iter_rows(min_row=2, max_row=ws.max_row - 1)]
+        total = [cell.value for cell in ws[ws.max_row]]
+        assert total[p] == sum(r[p] for r in rows if r[a] is not None) < personnel, name
+        assert math.isclose(total[a] * factor / total[p], total[c], rel_tol=1e-12), name
+
+
+# --- charts: who a figure rests on, labels clear of lines ------------------------------------------------
+def test_the_water_chart_says_who_its_bars_rest_on(one_set):
+    """Water per capita is of the entities that reported water (not UNHCR): each bar says how many of
+    those that reported did, and the note which year rests on the least personnel, instead of how
+    many entities reported emissions."""
+    with s.house_style():
+        fig = charts.water_trend(one_set)
+    marks = [t.get_text() for t in fig.axes[0].texts if "/" in t.get_text()]
+    resources = {r["year"]: r for r in one_set.resources}
+    water_years = [r["year"] for r in one_set.system if r["water_per_capita_m3"] is not None]
+    assert marks == [f"{resources[y]['water_entities']}/{resources[y]['reporting_entities']}" for y in water_years]
+    assert marks[-1] == "5/6"
+    note = all_text(fig)
+    assert "Fewer entities report water than emissions" in note and "of the personnel" in note
+    assert "entities reported per year" not in note
+    with s.house_style():
+        waste = all_text(charts.waste_by_treatment(one_set))
+    assert f"5 of the 6 entities reporting emissions for {YEAR} reported waste" in waste
+
+
+def test_the_coverage_label_of_a_bar_stands_clear_of_the_per_capita_marker(one_set):
+    """The right axis is drawn over the left: a per-capita marker just above a bar covered its 'n/m'."""
+    rows = [dict(r) for r in one_set.system]
+    i = next(k for k, r in enumerate(rows) if r["year"] == 2022)
+    for key in ("facilities_tco2e", "air_travel_tco2e", "other_travel_tco2e", "total_tco2e"):
+        rows[i][key] /= 2
+    data = queries.ReportData(**{**one_set.__dict__, "system": rows})
+    with s.house_style():
+        fig = charts.emissions_trend(data)
+        ax, ax2 = fig.axes[0], fig.axes[1]
+        height_pt = ax.get_position().height * fig.get_size_inches()[1] * 72
+        line_top = ax2.get_ylim()[1]
+        # the marker 4 pt above the bar's top: in the middle of a label standing on the bar
+        rows[i]["per_capita_tco2e"] = (rows[i]["total_tco2e"] / ax.get_ylim()[1] + 4 / height_pt) * line_top
+        fig = charts.emissions_trend(data)
+        ax, ax2 = fig.axes[0], fig.axes[1]
+        assert ax2.get_ylim()[1] == line_top
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        label = next(
+            t for t in ax.texts if t.get_text() == "6/7" and getattr(t, "xy", t.get_position())[0] == 2022
+        ).get_window_extent(renderer)
+        line = ax2.lines[0]
+        xs, ys = ax2.transData.transform(np.column_stack([line.get_xdata(), line.get_ydata()])).T
+    marker_x, marker_y = xs[i], ys[i]
+    radius = 4 * fig.dpi / 72
+    nearest_x = min(max(marker_x, label.x0), label.x1)
+    nearest_y = min(max(marker_y, label.y0), label.y1)
+    assert math.hypot(marker_x - nearest_x, marker_y - nearest_y) > radius
+    for x in (label.x0, label.x1):  # the line runs under the label, not through it
+        assert np.interp(x, xs, ys) < label.y0
+
+
+def test_per_capita_labels_stand_on_white_over_the_system_line(one_set):
+    """The dashed UN-system line ran through the value labels near it ('3.1' beside 3.54)."""
+    with s.house_style():
+        fig = charts.per_capita_by_entity(one_set)
+    ax = fig.axes[0]
+    (line,) = [x for x in ax.lines if x.get_linestyle() != "-"]
+    labels = [t for t in ax.texts if t.get_text().replace(".", "").strip().isdigit()]
+    assert len(labels) == len(one_set.ranked)
+    for label in labels:
+        box = label.get_bbox_patch()
+        assert box is not None and box.get_facecolor()[:3] == (1.0, 1.0, 1.0), label.get_text()
+        assert label.get_zorder() > line.get_zorder()
+
+
+# --- factsheets: signs, years, entities without emissions -------------------------------------------------
+def test_a_small_change_keeps_its_sign(db):
+    assert s.fmt_percent(-0.0019, signed=True) == "\u2212<1 %" and s.fmt_percent(0.0019, signed=True) == "+<1 %"
+    assert s.fmt_percent(-0.0019, 1, signed=True) == "\u22120.2 %" and s.fmt_percent(-0.0019) == "<1 %"
+    assert s.fmt_percent(-0.9997, signed=True) == "\u2212>99 %"  # fell by nearly all, not to nothing
+    assert s.fmt_percent(0.9997, signed=True) == "+100 %"  # a rise is not bounded by 100 %
+    assert s.fmt_percent(0.9997) == ">99 %" and s.fmt_percent(0.0, signed=True) == "0 %"
+    con = queries.open_report_db(db)
+    try:
+        now = dict(queries.entity_series(con, YEAR)["UNEP"][-1])
+    finally:
+        con.close()
+    now["total_change_previous_year"] = -0.0019
+    labels = [label for _, label in factsheets.key_figures(now)]
+    assert labels[1].endswith(f", \u2212<1 % on {YEAR - 1}")
+
+
+def test_a_factsheet_of_one_year_names_the_year_once(db):
+    con = queries.open_report_db(db)
+    try:
+        rows = queries.entity_series(con, YEAR)["UNEP"][-1:]
+    finally:
+        con.close()
+    factsheets._PAGES.clear()
+    with s.house_style():
+        factsheets.factsheet("UNEP", "UNEP", "", rows, YEAR, "Source: test")
+    assert factsheets._PAGES[(YEAR,)].trend_heading.get_text() == f"Emissions by source, {YEAR}"
+
+
+def test_a_factsheet_trend_starts_with_the_entity_and_marks_the_years_it_missed(db, tmp_path):
+    """UNEP expected from 2019 (no earlier figures) and without a loaded 2021: its axis runs 2019-2024,
+    not 2010-2024 with nine empty slots, and 2021 says 'not reported'."""
+    copy = tmp_path / "gtb.duckdb"
+    copy.write_bytes(db.read_bytes())
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute("UPDATE entities SET expected_from = 2019 WHERE entity_code = 'UNEP'")
+        con.execute("DELETE FROM history_totals WHERE entity_code = 'UNEP'")
+        con.execute("UPDATE submissions SET status = 'rejected' WHERE entity_code = 'UNEP' AND reporting_year = 2021")
+    finally:
+        con.close()
+    factsheets._PAGES.clear()
+    report(YEAR, copy, tmp_path / "out")
+    years = tuple(range(2019, YEAR + 1))
+    page = factsheets._PAGES[years]  # UNEP's page, the only entity starting in 2019
+    assert page.trend_heading.get_text() == f"Emissions by source, 2019\u2013{YEAR}"
+    assert [int(x) for x in page.trend.get_xticks()] == list(years)
+    marked = [
+        round(t.get_position()[0]) for t in page.trend.texts if t.get_visible() and "not reported" in t.get_text()
+    ]
+    assert marked == [2021]
+    others = factsheets._PAGES[tuple(range(2010, YEAR + 1))]  # WFP: figures from 2010, every year
+    assert not [t for t in others.trend.texts if t.get_visible() and "not reported" in t.get_text()]
+
+
+def test_an_entity_without_emissions_is_said_to_have_none(tmp_path):
+    wh = Warehouse(tmp_path / "gtb.duckdb")
+    wh.submission("UNEP", 2024, 200)
+    wh.close()
+    con = queries.open_report_db(tmp_path / "gtb.duckdb")
+    try:
+        rows = queries.entity_series(con, 2024)["UNEP"]
+    finally:
+        con.close()
+    factsheets._PAGES.clear()
+    with s.house_style():
+        factsheets.factsheet("UNEP", "UNEP", "", rows, 2024, "Source: test")
+    page = factsheets._PAGES[(2024,)]
+    assert "No emissions reported" in [t.get_text() for t in page.trend.texts if t.get_visible()]
+    assert not any(label.get_visible() for label in page.trend.get_yticklabels() if label.get_text())
+    value, label = factsheets.key_figures(rows[-1])[5]
+    assert label == "Climate neutral: no emissions reported to offset" and "\u2013" not in label

@@ -59,7 +59,7 @@ class _Sheet:
     year: int
     source: str
     folder: Path
-    years: tuple[int, ...]  # x axis of the trend: the report's years, the same on every page
+    years: tuple[int, ...]  # x axis of the trend: the entity's years (factsheets.trend_years)
 
 
 def _draw_sheet(job: _Sheet) -> Path:
@@ -112,6 +112,7 @@ def report(year: int, db: Path, outputs: Path, jobs: int | None = None, final: b
         data = queries.load_report_data(con, year)
         report_tables = queries.report_tables(con, year)
         series = queries.entity_series(con, year)
+        first_years = queries.entity_first_years(con, year)
         names = queries.entity_names(con)
         sources = queries.entity_sources(con, year)
     finally:
@@ -119,7 +120,7 @@ def report(year: int, db: Path, outputs: Path, jobs: int | None = None, final: b
     result.seconds["queries"] = time.perf_counter() - clock
 
     try:
-        return _write(result, data, report_tables, series, names, sources, jobs)
+        return _write(result, data, report_tables, series, names, sources, first_years, jobs)
     except OSError as exc:
         raise GtbError(f"cannot write the report into {folder}: {exc.strerror or exc}") from None
 
@@ -131,16 +132,17 @@ def _write(
     series: dict[str, list[queries.Record]],
     names: dict[str, tuple[str, str]],
     sources: dict[str, tuple[tuple[str, ...], tuple[int, ...]]],
+    first_years: dict[str, int],
     jobs: int,
 ) -> ReportResult:
     year, folder = result.year, result.folder
     folder.mkdir(parents=True, exist_ok=True)
     sheet_folder = folder / "factsheets"
     sheets = []
-    years = tuple(r["year"] for r in data.system)
     for code, rows in series.items():
         name, kind = names.get(code, (code, ""))
         factor_sets, history = sources.get(code, ((), ()))
+        years = factsheets.trend_years(rows, year, first_years.get(code))
         source = s.source_line(year, factor_sets, history, draft=data.open_flags, note=sheet_note(rows, year, years))
         sheets.append(_Sheet(code, name, kind, rows, year, source, sheet_folder, years))
 

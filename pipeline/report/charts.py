@@ -117,22 +117,78 @@ def coverage_note(d: ReportData, first: int | None = None, marked: bool = False)
 
 
 def _trend_source(
-    d: ReportData, first: int | None = None, marked: bool = False, aspects: tuple[str, ...] = s.EMISSIONS
+    d: ReportData,
+    first: int | None = None,
+    marked: bool = False,
+    aspects: tuple[str, ...] = s.EMISSIONS,
+    coverage: str | None = None,
 ) -> str:
     """Source line of a chart over the years (from `first`): factor sets used, years from published
     totals, what changed where the factor set changes between two years of the chart (for the
     `aspects` the chart shows; none for a chart no emission factor bears on), and a note where the
-    years differ in coverage."""
+    years differ in coverage (`coverage`: the chart's own, in place of who reported at all)."""
     first = d.first_year if first is None else first
     sets = s.factor_set_note(d.factor_set_years, first, aspects) if aspects else ""
+    coverage = coverage or coverage_note(d, first, marked)
     return s.source_line(
         d.year,
         d.factor_sets_all,
         [y for y in d.history_years if y >= first],
         [y for y in d.partly_history_years if y >= first],
         draft=d.open_flags,
-        note=" ".join(n for n in (sets, coverage_note(d, first, marked)) if n),
+        note=" ".join(n for n in (sets, coverage) if n),
     )
+
+
+def _resource_gaps(d: ReportData, resource: str, first: int) -> list[tuple[int, int, int, float | None]]:
+    """(year, entities that reported `resource` (waste or water), entities that reported, their
+    share of the personnel) for each year from `first` in which some entity that reported left the
+    resource out: a per-capita figure of that year rests on those entities only."""
+    out = []
+    for r in d.resources:
+        n, m = r[f"{resource}_entities"], r["reporting_entities"]
+        if first <= r["year"] <= d.year and n < m:
+            share = r[f"{resource}_personnel"] / r["personnel"] if r["personnel"] and n else None
+            out.append((r["year"], n, m, share))
+    return out
+
+
+def resource_coverage_note(d: ReportData, resource: str, first: int, marked: bool = False) -> str:
+    """A sentence where some entity that reported emissions left `resource` (waste, water) out in a
+    year from `first`: the figures and the per capita are of those that reported it. `marked`: a
+    trend whose bars say n/m (`_mark_resource_coverage`), whose note names the year resting on the
+    least personnel; else the sentence is of that year alone. '' where every entity reported it."""
+    gaps = _resource_gaps(d, resource, first)
+    if not gaps:
+        return ""
+    year, n, m, share = min(gaps, key=lambda g: (g[3] or 0.0, g[0]))
+    of_personnel = f", {s.fmt_percent(share, 1)} of the personnel" if share is not None else ""
+    if not marked:
+        return (
+            f"{n} of the {m} entities reporting emissions for {year} reported {resource}{of_personnel}: the "
+            f"{resource} figures and the per capita are theirs."
+        )
+    return (
+        f"Fewer entities report {resource} than emissions: a year's figure is theirs, per capita of their "
+        f"personnel (n/m under a year: entities that reported {resource} of those that reported emissions); "
+        f"least covered: {year}, {n} of {m} entities{of_personnel}."
+    )
+
+
+def _mark_resource_coverage(ax: Axes, d: ReportData, resource: str, first: int) -> None:
+    """'n/m' under the year of each bar whose figure not every entity that reported is in."""
+    for year, n, m, _ in _resource_gaps(d, resource, first):
+        ax.annotate(
+            f"{n}/{m}",
+            xy=(year, 0),
+            xycoords=ax.get_xaxis_transform(),
+            xytext=(0, -14),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize=s.BODY_SIZE - 2.5,
+            color=s.MUTED,
+        )
 
 
 def _mark_factor_set_changes(ax: Axes, changes: list[Record]) -> None:
@@ -162,7 +218,7 @@ def _mark_factor_set_changes(ax: Axes, changes: list[Record]) -> None:
         )
 
 
-def _year_source(d: ReportData) -> str:
+def _year_source(d: ReportData, note: str = "") -> str:
     """Source line of a chart of the data year alone."""
     y = d.year
     return s.source_line(
@@ -171,25 +227,62 @@ def _year_source(d: ReportData) -> str:
         [y] if y in d.history_years else (),
         [y] if y in d.partly_history_years else (),
         draft=d.open_flags,
+        note=note,
     )
 
 
 # (1) ---------------------------------------------------------------------------------------------
-def _mark_coverage(ax: Axes, d: ReportData, years: list[int], totals: np.ndarray) -> None:
-    """'n/m' above the bar of each year some expected entity is missing from."""
-    for year, total in zip(years, totals, strict=True):
+def _axes_pt(ax: Axes) -> tuple[float, float]:
+    """Width and height of the plot area in points (it sits at fixed inches: no drawing needed)."""
+    w, h = ax.get_figure().get_size_inches()  # type: ignore[union-attr]
+    box = ax.get_position()
+    return float(box.width * w * 72), float(box.height * h * 72)
+
+
+def _label_lift(ax: Axes, i: int, bar: float, line: np.ndarray, line_top: float, label: tuple[float, float]) -> float:
+    """Points to raise a label (`label`: width and height in points) standing on a bar of height
+    `bar` (index `i`) so that it clears the line of the right axis (0 to `line_top`): its marker on
+    the bar's year and its segments towards the neighbours under the label's width. 0 where the label
+    is clear of it."""
+    if not np.isfinite(line[i]):
+        return 0.0
+    width, height = _axes_pt(ax)
+    left, right = ax.get_xlim()
+    reach = min(1.0, label[0] / 2 / width * (right - left))  # the label's half width, in years
+    ys = [line[i]] + [
+        line[i] + (line[j] - line[i]) * reach for j in (i - 1, i + 1) if 0 <= j < len(line) and np.isfinite(line[j])
+    ]
+    clearance = 4.0  # the marker's radius with its white edge; the line's halo
+    low = min(ys) / line_top * height - clearance
+    high = max(ys) / line_top * height + clearance
+    base = bar / ax.get_ylim()[1] * height
+    return 0.0 if base + label[1] < low or base > high else high + 1 - base
+
+
+def _mark_coverage(
+    ax: Axes, d: ReportData, years: list[int], totals: np.ndarray, line: np.ndarray, line_top: float
+) -> None:
+    """'n/m' above the bar of each year some expected entity is missing from, raised above the
+    per-capita line (`line`, right axis from 0 to `line_top`) where the line would run through it:
+    the right axis is drawn over the left one, so the line would cover the label."""
+    size = s.BODY_SIZE - 2.5
+    for i, (year, total) in enumerate(zip(years, totals, strict=True)):
         cover = d.coverage_of(year)
         if cover and cover["entities_reporting_expected"] < cover["entities_expected"] and np.isfinite(total):
-            ax.text(
-                year,
-                total,
-                f"{cover['entities_reporting_expected']}/{cover['entities_expected']}",
+            text = f"{cover['entities_reporting_expected']}/{cover['entities_expected']}"
+            lift = _label_lift(ax, i, total, line, line_top, (len(text) * size * 0.62, size * 1.2))
+            ax.annotate(
+                text,
+                xy=(year, total),
+                xytext=(0, lift),
+                textcoords="offset points",
                 ha="center",
                 va="bottom",
-                fontsize=s.BODY_SIZE - 2.5,
+                fontsize=size,
                 color=s.MUTED,
                 path_effects=_halo(),
                 zorder=5,
+                annotation_clip=False,
             )
 
 
@@ -219,7 +312,6 @@ def emissions_trend(d: ReportData) -> Figure:
     ax.set_ylabel(unit)
     ax.set_ylim(0, _top(totals, 1.12))
     _year_axis(ax, years)
-    _mark_coverage(ax, d, years, totals)
     _mark_years_without_data(ax, rows)
     _mark_factor_set_changes(ax, changes)
 
@@ -242,6 +334,7 @@ def emissions_trend(d: ReportData) -> Figure:
     )
     top = _top(pc, 1.35)
     ax2.set_ylim(0, top)
+    _mark_coverage(ax, d, years, totals, pc, top)
     ax2.set_ylabel("tCO\u2082e per capita")
     ax2.yaxis.set_major_formatter(s.thousands())
     base = next((r["per_capita_tco2e"] for r in rows if r["year"] == 2010), None)
@@ -346,16 +439,17 @@ def per_capita_by_entity(d: ReportData) -> Figure:
         left = left + vals
     totals = _values(rows, "per_capita_tco2e")
     for yi, v in enumerate(totals):  # yi: the bar's position on y
-        ax.text(
-            v,
-            yi,
-            f" {s.fmt_number(v, 1)}",
+        ax.annotate(  # on a white box over the UN-system line, which breaks there instead of crossing it
+            s.fmt_number(v, 1),
+            xy=(v, yi),
+            xytext=(2.5, 0),
+            textcoords="offset points",
             va="center",
             ha="left",
             fontsize=s.BODY_SIZE - 1.5,
             color=s.INK,
             zorder=4,
-            path_effects=_halo(2.5),
+            bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none"},
         )
     ax.set_yticks(y)
     ax.set_yticklabels([r["entity_code"] for r in rows], fontsize=s.BODY_SIZE - 1)
@@ -470,7 +564,8 @@ def waste_by_treatment(d: ReportData) -> Figure:
             else "no treatment detail this year."
         )
     height = max(3.6, 2.1 + 0.36 * len(rows))
-    fig = s.new_chart(f"Waste by treatment, {d.year}", subtitle, _year_source(d), height_in=height)
+    note = resource_coverage_note(d, "waste", d.year)
+    fig = s.new_chart(f"Waste by treatment, {d.year}", subtitle, _year_source(d, note), height_in=height)
     ax = s.plot_area(fig, left_in=2.75, right_in=1.45, top_in=1.2, bottom_in=0.95)
     if not rows:
         s.no_data(ax, f"No waste reported for {d.year}")
@@ -551,17 +646,21 @@ def _bars_by_year(
     percent: bool = False,
     aspects: tuple[str, ...] = (),
     parts: tuple[Part, ...] = (),
+    resource: str = "",
 ) -> Figure:
     """Bars of `key` by year from its first value, labelled with their value; stacked from `parts`
     when given. `aspects`: what of the figure an emission factor set bears on (style.SET_CHANGES):
     a change of set between two years of the chart is marked and said; none for a figure no factor
-    bears on (water)."""
+    bears on (water). `resource` (waste, water): the figure is of the entities that reported it,
+    so each year says how many of those that reported did (n/m under the year) and the note which
+    year rests on the least personnel."""
     rows = _rows_from_first_value(d.system, key)
     first = rows[0]["year"] if rows else None
     changes = d.factor_set_changes(first) if rows and aspects else []
-    fig = s.new_chart(title, subtitle, _trend_source(d, first, aspects=aspects))
+    own = resource_coverage_note(d, resource, rows[0]["year"], marked=True) if resource and rows else ""
+    fig = s.new_chart(title, subtitle, _trend_source(d, first, aspects=aspects, coverage=own))
     top_in = (1.25 if parts else 1.0) + s.DIVIDER_BAND_IN * bool(changes)
-    ax = s.plot_area(fig, left_in=0.95, right_in=0.4, top_in=top_in)
+    ax = s.plot_area(fig, left_in=0.95, right_in=0.4, top_in=top_in, bottom_in=0.75 + 0.15 * bool(own))
     if not rows:
         s.no_data(ax, "No data reported yet")
         return fig
@@ -582,6 +681,8 @@ def _bars_by_year(
     ax.set_ylabel(ylabel)
     _year_axis(ax, years)
     _mark_factor_set_changes(ax, changes)
+    if own:
+        _mark_resource_coverage(ax, d, resource, years[0])
     return fig
 
 
@@ -602,6 +703,7 @@ def water_trend(d: ReportData) -> Figure:
         ),
         "m\u00b3 per capita",
         lambda v: s.fmt_number(v, 0),
+        resource="water",
     )
 
 
@@ -751,7 +853,11 @@ CHARTS: tuple[Chart, ...] = (
     Chart(
         "05_waste_by_treatment", waste_by_treatment, "Waste of the year by treatment route; diverted routes in green."
     ),
-    Chart("06_water_per_capita", water_trend, "Water withdrawn per capita by year."),
+    Chart(
+        "06_water_per_capita",
+        water_trend,
+        "Water withdrawn per capita by year, of the entities that reported water (how many under each year).",
+    ),
     Chart(
         "07_ems_status", ems_status, "Entities that met, are approaching or have not met the EMS criteria, by status."
     ),

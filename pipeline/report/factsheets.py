@@ -4,7 +4,10 @@ A page holds a header band (entity name, code, data year), the "key figures" blo
 total GHG emissions, air travel share, tCO2e per capita, facilities intensity, offsets / climate
 neutrality), the entity's emissions by source over the years, its source split of the year, a
 few more figures (EMS, renewables, waste, water) and the source line. All figures are the
-entity's rows of `entity_indicators`; NULL shows as '–' or as a gap, never as 0. Where the
+entity's rows of `entity_indicators`; NULL shows as '–' or as a gap, never as 0. The trend runs
+from the first year the entity was expected or reported in (`trend_years`), so that an entity
+expected from 2021 has no empty slots before it; a year in that range without figures says "not
+reported", and an entity without any emissions says so instead of an empty axis. Where the
 entity's years use different emission factor sets (`entity_factor_sets`), the trend has a divider
 before the first year on the new set, a change from the previous year across it is marked `*`, and
 the source line says what changed.
@@ -50,6 +53,16 @@ MORE_LABELS = (
 )
 
 
+def trend_years(rows: list[Record], year: int, first_expected: int | None = None) -> tuple[int, ...]:
+    """The x axis of an entity's trend: from the first year it was expected or reported in (of the
+    report's years) to `year`. An entity expected only from 2021 has no empty slots for 2010-2020
+    that would read as years it missed; a year in the range without a row is one it did miss."""
+    first = min(r["year"] for r in rows)
+    if first_expected is not None:
+        first = min(first, first_expected)
+    return tuple(range(first, year + 1))
+
+
 def file_name(entity_code: str) -> str:
     """A safe file name for the entity's factsheet."""
     return re.sub(r"[^A-Za-z0-9_.-]", "_", entity_code).strip(".") + ".pdf"
@@ -84,6 +97,19 @@ def _change(now: Record, figure: str) -> str:
     return f", {s.fmt_percent(change, signed=True)} on {now['previous_year']}{mark}"
 
 
+def _neutral_label(now: Record) -> str:
+    """The label of the climate-neutral tile: what the offsets cover, or, with no emissions to cover
+    (a total of 0 t), that none were reported, never 'cover – of emissions'."""
+    offsets = f"offsets {s.fmt_number(now.get('offsets_tco2e'))} tCO\u2082e"
+    total = now.get("total_tco2e")
+    if s.is_missing(total) or not total:
+        retired = now.get("offsets_tco2e")
+        if s.is_missing(retired) or not retired:
+            return "Climate neutral: no emissions reported to offset"
+        return f"Climate neutral: no emissions reported; {offsets}"
+    return f"Climate neutral: {offsets} cover {s.fmt_percent(now.get('offset_share'))} of emissions"
+
+
 def key_figures(now: Record) -> list[tuple[str, str]]:
     """The six key-figure tiles: (value, label)."""
     intensity = now.get("facility_intensity_kgco2e_per_m2")
@@ -97,11 +123,7 @@ def key_figures(now: Record) -> list[tuple[str, str]]:
             s.fmt_number(intensity, 1),
             "Facilities intensity, kgCO\u2082e/m\u00b2" + (" (no floor area)" if s.is_missing(intensity) else ""),
         ),
-        (
-            "Yes" if neutral == 1 else ("No" if neutral == 0 else DASH),
-            f"Climate neutral: offsets {s.fmt_number(now.get('offsets_tco2e'))} tCO\u2082e cover "
-            f"{s.fmt_percent(now.get('offset_share'))} of emissions",
-        ),
+        ("Yes" if neutral == 1 else ("No" if neutral == 0 else DASH), _neutral_label(now)),
     ]
 
 
@@ -215,6 +237,33 @@ class FactsheetPage:
         ax.tick_params(axis="x", length=0)
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1.02), ncol=3, borderaxespad=0, handlelength=1.2)
         self.dividers: list[tuple[Line2D, Text]] = []  # changes of factor set, made as entities need them
+        self.not_reported = {  # at the foot of a year of the range the entity did not report
+            y: ax.text(
+                y,
+                0,
+                " not reported",
+                transform=ax.get_xaxis_transform(),
+                rotation=90,
+                ha="center",
+                va="bottom",
+                fontsize=6.5,
+                color=s.MUTED,
+                visible=False,
+                parse_math=False,
+            )
+            for y in years
+        }
+        self.trend_empty = ax.text(
+            0.5,
+            0.5,
+            "No emissions reported",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=10,
+            color=s.MUTED,
+            visible=False,
+        )
 
     def _build_split(self) -> None:
         self.split_heading = self._heading(SPLIT_TOP_IN)
@@ -267,17 +316,23 @@ class FactsheetPage:
 
     def _fill_trend(self, rows: list[Record]) -> None:
         by_year = {r["year"]: r for r in rows}
-        first = min(by_year)
-        self.trend_heading.set_text(f"Emissions by source, {first}\u2013{self.years[-1]}")
+        first, last = self.years[0], self.years[-1]
+        self.trend_heading.set_text(f"Emissions by source, {first}" + (f"\u2013{last}" if last > first else ""))
+        for y, mark in self.not_reported.items():
+            mark.set_visible(y not in by_year)
         bottom = np.zeros(len(self.years))
         for src in s.SOURCES:
             vals = np.array([_value(by_year[y], f"{src}_tco2e") if y in by_year else np.nan for y in self.years])
             for rect, b, v in zip(self.trend_bars[src], bottom, vals, strict=True):
                 rect.set_y(b)
                 rect.set_height(0.0 if np.isnan(v) else v)  # no data: no bar (a gap), never a drawn zero
-                rect.set_visible(not np.isnan(v))
+                rect.set_visible(bool(v > 0))  # NaN or 0 t: nothing to draw (a 0-high bar is a hairline)
             bottom = bottom + np.nan_to_num(vals)
         peak = float(bottom.max()) if bottom.max() > 0 else 1.0
+        empty = not bottom.max() > 0  # nothing to draw: said, not left as an empty 0-1 axis
+        self.trend_empty.set_visible(empty)
+        self.trend.tick_params(axis="y", left=not empty, labelleft=not empty)
+        self.trend.grid(not empty, axis="y")
         changes = [r for r in rows if r.get("factor_set_changed") and r["year"] in self.years]
         self.trend.set_ylim(0, peak * (1.24 if changes else 1.12))  # room for a divider's label at the top
         self.trend.yaxis.set_major_formatter(s.thousands())
@@ -341,7 +396,7 @@ def factsheet(
     The returned figure is reused by the next call in this process: save it before asking for
     another entity. Call inside `style.house_style()`.
     """
-    years = tuple(years) if years else tuple(range(min(r["year"] for r in rows), year + 1))
+    years = tuple(years) if years else trend_years(rows, year)
     page = _PAGES.get(years)
     if page is None:
         page = _PAGES[years] = FactsheetPage(years)

@@ -179,6 +179,18 @@ def entity_sources(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, tuple
     return {code: (tuple(sets.get(code) or ()), tuple(history.get(code) or ())) for code in set(sets) | set(history)}
 
 
+def entity_first_years(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, int]:
+    """entity_code -> the first year up to `year` in which the entity was expected or reported
+    (reporting_completeness, over the years with data): where its factsheet's trend starts."""
+    return dict(
+        con.execute(
+            """SELECT entity_code, min(year) FROM reporting_completeness
+               WHERE year <= ? AND (is_expected OR data_source <> 'missing') GROUP BY entity_code""",
+            [year],
+        ).fetchall()
+    )
+
+
 def entity_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
     """entity_code -> (entity_name, entity_type)."""
     return {
@@ -242,7 +254,8 @@ TABLE_SQL: tuple[tuple[str, str, str, str], ...] = (
         "waste",
         "Waste by entity",
         "Waste of each entity in the data year; empty where the entity reported no waste. The totals "
-        "row is the system-wide row of the year.",
+        "row is the system-wide row of the year, over the entities that reported waste: its personnel "
+        "is theirs, the personnel the kg per capita divides by.",
         f"""SELECT {_NAME}, i.personnel,
                    i.waste_tonnes, i.waste_per_capita_kg, i.waste_diversion_share, i.hazardous_waste_tonnes
             {_ENTITY}""",
@@ -260,7 +273,8 @@ TABLE_SQL: tuple[tuple[str, str, str, str], ...] = (
         "water",
         "Water by entity",
         "Water withdrawn by each entity in the data year; empty where the entity reported no water. "
-        "The totals row is the system-wide row of the year.",
+        "The totals row is the system-wide row of the year, over the entities that reported water: its "
+        "personnel is theirs, the personnel the m3 per capita divides by.",
         f"""SELECT {_NAME}, i.personnel, i.water_m3, i.water_per_capita_m3
             {_ENTITY}""",
     ),
@@ -282,6 +296,10 @@ TABLE_SQL: tuple[tuple[str, str, str, str], ...] = (
 )
 # Tables whose totals row is the system-wide row of the year (same column names; blanks elsewhere).
 TOTALS_FROM_SYSTEM = ("entities", "waste", "water", "ems")
+# ... whose per-capita figure divides by the personnel of the entities that reported the resource
+# (report_resource_coverage): the totals row shows that personnel, so that the row adds up.
+TOTAL_PERSONNEL = {"waste": "waste_personnel", "water": "water_personnel"}
+TOTAL_NAME = {"waste": "Total of the entities reporting waste", "water": "Total of the entities reporting water"}
 
 
 def headline_unit(key: Key) -> str:
@@ -311,18 +329,22 @@ def headline_table(con: duckdb.DuckDBPyConnection, year: int) -> Table:
     )
 
 
+def _total(name: str, columns: tuple[str, ...], system: Record, resources: Record) -> tuple:
+    """The totals row of a table: the system-wide row of the year, with the personnel the table's
+    per-capita figure divides by."""
+    values = {**system, "entity_code": "ALL", "entity_name": TOTAL_NAME.get(name, "Total (system-wide)")}
+    if name in TOTAL_PERSONNEL:
+        values["personnel"] = resources.get(TOTAL_PERSONNEL[name])
+    return tuple(values.get(c) for c in columns)
+
+
 def report_tables(con: duckdb.DuckDBPyConnection, year: int) -> list[Table]:
     tables = [headline_table(con, year)]
-    system_columns, system_rows = fetch(con, "SELECT * FROM system_indicators WHERE year = ?", [year])
-    system = dict(zip(system_columns, system_rows[0], strict=True)) if system_rows else {}
+    system = next(iter(records(con, "SELECT * FROM system_indicators WHERE year = ?", [year])), None)
+    resources = next(iter(records(con, "SELECT * FROM report_resource_coverage WHERE year = ?", [year])), {})
     for name, title, description, sql in TABLE_SQL:
         columns, rows = fetch(con, sql, [year])
-        total = None
-        if name in TOTALS_FROM_SYSTEM and system:
-            total = tuple(
-                "Total (system-wide)" if c == "entity_name" else ("ALL" if c == "entity_code" else system.get(c))
-                for c in columns
-            )
+        total = _total(name, columns, system, resources) if name in TOTALS_FROM_SYSTEM and system else None
         tables.append(Table(name, title, description, columns, rows, total=total))
     return tables
 
@@ -343,6 +365,7 @@ class ReportData:
     coverage: tuple[Record, ...] = ()  # completeness_by_year, every year up to `year` (with years without data)
     missing: tuple[Record, ...] = ()  # reporting_completeness rows of `year` that are missing
     factor_set_years: tuple[Record, ...] = ()  # year_factor_sets, every year up to `year`
+    resources: tuple[Record, ...] = ()  # report_resource_coverage, every year up to `year`
 
     def coverage_of(self, year: int) -> Record | None:
         return next((r for r in self.coverage if r["year"] == year), None)
@@ -383,6 +406,7 @@ def load_report_data(con: duckdb.DuckDBPyConnection, year: int) -> ReportData:
         open_flags=len(open_flags(con, year)),
         coverage=tuple(records(con, "SELECT * FROM completeness_by_year WHERE year <= ? ORDER BY year", [year])),
         factor_set_years=tuple(factor_set_years(con, year)),
+        resources=tuple(records(con, "SELECT * FROM report_resource_coverage WHERE year <= ? ORDER BY year", [year])),
         missing=tuple(
             records(
                 con,

@@ -41,3 +41,14 @@ CREATE OR REPLACE TEMP VIEW report_factor_sets AS
 SELECT DISTINCT l.entity_code, l.year, e.factor_set
 FROM emissions e
 JOIN loaded_submissions l USING (submission_id);
+
+-- Who each year's waste and water figures rest on: the entities that reported them of those that
+-- reported at all, and their personnel, the denominator of waste and water per capita (the same
+-- sums as indicator_sums, read from it, so a per-capita figure times this personnel gives the total).
+CREATE OR REPLACE TEMP VIEW report_resource_coverage AS
+SELECT s.year, s.reporting_entities, s.personnel,
+       c.waste_entities, s.waste_personnel, c.water_entities, s.water_personnel
+FROM indicator_sums s
+JOIN (SELECT year, count(waste_tonnes) AS waste_entities, count(water_m3) AS water_entities
+      FROM entity_year GROUP BY year) c USING (year)
+WHERE s.is_system;

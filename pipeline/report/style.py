@@ -135,18 +135,21 @@ def fmt_percent(share: SupportsFloat | None, decimals: int = 0, missing: str = "
 
     Rounding never reaches either end of 0-100 % from inside: a sliver is not nothing (0.003 ->
     '<1 %', never '0 %') and nearly all is not all (0.9997 -> '>99 %', never '100 %', beside
-    '5 of 6 entities climate neutral'); `decimals` sets the step (1: '<0.1 %', '>99.9 %')."""
+    '5 of 6 entities climate neutral'); `decimals` sets the step (1: '<0.1 %', '>99.9 %').
+
+    signed: a change keeps its sign on either bound ('−<1 %' for −0.19 %, '−>99 %' for a fall of
+    99.7 %, never '−100 %', which would say it fell to nothing); a rise is not bounded by 100 %, so
+    +99.7 % is '+100 %'."""
     if share is None or is_missing(share):
         return missing
     value = float(share) * 100
     step = 10**-decimals
-    if 0 < abs(value) < 0.5 * step:
-        return f"<{step:g} %"
-    nearly_all = 100 - 0.5 * step <= abs(value) < 100
+    sign = ("+" if value > 0 else "\u2212") if signed and value != 0 else ""
+    if 0 < abs(value) <= 0.5 * step:  # rounds to 0 (at 0.5 too: half to even)
+        return f"{sign}<{step:g} %"
+    nearly_all = 100 - 0.5 * step <= abs(value) < 100 and not (signed and value > 0)
     text = f">{100 - step:,.{decimals}f} %" if nearly_all else f"{abs(value):,.{decimals}f} %"
-    if signed and round(value, decimals) != 0:
-        text = ("+" if value > 0 else "\u2212") + text
-    return text
+    return sign + text
 
 
 def _trimmed(value: float) -> str:

@@ -8,12 +8,18 @@ tables as CSV.
   as `=HYPERLINK(...)` stays a string (formula-injection guard shared with the workbooks of
   `pipeline.xlsx`). Fixed document properties and zip timestamps: identical tables give an
   identical file.
+- Long headers and texts wrap, and each row is given the height of its longest wrapped cell
+  (spreadsheet programs do not grow a row for a file's wrapped text). Printed, a sheet that fits
+  one A4 landscape page wide at READABLE_SCALE or more is fitted to the page width; a wider one
+  prints at PRINT_SCALE over several pages wide, its header row and key column repeated on each.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
+import textwrap
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -24,9 +30,10 @@ from pipeline.cells import column_letter
 from pipeline.indicators import keys as indicator_keys
 from pipeline.report.queries import Table
 from pipeline.safe import csv_safe
-from pipeline.xlsx import BORDER, HEADER_ALIGN, HEADER_FILL, TITLE_FONT, save_reproducible, write_text
+from pipeline.xlsx import BORDER, HEADER_ALIGN, HEADER_FILL, TITLE_FONT, WRAP_TOP, save_reproducible, write_text
 
 FIXED_TIME = dt.datetime(2025, 1, 1)
+TOP = Alignment(vertical="top")
 TOTAL_BORDER = Border(top=Side(style="thin"), bottom=Side(style="double"))
 
 # number formats by kind
@@ -89,10 +96,21 @@ FORMAT_OF_KEY = {
 }
 COLUMNS.update({k.key: (k.heading, FORMAT_OF_KEY.get(k.key, FORMAT_OF_KIND[k.kind])) for k in indicator_keys()})
 KEY_COLUMNS = {"year": 1, "entity_code": 2}  # columns kept visible when scrolling right
+# A header that depends on the table: the completeness table's data_source also says 'missing'.
+TABLE_HEADERS = {("completeness", "data_source"): "Data source (workbook / history) or missing"}
+
+# Layout: widths in the spreadsheet's character units, heights in points.
+TEXT_WIDTH_MAX = 40  # a longer text (an entity name) wraps onto more lines
+HEADER_LINES = 4  # a column is made wider rather than its header taller
+LINE_PT = 15.0  # a line of 11 pt text
+PAGE_WIDTH_PT = 11.69 * 72  # A4 landscape
+SIDE_MARGIN_IN = 0.5
+READABLE_SCALE = 0.7  # fitted to one page wide only down to this scale
+PRINT_SCALE = 80  # percent, for a sheet wider than that: several pages wide
 
 
-def header(column: str) -> str:
-    return COLUMNS.get(column, (column, "General"))[0]
+def header(column: str, table: str = "") -> str:
+    return TABLE_HEADERS.get((table, column)) or COLUMNS.get(column, (column, "General"))[0]
 
 
 def number_format(column: str) -> str:
@@ -122,40 +140,73 @@ def write_csv(table: Table, path: Path) -> Path:
 
 
 # --- xlsx -------------------------------------------------------------------------------------------
-def _column_width(column: str, values: list[object]) -> float:
-    head = header(column)
-    longest_word = max((len(w) for w in head.split()), default=8)
+def _column_width(column: str, values: list[object], table: str = "") -> float:
+    """Wide enough for the header's longest word and for the header in at most HEADER_LINES lines,
+    and a text column for its longest text up to TEXT_WIDTH_MAX (a longer one wraps)."""
+    head = header(column, table)
+    least = max(max((len(w) for w in head.split()), default=8), math.ceil(len(head) / HEADER_LINES))
     if number_format(column) == TEXT:
         data = max((len(str(v)) for v in values if v is not None), default=0)
-        return float(min(max(data, longest_word, 8) + 2, 60))
-    return float(min(max(longest_word, 12) + 2, 24))
+        return float(min(max(data, least, 8) + 2, TEXT_WIDTH_MAX))
+    return float(min(max(least, 12) + 2, 24))
+
+
+def _lines(text: str, width: float, bold: bool = False) -> int:
+    """How many lines `text` takes wrapped in a column `width` characters wide, on the safe side: a
+    character of text a tenth narrower than the column's unit (bold: as wide), 2 characters of room
+    (so the longest text `_column_width` fits takes one line)."""
+    chars = max(4, int(width * (1.0 if bold else 1.1)) - 2)
+    return sum(max(1, len(textwrap.wrap(part, chars))) for part in text.split("\n"))
+
+
+def _height(n_lines: int) -> float:
+    return LINE_PT * n_lines + 3
 
 
 def _write_row(ws: Worksheet, i: int, row: tuple, formats: list[str], bold: bool = False) -> None:
+    wrapped, others = 1, []
     for j, value in enumerate(row, start=1):
         if value is None:
             continue  # NULL stays an empty cell, never 0
         cell = ws.cell(row=i, column=j)
         if isinstance(value, bool):
             write_text(cell, "yes" if value else "no")
+            others.append(cell)
         elif isinstance(value, (int, float)):
             cell.value = int(value) if isinstance(value, int) else float(value)
             cell.number_format = formats[j - 1]
+            others.append(cell)
         else:
-            write_text(cell, value)
+            write_text(cell, value).alignment = WRAP_TOP
+            wrapped = max(wrapped, _lines(str(value), ws.column_dimensions[column_letter(j)].width, bold))
         if bold:
             cell.font = Font(bold=True)
             cell.border = TOTAL_BORDER
+    if wrapped > 1:  # the row's figures stand at the top, beside the first line of its text
+        ws.row_dimensions[i].height = _height(wrapped)
+        for cell in others:
+            cell.alignment = TOP
 
 
-def _write_sheet(wb: Workbook, table: Table) -> None:
-    ws = wb.create_sheet(table.name)
+def _write_header(ws: Worksheet, table: Table) -> None:
+    """The header row, wrapped, as high as its longest header needs."""
+    most = 1
     for j, column in enumerate(table.columns, start=1):
-        cell = write_text(ws.cell(row=1, column=j), header(column))
+        width = _column_width(column, [r[j - 1] for r in table.rows], table.name)
+        ws.column_dimensions[column_letter(j)].width = width
+        text = header(column, table.name)
+        cell = write_text(ws.cell(row=1, column=j), text)
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.border = BORDER
         cell.alignment = HEADER_ALIGN
+        most = max(most, _lines(text, width, bold=True))
+    ws.row_dimensions[1].height = _height(most)
+
+
+def _write_sheet(wb: Workbook, table: Table) -> None:
+    ws = wb.create_sheet(table.name)
+    _write_header(ws, table)
     formats = [number_format(c) for c in table.columns]
     key_at = table.columns.index(table.key_column) if table.key_column else None
     for i, row in enumerate(table.rows, start=2):
@@ -168,51 +219,66 @@ def _write_sheet(wb: Workbook, table: Table) -> None:
     if key_at is not None:
         frozen_cols = key_at + 2  # the key and its label stay in view
     ws.freeze_panes = ws.cell(row=2, column=frozen_cols + 1).coordinate
-    ws.row_dimensions[1].height = 45
-    for j, column in enumerate(table.columns, start=1):
-        ws.column_dimensions[column_letter(j)].width = _column_width(column, [r[j - 1] for r in table.rows])
-    _print_setup(ws)
+    _print_setup(ws, len(table.columns), title_cols=1 if frozen_cols else 0)
     if table.key_column is None:  # a filter on a table of rows of one kind (the totals row stays out)
         ws.auto_filter.ref = f"A1:{column_letter(len(table.columns))}{len(table.rows) + 1}"
 
 
-def _print_setup(ws: Worksheet) -> None:
-    """Printed or saved as PDF: landscape A4, every column on the page width, the header repeated."""
+def _width_pt(width: float) -> float:
+    """A column's printed width in points (at 100 %): 7 px a character unit plus 5 px of padding."""
+    return (width * 7 + 5) * 0.75
+
+
+def _print_setup(ws: Worksheet, n_columns: int, title_cols: int = 0) -> None:
+    """Printed or saved as PDF: landscape A4, the header row repeated on every page. A sheet that
+    fits one page wide at READABLE_SCALE or more is fitted to the page width (as many pages tall as
+    needed); a wider one (the system sheet's 37 columns would shrink to a quarter) prints at
+    PRINT_SCALE over several pages wide, its first `title_cols` columns (the year or the entity
+    code) repeated on each page so that every page says whose figures it holds."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = SIDE_MARGIN_IN
     ws.print_title_rows = "1:1"
+    printable = PAGE_WIDTH_PT - 2 * SIDE_MARGIN_IN * 72
+    total = sum(_width_pt(ws.column_dimensions[column_letter(j)].width) for j in range(1, n_columns + 1))
+    if total * READABLE_SCALE <= printable:
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        return
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    ws.page_setup.scale = PRINT_SCALE
+    if title_cols:
+        ws.print_title_cols = f"A:{column_letter(title_cols)}"
 
 
 def _about_sheet(wb: Workbook, year: int, tables: list[Table], source: str) -> None:
+    """The title, the source (with the draft notice and the factor-set note) and the sheets. The
+    long texts wrap: unwrapped, the source line alone was as wide as many pages, and fitting the
+    sheet to the page width shrank it all to a quarter."""
     ws = wb.active
     ws.title = "about"
-    write_text(ws.cell(row=1, column=1), f"Greening the Blue: report tables, data year {year}").font = TITLE_FONT
-    write_text(ws.cell(row=2, column=1), source)
-    write_text(
-        ws.cell(row=3, column=1),
-        "Values are unrounded; the number formats round for display. An empty cell means no data (never zero).",
-    )
-    write_text(
-        ws.cell(
-            row=5,
-            column=1,
-        ),
-        "Sheet",
-    ).font = Font(bold=True)
-    write_text(ws.cell(row=5, column=2), "Contents").font = Font(bold=True)
-    for i, t in enumerate(tables, start=6):
-        write_text(ws.cell(row=i, column=1), t.name).alignment = Alignment(vertical="top")
-        text = f"{t.title}: {t.description}"
-        write_text(ws.cell(row=i, column=2), text).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[i].height = 15 * (len(text) // 95 + 1)  # spreadsheet programs do not grow rows
-    for row in (2, 3):
-        ws.cell(row=row, column=1).alignment = Alignment(wrap_text=False)
     ws.column_dimensions["A"].width = 18
     ws.column_dimensions["B"].width = 100
+    write_text(ws.cell(row=1, column=1), f"Greening the Blue: report tables, data year {year}").font = TITLE_FONT
+    notes = (
+        source,
+        "Values are unrounded; the number formats round for display. An empty cell means no data (never zero).",
+    )
+    for row, text in enumerate(notes, start=2):  # across both columns
+        write_text(ws.cell(row=row, column=1), text).alignment = WRAP_TOP
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
+        ws.row_dimensions[row].height = _height(_lines(text, 18 + 100))
+    write_text(ws.cell(row=5, column=1), "Sheet").font = Font(bold=True)
+    write_text(ws.cell(row=5, column=2), "Contents").font = Font(bold=True)
+    for i, t in enumerate(tables, start=6):
+        write_text(ws.cell(row=i, column=1), t.name).alignment = TOP
+        text = f"{t.title}: {t.description}"
+        write_text(ws.cell(row=i, column=2), text).alignment = WRAP_TOP
+        ws.row_dimensions[i].height = _height(_lines(text, 100))
     ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_margins.left = ws.page_margins.right = SIDE_MARGIN_IN
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
