@@ -297,7 +297,8 @@ def accept(entity: str, year: int, reason: str, db: Path = DEFAULT_DB, by: str |
 
 
 def compare(entity: str, year: int, db: Path = DEFAULT_DB):
-    """`gtb compare`: an entity's indicators for the year and the year before, with the change."""
+    """`gtb compare`: an entity's indicators for the year and its latest loaded year before (a
+    rejected or missing year skipped; else its latest published year), with the change."""
     from pipeline.review.compare import compare as compare_years
     from pipeline.warehouse.db import opened
 

@@ -640,3 +640,88 @@ def test_a_disabled_account_cannot_sign_in_and_its_open_session_ends(portal, per
     refused = Client().post("/login/", {"username": "focal-a", "password": PASSWORD})
     assert refused.status_code != 302
     assert AuditEvent.objects.filter(action="account-disabled", detail="focal-a").exists()
+
+
+def test_an_analyst_sees_a_focal_points_flags_read_only_with_nothing_to_submit(warehouse, personas, tmp_path):
+    """The entity page of an upload waiting for its focal point: the analyst sees the flags and
+    what was explained, but no box to explain, no "Save the explanations", no "Submit for review"
+    (the focal point's actions, forbidden to analysts); the focal point keeps them."""
+    focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
+    upload(focal, "UNEP", workbook(tmp_path / "flagged", Facilities_D2=2_400_000_000))
+    flag = next(f for f in Upload.objects.get().findings if f["flag"])
+    focal.post(f"/uploads/{Upload.objects.get().pk}/explain/", {f"explain:{flag['key']}": "a new data centre"})
+    assert Case.objects.get().status == Case.UPLOADED
+    html = page(analyst, "/entity/UNEP/")
+    assert "Flags against last year" in html and "a new data centre" in text_of(html)
+    assert 'id="flags-form"' not in html and "<textarea" not in html
+    assert "Save the explanations" not in html and "Submit for review" not in html
+    assert "/entity/UNEP/submit/" not in html and "/explain/" not in html
+    mine = page(focal, "/entity/UNEP/")
+    assert 'id="flags-form"' in mine and "Save the explanations" in mine and "Submit for review" in mine
+    # an upload without flags: its focal point's "Submit for review", not the analyst's
+    upload(client_for(personas["focal_b"]), "WFP", workbook(tmp_path / "plain", "WFP_2024.xlsx", "WFP"))
+    assert Case.objects.get(entity="WFP").status == Case.UPLOADED and not Upload.objects.get(entity="WFP").flags
+    assert "Submit for review" in page(client_for(personas["focal_b"]), "/entity/WFP/")
+    assert "Submit for review" not in page(analyst, "/entity/WFP/")
+
+
+def test_the_correction_notice_on_the_review_page_stays_only_while_the_correction_is_awaited(
+    portal, personas, tmp_path
+):
+    """SUN's review page shows the yellow "Correction requested" notice while the status is
+    "correction requested"; once the focal point uploaded again (and submitted, and SUN accepted)
+    the request is shown as past, in a line of its own, and kept in the history."""
+    focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
+    review = f"/review/UNEP/{YEAR}/"
+    upload(focal, "UNEP", workbook(tmp_path / "1"))
+    focal.post("/entity/UNEP/submit/")
+    analyst.post(f"{review}correction/", {"message": "the diesel of the generators, please"})
+    html = page(analyst, review)
+    assert 'class="notice correction"' in html and "the diesel of the generators, please" in html
+    upload(focal, "UNEP", workbook(tmp_path / "2"))
+    for step in ("uploaded", "submitted", "accepted"):
+        if step == "submitted":
+            focal.post("/entity/UNEP/submit/")
+        if step == "accepted":
+            analyst.post(f"{review}accept/", {"note": ""})
+        assert Case.objects.get().status == step
+        html = page(analyst, review)
+        assert 'class="notice correction"' not in html, step
+        assert "Earlier, analyst asked for a correction" in text_of(html), step
+        assert "the diesel of the generators, please" in text_of(html), step
+
+
+def test_the_figures_compare_with_the_latest_loaded_year_when_the_year_before_never_loaded(
+    warehouse, portal, personas, tmp_path
+):
+    """UNEP's 2024 never loaded (rejected, or never sent): its 2025 upload is compared with 2023,
+    its latest loaded year before, as its flags and the template's "Last year" sheet are; the
+    table is shown, headed with 2023."""
+    portal.cycle(open_year=YEAR + 1)
+    focal = client_for(personas["focal_a"])
+    upload(focal, "UNEP", workbook(tmp_path, "UNEP_2025.xlsx", year=YEAR + 1, Facilities_D2=2_400_000_000))
+    up = Upload.objects.get()
+    assert up.year == YEAR + 1 and up.figures
+    assert all(f["previous_year"] == YEAR - 1 for f in up.figures)
+    electricity = next(f for f in up.figures if f["key"] == "electricity_kwh")
+    assert electricity["now"] == 1000 * electricity["before"] and electricity["flagged"]
+    html = page(focal, "/entity/UNEP/")
+    assert re.search(r'<table class="list figures">', html) and f"Your figures beside {YEAR - 1}" in text_of(html)
+    assert any(str(YEAR - 1) in f["message"] for f in up.findings if f["flag"])  # the flags say the same year
+
+
+def test_gtb_compare_names_the_earlier_year_it_compares_with(warehouse, portal, tmp_path, capsys):
+    """`gtb compare` of a year whose year before never loaded: beside the latest loaded year before,
+    which its header names."""
+    from pipeline.cli import main
+
+    inputs = tmp_path / "inputs"
+    workbook(inputs / "submissions" / str(YEAR + 1), "UNEP_2025.xlsx", year=YEAR + 1)
+    api.run(inputs, warehouse, tmp_path / "outputs")
+    result = api.compare("UNEP", YEAR + 1, warehouse)
+    assert result.previous_year == YEAR - 1
+    personnel = next(line for line in result.lines if line.key.key == "personnel")
+    assert personnel.before == personnel.now == 1250 and personnel.change == 0
+    assert main(["compare", "UNEP", "--year", str(YEAR + 1), "--db", str(warehouse)]) == 0
+    shown = capsys.readouterr().out
+    assert f"UNEP: {YEAR - 1} and {YEAR + 1}" in shown and f"{YEAR}" not in shown.splitlines()[0]

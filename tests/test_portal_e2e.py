@@ -242,36 +242,191 @@ def test_a_long_file_name_wraps_instead_of_widening_the_page(served, tmp_path):
             browser.close()
 
 
-def test_the_figures_beside_last_year_keep_each_number_whole_on_a_phone(tmp_path):
-    """The key figures table on a 390 px phone: the labels wrap, a figure (`12,345,678.9`) stays on
-    one line, and the table stays within the page. Rendered from the portal's own style sheet."""
+# The figures beside last year as uploads give them: FAO's electricity from 10,255,572 to 2,400,000 kWh
+# (ordinary), then every figure at the largest plausible size, 2,400,000,000, and a x1000 slip.
+ORDINARY = {
+    "total_tco2e": (27_415, 406.9),
+    "per_capita_tco2e": (2.1, 0.3),
+    "facilities_tco2e": (6_340, 310.9),
+    "air_travel_tco2e": (16_411, 46.0),
+    "other_travel_tco2e": (4_664, 49.9),
+    "personnel": (12_909, 1_250),
+    "electricity_kwh": (10_255_572, 2_400_000),
+    "renewable_electricity_share": (0.47, 0.25),
+    "waste_tonnes": (2_065, 150),
+    "water_m3": (312_243, 61_000),
+    "offset_share": (1.0, 1.0),
+}
+LARGE = {
+    key: (before, after) if key.endswith("share") else (185_000_000, 2_400_000_000)
+    for key, (before, after) in ORDINARY.items()
+} | {"electricity_kwh": (2_400_000, 2_400_000_000)}  # kWh typed as Wh: +99,900 %
+
+
+def figures_page(figures: dict[str, tuple[float, float]], lang: str) -> str:
+    """The report's figures table as the portal renders it (its template, its formatting of numbers
+    in `lang`), in a card of a page with the portal's style sheet."""
+    from django.template.loader import render_to_string
+
+    from pipeline.indicators import keys
+    from pipeline.portal import views
+    from pipeline.portal.models import Upload
+
+    known = {k.key: k for k in keys()}
+    rows = [
+        {
+            "key": key,
+            "label": known[key].label,
+            "unit": known[key].unit,
+            "kind": known[key].kind,
+            "before": before,
+            "now": now,
+            "change": None if known[key].kind == "share" else now / before - 1,
+            "flagged": True,
+            "previous_year": YEAR - 1,
+        }
+        for key, (before, now) in figures.items()
+    ]
+    figure_rows, figure_year = views.figure_rows(Upload(year=YEAR, figures=rows), lang)
+    table = render_to_string(
+        "portal/_figures.html",
+        {"figure_rows": figure_rows, "figure_year": figure_year, "upload": {"year": YEAR}, "page_lang": lang},
+    )
+    css = (Path(__file__).resolve().parent.parent / "pipeline/portal/static/portal/portal.css").read_text()
+    return (
+        f"<!doctype html><html lang='{lang}'><head><meta name=viewport content='width=device-width'>"
+        f"<style>{css}</style></head><body><main><section class='report card'>{table}</section></main></body></html>"
+    )
+
+
+# Each cell of the figures table: the lines its text takes (one box per line), and whether it is cut.
+FIGURE_CELLS = """() => [...document.querySelectorAll('table.figures th, table.figures td')].map(cell => {
+    const range = document.createRange();
+    range.selectNodeContents(cell.firstChild);
+    return {text: cell.innerText, number: cell.classList.contains('num'), head: cell.tagName === 'TH',
+            lines: new Set([...range.getClientRects()].map(r => Math.round(r.top))).size,
+            cut: cell.scrollWidth > cell.clientWidth + 1};
+})"""
+# Where the table stands in its box: the box scrolls it if it is wider, the page never does.
+FIGURE_BOX = """() => {
+    const table = document.querySelector('table.figures'), box = table.parentElement;
+    return {page: document.documentElement.scrollWidth, box: box.getBoundingClientRect().right,
+            table: table.getBoundingClientRect().right, scrolls: getComputedStyle(box).overflowX};
+}"""
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_the_figures_beside_last_year_keep_each_number_whole_on_a_phone(lang):
+    """The key figures table on a 390 px phone, in each language, with FAO's ordinary figures and
+    with figures up to 2,400,000,000: the page never scrolls sideways, a figure stays whole on one
+    line, no header or column is cut, the labels give way instead. The ordinary figures fit the
+    phone as they are; a table wider than its box scrolls in the box."""
     from playwright.sync_api import sync_playwright
 
-    css = (Path(__file__).resolve().parent.parent / "pipeline/portal/static/portal/portal.css").read_text()
-    row = (
-        '<tr><td>Electricity from the grid, all sites together <span class="muted small">(kWh)</span></td>'
-        '<td class="num">12,345,678.9</td><td class="num">23,456,789.1</td><td class="num">+90.0 %</td></tr>'
-    )
-    page_html = (
-        f"<!doctype html><html><head><meta name=viewport content='width=device-width'><style>{css}</style></head>"
-        f"<body><main><table class='list figures'><tbody>{row * 3}</tbody></table></main></body></html>"
-    )
+    from pipeline.portal.texts import number_text
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
         try:
             page = browser.new_page(viewport={"width": 390, "height": 800})
-            page.set_content(page_html)
-            lines = page.evaluate(  # the lines a cell's text takes: one box per line
-                """() => [...document.querySelectorAll('td')].map(td => {
-                    const range = document.createRange();
-                    range.selectNodeContents(td.firstChild);
-                    return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
-                })"""
-            )
-            wide = page.evaluate("document.documentElement.scrollWidth")
+            for name, figures in (("ordinary", ORDINARY), ("large", LARGE)):
+                page.set_content(figures_page(figures, lang))
+                cells, box = page.evaluate(FIGURE_CELLS), page.evaluate(FIGURE_BOX)
+                numbers = [c for c in cells if c["number"] and not c["head"]]
+                labels = [c for c in cells if not c["number"] and not c["head"]]
+                if name == "large":
+                    assert any(c["text"] == number_text(2_400_000_000, lang, ",.0f") for c in numbers), numbers
+                assert all(c["lines"] == 1 and not c["cut"] for c in numbers), (name, numbers)
+                assert not [c for c in cells if c["head"] and c["cut"]], (name, cells)
+                assert max(c["lines"] for c in labels) > 1, (name, labels)  # the labels gave way instead
+                assert box["page"] <= 390, f"{name}: {box['page']} px of page in a 390 px window"
+                assert box["scrolls"] == "auto", box
+                if name == "ordinary":
+                    assert box["table"] <= box["box"] + 1, (name, box)  # every column in view
         finally:
             browser.close()
-    labels, numbers = lines[0::4], [n for i, n in enumerate(lines) if i % 4]
-    assert numbers == [1] * 9, lines  # one line each
-    assert min(labels) > 1, lines  # the label gave way instead
-    assert wide <= 390, f"{wide} px of page in a 390 px window"
+
+
+# What of the tracker a reader could not read: a header or a badge sticking out of its column
+# (over the next one), a word ("missing", "manquant", a date's) broken into letters.
+TRACKER_SPILLS = """() => {
+    const out = [], lines = node => { const r = document.createRange(); r.selectNodeContents(node);
+        return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; };
+    for (const th of document.querySelectorAll('table.tracker th'))
+        if (th.scrollWidth > th.clientWidth + 1) out.push(['header', th.innerText]);
+    for (const badge of document.querySelectorAll('table.tracker td .badge')) {
+        const b = badge.getBoundingClientRect(), c = badge.closest('td').getBoundingClientRect();
+        if (b.right > c.right + 1 || b.left < c.left - 1) out.push(['badge', badge.innerText]);
+    }
+    for (const td of document.querySelectorAll('table.tracker tbody td:not(.first-finding)')) {
+        const words = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+        for (let node = words.nextNode(); node; node = words.nextNode()) {
+            const word = node.textContent.trim();
+            if (word && !/\\s/.test(word) && lines(node) > 1)
+                out.push(['word', word]);
+        }
+    }
+    const table = document.querySelector('table.tracker'), box = table.parentElement;
+    return {spills: out.slice(0, 10), page: document.documentElement.scrollWidth,
+            scrolls: getComputedStyle(box).overflowX, rows: table.tBodies[0].rows.length};
+}"""
+
+
+def test_the_tracker_reads_on_a_phone_in_every_language(served, tmp_path):
+    """Ten columns for every expected entity: on a 390 px phone the table scrolls inside its own box
+    and the page never sideways; no header or badge (`correction requested`, the longest) leaves its
+    column, no one-word cell is cut into letters, in English, French and Spanish; on a laptop too."""
+    from playwright.sync_api import sync_playwright
+
+    base, _site, root = served
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        try:
+            focal = sign_in(browser, base, "focal-wfp")
+            focal.wait_for_url("**/entity/WFP/")
+            upload(focal, workbook(tmp_path, "WFP_2024.xlsx", "WFP"))
+            focal.click("button:has-text('Submit for review')")
+            focal.wait_for_selector("dl.facts .badge[data-status=submitted]")
+            sun = sign_in(browser, base, "sun")
+            sun.wait_for_url("**/tracker/")
+            sun.goto(base + f"/review/WFP/{YEAR}/")
+            sun.fill("#correction-form textarea[name=message]", "the diesel of the generators, please")
+            sun.click("#correction-form button[type=submit]")
+            sun.wait_for_selector("dl.facts .badge[data-status=correction-requested]")
+            for width in (390, 1280):
+                sun.set_viewport_size({"width": width, "height": 900})
+                for lang in ("en", "fr", "es"):
+                    sun.goto(base + f"/tracker/?lang={lang}")
+                    found = sun.evaluate(TRACKER_SPILLS)
+                    assert found["page"] <= width, f"{lang}: {found['page']} px of page in a {width} px window"
+                    assert found["spills"] == [], (width, lang, found["spills"])
+                    assert found["rows"] > 20 and found["scrolls"] == "auto", found
+            sun.set_viewport_size({"width": 390, "height": 900})
+            sun.screenshot(path=str(root / "portal-tracker-phone.png"), full_page=False)
+        finally:
+            browser.close()
+
+
+def test_a_body_over_the_servers_limit_is_refused_in_the_portals_words(served):
+    """Waitress refuses a body beyond its limit (the cap and 1 MiB) as soon as its headers came,
+    before reading it: with the portal's words in the page's language (the browser's, the cookie's),
+    as the portal refuses a body over the cap, not with waitress's bare English."""
+    from pipeline.portal import texts
+
+    base, _, _ = served
+    host, port = base.removeprefix("http://").split(":")
+    cap = texts.Megabytes(25 * 2**20)  # the server's default cap
+    for header, lang in ((b"Accept-Language: fr-CH, fr;q=0.9", "fr"), (b"Cookie: gtb_lang=es", "es")):
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            request = (
+                f"POST /entity/UNEP/upload/ HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {2**30}\r\n"
+            )
+            sock.sendall(request.encode() + header + b"\r\n\r\n")  # the headers alone: the body is never sent
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 413 "), head
+        assert b"content-type: text/plain; charset=utf-8" in head.lower()
+        assert body.decode("utf-8") == texts.text("refused.too-large", lang, cap=cap)

@@ -447,6 +447,25 @@ def test_sun_sees_its_pages_in_its_language_too(portal, personas, tmp_path, lang
     assert_no_english(page(analyst, "/audit/"), lang)
 
 
+@pytest.mark.parametrize("lang", OTHERS)
+def test_a_correction_request_once_answered_is_said_as_past_in_the_language(portal, personas, tmp_path, lang):
+    """SUN's review page: the request in its notice while awaited; once the focal point uploaded
+    again, a line saying it was asked earlier, in the page's language."""
+    focal = client_for(personas["focal_a"])
+    upload(focal, "UNEP", french_workbook(tmp_path / "1", lang))
+    focal.post("/entity/UNEP/submit/")
+    analyst = client_for(personas["analyst"], HTTP_ACCEPT_LANGUAGE=lang)
+    analyst.post(f"/review/UNEP/{YEAR}/correction/", {"message": "gazole ?"})
+    html = page(analyst, f"/review/UNEP/{YEAR}/")
+    assert texts.text("review.correction", lang) in shown_text(html) and 'class="notice correction"' in html
+    upload(focal, "UNEP", french_workbook(tmp_path / "2", lang))
+    html = page(analyst, f"/review/UNEP/{YEAR}/")
+    assert 'class="notice correction"' not in html
+    earlier = texts.text("review.correction-past", lang, user="analyst", date="{date}").split("{date}")[0]
+    assert earlier in shown_text(html) and "gazole ?" in shown_text(html)
+    assert_no_english(html, lang)
+
+
 def test_an_upload_over_the_cap_is_refused_in_the_browsers_language(portal, personas, settings):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

@@ -28,10 +28,22 @@ CONTENT_SECURITY_POLICY = "; ".join(
 FORM_ALLOWANCE = 64 * 1024
 
 
+def too_large(request: HttpRequest) -> HttpResponse:
+    """The refusal (413) of a body over the upload cap, in the language the page would have
+    (`?lang=`, the language cookie, the browser's: the session is not read yet)."""
+    cap = texts.Megabytes(settings.GTB_MAX_UPLOAD_BYTES)
+    return HttpResponse(
+        texts.text("refused.too-large", texts.choose(request), cap=cap),
+        status=413,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
 class UploadSizeLimit:
     """Refuse (413) a request whose body is larger than the upload cap, before anything reads it
     (the CSRF check reads form bodies, so this comes first). Waitress refuses larger bodies too
-    (`max_request_body_size`); this keeps the same limit under any server."""
+    (`max_request_body_size`), as soon as their headers came, with the same words (`too_large`,
+    `server.PortalRefusal`); this keeps the same limit under any server."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -41,14 +53,8 @@ class UploadSizeLimit:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return HttpResponse("Bad Content-Length.", status=400, content_type="text/plain")
-        limit = settings.GTB_MAX_UPLOAD_BYTES + FORM_ALLOWANCE
-        if length > limit:  # said in the language the page would have (the session is not read yet)
-            cap = texts.Megabytes(settings.GTB_MAX_UPLOAD_BYTES)
-            return HttpResponse(
-                texts.text("refused.too-large", texts.choose(request), cap=cap),
-                status=413,
-                content_type="text/plain; charset=utf-8",
-            )
+        if length > settings.GTB_MAX_UPLOAD_BYTES + FORM_ALLOWANCE:
+            return too_large(request)
         return self.get_response(request)
 
 

@@ -8,14 +8,64 @@ request body cap, no debug pages), until interrupted.
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
+
+from waitress.channel import HTTPChannel
+from waitress.task import ErrorTask, WSGITask
+from waitress.utilities import RequestEntityTooLarge
 
 from pipeline.errors import GtbError
 
 SETTINGS = "pipeline.portal.settings"
 THREADS = 4  # uploads hold at most submissions.CHECKS_AT_ONCE of them: the others serve pages
+# Waitress takes a body up to the cap and the form's fields, and refuses a larger one as soon as its
+# headers came, before reading it (a body it takes is read whole, before the portal sees it).
+BODY_ALLOWANCE = 2**20
+
+log = logging.getLogger(__name__)
+
+
+class PortalRefusal(ErrorTask, WSGITask):
+    """Waitress's answer to a request it will not take; a body over its limit is refused as the
+    portal refuses it (`middleware.too_large`: the portal's words, in the page's language), not in
+    waitress's bare English. The body is not read: the connection closes after the answer."""
+
+    def execute(self) -> None:
+        if not isinstance(self.request.error, RequestEntityTooLarge):
+            super().execute()
+            return
+        try:
+            status, headers, body = self._too_large()
+        except Exception:  # the portal's words cannot be had: waitress's own answer still refuses it
+            log.exception("the refusal of a body over the limit could not be put in the portal's words")
+            super().execute()
+            return
+        self.status = status
+        self.response_headers.extend([*headers, ("Content-Length", str(len(body)))])
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+    def _too_large(self) -> tuple[str, list[tuple[str, str]], bytes]:
+        from django.core.handlers.wsgi import WSGIRequest
+
+        from pipeline.portal.middleware import too_large
+
+        environ = dict(self.get_environment(), **{"wsgi.input": io.BytesIO(), "CONTENT_LENGTH": "0"})
+        response = too_large(WSGIRequest(environ))
+        headers = [(k, v) for k, v in response.items() if k.lower() != "content-length"]
+        headers.append(("X-Content-Type-Options", "nosniff"))
+        return f"{response.status_code} {response.reason_phrase}", headers, response.content
+
+
+class PortalChannel(HTTPChannel):
+    """Waitress's connection, its refusals answered by `PortalRefusal`."""
+
+    error_task_class = PortalRefusal
 
 
 def boot(inputs: Path, outputs: Path, db: Path, *, extra_hosts: tuple[str, ...] = ()) -> Path:
@@ -93,16 +143,20 @@ def serve(
     url = f"http://{shown}:{port}/"
     proxy = os.environ.get("GTB_PORTAL_TRUSTED_PROXY")  # behind HTTPS: the proxy's address
     behind = {"trusted_proxy": proxy, "trusted_proxy_headers": {"x-forwarded-proto"}} if proxy else {}
+    listeners: dict = {}
     server = waitress.create_server(
         app,
+        map=listeners,
         host=host,
         port=port,
         threads=THREADS,
         ident="gtb-portal",
-        max_request_body_size=settings.GTB_MAX_UPLOAD_BYTES + 2**20,
+        max_request_body_size=settings.GTB_MAX_UPLOAD_BYTES + BODY_ALLOWANCE,
         clear_untrusted_proxy_headers=True,
         **behind,
     )
+    for listener in listeners.values():  # one a socket (localhost: IPv4 and IPv6)
+        listener.channel_class = PortalChannel
     if on_ready:
         on_ready(f"portal at {url} (state: {state}, database: {settings.GTB_DB}); Ctrl-C stops it")
     try:

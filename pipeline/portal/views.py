@@ -253,6 +253,7 @@ def _entity_context(request: HttpRequest, entity: str) -> dict:
     offered = api.template_languages()
     history = access.visible(request.user, Upload.objects.filter(entity=entity)).order_by("-uploaded_at", "-pk")
     lang = language_of(request)
+    analyst = access.is_analyst(request.user)
     return {
         "entity": entity,
         "entity_name": access.known_entities().get(entity, entity),
@@ -264,8 +265,9 @@ def _entity_context(request: HttpRequest, entity: str) -> dict:
         "languages": [(code, texts.LANGUAGE_NAMES.get(code, code)) for code in offered],
         "preferred": _template_language(request, offered),
         "history": history[:50],
-        "can_upload": not access.is_analyst(request.user) and status not in (Case.ACCEPTED, "loaded"),
-        "can_submit": case is not None and case.status == Case.UPLOADED,
+        "can_upload": not analyst and status not in (Case.ACCEPTED, "loaded"),
+        # the focal point's actions: an analyst sees the flags and their explanations, read only
+        "can_submit": case is not None and case.status == Case.UPLOADED and not analyst,
         "max_mb": settings.GTB_MAX_UPLOAD_BYTES / 2**20,
         "cap": texts.Megabytes(settings.GTB_MAX_UPLOAD_BYTES),
         **report_context(case.current if case else None, lang),

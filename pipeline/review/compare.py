@@ -1,7 +1,10 @@
 """An entity's indicators this year and the year before, with the change (`gtb compare`).
 
 Every key of the output contract, as `gtb indicators` gives it, beside last year's value; an
-indicator a plausibility flag of the year bears on is marked, and the flags are listed.
+indicator a plausibility flag of the year bears on is marked, and the flags are listed. "Last
+year" is the entity's latest loaded year before (`last_year.previous_submission`), as the flags
+and the template's "Last year" sheet have it: a year rejected or never sent is skipped; without
+a loaded year before, its latest published year before (history).
 """
 
 from __future__ import annotations
@@ -92,10 +95,25 @@ class Comparison:
     flags: list[dict]
 
 
+def earlier_year(con: duckdb.DuckDBPyConnection, code: str, year: int) -> int | None:
+    """The year `year` is compared with: the entity's latest loaded year before it, else the latest
+    year before it the indicators have (a published one); None without any."""
+    from pipeline.review.last_year import previous_submission
+
+    loaded = previous_submission(con, code, year)
+    if loaded is not None:
+        return loaded[1]
+    found = con.execute(
+        "SELECT max(year) FROM entity_indicators WHERE entity_code = ? AND year < ?", [code, year]
+    ).fetchone()
+    return int(found[0]) if found and found[0] is not None else None
+
+
 def compare(con: duckdb.DuckDBPyConnection, entity: str, year: int) -> Comparison:
     code = entity.strip().upper()
+    previous = earlier_year(con, code, year)
     cur = con.execute(
-        "SELECT * FROM entity_indicators WHERE entity_code = ? AND year IN (?, ?)", [code, year, year - 1]
+        "SELECT * FROM entity_indicators WHERE entity_code = ? AND year IN (?, ?)", [code, year, previous or year]
     )
     names = [d[0] for d in cur.description]
     rows = {r[names.index("year")]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
@@ -113,9 +131,9 @@ def compare(con: duckdb.DuckDBPyConnection, entity: str, year: int) -> Compariso
         ).fetchall()
     ]
     marked = {k for f in flags if f["status"] == "open" for k in bears_on(f["sheet"])}
-    before, now = rows.get(year - 1, {}), rows[year]
+    before, now = rows.get(previous, {}) if previous is not None else {}, rows[year]
     lines = [Line(k, _num(before.get(k.key)), _num(now.get(k.key)), k.key in marked) for k in keys()]
-    return Comparison(code, year, year - 1 if before else None, lines, flags)
+    return Comparison(code, year, previous if before else None, lines, flags)
 
 
 def _num(value: object) -> float | None:
