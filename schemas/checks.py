@@ -45,7 +45,9 @@ FILE_NO = "_file_no"  # which workbook a row came from, when many are validated 
 
 # An e-mail address: no white space, '@' or colon in its parts (a colon is not allowed unquoted,
 # and a link's 'mailto:' prefix has one), nor anything unseen.
-_EMAIL = re.compile(f"[^@:\\s{UNSEEN}]+@[^@:\\s{UNSEEN}]+\\.[^@:\\s.{UNSEEN}]{{2,}}")
+# an address: no colon (a pasted "mailto:"), and a top-level domain of letters, digits or hyphens
+# (a link's "?subject=" or a trailing ">" is no part of it)
+_EMAIL = re.compile(f"[^@:\\s{UNSEEN}]+@[^@:\\s{UNSEEN}]+\\.[^\\W_][\\w-]*[^\\W_]")
 _MAILTO = re.compile(r"mailto:\s*(.*)", re.IGNORECASE)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

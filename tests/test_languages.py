@@ -685,6 +685,17 @@ def test_an_email_pasted_from_a_link_is_refused_with_its_prefix_named(tmp_path, 
 
 
 @pytest.mark.parametrize(
+    "address",
+    ["amina.otieno@un.org?subject=GHG", "mailto:amina.otieno@un.org?subject=GHG", "amina.otieno@un.org>", "a@un.o"],
+)
+def test_an_address_with_more_than_an_address_is_refused(tmp_path, address):
+    """A link's query or a bracket after the domain, or a one-letter domain: no address to write to."""
+    sheets = set_cell(valid_sheets(), "Entity", "B8", address)
+    sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
+    assert [(f.code, f.cell) for f in sub.findings] == [("invalid-email", "B8")]
+
+
+@pytest.mark.parametrize(
     ("lang", "words"), [("en", "Type the number only, without words or units."), ("fr", "sans mots ni unité")]
 )
 def test_a_unit_typed_beside_a_figure_without_a_unit_column_is_told_to_go(tmp_path, lang, words):

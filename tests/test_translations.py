@@ -102,7 +102,7 @@ TEXT_FILES = {
     "xml": (
         b"<?xml version='1.0'?><root/>\n",
         {
-            "en": "This is a XML file, not an Excel workbook.",
+            "en": "This is an XML file, not an Excel workbook.",
             "fr": "(type détecté\u00a0: fichier XML).",
             "es": "(tipo detectado: archivo XML).",
         },
