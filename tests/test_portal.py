@@ -725,3 +725,19 @@ def test_gtb_compare_names_the_earlier_year_it_compares_with(warehouse, portal, 
     assert main(["compare", "UNEP", "--year", str(YEAR + 1), "--db", str(warehouse)]) == 0
     shown = capsys.readouterr().out
     assert f"UNEP: {YEAR - 1} and {YEAR + 1}" in shown and f"{YEAR}" not in shown.splitlines()[0]
+
+
+def test_the_tracker_lists_the_rejected_files_no_entity_row_shows(portal, personas, tmp_path):
+    """A workbook e-mailed with an entity code not in the list, loaded by `gtb run`: rejected, in
+    no entity's row. The tracker lists it apart, named by its path, in the page's language."""
+    inputs = portal.inputs / "submissions" / str(YEAR)
+    workbook(inputs, "FOO_<b>2024</b>.xlsx", Entity_B2="FOO")
+    api.run(portal.inputs, portal.db, portal.outputs, jobs=1)
+    analyst = client_for(personas["analyst"])
+    html = page(analyst, "/tracker/")
+    assert "1 rejected file of 2024 not attributed to an entity" in html
+    assert "FOO_&lt;b&gt;2024&lt;/b&gt;.xlsx" in html and "<b>2024</b>" not in html  # escaped, as every cell
+    assert "FOO" in html[html.index("not attributed") :]
+    french = page(analyst, "/tracker/?lang=fr")
+    assert "1 fichier rejeté de 2024 non attribué à une entité" in french
+    assert "not attributed" not in page(client_for(personas["analyst"]), f"/tracker/?year={YEAR - 1}")

@@ -488,6 +488,16 @@ def warehouse_rows(year: int) -> tuple[dict[str, Any], str]:
         return {}, str(exc)
 
 
+def unattributed_files(year: int) -> list[Any]:
+    """The warehouse's rejected files of `year` that no entity's row shows (`api.unattributed`:
+    their entity or year could not be read); none when the warehouse cannot be read (the tracker
+    says so already)."""
+    try:
+        return api.unattributed(year, settings.GTB_DB)
+    except GtbError:
+        return []
+
+
 def warehouse_row(entity: str, year: int, file_name: str):
     """The warehouse's row of the entity-year if `file_name` is its loaded submission, else None."""
     rows, _ = warehouse_rows(year)

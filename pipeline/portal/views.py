@@ -415,6 +415,7 @@ def tracker(request: HttpRequest) -> HttpResponse:
         "deadline": submissions.cycle().deadline if year == submissions.cycle().open_year else None,
         "job": RunJob.objects.first(),
         "running": jobs.current(),
+        "unattributed": submissions.unattributed_files(year),
     }
     return render(request, "portal/tracker.html", context)
 
