@@ -400,6 +400,18 @@ def _written_column(parsed: ParsedSheet, cell: str) -> str:
     return parsed.headers.get(column, "") if column is not None else ""
 
 
+def _renamed(spec: contract.SheetSpec, unknown: list[tuple[int, str]], absent: list[str]) -> dict[int, str]:
+    """Of the names that are no column or field (where each is: a header's position, a field's
+    Excel row; the name as written), those that look like one of `absent`, with the column each
+    stands for; each absent column taken once, by the first name that looks like it."""
+    renamed: dict[int, str] = {}
+    for at, name in unknown:
+        column = _closest_column(spec, name, [m for m in absent if m not in renamed.values()])
+        if column is not None:
+            renamed[at] = column
+    return renamed
+
+
 def _closest_column(spec: contract.SheetSpec, header: str, candidates: list[str]) -> str | None:
     """The missing column a misspelt or renamed header most looks like (any language), or None."""
     key = _key(header)
@@ -459,11 +471,7 @@ def _header_findings(
     required column missing, or an optional one: its figures would be lost without a word); any
     other unknown header: a warning; a required column not found at all: an error."""
     absent = missing + [c.name for c in spec.columns if c.name not in found.positions and c.name not in missing]
-    renamed: dict[int, str] = {}
-    for pos, header in found.unknown:
-        column = _closest_column(spec, header, [m for m in absent if m not in renamed.values()])
-        if column is not None:
-            renamed[pos] = column
+    renamed = _renamed(spec, found.unknown, absent)
     out = []
     for pos, header in found.unknown:
         where: dict[str, Any] = {"file": file_name, "sheet": raw.name, "cell": f"{column_letter(pos + 1)}1", "row": 1}
@@ -714,11 +722,7 @@ def _field_findings(
     field missing, or an optional one: its value would be lost without a word); any other name
     of no field (`unknown`: Excel row, name as written) a warning; a required field not found at
     all an error. `absent`: the fields not found, `missing` those of them that are required."""
-    renamed: dict[int, str] = {}
-    for excel_row, name in unknown:
-        column = _closest_column(spec, str(name), [m for m in absent if m not in renamed.values()])
-        if column is not None:
-            renamed[excel_row] = column
+    renamed = _renamed(spec, [(excel_row, str(name)) for excel_row, name in unknown], absent)
     out = []
     for excel_row, name in unknown:
         shown = str(name).strip()
