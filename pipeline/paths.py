@@ -125,6 +125,13 @@ def open_regular(path: Path) -> BinaryIO:
         raise
 
 
+def plain_mode(path: str | Path) -> None:
+    """Give `path` the mode a plain new file gets under the umask (a temporary file starts private)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
 def write_whole(path: Path, data: bytes) -> Path:
     """`data` into `path`, whole or not at all: written to a temporary file beside it, then renamed
     over it, so that a full disk or a cut never leaves a damaged file where a good one was (or
@@ -140,9 +147,7 @@ def write_whole(path: Path, data: bytes) -> Path:
     try:
         with os.fdopen(handle, "wb") as fh:
             fh.write(data)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # the mode a plain new file gets (a temporary one starts private)
+        plain_mode(tmp)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import __version__, safe
+from pipeline import __version__, paths, safe
 from pipeline.errors import GtbError
 from pipeline.indicators.views import fields as view_fields
 from pipeline.report.queries import check_year, open_report_db
@@ -232,7 +232,7 @@ def _write(con: duckdb.DuckDBPyConnection, resource: Resource, year: int, path: 
     try:
         escaped = tmp.replace("'", "''")
         con.execute(f"COPY ({_select(con, resource, year, fmt)}) TO '{escaped}' ({options})", [year])
-        _readable(tmp)
+        paths.plain_mode(tmp)
         [(rows,)] = con.execute(f"SELECT count(*) FROM ({resource.sql})", [year]).fetchall()
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -348,15 +348,8 @@ def _write_descriptor(folder: Path, year: int, fmt: str, described: list[dict], 
         with os.fdopen(handle, "w", encoding="utf-8") as fh:
             json.dump(descriptor, fh, indent=2, ensure_ascii=False)
             fh.write("\n")
-        _readable(tmp)
+        paths.plain_mode(tmp)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return tmp
-
-
-def _readable(path: str) -> None:
-    """The mode a plain new file gets (a temporary file starts private)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
