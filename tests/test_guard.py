@@ -822,3 +822,74 @@ def test_many_sheets_each_just_within_its_allowance_are_refused_together(tmp_pat
     assert error.reason == "workbook-extent" and "sheets of the workbook together" in str(error)
     few = hostile.minimal_xlsx(tmp_path / "few.xlsx", {f"S{i}": sheet for i in range(5)})
     assert check(few).sheet_names == [f"S{i}" for i in range(5)]
+
+
+# --- what is damaged, said in the language of the refusal -----------------------------------
+
+
+def _checksum_broken(path: Path) -> None:
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    data = bytearray(path.read_bytes())
+    data[info.header_offset + 30 + len(info.filename) + len(info.extra) + info.compress_size // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _part_twice(path: Path) -> None:
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("XL/worksheets/SHEET1.xml", hostile.one_cell_sheet("A1"))
+
+
+def _rewritten(path: Path, change: dict[str, bytes | None]) -> None:
+    """The package at `path` with members replaced (bytes) or dropped (None)."""
+    with zipfile.ZipFile(path) as zf:
+        parts = {info.filename: zf.read(info) for info in zf.infolist()}
+    parts.update({name: data for name, data in change.items() if data is not None})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            if change.get(name, b"") is not None:
+                zf.writestr(name, data)
+
+
+def _not_xml(path: Path) -> None:
+    _rewritten(path, {"xl/workbook.xml": b'<?xml version="1.0"?>\n<workbook><sheets><sheet></workbook>'})
+
+
+def _sheet_part_missing(path: Path) -> None:
+    _rewritten(path, {"xl/worksheets/sheet1.xml": None})
+
+
+DAMAGED = {  # how the file is damaged -> (reason, the part or sheet the detail names)
+    _checksum_broken: ("damaged-zip", "xl/worksheets/sheet1.xml"),
+    _part_twice: ("damaged-zip", "SHEET1.xml"),
+    _not_xml: ("damaged-part", "xl/workbook.xml"),
+    _sheet_part_missing: ("damaged-part", "'Facilities' (xl/worksheets/sheet1.xml)"),
+}
+
+
+@pytest.mark.parametrize("lang", ["fr", "es"])
+@pytest.mark.parametrize("damage", list(DAMAGED), ids=lambda f: f.__name__.strip("_"))
+def test_what_is_damaged_is_said_in_the_language_of_the_refusal(tmp_path, damage, lang):
+    """The refusal's detail was an English sentence inside a French or Spanish message."""
+    from pipeline import catalogue
+
+    path = small_workbook(tmp_path / "w.xlsx")
+    damage(path)
+    error = refusal(path)
+    reason, named = DAMAGED[damage]
+    assert error.reason == reason
+    detail = error.params["detail"]
+    assert isinstance(detail, catalogue.Message) and detail.id.startswith("unreadable-file.detail.")
+    english, shown = detail.render("en"), catalogue.text(error.message_id, lang, **error.params)
+    assert detail.render(lang) in shown and named in shown
+    assert english not in shown and english.split()[:2] != shown.split(": ", 1)[-1].split()[:2]
+
+
+def test_a_bomb_names_its_sheet_in_the_language_of_the_refusal(tmp_path):
+    from pipeline import catalogue
+
+    error = refusal(hostile.zip_bomb(tmp_path, inflated_mb=150))
+    assert error.reason == "bomb-ratio"
+    assert catalogue.text(error.message_id, "fr", **error.params).startswith("La feuille 'Entity' (")
+    assert catalogue.text(error.message_id, "es", **error.params).startswith("La hoja 'Entity' (")
+    assert "sheet 'Entity'" in str(error)

@@ -455,6 +455,27 @@ def test_a_range_over_the_whole_sheet_gets_a_findings_only_copy(tmp_path, mutati
     assert "could not be made" in wb.active["A5"].value and wb.active["B8"].value == "E2"
 
 
+@pytest.mark.parametrize(
+    ("lang", "words", "english"),
+    [
+        ("fr", ("n'a pas pu être faite (la feuille '", "a une plage fusionnée ou un lien qui couvre"), "merged range"),
+        ("es", ("No se pudo hacer una copia anotada", "tiene un rango combinado o un vínculo"), "merged range"),
+    ],
+)
+def test_why_no_copy_was_made_is_said_in_the_summary_language(tmp_path, lang, words, english):
+    """The reason inside the French or Spanish note was English, and its count grouped the English way."""
+    path = odd_files.mutated(tmp_path, "odd.xlsx", "huge-merge")
+    [sub] = api.check_files([path], jobs=1)
+    out = tmp_path / "annotated.xlsx"
+    assert annotate_many([(path, sub.findings, out, lang)])[out].startswith("findings-only")
+    note = next(
+        c.value for row in load_workbook(out).active.iter_rows() for c in row if "(" in str(c.value or "")
+    )
+    assert all(w in note for w in words) and english not in note, note
+    count = note.split(" ")[-2] if lang == "en" else note.rsplit("(", 1)[-1]
+    assert "," not in count.split(")")[0], note
+
+
 def test_a_copy_that_runs_out_of_memory_costs_only_its_copy(tmp_path, monkeypatch):
     """The worker's memory cap stops openpyxl building a huge range the guard did not flag."""
     from pipeline.intake import annotate
@@ -912,6 +933,22 @@ def test_no_partial_copy_is_left_behind(tmp_path):
         [sub] = api.check_files([path], jobs=1)
         annotate_many([(path, sub.findings, tmp_path / mutation / "annotated.xlsx")])
         assert sorted(p.name for p in (tmp_path / mutation).iterdir()) == ["annotated.xlsx"]
+
+
+def test_an_annotated_copy_written_at_a_link_replaces_the_file_it_names(tmp_path):
+    """Written whole, as every other output (`paths.write_whole`): a link in the report folder is
+    followed, not replaced by a file of its own."""
+    path = odd_files.mutated(tmp_path, "odd.xlsx", "empty-style")
+    [sub] = api.check_files([path], jobs=1)
+    kept = tmp_path / "kept" / "annotated.xlsx"
+    kept.parent.mkdir()
+    kept.write_bytes(b"old")
+    (tmp_path / "report").mkdir()
+    link = tmp_path / "report" / "annotated.xlsx"
+    link.symlink_to(kept)
+    annotate_many([(path, sub.findings, link)])
+    assert link.is_symlink() and load_workbook(kept).sheetnames[0] == "Validation summary"
+    assert sorted(p.name for p in kept.parent.iterdir()) == ["annotated.xlsx"]
 
 
 def _chatty(value: int) -> int:

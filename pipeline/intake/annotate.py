@@ -24,7 +24,6 @@ no timestamp, so reruns differ only in zip and document-property metadata.
 from __future__ import annotations
 
 import io
-import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -35,6 +34,7 @@ from openpyxl.cell.cell import MergedCell
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
+from pipeline import paths
 from pipeline import xlsx as st
 from pipeline.cells import MergedRanges, column_letter, parse_cell
 from pipeline.errors import UnreadableFile
@@ -317,15 +317,11 @@ def _link(f: Finding, sheets: list[str]) -> str | None:
 
 
 def _save(wb: Workbook, output: Path) -> Path:
-    """Save through a temporary file in the same folder: a killed writer leaves no half file."""
+    """Save whole or not at all (`paths.write_whole`): a killed writer or a full disk leaves no half file."""
+    buffer = io.BytesIO()
+    wb.save(buffer)
     output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(f".{output.name}.partial")
-    try:
-        wb.save(partial)
-        os.replace(partial, output)
-    finally:
-        partial.unlink(missing_ok=True)
-    return output
+    return paths.write_whole(output, buffer.getvalue())
 
 
 def write_annotated(
@@ -340,7 +336,7 @@ def write_annotated(
     report = guard.check_bytes(data)
     too_big = _too_big(report)
     if too_big:
-        raise UnreadableFile(too_big)
+        raise _NoCopy(*too_big)
     wb = load_workbook(io.BytesIO(data))
     make_inert(wb)
     _mark_cells(wb, _order(list(wb.sheetnames), findings)[:MAX_LISTED], lang)
@@ -348,21 +344,46 @@ def write_annotated(
     return _save(wb, output)
 
 
-def _too_big(report: guard.GuardReport) -> str:
+class _NoCopy(Exception):
+    """Why a workbook is too large to copy: a key of the i18n text table and its parameters."""
+
+    def __init__(self, key: str, params: dict[str, object]) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+    def reason(self, lang: str) -> str:
+        from pipeline.catalogue import number_text
+
+        params = {k: number_text(v, lang) if isinstance(v, int) else v for k, v in self.params.items()}
+        return i18n.text(self.key, lang, **params)
+
+
+def _too_big(report: guard.GuardReport) -> tuple[str, dict[str, object]] | None:
     for sheet, cells in report.range_cells.items():
         if cells > MAX_RANGE_CELLS:
-            return f"the sheet '{sheet}' has a merged range or link covering {cells:,} cells"
+            return "annotate.no-copy-range", {"sheet": sheet, "cells": cells}
     for sheet, last in report.last_cells.items():
         pos = parse_cell(last) if last else None
         if pos and pos[0] * pos[1] > MAX_COPY_CELLS:
-            return f"the sheet '{sheet}' reaches cell {last}, too large to copy"
-    return ""
+            return "annotate.no-copy-extent", {"sheet": sheet, "cell": last}
+    return None
+
+
+def _no_copy_reason(exc: BaseException, lang: str) -> str:
+    """Why the annotated copy could not be made, in the summary's language."""
+    if isinstance(exc, _NoCopy):
+        return exc.reason(lang)
+    if isinstance(exc, UnreadableFile):  # the guard's refusal of the file at copying time
+        return exc.render(lang)
+    return i18n.text("annotate.no-copy-unopenable", lang)
 
 
 def write_findings_only(
     file_name: str, findings: list[Finding], output: Path, reason: str = "", lang: str = "en"
 ) -> Path:
-    """The summary sheet alone, for a submission the annotated copy cannot be made of."""
+    """The summary sheet alone, for a submission the annotated copy cannot be made of (`reason`:
+    why, in `lang`)."""
     wb = Workbook()
     wb.remove(wb.active)
     note = i18n.text("annotate.no-copy", lang, reason=f" ({reason})" if reason else "")
@@ -376,8 +397,7 @@ def annotate(source: Path, findings: list[Finding], output: Path, file_name: str
         write_annotated(source, findings, output, file_name, lang)
         return "annotated"
     except Exception as exc:  # whatever openpyxl raises on a workbook it cannot handle
-        reason = str(exc) if isinstance(exc, UnreadableFile) else "the workbook cannot be opened for copying"
-        write_findings_only(file_name, findings, output, reason, lang)
+        write_findings_only(file_name, findings, output, _no_copy_reason(exc, lang), lang)
         return f"findings-only: {type(exc).__name__}"
 
 
@@ -421,7 +441,7 @@ def annotate_many(
             outcomes[output] = result
             continue
         _, found, _, name, lang = sources[output]
-        reason = "the copy ran out of memory or time" if isinstance(result, ReaderFailed) else "the copy failed"
-        write_findings_only(name, found, output, reason, lang)
+        why = "annotate.no-copy-resources" if isinstance(result, ReaderFailed) else "annotate.no-copy-failed"
+        write_findings_only(name, found, output, i18n.text(why, lang), lang)
         outcomes[output] = f"findings-only: {getattr(result, 'kind', type(result).__name__)}"
     return outcomes

@@ -115,6 +115,11 @@ def refuse(reason: str, **details: object) -> Refused:
     return Refused(f"unreadable-file.{reason}", details)
 
 
+def _detail(kind: str, **params: object) -> Message:
+    """What is damaged, in the language the refusal is shown in (`unreadable-file.detail.<kind>`)."""
+    return Message(f"unreadable-file.detail.{kind}", params)
+
+
 # --- entry points ---------------------------------------------------------------------------
 
 
@@ -231,8 +236,8 @@ def _open_package(fh: BinaryIO, size: int, limits: Limits) -> _Package:
     try:
         zf = zipfile.ZipFile(fh)
         infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, struct.error, EOFError) as exc:
-        raise refuse("damaged-zip", detail=f"the zip package cannot be opened ({exc})") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, struct.error, EOFError):
+        raise refuse("damaged-zip", detail=_detail("zip-unopenable")) from None
     if len(infos) > limits.max_members:
         raise refuse("too-many-members", count=len(infos), limit=limits.max_members)
     return _Package(fh, size, infos, limits)
@@ -251,7 +256,7 @@ def _central_directory_size(fh: BinaryIO, size: int) -> tuple[int, int]:
     tail = fh.read(tail_len)
     pos = tail.rfind(b"PK\x05\x06")
     if pos < 0 or pos + 22 > len(tail):
-        raise refuse("damaged-zip", detail="the zip directory is missing")
+        raise refuse("damaged-zip", detail=_detail("zip-no-directory"))
     _, _, _, _, entries, directory_bytes, directory_offset, comment_len = struct.unpack_from("<4s4H2LH", tail, pos)
     end_record = size - tail_len + pos
     directory_end = end_record
@@ -260,14 +265,14 @@ def _central_directory_size(fh: BinaryIO, size: int) -> tuple[int, int]:
         fh.seek(zip64_end)
         record = fh.read(56)
         if len(record) != 56 or record[:4] != b"PK\x06\x06":
-            raise refuse("damaged-zip", detail="the zip64 directory is missing")
+            raise refuse("damaged-zip", detail=_detail("zip64-no-directory"))
         entries, directory_bytes, directory_offset = struct.unpack_from("<QQQ", record, 32)
         directory_end = zip64_end
     if end_record + 22 + comment_len != size or directory_offset + directory_bytes != directory_end:
-        raise refuse("damaged-zip", detail="the zip package has an unusual layout (data between or after its parts)")
+        raise refuse("damaged-zip", detail=_detail("zip-layout-after"))
     fh.seek(0)
     if entries and fh.read(4) != b"PK\x03\x04":
-        raise refuse("damaged-zip", detail="the zip package has an unusual layout (data before its first part)")
+        raise refuse("damaged-zip", detail=_detail("zip-layout-before"))
     return entries, directory_bytes
 
 
@@ -283,7 +288,7 @@ class _Package:
         for info in infos:
             key = part_key(info.filename)
             if key in self.by_lower:  # calamine would read one of them, the guard the other
-                raise refuse("damaged-zip", detail=f"the part {info.filename} appears twice in the package")
+                raise refuse("damaged-zip", detail=_detail("part-twice", part=info.filename))
             self.by_lower[key] = info
 
     def member(self, name: str) -> zipfile.ZipInfo | None:
@@ -404,7 +409,7 @@ class _Package:
                 raise refuse("other-office", kind="PowerPoint")
             raise refuse("no-workbook")
         if "xl/_rels/workbook.xml.rels" not in names:
-            raise refuse("damaged-part", detail="the list of workbook parts (xl/_rels/workbook.xml.rels) is missing")
+            raise refuse("damaged-part", detail=_detail("no-workbook-rels"))
 
     def _sheets(self) -> tuple[dict[str, tuple[str, str]], list[str]]:
         """Sheet name -> (zip member, kind) in workbook order, and the hidden sheets.
@@ -425,18 +430,18 @@ class _Package:
             name = el.get("name", "")
             ids = {value for key, value in el.attrib.items() if key.startswith("{") and _local(key) == "id"}
             if len(ids) != 1 or next(iter(ids)) not in targets:
-                raise refuse("damaged-part", detail=f"the sheet '{name}' is not linked to any part of the file")
+                raise refuse("damaged-part", detail=_detail("sheet-unlinked", sheet=name))
             part = _calamine_part(targets[next(iter(ids))])
             info = self.member(part)
             if info is None:
-                raise refuse("damaged-part", detail=f"the part of sheet '{name}' ({part}) is missing")
+                raise refuse("damaged-part", detail=_detail("sheet-part-missing", sheet=name, part=part))
             kind = part.split("/")[1] if part.count("/") >= 2 else ""
             if kind not in REL_TYPES_SHEET:
-                raise refuse("damaged-part", detail=f"the sheet '{name}' points to an unexpected part ({part})")
+                raise refuse("damaged-part", detail=_detail("sheet-unexpected-part", sheet=name, part=part))
             if name in sheets:
-                raise refuse("damaged-part", detail=f"two sheets are named '{name}'")
+                raise refuse("damaged-part", detail=_detail("sheet-twice", sheet=name))
             if any(info.filename == other for other, _ in sheets.values()):
-                raise refuse("damaged-part", detail=f"the sheet '{name}' shares its part with another sheet")
+                raise refuse("damaged-part", detail=_detail("sheet-shared-part", sheet=name))
             sheets[name] = (info.filename, kind)
             if el.get("state", "visible") in ("hidden", "veryHidden"):
                 hidden.append(name)
@@ -472,7 +477,8 @@ class _Package:
             out = stream.inflate(data)
             produced += len(out)
             if produced > declared:
-                raise refuse("bomb-lying", where=f"The part {info.filename}", declared=declared)
+                where = Message("unreadable-file.where-part", {"part": info.filename})
+                raise refuse("bomb-lying", where=where, declared=declared)
             crc = zlib.crc32(out, crc)
             if out:
                 yield out
@@ -481,9 +487,9 @@ class _Package:
             if stream.ended:
                 break
         if stream.inflater is not None and not stream.inflater.eof:
-            raise refuse("damaged-zip", detail=f"the part {info.filename} is cut short")
+            raise refuse("damaged-zip", detail=_detail("part-cut-short", part=info.filename))
         if produced != declared or crc != info.CRC:
-            raise refuse("damaged-zip", detail=f"the part {info.filename} does not match its checksum")
+            raise refuse("damaged-zip", detail=_detail("part-checksum", part=info.filename))
 
     def _data_start(self, info: zipfile.ZipInfo) -> int:
         """Where a member's packed bytes begin, past its local header; refuse a header that is
@@ -492,20 +498,20 @@ class _Package:
         fh.seek(info.header_offset)
         header = fh.read(30)
         if len(header) < 30 or header[:4] != b"PK\x03\x04":
-            raise refuse("damaged-zip", detail=f"the part {info.filename} cannot be found in the package")
+            raise refuse("damaged-zip", detail=_detail("part-not-found", part=info.filename))
         name_len, extra_len = struct.unpack_from("<HH", header, 26)
         encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
         if fh.read(name_len) != info.orig_filename.encode(encoding, errors="replace"):  # as zipfile checks it
-            detail = f"the part {info.filename} is named otherwise where its data begins"
+            detail = _detail("part-misnamed", part=info.filename)
             raise refuse("damaged-zip", detail=detail)  # two names: which one a reader trusts differs
         start = info.header_offset + 30 + name_len + extra_len
         if start + info.compress_size > self.size:
-            raise refuse("damaged-zip", detail=f"the part {info.filename} is cut short")
+            raise refuse("damaged-zip", detail=_detail("part-cut-short", part=info.filename))
         return start
 
     def _read(self, info: zipfile.ZipInfo, cap: int) -> bytes:
         if info.file_size > cap:
-            detail = f"the part {info.filename} is unusually large ({info.file_size:,} bytes)"
+            detail = _detail("part-too-large", part=info.filename, size=info.file_size)
             raise refuse("damaged-part", detail=detail)
         return b"".join(self._inflate(info))
 
@@ -556,7 +562,7 @@ class _MemberStream:
         if self.left > 0:
             data = self.fh.read(min(256 * 1024, self.left))
             if not data:
-                raise refuse("damaged-zip", detail=f"the part {self.info.filename} is cut short")
+                raise refuse("damaged-zip", detail=_detail("part-cut-short", part=self.info.filename))
             self.left -= len(data)
             return data
         if inflater is not None and not inflater.eof:
@@ -570,7 +576,7 @@ class _MemberStream:
         try:
             return self.inflater.decompress(data, CHUNK)
         except zlib.error:
-            raise refuse("damaged-zip", detail=f"the part {self.info.filename} cannot be decompressed") from None
+            raise refuse("damaged-zip", detail=_detail("part-undecompressable", part=self.info.filename)) from None
 
     @property
     def ended(self) -> bool:
@@ -597,11 +603,11 @@ class _WorkbookGrid:
             raise refuse("workbook-extent", sheets=self.sheets, extent=self.extent, cells=self.cells)
 
 
-def _where(member: str, sheets: dict[str, tuple[str, str]]) -> str:
+def _where(member: str, sheets: dict[str, tuple[str, str]]) -> Message:
     for name, (part, _) in sheets.items():
         if part == member:
-            return f"The sheet '{name}' ({member})"
-    return f"The part {member}"
+            return Message("unreadable-file.where-sheet", {"sheet": name, "part": member})
+    return Message("unreadable-file.where-part", {"part": member})
 
 
 def _calamine_part(target: str) -> str:
@@ -626,7 +632,9 @@ def _parse_xml(data: bytes, member: str) -> Element:
     try:
         return SafeET.fromstring(data, forbid_dtd=True)
     except SafeET.ParseError as exc:
-        raise refuse("damaged-part", detail=f"the part {member} is not valid XML ({exc})") from None
+        line, column = getattr(exc, "position", (0, 0))
+        detail = _detail("part-not-xml", part=member, line=line, column=column + 1)
+        raise refuse("damaged-part", detail=detail) from None
     except ValueError:  # defusedxml's DTD/entity refusals
         raise refuse("xml-entities", member=member) from None
 
@@ -921,12 +929,12 @@ class _SheetScan:
             self.col_index = 0
             return
         if len(R_ATTRIBUTE.findall(attrs)) > 1:
-            raise refuse("damaged-part", detail=f"a row of sheet '{self.sheet}' has two numbers")
+            raise refuse("damaged-part", detail=_detail("row-two-numbers", sheet=self.sheet))
         r = _attr_r(attrs)
         if r is not None:
             digits = re.sub(rb"[^0-9]", b"", r)
             if not digits or len(digits) > 7:  # no row of Excel's grid has more than 7 digits
-                raise refuse("damaged-part", detail=f"a row of sheet '{self.sheet}' has the number {_shown(r)}")
+                raise refuse("damaged-part", detail=_detail("row-number", sheet=self.sheet, number=_shown(r)))
             self.row_index = int(digits) - 1
         if _HIDDEN_TRUE.search(attrs):
             self._hidden(self.row_index + 1)
@@ -940,12 +948,12 @@ class _SheetScan:
             self._end_cell()
             return
         if len(R_ATTRIBUTE.findall(attrs)) > 1:  # not XML; calamine would take the last, the walk the first
-            raise refuse("damaged-part", detail=f"a cell of sheet '{self.sheet}' has two references")
+            raise refuse("damaged-part", detail=_detail("cell-two-references", sheet=self.sheet))
         r = _attr_r(attrs)
         if r is not None:
             position = _parse_ref(r, lenient=True)
             if position is None:
-                raise refuse("damaged-part", detail=f"a cell of sheet '{self.sheet}' has the reference {_shown(r)}")
+                raise refuse("damaged-part", detail=_detail("cell-reference", sheet=self.sheet, reference=_shown(r)))
             row, col = position
             self.col_index = col - 1
         else:

@@ -33,6 +33,7 @@ from typing import overload
 import python_calamine
 
 from pipeline import paths, safe
+from pipeline.catalogue import Message
 from pipeline.errors import UnreadableFile
 from pipeline.intake import guard
 from pipeline.intake.guard import DEFAULT_LIMITS, GuardReport, Limits
@@ -89,7 +90,7 @@ def file_bytes(path: Path, limits: Limits) -> bytes:
             size = os.fstat(fh.fileno()).st_size
             data = fh.read(limit + 1) if size <= limit else b""
     except paths.NotARegularFile:
-        raise guard.refuse("not-found", error="not a regular file (a folder, a device or a pipe)") from None
+        raise guard.refuse("not-found", error=Message("unreadable-file.not-regular")) from None
     except OSError as exc:
         raise guard.refuse("not-found", error=exc.strerror or str(exc)) from None
     if size > limit or len(data) > limit:
@@ -150,7 +151,7 @@ def _read_sheets(data: bytes, report: GuardReport, parsing: _Parsing | None = No
     parsed = parsing.sheets if parsing else {}  # each popped as it is read: freed as in the serial read
     with book:
         if list(book.sheet_names) != report.sheet_names:
-            raise guard.refuse("damaged-part", detail="its list of sheets cannot be read consistently")
+            raise guard.refuse("damaged-part", detail=Message("unreadable-file.detail.sheets-inconsistent"))
         for name in report.sheet_names:
             try:
                 sheets[name] = _raw_sheet(name, _rows_from_a1(book, name, report, parsed.pop(name, None)), report)
