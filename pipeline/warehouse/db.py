@@ -1,6 +1,9 @@
 """Opening the DuckDB warehouse: clear one-line errors, migrations, no surprise overwrites.
 
-- A second writer gets "database is in use by another run" (DuckDB holds a file lock).
+- Opening waits a little for a database another process has open (DuckDB holds a file lock): a
+  writer up to `LOCK_WAIT_S["write"]`, a reader up to `LOCK_WAIT_S["read"]`, so that the portal's
+  short reads never fail a run, nor a run's commit a page; past that, one line: "database is in
+  use by another run or program".
 - A file that is not a DuckDB database is reported and left untouched, never overwritten.
 - A new database gets the current schema (`schema.ddl()`); an older one its missing migrations.
 """
@@ -8,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,10 +27,37 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+# How long opening waits for another process to let go of the database, in seconds: a page of the
+# portal or `gtb status` reads it for a fraction of a second; a run or a recalculation holds it
+# for as long as it writes.
+LOCK_WAIT_S = {"write": 15.0, "read": 2.0}
+
+
+def _is_lock(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.Error) and "lock" in str(exc).lower()
+
+
+def _duckdb_connect(path: Path, read_only: bool, wait: str) -> duckdb.DuckDBPyConnection:
+    """`duckdb.connect`, waiting while another process holds the file's lock, up to LOCK_WAIT_S[wait]."""
+    deadline = time.monotonic() + LOCK_WAIT_S[wait]
+    pause = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as exc:
+            if not _is_lock(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
+
+
 def _explain(exc: Exception, path: Path) -> GtbError:
     text = str(exc)
     if "lock" in text.lower():
-        return GtbError(f"database is in use by another run: {path} (wait for it to finish, or use --db)")
+        return GtbError(
+            f"database is in use by another run or program: {path} "
+            "(wait for it to finish, close the program that has it open, or use --db)"
+        )
     if "not a valid duckdb" in text.lower() or "database file" in text.lower() or "magic" in text.lower():
         return GtbError(f"{path} is not a readable DuckDB database; it was left untouched (move it away or use --db)")
     if "permission denied" in text.lower():
@@ -44,7 +75,7 @@ HEADER_BYTES = 3 * 4096
 MAGIC = (8, b"DUCK")
 
 
-def check_file(path: Path) -> None:
+def check_file(path: Path, wait: str = "read") -> None:
     """Refuse, without writing a byte, an existing file that is not a whole DuckDB database.
 
     A foreign file (no DuckDB magic) or a truncated one (shorter than its headers and the blocks
@@ -64,7 +95,7 @@ def check_file(path: Path) -> None:
     if head[MAGIC[0] :] != MAGIC[1]:
         raise GtbError(f"{path} is not a readable DuckDB database; it was left untouched (move it away or use --db)")
     try:
-        with duckdb.connect(str(path), read_only=True) as probe:
+        with _duckdb_connect(path, True, wait) as probe:
             block_size, last_block = _last_used_block(probe)
     except (duckdb.Error, OSError) as exc:
         raise _explain(exc, path) from None
@@ -109,14 +140,15 @@ def connect(path: Path, read_only: bool = False, create: bool = True) -> duckdb.
     path = Path(path)
     if (read_only or not create) and not path.exists():
         raise GtbError(f"no database at {path}: run `gtb run` first (or give --db)")
-    check_file(path)
+    wait = "read" if read_only else "write"
+    check_file(path, wait)
     if not read_only:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise GtbError(f"cannot create the folder {path.parent}: {exc.strerror or exc}") from None
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = _duckdb_connect(path, read_only, wait)
     except (duckdb.Error, OSError) as exc:
         raise _explain(exc, path) from None
     try:
