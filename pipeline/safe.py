@@ -56,7 +56,11 @@ def _class(ranges: list[tuple[int, int]], escape: Callable[[int], str]) -> str:
     return "[" + "".join(escape(lo) if lo == hi else f"{escape(lo)}-{escape(hi)}" for lo, hi in ranges) + "]"
 
 
-_CONTROL = re.compile(_class(_ranges(), lambda code: f"\\U{code:08x}"))
+# On the console also the characters that show nothing (soft hyphen, zero-width space and
+# joiners, word joiner, invisible operators, BOM): a tab 'Fac\u200bilities' printed as
+# 'Facilities' hides why it is not the Facilities sheet. Not in CSV or on pages, whose text is data.
+_UNSEEN_RANGES = ((0xAD, 0xAD), (0x180E, 0x180E), (0x200B, 0x200D), (0x2060, 0x2064), (0xFEFF, 0xFEFF))
+_CONSOLE = re.compile(_class(sorted([*_ranges(), *_UNSEEN_RANGES]), lambda code: f"\\U{code:08x}"))
 _CSV_CONTROL = re.compile(_class(_ranges(_CSV_KEEPS), lambda code: f"\\U{code:08x}"))
 _CSV_CONTROL_RE2 = _class(_ranges(_CSV_KEEPS), lambda code: f"\\x{{{code:x}}}")  # DuckDB's regexp syntax
 _SLUG_DROP = re.compile(r"[^A-Za-z0-9_-]+")
@@ -112,9 +116,10 @@ def _sql_text(text: str) -> str:
 
 
 def console_safe(value: object) -> str:
-    """Text for a terminal: every control character shown as an escape (`\\x1b`, `\\r`, `\\u202e`)."""
+    """Text for a terminal: every control character shown as an escape (`\\x1b`, `\\r`, `\\u202e`),
+    and every character that shows nothing (`\\u200b`)."""
     text = "" if value is None else str(value)
-    return _CONTROL.sub(_escape_control, text)
+    return _CONSOLE.sub(_escape_control, text)
 
 
 _PAGE_CONTROL = re.compile(_class(_ranges("\t\n\r"), lambda code: f"\\U{code:08x}"))

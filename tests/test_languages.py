@@ -431,6 +431,22 @@ def test_two_tabs_for_one_sheet_are_an_error_not_a_tab_silently_dropped(tmp_path
     assert "'Facilities'" in sub.findings[0].message and "'Installations'" in sub.findings[0].message
 
 
+@pytest.mark.parametrize("tab", ["Fac\u200bilities", "F\u0430cilities", "\u0399nstallations", "Facilities\u00ad"])
+def test_a_tab_named_with_unseen_or_look_alike_letters_is_its_sheet(tmp_path, tab):
+    """A second Facilities tab whose name held a zero-width space, a soft hyphen or a Cyrillic
+    or Greek letter drawn as a Latin one was an unknown tab: a warning, and its rows dropped."""
+    sheets = valid_sheets()
+    sheets[tab] = sheets["Facilities"]
+    sheets["Facilities"] = sheets["Facilities"][:1]
+    sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
+    assert [(f.sheet, f.code, f.severity) for f in sub.findings] == [(tab, "duplicate-sheet", "error")]
+    alone = valid_sheets()
+    alone[tab] = alone.pop("Facilities")
+    sub = check(write_workbook(tmp_path / "UNEP_2024_alone.xlsx", alone))
+    assert sub.is_valid and not sub.findings, [f.message for f in sub.findings]
+    assert len(sub.tables["Facilities"]) == len(valid_sheets()["Facilities"]) - 1
+
+
 def test_every_bound_note_of_the_workbook_is_written_in_french_and_spanish():
     """The reason a figure is out of range ("no UN entity has more than about 100,000
     personnel") is part of the finding: a French or Spanish finding gives it in its language."""

@@ -599,6 +599,21 @@ def test_console_shows_escape_sequences_as_text(tmp_path):
     assert "\\x1b[2J" in text and "\\x07" in text
 
 
+def test_console_shows_characters_that_show_nothing(tmp_path):
+    """A tab named 'Fac\u200bilities' was printed as 'Facilities' in the finding's location, which
+    hid why it is not the Facilities sheet; the message itself quoted it escaped."""
+    sheets = valid_sheets("UNEP")
+    sheets["Fac\u200bilities"] = sheets["Facilities"]
+    sheets["Notes\ufeff\u00ad"] = [["x"]]
+    subs = api.check_files([write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)], jobs=1)
+    buffer = io.StringIO()
+    print_summary(subs, console=Console(file=buffer, force_terminal=True, width=300, highlight=False))
+    text = buffer.getvalue()
+    assert not any(ch in text for ch in "\u200b\ufeff\u00ad"), text
+    assert "Fac\\u200bilities duplicate-sheet" in text and "Notes\\ufeff\\xad unknown-sheet" in text
+    assert safe.console_safe("17\u202f172 kWh\u00a0") == "17\u202f172 kWh\u00a0"  # spaces of French numbers stay
+
+
 # The characters a terminal acts on: an issues.csv printed with `cat` must not replay them.
 TERMINAL = ["\x1b", "\x07", "\x08", "\r", "\x00", "\x9b", "\u202e", "\u2066", "\u200f"]
 
