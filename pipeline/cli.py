@@ -229,10 +229,18 @@ def _recalculate(args: argparse.Namespace) -> int:
     from pipeline import api
 
     done = api.recalculate(args.year, args.factor_set, args.reason, args.db)
+    if done["unchanged"]:
+        print(
+            f"{done['year']} is already calculated with {done['new_factor_set']} ({done['submissions']} "
+            "submissions): nothing changed, nothing logged"
+        )
+        return OK
     print(
         f"recalculated {done['submissions']} submissions of {done['year']} with {done['new_factor_set']} "
-        f"(was {done['old_factor_set']}): "
-        f"{done['old_total_tco2e'] or 0:,.1f} -> {done['new_total_tco2e']:,.1f} tCO2e"
+        f"(was {done['old_factor_set']}): total {done['old_headline_tco2e'] or 0:,.1f} -> "
+        f"{done['new_headline_tco2e'] or 0:,.1f} tCO2e, as gtb indicators gives it "
+        f"(every emission row, optional ones included: {done['old_total_tco2e'] or 0:,.1f} -> "
+        f"{done['new_total_tco2e']:,.1f})"
     )
     return OK
 
@@ -480,6 +488,12 @@ def _compare(result) -> None:
     console.print(table)
     from pipeline import safe
 
+    if result.factor_set_changed:  # as the report says it wherever it compares years
+        console.print(
+            f"  note: {before} was calculated with {result.previous_factor_sets} and {result.year} with "
+            f"{result.factor_sets}: part of the change in emissions is the method's "
+            "(docs/emission-factors.md; `gtb recalculate` restates a year)"
+        )
     for flag in result.flags:
         console.print(
             f"  [yellow]{flag['status']}[/] {flag['sheet']}!{flag['cell']} {flag['code']}: "

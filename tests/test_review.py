@@ -598,6 +598,23 @@ def test_per_capita_is_compared_only_under_the_same_factors(inputs):
     assert (sheet, cell) == ("Facilities", "D2"), "the largest emitting row (the electricity) names its quantity cell"
 
 
+def test_compare_says_when_the_two_years_were_calculated_with_different_factor_sets(inputs, capsys):
+    """2024 on gtb-2025.1, 2025 on gtb-2026.1 (air travel by the ICAO method): compare showed the
+    drop in air travel without a word on the method, which the report says wherever it compares."""
+    for year in (2023, 2024, 2025):
+        submit(inputs, f"{year}/UNEP_{year}.xlsx", valid_sheets("UNEP", year))
+    gtb(inputs, "run")
+    capsys.readouterr()
+    assert gtb(inputs, "compare", "UNEP", "--year", "2025") == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "note: 2024 was calculated with gtb-2025.1 and 2025 with gtb-2026.1" in out
+    result = api.compare("UNEP", 2025, db_of(inputs))
+    assert result.factor_set_changed and result.previous_factor_sets == "gtb-2025.1"
+    assert gtb(inputs, "compare", "UNEP", "--year", "2024") == 0
+    assert "note:" not in capsys.readouterr().out
+    assert not api.compare("UNEP", 2024, db_of(inputs)).factor_set_changed
+
+
 def test_the_figures_worked_out_before_the_views_agree_with_the_views(inputs):
     """Two places work out figures of a submission for themselves: the plausibility flags (inside
     the load transaction) and the template's "Last year" sheet. Each agrees with the views that

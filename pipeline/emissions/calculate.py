@@ -350,7 +350,12 @@ def calculate(con: duckdb.DuckDBPyConnection, ids: list[int], factor_set: str | 
 
 
 def recalculate(con: duckdb.DuckDBPyConnection, year: int, factor_set: str, reason: str) -> dict:
-    """Recalculate every loaded submission of `year` with `factor_set`, logged in `recalculations`."""
+    """Recalculate every loaded submission of `year` with `factor_set`, logged in `recalculations`.
+
+    A year already calculated with that set alone is left as it is and nothing is logged (a factor
+    set never changes once published: the figures would be the same). Beside the log's totals (all
+    emission rows, optional ones included), the year's headline total before and after, as
+    `gtb indicators` gives it (`system_indicators.total_tco2e`; the views must exist)."""
     if factor_set not in factors.available_sets():
         raise ValueError(f"unknown factor set {factor_set!r}; available: {', '.join(factors.available_sets())}")
     ids = [
@@ -363,17 +368,29 @@ def recalculate(con: duckdb.DuckDBPyConnection, year: int, factor_set: str, reas
         raise ValueError(f"no loaded submission for {year}: there is nothing to recalculate")
     old_set, old_total = con.execute(
         """
-        SELECT string_agg(DISTINCT factor_set, ','), sum(emissions_tco2e) FROM emissions
+        SELECT string_agg(DISTINCT factor_set, ',' ORDER BY factor_set), sum(emissions_tco2e) FROM emissions
         WHERE submission_id IN (SELECT unnest(?))
         """,
         [ids],
     ).fetchall()[0]
+    done = {"year": year, "submissions": len(ids), "old_factor_set": old_set, "new_factor_set": factor_set}
+    old_headline = _headline_total(con, year)
+    if old_set == factor_set:
+        return {
+            **done,
+            "unchanged": True,
+            "old_total_tco2e": old_total,
+            "new_total_tco2e": old_total,
+            "old_headline_tco2e": old_headline,
+            "new_headline_tco2e": old_headline,
+        }
     con.execute("BEGIN TRANSACTION")
     try:
         calculate(con, ids, factor_set)
         new_total = con.execute(
             "SELECT coalesce(sum(emissions_tco2e), 0) FROM emissions WHERE submission_id IN (SELECT unnest(?))", [ids]
         ).fetchall()[0][0]
+        new_headline = _headline_total(con, year)
         con.execute(
             "INSERT INTO recalculations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [utcnow(), year, old_set, factor_set, len(ids), old_total, new_total, reason],
@@ -383,10 +400,17 @@ def recalculate(con: duckdb.DuckDBPyConnection, year: int, factor_set: str, reas
         con.execute("ROLLBACK")
         raise
     return {
-        "year": year,
-        "submissions": len(ids),
-        "old_factor_set": old_set,
-        "new_factor_set": factor_set,
+        **done,
+        "unchanged": False,
         "old_total_tco2e": old_total,
         "new_total_tco2e": new_total,
+        "old_headline_tco2e": old_headline,
+        "new_headline_tco2e": new_headline,
     }
+
+
+def _headline_total(con: duckdb.DuckDBPyConnection, year: int) -> float | None:
+    """The year's total as published (`system_indicators`): optional emissions left out, published
+    totals of entities without a workbook in."""
+    found = con.execute("SELECT total_tco2e FROM system_indicators WHERE year = ?", [year]).fetchone()
+    return None if found is None or found[0] is None else float(found[0])

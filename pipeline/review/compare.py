@@ -93,6 +93,14 @@ class Comparison:
     previous_year: int | None
     lines: list[Line]
     flags: list[dict]
+    factor_sets: str | None = None  # the year's emissions' factor set(s) (view entity_factor_sets)
+    previous_factor_sets: str | None = None  # the compared year's; None for published totals
+
+    @property
+    def factor_set_changed(self) -> bool:
+        """The two years' emissions were calculated with different factor sets: part of a change
+        in emissions is the method's, not the entity's."""
+        return bool(self.factor_sets and self.previous_factor_sets and self.factor_sets != self.previous_factor_sets)
 
 
 def earlier_year(con: duckdb.DuckDBPyConnection, code: str, year: int) -> int | None:
@@ -133,7 +141,16 @@ def compare(con: duckdb.DuckDBPyConnection, entity: str, year: int) -> Compariso
     marked = {k for f in flags if f["status"] == "open" for k in bears_on(f["sheet"])}
     before, now = rows.get(previous, {}) if previous is not None else {}, rows[year]
     lines = [Line(k, _num(before.get(k.key)), _num(now.get(k.key)), k.key in marked) for k in keys()]
-    return Comparison(code, year, previous if before else None, lines, flags)
+    sets = dict(
+        con.execute(
+            "SELECT year, factor_sets FROM entity_factor_sets WHERE entity_code = ? AND year IN (?, ?)",
+            [code, year, previous if before else year],
+        ).fetchall()
+    )
+    shown_previous = previous if before else None
+    return Comparison(
+        code, year, shown_previous, lines, flags, sets.get(year), sets.get(shown_previous) if shown_previous else None
+    )
 
 
 def _num(value: object) -> float | None:
