@@ -309,6 +309,12 @@ def _export(args: argparse.Namespace) -> int:
         f"wrote {len(done.rows)} {done.format} files ({sum(done.rows.values()):,} rows) and datapackage.json "
         f"to {done.folder}"
     )
+    if done.removed:
+        kinds = sorted({name.rsplit(".", 1)[-1] for name in done.removed})
+        print(
+            f"removed {len(done.removed)} {'/'.join(kinds)} files of the export before, which this datapackage.json "
+            "does not describe"
+        )
     if done.open_flags:
         print(f"note: {done.open_flags} plausibility flag(s) of {done.year} still open; the package says DRAFT")
     return OK

@@ -162,6 +162,20 @@ def test_rerun_replaces_the_files_and_keeps_what_it_did_not_write(warehouse, tmp
     assert not [p for p in folder.iterdir() if p.name.startswith(".")], "no temporary file left behind"
 
 
+def test_an_export_in_the_other_format_says_it_removed_the_first(warehouse, tmp_path, capsys):
+    """`--format csv`, then a plain `gtb export`: the CSV files went without a word."""
+    argv = ["export", "--year", str(YEAR), "--db", str(warehouse), "--outputs", str(tmp_path)]
+    assert main([*argv, "--format", "csv"]) == 0
+    assert "removed" not in capsys.readouterr().out
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    count = len(resources())
+    assert f"removed {count} csv files of the export before, which this datapackage.json does not describe" in out
+    folder = tmp_path / "export" / str(YEAR)
+    assert not list(folder.glob("*.csv")) and len(list(folder.glob("*.parquet"))) == count
+    assert main(argv) == 0 and "removed" not in capsys.readouterr().out
+
+
 def test_an_export_that_cannot_be_written_whole_leaves_the_folder_as_it_was(warehouse, tmp_path, capsys, monkeypatch):
     """A full disk on the third file: the earlier export stays whole (its files and descriptor
     agree), no temporary file is left, and the command says so in one line (it was an internal

@@ -103,6 +103,9 @@ class ExportResult:
     descriptor: Path | None = None
     rows: dict[str, int] = field(default_factory=dict)
     open_flags: int = 0
+    # files of the export before that this one does not have (the other format's): removed, so
+    # that the folder holds what its datapackage.json describes, and said
+    removed: list[str] = field(default_factory=list)
 
 
 def resources() -> list[Resource]:
@@ -198,8 +201,10 @@ def export(year: int, db: Path, outputs: Path, fmt: str = "parquet") -> ExportRe
             raise GtbError(f"cannot write the export into {folder}: {reason}; the folder is as it was") from None
         for tmp, path in staged:  # renames within one folder: no space needed, none fails half-way
             os.replace(tmp, path)
-        for stale in previous - {f"{r.name}.{fmt}" for r in resources()}:  # only files we listed before
-            (folder / stale).unlink(missing_ok=True)
+        for stale in sorted(previous - {f"{r.name}.{fmt}" for r in resources()}):  # only files we listed before
+            if (folder / stale).exists():
+                (folder / stale).unlink()
+                result.removed.append(stale)
         result.descriptor = folder / DESCRIPTOR
     finally:
         con.close()
