@@ -614,6 +614,24 @@ def test_console_shows_characters_that_show_nothing(tmp_path):
     assert safe.console_safe("17\u202f172 kWh\u00a0") == "17\u202f172 kWh\u00a0"  # spaces of French numbers stay
 
 
+def test_a_long_value_is_quoted_by_its_start_and_length(tmp_path):
+    """A 32,767-character code printed about 65 KB on the console (the value, then the message
+    quoting it whole); issues.csv keeps the whole value in its value column."""
+    from pipeline.intake.findings import write_issues_csv
+
+    long_code = "X" * 32767
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets("UNEP"), "Facilities", "B2", long_code))
+    [sub] = api.check_files([path], jobs=1)
+    [found] = [f for f in sub.findings if f.cell == "B2"]
+    assert found.value == long_code
+    assert "'" + "X" * 60 + "…' (32,767 characters)" in found.message and len(found.message) < 300
+    buffer = io.StringIO()
+    print_summary([sub], console=Console(file=buffer, width=300, highlight=False))
+    assert len(buffer.getvalue()) < 1000, len(buffer.getvalue())
+    rows = list(csv.reader(write_issues_csv(sub.findings, tmp_path / "issues.csv").open(newline="", encoding="utf-8")))
+    assert any(row[5] == long_code for row in rows)
+
+
 # The characters a terminal acts on: an issues.csv printed with `cat` must not replay them.
 TERMINAL = ["\x1b", "\x07", "\x08", "\r", "\x00", "\x9b", "\u202e", "\u2066", "\u200f"]
 

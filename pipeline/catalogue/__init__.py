@@ -269,8 +269,18 @@ def display_value(value: object) -> str:
     return str(value)
 
 
+# A text longer than this is quoted by its start and its length: a message quoting a pasted
+# paragraph (or 32,767 characters, a cell's most) whole says nothing more; the finding's value
+# column keeps it all.
+QUOTED_LIMIT = 200
+QUOTED_START = 60
+
+
 def shown(value: object) -> Message | str:
     """A value inside a message: 'text' quoted, numbers and dates as typed, an empty cell named."""
     if isinstance(value, str):
-        return repr(display_value(value))
+        text = display_value(value)
+        if len(text) > QUOTED_LIMIT:
+            return Message("value.long", {"start": repr(text[:QUOTED_START] + "…"), "length": Number(len(text))})
+        return repr(text)
     return display_value(value) or Message("value.empty")

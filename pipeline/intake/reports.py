@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from pipeline import safe
+from pipeline import catalogue, safe
 from pipeline.intake.findings import sort_key, write_issues_csv
 from pipeline.intake.validate import Submission
 
@@ -88,6 +88,13 @@ def write_reports(subs: list[Submission], report_dir: Path, folders: dict[int, P
     return folders
 
 
+def _console_value(value: object) -> str:
+    """A finding's value on the console: its start when it is long (issues.csv has it whole; the
+    message quotes it so too, `catalogue.shown`)."""
+    text = str(value)
+    return text if len(text) <= catalogue.QUOTED_LIMIT else text[: catalogue.QUOTED_START] + "…"
+
+
 def print_summary(
     subs: list[Submission], folders: dict[int, Path] | None = None, console: Console | None = None
 ) -> None:
@@ -99,10 +106,9 @@ def print_summary(
         console.print(f"{safe.for_console(sub.file_name)}: {verdict}{warn}")
         for f in sorted(sub.findings, key=sort_key)[:FIRST_FINDINGS]:  # as issues.csv lists them
             style = "red" if f.is_error else "yellow"
-            value = f" [{safe.for_console(f.value)}]" if f.value else ""
+            value = f" [{safe.for_console(_console_value(f.value))}]" if f.value else ""
             console.print(
-                f"  [{style}]{f.severity}[/] {safe.for_console(f.where)}{safe.for_console(value)} "
-                f"{f.code}: {safe.for_console(f.message)}"
+                f"  [{style}]{f.severity}[/] {safe.for_console(f.where)}{value} {f.code}: {safe.for_console(f.message)}"
             )
         if len(sub.findings) > FIRST_FINDINGS:
             console.print(f"  ... and {len(sub.findings) - FIRST_FINDINGS} more")
