@@ -164,8 +164,10 @@ def _main(args: argparse.Namespace) -> int:
         )
     try:
         return _dispatch(args)
-    except GtbError as exc:
-        print(f"gtb: {exc}", file=sys.stderr)
+    except GtbError as exc:  # may quote a name from the command line or a folder: never replayed on the terminal
+        from pipeline import safe
+
+        print(f"gtb: {safe.console_safe(str(exc))}", file=sys.stderr)
         return CANNOT_RUN
     except KeyboardInterrupt:
         print("gtb: interrupted", file=sys.stderr)

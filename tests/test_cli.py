@@ -148,6 +148,24 @@ def test_recalculate_is_explicit_and_logged(tmp_path, capsys):
     assert log == [(2024, "gtb-2025.1", "gtb-2026.1", 1, "restate")]
 
 
+def test_an_entity_typed_with_look_alike_letters_is_told_how_to_type_it(tmp_path, capsys):
+    """'UNEР' (a Cyrillic Р) got the list of every entity of the year, which holds 'UNEP'; and a
+    one-line error quoting what was typed replayed it on the terminal as it was."""
+    inputs = tmp_path / "inputs"
+    (inputs / "submissions").mkdir(parents=True)
+    write_workbook(inputs / "submissions" / "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    db = tmp_path / "gtb.duckdb"
+    api.run(inputs, db, tmp_path / "out", jobs=1)
+    capsys.readouterr()
+    for argv in (["indicators", "--year", "2024", "--entity", "UNE\u0420"], ["compare", "UNE\u0420", "--year", "2024"]):
+        assert main([*argv, "--db", str(db)]) == 2
+        err = capsys.readouterr().err
+        assert "'UNE\\u0420'" in err and "type it as UNEP" in err and err.count("\n") == 1, err
+    assert main(["indicators", "--year", "2024", "--entity", "\x1b[2JX", "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\\x1b[2JX" in err
+
+
 def test_gtb_run_as_a_program_ends_at_once_with_its_work_kept(tmp_path):
     """`gtb run` and `gtb validate` end without the interpreter's teardown (`cli.QUICK_EXIT`):
     the exit code, the whole printed summary (through a pipe) and the committed database stay."""

@@ -98,6 +98,9 @@ def _no_row_message(con: duckdb.DuckDBPyConnection, year: int, entity: str | Non
             return f"no indicators for {year}: the database holds no loaded data yet (run `gtb run`)"
         return f"no indicators for {year}: years in the database are {year_ranges(years)}"
     code = entity.strip().upper()
+    look_alike = look_alike_entity(con, code)
+    if look_alike:
+        return look_alike
     years = [
         r[0] for r in con.execute("SELECT year FROM entity_indicators WHERE upper(entity_code) = ?", [code]).fetchall()
     ]
@@ -110,6 +113,23 @@ def _no_row_message(con: duckdb.DuckDBPyConnection, year: int, entity: str | Non
     if of_year:
         return f"no indicators for {code}: entities with data for {year} are {', '.join(of_year)}"
     return f"no indicators for entity {code} in the database"
+
+
+def look_alike_entity(con: duckdb.DuckDBPyConnection, code: str) -> str:
+    """Why an entity code typed with Cyrillic or Greek letters drawn as Latin ones ('UNEР') finds
+    nothing, and the code it looks like; "" when it holds none or looks like no entity."""
+    from pipeline import codelists
+
+    latin = codelists.to_latin(code)
+    if latin == code:
+        return ""
+    known = con.execute("SELECT count(*) FROM entity_indicators WHERE upper(entity_code) = ?", [latin]).fetchone()
+    if not known or not known[0]:
+        return ""
+    return (
+        f"no indicators for {ascii(code)}: it holds a letter of another alphabet (Cyrillic or Greek) drawn "
+        f"like a Latin one; type it as {latin}"
+    )
 
 
 def print_table(row: dict, console: Console | None = None) -> None:

@@ -126,7 +126,11 @@ def compare(con: duckdb.DuckDBPyConnection, entity: str, year: int) -> Compariso
     names = [d[0] for d in cur.description]
     rows = {r[names.index("year")]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
     if year not in rows:
-        raise GtbError(f"no indicators for {code} in {year}: see gtb status --year {year}")
+        from pipeline.indicators import look_alike_entity
+
+        raise GtbError(
+            look_alike_entity(con, code) or f"no indicators for {code} in {year}: see gtb status --year {year}"
+        )
     flags = [
         dict(zip(("sheet", "cell", "code", "message", "status", "explanation"), r, strict=True))
         for r in con.execute(
