@@ -71,6 +71,10 @@ class RunResult:
     not_read: list[str] = field(default_factory=list)  # files under submissions/ not named like a spreadsheet
     history_not_read: list[str] = field(default_factory=list)  # files under history/ that are not read
     history_removed: list[tuple[str, int]] = field(default_factory=list)  # (history file, its rows no longer in it)
+    history_moved: list[tuple[str, str, int]] = field(default_factory=list)  # (history file, file now holding, rows)
+    history_missing: list[tuple[str, int, int, int]] = field(default_factory=list)  # (file gone, rows kept, years)
+    history_warned: list[tuple[str, int, str, str]] = field(default_factory=list)  # (file, n, folder, first)
+    history_beside: list[tuple[str, int, str, int, str]] = field(default_factory=list)  # rows in a workbook year
     copies: list[tuple[str, str]] = field(default_factory=list)  # (file, the file of the run it repeats byte for byte)
     superseded_again: list[tuple[str, str]] = field(default_factory=list)  # (file, superseded one it repeats)
     mixed_sets: list[tuple[int, list[tuple[str, int]]]] = field(default_factory=list)  # (year, [(set, workbooks)])
@@ -208,12 +212,15 @@ def run(
                 raised = plausibility.flags(con, recorded.loaded)
                 result.flags = review_flags.record_flags(con, raised, dict(recorded.pairs))
                 lap("review")
-                result.history_rows, bad_history, result.history_removed = load_history(con, history)
+                history_load = load_history(con, history)
+                result.history_rows, result.history_removed = history_load.rows, history_load.removed
+                result.history_moved, result.history_missing = history_load.moved, history_load.missing
+                result.history_beside = _history_in_workbook_years(con, run_id, history_load.loaded)
                 write_reports(subs, outputs / VALIDATION_FOLDER, folders)
                 lap("reports")
                 _settle(result, subs, folders, recorded)
                 result.changes = _changes(before, _figures(con, subs, superseded=False))
-                result.history_rejected = _history_reports(bad_history, outputs / VALIDATION_FOLDER)
+                result.history_rejected, result.history_warned = _history_reports(history, outputs / VALIDATION_FOLDER)
                 result.seconds = time.perf_counter() - started
                 lines = summary_lines(result, Path(db))
                 con.execute(
@@ -614,17 +621,66 @@ def _warm_reference() -> None:
         units.warm_up()
 
 
-def _history_reports(files: list[HistoryFile], report_dir: Path) -> list[tuple[str, int, str]]:
+def _history_reports(
+    files: list[HistoryFile], report_dir: Path
+) -> tuple[list[tuple[str, int, str]], list[tuple[str, int, str, str]]]:
+    """The issues.csv of each history file rejected or loaded with warnings: ((file, errors,
+    folder) of the rejected, (file, warnings, folder, first warning) of the others)."""
     from pipeline.intake.findings import write_issues_csv
     from pipeline.intake.reports import folder_inside, prepare_folder
 
-    out = []
+    rejected, warned = [], []
     used: set[str] = set()
     for hf in files:
+        if hf.is_valid and not hf.findings:
+            continue
         folder = folder_inside(report_dir, f"history_{safe.slug(hf.path.stem) or 'file'}", used, hf.sha256[:8])
         prepare_folder(folder)
         write_issues_csv(hf.findings, folder / "issues.csv")
-        out.append((hf.name, sum(f.is_error for f in hf.findings), str(folder)))
+        if hf.is_valid:
+            first = hf.findings[0]
+            warned.append((hf.name, len(hf.findings), str(folder), f"line {first.row}: {first.message}"))
+        else:
+            rejected.append((hf.name, sum(f.is_error for f in hf.findings), str(folder)))
+    return rejected, warned
+
+
+def _history_in_workbook_years(
+    con: duckdb.DuckDBPyConnection, run_id: int, loaded: list[HistoryFile]
+) -> list[tuple[str, int, str, int, str]]:
+    """History rows in years that have loaded workbooks: a warning on each row of a history file
+    this run loaded (shadowed by the entity's workbook, or counted beside the year's workbooks);
+    and (entity, year, file, line, the entity's workbook or '') of the rows of other files in a
+    year a workbook of this run loaded into, for the summary."""
+    from pipeline.intake.findings import WARNING
+    from pipeline.intake.history import LISTED, history_finding
+    from pipeline.warehouse.load import history_in_workbook_years
+
+    by_name = {hf.name: hf for hf in loaded}
+    said: dict[str, int] = {}
+    out = []
+    for entity, year, file, line, workbook, new in history_in_workbook_years(con, run_id):
+        hf = by_name.get(file)
+        if hf is None:
+            out += [(entity, year, file, line, workbook)] if new else []
+            continue
+        said[file] = said.get(file, 0) + 1
+        if said[file] > LISTED:
+            continue
+        message_id = "duplicate-submission.history-shadowed" if workbook else "year-mismatch.history-workbook-year"
+        hf.findings.append(
+            history_finding(
+                hf.path, message_id, line, "year", year, entity=entity, year=year, workbook=workbook, severity=WARNING
+            )
+        )
+    for file, count in said.items():
+        if count > LISTED:
+            hf = by_name[file]
+            hf.findings.append(
+                history_finding(
+                    hf.path, "more-findings.history-rows", count=count - LISTED, listed=LISTED, severity=WARNING
+                )
+            )
     return out
 
 
@@ -732,8 +788,10 @@ def _not_read_lines(result: RunResult, at_most: int = 10) -> list[Text]:
     return out
 
 
-def _history_lines(result: RunResult) -> list[Text]:
-    """The history files' part of the summary: the rows loaded, each file rejected."""
+def _history_lines(result: RunResult, at_most: int = 10) -> list[Text]:
+    """The history files' part of the summary: the rows loaded, those a file no longer holds
+    (moved to another file, or removed), the files no longer in the folder whose rows stay, each
+    file rejected or loaded with warnings, and the history rows of years a workbook loaded into."""
     rows = result.history_rows
     out = [Text(f"history: {rows} row{'s' * (rows != 1)} loaded")] if rows else []
     for name, rows in result.history_removed:
@@ -741,6 +799,19 @@ def _history_lines(result: RunResult) -> list[Text]:
             Text(
                 f"  {safe.console_safe(name)}: {rows} row{'s' * (rows != 1)} loaded from it before "
                 "no longer in it, removed"
+            )
+        )
+    for name, now, rows in result.history_moved:
+        out.append(
+            Text(f"  {safe.console_safe(name)}: {rows} row{'s' * (rows != 1)} now loaded from {safe.console_safe(now)}")
+        )
+    for name, rows, low, high in result.history_missing:
+        years = f"{low}" if low == high else f"{low}-{high}"
+        out.append(
+            Text.from_markup(
+                f"  [yellow]no longer in the history folder[/] {safe.for_console(name)}: its {rows} "
+                f"row{'s' * (rows != 1)} ({years}) stay loaded; put the file back, or move the rows into "
+                "another history file (they then load from it)"
             )
         )
     if result.history_not_read:
@@ -757,6 +828,33 @@ def _history_lines(result: RunResult) -> list[Text]:
                 f"-> {safe.for_console(folder)}"
             )
         )
+    for name, warnings, folder, first in result.history_warned:
+        out.append(
+            Text.from_markup(
+                f"  [yellow]loaded with {warnings} warning{'s' * (warnings != 1)}[/] {safe.for_console(name)}"
+                f" -> {safe.for_console(folder)}\n      {safe.for_console(first)}"
+            )
+        )
+    return out + _history_beside_lines(result, at_most)
+
+
+def _history_beside_lines(result: RunResult, at_most: int) -> list[Text]:
+    """The history rows of years a workbook of this run loaded into: shadowed by the entity's
+    workbook, or counted beside the year's workbooks (the year then has no scope split)."""
+    out = []
+    for entity, year, file, line, workbook in result.history_beside[:at_most]:
+        row = f"  history row {safe.console_safe(entity)} {year} ({safe.console_safe(file)}, line {line})"
+        if workbook:
+            out.append(Text(f"{row}: {safe.console_safe(workbook)} takes precedence; the row stays on record only"))
+        else:
+            out.append(
+                Text(
+                    f"{row}: counted beside {year}'s workbooks, and {year} loses its scope split; "
+                    f"remove it unless {safe.console_safe(entity)} sends no workbook for {year}"
+                )
+            )
+    if len(result.history_beside) > at_most:
+        out.append(Text(f"  and {len(result.history_beside) - at_most} more history rows in years with workbooks"))
     return out
 
 

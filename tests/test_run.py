@@ -977,3 +977,304 @@ def test_a_spreadsheet_in_another_format_or_oddly_named_is_read_and_other_files_
 
     lines = [line.plain for line in summary_lines(result, inputs.parent / "out" / "gtb.duckdb")]
     assert "  not read (not a spreadsheet): submissions/covering note.pdf" in lines
+
+
+# ------------------------------------------------------------------------------ history files, as a run leaves them
+def _summary(result, inputs: Path) -> str:
+    from pipeline.run import summary_lines
+
+    return "\n".join(line.plain for line in summary_lines(result, inputs.parent / "out" / "gtb.duckdb"))
+
+
+def _history_issues(inputs: Path, stem: str) -> str:
+    return (inputs.parent / "out" / "validation" / f"history_{stem}" / "issues.csv").read_text(encoding="utf-8")
+
+
+def test_two_history_files_swapping_entity_years_load_in_one_run(inputs):
+    """CBD 2010 moves from a.csv to b.csv and CBD 2011 the other way: each was checked against the
+    other's old rows, and both were rejected on every run. The clash check is against what the run
+    leaves."""
+    a, b = inputs / "history" / "a.csv", inputs / "history" / "b.csv"
+    a.write_text(HISTORY_HEAD + "CBD,2010,110,1,1,1,1,,\nUNEP,2010,1000,1,1,1,1,,\n")
+    b.write_text(HISTORY_HEAD + "CBD,2011,110,1,1,1,1,,\nUNEP,2011,1000,1,1,1,1,,\n")
+    run(inputs)
+    a.write_text(HISTORY_HEAD + "CBD,2011,110,1,1,1,1,,\nUNEP,2010,1000,1,1,1,1,,\n")
+    b.write_text(HISTORY_HEAD + "CBD,2010,110,1,1,1,1,,\nUNEP,2011,1000,1,1,1,1,,\n")
+    result = run(inputs)
+    assert not result.had_errors and result.history_rows == 4
+    assert query(inputs, "SELECT entity_code, year, source_file, source_line FROM history_totals ORDER BY 1, 2") == [
+        ("CBD", 2010, "b.csv", 2),
+        ("CBD", 2011, "a.csv", 2),
+        ("UNEP", 2010, "a.csv", 3),
+        ("UNEP", 2011, "b.csv", 3),
+    ]
+    assert result.history_moved == [("a.csv", "b.csv", 1), ("b.csv", "a.csv", 1)] and not result.history_removed
+    assert not run(inputs).had_errors
+
+
+def test_a_swap_with_a_rejected_file_is_checked_against_the_rows_it_keeps(inputs):
+    """A file rejected keeps its old rows, so the file taking one of them is in error, with its
+    line and the other file named."""
+    a, b = inputs / "history" / "a.csv", inputs / "history" / "b.csv"
+    a.write_text(HISTORY_HEAD + "CBD,2010,110,1,1,1,1,,\n")
+    b.write_text(HISTORY_HEAD + "CBD,2011,110,1,1,1,1,,\n")
+    run(inputs)
+    a.write_text(HISTORY_HEAD + "CBD,2011,110,1,1,1,1,,\nUNEP,2010,lots,1,1,1,1,,\n")
+    b.write_text(HISTORY_HEAD + "UNEP,2011,1000,1,1,1,1,,\nCBD,2010,110,1,1,1,1,,\n")
+    result = run(inputs)
+    assert sorted(name for name, _, _ in result.history_rejected) == ["a.csv", "b.csv"]
+    assert "b.csv,,,3,year,2010,duplicate-submission,error,CBD 2010 is already loaded from a.csv" in _history_issues(
+        inputs, "b"
+    )
+    assert query(inputs, "SELECT entity_code, year, source_file FROM history_totals ORDER BY 2") == [
+        ("CBD", 2010, "a.csv"),
+        ("CBD", 2011, "b.csv"),
+    ]
+
+
+def test_rows_moved_into_a_new_history_file_that_sorts_first_load_in_one_run(inputs):
+    """2010-2011 move from totals.csv into a new a_2010.csv, which sorts before it: totals.csv's
+    rows were removed and a_2010.csv rejected, and the 2010 baseline was gone until the next run."""
+    totals = inputs / "history" / "totals.csv"
+    totals.write_text(HISTORY_HEAD + "CBD,2010,110,1,1,1,1,,\nCBD,2011,110,1,1,1,1,,\nCBD,2012,110,1,1,1,1,,\n")
+    run(inputs)
+    (inputs / "history" / "a_2010.csv").write_text(HISTORY_HEAD + "CBD,2010,110,1,1,1,1,,\nCBD,2011,110,1,1,1,1,,\n")
+    totals.write_text(HISTORY_HEAD + "CBD,2012,110,1,1,1,1,,\n")
+    result = run(inputs)
+    assert not result.had_errors
+    assert query(inputs, "SELECT year, source_file FROM history_totals ORDER BY 1") == [
+        (2010, "a_2010.csv"),
+        (2011, "a_2010.csv"),
+        (2012, "totals.csv"),
+    ]
+    assert result.history_moved == [("totals.csv", "a_2010.csv", 2)] and result.history_removed == []
+    assert "totals.csv: 2 rows now loaded from a_2010.csv" in _summary(result, inputs)
+
+
+def test_a_deleted_history_file_keeps_its_rows_and_every_run_names_it(inputs):
+    totals = inputs / "history" / "totals.csv"
+    totals.write_text(HISTORY_HEAD + "CBD,2010,110,1,1,1,1,,\nCBD,2012,110,1,1,1,1,,\n")
+    run(inputs)
+    totals.unlink()
+    for _ in range(2):
+        result = run(inputs)
+        assert result.history_missing == [("totals.csv", 2, 2010, 2012)] and not result.had_errors
+        assert "no longer in the history folder totals.csv: its 2 rows (2010-2012) stay loaded" in _summary(
+            result, inputs
+        )
+    assert query(inputs, "SELECT count(*) FROM history_totals WHERE source_file = 'totals.csv'") == [(2,)]
+
+
+def test_a_renamed_history_file_is_the_same_rows_under_a_new_name(inputs):
+    """Renamed, a history file was rejected on every run as clashing with the file that was gone,
+    naming one clash of all without its line. Its rows now move to the new name."""
+    totals = inputs / "history" / "totals.csv"
+    totals.write_text(HISTORY_HEAD + "CBD,2010,110,1,1,1,1,,\nCBD,2012,110,1,1,1,1,,\n")
+    run(inputs)
+    totals.rename(inputs / "history" / "published.csv")
+    result = run(inputs)
+    assert not result.had_errors and result.history_moved == [("totals.csv", "published.csv", 2)]
+    assert not result.history_missing
+    assert query(inputs, "SELECT DISTINCT source_file FROM history_totals") == [("published.csv",)]
+    assert not run(inputs).history_missing
+
+
+def test_every_clash_between_history_files_is_listed_with_its_line(inputs, monkeypatch):
+    from pipeline.intake import history
+    from pipeline.warehouse import load
+
+    monkeypatch.setattr(load, "LISTED", 2)
+    years = "".join(f"CBD,{y},110,1,1,1,1,,\n" for y in (2010, 2011, 2012))
+    (inputs / "history" / "a.csv").write_text(HISTORY_HEAD + years)
+    run(inputs)
+    (inputs / "history" / "b.csv").write_text(HISTORY_HEAD + "UNEP,2010,1000,1,1,1,1,,\n" + years)
+    result = run(inputs)
+    assert [name for name, _, _ in result.history_rejected] == ["b.csv"]
+    issues = _history_issues(inputs, "b")
+    assert "b.csv,,,3,year,2010,duplicate-submission,error,CBD 2010 is already loaded from a.csv" in issues
+    assert "b.csv,,,4,year,2011,duplicate-submission" in issues and "2012" not in issues
+    assert "1 more lines have the same problem as the 2 listed" in issues
+    assert history.LISTED == 1000
+
+
+def test_two_new_history_files_claiming_one_entity_year_are_both_in_error(inputs):
+    (inputs / "history" / "a.csv").write_text(HISTORY_HEAD + "CBD,2010,110,1,1,1,1,,\n")
+    (inputs / "history" / "b.csv").write_text(HISTORY_HEAD + "UNEP,2011,1000,1,1,1,1,,\nCBD,2010,110,1,1,1,1,,\n")
+    result = run(inputs)
+    assert sorted(name for name, _, _ in result.history_rejected) == ["a.csv", "b.csv"]
+    assert 'a.csv,,,2,year,2010,duplicate-submission,error,"CBD 2010 is also in b.csv, line 3;' in _history_issues(
+        inputs, "a"
+    )
+    assert 'b.csv,,,3,year,2010,duplicate-submission,error,"CBD 2010 is also in a.csv, line 2;' in _history_issues(
+        inputs, "b"
+    )
+    assert query(inputs, "SELECT count(*) FROM history_totals") == [(0,)]
+
+
+def _checked(tmp_path: Path, data: bytes, name: str = "totals.csv"):
+    from pipeline.intake.history import check_history_file
+
+    path = tmp_path / name
+    path.write_bytes(data)
+    return check_history_file(path)
+
+
+def test_a_history_file_excel_saved_with_semicolons_and_decimal_commas_is_read(tmp_path):
+    """French or Spanish Excel's "CSV UTF-8": byte-order mark, ';', decimal commas, CRLF. Every
+    column was reported missing, without a word of what the header held."""
+    head = HISTORY_HEAD.strip().replace(",", ";")
+    text = f"\ufeff{head}\r\nCBD;2010;110;119,7;1.964,8;74,8;2370;45;\r\n"
+    hf = _checked(tmp_path, text.encode("utf-8"))
+    assert hf.is_valid, hf.findings
+    assert hf.frame is not None
+    assert hf.frame[["facilities_tco2e", "air_travel_tco2e", "waste_tonnes"]].values.tolist() == [[119.7, 1964.8, 45]]
+    point = _checked(tmp_path, f"{head}\nCBD;2010;110;1.5;1;1;1;;\n".encode())
+    assert [(f.row, f.column, f.value) for f in point.findings] == [(2, "facilities_tco2e", "1.5")]
+    assert "decimal comma" in point.findings[0].message
+
+
+def test_a_history_file_with_empty_columns_after_the_last_is_read(tmp_path):
+    hf = _checked(tmp_path, (HISTORY_HEAD.strip() + ",,\nCBD,2010,110,1,1,1,1,1,1,,\n").encode())
+    assert hf.is_valid and hf.frame is not None and len(hf.frame) == 1
+
+
+def test_a_history_header_that_is_not_the_contracts_is_shown_as_found(tmp_path):
+    tabs = _checked(tmp_path, HISTORY_HEAD.replace(",", "\t").encode())
+    assert tabs.findings[0].code == "missing-column"
+    assert "found 'entity_code\\tyear" in tabs.findings[0].message and "separated by '\\t'" in tabs.findings[0].message
+    other = _checked(tmp_path, b"entity,year\nCBD,2010\n")
+    assert "found 'entity,year'; missing: entity_code, personnel" in other.findings[0].message
+
+
+def test_a_history_file_in_another_encoding_names_the_line_and_byte(tmp_path):
+    cp1252 = _checked(
+        tmp_path, (HISTORY_HEAD + "CBD,2010,110,1,1,1,1,,\nCBD,2011,110,1,1,1,1,,caf\u00e9\n").encode("cp1252")
+    )
+    assert [(f.row, f.value, f.code) for f in cp1252.findings] == [(3, "\\xe9", "unreadable-file")]
+    assert "CSV UTF-8 (comma delimited)" in cp1252.findings[0].message
+    utf16 = _checked(tmp_path, ("\ufeff" + HISTORY_HEAD + "CBD,2010,110,1,1,1,1,,\r\n").encode("utf-16-le"))
+    assert utf16.is_valid and utf16.frame is not None and len(utf16.frame) == 1
+    no_bom = _checked(tmp_path, (HISTORY_HEAD + "CBD,2010,110,1,1,1,1,,\n").encode("utf-16-le"))
+    assert "UTF-16" in no_bom.findings[0].message
+
+
+def test_history_lines_are_the_files_own(inputs):
+    """A quoted value over lines 2-4 put the bad value of line 6 on line 4; a form feed inside
+    line 2 made two records of it, loaded. The stored source_line is the line too."""
+    bad = inputs / "history" / "bad.csv"
+    bad.write_text(HISTORY_HEAD + 'CBD,2010,110,1,1,1,1,1,"\n\n"\nUNEP,2010,1000,1,1,1,1,1,1\nCBD,2011,x,1,1,1,1,1,1\n')
+    (inputs / "history" / "ff.csv").write_text(HISTORY_HEAD + "WFP,2010,110,1,1,1,1,1,1\fUNDP,2011,1000,5,5,5,5,5,5\n")
+    (inputs / "history" / "good.csv").write_text(
+        HISTORY_HEAD + 'ILO,2010,110,1,1,1,1,1,"\n"\nILO,2011,110,1,1,1,1,1,1\r\nILO,2012,110,1,1,1,1,1,1\n'
+    )
+    result = run(inputs)
+    assert sorted(name for name, _, _ in result.history_rejected) == ["bad.csv", "ff.csv"]
+    assert "bad.csv,,,6,personnel,x,type-error" in _history_issues(inputs, "bad")
+    assert 'ff.csv,,,2,,,type-error,error,"expected 9 values, found 17."' in _history_issues(inputs, "ff")
+    assert query(inputs, "SELECT year, source_line FROM history_totals ORDER BY 1") == [(2010, 2), (2011, 4), (2012, 5)]
+
+
+def test_a_line_break_inside_a_history_code_or_number_is_an_error(tmp_path):
+    hf = _checked(tmp_path, (HISTORY_HEAD + '"CB\nD",2011,108,1,1,1,1,,\nCBD,2012,"1\n10",1,1,1,1,,\n').encode())
+    assert [(f.row, f.column, f.code) for f in hf.findings] == [
+        (2, "entity_code", "type-error"),
+        (4, "personnel", "type-error"),
+    ]
+    assert "holds a line break" in hf.findings[0].message
+
+
+def test_a_history_file_of_too_many_rows_is_refused_and_findings_are_capped(tmp_path, monkeypatch):
+    """45 MB of bad rows took six minutes, 3 GB and 3.5 million findings."""
+    from pipeline.intake import history
+
+    monkeypatch.setattr(history, "MAX_ROWS", 5)
+    monkeypatch.setattr(history, "LISTED", 2)
+    many = _checked(tmp_path, (HISTORY_HEAD + "CBD,2010,110,1,x,3,4,5,6\n" * 6).encode())
+    assert [(f.row, f.code) for f in many.findings] == [(7, "unreadable-file")]  # the sixth row
+    assert "more than 5 rows" in many.findings[0].message
+    bad = _checked(tmp_path, (HISTORY_HEAD + "".join(f"CBD,{2010 + i},110,1,x,3,4,5,6\n" for i in range(5))).encode())
+    assert [(f.row, f.column) for f in bad.findings] == [
+        (2, "air_travel_tco2e"),
+        (3, "air_travel_tco2e"),
+        (None, "air_travel_tco2e"),
+    ]
+    assert "3 more cells of the column air_travel_tco2e" in bad.findings[-1].message
+    wide = _checked(tmp_path, (HISTORY_HEAD + "CBD,2010,1\n" * 4).encode())
+    assert [f.row for f in wide.findings] == [2, 3, None] and "2 more lines" in wide.findings[-1].message
+
+
+def test_history_numbers_with_an_exponent_get_their_own_hint(tmp_path):
+    hf = _checked(tmp_path, (HISTORY_HEAD + "CBD,2010,1e3,1e400,1,1,1,,\n").encode())
+    messages = {f.column: f.message for f in hf.findings}
+    assert messages["personnel"].endswith("Write it in digits, without an exponent: 1000.")
+    assert "far larger than any total" in messages["facilities_tco2e"]
+    assert "without words or units" not in " ".join(messages.values())
+
+
+def test_a_history_field_beyond_the_csv_limit_names_its_line(tmp_path):
+    import csv
+
+    limit = csv.field_size_limit(128 * 1024)  # as in a gtb process (frictionless, which tests use, lifts it)
+    try:
+        hf = _checked(
+            tmp_path,
+            (HISTORY_HEAD + "CBD,2010,110,1,1,1,1,,\n" + 'UNEP,2010,"' + "9" * 200_000 + '",1,1,1,,\n').encode(),
+        )
+    finally:
+        csv.field_size_limit(limit)
+    assert [(f.row, f.code) for f in hf.findings] == [(3, "unreadable-file")]
+
+
+def test_history_rows_in_years_with_workbooks_load_with_a_warning(inputs):
+    """A published total for a year collected by workbook loaded without a word, and took the
+    year's scope split away; a row shadowed by a workbook was not said either."""
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    run(inputs)
+    (inputs / "history" / "late.csv").write_text(HISTORY_HEAD + "CBD,2024,110,1,1,1,0,,\nUNEP,2024,999,1,1,1,0,,\n")
+    result = run(inputs)
+    assert not result.had_errors and result.history_rows == 2
+    [(name, warnings, _, first)] = result.history_warned
+    assert (name, warnings) == ("late.csv", 2) and first.startswith("line 2: 2024 is collected by workbook")
+    issues = _history_issues(inputs, "late")
+    assert "late.csv,,,2,year,2024,year-mismatch,warning," in issues
+    assert (
+        'late.csv,,,3,year,2024,duplicate-submission,warning,"UNEP 2024 has a loaded workbook (UNEP_2024.xlsx)'
+        in issues
+    )
+
+
+def test_a_workbook_loading_into_a_year_with_history_rows_is_said(inputs):
+    (inputs / "history" / "totals.csv").write_text(HISTORY_HEAD + "UNEP,2024,999,1,1,1,0,,\nCBD,2024,110,1,1,1,0,,\n")
+    run(inputs)
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    result = run(inputs)
+    text = _summary(result, inputs)
+    assert "history row UNEP 2024 (totals.csv, line 2): UNEP_2024.xlsx takes precedence" in text
+    assert "history row CBD 2024 (totals.csv, line 3): counted beside 2024's workbooks" in text
+    assert "history row" not in _summary(run(inputs), inputs)
+
+
+def test_history_file_names_recorded_alike_do_not_replace_each_others_rows(inputs):
+    """'caf\\xe9.csv' (a byte that is not UTF-8) and a file named with that escape typed were both
+    recorded as caf\\xe9.csv: each replaced the other's rows, every run said '2 rows loaded'."""
+    import os
+
+    folder = os.fsencode(inputs / "history")
+    with open(folder + b"/caf\xe9.csv", "w") as fh:
+        fh.write(HISTORY_HEAD + "CBD,2010,110,1,1,1,1,,\n")
+    (inputs / "history" / "caf\\xe9.csv").write_text(HISTORY_HEAD + "UNEP,2010,1000,1,1,1,1,,\n")
+    for _ in range(2):
+        result = run(inputs)
+        assert result.had_errors and result.history_rows in (0, 1)
+        assert query(inputs, "SELECT source_file, entity_code FROM history_totals") == [("caf\\xe9.csv", "UNEP")]
+    issues = _history_issues(inputs, "caf")
+    assert "unreadable-file" in issues and "recorded as caf\\xe9.csv, the name of another file" in issues
+
+
+def test_inputs_readme_names_where_the_history_header_is_and_the_demo_command():
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "inputs" / "README.md").read_text(encoding="utf-8")
+    assert "data-dictionary" not in readme and "docs/submission-workbook.md" in readme
+    assert "`python -m demo.data inputs`" in readme and (root / "demo" / "data.py").exists()
+    assert "$(BIN)/python -m demo.data inputs" in (root / "Makefile").read_text(encoding="utf-8")
+    assert "Historical totals" in (root / "docs" / "submission-workbook.md").read_text(encoding="utf-8")

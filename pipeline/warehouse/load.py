@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,8 @@ import duckdb
 import pandas as pd
 
 from pipeline import __version__, codelists, safe
-from pipeline.intake.history import HistoryFile, history_finding
+from pipeline.intake.findings import Finding
+from pipeline.intake.history import LISTED, HistoryFile, history_finding
 from pipeline.intake.validate import Submission
 from pipeline.warehouse.db import utcnow
 
@@ -227,59 +229,202 @@ def sync_entities(con: duckdb.DuckDBPyConnection) -> None:
 
 
 # ------------------------------------------------------------------------------ history
-def loaded_sha(con: duckdb.DuckDBPyConnection, file_name: str) -> str | None:
-    row = con.execute(
-        "SELECT any_value(source_sha256) FROM history_totals WHERE source_file = ?", [file_name]
-    ).fetchall()[0]
-    return row[0] if row else None
+Key = tuple[str, int]  # (entity, year)
 
 
-def load_history(
-    con: duckdb.DuckDBPyConnection, files: list[HistoryFile]
-) -> tuple[int, list[HistoryFile], list[tuple[str, int]]]:
-    """Replace the rows of each changed valid file; returns (rows loaded, files that clash, and for
-    each changed file that no longer holds some entity-years it loaded before, how many: they are
-    removed with the file's other old rows, and the run says so).
+@dataclass
+class HistoryLoad:
+    """What `load_history` did: the rows loaded, the files rejected, and what became of the rows
+    loaded before from files this run changed or no longer finds."""
 
-    An (entity, year) already loaded from another file is an error on the later file.
+    rows: int = 0
+    rejected: list[HistoryFile] = field(default_factory=list)
+    loaded: list[HistoryFile] = field(default_factory=list)  # the files whose rows this run loaded
+    removed: list[tuple[str, int]] = field(default_factory=list)  # (file, its rows in no file now)
+    moved: list[tuple[str, str, int]] = field(default_factory=list)  # (file, the file now holding them, rows)
+    missing: list[tuple[str, int, int, int]] = field(default_factory=list)  # (file gone, rows kept, first, last year)
+
+
+@dataclass
+class _Claim:
+    file: str
+    line: int
+    held: bool  # loaded from this file before
+
+
+def loaded_history(con: duckdb.DuckDBPyConnection) -> dict[Key, tuple[str, int, str]]:
+    """(entity, year) -> (source file, line, sha256) of every history row loaded."""
+    rows = con.execute("SELECT entity_code, year, source_file, source_line, source_sha256 FROM history_totals")
+    return {(e, int(y)): (f, int(line), sha) for e, y, f, line, sha in rows.fetchall()}
+
+
+def load_history(con: duckdb.DuckDBPyConnection, files: list[HistoryFile]) -> HistoryLoad:
+    """Replace the rows of each changed valid file; say what became of the rows it no longer holds.
+
+    Each entity-year belongs in one history file, checked against what the run will leave: the new
+    rows of the other files loaded by this run, the rows loaded before of those it does not load (a
+    file rejected keeps them). A file no longer in the folder keeps its rows, but those another
+    file now holds move to it: a file renamed, or rows moved into a new file, is the same rows
+    under a new name. A clash is an error on the file that takes the entity-year anew; of two files
+    taking it anew, on both.
     """
-    loaded = 0
-    removed: list[tuple[str, int]] = []
+    out = HistoryLoad()
+    _refuse_names_taken(files)
+    before = loaded_history(con)
+    counts = Counter(f for f, _, _ in before.values())
+    present = {hf.name for hf in files}
+    loading = {
+        hf.name: hf
+        for hf in files
+        if hf.is_valid and (_sha_of(before, hf.name) != hf.sha256 or counts[hf.name] != len(_frame(hf)))
+    }
+    while clashes := _clashes(before, present, loading):
+        for name, found in clashes.items():
+            hf = loading.pop(name)
+            hf.findings += found
+    claimed = {(e, int(y)): hf.name for hf in loading.values() for e, y in _keys(hf)}
+    _account(out, before, present, loading, claimed)
+    if loading:
+        con.execute("DELETE FROM history_totals WHERE source_file IN (SELECT unnest(?))", [list(loading)])
+        taken = [k for k, name in claimed.items() if k in before and before[k][0] != name]
+        if taken:  # the rows of files no longer in the folder that another file now holds
+            con.execute(
+                "DELETE FROM history_totals h USING (SELECT unnest($entities) AS e, unnest($years) AS y) t "
+                "WHERE h.entity_code = t.e AND h.year = t.y",
+                {"entities": [e for e, _ in taken], "years": [y for _, y in taken]},
+            )
+        for hf in loading.values():
+            out.rows += insert_frame(con, "history_totals", _frame(hf))
+    out.loaded = list(loading.values())
+    out.rejected = [hf for hf in files if not hf.is_valid]
+    return out
+
+
+def _frame(hf: HistoryFile) -> pd.DataFrame:
+    assert hf.frame is not None  # a valid file has its typed rows
+    return hf.frame
+
+
+def _keys(hf: HistoryFile) -> list[tuple[str, int]]:
+    frame = _frame(hf)
+    return list(zip(frame["entity_code"], frame["year"].astype(int), strict=True))
+
+
+def _sha_of(before: dict[Key, tuple[str, int, str]], name: str) -> str | None:
+    return next((sha for f, _, sha in before.values() if f == name), None)
+
+
+def _refuse_names_taken(files: list[HistoryFile]) -> None:
+    """Two files whose names are recorded alike (a name with bytes that are not UTF-8, 'caf\xe9.csv',
+    and one typed with that escape, 'caf\\xe9.csv') would replace each other's rows: the one whose
+    recorded name is not its own is refused."""
+    by_name: dict[str, list[HistoryFile]] = {}
     for hf in files:
-        if not hf.is_valid or loaded_sha(con, hf.name) == hf.sha256:
+        by_name.setdefault(hf.name, []).append(hf)
+    for name, same in by_name.items():
+        if len(same) < 2:
             continue
-        frame = hf.frame
-        assert frame is not None  # a valid file has its typed rows
-        # the file's entity-years, as a table: those another file holds, those it no longer holds
-        held = {"file": hf.name, "entities": list(frame["entity_code"]), "years": [int(y) for y in frame["year"]]}
-        rows = "(SELECT unnest($entities) AS entity_code, unnest($years) AS year)"
-        clash = con.execute(
-            f"""
-            SELECT h.entity_code, h.year, h.source_file FROM history_totals h
-            JOIN {rows} n USING (entity_code, year)
-            WHERE h.source_file <> $file
-            """,
-            held,
-        ).fetchall()
-        if clash:
-            entity, year, other = clash[0]
-            hf.findings.append(
-                history_finding(
-                    hf.path, "duplicate-submission.history-loaded", column="year", entity=entity, year=year, other=other
+        keep = next((hf for hf in same if hf.path.name == name), same[0])
+        for hf in same:
+            if hf is not keep:
+                hf.frame = None
+                hf.findings.append(history_finding(hf.path, "unreadable-file.history-name-taken", other=name))
+
+
+def _claims(
+    before: dict[Key, tuple[str, int, str]], present: set[str], loading: dict[str, HistoryFile]
+) -> dict[Key, list[_Claim]]:
+    """Who will hold each entity-year: the files to load by their new rows, the other files of the
+    folder by the rows they loaded before."""
+    claims: dict[Key, list[_Claim]] = {}
+    for key, (file, line, _) in before.items():
+        if file not in loading and file in present:
+            claims.setdefault(key, []).append(_Claim(file, line, True))
+    for hf in loading.values():
+        for key, line in zip(_keys(hf), _frame(hf)["source_line"], strict=True):
+            claims.setdefault(key, []).append(_Claim(hf.name, int(line), before.get(key, ("",))[0] == hf.name))
+    return claims
+
+
+def _clashes(
+    before: dict[Key, tuple[str, int, str]], present: set[str], loading: dict[str, HistoryFile]
+) -> dict[str, list[Finding]]:
+    """The findings of the files to load that take an entity-year another file will hold: its new
+    rows when it loads, its rows loaded before otherwise. Each file's first LISTED, then a count."""
+    found: dict[str, list[Finding]] = {}
+    listed: Counter[str] = Counter()
+    for (entity, year), claim in sorted(_claims(before, present, loading).items()):
+        holders = [c for c in claim if c.held] or claim
+        for c in claim if len(claim) > 1 else []:
+            if c.held:
+                continue
+            other = next(o for o in holders if o is not c)
+            listed[c.file] += 1
+            if listed[c.file] <= LISTED:
+                kind = "history-loaded" if other.file not in loading else "history-other"
+                found.setdefault(c.file, []).append(
+                    history_finding(
+                        loading[c.file].path,
+                        f"duplicate-submission.{kind}",
+                        line=c.line,
+                        column="year",
+                        value=year,
+                        entity=entity,
+                        year=year,
+                        other=other.file,
+                        other_line=other.line,
+                    )
                 )
+    for name, count in listed.items():
+        found[name].sort(key=lambda f: f.row or 0)
+        if count > LISTED:
+            found[name].append(
+                history_finding(loading[name].path, "more-findings.history-rows", count=count - LISTED, listed=LISTED)
             )
-            continue
-        gone = con.execute(
-            f"""
-            SELECT count(*) FROM history_totals h
-            WHERE h.source_file = $file AND NOT EXISTS (
-                SELECT 1 FROM {rows} n WHERE n.entity_code = h.entity_code AND n.year = h.year
-            )
+    return found
+
+
+def _account(
+    out: HistoryLoad,
+    before: dict[Key, tuple[str, int, str]],
+    present: set[str],
+    loading: dict[str, HistoryFile],
+    claimed: dict[Key, str],
+) -> None:
+    """What becomes of the rows loaded before from the files this run loads or no longer finds:
+    kept (a file gone), moved to the file that now holds them, or removed (in no file now)."""
+    removed: Counter[str] = Counter()
+    moved: Counter[tuple[str, str]] = Counter()
+    kept: dict[str, list[int]] = {}
+    for key, (file, _, _) in before.items():
+        now = claimed.get(key)
+        if now is not None and now != file:
+            moved[file, now] += 1
+        elif now is None and file in loading:
+            removed[file] += 1
+        elif now is None and file not in present:
+            kept.setdefault(file, []).append(key[1])
+    out.removed = sorted(removed.items())
+    out.moved = sorted((a, b, n) for (a, b), n in moved.items())
+    out.missing = sorted((f, len(years), min(years), max(years)) for f, years in kept.items())
+
+
+def history_in_workbook_years(
+    con: duckdb.DuckDBPyConnection, run_id: int
+) -> list[tuple[str, int, str, int, str, bool]]:
+    """The history rows of years with loaded workbooks: (entity, year, file, line, the entity's
+    loaded workbook for the year or '', whether the year has a workbook loaded by run `run_id`)."""
+    return [
+        (e, int(y), f, int(line), w or "", bool(new))
+        for e, y, f, line, w, new in con.execute(
+            """
+            SELECT h.entity_code, h.year, h.source_file, h.source_line,
+                   (SELECT any_value(s.file_name) FROM submissions s WHERE s.status = 'loaded'
+                     AND s.entity_code = h.entity_code AND s.reporting_year = h.year),
+                   bool_or(y.run_id = ?)
+            FROM history_totals h JOIN submissions y ON y.reporting_year = h.year AND y.status = 'loaded'
+            GROUP BY ALL ORDER BY h.year, h.entity_code
             """,
-            held,
-        ).fetchall()[0][0]
-        if gone:
-            removed.append((hf.name, int(gone)))
-        con.execute("DELETE FROM history_totals WHERE source_file = ?", [hf.name])
-        loaded += insert_frame(con, "history_totals", frame)
-    return loaded, [hf for hf in files if not hf.is_valid], removed
+            [run_id],
+        ).fetchall()
+    ]
