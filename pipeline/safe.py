@@ -56,6 +56,7 @@ def _class(ranges: list[tuple[int, int]], escape: Callable[[int], str]) -> str:
     return "[" + "".join(escape(lo) if lo == hi else f"{escape(lo)}-{escape(hi)}" for lo, hi in ranges) + "]"
 
 
+_CONTROL = re.compile(_class(_ranges(), lambda code: f"\\U{code:08x}"))  # what a terminal may act on
 # On the console also the characters that show nothing (soft hyphen, zero-width space and
 # joiners, word joiner, invisible operators, BOM): a tab 'Fac\u200bilities' printed as
 # 'Facilities' hides why it is not the Facilities sheet. Not in CSV or on pages, whose text is data.
