@@ -166,6 +166,28 @@ def huge_hyperlink(data: bytes) -> bytes:
     return edit(data, part, change)
 
 
+def workbook_elsewhere(data: bytes) -> bytes:
+    """_rels/.rels names book/workbook.xml: a copy of the workbook under book/, whose Facilities
+    sheet ends with a cell at XFD1048576 (calamine reads the folder _rels/.rels names)."""
+    parts = members(data)
+    parts["_rels/.rels"] = parts["_rels/.rels"].replace(b'Target="xl/workbook.xml"', b'Target="book/workbook.xml"')
+    parts["book/workbook.xml"] = parts["xl/workbook.xml"]
+    parts["book/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(b'"/xl/', b'"')
+    for name in [n for n in parts if n.startswith("xl/worksheets/")]:
+        parts["book/" + name.removeprefix("xl/")] = parts[name]
+    far = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
+    book_part = "book/" + sheet_part(data, "Facilities").removeprefix("xl/")
+    parts[book_part] = parts[book_part].replace(b"</sheetData>", far)
+    return repack(parts)
+
+
+def spilled_error(data: bytes) -> bytes:
+    """An Excel 365 error value (#SPILL!) in a column of the focal point's own (H) of Facilities."""
+    part = sheet_part(data, "Facilities")
+    cell = b'<c r="H2" t="e"><f>_xlfn.UNIQUE(A2:A4)</f><v>#SPILL!</v></c></row>'
+    return edit(data, part, lambda xml: xml.replace(b"</row>", cell, 2).replace(cell, b"</row>", 1))
+
+
 MUTATIONS: dict[str, Mutator] = {
     "empty-style": empty_style,
     "undefined-style": undefined_style,

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
+import string
 import struct
 import subprocess
 import sys
@@ -893,3 +895,208 @@ def test_a_bomb_names_its_sheet_in_the_language_of_the_refusal(tmp_path):
     assert catalogue.text(error.message_id, "fr", **error.params).startswith("La feuille 'Entity' (")
     assert catalogue.text(error.message_id, "es", **error.params).startswith("La hoja 'Entity' (")
     assert "sheet 'Entity'" in str(error)
+
+
+# --- the workbook's folder, its sheets' links, cells and values as calamine reads them ----------
+
+OFFICE_DOCUMENT = f"{hostile.REL_NS}/officeDocument"
+
+
+def _package_rels(*targets: str) -> bytes:
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="{OFFICE_DOCUMENT}" Target="{target}"/>' for i, target in enumerate(targets)
+    )
+    return f'<Relationships xmlns="{hostile.PKG_REL_NS}">{rels}</Relationships>'.encode()
+
+
+def _elsewhere(path: Path, *targets: str) -> Path:
+    """A workbook whose xl/ sheet is plain and whose copy under book/ holds a cell at XFD1048576;
+    _rels/.rels names `targets` as the workbook (none: no _rels/.rels at all)."""
+    parts = {k: v.encode() for k, v in hostile.package_parts({"S": hostile.one_cell_sheet("A1")}).items()}
+    parts["book/workbook.xml"] = parts["xl/workbook.xml"]
+    parts["book/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"]
+    parts["book/worksheets/sheet1.xml"] = hostile.one_cell_sheet("XFD1048576").encode()
+    if targets:
+        parts["_rels/.rels"] = _package_rels(*targets)
+    else:
+        del parts["_rels/.rels"]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("targets", "detail"),
+    [
+        (("book/workbook.xml",), "names 'book/workbook.xml' as its workbook"),
+        (("xl/workbook.xml", "book/workbook.xml"), "names 'book/workbook.xml'"),  # calamine takes the last
+        (("book/workbook.xml", "xl/workbook.xml"), "names 'book/workbook.xml'"),
+        (("workbook.xml",), "names 'workbook.xml'"),  # the package's root
+        (("./xl/workbook.xml",), "names './xl/workbook.xml'"),
+        (("//xl/workbook.xml",), "names '//xl/workbook.xml'"),
+        ((), "(_rels/.rels) is missing"),
+    ],
+)
+def test_a_workbook_calamine_would_read_elsewhere_than_xl_is_refused(tmp_path, targets, detail):
+    """calamine reads the sheets, shared strings and styles from the folder _rels/.rels names:
+    a book/ copy got past every check of xl/ (a far cell crashed the reader)."""
+    error = refusal(_elsewhere(tmp_path / "w.xlsx", *targets))
+    assert error.reason == "damaged-part" and detail in str(error)
+
+
+@pytest.mark.parametrize("target", ["xl/workbook.xml", "/xl/workbook.xml", "XL/Workbook.xml", "/XL/workbook.xml"])
+def test_the_workbook_in_xl_is_read_however_its_name_is_written(tmp_path, target):
+    import python_calamine
+
+    path = _elsewhere(tmp_path / "w.xlsx", target)
+    assert check(path).last_cells == {"S": "A1"}
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    assert book.get_sheet_by_name("S").to_python() == [[1.0]]  # calamine reads xl/ too
+
+
+def test_a_package_naming_no_workbook_is_refused(tmp_path):
+    path = _elsewhere(tmp_path / "w.xlsx", "xl/workbook.xml")
+    _rewritten(path, {"_rels/.rels": _package_rels("xl/workbook.xml").replace(b"officeDocument", b"thumbnail")})
+    error = refusal(path)
+    assert error.reason == "damaged-part" and "does not say where its workbook is" in str(error)
+
+
+def _linked(path: Path, attributes: str) -> Path:
+    """A workbook of two sheets, S (rId1: plain) and T (rId2: a far cell), whose sheet S carries `attributes`."""
+    sheets = {"S": hostile.one_cell_sheet("A1"), "T": hostile.one_cell_sheet("XFD1048576")}
+    parts = hostile.package_parts(sheets)
+    parts["xl/workbook.xml"] = (
+        parts["xl/workbook.xml"]
+        .replace('<sheet name="T" sheetId="2" r:id="rId2"/>', "")
+        .replace('r:id="rId1"', attributes)
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in parts.items():
+            zf.writestr(name, text)
+    return path
+
+
+@pytest.mark.parametrize("attributes", ['r:id="rId1" id="rId2"', 'id="rId2" r:id="rId1"', 'r:id="rId1" xml:id="rId2"'])
+def test_a_sheet_linked_twice_is_refused(tmp_path, attributes):
+    """calamine links a sheet by any attribute named id and keeps the last; the guard read r:id
+    only, so it scanned one part and calamine read another."""
+    error = refusal(_linked(tmp_path / "w.xlsx", attributes))
+    assert error.reason == "damaged-part" and "'S' is linked twice" in str(error)
+
+
+def test_a_sheet_linked_by_a_plain_id_is_the_part_calamine_reads(tmp_path):
+    assert refusal(_linked(tmp_path / "w.xlsx", 'id="rId2"')).reason in ("extent", "sparse-extent")
+    assert check(_linked(tmp_path / "v.xlsx", 'id="rId1"')).sheet_parts == {"S": "xl/worksheets/sheet1.xml"}
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        '<row r="1"><c r="A1"><v>1</v></c><c r="D0"><v>1</v></c></row>',
+        '<row r="1"><c r="A1"><v>1</v></c><c r="$D$1"><v>1</v></c></row>',
+        '<row r="1"><c r="A1"><v>1</v></c><c r="D 1"><v>1</v></c></row>',
+        '<row r="0"><c><v>1</v></c></row>',
+        '<row r="2x"><c><v>1</v></c></row>',
+        '<row r="-1"><c><v>1</v></c></row>',
+        '<row r=""><c><v>1</v></c></row>',
+    ],
+    ids=["cell-D0", "cell-dollars", "cell-space", "row-0", "row-2x", "row-minus", "row-empty"],
+)
+def test_references_calamine_refuses_are_refused_by_the_guard(tmp_path, rows):
+    """They passed the guard and ended as calamine's own English ('Range is missing the expected
+    row component')."""
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
+    error = refusal(path)
+    assert error.reason == "damaged-part" and ("reference" in str(error) or "number" in str(error))
+
+
+@pytest.mark.parametrize(
+    ("rows", "last"),
+    [
+        ('<row r="1"><c r="a1"><v>1</v></c><c r="d02"><v>1</v></c></row>', "D2"),
+        ('<row r="A3"><c><v>1</v></c></row>', "A3"),  # calamine reads the row's digits
+        ('<row r="03"><c><v>1</v></c></row>', "A3"),
+    ],
+)
+def test_references_calamine_reads_are_placed_where_it_reads_them(tmp_path, rows, last):
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
+    assert check(path).last_cells == {"S": last}
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<c r="A1"><v><![CDATA[2400000]]></v></c>',
+        '<c r="A1"><v>&#50;400000</v></c>',
+        '<c r="A1" t="n"><v>24<!-- x -->00000</v></c>',
+        '<c r="A1"><v>24<?x y?>00000</v></c>',
+        '<c r="A1" t="str"><v><![CDATA[2400000]]></v></c>',
+        "<c><v><![CDATA[2400000]]></v></c>",  # the walk
+        '<c t="s"><v>&#48;</v></c>',
+    ],
+)
+def test_values_calamine_would_read_wrong_are_refused(tmp_path, cell):
+    """Valid XML no spreadsheet program writes: calamine read these as empty or as 24."""
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(f'<row r="1">{cell}</row>')})
+    error = refusal(path)
+    assert error.reason == "damaged-part" and "the cell A1 of sheet 'S'" in str(error) and "CDATA" in str(error)
+
+
+def test_markup_at_the_start_of_a_window_is_found_in_its_value(tmp_path):
+    """The stream is cut before the last '<' of each chunk: a value's CDATA may begin the window
+    after the one its <v> ends, on the fast path and in the walk."""
+    for ref in (' r="B1"', ""):
+        value = f"<c{ref}><v><![CDATA[" + "1" * 1000 + "]]></v></c>"
+        head = hostile.sheet_xml('<row r="1"><c t="inlineStr"><is><t>')
+        size = guard.CHUNK - 100 - len(head) - len("</t></is></c>")
+        filler = "".join(random.Random(size).choices(string.ascii_letters, k=size))  # no zip bomb
+        text = hostile.sheet_xml(f'<row r="1"><c r="A1" t="inlineStr"><is><t>{filler}</t></is></c>{value}</row>')
+        cdata = text.index("<![CDATA[")
+        assert cdata < guard.CHUNK < cdata + 1000  # the first window ends right before it
+        path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": text})
+        assert "the cell B1 of sheet 'S'" in str(refusal(path))
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<c r="A1" t="str"><v>&#50;400000 R&amp;D</v></c>',  # calamine unescapes the text of a formula's result
+        '<c r="A1" t="inlineStr"><is><t>&#50;4<![CDATA[00]]></t></is></c>',
+        '<c r="A1"><f>A2&amp;"x"</f><v>2</v></c>',
+    ],
+)
+def test_references_where_calamine_reads_them_are_fine(tmp_path, cell):
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(f'<row r="1">{cell}</row>')})
+    assert check(path).sheet_names == ["S"]
+
+
+@pytest.mark.parametrize("error", ["#SPILL!", "#CALC!", "#GETTING_DATA", "#BLOCKED!", "#FIELD!", "#BUSY!", " #N/A"])
+def test_error_values_calamine_does_not_read_are_reported_for_a_copy(tmp_path, error):
+    """calamine refused the whole workbook for one #SPILL!: the guard names the part to copy with #N/A instead."""
+    cells = f'<c r="A1"><v>1</v></c><c r="B1" t="e"><f>SEQUENCE(3)</f><v>{error}</v></c>'
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(f'<row r="1">{cells}</row>')})
+    report = check(path)
+    assert report.other_error_parts == ["xl/worksheets/sheet1.xml"]
+    assert report.error_cells == {"S": {"B1": error.strip()}}
+
+
+def test_classic_error_values_need_no_copy(tmp_path):
+    cells = '<c r="A1" t="e"><v>#N/A</v></c><c r="B1" t="e"><v>#DIV/0!</v></c><c r="C1" t="e"><v/></c>'
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(f'<row r="1">{cells}</row>')})
+    assert check(path).other_error_parts == []
+
+
+def test_the_copy_changes_only_the_error_values_calamine_does_not_read():
+    import io
+
+    sheet = (
+        b'<row r="1"><c r="A1" t="e"><v>#SPILL!</v></c><c r="B1" t="e"><v>#N/A</v></c>'
+        b"<c r='C1' t='e'><f>X</f><x:v>#CALC!</x:v></c><c r=\"D1\"><v>#SPILL!</v></c><c t=\"e\"/>"
+        b'<c r="E1" t="str"><v>#SPILL!</v></c></row>'
+    )
+    out = io.BytesIO()
+    guard.classic_errors(io.BytesIO(sheet), out)
+    assert out.getvalue() == sheet.replace(b'#SPILL!</v></c><c r="B1"', b'#N/A</v></c><c r="B1"', 1).replace(
+        b"#CALC!", b"#N/A"
+    )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
+import re
 import time
 from pathlib import Path
 
@@ -301,3 +303,89 @@ def test_percent_cells_are_found_whatever_the_styles_part_is_named_as_calamine_f
         for info in src.infolist():
             dst.writestr(styles_name if info.filename == "xl/styles.xml" else info.filename, src.read(info))
     assert percent_cells(out.getvalue(), {"Entity": "xl/worksheets/sheet1.xml"}, 2**24) == {"Entity": ["B5"]}
+
+
+# --- what calamine refuses, read or said in the focal point's language ----------------------
+
+
+def _spilled(path: Path, cells: dict[str, str]) -> Path:
+    """A valid submission whose Facilities cells `cells` (ref -> error) hold Excel 365 error values."""
+    from tests import odd_files
+    from tests.builders import valid_sheets, write_workbook
+
+    data = write_workbook(path, valid_sheets("UNEP")).read_bytes()
+    part = odd_files.sheet_part(data, "Facilities")
+
+    def change(xml: bytes) -> bytes:
+        for ref, error in cells.items():
+            new = f'<c r="{ref}" t="e"><f>_xlfn.UNIQUE(A2:A4)</f><v>{error}</v></c>'.encode()
+            xml, count = re.subn(rb'<c r="' + ref.encode() + rb'"[^>]*?(?:/>|>.*?</c>)', new, xml, count=1)
+            if not count:  # a column of the focal point's own, beside the last cell of the row
+                row = ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ").encode()
+                end = re.search(rb'<row r="' + row + rb'"[^>]*>.*?(</row>)', xml, flags=re.S)
+                assert end is not None
+                xml = xml[: end.start(1)] + new + xml[end.start(1) :]
+        return xml
+
+    path.write_bytes(odd_files.edit(data, part, change))
+    return path
+
+
+def test_excel_365_error_values_are_read_as_error_cells_not_refused(tmp_path):
+    """calamine refused the whole workbook ('Unsupported cell error value') for one #SPILL!."""
+    path = _spilled(tmp_path / "UNEP_2024.xlsx", {"H2": "#SPILL!", "D3": "#CALC!"})
+    raw = read_workbook(path)
+    sheet = raw.sheets["Facilities"]
+    assert sheet.error_cells == {"H2": "#SPILL!", "D3": "#CALC!"}
+    assert dict(sheet.rows)[3][3] is None and dict(sheet.rows)[2][7] is None
+    assert raw.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()  # of the file, not of the copy read
+    assert read_workbook(path, overlap=True) == raw
+
+
+def test_an_excel_365_error_is_a_finding_where_read_and_ignored_elsewhere(tmp_path):
+    from pipeline import catalogue
+    from pipeline.api import check_files
+
+    ignored = _spilled(tmp_path / "UNEP_2024.xlsx", {"H2": "#SPILL!"})
+    [sub] = check_files([ignored], jobs=1)
+    assert sub.is_valid and not [f for f in sub.findings if f.code in ("type-error", "unreadable-file")]
+    read = _spilled(tmp_path / "WFP_2024.xlsx", {"D3": "#SPILL!"})
+    [sub] = check_files([read], jobs=1, lang="fr")
+    [error] = [f for f in sub.findings if f.is_error]
+    assert (error.sheet, error.cell, error.code, error.value) == ("Facilities", "D3", "type-error", "#SPILL!")
+    assert error.message == catalogue.text("type-error.excel-error", "fr", error="#SPILL!")
+    assert "l'erreur Excel #SPILL!" in error.message
+
+
+@pytest.mark.parametrize(
+    ("cell", "said"),
+    [
+        ('<c r="D2" t="s"><v>0</v></c>', "refers to a shared text that does not exist ('0')"),
+        ('<c r="D2" t="s"><v>-1</v></c>', "refers to a shared text that does not exist ('-1')"),
+        ('<c r="D2" t="s"><v>abc</v></c>', "refers to a shared text that does not exist ('abc')"),
+        ('<c r="D2" t="b"><v>yes</v></c>', "is a true/false cell holding 'yes'"),
+        ('<c r="D2" t="n"><v>abc</v></c>', "is a number cell holding 'abc'"),
+        ('<c r="D2" t="n"><v> 24 </v></c>', "is a number cell holding ' 24 '"),
+        ('<c r="D2" t="x"><v>1</v></c>', "has the unknown type 'x'"),
+    ],
+)
+def test_a_cell_calamine_refuses_is_named_in_the_language_of_the_refusal(tmp_path, cell, said):
+    """calamine's own English ('Cell string index not found in shared strings table'), without a
+    cell, reached the focal point inside a French message."""
+    from pipeline import catalogue
+    from tests import odd_files
+    from tests.builders import valid_sheets, write_workbook
+
+    data = write_workbook(tmp_path / "w.xlsx", valid_sheets("UNEP")).read_bytes()
+    part = odd_files.sheet_part(data, "Facilities")
+    path = tmp_path / "w.xlsx"
+    path.write_bytes(odd_files.edit(data, part, lambda xml: re.sub(rb'<c r="D2".*?</c>', cell.encode(), xml, count=1)))
+    with pytest.raises(Refused) as raised:
+        read_workbook(path)
+    error = raised.value
+    assert error.reason == "damaged-part" and f"the cell D2 of sheet 'Facilities' {said}" in str(error)
+    french = catalogue.text(error.message_id, "fr", **error.params)
+    assert "la cellule D2 de la feuille 'Facilities'" in french and "cell" not in french.replace("cellule", "")
+    with pytest.raises(Refused) as overlapped:
+        read_workbook(path, overlap=True)
+    assert (overlapped.value.message_id, overlapped.value.params) == (error.message_id, error.params)

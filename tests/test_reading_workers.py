@@ -210,6 +210,32 @@ def test_a_file_read_with_the_guard_and_calamine_side_by_side_gets_the_verdict_o
         assert _verdict(side_by_side) == _verdict(careful), path.name
 
 
+def test_files_calamine_reads_from_a_copy_or_refuses_get_one_verdict_either_way(tmp_path):
+    """A workbook whose _rels/.rels names another folder (its far cell crashed a side-by-side
+    reader before the guard refused it), one with an Excel 365 error (read from a copy), and
+    one with a shared string that does not exist (named by the cell): side by side as careful."""
+    source = write_workbook(tmp_path / "source.xlsx", valid_sheets("UNEP")).read_bytes()
+    part = odd_files.sheet_part(source, "Facilities")
+    no_string = odd_files.edit(source, part, lambda xml: xml.replace(b'<c r="D2" t="n">', b'<c r="D2" t="s">', 1))
+    files = {
+        "elsewhere.xlsx": odd_files.workbook_elsewhere(source),
+        "spilled.xlsx": odd_files.spilled_error(source),
+        "no_string.xlsx": no_string,
+    }
+    verdicts = {}
+    for name, data in files.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        side_by_side = ahead.Reading([path], jobs=1, overlap=True).results()[path]
+        careful = ahead.Reading([path], jobs=1, overlap=False).results()[path]
+        assert _verdict(side_by_side) == _verdict(careful), name
+        verdicts[name] = careful
+    assert isinstance(verdicts["elsewhere.xlsx"], guard.Refused)
+    assert verdicts["elsewhere.xlsx"].reason == "damaged-part"
+    assert not isinstance(verdicts["spilled.xlsx"], UnreadableFile)
+    assert isinstance(verdicts["no_string.xlsx"], guard.Refused) and "D2" in str(verdicts["no_string.xlsx"])
+
+
 def test_the_overlapped_read_hands_calamine_the_parts_before_the_guard_scanned_them(tmp_path, monkeypatch):
     # in this process, on files calamine can read safely: the same workbook as the careful read,
     # and calamine really started while the guard had not yet scanned any worksheet

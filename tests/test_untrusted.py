@@ -468,9 +468,7 @@ def test_why_no_copy_was_made_is_said_in_the_summary_language(tmp_path, lang, wo
     [sub] = api.check_files([path], jobs=1)
     out = tmp_path / "annotated.xlsx"
     assert annotate_many([(path, sub.findings, out, lang)])[out].startswith("findings-only")
-    note = next(
-        c.value for row in load_workbook(out).active.iter_rows() for c in row if "(" in str(c.value or "")
-    )
+    note = next(c.value for row in load_workbook(out).active.iter_rows() for c in row if "(" in str(c.value or ""))
     assert all(w in note for w in words) and english not in note, note
     count = note.split(" ")[-2] if lang == "en" else note.rsplit("(", 1)[-1]
     assert "," not in count.split(")")[0], note

@@ -3,7 +3,9 @@
 calamine gives values, not formats; for the few cells where the format changes the meaning (the
 percent fields of the Field/Value sheets) this reads `xl/styles.xml` and those sheets' cell
 style indexes. Only parts the guard has already checked are read, each at most
-`max_bytes` (a larger part is skipped: no cell counts as a percentage then).
+`max_bytes` (a larger part is skipped: no cell counts as a percentage then). The styles are
+those of xl/, the folder calamine reads the workbook from: the guard refuses a package whose
+_rels/.rels names another.
 
 A cell is placed as calamine places it (and the guard's positional walk, `guard._SheetScan._walk`):
 by its `r` when it has one (in either quotes), else after the previous cell of its row, in the

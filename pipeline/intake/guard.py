@@ -7,7 +7,8 @@ wrong and how to fix it. What it refuses:
 - files that are not an .xlsx workbook: empty, random bytes, CSV/text/HTML renamed .xlsx, a
   legacy .xls (OLE2), a password-protected workbook (OLE2 holding an EncryptedPackage), an
   OpenDocument .ods, a macro-enabled .xlsm, a binary .xlsb, Word/PowerPoint files, a zip
-  without xl/workbook.xml;
+  without xl/workbook.xml, or whose _rels/.rels names another workbook folder than xl/ (calamine
+  reads the folder named there);
 - decompression bombs: too many members, too large a zip directory, a total or per-member
   inflated size or compression ratio beyond `Limits`; declared sizes are not trusted, every
   XML member is inflated in a stream and stopped as soon as it exceeds its declared size;
@@ -17,10 +18,19 @@ wrong and how to fix it. What it refuses:
   also a shared-string table announcing more strings than `Limits` allows (calamine reserves
   memory for the announced count).
 
+- what calamine would read otherwise than written, or refuse: a cell or row reference it
+  refuses (D0, $D$2, a row 0), a value holding a comment, CDATA or a character reference that
+  calamine reads as empty or cut short, a sheet linked by two id attributes.
+
 While streaming each sheet it also collects the formula cells with no cached value and the
 hidden sheets, returned in the `GuardReport`. Sheets are mapped to zip members exactly as
 calamine does (xl/workbook.xml + xl/_rels/workbook.xml.rels, names matched ignoring case), so
-the guard inspects the very bytes the reader will parse.
+the guard inspects the very bytes the reader will parse. Error values calamine does not read
+(Excel 365's #SPILL!, #CALC!...) are listed as error cells, and their parts in
+`GuardReport.other_error_parts`: the reader hands calamine a copy where they are #N/A
+(`classic_errors`). When calamine refuses a sheet all the same, `unreadable_cell` finds the
+cell it refused (a shared string that does not exist, a boolean of 'yes'), so the refusal
+names it in the focal point's language.
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 import defusedxml.ElementTree as SafeET
 
@@ -100,6 +110,9 @@ class GuardReport:
     merged_ranges: dict[str, list[str]] = field(default_factory=dict)
     # sheet -> its hidden rows as (first, last) runs, 1-based (calamine reads them as any other); only sheets with some
     hidden_rows: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    # worksheet parts holding error values calamine refuses to read (Excel 365's #SPILL!, #CALC!...):
+    # the reader hands calamine a copy where they are #N/A (`classic_errors`); `error_cells` keeps them as written
+    other_error_parts: list[str] = field(default_factory=list)
 
 
 class Refused(UnreadableFile):
@@ -223,6 +236,8 @@ def _as_text(head: bytes) -> str | None:
 # --- the zip package ------------------------------------------------------------------------
 
 REL_TYPES_SHEET = ("worksheets", "chartsheets", "dialogsheets")
+OFFICE_DOCUMENT = "/relationships/officeDocument"  # the type of the package's relationship to its workbook
+_OFFICE_DOCUMENT_TYPE = re.compile(rb"""/relationships/officeDocument["']""")
 XML_SUFFIXES = (".xml", ".rels")  # the parts XML readers parse (not .vml drawings)
 CHUNK = MiB  # inflated bytes handed to the scanners at a time
 
@@ -302,46 +317,40 @@ class _Package:
         self._check_declared_sizes(sheets)
         if structure_passed is not None:
             structure_passed()
-        formulas: dict[str, list[str]] = {}
-        errors: dict[str, dict[str, str]] = {}
-        last_cells: dict[str, str] = {}
-        range_cells: dict[str, int] = {}
-        merged: dict[str, list[str]] = {}
-        hidden_rows: dict[str, list[tuple[int, int]]] = {}
         grid = _WorkbookGrid(self.limits)
         sheet_of_part = {part_key(part): name for name, (part, kind) in sheets.items() if kind == "worksheets"}
+        scans: dict[str, _SheetScan] = {}
         for info in self.infos:
             sheet = sheet_of_part.get(part_key(info.filename))  # whatever its name ends with: calamine reads it
             if sheet is None:
                 if info.filename.lower().endswith(XML_SUFFIXES):
                     self._scan_xml(info, None)
                 continue
-            scan = self._scan_sheet(info, sheet)
-            grid.add(scan)
-            last_cells[sheet] = scan.last_cell()
-            if scan.formula_cells:
-                formulas[sheet] = list(scan.formula_cells)
-            if scan.error_cells:
-                errors[sheet] = dict(scan.error_cells)
-            if scan.range_cells:
-                range_cells[sheet] = scan.range_cells
-            if scan.merged:
-                merged[sheet] = scan.merged
-            if scan.hidden_rows:
-                hidden_rows[sheet] = scan.hidden_rows
+            scans[sheet] = self._scan_sheet(info, sheet)
+            grid.add(scans[sheet])
+        return self._report(sha256, sheets, hidden, scans)
+
+    def _report(
+        self, sha256: str, sheets: dict[str, tuple[str, str]], hidden: list[str], scans: dict[str, _SheetScan]
+    ) -> GuardReport:
+        """What the scans of the worksheets found, sheet by sheet in workbook order."""
+        scanned = [(name, scans[name]) for name in sheets if name in scans]
         return GuardReport(
             sha256=sha256,
             size_bytes=self.size,
             sheet_names=list(sheets),
             hidden_sheets=hidden,
-            formula_cells_without_value={name: formulas[name] for name in sheets if name in formulas},
+            formula_cells_without_value={
+                name: list(scan.formula_cells) for name, scan in scanned if scan.formula_cells
+            },
             sheet_parts={name: part for name, (part, _) in sheets.items()},
             sheet_kinds={name: kind for name, (_, kind) in sheets.items()},
-            last_cells={name: last_cells[name] for name in sheets if name in last_cells},
-            error_cells={name: errors[name] for name in sheets if name in errors},
-            range_cells={name: range_cells[name] for name in sheets if name in range_cells},
-            merged_ranges={name: merged[name] for name in sheets if name in merged},
-            hidden_rows={name: hidden_rows[name] for name in sheets if name in hidden_rows},
+            last_cells={name: scan.last_cell() for name, scan in scanned},
+            error_cells={name: dict(scan.error_cells) for name, scan in scanned if scan.error_cells},
+            range_cells={name: scan.range_cells for name, scan in scanned if scan.range_cells},
+            merged_ranges={name: scan.merged for name, scan in scanned if scan.merged},
+            hidden_rows={name: scan.hidden_rows for name, scan in scanned if scan.hidden_rows},
+            other_error_parts=[sheets[name][0] for name, scan in scanned if scan.other_errors],
         )
 
     def _scan_sheet(self, info: zipfile.ZipInfo, sheet: str) -> _SheetScan:
@@ -373,6 +382,7 @@ class _Package:
         self._check_no_macros(names)
         self._check_content_types()
         self._check_workbook_parts(names)
+        self._check_workbook_folder()
 
     def _check_not_opendocument(self) -> None:
         mimetype = self.member("mimetype")
@@ -411,6 +421,28 @@ class _Package:
         if "xl/_rels/workbook.xml.rels" not in names:
             raise refuse("damaged-part", detail=_detail("no-workbook-rels"))
 
+    def _check_workbook_folder(self) -> None:
+        """calamine reads the workbook (its sheets, relationships, shared strings and styles) from
+        the folder of the package's officeDocument relationship in _rels/.rels (the last one it
+        meets), whatever the file name: that folder must be xl/, which the guard checks. Every
+        spreadsheet program writes xl/workbook.xml or /xl/workbook.xml there."""
+        info = self.member("_rels/.rels")
+        if info is None:  # calamine cannot tell what the file is
+            raise refuse("damaged-part", detail=_detail("no-package-rels"))
+        raw = self._read_xml(info, self.limits.max_part_bytes_in_memory)
+        rels = _parse_xml(raw, info.filename)
+        targets = [
+            el.get("Target")
+            for el in rels.iter()
+            if _local(el.tag) == "Relationship" and el.get("Type", "").endswith(OFFICE_DOCUMENT)
+        ]
+        if not targets or not _OFFICE_DOCUMENT_TYPE.search(raw):  # calamine reads the type unescaped
+            raise refuse("damaged-part", detail=_detail("workbook-unnamed"))
+        for target in targets:
+            if target is None or _workbook_folder(target) != "xl/":
+                shown = _shown((target or "").encode("utf-8", errors="replace"))
+                raise refuse("damaged-part", detail=_detail("workbook-elsewhere", target=shown))
+
     def _sheets(self) -> tuple[dict[str, tuple[str, str]], list[str]]:
         """Sheet name -> (zip member, kind) in workbook order, and the hidden sheets.
 
@@ -428,10 +460,13 @@ class _Package:
             if _local(el.tag) != "sheet":
                 continue
             name = el.get("name", "")
-            ids = {value for key, value in el.attrib.items() if key.startswith("{") and _local(key) == "id"}
-            if len(ids) != 1 or next(iter(ids)) not in targets:
+            # calamine links a sheet by any attribute named id, whatever its prefix (r:id, id), the last one
+            ids = [value for key, value in el.attrib.items() if _local(key) == "id"]
+            if len(ids) > 1:
+                raise refuse("damaged-part", detail=_detail("sheet-two-links", sheet=name))
+            if not ids or ids[0] not in targets:
                 raise refuse("damaged-part", detail=_detail("sheet-unlinked", sheet=name))
-            part = _calamine_part(targets[next(iter(ids))])
+            part = _calamine_part(targets[ids[0]])
             info = self.member(part)
             if info is None:
                 raise refuse("damaged-part", detail=_detail("sheet-part-missing", sheet=name, part=part))
@@ -619,6 +654,15 @@ def _calamine_part(target: str) -> str:
     return "xl/" + target
 
 
+def _workbook_folder(target: str) -> str:
+    """The folder calamine reads the workbook from, given the officeDocument target: up to its
+    last '/', without one leading '/', compared as calamine looks parts up (ASCII case ignored):
+    'xl/workbook.xml', '/xl/workbook.xml' and 'XL/Workbook.xml' are all in xl/."""
+    folder = target[: target.rfind("/") + 1]
+    folder = folder[1:] if folder.startswith("/") else folder
+    return folder.lower() if folder.isascii() else folder
+
+
 def part_key(name: str) -> str:
     """A part's name as calamine looks it up in the package: '\\' read as '/', any case."""
     return name.replace("\\", "/").lower()
@@ -704,6 +748,7 @@ def _has(window: bytes, marker: bytes, rare: bytes) -> bool:
 # r, a double-quoted value), else the tag is odd; so a second r (calamine takes the last) is never
 # missed, and the exact walk refuses it.
 _CELL_ROW_OR_ODD = re.compile(rb'<c(?: r="[A-Z]{1,3}([0-9]{1,7})"(?: [a-qs-z][\w:.-]*+="[^"<>]*+")*+/?>|[\s/>])')
+
 _CELL_REF_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})[0-9]{1,7}"')  # the cells written so, their columns
 # A cell start tag with a namespace prefix, which calamine reads as a cell too.
 _PREFIXED_CELL_START = re.compile(rb"<[^\s<>/:!?]+:c[\s/>]")
@@ -741,10 +786,11 @@ class _SheetScan:
     exact positional walk, which follows calamine's rules for cells without `r`.
     """
 
-    def __init__(self, sheet: str, limits: Limits, positional: bool = False) -> None:
+    def __init__(self, sheet: str, limits: Limits, positional: bool = False, shared_strings: int | None = None) -> None:
         self.sheet = sheet
         self.limits = limits
         self.positional = positional
+        self.shared_strings = shared_strings  # how many the table holds, to check each value's type (`unreadable_cell`)
         self.needs_positional = False
         self.max_row = 0  # 1-based
         self.max_col = 0  # 1-based
@@ -757,10 +803,13 @@ class _SheetScan:
         self.cells = 0  # cell elements present
         self.previous_tail = b""
         self.error_ref: bytes | None = None  # inside a cell of type "e" with this reference
+        self.other_errors = False  # an error value calamine does not read (#SPILL!): read from a copy as #N/A
         # positional state, as calamine keeps it (0-based)
         self.row_index = 0
         self.col_index = 0
-        self.cell: list | None = None  # [ref, is_str, has_f, has_value, is_error]
+        self.cell: list | None = None  # [ref, is_str, has_f, has_value, is_error, type]
+        self.value_tail = b""  # the end of the previous window: a value tag there, its markup in this one
+        self.open_value: tuple[str, bytes | None] | None = None  # the walk: (cell, type) of a value at a window's end
 
     def feed(self, window: bytes, final: bool = False) -> bool:
         """Scan one window of whole tags; False when the positional walk is needed instead."""
@@ -774,17 +823,27 @@ class _SheetScan:
             if b"hidden" in window:
                 self._hidden_rows(window)
             rows = _CELL_ROW_OR_ODD.findall(window)
-            if b"" in rows or (_has(window, b":c", b":") and _PREFIXED_CELL_START.search(window)):
+            distinct = set(rows)
+            # an odd tag (b""), or a row number with a leading zero (D0, which calamine refuses, or D02): the walk
+            odd = bool(distinct) and min(distinct)[:1] in (b"", b"0")
+            if odd or (_has(window, b":c", b":") and _PREFIXED_CELL_START.search(window)):
                 self.needs_positional = True
                 return False
             if rows:
                 self.cells += len(rows)
-                row = max(map(int, set(rows)))
+                row = max(map(int, distinct))
                 # the furthest column: the longest letters, then the highest (equal lengths compare as text)
                 col = max(set(_CELL_REF_COLUMN.findall(window)), key=lambda c: (len(c), c))
                 self._reach(row, column_number(col.decode("ascii")))
             self._formulas(window)
             self._errors(window)
+            if (
+                _has(window, b"<!", b"!")
+                or _has(window, b"&#", b"#")
+                or (b"?" in window and window.find(b"<?", 8) >= 0)
+            ):
+                self._values(self.value_tail + window)
+            self.value_tail = window[-VALUE_OVERLAP:]
         return True
 
     def finish(self) -> None:
@@ -899,12 +958,39 @@ class _SheetScan:
             if name == b"c":
                 is_error = not closing and not attrs.endswith(b"/") and _ERROR_TYPE.search(attrs)
                 self.error_ref = _attr_r(attrs) if is_error else None
-            elif self.error_ref is not None and not closing:
+            elif self.error_ref is not None and not closing and not attrs.endswith(b"/"):
                 self._error_value(self.error_ref.decode("ascii", errors="replace"), window, match.end())
+
+    def _values(self, area: bytes) -> None:
+        """The fast path's values that hold markup (a comment, CDATA, a processing instruction)
+        or, in a cell whose value calamine reads as it is written (a number, shared string,
+        boolean or error), a character reference: calamine reads them as empty or cut short
+        (<v>24<!-- -->00000</v> as 24), so the sheet is refused rather than read wrong. Only in
+        windows holding '<!', '<?' or '&#' at all; `area` begins with the previous window's end."""
+        cell: bytes | None = None
+        for match in _CELL_OR_VALUE.finditer(area):
+            closing, name, attrs = match.groups()
+            if name == b"c":
+                cell = None if closing else attrs
+            elif not closing and not attrs.endswith(b"/"):
+                end = area.find(b"<", match.end())
+                end = len(area) if end < 0 else end
+                kind = tag_attribute(_T_ATTRIBUTE, cell) if cell is not None else b"?"
+                if area.startswith((b"<!", b"<?"), end) or (
+                    kind in _VERBATIM_TYPES and b"&" in area[match.end() : end]
+                ):
+                    ref = _attr_r(cell) if cell is not None else None
+                    self._markup_in_value((ref or b"?").decode("ascii", errors="replace"))
+
+    def _markup_in_value(self, ref: str) -> None:
+        raise refuse("damaged-part", detail=_detail("cell-value-markup", sheet=self.sheet, cell=ref))
 
     def _error_value(self, ref: str, window: bytes, start: int) -> None:
         end = window.find(b"<", start)
-        text = window[start : end if end >= 0 else len(window)][:64].strip()
+        raw = window[start : end if end >= 0 else len(window)]
+        if raw and raw not in CALAMINE_ERRORS:  # calamine reads the text up to the next tag, as it is
+            self.other_errors = True
+        text = raw[:64].strip()
         if text:
             self.error_cells[ref] = text.decode("utf-8", errors="replace")
 
@@ -912,6 +998,10 @@ class _SheetScan:
 
     def _walk(self, window: bytes) -> None:
         """Every row, cell, formula and value tag of the window, in document order."""
+        if self.open_value is not None:  # a value tag ended the last window: what follows it begins this one
+            ref, kind = self.open_value
+            self.open_value = None
+            self._value_text(ref, kind, window, 0)
         for match in _TOKEN.finditer(window):
             closing, name, attrs = match.groups()
             self_closing = attrs.endswith(b"/")
@@ -932,10 +1022,12 @@ class _SheetScan:
             raise refuse("damaged-part", detail=_detail("row-two-numbers", sheet=self.sheet))
         r = _attr_r(attrs)
         if r is not None:
-            digits = re.sub(rb"[^0-9]", b"", r)
-            if not digits or len(digits) > 7:  # no row of Excel's grid has more than 7 digits
+            # calamine reads letters (ignored), then digits, and refuses anything else and row 0;
+            # no row of Excel's grid has more than 7 digits (calamine would wrap a longer number)
+            found = _ROW_NUMBER.fullmatch(r)
+            if not found or not int(found.group(1)):
                 raise refuse("damaged-part", detail=_detail("row-number", sheet=self.sheet, number=_shown(r)))
-            self.row_index = int(digits) - 1
+            self.row_index = int(found.group(1)) - 1
         if _HIDDEN_TRUE.search(attrs):
             self._hidden(self.row_index + 1)
         if self_closing:
@@ -951,7 +1043,7 @@ class _SheetScan:
             raise refuse("damaged-part", detail=_detail("cell-two-references", sheet=self.sheet))
         r = _attr_r(attrs)
         if r is not None:
-            position = _parse_ref(r, lenient=True)
+            position = _cell_ref(r)
             if position is None:
                 raise refuse("damaged-part", detail=_detail("cell-reference", sheet=self.sheet, reference=_shown(r)))
             row, col = position
@@ -961,7 +1053,8 @@ class _SheetScan:
         self._reach(row, col)
         self.cells += 1
         is_error = bool(_ERROR_TYPE.search(attrs))
-        self.cell = [cell_name(row, col), bool(_STR_TYPE.search(attrs)), False, False, is_error]
+        kind = tag_attribute(_T_ATTRIBUTE, attrs)
+        self.cell = [cell_name(row, col), bool(_STR_TYPE.search(attrs)), False, False, is_error, kind]
         if self_closing:
             self._end_cell()
 
@@ -977,10 +1070,41 @@ class _SheetScan:
                 cell[3] = True
             if cell[4] and not self_closing:
                 self._error_value(cell[0], window, end)
+            if not self_closing:
+                self._value_text(cell[0], cell[5], window, end)
+                if self.shared_strings is not None:
+                    self._value_of_type(cell[0], cell[5], window, end)
+
+    def _value_of_type(self, ref: str, kind: bytes | None, window: bytes, start: int) -> None:
+        """Refuse a value calamine refuses for its cell's type (`unreadable_cell`)."""
+        end = window.find(b"<", start)
+        text = window[start : end if end >= 0 else len(window)]
+        if kind not in _CALAMINE_TYPES:
+            detail = _detail("cell-type", sheet=self.sheet, cell=ref, value=_shown(kind or b""))
+        elif not text:
+            return
+        elif kind == b"s" and (not text.isdigit() or len(text) > 10 or int(text) >= (self.shared_strings or 0)):
+            detail = _detail("cell-shared-string", sheet=self.sheet, cell=ref, value=_shown(text))
+        elif kind == b"b" and text.strip().lower() not in (b"0", b"1", b"true", b"false"):
+            detail = _detail("cell-boolean", sheet=self.sheet, cell=ref, value=_shown(text))
+        elif kind == b"n" and not _CALAMINE_NUMBER.fullmatch(text):
+            detail = _detail("cell-number", sheet=self.sheet, cell=ref, value=_shown(text))
+        else:
+            return
+        raise refuse("damaged-part", detail=detail)
+
+    def _value_text(self, ref: str, kind: bytes | None, window: bytes, start: int) -> None:
+        """The walk's value from `start`, as `_values` checks it (`open_value` when it runs to the window's end)."""
+        end = window.find(b"<", start)
+        if end < 0:
+            self.open_value = (ref, kind)
+            end = len(window)
+        if window.startswith((b"<!", b"<?"), end) or (kind in _VERBATIM_TYPES and b"&" in window[start:end]):
+            self._markup_in_value(ref)
 
     def _end_cell(self) -> None:
         if self.cell is not None:
-            ref, _, has_f, has_value, _ = self.cell
+            ref, _, has_f, has_value, _, _ = self.cell
             if has_f and not has_value:
                 self.formula_cells[ref] = None
             self.cell = None
@@ -990,8 +1114,110 @@ class _SheetScan:
         return cell_name(self.max_row, self.max_col) if self.max_row and self.max_col else ""
 
 
+# The error values calamine reads (as an empty cell); any other makes it refuse the whole sheet
+CALAMINE_ERRORS = frozenset((b"#DIV/0!", b"#N/A", b"#NAME?", b"#NULL!", b"#NUM!", b"#REF!", b"#VALUE!"))
+CLASSIC_ERROR = b"#N/A"  # what an error value calamine does not read becomes in the copy it is given
+
+
+class ErrorValues:
+    """Rewrites a worksheet part, one window of whole tags at a time (cut before a '<', as the
+    guard scans it), with every error value calamine does not read (#SPILL!, #CALC!...) made
+    #N/A: the cells the guard's error scan (`_SheetScan._errors`) reads as errors, their values
+    up to the next tag. Everything else is left byte for byte."""
+
+    def __init__(self) -> None:
+        self.in_error = False
+
+    def rewrite(self, window: bytes) -> bytes:
+        if not self.in_error and not _ERROR_TYPE.search(window):
+            return window
+        out: list[bytes] = []
+        done = 0
+        for match in _CELL_OR_VALUE.finditer(window):
+            closing, name, attrs = match.groups()
+            if name == b"c":
+                self.in_error = not closing and not attrs.endswith(b"/") and bool(_ERROR_TYPE.search(attrs))
+            elif self.in_error and not closing and not attrs.endswith(b"/"):
+                end = window.find(b"<", match.end())
+                end = len(window) if end < 0 else end
+                value = window[match.end() : end]
+                if value and value not in CALAMINE_ERRORS:
+                    out += (window[done : match.end()], CLASSIC_ERROR)
+                    done = end
+        out.append(window[done:])
+        return b"".join(out)
+
+
+def classic_errors(source: IO[bytes], target: IO[bytes]) -> None:
+    """Copy a worksheet part from `source` to `target` with `ErrorValues` rewriting it, in windows."""
+    values = ErrorValues()
+    for window in _windows(source):
+        target.write(values.rewrite(window))
+
+
+def _windows(source: IO[bytes]) -> Generator[bytes, None, None]:
+    """A part read from `source` in windows of whole tags (each ends before a '<'), as the guard scans it."""
+    carry = b""
+    while block := source.read(CHUNK):
+        data = carry + block
+        cut = data.rfind(b"<")
+        if cut <= 0:
+            carry = data
+            continue
+        yield data[:cut]
+        carry = data[cut:]
+    yield carry
+
+
+# calamine's cell types, and the numbers it reads (as Rust's fast_float does: no spaces, no '_', no hex)
+_CALAMINE_TYPES = (None, b"n", b"s", b"b", b"e", b"str", b"d", b"inlineStr", b"is")
+_CALAMINE_NUMBER = re.compile(rb"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))")
+_SHARED_STRING = re.compile(rb"<(?:[^\s<>/:!?]++:)?si(?=[\s/>])")
+
+
+def unreadable_cell(data: bytes, part: str, sheet: str, limits: Limits = DEFAULT_LIMITS) -> Refused | None:
+    """Why calamine refused a sheet the guard let through, when a cell says why: the first
+    cell whose value calamine refuses for its type (a shared string that does not exist, a
+    boolean of 'yes', a number of 'abc', an unknown type), as a damaged part naming the sheet
+    and the cell; None when no cell does. Only after calamine has failed: the guard's scan of
+    every workbook does not pay for reading every value."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        table = next((i for i in zf.infolist() if part_key(i.filename) == "xl/sharedstrings.xml"), None)
+        strings = 0
+        if table is not None:
+            with zf.open(table) as fh:
+                strings = sum(len(_SHARED_STRING.findall(window)) for window in _windows(fh))
+        scan = _SheetScan(sheet, limits, positional=True, shared_strings=strings)
+        try:
+            with zf.open(part) as fh:
+                for window in _windows(fh):
+                    scan.feed(window)
+        except Refused as refusal:
+            return refusal
+    return None
+
+
 def _attr_r(attrs: bytes) -> bytes | None:
     return tag_attribute(R_ATTRIBUTE, attrs)
+
+
+_T_ATTRIBUTE = re.compile(rb"""(?:^|\s)t\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# Cell types whose value calamine reads as written, unescaped (no type is a number).
+_VERBATIM_TYPES = (None, b"n", b"s", b"b", b"e")
+VALUE_OVERLAP = 8 * 1024  # of the previous window, where the value tag whose markup starts a window is
+
+
+_ROW_NUMBER = re.compile(rb"[A-Za-z]*+([0-9]{1,7})")  # a row's r, as calamine reads it
+_CELL_REF = re.compile(rb"([A-Za-z]{1,7})([0-9]{1,12})")  # a cell's r, as calamine reads it (no '$', no space)
+
+
+def _cell_ref(ref: bytes) -> tuple[int, int] | None:
+    """(row, column), 1-based, of a cell's r as calamine reads it: letters of either case, then
+    digits, the row at least 1 ('d2' is D2; 'D0', '$D$2' and 'D 2' are refused by calamine)."""
+    found = _CELL_REF.fullmatch(ref)
+    if not found or not int(found.group(2)):
+        return None
+    return int(found.group(2)), column_number(found.group(1).decode("ascii"))
 
 
 def _parse_ref(ref: bytes, lenient: bool = False) -> tuple[int, int] | None:

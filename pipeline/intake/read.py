@@ -15,7 +15,9 @@ Cell values: empty or whitespace-only text -> None; numbers as int when integral
 returns every number as float; 2024.0 -> 2024), float otherwise; booleans as bool; dates and
 date-times as `datetime.date` / `datetime.datetime` (times and durations as `datetime.time` /
 `datetime.timedelta`); error cells (#DIV/0!, #N/A) read as None and are listed in
-`RawSheet.error_cells` (found by the guard). Merged cells hold their value
+`RawSheet.error_cells` (found by the guard; the error values calamine does not read, Excel 365's
+#SPILL!, #CALC! and the like, are #N/A in the copy of the package calamine is given, and
+listed as written). Merged cells hold their value
 in the top-left cell only. Formula cells are read by their cached value; the cells without
 one are listed in `RawSheet.formula_cells_without_value` (found by the guard).
 """
@@ -25,7 +27,9 @@ from __future__ import annotations
 import functools
 import io
 import os
+import shutil
 import threading
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import overload
@@ -128,6 +132,11 @@ class _Parsing:
                 except BaseException as exc:
                     self.sheets[meta.name] = exc
 
+    def discard(self) -> None:
+        """Wait for the parse to end and drop what it parsed (the package is read from a copy instead)."""
+        self._thread.join()
+        self.book, self.error, self.sheets = None, None, {}
+
     def result(self) -> python_calamine.CalamineWorkbook:
         """The workbook as calamine opened it, once the guard has let the file through."""
         self._thread.join()
@@ -138,14 +147,9 @@ class _Parsing:
 
 
 def _read_sheets(data: bytes, report: GuardReport, parsing: _Parsing | None = None) -> dict[str, RawSheet]:
-    try:
-        book = parsing.result() if parsing else python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # CalamineError and pyo3's PanicException (a BaseException) below
-        raise _reader_error(exc) from None
-    except BaseException as exc:
-        if type(exc).__name__ != "PanicException":
-            raise
-        raise _reader_error(exc) from None
+    source, book = _open_book(data, report, parsing)
+    if source is not data:
+        parsing = None
     sheets: dict[str, RawSheet] = {}
     percent = _percent_cells(data, report)
     parsed = parsing.sheets if parsing else {}  # each popped as it is read: freed as in the serial read
@@ -156,13 +160,53 @@ def _read_sheets(data: bytes, report: GuardReport, parsing: _Parsing | None = No
             try:
                 sheets[name] = _raw_sheet(name, _rows_from_a1(book, name, report, parsed.pop(name, None)), report)
             except Exception as exc:
-                raise _reader_error(exc, name) from None
+                raise _sheet_error(source, report, name, exc) from None
             except BaseException as exc:
                 if type(exc).__name__ != "PanicException":
                     raise
-                raise _reader_error(exc, name) from None
+                raise _sheet_error(source, report, name, exc) from None
             sheets[name].percent_cells = percent.get(name, [])
     return sheets
+
+
+def _open_book(
+    data: bytes, report: GuardReport, parsing: _Parsing | None
+) -> tuple[bytes, python_calamine.CalamineWorkbook]:
+    """The bytes calamine reads and the workbook it opened from them: the file's bytes, or a copy
+    where the error values it does not read (#SPILL! and the like) are #N/A; what the overlapped
+    parse (`parsing`) read of the file itself is then dropped."""
+    source = data
+    if report.other_error_parts:
+        if parsing is not None:
+            parsing.discard()
+            parsing = None
+        source = _with_classic_errors(data, report.other_error_parts)
+    try:
+        book = parsing.result() if parsing else python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(source))
+    except Exception as exc:  # CalamineError and pyo3's PanicException (a BaseException) below
+        raise _reader_error(exc) from None
+    except BaseException as exc:
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise _reader_error(exc) from None
+    return source, book
+
+
+def _with_classic_errors(data: bytes, parts: list[str]) -> bytes:
+    """The package with the error values calamine does not read (#SPILL!, #CALC!...) of the
+    worksheet parts `parts` made #N/A (`guard.classic_errors`), every other part as it is. Only
+    workbooks holding such values pay for this copy."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            copy = zipfile.ZipInfo(info.filename, info.date_time)
+            copy.compress_type = zipfile.ZIP_DEFLATED
+            with src.open(info) as reader, dst.open(copy, "w") as writer:
+                if info.filename in parts:
+                    guard.classic_errors(reader, writer)
+                else:
+                    shutil.copyfileobj(reader, writer, guard.MiB)
+    return out.getvalue()
 
 
 def _rows_from_a1(
@@ -198,6 +242,14 @@ def _percent_cells(data: bytes, report: GuardReport) -> dict[str, list[str]]:
         if lookup.get(i18n.fold(name)) in field_value and report.sheet_kinds.get(name) == "worksheets"
     }
     return percent_cells(data, parts, DEFAULT_LIMITS.max_part_bytes_in_memory)
+
+
+def _sheet_error(data: bytes, report: GuardReport, sheet: str, exc: BaseException) -> UnreadableFile:
+    """What calamine's refusal of a sheet means: the cell it refused (`guard.unreadable_cell`,
+    in the focal point's language), else calamine's own words."""
+    part = report.sheet_parts.get(sheet)
+    found = guard.unreadable_cell(data, part, sheet) if part and report.sheet_kinds.get(sheet) == "worksheets" else None
+    return found if found is not None else _reader_error(exc, sheet)
 
 
 def _reader_error(exc: BaseException, sheet: str | None = None) -> UnreadableFile:
