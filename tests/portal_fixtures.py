@@ -10,6 +10,7 @@ a 2024 upload gets its plausibility flags.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,3 +119,22 @@ def warehouse_2023(tmp_path_factory) -> Path:
 def warehouse(portal, warehouse_2023) -> Path:
     shutil.copyfile(warehouse_2023, portal.db)
     return portal.db
+
+
+def shown_upload(client, url: str) -> dict[str, str]:
+    """The `upload` field the page's forms carry (the id of the upload the page shows), if any."""
+    found = re.search(r'name="upload" value="(\d+)"', client.get(url).content.decode())
+    return {"upload": found.group(1)} if found else {}
+
+
+def submit(client, entity: str = "UNEP", answers: dict[str, str] | None = None, **extra):
+    """The entity page's "Submit for review" as the page posts it: with the id of the upload it shows."""
+    fields = shown_upload(client, f"/entity/{entity}/") | (answers or {})
+    return client.post(f"/entity/{entity}/submit/", fields, **extra)
+
+
+def decide(client, action: str, fields: dict[str, str], entity: str = "UNEP", year: int = YEAR, **extra):
+    """A decision of SUN's review page (`accept`, `correction`) as the page posts it: with the id
+    of the upload it shows."""
+    review = f"/review/{entity}/{year}/"
+    return client.post(f"{review}{action}/", shown_upload(client, review) | fields, **extra)

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from pipeline import api
 from pipeline.portal.models import AuditEvent, Case, SignInFailure, Upload
 from schemas import i18n
-from tests.portal_fixtures import PASSWORD, YEAR, client_for, upload, workbook
+from tests.portal_fixtures import PASSWORD, YEAR, client_for, decide, submit, upload, workbook
 
 pytestmark = pytest.mark.django_db
 
@@ -171,7 +171,7 @@ def test_a_fixed_upload_replaces_the_report_and_can_be_submitted(portal, persona
     html = text_of(page(client, "/entity/UNEP/"))
     assert "uploaded" in html and "no errors" in html and "Facilities!E2" not in html
     assert "Submit for review" in html
-    assert client.post("/entity/UNEP/submit/").status_code == 302
+    assert submit(client).status_code == 302
     case = Case.objects.get(entity="UNEP", year=YEAR)
     assert case.status == Case.SUBMITTED and case.submitted == case.current and case.first_submitted_at
     shown = text_of(page(client, "/entity/UNEP/"))
@@ -190,11 +190,11 @@ def test_flags_against_last_year_need_an_explanation_before_submission(warehouse
     html = page(client, "/entity/UNEP/")
     flag = next(f for f in up.findings if f["flag"])
     assert f'name="explain:{flag["key"]}"' in html and "Flags against last year" in html
-    client.post("/entity/UNEP/submit/")
+    submit(client)
     assert Case.objects.get().status == Case.UPLOADED
     assert "Explain each flagged figure" in text_of(page(client, "/entity/UNEP/"))
     answers = {f"explain:{f['key']}": "a new data centre opened in Nairobi" for f in up.findings if f["flag"]}
-    client.post("/entity/UNEP/submit/", answers)
+    submit(client, answers=answers)
     assert Case.objects.get().status == Case.SUBMITTED
     review = text_of(page(client_for(personas["analyst"]), f"/review/UNEP/{YEAR}/"))
     assert "a new data centre opened in Nairobi" in review and "focal-a" in review
@@ -218,7 +218,7 @@ def test_two_flags_on_one_cell_each_keep_their_own_explanation(warehouse, person
     names = re.findall(r'<textarea name="([^"]+)"', page(focal, "/entity/UNEP/"))
     assert len(names) == len(flags) == len(set(names))
     answers = {name: f"reason {i}" for i, name in enumerate(names)}
-    focal.post("/entity/UNEP/submit/", answers)
+    submit(focal, answers=answers)
     assert Case.objects.get().status == Case.SUBMITTED
     assert sorted(Explanation.objects.values_list("text", flat=True)) == sorted(answers.values())
 
@@ -245,11 +245,11 @@ def test_explanations_cannot_be_rewritten_once_submitted(warehouse, personas, tm
     upload(focal, "UNEP", workbook(tmp_path, Facilities_D2=2_400_000_000))
     up = Upload.objects.get()
     keys = [f["key"] for f in up.findings if f["flag"]]
-    focal.post("/entity/UNEP/submit/", {f"explain:{k}": "a new data centre opened" for k in keys})
+    submit(focal, answers={f"explain:{k}": "a new data centre opened" for k in keys})
     assert Case.objects.get().status == Case.SUBMITTED
-    focal.post("/entity/UNEP/submit/", {f"explain:{k}": "REWRITTEN after submission" for k in keys})
-    analyst.post(f"/review/UNEP/{YEAR}/accept/", {"note": "checked"})
-    focal.post("/entity/UNEP/submit/", {f"explain:{k}": "REWRITTEN after acceptance" for k in keys})
+    submit(focal, answers={f"explain:{k}": "REWRITTEN after submission" for k in keys})
+    decide(analyst, "accept", {"note": "checked"})
+    submit(focal, answers={f"explain:{k}": "REWRITTEN after acceptance" for k in keys})
     assert set(Explanation.objects.values_list("text", flat=True)) == {"a new data centre opened"}
     assert Case.objects.get().status == Case.ACCEPTED
 
@@ -262,12 +262,12 @@ def test_an_upload_checked_while_sun_accepts_does_not_undo_the_acceptance(portal
 
     focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
     upload(focal, "UNEP", workbook(tmp_path))
-    focal.post("/entity/UNEP/submit/")
+    submit(focal)
     checking = api.check_upload
 
     def accepted_meanwhile(*args, **kwargs):
         found = checking(*args, **kwargs)
-        submissions.accept(personas["analyst"], "UNEP", YEAR, "")
+        submissions.accept(personas["analyst"], "UNEP", YEAR, "", Case.objects.get().submitted_id)
         return found
 
     monkeypatch.setattr(api, "check_upload", accepted_meanwhile)
@@ -287,11 +287,11 @@ def test_a_correction_while_the_inventory_is_busy_leaves_the_accepted_file(porta
 
     focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
     upload(focal, "UNEP", workbook(tmp_path))
-    focal.post("/entity/UNEP/submit/")
-    analyst.post(f"/review/UNEP/{YEAR}/accept/", {"note": ""})
+    submit(focal)
+    decide(analyst, "accept", {"note": ""})
     portal.db.write_bytes(b"")  # an inventory exists
     monkeypatch.setattr(submissions, "warehouse_rows", lambda year: ({}, "a run holds the inventory"))
-    analyst.post(f"/review/UNEP/{YEAR}/correction/", {"message": "one more thing"})
+    decide(analyst, "correction", {"message": "one more thing"})
     assert Case.objects.get().status == Case.ACCEPTED
     assert "cannot be read just now" in page(analyst, f"/review/UNEP/{YEAR}/")
     assert len(list((portal.inputs / "submissions").rglob("*.xlsx"))) == 1
@@ -314,9 +314,9 @@ def test_an_upload_for_another_entity_or_year_is_an_error_on_its_cell(portal, pe
 def test_accept_writes_the_file_and_the_run_from_the_tracker_loads_it(warehouse, portal, personas, tmp_path):
     focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
     upload(focal, "UNEP", workbook(tmp_path))
-    focal.post("/entity/UNEP/submit/")
+    submit(focal)
     up = Upload.objects.get()
-    analyst.post(f"/review/UNEP/{YEAR}/accept/", {"note": "checked against the 2023 figures"})
+    decide(analyst, "accept", {"note": "checked against the 2023 figures"})
     case = Case.objects.get()
     assert case.status == Case.ACCEPTED and case.accepted_by == "analyst"
     written = portal.inputs / "submissions" / str(YEAR) / f"UNEP_{YEAR}_portal-{up.pk}.xlsx"
@@ -337,27 +337,27 @@ def test_accept_writes_the_file_and_the_run_from_the_tracker_loads_it(warehouse,
 def test_a_correction_request_reaches_the_focal_point_escaped(portal, personas, tmp_path):
     focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
     upload(focal, "UNEP", workbook(tmp_path))
-    focal.post("/entity/UNEP/submit/")
-    analyst.post(f"/review/UNEP/{YEAR}/correction/", {"message": "Waste <b>tonnes</b>? Please check row 3."})
+    submit(focal)
+    decide(analyst, "correction", {"message": "Waste <b>tonnes</b>? Please check row 3."})
     assert Case.objects.get().status == Case.CORRECTION
     html = page(focal, "/entity/UNEP/")
     assert "SUN asked for a correction" in html and "Waste &lt;b&gt;tonnes&lt;/b&gt;? Please check row 3." in html
     upload(focal, "UNEP", workbook(tmp_path / "2"))
     assert Case.objects.get().status == Case.UPLOADED
-    focal.post("/entity/UNEP/submit/")
+    submit(focal)
     assert Case.objects.get().status == Case.SUBMITTED
 
 
 def test_an_accepted_submission_takes_no_more_uploads_until_sun_asks(portal, personas, tmp_path):
     focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
     upload(focal, "UNEP", workbook(tmp_path))
-    focal.post("/entity/UNEP/submit/")
-    analyst.post(f"/review/UNEP/{YEAR}/accept/", {"note": ""})
+    submit(focal)
+    decide(analyst, "accept", {"note": ""})
     upload(focal, "UNEP", workbook(tmp_path / "again"))
     assert Upload.objects.count() == 1
     assert "has to ask for a correction" in page(focal, "/entity/UNEP/")
     # a correction request takes the accepted file (not loaded yet) back out of the inputs
-    analyst.post(f"/review/UNEP/{YEAR}/correction/", {"message": "one more thing"})
+    decide(analyst, "correction", {"message": "one more thing"})
     assert not list((portal.inputs / "submissions").rglob("*.xlsx"))
     assert list((portal.state / "withdrawn").glob("*.xlsx"))
 
@@ -467,13 +467,13 @@ def test_the_loaded_workbook_sent_again_after_a_correction_request_is_accepted_a
     def send(note: str) -> None:
         upload(focal, "UNEP", wb)
         keys = [f["key"] for f in Upload.objects.latest("pk").findings if f["flag"]]
-        focal.post("/entity/UNEP/submit/", {f"explain:{k}": "new data centre" for k in keys})
-        analyst.post(f"/review/UNEP/{YEAR}/accept/", {"note": note})
+        submit(focal, answers={f"explain:{k}": "new data centre" for k in keys})
+        decide(analyst, "accept", {"note": note})
         analyst.post("/runs/")
 
     send("first look")
     first = Case.objects.get().accepted_file
-    analyst.post(f"/review/UNEP/{YEAR}/correction/", {"message": "Please confirm the electricity figure"})
+    decide(analyst, "correction", {"message": "Please confirm the electricity figure"})
     send("confirmed by phone")
     case = Case.objects.get()
     assert case.accepted_file == first and case.flags_closed
@@ -495,18 +495,18 @@ def test_an_earlier_version_sent_again_is_not_accepted_as_if_it_would_load(wareh
 
     def send(wb) -> str:
         upload(focal, "UNEP", wb)
-        focal.post("/entity/UNEP/submit/")
-        answer = analyst.post(f"/review/UNEP/{YEAR}/accept/", {"note": "ok"}, follow=True)
+        submit(focal)
+        answer = decide(analyst, "accept", {"note": "ok"}, follow=True)
         analyst.post("/runs/")
         return text_of(answer.content.decode())
 
     accepted = []
     send(v1)
     accepted.append(Case.objects.get().accepted_file)
-    analyst.post(f"/review/UNEP/{YEAR}/correction/", {"message": "water volume?"})
+    decide(analyst, "correction", {"message": "water volume?"})
     send(v2)
     accepted.append(Case.objects.get().accepted_file)
-    analyst.post(f"/review/UNEP/{YEAR}/correction/", {"message": "the first water figure was right"})
+    decide(analyst, "correction", {"message": "the first water figure was right"})
     said = send(v1)
     assert "byte for byte" in said and "save it, and upload the saved file" in said
     assert Case.objects.get().status == Case.SUBMITTED
@@ -517,12 +517,12 @@ def test_an_earlier_version_sent_again_is_not_accepted_as_if_it_would_load(wareh
 def test_the_accepted_banner_goes_once_a_correction_is_requested(portal, personas, tmp_path):
     focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
     upload(focal, "UNEP", workbook(tmp_path / "1"))
-    focal.post("/entity/UNEP/submit/")
-    analyst.post(f"/review/UNEP/{YEAR}/accept/", {"note": ""})
+    submit(focal)
+    decide(analyst, "accept", {"note": ""})
     assert "Accepted by" in text_of(page(analyst, f"/review/UNEP/{YEAR}/"))
-    analyst.post(f"/review/UNEP/{YEAR}/correction/", {"message": "water in m3 please"})
+    decide(analyst, "correction", {"message": "water in m3 please"})
     upload(focal, "UNEP", workbook(tmp_path / "2", Water_D2=25000))
-    focal.post("/entity/UNEP/submit/")
+    submit(focal)
     assert Case.objects.get().status == Case.SUBMITTED
     assert "Accepted by" not in text_of(page(analyst, f"/review/UNEP/{YEAR}/"))
 
@@ -572,7 +572,7 @@ def test_an_entity_not_expected_that_year_that_submits_is_on_the_tracker(portal,
     portal.cycle(open_year=2020)
     focal, sun = user("unssc-fp", ("UNSSC",)), user("sun", analyst=True)
     upload(client_for(focal), "UNSSC", workbook(tmp_path, "UNSSC_2020.xlsx", "UNSSC", 2020))
-    client_for(focal).post("/entity/UNSSC/submit/")
+    submit(client_for(focal), "UNSSC")
     html = page(client_for(sun), "/tracker/?year=2020")
     row = re.search(r'<tr data-entity="UNSSC">(.*?)</tr>', html, re.S)
     assert row is not None
@@ -674,16 +674,16 @@ def test_the_correction_notice_on_the_review_page_stays_only_while_the_correctio
     focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
     review = f"/review/UNEP/{YEAR}/"
     upload(focal, "UNEP", workbook(tmp_path / "1"))
-    focal.post("/entity/UNEP/submit/")
-    analyst.post(f"{review}correction/", {"message": "the diesel of the generators, please"})
+    submit(focal)
+    decide(analyst, "correction", {"message": "the diesel of the generators, please"})
     html = page(analyst, review)
     assert 'class="notice correction"' in html and "the diesel of the generators, please" in html
     upload(focal, "UNEP", workbook(tmp_path / "2"))
     for step in ("uploaded", "submitted", "accepted"):
         if step == "submitted":
-            focal.post("/entity/UNEP/submit/")
+            submit(focal)
         if step == "accepted":
-            analyst.post(f"{review}accept/", {"note": ""})
+            decide(analyst, "accept", {"note": ""})
         assert Case.objects.get().status == step
         html = page(analyst, review)
         assert 'class="notice correction"' not in html, step
@@ -741,3 +741,232 @@ def test_the_tracker_lists_the_rejected_files_no_entity_row_shows(portal, person
     french = page(analyst, "/tracker/?lang=fr")
     assert "1 fichier rejeté de 2024 non attribué à une entité" in french
     assert "not attributed" not in page(client_for(personas["analyst"]), f"/tracker/?year={YEAR - 1}")
+
+
+# --- acting on the workbook the page showed ------------------------------------------------------
+
+
+def test_submit_sends_only_the_upload_the_page_showed(warehouse, personas, tmp_path):
+    """Two focal points of UNEP: the first reads their flagged upload and explains it; the second
+    uploads another workbook meanwhile. The first one's "Submit" (its form carries the upload it
+    was rendered for) is refused: nothing submitted, no explanation saved on the colleague's
+    upload, and the page says why; submitted from the page showing the new upload, it goes."""
+    from pipeline.portal.models import Explanation
+    from tests.portal_fixtures import user
+
+    first, second = client_for(personas["focal_a"]), client_for(user("focal-a2", ("UNEP",)))
+    upload(first, "UNEP", workbook(tmp_path / "1", Facilities_D2=2_400_000_000))
+    seen = Upload.objects.get()
+    html = page(first, "/entity/UNEP/")
+    assert f'<input type="hidden" name="upload" value="{seen.pk}">' in html
+    answers = {f"explain:{f['key']}": "a new data centre opened" for f in seen.findings if f["flag"]}
+    assert answers and all(f'name="{name}"' in html for name in answers)
+
+    upload(second, "UNEP", workbook(tmp_path / "2", Facilities_D2=4_800_000_000))
+    newer = Upload.objects.latest("pk")
+    assert {f"explain:{f['key']}" for f in newer.findings if f["flag"]} == set(answers)  # the same flags
+    first.post("/entity/UNEP/submit/", {"upload": seen.pk, **answers})
+    case = Case.objects.get()
+    assert (case.status, case.current, case.submitted) == (Case.UPLOADED, newer, None)
+    assert not Explanation.objects.exists()
+    shown = text_of(page(first, "/entity/UNEP/"))
+    assert "Nothing was submitted and nothing saved: focal-a2 uploaded a newer workbook" in shown
+    first.post("/entity/UNEP/submit/", answers)  # a form without the upload it showed: refused alike
+    assert Case.objects.get().status == Case.UPLOADED and not Explanation.objects.exists()
+
+    submit(first, answers=answers)  # from the page showing the newer upload
+    case = Case.objects.get()
+    assert (case.status, case.submitted) == (Case.SUBMITTED, newer)
+    assert set(Explanation.objects.values_list("upload", flat=True)) == {newer.pk}
+
+
+def test_accept_and_correction_act_only_on_the_workbook_the_review_page_showed(portal, personas, tmp_path):
+    """SUN reads a submitted workbook; its focal point uploads and submits another before SUN
+    clicks. "Accept" (and "Request a correction") from the page read before are refused: nothing
+    accepted, nothing written to the inputs; from the page showing the new submission, they go."""
+    focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
+    review = f"/review/UNEP/{YEAR}/"
+    upload(focal, "UNEP", workbook(tmp_path / "1"))
+    submit(focal)
+    read = Upload.objects.get()
+    html = page(analyst, review)
+    for form in ("accept-form", "correction-form"):
+        assert re.search(
+            rf'id="{form}">\s*<input type="hidden" name="csrfmiddlewaretoken"[^>]*>\s*'
+            rf'<input type="hidden" name="upload" value="{read.pk}">',
+            html,
+        ), form
+
+    upload(focal, "UNEP", workbook(tmp_path / "2", Water_D2=25000))
+    submit(focal)
+    newer = Upload.objects.latest("pk")
+    analyst.post(f"{review}accept/", {"upload": read.pk, "note": "figures as last year"})
+    case = Case.objects.get()
+    assert (case.status, case.submitted, case.accepted_file) == (Case.SUBMITTED, newer, "")
+    assert not list((portal.inputs / "submissions").rglob("*.xlsx"))
+    assert f"Nothing was done: UNEP's {YEAR} workbook changed after this page was shown" in text_of(
+        page(analyst, review)
+    )
+    analyst.post(f"{review}correction/", {"upload": read.pk, "message": "the water of the first one?"})
+    analyst.post(f"{review}accept/", {"note": "a form without the workbook it showed"})
+    assert Case.objects.get().status == Case.SUBMITTED and not Case.objects.get().correction_message
+
+    decide(analyst, "accept", {"note": "figures as last year"})  # from the page showing the new one
+    case = Case.objects.get()
+    assert case.status == Case.ACCEPTED and case.accepted_file == f"UNEP_{YEAR}_portal-{newer.pk}.xlsx"
+
+
+def test_flags_are_closed_only_on_the_loaded_workbook_the_review_page_showed(portal, personas, monkeypatch):
+    """ "Close the flags" carries the loaded file the page showed: once another file of the
+    entity-year is loaded, the flags it has are not closed unseen."""
+    from types import SimpleNamespace
+
+    from pipeline.portal import submissions
+
+    loaded = SimpleNamespace(entity="UNEP", file=f"UNEP_{YEAR}_portal-7.xlsx", status="loaded", open_flags=2)
+    monkeypatch.setattr(submissions, "warehouse_rows", lambda year: ({"UNEP": loaded}, ""))
+    closed = []
+    monkeypatch.setattr(api, "accept", lambda *args, **kwargs: closed.append(args) or SimpleNamespace(flags_closed=2))
+    analyst = client_for(personas["analyst"])
+    url = f"/review/UNEP/{YEAR}/close-flags/"
+    analyst.post(url, {"reason": "checked by phone", "file": f"UNEP_{YEAR}_portal-3.xlsx"})
+    analyst.post(url, {"reason": "checked by phone"})
+    assert closed == []
+    assert "Nothing was done" in text_of(page(analyst, f"/review/UNEP/{YEAR}/"))
+    analyst.post(url, {"reason": "checked by phone", "file": loaded.file})
+    assert [args[:3] for args in closed] == [("UNEP", YEAR, "checked by phone")]
+
+
+class BusyReviewer:
+    """The reviewer while `gtb run` holds the inventory: its error names the server's path and an option."""
+
+    def review(self, subs, db):
+        from pipeline.errors import GtbError
+
+        raise GtbError(
+            "database is in use by another run: /srv/gtb/outputs/gtb.duckdb (wait for it to finish, or use --db)"
+        )
+
+
+def test_an_upload_checked_while_a_run_held_the_inventory_is_compared_when_submitted(
+    warehouse, personas, tmp_path, monkeypatch
+):
+    """An upload checked while a run held the inventory could not be compared with last year: its
+    page says so in the portal's words (no server path, no command-line option), and it cannot be
+    submitted without its flags: "Submit" compares it first; while the inventory is still busy it
+    is refused ("try again in a minute"); once compared, its flags need explanations as any."""
+    from pipeline.portal import submissions
+
+    focal = client_for(personas["focal_a"])
+    reviewer = submissions._reviewer_for_uploads
+    monkeypatch.setattr(submissions, "_reviewer_for_uploads", BusyReviewer)
+    upload(focal, "UNEP", workbook(tmp_path, Facilities_D2=2_400_000_000))  # x1,000: flagged once compared
+    up = Upload.objects.get()
+    assert (up.is_valid, up.compared, up.flags) == (True, False, 0)
+    for url in ("/entity/UNEP/", f"/uploads/{up.pk}/", "/entity/UNEP/?lang=fr"):
+        shown = text_of(page(focal, url))
+        assert "/srv/gtb" not in shown and "--db" not in shown and "in use by another run" not in shown, url
+    shown = text_of(page(focal, "/entity/UNEP/?lang=en"))
+    assert "it is compared when the workbook is submitted" in shown and "Submit for review" in shown
+
+    submit(focal)  # the inventory still busy
+    assert Case.objects.get().status == Case.UPLOADED and not Upload.objects.get().compared
+    assert "your workbook still has to be compared with last year" in text_of(page(focal, "/entity/UNEP/"))
+
+    monkeypatch.setattr(submissions, "_reviewer_for_uploads", reviewer)  # the run has finished
+    submit(focal)
+    up = Upload.objects.get()
+    assert Case.objects.get().status == Case.UPLOADED and up.compared and up.flags >= 1
+    html = page(focal, "/entity/UNEP/")
+    assert "Explain each flagged figure" in text_of(html) and "Not compared" not in text_of(html)
+    keys = [f["key"] for f in up.findings if f["flag"]]
+    assert all(f'name="explain:{k}"' in html for k in keys)
+    assert AuditEvent.objects.filter(action="compare", entity="UNEP").exists()
+    issues = b"".join(focal.get(f"/uploads/{up.pk}/issues.csv").streaming_content).decode()
+    assert "implausible-change" in issues and up.has_annotated  # the reports are the new check's too
+    submit(focal, answers={f"explain:{k}": "a new data centre opened" for k in keys})
+    assert Case.objects.get().status == Case.SUBMITTED
+
+
+@pytest.mark.django_db(transaction=True)  # two requests at once, each with its own connection
+def test_an_explanation_posted_while_the_submission_goes_through_never_rewrites_it(
+    warehouse, personas, tmp_path, monkeypatch
+):
+    """One focal point saves an explanation while a colleague's "Submit" goes through: the check
+    "latest upload, not submitted" and the save are one step under the case's lock, so the text
+    SUN reads is the one submitted, never one written after the submission."""
+    import threading
+
+    from django.db import connection
+
+    from pipeline.portal import submissions
+    from pipeline.portal.models import Explanation
+
+    focal = client_for(personas["focal_a"])
+    upload(focal, "UNEP", workbook(tmp_path, Facilities_D2=2_400_000_000))
+    up = Upload.objects.get()
+    keys = [f["key"] for f in up.findings if f["flag"]]
+    checked, submitted = threading.Event(), threading.Event()
+    saving = submissions.save_explanations
+
+    def slow_save(user, upload, posted):  # the explain request, between its check and its save
+        if any("REWRITTEN" in text for text in posted.values()):
+            checked.set()
+            submitted.wait(3)
+        return saving(user, upload, posted)
+
+    monkeypatch.setattr(submissions, "save_explanations", slow_save)
+
+    def explain() -> None:
+        try:
+            client_for(personas["focal_a"]).post(
+                f"/uploads/{up.pk}/explain/", {f"explain:{k}": "REWRITTEN while submitting" for k in keys}
+            )
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=explain)
+    other.start()
+    assert checked.wait(30)
+    submit(focal, answers={f"explain:{k}": "a new data centre opened" for k in keys})
+    submitted.set()
+    other.join(30)
+    assert Case.objects.get().status == Case.SUBMITTED
+    assert set(Explanation.objects.values_list("text", flat=True)) == {"a new data centre opened"}
+
+
+def test_parallel_sign_ins_check_no_more_passwords_than_the_lockout_allows(personas, monkeypatch):
+    """Attempts sent while another's password is being checked: each is recorded before its
+    password is checked, then counted, so that no more than five passwords of a name are ever
+    tried within the window (checked first and recorded after, eight got through)."""
+    from django.test import Client
+
+    from pipeline.portal import views
+
+    checked = []
+
+    def slow_check(request, username, password):  # the first check takes long: seven more arrive meanwhile
+        checked.append(password)
+        if len(checked) == 1:
+            for n in range(7):
+                Client().post("/login/", {"username": "focal-a", "password": f"guess {n}"})
+        return None
+
+    monkeypatch.setattr(views, "authenticate", slow_check)
+    answer = Client().post("/login/", {"username": "focal-a", "password": "first guess"})
+    assert answer.status_code == 401
+    assert len(checked) == 5
+    monkeypatch.undo()
+    locked = Client().post("/login/", {"username": "focal-a", "password": PASSWORD})
+    assert locked.status_code == 401 and "locked until" in locked.content.decode()
+    assert SignInFailure.objects.filter(username="focal-a").count() == 5  # knocking does not lengthen the lock
+
+
+def test_a_very_long_cell_value_is_cut_on_the_page_and_kept_whole_in_its_title(portal, personas, tmp_path):
+    client = client_for(personas["focal_a"])
+    upload(client, "UNEP", workbook(tmp_path, Facilities_E2="kWh" + "L" * 10_000))
+    html = page(client, "/entity/UNEP/")
+    value = re.search(r'<span class="val">[^<]*<code([^>]*)>([^<]*)</code>', html)
+    assert value is not None
+    assert value.group(1) == f' title="kWh{"L" * 10_000}"'
+    assert value.group(2) == "kWh" + "L" * 196 + "\u2026"

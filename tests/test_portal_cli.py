@@ -79,6 +79,15 @@ def test_users_add_refuses_a_weak_password_and_an_existing_name_unless_replaced(
     assert reset.returncode == 0 and "reset amina: focal point of WFP" in reset.stdout
 
 
+@pytest.mark.parametrize(
+    "name, password",
+    [("amina.otieno", "amina.otieno"), ("amina.otieno", "Amina.Otieno1"), ("blank.pass", " " * 12)],
+)
+def test_users_add_refuses_a_password_like_the_user_name_or_of_spaces_only(tmp_path, name, password):
+    done = gtb("users", "add", name, "--entity", "UNEP", "--password-stdin", "--outputs", str(tmp_path), stdin=password)
+    assert done.returncode == 2 and "password refused" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_serve_without_its_inputs_folder_says_so(tmp_path):
     done = gtb("serve", "--inputs", str(tmp_path / "nowhere"), "--outputs", str(tmp_path / "out"), "--port", "1")
     assert done.returncode == 2 and "inputs folder not found" in done.stderr

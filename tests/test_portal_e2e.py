@@ -242,6 +242,49 @@ def test_a_long_file_name_wraps_instead_of_widening_the_page(served, tmp_path):
             browser.close()
 
 
+def test_a_very_long_cell_value_and_a_long_correction_stay_in_their_boxes(served, tmp_path):
+    """A cell of 10,000 characters without a space, and SUN's correction request of one 2,000-character
+    word: neither widens the focal point's page, the upload's report or SUN's review page, on a
+    laptop's window or a phone's; the request stays inside its notice."""
+    from playwright.sync_api import sync_playwright
+
+    base, _site, root = served
+    long_value = workbook(tmp_path, "WFP_2024.xlsx", "WFP", Facilities_E2="kWh" + "L" * 10_000)
+    pages = {"focal": [], "sun": []}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        try:
+            focal = sign_in(browser, base, "focal-wfp")
+            focal.wait_for_url("**/entity/WFP/")
+            upload(focal, long_value)
+            assert focal.locator("li.finding .val code").count() >= 1
+            pages["focal"] = ["/entity/WFP/", f"/uploads/{focal.get_attribute('#report', 'data-upload')}/"]
+            sun = sign_in(browser, base, "sun")
+            sun.wait_for_url("**/tracker/")
+            sun.goto(base + f"/review/WFP/{YEAR}/")
+            sun.fill("#correction-form textarea[name=message]", "WRONG" * 400)
+            sun.click("#correction-form button[type=submit]")
+            sun.wait_for_selector("dl.facts .badge[data-status=correction-requested]")
+            pages["sun"] = [f"/review/WFP/{YEAR}/", "/entity/WFP/"]
+            for who, browsing in (("focal", focal), ("sun", sun)):
+                for width in (1280, 390):
+                    browsing.set_viewport_size({"width": width, "height": 900})
+                    for url in pages[who]:
+                        browsing.goto(base + url)
+                        wide = browsing.evaluate("document.documentElement.scrollWidth")
+                        assert wide <= width, f"{who} {url}: {wide} px of page in a {width} px window"
+                        notice = browsing.locator(".notice.correction")
+                        if notice.count():
+                            box = notice.first.evaluate("n => [n.scrollWidth, n.clientWidth]")
+                            assert box[0] <= box[1], f"{who} {url}: the correction spills out of its notice"
+            focal.set_viewport_size({"width": 1280, "height": 900})
+            focal.goto(base + "/entity/WFP/")
+            assert focal.locator(".notice.correction").count() == 1
+            focal.screenshot(path=str(root / "portal-long-value.png"), full_page=True)
+        finally:
+            browser.close()
+
+
 # The figures beside last year as uploads give them: FAO's electricity from 10,255,572 to 2,400,000 kWh
 # (ordinary), then every figure at the largest plausible size, 2,400,000,000, and a x1000 slip.
 ORDINARY = {

@@ -126,6 +126,21 @@ def test_a_nul_character_in_any_field_is_refused_before_the_view(personas):
     assert analyst.get("/audit/?entity=UNEP").status_code == 200
 
 
+def test_a_file_sent_without_a_file_name_gets_the_portals_page_in_the_pages_language(personas):
+    """A file part with `filename=""` is a field to Django, the workbook's bytes (NULs among them) its
+    text: refused as any NUL is, with the portal's 400 page in the page's language, not plain English."""
+    client = client_for(personas["focal_a"], HTTP_ACCEPT_LANGUAGE="fr")
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="workbook"; filename=""\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\nPK\x03\x04\x14\x00\x00\x00\r\n--b--\r\n"
+    )
+    answer = client.post("/entity/UNEP/upload/", data=body, content_type="multipart/form-data; boundary=b")
+    html = answer.content.decode()
+    assert answer.status_code == 400 and answer["Content-Type"].startswith("text/html")
+    assert "La requête n&#x27;a pas pu être lue" in html and "NUL" not in html
+    assert not Upload.objects.exists()
+
+
 def _holding_a_check_slot(username: str):
     """A thread that holds `username`'s place among the uploads being checked (as an upload whose
     check takes long does) until the returned event is set."""

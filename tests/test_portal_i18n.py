@@ -18,7 +18,7 @@ from pipeline import api
 from pipeline.portal import texts
 from pipeline.portal.models import Case, Upload
 from tests.builders import example_rows, fill
-from tests.portal_fixtures import PASSWORD, YEAR, client_for, upload
+from tests.portal_fixtures import PASSWORD, YEAR, client_for, decide, submit, upload
 
 PORTAL = Path(texts.__file__).resolve().parent
 TEMPLATES = sorted((PORTAL / "templates" / "portal").glob("*.html"))
@@ -404,7 +404,7 @@ def test_a_report_with_an_error_then_a_flag_and_the_submission_speak_the_languag
     assert texts.text("count.flags", lang, count=flagged.flags) in shown
     assert_no_english(html, lang)
 
-    client.post("/entity/UNEP/submit/")  # no explanation: refused, in the language
+    submit(client)  # no explanation: refused, in the language
     html = page(client, "/entity/UNEP/")
     assert texts.text("refused.unexplained", lang, count=flagged.flags) in shown_text(html)
     assert_no_english(html, lang)
@@ -413,7 +413,7 @@ def test_a_report_with_an_error_then_a_flag_and_the_submission_speak_the_languag
     client.post(f"/uploads/{flagged.pk}/explain/", {f"explain:{keys[0]}": "un nouveau centre de données"})
     html = page(client, "/entity/UNEP/")
     assert texts.text("flash.explained", lang, count=1) in shown_text(html)
-    client.post("/entity/UNEP/submit/", {f"explain:{k}": "un nouveau centre de données" for k in keys})
+    submit(client, answers={f"explain:{k}": "un nouveau centre de données" for k in keys})
     case = Case.objects.get()
     assert case.status == Case.SUBMITTED
     html = page(client, "/entity/UNEP/")
@@ -422,7 +422,7 @@ def test_a_report_with_an_error_then_a_flag_and_the_submission_speak_the_languag
     assert texts.text("flash.submitted", lang) in shown and texts.text("entity.submitted", lang, when=when) in shown
     assert texts.text("status.submitted", lang) in shown
     assert_no_english(html, lang)
-    client.post("/entity/UNEP/submit/")  # again: nothing to submit, said with the status in the language
+    submit(client)  # again: nothing to submit, said with the status in the language
     said = texts.text("refused.nothing", lang, status=texts.text("status.submitted", lang))
     assert said in shown_text(page(client, "/entity/UNEP/"))
 
@@ -431,13 +431,13 @@ def test_a_report_with_an_error_then_a_flag_and_the_submission_speak_the_languag
 def test_sun_sees_its_pages_in_its_language_too(portal, personas, tmp_path, lang):
     focal = client_for(personas["focal_a"])
     upload(focal, "UNEP", french_workbook(tmp_path, lang))
-    focal.post("/entity/UNEP/submit/")
+    submit(focal)
     analyst = client_for(personas["analyst"], HTTP_ACCEPT_LANGUAGE=lang)
     analyst.post(f"/review/UNEP/{YEAR}/close-flags/", {"reason": " "})
     html = page(analyst, f"/review/UNEP/{YEAR}/")
     assert texts.text("flash.close-reason", lang) in shown_text(html)
     assert_no_english(html, lang)
-    analyst.post(f"/review/UNEP/{YEAR}/accept/", {"note": "vérifié"})
+    decide(analyst, "accept", {"note": "vérifié"})
     html = page(analyst, f"/review/UNEP/{YEAR}/")
     assert texts.text("status.accepted", lang) in shown_text(html)
     assert_no_english(html, lang)
@@ -453,9 +453,9 @@ def test_a_correction_request_once_answered_is_said_as_past_in_the_language(port
     again, a line saying it was asked earlier, in the page's language."""
     focal = client_for(personas["focal_a"])
     upload(focal, "UNEP", french_workbook(tmp_path / "1", lang))
-    focal.post("/entity/UNEP/submit/")
+    submit(focal)
     analyst = client_for(personas["analyst"], HTTP_ACCEPT_LANGUAGE=lang)
-    analyst.post(f"/review/UNEP/{YEAR}/correction/", {"message": "gazole ?"})
+    decide(analyst, "correction", {"message": "gazole ?"})
     html = page(analyst, f"/review/UNEP/{YEAR}/")
     assert texts.text("review.correction", lang) in shown_text(html) and 'class="notice correction"' in html
     upload(focal, "UNEP", french_workbook(tmp_path / "2", lang))

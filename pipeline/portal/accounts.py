@@ -38,6 +38,20 @@ def _boot(outputs: Path) -> None:
     boot(DEFAULT_INPUTS, outputs, Path(outputs) / DEFAULT_DB.name)
 
 
+class NotBlankPasswordValidator:
+    """A password of white space only (ten spaces pass the length rule) is refused
+    (`AUTH_PASSWORD_VALIDATORS`)."""
+
+    def validate(self, password: str, user: object = None) -> None:
+        from django.core.exceptions import ValidationError
+
+        if not (password or "").strip():
+            raise ValidationError("This password is blank: it holds only spaces.", code="password_blank")
+
+    def get_help_text(self) -> str:
+        return "Your password cannot be only spaces."
+
+
 def make_password() -> str:
     """16 characters from letters and digits (about 95 bits)."""
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
@@ -82,12 +96,12 @@ def add_user(
     if other is not None:  # names are told apart regardless of case at sign-in
         raise GtbError(f"user {other.username} exists; a name that differs only in case would be the same account")
     secret = password if password is not None else make_password()
+    user = users.objects.filter(username=username).first() or users(username=username)
     try:
-        validate_password(secret)
+        validate_password(secret, user=user)  # the user too: a password like the user's name is refused
     except ValidationError as exc:
         raise GtbError("password refused: " + " ".join(exc.messages)) from None
     with transaction.atomic():
-        user = users.objects.filter(username=username).first() or users(username=username)
         user.set_password(secret)
         user.is_active = True
         user.save()

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, UnreadablePostError
+from django.shortcuts import render
 
 from pipeline.portal import texts
 from pipeline.safe import page_safe
@@ -115,7 +116,9 @@ class NoNulInText:
     types holds one; PostgreSQL's text columns refuse it, which ended such a request in an error
     page, some of its action done (an acceptance recorded in the inventory, not in the audit);
     SQLite would keep it. Django's CSRF check runs later (in `process_view`, after every
-    middleware's call), so this is the first to read the form; a request it refuses does nothing."""
+    middleware's call), so this is the first to read the form; a request it refuses does nothing.
+    A file sent with an empty file name (`filename=""`) is a field to Django, its bytes (NULs
+    among them) the field's text: refused the same way, with the portal's translated 400 page."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -132,10 +135,9 @@ class NoNulInText:
             has_nul = False
         # a body Django cannot parse (MultiPartParserError, a field beyond its limits) goes up: Django
         # answers it with the portal's 400 page (handler400), as it would when the CSRF check read it
-        if has_nul:
-            return HttpResponse(
-                "A field holds a NUL character, which no text can hold.", status=400, content_type="text/plain"
-            )
+        if has_nul:  # the portal's page (400) in the page's language, as `views.bad_request` answers
+            context = {"title": "error.bad-request", "status": 400}
+            return render(request, "portal/error.html", context, status=400)
         return self.get_response(request)
 
 

@@ -199,6 +199,27 @@ def _finding_rows(check: api.UploadCheck) -> list[dict]:
     return rows
 
 
+def _verdict(check: api.UploadCheck, compared_with: Path | None) -> dict[str, Any]:
+    """The fields of an `Upload` its check gives: the verdict, the findings shown, the reports,
+    whether it was compared with last year (`compared_with`: the warehouse, None without one)."""
+    sub = check.submission
+    first = next((f for f in sub.findings if f.severity == "error"), sub.findings[0] if sub.findings else None)
+    return {
+        "readable": sub.readable,
+        "errors": sub.errors,
+        "warnings": sub.warnings,
+        "flags": sum(f.code in FLAG_CODES for f in sub.findings),
+        "total_findings": len(sub.findings),
+        "first_finding": f"{first.where}: {first.message}" if first else "",
+        "findings": _finding_rows(check),
+        "report_folder": str(check.folder.relative_to(Path(settings.GTB_STATE))),
+        "has_annotated": (check.folder / "annotated.xlsx").is_file(),
+        "compared": check.compared,
+        "compare_note": check.note if compared_with else NO_EARLIER_YEAR,
+        "figures": check.submission.figures,
+    }
+
+
 def flag_keys(flags: list[tuple[str, str, str]]) -> list[str]:
     """The key of each flag (sheet, cell, code), by which its explanation is kept: `Facilities!D2
     implausible-change`, and for the second flag of the same code on the same cell (a figure that
@@ -226,12 +247,9 @@ def receive(user, entity: str, uploaded: UploadedFile) -> Upload:
         return _receive(user, entity, year, uploaded, accepted)
 
 
-def _receive(user, entity: str, year: int, uploaded: UploadedFile, accepted: Refused) -> Upload:
-    started = time.perf_counter()
-    stored, size, sha = _store(uploaded, entity, year)
-    name = original_name(uploaded)
-    report_dir = state.folder(settings.GTB_STATE, state.REPORTS) / stored.removesuffix(".xlsx")
-    path = Path(settings.GTB_STATE) / state.UPLOADS / stored
+def _check(path: Path, report_dir: Path, entity: str, year: int, name: str) -> tuple[api.UploadCheck, Path | None]:
+    """Check a stored upload (one at a time), compared with last year when there is a warehouse;
+    the check, and the warehouse (None without one)."""
     warehouse = Path(settings.GTB_DB) if Path(settings.GTB_DB).is_file() else None
     with _check_lock:
         check = api.check_upload(
@@ -244,8 +262,18 @@ def _receive(user, entity: str, year: int, uploaded: UploadedFile, accepted: Ref
             reviewer=_reviewer_for_uploads(),
             excerpts=SHOWN_FINDINGS,
         )
-    sub = check.submission
-    first = next((f for f in sub.findings if f.severity == "error"), sub.findings[0] if sub.findings else None)
+    if warehouse is not None and not check.compared and check.submission.is_valid:
+        log.warning("upload of %s %s not compared with last year: %s", entity, year, check.note)
+    return check, warehouse
+
+
+def _receive(user, entity: str, year: int, uploaded: UploadedFile, accepted: Refused) -> Upload:
+    started = time.perf_counter()
+    stored, size, sha = _store(uploaded, entity, year)
+    name = original_name(uploaded)
+    report_dir = state.folder(settings.GTB_STATE, state.REPORTS) / stored.removesuffix(".xlsx")
+    path = Path(settings.GTB_STATE) / state.UPLOADS / stored
+    check, warehouse = _check(path, report_dir, entity, year, name)
     with transaction.atomic():
         case, created = Case.objects.select_for_update().get_or_create(
             entity=entity, year=year, defaults={"status": Case.UPLOADED}
@@ -263,19 +291,8 @@ def _receive(user, entity: str, year: int, uploaded: UploadedFile, accepted: Ref
             size_bytes=size,
             sha256=sha,
             uploaded_by=user.get_username(),
-            readable=sub.readable,
-            errors=sub.errors,
-            warnings=sub.warnings,
-            flags=sum(f.code in FLAG_CODES for f in sub.findings),
-            total_findings=len(sub.findings),
-            first_finding=f"{first.where}: {first.message}" if first else "",
-            findings=_finding_rows(check),
-            report_folder=str(check.folder.relative_to(Path(settings.GTB_STATE))),
-            has_annotated=(check.folder / "annotated.xlsx").is_file(),
-            compared=check.compared,
-            compare_note=check.note if warehouse else NO_EARLIER_YEAR,
-            figures=sub.figures,
             seconds=time.perf_counter() - started,
+            **_verdict(check, compared_with=warehouse),
         )
         before = NOT_STARTED if created else case.status
         case.status = Case.UPLOADED if upload.is_valid else Case.REJECTED
@@ -330,21 +347,34 @@ def unexplained(upload: Upload) -> list[dict]:
     return [f for f in flags_of(upload) if f["key"] not in done]
 
 
-def submit(user, entity: str, explanations: dict[str, str] | None = None) -> Case:
+def explain(user, upload: Upload, posted: dict[str, str]) -> int:
+    """Keep the explanations posted for `upload`'s flags (`save_explanations`), only while it is
+    its case's latest upload and not submitted: checked and saved under the case's lock, as
+    `submit` does, so that a submission going through meanwhile is never rewritten after it."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=upload.case_id)
+        if case.current_id != upload.pk or case.status != Case.UPLOADED:
+            raise Refused("flash.explain-latest")
+        return save_explanations(user, upload, posted)
+
+
+def submit(user, entity: str, upload_id: int | None, explanations: dict[str, str] | None = None) -> Case:
     """Submit the entity's latest upload of the open year for SUN's review, with the
-    explanations posted with it (`explain:<key>` fields). The explanations are kept only while
-    the submission is the open one, checked under the case's lock: once submitted or accepted,
-    what SUN read can no longer be rewritten. They are kept even when the submission is then
-    refused for a flag still unexplained."""
+    explanations posted with it (`explain:<key>` fields). `upload_id` is the upload the page
+    showed (its form carries it): refused, nothing saved, when another upload came since, so a
+    workbook the focal point never saw is never submitted with their explanations. An upload
+    that could not be compared with last year is compared first (`_compare_before_submit`).
+    The explanations are kept only while the submission is the open one, checked under the
+    case's lock: once submitted or accepted, what SUN read can no longer be rewritten. They are
+    kept even when the submission is then refused for a flag still unexplained."""
     year = cycle().open_year
+    _compare_before_submit(user, entity, year, upload_id)
     refused: Refused | None = None
     with transaction.atomic():
-        case = Case.objects.select_for_update().filter(entity=entity, year=year).first()
-        if case is None or case.current is None:
-            raise Refused("refused.upload-first")
-        if case.status != Case.UPLOADED:
-            raise Refused("refused.nothing", status=Said(f"status.{case.status}"))
-        upload = case.current
+        case, upload = _latest_shown(
+            Case.objects.select_for_update().filter(entity=entity, year=year).select_related("current").first(),
+            upload_id,
+        )
         if explanations:
             save_explanations(user, upload, explanations)
         missing = unexplained(upload) if upload.is_valid else []
@@ -352,6 +382,8 @@ def submit(user, entity: str, explanations: dict[str, str] | None = None) -> Cas
             refused = Refused("refused.errors")
         elif missing:
             refused = Refused("refused.unexplained", count=len(missing))
+        elif needs_comparison(upload):  # compared by a request that saw it then, or the warehouse went busy
+            refused = Refused("refused.not-compared")
         else:
             now = timezone.now()
             case.status, case.submitted, case.submitted_at = Case.SUBMITTED, upload, now
@@ -361,6 +393,60 @@ def submit(user, entity: str, explanations: dict[str, str] | None = None) -> Cas
     if refused is not None:
         raise refused
     return case
+
+
+def _latest_shown(case: Case | None, upload_id: int | None) -> tuple[Case, Upload]:
+    """The case and its latest upload, if it is open to submission and the one the page showed
+    (`upload_id`); else refused."""
+    if case is None or case.current is None:
+        raise Refused("refused.upload-first")
+    if case.status != Case.UPLOADED:
+        raise Refused("refused.nothing", status=Said(f"status.{case.status}"))
+    if case.current_id != upload_id:
+        raise Refused("refused.not-latest", user=case.current.uploaded_by)
+    return case, case.current
+
+
+def needs_comparison(upload: Upload) -> bool:
+    """A valid upload not compared with last year although there is a warehouse now: it was
+    checked while a run held the warehouse (or before the first run), so its flags are unknown."""
+    return upload.is_valid and not upload.compared and Path(settings.GTB_DB).is_file()
+
+
+def _compare_before_submit(user, entity: str, year: int, upload_id: int | None) -> None:
+    """Compare the upload about to be submitted with last year when its check could not
+    (`needs_comparison`): checked again, outside the case's lock (it takes a second or two), then
+    its report is the new check's, flags included, for the focal point to explain as any. Refused
+    while the warehouse still cannot be read ("try again in a minute"), or the checker is busy."""
+    case = Case.objects.filter(entity=entity, year=year).select_related("current").first()
+    upload = case.current if case is not None and case.status == Case.UPLOADED else None
+    if upload is None or upload.pk != upload_id or not needs_comparison(upload):
+        return  # nothing to compare, or refused under the lock by `submit`
+    path = Path(settings.GTB_STATE) / state.UPLOADS / upload.stored_name
+    report_dir = (Path(settings.GTB_STATE) / upload.report_folder).parent
+    with check_slot(user.get_username()):
+        check, warehouse = _check(path, report_dir, entity, year, upload.original_name)
+    if check.submission.is_valid and not check.compared:
+        raise Refused("refused.not-compared")  # still busy; the upload stays as it was
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        upload = Upload.objects.get(pk=upload.pk)
+        if upload.compared:  # another request compared it meanwhile
+            return
+        for name, value in _verdict(check, compared_with=warehouse).items():
+            setattr(upload, name, value)
+        upload.save()
+        if case.current_id == upload.pk and case.status == Case.UPLOADED and not upload.is_valid:
+            case.status = Case.REJECTED  # the rules changed since it was checked: it has errors now
+            case.save()
+        audit(
+            user.get_username(),
+            "compare",
+            entity,
+            year,
+            upload,
+            f"compared with last year before submission: {upload.flags} flag(s), {upload.errors} error(s)",
+        )
 
 
 # --- SUN's decisions ---------------------------------------------------------------------------
@@ -395,14 +481,35 @@ def _withdraw(case: Case, by: str, why: str) -> None:
     )
 
 
-def accept(user, entity: str, year: int, note: str) -> Case:
-    """Accept the submitted upload: its bytes go to `{inputs}/submissions/{YEAR}/` under a generated
-    name, for `gtb run` to load. With flags, a note (why the figures stand) is required."""
+def reviewed_upload(case: Case | None) -> Upload | None:
+    """The upload SUN's review page shows, and its decisions act on: the submitted one while
+    submitted or accepted, else the latest."""
+    if case is None:
+        return None
+    if case.status in (Case.SUBMITTED, Case.ACCEPTED) and case.submitted is not None:
+        return case.submitted
+    return case.current
+
+
+def _as_reviewed(case: Case, upload_id: int | None) -> None:
+    """Refused unless the review page the decision was made on showed the upload it would act on
+    (`upload_id`, carried by its form): a workbook submitted or uploaded after the page was read
+    is never accepted, nor asked a correction of, unseen."""
+    shown = reviewed_upload(case)
+    if shown is None or shown.pk != upload_id:
+        raise Refused("refused.not-reviewed", entity=case.entity, year=case.year)
+
+
+def accept(user, entity: str, year: int, note: str, upload_id: int | None) -> Case:
+    """Accept the submitted upload, the one the review page showed (`upload_id`): its bytes go to
+    `{inputs}/submissions/{YEAR}/` under a generated name, for `gtb run` to load. With flags, a
+    note (why the figures stand) is required."""
     note = (note or "").strip()[:MAX_EXPLANATION]
     with transaction.atomic():
         case = Case.objects.select_for_update().filter(entity=entity, year=year).first()
         if case is None or case.status != Case.SUBMITTED or case.submitted is None:
             raise Refused("refused.not-submitted")
+        _as_reviewed(case, upload_id)
         upload = case.submitted
         if upload.flags and not note:
             raise Refused("refused.note", count=upload.flags)
@@ -453,9 +560,10 @@ def _write_accepted(upload: Upload) -> str:
     return name
 
 
-def request_correction(user, entity: str, year: int, message: str) -> Case:
-    """Ask the focal point for a corrected workbook; they see `message` on their page. An accepted
-    file not loaded yet is taken out of the inputs."""
+def request_correction(user, entity: str, year: int, message: str, upload_id: int | None) -> Case:
+    """Ask the focal point for a corrected workbook of the upload the review page showed
+    (`upload_id`); they see `message` on their page. An accepted file not loaded yet is taken out
+    of the inputs."""
     message = (message or "").strip()[:MAX_EXPLANATION]
     if not message:
         raise Refused("refused.correction-message")
@@ -463,6 +571,7 @@ def request_correction(user, entity: str, year: int, message: str) -> Case:
         case = Case.objects.select_for_update().filter(entity=entity, year=year).first()
         if case is None or case.status in (Case.CORRECTION,):
             raise Refused("refused.no-submission")
+        _as_reviewed(case, upload_id)
         by = user.get_username()
         if case.status == Case.ACCEPTED:
             _withdraw(case, by, "a correction was requested")
@@ -502,6 +611,16 @@ def warehouse_row(entity: str, year: int, file_name: str):
     """The warehouse's row of the entity-year if `file_name` is its loaded submission, else None."""
     rows, _ = warehouse_rows(year)
     return _loaded_row(rows, entity, file_name)
+
+
+def loaded_as_shown(entity: str, year: int, file_name: str) -> None:
+    """Refused unless `file_name` (the review page's, carried by its form) is still the
+    entity-year's loaded submission: its flags are closed only as the analyst saw them."""
+    rows, note = warehouse_rows(year)
+    if note:
+        raise Refused("refused.inventory-busy", note=note)
+    if not file_name or _loaded_row(rows, entity, file_name) is None:
+        raise Refused("refused.not-reviewed", entity=entity, year=year)
 
 
 def _loaded_row(rows: dict[str, Any], entity: str, file_name: str):

@@ -82,7 +82,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         username = (request.POST.get("username") or "").strip()
         password = request.POST.get("password") or ""
-        until = lockout.locked_until(username)
+        until = lockout.attempt(username)  # recorded before the password is checked, then counted
         if until is not None:
             error = say(request, "login.locked", time=texts.When(until, "time"))
         else:
@@ -214,13 +214,12 @@ def figure_rows(upload: Upload, lang: str = texts.DEFAULT_LANG) -> tuple[list[di
 
 
 def _compare_note(upload: Upload, lang: str) -> str:
-    """Why the upload was not compared with last year: said in the page's language when it is the
-    portal's own reason; an error of the inventory's is shown as it came in English, and said in
-    general words in the other languages."""
+    """Why the upload was not compared with last year, in the page's language: no earlier year,
+    or the inventory could not be read (a run held it), in general words: the inventory's own
+    error names a server path and a command-line option (the server's log keeps it). Such an
+    upload is compared when it is submitted (`submissions.submit`)."""
     if upload.compare_note == submissions.NO_EARLIER_YEAR:
         return texts.text("report.no-earlier-year", lang)
-    if lang == texts.DEFAULT_LANG:
-        return upload.compare_note
     return texts.text("report.inventory-unreadable", lang)
 
 
@@ -325,12 +324,20 @@ def upload_workbook(request: HttpRequest, entity: str) -> HttpResponse:
 @access.entity_page(focal_point_only=True)
 def submit(request: HttpRequest, entity: str) -> HttpResponse:
     try:
-        submissions.submit(request.user, entity, request.POST.dict())
+        submissions.submit(request.user, entity, _posted_upload(request), request.POST.dict())
     except Refused as exc:
         messages.error(request, say(request, exc.said))
     else:
         messages.success(request, say(request, "flash.submitted"))
     return redirect(reverse("entity", kwargs={"code": entity}) + "#report")
+
+
+def _posted_upload(request: HttpRequest) -> int | None:
+    """The id of the upload the page showed, as its form carries it (`upload`), or None."""
+    try:
+        return int(request.POST.get("upload") or "")
+    except ValueError:
+        return None
 
 
 @require_GET
@@ -346,10 +353,11 @@ def upload_report(request: HttpRequest, upload: Upload) -> HttpResponse:
 @require_POST
 @access.upload_page(focal_point_only=True)
 def explain(request: HttpRequest, upload: Upload) -> HttpResponse:
-    if upload.case.current_id != upload.pk or upload.case.status != Case.UPLOADED:
-        messages.error(request, say(request, "flash.explain-latest"))
+    try:
+        saved = submissions.explain(request.user, upload, request.POST.dict())
+    except Refused as exc:
+        messages.error(request, say(request, exc.said))
     else:
-        saved = submissions.save_explanations(request.user, upload, request.POST.dict())
         messages.success(request, say(request, "flash.explained", count=saved))
     return redirect(reverse("entity", kwargs={"code": upload.entity}) + "#flags")
 
@@ -435,9 +443,7 @@ def review(request: HttpRequest, code: str, year: int) -> HttpResponse:
     rows, note = submissions.warehouse_rows(year)
     row = rows.get(entity)
     status = submissions.status_of(case, row)
-    shown = (case.submitted if case and case.status in (Case.SUBMITTED, Case.ACCEPTED) else None) or (
-        case.current if case else None
-    )
+    shown = submissions.reviewed_upload(case)
     context = {
         "entity": entity,
         "entity_name": access.known_entities()[entity],
@@ -460,7 +466,7 @@ def review(request: HttpRequest, code: str, year: int) -> HttpResponse:
 def accept(request: HttpRequest, code: str, year: int) -> HttpResponse:
     entity = _known(code)
     try:
-        case = submissions.accept(request.user, entity, year, request.POST.get("note", ""))
+        case = submissions.accept(request.user, entity, year, request.POST.get("note", ""), _posted_upload(request))
     except Refused as exc:
         messages.error(request, say(request, exc.said))
     else:
@@ -476,7 +482,9 @@ def accept(request: HttpRequest, code: str, year: int) -> HttpResponse:
 def request_correction(request: HttpRequest, code: str, year: int) -> HttpResponse:
     entity = _known(code)
     try:
-        submissions.request_correction(request.user, entity, year, request.POST.get("message", ""))
+        submissions.request_correction(
+            request.user, entity, year, request.POST.get("message", ""), _posted_upload(request)
+        )
     except Refused as exc:
         messages.error(request, say(request, exc.said))
     else:
@@ -493,7 +501,10 @@ def close_flags(request: HttpRequest, code: str, year: int) -> HttpResponse:
         messages.error(request, say(request, "flash.close-reason"))
         return redirect("review", code=entity, year=year)
     try:
+        submissions.loaded_as_shown(entity, year, request.POST.get("file", ""))
         done = api.accept(entity, year, reason, Path(settings.GTB_DB), by=request.user.get_username())
+    except Refused as exc:
+        messages.error(request, say(request, exc.said))
     except GtbError as exc:
         messages.error(request, str(exc))
     else:
