@@ -612,6 +612,17 @@ def test_console_shows_characters_that_show_nothing(tmp_path):
     assert safe.console_safe("17\u202f172 kWh\u00a0") == "17\u202f172 kWh\u00a0"  # spaces of French numbers stay
 
 
+@pytest.mark.parametrize("typed", ["/diesel", "xyzfuel", "red", "[bold]x", "b]"])
+def test_a_value_that_reads_as_console_markup_is_printed_as_typed(tmp_path, typed):
+    """The value in brackets was read by the console as a markup tag: '/diesel' stopped
+    `gtb validate` with an internal error, 'xyzfuel' vanished, 'red' coloured the line."""
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets("UNEP"), "Facilities", "C3", typed))
+    subs = api.check_files([path], jobs=1)
+    buffer = io.StringIO()
+    print_summary(subs, console=Console(file=buffer, width=300, highlight=False))
+    assert f"Facilities!C3 [{typed}] not-in-codelist" in buffer.getvalue(), buffer.getvalue()
+
+
 def test_a_long_value_is_quoted_by_its_start_and_length(tmp_path):
     """A 32,767-character code printed about 65 KB on the console (the value, then the message
     quoting it whole); issues.csv keeps the whole value in its value column."""

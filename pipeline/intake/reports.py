@@ -106,7 +106,7 @@ def print_summary(
         console.print(f"{safe.for_console(sub.file_name)}: {verdict}{warn}")
         for f in sorted(sub.findings, key=sort_key)[:FIRST_FINDINGS]:  # as issues.csv lists them
             style = "red" if f.is_error else "yellow"
-            value = f" [{safe.for_console(_console_value(f.value))}]" if f.value else ""
+            value = safe.for_console(f" [{_console_value(f.value)}]") if f.value else ""  # brackets escaped too
             console.print(
                 f"  [{style}]{f.severity}[/] {safe.for_console(f.where)}{value} {f.code}: {safe.for_console(f.message)}"
             )
