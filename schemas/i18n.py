@@ -80,6 +80,17 @@ def sheet_purpose(sheet: str, lang: str) -> str:
     return _sheets()[(sheet, lang)][1]
 
 
+_UNSEEN = re.compile(f"[{codelists.UNSEEN}]")
+
+
+def tab_key(name: object) -> str:
+    """A tab's name as it is matched to a sheet: `fold`, after dropping the characters that show
+    nothing (a zero-width space pasted in) and reading Cyrillic or Greek letters drawn as Latin
+    ones as those: a tab that looks like 'Facilities' is the Facilities sheet, wherever a tab is
+    looked up (`sheet_lookup`)."""
+    return fold(codelists.to_latin(_UNSEEN.sub("", str(name))))
+
+
 @cache
 def sheet_lookup() -> dict[str, str]:
     """fold(name in any language, or the contract name) -> contract sheet (or template sheet)."""
@@ -93,7 +104,7 @@ def sheet_lookup() -> dict[str, str]:
 def sheet_of(tab: str) -> str:
     """The contract sheet a tab names, in any language ('Installations' -> 'Facilities'); the tab
     itself where it names none."""
-    return sheet_lookup().get(fold(tab), tab)
+    return sheet_lookup().get(tab_key(tab), tab)
 
 
 def detect_language(names: list[str]) -> str | None:
@@ -102,7 +113,7 @@ def detect_language(names: list[str]) -> str | None:
     votes: Counter[str] = Counter()
     by_tab = _tab_languages()
     for name in names:
-        langs = by_tab.get(fold(name), set())
+        langs = by_tab.get(tab_key(name), set())
         if 0 < len(langs) < len(LANGS):
             votes.update(langs)
     return votes.most_common(1)[0][0] if votes else None

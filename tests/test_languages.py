@@ -447,6 +447,25 @@ def test_a_tab_named_with_unseen_or_look_alike_letters_is_its_sheet(tmp_path, ta
     assert len(sub.tables["Facilities"]) == len(valid_sheets()["Facilities"]) - 1
 
 
+@pytest.mark.parametrize("tab", ["Entity", "Ent\u200bity", "\u0415ntity"])
+def test_a_percent_on_a_look_alike_entity_tab_is_read_as_a_percent(tmp_path, tab):
+    """The tab was taken for the Entity sheet, but its percent formats were looked up by its plain
+    folded name: 92.5 % coverage loaded as 0.925 without a word."""
+    sheets = valid_sheets()
+    for row in sheets["Entity"]:
+        if row[0] == "reporting_coverage_percent":
+            row[1] = 0.925
+    sheets = {(tab if name == "Entity" else name): rows for name, rows in sheets.items()}
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    wb = load_workbook(path)
+    for row in wb[tab].iter_rows():
+        if row[0].value == "reporting_coverage_percent":
+            row[1].number_format = "0.0%"
+    wb.save(path)
+    sub = check(path)
+    assert sub.is_valid and sub.entity["reporting_coverage_percent"] == pytest.approx(92.5)
+
+
 def test_every_bound_note_of_the_workbook_is_written_in_french_and_spanish():
     """The reason a figure is out of range ("no UN entity has more than about 100,000
     personnel") is part of the finding: a French or Spanish finding gives it in its language."""

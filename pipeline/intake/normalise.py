@@ -110,17 +110,6 @@ def _key(header: object) -> str:
     return i18n.fold(header)
 
 
-_UNSEEN = re.compile(f"[{codelists.UNSEEN}]")
-
-
-def _tab_key(name: str) -> str:
-    """A tab's name as it is matched to a sheet: `_key`, after dropping the characters that show
-    nothing (a zero-width space pasted in) and reading Cyrillic or Greek letters drawn as Latin
-    ones as those: a tab that looks like 'Facilities' is the Facilities sheet (and a second one
-    is a second Facilities tab, not an unknown tab whose rows are dropped with a warning)."""
-    return _key(codelists.to_latin(_UNSEEN.sub("", name)))
-
-
 def _suggest(wanted: str, found: list[str], shown: str | None = None) -> Message | str:
     close = difflib.get_close_matches(wanted.lower(), [f.lower() for f in found], n=1, cutoff=0.75)
     if not close:
@@ -138,7 +127,7 @@ def _sheet_map(names: list[str]) -> tuple[dict[str, str], list[str], dict[str, s
     extra: list[str] = []
     again: dict[str, str] = {}
     for name in names:
-        sheet = lookup.get(_tab_key(name))
+        sheet = lookup.get(i18n.tab_key(name))
         if sheet in TEMPLATE_SHEETS:
             continue
         if sheet is None:
@@ -172,7 +161,7 @@ def _copy_of(name: str) -> str | None:
     while base != before:  # a copy of a copy: 'Copy of Facilities (2)'
         before = base
         base = _COPY_SUFFIX.sub("", _COPY_PREFIX.sub("", base))
-    sheet = i18n.sheet_lookup().get(_tab_key(base)) if base != name else None
+    sheet = i18n.sheet_lookup().get(i18n.tab_key(base)) if base != name else None
     return sheet if sheet is not None and sheet not in TEMPLATE_SHEETS else None
 
 

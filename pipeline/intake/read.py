@@ -239,7 +239,7 @@ def _percent_cells(data: bytes, report: GuardReport) -> dict[str, list[str]]:
     parts = {
         name: member
         for name, member in report.sheet_parts.items()
-        if lookup.get(i18n.fold(name)) in field_value and report.sheet_kinds.get(name) == "worksheets"
+        if lookup.get(i18n.tab_key(name)) in field_value and report.sheet_kinds.get(name) == "worksheets"
     }
     return percent_cells(data, parts, DEFAULT_LIMITS.max_part_bytes_in_memory)
 
