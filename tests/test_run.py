@@ -1211,6 +1211,13 @@ def test_history_numbers_with_an_exponent_get_their_own_hint(tmp_path):
     assert "without words or units" not in " ".join(messages.values())
 
 
+def test_a_tiny_number_with_an_exponent_is_not_written_out_in_digits(tmp_path):
+    """1e-200000000, twelve bytes in one cell, gave a 200-million-character message."""
+    hf = _checked(tmp_path, (HISTORY_HEAD + "CBD,2010,1e-200000000,1,1,1,1,,\n").encode())
+    [found] = [f for f in hf.findings if f.column == "personnel"]
+    assert len(found.message) < 500, len(found.message)
+
+
 def test_a_history_field_beyond_the_csv_limit_names_its_line(tmp_path):
     import csv
 

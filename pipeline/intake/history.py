@@ -285,6 +285,8 @@ def _number_hint(value: object) -> Message | None:
         return None
     if not math.isfinite(float(number)) or abs(number) >= Decimal("1e15"):
         return Message("hint.history-too-large")
+    if number and number.adjusted() < -12:  # 1e-200000000 in digits is 200 million characters
+        return None
     digits = f"{number:f}"
     digits = digits.rstrip("0").rstrip(".") if "." in digits else digits
     return Message("hint.history-exponent", {"digits": digits})
