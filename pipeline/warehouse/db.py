@@ -37,9 +37,13 @@ def _is_lock(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.Error) and "lock" in str(exc).lower()
 
 
-def _duckdb_connect(path: Path, read_only: bool, wait: str) -> duckdb.DuckDBPyConnection:
-    """`duckdb.connect`, waiting while another process holds the file's lock, up to LOCK_WAIT_S[wait]."""
-    deadline = time.monotonic() + LOCK_WAIT_S[wait]
+def _deadline(wait: str) -> float:
+    return time.monotonic() + LOCK_WAIT_S[wait]
+
+
+def _duckdb_connect(path: Path, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
+    """`duckdb.connect`, waiting while another process holds the file's lock, until `deadline`
+    (`time.monotonic()`)."""
     pause = 0.02
     while True:
         try:
@@ -75,7 +79,7 @@ HEADER_BYTES = 3 * 4096
 MAGIC = (8, b"DUCK")
 
 
-def check_file(path: Path, wait: str = "read") -> None:
+def check_file(path: Path, wait: str = "read", deadline: float | None = None) -> None:
     """Refuse, without writing a byte, an existing file that is not a whole DuckDB database.
 
     A foreign file (no DuckDB magic) or a truncated one (shorter than its headers and the blocks
@@ -95,7 +99,7 @@ def check_file(path: Path, wait: str = "read") -> None:
     if head[MAGIC[0] :] != MAGIC[1]:
         raise GtbError(f"{path} is not a readable DuckDB database; it was left untouched (move it away or use --db)")
     try:
-        with _duckdb_connect(path, True, wait) as probe:
+        with _duckdb_connect(path, True, deadline or _deadline(wait)) as probe:
             block_size, last_block = _last_used_block(probe)
     except (duckdb.Error, OSError) as exc:
         raise _explain(exc, path) from None
@@ -140,15 +144,15 @@ def connect(path: Path, read_only: bool = False, create: bool = True) -> duckdb.
     path = Path(path)
     if (read_only or not create) and not path.exists():
         raise GtbError(f"no database at {path}: run `gtb run` first (or give --db)")
-    wait = "read" if read_only else "write"
-    check_file(path, wait)
+    deadline = _deadline("read" if read_only else "write")  # one wait for the check and the open
+    check_file(path, deadline=deadline)
     if not read_only:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise GtbError(f"cannot create the folder {path.parent}: {exc.strerror or exc}") from None
     try:
-        con = _duckdb_connect(path, read_only, wait)
+        con = _duckdb_connect(path, read_only, deadline)
     except (duckdb.Error, OSError) as exc:
         raise _explain(exc, path) from None
     try:
