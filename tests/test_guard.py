@@ -1100,3 +1100,41 @@ def test_the_copy_changes_only_the_error_values_calamine_does_not_read():
     assert out.getvalue() == sheet.replace(b'#SPILL!</v></c><c r="B1"', b'#N/A</v></c><c r="B1"', 1).replace(
         b"#CALC!", b"#N/A"
     )
+
+
+# --- parts Excel writes in UTF-16 -----------------------------------------------------------
+
+DATA_MASHUP = (
+    '<?xml version="1.0" encoding="utf-16"?><DataMashup xmlns="http://schemas.microsoft.com/DataMashup">'
+    "AAAAAEUDAABQSwMEFAACAAgA</DataMashup>"
+)
+
+
+def test_a_power_query_definition_in_utf16_is_accepted(tmp_path):
+    """Excel stores a Power Query (customXml/item1.xml, the DataMashup) as UTF-16 with its mark:
+    every workbook with a query was refused as 'not UTF-8 encoded XML, as Excel writes it'."""
+    path = small_workbook(tmp_path / "w.xlsx")
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("customXml/item1.xml", DATA_MASHUP.encode("utf-16"))
+        zf.writestr("customXml/itemProps1.xml", '<?xml version="1.0" encoding="UTF-8"?><ds:datastoreItem/>')
+    report = check(path)
+    assert report.sheet_names == ["Facilities"]
+
+
+@pytest.mark.parametrize(
+    ("member", "text", "reason"),
+    [
+        ("customXml/item1.xml", '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>', "xml-entities"),
+        ("xl/worksheets/sheet1.xml", None, "xml-encoding"),  # a part calamine reads: UTF-8 only, as before
+        ("docProps/custom.xml", '<?xml version="1.0" encoding="utf-16"?><Properties/>', "xml-encoding"),
+    ],
+)
+def test_utf16_is_accepted_only_in_custom_xml_and_scanned_there(tmp_path, member, text, reason):
+    path = small_workbook(tmp_path / "w.xlsx")
+    with zipfile.ZipFile(path) as zf:
+        parts = {info.filename: zf.read(info) for info in zf.infolist()}
+    parts[member] = (text if text is not None else parts[member].decode("utf-8")).encode("utf-16")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    assert refusal(path).reason == reason

@@ -35,6 +35,7 @@ names it in the focal point's language.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import re
@@ -691,27 +692,47 @@ _ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _SST_TAG = re.compile(rb"<(?:[^\s<>/:!?]++:)?sst(?=[\s/>])([^<>]*+)>")  # a shared-string table's start tag
 
 
+# Parts calamine never reads that Excel writes in UTF-16 with its byte-order mark: the custom XML
+# items, among them Power Query's query definitions (DataMashup). Scanned all the same, as UTF-8.
+_UTF16_ALLOWED = re.compile(r"customxml/[^/]+\.xml", re.IGNORECASE)
+
+
 class _XmlScan:
-    """Every XML member: UTF-8 only, no DOCTYPE/ENTITY anywhere, a sane shared-string count."""
+    """Every XML member: UTF-8 only (but the custom XML items, which may be UTF-16 with its mark),
+    no DOCTYPE/ENTITY anywhere, a sane shared-string count."""
 
     def __init__(self, member: str, limits: Limits) -> None:
         self.member = member
         self.limits = limits
         self.started = False
+        self.utf16: codecs.IncrementalDecoder | None = None
 
     def feed(self, window: bytes, final: bool) -> None:
-        if not self.started and window:
+        if self.utf16 is not None:
+            window = self._as_utf8(window, final)
+        elif not self.started and window:
             self.started = True
-            if window.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in window[:4]:
+            if window.startswith((b"\xff\xfe", b"\xfe\xff")) and _UTF16_ALLOWED.fullmatch(self.member):
+                self.utf16 = codecs.getincrementaldecoder("utf-16")()
+                window = self._as_utf8(window, final)
+            elif window.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in window[:4]:
                 raise refuse("xml-encoding", member=self.member)
-            declared = _ENCODING.match(window.lstrip(b"\xef\xbb\xbf"))
-            if declared and declared.group(1).lower().replace(b"-", b"") not in (b"utf8", b"usascii", b"ascii"):
-                raise refuse("xml-encoding", member=self.member)
+            else:
+                declared = _ENCODING.match(window.lstrip(b"\xef\xbb\xbf"))
+                if declared and declared.group(1).lower().replace(b"-", b"") not in (b"utf8", b"usascii", b"ascii"):
+                    raise refuse("xml-encoding", member=self.member)
         if _has(window, b"<!", b"!") and _DOCTYPE.search(window):
             raise refuse("xml-entities", member=self.member)
         if b"sst" in window:  # every table start tag, not only the root: calamine reserves at the first
             for table in _SST_TAG.finditer(window):
                 self._check_shared_strings(table.group(1))
+
+    def _as_utf8(self, window: bytes, final: bool) -> bytes:
+        assert self.utf16 is not None
+        try:
+            return self.utf16.decode(window, final).encode("utf-8")
+        except UnicodeError:  # not UTF-16 after all
+            raise refuse("xml-encoding", member=self.member) from None
 
     def _check_shared_strings(self, attrs: bytes) -> None:
         """The table's announced size (`uniqueCount`, what calamine reserves room for); `count`
