@@ -224,7 +224,7 @@ class CodeLabels(catalogue.Rendered):
     codes: tuple[str, ...]
 
     def render(self, lang: str = DEFAULT_LANG) -> str:
-        return ", ".join(repr(code_label(self.codelist, code, lang)) for code in self.codes)
+        return ", ".join(catalogue.quoted(code_label(self.codelist, code, lang)) for code in self.codes)
 
 
 @cache

@@ -106,3 +106,21 @@ def test_a_message_names_a_column_by_its_header_in_its_language():
             params = dict.fromkeys(catalogue.fields_of(message_id, lang), 1)
             assert "<<" not in catalogue.text(message_id, lang, **params)
     assert not any("distance_km" in text for text in texts.values())
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Voiture de location (véhicule-km\xa0: distance)", "'Voiture de location (véhicule-km\xa0: distance)'"),
+        ("1\u202f000", "'1\u202f000'"),
+        ("Fac\u200bilities", "'Fac\\u200bilities'"),  # what shows nothing stays escaped
+        ("a\\xa0b", "'a\\\\xa0b'"),  # a backslash typed before 'xa0' is no escape
+        ("it's", '"it\'s"'),
+    ],
+)
+def test_a_quoted_text_keeps_its_no_break_spaces(text, shown):
+    """French labels quoted in a finding read 'véhicule-km\\xa0: distance': repr escaped the no-break
+    space French typography puts before a colon."""
+    from pipeline.catalogue import quoted
+
+    assert quoted(text) == shown

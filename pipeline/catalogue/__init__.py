@@ -162,11 +162,23 @@ def _braces(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
+# The escapes `repr` writes for the no-break spaces French typography puts before ':' and in
+# numbers ('véhicule-km\xa0: distance'), each after an even number of backslashes (a real escape).
+_SPACE_ESCAPES = re.compile(r"(?<!\\)((?:\\\\)*)\\(xa0|u202f|u2007)")
+_SPACES = {"xa0": "\xa0", "u202f": "\u202f", "u2007": "\u2007"}
+
+
+def quoted(text: str) -> str:
+    """Text as a message quotes it: `repr`, every character that shows nothing or acts on a
+    terminal escaped ('Fac\\u200bilities'), but the no-break spaces kept as they are."""
+    return _SPACE_ESCAPES.sub(lambda m: m.group(1) + _SPACES[m.group(2)], repr(text))
+
+
 def column_named(sheet: str, column: str, lang: str) -> str:
     """A column as messages name it: its header in the template of `lang`, quoted ('Commentaire');
     its contract name where the sheet has no such column."""
     try:
-        return repr(_headers[0](sheet, column, lang)) if _headers else column
+        return quoted(_headers[0](sheet, column, lang)) if _headers else column
     except KeyError:
         return column
 
@@ -281,6 +293,6 @@ def shown(value: object) -> Message | str:
     if isinstance(value, str):
         text = display_value(value)
         if len(text) > QUOTED_LIMIT:
-            return Message("value.long", {"start": repr(text[:QUOTED_START] + "…"), "length": Number(len(text))})
-        return repr(text)
+            return Message("value.long", {"start": quoted(text[:QUOTED_START] + "…"), "length": Number(len(text))})
+        return quoted(text)
     return display_value(value) or Message("value.empty")
