@@ -1138,3 +1138,20 @@ def test_utf16_is_accepted_only_in_custom_xml_and_scanned_there(tmp_path, member
         for name, data in parts.items():
             zf.writestr(name, data)
     assert refusal(path).reason == reason
+
+
+LINKED_ROWS = (
+    '<row r="1"><c r="A1" t="e" vm="1"><v>#VALUE!</v></c><c r="B1" t="e"><v>#VALUE!</v></c>'
+    '<c r="C1" vm="2" t="e"><f>A1.Population</f><v>#FIELD!</v></c></row>'
+)
+
+
+@pytest.mark.parametrize("markup", ["plain", "positional"])
+def test_linked_data_type_cells_are_told_from_failed_formulas(tmp_path, markup):
+    """A Geography or Stocks cell is stored as #VALUE! with a `vm` attribute: it was reported as a
+    failed formula, though the focal point sees "Austria" and no formula."""
+    rows = LINKED_ROWS if markup == "plain" else LINKED_ROWS.replace(' r="', '  r="')  # forces the exact walk
+    path = hostile.minimal_xlsx(tmp_path / "w.xlsx", {"S": hostile.sheet_xml(rows)})
+    report = check(path)
+    assert report.error_cells == {"S": {"A1": "#VALUE!", "B1": "#VALUE!", "C1": "#FIELD!"}}
+    assert report.linked_cells == {"S": ["A1", "C1"]}

@@ -466,6 +466,23 @@ def test_a_percent_on_a_look_alike_entity_tab_is_read_as_a_percent(tmp_path, tab
     assert sub.is_valid and sub.entity["reporting_coverage_percent"] == pytest.approx(92.5)
 
 
+@pytest.mark.parametrize(("lang", "words"), [("en", "linked data type"), ("fr", "type de données lié")])
+def test_a_country_turned_into_a_geography_data_type_is_explained(tmp_path, lang, words):
+    from tests import odd_files
+
+    source = write_workbook(tmp_path / "src.xlsx", valid_sheets())
+    data = odd_files.edit(
+        source.read_bytes(),
+        odd_files.sheet_part(source.read_bytes(), "Facilities"),
+        lambda xml: re.sub(rb'<c r="B2"[^>]*>.*?</c>', b'<c r="B2" t="e" vm="1"><v>#VALUE!</v></c>', xml, count=1),
+    )
+    path = tmp_path / "UNEP_2024.xlsx"
+    path.write_bytes(data)
+    sub = check(path, lang)
+    [found] = [f for f in sub.findings if f.cell == "B2"]
+    assert found.code == "type-error" and words in found.message and "#VALUE!" in found.message
+
+
 def test_every_bound_note_of_the_workbook_is_written_in_french_and_spanish():
     """The reason a figure is out of range ("no UN entity has more than about 100,000
     personnel") is part of the finding: a French or Spanish finding gives it in its language."""

@@ -114,6 +114,9 @@ class GuardReport:
     # worksheet parts holding error values calamine refuses to read (Excel 365's #SPILL!, #CALC!...):
     # the reader hands calamine a copy where they are #N/A (`classic_errors`); `error_cells` keeps them as written
     other_error_parts: list[str] = field(default_factory=list)
+    # sheet -> its error cells that hold a linked data type (Stocks, Geography: a `vm` attribute,
+    # stored as #VALUE! with the value elsewhere); only sheets with some
+    linked_cells: dict[str, list[str]] = field(default_factory=dict)
 
 
 class Refused(UnreadableFile):
@@ -352,6 +355,7 @@ class _Package:
             merged_ranges={name: scan.merged for name, scan in scanned if scan.merged},
             hidden_rows={name: scan.hidden_rows for name, scan in scanned if scan.hidden_rows},
             other_error_parts=[sheets[name][0] for name, scan in scanned if scan.other_errors],
+            linked_cells={name: scan.linked_cells for name, scan in scanned if scan.linked_cells},
         )
 
     def _scan_sheet(self, info: zipfile.ZipInfo, sheet: str) -> _SheetScan:
@@ -782,6 +786,9 @@ _FORMULA_CELL = re.compile(
 )
 _STR_TYPE = re.compile(rb"""\bt\s*=\s*["']str["']""")
 _ERROR_TYPE = re.compile(rb"""\bt\s*=\s*["']e["']""")
+# A cell's value-metadata index: Excel's linked data types (Stocks, Geography) and pictures in
+# cells, stored as the error #VALUE! with the value in xl/richData.
+_VM_ATTRIBUTE = re.compile(rb"""\bvm\s*=\s*["']""")
 # Cell and value tags, for the error-cell scan: attributes may quote anything but never run on.
 _CELL_OR_VALUE = re.compile(rb"""<(/?)(?:[^\s<>/:!?]++:)?(c|v)(?=[\s/>])((?:[^<>"']++|"[^"<>]*+"|'[^'<>]*+')*+)>""")
 # Merged ranges and hyperlinks, whose every cell openpyxl creates; bounded by the tag (no '<' or '>').
@@ -824,11 +831,13 @@ class _SheetScan:
         self.cells = 0  # cell elements present
         self.previous_tail = b""
         self.error_ref: bytes | None = None  # inside a cell of type "e" with this reference
+        self.error_linked = False  # that cell holds a linked data type (a `vm` attribute)
+        self.linked_cells: list[str] = []  # error cells holding a linked data type
         self.other_errors = False  # an error value calamine does not read (#SPILL!): read from a copy as #N/A
         # positional state, as calamine keeps it (0-based)
         self.row_index = 0
         self.col_index = 0
-        self.cell: list | None = None  # [ref, is_str, has_f, has_value, is_error, type]
+        self.cell: list | None = None  # [ref, is_str, has_f, has_value, is_error, type, is_linked]
         self.value_tail = b""  # the end of the previous window: a value tag there, its markup in this one
         self.open_value: tuple[str, bytes | None] | None = None  # the walk: (cell, type) of a value at a window's end
 
@@ -979,8 +988,10 @@ class _SheetScan:
             if name == b"c":
                 is_error = not closing and not attrs.endswith(b"/") and _ERROR_TYPE.search(attrs)
                 self.error_ref = _attr_r(attrs) if is_error else None
+                self.error_linked = bool(is_error and _VM_ATTRIBUTE.search(attrs))
             elif self.error_ref is not None and not closing and not attrs.endswith(b"/"):
-                self._error_value(self.error_ref.decode("ascii", errors="replace"), window, match.end())
+                ref = self.error_ref.decode("ascii", errors="replace")
+                self._error_value(ref, window, match.end(), self.error_linked)
 
     def _values(self, area: bytes) -> None:
         """The fast path's values that hold markup (a comment, CDATA, a processing instruction)
@@ -1006,7 +1017,9 @@ class _SheetScan:
     def _markup_in_value(self, ref: str) -> None:
         raise refuse("damaged-part", detail=_detail("cell-value-markup", sheet=self.sheet, cell=ref))
 
-    def _error_value(self, ref: str, window: bytes, start: int) -> None:
+    def _error_value(self, ref: str, window: bytes, start: int, linked: bool = False) -> None:
+        if linked and ref not in self.linked_cells:
+            self.linked_cells.append(ref)
         end = window.find(b"<", start)
         raw = window[start : end if end >= 0 else len(window)]
         if raw and raw not in CALAMINE_ERRORS:  # calamine reads the text up to the next tag, as it is
@@ -1075,7 +1088,8 @@ class _SheetScan:
         self.cells += 1
         is_error = bool(_ERROR_TYPE.search(attrs))
         kind = tag_attribute(_T_ATTRIBUTE, attrs)
-        self.cell = [cell_name(row, col), bool(_STR_TYPE.search(attrs)), False, False, is_error, kind]
+        linked = is_error and bool(_VM_ATTRIBUTE.search(attrs))
+        self.cell = [cell_name(row, col), bool(_STR_TYPE.search(attrs)), False, False, is_error, kind, linked]
         if self_closing:
             self._end_cell()
 
@@ -1090,7 +1104,7 @@ class _SheetScan:
             if cell[1] or (not self_closing and following not in (b"", b"<")):
                 cell[3] = True
             if cell[4] and not self_closing:
-                self._error_value(cell[0], window, end)
+                self._error_value(cell[0], window, end, cell[6])
             if not self_closing:
                 self._value_text(cell[0], cell[5], window, end)
                 if self.shared_strings is not None:
@@ -1125,7 +1139,7 @@ class _SheetScan:
 
     def _end_cell(self) -> None:
         if self.cell is not None:
-            ref, _, has_f, has_value, _, _ = self.cell
+            ref, _, has_f, has_value, _, _, _ = self.cell
             if has_f and not has_value:
                 self.formula_cells[ref] = None
             self.cell = None

@@ -361,9 +361,10 @@ def _sheet(spec: contract.SheetSpec, tab: str, raw: RawWorkbook, lang: str) -> t
     for cell, error in sorted(raw_sheet.error_cells.items()):
         if cell.rstrip("0123456789") not in read_letters:
             continue
+        linked = cell in raw_sheet.linked_cells  # a linked data type Excel shows as a value, stored as #VALUE!
         findings.append(
             finding(
-                "type-error.excel-error",
+                "type-error.excel-linked-data" if linked else "type-error.excel-error",
                 error=error,
                 sheet=tab,
                 cell=cell,

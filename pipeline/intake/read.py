@@ -277,6 +277,7 @@ def _raw_sheet(name: str, grid: Iterable[Sequence[object]], report: GuardReport)
         rows=rows,
         formula_cells_without_value=list(report.formula_cells_without_value.get(name, [])),
         error_cells=dict(report.error_cells.get(name, {})),
+        linked_cells=list(report.linked_cells.get(name, [])),
         hidden=name in report.hidden_sheets,
         merged_ranges=list(report.merged_ranges.get(name, [])),
         hidden_rows=list(report.hidden_rows.get(name, [])),

@@ -17,6 +17,7 @@ class RawSheet:
     rows: list[tuple[int, list[object]]]
     formula_cells_without_value: list[str] = field(default_factory=list)  # e.g. ["D14"]
     error_cells: dict[str, str] = field(default_factory=dict)  # cells showing an Excel error, e.g. {"D14": "#DIV/0!"}
+    linked_cells: list[str] = field(default_factory=list)  # error cells holding a linked data type (Geography)
     hidden: bool = False
     percent_cells: list[str] = field(default_factory=list)  # Field/Value sheets: cells formatted as a percentage
     merged_ranges: list[str] = field(default_factory=list)  # e.g. ["A5:A7"]: calamine gives the value in A5 only
