@@ -213,6 +213,14 @@ def encrypted_ooxml(folder: Path) -> Path:
     return path
 
 
+def label_encrypted_ooxml(folder: Path) -> Path:
+    """A workbook encrypted by a sensitivity label (rights management): its data space is the DRM one."""
+    path = folder / "labelled.xlsx"
+    streams = ["\x06DataSpaces", "DRMEncryptedDataSpace", "DRMEncryptedTransform", "\x06Primary", "EncryptedPackage"]
+    path.write_bytes(_ole2(streams, os.urandom(2048)))
+    return path
+
+
 def ods_renamed(folder: Path) -> Path:
     path = folder / "spreadsheet.xlsx"
     with zipfile.ZipFile(path, "w") as zf:

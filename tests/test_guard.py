@@ -54,6 +54,7 @@ NOT_XLSX = [
     (hostile.csv_renamed, "text", "CSV"),
     (hostile.legacy_xls, "legacy-xls", "Excel 97-2003 workbook (.xls)"),
     (hostile.encrypted_ooxml, "encrypted", "remove the password"),
+    (hostile.label_encrypted_ooxml, "encrypted-label", "a label that does not encrypt"),
     (hostile.ods_renamed, "ods", "OpenDocument spreadsheet (.ods)"),
     (hostile.xlsm_renamed, "macro", "macro-enabled"),
     (hostile.zip_without_workbook, "no-workbook", "xl/workbook.xml is missing"),

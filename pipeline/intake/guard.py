@@ -181,8 +181,11 @@ OLE2_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
 
 
 def _ole2_kind(fh: BinaryIO) -> str:
-    """Tell a password-protected OOXML from a legacy .xls by the stream names (UTF-16LE) inside."""
+    """Tell an OOXML encrypted by a sensitivity label or by a password from a legacy .xls by the
+    stream names (UTF-16LE) inside."""
     names = {
+        # a sensitivity label (or rights management) that encrypts: its data space is named so
+        "encrypted-label": ("DRMEncrypted".encode("utf-16-le"),),
         "encrypted": ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le")),
         "legacy-xls": ("Workbook".encode("utf-16-le"), "Book\x00".encode("utf-16-le")),
     }
@@ -196,7 +199,7 @@ def _ole2_kind(fh: BinaryIO) -> str:
             if any(needle in window for needle in needles):
                 found.add(kind)
         tail = window[-overlap:]
-    for kind in ("encrypted", "legacy-xls"):
+    for kind in ("encrypted-label", "encrypted", "legacy-xls"):
         if kind in found:
             return kind
     return "ole2-other"
