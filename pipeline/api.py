@@ -287,13 +287,18 @@ def recorded(sha256: str, db: Path = DEFAULT_DB) -> RecordedFile | None:
     return RecordedFile(*row) if row else None
 
 
-def accept(entity: str, year: int, reason: str, db: Path = DEFAULT_DB, by: str | None = None):
-    """`gtb accept`: accept an entity's loaded submission of a year, closing its open flags (logged)."""
+def accept(
+    entity: str, year: int, reason: str, db: Path = DEFAULT_DB, by: str | None = None, file_name: str | None = None
+):
+    """`gtb accept`: accept an entity's loaded submission of a year, closing its open flags (logged).
+    With `file_name`, only while that file is the loaded submission, checked on the connection
+    that closes the flags: a GtbError with `loaded` and `named` (`NotTheLoadedFile`) when a run
+    loaded another since the caller showed it."""
     from pipeline.review.flags import accept as accept_submission
     from pipeline.warehouse.db import opened
 
     with opened(Path(db), create=False) as con:
-        return accept_submission(con, entity, int(year), reason, by)
+        return accept_submission(con, entity, int(year), reason, by, file_name=file_name)
 
 
 def compare(entity: str, year: int, db: Path = DEFAULT_DB):

@@ -613,7 +613,12 @@ def test_the_report_on_an_upload_shows_its_figures_beside_last_years(warehouse, 
     assert table is not None and f"Your figures beside {YEAR - 1}" in text_of(html)
     row = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(1), re.S) if "Electricity" in r)
     assert "flagged" in text_of(row) and "%" in text_of(row)
-    assert "Your figures beside" in text_of(page(client_for(personas["analyst"]), f"/review/UNEP/{YEAR}/"))
+    # SUN's pages name the entity: "Your figures" would speak to the analyst as to the focal point
+    for url in (f"/review/UNEP/{YEAR}/", f"/uploads/{up.pk}/", "/entity/UNEP/"):
+        shown = text_of(page(client_for(personas["analyst"]), url))
+        assert f"UNEP's figures beside {YEAR - 1}'s" in shown and "Your figures" not in shown, url
+    shown = text_of(page(client_for(personas["analyst"]), f"/review/UNEP/{YEAR}/?lang=fr"))
+    assert f"Les chiffres de UNEP comparés à ceux de {YEAR - 1}" in shown and "Vos chiffres" not in shown
 
 
 def test_the_portals_template_carries_last_years_sheet(warehouse, personas, tmp_path):
@@ -816,25 +821,173 @@ def test_accept_and_correction_act_only_on_the_workbook_the_review_page_showed(p
     assert case.status == Case.ACCEPTED and case.accepted_file == f"UNEP_{YEAR}_portal-{newer.pk}.xlsx"
 
 
-def test_flags_are_closed_only_on_the_loaded_workbook_the_review_page_showed(portal, personas, monkeypatch):
-    """ "Close the flags" carries the loaded file the page showed: once another file of the
-    entity-year is loaded, the flags it has are not closed unseen."""
+def _open_flag(db, entity: str = "UNEP", year: int = YEAR - 1) -> None:
+    """An open flag on the entity-year's loaded submission of the warehouse at `db`."""
+    import duckdb
+
+    with duckdb.connect(str(db)) as con:
+        sid = con.execute(
+            "SELECT submission_id FROM submissions WHERE entity_code = ? AND reporting_year = ? AND status = 'loaded'",
+            [entity, year],
+        ).fetchone()[0]
+        con.execute(
+            "INSERT INTO flags (flag_id, submission_id, code, check_name, sheet, cell, message, status) "
+            "VALUES (900, ?, 'implausible-change', 'test', 'Facilities', 'D2', 'moved far', 'open')",
+            [sid],
+        )
+
+
+def _flags_and_reviews(db) -> tuple[list[str], int]:
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        flags = [row[0] for row in con.execute("SELECT status FROM flags ORDER BY flag_id").fetchall()]
+        return flags, con.execute("SELECT count(*) FROM reviews").fetchone()[0]
+
+
+def test_flags_are_closed_only_on_the_loaded_workbook_the_review_page_showed(warehouse, personas):
+    """ "Close the flags" carries the loaded file the page showed, and `api.accept` checks it on the
+    connection that closes the flags: once another file of the entity-year is loaded (a run between
+    the page and the click), its flags are not closed unseen; the page says so in its words and
+    keeps the reason typed."""
+    _open_flag(warehouse)
+    Case.objects.create(entity="UNEP", year=YEAR - 1, status=Case.ACCEPTED, accepted_file="UNEP_2023.xlsx")
+    analyst = client_for(personas["analyst"])
+    review, url = f"/review/UNEP/{YEAR - 1}/", f"/review/UNEP/{YEAR - 1}/close-flags/"
+    assert 'name="file" value="UNEP_2023.xlsx"' in page(analyst, review)
+    analyst.post(url, {"reason": "checked <b>by phone</b>", "file": "UNEP_2023_before-the-run.xlsx"})
+    assert _flags_and_reviews(warehouse) == (["open"], 0)
+    html = page(analyst, review)
+    assert f"Nothing was done: UNEP's {YEAR - 1} workbook changed after this page was shown" in text_of(html)
+    assert "the loaded submission is" not in html  # the pipeline's English words stay in the log
+    assert (
+        '<textarea name="reason" rows="2" maxlength="2000" required>checked &lt;b&gt;by phone&lt;/b&gt;</textarea>'
+        in html
+    )
+    analyst.post(url, {"reason": "checked by phone"})  # a form without the file it showed: refused alike
+    assert _flags_and_reviews(warehouse) == (["open"], 0)
+    analyst.post(url, {"reason": "checked by phone", "file": "UNEP_2023.xlsx"})
+    assert _flags_and_reviews(warehouse) == (["accepted"], 1)
+    assert "1 flag closed" in text_of(page(analyst, review))
+
+
+def test_api_accept_closes_flags_only_of_the_file_it_is_told_and_without_one_as_the_cli_does(warehouse):
+    from pipeline.errors import GtbError
+
+    _open_flag(warehouse)
+    with pytest.raises(GtbError, match="the loaded submission is UNEP_2023.xlsx, not UNEP_2023_v1.xlsx") as refused:
+        api.accept("UNEP", YEAR - 1, "checked", warehouse, by="sun", file_name="UNEP_2023_v1.xlsx")
+    assert (refused.value.named, refused.value.loaded) == ("UNEP_2023_v1.xlsx", "UNEP_2023.xlsx")
+    with pytest.raises(GtbError, match="no submission is loaded"):
+        api.accept("UNEP", YEAR, "checked", warehouse, by="sun", file_name="UNEP_2024.xlsx")
+    assert _flags_and_reviews(warehouse) == (["open"], 0)
+    done = api.accept("UNEP", YEAR - 1, "checked", warehouse, by="sun")  # `gtb accept`: no file named
+    assert (done.flags_closed, _flags_and_reviews(warehouse)) == (1, (["accepted"], 1))
+    with pytest.raises(GtbError, match="has no loaded submission for 2024"):
+        api.accept("UNEP", YEAR, "checked", warehouse, by="sun")
+
+
+def test_a_run_settling_acceptances_closes_no_flags_of_a_file_loaded_since(warehouse, personas, monkeypatch):
+    """The run's end accepts in the warehouse each accepted case whose file it loaded: only while
+    that file is still the loaded one (a later run may have loaded another since it looked)."""
     from types import SimpleNamespace
 
-    from pipeline.portal import submissions
+    from pipeline.portal import runjob, submissions
 
-    loaded = SimpleNamespace(entity="UNEP", file=f"UNEP_{YEAR}_portal-7.xlsx", status="loaded", open_flags=2)
-    monkeypatch.setattr(submissions, "warehouse_rows", lambda year: ({"UNEP": loaded}, ""))
-    closed = []
-    monkeypatch.setattr(api, "accept", lambda *args, **kwargs: closed.append(args) or SimpleNamespace(flags_closed=2))
-    analyst = client_for(personas["analyst"])
-    url = f"/review/UNEP/{YEAR}/close-flags/"
-    analyst.post(url, {"reason": "checked by phone", "file": f"UNEP_{YEAR}_portal-3.xlsx"})
-    analyst.post(url, {"reason": "checked by phone"})
-    assert closed == []
-    assert "Nothing was done" in text_of(page(analyst, f"/review/UNEP/{YEAR}/"))
-    analyst.post(url, {"reason": "checked by phone", "file": loaded.file})
-    assert [args[:3] for args in closed] == [("UNEP", YEAR, "checked by phone")]
+    _open_flag(warehouse)
+    case = Case.objects.create(
+        entity="UNEP",
+        year=YEAR - 1,
+        status=Case.ACCEPTED,
+        accepted_by="analyst",
+        accepted_file="UNEP_2023_portal-1.xlsx",
+    )
+    as_read = SimpleNamespace(entity="UNEP", file=case.accepted_file, status="loaded", open_flags=1)
+    monkeypatch.setattr(submissions, "warehouse_rows", lambda year: ({"UNEP": as_read}, ""))
+    monkeypatch.setattr(api, "compare", lambda *args: SimpleNamespace(flags=[]))
+    lines = runjob.settle_acceptances("analyst")
+    assert _flags_and_reviews(warehouse) == (["open"], 0)
+    assert not Case.objects.get().flags_closed and "flags left open" in lines[0]
+
+
+def test_a_decision_on_a_workbook_uploaded_again_since_says_it_changed_as_a_correction_does(portal, personas, tmp_path):
+    """SUN reads a submitted workbook; its focal point uploads another without submitting it.
+    "Accept" answers as "Request a correction" does: the workbook changed after the page was shown
+    (not "only a submitted workbook can be accepted"), and, the new one not being submitted, that
+    there is nothing to accept yet (not "review it, then decide again"). The message SUN typed is
+    back in its box, escaped, and only once."""
+    focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
+    review = f"/review/UNEP/{YEAR}/"
+    upload(focal, "UNEP", workbook(tmp_path / "1"))
+    submit(focal)
+    read = Upload.objects.get()
+    upload(focal, "UNEP", workbook(tmp_path / "2", Water_D2=25000))
+    changed = f"Nothing was done: UNEP's {YEAR} workbook changed after this page was shown"
+    draft = "The workbook below has not been submitted for review: there is nothing to accept until"
+    analyst.post(f"{review}accept/", {"upload": read.pk, "note": "figures as last year"})
+    shown = text_of(page(analyst, review))
+    assert changed in shown and draft in shown
+    assert "Only a submitted workbook" not in shown and "decide again" not in shown
+    message = 'Water <b>again</b> & "the second site"'
+    analyst.post(f"{review}correction/", {"upload": read.pk, "message": message})
+    html = page(analyst, review)
+    assert changed in text_of(html) and draft in text_of(html)
+    assert Case.objects.get().status == Case.UPLOADED and not Case.objects.get().correction_message
+    assert "<b>again</b>" not in html
+    assert "required>Water &lt;b&gt;again&lt;/b&gt; &amp; &quot;the second site&quot;</textarea>" in html
+    assert "Water &lt;b&gt;again" not in page(analyst, review)  # taken once
+
+    submit(focal)  # the new one submitted: the page read before is refused with "decide again"
+    note = "checked <i>by phone</i>"
+    analyst.post(f"{review}accept/", {"upload": read.pk, "note": note})
+    html = page(analyst, review)
+    assert changed in text_of(html) and "Review it below, then decide again" in text_of(html)
+    assert 'maxlength="2000">checked &lt;i&gt;by phone&lt;/i&gt;</textarea>' in html
+    assert Case.objects.get().status == Case.SUBMITTED
+
+
+def test_explanations_typed_on_a_refused_page_come_back_in_the_boxes(warehouse, personas, tmp_path):
+    """A focal point explains the flags; a colleague uploads a newer workbook with the same flags
+    meanwhile. "Submit" and "Save the explanations" are refused, nothing saved, and what was typed
+    is back in the boxes of the flags the newer workbook has too, escaped. Refused without any
+    explanation posted, the refusal does not say "nothing saved"."""
+    from pipeline.portal.models import Explanation
+    from tests.portal_fixtures import user
+
+    first, second = client_for(personas["focal_a"]), client_for(user("focal-a2", ("UNEP",)))
+    upload(first, "UNEP", workbook(tmp_path / "1", Facilities_D2=2_400_000_000))
+    seen = Upload.objects.get()
+    keys = [f["key"] for f in seen.findings if f["flag"]]
+    upload(second, "UNEP", workbook(tmp_path / "2", Facilities_D2=4_800_000_000))
+    typed = {f"explain:{k}": f"a <new> data centre & {n}" for n, k in enumerate(keys)}
+    refusals = {
+        "/entity/UNEP/submit/": "Nothing was submitted and nothing saved: focal-a2 uploaded a newer workbook",
+        f"/uploads/{seen.pk}/explain/": "Only the flags of the latest upload, before it is submitted, can be explained",
+    }
+    for url, refused in refusals.items():
+        first.post(url, {"upload": seen.pk, **typed})
+        html = page(first, "/entity/UNEP/")
+        assert refused in text_of(html), url
+        assert not Explanation.objects.exists() and Case.objects.get().status == Case.UPLOADED
+        for n, k in enumerate(keys):
+            box = re.search(rf'<textarea name="explain:{re.escape(k)}"[^>]*>([^<]*)</textarea>', html)
+            assert box is not None and box.group(1) == f"a &lt;new&gt; data centre &amp; {n}", (url, k)
+    assert re.search(r'<textarea name="explain:[^"]*"[^>]*></textarea>', page(first, "/entity/UNEP/"))  # once
+
+    upload(second, "UNEP", workbook(tmp_path / "3", Facilities_D2=4_800_000_000))
+    first.post("/entity/UNEP/submit/", {"upload": seen.pk})  # nothing typed: nothing to say unsaved
+    shown = text_of(page(first, "/entity/UNEP/"))
+    assert "Nothing was submitted: focal-a2 uploaded a newer workbook" in shown and "nothing saved" not in shown
+
+
+def test_the_uploads_lists_tell_two_uploads_of_one_minute_apart(portal, personas, tmp_path):
+    """ "Your uploads" and the review page's list give the time to the second."""
+    focal = client_for(personas["focal_a"])
+    upload(focal, "UNEP", workbook(tmp_path / "1"))
+    upload(focal, "UNEP", workbook(tmp_path / "2", Water_D2=25000))
+    for client, url in ((focal, "/entity/UNEP/"), (client_for(personas["analyst"]), f"/review/UNEP/{YEAR}/")):
+        times = re.findall(r'<td class="when">([^<]*)</td>', page(client, url))
+        assert len(times) >= 2 and all(re.search(r"\b\d\d:\d\d:\d\d$", t) for t in times[:2]), (url, times)
 
 
 class BusyReviewer:
@@ -863,11 +1016,18 @@ def test_an_upload_checked_while_a_run_held_the_inventory_is_compared_when_submi
     upload(focal, "UNEP", workbook(tmp_path, Facilities_D2=2_400_000_000))  # x1,000: flagged once compared
     up = Upload.objects.get()
     assert (up.is_valid, up.compared, up.flags) == (True, False, 0)
+    # the upload's banner says what comes at submission, not "Explain any flagged figure" (there is none yet)
+    banner = text_of(page(focal, "/entity/UNEP/"))
+    assert "could not be compared with last year yet: it is compared when you submit it" in banner
+    assert "Explain any flagged figure" not in banner
     for url in ("/entity/UNEP/", f"/uploads/{up.pk}/", "/entity/UNEP/?lang=fr"):
         shown = text_of(page(focal, url))
         assert "/srv/gtb" not in shown and "--db" not in shown and "in use by another run" not in shown, url
-    shown = text_of(page(focal, "/entity/UNEP/?lang=en"))
-    assert "it is compared when the workbook is submitted" in shown and "Submit for review" in shown
+    html = page(focal, "/entity/UNEP/?lang=en")
+    shown = text_of(html)
+    assert "It is compared when the workbook is submitted: a figure flagged then needs an explanation" in shown
+    assert "Submit for review" in shown
+    assert re.search(r'<div class="notice not-compared" role="status">Not compared with last year', html)
 
     submit(focal)  # the inventory still busy
     assert Case.objects.get().status == Case.UPLOADED and not Upload.objects.get().compared

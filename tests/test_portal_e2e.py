@@ -473,3 +473,73 @@ def test_a_body_over_the_servers_limit_is_refused_in_the_portals_words(served):
         assert head.startswith(b"HTTP/1.1 413 "), head
         assert b"content-type: text/plain; charset=utf-8" in head.lower()
         assert body.decode("utf-8") == texts.text("refused.too-large", lang, cap=cap)
+
+
+# What of a list of uploads or events a reader could not read on a phone: a word of a short column
+# (a date, a time, a name, an action, a verdict, a link) broken inside (`21:1` above `1:23`, `fp` above
+# `a`), a date on two lines; and how wide the free text (the file name, the event's detail) stays.
+LIST_BREAKS = """() => {
+    const out = [], lines = range => new Set([...range.getClientRects()].map(b => Math.round(b.top))).size;
+    const cells = document.querySelectorAll('table.uploads tbody td, table.events tbody td');
+    for (const td of cells) {
+        if (td.classList.contains('text')) continue;
+        const walk = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+        for (let node = walk.nextNode(); node; node = walk.nextNode())
+            for (const m of node.textContent.matchAll(/[^\\s-]+/g)) {
+                const r = document.createRange();
+                r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);
+                if (lines(r) > 1) out.push(['word', m[0]]);
+            }
+        if (td.classList.contains('when')) {
+            const r = document.createRange(); r.selectNodeContents(td);
+            if (lines(r) > 1) out.push(['date on two lines', td.innerText]);
+        }
+    }
+    const texts = [...document.querySelectorAll('table.uploads td.text, table.events td.text')];
+    const boxes = [...document.querySelectorAll('table.uploads, table.events')]
+        .map(t => getComputedStyle(t.parentElement).overflowX);
+    const hidden = [...cells].filter(td => td.getBoundingClientRect().right > window.innerWidth + 1)
+        .map(td => td.innerText);
+    return {breaks: out.slice(0, 10), cells: cells.length, page: document.documentElement.scrollWidth, hidden,
+            narrowest: Math.min(...texts.map(td => td.getBoundingClientRect().width)), boxes};
+}"""
+
+
+def test_the_lists_of_uploads_and_events_keep_their_words_whole_on_a_phone(served, tmp_path):
+    """SUN's correction of 2,000 characters in the review page's history, and the lists of uploads,
+    on a 390 px phone in English, French and Spanish: no date, time, name, action, verdict or link
+    is broken inside a word (the date stays on one line), the detail and the file name keep a
+    readable width, every cell is in view without scrolling, and the page never scrolls sideways."""
+    from playwright.sync_api import sync_playwright
+
+    base, _site, root = served
+    message = ("Please check the Facilities sheet again: the electricity of the compound was entered twice. " * 25)[
+        :2000
+    ]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        try:
+            focal = sign_in(browser, base, "focal-wfp")
+            focal.wait_for_url("**/entity/WFP/")
+            upload(focal, workbook(tmp_path, "WFP_2024.xlsx", "WFP"))
+            sun = sign_in(browser, base, "sun")
+            sun.wait_for_url("**/tracker/")
+            sun.goto(base + f"/review/WFP/{YEAR}/")
+            sun.fill("#correction-form textarea[name=message]", message)
+            sun.click("#correction-form button[type=submit]")
+            sun.wait_for_selector("dl.facts .badge[data-status=correction-requested]")
+            for browsing, url in ((sun, f"/review/WFP/{YEAR}/"), (focal, "/entity/WFP/")):
+                browsing.set_viewport_size({"width": 390, "height": 844})
+                for lang in ("en", "fr", "es"):
+                    browsing.goto(base + f"{url}?lang={lang}")
+                    found = browsing.evaluate(LIST_BREAKS)
+                    assert found["cells"] > 4, found
+                    assert found["breaks"] == [], (url, lang, found["breaks"])
+                    assert found["page"] <= 390, f"{url} {lang}: {found['page']} px of page in a 390 px window"
+                    assert found["narrowest"] >= 100, (url, lang, found["narrowest"])
+                    assert found["hidden"] == [], (url, lang, found["hidden"][:5])  # every cell in view, no scrolling
+                    assert set(found["boxes"]) == {"auto"}, found
+            sun.goto(base + f"/review/WFP/{YEAR}/?lang=en")
+            sun.screenshot(path=str(root / "portal-review-phone.png"), full_page=True)
+        finally:
+            browser.close()

@@ -101,7 +101,13 @@ def settle_acceptances(by: str) -> list[str]:
             reason = f"accepted in the submission portal by {case.accepted_by}: {case.accept_note or 'no flags'}"
             if explained:
                 reason += f" (focal point: {explained})"
-            done = api.accept(case.entity, year, reason, settings_db(), by=case.accepted_by or by)
+            try:  # only while the accepted file is the loaded one: a later run may have loaded another
+                done = api.accept(
+                    case.entity, year, reason, settings_db(), by=case.accepted_by or by, file_name=case.accepted_file
+                )
+            except GtbError as exc:
+                lines.append(f"{case.entity} {year}: flags left open ({exc})")
+                continue
             Case.objects.filter(pk=case.pk).update(flags_closed=True)
             audit(
                 case.accepted_by or by,

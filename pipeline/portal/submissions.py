@@ -374,6 +374,7 @@ def submit(user, entity: str, upload_id: int | None, explanations: dict[str, str
         case, upload = _latest_shown(
             Case.objects.select_for_update().filter(entity=entity, year=year).select_related("current").first(),
             upload_id,
+            explained=any(k.startswith("explain:") and (v or "").strip() for k, v in (explanations or {}).items()),
         )
         if explanations:
             save_explanations(user, upload, explanations)
@@ -395,14 +396,16 @@ def submit(user, entity: str, upload_id: int | None, explanations: dict[str, str
     return case
 
 
-def _latest_shown(case: Case | None, upload_id: int | None) -> tuple[Case, Upload]:
+def _latest_shown(case: Case | None, upload_id: int | None, explained: bool = False) -> tuple[Case, Upload]:
     """The case and its latest upload, if it is open to submission and the one the page showed
-    (`upload_id`); else refused."""
+    (`upload_id`); else refused (saying "nothing saved" when explanations were posted: `explained`)."""
     if case is None or case.current is None:
         raise Refused("refused.upload-first")
     if case.status != Case.UPLOADED:
         raise Refused("refused.nothing", status=Said(f"status.{case.status}"))
     if case.current_id != upload_id:
+        if explained:
+            raise Refused("refused.not-latest-unsaved", user=case.current.uploaded_by)
         raise Refused("refused.not-latest", user=case.current.uploaded_by)
     return case, case.current
 
@@ -497,7 +500,10 @@ def _as_reviewed(case: Case, upload_id: int | None) -> None:
     is never accepted, nor asked a correction of, unseen."""
     shown = reviewed_upload(case)
     if shown is None or shown.pk != upload_id:
-        raise Refused("refused.not-reviewed", entity=case.entity, year=case.year)
+        # the page now shows a workbook to decide on again, or one not submitted: nothing to accept yet
+        if case.status in (Case.SUBMITTED, Case.ACCEPTED):
+            raise Refused("refused.not-reviewed", entity=case.entity, year=case.year)
+        raise Refused("refused.not-reviewed-draft", entity=case.entity, year=case.year)
 
 
 def accept(user, entity: str, year: int, note: str, upload_id: int | None) -> Case:
@@ -507,9 +513,11 @@ def accept(user, entity: str, year: int, note: str, upload_id: int | None) -> Ca
     note = (note or "").strip()[:MAX_EXPLANATION]
     with transaction.atomic():
         case = Case.objects.select_for_update().filter(entity=entity, year=year).first()
-        if case is None or case.status != Case.SUBMITTED or case.submitted is None:
+        if case is None:
             raise Refused("refused.not-submitted")
-        _as_reviewed(case, upload_id)
+        _as_reviewed(case, upload_id)  # first: a workbook uploaded since is told as such, as by a correction
+        if case.status != Case.SUBMITTED or case.submitted is None:
+            raise Refused("refused.not-submitted")
         upload = case.submitted
         if upload.flags and not note:
             raise Refused("refused.note", count=upload.flags)
@@ -569,9 +577,11 @@ def request_correction(user, entity: str, year: int, message: str, upload_id: in
         raise Refused("refused.correction-message")
     with transaction.atomic():
         case = Case.objects.select_for_update().filter(entity=entity, year=year).first()
-        if case is None or case.status in (Case.CORRECTION,):
+        if case is None:
             raise Refused("refused.no-submission")
-        _as_reviewed(case, upload_id)
+        _as_reviewed(case, upload_id)  # first, as `accept` does
+        if case.status == Case.CORRECTION:
+            raise Refused("refused.no-submission")
         by = user.get_username()
         if case.status == Case.ACCEPTED:
             _withdraw(case, by, "a correction was requested")
@@ -613,14 +623,18 @@ def warehouse_row(entity: str, year: int, file_name: str):
     return _loaded_row(rows, entity, file_name)
 
 
-def loaded_as_shown(entity: str, year: int, file_name: str) -> None:
-    """Refused unless `file_name` (the review page's, carried by its form) is still the
-    entity-year's loaded submission: its flags are closed only as the analyst saw them."""
-    rows, note = warehouse_rows(year)
-    if note:
-        raise Refused("refused.inventory-busy", note=note)
-    if not file_name or _loaded_row(rows, entity, file_name) is None:
-        raise Refused("refused.not-reviewed", entity=entity, year=year)
+def close_flags(user, entity: str, year: int, reason: str, file_name: str) -> Any:
+    """Close the open flags of the entity-year's loaded submission (`api.accept`), only while it is
+    `file_name`, the loaded file the review page showed (its form carries it): checked by
+    `api.accept` on the connection that closes the flags, so that a run loading another file
+    between the page and the click never has that file's flags closed unseen. Refused when
+    another file is loaded ("changed after this page was shown"), or the inventory is busy."""
+    try:
+        return api.accept(entity, year, reason, Path(settings.GTB_DB), by=user.get_username(), file_name=file_name)
+    except GtbError as exc:
+        if isinstance(getattr(exc, "loaded", None), str):  # `NotTheLoadedFile`: another file is loaded
+            raise Refused("refused.not-reviewed", entity=entity, year=year) from None
+        raise Refused("refused.inventory-busy", note=str(exc)) from None
 
 
 def _loaded_row(rows: dict[str, Any], entity: str, file_name: str):

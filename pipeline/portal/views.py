@@ -35,6 +35,7 @@ from pipeline.portal.submissions import Refused
 from pipeline.portal.texts import language_of, say
 
 FRAGMENT_HEADER = "HTTP_X_PORTAL_FRAGMENT"  # the page's script asks where to go, not for a redirect
+TYPED = "gtb_typed"  # the session's copy of what a refused form held, for its page to show again
 STATUS_ORDER = ["not-started", "uploaded", "rejected", "submitted", "correction-requested", "accepted", "loaded"]
 
 
@@ -66,6 +67,24 @@ def _switch(request: HttpRequest, lang: str) -> list[tuple[str, str, str, bool]]
 
 def _today() -> dt.date:
     return timezone.now().date()
+
+
+def _keep_typed(request: HttpRequest, page: str, fields: dict[str, str]) -> None:
+    """Keep what a refused form held (an explanation, SUN's note, message or reason) for `page`,
+    where the refusal leads, to put back in its boxes (`_typed`): a refusal never costs what
+    someone wrote. Kept in the session until that page is shown next; escaped there as any text."""
+    kept = dict(list(fields.items())[: submissions.SHOWN_FINDINGS])
+    request.session[TYPED] = {"page": page, "fields": {k: v[: submissions.MAX_EXPLANATION] for k, v in kept.items()}}
+
+
+def _typed(request: HttpRequest) -> dict[str, str]:
+    """What the refused form held, if this page is where its refusal led (`_keep_typed`); taken once."""
+    kept = request.session.pop(TYPED, None)
+    return kept["fields"] if isinstance(kept, dict) and kept.get("page") == request.path else {}
+
+
+def _explanations(request: HttpRequest) -> dict[str, str]:
+    return {name: text for name, text in request.POST.items() if name.startswith("explain:")}
 
 
 # --- signing in and out --------------------------------------------------------------------------
@@ -223,12 +242,18 @@ def _compare_note(upload: Upload, lang: str) -> str:
     return texts.text("report.inventory-unreadable", lang)
 
 
-def report_context(upload: Upload | None, lang: str = texts.DEFAULT_LANG) -> dict:
+def report_context(upload: Upload | None, lang: str = texts.DEFAULT_LANG, typed: dict[str, str] | None = None) -> dict:
+    """The report of `upload` as the pages show it; `typed`: the explanations a refused form held
+    (`explain:<key>` fields), shown in their boxes instead of the saved ones."""
     if upload is None:
         return {"upload": None}
     figures, figure_year = figure_rows(upload, lang)
     explanations = {e.key: e for e in Explanation.objects.filter(upload=upload)}
-    flags = [dict(f, explanation=explanations.get(f["key"])) for f in submissions.flags_of(upload)]
+    typed = typed or {}
+    flags = [
+        dict(f, explanation=explanations.get(f["key"]), typed=typed.get(f"explain:{f['key']}"))
+        for f in submissions.flags_of(upload)
+    ]
     return {
         "upload": upload,
         "groups": findings_by_sheet(upload, lang),
@@ -269,7 +294,7 @@ def _entity_context(request: HttpRequest, entity: str) -> dict:
         "can_submit": case is not None and case.status == Case.UPLOADED and not analyst,
         "max_mb": settings.GTB_MAX_UPLOAD_BYTES / 2**20,
         "cap": texts.Megabytes(settings.GTB_MAX_UPLOAD_BYTES),
-        **report_context(case.current if case else None, lang),
+        **report_context(case.current if case else None, lang, _typed(request)),
     }
 
 
@@ -307,7 +332,9 @@ def upload_workbook(request: HttpRequest, entity: str) -> HttpResponse:
             messages.error(request, say(request, exc.said))
             status = 429 if isinstance(exc, submissions.Busy) else 400
         else:
-            if upload.is_valid:
+            if upload.is_valid and submissions.needs_comparison(upload):  # its flags come at submission
+                messages.success(request, say(request, "flash.valid-not-compared"))
+            elif upload.is_valid:
                 messages.success(request, say(request, "flash.valid"))
             else:
                 messages.error(request, say(request, "flash.errors"))
@@ -323,13 +350,15 @@ def upload_workbook(request: HttpRequest, entity: str) -> HttpResponse:
 @require_POST
 @access.entity_page(focal_point_only=True)
 def submit(request: HttpRequest, entity: str) -> HttpResponse:
+    page = reverse("entity", kwargs={"code": entity})
     try:
         submissions.submit(request.user, entity, _posted_upload(request), request.POST.dict())
     except Refused as exc:
         messages.error(request, say(request, exc.said))
+        _keep_typed(request, page, _explanations(request))
     else:
         messages.success(request, say(request, "flash.submitted"))
-    return redirect(reverse("entity", kwargs={"code": entity}) + "#report")
+    return redirect(page + "#report")
 
 
 def _posted_upload(request: HttpRequest) -> int | None:
@@ -353,13 +382,15 @@ def upload_report(request: HttpRequest, upload: Upload) -> HttpResponse:
 @require_POST
 @access.upload_page(focal_point_only=True)
 def explain(request: HttpRequest, upload: Upload) -> HttpResponse:
+    page = reverse("entity", kwargs={"code": upload.entity})
     try:
         saved = submissions.explain(request.user, upload, request.POST.dict())
     except Refused as exc:
         messages.error(request, say(request, exc.said))
+        _keep_typed(request, page, _explanations(request))
     else:
         messages.success(request, say(request, "flash.explained", count=saved))
-    return redirect(reverse("entity", kwargs={"code": upload.entity}) + "#flags")
+    return redirect(page + "#flags")
 
 
 def _download(path: Path, name: str) -> FileResponse:
@@ -456,6 +487,7 @@ def review(request: HttpRequest, code: str, year: int) -> HttpResponse:
         "events": AuditEvent.objects.filter(entity=entity, year=year)[:50],
         "can_accept": case is not None and case.status == Case.SUBMITTED,
         "can_close_flags": status == "loaded" and row is not None and getattr(row, "open_flags", 0) > 0,
+        "typed": _typed(request),  # SUN's note, message or reason of a refused decision
         **report_context(shown, language_of(request)),
     }
     return render(request, "portal/review.html", context)
@@ -469,6 +501,9 @@ def accept(request: HttpRequest, code: str, year: int) -> HttpResponse:
         case = submissions.accept(request.user, entity, year, request.POST.get("note", ""), _posted_upload(request))
     except Refused as exc:
         messages.error(request, say(request, exc.said))
+        _keep_typed(
+            request, reverse("review", kwargs={"code": entity, "year": year}), {"note": request.POST.get("note", "")}
+        )
     else:
         if case.submitted is not None and case.accepted_file != submissions.accepted_name(case.submitted):
             messages.success(request, say(request, "flash.accepted-as-loaded", file=case.accepted_file))
@@ -487,6 +522,8 @@ def request_correction(request: HttpRequest, code: str, year: int) -> HttpRespon
         )
     except Refused as exc:
         messages.error(request, say(request, exc.said))
+        page = reverse("review", kwargs={"code": entity, "year": year})
+        _keep_typed(request, page, {"message": request.POST.get("message", "")})
     else:
         messages.success(request, say(request, "flash.correction"))
     return redirect("review", code=entity, year=year)
@@ -501,12 +538,10 @@ def close_flags(request: HttpRequest, code: str, year: int) -> HttpResponse:
         messages.error(request, say(request, "flash.close-reason"))
         return redirect("review", code=entity, year=year)
     try:
-        submissions.loaded_as_shown(entity, year, request.POST.get("file", ""))
-        done = api.accept(entity, year, reason, Path(settings.GTB_DB), by=request.user.get_username())
+        done = submissions.close_flags(request.user, entity, year, reason, request.POST.get("file", ""))
     except Refused as exc:
         messages.error(request, say(request, exc.said))
-    except GtbError as exc:
-        messages.error(request, str(exc))
+        _keep_typed(request, reverse("review", kwargs={"code": entity, "year": year}), {"reason": reason})
     else:
         Case.objects.filter(entity=entity, year=year).update(flags_closed=True)
         audit(request.user.get_username(), "close-flags", entity, year, detail=f"{done.flags_closed} flag(s): {reason}")

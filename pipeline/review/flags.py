@@ -123,22 +123,48 @@ class Accepted:
     by: str
 
 
-def accept(con: duckdb.DuckDBPyConnection, entity: str, year: int, reason: str, by: str | None = None) -> Accepted:
-    """Accept the loaded submission of `entity` and `year`: close its open flags, log who, when, why."""
+class NotTheLoadedFile(GtbError):
+    """`accept` was told which file it accepts (`named`), and the entity-year's loaded submission
+    is another (`loaded`; "" for none): a run loaded a newer workbook after the caller looked at
+    it. Nothing is accepted: its flags are closed only by someone who saw them."""
+
+    def __init__(self, code: str, year: int, named: str, loaded: str) -> None:
+        self.named, self.loaded = named, loaded
+        now = f"the loaded submission is {loaded}" if loaded else "no submission is loaded"
+        super().__init__(f"{code} {year}: {now}, not {named}: nothing accepted (see gtb status --year {year})")
+
+
+def accept(
+    con: duckdb.DuckDBPyConnection,
+    entity: str,
+    year: int,
+    reason: str,
+    by: str | None = None,
+    file_name: str | None = None,
+) -> Accepted:
+    """Accept the loaded submission of `entity` and `year`: close its open flags, log who, when, why.
+    With `file_name` (the loaded file the caller showed), refused (`NotTheLoadedFile`, nothing
+    closed) unless it is still the loaded submission: checked in the transaction that closes the
+    flags, on the caller's connection, so no run can load another file in between."""
     if not reason.strip():
         raise GtbError("give a --reason: every acceptance is logged with why it was done")
     code = entity.strip().upper()
-    rows = con.execute(
-        "SELECT submission_id FROM submissions WHERE entity_code = ? AND reporting_year = ? AND status = 'loaded'",
-        [code, int(year)],
-    ).fetchall()
-    found = rows[0] if rows else None
-    if found is None:
-        raise GtbError(f"{code} has no loaded submission for {year}: nothing to accept (see gtb status --year {year})")
-    sid = found[0]
     who = by or getpass.getuser()
     now = utcnow()
     with transaction(con):
+        rows = con.execute(
+            "SELECT submission_id, file_name FROM submissions "
+            "WHERE entity_code = ? AND reporting_year = ? AND status = 'loaded'",
+            [code, int(year)],
+        ).fetchall()
+        found = rows[0] if rows else None
+        if file_name is not None and (found is None or found[1] != file_name):
+            raise NotTheLoadedFile(code, int(year), file_name, found[1] if found else "")
+        if found is None:
+            raise GtbError(
+                f"{code} has no loaded submission for {year}: nothing to accept (see gtb status --year {year})"
+            )
+        sid = found[0]
         closed = con.execute(
             """
             UPDATE flags SET status = 'accepted', reviewed_by = ?, reviewed_at = ?, review_reason = ?
