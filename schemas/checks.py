@@ -919,24 +919,8 @@ def sheet_schema(sheet_name: str, row_checks: Sequence[Check] = ()) -> SheetMode
     checks = [required_not_blank(c) for c in spec.columns if c.required and c.dtype in ("text", "email")]
     for c in spec.columns:
         checks.extend(bounds_from_reporting_year(c))
-    if "site" in spec.names:
-        checks.append(row_check("total-row", "inconsistent-row.total", "site", _not_a_total))
     checks.extend(row_checks)
     return SheetModel(sheet_name, columns, checks)
-
-
-# A site named like a total, in English, French or Spanish: total, totals, totaux, totales, sum,
-# somme, suma, with grand, gran, sub or sous before it ('Grand total', 'Gran total', 'Subtotal',
-# 'Sub-total', 'Sous-total') and anything after the word's end ('Total :', 'Somme :', 'Sum:',
-# 'TOTAL 2024', 'Total général'); a word that only begins so is a site's name ('TotalEnergies
-# depot', 'Sumatra office', 'Sommet'). Folded to lower case first.
-_TOTAL = re.compile(r"(?:grand?[- ]?|sub[- ]?|sous[- ]?)?(?:total(?:e?s)?|totaux|somme|suma|sum)(?:\W.*)?")
-
-
-def _not_a_total(d: pd.DataFrame) -> pd.Series:
-    """False for a row whose site is named like a total: the pipeline adds the rows up itself, so a
-    total row of the sheet would count its figures twice."""
-    return ~parse_text(d["site"]).str.lower().str.fullmatch(_TOTAL.pattern).fillna(False).astype(bool)
 
 
 def pairs_allowed(first: pd.Series, second: pd.Series, pairs: frozenset[tuple[str, str]]) -> np.ndarray:

@@ -683,7 +683,7 @@ def test_a_total_row_named_in_any_of_the_three_languages_is_refused(tmp_path, la
     assert not sub.is_valid
     [found] = [f for f in sub.findings if f.is_error]
     assert (found.code, found.cell) == ("inconsistent-row", "A5")
-    assert "count its figures twice" in found.message and repr(label) in found.message
+    assert "count its figures twice" in found.message and catalogue.quoted(label) in found.message
     [french] = [f for f in check(path, lang="fr").findings if f.is_error]
     assert (french.code, french.cell) == ("inconsistent-row", "A5") and "compterait ses chiffres" in french.message
 
@@ -779,3 +779,36 @@ def test_an_airport_typed_with_look_alike_letters_is_told_to_be_typed_again(tmp_
     )
     [found] = check(unknown, lang).findings
     assert (found.code, found.cell) == ("not-in-codelist", "A2") and not_said in found.message, found.message
+
+
+@pytest.mark.parametrize(
+    ("lang", "label", "total_words", "box_words"),
+    [
+        ("fr", "Somme :", "compterait ses chiffres deux fois", "la ligne 5 ne contient qu'une case cochée (VRAI)"),
+        ("es", "Suma:", "contaría sus cifras dos veces", "la fila 5 solo contiene una casilla marcada (VERDADERO)"),
+    ],
+)
+def test_a_total_row_and_a_ticked_box_alone_are_said_in_the_workbooks_language(
+    tmp_path, lang, label, total_words, box_words
+):
+    """A French or Spanish workbook: a total under the modes of travel ('Somme :', a sheet without
+    sites) and Excel 365 checkboxes over the return-trip column, one ticked in a row otherwise
+    empty. One finding each, in the workbook's language; the unticked boxes say nothing."""
+    path = filled(tmp_path, lang, labels=True)
+    wb = load_workbook(path)
+    travel = wb[i18n.sheet_name("OtherTravel", lang)]
+    travel.cell(row=3, column=1, value=label)
+    travel.cell(row=3, column=2, value=5200)
+    air = wb[i18n.sheet_name("AirTravel", lang)]
+    [box] = [c.column for c in air[1] if c.value == i18n.header("AirTravel", "round_trip", lang)]
+    for row in range(3, 41):
+        air.cell(row=row, column=box, value=row == 5)
+    wb.save(path)
+    sub = check(path)
+    letter = air.cell(row=5, column=box).column_letter
+    assert [(f.sheet, f.cell, f.code) for f in sub.findings] == [
+        (air.title, f"{letter}5", "inconsistent-row"),
+        (travel.title, "A3", "inconsistent-row"),
+    ]
+    assert sub.findings[0].message.startswith(box_words), sub.findings[0].message
+    assert total_words in sub.findings[1].message and repr(label) in sub.findings[1].message

@@ -1058,3 +1058,134 @@ def test_a_field_name_retyped_with_a_colon_is_said_in_the_workbooks_language(tmp
         "missing-field.renamed", "fr", value=repr(f"{coverage} :"), cell=where, sheet="Entité", wanted=coverage
     )
     assert f"Renommez le champ en '{coverage}'" in found.message and "obligatoire" in found.message
+
+
+def test_rows_of_unticked_checkboxes_below_the_data_are_blank_and_a_false_in_a_data_row_is_read(tmp_path):
+    """Excel 365's cell checkboxes put over a whole column leave an unticked box, a FALSE cell, in
+    every row below the data: those rows are blank, as empty rows are (they gave four
+    missing-value errors each). A FALSE among a row's figures is read as before: no."""
+    sheets = valid_sheets()
+    sheets["AirTravel"][3][5] = False  # the distance-only flight: a boolean 'no' in a data row
+    sheets["AirTravel"] += [[None, None, None, None, None, False] for _ in range(120)]
+    sheets["AirTravel"][0].append("comment")
+    sheets["AirTravel"].append([None, None, None, None, None, False, None, False])  # two boxes, both unticked
+    sheets["Facilities"][0].append("comment")
+    sheets["Facilities"].append([None, None, None, None, None, None, None, False])  # a box in the comment column
+    sub = check_one(tmp_path, sheets)
+    assert sub.findings == [] and sub.is_valid
+    assert list(sub.tables["AirTravel"]["source_row"]) == [2, 3, 4]
+    assert list(sub.tables["AirTravel"]["round_trip"]) == [True, True, False]
+    assert list(sub.tables["Facilities"]["source_row"]) == [2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    ("ticked", "message"),
+    [
+        ([6], "row 6 holds nothing but a ticked checkbox (TRUE)"),
+        ([6, 7, 8, 10], "rows 6-8, 10 hold nothing but ticked checkboxes (TRUE), 4 rows in all"),
+    ],
+)
+def test_rows_of_a_ticked_checkbox_alone_are_one_finding(tmp_path, ticked, message):
+    """A ticked box in a row otherwise empty (a box ticked by mistake, or the row's figures
+    deleted): one error for the sheet, on the first such box, not four missing values a row; the
+    unticked boxes around it say nothing."""
+    sheets = valid_sheets()
+    sheets["AirTravel"] += [[None, None, None, None, None, row in ticked] for row in range(5, 31)]
+    sub = check_one(tmp_path, sheets)
+    assert [(f.sheet, f.cell, f.code, f.severity, f.value) for f in sub.findings] == [
+        ("AirTravel", f"F{ticked[0]}", "inconsistent-row", "error", "True")
+    ]
+    assert sub.findings[0].message.startswith(message), sub.findings[0].message
+    assert "untick" in sub.findings[0].message
+
+
+def _total_row(sheet: str, at: str, label: object, figures: dict[str, object]) -> list[object]:
+    """A row of `sheet` holding `label` under the column `at` and `figures` under theirs (contract names)."""
+    names = valid_sheets()[sheet][0]
+    return [label if name == at else figures.get(name) for name in names]
+
+
+@pytest.mark.parametrize(
+    ("sheet", "at", "label", "figures"),
+    [
+        ("Vehicles", "country", "Total", {"quantity": 18_000}),
+        ("Vehicles", "vehicle_type", "TOTAL 2024", {"quantity": 18_000}),  # the first text of the row
+        ("AirTravel", "origin", "Total", {"trips": 58}),
+        ("AirTravel", "origin", "Grand total", {"trips": 58, "cabin_class": "economy", "data_quality": "measured"}),
+        ("OtherTravel", "mode", "Sum:", {"passenger_km": 33_000}),
+        ("Offsets", "standard", "Totales", {"quantity_tco2e": 5000}),
+        ("Waste", "site", "Sous-total", {"quantity": 30_120}),
+        ("Facilities", "site", "Total", {"quantity": "=SUBTOTAL(109,D2:D4)", "renewable_kwh": 600_000}),
+    ],
+)
+def test_a_total_row_on_any_table_sheet_is_one_finding_and_nothing_else(tmp_path, sheet, at, label, figures):
+    """An Excel table's totals row ('Total' in its first column, SUBTOTALs under the figures), or a
+    total typed below the data, on any table sheet: one `inconsistent-row` error on its label, and
+    no other finding on the row: no country, airport or mode 'Total' not in its list, no missing
+    value, no formula without its value (the copy's SUBTOTAL was never calculated). A focal point
+    told to fill in the empty cells would have had the total counted twice."""
+    sheets = valid_sheets()
+    sheets[sheet].append(_total_row(sheet, at, label, figures))
+    row = len(sheets[sheet])
+    sub = check_one(tmp_path, sheets)
+    letter = "ABCDEFGHI"[sheets[sheet][0].index(at)]
+    assert [(f.sheet, f.cell, f.code, f.value) for f in sub.findings] == [
+        (sheet, f"{letter}{row}", "inconsistent-row", label)
+    ]
+    assert "count its figures twice" in sub.findings[0].message and repr(label) in sub.findings[0].message
+
+
+def test_a_total_in_a_first_column_not_read_is_a_total_row(tmp_path):
+    """A column of the focal point's own before the table ('No.': 1, 2, 3), its totals row's label
+    in it: the row is a total all the same, though no column read names it."""
+    sheets = valid_sheets()
+    sheets["Facilities"] = [["No.", *sheets["Facilities"][0]]] + [
+        [number, *row] for number, row in enumerate(sheets["Facilities"][1:], start=1)
+    ]
+    sheets["Facilities"].append(["Total", None, None, None, 2_447_000, None, 600_000, None])
+    sheets["Facilities"].append(["Sum", None, None, None, None, None, False, None])  # an unticked box: blank
+    sub = check_one(tmp_path, sheets)
+    errors = [(f.sheet, f.cell, f.code, f.value) for f in sub.findings if f.is_error]
+    assert errors == [("Facilities", "A5", "inconsistent-row", "Total")]
+
+
+def test_a_site_named_like_a_total_is_a_total_row_wherever_the_site_column_is(tmp_path):
+    """Columns moved so that the country comes before the site: a site named like a total is a
+    total row all the same, as it was wherever the site column stood."""
+    sheets = valid_sheets()
+    sheets["Water"] = [[row[1], row[0], *row[2:]] for row in sheets["Water"]]
+    sheets["Water"].append(["KEN", "Grand total", "municipal", 61_000, "m3", "measured"])
+    sub = check_one(tmp_path, sheets)
+    assert [(f.sheet, f.cell, f.code, f.value) for f in sub.findings] == [
+        ("Water", "B3", "inconsistent-row", "Grand total")
+    ]
+
+
+def test_names_that_only_look_like_a_total_are_read(tmp_path):
+    """The airport SUM (Sumter) is a route's origin, not a total; a site 'TotalEnergies depot' or
+    'Sumatra office' is a site; a comment 'Total for the year' beside a row's figures is a comment."""
+    sheets = valid_sheets()
+    sheets["AirTravel"].append(["SUM", "ATL", None, "economy", 2, "no", "measured"])
+    sheets["Waste"].append(["TotalEnergies depot", "KEN", "mixed", "landfill", 3, "tonne", "measured"])
+    sheets["Water"].append(["Sumatra office", "IDN", "municipal", 400, "m3", "estimated"])
+    sheets["OtherTravel"][0].append("comment")
+    sheets["OtherTravel"].append(["rail", 1200, "measured", "Total for the year"])
+    sub = check_one(tmp_path, sheets)
+    assert sub.findings == [] and sub.is_valid
+    assert list(sub.tables["AirTravel"]["origin"])[-1] == "SUM"
+    assert len(sub.tables["Waste"]) == 3 and len(sub.tables["Water"]) == 2 and len(sub.tables["OtherTravel"]) == 3
+
+
+def test_total_rows_are_listed_up_to_the_bound_of_findings_of_one_kind(tmp_path):
+    """A sheet of 1,005 rows named like a total (a hostile or broken file): 1,000 listed, the other
+    5 counted in one warning, as for any rule; nothing else said of them."""
+    from pipeline.intake.validate import SAME_FINDINGS_LISTED
+
+    sheets = valid_sheets()
+    sheets["OtherTravel"] += [["Total", 100] for _ in range(SAME_FINDINGS_LISTED + 5)]
+    sub = check_one(tmp_path, sheets)
+    assert {f.code for f in sub.findings} == {"inconsistent-row", "more-findings"}
+    totals = [f for f in sub.findings if f.code == "inconsistent-row"]
+    assert len(totals) == SAME_FINDINGS_LISTED and {f.cell for f in totals} == {f"A{r}" for r in range(4, 1004)}
+    [more] = [f for f in sub.findings if f.code == "more-findings"]
+    assert (more.sheet, more.severity) == ("OtherTravel", "warning") and "5 more cells" in more.message

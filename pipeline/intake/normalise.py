@@ -58,6 +58,7 @@ class ParsedSheet:
     values: dict[str, list[object]] = field(default_factory=dict)  # contract column -> raw cell values as read
     index: list[int] = field(default_factory=list)  # Excel row of each value (tables) or [0] (Field/Value)
     merged: tuple[str, ...] = ()  # the sheet's merged ranges, "A5:A7"
+    total_rows: frozenset[int] = frozenset()  # Excel rows refused as a total row: nothing else is said of them
 
     def merged_range(self, cell: str) -> tuple[str, str] | None:
         """(the merged range, its top-left cell) when `cell` lies in a merged range other than at its
@@ -307,7 +308,7 @@ def _normalise(raw: RawWorkbook, lang: str, part: Callable[[ParsedWorkbook], obj
     return workbook()
 
 
-HIDDEN_RUNS_SHOWN = 10  # runs of hidden rows a message lists; the count says how many rows in all
+HIDDEN_RUNS_SHOWN = 10  # runs of rows (hidden, of ticked boxes) a message lists; the count says how many rows in all
 
 
 def _hidden_rows_finding(raw: RawSheet, parsed: ParsedSheet, tab: str, file_name: str) -> Finding | None:
@@ -359,7 +360,7 @@ def _sheet(spec: contract.SheetSpec, tab: str, raw: RawWorkbook, lang: str) -> t
     # (a note, a lookup) is ignored with the column, as its values are
     read_letters = set(parsed.letters.values()) if spec.is_table else FIELD_VALUE_LETTERS
     for cell, error in sorted(raw_sheet.error_cells.items()):
-        if cell.rstrip("0123456789") not in read_letters:
+        if cell.rstrip("0123456789") not in read_letters or _row_of(cell) in parsed.total_rows:
             continue
         linked = cell in raw_sheet.linked_cells  # a linked data type Excel shows as a value, stored as #VALUE!
         findings.append(
@@ -368,26 +369,31 @@ def _sheet(spec: contract.SheetSpec, tab: str, raw: RawWorkbook, lang: str) -> t
                 error=error,
                 sheet=tab,
                 cell=cell,
-                row=int("".join(ch for ch in cell if ch.isdigit())),
+                row=_row_of(cell),
                 column=_written_column(parsed, cell),
                 value=error,
                 file=raw.file_name,
             )
         )
     for cell in sorted(raw_sheet.formula_cells_without_value):
-        if cell.rstrip("0123456789") not in read_letters:
+        if cell.rstrip("0123456789") not in read_letters or _row_of(cell) in parsed.total_rows:
             continue
         findings.append(
             finding(
                 "formula-without-value.recalculate",
                 sheet=tab,
                 cell=cell,
-                row=int("".join(ch for ch in cell if ch.isdigit())),
+                row=_row_of(cell),
                 column=_written_column(parsed, cell),
                 file=raw.file_name,
             )
         )
     return parsed, findings
+
+
+def _row_of(cell: str) -> int:
+    """The Excel row of a cell's name ('D14' -> 14)."""
+    return int("".join(ch for ch in cell if ch.isdigit()))
 
 
 def _written_column(parsed: ParsedSheet, cell: str) -> str:
@@ -536,7 +542,6 @@ def _lower_headers(spec: contract.SheetSpec, raw: RawSheet, found: _Headers, fil
 
 
 def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -> tuple[ParsedSheet, list[Finding]]:
-    wanted = [c.name for c in spec.columns]
     found = _match_headers(spec, raw, file_name, lang)
     missing = [c.name for c in spec.columns if c.name not in found.positions and c.required]
     lower = _lower_headers(spec, raw, found, file_name) if missing else None
@@ -547,10 +552,17 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -
         findings = found.findings + _header_findings(spec, raw, file_name, lang, found, missing)
     positions = found.positions
     cells = shifts_grid(raw.rows) if raw.rows else None  # every row, blank or not
-    rows, index, columns, grid = _records(raw, [c for c in wanted if c in positions], positions, cells)
+    present = [c.name for c in spec.columns if c.name in positions]
+    rows, index, columns, grid = _records(raw, present, positions, cells)
+    left = _left_out(spec, positions, rows, grid)
+    if left.at.size and grid is not None:
+        rows, index, columns, grid = _without(rows, grid, present, positions, left.at)
     letters = {c: column_letter(p + 1) for c, p in positions.items()}
     shifted = _shift_findings(spec, raw, positions, rows, found.written, lang, file_name, grid)
-    findings += _headerless_findings(raw, found, file_name, {f.row for f in shifted}, cells)
+    written = {p: found.written.get(c, c) for c, p in positions.items()}  # position -> header as written
+    refused = _total_findings(raw, left.totals, written, file_name) + _ticked_findings(raw, left, written, file_name)
+    totals = frozenset(row for row, _, _ in left.totals)
+    findings += _headerless_findings(raw, found, file_name, {f.row for f in shifted} | totals, cells)
     parsed = ParsedSheet(
         name=spec.name,
         is_table=True,
@@ -562,8 +574,9 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -
         | frozenset(f"{letter}{f.row}" for f in shifted for letter in letters.values()),
         tab=raw.name,
         merged=tuple(raw.merged_ranges),
+        total_rows=totals,
     )
-    return _read(parsed, spec, lang, raw, findings + shifted, columns, index)
+    return _read(parsed, spec, lang, raw, findings + shifted + refused, columns, index)
 
 
 def _header_merges(raw: RawSheet) -> list[tuple[int, int, str]]:
@@ -641,6 +654,198 @@ def _records(
         return [], [], {}, None
     values_of = {c: values.tolist() for c, values in zip(present, columns, strict=True)}
     return rows, [excel_row for excel_row, _ in rows], values_of, grid
+
+
+@dataclass
+class _LeftOut:
+    """The data rows of a table sheet (`_records`) that hold no data (`_left_out`)."""
+
+    at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # their positions among the rows
+    ticked: list[int] = field(default_factory=list)  # Excel rows of nothing but checkboxes, one ticked at least
+    first_tick: int = 0  # the position (0-based) of the first ticked box of the first of them
+    totals: list[tuple[int, int, object]] = field(default_factory=list)  # (Excel row, label's position, label)
+
+
+def _left_out(
+    spec: contract.SheetSpec, positions: dict[str, int], rows: list[tuple[int, list[object]]], grid: np.ndarray | None
+) -> _LeftOut:
+    """Of a table sheet's data rows (`_records`: `rows`, laid out as `grid`), those that hold no
+    data: rows of checkboxes alone (`_scan`), and rows named like a total.
+
+    A row whose cells read hold nothing but unticked checkboxes (FALSE) is blank, as an empty row
+    is: Excel 365's cell checkboxes put over a whole column leave one in every row below the data.
+    A row of checkboxes alone with one ticked (TRUE) at least is left out and said (`ticked`), as
+    is a total row (`totals`): the pipeline adds the rows up itself."""
+    if grid is None:
+        return _LeftOut()
+    unticked, ticked, totals = _scan(spec, grid, positions)
+    at = np.union1d(np.union1d(unticked, ticked), np.array([i for i, _ in totals], dtype=np.int64))
+    left = _LeftOut(at, totals=[(rows[i][0], position, grid[i, position]) for i, position in totals])
+    if ticked.size:
+        left.ticked = [rows[i][0] for i in ticked.tolist()]
+        first = int(ticked[0])
+        left.first_tick = next(p for p in sorted(positions.values()) if p < grid.shape[1] and grid[first, p] is True)
+    return left
+
+
+def _without(
+    rows: list[tuple[int, list[object]]],
+    grid: np.ndarray,
+    present: list[str],
+    positions: dict[str, int],
+    at: np.ndarray,
+) -> tuple[list[tuple[int, list[object]]], list[int], dict[str, list[object]], np.ndarray | None]:
+    """`_records` of a sheet's data rows `rows` (laid out as `grid`) but those at `at`."""
+    kept = np.setdiff1d(np.arange(len(rows)), at)
+    if not kept.size:
+        return [], [], {}, None
+    rows, grid = [rows[i] for i in kept.tolist()], grid[kept]
+    empty = np.full(len(grid), None, dtype=object)
+    values = {c: (grid[:, positions[c]] if positions[c] < grid.shape[1] else empty).tolist() for c in present}
+    return rows, [excel_row for excel_row, _ in rows], values, grid
+
+
+# A row named like a total, in English, French or Spanish: total, totals, totaux, totales, sum,
+# somme, suma, with grand, gran, sub or sous before it ('Grand total', 'Gran total', 'Subtotal',
+# 'Sub-total', 'Sous-total') and anything after the word's end ('Total :', 'Somme :', 'Sum:',
+# 'TOTAL 2024', 'Total général'); a word that only begins so is a name ('TotalEnergies depot',
+# 'Sumatra office', 'Sommet'). Matched on the text stripped and folded to lower case.
+_TOTAL = re.compile(r"(?:grand?[- ]?|sub[- ]?|sous[- ]?)?(?:total(?:e?s)?|totaux|somme|suma|sum)(?:\W.*)?", re.DOTALL)
+
+
+def _scan(
+    spec: contract.SheetSpec, grid: np.ndarray, positions: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """Of the rows laid out as `grid` (none of them blank), those whose cells read hold nothing but
+    checkboxes (booleans) and empty cells: those whose every box is unticked (FALSE), those with a
+    ticked one (TRUE); and the others named like a total: (the row's position, its label's column
+    position).
+
+    A total row's first text among the columns read, in the sheet's order, or its first column
+    (A, read or not) or its site, is a total's name (`_TOTAL`) and no code of that column's list
+    (SUM is an airport): where Excel's table totals row and a total typed below the data put it,
+    'Total' under the sites, the countries or the airports. A row is looked at column by column
+    up to its first text read, which decides: vectorised, the first column or two on every row
+    (one pass in compiled code for the cells' types, each distinct text matched once), the others
+    on the rows without a text so far (those of checkboxes alone, those with a number first)."""
+    width = grid.shape[1]
+    read = {p: col for col in spec.columns if (p := positions.get(col.name)) is not None and p < width}
+    first = min(read, default=0)
+    labels = sorted({0, *(p for p, col in read.items() if col.name == "site")} - {first})  # told wherever they are
+    boxes = np.ones(len(grid), dtype=bool)
+    ticked = np.zeros(len(grid), dtype=bool)
+    label = np.full(len(grid), -1, dtype=np.int64)  # each row's total label: its column's position, -1 for none
+    undecided = np.arange(len(grid))
+    for position, decides in [*((p, False) for p in labels), *((p, True) for p in sorted(read))]:
+        if not undecided.size:
+            break
+        cells = grid[:, position] if len(undecided) == len(grid) else grid[undecided, position]
+        values = cells.tolist()
+        types = np.fromiter(map(type, values), dtype=object, count=len(values))
+        named = {v for v in set(values) if type(v) is str and _total_name(v, read.get(position))}
+        if named:  # each distinct text matched once; rarely any such
+            hit = undecided[np.fromiter(map(named.__contains__, values), dtype=bool, count=len(values))]
+            label[hit[label[hit] < 0]] = position
+        if decides:
+            booleans = np.equal(types, _BOOL)
+            boxes[undecided[~(booleans | np.equal(types, _NONE))]] = False
+            ticked[undecided[booleans][np.equal(cells[booleans], True)]] = True
+            undecided = undecided[~np.equal(types, _STR)]  # the first text read decides
+    totals = np.flatnonzero((label >= 0) & ~boxes)  # a total's name beside unticked boxes alone: a blank row
+    return (
+        np.flatnonzero(boxes & ~ticked),
+        np.flatnonzero(boxes & ticked),
+        list(zip(totals.tolist(), label[totals].tolist(), strict=True)),
+    )
+
+
+# cell types, as 0-d object arrays to compare the types of many cells with
+_STR, _BOOL, _NONE = (np.array(kind, dtype=object) for kind in (str, bool, type(None)))
+
+
+def _total_name(text: str, col: contract.ColumnSpec | None) -> bool:
+    if not _TOTAL.fullmatch(text.strip().lower()):
+        return False
+    if col is None:
+        return True
+    if col.dtype in ("iso3", "iata"):
+        return (i18n.code_in_brackets(text) or text.strip().upper()) not in reading.valid_references(col.dtype)
+    if col.dtype in ("enum", "yesno") and col.codelist:
+        return i18n.fold(text) not in i18n.code_lookup(col.codelist)
+    return True
+
+
+# A workbook's findings of one rule on one column listed one by one, at most: a sheet of 300,000
+# rows that each miss a value gives 1,000 findings and a count of the rest, not 300,000 lines
+# (which took minutes and gigabytes to write, in the portal's own process), as frictionless
+# bounds its errors. Rejected the same; the focal point fixes the ones listed and the rest alike.
+SAME_FINDINGS_LISTED = 1000
+
+
+def _total_findings(
+    raw: RawSheet, totals: list[tuple[int, int, object]], written: dict[int, str], file_name: str
+) -> list[Finding]:
+    """One `inconsistent-row.total` error per row named like a total (`_scan`), on its label,
+    and nothing else on that row (its other cells are not checked): the pipeline adds the rows up
+    itself, so a total row would count the sheet's figures twice. At most SAME_FINDINGS_LISTED of
+    one column are listed, the others counted in one `more-findings` warning. `written`: the
+    header as written at each position read."""
+    where: dict[str, Any] = {"file": file_name, "sheet": raw.name}
+    listed: dict[int, int] = {}
+    out = []
+    for excel_row, position, label in totals:
+        listed[position] = listed.get(position, 0) + 1
+        if listed[position] <= SAME_FINDINGS_LISTED:
+            cell = f"{column_letter(position + 1)}{excel_row}"
+            header = written.get(position, _header_at(raw, position))
+            out.append(finding("inconsistent-row.total", **where, cell=cell, row=excel_row, column=header, value=label))
+    for position, count in listed.items():
+        if count > SAME_FINDINGS_LISTED:
+            header = written.get(position, _header_at(raw, position))
+            more: dict[str, Any] = {
+                "count": count - SAME_FINDINGS_LISTED,
+                "listed": SAME_FINDINGS_LISTED,
+                "name": header,
+            }
+            out.append(finding("more-findings.same", **more, **where, column=header))
+    return out
+
+
+def _ticked_findings(raw: RawSheet, left: _LeftOut, written: dict[int, str], file_name: str) -> list[Finding]:
+    """One error for the rows of a sheet holding nothing but checkboxes with one ticked at least
+    (a box ticked in an empty row, or the figures of the row deleted): they are not read, and
+    they are no blank rows either. On the first ticked box, listing the rows' runs."""
+    if not left.ticked:
+        return []
+    header = written.get(left.first_tick, "")
+    first = left.ticked[0]
+    message_id = "inconsistent-row.ticked-box" if len(left.ticked) == 1 else "inconsistent-row.ticked-boxes"
+    return [
+        finding(
+            message_id,
+            rows=_runs(left.ticked),
+            count=len(left.ticked),
+            file=file_name,
+            sheet=raw.name,
+            cell=f"{column_letter(left.first_tick + 1)}{first}",
+            row=first,
+            column=header,
+            value=True,
+        )
+    ]
+
+
+def _runs(rows: list[int]) -> str:
+    """Ascending Excel rows as their runs, the first HIDDEN_RUNS_SHOWN ('12-15, 20, ...')."""
+    runs: list[list[int]] = []
+    for row in rows:
+        if runs and runs[-1][1] + 1 == row:
+            runs[-1][1] = row
+        elif len(runs) < HIDDEN_RUNS_SHOWN:
+            runs.append([row, row])
+        else:
+            return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs) + ", ..."
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def _shift_findings(

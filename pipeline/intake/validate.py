@@ -23,7 +23,7 @@ from pipeline.catalogue import using_language
 from pipeline.errors import UnreadableFile
 from pipeline.intake import coerce
 from pipeline.intake.findings import Finding, count, finding, sort_key, unreadable_finding
-from pipeline.intake.normalise import ParsedSheet, ParsedWorkbook, normalised, pipeline_fault
+from pipeline.intake.normalise import SAME_FINDINGS_LISTED, ParsedSheet, ParsedWorkbook, normalised, pipeline_fault
 from pipeline.intake.workbook import RawWorkbook
 from schemas import checks, contract
 
@@ -464,13 +464,6 @@ def _run_schema(
         out.append((file_no, found))
     out += _more_of_the_same(spec, listed, sheets, parsed)
     return out
-
-
-# A workbook's findings of one rule on one column listed one by one, at most: a sheet of 300,000
-# rows that each miss a value gives 1,000 findings and a count of the rest, not 300,000 lines
-# (which took minutes and gigabytes to write, in the portal's own process), as frictionless
-# bounds its errors. Rejected the same; the focal point fixes the ones listed and the rest alike.
-SAME_FINDINGS_LISTED = 1000
 
 
 def _more_of_the_same(
