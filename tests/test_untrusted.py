@@ -624,7 +624,7 @@ def test_a_value_that_reads_as_console_markup_is_printed_as_typed(tmp_path, type
 
 
 def test_a_long_value_is_quoted_by_its_start_and_length(tmp_path):
-    """A 32,767-character code printed about 65 KB on the console (the value, then the message
+    """A 32,767-character code printed about 33 KB on the console (the value, then the message
     quoting it whole); issues.csv keeps the whole value in its value column."""
     from pipeline.intake.findings import write_issues_csv
 
