@@ -12,7 +12,7 @@ import bisect
 import difflib
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, SupportsInt
@@ -319,24 +319,12 @@ def _hidden_rows_finding(raw: RawSheet, parsed: ParsedSheet, tab: str, file_name
         return None
     # the Excel rows read, ascending: a table's data rows, a Field/Value sheet's fields
     read = parsed.index if parsed.is_table else sorted({int(cell[1:]) for cell in parsed.cells.values()})
-    shown: list[list[int]] = []  # runs of hidden rows read, the first HIDDEN_RUNS_SHOWN
-    count = 0
-    for first, last in raw.hidden_rows:
-        start, end = bisect.bisect_left(read, first), bisect.bisect_right(read, last)
-        count += end - start
-        for position in range(start, end):
-            row = read[position]
-            if shown and shown[-1][1] + 1 == row:
-                shown[-1][1] = row
-            elif len(shown) <= HIDDEN_RUNS_SHOWN:
-                shown.append([row, row])
-            else:
-                break  # one more run than is shown: the message ends with "..."
+    spans = [(bisect.bisect_left(read, first), bisect.bisect_right(read, last)) for first, last in raw.hidden_rows]
+    count = sum(end - start for start, end in spans)
     if not count:
         return None
-    runs = [str(a) if a == b else f"{a}-{b}" for a, b in shown[:HIDDEN_RUNS_SHOWN]]
-    text = ", ".join(runs) + (", ..." if len(shown) > HIDDEN_RUNS_SHOWN else "")
-    first_row = shown[0][0]
+    text = _runs(read[position] for start, end in spans for position in range(start, end))
+    first_row = next(read[start] for start, end in spans if end > start)
     message = "hidden-rows.one" if count == 1 else "hidden-rows.read"
     return finding(message, rows=text, count=count, sheet=tab, cell=f"A{first_row}", row=first_row, file=file_name)
 
@@ -835,8 +823,9 @@ def _ticked_findings(raw: RawSheet, left: _LeftOut, written: dict[int, str], fil
     ]
 
 
-def _runs(rows: list[int]) -> str:
-    """Ascending Excel rows as their runs, the first HIDDEN_RUNS_SHOWN ('12-15, 20, ...')."""
+def _runs(rows: Iterable[int]) -> str:
+    """Ascending Excel rows as their runs, the first HIDDEN_RUNS_SHOWN ('12-15, 20, ...'); the rows
+    after the last run shown are not looked at."""
     runs: list[list[int]] = []
     for row in rows:
         if runs and runs[-1][1] + 1 == row:
