@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import paths
+from pipeline import paths, safe
 
 if TYPE_CHECKING:  # pandas is imported where a Series is made: the readers' workers never need it
     import pandas as pd
@@ -24,10 +24,8 @@ CODELIST_DIR = paths.CODELISTS
 # White space (the characters themselves, not \s: so Arrow's regex engine can run it, in compiled
 # code) and hyphens separate the words of a code: "Natural Gas" = "natural-gas" = natural_gas.
 WHITESPACE = " \t\n\r\x0b\x0c\xa0\u2009\u202f\u3000"
-# Characters that show nothing, for a regular expression's character class: control characters
-# (NUL, escape), format characters (soft hyphen, zero-width space and joiners, bidirectional marks
-# and embeddings, word joiner, invisible operators, BOM). Pasted in from web pages and PDFs.
-UNSEEN = "\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+# Characters that show nothing (`safe.UNSEEN_RANGES`), for a regular expression's character class.
+UNSEEN = safe.class_body(safe.UNSEEN_RANGES)
 SEPARATORS = f"[{WHITESPACE}-]+"
 # Cyrillic and Greek letters drawn as Latin ones (capitals and small letters), read as those.
 LOOK_ALIKES = {

@@ -57,13 +57,37 @@ def _class(ranges: list[tuple[int, int]], escape: Callable[[int], str]) -> str:
 
 
 _CONTROL = re.compile(_class(_ranges(), lambda code: f"\\U{code:08x}"))  # what a terminal may act on
-# On the console also the characters that show nothing (soft hyphen, zero-width space and
-# joiners, word joiner, invisible operators, BOM): a tab 'Fac\u200bilities' printed as
-# 'Facilities' hides why it is not the Facilities sheet. Not in CSV or on pages, whose text is data.
-_UNSEEN_RANGES = ((0xAD, 0xAD), (0x180E, 0x180E), (0x200B, 0x200D), (0x2060, 0x2064), (0xFEFF, 0xFEFF))
-_CONSOLE = re.compile(_class(sorted([*_ranges(), *_UNSEEN_RANGES]), lambda code: f"\\U{code:08x}"))
+# The characters that show nothing, as code point ranges: the controls above, and the format
+# characters (soft hyphen, zero-width space and joiners, word joiner, invisible operators,
+# deprecated format characters, BOM, interlinear annotation marks). Pasted in from web pages and
+# PDFs; the one definition the code lists' character class (`codelists.UNSEEN`) is written from.
+UNSEEN_RANGES = (
+    *_CONTROL_RANGES[:2],
+    (0xAD, 0xAD),
+    (0x61C, 0x61C),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x2064),
+    (0x2066, 0x206F),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+)
+# On the console all of them: a tab 'Fac\u200bilities' printed as 'Facilities' hides why it is
+# not the Facilities sheet. Not in CSV or on pages, whose text is data.
+_CONSOLE = re.compile(_class(list(UNSEEN_RANGES), lambda code: f"\\U{code:08x}"))
 _CSV_CONTROL = re.compile(_class(_ranges(_CSV_KEEPS), lambda code: f"\\U{code:08x}"))
 _CSV_CONTROL_RE2 = _class(_ranges(_CSV_KEEPS), lambda code: f"\\x{{{code:x}}}")  # DuckDB's regexp syntax
+assert all(any(lo <= a and b <= hi for lo, hi in UNSEEN_RANGES) for a, b in _CONTROL_RANGES)
+
+
+def class_body(ranges: tuple[tuple[int, int], ...]) -> str:
+    """The inside of a regular expression's character class matching the code point ranges
+    `ranges`, as the characters themselves (no escapes), so that Python's `re` and Arrow's
+    engine read it alike: `f"[{class_body(UNSEEN_RANGES)}]"`."""
+    return "".join(chr(lo) if lo == hi else f"{chr(lo)}-{chr(hi)}" for lo, hi in ranges)
+
+
 _SLUG_DROP = re.compile(r"[^A-Za-z0-9_-]+")
 
 

@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -610,6 +611,15 @@ def test_console_shows_characters_that_show_nothing(tmp_path):
     assert not any(ch in text for ch in "\u200b\ufeff\u00ad"), text
     assert "Fac\\u200bilities duplicate-sheet" in text and "Notes\\ufeff\\xad unknown-sheet" in text
     assert safe.console_safe("17\u202f172 kWh\u00a0") == "17\u202f172 kWh\u00a0"  # spaces of French numbers stay
+
+
+@given(st.characters(codec="utf-8"))
+def test_a_character_the_code_lists_drop_as_unseen_is_escaped_on_the_console(ch):
+    """One definition of the characters that show nothing: what the readers drop from a code or a
+    tab name (`codelists.UNSEEN`) is exactly what the console prints as an escape, besides the
+    controls (`safe.UNSEEN_RANGES`), so that a finding never shows a tab name as its look-alike."""
+    unseen = re.fullmatch(f"[{codelists.UNSEEN}]", ch) is not None
+    assert (safe.console_safe(ch) != ch) is unseen, repr(ch)
 
 
 @pytest.mark.parametrize("typed", ["/diesel", "xyzfuel", "red", "[bold]x", "b]"])
