@@ -447,6 +447,26 @@ def test_a_tab_named_with_unseen_or_look_alike_letters_is_its_sheet(tmp_path, ta
     assert len(sub.tables["Facilities"]) == len(valid_sheets()["Facilities"]) - 1
 
 
+@pytest.mark.parametrize("kind", ["chart sheet", "blank sheet"])
+def test_an_empty_tab_named_like_a_sheet_before_it_does_not_take_its_place(tmp_path, kind):
+    """A chart sheet (or a blank sheet) named 'F\u0430cilities' before the Facilities tab was read
+    as the Facilities sheet: besides the two-tabs error, one missing-column error per column of
+    the empty tab, and the figures' tab called the second. The tab with the figures holds the
+    sheet; the empty one is the tab named twice."""
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", valid_sheets())
+    wb = load_workbook(path)
+    tab = "F\u0430cilities"
+    if kind == "chart sheet":
+        wb.create_chartsheet(tab, 0)
+    else:
+        wb.create_sheet(tab, 0)
+    wb.save(path)
+    sub = check(path)
+    found = [(f.sheet, f.code, f.severity) for f in sub.findings]
+    assert found == [(tab, "duplicate-sheet", "error")], [f.message for f in sub.findings]
+    assert sub.tabs["Facilities"] == "Facilities"
+
+
 @pytest.mark.parametrize("tab", ["Entity", "Ent\u200bity", "\u0415ntity"])
 def test_a_percent_on_a_look_alike_entity_tab_is_read_as_a_percent(tmp_path, tab):
     """The tab was taken for the Entity sheet, but its percent formats were looked up by its plain

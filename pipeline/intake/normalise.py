@@ -119,10 +119,14 @@ def _suggest(wanted: str, found: list[str], shown: str | None = None) -> Message
     return Message("hint.rename-sheet", {"found": original, "wanted": shown or wanted})
 
 
-def _sheet_map(names: list[str]) -> tuple[dict[str, str], list[str], dict[str, str]]:
+def _sheet_map(
+    names: list[str], empty: frozenset[str] = frozenset()
+) -> tuple[dict[str, str], list[str], dict[str, str]]:
     """Contract sheet -> the tab that holds it (its name in any language, or the contract name),
     the tabs that are neither a contract sheet nor a template sheet, and the tabs that hold a
-    contract sheet another tab before them holds already (tab -> that sheet)."""
+    contract sheet another tab holds already (tab -> that sheet): those after it, and an empty
+    tab of `empty` (a chart sheet, a blank sheet) before a tab with cells, which holds the sheet
+    instead, so that the empty one is not read as a sheet with every column missing."""
     lookup = i18n.sheet_lookup()
     found: dict[str, str] = {}
     extra: list[str] = []
@@ -133,10 +137,13 @@ def _sheet_map(names: list[str]) -> tuple[dict[str, str], list[str], dict[str, s
             continue
         if sheet is None:
             extra.append(name)
-        elif sheet in found:
-            again[name] = sheet
-        else:
+        elif sheet not in found:
             found[sheet] = name
+        elif found[sheet] in empty and name not in empty:
+            again[found[sheet]] = sheet
+            found[sheet] = name
+        else:
+            again[name] = sheet
     return found, extra, again
 
 
@@ -287,7 +294,8 @@ def pipeline_fault(exc: Exception) -> UnreadableFile:
 def _normalise(raw: RawWorkbook, lang: str, part: Callable[[ParsedWorkbook], object] | None = None) -> ParsedWorkbook:
     """`normalise`. `part(workbook)`: called with the workbook normalised but for its largest
     sheet, before that sheet is normalised (`read_normalised(early=True)`)."""
-    tabs, extra, again = _sheet_map(list(raw.sheets))
+    empty = frozenset(name for name, s in raw.sheets.items() if not s.rows and all(h is None for h in s.header))
+    tabs, extra, again = _sheet_map(list(raw.sheets), empty)
     findings = _tab_findings(raw, lang, tabs, extra, again)
 
     present = [spec for spec in contract.sheets() if spec.name in tabs]
