@@ -9,10 +9,13 @@ repository's `inputs/reporting_cycle.toml`:
     deadline = 2027-03-31       # a TOML date, or an ISO date as text
 
     [contact]
-    name = "Sustainable UN (SUN)"
+    name = "the Greening the Blue team (Sustainable UN, SUN)"
+    name_fr = "l'équipe Greening the Blue (Sustainable UN, SUN)"   # optional: the name in French
+    name_es = "el equipo de Greening the Blue (Sustainable UN, SUN)"   # and in Spanish
     email = "sun@example.org"
 
-The file is read again whenever it changes, so SUN can open the next year without a restart.
+`name` is printed wherever no name in the page's or workbook's language is given. The file is
+read again whenever it changes, so SUN can open the next year without a restart.
 """
 
 from __future__ import annotations
@@ -36,6 +39,11 @@ class Cycle:
     contact_name: str
     contact_email: str
     source: Path
+    contact_names: tuple[tuple[str, str], ...] = ()  # (language, the name in it) of `name_fr`, `name_es`...
+
+    def contact_in(self, lang: str | None) -> str:
+        """The contact's name in `lang` (`name_{lang}`), else `name`."""
+        return dict(self.contact_names).get(lang or "", self.contact_name)
 
     def days_left(self, today: dt.date) -> int:
         return (self.deadline - today).days
@@ -76,6 +84,7 @@ def reporting_cycle(inputs: Path) -> Cycle:
         contact_name=_text(data, "contact", "name", path),
         contact_email=_text(data, "contact", "email", path),
         source=path,
+        contact_names=_names(data, path),
     )
     _cache[path] = (mtime, found)
     return found
@@ -105,6 +114,23 @@ def _date(data: dict, path: Path) -> dt.date:
         return dt.date.fromisoformat(str(value))
     except ValueError:
         raise GtbError(f"{path}: [cycle] deadline must be an ISO date such as 2027-03-31, not {value!r}") from None
+
+
+def _names(data: dict, path: Path) -> tuple[tuple[str, str], ...]:
+    """The contact's name in each language given (`name_fr = ...`); a key `name_xx` of a language
+    the pipeline does not speak is refused, as a misspelt key would otherwise be ignored."""
+    from schemas.i18n import LANGS
+
+    section = data.get("contact")
+    found = []
+    for key in sorted(section) if isinstance(section, dict) else []:
+        if not key.startswith("name_"):
+            continue
+        lang = key.removeprefix("name_")
+        if lang not in LANGS:
+            raise GtbError(f"{path}: [contact] {key}: no such language (names in: {', '.join(LANGS)})")
+        found.append((lang, _text(data, "contact", key, path)))
+    return tuple(found)
 
 
 def _text(data: dict, table: str, key: str, path: Path) -> str:

@@ -35,7 +35,8 @@ class Portal:
         deadline = deadline or dt.date.today() + dt.timedelta(days=30)
         (self.inputs / "reporting_cycle.toml").write_text(
             f'[cycle]\nopen_year = {open_year}\ndeadline = "{deadline.isoformat()}"\n\n'
-            '[contact]\nname = "SUN test desk"\nemail = "sun@example.org"\n',
+            '[contact]\nname = "SUN test desk"\nname_fr = "le bureau SUN"\nname_es = "la oficina SUN"\n'
+            'email = "sun@example.org"\n',
             encoding="utf-8",
         )
 

@@ -127,6 +127,8 @@ def test_template_speaks_the_language(tmp_path, lang):
     assert "mine.xlsx" in text, "the instructions name the file written"
     cycle = reporting_cycle()
     assert cycle is not None and cycle.deadline.isoformat() in text and cycle.contact_email in text
+    # whom to ask, in the workbook's language: "Preguntas: the Greening the Blue team" in Spanish
+    assert cycle.contact_in(lang) in text and (lang == "en" or "the Greening" not in text), text
     assert len(list(wb.worksheets[0].iter_rows())) < 80, "instructions short enough to read"
 
 

@@ -110,6 +110,13 @@ def test_the_reporting_cycle_is_read_from_the_inputs_or_the_repository(tmp_path)
     own.write_text("[cycle]\nopen_year = 2030\n")
     with pytest.raises(GtbError, match="deadline is missing"):
         cycle.reporting_cycle(tmp_path)
+    names = '[contact]\nname = "SUN"\nname_fr = "le SUN"\nemail = "s@x.org"\n'
+    own.write_text("[cycle]\nopen_year = 2030\ndeadline = 2031-03-31\n" + names)
+    found = cycle.reporting_cycle(tmp_path)
+    assert [found.contact_in(lang) for lang in ("en", "fr", "es", None)] == ["SUN", "le SUN", "SUN", "SUN"]
+    own.write_text("[cycle]\nopen_year = 2030\ndeadline = 2031-03-31\n" + names.replace("name_fr", "name_de"))
+    with pytest.raises(GtbError, match="name_de: no such language"):
+        cycle.reporting_cycle(tmp_path)
 
 
 def test_the_database_is_sqlite_in_the_state_folder_or_postgres_from_its_url(tmp_path):

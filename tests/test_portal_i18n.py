@@ -374,6 +374,8 @@ def test_a_focal_points_empty_page_speaks_the_language_with_its_deadline_and_tem
     assert texts.text("entity.step-2", lang) in shown
     assert texts.text("entity.template-link", lang, entity="UNEP", year=YEAR, language="Español") in shown
     assert f'data-say-share="{texts.text("script.uploading-share", lang, percent="{percent}")}"' in html
+    contact = {"en": "SUN test desk", "fr": "le bureau SUN", "es": "la oficina SUN"}[lang]  # the cycle's names
+    assert texts.text("site.questions", lang, name=contact) in html_module.unescape(html)  # in the footer
     if lang != "en":
         assert_no_english(html, lang)
 

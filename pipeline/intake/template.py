@@ -54,9 +54,6 @@ def reporting_cycle(inputs: Path | None = None) -> Cycle | None:
     return read_cycle(inputs)
 
 
-_GENERIC_CONTACT = "the Greening the Blue team"
-
-
 # ---------------------------------------------------------------------------------------------
 # Bounds, rules and drop-down lists, derived from the contract
 # ---------------------------------------------------------------------------------------------
@@ -430,7 +427,7 @@ class _Identity:
 
     @property
     def contact(self) -> str:
-        return self.cycle.contact_name if self.cycle else _GENERIC_CONTACT
+        return self.cycle.contact_in(self.lang) if self.cycle else i18n.text("template.generic-contact", self.lang)
 
     @property
     def email(self) -> str:

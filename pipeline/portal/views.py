@@ -49,6 +49,7 @@ def portal_context(request: HttpRequest) -> dict:
         context["my_entities"] = sorted(allowed) if allowed is not None else []
     try:
         context["cycle"] = submissions.cycle()
+        context["contact_name"] = context["cycle"].contact_in(lang)
     except GtbError:
         context["cycle"] = None
     return context
