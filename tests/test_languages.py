@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.styles import NamedStyle
 
-from pipeline import api, catalogue
+from pipeline import api, catalogue, codelists
 from pipeline.cli import main
 from pipeline.intake.reading import date_from_text, number_from_text
 from pipeline.intake.template import dropdown_items, reporting_cycle, template
@@ -138,6 +138,12 @@ def test_french_country_names_are_french(tmp_path):
     assert i18n.code_label("energy_type", "natural_gas", "fr") != i18n.code_label("energy_type", "natural_gas", "en")
 
 
+def codelists_of(sheet: str) -> set[str]:
+    """The codes of every code list a sheet's columns take (not the countries: 'KEN' is a label's part)."""
+    lists = {c.codelist for c in contract.sheet(sheet).columns if c.codelist and c.codelist != "countries"}
+    return set().union(*(set(codelists.codes(name)) for name in lists))
+
+
 def test_last_year_sheet_is_read_only_and_ignored(tmp_path):
     inputs = tmp_path / "inputs"
     (inputs / "history").mkdir(parents=True)
@@ -151,6 +157,21 @@ def test_last_year_sheet_is_read_only_and_ignored(tmp_path):
     values = [c.value for row in wb[sheet].iter_rows() for c in row if c.value is not None]
     assert "Gigiri compound" in values and 1250 in values
     assert any(isinstance(v, str) and "2023" in v for v in values)
+    # every source and unit in French: a waste source was its codes ('paper_cardboard / recycling'),
+    # the units English ('flights', 'passenger-km')
+    rows = [[c.value for c in row] for row in wb[sheet].iter_rows()]
+    sheets = {i18n.sheet_name(name, "fr"): name for name in contract.sheet_names()}
+    sources = [(sheets[row[0]], row[1], row[3]) for row in rows if row[0] in sheets and isinstance(row[3], str)]
+    assert {"Waste", "AirTravel", "Facilities"} <= {name for name, _, _ in sources}, sources
+    codes = set().union(*(codelists_of(name) for name, _, _ in sources))
+    for name, label, unit in sources:
+        assert not set(re.split(r" / ", label)) & codes, (name, label)
+        assert unit in {i18n.text(key, "fr") for key in i18n.text_keys() if key.startswith("unit.")}, unit
+    streams, treatments = (
+        {i18n.code_label(n, c, "fr") for c in codelists.codes(n)} for n in ("waste_stream", "waste_treatment")
+    )
+    waste = [label for name, label, _ in sources if name == "Waste"]
+    assert all(any(f"{s} / {t}" == label for s in streams for t in treatments) for label in waste), waste
     fill(path, example_rows("UNEP", YEAR), lang="fr", labels=True)
     assert check(path).findings == [], "the validator ignores the last-year sheet"
     no_db = template("UNEP", YEAR, tmp_path / "u.xlsx", lang="fr")

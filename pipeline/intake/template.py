@@ -22,7 +22,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -565,9 +565,45 @@ class LastYear:
     sites: list[tuple[str, str]]  # (site, country)
 
 
+# The code lists of a source's parts on the Last year sheet: (sheet, what) of `LastYear.totals`,
+# where a waste source is its stream and its treatment ('paper_cardboard / recycling').
+_SOURCE_CODELISTS = {
+    "Facilities": ("energy_type",),
+    "Refrigerants": ("refrigerant_gas",),
+    "Vehicles": ("vehicle_fuel",),
+    "AirTravel": ("cabin_class",),
+    "OtherTravel": ("travel_mode",),
+    "Waste": ("waste_stream", "waste_treatment"),
+    "Water": ("water_source",),
+}
+SOURCE_PARTS = " / "  # between a source's parts, in `LastYear.totals` and on the sheet
+_UNIT_ALIGNMENT = Alignment(indent=1)  # the unit apart from the quantity before it
+WIDTH_LIMIT = 60  # characters: the site and source columns grow to their longest text up to this
+
+
+def _source_label(sheet: str, what: str, lang: str) -> str:
+    """A source of last year's totals in the workbook's language: each part's label in its code list."""
+    lists = _SOURCE_CODELISTS.get(sheet, ())
+    parts = what.split(SOURCE_PARTS) if len(lists) > 1 else [what]
+    if len(parts) != len(lists):
+        return what
+    return SOURCE_PARTS.join(i18n.code_label(codelist, part, lang) for codelist, part in zip(lists, parts, strict=True))
+
+
+def _unit_label(unit: str, lang: str) -> str:
+    """A unit of last year's totals as the reports write it in `lang` (`unit.*`: kWh, t, m³,
+    passagers-km, vuelos), else as stored."""
+    key = "unit." + unit.replace("-", "_")
+    return i18n.text(key, lang) if key in i18n.text_keys() else unit
+
+
 def _last_year_sheet(ws: Worksheet, entity: str, data: LastYear, lang: str) -> None:
     """The read-only sheet of last year's figures (protected; the validator ignores it)."""
-    st.set_widths(ws, [20, 34, 18, 14, 18])
+    labels = [_source_label(sheet, what, lang) for sheet, what, *_ in data.totals]
+    site_width = max([20, *(len(site) + 2 for site, _ in data.sites)])
+    what_width = max([34, *(len(label) + 2 for label in labels)])
+    st.set_widths(ws, [min(site_width, WIDTH_LIMIT), min(what_width, WIDTH_LIMIT), 18, 16, 18])
+    st.fit_to_page_width(ws, landscape=False)
     ws.sheet_properties.tabColor = "808080"
     st.write_text(
         ws.cell(row=1, column=1), i18n.text("lastyear.title", lang, entity=entity, year=data.year)
@@ -589,22 +625,21 @@ def _last_year_sheet(ws: Worksheet, entity: str, data: LastYear, lang: str) -> N
     for idx, key in enumerate(heads, start=1):
         st.write_text(ws.cell(row=r, column=idx), i18n.text(key, lang))
     st.style_header_row(ws, r, len(heads))
-    for sheet, what, quantity, unit, tco2e in data.totals:
+    for (sheet, _, quantity, unit, tco2e), label in zip(data.totals, labels, strict=True):
         r += 1
-        codelist = {
-            "Facilities": "energy_type",
-            "Refrigerants": "refrigerant_gas",
-            "Vehicles": "vehicle_fuel",
-            "AirTravel": "cabin_class",
-            "OtherTravel": "travel_mode",
-            "Water": "water_source",
-        }.get(sheet)
-        label = i18n.code_label(codelist, what, lang) if codelist else what
-        row_values: tuple[object, ...] = (i18n.sheet_name(sheet, lang), label, quantity, unit, tco2e)
+        row_values: tuple[object, ...] = (
+            i18n.sheet_name(sheet, lang),
+            label,
+            quantity,
+            _unit_label(unit, lang),
+            tco2e,
+        )
         for idx, item in enumerate(row_values, start=1):
             cell = ws.cell(row=r, column=idx)
             if isinstance(item, str):
                 st.write_text(cell, item)
+                if idx == 4:
+                    cell.alignment = _UNIT_ALIGNMENT
             else:
                 cell.value = item
                 cell.number_format = "#,##0.0"

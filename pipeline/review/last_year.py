@@ -44,7 +44,8 @@ def last_year(db: Path, entity: str, year: int) -> LastYear | None:
     return LastYear(int(previous), personnel[0] if personnel else None, total, totals, sites)
 
 
-# (sheet, what, quantity, unit, tCO2e) of one loaded submission, by sheet and source
+# (sheet, what, quantity, unit, tCO2e) of one loaded submission, by sheet and source; a waste
+# source is its stream and treatment codes joined by `template.SOURCE_PARTS`
 LAST_YEAR_SQL = """
 WITH e AS (SELECT sheet, source_row, emissions_tco2e FROM emissions WHERE submission_id = $1 AND NOT is_optional)
 SELECT 'Facilities', f.energy_type_code, sum(f.canonical_quantity), any_value(f.canonical_unit), sum(e.emissions_tco2e)
