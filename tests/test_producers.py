@@ -291,3 +291,44 @@ def test_a_tab_name_longer_than_any_program_writes_is_not_looked_at(monkeypatch)
     monkeypatch.setattr(normalise, "_COPY_PREFIX", Untouchable())
     assert normalise._copy_of("Facilities" + " " * 160_000 + "x") is None
     assert normalise._copy_of("Facilities" + " " * normalise.COPY_NAME_LIMIT + "(2)") is None
+
+
+def as_libreoffice_resaves_booleans(xml: bytes) -> bytes:
+    """Every boolean cell as LibreOffice writes one it opened from a workbook: the number 1 or 0 of
+    the formula TRUE() or FALSE() (`<c t="n"><f aca="false">TRUE()</f><v>1</v></c>`)."""
+    formula = {b"1": b"TRUE()", b"0": b"FALSE()"}
+    return re.sub(
+        rb'<c r="([A-Z]+[0-9]+)"([^>]*?) t="b"><v>([01])</v></c>',
+        lambda m: b'<c r="%s"%s t="n"><f aca="false">%s</f><v>%s</v></c>' % (m[1], m[2], formula[m[3]], m[3]),
+        xml,
+    )
+
+
+def test_a_yes_no_answer_libreoffice_saved_again_is_still_its_answer(tmp_path):
+    """TRUE or FALSE typed in LibreOffice is a boolean cell; opened again and saved, LibreOffice
+    writes it as the number 1 or 0 of the formula TRUE() or FALSE(), under a "TRUE";"TRUE";"FALSE"
+    format. Every such cell was refused ("found 1") while it showed TRUE, and a row holding only
+    an unticked box (0) became a row of missing values."""
+    sheets = valid_sheets()
+    answers = [True, True, False]
+    for row, answer in enumerate(answers, start=2):
+        set_cell(sheets, "AirTravel", f"F{row}", answer)
+    set_cell(sheets, "EMS", "B5", True)
+    sheets["AirTravel"].append([None, None, None, None, None, False, None])  # an unticked box alone
+    path = rewrite_sheets(
+        write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), ("AirTravel", "EMS"), as_libreoffice_resaves_booleans
+    )
+    assert (
+        b'<f aca="false">FALSE()</f><v>0</v>' in members(path.read_bytes())[sheet_part(path.read_bytes(), "AirTravel")]
+    )
+    sub = check(path)
+    assert sub.is_valid and not sub.findings, [f.message for f in sub.findings]
+    assert sub.tables["AirTravel"]["round_trip"].tolist() == answers
+    assert sub.ems["policy_adopted"] is True
+
+    # a formula that is no boolean keeps its number, and is refused as before
+    other = write_workbook(tmp_path / "other" / "UNEP_2024.xlsx", valid_sheets())
+    one = b'<c r="F2" t="n"><f>1*1</f><v>1</v></c>'
+    rewrite_sheets(other, ("AirTravel",), lambda xml: re.sub(rb'<c r="F2"[^>]*>.*?</c>', lambda _: one, xml, count=1))
+    found = check(other).findings
+    assert [(f.cell, f.code) for f in found] == [("F2", "not-in-codelist")], [f.message for f in found]

@@ -117,6 +117,9 @@ class GuardReport:
     # sheet -> its error cells that hold a linked data type (Stocks, Geography: a `vm` attribute,
     # stored as #VALUE! with the value elsewhere); only sheets with some
     linked_cells: dict[str, list[str]] = field(default_factory=dict)
+    # sheet -> its cells of the formula TRUE() or FALSE() and their boolean (LibreOffice stores
+    # them as the number 1 or 0: `BOOLEAN_FORMULAS`); only sheets with some
+    boolean_cells: dict[str, dict[str, bool]] = field(default_factory=dict)
 
 
 class Refused(UnreadableFile):
@@ -359,6 +362,7 @@ class _Package:
             hidden_rows={name: scan.hidden_rows for name, scan in scanned if scan.hidden_rows},
             other_error_parts=[sheets[name][0] for name, scan in scanned if scan.other_errors],
             linked_cells={name: scan.linked_cells for name, scan in scanned if scan.linked_cells},
+            boolean_cells={name: scan.boolean_cells for name, scan in scanned if scan.boolean_cells},
         )
 
     def _scan_sheet(self, info: zipfile.ZipInfo, sheet: str) -> _SheetScan:
@@ -784,9 +788,13 @@ _DIMENSION = re.compile(rb"""<(?:[^\s<>/:!?]++:)?dimension\s[^<>]*?\bref\s*=\s*[
 _SHEETDATA = re.compile(rb"<(?:[^\s<>/:!?]+:)?sheetData[\s/>]")
 # A formula cell up to what follows its formula: <v/>, <v> plus one byte, end of window, or </c>.
 _FORMULA_CELL = re.compile(
-    rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^<>]*+)>\s*+<(?:[\w.-]++:)?f\b[^<>]*?(?:/>|>[^<]*+</(?:[\w.-]++:)?f>)\s*+'
+    rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^<>]*+)>\s*+<(?:[\w.-]++:)?f\b[^<>]*?(?:/>|>([^<]*+)</(?:[\w.-]++:)?f>)\s*+'
     rb"(<(?:[\w.-]++:)?v\s*/>|<(?:[\w.-]++:)?v>(?:[\s\S]|\Z)|</(?:[\w.-]++:)?c>)"
 )
+# The formulas that are a boolean: LibreOffice writes a TRUE or FALSE it opened from a workbook as
+# the number 1 or 0 of the formula TRUE() or FALSE() (`<c t="n"><f>TRUE()</f><v>1</v>`), under a
+# "TRUE";"TRUE";"FALSE" format: calamine reads the number, the cell shows TRUE (VRAI, VERDADERO).
+BOOLEAN_FORMULAS = {b"TRUE()": True, b"FALSE()": False}
 _STR_TYPE = re.compile(rb"""\bt\s*=\s*["']str["']""")
 _ERROR_TYPE = re.compile(rb"""\bt\s*=\s*["']e["']""")
 # A cell's value-metadata index: Excel's linked data types (Stocks, Geography) and pictures in
@@ -827,6 +835,7 @@ class _SheetScan:
         self.max_col = 0  # 1-based
         self.dimension_done = False
         self.formula_cells: dict[str, None] = {}  # ordered set
+        self.boolean_cells: dict[str, bool] = {}  # cells of the formula TRUE() or FALSE() (`BOOLEAN_FORMULAS`)
         self.error_cells: dict[str, str] = {}  # cells showing an Excel error (t="e"): ref -> "#DIV/0!"
         self.range_cells = 0  # cells of the largest merged range or hyperlink range
         self.merged: list[str] = []  # merged ranges, top-left to bottom-right ("A5:A7"), the first MAX_MERGED_RANGES
@@ -965,7 +974,7 @@ class _SheetScan:
             return
         area = self.previous_tail + window
         self.previous_tail = window[-FORMULA_OVERLAP:]
-        for ref, attrs, after in _FORMULA_CELL.findall(area):
+        for ref, attrs, body, after in _FORMULA_CELL.findall(area):
             if after.startswith(b"</"):  # </c>: no <v> at all
                 has_value = False
             elif after.endswith(b"/>"):  # <v/>: openpyxl writes formulas so
@@ -975,6 +984,8 @@ class _SheetScan:
                 has_value = (following not in (b"", b"<")) or _STR_TYPE.search(attrs) is not None
             if not has_value:
                 self.formula_cells[ref.decode()] = None
+            elif (boolean := BOOLEAN_FORMULAS.get(body.strip().upper())) is not None:
+                self.boolean_cells[ref.decode()] = boolean
 
     def _errors(self, window: bytes) -> None:
         """Cells of type "e" (#DIV/0!, #N/A, #REF!...): calamine reads them as empty.

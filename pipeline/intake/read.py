@@ -38,6 +38,7 @@ import python_calamine
 
 from pipeline import paths, safe
 from pipeline.catalogue import Message
+from pipeline.cells import parse_cell
 from pipeline.errors import UnreadableFile
 from pipeline.intake import guard
 from pipeline.intake.guard import DEFAULT_LIMITS, GuardReport, Limits
@@ -271,6 +272,8 @@ def _raw_sheet(name: str, grid: Iterable[Sequence[object]], report: GuardReport)
         clean = _clean(values, texts)
         if clean.count(None) != len(clean):
             rows.append((excel_row, clean))
+    if name in report.boolean_cells:
+        _booleans(header, rows, report.boolean_cells[name])
     return RawSheet(
         name=name,
         header=header,
@@ -282,6 +285,17 @@ def _raw_sheet(name: str, grid: Iterable[Sequence[object]], report: GuardReport)
         merged_ranges=list(report.merged_ranges.get(name, [])),
         hidden_rows=list(report.hidden_rows.get(name, [])),
     )
+
+
+def _booleans(header: list[object], rows: list[tuple[int, list[object]]], cells: dict[str, bool]) -> None:
+    """The cells of the formula TRUE() or FALSE() (`GuardReport.boolean_cells`) as the booleans
+    they show, where calamine read the number 1 or 0 LibreOffice stored."""
+    by_row = {excel_row: values for excel_row, values in rows}
+    for ref, boolean in cells.items():
+        row, column = parse_cell(ref) or (0, 0)
+        values = header if row == 1 else by_row.get(row)
+        if values is not None and 0 < column <= len(values) and type(values[column - 1]) is int:
+            values[column - 1] = boolean
 
 
 def _clean(values: Sequence[object], texts: dict[str, str] | None = None) -> list[object]:
