@@ -549,6 +549,24 @@ def test_a_french_workbook_gives_the_reason_of_a_bound_in_french(tmp_path):
     assert "along the surface" not in found.message
 
 
+@pytest.mark.parametrize(("lang", "said"), [("en", "2.5"), ("fr", "2,5"), ("es", "2,5")])
+@pytest.mark.parametrize("held", [2.5, 30_000.25])
+def test_a_number_a_cell_holds_is_quoted_with_the_languages_decimal_mark(tmp_path, lang, said, held):
+    """French and Spanish findings quoted the cell's number the English way ('valeur trouvée :
+    2.5'), beside a bound written the French way ('au plus 20 100'): a Spanish reader takes 1.234
+    for a thousand. The number is quoted as the cell shows it in General format, with the
+    language's decimal mark, every digit kept."""
+    sheets = valid_sheets()
+    set_cell(sheets, "AirTravel", "E2", held)  # trips: a whole number
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    [found] = check(path, lang=lang).findings
+    digits = str(held).replace(".", said[1])
+    assert found.code == "type-error" and digits in found.message, found.message
+    if lang != "en":
+        assert str(held) not in found.message, found.message
+    assert found.value == str(held)  # the value column keeps what the cell holds
+
+
 def test_a_code_outside_its_list_is_answered_with_the_drop_downs_labels_in_its_language(tmp_path):
     """The finding lists what the drop-down offers in the workbook's language ('Oui', 'Non'), not
     the contract's codes (yes, no); a suggestion is made for a misspelt text only."""

@@ -288,11 +288,29 @@ QUOTED_LIMIT = 200
 QUOTED_START = 60
 
 
-def shown(value: object) -> Message | str:
-    """A value inside a message: 'text' quoted, numbers and dates as typed, an empty cell named."""
+@dataclass(frozen=True)
+class CellNumber(Rendered):
+    """A number a cell holds, inside a message: as the cell shows it in the General format, with the
+    decimal mark of the message's language (1234.5, 1234,5), every digit kept and no grouping."""
+
+    value: float
+
+    def render(self, lang: str = DEFAULT_LANG) -> str:
+        text = display_value(self.value)
+        return text.replace(".", ",") if lang in ("fr", "es") else text
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def shown(value: object) -> Rendered | str:
+    """A value inside a message: 'text' quoted, numbers as the cell shows them in the message's
+    language, dates as typed, an empty cell named."""
     if isinstance(value, str):
         text = display_value(value)
         if len(text) > QUOTED_LIMIT:
             return Message("value.long", {"start": quoted(text[:QUOTED_START] + "…"), "length": Number(len(text))})
         return quoted(text)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and display_value(value):
+        return CellNumber(value)
     return display_value(value) or Message("value.empty")

@@ -74,7 +74,9 @@ class PercentCell(catalogue.Rendered):
     def render(self, lang: str | None = None) -> str:
         lang = lang or self.lang
         percent = catalogue.number_text(self.read, lang, grouped=False)
-        return catalogue.text("value.percent-cell", lang, held=catalogue.display_value(self.held), percent=percent)
+        return catalogue.text(
+            "value.percent-cell", lang, held=catalogue.CellNumber(self.held).render(lang), percent=percent
+        )
 
     def __str__(self) -> str:
         return self.render()
