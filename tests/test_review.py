@@ -638,3 +638,35 @@ def test_the_figures_worked_out_before_the_views_agree_with_the_views(inputs):
             sheet = last_year.last_year(db_of(inputs), "UNEP", year + 1)
             assert sheet is not None and sheet.year == year
             assert sheet.total_tco2e == pytest.approx(view["total_tco2e"], rel=1e-12)
+
+
+def test_a_source_reported_last_year_and_not_this_year_is_flagged(inputs):
+    """A sheet emptied by mistake loaded clean: UNV's air travel went from 384 t to nothing with no
+    flag, as the change checks compared only figures present in both years. Each source of the
+    previous year left unreported is now a flag on its sheet, naming last year's figure; its
+    explanation is the year's comment on the Entity sheet. Refrigerants, refilled in some years
+    only, are not flagged."""
+    sheets = valid_sheets("UNEP", 2024)
+    for sheet in ("AirTravel", "Water", "Refrigerants"):
+        sheets[sheet] = sheets[sheet][:1]  # the header alone
+    sheets["Entity"].append(["comment", "no travel this year; the compound's water meter failed"])
+    two_years(inputs, sheets)
+    flags = query(inputs, "SELECT sheet, cell, code, message, explanation, status FROM flags ORDER BY sheet")
+    assert [(f[0], f[1], f[2], f[5]) for f in flags] == [
+        ("AirTravel", "", "implausible-change", "open"),
+        ("Water", "", "implausible-change", "open"),
+    ], flags
+    air, water = flags
+    assert "AirTravel sheet reports nothing for 2024" in air[3] and "2023 had 104 flights" in air[3], air[3]
+    assert "61,000 m³" in water[3] and "'Comment' field of the Entity sheet" in water[3], water[3]
+    assert {air[4], water[4]} == {"no travel this year; the compound's water meter failed"}
+
+
+def test_a_source_with_zeros_only_is_not_reported_and_one_still_reported_is_no_vanishing(inputs):
+    sheets = valid_sheets("UNEP", 2024)
+    for row in sheets["Water"][1:]:
+        row[3] = 0  # volume 0 on every row
+    sheets["Facilities"] = sheets["Facilities"][:2]  # electricity only: diesel and gas are no longer used
+    two_years(inputs, sheets)
+    flags = query(inputs, "SELECT sheet, message FROM flags")
+    assert [sheet for sheet, _ in flags] == ["Water"], flags

@@ -7,7 +7,8 @@ bounds (kWh, m3, kg of waste and flights per person; kg of refrigerant per site)
 row that drives it (the largest). `flags(con, ids)` compares them:
 
 - `implausible-change` when a figure moves beyond the factor of its check since the entity's
-  previous loaded year, both values and the likely cause in the message (x1000: a unit slip);
+  previous loaded year, both values and the likely cause in the message (x1000: a unit slip),
+  and when a source the previous year reported is not reported at all (`VANISHING`);
 - `implausible-value` when an intensity exceeds its bound.
 
 The checks, their limits, floors (figures too small to judge) and reasons are data:
@@ -327,6 +328,7 @@ def flags(con: duckdb.DuckDBPyConnection, ids: list[int]) -> list[Flag]:
         if sid in previous and previous[sid][0] in by_sub:
             old_sid, old_year = previous[sid]
             out += _change_flags(sid, new, by_sub[old_sid], (old_year, years[sid]))
+            out += _vanished_flags(sid, new, by_sub[old_sid], (old_year, years[sid]))
     return out
 
 
@@ -355,6 +357,56 @@ def times(new: float, old: float) -> str:
     else:
         shown = f"{factor:,.0f}" if factor >= 10 else f"{factor:.1f}".removesuffix(".0")
     return ("x" if new >= old else "÷") + shown
+
+
+# The sources whose whole disappearance is flagged: a sheet that held figures last year and none
+# (or only zeros) this year. Refrigerants are left out: refills are lumpy, a year without is usual.
+VANISHING = ("energy", "fleet", "flights", "travel", "waste", "water")
+
+
+@dataclass(frozen=True)
+class Tab(Rendered):
+    """A sheet named as the message's language names it."""
+
+    sheet: str
+
+    def render(self, lang: str = DEFAULT_LANG) -> str:
+        return i18n.sheet_name(self.sheet, lang)
+
+
+def _vanished_flags(sid: int, new: list[Figure], old: list[Figure], years: tuple[int, int]) -> list[Flag]:
+    """`implausible-change.vanished` for each source of `VANISHING` the previous year reported above
+    its check's floor and this year does not report at all (or only as zeros): a sheet emptied by
+    mistake loaded clean, and a total of -64 % went unflagged, as the change checks compare only
+    figures present in both years. The flag names the previous year's largest figure of the
+    source; it is on the sheet, not a row, and its explanation is the Entity sheet's comment."""
+    old_year, new_year = years
+    reported = {f.metric for f in new if f.value > 0}
+    change = {(c.metric, c.unit): c for c in checks() if c.check == "change"}
+    out = []
+    for metric in VANISHING:
+        if metric in reported:
+            continue
+        was = [(f, change[(f.metric, f.unit)]) for f in old if f.metric == metric and (f.metric, f.unit) in change]
+        was = [(f, c) for f, c in was if f.value >= c.floor and f.value > 0]
+        if not was:
+            continue
+        figure, check = max(was, key=lambda fc: fc[0].value / max(fc[1].floor, 1e-300))
+        params = {
+            "source_sheet": Tab(figure.sheet),
+            "new_year": new_year,
+            "old_year": old_year,
+            "old": Shown(figure.value),
+            "unit": _unit(figure.unit),
+            # the source's largest item, where a source has items (energy: electricity, diesel...)
+            "of_what": Message("implausible-change.vanished-of", {"what": _what(figure)})
+            if figure.metric in ITEM_LISTS
+            else "",
+            "comment": Header("Entity", "comment"),
+            "entity_sheet": Tab("Entity"),
+        }
+        out.append(Flag(sid, check, "implausible-change.vanished", params, figure.sheet, None, figure.column, 0.0))
+    return out
 
 
 def _change_flags(sid: int, new: list[Figure], old: list[Figure], years: tuple[int, int]) -> list[Flag]:
