@@ -119,7 +119,7 @@ def _date(data: dict, path: Path) -> dt.date:
 def _names(data: dict, path: Path) -> tuple[tuple[str, str], ...]:
     """The contact's name in each language given (`name_fr = ...`); a key `name_xx` of a language
     the pipeline does not speak is refused, as a misspelt key would otherwise be ignored."""
-    from schemas.i18n import LANGS
+    from pipeline.catalogue import languages
 
     section = data.get("contact")
     found = []
@@ -127,8 +127,8 @@ def _names(data: dict, path: Path) -> tuple[tuple[str, str], ...]:
         if not key.startswith("name_"):
             continue
         lang = key.removeprefix("name_")
-        if lang not in LANGS:
-            raise GtbError(f"{path}: [contact] {key}: no such language (names in: {', '.join(LANGS)})")
+        if lang not in languages():
+            raise GtbError(f"{path}: [contact] {key}: no such language (names in: {', '.join(languages())})")
         found.append((lang, _text(data, "contact", key, path)))
     return tuple(found)
 
