@@ -5,6 +5,12 @@ focal point's slip written into the latest year (ECE's flights multiplied by fiv
 year-over-year check has something to flag. The notebook runs in a kernel started from this
 interpreter (a kernelspec written into the test's temporary folder), so the test needs no
 user-installed kernel and works in a fresh clone's `.venv` and in CI.
+
+A second database spans the years 2020-2025, where the report's completeness and factor sets
+matter: UNSSC is only expected from 2021 (the code list), DPPA's 2020 workbook is missing (its last
+figures are the 2019 history total, its latest overall 2025), and 2025 is calculated with another
+emission factor set than 2024 (CBD's 2025 flights multiplied by five, so the check flags a change
+across the two sets).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -27,12 +34,18 @@ from rich.console import Console
 
 from demo.data import generate
 from pipeline import api
+from pipeline.report.tables import number_format
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "analyst.ipynb"
 ENTITIES = ["CBD", "DPPA", "ECE"]
 FIRST, LAST = 2023, 2024
 SLIPPED = "ECE"  # its LAST-year workbook gets five times the flights
+SPAN_ENTITIES = ["CBD", "DPPA", "UNSSC"]
+SPAN_FIRST, SPAN_LAST = 2020, 2025
+SPAN_MISSING = "DPPA"  # its SPAN_FIRST workbook is not there: a history total the year before, workbooks after
+SPAN_LATE = "UNSSC"  # expected from 2021 only
+SPAN_SLIPPED = "CBD"  # its SPAN_LAST workbook gets five times the flights
 KERNEL = "gtb-notebook-test"
 SETTINGS = ("GTB_DB", "GTB_YEAR", "GTB_ENTITY")
 
@@ -56,8 +69,8 @@ def scale_column(path: Path, sheet: str, column: str, factor: int) -> int:
 def clone(tmp_path_factory) -> Path:
     """A repository-shaped folder whose outputs/gtb.duckdb was built by the pipeline."""
     clone = tmp_path_factory.mktemp("clone")
-    (clone / "pipeline" / "indicators").mkdir(parents=True)
-    shutil.copy(ROOT / "pipeline" / "indicators" / "indicators.sql", clone / "pipeline" / "indicators")
+    # the whole package, as in a clone: run from the root, the notebook imports the report's number formats from it
+    shutil.copytree(ROOT / "pipeline", clone / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
     (clone / "notebooks").mkdir()
     inputs = clone / "inputs"
     generate(inputs, first_year=FIRST, last_year=LAST, history_from=FIRST, entities=ENTITIES, mistakes=False)
@@ -67,6 +80,29 @@ def clone(tmp_path_factory) -> Path:
     )
     assert not result.had_errors and len(result.loaded) == len(ENTITIES) * 2
     return clone
+
+
+@pytest.fixture(scope="module")
+def span(tmp_path_factory) -> Path:
+    """The database of SPAN_ENTITIES for SPAN_FIRST-SPAN_LAST (history the year before), built by the pipeline."""
+    root = tmp_path_factory.mktemp("span")
+    inputs = root / "inputs"
+    generate(
+        inputs,
+        first_year=SPAN_FIRST,
+        last_year=SPAN_LAST,
+        history_from=SPAN_FIRST - 1,
+        entities=SPAN_ENTITIES,
+        mistakes=False,
+    )
+    (inputs / "submissions" / str(SPAN_FIRST) / f"{SPAN_MISSING}_{SPAN_FIRST}.xlsx").unlink()
+    assert not (inputs / "submissions" / str(SPAN_FIRST) / f"{SPAN_LATE}_{SPAN_FIRST}.xlsx").exists()
+    slipped = inputs / "submissions" / str(SPAN_LAST) / f"{SPAN_SLIPPED}_{SPAN_LAST}.xlsx"
+    assert scale_column(slipped, "AirTravel", "trips", 5) > 0
+    db = root / "outputs" / "gtb.duckdb"
+    result = api.run(inputs, db, root / "outputs", jobs=1, console=Console(file=io.StringIO()))
+    assert not result.had_errors
+    return db
 
 
 def execute(tmp: Path, cwd: Path, **settings: str) -> dict[str, str]:
@@ -161,6 +197,81 @@ def test_settings_choose_database_year_and_entity_from_repository_root(clone, tm
     )
     assert f"add up to CBD's total of {total:,.3f} tCO2e for {FIRST}" in out["trace-check"]
     assert f"0 of 0 entities with figures for both {FIRST - 1} and {FIRST}" in out["yoy"], "no year before the first"
+
+
+def listed_codes(table: str) -> list[str]:
+    """The entity codes of a displayed frame whose first column is entity_code, in order."""
+    rows = table[table.index("entity_code") :]
+    return re.findall(r"^\d+ +([A-Z][A-Z0-9-]*) ", rows, re.MULTILINE)
+
+
+def test_who_has_not_reported_is_the_report_completeness_of_the_year(span, tmp_path):
+    out = execute(tmp_path, cwd=tmp_path, GTB_DB=str(span), GTB_YEAR=str(SPAN_FIRST))
+
+    [(joins,)] = query(span, "SELECT expected_from FROM entities WHERE entity_code = ?", [SPAN_LATE])
+    assert joins > SPAN_FIRST, "the code list expects the late entity only after the year looked at"
+    missing = query(
+        span,
+        """SELECT entity_code, last_reported_year FROM reporting_completeness
+           WHERE year = ? AND data_source = 'missing' ORDER BY entity_code""",
+        [SPAN_FIRST],
+    )
+    assert (SPAN_MISSING, SPAN_FIRST - 1) in missing
+    assert SPAN_LATE not in {code for code, _ in missing}
+    # the notebook lists exactly the report's missing entities: not the one that only joins later
+    assert listed_codes(out["missing"]) == [code for code, _ in missing]
+    # and an entity's last year with figures before this one, not its latest year overall
+    [line] = [line for line in out["missing"].splitlines() if re.match(rf"\d+\s+{SPAN_MISSING}\s", line)]
+    assert re.search(rf"\s{SPAN_FIRST - 1}\s", line) and str(SPAN_LAST) not in line, line
+    [(expected, reporting, absent)] = query(
+        span,
+        """SELECT entities_expected, entities_reporting_expected, entities_missing
+           FROM completeness_by_year WHERE year = ?""",
+        [SPAN_FIRST],
+    )
+    assert f"{reporting} of {expected} entities expected for {SPAN_FIRST} reported; {absent} missing" in out["missing"]
+
+
+def test_year_over_year_marks_changes_across_factor_sets_and_figures_have_the_report_decimals(span, tmp_path):
+    out = execute(tmp_path, cwd=tmp_path, GTB_DB=str(span))  # the latest year
+
+    changes = query(
+        span,
+        """SELECT c.entity_code, f.previous_factor_sets, f.factor_sets FROM entity_change c
+           JOIN entity_factor_sets f USING (entity_code, year)
+           WHERE c.year = ? AND c.change_across_factor_sets ORDER BY c.entity_code""",
+        [SPAN_LAST],
+    )
+    assert {code for code, _, _ in changes} == set(SPAN_ENTITIES), "the last year is on another factor set"
+    [(before, now)] = {(b, n) for _, b, n in changes}
+    flags = expected_flags(span, SPAN_LAST)
+    assert SPAN_SLIPPED in flags
+    line = (
+        f"{len(flags)} of {len(SPAN_ENTITIES)} entities with figures for both {SPAN_LAST - 1} and {SPAN_LAST} "
+        f"changed by more than ±50 %: {', '.join(code + '*' for code in flags)}"
+    )
+    assert line in out["yoy"]
+    assert (
+        f"* {len(changes)} of the {len(SPAN_ENTITIES)} entities have their two years calculated with different "
+        f"emission factor sets ({SPAN_LAST - 1}: {before}, {SPAN_LAST}: {now}): their change is partly the method's"
+    ) in out["yoy"]
+
+    # per-capita figures with the decimals of the report's tables, not the notebook's 4 significant digits
+    decimals = len(number_format("per_capita_tco2e").partition(".")[2])
+    [(system,)] = query(span, "SELECT per_capita_tco2e FROM system_indicators WHERE year = ?", [SPAN_LAST])
+    assert re.search(
+        rf"^per_capita_tco2e +{re.escape(f'{system:,.{decimals}f}')} +tCO2e per person$", out["system"], re.M
+    )
+    [(entity, per_capita)] = query(
+        span,
+        """SELECT i.entity_code, i.per_capita_tco2e FROM entity_indicators i
+           WHERE i.year = ? ORDER BY i.total_tco2e DESC LIMIT 1""",
+        [SPAN_LAST],
+    )
+    assert f"{entity} {SPAN_LAST}" in out["trace-entity"]
+    assert re.search(
+        rf"^per_capita_tco2e +{re.escape(f'{per_capita:,.{decimals}f}')} +tCO2e per person$", out["trace-entity"], re.M
+    )
 
 
 def test_committed_notebook_has_no_outputs():

@@ -695,11 +695,11 @@ def test_unknown_personnel_of_the_missing_is_said_to_be_unknown(gap, out):
     """No missing entity has a personnel figure: the sentence says so and claims no coverage figure
     (the view's share would be 100 % of a known personnel of 0)."""
     line = next(x for x in build.completeness_lines(gap) if x.startswith("3 of 4 entities expected"))
-    assert "the personnel of the missing entities is unknown" in line
+    assert "the personnel of the missing entity is unknown" in line  # one missing: singular
     assert "had 0 personnel" not in line and "%" not in line.split("They count")[1]
-    assert "1 missing entities have never reported" in line
+    assert "1 missing entity has never reported" in line
     index = (out.folder / "index.md").read_text(encoding="utf-8")  # ITC reported until 2018: known
-    assert "the missing entities had " in index and "of the known personnel" in index
+    assert "the missing entity had " in index and "in its latest year" in index and "of the known personnel" in index
 
 
 def test_a_year_of_0_tco2e_draws_every_chart_without_warnings(tmp_path):
@@ -985,7 +985,200 @@ def test_an_entity_without_emissions_is_said_to_have_none(tmp_path):
     with s.house_style():
         factsheets.factsheet("UNEP", "UNEP", "", rows, 2024, "Source: test")
     page = factsheets._PAGES[(2024,)]
-    assert "No emissions reported" in [t.get_text() for t in page.trend.texts if t.get_visible()]
+    shown = [t.get_text() for t in page.trend.texts if t.get_visible()]
+    assert shown == [factsheets.ZERO]  # reported, of nothing: said once, never 'No emissions reported'
     assert not any(label.get_visible() for label in page.trend.get_yticklabels() if label.get_text())
+    assert page.split_empty.get_text() == factsheets.ZERO == "0 tCO\u2082e reported"
     value, label = factsheets.key_figures(rows[-1])[5]
-    assert label == "Climate neutral: no emissions reported to offset" and "\u2013" not in label
+    assert label == f"Climate neutral: {factsheets.ZERO}, none to offset" and "\u2013" not in label
+
+
+# --- names, coverage, shares, zero, plurals and decimals as the report shows them -------------------------
+LONG_NAME = (
+    "United Nations International Computing Centre for Information and Communications Technology Services, "
+    "Digital Transformation, Cyber Security and Hosting of Shared Platforms Across the UN System (Geneva, "
+    "Valencia, New York, Bangkok)"
+)
+
+
+def draw_page(code: str, name: str, rows: list, year: int, source: str = "Source: test") -> factsheets.FactsheetPage:
+    factsheets._PAGES.clear()
+    with s.house_style():
+        fig = factsheets.factsheet(code, name, "", rows, year, source)
+        fig.savefig(io.BytesIO(), format="pdf", metadata=s.PDF_METADATA)  # drawn as written: glyphs and all
+    return factsheets._PAGES[(year,)]
+
+
+def band_and_name(page: factsheets.FactsheetPage) -> tuple[float, float, float]:
+    """(the band's lower edge, the name's lowest and rightmost pixel), in the page's pixels."""
+    renderer = FigureCanvasAgg(page.fig).get_renderer()
+    box = page.name.get_window_extent(renderer)
+    height, width = page.fig.bbox.height, page.fig.bbox.width
+    return height * (1 - factsheets.HEADER_IN / factsheets.HEIGHT_IN), box.y0, box.x1 / width
+
+
+@pytest.mark.parametrize("repeat", [1, 4])
+def test_a_long_entity_name_is_readable_inside_the_header_band(db, repeat):
+    """The name was cut to 3 lines without an ellipsis, its last line on the band's edge: it shrinks
+    to fit the band, and one too long even then ends with an ellipsis and stands in full on the page."""
+    con = queries.open_report_db(db)
+    try:
+        rows = queries.entity_series(con, YEAR)["UNEP"][-1:]
+    finally:
+        con.close()
+    name = " ".join([LONG_NAME] * repeat)
+    page = draw_page("UNICC", name, rows, YEAR)
+    edge, bottom, right = band_and_name(page)
+    assert bottom > edge + 0.05 * page.fig.dpi  # clear of the band's lower edge
+    assert right < 1 - factsheets.MARGIN_IN / factsheets.WIDTH_IN + 1e-3  # within the right margin
+    shown = page.name.get_text()
+    if repeat == 1:
+        assert " ".join(shown.split()) == name and factsheets.ELLIPSIS not in shown
+        assert page.name.get_fontsize() >= factsheets.NAME_SIZES[-1]
+    else:
+        assert shown.endswith(factsheets.ELLIPSIS)
+        assert name in " ".join(page.source.get_text().split())  # the full name elsewhere on the page
+        renderer = FigureCanvasAgg(page.fig).get_renderer()
+        assert page.source.get_window_extent(renderer).y1 < page.more.get_window_extent(renderer).y0
+    short = draw_page("UNEP", "United Nations Environment Programme", rows, YEAR)
+    assert short.name.get_fontsize() == factsheets.NAME_SIZES[0]  # a usual name keeps the large size
+
+
+def test_an_emoji_in_a_name_is_a_visible_placeholder_without_a_warning(db):
+    con = queries.open_report_db(db)
+    try:
+        rows = queries.entity_series(con, YEAR)["UNEP"][-1:]
+    finally:
+        con.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib's 'Glyph ... missing from font(s)' is a warning
+        page = draw_page("UNAIDS", "Joint Programme \U0001f30d\U0001f397\ufe0f UNAIDS", rows, YEAR)
+    assert page.name.get_text() == f"Joint Programme {s.PLACEHOLDER}{s.PLACEHOLDER} UNAIDS"
+    assert s.printable("Programme commun \u00e9tabli, \u0628\u0631\u0646\u0627\u0645\u062c") == (
+        "Programme commun \u00e9tabli, \u0628\u0631\u0646\u0627\u0645\u062c"  # glyphs the font has stay
+    )
+
+
+def test_every_chart_of_the_year_and_the_about_sheet_state_coverage_against_the_expected(one_set, out, db):
+    """Only the trend charts said who reported of those expected; the charts of the year and the
+    tables said nothing. The count is the completeness view's."""
+    _, ((reported, expected),) = view(
+        db, "SELECT entities_reporting_expected, entities_expected FROM completeness_by_year WHERE year = ?", [YEAR]
+    )
+    said = f"{reported} of {expected} expected entities reported for {YEAR}"
+    assert reported < expected
+    with s.house_style():
+        for chart in charts.CHARTS:
+            text = all_text(chart.draw(one_set))  # the trends: '(6 of 7 in 2024)' in their coverage note
+            assert said in text or f"({reported} of {expected} in {YEAR})" in text, chart.stem
+        water = all_text(charts.water_trend(one_set))
+        ems = all_text(charts.ems_status(one_set))
+    resources = next(r for r in one_set.resources if r["year"] == YEAR)
+    assert said in water  # against the expected, and its bars against those that reported
+    assert f"{resources['water_entities']} of the {resources['reporting_entities']} entities that reported" in water
+    assert said in ems and "the bars count the entities that reported" in ems
+    about = " ".join(str(c) for r in load_workbook(out.folder / f"tables_{YEAR}.xlsx")["about"].values for c in r if c)
+    assert said in about and "completeness sheet" in about
+
+
+def test_shares_shown_side_by_side_add_to_100(one_set, db):
+    """55.8/24.7/19.5 % were labelled 56/25/20 (101 %) beside a legend of 55.8/24.7/19.5."""
+    assert s.share_labels([0.558, 0.247, 0.195]) == ["56 %", "25 %", "19 %"]
+    assert s.share_labels([0.558, 0.247, 0.195], 1) == ["55.8 %", "24.7 %", "19.5 %"]
+    assert s.share_labels([0.004, 0.5, 0.496]) == ["<1 %", "50 %", "50 %"]  # a sliver keeps its bound
+    assert s.share_labels([None, 0.5, 0.5]) == ["\u2013", "50 %", "50 %"]
+    rows = [dict(r) for r in one_set.system]
+    total = rows[-1]["total_tco2e"]
+    for src, share in zip(s.SOURCES, (0.558, 0.247, 0.195), strict=True):
+        rows[-1][f"share_{src}"], rows[-1][f"{src}_tco2e"] = share, share * total
+    with s.house_style():
+        fig = charts.source_split(queries.ReportData(**{**one_set.__dict__, "system": rows}))
+    bars = [float(t.get_text().rstrip(" %")) for t in fig.axes[0].texts]
+    legend = [float(t.get_text().split(": ")[1].split(" %")[0]) for t in fig.axes[0].get_legend().get_texts()]
+    assert len(bars) == 3 and sum(bars) == 100 and round(sum(legend), 6) == 100
+    assert all(abs(b - v) < 1 for b, v in zip(bars, legend, strict=True))  # the same shares, rounded
+    con = queries.open_report_db(db)
+    try:
+        now = dict(queries.entity_series(con, YEAR)["UNEP"][-1])
+    finally:
+        con.close()
+    for src, share in zip(s.SOURCES, (0.558, 0.245, 0.197), strict=True):
+        now[f"share_{src}"] = share
+    page = draw_page("UNEP", "UNEP", [now], YEAR)
+    shown = [t.get_text() for t in page.split_texts.values()]
+    assert sum(float(x.rstrip(" %")) for x in shown) == 100
+    assert factsheets.key_figures(now)[2][0] == shown[1]  # the air travel tile is the split's figure
+
+
+def test_an_entity_of_0_tco2e_says_so_and_its_change_of_factor_set_is_marked(sets_db, tmp_path):
+    """UNEP's 2025 workbook with every emissions sheet empty: its year is '0 tCO2e reported' (not
+    'no emissions reported', not a blank slot) and its change from 2024 crosses the change of set
+    like every other entity's."""
+    copy = tmp_path / "gtb.duckdb"
+    copy.write_bytes(sets_db.read_bytes())
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute(
+            """DELETE FROM emissions WHERE submission_id IN (SELECT submission_id FROM submissions
+               WHERE entity_code = 'UNEP' AND reporting_year = ?)""",
+            [NEW_SET_FROM],
+        )
+    finally:
+        con.close()
+    con = queries.open_report_db(copy)
+    try:
+        series = queries.entity_series(con, NEW_SET_FROM)
+        data = queries.load_report_data(con, NEW_SET_FROM)
+        # the indicator views themselves say so, for every reader (the notebook, the export)
+        [(crossed,)] = con.execute(
+            "SELECT change_across_factor_sets FROM entity_change WHERE entity_code = 'UNEP' AND year = ?",
+            [NEW_SET_FROM],
+        ).fetchall()
+    finally:
+        con.close()
+    assert crossed is True
+    rows, years = series["UNEP"], tuple(r["year"] for r in data.system)
+    assert rows[-1]["total_tco2e"] == 0
+    labels = [label for _, label in factsheets.key_figures(rows[-1])]
+    assert labels[1].endswith(f" on 2024{s.CHANGE_MARK}")  # as any entity whose years span two sets
+    assert build.sheet_note(rows, NEW_SET_FROM, years).startswith(f"{s.CHANGE_MARK} From 2025")
+    factsheets._PAGES.clear()
+    with s.house_style():
+        factsheets.factsheet("UNEP", "UNEP", "", rows, NEW_SET_FROM, "Source: test", years)
+    page = factsheets._PAGES[years]
+    slot = [t for t in page.trend.texts if t.get_visible() and t.get_position()[0] == NEW_SET_FROM]
+    assert [t.get_text().strip() for t in slot] == [factsheets.ZERO]
+    assert dividers(page.trend) == [NEW_SET_FROM - 0.5]
+    assert page.split_empty.get_text() == factsheets.ZERO and "No emissions" not in page.split_empty.get_text()
+
+
+def test_index_counts_agree_with_their_nouns(out, gap):
+    index = (out.folder / "index.md").read_text(encoding="utf-8")
+    assert " 1 rows)" not in index and " 1 entities" not in index and "1 missing entities" not in index
+    assert s.plural(1, "entity", "entities") == "1 entity" and s.plural(0, "row") == "0 rows"
+    assert "1 of 1 entities" not in " ".join(build.completeness_lines(gap))
+
+
+def test_per_capita_has_one_rule_of_decimals_in_charts_factsheets_and_tables(out, one_set, db):
+    """The workbook showed 3.54 where charts and factsheets showed 3.5."""
+    decimals = s.PER_CAPITA_DECIMALS
+    ws = load_workbook(out.folder / f"tables_{YEAR}.xlsx")["entities"]
+    headers = [c.value for c in ws[1]]
+    fmt = ws.cell(row=2, column=headers.index("Emissions per capita (tCO2e/person)") + 1).number_format
+    assert fmt.split(".")[1] == "0" * decimals if decimals else "." not in fmt
+    ws = load_workbook(out.folder / f"tables_{YEAR}.xlsx")["water"]
+    headers = [c.value for c in ws[1]]
+    assert ws.cell(row=2, column=len(headers)).number_format == fmt
+    with s.house_style():
+        ranked = charts.per_capita_by_entity(one_set)
+        water = charts.water_trend(one_set)
+    values = [t.get_text() for t in ranked.axes[0].texts if t.get_text()[:1].isdigit()]
+    values += [t.get_text() for t in water.axes[0].texts if t.get_text()[:1].isdigit() and "/" not in t.get_text()]
+    assert values and all(len(v.split(".")[1]) == decimals for v in values), values
+    con = queries.open_report_db(db)
+    try:
+        now = queries.entity_series(con, YEAR)["UNEP"][-1]
+    finally:
+        con.close()
+    tile = factsheets.key_figures(now)[3][0]
+    assert len(tile.split(".")[1]) == decimals

@@ -238,12 +238,28 @@ SELECT * EXCLUDE (entity_code, is_system) FROM indicators WHERE is_system;
 -- beside the set(s) of its latest earlier year with a workbook. A year from published totals names
 -- no set and has no row. factor_set_changed marks the first year on other sets than before: a
 -- trend or a change across it compares two methods (docs/emission-factors.md), not only the data.
+-- A loaded workbook without any emissions row (every emissions sheet empty: 0 tCO2e reported)
+-- takes the set(s) of its year's other workbooks: its nothing was calculated with the year's
+-- method like any other entity's figures, and a fall to 0 t across a change of set compares two
+-- methods' years too.
 CREATE OR REPLACE VIEW entity_factor_sets AS
-WITH used AS (
+WITH priced AS (
     SELECT l.entity_code, l.year, string_agg(DISTINCT e.factor_set, ', ' ORDER BY e.factor_set) AS factor_sets
     FROM loaded_submissions l
     JOIN emissions e USING (submission_id)
     GROUP BY l.entity_code, l.year
+), of_year AS (
+    SELECT l.year, string_agg(DISTINCT e.factor_set, ', ' ORDER BY e.factor_set) AS factor_sets
+    FROM loaded_submissions l
+    JOIN emissions e USING (submission_id)
+    GROUP BY l.year
+), used AS (
+    SELECT * FROM priced
+    UNION ALL
+    SELECT l.entity_code, l.year, y.factor_sets
+    FROM loaded_submissions l
+    JOIN of_year y USING (year)
+    WHERE NOT EXISTS (SELECT 1 FROM priced p WHERE p.entity_code = l.entity_code AND p.year = l.year)
 )
 SELECT entity_code, year, factor_sets,
        lag(year) OVER earlier AS previous_factor_sets_year,

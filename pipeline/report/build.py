@@ -159,7 +159,7 @@ def _write(
         data.history_years,
         data.partly_history_years,
         draft=data.open_flags,
-        note=factor_set_lines(data, tables=True),
+        note=" ".join(n for n in (tables_coverage(data), factor_set_lines(data, tables=True)) if n),
     )
     result.tables.append(tables.write_xlsx(report_tables, folder / f"tables_{year}.xlsx", year, source))
     for table in report_tables:
@@ -187,6 +187,15 @@ def sheet_note(rows: list[queries.Record], year: int, years: tuple[int, ...]) ->
     return f"{s.CHANGE_MARK} {note}" if note and now.get("change_across_factor_sets") else note
 
 
+def tables_coverage(data: queries.ReportData) -> str:
+    """Who the year's tables are of, against the entities expected (the about sheet of the tables):
+    the sentence of the year's charts, and where the missing ones are listed."""
+    text = charts.year_coverage(data)
+    if text and data.missing:
+        text += " The completeness sheet lists the missing entities."
+    return text
+
+
 def factor_set_lines(data: queries.ReportData, tables: bool = False) -> str:
     """What changed where the years of the report use different factor sets, and where the report
     marks it ('' when every year with a set uses the same one): the about sheet of the tables and
@@ -209,15 +218,23 @@ def _missing_personnel(now: queries.Record) -> str:
     in their latest year reported and the share of the known personnel covered. Where no missing
     entity's personnel is known (none reported before) it says so and claims no share: the view's
     share would be 100 % of a known personnel of 0, which is no coverage figure at all."""
+    one = now["entities_missing"] == 1
     if now["personnel_missing_estimate"] is None:
         return (
-            "; the personnel of the missing entities is unknown (none of them reported personnel in an earlier year), "
-            "so how much of the personnel the year's figures cover is unknown too."
+            "; the personnel of the missing entit"
+            + ("y is unknown (it never" if one else "ies is unknown (none of them")
+            + " reported personnel in an earlier year), so how much of the personnel the year's figures cover is "
+            "unknown too."
         )
-    who = "the missing entities" if not now["entities_never_reported"] else "the missing entities that reported before"
+    who = "the missing entity" if one else "the missing entities"
+    if now["entities_never_reported"]:
+        known = now["entities_missing"] - now["entities_never_reported"]
+        who = "the missing entity that reported before" if known == 1 else "the missing entities that reported before"
+        one = known == 1
     return (
-        f"; {who} had {s.fmt_number(now['personnel_missing_estimate'])} personnel in their latest year reported, "
-        f"so the year's figures cover about {s.fmt_percent(now['personnel_coverage_share'])} of the known personnel."
+        f"; {who} had {s.fmt_number(now['personnel_missing_estimate'])} personnel in "
+        f"{'its' if one else 'their'} latest year reported, so the year's figures cover about "
+        f"{s.fmt_percent(now['personnel_coverage_share'])} of the known personnel."
     )
 
 
@@ -231,8 +248,8 @@ def completeness_lines(data: queries.ReportData) -> list[str]:
     lines = [
         "## Reporting completeness",
         "",
-        f"{now['entities_reporting_expected']} of {now['entities_expected']} entities expected for {y} reported "
-        f"({s.fmt_percent(now['entity_completeness_share'])})"
+        f"{now['entities_reporting_expected']} of {s.plural(now['entities_expected'], 'entity', 'entities')} "
+        f"expected for {y} reported ({s.fmt_percent(now['entity_completeness_share'])})"
         + (f", {now['entities_from_history']} of them from published totals" if now["entities_from_history"] else "")
         + (
             f"; {now['entities_reporting'] - now['entities_reporting_expected']} more reported without being expected"
@@ -244,7 +261,8 @@ def completeness_lines(data: queries.ReportData) -> list[str]:
     if now["entities_missing"]:
         lines[-1] += _missing_personnel(now)
         if now["entities_never_reported"]:
-            lines[-1] += f" {now['entities_never_reported']} missing entities have never reported."
+            never = now["entities_never_reported"]
+            lines[-1] += f" {s.plural(never, 'missing entity has', 'missing entities have')} never reported."
         lines += ["", f"Missing for {y}:", ""]
         for r in data.missing:
             last = (
@@ -322,12 +340,15 @@ def write_index(result: ReportResult, report_tables: list[queries.Table], data: 
         "|---|---|",
     ]
     for t in report_tables:
-        lines.append(f"| `{t.name}` (`tables/{t.name}.csv`) | {t.title}: {t.description} ({len(t.rows)} rows) |")
+        lines.append(
+            f"| `{t.name}` (`tables/{t.name}.csv`) | {t.title}: {t.description} ({s.plural(len(t.rows), 'row')}) |"
+        )
     lines += [
         "",
         "## Entity factsheets",
         "",
-        f"One A4 page per entity with data for {y} ({len(result.factsheets)} entities): key figures, emissions "
+        f"One A4 page per entity with data for {y} ({s.plural(len(result.factsheets), 'entity', 'entities')}): key "
+        "figures, emissions "
         "by source over the years, source split of the year and more figures.",
         "",
     ]

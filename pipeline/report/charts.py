@@ -104,6 +104,26 @@ def _coverage_parts(rows: list[Record]) -> list[str]:
     return parts
 
 
+def year_coverage(d: ReportData, counted: str = "") -> str:
+    """Who the data year's figures are of, against the entities expected (completeness_by_year):
+    'Coverage: 52 of 61 expected entities reported for 2025 (85 %).' `counted`: what the chart
+    counts or draws where that is not simply those entities (a clause after a semicolon)."""
+    now = d.coverage_of(d.year)
+    if now is None or not now["entities_expected"]:
+        return ""
+    n, m, reporting = now["entities_reporting_expected"], now["entities_expected"], now["entities_reporting"]
+    if n == m:
+        text = f"Coverage: all {s.plural(m, 'expected entity', 'expected entities')} reported for {d.year}"
+    else:
+        text = (
+            f"Coverage: {n} of {s.plural(m, 'expected entity', 'expected entities')} reported for {d.year} "
+            f"({s.fmt_percent(now['entity_completeness_share'])})"
+        )
+    if reporting > n:
+        text += f", and {s.plural(reporting - n, 'entity', 'entities')} not expected"
+    return text + (f"; {counted}" if counted else "") + "."
+
+
 def coverage_note(d: ReportData, first: int | None = None, marked: bool = False) -> str:
     """A sentence when the years of a trend (from `first`) differ in who reported, else ''. A year
     between the first and the last with data that has none is named as having no data."""
@@ -151,6 +171,15 @@ def _resource_gaps(d: ReportData, resource: str, first: int) -> list[tuple[int, 
             share = r[f"{resource}_personnel"] / r["personnel"] if r["personnel"] and n else None
             out.append((r["year"], n, m, share))
     return out
+
+
+def _resource_counted(d: ReportData, resource: str) -> str:
+    """'48 of the 52 entities that reported gave water figures' for the data year (report_resource_coverage)."""
+    now = next((r for r in d.resources if r["year"] == d.year), None)
+    if now is None or not now["reporting_entities"]:
+        return ""
+    reported = s.plural(now["reporting_entities"], "entity", "entities")
+    return f"{now[f'{resource}_entities']} of the {reported} that reported gave {resource} figures"
 
 
 def resource_coverage_note(d: ReportData, resource: str, first: int, marked: bool = False) -> str:
@@ -218,8 +247,9 @@ def _mark_factor_set_changes(ax: Axes, changes: list[Record]) -> None:
         )
 
 
-def _year_source(d: ReportData, note: str = "") -> str:
-    """Source line of a chart of the data year alone."""
+def _year_source(d: ReportData, note: str = "", counted: str = "") -> str:
+    """Source line of a chart of the data year alone: with who reported of the entities expected
+    (`counted`: what the chart counts of them, see year_coverage) before the chart's `note`."""
     y = d.year
     return s.source_line(
         y,
@@ -227,7 +257,7 @@ def _year_source(d: ReportData, note: str = "") -> str:
         [y] if y in d.history_years else (),
         [y] if y in d.partly_history_years else (),
         draft=d.open_flags,
-        note=note,
+        note=" ".join(n for n in (year_coverage(d, counted), note) if n),
     )
 
 
@@ -294,7 +324,7 @@ def emissions_trend(d: ReportData) -> Figure:
     subtitle = (
         f"Total emissions by source and emissions per capita, {years[0]}\u2013{d.year}. "
         f"{d.year}: {s.fmt_number(now['total_tco2e'])} tCO\u2082e, "
-        f"{s.fmt_number(now['per_capita_tco2e'], 1)} t per capita"
+        f"{s.fmt_number(now['per_capita_tco2e'], s.PER_CAPITA_DECIMALS)} t per capita"
     )
     if not s.is_missing(change):
         subtitle += f" ({s.fmt_percent(change, signed=True)} against 2010)"
@@ -343,7 +373,7 @@ def emissions_trend(d: ReportData) -> Figure:
         ax2.text(
             years[-1] + 0.4,
             base + top * 0.01,
-            f"2010 baseline: {s.fmt_number(base, 1)} t per capita",
+            f"2010 baseline: {s.fmt_number(base, s.PER_CAPITA_DECIMALS)} t per capita",
             ha="right",
             va="bottom",
             fontsize=s.BODY_SIZE - 1,
@@ -365,25 +395,29 @@ def source_split(d: ReportData) -> Figure:
         f"Emissions by source, {d.year}",
         f"Share of the total of {s.fmt_number(now['total_tco2e'])} tCO\u2082e (facilities, air travel, other travel).",
         _year_source(d),
-        height_in=2.45,
+        height_in=2.6,
     )
     ax = s.plot_area(fig, left_in=0.35, right_in=0.35, top_in=0.85, bottom_in=0.8)
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.5, 0.5)
     ax.axis("off")
     if s.is_missing(now.get("total_tco2e")) or not now["total_tco2e"]:
-        s.no_data(ax, f"No emissions reported for {d.year}")
+        zero = not s.is_missing(now.get("total_tco2e"))  # 0 t is a figure reported, not a gap
+        s.no_data(ax, f"0 tCO\u2082e reported for {d.year}" if zero else f"No emissions reported for {d.year}")
         return fig
+    shares = [now[f"share_{src}"] for src in s.SOURCES]
+    # the bars say what the legend says (19.5 %, not a 19 % made to add up beside it), and add to 100 %
+    shown = legend = s.share_labels(shares, 1)
     left = 0.0
     handles = []
-    for src in s.SOURCES:
+    for i, src in enumerate(s.SOURCES):
         share = now[f"share_{src}"] or 0.0
         ax.barh(0, share, left=left, height=0.8, color=s.SOURCE_COLOURS[src], edgecolor="white", linewidth=1.2)
         if share >= 0.07:
             ax.text(
                 left + share / 2,
                 0,
-                s.fmt_percent(share),
+                shown[i],
                 ha="center",
                 va="center",
                 color="white",
@@ -394,8 +428,7 @@ def source_split(d: ReportData) -> Figure:
         handles.append(
             Patch(
                 color=s.SOURCE_COLOURS[src],
-                label=f"{s.SOURCE_LABELS[src]}: {s.fmt_percent(now[f'share_{src}'], 1)}, "
-                f"{s.fmt_number(now[f'{src}_tco2e'])} tCO\u2082e",
+                label=f"{s.SOURCE_LABELS[src]}: {legend[i]}, {s.fmt_number(now[f'{src}_tco2e'])} tCO\u2082e",
             )
         )
     ax.legend(
@@ -419,11 +452,17 @@ def per_capita_by_entity(d: ReportData) -> Figure:
     top_in, bottom_in = 1.55, 0.55
     height = top_in + bottom_in + max(n * bar_in, 1.6)
     now = d.this_year
+    cover = d.coverage_of(d.year)
+    drawn = (  # an entity that reported without a personnel figure has no per capita, and no bar
+        f"{s.plural(len(rows), 'entity', 'entities')} with a per-capita figure drawn"
+        if cover and len(rows) < cover["entities_reporting"]
+        else ""
+    )
     fig = s.new_chart(
         f"Emissions per capita by entity, {d.year}",
         f"tCO\u2082e per person (personnel), split by source, highest first. "
-        f"UN system: {s.fmt_number(now['per_capita_tco2e'], 1)} t per capita.",
-        _year_source(d),
+        f"UN system: {s.fmt_number(now['per_capita_tco2e'], s.PER_CAPITA_DECIMALS)} t per capita.",
+        _year_source(d, counted=drawn),
         height_in=height,
     )
     longest = max((len(r["entity_code"]) for r in rows), default=4)
@@ -440,7 +479,7 @@ def per_capita_by_entity(d: ReportData) -> Figure:
     totals = _values(rows, "per_capita_tco2e")
     for yi, v in enumerate(totals):  # yi: the bar's position on y
         ax.annotate(  # on a white box over the UN-system line, which breaks there instead of crossing it
-            s.fmt_number(v, 1),
+            s.fmt_number(v, s.PER_CAPITA_DECIMALS),
             xy=(v, yi),
             xytext=(2.5, 0),
             textcoords="offset points",
@@ -470,7 +509,7 @@ def per_capita_by_entity(d: ReportData) -> Figure:
         ax.text(
             system,
             len(rows) - 0.4,
-            f" UN system {s.fmt_number(system, 1)} t",
+            f" UN system {s.fmt_number(system, s.PER_CAPITA_DECIMALS)} t",
             ha="left",
             va="bottom",
             fontsize=s.BODY_SIZE - 1,
@@ -577,11 +616,12 @@ def waste_by_treatment(d: ReportData) -> Figure:
     ]
     vals = _values(rows, "waste_tonnes")
     ax.barh(y, vals, 0.7, color=colours, zorder=2)
-    for yi, (r, v) in enumerate(zip(rows, vals, strict=True)):  # yi: the bar's position on y
+    shares = s.share_labels([r["share_of_waste"] for r in rows])  # side by side: they add to 100 %
+    for yi, (share, v) in enumerate(zip(shares, vals, strict=True)):  # yi: the bar's position on y
         ax.text(
             v,
             yi,
-            f"  {s.fmt_number(v)} t ({s.fmt_percent(r['share_of_waste'])})",
+            f"  {s.fmt_number(v)} t ({share})",
             va="center",
             ha="left",
             fontsize=s.BODY_SIZE - 1,
@@ -658,7 +698,10 @@ def _bars_by_year(
     first = rows[0]["year"] if rows else None
     changes = d.factor_set_changes(first) if rows and aspects else []
     own = resource_coverage_note(d, resource, rows[0]["year"], marked=True) if resource and rows else ""
-    fig = s.new_chart(title, subtitle, _trend_source(d, first, aspects=aspects, coverage=own))
+    coverage = own
+    if resource:  # its bars count of the entities that reported; the year's coverage is of those expected
+        coverage = " ".join(n for n in (year_coverage(d, _resource_counted(d, resource)), own) if n)
+    fig = s.new_chart(title, subtitle, _trend_source(d, first, aspects=aspects, coverage=coverage))
     top_in = (1.25 if parts else 1.0) + s.DIVIDER_BAND_IN * bool(changes)
     ax = s.plot_area(fig, left_in=0.95, right_in=0.4, top_in=top_in, bottom_in=0.75 + 0.15 * bool(own))
     if not rows:
@@ -696,13 +739,13 @@ def water_trend(d: ReportData) -> Figure:
         "Water use per capita",
         "Water withdrawn per person of the entities that reported water. "
         + (
-            f"{d.year}: {s.fmt_number(now['water_per_capita_m3'], 1)} m\u00b3 per capita, "
+            f"{d.year}: {s.fmt_number(now['water_per_capita_m3'], s.PER_CAPITA_DECIMALS)} m\u00b3 per capita, "
             f"{s.fmt_number(now['water_m3'])} m\u00b3 in all."
             if not s.is_missing(now.get("water_m3"))
             else f"No water reported for {d.year}."
         ),
         "m\u00b3 per capita",
-        lambda v: s.fmt_number(v, 0),
+        lambda v: s.fmt_number(v, s.PER_CAPITA_DECIMALS),
         resource="water",
     )
 
@@ -775,7 +818,10 @@ def ems_status(d: ReportData) -> Figure:
         if not s.is_missing(now.get("ems_met"))
         else "No entity reported an EMS sheet this year."
     )
-    fig = s.new_chart(f"Environmental management systems, {d.year}", subtitle, _year_source(d), height_in=4.1)
+    counted = "the bars count the entities that reported"
+    fig = s.new_chart(
+        f"Environmental management systems, {d.year}", subtitle, _year_source(d, counted=counted), height_in=4.1
+    )
     ax = s.plot_area(fig, left_in=1.45, right_in=0.5, top_in=1.55, bottom_in=0.95)
     if s.is_missing(now.get("ems_met")):
         s.no_data(ax, f"No EMS data for {d.year}")

@@ -20,15 +20,19 @@ the entity drawn before it (tests check this byte for byte).
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
+from matplotlib.textpath import text_to_path
 
 from pipeline import codelists
 from pipeline.report import style as s
@@ -38,6 +42,13 @@ WIDTH_IN, HEIGHT_IN = s.A4_PORTRAIT_IN
 MARGIN_IN = 0.55
 HEADER_IN = 1.45
 DASH = "\u2013"
+ELLIPSIS = "\u2026"
+ZERO = "0 tCO\u2082e reported"  # an entity that reported emissions of nothing (not: did not report)
+# The entity name in the header band: the largest of NAME_SIZES at which it fits the band's width
+# and the room from NAME_TOP_IN to NAME_BOTTOM_IN (clear of the band's edge); a name too long even
+# at the smallest ends with an ellipsis there and is printed in full above the source line.
+NAME_SIZES = (17.0, 15.0, 13.5, 12.0, 11.0, 10.0, 9.0)
+NAME_TOP_IN, NAME_BOTTOM_IN, NAME_LINESPACING = 0.74, HEADER_IN - 0.14, 1.05
 TILE_TOP_IN, TILE_GAP_IN, TILE_HEIGHT_IN = 2.0, 0.12, 0.85
 TREND_TOP_IN, SPLIT_TOP_IN, MORE_TOP_IN = 4.05, 7.4, 8.55  # room under More figures for a 4-line source
 MORE_LABELS = (
@@ -61,6 +72,66 @@ def trend_years(rows: list[Record], year: int, first_expected: int | None = None
     if first_expected is not None:
         first = min(first, first_expected)
     return tuple(range(first, year + 1))
+
+
+@functools.lru_cache(maxsize=8192)
+def _width_per_pt(text: str) -> float:
+    """Width of `text` in the name's bold font, in points per point of font size."""
+    prop = FontProperties(family=s.FONT, weight="bold", size=100)
+    return float(text_to_path.get_text_width_height_descent(text, prop, ismath=False)[0]) / 100
+
+
+@functools.lru_cache(maxsize=64)
+def _block_height_pt(lines: int, size: float) -> float:
+    """Height of `lines` lines of the name at `size` as matplotlib lays them out: the first line's
+    height, then a line pitch of (height - descent) * linespacing for each further line; measured
+    on text with the font's tallest parts (accents, brackets), so that no name is taller."""
+    prop = FontProperties(family=s.FONT, weight="bold", size=size)
+    h, d = text_to_path.get_text_width_height_descent("\u00c9lpj()", prop, ismath=False)[1:]
+    return float(h + (lines - 1) * (h - d) * NAME_LINESPACING)
+
+
+def _wrap_name(name: str, width_pt: float, size: float) -> list[str]:
+    """`name` wrapped at spaces to lines no wider than `width_pt` at `size` (measured widths); a
+    word wider than a line is broken where it must be."""
+    lines: list[str] = []
+    line = ""
+    for word in name.split():
+        candidate = f"{line} {word}" if line else word
+        if _width_per_pt(candidate) * size <= width_pt:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = word
+        while _width_per_pt(line) * size > width_pt and len(line) > 1:  # one over-long word
+            cut = len(line) - 1
+            while cut > 1 and _width_per_pt(line[:cut]) * size > width_pt:
+                cut -= 1
+            lines.append(line[:cut])
+            line = line[cut:]
+    return lines + ([line] if line else [])
+
+
+def fit_name(name: str, width_in: float = WIDTH_IN - 2 * MARGIN_IN) -> tuple[str, float, bool]:
+    """(text, font size, whether it is cut) of the entity name in the header band: the largest size
+    of NAME_SIZES at which the whole name fits; else the smallest size, as many lines as fit, the
+    last ending with an ellipsis."""
+    # 4 % of the width to spare: drawn at a page's resolution, hinted glyphs are a little wider
+    width_pt, room_pt = width_in * 72 * 0.96, (NAME_BOTTOM_IN - NAME_TOP_IN) * 72
+    for size in NAME_SIZES:
+        lines = _wrap_name(name, width_pt, size)
+        if _block_height_pt(len(lines), size) <= room_pt:
+            return "\n".join(lines), size, False
+    size = NAME_SIZES[-1]
+    lines = _wrap_name(name, width_pt, size)
+    keep = max(n for n in range(1, len(lines) + 1) if n == 1 or _block_height_pt(n, size) <= room_pt)
+    lines = lines[:keep]
+    last = lines[-1]
+    while last and _width_per_pt(last.rstrip() + ELLIPSIS) * size > width_pt:
+        last = last[:-1]
+    lines[-1] = last.rstrip(" ,;:-") + ELLIPSIS
+    return "\n".join(lines), size, True
 
 
 def file_name(entity_code: str) -> str:
@@ -103,11 +174,19 @@ def _neutral_label(now: Record) -> str:
     offsets = f"offsets {s.fmt_number(now.get('offsets_tco2e'))} tCO\u2082e"
     total = now.get("total_tco2e")
     if s.is_missing(total) or not total:
+        what = "no emissions reported" if s.is_missing(total) else ZERO  # 0 t is a figure reported
         retired = now.get("offsets_tco2e")
         if s.is_missing(retired) or not retired:
-            return "Climate neutral: no emissions reported to offset"
-        return f"Climate neutral: no emissions reported; {offsets}"
+            return f"Climate neutral: {what}, none to offset"
+        return f"Climate neutral: {what}; {offsets}"
     return f"Climate neutral: {offsets} cover {s.fmt_percent(now.get('offset_share'))} of emissions"
+
+
+def split_labels(now: Record, decimals: int = 0) -> dict[str, str]:
+    """The source shares of the year as the page shows them side by side (the split's bar labels,
+    its legend at one decimal, the air travel tile): rounded together, so that they add to 100 %."""
+    labels = s.share_labels([now.get(f"share_{src}") for src in s.SOURCES], decimals)
+    return dict(zip(s.SOURCES, labels, strict=True))
 
 
 def key_figures(now: Record) -> list[tuple[str, str]]:
@@ -117,8 +196,11 @@ def key_figures(now: Record) -> list[tuple[str, str]]:
     return [
         (s.fmt_number(now.get("personnel")), "Personnel"),
         (s.fmt_number(now.get("total_tco2e")), "Total GHG emissions, tCO\u2082e" + _change(now, "total")),
-        (s.fmt_percent(now.get("share_air_travel")), "Air travel share of emissions"),
-        (s.fmt_number(now.get("per_capita_tco2e"), 1), "tCO\u2082e per capita" + _change(now, "per_capita")),
+        (split_labels(now)["air_travel"], "Air travel share of emissions"),
+        (
+            s.fmt_number(now.get("per_capita_tco2e"), s.PER_CAPITA_DECIMALS),
+            "tCO\u2082e per capita" + _change(now, "per_capita"),
+        ),
         (
             s.fmt_number(intensity, 1),
             "Facilities intensity, kgCO\u2082e/m\u00b2" + (" (no floor area)" if s.is_missing(intensity) else ""),
@@ -142,7 +224,7 @@ def more_figures(now: Record) -> list[str]:
     if not s.is_missing(now.get("water_m3")):
         water = (
             f"{s.fmt_number(now['water_m3'])} m\u00b3, "
-            f"{s.fmt_number(now.get('water_per_capita_m3'), 1)} m\u00b3 per capita"
+            f"{s.fmt_number(now.get('water_per_capita_m3'), s.PER_CAPITA_DECIMALS)} m\u00b3 per capita"
         )
     scopes = [now.get(k) for k in ("scope1_tco2e", "scope2_tco2e", "scope3_tco2e")]
     optional = now.get("optional_tco2e")
@@ -188,7 +270,14 @@ class FactsheetPage:
         self.kicker = _text(fig, MARGIN_IN, 0.3, fontsize=8, fontweight="bold", color="white", va="top")
         self.kind = _text(fig, MARGIN_IN, 0.5, fontsize=8.5, color="white", va="top")
         self.name = _text(
-            fig, MARGIN_IN, 0.74, fontsize=17, fontweight="bold", color="white", va="top", linespacing=1.05
+            fig,
+            MARGIN_IN,
+            NAME_TOP_IN,
+            fontsize=NAME_SIZES[0],
+            fontweight="bold",
+            color="white",
+            va="top",
+            linespacing=NAME_LINESPACING,
         )
         # key figures
         self._heading(1.68, "Key figures")
@@ -237,7 +326,7 @@ class FactsheetPage:
         ax.tick_params(axis="x", length=0)
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1.02), ncol=3, borderaxespad=0, handlelength=1.2)
         self.dividers: list[tuple[Line2D, Text]] = []  # changes of factor set, made as entities need them
-        self.not_reported = {  # at the foot of a year of the range the entity did not report
+        self.not_reported = {  # at the foot of a year of the range the entity did not report, or of 0 t
             y: ax.text(
                 y,
                 0,
@@ -298,12 +387,13 @@ class FactsheetPage:
     def fill(self, code: str, name: str, kind_label: str, rows: list[Record], year: int, source: str) -> Figure:
         now = next(r for r in rows if r["year"] == year)
         self.kicker.set_text(f"GREENING THE BLUE  \u00b7  ENTITY FACTSHEET  \u00b7  DATA YEAR {year}")
-        self.kind.set_text(f"{code}  \u00b7  {kind_label}")
-        name = name or code
-        big = len(s.wrap(name, WIDTH_IN - 2 * MARGIN_IN, 17).splitlines()) <= 2
-        size = 17 if big else 12.5
+        self.kind.set_text(s.printable(f"{code}  \u00b7  {kind_label}"))
+        name = " ".join((name or code).split())
+        text, size, cut = fit_name(s.printable(name, bold=True))
         self.name.set_fontsize(size)
-        self.name.set_text("\n".join(s.wrap(name, WIDTH_IN - 2 * MARGIN_IN, size).splitlines()[:3]))
+        self.name.set_text(text)
+        if cut:  # the header ends with an ellipsis: the name in full stands above the source
+            source = f"Entity: {name}.\n{source}"
         for (value, label), vt, lt in zip(key_figures(now), self.tile_values, self.tile_labels, strict=True):
             vt.set_text(value)
             vt.set_fontsize(19 if len(value) <= 11 else 15)
@@ -311,15 +401,31 @@ class FactsheetPage:
         self._fill_trend(rows)
         self._fill_split(now, year)
         self.more.set_text("\n".join(more_figures(now)))
-        self.source.set_text(s.wrap(source, WIDTH_IN - 2 * MARGIN_IN, s.SOURCE_SIZE))
+        self._fill_source(source, cut)
         return self.fig
+
+    def _fill_source(self, source: str, long: bool) -> None:
+        """The source line at SOURCE_SIZE; `long` (with the entity's full name before it): in a
+        smaller size where that is what keeps it clear of the More figures block above it."""
+        for size in (s.SOURCE_SIZE, 6.5, 6.0, 5.5, 5.0) if long else (s.SOURCE_SIZE,):
+            self.source.set_fontsize(size)
+            self.source.set_text(
+                s.printable("\n".join(s.wrap(part, WIDTH_IN - 2 * MARGIN_IN, size) for part in source.split("\n")))
+            )
+            if long:
+                renderer = FigureCanvasAgg(self.fig).get_renderer()
+                room = self.more.get_window_extent(renderer).y0 - 0.05 * self.fig.dpi
+                if self.source.get_window_extent(renderer).y1 <= room:
+                    break
 
     def _fill_trend(self, rows: list[Record]) -> None:
         by_year = {r["year"]: r for r in rows}
         first, last = self.years[0], self.years[-1]
         self.trend_heading.set_text(f"Emissions by source, {first}" + (f"\u2013{last}" if last > first else ""))
-        for y, mark in self.not_reported.items():
-            mark.set_visible(y not in by_year)
+        for y, mark in self.not_reported.items():  # a slot without a bar says why: not reported, or 0 t
+            zero = y in by_year and by_year[y].get("total_tco2e") == 0
+            mark.set_text(f" {ZERO}" if zero else " not reported")
+            mark.set_visible(y not in by_year or zero)
         bottom = np.zeros(len(self.years))
         for src in s.SOURCES:
             vals = np.array([_value(by_year[y], f"{src}_tco2e") if y in by_year else np.nan for y in self.years])
@@ -330,7 +436,12 @@ class FactsheetPage:
             bottom = bottom + np.nan_to_num(vals)
         peak = float(bottom.max()) if bottom.max() > 0 else 1.0
         empty = not bottom.max() > 0  # nothing to draw: said, not left as an empty 0-1 axis
+        zeros = any(r.get("total_tco2e") == 0 for r in rows if r["year"] in self.years)
+        self.trend_empty.set_text(ZERO if zeros else "No emissions reported")  # 0 t reported is not a gap
         self.trend_empty.set_visible(empty)
+        if empty:  # said once in the middle, not again at the foot of each year of 0 t under it
+            for mark in self.not_reported.values():
+                mark.set_visible(mark.get_visible() and mark.get_text() != f" {ZERO}")
         self.trend.tick_params(axis="y", left=not empty, labelleft=not empty)
         self.trend.grid(not empty, axis="y")
         changes = [r for r in rows if r.get("factor_set_changed") and r["year"] in self.years]
@@ -367,7 +478,8 @@ class FactsheetPage:
         self.split_heading.set_text(f"Source split, {year}")
         total = now.get("total_tco2e")
         empty = s.is_missing(total) or not total
-        self.split_empty.set_text("No emissions reported" if empty else "")
+        self.split_empty.set_text(("No emissions reported" if s.is_missing(total) else ZERO) if empty else "")
+        shown, legend = split_labels(now), split_labels(now, 1)
         left = 0.0
         for src, legend_text in zip(s.SOURCES, self.split_legend.get_texts(), strict=True):
             share = 0.0 if empty else (now.get(f"share_{src}") or 0.0)
@@ -376,10 +488,9 @@ class FactsheetPage:
             bar.set_width(share)
             bar.set_visible(share > 0)
             label.set_position((left + share / 2, 0))
-            label.set_text(s.fmt_percent(share) if share >= 0.08 else "")
+            label.set_text(shown[src] if share >= 0.08 else "")
             legend_text.set_text(
-                f"{s.SOURCE_LABELS[src]} {s.fmt_percent(now.get(f'share_{src}'), 1)}, "
-                f"{s.fmt_number(now.get(f'{src}_tco2e'))} tCO\u2082e"
+                f"{s.SOURCE_LABELS[src]} {legend[src]}, {s.fmt_number(now.get(f'{src}_tco2e'))} tCO\u2082e"
             )
             left += share
 

@@ -36,12 +36,6 @@ SELECT entity_code, year, personnel, per_capita_tco2e,
        other_travel_tco2e / nullif(personnel, 0) AS other_travel_per_capita_tco2e
 FROM entity_indicators;
 
--- Emission factor sets actually used by the loaded submissions of each entity and year.
-CREATE OR REPLACE TEMP VIEW report_factor_sets AS
-SELECT DISTINCT l.entity_code, l.year, e.factor_set
-FROM emissions e
-JOIN loaded_submissions l USING (submission_id);
-
 -- Who each year's waste and water figures rest on: the entities that reported them of those that
 -- reported at all, and their personnel, the denominator of waste and water per capita (the same
 -- sums as indicator_sums, read from it, so a per-capita figure times this personnel gives the total).
@@ -52,3 +46,9 @@ FROM indicator_sums s
 JOIN (SELECT year, count(waste_tonnes) AS waste_entities, count(water_m3) AS water_entities
       FROM entity_year GROUP BY year) c USING (year)
 WHERE s.is_system;
+
+-- Emission factor sets used by the loaded submissions of each entity and year (a workbook of
+-- 0 tCO2e: its year's, as entity_factor_sets gives it).
+CREATE OR REPLACE TEMP VIEW report_factor_sets AS
+SELECT DISTINCT f.entity_code, f.year, trim(unnest(string_split(f.factor_sets, ','))) AS factor_set
+FROM entity_factor_sets f;

@@ -68,6 +68,9 @@ CHART_WIDTH_IN = 8.0
 CHART_HEIGHT_IN = 4.8
 A4_PORTRAIT_IN = (8.27, 11.69)
 
+PER_CAPITA_DECIMALS = 1  # tCO2e and m3 per capita, in every chart, factsheet and table (kg of waste: whole kg)
+PLACEHOLDER = "\ufffd"  # shown for a character of the data that the report's font has no glyph for
+
 PUBLISHER = "Greening the Blue inventory pipeline"
 SVG_SALT = "greening-the-blue"
 
@@ -150,6 +153,63 @@ def fmt_percent(share: SupportsFloat | None, decimals: int = 0, missing: str = "
     nearly_all = 100 - 0.5 * step <= abs(value) < 100 and not (signed and value > 0)
     text = f">{100 - step:,.{decimals}f} %" if nearly_all else f"{abs(value):,.{decimals}f} %"
     return sign + text
+
+
+def share_labels(shares: Sequence[SupportsFloat | None], decimals: int = 0) -> list[str]:
+    """`fmt_percent` of shares shown side by side (the parts of one total), rounded together by the
+    largest remainder so that they add to 100 % as the parts add to the whole: 55.8/24.7/19.5 %
+    give 56/25/19, never 56/25/20 (101 %). Shares that do not add to 1 (or with a NULL) are
+    rounded each on its own; a sliver or nearly all keeps fmt_percent's bounds ('<1 %', '>99 %')."""
+    values = [None if v is None or is_missing(v) else float(v) for v in shares]
+    known = [v for v in values if v is not None]
+    if len(known) != len(values) or not math.isclose(sum(known), 1.0, abs_tol=1e-9):
+        return [fmt_percent(v, decimals) for v in values]
+    units = [v * 100 * 10**decimals for v in known]  # in steps of the last decimal shown
+    whole = [math.floor(u) for u in units]
+    by_remainder = sorted(range(len(units)), key=lambda i: (-(units[i] - whole[i]), i))
+    for i in by_remainder[: round(sum(units)) - sum(whole)]:
+        whole[i] += 1
+    step = 10**-decimals
+    labels = []
+    for share, n in zip(known, whole, strict=True):
+        if share > 0 and n == 0:
+            labels.append(f"<{step:g} %")
+        elif share < 1 and n * step >= 100:
+            labels.append(f">{100 - step:,.{decimals}f} %")
+        else:
+            labels.append(f"{n * step:,.{decimals}f} %")
+    return labels
+
+
+def plural(n: int, singular: str, plural_form: str = "") -> str:
+    """'1 entity', '3 entities', '0 entities': a count with its noun in the right number."""
+    return f"{n} {singular if n == 1 else (plural_form or singular + 's')}"
+
+
+def _font_charmap(bold: bool) -> frozenset[int]:
+    from matplotlib import font_manager, ft2font
+
+    prop = font_manager.FontProperties(family=FONT, weight="bold" if bold else "normal")
+    return frozenset(ft2font.FT2Font(font_manager.findfont(prop, fallback_to_default=False)).get_charmap())
+
+
+_CHARMAPS: dict[bool, frozenset[int]] = {}
+_INVISIBLE = {0x200D, 0xFE0E, 0xFE0F}  # joiner and variation selectors of emoji: nothing to show
+
+
+def printable(text: str, bold: bool = False) -> str:
+    """`text` with each character the report's font (FONT, regular or bold) has no glyph for shown as
+    PLACEHOLDER, and the invisible joiners of emoji dropped: an emoji in an entity name is a visible
+    mark, never an empty box, and matplotlib has no missing glyph to warn about. One font only, so
+    that a page looks and is the same on every machine (no fallback to whatever fonts are installed)."""
+    charmap = _CHARMAPS.get(bold)
+    if charmap is None:
+        charmap = _CHARMAPS[bold] = _font_charmap(bold)
+    if all(ord(c) in charmap or c in "\n\t" for c in text):
+        return text
+    return "".join(
+        "" if ord(c) in _INVISIBLE else (c if ord(c) in charmap or c in "\n\t" else PLACEHOLDER) for c in text
+    )
 
 
 def _trimmed(value: float) -> str:

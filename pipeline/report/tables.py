@@ -28,6 +28,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.cells import column_letter
 from pipeline.indicators import keys as indicator_keys
+from pipeline.report import style as s
 from pipeline.report.queries import Table
 from pipeline.safe import csv_safe
 from pipeline.xlsx import BORDER, HEADER_ALIGN, HEADER_FILL, TITLE_FONT, WRAP_TOP, save_reproducible, write_text
@@ -88,8 +89,10 @@ FORMAT_OF_KIND = {
     "quantity": ONE_DECIMAL,
     "ratio": ONE_DECIMAL,
 }
+PER_CAPITA = "#,##0" + ("." + "0" * s.PER_CAPITA_DECIMALS if s.PER_CAPITA_DECIMALS else "")  # as charts, factsheets
 FORMAT_OF_KEY = {
-    "per_capita_tco2e": "#,##0.00",
+    "per_capita_tco2e": PER_CAPITA,
+    "water_per_capita_m3": PER_CAPITA,
     "electricity_kwh": INTEGER,
     "water_m3": INTEGER,
     "waste_per_capita_kg": INTEGER,
