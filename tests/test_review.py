@@ -163,19 +163,44 @@ def test_wrong_year_file_is_rejected_and_the_earlier_year_untouched(inputs, caps
     assert "UNEP_2024" in capsys.readouterr().out
 
 
-def test_file_name_of_another_entity_is_a_warning(inputs, capsys):
-    submit(inputs, "2024/WFP_2024.xlsx", valid_sheets("UNEP", 2024))
+def test_file_name_of_another_entity_is_an_error_and_replaces_nothing(inputs, capsys):
+    """A workbook whose Entity sheet names UNEP saved as WFP_2024.xlsx (filled in on another
+    entity's template, or an attachment saved under the wrong name) loaded as UNEP with a warning,
+    replacing UNEP's loaded year, or WFP's when the sheet was the wrong one; and it could not be
+    undone. One of the two is wrong: it is refused until the name or the code is corrected."""
+    submit(inputs, "2024/UNEP_2024.xlsx", valid_sheets("UNEP", 2024))
+    assert gtb(inputs, "run") == 0
+    other = set_cell(valid_sheets("UNEP", 2024), "Facilities", "D2", 1_200_000)
+    submit(inputs, "2024/WFP_2024.xlsx", other)
+    capsys.readouterr()
+    gtb(inputs, "run")
+    said = capsys.readouterr().out
+    assert "WFP_2024.xlsx" in said and "rejected" in said, said
+    statuses = dict(query(inputs, "SELECT file_name, status FROM submissions"))
+    assert statuses == {"UNEP_2024.xlsx": "loaded", "WFP_2024.xlsx": "rejected"}, statuses
+    [(cell, message)] = query(inputs, "SELECT cell, message FROM findings WHERE code = 'entity-mismatch'")
+    assert cell == "B2" and "WFP_2024.xlsx" in message and "UNEP" in message and "WFP" in message
+    [(quantity,)] = query(
+        inputs,
+        """SELECT sum(canonical_quantity) FROM facilities_activity JOIN submissions USING (submission_id)
+           WHERE status = 'loaded' AND energy_type_code = 'electricity'""",
+    )
+    assert quantity == 2_400_000, "UNEP's loaded year is untouched"
+
+
+def test_file_name_of_another_year_is_a_warning(inputs, capsys):
+    submit(inputs, "UNEP_2023_final.xlsx", valid_sheets("UNEP", 2024))
     capsys.readouterr()
     assert gtb(inputs, "run") == 0
     said = capsys.readouterr().out  # the run's summary names the file, its count and first warning
-    assert "loaded with 1 warning WFP_2024.xlsx -> " in said and "file name" in said.split("loaded with 1 warning")[1]
-    capsys.readouterr()
-    assert gtb(inputs, "run") == 0
-    assert "warning" not in capsys.readouterr().out  # unchanged on a rerun: said once, when it loaded
+    assert (
+        "loaded with 1 warning UNEP_2023_final.xlsx -> " in said
+        and "file name" in said.split("loaded with 1 warning")[1]
+    )
     [(status,)] = query(inputs, "SELECT status FROM submissions")
     assert status == "loaded"
     [(cell, message)] = query(inputs, "SELECT cell, message FROM findings WHERE code = 'file-name-mismatch'")
-    assert cell == "B2" and "WFP_2024.xlsx" in message and "UNEP" in message
+    assert cell == "B3" and "UNEP_2023_final.xlsx" in message
 
 
 @pytest.mark.parametrize(

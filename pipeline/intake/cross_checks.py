@@ -201,9 +201,11 @@ def _a_date(after: list[str]) -> bool:
 
 
 def folder_and_name_findings(subs: list[Submission]) -> None:
-    """Add `year-mismatch` (an error: the workbook sits in a folder named after another year) and
-    `file-name-mismatch` (a warning: the file name starts with another entity code or year than
-    the workbook says) to `subs`, in place. Only workbooks whose entity and year could be read."""
+    """Add `year-mismatch` (an error: the workbook sits in a folder named after another year),
+    `entity-mismatch` (an error: the file name starts with another entity code than the workbook
+    says; loaded, it would replace one entity's year with a file meant, or named, for another) and
+    `file-name-mismatch` (a warning: the file name starts with another year) to `subs`, in place.
+    Only workbooks whose entity and year could be read."""
     entities = set(codelists.codes("entities"))
     for sub in subs:
         if not sub.readable or sub.reporting_year is None:
@@ -223,13 +225,26 @@ def folder_and_name_findings(subs: list[Submission]) -> None:
         named_entity, named_year = named_in(Path(sub.file_name).stem, entities)
         wrong_entity = sub.entity_code and named_entity and named_entity != sub.entity_code
         wrong_year = named_year is not None and named_year != sub.reporting_year
-        if wrong_entity or wrong_year:
+        if wrong_entity:  # one of the two is wrong, and loading it would replace an entity's year
+            sub.findings.append(
+                _on_entity_field(
+                    sub,
+                    "entity-mismatch.file-name",
+                    "entity_code",
+                    sub.entity_code,
+                    name=sub.file_name,
+                    entity=sub.entity_code or "",
+                    named=named_entity,
+                    year=sub.reporting_year,
+                )
+            )
+        if wrong_year:
             sub.findings.append(
                 _on_entity_field(
                     sub,
                     "file-name-mismatch.name",
-                    "entity_code" if wrong_entity else "reporting_year",
-                    sub.entity_code if wrong_entity else sub.reporting_year,
+                    "reporting_year",
+                    sub.reporting_year,
                     name=sub.file_name,
                     entity=sub.entity_code or "",
                     year=sub.reporting_year,
