@@ -260,6 +260,18 @@ def unattributed(year: int, db: Path = DEFAULT_DB) -> list:
         return files(con, int(year))
 
 
+def tracker(year: int, db: Path = DEFAULT_DB):
+    """`gtb status`, whole: the entities' rows (`status`), the rejected files no row shows
+    (`unattributed`) and whether any run has completed, read on one connection so that they agree."""
+    from pipeline.review.status import Tracker, no_run_completed
+    from pipeline.review.status import status as rows_of
+    from pipeline.review.status import unattributed as files
+    from pipeline.warehouse.db import opened
+
+    with opened(Path(db), read_only=True) as con:
+        return Tracker(rows_of(con, int(year)), files(con, int(year)), no_run_completed(con))
+
+
 @dataclass(frozen=True)
 class RecordedFile:
     """A file the warehouse has recorded (`submissions`): a run never reads the same bytes twice."""

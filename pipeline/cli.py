@@ -262,7 +262,8 @@ def _indicators(args: argparse.Namespace) -> int:
 def _status_command(args: argparse.Namespace) -> int:
     from pipeline import api
 
-    return _status(api.status(args.year, args.db), args.year, args.json, api.unattributed(args.year, args.db))
+    found = api.tracker(args.year, args.db)  # one connection: rows, files and note agree
+    return _status(found.rows, args.year, args.json, found.unattributed, found.no_run_completed)
 
 
 def _accept(args: argparse.Namespace) -> int:
@@ -407,12 +408,15 @@ def entry() -> NoReturn:
     sys.exit(code)
 
 
-def _status(rows: list, year: int, as_json: bool, unattributed: list | None = None) -> int:
+def _status(rows: list, year: int, as_json: bool, unattributed: list | None = None, no_run: bool = False) -> int:
     unattributed = unattributed or []
     if as_json:
         entities = [r.as_json() for r in rows]
         files = [u.as_json() for u in unattributed]
-        print(json.dumps({"year": year, "entities": entities, "unattributed": files}, default=str))
+        out: dict = {"year": year, "entities": entities, "unattributed": files}
+        if no_run:  # only then: the entities are the code list's, nothing was received yet
+            out["no_run_completed"] = True
+        print(json.dumps(out, default=str))
         return OK
     from rich.console import Console
     from rich.table import Table
@@ -434,19 +438,42 @@ def _status(rows: list, year: int, as_json: bool, unattributed: list | None = No
             str(r.errors),
             str(r.warnings),
             str(r.open_flags),
-            safe.for_console((r.first_finding or "")[:120]),
+            safe.for_console(_says_year(r.workbook_year) + (r.first_finding or "")[:120]),
         )
+        for f in r.rejected_files:  # under the row: its status stays the loaded file's
+            table.add_row(
+                "",
+                "[red]rejected since[/]" if f.newer else "[red]also rejected[/]",
+                safe.for_console(f.file),
+                f.received_at or "",
+                str(f.errors),
+                "",
+                "",
+                safe.for_console(_says_year(f.year if f.year != year else None) + (f.first_finding or "")[:120]),
+            )
     console = Console()
     if not console.is_terminal:
         console = Console(width=200)
+    if no_run:
+        console.print(
+            "[yellow]no run has completed on this database yet[/]: the entities are those the code list "
+            f"expects for {year}; gtb run loads the submissions"
+        )
     console.print(table)
     counts = {
         s: sum(r.status == s for r in rows)
         for s in ("missing", "rejected", "loaded-with-flags", "loaded", "accepted", "history-only")
     }
-    console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    since = sum(bool(r.rejected_since) for r in rows if r.status not in ("rejected", "missing", "history-only"))
+    newer = [f"{since} loaded with a newer file rejected since"] if since else []
+    console.print(", ".join([*(f"{n} {s}" for s, n in counts.items() if n), *newer]))
     _unattributed_lines(console, unattributed, year)
     return OK
+
+
+def _says_year(year: int | None) -> str:
+    """The lead of a rejected file's finding when the workbook names another year than its folder's."""
+    return f"(the workbook says {year}) " if year is not None else ""
 
 
 def _unattributed_lines(console, files: list, year: int) -> None:

@@ -695,3 +695,125 @@ def test_a_source_with_zeros_only_is_not_reported_and_one_still_reported_is_no_v
     two_years(inputs, sheets)
     flags = query(inputs, "SELECT sheet, message FROM flags")
     assert [sheet for sheet, _ in flags] == ["Water"], flags
+
+
+def rejected_file_names(inputs: Path) -> set[str]:
+    return {name for (name,) in query(inputs, "SELECT file_name FROM submissions WHERE status = 'rejected'")}
+
+
+def listed_files(got: dict) -> set[str]:
+    """Every file `gtb status --json` names: the rows' files, the files under them, the unattributed."""
+    rows = got["entities"]
+    return (
+        {e["file"] for e in rows if e["file"]}
+        | {f["file"] for e in rows for f in e.get("rejected_files", [])}
+        | {u["file"] for u in got["unattributed"]}
+    )
+
+
+def test_status_shows_a_correction_rejected_after_the_loaded_workbook(inputs, capsys):
+    """An analyst asks for a correction; it arrives and is rejected. The loaded workbook still
+    decides the row's status, but the row says a newer file was rejected (file, errors, first
+    finding): it showed the old loaded file alone, and `gtb run` said "gtb status lists them"."""
+    two_years(inputs, mwh_slip())
+    assert gtb(inputs, "accept", "UNEP", "2024", "--reason", "checked") == 0
+    submit(inputs, "2024/UNEP_2024_v2.xlsx", set_cell(valid_sheets("UNEP", 2024), "Water", "D2", -5))
+    submit(inputs, "2024/WFP_2024.xlsx", valid_sheets("WFP", 2024))
+    assert gtb(inputs, "run") == 1
+    # two different corrections of WFP in one run: both rejected, the loaded one stays
+    submit(inputs, "2024/WFP_2024_v2.xlsx", set_cell(valid_sheets("WFP", 2024), "Water", "D2", 700))
+    submit(inputs, "2024/WFP_2024_v3.xlsx", set_cell(valid_sheets("WFP", 2024), "Water", "D2", 800))
+    assert gtb(inputs, "run") == 1
+    got = status_json(inputs, 2024, capsys)
+    rows = {e["entity"]: e for e in got["entities"]}
+    unep = rows["UNEP"]
+    assert (unep["status"], unep["file"], unep["errors"]) == ("accepted", "UNEP_2024.xlsx", 0)
+    [since] = unep["rejected_files"]
+    assert since["file"] == "UNEP_2024_v2.xlsx" and since["errors"] == 1 and since["newer"] is True
+    assert since["first_finding"].startswith("Water!D2") and since["year"] == 2024
+    wfp = rows["WFP"]
+    assert (wfp["status"], wfp["file"]) == ("loaded", "WFP_2024.xlsx")
+    assert {f["file"] for f in wfp["rejected_files"]} == {"WFP_2024_v2.xlsx", "WFP_2024_v3.xlsx"}
+    assert all(f["newer"] and f["errors"] >= 1 for f in wfp["rejected_files"])
+    assert "rejected_files" not in rows["UNHCR"], "a row without one keeps its keys"
+    assert rejected_file_names(inputs) <= listed_files(got), "every rejected file is listed somewhere"
+    assert gtb(inputs, "status", "--year", "2024") == 0
+    text = capsys.readouterr().out
+    assert "rejected since" in text and "UNEP_2024_v2.xlsx" in text and "WFP_2024_v3.xlsx" in text
+    assert "2 loaded with a newer file rejected since" in text
+    # a correction that loads replaces the rejected one: the row is the new file's alone
+    submit(inputs, "2024/UNEP_2024_v3.xlsx", valid_sheets("UNEP", 2024))
+    gtb(inputs, "run")
+    unep = next(e for e in status_json(inputs, 2024, capsys)["entities"] if e["entity"] == "UNEP")
+    assert unep["file"] == "UNEP_2024_v3.xlsx" and "rejected_files" not in unep
+
+
+def test_status_lists_last_years_workbook_sent_as_a_correction_under_the_year_of_its_folder(inputs, capsys):
+    """A "correction" that is really last year's workbook is rejected (`year-mismatch`) and was
+    recorded under last year, shown in no year's row. It is listed under the year of the folder it
+    was put in, saying which year the workbook names; last year's row does not show it."""
+    two_years(inputs, valid_sheets("UNEP", 2024))
+    submit(inputs, "2024/UNEP_2024_corrected.xlsx", valid_sheets("UNEP", 2023))
+    submit(inputs, "2024/WFP_2024.xlsx", valid_sheets("WFP", 2023))  # WFP's only file of 2024
+    assert gtb(inputs, "run") == 1
+    got = status_json(inputs, 2024, capsys)
+    rows = {e["entity"]: e for e in got["entities"]}
+    [wrong] = rows["UNEP"]["rejected_files"]
+    assert rows["UNEP"]["status"] == "loaded" and rows["UNEP"]["file"] == "UNEP_2024.xlsx"
+    assert wrong["file"] == "UNEP_2024_corrected.xlsx" and wrong["year"] == 2023 and wrong["newer"] is True
+    assert "reports the year 2023" in wrong["first_finding"]
+    wfp = rows["WFP"]
+    assert (wfp["status"], wfp["file"], wfp["workbook_year"]) == ("rejected", "WFP_2024.xlsx", 2023)
+    assert "workbook_year" not in rows["UNEP"]
+    assert rejected_file_names(inputs) <= listed_files(got)
+    last = {e["entity"]: e for e in status_json(inputs, 2023, capsys)["entities"]}
+    assert "rejected_files" not in last["UNEP"] and last["WFP"]["status"] == "missing"
+    assert gtb(inputs, "status", "--year", "2024") == 0
+    assert "(the workbook says 2023)" in capsys.readouterr().out
+
+
+def test_status_and_compare_before_any_run_completed(inputs, capsys):
+    """A first run that was stopped leaves a warehouse with its tables and nothing in them: status
+    said "0 entities expected", compare gave an internal error (no indicator views)."""
+    from pipeline import codelists
+    from pipeline.warehouse.db import connect
+
+    db_of(inputs).parent.mkdir(parents=True)
+    connect(db_of(inputs)).close()  # created and migrated, as the run does before its transaction
+    got = status_json(inputs, 2024, capsys)
+    expected = {
+        r["code"]
+        for r in codelists.table("entities")
+        if int(r["expected_from"] or 0) <= 2024 <= int(r["expected_until"] or 9999)
+    }
+    assert {e["entity"] for e in got["entities"]} == expected and len(expected) > 50
+    assert {e["status"] for e in got["entities"]} == {"missing"} and got["no_run_completed"] is True
+    assert gtb(inputs, "status", "--year", "2024") == 0
+    text = capsys.readouterr().out
+    assert "no run has completed on this database yet" in text and f"{len(expected)} entities expected" in text
+    assert gtb(inputs, "compare", "UNEP", "--year", "2024") == 2
+    err = capsys.readouterr().err
+    assert "no run has completed" in err and "internal error" not in err and len(err.strip().splitlines()) == 1
+    assert gtb(inputs, "run") == 0  # once a run completed, the note goes
+    assert "no_run_completed" not in status_json(inputs, 2024, capsys)
+
+
+def test_an_unattributed_finding_without_a_sheet_does_not_start_with_a_colon(inputs, capsys):
+    (inputs / "submissions" / "2024").mkdir()
+    (inputs / "submissions" / "2024" / "notes.xlsx").write_text("not a workbook\n", encoding="utf-8")
+    assert gtb(inputs, "run") == 1
+    [notes] = status_json(inputs, 2024, capsys)["unattributed"]
+    assert notes["file"] == "notes.xlsx" and notes["first_finding"]
+    assert not notes["first_finding"].startswith(":") and not notes["first_finding"].startswith(" ")
+
+
+def test_accept_an_unknown_entity_code_says_it_is_not_known(inputs, capsys):
+    gtb(inputs, "run")
+    assert gtb(inputs, "accept", "NOPE", "2024", "--reason", "ok") == 2
+    err = capsys.readouterr().err
+    assert "NOPE is not a known entity code" in err and "no loaded submission" not in err
+    assert gtb(inputs, "accept", "UN\u0415P", "2024", "--reason", "ok") == 2  # a Cyrillic E
+    assert "type it as UNEP" in capsys.readouterr().err
+    assert gtb(inputs, "accept", " unhcr ", "2024", "--reason", "ok") == 2  # a known one: as before
+    assert "UNHCR has no loaded submission for 2024" in capsys.readouterr().err
+    assert query(inputs, "SELECT count(*) FROM reviews") == [(0,)]

@@ -118,6 +118,10 @@ def earlier_year(con: duckdb.DuckDBPyConnection, code: str, year: int) -> int | 
 
 
 def compare(con: duckdb.DuckDBPyConnection, entity: str, year: int) -> Comparison:
+    from pipeline.review.status import no_run_completed
+
+    if no_run_completed(con):  # the first run was stopped: its indicator views were never made
+        raise GtbError("no run has completed on this database yet, so it holds no indicators: run gtb run first")
     code = entity.strip().upper()
     previous = earlier_year(con, code, year)
     cur = con.execute(

@@ -136,6 +136,24 @@ class NotTheLoadedFile(GtbError):
         super().__init__(f"{code} {year}: {now}, not {named}: nothing accepted (see gtb status --year {year})")
 
 
+def known_entity(entity: str) -> None:
+    """A GtbError unless `entity` is a code of the reference list (matched as `accept` does:
+    ignoring case and surrounding spaces): one not in it has nothing to accept, whatever the year."""
+    from pipeline import codelists
+
+    code = codelists.normalise_ref(entity)
+    known = codelists.codes("entities")
+    if code in known:
+        return
+    latin = codelists.to_latin(code)
+    hint = (
+        f"; it holds a letter of another alphabet drawn like a Latin one: type it as {latin}"
+        if latin != code and latin in known
+        else f" (see schemas/codelists/entities.csv: {len(known)} codes, e.g. {', '.join(known[:3])})"
+    )
+    raise GtbError(f"{ascii(code)[1:-1] if latin != code else code} is not a known entity code{hint}; nothing accepted")
+
+
 def accept(
     con: duckdb.DuckDBPyConnection,
     entity: str,
@@ -150,6 +168,7 @@ def accept(
     flags, on the caller's connection, so no run can load another file in between."""
     if not reason.strip():
         raise GtbError("give a --reason: every acceptance is logged with why it was done")
+    known_entity(entity)
     code = entity.strip().upper()
     who = by or getpass.getuser()
     now = utcnow()

@@ -18,13 +18,26 @@ empty Entity sheet, a file that is no workbook) belongs to no entity row; `unatt
 those of the year (by the year read, else by the year folder it sits in; without either, in
 every year), the newest file of each path only, so that one resubmitted under the same name
 that now reads is gone from the list.
+
+The loaded submission decides a row's status, but a rejected file of the entity-year that no
+loaded workbook has replaced since (a correction sent after it and rejected) is not hidden: the
+row lists it (`rejected_files`: file, errors, first finding, newest first), as every other
+rejected file of the entity-year still standing beside the one the row shows. A rejected file
+belongs to the year of the folder it sits in, else to the year it reads: a workbook of last year
+put in this year's folder (`year-mismatch`) is listed in this year's row of its entity, with the
+year the workbook names (`year`), not in last year's, where nobody looks for it.
+
+Before any run has completed (the first one was stopped), the warehouse holds no entity yet: the
+rows are then those of the code list, and `no_run_completed` says so.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import duckdb
+
+from pipeline import codelists
 
 STATUSES = ("missing", "rejected", "loaded", "loaded-with-flags", "accepted", "history-only")
 
@@ -32,20 +45,39 @@ STATUSES = ("missing", "rejected", "loaded", "loaded-with-flags", "accepted", "h
 # shared by the tracker's rows and its list of files no entity row shows.
 FIRST_FINDING = """first_error AS (
     SELECT submission_id, arg_min(
-        coalesce(sheet || coalesce('!' || nullif(cell, ''), '') || ': ', '') || message,
+        coalesce(nullif(sheet, '') || coalesce('!' || nullif(cell, ''), '') || ': ', '') || message,
         (severity <> 'error', sheet, excel_row, cell)
     ) AS first_finding
     FROM findings GROUP BY submission_id
 )"""
 
+# The year folder a file sits in (`submissions/2025/x.xlsx`: 2025), as the run's `year-mismatch`
+# reads it; a rejected file belongs to that year, else to the year it reads.
+FOLDER_YEAR = r"try_cast(regexp_extract({path}, '(?:^|[/\\])((?:19|20)\d\d)[/\\][^/\\]*$', 1) AS INTEGER)"
+
+# The submissions of entity-years, each in the year it belongs to (`year`): a loaded one in its
+# own, a rejected one in its folder's (only workbooks whose entity and year could be read).
+RECEIVED = f"""received AS (
+    SELECT *, CASE WHEN status = 'rejected' THEN coalesce({FOLDER_YEAR.format(path="file_path")}, reporting_year)
+                   ELSE reporting_year END AS year
+    FROM submissions WHERE entity_code IS NOT NULL AND reporting_year IS NOT NULL
+)"""
+
 STATUS_SQL = f"""
-WITH latest AS (  -- the loaded submission, else the newest file received for the entity-year
+WITH {RECEIVED}, latest AS (  -- the loaded submission, else the newest file received for the entity-year
     SELECT entity_code, arg_max(submission_id, (status = 'loaded', received_at, submission_id)) AS submission_id
-    FROM submissions WHERE reporting_year = $year AND entity_code IS NOT NULL GROUP BY entity_code
+    FROM received WHERE year = $year GROUP BY entity_code
+), known AS (  -- the warehouse's entities; before any run has completed, those of the code list
+    SELECT entity_code, entity_name, expected_from, expected_until FROM entities
+    UNION ALL
+    SELECT * FROM (
+        SELECT unnest($codes), unnest($names),
+               TRY_CAST(nullif(unnest($froms), '') AS INTEGER), TRY_CAST(nullif(unnest($untils), '') AS INTEGER)
+    ) WHERE NOT EXISTS (SELECT 1 FROM entities)
 ), listed AS (  -- every entity expected for the year, and any other that sent a workbook for it
     SELECT entity_code, entity_name,
            coalesce(expected_from, 0) <= $year AND coalesce(expected_until, 9999) >= $year AS is_expected
-    FROM entities
+    FROM known
 ), expected AS (
     SELECT * FROM listed WHERE is_expected OR entity_code IN (SELECT entity_code FROM latest)
 ), {FIRST_FINDING}, open_flags AS (
@@ -56,7 +88,8 @@ WITH latest AS (  -- the loaded submission, else the newest file received for th
 SELECT e.entity_code, e.entity_name, s.status AS submission_status, s.file_name, s.received_at,
        coalesce(s.error_count, 0) AS errors, coalesce(s.warning_count, 0) AS warnings,
        coalesce(o.open_flags, 0) AS open_flags, a.submission_id IS NOT NULL AS is_accepted,
-       f.first_finding, h.entity_code IS NOT NULL AS has_history, e.is_expected
+       f.first_finding, h.entity_code IS NOT NULL AS has_history, e.is_expected, s.reporting_year,
+       s.submission_id
 FROM expected e
 LEFT JOIN latest l USING (entity_code)
 LEFT JOIN submissions s ON s.submission_id = l.submission_id
@@ -66,6 +99,32 @@ LEFT JOIN accepted a ON a.submission_id = s.submission_id
 LEFT JOIN history_totals h ON h.entity_code = e.entity_code AND h.year = $year
 ORDER BY e.entity_code
 """
+
+# The rejected files of the year's entity-years that no loaded workbook has replaced since
+# (`superseded_by`), the newest file of each path only, newest first.
+REJECTED_SQL = f"""
+WITH {RECEIVED}, newest AS (
+    SELECT file_path, max(submission_id) AS submission_id FROM submissions GROUP BY file_path
+), {FIRST_FINDING}
+SELECT r.entity_code, r.submission_id, r.file_name, r.file_path, r.reporting_year, r.received_at,
+       r.error_count, f.first_finding
+FROM received r JOIN newest n USING (submission_id) LEFT JOIN first_error f USING (submission_id)
+WHERE r.year = $year AND r.status = 'rejected' AND r.superseded_by IS NULL
+ORDER BY r.entity_code, r.received_at DESC, r.submission_id DESC
+"""
+
+
+@dataclass(frozen=True)
+class RejectedFile:
+    """A rejected file of an entity-year besides the one its row shows, not replaced since."""
+
+    file: str
+    path: str
+    year: int  # the year the workbook names: another than the row's for a workbook in another year's folder
+    received_at: str | None
+    errors: int
+    first_finding: str | None
+    newer: bool  # received after the file the row shows (after the loaded one: a rejected correction)
 
 
 @dataclass(frozen=True)
@@ -80,19 +139,70 @@ class EntityStatus:
     first_finding: str | None
     name: str = ""
     expected: bool = True  # False: not expected for the year, listed because it sent a workbook
+    # the entity-year's other rejected files not replaced since, newest first (in the JSON when any)
+    rejected_files: tuple[RejectedFile, ...] = field(default=())
+    workbook_year: int | None = None  # the year the row's file names, when another (in the JSON then)
+
+    @property
+    def rejected_since(self) -> tuple[RejectedFile, ...]:
+        """The files rejected after the one the row shows: after the loaded one, rejected corrections."""
+        return tuple(r for r in self.rejected_files if r.newer)
 
     def as_json(self) -> dict:
         out = asdict(self)
         del out["name"]
+        if not self.rejected_files:
+            del out["rejected_files"]
+        if self.workbook_year is None:
+            del out["workbook_year"]
         return out
+
+
+def no_run_completed(con: duckdb.DuckDBPyConnection) -> bool:
+    """No `gtb run` has committed on the warehouse yet (the first one was stopped, say): it holds
+    no entity, no submission."""
+    return not con.execute("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL").fetchone()[0]  # type: ignore[index]
+
+
+def _code_list() -> dict[str, list[str]]:
+    """The entities of the code list, as the parameters of `STATUS_SQL`'s fallback."""
+    rows = codelists.table("entities")
+    return {
+        "codes": [r["code"] for r in rows],
+        "names": [r["name"] for r in rows],
+        "froms": [r.get("expected_from") or "" for r in rows],
+        "untils": [r.get("expected_until") or "" for r in rows],
+    }
+
+
+def _when(received) -> str | None:
+    return received.isoformat(sep=" ", timespec="seconds") if received else None
+
+
+def rejected_files(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, list[tuple[int, RejectedFile]]]:
+    """Entity code -> (submission id, file) of its rejected files of `year` not replaced since."""
+    out: dict[str, list[tuple[int, RejectedFile]]] = {}
+    for code, sid, file, path, read_year, received, errors, first in con.execute(
+        REJECTED_SQL, {"year": year}
+    ).fetchall():
+        shown = RejectedFile(file, path, int(read_year), _when(received), int(errors), first or None, False)
+        out.setdefault(code, []).append((int(sid), shown))
+    return out
 
 
 def status(con: duckdb.DuckDBPyConnection, year: int) -> list[EntityStatus]:
     """One row per entity expected for `year`, and per other entity that sent a workbook for it, in
     entity order."""
     out = []
-    for row in con.execute(STATUS_SQL, {"year": year}).fetchall():
-        code, name, sub_status, file, received, errors, warnings, flags, accepted, first, history, expected = row
+    others = rejected_files(con, year)
+    for row in con.execute(STATUS_SQL, {"year": year, **_code_list()}).fetchall():
+        code, name, sub_status, file, received, errors, warnings, flags, accepted, first, history, expected = row[:12]
+        read_year, sid = row[12:]
+        also = tuple(
+            RejectedFile(**{**asdict(r), "newer": sid is not None and other > sid})
+            for other, r in others.get(code, [])
+            if other != sid
+        )
         if sub_status == "loaded":
             state = "accepted" if accepted else ("loaded-with-flags" if flags else "loaded")
         elif sub_status in ("rejected", "superseded"):
@@ -106,24 +216,25 @@ def status(con: duckdb.DuckDBPyConnection, year: int) -> list[EntityStatus]:
                 entity=code,
                 status=state,
                 file=file,
-                received_at=received.isoformat(sep=" ", timespec="seconds") if received else None,
+                received_at=_when(received),
                 errors=int(errors),
                 warnings=int(warnings),
                 open_flags=int(flags),
                 first_finding=first or None,
                 name=name,
                 expected=bool(expected),
+                rejected_files=also,
+                workbook_year=int(read_year) if read_year is not None and read_year != year else None,
             )
         )
     return out
 
 
-UNATTRIBUTED_SQL = rf"""
+UNATTRIBUTED_SQL = f"""
 WITH newest AS (  -- the newest file recorded at each path: one resubmitted there replaces it
     SELECT file_path, max(submission_id) AS submission_id FROM submissions GROUP BY file_path
 ), candidates AS (
-    SELECT s.*, try_cast(regexp_extract(s.file_path, '(?:^|[/\\])((?:19|20)\d\d)[/\\][^/\\]*$', 1) AS INTEGER)
-               AS folder_year
+    SELECT s.*, {FOLDER_YEAR.format(path="s.file_path")} AS folder_year
     FROM submissions s JOIN newest n USING (submission_id)
     WHERE s.status = 'rejected' AND (s.entity_code IS NULL OR s.reporting_year IS NULL)
 ), {FIRST_FINDING}
@@ -158,7 +269,7 @@ def unattributed(con: duckdb.DuckDBPyConnection, year: int) -> list[Unattributed
             path=path,
             entity=entity,
             year=read_year,
-            received_at=received.isoformat(sep=" ", timespec="seconds") if received else None,
+            received_at=_when(received),
             errors=int(errors),
             first_finding=first or None,
         )
@@ -166,3 +277,13 @@ def unattributed(con: duckdb.DuckDBPyConnection, year: int) -> list[Unattributed
             UNATTRIBUTED_SQL, {"year": year}
         ).fetchall()
     ]
+
+
+@dataclass(frozen=True)
+class Tracker:
+    """What `gtb status` prints: the entities' rows, the rejected files no row shows, and whether
+    no run has completed on the database yet (the rows are then the code list's expected entities)."""
+
+    rows: list[EntityStatus]
+    unattributed: list
+    no_run_completed: bool
