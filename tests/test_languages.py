@@ -873,3 +873,21 @@ def test_a_total_row_and_a_ticked_box_alone_are_said_in_the_workbooks_language(
     ]
     assert sub.findings[0].message.startswith(box_words), sub.findings[0].message
     assert total_words in sub.findings[1].message and repr(label) in sub.findings[1].message
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+@pytest.mark.parametrize(("sheet", "cell"), [("Entity", "B5"), ("EMS", "B4")])
+def test_a_share_below_1_percent_is_asked_whether_a_fraction_was_meant(tmp_path, lang, sheet, cell):
+    """85 % typed in LibreOffice into the template's coverage cell (number format 0.0) is stored as
+    0.85: read as 0.85 % with no word, and loaded so. A share above 0 and below 1 % is a warning
+    that says which percentage the fraction would be; the workbook still loads."""
+    sheets = set_cell(valid_sheets(), sheet, cell, 0.85)
+    sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), lang=lang)
+    [found] = sub.findings
+    assert (found.sheet, found.cell, found.code, found.severity) == (sheet, cell, "implausible-value", "warning")
+    assert ("85 %" in found.message) and ("0,85 %" if lang == "fr" else "0.85 %") in found.message, found.message
+    assert sub.is_valid
+    for fine in (0, 1, 1.5, 85):
+        assert not check(
+            write_workbook(tmp_path / f"ok{fine}" / "UNEP_2024.xlsx", set_cell(valid_sheets(), sheet, cell, fine))
+        ).findings
