@@ -275,6 +275,18 @@ def test_a_copy_of_a_missing_sheet_is_to_be_renamed(tmp_path):
     assert copy.sheet == "Facilities (3)" and "tab 'Copy of Facilities'" in copy.message
 
 
+@pytest.mark.parametrize("tab", ["Facilities - Table 1", "Installations - Tableau 1", "Instalaciones - Tabla 2"])
+def test_a_table_apple_numbers_exported_as_its_own_tab_is_to_be_renamed(tmp_path, tab):
+    """Numbers exports a sheet holding two tables (a title and the data) as one tab per table,
+    'Facilities - Table 1': every sheet was missing, and each such tab an unknown one, with no
+    hint that the tab holding the figures was right there."""
+    sheets = valid_sheets()
+    sheets[tab] = sheets.pop("Facilities")
+    sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
+    [missing] = sub.findings
+    assert missing.code == "missing-sheet" and f"Found '{tab}' instead: rename it to 'Facilities'." in missing.message
+
+
 def test_a_tab_name_longer_than_any_program_writes_is_not_looked_at(monkeypatch):
     """The copy patterns backtrack over a run of spaces: a crafted tab name of 160,000 spaces took
     50 s to look at. No program names a copied tab longer than COPY_NAME_LIMIT, so a longer name

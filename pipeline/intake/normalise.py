@@ -149,9 +149,13 @@ def _sheet_map(
 
 # A tab copied to go on with a sheet: Excel names the copy 'Facilities (2)', LibreOffice
 # 'Facilities_2', Google Sheets 'Copy of Facilities' ('Copie de', 'Copia de' in French and
-# Spanish). A counter up to 99: 'Facilities 2024' or 'Facilities_2024' is no copy's name.
+# Spanish). A counter up to 99: 'Facilities 2024' or 'Facilities_2024' is no copy's name. Apple
+# Numbers exports a sheet holding more than one table as one tab per table, 'Facilities - Table 1'
+# ('Tableau 1', 'Tabla 1'): the sheet's name is there too.
 _COPY_PREFIX = re.compile(r"^\s*(?:copy\s+of|copie\s+de|copia\s+de)\s+", re.IGNORECASE)
-_COPY_SUFFIX = re.compile(r"(?:\s*\(\s*[1-9][0-9]?\s*\)|_[1-9][0-9]?)\s*$")
+_COPY_SUFFIX = re.compile(
+    r"(?:\s*\(\s*[1-9][0-9]?\s*\)|_[1-9][0-9]?|\s+-\s+(?:table|tableau|tabla)\s+[1-9][0-9]?)\s*$", re.IGNORECASE
+)
 
 
 # No spreadsheet program names a copied tab longer than this (Excel: 31 characters; Google Sheets
