@@ -679,7 +679,16 @@ def _email_params(value: object, row: pd.Series | None) -> dict[str, object]:
 
 
 def _entity_params(value: object, row: pd.Series | None) -> dict[str, object]:
-    return {"hint": _did_you_mean(codelists.normalise_ref(value), codelists.codes("entities"))}
+    """'ILО' (a Cyrillic О) -> type it again as ILO, as for a country (the quote looks like ILO);
+    a code typed in full-width letters ('ＩＬＯ') or misspelt -> the code it is closest to."""
+    import unicodedata
+
+    typed = unicodedata.normalize("NFKC", codelists.normalise_ref(value))
+    latin = codelists.to_latin(typed).upper()
+    known = codelists.codes("entities")
+    if latin != typed.upper() and latin in known:
+        return {"hint": Message("hint.look-alike", {"code": latin})}
+    return {"hint": _did_you_mean(typed, known)}
 
 
 def _airport_params(value: object, row: pd.Series | None) -> dict[str, object]:

@@ -1189,3 +1189,21 @@ def test_total_rows_are_listed_up_to_the_bound_of_findings_of_one_kind(tmp_path)
     assert len(totals) == SAME_FINDINGS_LISTED and {f.cell for f in totals} == {f"A{r}" for r in range(4, 1004)}
     [more] = [f for f in sub.findings if f.code == "more-findings"]
     assert (more.sheet, more.severity) == ("OtherTravel", "warning") and "5 more cells" in more.message
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("IL\u041e", "type it again as ILO"),  # a Cyrillic О: the quote looks like ILO
+        ("UN\u0395P", "type it again as UNEP"),  # a Greek Ε
+        ("\uff29\uff2c\uff2f", "Did you mean ILO?"),  # full-width letters
+        ("UNPE", "Did you mean UNEP?"),
+    ],
+)
+def test_an_entity_code_typed_with_look_alike_letters_is_told_how_to_type_it(tmp_path, typed, said):
+    """'ILО' with a Cyrillic О was answered "found 'ILО'. Did you mean ILO?", which reads as the
+    same code twice; a full-width 'ＩＬＯ' got no suggestion at all."""
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), "Entity", "B2", typed))
+    [sub] = check_files([path], jobs=1)
+    [found] = [f for f in sub.findings if f.code == "not-in-codelist"]
+    assert found.cell == "B2" and said in found.message, found.message
