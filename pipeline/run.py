@@ -11,7 +11,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -77,6 +77,8 @@ class RunResult:
     history_beside: list[tuple[str, int, str, int, str]] = field(default_factory=list)  # rows in a workbook year
     copies: list[tuple[str, str]] = field(default_factory=list)  # (file, the file of the run it repeats byte for byte)
     superseded_again: list[tuple[str, str]] = field(default_factory=list)  # (file, superseded one it repeats)
+    elsewhere: list[tuple[str, str, str, int, str]] = field(default_factory=list)  # recorded bytes, named otherwise:
+    # (file, the submission it repeats, that one's entity, its year, what the file's folder or name says)
     mixed_sets: list[tuple[int, list[tuple[str, int]]]] = field(default_factory=list)  # (year, [(set, workbooks)])
 
     @property
@@ -185,7 +187,8 @@ def run(
         cross_submission_findings(subs, loaded_serials(con))
         views.wait()  # the figures before are read from the views
         before = _figures(con, subs)
-        folders = report_folders(subs, outputs / VALIDATION_FOLDER)
+        recorded_folders = _recorded_folders(con, outputs / VALIDATION_FOLDER)
+        folders = report_folders(subs, outputs / VALIDATION_FOLDER, recorded_folders)
         history_files, history_others = paths.scan_history(inputs)
         result.history_not_read = [p.relative_to(inputs).as_posix() for p in history_others]
         history = [check_history_file(p) for p in history_files]
@@ -216,11 +219,13 @@ def run(
                 result.history_rows, result.history_removed = history_load.rows, history_load.removed
                 result.history_moved, result.history_missing = history_load.moved, history_load.missing
                 result.history_beside = _history_in_workbook_years(con, run_id, history_load.loaded)
-                write_reports(subs, outputs / VALIDATION_FOLDER, folders)
+                write_reports(subs, outputs / VALIDATION_FOLDER, folders, claim=True)
                 lap("reports")
                 _settle(result, subs, folders, recorded)
                 result.changes = _changes(before, _figures(con, subs, superseded=False))
-                result.history_rejected, result.history_warned = _history_reports(history, outputs / VALIDATION_FOLDER)
+                result.history_rejected, result.history_warned = _history_reports(
+                    history, outputs / VALIDATION_FOLDER, recorded_folders
+                )
                 result.seconds = time.perf_counter() - started
                 lines = summary_lines(result, Path(db))
                 con.execute(
@@ -479,7 +484,16 @@ def _new_files(
     known = known_files(con, [sha for sha in shas.values() if sha])
     new = [f for f in files if shas[f] not in known]
     result.unchanged = [safe.file_name(f.name) for f in files if shas[f] in known]
-    result.superseded_again = _superseded_again(con, {f: shas[f] for f in files if known.get(shas[f]) == "superseded"})
+    result.elsewhere = _named_for_another(con, {f: shas[f] for f in files if shas[f] in known}, root)
+    told = {file for file, *_ in result.elsewhere}
+    result.superseded_again = _superseded_again(
+        con,
+        {
+            f: shas[f]
+            for f in files
+            if known.get(shas[f]) == "superseded" and f.relative_to(root).as_posix() not in told
+        },
+    )
     first_of: dict[str, Path] = {}
     duplicates = []
     for f in new:
@@ -489,6 +503,58 @@ def _new_files(
         first_of.setdefault(shas[f], f)
     result.unchanged += [safe.file_name(f.name) for f in duplicates]
     return [f for f in new if f not in duplicates], shas  # byte-identical copies are read once
+
+
+def _named_for_another(con, files: dict[Path, str], root: Path) -> list[tuple[str, str, str, int, str]]:
+    """Each of `files` (skipped: their bytes are recorded) that was never read where it is, and
+    whose folder (named after a year) or name (an entity code or a year first,
+    `cross_checks.named_in`) says another year or entity than the submission last recorded with
+    its bytes: (file under `root`, that submission's file, entity, year, what the file says).
+    Last year's workbook sent unchanged as this year's is not read again (its bytes are on
+    record), but it is told rather than counted unchanged. A file read where it is had its
+    verdict then (`year-mismatch`, `file-name-mismatch`)."""
+    import re
+
+    from pipeline import codelists
+    from pipeline.intake.cross_checks import named_in
+
+    if not files:
+        return []
+    recorded = {
+        sha: (name, entity, year)
+        for sha, name, entity, year in con.execute(
+            "SELECT sha256, arg_max(file_name, submission_id), arg_max(entity_code, submission_id),"
+            " arg_max(reporting_year, submission_id) FROM submissions WHERE sha256 IN (SELECT unnest(?))"
+            " GROUP BY sha256",
+            [sorted(set(files.values()))],
+        ).fetchall()
+    }
+    read_at = set(
+        con.execute(
+            "SELECT sha256, file_path FROM submissions WHERE sha256 IN (SELECT unnest(?))",
+            [sorted(set(files.values()))],
+        ).fetchall()
+    )
+    entities = set(codelists.codes("entities"))
+    out = []
+    for f, sha in files.items():
+        name, entity, year = recorded.get(sha, ("", None, None))
+        where = f.relative_to(root)
+        if not entity or not year or {(sha, str(where)), (sha, safe.file_name(str(where)))} & read_at:
+            continue
+        folder = f.parent.name
+        in_folder = folder if re.fullmatch(r"(?:19|20)\d\d", folder) and int(folder) != year else ""
+        named_entity, named_year = named_in(Path(safe.file_name(f.name)).stem, entities)
+        named = " ".join(str(v) for v in (named_entity, named_year) if v is not None and v not in (entity, year))
+        if in_folder and named == in_folder:
+            said = f"its folder and name say {in_folder}"
+        else:
+            said = " and ".join(
+                [f"its folder says {in_folder}"] * bool(in_folder) + [f"its name says {named}"] * bool(named)
+            )
+        if said:
+            out.append((where.as_posix(), name, entity, year, said))
+    return out
 
 
 def _superseded_again(con, files: dict[Path, str]) -> list[tuple[str, str]]:
@@ -518,6 +584,31 @@ def _superseded_again(con, files: dict[Path, str]) -> list[tuple[str, str]]:
         recorded = names.get(sha) or []
         if recorded and (shown[f] not in recorded or latest.get(shown[f]) != sha):
             out.append((shown[f], recorded[-1]))
+    return out
+
+
+def _recorded_folders(con, report_dir: Path) -> dict[str, set[str]]:
+    """Report folder name (lower case) -> the files (`reports.report_owner`) whose report the
+    database records in a folder of that name in `report_dir` (a relative path recorded is taken
+    to be there): a later file's report goes elsewhere, and a file read again (a rejection) finds
+    its own. Files that could not be read are known by their folder's `submission.txt` alone
+    (their folders carry a hash of their path)."""
+    from pipeline.intake.reports import owner_of_bytes
+
+    here = report_dir.resolve()
+    parents: dict[PurePath, bool] = {}
+    out: dict[str, set[str]] = {}
+    for path, sha in con.execute(
+        "SELECT DISTINCT report_path, sha256 FROM submissions WHERE report_path IS NOT NULL AND sha256 <> ''"
+    ).fetchall():
+        recorded = PurePath(path)
+        if recorded.is_absolute() and recorded.parent not in parents:
+            parents[recorded.parent] = Path(recorded.parent).resolve() == here
+        if recorded.is_absolute() and not parents[recorded.parent]:
+            continue  # another outputs folder's
+        name = recorded.name.lower()
+        if name:
+            out.setdefault(name, set()).add(owner_of_bytes(sha))
     return out
 
 
@@ -622,19 +713,22 @@ def _warm_reference() -> None:
 
 
 def _history_reports(
-    files: list[HistoryFile], report_dir: Path
+    files: list[HistoryFile], report_dir: Path, recorded: dict[str, set[str]] | None = None
 ) -> tuple[list[tuple[str, int, str]], list[tuple[str, int, str, str]]]:
     """The issues.csv of each history file rejected or loaded with warnings: ((file, errors,
-    folder) of the rejected, (file, warnings, folder, first warning) of the others)."""
+    folder) of the rejected, (file, warnings, folder, first warning) of the others). Never in a
+    folder that holds a workbook's recorded report (`recorded`, `pipeline.intake.reports`)."""
     from pipeline.intake.findings import write_issues_csv
-    from pipeline.intake.reports import folder_inside, prepare_folder
+    from pipeline.intake.reports import folder_inside, free_for, prepare_folder
 
     rejected, warned = [], []
     used: set[str] = set()
+    free = free_for(None, recorded or {})
     for hf in files:
         if hf.is_valid and not hf.findings:
             continue
-        folder = folder_inside(report_dir, f"history_{safe.slug(hf.path.stem) or 'file'}", used, hf.sha256[:8])
+        stem = f"history_{safe.slug(hf.path.stem) or 'file'}"
+        folder = folder_inside(report_dir, stem, used, hf.sha256[:8], free)
         prepare_folder(folder)
         write_issues_csv(hf.findings, folder / "issues.csv")
         if hf.is_valid:
@@ -772,8 +866,17 @@ def _warned_lines(result: RunResult, at_most: int = 10) -> list[Text]:
 
 def _not_read_lines(result: RunResult, at_most: int = 10) -> list[Text]:
     """The files of the submissions folder the run did not read, and why: not spreadsheets, earlier
-    versions sent back, byte-identical copies of another file of the run."""
+    versions sent back, byte-identical copies of another file of the run, files with the bytes of
+    a recorded submission whose folder or name says another year or entity."""
     out = [Text("  not read (not a spreadsheet): " + _names(result.not_read))] if result.not_read else []
+    for file, earlier, entity, year, said in result.elsewhere:
+        out.append(
+            Text.from_markup(
+                f"  [yellow]{safe.for_console(file)}[/]: the same bytes as {safe.for_console(earlier)}, recorded "
+                f"as {safe.for_console(entity)} {year}'s, but {safe.for_console(said)}; not read again: if it was "
+                "sent as another year's or entity's workbook, ask for the right one"
+            )
+        )
     for again, earlier in result.superseded_again:
         out.append(
             Text(

@@ -1285,3 +1285,107 @@ def test_inputs_readme_names_where_the_history_header_is_and_the_demo_command():
     assert "`python -m demo.data inputs`" in readme and (root / "demo" / "data.py").exists()
     assert "$(BIN)/python -m demo.data inputs" in (root / "Makefile").read_text(encoding="utf-8")
     assert "Historical totals" in (root / "docs" / "submission-workbook.md").read_text(encoding="utf-8")
+
+
+def _report_of(folder: Path) -> tuple[str, set[str]]:
+    """(the file `submission.txt` names, the files issues.csv's rows name) of a report folder."""
+    import csv
+
+    named = (folder / "submission.txt").read_text(encoding="utf-8").splitlines()[1].removeprefix("file ")
+    with (folder / "issues.csv").open(encoding="utf-8") as fh:
+        return named, {row["file"] for row in csv.DictReader(fh)}
+
+
+def test_a_report_folder_recorded_for_one_submission_is_never_another_files(inputs):
+    """A resubmission of an entity-year (rejected or not), a file in another year's folder and a
+    file whose Entity sheet names another entity all want the folder `UNEP_2024` of the loaded
+    workbook: each gets its own, every `report_path` points at that file's report, and a rerun
+    (the rejected files are read again) writes each report where it was recorded."""
+    submit(inputs, "2024/UNEP_2024.xlsx", valid_sheets("UNEP"))
+    run(inputs)
+    submit(inputs, "2024/UNEP_2024_v2.xlsx", set_cell(valid_sheets("UNEP"), "Water", "D2", -1))
+    assert [name for name, _, _ in run(inputs).rejected] == ["UNEP_2024_v2.xlsx"]
+    submit(inputs, "2024/UNEP_2024_v3.xlsx", set_cell(valid_sheets("UNEP"), "Water", "D2", -2))
+    submit(inputs, "2023/UNEP_2024_sent.xlsx", set_cell(valid_sheets("UNEP"), "Facilities", "D2", 7))
+    submit(inputs, "2024/WFP_2024.xlsx", set_cell(valid_sheets("UNEP"), "Facilities", "D2", 8))
+    third = run(inputs)
+    assert sorted(name for name, _, _ in third.rejected) == [
+        "UNEP_2024_sent.xlsx",
+        "UNEP_2024_v2.xlsx",
+        "UNEP_2024_v3.xlsx",
+        "WFP_2024.xlsx",
+    ]
+    sql = "SELECT file_name, status, report_path FROM submissions ORDER BY submission_id"
+    recorded = query(inputs, sql)
+    report_dir = inputs.parent / "out" / "validation"
+    assert recorded[0] == ("UNEP_2024.xlsx", "loaded", str(report_dir / "UNEP_2024"))
+    assert len({path for _, _, path in recorded}) == len(recorded) == 5
+    rerun = run(inputs)
+    assert query(inputs, sql) == recorded, "a rejection read again is not recorded again"
+    assert {(name, folder) for name, _, folder in rerun.rejected} == {(n, p) for n, s, p in recorded if s != "loaded"}
+    for name, _, path in recorded:
+        folder = Path(path)
+        assert folder.parent == report_dir
+        assert _report_of(folder) == (name, set() if name == "UNEP_2024.xlsx" else {name})
+
+
+def test_a_folder_the_database_records_for_another_file_is_not_taken(inputs):
+    """A report folder recorded before folders named their file (no `submission.txt`) is known
+    from the database: a resubmission does not overwrite it."""
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    run(inputs)
+    folder = inputs.parent / "out" / "validation" / "UNEP_2024"
+    (folder / "submission.txt").unlink(missing_ok=True)
+    submit(inputs, "UNEP_2024_v2.xlsx", set_cell(valid_sheets("UNEP"), "Water", "D2", -1))
+    [(name, _, other)] = run(inputs).rejected
+    assert name == "UNEP_2024_v2.xlsx" and other != str(folder)
+    assert (folder / "issues.csv").read_text(encoding="utf-8").count("\n") == 1  # the loaded file's: no finding
+    assert _report_of(Path(other)) == ("UNEP_2024_v2.xlsx", {"UNEP_2024_v2.xlsx"})
+
+
+def test_validate_writes_beside_a_recorded_report_not_over_it(inputs):
+    """`gtb validate` of a resubmission into the folder `gtb run` writes to leaves the loaded
+    file's report as it is; the file it belongs to is validated into it again."""
+    first = submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    run(inputs)
+    report_dir = inputs.parent / "out" / "validation"
+    second = submit(inputs, "UNEP_2024_v2.xlsx", set_cell(valid_sheets("UNEP"), "Water", "D2", -1))
+    api.validate([second], report_dir, jobs=1)
+    assert (report_dir / "UNEP_2024" / "issues.csv").read_text(encoding="utf-8").count("\n") == 1  # the header
+    [other] = [p for p in report_dir.iterdir() if p.name != "UNEP_2024"]
+    assert other.name.startswith("UNEP_2024_") and "UNEP_2024_v2.xlsx" in (other / "issues.csv").read_text()
+    api.validate([first], report_dir, jobs=1)
+    assert sorted(p.name for p in report_dir.iterdir()) == sorted(["UNEP_2024", other.name])
+
+
+def test_last_years_workbook_sent_unchanged_as_this_years_is_told(inputs):
+    """Its bytes are on record, so it is not read again; the run names it, the submission it
+    repeats and the year its folder and name say, instead of counting it unchanged without a
+    word. A copy in its own year's folder is unchanged as before, and so is the file read where it is."""
+    import shutil
+
+    from pipeline.run import summary_lines
+
+    last = submit(inputs, "2024/UNEP_2024.xlsx", valid_sheets("UNEP"))
+    run(inputs)
+    shutil.copy(last, inputs / "submissions" / "2024" / "UNEP_2024 copy.xlsx")
+    (inputs / "submissions" / "2025").mkdir()
+    shutil.copy(last, inputs / "submissions" / "2025" / "UNEP_2025_v2.xlsx")
+    shutil.copy(last, inputs / "submissions" / "2025" / "final.xlsx")
+    shutil.copy(last, inputs / "submissions" / "WFP_2024.xlsx")
+    result = run(inputs)
+    assert result.loaded == [] and len(result.unchanged) == 5 and not result.had_errors
+    assert sorted(result.elsewhere) == [
+        ("submissions/2025/UNEP_2025_v2.xlsx", "UNEP_2024.xlsx", "UNEP", 2024, "its folder and name say 2025"),
+        ("submissions/2025/final.xlsx", "UNEP_2024.xlsx", "UNEP", 2024, "its folder says 2025"),
+        ("submissions/WFP_2024.xlsx", "UNEP_2024.xlsx", "UNEP", 2024, "its name says WFP"),
+    ]
+    text = "\n".join(line.plain for line in summary_lines(result, inputs.parent / "out" / "gtb.duckdb"))
+    assert (
+        "submissions/2025/UNEP_2025_v2.xlsx: the same bytes as UNEP_2024.xlsx, recorded as UNEP 2024's, "
+        "but its folder and name say 2025; not read again" in text
+    )
+    assert "UNEP_2024 copy.xlsx" not in text
+    assert query(inputs, "SELECT summary LIKE '%UNEP_2025_v2.xlsx: the same bytes%' FROM runs WHERE run_id = 2") == [
+        (True,)
+    ]
