@@ -181,10 +181,27 @@ def _main(args: argparse.Namespace) -> int:
         print(f"gtb: {exc.strerror or exc}{where}", file=sys.stderr)
         return CANNOT_RUN
     except Exception as exc:  # a bug, not an input: one line, and the traceback on request
+        if _interrupted(exc):
+            print("gtb: interrupted", file=sys.stderr)
+            return CANNOT_RUN
         if os.environ.get("GTB_DEBUG"):
             raise
         print(f"gtb: internal error ({type(exc).__name__}: {exc}); rerun with GTB_DEBUG=1 for details", file=sys.stderr)
         return CANNOT_RUN
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether `exc` comes of Ctrl-C: DuckDB stops a query on it with its own InterruptException
+    ("Query interrupted"), and the rollback that follows may raise again ("Current transaction is
+    aborted") with the interruption as its context. The database is as it was before the run."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, KeyboardInterrupt) or type(current).__name__ == "InterruptException":
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _read_ahead(args: argparse.Namespace) -> None:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+import pytest
 from openpyxl import load_workbook
 
 from pipeline import api
@@ -224,3 +226,40 @@ def test_only_the_commands_that_end_with_the_process_run_without_the_garbage_col
     finally:
         gc.enable()
     assert seen == {"validate": False, "run": False, "status": True, "template": True}
+
+
+def _raise_interrupted_during_rollback() -> None:
+    try:
+        raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+    except duckdb.InterruptException:
+        raise duckdb.TransactionException("Current transaction is aborted (please ROLLBACK)") from None
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        lambda: (_ for _ in ()).throw(duckdb.InterruptException("INTERRUPT Error: Interrupted!")),
+        lambda: _raise_interrupted_during_rollback(),
+    ],
+)
+def test_ctrl_c_while_the_database_works_is_said_to_be_an_interruption(monkeypatch, capsys, fault):
+    """Ctrl-C during the load or the commit stopped DuckDB's query: 'gtb: internal error
+    (RuntimeError: Query interrupted)' or '(TransactionException: ... aborted)', and the advice
+    to rerun with GTB_DEBUG=1, for what is the user's own Ctrl-C."""
+    import pipeline.cli as cli
+
+    monkeypatch.setattr(cli, "_dispatch", lambda args: fault())
+    assert cli.main(["status", "--year", "2025"]) == cli.CANNOT_RUN
+    err = capsys.readouterr().err
+    assert err.strip() == "gtb: interrupted", err
+
+
+def test_a_real_fault_is_still_an_internal_error(monkeypatch, capsys):
+    import pipeline.cli as cli
+
+    def fault(args):
+        raise duckdb.TransactionException("Current transaction is aborted (please ROLLBACK)")
+
+    monkeypatch.setattr(cli, "_dispatch", fault)
+    assert cli.main(["status", "--year", "2025"]) == cli.CANNOT_RUN
+    assert "internal error (TransactionException" in capsys.readouterr().err
