@@ -711,10 +711,29 @@ def _airport_params(value: object, row: pd.Series | None) -> dict[str, object]:
     return {"hint": Message("hint.airport-city", {"city": typed, "codes": shown}), "advice": advice}
 
 
+_QUOTES = "'\u2018\u2019`"  # an apostrophe (straight or curly) or a backtick pasted before a code
+
+
+def _quoted_code(codelist: str, params: Params) -> Params:
+    """`params`, but for a code with an apostrophe before it (`'LHR`: a CSV cell pasted as text
+    keeps the apostrophe a spreadsheet hides), the hint to remove it."""
+
+    def with_quote(value: object, row: pd.Series | None) -> dict[str, object]:
+        found = params(value, row)
+        typed = str(value).strip()
+        bare = typed.lstrip(_QUOTES).strip().upper()
+        if typed[:1] in _QUOTES and bare in code_index(codelist):
+            found["hint"] = Message("hint.apostrophe", {"code": bare})
+            found.update({k: "" for k in found if k not in ("hint",)})
+        return found
+
+    return with_quote
+
+
 REFERENCE_RULES = {  # dtype -> (code list, message, parameters)
-    "iso3": ("countries", "not-in-codelist.country", _country_params),
-    "iata": ("airports", "not-in-codelist.airport", _airport_params),
-    "entity": ("entities", "not-in-codelist.entity", _entity_params),
+    "iso3": ("countries", "not-in-codelist.country", _quoted_code("countries", _country_params)),
+    "iata": ("airports", "not-in-codelist.airport", _quoted_code("airports", _airport_params)),
+    "entity": ("entities", "not-in-codelist.entity", _quoted_code("entities", _entity_params)),
 }
 
 

@@ -1207,3 +1207,17 @@ def test_an_entity_code_typed_with_look_alike_letters_is_told_how_to_type_it(tmp
     [sub] = check_files([path], jobs=1)
     [found] = [f for f in sub.findings if f.code == "not-in-codelist"]
     assert found.cell == "B2" and said in found.message, found.message
+
+
+@pytest.mark.parametrize(
+    ("sheet", "cell", "typed", "code"),
+    [("AirTravel", "A2", "'LHR", "LHR"), ("Facilities", "B2", "\u2019KEN", "KEN"), ("Entity", "B2", "'UNEP", "UNEP")],
+)
+def test_a_code_pasted_with_its_apostrophe_is_told_to_lose_it(tmp_path, sheet, cell, typed, code):
+    """A travel agency's CSV pasted as text keeps the apostrophe that forced a cell to text: `'LHR`
+    was refused as no airport, with no word of the apostrophe a spreadsheet hides."""
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), sheet, cell, typed))
+    [sub] = check_files([path], jobs=1)
+    [found] = [f for f in sub.findings if f.code == "not-in-codelist"]
+    assert found.cell == cell and "remove it, and type " + code + " alone" in found.message, found.message
+    assert "city" not in found.message and "Did you mean" not in found.message
