@@ -615,11 +615,11 @@ def test_a_header_merged_over_figures_is_explained_in_the_workbook_language(tmp_
 @pytest.mark.parametrize("lang", ["fr", "es"])
 def test_findings_across_workbooks_name_the_column_as_the_workbook_heads_it(tmp_path, lang):
     """issues.csv's column is the header as written: a cross-check's finding (a file named like
-    another entity, two workbooks for one entity-year) too, not the contract's `entity_code`."""
+    another year, two workbooks for one entity-year) too, not the contract's `entity_code`."""
     from pipeline.intake.cross_checks import cross_submission_findings, folder_and_name_findings
 
     first = filled(tmp_path, lang, labels=True)
-    named_wfp = tmp_path / f"WFP_{YEAR}.xlsx"
+    named_wfp = tmp_path / f"UNEP_{YEAR - 1}.xlsx"  # a file named for another year: a warning
     named_wfp.write_bytes(first.read_bytes())
     changed = fill(
         template("UNEP", YEAR, tmp_path / "other.xlsx", lang=lang),
@@ -633,7 +633,8 @@ def test_findings_across_workbooks_name_the_column_as_the_workbook_heads_it(tmp_
     cross_submission_findings(subs)
     header = i18n.header("Entity", "entity_code", lang)
     found = {(f.code, f.column) for s in subs for f in s.findings if f.code != "missing-value"}
-    assert ("file-name-mismatch", header) in found and ("duplicate-submission", header) in found
+    named_year = ("file-name-mismatch", i18n.header("Entity", "reporting_year", lang))
+    assert named_year in found and ("duplicate-submission", header) in found, found
     assert all(column != "entity_code" for _, column in found)
 
 

@@ -162,11 +162,11 @@ def test_a_fraction_in_a_percent_cell_is_quoted_with_its_percentage_in_the_langu
     [en] = check(path).findings
     assert "found 1.255 (read as 125.5%: the cell is formatted as a percentage)" in en.message, en.message
     [fr] = check(path, "fr").findings
-    assert "1.255 (lu comme 125,5\u00a0%\u00a0: la cellule est au format pourcentage)" in fr.message, fr.message
+    assert "1,255 (lu comme 125,5\u00a0%\u00a0: la cellule est au format pourcentage)" in fr.message, fr.message
     set_cell(sheets, "Entity", "B5", -0.05)  # -5 %
     path = percent_workbook(tmp_path / "UNEP_2024.xlsx", sheets, {("Entity", "B5"): "0.0%"})
     [es] = check(path, "es").findings
-    assert "se encontró -0.05 (leído como -5\u00a0%: la celda tiene formato de porcentaje)" in es.message, es.message
+    assert "se encontró -0,05 (leído como -5\u00a0%: la celda tiene formato de porcentaje)" in es.message, es.message
 
 
 def test_a_number_in_a_cell_without_percent_format_is_quoted_as_before(tmp_path):
