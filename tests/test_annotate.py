@@ -331,3 +331,54 @@ def test_comments_name_the_severity_as_the_summary_does_in_its_language(tmp_path
         assert not any("WARNING" in text for text in comments), comments
     if lang == "fr":
         assert not any("ERROR" in text for text in comments), comments
+
+
+def as_strict_open_xml(path: Path) -> Path:
+    """The workbook as Excel's "Strict Open XML Spreadsheet" writes it: the Strict namespaces in
+    place of the transitional ones, in every part of the workbook."""
+    swaps = [
+        (
+            b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+            b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+        ),
+        (
+            b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+            b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+        ),
+    ]
+    with zipfile.ZipFile(path) as src:
+        parts = {name: src.read(name) for name in src.namelist()}
+    for name, body in parts.items():
+        if name.startswith("xl/") and name.endswith(".xml"):
+            for old, new in swaps:
+                body = body.replace(old, new)
+            parts[name] = body
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, body in parts.items():
+            dst.writestr(name, body)
+    return path
+
+
+def test_a_strict_open_xml_workbook_gets_its_findings_and_says_why_no_copy_was_made(tmp_path):
+    """openpyxl reads a Strict Open XML workbook as one without sheets: the "annotated copy" was
+    the summary alone, saying "click a cell reference to jump to the cell" to cells it did not
+    have. calamine reads the workbook, so the findings are there; the summary now says the copy
+    could not be made, and why."""
+    from pipeline import api
+    from pipeline.intake.annotate import annotate
+    from tests.builders import set_cell, valid_sheets, write_workbook
+
+    path = as_strict_open_xml(
+        write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), "Facilities", "D2", -5))
+    )
+    [sub] = api.check_files([path], jobs=1)
+    assert [(f.sheet, f.cell, f.code) for f in sub.findings] == [("Facilities", "D2", "out-of-range")]
+    outcome = annotate(path, sub.findings, tmp_path / "annotated.xlsx", path.name)
+    assert outcome.startswith("findings-only")
+    text = " ".join(
+        str(c.value)
+        for row in load_workbook(tmp_path / "annotated.xlsx").worksheets[0].iter_rows()
+        for c in row
+        if c.value
+    )
+    assert "Strict Open XML" in text and "jump to the cell" not in text, text

@@ -338,10 +338,27 @@ def write_annotated(
     if too_big:
         raise _NoCopy(*too_big)
     wb = load_workbook(io.BytesIO(data))
+    worksheets = {name for name in report.sheet_names if report.sheet_kinds.get(name) == "worksheets"}
+    if worksheets - set(wb.sheetnames):  # openpyxl reads a Strict Open XML workbook as no sheets
+        raise _NoCopy("annotate.no-copy-strict" if _is_strict(data) else "annotate.no-copy-unopenable", {})
     make_inert(wb)
     _mark_cells(wb, _order(list(wb.sheetnames), findings)[:MAX_LISTED], lang)
     _summary(wb, file_name or source.name, findings, lang=lang)
     return _save(wb, output)
+
+
+STRICT_MAIN = b"http://purl.oclc.org/ooxml/spreadsheetml/main"  # the Strict Open XML namespace
+
+
+def _is_strict(data: bytes) -> bool:
+    """Whether the workbook part is written in Strict Open XML (Excel's "Strict Open XML
+    Spreadsheet" format), which calamine reads and openpyxl does not."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        names = {n.lower().lstrip("/"): n for n in package.namelist()}
+        member = names.get("xl/workbook.xml")
+        return member is not None and STRICT_MAIN in package.read(member)[:4096]
 
 
 class _NoCopy(Exception):
