@@ -730,6 +730,21 @@ def _quoted_code(codelist: str, params: Params) -> Params:
     return with_quote
 
 
+EXCEL_DAY_ZERO = dt.date(1899, 12, 30)  # day 0 of Excel's dates (1900 system, its leap-year bug included)
+SERIAL_DATES = (32_874, 73_051)  # the days from 1990-01-01 to 2099-12-31: numbers likely to be dates
+
+
+def _date_params(value: object, row: pd.Series | None) -> dict[str, object]:
+    """A whole number in the range of this century's days is a date that lost its format (pasted
+    as values, or from a program that keeps no styles): 46068 is 2026-02-15."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
+        days = int(value)
+        if SERIAL_DATES[0] <= days <= SERIAL_DATES[1]:
+            day = EXCEL_DAY_ZERO + dt.timedelta(days=days)
+            return {"hint": Message("hint.serial-date", {"date": day.isoformat()})}
+    return {"hint": ""}
+
+
 REFERENCE_RULES = {  # dtype -> (code list, message, parameters)
     "iso3": ("countries", "not-in-codelist.country", _quoted_code("countries", _country_params)),
     "iata": ("airports", "not-in-codelist.airport", _quoted_code("airports", _airport_params)),
@@ -780,7 +795,11 @@ def column_checks(spec: ColumnSpec) -> list[Check]:
             )
         )
     elif d == "date":
-        checks.append(_check(lambda s: is_blank(s) | parse_date(s).notna(), name=rule("date-type", "type-error.date")))
+        checks.append(
+            _check(
+                lambda s: is_blank(s) | parse_date(s).notna(), name=rule("date-type", "type-error.date", _date_params)
+            )
+        )
     return checks
 
 

@@ -1221,3 +1221,17 @@ def test_a_code_pasted_with_its_apostrophe_is_told_to_lose_it(tmp_path, sheet, c
     [found] = [f for f in sub.findings if f.code == "not-in-codelist"]
     assert found.cell == cell and "remove it, and type " + code + " alone" in found.message, found.message
     assert "city" not in found.message and "Did you mean" not in found.message
+
+
+@pytest.mark.parametrize(("held", "said"), [(46068, "2026-02-15"), (45000, "2023-03-15")])
+def test_a_date_that_lost_its_format_is_said_to_be_that_date(tmp_path, held, said):
+    """A date pasted as values (or saved by a program that keeps no styles) is a bare number:
+    'expected a date; found 46068' left the focal point to guess that 46068 is 15 February 2026."""
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), "EMS", "B6", held))
+    [sub] = check_files([path], jobs=1)
+    [found] = [f for f in sub.findings if f.code == "type-error"]
+    assert found.cell == "B6" and f"this number is {said}" in found.message, found.message
+    other = write_workbook(tmp_path / "n" / "UNEP_2024.xlsx", set_cell(valid_sheets(), "EMS", "B6", 12))
+    [sub] = check_files([other], jobs=1)
+    [found] = [f for f in sub.findings if f.code == "type-error"]
+    assert "this number is" not in found.message  # 12 is no date of this century
