@@ -517,6 +517,7 @@ def _named_for_another(con, files: dict[Path, str], root: Path) -> list[tuple[st
 
     from pipeline import codelists
     from pipeline.intake.cross_checks import named_in
+    from pipeline.warehouse.load import recorded_path
 
     if not files:
         return []
@@ -540,7 +541,8 @@ def _named_for_another(con, files: dict[Path, str], root: Path) -> list[tuple[st
     for f, sha in files.items():
         name, entity, year = recorded.get(sha, ("", None, None))
         where = f.relative_to(root)
-        if not entity or not year or {(sha, str(where)), (sha, safe.file_name(str(where)))} & read_at:
+        here = recorded_path(f, root)  # as the load records a file's path
+        if not entity or not year or {(sha, here), (sha, safe.file_name(here))} & read_at:
             continue
         folder = f.parent.name
         in_folder = folder if re.fullmatch(r"(?:19|20)\d\d", folder) and int(folder) != year else ""

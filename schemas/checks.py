@@ -966,28 +966,8 @@ def sheet_schema(sheet_name: str, row_checks: Sequence[Check] = ()) -> SheetMode
     checks = [required_not_blank(c) for c in spec.columns if c.required and c.dtype in ("text", "email")]
     for c in spec.columns:
         checks.extend(bounds_from_reporting_year(c))
-    checks.extend(percent_as_fraction(c) for c in spec.columns if c.unit == "percent")
     checks.extend(row_checks)
     return SheetModel(sheet_name, columns, checks)
-
-
-def percent_as_fraction(spec: ColumnSpec) -> Check:
-    """A warning on a share in percent above 0 and below 1 (`implausible-value.percent-fraction`):
-    85 % typed as 0.85, or typed as 85 % in a cell whose number format kept the fraction (LibreOffice
-    keeps the template's format 0.0 and stores 0.85), reads as 0.85 %; a coverage that small is
-    rarely meant. A cell formatted as a percentage is read as its percentage already; 1 is left
-    alone (1 % of operations in an EMS being planned is a figure, and a whole 100 % rarely a 1)."""
-    col = spec.name
-
-    def fn(d: pd.DataFrame) -> pd.Series:
-        number = parse_number(d[col])
-        return ~((number > 0) & (number < 1)).fillna(False).astype(bool)
-
-    def params(value: object, row: pd.Series | None) -> dict[str, object]:
-        number = parse_number(pd.Series([value], dtype=object)).iloc[0]
-        return {"percent": catalogue.Number(round(float(number) * 100, 10))}
-
-    return row_check(f"percent-fraction-{col}", "implausible-value.percent-fraction", col, fn, params)
 
 
 def pairs_allowed(first: pd.Series, second: pd.Series, pairs: frozenset[tuple[str, str]]) -> np.ndarray:

@@ -344,3 +344,12 @@ def test_a_yes_no_answer_libreoffice_saved_again_is_still_its_answer(tmp_path):
     rewrite_sheets(other, ("AirTravel",), lambda xml: re.sub(rb'<c r="F2"[^>]*>.*?</c>', lambda _: one, xml, count=1))
     found = check(other).findings
     assert [(f.cell, f.code) for f in found] == [("F2", "not-in-codelist")], [f.message for f in found]
+
+
+@pytest.mark.parametrize(("held", "number_format"), [(0.005, "0.0%"), ("0.5%", "General"), ("0,5 %", "General")])
+def test_a_share_that_says_it_is_a_percentage_is_not_asked_whether_a_fraction_was_meant(tmp_path, held, number_format):
+    """A cell formatted as a percentage showing 0.5 %, or text typed with its percent sign, is a
+    percentage already: the fraction warning told it to type 50, which would make it 5000 %."""
+    sheets = set_cell(valid_sheets(), "Entity", "B5", held)
+    path = percent_workbook(tmp_path / "UNEP_2024.xlsx", sheets, {("Entity", "B5"): number_format})
+    assert [f.code for f in check(path).findings] == [], [f.message for f in check(path).findings]

@@ -188,6 +188,15 @@ def test_file_name_of_another_entity_is_an_error_and_replaces_nothing(inputs, ca
     assert quantity == 2_400_000, "UNEP's loaded year is untouched"
 
 
+@pytest.mark.parametrize("name", ["ITC-ILO_2024.xlsx", "itc ilo 2024.xlsx", "ITCILO_2024.xlsx"])
+def test_a_file_named_as_the_entity_writes_its_code_is_no_mismatch(inputs, capsys, name):
+    """'ITC-ILO_2024.xlsx' starts with ITC, a code too: ITCILO's workbook named the way the entity
+    writes its own name was refused as naming another entity."""
+    submit(inputs, f"2024/{name}", valid_sheets("ITCILO", 2024))
+    assert gtb(inputs, "run") == 0
+    assert query(inputs, "SELECT status, warning_count FROM submissions") == [("loaded", 0)]
+
+
 def test_file_name_of_another_year_is_a_warning(inputs, capsys):
     submit(inputs, "UNEP_2023_final.xlsx", valid_sheets("UNEP", 2024))
     capsys.readouterr()

@@ -1389,3 +1389,21 @@ def test_last_years_workbook_sent_unchanged_as_this_years_is_told(inputs):
     assert query(inputs, "SELECT summary LIKE '%UNEP_2025_v2.xlsx: the same bytes%' FROM runs WHERE run_id = 2") == [
         (True,)
     ]
+
+
+def test_a_file_read_under_a_linked_submissions_folder_is_not_told_as_another_years_copy(tmp_path):
+    """The load records a file's path resolved; the rerun's check of copies named for another year
+    compared the path as reached through a linked submissions folder, so a workbook that loaded
+    with only a file-name warning was told on every rerun as another year's bytes."""
+    from pipeline import api
+
+    share = tmp_path / "share"
+    (share / "2024").mkdir(parents=True)
+    inputs = tmp_path / "inputs"
+    (inputs / "history").mkdir(parents=True)
+    (inputs / "submissions").symlink_to(share, target_is_directory=True)
+    write_workbook(share / "2024" / "UNEP_2023_final.xlsx", valid_sheets("UNEP", 2024))
+    first = api.run(inputs, tmp_path / "out" / "gtb.duckdb", tmp_path / "out", jobs=1)
+    assert first.loaded
+    again = api.run(inputs, tmp_path / "out" / "gtb.duckdb", tmp_path / "out", jobs=1)
+    assert again.elsewhere == []

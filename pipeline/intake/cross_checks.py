@@ -200,6 +200,13 @@ def _a_date(after: list[str]) -> bool:
     return len(after) == 2 and all(t.isdigit() and len(t) <= 2 for t in after)
 
 
+def _spells(stem: str, code: str) -> bool:
+    """Whether a file name starts with `code` once separators and case are set aside: 'ITC-ILO_2024'
+    and 'itc ilo 2024' spell ITCILO, whose name `named_in` reads as the code ITC."""
+    squash = re.sub(r"[^0-9A-Z]", "", stem.upper())
+    return squash.startswith(re.sub(r"[^0-9A-Z]", "", code.upper()))
+
+
 def folder_and_name_findings(subs: list[Submission]) -> None:
     """Add `year-mismatch` (an error: the workbook sits in a folder named after another year),
     `entity-mismatch` (an error: the file name starts with another entity code than the workbook
@@ -222,8 +229,14 @@ def folder_and_name_findings(subs: list[Submission]) -> None:
                     year=sub.reporting_year,
                 )
             )
-        named_entity, named_year = named_in(Path(sub.file_name).stem, entities)
-        wrong_entity = sub.entity_code and named_entity and named_entity != sub.entity_code
+        stem = Path(sub.file_name).stem
+        named_entity, named_year = named_in(stem, entities)
+        wrong_entity = (
+            sub.entity_code
+            and named_entity
+            and named_entity != sub.entity_code
+            and not _spells(stem, sub.entity_code)  # 'ITC-ILO_2024' is ITCILO's, though ITC is a code too
+        )
         wrong_year = named_year is not None and named_year != sub.reporting_year
         if wrong_entity:  # one of the two is wrong, and loading it would replace an entity's year
             sub.findings.append(

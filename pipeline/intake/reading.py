@@ -265,6 +265,8 @@ def _numbers(
     percent_cells: frozenset[str],
 ) -> _Changes:
     is_percent = col.unit == "percent"
+    if is_percent:
+        _fraction_findings(out, col, values, index, lang, locate, percent_cells)
     by_percent = is_percent and bool(percent_cells)
     if not by_percent and not _has_text(values):
         return []  # numbers as stored: nothing to read
@@ -303,6 +305,48 @@ def _numbers(
                 )
             )
     return changes
+
+
+def _fraction_findings(
+    out: Read,
+    col: ColumnSpec,
+    values: list[object],
+    index: Sequence[object],
+    lang: str,
+    locate: LocateFn,
+    percent_cells: frozenset[str],
+) -> None:
+    """A warning on a share in percent above 0 and below 1 (`implausible-value.percent-fraction`):
+    85 % typed as 0.85, or typed as 85 % in a cell whose number format kept the fraction
+    (LibreOffice keeps the template's 0.0 and stores 0.85), reads as 0.85 %, which a coverage
+    rarely is. Not on a cell formatted as a percentage (read as its percentage) nor on text typed
+    with its percent sign ('0.5 %'): those say they are percentages. 1 is left alone."""
+    for position, typed in enumerate(values):
+        if isinstance(typed, bool) or not isinstance(typed, (int, float, str)):
+            continue
+        if isinstance(typed, str):
+            if "%" in typed:
+                continue
+            share, _ = number_from_text(typed, lang)
+        else:
+            share = float(typed)
+        if share is None or not 0 < share < 1:
+            continue
+        cell, row, header = locate(col.name, index[position])
+        if cell in percent_cells:
+            continue
+        out.findings.append(
+            finding(
+                "implausible-value.percent-fraction",
+                share=catalogue.CellNumber(share),
+                percent=catalogue.Number(round(share * 100, 10)),
+                sheet=out.tab,
+                cell=cell,
+                row=row,
+                column=header,
+                value=typed,
+            )
+        )
 
 
 def _dates(out: Read, col: ColumnSpec, values: list[object], index: Sequence[object], locate: LocateFn) -> _Changes:

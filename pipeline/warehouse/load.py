@@ -103,6 +103,17 @@ def _modified(path: Path) -> dt.datetime | None:
         return None
 
 
+def recorded_path(path: Path, inputs_dir: Path | None) -> str:
+    """A submission's `file_path` as recorded: under the inputs folder, both resolved (a folder
+    reached through a link is recorded where it is); the path as given when it lies elsewhere."""
+    if inputs_dir is None:
+        return str(path)
+    try:
+        return str(path.resolve().relative_to(Path(inputs_dir).resolve()))
+    except ValueError:
+        return str(path)
+
+
 def record(
     con: duckdb.DuckDBPyConnection,
     run_id: int,
@@ -122,10 +133,7 @@ def record(
             continue
         sid += 1
         path = Path(sub.path)
-        try:
-            shown = str(path.resolve().relative_to(Path(inputs_dir).resolve())) if inputs_dir else str(path)
-        except ValueError:
-            shown = str(path)
+        shown = recorded_path(path, inputs_dir)
         modified = _modified(path)
         status = "loaded" if sub.is_valid else "rejected"
         rows.append(
