@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -337,7 +338,9 @@ def write_annotated(
     too_big = _too_big(report)
     if too_big:
         raise _NoCopy(*too_big)
-    wb = load_workbook(io.BytesIO(data))
+    with warnings.catch_warnings():  # openpyxl's complaints about what it cannot read: the check below decides
+        warnings.simplefilter("ignore", UserWarning)
+        wb = load_workbook(io.BytesIO(data))
     worksheets = {name for name in report.sheet_names if report.sheet_kinds.get(name) == "worksheets"}
     if worksheets - set(wb.sheetnames):  # openpyxl reads a Strict Open XML workbook as no sheets
         raise _NoCopy("annotate.no-copy-strict" if _is_strict(data) else "annotate.no-copy-unopenable", {})
