@@ -296,8 +296,7 @@ class CellNumber(Rendered):
     value: float
 
     def render(self, lang: str = DEFAULT_LANG) -> str:
-        text = display_value(self.value)
-        return text.replace(".", ",") if lang in ("fr", "es") else text
+        return localised(display_value(self.value), lang)  # no grouping to localise: the decimal mark alone
 
     def __str__(self) -> str:
         return self.render()
