@@ -513,10 +513,8 @@ def _named_for_another(con, files: dict[Path, str], root: Path) -> list[tuple[st
     Last year's workbook sent unchanged as this year's is not read again (its bytes are on
     record), but it is told rather than counted unchanged. A file read where it is had its
     verdict then (`year-mismatch`, `file-name-mismatch`)."""
-    import re
-
     from pipeline import codelists
-    from pipeline.intake.cross_checks import named_in
+    from pipeline.intake.cross_checks import folder_year, named_in
     from pipeline.warehouse.load import recorded_path
 
     if not files:
@@ -544,8 +542,8 @@ def _named_for_another(con, files: dict[Path, str], root: Path) -> list[tuple[st
         here = recorded_path(f, root)  # as the load records a file's path
         if not entity or not year or {(sha, here), (sha, safe.file_name(here))} & read_at:
             continue
-        folder = f.parent.name
-        in_folder = folder if re.fullmatch(r"(?:19|20)\d\d", folder) and int(folder) != year else ""
+        folder = folder_year(f)
+        in_folder = str(folder) if folder is not None and folder != year else ""
         named_entity, named_year = named_in(Path(safe.file_name(f.name)).stem, entities)
         named = " ".join(str(v) for v in (named_entity, named_year) if v is not None and v not in (entity, year))
         if in_folder and named == in_folder:

@@ -195,6 +195,12 @@ def named_in(stem: str, entities: set[str]) -> tuple[str | None, int | None]:
     return entity, year
 
 
+def folder_year(path: Path | str) -> int | None:
+    """The year of the folder a file sits in (`submissions/2025/x.xlsx`: 2025), else None."""
+    folder = Path(path).parent.name
+    return int(folder) if _YEAR.fullmatch(folder) else None
+
+
 def _a_date(after: list[str]) -> bool:
     """Whether the two words after a year make it a date (`2025-03-01`, `2025_3_1`)."""
     return len(after) == 2 and all(t.isdigit() and len(t) <= 2 for t in after)
@@ -217,15 +223,15 @@ def folder_and_name_findings(subs: list[Submission]) -> None:
     for sub in subs:
         if not sub.readable or sub.reporting_year is None:
             continue
-        folder = Path(sub.path).parent.name
-        if _YEAR.fullmatch(folder) and int(folder) != sub.reporting_year:
+        folder = folder_year(sub.path)
+        if folder is not None and folder != sub.reporting_year:
             sub.findings.append(
                 _on_entity_field(
                     sub,
                     "year-mismatch.folder",
                     "reporting_year",
                     sub.reporting_year,
-                    folder=folder,
+                    folder=str(folder),
                     year=sub.reporting_year,
                 )
             )
