@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from pipeline import paths, safe
 
 if TYPE_CHECKING:  # pandas is imported where a Series is made: the readers' workers never need it
+    from collections.abc import Collection
+
     import pandas as pd
 
 CODELIST_DIR = paths.CODELISTS
@@ -41,6 +43,13 @@ def to_latin(text: str) -> str:
     """`text` with the Cyrillic and Greek letters drawn as Latin ones read as those (`LOOK_ALIKES`):
     'КЕN' typed in a Cyrillic layout is 'KEN'."""
     return text.translate(_LATIN)
+
+
+def look_alike_of(code: str, listed: Collection[str]) -> str | None:
+    """The listed code `code` is drawn like ('UNEР', a Cyrillic Р: 'UNEP'): its Latin reading,
+    in upper case, when that differs from it and is in `listed`; else None."""
+    latin = to_latin(code).upper()
+    return latin if latin != code.upper() and latin in listed else None
 
 
 _SEPARATORS = re.compile(SEPARATORS)

@@ -684,9 +684,8 @@ def _entity_params(value: object, row: pd.Series | None) -> dict[str, object]:
     import unicodedata
 
     typed = unicodedata.normalize("NFKC", codelists.normalise_ref(value))
-    latin = codelists.to_latin(typed).upper()
     known = codelists.codes("entities")
-    if latin != typed.upper() and latin in known:
+    if latin := codelists.look_alike_of(typed, known):
         return {"hint": Message("hint.look-alike", {"code": latin})}
     return {"hint": _did_you_mean(typed, known)}
 
@@ -698,8 +697,7 @@ def _airport_params(value: object, row: pd.Series | None) -> dict[str, object]:
     import unicodedata
 
     typed = str(value).strip()
-    latin = codelists.to_latin(typed).upper()
-    if latin != typed.upper() and latin in code_index("airports"):
+    if latin := codelists.look_alike_of(typed, code_index("airports")):
         return {"hint": Message("hint.look-alike", {"code": latin}), "advice": ""}
     text = unicodedata.normalize("NFKD", typed)
     key = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold().replace(" ", "")

@@ -145,13 +145,14 @@ def known_entity(entity: str) -> None:
     known = codelists.codes("entities")
     if code in known:
         return
-    latin = codelists.to_latin(code)
+    latin = codelists.look_alike_of(code, known)
     hint = (
         f"; it holds a letter of another alphabet drawn like a Latin one: type it as {latin}"
-        if latin != code and latin in known
+        if latin
         else f" (see schemas/codelists/entities.csv: {len(known)} codes, e.g. {', '.join(known[:3])})"
     )
-    raise GtbError(f"{ascii(code)[1:-1] if latin != code else code} is not a known entity code{hint}; nothing accepted")
+    shown = ascii(code)[1:-1] if codelists.to_latin(code) != code else code  # a look-alike letter as its code point
+    raise GtbError(f"{shown} is not a known entity code{hint}; nothing accepted")
 
 
 def accept(
