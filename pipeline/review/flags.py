@@ -52,7 +52,9 @@ def to_finding(flag: Flag, sub: Submission) -> Finding:
 def _explanation(con: duckdb.DuckDBPyConnection, flag: Flag) -> str | None:
     """The focal point's comment on the flag's row; for a flag on a whole table sheet (no row: a
     source not reported this year), the year's comment on the Entity sheet."""
-    spec = contract.sheet(flag.sheet if flag.row is not None or not contract.sheet(flag.sheet).is_table else "Entity")
+    spec = contract.sheet(flag.sheet)
+    if spec.is_table and flag.row is None:  # a flag on the whole sheet: the year's comment
+        spec = contract.sheet("Entity")
     if "comment" not in spec.names:
         return None
     if spec.is_table:
