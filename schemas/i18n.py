@@ -278,5 +278,12 @@ def text(key: str, lang: str, **params: Any) -> str:
     return body.format(**params) if params else body
 
 
-def text_keys() -> set[str]:
-    return {key for key, _ in _texts()}
+@cache
+def text_keys() -> frozenset[str]:
+    return frozenset(key for key, _ in _texts())
+
+
+def text_or(key: str, lang: str, fallback: str) -> str:
+    """`text(key, lang)` where the table has `key`, else `fallback` (a unit or a figure's name
+    the table does not say: shown as stored)."""
+    return text(key, lang) if key in text_keys() else fallback

@@ -593,8 +593,7 @@ def _source_label(sheet: str, what: str, lang: str) -> str:
 def _unit_label(unit: str, lang: str) -> str:
     """A unit of last year's totals as the reports write it in `lang` (`unit.*`: kWh, t, m³,
     passagers-km, vuelos), else as stored."""
-    key = "unit." + unit.replace("-", "_")
-    return i18n.text(key, lang) if key in i18n.text_keys() else unit
+    return i18n.text_or("unit." + unit.replace("-", "_"), lang, unit)
 
 
 def _last_year_sheet(ws: Worksheet, entity: str, data: LastYear, lang: str) -> None:

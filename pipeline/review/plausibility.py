@@ -203,7 +203,7 @@ class Said(Rendered):
     fallback: str
 
     def render(self, lang: str = DEFAULT_LANG) -> str:
-        return i18n.text(self.key, lang) if self.key in i18n.text_keys() else self.fallback
+        return i18n.text_or(self.key, lang, self.fallback)
 
 
 @dataclass(frozen=True)
