@@ -729,7 +729,7 @@ def _quoted_code(codelist: str, params: Params) -> Params:
 
 
 EXCEL_DAY_ZERO = dt.date(1899, 12, 30)  # day 0 of Excel's dates (1900 system, its leap-year bug included)
-SERIAL_DATES = (32_874, 73_051)  # the days from 1990-01-01 to 2099-12-31: numbers likely to be dates
+SERIAL_DATES = (32_874, 73_050)  # the days from 1990-01-01 to 2099-12-31: numbers likely to be dates
 
 
 def _date_params(value: object, row: pd.Series | None) -> dict[str, object]:
