@@ -19,6 +19,7 @@ import textwrap
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, SupportsFloat
 
@@ -186,6 +187,7 @@ def plural(n: int, singular: str, plural_form: str = "") -> str:
     return f"{n} {singular if n == 1 else (plural_form or singular + 's')}"
 
 
+@cache
 def _font_charmap(bold: bool) -> frozenset[int]:
     from matplotlib import font_manager, ft2font
 
@@ -193,7 +195,6 @@ def _font_charmap(bold: bool) -> frozenset[int]:
     return frozenset(ft2font.FT2Font(font_manager.findfont(prop, fallback_to_default=False)).get_charmap())
 
 
-_CHARMAPS: dict[bool, frozenset[int]] = {}
 _INVISIBLE = {0x200D, 0xFE0E, 0xFE0F}  # joiner and variation selectors of emoji: nothing to show
 
 
@@ -202,9 +203,7 @@ def printable(text: str, bold: bool = False) -> str:
     PLACEHOLDER, and the invisible joiners of emoji dropped: an emoji in an entity name is a visible
     mark, never an empty box, and matplotlib has no missing glyph to warn about. One font only, so
     that a page looks and is the same on every machine (no fallback to whatever fonts are installed)."""
-    charmap = _CHARMAPS.get(bold)
-    if charmap is None:
-        charmap = _CHARMAPS[bold] = _font_charmap(bold)
+    charmap = _font_charmap(bold)
     if all(ord(c) in charmap or c in "\n\t" for c in text):
         return text
     return "".join(
