@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from pipeline.intake.history import HistoryFile
+    from pipeline.review.rereview import Later, Rereviewed
 
 ProgressHook = Callable[[str, int, int], object]  # (stage, done, total): see run()
 
@@ -80,6 +81,8 @@ class RunResult:
     elsewhere: list[tuple[str, str, str, int, str]] = field(default_factory=list)  # recorded bytes, named otherwise:
     # (file, the submission it repeats, that one's entity, its year, what the file's folder or name says)
     mixed_sets: list[tuple[int, list[tuple[str, int]]]] = field(default_factory=list)  # (year, [(set, workbooks)])
+    compared_again: list[Rereviewed] = field(default_factory=list)  # later years compared with a year loaded
+    not_compared_again: list[Later] = field(default_factory=list)  # ... whose workbook is no longer in the inputs
 
     @property
     def had_errors(self) -> bool:
@@ -133,7 +136,7 @@ def run(
     from pipeline.reference.factors import FactorSetError
     from pipeline.reference.units import UnitConversionError
     from pipeline.review import flags as review_flags
-    from pipeline.review import plausibility
+    from pipeline.review import plausibility, rereview
     from pipeline.warehouse import db as warehouse
     from pipeline.warehouse.load import (
         insert_rows,
@@ -192,6 +195,7 @@ def run(
         history_files, history_others = paths.scan_history(inputs)
         result.history_not_read = [p.relative_to(inputs).as_posix() for p in history_others]
         history = [check_history_file(p) for p in history_files]
+        later = _later_workbooks(con, subs, shas, result, jobs or default_jobs(), validate_files)
         lap("cross-checks")
 
         try:
@@ -214,6 +218,7 @@ def run(
                 lap("calculate")
                 raised = plausibility.flags(con, recorded.loaded)
                 result.flags = review_flags.record_flags(con, raised, dict(recorded.pairs))
+                result.compared_again = rereview.rereview(con, run_id, later)
                 lap("review")
                 history_load = load_history(con, history)
                 result.history_rows, result.history_removed = history_load.rows, history_load.removed
@@ -503,6 +508,33 @@ def _new_files(
         first_of.setdefault(shas[f], f)
     result.unchanged += [safe.file_name(f.name) for f in duplicates]
     return [f for f in new if f not in duplicates], shas  # byte-identical copies are read once
+
+
+def _later_workbooks(
+    con, subs: list[Submission], shas: dict[Path, str], result: RunResult, jobs: int, validate_files
+) -> list[tuple[Later, Submission]]:
+    """The loaded submissions of later years that the valid `subs` make stale once loaded
+    (`rereview.later_loaded`), each with its workbook read anew from the inputs folder, found by
+    its bytes wherever it now is; those not found, or whose entity-year no longer reads, go to
+    `result.not_compared_again`."""
+    from pipeline.review.rereview import later_loaded
+
+    loading = [(s.entity_code, s.reporting_year) for s in subs if s.is_valid]
+    later = later_loaded(con, [(entity, year) for entity, year in loading if entity and year])
+    if not later:
+        return []
+    where = {sha: path for path, sha in sorted(shas.items()) if sha}
+    found = [(item, where[item.sha256]) for item in later if item.sha256 in where]
+    result.not_compared_again = [item for item in later if item.sha256 not in where]
+    read = validate_files([path for _, path in found], jobs) if found else []
+    out = []
+    for (item, _), sub in zip(found, read, strict=True):
+        if sub.readable and (sub.entity_code, sub.reporting_year) == (item.entity, item.year):
+            sub.sha256 = item.sha256
+            out.append((item, sub))
+        else:
+            result.not_compared_again.append(item)
+    return out
 
 
 def _named_for_another(con, files: dict[Path, str], root: Path) -> list[tuple[str, str, str, int, str]]:
@@ -841,6 +873,7 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
                 f"(gtb recalculate --year {year} --factor-set SET --reason ...) and pin it"
             )
         )
+    out += _compared_again_lines(result)
     out += _not_read_lines(result)
     out += _history_lines(result)
     out.append(Text(f"database: {safe.console_safe(str(db))}"))
@@ -861,6 +894,29 @@ def _warned_lines(result: RunResult, at_most: int = 10) -> list[Text]:
     if len(result.warned) > at_most:
         more = len(result.warned) - at_most
         out.append(Text(f"  and {more} more file{'s' * (more != 1)} loaded with warnings: see their issues.csv"))
+    return out
+
+
+def _compared_again_lines(result: RunResult) -> list[Text]:
+    """The later years compared again with an earlier year the run loaded, and those that could not
+    be (their workbook is no longer in the inputs folder as it was loaded)."""
+    out = []
+    for done in result.compared_again:
+        what = f"{done.withdrawn} flag{'s' * (done.withdrawn != 1)} withdrawn, {done.raised} raised"
+        out.append(
+            Text(
+                f"  {done.entity} {done.year} compared again with {done.entity} {done.earlier_year} as now loaded: "
+                + (what if done.withdrawn or done.raised else "its flags stand as they were")
+            )
+        )
+    for item in result.not_compared_again:
+        out.append(
+            Text.from_markup(
+                f"  [yellow]{item.entity} {item.year} not compared again[/] with {item.entity} {item.earlier_year} "
+                f"as now loaded: its workbook {safe.for_console(item.file_path)} is no longer in the inputs folder as "
+                "it was loaded; its flags compare with the figures before (put the file back and run again)"
+            )
+        )
     return out
 
 

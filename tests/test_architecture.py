@@ -23,6 +23,7 @@ import ast
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from pipeline.warehouse import schema
 from pipeline.warehouse.db import connect
@@ -234,3 +235,25 @@ def test_every_view_and_view_column_is_described(tmp_path):
     assert [(t, c) for t, c, comment in columns if not comment] == []
     listed = {row.split(",")[0] for row in FIELDS.read_text(encoding="utf-8").splitlines()[1:]}
     assert listed <= {c for _, c, _ in columns}, listed - {c for _, c, _ in columns}
+
+
+def test_the_flags_of_a_database_of_version_3_survive_the_migration_that_allows_withdrawn(tmp_path):
+    old = duckdb.connect(str(tmp_path / "v3.duckdb"))
+    for number in (1, 2, 3):
+        old.execute(schema.migrations()[number].read_text(encoding="utf-8"))
+        old.execute("INSERT INTO schema_version VALUES (?, now(), 'older pipeline')", [number])
+    old.execute(
+        "INSERT INTO flags (flag_id, submission_id, code, check_name, message, status) VALUES "
+        "(1, 7, 'implausible-change', 'energy_change', 'x1000', 'accepted')"
+    )
+    old.close()
+    con = connect(tmp_path / "v3.duckdb")
+    try:
+        assert con.execute("SELECT flag_id, submission_id, message, status FROM flags").fetchall() == [
+            (1, 7, "x1000", "accepted")
+        ]
+        con.execute("UPDATE flags SET status = 'withdrawn' WHERE flag_id = 1")
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("UPDATE flags SET status = 'closed' WHERE flag_id = 1")
+    finally:
+        con.close()

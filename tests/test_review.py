@@ -826,3 +826,114 @@ def test_accept_an_unknown_entity_code_says_it_is_not_known(inputs, capsys):
     assert gtb(inputs, "accept", " unhcr ", "2024", "--reason", "ok") == 2  # a known one: as before
     assert "UNHCR has no loaded submission for 2024" in capsys.readouterr().err
     assert query(inputs, "SELECT count(*) FROM reviews") == [(0,)]
+
+
+def slip_2023() -> dict:
+    """UNEP 2023 with the same MWh-in-kWh slip as `mwh_slip` gives 2024."""
+    return set_cell(set_cell(valid_sheets("UNEP", 2023), "Facilities", "D2", 2_400), "Facilities", "F2", 600)
+
+
+def unep_row(inputs: Path, year: int, capsys) -> dict:
+    [row] = [e for e in status_json(inputs, year, capsys)["entities"] if e["entity"] == "UNEP"]
+    return row
+
+
+def test_correcting_the_earlier_year_withdraws_the_later_years_flags_it_no_longer_raises(inputs, capsys):
+    """A correction of 2023 after 2024 was loaded left 2024's flag comparing with the 2023 figures
+    as first loaded: still open, naming a figure no longer in the warehouse, the year a draft."""
+    two_years(inputs, mwh_slip())
+    assert query(inputs, "SELECT cell, status FROM flags") == [("D2", "open")]
+    capsys.readouterr()
+    submit(inputs, "2023/UNEP_2023_v2.xlsx", slip_2023())  # 2023 had the same slip: now both years agree
+    assert gtb(inputs, "run") == 0
+    out = capsys.readouterr().out
+    assert "UNEP 2024 compared again with UNEP 2023 as now loaded: 1 flag withdrawn, 0 raised" in out, out
+    [(cell, state, by, reason, message)] = query(
+        inputs, "SELECT cell, status, reviewed_by, review_reason, message FROM flags"
+    )
+    assert (cell, state, by) == ("D2", "withdrawn", "gtb run"), "the flag is kept, withdrawn, never deleted"
+    assert "compared again with UNEP 2023" in reason and "2,400,000" in message
+    # its finding has left the 2024 submission's findings and warning count; the tracker and compare agree
+    assert query(
+        inputs,
+        "SELECT count(*) FROM findings f JOIN submissions s USING (submission_id) "
+        "WHERE s.reporting_year = 2024 AND s.status = 'loaded' AND f.code = 'implausible-change'",
+    ) == [(0,)]
+    row = unep_row(inputs, 2024, capsys)
+    assert (row["status"], row["open_flags"], row["warnings"], row["first_finding"]) == ("loaded", 0, 0, None)
+    assert api.compare("UNEP", 2024, db_of(inputs)).flags == []
+    assert gtb(inputs, "report", "--year", "2024", "--final") == 0
+    [(action, closed)] = query(inputs, "SELECT action, flags_closed FROM reviews")
+    assert (action, closed) == ("compare-again", 1)
+    # a rerun with nothing new compares nothing again
+    capsys.readouterr()
+    assert gtb(inputs, "run") == 0
+    assert "compared again" not in capsys.readouterr().out
+    assert query(inputs, "SELECT count(*) FROM reviews") == [(1,)]
+
+
+def test_correcting_the_earlier_year_raises_the_change_it_brings_even_after_an_acceptance(inputs, capsys):
+    two_years(inputs, valid_sheets("UNEP", 2024))
+    assert query(inputs, "SELECT count(*) FROM flags") == [(0,)]
+    assert gtb(inputs, "accept", "UNEP", "2024", "--reason", "no flags; figures checked") == 0
+    assert unep_row(inputs, 2024, capsys)["status"] == "accepted"
+    submit(inputs, "2023/UNEP_2023_v2.xlsx", slip_2023())  # the correction brings a x1000 change
+    assert gtb(inputs, "run") == 0
+    assert "UNEP 2024 compared again with UNEP 2023 as now loaded: 0 flags withdrawn, 1 raised" in (
+        capsys.readouterr().out
+    )
+    flags = query(
+        inputs,
+        "SELECT s.reporting_year, f.sheet, f.cell, f.status, f.message FROM flags f JOIN submissions s "
+        "USING (submission_id) ORDER BY 1",
+    )
+    assert [f[:4] for f in flags] == [(2024, "Facilities", "D2", "open")], flags
+    assert "2,400 kWh in 2023" in flags[0][4] and "2,400,000" in flags[0][4], flags[0][4]
+    row = unep_row(inputs, 2024, capsys)
+    assert (row["status"], row["open_flags"], row["warnings"]) == ("loaded-with-flags", 1, 1)
+    assert "Facilities!D2" in row["first_finding"]
+    assert gtb(inputs, "report", "--year", "2024", "--final") == 1
+
+
+def test_a_late_year_in_between_becomes_what_the_next_year_is_compared_with(inputs, capsys):
+    """2025 was compared with 2023 while 2024 was missing; when 2024 arrives, 2025 is compared with it."""
+    submit(inputs, "2023/UNEP_2023.xlsx", valid_sheets("UNEP", 2023))
+    submit(
+        inputs,
+        "2025/UNEP_2025.xlsx",
+        set_cell(set_cell(valid_sheets("UNEP", 2025), "Facilities", "D2", 2_400), "Facilities", "F2", 600),
+    )
+    assert gtb(inputs, "run") == 0
+    assert query(inputs, "SELECT cell, status FROM flags") == [("D2", "open")]
+    submit(inputs, "2024/UNEP_2024.xlsx", mwh_slip())  # the slip began in 2024
+    capsys.readouterr()
+    assert gtb(inputs, "run") == 0
+    assert "UNEP 2025 compared again with UNEP 2024 as now loaded: 1 flag withdrawn, 0 raised" in (
+        capsys.readouterr().out
+    )
+    by_year = query(
+        inputs,
+        "SELECT s.reporting_year, f.status FROM flags f JOIN submissions s USING (submission_id) ORDER BY 1, 2",
+    )
+    assert by_year == [(2024, "open"), (2025, "withdrawn")], "2024 is flagged against 2023, 2025 no longer"
+
+
+def test_a_later_year_whose_workbook_left_the_inputs_is_said_not_compared_again(inputs, capsys):
+    two_years(inputs, mwh_slip())
+    (inputs / "submissions" / "2024" / "UNEP_2024.xlsx").unlink()
+    submit(inputs, "2023/UNEP_2023_v2.xlsx", slip_2023())
+    capsys.readouterr()
+    assert gtb(inputs, "run") == 0
+    out = capsys.readouterr().out
+    assert "UNEP 2024 not compared again with UNEP 2023 as now loaded" in out and "UNEP_2024.xlsx" in out, out
+    assert query(inputs, "SELECT status FROM flags") == [("open",)], "left as it was, and said"
+
+
+def test_a_later_year_moved_within_the_inputs_is_found_by_its_bytes(inputs, capsys):
+    two_years(inputs, mwh_slip())
+    moved = inputs / "submissions" / "archive" / "UNEP_2024.xlsx"
+    moved.parent.mkdir()
+    (inputs / "submissions" / "2024" / "UNEP_2024.xlsx").rename(moved)
+    submit(inputs, "2023/UNEP_2023_v2.xlsx", slip_2023())
+    assert gtb(inputs, "run") == 0
+    assert query(inputs, "SELECT status FROM flags") == [("withdrawn",)]

@@ -141,7 +141,8 @@ def compare(con: duckdb.DuckDBPyConnection, entity: str, year: int) -> Compariso
             """
             SELECT f.sheet, f.cell, f.code, f.message, f.status, f.explanation
             FROM flags f JOIN submissions s USING (submission_id)
-            WHERE s.entity_code = ? AND s.reporting_year = ? AND s.status = 'loaded' ORDER BY f.flag_id
+            WHERE s.entity_code = ? AND s.reporting_year = ? AND s.status = 'loaded' AND f.status <> 'withdrawn'
+            ORDER BY f.flag_id
             """,
             [code, year],
         ).fetchall()

@@ -4,7 +4,8 @@ Statuses, one per expected entity (schemas/codelists/entities.csv: expected_from
 
 - `missing`: nothing received for the year;
 - `rejected`: received, but no workbook of the year is loaded (the newest rejection is shown);
-- `loaded-with-flags`: loaded, with plausibility flags still open;
+- `loaded-with-flags`: loaded, with plausibility flags still open (also after an acceptance, when
+  a run compared it again with an earlier year reloaded since and raised new ones);
 - `loaded`: loaded, no open flag, not yet accepted;
 - `accepted`: loaded and accepted by an analyst (`gtb accept`);
 - `history-only`: no workbook, but published totals for the year (inputs/history).
@@ -204,7 +205,8 @@ def status(con: duckdb.DuckDBPyConnection, year: int) -> list[EntityStatus]:
             if other != sid
         )
         if sub_status == "loaded":
-            state = "accepted" if accepted else ("loaded-with-flags" if flags else "loaded")
+            # open flags first: a flag raised after an acceptance (a later year compared again) is open
+            state = "loaded-with-flags" if flags else ("accepted" if accepted else "loaded")
         elif sub_status in ("rejected", "superseded"):
             state = "rejected"
         elif history:

@@ -256,12 +256,12 @@ CREATE TABLE IF NOT EXISTS flags (
     value VARCHAR,
     message VARCHAR NOT NULL,
     explanation VARCHAR,
-    status VARCHAR NOT NULL CHECK (status IN ('open', 'accepted')),
+    status VARCHAR NOT NULL CHECK (status IN ('open', 'accepted', 'withdrawn')),
     reviewed_by VARCHAR,
     reviewed_at TIMESTAMP,
     review_reason VARCHAR
 );
-COMMENT ON TABLE flags IS 'Plausibility flags of loaded submissions (implausible-change, implausible-value), open until an analyst accepts them (gtb accept).';
+COMMENT ON TABLE flags IS 'Plausibility flags of loaded submissions (implausible-change, implausible-value), open until an analyst accepts them (gtb accept), or withdrawn by a run that reloaded the earlier year a change was measured against.';
 COMMENT ON COLUMN flags.flag_id IS 'Sequential id.';
 COMMENT ON COLUMN flags.submission_id IS 'The submission flagged.';
 COMMENT ON COLUMN flags.code IS 'Finding code (implausible-change or implausible-value).';
@@ -272,10 +272,10 @@ COMMENT ON COLUMN flags.excel_row IS 'Excel row that drives the flag.';
 COMMENT ON COLUMN flags.value IS 'The value flagged, as text.';
 COMMENT ON COLUMN flags.message IS 'Both values and the likely cause.';
 COMMENT ON COLUMN flags.explanation IS 'The focal point''s comment on the driving row (the comment column of the sheet).';
-COMMENT ON COLUMN flags.status IS 'open, or accepted by an analyst.';
-COMMENT ON COLUMN flags.reviewed_by IS 'Who accepted it.';
+COMMENT ON COLUMN flags.status IS 'open; accepted by an analyst; or withdrawn by a run: the earlier year it compared with was reloaded, and comparing again no longer raises it.';
+COMMENT ON COLUMN flags.reviewed_by IS 'Who accepted it (gtb run for a withdrawn flag).';
 COMMENT ON COLUMN flags.reviewed_at IS 'When (UTC).';
-COMMENT ON COLUMN flags.review_reason IS 'Why, as given to gtb accept.';
+COMMENT ON COLUMN flags.review_reason IS 'Why, as given to gtb accept; for a withdrawn flag, the run and the workbook it compared with again.';
 
 CREATE TABLE IF NOT EXISTS reviews (
     reviewed_at TIMESTAMP NOT NULL,
@@ -287,12 +287,12 @@ CREATE TABLE IF NOT EXISTS reviews (
     flags_closed INTEGER NOT NULL,
     reason VARCHAR NOT NULL
 );
-COMMENT ON TABLE reviews IS 'Log of every review act on a loaded submission (gtb accept): who, when, why.';
+COMMENT ON TABLE reviews IS 'Log of every review act on a loaded submission (gtb accept; a run comparing a later year again): who, when, why.';
 COMMENT ON COLUMN reviews.reviewed_at IS 'When (UTC).';
 COMMENT ON COLUMN reviews.reviewed_by IS 'Who (the analyst''s user name).';
 COMMENT ON COLUMN reviews.submission_id IS 'The submission reviewed.';
 COMMENT ON COLUMN reviews.entity_code IS 'Its entity.';
 COMMENT ON COLUMN reviews.reporting_year IS 'Its reporting year.';
-COMMENT ON COLUMN reviews.action IS 'accept.';
-COMMENT ON COLUMN reviews.flags_closed IS 'Open flags the act closed.';
+COMMENT ON COLUMN reviews.action IS 'accept, or compare-again (a run loaded the earlier year the submission is compared with, and compared it again).';
+COMMENT ON COLUMN reviews.flags_closed IS 'Flags the act closed (accepted, or withdrawn by compare-again).';
 COMMENT ON COLUMN reviews.reason IS 'Why, as given.';
