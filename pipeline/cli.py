@@ -484,8 +484,24 @@ def _status(rows: list, year: int, as_json: bool, unattributed: list | None = No
     since = sum(bool(r.rejected_since) for r in rows if r.status not in ("rejected", "missing", "history-only"))
     newer = [f"{since} loaded with a newer file rejected since"] if since else []
     console.print(", ".join([*(f"{n} {s}" for s, n in counts.items() if n), *newer]))
+    _report_lines(console, rows)
     _unattributed_lines(console, unattributed, year)
     return OK
+
+
+def _report_lines(console, rows: list) -> None:
+    """Where the reports to send back are: each rejected or flagged row's file, and each file
+    rejected since a loaded one (its issues.csv, and annotated.xlsx when it has findings)."""
+    from pipeline import safe
+
+    wanted = [
+        (r.entity, r.file, r.report) for r in rows if r.status in ("rejected", "loaded-with-flags") and r.report
+    ] + [(r.entity, f.file, f.report) for r in rows for f in r.rejected_since if f.report]
+    if not wanted:
+        return
+    console.print("reports to send back (issues.csv and annotated.xlsx):")
+    for entity, file, report in wanted:
+        console.print(f"  {entity} {safe.for_console(file or '')}: {safe.for_console(report)}", highlight=False)
 
 
 def _says_year(year: int | None) -> str:
@@ -504,6 +520,7 @@ def _unattributed_lines(console, files: list, year: int) -> None:
         console.print(
             f"  {safe.for_console(u.path)} ({u.received_at}, {u.errors} error{'s' * (u.errors != 1)}): "
             f"{safe.for_console((u.first_finding or '')[:160])}"
+            + (f" -> {safe.for_console(u.report)}" if u.report else "")
         )
 
 

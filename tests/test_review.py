@@ -297,6 +297,7 @@ def test_status_names_every_expected_entity(inputs, capsys):
         "open_flags",
         "first_finding",
         "expected",
+        "report",
     }
     assert entities["UNEP"]["status"] == "loaded" and entities["UNEP"]["file"] == "UNEP_2024.xlsx"
     wfp = entities["WFP"]
@@ -311,6 +312,7 @@ def test_status_names_every_expected_entity(inputs, capsys):
         "open_flags": 0,
         "first_finding": None,
         "expected": True,
+        "report": None,
     }
     # the report's completeness view tells the rejected from the never received
     completeness = dict(
@@ -937,3 +939,26 @@ def test_a_later_year_moved_within_the_inputs_is_found_by_its_bytes(inputs, caps
     submit(inputs, "2023/UNEP_2023_v2.xlsx", slip_2023())
     assert gtb(inputs, "run") == 0
     assert query(inputs, "SELECT status FROM flags") == [("withdrawn",)]
+
+
+def test_status_says_where_the_reports_to_send_back_are(inputs, capsys):
+    """The tracker named the rejected and flagged files but not where their issues.csv and
+    annotated.xlsx were: the analyst had to work out the folder (ENTITY_YEAR, or with a hash)."""
+    two_years(inputs, mwh_slip())
+    submit(inputs, "2024/WFP_2024.xlsx", set_cell(valid_sheets("WFP", 2024), "Waste", "E2", "approx. 500"))
+    submit(inputs, "2024/FOO_2024.xlsx", set_cell(valid_sheets("UNEP", 2024), "Entity", "B2", "FOO"))
+    gtb(inputs, "run")
+    got = status_json(inputs, 2024, capsys)
+    rows = {e["entity"]: e for e in got["entities"]}
+    validation = inputs.parent / "out" / "validation"
+    for code in ("UNEP", "WFP"):
+        assert Path(rows[code]["report"]) == validation / f"{code}_2024", rows[code]
+        assert (Path(rows[code]["report"]) / "annotated.xlsx").is_file()
+    [foo] = got["unattributed"]
+    assert Path(foo["report"]).parent == validation and (Path(foo["report"]) / "issues.csv").is_file()
+    assert gtb(inputs, "status", "--year", "2024") == 0
+    shown = capsys.readouterr().out
+    lines = shown[shown.index("reports to send back") :].splitlines()
+    assert any("UNEP UNEP_2024.xlsx" in line and line.rstrip().endswith("UNEP_2024") for line in lines), lines
+    assert any("WFP WFP_2024.xlsx" in line and line.rstrip().endswith("WFP_2024") for line in lines), lines
+    assert not any(line.lstrip().startswith("UNEP UNEP_2023") for line in lines)

@@ -90,7 +90,7 @@ SELECT e.entity_code, e.entity_name, s.status AS submission_status, s.file_name,
        coalesce(s.error_count, 0) AS errors, coalesce(s.warning_count, 0) AS warnings,
        coalesce(o.open_flags, 0) AS open_flags, a.submission_id IS NOT NULL AS is_accepted,
        f.first_finding, h.entity_code IS NOT NULL AS has_history, e.is_expected, s.reporting_year,
-       s.submission_id
+       s.submission_id, s.report_path
 FROM expected e
 LEFT JOIN latest l USING (entity_code)
 LEFT JOIN submissions s ON s.submission_id = l.submission_id
@@ -108,7 +108,7 @@ WITH {RECEIVED}, newest AS (
     SELECT file_path, max(submission_id) AS submission_id FROM submissions GROUP BY file_path
 ), {FIRST_FINDING}
 SELECT r.entity_code, r.submission_id, r.file_name, r.file_path, r.reporting_year, r.received_at,
-       r.error_count, f.first_finding
+       r.error_count, f.first_finding, r.report_path
 FROM received r JOIN newest n USING (submission_id) LEFT JOIN first_error f USING (submission_id)
 WHERE r.year = $year AND r.status = 'rejected' AND r.superseded_by IS NULL
 ORDER BY r.entity_code, r.received_at DESC, r.submission_id DESC
@@ -126,6 +126,7 @@ class RejectedFile:
     errors: int
     first_finding: str | None
     newer: bool  # received after the file the row shows (after the loaded one: a rejected correction)
+    report: str | None = None  # the folder of its issues.csv and annotated.xlsx
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ class EntityStatus:
     # the entity-year's other rejected files not replaced since, newest first (in the JSON when any)
     rejected_files: tuple[RejectedFile, ...] = field(default=())
     workbook_year: int | None = None  # the year the row's file names, when another (in the JSON then)
+    report: str | None = None  # the folder of the row's file's issues.csv and annotated.xlsx (as the run wrote it)
 
     @property
     def rejected_since(self) -> tuple[RejectedFile, ...]:
@@ -183,10 +185,10 @@ def _when(received) -> str | None:
 def rejected_files(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, list[tuple[int, RejectedFile]]]:
     """Entity code -> (submission id, file) of its rejected files of `year` not replaced since."""
     out: dict[str, list[tuple[int, RejectedFile]]] = {}
-    for code, sid, file, path, read_year, received, errors, first in con.execute(
+    for code, sid, file, path, read_year, received, errors, first, report in con.execute(
         REJECTED_SQL, {"year": year}
     ).fetchall():
-        shown = RejectedFile(file, path, int(read_year), _when(received), int(errors), first or None, False)
+        shown = RejectedFile(file, path, int(read_year), _when(received), int(errors), first or None, False, report)
         out.setdefault(code, []).append((int(sid), shown))
     return out
 
@@ -198,7 +200,7 @@ def status(con: duckdb.DuckDBPyConnection, year: int) -> list[EntityStatus]:
     others = rejected_files(con, year)
     for row in con.execute(STATUS_SQL, {"year": year, **_code_list()}).fetchall():
         code, name, sub_status, file, received, errors, warnings, flags, accepted, first, history, expected = row[:12]
-        read_year, sid = row[12:]
+        read_year, sid, report = row[12:]
         also = tuple(
             RejectedFile(**{**asdict(r), "newer": sid is not None and other > sid})
             for other, r in others.get(code, [])
@@ -227,6 +229,7 @@ def status(con: duckdb.DuckDBPyConnection, year: int) -> list[EntityStatus]:
                 expected=bool(expected),
                 rejected_files=also,
                 workbook_year=int(read_year) if read_year is not None and read_year != year else None,
+                report=report,
             )
         )
     return out
@@ -240,7 +243,8 @@ WITH newest AS (  -- the newest file recorded at each path: one resubmitted ther
     FROM submissions s JOIN newest n USING (submission_id)
     WHERE s.status = 'rejected' AND (s.entity_code IS NULL OR s.reporting_year IS NULL)
 ), {FIRST_FINDING}
-SELECT c.file_name, c.file_path, c.entity_code, c.reporting_year, c.received_at, c.error_count, f.first_finding
+SELECT c.file_name, c.file_path, c.entity_code, c.reporting_year, c.received_at, c.error_count, f.first_finding,
+       c.report_path
 FROM candidates c LEFT JOIN first_error f USING (submission_id)
 WHERE coalesce(c.reporting_year, c.folder_year, $year) = $year
 ORDER BY c.file_path
@@ -258,6 +262,7 @@ class Unattributed:
     received_at: str | None
     errors: int
     first_finding: str | None
+    report: str | None = None  # the folder of its issues.csv and annotated.xlsx
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -274,8 +279,9 @@ def unattributed(con: duckdb.DuckDBPyConnection, year: int) -> list[Unattributed
             received_at=_when(received),
             errors=int(errors),
             first_finding=first or None,
+            report=report,
         )
-        for file, path, entity, read_year, received, errors, first in con.execute(
+        for file, path, entity, read_year, received, errors, first, report in con.execute(
             UNATTRIBUTED_SQL, {"year": year}
         ).fetchall()
     ]
