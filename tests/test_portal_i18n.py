@@ -365,6 +365,27 @@ def test_the_sign_in_and_error_pages_have_no_english(personas, lang):
     assert_no_english(host.content.decode(), lang)
 
 
+@pytest.mark.parametrize("lang", OTHERS)
+def test_an_address_that_takes_a_form_opened_as_a_link_speaks_the_language(personas, lang):
+    """A GET of /logout/, an upload's, a run's or a decision's address: the portal's 405 page in
+    the language asked for, with its way back (and, at /logout/, the sign-out button)."""
+    for persona, url in (
+        ("focal_a", "/entity/UNEP/upload/"),
+        ("analyst", "/runs/"),
+        ("analyst", f"/review/UNEP/{YEAR}/accept/"),
+        (None, "/logout/"),
+        ("focal_a", "/logout/"),
+    ):
+        response = client_for(personas[persona] if persona else None).get(f"{url}?lang={lang}")
+        assert response.status_code == 405, url
+        html = response.content.decode()
+        assert_no_english(html, lang)
+        shown = shown_text(html)
+        assert texts.text("error.back", lang) in shown
+        title = "site.sign-out" if persona and url == "/logout/" else "error.method"
+        assert texts.text(title, lang) in shown and texts.text("error.status", lang, status=405) in shown
+
+
 @pytest.mark.parametrize("lang", ("en", *OTHERS))
 def test_a_focal_points_empty_page_speaks_the_language_with_its_deadline_and_template(portal, personas, lang):
     portal.cycle(deadline=DEADLINE)

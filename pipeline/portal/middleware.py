@@ -1,5 +1,5 @@
 """Middleware: the upload size cap before any body is read, security headers, Secure cookies
-behind HTTPS, control characters shown on pages, the page's language."""
+behind HTTPS, control characters shown on pages, the page's language, the portal's page for a 405."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, UnreadablePostError
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, UnreadablePostError
 from django.shortcuts import render
 
 from pipeline.portal import texts
@@ -214,3 +214,23 @@ def readable_requests(app: Callable) -> Callable:
         return app(environ, start_response)
 
     return wrapped
+
+
+class MethodNotAllowedPage:
+    """The portal's error page (`views.method_not_allowed`) in place of Django's empty 405, which
+    `require_POST` and `require_http_methods` answer: a GET of a form's address (/logout/, an
+    upload's, a decision's) shows a page of the portal, in the page's language, with a way back,
+    and keeps the `Allow` header. Last of the middleware: the user and the language are known."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not isinstance(response, HttpResponseNotAllowed):
+            return response
+        from pipeline.portal.views import method_not_allowed
+
+        page = method_not_allowed(request)
+        page["Allow"] = response["Allow"]
+        return page

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "pipeline.portal.middleware.NoNulInText",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "pipeline.portal.middleware.MethodNotAllowedPage",  # the 405 page needs the user and the language
 ]
 
 ROOT_URLCONF = "pipeline.portal.urls"

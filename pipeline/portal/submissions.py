@@ -5,7 +5,9 @@ Statuses of an entity-year (the portal's own, in `Case`): not started (no upload
 (the latest upload has no error), rejected (it has errors), submitted (for review), correction
 requested (SUN asked for a new workbook), accepted (written to `{inputs}/submissions/{YEAR}/`
 for `gtb run`). "loaded" comes from the warehouse: the accepted file is the entity-year's loaded
-submission (`api.status`).
+submission (`api.status`), or a workbook that came another way is loaded beside no portal case
+but drafts; "rejected" too, when the warehouse rejected the entity-year's file and the portal
+holds no case. `standing` says it, for every page alike.
 """
 
 from __future__ import annotations
@@ -617,12 +619,6 @@ def unattributed_files(year: int) -> list[Any]:
         return []
 
 
-def warehouse_row(entity: str, year: int, file_name: str):
-    """The warehouse's row of the entity-year if `file_name` is its loaded submission, else None."""
-    rows, _ = warehouse_rows(year)
-    return _loaded_row(rows, entity, file_name)
-
-
 def close_flags(user, entity: str, year: int, reason: str, file_name: str) -> Any:
     """Close the open flags of the entity-year's loaded submission (`api.accept`), only while it is
     `file_name`, the loaded file the review page showed (its form carries it): checked by
@@ -643,18 +639,70 @@ def _loaded_row(rows: dict[str, Any], entity: str, file_name: str):
     return row if row is not None and row.file == file_name and row.status in LOADED else None
 
 
-def status_of(case: Case | None, row: object | None = None) -> str:
-    """The status shown: the case's, or `loaded` once its accepted file is the loaded submission."""
-    if case is None:
-        return NOT_STARTED
-    if (
-        case.status == Case.ACCEPTED
-        and row is not None
-        and getattr(row, "file", None) == case.accepted_file
-        and getattr(row, "status", None) in LOADED
-    ):
-        return LOADED_STATUS
-    return case.status
+def _received(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
+
+
+def _draft_beside_loaded(case: Case | None) -> bool:
+    """No case, or one whose uploads are drafts nobody submitted or asked for: the warehouse's
+    loaded workbook (sent another way) is then the entity's status. A correction SUN asked for
+    stays the status until it is answered."""
+    return case is None or (
+        case.status in (Case.UPLOADED, Case.REJECTED) and case.first_submitted_at is None and not case.correction_at
+    )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where an entity-year stands, as every page says it (`standing`): the tracker's row, the
+    review page and the focal point's page."""
+
+    status: str
+    received: dt.datetime | None = None  # the first submission for review, else the warehouse's file
+    notes: tuple[Said, ...] = ()  # written in the page's language
+    sent_file: str = ""  # the warehouse's file of the entity-year (loaded, else the newest rejected)
+
+
+def standing(case: Case | None, row: Any | None) -> Standing:
+    """The status of an entity-year, from its portal case and its warehouse row (`warehouse_rows`);
+    the one source of the tracker, the review page and the entity page, so they never disagree:
+
+    - `loaded` once the case's accepted file is the loaded submission; also when the warehouse
+      loaded a workbook that came another way (put in the inputs by SUN) and the portal holds no
+      case, or only drafts nobody submitted or asked for (`_draft_beside_loaded`, with a note);
+    - `rejected` when the warehouse rejected the entity-year's file and the portal holds no case;
+    - else the case's status, `not-started` without one.
+
+    Notes name the warehouse's rejected files not replaced since: a correction rejected after the
+    loaded workbook, and any other rejected file still standing beside the row's."""
+    warehouse = getattr(row, "status", "") if row is not None else ""
+    notes: list[Said] = []
+    accepted_loaded = (
+        case is not None and case.status == Case.ACCEPTED and getattr(row, "file", None) == case.accepted_file
+    )
+    if warehouse in LOADED and (accepted_loaded or _draft_beside_loaded(case)):
+        if case is not None and case.status != Case.ACCEPTED:
+            # a workbook that came another way is loaded; the portal holds only a draft (a check)
+            notes.append(Said("tracker.newer-draft", {"status": Said(f"status.{case.status}")}))
+        status = LOADED_STATUS
+    elif case is None:
+        status = Case.REJECTED if warehouse == "rejected" else NOT_STARTED
+    else:
+        status = case.status
+    for other in getattr(row, "rejected_files", None) or ():
+        said = {"file": other.file, "count": int(other.errors)}
+        # after the loaded workbook: a correction, rejected; else another rejected file still standing
+        notes.append(Said("tracker.rejected-since", said) if other.newer else Said("tracker.rejected-also", said))
+    received = case.first_submitted_at if case is not None and case.first_submitted_at else None
+    if received is None and warehouse not in ("", "missing"):
+        received = _received(getattr(row, "received_at", None))
+    sent = (getattr(row, "file", None) or "") if warehouse in (*LOADED, "rejected") else ""
+    return Standing(status, received, tuple(notes), sent)
 
 
 @dataclass
@@ -681,14 +729,10 @@ class TrackerRow:
     def label(self) -> str:
         return LABELS.get(self.status, self.status)
 
-
-def _received(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    try:
-        return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
-    except ValueError:
-        return None
+    @property
+    def reviewable(self) -> bool:
+        """Something to review: a portal case, or a file the warehouse loaded or rejected."""
+        return self.case is not None or self.warehouse in (*LOADED, "rejected")
 
 
 def _open_flags(status: str, upload: Upload | None, row: Any) -> int:
@@ -696,15 +740,6 @@ def _open_flags(status: str, upload: Upload | None, row: Any) -> int:
     if status == LOADED_STATUS or upload is None:
         return int(getattr(row, "open_flags", 0) or 0) if row is not None else 0
     return upload.flags
-
-
-def _draft_beside_loaded(case: Case | None) -> bool:
-    """No case, or one whose uploads are drafts nobody submitted or asked for: the warehouse's
-    loaded workbook (sent another way) is then the entity's status. A correction SUN asked for
-    stays the status until it is answered."""
-    return case is None or (
-        case.status in (Case.UPLOADED, Case.REJECTED) and case.first_submitted_at is None and not case.correction_at
-    )
 
 
 def expected_entities(year: int) -> dict[str, str]:
@@ -737,17 +772,9 @@ def tracker(year: int, today: dt.date) -> tuple[list[TrackerRow], str]:
     for code in sorted(names):
         case, row = cases.get(code), rows.get(code)
         upload = case.current if case else None
-        received = case.first_submitted_at if case and case.first_submitted_at else None
-        if received is None and row is not None and getattr(row, "status", "missing") != "missing":
-            received = _received(getattr(row, "received_at", None))
+        where = standing(case, row)
+        status, received = where.status, where.received
         on_time = None if deadline is None or received is None else received.date() <= deadline
-        status = status_of(case, row)
-        notes = []
-        if row is not None and getattr(row, "status", "") in LOADED and _draft_beside_loaded(case):
-            # a workbook that came another way is loaded; the portal holds only a draft (a check)
-            if case is not None:
-                notes.append(Said("tracker.newer-draft", {"status": Said(f"status.{case.status}")}))
-            status = LOADED_STATUS
         out.append(
             TrackerRow(
                 entity=code,
@@ -765,7 +792,7 @@ def tracker(year: int, today: dt.date) -> tuple[list[TrackerRow], str]:
                 late=code in expected
                 and (bool(deadline and received is None and today > deadline) or on_time is False),
                 expected=code in expected,
-                notes=notes,
+                notes=list(where.notes),
             )
         )
     return out, note

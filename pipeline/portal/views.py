@@ -271,10 +271,9 @@ def _entity_context(request: HttpRequest, entity: str) -> dict:
     the_cycle = submissions.cycle()
     year = the_cycle.open_year
     case = Case.objects.filter(entity=entity, year=year).select_related("current", "submitted").first()
-    row = None
-    if case is not None and case.status == Case.ACCEPTED:
-        row = submissions.warehouse_row(entity, year, case.accepted_file)
-    status = submissions.status_of(case, row)
+    rows, _ = submissions.warehouse_rows(year)
+    row = rows.get(entity)
+    where = submissions.standing(case, row)
     offered = api.template_languages()
     history = access.visible(request.user, Upload.objects.filter(entity=entity)).order_by("-uploaded_at", "-pk")
     lang = language_of(request)
@@ -284,13 +283,18 @@ def _entity_context(request: HttpRequest, entity: str) -> dict:
         "entity_name": access.known_entities().get(entity, entity),
         "year": year,
         "case": case,
-        "status": status,
+        "status": where.status,
+        "received": where.received,
+        "sent_file": where.sent_file,  # a workbook SUN's inventory loaded or rejected
+        "sent_errors": int(getattr(row, "errors", 0) or 0) if where.sent_file else 0,
         "days_left": the_cycle.days_left(_today()),
         "days_late": -the_cycle.days_left(_today()),
         "languages": [(code, texts.LANGUAGE_NAMES.get(code, code)) for code in offered],
         "preferred": _template_language(request, offered),
         "history": history[:50],
-        "can_upload": not analyst and status not in (Case.ACCEPTED, "loaded"),
+        # as `submissions.receive`: refused once accepted in the portal, until SUN asks for a correction;
+        # a workbook loaded another way takes a corrected one
+        "can_upload": not analyst and not (case is not None and case.status == Case.ACCEPTED),
         # the focal point's actions: an analyst sees the flags and their explanations, read only
         "can_submit": case is not None and case.status == Case.UPLOADED and not analyst,
         "max_mb": settings.GTB_MAX_UPLOAD_BYTES / 2**20,
@@ -474,7 +478,8 @@ def review(request: HttpRequest, code: str, year: int) -> HttpResponse:
     case = Case.objects.filter(entity=entity, year=year).select_related("current", "submitted").first()
     rows, note = submissions.warehouse_rows(year)
     row = rows.get(entity)
-    status = submissions.status_of(case, row)
+    where = submissions.standing(case, row)
+    status = where.status
     shown = submissions.reviewed_upload(case)
     context = {
         "entity": entity,
@@ -482,6 +487,8 @@ def review(request: HttpRequest, code: str, year: int) -> HttpResponse:
         "year": year,
         "case": case,
         "status": status,
+        "received": where.received,
+        "notes": where.notes,
         "row": row,
         "warehouse_note": note,
         "history": Upload.objects.filter(entity=entity, year=year).order_by("-uploaded_at", "-pk"),
@@ -638,6 +645,18 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return _error_page(request, "error.server", 500)
+
+
+def method_not_allowed(request: HttpRequest) -> HttpResponse:
+    """The page for a method a URL does not take (`middleware.MethodNotAllowedPage`): a form's
+    address opened as a link, a bookmark or a reload. The portal's error page (405), in the page's
+    language, with the way back; at /logout/, a signed-in user's page offers the sign-out button
+    (signing out is a form post)."""
+    match = getattr(request, "resolver_match", None)
+    user = getattr(request, "user", None)
+    if match is not None and match.url_name == "logout" and user is not None and user.is_authenticated:
+        return _error_page(request, "site.sign-out", 405, sign_out=True)
+    return _error_page(request, "error.method", 405)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
