@@ -217,10 +217,12 @@ def readable_requests(app: Callable) -> Callable:
 
 
 class MethodNotAllowedPage:
-    """The portal's error page (`views.method_not_allowed`) in place of Django's empty 405, which
-    `require_POST` and `require_http_methods` answer: a GET of a form's address (/logout/, an
-    upload's, a decision's) shows a page of the portal, in the page's language, with a way back,
-    and keeps the `Allow` header. Last of the middleware: the user and the language are known."""
+    """The portal's error page in place of Django's empty 405, which `require_POST` and
+    `require_http_methods` answer: a GET of a form's address (/logout/, an upload's, a decision's)
+    shows a page of the portal, in the page's language, with a way back, and keeps the `Allow`
+    header. At /logout/, a signed-in user's page offers the sign-out button (signing out is a form
+    post). Last of the middleware: the user and the language are known. The page is the one the
+    views' error pages render (`portal/error.html`), rendered here: the views import this module."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -229,8 +231,17 @@ class MethodNotAllowedPage:
         response = self.get_response(request)
         if not isinstance(response, HttpResponseNotAllowed):
             return response
-        from pipeline.portal.views import method_not_allowed
-
-        page = method_not_allowed(request)
+        match = getattr(request, "resolver_match", None)
+        user = getattr(request, "user", None)
+        sign_out = match is not None and match.url_name == "logout" and user is not None and user.is_authenticated
+        if sign_out:
+            page = _error_page(request, "site.sign-out", 405, sign_out=True)
+        else:
+            page = _error_page(request, "error.method", 405)
         page["Allow"] = response["Allow"]
         return page
+
+
+def _error_page(request: HttpRequest, title: str, status: int, **context: object) -> HttpResponse:
+    """The portal's error page, as the views render it: `title` is the key of its text."""
+    return render(request, "portal/error.html", {"title": title, "status": status, **context}, status=status)

@@ -647,17 +647,5 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return _error_page(request, "error.server", 500)
 
 
-def method_not_allowed(request: HttpRequest) -> HttpResponse:
-    """The page for a method a URL does not take (`middleware.MethodNotAllowedPage`): a form's
-    address opened as a link, a bookmark or a reload. The portal's error page (405), in the page's
-    language, with the way back; at /logout/, a signed-in user's page offers the sign-out button
-    (signing out is a form post)."""
-    match = getattr(request, "resolver_match", None)
-    user = getattr(request, "user", None)
-    if match is not None and match.url_name == "logout" and user is not None and user.is_authenticated:
-        return _error_page(request, "site.sign-out", 405, sign_out=True)
-    return _error_page(request, "error.method", 405)
-
-
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return _error_page(request, "error.expired", 403)
