@@ -517,10 +517,10 @@ def _later_workbooks(
     (`rereview.later_loaded`), each with its workbook read anew from the inputs folder, found by
     its bytes wherever it now is; those not found, or whose entity-year no longer reads, go to
     `result.not_compared_again`."""
-    from pipeline.review.rereview import later_loaded
+    from pipeline.review.rereview import stale
 
     loading = [(s.entity_code, s.reporting_year) for s in subs if s.is_valid]
-    later = later_loaded(con, [(entity, year) for entity, year in loading if entity and year])
+    later = stale(con, [(entity, year) for entity, year in loading if entity and year])
     if not later:
         return []
     where = {sha: path for path, sha in sorted(shas.items()) if sha}
@@ -905,7 +905,7 @@ def _compared_again_lines(result: RunResult) -> list[Text]:
         what = f"{done.withdrawn} flag{'s' * (done.withdrawn != 1)} withdrawn, {done.raised} raised"
         out.append(
             Text(
-                f"  {done.entity} {done.year} compared again with {done.entity} {done.earlier_year} as now loaded: "
+                f"  {done.entity} {done.year} compared again with {done.entity} {done.earlier_year} as it now stands: "
                 + (what if done.withdrawn or done.raised else "its flags stand as they were")
             )
         )
@@ -913,7 +913,7 @@ def _compared_again_lines(result: RunResult) -> list[Text]:
         out.append(
             Text.from_markup(
                 f"  [yellow]{item.entity} {item.year} not compared again[/] with {item.entity} {item.earlier_year} "
-                f"as now loaded: its workbook {safe.for_console(item.file_path)} is no longer in the inputs folder as "
+                f"as it now stands: its workbook {safe.for_console(item.file_path)} is no longer in the inputs folder as "
                 "it was loaded; its flags compare with the figures before (put the file back and run again)"
             )
         )

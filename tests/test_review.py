@@ -849,7 +849,7 @@ def test_correcting_the_earlier_year_withdraws_the_later_years_flags_it_no_longe
     submit(inputs, "2023/UNEP_2023_v2.xlsx", slip_2023())  # 2023 had the same slip: now both years agree
     assert gtb(inputs, "run") == 0
     out = capsys.readouterr().out
-    assert "UNEP 2024 compared again with UNEP 2023 as now loaded: 1 flag withdrawn, 0 raised" in out, out
+    assert "UNEP 2024 compared again with UNEP 2023 as it now stands: 1 flag withdrawn, 0 raised" in out, out
     [(cell, state, by, reason, message)] = query(
         inputs, "SELECT cell, status, reviewed_by, review_reason, message FROM flags"
     )
@@ -881,7 +881,7 @@ def test_correcting_the_earlier_year_raises_the_change_it_brings_even_after_an_a
     assert unep_row(inputs, 2024, capsys)["status"] == "accepted"
     submit(inputs, "2023/UNEP_2023_v2.xlsx", slip_2023())  # the correction brings a x1000 change
     assert gtb(inputs, "run") == 0
-    assert "UNEP 2024 compared again with UNEP 2023 as now loaded: 0 flags withdrawn, 1 raised" in (
+    assert "UNEP 2024 compared again with UNEP 2023 as it now stands: 0 flags withdrawn, 1 raised" in (
         capsys.readouterr().out
     )
     flags = query(
@@ -910,7 +910,7 @@ def test_a_late_year_in_between_becomes_what_the_next_year_is_compared_with(inpu
     submit(inputs, "2024/UNEP_2024.xlsx", mwh_slip())  # the slip began in 2024
     capsys.readouterr()
     assert gtb(inputs, "run") == 0
-    assert "UNEP 2025 compared again with UNEP 2024 as now loaded: 1 flag withdrawn, 0 raised" in (
+    assert "UNEP 2025 compared again with UNEP 2024 as it now stands: 1 flag withdrawn, 0 raised" in (
         capsys.readouterr().out
     )
     by_year = query(
@@ -922,13 +922,25 @@ def test_a_late_year_in_between_becomes_what_the_next_year_is_compared_with(inpu
 
 def test_a_later_year_whose_workbook_left_the_inputs_is_said_not_compared_again(inputs, capsys):
     two_years(inputs, mwh_slip())
-    (inputs / "submissions" / "2024" / "UNEP_2024.xlsx").unlink()
+    later = inputs / "submissions" / "2024" / "UNEP_2024.xlsx"
+    kept = later.read_bytes()
+    later.unlink()
     submit(inputs, "2023/UNEP_2023_v2.xlsx", slip_2023())
     capsys.readouterr()
     assert gtb(inputs, "run") == 0
     out = capsys.readouterr().out
-    assert "UNEP 2024 not compared again with UNEP 2023 as now loaded" in out and "UNEP_2024.xlsx" in out, out
+    assert "UNEP 2024 not compared again with UNEP 2023 as it now stands" in out and "UNEP_2024.xlsx" in out, out
     assert query(inputs, "SELECT status FROM flags") == [("open",)], "left as it was, and said"
+    # put back, the next run compares it again though it loads nothing new
+    later.write_bytes(kept)
+    capsys.readouterr()
+    assert gtb(inputs, "run") == 0
+    out = capsys.readouterr().out
+    assert "UNEP 2024 compared again with UNEP 2023 as it now stands: 1 flag withdrawn, 0 raised" in out, out
+    assert query(inputs, "SELECT status FROM flags") == [("withdrawn",)]
+    capsys.readouterr()
+    assert gtb(inputs, "run") == 0
+    assert "compared again" not in capsys.readouterr().out, "once compared, no longer stale"
 
 
 def test_a_later_year_moved_within_the_inputs_is_found_by_its_bytes(inputs, capsys):
@@ -962,3 +974,44 @@ def test_status_says_where_the_reports_to_send_back_are(inputs, capsys):
     assert any("UNEP UNEP_2024.xlsx" in line and line.rstrip().endswith("UNEP_2024") for line in lines), lines
     assert any("WFP WFP_2024.xlsx" in line and line.rstrip().endswith("WFP_2024") for line in lines), lines
     assert not any(line.lstrip().startswith("UNEP UNEP_2023") for line in lines)
+
+
+def test_last_years_workbook_moved_out_of_this_years_folder_leaves_this_years_row(inputs, capsys):
+    """Misfiled in 2024/, rejected as year-mismatch, then moved to 2023/ where it loads: 2024's row
+    still said "rejected" with that file, while the report's completeness counted no rejection."""
+    misfiled = submit(inputs, "2024/WFP_2023.xlsx", valid_sheets("WFP", 2023))
+    assert gtb(inputs, "run") == 1
+    assert {e["entity"]: e for e in status_json(inputs, 2024, capsys)["entities"]}["WFP"]["status"] == "rejected"
+    (inputs / "submissions" / "2023").mkdir(exist_ok=True)
+    misfiled.rename(inputs / "submissions" / "2023" / "WFP_2023.xlsx")
+    assert gtb(inputs, "run") == 0
+    this_year = {e["entity"]: e for e in status_json(inputs, 2024, capsys)["entities"]}["WFP"]
+    assert (this_year["status"], this_year["file"]) == ("missing", None), this_year
+    last_year = {e["entity"]: e for e in status_json(inputs, 2023, capsys)["entities"]}["WFP"]
+    assert (last_year["status"], last_year["file"]) == ("loaded", "WFP_2023.xlsx")
+    assert query(
+        inputs, "SELECT rejected_workbooks FROM reporting_completeness WHERE entity_code = 'WFP' AND year = 2024"
+    ) in ([], [(0,)]), "the report's completeness agrees: no rejection of WFP's for 2024"
+
+
+def test_accept_by_a_blank_name_logs_the_account_not_spaces(inputs, capsys):
+    import getpass
+
+    two_years(inputs, mwh_slip())
+    assert gtb(inputs, "accept", "UNEP", "2024", "--reason", "checked", "--by", "   ") == 0
+    assert query(inputs, "SELECT reviewed_by FROM reviews") == [(getpass.getuser(),)]
+
+
+def test_a_recalculated_year_is_compared_again_by_the_next_run(inputs, capsys):
+    """Per capita (tCO2e a person) is compared with the year before: a `gtb recalculate` of either
+    year changes it, and the flags stood as computed before, even after a rerun."""
+    two_years(inputs, valid_sheets("UNEP", 2024))
+    args = ["--factor-set", "gtb-2026.1", "--reason", "restated with the 2026 set"]
+    assert gtb(inputs, "recalculate", "--year", "2024", *args) == 0
+    capsys.readouterr()
+    assert gtb(inputs, "run") == 0
+    out = capsys.readouterr().out
+    assert "UNEP 2024 compared again with UNEP 2023 as it now stands" in out, out
+    assert query(inputs, "SELECT entity_code, reporting_year, action FROM reviews") == [("UNEP", 2024, "compare-again")]
+    assert gtb(inputs, "run") == 0
+    assert "compared again" not in capsys.readouterr().out

@@ -1407,3 +1407,29 @@ def test_a_file_read_under_a_linked_submissions_folder_is_not_told_as_another_ye
     assert first.loaded
     again = api.run(inputs, tmp_path / "out" / "gtb.duckdb", tmp_path / "out", jobs=1)
     assert again.elsewhere == []
+
+
+def test_a_newer_file_rejected_beside_the_one_that_loads_in_the_same_run_stays_rejected(inputs):
+    """v2 (valid) and v3 (saved later, with an error) in one run: v3 was marked replaced by v2, the
+    run said 0 rejected and exit 0, and gtb status showed nothing: the focal point's latest file had
+    failed and the older figures were loaded in silence. An older file rejected beside it is
+    replaced, as one rejected in an earlier run is."""
+    import os
+
+    old = submit(inputs, "UNEP_2024_v1.xlsx", set_cell(valid_sheets("UNEP"), "Water", "D2", -1))
+    good = submit(inputs, "UNEP_2024_v2.xlsx", valid_sheets("UNEP"))
+    new = submit(inputs, "UNEP_2024_v3.xlsx", set_cell(valid_sheets("UNEP"), "Water", "D2", -2))
+    for age, path in enumerate((new, good, old)):
+        os.utime(path, (1_700_000_000 - 3600 * age, 1_700_000_000 - 3600 * age))
+    result = run(inputs)
+    assert result.loaded == ["UNEP_2024_v2.xlsx"] and result.replaced == ["UNEP_2024_v1.xlsx"]
+    assert [r[0] for r in result.rejected] == ["UNEP_2024_v3.xlsx"] and result.had_errors
+    assert query(inputs, "SELECT file_name, status, superseded_by IS NOT NULL FROM submissions ORDER BY 1") == [
+        ("UNEP_2024_v1.xlsx", "rejected", True),
+        ("UNEP_2024_v2.xlsx", "loaded", False),
+        ("UNEP_2024_v3.xlsx", "rejected", False),
+    ]
+    from pipeline import api
+
+    [unep] = [r for r in api.tracker(2024, inputs.parent / "out" / "gtb.duckdb").rows if r.entity == "UNEP"]
+    assert unep.status == "loaded" and [f.file for f in unep.rejected_files] == ["UNEP_2024_v3.xlsx"]

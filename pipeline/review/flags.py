@@ -173,7 +173,7 @@ def accept(
         raise GtbError("give a --reason: every acceptance is logged with why it was done")
     known_entity(entity)
     code = entity.strip().upper()
-    who = by or getpass.getuser()
+    who = (by or "").strip() or getpass.getuser()  # a blank --by is no name: the account's
     now = utcnow()
     with transaction(con):
         rows = con.execute(

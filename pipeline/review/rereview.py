@@ -16,7 +16,9 @@ it was loaded):
 The later year is the entity's next loaded year after each year the run loads, unless the run
 loads that year too (it is compared afresh anyway). A later year whose workbook is no longer in
 the inputs folder with the bytes that were loaded cannot be placed on its cells: it is left as it
-was, and the run says so.
+was, and the run says so; it stays stale (`STALE_SQL`: the year it compares with was received
+after it was last compared), so a later run that finds the workbook compares it again, as it
+does for the years a `gtb recalculate` changed the emissions of (per capita is compared).
 """
 
 from __future__ import annotations
@@ -98,6 +100,47 @@ def later_loaded(con: duckdb.DuckDBPyConnection, loading: list[tuple[str, int]])
     return list(out.values())
 
 
+# Loaded submissions whose change flags are older than what they compare with: the entity's
+# latest earlier loaded year was received, or either year recalculated (`gtb recalculate`), after
+# the submission was loaded or last compared again. A run compares them again (their workbook
+# may have been out of the inputs folder when the earlier year was loaded).
+STALE_SQL = """
+WITH loaded AS (
+    SELECT submission_id, entity_code, reporting_year, received_at, file_name, file_path, sha256
+    FROM submissions WHERE status = 'loaded'
+), previous AS (
+    SELECT l.submission_id, arg_max(p.received_at, p.reporting_year) AS received_at,
+           max(p.reporting_year) AS year
+    FROM loaded l JOIN loaded p ON p.entity_code = l.entity_code AND p.reporting_year < l.reporting_year
+    GROUP BY l.submission_id
+), recalculated AS (
+    SELECT reporting_year, max(recalculated_at) AS at FROM recalculations GROUP BY reporting_year
+), compared AS (
+    SELECT submission_id, max(reviewed_at) AS at FROM reviews WHERE action = 'compare-again' GROUP BY submission_id
+)
+SELECT l.submission_id, l.entity_code, l.reporting_year, l.file_name, l.file_path, l.sha256, p.year
+FROM loaded l JOIN previous p USING (submission_id)
+LEFT JOIN recalculated rp ON rp.reporting_year = p.year
+LEFT JOIN recalculated rl ON rl.reporting_year = l.reporting_year
+LEFT JOIN compared c USING (submission_id)
+WHERE greatest(p.received_at, coalesce(rp.at, p.received_at), coalesce(rl.at, p.received_at))
+      > greatest(l.received_at, coalesce(c.at, l.received_at))
+ORDER BY l.entity_code, l.reporting_year
+"""
+
+
+def stale(con: duckdb.DuckDBPyConnection, loading: list[tuple[str, int]]) -> list[Later]:
+    """Every loaded submission to compare again in a run that loads `loading`: those the run's
+    loads make stale (`later_loaded`) and those stale already (`STALE_SQL`: an earlier run could
+    not find the workbook, or a year was recalculated since), except the entity-years it loads."""
+    out = {item.submission_id: item for item in later_loaded(con, loading)}
+    being_loaded = {(entity, int(year)) for entity, year in loading}
+    for sid, entity, year, file_name, file_path, sha, earlier in con.execute(STALE_SQL).fetchall():
+        if (entity, int(year)) not in being_loaded and int(sid) not in out:
+            out[int(sid)] = Later(int(sid), entity, int(year), file_name, file_path, sha or "", int(earlier))
+    return sorted(out.values(), key=lambda item: (item.entity, item.year))
+
+
 def rereview(con: duckdb.DuckDBPyConnection, run_id: int, later: list[tuple[Later, Submission]]) -> list[Rereviewed]:
     """Compare each later submission again with the earlier year now loaded (within the caller's
     transaction); `later` pairs each with its workbook read anew."""
@@ -128,7 +171,7 @@ def rereview(con: duckdb.DuckDBPyConnection, run_id: int, later: list[tuple[Late
         item = next(i for i, _ in later if i.submission_id == sid)
         reason = (
             f"withdrawn by run {run_id}: {item.entity} {item.year} compared again with {item.entity} "
-            f"{item.earlier_year} as now loaded, which no longer raises this flag"
+            f"{item.earlier_year} as it now stands, which no longer raises this flag"
         )
         con.execute(
             "UPDATE flags SET status = 'withdrawn', reviewed_by = ?, reviewed_at = ?, review_reason = ? "

@@ -66,8 +66,10 @@ RECEIVED = f"""received AS (
 
 STATUS_SQL = f"""
 WITH {RECEIVED}, latest AS (  -- the loaded submission, else the newest file received for the entity-year
+    -- (not a rejected file a valid one has replaced: last year's workbook misfiled here, since loaded in its year)
     SELECT entity_code, arg_max(submission_id, (status = 'loaded', received_at, submission_id)) AS submission_id
-    FROM received WHERE year = $year GROUP BY entity_code
+    FROM received WHERE year = $year AND NOT (status = 'rejected' AND superseded_by IS NOT NULL)
+    GROUP BY entity_code
 ), known AS (  -- the warehouse's entities; before any run has completed, those of the code list
     SELECT entity_code, entity_name, expected_from, expected_until FROM entities
     UNION ALL

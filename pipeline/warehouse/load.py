@@ -193,6 +193,8 @@ def record(
 
     insert_frame(con, "submissions", pd.DataFrame(rows))
     if out.loaded:  # rejected files of an entity-year that now has a valid submission are replaced by it
+        # ... those received before it; one rejected in the same run only if its file is older (a
+        # newer file sent beside it that failed is the focal point's latest word: it stays rejected)
         out.replaced = [
             r[0]
             for r in con.execute(
@@ -201,6 +203,7 @@ def record(
                 FROM submissions l
                 WHERE l.submission_id IN (SELECT unnest(?)) AND r.status = 'rejected' AND r.superseded_by IS NULL
                   AND r.entity_code = l.entity_code AND r.reporting_year = l.reporting_year
+                  AND (r.run_id <> l.run_id OR r.file_modified_at < l.file_modified_at)
                 RETURNING r.sha256
                 """,
                 [now, out.loaded],
