@@ -913,8 +913,8 @@ def _compared_again_lines(result: RunResult) -> list[Text]:
         out.append(
             Text.from_markup(
                 f"  [yellow]{item.entity} {item.year} not compared again[/] with {item.entity} {item.earlier_year} "
-                f"as it now stands: its workbook {safe.for_console(item.file_path)} is no longer in the inputs folder as "
-                "it was loaded; its flags compare with the figures before (put the file back and run again)"
+                f"as it now stands: its workbook {safe.for_console(item.file_path)} is no longer in the inputs "
+                "folder as it was loaded; its flags compare with the figures before (put the file back and run again)"
             )
         )
     return out

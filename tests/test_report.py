@@ -521,11 +521,8 @@ def test_renewable_chart_stacks_the_reported_share_and_the_grid_default(two_sets
     assert legend == [part.label for part in charts.RENEWABLE_PARTS] and "on-site" not in legend[1]
     subtitle = fig.texts[1].get_text().replace("\n", " ")
     assert "on-site or purchased" not in subtitle
-    now = two_sets.this_year
-    assert (
-        f"{s.fmt_percent(now['renewable_share_reported'])} reported by the entities and "
-        f"{s.fmt_percent(now['renewable_share_grid_default'])} the grid default"
-    ) in subtitle
+    reported, grid_default = s.renewable_part_labels(two_sets.this_year)
+    assert f"{reported} reported by the entities and {grid_default} the grid default" in subtitle
     _, parts = view(
         sets_db,
         "SELECT max(abs(renewable_share_reported + renewable_share_grid_default - renewable_electricity_share)) "
@@ -743,7 +740,81 @@ def test_number_formatting_and_source_line():
     assert "2010\u20132018" in line and "some entities in 2024" in line
 
 
+def test_small_amounts_never_print_as_0():
+    """'Unknown 0 t (3 %)' for 0.185 t, 2.29 t and 1.91 t both '2 t', '95 % of 0 GWh' for 30,710 kWh."""
+    assert s.fmt_amount(0.186) == "0.19" and s.fmt_amount(0.0004) == "0.0004" and s.fmt_amount(-0.186) == "-0.19"
+    assert (s.fmt_amount(2.289), s.fmt_amount(1.908)) == ("2.3", "1.9")  # two figures that differ stay apart
+    assert s.fmt_amount(7.0) == "7" and s.fmt_amount(7.0, 1) == "7.0" and s.fmt_amount(0.04, 1) == "0.04"
+    assert s.fmt_amount(9.96) == "10" and s.fmt_amount(10.4) == "10" and s.fmt_amount(10.4, 1) == "10.4"
+    assert s.fmt_amount(1234567.8) == "1,234,568" and s.fmt_amount(0) == "0"  # ordinary sizes look as before
+    assert s.fmt_amount(None) == s.fmt_amount(math.nan) == "\u2013"
+    assert s.fmt_energy(30_710) == "31 MWh" and s.fmt_energy(4_310_000) == "4.3 GWh"
+    assert s.fmt_energy(12_345_678) == "12 GWh" and s.fmt_energy(999_600) == "1 GWh" and s.fmt_energy(512) == "512 kWh"
+    assert s.fmt_energy(None) == "\u2013"
+
+
+def test_a_small_system_prints_its_amounts_and_not_0(one_set):
+    """A draft early in a cycle with one small entity: chart 08 said '95 % of 0 GWh', chart 05
+    'Unknown 0 t (3 %)'."""
+    rows = [dict(r) for r in one_set.system]
+    rows[-1].update(electricity_kwh=30_710.0, renewable_electricity_share=0.95, renewable_share_grid_default=0.0)
+    rows[-1].update(waste_tonnes=4.384, renewable_share_reported=0.95)
+    tonnes = {"landfill": 2.289, "recycling": 1.908, "unknown": 0.187}
+    waste = [
+        {**r, "waste_tonnes": tonnes[code], "share_of_waste": tonnes[code] / 4.384}
+        for r in one_set.waste
+        if (code := r["treatment_code"]) in tonnes
+    ]
+    assert len(waste) == 3, [r["treatment_code"] for r in one_set.waste]
+    small = queries.ReportData(**{**one_set.__dict__, "system": rows, "waste": waste})
+    with s.house_style():
+        renewable = charts.renewable_trend(small)
+        treated = charts.waste_by_treatment(small)
+    assert f"{YEAR}: 95 % of 31 MWh." in renewable.texts[1].get_text().replace("\n", " ")
+    labels = sorted(t.get_text().strip() for t in treated.axes[0].texts)
+    assert [label.split(" t (")[0] for label in labels] == ["0.19", "1.9", "2.3"], labels
+    assert treated.texts[1].get_text().startswith("4.4 t of waste")
+
+
+def test_renewable_parts_add_up_to_the_share_shown(two_sets):
+    """'62 % (51 % reported, 12 % grid default)': 62.08 %, 50.56 % and 11.52 % rounded each on its own."""
+    assert s.share_labels([0.5056, 0.1152], whole=0.6208) == ["51 %", "11 %"]
+    assert s.share_labels([0.0952, 0.0048], whole=0.1) == ["10 %", "<1 %"]  # a sliver keeps its bound
+    assert s.share_labels([0.5056, 0.1152], 1, whole=0.6208) == ["50.6 %", "11.5 %"]
+    assert s.share_labels([0.5, 0.2], whole=0.6208) == ["50 %", "20 %"]  # parts of another whole: each its own
+    now = {"renewable_electricity_share": 0.6208, "renewable_share_reported": 0.5056}
+    now["renewable_share_grid_default"] = 0.1152
+    assert factsheets.more_figures(now)[1] == "62 % (51 % reported, 11 % grid default)"
+    for total, reported in ((0.1, 0.025), (0.93, 0.914), (0.74, 0.675), (0.24, 0.025), (0.995, 0.5)):
+        now = {"renewable_electricity_share": total, "renewable_share_reported": reported}
+        now["renewable_share_grid_default"] = total - reported
+        shown = [float(x.rstrip(" %")) for x in s.renewable_part_labels(now)]
+        assert sum(shown) == round(total * 100), (total, reported, shown)
+    rows = [dict(r) for r in two_sets.system]
+    rows[-1].update(renewable_electricity_share=0.6208, renewable_share_reported=0.5056)
+    rows[-1]["renewable_share_grid_default"] = 0.1152
+    with s.house_style():
+        fig = charts.renewable_trend(queries.ReportData(**{**two_sets.__dict__, "system": rows}))
+    subtitle = fig.texts[1].get_text().replace("\n", " ")
+    assert "62 % of " in subtitle and "51 % reported by the entities and 11 % the grid default" in subtitle
+
+
 # --- errors and the command -------------------------------------------------------------------------------
+def test_a_year_between_years_with_data_is_not_said_to_be_available(tmp_path, capsys):
+    """Data for 2023 and 2025: 'no data for 2024 ... (years available: 2023-2025)' contradicted itself."""
+    from pipeline.report.export import export
+
+    wh = Warehouse(tmp_path / "gtb.duckdb")
+    wh.submission("UNEP", 2023, 200)
+    wh.submission("UNEP", 2025, 200)
+    wh.close()
+    for write in (report, export):
+        with pytest.raises(GtbError, match=r"no data for 2024 .*\(years available: 2023, 2025\)$"):
+            write(2024, tmp_path / "gtb.duckdb", tmp_path / "out")
+    assert cli.main(["report", "--year", "2024", "--db", str(tmp_path / "gtb.duckdb")]) == 2
+    assert "years available: 2023, 2025)" in capsys.readouterr().err
+
+
 def test_year_without_data_is_a_one_line_error(db, tmp_path, capsys):
     with pytest.raises(GtbError, match="no data for 2031"):
         report(2031, db, tmp_path)
@@ -1182,3 +1253,22 @@ def test_per_capita_has_one_rule_of_decimals_in_charts_factsheets_and_tables(out
         con.close()
     tile = factsheets.key_figures(now)[3][0]
     assert len(tile.split(".")[1]) == decimals
+
+
+def test_a_rerun_removes_its_own_stale_factsheets_and_keeps_other_files(db, tmp_path):
+    """`gtb report` deleted every PDF in factsheets/ it did not write this run: an analyst's signed
+    copy put there was gone. It removes only pages of its own: those its previous index.md listed and
+    those named for an entity of the warehouse (ITC: no data in 2024)."""
+    sheets = tmp_path / "report" / str(YEAR) / "factsheets"
+    sheets.mkdir(parents=True)
+    kept = {"UNEP_signed_by_director.pdf": b"%PDF-1.4 signed", "notes.txt": b"mine"}
+    for name, content in kept.items():
+        (sheets / name).write_bytes(content)
+    (sheets / "ITC.pdf").write_bytes(b"%PDF-1.4 a page of 2023")  # an entity without data this year
+    (sheets / "GONE.pdf").write_bytes(b"%PDF-1.4 an entity the warehouse no longer has")
+    (sheets.parent / "index.md").write_text("- `factsheets/GONE.pdf`\n- `factsheets/../x.pdf`\n", encoding="utf-8")
+    result = report(YEAR, db, tmp_path)
+    assert sorted(p.name for p in sheets.iterdir()) == sorted([f"{c}.pdf" for c in IN_YEAR] + list(kept))
+    assert all((sheets / name).read_bytes() == content for name, content in kept.items())
+    assert [p.name for p in result.factsheets] == [f"{c}.pdf" for c in IN_YEAR]
+    assert build.listed_factsheets(result.folder) == {f"{c}.pdf" for c in IN_YEAR}  # what the next run may remove

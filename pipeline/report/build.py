@@ -18,6 +18,7 @@ when the machine has an idle core, hence the default of 1.
 from __future__ import annotations
 
 import multiprocessing
+import re
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -138,6 +139,7 @@ def _write(
     year, folder = result.year, result.folder
     folder.mkdir(parents=True, exist_ok=True)
     sheet_folder = folder / "factsheets"
+    own_sheets = listed_factsheets(folder) | {factsheets.file_name(code) for code in names}  # before index.md is new
     sheets = []
     for code, rows in series.items():
         name, kind = names.get(code, (code, ""))
@@ -169,14 +171,28 @@ def _write(
     clock = time.perf_counter()
     result.factsheets = _draw_sheets(sheets, jobs)
     written = {p.name for p in result.factsheets}
-    for stale in sheet_folder.glob("*.pdf"):  # an entity without data this time keeps no old page
-        if stale.name not in written:
-            stale.unlink()
+    for stale in sorted(own_sheets - written):  # an entity without data this time keeps no old page
+        (sheet_folder / stale).unlink(missing_ok=True)  # only the report's own: a file put there stays
     result.seconds["factsheets"] = time.perf_counter() - clock
 
     result.open_flags = data.open_flags
     result.index = write_index(result, report_tables, data)
     return result
+
+
+_LISTED_SHEET = re.compile(r"^- `factsheets/([A-Za-z0-9_-][A-Za-z0-9_.-]*\.pdf)`$")  # as file_name writes them
+
+
+def listed_factsheets(folder: Path) -> set[str]:
+    """The factsheets the previous index.md of `folder` listed: the pages an earlier run wrote (plain
+    names inside factsheets/). With the file names of the warehouse's entity codes they are what a
+    run may remove; any other file in factsheets/ is not the report's and stays (as `gtb export`
+    removes only the files its previous datapackage.json listed)."""
+    try:
+        text = (folder / "index.md").read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return set()
+    return {m[1] for m in map(_LISTED_SHEET.match, text.splitlines()) if m}
 
 
 def sheet_note(rows: list[queries.Record], year: int, years: tuple[int, ...]) -> str:

@@ -323,7 +323,7 @@ def emissions_trend(d: ReportData) -> Figure:
     change = now.get("per_capita_change_since_2010")
     subtitle = (
         f"Total emissions by source and emissions per capita, {years[0]}\u2013{d.year}. "
-        f"{d.year}: {s.fmt_number(now['total_tco2e'])} tCO\u2082e, "
+        f"{d.year}: {s.fmt_amount(now['total_tco2e'])} tCO\u2082e, "
         f"{s.fmt_number(now['per_capita_tco2e'], s.PER_CAPITA_DECIMALS)} t per capita"
     )
     if not s.is_missing(change):
@@ -393,7 +393,7 @@ def source_split(d: ReportData) -> Figure:
     now = d.this_year
     fig = s.new_chart(
         f"Emissions by source, {d.year}",
-        f"Share of the total of {s.fmt_number(now['total_tco2e'])} tCO\u2082e (facilities, air travel, other travel).",
+        f"Share of the total of {s.fmt_amount(now['total_tco2e'])} tCO\u2082e (facilities, air travel, other travel).",
         _year_source(d),
         height_in=2.6,
     )
@@ -428,7 +428,7 @@ def source_split(d: ReportData) -> Figure:
         handles.append(
             Patch(
                 color=s.SOURCE_COLOURS[src],
-                label=f"{s.SOURCE_LABELS[src]}: {legend[i]}, {s.fmt_number(now[f'{src}_tco2e'])} tCO\u2082e",
+                label=f"{s.SOURCE_LABELS[src]}: {legend[i]}, {s.fmt_amount(now[f'{src}_tco2e'])} tCO\u2082e",
             )
         )
     ax.legend(
@@ -594,7 +594,7 @@ def waste_by_treatment(d: ReportData) -> Figure:
         subtitle = "No entity reported waste this year."
     else:
         subtitle = (
-            f"{s.fmt_number(now['waste_tonnes'])} t of waste, "
+            f"{s.fmt_amount(now['waste_tonnes'])} t of waste, "
             f"{s.fmt_number(now['waste_per_capita_kg'])} kg per capita; "
         )
         subtitle += (
@@ -621,7 +621,7 @@ def waste_by_treatment(d: ReportData) -> Figure:
         ax.text(
             v,
             yi,
-            f"  {s.fmt_number(v)} t ({share})",
+            f"  {s.fmt_amount(v)} t ({share})",
             va="center",
             ha="left",
             fontsize=s.BODY_SIZE - 1,
@@ -740,7 +740,7 @@ def water_trend(d: ReportData) -> Figure:
         "Water withdrawn per person of the entities that reported water. "
         + (
             f"{d.year}: {s.fmt_number(now['water_per_capita_m3'], s.PER_CAPITA_DECIMALS)} m\u00b3 per capita, "
-            f"{s.fmt_number(now['water_m3'])} m\u00b3 in all."
+            f"{s.fmt_amount(now['water_m3'])} m\u00b3 in all."
             if not s.is_missing(now.get("water_m3"))
             else f"No water reported for {d.year}."
         ),
@@ -763,15 +763,10 @@ def _renewable_subtitle(d: ReportData) -> str:
     text = "Renewable share of electricity used in buildings, from the first year with energy detail. "
     if s.is_missing(now.get("renewable_electricity_share")):
         return text + f"No energy detail for {d.year} (published totals only)."
-    text += (
-        f"{d.year}: {s.fmt_percent(now['renewable_electricity_share'])} of "
-        f"{s.fmt_number(now['electricity_kwh'] / 1e6)} GWh"
-    )
+    text += f"{d.year}: {s.fmt_percent(now['renewable_electricity_share'])} of {s.fmt_energy(now['electricity_kwh'])}"
     if now["renewable_share_grid_default"]:
-        text += (
-            f", {s.fmt_percent(now['renewable_share_reported'])} reported by the entities and "
-            f"{s.fmt_percent(now['renewable_share_grid_default'])} the grid default"
-        )
+        reported, grid_default = s.renewable_part_labels(now)
+        text += f", {reported} reported by the entities and {grid_default} the grid default"
     return text + "."
 
 

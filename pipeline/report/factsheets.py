@@ -171,7 +171,7 @@ def _change(now: Record, figure: str) -> str:
 def _neutral_label(now: Record) -> str:
     """The label of the climate-neutral tile: what the offsets cover, or, with no emissions to cover
     (a total of 0 t), that none were reported, never 'cover – of emissions'."""
-    offsets = f"offsets {s.fmt_number(now.get('offsets_tco2e'))} tCO\u2082e"
+    offsets = f"offsets {s.fmt_amount(now.get('offsets_tco2e'))} tCO\u2082e"
     total = now.get("total_tco2e")
     if s.is_missing(total) or not total:
         what = "no emissions reported" if s.is_missing(total) else ZERO  # 0 t is a figure reported
@@ -195,7 +195,7 @@ def key_figures(now: Record) -> list[tuple[str, str]]:
     neutral = now.get("climate_neutral_entities")
     return [
         (s.fmt_number(now.get("personnel")), "Personnel"),
-        (s.fmt_number(now.get("total_tco2e")), "Total GHG emissions, tCO\u2082e" + _change(now, "total")),
+        (s.fmt_amount(now.get("total_tco2e")), "Total GHG emissions, tCO\u2082e" + _change(now, "total")),
         (split_labels(now)["air_travel"], "Air travel share of emissions"),
         (
             s.fmt_number(now.get("per_capita_tco2e"), s.PER_CAPITA_DECIMALS),
@@ -216,14 +216,14 @@ def more_figures(now: Record) -> list[str]:
     waste = DASH
     if not s.is_missing(now.get("waste_tonnes")):
         waste = (
-            f"{s.fmt_number(now['waste_tonnes'], 1)} t, {s.fmt_number(now.get('waste_per_capita_kg'))} kg per capita"
+            f"{s.fmt_amount(now['waste_tonnes'], 1)} t, {s.fmt_number(now.get('waste_per_capita_kg'))} kg per capita"
         )
         if not s.is_missing(now.get("waste_diversion_share")):
             waste += f", {s.fmt_percent(now['waste_diversion_share'])} diverted"
     water = DASH
     if not s.is_missing(now.get("water_m3")):
         water = (
-            f"{s.fmt_number(now['water_m3'])} m\u00b3, "
+            f"{s.fmt_amount(now['water_m3'])} m\u00b3, "
             f"{s.fmt_number(now.get('water_per_capita_m3'), s.PER_CAPITA_DECIMALS)} m\u00b3 per capita"
         )
     scopes = [now.get(k) for k in ("scope1_tco2e", "scope2_tco2e", "scope3_tco2e")]
@@ -231,18 +231,16 @@ def more_figures(now: Record) -> list[str]:
     coverage = now.get("reporting_coverage_percent")
     renewable = s.fmt_percent(now.get("renewable_electricity_share"))
     if not s.is_missing(now.get("renewable_share_grid_default")) and now["renewable_share_grid_default"] > 0:
-        renewable += (
-            f" ({s.fmt_percent(now.get('renewable_share_reported'))} reported, "
-            f"{s.fmt_percent(now['renewable_share_grid_default'])} grid default)"
-        )
+        reported, grid_default = s.renewable_part_labels(now)
+        renewable += f" ({reported} reported, {grid_default} grid default)"
     return [
         labels.get(status, status) if status else DASH,
         renewable,
         waste,
         water,
         s.fmt_percent(now.get("per_capita_change_since_2010"), signed=True),
-        DASH if all(s.is_missing(v) for v in scopes) else " / ".join(s.fmt_number(v) for v in scopes),
-        DASH if s.is_missing(optional) else f"{s.fmt_number(optional, 1)} tCO\u2082e, outside the total",
+        DASH if all(s.is_missing(v) for v in scopes) else " / ".join(s.fmt_amount(v) for v in scopes),
+        DASH if s.is_missing(optional) else f"{s.fmt_amount(optional, 1)} tCO\u2082e, outside the total",
         DASH if s.is_missing(coverage) else f"{s.fmt_number(coverage)} % of personnel",
         "submission workbook" if now.get("data_source") == "workbook" else "published totals (no detail)",
     ]
@@ -490,7 +488,7 @@ class FactsheetPage:
             label.set_position((left + share / 2, 0))
             label.set_text(shown[src] if share >= 0.08 else "")
             legend_text.set_text(
-                f"{s.SOURCE_LABELS[src]} {legend[src]}, {s.fmt_number(now.get(f'{src}_tco2e'))} tCO\u2082e"
+                f"{s.SOURCE_LABELS[src]} {legend[src]}, {s.fmt_amount(now.get(f'{src}_tco2e'))} tCO\u2082e"
             )
             left += share
 

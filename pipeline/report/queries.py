@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from pipeline.catalogue import year_ranges
 from pipeline.errors import GtbError
 from pipeline.indicators import Key, keys
 from pipeline.review.flags import open_flags
@@ -71,7 +72,8 @@ def records(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None
 def check_year(con: duckdb.DuckDBPyConnection, year: int, db: Path) -> None:
     years = [r[0] for r in con.execute("SELECT year FROM system_indicators ORDER BY year").fetchall()]
     if year not in years:
-        available = f"years available: {years[0]}\u2013{years[-1]}" if years else "the database holds no data yet"
+        # each year, as `gtb indicators` says them: '2023, 2025', never '2023-2025' across a year without data
+        available = f"years available: {year_ranges(years)}" if years else "the database holds no data yet"
         raise GtbError(f"no data for {year} in {db} ({available})")
 
 

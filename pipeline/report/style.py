@@ -134,6 +134,45 @@ def fmt_number(value: SupportsFloat | None, decimals: int = 0, missing: str = "�
     return f"{float(value):,.{decimals}f}"
 
 
+AMOUNT_DIGITS = 2  # significant digits an amount below 10 keeps (2.29 t -> '2.3 t', 0.186 t -> '0.19 t')
+
+
+def fmt_amount(value: SupportsFloat | None, decimals: int = 0, missing: str = "–") -> str:
+    """An amount (tonnes, m3, kWh) as `fmt_number` shows it, but never a non-zero amount as '0': one
+    below 10 keeps AMOUNT_DIGITS significant digits (0.186 -> '0.19', 2.29 and 1.91 -> '2.3' and
+    '1.9', not '2' and '2'); an ordinary one keeps its whole units (1234567.8 -> '1,234,568').
+    `decimals`: the fewest decimals shown (0: 7 -> '7', 1: 7 -> '7.0')."""
+    if value is None or is_missing(value):
+        return missing
+    v = float(value)
+    if v == 0 or not math.isfinite(v) or abs(v) >= 10:
+        return f"{v:,.{decimals}f}"
+    leading = math.floor(math.log10(abs(_significant(v))))  # of the rounded figure: 9.96 -> 10, 2 digits
+    shown = max(decimals, AMOUNT_DIGITS - 1 - leading)
+    text = f"{v:,.{shown}f}"
+    while shown > decimals and text.endswith("0"):  # no trailing zeros it did not ask for: 7 -> '7', not '7.0'
+        text, shown = text[:-1], shown - 1
+    return text.rstrip(".")
+
+
+def _significant(value: float) -> float:
+    """`value` rounded to AMOUNT_DIGITS significant digits."""
+    return float(f"{value:.{AMOUNT_DIGITS - 1}e}")
+
+
+ENERGY_UNITS = (("GWh", 1e6), ("MWh", 1e3), ("kWh", 1.0))
+
+
+def fmt_energy(kwh: SupportsFloat | None, missing: str = "–") -> str:
+    """Electricity in the largest unit it makes at least one of: 4,310,000 kWh -> '4.3 GWh', 30,710
+    kWh -> '31 MWh' (never '0 GWh'), 512 kWh -> '512 kWh'; the figure as `fmt_amount` shows it."""
+    if kwh is None or is_missing(kwh):
+        return missing
+    value = float(kwh)
+    unit, size = next(((u, n) for u, n in ENERGY_UNITS if abs(_significant(value / n)) >= 1), ENERGY_UNITS[-1])
+    return f"{fmt_amount(value / size)} {unit}"
+
+
 def fmt_percent(share: SupportsFloat | None, decimals: int = 0, missing: str = "–", signed: bool = False) -> str:
     """A fraction as a percentage: 0.223 -> '22 %', signed: -0.22 -> '−22 %'.
 
@@ -156,23 +195,36 @@ def fmt_percent(share: SupportsFloat | None, decimals: int = 0, missing: str = "
     return sign + text
 
 
-def share_labels(shares: Sequence[SupportsFloat | None], decimals: int = 0) -> list[str]:
+def share_labels(
+    shares: Sequence[SupportsFloat | None], decimals: int = 0, whole: SupportsFloat | None = 1.0
+) -> list[str]:
     """`fmt_percent` of shares shown side by side (the parts of one total), rounded together by the
     largest remainder so that they add to 100 % as the parts add to the whole: 55.8/24.7/19.5 %
-    give 56/25/19, never 56/25/20 (101 %). Shares that do not add to 1 (or with a NULL) are
-    rounded each on its own; a sliver or nearly all keeps fmt_percent's bounds ('<1 %', '>99 %')."""
+    give 56/25/19, never 56/25/20 (101 %). Shares that do not add to `whole` (or with a NULL) are
+    rounded each on its own; a sliver or nearly all keeps fmt_percent's bounds ('<1 %', '>99 %').
+
+    `whole`: the share the parts make up, when less than all (the renewable share of electricity,
+    reported part and grid default): the parts add up to `fmt_percent(whole)`, 62.08 % of 50.56 %
+    and 11.52 % give '62 %' of '51 %' and '11 %', never '51 %' and '12 %' (63 %)."""
     values = [None if v is None or is_missing(v) else float(v) for v in shares]
     known = [v for v in values if v is not None]
-    if len(known) != len(values) or not math.isclose(sum(known), 1.0, abs_tol=1e-9):
+    if (
+        len(known) != len(values)
+        or whole is None
+        or is_missing(whole)
+        or not math.isclose(sum(known), float(whole), abs_tol=1e-9)
+    ):
         return [fmt_percent(v, decimals) for v in values]
-    units = [v * 100 * 10**decimals for v in known]  # in steps of the last decimal shown
-    whole = [math.floor(u) for u in units]
-    by_remainder = sorted(range(len(units)), key=lambda i: (-(units[i] - whole[i]), i))
-    for i in by_remainder[: round(sum(units)) - sum(whole)]:
-        whole[i] += 1
+    scale = 100 * 10**decimals  # a share in steps of the last decimal shown
+    units = [v * scale for v in known]
+    whole_units = int(f"{float(whole) * scale:.0f}")  # the whole as fmt_percent rounds it
+    counts = [math.floor(u) for u in units]
+    by_remainder = sorted(range(len(units)), key=lambda i: (-(units[i] - counts[i]), i))
+    for i in by_remainder[: max(0, whole_units - sum(counts))]:
+        counts[i] += 1
     step = 10**-decimals
     labels = []
-    for share, n in zip(known, whole, strict=True):
+    for share, n in zip(known, counts, strict=True):
         if share > 0 and n == 0:
             labels.append(f"<{step:g} %")
         elif share < 1 and n * step >= 100:
@@ -180,6 +232,18 @@ def share_labels(shares: Sequence[SupportsFloat | None], decimals: int = 0) -> l
         else:
             labels.append(f"{n * step:,.{decimals}f} %")
     return labels
+
+
+def renewable_part_labels(now: Mapping[str, Any]) -> tuple[str, str]:
+    """The reported part and the grid default of a renewable share of electricity, as the chart and
+    the factsheet show them beside `fmt_percent` of the share: rounded together, so that they add up
+    to the share shown (62.08 % of 50.56 % and 11.52 %: '51 %' and '11 %' beside '62 %', never
+    '51 %' and '12 %')."""
+    reported, grid_default = share_labels(
+        [now.get("renewable_share_reported"), now.get("renewable_share_grid_default")],
+        whole=now.get("renewable_electricity_share"),
+    )
+    return reported, grid_default
 
 
 def plural(n: int, singular: str, plural_form: str = "") -> str:
