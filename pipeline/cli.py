@@ -314,9 +314,10 @@ def _report(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return HAD_ERRORS
+    charts, tables, sheets = len(report.charts), len(report.tables), len(report.factsheets)
     print(
-        f"wrote {len(report.charts)} chart files, {len(report.tables)} tables and {len(report.factsheets)} "
-        f"factsheets to {report.folder} (see index.md)"
+        f"wrote {charts} chart file{'s' * (charts != 1)}, {tables} table{'s' * (tables != 1)} and {sheets} "
+        f"factsheet{'s' * (sheets != 1)} to {report.folder} (see index.md)"
     )
     return OK
 
