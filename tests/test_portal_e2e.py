@@ -198,6 +198,12 @@ def test_a_focal_point_and_an_analyst_go_through_the_whole_cycle(served, tmp_pat
             sun.wait_for_selector('tr[data-entity="UNEP"] .badge.s-loaded', timeout=180_000)
             sun.screenshot(path=str(shots / "portal-tracker.png"), full_page=False)
             assert "loaded" in sun.locator('tr[data-entity="UNEP"]').inner_text()
+            sun.set_viewport_size({"width": 390, "height": 900})  # what the run printed (long paths) on a phone
+            sun.reload()
+            sun.click("#run details summary")
+            wide = sun.evaluate("document.documentElement.scrollWidth")
+            assert wide <= 390, f"the run's output opened: {wide} px of page in a 390 px window"
+            sun.set_viewport_size({"width": 1280, "height": 900})
 
             focal.reload()
             assert status(focal) == "loaded"

@@ -215,6 +215,37 @@ def test_dates_and_figures_are_written_as_each_language_writes_them():
     assert [_figure(12345.6, "tco2e", lang) for lang in texts.LANGS] == ["12,346", "12\u202f346", "12.346"]
     assert [_figure(0.125, "share", lang) for lang in texts.LANGS] == ["12.5 %", "12,5\u202f%", "12,5 %"]
     assert _change(-0.5, "fr") == "\u221250\u202f%" and _change(0.25, "en") == "+25 %"
+    # a change that rounds to nothing keeps its sign, as the report says it: never "\u22120 %"
+    assert [_change(-0.0015, lang) for lang in texts.LANGS] == ["\u2212<1 %", "\u2212<1\u202f%", "\u2212<1 %"]
+    assert _change(0.004, "en") == "+<1 %" and _change(0.0, "en") == "0 %" and _change(-0.997, "en") == "\u2212>99 %"
+    assert _change(-0.006, "en") == "\u22121 %" and _change(12.3456, "es") == "+1.235 %"
+
+
+def test_the_warehouses_statuses_are_words_in_english_too():
+    """Not a code ("loaded-with-flags") beside the French and Spanish words."""
+    for status in ("loaded-with-flags", "history-only"):
+        assert "-" not in texts.label("warehouse", status, "en"), status
+    assert texts.label("warehouse", "loaded-with-flags", "en") == "loaded with open flags"
+
+
+@pytest.mark.parametrize("note", ["Figures checked against last year.", "Checked!", "Figures checked"])
+def test_an_acceptance_note_ends_with_one_full_stop_in_every_language(portal, personas, note):
+    """SUN's note closes the acceptance's sentence: a full stop is added only when it has none."""
+    Case.objects.create(
+        entity="UNEP",
+        year=YEAR,
+        status=Case.ACCEPTED,
+        accepted_by="sun",
+        accepted_at=dt.datetime(2026, 12, 3, 14, 5, tzinfo=dt.UTC),
+        accept_note=note,
+        accepted_file="UNEP_2024_portal-1.xlsx",
+    )
+    analyst = client_for(personas["analyst"])
+    for lang in texts.LANGS:
+        html = page(analyst, f"/review/UNEP/{YEAR}/?lang={lang}")
+        shown = re.sub(r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", html)))
+        ended = note if note.endswith((".", "!")) else note + "."
+        assert f"{ended} " in shown and f"{ended}." not in shown, (lang, shown)
 
 
 # --- choosing the page's language ---------------------------------------------------------------------

@@ -96,8 +96,9 @@ def test_a_draft_beside_a_workbook_loaded_outside_leaves_every_page_loaded(wareh
     assert "a newer draft in the portal is rejected" in text_of(review)
 
 
-def _open_flag(db, entity: str = "UNEP", year: int = YEAR - 1) -> None:
-    """An open flag on the entity-year's loaded submission of the warehouse at `db`."""
+def _open_flag(db, entity: str = "UNEP", year: int = YEAR - 1, explanation: str | None = None) -> None:
+    """An open flag on the entity-year's loaded submission of the warehouse at `db` (with the focal
+    point's comment in the workbook as its `explanation`, when given)."""
     import duckdb
 
     with duckdb.connect(str(db)) as con:
@@ -106,9 +107,9 @@ def _open_flag(db, entity: str = "UNEP", year: int = YEAR - 1) -> None:
             [entity, year],
         ).fetchone()[0]
         con.execute(
-            "INSERT INTO flags (flag_id, submission_id, code, check_name, sheet, cell, message, status) "
-            "VALUES (900, ?, 'implausible-change', 'test', 'Facilities', 'D2', 'moved far', 'open')",
-            [sid],
+            "INSERT INTO flags (flag_id, submission_id, code, check_name, sheet, cell, message, status, explanation) "
+            "VALUES (900, ?, 'implausible-change', 'test', 'Facilities', 'D2', 'moved far', 'open', ?)",
+            [sid, explanation],
         )
 
 
@@ -132,6 +133,35 @@ def test_a_loaded_year_with_open_flags_and_no_portal_case_offers_to_close_them(w
     assert "1 flag closed" in text_of(page(analyst, f"/review/UNEP/{YEAR - 1}/"))
 
 
+def test_the_review_of_a_year_loaded_outside_the_portal_shows_the_flags_it_offers_to_close(warehouse, personas):
+    """UNEP's 2023 workbook was loaded by a run (no portal upload) with an open flag: the review
+    page that offers "Close the 1 open flag" shows that flag (its cell, its message, the focal
+    point's comment in the workbook), the flags SUN is asked to justify; once closed, none is
+    listed as open. A focal point never reaches the page."""
+    _open_flag(warehouse, explanation="a new data centre")
+    analyst = client_for(personas["analyst"])
+    review = page(analyst, f"/review/UNEP/{YEAR - 1}/")
+    assert 'id="close-flags-form"' in review and 'id="warehouse-flags"' in review
+    flags = text_of(review.split('id="warehouse-flags"', 1)[1])
+    assert "Facilities!D2 moved far" in flags and "Comment in the workbook: a new data centre" in flags
+    assert "What the warehouse holds" in text_of(review) and "UNEP_2023.xlsx" in text_of(review)
+    analyst.post(f"/review/UNEP/{YEAR - 1}/close-flags/", {"reason": "checked by phone", "file": "UNEP_2023.xlsx"})
+    after = page(analyst, f"/review/UNEP/{YEAR - 1}/")
+    assert 'id="warehouse-flags"' not in after and "moved far" not in text_of(after)
+    assert client_for(personas["focal_a"]).get(f"/review/UNEP/{YEAR - 1}/").status_code == 403
+
+
+def test_a_flag_without_a_comment_is_shown_unexplained_in_every_language(warehouse, personas):
+    _open_flag(warehouse)
+    analyst = client_for(personas["analyst"])
+    for lang in ("en", "fr", "es"):
+        from pipeline.portal import texts
+
+        review = text_of(page(analyst, f"/review/UNEP/{YEAR - 1}/?lang={lang}"))
+        assert texts.text("review.warehouse-flags", lang) in review
+        assert f"Facilities!D2 moved far {texts.text('flags.not-explained', lang)}" in review
+
+
 # --- D2: rejected by the warehouse ---------------------------------------------------------------
 
 
@@ -148,7 +178,13 @@ def test_a_file_the_warehouse_rejected_is_rejected_in_the_counts_the_filter_and_
     assert "1 rejected" in text_of(html)
     only = page(analyst, f"/tracker/?year={YEAR}&status=rejected")
     assert re.findall(r'<tr data-entity="([\w-]+)"', only) == ["WFP"]
-    assert badge(page(analyst, f"/review/WFP/{YEAR}/")) == "rejected"
+    review = page(analyst, f"/review/WFP/{YEAR}/")
+    assert badge(review) == "rejected"
+    # the review page shows what the run found: the file, its errors, its first finding
+    [first] = [r.first_finding for r in api.status(YEAR, portal.db) if r.entity == "WFP"]
+    assert first and "Facilities!E2" in first
+    shown = text_of(review.split('id="warehouse"', 1)[1])
+    assert f"WFP_{YEAR}.xlsx Rejected, 1 error" in shown and f"First finding: {first}" in shown
     mine = page(focal, "/entity/WFP/")
     assert badge(mine) == "rejected"
     assert f"The workbook WFP_{YEAR}.xlsx sent to SUN was rejected (1 error)" in text_of(mine)
@@ -172,6 +208,10 @@ def test_a_correction_rejected_after_the_loaded_workbook_is_on_the_tracker_row(w
     assert f"correction rejected: WFP_{YEAR}_v2.xlsx, 1 error" in text_of(row)
     review = page(analyst, f"/review/WFP/{YEAR}/")
     assert badge(review) == "loaded" and f"correction rejected: WFP_{YEAR}_v2.xlsx, 1 error" in text_of(review)
+    shown = text_of(review.split('id="warehouse"', 1)[1])  # and what the run found in it
+    assert f"WFP_{YEAR}_v2.xlsx Rejected, after the loaded workbook, 1 error" in shown
+    assert f"First finding: {status.rejected_since[0].first_finding}" in shown
+    assert f"WFP_{YEAR}.xlsx Loaded" in shown
 
 
 # --- D3: an address that takes a form, opened as a link --------------------------------------------

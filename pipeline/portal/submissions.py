@@ -619,6 +619,64 @@ def unattributed_files(year: int) -> list[Any]:
         return []
 
 
+@dataclass(frozen=True)
+class WarehouseFile:
+    """A file of the entity-year the warehouse loaded or rejected, as the review page lists it."""
+
+    file: str
+    kind: str  # loaded, rejected (the row's), rejected-since (a correction after the loaded one)
+    errors: int = 0
+    first_finding: str = ""
+
+
+@dataclass(frozen=True)
+class WarehouseFindings:
+    """What the warehouse holds of an entity-year's files that came without a portal upload
+    (`warehouse_findings`): the row's file and the rejected files beside it, with their error
+    count and first finding (the warehouse keeps the first; every finding is in the run's
+    issues.csv), and the open flags of the loaded one (sheet, cell, message, the focal point's
+    comment in the workbook); `unreadable` when the flags could not be read (a run holds the
+    warehouse)."""
+
+    files: tuple[WarehouseFile, ...] = ()
+    flags: tuple[dict, ...] = ()
+    unreadable: bool = False
+
+
+def warehouse_findings(entity: str, year: int, row: Any | None, shown_in_portal: bool) -> WarehouseFindings:
+    """The warehouse's findings of the entity-year's files (`WarehouseFindings`), for the review
+    page: the row's file unless `shown_in_portal` (the portal's upload the page shows is that
+    workbook, with its own report), and every rejected file beside it. The open flags through
+    `api.compare` (its flags are those of the loaded submission), read only when the row counts some."""
+    if row is None:
+        return WarehouseFindings()
+    files: list[WarehouseFile] = []
+    flags: tuple[dict, ...] = ()
+    unreadable = False
+    status = getattr(row, "status", "")
+    if not shown_in_portal and getattr(row, "file", None) and status in (*LOADED, "rejected"):
+        rejected = status == "rejected"
+        files.append(
+            WarehouseFile(
+                row.file,
+                "rejected" if rejected else "loaded",
+                int(getattr(row, "errors", 0) or 0),
+                (getattr(row, "first_finding", "") or "") if rejected else "",
+            )
+        )
+        if not rejected and int(getattr(row, "open_flags", 0) or 0) > 0:
+            try:
+                found = api.compare(entity, year, Path(settings.GTB_DB)).flags
+            except GtbError:
+                unreadable = True
+            else:
+                flags = tuple(f for f in found if f.get("status") == "open")
+    for other in getattr(row, "rejected_files", None) or ():
+        kind = "rejected-since" if other.newer else "rejected"
+        files.append(WarehouseFile(other.file, kind, int(other.errors), other.first_finding or ""))
+    return WarehouseFindings(tuple(files), flags, unreadable)
+
+
 def close_flags(user, entity: str, year: int, reason: str, file_name: str) -> Any:
     """Close the open flags of the entity-year's loaded submission (`api.accept`), only while it is
     `file_name`, the loaded file the review page showed (its form carries it): checked by

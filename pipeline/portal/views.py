@@ -208,9 +208,21 @@ def _figure(value: float | None, kind: str, lang: str = texts.DEFAULT_LANG) -> s
 
 
 def _change(change: float | None, lang: str) -> str:
+    """A change beside last year in whole per cent, signed ("+25 %", "\u221250 %"), as the report
+    signs a change (`report.style.fmt_percent(signed=True)`): one that rounds to nothing is not
+    nothing, and keeps its sign ("\u2212<1 %" for \u22120.15 %, never "\u22120 %"); a fall of
+    nearly all is not all ("\u2212>99 %"); no change at all is "0 %"."""
     if change is None:
         return "–"
-    return texts.percent_text(texts.number_text(change * 100, lang, "+,.0f").replace("-", "\u2212"), lang)
+    value = change * 100
+    if value == 0:
+        return texts.percent_text("0", lang)
+    sign = "+" if value > 0 else "\u2212"
+    if abs(value) <= 0.5:  # rounds to 0 (at 0.5 too: half to even)
+        return texts.percent_text(f"{sign}<1", lang)
+    if 99.5 <= -value < 100:
+        return texts.percent_text(f"{sign}>99", lang)
+    return texts.percent_text(sign + texts.number_text(abs(value), lang, ",.0f"), lang)
 
 
 def figure_rows(upload: Upload, lang: str = texts.DEFAULT_LANG) -> tuple[list[dict], int | None]:
@@ -481,6 +493,8 @@ def review(request: HttpRequest, code: str, year: int) -> HttpResponse:
     where = submissions.standing(case, row)
     status = where.status
     shown = submissions.reviewed_upload(case)
+    # the workbook the warehouse holds is the portal's upload this page shows (accepted, then loaded)
+    in_portal = case is not None and case.status == Case.ACCEPTED and getattr(row, "file", None) == case.accepted_file
     context = {
         "entity": entity,
         "entity_name": access.known_entities()[entity],
@@ -496,9 +510,18 @@ def review(request: HttpRequest, code: str, year: int) -> HttpResponse:
         "can_accept": case is not None and case.status == Case.SUBMITTED,
         "can_close_flags": status == "loaded" and row is not None and getattr(row, "open_flags", 0) > 0,
         "typed": _typed(request),  # SUN's note, message or reason of a refused decision
+        "accept_note": _sentence(case.accept_note) if case is not None else "",
+        "warehouse": submissions.warehouse_findings(entity, year, row, in_portal),
         **report_context(shown, language_of(request)),
     }
     return render(request, "portal/review.html", context)
+
+
+def _sentence(text: str) -> str:
+    """Someone's note as the end of a sentence: a full stop added unless it ends with one already
+    (or with "!", "?", "…"), never doubled ("checked against last year.." before)."""
+    text = (text or "").strip()
+    return text if not text or text.endswith((".", "!", "?", "\u2026")) else text + "."
 
 
 @require_POST
