@@ -748,6 +748,7 @@ def test_small_amounts_never_print_as_0():
     assert s.fmt_amount(9.96) == "10" and s.fmt_amount(10.4) == "10" and s.fmt_amount(10.4, 1) == "10.4"
     assert s.fmt_amount(1234567.8) == "1,234,568" and s.fmt_amount(0) == "0"  # ordinary sizes look as before
     assert s.fmt_amount(None) == s.fmt_amount(math.nan) == "\u2013"
+    assert s.fmt_amount(5e-324) == "<0.0001" and s.fmt_amount(-0.0) == "0", "no 327 digits, no '-0'"
     assert s.fmt_energy(30_710) == "31 MWh" and s.fmt_energy(4_310_000) == "4.3 GWh"
     assert s.fmt_energy(12_345_678) == "12 GWh" and s.fmt_energy(999_600) == "1 GWh" and s.fmt_energy(512) == "512 kWh"
     assert s.fmt_energy(None) == "\u2013"

@@ -1015,3 +1015,37 @@ def test_a_recalculated_year_is_compared_again_by_the_next_run(inputs, capsys):
     assert query(inputs, "SELECT entity_code, reporting_year, action FROM reviews") == [("UNEP", 2024, "compare-again")]
     assert gtb(inputs, "run") == 0
     assert "compared again" not in capsys.readouterr().out
+
+
+def test_this_years_figures_in_last_years_workbook_stand_rejected_after_last_year_is_corrected(inputs, capsys):
+    """2025's figures typed into the 2024 workbook (its year left at 2024) and put in 2025/: rejected,
+    the 2025 row says so. A different 2024 correction that loads replaced it "for 2024", and 2025
+    read missing: the focal point's 2025 file had vanished from every list."""
+    submit(inputs, "2024/WFP_2024.xlsx", valid_sheets("WFP", 2024))
+    assert gtb(inputs, "run") == 0
+    submit(inputs, "2025/WFP_2025.xlsx", set_cell(valid_sheets("WFP", 2024), "Water", "D2", 777))
+    assert gtb(inputs, "run") == 1
+    submit(inputs, "2024/WFP_2024_v2.xlsx", set_cell(valid_sheets("WFP", 2024), "Water", "D2", 555))
+    assert gtb(inputs, "run") == 0
+    row = {e["entity"]: e for e in status_json(inputs, 2025, capsys)["entities"]}["WFP"]
+    assert (row["status"], row["file"], row.get("workbook_year")) == ("rejected", "WFP_2025.xlsx", 2024), row
+
+
+def test_a_newer_file_of_the_same_run_that_failed_is_told_as_rejected_since(inputs, capsys):
+    """Read in name order, the failing file saved an hour after the valid one was 'also rejected':
+    left out of the count of rows with a newer rejection and of the reports to send back."""
+    import os
+
+    good = submit(inputs, "2024/UNEP_2024_b.xlsx", valid_sheets("UNEP", 2024))
+    bad = submit(inputs, "2024/UNEP_2024_a.xlsx", set_cell(valid_sheets("UNEP", 2024), "Water", "D2", -2))
+    os.utime(good, (1_700_000_000, 1_700_000_000))
+    os.utime(bad, (1_700_003_600, 1_700_003_600))
+    assert gtb(inputs, "run") == 1
+    row = unep_row(inputs, 2024, capsys)
+    assert row["file"] == "UNEP_2024_b.xlsx" and [(f["file"], f["newer"]) for f in row["rejected_files"]] == [
+        ("UNEP_2024_a.xlsx", True)
+    ]
+    assert gtb(inputs, "status", "--year", "2024") == 0
+    out = capsys.readouterr().out
+    assert "1 loaded with a newer file rejected since" in out
+    assert "UNEP UNEP_2024_a.xlsx" in out[out.index("reports to send back") :]

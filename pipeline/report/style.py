@@ -135,6 +135,7 @@ def fmt_number(value: SupportsFloat | None, decimals: int = 0, missing: str = "â
 
 
 AMOUNT_DIGITS = 2  # significant digits an amount below 10 keeps (2.29 t -> '2.3 t', 0.186 t -> '0.19 t')
+AMOUNT_FLOOR = 0.0001  # a non-zero amount below it is written '<0.0001'
 
 
 def fmt_amount(value: SupportsFloat | None, decimals: int = 0, missing: str = "â€“") -> str:
@@ -145,8 +146,12 @@ def fmt_amount(value: SupportsFloat | None, decimals: int = 0, missing: str = "â
     if value is None or is_missing(value):
         return missing
     v = float(value)
-    if v == 0 or not math.isfinite(v) or abs(v) >= 10:
+    if v == 0:
+        return f"{0.0:,.{decimals}f}"  # -0.0 too: '0', never '-0'
+    if not math.isfinite(v) or abs(v) >= 10:
         return f"{v:,.{decimals}f}"
+    if abs(v) < AMOUNT_FLOOR:  # 5e-324 t is no figure to write out in 327 digits
+        return ("-" if v < 0 else "") + f"<{AMOUNT_FLOOR:g}"
     leading = math.floor(math.log10(abs(_significant(v))))  # of the rounded figure: 9.96 -> 10, 2 digits
     shown = max(decimals, AMOUNT_DIGITS - 1 - leading)
     text = f"{v:,.{shown}f}"

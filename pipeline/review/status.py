@@ -34,6 +34,7 @@ rows are then those of the code list, and `no_run_completed` says so.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 
 import duckdb
@@ -64,11 +65,17 @@ RECEIVED = f"""received AS (
     FROM submissions WHERE entity_code IS NOT NULL AND reporting_year IS NOT NULL
 )"""
 
+# A rejected file still stands (for the year it belongs to) unless a valid one replaced it: one of
+# its own year, or, for a file of another year's folder (last year's workbook misfiled here), those
+# very bytes, since loaded in the year they read. A misfiled file whose read year got another
+# workbook loaded still stands for its folder's year: it was sent for that year.
+STANDS = """({r}superseded_by IS NULL OR ({r}year <> {r}reporting_year AND coalesce({r}sha256, '') NOT IN (
+    SELECT sha256 FROM submissions WHERE status <> 'rejected' AND coalesce(sha256, '') <> '')))"""
+
 STATUS_SQL = f"""
 WITH {RECEIVED}, latest AS (  -- the loaded submission, else the newest file received for the entity-year
-    -- (not a rejected file a valid one has replaced: last year's workbook misfiled here, since loaded in its year)
     SELECT entity_code, arg_max(submission_id, (status = 'loaded', received_at, submission_id)) AS submission_id
-    FROM received WHERE year = $year AND NOT (status = 'rejected' AND superseded_by IS NOT NULL)
+    FROM received WHERE year = $year AND (status <> 'rejected' OR {STANDS.format(r="")})
     GROUP BY entity_code
 ), known AS (  -- the warehouse's entities; before any run has completed, those of the code list
     SELECT entity_code, entity_name, expected_from, expected_until FROM entities
@@ -92,7 +99,7 @@ SELECT e.entity_code, e.entity_name, s.status AS submission_status, s.file_name,
        coalesce(s.error_count, 0) AS errors, coalesce(s.warning_count, 0) AS warnings,
        coalesce(o.open_flags, 0) AS open_flags, a.submission_id IS NOT NULL AS is_accepted,
        f.first_finding, h.entity_code IS NOT NULL AS has_history, e.is_expected, s.reporting_year,
-       s.submission_id, s.report_path
+       s.submission_id, s.report_path, s.run_id, s.file_modified_at
 FROM expected e
 LEFT JOIN latest l USING (entity_code)
 LEFT JOIN submissions s ON s.submission_id = l.submission_id
@@ -103,16 +110,16 @@ LEFT JOIN history_totals h ON h.entity_code = e.entity_code AND h.year = $year
 ORDER BY e.entity_code
 """
 
-# The rejected files of the year's entity-years that no loaded workbook has replaced since
-# (`superseded_by`), the newest file of each path only, newest first.
+# The rejected files of the year's entity-years that still stand (`STANDS`), the newest file of
+# each path only, newest first.
 REJECTED_SQL = f"""
 WITH {RECEIVED}, newest AS (
     SELECT file_path, max(submission_id) AS submission_id FROM submissions GROUP BY file_path
 ), {FIRST_FINDING}
 SELECT r.entity_code, r.submission_id, r.file_name, r.file_path, r.reporting_year, r.received_at,
-       r.error_count, f.first_finding, r.report_path
+       r.error_count, f.first_finding, r.report_path, r.run_id, r.file_modified_at
 FROM received r JOIN newest n USING (submission_id) LEFT JOIN first_error f USING (submission_id)
-WHERE r.year = $year AND r.status = 'rejected' AND r.superseded_by IS NULL
+WHERE r.year = $year AND r.status = 'rejected' AND {STANDS.format(r="r.")}
 ORDER BY r.entity_code, r.received_at DESC, r.submission_id DESC
 """
 
@@ -184,15 +191,25 @@ def _when(received) -> str | None:
     return received.isoformat(sep=" ", timespec="seconds") if received else None
 
 
-def rejected_files(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, list[tuple[int, RejectedFile]]]:
-    """Entity code -> (submission id, file) of its rejected files of `year` not replaced since."""
-    out: dict[str, list[tuple[int, RejectedFile]]] = {}
-    for code, sid, file, path, read_year, received, errors, first, report in con.execute(
+Order = tuple[int, dt.datetime, int]  # `_order`: (run, file saved, submission)
+
+
+def rejected_files(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, list[tuple[Order, RejectedFile]]]:
+    """Entity code -> (`_order`, file) of its rejected files of `year` that still stand."""
+    out: dict[str, list[tuple[Order, RejectedFile]]] = {}
+    for code, sid, file, path, read_year, received, errors, first, report, run, modified in con.execute(
         REJECTED_SQL, {"year": year}
     ).fetchall():
         shown = RejectedFile(file, path, int(read_year), _when(received), int(errors), first or None, False, report)
-        out.setdefault(code, []).append((int(sid), shown))
+        out.setdefault(code, []).append((_order(run, modified, sid), shown))
     return out
+
+
+def _order(run: int | None, modified: dt.datetime | None, sid: int) -> Order:
+    """Which of two files came later: the later run; in one run, the file saved later (the rule by
+    which a run's rejected file is replaced by the one it loads, `warehouse.load.record`); else the
+    order they were read in."""
+    return (int(run or 0), modified or dt.datetime.min, int(sid))
 
 
 def status(con: duckdb.DuckDBPyConnection, year: int) -> list[EntityStatus]:
@@ -202,11 +219,12 @@ def status(con: duckdb.DuckDBPyConnection, year: int) -> list[EntityStatus]:
     others = rejected_files(con, year)
     for row in con.execute(STATUS_SQL, {"year": year, **_code_list()}).fetchall():
         code, name, sub_status, file, received, errors, warnings, flags, accepted, first, history, expected = row[:12]
-        read_year, sid, report = row[12:]
+        read_year, sid, report, run, modified = row[12:]
+        shown = _order(run, modified, sid) if sid is not None else None
         also = tuple(
-            RejectedFile(**{**asdict(r), "newer": sid is not None and other > sid})
+            RejectedFile(**{**asdict(r), "newer": shown is not None and other > shown})
             for other, r in others.get(code, [])
-            if other != sid
+            if other != shown
         )
         if sub_status == "loaded":
             # open flags first: a flag raised after an acceptance (a later year compared again) is open
