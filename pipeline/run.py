@@ -225,6 +225,7 @@ def run(
                 result.history_moved, result.history_missing = history_load.moved, history_load.missing
                 result.history_beside = _history_in_workbook_years(con, run_id, history_load.loaded)
                 write_reports(subs, outputs / VALIDATION_FOLDER, folders, claim=True)
+                _rewrite_later_reports(con, later, result.compared_again, outputs / VALIDATION_FOLDER)
                 lap("reports")
                 _settle(result, subs, folders, recorded)
                 result.changes = _changes(before, _figures(con, subs, superseded=False))
@@ -535,6 +536,37 @@ def _later_workbooks(
         else:
             result.not_compared_again.append(item)
     return out
+
+
+def _rewrite_later_reports(con, later: list, done: list, report_dir: Path) -> None:
+    """The issues.csv and annotated.xlsx of each later year whose flags comparing it again changed,
+    written anew from its findings as the warehouse now holds them (a withdrawn flag gone, a new
+    one there), in the folder recorded for it, if that folder still holds its report: the report
+    the analyst sends back says what `gtb status` says."""
+    from pipeline.intake.findings import Finding
+    from pipeline.intake.reports import claimant, report_owner, write_reports
+
+    todo: list[Submission] = []
+    folders: dict[int, Path] = {}
+    for (item, sub), compared in zip(later, done, strict=True):
+        if not (compared.withdrawn or compared.raised) or not item.report_path:
+            continue
+        folder = Path(item.report_path)
+        if claimant(folder) != report_owner(sub):
+            continue
+        rows = con.execute(
+            "SELECT sheet, cell, excel_row, column_header, value, code, severity, message FROM findings "
+            "WHERE submission_id = ?",
+            [item.submission_id],
+        ).fetchall()
+        sub.findings = [
+            Finding(sub.file_name, sheet or "", cell or "", row, column or "", value or "", code, severity, message)
+            for sheet, cell, row, column, value, code, severity, message in rows
+        ]
+        folders[len(todo)] = folder
+        todo.append(sub)
+    if todo:
+        write_reports(todo, report_dir, folders, claim=True)
 
 
 def _named_for_another(con, files: dict[Path, str], root: Path) -> list[tuple[str, str, str, int, str]]:

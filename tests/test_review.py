@@ -864,6 +864,9 @@ def test_correcting_the_earlier_year_withdraws_the_later_years_flags_it_no_longe
     row = unep_row(inputs, 2024, capsys)
     assert (row["status"], row["open_flags"], row["warnings"], row["first_finding"]) == ("loaded", 0, 0, None)
     assert api.compare("UNEP", 2024, db_of(inputs)).flags == []
+    # the report to send back says the same: written anew without the withdrawn flag
+    issues = (inputs.parent / "out" / "validation" / "UNEP_2024" / "issues.csv").read_text(encoding="utf-8")
+    assert "implausible-change" not in issues and issues.startswith("file,"), issues
     assert gtb(inputs, "report", "--year", "2024", "--final") == 0
     [(action, closed)] = query(inputs, "SELECT action, flags_closed FROM reviews")
     assert (action, closed) == ("compare-again", 1)
@@ -895,6 +898,10 @@ def test_correcting_the_earlier_year_raises_the_change_it_brings_even_after_an_a
     assert (row["status"], row["open_flags"], row["warnings"]) == ("loaded-with-flags", 1, 1)
     assert "Facilities!D2" in row["first_finding"]
     assert gtb(inputs, "report", "--year", "2024", "--final") == 1
+    # the report to send back holds the new flag, on its cell, in the annotated copy too
+    folder = Path(row["report"])
+    assert "Facilities,D2" in (folder / "issues.csv").read_text(encoding="utf-8")
+    assert (folder / "annotated.xlsx").is_file() and (folder / "submission.txt").read_text().startswith("sha256 ")
 
 
 def test_a_late_year_in_between_becomes_what_the_next_year_is_compared_with(inputs, capsys):

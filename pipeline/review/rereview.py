@@ -13,6 +13,9 @@ it was loaded):
   submission's findings and warning count;
 - one it raises anew is recorded open, like any flag of a run.
 
+When its flags change, the run writes the later year's issues.csv and annotated.xlsx anew from
+its findings as the warehouse then holds them (`run._rewrite_later_reports`).
+
 The later year is the entity's next loaded year after each year the run loads, unless the run
 loads that year too (it is compared afresh anyway). A later year whose workbook is no longer in
 the inputs folder with the bytes that were loaded cannot be placed on its cells: it is left as it
@@ -46,6 +49,7 @@ class Later:
     file_path: str  # as recorded: under the inputs folder
     sha256: str
     earlier_year: int  # the year the run loads that it is now compared with
+    report_path: str | None = None  # the folder of its issues.csv and annotated.xlsx, as recorded
 
 
 @dataclass
@@ -76,7 +80,7 @@ def later_loaded(con: duckdb.DuckDBPyConnection, loading: list[tuple[str, int]])
         return []
     rows = con.execute(
         """
-        SELECT submission_id, entity_code, reporting_year, file_name, file_path, sha256 FROM submissions
+        SELECT submission_id, entity_code, reporting_year, file_name, file_path, sha256, report_path FROM submissions
         WHERE status = 'loaded' AND list_contains(?, entity_code)
         """,
         [sorted(by_entity)],
@@ -95,8 +99,8 @@ def later_loaded(con: duckdb.DuckDBPyConnection, loading: list[tuple[str, int]])
             following = min(after)
             if following in years:  # loaded by this run: compared afresh
                 continue
-            sid, _, _, file_name, file_path, sha = have[following]
-            out.setdefault(int(sid), Later(int(sid), entity, following, file_name, file_path, sha or "", year))
+            sid, _, _, file_name, file_path, sha, report = have[following]
+            out.setdefault(int(sid), Later(int(sid), entity, following, file_name, file_path, sha or "", year, report))
     return list(out.values())
 
 
@@ -106,7 +110,7 @@ def later_loaded(con: duckdb.DuckDBPyConnection, loading: list[tuple[str, int]])
 # may have been out of the inputs folder when the earlier year was loaded).
 STALE_SQL = """
 WITH loaded AS (
-    SELECT submission_id, entity_code, reporting_year, received_at, file_name, file_path, sha256
+    SELECT submission_id, entity_code, reporting_year, received_at, file_name, file_path, sha256, report_path
     FROM submissions WHERE status = 'loaded'
 ), previous AS (
     SELECT l.submission_id, arg_max(p.received_at, p.reporting_year) AS received_at,
@@ -118,7 +122,7 @@ WITH loaded AS (
 ), compared AS (
     SELECT submission_id, max(reviewed_at) AS at FROM reviews WHERE action = 'compare-again' GROUP BY submission_id
 )
-SELECT l.submission_id, l.entity_code, l.reporting_year, l.file_name, l.file_path, l.sha256, p.year
+SELECT l.submission_id, l.entity_code, l.reporting_year, l.file_name, l.file_path, l.sha256, p.year, l.report_path
 FROM loaded l JOIN previous p USING (submission_id)
 LEFT JOIN recalculated rp ON rp.reporting_year = p.year
 LEFT JOIN recalculated rl ON rl.reporting_year = l.reporting_year
@@ -135,9 +139,9 @@ def stale(con: duckdb.DuckDBPyConnection, loading: list[tuple[str, int]]) -> lis
     not find the workbook, or a year was recalculated since), except the entity-years it loads."""
     out = {item.submission_id: item for item in later_loaded(con, loading)}
     being_loaded = {(entity, int(year)) for entity, year in loading}
-    for sid, entity, year, file_name, file_path, sha, earlier in con.execute(STALE_SQL).fetchall():
+    for sid, entity, year, file_name, file_path, sha, earlier, report in con.execute(STALE_SQL).fetchall():
         if (entity, int(year)) not in being_loaded and int(sid) not in out:
-            out[int(sid)] = Later(int(sid), entity, int(year), file_name, file_path, sha or "", int(earlier))
+            out[int(sid)] = Later(int(sid), entity, int(year), file_name, file_path, sha or "", int(earlier), report)
     return sorted(out.values(), key=lambda item: (item.entity, item.year))
 
 
