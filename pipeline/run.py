@@ -929,7 +929,7 @@ def _warned_lines(result: RunResult, at_most: int = 10) -> list[Text]:
     return out
 
 
-def _compared_again_lines(result: RunResult) -> list[Text]:
+def _compared_again_lines(result: RunResult, at_most: int = 10) -> list[Text]:
     """The later years compared again with an earlier year the run loaded, and those that could not
     be (their workbook is no longer in the inputs folder as it was loaded)."""
     out = []
@@ -941,13 +941,18 @@ def _compared_again_lines(result: RunResult) -> list[Text]:
                 + (what if done.withdrawn or done.raised else "its flags stand as they were")
             )
         )
-    for item in result.not_compared_again:
+    for item in result.not_compared_again[:at_most]:
         out.append(
             Text.from_markup(
                 f"  [yellow]{item.entity} {item.year} not compared again[/] with {item.entity} {item.earlier_year} "
                 f"as it now stands: its workbook {safe.for_console(item.file_path)} is no longer in the inputs "
                 "folder as it was loaded; its flags compare with the figures before (put the file back and run again)"
             )
+        )
+    if len(result.not_compared_again) > at_most:
+        more = len(result.not_compared_again) - at_most
+        out.append(
+            Text(f"  and {more} more later year{'s' * (more != 1)} not compared again (workbooks not in the inputs)")
         )
     return out
 

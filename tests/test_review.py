@@ -1056,3 +1056,14 @@ def test_a_newer_file_of_the_same_run_that_failed_is_told_as_rejected_since(inpu
     out = capsys.readouterr().out
     assert "1 loaded with a newer file rejected since" in out
     assert "UNEP UNEP_2024_a.xlsx" in out[out.index("reports to send back") :]
+
+
+def test_many_later_years_not_found_are_said_in_ten_lines_and_a_count():
+    from pipeline.review.rereview import Later
+    from pipeline.run import RunResult, _compared_again_lines
+
+    result = RunResult(
+        not_compared_again=[Later(i, f"E{i:02d}", 2025, "f.xlsx", f"2025/E{i:02d}.xlsx", "", 2024) for i in range(14)]
+    )
+    lines = [line.plain for line in _compared_again_lines(result)]
+    assert len(lines) == 11 and lines[-1] == "  and 4 more later years not compared again (workbooks not in the inputs)"
