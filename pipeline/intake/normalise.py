@@ -711,6 +711,15 @@ def _without(
 # 'TOTAL 2024', 'Total général'); a word that only begins so is a name ('TotalEnergies depot',
 # 'Sumatra office', 'Sommet'). Matched on the text stripped and folded to lower case.
 _TOTAL = re.compile(r"(?:grand?[- ]?|sub[- ]?|sous[- ]?)?(?:total(?:e?s)?|totaux|somme|suma|sum)(?:\W.*)?", re.DOTALL)
+# ... or with the word later on ('Nairobi total', 'Site subtotal', 'Sous-total Genève'), a label for
+# every site ('All sites', 'Tous les sites', 'Todos los sitios'), or a sum sign (Σ, ∑): a total row
+# LibreOffice users label so was loaded, its figures counted twice.
+_TOTAL_WORD = re.compile(r"(?<!\w)(?:grand?[- ]?|sub[- ]?|sous[- ]?)?(?:total(?:e?s)?|totaux|somme|suma)(?!\w)")
+_EVERY_SITE = re.compile(
+    r"(?:all|every|tous les|toutes les|todos los|todas las)\s+(?:the\s+)?"
+    r"(?:sites?|locations?|offices?|buildings?|premises|lieux|bureaux|b[aâ]timents|sitios|oficinas|edificios|sedes)\W*"
+)
+_SUM_SIGNS = ("\u03c3", "\u2211")  # σ (Σ folded to lower case), ∑
 
 
 def _scan(
@@ -764,7 +773,13 @@ _STR, _BOOL, _NONE = (np.array(kind, dtype=object) for kind in (str, bool, type(
 
 
 def _total_name(text: str, col: contract.ColumnSpec | None) -> bool:
-    if not _TOTAL.fullmatch(text.strip().lower()):
+    folded = text.strip().lower()
+    if not (
+        _TOTAL.fullmatch(folded)
+        or _TOTAL_WORD.search(folded)
+        or _EVERY_SITE.fullmatch(folded)
+        or any(sign in folded for sign in _SUM_SIGNS)
+    ):
         return False
     if col is None:
         return True
