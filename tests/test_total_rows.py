@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pipeline.api import check_files
@@ -44,3 +46,42 @@ def test_a_site_whose_name_holds_such_letters_is_a_site(tmp_path, site):
     path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
     [sub] = check_files([path], jobs=1)
     assert not [f for f in sub.findings if f.is_error], sub.findings
+
+
+def with_formula(path, sheet: str, cell: str, formula: str, cached: float):
+    """The workbook with `cell` of `sheet` holding `formula` and its cached value, as Excel and
+    LibreOffice save a formula they computed."""
+    from tests.test_producers import rewrite_sheets
+
+    new = f'<c r="{cell}" t="n"><f>{formula}</f><v>{cached:g}</v></c>'.encode()
+    return rewrite_sheets(
+        path, (sheet,), lambda xml: re.sub(rb'<c r="' + cell.encode() + rb'"[^>]*(?:/>|>.*?</c>)', lambda _: new, xml)
+    )
+
+
+@pytest.mark.parametrize("formula", ["SUM(D2:D4)", "SUM(D2,D4)", "SUBTOTAL(9,D2:D4)", "D2+D3+D4", "SUM($D$2:$D$4)"])
+def test_a_row_whose_figure_adds_up_the_column_above_is_a_total_whatever_its_label(tmp_path, formula):
+    """A site typed again under the sites with =SUM of their figures loaded and doubled them."""
+    sheets = valid_sheets()
+    sheets["Facilities"] += [
+        ["Gigiri annex", "KEN", "electricity", 1_000, "kwh", None, "measured"],
+        ["Gigiri compound", "KEN", "electricity", 0, "kwh", None, "measured"],
+    ]
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    with_formula(path, "Facilities", "D5", formula, 4_400_000)
+    [sub] = check_files([path], jobs=1)
+    errors = [(f.cell, f.code, f.value) for f in sub.findings if f.is_error]
+    assert errors == [("D5", "inconsistent-row", f"={formula}")], errors
+
+
+@pytest.mark.parametrize("formula", ["SUM(E2:E4)", "D2*1000", "SUM(Energy!D2:D4)", "SUM(D2:D6)", "SUM(D2:D4)/2", "D4"])
+def test_a_formula_that_is_no_sum_of_its_column_above_is_a_figure(tmp_path, formula):
+    sheets = valid_sheets()
+    sheets["Facilities"] += [
+        ["Gigiri annex", "KEN", "electricity", 1_000, "kwh", None, "measured"],
+        ["Gigiri compound", "KEN", "electricity", 0, "kwh", None, "measured"],
+    ]
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    with_formula(path, "Facilities", "D5", formula, 4_400)
+    [sub] = check_files([path], jobs=1)
+    assert not [f for f in sub.findings if f.is_error], [f.message for f in sub.findings]

@@ -120,6 +120,9 @@ class GuardReport:
     # sheet -> its cells of the formula TRUE() or FALSE() and their boolean (LibreOffice stores
     # them as the number 1 or 0: `BOOLEAN_FORMULAS`); only sheets with some
     boolean_cells: dict[str, dict[str, bool]] = field(default_factory=dict)
+    # sheet -> its cells whose formula adds up cells of their column above (`column_sum`): a total
+    # row; only sheets with some
+    sum_cells: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 class Refused(UnreadableFile):
@@ -363,6 +366,7 @@ class _Package:
             other_error_parts=[sheets[name][0] for name, scan in scanned if scan.other_errors],
             linked_cells={name: scan.linked_cells for name, scan in scanned if scan.linked_cells},
             boolean_cells={name: scan.boolean_cells for name, scan in scanned if scan.boolean_cells},
+            sum_cells={name: scan.sum_cells for name, scan in scanned if scan.sum_cells},
         )
 
     def _scan_sheet(self, info: zipfile.ZipInfo, sheet: str) -> _SheetScan:
@@ -795,6 +799,30 @@ _FORMULA_CELL = re.compile(
 # the number 1 or 0 of the formula TRUE() or FALSE() (`<c t="n"><f>TRUE()</f><v>1</v>`), under a
 # "TRUE";"TRUE";"FALSE" format: calamine reads the number, the cell shows TRUE (VRAI, VERDADERO).
 BOOLEAN_FORMULAS = {b"TRUE()": True, b"FALSE()": False}
+# A formula that adds up cells of its own column above it (=SUM(D2:D4), =SUM(D2,D4),
+# =SUBTOTAL(9,D2:D4), =D2+D3+D4): a total row, whatever its label says (`column_sum`).
+_A1_REF = re.compile(rb"\$?([A-Z]{1,3})\$?([0-9]{1,7})(?::\$?([A-Z]{1,3})\$?([0-9]{1,7}))?")
+_SUM_REST = re.compile(rb"_XLFN\.|SUBTOTAL|AGGREGATE|SUM|[0-9\s,;()+]")
+MAX_SUM_CELLS = 1_000  # per sheet: the column sums kept
+
+
+def column_sum(ref: str, formula: bytes) -> bool:
+    """Whether `formula` (the text of cell `ref`'s formula) only adds up two cells or more of the
+    same column above `ref`, on the same sheet: SUM, SUBTOTAL or AGGREGATE of them, or a chain
+    of +."""
+    text = formula.upper()
+    position = parse_cell(ref)
+    if position is None or b"!" in text or b"[" in text or len(text) > 2_000:
+        return False
+    row, column = position
+    letter = column_letter(column).encode()
+    cells = 0
+    for c1, r1, c2, r2 in _A1_REF.findall(text):
+        first, last = int(r1), int(r2 or r1)
+        if c1 != letter or (c2 or c1) != letter or not (0 < first < row and 0 < last < row):
+            return False
+        cells += abs(last - first) + 1
+    return cells >= 2 and not _SUM_REST.sub(b"", _A1_REF.sub(b"", text))
 _STR_TYPE = re.compile(rb"""\bt\s*=\s*["']str["']""")
 _ERROR_TYPE = re.compile(rb"""\bt\s*=\s*["']e["']""")
 # A cell's value-metadata index: Excel's linked data types (Stocks, Geography) and pictures in
@@ -836,6 +864,7 @@ class _SheetScan:
         self.dimension_done = False
         self.formula_cells: dict[str, None] = {}  # ordered set
         self.boolean_cells: dict[str, bool] = {}  # cells of the formula TRUE() or FALSE() (`BOOLEAN_FORMULAS`)
+        self.sum_cells: dict[str, str] = {}  # cells adding up their column above them (`column_sum`): their formula
         self.error_cells: dict[str, str] = {}  # cells showing an Excel error (t="e"): ref -> "#DIV/0!"
         self.range_cells = 0  # cells of the largest merged range or hyperlink range
         self.merged: list[str] = []  # merged ranges, top-left to bottom-right ("A5:A7"), the first MAX_MERGED_RANGES
@@ -986,6 +1015,8 @@ class _SheetScan:
                 self.formula_cells[ref.decode()] = None
             elif (boolean := BOOLEAN_FORMULAS.get(body.strip().upper())) is not None:
                 self.boolean_cells[ref.decode()] = boolean
+            elif len(self.sum_cells) < MAX_SUM_CELLS and column_sum(ref.decode(), body):
+                self.sum_cells[ref.decode()] = body.decode("utf-8", "replace")
 
     def _errors(self, window: bytes) -> None:
         """Cells of type "e" (#DIV/0!, #N/A, #REF!...): calamine reads them as empty.

@@ -554,7 +554,7 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -
     cells = shifts_grid(raw.rows) if raw.rows else None  # every row, blank or not
     present = [c.name for c in spec.columns if c.name in positions]
     rows, index, columns, grid = _records(raw, present, positions, cells)
-    left = _left_out(spec, positions, rows, grid)
+    left = _left_out(spec, positions, rows, grid, raw.sum_cells)
     if left.at.size and grid is not None:
         rows, index, columns, grid = _without(rows, grid, present, positions, left.at)
     letters = {c: column_letter(p + 1) for c, p in positions.items()}
@@ -667,7 +667,11 @@ class _LeftOut:
 
 
 def _left_out(
-    spec: contract.SheetSpec, positions: dict[str, int], rows: list[tuple[int, list[object]]], grid: np.ndarray | None
+    spec: contract.SheetSpec,
+    positions: dict[str, int],
+    rows: list[tuple[int, list[object]]],
+    grid: np.ndarray | None,
+    sums: dict[str, str] | None = None,
 ) -> _LeftOut:
     """Of a table sheet's data rows (`_records`: `rows`, laid out as `grid`), those that hold no
     data: rows of checkboxes alone (`_scan`), and rows named like a total.
@@ -675,12 +679,25 @@ def _left_out(
     A row whose cells read hold nothing but unticked checkboxes (FALSE) is blank, as an empty row
     is: Excel 365's cell checkboxes put over a whole column leave one in every row below the data.
     A row of checkboxes alone with one ticked (TRUE) at least is left out and said (`ticked`), as
-    is a total row (`totals`): the pipeline adds the rows up itself."""
+    is a total row (`totals`): the pipeline adds the rows up itself. So is a row with a cell read
+    whose formula adds up its column above it (`sums`, `guard.column_sum`: =SUM(D2:D4)), whatever
+    its label: the finding is on that cell and quotes the formula."""
     if grid is None:
         return _LeftOut()
     unticked, ticked, totals = _scan(spec, grid, positions)
+    labels = {i: grid[i, position] for i, position in totals}
+    if sums:
+        index = {excel_row: i for i, (excel_row, _) in enumerate(rows)}
+        read = set(positions.values())
+        for ref, formula in sums.items():
+            row, column = parse_cell(ref) or (0, 0)
+            i = index.get(row)
+            if i is not None and column - 1 in read and i not in labels:
+                totals.append((i, column - 1))
+                labels[i] = f"={formula}"
+        totals.sort()
     at = np.union1d(np.union1d(unticked, ticked), np.array([i for i, _ in totals], dtype=np.int64))
-    left = _LeftOut(at, totals=[(rows[i][0], position, grid[i, position]) for i, position in totals])
+    left = _LeftOut(at, totals=[(rows[i][0], position, labels[i]) for i, position in totals])
     if ticked.size:
         left.ticked = [rows[i][0] for i in ticked.tolist()]
         first = int(ticked[0])

@@ -284,6 +284,7 @@ def _raw_sheet(name: str, grid: Iterable[Sequence[object]], report: GuardReport)
         hidden=name in report.hidden_sheets,
         merged_ranges=list(report.merged_ranges.get(name, [])),
         hidden_rows=list(report.hidden_rows.get(name, [])),
+        sum_cells=dict(report.sum_cells.get(name, {})),
     )
 
 

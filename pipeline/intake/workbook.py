@@ -24,6 +24,7 @@ class RawSheet:
     hidden_rows: list[tuple[int, int]] = field(
         default_factory=list
     )  # runs of hidden rows, e.g. [(12, 15)]: read all the same
+    sum_cells: dict[str, str] = field(default_factory=dict)  # cells adding up their column above: {"D5": "SUM(D2:D4)"}
 
 
 @dataclass
