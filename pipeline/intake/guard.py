@@ -823,6 +823,8 @@ def column_sum(ref: str, formula: bytes) -> bool:
             return False
         cells += abs(last - first) + 1
     return cells >= 2 and not _SUM_REST.sub(b"", _A1_REF.sub(b"", text))
+
+
 _STR_TYPE = re.compile(rb"""\bt\s*=\s*["']str["']""")
 _ERROR_TYPE = re.compile(rb"""\bt\s*=\s*["']e["']""")
 # A cell's value-metadata index: Excel's linked data types (Stocks, Geography) and pictures in
