@@ -256,14 +256,65 @@ def code_lookup(codelist: str) -> dict[str, str]:
 
 
 def strip_note(text: str) -> str:
-    """A label without its note in brackets: 'Measured (meters, invoices)' -> 'Measured'."""
+    """A label without its note in brackets: 'Measured (meters, invoices)' -> 'Measured'. Only for
+    the labels themselves (`code_lookup`): a note typed after a value is read by `split_note` and
+    `is_label_note`, as dropping any note silently lost 'Litre (thousands)'."""
     return _UNIT_SUFFIX.sub("", text)
+
+
+_NOTE = re.compile(r"^(.*?\S)\s*\(([^()]*)\)\s*$", re.DOTALL)
+
+
+def split_note(text: str) -> tuple[str, str] | None:
+    """(text before, note) of a text ending with a note in brackets: 'Litre (thousands)' ->
+    ('Litre', 'thousands'); None without one."""
+    m = _NOTE.match(text.strip())
+    return (m.group(1), m.group(2).strip()) if m else None
+
+
+@cache
+def _label_notes(codelist: str) -> dict[str, frozenset[str]]:
+    """code -> the notes its labels carry, folded, in any language, whole and each part of one
+    with ' / ' ('Measured (meters, invoices, booking records)': 'meters,invoices,bookingrecords')."""
+    out: dict[str, set[str]] = {}
+    for row in codelists.table(codelist):
+        if "code" not in row:
+            continue
+        for lang in LANGS:
+            split = split_note(row.get(_label_column(lang)) or "")
+            if split:
+                out.setdefault(row["code"], set()).update(fold(part) for part in (split[1], *split[1].split(" / ")))
+    return {code: frozenset(notes) for code, notes in out.items()}
+
+
+def is_label_note(codelist: str, code: str, note: str) -> bool:
+    """Whether a note in brackets typed after a value of `code` is one the drop-down's labels
+    carry, or names the same code: 'Électricité (purchased or generated)', 'Kilowatt-hour (kWh)',
+    'Litre (L)' (nothing is lost when it is dropped)."""
+    key = fold(note)
+    return key in _label_notes(codelist).get(code, frozenset()) or code_lookup(codelist).get(key) == code
+
+
+@cache
+def countries_named() -> dict[str, frozenset[str]]:
+    """fold(a country's name in English, French or Spanish) -> the ISO alpha-3 codes so named."""
+    out: dict[str, set[str]] = {}
+    for lang in LANGS:
+        for code, name in _country_names(lang).items():
+            out.setdefault(fold(name), set()).add(code)
+    return {name: frozenset(codes) for name, codes in out.items()}
 
 
 def code_in_brackets(value: str) -> str | None:
     """'Kenya (KEN)' -> 'KEN'; None when the text does not end with a code in brackets."""
     m = _TRAILING_CODE.match(value)
     return m.group(2).upper() if m else None
+
+
+def name_before_code(value: str) -> str:
+    """'Kenya (KEN)' -> 'Kenya'; "" when the text does not end with a code in brackets."""
+    m = _TRAILING_CODE.match(value)
+    return m.group(1).strip() if m else ""
 
 
 # --- texts --------------------------------------------------------------------------------------

@@ -28,15 +28,23 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipeline import catalogue, codelists
+from pipeline.cells import is_number_text
 from pipeline.intake.findings import Finding, finding
 from schemas import i18n
 from schemas.contract import ColumnSpec, SheetSpec
 
-_SPACES = re.compile(r"[\s\u00a0\u202f'’]+")
+_GROUP_MARKS = " \u00a0\u202f\u2007\u2009'’"  # what groups thousands besides '.' and ','
+_GROUP_MARK = re.compile(f"[{_GROUP_MARKS}]")
+# 1 234 567 / 1'234,5: a head of 1-3 digits, then groups of exactly 3 after one mark, the same
+# throughout (checked), then an ungrouped decimal part
+_SPACED = re.compile(f"([+-]?)([1-9]\\d{{0,2}})((?:([{_GROUP_MARKS}])\\d{{3}})+)([.,]\\d+)?")
+_SIGN_SPACE = re.compile(r"^([+-])\s+")
 _INTEGER = re.compile(r"[+-]?\d+")
 _GROUPED = re.compile(r"([+-]?)(\d{1,3})((?:([.,])\d{3})+)")  # 1.234 / 1,234,567 / 2.450.000
 _EN_STYLE = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+\.\d+")  # 1,234.5
@@ -85,11 +93,29 @@ class PercentCell(catalogue.Rendered):
         return self.held  # the value column gives what the cell holds; the message says how it was read
 
 
+class NotANumber(str):
+    """A text the reader refuses as a number although the checks' looser reading would join its
+    digits (`pipeline.cells.is_number_text` drops every space: '12 34' -> 1234): the cell holds
+    it as this type, which the checks never read as a number (they read `str` cells only), so it
+    is reported as the 'expected a number' type error its typed text (`typed_as`) is quoted in."""
+
+    __slots__ = ()
+
+
 def number_from_text(text: str, lang: str) -> tuple[float | None, bool]:
-    """(value, ambiguous) of a number typed as text; (None, False) when it is no number."""
-    t = _SPACES.sub("", text.strip())
+    """(value, ambiguous) of a number typed as text; (None, False) when it is no number.
+
+    Spaces (no-break and narrow ones too) and apostrophes group thousands only in valid groups
+    (`_SPACED`): '1 234 567', '1'234,5'; '12 34', '1 2345' or '1,234 5' are no number, not
+    the digits joined (which read '1,234 5' as 1.2345)."""
+    t = _SIGN_SPACE.sub(r"\1", text.strip().strip("'’").strip())
     if not t:
         return None, False
+    if _GROUP_MARK.search(t):
+        m = _SPACED.fullmatch(t)
+        if not m or len(set(m.group(3)[::4])) != 1:  # one mark throughout
+            return None, False
+        t = m.group(1) + m.group(2) + m.group(3).replace(m.group(4), "") + (m.group(5) or "")
     if _INTEGER.fullmatch(t):
         return float(t), False
     if (m := _GROUPED.fullmatch(t)) and len(set(m.group(3)[::4])) == 1:  # one separator throughout
@@ -164,9 +190,9 @@ def read_sheet(
             continue
         changes: _Changes = []
         if col.dtype in ("enum", "yesno") and col.codelist:
-            changes = _codes(col, values)
+            changes = _codes(out, spec, col, values, index, locate)
         elif col.dtype in ("iso3", "iata"):
-            changes = _references(col, values)
+            changes = _references(out, col, values, index, locate)
         elif col.dtype in ("number", "integer"):
             changes = _numbers(out, col, values, index, lang, locate, percent_cells)
         elif col.dtype == "date":
@@ -217,15 +243,33 @@ def _apply(out: Read, col: ColumnSpec, changes: _Changes, index: Sequence[object
     out.columns[name] = column
 
 
-def _codes(col: ColumnSpec, values: list[object]) -> _Changes:
+def _codes(
+    out: Read, spec: SheetSpec, col: ColumnSpec, values: list[object], index: Sequence[object], locate: LocateFn
+) -> _Changes:
+    """Codes, labels in any language and synonyms read as their code. A value followed by a note
+    in brackets ('Yes (partially)') is read as the value, but a note is only dropped without a
+    word when the drop-down's own label carries it or it names the same code ('Measured (meters,
+    invoices, booking records)', 'Kilowatt-hour (kWh)'): any other note is a finding
+    (`_note_finding`)."""
     assert col.codelist
-    lookup = i18n.code_lookup(col.codelist)
+    codelist = col.codelist
+    lookup = i18n.code_lookup(codelist)
+    notes: dict[str, tuple[str, str]] = {}  # text -> (code read, note not kept)
 
     def code(text: str) -> str | None:
-        found = lookup.get(i18n.fold(text)) or lookup.get(i18n.fold(i18n.strip_note(text)))
+        found = lookup.get(i18n.fold(text))
+        if found is None and (split := i18n.split_note(text)):
+            head, note = split
+            if (found := lookup.get(i18n.fold(head))) is not None and not i18n.is_label_note(codelist, found, note):
+                notes[text] = (found, note)
         return found if found != text else None
 
     changes = _changed(values, code)
+    for position, typed, _ in changes:
+        if isinstance(typed, str) and typed in notes:
+            cell, row, header = locate(col.name, index[position])
+            code_read, note = notes[typed]
+            out.findings.append(_note_finding(out, spec, col, typed, code_read, note, cell, row, header))
     if col.dtype == "yesno" and bool in set(map(type, values)):
         # TRUE/FALSE typed in Excel or LibreOffice (VRAI, VERDADERO...), a Google Sheets checkbox:
         # a boolean cell, read as yes or no. Only a boolean: 1 and 0 stay what they are (an error)
@@ -238,6 +282,96 @@ def _codes(col: ColumnSpec, values: list[object]) -> _Changes:
 
 YES_NO: dict[object, str] = {True: "yes", False: "no"}
 
+# A note that scales the figures: 'thousands', "'000", 'x1000', 'x 1,000', 'k', 'million', 'mio',
+# 'milliers', 'miles', 'millones', 'bn'... (words of the three languages, folded; digits grouped
+# or not). Its factor.
+_SCALE_WORDS = {
+    **dict.fromkeys(
+        ("thousand", "thousands", "millier", "milliers", "mille", "mil", "miles", "millar", "millares", "k"), 1e3
+    ),
+    **dict.fromkeys(("million", "millions", "millon", "millones", "mio", "mln", "mn"), 1e6),
+    **dict.fromkeys(("billion", "billions", "milliard", "milliards", "bn"), 1e9),
+}
+_SCALE_NUMBER = re.compile(r"1?(0{3,})")  # '000, 1000, 1,000,000
+_DIGIT_GROUP = re.compile(r"(?<=\d)[\s\u00a0\u202f'’,.](?=\d{3})")
+
+
+def note_factor(note: str) -> float | None:
+    """The factor a note in brackets scales figures by ('thousands', "'000", 'x1,000': 1000;
+    'millones', 'mio': 1,000,000), None for any other note."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", note) if not unicodedata.combining(ch)).casefold()
+    for token in re.findall(r"[a-z]+|\d+", _DIGIT_GROUP.sub("", plain)):
+        if token in _SCALE_WORDS:
+            return _SCALE_WORDS[token]
+        if m := _SCALE_NUMBER.fullmatch(token):
+            return float(10 ** len(m.group(1)))
+    return None
+
+
+def _is_unit(col: ColumnSpec) -> bool:
+    """A unit column: a note after a unit can change the quantity ('Litre (US gallons)')."""
+    return col.codelist == "unit" or str(col.codelist).endswith("_unit")
+
+
+@dataclass(frozen=True)
+class _ColumnName(catalogue.Rendered):
+    """A column (or field) named by its header in the language of the message."""
+
+    sheet: str
+    column: str
+
+    def render(self, lang: str = catalogue.DEFAULT_LANG) -> str:
+        return catalogue.column_named(self.sheet, self.column, lang)
+
+
+@dataclass(frozen=True)
+class _TabName(catalogue.Rendered):
+    sheet: str
+
+    def render(self, lang: str = catalogue.DEFAULT_LANG) -> str:
+        return catalogue.quoted(i18n.sheet_name(self.sheet, lang))
+
+
+def _note_finding(
+    out: Read,
+    spec: SheetSpec,
+    col: ColumnSpec,
+    typed: str,
+    code: str,
+    note: str,
+    cell: str,
+    row: int | None,
+    header: str,
+) -> Finding:
+    """The finding on a value read with a note in brackets its label does not carry (the decision
+    is in docs/decisions.md): an error where dropping the note could change a figure, a note
+    that scales the figures ('Litre (thousands)': 'not-in-codelist.note-multiplier'), one naming
+    another code of the list ('Economy (business)', 'Kilowatt-hour (MWh)') or any other note on a
+    unit ('Litre (US gallons)'); a warning on any other value ('Yes (partially)', read as yes):
+    the note, not kept, belongs in the row's comment."""
+    assert col.codelist
+    codelist = col.codelist
+    where: dict[str, Any] = {"sheet": out.tab, "cell": cell, "row": row, "column": header, "value": typed}
+    read = i18n.CodeLabels(codelist, (code,))
+    shown_note = catalogue.quoted(f"({note})")
+    if (factor := note_factor(note)) is not None:
+        return finding(
+            "not-in-codelist.note-multiplier", note=shown_note, factor=catalogue.Number(factor), read=read, **where
+        )
+    other = i18n.code_lookup(codelist).get(i18n.fold(note))
+    if other is not None and other != code:
+        other_read = i18n.CodeLabels(codelist, (other,))
+        return finding("not-in-codelist.note-other-code", note=shown_note, read=read, other=other_read, **where)
+    comment = _ColumnName(spec.name, "comment")
+    if _is_unit(col):
+        return finding("not-in-codelist.note-unit", note=shown_note, read=read, comment=comment, **where)
+    if any(c.name == "comment" for c in spec.columns):
+        return finding("dropped-note.comment", note=shown_note, read=read, comment=comment, **where)
+    entity = _ColumnName("Entity", "comment")
+    return finding(
+        "dropped-note.entity-comment", note=shown_note, read=read, comment=entity, entity=_TabName("Entity"), **where
+    )
+
 
 @functools.cache
 def valid_references(dtype: str) -> frozenset[str]:
@@ -245,14 +379,60 @@ def valid_references(dtype: str) -> frozenset[str]:
     return frozenset(codelists.codes("countries" if dtype == "iso3" else "airports"))
 
 
-def _references(col: ColumnSpec, values: list[object]) -> _Changes:
+def _references(
+    out: Read, col: ColumnSpec, values: list[object], index: Sequence[object], locate: LocateFn
+) -> _Changes:
+    """'Name (CODE)' read as CODE; but where the name is a known country name (a city with
+    airports, for an airport) of other codes only ('Kenya (UGA)', 'Nairobi (GVA)'), an error
+    naming both (`_contradiction`): the code may be the slip as well as the name."""
     valid = valid_references(col.dtype)
+    said: dict[str, tuple[str, str, tuple[str, ...]]] = {}  # text -> (name, code, codes of the name)
 
     def code(text: str) -> str | None:
         found = i18n.code_in_brackets(text)
-        return found if found in valid else None
+        if found not in valid:
+            return None
+        name = i18n.name_before_code(text)
+        named = _named_codes(col.dtype, name)
+        if named and found not in named:
+            said[text] = (name, found, named)
+        return found
 
-    return _changed(values, code)
+    changes = _changed(values, code)
+    for position, typed, _ in changes:
+        if isinstance(typed, str) and typed in said:
+            cell, row, header = locate(col.name, index[position])
+            out.findings.append(
+                _contradiction(col, *said[typed], sheet=out.tab, cell=cell, row=row, column=header, value=typed)
+            )
+    return changes
+
+
+def _named_codes(dtype: str, name: str) -> tuple[str, ...]:
+    """The codes a name stands for: a country's, in English, French or Spanish (`iso3`), a
+    city's airports (`iata`, as `codelists.airport_cities` keys them); () for any other name."""
+    if dtype == "iso3":
+        return tuple(sorted(i18n.countries_named().get(i18n.fold(name), ())))
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+    valid = valid_references(dtype)
+    return tuple(c for c in codelists.airport_cities().get(plain.casefold().replace(" ", ""), ()) if c in valid)
+
+
+def _contradiction(col: ColumnSpec, name: str, code: str, named: tuple[str, ...], **where: Any) -> Finding:
+    if col.dtype == "iso3":
+        return finding(
+            "not-in-codelist.name-code",
+            named=i18n.CodeLabels("countries", named),
+            coded=i18n.CodeLabels("countries", (code,)),
+            **where,
+        )
+    return finding(
+        "not-in-codelist.city-code",
+        city=catalogue.quoted(name),
+        code=code,
+        codes=", ".join(named[:4]) + (", ..." if len(named) > 4 else ""),
+        **where,
+    )
 
 
 def _numbers(
@@ -278,33 +458,47 @@ def _numbers(
                 percent = round(float(typed) * 100, 10)
                 changes.append((position, PercentCell(typed, percent, lang), percent))
             continue
-        if not isinstance(typed, str):
-            continue
-        text = typed
-        if is_percent and (m := _PERCENT.fullmatch(text)):
-            text = m.group(1)
-        value, ambiguous = number_from_text(text, lang)
-        if value is None:
-            continue
-        changes.append((position, typed, value))
-        if ambiguous:
-            cell, row, header = locate(col.name, index[position])
-            other, _ = number_from_text(text, "en" if DECIMAL_MARK[lang] == "," else "fr")
-            out.findings.append(
-                finding(
-                    "ambiguous-number.separator",
-                    read=_shown_number(value, lang),
-                    other=_shown_number(other, lang),
-                    mark=DECIMAL_MARK[lang],
-                    language=i18n.text(f"language.{lang}", lang),
-                    sheet=out.tab,
-                    cell=cell,
-                    row=row,
-                    column=header,
-                    value=typed,
-                )
-            )
+        if (
+            isinstance(typed, str)
+            and (read := _number_text(out, col, index[position], typed, lang, locate)) is not None
+        ):
+            changes.append((position, typed, read))
     return changes
+
+
+def _number_text(out: Read, col: ColumnSpec, at: object, typed: str, lang: str, locate: LocateFn) -> object:
+    """What a text in a number column is read as: its number (with an `ambiguous-number` warning
+    where the language decided), `NotANumber` where the checks would join digits the reader
+    refuses ('12 34'), None where it stays as typed."""
+    text = typed
+    if col.unit == "percent" and (m := _PERCENT.fullmatch(text)):
+        text = m.group(1)
+    value, ambiguous = number_from_text(text, lang)
+    if value is None:
+        return NotANumber(typed) if is_number_text(typed) else None
+    if ambiguous:
+        out.findings.append(_ambiguous(out, col, at, typed, text, value, lang, locate))
+    return value
+
+
+def _ambiguous(
+    out: Read, col: ColumnSpec, at: object, typed: str, text: str, value: float, lang: str, locate: LocateFn
+) -> Finding:
+    """The `ambiguous-number` warning on a number read by the workbook's language."""
+    cell, row, header = locate(col.name, at)
+    other, _ = number_from_text(text, "en" if DECIMAL_MARK[lang] == "," else "fr")
+    return finding(
+        "ambiguous-number.separator",
+        read=_shown_number(value, lang),
+        other=_shown_number(other, lang),
+        mark=DECIMAL_MARK[lang],
+        language=i18n.text(f"language.{lang}", lang),
+        sheet=out.tab,
+        cell=cell,
+        row=row,
+        column=header,
+        value=typed,
+    )
 
 
 def _fraction_findings(

@@ -1,0 +1,215 @@
+"""Cells the reader must not read silently wrong (probe_input2): a note in brackets after a
+drop-down value, digits grouped by spaces in groups that are not thousands, a country name that
+contradicts the code in brackets after it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.api import check_files
+from pipeline.intake.reading import note_factor, number_from_text
+from tests.builders import set_cell, valid_sheets, write_workbook
+
+
+def check_one(tmp_path: Path, sheet: str, cell: str, value: object, lang: str | None = None):
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), sheet, cell, value))
+    [sub] = check_files([path], jobs=1, lang=lang)
+    return sub
+
+
+# --- 1. a note in brackets after a drop-down value -----------------------------------------------
+
+MULTIPLIERS = [
+    ("Facilities", "E3", "Litre (thousands)", "1,000"),
+    ("Facilities", "E3", "Litre ('000)", "1,000"),
+    ("Facilities", "E3", "Litre (x1000)", "1,000"),
+    ("Facilities", "E3", "litre (x 1,000)", "1,000"),
+    ("Facilities", "E3", "Litre (millions)", "1,000,000"),
+    ("Facilities", "E3", "Litre (milliers)", "1,000"),
+    ("Facilities", "E3", "Litro (miles)", "1,000"),
+    ("Facilities", "C3", "Diesel (thousand litres)", "1,000"),
+    ("Water", "E2", "m3 (thousands)", "1,000"),
+    ("Water", "E2", "m3 (mio)", "1,000,000"),
+]
+
+
+@pytest.mark.parametrize("sheet,cell,typed,factor", MULTIPLIERS, ids=[m[2] for m in MULTIPLIERS])
+def test_a_note_that_scales_the_figures_is_an_error_naming_the_multiplier(tmp_path, sheet, cell, typed, factor):
+    sub = check_one(tmp_path, sheet, cell, typed)
+    [found] = sub.findings
+    assert (found.sheet, found.cell, found.code, found.severity) == (sheet, cell, "not-in-codelist", "error")
+    assert found.value == typed
+    assert f"Multiply the quantity by {factor}" in found.message and "alone from the drop-down" in found.message
+    assert not sub.is_valid and sub.tables == {}
+
+
+@pytest.mark.parametrize(
+    "typed,said",
+    [("Litre (US gallons)", "is not part of the unit"), ("Litre (in m3)", "is not part of the unit")],
+)
+def test_any_other_note_on_a_unit_is_an_error(tmp_path, typed, said):
+    [found] = check_one(tmp_path, "Facilities", "E3", typed).findings
+    assert (found.cell, found.code, found.severity) == ("E3", "not-in-codelist", "error")
+    assert said in found.message and "'Comment' column" in found.message
+
+
+@pytest.mark.parametrize(
+    "sheet,cell,typed", [("Facilities", "E2", "Kilowatt-hour (MWh)"), ("AirTravel", "D2", "Economy (business)")]
+)
+def test_a_note_naming_another_value_of_the_list_is_an_error(tmp_path, sheet, cell, typed):
+    [found] = check_one(tmp_path, sheet, cell, typed).findings
+    assert (found.cell, found.code, found.severity) == (cell, "not-in-codelist", "error")
+    assert "names two values of the list" in found.message
+
+
+NOTES = [
+    ("EMS", "B5", "Yes (partially)", "'Yes'", "'Comment' field of the 'Entity' sheet"),
+    ("EMS", "B5", "Yes (draft, not yet endorsed)", "'Yes'", "'Comment' field of the 'Entity' sheet"),
+    ("AirTravel", "F2", "No (one way, the return is in row 3)", "'No'", "'Comment' column"),
+    ("Facilities", "G2", "Measured (half estimated)", "'Measured", "'Comment' column"),
+]
+
+
+@pytest.mark.parametrize("sheet,cell,typed,read,where", NOTES, ids=[n[2] for n in NOTES])
+def test_any_other_note_is_a_warning_naming_the_note_and_what_was_read(tmp_path, sheet, cell, typed, read, where):
+    sub = check_one(tmp_path, sheet, cell, typed)
+    [found] = sub.findings
+    assert (found.sheet, found.cell, found.code, found.severity) == (sheet, cell, "dropped-note", "warning")
+    note = typed[typed.index("(") :]
+    assert f"was read as {read}" in found.message and f"the note '{note}'" in found.message
+    assert where in found.message
+    assert sub.is_valid
+
+
+def test_a_note_warning_is_said_in_the_workbooks_language(tmp_path):
+    for lang, words in (("fr", "a été lu comme 'Oui'"), ("es", "se leyó como 'Sí'")):
+        [found] = check_one(tmp_path, "EMS", "B5", "Yes (partially)", lang=lang).findings
+        assert words in found.message and "'(partially)'" in found.message
+
+
+LABEL_NOTES = [
+    ("Facilities", "G2", "Measured (meters, invoices, booking records)", "data_quality", 0, "measured"),
+    ("Facilities", "G2", "Mesure (meters, invoices, booking records)", "data_quality", 0, "measured"),
+    ("Facilities", "G4", "Estimated (extrapolated or modelled)", "data_quality", 2, "estimated"),
+    ("Facilities", "C2", "Electricity (purchased or generated)", "energy_type", 0, "electricity"),
+    ("Facilities", "C2", "Electricity (achetée ou produite)", "energy_type", 0, "electricity"),
+    ("Facilities", "E2", "Kilowatt-hour (kWh)", "unit", 0, "kwh"),
+    ("Facilities", "E3", "Litre (L)", "unit", 1, "litre"),
+    ("Facilities", "E4", "Cubic metre (m³)", "unit", 2, "m3"),
+    ("Refrigerants", "C2", "R-410A (HFC blend)", "gas", 0, "r410a"),
+]
+
+
+@pytest.mark.parametrize("sheet,cell,typed,column,row,code", LABEL_NOTES, ids=[n[2] for n in LABEL_NOTES])
+def test_the_notes_the_drop_down_labels_carry_are_still_read_without_a_finding(
+    tmp_path, sheet, cell, typed, column, row, code
+):
+    sub = check_one(tmp_path, sheet, cell, typed)
+    assert sub.findings == [], [f.message for f in sub.findings]
+    assert sub.tables[sheet][column].iloc[row] == code
+
+
+@pytest.mark.parametrize(
+    "note,factor",
+    [("thousands", 1e3), ("'000", 1e3), ("x1,000", 1e3), ("×1000", 1e3), ("k", 1e3), ("en milliers", 1e3)]
+    + [("millones", 1e6), ("1 000 000", 1e6), ("bn", 1e9), ("US gallons", None), ("in m3", None), ("kWh", None)],
+)
+def test_the_factor_of_a_note(note, factor):
+    assert note_factor(note) == factor
+
+
+# --- 3. digits grouped by spaces or apostrophes ----------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["1,234 5", "12 34", "1 2345", "1 234 5", "1'23'456", "123 45,6", "1 234\u00a0567"])
+def test_digits_grouped_other_than_in_thousands_are_no_number(tmp_path, typed):
+    sub = check_one(tmp_path, "Facilities", "D3", typed)
+    [found] = sub.findings
+    assert (found.cell, found.code, found.value) == ("D3", "type-error", typed)
+    assert found.message.startswith("expected a number; found")
+    assert sub.tables == {}
+
+
+@pytest.mark.parametrize(
+    "typed,value",
+    [("35 000", 35000), ("1'234", 1234), ("1\u00a0234", 1234), ("1\u202f234", 1234), ("1 234.5", 1234.5)]
+    + [("12 345,678", 12345.678), ("1'234.5", 1234.5), ("1 200 000", 1200000), (" 1234 ", 1234), ("+ 1200", 1200)],
+)
+def test_digits_grouped_in_thousands_still_load(tmp_path, typed, value):
+    sub = check_one(tmp_path, "Facilities", "D3", typed)
+    assert sub.findings == [], [f.message for f in sub.findings]
+    assert sub.tables["Facilities"]["quantity"].iloc[1] == value
+
+
+MARKS = st.sampled_from([" ", "\u00a0", "\u202f", "'"])
+LANGS = st.sampled_from(["en", "fr", "es"])
+
+
+@given(st.integers(min_value=-(10**18), max_value=10**18), MARKS, LANGS)
+def test_any_integer_grouped_in_thousands_is_read_as_itself(n, mark, lang):
+    text = f"{n:,}".replace(",", mark)
+    assert number_from_text(text, lang) == (float(n), False)
+
+
+@given(st.integers(min_value=1000, max_value=10**15), st.from_regex(r"[0-9]{1,6}", fullmatch=True), MARKS, LANGS)
+def test_a_grouped_integer_with_a_decimal_part_is_read_as_itself(n, decimals, mark, lang):
+    for point in ".,":
+        text = f"{n:,}".replace(",", mark) + point + decimals
+        assert number_from_text(text, lang) == (float(f"{n}.{decimals}"), False)
+
+
+@st.composite
+def wrong_groupings(draw):
+    """Digits split by one mark into groups of which one is of the wrong size: a first group of
+    more than three digits, or a later one of other than three."""
+    sizes = draw(st.lists(st.integers(min_value=1, max_value=6), min_size=2, max_size=6))
+    if sizes[0] <= 3 and all(size == 3 for size in sizes[1:]):
+        sizes[draw(st.integers(min_value=1, max_value=len(sizes) - 1))] = draw(st.sampled_from([1, 2, 4, 5]))
+    digits = draw(st.from_regex(f"[1-9][0-9]{{{sum(sizes) - 1}}}", fullmatch=True))
+    groups, at = [], 0
+    for size in sizes:
+        groups.append(digits[at : at + size])
+        at += size
+    return draw(MARKS).join(groups)
+
+
+@given(wrong_groupings(), LANGS, st.sampled_from(["", ",5", ".25"]))
+def test_digits_grouped_with_a_group_of_the_wrong_size_are_never_a_number(text, lang, decimals):
+    assert number_from_text(text + decimals, lang) == (None, False)
+
+
+@given(st.integers(min_value=10**6, max_value=10**15), st.sampled_from([(" ", "'"), ("\u00a0", " "), ("'", "\u202f")]))
+def test_two_different_marks_in_one_number_are_no_number(n, marks):
+    groups = f"{n:,}".split(",")
+    text = groups[0] + marks[0] + groups[1] + "".join(marks[1] + g for g in groups[2:])
+    assert number_from_text(text, "en") == (None, False)
+
+
+# --- 4. a name that contradicts the code in brackets -----------------------------------------------
+
+
+def test_a_country_name_contradicting_its_code_is_an_error_naming_both(tmp_path):
+    sub = check_one(tmp_path, "Facilities", "B2", "Kenya (UGA)")
+    [found] = sub.findings
+    assert (found.cell, found.code, found.severity, found.value) == ("B2", "not-in-codelist", "error", "Kenya (UGA)")
+    assert "'Kenya (KEN)'" in found.message and "'Uganda (UGA)'" in found.message
+    assert sub.tables == {}
+
+
+@pytest.mark.parametrize("typed", ["Kenya (KEN)", "Kenia (KEN)", "kenya (ken)", "Republic of Nowhere (KEN)"])
+def test_a_name_that_matches_its_code_or_names_no_country_loads_the_code(tmp_path, typed):
+    sub = check_one(tmp_path, "Facilities", "B2", typed)
+    assert sub.findings == [], [f.message for f in sub.findings]
+    assert sub.tables["Facilities"]["country"].iloc[0] == "KEN"
+
+
+def test_an_airport_city_contradicting_its_code_is_an_error_naming_both(tmp_path):
+    [found] = check_one(tmp_path, "AirTravel", "A2", "Geneva (NBO)").findings
+    assert (found.cell, found.code, found.severity) == ("A2", "not-in-codelist", "error")
+    assert "'Geneva'" in found.message and "GVA" in found.message and "NBO is not one of them" in found.message
+    sub = check_one(tmp_path, "AirTravel", "A2", "Nairobi (NBO)")
+    assert sub.findings == [] and sub.tables["AirTravel"]["origin"].iloc[0] == "NBO"
