@@ -374,18 +374,23 @@ def test_a_large_sheet_gets_the_same_findings_parsed_by_distinct_values_or_as_a_
 
 
 def _codes_cell_by_cell(col, values):
-    """The reading of codes cell by cell: the reference. A yes/no column reads a boolean cell
-    (TRUE, FALSE) as yes or no; 1 and 0 stay as typed."""
+    """The reading of codes cell by cell: the reference, and the positions whose note in brackets
+    is a finding (one no label of the code carries). A yes/no column reads a boolean cell (TRUE,
+    FALSE) as yes or no; 1 and 0 stay as typed."""
     lookup = i18n.code_lookup(col.codelist)
-    out = []
+    out, noted = [], []
     for position, typed in enumerate(values):
         if isinstance(typed, str):
-            code = lookup.get(i18n.fold(typed)) or lookup.get(i18n.fold(i18n.strip_note(typed)))
+            code = lookup.get(i18n.fold(typed))
+            if code is None and (split := i18n.split_note(typed)):
+                code = lookup.get(i18n.fold(split[0]))
+                if code is not None and code != typed and not i18n.is_label_note(col.codelist, code, split[1]):
+                    noted.append(position)
             if code is not None and code != typed:
                 out.append((position, typed, code))
         elif col.dtype == "yesno" and type(typed) is bool:
             out.append((position, typed, "yes" if typed else "no"))
-    return out
+    return out, noted
 
 
 def _references_cell_by_cell(col, values):
@@ -394,6 +399,10 @@ def _references_cell_by_cell(col, values):
     return [
         (p, typed, code) for p, typed in text if (code := i18n.code_in_brackets(typed)) is not None and code in valid
     ]
+
+
+def _where(column, at):
+    return f"{column}{at}", at, column
 
 
 _CODED = [("Facilities", "energy_type"), ("AirTravel", "cabin_class"), ("AirTravel", "round_trip"), ("Waste", "unit")]
@@ -421,6 +430,12 @@ _typed = (
             "KEN",
             "nbo",
             "Genève (GVA) ",
+            "Kenya (UGA)",
+            "Yes (partially)",
+            "Tonne (thousands)",
+            "Kilogramme (kg)",
+            "Economy (business)",
+            "Electricity (purchased or generated)",
             "x",
             "",
         ]
@@ -437,8 +452,12 @@ _typed = (
 @settings(max_examples=200, deadline=None)
 @given(values=st.lists(_typed, max_size=40), which=st.sampled_from(_CODED))
 def test_codes_read_once_per_distinct_text_are_read_as_cell_by_cell(values, which):
-    col = contract.sheet(which[0]).column(which[1])
-    assert reading._codes(col, values) == _codes_cell_by_cell(col, values)
+    spec = contract.sheet(which[0])
+    col = spec.column(which[1])
+    out = reading.Read(columns={})
+    expected, noted = _codes_cell_by_cell(col, values)
+    assert reading._codes(out, spec, col, values, range(len(values)), _where) == expected
+    assert sorted(f.row for f in out.findings) == noted  # one finding per value whose note is dropped
     assert reading._has_text(values) == any(isinstance(v, str) for v in values)
 
 
@@ -448,7 +467,10 @@ def test_codes_read_once_per_distinct_text_are_read_as_cell_by_cell(values, whic
 )
 def test_references_read_once_per_distinct_text_are_read_as_cell_by_cell(values, which):
     col = contract.sheet(which[0]).column(which[1])
-    assert reading._references(col, values) == _references_cell_by_cell(col, values)
+    out = reading.Read(columns={})
+    assert reading._references(out, col, values, range(len(values)), _where) == _references_cell_by_cell(col, values)
+    contradicted = [p for p, v in enumerate(values) if isinstance(v, str) and v.strip() == "Kenya (UGA)"]
+    assert sorted(f.row for f in out.findings) == (contradicted if col.dtype == "iso3" else [])
 
 
 @settings(max_examples=200, deadline=None)
