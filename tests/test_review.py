@@ -1067,3 +1067,110 @@ def test_many_later_years_not_found_are_said_in_ten_lines_and_a_count():
     )
     lines = [line.plain for line in _compared_again_lines(result)]
     assert len(lines) == 11 and lines[-1] == "  and 4 more later years not compared again (workbooks not in the inputs)"
+
+
+def electricity(sheets: dict, kwh: float) -> dict:
+    """The sheets with the Gigiri compound's electricity at `kwh` (none of it renewable)."""
+    return set_cell(set_cell(sheets, "Facilities", "D2", kwh), "Facilities", "F2", None)
+
+
+def test_a_figure_that_was_0_last_year_is_compared_with_this_year(inputs):
+    """A figure of 0 was never compared with the next year, as a change is new / old: an entity's
+    electricity went 35,926 -> 0 -> 2,000,000 kWh with no flag. A rise from 0 to at least the
+    floor of its check is now flagged, saying it was 0, with no ratio (there is none)."""
+    for year, kwh in ((2023, 35_926), (2024, 0), (2025, 2_000_000)):
+        submit(inputs, f"{year}/UNEP_{year}.xlsx", electricity(valid_sheets("UNEP", year), kwh))
+    gtb(inputs, "run")
+    flags = query(
+        inputs,
+        "SELECT s.reporting_year, f.check_name, f.sheet, f.cell, f.value, f.message, f.status "
+        "FROM flags f JOIN submissions s USING (submission_id) ORDER BY ALL",
+    )
+    # 35,926 -> 0 is one item of a source still reported (diesel, gas): not flagged, as an item left out is not
+    assert [f[:5] for f in flags] == [(2025, "energy_change_kwh", "Facilities", "D2", "2000000")], flags
+    message = flags[0][5]
+    assert message.startswith(
+        "Electricity (purchased or generated) went from 0 kWh in 2024 to 2,000,000 kWh in 2025."
+    ), message
+    assert "%" not in message and "(x" not in message and "inf" not in message, message
+    assert "'Comment' column of this row" in message, message
+    issues = (inputs.parent / "out" / "validation" / "UNEP_2025" / "issues.csv").read_text(encoding="utf-8")
+    assert "Facilities,D2" in issues and "went from 0 kWh in 2024" in issues
+
+
+@pytest.mark.parametrize(
+    ("last", "now", "flagged"),
+    [
+        (0, 3, False),  # 3 kWh: below the floor of the energy check (10,000 kWh), too small to judge
+        (0, 9_999, False),
+        (0, 10_000, True),  # the floor, as for any change
+        (0, 0, False),  # both 0: nothing to say
+        (2_400_000, 0, False),  # an item at 0 while its source stays: as an item left out
+    ],
+)
+def test_a_rise_from_0_is_flagged_from_the_floor_of_its_check(inputs, last, now, flagged):
+    submit(inputs, "2023/UNEP_2023.xlsx", electricity(valid_sheets("UNEP", 2023), last))
+    assert gtb(inputs, "run") == 0
+    submit(inputs, "2024/UNEP_2024.xlsx", electricity(valid_sheets("UNEP", 2024), now))
+    gtb(inputs, "run")
+    flags = query(inputs, "SELECT check_name, cell, message FROM flags WHERE check_name = 'energy_change_kwh'")
+    assert [(c, cell) for c, cell, _ in flags] == ([("energy_change_kwh", "D2")] if flagged else []), flags
+
+
+def test_a_whole_source_at_0_last_year_is_flagged_on_its_largest_row(inputs):
+    """Water 0 m³ last year (a meter not read, typed as 0), 61,000 m³ this year."""
+    submit(inputs, "2023/UNEP_2023.xlsx", set_cell(valid_sheets("UNEP", 2023), "Water", "D2", 0))
+    assert gtb(inputs, "run") == 0
+    submit(inputs, "2024/UNEP_2024.xlsx", valid_sheets("UNEP", 2024))
+    gtb(inputs, "run")
+    [(check, cell, message)] = query(inputs, "SELECT check_name, cell, message FROM flags")
+    assert (check, cell) == ("water_change", "D2")
+    assert message.startswith("water went from 0 m³ in 2023 to 61,000 m³ in 2024."), message
+
+
+@pytest.mark.parametrize(("lang", "words"), [("fr", "passage de 0 kWh en 2023 à"), ("es", "pasó de 0 kWh en 2023 a")])
+def test_a_rise_from_0_is_written_in_the_workbooks_language(inputs, lang, words):
+    from schemas import contract, i18n
+
+    submit(inputs, "2023/UNEP_2023.xlsx", electricity(valid_sheets("UNEP", 2023), 0))
+    assert gtb(inputs, "run") == 0
+    sheets = valid_sheets("UNEP", 2024)
+    for name, rows in sheets.items():
+        if contract.sheet(name).is_table:
+            rows[0] = [i18n.header(name, str(h), lang) if h in contract.sheet(name).names else h for h in rows[0]]
+    submit(inputs, "2024/UNEP_2024.xlsx", {i18n.sheet_name(name, lang): rows for name, rows in sheets.items()})
+    gtb(inputs, "run")
+    [(message,)] = query(inputs, "SELECT message FROM flags")
+    assert words in message and "2,400,000" not in message, message
+    assert repr(i18n.header("Facilities", "comment", lang)) in message, message
+
+
+def test_a_rise_from_0_is_compared_again_when_last_year_is_corrected(inputs, capsys):
+    """Compared again word for word (`review.rereview`): a correction of 2023 that keeps its 0
+    leaves the flag as it was (accepted stays accepted); one that gives 2023 its figure withdraws it;
+    one that puts the 0 back raises it anew."""
+    submit(inputs, "2023/UNEP_2023.xlsx", electricity(valid_sheets("UNEP", 2023), 0))
+    assert gtb(inputs, "run") == 0
+    submit(inputs, "2024/UNEP_2024.xlsx", valid_sheets("UNEP", 2024))
+    gtb(inputs, "run")
+    assert query(inputs, "SELECT cell, status FROM flags") == [("D2", "open")]
+    assert gtb(inputs, "accept", "UNEP", "2024", "--reason", "a new meter; 2023 had none") == 0
+    v2 = set_cell(electricity(valid_sheets("UNEP", 2023), 0), "Water", "D2", 60_000)  # another figure corrected
+    submit(inputs, "2023/UNEP_2023_v2.xlsx", v2)
+    capsys.readouterr()
+    assert gtb(inputs, "run") == 0
+    assert "UNEP 2024 compared again with UNEP 2023 as it now stands: its flags stand as they were" in (
+        capsys.readouterr().out
+    )
+    assert query(inputs, "SELECT cell, status FROM flags") == [("D2", "accepted")]
+    submit(inputs, "2023/UNEP_2023_v3.xlsx", valid_sheets("UNEP", 2023))  # 2023's electricity found
+    assert gtb(inputs, "run") == 0
+    assert "1 flag withdrawn, 0 raised" in capsys.readouterr().out
+    assert query(inputs, "SELECT cell, status FROM flags") == [("D2", "withdrawn")]
+    submit(inputs, "2023/UNEP_2023_v4.xlsx", electricity(valid_sheets("UNEP", 2023), 0))  # and lost again
+    assert gtb(inputs, "run") == 0
+    assert "0 flags withdrawn, 1 raised" in capsys.readouterr().out
+    assert query(inputs, "SELECT cell, status FROM flags ORDER BY flag_id") == [
+        ("D2", "withdrawn"),
+        ("D2", "open"),
+    ]

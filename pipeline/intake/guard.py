@@ -120,8 +120,9 @@ class GuardReport:
     # sheet -> its cells of the formula TRUE() or FALSE() and their boolean (LibreOffice stores
     # them as the number 1 or 0: `BOOLEAN_FORMULAS`); only sheets with some
     boolean_cells: dict[str, dict[str, bool]] = field(default_factory=dict)
-    # sheet -> its cells whose formula adds up cells of their column above (`column_sum`): a total
-    # row; only sheets with some
+    # sheet -> its cells whose formula adds up cells of their column above (`column_sum`), or the data
+    # of a table column (`table_column`: an Excel table's Total Row), calculated or not: a total row;
+    # only sheets with some
     sum_cells: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -804,6 +805,19 @@ BOOLEAN_FORMULAS = {b"TRUE()": True, b"FALSE()": False}
 _A1_REF = re.compile(rb"\$?([A-Z]{1,3})\$?([0-9]{1,7})(?::\$?([A-Z]{1,3})\$?([0-9]{1,7}))?")
 _SUM_REST = re.compile(rb"_XLFN\.|SUBTOTAL|AGGREGATE|SUM|[0-9\s,;()+]")
 MAX_SUM_CELLS = 1_000  # per sheet: the column sums kept
+# ... or a structured reference to a table column, as Excel writes an Excel table's Total Row
+# (=SUBTOTAL(109,Table1[Quantity])): SUM, SUBTOTAL or AGGREGATE of the data of one column
+# (`Table1[Quantity]`, `[Quantity]`, `Table1[[Quantity]]`, `Table1[[#Data],[Quantity]]`), whose
+# name is written with Excel's escapes ('[ '] '# ''). A reference to the current row ([@Quantity],
+# Table1[[#This Row],[Quantity]]) is the row's own figure, and so no total.
+_TABLE_NAME = r"(?:[^\W\d]|[_\\])[\w.\\]*"
+_COLUMN_NAME = r"((?:[^\[\]#'@]|'.)(?:[^\[\]#']|'.)*)"
+_TABLE_COLUMN_SUM = re.compile(
+    rf"\s*(?:SUM\(|SUBTOTAL\(\s*[0-9]{{1,3}}\s*,|AGGREGATE\(\s*[0-9]{{1,2}}\s*,\s*[0-9]{{1,2}}\s*,)\s*"
+    rf"(?:{_TABLE_NAME})?\[(?:{_COLUMN_NAME}|\[(?:#Data\]\s*,\s*\[)?{_COLUMN_NAME}\])\]\s*\)\s*",
+    re.IGNORECASE | re.DOTALL,
+)
+_XML_ESCAPES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'", "&amp;": "&"}
 
 
 def column_sum(ref: str, formula: bytes) -> bool:
@@ -823,6 +837,23 @@ def column_sum(ref: str, formula: bytes) -> bool:
             return False
         cells += abs(last - first) + 1
     return cells >= 2 and not _SUM_REST.sub(b"", _A1_REF.sub(b"", text))
+
+
+def table_column(formula: bytes | str) -> str | None:
+    """The name of the table column whose data `formula` (a formula's text as written in the
+    sheet's XML) only adds up, by a structured reference (SUBTOTAL(109,Table1[Quantity]): an Excel
+    table's Total Row), without Excel's escapes; None for any other formula. Whether that column is
+    the cell's own is for the caller, who knows the headers."""
+    text = formula.decode("utf-8", "replace") if isinstance(formula, bytes) else formula
+    if "[" not in text or "!" in text or len(text) > 2_000:
+        return None
+    if "&" in text:
+        text = re.sub(r"&(?:lt|gt|quot|apos|amp);", lambda m: _XML_ESCAPES[m.group()], text)
+    found = _TABLE_COLUMN_SUM.fullmatch(text)
+    if found is None:
+        return None
+    name = found.group(1) if found.group(1) is not None else found.group(2)
+    return re.sub(r"'(.)", r"\1", name, flags=re.DOTALL)
 
 
 _STR_TYPE = re.compile(rb"""\bt\s*=\s*["']str["']""")
@@ -1013,12 +1044,15 @@ class _SheetScan:
             else:  # <v> and the byte after it ('' at the end of the window, before a '<')
                 following = after[after.index(b">") + 1 :]
                 has_value = (following not in (b"", b"<")) or _STR_TYPE.search(attrs) is not None
+            cell = ref.decode()
             if not has_value:
-                self.formula_cells[ref.decode()] = None
+                self.formula_cells[cell] = None
             elif (boolean := BOOLEAN_FORMULAS.get(body.strip().upper())) is not None:
-                self.boolean_cells[ref.decode()] = boolean
-            elif len(self.sum_cells) < MAX_SUM_CELLS and column_sum(ref.decode(), body):
-                self.sum_cells[ref.decode()] = body.decode("utf-8", "replace")
+                self.boolean_cells[cell] = boolean
+                continue
+            # a sum never calculated too (openpyxl saves none): its row is a total all the same
+            if len(self.sum_cells) < MAX_SUM_CELLS and (column_sum(cell, body) or table_column(body) is not None):
+                self.sum_cells[cell] = body.decode("utf-8", "replace")
 
     def _errors(self, window: bytes) -> None:
         """Cells of type "e" (#DIV/0!, #N/A, #REF!...): calamine reads them as empty.

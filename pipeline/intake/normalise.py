@@ -25,7 +25,7 @@ from pipeline.cells import MergedRanges, cell_name, column_letter, parse_cell, p
 from pipeline.errors import UnreadableFile
 from pipeline.intake import reading
 from pipeline.intake.findings import Finding, finding
-from pipeline.intake.guard import DEFAULT_LIMITS, Limits
+from pipeline.intake.guard import DEFAULT_LIMITS, Limits, table_column
 from pipeline.intake.read import read_workbook
 from pipeline.intake.shifts import find_shifts
 from pipeline.intake.shifts import grid as shifts_grid
@@ -58,7 +58,8 @@ class ParsedSheet:
     values: dict[str, list[object]] = field(default_factory=dict)  # contract column -> raw cell values as read
     index: list[int] = field(default_factory=list)  # Excel row of each value (tables) or [0] (Field/Value)
     merged: tuple[str, ...] = ()  # the sheet's merged ranges, "A5:A7"
-    total_rows: frozenset[int] = frozenset()  # Excel rows refused as a total row: nothing else is said of them
+    # Excel rows refused or left out whole (a total, the headers repeated, a note): nothing else is said of them
+    total_rows: frozenset[int] = frozenset()
 
     def merged_range(self, cell: str) -> tuple[str, str] | None:
         """(the merged range, its top-left cell) when `cell` lies in a merged range other than at its
@@ -554,14 +555,15 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -
     cells = shifts_grid(raw.rows) if raw.rows else None  # every row, blank or not
     present = [c.name for c in spec.columns if c.name in positions]
     rows, index, columns, grid = _records(raw, present, positions, cells)
-    left = _left_out(spec, positions, rows, grid, raw.sum_cells)
+    left = _left_out(spec, positions, rows, grid, _own_column_sums(raw), raw.header)
     if left.at.size and grid is not None:
         rows, index, columns, grid = _without(rows, grid, present, positions, left.at)
     letters = {c: column_letter(p + 1) for c, p in positions.items()}
     shifted = _shift_findings(spec, raw, positions, rows, found.written, lang, file_name, grid)
     written = {p: found.written.get(c, c) for c, p in positions.items()}  # position -> header as written
     refused = _total_findings(raw, left.totals, written, file_name) + _ticked_findings(raw, left, written, file_name)
-    totals = frozenset(row for row, _, _ in left.totals)
+    refused += _whole_row_findings(spec, raw, left, written, file_name, lang)
+    totals = frozenset(row for row, _, _ in left.totals + left.headers + left.notes)
     findings += _headerless_findings(raw, found, file_name, {f.row for f in shifted} | totals, cells)
     parsed = ParsedSheet(
         name=spec.name,
@@ -664,6 +666,30 @@ class _LeftOut:
     ticked: list[int] = field(default_factory=list)  # Excel rows of nothing but checkboxes, one ticked at least
     first_tick: int = 0  # the position (0-based) of the first ticked box of the first of them
     totals: list[tuple[int, int, object]] = field(default_factory=list)  # (Excel row, label's position, label)
+    # rows repeating the headers (`_repeated_headers`): (Excel row, the cell's position, its text), on
+    # the first header out of its column if any (`misplaced`), else on the first header
+    headers: list[tuple[int, int, object]] = field(default_factory=list)
+    misplaced: set[int] = field(default_factory=set)  # Excel rows of `headers` whose headers are out of their columns
+    # rows of one text alone (`_notes`): (Excel row, the text's position, the text)
+    notes: list[tuple[int, int, object]] = field(default_factory=list)
+
+
+def _own_column_sums(raw: RawSheet) -> dict[str, str]:
+    """The sheet's cells whose formula adds up their own column (`RawSheet.sum_cells`): above them
+    by cell references (`guard.column_sum`), or by a structured reference to a table column named
+    as the cell's header in row 1 (SUBTOTAL(109,Table1[Quantity]) under 'Quantity': `guard.table_column`,
+    an Excel table's Total Row). A structured reference names its column by the table's header,
+    which is the header row's text."""
+    out = {}
+    for ref, formula in raw.sum_cells.items():
+        name = table_column(formula) if "[" in formula else None
+        if name is not None:
+            position = parse_cell(ref)
+            column = position[1] - 1 if position else -1
+            if not (0 <= column < len(raw.header) and _key(raw.header[column]) == _key(name)):
+                continue
+        out[ref] = formula
+    return out
 
 
 def _left_out(
@@ -672,32 +698,52 @@ def _left_out(
     rows: list[tuple[int, list[object]]],
     grid: np.ndarray | None,
     sums: dict[str, str] | None = None,
+    header: list[object] | None = None,
 ) -> _LeftOut:
     """Of a table sheet's data rows (`_records`: `rows`, laid out as `grid`), those that hold no
-    data: rows of checkboxes alone (`_scan`), and rows named like a total.
+    data: rows of checkboxes alone (`_scan`), rows named like a total, rows repeating the headers
+    and rows of one text alone (a note).
 
     A row whose cells read hold nothing but unticked checkboxes (FALSE) is blank, as an empty row
     is: Excel 365's cell checkboxes put over a whole column leave one in every row below the data.
     A row of checkboxes alone with one ticked (TRUE) at least is left out and said (`ticked`), as
     is a total row (`totals`): the pipeline adds the rows up itself. So is a row with a cell read
-    whose formula adds up its column above it (`sums`, `guard.column_sum`: =SUM(D2:D4)), whatever
-    its label: the finding is on that cell and quotes the formula."""
+    whose formula adds up its own column (`sums`, `_own_column_sums`: =SUM(D2:D4),
+    =SUBTOTAL(109,Table1[Quantity])), whatever its label: the finding is on that cell and quotes
+    the formula; a row such a formula never calculated leaves blank is one too. A row repeating
+    the headers (`header`: row 1 as written; `_repeated_headers`) and a row holding one text
+    alone (`_notes`) are left out and said."""
     if grid is None:
         return _LeftOut()
-    unticked, ticked, totals = _scan(spec, grid, positions)
+    texts = _header_texts(spec.name) | {h for h in header or () if isinstance(h, str)}
+    unticked, ticked, totals, headed = _scan(spec, grid, positions, texts)
     labels = {i: grid[i, position] for i, position in totals}
+    blank_totals: dict[int, tuple[int, int, object]] = {}  # rows a sum never calculated left blank
     if sums:
         index = {excel_row: i for i, (excel_row, _) in enumerate(rows)}
         read = set(positions.values())
         for ref, formula in sums.items():
             row, column = parse_cell(ref) or (0, 0)
             i = index.get(row)
-            if i is not None and column - 1 in read and i not in labels:
+            if column - 1 not in read or row < 2:
+                continue
+            if i is None:  # its row is blank: the sum has no value (never calculated)
+                blank_totals.setdefault(row, (row, column - 1, f"={formula}"))
+            elif i not in labels:
                 totals.append((i, column - 1))
                 labels[i] = f"={formula}"
         totals.sort()
-    at = np.union1d(np.union1d(unticked, ticked), np.array([i for i, _ in totals], dtype=np.int64))
+    refused = {i for i, _ in totals}
+    repeated = _repeated_headers(spec, grid, positions, header or [], [i for i in headed if i not in refused])
+    refused |= {i for i, _, _ in repeated}
+    notes = _notes(spec, grid, positions, refused | set(unticked.tolist()) | set(ticked.tolist()))
+    whole = np.array(sorted(refused | {i for i, _ in notes}), dtype=np.int64)
+    at = np.union1d(np.union1d(unticked, ticked), whole)
     left = _LeftOut(at, totals=[(rows[i][0], position, labels[i]) for i, position in totals])
+    left.totals = sorted(left.totals + list(blank_totals.values()), key=lambda t: (t[0], t[1]))
+    left.headers = [(rows[i][0], position, grid[i, position]) for i, position, _ in repeated]
+    left.misplaced = {rows[i][0] for i, _, misplaced in repeated if misplaced}
+    left.notes = [(rows[i][0], position, grid[i, position]) for i, position in notes]
     if ticked.size:
         left.ticked = [rows[i][0] for i in ticked.tolist()]
         first = int(ticked[0])
@@ -740,12 +786,13 @@ _SUM_SIGNS = ("\u03c3", "\u2211")  # σ (Σ folded to lower case), ∑
 
 
 def _scan(
-    spec: contract.SheetSpec, grid: np.ndarray, positions: dict[str, int]
-) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    spec: contract.SheetSpec, grid: np.ndarray, positions: dict[str, int], heads: frozenset[str] = frozenset()
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]], list[int]]:
     """Of the rows laid out as `grid` (none of them blank), those whose cells read hold nothing but
     checkboxes (booleans) and empty cells: those whose every box is unticked (FALSE), those with a
-    ticked one (TRUE); and the others named like a total: (the row's position, its label's column
-    position).
+    ticked one (TRUE); the others named like a total: (the row's position, its label's column
+    position); and the positions of the rows whose first cell read is a header (its text as written
+    among `heads`), to be looked at whole (`_repeated_headers`).
 
     A total row's first text among the columns read, in the sheet's order, or its first column
     (A, read or not) or its site, is a total's name (`_TOTAL`) and no code of that column's list
@@ -762,13 +809,20 @@ def _scan(
     ticked = np.zeros(len(grid), dtype=bool)
     label = np.full(len(grid), -1, dtype=np.int64)  # each row's total label: its column's position, -1 for none
     undecided = np.arange(len(grid))
+    headed: list[int] = []
     for position, decides in [*((p, False) for p in labels), *((p, True) for p in sorted(read))]:
         if not undecided.size:
             break
         cells = grid[:, position] if len(undecided) == len(grid) else grid[undecided, position]
         values = cells.tolist()
         types = np.fromiter(map(type, values), dtype=object, count=len(values))
-        named = {v for v in set(values) if type(v) is str and _total_name(v, read.get(position))}
+        distinct = set(values)
+        named = {v for v in distinct if type(v) is str and _total_name(v, read.get(position))}
+        if heads and position == first:  # every row is undecided still
+            headers = distinct & heads
+            if headers:
+                hit = np.fromiter(map(headers.__contains__, values), dtype=bool, count=len(values))
+                headed = undecided[hit].tolist()
         if named:  # each distinct text matched once; rarely any such
             hit = undecided[np.fromiter(map(named.__contains__, values), dtype=bool, count=len(values))]
             label[hit[label[hit] < 0]] = position
@@ -782,7 +836,93 @@ def _scan(
         np.flatnonzero(boxes & ~ticked),
         np.flatnonzero(boxes & ticked),
         list(zip(totals.tolist(), label[totals].tolist(), strict=True)),
+        headed,
     )
+
+
+@functools.cache
+def _header_texts(sheet: str) -> frozenset[str]:
+    """The headers of `sheet` as the template writes them in every language, and its columns'
+    names: a header row pasted again is a copy of a template's (or of row 1), so its first cell is
+    looked up as it is written, one set intersection for a whole column (`_key`, which reads any
+    spelling, is for the few rows found)."""
+    names = {c.name for c in contract.sheet(sheet).columns}
+    return frozenset(names | {i18n.header(sheet, c, lang) for c in names for lang in i18n.LANGS})
+
+
+def _repeated_headers(
+    spec: contract.SheetSpec, grid: np.ndarray, positions: dict[str, int], header: list[object], rows: list[int]
+) -> list[tuple[int, int, bool]]:
+    """Of the rows at `rows` (positions in `grid`), those that repeat the sheet's headers: two
+    blocks pasted one under the other, each with its headers. Every cell read of such a row that
+    is not empty is a header of the sheet (in any language, or as row 1 writes it over that
+    column), of two columns at least: no row of data is so. (row, the position of its cell to name,
+    whether some header is out of its column): a header of a column of the sheet other than the one
+    row 1 puts there; the cell named is the first such, else the row's first header."""
+    lookup = i18n.header_lookup(spec.name)
+    width = grid.shape[1]
+    column_at = {p: c for c, p in positions.items() if p < width}
+    written = {p: k for p in column_at if p < len(header) and (k := _key(header[p]))}
+    out = []
+    for i in rows:
+        named: set[str] = set()
+        first = misplaced = None
+        for p in range(width):
+            value = grid[i, p]
+            if value is None:
+                continue
+            key = _key(value) if isinstance(value, str) else ""
+            column = lookup.get(key) or (column_at[p] if key and written.get(p) == key else None)
+            if column is None:
+                if p in column_at:  # a value read that is no header: a row of data
+                    break
+                continue  # a column of the focal point's own
+            named.add(column)
+            first = p if first is None else first
+            if misplaced is None and positions.get(column) != p and written.get(p) != key:
+                misplaced = p
+        else:
+            if len(named) >= LOWER_HEADERS_MIN and first is not None:
+                out.append((i, first if misplaced is None else misplaced, misplaced is not None))
+    return out
+
+
+def _notes(
+    spec: contract.SheetSpec, grid: np.ndarray, positions: dict[str, int], skip: set[int]
+) -> list[tuple[int, int]]:
+    """The rows of `grid` (none of them blank) whose cells read hold one text alone, with a letter
+    in it, and nothing else: a note typed under the data ('Source: invoices from the landlord'),
+    or a row of data begun and left (a site's name alone). (row, the text's position). A value
+    alone that is data is no note, and its row's empty cells are said as before: a code of its
+    column's list ('KEN' under the countries, 'Measured') or, in a column of figures or dates, a
+    text with a digit ('1 200 kWh'). Rows of `skip` (refused already) are left alone. The cells
+    are counted column by column, the rows holding two values or more dropped as they are found:
+    after the first two columns, a sheet's rows of data are all gone."""
+    width = grid.shape[1]
+    columns = {p: col for col in spec.columns if (p := positions.get(col.name)) is not None and p < width}
+    read = sorted(columns)
+    rows = np.arange(len(grid))
+    filled = np.zeros(len(grid), dtype=np.int64)
+    none = np.array(None, dtype=object)
+    for p in read:
+        filled += np.not_equal(grid[rows, p], none)
+        kept = filled <= 1
+        rows, filled = rows[kept], filled[kept]
+        if not rows.size:
+            return []
+    out = []
+    for i in rows.tolist():
+        if i in skip:
+            continue
+        position = next(p for p in read if grid[i, p] is not None)
+        value = grid[i, position]
+        if not isinstance(value, str) or not any(ch.isalpha() for ch in value):
+            continue
+        col = columns[position]
+        figure = col.dtype in ("number", "integer", "date") and any(ch.isdigit() for ch in value)
+        if not figure and not _a_code(value, col):
+            out.append((i, position))
+    return out
 
 
 # cell types, as 0-d object arrays to compare the types of many cells with
@@ -798,13 +938,16 @@ def _total_name(text: str, col: contract.ColumnSpec | None) -> bool:
         or any(sign in folded for sign in _SUM_SIGNS)
     ):
         return False
-    if col is None:
-        return True
+    return col is None or not _a_code(text, col)
+
+
+def _a_code(text: str, col: contract.ColumnSpec) -> bool:
+    """Whether `text` is a code of column `col`'s list (or its label): 'KEN', 'Kenya (KEN)', 'Measured'."""
     if col.dtype in ("iso3", "iata"):
-        return (i18n.code_in_brackets(text) or text.strip().upper()) not in reading.valid_references(col.dtype)
+        return (i18n.code_in_brackets(text) or text.strip().upper()) in reading.valid_references(col.dtype)
     if col.dtype in ("enum", "yesno") and col.codelist:
-        return i18n.fold(text) not in i18n.code_lookup(col.codelist)
-    return True
+        return i18n.fold(text) in i18n.code_lookup(col.codelist)
+    return False
 
 
 # A workbook's findings of one rule on one column listed one by one, at most: a sheet of 300,000
@@ -840,6 +983,39 @@ def _total_findings(
                 "name": header,
             }
             out.append(finding("more-findings.same", **more, **where, column=header))
+    return out
+
+
+def _whole_row_findings(
+    spec: contract.SheetSpec, raw: RawSheet, left: _LeftOut, written: dict[int, str], file_name: str, lang: str
+) -> list[Finding]:
+    """One finding per row left out whole that is neither a total nor checkboxes: a row repeating
+    the headers (a warning, its rows below read under the same headers; an error where a header is
+    out of its column, as the rows below it are then read under the wrong headers), and a row of one
+    text alone (an error: a note, or a row of data begun; its other cells are empty). At most
+    SAME_FINDINGS_LISTED of each kind, the others counted in one `more-findings` warning."""
+    where: dict[str, Any] = {"file": file_name, "sheet": raw.name}
+    comment = catalogue.column_named(spec.name, "comment", lang)
+    out = []
+    for kind, rows in (("headers", left.headers), ("notes", left.notes)):
+        for n, (excel_row, position, value) in enumerate(rows):
+            if n == SAME_FINDINGS_LISTED:
+                header = written.get(position, _header_at(raw, position))
+                more: dict[str, Any] = {"count": len(rows) - n, "listed": n, "name": header}
+                out.append(finding("more-findings.same", **more, **where, column=header))
+                break
+            cell = f"{column_letter(position + 1)}{excel_row}"
+            header = written.get(position, _header_at(raw, position))
+            params: dict[str, Any] = {"line": excel_row, "cell": cell, "row": excel_row, "column": header}
+            if kind == "notes":
+                message_id = "inconsistent-row.note-row"
+                params["comment"] = comment
+            elif excel_row in left.misplaced:
+                message_id = "inconsistent-row.repeated-headers"
+                params["above"] = catalogue.shown(_header_at(raw, position) or None)
+            else:
+                message_id = "repeated-headers.left-out"
+            out.append(finding(message_id, **where, **params, value=value))
     return out
 
 

@@ -24,7 +24,8 @@ class RawSheet:
     hidden_rows: list[tuple[int, int]] = field(
         default_factory=list
     )  # runs of hidden rows, e.g. [(12, 15)]: read all the same
-    sum_cells: dict[str, str] = field(default_factory=dict)  # cells adding up their column above: {"D5": "SUM(D2:D4)"}
+    # cells adding up their column above or a table column: {"D5": "SUM(D2:D4)", "D9": "SUBTOTAL(109,Table1[Quantity])"}
+    sum_cells: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -8,7 +8,8 @@ row that drives it (the largest). `flags(con, ids)` compares them:
 
 - `implausible-change` when a figure moves beyond the factor of its check since the entity's
   previous loaded year, both values and the likely cause in the message (x1000: a unit slip),
-  and when a source the previous year reported is not reported at all (`VANISHING`);
+  when a figure that was 0 is now at least its check's floor (no ratio: `from-zero`), and when a
+  source the previous year reported is not reported at all (`VANISHING`);
 - `implausible-value` when an intensity exceeds its bound.
 
 The checks, their limits, floors (figures too small to judge) and reasons are data:
@@ -410,28 +411,35 @@ def _vanished_flags(sid: int, new: list[Figure], old: list[Figure], years: tuple
 
 
 def _change_flags(sid: int, new: list[Figure], old: list[Figure], years: tuple[int, int]) -> list[Flag]:
+    """`implausible-change.change` for each figure of both years moved beyond its check's factor,
+    and `implausible-change.from-zero` for one that was 0 the year before and is now at least its
+    check's floor: a ratio to 0 is infinite, and such a figure (electricity 35,926 -> 0 ->
+    2,000,000 kWh) went uncompared. A fall to 0 of an item whose source is still reported is not
+    flagged, as an item left out is not (`_vanished_flags` flags a whole source gone)."""
     out = []
     old_year, new_year = years
     before = {(r.metric, r.item, r.unit): r.value for r in old}
     for check in (c for c in checks() if c.check == "change"):
         for row in (f for f in new if f.metric == check.metric and f.unit == check.unit):
             was = before.get((row.metric, row.item, row.unit))
-            if was is None or was <= 0 or row.value <= 0 or max(was, row.value) < check.floor:
+            if was is None or was < 0 or row.value <= 0 or max(was, row.value) < check.floor:
                 continue
-            ratio = row.value / was
-            if 1 / check.limit <= ratio <= check.limit:
-                continue
-            cause, cause_params = likely_cause(ratio)
-            params = {
+            params: dict[str, Any] = {
                 "what": _what(row),
-                "old": Shown(was),
                 "old_year": old_year,
                 "new": Shown(row.value),
                 "unit": _unit(row.unit),
                 "new_year": new_year,
-                "ratio": Times(row.value, was),
-                "cause": Message(cause, cause_params),
                 "comment": Header(row.sheet, "comment"),
             }
-            out.append(Flag(sid, check, "implausible-change.change", params, row.sheet, row.row, row.column, row.value))
+            if was == 0:  # from nothing: no ratio to judge by, nor a likely slip to name
+                message = "implausible-change.from-zero"
+            else:
+                ratio = row.value / was
+                if 1 / check.limit <= ratio <= check.limit:
+                    continue
+                cause, cause_params = likely_cause(ratio)
+                message = "implausible-change.change"
+                params |= {"old": Shown(was), "ratio": Times(row.value, was), "cause": Message(cause, cause_params)}
+            out.append(Flag(sid, check, message, params, row.sheet, row.row, row.column, row.value))
     return out

@@ -1,0 +1,213 @@
+"""Rows under the data that are no data: an Excel table's Total Row whose label is blank (its
+figures SUBTOTALs of structured references), the headers repeated under the data (two blocks
+pasted one under the other, in any of the template's languages), and a note typed alone in a row.
+Each was a missing-value, type or code-list error per cell, or loaded as a row of data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.worksheet.table import Table
+
+from pipeline.api import check_files
+from pipeline.intake.guard import table_column
+from pipeline.intake.template import template
+from schemas import i18n
+from tests.builders import example_rows, fill, valid_sheets, write_workbook
+from tests.test_total_rows import with_formula
+
+FACILITIES = ["site", "country", "energy_type", "quantity", "unit", "renewable_kwh", "data_quality", "comment"]
+
+
+def findings(path: Path) -> list[tuple[str, str, str, str]]:
+    [sub] = check_files([path], jobs=1)
+    return [(f.cell, f.code, f.severity, f.message) for f in sub.findings]
+
+
+def as_table(path: Path, sheet: str, ref: str, totals: bool = True) -> Path:
+    """The sheet's cells `ref` made an Excel table (Home > Format as Table), with its Total Row
+    ticked: the table's last row is its totals row."""
+    wb = load_workbook(path)
+    ws = wb[sheet]
+    table = Table(displayName="Table1", ref=ref, totalsRowCount=1 if totals else None)
+    table._initialise_columns()
+    for column, cell in zip(table.tableColumns, ws[1], strict=False):
+        column.name = str(cell.value)
+    ws.add_table(table)
+    wb.save(path)
+    return path
+
+
+# --- 1. an Excel table's Total Row with a blank label ----------------------------------------------
+
+
+def a_table_with_a_total_row(tmp_path: Path, formulas: dict[str, str]) -> Path:
+    """valid_sheets' Facilities as an Excel table whose Total Row (row 5) has a blank label and the
+    formulas given, each with the value Excel saves with it."""
+    sheets = valid_sheets()
+    sheets["Facilities"].append([0 if f"{letter}5" in formulas else None for letter in "ABCDEFG"])
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    as_table(path, "Facilities", "A1:G5")
+    for cell, formula in formulas.items():
+        with_formula(path, "Facilities", cell, formula, 2_447_000)
+    return path
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "SUBTOTAL(109,Table1[quantity])",
+        "SUBTOTAL(109,[quantity])",
+        "SUM(Table1[quantity])",
+        "SUBTOTAL(109,Table1[[#Data],[quantity]])",
+        "SUBTOTAL(109,Table1[[quantity]])",
+        "AGGREGATE(9,4,Table1[Quantity])",
+        "SUBTOTAL(101,Table1[quantity])",
+    ],
+)
+def test_a_total_row_of_structured_references_with_a_blank_label_is_one_total_finding(tmp_path, formula):
+    path = a_table_with_a_total_row(tmp_path, {"D5": formula})
+    found = findings(path)
+    assert [(cell, code, severity) for cell, code, severity, _ in found] == [("D5", "inconsistent-row", "error")], found
+    assert f"'={formula}'" in found[0][3] and "count its figures twice" in found[0][3]
+
+
+def test_a_total_row_counting_its_sites_is_one_finding_on_its_first_formula(tmp_path):
+    path = a_table_with_a_total_row(
+        tmp_path, {"A5": "SUBTOTAL(103,Table1[site])", "D5": "SUBTOTAL(109,Table1[quantity])"}
+    )
+    assert [(cell, code) for cell, code, _, _ in findings(path)] == [("A5", "inconsistent-row")]
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "Table1[[#This Row],[quantity]]",
+        "[@quantity]",
+        "Table1[@quantity]*2",
+        "SUM(Table1[[#This Row],[quantity]])",
+        "SUM(Table1[renewable_kwh])",
+        "SUBTOTAL(109,Table1[quantity])/2",
+        "SUM(Table1[[#Totals],[quantity]])",
+    ],
+)
+def test_a_structured_reference_that_is_no_total_of_its_column_is_a_figure(tmp_path, formula):
+    """A row's own figure ([@quantity]), another column's sum, a total scaled: a row of data."""
+    sheets = valid_sheets()
+    sheets["Facilities"].append(["Gigiri annex", "KEN", "electricity", 0, "kwh", None, "measured"])
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    as_table(path, "Facilities", "A1:G5", totals=False)
+    with_formula(path, "Facilities", "D5", formula, 1_000)
+    assert findings(path) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_a_total_row_never_calculated_is_a_total_not_a_formula_without_value(tmp_path, lang):
+    """openpyxl saves formulas without their value: the row is blank but for its SUBTOTAL, and was
+    reported as a formula to recalculate, to be refused as a total once recalculated."""
+    path = template("UNEP", 2024, tmp_path / "UNEP_2024.xlsx", lang=lang)
+    fill(path, example_rows("UNEP", 2024), lang=lang)
+    tab = i18n.sheet_name("Facilities", lang)
+    quantity = i18n.header("Facilities", "quantity", lang)
+    wb = load_workbook(path)
+    wb[tab]["D3"] = f"=SUBTOTAL(109,Table1[{quantity}])"
+    wb.save(path)
+    as_table(path, tab, "A1:H3")
+    found = findings(path)
+    assert [(cell, code) for cell, code, _, _ in found] == [("D3", "inconsistent-row")], found
+    assert quantity in found[0][3]
+
+
+def test_a_table_column_is_read_from_a_formula_as_excel_writes_it():
+    assert table_column(b"SUBTOTAL(109,Table1[Quantity])") == "Quantity"
+    assert table_column("SUBTOTAL(109,Tableau1[[#Data],[Quantit\u00e9]])") == "Quantit\u00e9"
+    assert table_column(b"SUBTOTAL(109,Table1[Renewable electricity (kWh)])") == "Renewable electricity (kWh)"
+    assert table_column(b"SUM(Table1[R&amp;D '[x']])") == "R&D [x]"  # XML and Excel's escapes
+    for other in [b"SUM(D2:D4)", b"SUM(Table1[#Data])", b"SUM(Table1[[quantity]:[unit]])", b"SUM([1]!T[q])"]:
+        assert table_column(other) is None, other
+
+
+# --- 2. the headers repeated under the data ---------------------------------------------------------
+
+
+def with_rows(tmp_path: Path, lang: str, rows: list[list[object]]) -> Path:
+    """The template in `lang`, filled in, with `rows` added under Facilities' data (from row 3)."""
+    path = template("UNEP", 2024, tmp_path / "UNEP_2024.xlsx", lang=lang)
+    fill(path, example_rows("UNEP", 2024), lang=lang)
+    wb = load_workbook(path)
+    ws = wb[i18n.sheet_name("Facilities", lang)]
+    for r, row in enumerate(rows, start=3):
+        for c, value in enumerate(row, start=1):
+            ws.cell(row=r, column=c, value=value)
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize(("lang", "pasted"), [("en", "en"), ("fr", "fr"), ("es", "es"), ("en", "fr"), ("fr", "es")])
+def test_the_headers_repeated_under_the_data_are_one_warning_and_the_rows_below_are_read(tmp_path, lang, pasted):
+    headers = [i18n.header("Facilities", column, pasted) for column in FACILITIES]
+    path = with_rows(tmp_path, lang, [headers, ["Geneva office", "CHE", "natural_gas", 12_000, "m3", None, "measured"]])
+    found = findings(path)
+    assert [(cell, code, severity) for cell, code, severity, _ in found] == [("A3", "repeated-headers", "warning")]
+    assert repr(headers[0]) in found[0][3]
+
+
+def test_headers_repeated_in_other_columns_are_an_error_on_the_first_out_of_its_column(tmp_path):
+    """A block pasted with its columns in another order: its rows are read under row 1's headers."""
+    headers = [i18n.header("Facilities", column, "en") for column in FACILITIES]
+    headers[3], headers[4] = headers[4], headers[3]
+    path = with_rows(tmp_path, "en", [headers, ["Geneva office", "CHE", "natural_gas", "m3", 12_000, None, "measured"]])
+    found = findings(path)
+    assert ("D3", "inconsistent-row", "error") in [(cell, code, severity) for cell, code, severity, _ in found]
+    [message] = [m for cell, _, _, m in found if cell == "D3"]
+    assert "not in the columns of row 1: 'Unit' is in D3, under 'Quantity' in row 1" in message
+    assert not [f for f in found if f[0][1:] == "3" and f[0] != "D3"], found
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ["Site", "KEN", "electricity", 1_000, "kwh", None, "measured"],  # a site named Site
+        ["Site", "KEN", "Energy type", 1_000, "kwh", None, "measured"],
+    ],
+)
+def test_a_row_of_data_holding_a_header_is_no_repeated_header_row(tmp_path, row):
+    found = findings(with_rows(tmp_path, "en", [row]))
+    assert "repeated-headers" not in {code for _, code, _, _ in found}
+    assert all("repeats the headers" not in message for _, _, _, message in found)
+
+
+# --- 3. a note typed alone in a row ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "column", "cell"), [("en", 1, "A3"), ("en", 2, "B3"), ("fr", 1, "A3"), ("es", 8, "H3"), ("en", 4, "D3")]
+)
+def test_a_note_alone_in_a_row_is_one_error_on_its_cell(tmp_path, lang, column, cell):
+    note = [None] * (column - 1) + ["Source: invoices from the landlord"]
+    found = findings(with_rows(tmp_path, lang, [note]))
+    assert [(c, code, severity) for c, code, severity, _ in found] == [(cell, "inconsistent-row", "error")], found
+    assert "'Source: invoices from the landlord'" in found[0][3]
+    assert repr(i18n.header("Facilities", "comment", lang)) in found[0][3]
+
+
+def test_a_note_says_where_it_belongs():
+    from pipeline.intake.findings import finding
+
+    text = finding(
+        "inconsistent-row.note-row", line=9, cell="A9", value="Source: invoices", comment="'Comment'"
+    ).message
+    assert text.startswith("row 9 holds nothing but 'Source: invoices' in A9, so it is read as a row of data")
+    assert "put it in the 'Comment' column of the row it is about" in text
+
+
+@pytest.mark.parametrize("value", ["CHE", "Measured", 12_000, "1 200 kWh"])
+def test_a_value_of_data_alone_in_a_row_is_no_note(tmp_path, value):
+    """A code of its column's list, or a figure: the row's empty cells are said, as before."""
+    column = {"CHE": 2, "Measured": 7, 12_000: 4, "1 200 kWh": 4}[value]
+    row = [None] * (column - 1) + [value]
+    found = findings(with_rows(tmp_path, "en", [row]))
+    codes = {code for _, code, _, _ in found}
+    assert "missing-value" in codes and "inconsistent-row" not in codes, found
