@@ -262,6 +262,9 @@ def strip_note(text: str) -> str:
     return _UNIT_SUFFIX.sub("", text)
 
 
+# what parts a label's note: 'meters, invoices, booking records', 'extrapolated or modelled',
+# 'extrapolation ou modélisation', 'extrapolación o modelización', 'purchased / generated'
+_NOTE_PARTS = re.compile(r"\s*(?:[/,;]|\b(?:or|ou|o|and|et|y)\b)\s*", re.IGNORECASE)
 _NOTE = re.compile(r"^(.*?\S)\s*\(([^()]*)\)\s*$", re.DOTALL)
 
 
@@ -275,7 +278,8 @@ def split_note(text: str) -> tuple[str, str] | None:
 @cache
 def _label_notes(codelist: str) -> dict[str, frozenset[str]]:
     """code -> the notes its labels carry, folded, in any language, whole and each part of one
-    with ' / ' ('Measured (meters, invoices, booking records)': 'meters,invoices,bookingrecords')."""
+    ('Measured (meters, invoices, booking records)': 'meters,invoices,bookingrecords', 'meters',
+    'invoices', 'bookingrecords'; 'Estimated (extrapolated or modelled)': 'extrapolated'...)."""
     out: dict[str, set[str]] = {}
     for row in codelists.table(codelist):
         if "code" not in row:
@@ -283,7 +287,8 @@ def _label_notes(codelist: str) -> dict[str, frozenset[str]]:
         for lang in LANGS:
             split = split_note(row.get(_label_column(lang)) or "")
             if split:
-                out.setdefault(row["code"], set()).update(fold(part) for part in (split[1], *split[1].split(" / ")))
+                parts = (split[1], *_NOTE_PARTS.split(split[1]))
+                out.setdefault(row["code"], set()).update(fold(part) for part in parts if part.strip())
     return {code: frozenset(notes) for code, notes in out.items()}
 
 

@@ -64,6 +64,7 @@ def a_table_with_a_total_row(tmp_path: Path, formulas: dict[str, str]) -> Path:
         "SUBTOTAL(109,Table1[[#Data],[quantity]])",
         "SUBTOTAL(109,Table1[[quantity]])",
         "AGGREGATE(9,4,Table1[Quantity])",
+        "_xlfn.AGGREGATE(9,4,Table1[Quantity])",  # as Excel stores AGGREGATE
         "SUBTOTAL(101,Table1[quantity])",
     ],
 )
@@ -125,7 +126,16 @@ def test_a_table_column_is_read_from_a_formula_as_excel_writes_it():
     assert table_column("SUBTOTAL(109,Tableau1[[#Data],[Quantit\u00e9]])") == "Quantit\u00e9"
     assert table_column(b"SUBTOTAL(109,Table1[Renewable electricity (kWh)])") == "Renewable electricity (kWh)"
     assert table_column(b"SUM(Table1[R&amp;D '[x']])") == "R&D [x]"  # XML and Excel's escapes
-    for other in [b"SUM(D2:D4)", b"SUM(Table1[#Data])", b"SUM(Table1[[quantity]:[unit]])", b"SUM([1]!T[q])"]:
+    assert table_column(b"_xlfn.AGGREGATE(9,4,Table1[Quantity])") == "Quantity"  # the prefix Excel stores
+    assert table_column("_XLFN.aggregate(9,4,Table1[[#Data],[Quantity]])") == "Quantity"
+    for other in [
+        b"SUM(D2:D4)",
+        b"SUM(Table1[#Data])",
+        b"SUM(Table1[[quantity]:[unit]])",
+        b"SUM([1]!T[q])",
+        b"_xlfn._xlfn.AGGREGATE(9,4,Table1[Quantity])",
+        b"_xlfn.AGGREGATE(9,4,Table1[@Quantity])",
+    ]:
         assert table_column(other) is None, other
 
 
@@ -164,6 +174,36 @@ def test_headers_repeated_in_other_columns_are_an_error_on_the_first_out_of_its_
     [message] = [m for cell, _, _, m in found if cell == "D3"]
     assert "not in the columns of row 1: 'Unit' is in D3, under 'Quantity' in row 1" in message
     assert not [f for f in found if f[0][1:] == "3" and f[0] != "D3"], found
+
+
+def with_headers_pasted(tmp_path: Path, headers: list[str]) -> list[tuple[str, str, str, str]]:
+    """The findings of valid_sheets' Facilities (row 1 without the optional Comment) with a block
+    pasted under its data (from row 5): `headers`, then a row of data with a comment in H."""
+    sheets = valid_sheets()
+    data: list[object] = ["Geneva office", "CHE", "natural_gas", 12_000, "m3", None, "estimated", "boiler"]
+    sheets["Facilities"] += [headers, data]
+    return findings(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
+
+
+def test_headers_pasted_with_a_column_row_1_lacks_are_one_warning_when_the_others_are_in_their_place(tmp_path):
+    """The pasted block has the Comment column, which row 1 lacks: its values are not read (the
+    unknown column says so) and every column read is in its place, so the rows below are read
+    right; the header row is the warning, not an error of values going to the wrong columns."""
+    found = with_headers_pasted(tmp_path, [i18n.header("Facilities", column, "en") for column in FACILITIES])
+    assert [(cell, code, severity) for cell, code, severity, _ in found] == [
+        ("H1", "unknown-column", "warning"),
+        ("A5", "repeated-headers", "warning"),
+    ], found
+
+
+def test_a_header_of_a_column_row_1_lacks_over_a_column_read_is_out_of_its_column(tmp_path):
+    """'Comment' pasted over row 1's data_quality (G): the comments below would be read as data
+    qualities."""
+    headers = [i18n.header("Facilities", column, "en") for column in FACILITIES[:6]] + ["Comment"]
+    found = with_headers_pasted(tmp_path, headers)
+    assert ("G5", "inconsistent-row", "error") in [(cell, code, severity) for cell, code, severity, _ in found]
+    [message] = [m for cell, _, _, m in found if cell == "G5"]
+    assert "'Comment' is in G5, under 'data_quality' in row 1" in message
 
 
 @pytest.mark.parametrize(
@@ -211,3 +251,29 @@ def test_a_value_of_data_alone_in_a_row_is_no_note(tmp_path, value):
     found = findings(with_rows(tmp_path, "en", [row]))
     codes = {code for _, code, _, _ in found}
     assert "missing-value" in codes and "inconsistent-row" not in codes, found
+
+
+def test_the_rows_of_one_value_alone_are_decided_once_per_distinct_value(tmp_path, monkeypatch):
+    """A drop-down value filled down far past the data, and a note pasted on many rows: each
+    distinct text of a column is looked up in its list once, not once per row (60,000 rows of
+    'Measured' took three times as long to read), with the same findings."""
+    from pipeline.intake import normalise
+    from pipeline.intake.read import read_workbook
+
+    looked_up: list[tuple[str, str]] = []
+    a_code = normalise._a_code
+
+    def counted(text, col):
+        looked_up.append((text, col.name))
+        return a_code(text, col)
+
+    monkeypatch.setattr(normalise, "_a_code", counted)
+    sheets = valid_sheets()
+    measured: list[object] = [None] * 6 + ["Measured"]
+    estimated: list[object] = [None] * 6 + ["Estimated"]
+    sheets["Facilities"] += [measured] * 300 + [["see annex"]] * 3 + [estimated] * 300
+    raw = read_workbook(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
+    found = [(f.cell, f.code, f.severity, f.message) for f in normalise.normalise(raw).findings]  # in this process
+    assert len(looked_up) == len(set(looked_up)), sorted(set(looked_up))
+    assert {("Measured", "data_quality"), ("see annex", "site"), ("Estimated", "data_quality")} <= set(looked_up)
+    assert [(cell, code) for cell, code, _, _ in found] == [(f"A{row}", "inconsistent-row") for row in (305, 306, 307)]

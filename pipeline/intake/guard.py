@@ -808,12 +808,14 @@ MAX_SUM_CELLS = 1_000  # per sheet: the column sums kept
 # ... or a structured reference to a table column, as Excel writes an Excel table's Total Row
 # (=SUBTOTAL(109,Table1[Quantity])): SUM, SUBTOTAL or AGGREGATE of the data of one column
 # (`Table1[Quantity]`, `[Quantity]`, `Table1[[Quantity]]`, `Table1[[#Data],[Quantity]]`), whose
-# name is written with Excel's escapes ('[ '] '# ''). A reference to the current row ([@Quantity],
+# name is written with Excel's escapes ('[ '] '# ''); the function with or without the prefix
+# Excel stores before functions newer than Excel 2007 (AGGREGATE is stored
+# `_xlfn.AGGREGATE(9,4,Table1[Quantity])`). A reference to the current row ([@Quantity],
 # Table1[[#This Row],[Quantity]]) is the row's own figure, and so no total.
 _TABLE_NAME = r"(?:[^\W\d]|[_\\])[\w.\\]*"
 _COLUMN_NAME = r"((?:[^\[\]#'@]|'.)(?:[^\[\]#']|'.)*)"
 _TABLE_COLUMN_SUM = re.compile(
-    rf"\s*(?:SUM\(|SUBTOTAL\(\s*[0-9]{{1,3}}\s*,|AGGREGATE\(\s*[0-9]{{1,2}}\s*,\s*[0-9]{{1,2}}\s*,)\s*"
+    rf"\s*(?:_xlfn\.)?(?:SUM\(|SUBTOTAL\(\s*[0-9]{{1,3}}\s*,|AGGREGATE\(\s*[0-9]{{1,2}}\s*,\s*[0-9]{{1,2}}\s*,)\s*"
     rf"(?:{_TABLE_NAME})?\[(?:{_COLUMN_NAME}|\[(?:#Data\]\s*,\s*\[)?{_COLUMN_NAME}\])\]\s*\)\s*",
     re.IGNORECASE | re.DOTALL,
 )

@@ -857,8 +857,11 @@ def _repeated_headers(
     blocks pasted one under the other, each with its headers. Every cell read of such a row that
     is not empty is a header of the sheet (in any language, or as row 1 writes it over that
     column), of two columns at least: no row of data is so. (row, the position of its cell to name,
-    whether some header is out of its column): a header of a column of the sheet other than the one
-    row 1 puts there; the cell named is the first such, else the row's first header."""
+    whether some header is out of its column): a header of a column that row 1 puts at another
+    position, or under a column read of row 1 that is not its own; the cell named is the first
+    such, else the row's first header. A header of a column row 1 lacks, under an empty header
+    cell or one not read (the optional 'Comment' pasted with its block), is in no wrong column:
+    its values are not read, which the unknown column says, and the others go to their columns."""
     lookup = i18n.header_lookup(spec.name)
     width = grid.shape[1]
     column_at = {p: c for c, p in positions.items() if p < width}
@@ -879,7 +882,9 @@ def _repeated_headers(
                 continue  # a column of the focal point's own
             named.add(column)
             first = p if first is None else first
-            if misplaced is None and positions.get(column) != p and written.get(p) != key:
+            own = positions.get(column)
+            elsewhere = own != p if own is not None else p in column_at
+            if misplaced is None and elsewhere and written.get(p) != key:
                 misplaced = p
         else:
             if len(named) >= LOWER_HEADERS_MIN and first is not None:
@@ -897,7 +902,9 @@ def _notes(
     column's list ('KEN' under the countries, 'Measured') or, in a column of figures or dates, a
     text with a digit ('1 200 kWh'). Rows of `skip` (refused already) are left alone. The cells
     are counted column by column, the rows holding two values or more dropped as they are found:
-    after the first two columns, a sheet's rows of data are all gone."""
+    after the first two columns, a sheet's rows of data are all gone. The rows left are told
+    apart by their value's column, and each distinct text of a column decided once: a drop-down
+    value filled down far past the data ('Measured' on 60,000 rows) is one text to look up."""
     width = grid.shape[1]
     columns = {p: col for col in spec.columns if (p := positions.get(col.name)) is not None and p < width}
     read = sorted(columns)
@@ -910,19 +917,34 @@ def _notes(
         rows, filled = rows[kept], filled[kept]
         if not rows.size:
             return []
-    out = []
-    for i in rows.tolist():
-        if i in skip:
-            continue
-        position = next(p for p in read if grid[i, p] is not None)
-        value = grid[i, position]
-        if not isinstance(value, str) or not any(ch.isalpha() for ch in value):
-            continue
+    if skip:
+        rows = rows[~np.isin(rows, np.fromiter(skip, dtype=np.int64, count=len(skip)))]
+    if not rows.size:
+        return []
+    where = np.asarray(read, dtype=np.int64)
+    held = np.not_equal(grid[np.ix_(rows, where)], none)  # the cells read of the rows left that hold a value
+    one = held.any(axis=1)
+    rows, at = rows[one], where[held[one].argmax(axis=1)]  # the first, the only
+    out: list[tuple[int, int]] = []
+    for position in np.unique(at).tolist():
+        these = rows[at == position]
+        values = grid[these, position].tolist()
         col = columns[position]
-        figure = col.dtype in ("number", "integer", "date") and any(ch.isdigit() for ch in value)
-        if not figure and not _a_code(value, col):
-            out.append((i, position))
+        notes = {v for v in set(values) if isinstance(v, str) and _a_note(v, col)}
+        if notes:
+            hit = np.fromiter(map(notes.__contains__, values), dtype=bool, count=len(values))
+            out.extend((i, position) for i in these[hit].tolist())
+    out.sort()
     return out
+
+
+def _a_note(value: str, col: contract.ColumnSpec) -> bool:
+    """Whether `value`, alone in its row in column `col`, is a note (`_notes`): a text with a
+    letter that is no code of the column's list, nor, in a column of figures or dates, has a digit."""
+    if not any(ch.isalpha() for ch in value):
+        return False
+    figure = col.dtype in ("number", "integer", "date") and any(ch.isdigit() for ch in value)
+    return not figure and not _a_code(value, col)
 
 
 # cell types, as 0-d object arrays to compare the types of many cells with

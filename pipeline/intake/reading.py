@@ -45,6 +45,7 @@ _GROUP_MARK = re.compile(f"[{_GROUP_MARKS}]")
 # throughout (checked), then an ungrouped decimal part
 _SPACED = re.compile(f"([+-]?)([1-9]\\d{{0,2}})((?:([{_GROUP_MARKS}])\\d{{3}})+)([.,]\\d+)?")
 _SIGN_SPACE = re.compile(r"^([+-])\s+")
+_SPACE_RUN = re.compile("[ \u00a0\u202f\u2007\u2009]+")
 _INTEGER = re.compile(r"[+-]?\d+")
 _GROUPED = re.compile(r"([+-]?)(\d{1,3})((?:([.,])\d{3})+)")  # 1.234 / 1,234,567 / 2.450.000
 _EN_STYLE = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+\.\d+")  # 1,234.5
@@ -112,6 +113,9 @@ def number_from_text(text: str, lang: str) -> tuple[float | None, bool]:
     if not t:
         return None, False
     if _GROUP_MARK.search(t):
+        # the spaces are one mark, however typed: a run of them, a no-break space beside a plain
+        # one ('1 234\u00a0567', a number copied from a French workbook and retyped in part)
+        t = _SPACE_RUN.sub(" ", t).replace("’", "'")
         m = _SPACED.fullmatch(t)
         if not m or len(set(m.group(3)[::4])) != 1:  # one mark throughout
             return None, False
@@ -260,7 +264,7 @@ def _codes(
         found = lookup.get(i18n.fold(text))
         if found is None and (split := i18n.split_note(text)):
             head, note = split
-            if (found := lookup.get(i18n.fold(head))) is not None and not i18n.is_label_note(codelist, found, note):
+            if (found := lookup.get(i18n.fold(head))) is not None and not _note_kept(col, found, note):
                 notes[text] = (found, note)
         return found if found != text else None
 
@@ -282,30 +286,80 @@ def _codes(
 
 YES_NO: dict[object, str] = {True: "yes", False: "no"}
 
-# A note that scales the figures: 'thousands', "'000", 'x1000', 'x 1,000', 'k', 'million', 'mio',
-# 'milliers', 'miles', 'millones', 'bn'... (words of the three languages, folded; digits grouped
-# or not). Its factor.
-_SCALE_WORDS = {
-    **dict.fromkeys(
-        ("thousand", "thousands", "millier", "milliers", "mille", "mil", "miles", "millar", "millares", "k"), 1e3
-    ),
-    **dict.fromkeys(("million", "millions", "millon", "millones", "mio", "mln", "mn"), 1e6),
-    **dict.fromkeys(("billion", "billions", "milliard", "milliards", "bn"), 1e9),
+# A note that scales the figures, read whole (after its digits' group marks are dropped, its
+# accents and case folded): an optional 'in', 'en', 'x' or '×', then a scale ('thousands', "'000",
+# '1000', 'milliers', 'miles', 'millones', 'mio', 'bn', 'k'...), then anything ('of litres').
+_SCALE = {
+    **dict.fromkeys(("thousand", "millier", "mille", "mil", "millar", "k"), 1e3),
+    **dict.fromkeys(("million", "millon", "mio", "mln"), 1e6),
+    **dict.fromkeys(("billion", "milliard", "bn"), 1e9),
 }
-_SCALE_NUMBER = re.compile(r"1?(0{3,})")  # '000, 1000, 1,000,000
-_DIGIT_GROUP = re.compile(r"(?<=\d)[\s\u00a0\u202f'’,.](?=\d{3})")
+_PLURAL = {"thousands", "milliers", "miles", "millares", "millions", "millones", "billions", "milliards"}
+_SCALE_NOTE = re.compile(
+    r"(?P<prefix>(?:in|en|x|×|\*)\s*)?"
+    r"(?P<scale>'0{3}(?:'?s)?|0{3}'?s|1(?:0{9}|0{6}|0{3})|[a-z]+)"
+    r"(?P<tail>\s+\S.*)?",
+    re.DOTALL,
+)
+_DIGIT_GROUP = re.compile(r"(?<=\d)[\s\u00a0\u202f'’,.](?=\d{3}(?!\d))")
+# the columns a scale in a note says nothing about: a note there is a comment ('Economy (K)', a
+# fare class; 'No (one way, 1 000 km)'; 'Estimated (2k run)'; EMS 'Yes (1000 staff trained)')
+_SCALELESS = frozenset({"yes_no", "data_quality", "cabin_class", "ems_status", "ems_standard"})
 
 
-def note_factor(note: str) -> float | None:
-    """The factor a note in brackets scales figures by ('thousands', "'000", 'x1,000': 1000;
-    'millones', 'mio': 1,000,000), None for any other note."""
-    plain = "".join(ch for ch in unicodedata.normalize("NFKD", note) if not unicodedata.combining(ch)).casefold()
-    for token in re.findall(r"[a-z]+|\d+", _DIGIT_GROUP.sub("", plain)):
-        if token in _SCALE_WORDS:
-            return _SCALE_WORDS[token]
-        if m := _SCALE_NUMBER.fullmatch(token):
-            return float(10 ** len(m.group(1)))
-    return None
+def note_factor(note: str, unit: bool = True) -> float | None:
+    """The factor a note in brackets after a value of a unit column (`unit`) or of an activity
+    column scales the figures of its row by, read whole: 'thousands', "'000", 'x1,000', 'in
+    thousands of litres', 'k' (a unit's only): 1000; 'millones', 'mio': 1,000,000; None for any
+    other note. A scale followed by a unit defines a unit, after a unit ('MWh (1000 kWh)',
+    'm3 (thousand litres)'), and scales the figures after an activity ('Diesel (thousand
+    litres)'); a plural scale ('thousands of litres'), "'000" or a leading 'x' or 'in' scale
+    them anywhere."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", note) if not unicodedata.combining(ch))
+    text = " ".join(_DIGIT_GROUP.sub("", plain.casefold().replace("’", "'")).split())
+    m = _SCALE_NOTE.fullmatch(text)
+    if m is None:
+        return None
+    scale = m.group("scale")
+    if scale in _PLURAL:
+        factor = _SCALE[scale.removesuffix("s").removesuffix("e") if scale != "miles" else "mil"]
+    elif scale in _SCALE:
+        factor = _SCALE[scale]
+    elif scale[0] in "'01":
+        factor = 10.0 ** scale.count("0")
+    else:
+        return None
+    if scale == "k" and not unit:
+        return None  # 'Diesel (K)': no scale anyone writes after an activity
+    if m.group("tail") and unit and not (m.group("prefix") or scale in _PLURAL or scale[0] in "'0"):
+        return None  # 'MWh (1000 kWh)', 'Tonne (1 000 kg)', 'm3 (thousand litres)': a definition
+    return factor
+
+
+def _note_kept(col: ColumnSpec, code: str, note: str) -> bool:
+    """Whether nothing is lost when the note in brackets after a value of `code` is dropped: a
+    label of the code carries it, or it names the same code (`i18n.is_label_note`); after a unit,
+    it names the same unit in any spelling of any unit list ('m³ (cubic metres)', 'kWh
+    (kilowatt hours)', 't (metric tonnes)', 'Tonne (metric)' on Waste: `_same_unit`)."""
+    assert col.codelist
+    return i18n.is_label_note(col.codelist, code, note) or (_is_unit(col) and _same_unit(code, note))
+
+
+_UNIT_LISTS = ("unit", "facilities_unit", "vehicle_unit", "waste_unit", "water_unit")
+_METRIC = re.compile(r"\bm[eé]tri(?:c|que|ca|co)s?\b")
+
+
+def _same_unit(code: str, note: str) -> bool:
+    """Whether `note` names the unit `code` in a spelling of any unit list, read with 'metric'
+    dropped, 'meter' as 'metre' and each word's plural 's' dropped ('cubic meters', 'metric
+    tons', 'kilowatt hours')."""
+    words = _METRIC.sub(" ", note.casefold()).replace("meter", "metre").split()
+    variants = {note, " ".join(words), " ".join(w[:-1] if len(w) > 2 and w.endswith("s") else w for w in words)}
+    for name in _UNIT_LISTS:
+        lookup = i18n.code_lookup(name)
+        if i18n.is_label_note(name, code, note) or any(lookup.get(i18n.fold(v)) == code for v in variants if v):
+            return True
+    return not words and code == "tonne"  # 'Tonne (metric)'
 
 
 def _is_unit(col: ColumnSpec) -> bool:
@@ -354,7 +408,7 @@ def _note_finding(
     where: dict[str, Any] = {"sheet": out.tab, "cell": cell, "row": row, "column": header, "value": typed}
     read = i18n.CodeLabels(codelist, (code,))
     shown_note = catalogue.quoted(f"({note})")
-    if (factor := note_factor(note)) is not None:
+    if codelist not in _SCALELESS and (factor := note_factor(note, _is_unit(col))) is not None:
         return finding(
             "not-in-codelist.note-multiplier", note=shown_note, factor=catalogue.Number(factor), read=read, **where
         )
@@ -382,57 +436,56 @@ def valid_references(dtype: str) -> frozenset[str]:
 def _references(
     out: Read, col: ColumnSpec, values: list[object], index: Sequence[object], locate: LocateFn
 ) -> _Changes:
-    """'Name (CODE)' read as CODE; but where the name is a known country name (a city with
-    airports, for an airport) of other codes only ('Kenya (UGA)', 'Nairobi (GVA)'), an error
-    naming both (`_contradiction`): the code may be the slip as well as the name."""
+    """'Name (CODE)' read as CODE; but where, for a country, the name is a known country name of
+    other codes only and not a part of the coded country's name ('Kenya (UGA)', but not 'Congo
+    (COD)'), an error naming both (`_contradiction`): the code may be the slip as well as the name.
+    An airport's city is not checked so: the airport list names many main airports by a suburb
+    ('Istanbul (IST)' is listed under Arnavutköy, Venice's under Tessera)."""
     valid = valid_references(col.dtype)
-    said: dict[str, tuple[str, str, tuple[str, ...]]] = {}  # text -> (name, code, codes of the name)
+    said: dict[str, tuple[str, tuple[str, ...]]] = {}  # text -> (code, codes of the name)
 
     def code(text: str) -> str | None:
         found = i18n.code_in_brackets(text)
         if found not in valid:
             return None
-        name = i18n.name_before_code(text)
-        named = _named_codes(col.dtype, name)
-        if named and found not in named:
-            said[text] = (name, found, named)
+        if col.dtype == "iso3":
+            name = i18n.name_before_code(text)
+            named = tuple(sorted(i18n.countries_named().get(i18n.fold(name), ())))
+            if named and found not in named and _contradicts(name, found):
+                said[text] = (found, named)
         return found
 
     changes = _changed(values, code)
     for position, typed, _ in changes:
         if isinstance(typed, str) and typed in said:
             cell, row, header = locate(col.name, index[position])
+            found, named = said[typed]
             out.findings.append(
-                _contradiction(col, *said[typed], sheet=out.tab, cell=cell, row=row, column=header, value=typed)
+                finding(
+                    "not-in-codelist.name-code",
+                    named=i18n.CodeLabels("countries", named),
+                    coded=i18n.CodeLabels("countries", (found,)),
+                    sheet=out.tab,
+                    cell=cell,
+                    row=row,
+                    column=header,
+                    value=typed,
+                )
             )
     return changes
 
 
-def _named_codes(dtype: str, name: str) -> tuple[str, ...]:
-    """The codes a name stands for: a country's, in English, French or Spanish (`iso3`), a
-    city's airports (`iata`, as `codelists.airport_cities` keys them); () for any other name."""
-    if dtype == "iso3":
-        return tuple(sorted(i18n.countries_named().get(i18n.fold(name), ())))
-    plain = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
-    valid = valid_references(dtype)
-    return tuple(c for c in codelists.airport_cities().get(plain.casefold().replace(" ", ""), ()) if c in valid)
+def _contradicts(name: str, code: str) -> bool:
+    """Whether a country's name contradicts the country code after it: unless every word of the
+    name is a word of the coded country's name in English, French or Spanish ('Congo (COD)',
+    'Sudan (SSD)', 'Guinea (GNB)' name a part of it)."""
+    words = set(_words(name))
+    return not any(words <= set(_words(i18n.country_names(lang).get(code, ""))) for lang in i18n.LANGS)
 
 
-def _contradiction(col: ColumnSpec, name: str, code: str, named: tuple[str, ...], **where: Any) -> Finding:
-    if col.dtype == "iso3":
-        return finding(
-            "not-in-codelist.name-code",
-            named=i18n.CodeLabels("countries", named),
-            coded=i18n.CodeLabels("countries", (code,)),
-            **where,
-        )
-    return finding(
-        "not-in-codelist.city-code",
-        city=catalogue.quoted(name),
-        code=code,
-        codes=", ".join(named[:4]) + (", ..." if len(named) > 4 else ""),
-        **where,
-    )
+def _words(text: str) -> list[str]:
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return re.findall(r"\w+", plain.casefold())
 
 
 def _numbers(
