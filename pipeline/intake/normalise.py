@@ -734,7 +734,8 @@ def _left_out(
                 labels[i] = f"={formula}"
         totals.sort()
     refused = {i for i, _ in totals}
-    repeated = _repeated_headers(spec, grid, positions, header or [], [i for i in headed if i not in refused])
+    headed = [i for i in headed if i not in refused]
+    repeated = _repeated_headers(spec, grid, positions, header or [], headed) if headed else []
     refused |= {i for i, _, _ in repeated}
     notes = _notes(spec, grid, positions, refused | set(unticked.tolist()) | set(ticked.tolist()))
     whole = np.array(sorted(refused | {i for i, _ in notes}), dtype=np.int64)
