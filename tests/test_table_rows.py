@@ -164,6 +164,14 @@ def test_the_headers_repeated_under_the_data_are_one_warning_and_the_rows_below_
     assert repr(headers[0]) in found[0][3]
 
 
+@pytest.mark.parametrize("retyped", [str.upper, str.lower, lambda h: f" {h} "])
+def test_headers_retyped_under_the_data_are_found_as_well(tmp_path, retyped):
+    headers = [retyped(i18n.header("Facilities", column, "en")) for column in FACILITIES]
+    path = with_rows(tmp_path, "en", [headers, ["Geneva office", "CHE", "natural_gas", 12_000, "m3", None, "measured"]])
+    found = findings(path)
+    assert [(cell, code, severity) for cell, code, severity, _ in found] == [("A3", "repeated-headers", "warning")]
+
+
 def test_headers_repeated_in_other_columns_are_an_error_on_the_first_out_of_its_column(tmp_path):
     """A block pasted with its columns in another order: its rows are read under row 1's headers."""
     headers = [i18n.header("Facilities", column, "en") for column in FACILITIES]

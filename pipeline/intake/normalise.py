@@ -715,7 +715,7 @@ def _left_out(
     alone (`_notes`) are left out and said."""
     if grid is None:
         return _LeftOut()
-    texts = _header_texts(spec.name) | {h for h in header or () if isinstance(h, str)}
+    texts = _header_texts(spec.name) | {h.strip().casefold() for h in header or () if isinstance(h, str)}
     unticked, ticked, totals, headed = _scan(spec, grid, positions, texts)
     labels = {i: grid[i, position] for i, position in totals}
     blank_totals: dict[int, tuple[int, int, object]] = {}  # rows a sum never calculated left blank
@@ -792,8 +792,8 @@ def _scan(
     """Of the rows laid out as `grid` (none of them blank), those whose cells read hold nothing but
     checkboxes (booleans) and empty cells: those whose every box is unticked (FALSE), those with a
     ticked one (TRUE); the others named like a total: (the row's position, its label's column
-    position); and the positions of the rows whose first cell read is a header (its text as written
-    among `heads`), to be looked at whole (`_repeated_headers`).
+    position); and the positions of the rows whose first cell read is a header (its text, case and
+    surrounding spaces ignored, among `heads`), to be looked at whole (`_repeated_headers`).
 
     A total row's first text among the columns read, in the sheet's order, or its first column
     (A, read or not) or its site, is a total's name (`_TOTAL`) and no code of that column's list
@@ -820,7 +820,7 @@ def _scan(
         distinct = set(values)
         named = {v for v in distinct if type(v) is str and _total_name(v, read.get(position))}
         if heads and position == first:  # every row is undecided still
-            headers = distinct & heads
+            headers = {v for v in distinct if type(v) is str and len(v) < 100 and v.strip().casefold() in heads}
             if headers:
                 hit = np.fromiter(map(headers.__contains__, values), dtype=bool, count=len(values))
                 headed = undecided[hit].tolist()
@@ -844,11 +844,12 @@ def _scan(
 @functools.cache
 def _header_texts(sheet: str) -> frozenset[str]:
     """The headers of `sheet` as the template writes them in every language, and its columns'
-    names: a header row pasted again is a copy of a template's (or of row 1), so its first cell is
-    looked up as it is written, one set intersection for a whole column (`_key`, which reads any
-    spelling, is for the few rows found)."""
+    names, case and surrounding spaces ignored: a header row pasted again is a copy of a
+    template's (or of row 1), or retyped ('SITE', ' Site '), so each distinct text of the first
+    column is looked up so (`_key`, which reads any spelling, is for the few rows found)."""
     names = {c.name for c in contract.sheet(sheet).columns}
-    return frozenset(names | {i18n.header(sheet, c, lang) for c in names for lang in i18n.LANGS})
+    texts = names | {i18n.header(sheet, c, lang) for c in names for lang in i18n.LANGS}
+    return frozenset(t.strip().casefold() for t in texts)
 
 
 def _repeated_headers(
