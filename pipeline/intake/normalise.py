@@ -998,16 +998,17 @@ def _total_findings(
             cell = f"{column_letter(position + 1)}{excel_row}"
             header = written.get(position, _header_at(raw, position))
             out.append(finding("inconsistent-row.total", **where, cell=cell, row=excel_row, column=header, value=label))
-    for position, count in listed.items():
-        if count > SAME_FINDINGS_LISTED:
-            header = written.get(position, _header_at(raw, position))
-            more: dict[str, Any] = {
-                "count": count - SAME_FINDINGS_LISTED,
-                "listed": SAME_FINDINGS_LISTED,
-                "name": header,
-            }
-            out.append(finding("more-findings.same", **more, **where, column=header))
+    more = [(position, count) for position, count in listed.items() if count > SAME_FINDINGS_LISTED]
+    out += [_more_findings(raw, written, position, count, where) for position, count in more]
     return out
+
+
+def _more_findings(raw: RawSheet, written: dict[int, str], position: int, count: int, where: dict[str, Any]) -> Finding:
+    """The `more-findings` warning counting the `count` findings of one kind on the column at
+    `position` beyond the SAME_FINDINGS_LISTED listed."""
+    header = written.get(position, _header_at(raw, position))
+    more: dict[str, Any] = {"count": count - SAME_FINDINGS_LISTED, "listed": SAME_FINDINGS_LISTED, "name": header}
+    return finding("more-findings.same", **more, **where, column=header)
 
 
 def _whole_row_findings(
@@ -1024,9 +1025,7 @@ def _whole_row_findings(
     for kind, rows in (("headers", left.headers), ("notes", left.notes)):
         for n, (excel_row, position, value) in enumerate(rows):
             if n == SAME_FINDINGS_LISTED:
-                header = written.get(position, _header_at(raw, position))
-                more: dict[str, Any] = {"count": len(rows) - n, "listed": n, "name": header}
-                out.append(finding("more-findings.same", **more, **where, column=header))
+                out.append(_more_findings(raw, written, position, len(rows), where))
                 break
             cell = f"{column_letter(position + 1)}{excel_row}"
             header = written.get(position, _header_at(raw, position))

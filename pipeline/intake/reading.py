@@ -271,9 +271,9 @@ def _codes(
     changes = _changed(values, code)
     for position, typed, _ in changes:
         if isinstance(typed, str) and typed in notes:
-            cell, row, header = locate(col.name, index[position])
             code_read, note = notes[typed]
-            out.findings.append(_note_finding(out, spec, col, typed, code_read, note, cell, row, header))
+            where = _where(out, col, index[position], typed, locate)
+            out.findings.append(_note_finding(spec, col, code_read, note, where))
     if col.dtype == "yesno" and bool in set(map(type, values)):
         # TRUE/FALSE typed in Excel or LibreOffice (VRAI, VERDADERO...), a Google Sheets checkbox:
         # a boolean cell, read as yes or no. Only a boolean: 1 and 0 stay what they are (an error)
@@ -315,8 +315,7 @@ def note_factor(note: str, unit: bool = True) -> float | None:
     'm3 (thousand litres)'), and scales the figures after an activity ('Diesel (thousand
     litres)'); a plural scale ('thousands of litres'), "'000" or a leading 'x' or 'in' scale
     them anywhere."""
-    plain = "".join(ch for ch in unicodedata.normalize("NFKD", note) if not unicodedata.combining(ch))
-    text = " ".join(_DIGIT_GROUP.sub("", plain.casefold().replace("’", "'")).split())
+    text = " ".join(_DIGIT_GROUP.sub("", _plain(note).replace("’", "'")).split())
     m = _SCALE_NOTE.fullmatch(text)
     if m is None:
         return None
@@ -362,6 +361,13 @@ def _same_unit(code: str, note: str) -> bool:
     return not words and code == "tonne"  # 'Tonne (metric)'
 
 
+def _where(out: Read, col: ColumnSpec, at: object, typed: object, locate: LocateFn) -> dict[str, Any]:
+    """The place of a finding on the value `typed` of column `col` at index `at`: its sheet, cell,
+    row, column header as written and value, as `finding` takes them."""
+    cell, row, header = locate(col.name, at)
+    return {"sheet": out.tab, "cell": cell, "row": row, "column": header, "value": typed}
+
+
 def _is_unit(col: ColumnSpec) -> bool:
     """A unit column: a note after a unit can change the quantity ('Litre (US gallons)')."""
     return col.codelist == "unit" or str(col.codelist).endswith("_unit")
@@ -386,17 +392,7 @@ class _TabName(catalogue.Rendered):
         return catalogue.quoted(i18n.sheet_name(self.sheet, lang))
 
 
-def _note_finding(
-    out: Read,
-    spec: SheetSpec,
-    col: ColumnSpec,
-    typed: str,
-    code: str,
-    note: str,
-    cell: str,
-    row: int | None,
-    header: str,
-) -> Finding:
+def _note_finding(spec: SheetSpec, col: ColumnSpec, code: str, note: str, where: dict[str, Any]) -> Finding:
     """The finding on a value read with a note in brackets its label does not carry (the decision
     is in docs/decisions.md): an error where dropping the note could change a figure, a note
     that scales the figures ('Litre (thousands)': 'not-in-codelist.note-multiplier'), one naming
@@ -405,7 +401,6 @@ def _note_finding(
     the note, not kept, belongs in the row's comment."""
     assert col.codelist
     codelist = col.codelist
-    where: dict[str, Any] = {"sheet": out.tab, "cell": cell, "row": row, "column": header, "value": typed}
     read = i18n.CodeLabels(codelist, (code,))
     shown_note = catalogue.quoted(f"({note})")
     if codelist not in _SCALELESS and (factor := note_factor(note, _is_unit(col))) is not None:
@@ -458,18 +453,13 @@ def _references(
     changes = _changed(values, code)
     for position, typed, _ in changes:
         if isinstance(typed, str) and typed in said:
-            cell, row, header = locate(col.name, index[position])
             found, named = said[typed]
             out.findings.append(
                 finding(
                     "not-in-codelist.name-code",
                     named=i18n.CodeLabels("countries", named),
                     coded=i18n.CodeLabels("countries", (found,)),
-                    sheet=out.tab,
-                    cell=cell,
-                    row=row,
-                    column=header,
-                    value=typed,
+                    **_where(out, col, index[position], typed, locate),
                 )
             )
     return changes
@@ -484,8 +474,12 @@ def _contradicts(name: str, code: str) -> bool:
 
 
 def _words(text: str) -> list[str]:
-    plain = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-    return re.findall(r"\w+", plain.casefold())
+    return re.findall(r"\w+", _plain(text))
+
+
+def _plain(text: str) -> str:
+    """`text` with its accents dropped and its case folded ('Côte' -> 'cote'), its spaces kept."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)).casefold()
 
 
 def _numbers(
@@ -538,7 +532,6 @@ def _ambiguous(
     out: Read, col: ColumnSpec, at: object, typed: str, text: str, value: float, lang: str, locate: LocateFn
 ) -> Finding:
     """The `ambiguous-number` warning on a number read by the workbook's language."""
-    cell, row, header = locate(col.name, at)
     other, _ = number_from_text(text, "en" if DECIMAL_MARK[lang] == "," else "fr")
     return finding(
         "ambiguous-number.separator",
@@ -546,11 +539,7 @@ def _ambiguous(
         other=_shown_number(other, lang),
         mark=DECIMAL_MARK[lang],
         language=i18n.text(f"language.{lang}", lang),
-        sheet=out.tab,
-        cell=cell,
-        row=row,
-        column=header,
-        value=typed,
+        **_where(out, col, at, typed, locate),
     )
 
 
@@ -579,19 +568,15 @@ def _fraction_findings(
             share = float(typed)
         if share is None or not 0 < share < 1:
             continue
-        cell, row, header = locate(col.name, index[position])
-        if cell in percent_cells:
+        where = _where(out, col, index[position], typed, locate)
+        if where["cell"] in percent_cells:
             continue
         out.findings.append(
             finding(
                 "implausible-value.percent-fraction",
                 share=catalogue.CellNumber(share),
                 percent=catalogue.Number(round(share * 100, 10)),
-                sheet=out.tab,
-                cell=cell,
-                row=row,
-                column=header,
-                value=typed,
+                **where,
             )
         )
 
@@ -604,17 +589,12 @@ def _dates(out: Read, col: ColumnSpec, values: list[object], index: Sequence[obj
             continue
         changes.append((position, typed, value))
         if doubt:
-            cell, row, header = locate(col.name, index[position])
             out.findings.append(
                 finding(
                     f"ambiguous-date.{doubt}",
                     read=value.isoformat(),
                     month=value.day,  # month-first: the number that cannot be a month
-                    sheet=out.tab,
-                    cell=cell,
-                    row=row,
-                    column=header,
-                    value=typed,
+                    **_where(out, col, index[position], typed, locate),
                 )
             )
     return changes
