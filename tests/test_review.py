@@ -1174,3 +1174,83 @@ def test_a_rise_from_0_is_compared_again_when_last_year_is_corrected(inputs, cap
         ("D2", "withdrawn"),
         ("D2", "open"),
     ]
+
+
+def reworded(monkeypatch, message_id: str, new_english: str) -> None:
+    """The catalogue as an upgrade that rewords one message would ship it."""
+    from pipeline import catalogue
+
+    rows = {k: dict(v) for k, v in catalogue._messages().items()}
+    rows[message_id]["en"] = new_english
+    monkeypatch.setattr(catalogue, "_messages", lambda: rows)
+    catalogue._compiled.cache_clear()  # and again once the test is done (`fresh_catalogue`)
+
+
+@pytest.fixture
+def fresh_catalogue(monkeypatch):
+    """Templates compiled while a test reworded the catalogue are forgotten after it."""
+    from pipeline import catalogue
+
+    yield
+    monkeypatch.undo()
+    catalogue._compiled.cache_clear()
+
+
+def unrelated_2023_correction() -> dict:
+    """UNEP 2023 sent again with only the focal point's name changed: no compared figure moves."""
+    return set_cell(valid_sheets("UNEP", 2023), "Entity", "B7", "Amina Otieno-Kamau")
+
+
+def test_an_accepted_flag_reworded_by_an_upgrade_stays_accepted_when_compared_again(
+    inputs, capsys, monkeypatch, fresh_catalogue
+):
+    two_years(inputs, mwh_slip())
+    assert gtb(inputs, "accept", "UNEP", "2024", "--reason", "the new chiller doubled the load") == 0
+    [(flag_id, before)] = query(inputs, "SELECT flag_id, message FROM flags WHERE status = 'accepted'")
+    reworded(
+        monkeypatch,
+        "implausible-change.change",
+        "{what}: {old} {unit} in {old_year}, {new} {unit} in {new_year} ({ratio}).{cause} Explain a real change "
+        "in the {comment} column.",
+    )
+    submit(inputs, "2023/UNEP_2023_v2.xlsx", unrelated_2023_correction())
+    capsys.readouterr()
+    assert gtb(inputs, "run") == 0
+    out = capsys.readouterr().out
+    assert "UNEP 2024 compared again with UNEP 2023 as it now stands: its flags stand as they were" in out, out
+    [(same_id, status, reason, message)] = query(inputs, "SELECT flag_id, status, review_reason, message FROM flags")
+    assert (same_id, status, reason) == (flag_id, "accepted", "the new chiller doubled the load")
+    assert message != before and "Explain a real change" in message and "2,400,000" in message
+    # the submission's finding says it as the flag now does, once, and the year stays accepted
+    assert query(
+        inputs,
+        "SELECT f.message FROM findings f JOIN submissions s USING (submission_id) "
+        "WHERE s.reporting_year = 2024 AND s.status = 'loaded' AND f.code = 'implausible-change'",
+    ) == [(message,)]
+    row = unep_row(inputs, 2024, capsys)
+    assert (row["status"], row["open_flags"], row["warnings"]) == ("accepted", 0, 1)
+
+
+def test_a_flag_recorded_before_flags_had_keys_is_recognised_by_its_text_and_given_its_key(inputs, capsys):
+    two_years(inputs, mwh_slip())
+    with duckdb.connect(str(db_of(inputs))) as con:  # as a database migrated from version 4 holds it
+        con.execute("UPDATE flags SET message_key = NULL")
+    submit(inputs, "2023/UNEP_2023_v2.xlsx", unrelated_2023_correction())
+    capsys.readouterr()
+    assert gtb(inputs, "run") == 0
+    assert "UNEP 2024 compared again with UNEP 2023 as it now stands: its flags stand" in capsys.readouterr().out
+    [(status, key)] = query(inputs, "SELECT status, message_key FROM flags")
+    assert status == "open" and key and "implausible-change.change" in key
+
+
+def test_a_flag_key_holds_the_figures_not_the_words():
+    figure = plausibility.Figure(1, "energy", "electricity", "kwh", 2_400.0, "Facilities", 2, "quantity")
+    was = plausibility.Figure(0, "energy", "electricity", "kwh", 2_400_000.0, "Facilities", 2, "quantity")
+    [flag] = plausibility._change_flags(1, [figure], [was], (2023, 2024))
+    key = plausibility.flag_key(flag)
+    assert plausibility.flag_key(flag) == key, "the same flag, the same key"
+    moved = plausibility.Figure(0, "energy", "electricity", "kwh", 2_500_000.0, "Facilities", 2, "quantity")
+    [other] = plausibility._change_flags(1, [figure], [moved], (2023, 2024))
+    assert plausibility.flag_key(other) != key, "another figure compared with is another flag"
+    assert "hint.div1000" in key and "Header" in key and "2400.0" in key
+    assert "went from" not in key and "kWh" not in key, "no rendered words in the key"

@@ -20,7 +20,7 @@ from pipeline.catalogue import DEFAULT_LANG, display_value
 from pipeline.errors import GtbError
 from pipeline.intake.findings import Finding, finding
 from pipeline.intake.validate import Submission
-from pipeline.review.plausibility import Flag, Shown
+from pipeline.review.plausibility import Flag, Shown, flag_key
 from pipeline.warehouse.db import transaction, utcnow
 from pipeline.warehouse.load import insert_frame, next_id
 from schemas import contract
@@ -94,6 +94,7 @@ def record_flags(con: duckdb.DuckDBPyConnection, flags: list[Flag], subs: dict[i
                 "message": found.message,
                 "explanation": _explanation(con, flag),
                 "status": "open",
+                "message_key": flag_key(flag),
             }
         )
         finding_rows.append(

@@ -20,9 +20,10 @@ records them as open flags until an analyst accepts them (`gtb accept`).
 from __future__ import annotations
 
 import csv
+import json
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -289,6 +290,31 @@ class Flag:
     row: int | None  # driving Excel row (None: a Field/Value sheet's field)
     column: str  # contract column or field of the driving cell
     value: float
+
+
+def flag_key(flag: Flag) -> str:
+    """What a flag says, apart from how its message words it: its check, its message id and its
+    parameters as values (figures, years, codes, the sheet and column a header names), never their
+    rendered text. A run comparing a later year again keeps a flag whose key it raises again, so a
+    message reworded by an upgrade or a translation neither withdraws an accepted flag nor opens
+    it anew."""
+    return json.dumps([flag.check.name, flag.message_id, _as_value(flag.params)], sort_keys=True, ensure_ascii=True)
+
+
+def _as_value(param: object) -> object:
+    if isinstance(param, Reason):  # its text is the check's, named by the check
+        return ["Reason", param.check.name]
+    if isinstance(param, Message):
+        return ["Message", param.id, _as_value(param.params)]
+    if isinstance(param, dict):
+        return {str(k): _as_value(v) for k, v in param.items()}
+    if is_dataclass(param) and not isinstance(param, type):
+        return [type(param).__name__, *(_as_value(getattr(param, f.name)) for f in fields(param))]
+    if isinstance(param, bool | int | str) or param is None:
+        return param
+    if isinstance(param, float):
+        return repr(param)  # exact, and finite or not
+    return [type(param).__name__, str(param)]
 
 
 def _fmt(value: float) -> str:

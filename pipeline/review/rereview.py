@@ -8,7 +8,9 @@ that is gone, and a change the correction brings goes unflagged. So the run comp
 year again, on its own workbook read anew (the flag is put on its cell, in its language, as when
 it was loaded):
 
-- a change flag (open or accepted) that comparing again raises word for word stays as it is;
+- a change flag (open or accepted) that comparing again raises again stays as it is: the same
+  check on the same cell with the same message and figures (`plausibility.flag_key`), whatever
+  the words, which take this pipeline's wording (an upgrade may reword a message);
 - one it no longer raises is `withdrawn` (kept, with the run and why), and its finding leaves the
   submission's findings and warning count;
 - one it raises anew is recorded open, like any flag of a run.
@@ -33,6 +35,7 @@ import duckdb
 from pipeline.intake.validate import Submission
 from pipeline.review import flags as review_flags
 from pipeline.review import plausibility
+from pipeline.review.plausibility import Flag
 from pipeline.warehouse.db import utcnow
 
 BY = "gtb run"  # flags.reviewed_by of a flag a run withdrew
@@ -153,13 +156,16 @@ def rereview(con: duckdb.DuckDBPyConnection, run_id: int, later: list[tuple[Late
     subs = {item.submission_id: sub for item, sub in later}
     change = {c.name for c in plausibility.checks() if c.check == "change"}
     raised = [f for f in plausibility.flags(con, list(subs)) if f.check.name in change]
-    fresh = {}
+    fresh: dict[tuple, tuple[Flag, str]] = {}  # (submission, check, sheet, cell, key) -> the flag, its text
+    by_text: dict[tuple, tuple] = {}  # (submission, check, sheet, cell, text) -> its key there
     for flag in raised:
         found = review_flags.to_finding(flag, subs[flag.submission_id])
-        fresh[(flag.submission_id, flag.check.name, found.sheet, found.cell, found.message)] = flag
+        where = (flag.submission_id, flag.check.name, found.sheet, found.cell)
+        fresh[(*where, plausibility.flag_key(flag))] = (flag, found.message)
+        by_text[(*where, found.message)] = (*where, plausibility.flag_key(flag))
     standing = con.execute(
         """
-        SELECT flag_id, submission_id, check_name, sheet, cell, message, code FROM flags
+        SELECT flag_id, submission_id, check_name, sheet, cell, message, code, message_key FROM flags
         WHERE list_contains(?, submission_id) AND status IN ('open', 'accepted') AND list_contains(?, check_name)
         """,
         [sorted(subs), sorted(change)],
@@ -167,10 +173,12 @@ def rereview(con: duckdb.DuckDBPyConnection, run_id: int, later: list[tuple[Late
     kept = set()
     now = utcnow()
     done = {item.submission_id: Rereviewed(item.entity, item.year, item.earlier_year) for item, _ in later}
-    for flag_id, sid, check, sheet, cell, message, code in standing:
-        key = (sid, check, sheet, cell, message)
+    for flag_id, sid, check, sheet, cell, message, code, message_key in standing:
+        # a flag recorded before flags had keys is recognised by its text
+        key = (sid, check, sheet, cell, message_key) if message_key else by_text.get((sid, check, sheet, cell, message))
         if key in fresh:
             kept.add(key)
+            _same_flag_worded_now(con, flag_id, (sid, code, sheet, cell, message), fresh[key][1], key[-1])
             continue
         item = next(i for i, _ in later if i.submission_id == sid)
         reason = (
@@ -194,7 +202,7 @@ def rereview(con: duckdb.DuckDBPyConnection, run_id: int, later: list[tuple[Late
             [len(gone), sid],
         )
         done[sid].withdrawn += 1
-    new = [flag for key, flag in fresh.items() if key not in kept]
+    new = [flag for key, (flag, _) in fresh.items() if key not in kept]
     review_flags.record_flags(con, new, subs)
     for flag in new:
         done[flag.submission_id].raised += 1
@@ -214,3 +222,18 @@ def rereview(con: duckdb.DuckDBPyConnection, run_id: int, later: list[tuple[Late
             ],
         )
     return [done[item.submission_id] for item, _ in later]
+
+
+def _same_flag_worded_now(con: duckdb.DuckDBPyConnection, flag_id: int, finding: tuple, worded: str, key: str) -> None:
+    """A standing flag the comparison raises again keeps its status, review and explanation; its
+    message takes the wording of this pipeline (an upgrade may have reworded it), in the flags
+    table and in its submission's findings, and a flag recorded before keys gets its key."""
+    con.execute("UPDATE flags SET message = ?, message_key = ? WHERE flag_id = ?", [worded, key, flag_id])
+    if worded != finding[-1]:  # its finding: (submission, code, sheet, cell, message as it was)
+        con.execute(
+            """
+            UPDATE findings SET message = ? WHERE submission_id = ? AND code = ? AND sheet IS NOT DISTINCT FROM ?
+              AND cell IS NOT DISTINCT FROM ? AND message = ?
+            """,
+            [worded, *finding],
+        )

@@ -259,7 +259,8 @@ CREATE TABLE IF NOT EXISTS flags (
     status VARCHAR NOT NULL CHECK (status IN ('open', 'accepted', 'withdrawn')),
     reviewed_by VARCHAR,
     reviewed_at TIMESTAMP,
-    review_reason VARCHAR
+    review_reason VARCHAR,
+    message_key VARCHAR
 );
 COMMENT ON TABLE flags IS 'Plausibility flags of loaded submissions (implausible-change, implausible-value), open until an analyst accepts them (gtb accept), or withdrawn by a run that reloaded the earlier year a change was measured against.';
 COMMENT ON COLUMN flags.flag_id IS 'Sequential id.';
@@ -276,6 +277,7 @@ COMMENT ON COLUMN flags.status IS 'open; accepted by an analyst; or withdrawn by
 COMMENT ON COLUMN flags.reviewed_by IS 'Who accepted it (gtb run for a withdrawn flag).';
 COMMENT ON COLUMN flags.reviewed_at IS 'When (UTC).';
 COMMENT ON COLUMN flags.review_reason IS 'Why, as given to gtb accept; for a withdrawn flag, the run and the workbook it compared with again.';
+COMMENT ON COLUMN flags.message_key IS 'What the flag says apart from its wording (check, message id, parameters as values): how a run comparing the year again recognises it after a message is reworded. Empty for flags recorded before version 5.';
 
 CREATE TABLE IF NOT EXISTS reviews (
     reviewed_at TIMESTAMP NOT NULL,
