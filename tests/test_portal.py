@@ -1130,3 +1130,46 @@ def test_a_very_long_cell_value_is_cut_on_the_page_and_kept_whole_in_its_title(p
     assert value is not None
     assert value.group(1) == f' title="kWh{"L" * 10_000}"'
     assert value.group(2) == "kWh" + "L" * 196 + "\u2026"
+
+
+def test_a_flag_explained_in_the_workbooks_comment_column_starts_its_box_with_that_comment(
+    warehouse, personas, tmp_path
+):
+    """The flag's message asks for the reason in the Comment column of its row; the portal asks in
+    a box of its own. A focal point who did what the message says finds the comment in the box,
+    and submits it without typing it again."""
+    from pipeline.portal.models import Explanation
+
+    client = client_for(personas["focal_a"])
+    book = workbook(
+        tmp_path,
+        Facilities_D2=2_400_000_000,
+        Facilities_H1="comment",
+        Facilities_H2="  New data centre <b>opened</b> in Nairobi  ",
+        Facilities_H3="diesel as usual",
+    )
+    upload(client, "UNEP", book)
+    up = Upload.objects.get()
+    flags = [f for f in up.findings if f["flag"]]
+    on_row_2 = [f for f in flags if f["row"] == 2]
+    assert on_row_2 and all(f["comment"] == "New data centre <b>opened</b> in Nairobi" for f in on_row_2)
+    html = page(client, "/entity/UNEP/")
+    boxes = dict(re.findall(r'<textarea name="explain:([^"]+)"[^>]*>([^<]*)</textarea>', html))
+    assert {boxes[f["key"]] for f in on_row_2} == {"New data centre &lt;b&gt;opened&lt;/b&gt; in Nairobi"}
+    assert "diesel as usual" not in html, "another row's comment is not put in a flag's box"
+    assert "a comment typed on its row of the workbook is already there" in text_of(html)
+    # the page posts the boxes as they stand: the comment becomes the flag's explanation
+    posted = {f"explain:{k}": v.replace("&lt;", "<").replace("&gt;", ">") or "checked" for k, v in boxes.items()}
+    submit(client, answers=posted)
+    assert Case.objects.get().status == Case.SUBMITTED
+    saved = dict(Explanation.objects.values_list("key", "text"))
+    assert {saved[f["key"]] for f in on_row_2} == {"New data centre <b>opened</b> in Nairobi"}
+
+
+def test_a_flag_on_a_row_without_a_comment_starts_with_an_empty_box(warehouse, personas, tmp_path):
+    client = client_for(personas["focal_a"])
+    upload(client, "UNEP", workbook(tmp_path, Facilities_D2=2_400_000_000))
+    flags = [f for f in Upload.objects.get().findings if f["flag"]]
+    assert flags and all(f["comment"] is None for f in flags)
+    boxes = re.findall(r'<textarea name="explain:[^"]+"[^>]*>([^<]*)</textarea>', page(client, "/entity/UNEP/"))
+    assert boxes and all(b == "" for b in boxes)

@@ -187,6 +187,9 @@ def _finding_rows(check: api.UploadCheck) -> list[dict]:
                 "message": f.message,
                 "flag": f.code in FLAG_CODES,
                 "key": key,
+                # what the focal point typed in the workbook's comment on the flag's row, which the
+                # flag's message asks for: the explanation box starts with it
+                "comment": _comment_on(check.submission, f) if f.code in FLAG_CODES else None,
                 "excerpt": None
                 if excerpt is None
                 else {
@@ -199,6 +202,22 @@ def _finding_rows(check: api.UploadCheck) -> list[dict]:
             }
         )
     return rows
+
+
+def _comment_on(sub: Any, f: Any) -> str | None:
+    """The workbook's comment on the row a flag is on (a table sheet's comment column), or the
+    Entity sheet's comment for a flag on a whole sheet or on a field, as the warehouse keeps it
+    for `gtb run`'s flags (`review.flags`); None when there is none."""
+    sheet = {tab: name for name, tab in sub.tabs.items()}.get(f.sheet, f.sheet)
+    table = sub.tables.get(sheet) if f.row is not None and f.cell else None
+    if table is not None and "comment" in table.columns and "source_row" in table.columns:
+        found = table.loc[table["source_row"] == f.row, "comment"]
+        text = found.iloc[0] if len(found) else None
+    elif table is None:
+        text = sub.entity.get("comment")
+    else:
+        text = None
+    return text.strip() or None if isinstance(text, str) else None
 
 
 def _verdict(check: api.UploadCheck, compared_with: Path | None) -> dict[str, Any]:
