@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import functools
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -710,13 +711,13 @@ def _left_out(
     is a total row (`totals`): the pipeline adds the rows up itself. So is a row with a cell read
     whose formula adds up its own column (`sums`, `_own_column_sums`: =SUM(D2:D4),
     =SUBTOTAL(109,Table1[Quantity])), whatever its label: the finding is on that cell and quotes
-    the formula; a row such a formula never calculated leaves blank is one too. A row repeating
-    the headers (`header`: row 1 as written; `_repeated_headers`) and a row holding one text
-    alone (`_notes`) are left out and said."""
+    the formula; a row such a formula never calculated leaves blank is one too. So is a row named
+    a total in its Comment alone, whose figures add up the rows above (`_comment_totals`): the
+    finding is on its comment. A row repeating the headers (`header`: row 1 as written;
+    `_repeated_headers`) and a row holding one text alone (`_notes`) are left out and said."""
     if grid is None:
         return _LeftOut()
-    texts = _header_texts(spec.name) | {h.strip().casefold() for h in header or () if isinstance(h, str)}
-    unticked, ticked, totals, headed = _scan(spec, grid, positions, texts)
+    unticked, ticked, totals, headed = _scan(spec, grid, positions)
     labels = {i: grid[i, position] for i, position in totals}
     blank_totals: dict[int, tuple[int, int, object]] = {}  # rows a sum never calculated left blank
     if sums:
@@ -732,7 +733,13 @@ def _left_out(
             elif i not in labels:
                 totals.append((i, column - 1))
                 labels[i] = f"={formula}"
-        totals.sort()
+    comment = positions.get("comment")
+    if comment is not None:
+        taken = {i for i, _ in totals} | set(unticked.tolist()) | set(ticked.tolist())
+        for i in _comment_totals(spec, grid, positions, [excel_row for excel_row, _ in rows], taken):
+            totals.append((i, comment))
+            labels[i] = grid[i, comment]
+    totals.sort()
     refused = {i for i, _ in totals}
     headed = [i for i in headed if i not in refused]
     repeated = _repeated_headers(spec, grid, positions, header or [], headed) if headed else []
@@ -787,13 +794,13 @@ _SUM_SIGNS = ("\u03c3", "\u2211")  # σ (Σ folded to lower case), ∑
 
 
 def _scan(
-    spec: contract.SheetSpec, grid: np.ndarray, positions: dict[str, int], heads: frozenset[str] = frozenset()
+    spec: contract.SheetSpec, grid: np.ndarray, positions: dict[str, int]
 ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]], list[int]]:
     """Of the rows laid out as `grid` (none of them blank), those whose cells read hold nothing but
     checkboxes (booleans) and empty cells: those whose every box is unticked (FALSE), those with a
     ticked one (TRUE); the others named like a total: (the row's position, its label's column
-    position); and the positions of the rows whose first cell read is a header (its text, case and
-    surrounding spaces ignored, among `heads`), to be looked at whole (`_repeated_headers`).
+    position); and the positions of the rows whose first cell read is a header of the sheet as
+    row 1's are matched (`_a_header`), to be looked at whole (`_repeated_headers`).
 
     A total row's first text among the columns read, in the sheet's order, or its first column
     (A, read or not) or its site, is a total's name (`_TOTAL`) and no code of that column's list
@@ -819,8 +826,8 @@ def _scan(
         types = np.fromiter(map(type, values), dtype=object, count=len(values))
         distinct = set(values)
         named = {v for v in distinct if type(v) is str and _total_name(v, read.get(position))}
-        if heads and position == first:  # every row is undecided still
-            headers = {v for v in distinct if type(v) is str and len(v) < 100 and v.strip().casefold() in heads}
+        if position == first:  # every row is undecided still
+            headers = {v for v in distinct if type(v) is str and _a_header(v, spec.name)}
             if headers:
                 hit = np.fromiter(map(headers.__contains__, values), dtype=bool, count=len(values))
                 headed = undecided[hit].tolist()
@@ -841,15 +848,31 @@ def _scan(
     )
 
 
+# A text this long or longer is no header (the longest the template writes has some 40 characters)
+HEADER_LENGTH_LIMIT = 100
+_NOT_ALPHANUMERIC = bytes(c for c in range(128) if not chr(c).isalnum())  # of ASCII
+
+
 @functools.cache
-def _header_texts(sheet: str) -> frozenset[str]:
-    """The headers of `sheet` as the template writes them in every language, and its columns'
-    names, case and surrounding spaces ignored: a header row pasted again is a copy of a
-    template's (or of row 1), or retyped ('SITE', ' Site '), so each distinct text of the first
-    column is looked up so (`_key`, which reads any spelling, is for the few rows found)."""
-    names = {c.name for c in contract.sheet(sheet).columns}
-    texts = names | {i18n.header(sheet, c, lang) for c in names for lang in i18n.LANGS}
-    return frozenset(t.strip().casefold() for t in texts)
+def _header_letters(sheet: str) -> frozenset[bytes]:
+    """The letters and digits alone of each header of `sheet` that `i18n.header_lookup` matches,
+    of those in ASCII (in lower case, as it folds them): what `_a_header` looks up first."""
+    keys = (k for k in i18n.header_lookup(sheet) if k.isascii())
+    return frozenset(k.encode().translate(None, _NOT_ALPHANUMERIC) for k in keys)
+
+
+def _a_header(text: str, sheet: str) -> bool:
+    """Whether `text` is a header of `sheet` as row 1's are matched to its columns (`_match_headers`:
+    `_key` in `i18n.header_lookup`, any language, case, accents, spaces and hyphens ignored, with or
+    without its unit): 'Unite', 'PAIS', 'From', 'Mode-of-transport'. A text in ASCII is looked up by
+    its letters and digits first, in one pass in compiled code: `_key` drops none of those and folds
+    such a text to its lower case but for a few other characters, and costs ten times as much, for
+    each distinct text of the first column of a sheet of a million rows (site names, most of them)."""
+    if len(text) >= HEADER_LENGTH_LIMIT:
+        return False
+    if text.isascii() and text.lower().encode().translate(None, _NOT_ALPHANUMERIC) not in _header_letters(sheet):
+        return False
+    return _key(text) in i18n.header_lookup(sheet)
 
 
 def _repeated_headers(
@@ -947,6 +970,97 @@ def _a_note(value: str, col: contract.ColumnSpec) -> bool:
         return False
     figure = col.dtype in ("number", "integer", "date") and any(ch.isdigit() for ch in value)
     return not figure and not _a_code(value, col)
+
+
+# The columns that say what a row is about besides its site and first column (`_comment_totals`):
+# where it is (a country, an airport), which project and serials.
+_KEY_TYPES = ("text", "iso3", "iata")
+# A total typed as a value may be rounded: it adds up the rows above within this part of their
+# sum, or within half a unit ('2,450,000' under rows of 2,447,000; '16' under 12.5 and 3).
+TOTAL_ROUNDING = 0.01
+
+
+def _comment_totals(
+    spec: contract.SheetSpec, grid: np.ndarray, positions: dict[str, int], excel_rows: list[int], taken: set[int]
+) -> list[int]:
+    """The positions of the rows of `grid` (none of them blank, none of `taken`: totals, checkboxes)
+    named like a total in their Comment alone ('Total', 'TOTAL 2024', 'Total général', 'Sum of the
+    above': `_total_name`), their site and first column blank, and their other cells saying where
+    or what (`_KEY_TYPES`: the country, the airports, the project) blank or a total's name too,
+    whose figures add up the rows above. The drop-downs filled down beside it (the energy type, the
+    unit, 'Measured') say nothing either way: such a row was read as data and, where no site is
+    needed (a flight by its distance), loaded, its figures counted twice. Its figures decide: each
+    it holds (one at least) is the sum of its column over the rows above it, all of them (but the
+    totals) or those since the last total or blank row, within rounding (`TOTAL_ROUNDING`). A row
+    of data whose comment speaks of a total ('Total of two invoices', 'Total from the travel
+    agent's report', its site forgotten) adds up nothing: its cells are checked as before.
+
+    Vectorised: the rows with a comment and a blank site and first column are found in compiled
+    code, each distinct comment of theirs is matched once (`_total_name`), and the figures are
+    added up only for the few rows left."""
+    width = grid.shape[1]
+    read = {p: col for col in spec.columns if (p := positions.get(col.name)) is not None and p < width}
+    comment = positions.get("comment", -1)
+    figures = sorted(p for p, col in read.items() if col.is_numeric)
+    if comment not in read or not figures:
+        return []
+    labels = {0, *(p for p, col in read.items() if col.name == "site")} - {comment}  # `_scan`'s: never a total here
+    keys = sorted(p for p, col in read.items() if col.dtype in _KEY_TYPES and p != comment and p not in labels)
+    none = np.array(None, dtype=object)
+    kept = np.not_equal(grid[:, comment], none)
+    for position in labels:
+        if position < width:
+            kept &= np.equal(grid[:, position], none)
+    if taken:
+        kept[np.fromiter(taken, dtype=np.int64, count=len(taken))] = False
+    rows = np.flatnonzero(kept)
+    for position, is_comment in [(comment, True), *((p, False) for p in keys)]:
+        if not rows.size:
+            return []
+        values = grid[rows, position].tolist()
+        named = {v for v in set(values) if type(v) is str and _total_name(v, read[position])}
+        rows = rows[[v in named or (v is None and not is_comment) for v in values]]
+    return _adding_up(grid, figures, rows.tolist(), excel_rows, taken) if rows.size else []
+
+
+def _a_figure(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _adding_up(
+    grid: np.ndarray, figures: list[int], rows: list[int], excel_rows: list[int], taken: set[int]
+) -> list[int]:
+    """Of the rows at `rows` (ascending), those whose every figure (at positions `figures`; one
+    at least) is the sum of its column over the rows above it (`_comment_totals`): from the first,
+    or from the last break, the row after a total (of `taken`, or one found here) or after a blank
+    row (a gap between `excel_rows`). The rows of `taken` and those found count in no sum."""
+    n = len(grid)
+    values = np.zeros((n, len(figures)))
+    for j, p in enumerate(figures):
+        values[:, j] = [v if _a_figure(v) else 0.0 for v in grid[:, p].tolist()]
+    values[sorted(taken)] = 0.0
+    above = np.vstack([np.zeros((1, len(figures))), np.cumsum(values, axis=0)])  # above[i]: the rows before i
+    gaps = np.flatnonzero(np.diff(np.asarray(excel_rows, dtype=np.int64)) > 1) + 1
+    breaks = sorted({*(i + 1 for i in taken), *gaps.tolist()})
+    found: list[int] = []
+    counted = np.zeros(len(figures))  # the figures of the rows found, in `above` still
+    for i in rows:
+        held = [j for j, p in enumerate(figures) if _a_figure(grid[i, p])]
+        if not held:
+            continue
+        at = bisect.bisect_right(breaks, i) - 1
+        last = max(breaks[at] if at >= 0 else 0, found[-1] + 1 if found else 0)
+        sums = [above[i] - counted] + ([above[i] - above[last]] if 0 < last < i else [])
+        if any(_a_total(values[i, held], total[held]) for total in sums):
+            found.append(i)
+            counted += values[i]
+    return found
+
+
+def _a_total(figures: np.ndarray, sums: np.ndarray) -> bool:
+    """Whether `figures` are `sums` (some of them not 0), within rounding (`TOTAL_ROUNDING`)."""
+    close = np.abs(figures - sums) <= np.maximum(0.5, TOTAL_ROUNDING * np.abs(sums))
+    return bool(np.any(sums != 0) and np.all(close))
 
 
 # cell types, as 0-d object arrays to compare the types of many cells with
