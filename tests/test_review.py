@@ -1254,3 +1254,8 @@ def test_a_flag_key_holds_the_figures_not_the_words():
     assert plausibility.flag_key(other) != key, "another figure compared with is another flag"
     assert "hint.div1000" in key and "Header" in key and "2400.0" in key
     assert "went from" not in key and "kWh" not in key, "no rendered words in the key"
+    import numpy as np
+
+    as_numpy = plausibility.Figure(1, "energy", "electricity", "kwh", np.float64(2_400.0), "Facilities", 2, "quantity")
+    [same] = plausibility._change_flags(1, [as_numpy], [was], (np.int64(2023), np.int64(2024)))
+    assert plausibility.flag_key(same) == key, "a figure read through numpy is the same figure"

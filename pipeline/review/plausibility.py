@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import numbers
 import sys
 from dataclasses import dataclass, fields, is_dataclass
 from functools import cache
@@ -310,10 +311,12 @@ def _as_value(param: object) -> object:
         return {str(k): _as_value(v) for k, v in param.items()}
     if is_dataclass(param) and not isinstance(param, type):
         return [type(param).__name__, *(_as_value(getattr(param, f.name)) for f in fields(param))]
-    if isinstance(param, bool | int | str) or param is None:
+    if isinstance(param, bool | str) or param is None:
         return param
-    if isinstance(param, float):
-        return repr(param)  # exact, and finite or not
+    if isinstance(param, numbers.Integral):  # numpy's integers too, as Python's
+        return int(param)
+    if isinstance(param, numbers.Real):  # numpy's floats too: exact, finite or not
+        return repr(float(param))
     return [type(param).__name__, str(param)]
 
 
