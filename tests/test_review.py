@@ -197,6 +197,24 @@ def test_a_file_named_as_the_entity_writes_its_code_is_no_mismatch(inputs, capsy
     assert query(inputs, "SELECT status, warning_count FROM submissions") == [("loaded", 0)]
 
 
+@pytest.mark.parametrize("name", ["ITCILO_2024.xlsx", "ITC-ILO_2024.xlsx", "itc_ilo 2024.xlsx"])
+def test_a_workbook_of_a_shorter_code_named_for_the_longer_one_is_a_mismatch(inputs, capsys, name):
+    """ITC's workbook in a file named for ITCILO: the name starts with ITC's letters, but names
+    another entity; loaded, it would take the place of ITC's year under a name meant for ITCILO's."""
+    submit(inputs, f"2024/{name}", valid_sheets("ITC", 2024))
+    assert gtb(inputs, "run") == 1
+    assert query(inputs, "SELECT status FROM submissions") == [("rejected",)]
+    [(cell, message)] = query(inputs, "SELECT cell, message FROM findings WHERE code = 'entity-mismatch'")
+    assert cell == "B2" and name in message and "ITCILO" in message, message
+
+
+@pytest.mark.parametrize("name", ["ITC_2024.xlsx", "itc 2024 final.xlsx"])
+def test_a_workbook_of_the_shorter_code_named_for_it_loads(inputs, capsys, name):
+    submit(inputs, f"2024/{name}", valid_sheets("ITC", 2024))
+    assert gtb(inputs, "run") == 0
+    assert query(inputs, "SELECT status FROM submissions") == [("loaded",)]
+
+
 def test_file_name_of_another_year_is_a_warning(inputs, capsys):
     submit(inputs, "UNEP_2023_final.xlsx", valid_sheets("UNEP", 2024))
     capsys.readouterr()
@@ -1259,3 +1277,23 @@ def test_a_flag_key_holds_the_figures_not_the_words():
     as_numpy = plausibility.Figure(1, "energy", "electricity", "kwh", np.float64(2_400.0), "Facilities", 2, "quantity")
     [same] = plausibility._change_flags(1, [as_numpy], [was], (np.int64(2023), np.int64(2024)))
     assert plausibility.flag_key(same) == key, "a figure read through numpy is the same figure"
+
+
+@pytest.mark.parametrize(
+    ("stem", "named"),
+    [
+        ("UN Women 2024", ("UN-WOMEN", 2024)),
+        ("UNWOMEN_2024", ("UN-WOMEN", 2024)),
+        ("un.habitat-2024", ("UN-HABITAT", 2024)),
+        ("ITC-ILO_2024", ("ITCILO", 2024)),
+        ("ITCILO 2024", ("ITCILO", 2024)),
+        ("ITC_2024_ILO", ("ITC", 2024)),
+        ("GTB-UNOV-UNODC-2024-final", ("UNOV-UNODC", 2024)),
+        ("UNEP_2025-03-01", ("UNEP", None)),
+    ],
+)
+def test_a_file_name_names_the_longest_code_its_words_spell(stem, named):
+    from pipeline import codelists
+    from pipeline.intake.cross_checks import named_in
+
+    assert named_in(stem, set(codelists.codes("entities"))) == named

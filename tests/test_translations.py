@@ -198,3 +198,17 @@ def test_a_certified_ems_without_its_standard_is_told_with_the_drop_down_labels(
         if lang != "en":  # the English labels hold the English words
             assert not re.search(r"\b(certified|iso14001|emas)\b", found.message), found.message
     assert found.message.startswith("el estado 'SGA certificado (ISO 14001 o EMAS)' requiere"), found.message
+
+
+def test_no_french_or_spanish_message_calls_the_system_a_pipeline():
+    """'pipeline' is the engineers' word; the French messages say 'le système de traitement', the
+    Spanish ones 'el sistema'."""
+    from pipeline import catalogue
+
+    said = [
+        (i, lang)
+        for i in catalogue.ids()
+        for lang in ("fr", "es")
+        if "pipeline" in catalogue.raw_template(i, lang).lower()
+    ]
+    assert said == []

@@ -181,11 +181,14 @@ def named_in(stem: str, entities: set[str]) -> tuple[str | None, int | None]:
     the word after the entity code. A year further on (`UNEP GHG 2024 final`), or one that begins
     a date (`UNEP_2025-03-01`, the day it was sent), is not a claim about the reporting year."""
     tokens = [t for t in re.split(r"[_\-\s.]+", stem) if t]
-    entity, after = None, 0  # a code of several words (UN-HABITAT, UNOV-UNODC) as written with any separator
+    # a code as written with any separator or none (UN-HABITAT, UN Habitat, UNHABITAT; ITC-ILO for
+    # ITCILO), the longest first: 'ITC-ILO_2024' names ITCILO, not ITC
+    by_letters = {_squashed(code): code for code in entities}
+    entity, after = None, 0
     for start in (0, 1):
         for words in (3, 2, 1):
-            code = "-".join(tokens[start : start + words]).upper()
-            if entity is None and len(tokens) >= start + words and code in entities:
+            code = by_letters.get(_squashed("".join(tokens[start : start + words])))
+            if entity is None and len(tokens) >= start + words and code is not None:
                 entity, after = code, start + words
     year = None
     for i in sorted({0, after} if entity else {0}):
@@ -206,11 +209,9 @@ def _a_date(after: list[str]) -> bool:
     return len(after) == 2 and all(t.isdigit() and len(t) <= 2 for t in after)
 
 
-def _spells(stem: str, code: str) -> bool:
-    """Whether a file name starts with `code` once separators and case are set aside: 'ITC-ILO_2024'
-    and 'itc ilo 2024' spell ITCILO, whose name `named_in` reads as the code ITC."""
-    squash = re.sub(r"[^0-9A-Z]", "", stem.upper())
-    return squash.startswith(re.sub(r"[^0-9A-Z]", "", code.upper()))
+def _squashed(text: str) -> str:
+    """A code or a file name's words, their letters and digits alone in upper case."""
+    return re.sub(r"[^0-9A-Z]", "", text.upper())
 
 
 def folder_and_name_findings(subs: list[Submission]) -> None:
@@ -241,7 +242,6 @@ def folder_and_name_findings(subs: list[Submission]) -> None:
             sub.entity_code
             and named_entity
             and named_entity != sub.entity_code
-            and not _spells(stem, sub.entity_code)  # 'ITC-ILO_2024' is ITCILO's, though ITC is a code too
         )
         wrong_year = named_year is not None and named_year != sub.reporting_year
         if wrong_entity:  # one of the two is wrong, and loading it would replace an entity's year
