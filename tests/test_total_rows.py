@@ -85,3 +85,34 @@ def test_a_formula_that_is_no_sum_of_its_column_above_is_a_figure(tmp_path, form
     with_formula(path, "Facilities", "D5", formula, 4_400)
     [sub] = check_files([path], jobs=1)
     assert not [f for f in sub.findings if f.is_error], [f.message for f in sub.findings]
+
+
+@pytest.mark.parametrize(
+    ("lang", "site", "kept"),
+    [
+        ("en", "Station Total Mombasa", "TotalEnergies Mombasa"),
+        ("en", "Total Mombasa depot", "keep the row"),
+        ("fr", "Station Total Mombasa", "gardez la ligne"),
+        ("es", "Estación Total Mombasa", "conserve la fila"),
+    ],
+)
+def test_a_site_named_with_the_word_total_is_told_how_to_keep_its_row(tmp_path, lang, site, kept):
+    """A fuel station of the brand Total is a real site: the error still stops it (a total would
+    count the sheet twice), but says how to keep the row, in the workbook's language."""
+    sheets = valid_sheets()
+    sheets["Facilities"].append([site, "KEN", "diesel", 35_000, "litre", None, "measured"])
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    [sub] = check_files([path], jobs=1, lang=lang)
+    [error] = [f for f in sub.findings if f.is_error]
+    assert (error.cell, error.code) == ("A5", "inconsistent-row") and site in error.message
+    assert kept in error.message, error.message
+
+
+@pytest.mark.parametrize("label", ["Total", "TOTAL 2024", "Grand total", "Total général", "Total of all sites", "Σ"])
+def test_a_label_that_is_a_total_alone_says_only_to_delete_the_row(tmp_path, label):
+    sheets = valid_sheets()
+    sheets["Facilities"].append([label, "KEN", "electricity", 2_400_000, "kwh", None, "measured"])
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    [sub] = check_files([path], jobs=1)
+    [error] = [f for f in sub.findings if f.is_error]
+    assert "Delete the row" in error.message and "TotalEnergies" not in error.message, error.message

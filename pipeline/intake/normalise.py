@@ -1095,6 +1095,29 @@ def _a_code(text: str, col: contract.ColumnSpec) -> bool:
 SAME_FINDINGS_LISTED = 1000
 
 
+# The words a total's label holds besides the word total ('Grand total 2024', 'Total of all sites',
+# 'Total général', 'Total anual'): a label with any other word may be a place named so (a 'Total'
+# fuel station) rather than a total (`_named_too`).
+_FILLER_WORDS = (
+    "grand gran general général generale générale overall global final annual annuel anual year année año "
+    "all every the of above for and in sites site locations offices buildings premises tous toutes les "
+    "des du de la le et pour sur lieux bureaux bâtiments batiments todos todas los las del el y para en "
+    "sitios oficinas edificios sedes kwh mwh gwh litres liters litre liter kg tonnes tons km"
+)
+_TOTAL_FILLER = frozenset(_FILLER_WORDS.split())
+
+
+def _named_too(label: object) -> bool:
+    """Whether a total's label (`_total_name`) holds a word besides the total word and the words
+    a total is labelled with (`_TOTAL_FILLER`): 'Station Total Mombasa', 'Total Mombasa depot',
+    'Nairobi subtotal'. Its finding then says how to keep the row if it is a place named so."""
+    if not isinstance(label, str) or label.startswith("="):  # a sum formula: no name
+        return False
+    rest = _TOTAL_WORD.sub(" ", label.lower())
+    rest = re.sub(r"^\W*(?:grand?[- ]?|sub[- ]?|sous[- ]?)?(?:total(?:e?s)?|totaux|somme|suma|sum)(?!\w)", " ", rest)
+    return any(w not in _TOTAL_FILLER for w in re.findall(r"[^\W\d_]{2,}", rest))
+
+
 def _total_findings(
     raw: RawSheet, totals: list[tuple[int, int, object]], written: dict[int, str], file_name: str
 ) -> list[Finding]:
@@ -1111,7 +1134,8 @@ def _total_findings(
         if listed[position] <= SAME_FINDINGS_LISTED:
             cell = f"{column_letter(position + 1)}{excel_row}"
             header = written.get(position, _header_at(raw, position))
-            out.append(finding("inconsistent-row.total", **where, cell=cell, row=excel_row, column=header, value=label))
+            message = "inconsistent-row.total-in-name" if _named_too(label) else "inconsistent-row.total"
+            out.append(finding(message, **where, cell=cell, row=excel_row, column=header, value=label))
     more = [(position, count) for position, count in listed.items() if count > SAME_FINDINGS_LISTED]
     out += [_more_findings(raw, written, position, count, where) for position, count in more]
     return out
