@@ -7,7 +7,8 @@ loader); `pipeline.serials` reads them. A row whose serial is a range retires as
 the range holds (1 credit = 1 tCO2e): its quantity must be that count.
 """
 
-from collections.abc import Hashable
+import re
+from collections.abc import Callable, Hashable
 
 import pandas as pd
 
@@ -50,6 +51,29 @@ def _ascii_serials(d: pd.DataFrame) -> pd.Series:
     return pd.Series(
         [bool(b) or not serials.foreign_characters(v) for v, b in zip(values, blank, strict=True)], index=d.index
     )
+
+
+# An identifier Excel took for a number and shows in scientific notation, rounded to 15 digits:
+# '1.23457E+19' as it shows it, '1.234567890123457e+19' as the cell holds it (a project id or a
+# serial number typed without an apostrophe). Its digits are gone: it names no registry's entry.
+_SCIENTIFIC = re.compile(r"\s*[+-]?[0-9]+(?:[.,][0-9]*)?[eE][+-]?[0-9]+\s*")
+
+
+def _rounded(value: object) -> bool:
+    """Whether an identifier's cell is one Excel rounded: a text in scientific notation, or a number
+    of 16 digits or more (Excel keeps 15: 12345678901234567890 is held as 1.2345678901234568e19)."""
+    if isinstance(value, str):
+        return _SCIENTIFIC.fullmatch(value) is not None
+    return isinstance(value, int | float) and not isinstance(value, bool) and abs(value) >= 1e15
+
+
+def _not_rounded(column: str) -> Callable[[pd.DataFrame], pd.Series]:
+    def fn(d: pd.DataFrame) -> pd.Series:
+        """False for an identifier Excel rounded (`_rounded`)."""
+        values = d[column]
+        return pd.Series([not _rounded(v) for v in values.tolist()], index=d.index)
+
+    return fn
 
 
 def _range_size(value: object) -> int | None:
@@ -99,6 +123,8 @@ def _size_params(value: object, row: pd.Series | None) -> dict[str, object]:
 schema = sheet_schema(
     "Offsets",
     [
+        row_check("project-id-not-rounded", "type-error.identifier-rounded", "project_id", _not_rounded("project_id")),
+        row_check("serial-not-rounded", "type-error.identifier-rounded", "serial_range", _not_rounded("serial_range")),
         row_check("serial-readable", "out-of-range.serial-size", "serial_range", _readable_serials, _size_params),
         row_check("serial-ascii", "type-error.serial-characters", "serial_range", _ascii_serials, _characters_params),
         row_check(
