@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -45,6 +46,16 @@ def is_number_text(text: str) -> bool:
     """Whether `parse_number` reads this text as a (finite) number: '1 200', '1,200.5', '-.5'."""
     bare = NUMBER_SPACES.sub("", text.strip())
     return NUMBER_TEXT.fullmatch(bare) is not None and math.isfinite(float(bare.replace(",", "")))
+
+
+def without_format_characters(text: str) -> str:
+    """`text` without its format characters (Unicode category Cf: zero-width space, soft hyphen,
+    byte-order mark, left-to-right and right-to-left marks, word joiner...), which a cell shows as
+    nothing: pasted in with a value from a web page, an e-mail or a PDF, they made 'KEN' or '1200'
+    look valid and be refused. ASCII text, nearly every cell, holds none and costs one test."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 def column_letter(number: int) -> str:

@@ -45,12 +45,14 @@ _UNIT_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
 
 
 def fold(text: object) -> str:
-    """The form names and codes are matched in: NFKC (m³ -> m3), accents dropped, case folded,
+    """The form names and codes are matched in: NFKC (m³ -> m3), accents and format characters
+    (a zero-width space, a soft hyphen: Unicode Cf, which show nothing) dropped, case folded,
     spaces, hyphens, underscores, dots and apostrophes removed: 'Gaz naturel' -> 'gaznaturel'."""
     if text is None:
         return ""
-    norm = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", str(text)))
-    plain = "".join(ch for ch in norm if not unicodedata.combining(ch))
+    plain = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", str(text)))
+    if not plain.isascii():
+        plain = "".join(ch for ch in plain if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf")
     return _FOLD_DROP.sub("", plain.casefold())
 
 

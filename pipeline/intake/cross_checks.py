@@ -238,11 +238,7 @@ def folder_and_name_findings(subs: list[Submission]) -> None:
             )
         stem = Path(sub.file_name).stem
         named_entity, named_year = named_in(stem, entities)
-        wrong_entity = (
-            sub.entity_code
-            and named_entity
-            and named_entity != sub.entity_code
-        )
+        wrong_entity = sub.entity_code and named_entity and named_entity != sub.entity_code
         wrong_year = named_year is not None and named_year != sub.reporting_year
         if wrong_entity:  # one of the two is wrong, and loading it would replace an entity's year
             sub.findings.append(

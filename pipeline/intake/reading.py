@@ -18,7 +18,12 @@ becomes the contract's value, the rest stays as typed for the validator to repor
   holds and the percentage read (`PercentCell`: "80 (read as 8000 % ...)");
 - a date typed as `dd/mm/yyyy` (or with dots or hyphens): read day first, with an
   `ambiguous-date` warning when day and month could be swapped, and one when only month first
-  reads it (`11/13/2024`).
+  reads it (`11/13/2024`); a 0 in a date cell, Excel's empty date, shown as 0 that is no date;
+- a code, a number or a date holding format characters that show nothing (a zero-width space,
+  a soft hyphen, a byte-order mark, a left-to-right mark: Unicode Cf), pasted in from a web page,
+  an e-mail or a PDF: read without them, without a word (`KEN\u200b` -> KEN); a minus sign typed
+  as another dash (`\u22121200`) is one, and -0 is 0; in a column of whole numbers, `1.250` is
+  1250, with an `ambiguous-number` warning.
 
 What was typed is kept (`typed_as`) so that a finding on such a cell still quotes it.
 """
@@ -34,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline import catalogue, codelists
-from pipeline.cells import is_number_text
+from pipeline.cells import is_number_text, without_format_characters
 from pipeline.intake.findings import Finding, finding
 from schemas import i18n
 from schemas.contract import ColumnSpec, SheetSpec
@@ -55,6 +60,10 @@ _EXPONENT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+")
 _PERCENT = re.compile(r"(.*?)\s*%\s*")
 _DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
 DECIMAL_MARK = {"en": ".", "fr": ",", "es": ","}
+# What reads as a minus sign besides '-': the minus sign (Word, PDFs), the en dash typed or
+# autocorrected for one, and the small and full-width hyphen-minus; not the em dash (a nil in a
+# table) nor the hyphens, which no one writes for a minus
+_MINUS_SIGNS = str.maketrans(dict.fromkeys("\u2212\u2013\ufe63\uff0d", "-"))
 # (column, frame index) -> (cell, Excel row, header as written)
 LocateFn = Callable[[str, object], tuple[str, "int | None", str]]
 
@@ -103,12 +112,23 @@ class NotANumber(str):
     __slots__ = ()
 
 
-def number_from_text(text: str, lang: str) -> tuple[float | None, bool]:
+def number_from_text(text: str, lang: str, whole: bool = False) -> tuple[float | None, bool]:
     """(value, ambiguous) of a number typed as text; (None, False) when it is no number.
 
     Spaces (no-break and narrow ones too) and apostrophes group thousands only in valid groups
     (`_SPACED`): '1 234 567', '1'234,5'; '12 34', '1 2345' or '1,234 5' are no number, not
-    the digits joined (which read '1,234 5' as 1.2345)."""
+    the digits joined (which read '1,234 5' as 1.2345). The format characters a cell shows as
+    nothing are dropped ('1200\u200b' is 1200), a minus sign typed as another dash ('\u22121200')
+    is one (`_MINUS_SIGNS`), and -0 is 0. `whole`: for a column of whole numbers, where a single
+    separator before exactly three digits ('1.250', '1,250') can only separate thousands: read so
+    in any language, still ambiguous (said)."""
+    if not text.isascii():
+        text = without_format_characters(text).translate(_MINUS_SIGNS)
+    value, ambiguous = _number(text, lang, whole)
+    return (None if value is None else value + 0.0), ambiguous  # -0.0 + 0.0 is 0.0
+
+
+def _number(text: str, lang: str, whole: bool) -> tuple[float | None, bool]:
     t = _SIGN_SPACE.sub(r"\1", text.strip().strip("'’").strip())
     if not t:
         return None, False
@@ -123,7 +143,7 @@ def number_from_text(text: str, lang: str) -> tuple[float | None, bool]:
     if _INTEGER.fullmatch(t):
         return float(t), False
     if (m := _GROUPED.fullmatch(t)) and len(set(m.group(3)[::4])) == 1:  # one separator throughout
-        return _grouped(m, lang)
+        return _grouped(m, lang, whole)
     if _EN_STYLE.fullmatch(t):
         return float(t.replace(",", "")), False
     if _EU_STYLE.fullmatch(t):
@@ -141,17 +161,18 @@ def _exponent(t: str, lang: str) -> float | None:
     return float(t) if _EXPONENT.fullmatch(t) else None
 
 
-def _grouped(m: re.Match[str], lang: str) -> tuple[float | None, bool]:
+def _grouped(m: re.Match[str], lang: str, whole: bool = False) -> tuple[float | None, bool]:
     """A number written as digits in groups of three after one separator or more, the same one
     throughout (`_GROUPED`; a number with both is `_EN_STYLE` or `_EU_STYLE`): thousands with two
-    groups or more; with one, thousands or a decimal part by the language (ambiguous), but a
-    decimal part when the head is 0, as no number's thousands start with 0."""
+    groups or more; with one, thousands or a decimal part by the language (ambiguous), or
+    thousands where the column takes `whole` numbers only (still ambiguous), but a decimal part
+    when the head is 0, as no number's thousands start with 0."""
     sign, head, groups, sep = m.group(1), m.group(2), m.group(3), m.group(4)
     if head.startswith("0"):  # '0,250' is a quarter, in any language; '0,250,000' no number
         return (float(sign + head + "." + groups[1:]), False) if len(groups) == 4 else (None, False)
     if len(groups) > 4:  # two or more groups: thousands separators, whatever the language
         return float(sign + head + groups.replace(sep, "")), False
-    decimal = sep == DECIMAL_MARK[lang]
+    decimal = sep == DECIMAL_MARK[lang] and not whole
     value = float(sign + head + "." + groups[1:]) if decimal else float(sign + head + groups[1:])
     return value, True
 
@@ -161,7 +182,7 @@ def date_from_text(text: str) -> tuple[dt.date | None, str]:
     doubt is "" (one reading), "day-month" (day and month could be swapped: read day first) or
     "month-first" (read month first, against the contract: whoever typed it writes dates the US
     way, and their other dates may have been read the wrong way round)."""
-    m = _DMY.fullmatch(text.strip())
+    m = _DMY.fullmatch(without_format_characters(text).strip())
     if not m:
         return None, ""
     a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
@@ -197,15 +218,23 @@ def read_sheet(
             changes = _codes(out, spec, col, values, index, locate)
         elif col.dtype in ("iso3", "iata"):
             changes = _references(out, col, values, index, locate)
+        elif col.dtype == "entity":
+            changes = _changed(values, _shown_text)  # 'UNEP\u200b' is UNEP
         elif col.dtype in ("number", "integer"):
             changes = _numbers(out, col, values, index, lang, locate, percent_cells)
         elif col.dtype == "date":
-            changes = _dates(out, col, values, index, locate)
+            changes = _dates(out, col, values, index, lang, locate)
         _apply(out, col, changes, index)
     return out
 
 
 _Changes = list[tuple[int, object, object]]  # (position in the column, as typed, as read)
+
+
+def _shown_text(typed: str) -> str | None:
+    """A text without the format characters it holds, which show nothing; None without any."""
+    text = without_format_characters(typed)
+    return text if text != typed else None
 
 
 def _text_cells(values: list[object]) -> list[tuple[int, str]]:
@@ -260,13 +289,14 @@ def _codes(
     lookup = i18n.code_lookup(codelist)
     notes: dict[str, tuple[str, str]] = {}  # text -> (code read, note not kept)
 
-    def code(text: str) -> str | None:
+    def code(typed: str) -> str | None:
+        text = without_format_characters(typed)  # 'kWh\u200e' is kWh (`i18n.fold` drops them too)
         found = lookup.get(i18n.fold(text))
         if found is None and (split := i18n.split_note(text)):
             head, note = split
             if (found := lookup.get(i18n.fold(head))) is not None and not _note_kept(col, found, note):
-                notes[text] = (found, note)
-        return found if found != text else None
+                notes[typed] = (found, note)
+        return found if found != typed else None
 
     changes = _changed(values, code)
     for position, typed, _ in changes:
@@ -439,15 +469,16 @@ def _references(
     valid = valid_references(col.dtype)
     said: dict[str, tuple[str, tuple[str, ...]]] = {}  # text -> (code, codes of the name)
 
-    def code(text: str) -> str | None:
+    def code(typed: str) -> str | None:
+        text = without_format_characters(typed)  # 'KEN\u200b' is KEN
         found = i18n.code_in_brackets(text)
         if found not in valid:
-            return None
+            return _shown_text(typed)  # checked as what shows: 'KEN'; 'XYZ', 'Kenya' (with a hint)
         if col.dtype == "iso3":
             name = i18n.name_before_code(text)
             named = tuple(sorted(i18n.countries_named().get(i18n.fold(name), ())))
             if named and found not in named and _contradicts(name, found):
-                said[text] = (found, named)
+                said[typed] = (found, named)
         return found
 
     changes = _changed(values, code)
@@ -516,23 +547,44 @@ def _numbers(
 def _number_text(out: Read, col: ColumnSpec, at: object, typed: str, lang: str, locate: LocateFn) -> object:
     """What a text in a number column is read as: its number (with an `ambiguous-number` warning
     where the language decided), `NotANumber` where the checks would join digits the reader
-    refuses ('12 34'), None where it stays as typed."""
-    text = typed
+    refuses ('12 34'), None where it stays as typed. In a column of whole numbers, '1.250' is
+    1250 in any language (said: `_ambiguous`), but '1.5' stays a decimal, which the checks refuse."""
+    text = without_format_characters(typed)
     if col.unit == "percent" and (m := _PERCENT.fullmatch(text)):
         text = m.group(1)
-    value, ambiguous = number_from_text(text, lang)
+    whole = col.dtype == "integer"
+    value, ambiguous = number_from_text(text, lang, whole)
     if value is None:
         return NotANumber(typed) if is_number_text(typed) else None
     if ambiguous:
-        out.findings.append(_ambiguous(out, col, at, typed, text, value, lang, locate))
+        out.findings.append(_ambiguous(out, col, at, typed, text, value, lang, locate, whole))
     return value
 
 
 def _ambiguous(
-    out: Read, col: ColumnSpec, at: object, typed: str, text: str, value: float, lang: str, locate: LocateFn
+    out: Read,
+    col: ColumnSpec,
+    at: object,
+    typed: str,
+    text: str,
+    value: float,
+    lang: str,
+    locate: LocateFn,
+    whole: bool = False,
 ) -> Finding:
-    """The `ambiguous-number` warning on a number read by the workbook's language."""
-    other, _ = number_from_text(text, "en" if DECIMAL_MARK[lang] == "," else "fr")
+    """The `ambiguous-number` warning on a number read by the workbook's language, or, in a column
+    of whole numbers, as thousands (`ambiguous-number.whole`: the decimal reading is no whole number)."""
+    other_lang = "en" if DECIMAL_MARK[lang] == "," else "fr"
+    if whole:
+        readings = (number_from_text(text, lang)[0], number_from_text(text, other_lang)[0])
+        return finding(
+            "ambiguous-number.whole",
+            read=_shown_number(value, lang),
+            other=_shown_number(next((r for r in readings if r != value), None), lang),
+            mark=next((ch for ch in text if ch in ".,"), ""),
+            **_where(out, col, at, typed, locate),
+        )
+    other, _ = number_from_text(text, other_lang)
     return finding(
         "ambiguous-number.separator",
         read=_shown_number(value, lang),
@@ -581,11 +633,47 @@ def _fraction_findings(
         )
 
 
-def _dates(out: Read, col: ColumnSpec, values: list[object], index: Sequence[object], locate: LocateFn) -> _Changes:
+@dataclass(frozen=True)
+class EmptyDate(catalogue.Rendered):
+    """What a date cell holding the number 0 shows as in a finding: calamine reads it as the time
+    00:00:00, and Excel shows it as the date 00/01/1900, Excel's empty date: the cell holds 0 and
+    no date. Kept as the cell's `typed_as` (shown in `lang`, the workbook's language); the
+    column holds 0, which the checks refuse as no date."""
+
+    lang: str
+
+    def render(self, lang: str | None = None) -> str:
+        return catalogue.text("value.empty-date", lang or self.lang)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def cell_value(self) -> object:
+        return 0
+
+
+_ZERO_TIMES = (dt.time(0, 0), dt.timedelta(0))  # a 0 in a cell formatted as a date (or a duration)
+
+
+def _dates(
+    out: Read, col: ColumnSpec, values: list[object], index: Sequence[object], lang: str, locate: LocateFn
+) -> _Changes:
+    """Dates typed as 'dd/mm/yyyy' read (`date_from_text`); a text holding format characters, which
+    show nothing, read as the text without them (which the checks read as a date, or refuse); a
+    0 in a date cell (read as the time 00:00:00) as 0, shown as Excel's empty date (`EmptyDate`)."""
     changes: _Changes = []
+    kinds = set(map(type, values))
+    if dt.time in kinds or dt.timedelta in kinds:
+        changes = [
+            (position, EmptyDate(lang), 0)
+            for position, typed in enumerate(values)
+            if type(typed) in (dt.time, dt.timedelta) and typed in _ZERO_TIMES
+        ]
     for position, typed in _text_cells(values):
         value, doubt = date_from_text(typed)
         if value is None:
+            if (plain := _shown_text(typed)) is not None:  # '2025-03-15\u200b': checked as what shows
+                changes.append((position, typed, plain))
             continue
         changes.append((position, typed, value))
         if doubt:
@@ -597,7 +685,7 @@ def _dates(out: Read, col: ColumnSpec, values: list[object], index: Sequence[obj
                     **_where(out, col, index[position], typed, locate),
                 )
             )
-    return changes
+    return sorted(changes, key=lambda change: change[0])
 
 
 def _shown_number(value: float | None, lang: str) -> str:

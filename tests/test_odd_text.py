@@ -1,0 +1,181 @@
+"""Values that look right in Excel but hold something else: a format character that shows
+nothing (a zero-width space pasted in with a code or a number), a minus sign that is not '-',
+-0, a 0 in a date cell, and '1.250' in a column of whole numbers."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from pipeline.api import check_files
+from pipeline.cells import without_format_characters
+from pipeline.intake.reading import number_from_text
+from schemas import i18n
+from tests.builders import set_cell, valid_sheets, write_workbook
+
+LANGS = ("en", "fr", "es")
+
+
+def check_one(tmp_path: Path, sheet: str, cell: str, value: object, lang: str | None = None, number_format: str = ""):
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), sheet, cell, value))
+    if number_format:
+        wb = load_workbook(path)
+        wb[sheet][cell].number_format = number_format
+        wb.save(path)
+    [sub] = check_files([path], jobs=1, lang=lang)
+    return sub
+
+
+# --- A. format characters, which show nothing -----------------------------------------------------
+
+INVISIBLE = [
+    ("Facilities", "B2", "KEN\u200b", "country", "KEN"),  # zero-width space
+    ("Facilities", "B2", "K\u00adEN", "country", "KEN"),  # soft hyphen
+    ("Facilities", "B2", "\ufeffKEN", "country", "KEN"),  # byte-order mark
+    ("Facilities", "B2", "KEN\u200f", "country", "KEN"),  # right-to-left mark
+    ("Facilities", "B2", "Kenya (KEN)\u2060", "country", "KEN"),  # word joiner
+    ("Facilities", "D3", "1200\u200b", "quantity", 1200),
+    ("Facilities", "D3", "\u200e1\u00a0200", "quantity", 1200),
+    ("Facilities", "E2", "kWh\u200e", "unit", "kwh"),  # left-to-right mark
+    ("Facilities", "G2", "Mea\u00adsured", "data_quality", "measured"),
+    ("AirTravel", "A2", "NBO\u200b", "origin", "NBO"),
+]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("sheet,cell,typed,column,read", INVISIBLE, ids=[repr(i[2]) for i in INVISIBLE])
+def test_a_code_or_number_holding_a_format_character_is_read_without_a_word(
+    tmp_path, lang, sheet, cell, typed, column, read
+):
+    sub = check_one(tmp_path, sheet, cell, typed, lang=lang)
+    assert sub.findings == [], [f.message for f in sub.findings]
+    assert sub.tables[sheet][column].iloc[int(cell[1:]) - 2] == read
+
+
+def test_an_entity_code_a_header_and_a_date_holding_one_are_read_too(tmp_path):
+    sheets = set_cell(valid_sheets(), "Entity", "B2", "UNEP\u200b")
+    set_cell(sheets, "Facilities", "D1", "quantity\u200b")
+    set_cell(sheets, "Offsets", "F2", "2025-03-15\ufeff")
+    set_cell(sheets, "Entity", "B4", "1250\u00ad")
+    [sub] = check_files([write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)], jobs=1)
+    assert sub.findings == [], [f.message for f in sub.findings]
+    assert sub.entity["entity_code"] == "UNEP" and sub.entity["personnel"] == 1250
+    assert sub.tables["Facilities"]["quantity"].iloc[0] == 2_400_000
+    assert str(sub.tables["Offsets"]["retirement_date"].iloc[0])[:10] == "2025-03-15"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_wrong_code_still_shows_the_format_character_it_holds(tmp_path, lang):
+    """Read without it, 'XYZ' is no country: the finding quotes the cell as it is, the
+    character escaped, and still gives the hint on what shows ('Kenya': use KEN)."""
+    sub = check_one(tmp_path, "Facilities", "B2", "XYZ\u200b", lang=lang)
+    [found] = sub.findings
+    assert (found.code, found.cell, found.value) == ("not-in-codelist", "B2", "XYZ\u200b")
+    assert "'XYZ\\u200b'" in found.message
+    [hinted] = check_one(tmp_path, "Facilities", "B2", "Kenya\u200b", lang=lang).findings
+    assert "KEN" in hinted.message and "'Kenya\\u200b'" in hinted.message
+
+
+def test_format_characters_are_dropped_where_codes_and_numbers_are_matched():
+    assert i18n.fold("K\u00adE\u200bN\ufeff") == i18n.fold("KEN") == "ken"
+    assert i18n.fold("Gaz\u2060 naturel") == "gaznaturel"
+    assert number_from_text("1\u200b234,5", "fr") == (1234.5, False)
+    text = "Gigiri compound"
+    assert without_format_characters(text) is text  # ASCII: nothing to look at
+    assert without_format_characters("Caf\u00e9\u200b") == "Caf\u00e9"  # letters kept
+
+
+# --- B. a minus sign typed as another dash; -0 ---------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("minus", ["\u2212", "\u2013", "\ufe63", "\uff0d"], ids=["minus", "en-dash", "small", "wide"])
+def test_a_minus_sign_typed_as_another_dash_is_a_minus(tmp_path, lang, minus):
+    """'−1200' (a minus sign, as Word or a PDF writes it) is -1200: the same finding as '-1200'."""
+    [expected] = check_one(tmp_path, "Facilities", "D2", "-1200", lang=lang).findings
+    [found] = check_one(tmp_path, "Facilities", "D2", f"{minus}1200", lang=lang).findings
+    assert (found.code, found.cell, found.value) == (expected.code, "D2", f"{minus}1200")
+    assert found.code == "out-of-range"
+    assert found.message == expected.message.replace("'-1200'", f"'{minus}1200'")
+
+
+@pytest.mark.parametrize("text", ["\u20141200", "\u20101200", "1\u2212200"])
+def test_an_em_dash_a_hyphen_or_a_minus_inside_is_no_number(tmp_path, text):
+    assert number_from_text(text, "en") == (None, False)
+    [found] = check_one(tmp_path, "Facilities", "D2", text).findings
+    assert (found.code, found.value) == ("type-error", text)
+
+
+@pytest.mark.parametrize("text,lang", [("-0", "en"), ("-0.0", "en"), ("-0,0", "fr"), ("\u22120", "es")])
+def test_minus_zero_is_zero(text, lang):
+    value, ambiguous = number_from_text(text, lang)
+    assert value == 0 and math.copysign(1, value) == 1 and not ambiguous
+
+
+def test_minus_zero_typed_in_a_cell_loads_as_zero(tmp_path):
+    sub = check_one(tmp_path, "Facilities", "D3", "-0")
+    assert sub.findings == [] and math.copysign(1, sub.tables["Facilities"]["quantity"].iloc[1]) == 1
+    [found] = check_one(tmp_path, "Facilities", "D2", "-0").findings  # renewable above what was consumed
+    assert "(0 kWh from" in found.message and "-0" not in found.message
+
+
+# --- C. a 0 in a date cell --------------------------------------------------------------------------
+
+EMPTY_DATE = {
+    "en": "found 0 (the cell holds the number 0, not a date: Excel shows it as 00/01/1900).",
+    "fr": "valeur trouvée\u00a0: 0 (la cellule contient le nombre 0, pas une date\u00a0: Excel l'affiche comme "
+    "00/01/1900).",
+    "es": "se encontró 0 (la celda contiene el número 0, no una fecha: Excel lo muestra como 00/01/1900).",
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_zero_in_a_date_cell_is_shown_as_zero_and_no_date(tmp_path, lang):
+    sub = check_one(tmp_path, "Offsets", "F2", 0, lang=lang, number_format="dd/mm/yyyy")
+    [found] = sub.findings
+    assert (found.code, found.severity, found.cell, found.value) == ("type-error", "error", "F2", "0")
+    assert found.message.endswith(EMPTY_DATE[lang]), found.message
+    assert "00:00:00" not in found.message
+
+
+# --- D. '1.250' in a column of whole numbers ------------------------------------------------------
+
+WHOLE = {
+    "en": "'1.250' was read as 1250, not 1.25: this column takes whole numbers, so '.' can only separate thousands",
+    "fr": "'1.250' a été lu comme 1250, et non 1,25\u00a0: cette colonne n'admet que des nombres entiers, donc '.'",
+    "es": "'1.250' se leyó como 1250, no como 1,25: esta columna admite solo números enteros, así que '.'",
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_thousands_after_a_dot_in_a_whole_number_column_are_thousands_said(tmp_path, lang):
+    sub = check_one(tmp_path, "Entity", "B4", "1.250", lang=lang)
+    [found] = sub.findings
+    assert (found.code, found.severity, found.cell, found.value) == ("ambiguous-number", "warning", "B4", "1.250")
+    assert found.message.startswith(WHOLE[lang]), found.message
+    assert sub.is_valid and sub.entity["personnel"] == 1250
+
+
+@pytest.mark.parametrize("text,value", [("12.500", 12500), ("1,250", 1250), ("1.250.000", 1250000)])
+def test_other_thousands_in_a_whole_number_column(tmp_path, text, value):
+    sub = check_one(tmp_path, "Entity", "B4", text, lang="fr")
+    assert sub.is_valid and sub.entity["personnel"] == value
+    assert number_from_text(text, "en", whole=True)[0] == value
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_decimal_in_a_whole_number_column_is_still_an_error(tmp_path, lang):
+    text = "1.5" if lang == "en" else "1,5"
+    [found] = check_one(tmp_path, "Entity", "B4", text, lang=lang).findings
+    assert (found.code, found.severity, found.value) == ("type-error", "error", text)
+
+
+def test_thousands_after_a_dot_in_a_decimal_column_are_read_as_before(tmp_path):
+    sub = check_one(tmp_path, "Facilities", "D3", "1.250")
+    [found] = sub.findings
+    assert found.code == "ambiguous-number" and "it was read as 1.25, with '.' as the decimal mark" in found.message
+    assert sub.tables["Facilities"]["quantity"].iloc[1] == 1.25
+    assert number_from_text("1.250", "en") == (1.25, True)
