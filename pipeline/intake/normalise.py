@@ -421,13 +421,28 @@ def _renamed(spec: contract.SheetSpec, unknown: list[tuple[int, str]], absent: l
     return renamed
 
 
+# A header that begins with a column's name, in any language, and says more after it: 'Quantity
+# consumed', 'Quantity in 2024', 'Quantité\n(kWh, L, m3)' (its note in brackets set aside first)
+# stands for that column as much as a misspelling does; a name this short or shorter is not
+# taken as a beginning ('gas', 'id').
+NAME_BEGINS = 3
+_NOTE_AT_END = re.compile(r"\s*\([^()]*\)\s*$")
+BEGINS_SCORE = 0.9
+
+
 def _closest_column(spec: contract.SheetSpec, header: str, candidates: list[str]) -> str | None:
-    """The missing column a misspelt or renamed header most looks like (any language), or None."""
-    key = _key(header)
+    """The missing column a misspelt or renamed header most looks like (any language), or None:
+    the closest by its letters, the header taken whole and without a note in brackets at its end,
+    or one whose name the header begins with (`NAME_BEGINS`)."""
+    keys = {_key(header), _key(_NOTE_AT_END.sub("", header))} - {""}
+    if not keys:
+        return None
     best, score = None, 0.0
     for column in candidates:
         variants = [k for k, c in i18n.header_lookup(spec.name).items() if c == column]
-        ratio = max(difflib.SequenceMatcher(None, key, v).ratio() for v in variants)
+        ratio = max(difflib.SequenceMatcher(None, key, v).ratio() for v in variants for key in keys)
+        if any(key.startswith(v) for v in variants if len(v) > NAME_BEGINS for key in keys):
+            ratio = max(ratio, BEGINS_SCORE)
         if ratio > score:
             best, score = column, ratio
     return best if score >= 0.75 else None

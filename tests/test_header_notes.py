@@ -1,0 +1,44 @@
+"""A header that is a column's name with more said after it: 'Quantity (kWh, L, m3)', 'Quantity
+consumed'. It was reported as a required column missing from row 1 (no cell) and an unknown column
+ignored, where 'Quantity (kWh)' got one error on its cell naming the column to rename it to."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.api import check_files
+from tests.builders import set_cell, valid_sheets, write_workbook
+
+
+@pytest.mark.parametrize(
+    ("lang", "header", "named"),
+    [
+        ("en", "Quantity (kWh, L, m3)", "Quantity"),
+        ("en", "Quantity consumed", "Quantity"),
+        ("en", "Quantity in 2024", "Quantity"),
+        ("fr", "Quantité\n(kWh, L, m3)", "Quantité"),
+        ("es", "Cantidad consumida", "Cantidad"),
+        ("en", "Quantity (kWh)", "Quantity"),
+    ],
+)
+def test_a_header_that_begins_with_a_columns_name_is_told_to_be_renamed_on_its_cell(tmp_path, lang, header, named):
+    sheets = set_cell(valid_sheets(), "Facilities", "D1", header)
+    [sub] = check_files([write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)], jobs=1, lang=lang)
+    found = [(f.cell, f.code, f.severity) for f in sub.findings]
+    assert found == [("D1", "missing-column", "error")], sub.findings
+    assert named in sub.findings[0].message
+
+
+@pytest.mark.parametrize("header", ["Qty", "Amount", "Notes on quantity"])
+def test_a_header_that_does_not_begin_so_is_still_unknown(tmp_path, header):
+    sheets = set_cell(valid_sheets(), "Facilities", "D1", header)
+    [sub] = check_files([write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)], jobs=1)
+    assert sorted((f.cell, f.code) for f in sub.findings) == [("", "missing-column"), ("D1", "unknown-column")]
+
+
+def test_an_extra_column_beginning_with_a_present_columns_name_stays_an_extra(tmp_path):
+    """Last year's figures beside this year's: 'Quantity' is there, so 'Quantity 2023' is no rename."""
+    sheets = set_cell(valid_sheets(), "Facilities", "H1", "Quantity 2023")
+    set_cell(sheets, "Facilities", "H2", 2_300_000)
+    [sub] = check_files([write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)], jobs=1)
+    assert [(f.cell, f.code, f.severity) for f in sub.findings] == [("H1", "unknown-column", "warning")]
