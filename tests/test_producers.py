@@ -141,9 +141,9 @@ def test_a_cell_without_r_after_a_referenced_cell_is_the_next_column(tmp_path):
 # --- B. a finding on a percent cell says what was read --------------------------------------------
 
 WHOLE_NUMBER_IN_PERCENT_CELL = {
-    "en": "expected a value of at most 100; found 80 (read as 8000%: the cell is formatted as a percentage)",
-    "fr": "valeur trouvée\u00a0: 80 (lu comme 8000\u00a0%\u00a0: la cellule est au format pourcentage)",
-    "es": "se encontró 80 (leído como 8000\u00a0%: la celda tiene formato de porcentaje)",
+    "en": "expected a value of at most 100; found 8000%, as the cell holds 80 and is formatted as a percentage",
+    "fr": "valeur trouvée\u00a0: 8000\u00a0%, car la cellule contient 80 et est au format pourcentage",
+    "es": "se encontró 8000\u00a0%, ya que la celda contiene 80 y tiene formato de porcentaje",
 }
 
 
@@ -160,13 +160,14 @@ def test_a_fraction_in_a_percent_cell_is_quoted_with_its_percentage_in_the_langu
     sheets = set_cell(valid_sheets(), "Entity", "B5", 1.255)  # 125.5 %
     path = percent_workbook(tmp_path / "UNEP_2024.xlsx", sheets, {("Entity", "B5"): "0.0%"})
     [en] = check(path).findings
-    assert "found 1.255 (read as 125.5%: the cell is formatted as a percentage)" in en.message, en.message
+    assert "found 125.5%, as the cell holds 1.255 and is formatted as a percentage" in en.message, en.message
     [fr] = check(path, "fr").findings
-    assert "1,255 (lu comme 125,5\u00a0%\u00a0: la cellule est au format pourcentage)" in fr.message, fr.message
+    assert "125,5\u00a0%, car la cellule contient 1,255 et est au format pourcentage" in fr.message, fr.message
     set_cell(sheets, "Entity", "B5", -0.05)  # -5 %
     path = percent_workbook(tmp_path / "UNEP_2024.xlsx", sheets, {("Entity", "B5"): "0.0%"})
     [es] = check(path, "es").findings
-    assert "se encontró -0,05 (leído como -5\u00a0%: la celda tiene formato de porcentaje)" in es.message, es.message
+    said = "se encontró -5\u00a0%, ya que la celda contiene -0,05 y tiene formato de porcentaje"
+    assert said in es.message, es.message
 
 
 def test_a_number_in_a_cell_without_percent_format_is_quoted_as_before(tmp_path):
