@@ -174,9 +174,14 @@ def header_lookup(sheet: str) -> dict[str, str]:
     for (s, column, _lang), (text, _) in _columns().items():
         if s != sheet:
             continue
-        for variant in (text, _UNIT_SUFFIX.sub("", text)):
+        for variant in (text, without_unit(text)):
             out.setdefault(fold(variant), column)
     return out
+
+
+def without_unit(header: str) -> str:
+    """A header without its unit or note in brackets at its end: 'Quantity (kWh)' -> 'Quantity'."""
+    return _UNIT_SUFFIX.sub("", header)
 
 
 # --- code labels --------------------------------------------------------------------------------

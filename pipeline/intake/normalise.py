@@ -426,7 +426,6 @@ def _renamed(spec: contract.SheetSpec, unknown: list[tuple[int, str]], absent: l
 # stands for that column as much as a misspelling does; a name this short or shorter is not
 # taken as a beginning ('gas', 'id').
 NAME_BEGINS = 3
-_NOTE_AT_END = re.compile(r"\s*\([^()]*\)\s*$")
 BEGINS_SCORE = 0.9
 
 
@@ -434,7 +433,7 @@ def _closest_column(spec: contract.SheetSpec, header: str, candidates: list[str]
     """The missing column a misspelt or renamed header most looks like (any language), or None:
     the closest by its letters, the header taken whole and without a note in brackets at its end,
     or one whose name the header begins with (`NAME_BEGINS`)."""
-    keys = {_key(header), _key(_NOTE_AT_END.sub("", header))} - {""}
+    keys = {_key(header), _key(i18n.without_unit(header))} - {""}
     if not keys:
         return None
     best, score = None, 0.0
@@ -748,9 +747,10 @@ def _left_out(
             elif i not in labels:
                 totals.append((i, column - 1))
                 labels[i] = f"={formula}"
+    boxed = set(unticked.tolist()) | set(ticked.tolist())
     comment = positions.get("comment")
     if comment is not None:
-        taken = {i for i, _ in totals} | set(unticked.tolist()) | set(ticked.tolist())
+        taken = {i for i, _ in totals} | boxed
         for i in _comment_totals(spec, grid, positions, [excel_row for excel_row, _ in rows], taken):
             totals.append((i, comment))
             labels[i] = grid[i, comment]
@@ -759,7 +759,7 @@ def _left_out(
     headed = [i for i in headed if i not in refused]
     repeated = _repeated_headers(spec, grid, positions, header or [], headed) if headed else []
     refused |= {i for i, _, _ in repeated}
-    notes = _notes(spec, grid, positions, refused | set(unticked.tolist()) | set(ticked.tolist()))
+    notes = _notes(spec, grid, positions, refused | boxed)
     whole = np.array(sorted(refused | {i for i, _ in notes}), dtype=np.int64)
     at = np.union1d(np.union1d(unticked, ticked), whole)
     left = _LeftOut(at, totals=[(rows[i][0], position, labels[i]) for i, position in totals])
@@ -796,16 +796,32 @@ def _without(
 # 'Sub-total', 'Sous-total') and anything after the word's end ('Total :', 'Somme :', 'Sum:',
 # 'TOTAL 2024', 'Total général'); a word that only begins so is a name ('TotalEnergies depot',
 # 'Sumatra office', 'Sommet'). Matched on the text stripped and folded to lower case.
-_TOTAL = re.compile(r"(?:grand?[- ]?|sub[- ]?|sous[- ]?)?(?:total(?:e?s)?|totaux|somme|suma|sum)(?:\W.*)?", re.DOTALL)
+_TOTAL_PREFIX = r"(?:grand?[- ]?|sub[- ]?|sous[- ]?)?"
+_TOTAL_WORDS = r"total(?:e?s)?|totaux|somme|suma"  # and 'sum', but at the start only ('Lump sum store')
+_TOTAL = re.compile(rf"{_TOTAL_PREFIX}(?:{_TOTAL_WORDS}|sum)(?:\W.*)?", re.DOTALL)
 # ... or with the word later on ('Nairobi total', 'Site subtotal', 'Sous-total Genève'), a label for
 # every site ('All sites', 'Tous les sites', 'Todos los sitios'), or a sum sign (Σ, ∑): a total row
 # LibreOffice users label so was loaded, its figures counted twice.
-_TOTAL_WORD = re.compile(r"(?<!\w)(?:grand?[- ]?|sub[- ]?|sous[- ]?)?(?:total(?:e?s)?|totaux|somme|suma)(?!\w)")
+_TOTAL_WORD = re.compile(rf"(?<!\w){_TOTAL_PREFIX}(?:{_TOTAL_WORDS})(?!\w)")
+_LEADING_TOTAL = re.compile(rf"^\W*{_TOTAL_PREFIX}(?:{_TOTAL_WORDS}|sum)(?!\w)")  # `_TOTAL`'s word, alone
 _EVERY_SITE = re.compile(
     r"(?:all|every|tous les|toutes les|todos los|todas las)\s+(?:the\s+)?"
     r"(?:sites?|locations?|offices?|buildings?|premises|lieux|bureaux|b[aâ]timents|sitios|oficinas|edificios|sedes)\W*"
 )
 _SUM_SIGNS = ("\u03c3", "\u2211")  # σ (Σ folded to lower case), ∑
+
+
+def _columns_read(
+    spec: contract.SheetSpec, positions: dict[str, int], grid: np.ndarray
+) -> dict[int, contract.ColumnSpec]:
+    """The contract columns read into `grid`, by their position."""
+    width = grid.shape[1]
+    return {p: col for col in spec.columns if (p := positions.get(col.name)) is not None and p < width}
+
+
+def _label_positions(read: dict[int, contract.ColumnSpec]) -> set[int]:
+    """Where a row's label is, whichever columns are read: its first column (A) and its site."""
+    return {0, *(p for p, col in read.items() if col.name == "site")}
 
 
 def _scan(
@@ -824,10 +840,9 @@ def _scan(
     up to its first text read, which decides: vectorised, the first column or two on every row
     (one pass in compiled code for the cells' types, each distinct text matched once), the others
     on the rows without a text so far (those of checkboxes alone, those with a number first)."""
-    width = grid.shape[1]
-    read = {p: col for col in spec.columns if (p := positions.get(col.name)) is not None and p < width}
+    read = _columns_read(spec, positions, grid)
     first = min(read, default=0)
-    labels = sorted({0, *(p for p, col in read.items() if col.name == "site")} - {first})  # told wherever they are
+    labels = sorted(_label_positions(read) - {first})  # told wherever they are
     boxes = np.ones(len(grid), dtype=bool)
     ticked = np.zeros(len(grid), dtype=bool)
     label = np.full(len(grid), -1, dtype=np.int64)  # each row's total label: its column's position, -1 for none
@@ -945,8 +960,7 @@ def _notes(
     after the first two columns, a sheet's rows of data are all gone. The rows left are told
     apart by their value's column, and each distinct text of a column decided once: a drop-down
     value filled down far past the data ('Measured' on 60,000 rows) is one text to look up."""
-    width = grid.shape[1]
-    columns = {p: col for col in spec.columns if (p := positions.get(col.name)) is not None and p < width}
+    columns = _columns_read(spec, positions, grid)
     read = sorted(columns)
     rows = np.arange(len(grid))
     filled = np.zeros(len(grid), dtype=np.int64)
@@ -1014,12 +1028,12 @@ def _comment_totals(
     code, each distinct comment of theirs is matched once (`_total_name`), and the figures are
     added up only for the few rows left."""
     width = grid.shape[1]
-    read = {p: col for col in spec.columns if (p := positions.get(col.name)) is not None and p < width}
+    read = _columns_read(spec, positions, grid)
     comment = positions.get("comment", -1)
     figures = sorted(p for p, col in read.items() if col.is_numeric)
     if comment not in read or not figures:
         return []
-    labels = {0, *(p for p, col in read.items() if col.name == "site")} - {comment}  # `_scan`'s: never a total here
+    labels = _label_positions(read) - {comment}  # never a total here: `_scan` looks at them
     keys = sorted(p for p, col in read.items() if col.dtype in _KEY_TYPES and p != comment and p not in labels)
     none = np.array(None, dtype=object)
     kept = np.not_equal(grid[:, comment], none)
@@ -1128,8 +1142,7 @@ def _named_too(label: object) -> bool:
     'Nairobi subtotal'. Its finding then says how to keep the row if it is a place named so."""
     if not isinstance(label, str) or label.startswith("="):  # a sum formula: no name
         return False
-    rest = _TOTAL_WORD.sub(" ", label.lower())
-    rest = re.sub(r"^\W*(?:grand?[- ]?|sub[- ]?|sous[- ]?)?(?:total(?:e?s)?|totaux|somme|suma|sum)(?!\w)", " ", rest)
+    rest = _LEADING_TOTAL.sub(" ", _TOTAL_WORD.sub(" ", label.lower()))
     return any(w not in _TOTAL_FILLER for w in re.findall(r"[^\W\d_]{2,}", rest))
 
 

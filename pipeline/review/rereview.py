@@ -161,8 +161,9 @@ def rereview(con: duckdb.DuckDBPyConnection, run_id: int, later: list[tuple[Late
     for flag in raised:
         found = review_flags.to_finding(flag, subs[flag.submission_id])
         where = (flag.submission_id, flag.check.name, found.sheet, found.cell)
-        fresh[(*where, plausibility.flag_key(flag))] = (flag, found.message)
-        by_text[(*where, found.message)] = (*where, plausibility.flag_key(flag))
+        keyed = (*where, plausibility.flag_key(flag))
+        fresh[keyed] = (flag, found.message)
+        by_text[(*where, found.message)] = keyed
     standing = con.execute(
         """
         SELECT flag_id, submission_id, check_name, sheet, cell, message, code, message_key FROM flags
