@@ -20,7 +20,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.cells import NUMBER_TYPES, is_number_text
+from pipeline.cells import NUMBER_TYPES, is_number_text, without_format_characters
 from pipeline.errors import UnreadableFile
 from pipeline.intake import ahead, guard, read, reading, shifts, validate
 from pipeline.intake.normalise import ParsedSheet
@@ -394,11 +394,20 @@ def _codes_cell_by_cell(col, values):
 
 
 def _references_cell_by_cell(col, values):
+    """The reading of references cell by cell: the code (in brackets or alone) where it is a valid
+    one once the format characters, which show nothing, are dropped; else the text without them,
+    where it held any ('XYZ\u200b' is checked as 'XYZ'; a soft hyphen alone as empty)."""
     valid = reading.valid_references(col.dtype)
-    text = [(position, v) for position, v in enumerate(values) if isinstance(v, str)]
-    return [
-        (p, typed, code) for p, typed in text if (code := i18n.code_in_brackets(typed)) is not None and code in valid
-    ]
+    out = []
+    for p, typed in enumerate(values):
+        if not isinstance(typed, str):
+            continue
+        shown = without_format_characters(typed)
+        if (code := i18n.code_in_brackets(shown)) is not None and code in valid:
+            out.append((p, typed, code))
+        elif shown != typed:
+            out.append((p, typed, shown))
+    return out
 
 
 def _where(column, at):
@@ -431,6 +440,10 @@ _typed = (
             "nbo",
             "Genève (GVA) ",
             "Kenya (UGA)",
+            "KEN\u200b",
+            "\u00adNBO",
+            "XYZ\u200b",
+            "\u200b",
             "Yes (partially)",
             "Tonne (thousands)",
             "Kilogramme (kg)",
