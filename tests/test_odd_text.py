@@ -88,6 +88,32 @@ def test_format_characters_are_dropped_where_codes_and_numbers_are_matched():
     assert without_format_characters("Caf\u00e9\u200b") == "Caf\u00e9"  # letters kept
 
 
+SHOWS_NOTHING = ["\u200b", "\u00ad", "\ufeff", "\u200b \u200e", "\u00a0\u2060"]
+
+
+@pytest.mark.parametrize("typed", SHOWS_NOTHING, ids=[repr(t) for t in SHOWS_NOTHING])
+@pytest.mark.parametrize("sheet,cell", [("Facilities", "D3"), ("Facilities", "B2"), ("Entity", "B5")])
+def test_a_cell_holding_only_format_characters_is_an_empty_cell(tmp_path, typed, sheet, cell):
+    """A zero-width space or a soft hyphen pasted alone shows a blank cell in Excel: the finding
+    is the one for the cell left empty, never 'expected a number' of a value nobody can see."""
+    expected = check_one(tmp_path, sheet, cell, None).findings
+    found = check_one(tmp_path, sheet, cell, typed).findings
+    assert [(f.code, f.cell, f.message) for f in found] == [(f.code, f.cell, f.message) for f in expected]
+    assert [f.code for f in found] == ["missing-value"]
+
+
+@pytest.mark.parametrize("typed", SHOWS_NOTHING, ids=[repr(t) for t in SHOWS_NOTHING])
+def test_format_characters_alone_under_no_header_or_as_a_row_are_nothing(tmp_path, typed):
+    """Nor are they a column's values under no header, nor a row of their own."""
+    sheets = set_cell(valid_sheets(), "Facilities", "H2", typed)
+    for column in "ABCDEFG":
+        set_cell(sheets, "Facilities", f"{column}40", typed)
+    [sub] = check_files([write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)], jobs=1)
+    assert sub.findings == [], [f.message for f in sub.findings]
+    [clean] = check_files([write_workbook(tmp_path / "UNEP_2024.xlsx", valid_sheets())], jobs=1)
+    assert len(sub.tables["Facilities"]) == len(clean.tables["Facilities"])
+
+
 # --- B. a minus sign typed as another dash; -0 ---------------------------------------------------
 
 

@@ -38,7 +38,7 @@ import python_calamine
 
 from pipeline import paths, safe
 from pipeline.catalogue import Message
-from pipeline.cells import parse_cell
+from pipeline.cells import parse_cell, without_format_characters
 from pipeline.errors import UnreadableFile
 from pipeline.intake import guard
 from pipeline.intake.guard import DEFAULT_LIMITS, GuardReport, Limits
@@ -262,8 +262,10 @@ def _raw_sheet(name: str, grid: Iterable[Sequence[object]], report: GuardReport)
     """Rows from A1 -> header and (Excel row, values) of non-blank rows.
 
     Equal texts become one object (one per distinct text of the sheet), so that the rows cost
-    less memory and travel to the parent process as one pickled copy of each text."""
-    texts: dict[str, str] = {}
+    less memory and travel to the parent process as one pickled copy of each text. A text that
+    shows nothing (spaces, or only format characters such as a zero-width space or a soft
+    hyphen) is an empty cell, as the focal point sees it (`_text`)."""
+    texts: dict[str, str | None] = {}
     rows_from_a1 = iter(grid)
     first = next(rows_from_a1, None)
     header = _clean(first, texts) if first is not None else []
@@ -299,13 +301,22 @@ def _booleans(header: list[object], rows: list[tuple[int, list[object]]], cells:
             values[column - 1] = boolean
 
 
-def _clean(values: Sequence[object], texts: dict[str, str] | None = None) -> list[object]:
+def _clean(values: Sequence[object], texts: dict[str, str | None] | None = None) -> list[object]:
     if texts is None:
         texts = {}
     return [
-        (texts.setdefault(v, v) if v.strip() else None) if type(v) is str else (_number(v) if type(v) is float else v)
+        (texts[v] if v in texts else _text(v, texts)) if type(v) is str else (_number(v) if type(v) is float else v)
         for v in values
     ]
+
+
+def _text(v: str, texts: dict[str, str | None]) -> str | None:
+    """A text met for the first time in a sheet (`texts` keeps what it is read as): None where it
+    shows nothing, spaces or only format characters (a zero-width space or soft hyphen pasted
+    alone into a cell, which Excel shows as blank, read as a value it would say 'expected a
+    number' of, or count as a column's values under no header)."""
+    shown = texts[v] = v if v.strip() and (v.isascii() or without_format_characters(v).strip()) else None
+    return shown
 
 
 def _number(v: float) -> object:
