@@ -566,10 +566,26 @@ def current_year() -> int:
     return dt.date.today().year
 
 
+# what focal points type for "no figure" in a number cell (casefolded, a final point dropped),
+# in the template's languages; dashes alone are read so too (`_DASHES`)
+NO_FIGURE = frozenset(
+    {
+        *("n/a", "na", "n.a", "n/d", "nd", "n.d", "nil", "none", "null", "tbd", "tbc", "unknown", "?", "??"),
+        *("not available", "not applicable", "not known", "no data"),
+        *("s.o", "s/o", "sans objet", "non disponible", "non applicable", "inconnu", "néant", "aucun", "aucune"),
+        *("s/d", "sin datos", "no aplica", "no disponible", "desconocido", "ninguno", "ninguna", "nada"),
+    }
+)
+_DASHES = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d")
+_YEAR_SPAN = re.compile(r"\s*(?:FY\s*)?(19|20)\d\d\s*[/\-\u2013]\s*(?:(19|20)?\d\d)\s*", re.IGNORECASE)
+
+
 def _number_hint(value: object, unit_column: bool = True) -> Message | str:
     """Why a text is no number, when it looks like one: a decimal comma (in scientific notation
     too: '1,2E6'), or words beside the figure: the unit, which goes in the figure's unit column
-    when it has one (`unit_column`), or anything else.
+    when it has one (`unit_column`), or anything else; a placeholder for "no figure" ('n/a',
+    '-', 'TBD', 'néant', 'sin datos'), which says what to type instead; a span of years
+    ('2024/25', 'FY2024-2025'), where one calendar year is wanted.
 
     A workbook's cells reach the checks as read in its language (`pipeline.intake.reading`),
     the language its findings are written in: French and Spanish read a decimal comma ('1,2',
@@ -578,7 +594,11 @@ def _number_hint(value: object, unit_column: bool = True) -> Message | str:
     if isinstance(value, str):
         if re.fullmatch(r"\s*-?\d{1,3}(\.\d{3})+,\d+\s*|\s*-?\d+,\d{1,2}\s*|\s*-?\d+,\d+[eE][+-]?\d+\s*", value):
             return Message("hint.decimal-comma")
-        if re.search(r"\d", value) and re.search(r"[A-Za-z]", value):
+        if value.strip().casefold().rstrip(".").strip() in NO_FIGURE or set(value.strip()) <= _DASHES:
+            return Message("hint.no-figure")
+        if _YEAR_SPAN.fullmatch(value):
+            return Message("hint.one-year")
+        if re.search(r"\d", value) and re.search(r"[A-Za-z$\u00a3\u00a5\u20ac~\u2248<>\u00b1]", value):  # a unit, $, ~
             return Message("hint.unit-in-number" if unit_column else "hint.number-only")
     if isinstance(value, (dt.date, dt.datetime)):
         return Message("hint.date-in-number")

@@ -205,3 +205,44 @@ def test_thousands_after_a_dot_in_a_decimal_column_are_read_as_before(tmp_path):
     assert found.code == "ambiguous-number" and "it was read as 1.25, with '.' as the decimal mark" in found.message
     assert sub.tables["Facilities"]["quantity"].iloc[1] == 1.25
     assert number_from_text("1.250", "en") == (1.25, True)
+
+
+# --- E. what people type for "no figure", a span of years, a currency sign --------------------------
+
+NO_FIGURE_HINT = {
+    "en": "This is no figure: type 0 where there was none",
+    "fr": "Ce n'est pas un chiffre : saisissez 0 s'il n'y en a pas eu",
+    "es": "Esto no es una cifra: escriba 0 si no hubo nada",
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("typed", ["n/a", "N/A.", "-", "\u2014", "--", "TBD", "nil", "néant", "S.O.", "sin datos", "?"])
+def test_a_placeholder_for_no_figure_is_an_error_that_says_what_to_type(tmp_path, lang, typed):
+    """'n/a' or '-' in a number cell is still refused (0 and 'not known' are different figures
+    for the inventory), with the fix: 0 where there was none, the figure or an estimate."""
+    [found] = check_one(tmp_path, "Facilities", "D3", typed, lang=lang).findings
+    assert (found.code, found.severity, found.cell, found.value) == ("type-error", "error", "D3", typed)
+    assert NO_FIGURE_HINT[lang] in found.message, found.message
+    [optional] = check_one(tmp_path, "Facilities", "F2", typed, lang=lang).findings  # renewable kWh
+    assert NO_FIGURE_HINT[lang] in optional.message
+
+
+@pytest.mark.parametrize("typed", ["abc", "n/a 1200", "1200", "0"])
+def test_other_texts_get_no_such_hint(tmp_path, typed):
+    findings = check_one(tmp_path, "Facilities", "D3", typed).findings
+    assert not any(NO_FIGURE_HINT["en"] in f.message for f in findings)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("typed", ["2024/25", "2024-2025", "FY2024-25", "2024 \u2013 25"])
+def test_a_span_of_years_is_asked_as_one_calendar_year(tmp_path, lang, typed):
+    [found] = check_one(tmp_path, "Entity", "B3", typed, lang=lang).findings
+    assert (found.code, found.cell, found.value) == ("type-error", "B3", typed)
+    assert "(2024)" in found.message and "2024/25" not in found.message.replace(typed, "")
+
+
+@pytest.mark.parametrize("typed", ["$1,200", "\u20ac1200", "~1200", "\u22481200", ">1000"])
+def test_a_currency_or_approximation_sign_is_told_to_go(tmp_path, typed):
+    [found] = check_one(tmp_path, "Facilities", "D3", typed).findings
+    assert found.code == "type-error" and "Type the number only" in found.message
