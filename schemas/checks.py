@@ -632,11 +632,27 @@ def enum_rule(spec: ColumnSpec) -> str:
 
 @cache
 def _country_names() -> dict[str, str]:
-    """fold(country name in English, French or Spanish) -> ISO alpha-3 code."""
+    """fold(country name in English, French or Spanish) -> ISO alpha-3 code: the names as the
+    drop-down shows them ('Korea, Republic of'), then as the UN writes them ('Republic of Korea',
+    'Bolivia (Plurinational State of)'), the first part alone where it names one country only
+    ('Tanzania'), and the common and former names of `schemas/i18n/country_names.csv` ('South
+    Korea', 'Ivory Coast'). Only for hints: a name is never read as a code."""
     names: dict[str, str] = {}
+    variants: list[tuple[str, str]] = []
+    firsts: dict[str, set[str]] = {}
     for lang in i18n.LANGS:
         for code, name in i18n.country_names(lang).items():
             names.setdefault(i18n.fold(name), code)
+            first, comma, rest = name.partition(", ")
+            if comma:
+                variants += [(f"{rest} {first}", code), (f"{first} ({rest})", code)]
+                if rest.casefold().startswith("the "):
+                    variants.append((f"{rest[4:]} {first}", code))
+                firsts.setdefault(i18n.fold(first), set()).add(code)
+    for text, code in variants + [(key, codes.pop()) for key, codes in firsts.items() if len(codes) == 1]:
+        names.setdefault(i18n.fold(text), code)
+    for row in i18n.country_aliases():
+        names.setdefault(i18n.fold(row["text"]), row["code"])
     return names
 
 

@@ -12,6 +12,8 @@ its column maps per source):
 - the code lists' `label`, `label_fr`, `label_es` columns (`schemas/codelists/`), countries'
   names in French and Spanish from pycountry's translations, and `schemas/i18n/synonyms.csv`
   for the other ways people type a code (Y, Oui, m³);
+- `schemas/i18n/country_names.csv`: code, text, note: common, former and UN names of countries
+  ('South Korea', 'Ivory Coast'), for the hint of a country typed as a name (never read as one);
 - `schemas/i18n/text.csv`: key, lang, text: every other string of the template and reports.
 
 Reading accepts every language at once, and the template of 2025.1 (headers = column names):
@@ -202,6 +204,13 @@ def _country_names(lang: str) -> dict[str, str]:
         return {r["code"]: tr.gettext(r["label"]) for r in rows}
     except (ImportError, OSError):
         return {r["code"]: r["label"] for r in rows}
+
+
+@cache
+def country_aliases() -> tuple[dict[str, str], ...]:
+    """Common and former country names, and UN names the drop-down's labels do not give
+    (`country_names.csv`: code, text, note), for the hints of a country typed as a name."""
+    return tuple(_rows("country_names.csv"))
 
 
 def country_names(lang: str) -> dict[str, str]:

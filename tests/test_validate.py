@@ -739,12 +739,38 @@ def test_an_email_holding_an_unseen_character_is_invalid(tmp_path, email, ok):
         ("Alemania", ("DEU",)),
         ("Keyna", ("KEN",)),
         ("XYZ", ()),
+        # as the UN writes them, in English, French and Spanish, where the drop-down says
+        # 'Korea, Republic of'; the first part alone where it names one country only
+        ("Republic of Korea", ("KOR",)),
+        ("République de Corée", ("KOR",)),
+        ("República de Corea", ("KOR",)),
+        ("Korea", ()),  # KOR or PRK
+        ("United Republic of Tanzania", ("TZA",)),
+        ("Tanzania", ("TZA",)),
+        ("Democratic Republic of the Congo", ("COD",)),
+        ("Iran (Islamic Republic of)", ("IRN",)),
+        ("Bolivia (Plurinational State of)", ("BOL",)),
+        ("State of Palestine", ("PSE",)),
+        ("United Kingdom of Great Britain and Northern Ireland", ("GBR",)),
+        # common and former names (schemas/i18n/country_names.csv)
+        ("South Korea", ("KOR",)),
+        ("Ivory Coast", ("CIV",)),
+        ("Russia", ("RUS",)),
+        ("DRC", ("COD",)),
     ],
 )
 def test_a_country_hint_names_only_countries_the_value_may_mean(typed, meant):
     from schemas.checks import country_guesses
 
     assert country_guesses(typed) == meant
+
+
+def test_every_country_name_of_the_hints_names_a_country_of_the_list_and_no_code():
+    from schemas import i18n
+
+    rows = i18n.country_aliases()
+    assert rows and all(row["code"] in codelists.codes("countries") for row in rows)
+    assert not {i18n.fold(row["text"]) for row in rows} & {i18n.fold(c) for c in codelists.codes("countries")}
 
 
 @settings(max_examples=300, deadline=None)
