@@ -436,10 +436,10 @@ def _status(rows: list, year: int, as_json: bool, unattributed: list | None = No
             out["no_run_completed"] = True
         print(json.dumps(out, default=str))
         return OK
-    from rich.console import Console
     from rich.table import Table
 
     from pipeline import safe
+    from pipeline.terminal import Console
 
     expected = sum(r.expected for r in rows)
     others = f", and {len(rows) - expected} not expected that sent a workbook" if len(rows) > expected else ""
@@ -526,10 +526,10 @@ def _unattributed_lines(console, files: list, year: int) -> None:
 
 
 def _compare(result) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from pipeline.indicators import shown
+    from pipeline.terminal import Console
 
     before = str(result.previous_year or result.year - 1)
     table = Table(title=f"{result.entity}: {before} and {result.year}")

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from pipeline import __version__, paths, safe
+from pipeline import __version__, paths, safe, terminal
 from pipeline.errors import GtbError
 from pipeline.intake.validate import Submission
 from pipeline.paths import (
@@ -157,7 +157,7 @@ def run(
         result.stages[stage] = now - clock[0]
         clock[0] = now
 
-    console = console or Console(highlight=False, soft_wrap=True)
+    console = console or terminal.Console(highlight=False, soft_wrap=True)
     inputs, outputs = Path(inputs), Path(outputs)
     if not inputs.is_dir():
         raise GtbError(f"inputs folder not found: {inputs}")

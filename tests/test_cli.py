@@ -201,6 +201,40 @@ def test_gtb_run_as_a_program_ends_at_once_with_its_work_kept(tmp_path):
         assert proc.returncode == 0 and shown in proc.stdout, (args, proc.stderr)
 
 
+def _with_reader_gone(command: list[str]) -> tuple[int, str]:
+    """Run `command` with its output piped to a reader that has gone before the first line
+    (`| head -0`, a pager quit at once): its exit code and what it said on stderr."""
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # every write to stdout now fails with a broken pipe
+    err = proc.stderr.read().decode()
+    return proc.wait(timeout=300), err
+
+
+def test_a_reader_that_goes_away_costs_no_work_and_no_exit_code(tmp_path):
+    """`gtb run | head -1`: the run still loads and commits, and ends with its own exit code (0:
+    every workbook loaded; 1: one rejected), not with 1 for the lost output; `gtb status`,
+    `compare` and `indicators` end with 0."""
+    inputs = tmp_path / "inputs" / "submissions"
+    inputs.mkdir(parents=True)
+    write_workbook(inputs / "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    db = tmp_path / "gtb.duckdb"
+    run = [sys.executable, "-m", "pipeline.cli", "run", "--inputs", str(inputs.parent), "--db", str(db)]
+    code, err = _with_reader_gone([*run, "--outputs", str(tmp_path / "out")])
+    assert code == 0 and "Traceback" not in err, err
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL").fetchone()[0] == 1
+        assert con.execute("SELECT count(*) FROM emissions").fetchone()[0] > 0
+    for args in (["status", "--year", "2024"], ["compare", "UNEP", "--year", "2024"], ["indicators", "--year", "2024"]):
+        code, err = _with_reader_gone([sys.executable, "-m", "pipeline.cli", *args, "--db", str(db)])
+        assert code == 0 and "Traceback" not in err, (args, err)
+    bad = valid_sheets("WFP")
+    set_cell(bad, "Entity", "B3", "twenty")
+    write_workbook(inputs / "WFP_2024.xlsx", bad)
+    code, err = _with_reader_gone([*run, "--outputs", str(tmp_path / "out")])
+    assert code == 1, err  # the rejected workbook's, as without the pipe
+
+
 def test_only_the_commands_that_end_with_the_process_run_without_the_garbage_collector(monkeypatch, tmp_path):
     """`gtb run` and `gtb validate` turn the cyclic collector off (a process for one command);
     every other command, and the library the portal runs on, keep it."""

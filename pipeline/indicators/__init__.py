@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 from rich.console import Console
 
+from pipeline import terminal
 from pipeline.catalogue import year_ranges
 from pipeline.errors import GtbError
 from pipeline.paths import DEFAULT_DB
@@ -146,9 +147,9 @@ def print_table(row: dict, console: Console | None = None) -> None:
         value, unit = shown(key, row.get(key.key))
         table.add_row(key.label, value, unit, key.key)
     if console is None:
-        console = Console()
+        console = terminal.Console()
         if not console.is_terminal:  # a file or a pipe: wide enough for every label and key
-            console = Console(width=140)
+            console = terminal.Console(width=140)
     console.print(table)
 
 

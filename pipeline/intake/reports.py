@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from pipeline import catalogue, safe
+from pipeline import catalogue, safe, terminal
 from pipeline.intake.findings import sort_key, write_issues_csv
 from pipeline.intake.validate import Submission
 
@@ -168,7 +168,7 @@ def print_summary(
     subs: list[Submission], folders: dict[int, Path] | None = None, console: Console | None = None
 ) -> None:
     """Per file: errors, warnings and the first few findings."""
-    console = console or Console(highlight=False, soft_wrap=True)
+    console = console or terminal.Console(highlight=False, soft_wrap=True)
     for i, sub in enumerate(subs):
         verdict = f"[bold red]{sub.errors} error{'s' * (sub.errors != 1)}[/]" if sub.errors else "[bold green]valid[/]"
         warn = f", {sub.warnings} warning{'s' * (sub.warnings != 1)}" if sub.warnings else ""
