@@ -625,6 +625,18 @@ def enum_rule(spec: ColumnSpec) -> str:
         # the codes as the drop-down offers them, in the finding's language
         listed = {"codelist": codelist.replace("_", " ")} if long else {"allowed": i18n.CodeLabels(codelist, allowed)}
         typed = codelists.normalise_code(value) if isinstance(value, str) else ""  # TRUE is no misspelt 'Litre'
+        other = i18n.other_units().get(i18n.fold(value)) if isinstance(value, str) else None
+        if other is not None and other["unit"] in allowed:  # 'gallons': say how to convert
+            hint = Message(
+                "hint.convert-unit",
+                {
+                    "one": other["one"],
+                    "factor": catalogue.Number(float(other["factor"])),
+                    "symbol": other["symbol"],
+                    "unit": i18n.CodeLabels(codelist, (other["unit"],)),
+                },
+            )
+            return {**listed, "hint": hint}
         return {**listed, "hint": _did_you_mean(typed, allowed, codelist) if typed else ""}
 
     return rule(f"codelist-{codelist}", "not-in-codelist.enum-long" if long else "not-in-codelist.enum", params)

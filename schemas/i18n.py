@@ -12,6 +12,8 @@ its column maps per source):
 - the code lists' `label`, `label_fr`, `label_es` columns (`schemas/codelists/`), countries'
   names in French and Spanish from pycountry's translations, and `schemas/i18n/synonyms.csv`
   for the other ways people type a code (Y, Oui, m³);
+- `schemas/i18n/other_units.csv`: text, unit, factor, symbol, one, note: units the template does not
+  take (gallons, therms, pounds), for the hint that says how to convert them;
 - `schemas/i18n/country_names.csv`: code, text, note: common, former and UN names of countries
   ('South Korea', 'Ivory Coast'), for the hint of a country typed as a name (never read as one);
 - `schemas/i18n/text.csv`: key, lang, text: every other string of the template and reports.
@@ -211,6 +213,14 @@ def country_aliases() -> tuple[dict[str, str], ...]:
     """Common and former country names, and UN names the drop-down's labels do not give
     (`country_names.csv`: code, text, note), for the hints of a country typed as a name."""
     return tuple(_rows("country_names.csv"))
+
+
+@cache
+def other_units() -> dict[str, dict[str, str]]:
+    """fold(a unit the template does not take) -> its row of `other_units.csv` (unit, factor,
+    symbol, one: the unit's name in the hint, note): 'gallons' is 3.785 L. For the hint of such a
+    unit; never converted silently, as the focal point alone knows which gallon the bill meant."""
+    return {fold(row["text"]): row for row in _rows("other_units.csv")}
 
 
 def country_names(lang: str) -> dict[str, str]:

@@ -246,3 +246,49 @@ def test_a_span_of_years_is_asked_as_one_calendar_year(tmp_path, lang, typed):
 def test_a_currency_or_approximation_sign_is_told_to_go(tmp_path, typed):
     [found] = check_one(tmp_path, "Facilities", "D3", typed).findings
     assert found.code == "type-error" and "Type the number only" in found.message
+
+
+# --- F. a unit the template does not take -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize(
+    "sheet,cell,typed,conversion,unit",
+    [
+        ("Facilities", "E3", "gallons", "1 gal (US) = 3{sep}785 L", "litre"),
+        ("Facilities", "E3", "Imperial Gallons", "1 gal (imp.) = 4{sep}546 L", "litre"),
+        ("Facilities", "E2", "therms", "1 therm = 29{sep}31 kWh", "kwh"),
+        ("Facilities", "E2", "MMBtu", "1 MMBtu = 293{sep}1 kWh", "kwh"),
+        ("Waste", "F2", "lbs", "1 lb = 0{sep}4536 kg", "kg"),
+        ("Water", "E2", "ccf", "1 ccf = 2{sep}832 m³", "m3"),
+    ],
+)
+def test_a_unit_the_template_does_not_take_is_an_error_that_says_how_to_convert(
+    tmp_path, lang, sheet, cell, typed, conversion, unit
+):
+    """A US bill in gallons or therms: refused (only the focal point knows which gallon the bill
+    meant), with the conversion and the unit to choose, as the drop-down of the language shows it."""
+    from schemas import contract
+
+    [found] = check_one(tmp_path, sheet, cell, typed, lang=lang).findings
+    assert (found.code, found.cell, found.value) == ("not-in-codelist", cell, typed)
+    assert conversion.format(sep="." if lang == "en" else ",") in found.message, found.message
+    codelist = contract.sheet(sheet).column("unit").codelist
+    assert i18n.code_label(codelist, unit, lang) in found.message
+
+
+def test_a_unit_converted_to_one_the_column_does_not_take_gets_no_conversion(tmp_path):
+    """Waste is counted in kg or tonnes: 'gallons' there gets the usual list, no conversion to litres."""
+    [found] = check_one(tmp_path, "Waste", "F2", "gallons").findings
+    assert found.code == "not-in-codelist" and "Convert" not in found.message
+
+
+def test_every_other_unit_converts_to_a_unit_of_the_template_and_is_none_of_its_own():
+    from pipeline import codelists
+
+    rows = i18n.other_units()
+    assert len(rows) > 30
+    for folded, row in rows.items():
+        assert row["unit"] in codelists.codes("unit") and float(row["factor"]) > 0
+        for codelist in ("unit", "waste_unit", "water_unit"):
+            assert folded not in i18n.code_lookup(codelist), (folded, codelist)
