@@ -110,7 +110,7 @@ def check_upload(
     `name` is how the reports name the file (the name it was uploaded under)."""
     import dataclasses
 
-    from pipeline.intake.cross_checks import expected_entity_and_year, unpinned_year_findings
+    from pipeline.intake.cross_checks import claims_findings, expected_entity_and_year, unpinned_year_findings
     from pipeline.intake.excerpt import read_excerpts
     from pipeline.intake.findings import sort_key
     from pipeline.intake.reports import write_reports
@@ -125,7 +125,8 @@ def check_upload(
     compared, note = False, ""
     if db is not None and sub.is_valid:
         try:
-            if reviewer is not None:
+            if reviewer is not None:  # a serial another submission holds, then the flags
+                claims_findings([sub], reviewer.loaded_serials(Path(db)))
                 reviewer.review([sub], Path(db))
             else:
                 review_without_loading([sub], Path(db))
@@ -167,7 +168,7 @@ def validate(
     """`gtb validate`: check workbooks against the contract and write their reports; with `db`,
     also compare each valid workbook with its entity's previous year in that database (read only).
     Findings come in each workbook's language (its sheet names), or in `lang`."""
-    from pipeline.intake.cross_checks import folder_and_name_findings, unpinned_year_findings
+    from pipeline.intake.cross_checks import claims_findings, folder_and_name_findings, unpinned_year_findings
     from pipeline.intake.reports import print_summary, write_reports
     from pipeline.run import review_without_loading
 
@@ -178,8 +179,10 @@ def validate(
     subs = check_files(files, jobs, lang=lang)
     folder_and_name_findings(subs)
     unpinned_year_findings(subs)
-    if db is not None:
+    if db is not None:  # the serials loaded there too, then the flags: as gtb run would say
         review_without_loading(subs, Path(db))
+    else:  # a serial or an entity-year claimed twice among the files: as gtb run would say
+        claims_findings(subs, message_id="duplicate-submission.checked")
     folders = write_reports(subs, Path(report_dir) if report_dir else DEFAULT_OUTPUTS / VALIDATION_FOLDER)
     print_summary(subs, folders, console)
     return subs

@@ -312,13 +312,19 @@ class _Aside:
             raise failure
 
 
-def review_without_loading(subs: list[Submission], db: Path) -> None:
-    """The plausibility flags the valid `subs` would get if loaded into `db`, added to their findings.
+def review_without_loading(subs: list[Submission], db: Path, message_id: str = "duplicate-submission.checked") -> None:
+    """What loading the `subs` into `db` would say of them, added to their findings: the offset
+    serials another submission already holds there (and the serials and entity-years the `subs`
+    claim twice among themselves: `cross_checks.claims_findings`), then the plausibility flags the
+    valid ones would get.
 
     The database is not touched: a copy is loaded and calculated in one transaction that is then
     rolled back, so the comparison with each entity's previous year uses the very code of `gtb run`.
     """
+    from pipeline.intake.cross_checks import claims_findings
+
     with Reviewer() as reviewer:
+        claims_findings(subs, reviewer.loaded_serials(db), message_id)
         reviewer.review(subs, db)
 
 
@@ -389,6 +395,14 @@ class Reviewer:
         create_views(con)
         self._con, self._key = con, key
         return con
+
+    def loaded_serials(self, db: Path) -> list[tuple[str, str, int, str]]:
+        """The offset serials loaded in `db` (`load.loaded_serials`), read from the private copy:
+        what `gtb validate --db` and the portal check an upload's serials against."""
+        from pipeline.warehouse.load import loaded_serials
+
+        with self._lock:
+            return loaded_serials(self._connection(Path(db)))
 
     def prepare(self, db: Path) -> None:
         """Copy and open the database now, so that the first review is as quick as the next."""

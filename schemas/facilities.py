@@ -40,7 +40,9 @@ def _energy_params(value: object, row: pd.Series | None) -> dict[str, object]:
 def _within_params(value: object, row: pd.Series | None) -> dict[str, object]:
     assert row is not None
     unit = codelists.normalise_code(row["unit"])
-    return {"kwh": catalogue.Number(float(parse_number(pd.Series([row["quantity"]])).iloc[0]) * kwh_per_unit()[unit])}
+    kwh = float(parse_number(pd.Series([row["quantity"]])).iloc[0]) * kwh_per_unit()[unit]
+    # to 9 significant digits, the check's own tolerance: 36 GJ is 10,000 kWh, not 10,000.000000008
+    return {"kwh": catalogue.Number(float(f"{kwh:.9g}"))}
 
 
 schema = sheet_schema(

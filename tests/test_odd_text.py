@@ -292,3 +292,28 @@ def test_every_other_unit_converts_to_a_unit_of_the_template_and_is_none_of_its_
         assert row["unit"] in codelists.codes("unit") and float(row["factor"]) > 0
         for codelist in ("unit", "waste_unit", "water_unit"):
             assert folded not in i18n.code_lookup(codelist), (folded, codelist)
+
+
+# --- G. wording that fits every column --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sheet,cell", [("Entity", "B5"), ("Entity", "B6"), ("Facilities", "D2"), ("Water", "D2")])
+def test_a_negative_figure_is_told_to_be_positive_whatever_it_measures(tmp_path, sheet, cell):
+    """A coverage share or a floor area is no consumption: the fix says what fits them all."""
+    [found] = check_one(tmp_path, sheet, cell, -5).findings
+    assert found.code == "out-of-range" and "consumption" not in found.message
+    assert found.message.endswith("Type the figure as a positive number (0 where there was none).")
+
+
+def test_the_electricity_a_renewable_figure_is_held_to_is_shown_as_people_write_it(tmp_path):
+    """36 GJ is 10,000 kWh in the message, not the 10,000.000000008 of the float conversion."""
+    sheets = set_cell(set_cell(valid_sheets(), "Facilities", "D2", 36), "Facilities", "E2", "gj")
+    [sub] = check_files(
+        [write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(sheets, "Facilities", "F2", 10001))], jobs=1
+    )
+    [found] = sub.findings
+    assert "(10,000 kWh from" in found.message, found.message
+    [exact] = check_files(
+        [write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(sheets, "Facilities", "F2", 10000))], jobs=1
+    )
+    assert exact.findings == []

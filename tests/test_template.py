@@ -142,6 +142,12 @@ def test_numeric_columns_are_checked_with_their_bounds(wb):
     assert (year.operator, year.formula1, year.formula2) == ("between", "2008", str(dt.date.today().year))
     vintage = [dv for dv in validations_at(wb["Offsets"], "D2") if dv.type == "whole"][0]
     assert (vintage.formula1, vintage.formula2) == ("2000", str(YEAR + 1))
+    # '> 0' (columns.csv's gt): Excel warns at 0, as the pipeline refuses it
+    personnel = [dv for dv in validations_at(wb["Entity"], "B4") if dv.type == "whole"][0]
+    assert (personnel.operator, personnel.formula1, personnel.formula2) == ("between", "1", "2000000")
+    for sheet, cell in (("AirTravel", "C2"), ("AirTravel", "G2"), ("Offsets", "E2")):
+        [above] = [dv for dv in validations_at(wb[sheet], cell) if dv.type == "decimal"]
+        assert above.operator == "between" and 0 < float(above.formula1) <= 1e-9, (sheet, cell, above.formula1)
     retired = [dv for dv in validations_at(wb["Offsets"], "F2") if dv.type == "date"][0]
     assert (retired.operator, retired.formula1, retired.formula2) == (
         "between",

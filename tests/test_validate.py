@@ -1261,3 +1261,40 @@ def test_a_date_that_lost_its_format_is_said_to_be_that_date(tmp_path, held, sai
     [sub] = check_files([other], jobs=1)
     [found] = [f for f in sub.findings if f.code == "type-error"]
     assert "this number is" not in found.message  # 12 is no date of this century
+
+
+def _claiming(path: Path, entity: str, serial: str) -> Path:
+    return write_workbook(path, set_cell(valid_sheets(entity), "Offsets", "C2", serial))
+
+
+def test_validate_says_of_serials_and_entity_years_claimed_twice_what_gtb_run_would(tmp_path):
+    """A workbook gtb validate calls valid is not then rejected by gtb run for a serial or an
+    entity-year claimed elsewhere: among the files checked together, and with --db against the
+    serials loaded there (the portal's check of an upload too)."""
+    serial = valid_sheets("UNEP")["Offsets"][1][2]
+    unep = _claiming(tmp_path / "a" / "UNEP_2024.xlsx", "UNEP", serial)
+    undp = _claiming(tmp_path / "b" / "UNDP_2024.xlsx", "UNDP", serial)
+    subs = api.validate([unep, undp], report_dir=tmp_path / "reports")
+    assert [f.code for f in subs[0].findings] == []  # the first in path order keeps its serial
+    assert [(f.sheet, f.cell, f.code) for f in subs[1].findings] == [("Offsets", "C2", "duplicate-serial")]
+    assert "UNEP 2024" in subs[1].findings[0].message
+
+    other = write_workbook(tmp_path / "c" / "UNEP_2024_v2.xlsx", set_cell(valid_sheets("UNEP"), "Entity", "B4", 999))
+    both = api.validate([unep, other], report_dir=tmp_path / "reports")
+    assert [[f.code for f in s.findings] for s in both] == [["duplicate-submission"]] * 2
+    assert "were checked together" in both[0].findings[0].message
+    assert [s.is_valid for s in api.validate([unep, unep], report_dir=tmp_path / "reports")] == [True, True]
+
+    inputs = tmp_path / "inputs" / "submissions"
+    inputs.mkdir(parents=True)
+    (inputs / "UNDP_2024.xlsx").write_bytes(undp.read_bytes())
+    db = tmp_path / "gtb.duckdb"
+    assert len(api.run(tmp_path / "inputs", db, tmp_path / "out").loaded) == 1
+    [alone] = api.validate([unep], report_dir=tmp_path / "reports", db=db)
+    assert [(f.cell, f.code) for f in alone.findings] == [("C2", "duplicate-serial")]
+    assert "UNDP 2024" in alone.findings[0].message
+    for reviewer in (None, api.reviewer()):
+        check = api.check_upload(unep, tmp_path / "portal", "UNEP", 2024, db=db, reviewer=reviewer)
+        assert [(f.cell, f.code) for f in check.submission.findings] == [("C2", "duplicate-serial")]
+    [own] = api.validate([undp], report_dir=tmp_path / "reports", db=db)  # the holder's correction
+    assert own.is_valid, [f.message for f in own.findings]

@@ -28,14 +28,27 @@ def cross_submission_findings(subs: list[Submission], claimed: Iterable[tuple[st
     `claimed`: (serial range as written, entity, year, file name) of the serials already loaded
     (`pipeline.warehouse.load.loaded_serials`).
     """
-    _duplicate_submissions(subs)
-    _duplicate_serials(subs, claimed)  # after the above: a duplicate submission claims no serials
+    claims_findings(subs, claimed)
     for s in subs:
         if not s.is_valid:
             s.tables, s.entity, s.ems = {}, {}, {}
 
 
-def _duplicate_submissions(subs: list[Submission]) -> None:
+def claims_findings(
+    subs: list[Submission],
+    claimed: Iterable[tuple[str, str, int, str]] = (),
+    message_id: str = "duplicate-submission.run",
+) -> None:
+    """The duplicate-submission and duplicate-serial errors of `cross_submission_findings`, added
+    to `subs` in place, their tables kept: what `gtb validate` (files checked together, and with
+    `--db` the serials loaded) and the portal's check of an upload (the serials loaded) say, so
+    that a workbook they call valid is not then rejected by `gtb run` for a serial or an
+    entity-year claimed elsewhere. `message_id`: how the duplicate submission is told."""
+    _duplicate_submissions(subs, message_id)
+    _duplicate_serials(subs, claimed)  # after the above: a duplicate submission claims no serials
+
+
+def _duplicate_submissions(subs: list[Submission], message_id: str = "duplicate-submission.run") -> None:
     """Valid workbooks of one entity and year with different contents: an error on each of them."""
     valid = [s for s in subs if s.is_valid]
     by_key: dict[tuple[str | None, int | None], list[Submission]] = {}
@@ -49,7 +62,7 @@ def _duplicate_submissions(subs: list[Submission]) -> None:
             s.findings.append(
                 _on_entity_field(
                     s,
-                    "duplicate-submission.run",
+                    message_id,
                     "entity_code",
                     entity,
                     count=len(group),

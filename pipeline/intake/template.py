@@ -242,7 +242,9 @@ def _number_validation(col: ColumnSpec, year: int, lang: str) -> DataValidation 
         return _fmt(value)
 
     lo = col.gt or col.ge
-    if lo and col.le:  # '> a and <= b' has no Excel operator: 'between' here, the pipeline is strict
+    if col.gt and col.le:  # '> a and <= b' has no Excel operator: 'between' the next value above a
+        op, f1, f2 = "between", _above(resolve_bound(col.gt, year), kind), formula(col.le)
+    elif lo and col.le:
         op, f1, f2 = "between", formula(lo), formula(col.le)
     elif col.gt:
         op, f1, f2 = "greaterThan", formula(col.gt), None
@@ -265,6 +267,14 @@ def _number_validation(col: ColumnSpec, year: int, lang: str) -> DataValidation 
         errorTitle=i18n.text("dv.number.title", lang)[:32],
         error=message[:MAX_MESSAGE],
     )
+
+
+def _above(bound: int | float | dt.date, kind: str) -> str:
+    """The least value Excel should take where the contract says '> bound': the next whole number
+    for a whole-number column (personnel > 0: 1), else the bound plus a step far below any figure
+    people type (distance > 0: 1E-9), so that Excel warns at 0 as the pipeline refuses it."""
+    assert not isinstance(bound, dt.date)
+    return _fmt(int(bound) + 1) if kind == "whole" else _fmt(bound + 1e-9).upper()  # 1E-09, as Excel writes it
 
 
 def _airport_validation(lang: str) -> DataValidation:
