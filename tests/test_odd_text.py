@@ -317,3 +317,18 @@ def test_the_electricity_a_renewable_figure_is_held_to_is_shown_as_people_write_
         [write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(sheets, "Facilities", "F2", 10000))], jobs=1
     )
     assert exact.findings == []
+
+
+@pytest.mark.parametrize(
+    "lang,said",
+    [
+        ("en", "personnel is required; the cell is empty."),
+        ("fr", "personnel est obligatoire\u00a0; la cellule est vide."),
+        ("es", "personnel es un dato obligatorio; la celda está vacía."),
+    ],
+)
+def test_an_empty_required_field_is_named_as_its_row_writes_it(tmp_path, lang, said):
+    """'this field is required' left the focal point to look left for which: the field is named,
+    as column A writes it, as an empty required column is."""
+    [found] = check_one(tmp_path, "Entity", "B4", None, lang=lang).findings
+    assert (found.code, found.cell, found.message) == ("missing-value", "B4", said)

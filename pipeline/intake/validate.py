@@ -399,8 +399,10 @@ def _combined(present: list[tuple[int, ParsedSheet]], names: list[str]) -> tuple
     return pd.DataFrame(grid, columns=names, dtype=object, copy=False), keys  # the grid is this frame's own
 
 
-# messages whose `name` is the column or field of the cell: its header as written in the workbook
-NAMING_THE_COLUMN = frozenset({"missing-value.column", "missing-value.required", "missing-value.merged"})
+# messages whose `name` is the column or field of the cell: its header (or field name) as written in the workbook
+NAMING_THE_COLUMN = frozenset(
+    {"missing-value.column", "missing-value.field", "missing-value.required", "missing-value.merged"}
+)
 # an empty required cell: said to be part of merged cells where it is (`ParsedSheet.merged_range`)
 EMPTY_REQUIRED = frozenset(
     {
