@@ -49,6 +49,7 @@ FILE_NO = "_file_no"  # which workbook a row came from, when many are validated 
 # (a link's "?subject=" or a trailing ">" is no part of it)
 _EMAIL = re.compile(f"[^@:\\s{UNSEEN}]+@[^@:\\s{UNSEEN}]+\\.[^\\W_][\\w-]*[^\\W_]")
 _MAILTO = re.compile(r"mailto:\s*(.*)", re.IGNORECASE)
+_NAMED_ADDRESS = re.compile(r"[^<>]*<\s*(?:mailto:)?([^<>]*)>\s*", re.IGNORECASE)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -723,6 +724,9 @@ def _email_params(value: object, row: pd.Series | None) -> dict[str, object]:
     found = _MAILTO.fullmatch(str(value).strip())
     if found and _EMAIL.fullmatch(address := found.group(1).strip()):
         return {"hint": Message("hint.mailto", {"address": address})}
+    named = _NAMED_ADDRESS.fullmatch(str(value).strip())  # 'Amina Otieno <amina@un.org>', as a mail program copies it
+    if named and _EMAIL.fullmatch(address := named.group(1).strip()):
+        return {"hint": Message("hint.address-only", {"address": address})}
     return {"hint": ""}
 
 
@@ -735,7 +739,23 @@ def _entity_params(value: object, row: pd.Series | None) -> dict[str, object]:
     known = codelists.codes("entities")
     if latin := codelists.look_alike_of(typed, known):
         return {"hint": Message("hint.look-alike", {"code": latin})}
+    named = _entity_names()
+    if (code := named.get(i18n.fold(str(value)))) is not None:  # the entity's name, as the list writes it
+        return {"hint": Message("hint.country", {"value": str(value).strip(), "code": code})}
+    close = difflib.get_close_matches(i18n.fold(str(value)), list(named), n=1, cutoff=0.85)
+    if close and len(typed) > 8:  # its name misspelt ('United Nations Enviroment Programme')
+        return {"hint": Message("hint.country", {"value": str(value).strip(), "code": named[close[0]]})}
     return {"hint": _did_you_mean(typed, known)}
+
+
+@cache
+def _entity_names() -> dict[str, str]:
+    """fold(an entity's name in the reference list, with and without its note in brackets) -> its code."""
+    names: dict[str, str] = {}
+    for row in codelists.table("entities"):
+        for name in (row["name"], i18n.strip_note(row["name"])):
+            names.setdefault(i18n.fold(name), row["code"])
+    return names
 
 
 def _airport_params(value: object, row: pd.Series | None) -> dict[str, object]:

@@ -332,3 +332,28 @@ def test_an_empty_required_field_is_named_as_its_row_writes_it(tmp_path, lang, s
     as column A writes it, as an empty required column is."""
     [found] = check_one(tmp_path, "Entity", "B4", None, lang=lang).findings
     assert (found.code, found.cell, found.message) == ("missing-value", "B4", said)
+
+
+# --- H. a name where a code or an address is wanted ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed,code",
+    [
+        ("United Nations Environment Programme", "UNEP"),
+        ("united nations environment programme ", "UNEP"),
+        ("United Nations Enviroment Programme", "UNEP"),  # misspelt
+        ("Department of Operational Support", "DOS"),  # without the list's note in brackets
+    ],
+)
+def test_an_entity_typed_by_its_name_gets_its_code_in_the_hint(tmp_path, typed, code):
+    [found] = check_one(tmp_path, "Entity", "B2", typed).findings
+    assert found.code == "not-in-codelist" and found.message.endswith(f"For {typed.strip()} use {code}.")
+
+
+def test_an_address_pasted_with_its_name_is_told_to_keep_the_address(tmp_path):
+    for typed in ("Amina Otieno <amina.otieno@un.org>", '"Otieno, Amina" <mailto:amina.otieno@un.org>'):
+        [found] = check_one(tmp_path, "Entity", "B8", typed).findings
+        assert found.code == "invalid-email" and found.message.endswith("Keep the address only: amina.otieno@un.org.")
+    [other] = check_one(tmp_path, "Entity", "B8", "Amina <not an address>").findings
+    assert "Keep the address only" not in other.message
