@@ -638,6 +638,9 @@ def enum_rule(spec: ColumnSpec) -> str:
                 },
             )
             return {**listed, "hint": hint}
+        meant = i18n.code_hints(codelist).get(i18n.fold(value)) if isinstance(value, str) else None
+        if meant is not None:  # 'Propane': LPG; 'Chilled water': district cooling
+            return {**listed, "hint": Message("hint.did-you-mean", {"code": i18n.CodeLabels(codelist, (meant,))})}
         return {**listed, "hint": _did_you_mean(typed, allowed, codelist) if typed else ""}
 
     return rule(f"codelist-{codelist}", "not-in-codelist.enum-long" if long else "not-in-codelist.enum", params)

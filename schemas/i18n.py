@@ -12,6 +12,8 @@ its column maps per source):
 - the code lists' `label`, `label_fr`, `label_es` columns (`schemas/codelists/`), countries'
   names in French and Spanish from pycountry's translations, and `schemas/i18n/synonyms.csv`
   for the other ways people type a code (Y, Oui, m³);
+- `schemas/i18n/code_hints.csv`: codelist, text, code, note: what people call a code's thing
+  ('Propane', 'Chilled water'), for the hint "Did you mean ...?" (never read as the code);
 - `schemas/i18n/other_units.csv`: text, unit, factor, symbol, one, note: units the template does not
   take (gallons, therms, pounds), for the hint that says how to convert them;
 - `schemas/i18n/country_names.csv`: code, text, note: common, former and UN names of countries
@@ -213,6 +215,14 @@ def country_aliases() -> tuple[dict[str, str], ...]:
     """Common and former country names, and UN names the drop-down's labels do not give
     (`country_names.csv`: code, text, note), for the hints of a country typed as a name."""
     return tuple(_rows("country_names.csv"))
+
+
+@cache
+def code_hints(codelist: str) -> dict[str, str]:
+    """fold(what people call a code's thing) -> the code, for the hint 'Did you mean ...?' of a
+    value no code is read as (`code_hints.csv`: codelist, text, code, note): 'Propane' is LPG. Not
+    read as the code: a word can name more than one thing ('Gas', 'Solar')."""
+    return {fold(row["text"]): row["code"] for row in _rows("code_hints.csv") if row["codelist"] == codelist}
 
 
 @cache

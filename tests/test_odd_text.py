@@ -4,6 +4,7 @@ nothing (a zero-width space pasted in with a code or a number), a minus sign tha
 
 from __future__ import annotations
 
+import csv
 import math
 from pathlib import Path
 
@@ -357,3 +358,44 @@ def test_an_address_pasted_with_its_name_is_told_to_keep_the_address(tmp_path):
         assert found.code == "invalid-email" and found.message.endswith("Keep the address only: amina.otieno@un.org.")
     [other] = check_one(tmp_path, "Entity", "B8", "Amina <not an address>").findings
     assert "Keep the address only" not in other.message
+
+
+# --- I. what people call a fuel, a mode or an energy ------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("typed", ["Gasoil", "Gas oil", "Gazole", "Gasóleo", "Diesel fuel"])
+def test_gas_oil_in_a_vehicle_is_road_diesel_not_marine_diesel(tmp_path, lang, typed):
+    """'Gasoil' is what French, Spanish and British drivers call diesel: it read as marine diesel
+    (the word split off the label 'Marine diesel / gas oil'), priced with marine gas oil's factor."""
+    sub = check_one(tmp_path, "Vehicles", "C2", typed, lang=lang)
+    assert sub.findings == [], [f.message for f in sub.findings]
+    assert sub.tables["Vehicles"]["fuel"].iloc[0] == "diesel"
+    marine = check_one(tmp_path, "Vehicles", "C2", "Marine diesel", lang=lang)
+    assert marine.tables["Vehicles"]["fuel"].iloc[0] == "marine_diesel"
+
+
+@pytest.mark.parametrize(
+    "sheet,cell,typed,meant",
+    [
+        ("Facilities", "C3", "Propane", "Liquefied petroleum gas (LPG)"),
+        ("Facilities", "C2", "Chilled water", "District cooling"),
+        ("Facilities", "C2", "Solar PV", "Electricity (purchased or generated)"),
+        ("Facilities", "C3", "Fuel oil", "Heating oil"),
+        ("Vehicles", "C2", "Electric", "Electricity (charging)"),
+        ("OtherTravel", "A2", "Uber", "Taxi"),
+    ],
+)
+def test_what_people_call_a_code_s_thing_is_hinted_never_read(tmp_path, sheet, cell, typed, meant):
+    [found] = check_one(tmp_path, sheet, cell, typed).findings
+    assert found.code == "not-in-codelist" and found.message.endswith(f"Did you mean '{meant}'?"), found.message
+
+
+def test_every_code_hint_names_a_code_of_its_list_and_is_no_word_read_as_a_code():
+    from pipeline import codelists
+
+    rows = list(csv.DictReader((Path(i18n.__file__).parent / "i18n" / "code_hints.csv").open(encoding="utf-8")))
+    assert len(rows) > 50
+    for row in rows:
+        assert row["code"] in codelists.codes(row["codelist"]), row
+        assert i18n.fold(row["text"]) not in i18n.code_lookup(row["codelist"]), row
