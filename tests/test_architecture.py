@@ -54,6 +54,7 @@ SHARED = {
     "serials",
     "catalogue",
     "workers",
+    "terminal",
 }
 APP = {"api", "cli", "run", "docs", "portal"}
 
