@@ -125,11 +125,12 @@ def check_upload(
     compared, note = False, ""
     if db is not None and sub.is_valid:
         try:
-            if reviewer is not None:  # a serial another submission holds, then the flags
-                claims_findings([sub], reviewer.loaded_serials(Path(db)))
+            # a serial another submission holds (not saying whose: a focal point's upload), then the flags
+            if reviewer is not None:
+                claims_findings([sub], reviewer.loaded_serials(Path(db)), name_others=False)
                 reviewer.review([sub], Path(db))
             else:
-                review_without_loading([sub], Path(db))
+                review_without_loading([sub], Path(db), name_others=False)
             compared = True
         except GtbError as exc:
             note = str(exc)

@@ -312,11 +312,13 @@ class _Aside:
             raise failure
 
 
-def review_without_loading(subs: list[Submission], db: Path, message_id: str = "duplicate-submission.checked") -> None:
+def review_without_loading(
+    subs: list[Submission], db: Path, message_id: str = "duplicate-submission.checked", *, name_others: bool = True
+) -> None:
     """What loading the `subs` into `db` would say of them, added to their findings: the offset
     serials another submission already holds there (and the serials and entity-years the `subs`
     claim twice among themselves: `cross_checks.claims_findings`), then the plausibility flags the
-    valid ones would get.
+    valid ones would get. `name_others=False`: whose serial is not said (`claims_findings`).
 
     The database is not touched: a copy is loaded and calculated in one transaction that is then
     rolled back, so the comparison with each entity's previous year uses the very code of `gtb run`.
@@ -324,7 +326,7 @@ def review_without_loading(subs: list[Submission], db: Path, message_id: str = "
     from pipeline.intake.cross_checks import claims_findings
 
     with Reviewer() as reviewer:
-        claims_findings(subs, reviewer.loaded_serials(db), message_id)
+        claims_findings(subs, reviewer.loaded_serials(db), message_id, name_others=name_others)
         reviewer.review(subs, db)
 
 

@@ -79,6 +79,27 @@ def test_sign_out_is_a_post_and_ends_the_session(personas):
     assert client.get("/entity/UNEP/").url.startswith("/login/")
 
 
+def test_a_session_ends_eight_hours_after_signing_in_whatever_was_done_since(personas, monkeypatch):
+    """Django counts a session's age from its last change: a language chosen or a workbook uploaded
+    pushed the end back 8 hours each time. The end counts from signing in."""
+    import time
+
+    from django.test import Client
+
+    client = Client()
+    assert client.post("/login/", {"username": "focal-a", "password": PASSWORD}).status_code == 302
+    signed_in = time.time()
+    assert client.get("/entity/UNEP/").status_code == 200
+    later = signed_in + 7.5 * 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert client.get("/entity/UNEP/?lang=fr").status_code == 200  # writes the session: no new 8 hours
+    later = signed_in + 8 * 3600 + 60
+    assert client.get("/entity/UNEP/").url.startswith("/login/")
+    assert client.get("/entity/UNEP/").url.startswith("/login/")  # signed out, not only refused once
+    assert client.post("/login/", {"username": "focal-a", "password": PASSWORD}).status_code == 302
+    assert client.get("/entity/UNEP/").status_code == 200  # signing in again starts 8 hours anew
+
+
 def test_next_after_sign_in_stays_on_the_portal(personas):
     from django.test import Client
 
@@ -96,6 +117,9 @@ def test_every_page_carries_the_security_headers(personas):
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response["X-Frame-Options"] == "DENY"
         assert response["Cache-Control"] == "no-store"
+    elsewhere = client_for(None).get("/login/", HTTP_HOST="portal.other.example")  # a host not served
+    assert elsewhere.status_code == 400 and elsewhere["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in elsewhere["Content-Security-Policy"]
 
 
 # --- a focal point's page ------------------------------------------------------------------------

@@ -92,6 +92,8 @@ def test_an_upload_beyond_the_cap_is_refused_before_it_is_read(portal, personas,
     big = SimpleUploadedFile("big.xlsx", b"x" * 400_000)
     response = client.post("/entity/UNEP/upload/", {"workbook": big})
     assert response.status_code == 413 and b"up to 0.1 MB" in response.content
+    for header in ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Cache-Control"):
+        assert response.has_header(header), header  # refused before Django's middleware, headers still on
     assert not Upload.objects.exists() and not (portal.state / "uploads").exists()
     # a body within the allowance for form fields but over the cap is stopped while it is copied
     nearly = SimpleUploadedFile("nearly.xlsx", b"x" * 120_000)
@@ -313,8 +315,13 @@ def test_a_request_in_a_charset_that_is_no_text_encoding_is_refused_before_djang
         with pytest.raises(LookupError):
             get_wsgi_application()(environ(hostile["CONTENT_TYPE"]), lambda status, headers: None)
     answered: list[str] = []
-    body = readable_requests(get_wsgi_application())(hostile, lambda status, headers: answered.append(status))
+    sent: dict[str, str] = {}
+    body = readable_requests(get_wsgi_application())(
+        hostile, lambda status, headers: answered.append(status) or sent.update(headers)
+    )
     assert answered == ["400 Bad Request"] and b"not a text encoding" in b"".join(body)
+    assert "frame-ancestors 'none'" in sent["Content-Security-Policy"] and sent["X-Frame-Options"] == "DENY"
+    assert sent["X-Content-Type-Options"] == "nosniff" and sent["Cache-Control"] == "no-store"
 
     passed: list[dict] = []
     inner = readable_requests(lambda env, start: passed.append(env) or [b"ok"])

@@ -1293,8 +1293,12 @@ def test_validate_says_of_serials_and_entity_years_claimed_twice_what_gtb_run_wo
     [alone] = api.validate([unep], report_dir=tmp_path / "reports", db=db)
     assert [(f.cell, f.code) for f in alone.findings] == [("C2", "duplicate-serial")]
     assert "UNDP 2024" in alone.findings[0].message
-    for reviewer in (None, api.reviewer()):
+    for reviewer in (None, api.reviewer()):  # a focal point's upload: whose serial it is, is not said
         check = api.check_upload(unep, tmp_path / "portal", "UNEP", 2024, db=db, reviewer=reviewer)
-        assert [(f.cell, f.code) for f in check.submission.findings] == [("C2", "duplicate-serial")]
+        [found] = check.submission.findings
+        assert (found.cell, found.code) == ("C2", "duplicate-serial")
+        assert "another entity" in found.message and "UNDP" not in found.message, found.message
+        issues = (check.folder / "issues.csv").read_text(encoding="utf-8")
+        assert "UNDP" not in issues and "another entity" in issues
     [own] = api.validate([undp], report_dir=tmp_path / "reports", db=db)  # the holder's correction
     assert own.is_valid, [f.message for f in own.findings]

@@ -38,14 +38,18 @@ def claims_findings(
     subs: list[Submission],
     claimed: Iterable[tuple[str, str, int, str]] = (),
     message_id: str = "duplicate-submission.run",
+    *,
+    name_others: bool = True,
 ) -> None:
     """The duplicate-submission and duplicate-serial errors of `cross_submission_findings`, added
     to `subs` in place, their tables kept: what `gtb validate` (files checked together, and with
     `--db` the serials loaded) and the portal's check of an upload (the serials loaded) say, so
     that a workbook they call valid is not then rejected by `gtb run` for a serial or an
-    entity-year claimed elsewhere. `message_id`: how the duplicate submission is told."""
+    entity-year claimed elsewhere. `message_id`: how the duplicate submission is told.
+    `name_others=False` (a focal point's upload): a serial another entity holds is said to be
+    claimed elsewhere, without that entity, its year, file or block, which are its own data."""
     _duplicate_submissions(subs, message_id)
-    _duplicate_serials(subs, claimed)  # after the above: a duplicate submission claims no serials
+    _duplicate_serials(subs, claimed, name_others)  # after the above: a duplicate submission claims no serials
 
 
 def _duplicate_submissions(subs: list[Submission], message_id: str = "duplicate-submission.run") -> None:
@@ -73,7 +77,9 @@ def _duplicate_submissions(subs: list[Submission], message_id: str = "duplicate-
             )
 
 
-def _duplicate_serials(subs: list[Submission], claimed: Iterable[tuple[str, str, int, str]]) -> None:
+def _duplicate_serials(
+    subs: list[Submission], claimed: Iterable[tuple[str, str, int, str]], name_others: bool = True
+) -> None:
     """Offset serials of a valid workbook already claimed by another entity or year: loaded ones
     (`claimed`), or those of a valid workbook earlier in the run (files taken in path order).
 
@@ -88,12 +94,12 @@ def _duplicate_serials(subs: list[Submission], claimed: Iterable[tuple[str, str,
     replacing = [s for s in subs if s.is_valid and (s.entity_code, s.reporting_year) in loaded]
     replaced = {(s.entity_code, s.reporting_year) for s in replacing}
     held = [c for c in claimed if (c[1], c[2]) not in replaced]
-    _check_serials(replacing, held, claims_of_the_run=True)
+    _check_serials(replacing, held, True, name_others)
     first = {id(s) for s in replacing}
-    _check_serials([s for s in subs if id(s) not in first], held + _claims_of(replacing), claims_of_the_run=True)
+    _check_serials([s for s in subs if id(s) not in first], held + _claims_of(replacing), True, name_others)
     kept = replaced - {(s.entity_code, s.reporting_year) for s in replacing if s.is_valid}
     if kept:
-        _check_serials(subs, [c for c in claimed if (c[1], c[2]) in kept], claims_of_the_run=False)
+        _check_serials(subs, [c for c in claimed if (c[1], c[2]) in kept], False, name_others)
 
 
 def _claims_of(subs: list[Submission]) -> list[tuple[str, str, int, str]]:
@@ -106,7 +112,9 @@ def _claims_of(subs: list[Submission]) -> list[tuple[str, str, int, str]]:
     ]
 
 
-def _check_serials(subs: list[Submission], claimed: list[tuple[str, str, int, str]], claims_of_the_run: bool) -> None:
+def _check_serials(
+    subs: list[Submission], claimed: list[tuple[str, str, int, str]], claims_of_the_run: bool, name_others: bool = True
+) -> None:
     """Each serial of each valid workbook against `claimed` and, with `claims_of_the_run`, the
     serials of the valid workbooks before it."""
     asking = [s for s in sorted(subs, key=lambda s: s.path) if s.is_valid and _has_offsets(s)]
@@ -124,7 +132,7 @@ def _check_serials(subs: list[Submission], claimed: list[tuple[str, str, int, st
         offsets = s.tables["Offsets"]
         parsed = parsed_of[id(s)]
         for serial, row, raw in zip(parsed, offsets["source_row"], offsets["serial_range"], strict=True):
-            _check_serial(s, claims, serial, int(row), raw)
+            _check_serial(s, claims, serial, int(row), raw, name_others)
         if s.is_valid and claims_of_the_run:
             for serial, raw in zip(parsed, offsets["serial_range"], strict=True):
                 claims.add(serial, (s.entity_code, s.reporting_year, s.file_name, raw))
@@ -135,15 +143,22 @@ def _has_offsets(s: Submission) -> bool:
     return offsets is not None and not offsets.empty
 
 
-def _check_serial(s: Submission, claims: serials.Claims[_Owner], serial: serials.Serial, row: int, raw: str) -> None:
-    """An error on `s` if another entity or year already holds `serial` (Offsets row `row`, written `raw`)."""
+def _check_serial(
+    s: Submission, claims: serials.Claims[_Owner], serial: serials.Serial, row: int, raw: str, name_others: bool = True
+) -> None:
+    """An error on `s` if another entity or year already holds `serial` (Offsets row `row`, written
+    `raw`), naming the holder, or (`name_others=False`) only when it is `s`'s own entity."""
     other = next((o for o in claims.each_holder(serial) if (o[0], o[1]) != (s.entity_code, s.reporting_year)), None)
     if other is not None:
         entity, year, file_name, held = other
         same = serials.normalise(held) == serial.text
+        if not name_others and entity != s.entity_code:
+            message_id = "duplicate-serial.elsewhere"
+        else:
+            message_id = "duplicate-serial.claimed" if same else "duplicate-serial.overlaps"
         s.findings.append(
             finding(
-                "duplicate-serial.claimed" if same else "duplicate-serial.overlaps",
+                message_id,
                 serial=raw,
                 held=held,
                 entity=entity,

@@ -1,12 +1,15 @@
 """Middleware: the upload size cap before any body is read, security headers, Secure cookies
-behind HTTPS, control characters shown on pages, the page's language, the portal's page for a 405."""
+behind HTTPS, sessions that end 8 hours after signing in, control characters shown on pages, the
+page's language, the portal's page for a 405."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, UnreadablePostError
 from django.shortcuts import render
 
@@ -141,6 +144,16 @@ class NoNulInText:
         return self.get_response(request)
 
 
+# on every answer, the refusals made before Django's own middleware too (413, 400 of `readable_requests`)
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+
+
 class SecurityHeaders:
     """Content-Security-Policy (scripts and styles from the portal only, no framing) and the
     headers Django's SecurityMiddleware does not set; no page is cached by a shared cache."""
@@ -150,13 +163,35 @@ class SecurityHeaders:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        for name, value in SECURITY_HEADERS:
+            response.headers.setdefault(name, value)
         if not request.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+SIGNED_IN_AT = "gtb_signed_in_at"  # the session's key: when its user signed in (seconds since the epoch)
+
+
+class SessionEndsAfterAWorkingDay:
+    """A session ends SESSION_COOKIE_AGE (8 hours) after its user signed in, whatever was done
+    since. Django counts the age from the session's last change, so each upload, submission or
+    choice of language pushed the end back 8 hours, and a session could last for days. The
+    first request of a session notes when; a request past the end signs the user out (the page
+    then asks to sign in again, as for any visitor)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = time.time()
+            started = request.session.get(SIGNED_IN_AT)
+            if not isinstance(started, (int, float)) or started > now:
+                request.session[SIGNED_IN_AT] = now
+            elif now - started > settings.SESSION_COOKIE_AGE:
+                logout(request)
+        return self.get_response(request)
 
 
 class SecureCookiesBehindHttps:
@@ -208,7 +243,12 @@ def readable_requests(app: Callable) -> Callable:
                 body = b"The request names a character set that is not a text encoding; send it as UTF-8."
                 start_response(
                     "400 Bad Request",
-                    [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+                    [
+                        ("Content-Type", "text/plain; charset=utf-8"),
+                        ("Content-Length", str(len(body))),
+                        *SECURITY_HEADERS,
+                        ("Cache-Control", "no-store"),
+                    ],
                 )
                 return [body]
         return app(environ, start_response)

@@ -45,15 +45,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "pipeline.portal.middleware.SecurityHeaders",  # the outermost: on every answer, the 413 below too
     "pipeline.portal.middleware.UploadSizeLimit",  # before anything reads the body (CSRF does)
     "pipeline.portal.middleware.ShowUnseenCharacters",  # on the page as every other middleware left it
     "django.middleware.security.SecurityMiddleware",
-    "pipeline.portal.middleware.SecurityHeaders",
     "pipeline.portal.middleware.SecureCookiesBehindHttps",  # outside the middleware that set cookies
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pipeline.portal.middleware.SessionEndsAfterAWorkingDay",  # needs the user; before anything reads it
     "pipeline.portal.middleware.PageLanguage",  # reads the session and the user: after both
     # reads the form before the CSRF check (a process_view), once the user is known: a body it
     # cannot read gets the 400 page with the user still signed in

@@ -9,6 +9,7 @@ import base64
 import datetime as dt
 import functools
 import hashlib
+import time
 from collections import OrderedDict
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from pipeline.errors import GtbError
 from pipeline.portal import access, jobs, submissions, texts
 from pipeline.portal import login as lockout
 from pipeline.portal.audit import audit
-from pipeline.portal.middleware import CONTENT_SECURITY_POLICY
+from pipeline.portal.middleware import CONTENT_SECURITY_POLICY, SIGNED_IN_AT
 from pipeline.portal.models import AuditEvent, Case, Explanation, RunJob, Upload
 from pipeline.portal.submissions import Refused
 from pipeline.portal.texts import language_of, say
@@ -113,6 +114,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             else:
                 lockout.succeeded(username)
                 login(request, user)
+                request.session[SIGNED_IN_AT] = time.time()  # the 8 hours start again (middleware)
                 audit(user.get_username(), "sign-in")
                 return redirect(target or "home")
     return render(request, "portal/login.html", {"error": error, "next": target}, status=401 if error else 200)
