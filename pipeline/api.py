@@ -182,8 +182,9 @@ def validate(
     unpinned_year_findings(subs)
     if db is not None:  # the serials loaded there too, then the flags: as gtb run would say
         review_without_loading(subs, Path(db))
-    else:  # a serial or an entity-year claimed twice among the files: as gtb run would say
-        claims_findings(subs, message_id="duplicate-submission.checked")
+    else:  # a serial claimed twice among the files, as gtb run would say (which files it reads
+        # again, and so which make duplicates, only the warehouse knows: --db)
+        claims_findings(subs, message_id="duplicate-submission.checked", known=None)
     folders = write_reports(subs, Path(report_dir) if report_dir else DEFAULT_OUTPUTS / VALIDATION_FOLDER)
     print_summary(subs, folders, console)
     return subs

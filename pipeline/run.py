@@ -326,7 +326,8 @@ def review_without_loading(
     from pipeline.intake.cross_checks import claims_findings
 
     with Reviewer() as reviewer:
-        claims_findings(subs, reviewer.loaded_serials(db), message_id, name_others=name_others)
+        known = reviewer.known_files(db, [s.sha256 for s in subs if s.sha256])
+        claims_findings(subs, reviewer.loaded_serials(db), message_id, name_others=name_others, known=known)
         reviewer.review(subs, db)
 
 
@@ -397,6 +398,13 @@ class Reviewer:
         create_views(con)
         self._con, self._key = con, key
         return con
+
+    def known_files(self, db: Path, shas: list[str]) -> dict[str, str]:
+        """sha256 -> status of the files `gtb run` would not read again (`load.known_files`)."""
+        from pipeline.warehouse.load import known_files
+
+        with self._lock:
+            return known_files(self._connection(Path(db)), shas)
 
     def loaded_serials(self, db: Path) -> list[tuple[str, str, int, str]]:
         """The offset serials loaded in `db` (`load.loaded_serials`), read from the private copy:

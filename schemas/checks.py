@@ -49,7 +49,7 @@ FILE_NO = "_file_no"  # which workbook a row came from, when many are validated 
 # (a link's "?subject=" or a trailing ">" is no part of it)
 _EMAIL = re.compile(f"[^@:\\s{UNSEEN}]+@[^@:\\s{UNSEEN}]+\\.[^\\W_][\\w-]*[^\\W_]")
 _MAILTO = re.compile(r"mailto:\s*(.*)", re.IGNORECASE)
-_NAMED_ADDRESS = re.compile(r"[^<>]*<\s*(?:mailto:)?([^<>]*)>\s*", re.IGNORECASE)
+_NAMED_ADDRESS = re.compile(r"[^<>]*+<\s*+(?:mailto:)?([^<>]*+)>\s*+", re.IGNORECASE)  # linear: possessive
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -581,12 +581,13 @@ _DASHES = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d")
 _YEAR_SPAN = re.compile(r"\s*(?:FY\s*)?(19|20)\d\d\s*[/\-\u2013]\s*(?:(19|20)?\d\d)\s*", re.IGNORECASE)
 
 
-def _number_hint(value: object, unit_column: bool = True) -> Message | str:
+def _number_hint(value: object, unit_column: bool = True, zero_ok: bool = True, a_year: bool = False) -> Message | str:
     """Why a text is no number, when it looks like one: a decimal comma (in scientific notation
     too: '1,2E6'), or words beside the figure: the unit, which goes in the figure's unit column
     when it has one (`unit_column`), or anything else; a placeholder for "no figure" ('n/a',
-    '-', 'TBD', 'néant', 'sin datos'), which says what to type instead; a span of years
-    ('2024/25', 'FY2024-2025'), where one calendar year is wanted.
+    '-', 'TBD', 'néant', 'sin datos'), which says what to type instead (0 only where the column
+    takes 0: `zero_ok`); in a column of years (`a_year`), a span of years ('2024/25',
+    'FY2024-2025'), where one calendar year is wanted.
 
     A workbook's cells reach the checks as read in its language (`pipeline.intake.reading`),
     the language its findings are written in: French and Spanish read a decimal comma ('1,2',
@@ -595,9 +596,10 @@ def _number_hint(value: object, unit_column: bool = True) -> Message | str:
     if isinstance(value, str):
         if re.fullmatch(r"\s*-?\d{1,3}(\.\d{3})+,\d+\s*|\s*-?\d+,\d{1,2}\s*|\s*-?\d+,\d+[eE][+-]?\d+\s*", value):
             return Message("hint.decimal-comma")
-        if value.strip().casefold().rstrip(".").strip() in NO_FIGURE or set(value.strip()) <= _DASHES:
-            return Message("hint.no-figure")
-        if _YEAR_SPAN.fullmatch(value):
+        text = value.strip()
+        if text and (text.casefold().rstrip(".").strip() in NO_FIGURE or set(text) <= _DASHES):
+            return Message("hint.no-figure" if zero_ok else "hint.no-figure-above-zero")
+        if a_year and _YEAR_SPAN.fullmatch(value):
             return Message("hint.one-year")
         if re.search(r"\d", value) and re.search(r"[A-Za-z$\u00a3\u00a5\u20ac~\u2248<>\u00b1]", value):  # a unit, $, ~
             return Message("hint.unit-in-number" if unit_column else "hint.number-only")
@@ -615,6 +617,19 @@ def _did_you_mean(key: str, allowed: tuple[str, ...] | list[str], codelist: str 
     return Message("hint.did-you-mean", {"code": i18n.CodeLabels(codelist, (close[0],)) if codelist else close[0]})
 
 
+# the sheets whose units depend on the row's type, and the table of the pairs they take
+UNIT_PAIRS = {"Facilities": "facilities_unit", "Vehicles": "vehicle_unit"}
+
+
+@cache
+def _units_taken(sheet: str, allowed: tuple[str, ...]) -> frozenset[str]:
+    """The units a sheet takes for some type of row: every unit of its list (`allowed`), or, where
+    its units depend on the type, those of its pairs table (Vehicles take no MWh)."""
+    if sheet in UNIT_PAIRS:
+        return frozenset(row["unit"] for row in codelists.table(UNIT_PAIRS[sheet])) & frozenset(allowed)
+    return frozenset(allowed)
+
+
 def enum_rule(spec: ColumnSpec) -> str:
     """The code-list rule of an enumeration: the codes listed when few, else the list named."""
     codelist = spec.codelist
@@ -627,7 +642,7 @@ def enum_rule(spec: ColumnSpec) -> str:
         listed = {"codelist": codelist.replace("_", " ")} if long else {"allowed": i18n.CodeLabels(codelist, allowed)}
         typed = codelists.normalise_code(value) if isinstance(value, str) else ""  # TRUE is no misspelt 'Litre'
         other = i18n.other_units().get(i18n.fold(value)) if isinstance(value, str) else None
-        if other is not None and other["unit"] in allowed:  # 'gallons': say how to convert
+        if other is not None and other["unit"] in _units_taken(spec.sheet, allowed):  # 'gallons': how to convert
             hint = Message(
                 "hint.convert-unit",
                 {
@@ -639,11 +654,13 @@ def enum_rule(spec: ColumnSpec) -> str:
             )
             return {**listed, "hint": hint}
         meant = i18n.code_hints(codelist).get(i18n.fold(value)) if isinstance(value, str) else None
-        if meant is not None:  # 'Propane': LPG; 'Chilled water': district cooling
-            return {**listed, "hint": Message("hint.did-you-mean", {"code": i18n.CodeLabels(codelist, (meant,))})}
+        if meant:  # 'Propane': LPG; 'Chilled water': district cooling; 'Gasoil': diesel or marine diesel
+            return {**listed, "hint": Message("hint.did-you-mean", {"code": i18n.CodeLabels(codelist, meant)})}
         return {**listed, "hint": _did_you_mean(typed, allowed, codelist) if typed else ""}
 
-    return rule(f"codelist-{codelist}", "not-in-codelist.enum-long" if long else "not-in-codelist.enum", params)
+    # one rule per list, but per sheet where the units taken depend on the sheet (its hint differs)
+    id = f"codelist-{codelist}" + (f"-{spec.sheet}" if spec.sheet in UNIT_PAIRS and codelist == "unit" else "")
+    return rule(id, "not-in-codelist.enum-long" if long else "not-in-codelist.enum", params)
 
 
 @cache
@@ -727,8 +744,9 @@ def _email_params(value: object, row: pd.Series | None) -> dict[str, object]:
     found = _MAILTO.fullmatch(str(value).strip())
     if found and _EMAIL.fullmatch(address := found.group(1).strip()):
         return {"hint": Message("hint.mailto", {"address": address})}
-    named = _NAMED_ADDRESS.fullmatch(str(value).strip())  # 'Amina Otieno <amina@un.org>', as a mail program copies it
-    if named and _EMAIL.fullmatch(address := named.group(1).strip()):
+    text = str(value).strip()
+    named = _NAMED_ADDRESS.fullmatch(text) if len(text) <= 500 else None  # 'Amina Otieno <amina@un.org>', copied
+    if named and len(address := named.group(1).strip()) <= 254 and _EMAIL.fullmatch(address):
         return {"hint": Message("hint.address-only", {"address": address})}
     return {"hint": ""}
 
@@ -877,10 +895,21 @@ def _number_checks(spec: ColumnSpec) -> list[Check]:
     from schemas.contract import sheet
 
     d = spec.dtype
+    gt = _bound(spec.gt)
+    zero_ok = gt is None or gt < 0  # 'type 0 where there was none' only where 0 is taken
+    a_year = d == "integer" and ("year" in spec.name or spec.name == "vintage")
+    # rules are shared by id: one per kind of hint
+    kind = ("" if zero_ok else "-above-zero") + ("-year" if a_year else "")
     if "unit" in sheet(spec.sheet).names and spec.unit is None:  # the figure whose unit the unit column gives
-        name = rule(f"{d}-type", "type-error.number", lambda v, r: {"hint": _number_hint(v)})
+        name = rule(
+            f"{d}-type{kind}", "type-error.number", lambda v, r: {"hint": _number_hint(v, True, zero_ok, a_year)}
+        )
     else:  # a figure in the unit its header gives (kWh, persons): no unit column of its own
-        name = rule(f"{d}-type-no-unit", "type-error.number", lambda v, r: {"hint": _number_hint(v, False)})
+        name = rule(
+            f"{d}-type-no-unit{kind}",
+            "type-error.number",
+            lambda v, r: {"hint": _number_hint(v, False, zero_ok, a_year)},
+        )
     checks = [_check(lambda s: is_blank(s) | parse_number(s).notna(), name=name)]
     if d == "integer":
         checks.append(_check(lambda s: ~((parse_number(s) % 1) > 0), name=rule("integer-whole", "type-error.whole")))

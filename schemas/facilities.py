@@ -40,9 +40,10 @@ def _energy_params(value: object, row: pd.Series | None) -> dict[str, object]:
 def _within_params(value: object, row: pd.Series | None) -> dict[str, object]:
     assert row is not None
     unit = codelists.normalise_code(row["unit"])
-    kwh = float(parse_number(pd.Series([row["quantity"]])).iloc[0]) * kwh_per_unit()[unit]
-    # to 9 significant digits, the check's own tolerance: 36 GJ is 10,000 kWh, not 10,000.000000008
-    return {"kwh": catalogue.Number(float(f"{kwh:.9g}"))}
+    quantity = float(parse_number(pd.Series([row["quantity"]])).iloc[0])
+    factor = kwh_per_unit()[unit]
+    # converted, to 12 significant digits (36 GJ is 10,000 kWh, not 10,000.000000008); in kWh, as typed
+    return {"kwh": catalogue.Number(quantity if factor == 1 else float(f"{quantity * factor:.12g}"))}
 
 
 schema = sheet_schema(

@@ -218,11 +218,19 @@ def country_aliases() -> tuple[dict[str, str], ...]:
 
 
 @cache
-def code_hints(codelist: str) -> dict[str, str]:
-    """fold(what people call a code's thing) -> the code, for the hint 'Did you mean ...?' of a
-    value no code is read as (`code_hints.csv`: codelist, text, code, note): 'Propane' is LPG. Not
-    read as the code: a word can name more than one thing ('Gas', 'Solar')."""
-    return {fold(row["text"]): row["code"] for row in _rows("code_hints.csv") if row["codelist"] == codelist}
+def code_hints(codelist: str) -> dict[str, tuple[str, ...]]:
+    """fold(what people call a code's thing) -> the codes it may mean, for the hint 'Did you mean
+    ...?' of a value no code is read as (`code_hints.csv`: codelist, text, code, note; a text on
+    two rows means either): 'Propane' is LPG; 'Gasoil' in a vehicle is road diesel or a boat's
+    marine gas oil. Never read as a code (`code_lookup` drops them, a label's words included): a
+    word can name more than one thing ('Gas', 'Solar')."""
+    out: dict[str, tuple[str, ...]] = {}
+    for row in _rows("code_hints.csv"):
+        if row["codelist"] == codelist:
+            key = fold(row["text"])  # 'Gas oil' and 'Gasoil' alike
+            if row["code"] not in out.get(key, ()):
+                out[key] = (*out.get(key, ()), row["code"])
+    return out
 
 
 @cache
@@ -285,6 +293,8 @@ def code_lookup(codelist: str) -> dict[str, str]:
                 for variant in (label, strip_note(label), *strip_note(label).split(" / ")):
                     out.setdefault(fold(variant), row["code"])  # 'Diésel / gasóleo': either word
     out.update(_synonyms().get(codelist, {}))
+    for key in code_hints(codelist):  # words that may mean two things: hinted, never read
+        out.pop(key, None)  # 'gas oil', of the label 'Marine diesel / gas oil'
     for row in rows:  # the codes themselves win over any label
         if "code" in row:
             out[fold(row["code"])] = row["code"]

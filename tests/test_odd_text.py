@@ -212,7 +212,7 @@ def test_thousands_after_a_dot_in_a_decimal_column_are_read_as_before(tmp_path):
 
 NO_FIGURE_HINT = {
     "en": "This is no figure: type 0 where there was none",
-    "fr": "Ce n'est pas un chiffre : saisissez 0 s'il n'y en a pas eu",
+    "fr": "Ce n'est pas un chiffre\u00a0: saisissez 0 s'il n'y en a pas eu",
     "es": "Esto no es una cifra: escriba 0 si no hubo nada",
 }
 
@@ -364,15 +364,23 @@ def test_an_address_pasted_with_its_name_is_told_to_keep_the_address(tmp_path):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("typed", ["Gasoil", "Gas oil", "Gazole", "Gasóleo", "Diesel fuel"])
-def test_gas_oil_in_a_vehicle_is_road_diesel_not_marine_diesel(tmp_path, lang, typed):
-    """'Gasoil' is what French, Spanish and British drivers call diesel: it read as marine diesel
-    (the word split off the label 'Marine diesel / gas oil'), priced with marine gas oil's factor."""
+@pytest.mark.parametrize("typed", ["Gazole", "Gasóleo", "Diesel fuel"])
+def test_diesel_in_french_or_spanish_in_a_vehicle_is_diesel(tmp_path, lang, typed):
     sub = check_one(tmp_path, "Vehicles", "C2", typed, lang=lang)
     assert sub.findings == [], [f.message for f in sub.findings]
     assert sub.tables["Vehicles"]["fuel"].iloc[0] == "diesel"
     marine = check_one(tmp_path, "Vehicles", "C2", "Marine diesel", lang=lang)
     assert marine.tables["Vehicles"]["fuel"].iloc[0] == "marine_diesel"
+
+
+@pytest.mark.parametrize("typed", ["Gasoil", "Gas oil", "GAS-OIL"])
+def test_gas_oil_in_a_vehicle_is_asked_which_diesel_it_is(tmp_path, typed):
+    """'Gasoil' is what French, Spanish and British drivers call road diesel, and a boat's marine gas
+    oil ('Marine diesel / gas oil' in the drop-down): it read silently as marine diesel, priced with
+    marine gas oil's factor. It is now an error that names both."""
+    [found] = check_one(tmp_path, "Vehicles", "C2", typed).findings
+    assert found.code == "not-in-codelist"
+    assert found.message.endswith("Did you mean 'Diesel', 'Marine diesel / gas oil'?"), found.message
 
 
 @pytest.mark.parametrize(
@@ -399,3 +407,57 @@ def test_every_code_hint_names_a_code_of_its_list_and_is_no_word_read_as_a_code(
     for row in rows:
         assert row["code"] in codelists.codes(row["codelist"]), row
         assert i18n.fold(row["text"]) not in i18n.code_lookup(row["codelist"]), row
+    assert i18n.code_hints("vehicle_fuel")[i18n.fold("Gasoil")] == ("diesel", "marine_diesel")
+
+
+def test_the_format_characters_dropped_are_exactly_unicodes_category_cf():
+    """`cells.FORMAT_CHARACTERS` lists the ranges so that dropping them is one compiled pass; it
+    must stay the Unicode of the Python that runs it."""
+    import sys
+    import unicodedata
+
+    from pipeline.cells import FORMAT_CHARACTERS
+
+    for code in range(sys.maxunicode + 1):
+        ch = chr(code)
+        assert bool(FORMAT_CHARACTERS.fullmatch(ch)) == (unicodedata.category(ch) == "Cf"), hex(code)
+
+
+def test_the_fix_for_no_figure_asks_for_0_only_where_0_is_taken(tmp_path):
+    """Personnel, trips, distances and credits must be above 0: 'type 0' would earn the next error."""
+    [personnel] = check_one(tmp_path, "Entity", "B4", "n/a").findings
+    assert "type 0" not in personnel.message and "above 0" in personnel.message, personnel.message
+    [quantity] = check_one(tmp_path, "Facilities", "D3", "n/a").findings
+    assert "type 0 where there was none" in quantity.message
+
+
+def test_a_span_of_years_is_hinted_only_in_a_column_of_years(tmp_path):
+    [volume] = check_one(tmp_path, "Water", "D2", "2024-05").findings
+    assert volume.code == "type-error" and "calendar year" not in volume.message
+    [vintage] = check_one(tmp_path, "Offsets", "D2", "2019/20").findings
+    assert "calendar year" in vintage.message
+
+
+def test_a_unit_is_converted_only_to_one_the_sheet_takes(tmp_path):
+    """Vehicles take no MWh: 'GWh' there gets the list, not 'choose Megawatt-hour'."""
+    [vehicles] = check_one(tmp_path, "Vehicles", "E2", "GWh").findings
+    assert vehicles.code == "not-in-codelist" and "Convert" not in vehicles.message
+    [facilities] = check_one(tmp_path, "Facilities", "E2", "GWh").findings
+    assert "1 GWh = 1,000 MWh" in facilities.message
+
+
+def test_a_renewable_figure_above_a_quantity_in_kwh_quotes_the_quantity_as_typed(tmp_path):
+    sheets = set_cell(valid_sheets(), "Facilities", "D2", 123_456_789_012)
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(sheets, "Facilities", "F2", 2e11))
+    [sub] = check_files([path], jobs=1)
+    assert "(123,456,789,012 kWh from" in sub.findings[0].message, sub.findings[0].message
+
+
+def test_an_address_hint_reads_a_long_hostile_cell_in_one_pass():
+    """The pattern for 'Name <address>' is possessive: a cell of 32,767 characters with '<' and no
+    '>' is refused at once (it took seconds, backtracking)."""
+    from schemas.checks import _NAMED_ADDRESS
+
+    hostile = "a<" + " " * 16_000 + "b" * 16_000
+    assert _NAMED_ADDRESS.fullmatch(hostile) is None
+    assert _NAMED_ADDRESS.fullmatch("Otieno, Amina <mailto: amina@un.org> ").group(1).strip() == "amina@un.org"

@@ -95,6 +95,7 @@ def test_a_session_ends_eight_hours_after_signing_in_whatever_was_done_since(per
     assert client.get("/entity/UNEP/?lang=fr").status_code == 200  # writes the session: no new 8 hours
     later = signed_in + 8 * 3600 + 60
     assert client.get("/entity/UNEP/").url.startswith("/login/")
+    assert AuditEvent.objects.filter(username="focal-a", action="sign-out", detail__contains="8 hours").count() == 1
     assert client.get("/entity/UNEP/").url.startswith("/login/")  # signed out, not only refused once
     assert client.post("/login/", {"username": "focal-a", "password": PASSWORD}).status_code == 302
     assert client.get("/entity/UNEP/").status_code == 200  # signing in again starts 8 hours anew

@@ -40,6 +40,7 @@ def claims_findings(
     message_id: str = "duplicate-submission.run",
     *,
     name_others: bool = True,
+    known: Iterable[str] | None = (),
 ) -> None:
     """The duplicate-submission and duplicate-serial errors of `cross_submission_findings`, added
     to `subs` in place, their tables kept: what `gtb validate` (files checked together, and with
@@ -47,8 +48,14 @@ def claims_findings(
     that a workbook they call valid is not then rejected by `gtb run` for a serial or an
     entity-year claimed elsewhere. `message_id`: how the duplicate submission is told.
     `name_others=False` (a focal point's upload): a serial another entity holds is said to be
-    claimed elsewhere, without that entity, its year, file or block, which are its own data."""
-    _duplicate_submissions(subs, message_id)
+    claimed elsewhere, without that entity, its year, file or block, which are its own data.
+    `known`: the sha256 of files the warehouse holds already, which a run does not read again, so
+    they make no duplicate of a new file (an entity's loaded workbook beside its correction); None
+    when that cannot be known (no warehouse given): then no duplicate submission is said, as it
+    may be a loaded workbook and its correction."""
+    if known is not None:
+        skipped = set(known)
+        _duplicate_submissions([s for s in subs if s.sha256 not in skipped], message_id)
     _duplicate_serials(subs, claimed, name_others)  # after the above: a duplicate submission claims no serials
 
 

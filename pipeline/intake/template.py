@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -274,7 +275,9 @@ def _above(bound: int | float | dt.date, kind: str) -> str:
     for a whole-number column (personnel > 0: 1), else the bound plus a step far below any figure
     people type (distance > 0: 1E-9), so that Excel warns at 0 as the pipeline refuses it."""
     assert not isinstance(bound, dt.date)
-    return _fmt(int(bound) + 1) if kind == "whole" else _fmt(bound + 1e-9).upper()  # 1E-09, as Excel writes it
+    if kind == "whole":
+        return _fmt(math.floor(bound) + 1)
+    return _fmt(bound + max(1e-9, abs(bound) * 1e-9)).upper()  # 1E-09, as Excel writes it
 
 
 def _airport_validation(lang: str) -> DataValidation:

@@ -190,7 +190,11 @@ class SessionEndsAfterAWorkingDay:
             if not isinstance(started, (int, float)) or started > now:
                 request.session[SIGNED_IN_AT] = now
             elif now - started > settings.SESSION_COOKIE_AGE:
+                from pipeline.portal.audit import audit  # the models: imported once Django is set up
+
+                name = request.user.get_username()
                 logout(request)
+                audit(name, "sign-out", detail="the session ended, 8 hours after signing in")
         return self.get_response(request)
 
 
