@@ -461,3 +461,23 @@ def test_an_address_hint_reads_a_long_hostile_cell_in_one_pass():
     hostile = "a<" + " " * 16_000 + "b" * 16_000
     assert _NAMED_ADDRESS.fullmatch(hostile) is None
     assert _NAMED_ADDRESS.fullmatch("Otieno, Amina <mailto: amina@un.org> ").group(1).strip() == "amina@un.org"
+
+
+def test_no_word_of_a_label_reads_as_two_codes():
+    """A label's words are read as its code ('gas oil' of 'Diesel / gas oil'): a word two labels of
+    one list shared would read as whichever came first, silently, unless it is hinted instead."""
+    from pipeline import codelists
+
+    for path in sorted((Path(i18n.__file__).parent / "codelists").glob("*.csv")):
+        rows = codelists.table(path.stem)
+        if "label" not in rows[0] or path.stem in ("countries", "entities"):
+            continue
+        meanings: dict[str, set[str]] = {}
+        for row in rows:
+            for lang in LANGS:
+                label = row.get("label" if lang == "en" else f"label_{lang}")
+                for variant in (label, i18n.strip_note(label), *i18n.strip_note(label).split(" / ")) if label else ():
+                    meanings.setdefault(i18n.fold(variant), set()).add(row["code"])
+        hinted = i18n.code_hints(path.stem)
+        shared = {word: codes for word, codes in meanings.items() if len(codes) > 1 and word not in hinted}
+        assert not shared, (path.stem, shared)
