@@ -49,7 +49,7 @@ FILE_NO = "_file_no"  # which workbook a row came from, when many are validated 
 # (a link's "?subject=" or a trailing ">" is no part of it)
 _EMAIL = re.compile(f"[^@:\\s{UNSEEN}]+@[^@:\\s{UNSEEN}]+\\.[^\\W_][\\w-]*[^\\W_]")
 _MAILTO = re.compile(r"mailto:\s*(.*)", re.IGNORECASE)
-_NAMED_ADDRESS = re.compile(r"[^<>]*+<\s*+(?:mailto:)?([^<>]*+)>\s*+", re.IGNORECASE)  # linear: possessive
+_NAMED_ADDRESS = re.compile(r"[^<>]*+<\s*+(?:mailto:)?([^<>]*+)>[\s;,]*+", re.IGNORECASE)  # linear: possessive
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

@@ -353,7 +353,11 @@ def test_an_entity_typed_by_its_name_gets_its_code_in_the_hint(tmp_path, typed, 
 
 
 def test_an_address_pasted_with_its_name_is_told_to_keep_the_address(tmp_path):
-    for typed in ("Amina Otieno <amina.otieno@un.org>", '"Otieno, Amina" <mailto:amina.otieno@un.org>'):
+    for typed in (
+        "Amina Otieno <amina.otieno@un.org>",
+        '"Otieno, Amina" <mailto:amina.otieno@un.org>',
+        "Otieno, Amina <amina.otieno@un.org>;",  # as Outlook copies a recipient
+    ):
         [found] = check_one(tmp_path, "Entity", "B8", typed).findings
         assert found.code == "invalid-email" and found.message.endswith("Keep the address only: amina.otieno@un.org.")
     [other] = check_one(tmp_path, "Entity", "B8", "Amina <not an address>").findings

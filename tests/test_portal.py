@@ -145,6 +145,8 @@ def test_the_focal_points_page_names_entity_year_status_deadline_and_offers_the_
     book = load_workbook(io.BytesIO(b"".join(french.streaming_content)))
     assert i18n.sheet_name("Entity", "fr") in book.sheetnames and "Entity" not in book.sheetnames
     assert client.get("/entity/UNEP/template.xlsx?lang=xx").status_code == 404
+    upper = client.get("/entity/UNEP/template.xlsx?lang=FR")  # as a hand-typed link may write it
+    assert upper["Content-Disposition"] == f'attachment; filename="UNEP_{YEAR}_template_fr.xlsx"'
 
 
 def test_an_upload_with_a_mistake_shows_the_finding_with_cell_header_value_and_excerpt(portal, personas, tmp_path):

@@ -478,6 +478,8 @@ def test_a_body_over_the_servers_limit_is_refused_in_the_portals_words(served):
         head, _, body = answer.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 413 "), head
         assert b"content-type: text/plain; charset=utf-8" in head.lower()
+        for name in (b"content-security-policy", b"x-frame-options: deny", b"cache-control: no-store"):
+            assert name in head.lower(), name  # the portal's headers, as on every answer
         assert body.decode("utf-8") == texts.text("refused.too-large", lang, cap=cap)
 
 

@@ -57,8 +57,11 @@ class PortalRefusal(ErrorTask, WSGITask):
 
         environ = dict(self.get_environment(), **{"wsgi.input": io.BytesIO(), "CONTENT_LENGTH": "0"})
         response = too_large(WSGIRequest(environ))
+        from pipeline.portal.middleware import SECURITY_HEADERS
+
         headers = [(k, v) for k, v in response.items() if k.lower() != "content-length"]
-        headers.append(("X-Content-Type-Options", "nosniff"))
+        named = {k.lower() for k, _ in headers}
+        headers += [(k, v) for k, v in (*SECURITY_HEADERS, ("Cache-Control", "no-store")) if k.lower() not in named]
         return f"{response.status_code} {response.reason_phrase}", headers, response.content
 
 

@@ -327,7 +327,8 @@ def entity_page(request: HttpRequest, entity: str) -> HttpResponse:
 @access.entity_page()
 def template_download(request: HttpRequest, entity: str) -> HttpResponse:
     offered = api.template_languages()
-    lang = request.GET.get("lang") or _template_language(request, offered)
+    asked = (request.GET.get("lang") or "").strip().lower()  # 'FR' is fr
+    lang = asked or _template_language(request, offered)
     if lang not in offered:
         raise Http404("no template in that language")
     year = submissions.cycle().open_year
