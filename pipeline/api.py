@@ -110,7 +110,7 @@ def check_upload(
     `name` is how the reports name the file (the name it was uploaded under)."""
     import dataclasses
 
-    from pipeline.intake.cross_checks import claims_findings, expected_entity_and_year, unpinned_year_findings
+    from pipeline.intake.cross_checks import expected_entity_and_year, unpinned_year_findings
     from pipeline.intake.excerpt import read_excerpts
     from pipeline.intake.findings import sort_key
     from pipeline.intake.reports import write_reports
@@ -127,8 +127,7 @@ def check_upload(
         try:
             # a serial another submission holds (not saying whose: a focal point's upload), then the flags
             if reviewer is not None:
-                claims_findings([sub], reviewer.loaded_serials(Path(db)), name_others=False)
-                reviewer.review([sub], Path(db))
+                reviewer.check([sub], Path(db), name_others=False)
             else:
                 review_without_loading([sub], Path(db), name_others=False)
             compared = True

@@ -323,12 +323,8 @@ def review_without_loading(
     The database is not touched: a copy is loaded and calculated in one transaction that is then
     rolled back, so the comparison with each entity's previous year uses the very code of `gtb run`.
     """
-    from pipeline.intake.cross_checks import claims_findings
-
     with Reviewer() as reviewer:
-        known = reviewer.known_files(db, [s.sha256 for s in subs if s.sha256])
-        claims_findings(subs, reviewer.loaded_serials(db), message_id, name_others=name_others, known=known)
-        reviewer.review(subs, db)
+        reviewer.check(subs, db, message_id, name_others=name_others)
 
 
 class Reviewer:
@@ -399,20 +395,26 @@ class Reviewer:
         self._con, self._key = con, key
         return con
 
-    def known_files(self, db: Path, shas: list[str]) -> dict[str, str]:
-        """sha256 -> status of the files `gtb run` would not read again (`load.known_files`)."""
-        from pipeline.warehouse.load import known_files
+    def check(
+        self,
+        subs: list[Submission],
+        db: Path,
+        message_id: str = "duplicate-submission.checked",
+        *,
+        name_others: bool = True,
+    ) -> None:
+        """`review_without_loading`: the serials and entity-years `subs` claim against what `db`
+        holds, read from the private copy (`cross_checks.claims_findings`, with the files `gtb run`
+        would not read again and the serials loaded), then the flags of the valid ones (`review`)."""
+        from pipeline.intake.cross_checks import claims_findings
+        from pipeline.warehouse.load import known_files, loaded_serials
 
         with self._lock:
-            return known_files(self._connection(Path(db)), shas)
-
-    def loaded_serials(self, db: Path) -> list[tuple[str, str, int, str]]:
-        """The offset serials loaded in `db` (`load.loaded_serials`), read from the private copy:
-        what `gtb validate --db` and the portal check an upload's serials against."""
-        from pipeline.warehouse.load import loaded_serials
-
-        with self._lock:
-            return loaded_serials(self._connection(Path(db)))
+            con = self._connection(Path(db))
+            known = known_files(con, [s.sha256 for s in subs if s.sha256])
+            claimed = loaded_serials(con)
+        claims_findings(subs, claimed, message_id, name_others=name_others, known=known)
+        self.review(subs, db)
 
     def prepare(self, db: Path) -> None:
         """Copy and open the database now, so that the first review is as quick as the next."""

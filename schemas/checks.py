@@ -741,10 +741,10 @@ def _country_params(value: object, row: pd.Series | None) -> dict[str, object]:
 
 def _email_params(value: object, row: pd.Series | None) -> dict[str, object]:
     """'mailto:amina@un.org', a link's target pasted: the address is what follows 'mailto:'."""
-    found = _MAILTO.fullmatch(str(value).strip())
+    text = str(value).strip()
+    found = _MAILTO.fullmatch(text)
     if found and _EMAIL.fullmatch(address := found.group(1).strip()):
         return {"hint": Message("hint.mailto", {"address": address})}
-    text = str(value).strip()
     named = _NAMED_ADDRESS.fullmatch(text) if len(text) <= 500 else None  # 'Amina Otieno <amina@un.org>', copied
     if named and len(address := named.group(1).strip()) <= 254 and _EMAIL.fullmatch(address):
         return {"hint": Message("hint.address-only", {"address": address})}
@@ -760,12 +760,13 @@ def _entity_params(value: object, row: pd.Series | None) -> dict[str, object]:
     known = codelists.codes("entities")
     if latin := codelists.look_alike_of(typed, known):
         return {"hint": Message("hint.look-alike", {"code": latin})}
-    named = _entity_names()
-    if (code := named.get(i18n.fold(str(value)))) is not None:  # the entity's name, as the list writes it
+    named, folded = _entity_names(), i18n.fold(str(value))
+    code = named.get(folded)  # the entity's name, as the list writes it
+    if code is None and len(typed) > 8:  # its name misspelt ('United Nations Enviroment Programme')
+        close = difflib.get_close_matches(folded, list(named), n=1, cutoff=0.85)
+        code = named[close[0]] if close else None
+    if code is not None:
         return {"hint": Message("hint.country", {"value": str(value).strip(), "code": code})}
-    close = difflib.get_close_matches(i18n.fold(str(value)), list(named), n=1, cutoff=0.85)
-    if close and len(typed) > 8:  # its name misspelt ('United Nations Enviroment Programme')
-        return {"hint": Message("hint.country", {"value": str(value).strip(), "code": named[close[0]]})}
     return {"hint": _did_you_mean(typed, known)}
 
 
@@ -898,18 +899,13 @@ def _number_checks(spec: ColumnSpec) -> list[Check]:
     gt = _bound(spec.gt)
     zero_ok = gt is None or gt < 0  # 'type 0 where there was none' only where 0 is taken
     a_year = d == "integer" and ("year" in spec.name or spec.name == "vintage")
+    # the figure whose unit the unit column gives, or one in the unit its header gives (kWh, persons)
+    unit_column = "unit" in sheet(spec.sheet).names and spec.unit is None
     # rules are shared by id: one per kind of hint
-    kind = ("" if zero_ok else "-above-zero") + ("-year" if a_year else "")
-    if "unit" in sheet(spec.sheet).names and spec.unit is None:  # the figure whose unit the unit column gives
-        name = rule(
-            f"{d}-type{kind}", "type-error.number", lambda v, r: {"hint": _number_hint(v, True, zero_ok, a_year)}
-        )
-    else:  # a figure in the unit its header gives (kWh, persons): no unit column of its own
-        name = rule(
-            f"{d}-type-no-unit{kind}",
-            "type-error.number",
-            lambda v, r: {"hint": _number_hint(v, False, zero_ok, a_year)},
-        )
+    kind = ("" if unit_column else "-no-unit") + ("" if zero_ok else "-above-zero") + ("-year" if a_year else "")
+    name = rule(
+        f"{d}-type{kind}", "type-error.number", lambda v, r: {"hint": _number_hint(v, unit_column, zero_ok, a_year)}
+    )
     checks = [_check(lambda s: is_blank(s) | parse_number(s).notna(), name=name)]
     if d == "integer":
         checks.append(_check(lambda s: ~((parse_number(s) % 1) > 0), name=rule("integer-whole", "type-error.whole")))

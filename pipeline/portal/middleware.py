@@ -152,6 +152,8 @@ SECURITY_HEADERS = (
     ("Cross-Origin-Resource-Policy", "same-origin"),
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
 )
+# a refusal made outside Django's middleware (`readable_requests`, the server's own 413): no caching either
+REFUSAL_HEADERS = (*SECURITY_HEADERS, ("Cache-Control", "no-store"))
 
 
 class SecurityHeaders:
@@ -250,8 +252,7 @@ def readable_requests(app: Callable) -> Callable:
                     [
                         ("Content-Type", "text/plain; charset=utf-8"),
                         ("Content-Length", str(len(body))),
-                        *SECURITY_HEADERS,
-                        ("Cache-Control", "no-store"),
+                        *REFUSAL_HEADERS,
                     ],
                 )
                 return [body]

@@ -57,11 +57,11 @@ class PortalRefusal(ErrorTask, WSGITask):
 
         environ = dict(self.get_environment(), **{"wsgi.input": io.BytesIO(), "CONTENT_LENGTH": "0"})
         response = too_large(WSGIRequest(environ))
-        from pipeline.portal.middleware import SECURITY_HEADERS
+        from pipeline.portal.middleware import REFUSAL_HEADERS
 
         headers = [(k, v) for k, v in response.items() if k.lower() != "content-length"]
         named = {k.lower() for k, _ in headers}
-        headers += [(k, v) for k, v in (*SECURITY_HEADERS, ("Cache-Control", "no-store")) if k.lower() not in named]
+        headers += [(k, v) for k, v in REFUSAL_HEADERS if k.lower() not in named]
         return f"{response.status_code} {response.reason_phrase}", headers, response.content
 
 
