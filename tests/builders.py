@@ -291,3 +291,19 @@ def fill(
     target = output or path
     wb.save(target)
     return target
+
+
+def check_cell(tmp_path: Path, sheet: str, cell: str, value: object, lang: str | None = None, number_format: str = ""):
+    """The submission `check_files` makes of the valid workbook with one cell changed (and, with
+    `number_format`, that cell's number format set, as Excel keeps it), in `lang` or its own."""
+    from openpyxl import load_workbook
+
+    from pipeline.api import check_files
+
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), sheet, cell, value))
+    if number_format:
+        wb = load_workbook(path)
+        wb[sheet][cell].number_format = number_format
+        wb.save(path)
+    [sub] = check_files([path], jobs=1, lang=lang)
+    return sub

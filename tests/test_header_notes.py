@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.api import check_files
-from tests.builders import set_cell, valid_sheets, write_workbook
+from tests.builders import check_cell, set_cell, valid_sheets, write_workbook
 
 
 @pytest.mark.parametrize(
@@ -22,8 +22,7 @@ from tests.builders import set_cell, valid_sheets, write_workbook
     ],
 )
 def test_a_header_that_begins_with_a_columns_name_is_told_to_be_renamed_on_its_cell(tmp_path, lang, header, named):
-    sheets = set_cell(valid_sheets(), "Facilities", "D1", header)
-    [sub] = check_files([write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)], jobs=1, lang=lang)
+    sub = check_cell(tmp_path, "Facilities", "D1", header, lang=lang)
     found = [(f.cell, f.code, f.severity) for f in sub.findings]
     assert found == [("D1", "missing-column", "error")], sub.findings
     assert named in sub.findings[0].message
@@ -31,8 +30,7 @@ def test_a_header_that_begins_with_a_columns_name_is_told_to_be_renamed_on_its_c
 
 @pytest.mark.parametrize("header", ["Qty", "Amount", "Notes on quantity"])
 def test_a_header_that_does_not_begin_so_is_still_unknown(tmp_path, header):
-    sheets = set_cell(valid_sheets(), "Facilities", "D1", header)
-    [sub] = check_files([write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)], jobs=1)
+    sub = check_cell(tmp_path, "Facilities", "D1", header)
     assert sorted((f.cell, f.code) for f in sub.findings) == [("", "missing-column"), ("D1", "unknown-column")]
 
 

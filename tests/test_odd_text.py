@@ -9,25 +9,15 @@ import math
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
 
 from pipeline.api import check_files
 from pipeline.cells import without_format_characters
 from pipeline.intake.reading import number_from_text
 from schemas import i18n
+from tests.builders import check_cell as check_one
 from tests.builders import set_cell, valid_sheets, write_workbook
 
 LANGS = ("en", "fr", "es")
-
-
-def check_one(tmp_path: Path, sheet: str, cell: str, value: object, lang: str | None = None, number_format: str = ""):
-    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), sheet, cell, value))
-    if number_format:
-        wb = load_workbook(path)
-        wb[sheet][cell].number_format = number_format
-        wb.save(path)
-    [sub] = check_files([path], jobs=1, lang=lang)
-    return sub
 
 
 # --- A. format characters, which show nothing -----------------------------------------------------

@@ -4,22 +4,12 @@ contradicts the code in brackets after it."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.api import check_files
 from pipeline.intake.reading import note_factor, number_from_text
-from tests.builders import set_cell, valid_sheets, write_workbook
-
-
-def check_one(tmp_path: Path, sheet: str, cell: str, value: object, lang: str | None = None):
-    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), sheet, cell, value))
-    [sub] = check_files([path], jobs=1, lang=lang)
-    return sub
-
+from tests.builders import check_cell as check_one
 
 # --- 1. a note in brackets after a drop-down value -----------------------------------------------
 
