@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
+from python_calamine import CalamineWorkbook
 
+from pipeline.intake import guard
 from pipeline.intake.annotate import SUMMARY_COLUMNS, TABLE_HEADER_ROW, unique_sheet_name, write_annotated
+from pipeline.intake.verdict import MAX_CELL_CHARS, shown_name, verdict_bytes, write_verdict
 from pipeline.xlsx import ERROR_FILL, WARNING_FILL
 from tests.builders import a_finding
 
@@ -382,3 +388,59 @@ def test_a_strict_open_xml_workbook_gets_its_findings_and_says_why_no_copy_was_m
         if c.value
     )
     assert "Strict Open XML" in text and "jump to the cell" not in text, text
+
+
+# --- the summary alone, for a workbook without findings --------------------------------------
+
+
+def _rows(path: Path) -> list[list[object]]:
+    ws = load_workbook(path).active
+    return [[c for c in row if c is not None] for row in ws.iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "file_label", "starts"),
+    [
+        ("en", "Validation summary", "File", "Nothing to correct"),
+        ("fr", "Résumé de la vérification", "Fichier", "Rien à corriger"),
+        ("es", "Resumen de la verificación", "Archivo", "Nada que corregir"),
+    ],
+)
+def test_a_clean_workbook_gets_its_summary_alone_in_its_language(tmp_path, lang, title, file_label, starts):
+    out = write_verdict("UNEP_2024.xlsx", tmp_path / "annotated.xlsx", lang)
+    wb = load_workbook(out)
+    assert wb.sheetnames == [title]
+    rows = _rows(out)
+    assert rows[0] == [title] and rows[1] == [file_label, "UNEP_2024.xlsx"]
+    assert [r[1] for r in rows[2:4]] == [0, 0] and rows[4][0].startswith(starts)
+    assert wb.active.merged_cells.ranges and wb.active.sheet_properties.tabColor.rgb == "FF00B050"
+    # the pipeline's own guard takes it as a workbook: it is one a focal point can open anywhere
+    assert guard.check_bytes(out.read_bytes()).sheet_names == [title]
+
+
+def test_the_summary_is_the_same_bytes_for_the_same_name():
+    assert verdict_bytes("a.xlsx", "fr") == verdict_bytes("a.xlsx", "fr") != verdict_bytes("b.xlsx", "fr")
+
+
+def test_a_hostile_file_name_is_shown_as_text_never_run():
+    name = "=cmd|' /C calc'!A0 \u202eslx.exe\x1b[2J\r\udcff\ufffe.xlsx"
+    shown = shown_name(name)
+    assert shown == "=cmd|' /C calc'!A0 \\u202eslx.exe\\x1b[2J\\r\\xff\\ufffe.xlsx"
+    data = verdict_bytes(name)
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        sheet = package.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet and 't="inlineStr"' in sheet
+    assert shown.replace("&", "&amp;").replace("<", "&lt;") in sheet
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.text(min_size=1, max_size=300))
+def test_any_file_name_gives_a_workbook_that_opens_with_the_name_shown(name):
+    data = verdict_bytes(name, "en")
+    shown = shown_name(name)
+    assert load_workbook(io.BytesIO(data)).active["B2"].value == (shown or None)
+    assert CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()[1][1] == shown
+
+
+def test_a_name_longer_than_a_cell_is_cut_to_what_a_cell_holds():
+    assert len(shown_name("x" * 40_000)) == MAX_CELL_CHARS

@@ -54,7 +54,11 @@ def test_validate_exit_codes_and_reports(tmp_path, capsys):
     annotated = load_workbook(reports / "WFP_2024" / "annotated.xlsx")
     assert annotated.sheetnames[0] != "Entity" and annotated["Facilities"]["D3"].comment is not None
     assert (reports / "UNEP_2024" / "issues.csv").read_text().count("\n") == 1  # header only
-    assert not (reports / "UNEP_2024" / "annotated.xlsx").exists()
+    verdict = load_workbook(reports / "UNEP_2024" / "annotated.xlsx")  # the summary alone: no cell to mark
+    assert len(verdict.sheetnames) == 1
+    summary = [[c for c in row if c is not None] for row in verdict.active.iter_rows(values_only=True)]
+    assert summary[1:4] == [["File", "good.xlsx"], ["Errors", 0], ["Warnings", 0]]
+    assert summary[4][0].startswith("Nothing to correct")
 
 
 def test_validate_never_touches_the_database(tmp_path, monkeypatch):

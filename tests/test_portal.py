@@ -198,6 +198,11 @@ def test_a_fixed_upload_replaces_the_report_and_can_be_submitted(portal, persona
     html = text_of(page(client, "/entity/UNEP/"))
     assert "uploaded" in html and "no errors" in html and "Facilities!E2" not in html
     assert "Submit for review" in html
+    # no cell to mark: the download is the validation summary alone
+    assert "Download the validation summary" in html and "Download the annotated workbook" not in html
+    latest = Upload.objects.latest("pk")
+    summary = load_workbook(io.BytesIO(b"".join(client.get(f"/uploads/{latest.pk}/annotated.xlsx").streaming_content)))
+    assert len(summary.sheetnames) == 1 and summary.active["B3"].value == 0 == summary.active["B4"].value
     assert submit(client).status_code == 302
     case = Case.objects.get(entity="UNEP", year=YEAR)
     assert case.status == Case.SUBMITTED and case.submitted == case.current and case.first_submitted_at

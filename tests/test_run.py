@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from openpyxl import load_workbook
 
 from pipeline import api
 from pipeline.cli import main
@@ -157,6 +158,8 @@ def test_rejected_file_beside_valid_one(inputs, capsys):
     report = inputs.parent / "out" / "validation" / "WFP_2024"
     assert (report / "issues.csv").read_text().count("unit-mismatch") == 1
     assert (report / "annotated.xlsx").exists()
+    clean = load_workbook(inputs.parent / "out" / "validation" / "UNEP_2024" / "annotated.xlsx")
+    assert len(clean.sheetnames) == 1 and clean.active["B3"].value == 0  # the summary alone: no error
     (broken,) = (inputs.parent / "out" / "validation").glob("broken_*")  # the stem and a short hash
     assert (broken / "issues.csv").exists()
     out = capsys.readouterr().out

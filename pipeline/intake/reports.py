@@ -20,6 +20,7 @@ from rich.console import Console
 from pipeline import catalogue, safe, terminal
 from pipeline.intake.findings import sort_key, write_issues_csv
 from pipeline.intake.validate import Submission
+from pipeline.intake.verdict import write_verdict
 
 FIRST_FINDINGS = 5
 OWNER_FILE = "submission.txt"  # in a folder `gtb run` recorded: the file whose report it holds
@@ -133,11 +134,12 @@ def claim_folder(folder: Path, sub: Submission) -> None:
 def write_reports(
     subs: list[Submission], report_dir: Path, folders: dict[int, Path] | None = None, claim: bool = False
 ) -> dict[int, Path]:
-    """Write issues.csv (always) and annotated.xlsx (files that could be opened and have findings);
-    with `claim` (`gtb run`, which records each folder), each folder's `submission.txt` too.
+    """Write issues.csv (always) and annotated.xlsx (files that could be opened); with `claim`
+    (`gtb run`, which records each folder), each folder's `submission.txt` too.
 
-    A workbook without findings has no cell to mark: its empty issues.csv is the verdict, and
-    copying it through openpyxl would cost more than validating it (docs/decisions.md).
+    A workbook without findings has no cell to mark: its annotated.xlsx is the summary sheet
+    alone (`verdict`), as copying it through openpyxl would cost more than validating it
+    (docs/decisions.md).
     Annotated copies are written in isolated worker processes (`pipeline.intake.annotate`).
     """
     folders = folders if folders is not None else report_folders(subs, report_dir)
@@ -150,6 +152,8 @@ def write_reports(
         write_issues_csv(sub.findings, folder / "issues.csv")
         if sub.readable and sub.findings:
             jobs.append((Path(sub.path), sub.findings, folder / "annotated.xlsx", sub.lang, sub.file_name))
+        elif sub.readable:
+            write_verdict(sub.file_name, folder / "annotated.xlsx", sub.lang)
     if jobs:  # openpyxl is imported only when a workbook has findings to mark
         from pipeline.intake.annotate import annotate_many
 
