@@ -108,6 +108,7 @@ class SheetSpec:
     columns: tuple[ColumnSpec, ...]
     table: str = ""  # warehouse table of the sheet's rows
     derived: tuple[DerivedColumn, ...] = ()
+    unique_rows: bool = False  # a row copied cell for cell is a warning: each row is one item of a site
 
     @property
     def is_table(self) -> bool:
@@ -182,6 +183,7 @@ def _all_sheets() -> tuple[SheetSpec, ...]:
             columns=tuple(c for c in cols if c.sheet == r["sheet"]),
             table=r["table"],
             derived=tuple(d for d in derived if d.sheet == r["sheet"]),
+            unique_rows=r["unique_rows"] == "yes",
         )
         for r in rows
     )

@@ -830,8 +830,10 @@ def test_findings_of_one_rule_on_one_column_are_listed_up_to_a_bound_and_the_res
     from pipeline.intake.validate import SAME_FINDINGS_LISTED
 
     sheets = valid_sheets()
-    row = ["Gigiri compound", "KEN", None, 100, "kwh", None, "measured"]
-    sheets["Facilities"] += [list(row) for _ in range(SAME_FINDINGS_LISTED + 200)]
+    rows = [
+        ["Gigiri compound", "KEN", None, 100 + n, "kwh", None, "measured"] for n in range(SAME_FINDINGS_LISTED + 200)
+    ]
+    sheets["Facilities"] += rows  # no row a copy of another (`duplicate-row`)
     sheets["Facilities"][5][1] = "KEM"
     path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
     [sub] = check_files([path], jobs=1)

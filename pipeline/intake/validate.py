@@ -25,7 +25,7 @@ from pipeline.intake import coerce
 from pipeline.intake.findings import Finding, count, finding, sort_key, unreadable_finding
 from pipeline.intake.normalise import SAME_FINDINGS_LISTED, ParsedSheet, ParsedWorkbook, normalised, pipeline_fault
 from pipeline.intake.workbook import RawWorkbook
-from schemas import checks, contract
+from schemas import checks, contract, i18n
 
 FILE_LEVEL = "file_no"
 ROW_LEVEL = "row"
@@ -362,6 +362,7 @@ def _check(parsed: list[ParsedWorkbook], years: list[float | None], names: set[s
         sheets = dict(present)
         with checks.shared_parsing():  # each column is parsed once for all its checks and its coercion
             checked.findings[spec.name] = _run_schema(spec, combined, keys, sheets, parsed)
+            checked.findings[spec.name] += repeated_rows(spec, combined, keys, sheets, parsed)
             # the very columns the checks parsed, so that coercion finds them parsed already
             typed = coerce.typed_table(combined, spec, source_rows=pd.Index(keys.rows))
         checked.typed[spec.name] = (typed, keys.files)
@@ -466,6 +467,55 @@ def _run_schema(
         out.append((file_no, found))
     out += _more_of_the_same(spec, listed, sheets, parsed)
     return out
+
+
+def repeated_rows(
+    spec: contract.SheetSpec,
+    combined: pd.DataFrame,
+    keys: _Keys,
+    sheets: dict[int, ParsedSheet],
+    parsed: list[ParsedWorkbook],
+) -> list[tuple[int, Finding]]:
+    """A `duplicate-row` warning on each row of a sheet whose rows are one item each
+    (`SheetSpec.unique_rows`) that holds, in every column of the contract, what a row above it
+    holds: a block pasted twice counts its figures twice. On the row's first cell, naming the row
+    it repeats; at most SAME_FINDINGS_LISTED per workbook and sheet, the rest counted."""
+    if not spec.unique_rows:
+        return []
+    columns = [combined[name].tolist() for name in spec.names]
+    first: dict[tuple, int] = {}  # (file number, the row's values) -> its first position
+    listed: Counter[tuple[int, str, str]] = Counter()
+    out: list[tuple[int, Finding]] = []
+    lead = spec.names[0]
+    for position, values in enumerate(zip(keys.files.tolist(), *columns, strict=True)):
+        try:
+            earlier = first.setdefault(values, position)
+        except TypeError:  # a value that cannot be hashed: compared by its text
+            earlier = first.setdefault(tuple(map(repr, values)), position)
+        if earlier == position:
+            continue
+        file_no, row = keys[position]
+        sheet = sheets[file_no]
+        listed[(file_no, lead, "duplicate-row")] += 1
+        if listed[(file_no, lead, "duplicate-row")] > SAME_FINDINGS_LISTED:
+            continue
+        cell, excel_row, header = sheet.locate(lead, row)
+        lang = parsed[file_no].lang
+        comment = sheet.headers.get("comment") or i18n.header(spec.name, "comment", lang)
+        found = finding(
+            "duplicate-row.repeats",
+            other=keys[earlier][1],
+            comment=comment,
+            lang=lang,
+            file=parsed[file_no].file_name,
+            sheet=sheet.tab or spec.name,
+            cell=cell,
+            row=excel_row,
+            column=header,
+            value=sheet.shown(lead, row, combined.at[position, lead]),
+        )
+        out.append((file_no, found))
+    return out + _more_of_the_same(spec, listed, sheets, parsed)
 
 
 def _more_of_the_same(
