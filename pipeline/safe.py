@@ -10,9 +10,12 @@ the console or a folder name. Each destination has one function here:
   ANSI escape sequences and carriage returns) and bidirectional overrides are shown as visible
   `\\x1b`-style escapes, so a cell cannot clear the screen or forge a line.
 - `csv_safe`: both rules for a CSV file, which is opened in a spreadsheet and printed in a
-  terminal alike (`cat issues.csv`): `formula_safe`, then the control characters shown as
-  escapes as on the console, except tab and line feed (plain text in a cell, and quoted by the
-  CSV writer). Every CSV writer of the pipeline uses it; `csv_safe_sql` is the same rule as a
+  terminal alike (`cat issues.csv`): `formula_safe`, then the same guard inside the text after
+  each character a spreadsheet may split a CSV line at (`;`, `,`, tab, line end: Excel set to
+  French, Spanish or German splits a `.csv` at `;`, which the writer does not quote, so
+  'Annex;=cmd|...' would give a cell '=cmd|...'), then the control characters shown as escapes
+  as on the console, except tab and line feed (plain text in a cell, and quoted by the CSV
+  writer). Every CSV writer of the pipeline uses it; `csv_safe_sql` is the same rule as a
   DuckDB expression, for COPY.
 - `file_name`: a file or path name as text that can be stored and written anywhere: bytes of a
   name that are not UTF-8 (Linux allows them; Python holds them as lone surrogates, which no
@@ -36,6 +39,11 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9][0-9,]*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][
 # the bidirectional marks, embeddings, overrides and isolates.
 _CONTROL_RANGES = ((0x00, 0x1F), (0x7F, 0x9F), (0x61C, 0x61C), (0x200E, 0x200F), (0x202A, 0x202E), (0x2066, 0x2069))
 _CSV_KEEPS = "\t\n"  # in a CSV cell: plain text to a terminal, and quoted by the writer
+# A formula's first character after a character some spreadsheet splits a CSV line at (and any
+# spaces): an apostrophe goes before it, as before a formula at the start. No number is spared
+# there: '-5+cmd|...' is a number's start too. The same pattern in Python's re and DuckDB's RE2.
+_FIELD_START = r"([;,\t\n\r] *)([=+@-])"
+_FIELD_GUARD = r"\1'\2"
 
 
 def _ranges(keep: str = "") -> list[tuple[int, int]]:
@@ -88,6 +96,7 @@ def class_body(ranges: tuple[tuple[int, int], ...]) -> str:
     return "".join(chr(lo) if lo == hi else f"{chr(lo)}-{chr(hi)}" for lo, hi in ranges)
 
 
+_FIELD_STARTS = re.compile(_FIELD_START)
 _SLUG_DROP = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -118,13 +127,15 @@ def csv_safe(value: object) -> object:
     shown as an escape, as on the console (`console_safe`). Numbers and None stay as they are."""
     value = formula_safe(value)
     if isinstance(value, str):
-        return _CSV_CONTROL.sub(_escape_control, value)
+        return _CSV_CONTROL.sub(_escape_control, _FIELD_STARTS.sub(_FIELD_GUARD, value))
     return value
 
 
 def csv_safe_sql(expression: str) -> str:
     """`csv_safe` as a DuckDB SQL expression over the text `expression` (for COPY ... TO csv)."""
-    guarded = formula_safe_sql(expression)
+    guarded = (
+        f"regexp_replace({formula_safe_sql(expression)}, {_sql_text(_FIELD_START)}, {_sql_text(_FIELD_GUARD)}, 'g')"
+    )
     pattern = _sql_text(_CSV_CONTROL_RE2)
     escaped = (
         "CASE WHEN ord(c) < 256 THEN '\\x' || lower(lpad(hex(ord(c)), 2, '0')) "
