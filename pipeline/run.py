@@ -122,7 +122,7 @@ def run(
     """`gtb run`. `progress(stage, done, total)`, if given, hears of the stages as they pass:
     ("reading", n, N) before the first and after each workbook read, then ("loading", 0, 0)."""
     from pipeline.emissions import prepare
-    from pipeline.emissions.calculate import calculate, mixed_sets, sync_pins
+    from pipeline.emissions.calculate import calculate, mixed_sets, sync_pins, year_sets
     from pipeline.indicators.views import create_views
     from pipeline.intake import ahead
     from pipeline.intake.cross_checks import (
@@ -209,7 +209,7 @@ def run(
                 sync_pins(con)
                 recorded = record(con, run_id, subs, folders, inputs)
                 insert_rows(con, {spec.table: prepare.field_rows(recorded.pairs, spec.name) for spec in FIELD_SHEETS})
-                insert_rows(con, prepare.activity_tables(recorded.pairs))
+                insert_rows(con, prepare.activity_tables(recorded.pairs, year_sets(con, recorded.years)))
                 lap("load")
                 result.emissions_rows = calculate(con, recorded.loaded)
                 result.mixed_sets = mixed_sets(
@@ -424,7 +424,7 @@ class Reviewer:
     def review(self, subs: list[Submission], db: Path) -> None:
         """Add to each valid submission of `subs` the flags it would get if loaded into `db`."""
         from pipeline.emissions import prepare
-        from pipeline.emissions.calculate import calculate, sync_pins
+        from pipeline.emissions.calculate import calculate, sync_pins, year_sets
         from pipeline.review import flags as review_flags
         from pipeline.review import plausibility
         from pipeline.warehouse.load import insert_rows, next_id, record, sync_entities
@@ -440,7 +440,7 @@ class Reviewer:
                 sync_pins(con)
                 recorded = record(con, next_id(con, "runs", "run_id"), valid, {})
                 insert_rows(con, {spec.table: prepare.field_rows(recorded.pairs, spec.name) for spec in FIELD_SHEETS})
-                insert_rows(con, prepare.activity_tables(recorded.pairs))
+                insert_rows(con, prepare.activity_tables(recorded.pairs, year_sets(con, recorded.years)))
                 calculate(con, recorded.loaded)
                 by_id = dict(recorded.pairs)
                 raised = plausibility.flags(con, recorded.loaded)

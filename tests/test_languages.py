@@ -178,6 +178,29 @@ def test_last_year_sheet_is_read_only_and_ignored(tmp_path):
     assert sheet not in load_workbook(no_db).sheetnames
 
 
+def test_last_years_rental_cars_are_in_the_unit_they_were_priced_in(tmp_path):
+    """A rental car is priced per vehicle-km from factor set gtb-2026.1 (2025 on), per passenger-km
+    before: the Last year sheet says which, as the figure was counted."""
+    inputs = tmp_path / "inputs"
+    (inputs / "submissions").mkdir(parents=True)
+    for year in (2024, 2025):
+        sheets = valid_sheets("UNEP", year)
+        sheets["OtherTravel"].append(["car_rental", 4_000, "measured"])
+        write_workbook(inputs / "submissions" / f"UNEP_{year}.xlsx", sheets)
+    db = tmp_path / "gtb.duckdb"
+    api.run(inputs, db, tmp_path / "out", jobs=1)
+    sheet = i18n.sheet_name("LastYear", "en")
+    for year, unit in ((2025, "passenger-km"), (2026, "vehicle-km")):
+        wb = load_workbook(api.template("UNEP", year, tmp_path / f"t{year}.xlsx", lang="en", db=db))
+        rows = [[c.value for c in row] for row in wb[sheet].iter_rows()]
+        [rental] = [row for row in rows if row[1] == i18n.code_label("travel_mode", "car_rental", "en")]
+        [rail] = [row for row in rows if row[1] == i18n.code_label("travel_mode", "rail", "en")]
+        assert (rental[2], rental[3], rail[3]) == (4_000, unit, "passenger-km"), year
+    french = load_workbook(api.template("UNEP", 2026, tmp_path / "fr.xlsx", lang="fr", db=db))
+    units = [row[3] for row in french[i18n.sheet_name("LastYear", "fr")].iter_rows(values_only=True)]
+    assert "véhicules-km" in units and "passagers-km" in units
+
+
 def test_an_upload_for_another_entity_or_year_is_told_in_the_workbooks_language(tmp_path):
     path = template("UNEP", YEAR, tmp_path / "t.xlsx", lang="fr")
     fill(path, example_rows("UNEP", YEAR), lang="fr", labels=True)

@@ -874,6 +874,46 @@ def test_a_resubmission_after_a_recalculation_follows_the_years_restated_set(inp
     assert "mixes factor sets" not in capsys.readouterr().out
 
 
+def test_a_restated_year_is_converted_with_its_new_set_as_it_is_priced(inputs, tmp_path, monkeypatch):
+    """A factor set whose unit conversions or flown-distance correction differ from the year's
+    pin: `gtb recalculate` converts the loaded rows with it too (not only prices them), and a
+    correction loaded afterwards is converted with the year's restated set, not its pin."""
+    import shutil
+
+    from pipeline import api
+    from pipeline.reference import factors
+
+    sets = tmp_path / "factors"
+    shutil.copytree(factors.FACTORS_DIR, sets)
+    restated = sets / "gtb-2099.1"
+    shutil.copytree(sets / "gtb-2026.1", restated)
+    conversions = restated / "conversions.csv"
+    text = conversions.read_text(encoding="utf-8")
+    assert text.count("Facilities,natural_gas,m3,kwh,11.1432998097,") == 1
+    conversions.write_text(text.replace("natural_gas,m3,kwh,11.1432998097,", "natural_gas,m3,kwh,10.0,"), "utf-8")
+    correction = restated / "air_gcd_correction.csv"
+    correction.write_text(correction.read_text(encoding="utf-8").replace("\n550,5500,100,", "\n550,5500,0,"), "utf-8")
+    monkeypatch.setattr(factors, "FACTORS_DIR", sets)
+
+    submit(inputs, "UNEP_2025.xlsx", valid_sheets("UNEP", 2025))
+    run(inputs)
+    gas = "SELECT canonical_quantity FROM facilities_activity JOIN submissions s USING (submission_id) "
+    gas += "WHERE energy_type_code = 'natural_gas' AND s.status = 'loaded' ORDER BY entity_code"
+    flown = "SELECT flight_distance_km FROM air_travel_activity JOIN submissions s USING (submission_id) "
+    flown += "WHERE distance_km = 850 AND s.status = 'loaded' ORDER BY entity_code"
+    assert query(inputs, gas) == [(12_000 * 11.1432998097,)] and query(inputs, flown) == [(950.0,)]
+
+    api.recalculate(2025, "gtb-2099.1", "restated", db=inputs.parent / "out" / "gtb.duckdb")
+    assert query(inputs, gas) == [(120_000.0,)] and query(inputs, flown) == [(850.0,)]
+    priced = """SELECT e.activity_quantity, e.factor_set FROM emissions e JOIN facilities_activity f
+                USING (submission_id, source_row) WHERE e.sheet = 'Facilities' AND f.energy_type_code = 'natural_gas'"""
+    assert query(inputs, priced) == [(120_000.0, "gtb-2099.1")]
+
+    submit(inputs, "WFP_2025.xlsx", valid_sheets("WFP", 2025))
+    assert run(inputs).loaded == ["WFP_2025.xlsx"]
+    assert query(inputs, gas) == [(120_000.0,), (120_000.0,)] and query(inputs, flown) == [(850.0,), (850.0,)]
+
+
 def test_a_year_whose_workbooks_use_two_sets_is_said(inputs, tmp_path, monkeypatch, capsys):
     """The pin of 2024 changed after UNEP's workbook loaded: WFP's loads with the new pin, and the
     run says the year mixes two sets and how to restate it."""

@@ -7,6 +7,7 @@ loads; recalculating a past year with another set is `recalculate`, an explicit,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import duckdb
@@ -317,8 +318,13 @@ def year_set(con: duckdb.DuckDBPyConnection, year: int) -> str:
     found = con.execute(
         "SELECT new_factor_set FROM recalculations WHERE reporting_year = ? ORDER BY recalculated_at DESC LIMIT 1",
         [int(year)],
-    ).fetchone()
-    return str(found[0]) if found else factors.pinned_set(int(year))
+    ).fetchall()  # whole: a result left open would hold the connection
+    return str(found[0][0]) if found else factors.pinned_set(int(year))
+
+
+def year_sets(con: duckdb.DuckDBPyConnection, years: Iterable[int | None]) -> dict[int, str]:
+    """`year_set` of each year of `years` (None, a workbook without a year, has none)."""
+    return {int(y): year_set(con, int(y)) for y in set(years) if y is not None}
 
 
 def mixed_sets(con: duckdb.DuckDBPyConnection, years: list[int]) -> list[tuple[int, list[tuple[str, int]]]]:
@@ -386,6 +392,9 @@ def recalculate(con: duckdb.DuckDBPyConnection, year: int, factor_set: str, reas
         }
     con.execute("BEGIN TRANSACTION")
     try:
+        from pipeline.emissions.prepare import rederive
+
+        rederive(con, ids, year, factor_set)  # the set's conversions and bands, as its prices
         calculate(con, ids, factor_set)
         new_total = con.execute(
             "SELECT coalesce(sum(emissions_tco2e), 0) FROM emissions WHERE submission_id IN (SELECT unnest(?))", [ids]

@@ -3,13 +3,16 @@
 For every table sheet, the typed rows of all valid submissions at once: contract columns under
 their warehouse names (`schemas/columns.csv`) and the derived columns of
 `schemas/derived_columns.csv`, computed here by one small hook per sheet: canonical quantities
-(with each reporting year's pinned factor set), flight distances and bands, serial keys, flags.
+(with the factor set each reporting year is priced with), flight distances and bands, serial
+keys, flags. `rederive` computes those of loaded rows again when `gtb recalculate` restates a
+year with another set, so that conversions, bands and prices always come from one set.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -33,12 +36,20 @@ def _with_ids(subs: Pairs, sheet: str) -> pd.DataFrame:
     return frame
 
 
+SETS = "sets"  # frame.attrs key: reporting year -> the factor set it is priced with (default: its pin)
+
+
+def _set_of(frame: pd.DataFrame, year: int) -> str:
+    """The factor set rows of `year` are converted with: the one given for it (`SETS`), else its pin."""
+    return frame.attrs.get(SETS, {}).get(int(year)) or factors.pinned_set(int(year))
+
+
 def _canonical(frame: pd.DataFrame, activity: str, quantity: str, unit: str, sheet: str) -> tuple[pd.Series, pd.Series]:
     """Canonical quantity and unit, each row converted with its reporting year's factor set."""
     qty = pd.Series(np.nan, index=frame.index)
     unit_out = pd.Series(None, index=frame.index, dtype=object)
     for year, part in frame.groupby("_year"):
-        factor_set = factors.pinned_set(int(year))  # type: ignore[arg-type]  # the group keys are years
+        factor_set = _set_of(frame, int(year))  # type: ignore[arg-type]  # the group keys are years
         q, u = units.to_canonical(part[activity], part[unit], part[quantity], sheet, factor_set=factor_set)
         qty[part.index], unit_out[part.index] = q, u
     return qty, unit_out
@@ -96,8 +107,9 @@ DERIVE: dict[str, Callable[[pd.DataFrame], dict[str, pd.Series]]] = {
 }
 
 
-def activity_tables(subs: Pairs) -> dict[str, pd.DataFrame]:
-    """Warehouse rows for every table sheet of the given (submission_id, valid submission) pairs."""
+def activity_tables(subs: Pairs, sets: Mapping[int, str] | None = None) -> dict[str, pd.DataFrame]:
+    """Warehouse rows for every table sheet of the given (submission_id, valid submission) pairs;
+    `sets`: the factor set of each reporting year (`calculate.year_sets`), by default its pin."""
     out: dict[str, pd.DataFrame] = {}
     for spec in contract.sheets():
         if not spec.is_table:
@@ -106,6 +118,7 @@ def activity_tables(subs: Pairs) -> dict[str, pd.DataFrame]:
         if frame.empty:
             continue
         frame.attrs["sheet"] = spec.name
+        frame.attrs[SETS] = dict(sets or {})
         rows = frame[["submission_id", "source_row", *spec.names]].rename(
             columns={c.name: c.db_name for c in spec.columns}
         )
@@ -146,10 +159,47 @@ def flights(frame: pd.DataFrame, by_year: bool = False) -> pd.DataFrame:
     band = pd.Series(None, index=frame.index, dtype=object)
     groups = frame.groupby("_year") if by_year and "_year" in frame else [(None, frame)]
     for year, part in groups:
-        fs = factors.pinned_set(int(year)) if year is not None else None
+        fs = _set_of(frame, int(year)) if year is not None else None
         flown[part.index] = air.corrected_distance_km(gcd[part.index], factor_set=fs)
         band[part.index] = air.distance_band(gcd[part.index], factor_set=fs)
     out["flight_distance_km"] = flown
     out["distance_band"] = band
     out["passenger_km"] = out["flights"] * out["flight_distance_km"]
     return out
+
+
+# the sheets whose derived columns the factor set decides (unit conversions, distance bands and
+# the flown-distance correction); the others' (serial keys, code flags) are the same in every set
+BY_FACTOR_SET = ("Facilities", "Vehicles", "AirTravel", "Waste", "Water")
+
+
+def rederive(con: duckdb.DuckDBPyConnection, ids: list[int], year: int, factor_set: str) -> int:
+    """Compute again, with `factor_set`, the derived columns of the loaded rows of the submissions
+    `ids` (all of reporting year `year`), from their stored contract columns, by the very hooks
+    that derived them at loading; the number of rows updated."""
+    updated = 0
+    for name in BY_FACTOR_SET:
+        spec = contract.sheet(name)
+        stored = ", ".join(f'"{c.db_name}" AS "{c.name}"' for c in spec.columns)
+        frame = con.execute(
+            f"SELECT submission_id, source_row, {stored} FROM {spec.table} WHERE submission_id IN (SELECT unnest(?))",
+            [ids],
+        ).df()
+        if frame.empty:
+            continue
+        frame["_year"] = int(year)
+        frame.attrs.update({"sheet": name, SETS: {int(year): factor_set}})
+        derived = pd.DataFrame(DERIVE[name](frame))
+        derived["submission_id"], derived["source_row"] = frame["submission_id"], frame["source_row"]
+        con.register("_derived", derived)
+        try:
+            columns = ", ".join(f'"{d.name}" = _derived."{d.name}"' for d in spec.derived)
+            con.execute(
+                f"UPDATE {spec.table} SET {columns} FROM _derived "
+                f"WHERE {spec.table}.submission_id = _derived.submission_id "
+                f"AND {spec.table}.source_row = _derived.source_row"
+            ).fetchall()  # the count of rows: the statement done before the frame is let go
+        finally:
+            con.unregister("_derived")
+        updated += len(frame)
+    return updated

@@ -45,9 +45,12 @@ def last_year(db: Path, entity: str, year: int) -> LastYear | None:
 
 
 # (sheet, what, quantity, unit, tCO2e) of one loaded submission, by sheet and source; a waste
-# source is its stream and treatment codes joined by `template.SOURCE_PARTS`
+# source is its stream and treatment codes joined by `template.SOURCE_PARTS`. A travel mode's unit
+# is its factor's, as priced: a rental car is vehicle-km from factor set gtb-2026.1 on.
 LAST_YEAR_SQL = """
-WITH e AS (SELECT sheet, source_row, emissions_tco2e FROM emissions WHERE submission_id = $1 AND NOT is_optional)
+WITH e AS (
+    SELECT sheet, source_row, emissions_tco2e, activity_unit FROM emissions WHERE submission_id = $1 AND NOT is_optional
+)
 SELECT 'Facilities', f.energy_type_code, sum(f.canonical_quantity), any_value(f.canonical_unit), sum(e.emissions_tco2e)
 FROM facilities_activity f LEFT JOIN e ON e.sheet = 'Facilities' AND e.source_row = f.source_row
 WHERE f.submission_id = $1 GROUP BY ALL
@@ -64,7 +67,8 @@ SELECT 'AirTravel', a.cabin_class_code, sum(a.flights)::DOUBLE, 'flights', sum(e
 FROM air_travel_activity a LEFT JOIN e ON e.sheet = 'AirTravel' AND e.source_row = a.source_row
 WHERE a.submission_id = $1 GROUP BY ALL
 UNION ALL
-SELECT 'OtherTravel', o.mode_code, sum(o.passenger_km), 'passenger-km', sum(e.emissions_tco2e)
+SELECT 'OtherTravel', o.mode_code, sum(o.passenger_km), coalesce(any_value(e.activity_unit), 'passenger_km'),
+       sum(e.emissions_tco2e)
 FROM other_travel_activity o LEFT JOIN e ON e.sheet = 'OtherTravel' AND e.source_row = o.source_row
 WHERE o.submission_id = $1 GROUP BY ALL
 UNION ALL

@@ -91,6 +91,11 @@ class Recorded:
     repeated: list[int] = field(default_factory=list)  # positions in `subs` of rejections already on record
     superseded_files: list[str] = field(default_factory=list)  # file names of the superseded submissions
 
+    @property
+    def years(self) -> list[int | None]:
+        """The reporting year of each valid submission."""
+        return [s.reporting_year for _, s in self.pairs]
+
 
 def next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
     return con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchall()[0][0]
