@@ -593,7 +593,10 @@ def test_a_flag_of_a_french_template_names_its_column_as_written(warehouse, pers
     upload(client, "UNEP", fill(blank, rows, tmp_path / "flagged.xlsx", lang="fr", labels=True))
     flags = [f for f in Upload.objects.get().findings if f["flag"] and f["cell"] == "D2"]
     assert flags and {f["column"] for f in flags} == {"Quantité"}
-    assert all("." not in f["value"] and len(f["value"]) < 20 for f in flags)  # written as the message does
+    # rounded as the message rounds it, without the message's grouping: a number in any language
+    values = {f["value"] for f in flags}
+    assert "2400000000" in values and all(v.isdigit() for v in values), values
+    assert any("2\u202f400\u202f000\u202f000" in f["message"] for f in flags)  # the message, French style
 
 
 def test_an_entity_not_expected_that_year_that_submits_is_on_the_tracker(portal, tmp_path):

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from pipeline.catalogue import DEFAULT_LANG, display_value
+from pipeline.catalogue import display_value
 from pipeline.errors import GtbError
 from pipeline.intake.findings import Finding, finding
 from pipeline.intake.validate import Submission
-from pipeline.review.plausibility import Flag, Shown, flag_key
+from pipeline.review.plausibility import Flag, flag_key, plain
 from pipeline.warehouse.db import transaction, utcnow
 from pipeline.warehouse.load import insert_frame, next_id
 from schemas import contract
@@ -45,7 +45,7 @@ def to_finding(flag: Flag, sub: Submission) -> Finding:
         cell=cell,
         row=row,
         column=sub.header(flag.sheet, flag.column),  # as the workbook writes it, like every finding's
-        value=Shown(flag.value).render(sub.lang or DEFAULT_LANG),  # the figure as the message writes it
+        value=plain(flag.value),  # rounded as the message rounds it, a number in any language
     )
 
 

@@ -326,6 +326,13 @@ def _fmt(value: float) -> str:
     return f"{value:,.3g}"
 
 
+def plain(value: float) -> str:
+    """A compared figure rounded as messages round it, without grouping and with a decimal point,
+    the same in every language (issues.csv's value column): 2 400,5 in a French message is 2400.5
+    here, where a Spanish 5.178 would read as five in an English spreadsheet."""
+    return _fmt(value).replace(",", "")
+
+
 def likely_cause(ratio: float) -> tuple[str, dict[str, object]]:
     """The catalogue message of the likely cause of a change by `ratio` (new / old)."""
     for factor, message in ((1000, "hint.x1000"), (100, "hint.x100"), (12, "hint.x12")):
