@@ -726,6 +726,34 @@ def test_a_nearly_complete_offset_share_is_not_rounded_to_all(out, db):
     assert f"{YEAR}: >99 % offset" in subtitle and "100 % offset" not in subtitle
 
 
+@pytest.mark.parametrize("share", [0.0, 0.02, 0.05, 0.09, 0.12, 0.15, 0.2, 0.3])
+def test_no_count_of_climate_neutral_entities_lies_under_the_share_lines_marker(out, db, share):
+    """A share of emissions offset as low as the counts at the foot of the bars (9 % in 2010 on
+    the demo) put its marker on the count: each count moves down onto the axis, or above the
+    marker, whatever the share."""
+    con = queries.open_report_db(db)
+    try:
+        data = queries.load_report_data(con, YEAR)
+    finally:
+        con.close()
+    rows = [dict(r) for r in data.system]
+    for r in rows:
+        r["offset_share"], r["climate_neutral_entities"] = share, max(1, r["reporting_entities"] // 12)
+    with s.house_style():
+        fig = charts.offsets_trend(queries.ReportData(**{**data.__dict__, "system": rows}))
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    ax, line_ax = fig.axes[0], fig.axes[1]
+    [line] = line_ax.get_lines()
+    markers = line_ax.transData.transform(np.column_stack(line.get_data()))
+    counts = [t for t in ax.texts if t.get_text().strip().isdigit()]
+    assert len(counts) == len(rows)
+    for text in counts:
+        box = text.get_window_extent(renderer)
+        assert box.y0 >= ax.transData.transform((0, 0))[1], "a count never reaches below the axis"
+        for mx, my in markers:
+            assert not (box.x0 <= mx <= box.x1 and box.y0 - 3 <= my <= box.y1 + 3), (text.get_text(), share)
+
+
 # --- style ----------------------------------------------------------------------------------------------
 def test_number_formatting_and_source_line():
     assert s.fmt_number(1234567.8) == "1,234,568" and s.fmt_number(None) == "\u2013"

@@ -14,8 +14,10 @@ import numpy as np
 from matplotlib import patheffects
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from pipeline import codelists
@@ -539,9 +541,10 @@ def offsets_trend(d: ReportData) -> Figure:
     neutral = _values(rows, "climate_neutral_entities")
     ax.bar(years, reporting, 0.72, color=s.LIGHT, edgecolor=s.GRID, label="Reporting entities", zorder=2)
     ax.bar(years, neutral, 0.72, color=s.UN_BLUE, label="Climate-neutral entities", zorder=2)
+    counts = {}
     for x, v in zip(years, neutral, strict=True):
         if np.isfinite(v) and v > 0:  # the count at the foot of its bar, clear of the share line
-            ax.text(
+            counts[x] = ax.text(
                 x,
                 0,
                 f"{v:,.0f}\n",
@@ -579,9 +582,40 @@ def offsets_trend(d: ReportData) -> Figure:
     ax2.set_ylim(0, 1.05)
     ax2.yaxis.set_major_formatter(s.percent_ticks())
     ax2.set_ylabel("Share of emissions offset")
+    _counts_clear_of_markers(fig, ax, ax2, counts, dict(zip(years, share, strict=True)))
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     s.legend_top(fig, handles, 0.98, ncol=3)
     return fig
+
+
+def _counts_clear_of_markers(
+    fig: Figure, ax: Axes, line_ax: Axes, counts: dict[int, Text], shares: dict[int, float], pad_pt: float = 6.0
+) -> None:
+    """Move a bar's count that the share line's marker of its year would touch (a share as low as
+    the count's place near the foot of the bar) down onto the axis, in its bar; where the marker is
+    lower still, to just above the marker, in ink. 9 % of emissions offset in 2010 sat on the '5'
+    climate-neutral entities of that year."""
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    pad = pad_pt * fig.dpi / 72  # the marker's radius and halo, and a little air
+
+    def touches(text: Text, mx: float, my: float) -> bool:
+        box = text.get_window_extent(renderer)
+        return box.x0 - pad <= mx <= box.x1 + pad and box.y0 - pad <= my <= box.y1 + pad
+
+    for x, text in counts.items():
+        share = shares.get(x, np.nan)
+        if not np.isfinite(share):
+            continue
+        mx, my = line_ax.transData.transform((x, share))
+        if not touches(text, mx, my):
+            continue
+        text.set_text(text.get_text().rstrip("\n"))  # on the axis: the line's blank line gone
+        _, foot = ax.transData.transform((x, 0))
+        text.set_y(ax.transData.inverted().transform((mx, foot + 1.5 * fig.dpi / 72))[1])
+        if touches(text, mx, my):
+            _, above = ax.transData.inverted().transform((mx, my + pad))
+            text.set_y(above)
+            text.set_color(s.INK)
 
 
 # (5) ---------------------------------------------------------------------------------------------
