@@ -212,3 +212,37 @@ def test_no_french_or_spanish_message_calls_the_system_a_pipeline():
         if "pipeline" in catalogue.raw_template(i, lang).lower()
     ]
     assert said == []
+
+
+def _french_texts() -> list[tuple[str, str]]:
+    """(where, text) of every French sentence the pipeline writes: messages, workbook and annotated
+    copy texts, column help, sheet purposes and the portal's texts."""
+    import csv
+
+    root = Path(__file__).resolve().parent.parent
+    out = []
+    for path, where, text in (
+        ("pipeline/catalogue/messages.csv", "id", "fr"),
+        ("pipeline/portal/texts.csv", "key", "fr"),
+    ):
+        with (root / path).open(encoding="utf-8", newline="") as fh:
+            out += [(f"{path}:{row[where]}", row[text]) for row in csv.DictReader(fh)]
+    for path, where, texts in (
+        ("schemas/i18n/text.csv", ("key",), ("text",)),
+        ("schemas/i18n/columns.csv", ("sheet", "column"), ("help",)),
+        ("schemas/i18n/sheets.csv", ("sheet",), ("purpose",)),
+    ):
+        with (root / path).open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                if row["lang"] == "fr":
+                    out += [(f"{path}:{'/'.join(row[w] for w in where)}", row[t]) for t in texts]
+    return out
+
+
+def test_french_puts_a_no_break_space_before_a_colon_semicolon_question_or_exclamation_mark():
+    """French typography: 'valeur trouvée : 2,5' with a no-break space, so that the sign never
+    starts a line of its own, in every French text alike (some had it, most not)."""
+    texts = _french_texts()
+    assert len(texts) > 400
+    plain = [(where, m.group(0)) for where, text in texts for m in re.finditer(r".{0,12} [:;?!](?=\s|$)", text)]
+    assert plain == []
