@@ -891,3 +891,61 @@ def test_years_on_one_set_have_no_change(main_db):
     assert years[0] == (2010, None, False) and years[-1] == (2024, "test-set", False)
     assert not any(changed for _, _, changed in years)
     assert set(flags) <= {(False,), (None,)}
+
+
+def test_the_share_of_emissions_from_estimated_figures_is_of_the_workbooks(tmp_path):
+    """estimated_emissions: per entity and year with a workbook, and per year, the emissions of the
+    rows marked estimated over the workbooks' emissions; published totals count in neither."""
+    from tests.builders import valid_sheets, write_workbook
+
+    inputs = tmp_path / "inputs"
+    (inputs / "submissions").mkdir(parents=True)
+    (inputs / "history").mkdir()
+    unep = valid_sheets("UNEP")
+    wfp = valid_sheets("WFP")
+    for rows in wfp.values():  # WFP measured everything
+        if "data_quality" in rows[0]:
+            at = rows[0].index("data_quality")
+            for row in rows[1:]:
+                row[at] = "measured"
+    write_workbook(inputs / "submissions" / "UNEP_2024.xlsx", unep)
+    write_workbook(inputs / "submissions" / "WFP_2024.xlsx", wfp)
+    (inputs / "history" / "totals.csv").write_text(
+        "entity_code,year,personnel,facilities_tco2e,air_travel_tco2e,other_travel_tco2e,offsets_tco2e,waste_tonnes,water_m3\n"
+        "ILO,2024,900,100.0,200.0,30.0,0,,\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "gtb.duckdb"
+    api.run(inputs, db, tmp_path / "out", jobs=1)
+    # UNEP's estimated rows, read from the workbook as written: (sheet, Excel row)
+    estimated = {
+        (name, n)
+        for name, rows in unep.items()
+        if "data_quality" in rows[0]
+        for n, row in enumerate(rows[1:], start=2)
+        if row[rows[0].index("data_quality")] == "estimated"
+    }
+    assert len(estimated) >= 3
+    with duckdb.connect(str(db), read_only=True) as con:
+        priced = con.execute(
+            """SELECT s.entity_code, e.sheet, e.source_row, e.emissions_tco2e FROM emissions e
+               JOIN submissions s USING (submission_id) WHERE NOT e.is_optional"""
+        ).fetchall()
+        rows = {
+            r[0]: r[1:]
+            for r in con.execute(
+                """SELECT coalesce(entity_code, 'system'), workbook_entities, workbook_tco2e, estimated_tco2e,
+                          estimated_share FROM estimated_emissions WHERE year = 2024"""
+            ).fetchall()
+        }
+        total, reporting = con.execute(
+            "SELECT total_tco2e, reporting_entities FROM system_indicators WHERE year = 2024"
+        ).fetchone()
+    unep_total = sum(t for code, _, _, t in priced if code == "UNEP")
+    unep_estimated = sum(t for code, sheet, row, t in priced if code == "UNEP" and (sheet, row) in estimated)
+    assert rows["UNEP"] == pytest.approx((1, unep_total, unep_estimated, unep_estimated / unep_total))
+    assert rows["WFP"][2:] == (0.0, 0.0)
+    system = rows["system"]
+    assert system[0] == 2 and reporting == 3  # ILO's published totals say nothing of how they were measured
+    assert system[1] == pytest.approx(total - 330.0) and system[2] == pytest.approx(unep_estimated)
+    assert system[3] == pytest.approx(unep_estimated / system[1])

@@ -380,6 +380,23 @@ def test_completeness_page_names_the_missing(out, db):
     assert f"6 of 7 entities expected for {YEAR} reported (86 %)" in section
     assert "- ITC, International Trade Centre: last reported 2018" in section and "nothing received" in section
     assert "Coverage differs between years" in section
+    # how much of it is estimated, from the view, in the section and in the tables' about sheet
+    _, [(share, tonnes, entities)] = view(
+        db,
+        "SELECT estimated_share, estimated_tco2e, workbook_entities FROM estimated_emissions "
+        "WHERE is_system AND year = ?",
+        [YEAR],
+    )
+    assert 0 <= share < 1 and entities == 5  # UNFCCC's published totals say nothing of it
+    said = f"Of the emissions in the {entities} entities that sent a workbook, {s.fmt_percent(share)} "
+    said += f"({s.fmt_amount(tonnes)} tCO\u2082e) come from figures the entities marked as estimated"
+    assert said in section
+    about = [
+        c
+        for row in load_workbook(out.folder / f"tables_{YEAR}.xlsx").worksheets[0].iter_rows(values_only=True)
+        for c in row
+    ]
+    assert any(isinstance(c, str) and said in c for c in about)
 
 
 def test_trend_charts_note_years_of_different_coverage(db):
@@ -803,6 +820,13 @@ def test_a_small_system_prints_its_amounts_and_not_0(one_set):
     labels = sorted(t.get_text().strip() for t in treated.axes[0].texts)
     assert [label.split(" t (")[0] for label in labels] == ["0.19", "1.9", "2.3"], labels
     assert treated.texts[1].get_text().startswith("4.4 t of waste")
+
+
+def test_waste_or_water_a_workbook_left_out_is_not_reported_and_published_totals_have_no_detail():
+    workbook = factsheets.more_figures({"data_source": "workbook", "water_m3": None, "waste_tonnes": 12.0})
+    assert workbook[3] == "not reported" and workbook[2].startswith("12.0 t")
+    history = factsheets.more_figures({"data_source": "history"})
+    assert history[2] == history[3] == "\u2013"
 
 
 def test_renewable_parts_add_up_to_the_share_shown(two_sets):

@@ -233,6 +233,35 @@ SELECT * EXCLUDE (is_system) FROM indicators WHERE NOT is_system;
 CREATE OR REPLACE VIEW system_indicators AS
 SELECT * EXCLUDE (entity_code, is_system) FROM indicators WHERE is_system;
 
+-- How much of each year's emissions comes from figures the entities marked as estimated (each
+-- activity row's data_quality), over the emissions of workbooks: published totals say nothing of
+-- how they were measured. Per entity and year with a workbook (is_system false) and per year
+-- (is_system true, entity_code NULL); optional (HCFC) emissions enter neither side.
+CREATE OR REPLACE VIEW estimated_emissions AS
+WITH quality AS (
+    SELECT submission_id, 'Facilities' AS sheet, source_row, data_quality_code FROM facilities_activity
+    UNION ALL SELECT submission_id, 'Refrigerants', source_row, data_quality_code FROM refrigerants_activity
+    UNION ALL SELECT submission_id, 'Vehicles', source_row, data_quality_code FROM vehicles_activity
+    UNION ALL SELECT submission_id, 'AirTravel', source_row, data_quality_code FROM air_travel_activity
+    UNION ALL SELECT submission_id, 'OtherTravel', source_row, data_quality_code FROM other_travel_activity
+), priced AS (
+    SELECT l.entity_code, l.year, e.emissions_tco2e, q.data_quality_code = 'estimated' AS is_estimated
+    FROM loaded_submissions l
+    JOIN emissions e USING (submission_id)
+    JOIN quality q USING (submission_id, sheet, source_row)
+    WHERE NOT e.is_optional
+)
+SELECT entity_code,
+       year,
+       grouping(entity_code) = 1 AS is_system,
+       count(DISTINCT entity_code) AS workbook_entities,
+       sum(emissions_tco2e) AS workbook_tco2e,
+       coalesce(sum(emissions_tco2e) FILTER (WHERE is_estimated), 0) AS estimated_tco2e,
+       finite_ratio(coalesce(sum(emissions_tco2e) FILTER (WHERE is_estimated), 0), sum(emissions_tco2e))
+           AS estimated_share
+FROM priced
+GROUP BY GROUPING SETS ((entity_code, year), (year));
+
 -- The emission factor set(s) each entity's emissions of a year were calculated with: the
 -- factor_set of the emissions rows of its loaded workbook (joined by ', ' where its rows disagree),
 -- beside the set(s) of its latest earlier year with a workbook. A year from published totals names

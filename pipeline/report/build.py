@@ -205,11 +205,31 @@ def sheet_note(rows: list[queries.Record], year: int, years: tuple[int, ...]) ->
 
 def tables_coverage(data: queries.ReportData) -> str:
     """Who the year's tables are of, against the entities expected (the about sheet of the tables):
-    the sentence of the year's charts, and where the missing ones are listed."""
+    the sentence of the year's charts, where the missing ones are listed, and how much of the
+    emissions is estimated."""
     text = charts.year_coverage(data)
     if text and data.missing:
         text += " The completeness sheet lists the missing entities."
-    return text
+    return " ".join(t for t in (text, estimated_line(data, tables=True)) if t)
+
+
+def estimated_line(data: queries.ReportData, tables: bool = False) -> str:
+    """How much of the year's emissions in workbooks comes from figures marked estimated (the
+    estimated_emissions view, which index.md names); '' for a year without workbooks."""
+    e = data.estimated
+    if e is None or s.is_missing(e["estimated_share"]):
+        return ""
+    whose = (
+        f"the {s.plural(e['workbook_entities'], 'entity', 'entities')} that sent a workbook"
+        if e["workbook_entities"] < data.this_year["reporting_entities"]
+        else "the workbooks"
+    )
+    return (
+        f"Of the emissions in {whose}, {s.fmt_percent(e['estimated_share'])} "
+        f"({s.fmt_amount(e['estimated_tco2e'])} tCO\u2082e) come from figures the entities marked as "
+        "estimated rather than measured"
+        + (" (data_quality)." if tables else " (`data_quality`; each entity's share: the `estimated_emissions` view).")
+    )
 
 
 def factor_set_lines(data: queries.ReportData, tables: bool = False) -> str:
@@ -295,6 +315,9 @@ def completeness_lines(data: queries.ReportData) -> list[str]:
             lines.append(f"- {r['entity_code']}, {r['entity_name'] or r['entity_code']}: {last}{waiting}")
     else:
         lines[-1] += "; every expected entity reported."
+    estimated = estimated_line(data)
+    if estimated:
+        lines += ["", estimated]
     note = charts.coverage_note(data)
     if note:
         lines += ["", note + " Totals of years with fewer entities are lower for that reason too."]

@@ -213,14 +213,16 @@ def more_figures(now: Record) -> list[str]:
     """Values of the 'More figures' block, in the order of MORE_LABELS."""
     labels = {r["code"]: r["label"] for r in codelists.table("ems_status")}
     status: str | None = now.get("ems_status")
-    waste = DASH
+    # a workbook without a waste or water row reported none; published totals have no such detail
+    untold = "not reported" if now.get("data_source") == "workbook" else DASH
+    waste = untold
     if not s.is_missing(now.get("waste_tonnes")):
         waste = (
             f"{s.fmt_amount(now['waste_tonnes'], 1)} t, {s.fmt_number(now.get('waste_per_capita_kg'))} kg per capita"
         )
         if not s.is_missing(now.get("waste_diversion_share")):
             waste += f", {s.fmt_percent(now['waste_diversion_share'])} diverted"
-    water = DASH
+    water = untold
     if not s.is_missing(now.get("water_m3")):
         water = (
             f"{s.fmt_amount(now['water_m3'])} m\u00b3, "

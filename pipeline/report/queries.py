@@ -368,6 +368,7 @@ class ReportData:
     missing: tuple[Record, ...] = ()  # reporting_completeness rows of `year` that are missing
     factor_set_years: tuple[Record, ...] = ()  # year_factor_sets, every year up to `year`
     resources: tuple[Record, ...] = ()  # report_resource_coverage, every year up to `year`
+    estimated: Record | None = None  # estimated_emissions, the system row of `year` (None: no workbook)
 
     def coverage_of(self, year: int) -> Record | None:
         return next((r for r in self.coverage if r["year"] == year), None)
@@ -391,6 +392,9 @@ class ReportData:
         return self.system[0]["year"]
 
 
+ESTIMATED_SQL = "SELECT * FROM estimated_emissions WHERE is_system AND year = ?"
+
+
 def load_report_data(con: duckdb.DuckDBPyConnection, year: int) -> ReportData:
     system = system_series(con, year)
     first = system[0]["year"]
@@ -409,6 +413,9 @@ def load_report_data(con: duckdb.DuckDBPyConnection, year: int) -> ReportData:
         coverage=tuple(records(con, "SELECT * FROM completeness_by_year WHERE year <= ? ORDER BY year", [year])),
         factor_set_years=tuple(factor_set_years(con, year)),
         resources=tuple(records(con, "SELECT * FROM report_resource_coverage WHERE year <= ? ORDER BY year", [year])),
+        estimated=next(
+            iter(records(con, "SELECT * FROM estimated_emissions WHERE is_system AND year = ?", [year])), None
+        ),  # noqa: E501
         missing=tuple(
             records(
                 con,
