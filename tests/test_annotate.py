@@ -425,7 +425,7 @@ def test_the_summary_is_the_same_bytes_for_the_same_name():
 def test_a_hostile_file_name_is_shown_as_text_never_run():
     name = "=cmd|' /C calc'!A0 \u202eslx.exe\x1b[2J\r\udcff\ufffe.xlsx"
     shown = shown_name(name)
-    assert shown == "=cmd|' /C calc'!A0 \\u202eslx.exe\\x1b[2J\\r\\xff\\ufffe.xlsx"
+    assert shown == "=cmd|' /C calc'!A0 \\u202eslx.exe\\x1b[2J\\x0d\\xff\\ufffe.xlsx"
     data = verdict_bytes(name)
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         sheet = package.read("xl/worksheets/sheet1.xml").decode()
@@ -440,6 +440,18 @@ def test_any_file_name_gives_a_workbook_that_opens_with_the_name_shown(name):
     shown = shown_name(name)
     assert load_workbook(io.BytesIO(data)).active["B2"].value == (shown or None)
     assert CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()[1][1] == shown
+
+
+@pytest.mark.parametrize("name", ["Q_x0041__x001B_[2J_xD800_.xlsx", "a\tb\nc.xlsx", "zero\u200bwidth.xlsx"])
+def test_a_name_reads_back_as_shown_whatever_escapes_it_holds(name):
+    """'_x001B_' is an escaped ESC to Excel, LibreOffice and calamine: written as typed it came back
+    as the character; a tab, a line feed and a zero-width space are shown as the console shows them."""
+    data = verdict_bytes(name)
+    shown = shown_name(name)
+    assert "\x1b" not in shown and "\t" not in shown and "\n" not in shown and "\u200b" not in shown
+    assert CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()[1][1] == shown
+    cell = load_workbook(io.BytesIO(data)).active["B2"]
+    assert cell.value == shown and cell.quotePrefix
 
 
 def test_a_name_longer_than_a_cell_is_cut_to_what_a_cell_holds():

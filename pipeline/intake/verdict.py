@@ -8,7 +8,10 @@ kilobytes in about a millisecond, so that a run over a year of clean workbooks n
 openpyxl nor starts a worker for it.
 
 Nothing in the file comes from the submission but its name, written as an inline string (never a
-formula) with its control and bidirectional characters shown as escapes (`safe.page_safe`).
+formula, and quote-prefixed as the house writes text) with its control, bidirectional and unseen
+characters shown as escapes, as on the console (`safe.console_safe`), and the underscore of an
+`_xHHHH_` shown as `\x5f` (such a sequence in a cell's text is a character to Excel,
+LibreOffice and calamine).
 """
 
 from __future__ import annotations
@@ -26,7 +29,10 @@ MAX_CELL_CHARS = 32_767
 WIDTHS = (16, 10, 22, 24, 22, 10, 90)  # the annotated summary's columns, for the same look
 LAST_COLUMN = "G"
 ZIP_TIME = (2025, 1, 1, 0, 0, 0)  # the same bytes for the same content
-_NOT_XML = re.compile("[\ufffe\uffff]")  # the two characters XML forbids that page_safe leaves
+_NOT_XML = re.compile("[\ufffe\uffff]")  # the two characters XML forbids that console_safe leaves
+# '_x001B_' in a cell's text is an escaped ESC to Excel, LibreOffice and calamine (openpyxl keeps
+# it as typed): its underscore is shown as an escape too, so that every reader shows the same text
+_OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -57,7 +63,7 @@ _WORKBOOK_RELS = (
     "</Relationships>"
 )
 # Styles: 0 plain; 1 the title (bold, 14 pt, UN blue); 2 a label (bold); 3 a count (left, top);
-# 4 wrapped text at the top of its cell (the file name, the verdict).
+# 4 wrapped text at the top of its cell (the verdict); 5 the same, quote-prefixed (the file name).
 _STYLES = (
     _HEAD + f'<styleSheet xmlns="{_MAIN}">'
     '<fonts count="3">'
@@ -69,13 +75,15 @@ _STYLES = (
     '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="5">'
+    '<cellXfs count="6">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
     '<alignment horizontal="left" vertical="top" wrapText="1"/></xf>'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
+    '<alignment vertical="top" wrapText="1"/></xf>'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1" quotePrefix="1">'
     '<alignment vertical="top" wrapText="1"/></xf>'
     "</cellXfs>"
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
@@ -85,14 +93,16 @@ _STYLES = (
 
 def _text(ref: str, value: str, style: int) -> str:
     """An inline-string cell: text, never a formula, whatever it starts with."""
-    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>'
+    text = escape(value)
+    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
 
 def shown_name(file_name: str) -> str:
-    """The file name as the sheet shows it: bytes that are not UTF-8 and control or
-    bidirectional characters as escapes, cut to what a cell holds."""
-    text = safe.page_safe(safe.file_name(file_name)).replace("\r", "\\r")
-    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)[:MAX_CELL_CHARS]
+    """The file name as the sheet shows it: bytes that are not UTF-8, and control, bidirectional
+    and unseen characters, as escapes (as on the console), cut to what a cell holds."""
+    text = safe.console_safe(safe.file_name(file_name))
+    text = _NOT_XML.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    return _OOXML_ESCAPE.sub(r"\\x5f\1", text)[:MAX_CELL_CHARS]
 
 
 def verdict_sheet(file_name: str, lang: str = "en") -> str:
@@ -106,7 +116,7 @@ def verdict_sheet(file_name: str, lang: str = "en") -> str:
     rows = (
         f'<row r="1">{_text("A1", i18n.text("annotate.title", lang), 1)}</row>'
         f'<row r="2" ht="{15 * min(name_lines, 20)}" customHeight="1">'
-        f"{_text('A2', i18n.text('annotate.file', lang), 2)}{_text('B2', name, 4)}</row>"
+        f"{_text('A2', i18n.text('annotate.file', lang), 2)}{_text('B2', name, 5)}</row>"
         f'<row r="3">{_text("A3", i18n.text("annotate.errors", lang), 2)}<c r="B3" s="3"><v>0</v></c></row>'
         f'<row r="4">{_text("A4", i18n.text("annotate.warnings", lang), 2)}<c r="B4" s="3"><v>0</v></c></row>'
         f'<row r="5" ht="{15 * max(2, -(-len(verdict) // 110))}" customHeight="1">{_text("A5", verdict, 4)}</row>'
