@@ -110,3 +110,15 @@ def test_exactly_the_rows_seen_above_are_warned_of_each_naming_the_first(tmp_pat
         if picks.index(i) < n
     ]
     assert [(c, m.split(":")[0]) for _, c, m in duplicates(sub)] == expected
+
+
+def test_without_its_first_column_the_warning_is_on_the_rows_first_cell_there_is(tmp_path):
+    """A Water sheet without its Site column: the copy is marked on the first column it has."""
+    sheets = valid_sheets()
+    water = [row[1:] for row in sheets["Water"]]  # no site
+    water.append(list(water[1]))
+    sheets["Water"] = water
+    [sub] = checked(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
+    [(sheet, cell, _)] = duplicates(sub)
+    [found] = [f for f in sub.findings if f.code == "duplicate-row"]
+    assert (sheet, cell, found.column) == ("Water", f"A{len(water)}", "country")

@@ -482,20 +482,28 @@ def repeated_rows(
     it repeats; at most SAME_FINDINGS_LISTED per workbook and sheet, the rest counted."""
     if not spec.unique_rows:
         return []
-    columns = [combined[name].tolist() for name in spec.names]
-    first: dict[tuple, int] = {}  # (file number, the row's values) -> its first position
+    rows = combined[list(spec.names)].assign(_file=keys.files)
+    try:  # in compiled code: which rows take part in a repetition at all (few, or none)
+        involved = np.flatnonzero(rows.duplicated(keep=False).to_numpy())
+    except TypeError:  # a value that cannot be hashed: every row compared below, by its text
+        involved = np.arange(len(rows))
+    if not len(involved):
+        return []
+    columns = [rows[name].to_numpy()[involved].tolist() for name in (*spec.names, "_file")]
+    first: dict[tuple, int] = {}  # (the row's values, file number) -> its first position
     listed: Counter[tuple[int, str, str]] = Counter()
     out: list[tuple[int, Finding]] = []
-    lead = spec.names[0]
-    for position, values in enumerate(zip(keys.files.tolist(), *columns, strict=True)):
+    for position, values in zip(involved.tolist(), zip(*columns, strict=True), strict=True):
         try:
             earlier = first.setdefault(values, position)
-        except TypeError:  # a value that cannot be hashed: compared by its text
+        except TypeError:
             earlier = first.setdefault(tuple(map(repr, values)), position)
         if earlier == position:
             continue
         file_no, row = keys[position]
         sheet = sheets[file_no]
+        # on the row's first cell: its first contract column the sheet has
+        lead = next((c for c in spec.names if c in sheet.letters), spec.names[0])
         listed[(file_no, lead, "duplicate-row")] += 1
         if listed[(file_no, lead, "duplicate-row")] > SAME_FINDINGS_LISTED:
             continue
