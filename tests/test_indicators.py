@@ -910,6 +910,10 @@ def test_the_share_of_emissions_from_estimated_figures_is_of_the_workbooks(tmp_p
                 row[at] = "measured"
     write_workbook(inputs / "submissions" / "UNEP_2024.xlsx", unep)
     write_workbook(inputs / "submissions" / "WFP_2024.xlsx", wfp)
+    unhcr = valid_sheets("UNHCR")  # waste and water only: a workbook without an emission counts too
+    for name in ("Facilities", "Refrigerants", "Vehicles", "AirTravel", "OtherTravel", "Offsets"):
+        unhcr[name] = unhcr[name][:1]
+    write_workbook(inputs / "submissions" / "UNHCR_2024.xlsx", unhcr)
     (inputs / "history" / "totals.csv").write_text(
         "entity_code,year,personnel,facilities_tco2e,air_travel_tco2e,other_travel_tco2e,offsets_tco2e,waste_tonnes,water_m3\n"
         "ILO,2024,900,100.0,200.0,30.0,0,,\n",
@@ -945,7 +949,8 @@ def test_the_share_of_emissions_from_estimated_figures_is_of_the_workbooks(tmp_p
     unep_estimated = sum(t for code, sheet, row, t in priced if code == "UNEP" and (sheet, row) in estimated)
     assert rows["UNEP"] == pytest.approx((1, unep_total, unep_estimated, unep_estimated / unep_total))
     assert rows["WFP"][2:] == (0.0, 0.0)
+    assert rows["UNHCR"][1:3] == (0.0, 0.0) and rows["UNHCR"][3] is None  # no emission: no share
     system = rows["system"]
-    assert system[0] == 2 and reporting == 3  # ILO's published totals say nothing of how they were measured
+    assert system[0] == 3 and reporting == 4  # ILO's published totals say nothing of how they were measured
     assert system[1] == pytest.approx(total - 330.0) and system[2] == pytest.approx(unep_estimated)
     assert system[3] == pytest.approx(unep_estimated / system[1])

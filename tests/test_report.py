@@ -1325,3 +1325,17 @@ def test_a_rerun_removes_its_own_stale_factsheets_and_keeps_other_files(db, tmp_
     assert all((sheets / name).read_bytes() == content for name, content in kept.items())
     assert [p.name for p in result.factsheets] == [f"{c}.pdf" for c in IN_YEAR]
     assert build.listed_factsheets(result.folder) == {f"{c}.pdf" for c in IN_YEAR}  # what the next run may remove
+
+
+@pytest.mark.parametrize("view", ["estimated_emissions", "year_factor_sets"])
+def test_views_of_an_older_version_are_met_with_run_gtb_run_first(db, tmp_path, view):
+    """A warehouse whose views were made before a view was added (estimated_emissions, say) is told
+    to run `gtb run`, not met with the database's error at the first table that reads it."""
+    import shutil
+
+    old = tmp_path / "old.duckdb"
+    shutil.copy(db, old)
+    with duckdb.connect(str(old)) as con:
+        con.execute(f"DROP VIEW {view}")
+    with pytest.raises(GtbError, match=r"no usable indicator views .*run `gtb run` first"):
+        report(YEAR, old, tmp_path / "out")

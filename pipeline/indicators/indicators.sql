@@ -245,21 +245,26 @@ WITH quality AS (
     UNION ALL SELECT submission_id, 'AirTravel', source_row, data_quality_code FROM air_travel_activity
     UNION ALL SELECT submission_id, 'OtherTravel', source_row, data_quality_code FROM other_travel_activity
 ), priced AS (
-    SELECT l.entity_code, l.year, e.emissions_tco2e, q.data_quality_code = 'estimated' AS is_estimated
-    FROM loaded_submissions l
-    JOIN emissions e USING (submission_id)
+    SELECT e.submission_id, e.emissions_tco2e, q.data_quality_code = 'estimated' AS is_estimated
+    FROM emissions e
     JOIN quality q USING (submission_id, sheet, source_row)
     WHERE NOT e.is_optional
+), each AS (  -- every loaded workbook, one without an emission (waste and water only) at 0 t
+    SELECT l.entity_code, l.year,
+           coalesce(sum(p.emissions_tco2e), 0) AS workbook_tco2e,
+           coalesce(sum(p.emissions_tco2e) FILTER (WHERE p.is_estimated), 0) AS estimated_tco2e
+    FROM loaded_submissions l
+    LEFT JOIN priced p USING (submission_id)
+    GROUP BY ALL
 )
 SELECT entity_code,
        year,
        grouping(entity_code) = 1 AS is_system,
        count(DISTINCT entity_code) AS workbook_entities,
-       sum(emissions_tco2e) AS workbook_tco2e,
-       coalesce(sum(emissions_tco2e) FILTER (WHERE is_estimated), 0) AS estimated_tco2e,
-       finite_ratio(coalesce(sum(emissions_tco2e) FILTER (WHERE is_estimated), 0), sum(emissions_tco2e))
-           AS estimated_share
-FROM priced
+       sum(workbook_tco2e) AS workbook_tco2e,
+       sum(estimated_tco2e) AS estimated_tco2e,
+       finite_ratio(sum(estimated_tco2e), sum(workbook_tco2e)) AS estimated_share
+FROM each
 GROUP BY GROUPING SETS ((entity_code, year), (year));
 
 -- The emission factor set(s) each entity's emissions of a year were calculated with: the

@@ -47,10 +47,13 @@ def open_report_db(db: Path) -> duckdb.DuckDBPyConnection:
         # (seen in like_for_like_change_since_2010); the report must be reproducible.
         con.execute("SET threads = 1")
         con.execute(REPORT_VIEWS.read_text(encoding="utf-8"))
-        # the newest view of indicators.sql (with the years macro it reads), which views made by an
-        # older version lack: refused here, with the advice below, rather than as an internal error
-        # at the first chart
-        con.execute("SELECT year FROM year_factor_sets LIMIT 0")
+        # every view of indicators.sql (and the years macro some read), which views made by an older
+        # version may lack: refused here, with the advice below, rather than as an internal error
+        # at the first chart or table that reads one
+        from pipeline.indicators.views import view_descriptions
+
+        for view in view_descriptions():
+            con.execute(f"SELECT * FROM {view} LIMIT 0")
     except duckdb.Error as exc:
         con.close()
         first = str(exc).strip().splitlines()[0]
