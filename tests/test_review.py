@@ -1299,3 +1299,21 @@ def test_a_file_name_names_the_longest_code_its_words_spell(stem, named):
     from pipeline.intake.cross_checks import named_in
 
     assert named_in(stem, set(codelists.codes("entities"))) == named
+
+
+def test_rental_cars_are_compared_only_with_a_year_of_the_same_unit(inputs):
+    """gtb-2026.1 (2025 on) counts a rental car in vehicle-km, gtb-2025.1 in passenger-km: 2024's
+    4,000 passenger-km and 2025's 40,000 vehicle-km measure different things and are not
+    compared; 2025 and 2026, both in vehicle-km, are, and the flag says vehicle-km."""
+    for year, km in ((2024, 4_000), (2025, 40_000), (2026, 400_000)):
+        sheets = valid_sheets("UNEP", year)
+        sheets["OtherTravel"].append(["car_rental", km, "measured"])
+        submit(inputs, f"{year}/UNEP_{year}.xlsx", sheets)
+        gtb(inputs, "run")
+    flags = query(
+        inputs,
+        """SELECT s.reporting_year, f.message FROM flags f JOIN submissions s USING (submission_id)
+           WHERE f.sheet = 'OtherTravel' ORDER BY 1""",
+    )
+    assert [year for year, _ in flags] == [2026], flags
+    assert "vehicle-km" in flags[0][1] and "passenger-km" not in flags[0][1]

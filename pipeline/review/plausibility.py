@@ -56,9 +56,14 @@ energy AS (
            arg_max(source_row, flights), 'trips'
     FROM air_travel_activity JOIN subs USING (submission_id) GROUP BY ALL
 ), travel(submission_id, metric, item, unit, value, sheet, row, col) AS (
-    SELECT submission_id, 'travel', mode_code, 'passenger_km', sum(passenger_km), 'OtherTravel',
-           arg_max(source_row, passenger_km), 'passenger_km'
-    FROM other_travel_activity JOIN subs USING (submission_id) GROUP BY ALL
+    -- in the unit the mode was priced in (a rental car in vehicle-km from factor set gtb-2026.1 on):
+    -- a year in passenger-km is no figure to compare with one in vehicle-km
+    SELECT o.submission_id, 'travel', o.mode_code, coalesce(any_value(e.activity_unit), 'passenger_km'),
+           sum(o.passenger_km), 'OtherTravel', arg_max(o.source_row, o.passenger_km), 'passenger_km'
+    FROM other_travel_activity o JOIN subs USING (submission_id)
+    LEFT JOIN emissions e
+           ON e.submission_id = o.submission_id AND e.sheet = 'OtherTravel' AND e.source_row = o.source_row
+    GROUP BY o.submission_id, o.mode_code
 ), waste(submission_id, metric, item, unit, value, sheet, row, col) AS (
     SELECT submission_id, 'waste', 'all', 'tonne', sum(quantity_tonnes), 'Waste',
            arg_max(source_row, quantity_tonnes), 'quantity'
@@ -328,8 +333,9 @@ def _fmt(value: float) -> str:
 
 def plain(value: float) -> str:
     """A compared figure rounded as messages round it, without grouping and with a decimal point,
-    the same in every language (issues.csv's value column): 2 400,5 in a French message is 2400.5
-    here, where a Spanish 5.178 would read as five in an English spreadsheet."""
+    the same in every language (issues.csv's value column): '2\u202f400' in a French message and
+    '2.400' in a Spanish one are 2400 here (a Spanish 2.400 would read as 2.4 in an English
+    spreadsheet); 0.125 is '0.125' everywhere."""
     return _fmt(value).replace(",", "")
 
 
