@@ -825,8 +825,11 @@ def test_a_small_system_prints_its_amounts_and_not_0(one_set):
 def test_waste_or_water_a_workbook_left_out_is_not_reported_and_published_totals_have_no_detail():
     workbook = factsheets.more_figures({"data_source": "workbook", "water_m3": None, "waste_tonnes": 12.0})
     assert workbook[3] == "not reported" and workbook[2].startswith("12.0 t")
-    history = factsheets.more_figures({"data_source": "history"})
-    assert history[2] == history[3] == "\u2013"
+    history = factsheets.more_figures({"data_source": "history", "estimated_share": 0.5})
+    assert history[2] == history[3] == "\u2013" and history[-1] == "published totals (no detail)"
+    assert workbook[-1] == "submission workbook"  # no emission: no share
+    measured = factsheets.more_figures({"data_source": "workbook", "estimated_share": 0.264})
+    assert measured[-1] == "submission workbook, 26 % of emissions from estimated figures"
 
 
 def test_renewable_parts_add_up_to_the_share_shown(two_sets):

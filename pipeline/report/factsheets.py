@@ -244,8 +244,19 @@ def more_figures(now: Record) -> list[str]:
         DASH if all(s.is_missing(v) for v in scopes) else " / ".join(s.fmt_amount(v) for v in scopes),
         DASH if s.is_missing(optional) else f"{s.fmt_amount(optional, 1)} tCO\u2082e, outside the total",
         DASH if s.is_missing(coverage) else f"{s.fmt_number(coverage)} % of personnel",
-        "submission workbook" if now.get("data_source") == "workbook" else "published totals (no detail)",
+        _data_line(now),
     ]
+
+
+def _data_line(now: Record) -> str:
+    """Where the year's figures come from and, for a workbook, how much of its emissions was
+    estimated rather than measured (estimated_emissions)."""
+    if now.get("data_source") != "workbook":
+        return "published totals (no detail)"
+    share = now.get("estimated_share")
+    if s.is_missing(share):
+        return "submission workbook"
+    return f"submission workbook, {s.fmt_percent(share)} of emissions from estimated figures"
 
 
 # --- the page ---------------------------------------------------------------------------------------

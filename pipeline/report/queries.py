@@ -145,16 +145,19 @@ def history_years(
 
 def entity_series(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, list[Record]]:
     """entity_indicators of every year up to `year`, for the entities that have a row in `year`, with
-    the change from the previous year and the factor set(s) of the year (entity_factor_sets)."""
+    the change from the previous year, the factor set(s) of the year (entity_factor_sets) and the
+    share of its emissions from estimated figures (estimated_emissions)."""
     rows = records(
         con,
         """SELECT i.*, y.data_source, y.ems_status, y.floor_area_m2,
                   c.previous_year, c.total_change_previous_year, c.per_capita_change_previous_year,
                   c.change_across_factor_sets,
-                  f.factor_sets, f.previous_factor_sets_year, f.previous_factor_sets, f.factor_set_changed
+                  f.factor_sets, f.previous_factor_sets_year, f.previous_factor_sets, f.factor_set_changed,
+                  x.estimated_share
            FROM entity_indicators i JOIN entity_year y USING (entity_code, year)
            LEFT JOIN entity_change c USING (entity_code, year)
            LEFT JOIN entity_factor_sets f USING (entity_code, year)
+           LEFT JOIN estimated_emissions x ON x.entity_code = i.entity_code AND x.year = i.year AND NOT x.is_system
            WHERE i.year <= ? AND i.entity_code IN (SELECT entity_code FROM entity_indicators WHERE year = ?)
            ORDER BY i.entity_code, i.year""",
         [year, year],
