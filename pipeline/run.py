@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from pipeline.intake.history import HistoryFile
     from pipeline.review.rereview import Later, Rereviewed
+    from pipeline.warehouse.load import Recorded
 
 ProgressHook = Callable[[str, int, int], object]  # (stage, done, total): see run()
 
@@ -101,6 +102,18 @@ def sha256_of(path: Path) -> str:
 FIELD_SHEETS = tuple(spec for spec in contract.sheets() if not spec.is_table)
 
 
+def insert_sheets(con: duckdb.DuckDBPyConnection, recorded: Recorded) -> None:
+    """The rows of every sheet of the valid submissions just recorded, derived columns included,
+    each year converted with the factor set it is priced with (`calculate.year_sets`): what `gtb
+    run` loads and what a review loads into its private copy alike."""
+    from pipeline.emissions import prepare
+    from pipeline.emissions.calculate import year_sets
+    from pipeline.warehouse.load import insert_rows
+
+    insert_rows(con, {spec.table: prepare.field_rows(recorded.pairs, spec.name) for spec in FIELD_SHEETS})
+    insert_rows(con, prepare.activity_tables(recorded.pairs, year_sets(con, recorded.years)))
+
+
 def find_submissions(inputs: Path) -> tuple[list[Path], list[Path]]:
     """(the files named like spreadsheets, the others) under `inputs`/submissions (`paths.scan_submissions`)."""
     try:
@@ -121,8 +134,7 @@ def run(
 ) -> RunResult:
     """`gtb run`. `progress(stage, done, total)`, if given, hears of the stages as they pass:
     ("reading", n, N) before the first and after each workbook read, then ("loading", 0, 0)."""
-    from pipeline.emissions import prepare
-    from pipeline.emissions.calculate import calculate, mixed_sets, sync_pins, year_sets
+    from pipeline.emissions.calculate import calculate, mixed_sets, sync_pins
     from pipeline.indicators.views import create_views
     from pipeline.intake import ahead
     from pipeline.intake.cross_checks import (
@@ -139,7 +151,6 @@ def run(
     from pipeline.review import plausibility, rereview
     from pipeline.warehouse import db as warehouse
     from pipeline.warehouse.load import (
-        insert_rows,
         known_files,
         load_history,
         loaded_serials,
@@ -208,8 +219,7 @@ def run(
                 sync_entities(con)
                 sync_pins(con)
                 recorded = record(con, run_id, subs, folders, inputs)
-                insert_rows(con, {spec.table: prepare.field_rows(recorded.pairs, spec.name) for spec in FIELD_SHEETS})
-                insert_rows(con, prepare.activity_tables(recorded.pairs, year_sets(con, recorded.years)))
+                insert_sheets(con, recorded)
                 lap("load")
                 result.emissions_rows = calculate(con, recorded.loaded)
                 result.mixed_sets = mixed_sets(
@@ -423,11 +433,10 @@ class Reviewer:
 
     def review(self, subs: list[Submission], db: Path) -> None:
         """Add to each valid submission of `subs` the flags it would get if loaded into `db`."""
-        from pipeline.emissions import prepare
-        from pipeline.emissions.calculate import calculate, sync_pins, year_sets
+        from pipeline.emissions.calculate import calculate, sync_pins
         from pipeline.review import flags as review_flags
         from pipeline.review import plausibility
-        from pipeline.warehouse.load import insert_rows, next_id, record, sync_entities
+        from pipeline.warehouse.load import next_id, record, sync_entities
 
         valid = [s for s in subs if s.is_valid]
         if not valid:
@@ -439,8 +448,7 @@ class Reviewer:
                 sync_entities(con)
                 sync_pins(con)
                 recorded = record(con, next_id(con, "runs", "run_id"), valid, {})
-                insert_rows(con, {spec.table: prepare.field_rows(recorded.pairs, spec.name) for spec in FIELD_SHEETS})
-                insert_rows(con, prepare.activity_tables(recorded.pairs, year_sets(con, recorded.years)))
+                insert_sheets(con, recorded)
                 calculate(con, recorded.loaded)
                 by_id = dict(recorded.pairs)
                 raised = plausibility.flags(con, recorded.loaded)

@@ -44,6 +44,7 @@ _CSV_KEEPS = "\t\n"  # in a CSV cell: plain text to a terminal, and quoted by th
 # there: '-5+cmd|...' is a number's start too. The same pattern in Python's re and DuckDB's RE2.
 _FIELD_START = r"([;,\t\n\r] *)([=+@-])"
 _FIELD_GUARD = r"\1'\2"
+_FIELD_STARTS = re.compile(_FIELD_START)
 
 
 def _ranges(keep: str = "") -> list[tuple[int, int]]:
@@ -96,7 +97,6 @@ def class_body(ranges: tuple[tuple[int, int], ...]) -> str:
     return "".join(chr(lo) if lo == hi else f"{chr(lo)}-{chr(hi)}" for lo, hi in ranges)
 
 
-_FIELD_STARTS = re.compile(_FIELD_START)
 _SLUG_DROP = re.compile(r"[^A-Za-z0-9_-]+")
 
 

@@ -19,7 +19,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline.cells import column_letter
+from pipeline.cells import MAX_CELL_CHARS, column_letter
 from pipeline.paths import write_whole
 
 AUTHOR = "Greening the Blue pipeline"
@@ -47,8 +47,7 @@ WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 INPUT_ALIGN = Alignment(wrap_text=True, vertical="top", horizontal="left")
 HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 
-# Excel limits: a cell holds at most 32,767 characters; XML forbids most control characters.
-MAX_CELL_CHARS = 32_767
+# XML forbids most control characters; a cell holds at most MAX_CELL_CHARS (`cells`).
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

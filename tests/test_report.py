@@ -730,11 +730,7 @@ def test_a_year_of_0_tco2e_draws_every_chart_without_warnings(tmp_path):
 
 
 def test_a_nearly_complete_offset_share_is_not_rounded_to_all(out, db):
-    con = queries.open_report_db(db)
-    try:
-        data = queries.load_report_data(con, YEAR)
-    finally:
-        con.close()
+    data = report_data(db, YEAR)
     rows = [dict(r) for r in data.system]
     rows[-1]["offset_share"] = 0.9997
     with s.house_style():
@@ -748,11 +744,7 @@ def test_no_count_of_climate_neutral_entities_lies_under_the_share_lines_marker(
     """A share of emissions offset as low as the counts at the foot of the bars (9 % in 2010 on
     the demo) put its marker on the count: each count moves down onto the axis, or above the
     marker, whatever the share."""
-    con = queries.open_report_db(db)
-    try:
-        data = queries.load_report_data(con, YEAR)
-    finally:
-        con.close()
+    data = report_data(db, YEAR)
     rows = [dict(r) for r in data.system]
     for r in rows:
         r["offset_share"], r["climate_neutral_entities"] = share, max(1, r["reporting_entities"] // 12)

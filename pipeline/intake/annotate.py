@@ -41,13 +41,13 @@ from pipeline.cells import MergedRanges, column_letter, parse_cell
 from pipeline.errors import UnreadableFile
 from pipeline.intake import guard
 from pipeline.intake.findings import ERROR, Finding, count
+from pipeline.intake.verdict import SUMMARY_WIDTHS
 from schemas import i18n
 
 MAX_LISTED = 1_000  # findings marked in the copy and listed in the summary; the rest are counted
 MAX_COPY_CELLS = 1_000_000  # sheets larger than this (rows x columns) are not copied cell by cell
 MAX_RANGE_CELLS = 100_000  # nor sheets with a merged range or hyperlink covering more cells
 SUMMARY_COLUMNS = ("sheet", "cell", "column", "value", "code", "severity", "message")
-SUMMARY_WIDTHS = (16, 10, 22, 24, 22, 10, 90)
 TABLE_HEADER_ROW = 7  # rows 1-5: title, file, errors, warnings, what to do; row 6 blank
 
 

@@ -23,11 +23,11 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from pipeline import paths, safe
+from pipeline.cells import MAX_CELL_CHARS, column_letter
 from schemas import i18n
 
-MAX_CELL_CHARS = 32_767
-WIDTHS = (16, 10, 22, 24, 22, 10, 90)  # the annotated summary's columns, for the same look
-LAST_COLUMN = "G"
+SUMMARY_WIDTHS = (16, 10, 22, 24, 22, 10, 90)  # the summary's columns, here and in the annotated copy
+LAST_COLUMN = column_letter(len(SUMMARY_WIDTHS))
 ZIP_TIME = (2025, 1, 1, 0, 0, 0)  # the same bytes for the same content
 _NOT_XML = re.compile("[\ufffe\uffff]")  # the two characters XML forbids that console_safe leaves
 # '_x001B_' in a cell's text is an escaped ESC to Excel, LibreOffice and calamine (openpyxl keeps
@@ -110,9 +110,9 @@ def verdict_sheet(file_name: str, lang: str = "en") -> str:
     verdict = i18n.text("annotate.nothing", lang) + " " + i18n.text("annotate.nothing-copied", lang)
     name = shown_name(file_name)
     cols = "".join(
-        f'<col min="{i}" max="{i}" width="{width}" customWidth="1"/>' for i, width in enumerate(WIDTHS, start=1)
+        f'<col min="{i}" max="{i}" width="{width}" customWidth="1"/>' for i, width in enumerate(SUMMARY_WIDTHS, start=1)
     )
-    name_lines = max(1, -(-len(name) // sum(WIDTHS[1:])))
+    name_lines = max(1, -(-len(name) // sum(SUMMARY_WIDTHS[1:])))
     rows = (
         f'<row r="1">{_text("A1", i18n.text("annotate.title", lang), 1)}</row>'
         f'<row r="2" ht="{15 * min(name_lines, 20)}" customHeight="1">'
