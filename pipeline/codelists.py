@@ -115,6 +115,20 @@ def flag(name: str, column: str) -> frozenset[str]:
 
 
 @cache
+def pairs_tables() -> dict[str, str]:
+    """The compatibility tables among the code lists, type column -> table: a code list whose
+    header is `<column>,unit` lists the units allowed for each value of that column, on every sheet
+    with that column and a unit column ({'energy_type': 'facilities_unit', 'fuel': 'vehicle_unit'})."""
+    out: dict[str, str] = {}
+    for path in sorted(CODELIST_DIR.glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as fh:
+            header = next(csv.reader(fh), [])
+        if len(header) == 2 and header[1] == "unit" and header[0] != "code":
+            out[header[0]] = path.stem
+    return out
+
+
+@cache
 def pairs(name: str) -> frozenset[tuple[str, str]]:
     """Allowed (type, unit) pairs of a compatibility table such as `facilities_unit`."""
     rows = table(name)

@@ -72,8 +72,11 @@ def data_dictionary() -> str:
             )
         lines.append("")
     lines += ["## Unit compatibility", ""]
-    for table, kind in (("facilities_unit", "Facilities energy_type"), ("vehicle_unit", "Vehicles fuel")):
-        lines += [f"{kind} -> allowed units:", ""]
+    for paired in contract.sheets():
+        if not paired.unit_pairs:
+            continue
+        type_column, table = paired.unit_pairs
+        lines += [f"{paired.name} {type_column} -> allowed units:", ""]
         for key, units in codelists.allowed_units(table).items():
             lines.append(f"- `{key}`: {', '.join(units)}")
         lines.append("")

@@ -617,16 +617,20 @@ def _did_you_mean(key: str, allowed: tuple[str, ...] | list[str], codelist: str 
     return Message("hint.did-you-mean", {"code": i18n.CodeLabels(codelist, (close[0],)) if codelist else close[0]})
 
 
-# the sheets whose units depend on the row's type, and the table of the pairs they take
-UNIT_PAIRS = {"Facilities": "facilities_unit", "Vehicles": "vehicle_unit"}
+def _pairs_table(sheet: str) -> str | None:
+    """The table of the (type, unit) pairs a sheet takes, where its units depend on the row's type."""
+    from schemas.contract import sheet as sheet_spec
+
+    pair = sheet_spec(sheet).unit_pairs
+    return pair[1] if pair else None
 
 
 @cache
 def _units_taken(sheet: str, allowed: tuple[str, ...]) -> frozenset[str]:
     """The units a sheet takes for some type of row: every unit of its list (`allowed`), or, where
     its units depend on the type, those of its pairs table (Vehicles take no MWh)."""
-    if sheet in UNIT_PAIRS:
-        return frozenset(row["unit"] for row in codelists.table(UNIT_PAIRS[sheet])) & frozenset(allowed)
+    if table := _pairs_table(sheet):
+        return frozenset(row["unit"] for row in codelists.table(table)) & frozenset(allowed)
     return frozenset(allowed)
 
 
@@ -659,7 +663,7 @@ def enum_rule(spec: ColumnSpec) -> str:
         return {**listed, "hint": _did_you_mean(typed, allowed, codelist) if typed else ""}
 
     # one rule per list, but per sheet where the units taken depend on the sheet (its hint differs)
-    id = f"codelist-{codelist}" + (f"-{spec.sheet}" if spec.sheet in UNIT_PAIRS and codelist == "unit" else "")
+    id = f"codelist-{codelist}" + (f"-{spec.sheet}" if codelist == "unit" and _pairs_table(spec.sheet) else "")
     return rule(id, "not-in-codelist.enum-long" if long else "not-in-codelist.enum", params)
 
 
@@ -1052,7 +1056,8 @@ def _year_params(value: object, row: pd.Series | None) -> dict[str, object]:
 
 
 def sheet_schema(sheet_name: str, row_checks: Sequence[Check] = ()) -> SheetModel:
-    """The pandera model of one sheet: its contract columns plus the sheet's cross-column rules."""
+    """The pandera model of one sheet: its contract columns, the (type, unit) pairs where its units
+    depend on the row's type (`SheetSpec.unit_pairs`), then the sheet's cross-column rules."""
     from schemas.contract import sheet
 
     spec = sheet(sheet_name)
@@ -1060,6 +1065,9 @@ def sheet_schema(sheet_name: str, row_checks: Sequence[Check] = ()) -> SheetMode
     checks = [required_not_blank(c) for c in spec.columns if c.required and c.dtype in ("text", "email")]
     for c in spec.columns:
         checks.extend(bounds_from_reporting_year(c))
+    if spec.unit_pairs:  # the sheet's units depend on each row's type
+        type_column, table = spec.unit_pairs
+        checks.append(unit_compatibility(table, type_column))
     checks.extend(row_checks)
     return SheetModel(sheet_name, columns, checks)
 

@@ -124,6 +124,17 @@ class SheetSpec:
     def names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    @property
+    def unit_pairs(self) -> tuple[str, str] | None:
+        """(type column, compatibility table) where the sheet's units depend on each row's type
+        (Facilities' energy_type, Vehicles' fuel: `codelists.pairs_tables`), else None."""
+        from pipeline import codelists
+
+        if "unit" not in self.names:
+            return None
+        tables = codelists.pairs_tables()
+        return next(((c.name, tables[c.name]) for c in self.columns if c.name in tables and c.dtype == "enum"), None)
+
     def table_columns(self) -> list[ColumnSpec | DerivedColumn]:
         """The columns of the sheet's warehouse table after its keys, in table order."""
         out: list[ColumnSpec | DerivedColumn] = []

@@ -6,7 +6,7 @@ import pandas as pd
 
 from pipeline import catalogue, codelists
 from schemas import i18n
-from schemas.checks import in_codelist, is_blank, parse_code, parse_number, row_check, sheet_schema, unit_compatibility
+from schemas.checks import in_codelist, is_blank, parse_code, parse_number, row_check, sheet_schema
 
 
 @cache
@@ -49,7 +49,6 @@ def _within_params(value: object, row: pd.Series | None) -> dict[str, object]:
 schema = sheet_schema(
     "Facilities",
     [
-        unit_compatibility("facilities_unit", "energy_type"),
         row_check(
             "renewable-electricity-only",
             "inconsistent-row.renewable-not-electricity",

@@ -93,6 +93,21 @@ def test_unknown_sheet_and_non_numeric_quantity_raise():
         to_canonical(pd.Series(["coal"]), pd.Series(["kg"]), pd.Series(["lots"]), "Facilities")
 
 
+def test_each_pairs_table_is_checked_on_the_sheets_it_names():
+    """A code list headed `<column>,unit` is the (type, unit) rule of every sheet with that column
+    and a unit column: found from the file alone, checked by the sheet's schema, and no pairs
+    table is left that no sheet takes."""
+    from schemas import contract, schemas
+
+    tables = codelists.pairs_tables()
+    assert tables == {"energy_type": "facilities_unit", "fuel": "vehicle_unit"}
+    paired = {s.name: s.unit_pairs for s in contract.sheets() if s.unit_pairs}
+    assert paired == {"Facilities": ("energy_type", "facilities_unit"), "Vehicles": ("fuel", "vehicle_unit")}
+    for sheet, (_, table) in paired.items():
+        assert f"unit-{table}" in [c.name for c in schemas()[sheet].checks]
+    assert not any(c.name.startswith("unit-") for name, m in schemas().items() if name not in paired for c in m.checks)
+
+
 @pytest.mark.parametrize(("sheet", "compat"), [("Facilities", "facilities_unit"), ("Vehicles", "vehicle_unit")])
 def test_every_allowed_unit_converts_to_the_unit_of_its_factor(sheet, compat):
     pairs = sorted(codelists.pairs(compat))

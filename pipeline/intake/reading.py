@@ -374,7 +374,15 @@ def _note_kept(col: ColumnSpec, code: str, note: str) -> bool:
     return i18n.is_label_note(col.codelist, code, note) or (_is_unit(col) and _same_unit(code, note))
 
 
-_UNIT_LISTS = ("unit", "facilities_unit", "vehicle_unit", "waste_unit", "water_unit")
+@functools.cache
+def _unit_lists() -> tuple[str, ...]:
+    """Every code list of units: the unit columns' lists and the (type, unit) pairs tables."""
+    from schemas.contract import sheets
+
+    lists = [c.codelist for s in sheets() for c in s.columns if c.codelist and _is_unit(c)]
+    return tuple(dict.fromkeys([*lists, *codelists.pairs_tables().values()]))
+
+
 _METRIC = re.compile(r"\bm[eé]tri(?:c|que|ca|co)s?\b")
 
 
@@ -384,7 +392,7 @@ def _same_unit(code: str, note: str) -> bool:
     tons', 'kilowatt hours')."""
     words = _METRIC.sub(" ", note.casefold()).replace("meter", "metre").split()
     variants = {note, " ".join(words), " ".join(w[:-1] if len(w) > 2 and w.endswith("s") else w for w in words)}
-    for name in _UNIT_LISTS:
+    for name in _unit_lists():
         lookup = i18n.code_lookup(name)
         if i18n.is_label_note(name, code, note) or any(lookup.get(i18n.fold(v)) == code for v in variants if v):
             return True

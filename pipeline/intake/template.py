@@ -13,12 +13,10 @@ read-only "Last year" sheet with the entity's previous year as loaded.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import math
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -69,34 +67,10 @@ def year_range() -> tuple[int, int]:
     return int(low), int(high)
 
 
-@cache
-def unit_tables() -> dict[str, str]:
-    """Compatibility tables among the code lists: type column -> table name.
-
-    A code list whose header is `<column>,unit` (e.g. `energy_type,unit`) lists the units
-    allowed for each value of that column: {'energy_type': 'facilities_unit', 'fuel': 'vehicle_unit'}.
-    """
-    out: dict[str, str] = {}
-    for path in sorted(codelists.CODELIST_DIR.glob("*.csv")):
-        with path.open(newline="", encoding="utf-8") as fh:
-            header = next(csv.reader(fh), [])
-        if len(header) == 2 and header[1] == "unit" and header[0] != "code":
-            out[header[0]] = path.stem
-    return out
-
-
-def unit_table_for(sheet: SheetSpec) -> tuple[str, str] | None:
-    """(type column, compatibility table) of a sheet with a typed unit column, else None."""
-    for col in sheet.columns:
-        if col.name in unit_tables() and col.dtype == "enum":
-            return col.name, unit_tables()[col.name]
-    return None
-
-
 def allowed_codes(sheet: SheetSpec, col: ColumnSpec) -> tuple[str, ...]:
     """The drop-down codes of an enumeration column (unit columns: the union of allowed units)."""
     assert col.codelist, f"{sheet.name}.{col.name} has no code list"
-    if col.codelist == "unit" and (pair := unit_table_for(sheet)):
+    if col.codelist == "unit" and (pair := sheet.unit_pairs):
         seen: dict[str, None] = {}
         for units in codelists.allowed_units(pair[1]).values():
             seen.update(dict.fromkeys(units))
@@ -158,7 +132,7 @@ def rule_text(sheet: SheetSpec, col: ColumnSpec, year: int, lang: str = "en") ->
     special = {"iso3": "rule.country", "entity": "rule.entity", "iata": "rule.airport", "email": "rule.email"}
     if col.dtype in special:
         return i18n.text(special[col.dtype], lang)
-    if col.codelist == "unit" and (pair := unit_table_for(sheet)):
+    if col.codelist == "unit" and (pair := sheet.unit_pairs):
         return i18n.text("rule.unit", lang, what=i18n.header(sheet.name, pair[0], lang).lower())
     if col.codelist:
         return i18n.text("rule.list", lang)
