@@ -1212,3 +1212,21 @@ def test_a_flag_on_a_row_without_a_comment_starts_with_an_empty_box(warehouse, p
     assert flags and all(f["comment"] is None for f in flags)
     boxes = re.findall(r'<textarea name="explain:[^"]+"[^>]*>([^<]*)</textarea>', page(client, "/entity/UNEP/"))
     assert boxes and all(b == "" for b in boxes)
+
+
+def test_the_uploads_list_reads_the_same_for_the_focal_point_and_for_sun(portal, personas, tmp_path):
+    """The entity's page and SUN's review page list the uploads with one template: each with its
+    verdict and its warnings, the one shown above marked."""
+    focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
+    upload(focal, "UNEP", workbook(tmp_path / "1"))
+    upload(focal, "UNEP", workbook(tmp_path / "2", Water_D2=25000))
+    first, second = Upload.objects.order_by("pk")
+    Upload.objects.filter(pk=first.pk).update(warnings=3)
+    submit(focal)
+    for client, url in ((focal, "/entity/UNEP/"), (analyst, f"/review/UNEP/{YEAR}/")):
+        listed = re.search(r'<table class="list uploads">.*?</table>', page(client, url), re.S)
+        assert listed, url
+        rows = re.findall(r"<tr[ >].*?</tr>", listed.group(), re.S)[1:]
+        assert len(rows) == 2, url
+        assert "3 warnings" in text_of(rows[1]) and "warning" not in text_of(rows[0]), url
+        assert 'class="current"' in rows[0] and 'class="current"' not in rows[1], url
