@@ -347,23 +347,8 @@ def emissions_trend(d: ReportData) -> Figure:
     _mark_years_without_data(ax, rows)
     _mark_factor_set_changes(ax, changes)
 
-    ax2 = ax.twinx()
-    ax2.spines["right"].set_visible(True)
-    ax2.grid(False)
     pc = _values(rows, "per_capita_tco2e")
-    ax2.plot(
-        years,
-        pc,
-        color=s.LINE_COLOUR,
-        marker="o",
-        markersize=4,
-        linewidth=1.8,
-        label="tCO\u2082e per capita (right axis)",
-        zorder=4,
-        path_effects=_halo(4),
-        markeredgecolor="white",
-        markeredgewidth=0.8,
-    )
+    ax2 = _right_axis_line(ax, years, pc, "tCO\u2082e per capita (right axis)")
     top = _top(pc, 1.35)
     ax2.set_ylim(0, top)
     _mark_coverage(ax, d, years, totals, pc, top)
@@ -562,23 +547,8 @@ def offsets_trend(d: ReportData) -> Figure:
     _year_axis(ax, years)
     _mark_years_without_data(ax, rows)
     _mark_factor_set_changes(ax, changes)
-    ax2 = ax.twinx()
-    ax2.spines["right"].set_visible(True)
-    ax2.grid(False)
     share = _values(rows, "offset_share")
-    ax2.plot(
-        years,
-        share,
-        color=s.LINE_COLOUR,
-        marker="o",
-        markersize=4,
-        linewidth=1.8,
-        zorder=4,
-        path_effects=_halo(4),
-        markeredgecolor="white",
-        markeredgewidth=0.8,
-        label="Emissions offset, % (right axis)",
-    )
+    ax2 = _right_axis_line(ax, years, share, "Emissions offset, % (right axis)")
     ax2.set_ylim(0, 1.05)
     ax2.yaxis.set_major_formatter(s.percent_ticks())
     ax2.set_ylabel("Share of emissions offset")
@@ -586,6 +556,28 @@ def offsets_trend(d: ReportData) -> Figure:
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     s.legend_top(fig, handles, 0.98, ncol=3)
     return fig
+
+
+def _right_axis_line(ax: Axes, years: list[int], values: np.ndarray, label: str) -> Axes:
+    """A line with markers over the bars, on an axis of its own at the right (per capita, share
+    offset): in the report's line colour, each marker ringed in white, the line haloed."""
+    right = ax.twinx()
+    right.spines["right"].set_visible(True)
+    right.grid(False)
+    right.plot(
+        years,
+        values,
+        color=s.LINE_COLOUR,
+        marker="o",
+        markersize=4,
+        linewidth=1.8,
+        label=label,
+        zorder=4,
+        path_effects=_halo(4),
+        markeredgecolor="white",
+        markeredgewidth=0.8,
+    )
+    return right
 
 
 def _counts_clear_of_markers(
