@@ -672,8 +672,9 @@ def _country_names() -> dict[str, str]:
     """fold(country name in English, French or Spanish) -> ISO alpha-3 code: the names as the
     drop-down shows them ('Korea, Republic of'), then as the UN writes them ('Republic of Korea',
     'Bolivia (Plurinational State of)'), the first part alone where it names one country only
-    ('Tanzania'), and the common and former names of `schemas/i18n/country_names.csv` ('South
-    Korea', 'Ivory Coast'). Only for hints: a name is never read as a code."""
+    ('Tanzania'; not 'Îles Vierges', which two names start with), and the common and former
+    names of `schemas/i18n/country_names.csv` ('South Korea', 'Ivory Coast'). Only for hints: a
+    name is never read as a code."""
     names: dict[str, str] = {}
     variants: list[tuple[str, str]] = []
     firsts: dict[str, set[str]] = {}
@@ -686,11 +687,45 @@ def _country_names() -> dict[str, str]:
                 if rest.casefold().startswith("the "):
                     variants.append((f"{rest[4:]} {first}", code))
                 firsts.setdefault(i18n.fold(first), set()).add(code)
-    for text, code in variants + [(key, codes.pop()) for key, codes in firsts.items() if len(codes) == 1]:
+    starts = _name_starts()
+    single = [
+        (key, codes.pop()) for key, codes in firsts.items() if len(codes) == 1 and len(starts.get(key, codes)) == 1
+    ]
+    for text, code in variants + single:
         names.setdefault(i18n.fold(text), code)
     for row in i18n.country_aliases():
         names.setdefault(i18n.fold(row["text"]), row["code"])
     return names
+
+
+@cache
+def _name_starts() -> dict[str, set[str]]:
+    """fold(the first words of a country's name, four letters or more, in any of the three
+    languages, commas dropped) -> the countries whose names start so."""
+    starts: dict[str, set[str]] = {}
+    for lang in i18n.LANGS:
+        for code, name in i18n.country_names(lang).items():
+            words = name.replace(",", " ").split()
+            for n in range(1, len(words)):
+                start = i18n.fold(" ".join(words[:n]))
+                if len(start) >= 4:
+                    starts.setdefault(start, set()).add(code)
+    return starts
+
+
+@cache
+def _names_cut_short() -> dict[str, tuple[str, ...]]:
+    """fold(the first words of countries' names that name no country themselves) -> the codes of
+    those countries: 'Dominican' (DOM, not Dominica), 'Virgin Islands' (VGB, VIR), 'Îles Vierges',
+    'Korea' (KOR, PRK), 'Saint' (seven countries). Where a text is such a start, the focal point
+    stopped short of the name: its hint lists the countries (up to four), and never a look-alike
+    name ('Saint' is no 'Spain')."""
+    names = _country_names()
+    return {
+        start: tuple(sorted(codes))
+        for start, codes in _name_starts().items()
+        if start not in names  # 'Guinea' is a country of its own
+    }
 
 
 @cache
@@ -714,14 +749,18 @@ def country_guesses(value: object) -> tuple[str, ...]:
     is once look-alike letters are read as Latin ones ('KЕN' with a Cyrillic Е), the country of
     an alpha-2 code ('KE') or of a name in English, French or Spanish ('Suisse'); else, for three
     letters, the codes one letter off ('KEM': KEN, KHM) and the country of the airport so coded
-    (a duty station's: 'GVA'), at most four in all; else the country whose name is closest to
-    the text ('Keyna'); else none."""
+    (a duty station's: 'GVA'), at most four in all; else, for the first words of countries' names,
+    those countries ('Virgin Islands': VGB, VIR), if four at most; else the country whose name is
+    closest to the text ('Keyna'); else none."""
     text = codelists.to_latin(str(value).strip())
     key = text.upper()
     countries = codelists.codes("countries")
     for exact in (key if key in countries else None, _alpha2().get(key), _country_names().get(i18n.fold(text))):
         if exact:
             return (exact,)
+    cut = _names_cut_short().get(i18n.fold(text))
+    if cut:  # 'Virgin Islands': the British or the U.S. ones
+        return cut if len(cut) <= 4 else ()
     if len(key) == 3 and key.isascii() and key.isalpha():
         near = [code for code in countries if _one_letter_off(key, code)]
         airport = codelists.airport_countries().get(key)  # a duty station's airport: GVA, NBO

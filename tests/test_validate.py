@@ -744,7 +744,12 @@ def test_an_email_holding_an_unseen_character_is_invalid(tmp_path, email, ok):
         ("Republic of Korea", ("KOR",)),
         ("République de Corée", ("KOR",)),
         ("República de Corea", ("KOR",)),
-        ("Korea", ()),  # KOR or PRK
+        ("Korea", ("KOR", "PRK")),  # the first words of two names: both
+        ("Virgin Islands", ("VGB", "VIR")),
+        ("Îles Vierges", ("VGB", "VIR")),  # 'Îles Vierges britanniques', 'Îles Vierges, États-Unis'
+        ("Islas Vírgenes", ("VGB", "VIR")),
+        ("Saint", ()),  # seven countries: too many to list, and no look-alike ('Spain') instead
+        ("Dominican", ("DOM",)),  # not Dominica
         ("United Republic of Tanzania", ("TZA",)),
         ("Tanzania", ("TZA",)),
         ("Democratic Republic of the Congo", ("COD",)),
@@ -763,6 +768,24 @@ def test_a_country_hint_names_only_countries_the_value_may_mean(typed, meant):
     from schemas.checks import country_guesses
 
     assert country_guesses(typed) == meant
+
+
+def test_a_name_cut_short_is_hinted_as_its_country_or_not_at_all():
+    """The first words of any country's name in any language ('Bosnia', 'Îles Vierges') get a
+    hint that names that country among at most four, or no hint: never only another country."""
+    from schemas import i18n
+    from schemas.checks import _country_names, country_guesses
+
+    for lang in i18n.LANGS:
+        for code, name in i18n.country_names(lang).items():
+            words = name.replace(",", " ").split()
+            for n in range(1, len(words)):
+                start = " ".join(words[:n])
+                if len(i18n.fold(start)) < 4 or i18n.fold(start) in _country_names():  # 'Guinea' is one
+                    continue
+                guesses = country_guesses(start)
+                assert len(guesses) <= 4, start
+                assert guesses == () or code in guesses, (start, code, guesses)
 
 
 def test_every_country_name_of_the_hints_names_a_country_of_the_list_and_no_code():
