@@ -116,3 +116,25 @@ def test_a_label_that_is_a_total_alone_says_only_to_delete_the_row(tmp_path, lab
     [sub] = check_files([path], jobs=1)
     [error] = [f for f in sub.findings if f.is_error]
     assert "Delete the row" in error.message and "TotalEnergies" not in error.message, error.message
+
+
+@pytest.mark.parametrize("producer", ["cells without r", "rows and cells without r"])
+@pytest.mark.parametrize("formula", ["SUM(D2:D4)", "D2+D3+D4", "SUBTOTAL(109,Table1[quantity])"])
+def test_a_total_row_is_found_in_a_sheet_whose_cells_are_placed_by_position(tmp_path, producer, formula):
+    """A program that writes no cell references (each cell follows the one before) takes the
+    guard's exact walk: its sums of the column above are total rows as on the fast path."""
+    from tests.test_producers import PRODUCERS, rewrite_sheets
+
+    sheets = valid_sheets()
+    sheets["Facilities"] += [
+        ["Gigiri annex", "KEN", "electricity", 1_000, "kwh", None, "measured"],
+        ["Gigiri compound", "KEN", "electricity", 0, "kwh", None, "measured"],
+    ]
+    # such a program writes each cell, a blank one empty: a cell left out would move the next one left
+    sheets["Facilities"] = [["" if v is None else v for v in row] for row in sheets["Facilities"]]
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    with_formula(path, "Facilities", "D5", formula, 4_400_000)
+    rewrite_sheets(path, ("Facilities",), PRODUCERS[producer])
+    [sub] = check_files([path], jobs=1)
+    errors = [(f.cell, f.code, f.value) for f in sub.findings if f.is_error]
+    assert errors == [("D5", "inconsistent-row", f"={formula}")], errors

@@ -913,7 +913,7 @@ class _SheetScan:
         # positional state, as calamine keeps it (0-based)
         self.row_index = 0
         self.col_index = 0
-        self.cell: list | None = None  # [ref, is_str, has_f, has_value, is_error, type, is_linked]
+        self.cell: list | None = None  # [ref, is_str, has_f, has_value, is_error, type, is_linked, formula]
         self.value_tail = b""  # the end of the previous window: a value tag there, its markup in this one
         self.open_value: tuple[str, bytes | None] | None = None  # the walk: (cell, type) of a value at a window's end
 
@@ -1046,15 +1046,19 @@ class _SheetScan:
             else:  # <v> and the byte after it ('' at the end of the window, before a '<')
                 following = after[after.index(b">") + 1 :]
                 has_value = (following not in (b"", b"<")) or _STR_TYPE.search(attrs) is not None
-            cell = ref.decode()
-            if not has_value:
-                self.formula_cells[cell] = None
-            elif (boolean := BOOLEAN_FORMULAS.get(body.strip().upper())) is not None:
-                self.boolean_cells[cell] = boolean
-                continue
-            # a sum never calculated too (openpyxl saves none): its row is a total all the same
-            if len(self.sum_cells) < MAX_SUM_CELLS and (column_sum(cell, body) or table_column(body) is not None):
-                self.sum_cells[cell] = body.decode("utf-8", "replace")
+            self._formula(ref.decode(), body, has_value)
+
+    def _formula(self, cell: str, body: bytes, has_value: bool) -> None:
+        """A formula cell, found by either path: without a value, a boolean as LibreOffice writes
+        one, or a sum of its column above (a total row)."""
+        if not has_value:
+            self.formula_cells[cell] = None
+        elif (boolean := BOOLEAN_FORMULAS.get(body.strip().upper())) is not None:
+            self.boolean_cells[cell] = boolean
+            return
+        # a sum never calculated too (openpyxl saves none): its row is a total all the same
+        if len(self.sum_cells) < MAX_SUM_CELLS and (column_sum(cell, body) or table_column(body) is not None):
+            self.sum_cells[cell] = body.decode("utf-8", "replace")
 
     def _errors(self, window: bytes) -> None:
         """Cells of type "e" (#DIV/0!, #N/A, #REF!...): calamine reads them as empty.
@@ -1172,7 +1176,7 @@ class _SheetScan:
         is_error = bool(_ERROR_TYPE.search(attrs))
         kind = tag_attribute(_T_ATTRIBUTE, attrs)
         linked = is_error and bool(_VM_ATTRIBUTE.search(attrs))
-        self.cell = [cell_name(row, col), bool(_STR_TYPE.search(attrs)), False, False, is_error, kind, linked]
+        self.cell = [cell_name(row, col), bool(_STR_TYPE.search(attrs)), False, False, is_error, kind, linked, b""]
         if self_closing:
             self._end_cell()
 
@@ -1180,6 +1184,9 @@ class _SheetScan:
         """A start tag inside the open cell: a formula, an inline string or a value (`end`: where the tag ends)."""
         if name == b"f":
             cell[2] = True
+            if not self_closing:  # the formula's text, up to its end tag (a shared formula's copies have none)
+                stop = window.find(b"<", end)
+                cell[7] = window[end:stop] if stop >= 0 else b""
         elif name == b"is":
             cell[3] = True
         elif name == b"v":  # a value unless empty; t="str" caches even an empty text
@@ -1222,9 +1229,9 @@ class _SheetScan:
 
     def _end_cell(self) -> None:
         if self.cell is not None:
-            ref, _, has_f, has_value, _, _, _ = self.cell
-            if has_f and not has_value:
-                self.formula_cells[ref] = None
+            ref, _, has_f, has_value, _, _, _, body = self.cell
+            if has_f:
+                self._formula(ref, body, has_value)
             self.cell = None
         self.col_index += 1
 
