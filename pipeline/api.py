@@ -70,12 +70,14 @@ def check_files(
     jobs: int | None = None,
     on_file: Callable[[Path], object] | None = None,
     lang: str | None = None,
+    unread_lang: str | None = None,
 ) -> list[Submission]:
     """Guard, read, normalise (in worker processes) and validate workbooks; no reports, no database.
-    Findings are written in each workbook's language, or in `lang`."""
+    Findings are written in each workbook's language, or in `lang`; a file that cannot be read
+    has no language of its own, and its finding is in `lang`, else `unread_lang`, else English."""
     from pipeline.intake.validate import validate_files
 
-    return validate_files([Path(f) for f in files], jobs or default_jobs(), on_file, lang=lang)
+    return validate_files([Path(f) for f in files], jobs or default_jobs(), on_file, lang=lang, unread_lang=unread_lang)
 
 
 @dataclass
@@ -101,13 +103,15 @@ def check_upload(
     name: str | None = None,
     reviewer: Reviewer | None = None,
     excerpts: int = 200,
+    unread_lang: str | None = None,
 ) -> UploadCheck:
     """One workbook uploaded to the submission portal for `entity` and `year`: the guard, reader
     and validation of `gtb validate` (in the isolated workers); an error where the workbook names
     another entity or year; with `db`, the plausibility flags against the entity's previous year
     (read only, through `reviewer` when given); issues.csv and annotated.xlsx in a folder below
     `report_dir`; and the cells around the first `excerpts` findings (read in a worker too).
-    `name` is how the reports name the file (the name it was uploaded under)."""
+    `name` is how the reports name the file (the name it was uploaded under); `unread_lang`, the
+    language of the verdict on a file that cannot be read (the page's, where it was uploaded)."""
     import dataclasses
 
     from pipeline.intake.cross_checks import expected_entity_and_year, unpinned_year_findings
@@ -116,7 +120,7 @@ def check_upload(
     from pipeline.intake.reports import write_reports
     from pipeline.run import review_without_loading
 
-    [sub] = check_files([Path(file)], jobs=1)
+    [sub] = check_files([Path(file)], jobs=1, unread_lang=unread_lang)
     if name:
         sub.file_name = name
         sub.findings = [dataclasses.replace(f, file=name) for f in sub.findings]

@@ -72,6 +72,34 @@ def test_repeated_failures_lock_the_name_even_with_the_right_password(personas):
     assert Client().post("/login/", {"username": "focal-a", "password": PASSWORD}).status_code == 302
 
 
+def test_a_wrong_password_keeps_the_name_typed_escaped_and_ties_the_error_to_the_fields(personas):
+    """After a wrong password the name stays in its field (only the password is typed again), as
+    text whatever it holds; the fields point at the error, and focus goes to the password."""
+    from django.test import Client
+
+    client = Client()
+    blank = page(client, "/login/")
+    assert "aria-invalid" not in blank and re.search(r'<input name="username"[^>]* autofocus>', blank)
+    typed = 'focal-a"><script>alert(1)</script>'
+    wrong = client.post("/login/", {"username": typed, "password": "not it at all"}).content.decode()
+    assert 'value="focal-a&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in wrong and "<script>alert" not in wrong
+    assert wrong.count('aria-describedby="login-error"') == 2 and 'id="login-error" role="alert"' in wrong
+    assert re.search(r'<input name="password"[^>]* autofocus>', wrong)
+    assert not re.search(r'<input name="username"[^>]* autofocus', wrong)
+
+
+def test_every_page_starts_with_a_link_past_its_header_and_reads_out_its_outcome(personas, tmp_path):
+    """Keyboard users skip the header's links; the message a page came back with (an upload's
+    verdict) is a status, which the script focuses for a screen reader to read."""
+    focal = client_for(personas["focal_a"])
+    upload(focal, "UNEP", workbook(tmp_path / "1"))
+    html = page(focal, "/entity/UNEP/")
+    body = html.split("<body>", 1)[1].lstrip()
+    assert body.startswith('<a class="skip" href="#main">Skip to the content</a>') and '<main id="main"' in html
+    assert '<ul class="messages" role="status" tabindex="-1">' in html
+    assert '<span class="progress-text" role="status">' in html
+
+
 def test_sign_out_is_a_post_and_ends_the_session(personas):
     client = client_for(personas["focal_a"])
     assert client.get("/logout/").status_code == 405

@@ -551,3 +551,32 @@ def test_the_lists_of_uploads_and_events_keep_their_words_whole_on_a_phone(serve
             sun.screenshot(path=str(root / "portal-review-phone.png"), full_page=True)
         finally:
             browser.close()
+
+
+def test_an_upload_cut_off_can_be_sent_again_and_its_verdict_is_read_out(served, tmp_path):
+    """The network drops the upload: the form says so and its button works again, to send the
+    workbook once more without reloading; the page that comes back focuses its verdict, the
+    message a screen reader then reads, and keeps the report in view."""
+    from playwright.sync_api import sync_playwright
+
+    base, _site, _root = served
+    wb = workbook(tmp_path, "WFP_2024.xlsx", "WFP", Facilities_E2="litre")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        try:
+            focal = sign_in(browser, base, "focal-wfp")
+            focal.wait_for_url("**/entity/WFP/")
+            focal.route("**/entity/WFP/upload/", lambda route: route.abort("connectionreset"))
+            focal.set_input_files("#workbook", str(wb))
+            button = focal.locator("#upload-form button[type=submit]")
+            button.click()
+            focal.wait_for_function("() => document.querySelector('.progress-text').textContent.includes('failed')")
+            assert button.is_enabled()
+            focal.unroute("**/entity/WFP/upload/")
+            upload(focal, wb)
+            assert focal.evaluate("document.activeElement.matches('ul.messages')")
+            assert "error" in focal.inner_text("ul.messages")
+            top = focal.evaluate("document.getElementById('report').getBoundingClientRect().top")
+            assert 0 <= top < 900, top
+        finally:
+            browser.close()

@@ -333,7 +333,7 @@ WORKBOOK_DATA = [
     r"<footer>.*?</footer>",  # SUN's contact, as the reporting cycle names it
     r'<(small|span) class="[^"]*\bname\b[^"]*"[^>]*>.*?</\1>',  # entities' names (kept in English)
     r'<strong class="file">.*?</strong>',  # the file's name
-    r'<td class="[^"]*\b(detail|first-finding)\b[^"]*">.*?</td>',  # the audit's record, a workbook's finding
+    r'<td class="[^"]*\b(detail|first-finding)\b[^"]*"[^>]*>.*?</td>',  # the audit's record, a workbook's finding
     r"<title>.*?</title>",
     r"<style>.*?</style>",  # the stylesheet inside the page for a host the portal does not serve
 ]
@@ -530,3 +530,39 @@ def test_an_upload_over_the_cap_is_refused_in_the_browsers_language(portal, pers
     assert response.status_code == 413
     assert response.content.decode() == texts.text("refused.too-large", "fr", cap=texts.Megabytes(100_000))
     assert "0,1 Mo" in response.content.decode()
+
+
+@pytest.mark.parametrize("lang", OTHERS)
+def test_a_file_that_cannot_be_read_is_told_so_in_the_pages_language(portal, personas, tmp_path, lang):
+    """A text file named .xlsx has no sheet names to tell its language: the verdict and what to
+    do about it are in the page's language, which the upload keeps as its findings'."""
+    from pipeline import catalogue
+
+    client = client_for(personas["focal_a"], HTTP_ACCEPT_LANGUAGE=lang)
+    (tmp_path / "UNEP_2024.xlsx").write_text("site,quantity\nGigiri,1200\n", encoding="utf-8")
+    upload(client, "UNEP", tmp_path / "UNEP_2024.xlsx")
+    sent = Upload.objects.get()
+    assert not sent.readable and sent.lang == lang
+    html = page(client, "/entity/UNEP/")
+    english = catalogue.text("fix.save-as-xlsx", "en")
+    said = catalogue.text("fix.save-as-xlsx", lang)
+    assert said != english and html_module.escape(said, quote=False) in html and english not in html
+    assert re.search(rf'<p class="msg" lang="{lang}">[^<]*{re.escape(html_module.escape(said, quote=False))}', html)
+
+
+@pytest.mark.parametrize("lang", OTHERS)
+def test_findings_are_marked_with_the_workbooks_language_on_a_page_in_another(portal, personas, tmp_path, lang):
+    """A French workbook's findings on an English page (and the reverse) are marked with their own
+    language, for a screen reader's voice and for reading '2,5' as a French or Spanish number."""
+    english = client_for(personas["focal_a"], HTTP_ACCEPT_LANGUAGE="en")
+    upload(english, "UNEP", french_workbook(tmp_path / "1", lang, Facilities__quantity=-5))
+    first = Upload.objects.get()
+    assert first.lang == lang
+    for url in ("/entity/UNEP/", f"/uploads/{first.pk}/"):
+        html = page(english, url)
+        assert html.startswith('<!doctype html>\n<html lang="en">')
+        messages = re.findall(r'<p class="msg"( lang="[a-z]+")?>', html)
+        assert messages and set(messages) == {f' lang="{lang}"'}, url
+    analyst = client_for(personas["analyst"], HTTP_ACCEPT_LANGUAGE="en")
+    assert f'<td class="small first-finding" lang="{lang}">' in page(analyst, f"/tracker/?year={YEAR}")
+    assert re.search(r'<td class="small text detail" lang="en">', page(analyst, "/audit/"))

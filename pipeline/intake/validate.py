@@ -198,6 +198,7 @@ def validate_files(
     on_file: Callable[[Path], object] | None = None,
     warm_up: Callable[[], object] | None = None,
     lang: str | None = None,
+    unread_lang: str | None = None,
 ) -> list[Submission]:
     """Read and normalise files in worker processes, then validate them all at once.
 
@@ -212,7 +213,8 @@ def validate_files(
     calamine side by side, comes in two: its sheets but the largest first, which are validated
     here while the worker normalises the largest (`check_part`). Results keep the input order.
     `lang` sets the language of every workbook's findings; by default each workbook's own (its
-    sheet names).
+    sheet names). A file that cannot be read has no sheet names to tell its language: its finding
+    is in `lang`, else `unread_lang` (the portal's page, where it was uploaded), else English.
     A reading of exactly these files started ahead (`ahead.start`, by the command line before it
     imports the rest) is taken up instead of starting another.
     """
@@ -240,8 +242,10 @@ def validate_files(
     for f in files:
         result = results[f]
         if isinstance(result, UnreadableFile):
-            with using_language(lang):
-                subs.append(unreadable(f, result))
+            with using_language(lang or unread_lang):
+                sub = unreadable(f, result)
+            sub.lang = lang or unread_lang or sub.lang
+            subs.append(sub)
         else:
             subs.append(validated[f])
     return subs

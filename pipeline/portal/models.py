@@ -92,6 +92,7 @@ class Upload(models.Model):
     compared = models.BooleanField(default=False)  # plausibility flags against last year were computed
     compare_note = models.TextField(blank=True)
     figures = models.JSONField(default=list)  # key figures as they would load, beside last year's
+    lang = models.CharField(max_length=8, blank=True)  # the language of its findings ('' before it was kept)
     seconds = models.FloatField(default=0.0)
 
     @property

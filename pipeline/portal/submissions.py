@@ -238,6 +238,7 @@ def _verdict(check: api.UploadCheck, compared_with: Path | None) -> dict[str, An
         "compared": check.compared,
         "compare_note": check.note if compared_with else NO_EARLIER_YEAR,
         "figures": check.submission.figures,
+        "lang": sub.lang,  # the language its findings are written in
     }
 
 
@@ -255,20 +256,23 @@ def flag_keys(flags: list[tuple[str, str, str]]) -> list[str]:
     return keys
 
 
-def receive(user, entity: str, uploaded: UploadedFile) -> Upload:
+def receive(user, entity: str, uploaded: UploadedFile, lang: str | None = None) -> Upload:
     """Store, check and record one upload for `entity` and the open year; the case's status
     follows its verdict. Refused when the entity-year was accepted (SUN must ask for a correction),
-    and, before anything is stored, when the checker is busy (`check_slot`)."""
+    and, before anything is stored, when the checker is busy (`check_slot`). `lang`: the page's
+    language, in which a file that cannot be read is told so (a workbook's findings are in its own)."""
     year = cycle().open_year
     case = Case.objects.filter(entity=entity, year=year).first()
     accepted = Refused("refused.accepted", entity=entity, year=year)
     if case is not None and case.status == Case.ACCEPTED:
         raise accepted
     with check_slot(user.get_username()):
-        return _receive(user, entity, year, uploaded, accepted)
+        return _receive(user, entity, year, uploaded, accepted, lang)
 
 
-def _check(path: Path, report_dir: Path, entity: str, year: int, name: str) -> tuple[api.UploadCheck, Path | None]:
+def _check(
+    path: Path, report_dir: Path, entity: str, year: int, name: str, lang: str | None = None
+) -> tuple[api.UploadCheck, Path | None]:
     """Check a stored upload (one at a time), compared with last year when there is a warehouse;
     the check, and the warehouse (None without one)."""
     warehouse = Path(settings.GTB_DB) if Path(settings.GTB_DB).is_file() else None
@@ -282,19 +286,20 @@ def _check(path: Path, report_dir: Path, entity: str, year: int, name: str) -> t
             name=name,
             reviewer=_reviewer_for_uploads(),
             excerpts=SHOWN_FINDINGS,
+            unread_lang=lang,
         )
     if warehouse is not None and not check.compared and check.submission.is_valid:
         log.warning("upload of %s %s not compared with last year: %s", entity, year, check.note)
     return check, warehouse
 
 
-def _receive(user, entity: str, year: int, uploaded: UploadedFile, accepted: Refused) -> Upload:
+def _receive(user, entity: str, year: int, uploaded: UploadedFile, accepted: Refused, lang: str | None) -> Upload:
     started = time.perf_counter()
     stored, size, sha = _store(uploaded, entity, year)
     name = original_name(uploaded)
     report_dir = state.folder(settings.GTB_STATE, state.REPORTS) / stored.removesuffix(".xlsx")
     path = Path(settings.GTB_STATE) / state.UPLOADS / stored
-    check, warehouse = _check(path, report_dir, entity, year, name)
+    check, warehouse = _check(path, report_dir, entity, year, name, lang)
     with transaction.atomic():
         case, created = Case.objects.select_for_update().get_or_create(
             entity=entity, year=year, defaults={"status": Case.UPLOADED}

@@ -99,7 +99,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         target = ""
-    error = ""
+    error, username = "", ""
     if request.method == "POST":
         username = (request.POST.get("username") or "").strip()
         password = request.POST.get("password") or ""
@@ -117,7 +117,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 request.session[SIGNED_IN_AT] = time.time()  # the 8 hours start again (middleware)
                 audit(user.get_username(), "sign-in")
                 return redirect(target or "home")
-    return render(request, "portal/login.html", {"error": error, "next": target}, status=401 if error else 200)
+    context = {"error": error, "next": target, "username": username[:150]}  # typed again only for a wrong password
+    return render(request, "portal/login.html", context, status=401 if error else 200)
 
 
 def _account_name(typed: str) -> str:
@@ -347,7 +348,7 @@ def upload_workbook(request: HttpRequest, entity: str) -> HttpResponse:
         status = 400
     else:
         try:
-            upload = submissions.receive(request.user, entity, uploaded)
+            upload = submissions.receive(request.user, entity, uploaded, language_of(request))
         except Refused as exc:
             messages.error(request, say(request, exc.said))
             status = 429 if isinstance(exc, submissions.Busy) else 400

@@ -76,7 +76,10 @@
           window.location.assign(target.href);
         }
       });
-      request.addEventListener("error", function () { say("failed"); });
+      request.addEventListener("error", function () {
+        say("failed");
+        form.querySelector("button[type=submit]").disabled = false;  // to send it again
+      });
       form.querySelector("button[type=submit]").disabled = true;
       say("uploading");
       request.send(new FormData(form));
@@ -108,6 +111,15 @@
     poll();
   }
 
+  // The page a form or an upload came back to says its outcome at the top (an upload's verdict, a
+  // refusal): focus goes there, so that a screen reader reads it out, without moving the view
+  // (an upload's page opens at its report).
+  function readOutcome() {
+    var outcome = document.querySelector("ul.messages");
+    if (outcome) { outcome.focus({ preventScroll: true }); }
+  }
+
   bindUpload();
   followRun();
+  readOutcome();
 })();
