@@ -28,10 +28,25 @@ def tolerance() -> float:
         return float(next(r["limit"] for r in csv.DictReader(fh) if r["name"] == "icec_vs_estimate"))
 
 
+@cache
+def _year_set(year: int) -> tuple[str, bool] | None:
+    """The factor set pinned for `year` and whether it prices flights by the ICAO calculator's
+    method (and so takes the calculator's own figure); None for a year without a pin (an error of
+    its own)."""
+    from pipeline.reference import factors, icao
+
+    try:
+        pinned = factors.pinned_set(year)
+    except factors.FactorSetError:
+        return None
+    return pinned, icao.uses_icao(pinned)
+
+
 def _estimates(d: pd.DataFrame) -> pd.Series:
     """The pipeline's estimate (kg CO2 per passenger, one way) of the rows that give the calculator's
-    figure and a readable route, class and reporting year; NaN elsewhere."""
-    from pipeline.reference import factors, icao
+    figure and a readable route, class and reporting year, in a year whose set uses the figure (the
+    estimate it replaces); NaN elsewhere."""
+    from pipeline.reference import icao
 
     icec = parse_number(d["icec_co2_kg"])
     out = pd.Series(np.nan, index=d.index)
@@ -52,17 +67,41 @@ def _estimates(d: pd.DataFrame) -> pd.Series:
     usable = icec.notna() & gcd.notna() & (gcd > 0) & cabin.isin(codelists.codes("cabin_class")) & year.notna()
     for y, rows in d[usable].groupby(year[usable]):
         idx = rows.index
-        pinned = factors.pinned_set(int(y))
-        # a calculator figure is compared with the ICAO method: the year's set, or the newest that has it
-        method_set = pinned if icao.uses_icao(pinned) else icao.newest_icao_set()
+        priced = _year_set(int(y))
+        if priced is None or not priced[1]:  # the figure is not used that year (`_icec_unused`)
+            continue
         out[idx] = icao.estimate_kg_per_passenger(
             origin[idx].where(known[idx]),
             destination[idx].where(known[idx]),
             gcd[idx].astype(float),
             cabin[idx].astype(str),
-            method_set,
+            priced[0],
         )
     return out
+
+
+def _icec_unused(d: pd.DataFrame) -> pd.Series:
+    """A calculator figure in a year whose factor set prices flights by distance band (gtb-2025.1,
+    2010-2024): the set's method prices the row, and the figure is kept but not counted."""
+    icec = parse_number(d["icec_co2_kg"])
+    given = within_bounds(contract.sheet("AirTravel").column("icec_co2_kg"), icec) & icec.notna()
+    if not given.any() or REPORTING_YEAR not in d:
+        return pd.Series(True, index=d.index)
+    years = pd.to_numeric(d[REPORTING_YEAR], errors="coerce")
+    unused = pd.Series(False, index=d.index)
+    for y in years[given].dropna().unique():
+        priced = _year_set(int(y))
+        if priced is not None and not priced[1]:
+            unused |= given & years.eq(y)
+    return ~unused
+
+
+def _unused_params(value: object, row: pd.Series | None) -> dict[str, object]:
+    assert row is not None
+    year = int(row[REPORTING_YEAR])
+    priced = _year_set(year)
+    assert priced is not None
+    return {"year": year, "set": priced[0]}
 
 
 def _icec_near_estimate(d: pd.DataFrame) -> pd.Series:
@@ -140,5 +179,6 @@ schema = sheet_schema(
             _icec_near_estimate,
             _icec_params,
         ),
+        row_check("icec-used", "unused-value.icec-before-icao", "icec_co2_kg", _icec_unused, _unused_params),
     ],
 )

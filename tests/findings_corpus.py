@@ -126,6 +126,7 @@ SINGLE_MISTAKES: list[tuple[str, str, object]] = [
     ("EMS", "B4", 101),
     ("EMS", "B5", "Y"),
     ("EMS", "B6", "next year"),
+    ("Entity", "B5", 0.005),  # a share typed as a fraction: 0.5 % (implausible-value)
 ]
 
 

@@ -182,6 +182,23 @@ def test_a_calculator_figure_far_from_the_estimate_is_a_warning_naming_the_row(t
     assert sub.is_valid
 
 
+@pytest.mark.parametrize("figure", [280.0, 150.0, 900.0])
+def test_a_calculator_figure_in_a_year_priced_by_distance_band_is_said_not_to_be_used(tmp_path, figure):
+    """2024 is priced with gtb-2025.1's distance bands, which take no calculator figure: the
+    figure is neither compared with an estimate the year does not use nor said to be used (the
+    run prices the row by the band, `test_every_activity_row_of_two_years_is_priced_once...`); one
+    warning on its cell says it is kept with the row, not counted."""
+    from pipeline import api
+    from tests.builders import write_workbook
+
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", with_icec(2024, [figure, None, None]))
+    [sub] = api.check_files([path], jobs=1)
+    assert [(f.cell, f.code, f.severity) for f in sub.findings] == [("G2", "unused-value", "warning")]
+    message = sub.findings[0].message
+    assert "not used" in message and "2024" in message and "gtb-2025.1" in message and "is used" not in message
+    assert sub.is_valid
+
+
 @pytest.mark.parametrize("figure", [0.0, -5.0, 50_000.0])
 def test_a_calculator_figure_out_of_range_is_one_error_not_also_a_far_estimate(tmp_path, figure):
     """0, a negative figure or 50 t per passenger: the range error says it; a comparison with the

@@ -790,11 +790,12 @@ def test_sites_whose_names_only_begin_like_a_total_load_as_sites(tmp_path):
 )
 def test_the_icao_estimate_is_written_as_the_finding_language_writes_numbers(tmp_path, lang, grouped):
     """The pipeline's estimate of a long first-class flight, over a thousand kg: 1,646 in English,
-    1 646 in French, 1.646 in Spanish (not '1,646', a decimal in French and Spanish)."""
-    sheets = valid_sheets()
+    1 646 in French, 1.646 in Spanish (not '1,646', a decimal in French and Spanish), in a year
+    whose set uses the calculator's figure (2025)."""
+    sheets = valid_sheets("UNEP", 2025)
     sheets["AirTravel"][0].append("icec_co2_kg")
     sheets["AirTravel"][1] = ["JFK", "SYD", None, "first", 1, "no", "measured", 100]
-    path = write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)
+    path = write_workbook(tmp_path / "UNEP_2025.xlsx", sheets)
     [found] = check(path, lang=lang).findings
     assert (found.code, found.cell, found.severity) == ("implausible-value", "H2", "warning")
     assert re.search(grouped, found.message), found.message

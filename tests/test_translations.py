@@ -216,7 +216,7 @@ def test_no_french_or_spanish_message_calls_the_system_a_pipeline():
 
 def _french_texts() -> list[tuple[str, str]]:
     """(where, text) of every French sentence the pipeline writes: messages, workbook and annotated
-    copy texts, column help, sheet purposes and the portal's texts."""
+    copy texts, column help, sheet purposes, the reasons of bounds and the portal's texts."""
     import csv
 
     root = Path(__file__).resolve().parent.parent
@@ -231,6 +231,7 @@ def _french_texts() -> list[tuple[str, str]]:
         ("schemas/i18n/text.csv", ("key",), ("text",)),
         ("schemas/i18n/columns.csv", ("sheet", "column"), ("help",)),
         ("schemas/i18n/sheets.csv", ("sheet",), ("purpose",)),
+        ("schemas/i18n/bound_notes.csv", ("sheet", "column"), ("note",)),
     ):
         with (root / path).open(encoding="utf-8", newline="") as fh:
             for row in csv.DictReader(fh):
