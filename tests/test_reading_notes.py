@@ -75,6 +75,23 @@ def test_any_other_note_is_a_warning_naming_the_note_and_what_was_read(tmp_path,
     assert sub.is_valid
 
 
+@pytest.mark.parametrize(
+    ("sheet", "cell", "typed", "code"),
+    [
+        ("EMS", "B5", "Yes (partially)", "dropped-note"),
+        ("Facilities", "E2", "Litre (thousands)", "not-in-codelist"),
+        ("Facilities", "D2", "1,200", "ambiguous-number"),
+        ("Entity", "B5", 0.005, "implausible-value"),
+    ],
+)
+def test_a_finding_made_while_reading_values_names_its_file_as_every_other(tmp_path, sheet, cell, typed, code):
+    """issues.csv's `file` column, which SUN relies on when it puts the reports of many workbooks
+    together, was empty for the findings of reading values (notes, separators, shares)."""
+    sub = check_one(tmp_path, sheet, cell, typed)
+    assert code in {f.code for f in sub.findings}
+    assert {f.file for f in sub.findings} == {"UNEP_2024.xlsx"}
+
+
 def test_a_note_warning_is_said_in_the_workbooks_language(tmp_path):
     for lang, words in (("fr", "a été lu comme 'Oui'"), ("es", "se leyó como 'Sí'")):
         [found] = check_one(tmp_path, "EMS", "B5", "Yes (partially)", lang=lang).findings

@@ -593,7 +593,7 @@ def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -
         merged=tuple(raw.merged_ranges),
         total_rows=totals,
     )
-    return _read(parsed, spec, lang, raw, findings + shifted + refused, columns, index)
+    return _read(parsed, spec, lang, raw, findings + shifted + refused, columns, index, file_name)
 
 
 def _header_merges(raw: RawSheet) -> list[tuple[int, int, str]]:
@@ -1298,14 +1298,16 @@ def _read(
     findings: list[Finding],
     columns: dict[str, list[object]],
     index: list[int],
+    file_name: str,
 ) -> tuple[ParsedSheet, list[Finding]]:
     """Cell values read as people type them (labels, numbers and dates in the workbook's
-    language), then the sheet's frame: its contract columns, the Excel row (tables) or 0 as index."""
+    language), then the sheet's frame: its contract columns, the Excel row (tables) or 0 as index.
+    `file_name`: the workbook's, which every finding names (issues.csv's `file`)."""
 
     def locate(column: str, row: object) -> tuple[str, int | None, str]:
         return parsed.locate(column, None if not parsed.is_table else row)  # type: ignore[arg-type]
 
-    done = reading.read_sheet(columns, index, spec, lang, locate, frozenset(raw.percent_cells), raw.name)
+    done = reading.read_sheet(columns, index, spec, lang, locate, frozenset(raw.percent_cells), raw.name, file_name)
     parsed.values = done.columns
     parsed.index = index if parsed.is_table else [0]
     parsed.typed_as = done.typed_as
@@ -1398,4 +1400,4 @@ def _field_value(
         tab=raw.name,
         merged=tuple(raw.merged_ranges),
     )
-    return _read(parsed, spec, lang, raw, findings, {c: [values.get(c)] for c in wanted}, [0])
+    return _read(parsed, spec, lang, raw, findings, {c: [values.get(c)] for c in wanted}, [0], file_name)

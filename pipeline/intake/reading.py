@@ -74,6 +74,7 @@ class Read:
 
     columns: dict[str, list[object]]  # contract column -> its values, row by row
     tab: str = ""
+    file: str = ""  # the workbook's name, as its findings give it
     typed_as: dict[tuple[str, object], object] = field(default_factory=dict)  # (column, index) -> as typed
     findings: list[Finding] = field(default_factory=list)
 
@@ -204,11 +205,13 @@ def read_sheet(
     locate: LocateFn,
     percent_cells: frozenset[str] = frozenset(),
     tab: str = "",
+    file_name: str = "",
 ) -> Read:
     """Read every column of a sheet (its raw cell values, row by row, under the frame index
-    `index`) as people type them; `tab` is the sheet's name as written, for the findings. The
-    columns given are left as they are: a column with values read is a new list."""
-    out = Read(dict(columns), tab=tab or spec.name)
+    `index`) as people type them; `tab` is the sheet's name as written and `file_name` the
+    workbook's, for the findings. The columns given are left as they are: a column with values
+    read is a new list."""
+    out = Read(dict(columns), tab=tab or spec.name, file=file_name)
     for col in spec.columns:
         values = out.columns.get(col.name)
         if values is None:
@@ -400,10 +403,10 @@ def _same_unit(code: str, note: str) -> bool:
 
 
 def _where(out: Read, col: ColumnSpec, at: object, typed: object, locate: LocateFn) -> dict[str, Any]:
-    """The place of a finding on the value `typed` of column `col` at index `at`: its sheet, cell,
-    row, column header as written and value, as `finding` takes them."""
+    """The place of a finding on the value `typed` of column `col` at index `at`: its file, sheet,
+    cell, row, column header as written and value, as `finding` takes them."""
     cell, row, header = locate(col.name, at)
-    return {"sheet": out.tab, "cell": cell, "row": row, "column": header, "value": typed}
+    return {"file": out.file, "sheet": out.tab, "cell": cell, "row": row, "column": header, "value": typed}
 
 
 def _is_unit(col: ColumnSpec) -> bool:
