@@ -153,7 +153,10 @@ def _airport_rows() -> tuple[tuple[str, float, float, str, str], ...]:
     airportsdata's table as `airportsdata.load("IATA")` reads it (numbers unquoted, the last row
     of a code the one kept, rows without a code left out), but of the five columns only: its
     28,000 rows of dictionaries take 0.06 s, these 0.03 s (in the readers' fork server and in
-    validation both), and a run needs the airports' places, countries and cities."""
+    validation both), and a run needs the airports' places, countries and cities. Then the codes
+    airportsdata listed in earlier releases and no longer does (`airports_retired.csv`): codes
+    changed or airports closed since (PNH, KIV, SXF), which tickets of the years reported carry;
+    a code airportsdata lists now is never replaced by a retired one."""
     import airportsdata
 
     with Path(airportsdata.__file__).with_name("airports.csv").open(encoding="utf8", newline="") as fh:
@@ -164,6 +167,10 @@ def _airport_rows() -> tuple[tuple[str, float, float, str, str], ...]:
         for row in rows:
             if code := str(row[iata]):
                 found[code] = (code, float(row[lat]), float(row[lon]), str(row[country]), str(row[city] or ""))
+    with (CODELIST_DIR / "airports_retired.csv").open(encoding="utf-8", newline="") as fh:
+        for old in csv.DictReader(fh):
+            if old["code"] not in found:
+                found[old["code"]] = (old["code"], float(old["lat"]), float(old["lon"]), old["country"], old["city"])
     return tuple(found.values())
 
 

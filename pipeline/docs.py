@@ -105,7 +105,8 @@ def data_dictionary() -> str:
         "",
         f"Countries: the {len(codelists.codes('countries'))} ISO 3166-1 alpha-3 codes "
         "of `schemas/codelists/countries.csv`.",
-        "Airports: the IATA codes of the airportsdata package.",
+        "Airports: the IATA codes of the airportsdata package, and the codes its earlier releases listed "
+        "that it no longer does (codes changed or airports closed since: `schemas/codelists/airports_retired.csv`).",
         "",
     ]
     return "\n".join(lines)

@@ -121,5 +121,33 @@ def test_the_airports_are_read_as_airportsdata_reads_them():
         (code, row["lat"], row["lon"], row["country"], str(row.get("city") or ""))
         for code, row in airportsdata.load("IATA").items()
     )
-    assert codelists._airport_rows() == expected
+    rows = codelists._airport_rows()
+    assert rows[: len(expected)] == expected  # then the retired codes it no longer lists
     assert len(expected) > 7000
+
+
+def test_a_code_retired_since_the_year_reported_is_an_airport_and_never_hides_a_current_one(tmp_path):
+    """Tickets of 2024 say PNH (Phnom Penh, replaced by KTI in 2025), of 2019 SXF (Berlin-
+    Schönefeld, closed in 2020): such codes are airports, placed where they were; a code
+    airportsdata lists now keeps its current airport, whatever the retired list says."""
+    import csv
+
+    import airportsdata
+
+    from pipeline import codelists
+    from tests.builders import check_cell
+
+    current = airportsdata.load("IATA")
+    with (codelists.CODELIST_DIR / "airports_retired.csv").open(encoding="utf-8", newline="") as fh:
+        retired = list(csv.DictReader(fh))
+    assert len(retired) > 200 and {"PNH", "SXF", "KIV"} <= {r["code"] for r in retired}
+    places = codelists.airports()
+    for row in retired:
+        code = row["code"]
+        if code in current:
+            assert places[code] == (current[code]["lat"], current[code]["lon"]), code
+        else:
+            assert places[code] == (float(row["lat"]), float(row["lon"])), code
+    assert codelists.airport_countries()["PNH"] == "KHM" and codelists.airport_countries()["SXF"] == "DEU"
+    sub = check_cell(tmp_path, "AirTravel", "A2", "PNH")
+    assert sub.findings == [] and sub.is_valid, [f.message for f in sub.findings]
