@@ -133,7 +133,23 @@ def run(
     progress: ProgressHook | None = None,
 ) -> RunResult:
     """`gtb run`. `progress(stage, done, total)`, if given, hears of the stages as they pass:
-    ("reading", n, N) before the first and after each workbook read, then ("loading", 0, 0)."""
+    ("reading", n, N) before the first and after each workbook read, then ("loading", 0, 0).
+    The factor pins and sets are those of `inputs/reference/` where it holds them (an analyst's
+    own folder), else the repository's."""
+    from pipeline.reference.factors import reference_folder
+
+    with reference_folder(Path(inputs) / "reference"):
+        return _run(Path(inputs), Path(db), Path(outputs), jobs, console, progress)
+
+
+def _run(
+    inputs: Path,
+    db: Path,
+    outputs: Path,
+    jobs: int | None,
+    console: Console | None,
+    progress: ProgressHook | None,
+) -> RunResult:
     from pipeline.emissions.calculate import calculate, mixed_sets, sync_pins
     from pipeline.indicators.views import create_views
     from pipeline.intake import ahead

@@ -28,18 +28,24 @@ def tolerance() -> float:
         return float(next(r["limit"] for r in csv.DictReader(fh) if r["name"] == "icec_vs_estimate"))
 
 
-@cache
 def _year_set(year: int) -> tuple[str, bool] | None:
     """The factor set pinned for `year` and whether it prices flights by the ICAO calculator's
     method (and so takes the calculator's own figure); None for a year without a pin (an error of
-    its own)."""
+    its own). Looked up once per year and reference (`factors.reference_folder`)."""
+    from pipeline.reference import factors
+
+    return _year_set_in(year, str(factors.PINS_PATH), str(factors.FACTORS_DIR))
+
+
+@cache
+def _year_set_in(year: int, pins: str, sets: str) -> tuple[str, bool] | None:
     from pipeline.reference import factors, icao
 
     try:
-        pinned = factors.pinned_set(year)
-    except factors.FactorSetError:
+        pinned = factors.pinned_set(year, pins)
+        return pinned, icao.uses_icao(pinned, sets)
+    except factors.FactorSetError:  # no pin, or a pin naming no set: errors of their own
         return None
-    return pinned, icao.uses_icao(pinned)
 
 
 def _estimates(d: pd.DataFrame) -> pd.Series:

@@ -1476,3 +1476,30 @@ def test_a_newer_file_rejected_beside_the_one_that_loads_in_the_same_run_stays_r
 
     [unep] = [r for r in api.tracker(2024, inputs.parent / "out" / "gtb.duckdb").rows if r.entity == "UNEP"]
     assert unep.status == "loaded" and [f.file for f in unep.rejected_files] == ["UNEP_2024_v3.xlsx"]
+
+
+def test_an_inputs_folder_with_its_own_reference_is_priced_by_its_pins_and_sets(inputs, tmp_path):
+    """`--inputs DIR` reads `DIR/reference/` where it holds pins or sets (an analyst's own folder
+    pinning 2025 to the older set, or carrying a set of its own); the repository's otherwise, and
+    again once the run is over."""
+    import shutil
+
+    from pipeline.reference import factors
+
+    repository = factors.PINS_PATH, factors.FACTORS_DIR
+    submit(inputs, "UNEP_2025.xlsx", valid_sheets("UNEP", 2025))
+    own = inputs / "reference"
+    own.mkdir()
+    (own / "factor_pins.csv").write_text("year,factor_set,notes\n2025,gtb-2025.1,kept on the older set\n", "utf-8")
+    assert not run(inputs).had_errors
+    sets = query(inputs, "SELECT DISTINCT factor_set FROM emissions")
+    assert sets == [("gtb-2025.1",)]
+    assert repository == (factors.PINS_PATH, factors.FACTORS_DIR)
+
+    shutil.copytree(factors.FACTORS_DIR / "gtb-2026.1", own / "factors" / "own-2026.1")
+    (own / "factor_pins.csv").write_text("year,factor_set,notes\n2025,own-2026.1,a set of its own\n", "utf-8")
+    submit(inputs, "WFP_2025.xlsx", valid_sheets("WFP", 2025))
+    assert not run(inputs).had_errors
+    by_entity = "SELECT DISTINCT s.entity_code, e.factor_set FROM emissions e JOIN submissions s USING (submission_id)"
+    assert sorted(query(inputs, by_entity)) == [("UNEP", "gtb-2025.1"), ("WFP", "own-2026.1")]
+    assert repository == (factors.PINS_PATH, factors.FACTORS_DIR)

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,29 @@ from pipeline import paths
 from pipeline.codelists import codes, normalise_codes, normalise_refs
 
 REPO_ROOT = paths.REPO
+# The factor sets and pins read by default: the repository's, or those of the inputs folder a run
+# reads (`reference_folder`).
 FACTORS_DIR = paths.FACTORS
 PINS_PATH = paths.FACTOR_PINS
+
+
+@contextmanager
+def reference_folder(folder: Path | str) -> Iterator[bool]:
+    """While it lasts, the factor pins and sets are those of `folder` (an inputs folder's
+    `reference/`: `factor_pins.csv`, `factors/<set>/`) where it holds them, else the repository's;
+    yields whether the folder's are read. `gtb run --inputs DIR` reads `DIR/reference/` so."""
+    global FACTORS_DIR, PINS_PATH
+    folder = Path(folder).resolve()
+    saved = FACTORS_DIR, PINS_PATH
+    pins_here, sets_here = (folder / "factor_pins.csv").is_file(), (folder / "factors").is_dir()
+    if pins_here:
+        PINS_PATH = folder / "factor_pins.csv"
+    if sets_here:
+        FACTORS_DIR = folder / "factors"
+    try:
+        yield pins_here or sets_here
+    finally:
+        FACTORS_DIR, PINS_PATH = saved
 
 WORLD = "WORLD"
 FACTOR_COLUMNS = (

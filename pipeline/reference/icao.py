@@ -82,10 +82,17 @@ def _number(frame: pd.DataFrame, column: str, source: str) -> pd.Series:
     return values.astype(float)
 
 
-@cache
 def tables(name: str | None = None, directory: Path | str | None = None) -> Tables:
     """The ICAO tables of a set, checked: every aircraft of the mix has a fuel curve and seats,
-    the mix weights of each band add up to 1 and the bands cover every distance."""
+    the mix weights of each band add up to 1 and the bands cover every distance. Built once per
+    set and folder (a run may read the sets of its inputs folder: `factors.reference_folder`)."""
+    from pipeline.reference import factors
+
+    return _tables(name, str(Path(directory) if directory is not None else factors.FACTORS_DIR))
+
+
+@cache
+def _tables(name: str | None, directory: str) -> Tables:
     fuel_frame = read_set_table("icao_fuel_burn.csv", name, directory)
     nm, kg = (
         _number(fuel_frame, "distance_nm", "icao_fuel_burn.csv"),
