@@ -52,6 +52,7 @@ def reference_folder(folder: Path | str) -> Iterator[bool]:
     finally:
         FACTORS_DIR, PINS_PATH = saved
 
+
 WORLD = "WORLD"
 FACTOR_COLUMNS = (
     "factor_id",
