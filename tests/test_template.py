@@ -115,6 +115,16 @@ def test_validation_messages_fit_excel_limits(wb):
             assert dv.type != "list" or len(dv.formula1) <= INLINE_LIST_LIMIT
 
 
+def test_a_value_typed_outside_a_drop_down_is_asked_about_not_refused(wb):
+    """The contract's codes (KEN, kwh, natural_gas) and the words in another language, which the
+    pipeline reads, are not the drop-downs' labels: Excel asks to keep them (warning style) rather
+    than refusing them, as it does for numbers typed as text; the message says so."""
+    lists = [dv for ws in wb.worksheets for dv in ws.data_validations.dataValidation if dv.type == "list"]
+    assert len(lists) > 10
+    assert {dv.errorStyle for dv in lists} == {"warning"}
+    assert all("KEN" in dv.error and "Yes" in dv.error for dv in lists)
+
+
 def test_lists_sheet_holds_the_full_country_and_entity_lists(wb):
     ws = wb["Lists"]
     columns = {ws.cell(row=1, column=c).value: c for c in range(1, ws.max_column + 1)}

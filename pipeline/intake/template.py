@@ -189,12 +189,15 @@ def dropdown_items(sheet: SheetSpec, col: ColumnSpec, lang: str) -> tuple[str, .
 
 
 def _list_validation(source: str, lang: str) -> DataValidation:
+    """A drop-down list; warning style, as for numbers: a value typed that is not in the list
+    (the contract's code 'KEN' or 'kwh', the word in another language 'gaz naturel', which the
+    pipeline reads) is asked about, not refused."""
     return DataValidation(
         type="list",
         formula1=source,
         allow_blank=True,
         showErrorMessage=True,
-        errorStyle="stop",
+        errorStyle="warning",
         errorTitle=i18n.text("dv.list.title", lang)[:32],
         error=i18n.text("dv.list.error", lang)[:MAX_MESSAGE],
     )
