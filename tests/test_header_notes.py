@@ -40,3 +40,21 @@ def test_an_extra_column_beginning_with_a_present_columns_name_stays_an_extra(tm
     set_cell(sheets, "Facilities", "H2", 2_300_000)
     [sub] = check_files([write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)], jobs=1)
     assert [(f.cell, f.code, f.severity) for f in sub.findings] == [("H1", "unknown-column", "warning")]
+
+
+@pytest.mark.parametrize(
+    ("lang", "header"),
+    [("en", "Renewable %"), ("en", "renewable_share"), ("en", "Renewable share (%)"), ("fr", "Part renouvelable")],
+)
+def test_a_header_naming_a_share_is_never_told_to_become_a_column_of_an_amount(tmp_path, lang, header):
+    """'Renewable %' in place of 'Renewable electricity (kWh)': renamed as told, its shares (30)
+    would load as kWh and pass the check against the quantity. It is an extra column, ignored
+    with its warning, as the contract says of an unknown column."""
+    sub = check_cell(tmp_path, "Facilities", "F1", header, lang=lang)
+    assert [(f.cell, f.code, f.severity) for f in sub.findings] == [("F1", "unknown-column", "warning")]
+    assert sub.is_valid
+
+
+def test_a_share_header_still_stands_for_a_column_of_a_share(tmp_path):
+    sub = check_cell(tmp_path, "Entity", "A5", "Coverage %")
+    assert [(f.cell, f.code) for f in sub.findings] == [("A5", "missing-field")], sub.findings

@@ -427,17 +427,24 @@ def _renamed(spec: contract.SheetSpec, unknown: list[tuple[int, str]], absent: l
 # taken as a beginning ('gas', 'id').
 NAME_BEGINS = 3
 BEGINS_SCORE = 0.9
+# A header that names a share ('Renewable %', 'renewable_share', 'Part renouvelable'): a column
+# holding a share is another column than one holding an amount, however alike their names.
+_SHARE_WORDS = re.compile(r"%|percent|pourcent|porcent|\bshare\b|\bpart\b|\bproporci|\bratio\b|_share\b")
 
 
 def _closest_column(spec: contract.SheetSpec, header: str, candidates: list[str]) -> str | None:
     """The missing column a misspelt or renamed header most looks like (any language), or None:
     the closest by its letters, the header taken whole and without a note in brackets at its end,
-    or one whose name the header begins with (`NAME_BEGINS`)."""
+    or one whose name the header begins with (`NAME_BEGINS`); a header naming a share stands only
+    for a column of a share (`_SHARE_WORDS`)."""
     keys = {_key(header), _key(i18n.without_unit(header))} - {""}
     if not keys:
         return None
+    share = bool(_SHARE_WORDS.search(header.casefold()))
     best, score = None, 0.0
     for column in candidates:
+        if share and spec.column(column).unit != "percent":  # 'Renewable %' is no figure in kWh
+            continue
         variants = [k for k, c in i18n.header_lookup(spec.name).items() if c == column]
         ratio = max(difflib.SequenceMatcher(None, key, v).ratio() for v in variants for key in keys)
         if any(key.startswith(v) for v in variants if len(v) > NAME_BEGINS for key in keys):
