@@ -285,3 +285,34 @@ def test_the_rows_of_one_value_alone_are_decided_once_per_distinct_value(tmp_pat
     assert len(looked_up) == len(set(looked_up)), sorted(set(looked_up))
     assert {("Measured", "data_quality"), ("see annex", "site"), ("Estimated", "data_quality")} <= set(looked_up)
     assert [(cell, code) for cell, code, _, _ in found] == [(f"A{row}", "inconsistent-row") for row in (305, 306, 307)]
+
+
+@pytest.mark.parametrize("sheet", ["Refrigerants", "Offsets", "AirTravel"])
+def test_a_blank_table_tab_is_a_sheet_with_nothing_to_report(tmp_path, sheet):
+    """The contract: "every table sheet may be empty (nothing to report) but must exist". A tab
+    cleared of everything, its headers too, was five or more missing columns and a rejection; it is
+    now an empty sheet, as a tab holding its headers alone is. A tab with a value but no headers
+    still misses its columns, and a blank Field/Value sheet its fields."""
+    from openpyxl import load_workbook
+
+    from pipeline.api import check_files
+    from tests.builders import valid_sheets, write_workbook
+
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", valid_sheets())
+    wb = load_workbook(path)
+    wb[sheet].delete_rows(1, wb[sheet].max_row)
+    wb.save(path)
+    [sub] = check_files([path], jobs=1)
+    assert sub.findings == [] and sub.is_valid, [f.message for f in sub.findings]
+    assert sub.tables[sheet].empty
+
+    wb[sheet]["C3"] = "R-410A"
+    wb.save(path)
+    [sub] = check_files([path], jobs=1)
+    assert "missing-column" in {f.code for f in sub.findings if f.sheet == sheet}
+
+    del wb[sheet]["C3"]
+    wb["Entity"].delete_rows(1, wb["Entity"].max_row)
+    wb.save(path)
+    [sub] = check_files([path], jobs=1)
+    assert {f.sheet for f in sub.findings} == {"Entity"} and not sub.is_valid  # its required fields

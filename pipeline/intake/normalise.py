@@ -564,9 +564,19 @@ def _lower_headers(spec: contract.SheetSpec, raw: RawSheet, found: _Headers, fil
     return None
 
 
+def _blank(raw: RawSheet) -> bool:
+    """Whether a sheet holds nothing at all: no header, no value (a tab cleared, or added empty)."""
+
+    def empty(value: object) -> bool:
+        return value is None or (isinstance(value, str) and not value.strip())
+
+    return all(empty(v) for v in raw.header) and all(empty(v) for row in raw.rows for v in row)
+
+
 def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -> tuple[ParsedSheet, list[Finding]]:
     found = _match_headers(spec, raw, file_name, lang)
-    missing = [c.name for c in spec.columns if c.name not in found.positions and c.required]
+    # "every table sheet may be empty": a blank tab has nothing to report, not five columns missing
+    missing = [] if _blank(raw) else [c.name for c in spec.columns if c.name not in found.positions and c.required]
     lower = _lower_headers(spec, raw, found, file_name) if missing else None
     if lower is not None:  # row 1 is not the header row: nothing is read until the rows above are deleted
         found, findings = _Headers(), [lower]
