@@ -190,7 +190,7 @@ def test_an_upload_with_a_mistake_shows_the_finding_with_cell_header_value_and_e
     finding = html[html.index("Facilities!E2") : html.index("</li>", html.index("Facilities!E2"))]
     assert '<span class="col" title="header">unit</span>' in finding and "<code>litre</code>" in finding
     # the excerpt: the header row, the rows around row 2, columns C to G, the cell itself marked
-    assert '<td class="hit">litre</td>' in finding
+    assert '<td class="hit">litre<span class="visually-hidden"> (the cell of this finding)</span></td>' in finding
     assert "energy_type" in finding and "electricity" in finding and "diesel" in finding
     assert re.findall(r"<th(?: class=\"hit\")?>([A-Z])</th>", finding) == ["C", "D", "E", "F", "G"]
     up = Upload.objects.get()
@@ -1258,3 +1258,18 @@ def test_the_uploads_list_reads_the_same_for_the_focal_point_and_for_sun(portal,
         assert len(rows) == 2, url
         assert "3 warnings" in text_of(rows[1]) and "warning" not in text_of(rows[0]), url
         assert 'class="current"' in rows[0] and 'class="current"' not in rows[1], url
+
+
+def test_links_repeated_down_a_list_say_which_row_they_open(personas, tmp_path):
+    """A screen reader's list of links read "review, review, review" (61 times in the tracker) and
+    "report" once per upload: each now says its entity or file, in text only a reader hears; no
+    column header is empty."""
+    focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
+    upload(focal, "UNEP", workbook(tmp_path / "1", Facilities_E2="litre"))
+    tracker = page(analyst, f"/tracker/?year={YEAR}")
+    assert 'review<span class="visually-hidden"> UNEP</span></a>' in tracker
+    entity = page(focal, "/entity/UNEP/")
+    assert re.search(r'report<span class="visually-hidden"> · UNEP_2024\.xlsx, [^<]+</span></a>', entity)
+    for html in (tracker, entity):
+        assert "<th></th>" not in html
+    assert '<span class="visually-hidden"> (the cell of this finding)</span></td>' in entity
