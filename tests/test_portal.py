@@ -1273,3 +1273,28 @@ def test_links_repeated_down_a_list_say_which_row_they_open(personas, tmp_path):
     for html in (tracker, entity):
         assert "<th></th>" not in html
     assert '<span class="visually-hidden"> (the cell of this finding)</span></td>' in entity
+
+
+def test_sun_reading_an_entitys_page_is_not_addressed_as_its_focal_point(personas, tmp_path):
+    focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
+    upload(focal, "UNEP", workbook(tmp_path / "1", Facilities_E2="litre"))
+    assert "<h2>Report on your latest upload</h2>" in page(focal, "/entity/UNEP/")
+    html = page(analyst, "/entity/UNEP/")
+    assert "<h2>The latest upload</h2>" in html and "<h2>Uploads</h2>" in html
+    assert "your latest upload" not in html and "Your uploads" not in html
+
+
+def test_a_pages_title_says_what_came_of_the_last_action(personas, tmp_path):
+    """A screen reader says the title first: after an upload it says the verdict, after a wrong
+    password the error; an upload's report names its entity."""
+    from django.test import Client
+
+    focal = client_for(personas["focal_a"])
+    upload(focal, "UNEP", workbook(tmp_path / "1", Facilities_E2="litre"))
+    html = page(focal, "/entity/UNEP/")
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)  # type: ignore[union-attr]
+    assert title.startswith("The workbook has errors") and f"UNEP {YEAR}" in title, title
+    assert '<ul class="messages"' in html  # the message is still shown on the page
+    assert re.search(r"<title>[^<]*UNEP \d{4}[^<]*</title>", page(focal, f"/uploads/{Upload.objects.get().pk}/"))
+    wrong = Client().post("/login/", {"username": "focal-a", "password": "not it at all"}).content.decode()
+    assert "<title>Wrong user name or password. · Sign in" in wrong
