@@ -34,11 +34,13 @@ def _year_set(year: int) -> tuple[str, bool] | None:
     its own). Looked up once per year and reference (`factors.reference_folder`)."""
     from pipeline.reference import factors
 
-    return _year_set_in(year, str(factors.PINS_PATH), str(factors.FACTORS_DIR))
+    pins = factors.PINS_PATH
+    return _year_set_in(year, str(pins), str(factors.FACTORS_DIR), factors.file_stamp([pins]))
 
 
 @cache
-def _year_set_in(year: int, pins: str, sets: str) -> tuple[str, bool] | None:
+def _year_set_in(year: int, pins: str, sets: str, stamp: tuple) -> tuple[str, bool] | None:
+    """`_year_set` of the pins file at `pins` as it is (`stamp`: read again once it changes)."""
     from pipeline.reference import factors, icao
 
     try:

@@ -9,12 +9,19 @@ from schemas import i18n
 from schemas.checks import in_codelist, is_blank, parse_code, parse_number, row_check, sheet_schema
 
 
-@cache
 def kwh_per_unit() -> dict[str, float]:
-    """Electricity units -> kWh, from the unit conversions of the factor set (one source of truth)."""
+    """Electricity units -> kWh, from the unit conversions of the factor set (one source of truth)
+    of the folder of sets read now (`factors.reference_folder`)."""
+    from pipeline.reference import factors
+
+    return _kwh_per_unit(str(factors.FACTORS_DIR))
+
+
+@cache
+def _kwh_per_unit(sets: str) -> dict[str, float]:
     from pipeline.reference.factors import conversions
 
-    conv = conversions()
+    conv = conversions(None, sets)
     rows = conv[(conv["sheet_key"] == "facilities") & (conv["activity"] == "electricity") & (conv["to_unit"] == "kwh")]
     return {u: float(m) for u, m in zip(rows["from_unit"], rows["multiplier"], strict=True)}
 

@@ -44,7 +44,13 @@ def test_an_extra_column_beginning_with_a_present_columns_name_stays_an_extra(tm
 
 @pytest.mark.parametrize(
     ("lang", "header"),
-    [("en", "Renewable %"), ("en", "renewable_share"), ("en", "Renewable share (%)"), ("fr", "Part renouvelable")],
+    [
+        ("en", "Renewable %"),
+        ("en", "renewable_share"),
+        ("en", "Renewable share (%)"),
+        ("en", "Renewable (%)"),
+        ("fr", "Part renouvelable"),
+    ],
 )
 def test_a_header_naming_a_share_is_never_told_to_become_a_column_of_an_amount(tmp_path, lang, header):
     """'Renewable %' in place of 'Renewable electricity (kWh)': renamed as told, its shares (30)
@@ -58,3 +64,9 @@ def test_a_header_naming_a_share_is_never_told_to_become_a_column_of_an_amount(t
 def test_a_share_header_still_stands_for_a_column_of_a_share(tmp_path):
     sub = check_cell(tmp_path, "Entity", "A5", "Coverage %")
     assert [(f.cell, f.code) for f in sub.findings] == [("A5", "missing-field")], sub.findings
+
+
+def test_a_note_that_only_mentions_a_share_leaves_a_misspelt_header_its_column(tmp_path):
+    sub = check_cell(tmp_path, "Facilities", "D1", "Quantiy (kWh; 50% estimated)")
+    assert [(f.cell, f.code) for f in sub.findings] == [("D1", "missing-column")]
+    assert "Quantity" in sub.findings[0].message

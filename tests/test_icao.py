@@ -199,14 +199,16 @@ def test_a_calculator_figure_in_a_year_priced_by_distance_band_is_said_not_to_be
     assert sub.is_valid
 
 
+@pytest.mark.parametrize("year", [2024, 2025])
 @pytest.mark.parametrize("figure", [0.0, -5.0, 50_000.0])
-def test_a_calculator_figure_out_of_range_is_one_error_not_also_a_far_estimate(tmp_path, figure):
+def test_a_calculator_figure_out_of_range_is_one_error_not_also_a_far_estimate(tmp_path, figure, year):
     """0, a negative figure or 50 t per passenger: the range error says it; a comparison with the
-    estimate ("-100 %") would be a follow-on finding on the same cell."""
+    estimate ("-100 %"), or in a year that does not use it that it is not used, would be a
+    follow-on finding on the same cell."""
     from pipeline import api
     from tests.builders import write_workbook
 
-    path = write_workbook(tmp_path / "UNEP_2025.xlsx", with_icec(2025, [figure, None, None]))
+    path = write_workbook(tmp_path / f"UNEP_{year}.xlsx", with_icec(year, [figure, None, None]))
     [sub] = api.check_files([path], jobs=1)
     assert [(f.cell, f.code, f.severity) for f in sub.findings] == [("G2", "out-of-range", "error")]
 
@@ -283,3 +285,28 @@ def test_every_activity_row_of_two_years_is_priced_once_by_its_own_factor(tmp_pa
     air = {(r[0], r[4]) for r in rows if r[1] == "AirTravel"}
     assert {fid for y, fid in air if y == 2025} == {"air.icao.fuel.kg_fuel", "air.icec.submitted"}
     assert all(fid.startswith("air.") and "icao" not in fid and "icec" not in fid for y, fid in air if y == 2024)
+
+
+def test_the_pins_a_check_reads_are_those_of_the_pins_file_as_it_is_now(tmp_path, monkeypatch):
+    """The portal's process lives through edits of factor_pins.csv: the calculator check reads
+    the year's set from the file as it is, not as it was when first asked; and an inputs folder's
+    reference is read where it holds pins, the sets staying the repository's."""
+    import os
+
+    from pipeline.reference import factors
+    from schemas.air_travel import _year_set
+
+    pins = tmp_path / "reference" / "factor_pins.csv"
+    pins.parent.mkdir()
+    pins.write_text("year,factor_set,notes\n2025,gtb-2025.1,\n", encoding="utf-8")
+    monkeypatch.setattr(factors, "PINS_PATH", factors.PINS_PATH)
+    monkeypatch.setattr(factors, "FACTORS_DIR", factors.FACTORS_DIR)
+    sets = factors.FACTORS_DIR
+    assert factors.use_reference(tmp_path / "reference")
+    assert (pins.resolve(), sets) == (factors.PINS_PATH, factors.FACTORS_DIR)
+    assert _year_set(2025) == ("gtb-2025.1", False) and _year_set(2024) is None
+    pins.write_text("year,factor_set,notes\n2024,gtb-2025.1,\n2025,gtb-2026.1,\n", encoding="utf-8")
+    os.utime(pins, ns=(pins.stat().st_atime_ns, pins.stat().st_mtime_ns + 1_000_000_000))
+    assert _year_set(2025) == ("gtb-2026.1", True) and _year_set(2024) == ("gtb-2025.1", False)
+    assert not factors.use_reference(tmp_path / "nothing here")
+    assert pins.resolve() == factors.PINS_PATH  # a folder without a reference changes nothing

@@ -432,6 +432,17 @@ BEGINS_SCORE = 0.9
 _SHARE_WORDS = re.compile(r"%|percent|pourcent|porcent|\bshare\b|\bpart\b|\bproporci|\bratio\b|_share\b")
 
 
+def _names_a_share(header: str) -> bool:
+    """Whether a header names a share: in its words ('Renewable %', 'renewable_share'), or as the
+    unit in brackets at its end ('Renewable (%)'); a note that only mentions one ('Quantity (kWh;
+    50% estimated)') does not make the column a share."""
+    name = i18n.without_unit(header)
+    note = header[len(name) :].strip(" \t\n()[]")
+    if _SHARE_WORDS.search(name.casefold()):
+        return True
+    return len(note) <= 12 and bool(_SHARE_WORDS.search(note.casefold()))
+
+
 def _closest_column(spec: contract.SheetSpec, header: str, candidates: list[str]) -> str | None:
     """The missing column a misspelt or renamed header most looks like (any language), or None:
     the closest by its letters, the header taken whole and without a note in brackets at its end,
@@ -440,7 +451,7 @@ def _closest_column(spec: contract.SheetSpec, header: str, candidates: list[str]
     keys = {_key(header), _key(i18n.without_unit(header))} - {""}
     if not keys:
         return None
-    share = bool(_SHARE_WORDS.search(header.casefold()))
+    share = _names_a_share(header)
     best, score = None, 0.0
     for column in candidates:
         if share and spec.column(column).unit != "percent":  # 'Renewable %' is no figure in kWh

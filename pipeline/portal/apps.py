@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from pathlib import Path
 
 from django.apps import AppConfig
 
@@ -14,6 +15,12 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.conf import settings
+
+        from pipeline.reference import factors
+
+        # the factor pins and sets of the portal's inputs folder where it has them, as its runs read
+        factors.use_reference(Path(settings.GTB_INPUTS) / "reference")
         if os.environ.get("GTB_PORTAL_WARM_UP") == "1":  # set by `gtb serve` only
             threading.Thread(target=_warm_up, name="gtb-portal-warm-up", daemon=True).start()
 

@@ -34,21 +34,30 @@ FACTORS_DIR = paths.FACTORS
 PINS_PATH = paths.FACTOR_PINS
 
 
-@contextmanager
-def reference_folder(folder: Path | str) -> Iterator[bool]:
-    """While it lasts, the factor pins and sets are those of `folder` (an inputs folder's
-    `reference/`: `factor_pins.csv`, `factors/<set>/`) where it holds them, else the repository's;
-    yields whether the folder's are read. `gtb run --inputs DIR` reads `DIR/reference/` so."""
+def use_reference(folder: Path | str) -> bool:
+    """From now on in this process, the factor pins and sets are those of `folder` (an inputs
+    folder's `reference/`: `factor_pins.csv`, `factors/<set>/`) where it holds them, each on its
+    own, else those read until now (the repository's); whether the folder's are read. The portal's process does so once,
+    at start, for its inputs folder, so that its checks price as its runs do."""
     global FACTORS_DIR, PINS_PATH
     folder = Path(folder).resolve()
-    saved = FACTORS_DIR, PINS_PATH
     pins_here, sets_here = (folder / "factor_pins.csv").is_file(), (folder / "factors").is_dir()
     if pins_here:
         PINS_PATH = folder / "factor_pins.csv"
     if sets_here:
         FACTORS_DIR = folder / "factors"
+    return pins_here or sets_here
+
+
+@contextmanager
+def reference_folder(folder: Path | str) -> Iterator[bool]:
+    """`use_reference(folder)` while it lasts, then what was read before: `gtb run --inputs DIR`
+    reads `DIR/reference/` so. Module state: one run at a time in a process (the portal runs
+    `gtb run` in a process of its own)."""
+    global FACTORS_DIR, PINS_PATH
+    saved = FACTORS_DIR, PINS_PATH
     try:
-        yield pins_here or sets_here
+        yield use_reference(folder)
     finally:
         FACTORS_DIR, PINS_PATH = saved
 
