@@ -154,6 +154,15 @@ def reviewer() -> Reviewer:
     return Reviewer()
 
 
+def use_reference(inputs: Path) -> bool:
+    """From now on in this process, price with the factor pins and sets of `inputs/reference/`
+    where it holds them, as `run(inputs)` does (the portal's process, once, at its start);
+    whether they are read."""
+    from pipeline.reference.factors import use_reference as use
+
+    return use(Path(inputs) / "reference")
+
+
 def template_languages() -> tuple[str, ...]:
     """The languages `template` writes."""
     from pipeline.intake.template import SUPPORTED_LANGS

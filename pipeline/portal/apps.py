@@ -17,10 +17,10 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from pipeline.reference import factors
+        from pipeline import api
 
         # the factor pins and sets of the portal's inputs folder where it has them, as its runs read
-        factors.use_reference(Path(settings.GTB_INPUTS) / "reference")
+        api.use_reference(Path(settings.GTB_INPUTS))
         if os.environ.get("GTB_PORTAL_WARM_UP") == "1":  # set by `gtb serve` only
             threading.Thread(target=_warm_up, name="gtb-portal-warm-up", daemon=True).start()
 
