@@ -88,11 +88,18 @@ def _estimates(d: pd.DataFrame) -> pd.Series:
     return out
 
 
+def _figures(d: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The rows' calculator figures as numbers, and which of them are figures within the column's
+    bounds: the others are blank or have their range error, and no finding of the two checks below
+    follows on from it (a "-100 %" of a 0)."""
+    icec = parse_number(d["icec_co2_kg"])
+    return icec, within_bounds(contract.sheet("AirTravel").column("icec_co2_kg"), icec) & icec.notna()
+
+
 def _icec_unused(d: pd.DataFrame) -> pd.Series:
     """A calculator figure in a year whose factor set prices flights by distance band (gtb-2025.1,
     2010-2024): the set's method prices the row, and the figure is kept but not counted."""
-    icec = parse_number(d["icec_co2_kg"])
-    given = within_bounds(contract.sheet("AirTravel").column("icec_co2_kg"), icec) & icec.notna()
+    _, given = _figures(d)
     if not given.any() or REPORTING_YEAR not in d:
         return pd.Series(True, index=d.index)
     years = pd.to_numeric(d[REPORTING_YEAR], errors="coerce")
@@ -113,12 +120,9 @@ def _unused_params(value: object, row: pd.Series | None) -> dict[str, object]:
 
 
 def _icec_near_estimate(d: pd.DataFrame) -> pd.Series:
-    """A figure within the column's bounds near the estimate; one out of bounds has its own error
-    already, and is not compared (a follow-on finding would say "-100 %" of a 0)."""
-    estimate = _estimates(d)
-    icec = parse_number(d["icec_co2_kg"])
-    compared = within_bounds(contract.sheet("AirTravel").column("icec_co2_kg"), icec)
-    return ~(compared & ((icec / estimate - 1).abs() > tolerance()))
+    """A figure within the column's bounds (`_figures`) near the estimate."""
+    icec, compared = _figures(d)
+    return ~(compared & ((icec / _estimates(d) - 1).abs() > tolerance()))
 
 
 def _icec_params(value: object, row: pd.Series | None) -> dict[str, object]:

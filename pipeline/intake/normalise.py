@@ -300,7 +300,7 @@ def pipeline_fault(exc: Exception) -> UnreadableFile:
 def _normalise(raw: RawWorkbook, lang: str, part: Callable[[ParsedWorkbook], object] | None = None) -> ParsedWorkbook:
     """`normalise`. `part(workbook)`: called with the workbook normalised but for its largest
     sheet, before that sheet is normalised (`read_normalised(early=True)`)."""
-    empty = frozenset(name for name, s in raw.sheets.items() if not s.rows and all(h is None for h in s.header))
+    empty = frozenset(name for name, s in raw.sheets.items() if s.is_empty)
     tabs, extra, again = _sheet_map(list(raw.sheets), empty)
     findings = _tab_findings(raw, lang, tabs, extra, again)
 
@@ -575,19 +575,10 @@ def _lower_headers(spec: contract.SheetSpec, raw: RawSheet, found: _Headers, fil
     return None
 
 
-def _blank(raw: RawSheet) -> bool:
-    """Whether a sheet holds nothing at all: no header, no value (a tab cleared, or added empty)."""
-
-    def empty(value: object) -> bool:
-        return value is None or (isinstance(value, str) and not value.strip())
-
-    return all(empty(v) for v in raw.header) and all(empty(v) for row in raw.rows for v in row)
-
-
 def _table(spec: contract.SheetSpec, raw: RawSheet, file_name: str, lang: str) -> tuple[ParsedSheet, list[Finding]]:
     found = _match_headers(spec, raw, file_name, lang)
     # "every table sheet may be empty": a blank tab has nothing to report, not five columns missing
-    missing = [] if _blank(raw) else [c.name for c in spec.columns if c.name not in found.positions and c.required]
+    missing = [] if raw.is_empty else [c.name for c in spec.columns if c.name not in found.positions and c.required]
     lower = _lower_headers(spec, raw, found, file_name) if missing else None
     if lower is not None:  # row 1 is not the header row: nothing is read until the rows above are deleted
         found, findings = _Headers(), [lower]

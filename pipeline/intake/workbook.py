@@ -27,6 +27,11 @@ class RawSheet:
     # cells adding up their column above or a table column: {"D5": "SUM(D2:D4)", "D9": "SUBTOTAL(109,Table1[Quantity])"}
     sum_cells: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def is_empty(self) -> bool:
+        """Nothing at all in the sheet: no header, no row (a tab cleared, a chart sheet)."""
+        return not self.rows and all(h is None for h in self.header)
+
 
 @dataclass
 class RawWorkbook:

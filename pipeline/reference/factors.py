@@ -37,8 +37,9 @@ PINS_PATH = paths.FACTOR_PINS
 def use_reference(folder: Path | str) -> bool:
     """From now on in this process, the factor pins and sets are those of `folder` (an inputs
     folder's `reference/`: `factor_pins.csv`, `factors/<set>/`) where it holds them, each on its
-    own, else those read until now (the repository's); whether the folder's are read. The portal's process does so once,
-    at start, for its inputs folder, so that its checks price as its runs do."""
+    own, else those read until now (the repository's); whether the folder's are read. The
+    portal's process does so once, at start, for its inputs folder, so that its checks price as
+    its runs do."""
     global FACTORS_DIR, PINS_PATH
     folder = Path(folder).resolve()
     pins_here, sets_here = (folder / "factor_pins.csv").is_file(), (folder / "factors").is_dir()
