@@ -228,3 +228,25 @@ def test_formula_guard_in_sql_is_the_python_rule(value):
 def test_formula_guard_in_sql_on_known_cases(value):
     [(got,)] = duckdb.execute(f"SELECT {safe.formula_safe_sql('v')} FROM (SELECT ?::VARCHAR AS v)", [value]).fetchall()
     assert got == safe.formula_safe(value)
+
+
+def test_estimated_share_is_published_with_its_system_rows(parquet, csv_export, warehouse):
+    """`estimated_emissions` (the report's "x % of emissions from estimated figures") is in the
+    package, per entity and per year; the year's row has no entity, so the resource has no key."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        view = con.execute("SELECT * FROM estimated_emissions WHERE year <= ? ORDER BY ALL", [YEAR]).fetchall()
+    finally:
+        con.close()
+    assert any(row[0] is None and row[2] for row in view) and any(row[0] == "WFP" for row in view)
+    published = duckdb.execute(
+        f"SELECT * FROM read_parquet('{parquet / 'estimated_emissions.parquet'}') ORDER BY ALL"
+    ).fetchall()
+    assert published == view
+    [resource] = [r for r in descriptor(csv_export)["resources"] if r["name"] == "estimated_emissions"]
+    assert "primaryKey" not in resource["schema"]
+    assert {f["name"]: f.get("unit") for f in resource["schema"]["fields"]}["estimated_tco2e"] == "tCO2e"
+    from_csv = duckdb.execute(
+        f"SELECT * FROM read_csv('{csv_export / 'estimated_emissions.csv'}') ORDER BY ALL"
+    ).fetchall()
+    assert len(from_csv) == len(view) and sum(row[0] is None for row in from_csv) == sum(row[0] is None for row in view)

@@ -6,7 +6,8 @@ What is exported (folder `{outputs}/export/{year}/`):
 
 - the indicator views, every year up to the data year: `system_indicators`, `entity_indicators`,
   `entity_change`, `year_factor_sets`, `entity_factor_sets` (the emission factor set(s) of each
-  year, and where they change), `completeness_by_year`, `reporting_completeness`;
+  year, and where they change), `completeness_by_year`, `reporting_completeness`,
+  `estimated_emissions` (the share of the workbooks' emissions from estimated figures);
 - the year's loaded submissions (`submissions`), their rows of every sheet table (activity,
   offsets, waste, water, Entity and EMS sheets) with `entity_code` and `year` beside
   `submission_id`, the `emissions` rows and the `emission_factors` they used, with sources.
@@ -74,6 +75,9 @@ VIEW_KEYS = {
     "entity_factor_sets": ["entity_code", "year"],
     "completeness_by_year": ["year"],
     "reporting_completeness": ["entity_code", "year"],
+    # one row per entity and year with a workbook and one per year (is_system, no entity): no key,
+    # since a key's fields may not be empty
+    "estimated_emissions": [],
 }
 # Units a column name says (`_tco2e`, `_kwh`), for columns neither the contract nor the keys name.
 SUFFIX_UNITS = {
