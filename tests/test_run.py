@@ -680,6 +680,32 @@ def test_a_reader_waits_for_a_short_write(inputs, capsys):
     assert code == 0 and "UNEP" in capsys.readouterr().out
 
 
+def test_a_database_grown_by_a_writer_while_the_check_waits_is_whole(tmp_path):
+    """The check took the file's size, then waited for a writer's lock: the writer grew the file
+    and let go, and the header then counted blocks the old size did not hold, so a warehouse in
+    use by `gtb run` read as "damaged ... restore it from a backup" on the tracker and in
+    `gtb status`."""
+    from pipeline.warehouse.db import check_file
+
+    db = tmp_path / "gtb.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE kept AS SELECT range AS i FROM range(10)")
+    before = db.stat().st_size
+    code = (
+        "import duckdb, time; "
+        f"c = duckdb.connect({str(db)!r}); print('ready', flush=True); time.sleep(0.5); "
+        "c.execute('CREATE TABLE grown AS SELECT range AS i, md5(range::VARCHAR) AS s FROM range(300000)'); "
+        "c.execute('CHECKPOINT'); c.close()"
+    )
+    writer = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
+        check_file(db, wait="read")  # waits for the writer, then finds the file whole
+    finally:
+        writer.wait(timeout=60)
+    assert db.stat().st_size > before, "the writer grew the file during the wait"
+
+
 def test_locked_database_exits_2_with_one_line(inputs, capsys, monkeypatch):
     from pipeline.warehouse import db as warehouse_db
 

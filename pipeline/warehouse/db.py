@@ -93,13 +93,15 @@ def check_file(path: Path, wait: str = "read", deadline: float | None = None) ->
             raise GtbError(f"{path} is not a file; give --db the path of a database file")
         with path.open("rb") as fh:
             head = fh.read(MAGIC[0] + len(MAGIC[1]))
-        size = path.stat().st_size
     except OSError as exc:
         raise GtbError(f"cannot read the database {path}: {exc.strerror or exc}") from None
     if head[MAGIC[0] :] != MAGIC[1]:
         raise GtbError(f"{path} is not a readable DuckDB database; it was left untouched (move it away or use --db)")
     try:
         with _duckdb_connect(path, True, deadline or _deadline(wait)) as probe:
+            # the size once the probe holds the file: taken before a wait for a writer's lock, it
+            # was the file before the writer grew it, and a busy warehouse read as "damaged"
+            size = path.stat().st_size
             block_size, last_block = _last_used_block(probe)
     except (duckdb.Error, OSError) as exc:
         raise _explain(exc, path) from None
