@@ -1298,3 +1298,44 @@ def test_a_pages_title_says_what_came_of_the_last_action(personas, tmp_path):
     assert re.search(r"<title>[^<]*UNEP \d{4}[^<]*</title>", page(focal, f"/uploads/{Upload.objects.get().pk}/"))
     wrong = Client().post("/login/", {"username": "focal-a", "password": "not it at all"}).content.decode()
     assert "<title>Wrong user name or password. · Sign in" in wrong
+
+
+def test_a_direction_mark_typed_in_an_explanation_survives_save_then_submit(warehouse, personas, tmp_path):
+    """Hebrew or Arabic typed on Windows holds right-to-left marks. The page showed every control
+    character as an escape, text boxes included, so the box held the six characters `\\u200f`
+    after "Save", and "Submit" (which posts the boxes as they stand) stored them in place of the
+    mark. Boxes now keep what was typed; the rest of the page still shows the escape."""
+    from pipeline.portal.models import Explanation
+
+    client = client_for(personas["focal_a"])
+    upload(client, "UNEP", workbook(tmp_path, Facilities_D2=2_400_000_000))
+    up = Upload.objects.get()
+    typed = {
+        f"explain:{f['key']}": "\u05de\u05e8\u05db\u05d6 \u200fnew data centre\u202e" for f in up.findings if f["flag"]
+    }
+    client.post(f"/uploads/{up.pk}/explain/", {"upload": up.pk, **typed})
+    html = page(client, "/entity/UNEP/")
+    boxes = dict(re.findall(r'<textarea name="(explain:[^"]+)"[^>]*>([^<]*)</textarea>', html))
+    assert boxes == typed, "the boxes hold what was typed"
+    outside = re.sub(r"<textarea\b.*?</textarea>", "", html, flags=re.S)
+    assert "\u200f" not in outside and "\u202e" not in outside
+    submit(client, answers=boxes)  # as the browser posts the page
+    assert Case.objects.get().status == Case.SUBMITTED
+    assert set(Explanation.objects.values_list("text", flat=True)) == set(typed.values())
+    review = page(client_for(personas["analyst"]), f"/review/UNEP/{YEAR}/")
+    assert "\\u200fnew data centre\\u202e" in review and "\u202e" not in review
+
+
+def test_form_text_is_left_as_typed_and_everything_around_it_escaped():
+    from pipeline.portal.middleware import page_safe_but_form_text
+
+    page = (
+        '<p title="a\u202eb">x\u202ey</p><textarea name="n" data-x="\u202e">kept\u200f\n</textarea>'
+        '<input type="hidden" name="next" value="/r\u200fq"><INPUT data-value="\u202e" VALUE="v\u202e">'
+        "<textarea>second\u202e</textarea>tail\u202e"
+    )
+    assert page_safe_but_form_text(page) == (
+        '<p title="a\\u202eb">x\\u202ey</p><textarea name="n" data-x="\\u202e">kept\u200f\n</textarea>'
+        '<input type="hidden" name="next" value="/r\u200fq"><INPUT data-value="\\u202e" VALUE="v\u202e">'
+        "<textarea>second\u202e</textarea>tail\\u202e"
+    )

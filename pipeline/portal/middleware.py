@@ -5,6 +5,7 @@ page's language, the portal's page for a 405."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 
@@ -91,12 +92,36 @@ class PageLanguage:
         return response
 
 
+# What a form posts back as it stands: a text box's content and an input's value. Rewritten, a
+# right-to-left mark typed in an explanation (Hebrew or Arabic typed on Windows holds them) was
+# posted back as the six characters `\u200f` by the next "Save" or "Submit", and stored so.
+_FORM_TEXT = re.compile(r"(<textarea\b[^>]*>)(.*?)(</textarea>)|(\svalue=\")([^\"]*)(\")", re.S | re.I)
+
+
+def page_safe_but_form_text(text: str) -> str:
+    """`safe.page_safe` of an HTML page, except in the text of its text boxes and the values of
+    its inputs, which the browser shows inside the control (an override there turns nothing
+    else around) and posts back as they stand."""
+    out: list[str] = []
+    end = 0
+    for match in _FORM_TEXT.finditer(text):
+        out.append(page_safe(text[end : match.start()]))
+        groups = match.groups()
+        opening, kept, closing = groups[0:3] if groups[0] is not None else groups[3:6]
+        out += [page_safe(opening), kept, closing]
+        end = match.end()
+    out.append(page_safe(text[end:]))
+    return "".join(out)
+
+
 class ShowUnseenCharacters:
     """Every control character of an HTML page (but tab and line breaks) shown as an escape
     (`\\u202e`), as on the console and in CSV files (`safe.page_safe`): the pages show what
     submitters typed (values, file names, explanations, corrections), autoescaped for HTML, but
     a right-to-left override among them would still turn the text after it around. The portal's
-    own pages hold none; pages are built whole (no streaming), so the body is rewritten once."""
+    own pages hold none; pages are built whole (no streaming), so the body is rewritten once.
+    Text boxes and input values are left as typed (`page_safe_but_form_text`): they are posted
+    back, and what was typed is what is kept."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -106,7 +131,7 @@ class ShowUnseenCharacters:
         if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
             return response
         text = response.content.decode(response.charset or "utf-8")
-        shown = page_safe(text)
+        shown = page_safe_but_form_text(text)
         if shown != text:
             response.content = shown.encode(response.charset or "utf-8")
             if response.has_header("Content-Length"):
