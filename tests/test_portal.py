@@ -72,6 +72,55 @@ def test_repeated_failures_lock_the_name_even_with_the_right_password(personas):
     assert Client().post("/login/", {"username": "focal-a", "password": PASSWORD}).status_code == 302
 
 
+def _sqlite_like(fold):
+    """SQLite's `X LIKE Y ESCAPE Z` (Django's `iexact`), comparing the two sides folded by `fold`."""
+
+    def like(pattern, string, escape):
+        if pattern is None or string is None:
+            return None
+        out, i = [], 0
+        while i < len(pattern):
+            char = pattern[i]
+            if char == escape and i + 1 < len(pattern):
+                out.append(re.escape(fold(pattern[i + 1])))
+                i += 2
+                continue
+            out.append(".*" if char == "%" else "." if char == "_" else re.escape(fold(char)))
+            i += 1
+        return re.fullmatch("".join(out), fold(string), re.S) is not None
+
+    return like
+
+
+def test_no_other_spelling_of_a_name_has_a_lockout_count_of_its_own(personas):
+    """On PostgreSQL `iexact` compares UPPER() of both sides, which makes 'ſ' an S and 'ı' an I,
+    while the lockout counted the name as typed, lowered: 'ſirius' had five tries of its own and
+    then signed in as the locked 'sirius' (5 x 2^k passwords for a name with k letters s or i).
+    SQLite's LIKE is made to fold as PostgreSQL does for this test."""
+    from django.db import connection
+    from django.test import Client
+
+    from tests.portal_fixtures import user
+
+    user("sirius", ("UNEP",))
+    connection.ensure_connection()
+    connection.connection.create_function("like", 3, _sqlite_like(str.upper))
+    try:
+        client = Client()
+        for _ in range(5):
+            assert client.post("/login/", {"username": "sirius", "password": "wrong"}).status_code == 401
+        for spelling in ("ſirius", "sırius", "SIRIUS", "ſırıuſ"):
+            answer = client.post("/login/", {"username": spelling, "password": PASSWORD})
+            assert answer.status_code == 401, spelling
+            assert "_auth_user_id" not in client.session, spelling
+    finally:  # SQLite's own LIKE: ASCII letters folded, nothing else
+        connection.connection.create_function(
+            "like", 3, _sqlite_like(lambda text: "".join(c.upper() if c.isascii() else c for c in text))
+        )
+    SignInFailure.objects.all().delete()
+    assert Client().post("/login/", {"username": "Sirius", "password": PASSWORD}).status_code == 302
+
+
 def test_a_wrong_password_keeps_the_name_typed_escaped_and_ties_the_error_to_the_fields(personas):
     """After a wrong password the name stays in its field (only the password is typed again), as
     text whatever it holds; the fields point at the error, and focus goes to the password."""

@@ -73,6 +73,8 @@ MATRIX: dict[str, list[tuple[str, str, dict[str, object]]]] = {
     "review": [
         ("GET", f"/review/{A}/{YEAR}/", answers("login", 403, 403, 200)),
         ("GET", f"/review/NOPE/{YEAR}/", answers("login", 403, 403, 404)),
+        ("GET", f"/review/{A}/0/", answers("login", 403, 403, 404)),  # the tracker's years only
+        ("GET", f"/review/{A}/99999999999999999999/", answers("login", 403, 403, 404)),
     ],
     "accept": [("POST", f"/review/{A}/{YEAR}/accept/", answers("login", 403, 403, "redirect"))],
     "request-correction": [("POST", f"/review/{B}/{YEAR}/correction/", answers("login", 403, 403, "redirect"))],
@@ -134,6 +136,11 @@ def test_every_url_answers_every_persona_as_the_matrix_says(personas, tmp_path, 
                     wrong.append(
                         f"{persona} {method} {url} ({name}): {outcome(response)}, expected {expected[persona]}"
                     )
+                if method == "GET":  # what monitors and link checkers send: answered as the GET, no body
+                    head = client_for(personas[persona]).head(url)
+                    body = b"".join(head.streaming_content) if head.streaming else head.content
+                    if outcome(head) != expected[persona] or body:
+                        wrong.append(f"{persona} HEAD {url} ({name}): {outcome(head)}, expected {expected[persona]}")
     assert not wrong, "\n".join(wrong)
     assert launched == ["analyst"]
 

@@ -580,3 +580,47 @@ def test_an_upload_cut_off_can_be_sent_again_and_its_verdict_is_read_out(served,
             assert 0 <= top < 900, top
         finally:
             browser.close()
+
+
+def _raw_answer(base: str, request: bytes) -> tuple[bytes, bytes]:
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(request.replace(b"{host}", f"{host}:{port}".encode()))
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+            if b"\r\n\r\n" in answer and b"Connection: close" not in answer and b"connection: close" not in answer:
+                break
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head.lower(), body
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"POST /login/ HTTP/1.1\r\nHost: {host}\r\nContent-Length: 12abc\r\n\r\n",  # a length that is no number
+        b"POST /login/ HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",  # a chunk size no hex
+    ],
+)
+def test_the_servers_own_refusals_wear_the_portals_headers(served, request_bytes):
+    """Waitress answers a malformed request itself, before the portal sees it: its answers had none
+    of the headers every answer carries."""
+    from pipeline.portal.middleware import REFUSAL_HEADERS
+
+    head, _ = _raw_answer(served[0], request_bytes)
+    assert head.startswith(b"http/1.1 400 "), head[:40]
+    for name, value in REFUSAL_HEADERS:
+        assert f"{name.lower()}: {value.lower()}".encode() in head, name
+    assert b"referrer-policy: same-origin" in head
+
+
+def test_a_nul_spelt_in_a_cookie_is_a_visitor_not_an_error(served):
+    """A quoted cookie may spell a NUL (`\\000`), which Django unquotes; PostgreSQL refuses it in the
+    session's lookup, and every such request was a bare 500 with a long traceback in the log."""
+    base, _, root = served
+    log_before = (root / "server.log").stat().st_size
+    request = urllib.request.Request(base + "/login/", headers={"Cookie": 'gtb_session="abcdefgh\\000ij"; gtb_lang=fr'})
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200 and response.headers["Referrer-Policy"] == "same-origin"
+        assert response.headers["Content-Language"] == "fr"  # the other cookies are read as sent
+    assert "Traceback" not in (root / "server.log").read_text(errors="replace")[log_before:]

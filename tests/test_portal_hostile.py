@@ -128,6 +128,30 @@ def test_a_nul_character_in_any_field_is_refused_before_the_view(personas):
     assert analyst.get("/audit/?entity=UNEP").status_code == 200
 
 
+def test_a_nul_spelt_in_the_session_cookie_never_reaches_the_session_store(personas, monkeypatch):
+    """A quoted cookie may spell a NUL (`"ab\\000c"`), which Django unquotes. PostgreSQL refuses a
+    NUL in text: the session's lookup failed, and so did the error page's. The store here refuses
+    it as PostgreSQL does; the cookie is left out, and the request is a visitor's."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import DataError
+    from django.test import Client
+
+    looked_up = SessionStore._get_session_from_db
+
+    def as_postgresql(self):
+        if "\x00" in (self.session_key or ""):
+            raise DataError("A string literal cannot contain NUL (0x00) characters.")
+        return looked_up(self)
+
+    monkeypatch.setattr(SessionStore, "_get_session_from_db", as_postgresql)
+    anonymous = Client(HTTP_COOKIE='gtb_session="abcdefgh\\000ij"; gtb_lang=es')
+    response = anonymous.get("/login/")
+    assert response.status_code == 200 and response["Content-Language"] == "es"
+    signed_in = client_for(personas["analyst"])
+    signed_in.cookies["other"] = "x\x00y"  # a cookie of another name with a NUL: left out alone
+    assert signed_in.get("/audit/?entity=UNEP").status_code == 200
+
+
 def test_a_file_sent_without_a_file_name_gets_the_portals_page_in_the_pages_language(personas):
     """A file part with `filename=""` is a field to Django, the workbook's bytes (NULs among them) its
     text: refused as any NUL is, with the portal's 400 page in the page's language, not plain English."""

@@ -139,6 +139,22 @@ class ShowUnseenCharacters:
         return response
 
 
+class NoNulInCookies:
+    """A cookie whose value holds a NUL is left out, as if it had not been sent. A quoted cookie
+    may spell one with an octal escape (`"ab\\000c"`), which Django unquotes: PostgreSQL refuses
+    a NUL in text, so the session's lookup failed, the error page looked the session up again and
+    failed too, and an anonymous 120-byte request got a bare 500 and left a long traceback in the
+    log. A session cookie left out is a visitor not signed in."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if any("\x00" in name or "\x00" in value for name, value in request.COOKIES.items()):
+            request.COOKIES = {k: v for k, v in request.COOKIES.items() if "\x00" not in k and "\x00" not in v}
+        return self.get_response(request)
+
+
 class NoNulInText:
     """Refuse (400) a request whose query or form fields hold a NUL character. No text anyone
     types holds one; PostgreSQL's text columns refuse it, which ended such a request in an error
@@ -177,8 +193,10 @@ SECURITY_HEADERS = (
     ("Cross-Origin-Resource-Policy", "same-origin"),
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
 )
-# a refusal made outside Django's middleware (`readable_requests`, the server's own 413): no caching either
-REFUSAL_HEADERS = (*SECURITY_HEADERS, ("Cache-Control", "no-store"))
+# a refusal made outside Django's middleware (`readable_requests`, the server's own refusals): no
+# caching either, and the Referrer-Policy Django's SecurityMiddleware sets on the others
+# (settings.SECURE_REFERRER_POLICY)
+REFUSAL_HEADERS = (*SECURITY_HEADERS, ("Cache-Control", "no-store"), ("Referrer-Policy", "same-origin"))
 
 
 class SecurityHeaders:

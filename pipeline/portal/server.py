@@ -36,6 +36,11 @@ class PortalRefusal(ErrorTask, WSGITask):
 
     def execute(self) -> None:
         if not isinstance(self.request.error, RequestEntityTooLarge):
+            from pipeline.portal.middleware import REFUSAL_HEADERS
+
+            # waitress's own refusals (a malformed length or chunk, headers too large) wear the
+            # headers of every answer too
+            self.response_headers.extend(REFUSAL_HEADERS)
             super().execute()
             return
         try:

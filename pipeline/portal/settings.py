@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "pipeline.portal.middleware.ShowUnseenCharacters",  # on the page as every other middleware left it
     "django.middleware.security.SecurityMiddleware",
     "pipeline.portal.middleware.SecureCookiesBehindHttps",  # outside the middleware that set cookies
+    "pipeline.portal.middleware.NoNulInCookies",  # before anything reads a cookie
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

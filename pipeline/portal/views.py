@@ -23,7 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from pipeline import api
 from pipeline.errors import GtbError
@@ -92,7 +92,7 @@ def _explanations(request: HttpRequest) -> dict[str, str]:
 # --- signing in and out --------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(
@@ -103,16 +103,19 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         username = (request.POST.get("username") or "").strip()
         password = request.POST.get("password") or ""
-        until = lockout.attempt(username)  # recorded before the password is checked, then counted
+        # counted under the account the name finds, so that no other spelling of it has a count
+        # of its own
+        account = _account_name(username)
+        until = lockout.attempt(account)  # recorded before the password is checked, then counted
         if until is not None:
             error = say(request, "login.locked", time=texts.When(until, "time"))
         else:
-            user = authenticate(request, username=_account_name(username), password=password)
+            user = authenticate(request, username=account, password=password)
             if user is None:
-                lockout.failed(username)
+                lockout.failed(account)
                 error = say(request, "login.wrong")
             else:
-                lockout.succeeded(username)
+                lockout.succeeded(account)
                 login(request, user)
                 request.session[SIGNED_IN_AT] = time.time()  # the 8 hours start again (middleware)
                 audit(user.get_username(), "sign-in")
@@ -127,7 +130,11 @@ def _account_name(typed: str) -> str:
     name that differs only in case), as the lockout counts them."""
     from django.contrib.auth import get_user_model
 
-    found = list(get_user_model().objects.filter(username__iexact=typed).values_list("username", flat=True)[:2])
+    # the database's own folding is not the lockout's: PostgreSQL's UPPER() makes 'ſ' an S and
+    # 'ı' an I, so each such spelling of a name would have had a count of its own; names are
+    # compared here as the lockout compares them
+    candidates = get_user_model().objects.filter(username__iexact=typed).values_list("username", flat=True)[:10]
+    found = [name for name in candidates if name.lower() == typed.lower()]
     return found[0] if len(found) == 1 else typed
 
 
@@ -139,7 +146,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     return redirect("login")
 
 
-@require_GET
+@require_safe
 @access.signed_in
 def home(request: HttpRequest) -> HttpResponse:
     if access.is_analyst(request.user):
@@ -318,13 +325,13 @@ def _entity_context(request: HttpRequest, entity: str) -> dict:
     }
 
 
-@require_GET
+@require_safe
 @access.entity_page()
 def entity_page(request: HttpRequest, entity: str) -> HttpResponse:
     return render(request, "portal/entity.html", _entity_context(request, entity))
 
 
-@require_GET
+@require_safe
 @access.entity_page()
 def template_download(request: HttpRequest, entity: str) -> HttpResponse:
     offered = api.template_languages()
@@ -390,7 +397,7 @@ def _posted_upload(request: HttpRequest) -> int | None:
         return None
 
 
-@require_GET
+@require_safe
 @access.upload_page()
 def upload_report(request: HttpRequest, upload: Upload) -> HttpResponse:
     context = report_context(upload, language_of(request)) | {
@@ -422,14 +429,14 @@ def _download(path: Path, name: str) -> FileResponse:
     return response
 
 
-@require_GET
+@require_safe
 @access.upload_page()
 def annotated(request: HttpRequest, upload: Upload) -> HttpResponse:
     folder = Path(settings.GTB_STATE) / upload.report_folder
     return _download(folder / "annotated.xlsx", f"{upload.entity}_{upload.year}_annotated_{upload.pk}.xlsx")
 
 
-@require_GET
+@require_safe
 @access.upload_page()
 def issues(request: HttpRequest, upload: Upload) -> HttpResponse:
     folder = Path(settings.GTB_STATE) / upload.report_folder
@@ -444,12 +451,17 @@ def _year(request: HttpRequest) -> int:
         year = int(request.GET.get("year") or submissions.cycle().open_year)
     except ValueError:
         raise Http404("no such year") from None
+    return _known_year(year)
+
+
+def _known_year(year: int) -> int:
+    """A year the portal has pages for; any other (0, 99999999999999999999) is not found."""
     if not 1990 <= year <= 2200:
         raise Http404("no such year")
     return year
 
 
-@require_GET
+@require_safe
 @access.analyst_only
 def tracker(request: HttpRequest) -> HttpResponse:
     year = _year(request)
@@ -487,9 +499,10 @@ def _known(code: str) -> str:
     return entity
 
 
-@require_GET
+@require_safe
 @access.analyst_only
 def review(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    year = _known_year(year)
     entity = _known(code)
     case = Case.objects.filter(entity=entity, year=year).select_related("current", "submitted").first()
     rows, note = submissions.warehouse_rows(year)
@@ -531,6 +544,7 @@ def _sentence(text: str) -> str:
 @require_POST
 @access.analyst_only
 def accept(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    year = _known_year(year)
     entity = _known(code)
     try:
         case = submissions.accept(request.user, entity, year, request.POST.get("note", ""), _posted_upload(request))
@@ -550,6 +564,7 @@ def accept(request: HttpRequest, code: str, year: int) -> HttpResponse:
 @require_POST
 @access.analyst_only
 def request_correction(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    year = _known_year(year)
     entity = _known(code)
     try:
         submissions.request_correction(
@@ -567,6 +582,7 @@ def request_correction(request: HttpRequest, code: str, year: int) -> HttpRespon
 @require_POST
 @access.analyst_only
 def close_flags(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    year = _known_year(year)
     entity = _known(code)
     reason = (request.POST.get("reason") or "").strip()
     if not reason:
@@ -597,7 +613,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("tracker") + "#run")
 
 
-@require_GET
+@require_safe
 @access.analyst_only
 def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     jobs.current()  # notices a run whose process has gone
@@ -619,7 +635,7 @@ def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @access.analyst_only
 def audit_log(request: HttpRequest) -> HttpResponse:
     events = AuditEvent.objects.all()
