@@ -78,6 +78,13 @@ def personas(portal, db) -> dict:
     }
 
 
+def page(client, url: str) -> str:
+    """The page at `url` as `client` sees it (a 200, or the test fails)."""
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.content.decode()
+
+
 def client_for(account, **kwargs):
     from django.test import Client
 

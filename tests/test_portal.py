@@ -17,15 +17,9 @@ from openpyxl import load_workbook
 from pipeline import api
 from pipeline.portal.models import AuditEvent, Case, SignInFailure, Upload
 from schemas import i18n
-from tests.portal_fixtures import PASSWORD, YEAR, client_for, decide, submit, upload, workbook
+from tests.portal_fixtures import PASSWORD, YEAR, client_for, decide, page, submit, upload, workbook
 
 pytestmark = pytest.mark.django_db
-
-
-def page(client, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return response.content.decode()
 
 
 def text_of(html: str) -> str:

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from pipeline.portal.models import Case, Upload
 from tests import hostile
-from tests.portal_fixtures import client_for, upload, workbook
+from tests.portal_fixtures import client_for, page, upload, workbook
 from tests.test_portal_access import MATRIX
 
 pytestmark = pytest.mark.django_db
@@ -150,6 +150,39 @@ def test_a_nul_spelt_in_the_session_cookie_never_reaches_the_session_store(perso
     signed_in = client_for(personas["analyst"])
     signed_in.cookies["other"] = "x\x00y"  # a cookie of another name with a NUL: left out alone
     assert signed_in.get("/audit/?entity=UNEP").status_code == 200
+
+
+def test_a_nul_in_a_cell_is_recorded_as_the_escape_the_page_shows(portal, personas, tmp_path):
+    """Excel writes a NUL in a cell as `_x0000_`, and the reader gives it back; a finding quotes the
+    value. PostgreSQL refuses a NUL in text and in JSON: the upload failed with a 500, was never
+    recorded, and its stored copy and reports were left behind. What is recorded holds the escape."""
+    import json
+
+    client = client_for(personas["focal_a"])
+    response = upload(client, "UNEP", workbook(tmp_path, Facilities_D2="12_x0000_34", Facilities_A3="Gigiri_x0000_"))
+    assert response.status_code == 302
+    sent = Upload.objects.get()
+    recorded = json.dumps([sent.findings, sent.figures, sent.first_finding, sent.compare_note])
+    assert "\\u0000" not in recorded and "\\\\x00" in recorded, "the NUL is written as its escape"
+    assert any(f["cell"] == "D2" and f["value"] == "12\\x0034" for f in sent.findings)
+    assert "12\\x0034" in page(client, "/entity/UNEP/")
+
+
+def test_an_upload_the_database_refuses_leaves_no_file_behind(portal, personas, tmp_path, monkeypatch, settings):
+    from pathlib import Path
+
+    from django.db import DataError
+
+    def refused(*args, **kwargs):
+        raise DataError("unsupported Unicode escape sequence")
+
+    monkeypatch.setattr(Upload.objects, "create", refused)
+    client = client_for(personas["focal_a"])
+    client.raise_request_exception = False
+    assert upload(client, "UNEP", workbook(tmp_path)).status_code == 500
+    state = Path(settings.GTB_STATE)
+    assert not any((state / "uploads").iterdir()) and not any((state / "reports").iterdir())
+    assert not Upload.objects.exists()
 
 
 def test_a_file_sent_without_a_file_name_gets_the_portals_page_in_the_pages_language(personas):

@@ -18,7 +18,7 @@ from pipeline import api
 from pipeline.portal import texts
 from pipeline.portal.models import Case, Upload
 from tests.builders import example_rows, fill
-from tests.portal_fixtures import PASSWORD, YEAR, client_for, decide, submit, upload
+from tests.portal_fixtures import PASSWORD, YEAR, client_for, decide, page, submit, upload
 
 PORTAL = Path(texts.__file__).resolve().parent
 TEMPLATES = sorted((PORTAL / "templates" / "portal").glob("*.html"))
@@ -365,12 +365,6 @@ def french_workbook(folder: Path, lang: str, **changes: object) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     blank = api.template("UNEP", YEAR, folder / "blank.xlsx", lang=lang)
     return fill(blank, rows, folder / f"UNEP_{YEAR}_{lang}.xlsx", lang=lang, labels=True)
-
-
-def page(client, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return response.content.decode()
 
 
 @pytest.mark.parametrize("lang", OTHERS)

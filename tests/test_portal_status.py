@@ -12,15 +12,9 @@ import pytest
 
 from pipeline import api
 from pipeline.portal.models import Case
-from tests.portal_fixtures import YEAR, client_for, workbook
+from tests.portal_fixtures import YEAR, client_for, page, workbook
 
 pytestmark = pytest.mark.django_db
-
-
-def page(client, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return response.content.decode()
 
 
 def text_of(html: str) -> str:

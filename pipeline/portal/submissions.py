@@ -242,6 +242,19 @@ def _verdict(check: api.UploadCheck, compared_with: Path | None) -> dict[str, An
     }
 
 
+def _no_nul(value: Any) -> Any:
+    """`value` (a verdict's fields: text, numbers, lists and dicts) with every NUL written as the
+    escape the pages show (`\\x00`). A cell may hold one (Excel's `_x0000_`), and a finding quotes
+    it; PostgreSQL refuses a NUL in text and in JSON, and the upload was then never recorded."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\\x00")
+    if isinstance(value, dict):
+        return {_no_nul(k): _no_nul(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_no_nul(v) for v in value]
+    return value
+
+
 def flag_keys(flags: list[tuple[str, str, str]]) -> list[str]:
     """The key of each flag (sheet, cell, code), by which its explanation is kept: `Facilities!D2
     implausible-change`, and for the second flag of the same code on the same cell (a figure that
@@ -300,13 +313,34 @@ def _receive(user, entity: str, year: int, uploaded: UploadedFile, accepted: Ref
     report_dir = state.folder(settings.GTB_STATE, state.REPORTS) / stored.removesuffix(".xlsx")
     path = Path(settings.GTB_STATE) / state.UPLOADS / stored
     check, warehouse = _check(path, report_dir, entity, year, name, lang)
+    try:
+        return _record(user, entity, year, check, warehouse, path, stored, name, size, sha, started, accepted)
+    except BaseException:  # not recorded (a database that refused it, the accepted case): nothing kept
+        path.unlink(missing_ok=True)
+        shutil.rmtree(report_dir, ignore_errors=True)  # the upload's own folder, its reports in it
+        raise
+
+
+def _record(
+    user,
+    entity: str,
+    year: int,
+    check: api.UploadCheck,
+    warehouse: Path | None,
+    path: Path,
+    stored: str,
+    name: str,
+    size: int,
+    sha: str,
+    started: float,
+    accepted: Refused,
+) -> Upload:
+    """The checked upload recorded in one transaction, its case's status following its verdict."""
     with transaction.atomic():
         case, created = Case.objects.select_for_update().get_or_create(
             entity=entity, year=year, defaults={"status": Case.UPLOADED}
         )
         if case.status == Case.ACCEPTED:  # accepted while this upload was checked: it must not undo that
-            path.unlink(missing_ok=True)
-            shutil.rmtree(check.folder, ignore_errors=True)
             raise accepted
         upload = Upload.objects.create(
             case=case,
@@ -318,7 +352,7 @@ def _receive(user, entity: str, year: int, uploaded: UploadedFile, accepted: Ref
             sha256=sha,
             uploaded_by=user.get_username(),
             seconds=time.perf_counter() - started,
-            **_verdict(check, compared_with=warehouse),
+            **_no_nul(_verdict(check, compared_with=warehouse)),
         )
         before = NOT_STARTED if created else case.status
         case.status = Case.UPLOADED if upload.is_valid else Case.REJECTED
