@@ -37,9 +37,12 @@ def percent_workbook(path: Path, sheets: dict[str, Rows], formats: dict[tuple[st
 
 
 def rewrite_sheets(path: Path, sheets: tuple[str, ...], change: Callable[[bytes], bytes]) -> Path:
-    """The workbook with the XML of `sheets` rewritten by `change` (the OOXML zip, as a producer writes it)."""
+    """The workbook with the XML of `sheets` rewritten by `change` (the OOXML zip, as a producer writes
+    it): a program that calculates, so its workbook does not ask to be recalculated on opening, as
+    openpyxl's does."""
     data = path.read_bytes()
     parts = members(data)
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b' fullCalcOnLoad="1"', b"")
     for sheet in sheets:
         member = sheet_part(data, sheet)
         before = parts[member]
@@ -354,3 +357,39 @@ def test_a_share_that_says_it_is_a_percentage_is_not_asked_whether_a_fraction_wa
     sheets = set_cell(valid_sheets(), "Entity", "B5", held)
     path = percent_workbook(tmp_path / "UNEP_2024.xlsx", sheets, {("Entity", "B5"): number_format})
     assert [f.code for f in check(path).findings] == [], [f.message for f in check(path).findings]
+
+
+def _formula_saved_as(value: bytes) -> Callable[[bytes], bytes]:
+    def change(xml: bytes) -> bytes:
+        return re.sub(rb"(<f>17500\+17500</f>)(?:<v\s*/>|<v>[^<]*</v>)?", rb"\1<v>" + value + rb"</v>", xml)
+
+    return change
+
+
+@pytest.mark.parametrize("calc", [b'<calcPr calcId="124519" fullCalcOnLoad="1"/>', b'<calcPr fullCalcOnLoad="true"/>'])
+def test_a_formula_saved_by_a_program_that_cannot_calculate_is_not_its_placeholder(tmp_path, calc):
+    """xlsxwriter (pandas' other engine; rust_xlsxwriter, libxlsxwriter alike) saves every formula
+    with 0 as its result and asks Excel to recalculate on opening (`fullCalcOnLoad`): 35,000 L
+    of diesel written `=17500+17500` loaded as 0 L, without a finding."""
+    sheets = set_cell(valid_sheets("UNEP"), "Facilities", "D3", "=17500+17500")
+    path = rewrite_sheets(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), ("Facilities",), _formula_saved_as(b"0"))
+    parts = members(path.read_bytes())
+    parts["xl/workbook.xml"] = re.sub(rb"<calcPr[^>]*/>", calc, parts["xl/workbook.xml"])
+    assert calc in parts["xl/workbook.xml"]
+    path.write_bytes(repack(parts))
+    sub = check(path)
+    assert [(f.code, f.cell) for f in sub.findings if f.severity == "error"] == [("formula-without-value", "D3")]
+
+
+def test_a_formula_excel_calculated_is_read_as_its_result(tmp_path):
+    """Excel and LibreOffice save each formula's result and no request to recalculate."""
+    sheets = set_cell(valid_sheets("UNEP"), "Facilities", "D3", "=17500+17500")
+    path = rewrite_sheets(
+        write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), ("Facilities",), _formula_saved_as(b"35000")
+    )
+    parts = members(path.read_bytes())
+    parts["xl/workbook.xml"] = re.sub(rb"<calcPr[^>]*/>", b'<calcPr calcId="191029"/>', parts["xl/workbook.xml"])
+    path.write_bytes(repack(parts))
+    sub = check(path)
+    assert sub.is_valid and not [f for f in sub.findings if f.code == "formula-without-value"]
+    assert sub.tables["Facilities"]["quantity"].tolist()[1] == 35000

@@ -327,7 +327,9 @@ def _spilled(path: Path, cells: dict[str, str]) -> Path:
                 xml = xml[: end.start(1)] + new + xml[end.start(1) :]
         return xml
 
-    path.write_bytes(odd_files.edit(data, part, change))
+    data = odd_files.edit(data, part, change)
+    # as Excel saves it: its results, and no request to recalculate on opening (openpyxl's)
+    path.write_bytes(odd_files.edit(data, "xl/workbook.xml", lambda xml: xml.replace(b' fullCalcOnLoad="1"', b"")))
     return path
 
 

@@ -314,6 +314,10 @@ class _Package:
         self.infos = infos
         self.limits = limits
         self.by_lower: dict[str, zipfile.ZipInfo] = {}
+        # the workbook asks to be recalculated when opened (`<calcPr fullCalcOnLoad="1"/>`): what
+        # its formulas hold is no result. xlsxwriter, which cannot calculate, saves 0 for every
+        # formula so, for Excel to replace; read as figures, the 0s loaded in place of the results
+        self.values_stale = False
         for info in infos:
             key = part_key(info.filename)
             if key in self.by_lower:  # calamine would read one of them, the guard the other
@@ -372,10 +376,10 @@ class _Package:
 
     def _scan_sheet(self, info: zipfile.ZipInfo, sheet: str) -> _SheetScan:
         """Stream a worksheet part; again with the exact positional walk if its cells need it."""
-        scan = _SheetScan(sheet, self.limits)
+        scan = _SheetScan(sheet, self.limits, values_stale=self.values_stale)
         self._scan_xml(info, scan)
         if scan.needs_positional:  # cells without a plain r="A1": exact walk
-            scan = _SheetScan(sheet, self.limits, positional=True)
+            scan = _SheetScan(sheet, self.limits, positional=True, values_stale=self.values_stale)
             self._scan_xml(info, scan)
         scan.finish()
         return scan
@@ -473,6 +477,10 @@ class _Package:
         targets = {el.get("Id"): el.get("Target", "") for el in rels.iter() if _local(el.tag) == "Relationship"}
         sheets: dict[str, tuple[str, str]] = {}
         hidden: list[str] = []
+        self.values_stale = any(
+            _local(el.tag) == "calcPr" and el.get("fullCalcOnLoad", "").strip().lower() in ("1", "true")
+            for el in workbook.iter()
+        )
         for el in workbook.iter():
             if _local(el.tag) != "sheet":
                 continue
@@ -888,8 +896,16 @@ class _SheetScan:
     exact positional walk, which follows calamine's rules for cells without `r`.
     """
 
-    def __init__(self, sheet: str, limits: Limits, positional: bool = False, shared_strings: int | None = None) -> None:
+    def __init__(
+        self,
+        sheet: str,
+        limits: Limits,
+        positional: bool = False,
+        shared_strings: int | None = None,
+        values_stale: bool = False,
+    ) -> None:
         self.sheet = sheet
+        self.values_stale = values_stale  # the workbook's formulas hold no results (`_Package.values_stale`)
         self.limits = limits
         self.positional = positional
         self.shared_strings = shared_strings  # how many the table holds, to check each value's type (`unreadable_cell`)
@@ -1050,8 +1066,9 @@ class _SheetScan:
 
     def _formula(self, cell: str, body: bytes, has_value: bool) -> None:
         """A formula cell, found by either path: without a value, a boolean as LibreOffice writes
-        one, or a sum of its column above (a total row)."""
-        if not has_value:
+        one, or a sum of its column above (a total row). In a workbook whose formulas hold no
+        results (`values_stale`), every formula is without a value."""
+        if not has_value or self.values_stale:
             self.formula_cells[cell] = None
         elif (boolean := BOOLEAN_FORMULAS.get(body.strip().upper())) is not None:
             self.boolean_cells[cell] = boolean
