@@ -48,12 +48,14 @@ INPUT_ALIGN = Alignment(wrap_text=True, vertical="top", horizontal="left")
 HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 
 # XML forbids most control characters; a cell holds at most MAX_CELL_CHARS (`cells`).
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# what XML 1.0 forbids in a document: control characters but tab and line breaks, the
+# noncharacters U+FFFE and U+FFFF, and surrogates alone (calamine reads all of them from a cell)
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def clean_text(value: object) -> str:
-    """Text Excel can store: control characters removed, cut to the cell limit."""
+    """Text Excel can store: what XML forbids removed, cut to the cell limit."""
     text = "" if value is None else str(value)
     text = _ILLEGAL.sub("", text)
     return text[:MAX_CELL_CHARS]

@@ -456,3 +456,21 @@ def test_a_name_reads_back_as_shown_whatever_escapes_it_holds(name):
 
 def test_a_name_longer_than_a_cell_is_cut_to_what_a_cell_holds():
     assert len(shown_name("x" * 40_000)) == MAX_CELL_CHARS
+
+
+@pytest.mark.parametrize("char", ["\ufffe", "\uffff"])
+def test_a_character_xml_forbids_never_makes_the_copy_unreadable(tmp_path, char):
+    """calamine reads a cell holding U+FFFE or U+FFFF, which XML 1.0 forbids; a finding quoting it
+    made annotated.xlsx XML that is not well-formed ("Excel found a problem with some content")."""
+    from pipeline import api
+    from tests.builders import set_cell, valid_sheets, write_workbook
+
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), "Facilities", "D2", f"12{char}5"))
+    [sub] = api.check_files([path], jobs=1)
+    assert any(f.cell == "D2" and char in str(f.value) for f in sub.findings)
+    from pipeline.intake.reports import write_reports
+
+    folder = write_reports([sub], tmp_path / "out")[0]
+    copy = load_workbook(folder / "annotated.xlsx")  # well-formed
+    text = " ".join(str(c.value) for ws in copy.worksheets for row in ws.iter_rows() for c in row if c.value)
+    assert "125" in text and char not in text
