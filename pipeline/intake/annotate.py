@@ -29,6 +29,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import MergedCell
@@ -183,22 +184,48 @@ def make_inert(wb: Workbook) -> int:
         removed += len(validations) - len(kept)
         ws.data_validations.dataValidation = kept
         removed += _inert_conditional_formats(ws)
+        removed += _inert_table_formulas(ws)
+    return removed
+
+
+def _inert_table_formulas(ws: Worksheet) -> int:
+    """Drop the formulas of Excel tables' columns that reach outside: a calculated column's
+    (Excel fills it into every row added to the table) and the total row's; return how many went.
+    The cells keep what they hold: their own formulas are made inert above."""
+    removed = 0
+    for table in ws.tables.values():
+        for column in table.tableColumns:
+            for name in ("calculatedColumnFormula", "totalsRowFormula"):
+                formula = getattr(column, name)
+                if formula is not None and reaches_outside(str(formula.attr_text or "")):
+                    setattr(column, name, None)
+                    removed += 1
     return removed
 
 
 def _inert_conditional_formats(ws: Worksheet) -> int:
     """Drop the conditional formatting rules whose formulas reach outside (Excel evaluates them
-    as it draws the sheet); return how many went."""
+    as it draws the sheet), the values of colour scales, data bars and icon sets among them
+    (`<cfvo type="formula" val=...>`); return how many went."""
     rules = ws.conditional_formatting._cf_rules
     removed = 0
     for target in list(rules):
-        kept = [rule for rule in rules[target] if not reaches_outside(" ".join(map(str, rule.formula or [])))]
+        kept = [rule for rule in rules[target] if not reaches_outside(_rule_formulas(rule))]
         removed += len(rules[target]) - len(kept)
         if kept:
             rules[target] = kept
         else:
             del rules[target]
     return removed
+
+
+def _rule_formulas(rule: Any) -> str:
+    """Every formula of a conditional formatting rule: its own, and its scale's, bar's or icons' values."""
+    texts = [str(f) for f in rule.formula or []]
+    for scale in (rule.colorScale, rule.dataBar, rule.iconSet):
+        if scale is not None:
+            texts += [str(v.val) for v in scale.cfvo or [] if v.val is not None]
+    return " ".join(texts)
 
 
 def _order(sheets: list[str], findings: list[Finding]) -> list[Finding]:
