@@ -393,3 +393,19 @@ def test_a_formula_excel_calculated_is_read_as_its_result(tmp_path):
     sub = check(path)
     assert sub.is_valid and not [f for f in sub.findings if f.code == "formula-without-value"]
     assert sub.tables["Facilities"]["quantity"].tolist()[1] == 35000
+
+
+def test_a_package_whose_part_names_use_backslashes_is_read(tmp_path):
+    """Windows PowerShell 5.1's Compress-Archive names zip entries with '\\': calamine reads such a
+    package, but the guard looked for 'xl/workbook.xml' as written and refused it as holding no
+    workbook."""
+    sheets = valid_sheets("UNEP")
+    plain = write_workbook(tmp_path / "plain" / "UNEP_2024.xlsx", sheets)
+    parts = {name.replace("/", "\\"): body for name, body in members(plain.read_bytes()).items()}
+    windows = tmp_path / "UNEP_2024.xlsx"
+    windows.write_bytes(repack(parts))
+    assert "xl\\workbook.xml" in members(windows.read_bytes())
+    sub, expected = check(windows), check(plain)
+    assert sub.is_valid and sub.readable, [f.message for f in sub.findings]
+    for name, table in expected.tables.items():
+        assert sub.tables[name].equals(table), name

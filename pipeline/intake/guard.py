@@ -399,7 +399,7 @@ class _Package:
         """Refuse what is not a plain .xlsx package: OpenDocument, macro-enabled, binary (.xlsb),
         Word or PowerPoint, no workbook, or no list of its parts. The first check that fails decides."""
         self._check_not_opendocument()
-        names = [info.filename.lower() for info in self.infos]
+        names = [part_key(info.filename) for info in self.infos]  # as calamine looks parts up
         self._check_no_macros(names)
         self._check_content_types()
         self._check_workbook_parts(names)
