@@ -409,3 +409,32 @@ def test_a_package_whose_part_names_use_backslashes_is_read(tmp_path):
     assert sub.is_valid and sub.readable, [f.message for f in sub.findings]
     for name, table in expected.tables.items():
         assert sub.tables[name].equals(table), name
+
+
+@pytest.mark.parametrize(
+    ("sheet", "column", "header", "written", "unit"),
+    [
+        ("Refrigerants", "refilled_kg", "Refilled (lbs)", "lbs", "kg"),
+        ("AirTravel", "distance_km", "Distance (miles)", "miles", "km"),
+        ("Facilities", "renewable_kwh", "Renewable electricity (MWh)", "MWh", "kWh"),
+    ],
+)
+def test_a_header_naming_another_unit_is_told_to_convert_before_renaming(
+    tmp_path, sheet, column, header, written, unit
+):
+    """'Refilled (lbs)' was told "rename the header to 'Refilled (kg)'" with no word of converting:
+    done as told, pounds loaded as kilograms, miles as kilometres, MWh as kWh."""
+    sheets = valid_sheets("UNEP")
+    cell = f"{chr(ord('A') + sheets[sheet][0].index(column))}1"
+    set_cell(sheets, sheet, cell, header)
+    sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
+    [renamed] = [f for f in sub.findings if f.code == "missing-column" and f.value == header]
+    assert renamed.cell == cell
+    assert f"takes its figures in {unit}, not {written}. Convert the figures to {unit}, then rename" in renamed.message
+
+
+def test_a_header_with_its_own_unit_or_a_note_is_told_only_to_rename(tmp_path):
+    sheets = set_cell(valid_sheets("UNEP"), "Refrigerants", "D1", "Refiled (kg)")
+    sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
+    [renamed] = [f for f in sub.findings if f.code == "missing-column"]
+    assert "Convert" not in renamed.message and "Rename the header to 'Refilled (kg)'" in renamed.message

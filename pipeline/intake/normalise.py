@@ -432,6 +432,38 @@ BEGINS_SCORE = 0.9
 _SHARE_WORDS = re.compile(r"%|percent|pourcent|porcent|\bshare\b|\bpart\b|\bproporci|\bratio\b|_share\b")
 
 
+# Units a header may name that no Unit column takes (lengths, areas): with those of the code lists
+# and of `other_units.csv`, what a note in brackets at a header's end is known to be a unit by.
+_HEADER_UNITS = frozenset(
+    i18n.fold(u)
+    for u in ("mi", "mile", "miles", "nmi", "nautical miles", "milles", "millas", "sq ft", "ft2", "ft²", "square feet")
+)
+
+
+def _unit_note(header: str) -> str:
+    """The note in brackets at a header's end ('lbs' of 'Refilled (lbs)'), or ''."""
+    return header[len(i18n.without_unit(header)) :].strip(" \t\n()[]")
+
+
+def _other_unit(sheet: str, column: str, header: str) -> dict[str, str] | None:
+    """When `header` names a unit in brackets that is not the unit of `column`'s header (in any
+    language): that unit as written and the column's (`written`, `unit`); else None."""
+    note = _unit_note(header)
+    if not note or len(note) > 24:
+        return None
+    own = {i18n.fold(_unit_note(i18n.header(sheet, column, lang))): lang for lang in i18n.LANGS} | {"": ""}
+    unit = _unit_note(i18n.header(sheet, column, "en"))
+    if not unit or i18n.fold(note) in own:
+        return None
+    folded = i18n.fold(note)
+    known = (
+        folded in _HEADER_UNITS
+        or folded in i18n.other_units()
+        or any(folded in i18n.code_lookup(codelist) for codelist in ("unit", "waste_unit", "water_unit"))
+    )
+    return {"written": note, "unit": unit} if known else None
+
+
 def _names_a_share(header: str) -> bool:
     """Whether a header names a share: in its words ('Renewable %', 'renewable_share'), or as the
     unit in brackets at its end ('Renewable (%)'); a note that only mentions one ('Quantity (kWh;
@@ -519,6 +551,11 @@ def _header_findings(
         if pos in renamed:
             wanted = i18n.header(spec.name, renamed[pos], lang)
             message_id = "missing-column.renamed" if renamed[pos] in missing else "missing-column.renamed-optional"
+            other = _other_unit(spec.name, renamed[pos], header)
+            if other is not None:  # 'Refilled (lbs)': renamed as told, pounds would load as kg
+                message_id = message_id.replace("renamed", "renamed-unit")
+                out.append(finding(message_id, wanted=wanted, **where, column=header, value=header, **other))
+                continue
             out.append(finding(message_id, wanted=wanted, **where, column=header, value=header))
         else:
             out.append(finding("unknown-column.ignored", header=header, **where, column=header, value=header))
