@@ -200,6 +200,9 @@ def _interrupted(exc: BaseException) -> bool:
         seen.add(id(current))
         if isinstance(current, KeyboardInterrupt) or type(current).__name__ == "InterruptException":
             return True
+        # a query DuckDB stops while it describes or plans one (`gtb export`'s DESCRIBE)
+        if type(current) is RuntimeError and str(current).startswith("Query interrupted"):
+            return True
         current = current.__cause__ or current.__context__
     return False
 

@@ -250,3 +250,40 @@ def test_estimated_share_is_published_with_its_system_rows(parquet, csv_export, 
         f"SELECT * FROM read_csv('{csv_export / 'estimated_emissions.csv'}') ORDER BY ALL"
     ).fetchall()
     assert len(from_csv) == len(view) and sum(row[0] is None for row in from_csv) == sum(row[0] is None for row in view)
+
+
+def test_an_interrupted_export_leaves_no_temporary_file_and_the_next_sweeps_old_ones(warehouse, tmp_path, monkeypatch):
+    """Ctrl-C (or any error but a write's) left the hidden temporary files of the resources written
+    so far in the folder, and a kill leaves them too: hidden, they travelled with the published
+    folder, and no later export removed them."""
+    from pipeline.report import export as export_module
+
+    api.export(YEAR, warehouse, tmp_path, "csv")
+    folder = tmp_path / "export" / str(YEAR)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    written = export_module._write
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return written(*args, **kwargs)
+
+    monkeypatch.setattr(export_module, "_write", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        api.export(YEAR, warehouse, tmp_path, "csv")
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    monkeypatch.undo()
+    for left in (".emissions-k3j2.csv", "tmp_.emissions-a1b2.csv", ".submissions-zz.parquet"):
+        (folder / left).write_text("half a file")
+    (folder / ".notes.txt").write_text("kept")  # not ours
+    api.export(YEAR, warehouse, tmp_path, "csv")
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith((".", "tmp_"))) == [".notes.txt"]
+
+
+def test_a_query_duckdb_stops_on_ctrl_c_is_an_interruption():
+    from pipeline.cli import _interrupted
+
+    assert _interrupted(RuntimeError("Query interrupted"))
+    assert not _interrupted(RuntimeError("Query failed: something else"))

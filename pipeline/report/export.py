@@ -189,6 +189,7 @@ def export(year: int, db: Path, outputs: Path, fmt: str = "parquet") -> ExportRe
         except OSError as exc:
             raise GtbError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
         previous = _listed_files(folder)
+        _sweep_temporary_files(folder)
         staged: list[tuple[str, Path]] = []  # (temporary file, its place): renamed only once all are written
         try:
             described = []
@@ -199,10 +200,12 @@ def export(year: int, db: Path, outputs: Path, fmt: str = "parquet") -> ExportRe
                 described.append(_describe(con, resource, year, path, fmt))
             staged.append((_write_descriptor(folder, year, fmt, described, result.open_flags), folder / DESCRIPTOR))
         except (OSError, duckdb.IOException) as exc:
-            for tmp, _ in staged:
-                Path(tmp).unlink(missing_ok=True)
+            _unlink_staged(staged)
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
             raise GtbError(f"cannot write the export into {folder}: {reason}; the folder is as it was") from None
+        except BaseException:  # Ctrl-C, an error: the folder as it was, no temporary file left in it
+            _unlink_staged(staged)
+            raise
         for tmp, path in staged:  # renames within one folder: no space needed, none fails half-way
             os.replace(tmp, path)
         for stale in sorted(previous - {f"{r.name}.{fmt}" for r in resources()}):  # only files we listed before
@@ -213,6 +216,27 @@ def export(year: int, db: Path, outputs: Path, fmt: str = "parquet") -> ExportRe
     finally:
         con.close()
     return result
+
+
+def _unlink_staged(staged: list[tuple[str, Path]]) -> None:
+    for tmp, _ in staged:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _sweep_temporary_files(folder: Path) -> None:
+    """Remove the temporary files an export killed before it could clean up left in `folder`:
+    ours (`.emissions-x1y2.csv`) and DuckDB's own beside them while it copies (`tmp_.emissions-...`).
+    Hidden, they would travel with the published folder."""
+    names = {r.name for r in resources()}
+    for path in folder.iterdir():
+        name = path.name.removeprefix("tmp_")
+        if (
+            path.is_file()
+            and name.startswith(".")
+            and name[1:].split("-", 1)[0] in names
+            and name.endswith(tuple(f".{fmt}" for fmt in FORMATS))
+        ):
+            path.unlink(missing_ok=True)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, resource: Resource, year: int) -> list[tuple[str, str]]:
