@@ -27,6 +27,7 @@ REPORT_FOLDER = "report"  # under the outputs folder
 SUBMISSIONS_FOLDER = "submissions"  # under the inputs folder
 HISTORY_FOLDER = "history"  # under the inputs folder
 LOCK_PREFIX = "~$"  # Excel's lock files beside an open workbook: never submissions
+LIBREOFFICE_LOCK = (".~lock.", "#")  # LibreOffice's beside a workbook it has open: `.~lock.UNEP_2025.xlsx#`
 
 
 def find_submissions(inputs: Path) -> list[Path]:
@@ -92,9 +93,14 @@ _PROGRAMS_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 
 
 def _left_by_programs(name: str) -> bool:
-    """A file a program leaves beside the others: an Excel lock file, macOS's `._` twin of a file
-    or `.DS_Store`, Windows' `Thumbs.db` or `desktop.ini`."""
-    return name.startswith((LOCK_PREFIX, "._")) or name.lower() in _PROGRAMS_FILES
+    """A file a program leaves beside the others: an Excel or LibreOffice lock file, macOS's `._`
+    twin of a file or `.DS_Store`, Windows' `Thumbs.db` or `desktop.ini`."""
+    start, end = LIBREOFFICE_LOCK
+    return (
+        name.startswith((LOCK_PREFIX, "._"))
+        or (name.startswith(start) and name.endswith(end))
+        or name.lower() in _PROGRAMS_FILES
+    )
 
 
 def _named_like(name: str, suffixes: tuple[str, ...]) -> bool:

@@ -1030,7 +1030,7 @@ def test_a_spreadsheet_in_another_format_or_oddly_named_is_read_and_other_files_
     (folder / "WFP_2024.csv").write_text("Field,Value\nentity_code,WFP\n", encoding="utf-8")
     (folder / "UNICEF_2024.XLS").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
     (folder / "covering note.pdf").write_bytes(b"%PDF-1.4")
-    for junk in (".DS_Store", "Thumbs.db", "~$UNEP_2024.xlsx", "._UNEP_2024.xlsx"):
+    for junk in (".DS_Store", "Thumbs.db", "~$UNEP_2024.xlsx", "._UNEP_2024.xlsx", ".~lock.UNEP_2024.xlsm#"):
         (folder / junk).write_bytes(b"\x00\x05\x16\x07")
     result = run(inputs)
     assert sorted(result.loaded) == ["UNDP_2024 .xlsx ", "UNEP_2024.xlsm"]

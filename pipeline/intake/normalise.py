@@ -551,12 +551,10 @@ def _header_findings(
         if pos in renamed:
             wanted = i18n.header(spec.name, renamed[pos], lang)
             message_id = "missing-column.renamed" if renamed[pos] in missing else "missing-column.renamed-optional"
-            other = _other_unit(spec.name, renamed[pos], header)
-            if other is not None:  # 'Refilled (lbs)': renamed as told, pounds would load as kg
+            units: dict[str, Any] = _other_unit(spec.name, renamed[pos], header) or {}
+            if units:  # 'Refilled (lbs)': renamed as told, pounds would load as kg
                 message_id = message_id.replace("renamed", "renamed-unit")
-                out.append(finding(message_id, wanted=wanted, **where, column=header, value=header, **other))
-                continue
-            out.append(finding(message_id, wanted=wanted, **where, column=header, value=header))
+            out.append(finding(message_id, wanted=wanted, **where, column=header, value=header, **units))
         else:
             out.append(finding("unknown-column.ignored", header=header, **where, column=header, value=header))
     unknown_names = [h for _, h in found.unknown]
