@@ -110,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("year", type=_year, help="reporting year")
     p.add_argument("--reason", required=True, help="why; kept in the review log")
     p.add_argument("--by", help="who accepts (default: your user name)")
+    p.add_argument(
+        "--file",
+        metavar="NAME",
+        help="the loaded workbook reviewed, as gtb compare names it: nothing is accepted if a run loaded another since",
+    )
     p.add_argument("--db", type=Path, default=DEFAULT_DB)
 
     p = sub.add_parser("compare", help="an entity's indicators this year and last, with the change")
@@ -289,9 +294,12 @@ def _status_command(args: argparse.Namespace) -> int:
 def _accept(args: argparse.Namespace) -> int:
     from pipeline import api, safe
 
-    done = api.accept(args.entity, args.year, args.reason, args.db, args.by)
+    done = api.accept(args.entity, args.year, args.reason, args.db, args.by, file_name=args.file)
     by = safe.console_safe(done.by)  # as typed: a name pasted with a terminal escape shows it, never runs it
-    print(f"accepted {done.entity} {done.year}: {done.flags_closed} open flag(s) closed, logged for {by}")
+    print(
+        f"accepted {done.entity} {done.year} ({safe.console_safe(done.file_name)}): "
+        f"{done.flags_closed} open flag(s) closed, logged for {by}"
+    )
     return OK
 
 
@@ -560,6 +568,9 @@ def _compare(result) -> None:
         console = Console(width=140)
     console.print(table)
     from pipeline import safe
+
+    if result.file_name:  # the workbook whose flags these are: `gtb accept --file` names it
+        console.print(f"  loaded workbook: {safe.console_safe(result.file_name)}", markup=False)
 
     if result.factor_set_changed:  # as the report says it wherever it compares years
         console.print(

@@ -1317,3 +1317,25 @@ def test_rental_cars_are_compared_only_with_a_year_of_the_same_unit(inputs):
     )
     assert [year for year, _ in flags] == [2026], flags
     assert "vehicle-km" in flags[0][1] and "passenger-km" not in flags[0][1]
+
+
+def test_accept_names_the_workbook_and_refuses_one_loaded_after_the_review(inputs, capsys):
+    """The analyst compares UNEP 2024 (one flag), then a run loads a v2 with another slip; a plain
+    `gtb accept` closed the v2's flags, which nobody had seen, without naming the file. `gtb compare`
+    names the loaded workbook, `gtb accept --file` accepts only while it is still the one loaded,
+    and every acceptance says which workbook it closed the flags of."""
+    two_years(inputs, mwh_slip())
+    capsys.readouterr()
+    assert gtb(inputs, "compare", "UNEP", "--year", "2024") == 0
+    assert "loaded workbook: UNEP_2024.xlsx" in capsys.readouterr().out
+    worse = set_cell(mwh_slip(), "Facilities", "D3", 35_000_000)
+    submit(inputs, "2024/UNEP_2024_v2.xlsx", worse)
+    gtb(inputs, "run")
+    capsys.readouterr()
+    argv = ["accept", "UNEP", "2024", "--reason", "checked", "--file", "UNEP_2024.xlsx"]
+    assert gtb(inputs, *argv) == 2
+    assert "the loaded submission is UNEP_2024_v2.xlsx, not UNEP_2024.xlsx: nothing accepted" in capsys.readouterr().err
+    assert query(inputs, "SELECT count(*) FROM flags WHERE status = 'accepted'") == [(0,)]
+    argv[-1] = "UNEP_2024_v2.xlsx"
+    assert gtb(inputs, *argv) == 0
+    assert capsys.readouterr().out.startswith("accepted UNEP 2024 (UNEP_2024_v2.xlsx): ")

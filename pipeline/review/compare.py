@@ -95,6 +95,7 @@ class Comparison:
     flags: list[dict]
     factor_sets: str | None = None  # the year's emissions' factor set(s) (view entity_factor_sets)
     previous_factor_sets: str | None = None  # the compared year's; None for published totals
+    file_name: str | None = None  # the year's loaded workbook, whose flags these are (`gtb accept --file`)
 
     @property
     def factor_set_changed(self) -> bool:
@@ -157,8 +158,19 @@ def compare(con: duckdb.DuckDBPyConnection, entity: str, year: int) -> Compariso
         ).fetchall()
     )
     shown_previous = previous if before else None
+    loaded = con.execute(
+        "SELECT file_name FROM submissions WHERE entity_code = ? AND reporting_year = ? AND status = 'loaded'",
+        [code, year],
+    ).fetchone()
     return Comparison(
-        code, year, shown_previous, lines, flags, sets.get(year), sets.get(shown_previous) if shown_previous else None
+        code,
+        year,
+        shown_previous,
+        lines,
+        flags,
+        sets.get(year),
+        sets.get(shown_previous) if shown_previous else None,
+        loaded[0] if loaded else None,
     )
 
 

@@ -126,6 +126,7 @@ class Accepted:
     submission_id: int
     flags_closed: int
     by: str
+    file_name: str = ""  # the loaded workbook accepted
 
 
 class NotTheLoadedFile(GtbError):
@@ -201,7 +202,7 @@ def accept(
             "INSERT INTO reviews VALUES (?, ?, ?, ?, ?, 'accept', ?, ?)",
             [now, who, sid, code, int(year), len(closed), reason],
         )
-    return Accepted(code, int(year), sid, len(closed), who)
+    return Accepted(code, int(year), sid, len(closed), who, found[1])
 
 
 def open_flags(con: duckdb.DuckDBPyConnection, year: int) -> list[dict]:
