@@ -1334,3 +1334,33 @@ def test_views_of_an_older_version_are_met_with_run_gtb_run_first(db, tmp_path, 
         con.execute(f"DROP VIEW {view}")
     with pytest.raises(GtbError, match=r"no usable indicator views .*run `gtb run` first"):
         report(YEAR, old, tmp_path / "out")
+
+
+def test_a_report_stopped_while_it_draws_leaves_every_earlier_file_whole(db, tmp_path, monkeypatch):
+    """Charts, factsheets, CSVs and index.md were written straight to their names: Ctrl-C or a kill
+    while one was being drawn left it empty or cut (a PNG of 0 bytes, a PDF without its end) where
+    a good one was, and index.md still listed it."""
+    from matplotlib.figure import Figure
+
+    report(YEAR, db, tmp_path, jobs=1)
+    folder = tmp_path / "report" / str(YEAR)
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert any(p.suffix == ".pdf" for p in before) and any(p.suffix == ".png" for p in before)
+    drawn = Figure.savefig
+    calls = []
+
+    def stopped_midway(self, target, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:  # half a file written, then Ctrl-C
+            if hasattr(target, "write"):
+                target.write(b"%PDF-1.4 half")
+            else:
+                Path(target).write_bytes(b"%PDF-1.4 half")
+            raise KeyboardInterrupt
+        return drawn(self, target, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", stopped_midway)
+    with pytest.raises(KeyboardInterrupt):
+        report(YEAR, db, tmp_path, jobs=1)
+    after = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert after == before, "every file as it was, and no temporary file left"

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import GtbError
+from pipeline.paths import write_whole
 from pipeline.report import charts, factsheets, queries, tables
 from pipeline.report import style as s
 from pipeline.review.flags import open_flags
@@ -393,5 +394,5 @@ def write_index(result: ReportResult, report_tables: list[queries.Table], data: 
     ]
     lines += [f"- `factsheets/{p.name}`" for p in result.factsheets]
     path = result.folder / "index.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_whole(path, ("\n".join(lines) + "\n").encode("utf-8"))  # whole or not at all
     return path

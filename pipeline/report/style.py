@@ -14,6 +14,7 @@ Every chart and factsheet goes through these helpers, so the report looks like o
 
 from __future__ import annotations
 
+import io
 import math
 import textwrap
 import weakref
@@ -479,18 +480,28 @@ def no_data(ax: Axes, text: str) -> None:
 
 
 # --- saving ---------------------------------------------------------------------------------------
+def _save_whole(fig: Figure, path: Path, **options: object) -> Path:
+    """The figure drawn in memory, then written whole or not at all (`paths.write_whole`): a
+    report stopped or killed while it draws leaves the chart it replaces, never half of one."""
+    from pipeline.paths import write_whole
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, facecolor="white", **options)  # type: ignore[arg-type]
+    return write_whole(path, buffer.getvalue())
+
+
 def save_chart(fig: Figure, folder: Path, stem: str) -> list[Path]:
     """Write `{stem}.png` (300 dpi) and `{stem}.svg`; no dates, no software versions."""
     folder.mkdir(parents=True, exist_ok=True)
     png, svg = folder / f"{stem}.png", folder / f"{stem}.svg"
     with house_style():
-        fig.savefig(svg, format="svg", metadata=SVG_METADATA, facecolor="white")
-        fig.savefig(png, format="png", dpi=PNG_DPI, metadata=PNG_METADATA, facecolor="white")
+        _save_whole(fig, svg, format="svg", metadata=SVG_METADATA)
+        _save_whole(fig, png, format="png", dpi=PNG_DPI, metadata=PNG_METADATA)
     return [png, svg]
 
 
 def save_pdf(fig: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with house_style():
-        fig.savefig(path, format="pdf", metadata=PDF_METADATA, facecolor="white")
+        _save_whole(fig, path, format="pdf", metadata=PDF_METADATA)
     return path

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import math
 import textwrap
 from pathlib import Path
@@ -28,6 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.cells import column_letter
 from pipeline.indicators import keys as indicator_keys
+from pipeline.paths import write_whole
 from pipeline.report import style as s
 from pipeline.report.queries import Table
 from pipeline.safe import csv_safe
@@ -134,12 +136,12 @@ def _csv_value(value: object) -> str:
 def write_csv(table: Table, path: Path) -> Path:
     """The table as CSV: view column names, unrounded values, NULL as an empty field."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        out = csv.writer(fh, lineterminator="\n")
-        out.writerow(table.columns)
-        for row in table.rows:
-            out.writerow([_csv_value(v) for v in row])
-    return path
+    text = io.StringIO()
+    out = csv.writer(text, lineterminator="\n")
+    out.writerow(table.columns)
+    for row in table.rows:
+        out.writerow([_csv_value(v) for v in row])
+    return write_whole(path, text.getvalue().encode("utf-8"))  # whole or not at all
 
 
 # --- xlsx -------------------------------------------------------------------------------------------
