@@ -1339,3 +1339,28 @@ def test_accept_names_the_workbook_and_refuses_one_loaded_after_the_review(input
     argv[-1] = "UNEP_2024_v2.xlsx"
     assert gtb(inputs, *argv) == 0
     assert capsys.readouterr().out.startswith("accepted UNEP 2024 (UNEP_2024_v2.xlsx): ")
+
+
+def test_a_year_whose_comparison_is_stale_cannot_be_published_as_final(inputs, capsys):
+    """UNEP 2024 is accepted, its workbook moved out of the inputs, then a correction of 2023 loads:
+    the run says 2024 could not be compared again, but `--final` published 2024 on the acceptance
+    of a comparison no longer true (the workbook put back raised a x1,000 flag)."""
+    two_years(inputs, valid_sheets("UNEP", 2024))
+    assert gtb(inputs, "accept", "UNEP", "2024", "--reason", "as last year") == 0
+    later = inputs / "submissions" / "2024" / "UNEP_2024.xlsx"
+    kept = later.read_bytes()
+    later.unlink()
+    submit(inputs, "2023/UNEP_2023_v2.xlsx", slip_2023())
+    assert gtb(inputs, "run") == 0
+    capsys.readouterr()
+    assert gtb(inputs, "report", "--year", "2024", "--final") == 2
+    err = capsys.readouterr().err
+    assert "the 2024 report cannot be final: UNEP 2024 was not compared again with UNEP 2023" in err, err
+    assert "put UNEP_2024.xlsx back in the inputs folder and run gtb run" in err
+    assert gtb(inputs, "report", "--year", "2024") == 0, "a draft is written as ever"
+    later.write_bytes(kept)
+    assert gtb(inputs, "run") == 0
+    capsys.readouterr()
+    final = gtb(inputs, "report", "--year", "2024", "--final")
+    assert "not compared again" not in capsys.readouterr().err
+    assert final in (0, 1), "compared again: only its open flags, if any, stand in the way"

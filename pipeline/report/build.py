@@ -24,11 +24,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline import safe
 from pipeline.errors import GtbError
 from pipeline.paths import write_whole
 from pipeline.report import charts, factsheets, queries, tables
 from pipeline.report import style as s
-from pipeline.review.flags import open_flags
+from pipeline.review.flags import not_compared_again, open_flags
 
 POOL_FROM = 8  # factsheets below this many are drawn in-process (a worker costs ~1 s to start)
 
@@ -111,6 +112,15 @@ def report(year: int, db: Path, outputs: Path, jobs: int | None = None, final: b
         flags = open_flags(con, year)
         if final and flags:
             raise OpenFlags(year, flags)
+        if final and (stale := not_compared_again(con, year)):
+            raise GtbError(
+                f"the {year} report cannot be final: "
+                + "; ".join(
+                    f"{entity} {year} was not compared again with {entity} {earlier} as it now stands"
+                    f" (put {safe.console_safe(name)} back in the inputs folder and run gtb run)"
+                    for entity, name, earlier in stale
+                )
+            )
         data = queries.load_report_data(con, year)
         report_tables = queries.report_tables(con, year)
         series = queries.entity_series(con, year)

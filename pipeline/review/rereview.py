@@ -111,29 +111,7 @@ def later_loaded(con: duckdb.DuckDBPyConnection, loading: list[tuple[str, int]])
 # latest earlier loaded year was received, or either year recalculated (`gtb recalculate`), after
 # the submission was loaded or last compared again. A run compares them again (their workbook
 # may have been out of the inputs folder when the earlier year was loaded).
-STALE_SQL = """
-WITH loaded AS (
-    SELECT submission_id, entity_code, reporting_year, received_at, file_name, file_path, sha256, report_path
-    FROM submissions WHERE status = 'loaded'
-), previous AS (
-    SELECT l.submission_id, arg_max(p.received_at, p.reporting_year) AS received_at,
-           max(p.reporting_year) AS year
-    FROM loaded l JOIN loaded p ON p.entity_code = l.entity_code AND p.reporting_year < l.reporting_year
-    GROUP BY l.submission_id
-), recalculated AS (
-    SELECT reporting_year, max(recalculated_at) AS at FROM recalculations GROUP BY reporting_year
-), compared AS (
-    SELECT submission_id, max(reviewed_at) AS at FROM reviews WHERE action = 'compare-again' GROUP BY submission_id
-)
-SELECT l.submission_id, l.entity_code, l.reporting_year, l.file_name, l.file_path, l.sha256, p.year, l.report_path
-FROM loaded l JOIN previous p USING (submission_id)
-LEFT JOIN recalculated rp ON rp.reporting_year = p.year
-LEFT JOIN recalculated rl ON rl.reporting_year = l.reporting_year
-LEFT JOIN compared c USING (submission_id)
-WHERE greatest(p.received_at, coalesce(rp.at, p.received_at), coalesce(rl.at, p.received_at))
-      > greatest(l.received_at, coalesce(c.at, l.received_at))
-ORDER BY l.entity_code, l.reporting_year
-"""
+STALE_SQL = review_flags.STALE_SQL  # the loaded submissions whose comparison is stale
 
 
 def stale(con: duckdb.DuckDBPyConnection, loading: list[tuple[str, int]]) -> list[Later]:
