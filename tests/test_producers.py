@@ -438,3 +438,21 @@ def test_a_header_with_its_own_unit_or_a_note_is_told_only_to_rename(tmp_path):
     sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
     [renamed] = [f for f in sub.findings if f.code == "missing-column"]
     assert "Convert" not in renamed.message and "Rename the header to 'Refilled (kg)'" in renamed.message
+
+
+def test_a_field_value_sheet_whose_header_row_was_deleted_reads_its_first_field(tmp_path):
+    """Row 1 of a Field/Value sheet was never looked at: with the header row deleted, 'Entity code'
+    in A1 was reported missing ("add a row with 'Entity code' in column A"), the entity could not
+    be read, and the reports were filed under a hash."""
+    sheets = valid_sheets("UNEP")
+    sheets["Entity"] = sheets["Entity"][1:]  # the rows moved up: A1 holds the first field
+    sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
+    assert sub.is_valid, [f.message for f in sub.findings if f.severity == "error"]
+    assert sub.entity_code == "UNEP" and sub.reporting_year == 2024
+
+
+def test_a_field_value_header_in_any_words_is_no_field(tmp_path):
+    sheets = valid_sheets("UNEP")
+    sheets["Entity"][0] = ["Field name", "What we report"]
+    sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
+    assert sub.is_valid and not [f for f in sub.findings if f.sheet == "Entity"]

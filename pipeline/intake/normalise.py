@@ -1411,13 +1411,15 @@ def _field_value(
     cells: dict[str, str] = {}
     headers: dict[str, str] = {}
     unknown: list[tuple[int, object]] = []  # (Excel row, field name as written) matching no field
-    for excel_row, row in raw.rows:
+    # row 1 too: it is the header "Field | Value", but a sheet whose header row was deleted has
+    # its first field there, which was reported missing ("add a row") though A1 held it
+    for excel_row, row in [(1, list(raw.header)), *raw.rows]:
         name = row[0] if row else None
         key = _key(name)
         value = row[1] if len(row) > 1 else None
         if not key:
             continue
-        if key in field_words and excel_row == 1:
+        if excel_row == 1 and (key in field_words or key not in lookup):  # the header, whatever it says
             continue
         column = lookup.get(key)
         if column is None:
