@@ -275,7 +275,7 @@ def test_an_interrupted_export_leaves_no_temporary_file_and_the_next_sweeps_old_
         api.export(YEAR, warehouse, tmp_path, "csv")
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
     monkeypatch.undo()
-    for left in (".emissions-k3j2.csv", "tmp_.emissions-a1b2.csv", ".submissions-zz.parquet"):
+    for left in (".emissions-k3j2.csv", "tmp_.emissions-a1b2.csv", ".submissions-zz.parquet", ".datapackage-q1.json"):
         (folder / left).write_text("half a file")
     (folder / ".notes.txt").write_text("kept")  # not ours
     api.export(YEAR, warehouse, tmp_path, "csv")

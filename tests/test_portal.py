@@ -1382,3 +1382,27 @@ def test_form_text_is_left_as_typed_and_everything_around_it_escaped():
         '<input type="hidden" name="next" value="/r\u200fq"><INPUT data-value="\\u202e" VALUE="v\u202e">'
         "<textarea>second\u202e</textarea>tail\\u202e"
     )
+
+
+def test_a_nul_in_a_workbook_compared_at_submission_is_recorded_as_its_escape(
+    warehouse, personas, tmp_path, monkeypatch
+):
+    """The check made at submission (the inventory was busy at the upload) saved its verdict
+    without writing a NUL as its escape, as the upload's does: on PostgreSQL, a 500 there."""
+    import json
+
+    from pipeline.portal import submissions
+
+    focal = client_for(personas["focal_a"])
+    reviewer = submissions._reviewer_for_uploads
+    monkeypatch.setattr(submissions, "_reviewer_for_uploads", BusyReviewer)
+    book = workbook(
+        tmp_path, Facilities_D2=2_400_000_000, Facilities_H1="comment", Facilities_H2="new_x0000_ data centre"
+    )
+    upload(focal, "UNEP", book)
+    monkeypatch.setattr(submissions, "_reviewer_for_uploads", reviewer)
+    submit(focal)
+    up = Upload.objects.get()
+    assert up.compared and up.flags >= 1
+    recorded = json.dumps([up.findings, up.figures, up.first_finding])
+    assert "\\u0000" not in recorded and "new\\\\x00 data centre" in recorded

@@ -259,7 +259,10 @@ def test_uploads_never_hold_every_thread_of_the_server(portal, personas, tmp_pat
     assert Upload.objects.filter(entity="UNEP").count() == 1
 
 
-def test_a_check_that_fails_gives_its_place_back(portal, personas, tmp_path, monkeypatch):
+def test_a_check_that_fails_gives_its_place_back(portal, personas, tmp_path, monkeypatch, settings):
+    """... and keeps nothing of the upload it could not check (its stored copy was left behind)."""
+    from pathlib import Path
+
     from pipeline import api
 
     client = client_for(personas["focal_a"], raise_request_exception=False)
@@ -270,6 +273,7 @@ def test_a_check_that_fails_gives_its_place_back(portal, personas, tmp_path, mon
 
     monkeypatch.setattr(api, "check_upload", broken)
     assert upload(client, "UNEP", workbook(tmp_path)).status_code == 500
+    assert not any((Path(settings.GTB_STATE) / "uploads").iterdir())
     monkeypatch.setattr(api, "check_upload", real)
     assert upload(client, "UNEP", workbook(tmp_path), HTTP_X_PORTAL_FRAGMENT="1").status_code == 200
     assert Upload.objects.get().is_valid

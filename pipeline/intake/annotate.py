@@ -199,6 +199,8 @@ def _inert_table_formulas(ws: Worksheet) -> int:
                 formula = getattr(column, name)
                 if formula is not None and reaches_outside(str(formula.attr_text or "")):
                     setattr(column, name, None)
+                    if name == "totalsRowFormula" and column.totalsRowFunction == "custom":
+                        column.totalsRowFunction = None  # 'custom' without its formula: Excel would repair the file
                     removed += 1
     return removed
 

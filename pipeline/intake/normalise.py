@@ -440,6 +440,9 @@ _HEADER_UNITS = frozenset(
 )
 
 
+_UNIT_LISTS = ("unit", "waste_unit", "water_unit")
+
+
 def _unit_note(header: str) -> str:
     """The note in brackets at a header's end ('lbs' of 'Refilled (lbs)'), or ''."""
     return header[len(i18n.without_unit(header)) :].strip(" \t\n()[]")
@@ -449,19 +452,30 @@ def _other_unit(sheet: str, column: str, header: str) -> dict[str, str] | None:
     """When `header` names a unit in brackets that is not the unit of `column`'s header (in any
     language): that unit as written and the column's (`written`, `unit`); else None."""
     note = _unit_note(header)
-    if not note or len(note) > 24:
-        return None
-    own = {i18n.fold(_unit_note(i18n.header(sheet, column, lang))): lang for lang in i18n.LANGS} | {"": ""}
     unit = _unit_note(i18n.header(sheet, column, "en"))
-    if not unit or i18n.fold(note) in own:
+    if not note or len(note) > 24 or not unit:
+        return None
+    own = {_unit_code(_unit_note(i18n.header(sheet, column, lang))) for lang in i18n.LANGS}
+    code = _unit_code(note)  # 'kilograms' is kg, as a Unit column reads it
+    if code in own:
         return None
     folded = i18n.fold(note)
     known = (
         folded in _HEADER_UNITS
         or folded in i18n.other_units()
-        or any(folded in i18n.code_lookup(codelist) for codelist in ("unit", "waste_unit", "water_unit"))
+        or any(folded in i18n.code_lookup(codelist) for codelist in _UNIT_LISTS)
     )
     return {"written": note, "unit": unit} if known else None
+
+
+def _unit_code(text: str) -> str:
+    """The unit code a unit as written reads as in the code lists ('kilograms' -> 'kg'), else the
+    text folded."""
+    folded = i18n.fold(text)
+    for codelist in _UNIT_LISTS:
+        if (code := i18n.code_lookup(codelist).get(folded)) is not None:
+            return code
+    return folded
 
 
 def _names_a_share(header: str) -> bool:

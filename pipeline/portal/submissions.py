@@ -222,7 +222,12 @@ def _comment_on(sub: Any, f: Any) -> str | None:
 
 def _verdict(check: api.UploadCheck, compared_with: Path | None) -> dict[str, Any]:
     """The fields of an `Upload` its check gives: the verdict, the findings shown, the reports,
-    whether it was compared with last year (`compared_with`: the warehouse, None without one)."""
+    whether it was compared with last year (`compared_with`: the warehouse, None without one); no
+    NUL in any text (`_no_nul`), wherever it is saved."""
+    return _no_nul(_verdict_fields(check, compared_with))
+
+
+def _verdict_fields(check: api.UploadCheck, compared_with: Path | None) -> dict[str, Any]:
     sub = check.submission
     first = next((f for f in sub.findings if f.severity == "error"), sub.findings[0] if sub.findings else None)
     return {
@@ -312,10 +317,11 @@ def _receive(user, entity: str, year: int, uploaded: UploadedFile, accepted: Ref
     name = original_name(uploaded)
     report_dir = state.folder(settings.GTB_STATE, state.REPORTS) / stored.removesuffix(".xlsx")
     path = Path(settings.GTB_STATE) / state.UPLOADS / stored
-    check, warehouse = _check(path, report_dir, entity, year, name, lang)
     try:
+        check, warehouse = _check(path, report_dir, entity, year, name, lang)
         return _record(user, entity, year, check, warehouse, path, stored, name, size, sha, started, accepted)
-    except BaseException:  # not recorded (a database that refused it, the accepted case): nothing kept
+    except BaseException:  # not checked or not recorded (a fault, a database that refused it, the case
+        # accepted meanwhile): nothing of it kept
         path.unlink(missing_ok=True)
         shutil.rmtree(report_dir, ignore_errors=True)  # the upload's own folder, its reports in it
         raise
@@ -352,7 +358,7 @@ def _record(
             sha256=sha,
             uploaded_by=user.get_username(),
             seconds=time.perf_counter() - started,
-            **_no_nul(_verdict(check, compared_with=warehouse)),
+            **_verdict(check, compared_with=warehouse),
         )
         before = NOT_STARTED if created else case.status
         case.status = Case.UPLOADED if upload.is_valid else Case.REJECTED

@@ -227,14 +227,14 @@ def _sweep_temporary_files(folder: Path) -> None:
     """Remove the temporary files an export killed before it could clean up left in `folder`:
     ours (`.emissions-x1y2.csv`) and DuckDB's own beside them while it copies (`tmp_.emissions-...`).
     Hidden, they would travel with the published folder."""
-    names = {r.name for r in resources()}
+    names = {r.name for r in resources()} | {Path(DESCRIPTOR).stem}
     for path in folder.iterdir():
         name = path.name.removeprefix("tmp_")
         if (
             path.is_file()
             and name.startswith(".")
             and name[1:].split("-", 1)[0] in names
-            and name.endswith(tuple(f".{fmt}" for fmt in FORMATS))
+            and name.endswith((*(f".{fmt}" for fmt in FORMATS), ".json"))
         ):
             path.unlink(missing_ok=True)
 
