@@ -1406,3 +1406,23 @@ def test_a_nul_in_a_workbook_compared_at_submission_is_recorded_as_its_escape(
     assert up.compared and up.flags >= 1
     recorded = json.dumps([up.findings, up.figures, up.first_finding])
     assert "\\u0000" not in recorded and "new\\\\x00 data centre" in recorded
+
+
+def test_explanations_take_the_direction_of_their_own_script(warehouse, personas, tmp_path):
+    """An explanation typed in Hebrew or Arabic is written right to left in its box (`dir="auto"`)
+    and shown isolated from the name before it (`<bdi>`), which it would otherwise reorder."""
+    client = client_for(personas["focal_a"])
+    upload(client, "UNEP", workbook(tmp_path, Facilities_D2=2_400_000_000))
+    up = Upload.objects.get()
+    html = page(client, "/entity/UNEP/")
+    boxes = re.findall(r"<textarea [^>]*>", html)
+    assert boxes and all('dir="auto"' in box for box in boxes)
+    answers = {
+        f"explain:{f['key']}": "\u05de\u05e8\u05db\u05d6 \u05e0\u05ea\u05d5\u05e0\u05d9\u05dd"
+        for f in up.findings
+        if f["flag"]
+    }
+    submit(client, answers=answers)
+    review = page(client_for(personas["analyst"]), f"/review/UNEP/{YEAR}/")
+    assert "<bdi>\u05de\u05e8\u05db\u05d6 \u05e0\u05ea\u05d5\u05e0\u05d9\u05dd</bdi>" in review
+    assert all('dir="auto"' in box for box in re.findall(r"<textarea [^>]*>", review))
