@@ -111,6 +111,27 @@ def normalise(value: object) -> str:
     return re.sub("-{2,}", "-", text).strip("-").casefold()
 
 
+# What people put between two serial ranges typed in one cell: a line break (Alt+Enter), ';' or ','.
+# No registry writes any of them inside a serial.
+_BETWEEN_RANGES = re.compile(r"[\r\n;,]+")
+
+
+def several(value: object) -> int:
+    """How many serials a cell holds when it holds more than one (two ranges on two lines, or
+    separated by ';' or ','), else 0. Read as one, their numbers ran together and the first
+    block was never compared with other entities' claims."""
+    if type(value) is not str or len(value) > MAX_TYPED:
+        return 0
+    parts = [p for p in _BETWEEN_RANGES.split(value) if _looks_like_a_serial(p)]
+    return len(parts) if len(parts) > 1 else 0
+
+
+def _looks_like_a_serial(text: str) -> bool:
+    """Digits, and a letter or a dash among them: a registry's serial ('1,234,567' is a number
+    grouped in thousands, not three serials)."""
+    return sum(ch.isdigit() for ch in text) >= 2 and any(ch.isalpha() or ch in "-" + DASHES for ch in text)
+
+
 def foreign_characters(value: object) -> list[str]:
     """The letters and digits of a serial that are not ASCII once normalised (`normalise`), in
     order, each once: a registry's serial has none, and one that looks like another serial

@@ -80,7 +80,7 @@ def _range_size(value: object) -> int | None:
     """How many credits a serial range holds (first and last included); None for a single
     serial, one that cannot be read (its own error), and a "range" of one (a serial whose last
     two numbers are equal, or a date typed as a serial: not told apart from a single serial)."""
-    serial = serials.parse_readable(value)
+    serial = serials.parse_readable(value) if not serials.several(value) else None  # several: their own error
     if serial is None or serial.start is None or serial.end is None or serial.end <= serial.start:
         return None
     return serial.end - serial.start + 1
@@ -105,6 +105,15 @@ def _range_params(value: object, row: pd.Series | None) -> dict[str, object]:
     return {"credits": _range_size(row["serial_range"]) or 0, "serial": str(row["serial_range"]).strip()}
 
 
+def _one_serial_per_cell(d: pd.DataFrame) -> pd.Series:
+    """False for a cell holding several serial ranges (`serials.several`)."""
+    return pd.Series([not serials.several(v) for v in d["serial_range"].tolist()], index=d.index)
+
+
+def _several_params(value: object, row: pd.Series | None) -> dict[str, object]:
+    return {"count": serials.several(value)}
+
+
 def _characters_params(value: object, row: pd.Series | None) -> dict[str, object]:
     found = serials.foreign_characters(value)
     return {"characters": ", ".join(f"'{ch}' (U+{ord(ch):04X})" for ch in found)}
@@ -125,6 +134,9 @@ schema = sheet_schema(
     [
         row_check("project-id-not-rounded", "type-error.identifier-rounded", "project_id", _not_rounded("project_id")),
         row_check("serial-not-rounded", "type-error.identifier-rounded", "serial_range", _not_rounded("serial_range")),
+        row_check(
+            "serial-one-per-cell", "type-error.serial-several", "serial_range", _one_serial_per_cell, _several_params
+        ),
         row_check("serial-readable", "out-of-range.serial-size", "serial_range", _readable_serials, _size_params),
         row_check("serial-ascii", "type-error.serial-characters", "serial_range", _ascii_serials, _characters_params),
         row_check(

@@ -127,6 +127,7 @@ SINGLE_MISTAKES: list[tuple[str, str, object]] = [
     ("EMS", "B5", "Y"),
     ("EMS", "B6", "next year"),
     ("Entity", "B5", 0.005),  # a share typed as a fraction: 0.5 % (implausible-value)
+    ("Offsets", "C2", f"CER-UNEP-{YEAR}-000001-005000\nCER-UNEP-{YEAR}-005001-006000"),  # two blocks, one cell
 ]
 
 

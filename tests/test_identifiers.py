@@ -46,3 +46,25 @@ def test_the_message_is_in_the_workbooks_language(tmp_path):
     [sub] = check_files([write_workbook(tmp_path / "UNEP_2024.xlsx", sheets)], jobs=1, lang="fr")
     [error] = [f for f in sub.findings if f.is_error]
     assert "notation scientifique" in error.message and "apostrophe" in error.message
+
+
+@pytest.mark.parametrize("between", ["\n", "; ", ", ", "\r\n"])
+def test_two_serial_ranges_in_one_cell_are_one_range_per_row(tmp_path, between):
+    """Two blocks typed in one cell (Alt+Enter, or a list) were read as one serial whose numbers ran
+    together: the error said "correct the quantity", and once it was, the first block was never
+    compared with other entities' claims."""
+    value = f"CER-UNEP-2024-000001-005000{between}CER-UNEP-2024-005001-006000"
+    sub = offsets_with(tmp_path, "C2", value)
+    errors = [(f.cell, f.code) for f in sub.findings if f.severity == "error"]
+    assert errors == [("C2", "type-error")], errors
+    [found] = [f for f in sub.findings if f.severity == "error"]
+    assert "holds 2 serial ranges" in found.message and "one serial range per row" in found.message
+
+
+@pytest.mark.parametrize(
+    "value", ["CER-UNEP-2024-000001-005000", "1,234,567", "GS1-1-IN-GS2445-16-2018-19136-22500-22511"]
+)
+def test_one_serial_or_a_grouped_number_is_one(value):
+    from pipeline import serials
+
+    assert serials.several(value) == 0
