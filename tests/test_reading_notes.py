@@ -277,6 +277,9 @@ def test_a_number_in_a_note_on_a_choice_that_scales_nothing_is_a_warning(tmp_pat
         ("Facilities", "E4", "m3 (cubic meter)", "m3"),
         ("Waste", "F2", "Tonne (metric)", "tonne"),
         ("Waste", "F2", "t (metric tonnes)", "tonne"),
+        ("Waste", "F2", "Tonne métrique (t)", "tonne"),  # the Facilities list's French label
+        ("Waste", "F2", "Tonelada métrica (t)", "tonne"),  # and its Spanish one
+        ("Waste", "F2", "metric tonnes", "tonne"),
         ("Water", "E2", "m³ (cubic metres)", "m3"),
         ("Facilities", "G2", "Measured (invoices)", "measured"),
         ("Facilities", "G4", "Estimated (modelled)", "estimated"),
