@@ -10,7 +10,9 @@ What is exported (folder `{outputs}/export/{year}/`):
   `estimated_emissions` (the share of the workbooks' emissions from estimated figures);
 - the year's loaded submissions (`submissions`), their rows of every sheet table (activity,
   offsets, waste, water, Entity and EMS sheets) with `entity_code` and `year` beside
-  `submission_id`, the `emissions` rows and the `emission_factors` they used, with sources.
+  `submission_id`, the `emissions` rows and the `emission_factors` they used, with sources, and
+  the grid renewable shares of the factor set(s) they used (`grid_renewable_shares`: the share an
+  electricity row counts as renewable when its entity gave no figure), with their source.
 
 Left out on purpose (docs/decisions.md): the focal point's name and e-mail (personal data) and
 the free-text `comment` columns (they may name people). Field types come from the database,
@@ -79,6 +81,7 @@ VIEW_KEYS = {
     # since a key's fields may not be empty
     "estimated_emissions": [],
 }
+OTHER_KEYS = {"grid_renewable_shares": ["factor_set", "region"]}  # GRID_SHARES
 # Units a column name says (`_tco2e`, `_kwh`), for columns neither the contract nor the keys name.
 SUFFIX_UNITS = {
     "_tco2e": "tCO2e",
@@ -156,6 +159,20 @@ def resources() -> list[Resource]:
     )
     out.append(
         Resource(
+            GRID_SHARES,
+            f"""SELECT factor_set::VARCHAR AS factor_set, region::VARCHAR AS region,
+                       renewable_share::DOUBLE AS renewable_share, data_year::INTEGER AS data_year,
+                       renewables_twh::DOUBLE AS renewables_twh, total_twh::DOUBLE AS total_twh,
+                       source_title::VARCHAR AS source_title, source_url::VARCHAR AS source_url,
+                       licence::VARCHAR AS licence, notes::VARCHAR AS notes
+                FROM {GRID_SHARES_FRAME} WHERE ? IS NOT NULL ORDER BY ALL""",
+            "The grid's renewable share of electricity by country in the factor set(s) of the year's emissions: "
+            "the share an electricity row counts as renewable when its entity gave no renewable figure "
+            "(emissions.renewable_source = 'grid_default'; WORLD where a country has no row), with its source.",
+        )
+    )
+    out.append(
+        Resource(
             "emission_factors",
             """SELECT * FROM emission_factors f WHERE EXISTS (
                    SELECT 1 FROM emissions e JOIN submissions s USING (submission_id)
@@ -166,6 +183,54 @@ def resources() -> list[Resource]:
         )
     )
     return out
+
+
+# The grid shares behind the renewable share's grid default: a factor set's table, not the
+# warehouse's, put beside the rows on the export's connection (`_register_grid_shares`).
+GRID_SHARES = "grid_renewable_shares"
+GRID_SHARES_FRAME = "grid_renewable_shares_of_the_year"
+GRID_SHARE_FIELDS = {
+    "factor_set": ("Factor set whose table the row is.", ""),
+    "region": ("Country (ISO 3166-1 alpha-3), or WORLD: the default where a country has no row.", ""),
+    "renewable_share": ("Share of the grid's electricity from renewables, as a fraction (0-1).", "share"),
+    "data_year": ("Year of the electricity data the share is of.", ""),
+    "renewables_twh": ("Electricity from renewables in that year.", "TWh"),
+    "total_twh": ("All electricity generated in that year.", "TWh"),
+    "source_title": ("Source of the figures.", ""),
+    "source_url": ("Where the source is published.", ""),
+    "licence": ("Licence of the source.", ""),
+    "notes": ("What the share counts (nuclear is not renewable), or how the WORLD row is made.", ""),
+}
+
+
+def _register_grid_shares(con: duckdb.DuckDBPyConnection, year: int) -> None:
+    """The grid share tables of the factor sets the year's emissions used, as a relation the
+    export reads like a table (empty, with its columns, where no set has one)."""
+    import pandas as pd
+
+    from pipeline.reference.factors import FactorSetError, read_set_table
+
+    used = con.execute(
+        """SELECT DISTINCT e.factor_set FROM emissions e JOIN submissions s USING (submission_id)
+           WHERE s.status = 'loaded' AND s.reporting_year = ? ORDER BY 1""",
+        [year],
+    ).fetchall()
+    frames = []
+    for (name,) in used:
+        try:
+            table = read_set_table("grid_renewable_share.csv", name)
+        except FactorSetError:  # a set without the table (the grid default came with gtb-2026.1)
+            continue
+        frames.append(table.assign(factor_set=name))
+    columns = list(GRID_SHARE_FIELDS)
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns, dtype=str)
+    frame = frame.reindex(columns=columns)
+    for column in ("renewable_share", "renewables_twh", "total_twh"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    frame["data_year"] = pd.to_numeric(frame["data_year"], errors="coerce").astype("Int64")
+    for column in set(columns) - {"renewable_share", "renewables_twh", "total_twh", "data_year"}:
+        frame[column] = frame[column].astype(object)
+    con.register(GRID_SHARES_FRAME, frame)
 
 
 def _view_description(name: str) -> str:
@@ -184,6 +249,7 @@ def export(year: int, db: Path, outputs: Path, fmt: str = "parquet") -> ExportRe
     try:
         check_year(con, year, Path(db))
         result.open_flags = len(open_flags(con, year))
+        _register_grid_shares(con, year)
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -297,6 +363,8 @@ def _unit(name: str, table: str) -> str:
 def _primary_key(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
     if name in VIEW_KEYS:
         return VIEW_KEYS[name]
+    if name in OTHER_KEYS:
+        return OTHER_KEYS[name]
     found = con.execute(
         "SELECT constraint_column_names FROM duckdb_constraints()"
         " WHERE table_name = ? AND constraint_type = 'PRIMARY KEY'",
@@ -312,9 +380,11 @@ def _describe(con: duckdb.DuckDBPyConnection, resource: Resource, year: int, pat
     for name, dtype in _columns(con, resource, year):
         item: dict[str, object] = {"name": name, "type": TYPES.get(dtype, "any")}
         description = comments.get(name) or (shared[name].description if name in shared else "")
+        if resource.name == GRID_SHARES and name in GRID_SHARE_FIELDS:
+            description = GRID_SHARE_FIELDS[name][0]
         if description:
             item["description"] = description
-        unit = _unit(name, resource.name)
+        unit = GRID_SHARE_FIELDS[name][1] if resource.name == GRID_SHARES else _unit(name, resource.name)
         if unit:
             item["unit"] = unit
         if dtype == "TIMESTAMP":
