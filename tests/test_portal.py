@@ -967,8 +967,8 @@ def test_flags_are_closed_only_on_the_loaded_workbook_the_review_page_showed(war
     assert f"Nothing was done: UNEP's {YEAR - 1} workbook changed after this page was shown" in text_of(html)
     assert "the loaded submission is" not in html  # the pipeline's English words stay in the log
     assert (
-        '<textarea name="reason" rows="2" maxlength="2000" required>checked &lt;b&gt;by phone&lt;/b&gt;</textarea>'
-        in html
+        '<textarea name="reason" dir="auto" rows="2" maxlength="2000" required>'
+        "checked &lt;b&gt;by phone&lt;/b&gt;</textarea>" in html
     )
     analyst.post(url, {"reason": "checked by phone"})  # a form without the file it showed: refused alike
     assert _flags_and_reviews(warehouse) == (["open"], 0)
