@@ -11,7 +11,6 @@ import contextlib
 import gc
 import json
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -426,7 +425,6 @@ QUICK_EXIT = ("validate", "run")
 def entry() -> NoReturn:
     """The `gtb` program: `main`, then exit; `QUICK_EXIT` commands without the cyclic garbage
     collector and without the teardown."""
-    signal.signal(signal.SIGTERM, _terminated)
     args = build_parser().parse_args(sys.argv[1:])
     if args.command in QUICK_EXIT:
         gc.disable()
@@ -435,17 +433,8 @@ def entry() -> NoReturn:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError):  # a reader that went away (gtb run | head)
                 stream.flush()
-        if (workers := sys.modules.get("pipeline.workers")) is not None:
-            workers.remove_logs()  # what atexit would have done
         os._exit(code)
     sys.exit(code)
-
-
-def _terminated(signum: int, frame: object) -> None:
-    """SIGTERM (`kill`, a service manager or a container stopping) ends a command as Ctrl-C does:
-    the transaction rolled back, the workers stopped, "gtb: interrupted"; it was the default
-    handler's instant death, which left the readers' files behind."""
-    raise KeyboardInterrupt
 
 
 def _status(rows: list, year: int, as_json: bool, unattributed: list | None = None, no_run: bool = False) -> int:

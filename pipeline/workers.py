@@ -11,7 +11,6 @@ result too. Results come back in completion order.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import gc
 import multiprocessing
@@ -111,29 +110,12 @@ class _Task:
     deadline: float
 
 
-# The workers' stderr files not yet removed: a worker removes its own when it stops; what an
-# interruption (Ctrl-C, SIGTERM) leaves is removed as the process ends (`remove_logs`).
-_LOGS: set[str] = set()
-
-
-def remove_logs() -> None:
-    """Remove the stderr files of workers that were never stopped (called at exit)."""
-    for path in list(_LOGS):
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-        _LOGS.discard(path)
-
-
-atexit.register(remove_logs)
-
-
 class _Worker:
     """One worker process, its pipe, and the file its stderr goes to (reader crash messages)."""
 
     def __init__(self, context: ForkServerContext | SpawnContext, work: Work, limits: Limits) -> None:
         fd, self.log_path = tempfile.mkstemp(prefix="gtb-reader-", suffix=".log")
         os.close(fd)
-        _LOGS.add(self.log_path)
         self.conn, child_conn = context.Pipe()
         self.process = context.Process(
             target=_worker_main, args=(child_conn, work, limits.reader_memory_bytes, self.log_path), daemon=True
@@ -166,7 +148,6 @@ class _Worker:
         self.conn.close()
         with contextlib.suppress(OSError):
             os.unlink(self.log_path)
-        _LOGS.discard(self.log_path)
 
 
 class _Pool:

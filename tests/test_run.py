@@ -1529,31 +1529,3 @@ def test_an_inputs_folder_with_its_own_reference_is_priced_by_its_pins_and_sets(
     by_entity = "SELECT DISTINCT s.entity_code, e.factor_set FROM emissions e JOIN submissions s USING (submission_id)"
     assert sorted(query(inputs, by_entity)) == [("UNEP", "gtb-2025.1"), ("WFP", "own-2026.1")]
     assert repository == (factors.PINS_PATH, factors.FACTORS_DIR)
-
-
-def test_sigterm_ends_a_run_as_ctrl_c_does_and_leaves_no_reader_file(inputs, tmp_path):
-    """`kill`, a service manager or a container stopping sends SIGTERM: it was the default instant
-    death, with no "interrupted" and the readers' stderr files left in the temporary folder (Ctrl-C
-    left some too). The run now stops as on Ctrl-C, and its files go with it."""
-    import os
-
-    for n, entity in enumerate(("UNEP", "WFP", "UNDP", "UNICEF", "WHO", "FAO", "ILO", "IMO")):
-        rows = valid_sheets(entity)
-        rows["AirTravel"] += [list(rows["AirTravel"][1]) for _ in range(3000 + n)]  # enough to read for a while
-        submit(inputs, f"{entity}_2024.xlsx", rows)
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
-    env = {**os.environ, "TMPDIR": str(temporary), "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    db = inputs.parent / "out" / "gtb.duckdb"
-    argv = [sys.executable, "-m", "pipeline.cli", "run", "--inputs", str(inputs), "--db", str(db)]
-    argv += ["--outputs", str(inputs.parent / "out"), "--jobs", "2"]
-    started = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    deadline = time.monotonic() + 60
-    while not list(temporary.glob("gtb-reader-*.log")) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert list(temporary.glob("gtb-reader-*.log")), "the readers started"
-    started.send_signal(signal.SIGTERM)
-    _, err = started.communicate(timeout=120)
-    assert started.returncode == 2 and "gtb: interrupted" in err, err
-    time.sleep(0.5)  # the readers' own ends
-    assert not list(temporary.glob("gtb-reader-*.log"))
