@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,7 +82,6 @@ VIEW_KEYS = {
     # since a key's fields may not be empty
     "estimated_emissions": [],
 }
-OTHER_KEYS = {"grid_renewable_shares": ["factor_set", "region"]}  # GRID_SHARES
 # Units a column name says (`_tco2e`, `_kwh`), for columns neither the contract nor the keys name.
 SUFFIX_UNITS = {
     "_tco2e": "tCO2e",
@@ -100,6 +100,8 @@ class Resource:
     sql: str  # the rows, with `?` for the year
     description: str
     foreign_keys: tuple[tuple[str, str, str], ...] = ()  # (field, resource, field)
+    key: tuple[str, ...] = ()  # its primary key, for rows that are neither a view's nor a table's
+    fields: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # name -> (description, unit)
 
 
 @dataclass
@@ -160,15 +162,14 @@ def resources() -> list[Resource]:
     out.append(
         Resource(
             GRID_SHARES,
-            f"""SELECT factor_set::VARCHAR AS factor_set, region::VARCHAR AS region,
-                       renewable_share::DOUBLE AS renewable_share, data_year::INTEGER AS data_year,
-                       renewables_twh::DOUBLE AS renewables_twh, total_twh::DOUBLE AS total_twh,
-                       source_title::VARCHAR AS source_title, source_url::VARCHAR AS source_url,
-                       licence::VARCHAR AS licence, notes::VARCHAR AS notes
-                FROM {GRID_SHARES_FRAME} WHERE ? IS NOT NULL ORDER BY ALL""",
+            "SELECT "
+            + ", ".join(f'TRY_CAST("{name}" AS {kind}) AS "{name}"' for name, (_, _, kind) in GRID_SHARE_FIELDS.items())
+            + f" FROM {GRID_SHARES_FRAME} WHERE ? IS NOT NULL ORDER BY ALL",
             "The grid's renewable share of electricity by country in the factor set(s) of the year's emissions: "
             "the share an electricity row counts as renewable when its entity gave no renewable figure "
             "(emissions.renewable_source = 'grid_default'; WORLD where a country has no row), with its source.",
+            key=("factor_set", "region"),
+            fields={name: (description, unit) for name, (description, unit, _) in GRID_SHARE_FIELDS.items()},
         )
     )
     out.append(
@@ -189,17 +190,17 @@ def resources() -> list[Resource]:
 # warehouse's, put beside the rows on the export's connection (`_register_grid_shares`).
 GRID_SHARES = "grid_renewable_shares"
 GRID_SHARES_FRAME = "grid_renewable_shares_of_the_year"
-GRID_SHARE_FIELDS = {
-    "factor_set": ("Factor set whose table the row is.", ""),
-    "region": ("Country (ISO 3166-1 alpha-3), or WORLD: the default where a country has no row.", ""),
-    "renewable_share": ("Share of the grid's electricity from renewables, as a fraction (0-1).", "share"),
-    "data_year": ("Year of the electricity data the share is of.", ""),
-    "renewables_twh": ("Electricity from renewables in that year.", "TWh"),
-    "total_twh": ("All electricity generated in that year.", "TWh"),
-    "source_title": ("Source of the figures.", ""),
-    "source_url": ("Where the source is published.", ""),
-    "licence": ("Licence of the source.", ""),
-    "notes": ("What the share counts (nuclear is not renewable), or how the WORLD row is made.", ""),
+GRID_SHARE_FIELDS = {  # name -> (description, unit, type)
+    "factor_set": ("Factor set whose table the row is.", "", "VARCHAR"),
+    "region": ("Country (ISO 3166-1 alpha-3), or WORLD: the default where a country has no row.", "", "VARCHAR"),
+    "renewable_share": ("Share of the grid's electricity from renewables, as a fraction (0-1).", "share", "DOUBLE"),
+    "data_year": ("Year of the electricity data the share is of.", "", "INTEGER"),
+    "renewables_twh": ("Electricity from renewables in that year.", "TWh", "DOUBLE"),
+    "total_twh": ("All electricity generated in that year.", "TWh", "DOUBLE"),
+    "source_title": ("Source of the figures.", "", "VARCHAR"),
+    "source_url": ("Where the source is published.", "", "VARCHAR"),
+    "licence": ("Licence of the source.", "", "VARCHAR"),
+    "notes": ("What the share counts (nuclear is not renewable), or how the WORLD row is made.", "", "VARCHAR"),
 }
 
 
@@ -222,15 +223,9 @@ def _register_grid_shares(con: duckdb.DuckDBPyConnection, year: int) -> None:
         except FactorSetError:  # a set without the table (the grid default came with gtb-2026.1)
             continue
         frames.append(table.assign(factor_set=name))
-    columns = list(GRID_SHARE_FIELDS)
+    columns = list(GRID_SHARE_FIELDS)  # typed by the resource's query
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns, dtype=str)
-    frame = frame.reindex(columns=columns)
-    for column in ("renewable_share", "renewables_twh", "total_twh"):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-    frame["data_year"] = pd.to_numeric(frame["data_year"], errors="coerce").astype("Int64")
-    for column in set(columns) - {"renewable_share", "renewables_twh", "total_twh", "data_year"}:
-        frame[column] = frame[column].astype(object)
-    con.register(GRID_SHARES_FRAME, frame)
+    con.register(GRID_SHARES_FRAME, frame.reindex(columns=columns))
 
 
 def _view_description(name: str) -> str:
@@ -363,8 +358,6 @@ def _unit(name: str, table: str) -> str:
 def _primary_key(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
     if name in VIEW_KEYS:
         return VIEW_KEYS[name]
-    if name in OTHER_KEYS:
-        return OTHER_KEYS[name]
     found = con.execute(
         "SELECT constraint_column_names FROM duckdb_constraints()"
         " WHERE table_name = ? AND constraint_type = 'PRIMARY KEY'",
@@ -380,18 +373,18 @@ def _describe(con: duckdb.DuckDBPyConnection, resource: Resource, year: int, pat
     for name, dtype in _columns(con, resource, year):
         item: dict[str, object] = {"name": name, "type": TYPES.get(dtype, "any")}
         description = comments.get(name) or (shared[name].description if name in shared else "")
-        if resource.name == GRID_SHARES and name in GRID_SHARE_FIELDS:
-            description = GRID_SHARE_FIELDS[name][0]
+        if name in resource.fields:
+            description = resource.fields[name][0]
         if description:
             item["description"] = description
-        unit = GRID_SHARE_FIELDS[name][1] if resource.name == GRID_SHARES else _unit(name, resource.name)
+        unit = resource.fields[name][1] if name in resource.fields else _unit(name, resource.name)
         if unit:
             item["unit"] = unit
         if dtype == "TIMESTAMP":
             item["format"] = CSV_TIMESTAMP if fmt == "csv" else "default"
         fields.append(item)
     schema: dict[str, object] = {"fields": fields, "missingValues": [""]}
-    key = [k for k in _primary_key(con, resource.name) if k in {f["name"] for f in fields}]
+    key = [k for k in resource.key or _primary_key(con, resource.name) if k in {f["name"] for f in fields}]
     if key:
         schema["primaryKey"] = key
     if resource.foreign_keys:
