@@ -455,27 +455,21 @@ def _other_unit(sheet: str, column: str, header: str) -> dict[str, str] | None:
     unit = _unit_note(i18n.header(sheet, column, "en"))
     if not note or len(note) > 24 or not unit:
         return None
-    own = {_unit_code(_unit_note(i18n.header(sheet, column, lang))) for lang in i18n.LANGS}
-    code = _unit_code(note)  # 'kilograms' is kg, as a Unit column reads it
-    if code in own:
-        return None
+    owns = [_unit_note(i18n.header(sheet, column, lang)) for lang in i18n.LANGS]
+    own = {_unit_code(text) or i18n.fold(text) for text in owns}
     folded = i18n.fold(note)
-    known = (
-        folded in _HEADER_UNITS
-        or folded in i18n.other_units()
-        or any(folded in i18n.code_lookup(codelist) for codelist in _UNIT_LISTS)
-    )
+    code = _unit_code(note)  # 'kilograms' is kg, as a Unit column reads it
+    if (code or folded) in own:
+        return None
+    known = code is not None or folded in _HEADER_UNITS or folded in i18n.other_units()
     return {"written": note, "unit": unit} if known else None
 
 
-def _unit_code(text: str) -> str:
-    """The unit code a unit as written reads as in the code lists ('kilograms' -> 'kg'), else the
-    text folded."""
+def _unit_code(text: str) -> str | None:
+    """The unit code a unit as written reads as in the code lists ('kilograms' -> 'kg'), or None
+    for one no list holds ('km')."""
     folded = i18n.fold(text)
-    for codelist in _UNIT_LISTS:
-        if (code := i18n.code_lookup(codelist).get(folded)) is not None:
-            return code
-    return folded
+    return next((code for lst in _UNIT_LISTS if (code := i18n.code_lookup(lst).get(folded)) is not None), None)
 
 
 def _names_a_share(header: str) -> bool:
