@@ -29,7 +29,8 @@ from pipeline.errors import GtbError
 from pipeline.paths import write_whole
 from pipeline.report import charts, factsheets, queries, tables
 from pipeline.report import style as s
-from pipeline.review.flags import not_compared_again, open_flags
+from pipeline.review.flags import open_flags
+from pipeline.review.stale import not_compared_again
 
 POOL_FROM = 8  # factsheets below this many are drawn in-process (a worker costs ~1 s to start)
 

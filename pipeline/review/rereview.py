@@ -36,6 +36,7 @@ from pipeline.intake.validate import Submission
 from pipeline.review import flags as review_flags
 from pipeline.review import plausibility
 from pipeline.review.plausibility import Flag
+from pipeline.review.stale import STALE_SQL
 from pipeline.warehouse.db import utcnow
 
 BY = "gtb run"  # flags.reviewed_by of a flag a run withdrew
@@ -105,13 +106,6 @@ def later_loaded(con: duckdb.DuckDBPyConnection, loading: list[tuple[str, int]])
             sid, _, _, file_name, file_path, sha, report = have[following]
             out.setdefault(int(sid), Later(int(sid), entity, following, file_name, file_path, sha or "", year, report))
     return list(out.values())
-
-
-# Loaded submissions whose change flags are older than what they compare with: the entity's
-# latest earlier loaded year was received, or either year recalculated (`gtb recalculate`), after
-# the submission was loaded or last compared again. A run compares them again (their workbook
-# may have been out of the inputs folder when the earlier year was loaded).
-STALE_SQL = review_flags.STALE_SQL  # the loaded submissions whose comparison is stale
 
 
 def stale(con: duckdb.DuckDBPyConnection, loading: list[tuple[str, int]]) -> list[Later]:
