@@ -461,7 +461,8 @@ def _status(rows: list, year: int, as_json: bool, unattributed: list | None = No
     for r in rows:
         table.add_row(
             r.entity if r.expected else f"{r.entity} (not expected in {year})",
-            f"[{styles.get(r.status, 'default')}]{r.status}[/]",
+            f"[{styles.get(r.status, 'default')}]{r.status}[/]"
+            + (f"\n[yellow]compare again with {r.compare_again}[/]" if r.compare_again else ""),
             safe.for_console(r.file or ""),
             r.received_at or "",
             str(r.errors),
@@ -495,10 +496,32 @@ def _status(rows: list, year: int, as_json: bool, unattributed: list | None = No
     }
     since = sum(bool(r.rejected_since) for r in rows if r.status not in ("rejected", "missing", "history-only"))
     newer = [f"{since} loaded with a newer file rejected since"] if since else []
+    stale = sum(bool(r.compare_again) for r in rows)
+    newer += [f"{stale} to compare again"] if stale else []
     console.print(", ".join([*(f"{n} {s}" for s, n in counts.items() if n), *newer]))
+    _compare_again_lines(console, rows)
     _report_lines(console, rows)
     _unattributed_lines(console, unattributed, year)
     return OK
+
+
+def _compare_again_lines(console, rows: list) -> None:
+    """The loaded files whose flags may be stale, and how a run compares them again."""
+    from pipeline import safe
+
+    stale = [r for r in rows if r.compare_again]
+    if not stale:
+        return
+    console.print(
+        "[yellow]to compare again[/] (the earlier year was received or recalculated since: the flags, "
+        "and an acceptance, may no longer hold; gtb report --final waits for them):"
+    )
+    for r in stale:
+        console.print(
+            f"  {r.entity} {safe.for_console(r.file or '')} with {r.entity} {r.compare_again}: "
+            "put the file back in the inputs folder and run gtb run",
+            highlight=False,
+        )
 
 
 def _report_lines(console, rows: list) -> None:

@@ -1364,3 +1364,28 @@ def test_a_year_whose_comparison_is_stale_cannot_be_published_as_final(inputs, c
     final = gtb(inputs, "report", "--year", "2024", "--final")
     assert "not compared again" not in capsys.readouterr().err
     assert final in (0, 1), "compared again: only its open flags, if any, stand in the way"
+
+
+def test_the_tracker_says_an_accepted_year_must_be_compared_again(inputs, capsys):
+    """The same story as above: `gtb status` showed UNEP 2024 as `accepted`, with nothing to say
+    that the acceptance was of a comparison no longer true, while `--final` refused the year."""
+    two_years(inputs, valid_sheets("UNEP", 2024))
+    assert gtb(inputs, "accept", "UNEP", "2024", "--reason", "as last year") == 0
+    assert "compare_again" not in status_json(inputs, 2024, capsys)["entities"][0], "not stale yet"
+    later = inputs / "submissions" / "2024" / "UNEP_2024.xlsx"
+    kept = later.read_bytes()
+    later.unlink()
+    submit(inputs, "2023/UNEP_2023_v2.xlsx", slip_2023())
+    assert gtb(inputs, "run") == 0
+    rows = {e["entity"]: e for e in status_json(inputs, 2024, capsys)["entities"]}
+    assert rows["UNEP"]["status"] == "accepted" and rows["UNEP"]["compare_again"] == 2023, rows["UNEP"]
+    assert "compare_again" not in {e["entity"]: e for e in status_json(inputs, 2023, capsys)["entities"]}["UNEP"]
+    assert gtb(inputs, "status", "--year", "2024") == 0
+    shown = capsys.readouterr().out
+    assert "1 to compare again" in shown, shown
+    lines = shown[shown.index("to compare again (") :].splitlines()
+    assert any("UNEP UNEP_2024.xlsx with UNEP 2023: put the file back" in line for line in lines), lines
+    later.write_bytes(kept)
+    assert gtb(inputs, "run") == 0
+    row = {e["entity"]: e for e in status_json(inputs, 2024, capsys)["entities"]}["UNEP"]
+    assert "compare_again" not in row, "compared again: no longer stale"

@@ -10,6 +10,11 @@ Statuses, one per expected entity (schemas/codelists/entities.csv: expected_from
 - `accepted`: loaded and accepted by an analyst (`gtb accept`);
 - `history-only`: no workbook, but published totals for the year (inputs/history).
 
+A loaded row whose flags may be stale (`compare_again`: the earlier year it is compared with was
+received or recalculated after it was last compared, and no run has found its workbook since)
+keeps its status, but says so: an `accepted` there is the acceptance of a comparison that may no
+longer hold, and `gtb report --final` refuses the year until a run compares it again.
+
 An entity not expected for the year (before its `expected_from`, after its `expected_until`) is
 listed too when a workbook of the year came from it, marked `expected: false`: its rejections
 and flags would otherwise be in no list, while the run and the report point to this one.
@@ -40,6 +45,7 @@ from dataclasses import asdict, dataclass, field
 import duckdb
 
 from pipeline import codelists
+from pipeline.review.stale import not_compared_again
 
 STATUSES = ("missing", "rejected", "loaded", "loaded-with-flags", "accepted", "history-only")
 
@@ -154,6 +160,9 @@ class EntityStatus:
     rejected_files: tuple[RejectedFile, ...] = field(default=())
     workbook_year: int | None = None  # the year the row's file names, when another (in the JSON then)
     report: str | None = None  # the folder of the row's file's issues.csv and annotated.xlsx (as the run wrote it)
+    # the earlier year the loaded file must be compared with again (`stale`), when its flags may
+    # be stale: that year was received or recalculated since (in the JSON then)
+    compare_again: int | None = None
 
     @property
     def rejected_since(self) -> tuple[RejectedFile, ...]:
@@ -167,6 +176,8 @@ class EntityStatus:
             del out["rejected_files"]
         if self.workbook_year is None:
             del out["workbook_year"]
+        if self.compare_again is None:
+            del out["compare_again"]
         return out
 
 
@@ -217,6 +228,7 @@ def status(con: duckdb.DuckDBPyConnection, year: int) -> list[EntityStatus]:
     entity order."""
     out = []
     others = rejected_files(con, year)
+    stale = {entity: earlier for entity, _, earlier in not_compared_again(con, year)}
     for row in con.execute(STATUS_SQL, {"year": year, **_code_list()}).fetchall():
         code, name, sub_status, file, received, errors, warnings, flags, accepted, first, history, expected = row[:12]
         read_year, sid, report, run, modified = row[12:]
@@ -250,6 +262,7 @@ def status(con: duckdb.DuckDBPyConnection, year: int) -> list[EntityStatus]:
                 rejected_files=also,
                 workbook_year=int(read_year) if read_year is not None and read_year != year else None,
                 report=report,
+                compare_again=stale.get(code) if sub_status == "loaded" else None,
             )
         )
     return out
