@@ -826,12 +826,21 @@ def _entity_names() -> dict[str, str]:
 def _airport_params(value: object, row: pd.Series | None) -> dict[str, object]:
     """'NВО' (a Cyrillic В and О) -> type it again as NBO, as for a country; 'Nairobi' -> ' Nairobi
     is a city: its airport codes are NBO, WIL.', then what to do for a place without a known
-    airport (not said of a code typed with look-alike letters: its airport is known)."""
+    airport (not said of a code typed with look-alike letters: its airport is known); 'LON', the
+    code of all of London's airports together -> the airports to choose from."""
     import unicodedata
 
     typed = str(value).strip()
     if latin := codelists.look_alike_of(typed, code_index("airports")):
         return {"hint": Message("hint.look-alike", {"code": latin}), "advice": ""}
+    metro = i18n.metro_areas().get(typed.upper())
+    if metro is not None:  # 'LON': all of London's airports together, which a booking shows
+        known = [code for code in metro["airports"].split() if code in code_index("airports")]
+        city = i18n.MetroCity(typed.upper())
+        return {
+            "hint": Message("hint.airport-metro", {"code": typed, "city": city, "codes": ", ".join(known)}),
+            "advice": "",
+        }
     text = unicodedata.normalize("NFKD", typed)
     key = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold().replace(" ", "")
     codes = codelists.airport_cities().get(key)

@@ -271,6 +271,26 @@ class CodeLabels(catalogue.Rendered):
         return ", ".join(catalogue.quoted(code_label(self.codelist, code, lang)) for code in self.codes)
 
 
+@dataclass(frozen=True)
+class MetroCity(catalogue.Rendered):
+    """The city of an IATA metropolitan area code (`airport_metro_areas.csv`: LON, London), named
+    in the language of the message: Londres in French and Spanish."""
+
+    code: str
+
+    def render(self, lang: str = DEFAULT_LANG) -> str:
+        row = metro_areas()[self.code]
+        return row.get("city" if lang == DEFAULT_LANG else f"city_{lang}") or row["city"]
+
+
+@cache
+def metro_areas() -> dict[str, dict[str, str]]:
+    """IATA metropolitan area code -> its row of `airport_metro_areas.csv` (city, in each
+    language, and its airports, space-separated): codes of all of a city's airports together,
+    which a booking shows and a ticket's coupons never carry."""
+    return {row["code"]: row for row in codelists.table("airport_metro_areas")}
+
+
 @cache
 def _synonyms() -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}

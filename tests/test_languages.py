@@ -426,6 +426,28 @@ def test_a_city_typed_for_an_airport_gets_its_codes(tmp_path):
     assert "GVA" in found.message
 
 
+def test_a_city_code_typed_for_an_airport_gets_the_airports_to_choose_from(tmp_path):
+    """'LON' and 'NYC' are the IATA codes of all of a city's airports together, which a booking
+    shows: they were told what to do for a place without a known airport (give a distance)."""
+    [found] = findings_for(tmp_path, set_cell(valid_sheets(), "AirTravel", "A2", "LON"))
+    assert found.code == "not-in-codelist" and found.cell == "A2"
+    assert (
+        "LON is the IATA code of all of London's airports together, not of one airport: "
+        "give the airport flown from or to (LHR, LGW, STN, LTN, LCY, SEN)."
+    ) in found.message, found.message
+    assert "without a known airport" not in found.message
+    [found] = findings_for(tmp_path, set_cell(valid_sheets(), "AirTravel", "B2", "nyc"), "fr")
+    assert "nyc n'est pas un aéroport mais le code IATA regroupant tous les aéroports d'une ville (New York)" in (
+        found.message
+    ), found.message
+    assert "(JFK, EWR, LGA)" in found.message and "sans aéroport connu" not in found.message
+    [found] = findings_for(tmp_path, set_cell(valid_sheets(), "AirTravel", "B2", "TYO"), "es")
+    assert "conjunto de los aeropuertos de Tokio" in found.message and "(HND, NRT)" in found.message
+    for row in i18n.metro_areas().values():  # each is a city code, never an airport's, and its airports are known
+        assert row["code"] not in codelists.airports(), row
+        assert all(code in codelists.airports() for code in row["airports"].split()), row
+
+
 def test_spanish_annotated_summary(tmp_path):
     path = filled(tmp_path, "es", labels=True)
     wb = load_workbook(path)
