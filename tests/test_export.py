@@ -284,6 +284,32 @@ def test_an_interrupted_export_leaves_no_temporary_file_and_the_next_sweeps_old_
     assert sorted(p.name for p in folder.iterdir() if p.name.startswith((".", "tmp_"))) == [".notes.txt"]
 
 
+def test_an_export_leaves_the_temporary_files_of_one_still_running(warehouse, tmp_path):
+    """Two exports of one year at once (a cron job and an analyst): the second swept the first's
+    temporary files as a killed export's, and the first failed with "the folder is as it was"."""
+    import subprocess
+    import sys
+
+    api.export(YEAR, warehouse, tmp_path, "csv")
+    folder = tmp_path / "export" / str(YEAR)
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    try:
+        theirs = [f".emissions-{running.pid}-k3j2.csv", f"tmp_.submissions-{running.pid}-a1.csv"]
+        killed = [f".emissions-{gone.pid}-x9.csv", f".datapackage-{gone.pid}-q1.json", ".system_indicators-old.csv"]
+        for name in theirs + killed:
+            (folder / name).write_text("half a file")
+        api.export(YEAR, warehouse, tmp_path, "csv")
+        left = sorted(p.name for p in folder.iterdir() if p.name.startswith((".", "tmp_")))
+        assert left == sorted(theirs), left
+    finally:
+        running.kill()
+        running.wait()
+    api.export(YEAR, warehouse, tmp_path, "csv")
+    assert not [p for p in folder.iterdir() if p.name.startswith((".", "tmp_"))], "swept once it has stopped"
+
+
 def test_a_query_duckdb_stops_on_ctrl_c_is_an_interruption():
     from pipeline.cli import _interrupted
 

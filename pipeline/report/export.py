@@ -286,18 +286,41 @@ def _unlink_staged(staged: list[tuple[str, Path]]) -> None:
 
 def _sweep_temporary_files(folder: Path) -> None:
     """Remove the temporary files an export killed before it could clean up left in `folder`:
-    ours (`.emissions-x1y2.csv`) and DuckDB's own beside them while it copies (`tmp_.emissions-...`).
-    Hidden, they would travel with the published folder."""
+    ours (`.emissions-4242-x1y2.csv`) and DuckDB's own beside them while it copies
+    (`tmp_.emissions-...`). Hidden, they would travel with the published folder. Those of an export
+    still running (its process id in their name, `_temporary_prefix`) are left to it: a second
+    export of the year started meanwhile took them away and the first failed."""
     names = {r.name for r in resources()} | {Path(DESCRIPTOR).stem}
     for path in folder.iterdir():
         name = path.name.removeprefix("tmp_")
+        stem, _, rest = name[1:].partition("-")
         if (
             path.is_file()
             and name.startswith(".")
-            and name[1:].split("-", 1)[0] in names
+            and stem in names
             and name.endswith((*(f".{fmt}" for fmt in FORMATS), ".json"))
+            and not _running(rest.partition("-")[0])
         ):
             path.unlink(missing_ok=True)
+
+
+def _temporary_prefix(stem: str) -> str:
+    """The start of a temporary file's name: hidden, the resource's, and this process's id."""
+    return f".{stem}-{os.getpid()}-"
+
+
+def _running(pid: str) -> bool:
+    """Whether `pid` (as written in a temporary file's name) is another process still running;
+    False for no process id (an older export's name), ours, or where it cannot be asked."""
+    if not pid.isdigit() or int(pid) == os.getpid() or os.name != "posix":
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: asks only whether the process exists
+    except PermissionError:  # another user's process, running
+        return True
+    except (OverflowError, OSError):  # none (ProcessLookupError), or a number no process can have
+        return False
+    return True
 
 
 def _columns(con: duckdb.DuckDBPyConnection, resource: Resource, year: int) -> list[tuple[str, str]]:
@@ -321,7 +344,7 @@ def _write(con: duckdb.DuckDBPyConnection, resource: Resource, year: int, path: 
         if fmt == "parquet"
         else f"FORMAT csv, HEADER true, TIMESTAMPFORMAT '{CSV_TIMESTAMP}'"
     )
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=f".{fmt}")
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temporary_prefix(path.stem), suffix=f".{fmt}")
     os.close(handle)
     try:
         escaped = tmp.replace("'", "''")
@@ -439,7 +462,7 @@ def _write_descriptor(folder: Path, year: int, fmt: str, described: list[dict], 
         "version": __version__,
         "resources": described,
     }
-    handle, tmp = tempfile.mkstemp(dir=folder, prefix=".datapackage-", suffix=".json")
+    handle, tmp = tempfile.mkstemp(dir=folder, prefix=_temporary_prefix(Path(DESCRIPTOR).stem), suffix=".json")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as fh:
             json.dump(descriptor, fh, indent=2, ensure_ascii=False)
