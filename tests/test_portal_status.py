@@ -208,6 +208,27 @@ def test_a_correction_rejected_after_the_loaded_workbook_is_on_the_tracker_row(w
     assert f"WFP_{YEAR}.xlsx Loaded" in shown
 
 
+@pytest.mark.django_db(transaction=True)  # runs
+def test_a_loaded_year_whose_comparison_is_stale_says_so_on_the_tracker_and_review_page(warehouse, portal, personas):
+    """WFP 2024 is loaded and compared with 2023; 2023 is then recalculated with another factor
+    set, so 2024's flags may no longer hold until a run compares it again. The tracker's row and
+    the review page said only "loaded"."""
+    sent_by_email(portal, f"WFP_{YEAR}.xlsx")
+    analyst = client_for(personas["analyst"])
+    analyst.post("/runs/")
+    assert "compare again" not in text_of(tracker_row(analyst, "WFP"))
+    api.recalculate(YEAR - 1, "gtb-2026.1", "new factors", portal.db)
+    [status] = [r for r in api.status(YEAR, portal.db) if r.entity == "WFP"]
+    assert status.compare_again == YEAR - 1
+    said = f"to compare again with {YEAR - 1}: that year changed since"
+    row = tracker_row(analyst, "WFP")
+    assert tracker_badge(row) == "loaded" and said in text_of(row), text_of(row)
+    assert said in text_of(page(analyst, f"/review/WFP/{YEAR}/"))
+    assert "compare again" not in text_of(page(client_for(personas["focal_b"]), "/entity/WFP/"))
+    analyst.post("/runs/")  # the workbook is in the inputs: the run compares it again
+    assert "compare again" not in text_of(tracker_row(analyst, "WFP"))
+
+
 # --- D3: an address that takes a form, opened as a link --------------------------------------------
 
 

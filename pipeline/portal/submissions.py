@@ -801,7 +801,8 @@ def standing(case: Case | None, row: Any | None) -> Standing:
     - else the case's status, `not-started` without one.
 
     Notes name the warehouse's rejected files not replaced since: a correction rejected after the
-    loaded workbook, and any other rejected file still standing beside the row's."""
+    loaded workbook, and any other rejected file still standing beside the row's; and a loaded
+    workbook whose comparison with an earlier year is stale (`compare_again`)."""
     warehouse = getattr(row, "status", "") if row is not None else ""
     notes: list[Said] = []
     accepted_loaded = (
@@ -820,6 +821,10 @@ def standing(case: Case | None, row: Any | None) -> Standing:
         said = {"file": other.file, "count": int(other.errors)}
         # after the loaded workbook: a correction, rejected; else another rejected file still standing
         notes.append(Said("tracker.rejected-since", said) if other.newer else Said("tracker.rejected-also", said))
+    if warehouse in LOADED and (earlier := getattr(row, "compare_again", None)):
+        # an earlier year received or recalculated since it was compared: its flags, and any
+        # acceptance, may not hold; the next run that finds its workbook compares it again
+        notes.append(Said("tracker.compare-again", {"year": int(earlier)}))
     received = case.first_submitted_at if case is not None and case.first_submitted_at else None
     if received is None and warehouse not in ("", "missing"):
         received = _received(getattr(row, "received_at", None))
