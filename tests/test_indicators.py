@@ -809,11 +809,12 @@ def test_renewable_share_takes_the_grid_default_where_the_entity_gave_no_figure(
     sid = wh.submission("UNEP", 2025, 100)
     wh.electricity(sid, kwh=100_000, renewable_kwh=20_000)  # reported: 20,000
     wh.electricity(sid, kwh=300_000, grid_default_kwh=60_000)  # no figure: 20 % grid share
-    wh.electricity(sid, kwh=100_000, renewable_kwh=0)  # reported zero stays zero
+    wh.electricity(sid, kwh=100_000, renewable_kwh=0)  # under a set without shares: a zero stays zero
+    wh.electricity(sid, kwh=100_000, renewable_kwh=50_000, grid_default_kwh=10_000)  # own, and the rest at 20 %
     row = wh.entity("UNEP", 2025)
-    assert row["renewable_electricity_share"] == approx(80_000 / 500_000)
-    assert row["renewable_share_reported"] == approx(20_000 / 500_000)
-    assert row["renewable_share_grid_default"] == approx(60_000 / 500_000)
+    assert row["renewable_electricity_share"] == approx(140_000 / 600_000)
+    assert row["renewable_share_reported"] == approx(70_000 / 600_000)
+    assert row["renewable_share_grid_default"] == approx(70_000 / 600_000)
 
 
 # ------------------------------------------------------------------------------------------
@@ -954,3 +955,47 @@ def test_the_share_of_emissions_from_estimated_figures_is_of_the_workbooks(tmp_p
     assert system[0] == 3 and reporting == 4  # ILO's published totals say nothing of how they were measured
     assert system[1] == pytest.approx(total - 330.0) and system[2] == pytest.approx(unep_estimated)
     assert system[3] == pytest.approx(unep_estimated / system[1])
+
+
+def test_the_renewable_share_is_the_same_however_a_sites_electricity_rows_are_laid_out(tmp_path):
+    """Under gtb-2026.1 a row with the entity's own renewable figure took that figure alone, so the
+    rest of the row, bought from the grid, counted 0 % renewable: one row of 1.5 GWh with 0.5 GWh
+    of rooftop solar (the template's example layout) gave 33 %, the same site as two rows 96 %, and
+    a 0 typed for "no green contract" 0 % where a blank gave the grid's share."""
+    from pipeline.reference import factors
+    from tests.builders import valid_sheets, write_workbook
+
+    share = factors.renewable_shares("gtb-2026.1")["KEN"]  # about 0.94
+    layouts = {
+        "two rows": ([["Gigiri", "KEN", "electricity", 1_000_000, "kwh", None, "measured"],
+                      ["Gigiri PV", "KEN", "electricity", 500_000, "kwh", 500_000, "measured"]], 1_500_000),
+        "one row": ([["Gigiri", "KEN", "electricity", 1_500_000, "kwh", 500_000, "measured"]], 1_500_000),
+        "zero typed": ([["Gigiri", "KEN", "electricity", 1_000_000, "kwh", 0, "measured"]], 1_000_000),
+        "blank": ([["Gigiri", "KEN", "electricity", 1_000_000, "kwh", None, "measured"]], 1_000_000),
+    }  # fmt: skip
+    found = {}
+    for name, (rows, kwh) in layouts.items():
+        inputs = tmp_path / name / "inputs"
+        sheets = valid_sheets("UNEP", 2025)
+        sheets["Facilities"] = [sheets["Facilities"][0], *rows]
+        write_workbook(inputs / "submissions" / "UNEP_2025.xlsx", sheets)
+        db = tmp_path / name / "gtb.duckdb"
+        api.run(inputs, db, tmp_path / name / "out", jobs=1)
+        with duckdb.connect(str(db), read_only=True) as con:
+            found[name] = con.execute(
+                "SELECT renewable_electricity_share, renewable_share_reported, renewable_share_grid_default "
+                "FROM entity_indicators WHERE entity_code = 'UNEP' AND year = 2025"
+            ).fetchone()
+            sources = con.execute(
+                "SELECT list(renewable_source ORDER BY source_row) FROM emissions WHERE sheet = 'Facilities'"
+            ).fetchone()[0]
+        own = sum(r[5] or 0 for r in rows)
+        total, reported, default = found[name]
+        assert total == pytest.approx((own + (kwh - own) * share) / kwh), name
+        assert reported == pytest.approx(own / kwh) and default == pytest.approx(total - reported), name
+        if name == "one row":
+            assert sources == ["reported_and_grid_default"]
+        if name == "two rows":
+            assert sources == ["grid_default", "reported"]
+    assert found["two rows"] == pytest.approx(found["one row"])
+    assert found["zero typed"] == pytest.approx(found["blank"])

@@ -425,9 +425,9 @@ EMISSIONS_NOTE = (
     "gtb-2025.1, so the change between 2024 and 2025 is partly the method's."
 )
 RENEWABLE_NOTE = (
-    "From 2025 renewable electricity includes the grid default, the country grid's renewable share where an entity "
-    "gave no figure (factor set gtb-2026.1); 2019\u20132024 use gtb-2025.1, so the change between 2024 and 2025 is "
-    "partly the method's."
+    "From 2025 renewable electricity includes the grid default, the country grid's renewable share of the electricity "
+    "beyond an entity's own renewable figure (factor set gtb-2026.1); 2019\u20132024 use gtb-2025.1, so the change "
+    "between 2024 and 2025 is partly the method's."
 )
 MARKED = (charts.emissions_trend, charts.offsets_trend, charts.renewable_trend)
 

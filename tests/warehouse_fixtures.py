@@ -149,8 +149,9 @@ class Warehouse:
     ) -> float:
         """A Facilities electricity row and its emissions row (renewable kWh at zero in the market figure).
 
-        The row's renewable electricity, as the calculation records it: the entity's `renewable_kwh`;
-        else `grid_default_kwh` (the grid default of a set with renewable shares); else none (0).
+        The row's renewable electricity, as the calculation records it: the entity's `renewable_kwh`
+        and `grid_default_kwh` (the rest of the row at the grid's share, under a set with renewable
+        shares); else none (0).
         Returns the location-based tCO2e (kwh x kg_per_kwh / 1000).
         """
         row = next(self._rows)
@@ -165,10 +166,13 @@ class Warehouse:
         location = kwh * kg_per_kwh / 1000
         market = (kwh - (renewable_kwh or 0)) * kg_per_kwh / 1000
         sheet, scope, detail, category, optional = classify("electricity")
-        if renewable_kwh is not None:
-            renewable, origin = renewable_kwh, "reported"
+        own, default = renewable_kwh or 0.0, grid_default_kwh or 0.0
+        if default and own:
+            renewable, origin = own + default, "reported_and_grid_default"
         elif grid_default_kwh is not None:
-            renewable, origin = grid_default_kwh, "grid_default"
+            renewable, origin = default, "grid_default"
+        elif renewable_kwh is not None:
+            renewable, origin = own, "reported"
         else:
             renewable, origin = 0.0, "none"
         self.con.execute(

@@ -211,13 +211,19 @@ def _price_by_factor(con: duckdb.DuckDBPyConnection, source: Source, rows_sql: s
         is_elec = "r._activity = 'electricity'"
         own = "(r._quantity - coalesce(r.renewable_kwh, 0.0)) * k.kgco2e_per_unit / 1000.0"
         market = f"CASE WHEN {is_elec} THEN {own} ELSE {tco2e} END"
+        # renewable: the entity's own (on-site or certified, `renewable_kwh`), and under a set with
+        # grid shares the rest of the row, which came from the grid, at the grid's share: the same
+        # kWh count the same however the site's rows are laid out
+        own_kwh = "coalesce(r.renewable_kwh, 0.0)"
         renewable_kwh = (
-            f"CASE WHEN {is_elec} THEN CASE WHEN r.renewable_kwh IS NOT NULL THEN r.renewable_kwh "
-            "WHEN k.has_shares THEN r._quantity * k.grid_share ELSE 0.0 END END"
+            f"CASE WHEN {is_elec} THEN CASE WHEN k.has_shares "
+            f"THEN {own_kwh} + (r._quantity - {own_kwh}) * k.grid_share ELSE {own_kwh} END END"
         )
         renewable_source = (
-            f"CASE WHEN {is_elec} THEN CASE WHEN r.renewable_kwh IS NOT NULL THEN 'reported' "
-            "WHEN k.has_shares THEN 'grid_default' ELSE 'none' END END"
+            f"CASE WHEN {is_elec} THEN CASE "
+            "WHEN NOT k.has_shares THEN CASE WHEN r.renewable_kwh IS NOT NULL THEN 'reported' ELSE 'none' END "
+            f"WHEN {own_kwh} = 0 THEN 'grid_default' WHEN r.renewable_kwh >= r._quantity THEN 'reported' "
+            "ELSE 'reported_and_grid_default' END END"
         )
     else:
         market, renewable_kwh, renewable_source = tco2e, "NULL", "NULL"

@@ -39,14 +39,21 @@ WITH em AS (
     SELECT submission_id,
            sum(canonical_quantity) FILTER (WHERE energy_type_code = 'electricity') AS electricity_kwh
     FROM facilities_activity GROUP BY submission_id
+), renew_rows AS (
+    -- renewable electricity as calculated for each electricity row (emissions.renewable_kwh): the
+    -- entity's own figure, and (from factor set gtb-2026.1 on) the rest of the row at the country's
+    -- grid renewable share; the reported part is the row's own figure (facilities_activity)
+    SELECT e.submission_id, e.renewable_kwh,
+           least(coalesce(f.renewable_kwh, 0), e.renewable_kwh) AS reported_kwh
+    FROM emissions e
+    LEFT JOIN facilities_activity f ON f.submission_id = e.submission_id AND f.source_row = e.source_row
+    WHERE e.sheet = 'Facilities' AND e.renewable_kwh IS NOT NULL
 ), renew AS (
-    -- renewable electricity as calculated for each electricity row: the entity's own figure, else
-    -- (from factor set gtb-2026.1 on) the country's grid renewable share (emissions.renewable_source)
-    SELECT e.submission_id,
-           sum(e.renewable_kwh) AS renewable_kwh,
-           coalesce(sum(e.renewable_kwh) FILTER (WHERE e.renewable_source = 'reported'), 0) AS renewable_reported_kwh,
-           coalesce(sum(e.renewable_kwh) FILTER (WHERE e.renewable_source = 'grid_default'), 0) AS renewable_default_kwh
-    FROM emissions e WHERE e.sheet = 'Facilities' AND e.renewable_kwh IS NOT NULL GROUP BY e.submission_id
+    SELECT submission_id,
+           sum(renewable_kwh) AS renewable_kwh,
+           coalesce(sum(reported_kwh), 0) AS renewable_reported_kwh,
+           coalesce(sum(renewable_kwh - reported_kwh), 0) AS renewable_default_kwh
+    FROM renew_rows GROUP BY submission_id
 ), off AS (
     SELECT submission_id, sum(quantity_tco2e) AS offsets_tco2e FROM offsets GROUP BY submission_id
 ), waste AS (

@@ -778,7 +778,7 @@ def water_trend(d: ReportData) -> Figure:
 
 RENEWABLE_PARTS = (
     Part("renewable_share_reported", "Reported by entities (on-site or certified purchase)", s.UN_BLUE),
-    Part("renewable_share_grid_default", "Grid default, where an entity gave no figure", s.GRID_DEFAULT_COLOUR),
+    Part("renewable_share_grid_default", "Grid default, beyond the entities' own figures", s.GRID_DEFAULT_COLOUR),
 )
 
 

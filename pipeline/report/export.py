@@ -12,7 +12,8 @@ What is exported (folder `{outputs}/export/{year}/`):
   offsets, waste, water, Entity and EMS sheets) with `entity_code` and `year` beside
   `submission_id`, the `emissions` rows and the `emission_factors` they used, with sources, and
   the grid renewable shares of the factor set(s) they used (`grid_renewable_shares`: the share an
-  electricity row counts as renewable when its entity gave no figure), with their source.
+  electricity row counts as renewable of its kWh beyond the entity's own renewable figure), with
+  their source.
 
 Left out on purpose (docs/decisions.md): the focal point's name and e-mail (personal data) and
 the free-text `comment` columns (they may name people). Field types come from the database,
@@ -166,8 +167,9 @@ def resources() -> list[Resource]:
             + ", ".join(f'TRY_CAST("{name}" AS {kind}) AS "{name}"' for name, (_, _, kind) in GRID_SHARE_FIELDS.items())
             + f" FROM {GRID_SHARES_FRAME} WHERE ? IS NOT NULL ORDER BY ALL",
             "The grid's renewable share of electricity by country in the factor set(s) of the year's emissions: "
-            "the share an electricity row counts as renewable when its entity gave no renewable figure "
-            "(emissions.renewable_source = 'grid_default'; WORLD where a country has no row), with its source.",
+            "the share an electricity row counts as renewable of its kWh beyond the entity's own renewable figure "
+            "(emissions.renewable_source 'grid_default' or 'reported_and_grid_default'; WORLD where a country has "
+            "no row), with its source.",
             key=("factor_set", "region"),
             fields={name: (description, unit) for name, (description, unit, _) in GRID_SHARE_FIELDS.items()},
         )

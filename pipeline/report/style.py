@@ -354,8 +354,8 @@ def source_line(
 SET_CHANGES: dict[str, dict[str, str]] = {
     "gtb-2026.1": {
         "emissions": "air travel follows the ICAO calculator's method",
-        "renewable": "renewable electricity includes the grid default, the country grid's renewable share where "
-        "an entity gave no figure",
+        "renewable": "renewable electricity includes the grid default, the country grid's renewable share of the "
+        "electricity beyond an entity's own renewable figure",
     },
 }
 EMISSIONS, RENEWABLE = ("emissions",), ("renewable",)

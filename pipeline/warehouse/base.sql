@@ -222,8 +222,8 @@ COMMENT ON COLUMN emissions.emissions_tco2e IS 'activity_quantity x kgco2e_per_u
 COMMENT ON COLUMN emissions.market_emissions_tco2e IS 'Market-based tCO2e: renewable_kwh at zero for electricity; equal to emissions_tco2e otherwise.';
 COMMENT ON COLUMN emissions.calculated_at IS 'When the row was calculated (UTC).';
 COMMENT ON COLUMN emissions.estimated_tco2e IS 'The pipeline''s own estimate where a figure submitted in the row (the ICAO calculator''s CO2 per passenger) was used instead; NULL otherwise.';
-COMMENT ON COLUMN emissions.renewable_kwh IS 'Electricity rows: renewable electricity, kWh (reported by the entity, or the country''s grid renewable share by default); NULL for other rows.';
-COMMENT ON COLUMN emissions.renewable_source IS 'Electricity rows: reported (the entity''s renewable_kwh) or grid_default (the country''s grid share, when the entity gave none).';
+COMMENT ON COLUMN emissions.renewable_kwh IS 'Electricity rows: renewable electricity, kWh: the entity''s own (its renewable_kwh) and, under a factor set with grid renewable shares, the rest of the row at the country''s share; NULL for other rows.';
+COMMENT ON COLUMN emissions.renewable_source IS 'Electricity rows: reported (all of it the entity''s renewable_kwh), grid_default (no own figure, or 0: the country''s grid share of the row), reported_and_grid_default (both), none (no figure, no grid shares).';
 
 CREATE TABLE IF NOT EXISTS recalculations (
     recalculated_at TIMESTAMP NOT NULL,
