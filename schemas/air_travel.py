@@ -130,7 +130,10 @@ def _icec_params(value: object, row: pd.Series | None) -> dict[str, object]:
     estimate = float(_estimates(row.to_frame().T.infer_objects()).iloc[0])
     icec = float(parse_number(pd.Series([value])).iloc[0])
     # the estimate as the finding's language writes numbers: 1,646 (en), 1 646 (fr), 1.646 (es)
-    return {"estimate": catalogue.Number(float(round(estimate))), "difference": f"{icec / estimate - 1:+.0%}"}
+    return {
+        "estimate": catalogue.Number(float(round(estimate))),
+        "difference": catalogue.SignedPercent(icec / estimate - 1),
+    }
 
 
 def _pair_complete(d: pd.DataFrame, column: str, other: str) -> pd.Series:

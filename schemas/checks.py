@@ -639,11 +639,13 @@ def enum_rule(spec: ColumnSpec) -> str:
     codelist = spec.codelist
     assert codelist
     allowed = tuple(codelists.codes(codelist))
-    long = len(allowed) > 15
+    # a unit column lists the units its sheet takes (Vehicles: no MWh, GJ or tonne)
+    offered = tuple(c for c in allowed if c in _units_taken(spec.sheet, allowed)) if codelist == "unit" else allowed
+    long = len(offered) > 15
 
     def params(value: object, row: pd.Series | None) -> dict[str, object]:
         # the codes as the drop-down offers them, in the finding's language
-        listed = {"codelist": codelist.replace("_", " ")} if long else {"allowed": i18n.CodeLabels(codelist, allowed)}
+        listed = {"codelist": codelist.replace("_", " ")} if long else {"allowed": i18n.CodeLabels(codelist, offered)}
         typed = codelists.normalise_code(value) if isinstance(value, str) else ""  # TRUE is no misspelt 'Litre'
         other = i18n.other_units().get(i18n.fold(value)) if isinstance(value, str) else None
         if other is not None and other["unit"] in _units_taken(spec.sheet, allowed):  # 'gallons': how to convert
@@ -660,7 +662,7 @@ def enum_rule(spec: ColumnSpec) -> str:
         meant = i18n.code_hints(codelist).get(i18n.fold(value)) if isinstance(value, str) else None
         if meant:  # 'Propane': LPG; 'Chilled water': district cooling; 'Gasoil': diesel or marine diesel
             return {**listed, "hint": Message("hint.did-you-mean", {"code": i18n.CodeLabels(codelist, meant)})}
-        return {**listed, "hint": _did_you_mean(typed, allowed, codelist) if typed else ""}
+        return {**listed, "hint": _did_you_mean(typed, offered, codelist) if typed else ""}
 
     # one rule per list, but per sheet where the units taken depend on the sheet (its hint differs)
     id = f"codelist-{codelist}" + (f"-{spec.sheet}" if codelist == "unit" and _pairs_table(spec.sheet) else "")
@@ -827,28 +829,53 @@ def _airport_params(value: object, row: pd.Series | None) -> dict[str, object]:
     """'NВО' (a Cyrillic В and О) -> type it again as NBO, as for a country; 'Nairobi' -> ' Nairobi
     is a city: its airport codes are NBO, WIL.', then what to do for a place without a known
     airport (not said of a code typed with look-alike letters: its airport is known); 'LON', the
-    code of all of London's airports together -> the airports to choose from."""
-    import unicodedata
-
+    code of all of London's airports together -> the airports to choose from; 'Genève', 'Ginebra'
+    (a city's name in French or Spanish) as 'Geneva'."""
     typed = str(value).strip()
     if latin := codelists.look_alike_of(typed, code_index("airports")):
         return {"hint": Message("hint.look-alike", {"code": latin}), "advice": ""}
     metro = i18n.metro_areas().get(typed.upper())
     if metro is not None:  # 'LON': all of London's airports together, which a booking shows
         known = [code for code in metro["airports"].split() if code in code_index("airports")]
-        city = i18n.MetroCity(typed.upper())
+        named = i18n.MetroCity(typed.upper())
         return {
-            "hint": Message("hint.airport-metro", {"code": typed, "city": city, "codes": ", ".join(known)}),
+            "hint": Message("hint.airport-metro", {"code": typed, "city": named, "codes": ", ".join(known)}),
             "advice": "",
         }
-    text = unicodedata.normalize("NFKD", typed)
-    key = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold().replace(" ", "")
-    codes = codelists.airport_cities().get(key)
+    key = _city_key(typed)
+    city = _city_names().get(key, key)
+    codes = _metro_airports().get(city) or codelists.airport_cities().get(city)
     advice = Message("hint.no-airport")
     if not codes:
         return {"hint": "", "advice": advice}
     shown = ", ".join(codes[:4]) + (", ..." if len(codes) > 4 else "")
     return {"hint": Message("hint.airport-city", {"city": typed, "codes": shown}), "advice": advice}
+
+
+def _city_key(text: str) -> str:
+    """A city's name as `codelists.airport_cities` keys it: accents, case and spaces ignored."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in plain if not unicodedata.combining(ch)).casefold().replace(" ", "")
+
+
+@cache
+def _city_names() -> dict[str, str]:
+    """`_city_key` of a city's name in French or Spanish (`schemas/i18n/city_names.csv`: Genève,
+    Ginebra) -> that of its name in the airport reference (Geneva)."""
+    return {_city_key(row["text"]): _city_key(row["city"]) for row in i18n.city_names()}
+
+
+@cache
+def _metro_airports() -> dict[str, tuple[str, ...]]:
+    """`_city_key` of a city with an IATA metropolitan code (`airport_metro_areas.csv`) -> its main
+    airports, busiest first: London is LHR, LGW, ..., not every place of that name (London, Ontario)."""
+    known = code_index("airports")
+    return {
+        _city_key(row["city"]): tuple(code for code in row["airports"].split() if code in known)
+        for row in i18n.metro_areas().values()
+    }
 
 
 _QUOTES = "'\u2018\u2019`"  # an apostrophe (straight or curly) or a backtick pasted before a code

@@ -53,13 +53,20 @@ _UNIT_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
 def fold(text: object) -> str:
     """The form names and codes are matched in: NFKC (m³ -> m3), accents and format characters
     (a zero-width space, a soft hyphen: Unicode Cf, which show nothing) dropped, case folded,
-    spaces, hyphens, underscores, dots and apostrophes removed: 'Gaz naturel' -> 'gaznaturel'."""
+    spaces, hyphens, underscores, dots and apostrophes removed: 'Gaz naturel' -> 'gaznaturel';
+    the ligatures œ and æ as oe and ae."""
     if text is None:
         return ""
     plain = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", str(text)))
     if not plain.isascii():
         plain = "".join(ch for ch in plain if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf")
+        return _FOLD_DROP.sub("", plain.casefold().translate(_LIGATURES))
     return _FOLD_DROP.sub("", plain.casefold())
+
+
+# Letters no decomposition splits, written as their two letters on keyboards without them (an
+# AZERTY has no œ): 'mis en oeuvre' is 'mis en œuvre'.
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
 
 
 def check_lang(lang: str) -> str:
@@ -205,9 +212,22 @@ def _country_names(lang: str) -> dict[str, str]:
         import pycountry
 
         tr = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
-        return {r["code"]: tr.gettext(r["label"]) for r in rows}
+        names = {r["code"]: tr.gettext(r["label"]) for r in rows}
+        return names | {code: name for (language, code), name in _COUNTRY_NAME_FIXES.items() if language == lang}
     except (ImportError, OSError):
         return {r["code"]: r["label"] for r in rows}
+
+
+# Misspellings in the translations pycountry ships: Åland is not Äland, Marfil takes no accent.
+_COUNTRY_NAME_FIXES = {("es", "ALA"): "Islas Åland", ("es", "CIV"): "Costa de Marfil"}
+
+
+@cache
+def city_names() -> tuple[dict[str, str], ...]:
+    """Cities' names in French and Spanish (and a few other spellings) with the name the airport
+    reference gives them (`city_names.csv`: text, city, note): Genève, Geneva. Only for the hint
+    of a city typed for an airport."""
+    return tuple(_rows("city_names.csv"))
 
 
 @cache

@@ -329,9 +329,10 @@ def test_comments_name_the_severity_as_the_summary_does_in_its_language(tmp_path
     summary = {r["code"]: r["severity"] for r in summary_rows(out.worksheets[0])}
     assert (summary["out-of-range"], summary["inconsistent-row"]) == (error.lower(), warning.lower())
     fac, entity = out["Facilities"], out["Entity"]
-    assert fac["D3"].comment.text.startswith(f"{error} out-of-range: quantity must be >= 0")
-    assert f"{warning} inconsistent-row: second finding on D4" in fac["D4"].comment.text
-    assert entity["B3"].comment.text.startswith(f"{warning} hidden-sheet:")
+    colon = "\u00a0: " if lang == "fr" else ": "  # French typography: a no-break space before a colon
+    assert fac["D3"].comment.text.startswith(f"{error} out-of-range{colon}quantity must be >= 0")
+    assert f"{warning} inconsistent-row{colon}second finding on D4" in fac["D4"].comment.text
+    assert entity["B3"].comment.text.startswith(f"{warning} hidden-sheet{colon}")
     comments = [c.comment.text for ws in out.worksheets for row in ws.iter_rows() for c in row if c.comment]
     if lang != "en":
         assert not any("WARNING" in text for text in comments), comments

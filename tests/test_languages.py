@@ -355,6 +355,41 @@ def test_codes_typed_with_spaces_symbols_and_other_words(tmp_path):
     assert sub.tables["Facilities"]["country"].iloc[2] == "CHE"
 
 
+def test_the_words_french_and_spanish_focal_points_type_for_drop_down_values(tmp_path):
+    """The column's help says 'Mesurée' / 'Estimada', and O/N and S/N are how French and Spanish
+    forms abbreviate yes and no: each was an error on every row ('O' was asked "did you mean
+    'Non'?"); 'oeuvre' is how an AZERTY keyboard types 'œuvre', and the French EMS labels said SGE
+    on a sheet called SME. A label of earlier templates is still read."""
+    sheets = valid_sheets()
+    quality = sheets["Facilities"][0].index("data_quality")
+    typed = {2: "Mesurée", 3: "Estimée", 4: "medida"}
+    for row, text in typed.items():
+        sheets = set_cell(sheets, "Facilities", f"{chr(ord('A') + quality)}{row}", text)
+    sheets = set_cell(sheets, "AirTravel", "F2", "O")
+    sheets = set_cell(sheets, "AirTravel", "F3", "s")
+    sheets = set_cell(sheets, "EMS", "B2", "SME mis en oeuvre")
+    sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
+    assert sub.findings == [], [(f.cell, f.message) for f in sub.findings]
+    assert list(sub.tables["Facilities"]["data_quality"][:3]) == ["measured", "estimated", "measured"]
+    assert list(sub.tables["AirTravel"]["round_trip"][:2]) == [True, True]
+    assert sub.ems["status"] == "implemented"
+    for old in (
+        "SGE mis en œuvre",
+        "SGE certifié (ISO 14001 ou EMAS)",
+        "Aucun système de gestion de l'environnement (SGE)",
+    ):
+        found = check(write_workbook(tmp_path / "old.xlsx", set_cell(valid_sheets(), "EMS", "B2", old)))
+        assert not [f for f in found.findings if f.cell == "B2"], (old, found.findings)
+    assert i18n.fold("Mis en Œuvre") == i18n.fold("mis en oeuvre") and i18n.fold("Cæsar") == "caesar"
+
+
+def test_a_percentage_in_a_message_is_written_as_the_language_writes_it():
+    from pipeline.catalogue import SignedPercent
+
+    assert [SignedPercent(0.674).render(lang) for lang in ("en", "fr", "es")] == ["+67%", "+67\u202f%", "+67\u202f%"]
+    assert SignedPercent(-12.5).render("fr") == "-1\u202f250\u202f%" and SignedPercent(11.0).render() == "+1,100%"
+
+
 def test_a_value_not_understood_is_quoted_as_typed(tmp_path):
     [found] = findings_for(tmp_path, set_cell(valid_sheets(), "Facilities", "C2", "Électricité verte"))
     assert found.code == "not-in-codelist" and found.value == "Électricité verte"
@@ -422,8 +457,14 @@ def test_sheet_names_never_lead_two_ways_and_suit_excel():
 def test_a_city_typed_for_an_airport_gets_its_codes(tmp_path):
     [found] = findings_for(tmp_path, set_cell(valid_sheets(), "AirTravel", "A2", "Nairobi"))
     assert found.code == "not-in-codelist" and "Nairobi is a city: its airport codes are NBO, WIL." in found.message
-    [found] = findings_for(tmp_path, set_cell(valid_sheets(), "AirTravel", "B2", "Genève"))
-    assert "GVA" in found.message
+    for typed in ("Genève", "Ginebra", "GENEVE"):  # its name in French or Spanish, with or without accents
+        [found] = findings_for(tmp_path, set_cell(valid_sheets(), "AirTravel", "B2", typed), "fr")
+        assert f"{typed} est une ville\u00a0: ses codes d'aéroport sont GVA." in found.message, found.message
+    [found] = findings_for(tmp_path, set_cell(valid_sheets(), "AirTravel", "B2", "Nueva York"), "es")
+    assert "Nueva York es una ciudad: sus códigos de aeropuerto son JFK, EWR, LGA." in found.message, found.message
+    known = codelists.airport_cities()
+    for row in i18n.city_names():  # every name leads to a city the airport reference knows
+        assert row["city"].casefold().replace(" ", "") in known, row
 
 
 def test_a_city_code_typed_for_an_airport_gets_the_airports_to_choose_from(tmp_path):

@@ -238,6 +238,21 @@ class Number(Rendered):
         return self.render()
 
 
+@dataclass(frozen=True)
+class SignedPercent(Rendered):
+    """A change as a whole percentage with its sign, written as the language writes percentages:
+    +67% in English, +67 % in French and Spanish (a narrow no-break space before the sign)."""
+
+    fraction: float  # 0.67 for +67%
+
+    def render(self, lang: str = DEFAULT_LANG) -> str:
+        number = localised(f"{self.fraction * 100:+,.0f}", lang)
+        return number + ("%" if lang == DEFAULT_LANG else "\u202f%")
+
+    def __str__(self) -> str:
+        return self.render()
+
+
 def fields_of(message_id: str, lang: str = DEFAULT_LANG) -> set[str]:
     """The parameters a message's template needs."""
     body = _INCLUDE.sub(lambda m: template(m.group(1), lang), template(message_id, lang))

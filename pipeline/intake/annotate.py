@@ -102,7 +102,8 @@ def _mark_cells(wb: Workbook, findings: list[Finding], lang: str = "en") -> None
         has_error = any(f.severity == ERROR for f in items) or cell.fill == st.ERROR_FILL
         cell.fill = st.ERROR_FILL if has_error else st.WARNING_FILL
         head = f"{column_letter(col)}{row}: " if at else ""
-        lines = [f"{head}{_severity_word(f.severity, lang)} {f.code}: {f.message}" for f in items]
+        colon = "\u00a0: " if lang == "fr" else ": "  # French sets a no-break space before a colon
+        lines = [f"{head}{_severity_word(f.severity, lang)} {f.code}{colon}{f.message}" for f in items]
         if cell.comment is not None and cell.comment.text:
             lines += ["", "---", cell.comment.text]
         cell.comment = st.comment("\n".join(lines))

@@ -59,6 +59,27 @@ _DECIMAL = re.compile(r"([+-]?\d*)([.,])(\d+)")  # 1.5, 1,5, .5
 _EXPONENT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+")
 _PERCENT = re.compile(r"(.*?)\s*%\s*")
 _DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
+# A date with its month in words, as people write one in English, French or Spanish: '15 mars
+# 2025', '1er mars 2025', '15 de marzo de 2025', '15-Mar-2025', 'March 15, 2025'. A month's name
+# says which number is the day, so such a date is never ambiguous.
+_DAY_MONTH_YEAR = re.compile(
+    r"(\d{1,2})(?:er|st|nd|rd|th|º|°)?\.?[\s\-/]*(?:de\s+)?([^\W\d_]+)\.?[\s\-/,]*(?:de\s+|del\s+)?(\d{4})"
+)
+_MONTH_DAY_YEAR = re.compile(r"([^\W\d_]+)\.?\s*(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})")
+_MONTH_NAMES = (  # each month's names and usual abbreviations in English, French and Spanish
+    "january jan janvier janv enero ene",
+    "february feb février févr fév febrero",
+    "march mar mars marzo",
+    "april apr avril avr abril abr",
+    "may mai mayo",
+    "june jun juin junio",
+    "july jul juillet juil julio",
+    "august aug août aout agosto ago",
+    "september sep sept septembre septiembre setiembre set",
+    "october oct octobre octubre",
+    "november nov novembre noviembre",
+    "december dec décembre déc diciembre dic",
+)
 DECIMAL_MARK = {"en": ".", "fr": ",", "es": ","}
 # What reads as a minus sign besides '-': the minus sign (Word, PDFs), the en dash typed or
 # autocorrected for one, and the small and full-width hyphen-minus; not the em dash (a nil in a
@@ -183,9 +204,10 @@ def date_from_text(text: str) -> tuple[dt.date | None, str]:
     doubt is "" (one reading), "day-month" (day and month could be swapped: read day first) or
     "month-first" (read month first, against the contract: whoever typed it writes dates the US
     way, and their other dates may have been read the wrong way round)."""
-    m = _DMY.fullmatch(without_format_characters(text).strip())
+    plain = without_format_characters(text).strip()
+    m = _DMY.fullmatch(plain)
     if not m:
-        return None, ""
+        return _date_in_words(plain), ""
     a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
     day, month = (a, b) if a > 12 or b <= 12 else (b, a)
     try:
@@ -195,6 +217,27 @@ def date_from_text(text: str) -> tuple[dt.date | None, str]:
     if a <= 12 and b <= 12 and a != b:
         return value, "day-month"
     return value, "month-first" if (day, month) == (b, a) and a != b else ""
+
+
+@functools.cache
+def _months() -> dict[str, int]:
+    """fold(a month's name or abbreviation) -> its number."""
+    return {i18n.fold(name): n for n, names in enumerate(_MONTH_NAMES, start=1) for name in names.split()}
+
+
+def _date_in_words(text: str) -> dt.date | None:
+    """The date of '15 mars 2025', '15 de marzo de 2025' or 'March 15, 2025'; None for any other text."""
+    if len(text) > 40 or not any(ch.isalpha() for ch in text):
+        return None
+    for pattern, day_at, month_at in ((_DAY_MONTH_YEAR, 1, 2), (_MONTH_DAY_YEAR, 2, 1)):
+        m = pattern.fullmatch(text)
+        month = _months().get(i18n.fold(m.group(month_at))) if m else None
+        if m and month:
+            try:
+                return dt.date(int(m.group(3)), month, int(m.group(day_at)))
+            except ValueError:  # 31 February
+                return None
+    return None
 
 
 def read_sheet(

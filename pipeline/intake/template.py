@@ -183,9 +183,11 @@ class _Lists:
 
 
 def dropdown_items(sheet: SheetSpec, col: ColumnSpec, lang: str) -> tuple[str, ...]:
-    """What a drop-down offers: the codes' labels in `lang` ('Kenya (KEN)' for countries)."""
+    """What a drop-down offers: the codes' labels in `lang` ('Kenya (KEN)' for countries), the
+    countries in the order of their names in `lang` (Suisse under S, not under C for CHE)."""
     assert col.codelist
-    return tuple(i18n.code_label(col.codelist, code, lang) for code in allowed_codes(sheet, col))
+    items = tuple(i18n.code_label(col.codelist, code, lang) for code in allowed_codes(sheet, col))
+    return tuple(sorted(items, key=i18n.fold)) if col.codelist == "countries" else items
 
 
 def _list_validation(source: str, lang: str) -> DataValidation:

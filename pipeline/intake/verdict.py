@@ -26,7 +26,7 @@ from pipeline import paths, safe
 from pipeline.cells import MAX_CELL_CHARS, column_letter
 from schemas import i18n
 
-SUMMARY_WIDTHS = (16, 10, 22, 24, 22, 10, 90)  # the summary's columns, here and in the annotated copy
+SUMMARY_WIDTHS = (16, 10, 22, 24, 22, 14, 86)  # the summary's columns, here and in the annotated copy
 LAST_COLUMN = column_letter(len(SUMMARY_WIDTHS))
 ZIP_TIME = (2025, 1, 1, 0, 0, 0)  # the same bytes for the same content
 _NOT_XML = re.compile("[\ufffe\uffff]")  # the two characters XML forbids that console_safe leaves
