@@ -1389,3 +1389,31 @@ def test_the_tracker_says_an_accepted_year_must_be_compared_again(inputs, capsys
     assert gtb(inputs, "run") == 0
     row = {e["entity"]: e for e in status_json(inputs, 2024, capsys)["entities"]}["UNEP"]
     assert "compare_again" not in row, "compared again: no longer stale"
+
+
+def test_a_first_workbook_with_every_emission_sheet_empty_is_flagged(inputs, capsys):
+    """UNHCR's first workbook has its personnel, waste and water, and every emission sheet empty:
+    it loaded clean at 0 tCO2e and halved the system's per capita, with no warning, as the
+    vanished-source flag needs a previous year. A workbook with one emission sheet filled is not
+    flagged."""
+    empty = valid_sheets("UNHCR", 2024)
+    for name in plausibility.EMISSION_SHEETS:
+        empty[name] = empty[name][:1]
+    submit(inputs, "2024/UNHCR_2024.xlsx", empty)
+    some = valid_sheets("WFP", 2024)
+    for name in plausibility.EMISSION_SHEETS[1:]:
+        some[name] = some[name][:1]  # Facilities only
+    submit(inputs, "2024/WFP_2024.xlsx", some)
+    assert gtb(inputs, "run") == 0
+    found = query(
+        inputs,
+        "SELECT s.entity_code, f.check_name, f.sheet, f.cell, f.status, f.message FROM flags f "
+        "JOIN submissions s USING (submission_id)",
+    )
+    assert [row[:5] for row in found] == [("UNHCR", "no_emissions", "Entity", "B4", "open")], found
+    message = found[0][5]
+    assert message.startswith(
+        "no emissions at all for 2024: the Facilities, Refrigerants, Vehicles, AirTravel, OtherTravel sheets are "
+        "all empty, for 1,250 personnel; an entity with personnel uses energy"
+    ), message
+    assert "say so in the 'Comment' field of the Entity sheet" in message, message

@@ -368,6 +368,7 @@ def flags(con: duckdb.DuckDBPyConnection, ids: list[int]) -> list[Flag]:
         if new is None:
             continue
         out += _maximum_flags(sid, new)
+        out += _no_emission_flags(sid, new, years[sid])
         if sid in previous and previous[sid][0] in by_sub:
             old_sid, old_year = previous[sid]
             out += _change_flags(sid, new, by_sub[old_sid], (old_year, years[sid]))
@@ -415,6 +416,40 @@ class Tab(Rendered):
 
     def render(self, lang: str = DEFAULT_LANG) -> str:
         return i18n.sheet_name(self.sheet, lang)
+
+
+EMITTING = ("energy", "refrigerant", "fleet", "flights", "travel")  # the figures of the emission sheets
+EMISSION_SHEETS = ("Facilities", "Refrigerants", "Vehicles", "AirTravel", "OtherTravel")
+
+
+def _no_emission_flags(sid: int, figures: list[Figure], year: int) -> list[Flag]:
+    """`implausible-value.no-emissions` for a workbook with personnel and every emission sheet
+    empty (or only zeros): it loaded clean at 0 tCO2e and lowered the system's per capita by its
+    personnel, while `_vanished_flags` can say so only of an entity with a previous year. On the
+    Entity sheet's personnel; its explanation is the Entity sheet's comment."""
+    check = next(c for c in checks() if c.check == "none" and c.metric == "emissions")  # limit: the personnel
+    people = [f for f in figures if f.metric == "personnel" and f.value >= check.limit]
+    if not people or any(f.metric in EMITTING and f.value > 0 for f in figures):
+        return []
+    params = {
+        "year": year,
+        "sheets": Tabs(EMISSION_SHEETS),
+        "personnel": Shown(people[0].value),
+        "reason": Reason(check),
+        "comment": Header("Entity", "comment"),
+        "entity_sheet": Tab("Entity"),
+    }
+    return [Flag(sid, check, "implausible-value.no-emissions", params, "Entity", None, "personnel", 0.0)]
+
+
+@dataclass(frozen=True)
+class Tabs(Rendered):
+    """Sheets named as the message's language names them, in a list: Installations, Réfrigérants, ..."""
+
+    sheets: tuple[str, ...]
+
+    def render(self, lang: str = DEFAULT_LANG) -> str:
+        return ", ".join(i18n.sheet_name(sheet, lang) for sheet in self.sheets)
 
 
 def _vanished_flags(sid: int, new: list[Figure], old: list[Figure], years: tuple[int, int]) -> list[Flag]:
