@@ -383,6 +383,34 @@ def test_the_words_french_and_spanish_focal_points_type_for_drop_down_values(tmp
     assert i18n.fold("Mis en Œuvre") == i18n.fold("mis en oeuvre") and i18n.fold("Cæsar") == "caesar"
 
 
+TYPED_FOR_A_CODE = [  # what focal points type for a drop-down value: plurals, abbreviations, usual words
+    ("Facilities", "E2", "Kilowattheures", "unit", "kwh"),
+    ("Facilities", "E2", "kilovatios hora", "unit", "kwh"),
+    ("Refrigerants", "C2", "Propano", "gas", "r290"),
+    ("Refrigerants", "C2", "ammoniac", "gas", "r717"),
+    ("Vehicles", "C2", "Bencina", "fuel", "petrol"),
+    ("AirTravel", "D2", "Turista", "cabin_class", "economy"),
+    ("Offsets", "A2", "MDP", "standard", "cer"),
+    ("Waste", "C3", "Papier", "waste_stream", "paper_cardboard"),
+    ("Waste", "C2", "DEEE", "waste_stream", "e_waste"),
+    ("Waste", "D2", "Décharge", "treatment", "landfill"),
+]
+
+
+@pytest.mark.parametrize(("sheet", "cell", "typed", "column", "code"), TYPED_FOR_A_CODE)
+def test_the_usual_words_for_a_drop_down_value_are_read(tmp_path, sheet, cell, typed, column, code):
+    """An audit found each of these refused with no suggestion, though the drop-down's label
+    holds the word ('R-290 (propane)', 'Papier et carton') or names the thing another way."""
+    sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), sheet, cell, typed)))
+    assert sub.findings == [], [(f.cell, f.message) for f in sub.findings]
+    assert sub.tables[sheet][column].iloc[int(cell[1:]) - 2] == code
+
+
+def test_french_fuel_for_heating_oil_is_suggested(tmp_path):
+    [found] = findings_for(tmp_path, set_cell(valid_sheets(), "Facilities", "C2", "Fuel"), "fr")
+    assert found.code == "not-in-codelist" and "Vouliez-vous dire 'Fioul domestique'" in found.message, found.message
+
+
 def test_a_percentage_in_a_message_is_written_as_the_language_writes_it():
     from pipeline.catalogue import SignedPercent
 
