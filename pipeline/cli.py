@@ -505,6 +505,9 @@ def _status(rows: list, year: int, as_json: bool, unattributed: list | None = No
     return OK
 
 
+STALE_LISTED = 10  # the stale rows listed under the table: a recalculated year makes every later one stale
+
+
 def _compare_again_lines(console, rows: list) -> None:
     """The loaded files whose flags may be stale, and how a run compares them again."""
     from pipeline import safe
@@ -514,14 +517,15 @@ def _compare_again_lines(console, rows: list) -> None:
         return
     console.print(
         "[yellow]to compare again[/] (the earlier year was received or recalculated since: the flags, "
-        "and an acceptance, may no longer hold; gtb report --final waits for them):"
+        "and an acceptance, may no longer hold; gtb report --final waits for them). gtb run compares "
+        "each whose workbook is in the inputs folder (put back any that is not):"
     )
-    for r in stale:
+    for r in stale[:STALE_LISTED]:
         console.print(
-            f"  {r.entity} {safe.for_console(r.file or '')} with {r.entity} {r.compare_again}: "
-            "put the file back in the inputs folder and run gtb run",
-            highlight=False,
+            f"  {r.entity} {safe.for_console(r.file or '')} with {r.entity} {r.compare_again}", highlight=False
         )
+    if len(stale) > STALE_LISTED:
+        console.print(f"  ... and {len(stale) - STALE_LISTED} more (gtb status --json lists them all)")
 
 
 def _report_lines(console, rows: list) -> None:
