@@ -259,7 +259,7 @@ def _recalculate(args: argparse.Namespace) -> int:
     if done["unchanged"]:
         print(
             f"{done['year']} is already calculated with {done['new_factor_set']} ({done['submissions']} "
-            "submissions): nothing changed, nothing logged"
+            "submissions), and its figures come out the same: nothing changed, nothing logged"
         )
         return OK
     print(

@@ -835,11 +835,11 @@ def _airport_params(value: object, row: pd.Series | None) -> dict[str, object]:
     if latin := codelists.look_alike_of(typed, code_index("airports")):
         return {"hint": Message("hint.look-alike", {"code": latin}), "advice": ""}
     metro = i18n.metro_areas().get(typed.upper())
-    if metro is not None:  # 'LON': all of London's airports together, which a booking shows
-        known = [code for code in metro["airports"].split() if code in code_index("airports")]
+    known = [code for code in metro["airports"].split() if code in code_index("airports")] if metro else []
+    if known:  # 'LON': all of London's airports together, which a booking shows
         named = i18n.MetroCity(typed.upper())
         return {
-            "hint": Message("hint.airport-metro", {"code": typed, "city": named, "codes": ", ".join(known)}),
+            "hint": Message("hint.airport-metro", {"code": typed.upper(), "city": named, "codes": ", ".join(known)}),
             "advice": "",
         }
     key = _city_key(typed)

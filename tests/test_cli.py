@@ -134,9 +134,10 @@ def test_recalculate_is_explicit_and_logged(tmp_path, capsys):
     assert (
         main(["recalculate", "--year", "2024", "--factor-set", "gtb-2025.1", "--reason", "check", "--db", str(db)]) == 0
     )
-    assert "2024 is already calculated with gtb-2025.1 (1 submissions): nothing changed, nothing logged" in (
-        capsys.readouterr().out
-    )
+    assert (
+        "2024 is already calculated with gtb-2025.1 (1 submissions), and its figures come out the same: "
+        "nothing changed, nothing logged"
+    ) in capsys.readouterr().out
     before = api.indicators(2024, db=db)["total_tco2e"]
     assert (
         main(["recalculate", "--year", "2024", "--factor-set", "gtb-2026.1", "--reason", "restate", "--db", str(db)])
@@ -301,3 +302,36 @@ def test_a_real_fault_is_still_an_internal_error(monkeypatch, capsys):
     monkeypatch.setattr(cli, "_dispatch", fault)
     assert cli.main(["status", "--year", "2025"]) == cli.CANNOT_RUN
     assert "internal error (TransactionException" in capsys.readouterr().err
+
+
+def test_recalculating_a_year_on_its_own_set_takes_the_rules_of_an_upgrade(tmp_path, capsys):
+    """The renewable rule changed without a new factor set (migration 6), and `gtb recalculate` of a
+    year already on its set did nothing: a year calculated before the upgrade could not take it."""
+    import duckdb
+
+    inputs = tmp_path / "inputs"
+    sheets = valid_sheets("UNEP", 2025)
+    sheets["Facilities"] = [
+        sheets["Facilities"][0],
+        ["Gigiri", "KEN", "electricity", 1_500_000, "kwh", 500_000, "measured"],
+    ]
+    write_workbook(inputs / "submissions" / "UNEP_2025.xlsx", sheets)
+    db = tmp_path / "gtb.duckdb"
+    api.run(inputs, db, tmp_path / "out", jobs=1)
+    fresh = api.indicators(2025, db=db)["renewable_electricity_share"]
+    with duckdb.connect(str(db)) as con:  # as the rule before the upgrade recorded it: the row's own figure alone
+        con.execute(
+            "UPDATE emissions SET renewable_kwh = 500000, renewable_source = 'reported' WHERE sheet = 'Facilities'"
+        )
+    assert api.indicators(2025, db=db)["renewable_electricity_share"] == pytest.approx(1 / 3)
+    argv = ["recalculate", "--year", "2025", "--factor-set", "gtb-2026.1", "--reason", "the rule of migration 6"]
+    capsys.readouterr()
+    assert main([*argv, "--db", str(db)]) == 0
+    assert "recalculated 1 submissions of 2025 with gtb-2026.1 (was gtb-2026.1)" in capsys.readouterr().out
+    assert api.indicators(2025, db=db)["renewable_electricity_share"] == pytest.approx(fresh) and fresh > 0.9
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT old_factor_set, new_factor_set, reason FROM recalculations").fetchall() == [
+            ("gtb-2026.1", "gtb-2026.1", "the rule of migration 6")
+        ]
+    assert main([*argv, "--db", str(db)]) == 0  # once taken, the figures come out the same: nothing logged
+    assert "nothing changed, nothing logged" in capsys.readouterr().out

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import duckdb
@@ -300,6 +302,10 @@ def test_an_export_leaves_the_temporary_files_of_one_still_running(warehouse, tm
         killed = [f".emissions-{gone.pid}-x9.csv", f".datapackage-{gone.pid}-q1.json", ".system_indicators-old.csv"]
         for name in theirs + killed:
             (folder / name).write_text("half a file")
+        # a running process's id on a file two days old: the id of one killed long ago, reused since
+        reused = folder / f".entity_indicators-{running.pid}-old.csv"
+        reused.write_text("half a file")
+        os.utime(reused, (time.time() - 2 * 86400,) * 2)
         api.export(YEAR, warehouse, tmp_path, "csv")
         left = sorted(p.name for p in folder.iterdir() if p.name.startswith((".", "tmp_")))
         assert left == sorted(theirs), left

@@ -999,3 +999,23 @@ def test_the_renewable_share_is_the_same_however_a_sites_electricity_rows_are_la
             assert sources == ["grid_default", "reported"]
     assert found["two rows"] == pytest.approx(found["one row"])
     assert found["zero typed"] == pytest.approx(found["blank"])
+
+
+def test_a_row_all_its_own_renewable_in_another_unit_takes_no_grid_default(tmp_path):
+    """36 GJ is 10,000.000000008 kWh: a renewable figure of 10,000 kWh is the whole row, and was
+    labelled 'reported_and_grid_default' with a grid part of 8e-9 kWh."""
+    from tests.builders import valid_sheets, write_workbook
+
+    inputs = tmp_path / "inputs"
+    sheets = valid_sheets("UNEP", 2025)
+    sheets["Facilities"] = [sheets["Facilities"][0], ["Gigiri", "KEN", "electricity", 36, "gj", 10_000, "measured"]]
+    write_workbook(inputs / "submissions" / "UNEP_2025.xlsx", sheets)
+    db = tmp_path / "gtb.duckdb"
+    api.run(inputs, db, tmp_path / "out", jobs=1)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute(
+            "SELECT renewable_source, renewable_kwh FROM emissions WHERE sheet = 'Facilities'"
+        ).fetchall() == [("reported", 10_000.0)]
+        assert con.execute(
+            "SELECT renewable_share_grid_default FROM entity_indicators WHERE entity_code = 'UNEP' AND year = 2025"
+        ).fetchone() == (0.0,)

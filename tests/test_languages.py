@@ -356,22 +356,18 @@ def test_codes_typed_with_spaces_symbols_and_other_words(tmp_path):
 
 
 def test_the_words_french_and_spanish_focal_points_type_for_drop_down_values(tmp_path):
-    """The column's help says 'Mesurée' / 'Estimada', and O/N and S/N are how French and Spanish
-    forms abbreviate yes and no: each was an error on every row ('O' was asked "did you mean
-    'Non'?"); 'oeuvre' is how an AZERTY keyboard types 'œuvre', and the French EMS labels said SGE
-    on a sheet called SME. A label of earlier templates is still read."""
+    """The column's help says 'Mesurée' / 'Estimada', and each was an error on every row; 'oeuvre'
+    is how an AZERTY keyboard types 'œuvre', and the French EMS labels said SGE on a sheet called
+    SME. A label of earlier templates is still read."""
     sheets = valid_sheets()
     quality = sheets["Facilities"][0].index("data_quality")
     typed = {2: "Mesurée", 3: "Estimée", 4: "medida"}
     for row, text in typed.items():
         sheets = set_cell(sheets, "Facilities", f"{chr(ord('A') + quality)}{row}", text)
-    sheets = set_cell(sheets, "AirTravel", "F2", "O")
-    sheets = set_cell(sheets, "AirTravel", "F3", "s")
     sheets = set_cell(sheets, "EMS", "B2", "SME mis en oeuvre")
     sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
     assert sub.findings == [], [(f.cell, f.message) for f in sub.findings]
     assert list(sub.tables["Facilities"]["data_quality"][:3]) == ["measured", "estimated", "measured"]
-    assert list(sub.tables["AirTravel"]["round_trip"][:2]) == [True, True]
     assert sub.ems["status"] == "implemented"
     for old in (
         "SGE mis en œuvre",
@@ -404,6 +400,15 @@ def test_the_usual_words_for_a_drop_down_value_are_read(tmp_path, sheet, cell, t
     sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), sheet, cell, typed)))
     assert sub.findings == [], [(f.cell, f.message) for f in sub.findings]
     assert sub.tables[sheet][column].iloc[int(cell[1:]) - 2] == code
+
+
+def test_o_and_s_for_yes_are_asked_about_never_read(tmp_path):
+    """O/N and S/N are how French and Spanish forms abbreviate yes and no: 'O' was asked "did you
+    mean 'Non'?" (following it halves the row's flights). It is asked whether it means yes, and
+    not read as yes: a letter O may be a 0 (no) mistyped, and would double the row's flights."""
+    for typed, lang, said in (("O", "fr", "Vouliez-vous dire 'Oui'"), ("s", "es", "¿Quiso decir 'Sí'")):
+        [found] = findings_for(tmp_path, set_cell(valid_sheets(), "AirTravel", "F2", typed), lang)
+        assert found.code == "not-in-codelist" and said in found.message and "dire 'Non'" not in found.message, found
 
 
 def test_french_fuel_for_heating_oil_is_suggested(tmp_path):
@@ -506,7 +511,7 @@ def test_a_city_code_typed_for_an_airport_gets_the_airports_to_choose_from(tmp_p
     ) in found.message, found.message
     assert "without a known airport" not in found.message
     [found] = findings_for(tmp_path, set_cell(valid_sheets(), "AirTravel", "B2", "nyc"), "fr")
-    assert "nyc n'est pas un aéroport mais le code IATA regroupant tous les aéroports d'une ville (New York)" in (
+    assert "NYC n'est pas un aéroport mais le code IATA regroupant tous les aéroports d'une ville (New York)" in (
         found.message
     ), found.message
     assert "(JFK, EWR, LGA)" in found.message and "sans aéroport connu" not in found.message

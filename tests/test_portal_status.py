@@ -220,7 +220,7 @@ def test_a_loaded_year_whose_comparison_is_stale_says_so_on_the_tracker_and_revi
     api.recalculate(YEAR - 1, "gtb-2026.1", "new factors", portal.db)
     [status] = [r for r in api.status(YEAR, portal.db) if r.entity == "WFP"]
     assert status.compare_again == YEAR - 1
-    said = f"to compare again with {YEAR - 1}, changed since (a run does it)"
+    said = f"to compare again with {YEAR - 1}, changed since: a run does it when the workbook is in the inputs"
     row = tracker_row(analyst, "WFP")
     assert tracker_badge(row) == "loaded" and said in text_of(row), text_of(row)
     assert said in text_of(page(analyst, f"/review/WFP/{YEAR}/"))

@@ -1396,16 +1396,18 @@ def test_the_tracker_says_an_accepted_year_must_be_compared_again(inputs, capsys
 def test_a_first_workbook_with_every_emission_sheet_empty_is_flagged(inputs, capsys):
     """UNHCR's first workbook has its personnel, waste and water, and every emission sheet empty:
     it loaded clean at 0 tCO2e and halved the system's per capita, with no warning, as the
-    vanished-source flag needs a previous year. A workbook with one emission sheet filled is not
-    flagged."""
+    vanished-source flag needs a previous year. A workbook with any one emission sheet filled is
+    not flagged."""
     empty = valid_sheets("UNHCR", 2024)
     for name in plausibility.EMISSION_SHEETS:
         empty[name] = empty[name][:1]
     submit(inputs, "2024/UNHCR_2024.xlsx", empty)
-    some = valid_sheets("WFP", 2024)
-    for name in plausibility.EMISSION_SHEETS[1:]:
-        some[name] = some[name][:1]  # Facilities only
-    submit(inputs, "2024/WFP_2024.xlsx", some)
+    for code, kept in zip(("WFP", "UNDP", "UNICEF", "ILO", "FAO"), plausibility.EMISSION_SHEETS, strict=True):
+        some = valid_sheets(code, 2024)
+        for name in plausibility.EMISSION_SHEETS:
+            if name != kept:
+                some[name] = some[name][:1]  # this one sheet alone filled
+        submit(inputs, f"2024/{code}_2024.xlsx", some)
     assert gtb(inputs, "run") == 0
     found = query(
         inputs,
@@ -1416,6 +1418,18 @@ def test_a_first_workbook_with_every_emission_sheet_empty_is_flagged(inputs, cap
     message = found[0][5]
     assert message.startswith(
         "no emissions at all for 2024: the Facilities, Refrigerants, Vehicles, AirTravel, OtherTravel sheets are "
-        "all empty, for 1,250 personnel; an entity with personnel uses energy"
+        "all empty or zero, for 1,250 personnel; an entity with personnel uses energy"
     ), message
     assert "say so in the 'Comment' field of the Entity sheet" in message, message
+
+
+def test_a_workbook_emptied_after_a_year_with_data_gets_the_vanished_flags_alone(inputs, capsys):
+    """The sources gone since last year are each flagged already: no second flag says it again."""
+    submit(inputs, "2023/UNEP_2023.xlsx", valid_sheets("UNEP", 2023))
+    empty = valid_sheets("UNEP", 2024)
+    for name in plausibility.EMISSION_SHEETS:
+        empty[name] = empty[name][:1]
+    submit(inputs, "2024/UNEP_2024.xlsx", empty)
+    assert gtb(inputs, "run") == 0
+    checks = [c for (c,) in query(inputs, "SELECT DISTINCT message_key FROM flags")]
+    assert checks and all("implausible-change.vanished" in c for c in checks), checks

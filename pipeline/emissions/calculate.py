@@ -215,14 +215,17 @@ def _price_by_factor(con: duckdb.DuckDBPyConnection, source: Source, rows_sql: s
         # grid shares the rest of the row, which came from the grid, at the grid's share: the same
         # kWh count the same however the site's rows are laid out
         own_kwh = "coalesce(r.renewable_kwh, 0.0)"
+        # all of the row its own: within validation's tolerance of the quantity (36 GJ is
+        # 10,000.000000008 kWh, and a figure of 10,000 kWh is the whole row)
+        whole = "r.renewable_kwh >= r._quantity * (1 - 1e-9)"
         renewable_kwh = (
-            f"CASE WHEN {is_elec} THEN CASE WHEN k.has_shares "
+            f"CASE WHEN {is_elec} THEN CASE WHEN k.has_shares AND NOT coalesce({whole}, false) "
             f"THEN {own_kwh} + (r._quantity - {own_kwh}) * k.grid_share ELSE {own_kwh} END END"
         )
         renewable_source = (
             f"CASE WHEN {is_elec} THEN CASE "
             "WHEN NOT k.has_shares THEN CASE WHEN r.renewable_kwh IS NOT NULL THEN 'reported' ELSE 'none' END "
-            f"WHEN {own_kwh} = 0 THEN 'grid_default' WHEN r.renewable_kwh >= r._quantity THEN 'reported' "
+            f"WHEN {own_kwh} = 0 THEN 'grid_default' WHEN {whole} THEN 'reported' "
             "ELSE 'reported_and_grid_default' END END"
         )
     else:
@@ -364,8 +367,10 @@ def calculate(con: duckdb.DuckDBPyConnection, ids: list[int], factor_set: str | 
 def recalculate(con: duckdb.DuckDBPyConnection, year: int, factor_set: str, reason: str) -> dict:
     """Recalculate every loaded submission of `year` with `factor_set`, logged in `recalculations`.
 
-    A year already calculated with that set alone is left as it is and nothing is logged (a factor
-    set never changes once published: the figures would be the same). Beside the log's totals (all
+    A year already calculated with that set alone is priced again, and kept and logged only if a
+    figure changed: a set never changes once published, but the pipeline's rules may (a row's
+    renewable electricity since migration 6), and this is how a year takes them; otherwise
+    nothing is kept and nothing logged. Beside the log's totals (all
     emission rows, optional ones included), the year's headline total before and after, as
     `gtb indicators` gives it (`system_indicators.total_tco2e`; the views must exist)."""
     if factor_set not in factors.available_sets():
@@ -387,21 +392,33 @@ def recalculate(con: duckdb.DuckDBPyConnection, year: int, factor_set: str, reas
     ).fetchall()[0]
     done = {"year": year, "submissions": len(ids), "old_factor_set": old_set, "new_factor_set": factor_set}
     old_headline = _headline_total(con, year)
-    if old_set == factor_set:
-        return {
-            **done,
-            "unchanged": True,
-            "old_total_tco2e": old_total,
-            "new_total_tco2e": old_total,
-            "old_headline_tco2e": old_headline,
-            "new_headline_tco2e": old_headline,
-        }
+    unchanged = {
+        **done,
+        "unchanged": True,
+        "old_total_tco2e": old_total,
+        "new_total_tco2e": old_total,
+        "old_headline_tco2e": old_headline,
+        "new_headline_tco2e": old_headline,
+    }
+    rows = "SELECT * EXCLUDE (calculated_at) FROM emissions WHERE submission_id IN (SELECT unnest($ids))"
     con.execute("BEGIN TRANSACTION")
     try:
         from pipeline.emissions.prepare import rederive
 
+        if old_set == factor_set:  # the same set: kept only if the pipeline's rules changed a figure
+            con.execute(f"CREATE TEMP TABLE _emissions_before AS {rows}", {"ids": ids})
         rederive(con, ids, year, factor_set)  # the set's conversions and bands, as its prices
         calculate(con, ids, factor_set)
+        if old_set == factor_set:
+            differ = con.execute(
+                f"SELECT count(*) FROM (({rows}) EXCEPT ALL (SELECT * FROM _emissions_before)) "
+                f"UNION ALL SELECT count(*) FROM ((SELECT * FROM _emissions_before) EXCEPT ALL ({rows}))",
+                {"ids": ids},
+            ).fetchall()
+            con.execute("DROP TABLE _emissions_before")
+            if not any(n for (n,) in differ):
+                con.execute("ROLLBACK")
+                return unchanged
         new_total = con.execute(
             "SELECT coalesce(sum(emissions_tco2e), 0) FROM emissions WHERE submission_id IN (SELECT unnest(?))", [ids]
         ).fetchall()[0][0]

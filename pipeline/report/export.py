@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -291,8 +292,11 @@ def _sweep_temporary_files(folder: Path) -> None:
     ours (`.emissions-4242-x1y2.csv`) and DuckDB's own beside them while it copies
     (`tmp_.emissions-...`). Hidden, they would travel with the published folder. Those of an export
     still running (its process id in their name, `_temporary_prefix`) are left to it: a second
-    export of the year started meanwhile took them away and the first failed."""
+    export of the year started meanwhile took them away and the first failed. A file older than
+    `TEMPORARY_LIFE` is swept whatever its process id says: the id of a process killed long ago
+    may belong to another process since, or to one of another machine writing to a shared folder."""
     names = {r.name for r in resources()} | {Path(DESCRIPTOR).stem}
+    now = time.time()
     for path in folder.iterdir():
         name = path.name.removeprefix("tmp_")
         stem, _, rest = name[1:].partition("-")
@@ -301,9 +305,19 @@ def _sweep_temporary_files(folder: Path) -> None:
             and name.startswith(".")
             and stem in names
             and name.endswith((*(f".{fmt}" for fmt in FORMATS), ".json"))
-            and not _running(rest.partition("-")[0])
+            and (not _running(rest.partition("-")[0]) or now - _modified(path) > TEMPORARY_LIFE)
         ):
             path.unlink(missing_ok=True)
+
+
+TEMPORARY_LIFE = 24 * 3600  # seconds: no export writes for a day
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return time.time()
 
 
 def _temporary_prefix(stem: str) -> str:

@@ -10,7 +10,9 @@ row that drives it (the largest). `flags(con, ids)` compares them:
   previous loaded year, both values and the likely cause in the message (x1000: a unit slip),
   when a figure that was 0 is now at least its check's floor (no ratio: `from-zero`), and when a
   source the previous year reported is not reported at all (`VANISHING`);
-- `implausible-value` when an intensity exceeds its bound.
+- `implausible-value` when an intensity exceeds its bound, and when a workbook with personnel
+  reports no emission at all (every emission sheet empty or zero) and no source it reported the
+  year before is flagged as gone.
 
 The checks, their limits, floors (figures too small to judge) and reasons are data:
 `schemas/plausibility.csv`. The findings are warnings on the driving row's cell; `gtb run`
@@ -368,11 +370,12 @@ def flags(con: duckdb.DuckDBPyConnection, ids: list[int]) -> list[Flag]:
         if new is None:
             continue
         out += _maximum_flags(sid, new)
-        out += _no_emission_flags(sid, new, years[sid])
+        vanished: list[Flag] = []
         if sid in previous and previous[sid][0] in by_sub:
             old_sid, old_year = previous[sid]
             out += _change_flags(sid, new, by_sub[old_sid], (old_year, years[sid]))
-            out += _vanished_flags(sid, new, by_sub[old_sid], (old_year, years[sid]))
+            vanished = _vanished_flags(sid, new, by_sub[old_sid], (old_year, years[sid]))
+        out += vanished or _no_emission_flags(sid, new, years[sid])  # each source gone says it already
     return out
 
 
@@ -425,8 +428,9 @@ EMISSION_SHEETS = ("Facilities", "Refrigerants", "Vehicles", "AirTravel", "Other
 def _no_emission_flags(sid: int, figures: list[Figure], year: int) -> list[Flag]:
     """`implausible-value.no-emissions` for a workbook with personnel and every emission sheet
     empty (or only zeros): it loaded clean at 0 tCO2e and lowered the system's per capita by its
-    personnel, while `_vanished_flags` can say so only of an entity with a previous year. On the
-    Entity sheet's personnel; its explanation is the Entity sheet's comment."""
+    personnel, while `_vanished_flags` can say so only of sources an entity's previous year
+    reported (where it does, this flag is not raised too). On the Entity sheet's personnel; its
+    explanation is the Entity sheet's comment."""
     check = next(c for c in checks() if c.check == "none" and c.metric == "emissions")  # limit: the personnel
     people = [f for f in figures if f.metric == "personnel" and f.value >= check.limit]
     if not people or any(f.metric in EMITTING and f.value > 0 for f in figures):

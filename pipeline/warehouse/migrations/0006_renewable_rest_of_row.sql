@@ -2,5 +2,6 @@
 -- renewable shares, the rest of the row (which came from the grid) at the country's share, where it
 -- was the entity's figure alone as soon as the row had one. No column changes: the comments are
 -- refreshed from the schema after the migration. Emissions already calculated keep the rule they
--- were calculated by until `gtb recalculate` prices their year again.
+-- were calculated by until `gtb recalculate --year YEAR --factor-set SET` prices their year again
+-- (with the set the year is on: a year on its own set is priced again, and kept if a figure changed).
 SELECT 1;
