@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -180,17 +181,19 @@ def airports() -> dict[str, tuple[float, float]]:
     return {code: (float(lat), float(lon)) for code, lat, lon, _, _ in _airport_rows() if len(code) == 3}
 
 
+def city_key(name: str) -> str:
+    """A city's name as `airport_cities` keys it: accents, case and spaces ignored ('nairobi')."""
+    plain = unicodedata.normalize("NFKD", name)
+    return "".join(ch for ch in plain if not unicodedata.combining(ch)).casefold().replace(" ", "")
+
+
 @cache
 def airport_cities() -> dict[str, tuple[str, ...]]:
-    """A city's name folded (case, accents and spaces ignored) -> the IATA codes of its airports,
-    from airportsdata: 'nairobi' -> ('NBO', 'WIL')."""
-    import unicodedata
-
+    """A city's name folded (`city_key`: case, accents and spaces ignored) -> the IATA codes of its
+    airports, from airportsdata: 'nairobi' -> ('NBO', 'WIL')."""
     out: dict[str, list[str]] = {}
     for code, _, _, _, city_name in _airport_rows():
-        city = unicodedata.normalize("NFKD", city_name)
-        key = "".join(ch for ch in city if not unicodedata.combining(ch)).casefold().replace(" ", "")
-        if key:
+        if key := city_key(city_name):
             out.setdefault(key, []).append(code)
     return {k: tuple(sorted(v)) for k, v in out.items()}
 

@@ -835,14 +835,14 @@ def _airport_params(value: object, row: pd.Series | None) -> dict[str, object]:
     if latin := codelists.look_alike_of(typed, code_index("airports")):
         return {"hint": Message("hint.look-alike", {"code": latin}), "advice": ""}
     metro = i18n.metro_areas().get(typed.upper())
-    known = [code for code in metro["airports"].split() if code in code_index("airports")] if metro else []
+    known = _metro_airports().get(codelists.city_key(metro["city"]), ()) if metro else ()
     if known:  # 'LON': all of London's airports together, which a booking shows
         named = i18n.MetroCity(typed.upper())
         return {
             "hint": Message("hint.airport-metro", {"code": typed.upper(), "city": named, "codes": ", ".join(known)}),
             "advice": "",
         }
-    key = _city_key(typed)
+    key = codelists.city_key(typed)
     city = _city_names().get(key, key)
     codes = _metro_airports().get(city) or codelists.airport_cities().get(city)
     advice = Message("hint.no-airport")
@@ -852,28 +852,20 @@ def _airport_params(value: object, row: pd.Series | None) -> dict[str, object]:
     return {"hint": Message("hint.airport-city", {"city": typed, "codes": shown}), "advice": advice}
 
 
-def _city_key(text: str) -> str:
-    """A city's name as `codelists.airport_cities` keys it: accents, case and spaces ignored."""
-    import unicodedata
-
-    plain = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in plain if not unicodedata.combining(ch)).casefold().replace(" ", "")
-
-
 @cache
 def _city_names() -> dict[str, str]:
-    """`_city_key` of a city's name in French or Spanish (`schemas/i18n/city_names.csv`: Genève,
+    """`codelists.city_key` of a city's name in French or Spanish (`schemas/i18n/city_names.csv`: Genève,
     Ginebra) -> that of its name in the airport reference (Geneva)."""
-    return {_city_key(row["text"]): _city_key(row["city"]) for row in i18n.city_names()}
+    return {codelists.city_key(row["text"]): codelists.city_key(row["city"]) for row in i18n.city_names()}
 
 
 @cache
 def _metro_airports() -> dict[str, tuple[str, ...]]:
-    """`_city_key` of a city with an IATA metropolitan code (`airport_metro_areas.csv`) -> its main
+    """`codelists.city_key` of a city with an IATA metropolitan code (`airport_metro_areas.csv`) -> its main
     airports, busiest first: London is LHR, LGW, ..., not every place of that name (London, Ontario)."""
     known = code_index("airports")
     return {
-        _city_key(row["city"]): tuple(code for code in row["airports"].split() if code in known)
+        codelists.city_key(row["city"]): tuple(code for code in row["airports"].split() if code in known)
         for row in i18n.metro_areas().values()
     }
 
