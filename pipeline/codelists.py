@@ -182,14 +182,15 @@ def airports() -> dict[str, tuple[float, float]]:
 
 
 def city_key(name: str) -> str:
-    """A city's name as `airport_cities` keys it: accents, case and spaces ignored ('nairobi')."""
+    """A city's name as `airport_cities` keys it: accents, case, spaces and punctuation ignored
+    ('nairobi'; 'Nouvelle Delhi' as 'Nouvelle-Delhi', 'St Louis' as 'St. Louis')."""
     plain = unicodedata.normalize("NFKD", name)
-    return "".join(ch for ch in plain if not unicodedata.combining(ch)).casefold().replace(" ", "")
+    return "".join(ch for ch in plain if ch.isalnum()).casefold()
 
 
 @cache
 def airport_cities() -> dict[str, tuple[str, ...]]:
-    """A city's name folded (`city_key`: case, accents and spaces ignored) -> the IATA codes of its
+    """A city's name folded (`city_key`: case, accents, spaces and punctuation ignored) -> the IATA codes of its
     airports, from airportsdata: 'nairobi' -> ('NBO', 'WIL')."""
     out: dict[str, list[str]] = {}
     for code, _, _, _, city_name in _airport_rows():

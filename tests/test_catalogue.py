@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline import catalogue
 
@@ -116,6 +118,8 @@ def test_a_message_names_a_column_by_its_header_in_its_language():
         ("Fac\u200bilities", "'Fac\\u200bilities'"),  # what shows nothing stays escaped
         ("a\\xa0b", "'a\\\\xa0b'"),  # a backslash typed before 'xa0' is no escape
         ("it's", '"it\'s"'),
+        ('it\'s "x"', "'it's \"x\"'"),  # both quote marks: neither escaped
+        ("a\x1b[31mb\nc\ud800", "'a\\x1b[31mb\\nc\\ud800'"),  # terminal escapes, line breaks, lone surrogates
     ],
 )
 def test_a_quoted_text_keeps_its_no_break_spaces(text, shown):
@@ -124,3 +128,16 @@ def test_a_quoted_text_keeps_its_no_break_spaces(text, shown):
     from pipeline.catalogue import quoted
 
     assert quoted(text) == shown
+
+
+@given(st.text())
+def test_a_quoted_text_is_repr_but_for_its_quote_marks_and_no_break_spaces(text):
+    """`quoted` writes what `repr` writes (the same escapes, so nothing a submitter typed acts on a
+    terminal), except that it keeps the three no-break spaces and escapes no quote mark."""
+    from pipeline.catalogue import quoted
+
+    shown = quoted(text)
+    assert shown[0] == shown[-1] and shown[0] in "'\""
+    assert all(c.isprintable() or c in "\xa0\u202f\u2007" for c in shown)
+    if not ("'" in text and '"' in text) and not set(text) & set("\xa0\u202f\u2007"):
+        assert shown == repr(text)

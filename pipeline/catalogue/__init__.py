@@ -162,16 +162,24 @@ def _braces(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
-# The escapes `repr` writes for the no-break spaces French typography puts before ':' and in
-# numbers ('véhicule-km\xa0: distance'), each after an even number of backslashes (a real escape).
-_SPACE_ESCAPES = re.compile(r"(?<!\\)((?:\\\\)*)\\(xa0|u202f|u2007)")
-_SPACES = {"xa0": "\xa0", "u202f": "\u202f", "u2007": "\u2007"}
+_KEPT_SPACES = frozenset("\xa0\u202f\u2007")  # the no-break spaces French typography puts before ':' and in numbers
+
+
+def _shown_char(ch: str) -> str:
+    if ch == "\\":
+        return "\\\\"  # doubled, as repr writes it: a typed '\\u200b' is no escape
+    if ch.isprintable() or ch in _KEPT_SPACES:
+        return ch
+    return repr(ch)[1:-1]  # '\\x1b', '\\u200b': what shows nothing or acts on a terminal, escaped
 
 
 def quoted(text: str) -> str:
-    """Text as a message quotes it: `repr`, every character that shows nothing or acts on a
-    terminal escaped ('Fac\\u200bilities'), but the no-break spaces kept as they are."""
-    return _SPACE_ESCAPES.sub(lambda m: m.group(1) + _SPACES[m.group(2)], repr(text))
+    """Text as a message quotes it, as `repr` does (every character that shows nothing or acts on
+    a terminal escaped: 'Fac\\u200bilities'), but with the no-break spaces kept as they are
+    ('véhicule-km\xa0: distance') and no quote mark escaped: a value holding both reads
+    'it's "x"', not 'it\\'s "x"'."""
+    mark = '"' if "'" in text and '"' not in text else "'"
+    return mark + "".join(map(_shown_char, text)) + mark
 
 
 def column_named(sheet: str, column: str, lang: str) -> str:
