@@ -213,12 +213,12 @@ def test_dates_and_figures_are_written_as_each_language_writes_them():
     from pipeline.portal.views import _change, _figure
 
     assert [_figure(12345.6, "tco2e", lang) for lang in texts.LANGS] == ["12,346", "12\u202f346", "12.346"]
-    assert [_figure(0.125, "share", lang) for lang in texts.LANGS] == ["12.5 %", "12,5\u202f%", "12,5 %"]
+    assert [_figure(0.125, "share", lang) for lang in texts.LANGS] == ["12.5 %", "12,5\u202f%", "12,5\u202f%"]
     assert _change(-0.5, "fr") == "\u221250\u202f%" and _change(0.25, "en") == "+25 %"
     # a change that rounds to nothing keeps its sign, as the report says it: never "\u22120 %"
-    assert [_change(-0.0015, lang) for lang in texts.LANGS] == ["\u2212<1 %", "\u2212<1\u202f%", "\u2212<1 %"]
+    assert [_change(-0.0015, lang) for lang in texts.LANGS] == ["\u2212<1 %", "\u2212<1\u202f%", "\u2212<1\u202f%"]
     assert _change(0.004, "en") == "+<1 %" and _change(0.0, "en") == "0 %" and _change(-0.997, "en") == "\u2212>99 %"
-    assert _change(-0.006, "en") == "\u22121 %" and _change(12.3456, "es") == "+1.235 %"
+    assert _change(-0.006, "en") == "\u22121 %" and _change(12.3456, "es") == "+1.235\u202f%"
 
 
 def test_the_warehouses_statuses_are_words_in_english_too():
