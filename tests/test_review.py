@@ -958,6 +958,11 @@ def test_a_later_year_whose_workbook_left_the_inputs_is_said_not_compared_again(
     out = capsys.readouterr().out
     assert "UNEP 2024 not compared again with UNEP 2023 as it now stands" in out and "UNEP_2024.xlsx" in out, out
     assert query(inputs, "SELECT status FROM flags") == [("open",)], "left as it was, and said"
+    from pipeline.review.stale import not_compared_again
+
+    with duckdb.connect(str(db_of(inputs)), read_only=True) as con:  # what the tracker and --final ask, by year
+        assert not_compared_again(con, 2024) == [("UNEP", "UNEP_2024.xlsx", 2023)]
+        assert not_compared_again(con, 2023) == [] and not_compared_again(con, 2025) == []
     # put back, the next run compares it again though it loads nothing new
     later.write_bytes(kept)
     capsys.readouterr()

@@ -40,9 +40,14 @@ ORDER BY l.entity_code, l.reporting_year
 
 def not_compared_again(con: duckdb.DuckDBPyConnection, year: int) -> list[tuple[str, str, int]]:
     """The loaded submissions of `year` whose comparison is stale (`STALE_SQL`): (entity, file
-    name, the year they are compared with). Their flags may not be those the data raise now."""
+    name, the year they are compared with). Their flags may not be those the data raise now. The
+    year is filtered in the query, which DuckDB pushes down to the year's submissions: the tracker
+    asks this on every page view, whatever the warehouse's number of years."""
     return [
         (entity, file_name, earlier)
-        for _, entity, reporting_year, file_name, _, _, earlier, _ in con.execute(STALE_SQL).fetchall()
-        if reporting_year == year
+        for entity, file_name, earlier in con.execute(
+            f"SELECT entity_code, file_name, year FROM ({STALE_SQL}) WHERE reporting_year = ? "
+            "ORDER BY entity_code, file_name",
+            [year],
+        ).fetchall()
     ]
