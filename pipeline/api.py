@@ -317,17 +317,24 @@ def recorded(sha256: str, db: Path = DEFAULT_DB) -> RecordedFile | None:
 
 
 def accept(
-    entity: str, year: int, reason: str, db: Path = DEFAULT_DB, by: str | None = None, file_name: str | None = None
+    entity: str,
+    year: int,
+    reason: str,
+    db: Path = DEFAULT_DB,
+    by: str | None = None,
+    file_name: str | None = None,
+    sha256: str | None = None,
 ):
     """`gtb accept`: accept an entity's loaded submission of a year, closing its open flags (logged).
-    With `file_name`, only while that file is the loaded submission, checked on the connection
-    that closes the flags: a GtbError with `loaded` and `named` (`NotTheLoadedFile`) when a run
-    loaded another since the caller showed it."""
+    With `file_name` and/or `sha256` (the start of its bytes' SHA-256, as `gtb compare` shows it),
+    only while that workbook is the loaded submission, checked on the connection that closes the
+    flags: a GtbError with `loaded` and `named` (`NotTheLoadedFile`) when a run loaded another
+    since the caller showed it."""
     from pipeline.review.flags import accept as accept_submission
     from pipeline.warehouse.db import opened
 
     with opened(Path(db), create=False) as con:
-        return accept_submission(con, entity, int(year), reason, by, file_name=file_name)
+        return accept_submission(con, entity, int(year), reason, by, file_name=file_name, sha256=sha256)
 
 
 def compare(entity: str, year: int, db: Path = DEFAULT_DB):

@@ -115,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="the loaded workbook reviewed, as gtb compare names it: nothing is accepted if a run loaded another since",
     )
+    p.add_argument(
+        "--sha256",
+        metavar="HEX",
+        help="the start of that workbook's SHA-256, as gtb compare shows it: nothing is accepted if a run loaded "
+        "other bytes since, under the same name or another",
+    )
     p.add_argument("--db", type=Path, default=DEFAULT_DB)
 
     p = sub.add_parser("compare", help="an entity's indicators this year and last, with the change")
@@ -294,7 +300,7 @@ def _status_command(args: argparse.Namespace) -> int:
 def _accept(args: argparse.Namespace) -> int:
     from pipeline import api, safe
 
-    done = api.accept(args.entity, args.year, args.reason, args.db, args.by, file_name=args.file)
+    done = api.accept(args.entity, args.year, args.reason, args.db, args.by, file_name=args.file, sha256=args.sha256)
     by = safe.console_safe(done.by)  # as typed: a name pasted with a terminal escape shows it, never runs it
     print(
         f"accepted {done.entity} {done.year} ({safe.console_safe(done.file_name)}): "
@@ -596,8 +602,10 @@ def _compare(result) -> None:
     console.print(table)
     from pipeline import safe
 
-    if result.file_name:  # the workbook whose flags these are: `gtb accept --file` names it
-        console.print(f"  loaded workbook: {safe.console_safe(result.file_name)}", markup=False)
+    if result.file_name:  # the workbook whose flags these are: `gtb accept --file --sha256` names it
+        console.print(
+            f"  loaded workbook: {safe.console_safe(result.file_name)} (sha256 {result.sha256})", markup=False
+        )
 
     if result.factor_set_changed:  # as the report says it wherever it compares years
         console.print(

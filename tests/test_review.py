@@ -1346,6 +1346,46 @@ def test_accept_names_the_workbook_and_refuses_one_loaded_after_the_review(input
     assert capsys.readouterr().out.startswith("accepted UNEP 2024 (UNEP_2024_v2.xlsx): ")
 
 
+def test_accept_by_bytes_refuses_a_workbook_saved_again_under_the_name_reviewed(inputs, capsys):
+    """`gtb accept --file` checked the name alone: a corrected workbook saved over the one reviewed,
+    under the same name and loaded by a run, had its flags closed by an acceptance of the other's.
+    `gtb compare` shows the start of the loaded workbook's SHA-256, and `--sha256` accepts only
+    while those bytes are the ones loaded."""
+    import hashlib
+
+    two_years(inputs, mwh_slip())
+    reviewed = inputs / "submissions" / "2024" / "UNEP_2024.xlsx"
+    digest = hashlib.sha256(reviewed.read_bytes()).hexdigest()
+    capsys.readouterr()
+    assert gtb(inputs, "compare", "UNEP", "--year", "2024") == 0
+    assert f"loaded workbook: UNEP_2024.xlsx (sha256 {digest[:12]})" in capsys.readouterr().out
+    submit(inputs, "2024/UNEP_2024.xlsx", set_cell(mwh_slip(), "Facilities", "D3", 35_000_000))  # saved over it
+    gtb(inputs, "run")
+    [(now,)] = query(inputs, "SELECT sha256 FROM submissions WHERE reporting_year = 2024 AND status = 'loaded'")
+    assert now != digest, "the run loaded the workbook saved again"
+    capsys.readouterr()
+    argv = ["accept", "UNEP", "2024", "--reason", "checked", "--file", "UNEP_2024.xlsx", "--sha256", digest[:12]]
+    assert gtb(inputs, *argv) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"the loaded submission is UNEP_2024.xlsx (sha256 {now[:12]}), not UNEP_2024.xlsx (sha256 {digest[:12]}): "
+        "nothing accepted"
+    ) in err, err
+    assert query(inputs, "SELECT count(*) FROM flags WHERE status = 'accepted'") == [(0,)]
+    for bad in ("1234567", "not-hex-at-all", digest + "0"):  # too short, not hexadecimal, too long
+        assert gtb(inputs, "accept", "UNEP", "2024", "--reason", "checked", "--sha256", bad) == 2
+        assert "at least 8 of its hexadecimal digits" in capsys.readouterr().err
+    assert query(inputs, "SELECT count(*) FROM flags WHERE status = 'accepted'") == [(0,)]
+    assert gtb(inputs, "accept", "UNEP", "2024", "--reason", "checked", "--sha256", now[:8].upper()) == 0
+    assert capsys.readouterr().out.startswith("accepted UNEP 2024 (UNEP_2024.xlsx): ")
+    open_of_loaded = (
+        "SELECT count(*) FROM flags JOIN submissions USING (submission_id) WHERE sha256 = ? AND flags.status = ?"
+    )
+    assert query(inputs, open_of_loaded, [now, "open"]) == [(0,)] and query(
+        inputs, open_of_loaded, [now, "accepted"]
+    ) != [(0,)]
+
+
 def test_a_year_whose_comparison_is_stale_cannot_be_published_as_final(inputs, capsys):
     """UNEP 2024 is accepted, its workbook moved out of the inputs, then a correction of 2023 loads:
     the run says 2024 could not be compared again, but `--final` published 2024 on the acceptance

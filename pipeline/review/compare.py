@@ -17,6 +17,9 @@ from pipeline.errors import GtbError
 from pipeline.indicators import Key, keys
 from schemas import i18n
 
+SHA256_SHOWN = 12  # hexadecimal digits of a loaded workbook's SHA-256 shown, to accept it by (`gtb accept --sha256`)
+SHA256_SHOWN_MIN = 8  # the fewest `gtb accept --sha256` takes
+
 # What follows from a sheet's emissions: the total and its shares, per capita, the share offset and
 # the changes since 2010.
 EMISSIONS_FOLLOW = (
@@ -96,6 +99,7 @@ class Comparison:
     factor_sets: str | None = None  # the year's emissions' factor set(s) (view entity_factor_sets)
     previous_factor_sets: str | None = None  # the compared year's; None for published totals
     file_name: str | None = None  # the year's loaded workbook, whose flags these are (`gtb accept --file`)
+    sha256: str | None = None  # the start of its bytes' SHA-256 (`gtb accept --sha256`)
 
     @property
     def factor_set_changed(self) -> bool:
@@ -159,7 +163,7 @@ def compare(con: duckdb.DuckDBPyConnection, entity: str, year: int) -> Compariso
     )
     shown_previous = previous if before else None
     loaded = con.execute(
-        "SELECT file_name FROM submissions WHERE entity_code = ? AND reporting_year = ? AND status = 'loaded'",
+        "SELECT file_name, sha256 FROM submissions WHERE entity_code = ? AND reporting_year = ? AND status = 'loaded'",
         [code, year],
     ).fetchone()
     return Comparison(
@@ -171,6 +175,7 @@ def compare(con: duckdb.DuckDBPyConnection, entity: str, year: int) -> Compariso
         sets.get(year),
         sets.get(shown_previous) if shown_previous else None,
         loaded[0] if loaded else None,
+        str(loaded[1])[:SHA256_SHOWN] if loaded else None,
     )
 
 

@@ -10,16 +10,19 @@ While any flag of a year is open, `gtb report` writes a draft.
 from __future__ import annotations
 
 import getpass
+import re
 from collections import Counter
 from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 
+from pipeline import safe
 from pipeline.catalogue import display_value
 from pipeline.errors import GtbError
 from pipeline.intake.findings import Finding, finding
 from pipeline.intake.validate import Submission
+from pipeline.review.compare import SHA256_SHOWN, SHA256_SHOWN_MIN
 from pipeline.review.plausibility import Flag, flag_key, plain
 from pipeline.warehouse.db import transaction, utcnow
 from pipeline.warehouse.load import insert_frame, next_id
@@ -166,26 +169,39 @@ def accept(
     reason: str,
     by: str | None = None,
     file_name: str | None = None,
+    sha256: str | None = None,
 ) -> Accepted:
     """Accept the loaded submission of `entity` and `year`: close its open flags, log who, when, why.
-    With `file_name` (the loaded file the caller showed), refused (`NotTheLoadedFile`, nothing
-    closed) unless it is still the loaded submission: checked in the transaction that closes the
-    flags, on the caller's connection, so no run can load another file in between."""
+    With `file_name` (the loaded file the caller showed) and `sha256` (the start of its bytes'
+    SHA-256, as `gtb compare` shows it), refused (`NotTheLoadedFile`, nothing closed) unless it is
+    still the loaded submission: checked in the transaction that closes the flags, on the caller's
+    connection, so no run can load another file in between. The name alone does not tell a
+    workbook saved again under the same name from the one reviewed; its bytes do."""
     if not reason.strip():
         raise GtbError("give a --reason: every acceptance is logged with why it was done")
+    digest = None if sha256 is None else sha256.strip().lower()
+    if digest is not None and not re.fullmatch(f"[0-9a-f]{{{SHA256_SHOWN_MIN},64}}", digest):
+        raise GtbError(
+            f"--sha256 takes the start of the workbook's SHA-256 as gtb compare shows it: at least "
+            f"{SHA256_SHOWN_MIN} of its hexadecimal digits (0-9, a-f), not {safe.console_safe(sha256)}"
+        )
     known_entity(entity)
     code = entity.strip().upper()
     who = (by or "").strip() or getpass.getuser()  # a blank --by is no name: the account's
     now = utcnow()
     with transaction(con):
         rows = con.execute(
-            "SELECT submission_id, file_name FROM submissions "
+            "SELECT submission_id, file_name, sha256 FROM submissions "
             "WHERE entity_code = ? AND reporting_year = ? AND status = 'loaded'",
             [code, int(year)],
         ).fetchall()
         found = rows[0] if rows else None
-        if file_name is not None and (found is None or found[1] != file_name):
-            raise NotTheLoadedFile(code, int(year), file_name, found[1] if found else "")
+        named_file = file_name is not None and (found is None or found[1] != file_name)
+        named_bytes = digest is not None and (found is None or not str(found[2]).startswith(digest))
+        if named_file or named_bytes:
+            loaded = (found[1] + (f" (sha256 {str(found[2])[:SHA256_SHOWN]})" if digest else "")) if found else ""
+            named = " ".join(x for x in (file_name, f"(sha256 {digest})" if digest else None) if x)
+            raise NotTheLoadedFile(code, int(year), named, loaded)
         if found is None:
             raise GtbError(
                 f"{code} has no loaded submission for {year}: nothing to accept (see gtb status --year {year})"
