@@ -84,6 +84,8 @@ class RunResult:
     mixed_sets: list[tuple[int, list[tuple[str, int]]]] = field(default_factory=list)  # (year, [(set, workbooks)])
     compared_again: list[Rereviewed] = field(default_factory=list)  # later years compared with a year loaded
     not_compared_again: list[Later] = field(default_factory=list)  # ... whose workbook is no longer in the inputs
+    withdrawn: list[tuple[str | None, int | None, str, str]] = field(default_factory=list)  # rejected files taken out
+    withdrawn_back: list[tuple[str | None, int | None, str, str]] = field(default_factory=list)  # ... and put back
 
     @property
     def had_errors(self) -> bool:
@@ -172,7 +174,9 @@ def _run(
         loaded_serials,
         next_id,
         record,
+        stored_path,
         sync_entities,
+        withdraw_absent,
     )
     from pipeline.workers import default_jobs
 
@@ -236,6 +240,10 @@ def _run(
                 sync_pins(con)
                 recorded = record(con, run_id, subs, folders, inputs)
                 insert_sheets(con, recorded)
+                gone = withdraw_absent(
+                    con, sorted({sha for sha in shas.values() if sha}), [stored_path(f, inputs) for f in files]
+                )
+                result.withdrawn, result.withdrawn_back = gone.withdrawn, gone.back
                 lap("load")
                 result.emissions_rows = calculate(con, recorded.loaded)
                 result.mixed_sets = mixed_sets(
@@ -591,19 +599,29 @@ def _later_workbooks(
 def _rewrite_later_reports(con, later: list, done: list, report_dir: Path) -> None:
     """The issues.csv and annotated.xlsx of each later year whose flags comparing it again changed,
     written anew from its findings as the warehouse now holds them (a withdrawn flag gone, a new
-    one there), in the folder recorded for it, if that folder still holds its report: the report
-    the analyst sends back says what `gtb status` says."""
+    one there): the report the analyst sends back says what `gtb status` says. It goes to the
+    folder of that name in this run's reports folder (`report_dir`): the one recorded when it lies
+    there, else (the outputs moved, or another `--outputs` given) the same name here, and the
+    submission then records it there. A folder held by another file's report is left alone."""
     from pipeline.intake.findings import Finding
     from pipeline.intake.reports import claimant, report_owner, write_reports
 
+    here = report_dir.resolve()
     todo: list[Submission] = []
     folders: dict[int, Path] = {}
     for (item, sub), compared in zip(later, done, strict=True):
         if not (compared.withdrawn or compared.raised) or not item.report_path:
             continue
-        folder = Path(item.report_path)
-        if claimant(folder) != report_owner(sub):
+        recorded = Path(item.report_path)
+        folder = (
+            recorded if recorded.is_absolute() and recorded.parent.resolve() == here else report_dir / recorded.name
+        )
+        if claimant(folder) not in (None, report_owner(sub)):
             continue
+        if folder != recorded:
+            con.execute(
+                "UPDATE submissions SET report_path = ? WHERE submission_id = ?", [str(folder), item.submission_id]
+            )
         rows = con.execute(
             "SELECT sheet, cell, excel_row, column_header, value, code, severity, message FROM findings "
             "WHERE submission_id = ?",
@@ -956,6 +974,7 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
             )
         )
     out += _compared_again_lines(result)
+    out += _withdrawn_lines(result)
     out += _not_read_lines(result)
     out += _history_lines(result)
     out.append(Text(f"database: {safe.console_safe(str(db))}"))
@@ -1004,6 +1023,22 @@ def _compared_again_lines(result: RunResult, at_most: int = 10) -> list[Text]:
         out.append(
             Text(f"  and {more} more later year{'s' * (more != 1)} not compared again (workbooks not in the inputs)")
         )
+    return out
+
+
+def _withdrawn_lines(result: RunResult, at_most: int = 10) -> list[Text]:
+    """The rejected files the run found taken out of the inputs (they no longer stand: the tracker
+    and the report's completeness leave them out), and those found back (they stand again)."""
+    out = []
+    for items, what in (
+        (result.withdrawn, "no longer in the inputs folder: withdrawn, it no longer stands"),
+        (result.withdrawn_back, "back in the inputs folder: it stands again"),
+    ):
+        for entity, year, name, _ in items[:at_most]:
+            whose = f"{safe.console_safe(entity)} {year}'s" if entity and year else "unattributed"
+            out.append(Text(f"  rejected {safe.console_safe(name)} ({whose}) {what}"))
+        if len(items) > at_most:
+            out.append(Text(f"  and {len(items) - at_most} more rejected files " + what.split(":")[0]))
     return out
 
 

@@ -897,6 +897,26 @@ def test_correcting_the_earlier_year_withdraws_the_later_years_flags_it_no_longe
     assert query(inputs, "SELECT count(*) FROM reviews") == [(1,)]
 
 
+def test_a_later_years_report_written_anew_goes_to_this_runs_outputs(inputs, capsys):
+    """Compared again by a run given another --outputs (the outputs folder moved, or a backup
+    restored), the later year's report was rewritten in the folder first recorded, outside this
+    run's outputs, and the tracker kept pointing there."""
+    two_years(inputs, mwh_slip())
+    first = inputs.parent / "out" / "validation" / "UNEP_2024"
+    before = (first / "issues.csv").read_text(encoding="utf-8")
+    assert "implausible-change" in before
+    submit(inputs, "2023/UNEP_2023_v2.xlsx", slip_2023())
+    moved = inputs.parent / "moved"
+    argv = ["run", "--db", str(db_of(inputs)), "--outputs", str(moved), "--inputs", str(inputs), "--jobs", "1"]
+    assert main(argv) == 0
+    assert "UNEP 2024 compared again with UNEP 2023 as it now stands: 1 flag withdrawn" in capsys.readouterr().out
+    assert (first / "issues.csv").read_text(encoding="utf-8") == before, "the other outputs folder is left as it was"
+    issues = (moved / "validation" / "UNEP_2024" / "issues.csv").read_text(encoding="utf-8")
+    assert issues.startswith("file,") and "implausible-change" not in issues, issues
+    assert (moved / "validation" / "UNEP_2024" / "annotated.xlsx").is_file()
+    assert Path(unep_row(inputs, 2024, capsys)["report"]) == moved / "validation" / "UNEP_2024"
+
+
 def test_correcting_the_earlier_year_raises_the_change_it_brings_even_after_an_acceptance(inputs, capsys):
     two_years(inputs, valid_sheets("UNEP", 2024))
     assert query(inputs, "SELECT count(*) FROM flags") == [(0,)]
@@ -1024,6 +1044,64 @@ def test_last_years_workbook_moved_out_of_this_years_folder_leaves_this_years_ro
     assert query(
         inputs, "SELECT rejected_workbooks FROM reporting_completeness WHERE entity_code = 'WFP' AND year = 2024"
     ) in ([], [(0,)]), "the report's completeness agrees: no rejection of WFP's for 2024"
+
+
+def test_a_rejected_file_taken_out_of_the_inputs_no_longer_stands(inputs, capsys):
+    """A rejected correction the analyst removed from the inputs ("v1 stands, ignore v2") stood for
+    ever: the tracker said "rejected since", the report's completeness counted it, and only a new
+    workbook loading cleared it. A run now withdraws each standing rejected file whose bytes are no
+    longer in the inputs, says so, and puts it back when they are."""
+    submit(inputs, "2024/UNEP_2024.xlsx", valid_sheets("UNEP", 2024))
+    assert gtb(inputs, "run") == 0
+    v2 = submit(inputs, "2024/UNEP_2024_v2.xlsx", set_cell(valid_sheets("UNEP", 2024), "Water", "D2", -5))
+    wfp = submit(inputs, "2024/WFP_2024.xlsx", set_cell(valid_sheets("WFP", 2024), "Water", "D2", -5))
+    foo = submit(inputs, "2024/FOO_2024.xlsx", set_cell(valid_sheets("UNEP", 2024), "Entity", "B2", "FOO"))
+    assert gtb(inputs, "run") == 1
+    completeness = (
+        "SELECT entity_code, rejected_workbooks FROM reporting_completeness "
+        "WHERE year = 2024 AND rejected_workbooks > 0"
+    )
+
+    def tracker() -> tuple[dict, list]:
+        got = status_json(inputs, 2024, capsys)
+        return {e["entity"]: e for e in got["entities"]}, [u["file"] for u in got["unattributed"]]
+
+    rows, unattributed = tracker()
+    assert [r["file"] for r in rows["UNEP"]["rejected_files"]] == ["UNEP_2024_v2.xlsx"]
+    assert rows["WFP"]["status"] == "rejected" and unattributed == ["FOO_2024.xlsx"]
+    assert sorted(query(inputs, completeness)) == [("UNEP", 1), ("WFP", 1)]
+    kept = {path: path.read_bytes() for path in (v2, wfp, foo)}
+    moved = inputs / "submissions" / "archive" / "WFP_2024.xlsx"  # moved within the inputs: still there
+    moved.parent.mkdir()
+    wfp.rename(moved)
+    v2.unlink()
+    foo.unlink()
+    capsys.readouterr()
+    assert gtb(inputs, "run") == 1, "WFP's file, moved, is read again and still rejected"
+    out = capsys.readouterr().out
+    assert "rejected UNEP_2024_v2.xlsx (UNEP 2024's) no longer in the inputs folder: withdrawn" in out, out
+    assert "rejected FOO_2024.xlsx (unattributed) no longer in the inputs folder" in out, out
+    assert "rejected WFP_2024.xlsx" not in out, "found by its bytes where it now lies"
+    rows, unattributed = tracker()
+    assert "rejected_files" not in rows["UNEP"] and rows["UNEP"]["status"] == "loaded"
+    assert rows["WFP"]["status"] == "rejected" and unattributed == []
+    assert query(inputs, completeness) == [("WFP", 1)], "the report's completeness agrees with the tracker"
+    capsys.readouterr()
+    gtb(inputs, "run")
+    assert "withdrawn" not in capsys.readouterr().out, "said once"
+    moved.unlink()
+    for path, data in kept.items():
+        if path != wfp:
+            path.write_bytes(data)
+    capsys.readouterr()
+    gtb(inputs, "run")
+    out = capsys.readouterr().out
+    assert "rejected UNEP_2024_v2.xlsx (UNEP 2024's) back in the inputs folder: it stands again" in out, out
+    assert "rejected WFP_2024.xlsx (WFP 2024's) no longer in the inputs folder" in out, out
+    rows, unattributed = tracker()
+    assert [r["file"] for r in rows["UNEP"]["rejected_files"]] == ["UNEP_2024_v2.xlsx"]
+    assert rows["WFP"]["status"] == "missing" and unattributed == ["FOO_2024.xlsx"]
+    assert query(inputs, completeness) == [("UNEP", 1)]
 
 
 def test_accept_by_a_blank_name_logs_the_account_not_spaces(inputs, capsys):

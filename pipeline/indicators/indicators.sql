@@ -385,7 +385,7 @@ SELECT j.year, j.entity_code, e.entity_name, e.entity_type, j.is_expected,
        p.personnel AS last_reported_personnel,
        (SELECT count(*) FROM submissions s
         WHERE s.entity_code = j.entity_code AND s.reporting_year = j.year AND s.status = 'rejected'
-          AND s.superseded_by IS NULL) AS rejected_workbooks
+          AND s.superseded_by IS NULL AND s.withdrawn_at IS NULL) AS rejected_workbooks
 FROM joined j
 LEFT JOIN entities e USING (entity_code)
 LEFT JOIN latest l USING (year, entity_code)

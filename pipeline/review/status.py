@@ -74,9 +74,11 @@ RECEIVED = f"""received AS (
 # A rejected file still stands (for the year it belongs to) unless a valid one replaced it: one of
 # its own year, or, for a file of another year's folder (last year's workbook misfiled here), those
 # very bytes, since loaded in the year they read. A misfiled file whose read year got another
-# workbook loaded still stands for its folder's year: it was sent for that year.
-STANDS = """({r}superseded_by IS NULL OR ({r}year <> {r}reporting_year AND coalesce({r}sha256, '') NOT IN (
-    SELECT sha256 FROM submissions WHERE status <> 'rejected' AND coalesce(sha256, '') <> '')))"""
+# workbook loaded still stands for its folder's year: it was sent for that year. One taken out of the
+# inputs (`withdrawn_at`, set by the run that found it gone) no longer stands.
+STANDS = """({r}withdrawn_at IS NULL AND ({r}superseded_by IS NULL OR ({r}year <> {r}reporting_year
+    AND coalesce({r}sha256, '') NOT IN (
+    SELECT sha256 FROM submissions WHERE status <> 'rejected' AND coalesce(sha256, '') <> ''))))"""
 
 STATUS_SQL = f"""
 WITH {RECEIVED}, latest AS (  -- the loaded submission, else the newest file received for the entity-year
@@ -274,7 +276,7 @@ WITH newest AS (  -- the newest file recorded at each path: one resubmitted ther
 ), candidates AS (
     SELECT s.*, {FOLDER_YEAR.format(path="s.file_path")} AS folder_year
     FROM submissions s JOIN newest n USING (submission_id)
-    WHERE s.status = 'rejected' AND (s.entity_code IS NULL OR s.reporting_year IS NULL)
+    WHERE s.status = 'rejected' AND (s.entity_code IS NULL OR s.reporting_year IS NULL) AND s.withdrawn_at IS NULL
 ), {FIRST_FINDING}
 SELECT c.file_name, c.file_path, c.entity_code, c.reporting_year, c.received_at, c.error_count, f.first_finding,
        c.report_path

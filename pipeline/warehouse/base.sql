@@ -70,7 +70,8 @@ CREATE TABLE IF NOT EXISTS submissions (
     warning_count INTEGER NOT NULL,
     superseded_by INTEGER,
     superseded_at TIMESTAMP,
-    report_path VARCHAR
+    report_path VARCHAR,
+    withdrawn_at TIMESTAMP
 );
 COMMENT ON TABLE submissions IS 'Every workbook the pipeline has seen, valid or not: the submission history. Exactly one loaded submission per entity and year.';
 COMMENT ON COLUMN submissions.submission_id IS 'Sequential id; activity and emission rows refer to it.';
@@ -91,6 +92,7 @@ COMMENT ON COLUMN submissions.warning_count IS 'Number of warning findings.';
 COMMENT ON COLUMN submissions.superseded_by IS 'submission_id of the resubmission that replaced this one.';
 COMMENT ON COLUMN submissions.superseded_at IS 'When it was replaced (UTC).';
 COMMENT ON COLUMN submissions.report_path IS 'Folder of the validation report (issues.csv, annotated.xlsx).';
+COMMENT ON COLUMN submissions.withdrawn_at IS 'A rejected file: when a run found it no longer in the inputs (UTC); NULL while it is there. A withdrawn rejection no longer stands for its entity and year.';
 
 CREATE TABLE IF NOT EXISTS findings (
     submission_id INTEGER NOT NULL,

@@ -59,6 +59,48 @@ def known_files(con: duckdb.DuckDBPyConnection, shas: list[str]) -> dict[str, st
     return dict(rows)
 
 
+@dataclass
+class Withdrawn:
+    """Rejected files a run found taken out of its inputs (`withdrawn`), and withdrawn ones it found
+    back (`back`): (entity or None, year or None, file name, path as recorded)."""
+
+    withdrawn: list[tuple[str | None, int | None, str, str]] = field(default_factory=list)
+    back: list[tuple[str | None, int | None, str, str]] = field(default_factory=list)
+
+
+def withdraw_absent(con: duckdb.DuckDBPyConnection, shas: list[str], paths: list[str]) -> Withdrawn:
+    """Mark the standing rejected files (never replaced by a valid workbook) that are no longer in
+    the inputs withdrawn, and those withdrawn before that are back, standing again. A file is found
+    by its bytes (`shas`, wherever it now lies), one that could not be hashed by its path as
+    recorded (`paths`). A withdrawn rejection no longer stands: the tracker, the report's
+    completeness and the reports to send back leave it out, as the analyst did. The caller owns the
+    transaction."""
+    now = utcnow()
+    con.execute("CREATE OR REPLACE TEMP TABLE _present_sha AS SELECT unnest(?::VARCHAR[]) AS sha256", [shas])
+    con.execute("CREATE OR REPLACE TEMP TABLE _present_path AS SELECT unnest(?::VARCHAR[]) AS file_path", [paths])
+    present = """(CASE WHEN coalesce(sha256, '') <> '' THEN sha256 IN (SELECT sha256 FROM _present_sha)
+                   ELSE file_path IN (SELECT file_path FROM _present_path) END)"""
+    try:
+        out = Withdrawn()
+        out.withdrawn = con.execute(
+            f"""UPDATE submissions SET withdrawn_at = ?
+                WHERE status = 'rejected' AND superseded_by IS NULL AND withdrawn_at IS NULL AND NOT {present}
+                RETURNING entity_code, reporting_year, file_name, file_path""",
+            [now],
+        ).fetchall()
+        out.back = con.execute(
+            f"""UPDATE submissions SET withdrawn_at = NULL
+                WHERE status = 'rejected' AND withdrawn_at IS NOT NULL AND {present}
+                RETURNING entity_code, reporting_year, file_name, file_path"""
+        ).fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS _present_sha")
+        con.execute("DROP TABLE IF EXISTS _present_path")
+    out.withdrawn.sort(key=lambda r: (r[0] or "", r[1] or 0, r[3]))
+    out.back.sort(key=lambda r: (r[0] or "", r[1] or 0, r[3]))
+    return out
+
+
 def rejected_before(con: duckdb.DuckDBPyConnection) -> set[tuple[str, int]]:
     """(sha256, error count) of rejections recorded by this pipeline version, not to record twice."""
     rows = con.execute(
@@ -119,6 +161,11 @@ def recorded_path(path: Path, inputs_dir: Path | None) -> str:
         return str(path)
 
 
+def stored_path(path: Path, inputs_dir: Path | None) -> str:
+    """`recorded_path` as `submissions.file_path` holds it: bytes that are not UTF-8 escaped."""
+    return safe.file_name(recorded_path(path, inputs_dir))
+
+
 def record(
     con: duckdb.DuckDBPyConnection,
     run_id: int,
@@ -138,7 +185,6 @@ def record(
             continue
         sid += 1
         path = Path(sub.path)
-        shown = recorded_path(path, inputs_dir)
         modified = _modified(path)
         status = "loaded" if sub.is_valid else "rejected"
         rows.append(
@@ -146,7 +192,7 @@ def record(
                 "submission_id": sid,
                 "run_id": run_id,
                 "file_name": sub.file_name,
-                "file_path": safe.file_name(shown),
+                "file_path": stored_path(path, inputs_dir),
                 "sha256": sub.sha256,
                 "size_bytes": sub.size_bytes,
                 "received_at": now,
