@@ -74,11 +74,19 @@ def test_refusals_name_a_fix(tmp_path):
         assert any(fix in message for fix in ("Save As", "save", "Submit", "submit")), message
 
 
-def test_macro_enabled_content_type_alone_is_refused(tmp_path):
-    path = hostile.minimal_xlsx(
-        tmp_path / "m.xlsx", {"Entity": hostile.one_cell_sheet("A1")}, workbook_content_type=hostile.MACRO_WORKBOOK_CT
-    )
-    assert refusal(path).reason == "macro"
+def test_a_macro_enabled_content_type_without_a_macro_is_read(tmp_path):
+    """Excel declares every .xlsm macro-enabled, macros or not: one saved without a macro was
+    refused as macro-enabled, though nothing in it runs (decided: a macro-free .xlsm loads). A
+    macro part still refuses it, whatever the content type says."""
+    sheets = {"Entity": hostile.one_cell_sheet("A1")}
+    path = hostile.minimal_xlsx(tmp_path / "m.xlsm", sheets, workbook_content_type=hostile.MACRO_WORKBOOK_CT)
+    guard.check_bytes(path.read_bytes())  # no refusal
+    for member in ("xl/vbaProject.bin", "xl/macrosheets/sheet1.xml"):
+        extra = {member: b"<x/>"}
+        for content_type in (hostile.MACRO_WORKBOOK_CT, None):
+            kwargs = {"workbook_content_type": content_type} if content_type else {}
+            built = hostile.minimal_xlsx(tmp_path / "v.xlsm", sheets, extra_members=extra, **kwargs)
+            assert refusal(built).reason == "macro", (member, content_type)
 
 
 @pytest.mark.parametrize(

@@ -138,11 +138,6 @@ def test_the_kind_of_a_text_file_is_named_in_the_language_of_the_finding(kind):
     assert str(error).startswith(expected["en"])
 
 
-def _macro_content_type(folder: Path) -> Path:
-    sheets = {"Entity": hostile.one_cell_sheet("A1")}
-    return hostile.minimal_xlsx(folder / "m.xlsx", sheets, workbook_content_type=hostile.MACRO_WORKBOOK_CT)
-
-
 MACRO_EVIDENCE = {
     "part": (
         hostile.xlsm_renamed,
@@ -152,20 +147,12 @@ MACRO_EVIDENCE = {
             "es": "(contiene xl/vbaproject.bin);",
         },
     ),
-    "content-type": (
-        _macro_content_type,
-        {
-            "en": "(its content type is macro-enabled);",
-            "fr": "(son type de contenu prend en charge les macros)",
-            "es": "(su tipo de contenido está habilitado para macros);",
-        },
-    ),
 }
 
 
 @pytest.mark.parametrize("evidence", sorted(MACRO_EVIDENCE))
 def test_why_a_workbook_is_macro_enabled_is_said_in_the_language_of_the_finding(tmp_path, evidence):
-    """What shows a workbook holds macros (a part, its content type) is said in the finding's
+    """What shows a workbook holds macros (a part) is said in the finding's
     language too; the English message is as it was."""
     build, expected = MACRO_EVIDENCE[evidence]
     with pytest.raises(guard.Refused) as caught:

@@ -418,15 +418,15 @@ class _Package:
                 raise refuse("macro", evidence=Message("unreadable-file.macro-part", {"member": name}))
 
     def _check_content_types(self) -> None:
-        """[Content_Types].xml, if present, must declare neither a macro-enabled nor a binary workbook."""
+        """[Content_Types].xml, if present, must not declare a binary workbook. A workbook declared
+        macro-enabled (Excel writes that type for every .xlsm) but holding no macro part
+        (`_check_no_macros`, checked before) holds nothing that runs: it is read as any workbook."""
         content_types = self.member("[Content_Types].xml")
         if content_types is not None:
             text = self._read_xml(content_types, cap=self.limits.max_part_bytes_in_memory)
-            # binary first: Excel declares every .xlsb "sheet.binary.macroEnabled", macros or not
+            # Excel declares every .xlsb "sheet.binary.macroEnabled", macros or not
             if re.search(rb"sheet\.binary", text, re.IGNORECASE):
                 raise refuse("xlsb")
-            if re.search(rb"macroenabled", text, re.IGNORECASE):
-                raise refuse("macro", evidence=Message("unreadable-file.macro-content-type"))
 
     @staticmethod
     def _check_workbook_parts(names: list[str]) -> None:
