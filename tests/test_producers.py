@@ -145,8 +145,8 @@ def test_a_cell_without_r_after_a_referenced_cell_is_the_next_column(tmp_path):
 
 WHOLE_NUMBER_IN_PERCENT_CELL = {
     "en": "expected a value of at most 100; found 8000%, as the cell holds 80 and is formatted as a percentage",
-    "fr": "valeur trouvée\u00a0: 8000\u00a0%, car la cellule contient 80 et est au format pourcentage",
-    "es": "se encontró 8000\u00a0%, ya que la celda contiene 80 y tiene formato de porcentaje",
+    "fr": "valeur trouvée\u00a0: 8000\u202f%, car la cellule contient 80 et est au format pourcentage",
+    "es": "se encontró 8000\u202f%, ya que la celda contiene 80 y tiene formato de porcentaje",
 }
 
 
@@ -165,11 +165,11 @@ def test_a_fraction_in_a_percent_cell_is_quoted_with_its_percentage_in_the_langu
     [en] = check(path).findings
     assert "found 125.5%, as the cell holds 1.255 and is formatted as a percentage" in en.message, en.message
     [fr] = check(path, "fr").findings
-    assert "125,5\u00a0%, car la cellule contient 1,255 et est au format pourcentage" in fr.message, fr.message
+    assert "125,5\u202f%, car la cellule contient 1,255 et est au format pourcentage" in fr.message, fr.message
     set_cell(sheets, "Entity", "B5", -0.05)  # -5 %
     path = percent_workbook(tmp_path / "UNEP_2024.xlsx", sheets, {("Entity", "B5"): "0.0%"})
     [es] = check(path, "es").findings
-    said = "se encontró -5\u00a0%, ya que la celda contiene -0,05 y tiene formato de porcentaje"
+    said = "se encontró -5\u202f%, ya que la celda contiene -0,05 y tiene formato de porcentaje"
     assert said in es.message, es.message
 
 
