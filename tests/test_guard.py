@@ -1164,3 +1164,56 @@ def test_linked_data_type_cells_are_told_from_failed_formulas(tmp_path, markup):
     report = check(path)
     assert report.error_cells == {"S": {"A1": "#VALUE!", "B1": "#VALUE!", "C1": "#FIELD!"}}
     assert report.linked_cells == {"S": ["A1", "C1"]}
+
+
+def _relocated(source: Path, path: Path, rel_type: str, new_part: str | None, new_target: str) -> Path:
+    """`source` as a writer with its own layout would store it: the part of the workbook's first
+    relationship of `rel_type` moved to `new_part` (unless None), the relationship naming it as
+    `new_target`."""
+    with zipfile.ZipFile(source) as zf:
+        members = {info.filename: zf.read(info) for info in zf.infolist()}
+    rels_name = "xl/_rels/workbook.xml.rels"
+    rels = members[rels_name].decode("utf-8")
+    element = next(m.group(0) for m in re.finditer(r"<Relationship\b[^>]*>", rels) if f'/{rel_type}"' in m.group(0))
+    old_target = re.search(r'Target="([^"]+)"', element).group(1)  # type: ignore[union-attr]
+    old_part = old_target.lstrip("/") if old_target.startswith("/") else "xl/" + old_target
+    rels = rels.replace(element, element.replace(f'Target="{old_target}"', f'Target="{new_target}"'))
+    members[rels_name] = rels.encode("utf-8")
+    if new_part is not None:
+        members[new_part] = members.pop(old_part)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def test_parts_where_the_reader_cannot_find_them_are_refused_for_what_they_are(tmp_path):
+    """Shared texts or cell formats a writer stores elsewhere than xl/sharedStrings.xml and
+    xl/styles.xml (named so by the workbook's relationships, which OPC allows) are read by calamine
+    from the fixed place: the texts were refused as "damaged", and without its formats a workbook
+    lost its dates and read 92.5 % as 0.925. A sheet named by './' or '../' was "missing". Each is
+    refused for what it is, naming the part, with the way out."""
+    from tests.builders import valid_sheets, write_workbook
+
+    styled = write_workbook(tmp_path / "UNEP_2024.xlsx", valid_sheets())
+    texts = hostile.minimal_xlsx(
+        tmp_path / "texts.xlsx",
+        {"Entity": hostile.sheet_xml('<row r="1"><c r="A1" t="s"><v>0</v></c></row>')},
+        shared_strings=f'<sst xmlns="{hostile.MAIN_NS}" count="1" uniqueCount="1"><si><t>Field</t></si></sst>',
+    )
+    for source in (styled, texts):
+        check(source)  # as written: read
+    cases = [
+        (texts, "sharedStrings", "xl/strings/shared1.xml", "strings/shared1.xml", "part-elsewhere", "its shared texts"),
+        (styled, "styles", "xl/style/st1.xml", "/xl/style/st1.xml", "part-elsewhere", "its cell formats"),
+        (styled, "worksheet", None, "./worksheets/sheet1.xml", "target-unresolved", "a relative path"),
+        (styled, "worksheet", None, "../xl/worksheets/sheet1.xml", "target-unresolved", "a relative path"),
+    ]
+    for source, rel_type, part, target, reason, said in cases:
+        path = _relocated(source, tmp_path / "moved.xlsx", rel_type, part, target)
+        refused = refusal(path)
+        message = str(refused)
+        assert refused.reason == reason and said in message and SAVE_AS in message, message
+        assert f"'{part or target}'" in message, message
+    for target in ("/xl/styles.xml", "styles.xml", "STYLES.xml"):  # the usual place, however named
+        check(_relocated(styled, tmp_path / "same.xlsx", "styles", None, target))

@@ -38,6 +38,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
+import posixpath
 import re
 import struct
 import zipfile
@@ -475,6 +476,7 @@ class _Package:
         rels_name = "xl/_rels/workbook.xml.rels"
         rels = _parse_xml(self._read_xml(self.member(rels_name), cap), rels_name)
         targets = {el.get("Id"): el.get("Target", "") for el in rels.iter() if _local(el.tag) == "Relationship"}
+        self._check_fixed_parts(rels)
         sheets: dict[str, tuple[str, str]] = {}
         hidden: list[str] = []
         self.values_stale = any(
@@ -491,10 +493,7 @@ class _Package:
                 raise refuse("damaged-part", detail=_detail("sheet-two-links", sheet=name))
             if not ids or ids[0] not in targets:
                 raise refuse("damaged-part", detail=_detail("sheet-unlinked", sheet=name))
-            part = _calamine_part(targets[ids[0]])
-            info = self.member(part)
-            if info is None:
-                raise refuse("damaged-part", detail=_detail("sheet-part-missing", sheet=name, part=part))
+            part, info = self._sheet_part(name, targets[ids[0]])
             kind = part.split("/")[1] if part.count("/") >= 2 else ""
             if kind not in REL_TYPES_SHEET:
                 raise refuse("damaged-part", detail=_detail("sheet-unexpected-part", sheet=name, part=part))
@@ -506,6 +505,34 @@ class _Package:
             if el.get("state", "visible") in ("hidden", "veryHidden"):
                 hidden.append(name)
         return sheets, hidden
+
+    def _sheet_part(self, sheet: str, target: str) -> tuple[str, zipfile.ZipInfo]:
+        """The part calamine reads for a sheet's relationship target, and its member; refused when
+        it is not there (said so when the target is relative and the part is there all the same:
+        './worksheets/sheet1.xml', '../xl/worksheets/sheet1.xml')."""
+        part = _calamine_part(target)
+        info = self.member(part)
+        if info is None:
+            where = _normalised_part(target)
+            if where != part and self.member(where) is not None:
+                raise refuse("target-unresolved", sheet=sheet, target=_part_shown(target))
+            raise refuse("damaged-part", detail=_detail("sheet-part-missing", sheet=sheet, part=part))
+        return part, info
+
+    def _check_fixed_parts(self, rels: Element) -> None:
+        """calamine reads the shared texts and the cell formats from xl/sharedStrings.xml and
+        xl/styles.xml whatever the workbook's relationships name: one that names another part that
+        is there (a writer's own layout) would be read without its texts (every text cell an error)
+        or without its formats (dates as numbers, 92.5 % as 0.925). Refused for what it is, with
+        the way out (save it again), rather than as damaged or, worse, read wrong."""
+        for el in rels.iter():
+            kind = el.get("Type", "").rsplit("/", 1)[-1] if _local(el.tag) == "Relationship" else ""
+            if kind not in _FIXED_PARTS:
+                continue
+            expected, what = _FIXED_PARTS[kind]
+            where = _normalised_part(el.get("Target", ""))
+            if part_key(where) != part_key(expected) and self.member(where) is not None:
+                raise refuse("part-elsewhere", what=Message(what), part=_part_shown(where), expected=expected)
 
     def _check_declared_sizes(self, sheets: dict[str, tuple[str, str]]) -> None:
         limits = self.limits
@@ -679,6 +706,21 @@ def _calamine_part(target: str) -> str:
     return "xl/" + target
 
 
+# Parts calamine reads at a fixed place: relationship type -> (that place, what they hold)
+_FIXED_PARTS = {
+    "sharedStrings": ("xl/sharedStrings.xml", "unreadable-file.what-shared-strings"),
+    "styles": ("xl/styles.xml", "unreadable-file.what-styles"),
+}
+
+
+def _normalised_part(target: str) -> str:
+    """A relationship target of xl/_rels/workbook.xml.rels as the package means it (OPC): from the
+    root when absolute, else relative to xl/, with '.' and '..' resolved ('../xl/styles.xml' is
+    xl/styles.xml); calamine does not resolve them (`_calamine_part`)."""
+    joined = target[1:] if target.startswith("/") else "xl/" + target
+    return posixpath.normpath(joined).lstrip("/") if joined else joined
+
+
 def _workbook_folder(target: str) -> str:
     """The folder calamine reads the workbook from, given the officeDocument target: up to its
     last '/', without one leading '/', compared as calamine looks parts up (ASCII case ignored):
@@ -770,6 +812,13 @@ class _XmlScan:
                     raise refuse("shared-strings-digits", digits=len(value), limit=limit)
                 if value.isdigit() and int(value) > limit:
                     raise refuse("shared-strings", count=int(value), limit=limit)
+
+
+def _part_shown(name: str) -> str:
+    """A part's name or a relationship's target as a message quotes it: its first 100 characters,
+    those that show nothing or act on a terminal replaced."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in name[:100])
+    return "'" + text + ("...'" if len(name) > 100 else "'")
 
 
 def _shown(raw: bytes) -> str:
