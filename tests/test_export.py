@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import time
@@ -323,30 +324,225 @@ def test_a_query_duckdb_stops_on_ctrl_c_is_an_interruption():
     assert not _interrupted(RuntimeError("Query failed: something else"))
 
 
-def test_the_grid_shares_behind_the_renewable_default_are_published_with_their_source(tmp_path):
-    """Under gtb-2026.1 an electricity row without a renewable figure counts the country's grid
-    share as renewable; that share and its source were in no exported table, so the renewable
-    share of the report could not be traced."""
-    import csv
-
-    inputs = tmp_path / "inputs"
+@pytest.fixture(scope="module")
+def priced_2026_1(tmp_path_factory) -> Path:
+    """A warehouse of 2025, priced with gtb-2026.1: air travel by the ICAO method (routes between
+    airports and a distance given alone), electricity without a renewable figure by the grid default."""
+    root = tmp_path_factory.mktemp("export_2026_1")
+    inputs = root / "inputs"
     (inputs / "history").mkdir(parents=True)
     (inputs / "submissions" / "2025").mkdir(parents=True)
     sheets = set_cell(valid_sheets("UNEP", 2025), "Facilities", "F2", None)  # no renewable figure given
     write_workbook(inputs / "submissions" / "2025" / "UNEP_2025.xlsx", sheets)
-    api.run(inputs, tmp_path / "gtb.duckdb", tmp_path / "out", jobs=1)
-    with duckdb.connect(str(tmp_path / "gtb.duckdb"), read_only=True) as con:
+    api.run(inputs, root / "gtb.duckdb", root / "out", jobs=1)
+    return root / "gtb.duckdb"
+
+
+@pytest.fixture(scope="module")
+def icao_csv(priced_2026_1) -> Path:
+    return api.export(2025, priced_2026_1, priced_2026_1.parent / "csv", "csv").folder
+
+
+@pytest.fixture(scope="module")
+def icao_parquet(priced_2026_1) -> Path:
+    return api.export(2025, priced_2026_1, priced_2026_1.parent / "pq", "parquet").folder
+
+
+FACTORS = Path(__file__).resolve().parent.parent / "inputs/reference/factors"
+AIR_TABLES = {  # resource -> its primary key beside factor_set
+    "icao_fuel_burn": ["aircraft_code", "distance_nm"],
+    "icao_aircraft": ["aircraft_code"],
+    "icao_aircraft_mix": ["min_km", "aircraft_code"],
+    "icao_route_groups": ["route_group"],
+    "icao_regions": ["region"],
+    "icao_class_factors": ["cabin_class"],
+    "icao_constants": ["name"],
+    "air_gcd_correction": ["min_km"],
+    "air_distance_bands": ["band"],
+}
+
+
+def set_file(factor_set: str, resource: str) -> list[dict[str, str]]:
+    """A factor set's table read from its CSV file, as text."""
+    with (FACTORS / factor_set / f"{resource}.csv").open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def parquet_rows(folder: Path, resource: str) -> list[dict]:
+    cur = duckdb.execute(f"SELECT * FROM read_parquet('{folder / f'{resource}.parquet'}')")
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def test_the_grid_shares_behind_the_renewable_default_are_published_with_their_source(priced_2026_1, icao_csv):
+    """Under gtb-2026.1 an electricity row without a renewable figure counts the country's grid
+    share as renewable; that share and its source were in no exported table, so the renewable
+    share of the report could not be traced."""
+    with duckdb.connect(str(priced_2026_1), read_only=True) as con:
         [(defaults,)] = con.execute("SELECT count(*) FROM emissions WHERE renewable_source = 'grid_default'").fetchall()
     assert defaults > 0, "the fixture prices some electricity with the grid default"
-    folder = api.export(2025, tmp_path / "gtb.duckdb", tmp_path / "pub", "csv").folder
+    folder = icao_csv
     assert Package(str(folder / "datapackage.json")).validate().valid
     with (folder / "grid_renewable_shares.csv").open(encoding="utf-8") as fh:
         rows = {(r["factor_set"], r["region"]): r for r in csv.DictReader(fh)}
-    reference = Path(__file__).resolve().parent.parent / "inputs/reference/factors/gtb-2026.1/grid_renewable_share.csv"
-    with reference.open(encoding="utf-8") as fh:
-        expected = {r["region"]: r for r in csv.DictReader(fh)}
+    expected = {r["region"]: r for r in set_file("gtb-2026.1", "grid_renewable_share")}
     assert {region for _, region in rows} == set(expected) and {s for s, _ in rows} == {"gtb-2026.1"}
     assert float(rows[("gtb-2026.1", "KEN")]["renewable_share"]) == float(expected["KEN"]["renewable_share"])
     assert rows[("gtb-2026.1", "WORLD")]["source_url"] == expected["WORLD"]["source_url"]
     [resource] = [r for r in descriptor(folder)["resources"] if r["name"] == "grid_renewable_shares"]
     assert resource["schema"]["primaryKey"] == ["factor_set", "region"]
+
+
+def test_the_air_travel_tables_of_the_icao_method_are_published_row_for_row(icao_parquet, icao_csv):
+    """Air travel under gtb-2026.1 is priced in kg of fuel per passenger from the set's ICAO tables
+    and its flight-distance tables; none of them was exported, so an emissions row's quantity could
+    not be traced. Each is now a resource: the set's file, row for row in its order, typed."""
+    report = Package(str(icao_csv / "datapackage.json")).validate()
+    assert report.valid, report.flatten(["resourcePath", "rowNumber", "fieldName", "type", "note"])[:10]
+    resources_ = {r["name"]: r for r in descriptor(icao_csv)["resources"]}
+    for name, key in AIR_TABLES.items():
+        expected = set_file("gtb-2026.1", name)
+        fields = resources_[name]["schema"]["fields"]
+        assert [f["name"] for f in fields] == ["factor_set", *expected[0]], name  # every column of the file
+        assert resources_[name]["schema"]["primaryKey"] == ["factor_set", *key]
+        assert all(f.get("description") for f in fields), name
+        types = {f["name"]: f["type"] for f in fields}
+        published = parquet_rows(icao_parquet, name)
+        assert len(published) == len(expected), name
+        for mine, theirs in zip(published, expected, strict=True):
+            assert mine["factor_set"] == "gtb-2026.1"
+            for column, text in theirs.items():
+                if types[column] == "number":
+                    assert mine[column] == (float(text) if text else None), (name, column, text)
+                else:
+                    assert types[column] == "string" and mine[column] == (text or None), (name, column, text)
+        with (icao_csv / f"{name}.csv").open(newline="", encoding="utf-8") as fh:
+            assert len(list(csv.DictReader(fh))) == len(expected), name
+    units = {
+        (r, f["name"]): f.get("unit") for r in AIR_TABLES for f in resources_[r]["schema"]["fields"] if f.get("unit")
+    }
+    assert units[("icao_fuel_burn", "distance_nm")] == "nm" and units[("icao_fuel_burn", "fuel_kg")] == "kg"
+    assert units[("icao_aircraft_mix", "weight")] == units[("icao_route_groups", "passenger_load_factor")] == "share"
+    assert units[("air_gcd_correction", "add_km")] == units[("air_distance_bands", "min_km")] == "km"
+    for name, number in [("icao_fuel_burn", "fuel_kg"), ("icao_aircraft", "y_seats"), ("icao_constants", "value")]:
+        assert {f["name"]: f["type"] for f in resources_[name]["schema"]["fields"]}[number] == "number"
+    # what the audit asked for: the sources and the rows the set marks as its own assumptions
+    notes = [r["notes"] for r in parquet_rows(icao_parquet, "icao_aircraft_mix")]
+    assert any(n.startswith("ASSUMPTION") for n in notes)
+    assert all(r["source_url"] for r in parquet_rows(icao_parquet, "icao_fuel_burn"))
+
+
+def test_every_column_of_a_sets_exported_tables_is_described():
+    """A column a factor set's file adds and the metadata does not describe would be left out of
+    the package without a word."""
+    from pipeline.reference.factors import available_sets
+    from pipeline.report.export import set_tables
+
+    for table in set_tables():
+        for factor_set in available_sets():
+            if (FACTORS / factor_set / table.file).is_file():
+                header = set_file(factor_set, table.file.removesuffix(".csv"))[0]
+                assert list(header) == list(table.fields)[1:], (factor_set, table.file)
+
+
+def test_a_year_without_the_icao_method_gets_its_tables_empty_with_their_columns(parquet, csv_export):
+    """2024 is priced with gtb-2025.1, which has no ICAO tables: the resources are there, empty,
+    with the columns of a year that has them, so the package's shape does not depend on the year;
+    the flight-distance tables, which gtb-2025.1 has, hold its rows."""
+    resources_ = {r["name"]: r for r in descriptor(csv_export)["resources"]}
+    for name in AIR_TABLES:
+        assert [f["name"] for f in resources_[name]["schema"]["fields"]][1:] == list(set_file("gtb-2026.1", name)[0]), (
+            name
+        )
+        published = parquet_rows(parquet, name)
+        if name.startswith("icao_"):
+            assert published == [], name
+            with (csv_export / f"{name}.csv").open(newline="", encoding="utf-8") as fh:
+                assert list(csv.reader(fh)) == [["factor_set", *set_file("gtb-2026.1", name)[0]]]
+        else:
+            assert len(published) == len(set_file("gtb-2025.1", name)) > 0
+            assert {r["factor_set"] for r in published} == {"gtb-2025.1"}
+    types = {f["name"]: f["type"] for f in resources_["icao_fuel_burn"]["schema"]["fields"]}
+    assert types["distance_nm"] == types["fuel_kg"] == "number" and types["aircraft_code"] == "string"
+
+
+# The country of an airport is a public fact of the airport, not a table of the factor set.
+AIRPORT_COUNTRIES = {"NBO": "KEN", "GVA": "CHE", "JFK": "USA"}
+
+
+def test_the_fuel_of_an_icao_priced_row_is_recomputed_from_the_package_alone(icao_parquet):
+    """The audit's property: an emissions row priced by the ICAO method (302.8 kg_fuel x 3.16)
+    traces back to the tables of the package. Its kg of fuel per passenger is recomputed here from
+    the exported tables alone, as pipeline.reference.icao does, for every such row (routes between
+    airports and a distance given alone)."""
+    import bisect
+
+    def table(name: str) -> list[dict]:
+        return parquet_rows(icao_parquet, name)
+
+    def interval(rows: list[dict], km: float) -> list[dict]:  # [min_km, max_km), an empty max_km open
+        return [r for r in rows if r["min_km"] <= km and (r["max_km"] is None or km < r["max_km"])]
+
+    constants = {r["name"]: r["value"] for r in table("icao_constants")}
+    seats = {r["aircraft_code"]: r["y_seats"] for r in table("icao_aircraft")}
+    classes = {r["cabin_class"]: r["factor"] for r in table("icao_class_factors")}
+    regions = {r["region"]: r["icao_region_code"] for r in table("icao_regions")}
+    groups = {
+        frozenset(pair.split("|")): (r["passenger_load_factor"], r["pax_to_freight_factor"])
+        for r in table("icao_route_groups")
+        for pair in r["region_pairs"].split()
+    }
+    curves: dict[str, list[tuple[float, float]]] = {}
+    for r in table("icao_fuel_burn"):
+        curves.setdefault(r["aircraft_code"], []).append((r["distance_nm"], r["fuel_kg"]))
+    corrections, mix = table("air_gcd_correction"), table("icao_aircraft_mix")
+
+    def fuel(code: str, nm: float) -> float:  # linear between the stages, extended linearly beyond
+        points = sorted(curves[code])
+        i = min(max(bisect.bisect_right([x for x, _ in points], nm), 1), len(points) - 1)
+        (x0, y0), (x1, y1) = points[i - 1], points[i]
+        return max(0.0, y0 + (y1 - y0) * (nm - x0) / (x1 - x0))
+
+    rows = duckdb.execute(
+        f"""SELECT e.activity_quantity, e.kgco2e_per_unit, e.factor_id, a.great_circle_km, a.origin_iata,
+                   a.destination_iata, a.cabin_class_code, a.flights
+            FROM read_parquet('{icao_parquet / "emissions.parquet"}') e
+            JOIN read_parquet('{icao_parquet / "air_travel_activity.parquet"}') a USING (submission_id, source_row)
+            WHERE e.sheet = 'AirTravel' AND e.activity_unit = 'kg_fuel'"""
+    ).fetchall()
+    assert len(rows) >= 3 and any(r[4] is None for r in rows) and any(r[4] is not None for r in rows)
+    for quantity, per_unit, factor_id, gcd, origin, destination, cabin, flights in rows:
+        [correction] = interval(corrections, gcd)
+        nm = (gcd + correction["add_km"]) * constants["nm_per_km"]
+        band = interval(mix, gcd)  # the aircraft of the great-circle distance's band
+        aircraft_fuel = sum(r["weight"] * fuel(r["aircraft_code"], nm) for r in band)
+        band_seats = sum(r["weight"] * seats[r["aircraft_code"]] for r in band)
+        if origin is None:  # a distance given alone: no route group
+            load, freight = constants["default_passenger_load_factor"], constants["default_pax_to_freight_factor"]
+        else:
+            pair = {regions[AIRPORT_COUNTRIES[origin]], regions[AIRPORT_COUNTRIES[destination]]}
+            load, freight = groups[frozenset(pair)]
+        per_passenger = aircraft_fuel * freight / (band_seats * load) * classes[cabin]
+        assert per_passenger * flights == pytest.approx(quantity, rel=1e-9), (origin, destination, gcd, cabin)
+        assert per_unit == constants["co2_per_fuel"] and factor_id == "air.icao.fuel.kg_fuel"
+
+
+def test_a_number_of_a_sets_table_that_is_not_one_stops_the_export(priced_2026_1, tmp_path, monkeypatch, capsys):
+    """Typed by a lenient cast, a fuel figure mistyped in a set's file would be published as an
+    empty cell beside the rows it priced; the export stops instead, naming the file and value."""
+    from pipeline.reference import factors
+
+    read = factors.read_set_table
+
+    def mistyped(filename, *args, **kwargs):
+        table = read(filename, *args, **kwargs)
+        if filename == "icao_fuel_burn.csv":
+            table.loc[3, "fuel_kg"] = "1,996"
+        return table
+
+    monkeypatch.setattr(factors, "read_set_table", mistyped)
+    argv = ["export", "--year", "2025", "--format", "csv", "--db", str(priced_2026_1), "--outputs", str(tmp_path)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "icao_fuel_burn.csv of factor set gtb-2026.1: fuel_kg '1,996' is not a number" in err, err
+    assert not (tmp_path / "export" / "2025" / "datapackage.json").exists()

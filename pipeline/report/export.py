@@ -10,28 +10,39 @@ What is exported (folder `{outputs}/export/{year}/`):
   `estimated_emissions` (the share of the workbooks' emissions from estimated figures);
 - the year's loaded submissions (`submissions`), their rows of every sheet table (activity,
   offsets, waste, water, Entity and EMS sheets) with `entity_code` and `year` beside
-  `submission_id`, the `emissions` rows and the `emission_factors` they used, with sources, and
-  the grid renewable shares of the factor set(s) they used (`grid_renewable_shares`: the share an
-  electricity row counts as renewable of its kWh beyond the entity's own renewable figure), with
-  their source.
+  `submission_id`, the `emissions` rows and the `emission_factors` they used, with sources;
+- the tables of the factor set(s) the year's emissions used that their figures come from, each
+  the set's file row for row with a leading `factor_set`, with its sources and notes (ASSUMPTION
+  marks a set's own choice): `grid_renewable_shares` (the share an electricity row counts as
+  renewable of its kWh beyond the entity's own renewable figure), the ICAO calculator's tables
+  behind an air travel row's kg of fuel per passenger (`icao_fuel_burn`, `icao_aircraft`,
+  `icao_aircraft_mix`, `icao_route_groups`, `icao_regions`, `icao_class_factors`,
+  `icao_constants`) and the flight distance tables (`air_gcd_correction`: great circle to
+  distance flown; `air_distance_bands`). A set without a table adds no rows, and a table none
+  of the year's sets has is there empty, with its columns: the package has the same resources
+  every year. Which tables, and their fields' types, units and descriptions, are data:
+  `set_tables.csv` and `set_table_fields.csv` beside this module.
 
 Left out on purpose (docs/decisions.md): the focal point's name and e-mail (personal data) and
 the free-text `comment` columns (they may name people). Field types come from the database,
 descriptions from its COMMENTs (the contract's descriptions for sheet tables, keys.csv and
-fields.csv for the views), units from the contract and the keys. In CSV files a text field that
-a spreadsheet would run as a formula starts with an apostrophe, and control characters other
-than tab and line feed are shown as escapes (pipeline.safe.csv_safe); the Parquet files hold the
-exact text.
+fields.csv for the views), units from the contract and the keys; those of the factor set tables
+from `set_table_fields.csv`, which types their text (a number a set's file holds that is not one
+stops the export). In CSV files a text field that a spreadsheet would run as a formula starts
+with an apostrophe, and control characters other than tab and line feed are shown as escapes
+(pipeline.safe.csv_safe); the Parquet files hold the exact text.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -163,20 +174,6 @@ def resources() -> list[Resource]:
     )
     out.append(
         Resource(
-            GRID_SHARES,
-            "SELECT "
-            + ", ".join(f'TRY_CAST("{name}" AS {kind}) AS "{name}"' for name, (_, _, kind) in GRID_SHARE_FIELDS.items())
-            + f" FROM {GRID_SHARES_FRAME} WHERE ? IS NOT NULL ORDER BY ALL",
-            "The grid's renewable share of electricity by country in the factor set(s) of the year's emissions: "
-            "the share an electricity row counts as renewable of its kWh beyond the entity's own renewable figure "
-            "(emissions.renewable_source 'grid_default' or 'reported_and_grid_default'; WORLD where a country has "
-            "no row), with its source.",
-            key=("factor_set", "region"),
-            fields={name: (description, unit) for name, (description, unit, _) in GRID_SHARE_FIELDS.items()},
-        )
-    )
-    out.append(
-        Resource(
             "emission_factors",
             """SELECT * FROM emission_factors f WHERE EXISTS (
                    SELECT 1 FROM emissions e JOIN submissions s USING (submission_id)
@@ -186,49 +183,118 @@ def resources() -> list[Resource]:
             "The emission factors the year's emissions used, each with its source and licence.",
         )
     )
+    out.extend(_set_table_resource(table) for table in set_tables())
     return out
 
 
-# The grid shares behind the renewable share's grid default: a factor set's table, not the
-# warehouse's, put beside the rows on the export's connection (`_register_grid_shares`).
-GRID_SHARES = "grid_renewable_shares"
-GRID_SHARES_FRAME = "grid_renewable_shares_of_the_year"
-GRID_SHARE_FIELDS = {  # name -> (description, unit, type)
-    "factor_set": ("Factor set whose table the row is.", "", "VARCHAR"),
-    "region": ("Country (ISO 3166-1 alpha-3), or WORLD: the default where a country has no row.", "", "VARCHAR"),
-    "renewable_share": ("Share of the grid's electricity from renewables, as a fraction (0-1).", "share", "DOUBLE"),
-    "data_year": ("Year of the electricity data the share is of.", "", "INTEGER"),
-    "renewables_twh": ("Electricity from renewables in that year.", "TWh", "DOUBLE"),
-    "total_twh": ("All electricity generated in that year.", "TWh", "DOUBLE"),
-    "source_title": ("Source of the figures.", "", "VARCHAR"),
-    "source_url": ("Where the source is published.", "", "VARCHAR"),
-    "licence": ("Licence of the source.", "", "VARCHAR"),
-    "notes": ("What the share counts (nuclear is not renewable), or how the WORLD row is made.", "", "VARCHAR"),
-}
+# The tables of a factor set behind the year's rows (the grid shares of the renewable default,
+# the ICAO calculator's and the flight distance tables of air travel): a set's files, not the
+# warehouse's, put beside the rows on the export's connection (`_register_set_tables`). What is
+# exported and each field's type, unit and description are data: set_tables.csv and
+# set_table_fields.csv beside this module.
+SET_TABLES = Path(__file__).resolve().parent / "set_tables.csv"
+SET_TABLE_FIELDS = Path(__file__).resolve().parent / "set_table_fields.csv"
+SET_TABLE_TYPES = {"string": "VARCHAR", "number": "DOUBLE", "integer": "INTEGER"}  # Table Schema -> DuckDB
+FACTOR_SET_FIELD = ("Factor set whose table the row is.", "", "VARCHAR")
+LINE = "_line"  # the row's place in its file: the rows are published in the file's order
 
 
-def _register_grid_shares(con: duckdb.DuckDBPyConnection, year: int) -> None:
-    """The grid share tables of the factor sets the year's emissions used, as a relation the
-    export reads like a table (empty, with its columns, where no set has one)."""
+@dataclass(frozen=True)
+class SetTable:
+    name: str  # the resource
+    file: str  # the factor set's file
+    description: str
+    fields: Mapping[str, tuple[str, str, str]]  # name -> (description, unit, DuckDB type), factor_set first
+    key: tuple[str, ...]
+
+    @property
+    def frame(self) -> str:
+        """The relation `_register_set_tables` puts on the export's connection."""
+        return f"{self.name}_of_the_year"
+
+
+@cache
+def set_tables() -> tuple[SetTable, ...]:
+    """The factor set tables exported beside the rows, in order, from their metadata."""
+    with SET_TABLES.open(newline="", encoding="utf-8") as fh:
+        tables = list(csv.DictReader(fh))
+    with SET_TABLE_FIELDS.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    out = []
+    for table in tables:
+        own = [r for r in rows if r["resource"] == table["resource"]]
+        fields = {"factor_set": FACTOR_SET_FIELD} | {
+            r["field"]: (r["description"], r["unit"], SET_TABLE_TYPES[r["type"]]) for r in own
+        }
+        key = ("factor_set", *(r["field"] for r in own if r["key"] == "yes"))
+        out.append(SetTable(table["resource"], table["file"], table["description"], fields, key))
+    described = {t.name for t in out}
+    unknown = sorted({r["resource"] for r in rows} - described)
+    if unknown or any(len(t.fields) == 1 for t in out):
+        raise AssertionError(
+            f"{SET_TABLE_FIELDS.name} and {SET_TABLES.name} disagree: {unknown or 'a table without fields'}"
+        )
+    return tuple(out)
+
+
+def _set_table_resource(table: SetTable) -> Resource:
+    """A set table's resource: its text columns typed as the metadata says, an empty cell empty."""
+    columns = ", ".join(
+        f'CAST(NULLIF(CAST("{name}" AS VARCHAR), \'\') AS {kind}) AS "{name}"'
+        for name, (_, _, kind) in table.fields.items()
+    )
+    return Resource(
+        table.name,
+        f"SELECT {columns} FROM {table.frame} WHERE ? IS NOT NULL ORDER BY factor_set, {LINE}",
+        table.description,
+        key=table.key,
+        fields={name: (description, unit) for name, (description, unit, _) in table.fields.items()},
+    )
+
+
+def _register_set_tables(con: duckdb.DuckDBPyConnection, year: int) -> None:
+    """Each set table of the factor sets the year's emissions used, as a relation the export
+    reads like a table: a set without the file adds no rows, and a table no set has is empty,
+    with its columns. A number a set's file holds that is not one stops the export, naming it:
+    published, it would be an empty cell where the set has a figure."""
     import pandas as pd
 
     from pipeline.reference.factors import FactorSetError, read_set_table
 
-    used = con.execute(
-        """SELECT DISTINCT e.factor_set FROM emissions e JOIN submissions s USING (submission_id)
-           WHERE s.status = 'loaded' AND s.reporting_year = ? ORDER BY 1""",
-        [year],
-    ).fetchall()
-    frames = []
-    for (name,) in used:
-        try:
-            table = read_set_table("grid_renewable_share.csv", name)
-        except FactorSetError:  # a set without the table (the grid default came with gtb-2026.1)
-            continue
-        frames.append(table.assign(factor_set=name))
-    columns = list(GRID_SHARE_FIELDS)  # typed by the resource's query
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns, dtype=str)
-    con.register(GRID_SHARES_FRAME, frame.reindex(columns=columns))
+    used = [
+        name
+        for (name,) in con.execute(
+            """SELECT DISTINCT e.factor_set FROM emissions e JOIN submissions s USING (submission_id)
+               WHERE s.status = 'loaded' AND s.reporting_year = ? ORDER BY 1""",
+            [year],
+        ).fetchall()
+    ]
+    for table in set_tables():
+        columns = [*table.fields, LINE]
+        frames = []
+        for name in used:
+            try:
+                rows = read_set_table(table.file, name)
+            except FactorSetError:  # a set without the table (gtb-2025.1 has no ICAO tables)
+                continue
+            frames.append(rows.assign(factor_set=name, **{LINE: range(len(rows))}).reindex(columns=columns))
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+        # text, typed by the resource's query; the line a number, for the order
+        con.register(table.frame, frame.astype({name: "string" for name in table.fields} | {LINE: "int64"}))
+        for field_name, (_, _, kind) in table.fields.items():
+            if kind == "VARCHAR":
+                continue
+            bad = con.execute(
+                f"""SELECT factor_set, "{field_name}" FROM {table.frame}
+                    WHERE NULLIF("{field_name}", '') IS NOT NULL AND TRY_CAST("{field_name}" AS {kind}) IS NULL
+                    LIMIT 1"""
+            ).fetchall()
+            if bad:
+                raise GtbError(
+                    f"{table.file} of factor set {bad[0][0]}: {field_name} {bad[0][1]!r} is not a "
+                    f"{'whole number' if kind == 'INTEGER' else 'number'}; "
+                    "correct the set's file before exporting"
+                )
 
 
 def _view_description(name: str) -> str:
@@ -247,7 +313,7 @@ def export(year: int, db: Path, outputs: Path, fmt: str = "parquet") -> ExportRe
     try:
         check_year(con, year, Path(db))
         result.open_flags = len(open_flags(con, year))
-        _register_grid_shares(con, year)
+        _register_set_tables(con, year)
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -464,7 +530,9 @@ def _write_descriptor(folder: Path, year: int, fmt: str, described: list[dict], 
         "title": f"Greening the Blue inventory, data year {year}",
         "description": (
             f"Indicators of the UN system's environmental inventory up to {year}, and the activity rows, emissions "
-            f"and emission factors of the {year} submissions, written by gtb export (pipeline {__version__})."
+            f"and emission factors of the {year} submissions, with the tables of the factor set(s) behind them "
+            "(grid renewable shares; the ICAO calculator's tables and the flight distance tables of air travel), "
+            f"written by gtb export (pipeline {__version__})."
             + draft
             + (
                 " In the CSV files a text value that a spreadsheet would run as a formula starts with an apostrophe."
