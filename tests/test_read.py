@@ -305,6 +305,36 @@ def test_percent_cells_are_found_whatever_the_styles_part_is_named_as_calamine_f
     assert percent_cells(out.getvalue(), {"Entity": "xl/worksheets/sheet1.xml"}, 2**24) == {"Entity": ["B5"]}
 
 
+@pytest.mark.parametrize("builtin", [9, 10, 67, 68])
+def test_percent_cells_are_found_by_each_built_in_percent_format(tmp_path, builtin):
+    """A workbook may name a built-in number format by its number alone: 9 and 10 are "0%" and
+    "0.00%", 67 and 68 the Thai locale's "t0%" and "t0.00%"; 92.5 % held as 0.925 under 67 was
+    read as 0.925 %, with a warning only."""
+    import io as io_module
+    import zipfile
+
+    import openpyxl
+
+    from pipeline.intake.formats import percent_cells
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Entity"
+    wb.active["B5"] = 0.925
+    wb.active["B5"].number_format = "0%"  # built-in 9, named by its number
+    wb.active["B6"] = 0.5
+    buffer = io_module.BytesIO()
+    wb.save(buffer)
+    out = io_module.BytesIO()
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/styles.xml":
+                assert b'numFmtId="9"' in data
+                data = data.replace(b'numFmtId="9"', f'numFmtId="{builtin}"'.encode())
+            dst.writestr(info.filename, data)
+    assert percent_cells(out.getvalue(), {"Entity": "xl/worksheets/sheet1.xml"}, 2**24) == {"Entity": ["B5"]}
+
+
 # --- what calamine refuses, read or said in the focal point's language ----------------------
 
 

@@ -24,7 +24,9 @@ import defusedxml.ElementTree as SafeET
 
 from pipeline.cells import R_ATTRIBUTE, cell_name, parse_cell, tag_attribute
 
-BUILTIN_PERCENT = {9, 10}  # Excel's built-in "0%" and "0.00%"
+# Excel's built-in "0%" and "0.00%", and those of the Thai locale ("t0%", "t0.00%"; ECMA-376
+# Part 1, 18.8.30), which a workbook names by number without writing their codes
+BUILTIN_PERCENT = {9, 10, 67, 68}
 # Row and cell start and end tags, any prefix, as the guard's walk reads them (`guard._TOKEN`):
 # each stops at the next '<' or '>' and does not backtrack.
 _TAG = re.compile(rb"<(/?)(?:[^\s<>/:!?]++:)?(row|c)(?=[\s/>])([^<>]*+)>")
