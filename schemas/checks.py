@@ -605,6 +605,8 @@ def _number_hint(value: object, unit_column: bool = True, zero_ok: bool = True, 
             return Message("hint.unit-in-number" if unit_column else "hint.number-only")
     if isinstance(value, (dt.date, dt.datetime)):
         return Message("hint.date-in-number")
+    if isinstance(value, (dt.time, dt.timedelta)):  # a number in a cell formatted as a time or a duration
+        return Message("hint.time-in-number")
     return ""
 
 

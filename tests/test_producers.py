@@ -180,6 +180,28 @@ def test_a_number_in_a_cell_without_percent_format_is_quoted_as_before(tmp_path)
     assert found.value == "101"
 
 
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_number_in_a_time_or_duration_cell_is_quoted_as_the_number_with_the_fix(tmp_path, lang):
+    """Google Sheets' "Duration" format on a quantity, or a time format on a share: calamine reads
+    a duration and a time of day, which the finding quoted as "2094614 days, 0:00:00" (English words
+    in a French message) and "22:12:00", with no word of what to do. The duration is quoted as the
+    number of days the cell holds, in the finding's language, and each is told to take the
+    number format, as a date already was."""
+    sheets = set_cell(set_cell(valid_sheets(), "Facilities", "D2", 2094614.5), "Entity", "B5", 0.925)
+    path = percent_workbook(
+        tmp_path / "UNEP_2024.xlsx", sheets, {("Facilities", "D2"): "[h]:mm:ss", ("Entity", "B5"): "h:mm"}
+    )
+    found = {f.cell: f for f in check(path, lang).findings}
+    duration, time = found["D2"], found["B5"]
+    assert duration.code == time.code == "type-error", (duration, time)
+    number = "2094614,5" if lang == "fr" else "2094614.5"
+    assert number in duration.message and "days" not in duration.message, duration.message
+    assert duration.value == "2094614.5"
+    assert "22:12:00" in time.message, time.message
+    fix = {"en": "formatted as a time or a duration; format it as a number", "fr": "au format Heure ou Durée"}[lang]
+    assert fix in duration.message and fix in time.message, (duration.message, time.message)
+
+
 def test_a_percent_cell_is_quoted_the_same_after_crossing_processes(tmp_path):
     """Workers send the normalised workbook back pickled: the percent cell's record goes with it."""
     path = percent_workbook(tmp_path / "UNEP_2024.xlsx", valid_sheets(), {("EMS", "B4"): "0%"})

@@ -301,6 +301,8 @@ def display_value(value: object) -> str:
     if isinstance(value, (dt.date, dt.datetime, dt.time)):
         text = value.isoformat()
         return text[:10] if text.endswith("T00:00:00") else text
+    if isinstance(value, dt.timedelta):  # a number in a cell formatted as a duration: its days
+        return display_value(value / dt.timedelta(days=1))
     return str(value)
 
 
@@ -333,6 +335,8 @@ def shown(value: object) -> Rendered | str:
         if len(text) > QUOTED_LIMIT:
             return Message("value.long", {"start": quoted(text[:QUOTED_START] + "…"), "length": Number(len(text))})
         return quoted(text)
+    if isinstance(value, dt.timedelta):  # a number in a cell formatted as a duration: its days
+        value = value / dt.timedelta(days=1)
     if isinstance(value, (int, float)) and not isinstance(value, bool) and display_value(value):
         return CellNumber(value)
     return display_value(value) or Message("value.empty")
