@@ -247,6 +247,17 @@ def zip_without_workbook(folder: Path) -> Path:
     return path
 
 
+def zipped_workbook(folder: Path) -> Path:
+    """A compressed folder holding the workbook (Windows' "Send to > Compressed folder"), renamed
+    .xlsx: Excel cannot open it, so "open it in Excel" is no way out."""
+    inner = minimal_xlsx(folder / "UNEP_2024.xlsx", {"Entity": one_cell_sheet("A1")})
+    path = folder / "UNEP_2024 (zipped).xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(inner, "Greening the Blue/UNEP_2024.xlsx")
+        zf.writestr("Greening the Blue/notes.txt", "sent as asked")
+    return path
+
+
 # --- bombs and absurd extents ---------------------------------------------------------------
 
 _ROW = b'<row><c t="n"><v>0</v></c></row>'
@@ -347,6 +358,7 @@ FAMILIES = (
     ods_renamed,
     xlsm_renamed,
     zip_without_workbook,
+    zipped_workbook,
     xml_bomb,
     far_cell,
     lying_dimension,

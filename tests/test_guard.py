@@ -58,6 +58,7 @@ NOT_XLSX = [
     (hostile.ods_renamed, "ods", "OpenDocument spreadsheet (.ods)"),
     (hostile.xlsm_renamed, "macro", "macro-enabled"),
     (hostile.zip_without_workbook, "no-workbook", "xl/workbook.xml is missing"),
+    (hostile.zipped_workbook, "zipped-workbook", "compressed (zip) folder holding 'UNEP_2024.xlsx'"),
 ]
 
 

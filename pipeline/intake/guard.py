@@ -403,7 +403,7 @@ class _Package:
         names = [part_key(info.filename) for info in self.infos]  # as calamine looks parts up
         self._check_no_macros(names)
         self._check_content_types()
-        self._check_workbook_parts(names)
+        self._check_workbook_parts(names, [info.filename for info in self.infos])
         self._check_workbook_folder()
 
     def _check_not_opendocument(self) -> None:
@@ -430,7 +430,7 @@ class _Package:
                 raise refuse("xlsb")
 
     @staticmethod
-    def _check_workbook_parts(names: list[str]) -> None:
+    def _check_workbook_parts(names: list[str], members: list[str]) -> None:
         """An xl/workbook.xml and its relationships must be there (telling .xlsb, Word and PowerPoint apart)."""
         if "xl/workbook.bin" in names:
             raise refuse("xlsb")
@@ -439,6 +439,10 @@ class _Package:
                 raise refuse("other-office", kind="Word")
             if "ppt/presentation.xml" in names:
                 raise refuse("other-office", kind="PowerPoint")
+            held = [member for name, member in zip(names, members, strict=True) if name.endswith(_SPREADSHEET_SUFFIXES)]
+            if held:  # a compressed folder holding the workbook, renamed: extract it, Excel cannot open a zip
+                shown = ", ".join(_part_shown(member.replace("\\", "/").rsplit("/", 1)[-1]) for member in held[:3])
+                raise refuse("zipped-workbook", files=shown + (", ..." if len(held) > 3 else ""))
             raise refuse("no-workbook")
         if "xl/_rels/workbook.xml.rels" not in names:
             raise refuse("damaged-part", detail=_detail("no-workbook-rels"))
@@ -705,6 +709,8 @@ def _calamine_part(target: str) -> str:
         return target[1:]
     return "xl/" + target
 
+
+_SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")  # lower case, as `part_key` writes names
 
 # Parts calamine reads at a fixed place: relationship type -> (that place, what they hold)
 _FIXED_PARTS = {
