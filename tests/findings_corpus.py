@@ -15,7 +15,7 @@ committing it, as each changed line is a finding a focal point will see differen
 
 The corpus: one-mistake workbooks for the rules of every sheet; structural mistakes (missing,
 renamed, extra and hidden sheets, missing, renamed, duplicate and shifted columns, unknown,
-duplicate and missing fields, blank rows, formulas without a saved value, Excel error cells);
+duplicate, missing and shifted fields, blank rows, formulas without a saved value, Excel error cells);
 duplicate serials within and across workbooks, two workbooks for one entity-year, file names and
 folders naming another entity or year; three larger workbooks whose rows carry seeded random
 mistakes of every kind in every column; the odd files of `tests/odd_files.py`; and hostile or
@@ -195,6 +195,11 @@ def _structural() -> dict[str, dict[str, Rows]]:
     set_cell(s, "EMS", "B2", "certified")
     set_cell(s, "EMS", "B3", "other")
     out["spellings_and_same_airport"] = s
+    s = _sheets()
+    s["Entity"] = [[None, *row] for row in s["Entity"]]  # a column inserted at the left: fields in B, values in C
+    set_cell(s, "Entity", "C4", "twelve")
+    s["EMS"] = [[None, None, *row] for row in s["EMS"] if row[0] != "status"]  # two columns, a field missing
+    out["fields_shifted"] = s
     return out
 
 

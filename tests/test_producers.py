@@ -1,5 +1,6 @@
 """Workbooks as the programs focal points use write them: cells without references or quoted
-otherwise, numbers in percent-formatted cells, sheets continued on a copied tab."""
+otherwise, numbers in percent-formatted cells, sheets continued on a copied tab, Field/Value
+sheets with columns inserted at their left."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from pipeline.cells import parse_cell
+from pipeline.cells import cell_name, parse_cell
 from pipeline.intake.normalise import read_normalised
 from pipeline.intake.read import read_workbook
 from pipeline.intake.validate import validate_files, validate_parsed
@@ -481,3 +484,134 @@ def test_a_field_value_header_in_any_words_is_no_field(tmp_path):
     sheets["Entity"][0] = ["Field name", "What we report"]
     sub = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets))
     assert sub.is_valid and not [f for f in sub.findings if f.sheet == "Entity"]
+
+
+# --- D. a Field/Value sheet moved right by columns inserted at its left ----------------------------
+
+
+def inserted(path: Path, columns: dict[str, int]) -> Path:
+    """The workbook with `columns[sheet]` columns inserted at the left of each sheet, as Excel's
+    Insert on column A leaves it: every cell as many columns to the right."""
+    wb = load_workbook(path)
+    for sheet, count in columns.items():
+        if count:
+            wb[sheet].insert_cols(1, count)
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_a_field_value_sheet_with_columns_inserted_at_its_left_is_read_where_its_fields_are(tmp_path, count):
+    """A column inserted at the left of the Entity sheet (every field still there, names in B and
+    values in C) gave seven missing-field errors saying to add 'Entity code' in column A. Its
+    fields are read where they are, as a table is read wherever its headers are: no finding."""
+    plain = check(write_workbook(tmp_path / "plain" / "UNEP_2024.xlsx", valid_sheets("UNEP")))
+    path = inserted(write_workbook(tmp_path / "UNEP_2024.xlsx", valid_sheets("UNEP")), {"Entity": count, "EMS": count})
+    sub = check(path)
+    assert sub.findings == [], [f.message for f in sub.findings]
+    assert sub.is_valid and sub.entity_code == "UNEP" and sub.reporting_year == 2024
+    assert sub.entity == plain.entity and sub.ems == plain.ems and sub.entity["personnel"] == 1250
+    values = "BCD"[count]
+    assert sub.cells[("Entity", "personnel")] == f"{values}4" and sub.cells[("EMS", "status")] == f"{values}2"
+
+
+def test_a_bad_value_of_a_shifted_field_value_sheet_is_reported_and_marked_at_its_cell(tmp_path):
+    from pipeline.intake.annotate import annotate
+
+    sheets = set_cell(valid_sheets("UNEP"), "Entity", "B4", "twelve")
+    set_cell(sheets, "EMS", "B4", "#DIV/0!")  # an Excel error in a value cell
+    path = inserted(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), {"Entity": 1, "EMS": 1})
+    sub = check(path)
+    found = [(f.sheet, f.cell, f.row, f.column, f.code) for f in sub.findings]
+    assert found == [
+        ("Entity", "C4", 4, "personnel", "type-error"),
+        ("EMS", "C4", 4, "coverage_percent", "type-error"),
+    ], [f.message for f in sub.findings]
+    assert annotate(path, sub.findings, tmp_path / "annotated.xlsx", path.name) == "annotated"
+    entity = load_workbook(tmp_path / "annotated.xlsx")["Entity"]
+    assert entity["C4"].comment is not None and "twelve" in entity["C4"].comment.text
+    assert entity["B4"].comment is None
+
+
+def test_a_field_missing_from_a_shifted_sheet_is_to_be_added_where_its_fields_are(tmp_path):
+    sheets = valid_sheets("UNEP")
+    sheets["EMS"] = [row for row in sheets["EMS"] if row[0] != "status"]
+    sheets["Entity"].append(["phone", "+254"])  # row 10: no field of the sheet
+    path = inserted(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), {"Entity": 1, "EMS": 2})
+    found = {(f.sheet, f.cell, f.code): f.message for f in check(path).findings}
+    assert list(found) == [("Entity", "B10", "unknown-field"), ("EMS", "", "missing-field")]
+    assert "add a row with 'Status' in column C and its value in column D" in found[("EMS", "", "missing-field")]
+
+
+def test_a_stray_field_name_does_not_move_a_field_value_sheet(tmp_path):
+    """The field names' column is one naming a few fields: a note beside the fields naming one
+    (or two) does not take their place, nor does one left in column A of a sheet moved right."""
+    sheets = set_cell(valid_sheets("UNEP"), "Entity", "D3", "Personnel (persons)")
+    set_cell(sheets, "Entity", "E4", "Coverage (%)")
+    set_cell(sheets, "Entity", "E5", "Reporting year")
+    set_cell(sheets, "EMS", "D2", "Status")
+    set_cell(sheets, "EMS", "D3", "Standard")
+    assert check(write_workbook(tmp_path / "notes" / "UNEP_2024.xlsx", sheets)).findings == []
+    sheets = valid_sheets("UNEP")
+    path = inserted(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), {"Entity": 1})
+    wb = load_workbook(path)
+    wb["Entity"]["A12"], wb["Entity"]["A13"] = "Personnel (persons)", "Coverage (%)"
+    wb.save(path)
+    sub = check(path)
+    assert sub.findings == [] and sub.entity["personnel"] == 1250
+
+
+# Mistakes whose findings name a field's cell: its value (B), its name (A), or neither
+SHIFT_MISTAKES: dict[str, Callable[[dict[str, Rows]], object]] = {
+    "none": lambda s: None,
+    "bad value": lambda s: set_cell(s, "Entity", "B4", "twelve"),
+    "out of range": lambda s: set_cell(s, "EMS", "B4", 120),
+    "unknown field": lambda s: s["Entity"].append(["phone", "+254"]),
+    "field twice": lambda s: s["Entity"].append(["entity_code", "WFP"]),
+    "field renamed": lambda s: set_cell(s, "Entity", "A4", "personnel:"),
+    "field missing": lambda s: s.__setitem__("EMS", [r for r in s["EMS"] if r[0] != "status"]),
+}
+
+
+def _checked_in_process(path: Path):
+    [sub] = validate_parsed([read_normalised(path)])
+    return sub
+
+
+def _moved(cell: str, by: int) -> str:
+    if not cell or not by:
+        return cell
+    row, col = parse_cell(cell) or (0, 0)
+    return cell_name(row, col + by)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 3), st.integers(0, 3), st.sampled_from(sorted(SHIFT_MISTAKES)))
+def test_the_findings_of_a_field_value_sheet_move_with_its_columns(tmp_path_factory, entity, ems, mistake):
+    """Columns inserted at the left of Entity and EMS (0 to 3 each): the same findings as without
+    them, on the cells moved as far right, and the same values read."""
+    folder = tmp_path_factory.mktemp("shift")
+    sheets = valid_sheets("UNEP")
+    SHIFT_MISTAKES[mistake](sheets)
+    plain = _checked_in_process(write_workbook(folder / "plain" / "UNEP_2024.xlsx", sheets))
+    shift = {"Entity": entity, "EMS": ems}
+    sub = _checked_in_process(inserted(write_workbook(folder / "UNEP_2024.xlsx", sheets), shift))
+    moved = [
+        (f.sheet, _moved(f.cell, shift.get(f.sheet, 0)), f.row, f.column, f.value, f.code, f.severity)
+        for f in plain.findings
+    ]
+    assert [(f.sheet, f.cell, f.row, f.column, f.value, f.code, f.severity) for f in sub.findings] == moved
+    assert (sub.entity, sub.ems, sub.is_valid) == (plain.entity, plain.ems, plain.is_valid)
+    for f in sub.findings:
+        if f.code == "missing-field" and not f.cell:
+            at = shift[f.sheet]
+            assert f"column {'ABCDE'[at]} and its value in column {'ABCDE'[at + 1]}" in f.message
+
+
+def test_a_hidden_field_of_a_shifted_sheet_is_said_on_its_name(tmp_path):
+    path = inserted(write_workbook(tmp_path / "UNEP_2024.xlsx", valid_sheets("UNEP")), {"Entity": 1})
+    wb = load_workbook(path)
+    wb["Entity"].row_dimensions[4].hidden = True
+    wb.save(path)
+    [found] = check(path).findings
+    assert (found.sheet, found.cell, found.code) == ("Entity", "B4", "hidden-rows")

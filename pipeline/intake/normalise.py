@@ -52,6 +52,7 @@ class ParsedSheet:
     headers: dict[str, str]  # contract column -> header or field name as written
     letters: dict[str, str] = field(default_factory=dict)  # tables: contract column -> column letter
     cells: dict[str, str] = field(default_factory=dict)  # Field/Value: field -> value cell, e.g. "B4"
+    names_at: int = 0  # Field/Value: the 0-based column of the field names (A), their values in the next
     missing: frozenset[str] = frozenset()  # required columns or fields absent from the file
     reported_cells: frozenset[str] = frozenset()  # formulas without a saved value, Excel errors: reported as such
     typed_as: dict[tuple[str, object], object] = field(default_factory=dict)  # (column, index) -> as typed
@@ -340,10 +341,16 @@ def _hidden_rows_finding(raw: RawSheet, parsed: ParsedSheet, tab: str, file_name
     text = _runs(read[position] for start, end in spans for position in range(start, end))
     first_row = next(read[start] for start, end in spans if end > start)
     message = "hidden-rows.one" if count == 1 else "hidden-rows.read"
-    return finding(message, rows=text, count=count, sheet=tab, cell=f"A{first_row}", row=first_row, file=file_name)
+    letter = "A" if parsed.is_table else column_letter(parsed.names_at + 1)  # a field's name
+    return finding(
+        message, rows=text, count=count, sheet=tab, cell=f"{letter}{first_row}", row=first_row, file=file_name
+    )
 
 
-FIELD_VALUE_LETTERS = frozenset({"A", "B"})  # a Field/Value sheet's field names and values
+def _field_value_letters(parsed: ParsedSheet) -> frozenset[str]:
+    """The columns of a Field/Value sheet that are read: its field names and their values (A and
+    B as the template puts them, or the two columns the names and values were found in)."""
+    return frozenset(column_letter(parsed.names_at + k) for k in (1, 2))
 
 
 def _sheet(spec: contract.SheetSpec, tab: str, raw: RawWorkbook, lang: str) -> tuple[ParsedSheet, list[Finding]]:
@@ -360,7 +367,7 @@ def _sheet(spec: contract.SheetSpec, tab: str, raw: RawWorkbook, lang: str) -> t
         findings.append(hidden)
     # only where the sheet is read: an error or a formula in a column of the focal point's own
     # (a note, a lookup) is ignored with the column, as its values are
-    read_letters = set(parsed.letters.values()) if spec.is_table else FIELD_VALUE_LETTERS
+    read_letters = set(parsed.letters.values()) if spec.is_table else _field_value_letters(parsed)
     for cell, error in sorted(raw_sheet.error_cells.items()):
         if cell.rstrip("0123456789") not in read_letters or _row_of(cell) in parsed.total_rows:
             continue
@@ -1384,17 +1391,21 @@ def _field_findings(
     unknown: list[tuple[int, object]],
     absent: list[str],
     missing: list[str],
+    names_at: int = 0,
 ) -> list[Finding]:
     """As for a table's headers (`_header_findings`): a misspelt or retyped field name
     ('Personnel (persons):') is one error on its cell naming the field it looks like (a required
     field missing, or an optional one: its value would be lost without a word); any other name
     of no field (`unknown`: Excel row, name as written) a warning; a required field not found at
-    all an error. `absent`: the fields not found, `missing` those of them that are required."""
+    all an error, saying to add it where the sheet's other fields are. `absent`: the fields not
+    found, `missing` those of them that are required; `names_at`: the 0-based column of the
+    sheet's field names (`_field_names_at`)."""
     renamed = _renamed(spec, [(excel_row, str(name)) for excel_row, name in unknown], absent)
+    names, values = column_letter(names_at + 1), column_letter(names_at + 2)
     out = []
     for excel_row, name in unknown:
         shown = str(name).strip()
-        where: dict[str, Any] = {"file": file_name, "sheet": raw.name, "cell": f"A{excel_row}", "row": excel_row}
+        where: dict[str, Any] = {"file": file_name, "sheet": raw.name, "cell": f"{names}{excel_row}", "row": excel_row}
         if excel_row in renamed:
             wanted = i18n.header(spec.name, renamed[excel_row], lang)
             message_id = "missing-field.renamed" if renamed[excel_row] in missing else "missing-field.renamed-optional"
@@ -1404,8 +1415,55 @@ def _field_findings(
     for column in missing:
         if column not in renamed.values():
             shown = i18n.header(spec.name, column, lang)
-            out.append(finding("missing-field.required", field=shown, file=file_name, sheet=raw.name, column=shown))
+            out.append(
+                finding(
+                    "missing-field.required",
+                    field=shown,
+                    names=names,
+                    values=values,
+                    file=file_name,
+                    sheet=raw.name,
+                    column=shown,
+                )
+            )
     return out
+
+
+# Known fields a column must name to be taken for a Field/Value sheet's field names when they
+# are not in column A (a column inserted at the left of the sheet): a few, so that a stray value
+# that happens to be a field's name does not move the sheet.
+FIELD_NAMES_MIN = 3
+
+
+def _field_names_at(spec: contract.SheetSpec, raw: RawSheet) -> int:
+    """The 0-based column of a Field/Value sheet's field names: the leftmost column naming at
+    least `FIELD_NAMES_MIN` different fields of the sheet (in any of the template's languages,
+    row 1 included), as a table's columns are read wherever row 1 has their headers; column A
+    when none does (a sheet of few fields, or none: read, and reported, as the template puts it).
+    The rows are looked at until column A names enough fields (a sheet as the template puts it:
+    its first rows), and once a column does, only the columns left of it."""
+    lookup = i18n.header_lookup(spec.name)
+    wanted = min(FIELD_NAMES_MIN, len(spec.columns))
+    named: dict[int, set[str]] = {}  # column -> the fields it names
+    keys: dict[str, str | None] = {}  # text -> its field (texts repeat: one fold each)
+    best: int | None = None  # the leftmost column naming enough fields so far
+    for _, row in [(1, raw.header), *raw.rows]:
+        for position, text in enumerate(row[:best]):
+            if not isinstance(text, str):
+                continue
+            if text not in keys:
+                keys[text] = lookup.get(_key(text))
+            column = keys[text]
+            if column is None:
+                continue
+            fields = named.setdefault(position, set())
+            fields.add(column)
+            if len(fields) >= wanted:
+                if position == 0:
+                    return 0
+                best = position
+                break  # the columns right of it are no longer looked at
+    return best or 0
 
 
 def _field_value(
@@ -1419,12 +1477,14 @@ def _field_value(
     cells: dict[str, str] = {}
     headers: dict[str, str] = {}
     unknown: list[tuple[int, object]] = []  # (Excel row, field name as written) matching no field
+    at = _field_names_at(spec, raw)  # the names' column (A), their values in the next
+    names, values_letter = column_letter(at + 1), column_letter(at + 2)
     # row 1 too: it is the header "Field | Value", but a sheet whose header row was deleted has
     # its first field there, which was reported missing ("add a row") though A1 held it
     for excel_row, row in [(1, list(raw.header)), *raw.rows]:
-        name = row[0] if row else None
+        name = row[at] if len(row) > at else None
         key = _key(name)
-        value = row[1] if len(row) > 1 else None
+        value = row[at + 1] if len(row) > at + 1 else None
         if not key:
             continue
         if excel_row == 1 and (key in field_words or key not in lookup):  # the header, whatever it says
@@ -1441,7 +1501,7 @@ def _field_value(
                     other=cells[column][1:],
                     file=file_name,
                     sheet=raw.name,
-                    cell=f"A{excel_row}",
+                    cell=f"{names}{excel_row}",
                     row=excel_row,
                     column=str(name).strip(),
                     value=name,
@@ -1449,16 +1509,17 @@ def _field_value(
             )
             continue
         values[column] = value
-        cells[column] = f"B{excel_row}"
+        cells[column] = f"{values_letter}{excel_row}"
         headers[column] = str(name).strip()
     missing = [c.name for c in spec.columns if c.name not in values and c.required]
     absent = [c.name for c in spec.columns if c.name not in values]
-    findings += _field_findings(spec, raw, file_name, lang, unknown, absent, missing)
+    findings += _field_findings(spec, raw, file_name, lang, unknown, absent, missing, at)
     parsed = ParsedSheet(
         name=spec.name,
         is_table=False,
         headers=headers,
         cells=cells,
+        names_at=at,
         missing=frozenset(missing),
         reported_cells=frozenset(raw.formula_cells_without_value) | frozenset(raw.error_cells),
         tab=raw.name,
