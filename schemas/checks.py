@@ -77,6 +77,22 @@ def shared_parsing() -> Iterator[None]:
         _memo = outer
 
 
+_date1904: frozenset[int] = frozenset()  # within `dates_from_1904`: the workbooks (FILE_NO) counting from 1904
+
+
+@contextmanager
+def dates_from_1904(files: frozenset[int]) -> Iterator[None]:
+    """Within this block, the workbooks numbered `files` (`FILE_NO`) count their dates from
+    1904-01-01 (`workbookPr date1904`): what a number that lost its date format means
+    (`_date_params`) depends on it."""
+    global _date1904
+    outer, _date1904 = _date1904, files
+    try:
+        yield
+    finally:
+        _date1904 = outer
+
+
 def _shared(name: str, array: np.ndarray, compute: Callable[[], T]) -> T:
     """`compute()`, or within `shared_parsing` what it gave for this very array (by its address)
     the first time `name` was asked of it."""
@@ -892,16 +908,20 @@ def _quoted_code(codelist: str, params: Params) -> Params:
 
 
 EXCEL_DAY_ZERO = dt.date(1899, 12, 30)  # day 0 of Excel's dates (1900 system, its leap-year bug included)
-SERIAL_DATES = (32_874, 73_050)  # the days from 1990-01-01 to 2099-12-31: numbers likely to be dates
+EXCEL_DAY_ZERO_1904 = dt.date(1904, 1, 1)  # day 0 of a workbook of the 1904 date system (old Excel for Mac)
+LIKELY_DATES = (dt.date(1990, 1, 1), dt.date(2099, 12, 31))  # numbers that are such days: likely dates
 
 
 def _date_params(value: object, row: pd.Series | None) -> dict[str, object]:
-    """A whole number in the range of this century's days is a date that lost its format (pasted
-    as values, or from a program that keeps no styles): 46068 is 2026-02-15."""
+    """A whole number that is a day of this century is a date that lost its format (pasted as
+    values, or from a program that keeps no styles): 46068 is 2026-02-15; in a workbook counting
+    from 1904 (`dates_from_1904`), 46068 is 2030-02-16."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
+        from_1904 = row is not None and FILE_NO in row.index and int(row[FILE_NO]) in _date1904
+        zero = EXCEL_DAY_ZERO_1904 if from_1904 else EXCEL_DAY_ZERO
         days = int(value)
-        if SERIAL_DATES[0] <= days <= SERIAL_DATES[1]:
-            day = EXCEL_DAY_ZERO + dt.timedelta(days=days)
+        if (LIKELY_DATES[0] - zero).days <= days <= (LIKELY_DATES[1] - zero).days:
+            day = zero + dt.timedelta(days=days)
             return {"hint": Message("hint.serial-date", {"date": day.isoformat()})}
     return {"hint": ""}
 

@@ -1288,6 +1288,34 @@ def test_a_date_that_lost_its_format_is_said_to_be_that_date(tmp_path, held, sai
     assert "this number is" not in found.message  # 12 is no date of this century
 
 
+def test_a_date_that_lost_its_format_in_a_1904_workbook_is_said_to_be_its_own_date(tmp_path):
+    """A workbook of the 1904 date system (old Excel for Mac) counts its days from 1904-01-01: its
+    bare 44198 is 2025-01-03, and the hint said 2021-01-02 (the 1900 system's day). Its dates that
+    kept their format are read as the days they are, and a workbook of the 1900 system checked
+    beside it keeps its own count."""
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    mac = write_workbook(tmp_path / "mac" / "UNEP_2024.xlsx", valid_sheets())
+    wb = load_workbook(mac)
+    wb.epoch = CALENDAR_MAC_1904
+    wb.save(mac)  # its dates (the Offsets' retirement date) stored as days from 1904
+    assert b'date1904="1"' in zipfile.ZipFile(mac).read("xl/workbook.xml")
+    [sub] = check_files([mac], jobs=1)
+    assert sub.is_valid and [d.date() for d in sub.tables["Offsets"]["retirement_date"]] == [dt.date(2025, 3, 15)]
+    wb["EMS"]["B6"] = 44198  # a date that lost its format
+    wb["EMS"]["B6"].number_format = "General"
+    wb.save(mac)
+    windows = write_workbook(tmp_path / "win" / "WFP_2024.xlsx", set_cell(valid_sheets("WFP"), "EMS", "B6", 44198))
+    subs = {sub.entity_code: sub for sub in check_files([mac, windows], jobs=1)}
+    [found] = [f for f in subs["UNEP"].findings if f.code == "type-error"]
+    assert found.cell == "B6" and "this number is 2025-01-03" in found.message, found.message
+    [found] = [f for f in subs["WFP"].findings if f.code == "type-error"]
+    assert "this number is 2021-01-02" in found.message, found.message
+
+
 def _claiming(path: Path, entity: str, serial: str) -> Path:
     return write_workbook(path, set_cell(valid_sheets(entity), "Offsets", "C2", serial))
 

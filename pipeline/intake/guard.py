@@ -125,6 +125,9 @@ class GuardReport:
     # of a table column (`table_column`: an Excel table's Total Row), calculated or not: a total row;
     # only sheets with some
     sum_cells: dict[str, dict[str, str]] = field(default_factory=dict)
+    # the workbook counts its dates from 1904-01-01 (`workbookPr date1904`, old Excel for Mac):
+    # calamine reads its dates right; a number that lost its date format means another day
+    date1904: bool = False
 
 
 class Refused(UnreadableFile):
@@ -319,6 +322,7 @@ class _Package:
         # its formulas hold is no result. xlsxwriter, which cannot calculate, saves 0 for every
         # formula so, for Excel to replace; read as figures, the 0s loaded in place of the results
         self.values_stale = False
+        self.date1904 = False
         for info in infos:
             key = part_key(info.filename)
             if key in self.by_lower:  # calamine would read one of them, the guard the other
@@ -373,6 +377,7 @@ class _Package:
             linked_cells={name: scan.linked_cells for name, scan in scanned if scan.linked_cells},
             boolean_cells={name: scan.boolean_cells for name, scan in scanned if scan.boolean_cells},
             sum_cells={name: scan.sum_cells for name, scan in scanned if scan.sum_cells},
+            date1904=self.date1904,
         )
 
     def _scan_sheet(self, info: zipfile.ZipInfo, sheet: str) -> _SheetScan:
@@ -485,6 +490,10 @@ class _Package:
         hidden: list[str] = []
         self.values_stale = any(
             _local(el.tag) == "calcPr" and el.get("fullCalcOnLoad", "").strip().lower() in ("1", "true")
+            for el in workbook.iter()
+        )
+        self.date1904 = any(
+            _local(el.tag) == "workbookPr" and el.get("date1904", "").strip().lower() in ("1", "true")
             for el in workbook.iter()
         )
         for el in workbook.iter():

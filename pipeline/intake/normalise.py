@@ -107,6 +107,7 @@ class ParsedWorkbook:
     sheets: dict[str, ParsedSheet]  # contract sheet name -> parsed sheet (absent if missing)
     findings: list[Finding]
     lang: str = i18n.DEFAULT_LANG  # the workbook's language: its findings are written in it
+    date1904: bool = False  # its dates count from 1904-01-01 (`GuardReport.date1904`)
 
 
 def _key(header: object) -> str:
@@ -315,7 +316,9 @@ def _normalise(raw: RawWorkbook, lang: str, part: Callable[[ParsedWorkbook], obj
     def workbook() -> ParsedWorkbook:
         sheets = {spec.name: done[spec.name][0] for spec in present if spec.name in done}
         found = findings + [f for spec in present if spec.name in done for f in done[spec.name][1]]
-        return ParsedWorkbook(raw.path, raw.file_name, raw.sha256, raw.size_bytes, sheets, found, lang)
+        return ParsedWorkbook(
+            raw.path, raw.file_name, raw.sha256, raw.size_bytes, sheets, found, lang, date1904=raw.date1904
+        )
 
     if last is not None and part is not None:
         part(workbook())

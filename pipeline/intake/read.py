@@ -81,6 +81,7 @@ def read_workbook(path: Path | str, limits: Limits = DEFAULT_LIMITS, *, overlap:
         sha256=report.sha256,
         size_bytes=report.size_bytes,
         sheets=sheets,
+        date1904=report.date1904,
     )
 
 

@@ -350,6 +350,13 @@ def validate_each_fault_apart(parsed: list[ParsedWorkbook], checked: Checked | N
 
 def _check(parsed: list[ParsedWorkbook], years: list[float | None], names: set[str], checked: Checked) -> Checked:
     """Run the sheet models of the sheet types `names` over all workbooks; add what they find to `checked`."""
+    with checks.dates_from_1904(frozenset(i for i, p in enumerate(parsed) if p.date1904)):
+        return _check_sheets(parsed, years, names, checked)
+
+
+def _check_sheets(
+    parsed: list[ParsedWorkbook], years: list[float | None], names: set[str], checked: Checked
+) -> Checked:
     for spec in contract.sheets():
         if spec.name not in names:
             continue

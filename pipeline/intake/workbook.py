@@ -40,3 +40,4 @@ class RawWorkbook:
     sha256: str
     size_bytes: int
     sheets: dict[str, RawSheet]  # keyed by the sheet name as written, in workbook order
+    date1904: bool = False  # its dates count from 1904-01-01 (`GuardReport.date1904`)
