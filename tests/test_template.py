@@ -166,7 +166,8 @@ def test_numeric_columns_are_checked_with_their_bounds(wb):
         f"DATE({YEAR},1,1)",
         f"DATE({YEAR + 1},12,31)",  # a retirement may fall in the year after the reporting year, not later
     )
-    assert not validations_at(wb["Facilities"], f"D{LAST_DATA_ROW + 1}")
+    assert validations_at(wb["Facilities"], f"D{LAST_DATA_ROW}") and LAST_DATA_ROW == 1_048_576  # every row
+    assert not validations_at(wb["Facilities"], "D1")  # never the header
 
 
 def test_header_comments_give_meaning_requirement_and_rule(wb):

@@ -37,7 +37,10 @@ from schemas.contract import ColumnSpec, SheetSpec, resolve_bound
 
 SUPPORTED_LANGS = i18n.LANGS
 LISTS_SHEET = "Lists"  # hidden, in every language: formulas refer to it
-LAST_DATA_ROW = 1000  # drop-downs and number checks cover rows 2..LAST_DATA_ROW
+# drop-downs and number checks cover rows 2..LAST_DATA_ROW: every row of a sheet (Excel's last),
+# since a per-ticket travel export or a multi-site meter sheet runs to tens of thousands of rows;
+# a validation is one range in the file, whatever its length
+LAST_DATA_ROW = 1_048_576
 INLINE_LIST_LIMIT = 255  # Excel's limit on an inline list ("a,b,c") of a data validation
 MAX_MESSAGE = 225  # Excel's limit on a data validation's error message
 REFERENCE_LISTS = ("countries", "entities", "airports")  # too long to print in the instructions
