@@ -51,6 +51,11 @@ _EMAIL = re.compile(f"[^@:\\s{UNSEEN}]+@[^@:\\s{UNSEEN}]+\\.[^\\W_][\\w-]*[^\\W_
 _MAILTO = re.compile(r"mailto:\s*(.*)", re.IGNORECASE)
 _NAMED_ADDRESS = re.compile(r"[^<>]*+<\s*+(?:mailto:)?([^<>]*+)>[\s;,]*+", re.IGNORECASE)  # linear: possessive
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# An ISO date and time as programs write it ('2025-03-15T10:30:00', '2025-03-15 00:00:00.000Z',
+# '2025-03-15T10:30+01:00'): the date, the time and the zone
+_ISO_DATE_TIME = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?", re.IGNORECASE
+)
 
 
 # ---------------------------------------------------------------------------------- parsing
@@ -213,6 +218,8 @@ def parse_date(s: pd.Series) -> pd.Series:
                 return pd.Timestamp(dt.date.fromisoformat(v.strip()))
             except ValueError:
                 return None
+        if isinstance(v, str) and (day := date_of_date_time(v)) is not None:
+            return pd.Timestamp(day)
         return None
 
     return pd.to_datetime(s.map(one), errors="coerce")
@@ -912,10 +919,46 @@ EXCEL_DAY_ZERO_1904 = dt.date(1904, 1, 1)  # day 0 of a workbook of the 1904 dat
 LIKELY_DATES = (dt.date(1990, 1, 1), dt.date(2099, 12, 31))  # numbers that are such days: likely dates
 
 
+def date_of_date_time(text: str) -> dt.date | None:
+    """The date of an ISO date and time typed as text, as an Excel date-time cell is read (its
+    day): '2025-03-15 10:30:00' and '2025-03-15T10:30:00+01:00' (a time in its own zone: the day
+    as written) are 2025-03-15. One in universal time ('Z', as a program's toISOString writes
+    local midnight) is that day only at midnight: '2025-03-14T23:00:00.000Z' may be the 15th
+    where it was written, so it is no date (`_utc_params` says so)."""
+    m = _ISO_DATE_TIME.fullmatch(text.strip())
+    if m is None:
+        return None
+    try:
+        day = dt.date.fromisoformat(m.group(1))
+        hour, minute, second = int(m.group(2)), int(m.group(3)), int(m.group(4) or 0)
+        dt.time(hour, minute, second)  # a time that exists
+    except ValueError:
+        return None
+    if (m.group(5) or "").upper() == "Z" and (hour, minute, second) != (0, 0, 0):
+        return None
+    return day
+
+
+def _utc_day(text: str) -> tuple[dt.date, dt.date] | None:
+    """The two days a date and time in universal time may have been meant as, where it is not
+    midnight ('2025-03-14T23:00:00Z': the 14th or the 15th); None for any other text."""
+    m = _ISO_DATE_TIME.fullmatch(text.strip())
+    if m is None or (m.group(5) or "").upper() != "Z" or date_of_date_time(text) is not None:
+        return None
+    try:
+        day = dt.date.fromisoformat(m.group(1))
+    except ValueError:
+        return None
+    return (day, day + dt.timedelta(days=1)) if int(m.group(2)) >= 12 else (day - dt.timedelta(days=1), day)
+
+
 def _date_params(value: object, row: pd.Series | None) -> dict[str, object]:
     """A whole number that is a day of this century is a date that lost its format (pasted as
     values, or from a program that keeps no styles): 46068 is 2026-02-15; in a workbook counting
     from 1904 (`dates_from_1904`), 46068 is 2030-02-16."""
+    if isinstance(value, str) and (either := _utc_day(value)):
+        first, second = (day.isoformat() for day in either)
+        return {"hint": Message("hint.utc-date-time", {"first": first, "second": second})}
     if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
         from_1904 = row is not None and FILE_NO in row.index and int(row[FILE_NO]) in _date1904
         zero = EXCEL_DAY_ZERO_1904 if from_1904 else EXCEL_DAY_ZERO

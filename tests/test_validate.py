@@ -1288,6 +1288,45 @@ def test_a_date_that_lost_its_format_is_said_to_be_that_date(tmp_path, held, sai
     assert "this number is" not in found.message  # 12 is no date of this century
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "2025-03-15T00:00:00",
+        "2025-03-15 10:30:00",  # a date-time cell's text: its day, as a date-time cell is read
+        "2025-03-15T00:00:00Z",
+        "2025-03-15T00:00:00.000Z",  # a program's toISOString of midnight in universal time
+        "2025-03-15T10:30:00+01:00",  # a time in its own zone: the day as written
+        "2025-03-15T23:59-05:00",
+    ],
+)
+def test_an_iso_date_and_time_typed_as_text_is_read_as_its_day(tmp_path, typed):
+    """Date-times as programs write them as text (a CSV export, a JSON-fed sheet) were refused as
+    "expected a date", the time zone's too, though an Excel date-time cell is read as its day."""
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), "EMS", "B6", typed))
+    [sub] = check_files([path], jobs=1)
+    assert sub.is_valid and sub.findings == [], sub.findings
+    assert sub.ems["last_management_review"] == dt.date(2025, 3, 15)
+
+
+@pytest.mark.parametrize(
+    ("typed", "days"),
+    [("2025-03-14T23:00:00.000Z", "2025-03-14 or 2025-03-15"), ("2025-03-15T05:00:00Z", "2025-03-14 or 2025-03-15")],
+)
+def test_a_date_and_time_in_universal_time_is_asked_which_day_was_meant(tmp_path, typed, days):
+    """A date and time in universal time that is not midnight may be another day where it was
+    written (local midnight of the 15th in Geneva is 23:00 on the 14th in UTC): it is no date,
+    and the focal point is told to type the day meant, with the two it may be."""
+    path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), "EMS", "B6", typed))
+    [sub] = check_files([path], jobs=1)
+    [found] = sub.findings
+    assert (found.code, found.cell) == ("type-error", "B6") and "universal time (UTC)" in found.message
+    assert f"type the date alone, as meant ({days})" in found.message, found.message
+    for bad in ("2025-02-30T00:00:00", "2025-03-15T25:00:00", "2025-03-15T10:30:00 UTC+1"):
+        path = write_workbook(tmp_path / "UNEP_2024.xlsx", set_cell(valid_sheets(), "EMS", "B6", bad))
+        [sub] = check_files([path], jobs=1)
+        assert [f.code for f in sub.findings] == ["type-error"], (bad, sub.findings)
+
+
 def test_a_date_that_lost_its_format_in_a_1904_workbook_is_said_to_be_its_own_date(tmp_path):
     """A workbook of the 1904 date system (old Excel for Mac) counts its days from 1904-01-01: its
     bare 44198 is 2025-01-03, and the hint said 2021-01-02 (the 1900 system's day). Its dates that
