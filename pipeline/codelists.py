@@ -150,14 +150,25 @@ def allowed_units(name: str) -> dict[str, tuple[str, ...]]:
 
 @cache
 def _airport_rows() -> tuple[tuple[str, float, float, str, str], ...]:
-    """(IATA code, latitude, longitude, alpha-2 country, city) of every airport, from one read of
-    airportsdata's table as `airportsdata.load("IATA")` reads it (numbers unquoted, the last row
-    of a code the one kept, rows without a code left out), but of the five columns only: its
-    28,000 rows of dictionaries take 0.06 s, these 0.03 s (in the readers' fork server and in
-    validation both), and a run needs the airports' places, countries and cities. Then the codes
-    airportsdata listed in earlier releases and no longer does (`airports_retired.csv`): codes
-    changed or airports closed since (PNH, KIV, SXF), which tickets of the years reported carry;
-    a code airportsdata lists now is never replaced by a retired one."""
+    """(IATA code, latitude, longitude, alpha-2 country, city) of every airport: those of
+    airportsdata (`_listed_airports`), then the codes airportsdata listed in earlier releases and
+    no longer does (`airports_retired.csv`): codes changed or airports closed since (PNH, KIV,
+    SXF), which tickets of the years reported carry; a code airportsdata lists now is never
+    replaced by a retired one."""
+    found = dict(_listed_airports())
+    for old in _retired_airports():
+        if old["code"] not in found:
+            found[old["code"]] = (old["code"], float(old["lat"]), float(old["lon"]), old["country"], old["city"])
+    return tuple(found.values())
+
+
+@cache
+def _listed_airports() -> dict[str, tuple[str, float, float, str, str]]:
+    """IATA code -> (code, latitude, longitude, alpha-2 country, city) of the installed
+    airportsdata, from one read of its table as `airportsdata.load("IATA")` reads it (numbers
+    unquoted, the last row of a code the one kept, rows without a code left out), but of the five
+    columns only: its 28,000 rows of dictionaries take 0.06 s, these 0.03 s (in the readers' fork
+    server and in validation both), and a run needs the airports' places, countries and cities."""
     import airportsdata
 
     with Path(airportsdata.__file__).with_name("airports.csv").open(encoding="utf8", newline="") as fh:
@@ -168,11 +179,32 @@ def _airport_rows() -> tuple[tuple[str, float, float, str, str], ...]:
         for row in rows:
             if code := str(row[iata]):
                 found[code] = (code, float(row[lat]), float(row[lon]), str(row[country]), str(row[city] or ""))
+    return found
+
+
+@cache
+def _retired_airports() -> tuple[dict[str, str], ...]:
     with (CODELIST_DIR / "airports_retired.csv").open(encoding="utf-8", newline="") as fh:
-        for old in csv.DictReader(fh):
-            if old["code"] not in found:
-                found[old["code"]] = (old["code"], float(old["lat"]), float(old["lon"]), old["country"], old["city"])
-    return tuple(found.values())
+        return tuple(csv.DictReader(fh))
+
+
+@cache
+def airport_city_names() -> dict[str, str]:
+    """IATA code -> the city its airport serves, as the airport reference names it."""
+    return {code: city for code, _, _, _, city in _airport_rows() if len(code) == 3}
+
+
+def airport_source(code: str) -> str:
+    """Where an airport's place and country come from: the airportsdata release installed, or, for
+    a code it no longer lists, airports_retired.csv and the last release that listed it."""
+    if code in _listed_airports():
+        import airportsdata
+
+        return f"airportsdata {getattr(airportsdata, '__version__', '')}".rstrip()
+    for old in _retired_airports():
+        if old["code"] == code:
+            return f"airportsdata {old['last_listed']}, the last release to list it (airports_retired.csv)"
+    return ""
 
 
 @cache

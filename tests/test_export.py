@@ -466,10 +466,6 @@ def test_a_year_without_the_icao_method_gets_its_tables_empty_with_their_columns
     assert types["distance_nm"] == types["fuel_kg"] == "number" and types["aircraft_code"] == "string"
 
 
-# The country of an airport is a public fact of the airport, not a table of the factor set.
-AIRPORT_COUNTRIES = {"NBO": "KEN", "GVA": "CHE", "JFK": "USA"}
-
-
 def test_the_fuel_of_an_icao_priced_row_is_recomputed_from_the_package_alone(icao_parquet):
     """The audit's property: an emissions row priced by the ICAO method (302.8 kg_fuel x 3.16)
     traces back to the tables of the package. Its kg of fuel per passenger is recomputed here from
@@ -484,6 +480,7 @@ def test_the_fuel_of_an_icao_priced_row_is_recomputed_from_the_package_alone(ica
         return [r for r in rows if r["min_km"] <= km and (r["max_km"] is None or km < r["max_km"])]
 
     constants = {r["name"]: r["value"] for r in table("icao_constants")}
+    countries = {r["iata_code"]: r["country_code"] for r in table("airports")}  # the package's airports
     seats = {r["aircraft_code"]: r["y_seats"] for r in table("icao_aircraft")}
     classes = {r["cabin_class"]: r["factor"] for r in table("icao_class_factors")}
     regions = {r["region"]: r["icao_region_code"] for r in table("icao_regions")}
@@ -520,11 +517,47 @@ def test_the_fuel_of_an_icao_priced_row_is_recomputed_from_the_package_alone(ica
         if origin is None:  # a distance given alone: no route group
             load, freight = constants["default_passenger_load_factor"], constants["default_pax_to_freight_factor"]
         else:
-            pair = {regions[AIRPORT_COUNTRIES[origin]], regions[AIRPORT_COUNTRIES[destination]]}
+            pair = {regions[countries[origin]], regions[countries[destination]]}
             load, freight = groups[frozenset(pair)]
         per_passenger = aircraft_fuel * freight / (band_seats * load) * classes[cabin]
         assert per_passenger * flights == pytest.approx(quantity, rel=1e-9), (origin, destination, gcd, cabin)
         assert per_unit == constants["co2_per_fuel"] and factor_id == "air.icao.fuel.kg_fuel"
+
+
+def test_the_airports_of_the_years_flights_are_published_with_their_country_and_place(icao_parquet):
+    """A route's group (its load and freight factors) follows its airports' countries, and its
+    distance their places: the package names every airport the year's rows fly from or to, with
+    both and where they come from, and no other."""
+    import math
+
+    from pipeline import codelists
+
+    airports = {r["iata_code"]: r for r in parquet_rows(icao_parquet, "airports")}
+    named = duckdb.execute(
+        f"""SELECT DISTINCT code FROM (
+                SELECT origin_iata AS code FROM read_parquet('{icao_parquet / "air_travel_activity.parquet"}')
+                UNION ALL SELECT destination_iata FROM read_parquet('{icao_parquet / "air_travel_activity.parquet"}')
+            ) WHERE code IS NOT NULL"""
+    ).fetchall()
+    assert set(airports) == {code for (code,) in named} and len(airports) >= 2
+    places = codelists.airports()
+    for code, row in airports.items():
+        assert row["country_code"] == codelists.airport_countries()[code] and len(row["country_code"]) == 3
+        assert (row["latitude"], row["longitude"]) == places[code] and row["source"].startswith("airportsdata")
+    # the distance of a route between two of them is the rows' great-circle distance
+    rows = duckdb.execute(
+        f"""SELECT origin_iata, destination_iata, great_circle_km
+            FROM read_parquet('{icao_parquet / "air_travel_activity.parquet"}') WHERE origin_iata IS NOT NULL"""
+    ).fetchall()
+    for origin, destination, gcd in rows:
+        a, b = airports[origin], airports[destination]
+        lat1, lon1, lat2, lon2 = map(math.radians, (a["latitude"], a["longitude"], b["latitude"], b["longitude"]))
+        haversine = 2 * math.asin(
+            math.sqrt(
+                math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+            )
+        )
+        assert haversine * 6371.0088 == pytest.approx(gcd, rel=1e-2), (origin, destination)
 
 
 def test_a_number_of_a_sets_table_that_is_not_one_stops_the_export(priced_2026_1, tmp_path, monkeypatch, capsys):

@@ -21,7 +21,9 @@ What is exported (folder `{outputs}/export/{year}/`):
   distance flown; `air_distance_bands`). A set without a table adds no rows, and a table none
   of the year's sets has is there empty, with its columns: the package has the same resources
   every year. Which tables, and their fields' types, units and descriptions, are data:
-  `set_tables.csv` and `set_table_fields.csv` beside this module.
+  `set_tables.csv` and `set_table_fields.csv` beside this module;
+- the airports the year's AirTravel rows name (`airports`), with the country that picks a
+  route's group and the place its distance is measured from, and their source.
 
 Left out on purpose (docs/decisions.md): the focal point's name and e-mail (personal data) and
 the free-text `comment` columns (they may name people). Field types come from the database,
@@ -184,7 +186,42 @@ def resources() -> list[Resource]:
         )
     )
     out.extend(_set_table_resource(table) for table in set_tables())
+    out.append(
+        Resource(
+            AIRPORTS,
+            "SELECT "
+            + ", ".join(f'CAST("{name}" AS {kind}) AS "{name}"' for name, (_, _, kind) in AIRPORT_FIELDS.items())
+            + f" FROM {AIRPORTS_FRAME} WHERE ? IS NOT NULL ORDER BY iata_code",
+            "The airports the year's AirTravel rows name, with the country that gives a route's ICAO region "
+            "(icao_regions) and so its route group, and the place its great-circle distance is measured from.",
+            key=("iata_code",),
+            fields={name: (description, unit) for name, (description, unit, _) in AIRPORT_FIELDS.items()},
+        )
+    )
     return out
+
+
+# The airports behind the year's air travel rows: a public reference (airportsdata), not the
+# warehouse's, put beside the rows on the export's connection (`_register_airports`).
+AIRPORTS = "airports"
+AIRPORTS_FRAME = "airports_of_the_year"
+AIRPORT_FIELDS = {  # name -> (description, unit, DuckDB type)
+    "iata_code": (
+        "IATA code of the airport, as the AirTravel rows name it (origin_iata, destination_iata).",
+        "",
+        "VARCHAR",
+    ),
+    "country_code": (
+        "Country of the airport (ISO 3166-1 alpha-3): its ICAO region (icao_regions) and so the route group "
+        "(icao_route_groups) of a flight from or to it.",
+        "",
+        "VARCHAR",
+    ),
+    "latitude": ("Latitude of the airport (WGS 84).", "degrees", "DOUBLE"),
+    "longitude": ("Longitude of the airport (WGS 84).", "degrees", "DOUBLE"),
+    "city": ("City the airport serves.", "", "VARCHAR"),
+    "source": ("Where the airport's place and country come from.", "", "VARCHAR"),
+}
 
 
 # The tables of a factor set behind the year's rows (the grid shares of the renewable default,
@@ -297,6 +334,44 @@ def _register_set_tables(con: duckdb.DuckDBPyConnection, year: int) -> None:
                 )
 
 
+def _register_airports(con: duckdb.DuckDBPyConnection, year: int) -> None:
+    """The airports the year's loaded AirTravel rows name, from the reference validation checked
+    them against, as a relation the export reads like a table."""
+    import pandas as pd
+
+    from pipeline import codelists
+
+    table = contract.sheet("AirTravel").table
+    used = [
+        code
+        for (code,) in con.execute(
+            f"""SELECT DISTINCT code FROM (
+                    SELECT origin_iata AS code, submission_id FROM {table}
+                    UNION ALL SELECT destination_iata, submission_id FROM {table}
+                ) a JOIN submissions s USING (submission_id)
+                WHERE s.status = 'loaded' AND s.reporting_year = ? AND code IS NOT NULL ORDER BY 1""",
+            [year],
+        ).fetchall()
+    ]
+    places, countries = codelists.airports(), codelists.airport_countries()
+    cities = codelists.airport_city_names()
+    frame = pd.DataFrame(
+        [
+            (
+                code,
+                countries.get(code),
+                *places.get(code, (None, None)),
+                cities.get(code),
+                codelists.airport_source(code),
+            )
+            for code in used
+        ],
+        columns=list(AIRPORT_FIELDS),
+        dtype=object,
+    )
+    con.register(AIRPORTS_FRAME, frame)
+
+
 def _view_description(name: str) -> str:
     from pipeline.indicators.views import view_descriptions
 
@@ -314,6 +389,7 @@ def export(year: int, db: Path, outputs: Path, fmt: str = "parquet") -> ExportRe
         check_year(con, year, Path(db))
         result.open_flags = len(open_flags(con, year))
         _register_set_tables(con, year)
+        _register_airports(con, year)
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
