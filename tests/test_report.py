@@ -24,7 +24,7 @@ from PIL import Image
 
 from pipeline import cli
 from pipeline.errors import GtbError
-from pipeline.report import build, charts, factsheets, queries
+from pipeline.report import build, charts, factsheets, queries, tables
 from pipeline.report import style as s
 from pipeline.report.build import report
 from tests.report_fixtures import FORMULA_NAME, build_warehouse
@@ -171,7 +171,7 @@ def test_xlsx_has_sheets_frozen_headers_units_and_no_formulas(out):
     assert "Total emissions (tCO2e)" in headers and "Facilities intensity (kgCO2e/m2)" in headers
     assert wb["system"].freeze_panes == "B2" and wb["entities"].freeze_panes == "C2"
     share = wb["entities"].cell(row=2, column=headers.index("Air travel share (%)") + 1)
-    assert share.number_format == "0.0%"
+    assert share.number_format == tables.SHARE
     with zipfile.ZipFile(path) as z:
         for name in z.namelist():
             if name.startswith("xl/worksheets/"):
@@ -292,7 +292,7 @@ def test_headline_table_is_the_system_view_on_its_side(out, db):
     ws = load_workbook(out.folder / f"tables_{YEAR}.xlsx")["headline"]
     by_key = {r[0].value: r for r in ws.iter_rows(min_row=2)}
     assert by_key["total_tco2e"][1].value == "Total emissions" and by_key["total_tco2e"][2].value == "tCO2e"
-    assert by_key["share_air_travel"][3].number_format == "0.0%"  # each row its key's format
+    assert by_key["share_air_travel"][3].number_format == tables.SHARE  # each row its key's format
     assert by_key["personnel"][3].number_format == "#,##0"
 
 
@@ -311,7 +311,8 @@ def test_headline_units_say_what_the_values_are(out):
     assert all(float(v) > 1 for v in coverage[3:] if v)  # in percent indeed (the fixture: 80-100 %)
     ws = load_workbook(out.folder / f"tables_{YEAR}.xlsx")["headline"]
     by_key = {r[0].value: r for r in ws.iter_rows(min_row=2)}
-    assert by_key["share_facilities"][2].value == "share" and by_key["share_facilities"][-1].number_format == "0.0%"
+    assert by_key["share_facilities"][2].value == "share"
+    assert by_key["share_facilities"][-1].number_format == tables.SHARE
     assert by_key["reporting_coverage_percent"][-1].number_format == "#,##0.0"  # 92.5 shown as 92.5
 
 
@@ -1364,3 +1365,115 @@ def test_a_report_stopped_while_it_draws_leaves_every_earlier_file_whole(db, tmp
         report(YEAR, db, tmp_path, jobs=1)
     after = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     assert after == before, "every file as it was, and no temporary file left"
+
+
+# --- what a reader is told about restatements, coverage, data missing and shares near all ----------
+
+
+def test_a_restated_year_is_named_with_its_totals_before_and_after(db, out, tmp_path):
+    """A year calculated again with another factor set (gtb recalculate) showed its new figures in
+    every chart with no word that a report published before had given others; the index said
+    "published years stay on theirs"."""
+    import datetime as dt
+    import shutil
+
+    index = (out.folder / "index.md").read_text(encoding="utf-8")
+    assert "## Restated years" not in index  # nothing restated: no section
+    copy = tmp_path / "gtb.duckdb"
+    shutil.copy(db, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "INSERT INTO recalculations VALUES (?, 2023, 'gtb-2025.1', 'gtb-2026.1', 5, 1372193.4, 1110324.2, ?)",
+            [dt.datetime(2026, 3, 2, 9, 30), "ICAO method for air travel *from* [2023]"],
+        )
+        con.execute(
+            "INSERT INTO recalculations VALUES (?, 2030, 'gtb-2025.1', 'gtb-2026.1', 1, 1.0, 2.0, 'later')",
+            [dt.datetime(2026, 3, 2, 9, 30)],
+        )
+    lines = build.restated_lines(report_data(copy, YEAR))
+    assert lines[0] == "## Restated years"
+    [said] = [line for line in lines if line.startswith("- ")]  # 2030 is after the report's year
+    assert said.startswith("- 2023: restated on 2026-03-02 with gtb-2026.1 (before: gtb-2025.1), 5 workbooks;")
+    assert "went from 1,372,193 tCO₂e to 1,110,324 tCO₂e" in said
+    assert said.endswith(r"Reason given: ICAO method for air travel \*from\* \[2023\]")  # as text, never markup
+
+
+@pytest.mark.parametrize(
+    ("share", "said"), [("97 %", "about 97 %"), (">99 %", "more than 99 %"), ("<1 %", "less than 1 %")]
+)
+def test_a_bound_share_is_said_in_words(share, said):
+    assert build._about(share) == said
+
+
+def test_the_completeness_section_says_what_the_workbooks_own_figures_cover(out, db):
+    """The index said the year's figures "cover about 99 % of the known personnel" from the
+    entities missing alone, while each workbook says its figures cover only part of its entity's
+    personnel (reporting coverage): the personnel-weighted mean is said beside it."""
+    _, [(coverage,)] = view(db, "SELECT reporting_coverage_percent FROM system_indicators WHERE year = ?", [YEAR])
+    section = (out.folder / "index.md").read_text(encoding="utf-8").split("## Reporting completeness")[1]
+    assert 0 < coverage < 100
+    assert (
+        f"The workbooks' own figures cover {build._about(s.fmt_percent(coverage / 100))} of their entities'" in section
+    )
+    assert "cover about >" not in section and "about <" not in section
+
+
+def test_entities_without_ems_data_are_hatched_and_counted_in_the_subtitle(one_set):
+    """In a year with published totals, "No EMS data" was a grey next to the grey of "No EMS", and
+    the subtitle left those entities out."""
+    no_data = next(r["entities"] for r in one_set.ems if r["ems_status"] == "no_data")
+    assert no_data >= 1  # UNFCCC's 2024 comes from published totals
+    with s.house_style():
+        fig = charts.ems_status(one_set)
+    assert f"; {no_data} with no EMS data." in all_text(fig)
+    hatched = [p for ax in fig.axes for p in ax.patches if p.get_hatch()]
+    assert len(hatched) == 1 and hatched[0].get_width() == no_data
+    legend = [h for ax in fig.axes for h in (ax.get_legend().legend_handles if ax.get_legend() else [])]
+    legend += [h for leg in fig.legends for h in leg.legend_handles]
+    assert any(h.get_hatch() for h in legend), "the legend's key is hatched too"
+
+
+def test_the_diverted_share_is_said_of_the_waste_with_treatment_detail(one_set):
+    """Published totals' waste has no treatment: the subtitle's diverted share (of the itemised
+    waste) did not match the green bars' share of all the waste drawn."""
+    assert any(r["treatment_code"] == "not_itemised" for r in one_set.waste)
+    with s.house_style():
+        text = all_text(charts.waste_by_treatment(one_set))
+    assert "of the waste with treatment detail diverted" in text, text
+
+
+def test_a_share_nearly_all_is_never_shown_as_all_in_the_workbook(out):
+    """The tables' 0.0% format showed 0.99955 as "100.0%" beside "not climate neutral"; the
+    format caps it as the charts and factsheets do, and keeps 100.0% for all."""
+    wb = load_workbook(out.folder / f"tables_{YEAR}.xlsx")
+    formats = {c.number_format for ws in wb.worksheets for row in ws.iter_rows() for c in row if "%" in c.number_format}
+    assert formats == {tables.SHARE}
+    sections = tables.SHARE.split(";")
+    assert sections == ["[>=1]0.0%", '[>=0.9995]">99.9%"', "0.0%"]
+
+
+def test_a_flag_open_on_an_earlier_year_keeps_the_report_a_draft(db, tmp_path):
+    """The report of a year shows the years before it (trends, each entity's change on the year
+    before): a flag reopened on the year before by a late correction left --final publishing that
+    unreviewed figure with no DRAFT mark. Any open flag of the years it shows makes it a draft."""
+    import shutil
+
+    copy = tmp_path / "gtb.duckdb"
+    shutil.copy(db, copy)
+    with duckdb.connect(str(copy)) as con:
+        [(sid,)] = con.execute(
+            "SELECT min(submission_id) FROM submissions WHERE status = 'loaded' AND reporting_year = ?", [YEAR - 1]
+        ).fetchall()
+        assert sid is not None
+        con.execute(
+            "INSERT INTO flags (flag_id, submission_id, code, check_name, message, status) "
+            "VALUES (9001, ?, 'implausible-change', 'yoy', 'x1,000 on the year before', 'open')",
+            [sid],
+        )
+        assert con.execute("SELECT count(*) FROM flags WHERE status = 'open'").fetchone() == (1,)
+    with pytest.raises(build.OpenFlags, match=f"1 plausibility flag of {YEAR - 1} still open"):
+        report(YEAR, copy, tmp_path / "final", jobs=1, final=True)
+    done = report(YEAR, copy, tmp_path / "draft", jobs=1)
+    assert done.open_flags == 1
+    index = (done.folder / "index.md").read_text(encoding="utf-8")
+    assert f"**DRAFT: 1 plausibility flag of {YEAR - 1} still open.**" in index

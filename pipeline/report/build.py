@@ -44,7 +44,8 @@ class ReportResult:
     factsheets: list[Path] = field(default_factory=list)
     index: Path | None = None
     seconds: dict[str, float] = field(default_factory=dict)
-    open_flags: int = 0  # plausibility flags of the year still open: a draft
+    open_flags: int = 0  # plausibility flags of the year (or of a year before it) still open: a draft
+    open_flag_years: str = ""  # 'of 2025', 'of 2024 and 2025': whose flags they are
 
     @property
     def files(self) -> list[Path]:
@@ -86,14 +87,23 @@ def _draw_sheets(jobs_list: list[_Sheet], jobs: int) -> list[Path]:
 
 
 class OpenFlags(GtbError):
-    """`gtb report --final` while plausibility flags of the year are open."""
+    """`gtb report --final` while plausibility flags of the year, or of a year before it whose
+    figures the report shows, are open."""
 
     def __init__(self, year: int, flags: list[dict]) -> None:
         super().__init__(
             f"the {year} report cannot be final: {len(flags)} plausibility flag{'s' * (len(flags) != 1)} "
-            "still open (gtb accept ENTITY YEAR --reason ... closes them after review)"
+            f"{flag_years(flags)} still open (gtb accept ENTITY YEAR --reason ... closes them after review)"
         )
         self.flags = flags
+
+
+def flag_years(flags: list[dict]) -> str:
+    """'of 2025', 'of 2024 and 2025': the years the open flags are of."""
+    years = sorted({int(f["year"]) for f in flags})
+    return "of " + (
+        " and ".join(map(str, years)) if len(years) <= 2 else ", ".join(map(str, years[:-1])) + f" and {years[-1]}"
+    )
 
 
 def report(year: int, db: Path, outputs: Path, jobs: int | None = None, final: bool = False) -> ReportResult:
@@ -110,7 +120,8 @@ def report(year: int, db: Path, outputs: Path, jobs: int | None = None, final: b
     con = queries.open_report_db(Path(db))
     try:
         queries.check_year(con, year, Path(db))
-        flags = open_flags(con, year)
+        flags = open_flags(con, year, earlier=True)  # the report shows the years before too
+        result.open_flag_years = flag_years(flags) if flags else ""
         if final and flags:
             raise OpenFlags(year, flags)
         if final and (stale := not_compared_again(con, year)):
@@ -281,8 +292,31 @@ def _missing_personnel(now: queries.Record) -> str:
         one = known == 1
     return (
         f"; {who} had {s.fmt_number(now['personnel_missing_estimate'])} personnel in "
-        f"{'its' if one else 'their'} latest year reported, so the year's figures cover about "
-        f"{s.fmt_percent(now['personnel_coverage_share'])} of the known personnel."
+        f"{'its' if one else 'their'} latest year reported, so the entities reporting count "
+        f"{_about(s.fmt_percent(now['personnel_coverage_share']))} of the known personnel."
+    )
+
+
+def _about(share: str) -> str:
+    """'about 97 %'; a bound as words: 'more than 99 %', 'less than 1 %' (never 'about >99 %')."""
+    if share.startswith(">"):
+        return "more than " + share[1:]
+    if share.startswith("<"):
+        return "less than " + share[1:]
+    return "about " + share
+
+
+def own_coverage_line(data: queries.ReportData) -> str:
+    """What the entities' own data cover: each workbook says which share of the entity's
+    personnel its figures cover (`reporting_coverage_percent`), and the year's personnel-weighted
+    mean is part of how complete the figures are, beside the entities missing."""
+    share = data.this_year.get("reporting_coverage_percent")
+    if share is None or s.is_missing(share):
+        return ""
+    return (
+        f"The workbooks' own figures cover {_about(s.fmt_percent(float(share) / 100))} of their entities' personnel "
+        "(each workbook's reporting coverage, weighted by its personnel; published totals give none): "
+        "operations left out of a workbook are left out of the year's figures too."
     )
 
 
@@ -327,6 +361,9 @@ def completeness_lines(data: queries.ReportData) -> list[str]:
             lines.append(f"- {r['entity_code']}, {r['entity_name'] or r['entity_code']}: {last}{waiting}")
     else:
         lines[-1] += "; every expected entity reported."
+    own = own_coverage_line(data)
+    if own:
+        lines += ["", own]
     estimated = estimated_line(data)
     if estimated:
         lines += ["", estimated]
@@ -345,10 +382,41 @@ def _factor_set_section(data: queries.ReportData) -> list[str]:
     return [
         "## Emission factor sets",
         "",
-        "Each year's emissions are calculated with the factor set pinned for that year, and published years stay on "
-        f"theirs (`gtb recalculate` restates a year explicitly). {lines}",
+        "Each year's emissions are calculated with the factor set pinned for that year, and a year stays on it "
+        f"unless `gtb recalculate` restates it (listed under Restated years). {lines}",
         "",
     ]
+
+
+def restated_lines(data: queries.ReportData) -> list[str]:
+    """The years of the report restated since they were calculated (`gtb recalculate`, from its
+    log), each with its factor sets and totals before and after: a report published before the
+    restatement gave the figures before, and this report's series gives the figures after."""
+    if not data.restated:
+        return []
+    lines = [
+        "## Restated years",
+        "",
+        "These years were calculated again with another emission factor set after they were first "
+        "calculated; this report shows them as restated, so a report published before gives other figures:",
+        "",
+    ]
+    for r in data.restated:
+        before = f"{s.fmt_number(r['old_total_tco2e'])} tCO₂e" if r["old_total_tco2e"] is not None else "no total"
+        lines.append(
+            f"- {r['year']}: restated on {r['recalculated_at']:%Y-%m-%d} with {r['new_factor_set']} "
+            f"(before: {r['old_factor_set'] or 'none'}), {s.plural(r['submissions'], 'workbook', 'workbooks')}; "
+            f"the workbooks' emissions went from {before} to {s.fmt_number(r['new_total_tco2e'])} tCO₂e. "
+            f"Reason given: {_markdown_text(r['reason'])}"
+        )
+    return [*lines, ""]
+
+
+def _markdown_text(text: str) -> str:
+    """A reason an analyst typed, as one line of markdown: line breaks and the characters that
+    would format it (or link or run anything) escaped."""
+    flat = " ".join(str(text).split())
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>])", r"\\\1", flat)
 
 
 def write_index(result: ReportResult, report_tables: list[queries.Table], data: queries.ReportData) -> Path:
@@ -360,8 +428,9 @@ def write_index(result: ReportResult, report_tables: list[queries.Table], data: 
     ]
     if result.open_flags:
         lines += [
-            f"**DRAFT: {result.open_flags} plausibility flag{'s' * (result.open_flags != 1)} of {y} still open.** "
-            f"`gtb status --year {y}` lists them; `gtb accept ENTITY {y} --reason ...` closes them after review, "
+            f"**DRAFT: {result.open_flags} plausibility flag{'s' * (result.open_flags != 1)} "
+            f"{result.open_flag_years} still open.** "
+            f"`gtb status --year YEAR` lists them; `gtb accept ENTITY YEAR --reason ...` closes them after review, "
             f"and `gtb report --year {y} --final` writes the final report.",
             "",
         ]
@@ -372,6 +441,7 @@ def write_index(result: ReportResult, report_tables: list[queries.Table], data: 
         "",
         *completeness_lines(data),
         *_factor_set_section(data),
+        *restated_lines(data),
         "## Charts",
         "",
         "| file | what it shows |",

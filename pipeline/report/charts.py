@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib import patheffects
@@ -323,13 +324,20 @@ def emissions_trend(d: ReportData) -> Figure:
     years = [r["year"] for r in rows]
     now = d.this_year
     change = now.get("per_capita_change_since_2010")
+    span = f"{years[0]}\u2013{d.year}" if years[0] != d.year else str(d.year)  # never '2010–2010'
     subtitle = (
-        f"Total emissions by source and emissions per capita, {years[0]}\u2013{d.year}. "
+        f"Total emissions by source and emissions per capita, {span}. "
         f"{d.year}: {s.fmt_amount(now['total_tco2e'])} tCO\u2082e, "
         f"{s.fmt_number(now['per_capita_tco2e'], s.PER_CAPITA_DECIMALS)} t per capita"
     )
     if not s.is_missing(change):
         subtitle += f" ({s.fmt_percent(change, signed=True)} against 2010)"
+    cover = d.coverage_of(d.year)  # the headline says whose figures it is, when not every entity's
+    if cover and cover["entities_expected"] and cover["entities_reporting_expected"] < cover["entities_expected"]:
+        subtitle += (
+            f", from {cover['entities_reporting_expected']} of the "
+            f"{s.plural(cover['entities_expected'], 'expected entity', 'expected entities')}"
+        )
     fig = s.new_chart("Greenhouse gas emissions of the UN system", subtitle + ".", _trend_source(d, marked=True))
     changes = d.factor_set_changes()
     ax = s.plot_area(fig, left_in=0.95, right_in=0.95, top_in=1.25 + s.DIVIDER_BAND_IN * bool(changes))
@@ -623,8 +631,12 @@ def waste_by_treatment(d: ReportData) -> Figure:
             f"{s.fmt_amount(now['waste_tonnes'])} t of waste, "
             f"{s.fmt_number(now['waste_per_capita_kg'])} kg per capita; "
         )
+        # published totals have no treatment detail: the diverted share is of the rest
+        partly_itemised = any(r["treatment_code"] == "not_itemised" for r in rows)
         subtitle += (
-            f"{s.fmt_percent(now['waste_diversion_share'])} diverted (reused, recycled or composted)."
+            f"{s.fmt_percent(now['waste_diversion_share'])} "
+            + ("of the waste with treatment detail " if partly_itemised else "")
+            + "diverted (reused, recycled or composted)."
             if not s.is_missing(now.get("waste_diversion_share"))
             else "no treatment detail this year."
         )
@@ -835,7 +847,8 @@ def ems_status(d: ReportData) -> Figure:
     subtitle = (
         f"Entities by environmental management system status. {s.fmt_number(totals['met'])} met the criteria "
         f"({_statuses('met')}), {s.fmt_number(totals['approaching'])} approaching ({_statuses('approaching')}), "
-        f"{s.fmt_number(totals['not_met'])} not met."
+        f"{s.fmt_number(totals['not_met'])} not met"
+        + (f"; {s.fmt_number(totals['no_data'])} with no EMS data." if totals["no_data"] else ".")
         if not s.is_missing(now.get("ems_met"))
         else "No entity reported an EMS sheet this year."
     )
@@ -857,7 +870,9 @@ def ems_status(d: ReportData) -> Figure:
         group = group_of.get(code, "no_data")
         if not n or group not in y:
             continue
-        ax.barh(y[group], n, 0.62, left=left[group], color=shades[code], edgecolor="white", linewidth=1, zorder=2)
+        # no data: hatched, never a grey beside the greys of "not met"
+        look: dict[str, Any] = s.NO_DATA_BAR if code == "no_data" else {"color": shades[code], "edgecolor": "white"}
+        ax.barh(y[group], n, 0.62, left=left[group], linewidth=1, zorder=2, **look)
         if n >= 1:
             dark = group == "met"
             ax.text(
@@ -870,7 +885,8 @@ def ems_status(d: ReportData) -> Figure:
                 color="white" if dark else s.INK,
             )
         left[group] += n
-        handles.append(Patch(color=shades[code], label=label_of.get(code, "No EMS data")))
+        patch: dict[str, Any] = s.NO_DATA_BAR if code == "no_data" else {"color": shades[code]}
+        handles.append(Patch(**patch, label=label_of.get(code, "No EMS data")))
     for g in groups:
         if not s.is_missing(totals[g]):
             ax.text(

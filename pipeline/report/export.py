@@ -126,7 +126,8 @@ class ExportResult:
     format: str
     descriptor: Path | None = None
     rows: dict[str, int] = field(default_factory=dict)
-    open_flags: int = 0
+    open_flags: int = 0  # plausibility flags of the year, or of a year before it, still open: a draft
+    open_flag_years: list[int] = field(default_factory=list)
     # files of the export before that this one does not have (the other format's): removed, so
     # that the folder holds what its datapackage.json describes, and said
     removed: list[str] = field(default_factory=list)
@@ -387,7 +388,9 @@ def export(year: int, db: Path, outputs: Path, fmt: str = "parquet") -> ExportRe
     con = open_report_db(Path(db))
     try:
         check_year(con, year, Path(db))
-        result.open_flags = len(open_flags(con, year))
+        flags = open_flags(con, year, earlier=True)  # the views it publishes run up to the year
+        result.open_flags = len(flags)
+        result.open_flag_years = sorted({int(f["year"]) for f in flags})
         _register_set_tables(con, year)
         _register_airports(con, year)
         try:
@@ -404,7 +407,8 @@ def export(year: int, db: Path, outputs: Path, fmt: str = "parquet") -> ExportRe
                 tmp, result.rows[resource.name] = _write(con, resource, year, path, fmt)
                 staged.append((tmp, path))
                 described.append(_describe(con, resource, year, path, fmt))
-            staged.append((_write_descriptor(folder, year, fmt, described, result.open_flags), folder / DESCRIPTOR))
+            descriptor = _write_descriptor(folder, year, fmt, described, result.open_flags, result.open_flag_years)
+            staged.append((descriptor, folder / DESCRIPTOR))
         except (OSError, duckdb.IOException) as exc:
             _unlink_staged(staged)
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
@@ -597,9 +601,12 @@ def _listed_files(folder: Path) -> set[str]:
     return {p for p in paths if p and Path(p).name == p and not p.startswith(".")}
 
 
-def _write_descriptor(folder: Path, year: int, fmt: str, described: list[dict], flags: int) -> str:
+def _write_descriptor(
+    folder: Path, year: int, fmt: str, described: list[dict], flags: int, years: list[int] | None = None
+) -> str:
     """`datapackage.json` into a temporary file in `folder` (the caller renames it into place)."""
-    draft = f" DRAFT: {flags} plausibility flag{'s' * (flags != 1)} of {year} still open." if flags else ""
+    whose = " and ".join(map(str, years or [year]))
+    draft = f" DRAFT: {flags} plausibility flag{'s' * (flags != 1)} of {whose} still open." if flags else ""
     descriptor = {
         "profile": "data-package",
         "name": f"greening-the-blue-{year}",

@@ -375,6 +375,9 @@ class ReportData:
     factor_set_years: tuple[Record, ...] = ()  # year_factor_sets, every year up to `year`
     resources: tuple[Record, ...] = ()  # report_resource_coverage, every year up to `year`
     estimated: Record | None = None  # estimated_emissions, the system row of `year` (None: no workbook)
+    # the recalculations log of the years up to `year` (gtb recalculate): years restated since a
+    # report may have published them, with the totals before and after
+    restated: tuple[Record, ...] = ()
 
     def coverage_of(self, year: int) -> Record | None:
         return next((r for r in self.coverage if r["year"] == year), None)
@@ -415,7 +418,7 @@ def load_report_data(con: duckdb.DuckDBPyConnection, year: int) -> ReportData:
         factor_sets_all=factor_sets(con, first, year),
         history_years=full,
         partly_history_years=partly,
-        open_flags=len(open_flags(con, year)),
+        open_flags=len(open_flags(con, year, earlier=True)),
         coverage=tuple(records(con, "SELECT * FROM completeness_by_year WHERE year <= ? ORDER BY year", [year])),
         factor_set_years=tuple(factor_set_years(con, year)),
         resources=tuple(records(con, "SELECT * FROM report_resource_coverage WHERE year <= ? ORDER BY year", [year])),
@@ -427,6 +430,15 @@ def load_report_data(con: duckdb.DuckDBPyConnection, year: int) -> ReportData:
                 con,
                 """SELECT * FROM reporting_completeness WHERE year = ? AND data_source = 'missing'
                    ORDER BY entity_code""",
+                [year],
+            )
+        ),
+        restated=tuple(
+            records(
+                con,
+                """SELECT reporting_year AS year, recalculated_at, old_factor_set, new_factor_set, submissions,
+                          old_total_tco2e, new_total_tco2e, reason
+                   FROM recalculations WHERE reporting_year <= ? ORDER BY reporting_year, recalculated_at""",
                 [year],
             )
         ),

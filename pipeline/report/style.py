@@ -57,6 +57,8 @@ EMS_STATUS_COLOURS = {  # shades within the groups: met (greens), approaching, n
     "none": EMS_COLOURS["not_met"],
     "no_data": EMS_COLOURS["no_data"],
 }
+# a bar of entities without data: white, hatched in grey, told apart from every shade of a status
+NO_DATA_BAR: dict[str, Any] = {"facecolor": "white", "edgecolor": "#8A969F", "hatch": "////"}
 EMS_LABELS = {"met": "Met the criteria", "approaching": "Approaching", "not_met": "Not met", "no_data": "No EMS data"}
 
 # --- type and sizes ------------------------------------------------------------------------------

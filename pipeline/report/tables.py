@@ -43,7 +43,9 @@ TOTAL_BORDER = Border(top=Side(style="thin"), bottom=Side(style="double"))
 INTEGER = "#,##0"
 TONNES = "#,##0"
 ONE_DECIMAL = "#,##0.0"
-SHARE = "0.0%"
+# a share as a percentage to one decimal; nearly all is not all: 0.99955 shows ">99.9%", never
+# "100.0%" beside "not climate neutral" (the charts' and factsheets' rule, `style.fmt_percent`)
+SHARE = '[>=1]0.0%;[>=0.9995]">99.9%";0.0%'
 TEXT = "@"
 YEAR = "0"
 

@@ -221,14 +221,17 @@ def accept(
     return Accepted(code, int(year), sid, len(closed), who, found[1])
 
 
-def open_flags(con: duckdb.DuckDBPyConnection, year: int) -> list[dict]:
-    """The open flags of the year's loaded submissions: entity, file, cell, message."""
+def open_flags(con: duckdb.DuckDBPyConnection, year: int, *, earlier: bool = False) -> list[dict]:
+    """The open flags of the year's loaded submissions: year, entity, file, cell, message. With
+    `earlier`, those of the years before it too: a report of the year shows their figures (its
+    trends, each entity's change on the year before), so it is a draft while one is open."""
     cur = con.execute(
-        """
-        SELECT s.entity_code, s.file_name, f.sheet, f.cell, f.code, f.message, f.explanation
+        f"""
+        SELECT s.reporting_year AS year, s.entity_code, s.file_name, f.sheet, f.cell, f.code, f.message,
+               f.explanation
         FROM flags f JOIN submissions s USING (submission_id)
-        WHERE s.status = 'loaded' AND s.reporting_year = ? AND f.status = 'open'
-        ORDER BY s.entity_code, f.flag_id
+        WHERE s.status = 'loaded' AND s.reporting_year {"<=" if earlier else "="} ? AND f.status = 'open'
+        ORDER BY s.reporting_year DESC, s.entity_code, f.flag_id
         """,
         [int(year)],
     )
