@@ -1477,3 +1477,18 @@ def test_a_flag_open_on_an_earlier_year_keeps_the_report_a_draft(db, tmp_path):
     assert done.open_flags == 1
     index = (done.folder / "index.md").read_text(encoding="utf-8")
     assert f"**DRAFT: 1 plausibility flag of {YEAR - 1} still open.**" in index
+
+
+def test_the_headline_says_its_span_and_from_how_many_expected_entities(db, one_set):
+    """A report of the first year read "2010–2010"; a year from some of the expected entities
+    gave its per capita with no word of it but in the source line."""
+    _, [(first,)] = view(db, "SELECT min(year) FROM system_indicators")
+    with s.house_style():
+        single = all_text(charts.emissions_trend(report_data(db, first)))
+        text = all_text(charts.emissions_trend(one_set))
+    assert f"per capita, {first}. " in single and f"{first}\u2013{first}" not in single, single
+    cover = one_set.coverage_of(YEAR)
+    assert cover is not None and cover["entities_reporting_expected"] < cover["entities_expected"]
+    assert (
+        f"from {cover['entities_reporting_expected']} of the {cover['entities_expected']} expected entities" in text
+    ), text
