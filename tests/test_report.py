@@ -1492,3 +1492,23 @@ def test_the_headline_says_its_span_and_from_how_many_expected_entities(db, one_
     assert (
         f"from {cover['entities_reporting_expected']} of the {cover['entities_expected']} expected entities" in text
     ), text
+
+
+def test_a_draft_says_so_at_the_top_of_every_chart_and_factsheet(db, one_set):
+    """With flags open, charts and factsheets said DRAFT only in their 7-pt source line; the mark
+    now stands beside each chart's title and in each factsheet's header, and only in a draft."""
+    draft = queries.ReportData(**{**one_set.__dict__, "open_flags": 2})
+    con = queries.open_report_db(db)
+    series = queries.entity_series(con, YEAR)
+    con.close()
+    years = tuple(range(2010, YEAR + 1))
+    with s.house_style():
+        for chart in charts.CHARTS:
+            marked = [t for t in chart.draw(draft).texts if t.get_text() == s.DRAFT]
+            assert len(marked) == 1 and marked[0].get_ha() == "right", chart.stem
+            assert not [t for t in chart.draw(one_set).texts if t.get_text() == s.DRAFT], chart.stem
+        factsheets._PAGES.clear()
+        for source, said in ((s.source_line(YEAR, (), draft=2), True), (s.source_line(YEAR, ()), False)):
+            fig = factsheets.factsheet("UNEP", "UNEP", "", series["UNEP"], YEAR, source, years)
+            kicker = [t.get_text() for t in fig.texts if "ENTITY FACTSHEET" in t.get_text()]
+            assert len(kicker) == 1 and kicker[0].startswith(f"{s.DRAFT}  \u00b7  ") == said, kicker

@@ -397,7 +397,8 @@ class FactsheetPage:
     # --- filling ------------------------------------------------------------------------------------
     def fill(self, code: str, name: str, kind_label: str, rows: list[Record], year: int, source: str) -> Figure:
         now = next(r for r in rows if r["year"] == year)
-        self.kicker.set_text(f"GREENING THE BLUE  \u00b7  ENTITY FACTSHEET  \u00b7  DATA YEAR {year}")
+        draft = f"{s.DRAFT}  \u00b7  " if source.startswith(s.DRAFT) else ""  # open flags: said in the header too
+        self.kicker.set_text(f"{draft}GREENING THE BLUE  \u00b7  ENTITY FACTSHEET  \u00b7  DATA YEAR {year}")
         self.kind.set_text(s.printable(f"{code}  \u00b7  {kind_label}"))
         name = " ".join((name or code).split())
         text, size, cut = fit_name(s.printable(name, bold=True))

@@ -319,6 +319,10 @@ def year_span(years: Iterable[int]) -> str:
     return ", ".join(parts)
 
 
+DRAFT = "DRAFT"  # a report with plausibility flags open: its source lines start so, and its charts say it at the top
+ALERT = "#B03A2E"  # the colour of that mark
+
+
 def source_line(
     data_year: int,
     factor_sets: Sequence[str],
@@ -333,7 +337,7 @@ def source_line(
     years where some entities' figures do; `draft`: open plausibility flags (the line says DRAFT);
     `note`: a sentence after the source (the coverage of a trend's years).
     """
-    text = f"DRAFT, {draft} plausibility flag{'s' * (draft != 1)} open. " if draft else ""
+    text = f"{DRAFT}, {draft} plausibility flag{'s' * (draft != 1)} open. " if draft else ""
     text += f"Source: {PUBLISHER}, data year {data_year}"
     if factor_sets:
         text += "; emission factors " + ", ".join(sorted(factor_sets))
@@ -419,6 +423,10 @@ def new_chart(
     fig.patch.set_facecolor("white")
     top = 1 - 0.22 / height_in
     fig.text(0.32 / width_in, top, title, ha="left", va="top", fontsize=TITLE_SIZE, fontweight="bold", color=INK)
+    if source.startswith(DRAFT):  # open flags: said where the eye starts, not only in the source line
+        fig.text(
+            1 - 0.32 / width_in, top, DRAFT, ha="right", va="top", fontsize=TITLE_SIZE, fontweight="bold", color=ALERT
+        )
     if subtitle:
         sub = wrap(subtitle, width_in - 0.64, SUBTITLE_SIZE)
         fig.text(
