@@ -242,7 +242,8 @@ TABLE_SQL: tuple[tuple[str, str, str, str], ...] = (
         "One row per entity reporting in the data year: the key figures of its Greening the Blue page, "
         "with the change from the previous year (entity_change view) and whether the two years were "
         "calculated with different emission factor sets (then the change is partly the method's). The "
-        "totals row is the system-wide row of the year.",
+        "totals row is the system-wide row of the year; its facilities intensity is that of the entities "
+        "that gave a floor area (their facilities emissions over their area), not of all.",
         f"""SELECT {_NAME}, e.entity_type, t.label AS entity_type_label,
                    y.data_source, i.personnel, i.total_tco2e, i.facilities_tco2e, i.air_travel_tco2e,
                    i.other_travel_tco2e, i.share_air_travel, i.per_capita_tco2e,
