@@ -258,3 +258,25 @@ def test_the_flags_of_a_database_of_version_3_survive_the_migration_that_allows_
             con.execute("UPDATE flags SET status = 'closed' WHERE flag_id = 1")
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("version", [1, 6])
+def test_a_reader_of_a_database_an_earlier_pipeline_left_finds_it_upgraded(tmp_path, version):
+    """Readers (gtb status, gtb report, the portal's pages) opened the warehouse read-only, which
+    never migrates: after an upgrade, every page of the portal failed with "no column named
+    withdrawn_at" until a run had opened the database. A reader now has it migrated first."""
+    from pipeline import api
+
+    path = tmp_path / f"v{version}.duckdb"
+    old = duckdb.connect(str(path))
+    for number in range(1, version + 1):
+        old.execute(schema.migrations()[number].read_text(encoding="utf-8"))
+        old.execute("INSERT INTO schema_version VALUES (?, now(), 'older pipeline')", [number])
+    old.close()
+    rows = api.status(2025, path)  # the tracker's queries read the latest columns
+    assert rows and all(r.status == "missing" for r in rows)
+    con = connect(path, read_only=True)
+    try:
+        assert con.execute("SELECT max(version) FROM schema_version").fetchone()[0] == schema.LATEST
+    finally:
+        con.close()

@@ -158,11 +158,14 @@ def connect(path: Path, read_only: bool = False, create: bool = True) -> duckdb.
     except (duckdb.Error, OSError) as exc:
         raise _explain(exc, path) from None
     try:
-        if not _refuse_foreign(con, path) and (read_only or not create):
+        version = _refuse_foreign(con, path)
+        if not version and (read_only or not create):
             raise GtbError(f"{path} holds no warehouse yet (an empty database): run `gtb run` first (or give --db)")
     except BaseException:
         con.close()
         raise
+    if read_only and version < schema.LATEST:  # a warehouse of an earlier pipeline: upgraded first
+        con = _upgraded(con, path, version, deadline)
     if read_only:
         # one thread: DuckDB's parallel float sums differ in the last bit from run to run, and
         # published figures must be reproducible (the views are small; a thread is enough)
@@ -174,6 +177,35 @@ def connect(path: Path, read_only: bool = False, create: bool = True) -> duckdb.
             con.close()
             raise _explain(exc, path) from None
     return con
+
+
+def _upgraded(
+    reader: duckdb.DuckDBPyConnection, path: Path, version: int, deadline: float
+) -> duckdb.DuckDBPyConnection:
+    """A reader's connection to the warehouse an earlier pipeline left at schema `version`, once
+    migrated: the tracker, the report and the portal's pages read columns the later migrations
+    add, and a reader cannot migrate on its own connection. It is closed, a writer opens the file
+    for the migrations and closes it (one that holds the file already, a run, has migrated it on
+    opening, so waiting for it is enough), and the reader opens it again."""
+    reader.close()
+    try:
+        writer = _duckdb_connect(path, False, deadline)
+    except (duckdb.Error, OSError) as exc:
+        raise GtbError(
+            f"the database at {path} has schema version {version}, older than this pipeline's "
+            f"({schema.LATEST}), and could not be opened to upgrade it ({_explain(exc, path)}); "
+            "`gtb run` upgrades it"
+        ) from None
+    try:
+        migrate(writer)
+    except duckdb.Error as exc:
+        raise _explain(exc, path) from None
+    finally:
+        writer.close()
+    try:
+        return _duckdb_connect(path, True, deadline)
+    except (duckdb.Error, OSError) as exc:
+        raise _explain(exc, path) from None
 
 
 def _refuse_foreign(con: duckdb.DuckDBPyConnection, path: Path) -> int:
