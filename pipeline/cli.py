@@ -354,8 +354,10 @@ def _export(args: argparse.Namespace) -> int:
             "does not describe"
         )
     if done.open_flags:
-        whose = " and ".join(map(str, done.open_flag_years or [done.year]))
-        print(f"note: {done.open_flags} plausibility flag(s) of {whose} still open; the package says DRAFT")
+        print(
+            f"note: {done.open_flags} plausibility flag(s) of {done.open_flag_years or done.year} still open; "
+            "the package says DRAFT"
+        )
     return OK
 
 

@@ -924,7 +924,7 @@ def date_of_date_time(text: str) -> dt.date | None:
     day): '2025-03-15 10:30:00' and '2025-03-15T10:30:00+01:00' (a time in its own zone: the day
     as written) are 2025-03-15. One in universal time ('Z', as a program's toISOString writes
     local midnight) is that day only at midnight: '2025-03-14T23:00:00.000Z' may be the 15th
-    where it was written, so it is no date (`_utc_params` says so)."""
+    where it was written, so it is no date (`_date_params` names the two days it may be)."""
     m = _ISO_DATE_TIME.fullmatch(text.strip())
     if m is None:
         return None

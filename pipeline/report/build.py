@@ -29,7 +29,7 @@ from pipeline.errors import GtbError
 from pipeline.paths import write_whole
 from pipeline.report import charts, factsheets, queries, tables
 from pipeline.report import style as s
-from pipeline.review.flags import open_flags
+from pipeline.review.flags import flag_years, open_flags
 from pipeline.review.stale import not_compared_again
 
 POOL_FROM = 8  # factsheets below this many are drawn in-process (a worker costs ~1 s to start)
@@ -45,7 +45,7 @@ class ReportResult:
     index: Path | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     open_flags: int = 0  # plausibility flags of the year (or of a year before it) still open: a draft
-    open_flag_years: str = ""  # 'of 2025', 'of 2024 and 2025': whose flags they are
+    open_flag_years: str = ""  # '2025', '2024 and 2025': whose flags they are (`flag_years`)
 
     @property
     def files(self) -> list[Path]:
@@ -93,17 +93,9 @@ class OpenFlags(GtbError):
     def __init__(self, year: int, flags: list[dict]) -> None:
         super().__init__(
             f"the {year} report cannot be final: {len(flags)} plausibility flag{'s' * (len(flags) != 1)} "
-            f"{flag_years(flags)} still open (gtb accept ENTITY YEAR --reason ... closes them after review)"
+            f"of {flag_years(flags)} still open (gtb accept ENTITY YEAR --reason ... closes them after review)"
         )
         self.flags = flags
-
-
-def flag_years(flags: list[dict]) -> str:
-    """'of 2025', 'of 2024 and 2025': the years the open flags are of."""
-    years = sorted({int(f["year"]) for f in flags})
-    return "of " + (
-        " and ".join(map(str, years)) if len(years) <= 2 else ", ".join(map(str, years[:-1])) + f" and {years[-1]}"
-    )
 
 
 def report(year: int, db: Path, outputs: Path, jobs: int | None = None, final: bool = False) -> ReportResult:
@@ -121,7 +113,7 @@ def report(year: int, db: Path, outputs: Path, jobs: int | None = None, final: b
     try:
         queries.check_year(con, year, Path(db))
         flags = open_flags(con, year, earlier=True)  # the report shows the years before too
-        result.open_flag_years = flag_years(flags) if flags else ""
+        result.open_flag_years = flag_years(flags)
         if final and flags:
             raise OpenFlags(year, flags)
         if final and (stale := not_compared_again(con, year)):
@@ -429,7 +421,7 @@ def write_index(result: ReportResult, report_tables: list[queries.Table], data: 
     if result.open_flags:
         lines += [
             f"**DRAFT: {result.open_flags} plausibility flag{'s' * (result.open_flags != 1)} "
-            f"{result.open_flag_years} still open.** "
+            f"of {result.open_flag_years} still open.** "
             f"`gtb status --year YEAR` lists them; `gtb accept ENTITY YEAR --reason ...` closes them after review, "
             f"and `gtb report --year {y} --final` writes the final report.",
             "",

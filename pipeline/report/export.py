@@ -53,7 +53,7 @@ from pipeline import __version__, paths, safe
 from pipeline.errors import GtbError
 from pipeline.indicators.views import fields as view_fields
 from pipeline.report.queries import check_year, open_report_db
-from pipeline.review.flags import open_flags
+from pipeline.review.flags import flag_years, open_flags
 from schemas import contract
 
 FORMATS = ("parquet", "csv")
@@ -127,7 +127,7 @@ class ExportResult:
     descriptor: Path | None = None
     rows: dict[str, int] = field(default_factory=dict)
     open_flags: int = 0  # plausibility flags of the year, or of a year before it, still open: a draft
-    open_flag_years: list[int] = field(default_factory=list)
+    open_flag_years: str = ""  # '2025', '2024 and 2025': whose flags they are (`flag_years`)
     # files of the export before that this one does not have (the other format's): removed, so
     # that the folder holds what its datapackage.json describes, and said
     removed: list[str] = field(default_factory=list)
@@ -390,7 +390,7 @@ def export(year: int, db: Path, outputs: Path, fmt: str = "parquet") -> ExportRe
         check_year(con, year, Path(db))
         flags = open_flags(con, year, earlier=True)  # the views it publishes run up to the year
         result.open_flags = len(flags)
-        result.open_flag_years = sorted({int(f["year"]) for f in flags})
+        result.open_flag_years = flag_years(flags)
         _register_set_tables(con, year)
         _register_airports(con, year)
         try:
@@ -601,12 +601,9 @@ def _listed_files(folder: Path) -> set[str]:
     return {p for p in paths if p and Path(p).name == p and not p.startswith(".")}
 
 
-def _write_descriptor(
-    folder: Path, year: int, fmt: str, described: list[dict], flags: int, years: list[int] | None = None
-) -> str:
+def _write_descriptor(folder: Path, year: int, fmt: str, described: list[dict], flags: int, years: str = "") -> str:
     """`datapackage.json` into a temporary file in `folder` (the caller renames it into place)."""
-    whose = " and ".join(map(str, years or [year]))
-    draft = f" DRAFT: {flags} plausibility flag{'s' * (flags != 1)} of {whose} still open." if flags else ""
+    draft = f" DRAFT: {flags} plausibility flag{'s' * (flags != 1)} of {years or year} still open." if flags else ""
     descriptor = {
         "profile": "data-package",
         "name": f"greening-the-blue-{year}",

@@ -221,6 +221,13 @@ def accept(
     return Accepted(code, int(year), sid, len(closed), who, found[1])
 
 
+def flag_years(flags: list[dict]) -> str:
+    """'2025', '2024 and 2025', '2022, 2023 and 2024': the years `open_flags` are of, as the
+    report, the export and the command line name them."""
+    years = [str(y) for y in sorted({int(f["year"]) for f in flags})]
+    return " and ".join(years) if len(years) <= 2 else ", ".join(years[:-1]) + f" and {years[-1]}"
+
+
 def open_flags(con: duckdb.DuckDBPyConnection, year: int, *, earlier: bool = False) -> list[dict]:
     """The open flags of the year's loaded submissions: year, entity, file, cell, message. With
     `earlier`, those of the years before it too: a report of the year shows their figures (its
