@@ -1512,3 +1512,45 @@ def test_a_draft_says_so_at_the_top_of_every_chart_and_factsheet(db, one_set):
             fig = factsheets.factsheet("UNEP", "UNEP", "", series["UNEP"], YEAR, source, years)
             kicker = [t.get_text() for t in fig.texts if "ENTITY FACTSHEET" in t.get_text()]
             assert len(kicker) == 1 and kicker[0].startswith(f"{s.DRAFT}  \u00b7  ") == said, kicker
+
+
+def test_a_factsheet_says_which_open_flags_are_on_its_entity(db, tmp_path, monkeypatch):
+    """Every factsheet of a draft said "DRAFT, 1 plausibility flag open", the page of the flagged
+    entity as the page of every other: a reader could not tell whose figures were under review.
+    The source line of each page now says how many of the open flags are on its entity, and where."""
+    import shutil
+
+    copy = tmp_path / "gtb.duckdb"
+    shutil.copy(db, copy)
+    with duckdb.connect(str(copy)) as con:
+        [(sid, flagged)] = con.execute(
+            "SELECT submission_id, entity_code FROM submissions WHERE status = 'loaded' AND reporting_year = ? "
+            "ORDER BY entity_code LIMIT 1",
+            [YEAR],
+        ).fetchall()
+        places = [("Facilities", "D17"), ("Refrigerants", "D5"), (None, None), ("Fleet", "E9")]
+        for i, (sheet, cell) in enumerate(places):
+            con.execute(
+                "INSERT INTO flags (flag_id, submission_id, code, check_name, message, status, sheet, cell) "
+                "VALUES (?, ?, 'implausible-change', 'yoy', 'x3 on the year before', 'open', ?, ?)",
+                [9100 + i, sid, sheet, cell],
+            )
+    seen: dict[str, str] = {}
+
+    def capture(jobs_list, jobs):
+        seen.update({job.code: job.source for job in jobs_list})
+        return []
+
+    monkeypatch.setattr(build, "_draw_sheets", capture)
+    report(YEAR, copy, tmp_path / "draft", jobs=1)
+    assert len(seen) > 1 and flagged in seen
+    assert seen[flagged].startswith(
+        f"{s.DRAFT}, 4 plausibility flags open (4 on this entity: implausible-change at Facilities D17, {YEAR}; "
+        f"implausible-change at Refrigerants D5, {YEAR}; implausible-change, {YEAR} and 1 more). Source: "
+    ), seen[flagged]
+    for code, source in seen.items():
+        if code != flagged:
+            assert source.startswith(f"{s.DRAFT}, 4 plausibility flags open (none on this entity). "), source
+    seen.clear()
+    report(YEAR, db, tmp_path / "clean", jobs=1)  # no flag open: nothing of the kind
+    assert seen and not any("on this entity" in v or s.DRAFT in v for v in seen.values())

@@ -136,7 +136,7 @@ def report(year: int, db: Path, outputs: Path, jobs: int | None = None, final: b
     result.seconds["queries"] = time.perf_counter() - clock
 
     try:
-        return _write(result, data, report_tables, series, names, sources, first_years, jobs)
+        return _write(result, data, report_tables, series, names, sources, first_years, jobs, flags)
     except OSError as exc:
         raise GtbError(f"cannot write the report into {folder}: {exc.strerror or exc}") from None
 
@@ -150,6 +150,7 @@ def _write(
     sources: dict[str, tuple[tuple[str, ...], tuple[int, ...]]],
     first_years: dict[str, int],
     jobs: int,
+    flags: list[dict],
 ) -> ReportResult:
     year, folder = result.year, result.folder
     folder.mkdir(parents=True, exist_ok=True)
@@ -160,7 +161,14 @@ def _write(
         name, kind = names.get(code, (code, ""))
         factor_sets, history = sources.get(code, ((), ()))
         years = factsheets.trend_years(rows, year, first_years.get(code))
-        source = s.source_line(year, factor_sets, history, draft=data.open_flags, note=sheet_note(rows, year, years))
+        source = s.source_line(
+            year,
+            factor_sets,
+            history,
+            draft=data.open_flags,
+            note=sheet_note(rows, year, years),
+            draft_detail=sheet_flags(flags, code),
+        )
         sheets.append(_Sheet(code, name, kind, rows, year, source, sheet_folder, years))
 
     clock = time.perf_counter()
@@ -216,6 +224,30 @@ def sheet_note(rows: list[queries.Record], year: int, years: tuple[int, ...]) ->
     note = s.factor_set_note(rows, years[0])
     now = next(r for r in rows if r["year"] == year)
     return f"{s.CHANGE_MARK} {note}" if note and now.get("change_across_factor_sets") else note
+
+
+SHEET_FLAGS_LISTED = 3  # a factsheet names at most this many of its entity's open flags
+
+
+def sheet_flags(flags: list[dict], code: str) -> str:
+    """Which of the open flags (`open_flags`) are on the figures of entity `code`, as its
+    factsheet's source line says after their number: 'none on this entity', or '1 on this
+    entity: implausible-value at Refrigerants D5, 2025' (at most SHEET_FLAGS_LISTED, then how many
+    more). The figures of a flagged entity are the ones under review; another's stand as sent."""
+    own = [f for f in flags if f["entity_code"] == code]
+    if not flags:
+        return ""
+    if not own:
+        return "none on this entity"
+    listed = "; ".join(_flag_place(f) for f in own[:SHEET_FLAGS_LISTED])
+    more = len(own) - SHEET_FLAGS_LISTED
+    return f"{len(own)} on this entity: {listed}" + (f" and {more} more" if more > 0 else "")
+
+
+def _flag_place(flag: dict) -> str:
+    """'implausible-value at Refrigerants D5, 2025'; a flag of no cell: its code and year."""
+    where = " ".join(str(flag[k]) for k in ("sheet", "cell") if flag.get(k))
+    return f"{flag['code']}{' at ' + where if where else ''}, {flag['year']}"
 
 
 def tables_coverage(data: queries.ReportData) -> str:
@@ -462,7 +494,8 @@ def write_index(result: ReportResult, report_tables: list[queries.Table], data: 
         "",
         f"One A4 page per entity with data for {y} ({s.plural(len(result.factsheets), 'entity', 'entities')}): key "
         "figures, emissions "
-        "by source over the years, source split of the year and more figures.",
+        "by source over the years, source split of the year and more figures"
+        + (" (in a draft, its source line says which open flags are on its entity)." if result.open_flags else "."),
         "",
     ]
     lines += [f"- `factsheets/{p.name}`" for p in result.factsheets]

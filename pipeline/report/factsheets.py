@@ -43,6 +43,7 @@ MARGIN_IN = 0.55
 HEADER_IN = 1.45
 DASH = "\u2013"
 ELLIPSIS = "\u2026"
+SOURCE_FITS = 320  # characters of a source line that stand clear of More figures at SOURCE_SIZE, on two lines
 ZERO = "0 tCO\u2082e reported"  # an entity that reported emissions of nothing (not: did not report)
 # The entity name in the header band: the largest of NAME_SIZES at which it fits the band's width
 # and the room from NAME_TOP_IN to NAME_BOTTOM_IN (clear of the band's edge); a name too long even
@@ -406,6 +407,7 @@ class FactsheetPage:
         self.name.set_text(text)
         if cut:  # the header ends with an ellipsis: the name in full stands above the source
             source = f"Entity: {name}.\n{source}"
+        long = cut or len(source) > SOURCE_FITS  # a longer line is fitted above More figures
         for (value, label), vt, lt in zip(key_figures(now), self.tile_values, self.tile_labels, strict=True):
             vt.set_text(value)
             vt.set_fontsize(19 if len(value) <= 11 else 15)
@@ -413,7 +415,7 @@ class FactsheetPage:
         self._fill_trend(rows)
         self._fill_split(now, year)
         self.more.set_text("\n".join(more_figures(now)))
-        self._fill_source(source, cut)
+        self._fill_source(source, long)
         return self.fig
 
     def _fill_source(self, source: str, long: bool) -> None:

@@ -330,14 +330,17 @@ def source_line(
     partly_history_years: Iterable[int] = (),
     draft: int = 0,
     note: str = "",
+    draft_detail: str = "",
 ) -> str:
     """'Source: Greening the Blue inventory pipeline, data year 2024; emission factors gtb-2025.1'.
 
     `history_years`: years whose figures all come from published totals; `partly_history_years`:
     years where some entities' figures do; `draft`: open plausibility flags (the line says DRAFT);
-    `note`: a sentence after the source (the coverage of a trend's years).
+    `note`: a sentence after the source (the coverage of a trend's years); `draft_detail`: which
+    of the open flags the page is concerned by, after their number (a factsheet's own).
     """
-    text = f"{DRAFT}, {draft} plausibility flag{'s' * (draft != 1)} open. " if draft else ""
+    detail = f" ({draft_detail})" if draft_detail else ""
+    text = f"{DRAFT}, {draft} plausibility flag{'s' * (draft != 1)} open{detail}. " if draft else ""
     text += f"Source: {PUBLISHER}, data year {data_year}"
     if factor_sets:
         text += "; emission factors " + ", ".join(sorted(factor_sets))
