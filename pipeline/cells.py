@@ -18,7 +18,7 @@ from pipeline import safe
 from pipeline.codelists import WHITESPACE
 
 _REF = re.compile(r"\$?([A-Za-z]{1,7})\$?([0-9]{1,12})")
-MAX_CELL_CHARS = 32_767  # Excel's limit of the characters a cell holds
+MAX_CELL_CHARS = safe.MAX_CELL_CHARS  # Excel's limit of the characters a cell holds
 
 NUMBER_TYPES = (int, float, np.int64, np.float64)  # numbers as a cell stores them (not bool)
 # Numeric text: thousands separators (white space, apostrophes) dropped, then an optional sign,

@@ -17,6 +17,10 @@ the console or a folder name. Each destination has one function here:
   as on the console, except tab and line feed (plain text in a cell, and quoted by the CSV
   writer). Every CSV writer of the pipeline uses it; `csv_safe_sql` is the same rule as a
   DuckDB expression, for COPY.
+- `sheet_safe`: `console_safe` for a spreadsheet cell: what the pipeline shows of a submission
+  in a sheet of its own (the annotated copy's summary, the template's Last year sheet) reads as
+  on the console, the characters XML cannot hold shown as escapes rather than dropped, and an
+  `_xHHHH_` (a character to Excel, LibreOffice and calamine) with its underscore as `\\x5f`.
 - `file_name`: a file or path name as text that can be stored and written anywhere: bytes of a
   name that are not UTF-8 (Linux allows them; Python holds them as lone surrogates, which no
   database, CSV or page can take) shown as `\\xff` escapes.
@@ -159,6 +163,21 @@ def console_safe(value: object) -> str:
 
 
 _PAGE_CONTROL = re.compile(_class(_ranges("\t\n\r"), lambda code: f"\\U{code:08x}"))
+
+
+_NOT_XML = re.compile("[\ufffe\uffff]")  # the two characters XML forbids that console_safe leaves
+# '_x001B_' in a cell's text is an escaped ESC to Excel, LibreOffice and calamine (openpyxl keeps
+# it as typed): its underscore is shown as an escape too, so that every reader shows the same text
+_OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+MAX_CELL_CHARS = 32767  # what a cell of Excel holds (cells.MAX_CELL_CHARS)
+
+
+def sheet_safe(value: object) -> str:
+    """Submitted text as a cell of a sheet the pipeline writes shows it: `console_safe`, the
+    noncharacters U+FFFE and U+FFFF as `\\ufffe`, the underscore of an `_xHHHH_` as `\\x5f`, cut
+    to what a cell holds. Nothing of it is dropped unseen, and no reader turns it into another."""
+    text = _NOT_XML.sub(lambda m: f"\\u{ord(m.group(0)):04x}", console_safe(value))
+    return _OOXML_ESCAPE.sub(r"\\x5f\1", text)[:MAX_CELL_CHARS]
 
 
 def page_safe(text: str) -> str:

@@ -54,11 +54,22 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+# '_x0041_' in a cell's text is the character it escapes to Excel, LibreOffice and calamine; the
+# text itself is written with its underscore escaped so ('_x005F_x0041_'), as Excel writes it
+_OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+
+
 def clean_text(value: object) -> str:
     """Text Excel can store: what XML forbids removed, cut to the cell limit."""
     text = "" if value is None else str(value)
     text = _ILLEGAL.sub("", text)
     return text[:MAX_CELL_CHARS]
+
+
+def stored_text(text: str) -> str:
+    """`text` as a cell's XML must hold it for Excel, LibreOffice and calamine to read it back as
+    it is: an `_xHHHH_` in it with its underscore escaped (openpyxl writes strings as given)."""
+    return _OOXML_ESCAPE.sub(r"_x005F_\1", text)
 
 
 def write_text(cell: Cell, value: object) -> Cell:
@@ -69,7 +80,7 @@ def write_text(cell: Cell, value: object) -> Cell:
     formula when the cell is edited. The text stays visible exactly as given.
     """
     text = clean_text(value)
-    cell.value = text if text else None
+    cell.value = stored_text(text) if text else None
     if text:
         cell.data_type = "s"
         if text.startswith(_FORMULA_START):

@@ -13,9 +13,11 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from python_calamine import CalamineWorkbook
 
+from pipeline import api
+from pipeline.cells import MAX_CELL_CHARS
 from pipeline.intake import guard
 from pipeline.intake.annotate import SUMMARY_COLUMNS, TABLE_HEADER_ROW, unique_sheet_name, write_annotated
-from pipeline.intake.verdict import MAX_CELL_CHARS, shown_name, verdict_bytes, write_verdict
+from pipeline.intake.verdict import shown_name, verdict_bytes, write_verdict
 from pipeline.xlsx import ERROR_FILL, WARNING_FILL
 from tests.builders import a_finding
 
@@ -474,4 +476,45 @@ def test_a_character_xml_forbids_never_makes_the_copy_unreadable(tmp_path, char)
     folder = write_reports([sub], tmp_path / "out")[0]
     copy = load_workbook(folder / "annotated.xlsx")  # well-formed
     text = " ".join(str(c.value) for ws in copy.worksheets for row in ws.iter_rows() for c in row if c.value)
-    assert "125" in text and char not in text
+    assert char not in text and f"12\\u{ord(char):04x}5" in text  # the summary shows it as an escape
+
+
+def test_the_summary_of_a_full_copy_shows_submitted_text_as_the_console_does(tmp_path):
+    """The summary sheet of a copy with findings dropped an ESC unseen, wrote a right-to-left
+    override raw (Excel draws '\u202eNEK' as 'KEN', which the sheet then said is no country) and an
+    '_x0041_' that Excel and calamine read as 'A'; the summary of a clean workbook showed the same
+    file name escaped. Now both show the submission's text as the console does."""
+    from tests.builders import set_cell, valid_sheets, write_workbook
+
+    sheets = set_cell(valid_sheets(), "Facilities", "B2", "_x001B_[31mKEN\u202e")  # an ESC, as Excel stores it
+    sheets = set_cell(sheets, "Facilities", "B3", "\u202eNEK")
+    name = "UNDP_2024 \u202exslx.exe_x0041_.xlsx"
+    path = write_workbook(tmp_path / name, set_cell(sheets, "Facilities", "D3", "_x005F_x0041_BC"))  # as typed
+    [sub] = api.check_files([path], jobs=1)
+    values = {f.cell: f.value for f in sub.findings if f.sheet == "Facilities"}
+    assert {"B2", "B3", "D3"} <= set(values), values
+    out = write_annotated(path, sub.findings, tmp_path / "out" / "annotated.xlsx")
+    rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
+    assert rows[1][1] == "UNDP_2024 \\u202exslx.exe\\x5fx0041_.xlsx" == shown_name(name)
+    listed = {row[1]: row[3] for row in rows[TABLE_HEADER_ROW:] if row[0] == "Facilities"}
+    assert listed["B2"] == "\\x1b[31mKEN\\u202e" and listed["B3"] == "\\u202eNEK", listed
+    assert listed["D3"] == "\\x5fx0041_BC", listed
+    text = "".join(str(c) for row in rows for c in row)
+    assert not any(c in text for c in "\x1b\u202e"), "nothing the console would escape stands raw"
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.text(hs.characters(codec="utf-8"), max_size=40) | hs.from_regex(r"(_x[0-9A-Fa-f]{4}_|[a-z ]){1,6}"))
+def test_text_the_house_writes_reads_back_as_it_was(text):
+    """openpyxl writes a string as given, and Excel, LibreOffice and calamine read an '_xHHHH_' in
+    it as the character it escapes: a site name '_x0041_BC' on the template's Last year sheet, or a
+    prefilled field, came back 'ABC'. `write_text` escapes the underscore as Excel does."""
+    from pipeline.xlsx import clean_text, write_text
+
+    wb = Workbook()
+    write_text(wb.active["A1"], text)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(buffer.getvalue())).get_sheet_by_index(0).to_python()
+    expected = clean_text(text)
+    assert (rows[0][0] if rows and rows[0] else "") == expected

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.styles import NamedStyle
+from python_calamine import CalamineWorkbook
 
 from pipeline import api, catalogue, codelists
 from pipeline.cli import main
@@ -1016,3 +1017,25 @@ def test_a_share_below_1_percent_is_asked_whether_a_fraction_was_meant(tmp_path,
         assert not check(
             write_workbook(tmp_path / f"ok{fine}" / "UNEP_2024.xlsx", set_cell(valid_sheets(), sheet, cell, fine))
         ).findings
+
+
+def test_last_years_site_names_are_shown_as_the_console_shows_them(tmp_path):
+    """The Last year sheet dropped an ESC in a site name unseen, wrote a right-to-left override raw
+    and an '_x0041_' that Excel reads as 'A': the focal point saw another name than was loaded.
+    Each is now shown as an escape, as the findings show it."""
+    inputs = tmp_path / "inputs"
+    (inputs / "history").mkdir(parents=True)
+    sheets = valid_sheets("UNEP", 2023)
+    names = ["_x001B_[31mRED", "Annex \u202eNEK", "_x005F_x0041_BC"]  # an ESC, an override, '_x0041_BC'
+    for row, name in enumerate(names, start=2):
+        sheets = set_cell(sheets, "Facilities", f"A{row}", name)
+    write_workbook(inputs / "submissions" / "UNEP_2023.xlsx", sheets)
+    db = tmp_path / "gtb.duckdb"
+    api.run(inputs, db, tmp_path / "out", jobs=1)
+    with duckdb.connect(str(db), read_only=True) as con:
+        loaded = {r[0] for r in con.execute("SELECT DISTINCT site FROM facilities_activity").fetchall()}
+    assert {"\x1b[31mRED", "Annex \u202eNEK", "_x0041_BC"} <= loaded, loaded
+    path = api.template("UNEP", YEAR, tmp_path / "t.xlsx", lang="en", db=db)
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(i18n.sheet_name("LastYear", "en")).to_python()
+    shown = {str(row[0]) for row in rows}
+    assert {"\\x1b[31mRED", "Annex \\u202eNEK", "\\x5fx0041_BC"} <= shown, shown

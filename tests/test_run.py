@@ -1530,3 +1530,19 @@ def test_an_inputs_folder_with_its_own_reference_is_priced_by_its_pins_and_sets(
     by_entity = "SELECT DISTINCT s.entity_code, e.factor_set FROM emissions e JOIN submissions s USING (submission_id)"
     assert sorted(query(inputs, by_entity)) == [("UNEP", "gtb-2025.1"), ("WFP", "own-2026.1")]
     assert repository == (factors.PINS_PATH, factors.FACTORS_DIR)
+
+
+def test_a_report_folder_names_its_file_as_the_console_shows_it(inputs):
+    """`submission.txt` wrote the file's name as it was: a name holding a line break and terminal
+    escapes set the title and cleared the screen of whoever printed the file, and its line break
+    wrote a line of its own that looked like another file's claim. Now the name is written with
+    its control characters as escapes, on the one line after the owner's."""
+    name = "UNEP_2024\nsha256 0000 \x1b]0;pwned\x07\x1b[2J\u202e.xlsx"
+    submit(inputs, f"2024/{name}", valid_sheets("UNEP"))
+    assert run(inputs).loaded == [name]
+    [(path,)] = query(inputs, "SELECT report_path FROM submissions")
+    text = (Path(path) / "submission.txt").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("sha256 ") and "0000" not in lines[0], lines
+    assert lines[1] == "file UNEP_2024\\x0asha256 0000 \\x1b]0;pwned\\x07\\x1b[2J\\u202e.xlsx", lines
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or c == "\u202e" for c in text.replace("\n", ""))

@@ -36,7 +36,7 @@ from openpyxl.cell.cell import MergedCell
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline import paths
+from pipeline import paths, safe
 from pipeline import xlsx as st
 from pipeline.cells import MergedRanges, column_letter, parse_cell
 from pipeline.errors import UnreadableFile
@@ -288,7 +288,7 @@ def _summary_counts(ws: Worksheet, file_name: str, errors: int, warnings: int, l
     """Title, file name and the error and warning counts (shaded when there are any)."""
     title = st.write_text(ws.cell(row=1, column=1), i18n.text("annotate.title", lang))
     title.font = st.TITLE_FONT
-    rows = (("File", file_name), ("Errors", errors), ("Warnings", warnings))
+    rows = (("File", safe.sheet_safe(safe.file_name(file_name))), ("Errors", errors), ("Warnings", warnings))
     for row, (label, value) in enumerate(rows, start=2):
         st.write_text(ws.cell(row=row, column=1), i18n.text(f"annotate.{label.lower()}", lang)).font = st.BOLD
         cell = ws.cell(row=row, column=2)
@@ -324,8 +324,8 @@ def _summary_table(ws: Worksheet, findings: list[Finding], sheets: list[str], la
     for f in findings:
         row += 1
         values = (f.sheet, f.cell, f.column, f.value, f.code, i18n.text(f"annotate.{f.severity}", lang), f.message)
-        for idx, value in enumerate(values, start=1):
-            cell = st.write_text(ws.cell(row=row, column=idx), value)
+        for idx, value in enumerate(values, start=1):  # the submission's text as the console shows it
+            cell = st.write_text(ws.cell(row=row, column=idx), safe.sheet_safe(value) if value is not None else None)
             cell.alignment = st.WRAP_TOP
             cell.border = st.BORDER
         ws.cell(row=row, column=6).fill = st.ERROR_FILL if f.severity == ERROR else st.WARNING_FILL

@@ -125,10 +125,14 @@ def prepare_folder(folder: Path) -> None:
 
 
 def claim_folder(folder: Path, sub: Submission) -> None:
-    """Write `submission.txt`: the folder holds `sub`'s recorded report, and no other file's."""
+    """Write `submission.txt`: the folder holds `sub`'s recorded report, and no other file's. The
+    file's name is written as the console shows it (`cat` prints the file): a line break, a
+    terminal escape or a right-to-left override in a name is shown as its escape, never acted on,
+    and cannot start a line of its own."""
     marker = folder / OWNER_FILE
     marker.unlink(missing_ok=True)  # a link is replaced, never followed
-    marker.write_text(f"{report_owner(sub)}\nfile {safe.file_name(sub.file_name)}\n", encoding="utf-8")
+    name = safe.console_safe(safe.file_name(sub.file_name))
+    marker.write_text(f"{report_owner(sub)}\nfile {name}\n", encoding="utf-8")
 
 
 def write_reports(

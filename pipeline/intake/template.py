@@ -26,7 +26,7 @@ from openpyxl.utils import quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline import TEMPLATE_VERSION, catalogue, codelists, paths
+from pipeline import TEMPLATE_VERSION, catalogue, codelists, paths, safe
 from pipeline import xlsx as st
 from pipeline.cells import column_letter
 from pipeline.cycle import Cycle, cycle_file
@@ -593,7 +593,7 @@ def _unit_label(unit: str, lang: str) -> str:
 
 def _last_year_sheet(ws: Worksheet, entity: str, data: LastYear, lang: str) -> None:
     """The read-only sheet of last year's figures (protected; the validator ignores it)."""
-    labels = [_source_label(sheet, what, lang) for sheet, what, *_ in data.totals]
+    labels = [safe.sheet_safe(_source_label(sheet, what, lang)) for sheet, what, *_ in data.totals]
     site_width = max([20, *(len(site) + 2 for site, _ in data.sites)])
     what_width = max([34, *(len(label) + 2 for label in labels)])
     st.set_widths(ws, [min(site_width, WIDTH_LIMIT), min(what_width, WIDTH_LIMIT), 18, 16, 18])
@@ -641,7 +641,7 @@ def _last_year_sheet(ws: Worksheet, entity: str, data: LastYear, lang: str) -> N
     st.write_text(ws.cell(row=r, column=1), i18n.text("lastyear.sites", lang)).font = st.HEADING_FONT
     for site, country in data.sites:
         r += 1
-        st.write_text(ws.cell(row=r, column=1), site)
+        st.write_text(ws.cell(row=r, column=1), safe.sheet_safe(site))  # as the focal point typed it, shown
         st.write_text(ws.cell(row=r, column=2), i18n.code_label("countries", country, lang))
     ws.protection.sheet = True  # read-only for people; the validator never reads it
 

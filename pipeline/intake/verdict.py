@@ -17,22 +17,17 @@ LibreOffice and calamine).
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from pipeline import paths, safe
-from pipeline.cells import MAX_CELL_CHARS, column_letter
+from pipeline.cells import column_letter
 from schemas import i18n
 
 SUMMARY_WIDTHS = (16, 10, 22, 24, 22, 14, 86)  # the summary's columns, here and in the annotated copy
 LAST_COLUMN = column_letter(len(SUMMARY_WIDTHS))
 ZIP_TIME = (2025, 1, 1, 0, 0, 0)  # the same bytes for the same content
-_NOT_XML = re.compile("[\ufffe\uffff]")  # the two characters XML forbids that console_safe leaves
-# '_x001B_' in a cell's text is an escaped ESC to Excel, LibreOffice and calamine (openpyxl keeps
-# it as typed): its underscore is shown as an escape too, so that every reader shows the same text
-_OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -100,9 +95,7 @@ def _text(ref: str, value: str, style: int) -> str:
 def shown_name(file_name: str) -> str:
     """The file name as the sheet shows it: bytes that are not UTF-8, and control, bidirectional
     and unseen characters, as escapes (as on the console), cut to what a cell holds."""
-    text = safe.console_safe(safe.file_name(file_name))
-    text = _NOT_XML.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
-    return _OOXML_ESCAPE.sub(r"\\x5f\1", text)[:MAX_CELL_CHARS]
+    return safe.sheet_safe(safe.file_name(file_name))
 
 
 def verdict_sheet(file_name: str, lang: str = "en") -> str:
