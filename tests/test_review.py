@@ -1556,3 +1556,17 @@ def test_a_workbook_emptied_after_a_year_with_data_gets_the_vanished_flags_alone
     assert gtb(inputs, "run") == 0
     checks = [c for (c,) in query(inputs, "SELECT DISTINCT message_key FROM flags")]
     assert checks and all("implausible-change.vanished" in c for c in checks), checks
+
+
+def test_a_change_of_personnel_asks_for_the_entity_sheets_comment_field(inputs):
+    """The Entity sheet is a Field/Value sheet: a flag on its personnel told the focal point to
+    explain the change "in the 'Comment' column of this row", which that sheet does not have."""
+    for year, personnel in ((2023, 1250), (2024, 12500)):
+        submit(inputs, f"{year}/UNEP_{year}.xlsx", set_cell(valid_sheets("UNEP", year), "Entity", "B4", personnel))
+    gtb(inputs, "run")
+    [(message, sheet, cell)] = query(
+        inputs, "SELECT message, sheet, cell FROM flags WHERE check_name = 'personnel_change'"
+    )
+    assert (sheet, cell) == ("Entity", "B4")
+    assert message.endswith("If the change is real, say why in the 'Comment' field of this sheet."), message
+    assert "column" not in message, message

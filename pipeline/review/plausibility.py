@@ -35,7 +35,7 @@ import pandas as pd
 
 from pipeline import paths
 from pipeline.catalogue import DEFAULT_LANG, Message, Rendered, column_named, localised
-from schemas import i18n
+from schemas import contract, i18n
 
 # (metric, item, unit, value, sheet, driving Excel row, contract column of the driving cell)
 METRICS_SQL = """
@@ -491,6 +491,14 @@ def _vanished_flags(sid: int, new: list[Figure], old: list[Figure], years: tuple
     return out
 
 
+def _comment_place(sheet: str) -> Message:
+    """Where the explanation of a figure's change goes: the Comment column of its row, or on a
+    Field/Value sheet (the Entity sheet's personnel), that sheet's Comment field."""
+    field = contract.sheet(sheet).layout == "field_value"
+    where = "implausible-change.in-field" if field else "implausible-change.in-row"
+    return Message(where, {"comment": Header(sheet, "comment")})
+
+
 def _change_flags(sid: int, new: list[Figure], old: list[Figure], years: tuple[int, int]) -> list[Flag]:
     """`implausible-change.change` for each figure of both years moved beyond its check's factor,
     and `implausible-change.from-zero` for one that was 0 the year before and is now at least its
@@ -511,7 +519,7 @@ def _change_flags(sid: int, new: list[Figure], old: list[Figure], years: tuple[i
                 "new": Shown(row.value),
                 "unit": _unit(row.unit),
                 "new_year": new_year,
-                "comment": Header(row.sheet, "comment"),
+                "where": _comment_place(row.sheet),
             }
             if was == 0:  # from nothing: no ratio to judge by, nor a likely slip to name
                 message = "implausible-change.from-zero"
