@@ -358,6 +358,11 @@ def _export(args: argparse.Namespace) -> int:
             f"note: {done.open_flags} plausibility flag(s) of {done.open_flag_years or done.year} still open; "
             "the package says DRAFT"
         )
+    if done.not_compared:
+        print(
+            f"note: {len(done.not_compared)} submission(s) of {done.year} not compared again with an earlier year as "
+            "it now stands (gtb status lists them); the package says DRAFT"
+        )
     return OK
 
 

@@ -579,3 +579,121 @@ def test_a_number_of_a_sets_table_that_is_not_one_stops_the_export(priced_2026_1
     err = capsys.readouterr().err
     assert "icao_fuel_burn.csv of factor set gtb-2026.1: fuel_kg '1,996' is not a number" in err, err
     assert not (tmp_path / "export" / "2025" / "datapackage.json").exists()
+
+
+@pytest.mark.parametrize("which", ["2025.1", "2026.1"])
+def test_every_canonical_quantity_is_recomputed_from_the_packages_unit_conversions(which, parquet, icao_parquet):
+    """A row reported in m3 of natural gas or kg of LPG is priced in kWh: its canonical quantity
+    came from the factor set's conversions, which no resource published, so 11.14 kWh per m3 and
+    its source were nowhere in the package. Every converted quantity of the four sheets is now
+    recomputed from the package alone."""
+    folder = parquet if which == "2025.1" else icao_parquet
+    conversions = parquet_rows(folder, "unit_conversions")
+    assert {r["factor_set"] for r in conversions} == {f"gtb-{which}"}
+    assert all(r["source_title"] and r["source_url"] for r in conversions)
+    factor = {(r["sheet"], r["activity"], r["from_unit"]): (r["multiplier"], r["to_unit"]) for r in conversions}
+
+    def converted(sheet: str, activity: str, unit: str) -> tuple[float, str]:
+        return factor.get((sheet, activity, unit)) or factor[(sheet, "*", unit)]
+
+    checked = converted_rows = 0
+    for sheet, table, activity, quantity, result, unit_column in [
+        ("Facilities", "facilities_activity", "energy_type_code", "quantity", "canonical_quantity", "canonical_unit"),
+        ("Vehicles", "vehicles_activity", "fuel_code", "quantity", "canonical_quantity", "canonical_unit"),
+        ("Waste", "waste_activity", None, "quantity", "quantity_tonnes", None),
+        ("Water", "water_activity", None, "volume", "volume_m3", None),
+    ]:
+        for row in parquet_rows(folder, table):
+            multiplier, to_unit = converted(sheet, row[activity] if activity else "*", row["unit_code"])
+            assert row[result] == pytest.approx(row[quantity] * multiplier, rel=1e-12), (sheet, row)
+            assert unit_column is None or row[unit_column] == to_unit, (sheet, row)
+            checked += 1
+            converted_rows += multiplier != 1.0
+    assert checked >= 6 and converted_rows >= 1  # the m3 of natural gas in kWh among them
+    resource = next(r for r in descriptor(folder)["resources"] if r["name"] == "unit_conversions")
+    assert resource["schema"]["primaryKey"] == ["factor_set", "sheet", "activity", "from_unit"]
+
+
+def test_the_package_says_in_a_property_whether_it_is_draft_and_why(warehouse, tmp_path):
+    """A year `gtb report --final` refuses, because a submission was not compared again with an
+    earlier year as it now stands, was exported with no DRAFT mark; and the mark of open flags was
+    a sentence in the description alone. `status` ('draft' or 'final') says it for a reader to
+    test, `open_plausibility_flags` and `not_compared_again` say why."""
+    import shutil
+
+    def package(db: Path, name: str) -> dict:
+        return descriptor(api.export(YEAR, db, tmp_path / name, "csv").folder)
+
+    clean = package(warehouse, "clean")
+    assert (clean["status"], clean["open_plausibility_flags"], clean["not_compared_again"]) == ("final", [], [])
+    assert "DRAFT" not in clean["description"]
+    copy = tmp_path / "gtb.duckdb"
+    shutil.copy(warehouse, copy)
+    with duckdb.connect(str(copy)) as con:  # UNEP's 2023 received again after its 2024 was compared with it
+        con.execute(
+            "UPDATE submissions SET received_at = received_at + INTERVAL 400 DAY "
+            "WHERE entity_code = 'UNEP' AND reporting_year = ? AND status = 'loaded'",
+            [YEAR - 1],
+        )
+    stale = package(copy, "stale")
+    assert stale["status"] == "draft" and stale["open_plausibility_flags"] == []
+    assert stale["not_compared_again"] == [{"entity_code": "UNEP", "compared_with_year": YEAR - 1}]
+    assert f"DRAFT: 1 submission of {YEAR} not compared again with an earlier year" in stale["description"]
+    with duckdb.connect(str(copy)) as con:
+        [(sid,)] = con.execute(
+            "SELECT submission_id FROM submissions WHERE entity_code = 'WFP' AND status = 'loaded'"
+        ).fetchall()
+        for flag_id in (9001, 9002):
+            con.execute(
+                "INSERT INTO flags (flag_id, submission_id, code, check_name, message, status) "
+                "VALUES (?, ?, 'implausible-change', 'yoy', 'x3 on the year before', 'open')",
+                [flag_id, sid],
+            )
+    both = package(copy, "both")
+    assert both["status"] == "draft"
+    assert both["open_plausibility_flags"] == [{"year": YEAR, "entity_code": "WFP", "flags": 2}]
+    assert f"DRAFT: 2 plausibility flags of {YEAR} still open; 1 submission of {YEAR}" in both["description"]
+    assert Package(str(tmp_path / "both" / "export" / str(YEAR) / "datapackage.json")).validate().valid
+
+
+def test_the_units_of_the_columns_the_pipeline_adds_are_theirs(csv_export):
+    """air_travel_activity.passenger_km was published in km (its name's ending), though it is in
+    passenger-km, and flights had no unit: the columns the pipeline adds carry their own."""
+    fields = {
+        (r["name"], f["name"]): f.get("unit")
+        for r in descriptor(csv_export)["resources"]
+        for f in r["schema"]["fields"]
+    }
+    assert fields[("air_travel_activity", "passenger_km")] == "passenger-km"
+    assert fields[("air_travel_activity", "flights")] == "flights"
+    assert fields[("air_travel_activity", "great_circle_km")] == "km"
+
+
+def test_a_restated_year_is_said_in_the_package(warehouse, tmp_path):
+    """After `gtb recalculate`, the next export published the earlier year's new total in its
+    views with nothing saying it was restated, from what, and why: the report says so, the
+    package did not. `recalculations` lists the restatements of the years it shows."""
+    import shutil
+
+    copy = tmp_path / "gtb.duckdb"
+    shutil.copy(warehouse, copy)
+    before = {
+        r["year"]: r
+        for r in parquet_rows(api.export(YEAR, copy, tmp_path / "a", "parquet").folder, "system_indicators")
+    }
+    assert parquet_rows(tmp_path / "a" / "export" / str(YEAR), "recalculations") == []
+    api.recalculate(YEAR - 1, "gtb-2026.1", "the ICAO method for every year from 2023", db=copy)
+    folder = api.export(YEAR, copy, tmp_path / "b", "parquet").folder
+    [row] = parquet_rows(folder, "recalculations")
+    now = {r["year"]: r for r in parquet_rows(folder, "system_indicators")}
+    assert (row["year"], row["old_factor_set"], row["new_factor_set"]) == (YEAR - 1, "gtb-2025.1", "gtb-2026.1")
+    with duckdb.connect(str(copy), read_only=True) as con:  # the log's figures, all emission rows
+        logged = con.execute("SELECT old_total_tco2e, new_total_tco2e FROM recalculations").fetchall()
+    assert [(row["old_total_tco2e"], row["new_total_tco2e"])] == logged
+    assert now[YEAR - 1]["total_tco2e"] != before[YEAR - 1]["total_tco2e"], "the views hold the year restated"
+    assert row["reason"] == "the ICAO method for every year from 2023"
+    resource = next(r for r in descriptor(folder)["resources"] if r["name"] == "recalculations")
+    assert resource["schema"]["primaryKey"] == ["year", "recalculated_at"]
+    assert all(f.get("description") for f in resource["schema"]["fields"])
+    csv_folder = api.export(YEAR, copy, tmp_path / "c", "csv").folder
+    assert Package(str(csv_folder / "datapackage.json")).validate().valid

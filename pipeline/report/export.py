@@ -8,12 +8,14 @@ What is exported (folder `{outputs}/export/{year}/`):
   `entity_change`, `year_factor_sets`, `entity_factor_sets` (the emission factor set(s) of each
   year, and where they change), `completeness_by_year`, `reporting_completeness`,
   `estimated_emissions` (the share of the workbooks' emissions from estimated figures);
+- the log of the years up to the data year restated with another factor set (`recalculations`);
 - the year's loaded submissions (`submissions`), their rows of every sheet table (activity,
   offsets, waste, water, Entity and EMS sheets) with `entity_code` and `year` beside
   `submission_id`, the `emissions` rows and the `emission_factors` they used, with sources;
 - the tables of the factor set(s) the year's emissions used that their figures come from, each
   the set's file row for row with a leading `factor_set`, with its sources and notes (ASSUMPTION
-  marks a set's own choice): `grid_renewable_shares` (the share an electricity row counts as
+  marks a set's own choice): `unit_conversions` (the multiplier from a row's unit to its canonical
+  unit, the unit of its factor), `grid_renewable_shares` (the share an electricity row counts as
   renewable of its kWh beyond the entity's own renewable figure), the ICAO calculator's tables
   behind an air travel row's kg of fuel per passenger (`icao_fuel_burn`, `icao_aircraft`,
   `icao_aircraft_mix`, `icao_route_groups`, `icao_regions`, `icao_class_factors`,
@@ -46,6 +48,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 import duckdb
 
@@ -54,6 +57,7 @@ from pipeline.errors import GtbError
 from pipeline.indicators.views import fields as view_fields
 from pipeline.report.queries import check_year, open_report_db
 from pipeline.review.flags import flag_years, open_flags
+from pipeline.review.stale import not_compared_again
 from schemas import contract
 
 FORMATS = ("parquet", "csv")
@@ -128,6 +132,9 @@ class ExportResult:
     rows: dict[str, int] = field(default_factory=dict)
     open_flags: int = 0  # plausibility flags of the year, or of a year before it, still open: a draft
     open_flag_years: str = ""  # '2025', '2024 and 2025': whose flags they are (`flag_years`)
+    # the year's loaded submissions not compared again with an earlier year as it now stands
+    # (`not_compared_again`: entity, file, earlier year): their flags may not be the data's, a draft
+    not_compared: list[tuple[str, str, int]] = field(default_factory=list)
     # files of the export before that this one does not have (the other format's): removed, so
     # that the folder holds what its datapackage.json describes, and said
     removed: list[str] = field(default_factory=list)
@@ -146,6 +153,19 @@ def resources() -> list[Resource]:
                       template_version
                FROM submissions WHERE status = 'loaded' AND reporting_year = ? ORDER BY submission_id""",
             "The loaded submission workbooks of the year: the source of every row of the sheet tables.",
+        )
+    )
+    out.append(
+        Resource(
+            "recalculations",
+            """SELECT reporting_year AS year, recalculated_at, old_factor_set, new_factor_set, submissions,
+                      old_total_tco2e, new_total_tco2e, reason
+               FROM recalculations WHERE reporting_year <= ? ORDER BY ALL""",
+            "The years up to the data year restated with another factor set after they were loaded (gtb "
+            "recalculate): when, the factor sets before and after, the year's total before and after, and why. "
+            "The indicator views hold each year as it now stands; a year listed here may have been published "
+            "with the total before.",
+            key=("year", "recalculated_at"),
         )
     )
     to_submission = (("submission_id", "submissions", "submission_id"),)
@@ -391,6 +411,7 @@ def export(year: int, db: Path, outputs: Path, fmt: str = "parquet") -> ExportRe
         flags = open_flags(con, year, earlier=True)  # the views it publishes run up to the year
         result.open_flags = len(flags)
         result.open_flag_years = flag_years(flags)
+        result.not_compared = not_compared_again(con, year)
         _register_set_tables(con, year)
         _register_airports(con, year)
         try:
@@ -407,7 +428,7 @@ def export(year: int, db: Path, outputs: Path, fmt: str = "parquet") -> ExportRe
                 tmp, result.rows[resource.name] = _write(con, resource, year, path, fmt)
                 staged.append((tmp, path))
                 described.append(_describe(con, resource, year, path, fmt))
-            descriptor = _write_descriptor(folder, year, fmt, described, result.open_flags, result.open_flag_years)
+            descriptor = _write_descriptor(folder, year, fmt, described, _status(flags, result.not_compared))
             staged.append((descriptor, folder / DESCRIPTOR))
         except (OSError, duckdb.IOException) as exc:
             _unlink_staged(staged)
@@ -534,6 +555,9 @@ def _unit(name: str, table: str) -> str:
             for col in spec.columns:
                 if col.db_name == name and col.unit:
                     return col.unit
+            for derived in spec.derived:  # the columns the pipeline adds (passenger_km: passenger-km)
+                if derived.name == name and derived.unit:
+                    return derived.unit
     known = view_fields().get(name)
     if known is not None and known.unit:
         return known.unit
@@ -587,7 +611,7 @@ def _describe(con: duckdb.DuckDBPyConnection, resource: Resource, year: int, pat
     }
     if fmt == "csv":
         out["encoding"] = "utf-8"
-        out["dialect"] = {"delimiter": ",", "header": True}
+        out["dialect"] = {"delimiter": ",", "header": True, "quoteChar": '"', "doubleQuote": True}
     return out
 
 
@@ -601,9 +625,47 @@ def _listed_files(folder: Path) -> set[str]:
     return {p for p in paths if p and Path(p).name == p and not p.startswith(".")}
 
 
-def _write_descriptor(folder: Path, year: int, fmt: str, described: list[dict], flags: int, years: str = "") -> str:
+def _status(flags: list[dict], stale: list[tuple[str, str, int]]) -> dict[str, object]:
+    """The package's `status` property, for a reader to test rather than read: `draft` while a
+    plausibility flag of the year or of a year before it is open (`open_flags`, counted by year and
+    entity) or a submission of the year was not compared again with an earlier year as it now
+    stands (`not_compared_again`), which `gtb report --final` refuses alike; else `final`."""
+    counted: dict[tuple[int, str], int] = {}
+    for f in flags:
+        counted[(int(f["year"]), str(f["entity_code"]))] = counted.get((int(f["year"]), str(f["entity_code"])), 0) + 1
+    return {
+        "status": "draft" if flags or stale else "final",
+        "open_plausibility_flags": [
+            {"year": year, "entity_code": entity, "flags": n} for (year, entity), n in sorted(counted.items())
+        ],
+        "not_compared_again": [
+            {"entity_code": entity, "compared_with_year": int(earlier)} for entity, _, earlier in stale
+        ],
+    }
+
+
+def _draft_sentence(year: int, status: Mapping[str, object]) -> str:
+    """What `status` says, in the package's description ('' for a final package)."""
+    flagged = cast(list[dict], status["open_plausibility_flags"])
+    stale = cast(list[dict], status["not_compared_again"])
+    if status["status"] != "draft":
+        return ""
+    parts = []
+    if flagged:
+        n = sum(int(f["flags"]) for f in flagged)
+        years = flag_years(flagged)
+        parts.append(f"{n} plausibility flag{'s' * (n != 1)} of {years} still open")
+    if stale:
+        parts.append(
+            f"{len(stale)} submission{'s' * (len(stale) != 1)} of {year} not compared again with an earlier year "
+            "as it now stands"
+        )
+    return f" DRAFT: {'; '.join(parts)} (see status, open_plausibility_flags and not_compared_again)."
+
+
+def _write_descriptor(folder: Path, year: int, fmt: str, described: list[dict], status: Mapping[str, object]) -> str:
     """`datapackage.json` into a temporary file in `folder` (the caller renames it into place)."""
-    draft = f" DRAFT: {flags} plausibility flag{'s' * (flags != 1)} of {years or year} still open." if flags else ""
+    draft = _draft_sentence(year, status)
     descriptor = {
         "profile": "data-package",
         "name": f"greening-the-blue-{year}",
@@ -611,19 +673,24 @@ def _write_descriptor(folder: Path, year: int, fmt: str, described: list[dict], 
         "description": (
             f"Indicators of the UN system's environmental inventory up to {year}, and the activity rows, emissions "
             f"and emission factors of the {year} submissions, with the tables of the factor set(s) behind them "
-            "(grid renewable shares; the ICAO calculator's tables and the flight distance tables of air travel), "
+            "(unit conversions; grid renewable shares; the ICAO calculator's tables and the flight distance tables "
+            "of air travel) and the years restated since they were loaded, "
             f"written by gtb export (pipeline {__version__})."
             + draft
             + (
-                " In the CSV files a text value that a spreadsheet would run as a formula starts with an apostrophe."
+                " In the CSV files a text value that a spreadsheet would run as a formula starts with an apostrophe,"
+                " as does a part of a text that starts so after a semicolon, comma, tab or line break (where a"
+                " spreadsheet may split a line), and control characters other than tab and line feed are"
+                " written as escapes (\\x1b, \\u202e); the Parquet export holds the exact text."
                 if fmt == "csv"
-                else ""
+                else " The Parquet files hold the text exactly as loaded."
             )
             + " Withheld: "
             + ", ".join(f"{k} ({v})" for k, v in WITHHELD.items())
             + "."
         ),
         "version": __version__,
+        **status,
         "resources": described,
     }
     handle, tmp = tempfile.mkstemp(dir=folder, prefix=_temporary_prefix(Path(DESCRIPTOR).stem), suffix=".json")
