@@ -2,6 +2,7 @@
 
 Exit codes (cli.md): 0 all good (warnings allowed); 1 at least one submission had errors;
 2 the command itself could not run, with a one-line reason on stderr and no traceback.
+SIGTERM stops a command as Ctrl-C does (`_sigterm_as_ctrl_c`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import contextlib
 import gc
 import json
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -157,7 +161,104 @@ def main(argv: list[str] | None = None) -> int:
     return _main(build_parser().parse_args(argv))
 
 
-def _main(args: argparse.Namespace) -> int:
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt (`_sigterm_as_ctrl_c`)."""
+
+
+class _Sigterm:
+    """Whether SIGTERM stopped the command (`received`), and whether one that comes now is still
+    raised (`armed`: not once the first was, nor once the command has ended)."""
+
+    def __init__(self) -> None:
+        self.received = False
+        self.armed = True
+
+    def handle(self, signum: int, frame: object) -> None:
+        if self.armed:
+            self.armed = False
+            self.received = True
+            raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c(restore: bool = True) -> Iterator[_Sigterm]:
+    """SIGTERM (`kill`, systemd, `docker stop`, a CI timeout) stops the command as Ctrl-C does:
+    `Terminated`, a KeyboardInterrupt, is raised in the main thread, so the transaction rolls
+    back, the workers stop and the command ends with one line and exit code 2 (`gtb serve`: the
+    portal stops). Python's own handler ended the process at once, saying nothing. Only the first
+    is raised: those that follow (a service manager may send it again) are let be while the
+    command stops, so that the rollback and the stopping run to their end. The handler before is
+    put back as the block ends (tests call `main` in-process), unless `restore` is False (the
+    `gtb` program: a SIGTERM as it exits is let be, not a kill that turns the exit code into
+    -15, nor a traceback in the interpreter's teardown). None is set outside the main
+    thread (Python allows none there), nor where SIGTERM is ignored (the process was started not
+    to stop on it) or handled outside Python. Worker processes never run this handler: the fork
+    server is a program of its own, and each worker sets SIGTERM back to its default."""
+    state = _Sigterm()
+    previous = signal.getsignal(signal.SIGTERM)
+    if threading.current_thread() is not threading.main_thread() or previous is signal.SIG_IGN or previous is None:
+        yield state
+        return
+    signal.signal(signal.SIGTERM, state.handle)
+    try:
+        yield state
+    finally:
+        state.armed = False  # a SIGTERM now is let be, until the handler before is back
+        if restore:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args: argparse.Namespace, restore_sigterm: bool = True) -> int:
+    """The command, SIGTERM stopping it as Ctrl-C does (`_sigterm_as_ctrl_c`). `validate` and
+    `run` end without the interpreter's teardown (`entry`): the worker processes still running
+    as they end (a reading ahead whose files were dropped, or that an interrupted command left)
+    are stopped first and their log files removed (`workers.stopping_pools`)."""
+    with _sigterm_as_ctrl_c(restore_sigterm) as sigterm:
+        if args.command not in QUICK_EXIT:
+            return _command(args, sigterm)
+        from pipeline.workers import stopping_pools
+
+        with stopping_pools():
+            code = _command(args, sigterm)
+            sigterm.armed = False  # the command has ended: its workers are stopped whatever comes
+            return code
+
+
+def _command(args: argparse.Namespace, sigterm: _Sigterm) -> int:
+    try:
+        _start_workers(args)
+        return _dispatch(args)
+    except GtbError as exc:  # may quote a name from the command line or a folder: never replayed on the terminal
+        from pipeline import safe
+
+        print(f"gtb: {safe.console_safe(str(exc))}", file=sys.stderr)
+        return CANNOT_RUN
+    except KeyboardInterrupt:
+        sigterm.armed = False
+        print(_interruption(sigterm), file=sys.stderr)
+        return CANNOT_RUN
+    except BrokenPipeError:  # the reader went away (gtb status | head): end quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return OK
+    except OSError as exc:  # a folder or file the command needs cannot be read or written
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"gtb: {exc.strerror or exc}{where}", file=sys.stderr)
+        return CANNOT_RUN
+    except Exception as exc:  # a bug, not an input: one line, and the traceback on request
+        if _interrupted(exc):
+            sigterm.armed = False
+            print(_interruption(sigterm), file=sys.stderr)
+            return CANNOT_RUN
+        if os.environ.get("GTB_DEBUG"):
+            raise
+        print(f"gtb: internal error ({type(exc).__name__}: {exc}); rerun with GTB_DEBUG=1 for details", file=sys.stderr)
+        return CANNOT_RUN
+
+
+def _start_workers(args: argparse.Namespace) -> None:
+    """The worker processes' fork server, started before the command imports the rest, and
+    for `validate` and `run` a reading ahead of the workbooks."""
     if args.command in ("run", "validate"):
         from pipeline.workers import warm_up
 
@@ -173,38 +274,18 @@ def _main(args: argparse.Namespace) -> int:
             "pipeline.intake.excerpt",
             "pipeline.intake.prepared",  # the last: it freezes what the server imported
         )
-    try:
-        return _dispatch(args)
-    except GtbError as exc:  # may quote a name from the command line or a folder: never replayed on the terminal
-        from pipeline import safe
 
-        print(f"gtb: {safe.console_safe(str(exc))}", file=sys.stderr)
-        return CANNOT_RUN
-    except KeyboardInterrupt:
-        print("gtb: interrupted", file=sys.stderr)
-        return CANNOT_RUN
-    except BrokenPipeError:  # the reader went away (gtb status | head): end quietly
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return OK
-    except OSError as exc:  # a folder or file the command needs cannot be read or written
-        where = f": {exc.filename}" if exc.filename else ""
-        print(f"gtb: {exc.strerror or exc}{where}", file=sys.stderr)
-        return CANNOT_RUN
-    except Exception as exc:  # a bug, not an input: one line, and the traceback on request
-        if _interrupted(exc):
-            print("gtb: interrupted", file=sys.stderr)
-            return CANNOT_RUN
-        if os.environ.get("GTB_DEBUG"):
-            raise
-        print(f"gtb: internal error ({type(exc).__name__}: {exc}); rerun with GTB_DEBUG=1 for details", file=sys.stderr)
-        return CANNOT_RUN
+
+def _interruption(sigterm: _Sigterm) -> str:
+    """The line that says the command was stopped, by SIGTERM or by Ctrl-C."""
+    return "gtb: stopped (SIGTERM)" if sigterm.received else "gtb: interrupted"
 
 
 def _interrupted(exc: BaseException) -> bool:
-    """Whether `exc` comes of Ctrl-C: DuckDB stops a query on it with its own InterruptException
-    ("Query interrupted"), and the rollback that follows may raise again ("Current transaction is
-    aborted") with the interruption as its context. The database is as it was before the run."""
+    """Whether `exc` comes of Ctrl-C (or SIGTERM, raised as Ctrl-C): DuckDB stops a query on it
+    with its own InterruptException ("Query interrupted"), and the rollback that follows may raise
+    again ("Current transaction is aborted") with the interruption as its context. The database
+    is as it was before the run."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -369,10 +450,10 @@ def _export(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from pipeline import api
 
-    try:
+    # Ctrl-C or SIGTERM: waitress stops serving (and takes the KeyboardInterrupt itself once it serves)
+    with contextlib.suppress(KeyboardInterrupt):
         api.serve(args.host, args.port, args.inputs, args.outputs, args.db, on_ready=print)
-    except KeyboardInterrupt:
-        print("portal stopped")
+    print("portal stopped")
     return OK
 
 
@@ -442,7 +523,7 @@ def entry() -> NoReturn:
     args = build_parser().parse_args(sys.argv[1:])
     if args.command in QUICK_EXIT:
         gc.disable()
-    code = _main(args)
+    code = _main(args, restore_sigterm=False)  # a SIGTERM from here on is let be: the command has ended
     if args.command in QUICK_EXIT:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError):  # a reader that went away (gtb run | head)

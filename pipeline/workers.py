@@ -7,6 +7,10 @@ that aborts (calamine aborts the process on allocation failure), runs out of mem
 costs only that task, whose result is then
 a `ReaderFailed`; the other tasks go on. An `UnreadableFile` the work raises is that task's
 result too. Results come back in completion order.
+
+`stopping_pools()` stops, as its block ends, every pool started in it and still running (in
+another thread: a reading ahead): for a process about to end, on Ctrl-C or SIGTERM among others,
+which would leave their workers and log files behind.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import resource
 import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections import deque
@@ -74,6 +79,10 @@ class ReaderFailed(UnreadableFile):
         self.detail = detail
 
 
+class PoolStopped(RuntimeError):
+    """The pool was stopped from outside (`stopping_pools`): its caller's work ends there."""
+
+
 def run_isolated(
     items: Iterable[tuple[Any, tuple]],
     work: Work,
@@ -120,8 +129,14 @@ class _Worker:
         self.process = context.Process(
             target=_worker_main, args=(child_conn, work, limits.reader_memory_bytes, self.log_path), daemon=True
         )
-        self.process.start()
-        child_conn.close()
+        try:
+            self.process.start()
+        except BaseException:  # no process (or Ctrl-C as it starts): nothing of it left
+            self.conn.close()
+            os.unlink(self.log_path)
+            raise
+        finally:
+            child_conn.close()
         self.ready = False
         self.retiring = False  # ends after its task (`retire_after_task`): given no other
         self.task: _Task | None = None
@@ -149,6 +164,46 @@ class _Worker:
         with contextlib.suppress(OSError):
             os.unlink(self.log_path)
 
+    def kill(self) -> None:
+        """From another thread than the pool's: the process killed and its log file removed, at
+        once; the pool's own thread, which may be using it, finds it dead and ends it as usual."""
+        with contextlib.suppress(OSError, ValueError):  # ended and closed meanwhile
+            self.process.kill()
+        with contextlib.suppress(OSError):
+            os.unlink(self.log_path)
+
+
+_pools: dict[int, _Pool] = {}  # every pool running in this process, by serial number (`stopping_pools`)
+_pools_lock = threading.Lock()
+_last_serial = [0]
+
+
+@contextlib.contextmanager
+def stopping_pools(wait_s: float = 5.0) -> Iterator[None]:
+    """Every pool started in the block (by any thread) and still running as it ends is stopped
+    then: its worker processes killed (waited for up to `wait_s`), their log files removed, and
+    the thread running it gets `PoolStopped` at its next step. For a command about to end, which
+    leaves nothing running: a reading ahead whose files were dropped, or that Ctrl-C or SIGTERM
+    left behind as it stopped the command (the thread reading carries on otherwise, its workers
+    and their log files outliving the process that ends without its teardown)."""
+    with _pools_lock:
+        mark = _last_serial[0]
+    try:
+        yield
+    finally:
+        with _pools_lock:
+            running = [pool for serial, pool in _pools.items() if serial > mark]
+        stopped = [worker for pool in running for worker in pool.stop()]
+        _wait_ended(stopped, wait_s)
+
+
+def _wait_ended(workers: list[_Worker], wait_s: float) -> None:
+    """Wait for the processes of `workers` (killed) to be gone, for up to `wait_s` seconds."""
+    deadline = time.monotonic() + wait_s
+    for worker in workers:
+        with contextlib.suppress(OSError, ValueError):  # closed by the pool's own thread: it has ended
+            wait([worker.process.sentinel], max(0.0, deadline - time.monotonic()))
+
 
 class _Pool:
     """A few long-lived worker processes, each fed one path at a time over its own pipe."""
@@ -166,8 +221,41 @@ class _Pool:
         self.limits = limits
         self.wanted = wanted
         self.on_part = on_part
-        self.workers = [_Worker(self.context, work, limits) for _ in range(jobs)]
         self.failed_starts = 0
+        self.workers: list[_Worker] = []
+        self._lock = threading.Lock()  # held while a worker starts, and to stop the pool from outside
+        self._stopped = False
+        with _pools_lock:
+            _last_serial[0] += 1
+            self.serial = _last_serial[0]
+            _pools[self.serial] = self
+        try:
+            for _ in range(jobs):
+                self._start(None)
+        except BaseException:  # the workers started so far are stopped, their log files removed
+            self.close()
+            raise
+
+    def _start(self, slot: int | None) -> None:
+        """A new worker, in `slot` (the end if None), unless the pool was stopped."""
+        with self._lock:
+            if self._stopped:
+                raise PoolStopped("the worker processes were stopped")
+            worker = _Worker(self.context, self.work, self.limits)
+            if slot is None:
+                self.workers.append(worker)
+            else:
+                self.workers[slot] = worker
+
+    def stop(self) -> list[_Worker]:
+        """From another thread: kill the workers now and remove their log files; the pool starts no
+        more, and its own thread gets `PoolStopped` when it next replaces one. The workers killed."""
+        with self._lock:
+            self._stopped = True
+            workers = list(self.workers)
+        for worker in workers:
+            worker.kill()
+        return workers
 
     def run(self, tasks: deque[tuple[int, Any, tuple]]) -> Iterator[tuple[Any, object]]:
         outstanding = len(tasks)
@@ -252,9 +340,11 @@ class _Pool:
 
     def _replace(self, slot: int, kill: bool) -> None:
         self.workers[slot].stop(kill=kill)
-        self.workers[slot] = _Worker(self.context, self.work, self.limits)
+        self._start(slot)
 
     def close(self) -> None:
+        with _pools_lock:
+            _pools.pop(self.serial, None)
         for worker in self.workers:
             worker.stop(kill=worker.task is not None)
 
@@ -339,7 +429,8 @@ def _set_up_worker(memory_bytes: int, log_path: str) -> None:
     starts (the modules the fork server preloaded: pandas when the workers normalise), within the
     hard limit; Arrow on the system allocator (its default, mimalloc, reserves about 1 GiB of
     address space on first use, which the cap would count as if the work had used it); Ctrl-C
-    ignored."""
+    ignored, SIGTERM left to end it (the pool's parent sends it at exit, and so does a stop of
+    the whole process group)."""
     sys.stdout.flush()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -356,6 +447,7 @@ def _set_up_worker(memory_bytes: int, log_path: str) -> None:
         cap = cap if hard == resource.RLIM_INFINITY else min(cap, hard)
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # whatever the process that started it does with it
     gc.disable()  # during a task; `_worker_main` collects after each (see there)
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -249,7 +252,7 @@ def test_only_the_commands_that_end_with_the_process_run_without_the_garbage_col
 
     seen: dict[str, bool] = {}
 
-    def record(args) -> int:
+    def record(args, restore_sigterm: bool = True) -> int:
         seen[args.command] = gc.isenabled()
         return 0
 
@@ -302,6 +305,57 @@ def test_a_real_fault_is_still_an_internal_error(monkeypatch, capsys):
     monkeypatch.setattr(cli, "_dispatch", fault)
     assert cli.main(["status", "--year", "2025"]) == cli.CANNOT_RUN
     assert "internal error (TransactionException" in capsys.readouterr().err
+
+
+def test_sigterm_stops_the_command_as_ctrl_c_and_the_handler_before_is_back(monkeypatch, capsys):
+    """In-process, as tests call `main`: SIGTERM during the command is raised as Ctrl-C is, a second
+    one while it stops is let be, and the caller's own handler is back once `main` returns."""
+    import pipeline.cli as cli
+
+    def callers(signum, frame):
+        raise AssertionError("the caller's handler ran during the command")
+
+    during = []
+
+    def command(args):
+        during.append(signal.getsignal(signal.SIGTERM))
+        if during[0] is callers:  # not handled by the command: not sent, or it would end the tests
+            return cli.OK
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(30)  # the handler raises as the sleep is interrupted
+        except KeyboardInterrupt:
+            os.kill(os.getpid(), signal.SIGTERM)  # again, as the command stops (its rollback): let be
+            time.sleep(0.05)
+            during.append("stopped to its end")
+            raise
+        return cli.OK
+
+    previous = signal.signal(signal.SIGTERM, callers)
+    try:
+        monkeypatch.setattr(cli, "_dispatch", command)
+        code = cli.main(["status", "--year", "2025"])
+        after = signal.getsignal(signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert during[0] not in (callers, signal.SIG_DFL) and during[1:] == ["stopped to its end"]
+    assert (code, capsys.readouterr().err) == (cli.CANNOT_RUN, "gtb: stopped (SIGTERM)\n")
+    assert after is callers
+
+
+def test_sigterm_ignored_by_the_caller_stays_ignored(monkeypatch):
+    """A process started not to stop on SIGTERM keeps it ignored through the command."""
+    import pipeline.cli as cli
+
+    during = []
+    monkeypatch.setattr(cli, "_dispatch", lambda args: during.append(signal.getsignal(signal.SIGTERM)) or cli.OK)
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        assert cli.main(["status", "--year", "2025"]) == cli.OK
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert during == [signal.SIG_IGN]
 
 
 def test_recalculating_a_year_on_its_own_set_takes_the_rules_of_an_upgrade(tmp_path, capsys):

@@ -5,9 +5,11 @@ database URL, the secret key."""
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ import pytest
 from pipeline import cycle
 from pipeline.errors import GtbError
 from pipeline.portal import state
+from tests import processes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,6 +94,54 @@ def test_users_add_refuses_a_password_like_the_user_name_or_of_spaces_only(tmp_p
 def test_serve_without_its_inputs_folder_says_so(tmp_path):
     done = gtb("serve", "--inputs", str(tmp_path / "nowhere"), "--outputs", str(tmp_path / "out"), "--port", "1")
     assert done.returncode == 2 and "inputs folder not found" in done.stderr
+
+
+@pytest.mark.skipif(not processes.AVAILABLE, reason="the processes are looked up in /proc")
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT], ids=["term", "int"])
+def test_serve_stops_on_sigterm_as_on_ctrl_c(tmp_path, sent):
+    """`systemctl stop`, `docker stop` send SIGTERM: the portal ended at once with exit code -15,
+    its temporary files left behind. Now SIGTERM stops it as Ctrl-C does: waitress stops serving,
+    "portal stopped" (which Ctrl-C did not print either: waitress took the KeyboardInterrupt),
+    exit code 0, no process or temporary file left."""
+    (tmp_path / "inputs").mkdir()
+    temp = tmp_path / "temp"  # the server's own temporary folder
+    temp.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GTB_PORTAL_", "DJANGO_"))}
+    env.update(TMPDIR=str(temp), PYTHONUNBUFFERED="1")
+    command = [sys.executable, "-m", "pipeline.cli", "serve", "--port", "0", "--inputs", str(tmp_path / "inputs")]
+    server = subprocess.Popen(
+        [*command, "--outputs", str(tmp_path / "out")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    assert server.stdout is not None and server.stderr is not None
+    try:
+        assert server.stdout.readline().startswith("portal at ")
+        said = ""  # until the warm-up (a blank workbook checked by the workers) has ended
+        while not ("ready for uploads" in said or "warm-up failed" in said):
+            line = server.stderr.readline()
+            if not line:
+                break
+            said += line
+        assert "ready for uploads" in said, said
+        deadline = time.monotonic() + 30  # said just before its own folder is removed
+        while list(temp.glob("gtb-portal-warm-*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = processes.descendants(server.pid)
+        assert started, "the workers' fork server is running"
+        server.send_signal(sent)
+        out, err = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+    assert (server.returncode, out) == (0, "portal stopped\n"), err
+    assert "Traceback" not in err, err
+    assert not processes.left_after(started, 30)
+    assert list(temp.iterdir()) == []
 
 
 def test_the_reporting_cycle_is_read_from_the_inputs_or_the_repository(tmp_path):

@@ -12,11 +12,13 @@ import os
 import pickle
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +28,7 @@ from pipeline.intake import ahead, guard, read, reading, shifts, validate
 from pipeline.intake.normalise import ParsedSheet
 from pipeline.workers import run_isolated
 from schemas import checks, contract, i18n
-from tests import hostile, odd_files
+from tests import hostile, odd_files, processes
 from tests.builders import valid_sheets, write_workbook
 
 # Every character Python or Arrow calls white space, digits of other scripts, and what numbers are made of.
@@ -146,6 +148,43 @@ def test_the_workers_drop_tasks_no_longer_wanted_and_end_when_the_last_are_dropp
     done = dict(run_isolated(items, str.upper, jobs=1, wanted=lambda key: key in ("a", "b")))
     assert done == {"a": "A", "b": "B"}
     assert dict(run_isolated(items, str.upper, jobs=2, wanted=lambda key: False)) == {}
+
+
+@pytest.mark.skipif(not processes.AVAILABLE, reason="the processes are looked up in /proc")
+def test_a_pool_still_running_in_another_thread_as_the_command_ends_is_stopped(tmp_path, monkeypatch):
+    """A reading ahead runs its pool in a thread of its own: when the command ended before it (Ctrl-C,
+    SIGTERM, its files dropped), that thread read on, and its workers and their log files outlived
+    the process, which ends without its teardown. `stopping_pools` kills them and removes the files
+    as the command ends, and the thread gets PoolStopped instead of a crash as the file's verdict."""
+    from pipeline.workers import PoolStopped, stopping_pools
+
+    assert dict(run_isolated([("x", ("x",))], str.upper)) == {"x": "X"}  # the fork server is up
+    before = processes.descendants(os.getpid())  # the fork server, which stays
+    temp = tmp_path / "temp"  # where the workers' log files go
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    items = [(name, (Path(name),)) for name in ("a.xlsx", "slow.xlsx")]  # slow: a minute in its worker
+    first, outcome = threading.Event(), []
+
+    def read() -> None:
+        try:
+            for item in run_isolated(items, hostile.sleep_on_slow_name, jobs=2):
+                outcome.append(item)
+                first.set()
+        except BaseException as exc:
+            outcome.append(exc)
+
+    with stopping_pools():
+        thread = threading.Thread(target=read, daemon=True)
+        thread.start()
+        assert first.wait(60)
+        workers = processes.descendants(os.getpid()) - before
+        assert len(workers) == 2 and len(list(temp.glob("gtb-reader-*.log"))) == 2
+    assert list(temp.iterdir()) == []  # removed before the block ended
+    thread.join(30)
+    assert outcome[0] == ("a.xlsx", "a.xlsx") and isinstance(outcome[1], PoolStopped), outcome
+    assert len(outcome) == 2 and not processes.left_after(workers, 30)
+    assert list(temp.iterdir()) == []  # and the thread, ending, started no other worker
 
 
 def test_gtb_run_reads_ahead_only_when_every_submission_looks_new(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from openpyxl import load_workbook
 
 from pipeline import api
 from pipeline.cli import main
+from tests import processes
 from tests.builders import set_cell, valid_sheets, write_workbook
 
 YEAR = 2024
@@ -751,68 +753,117 @@ def test_missing_inputs_folder_exits_2(tmp_path, capsys):
     assert code == 2 and "inputs folder not found" in capsys.readouterr().err
 
 
-def test_killed_run_leaves_database_as_before(inputs):
-    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
-    db = inputs.parent / "out" / "gtb.duckdb"
-    run(inputs)
-    before = query(
-        inputs,
-        "SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM facilities_activity), "
-        "(SELECT count(*) FROM emissions), (SELECT count(*) FROM runs)",
-    )
-    submit(inputs, "WFP_2024.xlsx", valid_sheets("WFP"))
-    # The test patches in its own pause, inside the load transaction (after the emissions are
-    # written), then kills the process there: production code carries no test hook.
-    script = (
-        "import sys, time\n"
-        "from pipeline.emissions import calculate as c\n"
-        "real = c.calculate\n"
-        "def paused(*a, **k):\n"
-        "    n = real(*a, **k)\n"
-        "    print('load transaction open', flush=True)\n"
-        "    time.sleep(60)\n"
-        "    return n\n"
-        "c.calculate = paused\n"
-        "from pipeline.cli import main\n"
-        "sys.exit(main(sys.argv[1:]))\n"
-    )
+# A run in its own process, paused where the test says: the script patches in its own pause
+# (production code carries no test hook), prints a line when it gets there, and sleeps.
+PAUSED_RUN = """\
+import time
+{patch}
+from pipeline.cli import entry
+entry()
+"""
+# inside the load transaction, after the emissions are written
+PAUSE_IN_TRANSACTION = """\
+from pipeline.emissions import calculate as c
+real = c.calculate
+def paused(*a, **k):
+    n = real(*a, **k)
+    print('paused', flush=True)
+    time.sleep(60)
+    return n
+c.calculate = paused
+"""
+# while the workers read: the reading thread holds the first file read, the others wait
+PAUSE_WHILE_READING = """\
+from pipeline.intake import ahead
+real = ahead.Reading._deliver
+def paused(self, path, result):
+    print('paused', flush=True)
+    time.sleep(60)
+    return real(self, path, result)
+ahead.Reading._deliver = paused
+"""
+
+
+def _paused_run(inputs: Path, patch: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`gtb run --jobs 2` on `inputs` in its own process, once it has paused at `patch`'s pause."""
+    out = inputs.parent / "out"
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            script,
-            "run",
-            "--inputs",
-            str(inputs),
-            "--db",
-            str(db),
-            "--outputs",
-            str(inputs.parent / "out"),
-            "--jobs",
-            "1",
-        ],
+        [sys.executable, "-c", PAUSED_RUN.format(patch=patch), "run", "--inputs", str(inputs)]
+        + ["--db", str(out / "gtb.duckdb"), "--outputs", str(out), "--jobs", "2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).resolve().parent.parent,
+        env=env,
     )
+    assert proc.stdout is not None and proc.stderr is not None
     deadline = time.time() + 60
     line = ""
-    while time.time() < deadline and "load transaction open" not in line:
+    while time.time() < deadline and "paused" not in line:
         line = proc.stdout.readline()
         if not line and proc.poll() is not None:
             break
-    assert "load transaction open" in line, proc.stderr.read()
+    if "paused" not in line:
+        proc.kill()
+        pytest.fail(f"the run did not reach its pause: {proc.communicate()[1]}")
+    return proc
+
+
+def _content(db: Path) -> dict[str, list]:
+    """Every row of every table of the warehouse."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY table_name").fetchall()]
+        return {t: con.execute(f'SELECT * FROM "{t}" ORDER BY ALL').fetchall() for t in tables}
+
+
+def test_killed_run_leaves_database_as_before(inputs):
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    db = inputs.parent / "out" / "gtb.duckdb"
+    run(inputs)
+    before = _content(db)
+    submit(inputs, "WFP_2024.xlsx", valid_sheets("WFP"))
+    proc = _paused_run(inputs, PAUSE_IN_TRANSACTION)
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    after = query(
-        inputs,
-        "SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM facilities_activity), "
-        "(SELECT count(*) FROM emissions), (SELECT count(*) FROM runs)",
-    )
-    assert after == before
+    proc.communicate()
+    assert _content(db) == before
     # and the next run completes normally
     assert run(inputs).loaded == ["WFP_2024.xlsx"]
+
+
+@pytest.mark.skipif(not processes.AVAILABLE, reason="the processes are looked up in /proc")
+@pytest.mark.parametrize("pause", [PAUSE_WHILE_READING, PAUSE_IN_TRANSACTION], ids=["reading", "loading"])
+@pytest.mark.parametrize(
+    "sent, said", [(signal.SIGTERM, "gtb: stopped (SIGTERM)"), (signal.SIGINT, "gtb: interrupted")], ids=["term", "int"]
+)
+def test_a_run_stopped_by_sigterm_or_ctrl_c_leaves_nothing_behind(inputs, tmp_path, pause, sent, said):
+    """`kill`, `docker stop`, systemd or a CI timeout send SIGTERM: the run ended at once, saying
+    nothing, with exit code -15. It now ends as after Ctrl-C: one line, exit code 2, the warehouse
+    as it was. And either way the readers' worker processes are stopped and their log files
+    removed: Ctrl-C while the workers read left the reading thread running, its workers to end by
+    themselves and their log files in the temporary folder, as the process ends without its
+    teardown."""
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    db = inputs.parent / "out" / "gtb.duckdb"
+    run(inputs)
+    before = _content(db)
+    for entity in ("WFP", "UNDP", "UNHCR", "ITC"):
+        submit(inputs, f"{entity}_2024.xlsx", valid_sheets(entity))
+    temp = tmp_path / "temp"  # the run's own temporary folder: nothing else writes there
+    temp.mkdir()
+    proc = _paused_run(inputs, pause, env={**os.environ, "TMPDIR": str(temp)})
+    started = processes.descendants(proc.pid)
+    assert started, "the run has its fork server, if not its workers, running"
+    if pause is PAUSE_WHILE_READING:  # the workers are reading: each has its log file
+        assert list(temp.glob("gtb-reader-*.log")), list(temp.iterdir())
+    proc.send_signal(sent)
+    _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err) == (2, said + "\n")
+    assert _content(db) == before
+    assert not processes.left_after(started, 30)
+    # (pymp-*: multiprocessing's folder of the fork server's socket, which every run that ends
+    # without the interpreter's teardown leaves, stopped or not)
+    assert [p.name for p in temp.iterdir() if not p.name.startswith("pymp-")] == []
+    assert run(inputs).loaded == ["ITC_2024.xlsx", "UNDP_2024.xlsx", "UNHCR_2024.xlsx", "WFP_2024.xlsx"]
 
 
 def test_every_table_and_column_is_documented(inputs):
