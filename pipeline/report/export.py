@@ -44,6 +44,7 @@ import json
 import os
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -630,9 +631,7 @@ def _status(flags: list[dict], stale: list[tuple[str, str, int]]) -> dict[str, o
     plausibility flag of the year or of a year before it is open (`open_flags`, counted by year and
     entity) or a submission of the year was not compared again with an earlier year as it now
     stands (`not_compared_again`), which `gtb report --final` refuses alike; else `final`."""
-    counted: dict[tuple[int, str], int] = {}
-    for f in flags:
-        counted[(int(f["year"]), str(f["entity_code"]))] = counted.get((int(f["year"]), str(f["entity_code"])), 0) + 1
+    counted = Counter((int(f["year"]), str(f["entity_code"])) for f in flags)
     return {
         "status": "draft" if flags or stale else "final",
         "open_plausibility_flags": [
