@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline import api
+from pipeline import api, catalogue
 from pipeline.cli import main
 from pipeline.review import plausibility
 from tests.builders import set_cell, valid_sheets, write_workbook
@@ -1570,3 +1570,69 @@ def test_a_change_of_personnel_asks_for_the_entity_sheets_comment_field(inputs):
     assert (sheet, cell) == ("Entity", "B4")
     assert message.endswith("If the change is real, say why in the 'Comment' field of this sheet."), message
     assert "column" not in message, message
+
+
+def test_flag_keys_are_those_of_the_release_before_where_only_the_wording_moved():
+    """Where a change's explanation goes (the row's Comment column, the Entity sheet's Comment
+    field) became a part of the message of its own; the keys stored with flags accepted before
+    must stay those their figures give, or comparing a later year again would withdraw those
+    flags and open them anew. The keys below are those the release before computed."""
+    electricity = plausibility.Figure(1, "energy", "electricity", "kwh", 2_400.0, "Facilities", 2, "quantity")
+    was = plausibility.Figure(0, "energy", "electricity", "kwh", 2_400_000.0, "Facilities", 2, "quantity")
+    zero = plausibility.Figure(0, "energy", "electricity", "kwh", 0.0, "Facilities", 2, "quantity")
+    grown = plausibility.Figure(1, "energy", "electricity", "kwh", 2_000_000.0, "Facilities", 2, "quantity")
+    people = plausibility.Figure(1, "personnel", "all", "persons", 12500.0, "Entity", None, "personnel")
+    were = plausibility.Figure(0, "personnel", "all", "persons", 1250.0, "Entity", None, "personnel")
+    flags = [
+        *plausibility._change_flags(1, [electricity], [was], (2023, 2024)),
+        *plausibility._change_flags(1, [grown], [zero], (2023, 2024)),
+        *plausibility._change_flags(1, [people], [were], (2023, 2024)),
+    ]
+    assert [json.loads(plausibility.flag_key(f)) for f in flags] == BEFORE_KEYS
+    assert "field of this sheet" in catalogue.text(flags[2].message_id, "en", **flags[2].params)
+
+
+BEFORE_KEYS = [
+    [
+        "energy_change_kwh",
+        "implausible-change.change",
+        {
+            "cause": ["Message", "hint.div1000", {"factor": 1000}],
+            "comment": ["Header", "Facilities", "comment"],
+            "new": ["Shown", "2400.0"],
+            "new_year": 2024,
+            "old": ["Shown", "2400000.0"],
+            "old_year": 2023,
+            "ratio": ["Times", "2400.0", "2400000.0"],
+            "unit": ["Said", "unit.kwh", "kwh"],
+            "what": ["Label", "energy_type", "electricity"],
+        },
+    ],
+    [
+        "energy_change_kwh",
+        "implausible-change.from-zero",
+        {
+            "comment": ["Header", "Facilities", "comment"],
+            "new": ["Shown", "2000000.0"],
+            "new_year": 2024,
+            "old_year": 2023,
+            "unit": ["Said", "unit.kwh", "kwh"],
+            "what": ["Label", "energy_type", "electricity"],
+        },
+    ],
+    [
+        "personnel_change",
+        "implausible-change.change",
+        {
+            "cause": ["Message", "hint.real-change", {}],
+            "comment": ["Header", "Entity", "comment"],
+            "new": ["Shown", "12500.0"],
+            "new_year": 2024,
+            "old": ["Shown", "1250.0"],
+            "old_year": 2023,
+            "ratio": ["Times", "12500.0", "1250.0"],
+            "unit": ["Said", "unit.persons", "persons"],
+            "what": ["Said", "metric.personnel", "personnel"],
+        },
+    ],
+]  # as json.loads reads them

@@ -315,7 +315,7 @@ def _as_value(param: object) -> object:
     if isinstance(param, Message):
         return ["Message", param.id, _as_value(param.params)]
     if isinstance(param, dict):
-        return {str(k): _as_value(v) for k, v in param.items()}
+        return {str(k): _as_value(v) for k, v in param.items() if not isinstance(v, Wording)}
     if is_dataclass(param) and not isinstance(param, type):
         return [type(param).__name__, *(_as_value(getattr(param, f.name)) for f in fields(param))]
     if isinstance(param, bool | str) or param is None:
@@ -491,12 +491,19 @@ def _vanished_flags(sid: int, new: list[Figure], old: list[Figure], years: tuple
     return out
 
 
-def _comment_place(sheet: str) -> Message:
+@dataclass(frozen=True)
+class Wording(Message):
+    """A part of a message that only words what the message's other parameters say (where an
+    explanation goes, by the sheet its `comment` Header names): left out of the flag's key, so that
+    a flag raised before the part existed keeps its key (`flag_key`)."""
+
+
+def _comment_place(sheet: str) -> Wording:
     """Where the explanation of a figure's change goes: the Comment column of its row, or on a
     Field/Value sheet (the Entity sheet's personnel), that sheet's Comment field."""
     field = contract.sheet(sheet).layout == "field_value"
     where = "implausible-change.in-field" if field else "implausible-change.in-row"
-    return Message(where, {"comment": Header(sheet, "comment")})
+    return Wording(where, {"comment": Header(sheet, "comment")})
 
 
 def _change_flags(sid: int, new: list[Figure], old: list[Figure], years: tuple[int, int]) -> list[Flag]:
@@ -519,6 +526,7 @@ def _change_flags(sid: int, new: list[Figure], old: list[Figure], years: tuple[i
                 "new": Shown(row.value),
                 "unit": _unit(row.unit),
                 "new_year": new_year,
+                "comment": Header(row.sheet, "comment"),
                 "where": _comment_place(row.sheet),
             }
             if was == 0:  # from nothing: no ratio to judge by, nor a likely slip to name
