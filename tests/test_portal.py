@@ -1426,3 +1426,42 @@ def test_explanations_take_the_direction_of_their_own_script(warehouse, personas
     review = page(client_for(personas["analyst"]), f"/review/UNEP/{YEAR}/")
     assert "<bdi>\u05de\u05e8\u05db\u05d6 \u05e0\u05ea\u05d5\u05e0\u05d9\u05dd</bdi>" in review
     assert all('dir="auto"' in box for box in re.findall(r"<textarea [^>]*>", review))
+
+
+def test_a_flags_figure_is_written_as_the_page_writes_numbers_and_the_analyst_reads_no_instructions(
+    warehouse, personas, tmp_path
+):
+    """A flag's figure stood as the check keeps it ('2400000000') on a French page that writes
+    2 400 000 000, under the word 'figure' beside a cell holding a row's value: it is now 'figure
+    compared', in the page's numbers. The analyst's review page said "If it is right, say why in
+    the box under it ... upload the workbook again", the focal point's instructions, above flags
+    it cannot edit: it now says what the boxes hold."""
+    from pipeline.portal import texts
+
+    client = client_for(personas["focal_a"])
+    upload(client, "UNEP", workbook(tmp_path, Facilities_D2=2_400_000_000))
+    up = Upload.objects.get()
+    assert "2400000000" in [f["value"] for f in up.findings if f["flag"]]
+    french = page(client, "/entity/UNEP/?lang=fr")
+    shown = texts.number_text(2_400_000_000, "fr")
+    assert shown != "2400000000" and f"{texts.text('findings.figure', 'fr')} <code>{shown}</code>" in french
+    assert "<code>2400000000</code>" not in french
+    answers = {f"explain:{f['key']}": "a new data centre" for f in up.findings if f["flag"]}
+    submit(client, answers=answers)
+    review = page(client_for(personas["analyst"]), f"/review/UNEP/{YEAR}/")
+    escape = html_module.escape
+    assert escape(texts.text("flags.intro-read", "en")) in review
+    assert escape(texts.text("flags.intro", "en")) not in review
+
+
+@pytest.mark.parametrize(
+    ("value", "lang", "decimals"), [("16903400", "fr", 0), ("1.82", "es", 2), ("-2.5", "en", 1), ("n/a", "fr", None)]
+)
+def test_the_figure_tag_writes_a_plain_number_in_the_pages_language(value, lang, decimals):
+    from django.template import Context, Template
+
+    from pipeline.portal import texts
+
+    out = Template("{% load portal %}{% figure value %}").render(Context({"value": value, "page_lang": lang}))
+    assert out == (value if decimals is None else texts.number_text(float(value), lang, f",.{decimals}f"))
+    assert decimals is None or lang == "en" or "." not in out

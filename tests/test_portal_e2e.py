@@ -10,6 +10,7 @@ set to a folder, the report page and the tracker are saved there as PNG.
 
 from __future__ import annotations
 
+import html
 import io
 import os
 import shutil
@@ -477,10 +478,13 @@ def test_a_body_over_the_servers_limit_is_refused_in_the_portals_words(served):
                 answer += chunk
         head, _, body = answer.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 413 "), head
-        assert b"content-type: text/plain; charset=utf-8" in head.lower()
+        assert b"content-type: text/html; charset=utf-8" in head.lower()
         for name in (b"content-security-policy", b"x-frame-options: deny", b"cache-control: no-store"):
             assert name in head.lower(), name  # the portal's headers, as on every answer
-        assert body.decode("utf-8") == texts.text("refused.too-large", lang, cap=cap)
+        page = body.decode("utf-8")  # a page of the portal's, as a browser without scripts shows it
+        assert html.escape(texts.text("refused.too-large", lang, cap=cap)) in page, page
+        assert f'<html lang="{lang}">' in page and 'href="/static/portal/portal.css"' in page
+        assert html.escape(texts.text("error.back", lang)) in page
 
 
 # What of a list of uploads or events a reader could not read on a phone: a word of a short column
@@ -624,3 +628,48 @@ def test_a_nul_spelt_in_a_cookie_is_a_visitor_not_an_error(served):
         assert response.status == 200 and response.headers["Referrer-Policy"] == "same-origin"
         assert response.headers["Content-Language"] == "fr"  # the other cookies are read as sent
     assert "Traceback" not in (root / "server.log").read_text(errors="replace")[log_before:]
+
+
+def test_the_marked_cell_of_an_extract_is_in_view_on_a_phone(served, tmp_path):
+    """On a 390 px phone the extract of a sheet scrolls sideways in its box, and opened at column A:
+    the marked cell (a negative quantity in D2) was off to the right, with nothing to say the box
+    scrolls. It now opens with the marked cell in view; on a laptop nothing moves."""
+    from playwright.sync_api import sync_playwright
+
+    base, _site, root = served
+    path = workbook(
+        tmp_path,
+        "WFP_2024.xlsx",
+        "WFP",
+        Facilities_A2="Gigiri compound, " * 4,
+        Facilities_B2="Kenya (KEN)",
+        Facilities_C2="Electricity (purchased or generated)",
+        Facilities_D2=-2_400_000,
+    )
+    in_view = """() => [...document.querySelectorAll('table.excerpt')].filter(t => t.querySelector('td.hit')).map(t => {
+        const box = t.getBoundingClientRect(), hit = t.querySelector('td.hit').getBoundingClientRect();
+        return {inside: hit.left >= box.left - 1 && hit.right <= box.right + 1, scrolled: t.scrollLeft,
+                wide: t.scrollWidth > t.clientWidth};
+    })"""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        try:
+            focal = sign_in(browser, base, "focal-wfp")
+            focal.wait_for_url("**/entity/WFP/")
+            upload(focal, path)
+            report = f"/uploads/{focal.get_attribute('#report', 'data-upload')}/"
+            for width in (390, 1280):
+                focal.set_viewport_size({"width": width, "height": 900})
+                focal.goto(base + report)
+                extracts = focal.evaluate(in_view)
+                assert extracts and all(e["inside"] for e in extracts), (width, extracts)
+                if width == 390:
+                    assert any(e["wide"] and e["scrolled"] > 0 for e in extracts), extracts
+                else:
+                    assert all(e["scrolled"] == 0 for e in extracts if not e["wide"]), extracts
+            focal.set_viewport_size({"width": 390, "height": 900})
+            focal.goto(base + report)
+            focal.locator("table.excerpt:has(td.hit)").first.scroll_into_view_if_needed()
+            focal.screenshot(path=str(root / "portal-extract-phone.png"))
+        finally:
+            browser.close()

@@ -650,7 +650,7 @@ def test_per_capita_is_compared_only_under_the_same_factors(inputs):
     [(message, sheet, cell)] = query(
         inputs, "SELECT message, sheet, cell FROM flags WHERE check_name = 'per_capita_change'"
     )
-    assert message.startswith("per capita went from")
+    assert message.startswith("emissions per capita went from")
     assert (sheet, cell) == ("Facilities", "D2"), "the largest emitting row (the electricity) names its quantity cell"
 
 

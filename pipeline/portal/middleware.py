@@ -35,13 +35,26 @@ FORM_ALLOWANCE = 64 * 1024
 
 def too_large(request: HttpRequest) -> HttpResponse:
     """The refusal (413) of a body over the upload cap, in the language the page would have
-    (`?lang=`, the language cookie, the browser's: the session is not read yet)."""
-    cap = texts.Megabytes(settings.GTB_MAX_UPLOAD_BYTES)
-    return HttpResponse(
-        texts.text("refused.too-large", texts.choose(request), cap=cap),
-        status=413,
-        content_type="text/plain; charset=utf-8",
+    (`?lang=`, the language cookie, the browser's: the session is not read yet): a page of its
+    own with the portal's style and a way back, since a browser without scripts shows it in place
+    of the page the file was sent from. Built here, not from a template: neither the session nor
+    the user is read for a body refused unread."""
+    from django.urls import reverse
+    from django.utils.html import escape
+
+    lang = texts.choose(request)
+    said = escape(texts.text("refused.too-large", lang, cap=texts.Megabytes(settings.GTB_MAX_UPLOAD_BYTES)))
+    title = escape(texts.text("site.title", lang))
+    back = f'<a href="{reverse("home")}">{escape(texts.text("error.back", lang))}</a>'
+    page = (
+        f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{title}</title><link rel="stylesheet" href="{reverse("static", args=["portal/portal.css"])}"></head>'
+        f'<body><main><section class="card narrow"><h1>{title}</h1>'
+        f'<ul class="messages" role="status"><li class="error">{said}</li></ul>'
+        f'<p class="muted">{back}.</p></section></main></body></html>\n'
     )
+    return HttpResponse(page, status=413, content_type="text/html; charset=utf-8")
 
 
 class UploadSizeLimit:

@@ -119,7 +119,21 @@
     if (outcome) { outcome.focus({ preventScroll: true }); }
   }
 
+  // An extract of a sheet wider than the screen (a phone) scrolls sideways inside its box: it opens
+  // with its marked cell in view, not at column A with the cell off to the right.
+  function showMarkedCells() {
+    var tables = document.querySelectorAll("table.excerpt");
+    for (var i = 0; i < tables.length; i++) {
+      var table = tables[i];
+      var hit = table.querySelector("td.hit");
+      if (hit && hit.offsetLeft + hit.offsetWidth > table.clientWidth) {
+        table.scrollLeft = Math.max(0, hit.offsetLeft - (table.clientWidth - hit.offsetWidth) / 2);
+      }
+    }
+  }
+
   bindUpload();
   followRun();
   readOutcome();
+  showMarkedCells();
 })();
