@@ -419,9 +419,14 @@ def test_accept_writes_the_file_and_the_run_from_the_tracker_loads_it(warehouse,
     upload(focal, "UNEP", workbook(tmp_path))
     submit(focal)
     up = Upload.objects.get()
-    decide(analyst, "accept", {"note": "checked against the 2023 figures"})
+    decided = decide(analyst, "accept", {"note": "checked against the 2023 figures"})
     case = Case.objects.get()
     assert case.status == Case.ACCEPTED and case.accepted_by == "analyst"
+    # the button that loads it, by the words the tracker shows (the flash named the command line)
+    said = text_of(page(analyst, decided["Location"]))
+    button = text_of(page(analyst, f"/tracker/?year={YEAR}"))
+    assert "Load the accepted workbooks" in button and "“Load the accepted workbooks” on the Tracker" in said
+    assert "run gtb run" not in said
     written = portal.inputs / "submissions" / str(YEAR) / f"UNEP_{YEAR}_portal-{up.pk}.xlsx"
     assert case.accepted_file == written.name
     assert written.read_bytes() == (portal.state / "uploads" / up.stored_name).read_bytes()
