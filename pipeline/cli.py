@@ -538,7 +538,9 @@ def _remove_multiprocessing_folder() -> None:
     as its exit function would in the teardown `os._exit` skips: every `gtb run` and `gtb
     validate` left one behind, thousands a year on a server. The fork server ends with this
     process, and no worker starts after the command (`workers.stopping_pools`). The folder's
-    place is kept in the process's multiprocessing configuration, which has no public getter."""
+    place is kept in the process's multiprocessing configuration, which has no public getter.
+    Only for a process about to end: one that goes on (a test calling `entry`) would find its fork
+    server's socket gone at its next worker pool."""
     import shutil
     from multiprocessing import process
 
