@@ -168,7 +168,7 @@ _PAGE_CONTROL = re.compile(_class(_ranges("\t\n\r"), lambda code: f"\\U{code:08x
 _NOT_XML = re.compile("[\ufffe\uffff]")  # the two characters XML forbids that console_safe leaves
 # '_x001B_' in a cell's text is an escaped ESC to Excel, LibreOffice and calamine (openpyxl keeps
 # it as typed): its underscore is shown as an escape too, so that every reader shows the same text
-_OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")  # one definition: `xlsx.stored_text` escapes the same
 MAX_CELL_CHARS = 32767  # what a cell of Excel holds (cells.MAX_CELL_CHARS)
 
 
@@ -177,7 +177,7 @@ def sheet_safe(value: object) -> str:
     noncharacters U+FFFE and U+FFFF as `\\ufffe`, the underscore of an `_xHHHH_` as `\\x5f`, cut
     to what a cell holds. Nothing of it is dropped unseen, and no reader turns it into another."""
     text = _NOT_XML.sub(lambda m: f"\\u{ord(m.group(0)):04x}", console_safe(value))
-    return _OOXML_ESCAPE.sub(r"\\x5f\1", text)[:MAX_CELL_CHARS]
+    return OOXML_ESCAPE.sub(r"\\x5f\1", text)[:MAX_CELL_CHARS]
 
 
 def page_safe(text: str) -> str:

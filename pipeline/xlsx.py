@@ -21,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.cells import MAX_CELL_CHARS, column_letter
 from pipeline.paths import write_whole
+from pipeline.safe import OOXML_ESCAPE
 
 AUTHOR = "Greening the Blue pipeline"
 
@@ -54,11 +55,6 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-# '_x0041_' in a cell's text is the character it escapes to Excel, LibreOffice and calamine; the
-# text itself is written with its underscore escaped so ('_x005F_x0041_'), as Excel writes it
-_OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
-
-
 def clean_text(value: object) -> str:
     """Text Excel can store: what XML forbids removed, cut to the cell limit."""
     text = "" if value is None else str(value)
@@ -68,8 +64,10 @@ def clean_text(value: object) -> str:
 
 def stored_text(text: str) -> str:
     """`text` as a cell's XML must hold it for Excel, LibreOffice and calamine to read it back as
-    it is: an `_xHHHH_` in it with its underscore escaped (openpyxl writes strings as given)."""
-    return _OOXML_ESCAPE.sub(r"_x005F_\1", text)
+    it is: an `_xHHHH_` in it (`safe.OOXML_ESCAPE`: the character it escapes to Excel,
+    LibreOffice and calamine) with its underscore escaped, '_x005F_x0041_', as Excel writes it
+    (openpyxl writes strings as given)."""
+    return OOXML_ESCAPE.sub(r"_x005F_\1", text)
 
 
 def write_text(cell: Cell, value: object) -> Cell:

@@ -131,14 +131,25 @@ class ExportResult:
     format: str
     descriptor: Path | None = None
     rows: dict[str, int] = field(default_factory=dict)
-    open_flags: int = 0  # plausibility flags of the year, or of a year before it, still open: a draft
-    open_flag_years: str = ""  # '2025', '2024 and 2025': whose flags they are (`flag_years`)
     # the year's loaded submissions not compared again with an earlier year as it now stands
     # (`not_compared_again`: entity, file, earlier year): their flags may not be the data's, a draft
     not_compared: list[tuple[str, str, int]] = field(default_factory=list)
+    # the package's `status`, `open_plausibility_flags` and `not_compared_again` (`_status`): the
+    # one reckoning of whether it is a draft, which the descriptor and the command line both read
+    status: dict[str, object] = field(default_factory=lambda: _status([], []))
     # files of the export before that this one does not have (the other format's): removed, so
     # that the folder holds what its datapackage.json describes, and said
     removed: list[str] = field(default_factory=list)
+
+    @property
+    def open_flags(self) -> int:
+        """Plausibility flags of the year, or of a year before it, still open: a draft."""
+        return sum(int(f["flags"]) for f in cast(list[dict], self.status["open_plausibility_flags"]))
+
+    @property
+    def open_flag_years(self) -> str:
+        """'2025', '2024 and 2025': whose the open flags are (`flag_years`)."""
+        return flag_years(cast(list[dict], self.status["open_plausibility_flags"]))
 
 
 def resources() -> list[Resource]:
@@ -409,10 +420,9 @@ def export(year: int, db: Path, outputs: Path, fmt: str = "parquet") -> ExportRe
     con = open_report_db(Path(db))
     try:
         check_year(con, year, Path(db))
-        flags = open_flags(con, year, earlier=True)  # the views it publishes run up to the year
-        result.open_flags = len(flags)
-        result.open_flag_years = flag_years(flags)
         result.not_compared = not_compared_again(con, year)
+        # the views it publishes run up to the year: so do the flags that make it a draft
+        result.status = _status(open_flags(con, year, earlier=True), result.not_compared)
         _register_set_tables(con, year)
         _register_airports(con, year)
         try:
@@ -429,7 +439,7 @@ def export(year: int, db: Path, outputs: Path, fmt: str = "parquet") -> ExportRe
                 tmp, result.rows[resource.name] = _write(con, resource, year, path, fmt)
                 staged.append((tmp, path))
                 described.append(_describe(con, resource, year, path, fmt))
-            descriptor = _write_descriptor(folder, year, fmt, described, _status(flags, result.not_compared))
+            descriptor = _write_descriptor(folder, year, fmt, described, result.status)
             staged.append((descriptor, folder / DESCRIPTOR))
         except (OSError, duckdb.IOException) as exc:
             _unlink_staged(staged)
