@@ -595,6 +595,7 @@ def current_year() -> int:
 NO_FIGURE = frozenset(
     {
         *("n/a", "na", "n.a", "n/d", "nd", "n.d", "nil", "none", "null", "tbd", "tbc", "unknown", "?", "??"),
+        *("nan", "#n/a"),  # a program's not-a-number, and Excel's #N/A, as text
         *("not available", "not applicable", "not known", "no data"),
         *("s.o", "s/o", "sans objet", "non disponible", "non applicable", "inconnu", "néant", "aucun", "aucune"),
         *("s/d", "sin datos", "no aplica", "no disponible", "desconocido", "ninguno", "ninguna", "nada"),
@@ -610,7 +611,8 @@ def _number_hint(value: object, unit_column: bool = True, zero_ok: bool = True, 
     when it has one (`unit_column`), or anything else; a placeholder for "no figure" ('n/a',
     '-', 'TBD', 'néant', 'sin datos'), which says what to type instead (0 only where the column
     takes 0: `zero_ok`); in a column of years (`a_year`), a span of years ('2024/25',
-    'FY2024-2025'), where one calendar year is wanted.
+    'FY2024-2025'), where one calendar year is wanted; words with no digit ('douze mille'),
+    which ask for the figure in digits.
 
     A workbook's cells reach the checks as read in its language (`pipeline.intake.reading`),
     the language its findings are written in: French and Spanish read a decimal comma ('1,2',
@@ -626,6 +628,8 @@ def _number_hint(value: object, unit_column: bool = True, zero_ok: bool = True, 
             return Message("hint.one-year")
         if re.search(r"\d", value) and re.search(r"[A-Za-z$\u00a3\u00a5\u20ac~\u2248<>\u00b1]", value):  # a unit, $, ~
             return Message("hint.unit-in-number" if unit_column else "hint.number-only")
+        if not re.search(r"\d", value) and any(c.isalpha() for c in value):  # 'douze mille', 'see annex'
+            return Message("hint.year-in-digits" if a_year else "hint.number-in-words")
     if isinstance(value, (dt.date, dt.datetime)):
         return Message("hint.date-in-number")
     if isinstance(value, (dt.time, dt.timedelta)):  # a number in a cell formatted as a time or a duration

@@ -946,6 +946,24 @@ def test_a_unit_typed_beside_a_figure_without_a_unit_column_is_told_to_go(tmp_pa
 
 
 @pytest.mark.parametrize(
+    ("lang", "typed", "words"),
+    [
+        ("en", "twelve thousand", "Type the number in digits (12000), not in words."),
+        ("fr", "douze mille", "Saisissez le nombre en chiffres (12000), et non en toutes lettres."),
+        ("es", "doce mil", "Escriba el número en cifras (12000), no en letras."),
+        ("fr", "voir l'annexe", "Saisissez le nombre en chiffres (12000)"),
+        ("en", "NaN", "This is no figure"),  # a program's 'not a number': no figure, not a word
+    ],
+)
+def test_a_number_written_in_words_is_told_to_be_typed_in_digits(tmp_path, lang, typed, words):
+    """'douze mille' in a figure's cell: no unit to move and no decimal comma to mend, so the
+    finding said only what it expected and what it found; it now says what to type."""
+    sheets = set_cell(valid_sheets(), "Facilities", "D2", typed)
+    [found] = check(write_workbook(tmp_path / "UNEP_2024.xlsx", sheets), lang).findings
+    assert (found.code, found.cell) == ("type-error", "D2") and words in found.message, found.message
+
+
+@pytest.mark.parametrize(
     ("lang", "words", "not_said"),
     [
         ("en", "type it again as NBO on a Latin keyboard layout", "leave 'From (airport code)'"),
