@@ -312,3 +312,9 @@ def test_a_template_that_cannot_be_written_is_one_line_and_never_half_a_file(tmp
     link.symlink_to(target)
     assert main(["template", "UNEP", "2024", "-o", str(link)]) == 0
     assert link.is_symlink() and target.read_bytes()[:2] == b"PK"
+
+
+def test_the_template_version_is_one_the_contract_lists():
+    """Bumping TEMPLATE_VERSION without adding it to its code list would have every new template
+    told `unknown-template-version`: the list must name the version the templates carry."""
+    assert TEMPLATE_VERSION in codelists.codes("template_version")
