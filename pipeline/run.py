@@ -8,6 +8,7 @@ changed takes about a second. Validation reports are written for every file that
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -71,6 +72,9 @@ class RunResult:
     seconds: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage, for the summary
     not_read: list[str] = field(default_factory=list)  # files under submissions/ not named like a spreadsheet
+    # files listed in the inputs that were gone when the run, holding the warehouse, came to read them
+    # (a correction requested in the portal takes an accepted file out while a run waits for the lock)
+    gone: list[str] = field(default_factory=list)
     history_not_read: list[str] = field(default_factory=list)  # files under history/ that are not read
     history_removed: list[tuple[str, int]] = field(default_factory=list)  # (history file, its rows no longer in it)
     history_moved: list[tuple[str, str, int]] = field(default_factory=list)  # (history file, file now holding, rows)
@@ -199,6 +203,8 @@ def _run(
     lap("open")
     try:
         new, shas = _new_files(con, files, result, known_files, inputs)
+        files = [f for f in files if f in shas]  # a file gone since the listing is no longer the inputs'
+        result.files_seen = len(files)
         if not new:
             ahead.discard()  # a reading started ahead has nothing left to do
         lap("hash")
@@ -543,8 +549,14 @@ def _new_files(
     for f in files:
         try:
             shas[f] = sha256_of(f)
+        except FileNotFoundError:
+            if os.path.lexists(f):  # a link to nothing: read on, it becomes that file's finding
+                shas[f] = ""
+            else:  # taken out of the folder since it was listed (before the warehouse was held): not its
+                result.gone.append(f.relative_to(root).as_posix())
         except OSError:  # unreadable (permissions, I/O): read on, it becomes that file's finding
             shas[f] = ""
+    files = [f for f in files if f in shas]
     known = known_files(con, [sha for sha in shas.values() if sha])
     new = [f for f in files if shas[f] not in known]
     result.unchanged = [safe.file_name(f.name) for f in files if shas[f] in known]
@@ -1047,6 +1059,10 @@ def _not_read_lines(result: RunResult, at_most: int = 10) -> list[Text]:
     versions sent back, byte-identical copies of another file of the run, files with the bytes of
     a recorded submission whose folder or name says another year or entity."""
     out = [Text("  not read (not a spreadsheet): " + _names(result.not_read))] if result.not_read else []
+    if result.gone:
+        out.append(
+            Text("  not read (taken out of the inputs folder before this run could read it): " + _names(result.gone))
+        )
     for file, earlier, entity, year, said in result.elsewhere:
         out.append(
             Text.from_markup(

@@ -66,6 +66,32 @@ def test_first_load_then_unchanged_rerun(inputs):
     assert query(inputs, "SELECT count(*), max(files_unchanged) FROM runs") == [(2, 2)]
 
 
+def test_a_file_taken_out_while_the_run_waits_for_the_warehouse_is_not_read_nor_rejected(inputs, monkeypatch, capsys):
+    """The run lists the inputs, then waits for the warehouse's lock; meanwhile an analyst asks the
+    portal for a correction, which takes the accepted file out of the inputs. The run used to
+    record it as rejected ('file not found'), with a report folder, and exit 1: a false rejection
+    of an entity-year. A file gone is no longer the inputs': said, not read, not recorded."""
+    from pipeline.warehouse import db
+
+    kept = submit(inputs, "2024/UNEP_2024.xlsx", valid_sheets("UNEP"))
+    taken = submit(inputs, "2024/WFP_2024_portal-1.xlsx", valid_sheets("WFP"))
+    connect = db.connect
+
+    def connect_after_a_correction(path, *args, **kwargs):
+        taken.unlink()  # while the run waited for the lock
+        return connect(path, *args, **kwargs)
+
+    monkeypatch.setattr(db, "connect", connect_after_a_correction)
+    out = inputs.parent / "out"
+    code = main(["run", "--inputs", str(inputs), "--db", str(out / "gtb.duckdb"), "--outputs", str(out), "--jobs", "1"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert code == 0, said
+    assert query(inputs, "SELECT file_name, status FROM submissions") == [(kept.name, "loaded")]
+    assert query(inputs, "SELECT files_seen FROM runs") == [(1,)]
+    assert "before this run could read it): submissions/2024/WFP_2024_portal-1.xlsx" in said
+    assert not list((out / "validation").glob("WFP*")), "no report folder of a file never read"
+
+
 def test_resubmission_replaces_and_keeps_history(inputs):
     submit(inputs, "2024/UNEP_2024.xlsx", valid_sheets("UNEP"))
     run(inputs)
