@@ -135,6 +135,12 @@ def shown_upload(client, url: str) -> dict[str, str]:
     return {"upload": found.group(1)} if found else {}
 
 
+def close_form(html: str) -> dict[str, str]:
+    """The hidden fields of the review page's "Close the flags" form: the loaded file it shows."""
+    form = html.split('id="close-flags-form"', 1)[1].split("</form>", 1)[0]
+    return dict(re.findall(r'<input type="hidden" name="(file|sha256)" value="([^"]*)"', form))
+
+
 def submit(client, entity: str = "UNEP", answers: dict[str, str] | None = None, **extra):
     """The entity page's "Submit for review" as the page posts it: with the id of the upload it shows."""
     fields = shown_upload(client, f"/entity/{entity}/") | (answers or {})

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from pipeline import api
 from pipeline.portal.models import AuditEvent, Case, SignInFailure, Upload
 from schemas import i18n
-from tests.portal_fixtures import PASSWORD, YEAR, client_for, decide, page, submit, upload, workbook
+from tests.portal_fixtures import PASSWORD, YEAR, client_for, close_form, decide, page, submit, upload, workbook
 
 pytestmark = pytest.mark.django_db
 
@@ -977,9 +977,87 @@ def test_flags_are_closed_only_on_the_loaded_workbook_the_review_page_showed(war
     )
     analyst.post(url, {"reason": "checked by phone"})  # a form without the file it showed: refused alike
     assert _flags_and_reviews(warehouse) == (["open"], 0)
-    analyst.post(url, {"reason": "checked by phone", "file": "UNEP_2023.xlsx"})
+    analyst.post(url, {"reason": "checked by phone", "file": "UNEP_2023.xlsx"})  # nor without its bytes'
+    assert _flags_and_reviews(warehouse) == (["open"], 0)
+    analyst.post(url, {"reason": "checked by phone", **close_form(page(analyst, review))})
     assert _flags_and_reviews(warehouse) == (["accepted"], 1)
     assert "1 flag closed" in text_of(page(analyst, review))
+    assert Case.objects.get().flags_closed  # accepted with the file whose flags were closed: nothing to settle
+
+
+@pytest.mark.django_db(transaction=True)  # runs
+def test_closing_the_flags_shown_is_refused_once_a_file_of_the_same_name_is_loaded(portal, personas):
+    """SUN's review page shows WFP's loaded workbook and its open flag; SUN then copies a corrected
+    workbook over it, under the same name, and a run loads it. "Close the flags" on the page shown
+    before closed the new file's flags, which nobody had seen, with the reason written for the
+    old one: the form carried the file's name only. It now carries its bytes' SHA-256 too."""
+    import duckdb
+
+    folder = portal.inputs / "submissions" / str(YEAR)
+    analyst = client_for(personas["analyst"])
+    workbook(folder, f"WFP_{YEAR}.xlsx", "WFP")
+    analyst.post("/runs/")
+    _open_flag(portal.db, "WFP", YEAR)
+    shown = close_form(page(analyst, f"/review/WFP/{YEAR}/"))
+    assert shown["file"] == f"WFP_{YEAR}.xlsx" and len(shown["sha256"]) == 64
+    workbook(folder, f"WFP_{YEAR}.xlsx", "WFP", Water_D2=25000)  # the corrected workbook, copied over it
+    analyst.post("/runs/")
+    with duckdb.connect(str(portal.db)) as con:
+        loaded = con.execute(
+            "SELECT submission_id, sha256 FROM submissions WHERE entity_code = 'WFP' AND status = 'loaded'"
+        ).fetchone()
+        assert loaded[1] != shown["sha256"]
+        con.execute(
+            "INSERT INTO flags (flag_id, submission_id, code, check_name, sheet, cell, message, status) "
+            "VALUES (901, ?, 'implausible-change', 'test', 'Water', 'D2', 'moved far', 'open')",
+            [loaded[0]],
+        )
+    answer = analyst.post(f"/review/WFP/{YEAR}/close-flags/", {"reason": "checked by phone", **shown}, follow=True)
+    assert f"Nothing was done: WFP's {YEAR} workbook changed after this page was shown" in text_of(
+        answer.content.decode()
+    )
+    with duckdb.connect(str(portal.db), read_only=True) as con:
+        assert con.execute("SELECT status FROM flags WHERE flag_id = 901").fetchall() == [("open",)]
+
+
+def test_closing_an_earlier_files_flags_leaves_a_workbook_accepted_since_to_be_settled(warehouse, personas):
+    """The review page offers to close the flags of UNEP's loaded 2023 workbook; meanwhile another
+    analyst accepts a corrected workbook uploaded in the portal, not loaded yet. Closing the loaded
+    file's flags marked every case of the entity-year settled, so the run that loaded the accepted
+    workbook never accepted it in the warehouse: its flags stayed open, the year a draft."""
+    _open_flag(warehouse)
+    analyst = client_for(personas["analyst"])
+    review = page(analyst, f"/review/UNEP/{YEAR - 1}/")
+    Case.objects.create(entity="UNEP", year=YEAR - 1, status=Case.ACCEPTED, accepted_file="UNEP_2023_portal-7.xlsx")
+    analyst.post(f"/review/UNEP/{YEAR - 1}/close-flags/", {"reason": "checked by phone", **close_form(review)})
+    assert _flags_and_reviews(warehouse) == (["accepted"], 1)
+    assert not Case.objects.get().flags_closed  # still to be accepted in the warehouse once loaded
+
+
+def test_a_correction_requested_while_a_run_settles_is_not_overridden(warehouse, personas, monkeypatch):
+    """A portal run loads UNEP's accepted workbook and settles the acceptances it read at its
+    start; between that read and the settling, an analyst asks for a correction. The run accepted
+    the workbook in the warehouse anyway, with the withdrawn acceptance's note: the warehouse said
+    accepted, the portal "correction requested". The case is read again, held, as it is settled."""
+    from types import SimpleNamespace
+
+    from pipeline.portal import runjob, submissions
+
+    _open_flag(warehouse)
+    case = Case.objects.create(
+        entity="UNEP", year=YEAR - 1, status=Case.ACCEPTED, accepted_by="analyst", accepted_file="UNEP_2023.xlsx"
+    )
+    as_read = SimpleNamespace(entity="UNEP", file=case.accepted_file, status="loaded", open_flags=1)
+    monkeypatch.setattr(submissions, "warehouse_rows", lambda year: ({"UNEP": as_read}, ""))
+
+    def compare_while_a_correction_is_requested(*args):
+        Case.objects.filter(pk=case.pk).update(status=Case.CORRECTION, correction_message="water volume?")
+        return SimpleNamespace(flags=[])
+
+    monkeypatch.setattr(api, "compare", compare_while_a_correction_is_requested)
+    lines = runjob.settle_acceptances("analyst")
+    assert _flags_and_reviews(warehouse) == (["open"], 0)
+    assert Case.objects.get().status == Case.CORRECTION and "no longer accepted" in lines[0]
 
 
 def test_api_accept_closes_flags_only_of_the_file_it_is_told_and_without_one_as_the_cli_does(warehouse):

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline import api
 from pipeline.portal.models import Case
-from tests.portal_fixtures import YEAR, client_for, page, workbook
+from tests.portal_fixtures import YEAR, client_for, close_form, page, workbook
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +121,7 @@ def test_a_loaded_year_with_open_flags_and_no_portal_case_offers_to_close_them(w
     assert badge(review) == "loaded"
     assert 'id="close-flags-form"' in review and 'name="file" value="UNEP_2023.xlsx"' in review
     assert 'id="correction-form"' not in review  # nothing uploaded in the portal to ask a correction of
-    analyst.post(f"/review/UNEP/{YEAR - 1}/close-flags/", {"reason": "checked by phone", "file": "UNEP_2023.xlsx"})
+    analyst.post(f"/review/UNEP/{YEAR - 1}/close-flags/", {"reason": "checked by phone", **close_form(review)})
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("SELECT status FROM flags").fetchall() == [("accepted",)]
     assert "1 flag closed" in text_of(page(analyst, f"/review/UNEP/{YEAR - 1}/"))
@@ -139,7 +139,7 @@ def test_the_review_of_a_year_loaded_outside_the_portal_shows_the_flags_it_offer
     flags = text_of(review.split('id="warehouse-flags"', 1)[1])
     assert "Facilities!D2 moved far" in flags and "Comment in the workbook: a new data centre" in flags
     assert "What the warehouse holds" in text_of(review) and "UNEP_2023.xlsx" in text_of(review)
-    analyst.post(f"/review/UNEP/{YEAR - 1}/close-flags/", {"reason": "checked by phone", "file": "UNEP_2023.xlsx"})
+    analyst.post(f"/review/UNEP/{YEAR - 1}/close-flags/", {"reason": "checked by phone", **close_form(review)})
     after = page(analyst, f"/review/UNEP/{YEAR - 1}/")
     assert 'id="warehouse-flags"' not in after and "moved far" not in text_of(after)
     assert client_for(personas["focal_a"]).get(f"/review/UNEP/{YEAR - 1}/").status_code == 403

@@ -66,6 +66,8 @@ def execute(job_id: int) -> None:
 def settle_acceptances(by: str) -> list[str]:
     """Accepted cases whose file is now loaded: accepted in the warehouse too (closing the flags the
     analyst saw), unless the load raised flags the analyst did not see. Returns what was done."""
+    from django.db import transaction
+
     from pipeline import api
     from pipeline.errors import GtbError
     from pipeline.portal.audit import audit
@@ -98,17 +100,34 @@ def settle_acceptances(by: str) -> list[str]:
                 if upload
                 else ""
             )
-            reason = f"accepted in the submission portal by {case.accepted_by}: {case.accept_note or 'no flags'}"
-            if explained:
-                reason += f" (focal point: {explained})"
-            try:  # only while the accepted file is the loaded one: a later run may have loaded another
-                done = api.accept(
-                    case.entity, year, reason, settings_db(), by=case.accepted_by or by, file_name=case.accepted_file
+            # the case as it stands now, held until it is settled: an analyst may have asked for a
+            # correction (or closed the flags) since `pending` was read, and a request for a
+            # correction waits for this transaction, as this one for a request under way
+            with transaction.atomic():
+                still = (
+                    Case.objects.select_for_update()
+                    .filter(pk=case.pk, status=Case.ACCEPTED, flags_closed=False, accepted_file=case.accepted_file)
+                    .first()
                 )
-            except GtbError as exc:
-                lines.append(f"{case.entity} {year}: flags left open ({exc})")
-                continue
-            Case.objects.filter(pk=case.pk).update(flags_closed=True)
+                if still is None:
+                    lines.append(f"{case.entity} {year}: no longer accepted in the portal; flags left open")
+                    continue
+                reason = f"accepted in the submission portal by {still.accepted_by}: {still.accept_note or 'no flags'}"
+                if explained:
+                    reason += f" (focal point: {explained})"
+                try:  # only while the accepted file is the loaded one: a later run may have loaded another
+                    done = api.accept(
+                        case.entity,
+                        year,
+                        reason,
+                        settings_db(),
+                        by=still.accepted_by or by,
+                        file_name=case.accepted_file,
+                    )
+                except GtbError as exc:
+                    lines.append(f"{case.entity} {year}: flags left open ({exc})")
+                    continue
+                Case.objects.filter(pk=case.pk).update(flags_closed=True)
             audit(
                 case.accepted_by or by,
                 "loaded",

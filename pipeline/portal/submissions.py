@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import re
 import secrets
 import shutil
 import threading
@@ -741,14 +742,20 @@ def warehouse_findings(entity: str, year: int, row: Any | None, shown_in_portal:
     return WarehouseFindings(tuple(files), flags, unreadable)
 
 
-def close_flags(user, entity: str, year: int, reason: str, file_name: str) -> Any:
+def close_flags(user, entity: str, year: int, reason: str, file_name: str, sha256: str) -> Any:
     """Close the open flags of the entity-year's loaded submission (`api.accept`), only while it is
-    `file_name`, the loaded file the review page showed (its form carries it): checked by
-    `api.accept` on the connection that closes the flags, so that a run loading another file
-    between the page and the click never has that file's flags closed unseen. Refused when
-    another file is loaded ("changed after this page was shown"), or the inventory is busy."""
+    `file_name` with the SHA-256 `sha256`, the loaded file the review page showed (its form carries
+    both): checked by `api.accept` on the connection that closes the flags, so that a run loading
+    another file between the page and the click, under another name or the same one (a corrected
+    workbook copied over the first), never has that file's flags closed unseen. Refused when
+    another file is loaded or the form names no bytes ("changed after this page was shown"), or
+    the inventory is busy."""
+    if not re.fullmatch("[0-9a-f]{64}", sha256 or ""):
+        raise Refused("refused.not-reviewed", entity=entity, year=year)
     try:
-        return api.accept(entity, year, reason, Path(settings.GTB_DB), by=user.get_username(), file_name=file_name)
+        return api.accept(
+            entity, year, reason, Path(settings.GTB_DB), by=user.get_username(), file_name=file_name, sha256=sha256
+        )
     except GtbError as exc:
         if isinstance(getattr(exc, "loaded", None), str):  # `NotTheLoadedFile`: another file is loaded
             raise Refused("refused.not-reviewed", entity=entity, year=year) from None

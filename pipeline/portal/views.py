@@ -589,12 +589,17 @@ def close_flags(request: HttpRequest, code: str, year: int) -> HttpResponse:
         messages.error(request, say(request, "flash.close-reason"))
         return redirect("review", code=entity, year=year)
     try:
-        done = submissions.close_flags(request.user, entity, year, reason, request.POST.get("file", ""))
+        file_name = request.POST.get("file", "")
+        done = submissions.close_flags(request.user, entity, year, reason, file_name, request.POST.get("sha256", ""))
     except Refused as exc:
         messages.error(request, say(request, exc.said))
         _keep_typed(request, reverse("review", kwargs={"code": entity, "year": year}), {"reason": reason})
     else:
-        Case.objects.filter(entity=entity, year=year).update(flags_closed=True)
+        # a case accepted with this very file has nothing left to settle; one accepted with another
+        # file (a portal upload accepted since this page was shown, not loaded yet) still has
+        Case.objects.filter(entity=entity, year=year, status=Case.ACCEPTED, accepted_file=file_name).update(
+            flags_closed=True
+        )
         audit(request.user.get_username(), "close-flags", entity, year, detail=f"{done.flags_closed} flag(s): {reason}")
         messages.success(request, say(request, "flash.flags-closed", count=done.flags_closed))
     return redirect("review", code=entity, year=year)

@@ -107,7 +107,7 @@ SELECT e.entity_code, e.entity_name, s.status AS submission_status, s.file_name,
        coalesce(s.error_count, 0) AS errors, coalesce(s.warning_count, 0) AS warnings,
        coalesce(o.open_flags, 0) AS open_flags, a.submission_id IS NOT NULL AS is_accepted,
        f.first_finding, h.entity_code IS NOT NULL AS has_history, e.is_expected, s.reporting_year,
-       s.submission_id, s.report_path, s.run_id, s.file_modified_at
+       s.submission_id, s.report_path, s.run_id, s.file_modified_at, s.sha256
 FROM expected e
 LEFT JOIN latest l USING (entity_code)
 LEFT JOIN submissions s ON s.submission_id = l.submission_id
@@ -165,6 +165,10 @@ class EntityStatus:
     # the earlier year the loaded file must be compared with again (`stale`), when its flags may
     # be stale: that year was received or recalculated since (in the JSON then)
     compare_again: int | None = None
+    # the SHA-256 of the row's file, when its bytes were read: what a page that shows the file
+    # hands back with a decision on it (`flags.accept`), so that a file of the same name loaded
+    # since is told apart
+    sha256: str | None = None
 
     @property
     def rejected_since(self) -> tuple[RejectedFile, ...]:
@@ -233,7 +237,7 @@ def status(con: duckdb.DuckDBPyConnection, year: int) -> list[EntityStatus]:
     stale = {entity: earlier for entity, _, earlier in not_compared_again(con, year)}
     for row in con.execute(STATUS_SQL, {"year": year, **_code_list()}).fetchall():
         code, name, sub_status, file, received, errors, warnings, flags, accepted, first, history, expected = row[:12]
-        read_year, sid, report, run, modified = row[12:]
+        read_year, sid, report, run, modified, digest = row[12:]
         shown = _order(run, modified, sid) if sid is not None else None
         also = tuple(
             RejectedFile(**{**asdict(r), "newer": shown is not None and other > shown})
@@ -265,6 +269,7 @@ def status(con: duckdb.DuckDBPyConnection, year: int) -> list[EntityStatus]:
                 workbook_year=int(read_year) if read_year is not None and read_year != year else None,
                 report=report,
                 compare_again=stale.get(code) if sub_status == "loaded" else None,
+                sha256=digest or None,
             )
         )
     return out
