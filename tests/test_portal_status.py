@@ -73,6 +73,39 @@ def test_a_workbook_loaded_outside_the_portal_is_loaded_on_every_page(warehouse,
 
 
 @pytest.mark.django_db(transaction=True)  # runs
+def test_while_a_run_holds_the_inventory_the_focal_points_page_says_so_not_not_started(warehouse, portal, personas):
+    """WFP's e-mailed workbook is loaded. While a run holds the warehouse (another process has it
+    open to write), WFP's page said "Status: not started", with no word, inviting an upload for
+    nothing; it now says the inventory is being updated, and to reload in a minute."""
+    import subprocess
+    import sys
+
+    sent_by_email(portal, f"WFP_{YEAR}.xlsx")
+    analyst, focal = client_for(personas["analyst"]), client_for(personas["focal_b"])
+    analyst.post("/runs/")
+    assert badge(page(focal, "/entity/WFP/")) == "loaded"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print(1, flush=True); time.sleep(60)",
+            str(portal.db),
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == b"1"
+        for lang, said in (("en", "inventory is being updated just now"), ("fr", "en cours de mise à jour")):
+            held = page(focal, f"/entity/WFP/?lang={lang}")
+            assert badge(held) == "updating" and said in text_of(held), text_of(held)[:600]
+    finally:
+        holder.kill()
+        holder.wait()
+    after = page(focal, "/entity/WFP/?lang=en")
+    assert badge(after) == "loaded" and "being updated" not in text_of(after)
+
+
+@pytest.mark.django_db(transaction=True)  # runs
 def test_a_draft_beside_a_workbook_loaded_outside_leaves_every_page_loaded(warehouse, portal, personas, tmp_path):
     """After the e-mailed workbook is loaded, WFP's focal point checks a draft with an error in
     the portal: every page still says loaded, the tracker and the review page note the draft."""

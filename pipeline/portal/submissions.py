@@ -48,6 +48,8 @@ log = logging.getLogger("gtb.portal")
 FLAG_CODES = ("implausible-change", "implausible-value")
 LOADED = ("loaded", "loaded-with-flags", "accepted")  # warehouse statuses of a loaded submission
 NOT_STARTED, LOADED_STATUS = "not-started", "loaded"
+# the entity page's status while a run holds the warehouse and it decides the status (`standing`)
+UPDATING = "updating"
 STATUSES = (NOT_STARTED, *(code for code, _ in Case.STATUS), LOADED_STATUS)
 # The statuses in English, as the audit log records them; pages say them in their language (`status.*` texts).
 LABELS = {code: texts.text(f"status.{code}", "en") for code in STATUSES}
@@ -777,7 +779,7 @@ def _received(text: str | None) -> dt.datetime | None:
         return None
 
 
-def _draft_beside_loaded(case: Case | None) -> bool:
+def draft_beside_loaded(case: Case | None) -> bool:
     """No case, or one whose uploads are drafts nobody submitted or asked for: the warehouse's
     loaded workbook (sent another way) is then the entity's status. A correction SUN asked for
     stays the status until it is answered."""
@@ -803,7 +805,7 @@ def standing(case: Case | None, row: Any | None) -> Standing:
 
     - `loaded` once the case's accepted file is the loaded submission; also when the warehouse
       loaded a workbook that came another way (put in the inputs by SUN) and the portal holds no
-      case, or only drafts nobody submitted or asked for (`_draft_beside_loaded`, with a note);
+      case, or only drafts nobody submitted or asked for (`draft_beside_loaded`, with a note);
     - `rejected` when the warehouse rejected the entity-year's file and the portal holds no case;
     - else the case's status, `not-started` without one.
 
@@ -815,7 +817,7 @@ def standing(case: Case | None, row: Any | None) -> Standing:
     accepted_loaded = (
         case is not None and case.status == Case.ACCEPTED and getattr(row, "file", None) == case.accepted_file
     )
-    if warehouse in LOADED and (accepted_loaded or _draft_beside_loaded(case)):
+    if warehouse in LOADED and (accepted_loaded or draft_beside_loaded(case)):
         if case is not None and case.status != Case.ACCEPTED:
             # a workbook that came another way is loaded; the portal holds only a draft (a check)
             notes.append(Said("tracker.newer-draft", {"status": Said(f"status.{case.status}")}))
