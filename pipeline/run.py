@@ -426,10 +426,12 @@ class Reviewer:
             raise GtbError(f"no database at {db}: run gtb run first, or validate without --db")
         self._tmp = tempfile.TemporaryDirectory(prefix="gtb-review-")
         copy = Path(self._tmp.name) / "review.duckdb"
-        shutil.copyfile(db, copy)
-        wal = db.with_name(db.name + ".wal")
-        if wal.is_file():  # committed transactions not yet checkpointed into the file
-            shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+        with warehouse.read_lock(db):  # a run that took the lock mid-copy would tear it
+            key = self._state(db)
+            shutil.copyfile(db, copy)
+            wal = db.with_name(db.name + ".wal")
+            if wal.is_file():  # committed transactions not yet checkpointed into the file
+                shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
         con = warehouse.connect(copy)
         create_views(con)
         self._con, self._key = con, key

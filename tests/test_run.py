@@ -92,6 +92,36 @@ def test_a_file_taken_out_while_the_run_waits_for_the_warehouse_is_not_read_nor_
     assert not list((out / "validation").glob("WFP*")), "no report folder of a file never read"
 
 
+def test_the_portals_private_copy_of_the_warehouse_is_taken_while_no_run_can_write(inputs, monkeypatch):
+    """The upload checker (`Reviewer`) copies the warehouse and its WAL into a private file. It
+    checked the file under a reader's lock, let go, then copied: a run taking the lock in between
+    could write or checkpoint mid-copy, and one comparison would read a torn or stale copy. While
+    it copies, a writer in another process now cannot open the warehouse."""
+    import shutil
+
+    from pipeline.run import Reviewer
+
+    submit(inputs, "2024/UNEP_2024.xlsx", valid_sheets("UNEP"))
+    run(inputs)
+    db = inputs.parent / "out" / "gtb.duckdb"
+    writer = "import duckdb, sys; duckdb.connect(sys.argv[1]).close()"
+    opened_meanwhile: list[int] = []
+    copyfile = shutil.copyfile
+
+    def copy_while_a_writer_tries(source, target, *args, **kwargs):
+        if not opened_meanwhile:
+            opened_meanwhile.append(
+                subprocess.run([sys.executable, "-c", writer, str(db)], capture_output=True).returncode
+            )
+        return copyfile(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "copyfile", copy_while_a_writer_tries)
+    with Reviewer() as reviewer:
+        con = reviewer._connection(db)
+        assert con.execute("SELECT count(*) FROM submissions").fetchone() == (1,)
+    assert opened_meanwhile == [1], "a writer opened the warehouse while it was being copied"
+
+
 def test_resubmission_replaces_and_keeps_history(inputs):
     submit(inputs, "2024/UNEP_2024.xlsx", valid_sheets("UNEP"))
     run(inputs)

@@ -232,6 +232,21 @@ def _refuse_foreign(con: duckdb.DuckDBPyConnection, path: Path) -> int:
 
 
 @contextmanager
+def read_lock(path: Path, wait: str = "read") -> Iterator[None]:
+    """A reader's hold on the database at `path` for the block: no writer (`gtb run`, `gtb
+    accept`) opens it meanwhile, so that the block can copy the file and its WAL whole, neither
+    torn by a write nor one of them older than the other."""
+    try:
+        con = _duckdb_connect(path, True, _deadline(wait))
+    except (duckdb.Error, OSError) as exc:
+        raise _explain(exc, path) from None
+    try:
+        yield
+    finally:
+        con.close()
+
+
+@contextmanager
 def opened(path: Path, read_only: bool = False, create: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
     con = connect(path, read_only=read_only, create=create)
     try:
