@@ -562,3 +562,18 @@ def test_findings_are_marked_with_the_workbooks_language_on_a_page_in_another(po
     analyst = client_for(personas["analyst"], HTTP_ACCEPT_LANGUAGE="en")
     assert f'<td class="small first-finding" lang="{lang}">' in page(analyst, f"/tracker/?year={YEAR}")
     assert re.search(r'<td class="small text detail" lang="en">', page(analyst, "/audit/"))
+
+
+def test_a_findings_sentence_starts_with_a_capital_on_the_page(portal, personas, tmp_path):
+    """The catalogue's messages are clauses ('expected a number; found ...'), as issues.csv and the
+    console show them after a cell; on the page each is a sentence of its own, and starts as one."""
+    from tests.portal_fixtures import workbook
+
+    client = client_for(personas["focal_a"])
+    upload(client, "UNEP", workbook(tmp_path, Facilities_D2="douze mille"))
+    [message] = [f["message"] for f in Upload.objects.get().findings if f["cell"] == "D2"]
+    assert message.startswith("expected a number")  # the finding as recorded
+    html = page(client, "/entity/UNEP/")
+    assert re.search(r'<p class="msg"( lang="en")?>Expected a number; found', html)
+    paragraphs = re.findall(r'<p class="msg"[^>]*>(.)', html)
+    assert paragraphs and all(not c.islower() for c in paragraphs), paragraphs
