@@ -562,6 +562,38 @@ def test_a_page_asking_for_the_run_while_it_starts_neither_interrupts_it_nor_let
     jobs._children.pop(first.pk, None)
 
 
+def test_a_run_row_whose_process_number_was_taken_by_another_process_blocks_no_run(portal, personas):
+    """The server restarted while a run was going: the job's row still says running, with the run's
+    process number. Once another process has that number (any process: here, this one), the row
+    was taken for a run going on, and every "Load the accepted workbooks" answered that one was
+    already going, for as long as that other process lived."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from pipeline.portal import jobs
+    from pipeline.portal.models import RunJob
+
+    gone = RunJob.objects.create(started_by="analyst", state=RunJob.RUNNING, pid=os.getpid())
+    assert jobs.current() is None
+    assert RunJob.objects.get(pk=gone.pk).state == RunJob.INTERRUPTED
+    # a run's own process, started as `jobs.start` starts it, is still taken for the run going on
+    going = RunJob.objects.create(started_by="analyst", state=RunJob.RUNNING)
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)", "-m", "pipeline.portal.runjob", str(going.pk)],
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        RunJob.objects.filter(pk=going.pk).update(pid=child.pid)
+        time.sleep(0.2)  # its command line is the child's own once it has started
+        running = jobs.current()
+        assert running is not None and running.pk == going.pk
+    finally:
+        child.kill()
+        child.wait()
+
+
 @pytest.mark.django_db(transaction=True)  # runs
 def test_the_loaded_workbook_sent_again_after_a_correction_request_is_accepted_as_loaded(
     warehouse, portal, personas, tmp_path

@@ -79,7 +79,7 @@ def _current() -> RunJob | None:
     child = _children.get(job.pk)
     if child is not None and child.poll() is None:
         return job
-    if child is None and job.pid and _alive(job.pid):
+    if child is None and job.pid and _alive(job.pid, job.pk):
         return job
     job.refresh_from_db()
     if job.state == RunJob.RUNNING:
@@ -92,17 +92,27 @@ def _current() -> RunJob | None:
     return None
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, job_id: int) -> bool:
+    """Whether process `pid` is the run of job `job_id`. A process of that number alone is not:
+    after the server (or the machine) restarted, the number of a run gone may be another
+    process's, and a job row taking it for its run would refuse every run after it."""
     try:
         os.kill(pid, 0)
     except (ProcessLookupError, PermissionError):
         return False
-    return True
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:  # Linux; elsewhere the number has to do
+            words = fh.read().split(b"\0")
+    except FileNotFoundError:  # gone since, or no /proc
+        return not os.path.isdir("/proc/self")
+    except OSError:
+        return True
+    return b"pipeline.portal.runjob" in words and str(job_id).encode() in words
 
 
 def interrupt_stale() -> int:
     """At start-up: runs still marked running belong to a server that is gone."""
-    stale = [j for j in RunJob.objects.filter(state=RunJob.RUNNING) if not (j.pid and _alive(j.pid))]
+    stale = [j for j in RunJob.objects.filter(state=RunJob.RUNNING) if not (j.pid and _alive(j.pid, j.pk))]
     for job in stale:
         RunJob.objects.filter(pk=job.pk).update(state=RunJob.INTERRUPTED, finished_at=timezone.now())
     return len(stale)
