@@ -229,7 +229,7 @@ def test_an_upload_with_a_mistake_shows_the_finding_with_cell_header_value_and_e
     shown = text_of(html)
     assert "rejected" in shown and "1 error" in shown and "UNEP 2024 draft.xlsx" in shown
     assert "Facilities!E2" in shown and "unit-mismatch" in shown
-    assert "expected one of 'Kilowatt-hour', 'Megawatt-hour', 'Gigajoule'" in shown
+    assert "Expected one of 'Kilowatt-hour', 'Megawatt-hour', 'Gigajoule'" in shown
     finding = html[html.index("Facilities!E2") : html.index("</li>", html.index("Facilities!E2"))]
     assert '<span class="col" title="header">unit</span>' in finding and "<code>litre</code>" in finding
     # the excerpt: the header row, the rows around row 2, columns C to G, the cell itself marked
