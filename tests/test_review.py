@@ -316,8 +316,10 @@ def test_status_names_every_expected_entity(inputs, capsys):
         "first_finding",
         "expected",
         "report",
+        "sha256",
     }
     assert entities["UNEP"]["status"] == "loaded" and entities["UNEP"]["file"] == "UNEP_2024.xlsx"
+    assert len(entities["UNEP"]["sha256"]) == 64  # the loaded file's bytes, as a decision on it names them
     wfp = entities["WFP"]
     assert wfp["status"] == "rejected" and wfp["errors"] == 1 and wfp["first_finding"].startswith("Water!D2")
     assert entities["UNHCR"] == {
@@ -331,6 +333,7 @@ def test_status_names_every_expected_entity(inputs, capsys):
         "first_finding": None,
         "expected": True,
         "report": None,
+        "sha256": None,
     }
     # the report's completeness view tells the rejected from the never received
     completeness = dict(
