@@ -27,9 +27,21 @@ if TYPE_CHECKING:
     from pipeline.run import Reviewer, RunResult
 
 
-def template(entity: str, year: int, output: Path | None = None, lang: str = "en", db: Path | None = None) -> Path:
+def template(
+    entity: str,
+    year: int,
+    output: Path | None = None,
+    lang: str = "en",
+    db: Path | None = None,
+    *,
+    inputs: Path | None = None,
+    file_name: str | None = None,
+) -> Path:
     """Write the submission workbook for `entity` and `year` in `lang` (en, fr, es); with `db`, a
-    read-only sheet of the entity's previous year as loaded there."""
+    read-only sheet of the entity's previous year as loaded there. The deadline and contact are
+    those of the reporting cycle of `inputs` (`inputs/reporting_cycle.toml` by default);
+    `file_name` is the name the Instructions sheet says to save it under (the output's name by
+    default)."""
     from pipeline.intake import template as template_module
 
     previous = None
@@ -44,7 +56,10 @@ def template(entity: str, year: int, output: Path | None = None, lang: str = "en
             raise GtbError(str(exc)) from None
         previous = last_year(Path(db), code, year)
     try:
-        return template_module.template(entity, year, output, lang=lang, previous=previous)
+        cycle = template_module.reporting_cycle(Path(inputs)) if inputs is not None else None
+        return template_module.template(
+            entity, year, output, lang=lang, previous=previous, cycle=cycle, file_name=file_name
+        )
     except ValueError as exc:
         raise GtbError(str(exc)) from None
 

@@ -220,6 +220,30 @@ def test_the_focal_points_page_names_entity_year_status_deadline_and_offers_the_
     assert upper["Content-Disposition"] == f'attachment; filename="UNEP_{YEAR}_template_fr.xlsx"'
 
 
+def test_the_portals_template_names_its_own_file_and_the_deadline_the_page_says(portal, personas):
+    """The Instructions sheet of the portal's template told the focal point to save it as
+    '.5061a0d256ec.part.xlsx' (the temporary file it was written to), and kept the deadline of
+    the first download after SUN moved it: the template made once was handed out again, and its
+    cycle was read from another folder than the portal's. It names the downloaded file, and the
+    deadline of the portal's cycle, made anew when that changes."""
+    first = dt.date.today() + dt.timedelta(days=40)
+    portal.cycle(deadline=first)
+    client = client_for(personas["focal_a"])
+
+    def instructions() -> str:
+        answer = client.get("/entity/UNEP/template.xlsx?lang=en")
+        book = load_workbook(io.BytesIO(b"".join(answer.streaming_content)))
+        return " ".join(str(c.value) for row in book.worksheets[0].iter_rows() for c in row if c.value is not None)
+
+    said = instructions()
+    assert f"UNEP_{YEAR}_template_en.xlsx" in said and ".part.xlsx" not in said
+    assert first.isoformat() in said and "SUN test desk" in said
+    moved = first + dt.timedelta(days=45)
+    portal.cycle(deadline=moved)
+    said = instructions()
+    assert moved.isoformat() in said and first.isoformat() not in said
+
+
 def test_an_upload_with_a_mistake_shows_the_finding_with_cell_header_value_and_excerpt(portal, personas, tmp_path):
     client = client_for(personas["focal_a"])
     bad = workbook(tmp_path, "UNEP 2024 draft.xlsx", Facilities_E2="litre")

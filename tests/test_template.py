@@ -318,3 +318,20 @@ def test_the_template_version_is_one_the_contract_lists():
     """Bumping TEMPLATE_VERSION without adding it to its code list would have every new template
     told `unknown-template-version`: the list must name the version the templates carry."""
     assert TEMPLATE_VERSION in codelists.codes("template_version")
+
+
+def test_a_template_of_another_year_than_the_cycles_gives_no_deadline_of_the_cycles(tmp_path):
+    """`gtb template UNEP 2024` while the cycle collects 2026 printed the 2026 deadline on the
+    2024 workbook; a late or corrected workbook of another year points to the team's letter."""
+    import datetime as dt
+
+    from pipeline.cycle import Cycle
+
+    cycle = Cycle(YEAR + 2, dt.date(YEAR + 3, 3, 31), "SUN", "sun@example.org", tmp_path / "c.toml")
+
+    def said(year: int) -> str:
+        book = load_workbook(template("UNEP", year, tmp_path / f"UNEP_{year}.xlsx", cycle=cycle))
+        return " ".join(str(c.value) for row in book.worksheets[0].iter_rows() for c in row if c.value is not None)
+
+    assert f"{YEAR + 3}-03-31" in said(YEAR + 2)
+    assert f"{YEAR + 3}-03-31" not in said(YEAR) and "the date in the Greening the Blue team's letter" in said(YEAR)

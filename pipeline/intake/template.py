@@ -473,14 +473,20 @@ def _instructions(ws: Worksheet, who: _Identity, has_last_year: bool) -> None:
             file=who.file_name,
             contact=who.contact,
             email=who.email or "-",
-            deadline=_deadline(who.cycle, lang),
+            deadline=_deadline(who, lang),
             last_year=names["LastYear"],
         ),
     )
 
 
-def _deadline(cycle: Cycle | None, lang: str) -> str:
-    return cycle.deadline.isoformat() if cycle else i18n.text("template.no-deadline", lang)
+def _deadline(who: _Identity, lang: str) -> str:
+    """The cycle's deadline, for a workbook of the year the cycle collects; for another year (a
+    late workbook of the year before, a correction of an old one) the cycle's date is not its
+    deadline, and the sheet points to the team's letter, as without a cycle."""
+    cycle = who.cycle
+    if cycle is None or cycle.open_year != who.year:
+        return i18n.text("template.no-deadline", lang)
+    return cycle.deadline.isoformat()
 
 
 def _identity_block(ws: Worksheet, r: int, who: _Identity) -> int:
@@ -492,7 +498,7 @@ def _identity_block(ws: Worksheet, r: int, who: _Identity) -> int:
         ("template.year", str(who.year)),
         ("template.version", TEMPLATE_VERSION),
         ("template.file", who.file_name),
-        ("template.deadline", _deadline(who.cycle, lang)),
+        ("template.deadline", _deadline(who, lang)),
         ("template.contact", contact),
     ):
         st.write_text(ws.cell(row=r, column=1), i18n.text(key, lang)).font = st.BOLD
@@ -679,9 +685,12 @@ def template(
     lang: str = "en",
     previous: LastYear | None = None,
     cycle: Cycle | None = None,
+    file_name: str | None = None,
 ) -> Path:
     """Write the submission workbook for `entity` and `year` in `lang`; with `previous` (see
-    `pipeline.review.last_year`), a read-only sheet of the entity's previous year as loaded."""
+    `pipeline.review.last_year`), a read-only sheet of the entity's previous year as loaded.
+    `file_name` is the name the Instructions sheet says to save it under (the output's name
+    unless given: a caller writing to a temporary file gives the name it hands it out under)."""
     code = check_arguments(entity, year, lang)
     output = Path(output) if output is not None else Path(default_file_name(code, year))
     cycle = cycle or reporting_cycle()
@@ -704,7 +713,7 @@ def template(
         _last_year_sheet(wb.create_sheet(i18n.sheet_name("LastYear", lang)), code, previous, lang)
     wb.move_sheet(lists_ws, offset=len(wb.sheetnames) - 1 - wb.index(lists_ws))
     lists_ws.sheet_state = "hidden"
-    _instructions(instructions, _Identity(code, year, output.name, lang, cycle), previous is not None)
+    _instructions(instructions, _Identity(code, year, file_name or output.name, lang, cycle), previous is not None)
     wb.active = 0
 
     props = wb.properties

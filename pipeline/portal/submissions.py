@@ -937,24 +937,35 @@ def tracker(year: int, today: dt.date) -> tuple[list[TrackerRow], str]:
 # --- blank templates -----------------------------------------------------------------------------
 
 
+def template_name(entity: str, year: int, lang: str) -> str:
+    """The name a template is downloaded under, and the one its Instructions sheet says to keep."""
+    return f"{entity}_{year}_template_{lang}.xlsx"
+
+
 def template_file(entity: str, year: int, lang: str) -> Path:
     """The template of `entity`, `year` and `lang`, with the entity's last year as the warehouse
-    holds it (the read-only last-year sheet, as `gtb template --db` makes it); made once per
-    pipeline and template version and per last year loaded. While a run holds the warehouse,
-    the template without that sheet."""
+    holds it (the read-only last-year sheet, as `gtb template --db` makes it) and the deadline and
+    contact of the portal's reporting cycle; made once per pipeline and template version, per
+    last year loaded and per cycle (SUN moving the deadline makes it anew). While a run holds the
+    warehouse, the template without that sheet."""
     folder = state.folder(settings.GTB_STATE, state.TEMPLATES)
     db = Path(settings.GTB_DB)
     try:
         key = api.last_year_key(entity, year, db)
     except GtbError:
         key = ""
-    path = folder / f"{entity}_{year}_{lang}_{TEMPLATE_VERSION}_{__version__}{'_' + key if key else ''}.xlsx"
+    the_cycle = cycle()
+    said = (the_cycle.open_year, the_cycle.deadline, the_cycle.contact_name, the_cycle.contact_email)
+    said_key = hashlib.sha256(repr((*said, the_cycle.contact_names)).encode()).hexdigest()[:8]
+    stem = f"{entity}_{year}_{lang}_{TEMPLATE_VERSION}_{__version__}_{said_key}"
+    path = folder / f"{stem}{'_' + key if key else ''}.xlsx"
     if not path.is_file():
         partial = folder / f".{secrets.token_hex(6)}.part.xlsx"
+        inputs, name = Path(settings.GTB_INPUTS), template_name(entity, year, lang)
         try:
-            api.template(entity, year, partial, lang=lang, db=db if key else None)
+            api.template(entity, year, partial, lang, db if key else None, inputs=inputs, file_name=name)
         except GtbError:  # the warehouse went busy between the two reads
-            api.template(entity, year, partial, lang=lang)
-            path = folder / f"{entity}_{year}_{lang}_{TEMPLATE_VERSION}_{__version__}.xlsx"
+            api.template(entity, year, partial, lang, inputs=inputs, file_name=name)
+            path = folder / f"{stem}.xlsx"
         partial.replace(path)
     return path

@@ -348,7 +348,7 @@ def template_download(request: HttpRequest, entity: str) -> HttpResponse:
         raise Http404("no template in that language")
     year = submissions.cycle().open_year
     path = submissions.template_file(entity, year, lang)
-    return _download(path, f"{entity}_{year}_template_{lang}.xlsx")
+    return _download(path, submissions.template_name(entity, year, lang))
 
 
 @require_POST
