@@ -417,6 +417,16 @@ def _report(args: argparse.Namespace) -> int:
         f"wrote {charts} chart file{'s' * (charts != 1)}, {tables} table{'s' * (tables != 1)} and {sheets} "
         f"factsheet{'s' * (sheets != 1)} to {report.folder} (see index.md)"
     )
+    if report.open_flags:
+        print(
+            f"note: {report.open_flags} plausibility flag(s) of {report.open_flag_years or report.year} still open; "
+            "the report says DRAFT"
+        )
+    if report.not_compared:
+        print(
+            f"note: {report.not_compared} workbook(s) of {report.year} not compared again with an earlier year as it "
+            "now stands (gtb status lists them); the report says DRAFT"
+        )
     return OK
 
 

@@ -1482,14 +1482,23 @@ def test_a_year_whose_comparison_is_stale_cannot_be_published_as_final(inputs, c
     assert gtb(inputs, "report", "--year", "2024", "--final") == 2
     err = capsys.readouterr().err
     assert "the 2024 report cannot be final: UNEP 2024 was not compared again with UNEP 2023" in err, err
-    assert "put UNEP_2024.xlsx back in the inputs folder and run gtb run" in err
+    assert "gtb run compares it again, with UNEP_2024.xlsx in the inputs folder" in err
     assert gtb(inputs, "report", "--year", "2024") == 0, "a draft is written as ever"
+    # and says it is one, as the export does: the draft had no mark where no flag was open
+    said = capsys.readouterr().out
+    assert "1 workbook(s) of 2024 not compared again" in said and "the report says DRAFT" in said
+    folder = inputs.parent / "out" / "report" / "2024"
+    assert "**DRAFT: 1 workbook of 2024 not compared again with an earlier year" in (folder / "index.md").read_text()
+    charts = [p.read_text(encoding="utf-8") for p in folder.glob("*.svg")]
+    assert charts and all("DRAFT, 1 workbook not compared again since an earlier year changed" in c for c in charts)
     later.write_bytes(kept)
     assert gtb(inputs, "run") == 0
     capsys.readouterr()
     final = gtb(inputs, "report", "--year", "2024", "--final")
     assert "not compared again" not in capsys.readouterr().err
     assert final in (0, 1), "compared again: only its open flags, if any, stand in the way"
+    assert gtb(inputs, "report", "--year", "2024") == 0
+    assert "not compared again" not in (folder / "index.md").read_text()
 
 
 def test_the_tracker_says_an_accepted_year_must_be_compared_again(inputs, capsys):

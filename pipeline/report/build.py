@@ -46,6 +46,7 @@ class ReportResult:
     seconds: dict[str, float] = field(default_factory=dict)
     open_flags: int = 0  # plausibility flags of the year (or of a year before it) still open: a draft
     open_flag_years: str = ""  # '2025', '2024 and 2025': whose flags they are (`flag_years`)
+    not_compared: int = 0  # workbooks of the year not compared again since an earlier year changed: a draft
 
     @property
     def files(self) -> list[Path]:
@@ -121,7 +122,7 @@ def report(year: int, db: Path, outputs: Path, jobs: int | None = None, final: b
                 f"the {year} report cannot be final: "
                 + "; ".join(
                     f"{entity} {year} was not compared again with {entity} {earlier} as it now stands"
-                    f" (put {safe.console_safe(name)} back in the inputs folder and run gtb run)"
+                    f" (gtb run compares it again, with {safe.console_safe(name)} in the inputs folder)"
                     for entity, name, earlier in stale
                 )
             )
@@ -166,6 +167,7 @@ def _write(
             factor_sets,
             history,
             draft=data.open_flags,
+            stale=data.not_compared,
             note=sheet_note(rows, year, years),
             draft_detail=sheet_flags(flags, code),
         )
@@ -184,6 +186,7 @@ def _write(
         data.history_years,
         data.partly_history_years,
         draft=data.open_flags,
+        stale=data.not_compared,
         note=" ".join(n for n in (tables_coverage(data), factor_set_lines(data, tables=True)) if n),
     )
     result.tables.append(tables.write_xlsx(report_tables, folder / f"tables_{year}.xlsx", year, source))
@@ -198,7 +201,7 @@ def _write(
         (sheet_folder / stale).unlink(missing_ok=True)  # only the report's own: a file put there stays
     result.seconds["factsheets"] = time.perf_counter() - clock
 
-    result.open_flags = data.open_flags
+    result.open_flags, result.not_compared = data.open_flags, data.not_compared
     result.index = write_index(result, report_tables, data)
     return result
 
@@ -456,6 +459,15 @@ def write_index(result: ReportResult, report_tables: list[queries.Table], data: 
             f"of {result.open_flag_years} still open.** "
             f"`gtb status --year YEAR` lists them; `gtb accept ENTITY YEAR --reason ...` closes them after review, "
             f"and `gtb report --year {y} --final` writes the final report.",
+            "",
+        ]
+    if result.not_compared:
+        n = result.not_compared
+        lines += [
+            f"**DRAFT: {n} workbook{'s' * (n != 1)} of {y} not compared again with an earlier year as it now "
+            "stands** (restated with `gtb recalculate`, or resubmitted, since): their plausibility flags may not "
+            f"be those of the data. `gtb status --year {y}` names them; `gtb run` compares them again while their "
+            "files are in the inputs folder.",
             "",
         ]
     lines += [

@@ -159,6 +159,7 @@ def _trend_source(
         [y for y in d.history_years if y >= first],
         [y for y in d.partly_history_years if y >= first],
         draft=d.open_flags,
+        stale=d.not_compared,
         note=" ".join(n for n in (sets, coverage) if n),
     )
 
@@ -260,6 +261,7 @@ def _year_source(d: ReportData, note: str = "", counted: str = "") -> str:
         [y] if y in d.history_years else (),
         [y] if y in d.partly_history_years else (),
         draft=d.open_flags,
+        stale=d.not_compared,
         note=" ".join(n for n in (year_coverage(d, counted), note) if n),
     )
 

@@ -16,6 +16,7 @@ from pipeline.catalogue import year_ranges
 from pipeline.errors import GtbError
 from pipeline.indicators import Key, keys
 from pipeline.review.flags import open_flags
+from pipeline.review.stale import not_compared_again
 from pipeline.warehouse.db import connect
 
 REPORT_VIEWS = Path(__file__).resolve().parent / "report_views.sql"
@@ -371,6 +372,9 @@ class ReportData:
     history_years: tuple[int, ...]  # every entity's figures from published totals
     partly_history_years: tuple[int, ...]  # some entities' figures from published totals
     open_flags: int = 0  # plausibility flags of `year` still open: the report is a draft
+    # workbooks of `year` not compared again with an earlier year as it now stands (restated,
+    # resubmitted since): their flags may not be the data's, and the report is a draft too
+    not_compared: int = 0
     coverage: tuple[Record, ...] = ()  # completeness_by_year, every year up to `year` (with years without data)
     missing: tuple[Record, ...] = ()  # reporting_completeness rows of `year` that are missing
     factor_set_years: tuple[Record, ...] = ()  # year_factor_sets, every year up to `year`
@@ -420,6 +424,7 @@ def load_report_data(con: duckdb.DuckDBPyConnection, year: int) -> ReportData:
         history_years=full,
         partly_history_years=partly,
         open_flags=len(open_flags(con, year, earlier=True)),
+        not_compared=len(not_compared_again(con, year)),
         coverage=tuple(records(con, "SELECT * FROM completeness_by_year WHERE year <= ? ORDER BY year", [year])),
         factor_set_years=tuple(factor_set_years(con, year)),
         resources=tuple(records(con, "SELECT * FROM report_resource_coverage WHERE year <= ? ORDER BY year", [year])),

@@ -331,16 +331,21 @@ def source_line(
     draft: int = 0,
     note: str = "",
     draft_detail: str = "",
+    stale: int = 0,
 ) -> str:
     """'Source: Greening the Blue inventory pipeline, data year 2024; emission factors gtb-2025.1'.
 
     `history_years`: years whose figures all come from published totals; `partly_history_years`:
     years where some entities' figures do; `draft`: open plausibility flags (the line says DRAFT);
     `note`: a sentence after the source (the coverage of a trend's years); `draft_detail`: which
-    of the open flags the page is concerned by, after their number (a factsheet's own).
+    of the open flags the page is concerned by, after their number (a factsheet's own); `stale`:
+    workbooks of the year not compared again with an earlier year as it now stands (a draft too).
     """
     detail = f" ({draft_detail})" if draft_detail else ""
-    text = f"{DRAFT}, {draft} plausibility flag{'s' * (draft != 1)} open{detail}. " if draft else ""
+    why = [f"{draft} plausibility flag{'s' * (draft != 1)} open{detail}"] if draft else []
+    if stale:
+        why.append(f"{stale} workbook{'s' * (stale != 1)} not compared again since an earlier year changed")
+    text = f"{DRAFT}, {'; '.join(why)}. " if why else ""
     text += f"Source: {PUBLISHER}, data year {data_year}"
     if factor_sets:
         text += "; emission factors " + ", ".join(sorted(factor_sets))
