@@ -1582,6 +1582,21 @@ def test_a_change_of_personnel_asks_for_the_entity_sheets_comment_field(inputs):
     assert (sheet, cell) == ("Entity", "B4")
     assert message.endswith("If the change is real, say why in the 'Comment' field of this sheet."), message
     assert "column" not in message, message
+    # ten times the personnel: no "month's figure" nor unit slip, but what was counted
+    assert "whether what is counted changed" in message and "month" not in message, message
+
+
+@pytest.mark.parametrize("personnel", [12 * 1250, 1000 * 1250])
+def test_a_headcount_multiplied_is_not_said_to_be_a_months_figure_or_a_unit_slip(inputs, personnel):
+    """Twelve times the personnel was said to be "a month's figure last year, or months added up
+    twice?", a thousand times "kWh entered as MWh": causes of an energy figure, not a headcount.
+    The flag's key stays what the release before computed (its likely cause by ratio)."""
+    for year, people in ((2023, 1250), (2024, personnel)):
+        submit(inputs, f"{year}/UNEP_{year}.xlsx", set_cell(valid_sheets("UNEP", year), "Entity", "B4", people))
+    gtb(inputs, "run")
+    [(message,)] = query(inputs, "SELECT message FROM flags WHERE check_name = 'personnel_change'")
+    assert "whether what is counted changed" in message, message
+    assert "month" not in message and "MWh" not in message, message
 
 
 def test_flag_keys_are_those_of_the_release_before_where_only_the_wording_moved():

@@ -498,6 +498,15 @@ class Wording(Message):
     a flag raised before the part existed keeps its key (`flag_key`)."""
 
 
+def _cause_said(metric: str, cause: str, params: dict[str, object]) -> Wording:
+    """How the message words the likely cause of a change (`likely_cause`). A headcount is no
+    figure of a month or in a unit: twelve times more personnel is not "a month's figure last
+    year", nor a thousand times "kWh entered as MWh"; its cause is asked as what was counted."""
+    if metric == "personnel":
+        return Wording("hint.headcount", {})
+    return Wording(cause, params)
+
+
 def _comment_place(sheet: str) -> Wording:
     """Where the explanation of a figure's change goes: the Comment column of its row, or on a
     Field/Value sheet (the Entity sheet's personnel), that sheet's Comment field."""
@@ -537,6 +546,11 @@ def _change_flags(sid: int, new: list[Figure], old: list[Figure], years: tuple[i
                     continue
                 cause, cause_params = likely_cause(ratio)
                 message = "implausible-change.change"
-                params |= {"old": Shown(was), "ratio": Times(row.value, was), "cause": Message(cause, cause_params)}
+                params |= {
+                    "old": Shown(was),
+                    "ratio": Times(row.value, was),
+                    "cause": Message(cause, cause_params),  # in the flag's key, as before
+                    "why": _cause_said(row.metric, cause, cause_params),  # what the message says
+                }
             out.append(Flag(sid, check, message, params, row.sheet, row.row, row.column, row.value))
     return out
