@@ -244,6 +244,17 @@ def test_the_portals_template_names_its_own_file_and_the_deadline_the_page_says(
     assert moved.isoformat() in said and first.isoformat() not in said
 
 
+def test_a_cycle_collecting_a_year_the_contract_does_not_take_yet_gives_no_server_error(portal, personas):
+    """SUN opens next year's cycle early (2027 while it is 2026): the template could not be made,
+    and its link answered with a server error. The focal point is told, in the page's words."""
+    portal.cycle(open_year=dt.date.today().year + 1, deadline=dt.date.today() + dt.timedelta(days=400))
+    client = client_for(personas["focal_a"])
+    answer = client.get("/entity/UNEP/template.xlsx?lang=fr", follow=True)
+    assert answer.status_code == 200
+    shown = text_of(answer.content.decode())
+    assert f"No template can be made for {dt.date.today().year + 1} yet" in shown, shown[:500]
+
+
 def test_an_upload_with_a_mistake_shows_the_finding_with_cell_header_value_and_excerpt(portal, personas, tmp_path):
     client = client_for(personas["focal_a"])
     bad = workbook(tmp_path, "UNEP 2024 draft.xlsx", Facilities_E2="litre")

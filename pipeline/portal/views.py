@@ -9,6 +9,7 @@ import base64
 import datetime as dt
 import functools
 import hashlib
+import logging
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -34,6 +35,8 @@ from pipeline.portal.middleware import CONTENT_SECURITY_POLICY, SIGNED_IN_AT
 from pipeline.portal.models import AuditEvent, Case, Explanation, RunJob, Upload
 from pipeline.portal.submissions import Refused
 from pipeline.portal.texts import language_of, say
+
+logger = logging.getLogger(__name__)
 
 FRAGMENT_HEADER = "HTTP_X_PORTAL_FRAGMENT"  # the page's script asks where to go, not for a redirect
 TYPED = "gtb_typed"  # the session's copy of what a refused form held, for its page to show again
@@ -347,7 +350,12 @@ def template_download(request: HttpRequest, entity: str) -> HttpResponse:
     if lang not in offered:
         raise Http404("no template in that language")
     year = submissions.cycle().open_year
-    path = submissions.template_file(entity, year, lang)
+    try:
+        path = submissions.template_file(entity, year, lang)
+    except GtbError as exc:  # a cycle collecting a year the contract does not take yet (2027 in 2026)
+        logger.warning("no template of %s %s: %s", entity, year, exc)
+        messages.error(request, say(request, "refused.no-template", year=year, email=submissions.cycle().contact_email))
+        return redirect("entity", code=entity)
     return _download(path, submissions.template_name(entity, year, lang))
 
 
