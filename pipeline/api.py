@@ -232,15 +232,17 @@ def run(
     return run_pipeline(Path(inputs), Path(db), Path(outputs), jobs=jobs, console=console, progress=progress)
 
 
-def recalculate(year: int, factor_set: str, reason: str, db: Path = DEFAULT_DB) -> dict:
-    """`gtb recalculate`: recalculate a past year with another factor set (logged)."""
+def recalculate(year: int, factor_set: str, reason: str, db: Path = DEFAULT_DB, inputs: Path = DEFAULT_INPUTS) -> dict:
+    """`gtb recalculate`: recalculate a past year with another factor set (logged). The factor sets
+    are those `run(inputs)` reads: `inputs/reference/` where it holds them, else the repository's."""
     from pipeline.emissions.calculate import recalculate as recalc
     from pipeline.indicators.views import create_views
+    from pipeline.reference.factors import reference_folder
     from pipeline.warehouse.db import opened
 
     if not reason.strip():
         raise GtbError("give a --reason: every recalculation is logged with why it was done")
-    with opened(Path(db), create=False) as con:
+    with reference_folder(Path(inputs) / "reference"), opened(Path(db), create=False) as con:
         create_views(con)
         try:
             return recalc(con, year, factor_set, reason)

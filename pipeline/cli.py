@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--factor-set", required=True, help="name of a set under inputs/reference/factors/")
     p.add_argument("--reason", required=True, help="why; kept in the recalculations log")
     p.add_argument("--db", type=Path, default=DEFAULT_DB)
+    p.add_argument(
+        "--inputs",
+        type=Path,
+        default=DEFAULT_INPUTS,
+        help="inputs folder whose reference/ sets are read, as gtb run reads them (default inputs/)",
+    )
 
     p = sub.add_parser("indicators", help="print one row of the indicators (system-wide or one entity)")
     p.add_argument("--year", type=_year, required=True)
@@ -342,7 +348,7 @@ def _run(args: argparse.Namespace) -> int:
 def _recalculate(args: argparse.Namespace) -> int:
     from pipeline import api
 
-    done = api.recalculate(args.year, args.factor_set, args.reason, args.db)
+    done = api.recalculate(args.year, args.factor_set, args.reason, args.db, args.inputs)
     if done["unchanged"]:
         print(
             f"{done['year']} is already calculated with {done['new_factor_set']} ({done['submissions']} "

@@ -1637,6 +1637,26 @@ def test_an_inputs_folder_with_its_own_reference_is_priced_by_its_pins_and_sets(
     assert repository == (factors.PINS_PATH, factors.FACTORS_DIR)
 
 
+def test_a_year_is_recalculated_with_a_set_of_the_inputs_folder_as_a_run_reads_it(inputs, capsys):
+    """A run priced 2025 with a set of the inputs folder's own (`inputs/reference/factors/`); its
+    advice to restate the year with that set failed, "unknown factor set": `gtb recalculate` read
+    the repository's sets only. It reads them as the run does (`--inputs`, default inputs/)."""
+    import shutil
+
+    from pipeline.reference import factors
+
+    submit(inputs, "UNEP_2025.xlsx", valid_sheets("UNEP", 2025))
+    assert not run(inputs).had_errors
+    shutil.copytree(factors.FACTORS_DIR / "gtb-2025.1", inputs / "reference" / "factors" / "own-2025.1")
+    db = inputs.parent / "out" / "gtb.duckdb"
+    args = ["recalculate", "--year", "2025", "--factor-set", "own-2025.1", "--reason", "the office's own set"]
+    assert main([*args, "--db", str(db)]) == 2  # inputs/ of the working folder holds no such set
+    assert "unknown factor set" in capsys.readouterr().err
+    assert main([*args, "--db", str(db), "--inputs", str(inputs)]) == 0, capsys.readouterr().err
+    assert query(inputs, "SELECT DISTINCT factor_set FROM emissions") == [("own-2025.1",)]
+    assert query(inputs, "SELECT new_factor_set FROM recalculations") == [("own-2025.1",)]
+
+
 def test_a_report_folder_names_its_file_as_the_console_shows_it(inputs):
     """`submission.txt` wrote the file's name as it was: a name holding a line break and terminal
     escapes set the title and cleared the screen of whoever printed the file, and its line break
