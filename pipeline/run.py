@@ -75,6 +75,9 @@ class RunResult:
     # files listed in the inputs that were gone when the run, holding the warehouse, came to read them
     # (a correction requested in the portal takes an accepted file out while a run waits for the lock)
     gone: list[str] = field(default_factory=list)
+    # entities taken out of entities.csv since the last run: (code, the last year they are now
+    # expected, their last year with data; 0: never)
+    delisted: list[tuple[str, int]] = field(default_factory=list)
     history_not_read: list[str] = field(default_factory=list)  # files under history/ that are not read
     history_removed: list[tuple[str, int]] = field(default_factory=list)  # (history file, its rows no longer in it)
     history_moved: list[tuple[str, str, int]] = field(default_factory=list)  # (history file, file now holding, rows)
@@ -242,7 +245,7 @@ def _run(
                     "INSERT INTO runs (run_id, started_at, pipeline_version) VALUES (?, ?, ?)",
                     [run_id, warehouse.utcnow(), __version__],
                 )
-                sync_entities(con)
+                result.delisted = sync_entities(con)
                 sync_pins(con)
                 recorded = record(con, run_id, subs, folders, inputs)
                 insert_sheets(con, recorded)
@@ -985,6 +988,17 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
             Text.from_markup(
                 f"  [yellow]{year} mixes factor sets[/]: {used}; restate the year with one "
                 f"(gtb recalculate --year {year} --factor-set SET --reason ...) and pin it"
+            )
+        )
+    if result.delisted:
+        ends = ", ".join(
+            f"{safe.console_safe(code)} ({f'expected until {until}, its last year with data' if until else 'no data'})"
+            for code, until in result.delisted
+        )
+        out.append(
+            Text.assemble(
+                ("  no longer in schemas/codelists/entities.csv", "yellow"),
+                f": {ends}; their rows stay, and no later year waits for them (a renamed code starts anew)",
             )
         )
     out += _compared_again_lines(result)

@@ -1657,6 +1657,37 @@ def test_a_year_is_recalculated_with_a_set_of_the_inputs_folder_as_a_run_reads_i
     assert query(inputs, "SELECT new_factor_set FROM recalculations") == [("own-2025.1",)]
 
 
+def test_an_entity_taken_out_of_the_list_is_expected_until_its_last_year_with_data(inputs, monkeypatch, capsys):
+    """A code renamed or merged is taken out of entities.csv: the warehouse kept it expected in
+    every year, so each later year counted it missing and its completeness fell (62 expected of
+    60 listed). It is now expected until its last year with data, and said once; an entity
+    without data is never expected."""
+    from pipeline import codelists
+
+    submit(inputs, "2024/UNEP_2024.xlsx", valid_sheets("UNEP"))
+    submit(inputs, "2024/WFP_2024.xlsx", valid_sheets("WFP"))
+    assert not run(inputs).had_errors
+    listed = codelists.table("entities")
+    kept = tuple(r for r in listed if r["code"] not in ("UNEP", "UNHCR"))
+    real_table = codelists.table
+    monkeypatch.setattr(codelists, "table", lambda name: kept if name == "entities" else real_table(name))
+    out = inputs.parent / "out"
+    args = ["run", "--inputs", str(inputs), "--db", str(out / "gtb.duckdb"), "--outputs", str(out), "--jobs", "1"]
+    assert main(args) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "no longer in schemas/codelists/entities.csv: UNEP (expected until 2024, its last year with data), " in said
+    assert "UNHCR (no data)" in said
+    ends = dict(
+        query(inputs, "SELECT entity_code, expected_until FROM entities WHERE entity_code IN ('UNEP', 'UNHCR')")
+    )
+    assert ends == {"UNEP": 2024, "UNHCR": 0}
+    by_year = {y: {r.entity: r.status for r in api.status(y, out / "gtb.duckdb")} for y in (2024, 2025)}
+    assert by_year[2024]["UNEP"] == "loaded" and "UNHCR" not in by_year[2024]
+    assert "UNEP" not in by_year[2025] and "WFP" in by_year[2025]
+    assert main(args) == 0
+    assert "no longer in" not in capsys.readouterr().out, "said once"
+
+
 def test_a_report_folder_names_its_file_as_the_console_shows_it(inputs):
     """`submission.txt` wrote the file's name as it was: a name holding a line break and terminal
     escapes set the title and cleared the screen of whoever printed the file, and its line break

@@ -270,8 +270,31 @@ def insert_rows(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame])
     return sum(insert_frame(con, table, frame) for table, frame in tables.items())
 
 
-def sync_entities(con: duckdb.DuckDBPyConnection) -> None:
-    """The entities table mirrors entities.csv (upsert; entities are never deleted)."""
+# An entity taken out of entities.csv (a code renamed or merged, an entity closed): expected until
+# its last year with data (a loaded workbook or published totals), so that the years it reported
+# keep their completeness and no later year waits for it; never, without data (0).
+_DELIST_SQL = """
+WITH data_years AS (
+    SELECT entity_code, reporting_year AS year FROM submissions WHERE status = 'loaded'
+    UNION ALL SELECT entity_code, year FROM history_totals
+), last_years AS (
+    SELECT entity_code, max(year) AS last_year FROM data_years GROUP BY entity_code
+), ends AS (
+    SELECT e.entity_code, least(coalesce(e.expected_until, 9999), coalesce(l.last_year, 0)) AS until
+    FROM entities e LEFT JOIN last_years l USING (entity_code)
+    WHERE e.entity_code NOT IN (SELECT entity_code FROM _entities)
+)
+UPDATE entities SET expected_until = ends.until
+FROM ends
+WHERE entities.entity_code = ends.entity_code AND entities.expected_until IS DISTINCT FROM ends.until
+RETURNING entities.entity_code, entities.expected_until
+"""
+
+
+def sync_entities(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
+    """The entities table mirrors entities.csv (upsert; entities are never deleted: their rows
+    stay). One no longer listed is no longer expected after its last year with data
+    (`_DELIST_SQL`); returns those this call so ended, with that year (0: never expected)."""
     frame = pd.DataFrame(codelists.table("entities")).rename(columns={"code": "entity_code", "name": "entity_name"})
     con.register("_entities", frame)
     try:
@@ -286,8 +309,10 @@ def sync_entities(con: duckdb.DuckDBPyConnection) -> None:
                 expected_from = excluded.expected_from, expected_until = excluded.expected_until
             """
         )
+        ended = con.execute(_DELIST_SQL).fetchall()
     finally:
         con.unregister("_entities")
+    return sorted((str(code), int(until)) for code, until in ended)
 
 
 # ------------------------------------------------------------------------------ history
