@@ -441,8 +441,12 @@ def test_an_upload_for_another_entity_or_year_is_an_error_on_its_cell(portal, pe
     up = Upload.objects.get()
     assert up.errors == 1 and [(f["cell"], f["code"]) for f in up.findings] == [("B2", "entity-mismatch")]
     upload(client, "UNEP", workbook(tmp_path / "y", year=2023))
-    assert [f["code"] for f in Upload.objects.latest("pk").findings] == ["year-mismatch"]
+    [late] = Upload.objects.latest("pk").findings
+    assert late["code"] == "year-mismatch"
     assert Case.objects.get().status == Case.REJECTED
+    # a late workbook of the year before is not told to be relabelled as this year's
+    assert "Send a late or corrected 2023 workbook to SUN directly" in late["message"], late["message"]
+    assert "Upload your 2024 workbook, or correct the reporting year" not in late["message"]
 
 
 # --- SUN: tracker, review, acceptance, the run -----------------------------------------------------

@@ -325,7 +325,8 @@ def expected_entity_and_year(subs: list[Submission], entity: str, year: int) -> 
             sub.findings.append(
                 _on_entity_field(
                     sub,
-                    "year-mismatch.portal",
+                    # a late or corrected workbook of a year before: not to be relabelled as this year's
+                    "year-mismatch.portal-earlier" if sub.reporting_year < year else "year-mismatch.portal",
                     "reporting_year",
                     sub.reporting_year,
                     year=sub.reporting_year,
