@@ -6,7 +6,8 @@ codes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,6 +63,20 @@ def template(
         )
     except ValueError as exc:
         raise GtbError(str(exc)) from None
+
+
+@contextmanager
+def warehouse_held(db: Path = DEFAULT_DB) -> Iterator[None]:
+    """A reader's hold on the warehouse for the block, when it exists: no run starts writing
+    meanwhile (the portal takes an accepted file out of the inputs under it, so that a run never
+    lists a file it then cannot find). `GtbError` (`DatabaseBusy`) while a run holds it."""
+    from pipeline.warehouse.db import read_lock
+
+    if not Path(db).exists():
+        yield
+        return
+    with read_lock(Path(db)):
+        yield
 
 
 def last_year_key(entity: str, year: int, db: Path = DEFAULT_DB) -> str:

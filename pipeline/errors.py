@@ -15,6 +15,10 @@ class GtbError(Exception):
     """The command itself could not run. The message is one line, shown without a traceback."""
 
 
+class DatabaseBusy(GtbError):
+    """The database is held by another run or program (its lock): it may be read again shortly."""
+
+
 class UnreadableFile(Exception):
     """The file cannot be opened safely. The message is for a focal point: what is wrong and the fix.
 

@@ -76,7 +76,7 @@ class RunResult:
     # (a correction requested in the portal takes an accepted file out while a run waits for the lock)
     gone: list[str] = field(default_factory=list)
     # entities taken out of entities.csv since the last run: (code, the last year they are now
-    # expected, their last year with data; 0: never)
+    # expected: their last year with data, or 0, never)
     delisted: list[tuple[str, int]] = field(default_factory=list)
     history_not_read: list[str] = field(default_factory=list)  # files under history/ that are not read
     history_removed: list[tuple[str, int]] = field(default_factory=list)  # (history file, its rows no longer in it)
@@ -992,7 +992,7 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
         )
     if result.delisted:
         ends = ", ".join(
-            f"{safe.console_safe(code)} ({f'expected until {until}, its last year with data' if until else 'no data'})"
+            f"{safe.console_safe(code)} ({f'expected until {until}' if until else 'never expected: no data'})"
             for code, until in result.delisted
         )
         out.append(

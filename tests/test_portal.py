@@ -1170,6 +1170,32 @@ def test_a_run_settling_acceptances_closes_no_flags_of_a_file_loaded_since(wareh
     assert not Case.objects.get().flags_closed and "flags left open" in lines[0]
 
 
+def test_a_run_settling_an_acceptance_names_the_accepted_bytes(warehouse, personas, monkeypatch):
+    """An acceptance of a file loaded already keeps its name (UNEP_2023.xlsx); SUN then copies a
+    corrected workbook over it under that name, and a run loads it. Settling checked the name
+    only, and closed the new file's flags with the note written for the old one's: it now checks
+    the accepted upload's bytes too."""
+    from types import SimpleNamespace
+
+    from pipeline.portal import runjob, submissions
+
+    _open_flag(warehouse)
+    case = Case.objects.create(
+        entity="UNEP", year=YEAR - 1, status=Case.ACCEPTED, accepted_by="analyst", accepted_file="UNEP_2023.xlsx"
+    )
+    accepted = Upload.objects.create(
+        case=case, entity="UNEP", year=YEAR - 1, stored_name="x", original_name="UNEP_2023.xlsx", size_bytes=1,
+        sha256="0" * 64, uploaded_by="focal-a",
+    )  # fmt: skip
+    Case.objects.filter(pk=case.pk).update(submitted=accepted)
+    as_read = SimpleNamespace(entity="UNEP", file=case.accepted_file, status="loaded", open_flags=1)
+    monkeypatch.setattr(submissions, "warehouse_rows", lambda year: ({"UNEP": as_read}, ""))
+    monkeypatch.setattr(api, "compare", lambda *args: SimpleNamespace(flags=[]))
+    lines = runjob.settle_acceptances("analyst")
+    assert _flags_and_reviews(warehouse) == (["open"], 0)
+    assert not Case.objects.get().flags_closed and "flags left open" in lines[0], lines
+
+
 def test_a_decision_on_a_workbook_uploaded_again_since_says_it_changed_as_a_correction_does(portal, personas, tmp_path):
     """SUN reads a submitted workbook; its focal point uploads another without submitting it.
     "Accept" answers as "Request a correction" does: the workbook changed after the page was shown

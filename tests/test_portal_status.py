@@ -105,6 +105,29 @@ def test_while_a_run_holds_the_inventory_the_focal_points_page_says_so_not_not_s
     assert badge(after) == "loaded" and "being updated" not in text_of(after)
 
 
+def test_while_the_inventory_is_held_a_correction_asked_for_stands_and_a_damaged_file_is_not_busy(
+    portal, personas, monkeypatch
+):
+    """The "being updated" notice said there was no need to upload again, on the page of a focal
+    point SUN had asked for a correction; and any failure to read the warehouse (a damaged file)
+    read as a run holding it. The case's status stands where the portal decides it, and only the
+    warehouse's lock is "being updated"."""
+    from django.utils import timezone
+
+    from pipeline.portal import submissions
+
+    Case.objects.create(
+        entity="UNEP", year=YEAR, status=Case.CORRECTION, correction_message="water?", correction_at=timezone.now()
+    )
+    focal = client_for(personas["focal_a"])
+    monkeypatch.setattr(submissions, "warehouse_state", lambda year: ({}, "database is in use", True))
+    held = page(focal, "/entity/UNEP/")
+    assert badge(held) == "correction-requested" and "no need to upload again" not in text_of(held)
+    portal.db.write_bytes(b"not a database")
+    monkeypatch.undo()
+    assert badge(page(client_for(personas["focal_b"]), "/entity/WFP/")) == "not-started"
+
+
 @pytest.mark.django_db(transaction=True)  # runs
 def test_a_draft_beside_a_workbook_loaded_outside_leaves_every_page_loaded(warehouse, portal, personas, tmp_path):
     """After the e-mailed workbook is loaded, WFP's focal point checks a draft with an error in

@@ -1675,8 +1675,8 @@ def test_an_entity_taken_out_of_the_list_is_expected_until_its_last_year_with_da
     args = ["run", "--inputs", str(inputs), "--db", str(out / "gtb.duckdb"), "--outputs", str(out), "--jobs", "1"]
     assert main(args) == 0
     said = " ".join(capsys.readouterr().out.split())
-    assert "no longer in schemas/codelists/entities.csv: UNEP (expected until 2024, its last year with data), " in said
-    assert "UNHCR (no data)" in said
+    assert "no longer in schemas/codelists/entities.csv: UNEP (expected until 2024), " in said
+    assert "UNHCR (never expected: no data)" in said
     ends = dict(
         query(inputs, "SELECT entity_code, expected_until FROM entities WHERE entity_code IN ('UNEP', 'UNHCR')")
     )

@@ -123,6 +123,9 @@ def settle_acceptances(by: str) -> list[str]:
                         settings_db(),
                         by=still.accepted_by or by,
                         file_name=case.accepted_file,
+                        # by its bytes too: a corrected workbook copied over it under the same name
+                        # (an acceptance of a file loaded already keeps its name) is another file
+                        sha256=upload.sha256 if upload is not None else None,
                     )
                 except GtbError as exc:
                     lines.append(f"{case.entity} {year}: flags left open ({exc})")

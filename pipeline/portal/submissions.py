@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from pipeline import TEMPLATE_VERSION, __version__, api, safe
 from pipeline.cycle import Cycle, reporting_cycle
-from pipeline.errors import GtbError
+from pipeline.errors import DatabaseBusy, GtbError
 from pipeline.paths import SUBMISSIONS_FOLDER
 from pipeline.portal import access, state, texts
 from pipeline.portal.audit import audit
@@ -541,13 +541,19 @@ def _withdraw(case: Case, by: str, why: str) -> None:
     path = _submissions_folder(case.year) / case.accepted_file
     if not path.is_file():
         return
-    rows, note = warehouse_rows(case.year)
-    if note and Path(settings.GTB_DB).exists():  # a run holds the warehouse: whether it loaded the file is unknown
-        raise Refused("refused.inventory-busy", note=note)
-    if _loaded_row(rows, case.entity, case.accepted_file) is not None:
-        return
-    target = state.folder(settings.GTB_STATE, "withdrawn") / case.accepted_file
-    shutil.move(str(path), target)
+    try:
+        # held from the check to the move: a run starting between the two would list the file,
+        # then not find it (it is told "taken out" then, but not loaded either way)
+        with api.warehouse_held(Path(settings.GTB_DB)):
+            rows, note = warehouse_rows(case.year)
+            if note and Path(settings.GTB_DB).exists():  # whether a run loaded the file is unknown
+                raise Refused("refused.inventory-busy", note=note)
+            if _loaded_row(rows, case.entity, case.accepted_file) is not None:
+                return
+            target = state.folder(settings.GTB_STATE, "withdrawn") / case.accepted_file
+            shutil.move(str(path), target)
+    except GtbError as exc:  # a run holds the warehouse
+        raise Refused("refused.inventory-busy", note=str(exc)) from None
     audit(
         by, "withdraw", case.entity, case.year, case.submitted, f"{case.accepted_file} taken out of the inputs: {why}"
     )
@@ -670,10 +676,19 @@ def request_correction(user, entity: str, year: int, message: str, upload_id: in
 def warehouse_rows(year: int) -> tuple[dict[str, Any], str]:
     """The warehouse's tracker rows of `year` by entity (`api.status`), and a note when it cannot
     be read (no database yet, or a run holds it)."""
+    rows, note, _ = warehouse_state(year)
+    return rows, note
+
+
+def warehouse_state(year: int) -> tuple[dict[str, Any], str, bool]:
+    """`warehouse_rows`, and whether the warehouse is held by a run or another program (its lock:
+    it can be read again shortly), rather than missing or damaged."""
     try:
-        return {r.entity: r for r in api.status(year, settings.GTB_DB)}, ""
+        return {r.entity: r for r in api.status(year, settings.GTB_DB)}, "", False
+    except DatabaseBusy as exc:
+        return {}, str(exc), True
     except GtbError as exc:
-        return {}, str(exc)
+        return {}, str(exc), False
 
 
 def unattributed_files(year: int) -> list[Any]:

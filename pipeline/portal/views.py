@@ -296,14 +296,14 @@ def _entity_context(request: HttpRequest, entity: str) -> dict:
     the_cycle = submissions.cycle()
     year = the_cycle.open_year
     case = Case.objects.filter(entity=entity, year=year).select_related("current", "submitted").first()
-    rows, note = submissions.warehouse_rows(year)
+    rows, _, busy = submissions.warehouse_state(year)
     row = rows.get(entity)
     where = submissions.standing(case, row)
     status = where.status
     # a run holds the warehouse: whether a workbook sent another way is loaded or rejected cannot be
-    # read, and "not started" (or a draft's status) would have the focal point upload again for nothing
-    unread = bool(note) and Path(settings.GTB_DB).exists()
-    if unread and submissions.draft_beside_loaded(case):
+    # read, and "not started" (or a draft's status) would have the focal point upload again for
+    # nothing. Where the portal's case decides (a correction asked for, a submission), it stands.
+    if busy and submissions.draft_beside_loaded(case):
         status = submissions.UPDATING
     offered = api.template_languages()
     history = access.visible(request.user, Upload.objects.filter(entity=entity)).order_by("-uploaded_at", "-pk")
@@ -315,7 +315,7 @@ def _entity_context(request: HttpRequest, entity: str) -> dict:
         "year": year,
         "case": case,
         "status": status,
-        "inventory_unread": unread,
+        "inventory_unread": status == submissions.UPDATING,
         "received": where.received,
         "sent_file": where.sent_file,  # a workbook SUN's inventory loaded or rejected
         "sent_errors": int(getattr(row, "errors", 0) or 0) if where.sent_file else 0,

@@ -103,8 +103,10 @@ def report(year: int, db: Path, outputs: Path, jobs: int | None = None, final: b
     """Write the report of data year `year` from the warehouse `db` into `{outputs}/report/{year}/`.
 
     `jobs`: worker processes for the factsheets (default 1: everything in-process). While any
-    plausibility flag of the year is open the report is a draft (index.md, the tables' about sheet
-    and every chart's source line say so); `final` refuses instead (`OpenFlags`).
+    plausibility flag of the year is open, or a workbook of the year was not compared again since
+    an earlier year changed (`not_compared_again`), the report is a draft (index.md, the tables'
+    about sheet, every chart's source line and every factsheet say so, and why); `final` refuses
+    instead (`OpenFlags`, or a GtbError naming the stale comparisons).
     """
     jobs = max(1, jobs or 1)
     folder = Path(outputs) / "report" / str(year)

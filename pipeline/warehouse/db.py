@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline import safe
-from pipeline.errors import GtbError
+from pipeline.errors import DatabaseBusy, GtbError
 from pipeline.warehouse import schema
 
 
@@ -58,7 +58,7 @@ def _duckdb_connect(path: Path, read_only: bool, deadline: float) -> duckdb.Duck
 def _explain(exc: Exception, path: Path) -> GtbError:
     text = str(exc)
     if "lock" in text.lower():
-        return GtbError(
+        return DatabaseBusy(
             f"database is in use by another run or program: {path} "
             "(wait for it to finish, close the program that has it open, or use --db)"
         )

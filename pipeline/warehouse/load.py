@@ -271,8 +271,9 @@ def insert_rows(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame])
 
 
 # An entity taken out of entities.csv (a code renamed or merged, an entity closed): expected until
-# its last year with data (a loaded workbook or published totals), so that the years it reported
-# keep their completeness and no later year waits for it; never, without data (0).
+# the `expected_until` its row last had, else its last year with data (a loaded workbook or
+# published totals), so that the years it reported keep their completeness and no later year
+# waits for it; never, without either (0).
 _DELIST_SQL = """
 WITH data_years AS (
     SELECT entity_code, reporting_year AS year FROM submissions WHERE status = 'loaded'
@@ -280,7 +281,7 @@ WITH data_years AS (
 ), last_years AS (
     SELECT entity_code, max(year) AS last_year FROM data_years GROUP BY entity_code
 ), ends AS (
-    SELECT e.entity_code, least(coalesce(e.expected_until, 9999), coalesce(l.last_year, 0)) AS until
+    SELECT e.entity_code, coalesce(e.expected_until, l.last_year, 0) AS until
     FROM entities e LEFT JOIN last_years l USING (entity_code)
     WHERE e.entity_code NOT IN (SELECT entity_code FROM _entities)
 )
