@@ -7,7 +7,7 @@ codes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -247,9 +247,11 @@ def run(
     return run_pipeline(Path(inputs), Path(db), Path(outputs), jobs=jobs, console=console, progress=progress)
 
 
-def recalculate(year: int, factor_set: str, reason: str, db: Path = DEFAULT_DB, inputs: Path = DEFAULT_INPUTS) -> dict:
-    """`gtb recalculate`: recalculate a past year with another factor set (logged). The factor sets
-    are those `run(inputs)` reads: `inputs/reference/` where it holds them, else the repository's."""
+def recalculate(year: int, factor_set: str, reason: str, db: Path = DEFAULT_DB, inputs: Path | None = None) -> dict:
+    """`gtb recalculate`: recalculate a past year with another factor set (logged). With `inputs`
+    (the command line's `--inputs`, default inputs/), the factor sets are those `run(inputs)`
+    reads: `inputs/reference/` where it holds them, else the repository's; without, those this
+    process reads already."""
     from pipeline.emissions.calculate import recalculate as recalc
     from pipeline.indicators.views import create_views
     from pipeline.reference.factors import reference_folder
@@ -257,7 +259,8 @@ def recalculate(year: int, factor_set: str, reason: str, db: Path = DEFAULT_DB, 
 
     if not reason.strip():
         raise GtbError("give a --reason: every recalculation is logged with why it was done")
-    with reference_folder(Path(inputs) / "reference"), opened(Path(db), create=False) as con:
+    reference = reference_folder(Path(inputs) / "reference") if inputs is not None else nullcontext()
+    with reference, opened(Path(db), create=False) as con:
         create_views(con)
         try:
             return recalc(con, year, factor_set, reason)
