@@ -1554,3 +1554,27 @@ def test_a_factsheet_says_which_open_flags_are_on_its_entity(db, tmp_path, monke
     seen.clear()
     report(YEAR, db, tmp_path / "clean", jobs=1)  # no flag open: nothing of the kind
     assert seen and not any("on this entity" in v or s.DRAFT in v for v in seen.values())
+
+
+def test_a_year_on_two_factor_sets_is_said_in_the_plural():
+    """'From 2025 the emission factor sets gtb-2026.1, gtb-2027.1 is used': a year whose entities
+    are on two sets (one restated, say) read as one set."""
+    from pipeline.report import style
+
+    def note(new: str) -> str:
+        rows = [
+            {"year": 2024, "factor_sets": "gtb-2099.1", "factor_set_changed": False},
+            {
+                "year": 2025,
+                "factor_sets": new,
+                "previous_factor_sets": "gtb-2099.1",
+                "previous_factor_sets_year": 2024,
+                "factor_set_changed": True,
+            },
+        ]
+        return style.factor_set_note(rows, 2024)
+
+    assert "From 2025 the emission factor sets gtb-2098.1, gtb-2097.1 are used; 2024 uses gtb-2099.1" in note(
+        "gtb-2098.1, gtb-2097.1"
+    )
+    assert "From 2025 the emission factor set gtb-2098.1 is used;" in note("gtb-2098.1")

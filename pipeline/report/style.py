@@ -399,7 +399,8 @@ def factor_set_note(rows: Sequence[Mapping[str, Any]], first: int, aspects: Sequ
         year, new, old = change["year"], change["factor_sets"], change["previous_factor_sets"]
         known = [SET_CHANGES.get(new, {}).get(aspect) for aspect in aspects]
         what = " and ".join(k for k in known if k)
-        what = f"{what} ({_set_word(new)})" if what else f"the emission {_set_word(new)} is used"
+        used = "are used" if "," in new else "is used"  # a year whose entities are on two sets
+        what = f"{what} ({_set_word(new)})" if what else f"the emission {_set_word(new)} {used}"
         before = [r["year"] for r in rows if r.get("factor_sets") == old and first <= r["year"] < year]
         verb = "uses" if len(before) == 1 else "use"
         sentences.append(
