@@ -13,10 +13,11 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from unittest import mock
 
 import openpyxl
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import UnreadableFile
@@ -1218,3 +1219,60 @@ def test_parts_where_the_reader_cannot_find_them_are_refused_for_what_they_are(t
         assert f"'{part or target}'" in message, message
     for target in ("/xl/styles.xml", "styles.xml", "STYLES.xml"):  # the usual place, however named
         check(_relocated(styled, tmp_path / "same.xlsx", "styles", None, target))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 16_384), st.lists(st.integers(1, 16_384), min_size=1, max_size=12))
+def test_the_search_beyond_the_furthest_column_finds_exactly_the_cells_further_right(furthest, columns):
+    """A window is searched for a cell right of the furthest column so far before its columns are
+    listed: the search finds one exactly when a listed column is further right."""
+    window = "".join(f'<c r="{guard.column_letter(c)}{i + 1}" t="s"><v>0</v></c>' for i, c in enumerate(columns))
+    further = [c for c in columns if c > furthest]
+    found = guard._beyond(furthest).search(window.encode())
+    assert bool(found) is bool(further)
+    if found:  # the first cell further right, its letters
+        assert guard.column_number(found.group(1).decode()) == further[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(1, 60), st.lists(st.integers(1, 230), min_size=1, max_size=5)),
+        min_size=1,
+        max_size=30,
+    ),
+    cuts=st.lists(st.integers(0, 3_000), max_size=12),
+    dimension=st.sampled_from(["", "A1:C3", "A1:ZZ9"]),
+    limits=st.sampled_from([Limits(), Limits(max_rows=40), Limits(max_cells=2_000), Limits(max_columns=100)]),
+)
+@example(rows=[(1, [151]), (50, [1])], cuts=[50], dimension="", limits=Limits(max_rows=40))  # refused at A50
+@example(rows=[(1, list(range(1, 101))), (2, [120])], cuts=[], dimension="", limits=Limits())  # 100 steps right
+def test_the_fast_path_lists_columns_only_when_needed_and_reaches_the_same_cell(rows, cuts, dimension, limits):
+    """The fast path, which lists a window's columns only when a cell lies right of every cell
+    before, reaches the furthest cell it reached when it listed them in every window, and is
+    refused naming the same cell; what it lets through, the exact walk reaches too. (A refusal
+    of the walk names the first cell too far, the fast path the window's furthest.)"""
+    xml = (f'<dimension ref="{dimension}"/>' if dimension else "") + "<sheetData>"
+    for row, cols in rows:
+        cells = "".join(f'<c r="{guard.column_letter(c)}{row}"><v>1</v></c>' for c in cols)
+        xml += f'<row r="{row}">{cells}</row>'
+    data = (xml + "</sheetData>").encode()
+    # windows end before a '<', as the guard cuts them
+    starts = sorted({0, *(data.find(b"<", min(c, len(data) - 1)) for c in cuts)} - {-1})
+    windows = [data[a:b] for a, b in zip(starts, [*starts[1:], len(data)], strict=True)]
+
+    def scan(positional: bool = False) -> tuple[int, int, int] | str:
+        sheet = guard._SheetScan("S", limits, positional=positional)
+        try:
+            for w in windows:
+                assert sheet.feed(w)
+            sheet.finish()
+        except Refused as refused:
+            return f"{refused.reason}: {refused}"
+        return sheet.max_row, sheet.max_col, sheet.cells
+
+    fast = scan()
+    with mock.patch.object(guard._SheetScan, "_furthest_column", lambda self, window: guard._window_column(window)):
+        assert scan() == fast  # every window's columns listed, as before
+    if not isinstance(fast, str):
+        assert scan(positional=True) == fast

@@ -36,6 +36,7 @@ names it in the focal point's language.
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 import io
 import posixpath
@@ -859,6 +860,37 @@ def _has(window: bytes, marker: bytes, rare: bytes) -> bool:
 _CELL_ROW_OR_ODD = re.compile(rb'<c(?: r="[A-Z]{1,3}([0-9]{1,7})"(?: [a-qs-z][\w:.-]*+="[^"<>]*+")*+/?>|[\s/>])')
 
 _CELL_REF_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})[0-9]{1,7}"')  # the cells written so, their columns
+
+
+MAX_COLUMN_STEPS = 64  # cells right of the furthest so far searched for one by one; beyond, every column is listed
+
+
+def _window_column(window: bytes) -> int:
+    """The furthest column of the cells written <c r="A1" in the window: the longest letters,
+    then the highest (equal lengths compare as text)."""
+    col = max(set(_CELL_REF_COLUMN.findall(window)), key=lambda c: (len(c), c))
+    return column_number(col.decode("ascii"))
+
+
+@functools.lru_cache(maxsize=256)
+def _beyond(column: int) -> re.Pattern[bytes]:
+    """The cells written <c r="A1" (as `_CELL_REF_COLUMN` finds them) whose column is further
+    right than `column` (1-based; 0: every such cell), their letters as the group: more letters,
+    or as many and a higher one at the first that differs."""
+    if column == 0:
+        return _CELL_REF_COLUMN
+    letters = column_letter(column)
+    width = len(letters)
+    options = [f"[A-Z]{{{width + 1},3}}"] if width < 3 else []
+    for i, letter in enumerate(letters):
+        if letter != "Z":
+            higher = "[" + chr(ord(letter) + 1) + "-Z]"
+            options.append(letters[:i] + higher + f"[A-Z]{{{width - i - 1}}}")
+    if not options:  # ZZZ: nothing lies beyond it
+        return re.compile(rb"(?!)")
+    return re.compile(b'<c r="(' + "|".join(options).encode() + b')[0-9]{1,7}"')
+
+
 # A cell start tag with a namespace prefix, which calamine reads as a cell too.
 _PREFIXED_CELL_START = re.compile(rb"<[^\s<>/:!?]+:c[\s/>]")
 _DIMENSION = re.compile(rb"""<(?:[^\s<>/:!?]++:)?dimension\s[^<>]*?\bref\s*=\s*["']([^"'<>]{0,64})["']""")
@@ -1018,9 +1050,10 @@ class _SheetScan:
             if rows:
                 self.cells += len(rows)
                 row = max(map(int, distinct))
-                # the furthest column: the longest letters, then the highest (equal lengths compare as text)
-                col = max(set(_CELL_REF_COLUMN.findall(window)), key=lambda c: (len(c), c))
-                self._reach(row, column_number(col.decode("ascii")))
+                col = self._furthest_column(window)
+                if col == self.max_col and self._would_refuse(row):
+                    col = _window_column(window)  # the refusal names the window's own furthest cell
+                self._reach(row, col)
             self._formulas(window)
             self._errors(window)
             if (
@@ -1089,6 +1122,26 @@ class _SheetScan:
             runs[-1] = (runs[-1][0], row)
         elif (not runs or runs[-1][1] != row) and len(runs) < MAX_HIDDEN_RUNS and 0 < row <= EXCEL_ROWS:
             runs.append((row, row))
+
+    def _furthest_column(self, window: bytes) -> int:
+        """The furthest column of the window's cells if it lies right of the furthest so far
+        (`max_col`), else `max_col`: the first cell right of it, then the first right of that,
+        and so on (a search that finds nothing allocates nothing; listing every cell's column
+        costs a third of the scan). A row is as wide as the rows before it in most windows, and
+        its columns are found in as many steps as it has in the first."""
+        col, start = self.max_col, 0
+        for _ in range(MAX_COLUMN_STEPS):
+            found = _beyond(col).search(window, start)
+            if found is None:
+                return col
+            col, start = column_number(found.group(1).decode("ascii")), found.end()
+        return max(col, _window_column(window))
+
+    def _would_refuse(self, row: int) -> bool:
+        """Whether a cell of row `row` would take the sheet beyond its extent at the furthest
+        column so far (the refusal names the window's own furthest cell, so it is found first)."""
+        limits = self.limits
+        return row > self.max_row and (row > limits.max_rows or row * self.max_col > limits.max_cells)
 
     def _reach(self, row: int, col: int) -> None:
         if row > self.max_row or col > self.max_col:
