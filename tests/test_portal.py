@@ -10,6 +10,7 @@ import io
 import re
 import unicodedata
 
+import duckdb
 import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -761,6 +762,25 @@ def test_an_entity_not_expected_that_year_that_submits_is_on_the_tracker(portal,
     assert "not expected in 2020" in text_of(row.group(1)) and "late" not in text_of(row.group(1))
     others = re.findall(r'<tr data-entity="([\w-]+)">(.*?)</tr>', html, re.S)
     assert len(others) > 1 and all("not expected" not in text_of(r) for code, r in others if code != "UNSSC")
+
+
+def test_an_entity_taken_off_the_list_stays_expected_where_the_warehouse_expects_it(warehouse, portal, monkeypatch):
+    """UNEP is taken out of entities.csv after its 2023 workbook loaded; the next run keeps it
+    expected until 2023, as `gtb status` says. The portal's tracker read the code list alone and
+    said "not expected in 2023" of an entity the inventory counts in that year."""
+    from pipeline import codelists
+    from tests.portal_fixtures import user
+
+    real_table = codelists.table
+    kept = tuple(r for r in real_table("entities") if r["code"] != "UNEP")
+    monkeypatch.setattr(codelists, "table", lambda name: kept if name == "entities" else real_table(name))
+    with duckdb.connect(str(warehouse)) as con:  # as the run's sync leaves it
+        con.execute("UPDATE entities SET expected_until = 2023 WHERE entity_code = 'UNEP'")
+    assert {r.entity: r.expected for r in api.status(2023, warehouse)}["UNEP"] is True
+    sun = client_for(user("sun", analyst=True))
+    row = re.search(r'<tr data-entity="UNEP">(.*?)</tr>', page(sun, "/tracker/?year=2023"), re.S)
+    assert row is not None and "not expected" not in text_of(row.group(1))
+    assert '<tr data-entity="UNEP">' not in page(sun, "/tracker/?year=2024"), "not expected after its last year"
 
 
 @pytest.mark.django_db(transaction=True)  # runs

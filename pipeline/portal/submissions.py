@@ -907,14 +907,17 @@ def expected_entities(year: int) -> dict[str, str]:
 
 
 def tracker(year: int, today: dt.date) -> tuple[list[TrackerRow], str]:
-    """Every entity expected for `year`: the portal's status beside the warehouse's, received date,
-    on time or late, errors, warnings, open flags, first finding; and a note on the warehouse."""
+    """Every entity expected for `year` (by the code list or the warehouse), and any other with a
+    case or a workbook of the year: the portal's status beside the warehouse's, received date, on
+    time or late, errors, warnings, open flags, first finding; and a note on the warehouse."""
     rows, note = warehouse_rows(year)
     the_cycle = cycle()
     deadline = the_cycle.deadline if year == the_cycle.open_year else None
     cases = {c.entity: c for c in Case.objects.filter(year=year).select_related("current", "submitted")}
     names = expected_entities(year)
-    expected = set(names)
+    # the code list's, and the warehouse's (`gtb status`): an entity taken off the list stays
+    # expected there until its last year with data, after the next run
+    expected = set(names) | {code for code, row in rows.items() if getattr(row, "expected", False)}
     for code, row in rows.items():
         names.setdefault(code, getattr(row, "name", "") or code)
     for code in cases:  # an entity not expected that year whose focal point uploaded all the same
