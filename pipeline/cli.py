@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -433,7 +433,16 @@ def _report(args: argparse.Namespace) -> int:
             f"note: {report.not_compared} workbook(s) of {report.year} not compared again with an earlier year as it "
             "now stands (gtb status lists them); the report says DRAFT"
         )
+    if report.mixed_sets:
+        print(f"note: {_mixed_sets_note(report.year, report.mixed_sets)}; the report says DRAFT")
     return OK
+
+
+def _mixed_sets_note(year: int, sets: Sequence[tuple[str, int]]) -> str:
+    from pipeline.emissions.calculate import sets_used
+
+    used = sets_used(sets)
+    return f"the workbooks of {year} are calculated with {len(sets)} factor sets, {used} (gtb recalculate restates it)"
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -460,6 +469,8 @@ def _export(args: argparse.Namespace) -> int:
             f"note: {len(done.not_compared)} submission(s) of {done.year} not compared again with an earlier year as "
             "it now stands (gtb status lists them); the package says DRAFT"
         )
+    if done.mixed_sets:
+        print(f"note: {_mixed_sets_note(done.year, done.mixed_sets)}; the package says DRAFT")
     return OK
 
 

@@ -983,7 +983,9 @@ def summary_lines(result: RunResult, db: Path) -> list[Text]:
             )
         )
     for year, sets in result.mixed_sets:
-        used = ", ".join(f"{name} ({n} workbook{'s' * (n != 1)})" for name, n in sets)
+        from pipeline.emissions.calculate import sets_used
+
+        used = sets_used(sets)
         out.append(
             Text.from_markup(
                 f"  [yellow]{year} mixes factor sets[/]: {used}; restate the year with one "

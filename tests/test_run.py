@@ -1065,6 +1065,55 @@ def test_a_year_whose_workbooks_use_two_sets_is_said(inputs, tmp_path, monkeypat
     assert "gtb recalculate --year 2024" in printed
 
 
+def test_a_year_whose_workbooks_use_two_sets_cannot_be_published_as_final(inputs, tmp_path, monkeypatch, capsys):
+    """The run said 2024 mixed two factor sets, but the report of 2024 was final (`--final` wrote
+    it) and the export said `final`: figures not comparable within the year, published as they
+    stood. Both are drafts now, saying why, until the year is restated with one set."""
+    from pipeline.errors import GtbError
+    from pipeline.reference import factors
+
+    pins = tmp_path / "pins.csv"
+    pins.write_text("year,factor_set,notes\n2024,gtb-2025.1,\n")
+    monkeypatch.setattr(factors, "PINS_PATH", pins)
+    submit(inputs, "UNEP_2024.xlsx", valid_sheets("UNEP"))
+    run(inputs)
+    db, out = inputs.parent / "out" / "gtb.duckdb", inputs.parent / "out"
+    assert not api.report(2024, db, out).mixed_sets, "one set: no mark"
+    pins.write_text("year,factor_set,notes\n2024,gtb-2026.1,\n")
+    submit(inputs, "WFP_2024.xlsx", valid_sheets("WFP"))
+    run(inputs)
+    with pytest.raises(GtbError) as refused:
+        api.report(2024, db, out, final=True)
+    assert "the 2024 report cannot be final: the workbooks of 2024 are calculated with 2 factor sets, " in str(
+        refused.value
+    )
+    assert "gtb-2025.1 (1 workbook), gtb-2026.1 (1 workbook)" in str(refused.value)
+    capsys.readouterr()
+    assert main(["report", "--year", "2024", "--db", str(db), "--outputs", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "note: the workbooks of 2024 are calculated with 2 factor sets" in said and "says DRAFT" in said
+    folder = out / "report" / "2024"
+    index = (folder / "index.md").read_text()
+    assert "**DRAFT: the workbooks of 2024 are calculated with 2 factor sets, gtb-2025.1 (1 workbook)" in index
+    assert "`gtb recalculate --year 2024 --factor-set SET --reason ...`" in index
+    mark = "DRAFT, the workbooks of 2024 calculated with 2 factor sets (gtb-2025.1, gtb-2026.1). Source:"
+    charts = [p.read_text(encoding="utf-8") for p in folder.glob("*.svg")]
+    assert charts and all(mark in chart for chart in charts)
+    package = api.export(2024, db, out, "csv")
+    assert package.status["status"] == "draft"
+    assert package.status["mixed_factor_sets"] == [
+        {"factor_set": "gtb-2025.1", "submissions": 1},
+        {"factor_set": "gtb-2026.1", "submissions": 1},
+    ]
+    described = (package.folder / "datapackage.json").read_text()
+    assert "the submissions of 2024 calculated with 2 factor sets (gtb-2025.1, gtb-2026.1)" in described
+
+    api.recalculate(2024, "gtb-2026.1", "one set for the year", db=db)
+    assert not api.report(2024, db, out).mixed_sets
+    assert "factor sets" not in (folder / "index.md").read_text().split("## ")[0], "no draft paragraph"
+    assert api.export(2024, db, out, "csv").status["mixed_factor_sets"] == []
+
+
 def test_work_set_aside_runs_once_in_its_thread_and_its_failure_is_raised_when_waited_for():
     import threading
 

@@ -355,6 +355,12 @@ def mixed_sets(con: duckdb.DuckDBPyConnection, years: list[int]) -> list[tuple[i
     return [(year, sets) for year, sets in sorted(by_year.items()) if len(sets) > 1]
 
 
+def sets_used(sets: Iterable[tuple[str, int]]) -> str:
+    """A year's factor sets as the run, the report and the export name them (`mixed_sets`):
+    'gtb-2025.1 (3 workbooks), gtb-2026.1 (1 workbook)'."""
+    return ", ".join(f"{name} ({n} workbook{'s' * (n != 1)})" for name, n in sets)
+
+
 def calculate(con: duckdb.DuckDBPyConnection, ids: list[int], factor_set: str | None = None) -> int:
     """(Re)write the emissions rows of the given submissions. The caller owns the transaction."""
     if not ids:

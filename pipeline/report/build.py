@@ -20,11 +20,13 @@ from __future__ import annotations
 import multiprocessing
 import re
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import safe
+from pipeline.emissions.calculate import sets_used
 from pipeline.errors import GtbError
 from pipeline.paths import write_whole
 from pipeline.report import charts, factsheets, queries, tables
@@ -47,6 +49,8 @@ class ReportResult:
     open_flags: int = 0  # plausibility flags of the year (or of a year before it) still open: a draft
     open_flag_years: str = ""  # '2025', '2024 and 2025': whose flags they are (`flag_years`)
     not_compared: int = 0  # workbooks of the year not compared again since an earlier year changed: a draft
+    # the year's factor sets and how many workbooks use each, when two or more: a draft
+    mixed_sets: tuple[tuple[str, int], ...] = ()
 
     @property
     def files(self) -> list[Path]:
@@ -104,9 +108,10 @@ def report(year: int, db: Path, outputs: Path, jobs: int | None = None, final: b
 
     `jobs`: worker processes for the factsheets (default 1: everything in-process). While any
     plausibility flag of the year is open, or a workbook of the year was not compared again since
-    an earlier year changed (`not_compared_again`), the report is a draft (index.md, the tables'
+    an earlier year changed (`not_compared_again`), or the year's workbooks are calculated with two
+    factor sets or more (`queries.year_mixed_sets`), the report is a draft (index.md, the tables'
     about sheet, every chart's source line and every factsheet say so, and why); `final` refuses
-    instead (`OpenFlags`, or a GtbError naming the stale comparisons).
+    instead (`OpenFlags`, or a GtbError naming the stale comparisons or the sets).
     """
     jobs = max(1, jobs or 1)
     folder = Path(outputs) / "report" / str(year)
@@ -128,6 +133,8 @@ def report(year: int, db: Path, outputs: Path, jobs: int | None = None, final: b
                     for entity, name, earlier in stale
                 )
             )
+        if final and (mixed := queries.year_mixed_sets(con, year)):
+            raise GtbError(f"the {year} report cannot be final: {mixed_sets_said(year, mixed)}")
         data = queries.load_report_data(con, year)
         report_tables = queries.report_tables(con, year)
         series = queries.entity_series(con, year)
@@ -170,6 +177,7 @@ def _write(
             history,
             draft=data.open_flags,
             stale=data.not_compared,
+            mixed=data.mixed_set_names,
             note=sheet_note(rows, year, years),
             draft_detail=sheet_flags(flags, code),
         )
@@ -189,6 +197,7 @@ def _write(
         data.partly_history_years,
         draft=data.open_flags,
         stale=data.not_compared,
+        mixed=data.mixed_set_names,
         note=" ".join(n for n in (tables_coverage(data), factor_set_lines(data, tables=True)) if n),
     )
     result.tables.append(tables.write_xlsx(report_tables, folder / f"tables_{year}.xlsx", year, source))
@@ -203,7 +212,7 @@ def _write(
         (sheet_folder / stale).unlink(missing_ok=True)  # only the report's own: a file put there stays
     result.seconds["factsheets"] = time.perf_counter() - clock
 
-    result.open_flags, result.not_compared = data.open_flags, data.not_compared
+    result.open_flags, result.not_compared, result.mixed_sets = data.open_flags, data.not_compared, data.mixed_sets
     result.index = write_index(result, report_tables, data)
     return result
 
@@ -441,6 +450,16 @@ def restated_lines(data: queries.ReportData) -> list[str]:
     return [*lines, ""]
 
 
+def mixed_sets_said(year: int, sets: Sequence[tuple[str, int]], markdown: bool = False) -> str:
+    """What a year whose workbooks use two factor sets or more is, and what restates it on one."""
+    tick = "`" if markdown else ""
+    return (
+        f"the workbooks of {year} are calculated with {len(sets)} factor sets, {sets_used(sets)}, so its figures are "
+        f"not comparable within; restate the year with one "
+        f"({tick}gtb recalculate --year {year} --factor-set SET --reason ...{tick}) and pin it."
+    )
+
+
 def _markdown_text(text: str) -> str:
     """A reason an analyst typed, as one line of markdown: line breaks and the characters that
     would format it (or link or run anything) escaped."""
@@ -472,6 +491,8 @@ def write_index(result: ReportResult, report_tables: list[queries.Table], data: 
             "files are in the inputs folder.",
             "",
         ]
+    if result.mixed_sets:
+        lines += [f"**DRAFT: {mixed_sets_said(y, result.mixed_sets, markdown=True)}**", ""]
     lines += [
         "Written by `gtb report` from the indicator views of the warehouse. Charts come as PNG (300 dpi) "
         "and SVG; figures in tables are unrounded (CSV) or rounded only by number formats (xlsx); "

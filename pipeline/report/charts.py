@@ -160,6 +160,7 @@ def _trend_source(
         [y for y in d.partly_history_years if y >= first],
         draft=d.open_flags,
         stale=d.not_compared,
+        mixed=d.mixed_set_names,
         note=" ".join(n for n in (sets, coverage) if n),
     )
 
@@ -262,6 +263,7 @@ def _year_source(d: ReportData, note: str = "", counted: str = "") -> str:
         [y] if y in d.partly_history_years else (),
         draft=d.open_flags,
         stale=d.not_compared,
+        mixed=d.mixed_set_names,
         note=" ".join(n for n in (year_coverage(d, counted), note) if n),
     )
 

@@ -45,7 +45,7 @@ import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -56,7 +56,7 @@ import duckdb
 from pipeline import __version__, paths, safe
 from pipeline.errors import GtbError
 from pipeline.indicators.views import fields as view_fields
-from pipeline.report.queries import check_year, open_report_db
+from pipeline.report.queries import check_year, open_report_db, year_mixed_sets
 from pipeline.review.flags import flag_years, open_flags
 from pipeline.review.stale import not_compared_again
 from schemas import contract
@@ -134,9 +134,10 @@ class ExportResult:
     # the year's loaded submissions not compared again with an earlier year as it now stands
     # (`not_compared_again`: entity, file, earlier year): their flags may not be the data's, a draft
     not_compared: list[tuple[str, str, int]] = field(default_factory=list)
-    # the package's `status`, `open_plausibility_flags` and `not_compared_again` (`_status`): the
+    # the package's `status`, `open_plausibility_flags`, `not_compared_again` and
+    # `mixed_factor_sets` (`_status`): the
     # one reckoning of whether it is a draft, which the descriptor and the command line both read
-    status: dict[str, object] = field(default_factory=lambda: _status([], []))
+    status: dict[str, object] = field(default_factory=lambda: _status([], [], ()))
     # files of the export before that this one does not have (the other format's): removed, so
     # that the folder holds what its datapackage.json describes, and said
     removed: list[str] = field(default_factory=list)
@@ -150,6 +151,13 @@ class ExportResult:
     def open_flag_years(self) -> str:
         """'2025', '2024 and 2025': whose the open flags are (`flag_years`)."""
         return flag_years(cast(list[dict], self.status["open_plausibility_flags"]))
+
+    @property
+    def mixed_sets(self) -> list[tuple[str, int]]:
+        """The factor sets of the year's submissions and how many use each, when two or more: a draft."""
+        return [
+            (str(m["factor_set"]), int(m["submissions"])) for m in cast(list[dict], self.status["mixed_factor_sets"])
+        ]
 
 
 def resources() -> list[Resource]:
@@ -422,7 +430,7 @@ def export(year: int, db: Path, outputs: Path, fmt: str = "parquet") -> ExportRe
         check_year(con, year, Path(db))
         result.not_compared = not_compared_again(con, year)
         # the views it publishes run up to the year: so do the flags that make it a draft
-        result.status = _status(open_flags(con, year, earlier=True), result.not_compared)
+        result.status = _status(open_flags(con, year, earlier=True), result.not_compared, year_mixed_sets(con, year))
         _register_set_tables(con, year)
         _register_airports(con, year)
         try:
@@ -636,20 +644,25 @@ def _listed_files(folder: Path) -> set[str]:
     return {p for p in paths if p and Path(p).name == p and not p.startswith(".")}
 
 
-def _status(flags: list[dict], stale: list[tuple[str, str, int]]) -> dict[str, object]:
+def _status(
+    flags: list[dict], stale: list[tuple[str, str, int]], mixed: Sequence[tuple[str, int]]
+) -> dict[str, object]:
     """The package's `status` property, for a reader to test rather than read: `draft` while a
     plausibility flag of the year or of a year before it is open (`open_flags`, counted by year and
-    entity) or a submission of the year was not compared again with an earlier year as it now
-    stands (`not_compared_again`), which `gtb report --final` refuses alike; else `final`."""
+    entity), a submission of the year was not compared again with an earlier year as it now
+    stands (`not_compared_again`), or the year's submissions are calculated with two factor sets
+    or more (`mixed_factor_sets`: each set and how many use it), which `gtb report --final`
+    refuses alike; else `final`."""
     counted = Counter((int(f["year"]), str(f["entity_code"])) for f in flags)
     return {
-        "status": "draft" if flags or stale else "final",
+        "status": "draft" if flags or stale or mixed else "final",
         "open_plausibility_flags": [
             {"year": year, "entity_code": entity, "flags": n} for (year, entity), n in sorted(counted.items())
         ],
         "not_compared_again": [
             {"entity_code": entity, "compared_with_year": int(earlier)} for entity, _, earlier in stale
         ],
+        "mixed_factor_sets": [{"factor_set": name, "submissions": n} for name, n in mixed],
     }
 
 
@@ -657,6 +670,7 @@ def _draft_sentence(year: int, status: Mapping[str, object]) -> str:
     """What `status` says, in the package's description ('' for a final package)."""
     flagged = cast(list[dict], status["open_plausibility_flags"])
     stale = cast(list[dict], status["not_compared_again"])
+    mixed = cast(list[dict], status["mixed_factor_sets"])
     if status["status"] != "draft":
         return ""
     parts = []
@@ -669,7 +683,14 @@ def _draft_sentence(year: int, status: Mapping[str, object]) -> str:
             f"{len(stale)} submission{'s' * (len(stale) != 1)} of {year} not compared again with an earlier year "
             "as it now stands"
         )
-    return f" DRAFT: {'; '.join(parts)} (see status, open_plausibility_flags and not_compared_again)."
+    if mixed:
+        parts.append(
+            f"the submissions of {year} calculated with {len(mixed)} factor sets "
+            f"({', '.join(str(m['factor_set']) for m in mixed)}), not comparable within"
+        )
+    return (
+        f" DRAFT: {'; '.join(parts)} (see status, open_plausibility_flags, not_compared_again and mixed_factor_sets)."
+    )
 
 
 def _write_descriptor(folder: Path, year: int, fmt: str, described: list[dict], status: Mapping[str, object]) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from pipeline.catalogue import year_ranges
+from pipeline.emissions.calculate import mixed_sets
 from pipeline.errors import GtbError
 from pipeline.indicators import Key, keys
 from pipeline.review.flags import open_flags
@@ -124,6 +125,13 @@ def factor_sets(con: duckdb.DuckDBPyConnection, first: int, last: int, entity: s
         [first, last, entity, entity],
     ).fetchall()
     return tuple(r[0] for r in rows)
+
+
+def year_mixed_sets(con: duckdb.DuckDBPyConnection, year: int) -> tuple[tuple[str, int], ...]:
+    """The factor sets of `year`'s loaded workbooks with how many use each, when they are two or
+    more (`calculate.mixed_sets`, what the run warns of); () for a year on one set."""
+    found = mixed_sets(con, [year])
+    return tuple(found[0][1]) if found else ()
 
 
 def factor_set_years(con: duckdb.DuckDBPyConnection, year: int) -> list[Record]:
@@ -375,6 +383,9 @@ class ReportData:
     # workbooks of `year` not compared again with an earlier year as it now stands (restated,
     # resubmitted since): their flags may not be the data's, and the report is a draft too
     not_compared: int = 0
+    # the factor sets of `year`'s loaded workbooks and how many use each, when there are two or
+    # more (`calculate.mixed_sets`): the year's figures are not comparable within, a draft too
+    mixed_sets: tuple[tuple[str, int], ...] = ()
     coverage: tuple[Record, ...] = ()  # completeness_by_year, every year up to `year` (with years without data)
     missing: tuple[Record, ...] = ()  # reporting_completeness rows of `year` that are missing
     factor_set_years: tuple[Record, ...] = ()  # year_factor_sets, every year up to `year`
@@ -396,6 +407,11 @@ class ReportData:
             for r in self.factor_set_years
             if r["factor_set_changed"] and r["year"] <= self.year and r["previous_factor_sets_year"] >= first
         ]
+
+    @property
+    def mixed_set_names(self) -> tuple[str, ...]:
+        """The factor sets of the year, when its workbooks use two or more (a draft); else ()."""
+        return tuple(name for name, _ in self.mixed_sets)
 
     @property
     def this_year(self) -> Record:
@@ -425,6 +441,7 @@ def load_report_data(con: duckdb.DuckDBPyConnection, year: int) -> ReportData:
         partly_history_years=partly,
         open_flags=len(open_flags(con, year, earlier=True)),
         not_compared=len(not_compared_again(con, year)),
+        mixed_sets=year_mixed_sets(con, year),
         coverage=tuple(records(con, "SELECT * FROM completeness_by_year WHERE year <= ? ORDER BY year", [year])),
         factor_set_years=tuple(factor_set_years(con, year)),
         resources=tuple(records(con, "SELECT * FROM report_resource_coverage WHERE year <= ? ORDER BY year", [year])),

@@ -332,6 +332,7 @@ def source_line(
     note: str = "",
     draft_detail: str = "",
     stale: int = 0,
+    mixed: Sequence[str] = (),
 ) -> str:
     """'Source: Greening the Blue inventory pipeline, data year 2024; emission factors gtb-2025.1'.
 
@@ -339,12 +340,15 @@ def source_line(
     years where some entities' figures do; `draft`: open plausibility flags (the line says DRAFT);
     `note`: a sentence after the source (the coverage of a trend's years); `draft_detail`: which
     of the open flags the page is concerned by, after their number (a factsheet's own); `stale`:
-    workbooks of the year not compared again with an earlier year as it now stands (a draft too).
+    workbooks of the year not compared again with an earlier year as it now stands (a draft too);
+    `mixed`: the factor sets of the year's workbooks, when they are two or more (a draft too).
     """
     detail = f" ({draft_detail})" if draft_detail else ""
     why = [f"{draft} plausibility flag{'s' * (draft != 1)} open{detail}"] if draft else []
     if stale:
         why.append(f"{stale} workbook{'s' * (stale != 1)} not compared again since an earlier year changed")
+    if len(mixed) > 1:
+        why.append(f"the workbooks of {data_year} calculated with {len(mixed)} factor sets ({', '.join(mixed)})")
     text = f"{DRAFT}, {'; '.join(why)}. " if why else ""
     text += f"Source: {PUBLISHER}, data year {data_year}"
     if factor_sets:
