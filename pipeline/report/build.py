@@ -454,8 +454,8 @@ def mixed_sets_said(year: int, sets: Sequence[tuple[str, int]], markdown: bool =
     """What a year whose workbooks use two factor sets or more is, and what restates it on one."""
     tick = "`" if markdown else ""
     return (
-        f"the workbooks of {year} are calculated with {len(sets)} factor sets, {sets_used(sets)}, so its figures are "
-        f"not comparable within; restate the year with one "
+        f"the workbooks of {year} are calculated with {len(sets)} factor sets, {sets_used(sets)}: their figures do "
+        f"not compare with one another. Restate the year with one set "
         f"({tick}gtb recalculate --year {year} --factor-set SET --reason ...{tick}) and pin it."
     )
 

@@ -686,7 +686,7 @@ def _draft_sentence(year: int, status: Mapping[str, object]) -> str:
     if mixed:
         parts.append(
             f"the submissions of {year} calculated with {len(mixed)} factor sets "
-            f"({', '.join(str(m['factor_set']) for m in mixed)}), not comparable within"
+            f"({', '.join(str(m['factor_set']) for m in mixed)}), whose figures do not compare with one another"
         )
     return (
         f" DRAFT: {'; '.join(parts)} (see status, open_plausibility_flags, not_compared_again and mixed_factor_sets)."
