@@ -120,8 +120,8 @@ def several(value: object) -> int:
     """How many serials a cell holds when it holds more than one (two ranges on two lines, or
     separated by ';' or ','), else 0. Read as one, their numbers ran together and the first
     block was never compared with other entities' claims."""
-    if type(value) is not str or len(value) > MAX_TYPED:
-        return 0
+    if type(value) is not str or len(value) > MAX_TYPED or not _BETWEEN_RANGES.search(value):
+        return 0  # nothing between two ranges: one part at most
     parts = [p for p in _BETWEEN_RANGES.split(value) if _looks_like_a_serial(p)]
     return len(parts) if len(parts) > 1 else 0
 
@@ -136,6 +136,8 @@ def foreign_characters(value: object) -> list[str]:
     """The letters and digits of a serial that are not ASCII once normalised (`normalise`), in
     order, each once: a registry's serial has none, and one that looks like another serial
     written with them could not be told from it."""
+    if str(value).isascii():
+        return []  # normalising maps no ASCII character to another
     found: dict[str, None] = {}
     for ch in normalise(value):
         if not ch.isascii() and unicodedata.category(ch)[0] in "LN":

@@ -3,7 +3,11 @@ apostrophe is shown in scientific notation and kept to 15 digits, the rest lost 
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.api import check_files
 from tests.builders import set_cell, valid_sheets, write_workbook
@@ -68,3 +72,25 @@ def test_one_serial_or_a_grouped_number_is_one(value):
     from pipeline import serials
 
     assert serials.several(value) == 0
+
+
+SERIAL_CHARACTERS = "0123456789-ABCxyz ;,\n\r\t\u00ad\u2013\u2212\uff0d\u0410\u0415\u0391\u00e9\u200b\u00b2\u0661\uff11"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(alphabet=SERIAL_CHARACTERS, max_size=40), st.text(max_size=20), st.integers()))
+def test_the_quick_answers_on_serials_are_those_of_the_whole_reading(value):
+    """`several` answers at once for a text with nothing between two ranges, and
+    `foreign_characters` for an ASCII one: what the whole reading of the value gives."""
+    from pipeline import serials
+
+    parts = (
+        [p for p in serials._BETWEEN_RANGES.split(value) if serials._looks_like_a_serial(p)]
+        if type(value) is str
+        else []
+    )
+    assert serials.several(value) == (len(parts) if len(parts) > 1 else 0)
+    found = [
+        ch for ch in dict.fromkeys(serials.normalise(value)) if not ch.isascii() and unicodedata.category(ch)[0] in "LN"
+    ]
+    assert serials.foreign_characters(value) == found
