@@ -340,9 +340,18 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pipeline import api
+    from pipeline import api, safe
+    from pipeline.portal.runjob import settle_after_run
 
-    return HAD_ERRORS if api.run(args.inputs, args.db, args.outputs, jobs=args.jobs).had_errors else OK
+    result = api.run(args.inputs, args.db, args.outputs, jobs=args.jobs)
+    try:  # what SUN accepted in the portal and this run loaded: accepted in the warehouse too
+        settled = settle_after_run(args.inputs, args.db, args.outputs, "gtb run")
+    except GtbError as exc:
+        print(f"portal: the acceptances were not settled ({safe.console_safe(str(exc))}); the next run settles them")
+        settled = None
+    for line in settled or []:
+        print(f"portal: {safe.console_safe(line)}")
+    return HAD_ERRORS if result.had_errors else OK
 
 
 def _recalculate(args: argparse.Namespace) -> int:

@@ -482,6 +482,39 @@ def test_accept_writes_the_file_and_the_run_from_the_tracker_loads_it(warehouse,
     assert "run-finished" in set(AuditEvent.objects.values_list("action", flat=True))
 
 
+@pytest.mark.django_db(transaction=True)  # the run reports its progress from its reading thread
+def test_a_run_from_the_command_line_settles_what_the_portal_accepted(warehouse, portal, personas, tmp_path, capsys):
+    """SUN accepts UNEP's workbook in the portal, then loads the year with `gtb run` in a terminal,
+    as the runbook's cycle does. The run loaded it, but only a run started from the portal accepted
+    it in the warehouse too: its flags stayed open and the year a draft until a run was started
+    from the portal. The command line settles the portal's acceptances as that run does."""
+    from pipeline.cli import main
+
+    focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
+    upload(focal, "UNEP", workbook(tmp_path))
+    submit(focal)
+    decide(analyst, "accept", {"note": "checked against the 2023 figures"})
+    args = ["--inputs", str(portal.inputs), "--db", str(portal.db), "--outputs", str(portal.outputs), "--jobs", "1"]
+    capsys.readouterr()
+    assert main(["run", *args]) == 0
+    said = capsys.readouterr().out
+    assert f"portal: UNEP {YEAR}: loaded and accepted" in said, said
+    [status] = [r for r in api.status(YEAR, portal.db) if r.entity == "UNEP"]
+    assert status.status == "accepted"
+    assert Case.objects.get().flags_closed
+    assert AuditEvent.objects.filter(action="loaded", entity="UNEP").exists()
+    assert main(["run", *args]) == 0
+    assert "portal:" not in capsys.readouterr().out, "settled once"
+
+
+def test_a_run_from_the_command_line_without_a_portal_loads_nothing_of_it(tmp_path):
+    """Outputs that never held a portal: nothing of the portal is set up (no state folder made)."""
+    from pipeline.portal.runjob import settle_after_run
+
+    assert settle_after_run(tmp_path / "inputs", tmp_path / "gtb.duckdb", tmp_path / "out", "gtb run") is None
+    assert not (tmp_path / "out" / "portal").exists()
+
+
 def test_a_correction_request_reaches_the_focal_point_escaped(portal, personas, tmp_path):
     focal, analyst = client_for(personas["focal_a"]), client_for(personas["analyst"])
     upload(focal, "UNEP", workbook(tmp_path))

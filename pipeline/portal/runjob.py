@@ -143,6 +143,20 @@ def settle_acceptances(by: str) -> list[str]:
     return lines
 
 
+def settle_after_run(inputs: Path, db: Path, outputs: Path, by: str) -> list[str] | None:
+    """After `gtb run` from the command line: each entity-year SUN accepted in the portal of
+    `outputs` whose accepted file the run loaded is accepted in the warehouse too, as a run started
+    from the portal does (`settle_acceptances`), with the portal set up for the run's folders and
+    warehouse. A line per case; None when `outputs` holds no portal's state (it was never served
+    from there), and nothing of Django is loaded then."""
+    from pipeline.portal.server import boot
+
+    if not (Path(outputs) / "portal").is_dir():
+        return None
+    boot(inputs, outputs, db)
+    return settle_acceptances(by)
+
+
 def settings_db() -> Path:
     from django.conf import settings
 
