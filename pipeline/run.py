@@ -253,6 +253,10 @@ def _run(
                     con, sorted({sha for sha in shas.values() if sha}), [stored_path(f, inputs) for f in files]
                 )
                 result.withdrawn, result.withdrawn_back = gone.withdrawn, gone.back
+                # before the review: a workbook after years of published totals is compared with them
+                history_load = load_history(con, history)
+                result.history_rows, result.history_removed = history_load.rows, history_load.removed
+                result.history_moved, result.history_missing = history_load.moved, history_load.missing
                 lap("load")
                 result.emissions_rows = calculate(con, recorded.loaded)
                 result.mixed_sets = mixed_sets(
@@ -263,9 +267,6 @@ def _run(
                 result.flags = review_flags.record_flags(con, raised, dict(recorded.pairs))
                 result.compared_again = rereview.rereview(con, run_id, later)
                 lap("review")
-                history_load = load_history(con, history)
-                result.history_rows, result.history_removed = history_load.rows, history_load.removed
-                result.history_moved, result.history_missing = history_load.moved, history_load.missing
                 result.history_beside = _history_in_workbook_years(con, run_id, history_load.loaded)
                 write_reports(subs, outputs / VALIDATION_FOLDER, folders, claim=True)
                 _rewrite_later_reports(con, later, result.compared_again, outputs / VALIDATION_FOLDER)

@@ -1663,3 +1663,42 @@ BEFORE_KEYS = [
         },
     ],
 ]  # as json.loads reads them
+
+
+HISTORY_HEADER = (
+    "entity_code,year,personnel,facilities_tco2e,air_travel_tco2e,other_travel_tco2e,offsets_tco2e,"
+    "waste_tonnes,water_m3\n"
+)
+
+
+def test_a_first_workbook_is_compared_with_the_published_totals_before_it(inputs, capsys):
+    """UNEP's totals up to 2023 were published (a history file); its first workbook, for 2024,
+    counts ten times the personnel and a tenth of the emissions per person. It was compared with
+    nothing (only a loaded workbook of an earlier year was), so the year a focal point first fills
+    in the workbook, when slips are likeliest, raised no flag. It is now compared with the latest
+    published year, for what the totals hold: personnel, waste, water and emissions per capita."""
+    (inputs / "history" / "totals.csv").write_text(
+        HISTORY_HEADER + "UNEP,2022,125,300,100,50,0,3,500\nUNEP,2023,125,300,100,50,0,3,500\n"
+    )
+    submit(inputs, "2024/UNEP_2024.xlsx", valid_sheets("UNEP", 2024))
+    assert gtb(inputs, "run") == 0  # the totals and the workbook in one run: the totals are loaded first
+    flags = query(
+        inputs,
+        "SELECT check_name, message FROM flags JOIN submissions USING (submission_id) WHERE reporting_year = 2024",
+    )
+    checks = {check for check, _ in flags}
+    assert {"personnel_change", "per_capita_change"} <= checks, flags
+    [personnel] = [m for c, m in flags if c == "personnel_change"]
+    assert "125 persons in 2023 (as published) to 1,250 persons in 2024 (x10)" in personnel, personnel
+
+
+def test_a_workbook_after_a_loaded_one_is_not_compared_with_older_published_totals(inputs):
+    """Published totals of 2022 and a loaded workbook of 2023: 2024 is compared with the workbook,
+    the latest year before it, not with the totals."""
+    (inputs / "history" / "totals.csv").write_text(HISTORY_HEADER + "UNEP,2022,125,300,100,50,0,3,500\n")
+    two_years(inputs, valid_sheets("UNEP", 2024))
+    flags = query(
+        inputs,
+        "SELECT check_name FROM flags JOIN submissions USING (submission_id) WHERE reporting_year = 2024",
+    )
+    assert flags == [], flags

@@ -7,7 +7,9 @@ bounds (kWh, m3, kg of waste and flights per person; kg of refrigerant per site)
 row that drives it (the largest). `flags(con, ids)` compares them:
 
 - `implausible-change` when a figure moves beyond the factor of its check since the entity's
-  previous loaded year, both values and the likely cause in the message (x1000: a unit slip),
+  previous loaded year (or its latest published totals, where they are later: personnel, waste,
+  water and emissions per capita, `previous_published`), both values and the likely cause in the
+  message (x1000: a unit slip),
   when a figure that was 0 is now at least its check's floor (no ratio: `from-zero`), and when a
   source the previous year reported is not reported at all (`VANISHING`);
 - `implausible-value` when an intensity exceeds its bound, and when a workbook with personnel
@@ -286,6 +288,42 @@ def previous_submissions(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict
     return {new: (old, year) for new, old, year in rows}
 
 
+def previous_published(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[int, tuple[int, list[Figure]]]:
+    """submission -> (the latest earlier year of the entity's published totals, its figures as
+    `metrics` names them), where that year is later than the entity's last loaded workbook
+    before it (or it has none): an entity's first workbook, or one after years of published
+    totals, is compared with what was published. The totals have personnel, waste, water and
+    emissions by group, so the figures are personnel, waste and water, and emissions per capita
+    (whose item, the factor sets, is the submission's own: a published total names no set)."""
+    if not ids:
+        return {}
+    rows = con.execute(
+        """
+        WITH new AS (
+            SELECT n.submission_id, n.entity_code, n.reporting_year,
+                   (SELECT max(p.reporting_year) FROM submissions p WHERE p.entity_code = n.entity_code
+                      AND p.reporting_year < n.reporting_year AND p.status = 'loaded') AS workbook_year
+            FROM submissions n WHERE n.submission_id IN (SELECT unnest(?))
+        )
+        SELECT n.submission_id, h.year, h.personnel::DOUBLE,
+               h.facilities_tco2e + h.air_travel_tco2e + h.other_travel_tco2e, h.waste_tonnes, h.water_m3
+        FROM new n JOIN history_totals h
+          ON h.entity_code = n.entity_code AND h.year < n.reporting_year AND h.year > coalesce(n.workbook_year, 0)
+        QUALIFY row_number() OVER (PARTITION BY n.submission_id ORDER BY h.year DESC) = 1
+        """,
+        [ids],
+    ).fetchall()
+    out = {}
+    for sid, year, personnel, tco2e, waste, water in rows:
+        figures = [Figure(0, "personnel", "all", "persons", personnel, "Entity", None, "personnel")]
+        figures += [Figure(0, "waste", "all", "tonne", waste, "Waste", None, "quantity")] if waste is not None else []
+        figures += [Figure(0, "water", "all", "m3", water, "Water", None, "volume")] if water is not None else []
+        if personnel > 0:
+            figures.append(Figure(0, "per_capita", "*", "tCO2e/person", tco2e / personnel, "", None, ""))
+        out[int(sid)] = (int(year), figures)
+    return out
+
+
 @dataclass(frozen=True)
 class Flag:
     """One plausibility finding before it is tied to a workbook's cells."""
@@ -354,6 +392,7 @@ def likely_cause(ratio: float) -> tuple[str, dict[str, object]]:
 def flags(con: duckdb.DuckDBPyConnection, ids: list[int]) -> list[Flag]:
     """Every plausibility flag of the given loaded submissions (within the caller's transaction)."""
     previous = previous_submissions(con, ids)
+    published = previous_published(con, ids)
     wanted = sorted(set(ids) | {old for old, _ in previous.values()})  # a year loaded with its previous one: once
     figures = figures_of(metrics(con, wanted))
     by_sub: dict[int, list[Figure]] = {}
@@ -371,7 +410,12 @@ def flags(con: duckdb.DuckDBPyConnection, ids: list[int]) -> list[Flag]:
             continue
         out += _maximum_flags(sid, new)
         vanished: list[Flag] = []
-        if sid in previous and previous[sid][0] in by_sub:
+        if sid in published:  # published totals later than any workbook before: what is compared
+            old_year, totals = published[sid]
+            sets = {f.item for f in new if f.metric == "per_capita"}  # a total names no factor set
+            old = [f._replace(item=next(iter(sets))) if f.item == "*" and sets else f for f in totals]
+            out += _change_flags(sid, new, old, (old_year, years[sid]), published=True)
+        elif sid in previous and previous[sid][0] in by_sub:
             old_sid, old_year = previous[sid]
             out += _change_flags(sid, new, by_sub[old_sid], (old_year, years[sid]))
             vanished = _vanished_flags(sid, new, by_sub[old_sid], (old_year, years[sid]))
@@ -515,12 +559,16 @@ def _comment_place(sheet: str) -> Wording:
     return Wording(where, {"comment": Header(sheet, "comment")})
 
 
-def _change_flags(sid: int, new: list[Figure], old: list[Figure], years: tuple[int, int]) -> list[Flag]:
+def _change_flags(
+    sid: int, new: list[Figure], old: list[Figure], years: tuple[int, int], published: bool = False
+) -> list[Flag]:
     """`implausible-change.change` for each figure of both years moved beyond its check's factor,
     and `implausible-change.from-zero` for one that was 0 the year before and is now at least its
     check's floor: a ratio to 0 is infinite, and such a figure (electricity 35,926 -> 0 ->
     2,000,000 kWh) went uncompared. A fall to 0 of an item whose source is still reported is not
-    flagged, as an item left out is not (`_vanished_flags` flags a whole source gone)."""
+    flagged, as an item left out is not (`_vanished_flags` flags a whole source gone).
+    `published`: the figures of the year before are published totals (`previous_published`), and
+    the message says so."""
     out = []
     old_year, new_year = years
     before = {(r.metric, r.item, r.unit): r.value for r in old}
@@ -545,7 +593,7 @@ def _change_flags(sid: int, new: list[Figure], old: list[Figure], years: tuple[i
                 if 1 / check.limit <= ratio <= check.limit:
                     continue
                 cause, cause_params = likely_cause(ratio)
-                message = "implausible-change.change"
+                message = "implausible-change.change-published" if published else "implausible-change.change"
                 params |= {
                     "old": Shown(was),
                     "ratio": Times(row.value, was),
