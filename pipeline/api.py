@@ -279,7 +279,9 @@ def report(
     year: int, db: Path = DEFAULT_DB, outputs: Path = DEFAULT_OUTPUTS, jobs: int | None = None, final: bool = False
 ) -> ReportResult:
     """`gtb report`: the year's charts, tables and entity factsheets under `{outputs}/report/{year}/`;
-    a draft while plausibility flags of the year are open (`final` refuses then: `OpenFlags`)."""
+    a draft while plausibility flags of the year are open, a workbook of the year was not compared
+    again since an earlier year changed, or its workbooks use two factor sets or more (`final`
+    refuses then: `OpenFlags`, or a GtbError saying why)."""
     from pipeline.report.build import report as build_report
 
     return build_report(year, Path(db), Path(outputs), jobs=jobs, final=final)

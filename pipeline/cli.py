@@ -102,7 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", type=Path, default=DEFAULT_DB, help="database (default outputs/gtb.duckdb)")
     p.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS, help="outputs folder (default outputs/)")
     p.add_argument("--jobs", type=_jobs, default=None, help="worker processes for the factsheets (default 1)")
-    p.add_argument("--final", action="store_true", help="refuse (exit 1) while plausibility flags are open")
+    p.add_argument(
+        "--final",
+        action="store_true",
+        help="refuse while the year is a draft: flags open (exit 1), a comparison stale or factor sets mixed (exit 2)",
+    )
 
     p = sub.add_parser("export", help="publish the year's data: Parquet or CSV files with a datapackage.json")
     p.add_argument("--year", type=_year, required=True, help="data year")

@@ -793,6 +793,9 @@ def test_an_entity_not_expected_that_year_that_submits_is_on_the_tracker(portal,
     row = re.search(r'<tr data-entity="UNSSC">(.*?)</tr>', html, re.S)
     assert row is not None
     assert "not expected in 2020" in text_of(row.group(1)) and "late" not in text_of(row.group(1))
+    from pipeline.portal.submissions import expected_entities
+
+    assert f"{len(expected_entities(2020))} entities expected" in text_of(html), "UNSSC is listed, not counted"
     others = re.findall(r'<tr data-entity="([\w-]+)">(.*?)</tr>', html, re.S)
     assert len(others) > 1 and all("not expected" not in text_of(r) for code, r in others if code != "UNSSC")
 
@@ -811,8 +814,13 @@ def test_an_entity_taken_off_the_list_stays_expected_where_the_warehouse_expects
         con.execute("UPDATE entities SET expected_until = 2023 WHERE entity_code = 'UNEP'")
     assert {r.entity: r.expected for r in api.status(2023, warehouse)}["UNEP"] is True
     sun = client_for(user("sun", analyst=True))
-    row = re.search(r'<tr data-entity="UNEP">(.*?)</tr>', page(sun, "/tracker/?year=2023"), re.S)
+    tracker = page(sun, "/tracker/?year=2023")
+    row = re.search(r'<tr data-entity="UNEP">(.*?)</tr>', tracker, re.S)
     assert row is not None and "not expected" not in text_of(row.group(1))
+    assert f"{len(kept) + 1} entities expected" in text_of(tracker)
+    review = page(sun, "/review/UNEP/2023/")  # the row's link: the page opens, named by the warehouse
+    assert "United Nations Environment Programme" in review and "UNEP_2023.xlsx" in review
+    assert sun.get("/review/NOPE/2023/").status_code == 404
     assert '<tr data-entity="UNEP">' not in page(sun, "/tracker/?year=2024"), "not expected after its last year"
 
 

@@ -872,9 +872,8 @@ class TrackerRow:
     case: Case | None
     late: bool = False
     notes: list[Said] = field(default_factory=list)  # written in the page's language
-    expected: bool = (
-        True  # expected to report the year (entities.csv); a case or a loaded file of another is listed too
-    )
+    # expected to report the year (entities.csv, or the warehouse); a case or a file of another is listed too
+    expected: bool = True
 
     @property
     def label(self) -> str:

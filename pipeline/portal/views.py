@@ -493,7 +493,7 @@ def tracker(request: HttpRequest) -> HttpResponse:
     context = {
         "year": year,
         "rows": shown,
-        "total": len(rows),
+        "total": sum(r.expected for r in rows),  # the heading's "N entities expected"
         "counts": [(s, counts[s]) for s in STATUS_ORDER],
         "note": note,
         "wanted": wanted,
@@ -507,18 +507,26 @@ def tracker(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/tracker.html", context)
 
 
-def _known(code: str) -> str:
+def _known(code: str, year: int | None = None) -> str:
+    """The entity of `code`, if the code list knows it, or (with `year`, on SUN's pages) the
+    warehouse has a row for it that year (an entity taken off the list stays on the tracker of
+    its years); else 404."""
     entity = code.strip().upper()
-    if entity not in access.known_entities():
+    if entity not in access.known_entities() and (year is None or entity not in submissions.warehouse_rows(year)[0]):
         raise Http404("no such entity")
     return entity
+
+
+def _entity_name(entity: str, row: object) -> str:
+    """The entity's name: the code list's, else the warehouse's (an entity taken off the list)."""
+    return access.known_entities().get(entity) or getattr(row, "name", "") or entity
 
 
 @require_safe
 @access.analyst_only
 def review(request: HttpRequest, code: str, year: int) -> HttpResponse:
     year = _known_year(year)
-    entity = _known(code)
+    entity = _known(code, year)
     case = Case.objects.filter(entity=entity, year=year).select_related("current", "submitted").first()
     rows, note = submissions.warehouse_rows(year)
     row = rows.get(entity)
@@ -529,7 +537,7 @@ def review(request: HttpRequest, code: str, year: int) -> HttpResponse:
     in_portal = case is not None and case.status == Case.ACCEPTED and getattr(row, "file", None) == case.accepted_file
     context = {
         "entity": entity,
-        "entity_name": access.known_entities()[entity],
+        "entity_name": _entity_name(entity, row),
         "year": year,
         "case": case,
         "status": status,
@@ -560,7 +568,7 @@ def _sentence(text: str) -> str:
 @access.analyst_only
 def accept(request: HttpRequest, code: str, year: int) -> HttpResponse:
     year = _known_year(year)
-    entity = _known(code)
+    entity = _known(code, year)
     try:
         case = submissions.accept(request.user, entity, year, request.POST.get("note", ""), _posted_upload(request))
     except Refused as exc:
@@ -580,7 +588,7 @@ def accept(request: HttpRequest, code: str, year: int) -> HttpResponse:
 @access.analyst_only
 def request_correction(request: HttpRequest, code: str, year: int) -> HttpResponse:
     year = _known_year(year)
-    entity = _known(code)
+    entity = _known(code, year)
     try:
         submissions.request_correction(
             request.user, entity, year, request.POST.get("message", ""), _posted_upload(request)
@@ -598,7 +606,7 @@ def request_correction(request: HttpRequest, code: str, year: int) -> HttpRespon
 @access.analyst_only
 def close_flags(request: HttpRequest, code: str, year: int) -> HttpResponse:
     year = _known_year(year)
-    entity = _known(code)
+    entity = _known(code, year)
     reason = (request.POST.get("reason") or "").strip()
     if not reason:
         messages.error(request, say(request, "flash.close-reason"))
