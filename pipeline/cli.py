@@ -394,7 +394,7 @@ def _status_command(args: argparse.Namespace) -> int:
     from pipeline import api
 
     found = api.tracker(args.year, args.db)  # one connection: rows, files and note agree
-    return _status(found.rows, args.year, args.json, found.unattributed, found.no_run_completed)
+    return _status(found.rows, args.year, args.json, found.unattributed, found.no_run_completed, found.mixed_sets)
 
 
 def _accept(args: argparse.Namespace) -> int:
@@ -589,7 +589,14 @@ def _remove_multiprocessing_folder() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _status(rows: list, year: int, as_json: bool, unattributed: list | None = None, no_run: bool = False) -> int:
+def _status(
+    rows: list,
+    year: int,
+    as_json: bool,
+    unattributed: list | None = None,
+    no_run: bool = False,
+    mixed: Sequence[tuple[str, int]] = (),
+) -> int:
     unattributed = unattributed or []
     if as_json:
         entities = [r.as_json() for r in rows]
@@ -597,6 +604,8 @@ def _status(rows: list, year: int, as_json: bool, unattributed: list | None = No
         out: dict = {"year": year, "entities": entities, "unattributed": files}
         if no_run:  # only then: the entities are the code list's, nothing was received yet
             out["no_run_completed"] = True
+        if mixed:  # only then: the year's report and export are drafts until it is restated
+            out["mixed_factor_sets"] = [{"factor_set": name, "submissions": n} for name, n in mixed]
         print(json.dumps(out, default=str))
         return OK
     from rich.table import Table
@@ -654,6 +663,11 @@ def _status(rows: list, year: int, as_json: bool, unattributed: list | None = No
     _compare_again_lines(console, rows)
     _report_lines(console, rows)
     _unattributed_lines(console, unattributed, year)
+    if mixed:
+        from rich.text import Text
+
+        note = Text(safe.console_safe(_mixed_sets_note(year, mixed)), style="yellow")
+        console.print(Text.assemble(note, ": the report and export are drafts until then"))
     return OK
 
 

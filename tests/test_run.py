@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -1089,6 +1090,15 @@ def test_a_year_whose_workbooks_use_two_sets_cannot_be_published_as_final(inputs
     )
     assert "gtb-2025.1 (1 workbook), gtb-2026.1 (1 workbook)" in str(refused.value)
     capsys.readouterr()
+    assert main(["status", "--year", "2024", "--db", str(db)]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "the workbooks of 2024 are calculated with 2 factor sets, gtb-2025.1 (1 workbook)" in said, said
+    assert "the report and export are drafts until then" in said
+    assert main(["status", "--year", "2024", "--db", str(db), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["mixed_factor_sets"] == [
+        {"factor_set": "gtb-2025.1", "submissions": 1},
+        {"factor_set": "gtb-2026.1", "submissions": 1},
+    ]
     assert main(["report", "--year", "2024", "--db", str(db), "--outputs", str(out)]) == 0
     said = capsys.readouterr().out
     assert "note: the workbooks of 2024 are calculated with 2 factor sets" in said and "says DRAFT" in said
@@ -1112,6 +1122,8 @@ def test_a_year_whose_workbooks_use_two_sets_cannot_be_published_as_final(inputs
     assert not api.report(2024, db, out).mixed_sets
     assert "factor sets" not in (folder / "index.md").read_text().split("## ")[0], "no draft paragraph"
     assert api.export(2024, db, out, "csv").status["mixed_factor_sets"] == []
+    assert main(["status", "--year", "2024", "--db", str(db), "--json"]) == 0
+    assert "mixed_factor_sets" not in json.loads(capsys.readouterr().out)
 
 
 def test_work_set_aside_runs_once_in_its_thread_and_its_failure_is_raised_when_waited_for():

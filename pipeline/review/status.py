@@ -335,3 +335,6 @@ class Tracker:
     rows: list[EntityStatus]
     unattributed: list
     no_run_completed: bool
+    # the year's factor sets and how many loaded workbooks use each, when two or more
+    # (`calculate.mixed_sets`): the year's report and export are drafts until it is restated
+    mixed_sets: tuple[tuple[str, int], ...] = ()
