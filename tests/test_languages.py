@@ -183,6 +183,44 @@ def test_last_year_sheet_is_read_only_and_ignored(tmp_path):
     assert sheet not in load_workbook(no_db).sheetnames
 
 
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_a_first_workbooks_last_year_sheet_shows_the_published_totals(tmp_path, lang):
+    """An entity whose years so far are published totals (a history file) got no Last year sheet:
+    its focal point filled in the first workbook with nothing to compare it with, though the
+    review compares it with those totals. The sheet now shows them, by group, said as published;
+    a loaded workbook of a later year than the totals is shown instead."""
+    inputs = tmp_path / "inputs"
+    (inputs / "history").mkdir(parents=True)
+    (inputs / "submissions").mkdir()
+    (inputs / "history" / "totals.csv").write_text(
+        "entity_code,year,personnel,facilities_tco2e,air_travel_tco2e,other_travel_tco2e,offsets_tco2e,"
+        "waste_tonnes,water_m3\nUNEP,2021,1100,310,95,40,0,3,\nUNEP,2022,1200,300,100,50,0,4,600\n"
+    )
+    db = tmp_path / "gtb.duckdb"
+    api.run(inputs, db, tmp_path / "out", jobs=1)
+    sheet = i18n.sheet_name("LastYear", lang)
+    wb = load_workbook(api.template("UNEP", 2024, tmp_path / "t.xlsx", lang=lang, db=db))
+    assert wb[sheet].protection.sheet
+    rows = [[c.value for c in row] for row in wb[sheet].iter_rows()]
+    assert rows[0][0] == i18n.text("lastyear.title-published", lang, entity="UNEP", year=2022)
+    assert rows[1][0] == i18n.text("lastyear.intro-published", lang, year=2022)
+    every = i18n.text("lastyear.all-sources", lang)
+    by_sheet = {row[0]: row[1:5] for row in rows if row[1] == every}
+    assert by_sheet[i18n.sheet_name("Facilities", lang)] == [every, None, None, 300]
+    assert by_sheet[i18n.sheet_name("AirTravel", lang)] == [every, None, None, 100]
+    assert by_sheet[i18n.sheet_name("Waste", lang)] == [every, 4, i18n.text("unit.tonne", lang), None]
+    assert by_sheet[i18n.sheet_name("Water", lang)][1] == 600
+    assert [row[1] for row in rows[3:5]] == [1200, 450], "personnel and total emissions"
+    assert i18n.text("lastyear.sites", lang) not in [row[0] for row in rows], "published totals name no site"
+    fill(wb_path := tmp_path / "t.xlsx", example_rows("UNEP", 2024), lang=lang, labels=True)
+    assert check(wb_path).findings == [], "the validator ignores the sheet"
+    write_workbook(inputs / "submissions" / "UNEP_2023.xlsx", valid_sheets("UNEP", 2023))
+    api.run(inputs, db, tmp_path / "out", jobs=1)
+    later = load_workbook(api.template("UNEP", 2024, tmp_path / "u.xlsx", lang=lang, db=db))
+    [title] = [row[0] for row in later[sheet].iter_rows(values_only=True)][:1]
+    assert title == i18n.text("lastyear.title", lang, entity="UNEP", year=2023), "the workbook, later than the totals"
+
+
 def test_last_years_rental_cars_are_in_the_unit_they_were_priced_in(tmp_path):
     """A rental car is priced per vehicle-km from factor set gtb-2026.1 (2025 on), per passenger-km
     before: the Last year sheet says which, as the figure was counted."""

@@ -562,8 +562,10 @@ class LastYear:
     year: int
     personnel: int | None
     total_tco2e: float | None
-    totals: list[tuple[str, str, float, str, float]]  # (sheet, what, quantity, unit, tCO2e)
+    totals: list[tuple[str, str, float | None, str, float | None]]  # (sheet, what, quantity, unit, tCO2e)
     sites: list[tuple[str, str]]  # (site, country)
+    # the entity's published totals (no workbook loaded for that year): by group, without sites
+    published: bool = False
 
 
 # The code lists of a source's parts on the Last year sheet: (sheet, what) of `LastYear.totals`,
@@ -583,7 +585,10 @@ WIDTH_LIMIT = 60  # characters: the site and source columns grow to their longes
 
 
 def _source_label(sheet: str, what: str, lang: str) -> str:
-    """A source of last year's totals in the workbook's language: each part's label in its code list."""
+    """A source of last year's totals in the workbook's language: each part's label in its code
+    list ('' is every source of the sheet: a published total)."""
+    if not what:
+        return i18n.text("lastyear.all-sources", lang)
     lists = _SOURCE_CODELISTS.get(sheet, ())
     parts = what.split(SOURCE_PARTS) if len(lists) > 1 else [what]
     if len(parts) != len(lists):
@@ -605,10 +610,11 @@ def _last_year_sheet(ws: Worksheet, entity: str, data: LastYear, lang: str) -> N
     st.set_widths(ws, [min(site_width, WIDTH_LIMIT), min(what_width, WIDTH_LIMIT), 18, 16, 18])
     st.fit_to_page_width(ws, landscape=False)
     ws.sheet_properties.tabColor = "808080"
+    kind = "-published" if data.published else ""
     st.write_text(
-        ws.cell(row=1, column=1), i18n.text("lastyear.title", lang, entity=entity, year=data.year)
+        ws.cell(row=1, column=1), i18n.text(f"lastyear.title{kind}", lang, entity=entity, year=data.year)
     ).font = st.TITLE_FONT
-    intro = st.write_text(ws.cell(row=2, column=1), i18n.text("lastyear.intro", lang, year=data.year))
+    intro = st.write_text(ws.cell(row=2, column=1), i18n.text(f"lastyear.intro{kind}", lang, year=data.year))
     intro.alignment = st.WRAP_TOP
     ws.merge_cells("A2:E2")
     ws.row_dimensions[2].height = 45
@@ -635,6 +641,8 @@ def _last_year_sheet(ws: Worksheet, entity: str, data: LastYear, lang: str) -> N
             tco2e,
         )
         for idx, item in enumerate(row_values, start=1):
+            if item is None or item == "":  # a published total has no quantity (or no emissions)
+                continue
             cell = ws.cell(row=r, column=idx)
             if isinstance(item, str):
                 st.write_text(cell, item)
@@ -644,6 +652,9 @@ def _last_year_sheet(ws: Worksheet, entity: str, data: LastYear, lang: str) -> N
                 cell.value = item
                 cell.number_format = "#,##0.0"
     r += 2
+    if data.published:  # published totals name no site
+        ws.protection.sheet = True
+        return
     st.write_text(ws.cell(row=r, column=1), i18n.text("lastyear.sites", lang)).font = st.HEADING_FONT
     for site, country in data.sites:
         r += 1

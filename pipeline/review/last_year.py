@@ -23,9 +23,14 @@ def previous_submission(con: duckdb.DuckDBPyConnection, entity: str, year: int) 
 
 def last_year(db: Path, entity: str, year: int) -> LastYear | None:
     """The entity's latest loaded year before `year`, from the warehouse: totals by sheet and
-    source, its sites and countries; None without one."""
+    source, its sites and countries; or its published totals (`inputs/history/`) where their
+    latest year before `year` is later (an entity's first workbook): personnel, emissions by
+    group, waste and water; None without either."""
     with opened(Path(db), read_only=True) as con:
         found = previous_submission(con, entity, year)
+        published = _published(con, entity, year, found[1] if found else 0)
+        if published is not None:
+            return published
         if found is None:
             return None
         sid, previous = found
@@ -42,6 +47,27 @@ def last_year(db: Path, entity: str, year: int) -> LastYear | None:
         ).fetchall()
     total = sum(t[4] for t in totals if t[4] is not None and t[0] not in ("Waste", "Water", "Offsets")) or None
     return LastYear(int(previous), personnel[0] if personnel else None, total, totals, sites)
+
+
+def _published(con: duckdb.DuckDBPyConnection, entity: str, year: int, after: int) -> LastYear | None:
+    """The entity's published totals of its latest year before `year` and after `after`, as a
+    Last year sheet shows them: one row per group (what '' is all its sources); None if none."""
+    row = con.execute(
+        """SELECT year, personnel, facilities_tco2e, air_travel_tco2e, other_travel_tco2e, waste_tonnes, water_m3
+           FROM history_totals WHERE entity_code = ? AND year < ? AND year > ? ORDER BY year DESC LIMIT 1""",
+        [entity, year, after],
+    ).fetchone()
+    if row is None:
+        return None
+    published, personnel, facilities, air, other, waste, water = row
+    totals: list[tuple[str, str, float | None, str, float | None]] = [
+        ("Facilities", "", None, "", facilities),
+        ("AirTravel", "", None, "", air),
+        ("OtherTravel", "", None, "", other),
+    ]
+    totals += [("Waste", "", waste, "tonne", None)] if waste is not None else []
+    totals += [("Water", "", water, "m3", None)] if water is not None else []
+    return LastYear(int(published), personnel, facilities + air + other, totals, [], published=True)
 
 
 # (sheet, what, quantity, unit, tCO2e) of one loaded submission, by sheet and source; a waste
