@@ -1702,3 +1702,24 @@ def test_a_workbook_after_a_loaded_one_is_not_compared_with_older_published_tota
         "SELECT check_name FROM flags JOIN submissions USING (submission_id) WHERE reporting_year = 2024",
     )
     assert flags == [], flags
+
+
+def test_the_flags_the_comparison_and_the_last_year_sheet_take_the_same_earlier_year(inputs):
+    """A workbook of 2021, then published totals of 2023 (the entity reported by totals in
+    between): the 2024 workbook is compared with 2023 by its flags, by `gtb compare` and by the
+    template's Last year sheet alike, the latest year before it, whichever way it came."""
+    submit(inputs, "2021/UNEP_2021.xlsx", valid_sheets("UNEP", 2021))
+    (inputs / "history" / "totals.csv").write_text(HISTORY_HEADER + "UNEP,2023,125,300,100,50,0,3,500\n")
+    submit(inputs, "2024/UNEP_2024.xlsx", valid_sheets("UNEP", 2024))
+    assert gtb(inputs, "run") == 0
+    [(message,)] = query(
+        inputs,
+        "SELECT message FROM flags JOIN submissions USING (submission_id) "
+        "WHERE reporting_year = 2024 AND check_name = 'personnel_change'",
+    )
+    assert "in 2023 (as published)" in message, message
+    assert api.compare("UNEP", 2024, db_of(inputs)).previous_year == 2023
+    from pipeline.review.last_year import last_year
+
+    sheet = last_year(db_of(inputs), "UNEP", 2024)
+    assert sheet is not None and (sheet.year, sheet.published) == (2023, True)

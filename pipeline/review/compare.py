@@ -2,9 +2,9 @@
 
 Every key of the output contract, as `gtb indicators` gives it, beside last year's value; an
 indicator a plausibility flag of the year bears on is marked, and the flags are listed. "Last
-year" is the entity's latest loaded year before (`last_year.previous_submission`), as the flags
-and the template's "Last year" sheet have it: a year rejected or never sent is skipped; without
-a loaded year before, its latest published year before (history).
+year" is the entity's latest loaded year before (`last_year.previous_submission`), or its latest
+published year (history) where that is later, as the flags and the template's "Last year" sheet
+have it: a year rejected or never sent is skipped.
 """
 
 from __future__ import annotations
@@ -109,17 +109,19 @@ class Comparison:
 
 
 def earlier_year(con: duckdb.DuckDBPyConnection, code: str, year: int) -> int | None:
-    """The year `year` is compared with: the entity's latest loaded year before it, else the latest
-    year before it the indicators have (a published one); None without any."""
+    """The year `year` is compared with, as the plausibility flags and the template's Last year
+    sheet have it: the entity's latest loaded year before it, or a later year before it the
+    indicators have (published totals); None without any."""
     from pipeline.review.last_year import previous_submission
 
     loaded = previous_submission(con, code, year)
-    if loaded is not None:
-        return loaded[1]
+    after = loaded[1] if loaded is not None else 0
     found = con.execute(
-        "SELECT max(year) FROM entity_indicators WHERE entity_code = ? AND year < ?", [code, year]
+        "SELECT max(year) FROM entity_indicators WHERE entity_code = ? AND year < ? AND year > ?", [code, year, after]
     ).fetchone()
-    return int(found[0]) if found and found[0] is not None else None
+    if found and found[0] is not None:
+        return int(found[0])
+    return loaded[1] if loaded is not None else None
 
 
 def compare(con: duckdb.DuckDBPyConnection, entity: str, year: int) -> Comparison:
