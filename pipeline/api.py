@@ -318,20 +318,15 @@ def tracker(year: int, db: Path = DEFAULT_DB):
     """`gtb status`, whole: the entities' rows (`status`), the rejected files no row shows
     (`unattributed`), whether any run has completed, and the year's factor sets when it mixes two
     or more, read on one connection so that they agree."""
-    from pipeline.emissions.calculate import mixed_sets
+    from pipeline.emissions.calculate import year_mixed_sets
     from pipeline.review.status import Tracker, no_run_completed
     from pipeline.review.status import status as rows_of
     from pipeline.review.status import unattributed as files
     from pipeline.warehouse.db import opened
 
     with opened(Path(db), read_only=True) as con:
-        mixed = mixed_sets(con, [int(year)])
-        return Tracker(
-            rows_of(con, int(year)),
-            files(con, int(year)),
-            no_run_completed(con),
-            tuple(mixed[0][1]) if mixed else (),
-        )
+        year = int(year)
+        return Tracker(rows_of(con, year), files(con, year), no_run_completed(con), year_mixed_sets(con, year))
 
 
 @dataclass(frozen=True)

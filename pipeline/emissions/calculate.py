@@ -355,6 +355,14 @@ def mixed_sets(con: duckdb.DuckDBPyConnection, years: list[int]) -> list[tuple[i
     return [(year, sets) for year, sets in sorted(by_year.items()) if len(sets) > 1]
 
 
+def year_mixed_sets(con: duckdb.DuckDBPyConnection, year: int) -> tuple[tuple[str, int], ...]:
+    """`mixed_sets` of one year: the factor sets of its loaded workbooks with how many use each,
+    when they are two or more (what the run warns of, and what makes its report a draft); () for
+    a year on one set."""
+    found = mixed_sets(con, [year])
+    return tuple(found[0][1]) if found else ()
+
+
 def sets_used(sets: Iterable[tuple[str, int]]) -> str:
     """A year's factor sets as the run, the report and the export name them (`mixed_sets`):
     'gtb-2025.1 (3 workbooks), gtb-2026.1 (1 workbook)'."""

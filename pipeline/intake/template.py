@@ -652,14 +652,12 @@ def _last_year_sheet(ws: Worksheet, entity: str, data: LastYear, lang: str) -> N
                 cell.value = item
                 cell.number_format = "#,##0.0"
     r += 2
-    if data.published:  # published totals name no site
-        ws.protection.sheet = True
-        return
-    st.write_text(ws.cell(row=r, column=1), i18n.text("lastyear.sites", lang)).font = st.HEADING_FONT
-    for site, country in data.sites:
-        r += 1
-        st.write_text(ws.cell(row=r, column=1), safe.sheet_safe(site))  # as the focal point typed it, shown
-        st.write_text(ws.cell(row=r, column=2), i18n.code_label("countries", country, lang))
+    if not data.published:  # published totals name no site
+        st.write_text(ws.cell(row=r, column=1), i18n.text("lastyear.sites", lang)).font = st.HEADING_FONT
+        for site, country in data.sites:
+            r += 1
+            st.write_text(ws.cell(row=r, column=1), safe.sheet_safe(site))  # as the focal point typed it, shown
+            st.write_text(ws.cell(row=r, column=2), i18n.code_label("countries", country, lang))
     ws.protection.sheet = True  # read-only for people; the validator never reads it
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import safe
-from pipeline.emissions.calculate import sets_used
+from pipeline.emissions.calculate import sets_used, year_mixed_sets
 from pipeline.errors import GtbError
 from pipeline.paths import write_whole
 from pipeline.report import charts, factsheets, queries, tables
@@ -109,7 +109,7 @@ def report(year: int, db: Path, outputs: Path, jobs: int | None = None, final: b
     `jobs`: worker processes for the factsheets (default 1: everything in-process). While any
     plausibility flag of the year is open, or a workbook of the year was not compared again since
     an earlier year changed (`not_compared_again`), or the year's workbooks are calculated with two
-    factor sets or more (`queries.year_mixed_sets`), the report is a draft (index.md, the tables'
+    factor sets or more (`calculate.year_mixed_sets`), the report is a draft (index.md, the tables'
     about sheet, every chart's source line and every factsheet say so, and why); `final` refuses
     instead (`OpenFlags`, or a GtbError naming the stale comparisons or the sets).
     """
@@ -133,7 +133,7 @@ def report(year: int, db: Path, outputs: Path, jobs: int | None = None, final: b
                     for entity, name, earlier in stale
                 )
             )
-        if final and (mixed := queries.year_mixed_sets(con, year)):
+        if final and (mixed := year_mixed_sets(con, year)):
             raise GtbError(f"the {year} report cannot be final: {mixed_sets_said(year, mixed)}")
         data = queries.load_report_data(con, year)
         report_tables = queries.report_tables(con, year)

@@ -54,9 +54,10 @@ from typing import cast
 import duckdb
 
 from pipeline import __version__, paths, safe
+from pipeline.emissions.calculate import year_mixed_sets
 from pipeline.errors import GtbError
 from pipeline.indicators.views import fields as view_fields
-from pipeline.report.queries import check_year, open_report_db, year_mixed_sets
+from pipeline.report.queries import check_year, open_report_db
 from pipeline.review.flags import flag_years, open_flags
 from pipeline.review.stale import not_compared_again
 from schemas import contract

@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 
 from pipeline.catalogue import year_ranges
-from pipeline.emissions.calculate import mixed_sets
+from pipeline.emissions.calculate import year_mixed_sets
 from pipeline.errors import GtbError
 from pipeline.indicators import Key, keys
 from pipeline.review.flags import open_flags
@@ -125,13 +125,6 @@ def factor_sets(con: duckdb.DuckDBPyConnection, first: int, last: int, entity: s
         [first, last, entity, entity],
     ).fetchall()
     return tuple(r[0] for r in rows)
-
-
-def year_mixed_sets(con: duckdb.DuckDBPyConnection, year: int) -> tuple[tuple[str, int], ...]:
-    """The factor sets of `year`'s loaded workbooks with how many use each, when they are two or
-    more (`calculate.mixed_sets`, what the run warns of); () for a year on one set."""
-    found = mixed_sets(con, [year])
-    return tuple(found[0][1]) if found else ()
 
 
 def factor_set_years(con: duckdb.DuckDBPyConnection, year: int) -> list[Record]:
